@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "rollout",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "rollout", targets: ["rollout"]),
+        .executable(name: "rollout-bench", targets: ["rollout-bench"]),
+        .library(name: "RolloutCore", targets: ["RolloutCore"]),
+        .library(name: "RolloutReports", targets: ["RolloutReports"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+        .target(
+            name: "RolloutCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "RolloutReports",
+            dependencies: ["RolloutCore", "CLibXML2"]
+        ),
+        .executableTarget(
+            name: "rollout",
+            dependencies: [
+                "RolloutCore",
+                "RolloutReports",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "rollout-bench",
+            dependencies: [
+                "RolloutCore",
+                "RolloutReports",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "RolloutTestSupport",
+            path: "Tests/RolloutTestSupport"
+        ),
+        .testTarget(
+            name: "RolloutCoreTests",
+            dependencies: ["RolloutCore", "RolloutTestSupport"]
+        ),
+        .testTarget(
+            name: "RolloutReportsTests",
+            dependencies: ["RolloutReports", "RolloutCore", "RolloutTestSupport"]
+        ),
+        .testTarget(
+            name: "RolloutCLITests",
+            dependencies: ["RolloutCore", "RolloutTestSupport"]
+        ),
+    ]
+)

@@ -1,0 +1,83 @@
+import Foundation
+
+/// What `rollout lint` found in a folder.
+public struct LintReport: Sendable {
+    /// Every problem, errors and warnings, in file order.
+    public var diagnostics: [Diagnostic]
+    /// True when some file could not be read or parsed at all.
+    public var unreadable: Bool
+    /// The files that were checked.
+    public var files: [String]
+
+    public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
+    public var warningCount: Int { diagnostics.filter { $0.severity == .warning }.count }
+}
+
+/// Checks a `rollout/` folder: the policy, the tenants file against the policy, and the flags file
+/// when there is one. Reports every problem, not only the first.
+public enum Linter {
+    public static func lint(_ folder: RolloutFolder, extraChecks: [(Policy) -> [Diagnostic]] = []) -> LintReport {
+        var report = LintReport(diagnostics: [], unreadable: false, files: [])
+        var policy: Policy?
+
+        report.files.append(folder.policyPath)
+        do {
+            if let root = try SourceDocument.load(path: folder.policyPath) {
+                let (decoded, diagnostics) = PolicyDecoder.decode(root, file: folder.policyPath)
+                report.diagnostics += diagnostics
+                if !diagnostics.contains(where: { $0.severity == .error }) { policy = decoded }
+            } else {
+                report.diagnostics.append(Diagnostic(file: folder.policyPath, line: 1, column: 1, path: "", message: "the policy is empty"))
+            }
+        } catch let error as UnreadableInputError {
+            report.diagnostics.append(error.diagnostic)
+            report.unreadable = true
+        } catch {
+            report.diagnostics.append(Diagnostic(file: folder.policyPath, line: 0, column: 0, path: "", message: "\(error)"))
+            report.unreadable = true
+        }
+        if let policy {
+            for check in extraChecks { report.diagnostics += check(policy) }
+        }
+
+        if FileManager.default.fileExists(atPath: folder.tenantsPath) {
+            report.files.append(folder.tenantsPath)
+            do {
+                if let root = try SourceDocument.load(path: folder.tenantsPath) {
+                    // Without a valid policy, tool names cannot be checked; everything else still is.
+                    report.diagnostics += TenantsDecoder.decode(root, file: folder.tenantsPath, policy: policy).1
+                }
+            } catch let error as UnreadableInputError {
+                report.diagnostics.append(error.diagnostic)
+                report.unreadable = true
+            } catch {
+                report.diagnostics.append(Diagnostic(file: folder.tenantsPath, line: 0, column: 0, path: "", message: "\(error)"))
+                report.unreadable = true
+            }
+        }
+
+        if FileManager.default.fileExists(atPath: folder.flagsPath) {
+            report.files.append(folder.flagsPath)
+            do {
+                _ = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: folder.flagsPath)))
+            } catch let error as JSONParseError {
+                report.diagnostics.append(Diagnostic(
+                    file: folder.flagsPath, line: error.line, column: error.column, path: "", message: "invalid JSON: \(error.message)"))
+                report.unreadable = true
+            } catch {
+                report.diagnostics.append(Diagnostic(file: folder.flagsPath, line: 0, column: 0, path: "", message: "cannot read the file"))
+                report.unreadable = true
+            }
+        }
+        // File by file, top to bottom, as an editor lists them.
+        let order = Dictionary(uniqueKeysWithValues: report.files.enumerated().map { ($1, $0) })
+        report.diagnostics = report.diagnostics.enumerated().sorted { a, b in
+            let (fa, fb) = (order[a.element.file] ?? 0, order[b.element.file] ?? 0)
+            if fa != fb { return fa < fb }
+            if a.element.line != b.element.line { return a.element.line < b.element.line }
+            if a.element.column != b.element.column { return a.element.column < b.element.column }
+            return a.offset < b.offset
+        }.map(\.element)
+        return report
+    }
+}

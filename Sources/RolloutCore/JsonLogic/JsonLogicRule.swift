@@ -1,0 +1,175 @@
+/// Why a JsonLogic rule was rejected when it was compiled.
+public struct JsonLogicError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Where in the rule, as a JSON pointer into the rule document.
+    public var pointer: String
+    public var message: String
+
+    public var description: String { pointer.isEmpty ? message : "\(message) (at \(pointer))" }
+}
+
+/// A compiled JsonLogic rule (jsonlogic.com), the condition language of policies and of flagd
+/// targeting. Compiling checks every operator once, so evaluation cannot fail: it follows the
+/// reference implementation (json-logic-js), JavaScript's loose comparisons included.
+public struct JsonLogicRule: Sendable, Hashable {
+    /// The rule as written.
+    public let source: JSONValue
+    let root: JsonLogicNode
+
+    /// Compiles `rule`, rejecting unknown operators and malformed arguments.
+    public init(_ rule: JSONValue) throws(JsonLogicError) {
+        source = rule
+        root = try JsonLogicNode.compile(rule, pointer: "")
+    }
+
+    /// Evaluates the rule over `data`.
+    public func evaluate(_ data: JSONValue) -> JSONValue {
+        root.evaluate(data)
+    }
+
+    /// Evaluates the rule and applies JsonLogic truthiness to the result.
+    public func isTruthy(_ data: JSONValue) -> Bool {
+        JSSemantics.truthy(root.evaluate(data))
+    }
+
+    /// Every variable the rule reads from its top-level data with a literal name (`after.amount_cents`),
+    /// through `var`, `missing` and `missing_some`. Variables inside the per-item logic of `map`,
+    /// `filter`, `reduce`, `all`, `none` and `some` name the item, not the data, and are left out.
+    public var rootVariables: [String] {
+        var names: [String] = []
+        root.collectRootVariables(into: &names)
+        return names
+    }
+}
+
+/// The operators of JsonLogic's reference implementation.
+enum JsonLogicOperator: String, Sendable, CaseIterable {
+    case variable = "var"
+    case missing
+    case missingSome = "missing_some"
+    case ifThen = "if"
+    case ternary = "?:"
+    case equal = "=="
+    case strictEqual = "==="
+    case notEqual = "!="
+    case strictNotEqual = "!=="
+    case not = "!"
+    case truthy = "!!"
+    case or
+    case and
+    case greater = ">"
+    case greaterOrEqual = ">="
+    case less = "<"
+    case lessOrEqual = "<="
+    case max
+    case min
+    case add = "+"
+    case subtract = "-"
+    case multiply = "*"
+    case divide = "/"
+    case modulo = "%"
+    case cat
+    case substr
+    case `in`
+    case merge
+    case map
+    case filter
+    case reduce
+    case all
+    case none
+    case some
+    case log
+}
+
+/// A node of a compiled rule.
+indirect enum JsonLogicNode: Sendable, Hashable {
+    case literal(JSONValue)
+    case array([JsonLogicNode])
+    /// `var` with a literal dotted path, split once at compile time.
+    case path([String], fallback: JsonLogicNode?)
+    case operation(JsonLogicOperator, [JsonLogicNode])
+
+    static func compile(_ rule: JSONValue, pointer: String) throws(JsonLogicError) -> JsonLogicNode {
+        switch rule {
+        case .array(let items):
+            var nodes: [JsonLogicNode] = []
+            nodes.reserveCapacity(items.count)
+            for (i, item) in items.enumerated() {
+                nodes.append(try compile(item, pointer: "\(pointer)/\(i)"))
+            }
+            if nodes.allSatisfy({ if case .literal = $0 { true } else { false } }) {
+                return .literal(rule)
+            }
+            return .array(nodes)
+        case .object(let members) where members.count == 1:
+            let (name, argument) = members.first!
+            let here = "\(pointer)/\(name)"
+            guard let op = JsonLogicOperator(rawValue: name) else {
+                throw JsonLogicError(pointer: pointer, message: "unknown operator \"\(name)\"")
+            }
+            let rawArguments: [JSONValue]
+            if case .array(let items) = argument {
+                rawArguments = items
+            } else {
+                rawArguments = [argument]
+            }
+            var arguments: [JsonLogicNode] = []
+            for (i, item) in rawArguments.enumerated() {
+                arguments.append(try compile(item, pointer: "\(here)/\(i)"))
+            }
+            if op == .variable, let first = arguments.first, case .literal(let name) = first {
+                switch name {
+                case .string(let s) where !s.isEmpty:
+                    return .path(s.split(separator: ".", omittingEmptySubsequences: false).map(String.init),
+                                 fallback: arguments.count > 1 ? arguments[1] : nil)
+                case .number(let n):
+                    return .path([JSSemantics.toString(.number(n))], fallback: arguments.count > 1 ? arguments[1] : nil)
+                default:
+                    break
+                }
+            }
+            if op == .substr, arguments.isEmpty {
+                throw JsonLogicError(pointer: here, message: "\"substr\" needs a string argument")
+            }
+            return .operation(op, arguments)
+        default:
+            return .literal(rule)
+        }
+    }
+
+    func collectRootVariables(into names: inout [String]) {
+        switch self {
+        case .literal:
+            break
+        case .array(let nodes):
+            for node in nodes { node.collectRootVariables(into: &names) }
+        case .path(let parts, let fallback):
+            names.append(parts.joined(separator: "."))
+            fallback?.collectRootVariables(into: &names)
+        case .operation(let op, let arguments):
+            switch op {
+            case .map, .filter, .reduce, .all, .none, .some:
+                // Only the collection argument (and reduce's initial value) reads the top-level data.
+                arguments.first?.collectRootVariables(into: &names)
+                if op == .reduce, arguments.count > 2 { arguments[2].collectRootVariables(into: &names) }
+            case .missing:
+                for argument in arguments { Self.literalNames(argument, into: &names) }
+            case .missingSome:
+                if arguments.count > 1 { Self.literalNames(arguments[1], into: &names) }
+            default:
+                for argument in arguments { argument.collectRootVariables(into: &names) }
+            }
+        }
+    }
+
+    private static func literalNames(_ node: JsonLogicNode, into names: inout [String]) {
+        if case .literal(let value) = node {
+            switch value {
+            case .string(let s): names.append(s)
+            case .array(let items): names.append(contentsOf: items.compactMap(\.stringValue))
+            default: break
+            }
+        } else {
+            node.collectRootVariables(into: &names)
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+
+/// What a model's field may hold: its type and the limits a write must respect. The guard refuses a
+/// value that breaks a rule (`invalid_value`); the adversary generates values at and past each limit.
+public struct FieldRule: Sendable, Hashable {
+    public enum ValueType: String, Sendable, Hashable, CaseIterable {
+        case string, integer, number, boolean
+    }
+
+    /// What a field means for the safety baseline: money and role fields need an approval condition.
+    public enum Sensitivity: String, Sendable, Hashable, CaseIterable {
+        case money, role, pii, none
+    }
+
+    public var name: String
+    public var type: ValueType
+    /// Allowed values (an enum).
+    public var allowed: [JSONValue]?
+    public var min: Double?
+    public var max: Double?
+    public var minLength: Int?
+    public var maxLength: Int?
+    /// A regular expression the whole string must match.
+    public var pattern: String?
+    /// Whether null is accepted.
+    public var nullable: Bool
+    /// Redacted in every report and log.
+    public var secret: Bool
+    /// Declared (`kind:`) or inferred from the name: `amount_cents` is money, `role` is a role.
+    public var sensitivity: Sensitivity
+
+    public init(
+        name: String, type: ValueType, allowed: [JSONValue]? = nil, min: Double? = nil, max: Double? = nil,
+        minLength: Int? = nil, maxLength: Int? = nil, pattern: String? = nil, nullable: Bool = false,
+        secret: Bool = false, sensitivity: Sensitivity? = nil
+    ) {
+        self.name = name
+        self.type = type
+        self.allowed = allowed
+        self.min = min
+        self.max = max
+        self.minLength = minLength
+        self.maxLength = maxLength
+        self.pattern = pattern
+        self.nullable = nullable
+        self.secret = secret
+        self.sensitivity = sensitivity ?? Self.inferSensitivity(name)
+    }
+
+    /// Whether the rule limits values at all beyond their type: what the safety baseline asks of a
+    /// writable number or enum-like field.
+    public var isConstrained: Bool {
+        switch type {
+        case .boolean: true
+        case .integer, .number: min != nil || max != nil || allowed != nil
+        case .string: allowed != nil || maxLength != nil || pattern != nil
+        }
+    }
+
+    /// Names that mean money or privilege, for fields without an explicit `kind`.
+    static func inferSensitivity(_ name: String) -> Sensitivity {
+        let n = name.lowercased()
+        let money = ["amount", "price", "cents", "total", "balance", "refund", "credit", "payout", "fee", "cost"]
+        let role = ["role", "permission", "scope", "admin", "privilege", "access_level", "is_staff"]
+        if money.contains(where: n.contains) { return .money }
+        if role.contains(where: n.contains) { return .role }
+        return .none
+    }
+
+    /// Why `value` breaks this rule, or nil when it is acceptable.
+    public func violation(_ value: JSONValue) -> String? {
+        if value.isNull { return nullable ? nil : "\(name) may not be null" }
+        switch type {
+        case .string:
+            guard case .string(let s) = value else { return "\(name) must be a string, got \(value.typeName)" }
+            let length = s.count
+            if let minLength, length < minLength { return "\(name) is \(length) characters, at least \(minLength) required" }
+            if let maxLength, length > maxLength { return "\(name) is \(length) characters, at most \(maxLength) allowed" }
+            if let pattern, !Self.matches(s, pattern) { return "\(name) does not match the pattern \(pattern)" }
+        case .integer:
+            guard case .number(let d) = value, d.isFinite, d.rounded() == d else {
+                return "\(name) must be an integer, got \(value.typeName)"
+            }
+            if let v = rangeViolation(d) { return v }
+        case .number:
+            guard case .number(let d) = value, d.isFinite else { return "\(name) must be a number, got \(value.typeName)" }
+            if let v = rangeViolation(d) { return v }
+        case .boolean:
+            guard case .bool = value else { return "\(name) must be true or false, got \(value.typeName)" }
+        }
+        if let allowed, !allowed.contains(value) {
+            return "\(name) must be one of \(allowed.map(\.canonicalText).joined(separator: ", "))"
+        }
+        return nil
+    }
+
+    private func rangeViolation(_ d: Double) -> String? {
+        if let min, d < min { return "\(name) is \(JSONValue.formatNumber(d)), at least \(JSONValue.formatNumber(min)) required" }
+        if let max, d > max { return "\(name) is \(JSONValue.formatNumber(d)), at most \(JSONValue.formatNumber(max)) allowed" }
+        return nil
+    }
+
+    private static let regexCache = RegexCache()
+
+    static func matches(_ s: String, _ pattern: String) -> Bool {
+        guard let regex = regexCache.regex(pattern) else { return false }
+        let range = NSRange(s.startIndex..., in: s)
+        guard let match = regex.firstMatch(in: s, options: [.anchored], range: range) else { return false }
+        return match.range == range
+    }
+
+    /// Whether `pattern` compiles as a regular expression.
+    public static func isValidPattern(_ pattern: String) -> Bool {
+        regexCache.regex(pattern) != nil
+    }
+}
+
+/// Compiled regular expressions by pattern; NSRegularExpression is immutable and thread-safe.
+final class RegexCache: @unchecked Sendable {
+    private var cache: [String: NSRegularExpression?] = [:]
+    private let lock = NSLock()
+
+    func regex(_ pattern: String) -> NSRegularExpression? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = cache[pattern] { return cached }
+        let compiled = try? NSRegularExpression(pattern: pattern)
+        cache[pattern] = compiled
+        return compiled
+    }
+}

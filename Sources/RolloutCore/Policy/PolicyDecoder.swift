@@ -1,0 +1,479 @@
+/// Turns a policy document into a `Policy`, checking every key, type and cross-reference and
+/// collecting every problem with its file, line, column and field path.
+public enum PolicyDecoder {
+    /// The variables an approval condition may read.
+    public static let conditionRoots: Set<String> = ["tool", "tenant", "actor", "args", "before", "after", "rows"]
+
+    static let topKeys = ["version", "defaults", "models", "tools", "mcp"]
+    static let defaultsKeys = ["reason", "idempotency", "cap", "actor_cap", "approval_expires", "bind"]
+    static let modelKeys = ["table", "key", "tenant_field", "fields", "description"]
+    static let fieldKeys = ["type", "in", "min", "max", "min_length", "max_length", "pattern", "nullable", "secret", "kind", "description"]
+    static let toolKeys = [
+        "tool", "model", "operation", "writable", "reason", "idempotency", "dry_run", "max_rows", "approval", "cap",
+        "actor_cap", "bind", "description",
+    ]
+    static let bindKeys = ["model", "target", "targets", "fields", "reason", "idempotency_key", "dry_run"]
+
+    /// The decoded policy (nil when the document is too broken to build one) and every diagnostic.
+    public static func decode(_ root: SourceNode, file: String) -> (Policy?, [Diagnostic]) {
+        var reader = SourceReader(file: file)
+        guard reader.mapping(root, "", allowed: topKeys) != nil else { return (nil, reader.diagnostics) }
+
+        var version = 1
+        if let entry = root["version"] {
+            if let v = reader.int(entry.value, "version") {
+                if v == 1 {
+                    version = v
+                } else {
+                    reader.report(entry.value, "version", "version \(v) is not supported", expected: "1")
+                }
+            }
+        } else {
+            reader.report(line: root.line, column: root.column, "version", "is missing", expected: "version: 1")
+        }
+
+        let defaults = decodeDefaults(root["defaults"], &reader)
+
+        var models: [ModelPolicy] = []
+        if let entry = root["models"], let entries = reader.mapping(entry.value, "models") {
+            for modelEntry in entries {
+                if let model = decodeModel(modelEntry, &reader) { models.append(model) }
+            }
+            if entries.isEmpty { reader.report(entry.value, "models", "has no models", expected: "at least one model") }
+        } else if root["models"] == nil {
+            reader.report(line: root.line, column: root.column, "models", "is missing", expected: "a mapping of models")
+        }
+
+        var tools: [ToolPolicy] = []
+        if let entry = root["tools"], let entries = reader.mapping(entry.value, "tools") {
+            for toolEntry in entries {
+                if let tool = decodeTool(toolEntry, defaults: defaults, models: models, &reader) { tools.append(tool) }
+            }
+        } else if root["tools"] == nil {
+            reader.report(line: root.line, column: root.column, "tools", "is missing", expected: "a mapping of write tools")
+        }
+        checkWireNames(tools, root["tools"], &reader)
+
+        var refusalPatterns: [String] = []
+        if let entry = root["mcp"], let mcp = reader.mapping(entry.value, "mcp", allowed: ["refusal_patterns"]) {
+            for item in mcp where item.key == "refusal_patterns" {
+                if let patterns = reader.stringList(item.value, "mcp.refusal_patterns") {
+                    for (i, pattern) in patterns.enumerated() where !FieldRule.isValidPattern(pattern) {
+                        reader.report(item.value, "mcp.refusal_patterns[\(i)]", "'\(pattern)' is not a valid regular expression")
+                    }
+                    refusalPatterns = patterns
+                }
+            }
+        }
+        let policy = Policy(
+            version: version, models: models, tools: tools, refusalPatterns: refusalPatterns, canonical: root.json,
+            file: file)
+        return (policy, reader.diagnostics)
+    }
+
+    // MARK: defaults
+
+    struct Defaults {
+        var reason = ReasonRule()
+        var idempotencyRequired = true
+        var cap: Cap?
+        var actorCap: Cap?
+        var approvalExpires = TimeSpan.hours(24)
+        var binding = Binding.conventional
+    }
+
+    static func decodeDefaults(_ entry: SourceEntry?, _ reader: inout SourceReader) -> Defaults {
+        var defaults = Defaults()
+        guard let entry, let items = reader.mapping(entry.value, "defaults", allowed: defaultsKeys) else { return defaults }
+        for item in items {
+            let path = "defaults.\(item.key)"
+            switch item.key {
+            case "reason": if let r = decodeReason(item.value, path, base: defaults.reason, &reader) { defaults.reason = r }
+            case "idempotency": if let i = decodeRequirement(item.value, path, &reader) { defaults.idempotencyRequired = i }
+            case "cap": defaults.cap = decodeCap(item.value, path, &reader)
+            case "actor_cap": defaults.actorCap = decodeCap(item.value, path, &reader)
+            case "approval_expires": if let s = reader.timeSpan(item.value, path) { defaults.approvalExpires = s }
+            case "bind": if let b = decodeBinding(item.value, path, base: defaults.binding, &reader) { defaults.binding = b }
+            default: break
+            }
+        }
+        return defaults
+    }
+
+    static func decodeRequirement(_ node: SourceNode, _ path: String, _ reader: inout SourceReader) -> Bool? {
+        reader.choice(node, path, ["required", "optional"]).map { $0 == "required" }
+    }
+
+    static func decodeReason(_ node: SourceNode, _ path: String, base: ReasonRule, _ reader: inout SourceReader) -> ReasonRule? {
+        if case .scalar = node.kind {
+            guard let required = decodeRequirement(node, path, &reader) else { return nil }
+            var rule = base
+            rule.required = required
+            return rule
+        }
+        guard let items = reader.mapping(node, path, allowed: ["required", "min_length", "max_length", "boilerplate"]) else {
+            return nil
+        }
+        var rule = base
+        for item in items {
+            let p = SourceReader.join(path, item.key)
+            switch item.key {
+            case "required": if let b = reader.bool(item.value, p) { rule.required = b }
+            case "min_length": if let n = reader.int(item.value, p, min: 0) { rule.minLength = n }
+            case "max_length": if let n = reader.int(item.value, p, min: 1) { rule.maxLength = n }
+            case "boilerplate": if let list = reader.stringList(item.value, p) { rule.boilerplate = list }
+            default: break
+            }
+        }
+        if rule.minLength > rule.maxLength {
+            reader.report(node, path, "min_length \(rule.minLength) is above max_length \(rule.maxLength)")
+        }
+        return rule
+    }
+
+    static func decodeCap(_ node: SourceNode, _ path: String, _ reader: inout SourceReader) -> Cap? {
+        guard let items = reader.mapping(node, path, allowed: ["max", "per"]) else { return nil }
+        var max: Int?
+        var per: TimeSpan?
+        for item in items {
+            let p = SourceReader.join(path, item.key)
+            switch item.key {
+            case "max": max = reader.int(item.value, p, min: 1)
+            case "per": per = reader.timeSpan(item.value, p)
+            default: break
+            }
+        }
+        if node["max"] == nil { reader.report(node, "\(path).max", "is missing", expected: "the number of calls allowed per window") }
+        if node["per"] == nil { reader.report(node, "\(path).per", "is missing", expected: "a window such as 1h") }
+        guard let max, let per else { return nil }
+        return Cap(max: max, per: per)
+    }
+
+    // MARK: models
+
+    static func decodeModel(_ entry: SourceEntry, _ reader: inout SourceReader) -> ModelPolicy? {
+        let path = "models.\(entry.key)"
+        guard let items = reader.mapping(entry.value, path, allowed: modelKeys) else { return nil }
+        var table = entry.key.lowercased() + "s"
+        var key = "id"
+        var tenantField: String?
+        var fields: [FieldRule] = []
+        for item in items {
+            let p = SourceReader.join(path, item.key)
+            switch item.key {
+            case "table": if let s = reader.string(item.value, p) { table = s }
+            case "key": if let s = reader.string(item.value, p) { key = s }
+            case "tenant_field": tenantField = reader.string(item.value, p)
+            case "fields":
+                guard let fieldEntries = reader.mapping(item.value, p) else { break }
+                for fieldEntry in fieldEntries {
+                    if let rule = decodeField(fieldEntry, SourceReader.join(p, fieldEntry.key), &reader) { fields.append(rule) }
+                }
+            default: break
+            }
+        }
+        if entry.value["tenant_field"] == nil {
+            reader.report(entry.value, "\(path).tenant_field", "is missing",
+                          expected: "the column that scopes rows to a tenant, e.g. tenant_id")
+        }
+        guard let tenantField else { return nil }
+        if tenantField == key {
+            reader.report(entry.value, "\(path).tenant_field", "is the same column as the key '\(key)'")
+        }
+        return ModelPolicy(name: entry.key, table: table, key: key, tenantField: tenantField, fields: fields)
+    }
+
+    static func decodeField(_ entry: SourceEntry, _ path: String, _ reader: inout SourceReader) -> FieldRule? {
+        guard let items = reader.mapping(entry.value, path, allowed: fieldKeys) else { return nil }
+        guard let typeEntry = entry.value["type"] else {
+            reader.report(entry.value, "\(path).type", "is missing", expected: "one of string, integer, number, boolean")
+            return nil
+        }
+        guard let typeName = reader.choice(typeEntry.value, "\(path).type", FieldRule.ValueType.allCases.map(\.rawValue)),
+            let type = FieldRule.ValueType(rawValue: typeName)
+        else { return nil }
+        var rule = FieldRule(name: entry.key, type: type)
+        for item in items {
+            let p = SourceReader.join(path, item.key)
+            switch item.key {
+            case "in":
+                guard case .sequence(let values) = item.value.kind, !values.isEmpty else {
+                    reader.report(item.value, p, "is a \(item.value.typeName)", expected: "a non-empty list of values")
+                    break
+                }
+                var allowed: [JSONValue] = []
+                for (i, value) in values.enumerated() {
+                    let probe = FieldRule(name: entry.key, type: type)
+                    if let problem = probe.violation(value.json) {
+                        reader.report(value, "\(p)[\(i)]", problem)
+                    } else {
+                        allowed.append(value.json)
+                    }
+                }
+                rule.allowed = allowed
+            case "min", "max":
+                guard type == .integer || type == .number else {
+                    reader.report(item.value, p, "applies to numbers, not to a \(type.rawValue) field", expected: "min_length/max_length")
+                    break
+                }
+                if item.key == "min" { rule.min = reader.number(item.value, p) } else { rule.max = reader.number(item.value, p) }
+            case "min_length", "max_length":
+                guard type == .string else {
+                    reader.report(item.value, p, "applies to strings, not to a \(type.rawValue) field", expected: "min/max")
+                    break
+                }
+                let n = reader.int(item.value, p, min: 0)
+                if item.key == "min_length" { rule.minLength = n } else { rule.maxLength = n }
+            case "pattern":
+                guard let pattern = reader.string(item.value, p) else { break }
+                if type != .string {
+                    reader.report(item.value, p, "applies to strings, not to a \(type.rawValue) field")
+                } else if !FieldRule.isValidPattern(pattern) {
+                    reader.report(item.value, p, "'\(pattern)' is not a valid regular expression")
+                } else {
+                    rule.pattern = pattern
+                }
+            case "nullable": if let b = reader.bool(item.value, p) { rule.nullable = b }
+            case "secret": if let b = reader.bool(item.value, p) { rule.secret = b }
+            case "kind":
+                if let k = reader.choice(item.value, p, FieldRule.Sensitivity.allCases.map(\.rawValue)) {
+                    rule.sensitivity = FieldRule.Sensitivity(rawValue: k) ?? .none
+                }
+            default: break
+            }
+        }
+        if let min = rule.min, let max = rule.max, min > max {
+            reader.report(entry.value, path, "min \(JSONValue.formatNumber(min)) is above max \(JSONValue.formatNumber(max))")
+        }
+        if let min = rule.minLength, let max = rule.maxLength, min > max {
+            reader.report(entry.value, path, "min_length \(min) is above max_length \(max)")
+        }
+        return rule
+    }
+
+    // MARK: tools
+
+    static func decodeTool(
+        _ entry: SourceEntry, defaults: Defaults, models: [ModelPolicy], _ reader: inout SourceReader
+    ) -> ToolPolicy? {
+        let path = "tools.\(entry.key)"
+        guard let items = reader.mapping(entry.value, path, allowed: toolKeys) else { return nil }
+        let node = entry.value
+        var toolName = entry.key
+        var modelName: String?
+        var operation: WriteOperation?
+        var writable: [String] = []
+        var writableNode: SourceNode?
+        var reason = defaults.reason
+        var idempotency = defaults.idempotencyRequired
+        var dryRun: Int?
+        var maxRows: Int?
+        var approval: ApprovalRule?
+        var cap = defaults.cap
+        var actorCap = defaults.actorCap
+        var binding = defaults.binding
+        var description: String?
+
+        for item in items {
+            let p = SourceReader.join(path, item.key)
+            switch item.key {
+            case "tool": if let s = reader.string(item.value, p) { toolName = s }
+            case "model": modelName = reader.string(item.value, p)
+            case "operation":
+                if let s = reader.choice(item.value, p, WriteOperation.allCases.map(\.rawValue)) {
+                    operation = WriteOperation(rawValue: s)
+                }
+            case "writable":
+                writableNode = item.value
+                writable = reader.stringList(item.value, p) ?? []
+            case "reason": if let r = decodeReason(item.value, p, base: defaults.reason, &reader) { reason = r }
+            case "idempotency": if let i = decodeRequirement(item.value, p, &reader) { idempotency = i }
+            case "dry_run":
+                if let d = reader.mapping(item.value, p, allowed: ["required_above_rows"]) {
+                    for f in d where f.key == "required_above_rows" {
+                        dryRun = reader.int(f.value, "\(p).required_above_rows", min: 0)
+                    }
+                    if item.value["required_above_rows"] == nil {
+                        reader.report(item.value, "\(p).required_above_rows", "is missing", expected: "a row count")
+                    }
+                }
+            case "max_rows": maxRows = reader.int(item.value, p, min: 1)
+            case "approval": approval = decodeApproval(item.value, p, expires: defaults.approvalExpires, &reader)
+            case "cap": cap = decodeCap(item.value, p, &reader)
+            case "actor_cap": actorCap = decodeCap(item.value, p, &reader)
+            case "bind": if let b = decodeBinding(item.value, p, base: defaults.binding, &reader) { binding = b }
+            case "description": description = reader.string(item.value, p)
+            default: break
+            }
+        }
+
+        if node["model"] == nil { reader.report(node, "\(path).model", "is missing", expected: "the name of a model") }
+        if node["operation"] == nil {
+            reader.report(node, "\(path).operation", "is missing", expected: "one of create, update, delete, bulk_update")
+        }
+        guard let modelName, let operation else { return nil }
+        guard let model = models.first(where: { $0.name == modelName }) else {
+            if let m = node["model"] {
+                let suggestion = SourceReader.closest(to: modelName, in: models.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""
+                reader.report(m.value, "\(path).model", "unknown model '\(modelName)'\(suggestion)",
+                              expected: "one of \(models.map(\.name).joined(separator: ", "))")
+            }
+            return nil
+        }
+
+        // Writable fields must exist, and never include the key or the tenant field.
+        for (i, field) in writable.enumerated() {
+            let p = "\(path).writable[\(i)]"
+            let at = writableNode.flatMap { n -> SourceNode? in
+                if case .sequence(let items) = n.kind, items.indices.contains(i) { return items[i] }
+                return n
+            } ?? node
+            if field == model.tenantField {
+                reader.report(at, p, "'\(field)' is the tenant field of \(model.name); it is never writable")
+            } else if field == model.key {
+                reader.report(at, p, "'\(field)' is the key of \(model.name); it is never writable")
+            } else if model.field(field) == nil {
+                let suggestion = SourceReader.closest(to: field, in: model.fields.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""
+                reader.report(at, p, "unknown field '\(field)' of \(model.name)\(suggestion)",
+                              expected: "one of \(model.fields.map(\.name).joined(separator: ", "))")
+            }
+        }
+        if Set(writable).count != writable.count {
+            reader.report(writableNode ?? node, "\(path).writable", "lists a field twice", severity: .warning)
+        }
+        if (operation == .create || operation == .update || operation == .bulkUpdate), writable.isEmpty, node["writable"] == nil {
+            reader.report(node, "\(path).writable", "is missing", expected: "the fields this tool may change")
+        }
+
+        // Bindings must be able to find what the operation needs.
+        let bindNode = node["bind"]?.value ?? node
+        switch operation {
+        case .update, .delete:
+            if binding.target == nil {
+                reader.report(bindNode, "\(path).bind.target", "is missing", expected: "a JSON pointer to the row's key, e.g. /id")
+            }
+        case .bulkUpdate:
+            if binding.targets == nil {
+                reader.report(bindNode, "\(path).bind.targets", "is missing", expected: "a JSON pointer to the list of keys, e.g. /ids")
+            }
+        case .create:
+            break
+        }
+        if case .each(let map) = binding.fields {
+            for field in map.keys.sorted() where model.field(field) == nil && field != model.key && field != model.tenantField {
+                reader.report(bindNode, "\(path).bind.fields.\(field)", "unknown field '\(field)' of \(model.name)")
+            }
+        }
+        if let dryRun, let maxRows, dryRun >= maxRows {
+            reader.report(node["dry_run"]?.value ?? node, "\(path).dry_run.required_above_rows",
+                          "\(dryRun) is not below max_rows \(maxRows), so a dry run is never asked for",
+                          expected: "a threshold below max_rows", severity: .warning)
+        }
+
+        return ToolPolicy(
+            name: entry.key, toolName: toolName, model: model.name, operation: operation, writable: writable,
+            reason: reason, idempotencyRequired: idempotency, dryRunAboveRows: dryRun, maxRows: maxRows,
+            approval: approval, cap: cap, actorCap: actorCap, binding: binding, description: description)
+    }
+
+    static func decodeApproval(_ node: SourceNode, _ path: String, expires: TimeSpan, _ reader: inout SourceReader) -> ApprovalRule? {
+        guard let items = reader.mapping(node, path, allowed: ["when", "expires"]) else { return nil }
+        var rule: JsonLogicRule?
+        var lifetime = expires
+        for item in items {
+            let p = SourceReader.join(path, item.key)
+            switch item.key {
+            case "when": rule = decodeCondition(item.value, p, &reader)
+            case "expires": if let s = reader.timeSpan(item.value, p) { lifetime = s }
+            default: break
+            }
+        }
+        if node["when"] == nil {
+            reader.report(node, "\(path).when", "is missing", expected: "a JsonLogic condition, or true to always ask")
+        }
+        guard let rule else { return nil }
+        return ApprovalRule(when: rule, expiresAfter: lifetime)
+    }
+
+    /// A JsonLogic condition that compiles and reads only the request's variables.
+    public static func decodeCondition(_ node: SourceNode, _ path: String, _ reader: inout SourceReader) -> JsonLogicRule? {
+        let rule: JsonLogicRule
+        do {
+            rule = try JsonLogicRule(node.json)
+        } catch {
+            reader.report(node, path, "is not a valid JsonLogic condition: \(error)")
+            return nil
+        }
+        for name in rule.rootVariables {
+            let root = String(name.split(separator: ".", maxSplits: 1).first ?? "")
+            if !conditionRoots.contains(root) {
+                reader.report(node, path, "reads the variable '\(name)', which a request does not have",
+                              expected: "a variable under \(conditionRoots.sorted().joined(separator: ", "))")
+            }
+        }
+        return rule
+    }
+
+    static func decodeBinding(_ node: SourceNode, _ path: String, base: Binding, _ reader: inout SourceReader) -> Binding? {
+        guard let items = reader.mapping(node, path, allowed: bindKeys) else { return nil }
+        var binding = base
+        func pointer(_ item: SourceEntry, _ reader: inout SourceReader) -> JSONPointer?? {
+            let p = SourceReader.join(path, item.key)
+            if case .scalar(.null) = item.value.kind { return .some(nil) }  // explicitly unbound
+            guard let text = reader.string(item.value, p, nonEmpty: false) else { return nil }
+            guard let pointer = JSONPointer(text) else {
+                reader.report(item.value, p, "'\(text)' is not a JSON pointer", expected: "a pointer such as /id or /data/amount")
+                return nil
+            }
+            return .some(pointer)
+        }
+        for item in items {
+            switch item.key {
+            case "model": if let p = pointer(item, &reader) { binding.model = p }
+            case "target": if let p = pointer(item, &reader) { binding.target = p }
+            case "targets": if let p = pointer(item, &reader) { binding.targets = p }
+            case "reason": if let p = pointer(item, &reader) { binding.reason = p }
+            case "idempotency_key": if let p = pointer(item, &reader) { binding.idempotencyKey = p }
+            case "dry_run": if let p = pointer(item, &reader) { binding.dryRun = p }
+            case "fields":
+                if case .mapping(let fieldEntries) = item.value.kind {
+                    var map: [String: JSONPointer] = [:]
+                    for f in fieldEntries {
+                        let p = "\(path).fields.\(f.key)"
+                        guard let text = reader.string(f.value, p, nonEmpty: false) else { continue }
+                        guard let ptr = JSONPointer(text) else {
+                            reader.report(f.value, p, "'\(text)' is not a JSON pointer", expected: "a pointer such as /status")
+                            continue
+                        }
+                        map[f.key] = ptr
+                    }
+                    binding.fields = .each(map)
+                } else if let p = pointer(item, &reader) {
+                    binding.fields = .object(p ?? JSONPointer(tokens: ["data"]))
+                }
+            default: break
+            }
+        }
+        return binding
+    }
+
+    /// Several entries may describe one wire tool only when each binds a model argument and names a
+    /// different model: otherwise a call could not be told apart.
+    static func checkWireNames(_ tools: [ToolPolicy], _ toolsEntry: SourceEntry?, _ reader: inout SourceReader) {
+        let groups = Dictionary(grouping: tools, by: \.toolName).filter { $0.value.count > 1 }
+        for (wire, entries) in groups.sorted(by: { $0.key < $1.key }) {
+            for tool in entries {
+                let at = toolsEntry?.value[tool.name]?.value ?? toolsEntry?.value
+                guard let at else { continue }
+                if tool.binding.model == nil {
+                    reader.report(at, "tools.\(tool.name).bind.model", "several entries describe the tool '\(wire)', so each must bind the model argument",
+                                  expected: "bind: {model: /model}")
+                }
+            }
+            let models = entries.map(\.model)
+            if Set(models).count != models.count, let at = toolsEntry?.value {
+                reader.report(at, "tools", "two entries describe '\(wire)' on the same model; a call could match both")
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import Yams
+
+/// A YAML (or JSON) document as a tree whose every node knows its line and column, so that a
+/// decoder can say exactly where a field is wrong. Scalars are typed with YAML 1.2's core schema:
+/// only `true`/`false` are booleans, so a stage named `off` or a value `no` stays a string.
+public struct SourceNode: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        case scalar(JSONValue)
+        case sequence([SourceNode])
+        case mapping([SourceEntry])
+    }
+
+    public var kind: Kind
+    public var line: Int
+    public var column: Int
+
+    public init(kind: Kind, line: Int, column: Int) {
+        self.kind = kind
+        self.line = line
+        self.column = column
+    }
+
+    /// The node as plain JSON, positions dropped.
+    public var json: JSONValue {
+        switch kind {
+        case .scalar(let value): value
+        case .sequence(let items): .array(items.map(\.json))
+        case .mapping(let entries):
+            .object(Dictionary(entries.map { ($0.key, $0.value.json) }, uniquingKeysWith: { _, last in last }))
+        }
+    }
+
+    /// The entry for `key` when this node is a mapping.
+    public subscript(key: String) -> SourceEntry? {
+        guard case .mapping(let entries) = kind else { return nil }
+        return entries.first { $0.key == key }
+    }
+
+    /// A short name of the node's type for error messages.
+    public var typeName: String {
+        switch kind {
+        case .scalar(let value): value.typeName
+        case .sequence: "list"
+        case .mapping: "mapping"
+        }
+    }
+}
+
+/// A key of a mapping with its own position and its value.
+public struct SourceEntry: Sendable, Hashable {
+    public var key: String
+    public var line: Int
+    public var column: Int
+    public var value: SourceNode
+}
+
+/// Reads text into a `SourceNode`.
+public enum SourceDocument {
+    /// YAML 1.2 core schema booleans, nulls, integers and floats.
+    private static let resolver: Resolver = {
+        // Patterns are constants; a failure here is a bug in this file.
+        // swiftlint:disable force_try
+        try! Resolver.basic
+            .appending(.bool, "^(?:true|True|TRUE|false|False|FALSE)$")
+            .appending(.int, "^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+            .appending(.float, "^(?:[-+]?(?:\\.[0-9]+|[0-9]+(?:\\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$")
+            .appending(.null, "^(?:~|null|Null|NULL|)$")
+        // swiftlint:enable force_try
+    }()
+
+    /// Parses `text` (YAML or JSON). An empty document gives nil. Syntax errors are thrown as
+    /// `UnreadableInputError` naming `file`, line and column.
+    public static func parse(_ text: String, file: String) throws -> SourceNode? {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text, resolver, .default)
+        } catch let error as YamlError {
+            throw UnreadableInputError(diagnostic(for: error, file: file))
+        }
+        guard let root else { return nil }
+        return try convert(root, file: file)
+    }
+
+    /// Reads and parses the file at `path`.
+    public static func load(path: String) throws -> SourceNode? {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw UnreadableInputError(Diagnostic(
+                file: path, line: 0, column: 0, path: "",
+                message: FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file"))
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw UnreadableInputError(Diagnostic(file: path, line: 0, column: 0, path: "", message: "the file is not UTF-8 text"))
+        }
+        return try parse(text, file: path)
+    }
+
+    private static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
+        switch error {
+        case .scanner(let context, let problem, let mark, _),
+            .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let detail = context.map { "\(problem) \($0.text)" } ?? problem
+            return Diagnostic(file: file, line: mark.line, column: mark.column, path: "", message: "YAML syntax: \(detail)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return Diagnostic(
+                file: file, line: context.mark.line, column: context.mark.column, path: "",
+                message: "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping")
+        case .reader(let problem, let offset, _, _):
+            return Diagnostic(file: file, line: 0, column: 0, path: "", message: "cannot read: \(problem) at byte \(offset ?? 0)")
+        default:
+            return Diagnostic(file: file, line: 0, column: 0, path: "", message: "YAML: \(error)")
+        }
+    }
+
+    private static func convert(_ node: Node, file: String) throws -> SourceNode {
+        let line = node.mark?.line ?? 0
+        let column = node.mark?.column ?? 0
+        switch node {
+        case .scalar(let scalar):
+            return SourceNode(kind: .scalar(scalarValue(scalar, node: node)), line: line, column: column)
+        case .sequence(let sequence):
+            return SourceNode(kind: .sequence(try sequence.map { try convert($0, file: file) }), line: line, column: column)
+        case .mapping(let mapping):
+            var entries: [SourceEntry] = []
+            for (key, value) in mapping {
+                guard case .scalar(let keyScalar) = key else {
+                    throw UnreadableInputError(Diagnostic(
+                        file: file, line: key.mark?.line ?? line, column: key.mark?.column ?? column, path: "",
+                        message: "a mapping key must be a plain scalar"))
+                }
+                entries.append(SourceEntry(
+                    key: keyScalar.string, line: key.mark?.line ?? line, column: key.mark?.column ?? column,
+                    value: try convert(value, file: file)))
+            }
+            return SourceNode(kind: .mapping(entries), line: line, column: column)
+        case .alias(let alias):
+            throw UnreadableInputError(Diagnostic(
+                file: file, line: alias.mark?.line ?? line, column: alias.mark?.column ?? column, path: "",
+                message: "YAML aliases are not supported here; write the value out"))
+        }
+    }
+
+    private static func scalarValue(_ scalar: Node.Scalar, node: Node) -> JSONValue {
+        if scalar.style == .singleQuoted || scalar.style == .doubleQuoted || scalar.style == .literal
+            || scalar.style == .folded
+        {
+            return .string(scalar.string)
+        }
+        switch Tag.Name(rawValue: node.tag.description) {
+        case .null: return .null
+        case .bool: return .bool(scalar.string.lowercased() == "true")
+        case .int:
+            let s = scalar.string
+            if s.hasPrefix("0x"), let v = Int(s.dropFirst(2), radix: 16) { return .number(Double(v)) }
+            if s.hasPrefix("0o"), let v = Int(s.dropFirst(2), radix: 8) { return .number(Double(v)) }
+            return Double(s).map(JSONValue.number) ?? .string(s)
+        case .float:
+            let s = scalar.string.lowercased()
+            if s.hasSuffix(".nan") { return .number(.nan) }
+            if s.hasSuffix(".inf") { return .number(s.hasPrefix("-") ? -.infinity : .infinity) }
+            return Double(s).map(JSONValue.number) ?? .string(scalar.string)
+        default:
+            return .string(scalar.string)
+        }
+    }
+}

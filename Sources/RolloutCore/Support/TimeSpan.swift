@@ -1,0 +1,82 @@
+import Foundation
+
+/// A length of time written the way people write it in a policy: `30s`, `15m`, `1h`, `7d`, `2w`,
+/// or combined as `1h30m`; ISO 8601 durations (`PT1H`, `P7D`) are accepted too. Used for cap
+/// windows, soak periods and approval lifetimes.
+public struct TimeSpan: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
+    public let seconds: Int
+
+    public init(seconds: Int) {
+        self.seconds = seconds
+    }
+
+    public static func days(_ n: Int) -> TimeSpan { TimeSpan(seconds: n * 86_400) }
+    public static func hours(_ n: Int) -> TimeSpan { TimeSpan(seconds: n * 3_600) }
+    public static func minutes(_ n: Int) -> TimeSpan { TimeSpan(seconds: n * 60) }
+
+    /// Parses `text`; nil unless it is a positive duration.
+    public init?(_ text: String) {
+        let s = text.trimmingCharacters(in: .whitespaces)
+        if s.uppercased().hasPrefix("P") {
+            guard let iso = Self.parseISO(s.uppercased()), iso > 0 else { return nil }
+            seconds = iso
+            return
+        }
+        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800]
+        var total = 0
+        var digits = ""
+        var sawUnit = false
+        for c in s {
+            if c.isASCII, c.isNumber {
+                digits.append(c)
+            } else if let unit = units[c], let n = Int(digits) {
+                total += n * unit
+                digits = ""
+                sawUnit = true
+            } else {
+                return nil
+            }
+        }
+        guard digits.isEmpty, sawUnit, total > 0 else { return nil }
+        seconds = total
+    }
+
+    private static func parseISO(_ s: String) -> Int? {
+        var total = 0
+        var digits = ""
+        var inTime = false
+        for c in s.dropFirst() {
+            if c == "T" {
+                inTime = true
+                continue
+            }
+            if c.isNumber {
+                digits.append(c)
+                continue
+            }
+            guard let n = Int(digits) else { return nil }
+            digits = ""
+            switch (c, inTime) {
+            case ("W", false): total += n * 604_800
+            case ("D", false): total += n * 86_400
+            case ("H", true): total += n * 3_600
+            case ("M", true): total += n * 60
+            case ("S", true): total += n
+            default: return nil
+            }
+        }
+        return digits.isEmpty ? total : nil
+    }
+
+    public var timeInterval: TimeInterval { TimeInterval(seconds) }
+
+    /// The shortest exact form: `7d`, `1h`, `90m`, `45s`.
+    public var description: String {
+        for (unit, size) in [("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60)] where seconds % size == 0 {
+            return "\(seconds / size)\(unit)"
+        }
+        return "\(seconds)s"
+    }
+
+    public static func < (a: TimeSpan, b: TimeSpan) -> Bool { a.seconds < b.seconds }
+}

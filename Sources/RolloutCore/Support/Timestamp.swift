@@ -1,0 +1,118 @@
+import Foundation
+
+/// RFC 3339 timestamps (`2026-11-25T06:27:36.123Z`), parsed and printed without a date formatter:
+/// the audit import reads one per event, so this is on a hot path.
+public enum Timestamp {
+    /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS[.fff...]]` with `Z`, `±HH:MM` or no zone (UTC);
+    /// a space may stand for the `T`. Nil for anything else.
+    public static func parse(_ text: String) -> Date? {
+        var copy = text
+        return copy.withUTF8 { parse(bytes: $0) }
+    }
+
+    public static func parse(bytes b: UnsafeBufferPointer<UInt8>) -> Date? {
+        func digits(_ start: Int, _ count: Int) -> Int? {
+            guard start + count <= b.count else { return nil }
+            var v = 0
+            for i in start..<(start + count) {
+                let c = b[i]
+                guard c >= 0x30, c <= 0x39 else { return nil }
+                v = v * 10 + Int(c - 0x30)
+            }
+            return v
+        }
+        guard let year = digits(0, 4), b.count >= 10, b[4] == 0x2D, let month = digits(5, 2), b[7] == 0x2D,
+            let day = digits(8, 2), (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
+        var seconds = Double(daysFromCivil(year, month, day)) * 86_400
+        if b.count == 10 { return Date(timeIntervalSince1970: seconds) }
+        guard b[10] == 0x54 || b[10] == 0x74 || b[10] == 0x20, let hour = digits(11, 2), b.count > 13, b[13] == 0x3A,
+            let minute = digits(14, 2), hour < 24, minute < 60
+        else { return nil }
+        seconds += Double(hour * 3600 + minute * 60)
+        var i = 16
+        if i < b.count, b[i] == 0x3A {
+            guard let second = digits(17, 2), second <= 60 else { return nil }
+            seconds += Double(second)
+            i = 19
+            if i < b.count, b[i] == 0x2E || b[i] == 0x2C {
+                i += 1
+                var scale = 0.1
+                var fraction = 0.0
+                let start = i
+                while i < b.count, b[i] >= 0x30, b[i] <= 0x39 {
+                    fraction += Double(b[i] - 0x30) * scale
+                    scale /= 10
+                    i += 1
+                }
+                guard i > start else { return nil }
+                seconds += fraction
+            }
+        }
+        if i == b.count { return Date(timeIntervalSince1970: seconds) }
+        if b[i] == 0x5A || b[i] == 0x7A {
+            return i + 1 == b.count ? Date(timeIntervalSince1970: seconds) : nil
+        }
+        guard b[i] == 0x2B || b[i] == 0x2D, let oh = digits(i + 1, 2) else { return nil }
+        var om = 0
+        if i + 3 < b.count {
+            if b[i + 3] == 0x3A, let m = digits(i + 4, 2), i + 6 == b.count {
+                om = m
+            } else if let m = digits(i + 3, 2), i + 5 == b.count {
+                om = m
+            } else {
+                return nil
+            }
+        }
+        let offset = Double(oh * 3600 + om * 60)
+        return Date(timeIntervalSince1970: b[i] == 0x2B ? seconds - offset : seconds + offset)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC (milliseconds always shown, so text order is time order).
+    public static func format(_ date: Date) -> String {
+        let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let millis = Int(((totalMillis % 1000) + 1000) % 1000)
+        let totalSeconds = (totalMillis - Int64(millis)) / 1000
+        var days = Int(totalSeconds / 86_400)
+        var rest = Int(totalSeconds % 86_400)
+        if rest < 0 {
+            rest += 86_400
+            days -= 1
+        }
+        let (y, m, d) = civilFromDays(days)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, m, d, rest / 3600, rest % 3600 / 60, rest % 60, millis)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ`, whole seconds: for files people read.
+    public static func formatSeconds(_ date: Date) -> String {
+        String(format(date).prefix(19)) + "Z"
+    }
+
+    /// `YYYY-MM-DD` of the UTC day.
+    public static func day(_ date: Date) -> String {
+        String(format(date).prefix(10))
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import RolloutCore
+
+/// The `rollout` command line: parses arguments, calls the libraries, prints. No logic lives here.
+@main
+struct Rollout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollout",
+        abstract: "Test a write policy for LLM agents and roll write tools out tenant by tenant.",
+        discussion: """
+            Exit status: 0 all good; 1 the check found a problem (a gap, an anomaly, a failed gate); \
+            2 bad input or usage; 3 internal error.
+
+            Start with `rollout init`, then `rollout lint` and `rollout fuzz`.
+            """,
+        version: RolloutVersion.current,
+        subcommands: [
+            InitCommand.self,
+            LintCommand.self,
+        ]
+    )
+
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(with: error)
+        }
+    }
+
+    /// Prints the error and exits with rollout's status codes (ArgumentParser would use 64 for usage).
+    static func exit(with error: Error) -> Never {
+        switch error {
+        case let code as ExitCode:
+            Foundation.exit(code.rawValue)
+        case let failure as FailureExit:
+            Foundation.exit(failure.status)
+        case let error as UnreadableInputError:
+            Output.error(error.description)
+            Foundation.exit(ExitStatus.badInput)
+        case let error as DiagnosticsError:
+            Output.error(error.description)
+            Foundation.exit(ExitStatus.badInput)
+        case let error as FileExistsError:
+            Output.error("error: \(error)")
+            Foundation.exit(ExitStatus.badInput)
+        default:
+            let code = Self.exitCode(for: error)
+            if code == .success {
+                // --help and --version.
+                print(Self.fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            if code == .validationFailure || error is ValidationError {
+                Output.error(Self.fullMessage(for: error))
+                Foundation.exit(ExitStatus.badInput)
+            }
+            Output.error("internal error: \(error)")
+            Foundation.exit(ExitStatus.internalError)
+        }
+    }
+}

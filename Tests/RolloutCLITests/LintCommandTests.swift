@@ -1,0 +1,74 @@
+import Foundation
+import RolloutTestSupport
+import Testing
+
+/// The `rollout` binary as a user runs it: exit statuses, output on each stream.
+@Suite("rollout lint and init, end to end")
+struct LintCommandTests {
+    @Test("lint on the example folder exits 0")
+    func exampleIsClean() throws {
+        let result = try RolloutBinary.run(["lint", TestPaths.exampleFolder])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("0 errors"))
+    }
+
+    @Test("three planted mistakes are all printed with file:line:column and field path; exit 1")
+    func plantedMistakes() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let policyPath = dir.appendingPathComponent("policy.yaml").path
+        var text = try String(contentsOfFile: TestPaths.exampleFolder + "/policy.yaml", encoding: .utf8)
+        text = text.replacingOccurrences(of: "cap: {max: 100, per: 1h}", with: "cap: {max: 100, per: 1 hour}")
+        text = text.replacingOccurrences(of: "writable: [status, notes, shipping_address]", with: "writable: [status, notes, tenant_id]")
+        text = text.replacingOccurrences(of: #"{"var": "after.amount_cents"}"#, with: #"{"var": "order.amount_cents"}"#)
+        try text.write(toFile: policyPath, atomically: true, encoding: .utf8)
+
+        let result = try RolloutBinary.run(["lint", dir.path])
+        #expect(result.status == 1)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3, "\(result.stdout)")
+        for path in ["tools.orders.update.cap.per", "tools.orders.update.writable[2]", "tools.refunds.issue.approval.when"] {
+            let line = lines.first { $0.contains(path) }
+            #expect(line != nil, "missing \(path) in \(result.stdout)")
+            // file:line:column: error: path: message
+            #expect(line?.range(of: #"^.+policy\.yaml:\d+:\d+: error: "#, options: .regularExpression) != nil)
+        }
+
+        let json = try RolloutBinary.run(["lint", dir.path, "--format", "json"])
+        #expect(json.status == 1)
+        #expect(json.stdout.contains("\"errors\": 3"))
+    }
+
+    @Test("lint --junit writes a report that names each file")
+    func junit() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let out = dir.appendingPathComponent("lint.xml").path
+        let result = try RolloutBinary.run(["lint", TestPaths.exampleFolder, "--junit", out])
+        #expect(result.status == 0)
+        let xml = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(xml.contains("policy.yaml") && xml.contains("tenants.yaml") && xml.contains("failures=\"0\""))
+        if JUnitValidation.available {
+            #expect(try JUnitValidation.validate(out).status == 0)
+        }
+    }
+
+    @Test("unreadable input exits 2; a usage error exits 2")
+    func badInput() throws {
+        #expect(try RolloutBinary.run(["lint", "/nonexistent/folder"]).status == 2)
+        let dir = TestPaths.temporaryDirectory()
+        try "version: 1\nmodels: [unclosed\n".write(toFile: dir.path + "/policy.yaml", atomically: true, encoding: .utf8)
+        let syntax = try RolloutBinary.run(["lint", dir.path])
+        #expect(syntax.status == 2)
+        #expect(syntax.stdout.contains("policy.yaml:"))
+        #expect(try RolloutBinary.run(["lint", "--no-such-flag"]).status == 2)
+    }
+
+    @Test("init writes a starter that lint accepts, and will not overwrite it")
+    func initThenLint() throws {
+        let dir = TestPaths.temporaryDirectory().appendingPathComponent("rollout").path
+        #expect(try RolloutBinary.run(["init", dir]).status == 0)
+        #expect(try RolloutBinary.run(["lint", dir]).status == 0)
+        let again = try RolloutBinary.run(["init", dir])
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("--force"))
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+
+@testable import RolloutCore
+import RolloutTestSupport
+
+@Suite("JSON values")
+struct JSONValueTests {
+    @Test("canonical text sorts keys and is stable", arguments: [
+        (#"{"b":1,"a":[true,null,"x"]}"#, #"{"a":[true,null,"x"],"b":1}"#),
+        (#" { "z" : 1.5 , "y": -0 } "#, #"{"y":0,"z":1.5}"#),
+        (#""tab\there \"q\" \u00e9 \ud83d\ude00""#, "\"tab\\there \\\"q\\\" é 😀\""),
+        ("[1e3, 2.50, -7]", "[1000,2.5,-7]"),
+        (#"{"ctl":"\u0001"}"#, #"{"ctl":"\u0001"}"#),
+    ])
+    func canonical(input: String, expected: String) throws {
+        let value = try JSONValue.parse(input)
+        #expect(value.canonicalText == expected)
+        // Canonical text parses back to the same value.
+        #expect(try JSONValue.parse(value.canonicalText) == value)
+    }
+
+    @Test("parse errors name the line and column", arguments: [
+        ("{\n  \"a\": 1,\n  \"b\": }", 3, 8),
+        ("[1, 2", 1, 6),
+        ("{\"a\" 1}", 1, 6),
+        ("01", 1, 2),
+        ("\"\\ud800\"", 1, 8),
+        ("[1] x", 1, 5),
+    ])
+    func parseErrors(input: String, line: Int, column: Int) {
+        #expect {
+            try JSONValue.parse(input)
+        } throws: { error in
+            guard let error = error as? JSONParseError else { return false }
+            return error.line == line && error.column == column
+        }
+    }
+
+    @Test("JSON pointers resolve, set and remove per RFC 6901")
+    func pointers() throws {
+        let doc = try JSONValue.parse(#"{"a/b": {"c~d": [10, 20]}, "data": {"x": 1}}"#)
+        #expect(JSONPointer("/a~1b/c~0d/1")?.resolve(in: doc) == .number(20))
+        #expect(JSONPointer("/missing")?.resolve(in: doc) == nil)
+        #expect(JSONPointer("nope") == nil)
+        let set = JSONPointer("/data/y")!.setting(2, in: doc)
+        #expect(set["data"] == ["x": 1, "y": 2])
+        #expect(JSONPointer("/data/x")!.removing(from: doc)["data"] == .object([:]))
+        #expect(JSONPointer("/a~1b/c~0d/1")!.description == "/a~1b/c~0d/1")
+    }
+
+    @Test("integers print without a fraction, other numbers round-trip")
+    func numbers() {
+        #expect(JSONValue.formatNumber(42) == "42")
+        #expect(JSONValue.formatNumber(-0.25) == "-0.25")
+        #expect(JSONValue.formatNumber(.nan) == "null")
+        #expect(JSONValue.formatNumber(1e300) == "1e+300")
+    }
+}

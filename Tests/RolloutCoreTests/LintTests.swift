@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+@testable import RolloutCore
+import RolloutTestSupport
+
+@Suite("Lint and init")
+struct LintTests {
+    @Test("the example folder is clean")
+    func exampleIsClean() {
+        let report = Linter.lint(RolloutFolder(directory: TestPaths.exampleFolder))
+        #expect(report.errorCount == 0, "\(report.diagnostics.map(\.description))")
+        #expect(!report.unreadable)
+    }
+
+    @Test("the starter written by init passes lint, and init refuses to overwrite")
+    func starter() throws {
+        let dir = TestPaths.temporaryDirectory().appendingPathComponent("rollout").path
+        let written = try StarterFolder.write(to: dir, force: false)
+        #expect(written.count == 2)
+        let report = Linter.lint(RolloutFolder(directory: dir))
+        #expect(report.diagnostics.isEmpty, "\(report.diagnostics.map(\.description))")
+        #expect(throws: FileExistsError.self) { try StarterFolder.write(to: dir, force: false) }
+        #expect(try StarterFolder.write(to: dir, force: true).count == 2)
+    }
+
+    @Test("tenants naming unknown tools or stages are reported against the policy")
+    func tenantsChecked() throws {
+        let dir = TestPaths.temporaryDirectory()
+        try FileManager.default.copyItem(atPath: TestPaths.exampleFolder + "/policy.yaml", toPath: dir.path + "/policy.yaml")
+        try """
+            version: 1
+            tenants:
+              acme:
+                stage: sof
+                tools:
+                  orders.updte: shadow
+            """.write(toFile: dir.path + "/tenants.yaml", atomically: true, encoding: .utf8)
+        let report = Linter.lint(RolloutFolder(directory: dir.path))
+        #expect(report.diagnostics.map(\.path).sorted() == ["tenants.acme.stage", "tenants.acme.tools.orders.updte"])
+        #expect(report.diagnostics.allSatisfy { $0.file.hasSuffix("tenants.yaml") && $0.line >= 4 })
+    }
+
+    @Test("a missing policy is unreadable input")
+    func missingPolicy() {
+        let report = Linter.lint(RolloutFolder(directory: TestPaths.temporaryDirectory().path))
+        #expect(report.unreadable)
+        #expect(report.diagnostics.first?.message == "no such file")
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import Testing
+
+@testable import RolloutCore
+import RolloutTestSupport
+
+/// A small valid policy that the mistake cases below break one line at a time.
+let basePolicy = """
+    version: 1
+    defaults:
+      reason: required
+      idempotency: required
+      cap: {max: 200, per: 1h}
+    models:
+      Order:
+        table: orders
+        key: id
+        tenant_field: tenant_id
+        fields:
+          status: {type: string, in: [pending, shipped]}
+          amount_cents: {type: integer, min: 0}
+          notes: {type: string, max_length: 2000}
+    tools:
+      orders.update:
+        model: Order
+        operation: update
+        writable: [status, notes]
+        approval:
+          when: {">": [{"var": "after.amount_cents"}, 50000]}
+        cap: {max: 100, per: 1h}
+        bind: {target: /id, fields: /data, reason: /reason, idempotency_key: /idempotency_key}
+
+    """
+
+struct PolicyMistake: Sendable, CustomTestStringConvertible {
+    var name: String
+    var find: String
+    var replace: String
+    var path: String
+    var testDescription: String { name }
+}
+
+@Suite("Policy: decoding and validation")
+struct PolicyTests {
+    @Test("the example policy loads with every tool")
+    func examplePolicy() throws {
+        let policy = try RolloutFolder(directory: TestPaths.exampleFolder).loadPolicy()
+        #expect(policy.tools.map(\.name) == [
+            "orders.update", "orders.bulk_update", "orders.delete", "refunds.issue", "customers.update_contact",
+            "customers.set_role",
+        ])
+        let refunds = try #require(policy.tool(named: "refunds.issue"))
+        #expect(refunds.operation == .create)
+        #expect(refunds.approval?.expiresAfter == .hours(4))
+        #expect(refunds.actorCap == Cap(max: 50, per: .days(1)))
+        guard case .each(let fields) = refunds.binding.fields else {
+            Issue.record("refunds.issue binds its fields one by one")
+            return
+        }
+        #expect(fields["amount_cents"]?.description == "/amount_cents")
+        #expect(refunds.binding.idempotencyKey?.description == "/request_id")
+        let bulk = try #require(policy.tool(named: "orders.bulk_update"))
+        #expect(bulk.dryRunAboveRows == 5 && bulk.maxRows == 50)
+        #expect(policy.model(named: "Order")?.field("payment_token")?.secret == true)
+        #expect(policy.model(named: "Customer")?.field("role")?.sensitivity == .role)
+        #expect(policy.digest.hasPrefix("sha256:") && policy.digest.count == 71)
+    }
+
+    @Test("the digest ignores comments and layout but not content")
+    func digest() throws {
+        let a = try Policy.parse(basePolicy)
+        let reformatted = try Policy.parse("# a comment\n" + basePolicy.replacingOccurrences(of: "{max: 200, per: 1h}", with: "\n    max: 200\n    per: 1h"))
+        #expect(a.digest == reformatted.digest)
+        let asJSON = try Policy.parse(a.canonical.prettyText(), file: "policy.json")
+        #expect(asJSON.digest == a.digest)
+        let changed = try Policy.parse(basePolicy.replacingOccurrences(of: "max: 100", with: "max: 101"))
+        #expect(changed.digest != a.digest)
+    }
+
+    static let mistakes: [PolicyMistake] = [
+        .init(name: "unknown key", find: "    model: Order\n", replace: "    model: Order\n    max_rows_x: 1\n", path: "tools.orders.update.max_rows_x"),
+        .init(name: "wrong type", find: "cap: {max: 100, per: 1h}", replace: "cap: {max: lots, per: 1h}", path: "tools.orders.update.cap.max"),
+        .init(name: "cap.per not a duration", find: "cap: {max: 100, per: 1h}", replace: "cap: {max: 100, per: hourly}", path: "tools.orders.update.cap.per"),
+        .init(name: "unknown model", find: "model: Order", replace: "model: Ordr", path: "tools.orders.update.model"),
+        .init(name: "unknown writable field", find: "writable: [status, notes]", replace: "writable: [status, note]", path: "tools.orders.update.writable[1]"),
+        .init(name: "writable tenant field", find: "writable: [status, notes]", replace: "writable: [status, tenant_id]", path: "tools.orders.update.writable[1]"),
+        .init(name: "writable key", find: "writable: [status, notes]", replace: "writable: [id, notes]", path: "tools.orders.update.writable[0]"),
+        .init(name: "condition does not parse", find: #"{">": [{"var": "after.amount_cents"}, 50000]}"#, replace: #"{"greater": [1, 2]}"#, path: "tools.orders.update.approval.when"),
+        .init(name: "condition reads an unknown variable", find: #""after.amount_cents""#, replace: #""order.amount_cents""#, path: "tools.orders.update.approval.when"),
+        .init(name: "unknown operation", find: "operation: update", replace: "operation: upsert", path: "tools.orders.update.operation"),
+        .init(name: "enum value of the wrong type", find: "in: [pending, shipped]", replace: "in: [pending, 3]", path: "models.Order.fields.status.in[1]"),
+        .init(name: "min above max", find: "{type: integer, min: 0}", replace: "{type: integer, min: 10, max: 1}", path: "models.Order.fields.amount_cents"),
+        .init(name: "bad JSON pointer", find: "target: /id", replace: "target: id", path: "tools.orders.update.bind.target"),
+        .init(name: "missing tenant field", find: "    tenant_field: tenant_id\n", replace: "", path: "models.Order.tenant_field"),
+        .init(name: "unsupported version", find: "version: 1", replace: "version: 2", path: "version"),
+    ]
+
+    @Test("each planted mistake is reported with its field path and line", arguments: mistakes)
+    func mistake(_ mistake: PolicyMistake) throws {
+        #expect(basePolicy.contains(mistake.find))
+        let text = basePolicy.replacingOccurrences(of: mistake.find, with: mistake.replace)
+        let error = try #require(throws: DiagnosticsError.self) { try Policy.parse(text) }
+        let hit = error.diagnostics.first { $0.path == mistake.path }
+        #expect(hit != nil, "diagnostics were: \(error.diagnostics.map(\.description))")
+        if let hit {
+            #expect(hit.file == "policy.yaml")
+            #expect(hit.line > 0 && hit.column > 0)
+            let lines = text.components(separatedBy: "\n")
+            let marker = mistake.replace.components(separatedBy: "\n").last { !$0.isEmpty }?
+                .trimmingCharacters(in: .whitespaces) ?? ""
+            if let expectedLine = lines.firstIndex(where: { $0.contains(marker) }), !marker.isEmpty {
+                // Problems about a missing key point at the enclosing mapping, a line or so above.
+                #expect(abs(hit.line - (expectedLine + 1)) <= 3, "\(hit) vs line \(expectedLine + 1)")
+            }
+        }
+    }
+
+    @Test("several mistakes are all reported at once")
+    func severalMistakes() throws {
+        let text = basePolicy
+            .replacingOccurrences(of: "per: 1h}\n    bind", with: "per: 1 hour}\n    bind")
+            .replacingOccurrences(of: "writable: [status, notes]", with: "writable: [status, tenant_id]")
+            .replacingOccurrences(of: "\"after.amount_cents\"", with: "\"order.total\"")
+        let error = try #require(throws: DiagnosticsError.self) { try Policy.parse(text) }
+        #expect(Set(error.diagnostics.map(\.path)) == [
+            "tools.orders.update.cap.per", "tools.orders.update.writable[1]", "tools.orders.update.approval.when",
+        ])
+        #expect(error.diagnostics.allSatisfy { $0.line > 0 })
+    }
+
+    @Test("YAML syntax errors are unreadable input with a position")
+    func syntaxError() {
+        let error = #expect(throws: UnreadableInputError.self) { try Policy.parse("version: 1\nmodels: [unclosed\n") }
+        #expect((error?.diagnostic.line ?? 0) > 0)
+    }
+
+    @Test("YAML 1.1 booleans such as off and no stay strings")
+    func yamlCoreSchema() throws {
+        let node = try #require(try SourceDocument.parse("a: off\nb: no\nc: true\nd: '1'\ne: 1.5\nf: ~\n", file: "x.yaml"))
+        #expect(node.json == ["a": "off", "b": "no", "c": true, "d": "1", "e": 1.5, "f": nil])
+    }
+}
+
+@Suite("Policy: field rules and reasons")
+struct FieldRuleTests {
+    static let amount = FieldRule(name: "amount_cents", type: .integer, min: 0, max: 100_000)
+    static let status = FieldRule(name: "status", type: .string, allowed: ["pending", "shipped"])
+    static let email = FieldRule(name: "email", type: .string, maxLength: 20, pattern: "[^@]+@[^@]+")
+
+    @Test("values are checked against the rule", arguments: [
+        (amount, JSONValue.number(0), true), (amount, .number(100_000), true), (amount, .number(-1), false),
+        (amount, .number(100_001), false), (amount, .number(1.5), false), (amount, .string("5"), false),
+        (amount, .null, false), (status, .string("pending"), true), (status, .string("PENDING"), false),
+        (email, .string("a@b"), true), (email, .string("not an email"), false),
+        (email, .string("aaaaaaaaaaaaaaaaaaaa@b"), false), (email, .bool(true), false),
+    ])
+    func violation(rule: FieldRule, value: JSONValue, ok: Bool) {
+        #expect((rule.violation(value) == nil) == ok, "\(rule.name) = \(value)")
+    }
+
+    @Test("sensitivity is inferred from names", arguments: [
+        ("amount_cents", FieldRule.Sensitivity.money), ("refund_total", .money), ("role", .role),
+        ("permissions", .role), ("notes", .none),
+    ])
+    func sensitivity(name: String, expected: FieldRule.Sensitivity) {
+        #expect(FieldRule.inferSensitivity(name) == expected)
+    }
+
+    @Test("reasons: missing, blank, boilerplate and short ones are refused", arguments: [
+        (nil as String?, false), ("", false), ("   ", false), ("n/a", false), ("As requested.", false),
+        ("---", false), ("fix it", false), ("customer reported damaged parcel, ticket 4411", true),
+    ])
+    func reasons(reason: String?, ok: Bool) {
+        #expect((ReasonRule(minLength: 8).problem(with: reason) == nil) == ok)
+        // When optional, only the length limit applies.
+        #expect(ReasonRule(required: false).problem(with: reason) == nil)
+    }
+}
+
+@Suite("Durations and timestamps")
+struct TimeTests {
+    @Test("durations", arguments: [
+        ("30s", 30), ("15m", 900), ("1h", 3600), ("7d", 604_800), ("1h30m", 5400), ("PT1H", 3600), ("P7D", 604_800),
+        ("2w", 1_209_600),
+    ])
+    func durations(text: String, seconds: Int) {
+        #expect(TimeSpan(text)?.seconds == seconds)
+        #expect(TimeSpan(TimeSpan(seconds: seconds).description)?.seconds == seconds)
+    }
+
+    @Test("not durations", arguments: ["1 hour", "h", "0s", "-1h", "1x", "", "P"])
+    func notDurations(text: String) {
+        #expect(TimeSpan(text) == nil)
+    }
+
+    @Test("timestamps round-trip through RFC 3339")
+    func timestamps() throws {
+        let date = try #require(Timestamp.parse("2026-11-25T06:27:36.125Z"))
+        #expect(Timestamp.format(date) == "2026-11-25T06:27:36.125Z")
+        #expect(Timestamp.parse("2026-11-25T08:27:36.125+02:00") == date)
+        #expect(Timestamp.parse("2026-11-25") == Timestamp.parse("2026-11-25T00:00:00Z"))
+        #expect(Timestamp.parse("2024-02-29T00:00:00Z")?.timeIntervalSince1970 == 1_709_164_800)
+        #expect(Timestamp.format(Date(timeIntervalSince1970: -1)) == "1969-12-31T23:59:59.000Z")
+        for bad in ["2026-13-01", "2026-11-25T25:00:00Z", "yesterday", "2026-11-25T06:27:36Zjunk"] {
+            #expect(Timestamp.parse(bad) == nil, "\(bad)")
+        }
+    }
+}
