@@ -13,6 +13,11 @@ public enum TestPaths {
         return packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
     }
 
+    /// Whether `shared/` is there; tests that read it are skipped with a message when it is not.
+    public static var sharedAvailable: Bool {
+        FileManager.default.fileExists(atPath: shared.appendingPathComponent("DESIGN.md").path)
+    }
+
     /// A new empty folder under the system's temporary directory.
     public static func temporaryDirectory(_ name: String = "rollout-test") -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
