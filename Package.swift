@@ -8,12 +8,16 @@ let package = Package(
         .executable(name: "rollout", targets: ["rollout"]),
         .executable(name: "rollout-bench", targets: ["rollout-bench"]),
         .library(name: "RolloutCore", targets: ["RolloutCore"]),
+        .library(name: "RolloutStore", targets: ["RolloutStore"]),
+        .library(name: "RolloutGuard", targets: ["RolloutGuard"]),
         .library(name: "RolloutReports", targets: ["RolloutReports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -28,6 +32,28 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "RolloutStore",
+            dependencies: [
+                "RolloutCore",
+                "CZlib",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "RolloutGuard",
+            dependencies: [
+                "RolloutCore",
+                "RolloutStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .target(
             name: "RolloutReports",
             dependencies: ["RolloutCore", "CLibXML2"]
@@ -36,6 +62,8 @@ let package = Package(
             name: "rollout",
             dependencies: [
                 "RolloutCore",
+                "RolloutStore",
+                "RolloutGuard",
                 "RolloutReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -44,6 +72,9 @@ let package = Package(
             name: "rollout-bench",
             dependencies: [
                 "RolloutCore",
+                "RolloutStore",
+                "RolloutGuard",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 "RolloutReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -59,6 +90,18 @@ let package = Package(
         .testTarget(
             name: "RolloutReportsTests",
             dependencies: ["RolloutReports", "RolloutCore", "RolloutTestSupport"]
+        ),
+        .testTarget(
+            name: "RolloutStoreTests",
+            dependencies: ["RolloutStore", "RolloutCore", "RolloutTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "RolloutGuardTests",
+            dependencies: [
+                "RolloutGuard", "RolloutStore", "RolloutCore", "RolloutTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "RolloutCLITests",

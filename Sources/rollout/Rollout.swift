@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import RolloutCore
+import RolloutGuard
+import RolloutStore
 
 /// The `rollout` command line: parses arguments, calls the libraries, prints. No logic lives here.
 @main
@@ -18,6 +20,11 @@ struct Rollout: AsyncParsableCommand {
         subcommands: [
             InitCommand.self,
             LintCommand.self,
+            CallCommand.self,
+            ApproveCommand.self,
+            DenyCommand.self,
+            ApprovalsCommand.self,
+            AuditCommand.self,
         ]
     )
 
@@ -48,6 +55,15 @@ struct Rollout: AsyncParsableCommand {
             Output.error(error.description)
             Foundation.exit(ExitStatus.badInput)
         case let error as FileExistsError:
+            Output.error("error: \(error)")
+            Foundation.exit(ExitStatus.badInput)
+        case let error as StoreError:
+            Output.error("error: \(error)")
+            switch error {
+            case .badRecord, .notFound: Foundation.exit(ExitStatus.badInput)
+            case .busy, .incompatible, .io: Foundation.exit(ExitStatus.internalError)
+            }
+        case let error as GuardError:
             Output.error("error: \(error)")
             Foundation.exit(ExitStatus.badInput)
         default:

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RolloutCore
+import RolloutStore
 
 extension OutputFormat: ExpressibleByArgument {}
 
@@ -23,4 +24,27 @@ struct FormatOption: ParsableArguments {
 
 enum RolloutVersion {
     static let current = "0.1.0"
+}
+
+/// `--store PATH`: the audit store (default `.rollout/audit.sqlite`, or `ROLLOUT_STORE`).
+struct StoreOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The audit store (default: .rollout/audit.sqlite or $ROLLOUT_STORE).", valueName: "path"))
+    var store: String?
+
+    var path: String { store ?? AuditStore.defaultPath }
+
+    /// Opens the store; `create` for commands that write.
+    func open(create: Bool) throws -> AuditStore {
+        try AuditStore(path: path, create: create)
+    }
+}
+
+/// Who a person says they are when they approve, deny, roll back or promote.
+enum Person {
+    static func resolve(_ given: String?) throws -> String {
+        if let given, !given.trimmingCharacters(in: .whitespaces).isEmpty { return given }
+        if let env = ProcessInfo.processInfo.environment["ROLLOUT_ACTOR"], !env.isEmpty { return env }
+        if let user = ProcessInfo.processInfo.environment["USER"], !user.isEmpty { return user }
+        throw ValidationError("say who you are with --by NAME (or set ROLLOUT_ACTOR)")
+    }
 }

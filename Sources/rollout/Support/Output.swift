@@ -11,6 +11,11 @@ enum Output {
         print(text)
     }
 
+    /// Pushes buffered standard output to the terminal or pipe now.
+    static func flush() {
+        fflush(nil)
+    }
+
     /// Pretty JSON on standard output.
     static func json(_ value: JSONValue) {
         print(value.prettyText())

@@ -1,0 +1,66 @@
+import Foundation
+
+/// One decision in the audit log: who asked for what, why, what the guard decided, and the values
+/// before and after. Refusals are events too. The store gives each a sequence number and chains it
+/// to the one before by hash.
+public struct AuditEvent: Sendable, Hashable {
+    /// Position in the log, from 1; 0 until stored.
+    public var seq: Int64
+    public var ts: Date
+    public var tenant: String
+    public var actor: String
+    public var session: String?
+    /// The policy tool (or the imported system's tool name).
+    public var tool: String
+    public var model: String?
+    /// `create`, `update`, `delete`, `bulk_update`, or what an imported system says.
+    public var operation: String?
+    public var targets: [JSONValue]
+    public var rowCount: Int
+    /// Per row, the fields changed with before and after values.
+    public var changes: [RowChange]
+    public var reason: String?
+    public var idempotencyKey: String?
+    /// A `DecisionCode` raw value for our own events; any string for imported ones.
+    public var decision: String
+    public var approver: String?
+    public var policyDigest: String?
+    public var message: String?
+    /// Links and evidence: `approval_id`, `rollback_of`, `would_be`, `args_digest`, `result`.
+    public var details: [String: JSONValue]
+    /// Fields of an imported record that are not ours, kept as they were.
+    public var extra: [String: JSONValue]
+
+    public init(
+        seq: Int64 = 0, ts: Date, tenant: String, actor: String, session: String? = nil, tool: String,
+        model: String? = nil, operation: String? = nil, targets: [JSONValue] = [], rowCount: Int = 0,
+        changes: [RowChange] = [], reason: String? = nil, idempotencyKey: String? = nil, decision: String,
+        approver: String? = nil, policyDigest: String? = nil, message: String? = nil,
+        details: [String: JSONValue] = [:], extra: [String: JSONValue] = [:]
+    ) {
+        self.seq = seq
+        self.ts = ts
+        self.tenant = tenant
+        self.actor = actor
+        self.session = session
+        self.tool = tool
+        self.model = model
+        self.operation = operation
+        self.targets = targets
+        self.rowCount = rowCount
+        self.changes = changes
+        self.reason = reason
+        self.idempotencyKey = idempotencyKey
+        self.decision = decision
+        self.approver = approver
+        self.policyDigest = policyDigest
+        self.message = message
+        self.details = details
+        self.extra = extra
+    }
+
+    public var category: DecisionCategory { DecisionCategory(decision: decision) }
+
+    /// The interchange summary: the fields of the first changed row with before and after.
+    public var fieldsChanged: [String: FieldChange] { changes.first?.fields ?? [:] }
+}

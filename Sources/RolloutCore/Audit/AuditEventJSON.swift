@@ -1,0 +1,133 @@
+import Foundation
+
+/// A record that cannot be read as an audit event: which field and why.
+public struct AuditEventError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var field: String
+    public var message: String
+
+    public init(field: String, message: String) {
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String { "\(field): \(message)" }
+}
+
+extension AuditEvent {
+    /// The names of the JSON Lines interchange format that are ours; anything else is kept in `extra`.
+    public static let knownKeys: Set<String> = [
+        "seq", "ts", "tenant", "actor", "session", "tool", "model", "operation", "targets", "row_count",
+        "fields_changed", "changes", "reason", "idempotency_key", "decision", "approver", "policy_digest",
+        "message", "details",
+    ]
+
+    /// The event as one interchange object; unknown fields of imported records are written back at the
+    /// top level, so an import then export loses nothing.
+    public var json: JSONValue {
+        var object = extra
+        if seq > 0 { object["seq"] = .number(Double(seq)) }
+        object["ts"] = .string(Timestamp.format(ts))
+        object["tenant"] = .string(tenant)
+        object["actor"] = .string(actor)
+        object["tool"] = .string(tool)
+        object["decision"] = .string(decision)
+        object["row_count"] = .number(Double(rowCount))
+        object["fields_changed"] = .object(fieldsChanged.mapValues(\.json))
+        object["reason"] = reason.map(JSONValue.string) ?? .null
+        object["idempotency_key"] = idempotencyKey.map(JSONValue.string) ?? .null
+        object["approver"] = approver.map(JSONValue.string) ?? .null
+        object["model"] = model.map(JSONValue.string) ?? .null
+        object["operation"] = operation.map(JSONValue.string) ?? .null
+        if let session { object["session"] = .string(session) }
+        if !targets.isEmpty { object["targets"] = .array(targets) }
+        if changes.count > 1 || (changes.count == 1 && changes[0].key != targets.first ?? .null) {
+            object["changes"] = .array(changes.map(\.json))
+        }
+        if let policyDigest { object["policy_digest"] = .string(policyDigest) }
+        if let message { object["message"] = .string(message) }
+        if !details.isEmpty { object["details"] = .object(details) }
+        return .object(object)
+    }
+
+    /// Reads one interchange object. `ts`, `tenant`, `tool` and `decision` are required; `actor`
+    /// defaults to "unknown"; unknown fields are kept in `extra`.
+    public init(json: JSONValue) throws(AuditEventError) {
+        guard case .object(let object) = json else {
+            throw AuditEventError(field: "", message: "is a \(json.typeName), expected an object")
+        }
+        func string(_ key: String, required: Bool = false) throws(AuditEventError) -> String? {
+            switch object[key] {
+            case .string(let s)?:
+                if required, s.isEmpty { throw AuditEventError(field: key, message: "is empty") }
+                return s
+            case nil, .null?:
+                if required { throw AuditEventError(field: key, message: "is missing") }
+                return nil
+            case let other?:
+                throw AuditEventError(field: key, message: "is a \(other.typeName), expected a string")
+            }
+        }
+        guard let tsText = try string("ts", required: true) else { throw AuditEventError(field: "ts", message: "is missing") }
+        guard let ts = Timestamp.parse(tsText) else {
+            throw AuditEventError(field: "ts", message: "'\(tsText)' is not an RFC 3339 timestamp")
+        }
+        let tenant = try string("tenant", required: true) ?? ""
+        let tool = try string("tool", required: true) ?? ""
+        let decision = try string("decision", required: true) ?? ""
+
+        var targets: [JSONValue] = []
+        switch object["targets"] {
+        case .array(let items)?: targets = items
+        case nil, .null?: break
+        case let other?: throw AuditEventError(field: "targets", message: "is a \(other.typeName), expected a list")
+        }
+
+        var changes: [RowChange] = []
+        switch object["changes"] {
+        case .array(let items)?:
+            for (i, item) in items.enumerated() {
+                guard case .object(let fields)? = item["fields"] else {
+                    throw AuditEventError(field: "changes[\(i)].fields", message: "is missing or not an object")
+                }
+                changes.append(RowChange(key: item["key"] ?? .null, fields: fields.mapValues(FieldChange.init(json:))))
+            }
+        case nil, .null?: break
+        case let other?: throw AuditEventError(field: "changes", message: "is a \(other.typeName), expected a list")
+        }
+        if changes.isEmpty {
+            switch object["fields_changed"] {
+            case .object(let fields)? where !fields.isEmpty:
+                for (name, change) in fields {
+                    guard case .object = change else {
+                        throw AuditEventError(field: "fields_changed.\(name)", message: "is a \(change.typeName), expected {before, after}")
+                    }
+                }
+                changes = [RowChange(key: targets.first ?? .null, fields: fields.mapValues(FieldChange.init(json:)))]
+            case .object?, nil, .null?: break
+            case let other?: throw AuditEventError(field: "fields_changed", message: "is a \(other.typeName), expected an object")
+            }
+        }
+
+        var rowCount = changes.count
+        switch object["row_count"] {
+        case .number(let d)?:
+            guard d >= 0, d.rounded() == d else { throw AuditEventError(field: "row_count", message: "is \(JSONValue.formatNumber(d)), expected a whole number") }
+            rowCount = Int(d)
+        case nil, .null?: break
+        case let other?: throw AuditEventError(field: "row_count", message: "is a \(other.typeName), expected a number")
+        }
+
+        var seq: Int64 = 0
+        if case .number(let d)? = object["seq"], d >= 1, d.rounded() == d { seq = Int64(d) }
+        var details: [String: JSONValue] = [:]
+        if case .object(let d)? = object["details"] { details = d }
+
+        self.init(
+            seq: seq, ts: ts, tenant: tenant, actor: try string("actor") ?? "unknown", session: try string("session"),
+            tool: tool, model: try string("model"), operation: try string("operation"), targets: targets,
+            rowCount: rowCount, changes: changes, reason: try string("reason"),
+            idempotencyKey: try string("idempotency_key"), decision: decision, approver: try string("approver"),
+            policyDigest: try string("policy_digest"), message: try string("message"), details: details,
+            extra: object.filter { !Self.knownKeys.contains($0.key) })
+    }
+}

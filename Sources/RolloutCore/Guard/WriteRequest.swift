@@ -1,0 +1,45 @@
+/// A write in canonical form, read out of a tool call through the policy's binding: which rows of
+/// which model, which field values, and the controls the call carries.
+public struct WriteRequest: Sendable, Hashable {
+    /// The policy entry, e.g. `orders.update`.
+    public var tool: String
+    public var model: String
+    public var operation: WriteOperation
+    /// Keys of the rows an update, delete or bulk update targets; empty for a create.
+    public var targets: [JSONValue]
+    /// The field values the call sets.
+    public var fields: [String: JSONValue]
+    public var reason: String?
+    public var idempotencyKey: String?
+    public var dryRun: Bool
+    /// The call this came from.
+    public var call: ToolCall
+
+    public init(
+        tool: String, model: String, operation: WriteOperation, targets: [JSONValue], fields: [String: JSONValue],
+        reason: String?, idempotencyKey: String?, dryRun: Bool, call: ToolCall
+    ) {
+        self.tool = tool
+        self.model = model
+        self.operation = operation
+        self.targets = targets
+        self.fields = fields
+        self.reason = reason
+        self.idempotencyKey = idempotencyKey
+        self.dryRun = dryRun
+        self.call = call
+    }
+
+    /// What the write does, without its controls: the digest a dry run and the later real call must
+    /// share, and that an idempotency key is bound to.
+    public var effectDigest: String {
+        let effect: JSONValue = [
+            "tool": .string(tool), "model": .string(model), "operation": .string(operation.rawValue),
+            "targets": .array(targets), "fields": .object(fields),
+        ]
+        return "sha256:" + effect.canonicalDigest
+    }
+
+    /// How many rows the write touches.
+    public var rowCount: Int { operation == .create ? 1 : targets.count }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import GRDB
+import RolloutCore
+
+/// The built-in demo domain: one SQLite table per policy model (named `demo_<table>`, beside the
+/// audit log in the store, so a write and its audit event commit together), seeded with valid rows
+/// for each tenant. It lets `rollout fuzz` and `rollout call` exercise any policy with no set-up.
+public enum DemoDomain {
+    static func tableName(_ model: ModelPolicy) -> String { "demo_" + model.table }
+
+    static func quote(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Creates the tables that do not exist yet.
+    public static func createTables(_ db: Database, policy: Policy) throws {
+        for model in policy.models {
+            var columns: [String] = []
+            if let rule = model.field(model.key), rule.type == .string {
+                columns.append("\(quote(model.key)) TEXT PRIMARY KEY")
+            } else {
+                columns.append("\(quote(model.key)) INTEGER PRIMARY KEY")
+            }
+            columns.append("\(quote(model.tenantField)) TEXT NOT NULL")
+            for field in model.fields where field.name != model.key && field.name != model.tenantField {
+                let type = switch field.type {
+                case .string: "TEXT"
+                case .integer, .boolean: "INTEGER"
+                case .number: "REAL"
+                }
+                columns.append("\(quote(field.name)) \(type)")
+            }
+            try db.execute(sql: "CREATE TABLE IF NOT EXISTS \(quote(tableName(model))) (\(columns.joined(separator: ", ")))")
+        }
+    }
+
+    /// Rows for a model: `rowsPerTenant` per tenant, every field valid for its rule, keys assigned by
+    /// the table. Deterministic.
+    public static func seedRows(model: ModelPolicy, tenants: [String], rowsPerTenant: Int) -> [[String: JSONValue]] {
+        var rows: [[String: JSONValue]] = []
+        for tenant in tenants {
+            for i in 0..<rowsPerTenant {
+                var row: [String: JSONValue] = [model.tenantField: .string(tenant)]
+                for field in model.fields where field.name != model.key && field.name != model.tenantField {
+                    if field.secret {
+                        row[field.name] = .string("secret-\(tenant)-\(i)")
+                    } else if let value = ValueSynthesizer.value(for: field, index: i, tenant: tenant) {
+                        row[field.name] = value
+                    }
+                }
+                if let keyRule = model.field(model.key), keyRule.type == .string {
+                    row[model.key] = .string("\(tenant)-\(model.name.lowercased())-\(i + 1)")
+                }
+                rows.append(row)
+            }
+        }
+        return rows
+    }
+
+    /// Seeds every model whose table is empty.
+    public static func seed(_ db: Database, policy: Policy, tenants: [String], rowsPerTenant: Int = 8) throws {
+        for model in policy.models {
+            let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(quote(tableName(model)))") ?? 0
+            guard count == 0 else { continue }
+            let backend = SQLiteBackend(db: db)
+            for row in seedRows(model: model, tenants: tenants, rowsPerTenant: rowsPerTenant) {
+                _ = try backend.insert(model: model, values: row)
+            }
+        }
+    }
+}
+
+/// The demo domain's rows, read and written inside the store transaction of a decision.
+struct SQLiteBackend: WriteBackend {
+    let db: Database
+
+    func rows(model: ModelPolicy, keys: [JSONValue]) throws -> [[String: JSONValue]?] {
+        let table = DemoDomain.quote(DemoDomain.tableName(model))
+        let key = DemoDomain.quote(model.key)
+        let statement = try db.cachedStatement(sql: "SELECT * FROM \(table) WHERE \(key) = ?")
+        return try keys.map { k in
+            guard let row = try Row.fetchOne(statement, arguments: [Self.databaseValue(k)]) else { return nil }
+            var values: [String: JSONValue] = [:]
+            for (column, value) in row {
+                values[column] = Self.json(value, rule: model.field(column))
+            }
+            return values
+        }
+    }
+
+    func insert(model: ModelPolicy, values: [String: JSONValue]) throws -> JSONValue {
+        let table = DemoDomain.quote(DemoDomain.tableName(model))
+        let names = values.keys.sorted()
+        let sql = "INSERT INTO \(table) (\(names.map(DemoDomain.quote).joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", ")))"
+        do {
+            try db.execute(sql: sql, arguments: StatementArguments(names.map { Self.databaseValue(values[$0]!) }))
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw BackendError("\(model.name): \(error.message ?? "constraint failed")")
+        }
+        if let given = values[model.key], !given.isNull { return given }
+        return .number(Double(db.lastInsertedRowID))
+    }
+
+    func update(model: ModelPolicy, key: JSONValue, values: [String: JSONValue]) throws {
+        guard !values.isEmpty else { return }
+        let table = DemoDomain.quote(DemoDomain.tableName(model))
+        let names = values.keys.sorted()
+        let sql = "UPDATE \(table) SET \(names.map { "\(DemoDomain.quote($0)) = ?" }.joined(separator: ", ")) WHERE \(DemoDomain.quote(model.key)) = ?"
+        try db.execute(sql: sql, arguments: StatementArguments(names.map { Self.databaseValue(values[$0]!) } + [Self.databaseValue(key)]))
+        if db.changesCount == 0 { throw BackendError("\(model.name) \(key.canonicalText) does not exist") }
+    }
+
+    func delete(model: ModelPolicy, key: JSONValue) throws {
+        let table = DemoDomain.quote(DemoDomain.tableName(model))
+        try db.execute(sql: "DELETE FROM \(table) WHERE \(DemoDomain.quote(model.key)) = ?", arguments: [Self.databaseValue(key)])
+    }
+
+    static func databaseValue(_ value: JSONValue) -> DatabaseValue {
+        switch value {
+        case .null: .null
+        case .bool(let b): (b ? 1 : 0).databaseValue
+        case .number(let d): d.rounded() == d && abs(d) < 9e15 ? Int64(d).databaseValue : d.databaseValue
+        case .string(let s): s.databaseValue
+        case .array, .object: value.canonicalText.databaseValue
+        }
+    }
+
+    static func json(_ value: DatabaseValue, rule: FieldRule?) -> JSONValue {
+        switch value.storage {
+        case .null: return .null
+        case .int64(let i):
+            if rule?.type == .boolean { return .bool(i != 0) }
+            return .number(Double(i))
+        case .double(let d): return .number(d)
+        case .string(let s): return .string(s)
+        case .blob(let data): return .string(data.base64EncodedString())
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import RolloutCore
+
+/// Guard state and rows held in memory: for tests, benchmarks and a host that keeps its own log.
+/// Decisions are serialised by a lock. It is not transactional: nothing is undone when a body
+/// throws, which is safe because the pipeline writes only after every check has passed and an
+/// in-memory write cannot fail halfway.
+public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
+    private let lock = NSLock()
+    private let session: Session
+
+    public init() {
+        session = Session()
+    }
+
+    public func transaction<T>(_ body: (any GuardSession) throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(session)
+    }
+
+    /// Adds a row to `model`'s table (for seeding); returns its key.
+    @discardableResult
+    public func seed(model: ModelPolicy, values: [String: JSONValue]) throws -> JSONValue {
+        try transaction { try $0.backend.insert(model: model, values: values) }
+    }
+
+    /// Seeds every model with `rowsPerTenant` valid rows per tenant.
+    public func seed(policy: Policy, tenants: [String], rowsPerTenant: Int = 8) throws {
+        for model in policy.models {
+            for row in DemoDomain.seedRows(model: model, tenants: tenants, rowsPerTenant: rowsPerTenant) {
+                try seed(model: model, values: row)
+            }
+        }
+    }
+
+    /// The audit events so far, oldest first.
+    public var events: [AuditEvent] {
+        lock.lock()
+        defer { lock.unlock() }
+        return session.events
+    }
+
+    /// A copy of a model's rows by key, for tests comparing state.
+    public func table(_ model: String) -> [JSONValue: [String: JSONValue]] {
+        lock.lock()
+        defer { lock.unlock() }
+        return session.tables[model] ?? [:]
+    }
+
+    final class Session: GuardSession, GuardLedger, WriteBackend {
+        var tables: [String: [JSONValue: [String: JSONValue]]] = [:]
+        var nextKey: [String: Int] = [:]
+        var idempotencyEntries: [String: IdempotencyEntry] = [:]
+        /// Call times per "tenant\u{0}tool" and "tenant\u{0}tool\u{0}actor", oldest first.
+        var calls: [String: [Date]] = [:]
+        var dryRuns: [String: Date] = [:]
+        var approvals: [Int64: PendingApproval] = [:]
+        var rollbacks: [Int64: Int64] = [:]
+        var events: [AuditEvent] = []
+
+        var ledger: any GuardLedger { self }
+        var backend: any WriteBackend { self }
+
+        func idempotency(tenant: String, key: String) throws -> IdempotencyEntry? { idempotencyEntries[tenant + "\u{0}" + key] }
+        func saveIdempotency(_ entry: IdempotencyEntry) throws { idempotencyEntries[entry.tenant + "\u{0}" + entry.key] = entry }
+
+        func callCount(tenant: String, tool: String, actor: String?, since: Date) throws -> Int {
+            let key = actor.map { tenant + "\u{0}" + tool + "\u{0}" + $0 } ?? tenant + "\u{0}" + tool
+            guard let times = calls[key] else { return 0 }
+            // Binary search for the first call at or after `since`.
+            var low = 0, high = times.count
+            while low < high {
+                let mid = (low + high) / 2
+                if times[mid] < since { low = mid + 1 } else { high = mid }
+            }
+            return times.count - low
+        }
+
+        func recordCall(tenant: String, tool: String, actor: String, at: Date) throws {
+            for key in [tenant + "\u{0}" + tool, tenant + "\u{0}" + tool + "\u{0}" + actor] {
+                var times = calls[key, default: []]
+                // Times arrive in order from one clock; keep the list sorted if they do not.
+                if let last = times.last, last > at {
+                    times.insert(at, at: times.firstIndex { $0 > at } ?? times.endIndex)
+                } else {
+                    times.append(at)
+                }
+                if times.count > 100_000 { times.removeFirst(times.count - 50_000) }
+                calls[key] = times
+            }
+        }
+
+        func hasDryRun(tenant: String, tool: String, effectDigest: String, since: Date) throws -> Bool {
+            guard let at = dryRuns[tenant + "\u{0}" + tool + "\u{0}" + effectDigest] else { return false }
+            return at >= since
+        }
+
+        func recordDryRun(tenant: String, tool: String, effectDigest: String, at: Date, auditSeq: Int64) throws {
+            dryRuns[tenant + "\u{0}" + tool + "\u{0}" + effectDigest] = at
+        }
+
+        func enqueue(_ approval: PendingApproval) throws -> Int64 {
+            var stored = approval
+            stored.id = Int64(approvals.count + 1)
+            approvals[stored.id] = stored
+            return stored.id
+        }
+
+        func approval(id: Int64) throws -> PendingApproval? { approvals[id] }
+        func updateApproval(_ approval: PendingApproval) throws { approvals[approval.id] = approval }
+        func rollback(of seq: Int64) throws -> Int64? { rollbacks[seq] }
+        func recordRollback(of seq: Int64, by rollbackSeq: Int64) throws { rollbacks[seq] = rollbackSeq }
+
+        func append(_ event: AuditEvent) throws -> AuditEvent {
+            var stored = event
+            stored.seq = Int64(events.count + 1)
+            events.append(stored)
+            return stored
+        }
+
+        func event(seq: Int64) throws -> AuditEvent? {
+            seq >= 1 && seq <= events.count ? events[Int(seq - 1)] : nil
+        }
+
+        func rows(model: ModelPolicy, keys: [JSONValue]) throws -> [[String: JSONValue]?] {
+            let table = tables[model.name]
+            return keys.map { table?[Self.normalize($0)] }
+        }
+
+        func insert(model: ModelPolicy, values: [String: JSONValue]) throws -> JSONValue {
+            var row = values
+            let key: JSONValue
+            if let given = values[model.key], !given.isNull {
+                key = Self.normalize(given)
+                if let n = key.intValue { nextKey[model.name] = max(nextKey[model.name] ?? 1, n + 1) }
+            } else {
+                let n = nextKey[model.name] ?? 1
+                nextKey[model.name] = n + 1
+                key = .number(Double(n))
+            }
+            row[model.key] = key
+            if tables[model.name]?[key] != nil { throw BackendError("\(model.name) \(key.canonicalText) already exists") }
+            tables[model.name, default: [:]][key] = row
+            return key
+        }
+
+        func update(model: ModelPolicy, key: JSONValue, values: [String: JSONValue]) throws {
+            let k = Self.normalize(key)
+            guard var row = tables[model.name]?[k] else { throw BackendError("\(model.name) \(key.canonicalText) does not exist") }
+            for (name, value) in values { row[name] = value }
+            tables[model.name]![k] = row
+        }
+
+        func delete(model: ModelPolicy, key: JSONValue) throws {
+            tables[model.name]?[Self.normalize(key)] = nil
+        }
+
+        /// "7" and 7 name the same row, as they do in SQLite's integer keys.
+        static func normalize(_ key: JSONValue) -> JSONValue {
+            if case .string(let s) = key, let n = Int(s) { return .number(Double(n)) }
+            return key
+        }
+    }
+}

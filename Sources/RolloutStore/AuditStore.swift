@@ -1,0 +1,214 @@
+import Foundation
+import GRDB
+import RolloutCore
+
+/// The rollout store: one SQLite file (WAL mode) holding the hash-chained audit log and the guard's
+/// ledgers (idempotency keys, cap usage, dry runs, approvals, rollbacks).
+///
+/// Guarantees: every write happens in one `BEGIN IMMEDIATE` transaction, so a crash or kill loses no
+/// committed event and leaves no half-written one; the chain continues from the stored head whatever
+/// process appends; two processes writing at once are serialised by SQLite's lock, and one that waits
+/// longer than the busy timeout gets `StoreError.busy` with nothing written.
+public final class AuditStore: @unchecked Sendable {
+    public let path: String
+    let queue: DatabaseQueue
+    let busyTimeout: Double
+
+    /// The default location, `.rollout/audit.sqlite`, or `ROLLOUT_STORE` when set.
+    public static var defaultPath: String {
+        ProcessInfo.processInfo.environment["ROLLOUT_STORE"] ?? ".rollout/audit.sqlite"
+    }
+
+    /// Opens (creating when `create` is set) the store at `path` and brings its schema up to date.
+    public init(path: String, create: Bool = true, busyTimeout: Double = 5) throws {
+        self.path = path
+        self.busyTimeout = busyTimeout
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !exists {
+            guard create else { throw StoreError.notFound("no store at \(path); it is created by the first command that writes (e.g. rollout audit import)") }
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                do {
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                } catch {
+                    throw StoreError.io(path: directory, detail: "cannot create the folder: \(error.localizedDescription)")
+                }
+            }
+        }
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = "rollout-store"
+        configuration.prepareDatabase { db in
+            // WAL with synchronous=NORMAL: a committed transaction survives a process crash or kill;
+            // only a power loss can lose the last commits, never corrupt the file.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            let migrator = StoreMigrations.migrator
+            if try queue.read({ try migrator.hasBeenSuperseded($0) }) {
+                throw StoreError.incompatible(path: path, detail: "it was written by a newer rollout")
+            }
+            try migrator.migrate(queue)
+        } catch let error as StoreError {
+            throw error
+        } catch let error as DatabaseError {
+            throw Self.translate(error, path: path, busyTimeout: busyTimeout)
+        }
+    }
+
+    /// A store in a new temporary file, for fuzz runs and tests.
+    public static func temporary() throws -> AuditStore {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-\(UUID().uuidString).sqlite").path
+        return try AuditStore(path: path)
+    }
+
+    static func translate(_ error: DatabaseError, path: String, busyTimeout: Double) -> Error {
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED: StoreError.busy(path: path, seconds: busyTimeout)
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT: StoreError.incompatible(path: path, detail: "not an SQLite database (\(error.message ?? "corrupt"))")
+        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_IOERR, .SQLITE_FULL: StoreError.io(path: path, detail: error.message ?? "\(error.resultCode)")
+        default: error
+        }
+    }
+
+    /// Runs `body` in one immediate write transaction: committed when it returns, rolled back when it
+    /// throws. The transaction sees the current chain head and moves it as events are appended.
+    public func write<T>(_ body: (inout StoreTransaction) throws -> T) throws -> T {
+        do {
+            return try queue.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    var transaction = try StoreTransaction(db: db)
+                    result = try body(&transaction)
+                    try transaction.saveHead()
+                    return .commit
+                }
+                return result!
+            }
+        } catch let error as DatabaseError {
+            throw Self.translate(error, path: path, busyTimeout: busyTimeout)
+        }
+    }
+
+    /// Runs `body` with a read-only view of the store.
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try queue.read(body)
+        } catch let error as DatabaseError {
+            throw Self.translate(error, path: path, busyTimeout: busyTimeout)
+        }
+    }
+
+    /// Appends events in one transaction; returns them with their sequence numbers.
+    @discardableResult
+    public func append(_ events: [AuditEvent]) throws -> [AuditEvent] {
+        try write { tx in try events.map { try tx.append($0) } }
+    }
+
+    public func head() throws -> ChainHead {
+        try read { db in try StoreTransaction.readHead(db) }
+    }
+
+    public func count() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_events") ?? 0 }
+    }
+
+    public func event(seq: Int64) throws -> AuditEvent? {
+        try read { db in
+            guard let body = try String.fetchOne(db, sql: "SELECT body FROM audit_events WHERE seq = ?", arguments: [seq]) else { return nil }
+            return try Self.decodeBody(body, seq: seq)
+        }
+    }
+
+    /// Events after `seq`, oldest first, optionally for one tenant.
+    public func events(after seq: Int64 = 0, tenant: String? = nil, limit: Int = 1000) throws -> [AuditEvent] {
+        try read { db in
+            var sql = "SELECT seq, body FROM audit_events WHERE seq > ?"
+            var arguments: StatementArguments = [seq]
+            if let tenant {
+                sql += " AND tenant = ?"
+                arguments += [tenant]
+            }
+            sql += " ORDER BY seq LIMIT ?"
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                try Self.decodeBody(row["body"], seq: row["seq"])
+            }
+        }
+    }
+
+    /// The last `count` events, oldest first.
+    public func lastEvents(_ count: Int, tenant: String? = nil) throws -> [AuditEvent] {
+        try read { db in
+            var sql = "SELECT seq, body FROM audit_events"
+            var arguments: StatementArguments = []
+            if let tenant {
+                sql += " WHERE tenant = ?"
+                arguments += [tenant]
+            }
+            sql += " ORDER BY seq DESC LIMIT ?"
+            arguments += [count]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).reversed().map { row in
+                try Self.decodeBody(row["body"], seq: row["seq"])
+            }
+        }
+    }
+
+    static func decodeBody(_ body: String, seq: Int64) throws -> AuditEvent {
+        do {
+            var event = try AuditEvent(json: try JSONValue.parse(body))
+            event.seq = seq
+            return event
+        } catch {
+            throw StoreError.incompatible(path: "audit event \(seq)", detail: "its stored body cannot be read: \(error)")
+        }
+    }
+}
+
+/// One write transaction on the store: append events to the chain, and reach the tables of the
+/// guard's ledgers and the demo domain through `db`.
+public struct StoreTransaction {
+    public let db: Database
+    public private(set) var head: ChainHead
+    private let startHead: ChainHead
+
+    init(db: Database) throws {
+        self.db = db
+        head = try Self.readHead(db)
+        startHead = head
+    }
+
+    static func readHead(_ db: Database) throws -> ChainHead {
+        guard let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM chain_head WHERE id = 1") else { return .empty }
+        return ChainHead(seq: row["seq"], hash: row["hash"])
+    }
+
+    /// Appends `event` after the current head: gives it the next sequence number, stores its canonical
+    /// body and links it by hash. Returns the event with its `seq`.
+    public mutating func append(_ event: AuditEvent) throws -> AuditEvent {
+        var stored = event
+        stored.seq = head.seq + 1
+        let body = stored.json.canonicalText
+        let hash = HashChain.hash(previous: head.hash, body: body)
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO audit_events (seq, ts, ts_ms, tenant, actor, session, tool, model, operation, row_count,
+                decision, approver, idempotency_key, body, prev_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        statement.setUncheckedArguments([
+            stored.seq, Timestamp.format(stored.ts), Int64((stored.ts.timeIntervalSince1970 * 1000).rounded(.down)),
+            stored.tenant, stored.actor, stored.session, stored.tool, stored.model, stored.operation, stored.rowCount,
+            stored.decision, stored.approver, stored.idempotencyKey, body, head.hash, hash,
+        ])
+        try statement.execute()
+        head = ChainHead(seq: stored.seq, hash: hash)
+        return stored
+    }
+
+    mutating func saveHead() throws {
+        guard head != startHead else { return }
+        try db.execute(sql: "UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", arguments: [head.seq, head.hash])
+    }
+}

@@ -1,0 +1,25 @@
+import Crypto
+import Foundation
+
+/// The audit log's tamper evidence: each event's hash is SHA-256 over the previous event's hash
+/// (as 64 hex characters) followed by the event's stored body, byte for byte. Editing, deleting or
+/// reordering any stored event breaks every link after it.
+public enum HashChain {
+    /// The `prev_hash` of the first event.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    public static func hash(previous: String, body: String) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Data(previous.utf8))
+        hasher.update(data: Data(body.utf8))
+        return hasher.finalize().hexString
+    }
+}
+
+/// The last event of the chain: what a report or a promotion records to say which log it covered.
+public struct ChainHead: Sendable, Hashable, Codable {
+    public var seq: Int64
+    public var hash: String
+
+    public static let empty = ChainHead(seq: 0, hash: HashChain.genesis)
+}

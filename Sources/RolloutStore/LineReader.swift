@@ -1,0 +1,74 @@
+import CZlib
+import Foundation
+
+/// Reads a file line by line as raw bytes, without decoding every line into a String: plain or
+/// gzip-compressed (zlib detects it), or standard input for "-". The import reads millions of lines.
+final class LineReader {
+    private let file: gzFile
+    private var buffer: [UInt8]
+    private var start = 0
+    private var end = 0
+    private var eof = false
+    /// 1-based number of the line last returned.
+    private(set) var lineNumber = 0
+
+    init(path: String) throws {
+        let handle: gzFile?
+        if path == "-" {
+            handle = gzdopen(dup(0), "rb")
+        } else {
+            guard FileManager.default.fileExists(atPath: path) else { throw StoreError.io(path: path, detail: "no such file") }
+            handle = gzopen(path, "rb")
+        }
+        guard let handle else { throw StoreError.io(path: path, detail: "cannot open the file") }
+        file = handle
+        gzbuffer(file, 1 << 18)
+        buffer = [UInt8](repeating: 0, count: 1 << 20)
+    }
+
+    deinit {
+        gzclose(file)
+    }
+
+    /// Calls `body` with the next line (without its newline or a trailing CR); false at the end.
+    func next<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T? {
+        while true {
+            if let newline = buffer[start..<end].firstIndex(of: 0x0A) {
+                let lineStart = start
+                start = newline + 1
+                lineNumber += 1
+                var lineEnd = newline
+                if lineEnd > lineStart, buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+                return try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[lineStart..<lineEnd])) }
+            }
+            if eof {
+                guard start < end else { return nil }
+                let lineStart = start
+                let lineEnd = end
+                start = end
+                lineNumber += 1
+                return try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[lineStart..<lineEnd])) }
+            }
+            try fill()
+        }
+    }
+
+    private func fill() throws {
+        if start > 0 {
+            let remaining = end - start
+            if remaining > 0 { buffer.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: $0.baseAddress! + start, count: remaining) } }
+            start = 0
+            end = remaining
+        }
+        if end == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count)) }
+        let capacity = buffer.count - end
+        let read = buffer.withUnsafeMutableBufferPointer { gzread(file, $0.baseAddress! + end, UInt32(capacity)) }
+        if read < 0 {
+            var code: Int32 = 0
+            let message = gzerror(file, &code).map { String(cString: $0) } ?? "read error"
+            throw StoreError.io(path: "line \(lineNumber + 1)", detail: message)
+        }
+        if read == 0 { eof = true }
+        end += Int(read)
+    }
+}

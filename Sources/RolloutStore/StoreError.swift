@@ -1,0 +1,23 @@
+/// Why the store refused or failed, in words a person can act on.
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    /// Another process holds the write lock longer than the busy timeout.
+    case busy(path: String, seconds: Double)
+    /// The file is not a rollout store, or was made by a newer rollout.
+    case incompatible(path: String, detail: String)
+    /// A line of an import file could not be read; nothing of the file was imported.
+    case badRecord(file: String, line: Int, field: String, message: String)
+    case notFound(String)
+    case io(path: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case .busy(let path, let seconds):
+            "the store \(path) is busy: another rollout process held its write lock for more than \(seconds)s; nothing was written, try again"
+        case .incompatible(let path, let detail): "\(path) cannot be used as a rollout store: \(detail)"
+        case .badRecord(let file, let line, let field, let message):
+            "\(file):\(line): \(field.isEmpty ? "" : field + ": ")\(message); nothing from this file was imported"
+        case .notFound(let what): what
+        case .io(let path, let detail): "\(path): \(detail)"
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import GRDB
+
+/// The store's schema, as named migrations that are never edited once released; a new need is a new
+/// migration.
+enum StoreMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-audit-log") { db in
+            try db.execute(sql: """
+                CREATE TABLE audit_events (
+                    seq INTEGER PRIMARY KEY,
+                    ts TEXT NOT NULL,
+                    ts_ms INTEGER NOT NULL,
+                    tenant TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    session TEXT,
+                    tool TEXT NOT NULL,
+                    model TEXT,
+                    operation TEXT,
+                    row_count INTEGER NOT NULL,
+                    decision TEXT NOT NULL,
+                    approver TEXT,
+                    idempotency_key TEXT,
+                    body TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                );
+                CREATE INDEX audit_events_tenant_ts ON audit_events(tenant, ts_ms);
+                CREATE TABLE chain_head (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    seq INTEGER NOT NULL,
+                    hash TEXT NOT NULL
+                );
+                INSERT INTO chain_head (id, seq, hash) VALUES (1, 0, '\(HashChain.genesis)');
+                """)
+        }
+        migrator.registerMigration("v1-guard-ledgers") { db in
+            try db.execute(sql: """
+                CREATE TABLE idempotency (
+                    tenant TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    tool TEXT NOT NULL,
+                    effect_digest TEXT NOT NULL,
+                    audit_seq INTEGER NOT NULL,
+                    decision TEXT NOT NULL,
+                    result TEXT NOT NULL,
+                    created_ms INTEGER NOT NULL,
+                    PRIMARY KEY (tenant, key)
+                );
+                CREATE TABLE guard_calls (
+                    tenant TEXT NOT NULL,
+                    tool TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    ts_ms INTEGER NOT NULL
+                );
+                CREATE INDEX guard_calls_tool ON guard_calls(tenant, tool, ts_ms);
+                CREATE INDEX guard_calls_actor ON guard_calls(tenant, tool, actor, ts_ms);
+                CREATE TABLE dry_runs (
+                    tenant TEXT NOT NULL,
+                    tool TEXT NOT NULL,
+                    effect_digest TEXT NOT NULL,
+                    created_ms INTEGER NOT NULL,
+                    audit_seq INTEGER NOT NULL
+                );
+                CREATE INDEX dry_runs_lookup ON dry_runs(tenant, tool, effect_digest);
+                CREATE TABLE approvals (
+                    id INTEGER PRIMARY KEY,
+                    created_ms INTEGER NOT NULL,
+                    expires_ms INTEGER NOT NULL,
+                    tenant TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    session TEXT,
+                    tool TEXT NOT NULL,
+                    wire_tool TEXT NOT NULL,
+                    arguments TEXT NOT NULL,
+                    args_digest TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    pending_seq INTEGER NOT NULL,
+                    decided_by TEXT,
+                    decided_ms INTEGER,
+                    decision_reason TEXT,
+                    result_seq INTEGER
+                );
+                CREATE INDEX approvals_status ON approvals(status, tenant);
+                CREATE TABLE rollbacks (
+                    original_seq INTEGER PRIMARY KEY,
+                    rollback_seq INTEGER NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}
