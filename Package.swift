@@ -43,6 +43,7 @@ let package = Package(
                 "RolloutCore",
                 "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -75,6 +76,7 @@ let package = Package(
                 "RolloutStore",
                 "RolloutGuard",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 "RolloutReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -93,7 +95,11 @@ let package = Package(
         ),
         .testTarget(
             name: "RolloutStoreTests",
-            dependencies: ["RolloutStore", "RolloutCore", "RolloutTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "RolloutStore", "RolloutCore", "RolloutTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "RolloutGuardTests",

@@ -19,7 +19,7 @@ public enum DemoDomain {
             if let rule = model.field(model.key), rule.type == .string {
                 columns.append("\(quote(model.key)) TEXT PRIMARY KEY")
             } else {
-                columns.append("\(quote(model.key)) INTEGER PRIMARY KEY")
+                columns.append("\(quote(model.key)) INTEGER PRIMARY KEY AUTOINCREMENT")
             }
             columns.append("\(quote(model.tenantField)) TEXT NOT NULL")
             for field in model.fields where field.name != model.key && field.name != model.tenantField {
@@ -74,10 +74,12 @@ public enum DemoDomain {
 struct SQLiteBackend: WriteBackend {
     let db: Database
 
+    /// SQL per model, built once per process: quoting identifiers on every call showed in profiles.
+    private static let sqlCache = SQLCache()
+
     func rows(model: ModelPolicy, keys: [JSONValue]) throws -> [[String: JSONValue]?] {
-        let table = DemoDomain.quote(DemoDomain.tableName(model))
-        let key = DemoDomain.quote(model.key)
-        let statement = try db.cachedStatement(sql: "SELECT * FROM \(table) WHERE \(key) = ?")
+        let sql = Self.sqlCache.sql("select", model) { "SELECT * FROM \(DemoDomain.quote(DemoDomain.tableName(model))) WHERE \(DemoDomain.quote(model.key)) = ?" }
+        let statement = try db.cachedStatement(sql: sql)
         return try keys.map { k in
             guard let row = try Row.fetchOne(statement, arguments: [Self.databaseValue(k)]) else { return nil }
             var values: [String: JSONValue] = [:]
@@ -93,7 +95,7 @@ struct SQLiteBackend: WriteBackend {
         let names = values.keys.sorted()
         let sql = "INSERT INTO \(table) (\(names.map(DemoDomain.quote).joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", ")))"
         do {
-            try db.execute(sql: sql, arguments: StatementArguments(names.map { Self.databaseValue(values[$0]!) }))
+            try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(names.map { Self.databaseValue(values[$0]!) }))
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw BackendError("\(model.name): \(error.message ?? "constraint failed")")
         }
@@ -103,16 +105,17 @@ struct SQLiteBackend: WriteBackend {
 
     func update(model: ModelPolicy, key: JSONValue, values: [String: JSONValue]) throws {
         guard !values.isEmpty else { return }
-        let table = DemoDomain.quote(DemoDomain.tableName(model))
         let names = values.keys.sorted()
-        let sql = "UPDATE \(table) SET \(names.map { "\(DemoDomain.quote($0)) = ?" }.joined(separator: ", ")) WHERE \(DemoDomain.quote(model.key)) = ?"
-        try db.execute(sql: sql, arguments: StatementArguments(names.map { Self.databaseValue(values[$0]!) } + [Self.databaseValue(key)]))
+        let sql = Self.sqlCache.sql("update", model, extra: names.joined(separator: "\u{0}")) {
+            "UPDATE \(DemoDomain.quote(DemoDomain.tableName(model))) SET \(names.map { "\(DemoDomain.quote($0)) = ?" }.joined(separator: ", ")) WHERE \(DemoDomain.quote(model.key)) = ?"
+        }
+        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(names.map { Self.databaseValue(values[$0]!) } + [Self.databaseValue(key)]))
         if db.changesCount == 0 { throw BackendError("\(model.name) \(key.canonicalText) does not exist") }
     }
 
     func delete(model: ModelPolicy, key: JSONValue) throws {
         let table = DemoDomain.quote(DemoDomain.tableName(model))
-        try db.execute(sql: "DELETE FROM \(table) WHERE \(DemoDomain.quote(model.key)) = ?", arguments: [Self.databaseValue(key)])
+        try db.cachedStatement(sql: "DELETE FROM \(table) WHERE \(DemoDomain.quote(model.key)) = ?").execute(arguments: [Self.databaseValue(key)])
     }
 
     static func databaseValue(_ value: JSONValue) -> DatabaseValue {
@@ -135,5 +138,21 @@ struct SQLiteBackend: WriteBackend {
         case .string(let s): return .string(s)
         case .blob(let data): return .string(data.base64EncodedString())
         }
+    }
+}
+
+/// Generated SQL by (purpose, model), shared by every backend of the process.
+final class SQLCache: @unchecked Sendable {
+    private var cache: [String: String] = [:]
+    private let lock = NSLock()
+
+    func sql(_ purpose: String, _ model: ModelPolicy, extra: String = "", _ make: () -> String) -> String {
+        let key = purpose + "\u{0}" + model.name + "\u{0}" + model.table + "\u{0}" + extra
+        lock.lock()
+        defer { lock.unlock() }
+        if let sql = cache[key] { return sql }
+        let sql = make()
+        cache[key] = sql
+        return sql
     }
 }

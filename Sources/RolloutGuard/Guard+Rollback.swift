@@ -33,13 +33,22 @@ extension Guard {
             }
             guard !original.changes.isEmpty else { return try refuse("event \(seq) recorded no changes to invert") }
 
-            // Check every row first, so that a refusal changes nothing.
+            // Check every row first, so that a refusal changes nothing. Redacted values come back from the
+            // stash, checked against the digest the log holds.
+            let stash = try session.ledger.stashedSecrets(seq: seq)
             var inverse: [RowChange] = []
-            for change in original.changes {
+            for logged in original.changes {
+                var change = logged
                 let current = try session.backend.rows(model: model, keys: [change.key]).first ?? nil
                 for (name, field) in change.fields {
-                    if field.before.map(Redactor.isRedacted) == true || field.after.map(Redactor.isRedacted) == true {
-                        return try refuse("\(model.name) \(change.key.canonicalText): \(name) was redacted in the log, so it cannot be restored")
+                    if let before = field.before, Redactor.isRedacted(before) {
+                        guard let clear = stash?[change.key.canonicalText]?[name], Redactor.digest(clear) == before.stringValue else {
+                            return try refuse("\(model.name) \(change.key.canonicalText): \(name) was redacted in the log and its value was not kept, so it cannot be restored")
+                        }
+                        change.fields[name]?.before = clear
+                    }
+                    if let after = field.after, Redactor.isRedacted(after), let now = current?[name], Redactor.digest(now) == after.stringValue {
+                        change.fields[name]?.after = now
                     }
                     if field.before == nil {
                         return try refuse("\(model.name) \(change.key.canonicalText): the value of \(name) before the write is unknown")

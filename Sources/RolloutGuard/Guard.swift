@@ -22,6 +22,8 @@ public final class Guard: Sendable {
     public let options: GuardOptions
     let redactor: Redactor
     let faults: GuardFaults
+    /// Recorded on every event; computed once, the policy does not change under a guard.
+    let policyDigest: String
 
     public init(
         policy: Policy, stages: any StageSource, environment: any GuardEnvironment, clock: any TimeSource = SystemTime(),
@@ -34,6 +36,7 @@ public final class Guard: Sendable {
         self.options = options
         self.redactor = Redactor(policy: policy)
         self.faults = []
+        self.policyDigest = options.policyDigest ?? policy.digest
     }
 
     /// A guard with deliberately broken steps, for proving that the fuzzer's oracle catches real
@@ -50,6 +53,7 @@ public final class Guard: Sendable {
         self.options = options
         self.redactor = Redactor(policy: policy)
         self.faults = faults
+        self.policyDigest = options.policyDigest ?? policy.digest
     }
 
     /// Decides one call: refuses it, answers it (replay, dry run, shadow), queues it for approval, or
@@ -149,7 +153,7 @@ public final class Guard: Sendable {
                 tool: tool.name, call: call, pendingSeq: stored.seq))
             let message = "\(tool.name) needs a person's approval (approval \(id), expires \(Timestamp.formatSeconds(expires))); it runs once approved"
             stored.message = message
-            try session.ledger.recordCall(tenant: principal.tenant, tool: tool.name, actor: principal.actor, at: now)
+            try session.ledger.recordCall(tenant: principal.tenant, tool: tool.name, actor: principal.actor, at: now, auditSeq: stored.seq)
             let result: JSONValue = ["ok": true, "decision": "pending_approval", "approval_id": .number(Double(id)), "audit_id": .number(Double(stored.seq)), "message": .string(message)]
             try remember(plan.request, tool: tool, principal: principal, seq: stored.seq, decision: .pendingApproval, result: result, session: session, now: now)
             return Decision(code: .pendingApproval, message: message, auditSeq: stored.seq, approvalId: id, changes: event.changes, result: result)
@@ -165,12 +169,13 @@ public final class Guard: Sendable {
             if let approvalId { event.details["approval_id"] = .number(Double(approvalId)) }
             event.message = "\(tool.name) changed \(changes.count) row\(changes.count == 1 ? "" : "s")"
             let stored = try session.ledger.append(event)
+            if let secrets = secretValues(changes) { try session.ledger.stashSecrets(seq: stored.seq, values: secrets) }
             let result: JSONValue = [
                 "ok": true, "decision": "executed", "audit_id": .number(Double(stored.seq)),
                 "rows": .array(event.changes.map(\.resultJSON)),
             ]
             if approvalId == nil {
-                try session.ledger.recordCall(tenant: principal.tenant, tool: tool.name, actor: principal.actor, at: now)
+                try session.ledger.recordCall(tenant: principal.tenant, tool: tool.name, actor: principal.actor, at: now, auditSeq: stored.seq)
             }
             try remember(plan.request, tool: tool, principal: principal, seq: stored.seq, decision: .executed, result: result, session: session, now: now)
             return Decision(code: .executed, message: event.message!, auditSeq: stored.seq, changes: event.changes, result: result)
@@ -198,6 +203,19 @@ public final class Guard: Sendable {
             }
             return plan.changes
         }
+    }
+
+    /// The clear before-values of fields the redactor hides, by row key and field, or nil when none.
+    func secretValues(_ changes: [RowChange]) -> JSONValue? {
+        var rows: [String: JSONValue] = [:]
+        for change in changes {
+            var fields: [String: JSONValue] = [:]
+            for (name, field) in change.fields where redactor.isSecret(name) {
+                if let before = field.before, !before.isNull { fields[name] = before }
+            }
+            if !fields.isEmpty { rows[change.key.canonicalText] = .object(fields) }
+        }
+        return rows.isEmpty ? nil : .object(rows)
     }
 
     func refuse(
@@ -283,7 +301,6 @@ public final class Guard: Sendable {
         return event
     }
 
-    var policyDigest: String { options.policyDigest ?? policy.digest }
 }
 
 /// Settings of a guard that are not policy.

@@ -58,6 +58,7 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
         var approvals: [Int64: PendingApproval] = [:]
         var rollbacks: [Int64: Int64] = [:]
         var events: [AuditEvent] = []
+        var stash: [Int64: JSONValue] = [:]
 
         var ledger: any GuardLedger { self }
         var backend: any WriteBackend { self }
@@ -77,17 +78,14 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
             return times.count - low
         }
 
-        func recordCall(tenant: String, tool: String, actor: String, at: Date) throws {
+        func recordCall(tenant: String, tool: String, actor: String, at: Date, auditSeq: Int64) throws {
             for key in [tenant + "\u{0}" + tool, tenant + "\u{0}" + tool + "\u{0}" + actor] {
-                var times = calls[key, default: []]
-                // Times arrive in order from one clock; keep the list sorted if they do not.
-                if let last = times.last, last > at {
-                    times.insert(at, at: times.firstIndex { $0 > at } ?? times.endIndex)
-                } else {
-                    times.append(at)
+                // Mutate in place: copying the list on every call would make caps quadratic.
+                calls[key, default: []].append(at)
+                if calls[key]!.count > 1 && calls[key]![calls[key]!.count - 2] > at {
+                    calls[key]!.sort()  // one clock gives ordered times; keep the list sorted if not
                 }
-                if times.count > 100_000 { times.removeFirst(times.count - 50_000) }
-                calls[key] = times
+                if calls[key]!.count > 200_000 { calls[key]!.removeFirst(100_000) }
             }
         }
 
@@ -111,6 +109,9 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
         func updateApproval(_ approval: PendingApproval) throws { approvals[approval.id] = approval }
         func rollback(of seq: Int64) throws -> Int64? { rollbacks[seq] }
         func recordRollback(of seq: Int64, by rollbackSeq: Int64) throws { rollbacks[seq] = rollbackSeq }
+
+        func stashSecrets(seq: Int64, values: JSONValue) throws { stash[seq] = values }
+        func stashedSecrets(seq: Int64) throws -> JSONValue? { stash[seq] }
 
         func append(_ event: AuditEvent) throws -> AuditEvent {
             var stored = event

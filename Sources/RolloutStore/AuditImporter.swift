@@ -14,66 +14,186 @@ extension AuditStore {
     /// Imports every record of `path` (JSON Lines, optionally gzip-compressed; "-" for standard input)
     /// in one transaction: all of the file or none of it. The first bad record stops the import with its
     /// line number and field, and nothing of the file is kept. Blank lines are skipped.
+    ///
+    /// Two stages overlap on two cores: a reader thread parses records and writes their canonical
+    /// bodies, while this thread chains and inserts them in order.
+    @discardableResult
     public func importFile(
         _ path: String, format: ImportFormat = .auto, redactor: Redactor = Redactor(),
         progress: ((Int) -> Void)? = nil
     ) throws -> ImportSummary {
         let reader = try LineReader(path: path)
         let name = path == "-" ? "<stdin>" : path
-        var resolved = format == .auto ? nil : format
         return try write { tx in
             let firstSeq = tx.head.seq + 1
+            let pipeline = ImportPipeline(reader: reader, file: name, format: format, redactor: redactor, firstSeq: firstSeq)
+            pipeline.start()
+            defer { pipeline.cancel() }
             var imported = 0
-            while let outcome = try reader.next({ line -> Result<AuditEvent?, StoreError> in
-                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .success(nil) }
-                let record: JSONValue
-                do throws(JSONParseError) {
-                    record = try JSONValue.parse(bytes: line)
-                } catch {
-                    return .failure(.badRecord(file: name, line: reader.lineNumber, field: "", message: "not JSON: \(error.message) at column \(error.column)"))
-                }
-                let recordFormat = resolved ?? ImportFormat.detect(record)
-                resolved = recordFormat
-                do throws(AuditEventError) {
-                    switch recordFormat {
-                    case .ormai: return .success(try OrmAIRecord.event(record, redactor: redactor))
-                    default:
-                        var event = try AuditEvent(json: record)
-                        event.seq = 0  // the store numbers events; an exported seq is not kept
-                        event.changes = event.changes.map(redactor.redact)
-                        return .success(event)
+            while let batch = pipeline.next() {
+                switch batch {
+                case .success(let rows):
+                    for row in rows {
+                        try tx.append(prepared: row)
+                        imported += 1
+                        if imported % 100_000 == 0 { progress?(imported) }
                     }
-                } catch {
-                    return .failure(.badRecord(file: name, line: reader.lineNumber, field: error.field, message: error.message))
-                }
-            }) {
-                switch outcome {
-                case .success(let event?):
-                    _ = try tx.append(event)
-                    imported += 1
-                    if imported % 100_000 == 0 { progress?(imported) }
-                case .success(nil):
-                    continue
                 case .failure(let error):
                     throw error
                 }
             }
-            return ImportSummary(file: name, format: resolved ?? .jsonl, imported: imported, firstSeq: firstSeq, head: tx.head)
+            return ImportSummary(file: name, format: pipeline.resolvedFormat ?? .jsonl, imported: imported, firstSeq: firstSeq, head: tx.head)
         }
     }
 
     /// Writes events as JSON Lines (the interchange format) to `handle`, oldest first.
-    public func export(to handle: FileHandle, tenant: String? = nil, redactor: Redactor = Redactor()) throws -> Int {
+    public func export(to handle: FileHandle, tenant: String? = nil) throws -> Int {
         var after: Int64 = 0
         var written = 0
         while true {
             let batch = try events(after: after, tenant: tenant, limit: 10_000)
             guard let last = batch.last else { return written }
-            var text = ""
-            for event in batch { text += event.json.canonicalText + "\n" }
-            handle.write(Data(text.utf8))
+            var bytes: [UInt8] = []
+            for event in batch {
+                bytes += event.json.canonicalBytes
+                bytes.append(0x0A)
+            }
+            handle.write(Data(bytes))
             written += batch.count
             after = last.seq
+        }
+    }
+}
+
+/// An event ready to append: its columns and its canonical body, sequence number included.
+struct PreparedEvent {
+    var event: AuditEvent
+    var body: [UInt8]
+}
+
+/// The reading half of an import: parses and canonicalises records on its own thread, handing
+/// batches to the writer through a bounded queue so memory stays flat whatever the file size.
+final class ImportPipeline: @unchecked Sendable {
+    private let reader: LineReader
+    private let file: String
+    private let format: ImportFormat
+    private let redactor: Redactor
+    private let firstSeq: Int64
+    private(set) var resolvedFormat: ImportFormat?
+
+    private var queue: [Result<[PreparedEvent], StoreError>] = []
+    private var finished = false
+    private var cancelled = false
+    private let condition = NSCondition()
+    private static let capacity = 8
+    private static let batchSize = 1024
+
+    init(reader: LineReader, file: String, format: ImportFormat, redactor: Redactor, firstSeq: Int64) {
+        self.reader = reader
+        self.file = file
+        self.format = format
+        self.redactor = redactor
+        self.firstSeq = firstSeq
+        resolvedFormat = format == .auto ? nil : format
+    }
+
+    func start() {
+        let thread = Thread { [self] in produce() }
+        thread.stackSize = 8 << 20  // deep JSON documents recurse
+        thread.start()
+    }
+
+    /// The next batch, or nil once the file is done.
+    func next() -> Result<[PreparedEvent], StoreError>? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty && !finished { condition.wait() }
+        if queue.isEmpty { return nil }
+        let batch = queue.removeFirst()
+        condition.signal()
+        return batch
+    }
+
+    /// Stops the reader (after an error, or when the writer is done).
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func push(_ item: Result<[PreparedEvent], StoreError>) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.count >= Self.capacity && !cancelled { condition.wait() }
+        if cancelled { return false }
+        queue.append(item)
+        condition.signal()
+        return true
+    }
+
+    private func finish() {
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func produce() {
+        defer { finish() }
+        var batch: [PreparedEvent] = []
+        batch.reserveCapacity(Self.batchSize)
+        var seq = firstSeq
+        do {
+            while let outcome = try reader.next({ line in prepare(line) }) {
+                switch outcome {
+                case .success(var event?):
+                    event.seq = seq
+                    seq += 1
+                    batch.append(PreparedEvent(event: event, body: event.canonicalBytes))
+                    if batch.count == Self.batchSize {
+                        guard push(.success(batch)) else { return }
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                case .success(nil):
+                    continue
+                case .failure(let error):
+                    if !batch.isEmpty { guard push(.success(batch)) else { return } }
+                    _ = push(.failure(error))
+                    return
+                }
+            }
+        } catch let error as StoreError {
+            _ = push(.failure(error))
+            return
+        } catch {
+            _ = push(.failure(.io(path: file, detail: "\(error)")))
+            return
+        }
+        if !batch.isEmpty { _ = push(.success(batch)) }
+    }
+
+    private func prepare(_ line: UnsafeBufferPointer<UInt8>) -> Result<AuditEvent?, StoreError> {
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .success(nil) }
+        let record: JSONValue
+        do throws(JSONParseError) {
+            record = try JSONValue.parse(bytes: line)
+        } catch {
+            return .failure(.badRecord(file: file, line: reader.lineNumber, field: "", message: "not JSON: \(error.message) at column \(error.column)"))
+        }
+        let recordFormat = resolvedFormat ?? ImportFormat.detect(record)
+        resolvedFormat = recordFormat
+        do throws(AuditEventError) {
+            switch recordFormat {
+            case .ormai:
+                return .success(try OrmAIRecord.event(record, redactor: redactor))
+            default:
+                var event = try AuditEvent(json: record)
+                event.changes = event.changes.map(redactor.redact)
+                return .success(event)
+            }
+        } catch {
+            return .failure(.badRecord(file: file, line: reader.lineNumber, field: error.field, message: error.message))
         }
     }
 }

@@ -14,13 +14,18 @@ public final class AuditStore: @unchecked Sendable {
     let queue: DatabaseQueue
     let busyTimeout: Double
 
+    /// How long a writer waits for another process's lock: `ROLLOUT_BUSY_TIMEOUT` seconds, else 5.
+    public static var defaultBusyTimeout: Double {
+        ProcessInfo.processInfo.environment["ROLLOUT_BUSY_TIMEOUT"].flatMap(Double.init) ?? 5
+    }
+
     /// The default location, `.rollout/audit.sqlite`, or `ROLLOUT_STORE` when set.
     public static var defaultPath: String {
         ProcessInfo.processInfo.environment["ROLLOUT_STORE"] ?? ".rollout/audit.sqlite"
     }
 
     /// Opens (creating when `create` is set) the store at `path` and brings its schema up to date.
-    public init(path: String, create: Bool = true, busyTimeout: Double = 5) throws {
+    public init(path: String, create: Bool = true, busyTimeout: Double = AuditStore.defaultBusyTimeout) throws {
         self.path = path
         self.busyTimeout = busyTimeout
         let exists = FileManager.default.fileExists(atPath: path)
@@ -43,14 +48,20 @@ public final class AuditStore: @unchecked Sendable {
             // WAL with synchronous=NORMAL: a committed transaction survives a process crash or kill;
             // only a power loss can lose the last commits, never corrupt the file.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // A large import is one transaction: a bigger page cache keeps its pages in memory
+            // until the commit instead of spilling them to the WAL early (up to 64 MiB, used only when needed).
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
             let migrator = StoreMigrations.migrator
-            if try queue.read({ try migrator.hasBeenSuperseded($0) }) {
-                throw StoreError.incompatible(path: path, detail: "it was written by a newer rollout")
+            let (superseded, complete) = try queue.read { db in
+                (try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
             }
-            try migrator.migrate(queue)
+            if superseded { throw StoreError.incompatible(path: path, detail: "it was written by a newer rollout") }
+            // Only take the write lock when there is something to migrate, so opening a store never
+            // waits for another process's long import.
+            if !complete { try migrator.migrate(queue) }
         } catch let error as StoreError {
             throw error
         } catch let error as DatabaseError {
@@ -181,7 +192,7 @@ public struct StoreTransaction {
     }
 
     static func readHead(_ db: Database) throws -> ChainHead {
-        guard let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM chain_head WHERE id = 1") else { return .empty }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM chain_head WHERE id = 1")) else { return .empty }
         return ChainHead(seq: row["seq"], hash: row["hash"])
     }
 
@@ -190,25 +201,34 @@ public struct StoreTransaction {
     public mutating func append(_ event: AuditEvent) throws -> AuditEvent {
         var stored = event
         stored.seq = head.seq + 1
-        let body = stored.json.canonicalText
-        let hash = HashChain.hash(previous: head.hash, body: body)
+        try insert(stored, body: stored.canonicalBytes)
+        return stored
+    }
+
+    /// Appends an event whose canonical body was already made for the next sequence number.
+    mutating func append(prepared: PreparedEvent) throws {
+        precondition(prepared.event.seq == head.seq + 1, "prepared events must arrive in sequence")
+        try insert(prepared.event, body: prepared.body)
+    }
+
+    private mutating func insert(_ stored: AuditEvent, body bytes: [UInt8]) throws {
+        let hash = HashChain.hash(previous: head.hash, body: bytes)
         let statement = try db.cachedStatement(sql: """
             INSERT INTO audit_events (seq, ts, ts_ms, tenant, actor, session, tool, model, operation, row_count,
                 decision, approver, idempotency_key, body, prev_hash, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        statement.setUncheckedArguments([
-            stored.seq, Timestamp.format(stored.ts), Int64((stored.ts.timeIntervalSince1970 * 1000).rounded(.down)),
-            stored.tenant, stored.actor, stored.session, stored.tool, stored.model, stored.operation, stored.rowCount,
-            stored.decision, stored.approver, stored.idempotencyKey, body, head.hash, hash,
-        ])
-        try statement.execute()
+        try RawStatement(statement: statement).execute([
+            .int(stored.seq), .text(Timestamp.format(stored.ts)), .int(Int64((stored.ts.timeIntervalSince1970 * 1000).rounded(.down))),
+            .text(stored.tenant), .text(stored.actor), .init(stored.session), .text(stored.tool), .init(stored.model),
+            .init(stored.operation), .int(Int64(stored.rowCount)), .text(stored.decision), .init(stored.approver),
+            .init(stored.idempotencyKey), .bytes(bytes), .text(head.hash), .text(hash),
+        ], db: db)
         head = ChainHead(seq: stored.seq, hash: hash)
-        return stored
     }
 
     mutating func saveHead() throws {
         guard head != startHead else { return }
-        try db.execute(sql: "UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", arguments: [head.seq, head.hash])
+        try db.cachedStatement(sql: "UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1").execute(arguments: [head.seq, head.hash])
     }
 }

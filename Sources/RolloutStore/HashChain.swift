@@ -9,9 +9,14 @@ public enum HashChain {
     public static let genesis = String(repeating: "0", count: 64)
 
     public static func hash(previous: String, body: String) -> String {
+        hash(previous: previous, body: Array(body.utf8))
+    }
+
+    public static func hash(previous: String, body: [UInt8]) -> String {
         var hasher = SHA256()
-        hasher.update(data: Data(previous.utf8))
-        hasher.update(data: Data(body.utf8))
+        var previous = previous
+        previous.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        body.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         return hasher.finalize().hexString
     }
 }

@@ -24,11 +24,22 @@ enum OrmAIRecord {
         if let id = inputs["id"], !id.isNull { targets = [id] }
         if case .array(let ids)? = inputs["ids"] { targets = ids }
 
-        var decision = "executed"
+        // OrmAI 0.2.1 logs a policy denial as a successful call (error null, outputs null): the outcome is
+        // in the tool result, which its audit store does not keep. Say so rather than guess.
+        var decision = "attempted"
         var message: String?
         if let error = object["error"], !error.isNull {
             decision = error["code"]?.stringValue ?? "denied"
             message = error["message"]?.stringValue ?? error.stringValue
+        } else if let outputs = object["outputs"], !outputs.isNull {
+            if outputs["success"] == .bool(false) {
+                decision = outputs["error"]?["code"]?.stringValue ?? "denied"
+                message = outputs["error"]?["message"]?.stringValue
+            } else {
+                decision = "executed"
+            }
+        } else {
+            message = "OrmAI recorded the call without its outcome"
         }
 
         // Before/after: snapshots when OrmAI captured them, else the written data with before unknown.
@@ -45,7 +56,7 @@ enum OrmAIRecord {
             }
         }
 
-        let rowCount = object["affected_rows"]?.intValue ?? object["row_count"]?.intValue ?? (decision == "executed" ? max(targets.count, changes.isEmpty ? 0 : 1) : 0)
+        let rowCount = object["affected_rows"]?.intValue ?? object["row_count"]?.intValue ?? (decision == "executed" || decision == "attempted" ? max(targets.count, changes.isEmpty ? 0 : 1) : 0)
         var extra = object.filter { !mappedKeys.contains($0.key) }
         extra["source"] = "ormai"
         extra = redactor.redact(.object(extra)).objectValue ?? [:]

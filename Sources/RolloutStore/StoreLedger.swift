@@ -45,9 +45,9 @@ public final class StoreLedger: GuardLedger {
                                 arguments: [tenant, tool, Self.millis(since)]) ?? 0
     }
 
-    public func recordCall(tenant: String, tool: String, actor: String, at: Date) throws {
-        try db.cachedStatement(sql: "INSERT INTO guard_calls (tenant, tool, actor, ts_ms) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [tenant, tool, actor, Self.millis(at)])
+    public func recordCall(tenant: String, tool: String, actor: String, at: Date, auditSeq: Int64) throws {
+        try db.cachedStatement(sql: "INSERT INTO guard_calls (tenant, tool, ts_ms, actor, audit_seq) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [tenant, tool, Self.millis(at), actor, auditSeq])
     }
 
     public func hasDryRun(tenant: String, tool: String, effectDigest: String, since: Date) throws -> Bool {
@@ -102,6 +102,14 @@ public final class StoreLedger: GuardLedger {
 
     public func recordRollback(of seq: Int64, by rollbackSeq: Int64) throws {
         try db.execute(sql: "INSERT INTO rollbacks (original_seq, rollback_seq) VALUES (?, ?)", arguments: [seq, rollbackSeq])
+    }
+
+    public func stashSecrets(seq: Int64, values: JSONValue) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO secret_stash (audit_seq, \"values\") VALUES (?, ?)", arguments: [seq, values.canonicalText])
+    }
+
+    public func stashedSecrets(seq: Int64) throws -> JSONValue? {
+        try String.fetchOne(db, sql: "SELECT \"values\" FROM secret_stash WHERE audit_seq = ?", arguments: [seq]).flatMap { try? JSONValue.parse($0) }
     }
 
     public func append(_ event: AuditEvent) throws -> AuditEvent {

@@ -36,6 +36,8 @@ enum StoreMigrations {
         }
         migrator.registerMigration("v1-guard-ledgers") { db in
             try db.execute(sql: """
+                -- WITHOUT ROWID: one B-tree per table instead of a table and an index, so a decision's
+                -- transaction writes fewer pages.
                 CREATE TABLE idempotency (
                     tenant TEXT NOT NULL,
                     key TEXT NOT NULL,
@@ -46,14 +48,15 @@ enum StoreMigrations {
                     result TEXT NOT NULL,
                     created_ms INTEGER NOT NULL,
                     PRIMARY KEY (tenant, key)
-                );
+                ) WITHOUT ROWID;
                 CREATE TABLE guard_calls (
                     tenant TEXT NOT NULL,
                     tool TEXT NOT NULL,
+                    ts_ms INTEGER NOT NULL,
                     actor TEXT NOT NULL,
-                    ts_ms INTEGER NOT NULL
-                );
-                CREATE INDEX guard_calls_tool ON guard_calls(tenant, tool, ts_ms);
+                    audit_seq INTEGER NOT NULL,
+                    PRIMARY KEY (tenant, tool, ts_ms, audit_seq)
+                ) WITHOUT ROWID;
                 CREATE INDEX guard_calls_actor ON guard_calls(tenant, tool, actor, ts_ms);
                 CREATE TABLE dry_runs (
                     tenant TEXT NOT NULL,
@@ -85,6 +88,11 @@ enum StoreMigrations {
                 CREATE TABLE rollbacks (
                     original_seq INTEGER PRIMARY KEY,
                     rollback_seq INTEGER NOT NULL
+                );
+                -- Clear values of redacted fields, kept only so a rollback can restore them; never in a report.
+                CREATE TABLE secret_stash (
+                    audit_seq INTEGER PRIMARY KEY,
+                    "values" TEXT NOT NULL
                 );
                 """)
         }

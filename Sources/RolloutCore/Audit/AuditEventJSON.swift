@@ -49,6 +49,47 @@ extension AuditEvent {
         return .object(object)
     }
 
+    /// The canonical bytes of `json`, written field by field without building the object first: the
+    /// audit append and the import do this once per event. Equal to `json.canonicalBytes`.
+    public var canonicalBytes: [UInt8] {
+        var members: [(String, JSONValue)] = []
+        members.reserveCapacity(16 + extra.count)
+        for (key, value) in extra { members.append((key, value)) }
+        if seq > 0 { members.append(("seq", .number(Double(seq)))) }
+        members.append(("ts", .string(Timestamp.format(ts))))
+        members.append(("tenant", .string(tenant)))
+        members.append(("actor", .string(actor)))
+        members.append(("tool", .string(tool)))
+        members.append(("decision", .string(decision)))
+        members.append(("row_count", .number(Double(rowCount))))
+        members.append(("fields_changed", .object(fieldsChanged.mapValues(\.json))))
+        members.append(("reason", reason.map(JSONValue.string) ?? .null))
+        members.append(("idempotency_key", idempotencyKey.map(JSONValue.string) ?? .null))
+        members.append(("approver", approver.map(JSONValue.string) ?? .null))
+        members.append(("model", model.map(JSONValue.string) ?? .null))
+        members.append(("operation", operation.map(JSONValue.string) ?? .null))
+        if let session { members.append(("session", .string(session))) }
+        if !targets.isEmpty { members.append(("targets", .array(targets))) }
+        if changes.count > 1 || (changes.count == 1 && changes[0].key != targets.first ?? .null) {
+            members.append(("changes", .array(changes.map(\.json))))
+        }
+        if let policyDigest { members.append(("policy_digest", .string(policyDigest))) }
+        if let message { members.append(("message", .string(message))) }
+        if !details.isEmpty { members.append(("details", .object(details))) }
+        members.sort { JSONValue.utf8Less($0.0, $1.0) }
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        out.append(0x7B)
+        for (i, (key, value)) in members.enumerated() {
+            if i > 0 { out.append(0x2C) }
+            JSONValue.writeString(key, into: &out)
+            out.append(0x3A)
+            JSONValue.write(value, into: &out, indent: nil, level: 0)
+        }
+        out.append(0x7D)
+        return out
+    }
+
     /// Reads one interchange object. `ts`, `tenant`, `tool` and `decision` are required; `actor`
     /// defaults to "unknown"; unknown fields are kept in `extra`.
     public init(json: JSONValue) throws(AuditEventError) {

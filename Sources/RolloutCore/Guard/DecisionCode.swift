@@ -45,7 +45,10 @@ public enum DecisionCode: String, Sendable, Hashable, CaseIterable, Codable {
 
 /// How the scorer and reports group any decision string, ours or an imported system's.
 public enum DecisionCategory: String, Sendable, Hashable, CaseIterable {
-    case executed, refused, pending, shadowed, replayed, dryRun = "dry_run", rolledBack = "rolled_back", other
+    case executed, refused, pending, shadowed, replayed, dryRun = "dry_run", rolledBack = "rolled_back"
+    /// Logged without its outcome (OrmAI's audit store, for one).
+    case attempted
+    case other
 
     public init(decision: String) {
         if let code = DecisionCode(rawValue: decision) {
@@ -64,7 +67,12 @@ public enum DecisionCategory: String, Sendable, Hashable, CaseIterable {
         case "allowed", "allow", "ok", "success", "succeeded", "applied", "approved": self = .executed
         case "denied", "deny", "refused", "rejected", "blocked", "error", "failed": self = .refused
         case "pending", "pending_approval", "queued": self = .pending
-        default: self = .other
+        case "attempted", "requested", "called": self = .attempted
+        default:
+            // Other systems' refusal codes: MODEL_NOT_ALLOWED, MAX_AFFECTED_ROWS_EXCEEDED, FIELD_DENIED...
+            let lower = decision.lowercased()
+            let refusalWords = ["denied", "deny", "not_allowed", "forbidden", "exceeded", "required", "invalid", "refused", "rejected", "blocked", "unauthorized", "violation", "error", "failed"]
+            self = refusalWords.contains(where: lower.contains) ? .refused : .other
         }
     }
 }

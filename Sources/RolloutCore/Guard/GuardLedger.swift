@@ -6,7 +6,7 @@ public protocol GuardLedger {
     func saveIdempotency(_ entry: IdempotencyEntry) throws
     /// Calls that counted against caps since `since`: by (tenant, tool), and by that actor when given.
     func callCount(tenant: String, tool: String, actor: String?, since: Date) throws -> Int
-    func recordCall(tenant: String, tool: String, actor: String, at: Date) throws
+    func recordCall(tenant: String, tool: String, actor: String, at: Date, auditSeq: Int64) throws
     func hasDryRun(tenant: String, tool: String, effectDigest: String, since: Date) throws -> Bool
     func recordDryRun(tenant: String, tool: String, effectDigest: String, at: Date, auditSeq: Int64) throws
     func enqueue(_ approval: PendingApproval) throws -> Int64
@@ -14,6 +14,10 @@ public protocol GuardLedger {
     func updateApproval(_ approval: PendingApproval) throws
     func rollback(of seq: Int64) throws -> Int64?
     func recordRollback(of seq: Int64, by rollbackSeq: Int64) throws
+    /// Keeps the clear before-values of redacted fields of event `seq` (per row key, per field), outside
+    /// the log and its reports, so that a rollback can restore them.
+    func stashSecrets(seq: Int64, values: JSONValue) throws
+    func stashedSecrets(seq: Int64) throws -> JSONValue?
     /// Appends to the audit log; returns the event with its sequence number.
     func append(_ event: AuditEvent) throws -> AuditEvent
     func event(seq: Int64) throws -> AuditEvent?

@@ -7,6 +7,8 @@ import Foundation
 public struct Redactor: Sendable {
     /// Field names the policy marks secret, across models.
     public var secretFields: Set<String>
+    /// Names already known not to be secret (the policy's other fields), so the hot path is a lookup.
+    private var clearFields: Set<String> = []
 
     public init(secretFields: Set<String> = []) {
         self.secretFields = secretFields
@@ -14,15 +16,35 @@ public struct Redactor: Sendable {
 
     public init(policy: Policy) {
         secretFields = Set(policy.models.flatMap { $0.fields.filter(\.secret).map(\.name) })
+        var clear = Set<String>()
+        for model in policy.models {
+            for name in model.allFieldNames where !secretFields.contains(name) {
+                if Self.looksLikeCredential(name) { secretFields.insert(name) } else { clear.insert(name) }
+            }
+        }
+        clearFields = clear
     }
 
-    static let credentialWords = ["token", "password", "passwd", "secret", "api_key", "apikey", "private_key", "credential"]
+    static let credentialWords: [[UInt8]] = ["token", "password", "passwd", "secret", "api_key", "apikey", "private_key", "credential"].map { Array($0.utf8) }
 
     /// Whether values under `key` are redacted.
     public func isSecret(_ key: String) -> Bool {
         if secretFields.contains(key) { return true }
-        let lower = key.lowercased()
-        return Self.credentialWords.contains { lower.contains($0) }
+        if clearFields.contains(key) { return false }
+        return Self.looksLikeCredential(key)
+    }
+
+    /// A name like `api_key`, `X-Auth-Token` or `dbPassword`: ASCII case-insensitive substring search.
+    static func looksLikeCredential(_ key: String) -> Bool {
+        let bytes = key.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+        for word in credentialWords where bytes.count >= word.count {
+            var i = 0
+            while i + word.count <= bytes.count {
+                if bytes[i] == word[0], bytes[i..<(i + word.count)].elementsEqual(word) { return true }
+                i += 1
+            }
+        }
+        return false
     }
 
     /// `sha256:` and 12 hex digits of the value's canonical text.

@@ -23,15 +23,15 @@ struct AuditImport: ParsableCommand {
 
             Example:
               rollout audit import events.jsonl
-              rollout audit import --format ormai /srv/ormai/audit.jsonl
+              rollout audit import --from ormai /srv/ormai/audit.jsonl
             """
     )
 
     @Argument(help: "Files to import.")
     var files: [String]
 
-    @Option(help: "Record format: auto, jsonl (rollout's), ormai.")
-    var format: String = "auto"
+    @Option(help: "Record format: auto, jsonl (rollout's interchange format), ormai (OrmAI's audit store).")
+    var from: String = "auto"
 
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
@@ -39,7 +39,7 @@ struct AuditImport: ParsableCommand {
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("name at least one file") }
-        if ImportFormat(rawValue: format) == nil { throw ValidationError("--format must be auto, jsonl or ormai") }
+        if ImportFormat(rawValue: from) == nil { throw ValidationError("--from must be auto, jsonl or ormai") }
     }
 
     func run() throws {
@@ -49,7 +49,7 @@ struct AuditImport: ParsableCommand {
         var summaries: [JSONValue] = []
         for file in files {
             let started = Date()
-            let summary = try store.importFile(file, format: ImportFormat(rawValue: format)!, redactor: redactor) { count in
+            let summary = try store.importFile(file, format: ImportFormat(rawValue: from)!, redactor: redactor) { count in
                 Output.error("\(file): \(count) events…")
             }
             let seconds = Date().timeIntervalSince(started)

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import GRDBSQLite
+import RolloutCore
+import RolloutStore
+
+/// JSONL import with the hash chain, against a plain SQLite bulk insert of the same rows in the same run.
+struct ImportBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Audit import events per second (target 200k/s) and its ratio to a plain SQLite bulk insert."
+    )
+
+    @Option(help: "Events to generate (ignored with --file).")
+    var events = 1_000_000
+
+    @Option(help: "Import this JSON Lines file instead of generated events (e.g. a convert_nab.py stream).")
+    var file: String?
+
+    func run() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = file ?? directory.appendingPathComponent("events.jsonl").path
+        if file == nil {
+            let seconds = try BenchClock.time { try Self.generate(events, to: path) }
+            print("generated \(events) events in \(BenchClock.format(seconds))")
+        }
+
+        let store = try AuditStore(path: directory.appendingPathComponent("audit.sqlite").path)
+        var summary: ImportSummary?
+        let importSeconds = try BenchClock.time { summary = try store.importFile(path) }
+        let count = summary?.imported ?? 0
+        print("rollout audit import (parse, canonicalise, SHA-256 chain, insert): \(BenchClock.rate(count, importSeconds)) (\(count) events in \(BenchClock.format(importSeconds)); target 200k/s)")
+
+        // The same rows, already in memory, inserted by SQLite alone into the same table layout.
+        let rows = try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver, idempotency_key, body, prev_hash, hash FROM audit_events ORDER BY seq")
+        }
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+        }
+        let plain = try DatabaseQueue(path: directory.appendingPathComponent("plain.sqlite").path, configuration: configuration)
+        try plain.write { db in
+            try db.execute(sql: """
+                CREATE TABLE audit_events (seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, ts_ms INTEGER NOT NULL, tenant TEXT NOT NULL,
+                    actor TEXT NOT NULL, session TEXT, tool TEXT NOT NULL, model TEXT, operation TEXT, row_count INTEGER NOT NULL,
+                    decision TEXT NOT NULL, approver TEXT, idempotency_key TEXT, body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+                CREATE INDEX audit_events_tenant_ts ON audit_events(tenant, ts_ms);
+                """)
+        }
+        // Values bound straight through SQLite's C API: SQLite's own bulk insert speed, no Swift layer.
+        let values: [[DatabaseValue]] = rows.map { Array($0.databaseValues) }
+        let plainSeconds = try BenchClock.time {
+            try plain.write { db in
+                let statement = try db.makeStatement(sql: """
+                    INSERT INTO audit_events (seq, ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver, idempotency_key, body, prev_hash, hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                let handle = statement.sqliteStatement
+                let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+                for (i, row) in values.enumerated() {
+                    sqlite3_reset(handle)
+                    sqlite3_bind_int64(handle, 1, Int64(i + 1))
+                    for (j, value) in row.enumerated() {
+                        let index = Int32(j + 2)
+                        switch value.storage {
+                        case .null: sqlite3_bind_null(handle, index)
+                        case .int64(let n): sqlite3_bind_int64(handle, index, n)
+                        case .double(let d): sqlite3_bind_double(handle, index, d)
+                        case .string(let s): sqlite3_bind_text(handle, index, s, -1, transient)
+                        case .blob: sqlite3_bind_null(handle, index)
+                        }
+                    }
+                    guard sqlite3_step(handle) == SQLITE_DONE else { throw DatabaseError(message: db.lastErrorMessage) }
+                }
+            }
+        }
+        print("plain SQLite bulk insert of the same \(rows.count) rows (one transaction, prepared statement): \(BenchClock.rate(rows.count, plainSeconds)) in \(BenchClock.format(plainSeconds))")
+        print(String(format: "ratio import / plain insert: %.2f (1.00 would be SQLite's own speed)", (Double(count) / importSeconds) / (Double(rows.count) / plainSeconds)))
+        let verifySeconds = try BenchClock.time { _ = try store.verify() }
+        print("rollout audit verify: \(BenchClock.rate(count, verifySeconds)) (\(BenchClock.format(verifySeconds)))")
+    }
+
+    /// Events in the interchange format with realistic variety: several tenants, tools, actors, decisions.
+    static func generate(_ count: Int, to path: String) throws {
+        FileManager.default.createFile(atPath: path, contents: nil)
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw ValidationError("cannot write \(path)") }
+        defer { try? handle.close() }
+        let tools = ["orders.update", "orders.bulk_update", "refunds.issue", "customers.update_contact", "customers.set_role"]
+        let decisions = ["executed", "executed", "executed", "executed", "executed", "executed", "reason_required", "cap_exceeded", "pending_approval", "shadowed"]
+        var chunk = ""
+        let start = 1_764_000_000.0
+        for i in 0..<count {
+            let ts = Timestamp.format(Date(timeIntervalSince1970: start + Double(i) * 0.25))
+            let tool = tools[i % tools.count]
+            chunk += #"{"ts":"\#(ts)","tenant":"tenant-\#(i % 7)","actor":"agent-\#(i % 13)","session":"s-\#(i / 50)","tool":"\#(tool)","model":"Order","operation":"update","targets":[\#(i % 5000)],"row_count":1,"fields_changed":{"status":{"before":"pending","after":"shipped"},"notes":{"before":null,"after":"tracking \#(i)"}},"reason":"carrier confirmed pickup for parcel \#(i)","idempotency_key":"k-\#(i)","decision":"\#(decisions[i % decisions.count])","approver":null}"#
+            chunk += "\n"
+            if chunk.utf8.count > 4 << 20 {
+                handle.write(Data(chunk.utf8))
+                chunk = ""
+            }
+        }
+        handle.write(Data(chunk.utf8))
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import RolloutTestSupport
+import Testing
+
+/// Writes `count` interchange events to a new file; returns its path.
+func writeEvents(_ count: Int, tenant: String = "acme", name: String = "events.jsonl") throws -> String {
+    let path = TestPaths.temporaryDirectory().appendingPathComponent(name).path
+    FileManager.default.createFile(atPath: path, contents: nil)
+    let handle = try #require(FileHandle(forWritingAtPath: path))
+    var chunk = ""
+    for i in 0..<count {
+        chunk += #"{"ts":"2026-11-01T10:00:00.000Z","tenant":"\#(tenant)","actor":"agent-\#(i % 4)","tool":"orders.update","model":"Order","operation":"update","row_count":1,"fields_changed":{"status":{"before":"pending","after":"shipped"}},"reason":"carrier confirmed pickup","idempotency_key":"k-\#(i)","decision":"executed","approver":null}"#
+        chunk += "\n"
+        if chunk.utf8.count > 1 << 20 {
+            handle.write(Data(chunk.utf8))
+            chunk = ""
+        }
+    }
+    handle.write(Data(chunk.utf8))
+    try handle.close()
+    return path
+}
+
+/// The number of audit events in a store, read with the CLI's own verify.
+func verifiedCount(_ store: String) throws -> (ok: Bool, count: Int) {
+    let result = try RolloutBinary.run(["audit", "verify", "--store", store, "--format", "json"])
+    let count = Int(result.stdout.components(separatedBy: "\"checked\": ").dropFirst().first?.prefix { $0.isNumber } ?? "") ?? -1
+    return (result.status == 0, count)
+}
+
+@Suite("rollout audit: crash safety and concurrency", .serialized)
+struct AuditCommandTests {
+    @Test("SIGKILL during an import leaves all or nothing of the file, and the chain verifies")
+    func killDuringImport() throws {
+        let events = 150_000
+        let file = try writeEvents(events)
+        let store = TestPaths.temporaryDirectory().appendingPathComponent("audit.sqlite").path
+        // A first committed import that must survive.
+        let small = try writeEvents(10, name: "small.jsonl")
+        #expect(try RolloutBinary.run(["audit", "import", small, "--store", store]).status == 0)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RolloutBinary.path)
+        process.arguments = ["audit", "import", file, "--store", store]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Kill once the import is really under way: its uncommitted pages are in the WAL.
+        let wal = store + "-wal"
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, process.isRunning {
+            let size = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
+            if size > 4 << 20 { break }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        let killedMidway = process.isRunning
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+
+        let (ok, count) = try verifiedCount(store)
+        #expect(ok, "the chain verifies after the kill")
+        #expect(count == 10 || count == 10 + events, "all or nothing: found \(count)")
+        if killedMidway { #expect(count == 10, "killed mid-way, so nothing of the file is kept") }
+        print("kill test: killed mid-way: \(killedMidway), events after: \(count)")
+        // The store keeps working after the crash.
+        #expect(try RolloutBinary.run(["audit", "import", small, "--store", store]).status == 0)
+        #expect(try verifiedCount(store).count == count + 10)
+    }
+
+    @Test("two imports into one store at once: both succeed, or one is refused as busy; the chain verifies",
+          arguments: ["5", "0.05"])
+    func concurrentImports(busyTimeout: String) throws {
+        let a = try writeEvents(20_000, tenant: "acme", name: "a.jsonl")
+        let b = try writeEvents(20_000, tenant: "globex", name: "b.jsonl")
+        let store = TestPaths.temporaryDirectory().appendingPathComponent("audit.sqlite").path
+        #expect(try RolloutBinary.run(["audit", "verify", "--store", store]).status == 2, "no store yet")
+        _ = try RolloutBinary.run(["audit", "import", try writeEvents(1), "--store", store])
+
+        nonisolated(unsafe) var results: [ProcessResult?] = [nil, nil]
+        let group = DispatchGroup()
+        for (i, file) in [a, b].enumerated() {
+            group.enter()
+            DispatchQueue.global().async {
+                results[i] = try? RolloutBinary.run(["audit", "import", file, "--store", store], environment: ["ROLLOUT_BUSY_TIMEOUT": busyTimeout])
+                group.leave()
+            }
+        }
+        group.wait()
+        let statuses = results.map { $0?.status ?? -1 }
+        var expected = 1
+        for (i, result) in results.enumerated() {
+            let result = try #require(result)
+            if result.status == 0 {
+                expected += 20_000
+            } else {
+                #expect(result.status == 3, "import \(i): \(result.stderr)")
+                #expect(result.stderr.contains("busy"), "a clear busy error: \(result.stderr)")
+            }
+        }
+        #expect(statuses.contains(0), "at least one import succeeds")
+        let (ok, count) = try verifiedCount(store)
+        #expect(ok)
+        #expect(count == expected)
+        print("concurrent imports with busy timeout \(busyTimeout)s: exit statuses \(statuses), \(count) events")
+    }
+
+    @Test("a bad line is reported with its number and nothing of the file is imported; exit 2")
+    func badLine() throws {
+        let store = TestPaths.temporaryDirectory().appendingPathComponent("audit.sqlite").path
+        let file = try writeEvents(5)
+        var text = try String(contentsOfFile: file, encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"k-3\"", with: "\"k-3\",\"row_count\":-4")
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try RolloutBinary.run(["audit", "import", file, "--store", store])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(":4: row_count:"), "\(result.stderr)")
+        #expect(try verifiedCount(store).count == 0)
+    }
+
+    @Test("call, approve, tail, rollback and verify from the command line")
+    func guardLoop() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("audit.sqlite").path
+        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        let update = try RolloutBinary.run(["call", "orders.update", "--tenant", "acme", "--actor", "agent-1", "--args",
+            #"{"id": 1, "data": {"status": "shipped"}, "reason": "carrier confirmed pickup", "idempotency_key": "k-1"}"#] + common)
+        #expect(update.status == 0 && update.stdout.hasPrefix("executed"), "\(update.stdout)\(update.stderr)")
+        let refused = try RolloutBinary.run(["call", "orders.update", "--tenant", "acme", "--actor", "agent-1", "--args", #"{"id": 1, "data": {"status": "shipped"}}"#] + common)
+        #expect(refused.status == 1 && refused.stdout.hasPrefix("reason_required"))
+        let pending = try RolloutBinary.run(["call", "refunds.issue", "--tenant", "acme", "--actor", "agent-1", "--format", "json", "--args",
+            #"{"order_id": 2, "amount_cents": 90000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "r-1"}"#] + common)
+        #expect(pending.status == 0 && pending.stdout.contains("\"approval_id\": 1"))
+        #expect(try RolloutBinary.run(["approvals"] + ["--store", store]).stdout.contains("refunds.issue"))
+        #expect(try RolloutBinary.run(["approve", "1", "--by", "agent-1"] + common).status == 1)
+        #expect(try RolloutBinary.run(["approve", "1", "--by", "maria.lopez"] + common).status == 0)
+        let tail = try RolloutBinary.run(["audit", "tail", "--store", store])
+        #expect(tail.stdout.contains("approver=maria.lopez"))
+        let rollback = try RolloutBinary.run(["audit", "rollback", "1", "--reason", "the parcel is still in the warehouse", "--by", "dev"] + common)
+        #expect(rollback.status == 0, "\(rollback.stdout)\(rollback.stderr)")
+        #expect(try RolloutBinary.run(["audit", "rollback", "1", "--reason", "the parcel is still in the warehouse", "--by", "dev"] + common).status == 1)
+        #expect(try verifiedCount(store).ok)
+        #expect(try RolloutBinary.run(["approve", "99", "--by", "maria"] + common).status == 2)
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import GRDB
+import PropertyBased
+import RolloutCore
+import RolloutTestSupport
+import Testing
+
+@testable import RolloutStore
+
+func sampleEvent(_ i: Int, tenant: String = "acme") -> AuditEvent {
+    AuditEvent(
+        ts: Date(timeIntervalSince1970: 1_764_000_000 + Double(i)), tenant: tenant, actor: "agent-\(i % 3)", session: "s",
+        tool: "orders.update", model: "Order", operation: "update", targets: [.number(Double(i))], rowCount: 1,
+        changes: [RowChange(key: .number(Double(i)), fields: ["status": FieldChange(before: "pending", after: "shipped")])],
+        reason: "reason number \(i)", idempotencyKey: "k-\(i)", decision: "executed")
+}
+
+@Suite("Store: the hash chain")
+struct HashChainTests {
+    @Test("events append with sequence numbers and the chain continues across openings")
+    func appendAndReopen() throws {
+        let store = try AuditStore.temporary()
+        try store.append((1...5).map { sampleEvent($0) })
+        let head = try store.head()
+        #expect(head.seq == 5)
+        let reopened = try AuditStore(path: store.path)
+        try reopened.append([sampleEvent(6)])
+        #expect(try reopened.head().seq == 6)
+        let check = try reopened.verify()
+        #expect(check.ok && check.checked == 6)
+        // The stored event reads back as written.
+        let read = try #require(try reopened.event(seq: 3))
+        var expected = sampleEvent(3)
+        expected.seq = 3
+        #expect(read == expected)
+    }
+
+    /// A tampering a person with write access to the file could do.
+    enum Tamper: Int, CaseIterable {
+        case editBody, editColumn, deleteRow, deleteLast, swapRows, editAndRehash
+    }
+
+    static func tamper(_ db: Database, _ kind: Tamper, at k: Int64, count: Int64) throws {
+        switch kind {
+        case .editBody:
+            try db.execute(sql: "UPDATE audit_events SET body = replace(body, 'shipped', 'cancelled') WHERE seq = ?", arguments: [k])
+        case .editColumn:
+            try db.execute(sql: "UPDATE audit_events SET tenant = 'globex' WHERE seq = ?", arguments: [k])
+        case .deleteRow:
+            try db.execute(sql: "DELETE FROM audit_events WHERE seq = ?", arguments: [k])
+        case .deleteLast:
+            try db.execute(sql: "DELETE FROM audit_events WHERE seq = ?", arguments: [count])
+        case .swapRows:
+            let other = k == count ? k - 1 : k + 1
+            try db.execute(sql: "UPDATE audit_events SET seq = -1 WHERE seq = ?", arguments: [k])
+            try db.execute(sql: "UPDATE audit_events SET seq = ? WHERE seq = ?", arguments: [k, other])
+            try db.execute(sql: "UPDATE audit_events SET seq = ? WHERE seq = -1", arguments: [other])
+        case .editAndRehash:
+            // The careful attacker recomputes the edited event's own hash.
+            let row = try Row.fetchOne(db, sql: "SELECT body, prev_hash FROM audit_events WHERE seq = ?", arguments: [k])!
+            let body = (row["body"] as String).replacingOccurrences(of: "shipped", with: "cancelled")
+            try db.execute(sql: "UPDATE audit_events SET body = ?, hash = ? WHERE seq = ?",
+                           arguments: [body, HashChain.hash(previous: row["prev_hash"], body: body), k])
+        }
+    }
+
+    @Test("any single edit, deletion or swap makes verify fail (property)")
+    func tamperingIsDetected() async throws {
+        await propertyCheck(count: 60, input: Gen.int(in: 1...20), Gen<Tamper>.case) { k, kind in
+            let store = try AuditStore.temporary()
+            try store.append((1...20).map { sampleEvent($0) })
+            #expect(try store.verify().ok)
+            try store.write { tx in try Self.tamper(tx.db, kind, at: Int64(k), count: 20) }
+            let result = try store.verify()
+            #expect(!result.ok, "\(kind) at \(k) went unnoticed")
+        }
+    }
+
+    @Test("verify names the first break", arguments: [
+        (Tamper.editBody, ChainVerification.Problem.edited), (.editColumn, .columnEdited), (.deleteRow, .missing),
+        (.deleteLast, .headMismatch), (.swapRows, .brokenLink),
+    ])
+    func firstBreak(kind: Tamper, problem: ChainVerification.Problem) throws {
+        let store = try AuditStore.temporary()
+        try store.append((1...10).map { sampleEvent($0) })
+        try store.write { tx in try Self.tamper(tx.db, kind, at: 4, count: 10) }
+        let result = try store.verify()
+        #expect(result.firstBreak?.problem == problem, "\(String(describing: result.firstBreak))")
+        #expect((result.firstBreak?.seq ?? 0) >= 4)
+    }
+}
+
+extension HashChainTests.Tamper: Sendable {}
+
+@Suite("Store: canonical bodies")
+struct CanonicalBodyTests {
+    @Test("the fast body writer gives exactly the canonical text of the event's JSON")
+    func fastWriterMatches() throws {
+        var events = (1...5).map { sampleEvent($0) }
+        events[1].extra = ["zeta": 1, "alpha": ["nested": [1, 2]], "label": "x\"y"]
+        events[2].changes.append(RowChange(key: 99, fields: ["notes": FieldChange(before: nil, after: "a\nb")]))
+        events[3].details = ["approval_id": 3, "would_be": "executed"]
+        events[4].seq = 42
+        events[4].session = nil
+        for event in events {
+            #expect(event.canonicalBytes == event.json.canonicalBytes)
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import GRDB
+import RolloutCore
+import RolloutTestSupport
+import Testing
+
+@testable import RolloutStore
+
+@Suite("Store: import and export")
+struct ImportTests {
+    static func writeLines(_ lines: [String], gzip: Bool = false) throws -> String {
+        let dir = TestPaths.temporaryDirectory()
+        let path = dir.appendingPathComponent("events.jsonl").path
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        if gzip {
+            #expect(try Subprocess.run(["gzip", path]).status == 0)
+            return path + ".gz"
+        }
+        return path
+    }
+
+    static func line(_ i: Int, extra: String = "") -> String {
+        #"{"ts":"2026-11-0\#(1 + i % 9)T10:00:00.000Z","tenant":"acme","actor":"agent-1","tool":"orders.update","model":"Order","operation":"update","row_count":1,"fields_changed":{"status":{"before":"pending","after":"shipped"}},"reason":"carrier confirmed pickup","idempotency_key":"k-\#(i)","decision":"executed","approver":null\#(extra)}"#
+    }
+
+    @Test("a JSON Lines file imports whole, chained, with unknown fields kept through export")
+    func importAndExport() throws {
+        let store = try AuditStore.temporary()
+        let path = try Self.writeLines((1...50).map { Self.line($0, extra: $0 == 7 ? #","label":1,"ticket":{"id":"T-9"}"# : "") } + [""])
+        let summary = try store.importFile(path)
+        #expect(summary.imported == 50 && summary.format == .jsonl && summary.head.seq == 50)
+        #expect(try store.verify().ok)
+        let seventh = try #require(try store.event(seq: 7))
+        #expect(seventh.extra["label"] == 1 && seventh.extra["ticket"] == ["id": "T-9"])
+        #expect(seventh.changes.first?.fields["status"] == FieldChange(before: "pending", after: "shipped"))
+
+        let out = TestPaths.temporaryDirectory().appendingPathComponent("out.jsonl").path
+        FileManager.default.createFile(atPath: out, contents: nil)
+        let handle = try #require(FileHandle(forWritingAtPath: out))
+        #expect(try store.export(to: handle) == 50)
+        try handle.close()
+        // The export imports into another store as the same events.
+        let second = try AuditStore.temporary()
+        #expect(try second.importFile(out).imported == 50)
+        #expect(try second.event(seq: 7)?.extra["ticket"] == ["id": "T-9"])
+        #expect(try second.head().hash == store.head().hash, "same events, same chain")
+    }
+
+    @Test("gzip files import as they are")
+    func gzip() throws {
+        let store = try AuditStore.temporary()
+        let path = try Self.writeLines((1...20).map { Self.line($0) }, gzip: true)
+        #expect(try store.importFile(path).imported == 20)
+    }
+
+    @Test("the first bad line stops the file with its number and field; nothing of it is kept", arguments: [
+        (#"{"ts":"yesterday","tenant":"acme","actor":"a","tool":"t","decision":"executed"}"#, "ts"),
+        (#"{"ts":"2026-11-01T00:00:00Z","actor":"a","tool":"t","decision":"executed"}"#, "tenant"),
+        (#"{"ts":"2026-11-01T00:00:00Z","tenant":"acme","tool":"t","decision":"executed","row_count":"many"}"#, "row_count"),
+        (#"{"ts":"2026-11-01T00:00:00Z","tenant":"acme","tool":"t","decision":"executed""#, ""),
+    ])
+    func badLine(bad: String, field: String) throws {
+        let store = try AuditStore.temporary()
+        try store.importFile(try Self.writeLines([Self.line(1)]))
+        let path = try Self.writeLines([Self.line(2), Self.line(3), bad, Self.line(4)])
+        let error = #expect(throws: StoreError.self) { try store.importFile(path) }
+        guard case .badRecord(_, let line, let badField, _)? = error else {
+            Issue.record("expected a bad record error, got \(String(describing: error))")
+            return
+        }
+        #expect(line == 3 && badField == field)
+        #expect(try store.count() == 1, "nothing of the bad file was imported")
+        #expect(try store.verify().ok)
+    }
+
+    @Test("OrmAI audit records import with their outcome as OrmAI recorded it, unknown fields kept, secrets redacted")
+    func ormai() throws {
+        let store = try AuditStore.temporary()
+        let path = TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/ormai-audit.jsonl").path
+        let summary = try store.importFile(path, format: .auto, redactor: Redactor())
+        #expect(summary.format == .ormai && summary.imported == 5)
+        let events = try store.events()
+        #expect(events.map(\.tool) == ["db.update", "db.update", "db.update", "db.bulk_update", "db.get"])
+        #expect(events[0].model == "Customer" && events[0].operation == "update" && events[0].reason == "fix typo in name")
+        #expect(events[3].targets == [1, 2, 3, 4] && events[3].operation == "bulk_update")
+        #expect(events[4].operation == "read")
+        #expect(events.allSatisfy { $0.decision == "attempted" && $0.category == .attempted })
+        #expect(events[0].extra["source"] == "ormai" && events[0].extra["duration_ms"] != nil)
+        #expect(try store.verify().ok)
+
+        let withToken = #"{"id":"x","tool_name":"db.update","principal_id":"agent-1","tenant_id":"acme","timestamp":"2026-11-25T07:00:43+00:00","inputs":{"model":"Order","id":1,"data":{"payment_token":"pt-secret-1"}},"error":{"code":"FIELD_DENIED","message":"denied"}}"#
+        _ = try store.importFile(try Self.writeLines([withToken]), format: .ormai)
+        let last = try #require(try store.lastEvents(1).first)
+        #expect(last.decision == "FIELD_DENIED" && last.category == .refused)
+        #expect(!last.json.canonicalText.contains("pt-secret-1"))
+    }
+}
