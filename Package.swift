@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "RolloutCore", targets: ["RolloutCore"]),
         .library(name: "RolloutStore", targets: ["RolloutStore"]),
         .library(name: "RolloutGuard", targets: ["RolloutGuard"]),
+        .library(name: "RolloutFuzz", targets: ["RolloutFuzz"]),
         .library(name: "RolloutReports", targets: ["RolloutReports"]),
     ],
     dependencies: [
@@ -56,6 +57,10 @@ let package = Package(
             ]
         ),
         .target(
+            name: "RolloutFuzz",
+            dependencies: ["RolloutCore", "RolloutGuard", "RolloutReports"]
+        ),
+        .target(
             name: "RolloutReports",
             dependencies: ["RolloutCore", "CLibXML2"]
         ),
@@ -65,6 +70,7 @@ let package = Package(
                 "RolloutCore",
                 "RolloutStore",
                 "RolloutGuard",
+                "RolloutFuzz",
                 "RolloutReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -75,6 +81,7 @@ let package = Package(
                 "RolloutCore",
                 "RolloutStore",
                 "RolloutGuard",
+                "RolloutFuzz",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 "RolloutReports",
@@ -108,6 +115,10 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
+        ),
+        .testTarget(
+            name: "RolloutFuzzTests",
+            dependencies: ["RolloutFuzz", "RolloutGuard", "RolloutReports", "RolloutCore", "RolloutTestSupport"]
         ),
         .testTarget(
             name: "RolloutCLITests",

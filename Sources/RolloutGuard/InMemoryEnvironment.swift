@@ -13,6 +13,28 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
         session = Session()
     }
 
+    private init(session: Session) {
+        self.session = session
+    }
+
+    /// An independent copy of everything: rows, ledgers, events. Cheap (the collections are copied on
+    /// write), so a fuzz run can restore a seeded state before every attack.
+    public func copy() -> InMemoryEnvironment {
+        lock.lock()
+        defer { lock.unlock() }
+        let copy = Session()
+        copy.tables = session.tables
+        copy.nextKey = session.nextKey
+        copy.idempotencyEntries = session.idempotencyEntries
+        copy.calls = session.calls
+        copy.dryRuns = session.dryRuns
+        copy.approvals = session.approvals
+        copy.rollbacks = session.rollbacks
+        copy.events = session.events
+        copy.stash = session.stash
+        return InMemoryEnvironment(session: copy)
+    }
+
     public func transaction<T>(_ body: (any GuardSession) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RolloutCore
+import RolloutFuzz
 import RolloutGuard
 import RolloutStore
 
@@ -20,6 +21,7 @@ struct Rollout: AsyncParsableCommand {
         subcommands: [
             InitCommand.self,
             LintCommand.self,
+            FuzzCommand.self,
             CallCommand.self,
             ApproveCommand.self,
             DenyCommand.self,
@@ -63,6 +65,9 @@ struct Rollout: AsyncParsableCommand {
             case .badRecord, .notFound: Foundation.exit(ExitStatus.badInput)
             case .busy, .incompatible, .io: Foundation.exit(ExitStatus.internalError)
             }
+        case let error as ReplayFile.ReadError:
+            Output.error("error: \(error)")
+            Foundation.exit(ExitStatus.badInput)
         case let error as GuardError:
             Output.error("error: \(error)")
             Foundation.exit(ExitStatus.badInput)

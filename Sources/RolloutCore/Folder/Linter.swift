@@ -37,6 +37,12 @@ public enum Linter {
             report.unreadable = true
         }
         if let policy {
+            // What the policy allows that the safety baseline does not: warnings, the same gaps fuzz reports.
+            for gap in SafetyBaseline.gaps(policy) {
+                report.diagnostics.append(Diagnostic(
+                    file: folder.policyPath, line: policy.tool(named: gap.tool)?.sourceLine ?? 0, column: 3,
+                    path: "tools.\(gap.tool)", message: "policy gap (\(gap.area.rawValue)): \(gap.message)", severity: .warning))
+            }
             for check in extraChecks { report.diagnostics += check(policy) }
         }
 

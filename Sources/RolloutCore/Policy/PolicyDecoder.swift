@@ -132,6 +132,9 @@ public enum PolicyDecoder {
     }
 
     static func decodeCap(_ node: SourceNode, _ path: String, _ reader: inout SourceReader) -> Cap? {
+        // `cap: none` (or null) opts a tool out of the default cap, deliberately.
+        if case .scalar(.null) = node.kind { return nil }
+        if case .scalar(.string("none")) = node.kind { return nil }
         guard let items = reader.mapping(node, path, allowed: ["max", "per"]) else { return nil }
         var max: Int?
         var per: TimeSpan?
@@ -370,10 +373,12 @@ public enum PolicyDecoder {
                           expected: "a threshold below max_rows", severity: .warning)
         }
 
-        return ToolPolicy(
+        var result = ToolPolicy(
             name: entry.key, toolName: toolName, model: model.name, operation: operation, writable: writable,
             reason: reason, idempotencyRequired: idempotency, dryRunAboveRows: dryRun, maxRows: maxRows,
             approval: approval, cap: cap, actorCap: actorCap, binding: binding, description: description)
+        result.sourceLine = entry.line
+        return result
     }
 
     static func decodeApproval(_ node: SourceNode, _ path: String, expires: TimeSpan, _ reader: inout SourceReader) -> ApprovalRule? {

@@ -24,6 +24,8 @@ public struct ToolPolicy: Sendable, Hashable {
     public var binding: Binding
     /// Free text for people reading reports.
     public var description: String?
+    /// The line of the policy file where the tool's entry starts, for report annotations.
+    public var sourceLine: Int?
 
     public init(
         name: String, toolName: String? = nil, model: String, operation: WriteOperation, writable: [String],

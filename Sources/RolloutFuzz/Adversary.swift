@@ -1,0 +1,260 @@
+import Foundation
+import RolloutCore
+
+/// How a fuzz run is bounded and where it writes.
+public struct FuzzOptions: Sendable {
+    public var seed: UInt64
+    /// Total calls; the catalogue always runs whole, random variants use what is left.
+    public var calls: Int?
+    /// Wall-clock budget in seconds for the random variants (not reproducible byte for byte).
+    public var seconds: Double?
+    /// Only these policy tools (all when empty).
+    public var tools: [String]
+    /// Where replay files go; none are written when nil.
+    public var replayDirectory: String?
+    public var shrink: Bool
+
+    public static let defaultCalls = 2_000
+
+    public init(seed: UInt64 = 1, calls: Int? = nil, seconds: Double? = nil, tools: [String] = [], replayDirectory: String? = nil, shrink: Bool = true) {
+        self.seed = seed
+        self.calls = calls
+        self.seconds = seconds
+        self.tools = tools
+        self.replayDirectory = replayDirectory
+        self.shrink = shrink
+    }
+}
+
+/// Where a run is, for progress bars and logs.
+public struct FuzzProgress: Sendable {
+    public var tool: String
+    public var attackClass: AttackClass?
+    /// Fraction of the catalogue done, 0...1.
+    public var fraction: Double
+    public var calls: Int
+    public var findings: Int
+    /// Set when a class has just finished.
+    public var finished: ClassResult?
+}
+
+/// Everything a run found, for the JUnit report and the summary.
+public struct FuzzResult: Sendable {
+    public var target: String
+    public var policyDigest: String
+    public var policyVersion: Int
+    public var seed: UInt64
+    public var results: [ClassResult]
+    public var calls: Int
+    public var seconds: Double
+    public var startedAt: Date
+
+    public var findings: [Finding] { results.flatMap(\.findings) }
+    public var enforcementGaps: Int { findings.filter { $0.kind == .enforcementGap }.count }
+    public var policyGaps: Int { findings.filter { $0.kind == .policyGap }.count }
+    public var errors: Int { results.filter { if case .error = $0.status { true } else { false } }.count }
+}
+
+/// The adversary: tries every attack class on every write tool of the policy against a target,
+/// judges each outcome with the oracle, shrinks what fails and saves it as a replay file. Runs are
+/// seeded: the same seed and budget give the same findings.
+public final class Adversary {
+    public let policy: Policy
+    public let target: FuzzTarget
+    public let options: FuzzOptions
+    let progress: (FuzzProgress) -> Void
+    let gaps: [SafetyBaseline.Gap]
+    private var calls = 0
+    private var findingCount = 0
+    /// Rows of each model right after a reset: the same every time, so read once.
+    private var pristineRows: [String: [JSONValue: [String: JSONValue]]] = [:]
+
+    public init(policy: Policy, target: FuzzTarget, options: FuzzOptions, progress: @escaping (FuzzProgress) -> Void = { _ in }) {
+        self.policy = policy
+        self.target = target
+        self.options = options
+        self.progress = progress
+        gaps = SafetyBaseline.gaps(policy)
+    }
+
+    /// The tools a run covers, in policy order.
+    public var tools: [ToolPolicy] {
+        options.tools.isEmpty ? policy.tools : policy.tools.filter { options.tools.contains($0.name) }
+    }
+
+    public func run() throws -> FuzzResult {
+        let started = Date()
+        let clock = DispatchTime.now()
+        if let directory = options.replayDirectory { try ReplayFile.clear(directory) }
+        var results: [ClassResult] = []
+        let classes = AttackClass.allCases
+        let total = Double(max(tools.count * classes.count, 1))
+        for tool in tools {
+            for attackClass in classes {
+                progress(FuzzProgress(tool: tool.name, attackClass: attackClass, fraction: Double(results.count) / total, calls: calls, findings: findingCount))
+                let result = runClass(attackClass, tool: tool)
+                results.append(result)
+                findingCount += result.findings.count
+                progress(FuzzProgress(tool: tool.name, attackClass: attackClass, fraction: Double(results.count) / total, calls: calls, findings: findingCount, finished: result))
+            }
+        }
+        try runRandomPhase(into: &results, startedAt: clock)
+        if let directory = options.replayDirectory {
+            results = try ReplayFile.save(results, policy: policy, seed: options.seed, target: target.description, directory: directory)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - clock.uptimeNanoseconds) / 1e9
+        return FuzzResult(target: target.description, policyDigest: policy.digest, policyVersion: policy.version, seed: options.seed,
+                          results: results, calls: calls, seconds: seconds, startedAt: started)
+    }
+
+    func factory(for tool: ToolPolicy, label: String) throws -> CallFactory {
+        let model = policy.model(named: tool.model)!
+        let rows: [JSONValue: [String: JSONValue]]
+        if let cached = pristineRows[model.name] {
+            rows = cached
+        } else {
+            rows = try target.rows(model) ?? [:]
+            pristineRows[model.name] = rows
+        }
+        return CallFactory(policy: policy, tool: tool, rows: rows, tenants: target.tenants, keyPrefix: "fuzz-\(options.seed)-\(label)")
+    }
+
+    func runClass(_ attackClass: AttackClass, tool: ToolPolicy) -> ClassResult {
+        let start = DispatchTime.now()
+        let before = calls
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9 }
+        do {
+            try target.reset()
+            var factory = try factory(for: tool, label: "\(tool.name)-\(attackClass.rawValue)")
+            switch AttackCatalogue.plan(attackClass, factory: &factory, capabilities: target.capabilities, gaps: gaps) {
+            case .skipped(let why):
+                return ClassResult(tool: tool.name, attackClass: attackClass, status: .skipped(why), findings: [], calls: 0, attacks: 0, seconds: elapsed())
+            case .attacks(let attacks):
+                var findings: [Finding] = []
+                for (i, attack) in attacks.enumerated() {
+                    if i > 0 && target.capabilities.cheapReset { try target.reset() }
+                    if let finding = try execute(attack) { findings.append(finding) }
+                }
+                return ClassResult(tool: tool.name, attackClass: attackClass, status: findings.isEmpty ? .passed : .failed,
+                                   findings: findings, calls: calls - before, attacks: attacks.count, seconds: elapsed())
+            }
+        } catch {
+            return ClassResult(tool: tool.name, attackClass: attackClass, status: .error("\(error)"), findings: [], calls: calls - before, attacks: 0, seconds: elapsed())
+        }
+    }
+
+    func call(_ step: AttackStep) throws -> CallOutcome {
+        calls += 1
+        guard let tenant = target.tenants.name(step.tenant) else { throw TargetFailure("the target has no \(step.tenant.rawValue) tenant") }
+        return try target.call(step.call, tenant: tenant)
+    }
+
+    /// Runs an attack and judges it; returns the (shrunk) finding when a safe system would have acted otherwise.
+    func execute(_ attack: Attack) throws -> Finding? {
+        if attack.expectation == .restored { return try executeRollback(attack) }
+        guard let (outcome, violation) = try attempt(attack, step: attack.step) else { return nil }
+        var step = attack.step
+        var observed = violation
+        if options.shrink, target.capabilities.cheapReset, attack.setup.isEmpty {
+            let smaller = try Shrinker.shrink(step.call.arguments) { candidate in
+                try target.reset()
+                return try attempt(attack, step: AttackStep(ToolCall(tool: step.call.tool, arguments: candidate), as: step.tenant)) != nil
+            }
+            if smaller != step.call.arguments {
+                step.call.arguments = smaller
+                try target.reset()
+                observed = try attempt(attack, step: step)?.1 ?? violation
+            }
+        }
+        _ = outcome
+        return Finding(
+            tool: attack.tool, attackClass: attack.attackClass, kind: attack.kindIfViolated, variant: attack.variant,
+            setup: attack.setup, step: step, expectation: attack.expectation, observed: observed,
+            rule: attack.baselineGap.map { "safety baseline: \($0)" } ?? "policy: \(Self.rule(for: attack, policy: policy))",
+            replayFile: nil)
+    }
+
+    /// Setup, then the step; the outcome and the violation when there is one.
+    func attempt(_ attack: Attack, step: AttackStep) throws -> (CallOutcome, String)? {
+        for setup in attack.setup { _ = try call(setup) }
+        let before = try Oracle.snapshot(target, policy: policy)
+        let outcome = try call(step)
+        let after = try Oracle.snapshot(target, policy: policy)
+        guard let violation = Oracle.violation(attack.expectation, outcome: outcome, before: before, after: after, tenants: target.tenants, policy: policy) else {
+            return nil
+        }
+        return (outcome, violation)
+    }
+
+    func executeRollback(_ attack: Attack) throws -> Finding? {
+        let before = try Oracle.snapshot(target, policy: policy)
+        var executed: [CallOutcome] = []
+        for setup in attack.setup {
+            let outcome = try call(setup)
+            if outcome.verdict == .accepted { executed.append(outcome) }
+        }
+        var refusals: [String] = []
+        for outcome in executed.reversed() {
+            calls += 1
+            if let undo = try target.rollback(outcome), undo.verdict != .accepted { refusals.append(undo.summary) }
+        }
+        let after = try Oracle.snapshot(target, policy: policy)
+        var violation = Oracle.violation(.restored, outcome: CallOutcome(verdict: .accepted, code: nil, message: ""), before: before, after: after, tenants: target.tenants, policy: policy)
+        if violation == nil, !refusals.isEmpty { violation = "rollback refused: \(refusals[0])" }
+        guard let violation else { return nil }
+        return Finding(tool: attack.tool, attackClass: .rollback, kind: .enforcementGap, variant: attack.variant, setup: attack.setup,
+                       step: attack.step, expectation: .restored, observed: violation,
+                       rule: "policy: every executed write has before and after values and can be rolled back", replayFile: nil)
+    }
+
+    /// The policy rule an attack tests, in words.
+    static func rule(for attack: Attack, policy: Policy) -> String {
+        let tool = policy.tool(named: attack.tool)
+        switch attack.attackClass {
+        case .reason: return "reason: \(tool?.reason.required == true ? "required" : "optional"), at most \(tool?.reason.maxLength ?? 0) characters"
+        case .idempotency: return "idempotency: \(tool?.idempotencyRequired == true ? "required" : "optional"); a key replays its first call and binds to it"
+        case .fields: return "writable: [\(tool?.writable.joined(separator: ", ") ?? "")]"
+        case .tenant: return "rows are scoped to the caller's tenant; arguments never widen authority"
+        case .values: return "the model's field rules"
+        case .rows: return "dry_run above \(tool?.dryRunAboveRows.map(String.init) ?? "-") rows, max_rows \(tool?.maxRows.map(String.init) ?? "-")"
+        case .caps: return "cap \(tool?.cap?.description ?? "-"), actor cap \(tool?.actorCap?.description ?? "-")"
+        case .approval: return "approval when \(tool?.approval?.when.source.canonicalText ?? "-")"
+        case .injection: return "text in a field or reason never changes authority"
+        case .stage: return "off: refused; shadow: nothing executes"
+        case .names: return "only names the policy spells exactly can write"
+        case .rollback: return "every executed write can be rolled back"
+        }
+    }
+
+    // MARK: random variants
+
+    /// Random values, names and fields on random tools, with what is left of the budget.
+    func runRandomPhase(into results: inout [ClassResult], startedAt: DispatchTime) throws {
+        let budget = options.calls ?? (options.seconds == nil ? FuzzOptions.defaultCalls : Int.max)
+        let deadline = options.seconds.map { startedAt.uptimeNanoseconds + UInt64($0 * 1e9) }
+        guard !tools.isEmpty else { return }
+        var rng = SeededRandom(seed: options.seed).derived("random-phase")
+        var generated = 0
+        while calls < budget {
+            if let deadline, DispatchTime.now().uptimeNanoseconds >= deadline { break }
+            let tool = tools[Int.random(in: 0..<tools.count, using: &rng)]
+            let choice = Int.random(in: 0..<3, using: &rng)
+            try target.reset()
+            var factory = try factory(for: tool, label: "\(tool.name)-random-\(generated)")
+            generated += 1
+            guard let attack = RandomVariants.attack(choice, factory: &factory, rng: &rng) else {
+                calls += 1  // count the attempt so a tool with nothing to vary cannot spin forever
+                continue
+            }
+            guard let finding = try execute(attack),
+                let index = results.firstIndex(where: { $0.tool == tool.name && $0.attackClass == attack.attackClass })
+            else { continue }
+            // Keep one finding per variant kind; the catalogue usually found it already.
+            if !results[index].findings.contains(where: { $0.kind == finding.kind && $0.variant.hasPrefix(finding.variant.components(separatedBy: ":").first ?? "") }) {
+                results[index].findings.append(finding)
+                results[index].status = .failed
+                findingCount += 1
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import RolloutCore
+
+/// Another tenant's row; a tenant named in the arguments.
+enum TenantAttacks {
+    static func plan(_ factory: inout CallFactory) -> AttackPlan {
+        let tool = factory.tool
+        var attacks: [Attack] = []
+        if tool.operation != .create {
+            guard !factory.otherRows.isEmpty else { return .skipped("the target has no rows of another tenant for this model") }
+            let count = factory.baselineRowCount
+            for (i, variant) in ["another tenant's row", "own rows mixed with another tenant's"].enumerated() where i == 0 || tool.operation == .bulkUpdate {
+                guard let base = factory.baseline(index: i) else { return .skipped(AttackCatalogue.noRows) }
+                var targets = Array(factory.otherRows.prefix(count).map(\.key))
+                if i == 1 { targets = Array(base.targets.prefix(max(1, count - 1))) + [factory.otherRows[0].key] }
+                let call = ToolCall(tool: tool.toolName, arguments: factory.arguments(targets: targets, fields: base.fields, reason: .string(CallFactory.goodReason), key: factory.nextKey()))
+                attacks.append(Attack(tool: tool.name, attackClass: .tenant, variant: variant, step: AttackStep(call), expectation: .refused))
+            }
+        }
+        // A tenant in the arguments must be ignored: whatever happens, the other tenant is untouched.
+        guard let base = factory.baseline(index: 4) else { return .skipped(AttackCatalogue.noRows) }
+        var args = factory.arguments(targets: base.targets, fields: base.fields, reason: .string(CallFactory.goodReason), key: factory.nextKey())
+        for name in ["tenant", "tenant_id", factory.model.tenantField, "org", "account"] {
+            args = JSONPointer(tokens: [name]).setting(.string(factory.tenants.other), in: args)
+        }
+        attacks.append(Attack(tool: tool.name, attackClass: .tenant, variant: "tenant named in the arguments",
+                              step: AttackStep(ToolCall(tool: tool.toolName, arguments: args)), expectation: .untouched(.other)))
+        return .attacks(attacks)
+    }
+}

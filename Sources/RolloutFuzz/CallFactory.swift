@@ -1,0 +1,176 @@
+import RolloutCore
+
+/// Builds calls for one tool from its binding, its model's rules and rows the target really has: a
+/// valid baseline that a correct target executes, and the material attacks mutate. Values are learned
+/// from the target's rows and the rules, never schema placeholders.
+struct CallFactory {
+    let policy: Policy
+    let tool: ToolPolicy
+    let model: ModelPolicy
+    /// Rows of the caller's tenant and of another tenant, sorted by key.
+    let ownRows: [(key: JSONValue, row: [String: JSONValue])]
+    let otherRows: [(key: JSONValue, row: [String: JSONValue])]
+    let tenants: FuzzTenants
+    /// Distinguishes idempotency keys between attack classes and runs.
+    let keyPrefix: String
+    private var counter = 0
+
+    static let goodReason = "customer ticket 4821 asks for this change; checked the order history"
+
+    init(policy: Policy, tool: ToolPolicy, rows: [JSONValue: [String: JSONValue]], tenants: FuzzTenants, keyPrefix: String) {
+        self.policy = policy
+        self.tool = tool
+        let model = policy.model(named: tool.model)!
+        self.model = model
+        let sorted = rows.sorted { a, b in
+            if let x = a.key.intValue, let y = b.key.intValue { return x < y }
+            return a.key.canonicalText < b.key.canonicalText
+        }.map { (key: $0.key, row: $0.value) }
+        ownRows = sorted.filter { $0.row[model.tenantField] == .string(tenants.own) }
+        otherRows = sorted.filter { $0.row[model.tenantField] == .string(tenants.other) }
+        self.tenants = tenants
+        self.keyPrefix = keyPrefix
+    }
+
+    /// A fresh idempotency key.
+    mutating func nextKey() -> String {
+        counter += 1
+        return "\(keyPrefix)-\(counter)"
+    }
+
+    /// The arguments of a call, through the tool's binding.
+    func arguments(targets: [JSONValue], fields: [String: JSONValue], reason: JSONValue?, key: String?, dryRun: Bool? = nil) -> JSONValue {
+        var args: JSONValue = .object([:])
+        let binding = tool.binding
+        if let pointer = binding.model { args = pointer.setting(.string(model.name), in: args) }
+        switch tool.operation {
+        case .update, .delete:
+            if let pointer = binding.target, let first = targets.first { args = pointer.setting(first, in: args) }
+        case .bulkUpdate:
+            if let pointer = binding.targets { args = pointer.setting(.array(targets), in: args) }
+        case .create:
+            break
+        }
+        switch binding.fields {
+        case .object(let pointer):
+            if tool.operation != .delete || !fields.isEmpty { args = pointer.setting(.object(fields), in: args) }
+        case .each(let pointers):
+            for (name, value) in fields {
+                if let pointer = pointers[name] { args = pointer.setting(value, in: args) }
+            }
+        }
+        if let reason, let pointer = binding.reason { args = pointer.setting(reason, in: args) }
+        if let key, let pointer = binding.idempotencyKey { args = pointer.setting(.string(key), in: args) }
+        if let dryRun, let pointer = binding.dryRun { args = pointer.setting(.bool(dryRun), in: args) }
+        return args
+    }
+
+    /// Fields the binding can carry: all writable ones for an object binding, the mapped ones otherwise.
+    var bindableFields: [String] {
+        switch tool.binding.fields {
+        case .object: tool.writable
+        case .each(let pointers): tool.writable.filter { pointers[$0] != nil }
+        }
+    }
+
+    /// Valid values for every bindable writable field, different from the row's current ones.
+    func validFields(row: [String: JSONValue]?, index: Int) -> [String: JSONValue] {
+        var fields: [String: JSONValue] = [:]
+        for name in bindableFields {
+            guard let rule = model.field(name) else { continue }
+            if rule.secret {
+                fields[name] = .string("fuzz-secret-\(index)")
+            } else if let value = ValueSynthesizer.different(from: row?[name], rule: rule, index: index + 1, tenant: tenants.own) {
+                fields[name] = value
+            }
+        }
+        return fields
+    }
+
+    /// What the guard's approval condition reads, predicted from the rows: `{tool, tenant, actor, args, before, after, rows}`.
+    func conditionData(targets: [JSONValue], fields: [String: JSONValue], args: JSONValue) -> JSONValue {
+        let first = targets.first.flatMap { key in ownRows.first { $0.key == key }?.row }
+        var after = first ?? [:]
+        for (name, value) in fields { after[name] = value }
+        return [
+            "tool": .string(tool.name), "tenant": .string(tenants.own), "actor": "fuzz-agent", "args": args,
+            "before": first.map { .object($0) } ?? .null, "after": tool.operation == .delete ? .null : .object(after),
+            "rows": .number(Double(tool.operation == .create ? 1 : targets.count)),
+        ]
+    }
+
+    func needsApproval(targets: [JSONValue], fields: [String: JSONValue]) -> Bool {
+        guard let rule = tool.approval?.when else { return false }
+        let args = arguments(targets: targets, fields: fields, reason: .string(Self.goodReason), key: "probe")
+        return rule.isTruthy(conditionData(targets: targets, fields: fields, args: args))
+    }
+
+    /// How many rows a valid baseline touches: one, or for a bulk tool two (below any dry-run threshold).
+    var baselineRowCount: Int {
+        tool.operation == .bulkUpdate ? max(1, min(2, tool.dryRunAboveRows ?? 2, tool.maxRows ?? 2)) : 1
+    }
+
+    /// A valid write that needs no approval, varied by `index` (different rows and values), or nil when
+    /// the target has no rows of the caller's tenant to write.
+    func baseline(index: Int) -> (targets: [JSONValue], fields: [String: JSONValue])? {
+        for attempt in 0..<40 {
+            let i = index + attempt * 7
+            var targets: [JSONValue] = []
+            if tool.operation != .create {
+                guard !ownRows.isEmpty else { return nil }
+                for k in 0..<baselineRowCount { targets.append(ownRows[(i + k) % ownRows.count].key) }
+            }
+            let row = targets.first.flatMap { key in ownRows.first { $0.key == key }?.row }
+            let fields = tool.operation == .delete ? [:] : validFields(row: row, index: i)
+            if !needsApproval(targets: targets, fields: fields) { return (targets, fields) }
+        }
+        // Every candidate needs approval: the tool always asks a person. Use the first one.
+        if tool.operation != .create, ownRows.isEmpty { return nil }
+        let targets = tool.operation == .create ? [] : Array(ownRows.prefix(baselineRowCount).map(\.key))
+        let row = targets.first.flatMap { key in ownRows.first { $0.key == key }?.row }
+        return (targets, tool.operation == .delete ? [:] : validFields(row: row, index: index))
+    }
+
+    /// A valid write that the approval condition catches: boundaries and enum values of each field,
+    /// other rows, larger row counts, tried until the condition holds.
+    func approvalTriggering() -> (targets: [JSONValue], fields: [String: JSONValue])? {
+        guard tool.approval != nil, let base = baseline(index: 0) else { return nil }
+        if needsApproval(targets: base.targets, fields: base.fields) { return base }
+        // One field at a time through its interesting values.
+        for name in bindableFields {
+            guard let rule = model.field(name) else { continue }
+            for value in Self.interestingValidValues(rule) {
+                var fields = base.fields
+                fields[name] = value
+                if needsApproval(targets: base.targets, fields: fields) { return (base.targets, fields) }
+            }
+        }
+        // Other rows (a delete of a row in another state).
+        for candidate in ownRows where tool.operation != .create {
+            let targets = tool.operation == .bulkUpdate ? Array(ownRows.prefix(baselineRowCount).map(\.key)) : [candidate.key]
+            let fields = tool.operation == .delete ? [:] : validFields(row: candidate.row, index: 3)
+            if needsApproval(targets: targets, fields: fields) { return (targets, fields) }
+        }
+        // More rows at once.
+        if tool.operation == .bulkUpdate {
+            let limit = min(ownRows.count, tool.maxRows ?? ownRows.count)
+            for count in stride(from: baselineRowCount, through: limit, by: 1) {
+                let targets = Array(ownRows.prefix(count).map(\.key))
+                if needsApproval(targets: targets, fields: base.fields) { return (targets, base.fields) }
+            }
+        }
+        return nil
+    }
+
+    /// Valid values at the edges of a rule: every enum value, min and max, and values just inside.
+    static func interestingValidValues(_ rule: FieldRule) -> [JSONValue] {
+        var values: [JSONValue] = rule.allowed ?? []
+        if rule.type == .integer || rule.type == .number {
+            let high = rule.max ?? 1e9
+            let low = rule.min ?? 0
+            values += [high, high - 1, low, low + 1, (low + high) / 2, 50_001, 100_000, 1_000_000].map { .number($0) }
+        }
+        if rule.type == .boolean { values += [true, false] }
+        return values.filter { rule.violation($0) == nil }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import RolloutCore
+import RolloutReports
+
+/// A fuzz run as a JUnit report (one suite per tool, one test case per attack class) and as the summary
+/// a person reads at the end of the run.
+public enum FuzzReport {
+    /// The report; `toolVersion` is rollout's version. Findings carry redacted evidence only.
+    public static func junit(_ result: FuzzResult, policy: Policy, toolVersion: String, policyFile: String? = nil) -> JUnitReport {
+        let redactor = Redactor(policy: policy)
+        var suites: [JUnitSuite] = []
+        let tools = policy.tools.map(\.name).filter { name in result.results.contains { $0.tool == name } }
+        for tool in tools {
+            let classes = result.results.filter { $0.tool == tool }
+            let entry = policy.tool(named: tool)
+            var cases: [JUnitCase] = []
+            for r in classes {
+                var testCase = JUnitCase(classname: tool, name: r.attackClass.rawValue, time: r.seconds, file: policyFile, line: entry?.sourceLine)
+                switch r.status {
+                case .passed:
+                    testCase.systemOut = "\(r.attacks) attacks, \(r.calls) calls, no gap"
+                case .skipped(let why):
+                    testCase.result = .skipped(message: why)
+                case .error(let message):
+                    testCase.result = .error(message: "the target failed during the \(r.attackClass.rawValue) attacks: \(message)", type: "target_error", body: message)
+                case .failed:
+                    let enforcement = r.findings.filter { $0.kind == .enforcementGap }
+                    let kind: GapKind = enforcement.isEmpty ? .policyGap : .enforcementGap
+                    let first = r.findings[0]
+                    let count = r.findings.count
+                    let message = "\(count) \(count == 1 ? "gap" : "gaps") (\(kindSummary(r.findings))): \(first.variant): \(first.observed)"
+                    testCase.result = .failure(message: message, type: kind.rawValue, body: body(r.findings, redactor: redactor))
+                }
+                cases.append(testCase)
+            }
+            let properties = [
+                JUnitProperty("rollout.version", toolVersion), JUnitProperty("fuzz.seed", String(result.seed)),
+                JUnitProperty("policy.digest", result.policyDigest), JUnitProperty("policy.version", String(result.policyVersion)),
+                JUnitProperty("fuzz.target", result.target), JUnitProperty("tool.operation", entry?.operation.rawValue ?? ""),
+                JUnitProperty("tool.model", entry?.model ?? ""),
+            ]
+            suites.append(JUnitSuite(name: tool, timestamp: result.startedAt, properties: properties, cases: cases))
+        }
+        return JUnitReport(name: "rollout fuzz", suites: suites)
+    }
+
+    static func kindSummary(_ findings: [Finding]) -> String {
+        let e = findings.filter { $0.kind == .enforcementGap }.count, p = findings.count - e
+        return [e > 0 ? "\(e) enforcement" : nil, p > 0 ? "\(p) policy" : nil].compactMap { $0 }.joined(separator: ", ")
+    }
+
+    /// What a person needs to act: per finding, the rule, what a safe system does, what happened, the
+    /// minimal call and how to replay it.
+    static func body(_ findings: [Finding], redactor: Redactor) -> String {
+        findings.enumerated().map { i, f in
+            var lines = [
+                "\(i + 1). [\(f.kind.rawValue)] \(f.variant)",
+                "   rule: \(f.rule)",
+                "   a safe system would: \(f.expectation.description)",
+                "   observed: \(f.observed)",
+            ]
+            if !f.setup.isEmpty { lines.append("   after \(f.setup.count) setup call\(f.setup.count == 1 ? "" : "s")") }
+            lines.append("   call (\(f.step.tenant.rawValue) tenant): \(f.step.call.tool.debugDescription) \(redactor.redact(f.step.call.arguments).canonicalText.prefix(600))")
+            if let file = f.replayFile { lines.append("   replay: rollout fuzz --replay \(file)") }
+            if f.kind == .policyGap { lines.append("   fix: tighten the policy (rollout lint shows the same gap)") }
+            return lines.joined(separator: "\n")
+        }.joined(separator: "\n\n")
+    }
+
+    /// A table of tools by attack class: ok, FAIL (gaps), -- (skipped), ERR.
+    public static func summary(_ result: FuzzResult) -> String {
+        let classes = AttackClass.allCases
+        let tools = result.results.map(\.tool).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let toolWidth = max(4, tools.map(\.count).max() ?? 4)
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        var lines: [String] = []
+        lines.append(pad("tool", toolWidth) + "  " + classes.map { pad($0.rawValue, max(5, $0.rawValue.count)) }.joined(separator: " "))
+        for tool in tools {
+            var row = pad(tool, toolWidth) + " "
+            for c in classes {
+                let width = max(5, c.rawValue.count)
+                let cell: String
+                switch result.results.first(where: { $0.tool == tool && $0.attackClass == c })?.status {
+                case .passed?: cell = "ok"
+                case .failed?: cell = "FAIL"
+                case .skipped?: cell = "--"
+                case .error?: cell = "ERR"
+                case nil: cell = ""
+                }
+                row += " " + pad(cell, width)
+            }
+            lines.append(row)
+        }
+        let gaps = result.findings
+        lines.append("")
+        lines.append("\(result.calls) calls in \(String(format: "%.2f", result.seconds))s against the \(result.target); seed \(result.seed); policy \(result.policyDigest.prefix(19))")
+        lines.append("\(result.enforcementGaps) enforcement gap\(result.enforcementGaps == 1 ? "" : "s"), \(result.policyGaps) policy gap\(result.policyGaps == 1 ? "" : "s")" + (result.errors > 0 ? ", \(result.errors) errors" : ""))
+        for f in gaps {
+            lines.append("  \(f.kind == .enforcementGap ? "ENFORCEMENT" : "POLICY     ")  \(f.tool)  \(f.attackClass.rawValue)  \(f.variant)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

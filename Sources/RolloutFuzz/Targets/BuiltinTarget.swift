@@ -1,0 +1,82 @@
+import Foundation
+import RolloutCore
+import RolloutGuard
+
+/// The built-in guard over an in-memory demo domain: the adversary can read every row, so its oracle
+/// checks state, not only answers. Each reset builds a fresh environment seeded from the policy.
+public final class BuiltinTarget: FuzzTarget {
+    public let policy: Policy
+    public let tenants = FuzzTenants(own: "tenant-a", other: "tenant-b", off: "tenant-off", shadow: "tenant-shadow")
+    public var description: String { "built-in guard" }
+    public let capabilities = TargetCapabilities(stages: true, rollback: true, decisionCodes: true, cheapReset: true)
+
+    private let makeGuard: (InMemoryEnvironment, any StageSource, any TimeSource) -> Guard
+    private var environment = InMemoryEnvironment()
+    /// The seeded state every reset starts from.
+    private var pristine: InMemoryEnvironment?
+    private var guard_: Guard
+    private let clock: ManualTime
+    /// Enough rows per tenant for the largest bulk attack.
+    let rowsPerTenant: Int
+
+    /// `makeGuard` builds the guard under test; tests pass one with faults injected.
+    public init(policy: Policy, makeGuard: ((InMemoryEnvironment, any StageSource, any TimeSource) -> Guard)? = nil) throws {
+        self.policy = policy
+        let digest = policy.digest
+        let build = makeGuard ?? { environment, stages, clock in
+            Guard(policy: policy, stages: stages, environment: environment, clock: clock, options: GuardOptions(policyDigest: digest))
+        }
+        self.makeGuard = build
+        clock = ManualTime(Timestamp.parse("2026-01-05T09:00:00Z")!)
+        let largest = policy.tools.compactMap { tool in [tool.maxRows, tool.dryRunAboveRows].compactMap { $0 }.max() }.max() ?? 0
+        rowsPerTenant = min(max(largest + 2, 12), 500)
+        guard_ = build(environment, Self.stages(tenants), clock)
+        try reset()
+    }
+
+    static func stages(_ tenants: FuzzTenants) -> FixedTenantStages {
+        FixedTenantStages(stages: [tenants.own: .broad, tenants.other: .broad, tenants.off!: .off, tenants.shadow!: .shadow])
+    }
+
+    public func reset() throws {
+        if pristine == nil {
+            let seeded = InMemoryEnvironment()
+            try seeded.seed(policy: policy, tenants: [tenants.own, tenants.other, tenants.off!, tenants.shadow!], rowsPerTenant: rowsPerTenant)
+            pristine = seeded
+        }
+        environment = pristine!.copy()
+        guard_ = makeGuard(environment, Self.stages(tenants), clock)
+    }
+
+    public func call(_ call: ToolCall, tenant: String) throws -> CallOutcome {
+        clock.advance(by: 0.001)
+        let decision = try guard_.decide(call, principal: Principal(tenant: tenant, actor: "fuzz-agent"))
+        return Self.outcome(decision)
+    }
+
+    static func outcome(_ decision: Decision) -> CallOutcome {
+        let verdict: CallOutcome.Verdict = switch decision.code {
+        case .executed, .rolledBack: .accepted
+        case .pendingApproval: .pending
+        case .shadowed, .dryRun: .notExecuted
+        case .replayed: .replayed
+        default: .refused
+        }
+        return CallOutcome(verdict: verdict, code: decision.code.rawValue, message: decision.message, raw: decision.result, auditSeq: decision.auditSeq)
+    }
+
+    public func rows(_ model: ModelPolicy) throws -> [JSONValue: [String: JSONValue]]? {
+        environment.table(model.name)
+    }
+
+    public func rollback(_ outcome: CallOutcome) throws -> CallOutcome? {
+        guard let seq = outcome.auditSeq else { return nil }
+        return Self.outcome(try guard_.rollback(seq, by: "fuzz-operator", reason: "the adversary undoes its own write"))
+    }
+}
+
+/// Stages by tenant, every tool alike.
+struct FixedTenantStages: StageSource {
+    var stages: [String: Stage]
+    func stage(tenant: String, tool: String) -> Stage { stages[tenant] ?? .off }
+}

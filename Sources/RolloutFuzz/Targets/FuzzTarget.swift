@@ -1,0 +1,115 @@
+import RolloutCore
+
+/// Something the adversary attacks: the built-in guard, or an MCP tool server. It takes calls on
+/// behalf of a tenant and lets the oracle read state back.
+public protocol FuzzTarget: AnyObject {
+    /// For reports: "built-in guard", or the MCP command line.
+    var description: String { get }
+    var capabilities: TargetCapabilities { get }
+    /// The tenants the adversary calls as.
+    var tenants: FuzzTenants { get }
+
+    /// Starts from fresh state: seeded rows, empty ledgers.
+    func reset() throws
+    /// One call as an agent of `tenant`.
+    func call(_ call: ToolCall, tenant: String) throws -> CallOutcome
+    /// The rows of `model` as they are now, by key, every tenant included; nil when the target's state
+    /// cannot be read.
+    func rows(_ model: ModelPolicy) throws -> [JSONValue: [String: JSONValue]]?
+    /// Rolls back the write recorded by `outcome`, when the target can.
+    func rollback(_ outcome: CallOutcome) throws -> CallOutcome?
+}
+
+/// What a target lets the adversary test.
+public struct TargetCapabilities: Sendable {
+    /// Per-tenant stages (off, shadow) exist.
+    public var stages: Bool
+    /// Executed writes can be rolled back.
+    public var rollback: Bool
+    /// Answers say which control refused (decision codes).
+    public var decisionCodes: Bool
+    /// A reset costs little, so every attack can start from fresh state (and findings can be shrunk).
+    public var cheapReset: Bool
+
+    public init(stages: Bool, rollback: Bool, decisionCodes: Bool, cheapReset: Bool) {
+        self.stages = stages
+        self.rollback = rollback
+        self.decisionCodes = decisionCodes
+        self.cheapReset = cheapReset
+    }
+}
+
+/// The tenants an attack can use: the caller's own, another one whose rows it must never touch, and
+/// (where the target has stages) one with the tool off and one in shadow.
+public struct FuzzTenants: Sendable, Hashable {
+    public var own: String
+    public var other: String
+    public var off: String?
+    public var shadow: String?
+
+    public init(own: String, other: String, off: String? = nil, shadow: String? = nil) {
+        self.own = own
+        self.other = other
+        self.off = off
+        self.shadow = shadow
+    }
+
+    public func name(_ role: TenantRole) -> String? {
+        switch role {
+        case .own: own
+        case .other: other
+        case .off: off
+        case .shadow: shadow
+        }
+    }
+}
+
+/// Which of the fuzz tenants a call is made as.
+public enum TenantRole: String, Sendable, Hashable, Codable {
+    case own, other, off, shadow
+}
+
+/// How a target answered one call.
+public struct CallOutcome: Sendable, Hashable {
+    public enum Verdict: String, Sendable, Hashable {
+        /// The write went through (or the target says it did).
+        case accepted
+        /// Queued for a person.
+        case pending
+        /// Validated and recorded, not executed (shadow stage, dry run).
+        case notExecuted = "not_executed"
+        /// Answered from an idempotency ledger.
+        case replayed
+        case refused
+    }
+
+    public var verdict: Verdict
+    /// The decision code or the target's error code, when it says one.
+    public var code: String?
+    public var message: String
+    /// The target's own answer, for evidence.
+    public var raw: JSONValue
+    /// The audit event, for targets that have one (rollback needs it).
+    public var auditSeq: Int64?
+
+    public init(verdict: Verdict, code: String?, message: String, raw: JSONValue = .null, auditSeq: Int64? = nil) {
+        self.verdict = verdict
+        self.code = code
+        self.message = message
+        self.raw = raw
+        self.auditSeq = auditSeq
+    }
+
+    /// A short line for a report.
+    public var summary: String {
+        let head = code.map { "\(verdict.rawValue) (\($0))" } ?? verdict.rawValue
+        return message.isEmpty ? head : "\(head): \(message)"
+    }
+}
+
+/// The target broke in a way that is not an answer: it crashed, hung or spoke garbage.
+public struct TargetFailure: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

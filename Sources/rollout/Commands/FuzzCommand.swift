@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import RolloutCore
+import RolloutFuzz
+import RolloutReports
+
+struct FuzzCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fuzz",
+        abstract: "Try every write tool like an adversary would, and report each policy gap.",
+        discussion: """
+            Every attack class of the design (reason, idempotency, fields, tenant, values, rows, caps, approval,
+            injection, stage, names, rollback) is tried on every write tool of the policy, against the built-in guard
+            over a seeded demo domain. Each finding is an enforcement gap (the target allowed what the policy forbids)
+            or a policy gap (the policy allows what the safety baseline forbids), shrunk to a minimal call and saved
+            as a replay file. The JUnit report has one suite per tool and one test case per attack class.
+
+            Same seed and --calls, same findings and the same report (but for times and timestamps).
+            Exit status: 0 no gap; 1 gaps found; 2 bad input; 3 the target failed.
+
+            Examples:
+              rollout fuzz
+              rollout fuzz --seed 7 --calls 5000 --tool refunds.issue
+              rollout fuzz --replay reports/fuzz/repro/orders.update--reason--1.json
+            """
+    )
+
+    @Option(help: "Seed for the random choices.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Total calls; the whole attack catalogue always runs, random variants use the rest (default 2000).")
+    var calls: Int?
+
+    @Option(help: ArgumentHelp("Spend this long on random variants after the catalogue, e.g. 30s (not byte-for-byte reproducible).", valueName: "duration"))
+    var time: String?
+
+    @Option(name: .customLong("tool"), help: "Only this tool (repeatable).")
+    var tools: [String] = []
+
+    @Option(help: "Where the JUnit report goes.")
+    var junit = "reports/fuzz.xml"
+
+    @Option(help: "JUnit flavour: strict (Jenkins' schema) or github (adds file and line on each test case).")
+    var junitProfile = "strict"
+
+    @Option(help: "Where replay files of findings go.")
+    var reproDir = "reports/fuzz/repro"
+
+    @Option(help: ArgumentHelp("Re-run one finding from its replay file instead of fuzzing; exit 1 if it still reproduces.", valueName: "file"))
+    var replay: String?
+
+    @Flag(help: "Keep failing calls as found, without shrinking them.")
+    var noShrink = false
+
+    @OptionGroup var folderOptions: FolderOptions
+    @OptionGroup var formatOption: FormatOption
+
+    func validate() throws {
+        if let time, TimeSpan(time) == nil, Double(time) == nil { throw ValidationError("--time must be a duration such as 30s or 2m") }
+        if let calls, calls < 1 { throw ValidationError("--calls must be at least 1") }
+        if !["strict", "github"].contains(junitProfile) { throw ValidationError("--junit-profile must be strict or github") }
+    }
+
+    func run() throws {
+        let folder = folderOptions.folder
+        let policy = try folder.loadPolicy()
+        let unknown = tools.filter { policy.tool(named: $0) == nil }
+        if !unknown.isEmpty { throw ValidationError("not a tool of \(folder.policyPath): \(unknown.joined(separator: ", "))") }
+        let target = try BuiltinTarget(policy: policy)
+
+        if let replay {
+            let file = try ReplayFile.read(path: replay)
+            let adversary = Adversary(policy: policy, target: target, options: FuzzOptions(seed: file.seed))
+            if let still = try adversary.replay(file) {
+                Output.line("reproduced: \(file.kind.rawValue) in \(file.tool) (\(file.attackClass.rawValue): \(file.variant)): \(still)")
+                throw FailureExit(status: ExitStatus.problemFound)
+            }
+            Output.line("fixed: \(file.tool) (\(file.attackClass.rawValue): \(file.variant)) no longer reproduces")
+            return
+        }
+
+        let seconds = time.flatMap { TimeSpan($0).map { Double($0.seconds) } ?? Double($0) }
+        let options = FuzzOptions(seed: seed, calls: calls, seconds: seconds, tools: tools, replayDirectory: reproDir, shrink: !noShrink)
+        let bar = ProgressBar()
+        let adversary = Adversary(policy: policy, target: target, options: options) { p in
+            bar.update(fraction: p.fraction, label: "\(p.tool) / \(p.attackClass?.rawValue ?? "random")  \(p.calls) calls  \(p.findings) gaps")
+            if let done = p.finished, !bar.interactive, done.attackClass == AttackClass.allCases.last {
+                bar.line("fuzz: \(done.tool): done, \(p.calls) calls so far, \(p.findings) gaps so far")
+            }
+        }
+        let result = try adversary.run()
+        bar.finish()
+
+        let report = FuzzReport.junit(result, policy: policy, toolVersion: RolloutVersion.current, policyFile: folder.policyPath)
+        try JUnitWriter.write(report, to: junit, profile: junitProfile == "github" ? .github : .strict)
+
+        switch formatOption.format {
+        case .json:
+            Output.json(.object([
+                "calls": .number(Double(result.calls)), "seconds": .number((result.seconds * 1000).rounded() / 1000),
+                "seed": .string(String(result.seed)), "policy_digest": .string(result.policyDigest), "report": .string(junit),
+                "enforcement_gaps": .number(Double(result.enforcementGaps)), "policy_gaps": .number(Double(result.policyGaps)),
+                "findings": .array(result.findings.map { f in
+                    [
+                        "tool": .string(f.tool), "class": .string(f.attackClass.rawValue), "kind": .string(f.kind.rawValue),
+                        "variant": .string(f.variant), "observed": .string(f.observed), "rule": .string(f.rule),
+                        "replay": f.replayFile.map(JSONValue.string) ?? .null,
+                    ]
+                }),
+            ]))
+        case .text:
+            Output.line(FuzzReport.summary(result))
+            Output.line("report: \(junit)" + (result.findings.isEmpty ? "" : "; replay files: \(reproDir)/"))
+        }
+        if result.errors > 0 { throw FailureExit(status: ExitStatus.internalError) }
+        if !result.findings.isEmpty { throw FailureExit(status: ExitStatus.problemFound) }
+    }
+}
