@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "RolloutCore", targets: ["RolloutCore"]),
         .library(name: "RolloutStore", targets: ["RolloutStore"]),
         .library(name: "RolloutGuard", targets: ["RolloutGuard"]),
+        .library(name: "RolloutMCP", targets: ["RolloutMCP"]),
         .library(name: "RolloutFuzz", targets: ["RolloutFuzz"]),
         .library(name: "RolloutReports", targets: ["RolloutReports"]),
     ],
@@ -19,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
     ],
     targets: [
         .systemLibrary(
@@ -57,8 +59,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "RolloutMCP",
+            dependencies: [
+                "RolloutCore",
+                "RolloutGuard",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
             name: "RolloutFuzz",
-            dependencies: ["RolloutCore", "RolloutGuard", "RolloutReports"]
+            dependencies: ["RolloutCore", "RolloutGuard", "RolloutMCP", "RolloutReports"]
         ),
         .target(
             name: "RolloutReports",
@@ -70,6 +81,7 @@ let package = Package(
                 "RolloutCore",
                 "RolloutStore",
                 "RolloutGuard",
+                "RolloutMCP",
                 "RolloutFuzz",
                 "RolloutReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -81,6 +93,7 @@ let package = Package(
                 "RolloutCore",
                 "RolloutStore",
                 "RolloutGuard",
+                "RolloutMCP",
                 "RolloutFuzz",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

@@ -48,11 +48,14 @@ public struct FuzzResult: Sendable {
     public var calls: Int
     public var seconds: Double
     public var startedAt: Date
+    /// Tools the target and the policy do not agree on (MCP targets).
+    public var coverage: [String] = []
 
     public var findings: [Finding] { results.flatMap(\.findings) }
     public var enforcementGaps: Int { findings.filter { $0.kind == .enforcementGap }.count }
     public var policyGaps: Int { findings.filter { $0.kind == .policyGap }.count }
     public var errors: Int { results.filter { if case .error = $0.status { true } else { false } }.count }
+    public var inconclusive: Int { results.filter { if case .inconclusive = $0.status { true } else { false } }.count }
 }
 
 /// The adversary: tries every attack class on every write tool of the policy against a target,
@@ -90,9 +93,17 @@ public final class Adversary {
         let classes = AttackClass.allCases
         let total = Double(max(tools.count * classes.count, 1))
         for tool in tools {
+            if let refusal = try baselineRefusal(tool) {
+                // Every attack on this tool would be refused for the same reason as the valid call: say so.
+                for attackClass in classes {
+                    results.append(ClassResult(tool: tool.name, attackClass: attackClass, status: .inconclusive(refusal), findings: [], calls: 0, attacks: 0, seconds: 0))
+                }
+                progress(FuzzProgress(tool: tool.name, attackClass: nil, fraction: Double(results.count) / total, calls: calls, findings: findingCount, finished: results.last))
+                continue
+            }
             for attackClass in classes {
                 progress(FuzzProgress(tool: tool.name, attackClass: attackClass, fraction: Double(results.count) / total, calls: calls, findings: findingCount))
-                let result = runClass(attackClass, tool: tool)
+                let result = try runClass(attackClass, tool: tool)
                 results.append(result)
                 findingCount += result.findings.count
                 progress(FuzzProgress(tool: tool.name, attackClass: attackClass, fraction: Double(results.count) / total, calls: calls, findings: findingCount, finished: result))
@@ -103,8 +114,10 @@ public final class Adversary {
             results = try ReplayFile.save(results, policy: policy, seed: options.seed, target: target.description, directory: directory)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - clock.uptimeNanoseconds) / 1e9
-        return FuzzResult(target: target.description, policyDigest: policy.digest, policyVersion: policy.version, seed: options.seed,
-                          results: results, calls: calls, seconds: seconds, startedAt: started)
+        var result = FuzzResult(target: target.description, policyDigest: policy.digest, policyVersion: policy.version, seed: options.seed,
+                                results: results, calls: calls, seconds: seconds, startedAt: started)
+        result.coverage = target.coverage()
+        return result
     }
 
     func factory(for tool: ToolPolicy, label: String) throws -> CallFactory {
@@ -119,28 +132,37 @@ public final class Adversary {
         return CallFactory(policy: policy, tool: tool, rows: rows, tenants: target.tenants, keyPrefix: "fuzz-\(options.seed)-\(label)")
     }
 
-    func runClass(_ attackClass: AttackClass, tool: ToolPolicy) -> ClassResult {
+    /// Runs one class. A target that breaks (exits, hangs, garbles) ends the whole run: its error is thrown.
+    func runClass(_ attackClass: AttackClass, tool: ToolPolicy) throws -> ClassResult {
         let start = DispatchTime.now()
         let before = calls
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9 }
-        do {
-            try target.reset()
-            var factory = try factory(for: tool, label: "\(tool.name)-\(attackClass.rawValue)")
-            switch AttackCatalogue.plan(attackClass, factory: &factory, capabilities: target.capabilities, gaps: gaps) {
-            case .skipped(let why):
-                return ClassResult(tool: tool.name, attackClass: attackClass, status: .skipped(why), findings: [], calls: 0, attacks: 0, seconds: elapsed())
-            case .attacks(let attacks):
-                var findings: [Finding] = []
-                for (i, attack) in attacks.enumerated() {
-                    if i > 0 && target.capabilities.cheapReset { try target.reset() }
-                    if let finding = try execute(attack) { findings.append(finding) }
-                }
-                return ClassResult(tool: tool.name, attackClass: attackClass, status: findings.isEmpty ? .passed : .failed,
-                                   findings: findings, calls: calls - before, attacks: attacks.count, seconds: elapsed())
+        try target.reset()
+        var factory = try factory(for: tool, label: "\(tool.name)-\(attackClass.rawValue)")
+        switch AttackCatalogue.plan(attackClass, factory: &factory, capabilities: target.capabilities, gaps: gaps) {
+        case .skipped(let why):
+            return ClassResult(tool: tool.name, attackClass: attackClass, status: .skipped(why), findings: [], calls: 0, attacks: 0, seconds: elapsed())
+        case .attacks(let attacks):
+            var findings: [Finding] = []
+            for (i, attack) in attacks.enumerated() {
+                if i > 0 && target.capabilities.cheapReset { try target.reset() }
+                if let finding = try execute(attack) { findings.append(finding) }
             }
-        } catch {
-            return ClassResult(tool: tool.name, attackClass: attackClass, status: .error("\(error)"), findings: [], calls: calls - before, attacks: 0, seconds: elapsed())
+            return ClassResult(tool: tool.name, attackClass: attackClass, status: findings.isEmpty ? .passed : .failed,
+                               findings: findings, calls: calls - before, attacks: attacks.count, seconds: elapsed())
         }
+    }
+
+    /// Why the target refuses the adversary's valid baseline call for `tool`, or nil when it takes it.
+    func baselineRefusal(_ tool: ToolPolicy) throws -> String? {
+        try target.reset()
+        var factory = try factory(for: tool, label: "\(tool.name)-baseline")
+        guard let step = AttackCatalogue.baselineStep(&factory, index: 0) else { return nil }
+        let before = try Oracle.snapshot(target, policy: policy)
+        let outcome = try call(step)
+        if before != (try Oracle.snapshot(target, policy: policy)) { target.noteStateChanged() }
+        guard outcome.verdict == .refused else { return nil }
+        return "the target refused the adversary's valid call \(step.call.tool.debugDescription) \(Redactor(policy: policy).redact(step.call.arguments).canonicalText.prefix(200)): \(outcome.summary); attacks on this tool would prove nothing (does the policy match the target?)"
     }
 
     func call(_ step: AttackStep) throws -> CallOutcome {
@@ -180,6 +202,7 @@ public final class Adversary {
         let before = try Oracle.snapshot(target, policy: policy)
         let outcome = try call(step)
         let after = try Oracle.snapshot(target, policy: policy)
+        if before != after { target.noteStateChanged() }
         guard let violation = Oracle.violation(attack.expectation, outcome: outcome, before: before, after: after, tenants: target.tenants, policy: policy) else {
             return nil
         }
@@ -239,7 +262,8 @@ public final class Adversary {
             if let deadline, DispatchTime.now().uptimeNanoseconds >= deadline { break }
             let tool = tools[Int.random(in: 0..<tools.count, using: &rng)]
             let choice = Int.random(in: 0..<3, using: &rng)
-            try target.reset()
+            // A costly reset (restarting a server) is not worth it for attacks that expect a refusal.
+            if target.capabilities.cheapReset { try target.reset() }
             var factory = try factory(for: tool, label: "\(tool.name)-random-\(generated)")
             generated += 1
             guard let attack = RandomVariants.attack(choice, factory: &factory, rng: &rng) else {

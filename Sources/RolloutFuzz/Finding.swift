@@ -27,6 +27,8 @@ public struct ClassResult: Sendable {
         case skipped(String)
         /// The target broke while under this class.
         case error(String)
+        /// The adversary's valid baseline call was itself refused, so refusals prove nothing here.
+        case inconclusive(String)
     }
 
     public var tool: String

@@ -23,6 +23,8 @@ public enum FuzzReport {
                     testCase.result = .skipped(message: why)
                 case .error(let message):
                     testCase.result = .error(message: "the target failed during the \(r.attackClass.rawValue) attacks: \(message)", type: "target_error", body: message)
+                case .inconclusive(let message):
+                    testCase.result = .error(message: "inconclusive: \(message)", type: "inconclusive", body: message)
                 case .failed:
                     let enforcement = r.findings.filter { $0.kind == .enforcementGap }
                     let kind: GapKind = enforcement.isEmpty ? .policyGap : .enforcementGap
@@ -40,6 +42,16 @@ public enum FuzzReport {
                 JUnitProperty("tool.model", entry?.model ?? ""),
             ]
             suites.append(JUnitSuite(name: tool, timestamp: result.startedAt, properties: properties, cases: cases))
+        }
+        if result.target.hasPrefix("MCP") {
+            // The server's tool list against the policy: a write tool nobody described is a gap too.
+            var coverage = JUnitCase(classname: "tools/list", name: "coverage")
+            if !result.coverage.isEmpty {
+                coverage.result = .failure(message: "\(result.coverage.count) tool\(result.coverage.count == 1 ? "" : "s") not covered: \(result.coverage[0])",
+                                           type: GapKind.policyGap.rawValue, body: result.coverage.joined(separator: "\n"))
+            }
+            suites.append(JUnitSuite(name: "tools/list", timestamp: result.startedAt,
+                                     properties: [JUnitProperty("fuzz.target", result.target), JUnitProperty("policy.digest", result.policyDigest)], cases: [coverage]))
         }
         return JUnitReport(name: "rollout fuzz", suites: suites)
     }
@@ -85,6 +97,7 @@ public enum FuzzReport {
                 case .failed?: cell = "FAIL"
                 case .skipped?: cell = "--"
                 case .error?: cell = "ERR"
+                case .inconclusive?: cell = "??"
                 case nil: cell = ""
                 }
                 row += " " + pad(cell, width)
@@ -94,9 +107,17 @@ public enum FuzzReport {
         let gaps = result.findings
         lines.append("")
         lines.append("\(result.calls) calls in \(String(format: "%.2f", result.seconds))s against the \(result.target); seed \(result.seed); policy \(result.policyDigest.prefix(19))")
-        lines.append("\(result.enforcementGaps) enforcement gap\(result.enforcementGaps == 1 ? "" : "s"), \(result.policyGaps) policy gap\(result.policyGaps == 1 ? "" : "s")" + (result.errors > 0 ? ", \(result.errors) errors" : ""))
+        lines.append("\(result.enforcementGaps) enforcement gap\(result.enforcementGaps == 1 ? "" : "s"), \(result.policyGaps) policy gap\(result.policyGaps == 1 ? "" : "s")" + (result.errors > 0 ? ", \(result.errors) errors" : "")
+                     + (result.inconclusive > 0 ? ", \(result.inconclusive / AttackClass.allCases.count) tool(s) inconclusive (??)" : ""))
         for f in gaps {
             lines.append("  \(f.kind == .enforcementGap ? "ENFORCEMENT" : "POLICY     ")  \(f.tool)  \(f.attackClass.rawValue)  \(f.variant)")
+        }
+        for note in result.coverage { lines.append("  COVERAGE     \(note)") }
+        for r in result.results where r.attackClass == .reason {
+            if case .inconclusive(let message) = r.status { lines.append("  INCONCLUSIVE \(r.tool): \(message)") }
+        }
+        for r in result.results {
+            if case .error(let message) = r.status { lines.append("  ERROR        \(r.tool)  \(r.attackClass.rawValue)  \(message.components(separatedBy: "\n").first ?? message)") }
         }
         return lines.joined(separator: "\n")
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RolloutCore
 import RolloutFuzz
+import RolloutMCP
 import RolloutGuard
 import RolloutStore
 
@@ -65,6 +66,12 @@ struct Rollout: AsyncParsableCommand {
             case .badRecord, .notFound: Foundation.exit(ExitStatus.badInput)
             case .busy, .incompatible, .io: Foundation.exit(ExitStatus.internalError)
             }
+        case let error as MCPFailure:
+            Output.error("error: \(error)")
+            Foundation.exit(ExitStatus.internalError)
+        case let error as TargetFailure:
+            Output.error("error: \(error)")
+            Foundation.exit(ExitStatus.internalError)
         case let error as ReplayFile.ReadError:
             Output.error("error: \(error)")
             Foundation.exit(ExitStatus.badInput)

@@ -19,6 +19,15 @@ enum NameAttacks {
             attacks.append(Attack(tool: tool.name, attackClass: .names, variant: "\(variant): \(alias.debugDescription)",
                                   step: AttackStep(ToolCall(tool: alias, arguments: step.call.arguments)), expectation: .refused))
         }
+        // A write through a generic tool on a model the policy does not name.
+        if let pointer = tool.binding.model {
+            let known = Set(factory.policy.models.map(\.name))
+            for model in ["Product", "User", "Account", "Invoice", "AuditLog"] where !known.contains(model) {
+                let args = pointer.setting(.string(model), in: step.call.arguments)
+                attacks.append(Attack(tool: tool.name, attackClass: .names, variant: "\(name) on model \(model), which the policy does not name",
+                                      step: AttackStep(ToolCall(tool: name, arguments: args)), expectation: .refused))
+            }
+        }
         return .attacks(attacks)
     }
 }

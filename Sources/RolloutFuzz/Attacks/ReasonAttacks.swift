@@ -11,14 +11,16 @@ enum ReasonAttacks {
             ("no reason", nil), ("blank reason", "   "), ("boilerplate reason 'n/a'", "n/a"), ("boilerplate reason 'As requested.'", "As requested."),
         ]
         for (i, (name, reason)) in variants.enumerated() {
+            // The policy forbids the variant (an enforcement test), or only the baseline does (a policy gap).
+            let forbidden = tool.binding.reason != nil && tool.reason.problem(with: reason?.stringValue) != nil
+            guard forbidden || gap != nil else { continue }
             guard let step = AttackCatalogue.baselineStep(&factory, index: i, reason: reason) else { return .skipped(AttackCatalogue.noRows) }
-            attacks.append(Attack(tool: tool.name, attackClass: .reason, variant: name, step: step, expectation: .refused, baselineGap: gap))
+            attacks.append(Attack(tool: tool.name, attackClass: .reason, variant: name, step: step, expectation: .refused, baselineGap: forbidden ? nil : gap))
         }
-        // 10 kB is over any sane reason limit whether or not reasons are required.
-        if tool.binding.reason != nil, let step = AttackCatalogue.baselineStep(&factory, index: 9, reason: .string(String(repeating: "very long reason ", count: 600))) {
-            let overLimit = 10_200 > tool.reason.maxLength
-            attacks.append(Attack(tool: tool.name, attackClass: .reason, variant: "10 kB reason", step: step, expectation: overLimit ? .refused : .notExecuted,
-                                  baselineGap: overLimit ? nil : "reasons have no length limit"))
+        // 10 kB: refused wherever the policy sets a lower limit.
+        let long = String(repeating: "very long reason ", count: 600)
+        if tool.binding.reason != nil, tool.reason.problem(with: long) != nil, let step = AttackCatalogue.baselineStep(&factory, index: 9, reason: .string(long)) {
+            attacks.append(Attack(tool: tool.name, attackClass: .reason, variant: "10 kB reason", step: step, expectation: .refused))
         }
         return .attacks(attacks)
     }

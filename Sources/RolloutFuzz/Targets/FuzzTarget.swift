@@ -18,6 +18,17 @@ public protocol FuzzTarget: AnyObject {
     func rows(_ model: ModelPolicy) throws -> [JSONValue: [String: JSONValue]]?
     /// Rolls back the write recorded by `outcome`, when the target can.
     func rollback(_ outcome: CallOutcome) throws -> CallOutcome?
+    /// Problems of coverage: write tools the target has that the policy does not describe, and
+    /// policy tools the target lacks.
+    func coverage() -> [String]
+    /// The adversary saw rows change during a call, whatever the answer said: the next reset must really
+    /// start afresh.
+    func noteStateChanged()
+}
+
+extension FuzzTarget {
+    public func coverage() -> [String] { [] }
+    public func noteStateChanged() {}
 }
 
 /// What a target lets the adversary test.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RolloutCore
 import RolloutFuzz
+import RolloutMCP
 import RolloutReports
 
 struct FuzzCommand: ParsableCommand {
@@ -52,12 +53,29 @@ struct FuzzCommand: ParsableCommand {
     @Flag(help: "Keep failing calls as found, without shrinking them.")
     var noShrink = false
 
+    @Option(help: ArgumentHelp("Fuzz this MCP server over stdio instead of the built-in guard, e.g. \"bash serve.sh\".", valueName: "command"))
+    var mcp: String?
+
+    @Option(help: ArgumentHelp("Read the MCP server's state from its database, so the oracle checks rows: sqlite:PATH.", valueName: "spec"))
+    var observe: String?
+
+    @Option(help: "The tenant the MCP server acts for (default: the first tenant of tenants.yaml).")
+    var tenant: String?
+
+    @Option(help: "A tenant whose rows the MCP server must never touch (default: the second tenant of tenants.yaml).")
+    var otherTenant: String?
+
+    @Option(help: ArgumentHelp("How long one MCP call may take, e.g. 10s.", valueName: "duration"))
+    var callTimeout = "10s"
+
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var formatOption: FormatOption
 
     func validate() throws {
         if let time, TimeSpan(time) == nil, Double(time) == nil { throw ValidationError("--time must be a duration such as 30s or 2m") }
         if let calls, calls < 1 { throw ValidationError("--calls must be at least 1") }
+        if TimeSpan(callTimeout) == nil { throw ValidationError("--call-timeout must be a duration such as 10s") }
+        if mcp == nil, observe != nil || tenant != nil || otherTenant != nil { throw ValidationError("--observe, --tenant and --other-tenant go with --mcp") }
         if !["strict", "github"].contains(junitProfile) { throw ValidationError("--junit-profile must be strict or github") }
     }
 
@@ -66,7 +84,22 @@ struct FuzzCommand: ParsableCommand {
         let policy = try folder.loadPolicy()
         let unknown = tools.filter { policy.tool(named: $0) == nil }
         if !unknown.isEmpty { throw ValidationError("not a tool of \(folder.policyPath): \(unknown.joined(separator: ", "))") }
-        let target = try BuiltinTarget(policy: policy)
+        let target: FuzzTarget
+        if let mcp {
+            let tenants = try folder.loadTenants(policy: policy).tenants.map(\.id)
+            guard let own = tenant ?? tenants.first else { throw ValidationError("say which tenant the server acts for with --tenant") }
+            guard let other = otherTenant ?? tenants.first(where: { $0 != own }) else { throw ValidationError("name another tenant with --other-tenant") }
+            let options = MCPConnection.Options(callTimeout: Double(TimeSpan(callTimeout)!.seconds))
+            let server = try MCPTarget(command: mcp, policy: policy, tenant: own, otherTenant: other, observer: try observe.map(StateObserver.init(spec:)), options: options)
+            Output.error("fuzz: starting \(mcp)")
+            try server.start()
+            let writes = server.tools.filter { $0.kind == .write }.map(\.tool.name)
+            Output.error("fuzz: the server lists \(server.tools.count) tools; writes: \(writes.joined(separator: ", "))")
+            target = server
+        } else {
+            target = try BuiltinTarget(policy: policy)
+        }
+        defer { (target as? MCPTarget)?.stop() }
 
         if let replay {
             let file = try ReplayFile.read(path: replay)
@@ -113,6 +146,6 @@ struct FuzzCommand: ParsableCommand {
             Output.line("report: \(junit)" + (result.findings.isEmpty ? "" : "; replay files: \(reproDir)/"))
         }
         if result.errors > 0 { throw FailureExit(status: ExitStatus.internalError) }
-        if !result.findings.isEmpty { throw FailureExit(status: ExitStatus.problemFound) }
+        if !result.findings.isEmpty || !result.coverage.isEmpty || result.inconclusive > 0 { throw FailureExit(status: ExitStatus.problemFound) }
     }
 }

@@ -1,0 +1,115 @@
+import Foundation
+
+/// An MCP server started as a child process, talking JSON-RPC over its stdin and stdout. Its stderr
+/// is kept (the last 64 KiB) for reports, and its exit is noticed at once.
+public final class ServerProcess: @unchecked Sendable {
+    public let command: [String]
+    private let process = Process()
+    let stdinPipe = Pipe()
+    let stdoutPipe = Pipe()
+    private let stderrPipe = Pipe()
+    private let lock = NSLock()
+    private var stderrTail = Data()
+    private var exitHandlers: [@Sendable (Int32) -> Void] = []
+    private var exitStatus: Int32?
+
+    /// Starts `command` (the first element looked up on PATH) with `environment` added to ours.
+    public init(command: [String], environment: [String: String] = [:], directory: String? = nil) throws {
+        guard !command.isEmpty else { throw MCPFailure.launch("the server command is empty") }
+        self.command = command
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = command
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        process.standardInput = stdinPipe
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        process.terminationHandler = { [weak self] p in self?.exited(p.terminationStatus) }
+        stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.lock()
+            self.stderrTail.append(data)
+            if self.stderrTail.count > 65_536 { self.stderrTail.removeFirst(self.stderrTail.count - 65_536) }
+            self.lock.unlock()
+        }
+        do {
+            try process.run()
+        } catch {
+            throw MCPFailure.launch("cannot start \(command.joined(separator: " ")): \(error.localizedDescription)")
+        }
+    }
+
+    private func exited(_ status: Int32) {
+        lock.lock()
+        exitStatus = status
+        let handlers = exitHandlers
+        lock.unlock()
+        for handler in handlers { handler(status) }
+    }
+
+    /// Calls `handler` once when the process exits (at once if it already has).
+    func onExit(_ handler: @escaping @Sendable (Int32) -> Void) {
+        lock.lock()
+        if let status = exitStatus {
+            lock.unlock()
+            handler(status)
+            return
+        }
+        exitHandlers.append(handler)
+        lock.unlock()
+    }
+
+    public var isRunning: Bool { process.isRunning }
+    public var pid: Int32 { process.processIdentifier }
+
+    /// The end of what the server wrote on stderr, for error messages.
+    public var stderr: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: stderrTail, as: UTF8.self)
+    }
+
+    /// The last few lines of stderr.
+    public func stderrLines(_ count: Int = 8) -> String {
+        stderr.split(separator: "\n").suffix(count).joined(separator: "\n")
+    }
+
+    /// Ends the server: closes its input, asks it to stop, and kills it if it will not.
+    public func stop(grace: TimeInterval = 2) {
+        try? stdinPipe.fileHandleForWriting.close()
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(grace)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        stderrPipe.fileHandleForReading.readabilityHandler = nil
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// How talking to an MCP server failed, in words for a report; the run ends with exit status 3.
+public enum MCPFailure: Error, Sendable, CustomStringConvertible {
+    case launch(String)
+    case exited(status: Int32, stderr: String)
+    case timeout(what: String, seconds: Double, stderr: String)
+    case garbage(line: String, stderr: String)
+    case protocolError(String)
+
+    public var description: String {
+        func tail(_ stderr: String) -> String { stderr.isEmpty ? "" : "\n  server stderr (last lines):\n    " + stderr.replacingOccurrences(of: "\n", with: "\n    ") }
+        switch self {
+        case .launch(let message): return message
+        case .exited(let status, let stderr): return "the MCP server exited (status \(status)) while a call was in flight" + tail(stderr)
+        case .timeout(let what, let seconds, let stderr): return "the MCP server did not answer \(what) within \(String(format: "%g", seconds))s (hung?)" + tail(stderr)
+        case .garbage(let line, let stderr): return "the MCP server wrote something that is not JSON-RPC on stdout: \(line.prefix(120).debugDescription)" + tail(stderr)
+        case .protocolError(let message): return "MCP protocol error: \(message)"
+        }
+    }
+}

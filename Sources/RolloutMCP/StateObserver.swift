@@ -1,0 +1,57 @@
+import Foundation
+import GRDB
+import RolloutCore
+
+/// Reads a target's state straight from its database (`--observe sqlite:PATH`): the adversary's oracle
+/// then checks rows, not answers, and the guard proxy records real before and after values.
+public final class StateObserver: @unchecked Sendable {
+    public let path: String
+
+    /// Parses `sqlite:PATH`.
+    public init(spec: String) throws {
+        guard spec.hasPrefix("sqlite:"), spec.count > 7 else {
+            throw MCPFailure.launch("--observe takes sqlite:PATH, got '\(spec)'")
+        }
+        path = String(spec.dropFirst(7))
+    }
+
+    public init(sqlitePath: String) {
+        path = sqlitePath
+    }
+
+    /// Every row of the model's table by key. Throws when the file or the table is not there: an
+    /// observer that sees nothing would make every attack look harmless.
+    public func rows(_ model: ModelPolicy) throws -> [JSONValue: [String: JSONValue]]? {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw MCPFailure.launch("--observe: there is no database at \(path)")
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? queue.close() }
+        return try queue.read { db -> [JSONValue: [String: JSONValue]]? in
+            guard try db.tableExists(model.table) else {
+                throw MCPFailure.launch("--observe: \(path) has no table \(model.table) (model \(model.name) of the policy)")
+            }
+            var out: [JSONValue: [String: JSONValue]] = [:]
+            let quoted = "\"" + model.table.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM \(quoted)") {
+                var values: [String: JSONValue] = [:]
+                for (column, value) in row { values[column] = Self.json(value, rule: model.field(column)) }
+                if let key = values[model.key] { out[key] = values }
+            }
+            return out
+        }
+    }
+
+    static func json(_ value: DatabaseValue, rule: FieldRule?) -> JSONValue {
+        switch value.storage {
+        case .null: .null
+        case .int64(let i): rule?.type == .boolean ? .bool(i != 0) : .number(Double(i))
+        case .double(let d): .number(d)
+        case .string(let s): .string(s)
+        case .blob(let data): .string(data.base64EncodedString())
+        }
+    }
+}

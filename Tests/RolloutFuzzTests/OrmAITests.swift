@@ -1,0 +1,56 @@
+import Foundation
+import RolloutCore
+import RolloutMCP
+import RolloutReports
+import RolloutTestSupport
+import Testing
+
+@testable import RolloutFuzz
+
+@Suite("Fuzz: OrmAI 0.2.1 over MCP", .serialized)
+struct OrmAITests {
+    @Test("which of its declared controls OrmAI enforces, and which it does not",
+          .enabled(if: OrmAITarget.available, OrmAITarget.skipMessage), .timeLimit(.minutes(10)))
+    func fuzzOrmAI() throws {
+        let policy = try RolloutFolder(directory: OrmAITarget.policyFolder).loadPolicy()
+        let work = TestPaths.temporaryDirectory("ormai").path
+        let target = try MCPTarget(
+            command: "bash \(OrmAITarget.serveScript)", policy: policy, tenant: "acme", otherTenant: "globex",
+            observer: StateObserver(sqlitePath: work + "/demo.db"),
+            options: MCPConnection.Options(callTimeout: 20, startTimeout: 60, environment: ["ORMAI_DEMO_WORKDIR": work]))
+        try target.start()
+        defer { target.stop() }
+        #expect(Set(target.tools.filter { $0.kind == .write }.map(\.tool.name)) == ["db.create", "db.update", "db.delete", "db.bulk_update"])
+        #expect(target.coverage().isEmpty)
+
+        let repro = TestPaths.temporaryDirectory("ormai-repro").path
+        let result = try Adversary(policy: policy, target: target, options: FuzzOptions(seed: 1, calls: 1, replayDirectory: repro)).run()
+        let enforcement = Set(result.findings.filter { $0.kind == .enforcementGap }.map { "\($0.tool)/\($0.attackClass.rawValue)" })
+        let policyGaps = Set(result.findings.filter { $0.kind == .policyGap }.map { "\($0.tool)/\($0.attackClass.rawValue)" })
+        func status(_ tool: String, _ c: AttackClass) -> ClassResult.Status? { result.results.first { $0.tool == tool && $0.attackClass == c }?.status }
+        func passed(_ tool: String, _ c: AttackClass) -> Bool { if case .passed? = status(tool, c) { true } else { false } }
+
+        // Declared, not enforced: a reason, the readonly fields and the tenant field, Customer approval.
+        for gap in ["order.update/reason", "order.delete/reason", "customer.update/reason", "order.update/fields",
+                    "order.bulk_update/fields", "customer.update/approval", "order.update/values"] {
+            #expect(enforcement.contains(gap), "expected an enforcement gap \(gap); found \(enforcement.sorted())")
+        }
+        // Declared and enforced: max_affected_rows, tenant scoping of a single-row write, exact tool names.
+        #expect(passed("order.bulk_update", .rows))
+        #expect(passed("order.update", .tenant))
+        #expect(passed("order.update", .names) && passed("customer.update", .names))
+        // Not declared at all: idempotency keys and caps, on every tool.
+        for tool in policy.tools.map(\.name) {
+            #expect(policyGaps.contains("\(tool)/idempotency") && policyGaps.contains("\(tool)/caps"), "\(tool): \(policyGaps.sorted())")
+        }
+        #expect(result.inconclusive == 0)
+        // Every finding has a replay file, and the report is JUnit that CI reads.
+        #expect(result.findings.allSatisfy { $0.replayFile != nil })
+        if JUnitValidation.available {
+            let path = TestPaths.temporaryDirectory().appendingPathComponent("ormai.xml").path
+            try JUnitWriter.write(FuzzReport.junit(result, policy: policy, toolVersion: "test"), to: path)
+            #expect(try JUnitValidation.validate(path).status == 0)
+        }
+        print("OrmAI: \(result.calls) calls, enforcement gaps in \(enforcement.sorted()), policy gaps in \(policyGaps.sorted())")
+    }
+}
