@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "RolloutGuard", targets: ["RolloutGuard"]),
         .library(name: "RolloutMCP", targets: ["RolloutMCP"]),
         .library(name: "RolloutFuzz", targets: ["RolloutFuzz"]),
+        .library(name: "RolloutAnomaly", targets: ["RolloutAnomaly"]),
         .library(name: "RolloutReports", targets: ["RolloutReports"]),
     ],
     dependencies: [
@@ -72,6 +73,10 @@ let package = Package(
             dependencies: ["RolloutCore", "RolloutGuard", "RolloutMCP", "RolloutReports"]
         ),
         .target(
+            name: "RolloutAnomaly",
+            dependencies: ["RolloutCore", "RolloutStore", "RolloutReports"]
+        ),
+        .target(
             name: "RolloutReports",
             dependencies: ["RolloutCore", "CLibXML2"]
         ),
@@ -83,6 +88,7 @@ let package = Package(
                 "RolloutGuard",
                 "RolloutMCP",
                 "RolloutFuzz",
+                "RolloutAnomaly",
                 "RolloutReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -95,6 +101,7 @@ let package = Package(
                 "RolloutGuard",
                 "RolloutMCP",
                 "RolloutFuzz",
+                "RolloutAnomaly",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 "RolloutReports",
@@ -132,6 +139,10 @@ let package = Package(
         .testTarget(
             name: "RolloutFuzzTests",
             dependencies: ["RolloutFuzz", "RolloutGuard", "RolloutReports", "RolloutCore", "RolloutTestSupport"]
+        ),
+        .testTarget(
+            name: "RolloutAnomalyTests",
+            dependencies: ["RolloutAnomaly", "RolloutStore", "RolloutCore", "RolloutTestSupport"]
         ),
         .testTarget(
             name: "RolloutCLITests",

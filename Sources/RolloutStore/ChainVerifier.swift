@@ -41,7 +41,7 @@ extension AuditStore {
             var previous = ChainHead.empty
             var checked = 0
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT seq, ts, tenant, actor, tool, decision, row_count, idempotency_key, approver, body, prev_hash, hash
+                SELECT seq, ts, tenant, actor, tool, decision, row_count, idempotency_key, approver, reason, effect, body, prev_hash, hash
                 FROM audit_events ORDER BY seq
                 """)
             while let row = try rows.next() {
@@ -71,10 +71,16 @@ extension AuditStore {
                     ("ts", row["ts"], json["ts"]), ("tenant", row["tenant"], json["tenant"]), ("actor", row["actor"], json["actor"]),
                     ("tool", row["tool"], json["tool"]), ("decision", row["decision"], json["decision"]),
                     ("row_count", row["row_count"], json["row_count"]), ("idempotency_key", row["idempotency_key"], json["idempotency_key"]),
-                    ("approver", row["approver"], json["approver"]),
+                    ("approver", row["approver"], json["approver"]), ("reason", row["reason"], json["reason"]),
                 ]
                 for (name, stored, hashed) in columns where !Self.same(stored, hashed) {
                     return fail(.columnEdited, "event \(seq): column \(name) is \(stored), but the hashed event says \(hashed?.canonicalText ?? "nothing")")
+                }
+                // The effect column is derived from the body: recompute it.
+                let derived = (try? AuditEvent(json: json))?.effectKey
+                let storedEffect: String? = row["effect"]
+                if derived != storedEffect {
+                    return fail(.columnEdited, "event \(seq): column effect is \(storedEffect ?? "null"), but the hashed event gives \(derived ?? "null")")
                 }
                 previous = ChainHead(seq: seq, hash: hash)
                 checked += 1

@@ -21,6 +21,10 @@ enum StoreMigrations {
                     decision TEXT NOT NULL,
                     approver TEXT,
                     idempotency_key TEXT,
+                    reason TEXT,
+                    -- What the write did (tool, rows, values after), hashed: the scorer finds the same write
+                    -- repeated under other keys by grouping on it. Derived from the body; verify checks it.
+                    effect TEXT,
                     body TEXT NOT NULL,
                     prev_hash TEXT NOT NULL,
                     hash TEXT NOT NULL

@@ -23,6 +23,7 @@ struct Rollout: AsyncParsableCommand {
             InitCommand.self,
             LintCommand.self,
             FuzzCommand.self,
+            ScoreCommand.self,
             CallCommand.self,
             ApproveCommand.self,
             DenyCommand.self,

@@ -61,6 +61,15 @@ public struct AuditEvent: Sendable, Hashable {
 
     public var category: DecisionCategory { DecisionCategory(decision: decision) }
 
+    /// What the write did, hashed: tool, rows and the values after. Two events with the same key made the
+    /// same change, whatever their idempotency keys. Nil for an event without target rows.
+    public var effectKey: String? {
+        guard !targets.isEmpty else { return nil }
+        let after: [JSONValue] = changes.map { change in .object(change.fields.compactMapValues(\.after)) }
+        let effect: JSONValue = ["tool": .string(tool), "targets": .array(targets), "after": .array(after)]
+        return String(effect.canonicalDigest.prefix(16))
+    }
+
     /// The interchange summary: the fields of the first changed row with before and after.
     public var fieldsChanged: [String: FieldChange] { changes.first?.fields ?? [:] }
 }

@@ -1,0 +1,244 @@
+import Foundation
+import RolloutCore
+import RolloutStore
+
+/// The deterministic layer and the per-event statistical signals, in one streaming pass over a
+/// tenant's events in time order: each rule sees only what came before the event it judges.
+struct RuleEngine {
+    var tenant: String
+    var reasonRule: ReasonRule
+    /// Anomalies are reported from here on; earlier events only teach.
+    var reportFrom: Int64
+    /// The tenant's first event: rarity needs a learning period after it.
+    var firstEventMillis: Int64
+    var learningMillis: Int64 = 7 * 86_400_000
+    var bucketMillis: Int64 = 300_000
+
+    private(set) var anomalies: [Anomaly] = []
+
+    // State, all from the past.
+    private var keyEffects: [String: (effect: String?, seq: Int64)] = [:]
+    private var recentEffects: [String: (key: String?, seq: Int64, ms: Int64)] = [:]
+    private var pendingEffects: [String: Int64] = [:]
+    private var rowCounts = BoundedHistory(capacity: 2_000)
+    private var deleters: Set<String> = []
+    private var actorEvents: [String: (count: Int, first: Int64)] = [:]
+    private var pairs = NoveltyCounter()
+    private var fieldPairs = NoveltyCounter()
+    private var executedWrites = 0
+    private var executedDeletes = 0
+    private var numeric: [String: BoundedHistory] = [:]
+    private var denyBucket: (actor: String, bucket: Int64, refused: Int, total: Int, events: [Int64])?
+    private var actorRefusals: [String: (refused: Int, total: Int)] = [:]
+
+    init(tenant: String, reasonRule: ReasonRule, reportFrom: Date, firstEvent: Date) {
+        self.tenant = tenant
+        self.reasonRule = reasonRule
+        self.reportFrom = Int64(reportFrom.timeIntervalSince1970 * 1000)
+        self.firstEventMillis = Int64(firstEvent.timeIntervalSince1970 * 1000)
+    }
+
+    static func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
+
+    mutating func flag(_ family: Anomaly.Family, _ signal: String, entity: String, ms: Int64, end: Int64? = nil, observed: Double, expected: Double, events: [Int64], _ message: String) {
+        guard ms >= reportFrom else { return }
+        anomalies.append(Anomaly(tenant: tenant, family: family, signal: signal, entity: entity, start: Self.date(ms), end: Self.date(end ?? ms),
+                                 observed: observed, expected: expected, bandLow: 0, bandHigh: expected, score: 1, events: Array(events.prefix(50)), message: message))
+    }
+
+    mutating func observe(_ e: ScoringEvent) {
+        let category = DecisionCategory(decision: e.decision)
+        let executed = category == .executed
+
+        // Writes without a real reason.
+        if executed, let problem = reasonRule.problem(with: e.reason) {
+            flag(.rules, "missing_reason", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [e.seq],
+                 "\(e.tool) by \(e.actor) executed without a real reason: \(problem)")
+        }
+        // An idempotency key reused with another payload.
+        if e.decision == DecisionCode.idempotencyConflict.rawValue {
+            flag(.rules, "key_reuse", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [e.seq],
+                 "\(e.actor) reused idempotency key \(e.idempotencyKey ?? "?") for a different write")
+        } else if executed, let key = e.idempotencyKey {
+            if let seen = keyEffects[key], seen.effect != e.effect, e.effect != nil, seen.effect != nil {
+                flag(.rules, "key_reuse", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [seen.seq, e.seq],
+                     "idempotency key \(key) was used for two different writes (events \(seen.seq) and \(e.seq))")
+            }
+            keyEffects[key] = (e.effect, e.seq)
+        }
+        // The same write under different keys within ten minutes.
+        if executed, let effect = e.effect {
+            if let seen = recentEffects[effect], e.tsMillis - seen.ms <= 600_000, seen.key != e.idempotencyKey, e.approver == nil {
+                flag(.rules, "duplicate_write", entity: "tool \(e.tool)", ms: e.tsMillis, observed: 2, expected: 1, events: [seen.seq, e.seq],
+                     "\(e.tool) made the same change twice within \(Int((e.tsMillis - seen.ms) / 1000))s under different idempotency keys (events \(seen.seq) and \(e.seq))")
+            }
+            recentEffects[effect] = (e.idempotencyKey, e.seq, e.tsMillis)
+        }
+        // A write around an approval: the same change executed without an approver while it waits for (or
+        // after it was refused by) a person.
+        if let effect = e.effect {
+            if e.decision == DecisionCode.pendingApproval.rawValue {
+                pendingEffects[effect] = e.seq
+            } else if executed, let pending = pendingEffects[effect] {
+                if e.approver == nil {
+                    flag(.rules, "write_around_approval", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [pending, e.seq],
+                         "\(e.tool) executed without an approver the change that waits for approval since event \(pending)")
+                }
+                pendingEffects[effect] = nil
+            }
+        }
+        // Deny bursts: many refusals for one actor in one bucket, far above the actor's usual share.
+        let bucket = e.tsMillis / bucketMillis
+        if let burst = denyBucket, burst.actor != e.actor || burst.bucket != bucket { closeDenyBucket() }
+        if denyBucket == nil { denyBucket = (e.actor, bucket, 0, 0, []) }
+        denyBucket!.total += 1
+        if category == .refused {
+            denyBucket!.refused += 1
+            if denyBucket!.events.count < 50 { denyBucket!.events.append(e.seq) }
+        }
+        // Row counts far above the tenant's normal.
+        if executed, e.rowCount > 1 {
+            if rowCounts.count >= 200, let p99 = rowCounts.quantile(0.99), Double(e.rowCount) > max(20, 3 * p99) {
+                flag(.rules, "bulk_rows", entity: "tool \(e.tool)", ms: e.tsMillis, observed: Double(e.rowCount), expected: p99, events: [e.seq],
+                     "\(e.tool) by \(e.actor) changed \(e.rowCount) rows; this tenant's 99th percentile is \(Int(p99))")
+            }
+        }
+        if executed { rowCounts.add(Double(e.rowCount)) }
+        // An actor's first destructive operation, once the actor has a long history without one, in a
+        // tenant where deletes are rare.
+        let history = actorEvents[e.actor] ?? (0, e.tsMillis)
+        if executed, e.operation == "delete", !deleters.contains(e.actor) {
+            let deleteShare = Double(executedDeletes) / Double(max(executedWrites, 1))
+            if history.count >= 200, e.tsMillis - history.first >= learningMillis, deleteShare < 0.01 {
+                flag(.rules, "first_destructive", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [e.seq],
+                     "\(e.actor) deleted for the first time (\(e.tool)) after \(history.count) writes without one; deletes are \(String(format: "%.2f", deleteShare * 100))% of this tenant's writes")
+            }
+            deleters.insert(e.actor)
+        }
+        if executed {
+            actorEvents[e.actor] = (history.count + 1, history.first)
+            executedWrites += 1
+            if e.operation == "delete" { executedDeletes += 1 }
+        }
+        // Rarity: an (actor, tool) or (tool, field) pair first seen after the learning period.
+        let learned = e.tsMillis - firstEventMillis >= learningMillis
+        if executed {
+            if let chance = pairs.observe(e.actor + "\u{0}" + e.tool), learned, chance < NoveltyCounter.surprising {
+                flag(.rarity, "rare_pair", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: chance, events: [e.seq],
+                     "\(e.actor) used \(e.tool) for the first time; a new (actor, tool) pair had a \(String(format: "%.2f", chance * 100))% chance here")
+            }
+            if case .object(let fields)? = e.fields {
+                for (name, change) in fields {
+                    if let chance = fieldPairs.observe(e.tool + "\u{0}" + name), learned, chance < NoveltyCounter.surprising {
+                        flag(.rarity, "rare_pair", entity: "tool \(e.tool)", ms: e.tsMillis, observed: 1, expected: chance, events: [e.seq],
+                             "\(e.tool) changed \(name) for the first time; a new (tool, field) pair had a \(String(format: "%.2f", chance * 100))% chance here")
+                    }
+                    // Values far outside the field's past (refund amounts and the like).
+                    guard case .number(let value)? = change["after"], value.isFinite else { continue }
+                    let key = e.tool + "\u{0}" + name
+                    var past = numeric[key] ?? BoundedHistory(capacity: 500)
+                    if past.count >= 30, let median = past.quantile(0.5) {
+                        let transformed = log1p(abs(value)), center = log1p(abs(median))
+                        let mad = past.logMAD
+                        let z = (transformed - center) / max(1.4826 * mad, 0.05)
+                        if z >= 6, abs(value) >= 3 * max(abs(median), 1) {
+                            anomaliesAppendValue(e, name: name, value: value, median: median, z: z)
+                        }
+                    }
+                    past.add(value)
+                    numeric[key] = past
+                }
+            }
+        }
+    }
+
+    private mutating func anomaliesAppendValue(_ e: ScoringEvent, name: String, value: Double, median: Double, z: Double) {
+        flag(.values, "value_outlier", entity: "tool \(e.tool)", ms: e.tsMillis, observed: value, expected: median, events: [e.seq],
+             "\(e.tool) set \(name) to \(JSONValue.formatNumber(value)); its past median is \(JSONValue.formatNumber(median)) (robust z \(Int(z)))")
+    }
+
+    private mutating func closeDenyBucket() {
+        guard let burst = denyBucket else { return }
+        denyBucket = nil
+        let past = actorRefusals[burst.actor] ?? (0, 0)
+        let usual = past.total >= 100 ? Double(past.refused) / Double(past.total) : 0.1
+        let share = Double(burst.refused) / Double(max(burst.total, 1))
+        if burst.refused >= 5, share >= max(3 * usual, 0.3) {
+            let ms = burst.bucket * bucketMillis
+            flag(.rules, "deny_burst", entity: "actor \(burst.actor)", ms: ms, end: ms + bucketMillis, observed: Double(burst.refused),
+                 expected: usual * Double(burst.total), events: burst.events,
+                 "\(burst.actor) was refused \(burst.refused) times in 5 minutes (\(Int(share * 100))% of its calls; usually \(Int(usual * 100))%)")
+        }
+        actorRefusals[burst.actor] = (past.refused + burst.refused, past.total + burst.total)
+    }
+
+    mutating func finish() {
+        closeDenyBucket()
+    }
+}
+
+/// How surprising something new is, by Good–Turing: the chance that the next observation is a pair
+/// never seen before is about the share of observations that were pairs seen exactly once. In sparse
+/// data new pairs are common and not worth an alarm; in a settled tenant they are.
+struct NoveltyCounter {
+    static let surprising = 0.002
+    private var counts: [String: Int] = [:]
+    private var once = 0
+    private var total = 0
+
+    /// Counts `key`; when it is new, returns the chance a new key had (nil for keys seen before).
+    mutating func observe(_ key: String) -> Double? {
+        total += 1
+        let count = counts[key, default: 0]
+        counts[key] = count + 1
+        if count == 1 { once -= 1 }
+        if count == 0 {
+            let chance = total >= 500 ? Double(once + 1) / Double(total) : 1
+            once += 1
+            return chance
+        }
+        return nil
+    }
+}
+
+/// The last `capacity` values of a series, for quantiles. The sorted copy is refreshed every
+/// `refreshEvery` additions: the rules ask on every event, and the answer moves slowly.
+struct BoundedHistory {
+    let capacity: Int
+    var refreshEvery = 32
+    private var values: [Double] = []
+    private var next = 0
+    private var sorted: [Double] = []
+    private var added = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    var count: Int { values.count }
+
+    mutating func add(_ value: Double) {
+        if values.count < capacity {
+            values.append(value)
+        } else {
+            values[next] = value
+            next = (next + 1) % capacity
+        }
+        added += 1
+        if sorted.isEmpty || added % refreshEvery == 0 || values.count < refreshEvery {
+            sorted = values.sorted()
+            let center = log1p(abs(sorted[sorted.count / 2]))
+            var deviations = sorted.map { abs(log1p(abs($0)) - center) }
+            deviations.sort()
+            logMAD = deviations[deviations.count / 2]
+        }
+    }
+
+    /// Median absolute deviation of log1p(|value|) around the log1p of the median, as of the last refresh.
+    private(set) var logMAD = 0.0
+
+    func quantile(_ q: Double) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * q))]
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+/// The rate signal, for one entity's counts per bucket (5 minutes): variance-stabilised counts at
+/// several time scales against the same time of day over the past week (robust: median and MAD),
+/// a CUSUM for sustained shifts, and an extreme-value tail probability from the signal's own past.
+/// Causal: the score of bucket i uses buckets before i and i itself, nothing after.
+public struct RateDetector: Sendable {
+    public struct Configuration: Sendable {
+        /// Window lengths in buckets: 5 minutes, 15 minutes, 1 hour, 3 hours at 5-minute buckets.
+        public var scales: [Int] = [1, 3, 12, 36]
+        public var bucketsPerDay: Int = 288
+        /// Days of history for the same-time-of-day baseline.
+        public var referenceDays: Int = 7
+        /// Neighbouring buckets on each side that join the baseline (time-of-day jitter).
+        public var slotSpread: Int = 1
+        /// An anomaly needs a tail probability below this...
+        public var tailProbability: Double = 1e-4
+        /// ...and an effect of at least this many robust standard deviations on the stabilised scale:
+        /// a quiet entity does not alarm on one extra write.
+        public var minimumEffect: Double = 5
+        public var cusumSlack: Double = 2
+        public var cusumLimit: Double = 20
+        /// Buckets that only teach the model (no score): a day.
+        public var warmup: Int = 288
+
+        public init() {}
+    }
+
+    /// What the detector says about one bucket.
+    public struct Point: Sendable, Hashable {
+        /// Robust z of the most deviant scale (or the CUSUM, scaled the same way).
+        public var z: Double
+        /// Tail probability of `z` from the past; 1 while the model is still learning.
+        public var tailProbability: Double
+        /// 1 - tail probability: the score in [0, 1].
+        public var score: Double
+        /// Events counted at the most deviant scale, and what the baseline expected, with its band.
+        public var observed: Double
+        public var expected: Double
+        public var bandLow: Double
+        public var bandHigh: Double
+        /// Buckets in the most deviant window.
+        public var scale: Int
+        public var anomalous: Bool
+    }
+
+    public var configuration: Configuration
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    /// Scores every bucket of `counts`.
+    public func run(_ counts: [Double]) -> [Point] {
+        let c = configuration
+        let n = counts.count
+        var prefix = [Double](repeating: 0, count: n + 1)
+        for i in 0..<n { prefix[i + 1] = prefix[i] + counts[i] }
+        // Anscombe-transformed window sums per scale: Poisson counts become roughly unit variance.
+        let stabilised: [[Double]] = c.scales.map { w in
+            (0..<n).map { i in 2 * (prefix[i + 1] - prefix[max(0, i + 1 - w)] + 0.375).squareRoot() }
+        }
+        var tail = TailModel()
+        var cusum = 0.0
+        var points: [Point] = []
+        points.reserveCapacity(n)
+        var reference: [Double] = []
+        reference.reserveCapacity(64)
+        for i in 0..<n {
+            var best = (z: -Double.infinity, scale: 1, median: 0.0, sigma: 1.0, value: 0.0)
+            var zFirst = 0.0
+            for (k, w) in c.scales.enumerated() {
+                let a = stabilised[k]
+                reference.removeAll(keepingCapacity: true)
+                if i >= c.bucketsPerDay {
+                    var day = 1
+                    while day <= c.referenceDays, i - day * c.bucketsPerDay >= 0 {
+                        let j = i - day * c.bucketsPerDay
+                        for s in max(0, j - c.slotSpread)...min(n - 1, j + c.slotSpread) { reference.append(a[s]) }
+                        day += 1
+                    }
+                } else if i > 0 {
+                    reference.append(contentsOf: a[max(0, i - 36)..<i])
+                }
+                guard reference.count >= 6 else { continue }
+                let median = Self.median(&reference)
+                for r in reference.indices { reference[r] = abs(reference[r] - median) }
+                let sigma = max(1.4826 * Self.median(&reference), 1)
+                let z = (a[i] - median) / sigma
+                if k == 0 { zFirst = z }
+                if z > best.z { best = (z, w, median, sigma, a[i]) }
+            }
+            guard best.z > -Double.infinity else {
+                points.append(Point(z: 0, tailProbability: 1, score: 0, observed: counts[i], expected: counts[i], bandLow: 0, bandHigh: 0, scale: 1, anomalous: false))
+                continue
+            }
+            // A sustained shift at the finest scale shows in the CUSUM before any one bucket stands out.
+            cusum = max(0, cusum + zFirst - c.cusumSlack)
+            var raw = max(best.z, 0)
+            if 5 * cusum / c.cusumLimit > raw { raw = 5 * cusum / c.cusumLimit }
+            if cusum > c.cusumLimit { cusum = 0 }
+
+            var p = 1.0
+            if i >= c.warmup, let tp = tail.tailProbability(raw) { p = tp }
+            tail.observe(raw)
+            let inverse = { (x: Double) in max(0, (x / 2) * (x / 2) - 0.375) }
+            let anomalous = p < c.tailProbability && raw >= c.minimumEffect
+            points.append(Point(
+                z: raw, tailProbability: p, score: Self.score(p: p, z: raw, configuration: c), observed: inverse(best.value),
+                expected: inverse(best.median), bandLow: inverse(best.median - 3 * best.sigma), bandHigh: inverse(best.median + 3 * best.sigma),
+                scale: best.scale, anomalous: anomalous))
+        }
+        return points
+    }
+
+    /// The score in [0, 1], on one scale for every entity: above `alertScore` exactly when the point is
+    /// anomalous (tail probability under the entity's threshold and effect large enough); at most 0.99
+    /// when the effect is too small to matter.
+    static func score(p: Double, z: Double, configuration c: Configuration) -> Double {
+        guard z >= c.minimumEffect else { return min(1 - p, 0.99) }
+        return max(0, 1 - Self.alertTail * p / c.tailProbability)
+    }
+
+    /// Scores above 1 - alertTail are anomalies, whatever the entity's own threshold.
+    public static let alertTail = 1e-4
+    public static var alertScore: Double { 1 - alertTail }
+
+    /// Median of a small array (reorders it).
+    static func median(_ values: inout [Double]) -> Double {
+        values.sort()
+        let m = values.count / 2
+        return values.count % 2 == 1 ? values[m] : (values[m - 1] + values[m]) / 2
+    }
+}

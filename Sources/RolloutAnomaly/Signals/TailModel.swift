@@ -1,0 +1,74 @@
+import Foundation
+
+/// Extreme-value calibration of a signal from its own past (peaks over threshold): values above the
+/// running 99th percentile are fitted with a generalised Pareto distribution, which gives the tail
+/// probability of a new value, even one larger than anything seen. Exceedances stay in the model, so a
+/// tenant whose traffic has always been spiky is judged against its own spikes.
+struct TailModel {
+    var upperQuantile = 0.99
+    var minExceedances = 10
+    var refitEvery = 12
+    /// Past values, sorted.
+    private(set) var sorted: [Double] = []
+    private var threshold = 0.0
+    private var shape = 0.0
+    private var scale = 1.0
+    private var exceedances = 0
+    private var fitted = false
+    private var sinceFit = Int.max
+
+    /// Tail probability of `value` given the past, or nil while there is too little past to say.
+    mutating func tailProbability(_ value: Double) -> Double? {
+        if sinceFit >= refitEvery { refit() }
+        sinceFit += 1
+        guard fitted else { return nil }
+        let y = value - threshold
+        if y <= 0 { return Double(exceedances) / Double(sorted.count) }
+        let rate = Double(exceedances) / Double(sorted.count)
+        if abs(shape) < 1e-6 { return rate * exp(-y / scale) }
+        let base = 1 + shape * y / scale
+        if base <= 0 { return 0 }
+        return rate * pow(base, -1 / shape)
+    }
+
+    /// Adds a value to the past (after it was scored: causal).
+    mutating func observe(_ value: Double) {
+        var low = 0, high = sorted.count
+        while low < high {
+            let mid = (low + high) / 2
+            if sorted[mid] < value { low = mid + 1 } else { high = mid }
+        }
+        sorted.insert(value, at: low)
+    }
+
+    /// Method-of-moments fit of the excesses over the upper quantile.
+    private mutating func refit() {
+        sinceFit = 0
+        guard sorted.count > 100 else {
+            fitted = false
+            return
+        }
+        threshold = max(sorted[Int(Double(sorted.count - 1) * upperQuantile)], 1)
+        var low = 0, high = sorted.count
+        while low < high {
+            let mid = (low + high) / 2
+            if sorted[mid] <= threshold { low = mid + 1 } else { high = mid }
+        }
+        let excesses = sorted[low...].map { $0 - threshold }
+        exceedances = excesses.count
+        guard exceedances >= minExceedances else {
+            fitted = false
+            return
+        }
+        let mean = excesses.reduce(0, +) / Double(exceedances)
+        let variance = excesses.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(exceedances)
+        if variance <= 0 {
+            shape = 0
+            scale = max(mean, 1e-9)
+        } else {
+            shape = 0.5 * (1 - mean * mean / variance)
+            scale = max(0.5 * mean * (1 + mean * mean / variance), 1e-9)
+        }
+        fitted = true
+    }
+}
