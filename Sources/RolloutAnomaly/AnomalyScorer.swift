@@ -89,8 +89,27 @@ public enum AnomalyScorer {
         var windowEvents = 0
         var activeDays = Set<Int64>()
 
+        // One counting pass; the tenant, tool and actor series are sums of its rows.
+        let counts = try store.rateCounts(tenant: tenant, from: historyStart, to: options.until, bucketSeconds: bucketSeconds, origin: options.origin)
+        func series(_ dimension: RateDimension) -> [String: [(bucket: Int64, count: Int)]] {
+            var out: [String: [(bucket: Int64, count: Int)]] = [:]
+            for row in counts {
+                let key = switch dimension {
+                case .tenant: tenant
+                case .tool: row.tool
+                case .actor: row.actor
+                }
+                if let last = out[key]?.last, last.bucket == row.bucket {
+                    out[key]![out[key]!.count - 1].count += row.count
+                } else {
+                    out[key, default: []].append((row.bucket, row.count))
+                }
+            }
+            return out
+        }
+
         for dimension in RateDimension.allCases {
-            let series = try store.bucketCounts(tenant: tenant, by: dimension, from: historyStart, to: options.until, bucketSeconds: bucketSeconds, origin: options.origin)
+            let series = series(dimension)
             for (entity, points) in series.sorted(by: { $0.key < $1.key }) {
                 guard let first = points.first?.bucket else { continue }
                 let total = points.reduce(0) { $0 + $1.count }
@@ -145,7 +164,8 @@ public enum AnomalyScorer {
         if let span = try store.span(tenant: tenant) {
             var engine = RuleEngine(tenant: tenant, reasonRule: options.reasonRule, reportFrom: options.from, firstEvent: span.first)
             engine.bucketMillis = bucketMillis
-            try store.scanEvents(tenant: tenant, from: historyStart, to: options.until) { engine.observe($0) }
+            // Values are read (from the body) only for fields whose name means money: the outliers that matter.
+            try store.scanEvents(tenant: tenant, from: historyStart, to: options.until, valueFields: FieldRule.moneyWords) { engine.observe($0) }
             engine.finish()
             anomalies += engine.anomalies
             if options.keepIntervals {

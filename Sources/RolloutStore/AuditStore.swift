@@ -215,14 +215,14 @@ public struct StoreTransaction {
         let hash = HashChain.hash(previous: head.hash, body: bytes)
         let statement = try db.cachedStatement(sql: """
             INSERT INTO audit_events (seq, ts, ts_ms, tenant, actor, session, tool, model, operation, row_count,
-                decision, approver, idempotency_key, reason, effect, body, prev_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                decision, approver, idempotency_key, reason, effect, shape, body, prev_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         try RawStatement(statement: statement).execute([
             .int(stored.seq), .text(Timestamp.format(stored.ts)), .int(Int64((stored.ts.timeIntervalSince1970 * 1000).rounded(.down))),
             .text(stored.tenant), .text(stored.actor), .init(stored.session), .text(stored.tool), .init(stored.model),
             .init(stored.operation), .int(Int64(stored.rowCount)), .text(stored.decision), .init(stored.approver),
-            .init(stored.idempotencyKey), .init(stored.reason), .init(stored.effectKey), .bytes(bytes), .text(head.hash), .text(hash),
+            .init(stored.idempotencyKey), .init(stored.reason), .init(stored.effectKey), .init(stored.shape), .bytes(bytes), .text(head.hash), .text(hash),
         ], db: db)
         head = ChainHead(seq: stored.seq, hash: hash)
     }

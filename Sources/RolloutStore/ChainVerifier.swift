@@ -41,7 +41,7 @@ extension AuditStore {
             var previous = ChainHead.empty
             var checked = 0
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT seq, ts, tenant, actor, tool, decision, row_count, idempotency_key, approver, reason, effect, body, prev_hash, hash
+                SELECT seq, ts, tenant, actor, tool, decision, row_count, idempotency_key, approver, reason, effect, shape, body, prev_hash, hash
                 FROM audit_events ORDER BY seq
                 """)
             while let row = try rows.next() {
@@ -77,10 +77,10 @@ extension AuditStore {
                     return fail(.columnEdited, "event \(seq): column \(name) is \(stored), but the hashed event says \(hashed?.canonicalText ?? "nothing")")
                 }
                 // The effect column is derived from the body: recompute it.
-                let derived = (try? AuditEvent(json: json))?.effectKey
-                let storedEffect: String? = row["effect"]
-                if derived != storedEffect {
-                    return fail(.columnEdited, "event \(seq): column effect is \(storedEffect ?? "null"), but the hashed event gives \(derived ?? "null")")
+                let decoded = try? AuditEvent(json: json)
+                for (name, derived, stored) in [("effect", decoded?.effectKey, row["effect"] as String?), ("shape", decoded?.shape, row["shape"] as String?)]
+                where derived != stored {
+                    return fail(.columnEdited, "event \(seq): column \(name) is \(stored ?? "null"), but the hashed event gives \(derived ?? "null")")
                 }
                 previous = ChainHead(seq: seq, hash: hash)
                 checked += 1

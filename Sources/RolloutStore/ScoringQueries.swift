@@ -16,8 +16,18 @@ public struct ScoringEvent: Sendable {
     public var idempotencyKey: String?
     public var reason: String?
     public var effect: String?
-    /// `fields_changed` of executed writes (nil for other decisions).
+    /// The changed field names, comma-separated.
+    public var shape: String?
+    /// `fields_changed`, only for executed writes that changed a field the caller asked values of.
     public var fields: JSONValue?
+}
+
+/// One row of the rate counts: events of one tool by one actor in one bucket.
+public struct RateCount: Sendable {
+    public var bucket: Int64
+    public var tool: String
+    public var actor: String
+    public var count: Int
 }
 
 /// Which events a rate series counts.
@@ -44,43 +54,57 @@ extension AuditStore {
         }
     }
 
-    /// Events per bucket and entity, counted by SQLite: `bucket` is the bucket index from `origin`.
-    /// Returns, per entity (the tenant itself, a tool, or an actor), (bucket, count) in bucket order.
-    public func bucketCounts(tenant: String, by dimension: RateDimension, from: Date, to: Date, bucketSeconds: Int, origin: Date) throws -> [String: [(bucket: Int64, count: Int)]] {
-        let column = switch dimension {
-        case .tenant: "tenant"
-        case .tool: "tool"
-        case .actor: "actor"
-        }
+    /// Events per bucket, tool and actor, read from the covering index in time order in one pass (no
+    /// temporary B-tree) and summed as they stream; `bucket` is the bucket index from `origin`. In bucket order.
+    public func rateCounts(tenant: String, from: Date, to: Date, bucketSeconds: Int, origin: Date) throws -> [RateCount] {
         let originMillis = Self.millis(origin)
         let size = Int64(bucketSeconds) * 1000
         return try read { db in
-            var out: [String: [(Int64, Int)]] = [:]
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT \(column), (ts_ms - ?) / ? AS b, count(*) FROM audit_events
-                WHERE tenant = ? AND ts_ms >= ? AND ts_ms < ?
-                GROUP BY 1, 2 ORDER BY 1, 2
-                """, arguments: [originMillis, size, tenant, max(Self.millis(from), originMillis), Self.millis(to)])
+            var out: [RateCount] = []
+            var open: [String: Int] = [:]  // "tool\0actor" -> index in `out` for the current bucket
+            var currentBucket = Int64.min
+            let statement = try db.makeStatement(sql: """
+                SELECT ts_ms, tool, actor FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms
+                """)
+            let rows = try Row.fetchCursor(statement, arguments: [tenant, max(Self.millis(from), originMillis), Self.millis(to)])
             while let row = try rows.next() {
-                out[row[0], default: []].append((row[1], row[2]))
+                let ms: Int64 = row[0]
+                let bucket = (ms - originMillis) / size
+                if bucket != currentBucket {
+                    currentBucket = bucket
+                    open.removeAll(keepingCapacity: true)
+                }
+                let tool: String = row[1], actor: String = row[2]
+                let key = tool + "\u{0}" + actor
+                if let index = open[key] {
+                    out[index].count += 1
+                } else {
+                    open[key] = out.count
+                    out.append(RateCount(bucket: bucket, tool: tool, actor: actor, count: 1))
+                }
             }
-            return out.mapValues { $0.map { (bucket: $0.0, count: $0.1) } }
+            return out
         }
     }
 
-    /// Every event of a tenant in the window, oldest first, streamed (memory stays flat).
-    public func scanEvents(tenant: String, from: Date, to: Date, _ body: (ScoringEvent) throws -> Void) throws {
+    /// Every event of a tenant in the window, oldest first, streamed (memory stays flat). The body is read
+    /// only for executed writes whose shape contains one of `valueFields` (substrings of field names).
+    /// Time order, ties in index order (the index gives the order: no sort).
+    public func scanEvents(tenant: String, from: Date, to: Date, valueFields: [String] = [], _ body: (ScoringEvent) throws -> Void) throws {
         try read { db in
+            let wanted = valueFields.isEmpty ? "0" : valueFields.map { _ in "instr(shape, ?) > 0" }.joined(separator: " OR ")
+            var arguments: StatementArguments = StatementArguments(valueFields)
+            arguments += [tenant, Self.millis(from), Self.millis(to)]
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT seq, ts_ms, actor, tool, operation, row_count, decision, approver, idempotency_key, reason, effect,
-                       CASE WHEN decision IN ('executed', 'allowed', 'rolled_back') THEN json_extract(body, '$.fields_changed') END
-                FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms, seq
-                """, arguments: [tenant, Self.millis(from), Self.millis(to)])
+                SELECT seq, ts_ms, actor, tool, operation, row_count, decision, approver, idempotency_key, reason, effect, shape,
+                       CASE WHEN decision IN ('executed', 'allowed', 'rolled_back') AND (\(wanted)) THEN json_extract(body, '$.fields_changed') END
+                FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms
+                """, arguments: arguments)
             while let row = try rows.next() {
-                let fieldsText: String? = row[11]
+                let fieldsText: String? = row[12]
                 try body(ScoringEvent(
                     seq: row[0], tsMillis: row[1], actor: row[2], tool: row[3], operation: row[4], rowCount: row[5],
-                    decision: row[6], approver: row[7], idempotencyKey: row[8], reason: row[9], effect: row[10],
+                    decision: row[6], approver: row[7], idempotencyKey: row[8], reason: row[9], effect: row[10], shape: row[11],
                     fields: fieldsText.flatMap { try? JSONValue.parse($0) }))
             }
         }

@@ -25,11 +25,15 @@ enum StoreMigrations {
                     -- What the write did (tool, rows, values after), hashed: the scorer finds the same write
                     -- repeated under other keys by grouping on it. Derived from the body; verify checks it.
                     effect TEXT,
+                    -- The names of the fields the write changed, sorted, comma-separated: what the scorer's
+                    -- field signals read instead of the body. Derived from the body; verify checks it.
+                    shape TEXT,
                     body TEXT NOT NULL,
                     prev_hash TEXT NOT NULL,
                     hash TEXT NOT NULL
                 );
-                CREATE INDEX audit_events_tenant_ts ON audit_events(tenant, ts_ms);
+                -- Covers the scorer's counts per bucket, tool and actor: SQLite counts from the index alone.
+                CREATE INDEX audit_events_tenant_ts ON audit_events(tenant, ts_ms, tool, actor);
                 CREATE TABLE chain_head (
                     id INTEGER PRIMARY KEY CHECK (id = 1),
                     seq INTEGER NOT NULL,

@@ -36,7 +36,7 @@ struct ImportBench: ParsableCommand {
 
         // The same rows, already in memory, inserted by SQLite alone into the same table layout.
         let rows = try store.read { db in
-            try Row.fetchAll(db, sql: "SELECT ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver, idempotency_key, reason, effect, body, prev_hash, hash FROM audit_events ORDER BY seq")
+            try Row.fetchAll(db, sql: "SELECT ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver, idempotency_key, reason, effect, shape, body, prev_hash, hash FROM audit_events ORDER BY seq")
         }
         var configuration = Configuration()
         configuration.journalMode = .wal
@@ -49,8 +49,8 @@ struct ImportBench: ParsableCommand {
             try db.execute(sql: """
                 CREATE TABLE audit_events (seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, ts_ms INTEGER NOT NULL, tenant TEXT NOT NULL,
                     actor TEXT NOT NULL, session TEXT, tool TEXT NOT NULL, model TEXT, operation TEXT, row_count INTEGER NOT NULL,
-                    decision TEXT NOT NULL, approver TEXT, idempotency_key TEXT, reason TEXT, effect TEXT, body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
-                CREATE INDEX audit_events_tenant_ts ON audit_events(tenant, ts_ms);
+                    decision TEXT NOT NULL, approver TEXT, idempotency_key TEXT, reason TEXT, effect TEXT, shape TEXT, body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+                CREATE INDEX audit_events_tenant_ts ON audit_events(tenant, ts_ms, tool, actor);
                 """)
         }
         // Values bound straight through SQLite's C API: SQLite's own bulk insert speed, no Swift layer.
@@ -58,8 +58,8 @@ struct ImportBench: ParsableCommand {
         let plainSeconds = try BenchClock.time {
             try plain.write { db in
                 let statement = try db.makeStatement(sql: """
-                    INSERT INTO audit_events (seq, ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver, idempotency_key, reason, effect, body, prev_hash, hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO audit_events (seq, ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver, idempotency_key, reason, effect, shape, body, prev_hash, hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 let handle = statement.sqliteStatement
                 let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

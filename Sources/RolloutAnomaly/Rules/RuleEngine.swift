@@ -17,14 +17,18 @@ struct RuleEngine {
     private(set) var anomalies: [Anomaly] = []
 
     // State, all from the past.
-    private var keyEffects: [String: (effect: String?, seq: Int64)] = [:]
+    private var keyEffects: [String: (effect: String?, seq: Int64, ms: Int64)] = [:]
     private var recentEffects: [String: (key: String?, seq: Int64, ms: Int64)] = [:]
-    private var pendingEffects: [String: Int64] = [:]
-    private var rowCounts = BoundedHistory(capacity: 2_000)
+    private var pendingEffects: [String: (seq: Int64, ms: Int64)] = [:]
+    private var rowCounts = CountHistogram()
     private var deleters: Set<String> = []
     private var actorEvents: [String: (count: Int, first: Int64)] = [:]
     private var pairs = NoveltyCounter()
     private var fieldPairs = NoveltyCounter()
+    /// (tool, shape) sightings: a shape seen twice already counts its fields as seen twice, which is all
+    /// Good–Turing needs, so the fields of a repeated shape are not split and counted again.
+    private var shapeSightings: [String: [String: Int]] = [:]
+    private var actorTools: [String: Set<String>] = [:]
     private var executedWrites = 0
     private var executedDeletes = 0
     private var numeric: [String: BoundedHistory] = [:]
@@ -46,12 +50,53 @@ struct RuleEngine {
                                  observed: observed, expected: expected, bandLow: 0, bandHigh: expected, score: 1, events: Array(events.prefix(50)), message: message))
     }
 
+    private var reasonVerdicts: [String: String?] = [:]
+
+    private mutating func reasonProblem(_ reason: String?) -> String? {
+        guard let reason else { return reasonRule.problem(with: nil) }
+        if let known = reasonVerdicts[reason] { return known }
+        let verdict = reasonRule.problem(with: reason)
+        if reasonVerdicts.count > 10_000 { reasonVerdicts.removeAll(keepingCapacity: true) }
+        reasonVerdicts[reason] = verdict
+        return verdict
+    }
+
+    /// Forgets what no rule can need any more (keys older than a day, effects older than ten minutes),
+    /// in arrival order: memory stays flat however long the log.
+    private mutating func prune(now: Int64) {
+        while let (ms, key) = keyOrder.first, ms < now - 86_400_000 {
+            keyOrder.removeFirst()
+            if keyEffects[key]?.ms == ms { keyEffects[key] = nil }
+        }
+        while let (ms, effect) = effectOrder.first, ms < now - 600_000 {
+            effectOrder.removeFirst()
+            if recentEffects[effect]?.ms == ms { recentEffects[effect] = nil }
+        }
+        while let (ms, effect) = pendingOrder.first, ms < now - 86_400_000 {
+            pendingOrder.removeFirst()
+            if pendingEffects[effect]?.ms == ms { pendingEffects[effect] = nil }
+        }
+    }
+
+    private var keyOrder = FIFO<(Int64, String)>()
+    private var effectOrder = FIFO<(Int64, String)>()
+    private var pendingOrder = FIFO<(Int64, String)>()
+    private var categories: [String: DecisionCategory] = [:]
+
+    private mutating func category(_ decision: String) -> DecisionCategory {
+        if let known = categories[decision] { return known }
+        let category = DecisionCategory(decision: decision)
+        categories[decision] = category
+        return category
+    }
+
     mutating func observe(_ e: ScoringEvent) {
-        let category = DecisionCategory(decision: e.decision)
+        prune(now: e.tsMillis)
+        let category = category(e.decision)
         let executed = category == .executed
 
-        // Writes without a real reason.
-        if executed, let problem = reasonRule.problem(with: e.reason) {
+        // Writes without a real reason (agents repeat their reasons: check each text once).
+        if executed, let problem = reasonProblem(e.reason) {
             flag(.rules, "missing_reason", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [e.seq],
                  "\(e.tool) by \(e.actor) executed without a real reason: \(problem)")
         }
@@ -59,12 +104,14 @@ struct RuleEngine {
         if e.decision == DecisionCode.idempotencyConflict.rawValue {
             flag(.rules, "key_reuse", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [e.seq],
                  "\(e.actor) reused idempotency key \(e.idempotencyKey ?? "?") for a different write")
-        } else if executed, let key = e.idempotencyKey {
+        } else if executed, let key = e.idempotencyKey, e.effect != nil {
+            // Only writes with a known effect can be told apart; the others cannot show a reuse.
             if let seen = keyEffects[key], seen.effect != e.effect, e.effect != nil, seen.effect != nil {
                 flag(.rules, "key_reuse", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [seen.seq, e.seq],
                      "idempotency key \(key) was used for two different writes (events \(seen.seq) and \(e.seq))")
             }
-            keyEffects[key] = (e.effect, e.seq)
+            keyEffects[key] = (e.effect, e.seq, e.tsMillis)
+            keyOrder.append((e.tsMillis, key))
         }
         // The same write under different keys within ten minutes.
         if executed, let effect = e.effect {
@@ -73,16 +120,18 @@ struct RuleEngine {
                      "\(e.tool) made the same change twice within \(Int((e.tsMillis - seen.ms) / 1000))s under different idempotency keys (events \(seen.seq) and \(e.seq))")
             }
             recentEffects[effect] = (e.idempotencyKey, e.seq, e.tsMillis)
+            effectOrder.append((e.tsMillis, effect))
         }
         // A write around an approval: the same change executed without an approver while it waits for (or
         // after it was refused by) a person.
         if let effect = e.effect {
             if e.decision == DecisionCode.pendingApproval.rawValue {
-                pendingEffects[effect] = e.seq
+                pendingEffects[effect] = (e.seq, e.tsMillis)
+                pendingOrder.append((e.tsMillis, effect))
             } else if executed, let pending = pendingEffects[effect] {
                 if e.approver == nil {
-                    flag(.rules, "write_around_approval", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [pending, e.seq],
-                         "\(e.tool) executed without an approver the change that waits for approval since event \(pending)")
+                    flag(.rules, "write_around_approval", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [pending.seq, e.seq],
+                         "\(e.tool) executed without an approver the change that waits for approval since event \(pending.seq)")
                 }
                 pendingEffects[effect] = nil
             }
@@ -97,13 +146,13 @@ struct RuleEngine {
             if denyBucket!.events.count < 50 { denyBucket!.events.append(e.seq) }
         }
         // Row counts far above the tenant's normal.
-        if executed, e.rowCount > 1 {
+        if executed, e.rowCount > 20 {
             if rowCounts.count >= 200, let p99 = rowCounts.quantile(0.99), Double(e.rowCount) > max(20, 3 * p99) {
                 flag(.rules, "bulk_rows", entity: "tool \(e.tool)", ms: e.tsMillis, observed: Double(e.rowCount), expected: p99, events: [e.seq],
                      "\(e.tool) by \(e.actor) changed \(e.rowCount) rows; this tenant's 99th percentile is \(Int(p99))")
             }
         }
-        if executed { rowCounts.add(Double(e.rowCount)) }
+        if executed { rowCounts.add(e.rowCount) }
         // An actor's first destructive operation, once the actor has a long history without one, in a
         // tenant where deletes are rare.
         let history = actorEvents[e.actor] ?? (0, e.tsMillis)
@@ -123,24 +172,29 @@ struct RuleEngine {
         // Rarity: an (actor, tool) or (tool, field) pair first seen after the learning period.
         let learned = e.tsMillis - firstEventMillis >= learningMillis
         if executed {
-            if let chance = pairs.observe(e.actor + "\u{0}" + e.tool), learned, chance < NoveltyCounter.surprising {
+            let newPair = actorTools[e.actor, default: []].insert(e.tool).inserted
+            if let chance = newPair ? pairs.observe(e.actor + "\u{0}" + e.tool) : pairs.observeRepeat(e.actor + "\u{0}" + e.tool), learned, chance < NoveltyCounter.surprising {
                 flag(.rarity, "rare_pair", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: chance, events: [e.seq],
                      "\(e.actor) used \(e.tool) for the first time; a new (actor, tool) pair had a \(String(format: "%.2f", chance * 100))% chance here")
             }
+            let sightings = e.shape.map { shapeSightings[e.tool, default: [:]][$0, default: 0] } ?? 2
+            if let shape = e.shape { shapeSightings[e.tool, default: [:]][shape] = sightings + 1 }
+            if sightings >= 2 { fieldPairs.observeMany((e.shape ?? "").utf8.filter { $0 == 44 }.count + 1) }
+            for name in sightings < 2 ? (e.shape ?? "").split(separator: ",") : [] {
+                if let chance = fieldPairs.observe(e.tool + "\u{0}" + name), learned, chance < NoveltyCounter.surprising {
+                    flag(.rarity, "rare_pair", entity: "tool \(e.tool)", ms: e.tsMillis, observed: 1, expected: chance, events: [e.seq],
+                         "\(e.tool) changed \(name) for the first time; a new (tool, field) pair had a \(String(format: "%.2f", chance * 100))% chance here")
+                }
+            }
             if case .object(let fields)? = e.fields {
                 for (name, change) in fields {
-                    if let chance = fieldPairs.observe(e.tool + "\u{0}" + name), learned, chance < NoveltyCounter.surprising {
-                        flag(.rarity, "rare_pair", entity: "tool \(e.tool)", ms: e.tsMillis, observed: 1, expected: chance, events: [e.seq],
-                             "\(e.tool) changed \(name) for the first time; a new (tool, field) pair had a \(String(format: "%.2f", chance * 100))% chance here")
-                    }
                     // Values far outside the field's past (refund amounts and the like).
                     guard case .number(let value)? = change["after"], value.isFinite else { continue }
                     let key = e.tool + "\u{0}" + name
                     var past = numeric[key] ?? BoundedHistory(capacity: 500)
                     if past.count >= 30, let median = past.quantile(0.5) {
                         let transformed = log1p(abs(value)), center = log1p(abs(median))
-                        let mad = past.logMAD
-                        let z = (transformed - center) / max(1.4826 * mad, 0.05)
+                        let z = (transformed - center) / max(1.4826 * past.logMAD, 0.05)
                         if z >= 6, abs(value) >= 3 * max(abs(median), 1) {
                             anomaliesAppendValue(e, name: name, value: value, median: median, z: z)
                         }
@@ -186,6 +240,21 @@ struct NoveltyCounter {
     private var once = 0
     private var total = 0
 
+    /// Counts an observation of a key known to have been seen at least twice.
+    mutating func observeMany(_ n: Int) {
+        total += n
+    }
+
+    /// Counts `key`, known not to be new; returns nil.
+    mutating func observeRepeat(_ key: String) -> Double? {
+        total += 1
+        if let count = counts[key], count < 2 {
+            counts[key] = count + 1
+            once -= 1
+        }
+        return nil
+    }
+
     /// Counts `key`; when it is new, returns the chance a new key had (nil for keys seen before).
     mutating func observe(_ key: String) -> Double? {
         total += 1
@@ -198,6 +267,46 @@ struct NoveltyCounter {
             return chance
         }
         return nil
+    }
+}
+
+/// A first-in first-out queue with amortised O(1) removal from the front.
+struct FIFO<Element> {
+    private var items: [Element] = []
+    private var head = 0
+
+    var first: Element? { head < items.count ? items[head] : nil }
+
+    mutating func append(_ item: Element) { items.append(item) }
+
+    mutating func removeFirst() {
+        head += 1
+        if head > 4_096 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+    }
+}
+
+/// A histogram of small non-negative integers (row counts) for quantiles in constant time per event.
+struct CountHistogram {
+    private var bins = [Int](repeating: 0, count: 1_025)
+    private(set) var count = 0
+
+    mutating func add(_ value: Int) {
+        bins[min(max(value, 0), 1_024)] += 1
+        count += 1
+    }
+
+    func quantile(_ q: Double) -> Double? {
+        guard count > 0 else { return nil }
+        let target = Int(Double(count - 1) * q)
+        var seen = 0
+        for (value, n) in bins.enumerated() {
+            seen += n
+            if seen > target { return Double(value) }
+        }
+        return 1_024
     }
 }
 

@@ -70,6 +70,12 @@ public struct AuditEvent: Sendable, Hashable {
         return String(effect.canonicalDigest.prefix(16))
     }
 
+    /// The names of the fields the write changed, sorted and comma-separated; nil when none.
+    public var shape: String? {
+        guard let first = changes.first, !first.fields.isEmpty else { return nil }
+        return first.fields.keys.sorted().joined(separator: ",")
+    }
+
     /// The interchange summary: the fields of the first changed row with before and after.
     public var fieldsChanged: [String: FieldChange] { changes.first?.fields ?? [:] }
 }

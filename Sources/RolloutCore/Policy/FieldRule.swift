@@ -57,13 +57,15 @@ public struct FieldRule: Sendable, Hashable {
         }
     }
 
+    /// Parts of names that mean money, for fields without an explicit `kind`.
+    public static let moneyWords = ["amount", "price", "cents", "total", "balance", "refund", "credit", "payout", "fee", "cost"]
+    static let roleWords = ["role", "permission", "scope", "admin", "privilege", "access_level", "is_staff"]
+
     /// Names that mean money or privilege, for fields without an explicit `kind`.
-    static func inferSensitivity(_ name: String) -> Sensitivity {
+    public static func inferSensitivity(_ name: String) -> Sensitivity {
         let n = name.lowercased()
-        let money = ["amount", "price", "cents", "total", "balance", "refund", "credit", "payout", "fee", "cost"]
-        let role = ["role", "permission", "scope", "admin", "privilege", "access_level", "is_staff"]
-        if money.contains(where: n.contains) { return .money }
-        if role.contains(where: n.contains) { return .role }
+        if moneyWords.contains(where: n.contains) { return .money }
+        if roleWords.contains(where: n.contains) { return .role }
         return .none
     }
 

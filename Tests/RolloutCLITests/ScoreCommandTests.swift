@@ -1,0 +1,54 @@
+import Foundation
+import RolloutCore
+import RolloutTestSupport
+import Testing
+
+@Suite("rollout score, end to end")
+struct ScoreCommandTests {
+    /// Ten days of steady writes as JSON Lines, with a planted duplicate write on the last day when asked.
+    static func events(planted: Bool) -> String {
+        let start = Timestamp.parse("2026-11-01T00:00:00Z")!
+        var lines: [String] = []
+        for i in 0..<(10 * 288) {
+            let ts = Timestamp.format(start.addingTimeInterval(Double(i) * 300 + 11))
+            lines.append(#"{"ts":"\#(ts)","tenant":"acme","actor":"agent-\#(i % 2)","tool":"orders.update","targets":[\#(i % 400)],"row_count":1,"fields_changed":{"status":{"before":"a","after":"s\#(i)"}},"reason":"carrier update from the tracking feed","idempotency_key":"k-\#(i)","decision":"executed","approver":null}"#)
+        }
+        if planted {
+            for (n, key) in ["dup-1", "dup-2"].enumerated() {
+                let ts = Timestamp.format(start.addingTimeInterval(9.5 * 86_400 + Double(n) * 60))
+                lines.append(#"{"ts":"\#(ts)","tenant":"acme","actor":"agent-1","tool":"orders.update","targets":[7777],"row_count":1,"fields_changed":{"status":{"before":"a","after":"refunded"}},"reason":"customer ticket 8812 asks for it","idempotency_key":"\#(key)","decision":"executed","approver":null}"#)
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    @Test("anomalies exit 1 with an explained JUnit failure; a clean week exits 0", arguments: [true, false])
+    func score(planted: Bool) throws {
+        let dir = TestPaths.temporaryDirectory()
+        let file = dir.appendingPathComponent("events.jsonl").path
+        try Self.events(planted: planted).write(toFile: file, atomically: true, encoding: .utf8)
+        let store = dir.appendingPathComponent("audit.sqlite").path
+        #expect(try RolloutBinary.run(["audit", "import", file, "--store", store]).status == 0)
+        let junit = dir.appendingPathComponent("score.xml").path
+        let result = try RolloutBinary.run(["score", "--store", store, "--until", "2026-11-11T00:00:00Z", "--window", "7d", "--junit", junit,
+                                            "--intervals", dir.appendingPathComponent("intervals").path, "--format", "json"])
+        #expect(result.status == (planted ? 1 : 0), "\(result.stdout)\(result.stderr)")
+        let json = try JSONValue.parse(result.stdout)
+        let anomalies = json["tenants"]?[0]?["anomalies"]?.arrayValue ?? []
+        #expect(anomalies.count == (planted ? 1 : 0))
+        if planted { #expect(anomalies.first?["signal"] == "duplicate_write") }
+        let xml = try String(contentsOfFile: junit, encoding: .utf8)
+        #expect(xml.contains("testsuite name=\"score acme\"") && xml.contains("tests=\"28\""))
+        if JUnitValidation.available { #expect(try JUnitValidation.validate(junit).status == 0) }
+        let csv = try String(contentsOfFile: dir.appendingPathComponent("intervals/acme.csv").path, encoding: .utf8)
+        #expect(csv.hasPrefix("interval_start,score\n2026-11-04 00:00:00,"))
+        #expect(csv.split(separator: "\n").count == 1 + 7 * 288)
+    }
+
+    @Test("bad options are usage errors; a missing store is bad input")
+    func usage() throws {
+        #expect(try RolloutBinary.run(["score", "--window", "forever"]).status == 2)
+        #expect(try RolloutBinary.run(["score", "--until", "yesterday"]).status == 2)
+        #expect(try RolloutBinary.run(["score", "--store", "/nonexistent/audit.sqlite"]).status == 2)
+    }
+}
