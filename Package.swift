@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "RolloutFuzz", targets: ["RolloutFuzz"]),
         .library(name: "RolloutAnomaly", targets: ["RolloutAnomaly"]),
         .library(name: "RolloutReports", targets: ["RolloutReports"]),
+        .library(name: "RolloutGate", targets: ["RolloutGate"]),
+        .plugin(name: "RolloutGatePlugin", targets: ["RolloutGatePlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -80,6 +82,20 @@ let package = Package(
             name: "RolloutReports",
             dependencies: ["RolloutCore", "CLibXML2"]
         ),
+        .target(
+            name: "RolloutGate",
+            dependencies: [
+                "RolloutCore", "RolloutStore", "RolloutAnomaly", "RolloutReports",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .plugin(
+            name: "RolloutGatePlugin",
+            capability: .command(
+                intent: .custom(verb: "rollout-gate", description: "Evaluate every gate for a tenant's next stage (the CI check)."),
+                permissions: [.writeToPackageDirectory(reason: "rollout gate writes reports/gate-<tenant>.xml and records the verdict in the audit store")]
+            )
+        ),
         .executableTarget(
             name: "rollout",
             dependencies: [
@@ -90,6 +106,7 @@ let package = Package(
                 "RolloutFuzz",
                 "RolloutAnomaly",
                 "RolloutReports",
+                "RolloutGate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -105,11 +122,13 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 "RolloutReports",
+                "RolloutGate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(
             name: "RolloutTestSupport",
+            dependencies: ["RolloutCore"],
             path: "Tests/RolloutTestSupport"
         ),
         .testTarget(
@@ -143,6 +162,10 @@ let package = Package(
         .testTarget(
             name: "RolloutAnomalyTests",
             dependencies: ["RolloutAnomaly", "RolloutStore", "RolloutCore", "RolloutTestSupport"]
+        ),
+        .testTarget(
+            name: "RolloutGateTests",
+            dependencies: ["RolloutGate", "RolloutAnomaly", "RolloutStore", "RolloutReports", "RolloutCore", "RolloutTestSupport"]
         ),
         .testTarget(
             name: "RolloutCLITests",

@@ -54,6 +54,9 @@ extension AuditStore {
         }
     }
 
+    /// Tools of rollout's own control plane (`rollout.stage`): audited, never scored as agent traffic.
+    public static let controlToolPrefix = "rollout."
+
     /// Events per bucket, tool and actor, read from the covering index in time order in one pass (no
     /// temporary B-tree) and summed as they stream; `bucket` is the bucket index from `origin`. In bucket order.
     public func rateCounts(tenant: String, from: Date, to: Date, bucketSeconds: Int, origin: Date) throws -> [RateCount] {
@@ -68,13 +71,14 @@ extension AuditStore {
                 """)
             let rows = try Row.fetchCursor(statement, arguments: [tenant, max(Self.millis(from), originMillis), Self.millis(to)])
             while let row = try rows.next() {
+                let tool: String = row[1], actor: String = row[2]
+                if tool.hasPrefix(Self.controlToolPrefix) { continue }
                 let ms: Int64 = row[0]
                 let bucket = (ms - originMillis) / size
                 if bucket != currentBucket {
                     currentBucket = bucket
                     open.removeAll(keepingCapacity: true)
                 }
-                let tool: String = row[1], actor: String = row[2]
                 let key = tool + "\u{0}" + actor
                 if let index = open[key] {
                     out[index].count += 1
@@ -101,9 +105,11 @@ extension AuditStore {
                 FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms
                 """, arguments: arguments)
             while let row = try rows.next() {
+                let tool: String = row[3]
+                if tool.hasPrefix(Self.controlToolPrefix) { continue }
                 let fieldsText: String? = row[12]
                 try body(ScoringEvent(
-                    seq: row[0], tsMillis: row[1], actor: row[2], tool: row[3], operation: row[4], rowCount: row[5],
+                    seq: row[0], tsMillis: row[1], actor: row[2], tool: tool, operation: row[4], rowCount: row[5],
                     decision: row[6], approver: row[7], idempotencyKey: row[8], reason: row[9], effect: row[10], shape: row[11],
                     fields: fieldsText.flatMap { try? JSONValue.parse($0) }))
             }

@@ -104,6 +104,38 @@ enum StoreMigrations {
                 );
                 """)
         }
+        migrator.registerMigration("v1-rollout-state") { db in
+            try db.execute(sql: """
+                -- One row per tenant: bumped by every stage change, so that of two promotions started from the
+                -- same state only the first commits.
+                CREATE TABLE stage_versions (
+                    tenant TEXT PRIMARY KEY,
+                    version INTEGER NOT NULL,
+                    updated_ms INTEGER NOT NULL
+                );
+                -- The latest verdicts, so that `rollout status` answers from them without scoring again.
+                CREATE TABLE score_runs (
+                    tenant TEXT NOT NULL,
+                    at_ms INTEGER NOT NULL,
+                    from_ms INTEGER NOT NULL,
+                    until_ms INTEGER NOT NULL,
+                    events INTEGER NOT NULL,
+                    active_days INTEGER NOT NULL,
+                    anomalies INTEGER NOT NULL,
+                    last_anomaly_ms INTEGER,
+                    last_anomaly TEXT
+                );
+                CREATE INDEX score_runs_tenant ON score_runs(tenant, at_ms);
+                CREATE TABLE gate_runs (
+                    tenant TEXT NOT NULL,
+                    at_ms INTEGER NOT NULL,
+                    next_stage TEXT,
+                    passed INTEGER NOT NULL,
+                    summary TEXT NOT NULL
+                );
+                CREATE INDEX gate_runs_tenant ON gate_runs(tenant, at_ms);
+                """)
+        }
         return migrator
     }
 }

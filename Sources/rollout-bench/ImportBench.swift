@@ -88,7 +88,7 @@ struct ImportBench: ParsableCommand {
 
     /// Events in the interchange format with realistic variety: several tenants, tools, actors, decisions.
     static func generate(_ count: Int, to path: String) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: path) else { throw ValidationError("cannot write \(path)") }
         defer { try? handle.close() }
         let tools = ["orders.update", "orders.bulk_update", "refunds.issue", "customers.update_contact", "customers.set_role"]

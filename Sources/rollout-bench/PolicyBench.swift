@@ -26,7 +26,7 @@ struct PolicyBench: ParsableCommand {
         print("policy load + validation (\(folder.policyPath), \(policy.tools.count) tools, \(policy.models.count) models)")
         print("  median \(BenchClock.format(BenchClock.median(loads))), min \(BenchClock.format(loads[0])), max \(BenchClock.format(loads[loads.count - 1])) over \(repeats) runs")
 
-        let digests = try BenchClock.samples(repeats: repeats) { _ = policy.digest }
+        let digests = BenchClock.samples(repeats: repeats) { _ = policy.digest }
         print("  digest of the canonical form: median \(BenchClock.format(BenchClock.median(digests)))")
 
         let rule = try JsonLogicRule([">": [["var": "after.amount_cents"], 50000]])

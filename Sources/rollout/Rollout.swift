@@ -16,7 +16,7 @@ struct Rollout: AsyncParsableCommand {
             Exit status: 0 all good; 1 the check found a problem (a gap, an anomaly, a failed gate); \
             2 bad input or usage; 3 internal error.
 
-            Start with `rollout init`, then `rollout lint` and `rollout fuzz`.
+            Start with `rollout init`, then `rollout lint` and `rollout fuzz`; `rollout status` shows where each tenant is.
             """,
         version: RolloutVersion.current,
         subcommands: [
@@ -24,6 +24,13 @@ struct Rollout: AsyncParsableCommand {
             LintCommand.self,
             FuzzCommand.self,
             ScoreCommand.self,
+            GateCommand.self,
+            PromoteCommand.self,
+            DemoteCommand.self,
+            PauseCommand.self,
+            ResumeCommand.self,
+            StatusCommand.self,
+            FlagsCommand.self,
             CallCommand.self,
             ApproveCommand.self,
             DenyCommand.self,

@@ -6,21 +6,6 @@ import Testing
 
 @testable import RolloutAnomaly
 
-/// Ten days of quiet, steady traffic for tenant acme: one executed write every five minutes, by two
-/// actors, each with its own key, target and a real reason.
-func backgroundEvents(days: Int = 10, start: Date = Timestamp.parse("2026-11-01T00:00:00Z")!) -> [AuditEvent] {
-    (0..<(days * 288)).map { (i: Int) -> AuditEvent in
-        let key: JSONValue = .number(Double(i % 500))
-        let change = RowChange(key: key, fields: ["status": FieldChange(before: "pending", after: .string("s\(i)"))])
-        let actor = i % 2 == 0 ? "agent-1" : "agent-2"
-        let rows = i % 3 == 0 ? 2 : 1
-        return AuditEvent(
-            ts: start.addingTimeInterval(Double(i) * 300 + 17), tenant: "acme", actor: actor, tool: "orders.update",
-            model: "Order", operation: "update", targets: [key], rowCount: rows, changes: [change],
-            reason: "carrier update from the tracking feed", idempotencyKey: "bg-\(i)", decision: "executed")
-    }
-}
-
 struct PlantedCase: Sendable, CustomTestStringConvertible {
     var signal: String
     var events: @Sendable (Date) -> [AuditEvent]
@@ -61,7 +46,7 @@ struct ScorerTests {
 
     func store(with planted: [AuditEvent]) throws -> AuditStore {
         let store = try AuditStore.temporary()
-        var events = backgroundEvents() + planted
+        var events = AuditTraffic.background() + planted
         events.sort { $0.ts < $1.ts }
         try store.append(events)
         return store

@@ -5,7 +5,7 @@ import Testing
 /// Writes `count` interchange events to a new file; returns its path.
 func writeEvents(_ count: Int, tenant: String = "acme", name: String = "events.jsonl") throws -> String {
     let path = TestPaths.temporaryDirectory().appendingPathComponent(name).path
-    FileManager.default.createFile(atPath: path, contents: nil)
+    _ = FileManager.default.createFile(atPath: path, contents: nil)
     let handle = try #require(FileHandle(forWritingAtPath: path))
     var chunk = ""
     for i in 0..<count {

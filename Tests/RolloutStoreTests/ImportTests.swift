@@ -35,7 +35,7 @@ struct ImportTests {
         #expect(seventh.changes.first?.fields["status"] == FieldChange(before: "pending", after: "shipped"))
 
         let out = TestPaths.temporaryDirectory().appendingPathComponent("out.jsonl").path
-        FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
         let handle = try #require(FileHandle(forWritingAtPath: out))
         #expect(try store.export(to: handle) == 50)
         try handle.close()

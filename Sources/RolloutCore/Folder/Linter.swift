@@ -16,9 +16,13 @@ public struct LintReport: Sendable {
 /// Checks a `rollout/` folder: the policy, the tenants file against the policy, and the flags file
 /// when there is one. Reports every problem, not only the first.
 public enum Linter {
-    public static func lint(_ folder: RolloutFolder, extraChecks: [(Policy) -> [Diagnostic]] = []) -> LintReport {
+    /// `expectedFlags` gives the flags document the tenants file implies (the flagd export), so that a
+    /// flags file left behind by a stage change is an error.
+    public static func lint(_ folder: RolloutFolder, extraChecks: [(Policy) -> [Diagnostic]] = [],
+                            expectedFlags: ((TenantsFile, Policy) -> JSONValue)? = nil) -> LintReport {
         var report = LintReport(diagnostics: [], unreadable: false, files: [])
         var policy: Policy?
+        var tenants: TenantsFile?
 
         report.files.append(folder.policyPath)
         do {
@@ -51,7 +55,9 @@ public enum Linter {
             do {
                 if let root = try SourceDocument.load(path: folder.tenantsPath) {
                     // Without a valid policy, tool names cannot be checked; everything else still is.
-                    report.diagnostics += TenantsDecoder.decode(root, file: folder.tenantsPath, policy: policy).1
+                    let (decoded, diagnostics) = TenantsDecoder.decode(root, file: folder.tenantsPath, policy: policy)
+                    report.diagnostics += diagnostics
+                    if !diagnostics.contains(where: { $0.severity == .error }) { tenants = decoded }
                 }
             } catch let error as UnreadableInputError {
                 report.diagnostics.append(error.diagnostic)
@@ -65,7 +71,18 @@ public enum Linter {
         if FileManager.default.fileExists(atPath: folder.flagsPath) {
             report.files.append(folder.flagsPath)
             do {
-                _ = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: folder.flagsPath)))
+                let flags = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: folder.flagsPath)))
+                let tenantsKnown = tenants != nil || !FileManager.default.fileExists(atPath: folder.tenantsPath)
+                if let expectedFlags, let policy, tenantsKnown {
+                    let expected = expectedFlags(tenants ?? TenantsFile(tenants: []), policy)
+                    if flags["flags"] != expected["flags"] {
+                        let have = flags["flags"]?.objectValue ?? [:], want = expected["flags"]?.objectValue ?? [:]
+                        let differing = Set(have.keys).union(want.keys).filter { have[$0] != want[$0] }.sorted()
+                        report.diagnostics.append(Diagnostic(
+                            file: folder.flagsPath, line: 1, column: 1, path: "flags",
+                            message: "out of date with \(folder.tenantsPath) (\(differing.prefix(3).joined(separator: ", "))\(differing.count > 3 ? ", …" : "")): run `rollout flags export`"))
+                    }
+                }
             } catch let error as JSONParseError {
                 report.diagnostics.append(Diagnostic(
                     file: folder.flagsPath, line: error.line, column: error.column, path: "", message: "invalid JSON: \(error.message)"))

@@ -29,12 +29,21 @@ public struct RolloutFolder: Sendable {
         try Policy.load(path: policyPath)
     }
 
+    /// The text of `tenants.yaml`, or nil when there is none.
+    public func readTenantsText() throws -> String? {
+        guard FileManager.default.fileExists(atPath: tenantsPath) else { return nil }
+        guard let data = FileManager.default.contents(atPath: tenantsPath) else {
+            throw UnreadableInputError(Diagnostic(file: tenantsPath, line: 0, column: 0, path: "", message: "cannot read the file"))
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw UnreadableInputError(Diagnostic(file: tenantsPath, line: 0, column: 0, path: "", message: "the file is not UTF-8 text"))
+        }
+        return text
+    }
+
     /// Loads `tenants.yaml`, checked against `policy`. A missing file is an empty tenant list.
     public func loadTenants(policy: Policy?) throws -> TenantsFile {
-        guard FileManager.default.fileExists(atPath: tenantsPath) else { return TenantsFile(tenants: [], file: tenantsPath) }
-        guard let root = try SourceDocument.load(path: tenantsPath) else { return TenantsFile(tenants: [], file: tenantsPath) }
-        let (tenants, diagnostics) = TenantsDecoder.decode(root, file: tenantsPath, policy: policy)
-        if let tenants, !diagnostics.contains(where: { $0.severity == .error }) { return tenants }
-        throw DiagnosticsError(diagnostics)
+        guard let text = try readTenantsText() else { return TenantsFile(tenants: [], file: tenantsPath) }
+        return try TenantsDecoder.load(text: text, file: tenantsPath, policy: policy)
     }
 }

@@ -6,7 +6,16 @@ public enum TenantsDecoder {
     static let topKeys = ["version", "gates", "tenants", "history"]
     static let gateKeys = ["soak", "min_coverage_days", "min_events", "fuzz_report", "approvers"]
     static let tenantKeys = ["name", "stage", "since", "tools", "paused"]
-    static let historyKeys = ["at", "tenant", "tool", "action", "from", "to", "by", "reason", "evidence"]
+    static let historyKeys = ["at", "tenant", "tool", "action", "from", "to", "by", "automated", "reason", "evidence"]
+
+    /// Parses and decodes `text`; throws `UnreadableInputError` or `DiagnosticsError` (with file, line
+    /// and field) when it is not a valid tenants file. Empty text is an empty tenant list.
+    public static func load(text: String, file: String, policy: Policy?) throws -> TenantsFile {
+        guard let root = try SourceDocument.parse(text, file: file) else { return TenantsFile(tenants: [], file: file) }
+        let (tenants, diagnostics) = decode(root, file: file, policy: policy)
+        if let tenants, !diagnostics.contains(where: { $0.severity == .error }) { return tenants }
+        throw DiagnosticsError(diagnostics)
+    }
 
     public static func decode(_ root: SourceNode, file: String, policy: Policy?) -> (TenantsFile?, [Diagnostic]) {
         var reader = SourceReader(file: file)
@@ -106,7 +115,7 @@ public enum TenantsDecoder {
     static func decodeChange(_ node: SourceNode, _ path: String, tenants: [TenantConfig], _ reader: inout SourceReader) -> StageChange? {
         guard let items = reader.mapping(node, path, allowed: historyKeys) else { return nil }
         var at: Date?, tenant: String?, tool: String?, action: StageChange.Action?, from: Stage?, to: Stage?
-        var by: String?, reason: String?
+        var by: String?, reason: String?, automated = false
         var evidence: [String: String] = [:]
         let stages = Stage.allCases.map(\.rawValue)
         for item in items {
@@ -124,6 +133,7 @@ public enum TenantsDecoder {
             case "from": from = reader.choice(item.value, p, stages).flatMap(Stage.init)
             case "to": to = reader.choice(item.value, p, stages).flatMap(Stage.init)
             case "by": by = reader.string(item.value, p)
+            case "automated": automated = reader.bool(item.value, p) ?? false
             case "reason": reason = reader.string(item.value, p, nonEmpty: false)
             case "evidence":
                 if let entries = reader.mapping(item.value, p) {
@@ -136,6 +146,6 @@ public enum TenantsDecoder {
             reader.report(node, "\(path).\(required)", "is missing")
         }
         guard let at, let tenant, let action, let by else { return nil }
-        return StageChange(at: at, tenant: tenant, tool: tool, action: action, from: from, to: to, by: by, reason: reason, evidence: evidence)
+        return StageChange(at: at, tenant: tenant, tool: tool, action: action, from: from, to: to, by: by, automated: automated, reason: reason, evidence: evidence)
     }
 }

@@ -94,11 +94,14 @@ public struct StageChange: Sendable, Hashable {
     public var from: Stage?
     public var to: Stage?
     public var by: String
+    /// Made by a program (CI, a bot), not a person: it may demote, never promote past a person's decision.
+    public var automated: Bool
     public var reason: String?
     /// Digests of what the decision rested on: policy, fuzz report, anomaly report, audit chain head.
     public var evidence: [String: String]
 
-    public init(at: Date, tenant: String, tool: String? = nil, action: Action, from: Stage? = nil, to: Stage? = nil, by: String, reason: String? = nil, evidence: [String: String] = [:]) {
+    public init(at: Date, tenant: String, tool: String? = nil, action: Action, from: Stage? = nil, to: Stage? = nil, by: String, automated: Bool = false,
+                reason: String? = nil, evidence: [String: String] = [:]) {
         self.at = at
         self.tenant = tenant
         self.tool = tool
@@ -106,6 +109,7 @@ public struct StageChange: Sendable, Hashable {
         self.from = from
         self.to = to
         self.by = by
+        self.automated = automated
         self.reason = reason
         self.evidence = evidence
     }

@@ -1,27 +1,41 @@
 import ArgumentParser
 import Foundation
 import RolloutCore
+import RolloutGate
 import RolloutGuard
 import RolloutStore
 
 struct ApproveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "approve",
-        abstract: "Approve a queued write: it runs now, once, exactly as asked.",
+        abstract: "Approve a queued write (by id), or a tenant's promotion to a stage (--tenant --stage).",
         discussion: """
-            The approver must not be the actor who asked; an expired approval does not run.
-            Exit status: 0 the write executed; 1 it was refused (expired, own request, state changed).
+            A queued write runs now, once, exactly as asked; the approver must not be the actor who asked, and an
+            expired approval does not run. A stage approval is recorded in tenants.yaml and the audit log; the
+            approval gate for broad needs one, by a person other than the promoter (and one of gates.approvers,
+            when the list is set).
+            Exit status: 0 done; 1 refused (expired, own request, state changed, not the next stage); 2 bad input.
 
-            Example:
+            Examples:
               rollout approvals                      # what is waiting
               rollout approve 3 --by maria.lopez --reason "refund checked against the ticket"
+              rollout approve --tenant acme --stage broad --by dev.patel --reason "two clean weeks, refunds reconciled"
             """
     )
 
-    @Argument(help: "The approval id (see `rollout approvals`).")
-    var id: Int64
+    @Argument(help: "The approval id of a queued write (see `rollout approvals`).")
+    var id: Int64?
 
-    @Option(help: "Who approves (default: $ROLLOUT_ACTOR or $USER).")
+    @Option(help: "Approve this tenant's promotion (with --stage).")
+    var tenant: String?
+
+    @Option(help: "Only this tool's promotion (with --tenant).")
+    var tool: String?
+
+    @Option(help: "The stage the promotion goes to (the tenant's next stage).")
+    var stage: Stage?
+
+    @Option(help: "Who approves (default for writes: $ROLLOUT_ACTOR or $USER; required for stages).")
     var by: String?
 
     @Option(help: "Why.")
@@ -31,10 +45,30 @@ struct ApproveCommand: ParsableCommand {
     @OptionGroup var storeOption: StoreOption
     @OptionGroup var formatOption: FormatOption
 
+    func validate() throws {
+        if id != nil, tenant != nil || stage != nil { throw ValidationError("give either an approval id or --tenant with --stage, not both") }
+        if id == nil, tenant == nil || stage == nil { throw ValidationError("give an approval id (see `rollout approvals`) or --tenant T --stage S") }
+        if tenant != nil, (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("a stage approval needs --reason") }
+        if tool != nil, tenant == nil { throw ValidationError("--tool goes with --tenant") }
+    }
+
     func run() throws {
+        if let tenant, let stage {
+            let person = try Person.explicit(by)
+            let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption)
+            do {
+                let (change, seq) = try controller.approve(tenant: tenant, tool: tool, stage: stage, by: person, reason: reason ?? "")
+                StageChangePrinter.print(change, seq: seq, file: controller.folder.tenantsPath, format: formatOption.format)
+            } catch let error as StageMachine.Refusal {
+                throw StageSupport.refuse(error)
+            } catch let error as StageConflict {
+                throw StageSupport.refuse(error)
+            }
+            return
+        }
         let store = try storeOption.open(create: false)
         let guard_ = try GuardFactory.make(folder: folderOptions.folder, store: store)
-        let decision = try guard_.approve(id, by: try Person.resolve(by), reason: reason)
+        let decision = try guard_.approve(id!, by: try Person.resolve(by), reason: reason)
         DecisionPrinter.print(decision, format: formatOption.format)
         if decision.code != .executed { throw FailureExit(status: ExitStatus.problemFound) }
     }

@@ -160,7 +160,7 @@ struct AuditExport: ParsableCommand {
         let store = try storeOption.open(create: false)
         let handle: FileHandle
         if let out {
-            FileManager.default.createFile(atPath: out, contents: nil)
+            _ = FileManager.default.createFile(atPath: out, contents: nil)
             guard let h = FileHandle(forWritingAtPath: out) else { throw ValidationError("cannot write \(out)") }
             handle = h
         } else {

@@ -30,7 +30,7 @@ struct LintCommand: ParsableCommand {
     func run() throws {
         var folder = folderOptions.folder
         if let directory { folder = RolloutFolder(directory: directory, policyPath: folderOptions.policy) }
-        let report = Linter.lint(folder)
+        let report = Linter.lint(folder) { tenants, policy in FlagdExport.document(tenants, tools: policy.tools.map(\.name)) }
         if let junit {
             try JUnitWriter.write(LintJUnit.report(report, at: Date()), to: junit)
         }

@@ -75,6 +75,15 @@ struct ScoreCommand: ParsableCommand {
         let started = Date()
         let scores = try AnomalyScorer.score(store, options: options) { tenant in Output.error("score: \(tenant)…") }
         let seconds = Date().timeIntervalSince(started)
+        // The verdicts `rollout status` shows (only for windows that end now: a look at the past is not the state).
+        if until == "now" {
+            for score in scores {
+                let last = score.anomalies.max { $0.end < $1.end }
+                try store.recordScoreRun(ScoreRun(tenant: score.tenant, at: end, from: score.from, until: end, events: score.events,
+                                                  activeDays: score.activeDays, anomalies: score.anomalies.count,
+                                                  lastAnomalyAt: last?.end, lastAnomaly: last?.message))
+            }
+        }
 
         try JUnitWriter.write(ScoreReport.junit(scores, toolVersion: RolloutVersion.current, policyDigest: policy?.digest), to: junit)
         if let intervals {

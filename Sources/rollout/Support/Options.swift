@@ -47,4 +47,11 @@ enum Person {
         if let user = ProcessInfo.processInfo.environment["USER"], !user.isEmpty { return user }
         throw ValidationError("say who you are with --by NAME (or set ROLLOUT_ACTOR)")
     }
+
+    /// For stage changes, which are recorded by name: --by or $ROLLOUT_ACTOR, never the login name.
+    static func explicit(_ given: String?) throws -> String {
+        if let given, !given.trimmingCharacters(in: .whitespaces).isEmpty { return given }
+        if let env = ProcessInfo.processInfo.environment["ROLLOUT_ACTOR"], !env.isEmpty { return env }
+        throw ValidationError("say who makes this change with --by NAME (or set ROLLOUT_ACTOR); it is recorded in tenants.yaml and the audit log")
+    }
 }

@@ -1,0 +1,178 @@
+import Crypto
+import Foundation
+import RolloutAnomaly
+import RolloutCore
+import RolloutReports
+import RolloutStore
+
+/// Evaluates the gates for a tenant's (or one tool's) next stage (DESIGN.md, "Stages, flags and
+/// gates"): the fuzz report must exist, be green and have been made for the current policy; the soak
+/// window must have had enough traffic and no anomaly; the stage must have lasted the soak, counted
+/// again from the last anomaly; `broad` needs a person's recorded approval.
+public struct GateEvaluator {
+    public var policy: Policy
+    public var tenants: TenantsFile
+    public var store: AuditStore
+    /// Where the fuzz report is (gates.fuzz_report resolved against the project directory).
+    public var fuzzReportPath: String
+    public var clock: any TimeSource
+    /// Record the scoring verdict so that `rollout status` can show it.
+    public var recordScore = true
+
+    public init(policy: Policy, tenants: TenantsFile, store: AuditStore, fuzzReportPath: String, clock: any TimeSource = SystemTime()) {
+        self.policy = policy
+        self.tenants = tenants
+        self.store = store
+        self.fuzzReportPath = fuzzReportPath
+        self.clock = clock
+    }
+
+    /// Every gate for the next stage (or for `to`, which must be the next stage). `promoter`, when
+    /// known, is who will promote: the approval for `broad` must come from someone else.
+    public func evaluate(tenant: String, tool: String? = nil, to: Stage? = nil, promoter: String? = nil) throws -> GateEvaluation {
+        let now = clock.now()
+        let (config, current) = try StageMachine.current(tenants, tenant: tenant, tool: tool)
+        var evaluation = GateEvaluation(tenant: tenant, tool: tool, current: current, next: nil, at: now, results: [])
+        if let tool, policy.tool(named: tool) == nil {
+            evaluation.results = [GateResult(gate: "stage", status: .error, reason: "\(tool) is not a write tool of the policy")]
+            return evaluation
+        }
+        if config.paused {
+            evaluation.results = [GateResult(gate: "stage", status: .error, reason: "tenant \(tenant) is paused; `rollout resume` first")]
+            return evaluation
+        }
+        let next: Stage
+        do {
+            next = try StageMachine.target(from: current, to: to)
+        } catch {
+            evaluation.results = [GateResult(gate: "stage", status: .error, reason: "\(error)")]
+            return evaluation
+        }
+        evaluation.next = next
+        // Leaving `off` needs the fuzz report only: a tool that is off has no traffic to judge.
+        var results = [fuzzGate(tool: tool)]
+        if next >= .soft {
+            let (anomalies, lastAnomaly) = try anomalyGate(tenant: tenant, now: now)
+            results.append(anomalies)
+            results.append(soakGate(tenant: tenant, tool: tool, now: now, lastAnomaly: lastAnomaly))
+        }
+        if next == .broad { results.append(approvalGate(tenant: tenant, tool: tool, promoter: promoter)) }
+        evaluation.results = results
+        evaluation.context = ["policy": policy.digest, "policy_version": String(policy.version), "audit_head": try store.head().hash]
+        return evaluation
+    }
+
+    /// The fuzz report: present, readable, made for this policy (digest and version), covering every
+    /// tool (or `tool`), with no failure or error for them.
+    func fuzzGate(tool: String?) -> GateResult {
+        let gate = "fuzz"
+        guard let data = FileManager.default.contents(atPath: fuzzReportPath) else {
+            return GateResult(gate: gate, status: .error, reason: "no fuzz report at \(fuzzReportPath): run `rollout fuzz` for this policy")
+        }
+        let digest = "sha256:" + SHA256.hash(data: data).hexString
+        let report: JUnitReport
+        do {
+            report = try JUnitReader.parse(data, path: fuzzReportPath)
+        } catch {
+            return GateResult(gate: gate, status: .error, reason: "the fuzz report cannot be read: \(error)")
+        }
+        let evidence = ["fuzz_report": digest]
+        let allSuites = report.suites.filter { $0.name != "tools/list" }
+        let digests = Set(allSuites.compactMap { s in s.properties.first { $0.name == "policy.digest" }?.value })
+        guard digests.count == 1, let made = digests.first else {
+            return GateResult(gate: gate, status: .error, reason: "the fuzz report does not say which policy it was made for", evidence: evidence)
+        }
+        guard made == policy.digest else {
+            return GateResult(gate: gate, status: .error,
+                              reason: "the fuzz report is stale: it was made for policy \(made.prefix(19))…, the policy is now \(policy.digest.prefix(19))…; run `rollout fuzz` again",
+                              evidence: evidence)
+        }
+        if let version = allSuites.first?.properties.first(where: { $0.name == "policy.version" })?.value, version != String(policy.version) {
+            return GateResult(gate: gate, status: .error, reason: "the fuzz report was made for policy version \(version), the policy is version \(policy.version)", evidence: evidence)
+        }
+        let wanted = tool.map { [$0] } ?? policy.tools.map(\.name)
+        let covered = Set(allSuites.map(\.name))
+        let missing = wanted.filter { !covered.contains($0) }
+        if !missing.isEmpty {
+            return GateResult(gate: gate, status: .inconclusive, reason: "the fuzz report does not cover \(missing.joined(separator: ", "))", evidence: evidence)
+        }
+        // The server's tool list counts too when the whole tenant moves: an undescribed write tool is a gap.
+        let suites = report.suites.filter { wanted.contains($0.name) || (tool == nil && $0.name == "tools/list") }
+        let failures = suites.reduce(0) { $0 + $1.failures }, errors = suites.reduce(0) { $0 + $1.errors }
+        if failures + errors > 0 {
+            let failing = suites.flatMap { s in s.cases.compactMap { c -> String? in
+                if case .passed = c.result { return nil }
+                if case .skipped = c.result { return nil }
+                return "\(c.classname)/\(c.name)"
+            } }
+            return GateResult(gate: gate, status: .failed,
+                              reason: "the fuzz report has \(failures) failure\(failures == 1 ? "" : "s") and \(errors) error\(errors == 1 ? "" : "s"): \(failing.prefix(5).joined(separator: ", "))\(failing.count > 5 ? ", …" : "")",
+                              evidence: evidence)
+        }
+        let cases = suites.reduce(0) { $0 + $1.cases.count }
+        return GateResult(gate: gate, status: .successful, reason: "\(cases) cases over \(wanted.count) tool\(wanted.count == 1 ? "" : "s"), no gap, for this policy", evidence: evidence)
+    }
+
+    /// Zero anomalies over the soak window, with enough traffic to judge.
+    func anomalyGate(tenant: String, now: Date) throws -> (GateResult, Date?) {
+        let soak = tenants.gates.soak
+        var options = ScoreOptions(tenants: [tenant], until: now, window: soak)
+        if let reason = policy.tools.first?.reason { options.reasonRule = reason }
+        let score = try AnomalyScorer.score(store, options: options).first
+        let anomalies = score?.anomalies ?? [], events = score?.events ?? 0, activeDays = score?.activeDays ?? 0
+        let last = anomalies.max { $0.end < $1.end }
+        if recordScore {
+            try store.recordScoreRun(ScoreRun(tenant: tenant, at: now, from: options.from, until: now, events: events, activeDays: activeDays,
+                                              anomalies: anomalies.count, lastAnomalyAt: last?.end, lastAnomaly: last?.message))
+        }
+        let report: JSONValue = .array(anomalies.map { $0.json })
+        let evidence = ["anomaly_report": "sha256:" + report.canonicalDigest, "soak_events": String(events), "soak_active_days": String(activeDays)]
+        if let last {
+            return (GateResult(gate: "anomalies", status: .failed,
+                               reason: "\(anomalies.count) anomal\(anomalies.count == 1 ? "y" : "ies") in the last \(soak); the latest: \(last.message)",
+                               evidence: evidence), last.end)
+        }
+        let g = tenants.gates
+        if activeDays < g.minCoverageDays || events < g.minEvents {
+            return (GateResult(gate: "anomalies", status: .inconclusive,
+                               reason: "too little traffic to judge: \(events) events on \(activeDays) days in the last \(soak) (needs \(g.minEvents) events on \(g.minCoverageDays) days)",
+                               evidence: evidence), nil)
+        }
+        // An anomaly older than the window is older than the soak: it no longer restarts anything.
+        return (GateResult(gate: "anomalies", status: .successful, reason: "no anomaly in \(events) events over \(activeDays) days", evidence: evidence), nil)
+    }
+
+    /// Time in the stage at least the soak, counted again from the last anomaly.
+    func soakGate(tenant: String, tool: String?, now: Date, lastAnomaly: Date?) -> GateResult {
+        let soak = tenants.gates.soak
+        guard let since = StageMachine.since(tenants, tenant: tenant, tool: tool) else {
+            return GateResult(gate: "soak", status: .inconclusive, reason: "tenants.yaml does not say since when the stage holds")
+        }
+        let start = max(since, lastAnomaly ?? since)
+        let elapsed = now.timeIntervalSince(start)
+        let days = String(format: "%.1f", elapsed / 86_400)
+        let restarted = start > since ? "; the soak restarted at the anomaly of \(Timestamp.formatSeconds(start))" : ""
+        if elapsed >= soak.timeInterval {
+            return GateResult(gate: "soak", status: .successful, reason: "\(days) days in the stage since \(Timestamp.formatSeconds(start)) (soak \(soak))")
+        }
+        return GateResult(gate: "soak", status: .failed, reason: "\(days) of \(String(format: "%.0f", soak.timeInterval / 86_400)) days\(restarted)")
+    }
+
+    /// A recorded approval by a person, after the stage began, and not by the one who promotes.
+    func approvalGate(tenant: String, tool: String?, promoter: String?) -> GateResult {
+        let since = StageMachine.since(tenants, tenant: tenant, tool: tool)
+        let toolOption = tool.map { " --tool \($0)" } ?? ""
+        guard let approval = StageMachine.approval(tenants, tenant: tenant, tool: tool, stage: .broad, since: since) else {
+            let who = tenants.gates.approvers.isEmpty ? "a person" : "one of \(tenants.gates.approvers.joined(separator: ", "))"
+            return GateResult(gate: "approval", status: .failed,
+                              reason: "broad needs an approval by \(who): `rollout approve --tenant \(tenant)\(toolOption) --stage broad --by NAME --reason ...`")
+        }
+        if let promoter, promoter == approval.by {
+            return GateResult(gate: "approval", status: .failed,
+                              reason: "\(promoter) approved this promotion and cannot also make it: another person promotes, or another approves",
+                              evidence: ["approved_by": approval.by])
+        }
+        return GateResult(gate: "approval", status: .successful, reason: "approved by \(approval.by) at \(Timestamp.formatSeconds(approval.at)): \(approval.reason ?? "")",
+                          evidence: ["approved_by": approval.by])
+    }
+}

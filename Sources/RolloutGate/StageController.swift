@@ -1,0 +1,192 @@
+import Foundation
+import RolloutCore
+import RolloutReports
+import RolloutStore
+
+/// Carries out stage changes for one rollout folder and audit store: evaluates the gates, and commits
+/// a change to `tenants.yaml` (and the flags file, when there is one) together with its audit event,
+/// all or nothing. Of two changes decided from the same state, only the first commits; the other is
+/// refused with `StageConflict`, as is a change to a `tenants.yaml` edited meanwhile.
+public struct StageController {
+    public var folder: RolloutFolder
+    public var policy: Policy
+    public var store: AuditStore
+    public var clock: any TimeSource
+    /// The fuzz report the fuzz gate reads; default: `gates.fuzz_report` of tenants.yaml.
+    public var fuzzReportPath: String?
+
+    public init(folder: RolloutFolder, policy: Policy, store: AuditStore, clock: any TimeSource = SystemTime(), fuzzReportPath: String? = nil) {
+        self.folder = folder
+        self.policy = policy
+        self.store = store
+        self.clock = clock
+        self.fuzzReportPath = fuzzReportPath
+    }
+
+    /// The tool every stage event names in the audit log; scoring leaves these events out.
+    public static let auditTool = "rollout.stage"
+
+    /// What a promotion decided.
+    public struct Promotion: Sendable {
+        public var evaluation: GateEvaluation
+        /// The recorded change; nil when a gate blocked or on a dry run.
+        public var change: StageChange?
+        public var auditSeq: Int64?
+        public var dryRun: Bool
+    }
+
+    /// The file as read, and the stage version of the tenant at that moment.
+    struct Snapshot {
+        var text: String?
+        var file: TenantsFile
+        var version: Int64
+    }
+
+    func snapshot(tenant: String, tool: String? = nil) throws -> Snapshot {
+        if let tool, policy.tool(named: tool) == nil {
+            let known = policy.tools.map(\.name)
+            throw StageMachine.Refusal("\(tool) is not a write tool of the policy; its tools: \(known.joined(separator: ", "))", badInput: true)
+        }
+        let version = try store.stageVersion(tenant: tenant)
+        let text = try folder.readTenantsText()
+        let file = try text.map { try TenantsDecoder.load(text: $0, file: folder.tenantsPath, policy: policy) }
+            ?? TenantsFile(tenants: [], file: folder.tenantsPath)
+        return Snapshot(text: text, file: file, version: version)
+    }
+
+    func evaluator(_ file: TenantsFile) -> GateEvaluator {
+        GateEvaluator(policy: policy, tenants: file, store: store, fuzzReportPath: fuzzReportPath ?? file.gates.fuzzReport, clock: clock)
+    }
+
+    /// Every gate for the tenant's (or tool's) next stage; the verdict is recorded for `rollout status`.
+    public func gate(tenant: String, tool: String? = nil, to: Stage? = nil, promoter: String? = nil) throws -> GateEvaluation {
+        let snap = try snapshot(tenant: tenant, tool: tool)
+        try checkTarget(snap.file, tenant: tenant, tool: tool, to: to)
+        let evaluation = try evaluator(snap.file).evaluate(tenant: tenant, tool: tool, to: to, promoter: promoter)
+        try record(evaluation)
+        return evaluation
+    }
+
+    /// A `--to` that is not the next stage is a mistake in the request, not a gate's verdict.
+    func checkTarget(_ file: TenantsFile, tenant: String, tool: String?, to: Stage?) throws {
+        guard let to else { return }
+        let (_, current) = try StageMachine.current(file, tenant: tenant, tool: tool)
+        if let next = current.next, next != to { _ = try StageMachine.target(from: current, to: to) }
+    }
+
+    func record(_ evaluation: GateEvaluation) throws {
+        try store.recordGateRun(GateRun(tenant: evaluation.tenant, at: evaluation.at, nextStage: evaluation.next?.rawValue,
+                                        passed: evaluation.passed, summary: evaluation.summary))
+    }
+
+    /// Promotes one step when every gate is successful; records the change with the digests it rests on.
+    /// Throws `StageMachine.Refusal` for a change the rules forbid, `StageConflict` on a lost race.
+    public func promote(tenant: String, tool: String? = nil, to: Stage? = nil, by: String, automated: Bool = false, reason: String?,
+                        dryRun: Bool = false) throws -> Promotion {
+        let snap = try snapshot(tenant: tenant, tool: tool)
+        // Refuse what the rules forbid before spending time on the gates.
+        if automated { try StageMachine.checkAutomatedPromotion(snap.file, tenant: tenant, tool: tool) }
+        try checkTarget(snap.file, tenant: tenant, tool: tool, to: to)
+        let evaluation = try evaluator(snap.file).evaluate(tenant: tenant, tool: tool, to: to, promoter: by)
+        try record(evaluation)
+        guard evaluation.passed, let next = evaluation.next, !dryRun else {
+            return Promotion(evaluation: evaluation, change: nil, auditSeq: nil, dryRun: dryRun)
+        }
+        let at = now()
+        let updated = try StageMachine.promote(snap.file, tenant: tenant, tool: tool, to: next, by: by, automated: automated, reason: reason,
+                                               evidence: evaluation.evidence, at: at)
+        let change = updated.history.last!
+        let seq = try commit(snap, updated: updated, change: change)
+        return Promotion(evaluation: evaluation, change: change, auditSeq: seq, dryRun: false)
+    }
+
+    /// Moves back one stage (or to `to`): no gate, always allowed, recorded.
+    public func demote(tenant: String, tool: String? = nil, to: Stage? = nil, by: String, automated: Bool = false, reason: String?) throws -> (StageChange, Int64) {
+        let snap = try snapshot(tenant: tenant, tool: tool)
+        let updated = try StageMachine.demote(snap.file, tenant: tenant, tool: tool, to: to, by: by, automated: automated, reason: reason, at: now())
+        let change = updated.history.last!
+        return (change, try commit(snap, updated: updated, change: change))
+    }
+
+    /// The kill switch (`paused: true`) and its release.
+    public func pause(tenant: String, paused: Bool, by: String, automated: Bool = false, reason: String?) throws -> (StageChange, Int64) {
+        let snap = try snapshot(tenant: tenant)
+        let updated = try StageMachine.pause(snap.file, tenant: tenant, paused: paused, by: by, automated: automated, reason: reason, at: now())
+        let change = updated.history.last!
+        return (change, try commit(snap, updated: updated, change: change))
+    }
+
+    /// Records a person's approval of the tenant's (or tool's) next stage.
+    public func approve(tenant: String, tool: String? = nil, stage: Stage, by: String, reason: String) throws -> (StageChange, Int64) {
+        let snap = try snapshot(tenant: tenant, tool: tool)
+        let updated = try StageMachine.approve(snap.file, tenant: tenant, tool: tool, stage: stage, by: by, reason: reason, at: now())
+        let change = updated.history.last!
+        return (change, try commit(snap, updated: updated, change: change))
+    }
+
+    /// Writes the new file (and flags) and the audit event in one store transaction; restores the old
+    /// files when the transaction does not commit. Returns the audit event's sequence number.
+    func commit(_ snap: Snapshot, updated: TenantsFile, change: StageChange) throws -> Int64 {
+        // In place when it can be (comments and layout kept), else regenerated with the header kept.
+        let newText = snap.text.flatMap { TenantsEditor.edit($0, from: snap.file, to: updated) }
+            ?? TenantsWriter.yaml(updated, header: snap.text.map(TenantsWriter.header(of:)) ?? Self.defaultHeader)
+        let flagsPath = folder.flagsPath
+        let oldFlags = FileManager.default.contents(atPath: flagsPath)
+        var written = false
+        do {
+            let stored = try store.commitStageChange(tenant: change.tenant, expectedVersion: snap.version, event: event(for: change, fileText: newText), at: change.at) {
+                // Someone edited the file (or another rollout process changed it) since it was read.
+                guard try folder.readTenantsText() == snap.text else { throw StageConflict(tenant: change.tenant) }
+                written = true
+                try Self.atomicWrite(newText, to: folder.tenantsPath)
+                if oldFlags != nil {
+                    try Self.atomicWrite(FlagdExport.text(updated, tools: policy.tools.map(\.name)), to: flagsPath)
+                }
+            }
+            return stored.seq
+        } catch {
+            if written {
+                if let old = snap.text { try? Self.atomicWrite(old, to: folder.tenantsPath) }
+                if let oldFlags { try? oldFlags.write(to: URL(fileURLWithPath: flagsPath), options: .atomic) }
+            }
+            throw error
+        }
+    }
+
+    func event(for change: StageChange, fileText: String) -> AuditEvent {
+        var details: [String: JSONValue] = [
+            "action": .string(change.action.rawValue),
+            "automated": .bool(change.automated),
+            "tenants_file": .string(folder.tenantsPath),
+            "tenants_file_digest": .string("sha256:" + JSONValue.string(fileText).canonicalDigest),
+        ]
+        if let tool = change.tool { details["tool"] = .string(tool) }
+        if let from = change.from { details["from"] = .string(from.rawValue) }
+        if let to = change.to { details["to"] = .string(to.rawValue) }
+        if !change.evidence.isEmpty { details["evidence"] = .object(change.evidence.mapValues(JSONValue.string)) }
+        let subject = change.tool.map { "\(change.tenant)/\($0)" } ?? change.tenant
+        let message: String
+        switch change.action {
+        case .promote, .demote: message = "\(change.action.rawValue) \(subject) from \(change.from?.rawValue ?? "?") to \(change.to?.rawValue ?? "?")"
+        case .pause, .resume: message = "\(change.action.rawValue) \(subject)"
+        case .approve: message = "approve \(subject) for \(change.to?.rawValue ?? "?")"
+        }
+        return AuditEvent(ts: change.at, tenant: change.tenant, actor: change.by, tool: Self.auditTool, operation: change.action.rawValue,
+                          targets: [.string(change.tool ?? "*")], reason: change.reason, decision: "stage_\(change.action.rawValue)",
+                          approver: change.evidence["approved_by"], policyDigest: policy.digest, message: message, details: details)
+    }
+
+    /// The clock to whole seconds: tenants.yaml records seconds, and a change must read back as written.
+    func now() -> Date {
+        Date(timeIntervalSince1970: clock.now().timeIntervalSince1970.rounded(.down))
+    }
+
+    static let defaultHeader = """
+        # Which tenant's agent may use which write tool, at which stage: off -> shadow -> soft -> broad.
+        # Written by `rollout promote`, `demote`, `pause` and `approve`; review changes in pull requests.
+        """
+
+    static func atomicWrite(_ text: String, to path: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}

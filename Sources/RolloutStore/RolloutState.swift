@@ -1,0 +1,133 @@
+import Foundation
+import GRDB
+import RolloutCore
+
+/// A recorded scoring verdict for a tenant.
+public struct ScoreRun: Sendable {
+    public var tenant: String
+    public var at: Date
+    public var from: Date
+    public var until: Date
+    public var events: Int
+    public var activeDays: Int
+    public var anomalies: Int
+    public var lastAnomalyAt: Date?
+    public var lastAnomaly: String?
+
+    public init(tenant: String, at: Date, from: Date, until: Date, events: Int, activeDays: Int, anomalies: Int, lastAnomalyAt: Date?, lastAnomaly: String?) {
+        self.tenant = tenant
+        self.at = at
+        self.from = from
+        self.until = until
+        self.events = events
+        self.activeDays = activeDays
+        self.anomalies = anomalies
+        self.lastAnomalyAt = lastAnomalyAt
+        self.lastAnomaly = lastAnomaly
+    }
+}
+
+/// A recorded gate evaluation.
+public struct GateRun: Sendable {
+    public var tenant: String
+    public var at: Date
+    public var nextStage: String?
+    public var passed: Bool
+    /// One line per gate: "fuzz: successful (…)".
+    public var summary: String
+
+    public init(tenant: String, at: Date, nextStage: String?, passed: Bool, summary: String) {
+        self.tenant = tenant
+        self.at = at
+        self.nextStage = nextStage
+        self.passed = passed
+        self.summary = summary
+    }
+}
+
+/// Raised when a stage change lost a race: another change to the tenant committed first.
+public struct StageConflict: Error, Sendable, CustomStringConvertible {
+    public var tenant: String
+
+    public init(tenant: String) {
+        self.tenant = tenant
+    }
+
+    public var description: String {
+        "another stage change for tenant \(tenant) committed while this one was being decided; nothing was changed: look at `rollout status` and try again"
+    }
+}
+
+extension AuditStore {
+    /// The tenant's stage version: read it before deciding, pass it to `commitStageChange`.
+    public func stageVersion(tenant: String) throws -> Int64 {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT version FROM stage_versions WHERE tenant = ?", arguments: [tenant]) ?? 0 }
+    }
+
+    /// Commits a stage change in one transaction, only if no other change to the tenant committed since
+    /// `expectedVersion` was read: appends `event` to the audit log and runs `apply` (which writes
+    /// tenants.yaml) inside the transaction, so a lost race changes neither.
+    @discardableResult
+    public func commitStageChange(tenant: String, expectedVersion: Int64, event: AuditEvent, at: Date, apply: () throws -> Void) throws -> AuditEvent {
+        try write { tx in
+            let current = try Int64.fetchOne(tx.db, sql: "SELECT version FROM stage_versions WHERE tenant = ?", arguments: [tenant]) ?? 0
+            guard current == expectedVersion else { throw StageConflict(tenant: tenant) }
+            try tx.db.execute(sql: """
+                INSERT INTO stage_versions (tenant, version, updated_ms) VALUES (?, ?, ?)
+                ON CONFLICT (tenant) DO UPDATE SET version = excluded.version, updated_ms = excluded.updated_ms
+                """, arguments: [tenant, current + 1, Self.millis(at)])
+            let stored = try tx.append(event)
+            try apply()
+            return stored
+        }
+    }
+
+    public func recordScoreRun(_ run: ScoreRun) throws {
+        try write { tx in
+            try tx.db.execute(sql: """
+                INSERT INTO score_runs (tenant, at_ms, from_ms, until_ms, events, active_days, anomalies, last_anomaly_ms, last_anomaly)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [run.tenant, Self.millis(run.at), Self.millis(run.from), Self.millis(run.until), run.events, run.activeDays,
+                                 run.anomalies, run.lastAnomalyAt.map(Self.millis), run.lastAnomaly])
+        }
+    }
+
+    public func latestScoreRun(tenant: String) throws -> ScoreRun? {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM score_runs WHERE tenant = ? ORDER BY at_ms DESC LIMIT 1", arguments: [tenant]) else { return nil }
+            func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
+            return ScoreRun(tenant: row["tenant"], at: date(row["at_ms"]), from: date(row["from_ms"]), until: date(row["until_ms"]),
+                            events: row["events"], activeDays: row["active_days"], anomalies: row["anomalies"],
+                            lastAnomalyAt: (row["last_anomaly_ms"] as Int64?).map(date), lastAnomaly: row["last_anomaly"])
+        }
+    }
+
+    public func recordGateRun(_ run: GateRun) throws {
+        try write { tx in
+            try tx.db.execute(sql: "INSERT INTO gate_runs (tenant, at_ms, next_stage, passed, summary) VALUES (?, ?, ?, ?, ?)",
+                              arguments: [run.tenant, Self.millis(run.at), run.nextStage, run.passed, run.summary])
+        }
+    }
+
+    public func latestGateRun(tenant: String) throws -> GateRun? {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM gate_runs WHERE tenant = ? ORDER BY at_ms DESC LIMIT 1", arguments: [tenant]) else { return nil }
+            return GateRun(tenant: row["tenant"], at: Date(timeIntervalSince1970: Double(row["at_ms"] as Int64) / 1000), nextStage: row["next_stage"],
+                           passed: row["passed"], summary: row["summary"])
+        }
+    }
+
+    /// Folds the write-ahead log back into the database file (SQLite does this on its own as writes go on;
+    /// after a large import, doing it at once keeps the next readers fast).
+    public func checkpoint() throws {
+        _ = try queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+
+    /// The time of the tenant's latest audit event (from the index: fast on any size of log).
+    public func lastEventTime(tenant: String) throws -> Date? {
+        try read { db in
+            try Int64.fetchOne(db, sql: "SELECT max(ts_ms) FROM audit_events WHERE tenant = ?", arguments: [tenant])
+                .map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        }
+    }
+}

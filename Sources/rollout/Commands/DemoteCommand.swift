@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import RolloutCore
+import RolloutGate
+import RolloutStore
+
+struct DemoteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demote",
+        abstract: "Move a tenant (or one tool) back a stage at once: no gate, always allowed, recorded.",
+        discussion: """
+            Writes tenants.yaml (and the flags file, when there is one) and an audit event. The guard reads the
+            new stage on its next call. A person's demotion also stops automated promotion until a person promotes.
+            Exit status: 0 demoted; 1 refused (already off, or a race lost: run it again); 2 bad input.
+
+            Examples:
+              rollout demote --tenant acme --by maria.lopez --reason "refund spike under investigation"
+              rollout demote --tenant acme --tool orders.refund --to off --by ci-bot --automated --reason "anomaly alert"
+            """
+    )
+
+    @OptionGroup var target: StageTarget
+
+    @Option(help: "The stage to go back to (default: the previous one).")
+    var to: Stage?
+
+    @Option(help: "Who demotes (required, or $ROLLOUT_ACTOR).")
+    var by: String?
+
+    @Option(help: "Why; recorded with the change.")
+    var reason: String
+
+    @Flag(help: "The actor is a program (CI, a bot, an alert), not a person.")
+    var automated = false
+
+    @OptionGroup var folderOptions: FolderOptions
+    @OptionGroup var storeOption: StoreOption
+    @OptionGroup var formatOption: FormatOption
+
+    func run() throws {
+        let person = try Person.explicit(by)
+        let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption)
+        do {
+            let (change, seq) = try controller.demote(tenant: target.tenant, tool: target.tool, to: to, by: person, automated: automated, reason: reason)
+            StageChangePrinter.print(change, seq: seq, file: controller.folder.tenantsPath, format: formatOption.format)
+        } catch let error as StageMachine.Refusal {
+            throw StageSupport.refuse(error)
+        } catch let error as StageConflict {
+            throw StageSupport.refuse(error)
+        }
+    }
+}
+
+/// How a recorded stage change prints.
+enum StageChangePrinter {
+    static func print(_ change: StageChange, seq: Int64, file: String, format: OutputFormat) {
+        let subject = change.tool.map { "\(change.tenant)/\($0)" } ?? change.tenant
+        switch format {
+        case .json:
+            var out: [String: JSONValue] = [
+                "tenant": .string(change.tenant), "action": .string(change.action.rawValue), "by": .string(change.by),
+                "automated": .bool(change.automated), "at": .string(Timestamp.formatSeconds(change.at)), "audit_event": .number(Double(seq)),
+                "file": .string(file),
+            ]
+            out["tool"] = change.tool.map(JSONValue.string) ?? .null
+            out["from"] = change.from.map { .string($0.rawValue) } ?? .null
+            out["to"] = change.to.map { .string($0.rawValue) } ?? .null
+            out["reason"] = change.reason.map(JSONValue.string) ?? .null
+            Output.json(.object(out))
+        case .text:
+            let what: String
+            switch change.action {
+            case .promote, .demote: what = "\(change.action.rawValue)d \(subject) from \(change.from?.rawValue ?? "?") to \(change.to?.rawValue ?? "?")"
+            case .pause: what = "paused \(subject): every write tool is off until `rollout resume`"
+            case .resume: what = "resumed \(subject) at \(change.to?.rawValue ?? "?")"
+            case .approve: what = "approved \(subject) for \(change.to?.rawValue ?? "?")"
+            }
+            Output.line("\(what) by \(change.by) (audit event \(seq)); \(file) updated")
+        }
+    }
+}

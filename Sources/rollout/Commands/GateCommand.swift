@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import RolloutCore
+import RolloutGate
+
+struct GateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gate",
+        abstract: "Evaluate every gate for a tenant's next stage, without promoting: the CI check.",
+        discussion: """
+            Gates for the next stage (all must be successful; failed, inconclusive and error all block):
+              fuzz       the fuzz report (gates.fuzz_report) exists, was made for this policy's digest and version,
+                         covers every write tool and has no failure; a missing or stale report is an error
+              anomalies  zero anomalies for the tenant over the soak window, with enough traffic to judge
+                         (gates.min_events on gates.min_coverage_days days), else inconclusive
+              soak       at least gates.soak in the stage, counted again from the last anomaly
+              approval   broad only: a recorded approval (`rollout approve --tenant T --stage broad`) by a person
+                         other than the promoter
+            Leaving off needs the fuzz gate only. The verdict goes to reports/gate-<tenant>.xml and to the store
+            (`rollout status` shows it).
+            Exit status: 0 every gate successful; 1 a gate blocks; 2 bad input.
+
+            Examples:
+              rollout gate --tenant acme
+              rollout gate --tenant acme --tool orders.refund --format json
+              swift package --allow-writing-to-package-directory rollout-gate --tenant acme    # the same, in CI
+            """
+    )
+
+    @OptionGroup var target: StageTarget
+
+    @Option(help: "Evaluate for this stage (must be the next one).")
+    var to: Stage?
+
+    @Option(help: ArgumentHelp("Where the JUnit report goes (default: reports/gate-<tenant>.xml).", valueName: "path"))
+    var junit: String?
+
+    @Option(name: .customLong("fuzz-report"), help: ArgumentHelp("The fuzz report to judge (default: gates.fuzz_report of tenants.yaml).", valueName: "path"))
+    var fuzzReport: String?
+
+    @OptionGroup var folderOptions: FolderOptions
+    @OptionGroup var storeOption: StoreOption
+    @OptionGroup var formatOption: FormatOption
+
+    func run() throws {
+        let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption, fuzzReport: fuzzReport)
+        let evaluation: GateEvaluation
+        do {
+            evaluation = try controller.gate(tenant: target.tenant, tool: target.tool, to: to)
+        } catch let refusal as StageMachine.Refusal {
+            throw StageSupport.refuse(refusal)
+        }
+        let report = try StageSupport.writeReport(evaluation, policy: controller.policy, path: junit)
+        switch formatOption.format {
+        case .json: Output.json(StageSupport.json(evaluation, report: report))
+        case .text:
+            StageSupport.printGates(evaluation)
+            Output.line(evaluation.passed ? "every gate passes: `rollout promote --tenant \(target.tenant)\(target.tool.map { " --tool \($0)" } ?? "")` may proceed"
+                                          : "blocked; report: \(report)")
+        }
+        if !evaluation.passed { throw FailureExit(status: ExitStatus.problemFound) }
+    }
+}

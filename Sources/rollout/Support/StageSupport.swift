@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import RolloutCore
+import RolloutGate
+import RolloutReports
+import RolloutStore
+
+/// What the stage commands share: the controller for the folder and store, and how a gate evaluation prints.
+enum StageSupport {
+    static func controller(folder: RolloutFolder, store: StoreOption, fuzzReport: String? = nil) throws -> StageController {
+        let policy = try folder.loadPolicy()
+        guard FileManager.default.fileExists(atPath: folder.tenantsPath) else {
+            throw ValidationError("no \(folder.tenantsPath): stages live there (`rollout init` writes an example)")
+        }
+        return StageController(folder: folder, policy: policy, store: try store.open(create: true), fuzzReportPath: fuzzReport)
+    }
+
+    /// Writes the JUnit report of an evaluation.
+    static func writeReport(_ evaluation: GateEvaluation, policy: Policy, path: String?) throws -> String {
+        let path = path ?? GateReport.defaultPath(tenant: evaluation.tenant, tool: evaluation.tool)
+        try JUnitWriter.write(GateReport.junit(evaluation, policy: policy, toolVersion: RolloutVersion.current), to: path)
+        return path
+    }
+
+    static func json(_ evaluation: GateEvaluation, report: String) -> JSONValue {
+        var out: [String: JSONValue] = [
+            "tenant": .string(evaluation.tenant), "current": .string(evaluation.current.rawValue),
+            "next": evaluation.next.map { .string($0.rawValue) } ?? .null, "passed": .bool(evaluation.passed),
+            "at": .string(Timestamp.formatSeconds(evaluation.at)), "report": .string(report),
+            "gates": .array(evaluation.results.map { r in
+                ["gate": .string(r.gate), "status": .string(r.status.rawValue), "reason": .string(r.reason),
+                 "evidence": .object(r.evidence.mapValues(JSONValue.string))]
+            }),
+        ]
+        out["tool"] = evaluation.tool.map(JSONValue.string) ?? .null
+        return .object(out)
+    }
+
+    static func printGates(_ evaluation: GateEvaluation) {
+        let subject = evaluation.tool.map { "\(evaluation.tenant)/\($0)" } ?? evaluation.tenant
+        let target = evaluation.next.map { "\(evaluation.current.rawValue) -> \($0.rawValue)" } ?? evaluation.current.rawValue
+        Output.line("\(subject): \(target)")
+        for r in evaluation.results {
+            let mark = r.status == .successful ? "ok  " : r.status == .failed ? "FAIL" : r.status == .inconclusive ? "INCO" : "ERR "
+            Output.line("  \(mark) \(r.gate.padding(toLength: 10, withPad: " ", startingAt: 0)) \(r.status.rawValue): \(r.reason)")
+        }
+    }
+
+    /// A refused change: printed, exit 1 (or 2 when the request itself was wrong).
+    static func refuse(_ error: Error) -> FailureExit {
+        if let refusal = error as? StageMachine.Refusal {
+            Output.error("refused: \(refusal.description)")
+            return FailureExit(status: refusal.badInput ? ExitStatus.badInput : ExitStatus.problemFound)
+        }
+        Output.error("refused: \(error)")
+        return FailureExit(status: ExitStatus.problemFound)
+    }
+}
+
+/// `--tenant`, `--tool`, `--by`, `--reason` as the stage commands take them.
+struct StageTarget: ParsableArguments {
+    @Option(help: "The tenant (as in tenants.yaml).")
+    var tenant: String
+
+    @Option(help: "Only this write tool (default: the tenant's stage, which every tool without its own follows).")
+    var tool: String?
+}
+
+extension Stage: ExpressibleByArgument {}

@@ -1,0 +1,296 @@
+import Foundation
+import RolloutCore
+import RolloutReports
+import RolloutStore
+import RolloutTestSupport
+import Testing
+
+@testable import RolloutGate
+
+/// A rollout folder with the example policy, one tenant in soft launch since `day0`, an audit store
+/// with steady traffic from four weeks before it, and a green fuzz report for the policy.
+struct Scenario {
+    static let day0 = Timestamp.parse("2026-11-02T09:00:00Z")!
+    let folder: RolloutFolder
+    let policy: Policy
+    let store: AuditStore
+    let clock: ManualTime
+    let reportPath: String
+
+    init(extraEvents: [AuditEvent] = [], withReport: Bool = true, approvedBy: String? = "dev.patel") throws {
+        let dir = TestPaths.temporaryDirectory("gate-scenario")
+        try FileManager.default.copyItem(atPath: TestPaths.exampleFolder + "/policy.yaml", toPath: dir.appendingPathComponent("policy.yaml").path)
+        var tenants = """
+            # the scenario's tenants; this comment must survive every change
+            version: 1
+            gates:
+              soak: 7d
+              min_coverage_days: 5
+              min_events: 50
+              fuzz_report: reports/fuzz.xml
+              approvers: [maria.lopez, dev.patel]
+            tenants:
+              acme:
+                stage: soft   # soft launch
+                since: 2026-11-02T09:00:00Z
+            history:
+              - at: 2026-11-02T09:00:00Z
+                tenant: acme
+                action: promote
+                from: shadow
+                to: soft
+                by: maria.lopez
+
+            """
+        if let approvedBy {
+            tenants += """
+                  - at: 2026-11-03T09:00:00Z
+                    tenant: acme
+                    action: approve
+                    from: soft
+                    to: broad
+                    by: \(approvedBy)
+                    reason: refunds reconciled for the soft launch
+
+                """
+        }
+        try tenants.write(to: dir.appendingPathComponent("tenants.yaml"), atomically: true, encoding: .utf8)
+        folder = RolloutFolder(directory: dir.path)
+        policy = try folder.loadPolicy()
+        store = try AuditStore.temporary()
+        let start = Scenario.day0.addingTimeInterval(-28 * 86_400)
+        var events = AuditTraffic.background(days: 40, start: start) + extraEvents
+        events.sort { $0.ts < $1.ts }
+        try store.append(events)
+        clock = ManualTime(Scenario.day0.addingTimeInterval(7 * 86_400 + 3_600))
+        reportPath = dir.appendingPathComponent("reports/fuzz.xml").path
+        if withReport { try Scenario.writeGreenReport(for: policy, to: reportPath) }
+    }
+
+    var controller: StageController {
+        StageController(folder: folder, policy: policy, store: store, clock: clock, fuzzReportPath: reportPath)
+    }
+
+    func day(_ d: Double) {
+        clock.set(Scenario.day0.addingTimeInterval(d * 86_400))
+    }
+
+    func tenants() throws -> TenantsFile { try folder.loadTenants(policy: policy) }
+
+    /// A fuzz report as `rollout fuzz` writes it for `policy`: a suite per tool, every case passed.
+    static func writeGreenReport(for policy: Policy, to path: String) throws {
+        let suites = policy.tools.map { tool in
+            JUnitSuite(name: tool.name, timestamp: day0, properties: [
+                JUnitProperty("policy.digest", policy.digest), JUnitProperty("policy.version", String(policy.version)),
+            ], cases: ["reason", "idempotency", "tenant_scope"].map { JUnitCase(classname: tool.name, name: $0) })
+        }
+        try JUnitWriter.write(JUnitReport(name: "rollout fuzz", suites: suites), to: path)
+    }
+
+    /// A write without a real reason: the `missing_reason` rule's anomaly.
+    static func lazyWrite(at date: Date) -> AuditEvent {
+        AuditEvent(ts: date, tenant: "acme", actor: "agent-1", tool: "orders.update", model: "Order", operation: "update",
+                   targets: [.number(9001)], rowCount: 1,
+                   changes: [RowChange(key: .number(9001), fields: ["status": FieldChange(before: "pending", after: .string("shipped"))])],
+                   reason: "n/a", idempotencyKey: "lazy-1", decision: "executed")
+    }
+}
+
+@Suite("Gates and promotion, with an injected clock")
+struct GateScenarioTests {
+    func status(_ evaluation: GateEvaluation, _ gate: String) -> GateStatus? {
+        evaluation.results.first { $0.gate == gate }?.status
+    }
+
+    @Test("a clean week in soft launch with a green fuzz report is promoted to broad, with its evidence recorded")
+    func cleanWeekPromotes() throws {
+        let s = try Scenario()
+        let promotion = try s.controller.promote(tenant: "acme", by: "maria.lopez", reason: "clean week")
+        #expect(promotion.evaluation.passed, "\(promotion.evaluation.summary)")
+        let change = try #require(promotion.change)
+        #expect(change.from == .soft && change.to == .broad)
+        let file = try s.tenants()
+        #expect(file.tenant("acme")?.stage == .broad)
+        #expect(file.history.last == change)
+        for key in ["policy", "fuzz_report", "anomaly_report", "audit_head"] {
+            #expect(change.evidence[key] != nil, "evidence \(key)")
+        }
+        #expect(change.evidence["policy"] == s.policy.digest)
+        // The audit log has the event, with the same digests, and the chain still verifies.
+        let seq = try #require(promotion.auditSeq)
+        let event = try #require(try s.store.event(seq: seq))
+        #expect(event.tool == StageController.auditTool && event.actor == "maria.lopez" && event.approver == "dev.patel")
+        #expect(event.details["evidence"]?["policy"] == .string(s.policy.digest))
+        #expect(try s.store.verify().ok)
+        // The comment of the file survived the edit.
+        let text = try String(contentsOfFile: s.folder.tenantsPath, encoding: .utf8)
+        #expect(text.contains("# the scenario's tenants; this comment must survive every change"))
+        #expect(text.contains("stage: broad   # soft launch"))
+    }
+
+    @Test("an anomaly on day 5 refuses the promotion and restarts the soak; a clean week after it passes")
+    func anomalyRestartsSoak() throws {
+        let anomalyAt = Scenario.day0.addingTimeInterval(5 * 86_400 + 3_600 * 4)
+        let s = try Scenario(extraEvents: [Scenario.lazyWrite(at: anomalyAt)])
+        let refused = try s.controller.promote(tenant: "acme", by: "maria.lopez", reason: "try")
+        #expect(refused.change == nil && !refused.evaluation.passed)
+        #expect(status(refused.evaluation, "anomalies") == .failed)
+        #expect(status(refused.evaluation, "soak") == .failed)
+        let soak = try #require(refused.evaluation.results.first { $0.gate == "soak" })
+        #expect(soak.reason.contains("restarted"), "\(soak.reason)")
+        #expect(try s.tenants().tenant("acme")?.stage == .soft)
+
+        // Day 11: the anomaly is still inside the soak window.
+        s.day(11)
+        #expect(try !s.controller.gate(tenant: "acme").passed)
+        // Seven days after the anomaly, with no other: promoted.
+        s.day(12.5)
+        let promoted = try s.controller.promote(tenant: "acme", by: "maria.lopez", reason: "a clean week since the anomaly")
+        #expect(promoted.evaluation.passed, "\(promoted.evaluation.summary)")
+        #expect(try s.tenants().tenant("acme")?.stage == .broad)
+    }
+
+    @Test("a policy edit makes the fuzz report stale, and the gate says so")
+    func policyEditMakesReportStale() throws {
+        let s = try Scenario()
+        #expect(try s.controller.gate(tenant: "acme").passed)
+        let edited = try String(contentsOfFile: s.folder.policyPath, encoding: .utf8)
+            .replacingOccurrences(of: "cap: {max: 200, per: 1h}", with: "cap: {max: 150, per: 1h}")
+        try edited.write(toFile: s.folder.policyPath, atomically: true, encoding: .utf8)
+        var controller = s.controller
+        controller.policy = try s.folder.loadPolicy()
+        #expect(controller.policy.digest != s.policy.digest)
+        let evaluation = try controller.gate(tenant: "acme")
+        let fuzz = try #require(evaluation.results.first { $0.gate == "fuzz" })
+        #expect(fuzz.status == .error && fuzz.reason.contains("stale"), "\(fuzz.reason)")
+        #expect(!evaluation.passed)
+    }
+
+    @Test("a missing fuzz report is an error, never a pass")
+    func missingReportIsError() throws {
+        let s = try Scenario(withReport: false)
+        let evaluation = try s.controller.gate(tenant: "acme")
+        #expect(status(evaluation, "fuzz") == .error)
+        #expect(!evaluation.passed)
+        #expect(try s.controller.promote(tenant: "acme", by: "maria.lopez", reason: "x").change == nil)
+    }
+
+    @Test("a failing fuzz report fails the gate and names the failing case")
+    func failingReportFails() throws {
+        let s = try Scenario()
+        var report = try JUnitReader.read(path: s.reportPath)
+        report.suites[0].cases[1].result = .failure(message: "1 gap", type: "enforcement_gap", body: "")
+        try JUnitWriter.write(report, to: s.reportPath)
+        let fuzz = try #require(try s.controller.gate(tenant: "acme").results.first { $0.gate == "fuzz" })
+        #expect(fuzz.status == .failed && fuzz.reason.contains("\(report.suites[0].name)/idempotency"), "\(fuzz.reason)")
+    }
+
+    @Test("too little traffic in the soak window is inconclusive")
+    func tooLittleTraffic() throws {
+        let s = try Scenario()
+        s.day(60)  // the traffic stopped at day 12
+        let evaluation = try s.controller.gate(tenant: "acme")
+        #expect(status(evaluation, "anomalies") == .inconclusive)
+        #expect(!evaluation.passed)
+    }
+
+    @Test("broad needs an approval, by someone other than the promoter")
+    func approvalRules() throws {
+        let none = try Scenario(approvedBy: nil)
+        #expect(status(try none.controller.gate(tenant: "acme"), "approval") == .failed)
+        let own = try Scenario(approvedBy: "maria.lopez")
+        let evaluation = try own.controller.promote(tenant: "acme", by: "maria.lopez", reason: "self-approved").evaluation
+        #expect(status(evaluation, "approval") == .failed)
+        #expect(try own.tenants().tenant("acme")?.stage == .soft)
+        // Not on the approvers list: the approval itself is refused.
+        #expect(throws: StageMachine.Refusal.self) {
+            try none.controller.approve(tenant: "acme", stage: .broad, by: "mallory", reason: "trust me")
+        }
+    }
+
+    @Test("demote needs no gate and always works; a person's demote stops automated promotion")
+    func demoteAndAutomation() throws {
+        let s = try Scenario(withReport: false)
+        let (change, _) = try s.controller.demote(tenant: "acme", by: "maria.lopez", reason: "refund spike")
+        #expect(change.from == .soft && change.to == .shadow)
+        try Scenario.writeGreenReport(for: s.policy, to: s.reportPath)
+        s.day(30)
+        #expect(throws: StageMachine.Refusal.self) {
+            try s.controller.promote(tenant: "acme", by: "ci-bot", automated: true, reason: "nightly")
+        }
+        let (paused, _) = try s.controller.pause(tenant: "acme", paused: true, by: "ci-bot", automated: true, reason: "alert")
+        #expect(paused.action == .pause)
+        #expect(try s.tenants().stage(tenant: "acme", tool: "orders.update") == .off)
+    }
+
+    @Test("of two promotions decided from the same state, the second to commit is refused and changes nothing")
+    func raceIsRefused() throws {
+        let s = try Scenario()
+        let a = s.controller, b = s.controller
+        let snapA = try a.snapshot(tenant: "acme"), snapB = try b.snapshot(tenant: "acme")
+        let at = s.clock.now()
+        let fileA = try StageMachine.promote(snapA.file, tenant: "acme", tool: nil, to: .broad, by: "maria.lopez", reason: "a", evidence: [:], at: at)
+        let fileB = try StageMachine.promote(snapB.file, tenant: "acme", tool: nil, to: .broad, by: "dev.patel", reason: "b", evidence: [:], at: at)
+        _ = try a.commit(snapA, updated: fileA, change: fileA.history.last!)
+        let before = try String(contentsOfFile: s.folder.tenantsPath, encoding: .utf8)
+        let headBefore = try s.store.head()
+        #expect(throws: StageConflict.self) {
+            _ = try b.commit(snapB, updated: fileB, change: fileB.history.last!)
+        }
+        #expect(try String(contentsOfFile: s.folder.tenantsPath, encoding: .utf8) == before)
+        #expect(try s.store.head() == headBefore)
+        #expect(try s.tenants().history.filter { $0.action == .promote && $0.to == .broad }.count == 1)
+    }
+
+    @Test("promotions racing on threads: exactly one commits")
+    func concurrentPromotions() async throws {
+        let s = try Scenario()
+        let folder = s.folder, policy = s.policy, path = s.store.path, clock = s.clock, report = s.reportPath
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for i in 0..<4 {
+                group.addTask {
+                    guard let store = try? AuditStore(path: path) else { return false }
+                    let controller = StageController(folder: folder, policy: policy, store: store, clock: clock, fuzzReportPath: report)
+                    return (try? controller.promote(tenant: "acme", by: "maria.lopez", reason: "racer \(i)").change) != nil
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 }.count == 1, "\(outcomes)")
+        #expect(try s.tenants().history.filter { $0.action == .promote && $0.to == .broad }.count == 1)
+        #expect(try s.tenants().tenant("acme")?.stage == .broad)
+    }
+
+    @Test("the gate report is JUnit that CI reads: one case per gate, inconclusive as a failure")
+    func gateReport() throws {
+        let s = try Scenario()
+        s.day(60)
+        let evaluation = try s.controller.gate(tenant: "acme")
+        let report = GateReport.junit(evaluation, policy: s.policy, toolVersion: "test")
+        #expect(report.tests == evaluation.results.count)
+        #expect(report.failures == evaluation.results.filter { $0.status == .failed || $0.status == .inconclusive }.count)
+        let path = TestPaths.temporaryDirectory("gate-report").appendingPathComponent("gate-acme.xml").path
+        try JUnitWriter.write(report, to: path)
+        let back = try JUnitReader.read(path: path)
+        #expect(back.suites.first?.properties.contains(JUnitProperty("policy.digest", s.policy.digest)) == true)
+        if JUnitValidation.available {
+            let result = try JUnitValidation.validate(path)
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        }
+    }
+
+    @Test("status shows the stage, soak progress, the last anomaly and the last gate verdict")
+    func statusBoard() throws {
+        let anomalyAt = Scenario.day0.addingTimeInterval(5 * 86_400)
+        let s = try Scenario(extraEvents: [Scenario.lazyWrite(at: anomalyAt)])
+        _ = try s.controller.gate(tenant: "acme")
+        let rows = try StatusBoard.build(tenants: try s.tenants(), tools: s.policy.tools.map(\.name), store: s.store, now: s.clock.now())
+        let acme = try #require(rows.first)
+        #expect(acme.stage == .soft && acme.next == .broad)
+        #expect(acme.gate?.passed == false)
+        let last = try #require(acme.lastAnomalyAt)
+        #expect(abs(last.timeIntervalSince(anomalyAt)) < 3_600)
+        #expect(acme.soakStart == last && !acme.soakComplete)
+        #expect(acme.lastEvent != nil)
+    }
+}
