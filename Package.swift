@@ -169,7 +169,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RolloutCLITests",
-            dependencies: ["RolloutCore", "RolloutTestSupport"]
+            dependencies: ["RolloutCore", "RolloutTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ]
 )

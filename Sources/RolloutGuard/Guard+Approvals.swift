@@ -49,7 +49,7 @@ extension Guard {
             let decision: Decision
             switch verdict {
             case .execute:
-                decision = try act(on: verdict, call: approval.call, tool: tool, principal: principal, session: session, now: now, approvalId: id, approver: approver)
+                decision = try act(on: verdict, call: approval.call, tool: tool, principal: principal, session: session, now: now, approvalId: id, approver: approver, approverReason: reason)
                 approval.status = .executed
             case .refuse(let code, let message):
                 decision = try approvalEvent(code, "approved, but \(message)", approval, by: approver, reason: reason, session: session, now: now)
@@ -100,6 +100,7 @@ extension Guard {
         event.message = message
         event.reason = reason
         event.details["approval_id"] = .number(Double(approval.id))
+        if let reason { event.details["approval_reason"] = .string(reason) }
         if let tool, case .bound(let request) = bind(approval.call, tool) {
             event.targets = request.targets
             event.rowCount = request.rowCount

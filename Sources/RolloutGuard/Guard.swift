@@ -115,7 +115,7 @@ public final class Guard: Sendable {
     /// Records a verdict and carries it out.
     func act(
         on verdict: Verdict, call: ToolCall, tool: ToolPolicy, principal: Principal, session: any GuardSession, now: Date,
-        approvalId: Int64?, approver: String?
+        approvalId: Int64?, approver: String?, approverReason: String? = nil
     ) throws -> Decision {
         switch verdict {
         case .refuse(let code, let message):
@@ -167,6 +167,7 @@ public final class Guard: Sendable {
             event.decision = DecisionCode.executed.rawValue
             event.approver = approver
             if let approvalId { event.details["approval_id"] = .number(Double(approvalId)) }
+            if let approverReason { event.details["approval_reason"] = .string(approverReason) }
             event.message = "\(tool.name) changed \(changes.count) row\(changes.count == 1 ? "" : "s")"
             let stored = try session.ledger.append(event)
             if let secrets = secretValues(changes) { try session.ledger.stashSecrets(seq: stored.seq, values: secrets) }

@@ -87,7 +87,8 @@ struct ImportBench: ParsableCommand {
     }
 
     /// Events in the interchange format with realistic variety: several tenants, tools, actors, decisions.
-    static func generate(_ count: Int, to path: String) throws {
+    /// `count` calls of seven tenants, `spacing` seconds apart from 2025-11-24T16:00:00Z.
+    static func generate(_ count: Int, to path: String, spacing: Double = 0.25) throws {
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: path) else { throw ValidationError("cannot write \(path)") }
         defer { try? handle.close() }
@@ -96,7 +97,7 @@ struct ImportBench: ParsableCommand {
         var chunk = ""
         let start = 1_764_000_000.0
         for i in 0..<count {
-            let ts = Timestamp.format(Date(timeIntervalSince1970: start + Double(i) * 0.25))
+            let ts = Timestamp.format(Date(timeIntervalSince1970: start + Double(i) * spacing))
             let tool = tools[i % tools.count]
             chunk += #"{"ts":"\#(ts)","tenant":"tenant-\#(i % 7)","actor":"agent-\#(i % 13)","session":"s-\#(i / 50)","tool":"\#(tool)","model":"Order","operation":"update","targets":[\#(i % 5000)],"row_count":1,"fields_changed":{"status":{"before":"pending","after":"shipped"},"notes":{"before":null,"after":"tracking \#(i)"}},"reason":"carrier confirmed pickup for parcel \#(i)","idempotency_key":"k-\#(i)","decision":"\#(decisions[i % decisions.count])","approver":null}"#
             chunk += "\n"

@@ -24,6 +24,7 @@ struct Rollout: AsyncParsableCommand {
             LintCommand.self,
             FuzzCommand.self,
             ScoreCommand.self,
+            ReportCommand.self,
             GateCommand.self,
             PromoteCommand.self,
             DemoteCommand.self,

@@ -15,7 +15,7 @@ struct StageProject {
     }
 
     func run(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
-        let takesStore = ["gate", "promote", "demote", "pause", "resume", "approve", "status", "audit", "score"].contains(arguments[0])
+        let takesStore = ["gate", "promote", "demote", "pause", "resume", "approve", "status", "audit", "score", "report", "call"].contains(arguments[0])
         return try RolloutBinary.run(arguments + (takesStore ? ["--store", store] : []), cwd: root, environment: environment)
     }
 

@@ -1,0 +1,111 @@
+import Crypto
+import Foundation
+import RolloutAnomaly
+import RolloutCore
+import RolloutReports
+import RolloutStore
+
+/// What a compliance report covers and how much it lists.
+public struct ComplianceOptions: Sendable {
+    public var from: Date
+    public var to: Date
+    /// Empty: every tenant.
+    public var tenants: [String]
+    public var scoreAnomalies: Bool
+    /// At most this many approvals, rollbacks, stage changes and anomalies are listed (counts are exact).
+    public var listLimit: Int
+    /// Calls shown in the HTML table (the rows files have every call).
+    public var htmlRows: Int
+    /// History before the period that the anomaly baselines learn from.
+    public var history: TimeSpan
+
+    public init(from: Date, to: Date, tenants: [String] = [], scoreAnomalies: Bool = true, listLimit: Int = 1000, htmlRows: Int = 2000,
+                history: TimeSpan = .days(35)) {
+        self.from = from
+        self.to = to
+        self.tenants = tenants
+        self.scoreAnomalies = scoreAnomalies
+        self.listLimit = listLimit
+        self.htmlRows = htmlRows
+        self.history = history
+    }
+}
+
+/// Gathers a compliance report from the audit store: verifies the whole hash chain first, then
+/// reads everything else only up to the head it verified, aggregates in SQL, and streams the rows of
+/// every call to `onRow` (which writes the CSV and JSON Lines files) while hashing them, so a period
+/// of any size takes flat memory.
+public enum ComplianceCollector {
+    public struct Output: Sendable {
+        public var report: ComplianceReport
+        /// The first `htmlRows` calls, for the HTML table.
+        public var firstRows: [ComplianceRow]
+        public var digest: String { report.digest }
+    }
+
+    public static func collect(store: AuditStore, tenants: TenantsFile?, policy: Policy?, options: ComplianceOptions, now: Date, rolloutVersion: String,
+                               progress: ((String) -> Void)? = nil, onRow: (ComplianceRow, String) throws -> Void) throws -> Output {
+        progress?("verifying the hash chain…")
+        let verification = try store.verify()
+        let chain = ComplianceReport.Chain(ok: verification.ok, checked: verification.checked, headSeq: verification.head.seq,
+                                           headHash: verification.head.hash, breakSeq: verification.firstBreak?.seq,
+                                           problem: verification.firstBreak?.problem.rawValue, detail: verification.firstBreak?.detail)
+        let scope = ComplianceScope(from: options.from, to: options.to, tenants: options.tenants, maxSeq: verification.head.seq)
+
+        progress?("counting…")
+        let counts = try store.complianceCounts(scope)
+        var days: [String: [DecisionCategory: Int]] = [:]
+        for d in counts.daily { days[d.day, default: [:]][DecisionCategory(decision: d.decision), default: 0] += d.count }
+        let refusals = try counts.byDecision.filter { DecisionCategory(decision: $0.key) == .refused }
+            .sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+            .map { code, count in
+                ComplianceReport.Refusal(code: code, count: count,
+                                         example: try store.complianceEvents(scope, decisions: [code], limit: 1).first?.message)
+            }
+        let approvals = try store.complianceEvents(scope, decisions: ["pending_approval", "approval_denied", "approval_expired", "approval_refused"],
+                                                   withApprover: true, limit: options.listLimit)
+        let rollbacks = try store.complianceEvents(scope, decisions: ["rolled_back", "rollback_refused"], limit: options.listLimit)
+        let stages = try store.stageEvents(scope)
+
+        var anomalies: [ComplianceReport.Anomaly] = []
+        if options.scoreAnomalies, options.to > options.from {
+            progress?("scoring anomalies…")
+            var score = ScoreOptions(tenants: options.tenants, until: options.to,
+                                     window: TimeSpan(seconds: max(1, Int(options.to.timeIntervalSince(options.from)))), history: options.history)
+            if let rule = policy?.tools.first?.reason { score.reasonRule = rule }
+            for tenant in try AnomalyScorer.score(store, options: score) {
+                anomalies += tenant.anomalies.map {
+                    ComplianceReport.Anomaly(tenant: $0.tenant, start: $0.start, end: $0.end, family: $0.family.rawValue, signal: $0.signal,
+                                             message: $0.message, events: $0.events)
+                }
+            }
+            anomalies.sort { ($0.start, $0.tenant) < ($1.start, $1.tenant) }
+        }
+
+        progress?("listing every call…")
+        var hasher = SHA256()
+        var rows = 0
+        var first: [ComplianceRow] = []
+        try store.scanCompliance(scope) { row in
+            let line = ComplianceRowFormat.jsonLine(row)
+            hasher.update(data: Data(line.utf8))
+            rows += 1
+            if first.count < options.htmlRows { first.append(row) }
+            try onRow(row, line)
+            if rows % 200_000 == 0 { progress?("listing every call… \(rows)") }
+        }
+
+        let tenantLines = (tenants?.tenants ?? []).filter { options.tenants.isEmpty || options.tenants.contains($0.id) }.map { t in
+            ComplianceReport.Tenant(id: t.id, name: t.displayName, stage: t.stage.rawValue, paused: t.paused, tools: t.tools.mapValues(\.rawValue))
+        }
+        let report = ComplianceReport(
+            from: options.from, to: options.to, scope: options.tenants, generatedAt: now, rolloutVersion: rolloutVersion,
+            policyDigest: policy?.digest, chain: chain, tenants: tenantLines,
+            days: days.keys.sorted().map { ComplianceReport.Day(day: $0, counts: days[$0]!) },
+            byDecision: counts.byDecision, refusals: refusals, approvals: approvals.map(ComplianceReport.Entry.init),
+            rollbacks: rollbacks.map(ComplianceReport.Entry.init), stageChanges: stages.prefix(options.listLimit).map(ComplianceReport.Entry.init),
+            anomalies: Array(anomalies.prefix(options.listLimit)), anomaliesScored: options.scoreAnomalies,
+            rows: rows, rowsDigest: "sha256:" + hasher.finalize().hexString, listLimit: options.listLimit)
+        return Output(report: report, firstRows: first)
+    }
+}

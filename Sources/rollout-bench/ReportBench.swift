@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import RolloutCore
+import RolloutStore
+
+/// The compliance report on a month of a large audit log: time of the whole `rollout report` process
+/// and the size of each file it writes.
+struct ReportBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Time and output size of `rollout report` for a month of calls.",
+        discussion: """
+            Example:
+              swift build -c release --product rollout && swift run -c release rollout-bench report --events 1000000
+            """
+    )
+
+    @Option(help: "Calls in the month (seven tenants).")
+    var events = 1_000_000
+
+    func run() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rollout").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw ValidationError("no rollout binary beside rollout-bench at \(binary): swift build -c release --product rollout")
+        }
+        let file = directory.appendingPathComponent("events.jsonl").path
+        let spacing = 30 * 86_400 / Double(events)
+        try ImportBench.generate(events, to: file, spacing: spacing)
+        let storePath = directory.appendingPathComponent("audit.sqlite").path
+        let store = try AuditStore(path: storePath)
+        let imported = try store.importFile(file).imported
+        try store.checkpoint()
+        let first = try store.event(seq: 1)!.ts
+        let from = Timestamp.day(first), to = Timestamp.day(first.addingTimeInterval(31 * 86_400))
+        print("store: \(imported) calls over 30 days (\(from) to \(to)), \(ByteCountFormatter.string(fromByteCount: Int64(try size(storePath)), countStyle: .file))")
+
+        let folder = directory.appendingPathComponent("rollout").path
+        _ = try StarterFolder.write(to: folder, force: true)
+        for (label, extra) in [("with anomaly scoring", [String]()), ("without anomaly scoring", ["--no-anomalies"])] {
+            let out = directory.appendingPathComponent("out-\(extra.isEmpty ? "a" : "b")").path
+            let seconds = try BenchClock.time {
+                try StatusBench.spawn(binary, ["report", "--dir", folder, "--store", storePath, "--from", from, "--to", to, "--out", out] + extra,
+                                      quiet: true)
+            }
+            let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+            let sizes = try files.map { "\($0) \(ByteCountFormatter.string(fromByteCount: Int64(try size(out + "/" + $0)), countStyle: .file))" }
+            print("rollout report, \(label): \(BenchClock.format(seconds)) (\(BenchClock.rate(imported, seconds))); \(sizes.joined(separator: ", "))")
+        }
+    }
+
+    func size(_ path: String) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+    }
+}

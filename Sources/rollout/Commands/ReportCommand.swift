@@ -1,0 +1,220 @@
+import ArgumentParser
+import Foundation
+import RolloutCore
+import RolloutGate
+import RolloutReports
+import RolloutStore
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "The compliance report: every call of a period, why, who approved, what was refused or rolled back, and whether the log can be trusted.",
+        discussion: """
+            Writes into --out: report.html (self-contained, inline SVG charts, prints on A4; the hash-chain verdict, the
+            period, the tenants and their stages on its first page), report.json (the same statement, machine-readable),
+            writes.csv and writes.jsonl (the same rows: every call of the period in chain order), and SHA256SUMS.
+            Every format states the report's digest (SHA-256 of the canonical JSON of report.json without it, which
+            includes the SHA-256 of writes.jsonl) and the chain head it covers; `rollout report --verify DIR` checks them.
+            Exit status: 0 written, chain intact; 1 written, but the audit chain is broken (the report says so in red);
+            2 bad input.
+
+            Examples:
+              rollout report --from 2026-11-01 --to 2026-12-01
+              rollout report --from 2026-11-01 --to 2026-12-01 --tenant acme --format html --out reports/acme-november
+              rollout report --verify reports/compliance-2026-11-01_2026-12-01 --store .rollout/audit.sqlite
+            """
+    )
+
+    @Option(help: ArgumentHelp("Start of the period: a date (UTC midnight) or an RFC 3339 time (default: 30 days before --to).", valueName: "date"))
+    var from: String?
+
+    @Option(help: ArgumentHelp("End of the period, excluded: a date or an RFC 3339 time (default: now).", valueName: "date"))
+    var to: String?
+
+    @Option(name: .customLong("tenant"), help: "Only these tenants (repeatable; default: all).")
+    var tenants: [String] = []
+
+    @Option(help: ArgumentHelp("The folder to write (default: reports/compliance-FROM_TO).", valueName: "dir"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("Which files: html, csv, json, comma-separated.", valueName: "formats"))
+    var format = "html,csv,json"
+
+    @Flag(help: "Do not score anomalies (faster on long periods).")
+    var noAnomalies = false
+
+    @Option(help: "Calls shown in the HTML table (every call is in the CSV and JSON Lines).")
+    var htmlRows = 2000
+
+    @Option(help: ArgumentHelp("Check a report folder written earlier instead of writing one.", valueName: "dir"))
+    var verify: String?
+
+    @OptionGroup var folderOptions: FolderOptions
+    @OptionGroup var storeOption: StoreOption
+
+    var formats: Set<String> { Set(format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }) }
+
+    static func date(_ text: String) -> Date? {
+        if text.count == 10, let d = Timestamp.parse(text + "T00:00:00Z") { return d }
+        return Timestamp.parse(text)
+    }
+
+    func validate() throws {
+        if let from, Self.date(from) == nil { throw ValidationError("--from must be a date (2026-11-01) or an RFC 3339 time") }
+        if let to, Self.date(to) == nil { throw ValidationError("--to must be a date (2026-12-01) or an RFC 3339 time") }
+        let unknown = formats.subtracting(["html", "csv", "json"])
+        if !unknown.isEmpty || formats.isEmpty { throw ValidationError("--format takes html, csv and json, comma-separated") }
+        if htmlRows < 0 { throw ValidationError("--html-rows must be 0 or more") }
+    }
+
+    func run() throws {
+        if let verify { return try ReportVerification.run(directory: verify, store: storeOption) }
+        let end = to.flatMap(Self.date) ?? Date()
+        let start = from.flatMap(Self.date) ?? end.addingTimeInterval(-30 * 86_400)
+        guard start < end else { throw ValidationError("--from must be before --to") }
+        let store = try storeOption.open(create: false)
+        let folder = folderOptions.folder
+        let policy = try? folder.loadPolicy()
+        let tenantsFile = try? folder.loadTenants(policy: policy)
+        let directory = out ?? "reports/compliance-\(Timestamp.day(start))_\(Timestamp.day(end))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+
+        // Each file is written beside its final name and renamed at the end: nothing half-written remains.
+        let csv = formats.contains("csv") ? try StagedFile(directory: directory, name: "writes.csv") : nil
+        let jsonl = formats.contains("json") ? try StagedFile(directory: directory, name: "writes.jsonl") : nil
+        try csv?.append(ComplianceRowFormat.csvHeader)
+        let started = Date()
+        let options = ComplianceOptions(from: start, to: end, tenants: tenants, scoreAnomalies: !noAnomalies, htmlRows: htmlRows)
+        let output: ComplianceCollector.Output
+        do {
+            output = try ComplianceCollector.collect(store: store, tenants: tenantsFile, policy: policy, options: options, now: Date(),
+                                                     rolloutVersion: RolloutVersion.current, progress: { Output.error("report: \($0)") }) { row, line in
+                try csv?.append(ComplianceRowFormat.csvLine(row))
+                try jsonl?.append(line)
+            }
+        } catch {
+            csv?.discard()
+            jsonl?.discard()
+            throw error
+        }
+        let report = output.report
+        var written: [StagedFile] = [csv, jsonl].compactMap { $0 }
+        if formats.contains("json") {
+            let file = try StagedFile(directory: directory, name: "report.json")
+            try file.append(report.document.prettyText() + "\n")
+            written.append(file)
+        }
+        if formats.contains("html") {
+            let file = try StagedFile(directory: directory, name: "report.html")
+            try file.append(ComplianceHTML.render(report, digest: report.digest, rows: output.firstRows))
+            written.append(file)
+        }
+        var sums = ""
+        for file in written {
+            try file.commit()
+            sums += "\(try ReportVerification.sha256(of: file.path))  \(file.name)\n"
+        }
+        try Data(sums.utf8).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("SHA256SUMS")), options: .atomic)
+
+        let seconds = Date().timeIntervalSince(started)
+        let c = report.chain
+        Output.line(c.ok ? "audit chain verified: \(c.checked) events, head #\(c.headSeq) \(c.headHash.prefix(16))…"
+                         : "AUDIT LOG TAMPERED: the chain breaks at event #\(c.breakSeq ?? 0) (\(c.problem ?? "?")): \(c.detail ?? "")")
+        Output.line("\(report.rows) calls from \(Timestamp.formatSeconds(start)) to \(Timestamp.formatSeconds(end)); \(report.anomalies.count) anomalies, \(report.stageChanges.count) stage changes, \(report.approvals.count) approvals, \(report.rollbacks.count) rollbacks")
+        Output.line("digest \(report.digest)")
+        for file in written { Output.line("wrote \(file.path)") }
+        Output.error(String(format: "report: done in %.2fs", seconds))
+        if !c.ok { throw FailureExit(status: ExitStatus.problemFound) }
+    }
+}
+
+/// A file written under a temporary name and renamed into place by `commit`.
+final class StagedFile {
+    let name: String
+    let path: String
+    let temporary: String
+    private let handle: FileHandle
+    private var buffer = Data()
+
+    init(directory: String, name: String) throws {
+        self.name = name
+        path = (directory as NSString).appendingPathComponent(name)
+        temporary = (directory as NSString).appendingPathComponent(".\(name).\(ProcessInfo.processInfo.processIdentifier).tmp")
+        guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
+            throw ValidationError("cannot write \(temporary)")
+        }
+        self.handle = handle
+    }
+
+    func append(_ text: String) throws {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    func flush() throws {
+        try handle.write(contentsOf: buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    func commit() throws {
+        try flush()
+        try handle.close()
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.moveItem(atPath: temporary, toPath: path)
+    }
+
+    func discard() {
+        try? handle.close()
+        try? FileManager.default.removeItem(atPath: temporary)
+    }
+}
+
+/// `rollout report --verify DIR`: recomputes what the report states about itself.
+enum ReportVerification {
+    static func run(directory: String, store: StoreOption) throws {
+        let jsonPath = (directory as NSString).appendingPathComponent("report.json")
+        guard let data = FileManager.default.contents(atPath: jsonPath) else {
+            throw ValidationError("no report.json in \(directory): --verify needs the JSON form (written with --format json)")
+        }
+        let document: JSONValue
+        do { document = try JSONValue.parse(data) } catch { throw ValidationError("\(jsonPath): not JSON: \(error)") }
+        var problems: [String] = []
+        let (stated, computed) = ComplianceReport.verifyDocument(document)
+        if stated != computed { problems.append("report.json: states digest \(stated ?? "none") but its content hashes to \(computed)") }
+        let rowsPath = (directory as NSString).appendingPathComponent("writes.jsonl")
+        if FileManager.default.fileExists(atPath: rowsPath) {
+            let rows = "sha256:" + (try sha256(of: rowsPath))
+            if rows != document["rows"]?["sha256"]?.stringValue { problems.append("writes.jsonl: hashes to \(rows), the report states \(document["rows"]?["sha256"]?.stringValue ?? "none")") }
+        }
+        let htmlPath = (directory as NSString).appendingPathComponent("report.html")
+        if let html = FileManager.default.contents(atPath: htmlPath).map({ String(decoding: $0, as: UTF8.self) }), !html.contains(computed) {
+            problems.append("report.html: does not state the digest \(computed)")
+        }
+        let sumsPath = (directory as NSString).appendingPathComponent("SHA256SUMS")
+        if let sums = FileManager.default.contents(atPath: sumsPath).map({ String(decoding: $0, as: UTF8.self) }) {
+            for line in sums.split(separator: "\n") {
+                let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { continue }
+                let name = parts[1].trimmingCharacters(in: .whitespaces)
+                let path = (directory as NSString).appendingPathComponent(name)
+                if (try? sha256(of: path)) != parts[0] { problems.append("\(name): does not match SHA256SUMS") }
+            }
+        }
+        if FileManager.default.fileExists(atPath: store.path), let seq = document["chain"]?["head"]?["seq"]?.intValue,
+           let hash = document["chain"]?["head"]?["hash"]?.stringValue, seq > 0 {
+            let audit = try store.open(create: false)
+            let found = try audit.eventHash(seq: Int64(seq))
+            if found != hash { problems.append("store \(store.path): event #\(seq) has hash \(found ?? "none"), the report covered \(hash)") }
+        }
+        if problems.isEmpty {
+            Output.line("report \(directory) verified: digest \(computed)")
+        } else {
+            for p in problems { Output.line("FAILED: \(p)") }
+            throw FailureExit(status: ExitStatus.problemFound)
+        }
+    }
+
+    static func sha256(of path: String) throws -> String {
+        try FileDigest.sha256(path: path)
+    }
+}

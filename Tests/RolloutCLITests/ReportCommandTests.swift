@@ -1,0 +1,129 @@
+import Foundation
+import GRDB
+import RolloutCore
+import RolloutTestSupport
+import Testing
+
+/// A store made through the binary with one of each kind of event: executed, refused, pending then
+/// approved, rolled back, and a promotion.
+struct ReportProject {
+    let project: StageProject
+
+    init() throws {
+        project = try StageProject()
+        let calls: [(String, Int32)] = [
+            (#"{"id": 1, "data": {"status": "shipped"}, "reason": "carrier confirmed pickup", "idempotency_key": "k-1"}"#, 0),
+            (#"{"id": 2, "data": {"status": "shipped"}, "reason": "n/a", "idempotency_key": "k-2"}"#, 1),
+            (#"{"id": 3, "data": {"status": "refunded"}, "reason": "customer returned the parcel, ticket 77", "idempotency_key": "k-3"}"#, 0),
+            (#"{"id": 4, "data": {"notes": "see ticket"}, "reason": "=HYPERLINK(\"http://x\",\"ticket 42\")", "idempotency_key": "k-4"}"#, 0),
+        ]
+        for (args, status) in calls {
+            let result = try project.run(["call", "orders.update", "--tenant", "acme", "--actor", "agent-1", "--args", args])
+            guard result.status == status else { throw ReportProjectError(message: "call \(args): \(result.stdout)\(result.stderr)") }
+        }
+        for step in [["approve", "1", "--by", "maria.lopez", "--reason", "return checked against the ticket"],
+                     ["audit", "rollback", "1", "--by", "maria.lopez", "--reason", "wrong order shipped"],
+                     ["fuzz"],
+                     ["promote", "--tenant", "initech", "--by", "maria.lopez", "--reason", "fuzz report green"]] {
+            let result = try project.run(step)
+            guard result.status == 0 else { throw ReportProjectError(message: "\(step): \(result.stdout)\(result.stderr)") }
+        }
+    }
+
+    func report(_ extra: [String] = []) throws -> ProcessResult {
+        let today = Timestamp.day(Date())
+        let tomorrow = Timestamp.day(Date().addingTimeInterval(86_400))
+        return try project.run(["report", "--from", today, "--to", tomorrow, "--out", project.root + "/out"] + extra)
+    }
+
+    func file(_ name: String) throws -> String { try String(contentsOfFile: project.root + "/out/" + name, encoding: .utf8) }
+}
+
+struct ReportProjectError: Error { var message: String }
+
+@Suite("rollout report, end to end")
+struct ReportCommandTests {
+    @Test("HTML, CSV and JSON agree with the store: counts, rows, approvals, rollbacks, the promotion")
+    func formatsAgree() throws {
+        let r = try ReportProject()
+        let result = try r.report()
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+
+        // The store's own account of itself.
+        let export = try r.project.run(["audit", "export"])
+        let events = try export.stdout.split(separator: "\n").map { try JSONValue.parse(String($0)) }
+        let calls = events.filter { $0["tool"]?.stringValue?.hasPrefix("rollout.") == false }
+        #expect(calls.count == 6 && events.count == 7, "\(events.count) events")
+        var byDecision: [String: Int] = [:]
+        for e in calls { byDecision[e["decision"]!.stringValue!, default: 0] += 1 }
+        #expect(byDecision == ["executed": 3, "reason_required": 1, "pending_approval": 1, "rolled_back": 1])
+
+        let json = try JSONValue.parse(try r.file("report.json"))
+        #expect(json["chain"]?["ok"] == true && json["chain"]?["head"]?["seq"]?.intValue == events.count)
+        #expect(json["rows"]?["count"]?.intValue == calls.count)
+        #expect(json["by_decision"]?.objectValue?.mapValues { $0.intValue ?? -1 } == byDecision)
+        #expect(json["refusals"]?[0]?["code"] == "reason_required" && json["refusals"]?[0]?["count"] == 1)
+        let approvals = json["approvals"]?.arrayValue ?? []
+        #expect(approvals.count == 2)
+        #expect(approvals.last?["approver"] == "maria.lopez" && approvals.last?["details"]?["approval_reason"] == "return checked against the ticket")
+        #expect(json["rollbacks"]?[0]?["details"]?["rollback_of"]?.intValue == 1)
+        #expect(json["stage_changes"]?[0]?["details"]?["to"] == "shadow" && json["stage_changes"]?[0]?["actor"] == "maria.lopez")
+
+        // JSON Lines: one row per call, the same fields as the store.
+        let rows = try r.file("writes.jsonl").split(separator: "\n").map { try JSONValue.parse(String($0)) }
+        #expect(rows.count == calls.count)
+        for (row, event) in zip(rows, calls) {
+            for key in ["seq", "tenant", "actor", "tool", "decision", "reason", "approver", "idempotency_key"] {
+                #expect(row[key] == (event[key] ?? .null), "\(key) of #\(row["seq"] ?? .null)")
+            }
+        }
+        // CSV: the same rows; a formula an agent wrote is neutralised.
+        let csv = try r.file("writes.csv").components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(csv.count == calls.count + 1 && csv[0].hasPrefix("seq,ts,tenant"))
+        for (line, row) in zip(csv.dropFirst(), rows) {
+            #expect(line.hasPrefix("\(row["seq"]!.intValue!),\(row["ts"]!.stringValue!),acme,"))
+            #expect(line.contains(",\(row["decision"]!.stringValue!),"))
+        }
+        #expect(try r.file("writes.jsonl").contains(#""reason":"=HYPERLINK("#))
+        #expect(csv.contains { $0.contains(#","'=HYPERLINK(""http://x"",""ticket 42"")""#) } && !csv.contains { $0.contains(",=HYPERLINK") })
+
+        // HTML: the verdict, the digest, every call's row.
+        let html = try r.file("report.html")
+        #expect(html.contains("Audit chain verified.") && html.contains(json["digest"]!.stringValue!))
+        for row in rows { #expect(html.contains("<tr><td>\(row["seq"]!.intValue!)</td>") || html.contains("<tr class=\"refused\"><td>\(row["seq"]!.intValue!)</td>")) }
+        #expect(html.contains("return checked against the ticket") && html.contains("promote off→shadow"))
+        #expect(!html.contains("<script src") && !html.contains("<link ") && !html.contains("url("), "self-contained")
+
+        // The report checks itself, and notices an edit.
+        #expect(try r.project.run(["report", "--verify", r.project.root + "/out"]).status == 0)
+        try (try r.file("writes.csv")).replacingOccurrences(of: "carrier confirmed pickup", with: "carrier confirmed pickup!")
+            .write(toFile: r.project.root + "/out/writes.csv", atomically: true, encoding: .utf8)
+        let verify = try r.project.run(["report", "--verify", r.project.root + "/out"])
+        #expect(verify.status == 1 && verify.stdout.contains("writes.csv"), "\(verify.stdout)")
+    }
+
+    @Test("a tampered store: the first page says so in red, the command exits 1, the files are still written")
+    func tampered() throws {
+        let r = try ReportProject()
+        let queue = try DatabaseQueue(path: r.project.store)
+        try queue.write { db in
+            try db.execute(sql: "UPDATE audit_events SET body = replace(body, 'carrier confirmed pickup', 'carrier confirmed nothing') WHERE seq = 1")
+        }
+        let result = try r.report()
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("AUDIT LOG TAMPERED"))
+        let html = try r.file("report.html")
+        let verdict = try #require(html.range(of: "class=\"verdict tampered\""))
+        #expect(html.distance(from: html.startIndex, to: verdict.lowerBound) < 3_000, "on the first page, before anything else")
+        #expect(html.contains("breaks at event #1"))
+        #expect(try JSONValue.parse(try r.file("report.json"))["chain"]?["ok"] == false)
+    }
+
+    @Test("bad periods and formats are usage errors")
+    func usage() throws {
+        let p = try StageProject()
+        #expect(try p.run(["report", "--from", "yesterday"]).status == 2)
+        #expect(try p.run(["report", "--format", "pdf"]).status == 2)
+        #expect(try p.run(["report", "--from", "2026-12-01", "--to", "2026-11-01"]).status == 2)
+    }
+}
