@@ -159,7 +159,7 @@ public final class Guard: Sendable {
             return Decision(code: .pendingApproval, message: message, auditSeq: stored.seq, approvalId: id, changes: event.changes, result: result)
 
         case .execute(let plan):
-            let changes = try execute(plan, principal: principal, session: session)
+            let (changes, upstream) = try execute(plan, call: call, principal: principal, session: session)
             var event = planEvent(plan, call: call, tool: tool, principal: principal, now: now)
             event.changes = changes.map(redactor.redact)
             event.targets = changes.map(\.key)
@@ -169,12 +169,17 @@ public final class Guard: Sendable {
             if let approvalId { event.details["approval_id"] = .number(Double(approvalId)) }
             if let approverReason { event.details["approval_reason"] = .string(approverReason) }
             event.message = "\(tool.name) changed \(changes.count) row\(changes.count == 1 ? "" : "s")"
+            if !plan.observed { event.details["before"] = "unknown: the upstream's rows are not observable (run the guard with --observe)" }
             let stored = try session.ledger.append(event)
             if let secrets = secretValues(changes) { try session.ledger.stashSecrets(seq: stored.seq, values: secrets) }
-            let result: JSONValue = [
+            var result: JSONValue = [
                 "ok": true, "decision": "executed", "audit_id": .number(Double(stored.seq)),
                 "rows": .array(event.changes.map(\.resultJSON)),
             ]
+            if let upstream, case .object(var object) = result {
+                object["upstream"] = upstream
+                result = .object(object)
+            }
             if approvalId == nil {
                 try session.ledger.recordCall(tenant: principal.tenant, tool: tool.name, actor: principal.actor, at: now, auditSeq: stored.seq)
             }
@@ -183,8 +188,36 @@ public final class Guard: Sendable {
         }
     }
 
-    /// Step 12: the writes themselves, in the caller's transaction.
-    func execute(_ plan: WritePlan, principal: Principal, session: any GuardSession) throws -> [RowChange] {
+    /// Step 12: the writes themselves, in the caller's transaction: row by row, or by forwarding the
+    /// call to an upstream (then the after values are read back when the rows can be observed).
+    func execute(_ plan: WritePlan, call: ToolCall, principal: Principal, session: any GuardSession) throws -> ([RowChange], JSONValue?) {
+        let request = plan.request
+        let model = plan.model
+        if let forwarded = try session.backend.forward(call, model: model, operation: request.operation) {
+            guard plan.observed else { return (plan.changes, forwarded.result) }
+            switch request.operation {
+            case .create:
+                guard let key = forwarded.createdKey, let row = try session.backend.rows(model: model, keys: [key]).first ?? nil else {
+                    return (plan.changes, forwarded.result)
+                }
+                return ([RowChange(key: key, fields: request.fields.keys.reduce(into: [:]) { $0[$1] = FieldChange(before: .null, after: row[$1] ?? .null) })],
+                        forwarded.result)
+            case .delete:
+                return (plan.changes, forwarded.result)
+            case .update, .bulkUpdate:
+                let after = try session.backend.rows(model: model, keys: request.targets)
+                let changes = zip(plan.changes, after).map { change, row in
+                    RowChange(key: change.key, fields: change.fields.reduce(into: [:]) { out, field in
+                        out[field.key] = FieldChange(before: field.value.before, after: row?[field.key] ?? .null)
+                    })
+                }
+                return (changes, forwarded.result)
+            }
+        }
+        return (try executeRows(plan, principal: principal, session: session), nil)
+    }
+
+    func executeRows(_ plan: WritePlan, principal: Principal, session: any GuardSession) throws -> [RowChange] {
         let request = plan.request
         let model = plan.model
         switch request.operation {

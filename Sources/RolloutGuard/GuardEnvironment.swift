@@ -1,5 +1,6 @@
 import Foundation
 import RolloutCore
+import RolloutStore
 
 /// Where the guard keeps its state and makes its writes. One decision runs inside one
 /// `transaction`: the domain write, the ledger entries and the audit event commit together or not at all.
@@ -23,6 +24,66 @@ public protocol WriteBackend {
     func insert(model: ModelPolicy, values: [String: JSONValue]) throws -> JSONValue
     func update(model: ModelPolicy, key: JSONValue, values: [String: JSONValue]) throws
     func delete(model: ModelPolicy, key: JSONValue) throws
+    /// Whether `rows` sees the real rows. When it does not (an upstream nobody can read), before values
+    /// are recorded as unknown and the row checks (not found, another tenant's row) cannot run.
+    var observesRows: Bool { get }
+    /// Carries out a decided write by forwarding the original call (an MCP upstream) instead of row by
+    /// row; nil for backends that write rows themselves. Throws `BackendError` when the upstream refuses.
+    func forward(_ call: ToolCall, model: ModelPolicy, operation: WriteOperation) throws -> ForwardedWrite?
+}
+
+extension WriteBackend {
+    public var observesRows: Bool { true }
+    public func forward(_ call: ToolCall, model: ModelPolicy, operation: WriteOperation) throws -> ForwardedWrite? { nil }
+}
+
+/// What an upstream answered to a forwarded write.
+public struct ForwardedWrite: Sendable {
+    /// The upstream's tool result, returned to the agent.
+    public var result: JSONValue
+    /// The key of a created row, when the upstream said it.
+    public var createdKey: JSONValue?
+
+    public init(result: JSONValue, createdKey: JSONValue? = nil) {
+        self.result = result
+        self.createdKey = createdKey
+    }
+}
+
+/// The guard over a rollout store whose writes land elsewhere (`WriteBackend`, e.g. an MCP upstream):
+/// ledgers and audit log in the store, committed together after the backend's write succeeds.
+public final class StoreEnvironment: GuardEnvironment, @unchecked Sendable {
+    public let store: AuditStore
+    public let backend: any WriteBackend
+    private let lock = NSLock()
+
+    public init(store: AuditStore, backend: any WriteBackend) {
+        self.store = store
+        self.backend = backend
+    }
+
+    public func transaction<T>(_ body: (any GuardSession) throws -> T) throws -> T {
+        // One decision at a time: the upstream connection is one conversation.
+        lock.lock()
+        defer { lock.unlock() }
+        return try store.write { tx in
+            let session = Session(ledger: StoreLedger(tx), backend: backend)
+            let result = try body(session)
+            tx = session.storeLedger.finish()
+            return result
+        }
+    }
+
+    final class Session: GuardSession {
+        let storeLedger: StoreLedger
+        let writeBackend: any WriteBackend
+        init(ledger: StoreLedger, backend: any WriteBackend) {
+            storeLedger = ledger
+            writeBackend = backend
+        }
+        var ledger: any GuardLedger { storeLedger }
+        var backend: any WriteBackend { writeBackend }
+    }
 }
 
 /// The backend could not do what the guard asked (a constraint, a lost connection).

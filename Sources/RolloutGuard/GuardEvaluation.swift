@@ -48,7 +48,11 @@ extension Guard {
             }
         }
         var rows: [[String: JSONValue]] = []
-        if !request.targets.isEmpty {
+        let observed = session.backend.observesRows
+        if !request.targets.isEmpty, !observed {
+            // Rows nobody can read: their before values are unknown, never invented.
+            rows = request.targets.map { _ in [:] }
+        } else if !request.targets.isEmpty {
             let found = try session.backend.rows(model: model, keys: request.targets)
             for (key, row) in zip(request.targets, found) {
                 guard let row else {
@@ -106,7 +110,8 @@ extension Guard {
             }
         }
 
-        let plan = WritePlan(request: request, model: model, rows: rows, changes: Self.changes(request, model: model, rows: rows))
+        let plan = WritePlan(request: request, model: model, rows: rows, changes: Self.changes(request, model: model, rows: rows, observed: observed),
+                             observed: observed)
 
         // 10. Row limits and dry runs.
         if !faults.contains(.skipRowLimits) {
@@ -148,7 +153,7 @@ extension Guard {
 
     /// Before and after of every field the write sets. A delete records the whole row as before, so
     /// that a rollback can put it back.
-    static func changes(_ request: WriteRequest, model: ModelPolicy, rows: [[String: JSONValue]]) -> [RowChange] {
+    static func changes(_ request: WriteRequest, model: ModelPolicy, rows: [[String: JSONValue]], observed: Bool = true) -> [RowChange] {
         switch request.operation {
         case .create:
             return [RowChange(key: .null, fields: request.fields.mapValues { FieldChange(before: .null, after: $0) })]
@@ -159,7 +164,7 @@ extension Guard {
         case .update, .bulkUpdate:
             return zip(request.targets, rows).map { key, row in
                 var fields: [String: FieldChange] = [:]
-                for (name, value) in request.fields { fields[name] = FieldChange(before: row[name] ?? .null, after: value) }
+                for (name, value) in request.fields { fields[name] = FieldChange(before: row[name] ?? (observed ? .null : nil), after: value) }
                 return RowChange(key: key, fields: fields)
             }
         }

@@ -1,3 +1,4 @@
+import Foundation
 import RolloutCore
 
 /// Where the guard learns each tenant's stage for a tool: `tenants.yaml`, or a fixed stage in tests
@@ -19,4 +20,46 @@ public struct FixedStages: StageSource {
     }
 
     public func stage(tenant: String, tool: String) -> Stage { perTool[tool] ?? stage }
+}
+
+/// `tenants.yaml` as it is now, for a long-running guard: the file is read again when it changes, so
+/// a promotion, a demotion or a pause reaches the guard at its next call. A file that no longer
+/// reads fails closed: every tool is off until it is fixed.
+public final class LiveTenants: StageSource, @unchecked Sendable {
+    public let folder: RolloutFolder
+    public let policy: Policy?
+    private let lock = NSLock()
+    private var current: TenantsFile?
+    private var stamp: (Date?, Int)?
+    private let log: @Sendable (String) -> Void
+
+    public init(folder: RolloutFolder, policy: Policy?, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+        self.folder = folder
+        self.policy = policy
+        self.log = log
+        current = try folder.loadTenants(policy: policy)
+        stamp = Self.stamp(folder.tenantsPath)
+    }
+
+    public func stage(tenant: String, tool: String) -> Stage {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = Self.stamp(folder.tenantsPath)
+        if now.0 != stamp?.0 || now.1 != stamp?.1 {
+            stamp = now
+            do {
+                current = try folder.loadTenants(policy: policy)
+                log("guard: \(folder.tenantsPath) changed; stages reloaded")
+            } catch {
+                current = nil
+                log("guard: \(folder.tenantsPath) no longer reads (\(error)); every tool is off until it does")
+            }
+        }
+        return current?.stage(tenant: tenant, tool: tool) ?? .off
+    }
+
+    static func stamp(_ path: String) -> (Date?, Int) {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        return (attributes?[.modificationDate] as? Date, (attributes?[.size] as? NSNumber)?.intValue ?? -1)
+    }
 }

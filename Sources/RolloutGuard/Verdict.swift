@@ -29,6 +29,8 @@ struct WritePlan {
     var rows: [[String: JSONValue]]
     /// Before and after of every field the write sets, per row.
     var changes: [RowChange]
+    /// Whether `rows` are the real rows (false: before values unknown).
+    var observed: Bool = true
 }
 
 /// Whether a decision may change anything.

@@ -45,6 +45,35 @@ public final class StateObserver: @unchecked Sendable {
         }
     }
 
+    /// The rows of `keys`, in their order; nil for a missing row.
+    public func rows(_ model: ModelPolicy, keys: [JSONValue]) throws -> [[String: JSONValue]?] {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw MCPFailure.launch("--observe: there is no database at \(path)")
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            let table = "\"" + model.table.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            let key = "\"" + model.key.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            return try keys.map { k -> [String: JSONValue]? in
+                let value: DatabaseValue
+                switch k {
+                case .number(let d) where d == d.rounded(): value = Int64(d).databaseValue
+                case .number(let d): value = d.databaseValue
+                case .string(let s): value = s.databaseValue
+                default: return nil
+                }
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(table) WHERE \(key) = ?", arguments: [value]) else { return nil }
+                var values: [String: JSONValue] = [:]
+                for (column, v) in row { values[column] = Self.json(v, rule: model.field(column)) }
+                return values
+            }
+        }
+    }
+
     static func json(_ value: DatabaseValue, rule: FieldRule?) -> JSONValue {
         switch value.storage {
         case .null: .null

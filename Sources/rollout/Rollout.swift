@@ -33,6 +33,7 @@ struct Rollout: AsyncParsableCommand {
             StatusCommand.self,
             FlagsCommand.self,
             CallCommand.self,
+            GuardCommand.self,
             ApproveCommand.self,
             DenyCommand.self,
             ApprovalsCommand.self,

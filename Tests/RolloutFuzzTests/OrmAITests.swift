@@ -9,7 +9,7 @@ import Testing
 
 @Suite("Fuzz: OrmAI 0.2.1 over MCP", .serialized)
 struct OrmAITests {
-    @Test("which of its declared controls OrmAI enforces, and which it does not",
+    @Test("which of its declared controls OrmAI enforces, and which it does not; behind rollout guard, every one",
           .enabled(if: OrmAITarget.available, OrmAITarget.skipMessage), .timeLimit(.minutes(10)))
     func fuzzOrmAI() throws {
         let policy = try RolloutFolder(directory: OrmAITarget.policyFolder).loadPolicy()
@@ -52,5 +52,27 @@ struct OrmAITests {
             #expect(try JUnitValidation.validate(path).status == 0)
         }
         print("OrmAI: \(result.calls) calls, enforcement gaps in \(enforcement.sorted()), policy gaps in \(policyGaps.sorted())")
+
+        // The same run with rollout guard in front of the same server: the guard enforces what OrmAI
+        // declared, so no enforcement gap is left; the policy's own gaps (no keys, no caps) remain.
+        let guardedWork = TestPaths.temporaryDirectory("ormai-guarded").path
+        let guardCommand = [RolloutBinary.path, "guard", "--dir", OrmAITarget.policyFolder, "--tenant", "acme", "--actor", "agent-1",
+                            "--store", guardedWork + "/guard.sqlite", "--observe", "sqlite:\(guardedWork)/demo.db",
+                            "--", "bash", OrmAITarget.serveScript].joined(separator: " ")
+        let guarded = try MCPTarget(
+            command: guardCommand, policy: policy, tenant: "acme", otherTenant: "globex",
+            observer: StateObserver(sqlitePath: guardedWork + "/demo.db"),
+            options: MCPConnection.Options(callTimeout: 30, startTimeout: 90, environment: ["ORMAI_DEMO_WORKDIR": guardedWork]))
+        try guarded.start()
+        defer { guarded.stop() }
+        let behind = try Adversary(policy: policy, target: guarded, options: FuzzOptions(seed: 1, calls: 1, replayDirectory: repro)).run()
+        let guardedEnforcement = behind.findings.filter { $0.kind == .enforcementGap }.map { "\($0.tool)/\($0.attackClass.rawValue): \($0.observed)" }
+        #expect(guardedEnforcement.isEmpty, "behind the guard: \(guardedEnforcement)")
+        let guardedPolicyGaps = Set(behind.findings.filter { $0.kind == .policyGap }.map { "\($0.tool)/\($0.attackClass.rawValue)" })
+        for tool in policy.tools.map(\.name) {
+            #expect(guardedPolicyGaps.contains("\(tool)/idempotency") && guardedPolicyGaps.contains("\(tool)/caps"))
+        }
+        #expect(behind.inconclusive == 0)
+        print("OrmAI behind rollout guard: \(behind.calls) calls, \(guardedEnforcement.count) enforcement gaps, policy gaps in \(guardedPolicyGaps.sorted())")
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import RolloutCore
-import Testing
 
 /// Quiet, steady audit traffic for scoring and gate tests: one executed write every five minutes, by two
 /// actors, each with its own key, target and a real reason.
@@ -17,25 +16,5 @@ public enum AuditTraffic {
                 model: "Order", operation: "update", targets: [key], rowCount: rows, changes: [change],
                 reason: "carrier update from the tracking feed", idempotencyKey: "bg-\(i)", decision: "executed")
         }
-    }
-}
-
-/// The Python peers for the flagd test: openfeature-sdk and openfeature-provider-flagd in a venv that
-/// `.ci/run` makes (`ROLLOUT_FLAGD_PYTHON` names another interpreter that has them).
-public enum FlagdPeer {
-    public static var python: String {
-        let env = ProcessInfo.processInfo.environment
-        if let given = env["ROLLOUT_FLAGD_PYTHON"] { return given }
-        let base = env["XDG_CACHE_HOME"].map(URL.init(fileURLWithPath:)) ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
-        return base.appendingPathComponent("rollout-targets/flagd/venv/bin/python").path
-    }
-
-    public static var script: String { TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/flagd/evaluate.py").path }
-
-    public static let skipMessage: Comment = "openfeature-sdk and openfeature-provider-flagd are missing: .ci/run installs them into ~/.cache/rollout-targets/flagd/venv"
-
-    public static var available: Bool {
-        FileManager.default.isExecutableFile(atPath: python)
-            && (try? Subprocess.run([python, "-c", "import openfeature.contrib.provider.flagd, jsonschema"]).status) == 0
     }
 }

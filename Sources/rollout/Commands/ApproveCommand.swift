@@ -3,6 +3,7 @@ import Foundation
 import RolloutCore
 import RolloutGate
 import RolloutGuard
+import RolloutMCP
 import RolloutStore
 
 struct ApproveCommand: ParsableCommand {
@@ -41,11 +42,19 @@ struct ApproveCommand: ParsableCommand {
     @Option(help: "Why.")
     var reason: String?
 
+    @Option(help: ArgumentHelp("For a write queued by `rollout guard`: the upstream MCP server to run it on (a shell command).", valueName: "command"))
+    var upstream: String?
+
+    @Option(help: ArgumentHelp("With --upstream: read its rows here for before/after values.", valueName: "sqlite:PATH"))
+    var observe: String?
+
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
     @OptionGroup var formatOption: FormatOption
 
     func validate() throws {
+        if upstream != nil, id == nil { throw ValidationError("--upstream runs a queued write: give its approval id") }
+        if observe != nil, upstream == nil { throw ValidationError("--observe goes with --upstream") }
         if id != nil, tenant != nil || stage != nil { throw ValidationError("give either an approval id or --tenant with --stage, not both") }
         if id == nil, tenant == nil || stage == nil { throw ValidationError("give an approval id (see `rollout approvals`) or --tenant T --stage S") }
         if tenant != nil, (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("a stage approval needs --reason") }
@@ -67,8 +76,23 @@ struct ApproveCommand: ParsableCommand {
             return
         }
         let store = try storeOption.open(create: false)
-        let guard_ = try GuardFactory.make(folder: folderOptions.folder, store: store)
-        let decision = try guard_.approve(id!, by: try Person.resolve(by), reason: reason)
+        let approver = try Person.resolve(by)
+        let decision: Decision
+        if let upstream {
+            // The write was queued by `rollout guard`: it runs on the same upstream, through the same pipeline.
+            let folder = folderOptions.folder
+            let policy = try folder.loadPolicy()
+            let connection = MCPConnection(command: ["sh", "-c", "exec " + upstream])
+            try blockingAwait { try await connection.start() }
+            defer { _ = try? blockingAwait { await connection.stop() } }
+            let backend = UpstreamBackend(connection: connection, observer: try observe.map { try StateObserver(spec: $0) },
+                                          refusalPatterns: policy.refusalPatterns)
+            let guard_ = Guard(policy: policy, stages: try folder.loadTenants(policy: policy), environment: StoreEnvironment(store: store, backend: backend))
+            decision = try guard_.approve(id!, by: approver, reason: reason)
+        } else {
+            let guard_ = try GuardFactory.make(folder: folderOptions.folder, store: store)
+            decision = try guard_.approve(id!, by: approver, reason: reason)
+        }
         DecisionPrinter.print(decision, format: formatOption.format)
         if decision.code != .executed { throw FailureExit(status: ExitStatus.problemFound) }
     }

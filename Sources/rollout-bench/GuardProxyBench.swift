@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import RolloutCore
+import RolloutMCP
+
+/// The guard proxy's overhead: write calls per second to a trivial MCP server directly and through
+/// `rollout guard` in the same run, and the latency each call gains (p50, p99).
+struct GuardProxyBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "guard-proxy",
+        abstract: "Calls per second to a trivial MCP upstream with and without `rollout guard` in front, and the added latency.",
+        discussion: """
+            Example (the guard is the release `rollout` beside rollout-bench):
+              swift build -c release --product rollout && swift run -c release rollout-bench guard-proxy
+            """
+    )
+
+    @Option(help: "The upstream server command.")
+    var server = "python3 Tests/Fixtures/mcp/tiny_server.py"
+
+    @Option(help: "The rollout folder whose policy the guard enforces (its tool items.create).")
+    var dir = "Tests/Fixtures/mcp/policy"
+
+    @Option(help: "Sequential calls per run.")
+    var calls = 2_000
+
+    func run() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rollout").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw ValidationError("no rollout binary beside rollout-bench at \(binary): swift build -c release --product rollout")
+        }
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-bench-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let guarded = "exec \(binary) guard --dir \(dir) --store \(work)/guard.sqlite --tenant acme --actor bench -- \(server)"
+
+        let direct = try measure(["sh", "-c", "exec " + server])
+        let behind = try measure(["sh", "-c", guarded])
+        func line(_ name: String, _ samples: [Double]) -> String {
+            let total = samples.reduce(0, +)
+            return "\(name): \(BenchClock.rate(samples.count, total)); p50 \(ms(percentile(samples, 0.5))), p99 \(ms(percentile(samples, 0.99)))"
+        }
+        print(line("direct to the upstream", direct))
+        print(line("through rollout guard (each call audited)", behind))
+        print("added latency per call: p50 \(ms(percentile(behind, 0.5) - percentile(direct, 0.5))), p99 \(ms(percentile(behind, 0.99) - percentile(direct, 0.99)))")
+    }
+
+    /// Per-call seconds of `calls` sequential writes, each with a fresh idempotency key and a real reason.
+    func measure(_ command: [String]) throws -> [Double] {
+        let connection = MCPConnection(command: command, options: .init(callTimeout: 10))
+        try blockingAwait { try await connection.start() }
+        defer { _ = try? blockingAwait { await connection.stop() } }
+        let total = calls
+        return try blockingAwait { () async throws -> [Double] in
+            func args(_ i: Int, _ tag: String) -> JSONValue {
+                ["data": ["title": .string("item \(i)")], "reason": .string("benchmark write number \(i)"), "idempotency_key": .string("\(tag)-\(i)")]
+            }
+            for i in 0..<50 {
+                let r = try await connection.callTool("items.create", arguments: args(i, "warm"))
+                if r.isError { throw ValidationError("the warm-up call was refused: \(r.text)") }
+            }
+            var samples: [Double] = []
+            samples.reserveCapacity(total)
+            for i in 0..<total {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = try await connection.callTool("items.create", arguments: args(i, "call"))
+                samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            return samples
+        }
+    }
+
+    func percentile(_ samples: [Double], _ p: Double) -> Double {
+        let sorted = samples.sorted()
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+    }
+
+    func ms(_ seconds: Double) -> String { String(format: "%.3f ms", seconds * 1000) }
+}

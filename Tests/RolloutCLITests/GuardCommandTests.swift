@@ -1,0 +1,132 @@
+import Foundation
+import RolloutCore
+import RolloutTestSupport
+import Testing
+
+/// `rollout guard` in front of the tiny MCP server, driven with raw JSON-RPC lines.
+struct GuardSession {
+    let dir: String
+    var store: String { dir + "/guard.sqlite" }
+
+    init(stage: String, approval: Bool = false) throws {
+        dir = TestPaths.temporaryDirectory("guard-cli").path
+        var policy = try String(contentsOfFile: TinyServer.policyFolder + "/policy.yaml", encoding: .utf8)
+        if approval { policy += "    approval: {when: true}\n" }
+        try policy.write(toFile: dir + "/policy.yaml", atomically: true, encoding: .utf8)
+        try "version: 1\ntenants:\n  acme: {stage: \(stage)}\n  globex: {stage: broad}\n".write(toFile: dir + "/tenants.yaml", atomically: true, encoding: .utf8)
+    }
+
+    /// Sends the initialize handshake and `requests` (method, params), returns the responses by id.
+    func exchange(_ requests: [(String, JSONValue)], tenant: String = "acme") throws -> (responses: [Int: JSONValue], result: ProcessResult) {
+        var lines = [
+            #"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}}"#,
+            #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        ]
+        for (i, (method, params)) in requests.enumerated() {
+            lines.append(JSONValue.object(["jsonrpc": "2.0", "id": .number(Double(i + 1)), "method": .string(method), "params": params]).canonicalText)
+        }
+        let result = try Subprocess.run([RolloutBinary.path, "guard", "--dir", dir, "--store", store, "--tenant", tenant, "--actor", "agent-1",
+                                         "--", "python3", TinyServer.script], stdin: lines.joined(separator: "\n") + "\n")
+        var responses: [Int: JSONValue] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            guard let json = try? JSONValue.parse(String(line)), let id = json["id"]?.intValue else { continue }
+            responses[id] = json
+        }
+        return (responses, result)
+    }
+
+    static func call(_ arguments: JSONValue, tool: String = "items.create") -> (String, JSONValue) {
+        ("tools/call", ["name": .string(tool), "arguments": arguments])
+    }
+
+    func audit() throws -> [JSONValue] {
+        let export = try RolloutBinary.run(["audit", "export", "--store", store])
+        return try export.stdout.split(separator: "\n").map { try JSONValue.parse(String($0)) }
+    }
+}
+
+@Suite("rollout guard: the MCP proxy, end to end", .enabled(if: TinyServer.available, "python3 is missing"))
+struct GuardCommandTests {
+    static let good: JSONValue = ["data": ["title": "hello"], "reason": "stock arrived from the supplier", "idempotency_key": "k-1"]
+
+    @Test("allowed writes reach the upstream, refusals come back as errors naming the code, retries replay, reads pass through")
+    func broad() throws {
+        let g = try GuardSession(stage: "broad")
+        let (r, result) = try g.exchange([
+            ("tools/list", [:]),
+            GuardSession.call(Self.good),
+            GuardSession.call(["data": ["title": "x"], "reason": "n/a", "idempotency_key": "k-2"]),
+            GuardSession.call(["data": ["title": "x", "tenant_id": "globex"], "reason": "move it to the other shop", "idempotency_key": "k-3"]),
+            GuardSession.call(Self.good),
+            GuardSession.call([:], tool: "items.list"),
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let tools = r[1]?["result"]?["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+        #expect(Set(tools) == ["items.create", "items.list"])
+        #expect(r[2]?["result"]?["isError"] == false && r[2]?["result"]?["content"]?[0]?["text"]?.stringValue?.contains("\"id\": 1") == true)
+        #expect(r[3]?["result"]?["isError"] == true && r[3]?["result"]?["structuredContent"]?["decision"] == "reason_required")
+        #expect(r[3]?["result"]?["content"]?[0]?["text"]?.stringValue?.hasPrefix("reason_required: ") == true)
+        #expect(r[4]?["result"]?["structuredContent"]?["decision"] == "cross_tenant")
+        // The retry is answered from the ledger: the same answer, and the upstream created one item only.
+        #expect(r[5]?["result"]?["content"] == r[2]?["result"]?["content"])
+        #expect(r[6]?["result"]?["content"]?[0]?["text"]?.stringValue?.contains(#"[{"title": "hello"}]"#) == true, "\(r[6] ?? .null)")
+        let decisions = try g.audit().map { $0["decision"]?.stringValue ?? "" }
+        #expect(decisions == ["executed", "reason_required", "cross_tenant", "replayed"])
+        #expect(try g.audit().allSatisfy { $0["tenant"] == "acme" && $0["actor"] == "agent-1" })
+    }
+
+    @Test("the stage decides what the agent sees: off hides the tool and refuses it, shadow validates and records without forwarding")
+    func stages() throws {
+        let off = try GuardSession(stage: "off")
+        let (r, _) = try off.exchange([("tools/list", [:]), GuardSession.call(Self.good)])
+        #expect(r[1]?["result"]?["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["items.list"])
+        #expect(r[2]?["result"]?["structuredContent"]?["decision"] == "tool_disabled")
+
+        let shadow = try GuardSession(stage: "shadow")
+        let (s, _) = try shadow.exchange([("tools/list", [:]), GuardSession.call(Self.good), GuardSession.call([:], tool: "items.list")])
+        #expect(Set(s[1]?["result"]?["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []) == ["items.create", "items.list"])
+        #expect(s[2]?["result"]?["isError"] == false && s[2]?["result"]?["structuredContent"]?["decision"] == "shadowed")
+        #expect(s[3]?["result"]?["content"]?[0]?["text"]?.stringValue?.contains(#""items": []"#) == true, "nothing reached the upstream")
+        #expect(try shadow.audit().map { $0["decision"]?.stringValue } == ["shadowed"])
+    }
+
+    @Test("a write that needs approval is queued, not forwarded, and runs on the upstream once a person approves it")
+    func approvals() throws {
+        let g = try GuardSession(stage: "broad", approval: true)
+        let (r, _) = try g.exchange([GuardSession.call(Self.good), GuardSession.call([:], tool: "items.list")])
+        #expect(r[1]?["result"]?["isError"] == false && r[1]?["result"]?["structuredContent"]?["decision"] == "pending_approval")
+        #expect(r[2]?["result"]?["content"]?[0]?["text"]?.stringValue?.contains(#""items": []"#) == true, "not forwarded while pending")
+        let approved = try RolloutBinary.run(["approve", "1", "--by", "maria.lopez", "--reason", "checked the stock", "--dir", g.dir, "--store", g.store,
+                                              "--upstream", "python3 \(TinyServer.script)", "--format", "json"])
+        #expect(approved.status == 0, "\(approved.stdout)\(approved.stderr)")
+        let decision = try JSONValue.parse(approved.stdout)
+        #expect(decision["decision"] == "executed" && decision["result"]?["upstream"]?["text"]?.stringValue?.contains("\"success\": true") == true)
+        let last = try #require(try g.audit().last)
+        #expect(last["approver"] == "maria.lopez" && last["details"]?["approval_reason"] == "checked the stock")
+    }
+
+    @Test("the principal comes from the command line; without one the guard will not start")
+    func principal() throws {
+        let g = try GuardSession(stage: "broad")
+        let missing = try Subprocess.run([RolloutBinary.path, "guard", "--dir", g.dir, "--store", g.store, "--actor", "a", "--", "python3", TinyServer.script],
+                                         environment: ["ROLLOUT_TENANT": ""], stdin: "")
+        #expect(missing.status == 2 && missing.stderr.contains("--tenant"))
+        #expect(try Subprocess.run([RolloutBinary.path, "guard", "--tenant", "acme", "--actor", "a"]).status == 2, "no upstream command")
+    }
+
+    @Test("the official Python MCP client (mcp<2) connects, lists and calls through the guard",
+          .enabled(if: MCPClientPeer.available, MCPClientPeer.skipMessage))
+    func pythonClient() throws {
+        let g = try GuardSession(stage: "broad")
+        let result = try Subprocess.run([MCPClientPeer.python, MCPClientPeer.script, RolloutBinary.path,
+                                         "--dir", g.dir, "--store", g.store, "--tenant", "acme", "--actor", "agent-1", "--", "python3", TinyServer.script])
+        #expect(result.status == 0, "\(result.stderr)")
+        let seen = try JSONValue.parse(result.stdout)
+        #expect(seen["server"] == "rollout-guard")
+        #expect(seen["tools"] == ["items.create", "items.list"])
+        #expect(seen["read"]?["isError"] == false)
+        #expect(seen["write"]?["isError"] == false && seen["write"]?["text"]?.stringValue?.contains("\"success\": true") == true)
+        #expect(seen["refused"]?["isError"] == true && seen["refused"]?["structured"]?["decision"] == "reason_required")
+        #expect(seen["retry"]?["text"] == seen["write"]?["text"])
+    }
+}
