@@ -16,23 +16,36 @@ struct GuardSession {
         try "version: 1\ntenants:\n  acme: {stage: \(stage)}\n  globex: {stage: broad}\n".write(toFile: dir + "/tenants.yaml", atomically: true, encoding: .utf8)
     }
 
-    /// Sends the initialize handshake and `requests` (method, params), returns the responses by id.
+    /// Sends the initialize handshake and `requests` (method, params) one at a time, each after the
+    /// answer to the one before, as an agent does; returns the responses by id.
     func exchange(_ requests: [(String, JSONValue)], tenant: String = "acme") throws -> (responses: [Int: JSONValue], result: ProcessResult) {
-        var lines = [
-            #"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}}"#,
-            #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
-        ]
-        for (i, (method, params)) in requests.enumerated() {
-            lines.append(JSONValue.object(["jsonrpc": "2.0", "id": .number(Double(i + 1)), "method": .string(method), "params": params]).canonicalText)
-        }
-        let result = try Subprocess.run([RolloutBinary.path, "guard", "--dir", dir, "--store", store, "--tenant", tenant, "--actor", "agent-1",
-                                         "--", "python3", TinyServer.script], stdin: lines.joined(separator: "\n") + "\n")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RolloutBinary.path)
+        process.arguments = ["guard", "--dir", dir, "--store", store, "--tenant", tenant, "--actor", "agent-1", "--", "python3", TinyServer.script]
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        let lines = LineReader(output.fileHandleForReading)
+        try process.run()
         var responses: [Int: JSONValue] = [:]
-        for line in result.stdout.split(separator: "\n") {
-            guard let json = try? JSONValue.parse(String(line)), let id = json["id"]?.intValue else { continue }
-            responses[id] = json
+        func send(_ line: String, id: Int?) throws {
+            input.fileHandleForWriting.write(Data((line + "\n").utf8))
+            guard let id else { return }
+            while responses[id] == nil {
+                guard let line = lines.next(timeout: 30) else { throw GuardSessionError(message: "no answer to request \(id)") }
+                if let json = try? JSONValue.parse(line), let got = json["id"]?.intValue { responses[got] = json }
+            }
         }
-        return (responses, result)
+        try send(#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}}"#, id: 0)
+        try send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, id: nil)
+        for (i, (method, params)) in requests.enumerated() {
+            try send(JSONValue.object(["jsonrpc": "2.0", "id": .number(Double(i + 1)), "method": .string(method), "params": params]).canonicalText, id: i + 1)
+        }
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (responses, ProcessResult(status: process.terminationStatus, stdout: "", stderr: stderr))
     }
 
     static func call(_ arguments: JSONValue, tool: String = "items.create") -> (String, JSONValue) {
@@ -42,6 +55,44 @@ struct GuardSession {
     func audit() throws -> [JSONValue] {
         let export = try RolloutBinary.run(["audit", "export", "--store", store])
         return try export.stdout.split(separator: "\n").map { try JSONValue.parse(String($0)) }
+    }
+}
+
+struct GuardSessionError: Error { var message: String }
+
+/// Lines from a pipe, read on their own thread.
+final class LineReader: @unchecked Sendable {
+    private var lines: [String] = []
+    private let lock = NSCondition()
+    private var closed = false
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            var buffer = Data()
+            while true {
+                let chunk = handle.availableData
+                lock.lock()
+                if chunk.isEmpty { closed = true; lock.broadcast(); lock.unlock(); return }
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: 10) {
+                    lines.append(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                }
+                lock.broadcast()
+                lock.unlock()
+            }
+        }
+    }
+
+    /// The next line, or nil when the pipe closed or `timeout` seconds passed.
+    func next(timeout: Double) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        lock.lock()
+        defer { lock.unlock() }
+        while lines.isEmpty && !closed {
+            if !lock.wait(until: deadline) { return nil }
+        }
+        return lines.isEmpty ? nil : lines.removeFirst()
     }
 }
 

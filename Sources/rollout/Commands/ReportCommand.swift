@@ -169,47 +169,15 @@ final class StagedFile {
     }
 }
 
-/// `rollout report --verify DIR`: recomputes what the report states about itself.
+/// `rollout report --verify DIR`: prints what `ComplianceVerifier` finds.
 enum ReportVerification {
     static func run(directory: String, store: StoreOption) throws {
-        let jsonPath = (directory as NSString).appendingPathComponent("report.json")
-        guard let data = FileManager.default.contents(atPath: jsonPath) else {
-            throw ValidationError("no report.json in \(directory): --verify needs the JSON form (written with --format json)")
-        }
-        let document: JSONValue
-        do { document = try JSONValue.parse(data) } catch { throw ValidationError("\(jsonPath): not JSON: \(error)") }
-        var problems: [String] = []
-        let (stated, computed) = ComplianceReport.verifyDocument(document)
-        if stated != computed { problems.append("report.json: states digest \(stated ?? "none") but its content hashes to \(computed)") }
-        let rowsPath = (directory as NSString).appendingPathComponent("writes.jsonl")
-        if FileManager.default.fileExists(atPath: rowsPath) {
-            let rows = "sha256:" + (try sha256(of: rowsPath))
-            if rows != document["rows"]?["sha256"]?.stringValue { problems.append("writes.jsonl: hashes to \(rows), the report states \(document["rows"]?["sha256"]?.stringValue ?? "none")") }
-        }
-        let htmlPath = (directory as NSString).appendingPathComponent("report.html")
-        if let html = FileManager.default.contents(atPath: htmlPath).map({ String(decoding: $0, as: UTF8.self) }), !html.contains(computed) {
-            problems.append("report.html: does not state the digest \(computed)")
-        }
-        let sumsPath = (directory as NSString).appendingPathComponent("SHA256SUMS")
-        if let sums = FileManager.default.contents(atPath: sumsPath).map({ String(decoding: $0, as: UTF8.self) }) {
-            for line in sums.split(separator: "\n") {
-                let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
-                guard parts.count == 2 else { continue }
-                let name = parts[1].trimmingCharacters(in: .whitespaces)
-                let path = (directory as NSString).appendingPathComponent(name)
-                if (try? sha256(of: path)) != parts[0] { problems.append("\(name): does not match SHA256SUMS") }
-            }
-        }
-        if FileManager.default.fileExists(atPath: store.path), let seq = document["chain"]?["head"]?["seq"]?.intValue,
-           let hash = document["chain"]?["head"]?["hash"]?.stringValue, seq > 0 {
-            let audit = try store.open(create: false)
-            let found = try audit.eventHash(seq: Int64(seq))
-            if found != hash { problems.append("store \(store.path): event #\(seq) has hash \(found ?? "none"), the report covered \(hash)") }
-        }
-        if problems.isEmpty {
-            Output.line("report \(directory) verified: digest \(computed)")
+        let audit = FileManager.default.fileExists(atPath: store.path) ? try store.open(create: false) : nil
+        let outcome = try ComplianceVerifier.check(directory: directory, headHash: audit.map { a in { try a.eventHash(seq: $0) } })
+        if outcome.problems.isEmpty {
+            Output.line("report \(directory) verified: digest \(outcome.digest)\(audit == nil ? " (no store to check the chain head against)" : "")")
         } else {
-            for p in problems { Output.line("FAILED: \(p)") }
+            for p in outcome.problems { Output.line("FAILED: \(p)") }
             throw FailureExit(status: ExitStatus.problemFound)
         }
     }

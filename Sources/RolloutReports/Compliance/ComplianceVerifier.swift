@@ -1,0 +1,58 @@
+import Foundation
+import RolloutCore
+
+/// Checks a compliance report folder written earlier: report.json's digest against its content, the
+/// rows file against the digest the report states, the HTML against the digest, every file against
+/// SHA256SUMS, and (given a way to read the store) the covered chain head against the log.
+public enum ComplianceVerifier {
+    public struct Outcome: Sendable {
+        /// The digest recomputed from report.json.
+        public var digest: String
+        /// What does not match, one line each; empty when the report is as it was written.
+        public var problems: [String]
+    }
+
+    /// `headHash` gives the stored hash of an event, or nil when there is none (pass nil to skip the store).
+    public static func check(directory: String, headHash: ((Int64) throws -> String?)? = nil) throws -> Outcome {
+        let path = { (name: String) -> String in (directory as NSString).appendingPathComponent(name) }
+        guard let data = FileManager.default.contents(atPath: path("report.json")) else {
+            throw UnreadableInputError(Diagnostic(file: path("report.json"), line: 0, column: 0, path: "",
+                                                  message: "no report.json: verifying needs the JSON form (written with --format json)"))
+        }
+        let document = try parse(data, file: path("report.json"))
+        var problems: [String] = []
+        let (stated, computed) = ComplianceReport.verifyDocument(document)
+        if stated != computed { problems.append("report.json: states digest \(stated ?? "none") but its content hashes to \(computed)") }
+        let statedRows = document["rows"]?["sha256"]?.stringValue
+        if FileManager.default.fileExists(atPath: path("writes.jsonl")) {
+            let rows = "sha256:" + (try FileDigest.sha256(path: path("writes.jsonl")))
+            if rows != statedRows { problems.append("writes.jsonl: hashes to \(rows), the report states \(statedRows ?? "none")") }
+        }
+        if let html = FileManager.default.contents(atPath: path("report.html")).map({ String(decoding: $0, as: UTF8.self) }), !html.contains(computed) {
+            problems.append("report.html: does not state the digest \(computed)")
+        }
+        if let sums = FileManager.default.contents(atPath: path("SHA256SUMS")).map({ String(decoding: $0, as: UTF8.self) }) {
+            for line in sums.split(separator: "\n") {
+                let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { continue }
+                let name = parts[1].trimmingCharacters(in: .whitespaces)
+                if (try? FileDigest.sha256(path: path(name))) != parts[0] { problems.append("\(name): does not match SHA256SUMS") }
+            }
+        } else {
+            problems.append("SHA256SUMS: missing")
+        }
+        if let headHash, let seq = document["chain"]?["head"]?["seq"]?.intValue, seq > 0, let hash = document["chain"]?["head"]?["hash"]?.stringValue {
+            let found = try headHash(Int64(seq))
+            if found != hash { problems.append("the store: event #\(seq) has hash \(found ?? "none"), the report covered \(hash)") }
+        }
+        return Outcome(digest: computed, problems: problems)
+    }
+
+    static func parse(_ data: Data, file: String) throws -> JSONValue {
+        do {
+            return try JSONValue.parse(data)
+        } catch {
+            throw UnreadableInputError(Diagnostic(file: file, line: error.line, column: error.column, path: "", message: "not JSON: \(error.message)"))
+        }
+    }
+}
