@@ -65,14 +65,10 @@ struct ApproveCommand: ParsableCommand {
         if let tenant, let stage {
             let person = try Person.explicit(by)
             let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption)
-            do {
-                let (change, seq) = try controller.approve(tenant: tenant, tool: tool, stage: stage, by: person, reason: reason ?? "")
-                StageChangePrinter.print(change, seq: seq, file: controller.folder.tenantsPath, format: formatOption.format)
-            } catch let error as StageMachine.Refusal {
-                throw StageSupport.refuse(error)
-            } catch let error as StageConflict {
-                throw StageSupport.refuse(error)
+            let (change, seq) = try StageSupport.refusing {
+                try controller.approve(tenant: tenant, tool: tool, stage: stage, by: person, reason: reason ?? "")
             }
+            StageChangePrinter.print(change, seq: seq, file: controller.folder.tenantsPath, format: formatOption.format)
             return
         }
         let store = try storeOption.open(create: false)

@@ -40,14 +40,10 @@ struct DemoteCommand: ParsableCommand {
     func run() throws {
         let person = try Person.explicit(by)
         let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption)
-        do {
-            let (change, seq) = try controller.demote(tenant: target.tenant, tool: target.tool, to: to, by: person, automated: automated, reason: reason)
-            StageChangePrinter.print(change, seq: seq, file: controller.folder.tenantsPath, format: formatOption.format)
-        } catch let error as StageMachine.Refusal {
-            throw StageSupport.refuse(error)
-        } catch let error as StageConflict {
-            throw StageSupport.refuse(error)
+        let (change, seq) = try StageSupport.refusing {
+            try controller.demote(tenant: target.tenant, tool: target.tool, to: to, by: person, automated: automated, reason: reason)
         }
+        StageChangePrinter.print(change, seq: seq, file: controller.folder.tenantsPath, format: formatOption.format)
     }
 }
 

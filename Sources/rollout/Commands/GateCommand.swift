@@ -44,12 +44,7 @@ struct GateCommand: ParsableCommand {
 
     func run() throws {
         let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption, fuzzReport: fuzzReport)
-        let evaluation: GateEvaluation
-        do {
-            evaluation = try controller.gate(tenant: target.tenant, tool: target.tool, to: to)
-        } catch let refusal as StageMachine.Refusal {
-            throw StageSupport.refuse(refusal)
-        }
+        let evaluation = try StageSupport.refusing { try controller.gate(tenant: target.tenant, tool: target.tool, to: to) }
         let report = try StageSupport.writeReport(evaluation, policy: controller.policy, path: junit)
         switch formatOption.format {
         case .json: Output.json(StageSupport.json(evaluation, report: report))

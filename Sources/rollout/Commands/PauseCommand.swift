@@ -42,14 +42,10 @@ struct PauseCommand: ParsableCommand {
                        format: OutputFormat) throws {
         let person = try Person.explicit(by)
         let controller = try StageSupport.controller(folder: folder, store: store)
-        do {
-            let (change, seq) = try controller.pause(tenant: tenant, paused: paused, by: person, automated: automated, reason: reason)
-            StageChangePrinter.print(change, seq: seq, file: controller.folder.tenantsPath, format: format)
-        } catch let error as StageMachine.Refusal {
-            throw StageSupport.refuse(error)
-        } catch let error as StageConflict {
-            throw StageSupport.refuse(error)
+        let (change, seq) = try StageSupport.refusing {
+            try controller.pause(tenant: tenant, paused: paused, by: person, automated: automated, reason: reason)
         }
+        StageChangePrinter.print(change, seq: seq, file: controller.folder.tenantsPath, format: format)
     }
 }
 

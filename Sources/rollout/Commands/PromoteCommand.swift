@@ -53,14 +53,8 @@ struct PromoteCommand: ParsableCommand {
     func run() throws {
         let person = dryRun ? (try? Person.resolve(by)) ?? "dry-run" : try Person.explicit(by)
         let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption, fuzzReport: fuzzReport)
-        let promotion: StageController.Promotion
-        do {
-            promotion = try controller.promote(tenant: target.tenant, tool: target.tool, to: to, by: person, automated: automated,
-                                               reason: reason, dryRun: dryRun)
-        } catch let error as StageMachine.Refusal {
-            throw StageSupport.refuse(error)
-        } catch let error as StageConflict {
-            throw StageSupport.refuse(error)
+        let promotion = try StageSupport.refusing {
+            try controller.promote(tenant: target.tenant, tool: target.tool, to: to, by: person, automated: automated, reason: reason, dryRun: dryRun)
         }
         let evaluation = promotion.evaluation
         let report = try StageSupport.writeReport(evaluation, policy: controller.policy, path: junit)

@@ -46,6 +46,17 @@ enum StageSupport {
         }
     }
 
+    /// Runs a stage change; a refusal by the rules or a lost race becomes `refuse`'s exit.
+    static func refusing<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as StageMachine.Refusal {
+            throw refuse(error)
+        } catch let error as StageConflict {
+            throw refuse(error)
+        }
+    }
+
     /// A refused change: printed, exit 1 (or 2 when the request itself was wrong).
     static func refuse(_ error: Error) -> FailureExit {
         if let refusal = error as? StageMachine.Refusal {
