@@ -48,9 +48,7 @@ public final class GuardProxy: @unchecked Sendable {
         self.options = options
         self.log = log
         upstream = MCPConnection(command: command, options: .init(callTimeout: options.callTimeout, environment: options.environment))
-        let observer = try options.observe.map { try StateObserver(spec: $0) }
-        let backend = UpstreamBackend(connection: upstream, observer: observer, refusalPatterns: policy.refusalPatterns)
-        guard_ = Guard(policy: policy, stages: stages, environment: StoreEnvironment(store: store, backend: backend))
+        guard_ = try UpstreamBackend.makeGuard(policy: policy, stages: stages, store: store, connection: upstream, observe: options.observe)
     }
 
     /// Starts the upstream, then serves the agent on `input`/`output` until it closes its side.

@@ -1,6 +1,7 @@
 import Foundation
 import RolloutCore
 import RolloutGuard
+import RolloutStore
 
 /// The guard proxy's write backend: a decided write is forwarded, as the agent sent it, to the
 /// upstream MCP server; rows are read from its database when `--observe sqlite:PATH` names it, so the
@@ -15,6 +16,15 @@ public final class UpstreamBackend: WriteBackend, @unchecked Sendable {
         self.connection = connection
         self.observer = observer
         refusals = RefusalDetector(policyPatterns: refusalPatterns)
+    }
+
+    /// A guard whose writes go to `connection`'s server, with its ledger and audit log in `store`:
+    /// what `rollout guard` runs, and what `rollout approve --upstream` runs a queued write with.
+    public static func makeGuard(policy: Policy, stages: any StageSource, store: AuditStore, connection: MCPConnection,
+                                 observe: String?) throws -> Guard {
+        let backend = UpstreamBackend(connection: connection, observer: try observe.map { try StateObserver(spec: $0) },
+                                      refusalPatterns: policy.refusalPatterns)
+        return Guard(policy: policy, stages: stages, environment: StoreEnvironment(store: store, backend: backend))
     }
 
     public var observesRows: Bool { observer != nil }

@@ -81,9 +81,8 @@ struct ApproveCommand: ParsableCommand {
             let connection = MCPConnection(command: ["sh", "-c", "exec " + upstream])
             try blockingAwait { try await connection.start() }
             defer { _ = try? blockingAwait { await connection.stop() } }
-            let backend = UpstreamBackend(connection: connection, observer: try observe.map { try StateObserver(spec: $0) },
-                                          refusalPatterns: policy.refusalPatterns)
-            let guard_ = Guard(policy: policy, stages: try folder.loadTenants(policy: policy), environment: StoreEnvironment(store: store, backend: backend))
+            let guard_ = try UpstreamBackend.makeGuard(policy: policy, stages: try folder.loadTenants(policy: policy), store: store,
+                                                       connection: connection, observe: observe)
             decision = try guard_.approve(id!, by: approver, reason: reason)
         } else {
             let guard_ = try GuardFactory.make(folder: folderOptions.folder, store: store)

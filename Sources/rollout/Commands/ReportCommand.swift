@@ -112,7 +112,7 @@ struct ReportCommand: ParsableCommand {
         var sums = ""
         for file in written {
             try file.commit()
-            sums += "\(try ReportVerification.sha256(of: file.path))  \(file.name)\n"
+            sums += "\(try FileDigest.sha256(path: file.path))  \(file.name)\n"
         }
         try Data(sums.utf8).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("SHA256SUMS")), options: .atomic)
 
@@ -180,9 +180,5 @@ enum ReportVerification {
             for p in outcome.problems { Output.line("FAILED: \(p)") }
             throw FailureExit(status: ExitStatus.problemFound)
         }
-    }
-
-    static func sha256(of path: String) throws -> String {
-        try FileDigest.sha256(path: path)
     }
 }
