@@ -42,7 +42,7 @@ struct ReportBench: ParsableCommand {
         for (label, extra) in [("with anomaly scoring", [String]()), ("without anomaly scoring", ["--no-anomalies"])] {
             let out = directory.appendingPathComponent("out-\(extra.isEmpty ? "a" : "b")").path
             let seconds = try BenchClock.time {
-                try StatusBench.spawn(binary, ["report", "--dir", folder, "--store", storePath, "--from", from, "--to", to, "--out", out] + extra,
+                try BenchProcess.spawn(binary, ["report", "--dir", folder, "--store", storePath, "--from", from, "--to", to, "--out", out] + extra,
                                       quiet: true)
             }
             let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
