@@ -85,15 +85,15 @@ public final class Adversary {
         options.tools.isEmpty ? policy.tools : policy.tools.filter { options.tools.contains($0.name) }
     }
 
-    public func run() throws -> FuzzResult {
+    public func run() async throws -> FuzzResult {
         let started = Date()
         let clock = DispatchTime.now()
         if let directory = options.replayDirectory { try ReplayFile.clear(directory) }
         var results: [ClassResult] = []
-        let classes = AttackClass.allCases
-        let total = Double(max(tools.count * classes.count, 1))
+        let classes = AttackClass.perTool
+        let total = Double(max(tools.count * classes.count + 1, 1))
         for tool in tools {
-            if let refusal = try baselineRefusal(tool) {
+            if let refusal = try await baselineRefusal(tool) {
                 // Every attack on this tool would be refused for the same reason as the valid call: say so.
                 for attackClass in classes {
                     results.append(ClassResult(tool: tool.name, attackClass: attackClass, status: .inconclusive(refusal), findings: [], calls: 0, attacks: 0, seconds: 0))
@@ -103,13 +103,16 @@ public final class Adversary {
             }
             for attackClass in classes {
                 progress(FuzzProgress(tool: tool.name, attackClass: attackClass, fraction: Double(results.count) / total, calls: calls, findings: findingCount))
-                let result = try runClass(attackClass, tool: tool)
+                let result = try await runClass(attackClass, tool: tool)
                 results.append(result)
                 findingCount += result.findings.count
                 progress(FuzzProgress(tool: tool.name, attackClass: attackClass, fraction: Double(results.count) / total, calls: calls, findings: findingCount, finished: result))
             }
         }
-        try runRandomPhase(into: &results, startedAt: clock)
+        results.append(try await runUndescribed())
+        progress(FuzzProgress(tool: UndescribedAttacks.suite, attackClass: .undescribed, fraction: Double(results.count) / total, calls: calls,
+                              findings: findingCount, finished: results.last))
+        try await runRandomPhase(into: &results, startedAt: clock)
         if let directory = options.replayDirectory {
             results = try ReplayFile.save(results, policy: policy, seed: options.seed, target: target.description, directory: directory)
         }
@@ -120,72 +123,92 @@ public final class Adversary {
         return result
     }
 
-    func factory(for tool: ToolPolicy, label: String) throws -> CallFactory {
+    func factory(for tool: ToolPolicy, label: String) async throws -> CallFactory {
         let model = policy.model(named: tool.model)!
         let rows: [JSONValue: [String: JSONValue]]
         if let cached = pristineRows[model.name] {
             rows = cached
         } else {
-            rows = try target.rows(model) ?? [:]
+            rows = try await target.rows(model) ?? [:]
             pristineRows[model.name] = rows
         }
         return CallFactory(policy: policy, tool: tool, rows: rows, tenants: target.tenants, keyPrefix: "fuzz-\(options.seed)-\(label)")
     }
 
     /// Runs one class. A target that breaks (exits, hangs, garbles) ends the whole run: its error is thrown.
-    func runClass(_ attackClass: AttackClass, tool: ToolPolicy) throws -> ClassResult {
+    func runClass(_ attackClass: AttackClass, tool: ToolPolicy) async throws -> ClassResult {
         let start = DispatchTime.now()
         let before = calls
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9 }
-        try target.reset()
-        var factory = try factory(for: tool, label: "\(tool.name)-\(attackClass.rawValue)")
+        try await target.reset()
+        var factory = try await factory(for: tool, label: "\(tool.name)-\(attackClass.rawValue)")
         switch AttackCatalogue.plan(attackClass, factory: &factory, capabilities: target.capabilities, gaps: gaps) {
         case .skipped(let why):
             return ClassResult(tool: tool.name, attackClass: attackClass, status: .skipped(why), findings: [], calls: 0, attacks: 0, seconds: elapsed())
         case .attacks(let attacks):
             var findings: [Finding] = []
             for (i, attack) in attacks.enumerated() {
-                if i > 0 && target.capabilities.cheapReset { try target.reset() }
-                if let finding = try execute(attack) { findings.append(finding) }
+                if i > 0 && target.capabilities.cheapReset { try await target.reset() }
+                if let finding = try await execute(attack) { findings.append(finding) }
             }
             return ClassResult(tool: tool.name, attackClass: attackClass, status: findings.isEmpty ? .passed : .failed,
                                findings: findings, calls: calls - before, attacks: attacks.count, seconds: elapsed())
         }
     }
 
+    /// Every tool the target lists that the policy does not describe, and realistic names no policy
+    /// names: each must be refused.
+    func runUndescribed() async throws -> ClassResult {
+        let start = DispatchTime.now()
+        let before = calls
+        try await target.reset()
+        var findings: [Finding] = []
+        let attacks = UndescribedAttacks.plan(policy: policy, listed: target.listedTools, tenants: target.tenants)
+        for attack in attacks {
+            if target.capabilities.cheapReset { try await target.reset() }
+            if let finding = try await execute(attack) {
+                findingCount += 1
+                findings.append(finding)
+            }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return ClassResult(tool: UndescribedAttacks.suite, attackClass: .undescribed, status: findings.isEmpty ? .passed : .failed,
+                           findings: findings, calls: calls - before, attacks: attacks.count, seconds: seconds)
+    }
+
     /// Why the target refuses the adversary's valid baseline call for `tool`, or nil when it takes it.
-    func baselineRefusal(_ tool: ToolPolicy) throws -> String? {
-        try target.reset()
-        var factory = try factory(for: tool, label: "\(tool.name)-baseline")
+    func baselineRefusal(_ tool: ToolPolicy) async throws -> String? {
+        try await target.reset()
+        var factory = try await factory(for: tool, label: "\(tool.name)-baseline")
         guard let step = AttackCatalogue.baselineStep(&factory, index: 0) else { return nil }
-        let before = try Oracle.snapshot(target, policy: policy)
-        let outcome = try call(step)
-        if before != (try Oracle.snapshot(target, policy: policy)) { target.noteStateChanged() }
+        let before = try await Oracle.snapshot(target, policy: policy)
+        let outcome = try await call(step)
+        if before != (try await Oracle.snapshot(target, policy: policy)) { target.noteStateChanged() }
         guard outcome.verdict == .refused else { return nil }
         return "the target refused the adversary's valid call \(step.call.tool.debugDescription) \(Redactor(policy: policy).redact(step.call.arguments).canonicalText.prefix(200)): \(outcome.summary); attacks on this tool would prove nothing (does the policy match the target?)"
     }
 
-    func call(_ step: AttackStep) throws -> CallOutcome {
+    func call(_ step: AttackStep) async throws -> CallOutcome {
         calls += 1
         guard let tenant = target.tenants.name(step.tenant) else { throw TargetFailure("the target has no \(step.tenant.rawValue) tenant") }
-        return try target.call(step.call, tenant: tenant)
+        return try await target.call(step.call, tenant: tenant)
     }
 
     /// Runs an attack and judges it; returns the (shrunk) finding when a safe system would have acted otherwise.
-    func execute(_ attack: Attack) throws -> Finding? {
-        if attack.expectation == .restored { return try executeRollback(attack) }
-        guard let (outcome, violation) = try attempt(attack, step: attack.step) else { return nil }
+    func execute(_ attack: Attack) async throws -> Finding? {
+        if attack.expectation == .restored { return try await executeRollback(attack) }
+        guard let (outcome, violation) = try await attempt(attack, step: attack.step) else { return nil }
         var step = attack.step
         var observed = violation
         if options.shrink, target.capabilities.cheapReset, attack.setup.isEmpty {
-            let smaller = try Shrinker.shrink(step.call.arguments) { candidate in
-                try target.reset()
-                return try attempt(attack, step: AttackStep(ToolCall(tool: step.call.tool, arguments: candidate), as: step.tenant)) != nil
+            let smaller = try await Shrinker.shrink(step.call.arguments) { candidate in
+                try await target.reset()
+                return try await attempt(attack, step: AttackStep(ToolCall(tool: step.call.tool, arguments: candidate), as: step.tenant)) != nil
             }
             if smaller != step.call.arguments {
                 step.call.arguments = smaller
-                try target.reset()
-                observed = try attempt(attack, step: step)?.1 ?? violation
+                try await target.reset()
+                observed = try await attempt(attack, step: step)?.1 ?? violation
             }
         }
         _ = outcome
@@ -197,11 +220,11 @@ public final class Adversary {
     }
 
     /// Setup, then the step; the outcome and the violation when there is one.
-    func attempt(_ attack: Attack, step: AttackStep) throws -> (CallOutcome, String)? {
-        for setup in attack.setup { _ = try call(setup) }
-        let before = try Oracle.snapshot(target, policy: policy)
-        let outcome = try call(step)
-        let after = try Oracle.snapshot(target, policy: policy)
+    func attempt(_ attack: Attack, step: AttackStep) async throws -> (CallOutcome, String)? {
+        for setup in attack.setup { _ = try await call(setup) }
+        let before = try await Oracle.snapshot(target, policy: policy)
+        let outcome = try await call(step)
+        let after = try await Oracle.snapshot(target, policy: policy)
         if before != after { target.noteStateChanged() }
         guard let violation = Oracle.violation(attack.expectation, outcome: outcome, before: before, after: after, tenants: target.tenants, policy: policy) else {
             return nil
@@ -209,19 +232,19 @@ public final class Adversary {
         return (outcome, violation)
     }
 
-    func executeRollback(_ attack: Attack) throws -> Finding? {
-        let before = try Oracle.snapshot(target, policy: policy)
+    func executeRollback(_ attack: Attack) async throws -> Finding? {
+        let before = try await Oracle.snapshot(target, policy: policy)
         var executed: [CallOutcome] = []
         for setup in attack.setup {
-            let outcome = try call(setup)
+            let outcome = try await call(setup)
             if outcome.verdict == .accepted { executed.append(outcome) }
         }
         var refusals: [String] = []
         for outcome in executed.reversed() {
             calls += 1
-            if let undo = try target.rollback(outcome), undo.verdict != .accepted { refusals.append(undo.summary) }
+            if let undo = try await target.rollback(outcome), undo.verdict != .accepted { refusals.append(undo.summary) }
         }
-        let after = try Oracle.snapshot(target, policy: policy)
+        let after = try await Oracle.snapshot(target, policy: policy)
         var violation = Oracle.violation(.restored, outcome: CallOutcome(verdict: .accepted, code: nil, message: ""), before: before, after: after, tenants: target.tenants, policy: policy)
         if violation == nil, !refusals.isEmpty { violation = "rollback refused: \(refusals[0])" }
         guard let violation else { return nil }
@@ -246,13 +269,15 @@ public final class Adversary {
         case .stage: return "off: refused; shadow: nothing executes"
         case .names: return "only names the policy spells exactly can write"
         case .rollback: return "every executed write can be rolled back"
+        case .unbound: return "extra_args: \(tool?.extraArguments.rawValue ?? "refuse"); the tool declares only \(tool?.declaredPointers.map(\.description).sorted().joined(separator: ", ") ?? "")"
+        case .undescribed: return "default deny: a tool the policy describes neither as a write nor as a read is refused"
         }
     }
 
     // MARK: random variants
 
     /// Random values, names and fields on random tools, with what is left of the budget.
-    func runRandomPhase(into results: inout [ClassResult], startedAt: DispatchTime) throws {
+    func runRandomPhase(into results: inout [ClassResult], startedAt: DispatchTime) async throws {
         let budget = options.calls ?? (options.seconds == nil ? FuzzOptions.defaultCalls : Int.max)
         let deadline = options.seconds.map { startedAt.uptimeNanoseconds + UInt64($0 * 1e9) }
         guard !tools.isEmpty else { return }
@@ -263,14 +288,14 @@ public final class Adversary {
             let tool = tools[Int.random(in: 0..<tools.count, using: &rng)]
             let choice = Int.random(in: 0..<3, using: &rng)
             // A costly reset (restarting a server) is not worth it for attacks that expect a refusal.
-            if target.capabilities.cheapReset { try target.reset() }
-            var factory = try factory(for: tool, label: "\(tool.name)-random-\(generated)")
+            if target.capabilities.cheapReset { try await target.reset() }
+            var factory = try await factory(for: tool, label: "\(tool.name)-random-\(generated)")
             generated += 1
             guard let attack = RandomVariants.attack(choice, factory: &factory, rng: &rng) else {
                 calls += 1  // count the attempt so a tool with nothing to vary cannot spin forever
                 continue
             }
-            guard let finding = try execute(attack),
+            guard let finding = try await execute(attack),
                 let index = results.firstIndex(where: { $0.tool == tool.name && $0.attackClass == attack.attackClass })
             else { continue }
             // Keep one finding per variant kind; the catalogue usually found it already.

@@ -3,6 +3,13 @@ import RolloutCore
 /// The classes of DESIGN.md's attack table: one JUnit test case each, per tool.
 public enum AttackClass: String, Sendable, Hashable, CaseIterable, Codable {
     case reason, idempotency, fields, tenant, values, rows, caps, approval, injection, stage, names, rollback
+    /// Arguments the tool does not declare.
+    case unbound
+    /// Tools the policy does not describe; run once per target, not per tool.
+    case undescribed
+
+    /// The classes tried on each write tool of the policy.
+    public static let perTool: [AttackClass] = allCases.filter { $0 != .undescribed }
 }
 
 /// One call the adversary makes, as a tenant role.

@@ -25,9 +25,10 @@ struct CallFactory {
         let sorted = rows.sorted { a, b in
             if let x = a.key.intValue, let y = b.key.intValue { return x < y }
             return a.key.canonicalText < b.key.canonicalText
-        }.map { (key: $0.key, row: $0.value) }
-        ownRows = sorted.filter { $0.row[model.tenantField] == .string(tenants.own) }
-        otherRows = sorted.filter { $0.row[model.tenantField] == .string(tenants.other) }
+        }.map { (key: $0.key, row: $0.value) }.filter { !model.isDeleted($0.row) }
+        // Without a tenant field every row is the caller's: a single-tenant server scopes by subject.
+        ownRows = model.tenantField.map { field in sorted.filter { $0.row[field] == .string(tenants.own) } } ?? sorted
+        otherRows = model.tenantField.map { field in sorted.filter { $0.row[field] == .string(tenants.other) } } ?? []
         self.tenants = tenants
         self.keyPrefix = keyPrefix
     }

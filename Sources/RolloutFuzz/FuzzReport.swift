@@ -108,7 +108,7 @@ public enum FuzzReport {
         lines.append("")
         lines.append("\(result.calls) calls in \(String(format: "%.2f", result.seconds))s against the \(result.target); seed \(result.seed); policy \(result.policyDigest.prefix(19))")
         lines.append("\(result.enforcementGaps) enforcement gap\(result.enforcementGaps == 1 ? "" : "s"), \(result.policyGaps) policy gap\(result.policyGaps == 1 ? "" : "s")" + (result.errors > 0 ? ", \(result.errors) errors" : "")
-                     + (result.inconclusive > 0 ? ", \(result.inconclusive / AttackClass.allCases.count) tool(s) inconclusive (??)" : ""))
+                     + (result.inconclusive > 0 ? ", \(result.inconclusive / AttackClass.perTool.count) tool(s) inconclusive (??)" : ""))
         for f in gaps {
             lines.append("  \(f.kind == .enforcementGap ? "ENFORCEMENT" : "POLICY     ")  \(f.tool)  \(f.attackClass.rawValue)  \(f.variant)")
         }

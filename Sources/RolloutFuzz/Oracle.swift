@@ -6,10 +6,10 @@ public enum Oracle {
     /// Every readable row of every model, by model name and key.
     public typealias Snapshot = [String: [JSONValue: [String: JSONValue]]]
 
-    public static func snapshot(_ target: FuzzTarget, policy: Policy) throws -> Snapshot? {
+    public static func snapshot(_ target: FuzzTarget, policy: Policy) async throws -> Snapshot? {
         var out: Snapshot = [:]
         for model in policy.models {
-            guard let rows = try target.rows(model) else { return nil }
+            guard let rows = try await target.rows(model) else { return nil }
             out[model.name] = rows
         }
         return out
@@ -27,12 +27,12 @@ public enum Oracle {
             for key in old.keys where new[key] == nil { differing.append(key) }
             for key in differing.sorted(by: { $0.canonicalText < $1.canonicalText }) {
                 switch (old[key], new[key]) {
-                case (nil, let row?): lines.append("\(model.name) \(key.canonicalText) created in tenant \(row[model.tenantField]?.canonicalText ?? "?")")
-                case (let row?, nil): lines.append("\(model.name) \(key.canonicalText) of tenant \(row[model.tenantField]?.canonicalText ?? "?") deleted")
+                case (nil, let row?): lines.append("\(model.name) \(key.canonicalText) created in tenant \(model.tenantField.flatMap { row[$0] }?.canonicalText ?? "?")")
+                case (let row?, nil): lines.append("\(model.name) \(key.canonicalText) of tenant \(model.tenantField.flatMap { row[$0] }?.canonicalText ?? "?") deleted")
                 case (let a?, let b?) where a != b:
                     let fields = Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.sorted()
                     let text = fields.prefix(3).map { "\($0) \(a[$0]?.canonicalText ?? "null") → \(b[$0]?.canonicalText ?? "null")" }.joined(separator: ", ")
-                    lines.append("\(model.name) \(key.canonicalText) (tenant \(b[model.tenantField]?.canonicalText ?? "?")): \(text)")
+                    lines.append("\(model.name) \(key.canonicalText) (tenant \(model.tenantField.flatMap { b[$0] }?.canonicalText ?? "?")): \(text)")
                 default: break
                 }
             }
@@ -45,11 +45,12 @@ public enum Oracle {
         guard let before, let after else { return [] }
         var lines: [String] = []
         for model in policy.models {
+            guard let field = model.tenantField else { continue }
             let old = before[model.name] ?? [:], new = after[model.name] ?? [:]
-            for (key, row) in new where row[model.tenantField] == .string(tenant) && old[key] != row {
+            for (key, row) in new where row[field] == .string(tenant) && old[key] != row {
                 lines.append("\(model.name) \(key.canonicalText) of tenant \(tenant) \(old[key] == nil ? "created" : "changed")")
             }
-            for (key, row) in old where row[model.tenantField] == .string(tenant) && new[key] == nil {
+            for (key, row) in old where row[field] == .string(tenant) && new[key] == nil {
                 lines.append("\(model.name) \(key.canonicalText) of tenant \(tenant) deleted")
             }
         }

@@ -130,15 +130,15 @@ public struct ReplayFile: Sendable {
 
 extension Adversary {
     /// Re-runs a replay file on a fresh target. The violation when the gap is still there, nil when it is gone.
-    public func replay(_ file: ReplayFile) throws -> String? {
+    public func replay(_ file: ReplayFile) async throws -> String? {
         // A policy gap is gone once the policy meets the baseline there, whatever a burst of calls shows.
         if file.kind == .policyGap, !gaps.contains(where: { $0.tool == file.tool && $0.area.rawValue == file.attackClass.rawValue }) {
             return nil
         }
-        try target.reset()
+        try await target.reset()
         let attack = Attack(tool: file.tool, attackClass: file.attackClass, variant: file.variant, setup: file.setup, step: file.step,
                             expectation: file.expectation, baselineGap: file.kind == .policyGap ? file.rule : nil)
-        if file.expectation == .restored { return try executeRollback(attack)?.observed }
-        return try attempt(attack, step: file.step)?.1
+        if file.expectation == .restored { return try await executeRollback(attack)?.observed }
+        return try await attempt(attack, step: file.step)?.1
     }
 }

@@ -32,7 +32,7 @@ enum Shrinker {
     }
 
     /// The smallest arguments reached by greedy steps, within `budget` reproductions.
-    static func shrink(_ arguments: JSONValue, budget: Int = 60, reproduces: (JSONValue) throws -> Bool) rethrows -> JSONValue {
+    static func shrink(_ arguments: JSONValue, budget: Int = 60, reproduces: (JSONValue) async throws -> Bool) async rethrows -> JSONValue {
         var current = arguments
         var tries = 0
         var improved = true
@@ -40,7 +40,7 @@ enum Shrinker {
             improved = false
             for candidate in candidates(current) {
                 tries += 1
-                if try reproduces(candidate) {
+                if try await reproduces(candidate) {
                     current = candidate
                     improved = true
                     break

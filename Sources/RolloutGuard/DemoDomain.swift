@@ -21,10 +21,10 @@ public enum DemoDomain {
             } else {
                 columns.append("\(quote(model.key)) INTEGER PRIMARY KEY AUTOINCREMENT")
             }
-            columns.append("\(quote(model.tenantField)) TEXT NOT NULL")
+            if let tenantField = model.tenantField { columns.append("\(quote(tenantField)) TEXT NOT NULL") }
             for field in model.fields where field.name != model.key && field.name != model.tenantField {
                 let type = switch field.type {
-                case .string: "TEXT"
+                case .string, .list, .object: "TEXT"
                 case .integer, .boolean: "INTEGER"
                 case .number: "REAL"
                 }
@@ -40,7 +40,8 @@ public enum DemoDomain {
         var rows: [[String: JSONValue]] = []
         for tenant in tenants {
             for i in 0..<rowsPerTenant {
-                var row: [String: JSONValue] = [model.tenantField: .string(tenant)]
+                var row: [String: JSONValue] = [:]
+                if let tenantField = model.tenantField { row[tenantField] = .string(tenant) }
                 for field in model.fields where field.name != model.key && field.name != model.tenantField {
                     if field.secret {
                         row[field.name] = .string("secret-\(tenant)-\(i)")
@@ -71,7 +72,7 @@ public enum DemoDomain {
 }
 
 /// The demo domain's rows, read and written inside the store transaction of a decision.
-struct SQLiteBackend: WriteBackend {
+struct SQLiteBackend: RowStore {
     let db: Database
 
     /// SQL per model, built once per process: quoting identifiers on every call showed in profiles.
@@ -135,7 +136,10 @@ struct SQLiteBackend: WriteBackend {
             if rule?.type == .boolean { return .bool(i != 0) }
             return .number(Double(i))
         case .double(let d): return .number(d)
-        case .string(let s): return .string(s)
+        case .string(let s):
+            // Lists and objects are kept as their canonical JSON text.
+            if rule?.type == .list || rule?.type == .object, let parsed = try? JSONValue.parse(s) { return parsed }
+            return .string(s)
         case .blob(let data): return .string(data.base64EncodedString())
         }
     }

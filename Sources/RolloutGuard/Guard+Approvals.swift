@@ -1,75 +1,118 @@
 import Foundation
 import RolloutCore
 
-/// A request to the guard that names something that does not exist.
-public enum GuardError: Error, Sendable, CustomStringConvertible {
-    case noSuchApproval(Int64)
-    case noSuchEvent(Int64)
-
-    public var description: String {
-        switch self {
-        case .noSuchApproval(let id): "there is no approval \(id); `rollout approvals` lists the pending ones"
-        case .noSuchEvent(let seq): "there is no audit event \(seq); `rollout audit tail` lists recent ones"
-        }
-    }
-}
-
 extension Guard {
     /// A person approves a queued write: it runs now, once, exactly as it was asked (the stored call,
-    /// for the same tenant and actor), if the approval has not expired, the approver is not the one who
-    /// asked, and the write still passes every other check against today's state.
-    public func approve(_ id: Int64, by approver: String, reason: String? = nil) throws -> Decision {
+    /// for the same tenant, actor and subject), through the backend it was queued for and nothing else,
+    /// if the approval has not expired, the approver is not the one who asked (names compared as people
+    /// type them: case, width and spacing aside), the stored arguments are still those the chained
+    /// pending event names, and the write still passes every other check against today's state.
+    public func approve(_ id: Int64, by approver: String, reason: String? = nil) async throws -> Decision {
         let now = clock.now()
-        return try environment.transaction { session in
-            guard var approval = try session.ledger.approval(id: id) else { throw GuardError.noSuchApproval(id) }
-            let principal = Principal(tenant: approval.tenant, actor: approval.actor, session: approval.session)
-            guard approval.status == .pending else {
-                return try approvalEvent(.approvalRefused, "approval \(id) is already \(approval.status.rawValue); an approval runs its write once", approval, by: approver, reason: reason, session: session, now: now)
-            }
-            if approver == approval.actor {
-                return try approvalEvent(.approvalRefused, "\(approver) asked for this write and cannot approve it; another person must", approval, by: approver, reason: reason, session: session, now: now)
-            }
-            if now > approval.expiresAt {
-                approval.status = .expired
-                approval.decidedAt = now
-                let decision = try approvalEvent(.approvalExpired, "approval \(id) expired at \(Timestamp.formatSeconds(approval.expiresAt)); ask the agent to request it again", approval, by: approver, reason: reason, session: session, now: now)
-                try session.ledger.updateApproval(approval)
-                try settleIdempotency(approval, decision: decision, session: session, now: now)
-                return decision
-            }
-            guard let tool = policy.tool(named: approval.tool) else {
-                return try approvalEvent(.approvalRefused, "\(approval.tool) is no longer a tool of the policy", approval, by: approver, reason: reason, session: session, now: now)
-            }
-            let stage = faults.contains(.ignoreStages) ? .broad : stages.stage(tenant: approval.tenant, tool: tool.name)
-            guard stage.executes else {
-                return try approvalEvent(.approvalRefused, "\(tool.name) is at stage \(stage.rawValue) for tenant \(approval.tenant) now, so it cannot execute", approval, by: approver, reason: reason, session: session, now: now)
-            }
-
-            let verdict = try evaluate(approval.call, tool: tool, principal: principal, session: session, now: now, mode: .approved)
-            let decision: Decision
-            switch verdict {
-            case .execute:
-                decision = try act(on: verdict, call: approval.call, tool: tool, principal: principal, session: session, now: now, approvalId: id, approver: approver, approverReason: reason)
-                approval.status = .executed
-            case .refuse(let code, let message):
-                decision = try approvalEvent(code, "approved, but \(message)", approval, by: approver, reason: reason, session: session, now: now)
-                approval.status = .refused
-            default:
-                decision = try approvalEvent(.approvalRefused, "the approved request is a \(verdict.code.rawValue), which does not execute", approval, by: approver, reason: reason, session: session, now: now)
-                approval.status = .refused
-            }
-            approval.decidedBy = approver
-            approval.decidedAt = now
-            approval.decisionReason = reason
-            approval.resultSeq = decision.auditSeq
-            try session.ledger.updateApproval(approval)
-            try settleIdempotency(approval, decision: decision, session: session, now: now)
-            return decision
+        guard let queued = try environment.transaction({ try $0.ledger.approval(id: id) }) else { throw GuardError.noSuchApproval(id) }
+        if let refusal = try environment.transaction({ session in
+            try approvalRefusal(queued, by: approver, reason: reason, session: session, now: now)
+        }) {
+            return refusal
         }
+        guard let tool = policy.tool(named: queued.tool), let model = policy.model(named: tool.model) else {
+            fatalError("approvalRefusal checks that the tool and its model exist")
+        }
+        var context = DecisionContext(policy: policy, call: queued.call, tool: tool, model: model, principal: queued.principal, now: now,
+                                      mode: .approved, stages: stages, options: options)
+        if let halted = halt.reason { throw GuardError.halted(halted) }
+        return try await run(&context, approval: ApprovalRun(approval: queued, approver: approver, reason: reason))
     }
 
-    /// A person refuses a queued write; it will never run.
-    public func deny(_ id: Int64, by approver: String, reason: String) throws -> Decision {
+    /// Why a queued write cannot run as approved, recorded as its own event; nil when it can.
+    func approvalRefusal(_ approval: PendingApproval, by approver: String, reason: String?, session: any GuardSession, now: Date) throws -> Decision? {
+        var approval = approval
+        guard approval.status == .pending else {
+            return try approvalEvent(.approvalRefused, "approval \(approval.id) is already \(approval.status.rawValue); an approval runs its write once",
+                                     approval, by: approver, reason: reason, session: session, now: now)
+        }
+        guard approval.backend == backend else {
+            return try approvalEvent(.approvalRefused,
+                "approval \(approval.id) was queued for \(approval.backend), and this guard runs \(backend): a write runs only where it was asked to",
+                approval, by: approver, reason: reason, session: session, now: now)
+        }
+        if PersonIdentity.same(approver, approval.actor) {
+            return try approvalEvent(.approvalRefused, "\(approver) asked for this write and cannot approve it; another person must",
+                                     approval, by: approver, reason: reason, session: session, now: now)
+        }
+        if now > approval.expiresAt {
+            approval.status = .expired
+            approval.decidedAt = now
+            let decision = try approvalEvent(.approvalExpired,
+                "approval \(approval.id) expired at \(Timestamp.formatSeconds(approval.expiresAt)); ask the agent to request it again",
+                approval, by: approver, reason: reason, session: session, now: now)
+            approval.resultSeq = decision.auditSeq
+            try session.ledger.updateApproval(approval)
+            try settleQueuedKey(approval, decision: decision, session: session, now: now)
+            return decision
+        }
+        // The queued request must be the one the chained pending event records: same caller, tool and arguments.
+        let pending = try session.ledger.event(seq: approval.pendingSeq)
+        let digest = approval.call.argumentsDigest
+        guard let pending, pending.decision == DecisionCode.pendingApproval.rawValue, pending.tenant == approval.tenant,
+            pending.actor == approval.actor, pending.tool == approval.tool, pending.details["args_digest"]?.stringValue == digest
+        else {
+            return try approvalEvent(.approvalRefused,
+                "approval \(approval.id) no longer matches its pending event \(approval.pendingSeq) in the audit log (the queued request was changed after it was asked for); it will not run",
+                approval, by: approver, reason: reason, session: session, now: now)
+        }
+        guard let tool = policy.tool(named: approval.tool), policy.model(named: tool.model) != nil else {
+            return try approvalEvent(.approvalRefused, "\(approval.tool) is no longer a tool of the policy", approval, by: approver, reason: reason, session: session, now: now)
+        }
+        return nil
+    }
+
+    /// Records what an approved request's pipeline concluded, when it ends in this transaction: a
+    /// refusal, or (built-in rows) the write itself.
+    func settleApproved(_ verdict: Verdict, _ context: DecisionContext, _ run: ApprovalRun, session: any GuardSession) throws -> Decision {
+        var approval = try session.ledger.approval(id: run.approval.id) ?? run.approval
+        let now = context.now
+        guard approval.status == .pending else {
+            return try approvalEvent(.approvalRefused, "approval \(approval.id) is already \(approval.status.rawValue); an approval runs its write once",
+                                     approval, by: run.approver, reason: run.reason, session: session, now: now)
+        }
+        let decision: Decision
+        switch verdict {
+        case .execute(let plan):
+            let changes = try executeRows(plan, principal: context.principal, session: session)
+            var event = planEvent(plan, context)
+            event.changes = changes.map(redactor.redact)
+            event.targets = changes.map(\.key)
+            event.rowCount = changes.count
+            event.decision = DecisionCode.executed.rawValue
+            event.approver = run.approver
+            event.details["approval_id"] = .number(Double(approval.id))
+            if let reason = run.reason { event.details["approval_reason"] = .string(reason) }
+            event.message = "\(context.tool.name) changed \(changes.count) row\(changes.count == 1 ? "" : "s"), approved by \(run.approver)"
+            let stored = try session.ledger.append(event)
+            if let secrets = secretValues(changes) { try session.ledger.stashSecrets(seq: stored.seq, values: secrets) }
+            let result: JSONValue = ["ok": true, "decision": "executed", "audit_id": .number(Double(stored.seq)), "rows": .array(event.changes.map(\.resultJSON))]
+            decision = Decision(code: .executed, message: event.message!, auditSeq: stored.seq, approvalId: approval.id, changes: event.changes, result: result)
+            approval.status = .executed
+        case .refuse(let code, let message):
+            decision = try approvalEvent(code, "approved, but \(message)", approval, by: run.approver, reason: run.reason, session: session, now: now)
+            approval.status = .refused
+        default:
+            decision = try approvalEvent(.approvalRefused, "the approved request is a \(verdict.code.rawValue), which does not execute",
+                                         approval, by: run.approver, reason: run.reason, session: session, now: now)
+            approval.status = .refused
+        }
+        approval.decidedBy = run.approver
+        approval.decidedAt = now
+        approval.decisionReason = run.reason
+        approval.resultSeq = decision.auditSeq
+        try session.ledger.updateApproval(approval)
+        try settleQueuedKey(approval, decision: decision, session: session, now: now)
+        return decision
+    }
+
+    /// A person refuses a queued write; it will never run. Any backend may record a denial.
+    public func deny(_ id: Int64, by approver: String, reason: String) async throws -> Decision {
         let now = clock.now()
         return try environment.transaction { session in
             guard var approval = try session.ledger.approval(id: id) else { throw GuardError.noSuchApproval(id) }
@@ -83,25 +126,25 @@ extension Guard {
             approval.decisionReason = reason
             approval.resultSeq = decision.auditSeq
             try session.ledger.updateApproval(approval)
-            try settleIdempotency(approval, decision: decision, session: session, now: now)
+            try settleQueuedKey(approval, decision: decision, session: session, now: now)
             return decision
         }
     }
 
-    private func approvalEvent(
+    func approvalEvent(
         _ code: DecisionCode, _ message: String, _ approval: PendingApproval, by approver: String, reason: String?,
         session: any GuardSession, now: Date
     ) throws -> Decision {
-        let principal = Principal(tenant: approval.tenant, actor: approval.actor, session: approval.session)
         let tool = policy.tool(named: approval.tool)
-        var event = baseEvent(approval.call, principal: principal, now: now, tool: tool)
+        var event = baseEvent(approval.call, principal: approval.principal, now: now, tool: tool)
+        event.backend = approval.backend
         event.decision = code.rawValue
         event.approver = approver
         event.message = message
         event.reason = reason
         event.details["approval_id"] = .number(Double(approval.id))
         if let reason { event.details["approval_reason"] = .string(reason) }
-        if let tool, case .bound(let request) = bind(approval.call, tool) {
+        if let tool, case .success(let request) = RequestBinder.bind(approval.call, to: tool) {
             event.targets = request.targets
             event.rowCount = request.rowCount
             event.idempotencyKey = request.idempotencyKey
@@ -110,13 +153,13 @@ extension Guard {
         return Decision(code: code, message: message, auditSeq: stored.seq, approvalId: approval.id, result: refusalResult(code, message))
     }
 
-    /// A retry with the pending request's idempotency key now gets the final answer.
-    private func settleIdempotency(_ approval: PendingApproval, decision: Decision, session: any GuardSession, now: Date) throws {
-        guard let tool = policy.tool(named: approval.tool), case .bound(let request) = bind(approval.call, tool),
+    /// A retry with the queued request's idempotency key now gets the final answer.
+    func settleQueuedKey(_ approval: PendingApproval, decision: Decision, session: any GuardSession, now: Date) throws {
+        guard let tool = policy.tool(named: approval.tool), case .success(let request) = RequestBinder.bind(approval.call, to: tool),
             let key = request.idempotencyKey
         else { return }
         try session.ledger.saveIdempotency(IdempotencyEntry(
             tenant: approval.tenant, key: key, tool: tool.name, effectDigest: request.effectDigest, auditSeq: decision.auditSeq,
-            decision: decision.code, result: decision.result, createdAt: now))
+            decision: decision.code, result: decision.result, createdAt: now, backend: approval.backend))
     }
 }

@@ -2,112 +2,301 @@ import Foundation
 import RolloutCore
 
 extension Guard {
-    /// Undoes one executed write: builds the inverse from the audit event's before and after values and
-    /// runs it in one transaction, itself audited (`rolled_back`, linked by `rollback_of`). Refused, and
-    /// audited as `rollback_refused` with the reason, when the rows changed since, a value was redacted,
-    /// or the write was already rolled back.
-    public func rollback(_ seq: Int64, by actor: String, reason: String) throws -> Decision {
+    /// Undoes one executed write from its audit event's before and after values, itself audited
+    /// (`rolled_back`, linked by `rollback_of`), through the backend the write ran on and nothing else:
+    /// the built-in rows in one transaction, or an upstream through the tool the policy names as the
+    /// write's `inverse:`. Refused, and audited as `rollback_refused` with the reason, when the rows
+    /// changed since (or their current state cannot be read), a value was redacted and not kept, the
+    /// write ran on another backend, or it was already rolled back.
+    public func rollback(_ seq: Int64, by actor: String, reason: String) async throws -> Decision {
         let now = clock.now()
-        return try environment.transaction { session in
+        if let halted = halt.reason { throw GuardError.halted(halted) }
+        let checked: RollbackCheck = try environment.transaction { session in
             guard let original = try session.ledger.event(seq: seq) else { throw GuardError.noSuchEvent(seq) }
-            let principal = Principal(tenant: original.tenant, actor: actor)
-
-            func refuse(_ message: String) throws -> Decision {
-                var event = rollbackEvent(original, principal: principal, now: now, reason: reason)
-                event.decision = DecisionCode.rollbackRefused.rawValue
-                event.message = message
-                let stored = try session.ledger.append(event)
-                return Decision(code: .rollbackRefused, message: message, auditSeq: stored.seq, result: refusalResult(.rollbackRefused, message))
+            func refused(_ message: String) throws -> RollbackCheck {
+                .refused(try recordRollbackRefusal(original, by: actor, reason: reason, message: message, session: session, now: now))
             }
-
-            if let problem = ReasonRule().problem(with: reason) { return try refuse("a rollback needs a real reason: \(problem)") }
+            if let problem = ReasonRule().problem(with: reason) { return try refused("a rollback needs a real reason: \(problem)") }
             guard original.decision == DecisionCode.executed.rawValue else {
-                return try refuse("event \(seq) is \(original.decision); only executed writes can be rolled back")
+                return try refused("event \(seq) is \(original.decision); only executed writes can be rolled back")
             }
-            if let by = try session.ledger.rollback(of: seq) { return try refuse("event \(seq) was already rolled back by event \(by)") }
+            if let by = try session.ledger.rollback(of: seq) { return try refused("event \(seq) was already rolled back by event \(by)") }
+            let written = original.backend ?? GuardBackend.builtin
+            guard written == backend else {
+                return try refused("event \(seq) was written through \(written), and this guard runs \(backend): a rollback runs where the write ran")
+            }
             guard let modelName = original.model, let model = policy.model(named: modelName) else {
-                return try refuse("event \(seq) wrote model \(original.model ?? "?"), which the policy does not define")
+                return try refused("event \(seq) wrote model \(original.model ?? "?"), which the policy does not define")
             }
             guard let operation = original.operation.flatMap(WriteOperation.init(rawValue:)) else {
-                return try refuse("event \(seq) has no operation that can be inverted")
+                return try refused("event \(seq) has no operation that can be inverted")
             }
-            guard !original.changes.isEmpty else { return try refuse("event \(seq) recorded no changes to invert") }
-
-            // Check every row first, so that a refusal changes nothing. Redacted values come back from the
-            // stash, checked against the digest the log holds.
+            guard !original.changes.isEmpty else { return try refused("event \(seq) recorded no changes to invert") }
+            if session.rows != nil {
+                return .done(try rollbackRows(original, model: model, operation: operation, by: actor, reason: reason, session: session, now: now))
+            }
+            guard let tool = policy.tool(named: original.tool), let inverseName = tool.inverse, let inverse = policy.tool(named: inverseName) else {
+                return try refused("\(original.tool) names no inverse: tool in the policy, so its write cannot be undone through the upstream; undo it in the upstream itself")
+            }
             let stash = try session.ledger.stashedSecrets(seq: seq)
-            var inverse: [RowChange] = []
-            for logged in original.changes {
-                var change = logged
-                let current = try session.backend.rows(model: model, keys: [change.key]).first ?? nil
-                for (name, field) in change.fields {
-                    if let before = field.before, Redactor.isRedacted(before) {
-                        guard let clear = stash?[change.key.canonicalText]?[name], Redactor.digest(clear) == before.stringValue else {
-                            return try refuse("\(model.name) \(change.key.canonicalText): \(name) was redacted in the log and its value was not kept, so it cannot be restored")
-                        }
-                        change.fields[name]?.before = clear
-                    }
-                    if let after = field.after, Redactor.isRedacted(after), let now = current?[name], Redactor.digest(now) == after.stringValue {
-                        change.fields[name]?.after = now
-                    }
-                    if field.before == nil {
-                        return try refuse("\(model.name) \(change.key.canonicalText): the value of \(name) before the write is unknown")
-                    }
-                }
-                switch operation {
-                case .create:
-                    guard let current else { return try refuse("\(model.name) \(change.key.canonicalText) no longer exists") }
-                    if let name = changedSince(change, current) {
-                        return try refuse("\(model.name) \(change.key.canonicalText) changed since: \(name) is now \(current[name]?.canonicalText ?? "null")")
-                    }
-                    inverse.append(RowChange(key: change.key, fields: change.fields.mapValues { FieldChange(before: $0.after, after: .null) }))
-                case .update, .bulkUpdate:
-                    guard let current else { return try refuse("\(model.name) \(change.key.canonicalText) no longer exists") }
-                    if let name = changedSince(change, current) {
-                        return try refuse("\(model.name) \(change.key.canonicalText) changed since: \(name) is now \(current[name]?.canonicalText ?? "null"), the write set \(change.fields[name]?.after?.canonicalText ?? "null")")
-                    }
-                    inverse.append(RowChange(key: change.key, fields: change.fields.mapValues { FieldChange(before: $0.after, after: $0.before) }))
-                case .delete:
-                    if current != nil { return try refuse("\(model.name) \(change.key.canonicalText) exists again, so the delete cannot be undone") }
-                    inverse.append(RowChange(key: change.key, fields: change.fields.mapValues { FieldChange(before: .null, after: $0.before) }))
-                }
-            }
-
-            for change in inverse {
-                switch operation {
-                case .create:
-                    try session.backend.delete(model: model, key: change.key)
-                case .update, .bulkUpdate:
-                    try session.backend.update(model: model, key: change.key, values: change.fields.compactMapValues(\.after))
-                case .delete:
-                    var values = change.fields.compactMapValues(\.after)
-                    values[model.key] = change.key
-                    _ = try session.backend.insert(model: model, values: values)
-                }
-            }
-            var event = rollbackEvent(original, principal: principal, now: now, reason: reason)
-            event.decision = DecisionCode.rolledBack.rawValue
-            event.changes = inverse
-            event.message = "rolled back event \(seq): \(inverse.count) row\(inverse.count == 1 ? "" : "s") restored"
-            let stored = try session.ledger.append(event)
-            try session.ledger.recordRollback(of: seq, by: stored.seq)
-            let result: JSONValue = ["ok": true, "decision": "rolled_back", "audit_id": .number(Double(stored.seq)), "rollback_of": .number(Double(seq))]
-            return Decision(code: .rolledBack, message: event.message!, auditSeq: stored.seq, changes: inverse, result: result)
+            return .upstream(original, model, operation, tool, inverse, stash)
+        }
+        switch checked {
+        case .done(let decision), .refused(let decision):
+            return decision
+        case .upstream(let original, let model, let operation, let tool, let inverse, let stash):
+            return try await rollbackUpstream(original, model: model, operation: operation, tool: tool, inverse: inverse, stash: stash,
+                                              by: actor, reason: reason, now: now)
         }
     }
 
+    enum RollbackCheck {
+        case done(Decision)
+        case refused(Decision)
+        case upstream(AuditEvent, ModelPolicy, WriteOperation, ToolPolicy, ToolPolicy, JSONValue?)
+    }
+
+    /// The inverse of each logged change, once every row was checked against its current values; or why not.
+    func inverseChanges(
+        _ original: AuditEvent, model: ModelPolicy, operation: WriteOperation, stash: JSONValue?,
+        current: (JSONValue) throws -> [String: JSONValue]?
+    ) throws -> Result<[RowChange], RollbackRefusal> {
+        var inverse: [RowChange] = []
+        for logged in original.changes {
+            var change = logged
+            let now = try current(change.key)
+            for (name, field) in change.fields {
+                if let before = field.before, Redactor.isRedacted(before) {
+                    guard let clear = stash?[change.key.canonicalText]?[name], redactor.matches(clear, before) else {
+                        return .failure(RollbackRefusal("\(model.name) \(change.key.canonicalText): \(name) was redacted in the log and its value was not kept, so it cannot be restored"))
+                    }
+                    change.fields[name]?.before = clear
+                }
+                if let after = field.after, Redactor.isRedacted(after), let value = now?[name], redactor.matches(value, after) {
+                    change.fields[name]?.after = value
+                }
+                if field.before == nil {
+                    return .failure(RollbackRefusal("\(model.name) \(change.key.canonicalText): the value of \(name) before the write is unknown"))
+                }
+            }
+            switch operation {
+            case .create:
+                guard let now else { return .failure(RollbackRefusal("\(model.name) \(change.key.canonicalText) no longer exists")) }
+                if let name = changedSince(change, now) {
+                    return .failure(RollbackRefusal("\(model.name) \(change.key.canonicalText) changed since: \(name) is now \(now[name]?.canonicalText ?? "null")"))
+                }
+                inverse.append(RowChange(key: change.key, fields: change.fields.mapValues { FieldChange(before: $0.after, after: .null) }))
+            case .update, .bulkUpdate:
+                guard let now else { return .failure(RollbackRefusal("\(model.name) \(change.key.canonicalText) no longer exists")) }
+                if let name = changedSince(change, now) {
+                    return .failure(RollbackRefusal("\(model.name) \(change.key.canonicalText) changed since: \(name) is now \(now[name]?.canonicalText ?? "null"), the write set \(change.fields[name]?.after?.canonicalText ?? "null")"))
+                }
+                inverse.append(RowChange(key: change.key, fields: change.fields.mapValues { FieldChange(before: $0.after, after: $0.before) }))
+            case .delete:
+                if now != nil { return .failure(RollbackRefusal("\(model.name) \(change.key.canonicalText) exists again, so the delete cannot be undone")) }
+                inverse.append(RowChange(key: change.key, fields: change.fields.mapValues { FieldChange(before: .null, after: $0.before) }))
+            }
+        }
+        return .success(inverse)
+    }
+
+    struct RollbackRefusal: Error {
+        var message: String
+        init(_ message: String) { self.message = message }
+    }
+
+    /// The built-in rows: check, invert and record in one transaction.
+    func rollbackRows(_ original: AuditEvent, model: ModelPolicy, operation: WriteOperation, by actor: String, reason: String,
+                      session: any GuardSession, now: Date) throws -> Decision {
+        guard let rows = session.rows else { fatalError("rollbackRows needs the built-in rows") }
+        let stash = try session.ledger.stashedSecrets(seq: original.seq)
+        let checked = try inverseChanges(original, model: model, operation: operation, stash: stash) { key in
+            try rows.rows(model: model, keys: [key]).first ?? nil
+        }
+        let inverse: [RowChange]
+        switch checked {
+        case .failure(let refusal): return try recordRollbackRefusal(original, by: actor, reason: reason, message: refusal.message, session: session, now: now)
+        case .success(let changes): inverse = changes
+        }
+        for change in inverse {
+            switch operation {
+            case .create: try rows.delete(model: model, key: change.key)
+            case .update, .bulkUpdate: try rows.update(model: model, key: change.key, values: change.fields.compactMapValues(\.after))
+            case .delete:
+                var values = change.fields.compactMapValues(\.after)
+                values[model.key] = change.key
+                _ = try rows.insert(model: model, values: values)
+            }
+        }
+        var event = rollbackEvent(original, actor: actor, now: now, reason: reason)
+        event.decision = DecisionCode.rolledBack.rawValue
+        event.changes = inverse.map(redactor.redact)
+        event.message = "rolled back event \(original.seq): \(inverse.count) row\(inverse.count == 1 ? "" : "s") restored"
+        let stored = try session.ledger.append(event)
+        try session.ledger.recordRollback(of: original.seq, by: stored.seq)
+        let result: JSONValue = ["ok": true, "decision": "rolled_back", "audit_id": .number(Double(stored.seq)), "rollback_of": .number(Double(original.seq))]
+        return Decision(code: .rolledBack, message: event.message!, auditSeq: stored.seq, changes: inverse, result: result)
+    }
+
+    /// A proxied write: read the rows as they are now (the observed database, or the tool's before
+    /// lookup), build the inverse call through the `inverse:` tool's binding, and forward it in two phases.
+    func rollbackUpstream(
+        _ original: AuditEvent, model: ModelPolicy, operation: WriteOperation, tool: ToolPolicy, inverse: ToolPolicy, stash: JSONValue?,
+        by actor: String, reason: String, now: Date
+    ) async throws -> Decision {
+        guard let upstream else { fatalError("rollbackUpstream needs an upstream") }
+        func refuse(_ message: String) throws -> Decision {
+            try environment.transaction { session in try recordRollbackRefusal(original, by: actor, reason: reason, message: message, session: session, now: now) }
+        }
+        // The current rows: without them a rollback could overwrite a change made since.
+        var current: [JSONValue: [String: JSONValue]] = [:]
+        for change in original.changes where !change.key.isNull {
+            if let observer = upstream.observer {
+                current[change.key] = try observer.rows(model: model, keys: [change.key]).first ?? nil
+            } else if let name = tool.beforeLookup, let lookup = tool.lookups.first(where: { $0.name == name }), let target = tool.binding.target {
+                var call = ToolCall(tool: tool.toolName, arguments: target.setting(change.key, in: .object([:])))
+                if let pointer = tool.binding.model { call.arguments = pointer.setting(.string(model.name), in: call.arguments) }
+                let principal = Principal(tenant: original.tenant, actor: original.actor, subject: original.details["subject"]?.stringValue)
+                guard let arguments = lookup.arguments(for: call, principal: principal) else {
+                    return try refuse("the lookup \(name) cannot be made for \(model.name) \(change.key.canonicalText), so its current state is unknown")
+                }
+                switch await upstream.call(ToolCall(tool: lookup.tool, arguments: arguments)) {
+                case .accepted(let result):
+                    var value = MCPResultText.json(result) ?? .null
+                    if let select = lookup.select { value = select.resolve(in: value) ?? .null }
+                    current[change.key] = value.objectValue
+                case .refused: current[change.key] = nil
+                case .failed(let failure): return try refuse("reading \(model.name) \(change.key.canonicalText) through \(lookup.tool) failed: \(failure)")
+                }
+            } else {
+                return try refuse("the upstream's current rows cannot be read (no --observe, and \(tool.name) has no before: lookup), so a rollback could overwrite a later change")
+            }
+        }
+        let checked = try inverseChanges(original, model: model, operation: operation, stash: stash) { current[$0] ?? nil }
+        let changes: [RowChange]
+        switch checked {
+        case .failure(let refusal): return try refuse(refusal.message)
+        case .success(let built): changes = built
+        }
+        let call: ToolCall
+        switch InverseCall.build(changes, original: original, model: model, inverse: inverse, reason: reason) {
+        case .failure(let refusal): return try refuse(refusal.message)
+        case .success(let built): call = built
+        }
+        var forwarded = call
+        for name in inverse.guardArguments { forwarded.arguments = JSONPointer(tokens: [name]).removing(from: forwarded.arguments) }
+
+        let intentSeq: Int64 = try environment.transaction { session in
+            var event = rollbackEvent(original, actor: actor, now: now, reason: reason)
+            event.decision = DecisionCode.intent.rawValue
+            event.changes = changes.map(redactor.redact)
+            event.details["inverse_tool"] = .string(inverse.name)
+            event.details["args_digest"] = .string(forwarded.argumentsDigest)
+            event.message = "rollback of event \(original.seq) forwarded to the upstream through \(inverse.name); its outcome is the next event"
+            return try session.ledger.append(event).seq
+        }
+        let outcome = await upstream.call(forwarded)
+        do {
+            return try environment.transaction { session in
+                var event = rollbackEvent(original, actor: actor, now: clock.now(), reason: reason)
+                event.changes = changes.map(redactor.redact)
+                event.details["intent_seq"] = .number(Double(intentSeq))
+                event.details["inverse_tool"] = .string(inverse.name)
+                switch outcome {
+                case .accepted(let result):
+                    event.decision = DecisionCode.rolledBack.rawValue
+                    event.message = "rolled back event \(original.seq) through \(inverse.name): \(changes.count) row\(changes.count == 1 ? "" : "s") restored"
+                    let stored = try session.ledger.append(event)
+                    try session.ledger.recordRollback(of: original.seq, by: stored.seq)
+                    return Decision(code: .rolledBack, message: event.message!, auditSeq: stored.seq, changes: changes,
+                                    result: ["ok": true, "decision": "rolled_back", "audit_id": .number(Double(stored.seq)),
+                                             "rollback_of": .number(Double(original.seq)), "upstream": result])
+                case .refused(let code, let message, _):
+                    event.decision = DecisionCode.rollbackRefused.rawValue
+                    event.message = "the upstream refused the inverse \(inverse.name) (\(code)): \(message)"
+                    let stored = try session.ledger.append(event)
+                    return Decision(code: .rollbackRefused, message: event.message!, auditSeq: stored.seq, result: refusalResult(.rollbackRefused, event.message!))
+                case .failed(let failure):
+                    event.decision = DecisionCode.inDoubt.rawValue
+                    event.message = "the inverse \(inverse.name) was forwarded, and then \(failure); the rollback may or may not have happened. Check the upstream before trying again"
+                    let stored = try session.ledger.append(event)
+                    return Decision(code: .inDoubt, message: event.message!, auditSeq: stored.seq, result: refusalResult(.inDoubt, event.message!))
+                }
+            }
+        } catch {
+            halt.set("the outcome of a rollback (intent event \(intentSeq)) could not be recorded: \(error)")
+            throw GuardError.outcomeNotRecorded(tool: inverse.name, intentSeq: intentSeq, upstream: "\(outcome)", error: "\(error)")
+        }
+    }
+
+    func recordRollbackRefusal(_ original: AuditEvent, by actor: String, reason: String, message: String, session: any GuardSession, now: Date) throws -> Decision {
+        var event = rollbackEvent(original, actor: actor, now: now, reason: reason)
+        event.decision = DecisionCode.rollbackRefused.rawValue
+        event.message = message
+        let stored = try session.ledger.append(event)
+        return Decision(code: .rollbackRefused, message: message, auditSeq: stored.seq, result: refusalResult(.rollbackRefused, message))
+    }
+
     /// The first field whose current value is not what the write left, if any.
-    private func changedSince(_ change: RowChange, _ current: [String: JSONValue]) -> String? {
+    func changedSince(_ change: RowChange, _ current: [String: JSONValue]) -> String? {
         for name in change.fields.keys.sorted() where (current[name] ?? .null) != (change.fields[name]?.after ?? .null) {
             return name
         }
         return nil
     }
 
-    private func rollbackEvent(_ original: AuditEvent, principal: Principal, now: Date, reason: String) -> AuditEvent {
+    func rollbackEvent(_ original: AuditEvent, actor: String, now: Date, reason: String) -> AuditEvent {
         AuditEvent(
-            ts: now, tenant: principal.tenant, actor: principal.actor, tool: original.tool, model: original.model,
+            ts: now, tenant: original.tenant, actor: actor, tool: original.tool, model: original.model,
             operation: original.operation, targets: original.targets, rowCount: original.changes.count, reason: reason,
-            decision: "", policyDigest: policyDigest, details: ["rollback_of": .number(Double(original.seq))])
+            decision: "", policyDigest: policyDigest, backend: original.backend ?? GuardBackend.builtin,
+            details: ["rollback_of": .number(Double(original.seq))])
+    }
+}
+
+/// The call that undoes a write through its `inverse:` tool, built through that tool's binding.
+enum InverseCall {
+    static func build(_ changes: [RowChange], original: AuditEvent, model: ModelPolicy, inverse: ToolPolicy, reason: String)
+        -> Result<ToolCall, Guard.RollbackRefusal>
+    {
+        let binding = inverse.binding
+        var args: JSONValue = .object([:])
+        if let pointer = binding.model { args = pointer.setting(.string(model.name), in: args) }
+        var fields: [String: JSONValue] = [:]
+        switch inverse.operation {
+        case .update, .bulkUpdate:
+            guard changes.count == 1 || inverse.operation == .bulkUpdate else {
+                return .failure(.init("the write changed \(changes.count) rows with their own before values; \(inverse.name) sets one row at a time"))
+            }
+            if inverse.operation == .bulkUpdate, Set(changes.map { $0.fields.compactMapValues(\.after) }).count > 1 {
+                return .failure(.init("the rows had different values before the write; one \(inverse.name) call cannot restore them all"))
+            }
+            fields = changes[0].fields.compactMapValues(\.after)
+            if inverse.operation == .update, let pointer = binding.target { args = pointer.setting(changes[0].key, in: args) }
+            if inverse.operation == .bulkUpdate, let pointer = binding.targets { args = pointer.setting(.array(changes.map(\.key)), in: args) }
+        case .delete:
+            guard changes.count == 1, !changes[0].key.isNull, let pointer = binding.target else {
+                return .failure(.init("the created row's key was not recorded, so \(inverse.name) cannot name it"))
+            }
+            args = pointer.setting(changes[0].key, in: args)
+        case .create:
+            fields = changes[0].fields.compactMapValues(\.after).filter { inverse.writable.contains($0.key) }
+        }
+        let notWritable = fields.keys.filter { !inverse.writable.contains($0) }.sorted()
+        if !notWritable.isEmpty {
+            return .failure(.init("\(inverse.name) may not write \(notWritable.joined(separator: ", ")), which the rollback must restore"))
+        }
+        switch binding.fields {
+        case .object(let pointer):
+            if inverse.operation != .delete { args = pointer.setting(.object(fields), in: args) }
+        case .each(let map):
+            for (name, value) in fields {
+                guard let pointer = map[name] else { return .failure(.init("\(inverse.name) binds no argument for \(name)")) }
+                args = pointer.setting(value, in: args)
+            }
+        }
+        if let pointer = binding.reason { args = pointer.setting(.string(reason), in: args) }
+        if let pointer = binding.idempotencyKey { args = pointer.setting(.string("rollback-of-\(original.seq)"), in: args) }
+        return .success(ToolCall(tool: inverse.toolName, arguments: args))
     }
 }

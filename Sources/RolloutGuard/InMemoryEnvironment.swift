@@ -8,13 +8,16 @@ import RolloutCore
 public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
     private let lock = NSLock()
     private let session: Session
+    public let redactor: Redactor
 
-    public init() {
+    public init(redactor: Redactor = Redactor()) {
         session = Session()
+        self.redactor = redactor
     }
 
-    private init(session: Session) {
+    private init(session: Session, redactor: Redactor) {
         self.session = session
+        self.redactor = redactor
     }
 
     /// An independent copy of everything: rows, ledgers, events. Cheap (the collections are copied on
@@ -32,7 +35,7 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
         copy.rollbacks = session.rollbacks
         copy.events = session.events
         copy.stash = session.stash
-        return InMemoryEnvironment(session: copy)
+        return InMemoryEnvironment(session: copy, redactor: redactor)
     }
 
     public func transaction<T>(_ body: (any GuardSession) throws -> T) throws -> T {
@@ -44,7 +47,7 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
     /// Adds a row to `model`'s table (for seeding); returns its key.
     @discardableResult
     public func seed(model: ModelPolicy, values: [String: JSONValue]) throws -> JSONValue {
-        try transaction { try $0.backend.insert(model: model, values: values) }
+        try transaction { try $0.rows!.insert(model: model, values: values) }
     }
 
     /// Seeds every model with `rowsPerTenant` valid rows per tenant.
@@ -70,7 +73,7 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
         return session.tables[model] ?? [:]
     }
 
-    final class Session: GuardSession, GuardLedger, WriteBackend {
+    final class Session: GuardSession, GuardLedger, RowStore {
         var tables: [String: [JSONValue: [String: JSONValue]]] = [:]
         var nextKey: [String: Int] = [:]
         var idempotencyEntries: [String: IdempotencyEntry] = [:]
@@ -83,10 +86,11 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
         var stash: [Int64: JSONValue] = [:]
 
         var ledger: any GuardLedger { self }
-        var backend: any WriteBackend { self }
+        var rows: (any RowStore)? { self }
 
         func idempotency(tenant: String, key: String) throws -> IdempotencyEntry? { idempotencyEntries[tenant + "\u{0}" + key] }
         func saveIdempotency(_ entry: IdempotencyEntry) throws { idempotencyEntries[entry.tenant + "\u{0}" + entry.key] = entry }
+        func releaseIdempotency(tenant: String, key: String) throws { idempotencyEntries[tenant + "\u{0}" + key] = nil }
 
         func callCount(tenant: String, tool: String, actor: String?, since: Date) throws -> Int {
             let key = actor.map { tenant + "\u{0}" + tool + "\u{0}" + $0 } ?? tenant + "\u{0}" + tool

@@ -1,9 +1,32 @@
 import RolloutCore
 
 /// Step 3 of the pipeline: reads a call's arguments through the tool's binding into a canonical
-/// `WriteRequest`. Pure. Arguments the binding does not name are ignored, so an argument such as
-/// `tenant`, `approved` or `approver` can never change who is asking or what is allowed.
+/// `WriteRequest`, and finds the arguments the tool does not declare. Pure.
 enum RequestBinder {
+    /// Every place in `arguments` that none of the tool's declared pointers covers, as JSON pointers,
+    /// sorted. A container on the way to a declared pointer is walked into; anything else undeclared is
+    /// unbound, however harmless its name (`tenant_id`, `approved_by`, `status`).
+    static func unboundArguments(_ arguments: JSONValue, tool: ToolPolicy) -> [String] {
+        let declared = tool.declaredPointers
+        var unbound: [String] = []
+        func walk(_ value: JSONValue, _ path: [String]) {
+            if !path.isEmpty, declared.contains(where: { $0.covers(path) }) { return }
+            let passes = path.isEmpty || declared.contains(where: { $0.passesThrough(path) })
+            switch value {
+            case .object(let members) where passes:
+                for key in members.keys.sorted() { walk(members[key]!, path + [key]) }
+            case .array(let items) where passes:
+                for (i, item) in items.enumerated() { walk(item, path + [String(i)]) }
+            case .null where passes:
+                return  // nothing on the way to a declared place
+            default:
+                unbound.append(JSONPointer(tokens: path).description)
+            }
+        }
+        walk(arguments, [])
+        return unbound
+    }
+
     static func bind(_ call: ToolCall, to tool: ToolPolicy) -> Result<WriteRequest, BindingFailure> {
         guard case .object = call.arguments else {
             return .failure(BindingFailure("the arguments are a \(call.arguments.typeName), expected an object"))

@@ -3,17 +3,21 @@ import GRDB
 import RolloutCore
 import RolloutStore
 
-/// The guard over a rollout store: ledgers and audit log in the store's tables, rows in the built-in
-/// demo domain's tables of the same file, so a decision's write, ledger entries and audit event
-/// commit in one SQLite transaction.
+/// The guard over a rollout store that holds the built-in demo domain: ledgers and audit log in the
+/// store's tables, rows in the demo tables of the same file, so a decision's write, ledger entries and
+/// audit event commit in one SQLite transaction. Only a store made for the demo holds those tables
+/// (`rollout call --demo`); a user's store never does.
 public final class SQLiteEnvironment: GuardEnvironment, @unchecked Sendable {
     public let store: AuditStore
+    public let redactor: Redactor
 
-    /// Opens the environment; creates the demo tables the policy needs and seeds the empty ones with
-    /// valid rows for `seedTenants`.
+    /// Opens the environment on a demo store: creates the demo tables the policy needs (marking the
+    /// store as a demo store) and seeds the empty ones with valid rows for `seedTenants`.
     public init(store: AuditStore, policy: Policy, seedTenants: [String] = [], rowsPerTenant: Int = 8) throws {
         self.store = store
+        redactor = Redactor(policy: policy, key: try store.redactionKey())
         try store.write { tx in
+            try tx.db.execute(sql: "INSERT OR REPLACE INTO store_meta (key, value) VALUES ('demo', '1')")
             try DemoDomain.createTables(tx.db, policy: policy)
             if !seedTenants.isEmpty {
                 try DemoDomain.seed(tx.db, policy: policy, tenants: seedTenants, rowsPerTenant: rowsPerTenant)
@@ -21,11 +25,25 @@ public final class SQLiteEnvironment: GuardEnvironment, @unchecked Sendable {
         }
     }
 
+    /// The built-in guard over a demo store, seeded for the tenants of `tenants.yaml` (or two example
+    /// tenants): what `rollout call --demo` decides with.
+    public static func demoGuard(store: AuditStore, policy: Policy, tenants: TenantsFile) throws -> Guard {
+        var seedTenants = tenants.tenants.map(\.id)
+        if seedTenants.isEmpty { seedTenants = ["tenant-a", "tenant-b"] }
+        let environment = try SQLiteEnvironment(store: store, policy: policy, seedTenants: seedTenants)
+        return Guard(policy: policy, stages: tenants, environment: environment)
+    }
+
+    /// Whether `store` was made for the demo domain (and so holds its tables).
+    public static func isDemoStore(_ store: AuditStore) throws -> Bool {
+        try store.meta("demo") == "1"
+    }
+
     public func transaction<T>(_ body: (any GuardSession) throws -> T) throws -> T {
         try store.write { tx in
-            let session = Session(ledger: StoreLedger(tx), backend: SQLiteBackend(db: tx.db))
-            let result = try body(session)
-            tx = session.storeLedger.finish()
+            let ledger = StoreGuardLedger(tx)
+            let result = try body(Session(ledger: ledger, demo: SQLiteBackend(db: tx.db)))
+            tx = ledger.finish()
             return result
         }
     }
@@ -42,14 +60,9 @@ public final class SQLiteEnvironment: GuardEnvironment, @unchecked Sendable {
         }
     }
 
-    final class Session: GuardSession {
-        let storeLedger: StoreLedger
-        let sqliteBackend: SQLiteBackend
-        init(ledger: StoreLedger, backend: SQLiteBackend) {
-            storeLedger = ledger
-            sqliteBackend = backend
-        }
-        var ledger: any GuardLedger { storeLedger }
-        var backend: any WriteBackend { sqliteBackend }
+    struct Session: GuardSession {
+        let ledger: any GuardLedger
+        let demo: SQLiteBackend
+        var rows: (any RowStore)? { demo }
     }
 }

@@ -63,6 +63,9 @@ public final class ServerProcess: @unchecked Sendable {
     }
 
     public var isRunning: Bool { process.isRunning }
+
+    /// The exit status once it exited, else -1.
+    public var exitCode: Int32 { lock.withLock { exitStatus ?? -1 } }
     public var pid: Int32 { process.processIdentifier }
 
     /// The end of what the server wrote on stderr, for error messages.
@@ -89,6 +92,17 @@ public final class ServerProcess: @unchecked Sendable {
         stderrPipe.fileHandleForReading.readabilityHandler = nil
     }
 
+    /// `stop` without blocking a Swift concurrency thread while the server winds down.
+    public func terminate(grace: TimeInterval = 2) async {
+        try? stdinPipe.fileHandleForWriting.close()
+        if process.isRunning { process.terminate() }
+        let deadline = Date().addingTimeInterval(grace)
+        while process.isRunning && Date() < deadline { try? await Task.sleep(nanoseconds: 10_000_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        while process.isRunning { try? await Task.sleep(nanoseconds: 5_000_000) }
+        stderrPipe.fileHandleForReading.readabilityHandler = nil
+    }
+
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
@@ -101,6 +115,8 @@ public enum MCPFailure: Error, Sendable, CustomStringConvertible {
     case timeout(what: String, seconds: Double, stderr: String)
     case garbage(line: String, stderr: String)
     case protocolError(String)
+    /// The request never went out: the server had already failed.
+    case notSent(String)
 
     public var description: String {
         func tail(_ stderr: String) -> String { stderr.isEmpty ? "" : "\n  server stderr (last lines):\n    " + stderr.replacingOccurrences(of: "\n", with: "\n    ") }
@@ -110,6 +126,7 @@ public enum MCPFailure: Error, Sendable, CustomStringConvertible {
         case .timeout(let what, let seconds, let stderr): return "the MCP server did not answer \(what) within \(String(format: "%g", seconds))s (hung?)" + tail(stderr)
         case .garbage(let line, let stderr): return "the MCP server wrote something that is not JSON-RPC on stdout: \(line.prefix(120).debugDescription)" + tail(stderr)
         case .protocolError(let message): return "MCP protocol error: \(message)"
+        case .notSent(let why): return "the request was not sent: \(why)"
         }
     }
 }

@@ -1,10 +1,12 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutGuard
 
 /// Reads a target's state straight from its database (`--observe sqlite:PATH`): the adversary's oracle
-/// then checks rows, not answers, and the guard proxy records real before and after values.
-public final class StateObserver: @unchecked Sendable {
+/// then checks rows, not answers, and the guard proxy records real before and after values and sees
+/// when an upstream changed something it was not asked to.
+public final class StateObserver: StateReader, @unchecked Sendable {
     public let path: String
 
     /// Parses `sqlite:PATH`.
@@ -43,6 +45,14 @@ public final class StateObserver: @unchecked Sendable {
             }
             return out
         }
+    }
+
+    public func allRows(model: ModelPolicy) throws -> [JSONValue: [String: JSONValue]] {
+        try rows(model) ?? [:]
+    }
+
+    public func rows(model: ModelPolicy, keys: [JSONValue]) throws -> [[String: JSONValue]?] {
+        try rows(model, keys: keys)
     }
 
     /// The rows of `keys`, in their order; nil for a missing row.

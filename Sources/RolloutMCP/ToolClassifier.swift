@@ -1,39 +1,62 @@
 import RolloutCore
 
-/// Decides which of a server's tools write: the policy first, then MCP annotations, then the tool's
-/// name, then its input schema. A write tool the policy does not describe is a coverage gap.
+/// Suggests whether a server's tool reads or writes, from its MCP annotations, its name and its input
+/// schema. Only a suggestion, for people: `rollout init --from-mcp` and lint show it, and nothing lets a
+/// call through because of it (the policy describes every tool, or the guard refuses it).
 public enum ToolClassifier {
     public enum Kind: String, Sendable {
         case write, read
     }
 
-    public struct Classified: Sendable {
-        public var tool: MCPTool
+    public struct Suggestion: Sendable, Hashable {
         public var kind: Kind
-        /// Why: "policy", "annotation", "name" or "schema".
+        /// Why: "annotation", "name" or "schema".
         public var evidence: String
-        /// The policy entries that describe it.
-        public var entries: [String]
     }
 
     static let writeVerbs = ["create", "update", "delete", "remove", "set", "add", "insert", "issue", "refund", "cancel", "write", "modify",
-                             "patch", "put", "post", "bulk", "upsert", "approve", "assign", "change", "send", "transfer", "grant", "revoke", "destroy", "drop", "edit"]
-    static let readVerbs = ["get", "list", "query", "read", "search", "describe", "find", "count", "aggregate", "fetch", "show", "lookup", "schema", "view"]
+                             "patch", "put", "post", "bulk", "upsert", "approve", "assign", "change", "send", "transfer", "grant", "revoke",
+                             "destroy", "drop", "edit", "purge", "archive", "run", "exec", "execute", "sql", "import", "reset", "move",
+                             "merge", "restore", "return", "exchange", "book", "pay", "charge", "submit", "publish", "toggle", "enable", "disable"]
+    static let readVerbs = ["get", "list", "query", "read", "search", "describe", "find", "count", "aggregate", "fetch", "show", "lookup", "schema", "view", "calculate"]
 
-    public static func classify(_ tools: [MCPTool], policy: Policy) -> [Classified] {
-        tools.map { tool in
-            let entries = policy.entries(forWireName: tool.name).map(\.name)
-            if !entries.isEmpty { return Classified(tool: tool, kind: .write, evidence: "policy", entries: entries) }
-            if tool.readOnlyHint == true { return Classified(tool: tool, kind: .read, evidence: "annotation", entries: []) }
-            if tool.destructiveHint == true || tool.readOnlyHint == false { return Classified(tool: tool, kind: .write, evidence: "annotation", entries: []) }
-            let words = tool.name.lowercased().split(whereSeparator: { !$0.isLetter }).map(String.init)
-            if words.contains(where: { w in writeVerbs.contains { w.hasPrefix($0) } }) { return Classified(tool: tool, kind: .write, evidence: "name", entries: []) }
-            if words.contains(where: { w in readVerbs.contains { w.hasPrefix($0) } }) { return Classified(tool: tool, kind: .read, evidence: "name", entries: []) }
-            let properties = tool.inputSchema["properties"]?.objectValue?.keys.map { $0.lowercased() } ?? []
-            if properties.contains(where: { ["data", "values", "fields", "changes", "patch", "updates"].contains($0) }) {
-                return Classified(tool: tool, kind: .write, evidence: "schema", entries: [])
+    /// Words of a tool name: split on separators and on case changes (`orderArchive` is order, archive).
+    static func words(_ name: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var previousLower = false
+        for c in name {
+            if !c.isLetter && !c.isNumber {
+                if !current.isEmpty { words.append(current.lowercased()) }
+                current = ""
+                previousLower = false
+                continue
             }
-            return Classified(tool: tool, kind: .read, evidence: "schema", entries: [])
+            if c.isUppercase && previousLower {
+                words.append(current.lowercased())
+                current = ""
+            }
+            current.append(c)
+            previousLower = c.isLowercase
         }
+        if !current.isEmpty { words.append(current.lowercased()) }
+        return words
+    }
+
+    public static func suggest(_ tool: MCPTool) -> Suggestion {
+        if tool.destructiveHint == true || tool.readOnlyHint == false { return Suggestion(kind: .write, evidence: "annotation") }
+        let words = words(tool.name)
+        // A write verb anywhere wins over a read verb: `get_or_purge_order` writes.
+        if words.contains(where: { w in writeVerbs.contains(w) || writeVerbs.contains { w.hasPrefix($0) && w.count > $0.count + 1 } }) {
+            return Suggestion(kind: .write, evidence: "name")
+        }
+        let properties = tool.inputSchema["properties"]?.objectValue?.keys.map { $0.lowercased() } ?? []
+        if properties.contains(where: { ["data", "values", "fields", "changes", "patch", "updates", "sql", "statement"].contains($0) }) {
+            return Suggestion(kind: .write, evidence: "schema")
+        }
+        if tool.readOnlyHint == true { return Suggestion(kind: .read, evidence: "annotation") }
+        if words.contains(where: { w in readVerbs.contains(w) }) { return Suggestion(kind: .read, evidence: "name") }
+        // Unknown: suggest the cautious reading.
+        return Suggestion(kind: .write, evidence: "name (no read verb)")
     }
 }

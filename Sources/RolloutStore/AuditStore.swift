@@ -54,14 +54,13 @@ public final class AuditStore: @unchecked Sendable {
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
-            let migrator = StoreMigrations.migrator
             let (superseded, complete) = try queue.read { db in
-                (try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
+                (try StoreMigrations.superseded(db), try StoreMigrations.complete(db))
             }
             if superseded { throw StoreError.incompatible(path: path, detail: "it was written by a newer rollout") }
             // Only take the write lock when there is something to migrate, so opening a store never
             // waits for another process's long import.
-            if !complete { try migrator.migrate(queue) }
+            if !complete { try StoreMigrations.migrate(queue) }
         } catch let error as StoreError {
             throw error
         } catch let error as DatabaseError {
@@ -127,9 +126,66 @@ public final class AuditStore: @unchecked Sendable {
     }
 
     public func event(seq: Int64) throws -> AuditEvent? {
+        try read { db in try Self.event(seq: seq, in: db) }
+    }
+
+    /// The event `seq` read inside a transaction the caller holds.
+    public static func event(seq: Int64, in db: Database) throws -> AuditEvent? {
+        guard let body = try String.fetchOne(db.cachedStatement(sql: "SELECT body FROM audit_events WHERE seq = ?"), arguments: [seq]) else { return nil }
+        return try decodeBody(body, seq: seq)
+    }
+
+    /// A value kept in the store's settings table.
+    public func meta(_ key: String) throws -> String? {
         try read { db in
-            guard let body = try String.fetchOne(db, sql: "SELECT body FROM audit_events WHERE seq = ?", arguments: [seq]) else { return nil }
-            return try Self.decodeBody(body, seq: seq)
+            guard try db.tableExists("store_meta") else { return nil }
+            return try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = ?", arguments: [key])
+        }
+    }
+
+    /// Sets a value in the store's settings table, unless `ifAbsent` and it is already set.
+    public func setMeta(_ key: String, _ value: String, ifAbsent: Bool = false) throws {
+        try write { tx in
+            try tx.db.execute(sql: ifAbsent ? "INSERT OR IGNORE INTO store_meta (key, value) VALUES (?, ?)"
+                                            : "INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)", arguments: [key, value])
+        }
+    }
+
+    /// The store's redaction key: 32 random bytes made at its first use and kept in the store, so that
+    /// a redacted value (`hmac:` and 12 hex digits) compares equal across its reports but cannot be
+    /// guessed from a list of likely secrets by anyone who does not hold the store.
+    public func redactionKey() throws -> [UInt8] {
+        if let hex = try meta("redaction_key"), let key = Self.bytes(hex: hex), key.count == 32 { return key }
+        var fresh = [UInt8](repeating: 0, count: 32)
+        var generator = SystemRandomNumberGenerator()
+        for i in fresh.indices { fresh[i] = UInt8.random(in: 0...255, using: &generator) }
+        try setMeta("redaction_key", fresh.hexString, ifAbsent: true)
+        guard let hex = try meta("redaction_key"), let key = Self.bytes(hex: hex) else {
+            throw StoreError.io(path: path, detail: "the redaction key could not be kept")
+        }
+        return key
+    }
+
+    static func bytes(hex: String) -> [UInt8]? {
+        let chars = Array(hex.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(chars.count / 2)
+        var i = 0
+        while i < chars.count {
+            guard let high = hexValue(chars[i]), let low = hexValue(chars[i + 1]) else { return nil }
+            out.append(high << 4 | low)
+            i += 2
+        }
+        return out
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: c - 0x30
+        case 0x61...0x66: c - 0x57
+        case 0x41...0x46: c - 0x37
+        default: nil
         }
     }
 
@@ -215,8 +271,8 @@ public struct StoreTransaction {
         let hash = HashChain.hash(previous: head.hash, body: bytes)
         let statement = try db.cachedStatement(sql: """
             INSERT INTO audit_events (seq, ts, ts_ms, tenant, actor, session, tool, model, operation, row_count,
-                decision, approver, idempotency_key, reason, effect, shape, body, prev_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                decision, approver, idempotency_key, reason, effect, shape, body, prev_hash, hash, form)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \(CanonicalForm.current))
             """)
         try RawStatement(statement: statement).execute([
             .int(stored.seq), .text(Timestamp.format(stored.ts)), .int(Int64((stored.ts.timeIntervalSince1970 * 1000).rounded(.down))),

@@ -1,11 +1,22 @@
 import GRDB
 
 /// The store's schema, as named migrations that are never edited once released; a new need is a new
-/// migration.
+/// migration. They run in one `BEGIN IMMEDIATE` transaction that first reads which have run, so any
+/// number of processes opening a new store at once all succeed: the first migrates, the others wait
+/// for its lock and then find nothing left to do. (GRDB's migrator checks outside the lock, and two
+/// first opens raced to "table already exists".) Applied names are kept in GRDB's `grdb_migrations`
+/// table, so stores written by the first version keep their history.
 enum StoreMigrations {
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1-audit-log") { db in
+    struct Migration {
+        var name: String
+        var run: (Database) throws -> Void
+    }
+
+    /// Every migration, in order.
+    static var all: [Migration] {
+        var list: [Migration] = []
+        func register(_ name: String, _ run: @escaping (Database) throws -> Void) { list.append(Migration(name: name, run: run)) }
+        register("v1-audit-log") { db in
             try db.execute(sql: """
                 CREATE TABLE audit_events (
                     seq INTEGER PRIMARY KEY,
@@ -42,7 +53,7 @@ enum StoreMigrations {
                 INSERT INTO chain_head (id, seq, hash) VALUES (1, 0, '\(HashChain.genesis)');
                 """)
         }
-        migrator.registerMigration("v1-guard-ledgers") { db in
+        register("v1-guard-ledgers") { db in
             try db.execute(sql: """
                 -- WITHOUT ROWID: one B-tree per table instead of a table and an index, so a decision's
                 -- transaction writes fewer pages.
@@ -104,7 +115,7 @@ enum StoreMigrations {
                 );
                 """)
         }
-        migrator.registerMigration("v1-rollout-state") { db in
+        register("v1-rollout-state") { db in
             try db.execute(sql: """
                 -- One row per tenant: bumped by every stage change, so that of two promotions started from the
                 -- same state only the first commits.
@@ -136,6 +147,58 @@ enum StoreMigrations {
                 CREATE INDEX gate_runs_tenant ON gate_runs(tenant, at_ms);
                 """)
         }
-        return migrator
+        register("v2-backends-and-forms") { db in
+            try db.execute(sql: """
+                -- Every ledger entry and approval names the backend its write runs on (second round: approvals and
+                -- rollbacks run there and nowhere else). Rows of the first version ran on the built-in domain.
+                ALTER TABLE idempotency ADD COLUMN backend TEXT NOT NULL DEFAULT 'builtin';
+                ALTER TABLE approvals ADD COLUMN backend TEXT NOT NULL DEFAULT 'builtin';
+                ALTER TABLE approvals ADD COLUMN subject TEXT;
+                -- The canonical form the body was written in: 1 the first version's, 2 RFC 8785. The hash covers the
+                -- stored bytes either way, so old rows verify as they are.
+                ALTER TABLE audit_events ADD COLUMN form INTEGER NOT NULL DEFAULT 1;
+                -- HMAC-SHA256 of the row's hash under ROLLOUT_CHAIN_KEY, when the writer had the key: a forged tail
+                -- with recomputed hashes cannot carry it.
+                ALTER TABLE audit_events ADD COLUMN mac TEXT;
+                -- Settings of this store: its redaction key, whether it holds the demo domain, the chain key's start.
+                CREATE TABLE store_meta (
+                    key TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                );
+                """)
+        }
+        return list
+    }
+
+    /// The names of the migrations that have run, when the store has the table.
+    static func applied(_ db: Database) throws -> Set<String> {
+        guard try db.tableExists("grdb_migrations") else { return [] }
+        return Set(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"))
+    }
+
+    /// Whether the store has a migration this rollout does not know: a newer rollout wrote it.
+    static func superseded(_ db: Database) throws -> Bool {
+        let known = Set(all.map(\.name))
+        return try !applied(db).isSubset(of: known)
+    }
+
+    /// Whether every migration has run.
+    static func complete(_ db: Database) throws -> Bool {
+        try applied(db).isSuperset(of: all.map(\.name))
+    }
+
+    /// Runs the missing migrations in one immediate transaction.
+    static func migrate(_ queue: DatabaseQueue) throws {
+        try queue.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                try db.execute(sql: "CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+                let done = try applied(db)
+                for migration in all where !done.contains(migration.name) {
+                    try migration.run(db)
+                    try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [migration.name])
+                }
+                return .commit
+            }
+        }
     }
 }

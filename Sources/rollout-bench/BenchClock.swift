@@ -11,6 +11,13 @@ enum BenchClock {
         return Double(now() - start) / 1e9
     }
 
+    /// Seconds taken by `body`, which may suspend.
+    static func time(_ body: () async throws -> Void) async rethrows -> Double {
+        let start = now()
+        try await body()
+        return Double(now() - start) / 1e9
+    }
+
     /// Runs `body` `repeats` times and returns the sorted durations in seconds.
     static func samples(repeats: Int, _ body: () throws -> Void) rethrows -> [Double] {
         var out: [Double] = []

@@ -4,7 +4,7 @@ import RolloutCore
 import RolloutFuzz
 
 /// Adversarial calls per second against the built-in guard.
-struct FuzzBench: ParsableCommand {
+struct FuzzBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fuzz",
         abstract: "Adversarial calls per second against the built-in guard (target 5k/s)."
@@ -19,15 +19,15 @@ struct FuzzBench: ParsableCommand {
     @Option(help: "Runs; the median is reported.")
     var repeats = 3
 
-    func run() throws {
+    func run() async throws {
         let policy = try RolloutFolder(directory: dir).loadPolicy()
         var rates: [Double] = []
         var last: FuzzResult?
         for _ in 0..<repeats {
             let target = try BuiltinTarget(policy: policy)
             var result: FuzzResult?
-            let seconds = try BenchClock.time {
-                result = try Adversary(policy: policy, target: target, options: FuzzOptions(seed: 1, calls: calls)).run()
+            let seconds = try await BenchClock.time {
+                result = try await Adversary(policy: policy, target: target, options: FuzzOptions(seed: 1, calls: calls)).run()
             }
             rates.append(Double(result!.calls) / seconds)
             last = result

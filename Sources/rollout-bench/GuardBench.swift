@@ -5,7 +5,7 @@ import RolloutGuard
 import RolloutStore
 
 /// Guard decisions per second, in memory and with the audit write to SQLite, on a realistic mix.
-struct GuardBench: ParsableCommand {
+struct GuardBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "guard",
         abstract: "Guard decisions per second: in memory, and with the audit write (targets 100k/s and 20k/s)."
@@ -20,7 +20,7 @@ struct GuardBench: ParsableCommand {
     @Option(help: "Decisions with the SQLite audit write.")
     var storeCalls = 60_000
 
-    func run() throws {
+    func run() async throws {
         var policy = try RolloutFolder(directory: dir).loadPolicy()
         for i in policy.tools.indices {
             policy.tools[i].cap = nil
@@ -33,8 +33,8 @@ struct GuardBench: ParsableCommand {
         try memory.seed(policy: policy, tenants: ["acme", "globex"], rowsPerTenant: 200)
         let memoryGuard = Guard(policy: policy, stages: FixedStages(.broad), environment: memory)
         var codes: [DecisionCode: Int] = [:]
-        let memorySeconds = try BenchClock.time {
-            for call in calls.prefix(memoryCalls) { codes[try memoryGuard.decide(call, principal: principal).code, default: 0] += 1 }
+        let memorySeconds = try await BenchClock.time {
+            for call in calls.prefix(memoryCalls) { codes[try await memoryGuard.decide(call, principal: principal).code, default: 0] += 1 }
         }
         print("guard in memory: \(BenchClock.rate(memoryCalls, memorySeconds)) (\(memoryCalls) decisions in \(BenchClock.format(memorySeconds)); target 100k/s)")
         print("  mix: " + codes.sorted { $0.value > $1.value }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))
@@ -43,8 +43,8 @@ struct GuardBench: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: store.path) }
         let environment = try SQLiteEnvironment(store: store, policy: policy, seedTenants: ["acme", "globex"], rowsPerTenant: 200)
         let storeGuard = Guard(policy: policy, stages: FixedStages(.broad), environment: environment)
-        let storeSeconds = try BenchClock.time {
-            for call in calls.prefix(storeCalls) { _ = try storeGuard.decide(call, principal: principal) }
+        let storeSeconds = try await BenchClock.time {
+            for call in calls.prefix(storeCalls) { _ = try await storeGuard.decide(call, principal: principal) }
         }
         print("guard with the audit write (SQLite WAL, one transaction per decision): \(BenchClock.rate(storeCalls, storeSeconds)) (\(storeCalls) decisions in \(BenchClock.format(storeSeconds)); target 20k/s)")
         let check = try store.verify()

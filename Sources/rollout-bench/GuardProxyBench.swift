@@ -5,7 +5,7 @@ import RolloutMCP
 
 /// The guard proxy's overhead: write calls per second to a trivial MCP server directly and through
 /// `rollout guard` in the same run, and the latency each call gains (p50, p99).
-struct GuardProxyBench: ParsableCommand {
+struct GuardProxyBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "guard-proxy",
         abstract: "Calls per second to a trivial MCP upstream with and without `rollout guard` in front, and the added latency.",
@@ -24,7 +24,7 @@ struct GuardProxyBench: ParsableCommand {
     @Option(help: "Sequential calls per run.")
     var calls = 2_000
 
-    func run() throws {
+    func run() async throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rollout").path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw ValidationError("no rollout binary beside rollout-bench at \(binary): swift build -c release --product rollout")
@@ -34,8 +34,8 @@ struct GuardProxyBench: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: work) }
         let guarded = "exec \(binary) guard --dir \(dir) --store \(work)/guard.sqlite --tenant acme --actor bench -- \(server)"
 
-        let direct = try measure(["sh", "-c", "exec " + server])
-        let behind = try measure(["sh", "-c", guarded])
+        let direct = try await measure(["sh", "-c", "exec " + server])
+        let behind = try await measure(["sh", "-c", guarded])
         func line(_ name: String, _ samples: [Double]) -> String {
             let total = samples.reduce(0, +)
             return "\(name): \(BenchClock.rate(samples.count, total)); p50 \(ms(percentile(samples, 0.5))), p99 \(ms(percentile(samples, 0.99)))"
@@ -46,28 +46,30 @@ struct GuardProxyBench: ParsableCommand {
     }
 
     /// Per-call seconds of `calls` sequential writes, each with a fresh idempotency key and a real reason.
-    func measure(_ command: [String]) throws -> [Double] {
-        let connection = MCPConnection(command: command, options: .init(callTimeout: 10))
-        try blockingAwait { try await connection.start() }
-        defer { _ = try? blockingAwait { await connection.stop() } }
+    func measure(_ command: [String]) async throws -> [Double] {
+        let client = MCPClient(command: command, options: .init(callTimeout: 10))
+        try await client.start()
         let total = calls
-        return try blockingAwait { () async throws -> [Double] in
-            func args(_ i: Int, _ tag: String) -> JSONValue {
-                ["data": ["title": .string("item \(i)")], "reason": .string("benchmark write number \(i)"), "idempotency_key": .string("\(tag)-\(i)")]
-            }
-            for i in 0..<50 {
-                let r = try await connection.callTool("items.create", arguments: args(i, "warm"))
-                if r.isError { throw ValidationError("the warm-up call was refused: \(r.text)") }
-            }
-            var samples: [Double] = []
-            samples.reserveCapacity(total)
-            for i in 0..<total {
-                let start = DispatchTime.now().uptimeNanoseconds
-                _ = try await connection.callTool("items.create", arguments: args(i, "call"))
-                samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            }
-            return samples
+        func args(_ i: Int, _ tag: String) -> JSONValue {
+            ["data": ["title": .string("item \(i)")], "reason": .string("benchmark write number \(i)"), "idempotency_key": .string("\(tag)-\(i)")]
         }
+        for i in 0..<50 {
+            let r = try await client.callTool("items.create", arguments: args(i, "warm"))
+            if r.isError { throw ValidationError("the warm-up call was refused: \(r.text)") }
+        }
+        var samples: [Double] = []
+        samples.reserveCapacity(total)
+        var refused = 0
+        for i in 0..<total {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let r = try await client.callTool("items.create", arguments: args(i, "call"))
+            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            if r.isError { refused += 1 }
+        }
+        await client.stop()
+        // A refusal is cheaper than a forwarded write: a run with refusals would flatter the guard.
+        if refused > 0 { throw ValidationError("\(refused) of \(total) timed calls were refused; the fixture's caps must not refuse them") }
+        return samples
     }
 
     func percentile(_ samples: [Double], _ p: Double) -> Double {

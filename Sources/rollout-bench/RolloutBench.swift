@@ -4,7 +4,7 @@ import Foundation
 /// Benchmarks for DESIGN.md's budgets. Run them on a release build:
 /// `swift run -c release rollout-bench policy`.
 @main
-struct RolloutBench: ParsableCommand {
+struct RolloutBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollout-bench",
         abstract: "Measure rollout against its budgets (release build, see DESIGN.md).",

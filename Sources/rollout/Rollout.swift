@@ -42,6 +42,8 @@ struct Rollout: AsyncParsableCommand {
     )
 
     static func main() async {
+        // A peer that closes its end of a pipe (an agent, an upstream) is an error to handle, never a kill.
+        BrokenPipes.ignore()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -86,6 +88,12 @@ struct Rollout: AsyncParsableCommand {
             Output.error("error: \(error)")
             Foundation.exit(ExitStatus.badInput)
         case let error as GuardError:
+            Output.error("error: \(error)")
+            switch error {
+            case .noSuchApproval, .noSuchEvent: Foundation.exit(ExitStatus.badInput)
+            case .halted, .outcomeNotRecorded: Foundation.exit(ExitStatus.internalError)
+            }
+        case let error as GuardAssemblyError:
             Output.error("error: \(error)")
             Foundation.exit(ExitStatus.badInput)
         default:

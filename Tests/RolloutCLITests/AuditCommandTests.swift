@@ -122,12 +122,12 @@ struct AuditCommandTests {
         let dir = TestPaths.temporaryDirectory()
         let store = dir.appendingPathComponent("audit.sqlite").path
         let common = ["--dir", TestPaths.exampleFolder, "--store", store]
-        let update = try RolloutBinary.run(["call", "orders.update", "--tenant", "acme", "--actor", "agent-1", "--args",
+        let update = try RolloutBinary.run(["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
             #"{"id": 1, "data": {"status": "shipped"}, "reason": "carrier confirmed pickup", "idempotency_key": "k-1"}"#] + common)
         #expect(update.status == 0 && update.stdout.hasPrefix("executed"), "\(update.stdout)\(update.stderr)")
-        let refused = try RolloutBinary.run(["call", "orders.update", "--tenant", "acme", "--actor", "agent-1", "--args", #"{"id": 1, "data": {"status": "shipped"}}"#] + common)
+        let refused = try RolloutBinary.run(["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args", #"{"id": 1, "data": {"status": "shipped"}}"#] + common)
         #expect(refused.status == 1 && refused.stdout.hasPrefix("reason_required"))
-        let pending = try RolloutBinary.run(["call", "refunds.issue", "--tenant", "acme", "--actor", "agent-1", "--format", "json", "--args",
+        let pending = try RolloutBinary.run(["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--format", "json", "--args",
             #"{"order_id": 2, "amount_cents": 90000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "r-1"}"#] + common)
         #expect(pending.status == 0 && pending.stdout.contains("\"approval_id\": 1"))
         #expect(try RolloutBinary.run(["approvals"] + ["--store", store]).stdout.contains("refunds.issue"))

@@ -18,7 +18,7 @@ struct ReportProject {
             (#"{"id": 4, "data": {"notes": "see ticket"}, "reason": "=HYPERLINK(\"http://x\",\"ticket 42\")", "idempotency_key": "k-4"}"#, 0),
         ]
         for (args, status) in calls {
-            let result = try project.run(["call", "orders.update", "--tenant", "acme", "--actor", "agent-1", "--args", args])
+            let result = try project.run(["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args", args])
             guard result.status == status else { throw ReportProjectError(message: "call \(args): \(result.stdout)\(result.stderr)") }
         }
         for step in [["approve", "1", "--by", "maria.lopez", "--reason", "return checked against the ticket"],

@@ -4,25 +4,27 @@ import RolloutReports
 import RolloutTestSupport
 import Testing
 
-@_spi(FaultInjection) import RolloutGuard
+import RolloutGuard
 @testable import RolloutFuzz
 
 func examplePolicy() throws -> Policy { try RolloutFolder(directory: TestPaths.exampleFolder).loadPolicy() }
 
-func fuzz(_ policy: Policy, faults: GuardFaults = [], seed: UInt64 = 1, calls: Int = 600, replayDirectory: String? = nil) throws -> FuzzResult {
+/// A fuzz run against the built-in guard, its pipeline with the steps `skipping` checking nothing.
+func fuzz(_ policy: Policy, skipping: [GuardStep.Name] = [], seed: UInt64 = 1, calls: Int = 600, replayDirectory: String? = nil) async throws -> FuzzResult {
+    let pipeline = skipping.reduce(GuardPipeline.standard) { $0.skipping($1) }
     let target = try BuiltinTarget(policy: policy) { environment, stages, clock in
-        Guard(policy: policy, stages: stages, environment: environment, clock: clock, faults: faults)
+        Guard(policy: policy, stages: stages, environment: environment, clock: clock, pipeline: pipeline)
     }
-    return try Adversary(policy: policy, target: target, options: FuzzOptions(seed: seed, calls: calls, replayDirectory: replayDirectory)).run()
+    return try await Adversary(policy: policy, target: target, options: FuzzOptions(seed: seed, calls: calls, replayDirectory: replayDirectory)).run()
 }
 
 @Suite("Fuzz: the adversary against the built-in guard")
 struct AdversaryTests {
     @Test("the example policy has no gap: every class passes or does not apply")
-    func exampleIsClean() throws {
-        let result = try fuzz(try examplePolicy())
+    func exampleIsClean() async throws {
+        let result = try await fuzz(try examplePolicy())
         #expect(result.findings.isEmpty, "\(result.findings.map { "\($0.tool)/\($0.attackClass): \($0.variant): \($0.observed)" })")
-        #expect(result.results.count == 6 * AttackClass.allCases.count)
+        #expect(result.results.count == 6 * AttackClass.perTool.count + 1)
         #expect(result.errors == 0)
         // The attacks really ran: most classes were tried on most tools.
         let passed = result.results.filter { if case .passed = $0.status { true } else { false } }
@@ -31,9 +33,9 @@ struct AdversaryTests {
     }
 
     @Test("planted weaknesses are found as exactly those policy gaps, named by tool and class")
-    func plantedWeaknesses() throws {
+    func plantedWeaknesses() async throws {
         let policy = try Policy.parse(try PlantedWeaknesses.policyText())
-        let result = try fuzz(policy)
+        let result = try await fuzz(policy)
         let found = Set(result.findings.map { "\($0.tool)/\($0.attackClass.rawValue)" })
         #expect(found == PlantedWeaknesses.expected)
         #expect(result.findings.allSatisfy { $0.kind == .policyGap }, "no enforcement gap: the guard enforces the (weak) policy")
@@ -43,7 +45,7 @@ struct AdversaryTests {
     /// A step of the guard broken on purpose, and the attack class that must notice.
     struct Fault: Sendable, CustomTestStringConvertible {
         var name: String
-        var faults: GuardFaults
+        var skipped: GuardStep.Name
         var expected: AttackClass
         /// Other classes whose attacks also go through that step.
         var alsoAllowed: Set<AttackClass> = []
@@ -51,21 +53,21 @@ struct AdversaryTests {
     }
 
     static let faults: [Fault] = [
-        Fault(name: "reason check off", faults: .skipReasonCheck, expected: .reason),
-        Fault(name: "idempotency key not required", faults: .skipIdempotencyRequirement, expected: .idempotency),
-        Fault(name: "idempotency ledger ignored", faults: .skipIdempotencyLedger, expected: .idempotency),
-        Fault(name: "tenant check off", faults: .skipTenantCheck, expected: .tenant, alsoAllowed: [.injection, .fields]),
-        Fault(name: "writable check off", faults: .skipWritableCheck, expected: .fields),
-        Fault(name: "value rules off", faults: .skipValueCheck, expected: .values, alsoAllowed: [.fields, .injection]),
-        Fault(name: "caps off", faults: .skipCaps, expected: .caps),
-        Fault(name: "row limits off", faults: .skipRowLimits, expected: .rows),
-        Fault(name: "approval off", faults: .skipApproval, expected: .approval, alsoAllowed: [.injection]),
-        Fault(name: "stages ignored", faults: .ignoreStages, expected: .stage),
+        Fault(name: "reason check off", skipped: .reason, expected: .reason),
+        Fault(name: "idempotency off", skipped: .idempotency, expected: .idempotency),
+        Fault(name: "tenant check off", skipped: .tenant, expected: .tenant, alsoAllowed: [.injection, .fields, .unbound, .rollback]),
+        Fault(name: "writable check off", skipped: .writable, expected: .fields),
+        Fault(name: "value rules off", skipped: .values, expected: .values, alsoAllowed: [.fields, .injection]),
+        Fault(name: "caps off", skipped: .caps, expected: .caps),
+        Fault(name: "row limits off", skipped: .rows, expected: .rows),
+        Fault(name: "approval off", skipped: .approval, expected: .approval, alsoAllowed: [.injection]),
+        Fault(name: "stages ignored", skipped: .stage, expected: .stage),
+        Fault(name: "undeclared arguments let through", skipped: .arguments, expected: .unbound, alsoAllowed: [.tenant, .approval]),
     ]
 
     @Test("a guard broken in one step is caught as an enforcement gap in that step's class", arguments: faults)
-    func brokenGuard(_ fault: Fault) throws {
-        let result = try fuzz(try examplePolicy(), faults: fault.faults, calls: 1)
+    func brokenGuard(_ fault: Fault) async throws {
+        let result = try await fuzz(try examplePolicy(), skipping: [fault.skipped], calls: 1)
         let gaps = result.findings.filter { $0.kind == .enforcementGap }
         #expect(gaps.contains { $0.attackClass == fault.expected }, "no \(fault.expected) gap; found \(gaps.map { "\($0.attackClass)" })")
         let allowed = fault.alsoAllowed.union([fault.expected])
@@ -74,11 +76,11 @@ struct AdversaryTests {
     }
 
     @Test("the same seed gives the same findings, report and replay files; another seed's random variants differ")
-    func deterministic() throws {
+    func deterministic() async throws {
         let policy = try Policy.parse(try PlantedWeaknesses.policyText())
-        func run(_ seed: UInt64) throws -> (String, [String: String]) {
+        func run(_ seed: UInt64) async throws -> (String, [String: String]) {
             let dir = TestPaths.temporaryDirectory("repro").path
-            let result = try fuzz(policy, seed: seed, calls: 1_500, replayDirectory: dir)
+            let result = try await fuzz(policy, seed: seed, calls: 1_500, replayDirectory: dir)
             let xml = String(decoding: try JUnitWriter.xml(FuzzReport.junit(result, policy: policy, toolVersion: "test")), as: UTF8.self)
             var files: [String: String] = [:]
             for name in try FileManager.default.contentsOfDirectory(atPath: dir) {
@@ -86,11 +88,11 @@ struct AdversaryTests {
             }
             return (Self.withoutTimes(xml).replacingOccurrences(of: dir, with: "REPRO"), files)
         }
-        let (a, filesA) = try run(42)
-        let (b, filesB) = try run(42)
+        let (a, filesA) = try await run(42)
+        let (b, filesB) = try await run(42)
         #expect(a == b)
         #expect(filesA == filesB && !filesA.isEmpty)
-        let (c, _) = try run(43)
+        let (c, _) = try await run(43)
         #expect(c.contains("fuzz.seed\" value=\"43\""))
     }
 
@@ -100,33 +102,33 @@ struct AdversaryTests {
     }
 
     @Test("a replay file reproduces its gap, and reports it fixed once the policy is tightened")
-    func replay() throws {
+    func replay() async throws {
         let weak = try Policy.parse(try PlantedWeaknesses.policyText())
         let dir = TestPaths.temporaryDirectory("repro").path
-        let result = try fuzz(weak, calls: 1, replayDirectory: dir)
+        let result = try await fuzz(weak, calls: 1, replayDirectory: dir)
         let finding = try #require(result.findings.first { $0.attackClass == .reason })
         let path = try #require(finding.replayFile)
         let file = try ReplayFile.read(path: path)
         #expect(file.tool == "orders.update" && file.kind == .policyGap)
         let again = Adversary(policy: weak, target: try BuiltinTarget(policy: weak), options: FuzzOptions())
-        #expect(try again.replay(file) != nil)
+        #expect(try await again.replay(file) != nil)
         let fixed = try examplePolicy()
         let onFixed = Adversary(policy: fixed, target: try BuiltinTarget(policy: fixed), options: FuzzOptions())
-        #expect(try onFixed.replay(file) == nil)
+        #expect(try await onFixed.replay(file) == nil)
     }
 
     @Test("the fuzz report of a run with gaps passes shared/junit/validate.sh in both profiles",
           .enabled(if: JUnitValidation.available, "validate.sh needs xmllint and junitparser"))
-    func reportValidates() throws {
+    func reportValidates() async throws {
         let policy = try Policy.parse(try PlantedWeaknesses.policyText())
-        let result = try fuzz(policy, calls: 1)
+        let result = try await fuzz(policy, calls: 1)
         for (profile, name) in [(JUnitWriter.Profile.strict, "strict"), (.github, "github")] {
             let path = TestPaths.temporaryDirectory().appendingPathComponent("fuzz.xml").path
             try JUnitWriter.write(FuzzReport.junit(result, policy: policy, toolVersion: "test", policyFile: "rollout/policy.yaml"), to: path, profile: profile)
             let check = try JUnitValidation.validate(path, profile: name)
             #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
             let read = try JUnitReader.read(path: path)
-            #expect(read.failures == 4 && read.suites.count == 6)
+            #expect(read.failures == 4 && read.suites.count == 7, "six tools and the undescribed-tools suite")
             #expect(read.property("policy.digest") == policy.digest)
         }
     }
@@ -169,9 +171,9 @@ struct OracleTests {
     }
 
     @Test("the shrinker keeps only what the failure needs")
-    func shrinks() {
+    func shrinks() async {
         let args: JSONValue = ["id": 1, "data": ["status": "x", "notes": "long", "extra": [1, 2, 3, 4]], "reason": "r", "idempotency_key": "k"]
-        let smallest = Shrinker.shrink(args) { candidate in candidate["data"]?["status"] == "x" }
+        let smallest = await Shrinker.shrink(args) { candidate in candidate["data"]?["status"] == "x" }
         #expect(smallest == ["data": ["status": "x"]])
     }
 }

@@ -11,20 +11,20 @@ import Testing
 struct OrmAITests {
     @Test("which of its declared controls OrmAI enforces, and which it does not; behind rollout guard, every one",
           .enabled(if: OrmAITarget.available, OrmAITarget.skipMessage), .timeLimit(.minutes(10)))
-    func fuzzOrmAI() throws {
+    func fuzzOrmAI() async throws {
         let policy = try RolloutFolder(directory: OrmAITarget.policyFolder).loadPolicy()
         let work = TestPaths.temporaryDirectory("ormai").path
-        let target = try MCPTarget(
+        let target = MCPTarget(
             command: "bash \(OrmAITarget.serveScript)", policy: policy, tenant: "acme", otherTenant: "globex",
             observer: StateObserver(sqlitePath: work + "/demo.db"),
-            options: MCPConnection.Options(callTimeout: 20, startTimeout: 60, environment: ["ORMAI_DEMO_WORKDIR": work]))
-        try target.start()
-        defer { target.stop() }
-        #expect(Set(target.tools.filter { $0.kind == .write }.map(\.tool.name)) == ["db.create", "db.update", "db.delete", "db.bulk_update"])
-        #expect(target.coverage().isEmpty)
+            options: MCPClient.Options(callTimeout: 20, startTimeout: 60, environment: ["ORMAI_DEMO_WORKDIR": work]))
+        try await target.start()
+        #expect(Set(target.tools.map(\.name).filter { !policy.entries(forWireName: $0).isEmpty }) == ["db.create", "db.update", "db.delete", "db.bulk_update"])
+        #expect(target.coverage().isEmpty, "the policy describes every tool OrmAI lists")
 
         let repro = TestPaths.temporaryDirectory("ormai-repro").path
-        let result = try Adversary(policy: policy, target: target, options: FuzzOptions(seed: 1, calls: 1, replayDirectory: repro)).run()
+        let result = try await Adversary(policy: policy, target: target, options: FuzzOptions(seed: 1, calls: 1, replayDirectory: repro)).run()
+        await target.stop()
         let enforcement = Set(result.findings.filter { $0.kind == .enforcementGap }.map { "\($0.tool)/\($0.attackClass.rawValue)" })
         let policyGaps = Set(result.findings.filter { $0.kind == .policyGap }.map { "\($0.tool)/\($0.attackClass.rawValue)" })
         func status(_ tool: String, _ c: AttackClass) -> ClassResult.Status? { result.results.first { $0.tool == tool && $0.attackClass == c }?.status }
@@ -39,9 +39,15 @@ struct OrmAITests {
         #expect(passed("order.bulk_update", .rows))
         #expect(passed("order.update", .tenant))
         #expect(passed("order.update", .names) && passed("customer.update", .names))
-        // Not declared at all: idempotency keys and caps, on every tool.
+        // Not declared at all: idempotency keys and caps, on every tool (the demo has 6 orders of acme: too
+        // few to show a burst of 26 deletes, which is said, never passed).
         for tool in policy.tools.map(\.name) {
-            #expect(policyGaps.contains("\(tool)/idempotency") && policyGaps.contains("\(tool)/caps"), "\(tool): \(policyGaps.sorted())")
+            #expect(policyGaps.contains("\(tool)/idempotency"), "\(tool): \(policyGaps.sorted())")
+            if tool == "order.delete" {
+                if case .skipped? = status(tool, .caps) {} else { Issue.record("order.delete/caps: \(String(describing: status(tool, .caps)))") }
+            } else {
+                #expect(policyGaps.contains("\(tool)/caps"), "\(tool): \(policyGaps.sorted())")
+            }
         }
         #expect(result.inconclusive == 0)
         // Every finding has a replay file, and the report is JUnit that CI reads.
@@ -59,18 +65,18 @@ struct OrmAITests {
         let guardCommand = [RolloutBinary.path, "guard", "--dir", OrmAITarget.policyFolder, "--tenant", "acme", "--actor", "agent-1",
                             "--store", guardedWork + "/guard.sqlite", "--observe", "sqlite:\(guardedWork)/demo.db",
                             "--", "bash", OrmAITarget.serveScript].joined(separator: " ")
-        let guarded = try MCPTarget(
+        let guarded = MCPTarget(
             command: guardCommand, policy: policy, tenant: "acme", otherTenant: "globex",
             observer: StateObserver(sqlitePath: guardedWork + "/demo.db"),
-            options: MCPConnection.Options(callTimeout: 30, startTimeout: 90, environment: ["ORMAI_DEMO_WORKDIR": guardedWork]))
-        try guarded.start()
-        defer { guarded.stop() }
-        let behind = try Adversary(policy: policy, target: guarded, options: FuzzOptions(seed: 1, calls: 1, replayDirectory: repro)).run()
+            options: MCPClient.Options(callTimeout: 30, startTimeout: 90, environment: ["ORMAI_DEMO_WORKDIR": guardedWork]))
+        try await guarded.start()
+        let behind = try await Adversary(policy: policy, target: guarded, options: FuzzOptions(seed: 1, calls: 1, replayDirectory: repro)).run()
+        await guarded.stop()
         let guardedEnforcement = behind.findings.filter { $0.kind == .enforcementGap }.map { "\($0.tool)/\($0.attackClass.rawValue): \($0.observed)" }
         #expect(guardedEnforcement.isEmpty, "behind the guard: \(guardedEnforcement)")
         let guardedPolicyGaps = Set(behind.findings.filter { $0.kind == .policyGap }.map { "\($0.tool)/\($0.attackClass.rawValue)" })
         for tool in policy.tools.map(\.name) {
-            #expect(guardedPolicyGaps.contains("\(tool)/idempotency") && guardedPolicyGaps.contains("\(tool)/caps"))
+            #expect(guardedPolicyGaps.contains("\(tool)/idempotency") && (tool == "order.delete" || guardedPolicyGaps.contains("\(tool)/caps")))
         }
         #expect(behind.inconclusive == 0)
         print("OrmAI behind rollout guard: \(behind.calls) calls, \(guardedEnforcement.count) enforcement gaps, policy gaps in \(guardedPolicyGaps.sorted())")

@@ -49,15 +49,15 @@ struct DecisionPipelineTests {
     ]
 
     @Test("each decision code", arguments: cases)
-    func decision(_ testCase: PipelineCase) throws {
+    func decision(_ testCase: PipelineCase) async throws {
         let fixture = try GuardFixture()
         let principal = Principal(tenant: testCase.tenant, actor: "agent-1", session: "s-1")
         for (tool, args) in testCase.setup {
-            let setup = try fixture.call(tool, args, as: principal)
+            let setup = try await fixture.call(tool, args, as: principal)
             #expect(!setup.isRefusal, "setup call was refused: \(setup.message)")
         }
         let before = try fixture.store.head().seq
-        let decision = try fixture.call(testCase.tool, testCase.args, as: principal)
+        let decision = try await fixture.call(testCase.tool, testCase.args, as: principal)
         #expect(decision.code == testCase.code, "\(decision.message)")
         #expect(!decision.message.isEmpty)
 
@@ -80,125 +80,144 @@ struct DecisionPipelineTests {
     }
 
     @Test("a dry run returns the diff and writes nothing; the matching call then executes")
-    func dryRunThenExecute() throws {
+    func dryRunThenExecute() async throws {
         let fixture = try GuardFixture()
         var args: JSONValue = ["ids": [1, 2, 3, 4, 5, 6], "data": ["status": "cancelled"], "reason": "warehouse closed for the week", "idempotency_key": "b-1", "dry_run": true]
         let before = try fixture.table("Order")
-        let dry = try fixture.call("orders.bulk_update", args)
+        let dry = try await fixture.call("orders.bulk_update", args)
         #expect(dry.code == .dryRun)
         #expect(dry.changes.count == 6)
         #expect(dry.changes.allSatisfy { $0.fields["status"]?.after == "cancelled" })
         #expect(try fixture.table("Order") == before)
         args = JSONPointer("/dry_run")!.removing(from: args)
-        let real = try fixture.call("orders.bulk_update", args)
+        let real = try await fixture.call("orders.bulk_update", args)
         #expect(real.code == .executed, "\(real.message)")
         #expect(try (1...6).allSatisfy { try fixture.row("Order", $0)?["status"] == "cancelled" })
         // A different set of rows does not match the dry run.
-        let other = try fixture.call("orders.bulk_update", ["ids": [1, 2, 3, 4, 5, 7], "data": ["status": "shipped"], "reason": "warehouse closed for the week", "idempotency_key": "b-3"])
+        let other = try await fixture.call("orders.bulk_update", ["ids": [1, 2, 3, 4, 5, 7], "data": ["status": "shipped"], "reason": "warehouse closed for the week", "idempotency_key": "b-3"])
         #expect(other.code == .dryRunRequired)
     }
 
-    @Test("arguments cannot widen authority: tenant, approver and approved are ignored")
-    func argumentsCannotWiden() throws {
+    @Test("arguments cannot widen authority: an undeclared tenant, approver or approval flag is refused, never acted on")
+    func argumentsCannotWiden() async throws {
         let fixture = try GuardFixture()
         var args = orderUpdate(id: 61, key: "w-1").objectValue!
         args["tenant"] = "globex"
         args["tenant_id"] = "globex"
-        let decision = try fixture.call("orders.update", .object(args))
-        #expect(decision.code == .crossTenant)
+        let decision = try await fixture.call("orders.update", .object(args))
+        #expect(decision.code == .argumentUnbound)
+        #expect(decision.message.contains("/tenant") && decision.message.contains("/tenant_id"))
         var approved = orderUpdate(data: ["status": "refunded"], key: "w-2").objectValue!
         approved["approved"] = true
         approved["approver"] = "maria.lopez"
-        #expect(try fixture.call("orders.update", .object(approved)).code == .pendingApproval)
-        let writeTenant = try fixture.call("orders.update", orderUpdate(data: ["tenant_id": "globex"], key: "w-3"))
+        #expect(try await fixture.call("orders.update", .object(approved)).code == .argumentUnbound)
+        let writeTenant = try await fixture.call("orders.update", orderUpdate(data: ["tenant_id": "globex"], key: "w-3"))
         #expect(writeTenant.code == .crossTenant)
+        #expect(try fixture.row("Order", 61)?["status"] == "pending" && fixture.row("Order", 1)?["status"] == "pending")
+    }
+
+    @Test("extra_args: drop removes undeclared arguments before anything acts on them, and the event names them")
+    func extraArgumentsDropped() async throws {
+        var policy = try RolloutFolder(directory: TestPaths.exampleFolder).loadPolicy()
+        let index = try #require(policy.tools.firstIndex { $0.name == "orders.update" })
+        policy.tools[index].extraArguments = .drop
+        let fixture = try GuardFixture(policy: policy)
+        var approved = orderUpdate(data: ["status": "refunded"], key: "d-1").objectValue!
+        approved["approved"] = true
+        approved["approver"] = "maria.lopez"
+        approved["tenant_id"] = "globex"
+        let decision = try await fixture.call("orders.update", .object(approved))
+        #expect(decision.code == .pendingApproval, "the approval flag in the arguments changes nothing")
+        let event = try fixture.lastEvent()
+        #expect(event.details["dropped_args"] == ["/approved", "/approver", "/tenant_id"])
+        #expect(event.tenant == "acme")
     }
 
     @Test("caps count per window: after the window passes, calls go through again")
-    func capWindow() throws {
+    func capWindow() async throws {
         let fixture = try GuardFixture()
-        func setRole(_ n: Int) throws -> Decision {
-            try fixture.call("customers.set_role", ["id": 1, "data": ["role": "customer"], "reason": "reset role after review", "idempotency_key": .string("r-\(n)")])
+        func setRole(_ n: Int) async throws -> Decision {
+            try await fixture.call("customers.set_role", ["id": 1, "data": ["role": "customer"], "reason": "reset role after review", "idempotency_key": .string("r-\(n)")])
         }
-        for n in 1...10 { #expect(try setRole(n).code == .executed) }
-        #expect(try setRole(11).code == .capExceeded)
+        for n in 1...10 { #expect(try await setRole(n).code == .executed) }
+        #expect(try await setRole(11).code == .capExceeded)
         fixture.clock.advance(by: 86_400 + 1)
-        #expect(try setRole(12).code == .executed)
+        #expect(try await setRole(12).code == .executed)
     }
 }
 
 @Suite("Guard: approvals")
 struct ApprovalTests {
     @Test("approve runs the exact request once; a retry with the same key gets the final answer")
-    func approveRunsOnce() throws {
+    func approveRunsOnce() async throws {
         let fixture = try GuardFixture()
-        let pending = try fixture.call("orders.update", orderUpdate(data: ["status": "refunded"], key: "k-refund"))
+        let pending = try await fixture.call("orders.update", orderUpdate(data: ["status": "refunded"], key: "k-refund"))
         let id = try #require(pending.approvalId)
         #expect(try fixture.row("Order", 1)?["status"] == "pending")
-        let retry = try fixture.call("orders.update", orderUpdate(data: ["status": "refunded"], key: "k-refund"))
+        let retry = try await fixture.call("orders.update", orderUpdate(data: ["status": "refunded"], key: "k-refund"))
         #expect(retry.code == .replayed && retry.result["decision"] == "pending_approval")
 
-        let approved = try fixture.guard_.approve(id, by: "maria.lopez", reason: "checked the return")
+        let approved = try await fixture.guard_.approve(id, by: "maria.lopez", reason: "checked the return")
         #expect(approved.code == .executed)
         #expect(try fixture.row("Order", 1)?["status"] == "refunded")
         let event = try fixture.lastEvent()
         #expect(event.approver == "maria.lopez" && event.details["approval_id"] == .number(Double(id)))
 
-        let again = try fixture.guard_.approve(id, by: "maria.lopez")
+        let again = try await fixture.guard_.approve(id, by: "maria.lopez")
         #expect(again.code == .approvalRefused)
-        let afterRetry = try fixture.call("orders.update", orderUpdate(data: ["status": "refunded"], key: "k-refund"))
+        let afterRetry = try await fixture.call("orders.update", orderUpdate(data: ["status": "refunded"], key: "k-refund"))
         #expect(afterRetry.code == .replayed && afterRetry.result["decision"] == "executed")
     }
 
     @Test("the requester cannot approve; an expired approval does not run; a denied one never runs")
-    func refusals() throws {
+    func refusals() async throws {
         let fixture = try GuardFixture()
-        let first = try #require(try fixture.call("orders.update", orderUpdate(data: ["status": "refunded"], key: "a")).approvalId)
-        #expect(try fixture.guard_.approve(first, by: "agent-1").code == .approvalRefused)
+        let first = try #require(try await fixture.call("orders.update", orderUpdate(data: ["status": "refunded"], key: "a")).approvalId)
+        #expect(try await fixture.guard_.approve(first, by: "agent-1").code == .approvalRefused)
 
-        let second = try #require(try fixture.call("orders.update", orderUpdate(id: 2, data: ["status": "refunded"], key: "b")).approvalId)
+        let second = try #require(try await fixture.call("orders.update", orderUpdate(id: 2, data: ["status": "refunded"], key: "b")).approvalId)
         fixture.clock.advance(by: 25 * 3600)
-        #expect(try fixture.guard_.approve(second, by: "maria.lopez").code == .approvalExpired)
+        #expect(try await fixture.guard_.approve(second, by: "maria.lopez").code == .approvalExpired)
         #expect(try fixture.row("Order", 2)?["status"] != "refunded")
 
-        #expect(try fixture.guard_.deny(first, by: "maria.lopez", reason: "no return was received").code == .approvalDenied)
-        #expect(try fixture.guard_.approve(first, by: "maria.lopez").code == .approvalRefused)
+        #expect(try await fixture.guard_.deny(first, by: "maria.lopez", reason: "no return was received").code == .approvalDenied)
+        #expect(try await fixture.guard_.approve(first, by: "maria.lopez").code == .approvalRefused)
         #expect(try fixture.row("Order", 1)?["status"] == "pending")
-        #expect(throws: GuardError.self) { try fixture.guard_.approve(999, by: "maria.lopez") }
+        await #expect(throws: GuardError.self) { try await fixture.guard_.approve(999, by: "maria.lopez") }
     }
 
     @Test("an approved write is checked again against today's state")
-    func recheckedOnApproval() throws {
+    func recheckedOnApproval() async throws {
         let fixture = try GuardFixture()
-        let id = try #require(try fixture.call("orders.delete", ["id": 3, "reason": "duplicate order created by the agent", "idempotency_key": "d-3"]).approvalId)
+        let id = try #require(try await fixture.call("orders.delete", ["id": 3, "reason": "duplicate order created by the agent", "idempotency_key": "d-3"]).approvalId)
         // Order 3 is "shipped" in the seed (statuses cycle), so the delete needed approval; now the row goes away.
-        #expect(try fixture.call("orders.update", orderUpdate(id: 3, data: ["notes": "x"], key: "n-3")).code == .executed)
+        #expect(try await fixture.call("orders.update", orderUpdate(id: 3, data: ["notes": "x"], key: "n-3")).code == .executed)
         _ = try fixture.store.write { tx in try tx.db.execute(sql: "DELETE FROM demo_orders WHERE id = 3") }
-        #expect(try fixture.guard_.approve(id, by: "maria.lopez").code == .notFound)
+        #expect(try await fixture.guard_.approve(id, by: "maria.lopez").code == .notFound)
     }
 }
 
 @Suite("Guard: rollback")
 struct RollbackTests {
     @Test("rollback restores an update, a create and a delete, and is itself audited")
-    func rollbackEachOperation() throws {
+    func rollbackEachOperation() async throws {
         let fixture = try GuardFixture()
-        let update = try fixture.call("orders.update", orderUpdate())
-        let create = try fixture.call("refunds.issue", ["order_id": 1, "amount_cents": 1200, "reason_code": "late", "reason": "parcel arrived two weeks late", "request_id": "rf-1"])
+        let update = try await fixture.call("orders.update", orderUpdate())
+        let create = try await fixture.call("refunds.issue", ["order_id": 1, "amount_cents": 1200, "reason_code": "late", "reason": "parcel arrived two weeks late", "request_id": "rf-1"])
         #expect(create.code == .executed)
         let refundKey = try #require(create.changes.first?.key.intValue)
-        let deleted = try fixture.call("orders.delete", ["id": 1, "reason": "duplicate order created by the agent", "idempotency_key": "del-1"])
+        let deleted = try await fixture.call("orders.delete", ["id": 1, "reason": "duplicate order created by the agent", "idempotency_key": "del-1"])
         // Order 1 is no longer pending after the update, so the delete waits for a person.
         #expect(deleted.code == .pendingApproval)
-        let executedDelete = try fixture.guard_.approve(deleted.approvalId!, by: "maria.lopez")
+        let executedDelete = try await fixture.guard_.approve(deleted.approvalId!, by: "maria.lopez")
         #expect(executedDelete.code == .executed)
         #expect(try fixture.row("Order", 1) == nil)
 
-        #expect(try fixture.guard_.rollback(executedDelete.auditSeq, by: "dev", reason: "the order was not a duplicate").code == .rolledBack)
+        #expect(try await fixture.guard_.rollback(executedDelete.auditSeq, by: "dev", reason: "the order was not a duplicate").code == .rolledBack)
         #expect(try fixture.row("Order", 1)?["status"] == "shipped")
-        #expect(try fixture.guard_.rollback(create.auditSeq, by: "dev", reason: "refund issued against the wrong order").code == .rolledBack)
+        #expect(try await fixture.guard_.rollback(create.auditSeq, by: "dev", reason: "refund issued against the wrong order").code == .rolledBack)
         #expect(try fixture.row("Refund", refundKey) == nil)
-        #expect(try fixture.guard_.rollback(update.auditSeq, by: "dev", reason: "the parcel was not picked up after all").code == .rolledBack)
+        #expect(try await fixture.guard_.rollback(update.auditSeq, by: "dev", reason: "the parcel was not picked up after all").code == .rolledBack)
         #expect(try fixture.row("Order", 1)?["status"] == "pending")
         let event = try fixture.lastEvent()
         #expect(event.decision == "rolled_back" && event.details["rollback_of"] == .number(Double(update.auditSeq)))
@@ -206,19 +225,19 @@ struct RollbackTests {
     }
 
     @Test("rollback is refused when the row changed since, twice, for a refusal, or without a reason")
-    func rollbackRefused() throws {
+    func rollbackRefused() async throws {
         let fixture = try GuardFixture()
-        let first = try fixture.call("orders.update", orderUpdate())
-        let second = try fixture.call("orders.update", orderUpdate(data: ["status": "cancelled"], key: "key-2")).auditSeq
-        let changed = try fixture.guard_.rollback(first.auditSeq, by: "dev", reason: "the parcel was not picked up")
+        let first = try await fixture.call("orders.update", orderUpdate())
+        let second = try await fixture.call("orders.update", orderUpdate(data: ["status": "cancelled"], key: "key-2")).auditSeq
+        let changed = try await fixture.guard_.rollback(first.auditSeq, by: "dev", reason: "the parcel was not picked up")
         #expect(changed.code == .rollbackRefused && changed.message.contains("changed since"))
         #expect(try fixture.row("Order", 1)?["status"] == "cancelled")
 
-        #expect(try fixture.guard_.rollback(second, by: "dev", reason: "cancelled by mistake, ticket 77").code == .rolledBack)
-        #expect(try fixture.guard_.rollback(second, by: "dev", reason: "cancelled by mistake, ticket 77").code == .rollbackRefused)
-        let refused = try fixture.call("orders.update", orderUpdate(reason: nil, key: "key-3"))
-        #expect(try fixture.guard_.rollback(refused.auditSeq, by: "dev", reason: "undo a refused call please").code == .rollbackRefused)
-        #expect(try fixture.guard_.rollback(first.auditSeq, by: "dev", reason: "n/a").code == .rollbackRefused)
+        #expect(try await fixture.guard_.rollback(second, by: "dev", reason: "cancelled by mistake, ticket 77").code == .rolledBack)
+        #expect(try await fixture.guard_.rollback(second, by: "dev", reason: "cancelled by mistake, ticket 77").code == .rollbackRefused)
+        let refused = try await fixture.call("orders.update", orderUpdate(reason: nil, key: "key-3"))
+        #expect(try await fixture.guard_.rollback(refused.auditSeq, by: "dev", reason: "undo a refused call please").code == .rollbackRefused)
+        #expect(try await fixture.guard_.rollback(first.auditSeq, by: "dev", reason: "n/a").code == .rollbackRefused)
         #expect(try fixture.lastEvent().decision == "rollback_refused")
     }
 }

@@ -33,8 +33,8 @@ final class GuardFixture {
     static let acme = Principal(tenant: "acme", actor: "agent-1", session: "s-1")
 
     @discardableResult
-    func call(_ tool: String, _ args: JSONValue, as principal: Principal = acme) throws -> Decision {
-        try guard_.decide(ToolCall(tool: tool, arguments: args), principal: principal)
+    func call(_ tool: String, _ args: JSONValue, as principal: Principal = acme) async throws -> Decision {
+        try await guard_.decide(ToolCall(tool: tool, arguments: args), principal: principal)
     }
 
     func row(_ model: String, _ key: Int) throws -> [String: JSONValue]? {

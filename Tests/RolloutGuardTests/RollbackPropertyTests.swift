@@ -65,12 +65,12 @@ struct RollbackPropertyTests {
                     args = ["ids": .array(Array(Set(keys))), "data": ["status": statuses[value % 4]]]
                 }
                 args.merge(common) { a, _ in a }
-                let decision = try fixture.call(tool, .object(args))
+                let decision = try await fixture.call(tool, .object(args))
                 #expect(decision.code == .executed, "\(tool): \(decision.message)")
                 if decision.code == .executed { executed.append(decision.auditSeq) }
             }
             for seq in executed.reversed() {
-                let undo = try fixture.guard_.rollback(seq, by: "tester", reason: "property test rollback")
+                let undo = try await fixture.guard_.rollback(seq, by: "tester", reason: "property test rollback")
                 #expect(undo.code == .rolledBack, "rollback of \(seq): \(undo.message)")
             }
             #expect(try fixture.table("Order") == initial)

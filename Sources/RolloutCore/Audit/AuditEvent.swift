@@ -25,6 +25,10 @@ public struct AuditEvent: Sendable, Hashable {
     public var decision: String
     public var approver: String?
     public var policyDigest: String?
+    /// Where the write runs: `builtin` (the demo domain), `upstream:NAME` (an entry of
+    /// `rollout/upstreams.yaml`) or `command:sha256:...` (an upstream started without an entry). Approvals
+    /// and rollbacks of the event run there and nowhere else.
+    public var backend: String?
     public var message: String?
     /// Links and evidence: `approval_id`, `rollback_of`, `would_be`, `args_digest`, `result`.
     public var details: [String: JSONValue]
@@ -35,7 +39,7 @@ public struct AuditEvent: Sendable, Hashable {
         seq: Int64 = 0, ts: Date, tenant: String, actor: String, session: String? = nil, tool: String,
         model: String? = nil, operation: String? = nil, targets: [JSONValue] = [], rowCount: Int = 0,
         changes: [RowChange] = [], reason: String? = nil, idempotencyKey: String? = nil, decision: String,
-        approver: String? = nil, policyDigest: String? = nil, message: String? = nil,
+        approver: String? = nil, policyDigest: String? = nil, backend: String? = nil, message: String? = nil,
         details: [String: JSONValue] = [:], extra: [String: JSONValue] = [:]
     ) {
         self.seq = seq
@@ -54,6 +58,7 @@ public struct AuditEvent: Sendable, Hashable {
         self.decision = decision
         self.approver = approver
         self.policyDigest = policyDigest
+        self.backend = backend
         self.message = message
         self.details = details
         self.extra = extra

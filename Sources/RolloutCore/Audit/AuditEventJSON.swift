@@ -14,11 +14,14 @@ public struct AuditEventError: Error, Sendable, Equatable, CustomStringConvertib
 }
 
 extension AuditEvent {
+    /// The most rows one event may say it touched: more is a corrupt or hostile record, not a write.
+    public static let maxRowCount = 1_000_000_000
+
     /// The names of the JSON Lines interchange format that are ours; anything else is kept in `extra`.
     public static let knownKeys: Set<String> = [
         "seq", "ts", "tenant", "actor", "session", "tool", "model", "operation", "targets", "row_count",
         "fields_changed", "changes", "reason", "idempotency_key", "decision", "approver", "policy_digest",
-        "message", "details",
+        "message", "details", "backend",
     ]
 
     /// The event as one interchange object; unknown fields of imported records are written back at the
@@ -44,6 +47,7 @@ extension AuditEvent {
             object["changes"] = .array(changes.map(\.json))
         }
         if let policyDigest { object["policy_digest"] = .string(policyDigest) }
+        if let backend { object["backend"] = .string(backend) }
         if let message { object["message"] = .string(message) }
         if !details.isEmpty { object["details"] = .object(details) }
         return .object(object)
@@ -74,9 +78,10 @@ extension AuditEvent {
             members.append(("changes", .array(changes.map(\.json))))
         }
         if let policyDigest { members.append(("policy_digest", .string(policyDigest))) }
+        if let backend { members.append(("backend", .string(backend))) }
         if let message { members.append(("message", .string(message))) }
         if !details.isEmpty { members.append(("details", .object(details))) }
-        members.sort { JSONValue.utf8Less($0.0, $1.0) }
+        members.sort { JSONValue.canonicalKeyLess($0.0, $1.0) }
         var out: [UInt8] = []
         out.reserveCapacity(512)
         out.append(0x7B)
@@ -152,14 +157,17 @@ extension AuditEvent {
         var rowCount = changes.count
         switch object["row_count"] {
         case .number(let d)?:
-            guard d >= 0, d.rounded() == d else { throw AuditEventError(field: "row_count", message: "is \(JSONValue.formatNumber(d)), expected a whole number") }
+            guard d >= 0, d.rounded() == d, d <= Double(Self.maxRowCount) else {
+                throw AuditEventError(field: "row_count", message: "is \(JSONValue.formatNumber(d)), expected a whole number from 0 to \(Self.maxRowCount)")
+            }
             rowCount = Int(d)
         case nil, .null?: break
         case let other?: throw AuditEventError(field: "row_count", message: "is a \(other.typeName), expected a number")
         }
 
+        // The store numbers events itself; an imported `seq` is kept only when it is a plausible position.
         var seq: Int64 = 0
-        if case .number(let d)? = object["seq"], d >= 1, d.rounded() == d { seq = Int64(d) }
+        if case .number(let d)? = object["seq"], d >= 1, d.rounded() == d, d < 9.007_199_254_740_992e15 { seq = Int64(d) }
         var details: [String: JSONValue] = [:]
         if case .object(let d)? = object["details"] { details = d }
 
@@ -168,7 +176,7 @@ extension AuditEvent {
             tool: tool, model: try string("model"), operation: try string("operation"), targets: targets,
             rowCount: rowCount, changes: changes, reason: try string("reason"),
             idempotencyKey: try string("idempotency_key"), decision: decision, approver: try string("approver"),
-            policyDigest: try string("policy_digest"), message: try string("message"), details: details,
+            policyDigest: try string("policy_digest"), backend: try string("backend"), message: try string("message"), details: details,
             extra: object.filter { !Self.knownKeys.contains($0.key) })
     }
 }

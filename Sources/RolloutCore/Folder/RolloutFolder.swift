@@ -7,6 +7,7 @@ public struct RolloutFolder: Sendable {
     public var policyPath: String
     public var tenantsPath: String
     public var flagsPath: String
+    public var upstreamsPath: String
 
     /// `policyPath` defaults to `directory/policy.yaml` (or `policy.json` when only that exists).
     public init(directory: String = "rollout", policyPath: String? = nil) {
@@ -22,6 +23,12 @@ public struct RolloutFolder: Sendable {
         }
         tenantsPath = (directory as NSString).appendingPathComponent("tenants.yaml")
         flagsPath = (directory as NSString).appendingPathComponent("flags.flagd.json")
+        upstreamsPath = (directory as NSString).appendingPathComponent("upstreams.yaml")
+    }
+
+    /// Loads `upstreams.yaml`; a missing file has no entries.
+    public func loadUpstreams() throws -> UpstreamsFile {
+        try UpstreamsFile.load(path: upstreamsPath)
     }
 
     /// Loads the policy; throws `UnreadableInputError` or `DiagnosticsError`.

@@ -7,11 +7,15 @@ public struct Principal: Sendable, Hashable {
     public var session: String?
     /// When set, the only policy tools this principal may call, whatever the stage says.
     public var scopes: Set<String>?
+    /// The end user the agent acts for, as the host says (`rollout guard --subject`): a tool with a
+    /// `principal_field` may act only for this user. Compared exactly, like tenants.
+    public var subject: String?
 
-    public init(tenant: String, actor: String, session: String? = nil, scopes: Set<String>? = nil) {
+    public init(tenant: String, actor: String, session: String? = nil, scopes: Set<String>? = nil, subject: String? = nil) {
         self.tenant = tenant
         self.actor = actor
         self.session = session
         self.scopes = scopes
+        self.subject = subject
     }
 }

@@ -2,8 +2,10 @@ import Crypto
 import Foundation
 
 extension JSONValue {
-    /// Compact JSON with object keys sorted by their UTF-8 bytes and no insignificant whitespace:
-    /// the same value always gives the same bytes, so digests and hash chains can be taken over it.
+    /// The JSON Canonicalization Scheme (RFC 8785): compact, object keys sorted by their UTF-16 code
+    /// units, numbers as ECMAScript prints them, strings with only the escapes JSON requires. The same
+    /// value always gives the same bytes, so digests and hash chains can be taken over it, and any other
+    /// RFC 8785 implementation gives the same bytes too.
     public var canonicalText: String {
         String(decoding: canonicalBytes, as: UTF8.self)
     }
@@ -53,7 +55,7 @@ extension JSONValue {
                 return
             }
             out.append(0x7B)
-            let keys = members.count == 1 ? [members.first!.key] : members.keys.sorted(by: utf8Less)
+            let keys = members.count == 1 ? [members.first!.key] : members.keys.sorted(by: canonicalKeyLess)
             for (i, key) in keys.enumerated() {
                 if i > 0 { out.append(0x2C) }
                 newline(&out, indent: indent, level: level + 1)
@@ -73,19 +75,37 @@ extension JSONValue {
         out.append(contentsOf: repeatElement(0x20, count: indent * level))
     }
 
-    /// Orders strings by their UTF-8 bytes: stable across platforms and locales.
+    /// RFC 8785's key order: by UTF-16 code units, compared as numbers (never by Swift's canonical
+    /// equivalence, which would call two differently encoded keys equal). ASCII keys, nearly all of them,
+    /// compare by their bytes, which gives the same order.
+    public static func canonicalKeyLess(_ a: String, _ b: String) -> Bool {
+        var i = a.utf8.makeIterator(), j = b.utf8.makeIterator()
+        while true {
+            switch (i.next(), j.next()) {
+            case (nil, nil): return false
+            case (nil, _): return true
+            case (_, nil): return false
+            case (let x?, let y?):
+                if x == y { continue }
+                if x < 0x80 && y < 0x80 { return x < y }
+                return a.utf16.lexicographicallyPrecedes(b.utf16)
+            }
+        }
+    }
+
+    /// The first version of the canonical form ordered keys by UTF-8 bytes; audit rows written then record
+    /// form 1 and still verify, because verification hashes the stored bytes.
     static func utf8Less(_ a: String, _ b: String) -> Bool {
         a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
-    /// Integral values within ±2^53 print as integers; others in Swift's shortest round-trip form;
+    /// A number as ECMAScript's `Number.prototype.toString` prints it (RFC 8785 section 3.2.2.3): the
+    /// shortest digits that read back as the same double, without an exponent from 1e-6 up to 1e21.
     /// NaN and infinities, which JSON cannot hold, print as null.
     public static func formatNumber(_ d: Double) -> String {
-        guard d.isFinite else { return "null" }
-        if d.rounded() == d, abs(d) < 9.007_199_254_740_992e15 {
-            return String(Int64(d))
-        }
-        return "\(d)"
+        var out: [UInt8] = []
+        writeNumber(d, into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func writeNumber(_ d: Double, into out: inout [UInt8]) {
@@ -93,30 +113,79 @@ extension JSONValue {
             out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
             return
         }
-        if d.rounded() == d, abs(d) < 9.007_199_254_740_992e15 {
-            var n = Int64(d)
-            if n == 0 {
-                out.append(0x30)
-                return
-            }
-            if n < 0 {
-                out.append(0x2D)
-                n = -n
-            }
-            var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-            var count = 0
-            withUnsafeMutableBytes(of: &digits) { buffer in
-                while n > 0 {
-                    buffer[count] = UInt8(n % 10) + 0x30
-                    n /= 10
-                    count += 1
-                }
-                for i in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[i]) }
-            }
+        if d == 0 {
+            out.append(0x30)  // -0 prints as 0
             return
         }
-        out.append(contentsOf: "\(d)".utf8)
+        if d.rounded() == d, abs(d) < 9.007_199_254_740_992e15 {
+            writeInteger(Int64(d), into: &out)
+            return
+        }
+        if d < 0 { out.append(0x2D) }
+        // Swift's description gives the shortest round-trip digits; ECMAScript decides where they go.
+        let text = Array("\(abs(d))".utf8)
+        var digits: [UInt8] = []
+        var pointAt: Int?
+        var exponent = 0
+        var index = 0
+        while index < text.count {
+            let c = text[index]
+            if c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
+                exponent = Int(String(decoding: text[(index + 1)...], as: UTF8.self)) ?? 0
+                break
+            }
+            if c == UInt8(ascii: ".") { pointAt = digits.count } else { digits.append(c) }
+            index += 1
+        }
+        // value = 0.digits × 10^n, with the digits' leading and trailing zeros removed.
+        var n = (pointAt ?? digits.count) + exponent
+        while let first = digits.first, first == UInt8(ascii: "0"), digits.count > 1 {
+            digits.removeFirst()
+            n -= 1
+        }
+        while let last = digits.last, last == UInt8(ascii: "0"), digits.count > 1 { digits.removeLast() }
+        let k = digits.count
+        if k <= n && n <= 21 {
+            out.append(contentsOf: digits)
+            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: n - k))
+        } else if 0 < n && n <= 21 {
+            out.append(contentsOf: digits[0..<n])
+            out.append(UInt8(ascii: "."))
+            out.append(contentsOf: digits[n...])
+        } else if -6 < n && n <= 0 {
+            out.append(contentsOf: [UInt8(ascii: "0"), UInt8(ascii: ".")])
+            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: -n))
+            out.append(contentsOf: digits)
+        } else {
+            out.append(digits[0])
+            if k > 1 {
+                out.append(UInt8(ascii: "."))
+                out.append(contentsOf: digits[1...])
+            }
+            out.append(UInt8(ascii: "e"))
+            let e = n - 1
+            out.append(e < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+            out.append(contentsOf: String(abs(e)).utf8)
+        }
+    }
+
+    private static func writeInteger(_ value: Int64, into out: inout [UInt8]) {
+        var n = value
+        if n < 0 {
+            out.append(0x2D)
+            n = -n
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while n > 0 {
+                buffer[count] = UInt8(n % 10) + 0x30
+                n /= 10
+                count += 1
+            }
+            for i in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[i]) }
+        }
     }
 
     static func writeString(_ s: String, into out: inout [UInt8]) {

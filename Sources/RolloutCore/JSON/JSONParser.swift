@@ -32,9 +32,12 @@ extension JSONValue {
         return try result.get()
     }
 
-    /// Parses one JSON document from a buffer of UTF-8 bytes, without copying it.
-    public static func parse(bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
+    /// Parses one JSON document from a buffer of UTF-8 bytes, without copying it. With `exactNumbers`, a
+    /// number a double cannot hold as written (an integer beyond 2^53, an overflow to infinity) is an
+    /// error rather than a rounded value: what a guard decides on must be what it forwards.
+    public static func parse(bytes: UnsafeBufferPointer<UInt8>, exactNumbers: Bool = false) throws(JSONParseError) -> JSONValue {
         var parser = JSONByteParser(bytes: bytes)
+        parser.exactNumbers = exactNumbers
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -49,6 +52,7 @@ extension JSONValue {
 struct JSONByteParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
+    var exactNumbers = false
     static let maxDepth = 512
 
     init(bytes: UnsafeBufferPointer<UInt8>) {
@@ -309,6 +313,12 @@ struct JSONByteParser {
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         guard let value = Double(text) else { throw error("invalid number", at: start) }
+        if exactNumbers {
+            if !value.isFinite { throw error("the number \(text) is too large to hold", at: start) }
+            if isInteger, Int64(text).map({ Double($0) != value || abs(value) > 9.007_199_254_740_992e15 }) ?? true {
+                throw error("the integer \(text) cannot be held exactly (beyond 2^53); send it as a string", at: start)
+            }
+        }
         return value
     }
 }

@@ -30,8 +30,16 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
             .joined()
     }
 
-    /// The value this pointer names in `document`, or nil when any step is missing.
+    /// Whether a token is `*`: the pointer then names every element of a list (`/payment_methods/*/amount`).
+    public var hasWildcard: Bool { tokens.contains("*") }
+
+    /// The value this pointer names in `document`, or nil when any step is missing. A pointer with a `*`
+    /// token names a list: the values at that place in every element (elements that lack it are skipped).
     public func resolve(in document: JSONValue) -> JSONValue? {
+        if hasWildcard {
+            guard let matches = Self.resolveAll(tokens[...], in: document) else { return nil }
+            return .array(matches)
+        }
         var current = document
         for token in tokens {
             switch current {
@@ -48,7 +56,45 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
         return current
     }
 
-    /// `document` with the value at this pointer set to `value`, creating objects along the way.
+    private static func resolveAll(_ tokens: ArraySlice<String>, in document: JSONValue) -> [JSONValue]? {
+        guard let head = tokens.first else { return [document] }
+        let rest = tokens.dropFirst()
+        switch document {
+        case .array(let items) where head == "*":
+            return items.flatMap { resolveAll(rest, in: $0) ?? [] }
+        case .array(let items):
+            guard let i = Int(head), items.indices.contains(i) else { return nil }
+            return resolveAll(rest, in: items[i])
+        case .object(let members):
+            guard let next = members[head] else { return nil }
+            return resolveAll(rest, in: next)
+        default:
+            return nil
+        }
+    }
+
+    /// Whether `path` (a concrete place in a document, as tokens) lies at or under this pointer, `*`
+    /// matching any index.
+    public func covers(_ path: [String]) -> Bool {
+        guard path.count >= tokens.count else { return false }
+        for (token, step) in zip(tokens, path) where token != step && !(token == "*" && Int(step) != nil) {
+            return false
+        }
+        return true
+    }
+
+    /// Whether `path` lies strictly above this pointer (a container on the way to it).
+    public func passesThrough(_ path: [String]) -> Bool {
+        guard path.count < tokens.count else { return false }
+        for (token, step) in zip(tokens, path) where token != step && !(token == "*" && Int(step) != nil) {
+            return false
+        }
+        return true
+    }
+
+    /// `document` with the value at this pointer set to `value`, creating containers along the way: a
+    /// list where the next token is an index (`/flights/0/date` builds `{"flights": [{"date": ...}]}`),
+    /// an object otherwise. A `*` token sets the place in every element of the list.
     public func setting(_ value: JSONValue, in document: JSONValue) -> JSONValue {
         Self.set(value, tokens: tokens[...], in: document)
     }
@@ -56,6 +102,15 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
     private static func set(_ value: JSONValue, tokens: ArraySlice<String>, in document: JSONValue) -> JSONValue {
         guard let head = tokens.first else { return value }
         switch document {
+        case .array(var items) where head == "*":
+            // A list value spreads over the elements; anything else is set in each of them.
+            if case .array(let values) = value, tokens.count == 1 { return .array(values) }
+            if case .array(let values) = value {
+                while items.count < values.count { items.append(.null) }
+                for i in values.indices { items[i] = set(values[i], tokens: tokens.dropFirst(), in: items[i]) }
+                return .array(items)
+            }
+            return .array(items.map { set(value, tokens: tokens.dropFirst(), in: $0) })
         case .array(var items):
             if let i = Int(head), items.indices.contains(i) {
                 items[i] = set(value, tokens: tokens.dropFirst(), in: items[i])
@@ -69,6 +124,8 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
         case .object(var members):
             members[head] = set(value, tokens: tokens.dropFirst(), in: members[head] ?? .null)
             return .object(members)
+        case .null where head == "*" || head == "-" || Int(head) != nil:
+            return set(value, tokens: tokens, in: .array([]))
         default:
             return .object([head: set(value, tokens: tokens.dropFirst(), in: .null)])
         }

@@ -33,6 +33,14 @@ public struct Binding: Sendable, Hashable {
         self.dryRun = dryRun
     }
 
+    /// Where field values are read from.
+    public var fieldsPointers: [JSONPointer] {
+        switch fields {
+        case .object(let pointer): [pointer]
+        case .each(let map): Array(map.values)
+        }
+    }
+
     /// The binding a tool gets when its policy entry names none: `/id`, `/ids`, `/data`, `/reason`,
     /// `/idempotency_key`, `/dry_run`.
     public static let conventional = Binding(

@@ -5,6 +5,10 @@ import Foundation
 public struct FieldRule: Sendable, Hashable {
     public enum ValueType: String, Sendable, Hashable, CaseIterable {
         case string, integer, number, boolean
+        /// A JSON array whose elements follow `items`.
+        case list
+        /// A JSON object whose members follow `fields`; members it does not name are refused.
+        case object
     }
 
     /// What a field means for the safety baseline: money and role fields need an approval condition.
@@ -28,6 +32,25 @@ public struct FieldRule: Sendable, Hashable {
     public var secret: Bool
     /// Declared (`kind:`) or inferred from the name: `amount_cents` is money, `role` is a role.
     public var sensitivity: Sensitivity
+    /// For a list: the rule every element follows (held in a list so that the type can contain itself).
+    private var itemStorage: [FieldRule] = []
+    public var minItems: Int?
+    public var maxItems: Int?
+    /// For a list: no element may repeat.
+    public var unique: Bool = false
+    /// For an object: the rule of each member, by name.
+    public var fields: [FieldRule] = []
+
+    /// For a list: the rule every element follows, when there is one.
+    public var items: FieldRule? {
+        get { itemStorage.first }
+        set { itemStorage = newValue.map { [$0] } ?? [] }
+    }
+
+    /// A member rule of an object field.
+    public func field(_ name: String) -> FieldRule? {
+        fields.first { $0.name == name }
+    }
 
     public init(
         name: String, type: ValueType, allowed: [JSONValue]? = nil, min: Double? = nil, max: Double? = nil,
@@ -54,6 +77,8 @@ public struct FieldRule: Sendable, Hashable {
         case .boolean: true
         case .integer, .number: min != nil || max != nil || allowed != nil
         case .string: allowed != nil || maxLength != nil || pattern != nil
+        case .list: maxItems != nil && (items?.isConstrained ?? false)
+        case .object: !fields.isEmpty && fields.allSatisfy(\.isConstrained)
         }
     }
 
@@ -69,9 +94,39 @@ public struct FieldRule: Sendable, Hashable {
         return .none
     }
 
-    /// Why `value` breaks this rule, or nil when it is acceptable.
+    /// Why `value` breaks this rule, or nil when it is acceptable. Elements and members are checked
+    /// too, and named by their place (`item_ids[2]`, `address.zip`).
     public func violation(_ value: JSONValue) -> String? {
+        violation(value, at: name)
+    }
+
+    func violation(_ value: JSONValue, at name: String) -> String? {
         if value.isNull { return nullable ? nil : "\(name) may not be null" }
+        switch type {
+        case .list:
+            guard case .array(let elements) = value else { return "\(name) must be a list, got \(value.typeName)" }
+            if let minItems, elements.count < minItems { return "\(name) has \(elements.count) item\(elements.count == 1 ? "" : "s"), at least \(minItems) required" }
+            if let maxItems, elements.count > maxItems { return "\(name) has \(elements.count) items, at most \(maxItems) allowed" }
+            if unique, Set(elements).count != elements.count { return "\(name) repeats an item; each may appear once" }
+            if let items {
+                for (i, element) in elements.enumerated() {
+                    if let problem = items.violation(element, at: "\(name)[\(i)]") { return problem }
+                }
+            }
+        case .object:
+            guard case .object(let members) = value else { return "\(name) must be an object, got \(value.typeName)" }
+            for key in members.keys.sorted() {
+                guard let rule = field(key) else {
+                    return "\(name) has a member '\(key)' the policy does not describe; it may hold only \(fields.map(\.name).joined(separator: ", "))"
+                }
+                if let problem = rule.violation(members[key]!, at: "\(name).\(key)") { return problem }
+            }
+            for rule in fields where members[rule.name] == nil && !rule.nullable {
+                return "\(name).\(rule.name) is missing"
+            }
+        case .string, .integer, .number, .boolean:
+            break
+        }
         switch type {
         case .string:
             guard case .string(let s) = value else { return "\(name) must be a string, got \(value.typeName)" }
@@ -83,12 +138,14 @@ public struct FieldRule: Sendable, Hashable {
             guard case .number(let d) = value, d.isFinite, d.rounded() == d else {
                 return "\(name) must be an integer, got \(value.typeName)"
             }
-            if let v = rangeViolation(d) { return v }
+            if let v = rangeViolation(d, name) { return v }
         case .number:
             guard case .number(let d) = value, d.isFinite else { return "\(name) must be a number, got \(value.typeName)" }
-            if let v = rangeViolation(d) { return v }
+            if let v = rangeViolation(d, name) { return v }
         case .boolean:
             guard case .bool = value else { return "\(name) must be true or false, got \(value.typeName)" }
+        case .list, .object:
+            break
         }
         if let allowed, !allowed.contains(value) {
             return "\(name) must be one of \(allowed.map(\.canonicalText).joined(separator: ", "))"
@@ -96,7 +153,7 @@ public struct FieldRule: Sendable, Hashable {
         return nil
     }
 
-    private func rangeViolation(_ d: Double) -> String? {
+    private func rangeViolation(_ d: Double, _ name: String) -> String? {
         if let min, d < min { return "\(name) is \(JSONValue.formatNumber(d)), at least \(JSONValue.formatNumber(min)) required" }
         if let max, d > max { return "\(name) is \(JSONValue.formatNumber(d)), at most \(JSONValue.formatNumber(max)) allowed" }
         return nil

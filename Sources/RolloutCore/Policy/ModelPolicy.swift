@@ -5,17 +5,28 @@ public struct ModelPolicy: Sendable, Hashable {
     public var table: String
     /// The primary key column.
     public var key: String
-    /// The column holding the owning tenant: never writable, always scoped.
-    public var tenantField: String
+    /// The column holding the owning tenant: never writable, always scoped. Nil (`tenant_field: none`)
+    /// for a single-tenant server, whose rows are scoped by subject instead.
+    public var tenantField: String?
     /// Field rules in the order the policy lists them.
     public var fields: [FieldRule]
+    /// The column a delete sets instead of removing the row (`soft_delete: deleted_at`), for servers that
+    /// keep deleted rows: such a row counts as deleted, and a read that still shows it is a finding.
+    public var softDelete: String?
 
-    public init(name: String, table: String, key: String, tenantField: String, fields: [FieldRule]) {
+    public init(name: String, table: String, key: String, tenantField: String?, fields: [FieldRule]) {
         self.name = name
         self.table = table
         self.key = key
         self.tenantField = tenantField
         self.fields = fields
+    }
+
+    /// Whether `row` is gone for the agent: absent, or marked deleted.
+    public func isDeleted(_ row: [String: JSONValue]?) -> Bool {
+        guard let row else { return true }
+        guard let softDelete, let mark = row[softDelete] else { return false }
+        return !mark.isNull
     }
 
     public func field(_ name: String) -> FieldRule? {
@@ -24,6 +35,6 @@ public struct ModelPolicy: Sendable, Hashable {
 
     /// Every field name the model knows, the key and tenant field included.
     public var allFieldNames: [String] {
-        [key, tenantField] + fields.map(\.name).filter { $0 != key && $0 != tenantField }
+        [key] + (tenantField.map { [$0] } ?? []) + fields.map(\.name).filter { $0 != key && $0 != tenantField }
     }
 }

@@ -8,6 +8,9 @@ public struct Policy: Sendable, Hashable {
     public var models: [ModelPolicy]
     /// Write tools in the order the file lists them.
     public var tools: [ToolPolicy]
+    /// Read tools the agent may call (`reads:`); everything an upstream lists beyond these and the write
+    /// tools is hidden and refused.
+    public var reads: [ReadPolicy] = []
     /// How an MCP tool server says no, beyond `isError` and `success: false`.
     public var refusalPatterns: [String]
     /// The policy document as JSON, comments and layout dropped.
@@ -27,9 +30,10 @@ public struct Policy: Sendable, Hashable {
         self.file = file
     }
 
-    /// `sha256:` and the SHA-256 of the canonical form: the same for any two files that say the same
-    /// thing, different as soon as one control changes. Reports and promotions record it.
-    public var digest: String { "sha256:" + canonical.canonicalDigest }
+    /// `jcs-sha256:` and the SHA-256 of the policy's RFC 8785 canonical form (the prefix names the form):
+    /// the same for any two files that say the same thing, different as soon as one control changes.
+    /// Reports and promotions record it. (The first version wrote `sha256:` over its own canonical form.)
+    public var digest: String { "jcs-sha256:" + canonical.canonicalDigest }
 
     public func model(named name: String) -> ModelPolicy? {
         models.first { $0.name == name }
@@ -37,6 +41,16 @@ public struct Policy: Sendable, Hashable {
 
     public func tool(named name: String) -> ToolPolicy? {
         tools.first { $0.name == name }
+    }
+
+    /// The read entry that admits the wire tool `toolName` (an exact name before a glob), if any.
+    public func read(forWireName toolName: String) -> ReadPolicy? {
+        reads.first { !$0.isGlob && $0.pattern == toolName } ?? reads.first { $0.isGlob && $0.matches(toolName) }
+    }
+
+    /// Whether the policy describes the wire tool `toolName`, as a write or as a read.
+    public func describes(wireName toolName: String) -> Bool {
+        tools.contains { $0.toolName == toolName } || read(forWireName: toolName) != nil
     }
 
     /// The policy entries that describe calls to the wire tool `toolName`: one for a domain tool,

@@ -1,17 +1,24 @@
 /// Turns a policy document into a `Policy`, checking every key, type and cross-reference and
 /// collecting every problem with its file, line, column and field path.
 public enum PolicyDecoder {
-    /// The variables an approval condition may read.
-    public static let conditionRoots: Set<String> = ["tool", "tenant", "actor", "args", "before", "after", "rows"]
+    /// The variables every condition may read.
+    public static let conditionRoots: Set<String> = Set(ConditionScope.roots)
 
-    static let topKeys = ["version", "defaults", "models", "tools", "mcp"]
+    static let topKeys = ["version", "defaults", "models", "tools", "reads", "mcp"]
     static let defaultsKeys = ["reason", "idempotency", "cap", "actor_cap", "approval_expires", "bind"]
-    static let modelKeys = ["table", "key", "tenant_field", "fields", "description"]
-    static let fieldKeys = ["type", "in", "min", "max", "min_length", "max_length", "pattern", "nullable", "secret", "kind", "description"]
+    static let modelKeys = ["table", "key", "tenant_field", "fields", "description", "soft_delete"]
+    static let fieldKeys = [
+        "type", "in", "min", "max", "min_length", "max_length", "pattern", "nullable", "secret", "kind", "description",
+        "items", "min_items", "max_items", "unique", "fields",
+    ]
     static let toolKeys = [
         "tool", "model", "operation", "writable", "reason", "idempotency", "dry_run", "max_rows", "approval", "cap",
-        "actor_cap", "bind", "description",
+        "actor_cap", "bind", "description", "args", "guard_args", "extra_args", "principal_field", "lookups", "before",
+        "rules", "inverse",
     ]
+    static let readKeys = ["tenant_field", "principal_field", "rules", "description"]
+    static let ruleKeys = ["when", "decision", "message"]
+    static let lookupKeys = ["tool", "args", "select", "optional"]
     static let bindKeys = ["model", "target", "targets", "fields", "reason", "idempotency_key", "dry_run"]
 
     /// The decoded policy (nil when the document is too broken to build one) and every diagnostic.
@@ -53,6 +60,10 @@ public enum PolicyDecoder {
             reader.report(line: root.line, column: root.column, "tools", "is missing", expected: "a mapping of write tools")
         }
         checkWireNames(tools, root["tools"], &reader)
+        checkInverses(tools, root["tools"], &reader)
+
+        var reads: [ReadPolicy] = []
+        if let entry = root["reads"] { reads = decodeReads(entry.value, tools: tools, &reader) }
 
         var refusalPatterns: [String] = []
         if let entry = root["mcp"], let mcp = reader.mapping(entry.value, "mcp", allowed: ["refusal_patterns"]) {
@@ -65,9 +76,10 @@ public enum PolicyDecoder {
                 }
             }
         }
-        let policy = Policy(
+        var policy = Policy(
             version: version, models: models, tools: tools, refusalPatterns: refusalPatterns, canonical: root.json,
             file: file)
+        policy.reads = reads
         return (policy, reader.diagnostics)
     }
 
@@ -161,12 +173,16 @@ public enum PolicyDecoder {
         var key = "id"
         var tenantField: String?
         var fields: [FieldRule] = []
+        var softDelete: String?
         for item in items {
             let p = SourceReader.join(path, item.key)
             switch item.key {
+            case "soft_delete": softDelete = reader.string(item.value, p)
             case "table": if let s = reader.string(item.value, p) { table = s }
             case "key": if let s = reader.string(item.value, p) { key = s }
-            case "tenant_field": tenantField = reader.string(item.value, p)
+            case "tenant_field":
+                // `none` says so on purpose: a single-tenant server, scoped by subject instead.
+                if let name = reader.string(item.value, p) { tenantField = name == "none" ? "" : name }
             case "fields":
                 guard let fieldEntries = reader.mapping(item.value, p) else { break }
                 for fieldEntry in fieldEntries {
@@ -183,13 +199,15 @@ public enum PolicyDecoder {
         if tenantField == key {
             reader.report(entry.value, "\(path).tenant_field", "is the same column as the key '\(key)'")
         }
-        return ModelPolicy(name: entry.key, table: table, key: key, tenantField: tenantField, fields: fields)
+        var model = ModelPolicy(name: entry.key, table: table, key: key, tenantField: tenantField.isEmpty ? nil : tenantField, fields: fields)
+        model.softDelete = softDelete
+        return model
     }
 
     static func decodeField(_ entry: SourceEntry, _ path: String, _ reader: inout SourceReader) -> FieldRule? {
         guard let items = reader.mapping(entry.value, path, allowed: fieldKeys) else { return nil }
         guard let typeEntry = entry.value["type"] else {
-            reader.report(entry.value, "\(path).type", "is missing", expected: "one of string, integer, number, boolean")
+            reader.report(entry.value, "\(path).type", "is missing", expected: "one of \(FieldRule.ValueType.allCases.map(\.rawValue).joined(separator: ", "))")
             return nil
         }
         guard let typeName = reader.choice(typeEntry.value, "\(path).type", FieldRule.ValueType.allCases.map(\.rawValue)),
@@ -242,8 +260,43 @@ public enum PolicyDecoder {
                 if let k = reader.choice(item.value, p, FieldRule.Sensitivity.allCases.map(\.rawValue)) {
                     rule.sensitivity = FieldRule.Sensitivity(rawValue: k) ?? .none
                 }
+            case "items":
+                guard type == .list else {
+                    reader.report(item.value, p, "applies to lists, not to a \(type.rawValue) field")
+                    break
+                }
+                rule.items = decodeField(SourceEntry(key: entry.key, line: item.line, column: item.column, value: item.value), p, &reader)
+            case "min_items", "max_items":
+                guard type == .list else {
+                    reader.report(item.value, p, "applies to lists, not to a \(type.rawValue) field")
+                    break
+                }
+                let n = reader.int(item.value, p, min: 0)
+                if item.key == "min_items" { rule.minItems = n } else { rule.maxItems = n }
+            case "unique":
+                guard type == .list else {
+                    reader.report(item.value, p, "applies to lists, not to a \(type.rawValue) field")
+                    break
+                }
+                if let b = reader.bool(item.value, p) { rule.unique = b }
+            case "fields":
+                guard type == .object else {
+                    reader.report(item.value, p, "applies to objects, not to a \(type.rawValue) field")
+                    break
+                }
+                guard let members = reader.mapping(item.value, p) else { break }
+                rule.fields = members.compactMap { decodeField($0, SourceReader.join(p, $0.key), &reader) }
             default: break
             }
+        }
+        if type == .list, entry.value["items"] == nil {
+            reader.report(entry.value, "\(path).items", "is missing", expected: "the rule every element follows, e.g. {type: string}")
+        }
+        if type == .object, entry.value["fields"] == nil {
+            reader.report(entry.value, "\(path).fields", "is missing", expected: "the members the object may hold, each with its rule")
+        }
+        if let min = rule.minItems, let max = rule.maxItems, min > max {
+            reader.report(entry.value, path, "min_items \(min) is above max_items \(max)")
         }
         if let min = rule.min, let max = rule.max, min > max {
             reader.report(entry.value, path, "min \(JSONValue.formatNumber(min)) is above max \(JSONValue.formatNumber(max))")
@@ -276,10 +329,31 @@ public enum PolicyDecoder {
         var actorCap = defaults.actorCap
         var binding = defaults.binding
         var description: String?
+        var argumentRules: [FieldRule] = []
+        var guardArguments: [String] = []
+        var extraArguments = ToolPolicy.ExtraArguments.refuse
+        var principalField: JSONPointer?
+        var lookups: [Lookup] = []
+        var beforeLookup: String?
+        var rules: [ToolRule] = []
+        var inverse: String?
 
         for item in items {
             let p = SourceReader.join(path, item.key)
             switch item.key {
+            case "args":
+                guard let entries = reader.mapping(item.value, p) else { break }
+                argumentRules = entries.compactMap { decodeField($0, SourceReader.join(p, $0.key), &reader) }
+            case "guard_args": guardArguments = reader.stringList(item.value, p) ?? []
+            case "extra_args":
+                if let choice = reader.choice(item.value, p, ToolPolicy.ExtraArguments.allCases.map(\.rawValue)) {
+                    extraArguments = ToolPolicy.ExtraArguments(rawValue: choice) ?? .refuse
+                }
+            case "principal_field": principalField = decodePointer(item.value, p, &reader)
+            case "lookups": lookups = decodeLookups(item.value, p, &reader)
+            case "before": beforeLookup = reader.string(item.value, p)
+            case "rules": rules = decodeRules(item.value, p, decisions: ToolRule.Decision.allCases, &reader)
+            case "inverse": inverse = reader.string(item.value, p)
             case "tool": if let s = reader.string(item.value, p) { toolName = s }
             case "model": modelName = reader.string(item.value, p)
             case "operation":
@@ -378,7 +452,195 @@ public enum PolicyDecoder {
             reason: reason, idempotencyRequired: idempotency, dryRunAboveRows: dryRun, maxRows: maxRows,
             approval: approval, cap: cap, actorCap: actorCap, binding: binding, description: description)
         result.sourceLine = entry.line
+        result.arguments = argumentRules
+        result.guardArguments = guardArguments
+        result.extraArguments = extraArguments
+        result.principalField = principalField
+        result.lookups = lookups
+        result.beforeLookup = beforeLookup
+        result.rules = rules
+        result.inverse = inverse
+
+        if let beforeLookup, !lookups.contains(where: { $0.name == beforeLookup }) {
+            reader.report(node["before"]?.value ?? node, "\(path).before", "names a lookup '\(beforeLookup)' the tool does not declare",
+                          expected: lookups.isEmpty ? "a lookups: entry to name here" : "one of \(lookups.map(\.name).joined(separator: ", "))")
+        }
+        for rule in argumentRules where binding.fieldsPointers.contains(where: { $0.tokens.first == rule.name }) {
+            reader.report(node["args"]?.value ?? node, "\(path).args.\(rule.name)", "is already bound as a field; declare it once")
+        }
+        // Every condition may read only what the tool can reach.
+        let scope = ConditionScope(tool: result, model: model)
+        if let approval, let at = node["approval"]?.value["when"]?.value {
+            checkVariables(approval.when, scope, at, "\(path).approval.when", &reader)
+        }
+        for rule in rules {
+            let at = node["rules"]?.value[rule.name]?.value["when"]?.value ?? node
+            checkVariables(rule.when, scope, at, "\(path).rules.\(rule.name).when", &reader)
+        }
         return result
+    }
+
+    static func checkVariables(_ rule: JsonLogicRule, _ scope: ConditionScope, _ node: SourceNode, _ path: String, _ reader: inout SourceReader) {
+        for name in Set(rule.rootVariables).sorted() {
+            if let problem = scope.problem(name) {
+                reader.report(node, path, problem, expected: "a variable under \(ConditionScope.roots.joined(separator: ", ")) that the tool declares")
+            }
+        }
+    }
+
+    static func decodePointer(_ node: SourceNode, _ path: String, _ reader: inout SourceReader) -> JSONPointer? {
+        guard let text = reader.string(node, path) else { return nil }
+        guard let pointer = JSONPointer(text), !pointer.tokens.isEmpty else {
+            reader.report(node, path, "'\(text)' is not a JSON pointer to an argument", expected: "a pointer such as /user_id")
+            return nil
+        }
+        return pointer
+    }
+
+    /// `rules:`: a mapping of names to `{when, decision, message}`.
+    static func decodeRules(_ node: SourceNode, _ path: String, decisions: [ToolRule.Decision], _ reader: inout SourceReader) -> [ToolRule] {
+        guard let entries = reader.mapping(node, path) else { return [] }
+        var rules: [ToolRule] = []
+        for entry in entries {
+            let p = SourceReader.join(path, entry.key)
+            guard let items = reader.mapping(entry.value, p, allowed: ruleKeys) else { continue }
+            var when: JsonLogicRule?
+            var decision = ToolRule.Decision.refuse
+            var message: String?
+            for item in items {
+                let ip = SourceReader.join(p, item.key)
+                switch item.key {
+                case "when": when = decodeCondition(item.value, ip, &reader)
+                case "decision":
+                    if let d = reader.choice(item.value, ip, decisions.map(\.rawValue)) { decision = ToolRule.Decision(rawValue: d) ?? .refuse }
+                case "message": message = reader.string(item.value, ip)
+                default: break
+                }
+            }
+            if entry.value["when"] == nil { reader.report(entry.value, "\(p).when", "is missing", expected: "a JsonLogic condition") }
+            if entry.value["message"] == nil {
+                reader.report(entry.value, "\(p).message", "is missing", expected: "what the rule protects, in words the agent and the audit log will show")
+            }
+            if let when, let message {
+                rules.append(ToolRule(name: entry.key, when: when, decision: decision, message: message, sourceLine: entry.line))
+            }
+        }
+        return rules
+    }
+
+    /// `lookups:`: a mapping of names to `{tool, args, select, optional}`.
+    static func decodeLookups(_ node: SourceNode, _ path: String, _ reader: inout SourceReader) -> [Lookup] {
+        guard let entries = reader.mapping(node, path) else { return [] }
+        var lookups: [Lookup] = []
+        for entry in entries {
+            let p = SourceReader.join(path, entry.key)
+            guard let items = reader.mapping(entry.value, p, allowed: lookupKeys) else { continue }
+            var tool: String?
+            var arguments: [String: Lookup.Source] = [:]
+            var select: JSONPointer?
+            var optional = false
+            for item in items {
+                let ip = SourceReader.join(p, item.key)
+                switch item.key {
+                case "tool": tool = reader.string(item.value, ip)
+                case "select": select = decodePointer(item.value, ip, &reader)
+                case "optional": optional = reader.bool(item.value, ip) ?? false
+                case "args":
+                    guard let args = reader.mapping(item.value, ip) else { break }
+                    for arg in args {
+                        let ap = SourceReader.join(ip, arg.key)
+                        switch arg.value.kind {
+                        case .scalar(.string(let text)) where text.hasPrefix("/"):
+                            if let pointer = decodePointer(arg.value, ap, &reader) { arguments[arg.key] = .argument(pointer) }
+                        case .scalar(.string(let text)) where text.hasPrefix("$"):
+                            switch text {
+                            case "$tenant": arguments[arg.key] = .tenant
+                            case "$actor": arguments[arg.key] = .actor
+                            case "$subject": arguments[arg.key] = .subject
+                            default: reader.report(arg.value, ap, "unknown principal value '\(text)'", expected: "$tenant, $actor or $subject")
+                            }
+                        default:
+                            arguments[arg.key] = .literal(arg.value.json)
+                        }
+                    }
+                default: break
+                }
+            }
+            if entry.value["tool"] == nil { reader.report(entry.value, "\(p).tool", "is missing", expected: "the upstream read tool to call") }
+            if let tool { lookups.append(Lookup(name: entry.key, tool: tool, arguments: arguments, select: select, optional: optional)) }
+        }
+        return lookups
+    }
+
+    /// `reads:`: a list of tool names, or a mapping of names to their scoping and rules.
+    static func decodeReads(_ node: SourceNode, tools: [ToolPolicy], _ reader: inout SourceReader) -> [ReadPolicy] {
+        var reads: [ReadPolicy] = []
+        switch node.kind {
+        case .sequence(let items):
+            for (i, item) in items.enumerated() {
+                if let name = reader.string(item, "reads[\(i)]") { reads.append(ReadPolicy(pattern: name, sourceLine: item.line)) }
+            }
+        case .mapping(let entries):
+            for entry in entries {
+                let p = "reads.\(entry.key)"
+                var read = ReadPolicy(pattern: entry.key, sourceLine: entry.line)
+                if case .scalar(.null) = entry.value.kind {
+                    reads.append(read)
+                    continue
+                }
+                guard let items = reader.mapping(entry.value, p, allowed: readKeys) else { continue }
+                for item in items {
+                    let ip = SourceReader.join(p, item.key)
+                    switch item.key {
+                    case "tenant_field": read.tenantField = decodePointer(item.value, ip, &reader)
+                    case "principal_field": read.principalField = decodePointer(item.value, ip, &reader)
+                    case "rules":
+                        read.rules = decodeRules(item.value, ip, decisions: [.refuse], &reader)
+                        let scope = ConditionScope(read: read)
+                        for rule in read.rules {
+                            checkVariables(rule.when, scope, item.value[rule.name]?.value["when"]?.value ?? item.value, "\(ip).\(rule.name).when", &reader)
+                        }
+                    default: break
+                    }
+                }
+                reads.append(read)
+            }
+        default:
+            reader.report(node, "reads", "is a \(node.typeName)", expected: "a list of read tool names, or a mapping of them")
+        }
+        for read in reads {
+            if read.pattern == "*" {
+                reader.report(line: read.sourceLine ?? node.line, column: node.column, "reads.*",
+                              "admits every tool as a read, writes included: name the reads (a glob such as db.get_* at most)")
+            }
+            for tool in tools where read.matches(tool.toolName) {
+                reader.report(line: read.sourceLine ?? node.line, column: node.column, "reads.\(read.pattern)",
+                              "admits \(tool.toolName), which tools.\(tool.name) describes as a write; a write is never a read")
+            }
+        }
+        return reads
+    }
+
+    /// An `inverse:` names a policy tool that can undo the write: an update undone by an update of the
+    /// same model, a create by a delete, a delete by a create.
+    static func checkInverses(_ tools: [ToolPolicy], _ toolsEntry: SourceEntry?, _ reader: inout SourceReader) {
+        for tool in tools {
+            guard let name = tool.inverse else { continue }
+            let at = toolsEntry?.value[tool.name]?.value["inverse"]?.value ?? toolsEntry?.value
+            guard let at else { continue }
+            guard let inverse = tools.first(where: { $0.name == name }) else {
+                let suggestion = SourceReader.closest(to: name, in: tools.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""
+                reader.report(at, "tools.\(tool.name).inverse", "unknown tool '\(name)'\(suggestion)")
+                continue
+            }
+            let expected: [WriteOperation: [WriteOperation]] = [
+                .update: [.update, .bulkUpdate], .bulkUpdate: [.update, .bulkUpdate], .create: [.delete], .delete: [.create],
+            ]
+            if inverse.model != tool.model || !(expected[tool.operation] ?? []).contains(inverse.operation) {
+                reader.report(at, "tools.\(tool.name).inverse",
+                              "\(name) (\(inverse.operation.rawValue) of \(inverse.model)) cannot undo a \(tool.operation.rawValue) of \(tool.model)")
+            }
+        }
     }
 
     static func decodeApproval(_ node: SourceNode, _ path: String, expires: TimeSpan, _ reader: inout SourceReader) -> ApprovalRule? {
@@ -401,22 +663,14 @@ public enum PolicyDecoder {
     }
 
     /// A JsonLogic condition that compiles and reads only the request's variables.
+    /// A JsonLogic condition that compiles; the tool's `ConditionScope` then checks every variable it reads.
     public static func decodeCondition(_ node: SourceNode, _ path: String, _ reader: inout SourceReader) -> JsonLogicRule? {
-        let rule: JsonLogicRule
         do {
-            rule = try JsonLogicRule(node.json)
+            return try JsonLogicRule(node.json)
         } catch {
             reader.report(node, path, "is not a valid JsonLogic condition: \(error)")
             return nil
         }
-        for name in rule.rootVariables {
-            let root = String(name.split(separator: ".", maxSplits: 1).first ?? "")
-            if !conditionRoots.contains(root) {
-                reader.report(node, path, "reads the variable '\(name)', which a request does not have",
-                              expected: "a variable under \(conditionRoots.sorted().joined(separator: ", "))")
-            }
-        }
-        return rule
     }
 
     static func decodeBinding(_ node: SourceNode, _ path: String, base: Binding, _ reader: inout SourceReader) -> Binding? {

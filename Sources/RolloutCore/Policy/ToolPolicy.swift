@@ -26,6 +26,53 @@ public struct ToolPolicy: Sendable, Hashable {
     public var description: String?
     /// The line of the policy file where the tool's entry starts, for report annotations.
     public var sourceLine: Int?
+    /// Top-level arguments the tool takes beyond what `bind` names, each with its rule (`args:`).
+    public var arguments: [FieldRule] = []
+    /// Arguments the guard reads and removes before forwarding (`guard_args:`): controls such as a reason
+    /// or an idempotency key for an upstream whose tools do not take them.
+    public var guardArguments: [String] = []
+    /// What happens to arguments neither `bind` nor `args` declare: refused, or removed and recorded.
+    public var extraArguments: ExtraArguments = .refuse
+    /// An argument that must equal the principal's subject, for tools that carry the user id.
+    public var principalField: JSONPointer?
+    /// Reads of current state the guard makes before deciding, in order.
+    public var lookups: [Lookup] = []
+    /// The lookup whose answer is the target row as it is now: its values are the write's before values.
+    public var beforeLookup: String?
+    /// Named conditions, each refusing, queueing or asking for a dry run.
+    public var rules: [ToolRule] = []
+    /// The policy tool that undoes this one, for rolling back a proxied write (`inverse:`).
+    public var inverse: String?
+
+    /// What to do with an argument a tool does not declare.
+    public enum ExtraArguments: String, Sendable, Hashable, CaseIterable {
+        /// `argument_unbound`: the call is refused.
+        case refuse
+        /// The argument is removed before forwarding, and the audit event names it.
+        case drop
+    }
+
+    /// The rule of a declared argument.
+    public func argument(_ name: String) -> FieldRule? {
+        arguments.first { $0.name == name }
+    }
+
+    /// Every place in a call's arguments this tool declares: its binding, its `args`, its guard arguments
+    /// and its principal field. Anything else is an unbound argument.
+    public var declaredPointers: [JSONPointer] {
+        var out: [JSONPointer] = []
+        let b = binding
+        for pointer in [b.model, b.target, b.targets, b.reason, b.idempotencyKey, b.dryRun, principalField] {
+            if let pointer { out.append(pointer) }
+        }
+        switch b.fields {
+        case .object(let pointer): out.append(pointer)
+        case .each(let map): out.append(contentsOf: map.values)
+        }
+        out.append(contentsOf: arguments.map { JSONPointer(tokens: [$0.name]) })
+        out.append(contentsOf: guardArguments.map { JSONPointer(tokens: [$0]) })
+        return out
+    }
 
     public init(
         name: String, toolName: String? = nil, model: String, operation: WriteOperation, writable: [String],

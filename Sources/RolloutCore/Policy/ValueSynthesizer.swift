@@ -32,7 +32,27 @@ public enum ValueSynthesizer {
             var v = low + min(step * Double(abs(index) % 50 + 1), span)
             if rule.type == .integer { v = v.rounded(.down) }
             return .number(min(max(v, low), high))
+        case .list:
+            let count = max(rule.minItems ?? 1, 1)
+            var elements: [JSONValue] = []
+            guard let items = rule.items else { return .array([]) }
+            var i = index
+            while elements.count < min(count, rule.maxItems ?? count) && i < index + 64 {
+                if let v = value(for: items, index: i, tenant: tenant), !(rule.unique && elements.contains(v)) { elements.append(v) }
+                i += 1
+            }
+            return .array(elements)
+        case .object:
+            var members: [String: JSONValue] = [:]
+            for field in rule.fields {
+                if let v = value(for: field, index: index, tenant: tenant), !(v.isNull && field.nullable) { members[field.name] = v }
+            }
+            return .object(members)
         case .string:
+            if let pattern = rule.pattern, let made = PatternSynthesizer.string(matching: pattern, index: index),
+                rule.violation(.string(made)) == nil {
+                return .string(made)
+            }
             let name = rule.name.lowercased()
             var s: String
             if name.contains("email") {

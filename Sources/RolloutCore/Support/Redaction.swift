@@ -2,19 +2,32 @@ import Crypto
 import Foundation
 
 /// Keeps secrets out of every log and report: the value of a field the policy marks `secret: true`, or
-/// of a key named like a credential, is replaced by `sha256:` and the first 12 hex digits of its digest,
-/// so two equal secrets still compare equal and none can be read.
+/// of a key named like a credential (token, password, secret, api_key...), is replaced by `hmac:` and the
+/// first 12 hex digits of its HMAC-SHA256 under a key of the store (a fuzz run without a store: a key of
+/// the run). Two equal secrets still compare equal within one store; nobody without the key can test a
+/// guess, as anybody could against the first version's bare `sha256:` prefix (which old rows still hold,
+/// and which is still recognised).
 public struct Redactor: Sendable {
     /// Field names the policy marks secret, across models.
     public var secretFields: Set<String>
     /// Names already known not to be secret (the policy's other fields), so the hot path is a lookup.
     private var clearFields: Set<String> = []
+    /// The HMAC key's bytes (swift-crypto's SymmetricKey is not Sendable).
+    private let key: [UInt8]
 
-    public init(secretFields: Set<String> = []) {
+    /// A key for one process: what a redactor without a store uses.
+    public static let runKey: [UInt8] = {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }()
+
+    public init(secretFields: Set<String> = [], key: [UInt8] = Redactor.runKey) {
         self.secretFields = secretFields
+        self.key = key
     }
 
-    public init(policy: Policy) {
+    public init(policy: Policy, key: [UInt8] = Redactor.runKey) {
+        self.key = key
         secretFields = Set(policy.models.flatMap { $0.fields.filter(\.secret).map(\.name) })
         var clear = Set<String>()
         for model in policy.models {
@@ -35,7 +48,7 @@ public struct Redactor: Sendable {
     }
 
     /// A name like `api_key`, `X-Auth-Token` or `dbPassword`: ASCII case-insensitive substring search.
-    static func looksLikeCredential(_ key: String) -> Bool {
+    public static func looksLikeCredential(_ key: String) -> Bool {
         let bytes = key.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
         for word in credentialWords where bytes.count >= word.count {
             var i = 0
@@ -47,20 +60,34 @@ public struct Redactor: Sendable {
         return false
     }
 
-    /// `sha256:` and 12 hex digits of the value's canonical text.
-    public static func digest(_ value: JSONValue) -> String {
-        if case .string(let s) = value, s.hasPrefix("sha256:"), s.count == 19 { return s }  // already redacted
+    /// `hmac:` and 12 hex digits of the value's HMAC under this redactor's key.
+    public func mark(_ value: JSONValue) -> String {
+        if Self.isRedacted(value), let s = value.stringValue { return s }  // already redacted
+        let text = value.stringValue ?? value.canonicalText
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: key))
+        return "hmac:" + String(Data(mac).hexString.prefix(12))
+    }
+
+    /// Whether `clear` is the value `redacted` hides (under this key, or the first version's bare digest).
+    public func matches(_ clear: JSONValue, _ redacted: JSONValue) -> Bool {
+        guard let text = redacted.stringValue else { return false }
+        if text.hasPrefix("hmac:") { return mark(clear) == text }
+        return Self.legacyDigest(clear) == text
+    }
+
+    /// The first version's redaction: `sha256:` and 12 hex digits, unkeyed. Only read, never written.
+    static func legacyDigest(_ value: JSONValue) -> String {
         let text = value.stringValue ?? value.canonicalText
         return "sha256:" + String(SHA256.hash(data: Data(text.utf8)).hexString.prefix(12))
     }
 
-    /// `value` with every secret member, at any depth, replaced by its digest.
+    /// `value` with every secret member, at any depth, replaced by its mark.
     public func redact(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let members):
             var out: [String: JSONValue] = [:]
             for (key, member) in members {
-                out[key] = isSecret(key) && !member.isNull ? .string(Self.digest(member)) : redact(member)
+                out[key] = isSecret(key) && !member.isNull ? .string(mark(member)) : redact(member)
             }
             return .object(out)
         case .array(let items):
@@ -70,20 +97,31 @@ public struct Redactor: Sendable {
         }
     }
 
-    /// The change with secret fields' before and after values replaced by digests.
+    /// The change with secret fields' before and after values replaced by marks.
     public func redact(_ change: RowChange) -> RowChange {
         var out = change
         for (name, field) in change.fields where isSecret(name) {
             out.fields[name] = FieldChange(
-                before: field.before.map { $0.isNull ? $0 : .string(Self.digest($0)) },
-                after: field.after.map { $0.isNull ? $0 : .string(Self.digest($0)) })
+                before: field.before.map { $0.isNull ? $0 : .string(mark($0)) },
+                after: field.after.map { $0.isNull ? $0 : .string(mark($0)) })
         }
         return out
     }
 
-    /// Whether a value is a redaction digest rather than a real value.
+    /// An audit event as it may leave the store: secret values of its changes, details and the fields an
+    /// imported system kept replaced by marks (a policy-less import still hides credential-named keys).
+    public func redact(_ event: AuditEvent) -> AuditEvent {
+        var out = event
+        out.changes = event.changes.map(redact)
+        out.details = event.details.mapValues(redact)
+        if case .object(let members) = redact(.object(event.details)) { out.details = members }
+        if case .object(let members) = redact(.object(event.extra)) { out.extra = members }
+        return out
+    }
+
+    /// Whether a value is a redaction mark rather than a real value.
     public static func isRedacted(_ value: JSONValue) -> Bool {
-        if case .string(let s) = value { return s.hasPrefix("sha256:") && s.count == 19 }
-        return false
+        guard case .string(let s) = value else { return false }
+        return (s.hasPrefix("hmac:") && s.utf8.count == 17) || (s.hasPrefix("sha256:") && s.utf8.count == 19)
     }
 }

@@ -30,7 +30,11 @@ public struct TimeSpan: Sendable, Hashable, Codable, Comparable, CustomStringCon
             if c.isASCII, c.isNumber {
                 digits.append(c)
             } else if let unit = units[c], let n = Int(digits) {
-                total += n * unit
+                // Hostile input (9999999999999999999w) is not a duration, not an overflow trap.
+                let (part, overflow) = n.multipliedReportingOverflow(by: unit)
+                let (sum, overflowSum) = total.addingReportingOverflow(part)
+                guard !overflow, !overflowSum, sum <= Self.longest else { return nil }
+                total = sum
                 digits = ""
                 sawUnit = true
             } else {
@@ -39,6 +43,18 @@ public struct TimeSpan: Sendable, Hashable, Codable, Comparable, CustomStringCon
         }
         guard digits.isEmpty, sawUnit, total > 0 else { return nil }
         seconds = total
+    }
+
+    /// About 100 years: longer is a typo or an attack, not a window.
+    public static let longest = 3_153_600_000
+
+    /// A duration as a command-line option takes it: the forms above, or a bare number of seconds.
+    public init?(argument text: String) {
+        if let n = Int(text.trimmingCharacters(in: .whitespaces)), n > 0, n <= Self.longest {
+            self.init(seconds: n)
+            return
+        }
+        self.init(text)
     }
 
     private static func parseISO(_ s: String) -> Int? {
@@ -56,14 +72,19 @@ public struct TimeSpan: Sendable, Hashable, Codable, Comparable, CustomStringCon
             }
             guard let n = Int(digits) else { return nil }
             digits = ""
+            let unit: Int
             switch (c, inTime) {
-            case ("W", false): total += n * 604_800
-            case ("D", false): total += n * 86_400
-            case ("H", true): total += n * 3_600
-            case ("M", true): total += n * 60
-            case ("S", true): total += n
+            case ("W", false): unit = 604_800
+            case ("D", false): unit = 86_400
+            case ("H", true): unit = 3_600
+            case ("M", true): unit = 60
+            case ("S", true): unit = 1
             default: return nil
             }
+            let (part, overflow) = n.multipliedReportingOverflow(by: unit)
+            let (sum, overflowSum) = total.addingReportingOverflow(part)
+            guard !overflow, !overflowSum, sum <= longest else { return nil }
+            total = sum
         }
         return digits.isEmpty ? total : nil
     }

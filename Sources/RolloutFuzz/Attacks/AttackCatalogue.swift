@@ -24,6 +24,8 @@ enum AttackCatalogue {
         case .stage: capabilities.stages ? StageAttacks.plan(&factory) : .skipped("the target has no per-tenant stages (put `rollout guard` in front of it)")
         case .names: NameAttacks.plan(&factory)
         case .rollback: capabilities.rollback ? RollbackAttacks.plan(&factory) : .skipped("the target offers no rollback")
+        case .unbound: UnboundAttacks.plan(&factory)
+        case .undescribed: .skipped("tried once per target, not per tool")
         }
     }
 

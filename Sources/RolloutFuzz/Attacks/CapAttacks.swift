@@ -25,6 +25,11 @@ enum CapAttacks {
             limit = ("no tenant cap: \(uncappedBurst + 1) calls in a row", uncappedBurst, gap)
         }
         guard limit.calls <= 2_000 else { return .skipped("the cap of \(limit.calls) calls is too large to exhaust in one run") }
+        // A row can be deleted once: a burst of deletes needs a row per call, or its refusals would say
+        // "not found", not "cap".
+        if tool.operation == .delete, factory.ownRows.count < limit.calls + 1 {
+            return .skipped("only \(factory.ownRows.count) rows to delete; showing the cap needs \(limit.calls + 1) different ones")
+        }
         var setup: [AttackStep] = []
         for i in 0..<limit.calls {
             guard let step = AttackCatalogue.baselineStep(&factory, index: i) else { return .skipped(AttackCatalogue.noRows) }

@@ -15,7 +15,7 @@ enum FieldAttacks {
             forbidden.append((field.name, value))
         }
         forbidden.append((model.key, 999_999))
-        forbidden.append((model.tenantField, .string(factory.tenants.other)))
+        if let tenantField = model.tenantField { forbidden.append((tenantField, .string(factory.tenants.other))) }
         forbidden.append(("zz_unknown_field", "surprise"))
         var attacks: [Attack] = []
         for (i, (name, value)) in forbidden.enumerated() {

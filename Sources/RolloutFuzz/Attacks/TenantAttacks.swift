@@ -19,7 +19,7 @@ enum TenantAttacks {
         // A tenant in the arguments must be ignored: whatever happens, the other tenant is untouched.
         guard let base = factory.baseline(index: 4) else { return .skipped(AttackCatalogue.noRows) }
         var args = factory.arguments(targets: base.targets, fields: base.fields, reason: .string(CallFactory.goodReason), key: factory.nextKey())
-        for name in ["tenant", "tenant_id", factory.model.tenantField, "org", "account"] {
+        for name in Set(["tenant", "tenant_id", "org", "account"] + (factory.model.tenantField.map { [$0] } ?? [])).sorted() {
             args = JSONPointer(tokens: [name]).setting(.string(factory.tenants.other), in: args)
         }
         attacks.append(Attack(tool: tool.name, attackClass: .tenant, variant: "tenant named in the arguments",

@@ -63,6 +63,28 @@ enum ValueAttacks {
         case .boolean:
             out.append(("string \"true\"", "true"))
             out.append(("number 1", 1))
+        case .list:
+            let valid = ValueSynthesizer.value(for: rule, index: 1)?.arrayValue ?? []
+            out.append(("not a list", "a"))
+            if let min = rule.minItems, min > 0 { out.append(("\(min - 1) items", .array(Array(valid.prefix(min - 1))))) }
+            if let max = rule.maxItems { out.append(("\(max + 1) items", .array(Array(repeating: valid.first ?? "x", count: max + 1)))) }
+            if rule.unique, let first = valid.first { out.append(("a repeated item", .array(valid + [first]))) }
+            if let items = rule.items {
+                for (name, bad) in values(for: items).prefix(6) { out.append(("an item that is \(name)", .array([bad] + valid.dropFirst()))) }
+            }
+        case .object:
+            let valid = ValueSynthesizer.value(for: rule, index: 1)?.objectValue ?? [:]
+            out.append(("not an object", "a"))
+            var extra = valid
+            extra["zz_unknown_member"] = "surprise"
+            out.append(("an undescribed member", .object(extra)))
+            for member in rule.fields {
+                for (name, bad) in values(for: member).prefix(3) {
+                    var broken = valid
+                    broken[member.name] = bad
+                    out.append(("\(member.name) \(name)", .object(broken)))
+                }
+            }
         }
         if !rule.nullable { out.append(("null", .null)) }
         return out

@@ -19,7 +19,7 @@ public final class BuiltinTarget: FuzzTarget {
     /// Enough rows per tenant for the largest bulk attack.
     let rowsPerTenant: Int
 
-    /// `makeGuard` builds the guard under test; tests pass one with faults injected.
+    /// `makeGuard` builds the guard under test; tests pass one whose pipeline has a step replaced.
     public init(policy: Policy, makeGuard: ((InMemoryEnvironment, any StageSource, any TimeSource) -> Guard)? = nil) throws {
         self.policy = policy
         let digest = policy.digest
@@ -31,14 +31,18 @@ public final class BuiltinTarget: FuzzTarget {
         let largest = policy.tools.compactMap { tool in [tool.maxRows, tool.dryRunAboveRows].compactMap { $0 }.max() }.max() ?? 0
         rowsPerTenant = min(max(largest + 2, 12), 500)
         guard_ = build(environment, Self.stages(tenants), clock)
-        try reset()
+        try resetSync()
     }
 
     static func stages(_ tenants: FuzzTenants) -> FixedTenantStages {
         FixedTenantStages(stages: [tenants.own: .broad, tenants.other: .broad, tenants.off!: .off, tenants.shadow!: .shadow])
     }
 
-    public func reset() throws {
+    public func reset() async throws {
+        try resetSync()
+    }
+
+    private func resetSync() throws {
         if pristine == nil {
             let seeded = InMemoryEnvironment()
             try seeded.seed(policy: policy, tenants: [tenants.own, tenants.other, tenants.off!, tenants.shadow!], rowsPerTenant: rowsPerTenant)
@@ -48,15 +52,15 @@ public final class BuiltinTarget: FuzzTarget {
         guard_ = makeGuard(environment, Self.stages(tenants), clock)
     }
 
-    public func call(_ call: ToolCall, tenant: String) throws -> CallOutcome {
+    public func call(_ call: ToolCall, tenant: String) async throws -> CallOutcome {
         clock.advance(by: 0.001)
-        let decision = try guard_.decide(call, principal: Principal(tenant: tenant, actor: "fuzz-agent"))
+        let decision = try await guard_.decide(call, principal: Principal(tenant: tenant, actor: "fuzz-agent"))
         return Self.outcome(decision)
     }
 
     static func outcome(_ decision: Decision) -> CallOutcome {
         let verdict: CallOutcome.Verdict = switch decision.code {
-        case .executed, .rolledBack: .accepted
+        case .executed, .rolledBack, .upstreamMismatch: .accepted
         case .pendingApproval: .pending
         case .shadowed, .dryRun: .notExecuted
         case .replayed: .replayed
@@ -65,13 +69,13 @@ public final class BuiltinTarget: FuzzTarget {
         return CallOutcome(verdict: verdict, code: decision.code.rawValue, message: decision.message, raw: decision.result, auditSeq: decision.auditSeq)
     }
 
-    public func rows(_ model: ModelPolicy) throws -> [JSONValue: [String: JSONValue]]? {
+    public func rows(_ model: ModelPolicy) async throws -> [JSONValue: [String: JSONValue]]? {
         environment.table(model.name)
     }
 
-    public func rollback(_ outcome: CallOutcome) throws -> CallOutcome? {
+    public func rollback(_ outcome: CallOutcome) async throws -> CallOutcome? {
         guard let seq = outcome.auditSeq else { return nil }
-        return Self.outcome(try guard_.rollback(seq, by: "fuzz-operator", reason: "the adversary undoes its own write"))
+        return Self.outcome(try await guard_.rollback(seq, by: "fuzz-operator", reason: "the adversary undoes its own write"))
     }
 }
 

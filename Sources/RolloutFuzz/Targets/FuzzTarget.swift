@@ -10,25 +10,28 @@ public protocol FuzzTarget: AnyObject {
     var tenants: FuzzTenants { get }
 
     /// Starts from fresh state: seeded rows, empty ledgers.
-    func reset() throws
+    func reset() async throws
     /// One call as an agent of `tenant`.
-    func call(_ call: ToolCall, tenant: String) throws -> CallOutcome
+    func call(_ call: ToolCall, tenant: String) async throws -> CallOutcome
     /// The rows of `model` as they are now, by key, every tenant included; nil when the target's state
     /// cannot be read.
-    func rows(_ model: ModelPolicy) throws -> [JSONValue: [String: JSONValue]]?
+    func rows(_ model: ModelPolicy) async throws -> [JSONValue: [String: JSONValue]]?
     /// Rolls back the write recorded by `outcome`, when the target can.
-    func rollback(_ outcome: CallOutcome) throws -> CallOutcome?
+    func rollback(_ outcome: CallOutcome) async throws -> CallOutcome?
     /// Problems of coverage: write tools the target has that the policy does not describe, and
     /// policy tools the target lacks.
     func coverage() -> [String]
     /// The adversary saw rows change during a call, whatever the answer said: the next reset must really
     /// start afresh.
     func noteStateChanged()
+    /// Every tool the target lists (an MCP server's `tools/list`); empty when it lists none.
+    var listedTools: [String] { get }
 }
 
 extension FuzzTarget {
     public func coverage() -> [String] { [] }
     public func noteStateChanged() {}
+    public var listedTools: [String] { [] }
 }
 
 /// What a target lets the adversary test.

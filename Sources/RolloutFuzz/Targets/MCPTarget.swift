@@ -11,60 +11,55 @@ public final class MCPTarget: FuzzTarget {
     public let capabilities = TargetCapabilities(stages: false, rollback: false, decisionCodes: false, cheapReset: false)
     public var description: String { "MCP server `\(commandLine)`" }
     public let commandLine: String
-    let connection: MCPConnection
+    let client: MCPClient
     let observer: StateObserver?
     let detector: RefusalDetector
-    /// What the server listed, classified.
-    public private(set) var tools: [ToolClassifier.Classified] = []
+    /// What the server listed.
+    public private(set) var tools: [MCPTool] = []
     private var started = false
     /// Whether a call since the last start may have changed state (a refused call changes nothing).
     private var dirty = false
 
     /// `tenant` is the tenant the server acts for; `otherTenant` one whose rows it must never touch.
-    public init(command: String, policy: Policy, tenant: String, otherTenant: String, observer: StateObserver?, options: MCPConnection.Options) throws {
+    public init(command: String, policy: Policy, tenant: String, otherTenant: String, observer: StateObserver?, options: MCPClient.Options) {
         self.policy = policy
         commandLine = command
         tenants = FuzzTenants(own: tenant, other: otherTenant)
-        connection = MCPConnection(command: ["sh", "-c", "exec " + command], options: options)
+        client = MCPClient(command: ["sh", "-c", "exec " + command], options: options)
         self.observer = observer
         detector = RefusalDetector(policyPatterns: policy.refusalPatterns)
     }
 
-    deinit {
-        let connection = self.connection
-        _ = try? blockingAwait { await connection.stop() }
-    }
-
     /// Starts the server and lists its tools (once; `reset` restarts it).
-    public func start() throws {
-        let connection = self.connection
-        try blockingAwait { try await connection.start() }
-        let listed = try blockingAwait { try await connection.listTools() }
-        tools = ToolClassifier.classify(listed, policy: policy)
+    public func start() async throws {
+        try await client.start()
+        tools = try await client.listTools()
         started = true
         dirty = false
     }
 
-    public func stop() {
-        let connection = self.connection
-        _ = try? blockingAwait { await connection.stop() }
+    public func stop() async {
+        await client.stop()
         started = false
     }
 
-    public func reset() throws {
+    /// Calls written to the server so far.
+    public var callsSent: Int { get async { await client.requestsSent } }
+    /// Server processes started so far.
+    public var serverStarts: Int { get async { await client.starts } }
+
+    public func reset() async throws {
         guard !started || dirty else { return }
-        let connection = self.connection
-        if started { try blockingAwait { try await connection.restart() } } else { try start() }
+        if started { try await client.restart() } else { try await start() }
         started = true
         dirty = false
     }
 
-    public func call(_ call: ToolCall, tenant: String) throws -> CallOutcome {
+    public func call(_ call: ToolCall, tenant: String) async throws -> CallOutcome {
         guard tenant == tenants.own else {
             throw TargetFailure("an MCP server acts for one tenant (\(tenants.own)); it cannot be called as \(tenant)")
         }
-        let connection = self.connection
-        let result = try blockingAwait { try await connection.callTool(call.tool, arguments: call.arguments) }
+        let result = try await client.callTool(call.tool, arguments: call.arguments)
         switch detector.classify(result) {
         case .accepted:
             dirty = true
@@ -82,22 +77,21 @@ public final class MCPTarget: FuzzTarget {
         return flat.count > 160 ? String(flat.prefix(160)) + "…" : flat
     }
 
-    public func rows(_ model: ModelPolicy) throws -> [JSONValue: [String: JSONValue]]? {
+    public func rows(_ model: ModelPolicy) async throws -> [JSONValue: [String: JSONValue]]? {
         if let observer { return try observer.rows(model) }
-        return try rowsThroughReadTool(model)
+        return try await rowsThroughReadTool(model)
     }
 
     /// Without an observer: a read tool that takes a model name and a page size, as generic ORM servers
     /// have (`db.query {model, take}`). Shows the caller's tenant only.
-    func rowsThroughReadTool(_ model: ModelPolicy) throws -> [JSONValue: [String: JSONValue]]? {
+    func rowsThroughReadTool(_ model: ModelPolicy) async throws -> [JSONValue: [String: JSONValue]]? {
         guard let reader = tools.first(where: { t in
-            let properties = t.tool.inputSchema["properties"]?.objectValue ?? [:]
-            return t.kind == .read && properties["model"] != nil && (properties["take"] != nil || properties["limit"] != nil)
+            let properties = t.inputSchema["properties"]?.objectValue ?? [:]
+            return policy.read(forWireName: t.name) != nil && properties["model"] != nil && (properties["take"] != nil || properties["limit"] != nil)
         }) else { return nil }
-        let properties = reader.tool.inputSchema["properties"]?.objectValue ?? [:]
+        let properties = reader.inputSchema["properties"]?.objectValue ?? [:]
         let args: JSONValue = .object(["model": .string(model.name), properties["take"] != nil ? "take" : "limit": 100])
-        let connection = self.connection
-        let result = try blockingAwait { try await connection.callTool(reader.tool.name, arguments: args) }
+        let result = try await client.callTool(reader.name, arguments: args)
         guard case .accepted = detector.classify(result) else { return nil }
         var out: [JSONValue: [String: JSONValue]] = [:]
         func collect(_ value: JSONValue) {
@@ -106,7 +100,7 @@ public final class MCPTarget: FuzzTarget {
             case .object(let members):
                 if let key = members[model.key], RequestKey.isKey(key) {
                     var row = members
-                    if row[model.tenantField] == nil { row[model.tenantField] = .string(tenants.own) }
+                    if let field = model.tenantField, row[field] == nil { row[field] = .string(tenants.own) }
                     out[key] = row
                 } else {
                     members.values.forEach(collect)
@@ -118,17 +112,20 @@ public final class MCPTarget: FuzzTarget {
         return out
     }
 
-    public func rollback(_ outcome: CallOutcome) throws -> CallOutcome? { nil }
+    public func rollback(_ outcome: CallOutcome) async throws -> CallOutcome? { nil }
 
     public func noteStateChanged() { dirty = true }
 
-    /// Write tools the server lists that the policy does not describe, and policy tools it does not list.
+    public var listedTools: [String] { tools.map(\.name) }
+
+    /// Tools the server lists that the policy does not describe, and policy tools it does not list.
     public func coverage() -> [String] {
         var notes: [String] = []
-        for t in tools where t.kind == .write && t.entries.isEmpty {
-            notes.append("the server lists \(t.tool.name.debugDescription), a write tool by its \(t.evidence), which the policy does not describe: nothing limits it")
+        for t in tools where !policy.describes(wireName: t.name) {
+            let hint = ToolClassifier.suggest(t)
+            notes.append("the server lists \(t.name.debugDescription), which the policy describes neither as a write tool nor as a read (by its \(hint.evidence) it looks like a \(hint.kind.rawValue)): behind `rollout guard` it is hidden and refused")
         }
-        let listed = Set(tools.map(\.tool.name))
+        let listed = Set(tools.map(\.name))
         for tool in policy.tools where !listed.contains(tool.toolName) {
             notes.append("the policy describes \(tool.toolName.debugDescription) (\(tool.name)), which the server does not list")
         }

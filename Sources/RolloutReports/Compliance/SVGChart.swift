@@ -14,6 +14,7 @@ public enum SVGChart {
         case .dryRun: "#00838f"
         case .rolledBack: "#ef6c00"
         case .attempted: "#757575"
+        case .intent: "#9e9e9e"
         case .other: "#bdbdbd"
         }
     }

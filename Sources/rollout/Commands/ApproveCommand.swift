@@ -6,15 +6,18 @@ import RolloutGuard
 import RolloutMCP
 import RolloutStore
 
-struct ApproveCommand: ParsableCommand {
+struct ApproveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "approve",
         abstract: "Approve a queued write (by id), or a tenant's promotion to a stage (--tenant --stage).",
         discussion: """
-            A queued write runs now, once, exactly as asked; the approver must not be the actor who asked, and an
-            expired approval does not run. A stage approval is recorded in tenants.yaml and the audit log; the
-            approval gate for broad needs one, by a person other than the promoter (and one of gates.approvers,
-            when the list is set).
+            A queued write runs now, once, exactly as asked, on the backend it was queued for and nowhere else: the
+            built-in demo, or the upstream of rollout/upstreams.yaml it names (started for the approval; one started
+            from a bare command needs --upstream-command with the same command). The approver must not be the actor
+            who asked (names compared case- and width-blind), an expired approval does not run, and the stored request
+            must still match its chained pending event. A stage approval is recorded in tenants.yaml and the audit
+            log; the approval gate for broad needs one, by a person other than the promoter (and one of
+            gates.approvers, when the list is set).
             Exit status: 0 done; 1 refused (expired, own request, state changed, not the next stage); 2 bad input.
 
             Examples:
@@ -42,10 +45,10 @@ struct ApproveCommand: ParsableCommand {
     @Option(help: "Why.")
     var reason: String?
 
-    @Option(help: ArgumentHelp("For a write queued by `rollout guard`: the upstream MCP server to run it on (a shell command).", valueName: "command"))
-    var upstream: String?
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("For a write queued by `rollout guard -- CMD` without an upstreams.yaml entry: the same command, after --.", valueName: "command"))
+    var upstreamCommand: [String] = []
 
-    @Option(help: ArgumentHelp("With --upstream: read its rows here for before/after values.", valueName: "sqlite:PATH"))
+    @Option(help: ArgumentHelp("Read the upstream's rows here for before/after values (default: its entry's observe).", valueName: "sqlite:PATH"))
     var observe: String?
 
     @OptionGroup var folderOptions: FolderOptions
@@ -53,15 +56,14 @@ struct ApproveCommand: ParsableCommand {
     @OptionGroup var formatOption: FormatOption
 
     func validate() throws {
-        if upstream != nil, id == nil { throw ValidationError("--upstream runs a queued write: give its approval id") }
-        if observe != nil, upstream == nil { throw ValidationError("--observe goes with --upstream") }
+        if !upstreamCommand.isEmpty || observe != nil, id == nil { throw ValidationError("an upstream command and --observe go with an approval id") }
         if id != nil, tenant != nil || stage != nil { throw ValidationError("give either an approval id or --tenant with --stage, not both") }
         if id == nil, tenant == nil || stage == nil { throw ValidationError("give an approval id (see `rollout approvals`) or --tenant T --stage S") }
         if tenant != nil, (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("a stage approval needs --reason") }
         if tool != nil, tenant == nil { throw ValidationError("--tool goes with --tenant") }
     }
 
-    func run() throws {
+    func run() async throws {
         if let tenant, let stage {
             let person = try Person.explicit(by)
             let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption)
@@ -73,27 +75,17 @@ struct ApproveCommand: ParsableCommand {
         }
         let store = try storeOption.open(create: false)
         let approver = try Person.resolve(by)
-        let decision: Decision
-        if let upstream {
-            // The write was queued by `rollout guard`: it runs on the same upstream, through the same pipeline.
-            let folder = folderOptions.folder
-            let policy = try folder.loadPolicy()
-            let connection = MCPConnection(command: ["sh", "-c", "exec " + upstream])
-            try blockingAwait { try await connection.start() }
-            defer { _ = try? blockingAwait { await connection.stop() } }
-            let guard_ = try UpstreamBackend.makeGuard(policy: policy, stages: try folder.loadTenants(policy: policy), store: store,
-                                                       connection: connection, observe: observe)
-            decision = try guard_.approve(id!, by: approver, reason: reason)
-        } else {
-            let guard_ = try GuardFactory.make(folder: folderOptions.folder, store: store)
-            decision = try guard_.approve(id!, by: approver, reason: reason)
+        guard let queued = try store.approval(id: id!) else { throw GuardError.noSuchApproval(id!) }
+        let decision = try await BackendRun.with(backend: queued.backend, folder: folderOptions.folder, store: store,
+                                                 command: upstreamCommand.isEmpty ? nil : upstreamCommand, observe: observe) { guard_ in
+            try await guard_.approve(id!, by: approver, reason: reason)
         }
         DecisionPrinter.print(decision, format: formatOption.format)
         if decision.code != .executed { throw FailureExit(status: ExitStatus.problemFound) }
     }
 }
 
-struct DenyCommand: ParsableCommand {
+struct DenyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deny",
         abstract: "Deny a queued write; it will never run.",
@@ -113,10 +105,12 @@ struct DenyCommand: ParsableCommand {
     @OptionGroup var storeOption: StoreOption
     @OptionGroup var formatOption: FormatOption
 
-    func run() throws {
+    func run() async throws {
         let store = try storeOption.open(create: false)
-        let guard_ = try GuardFactory.make(folder: folderOptions.folder, store: store)
-        let decision = try guard_.deny(id, by: try Person.resolve(by), reason: reason)
+        // A denial runs nothing, so it needs no backend: only the store.
+        let policy = try folderOptions.folder.loadPolicy()
+        let guard_ = Guard(policy: policy, stages: FixedStages(.off), environment: try StoreEnvironment(store: store, policy: policy))
+        let decision = try await guard_.deny(id, by: try Person.resolve(by), reason: reason)
         DecisionPrinter.print(decision, format: formatOption.format)
         if decision.code != .approvalDenied { throw FailureExit(status: ExitStatus.problemFound) }
     }
@@ -135,26 +129,30 @@ struct ApprovalsCommand: ParsableCommand {
     @Flag(help: "Every approval, decided ones included.")
     var all = false
 
+    @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
     @OptionGroup var formatOption: FormatOption
 
     func run() throws {
         let store = try storeOption.open(create: false)
         let approvals = try store.approvals(status: all ? nil : .pending, tenant: tenant)
+        // Without a policy, credential-named keys are still hidden.
+        let key = try store.redactionKey()
+        let redactor = (try? folderOptions.folder.loadPolicy()).map { Redactor(policy: $0, key: key) } ?? Redactor(key: key)
         switch formatOption.format {
         case .json:
             Output.json(.array(approvals.map { a in
                 [
                     "id": .number(Double(a.id)), "tenant": .string(a.tenant), "actor": .string(a.actor), "tool": .string(a.tool),
                     "status": .string(a.status.rawValue), "created": .string(Timestamp.formatSeconds(a.createdAt)),
-                    "expires": .string(Timestamp.formatSeconds(a.expiresAt)), "arguments": Redactor().redact(a.call.arguments),
+                    "expires": .string(Timestamp.formatSeconds(a.expiresAt)), "arguments": redactor.redact(a.call.arguments), "backend": .string(a.backend),
                     "pending_event": .number(Double(a.pendingSeq)),
                 ]
             }))
         case .text:
             if approvals.isEmpty { Output.line(all ? "no approvals" : "no writes are waiting for approval") }
             for a in approvals {
-                Output.line("\(a.id)  \(a.status.rawValue)  \(a.tenant)  \(a.actor)  \(a.tool)  expires \(Timestamp.formatSeconds(a.expiresAt))  \(Redactor().redact(a.call.arguments).canonicalText)")
+                Output.line("\(a.id)  \(a.status.rawValue)  \(a.tenant)  \(a.actor)  \(a.tool)  expires \(Timestamp.formatSeconds(a.expiresAt))  \(a.backend)  \(redactor.redact(a.call.arguments).canonicalText)")
             }
         }
     }

@@ -45,7 +45,8 @@ struct AuditImport: ParsableCommand {
     func run() throws {
         let store = try storeOption.open(create: true)
         // Secrets the policy names are redacted on the way in, when there is a policy.
-        let redactor = (try? folderOptions.folder.loadPolicy()).map(Redactor.init(policy:)) ?? Redactor()
+        let key = try store.redactionKey()
+        let redactor = (try? folderOptions.folder.loadPolicy()).map { Redactor(policy: $0, key: key) } ?? Redactor(key: key)
         var summaries: [JSONValue] = []
         for file in files {
             let started = Date()
@@ -171,13 +172,16 @@ struct AuditExport: ParsableCommand {
     }
 }
 
-struct AuditRollback: ParsableCommand {
+struct AuditRollback: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
         abstract: "Undo one executed write from its audit event's before and after values.",
         discussion: """
-            Refused, with the reason, when the rows changed since, a value was redacted, or it was already rolled back.
-            The rollback is itself an audit event. Exit status: 0 rolled back; 1 refused.
+            The rollback runs where the write ran: on the built-in demo, or through the upstream's `inverse:` tool
+            (the upstream of upstreams.yaml the event names; one started from a bare command needs the same command
+            after --). Refused, with the reason, when the rows changed since (or their current state cannot be read),
+            a value was redacted and not kept, or it was already rolled back. The rollback is itself an audit event.
+            Exit status: 0 rolled back; 1 refused; 2 bad input.
 
             Example:
               rollout audit rollback 42 --reason "agent set the wrong status, ticket 881" --by dev.patel
@@ -193,14 +197,24 @@ struct AuditRollback: ParsableCommand {
     @Option(help: "Who rolls back (default: $ROLLOUT_ACTOR or $USER).")
     var by: String?
 
+    @Option(help: ArgumentHelp("Read the upstream's rows here (default: its entry's observe).", valueName: "sqlite:PATH"))
+    var observe: String?
+
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
     @OptionGroup var formatOption: FormatOption
 
-    func run() throws {
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("For a write made by `rollout guard -- CMD` without an upstreams.yaml entry: the same command, after --.", valueName: "command"))
+    var upstreamCommand: [String] = []
+
+    func run() async throws {
         let store = try storeOption.open(create: false)
-        let guard_ = try GuardFactory.make(folder: folderOptions.folder, store: store)
-        let decision = try guard_.rollback(auditId, by: try Person.resolve(by), reason: reason)
+        guard let event = try store.event(seq: auditId) else { throw GuardError.noSuchEvent(auditId) }
+        let person = try Person.resolve(by)
+        let decision = try await BackendRun.with(backend: event.backend ?? GuardBackend.builtin, folder: folderOptions.folder, store: store,
+                                                 command: upstreamCommand.isEmpty ? nil : upstreamCommand, observe: observe) { guard_ in
+            try await guard_.rollback(auditId, by: person, reason: reason)
+        }
         DecisionPrinter.print(decision, format: formatOption.format)
         if decision.code != .rolledBack { throw FailureExit(status: ExitStatus.problemFound) }
     }

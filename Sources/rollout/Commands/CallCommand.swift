@@ -2,18 +2,21 @@ import ArgumentParser
 import Foundation
 import RolloutCore
 import RolloutGuard
+import RolloutStore
 
-struct CallCommand: ParsableCommand {
+struct CallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "call",
-        abstract: "Send one tool call through the built-in guard, as an agent of TENANT would.",
+        abstract: "Send one tool call through the built-in guard and its demo domain, as an agent of TENANT would.",
         discussion: """
-            The call meets the whole decision pipeline (stage, reason, idempotency, tenant, fields, values, caps,
-            dry run, approval) and is written to the demo domain in the store, with its audit event.
-            Exit status: 0 executed, answered or queued; 1 refused.
+            The call meets the whole decision pipeline (stage, arguments, reason, idempotency, tenant, fields, values,
+            rules, caps, dry run, approval) and is written to the demo domain with its audit event. The demo's tables
+            live only in a store made for it: --demo says so, and the store defaults to .rollout/demo.sqlite, never
+            your audit store. Approvals and rollbacks of these writes run on the demo too.
+            Exit status: 0 executed, answered or queued; 1 refused; 2 bad input.
 
             Example:
-              rollout call orders.update --tenant acme --actor agent-1 \\
+              rollout call orders.update --demo --tenant acme --actor agent-1 \\
                 --args '{"id": 1, "data": {"status": "shipped"}, "reason": "carrier confirmed pickup", "idempotency_key": "k-1"}'
             """
     )
@@ -21,11 +24,17 @@ struct CallCommand: ParsableCommand {
     @Argument(help: "The tool name, as the agent calls it.")
     var tool: String
 
+    @Flag(help: "Run against the built-in demo domain (required: it creates demo tables in the store).")
+    var demo = false
+
     @Option(help: "The tenant the host vouches for.")
     var tenant: String
 
     @Option(help: "The agent or user making the call.")
     var actor: String
+
+    @Option(help: "The end user the agent acts for (for tools with a principal_field).")
+    var subject: String?
 
     @Option(help: "A session id to group events.")
     var session: String?
@@ -36,15 +45,22 @@ struct CallCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Read the arguments from a JSON file.", valueName: "path"))
     var argsFile: String?
 
+    @Option(name: .long, help: ArgumentHelp("The demo store (default: .rollout/demo.sqlite).", valueName: "path"))
+    var store: String?
+
     @OptionGroup var folderOptions: FolderOptions
-    @OptionGroup var storeOption: StoreOption
     @OptionGroup var formatOption: FormatOption
 
+    static let defaultStore = ".rollout/demo.sqlite"
+
     func validate() throws {
+        if !demo {
+            throw ValidationError("rollout call runs the built-in demo domain, whose tables live in a store made for it: add --demo (store: \(Self.defaultStore) unless --store). To send calls to a real server, run `rollout guard` in front of it")
+        }
         if args != nil && argsFile != nil { throw ValidationError("give --args or --args-file, not both") }
     }
 
-    func run() throws {
+    func run() async throws {
         let text: String
         if let argsFile {
             guard let data = FileManager.default.contents(atPath: argsFile) else { throw ValidationError("cannot read \(argsFile)") }
@@ -58,9 +74,16 @@ struct CallCommand: ParsableCommand {
         } catch {
             throw ValidationError("--args is not JSON: \(error)")
         }
-        let store = try storeOption.open(create: true)
-        let guard_ = try GuardFactory.make(folder: folderOptions.folder, store: store)
-        let decision = try guard_.decide(ToolCall(tool: tool, arguments: arguments), principal: Principal(tenant: tenant, actor: actor, session: session))
+        let path = store ?? Self.defaultStore
+        let opened = try StoreOption.open(path: path, create: true)
+        if try opened.count() > 0, try !SQLiteEnvironment.isDemoStore(opened) {
+            throw ValidationError("\(path) is an audit store of real writes, not a demo store; give the demo its own --store")
+        }
+        let folder = folderOptions.folder
+        let policy = try folder.loadPolicy()
+        let guard_ = try SQLiteEnvironment.demoGuard(store: opened, policy: policy, tenants: try folder.loadTenants(policy: policy))
+        let decision = try await guard_.decide(ToolCall(tool: tool, arguments: arguments),
+                                               principal: Principal(tenant: tenant, actor: actor, session: session, subject: subject))
         switch formatOption.format {
         case .json: Output.json(decision.json)
         case .text:

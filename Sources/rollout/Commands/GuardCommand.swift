@@ -9,18 +9,23 @@ struct GuardCommand: AsyncParsableCommand {
         commandName: "guard",
         abstract: "Enforce the policy in front of any MCP tool server: an MCP proxy over stdio.",
         discussion: """
-            The agent's host starts `rollout guard ... -- CMD ARGS` instead of the tool server. Reads are forwarded;
-            every write meets the decision pipeline (stage, reason, idempotency, tenant, fields, values, caps, dry run,
-            approval) for the principal given here, never one taken from the arguments, and only an allowed write is
-            forwarded. tools/list shows what the tenant's stages allow (tenants.yaml is re-read when it changes);
-            refusals come back as tool errors naming the decision code; idempotent retries are answered from the
-            ledger; every decision is one audit event, with before/after values read through --observe (or
-            "before unknown" without it). Standard output is the MCP channel; messages go to standard error.
-            Queued approvals run with `rollout approve ID --upstream "CMD ARGS" [--observe ...]`.
+            The agent's host starts `rollout guard ... -- CMD ARGS` (or `--upstream NAME`, an entry of
+            rollout/upstreams.yaml) instead of the tool server. Default deny: the agent sees and may call only the
+            tools the policy describes. A write tool meets the decision pipeline (stage, arguments, reason,
+            idempotency, tenant, fields, values, rules, caps, dry run, approval) for the principal given here,
+            never one taken from the arguments; a read (`reads:` in the policy) is forwarded after its scoping
+            checks; every other tool of the server is hidden and refused as tool_undescribed, audited.
 
-            Example (an MCP client configuration's command line):
-              rollout guard --dir rollout/examples/ormai --tenant acme --actor agent-1 \\
-                --observe sqlite:/tmp/ormai/demo.db -- bash ../shared/targets/ormai/serve.sh
+            A write is recorded as an intent, forwarded with no store lock held, and its outcome recorded after.
+            An upstream that does not answer in time leaves the write in_doubt: a retry with its idempotency key is
+            never forwarded again. An upstream that dies is restarted for the next call. If the store cannot record
+            an outcome, the guard takes no more writes. Standard output is the MCP channel; messages go to
+            standard error. Queued approvals run with `rollout approve ID`, on the same upstream.
+
+            Examples (an MCP client configuration's command line):
+              rollout guard --upstream ormai --tenant acme --actor agent-1
+              rollout guard --dir rollout/examples/tau2-retail --tenant retail --actor agent-1 --subject mia_li_3668 \\
+                -- bash ../shared/targets/tau2-retail/serve.sh
             """
     )
 
@@ -30,14 +35,20 @@ struct GuardCommand: AsyncParsableCommand {
     @Option(help: "The agent or user on whose behalf calls are made (or $ROLLOUT_ACTOR).")
     var actor: String?
 
+    @Option(help: "The end user the agent acts for, for tools with a principal_field (or $ROLLOUT_SUBJECT).")
+    var subject: String?
+
     @Option(help: "A session id recorded with every event (or $ROLLOUT_SESSION).")
     var session: String?
 
-    @Option(help: ArgumentHelp("Read the upstream's rows from its database, for before/after values and tenant checks.", valueName: "sqlite:PATH"))
+    @Option(help: ArgumentHelp("The upstream, by its name in rollout/upstreams.yaml (instead of a command after --).", valueName: "name"))
+    var upstream: String?
+
+    @Option(help: ArgumentHelp("Read the upstream's rows from its database: before/after values, tenant checks, and writes that changed something else.", valueName: "sqlite:PATH"))
     var observe: String?
 
-    @Option(help: ArgumentHelp("Seconds an upstream call may take.", valueName: "seconds"))
-    var callTimeout: Double = 30
+    @Option(help: ArgumentHelp("How long an upstream call may take, e.g. 30s (default: the upstream's entry, else 30s).", valueName: "duration"))
+    var callTimeout: TimeSpan?
 
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
@@ -46,7 +57,10 @@ struct GuardCommand: AsyncParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        if command.isEmpty { throw ValidationError("give the upstream server's command after --, e.g. rollout guard --tenant acme --actor a -- python3 server.py") }
+        if command.isEmpty && upstream == nil {
+            throw ValidationError("give the upstream: --upstream NAME (from upstreams.yaml), or its command after --, e.g. rollout guard --tenant acme --actor a -- python3 server.py")
+        }
+        if !command.isEmpty && upstream != nil { throw ValidationError("give --upstream NAME or a command after --, not both") }
         if let observe, !observe.hasPrefix("sqlite:") { throw ValidationError("--observe takes sqlite:PATH") }
     }
 
@@ -58,15 +72,19 @@ struct GuardCommand: AsyncParsableCommand {
         guard let actor = actor ?? env["ROLLOUT_ACTOR"], !actor.isEmpty else {
             throw ValidationError("say which agent acts with --actor (or ROLLOUT_ACTOR)")
         }
+        let subject = subject ?? env["ROLLOUT_SUBJECT"].flatMap { $0.isEmpty ? nil : $0 }
         let folder = folderOptions.folder
         let policy = try folder.loadPolicy()
         let log: @Sendable (String) -> Void = { Output.error($0) }
         let stages = try LiveTenants(folder: folder, policy: policy, log: log)
         let store = try storeOption.open(create: true)
-        let principal = Principal(tenant: tenant, actor: actor, session: session ?? env["ROLLOUT_SESSION"])
-        let proxy = try GuardProxy(policy: policy, stages: stages, store: store, command: command,
-                                   options: .init(principal: principal, observe: observe, callTimeout: callTimeout), log: log)
-        log("guard: \(tenant)/\(actor) in front of \(command.joined(separator: " ")); audit store \(storeOption.path)")
-        try await proxy.run()
+        let principal = Principal(tenant: tenant, actor: actor, session: session ?? env["ROLLOUT_SESSION"], subject: subject)
+        let choice: UpstreamChoice = upstream.map(UpstreamChoice.named) ?? .command(command)
+        let upstream = try GuardAssembly.upstream(choice, folder: folder, policy: policy, observe: observe,
+                                                  callTimeout: callTimeout.map { Double($0.seconds) }, log: log)
+        let guard_ = Guard(policy: policy, stages: stages, environment: try StoreEnvironment(store: store, policy: policy), upstream: upstream)
+        let server = GuardServer(guard: guard_, upstream: upstream, options: .init(principal: principal), log: log)
+        log("guard: \(tenant)/\(actor)\(subject.map { " for \($0)" } ?? "") in front of \(upstream.backend); audit store \(storeOption.path)")
+        try await server.run()
     }
 }

@@ -20,3 +20,16 @@ enum EventText {
         return parts.joined(separator: "  ")
     }
 }
+
+extension Decision {
+    /// The decision as printed by `--format json`.
+    var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "decision": .string(code.rawValue), "message": .string(message), "audit_id": .number(Double(auditSeq)),
+            "result": result,
+        ]
+        if let approvalId { object["approval_id"] = .number(Double(approvalId)) }
+        if let wouldBe { object["would_be"] = .string(wouldBe.rawValue) }
+        return .object(object)
+    }
+}

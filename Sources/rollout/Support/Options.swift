@@ -5,6 +5,13 @@ import RolloutStore
 
 extension OutputFormat: ExpressibleByArgument {}
 
+/// Every duration option takes the same forms: `30s`, `15m`, `1h`, `7d`, combinations such as `1h30m`,
+/// ISO 8601 (`PT1H`), or a bare number of seconds; anything else is a usage error (exit 2).
+/// (`TimeSpan.init?(argument:)` in RolloutCore is the parser.)
+extension TimeSpan: ExpressibleByArgument {
+    public static var defaultCompletionKind: CompletionKind { .list(["30s", "15m", "1h", "7d"]) }
+}
+
 /// The options every command shares: where the rollout folder, the policy and the store are.
 struct FolderOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The rollout folder.", valueName: "dir"))
@@ -35,6 +42,10 @@ struct StoreOption: ParsableArguments {
 
     /// Opens the store; `create` for commands that write.
     func open(create: Bool) throws -> AuditStore {
+        try Self.open(path: path, create: create)
+    }
+
+    static func open(path: String, create: Bool) throws -> AuditStore {
         try AuditStore(path: path, create: create)
     }
 }

@@ -1,10 +1,11 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// The guard's ledgers on the store's tables, inside one store transaction: what a decision reads
 /// and writes besides the rows themselves. Everything it writes commits with the decision's audit event.
-public final class StoreLedger: GuardLedger {
+public final class StoreGuardLedger: GuardLedger {
     public private(set) var transaction: StoreTransaction
     public var db: Database { transaction.db }
 
@@ -21,18 +22,23 @@ public final class StoreLedger: GuardLedger {
         }
         return IdempotencyEntry(
             tenant: row["tenant"], key: row["key"], tool: row["tool"], effectDigest: row["effect_digest"], auditSeq: row["audit_seq"],
-            decision: DecisionCode(rawValue: row["decision"]) ?? .executed, result: (try? JSONValue.parse(row["result"] as String)) ?? .null,
-            createdAt: Self.date(row["created_ms"]))
+            // An unknown decision string is a newer rollout's: treat the key as unsettled, never as free to run.
+            decision: DecisionCode(rawValue: row["decision"]) ?? .inDoubt, result: (try? JSONValue.parse(row["result"] as String)) ?? .null,
+            createdAt: Self.date(row["created_ms"]), backend: row["backend"])
+    }
+
+    public func releaseIdempotency(tenant: String, key: String) throws {
+        try db.cachedStatement(sql: "DELETE FROM idempotency WHERE tenant = ? AND key = ?").execute(arguments: [tenant, key])
     }
 
     public func saveIdempotency(_ entry: IdempotencyEntry) throws {
         try db.cachedStatement(sql: """
-            INSERT INTO idempotency (tenant, key, tool, effect_digest, audit_seq, decision, result, created_ms)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO idempotency (tenant, key, tool, effect_digest, audit_seq, decision, result, created_ms, backend)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (tenant, key) DO UPDATE SET audit_seq = excluded.audit_seq, decision = excluded.decision, result = excluded.result
             """).execute(arguments: [
                 entry.tenant, entry.key, entry.tool, entry.effectDigest, entry.auditSeq, entry.decision.rawValue,
-                entry.result.canonicalText, Self.millis(entry.createdAt),
+                entry.result.canonicalText, Self.millis(entry.createdAt), entry.backend,
             ])
     }
 
@@ -62,12 +68,13 @@ public final class StoreLedger: GuardLedger {
 
     public func enqueue(_ approval: PendingApproval) throws -> Int64 {
         try db.execute(sql: """
-            INSERT INTO approvals (created_ms, expires_ms, tenant, actor, session, tool, wire_tool, arguments, args_digest, status, pending_seq)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO approvals (created_ms, expires_ms, tenant, actor, session, tool, wire_tool, arguments, args_digest, status, pending_seq,
+                backend, subject)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [
                 Self.millis(approval.createdAt), Self.millis(approval.expiresAt), approval.tenant, approval.actor, approval.session,
                 approval.tool, approval.call.tool, approval.call.arguments.canonicalText, approval.call.argumentsDigest,
-                approval.status.rawValue, approval.pendingSeq,
+                approval.status.rawValue, approval.pendingSeq, approval.backend, approval.subject,
             ])
         return db.lastInsertedRowID
     }
@@ -80,11 +87,12 @@ public final class StoreLedger: GuardLedger {
     static func approval(_ row: Row) -> PendingApproval {
         PendingApproval(
             id: row["id"], createdAt: date(row["created_ms"]), expiresAt: date(row["expires_ms"]), tenant: row["tenant"],
-            actor: row["actor"], session: row["session"], tool: row["tool"],
+            actor: row["actor"], session: row["session"], subject: row["subject"], tool: row["tool"],
             call: ToolCall(tool: row["wire_tool"], arguments: (try? JSONValue.parse(row["arguments"] as String)) ?? .null),
-            status: PendingApproval.Status(rawValue: row["status"]) ?? .pending, pendingSeq: row["pending_seq"],
+            // An unknown status is a newer rollout's: never treat it as still pending.
+            status: PendingApproval.Status(rawValue: row["status"]) ?? .refused, pendingSeq: row["pending_seq"],
             decidedBy: row["decided_by"], decidedAt: (row["decided_ms"] as Int64?).map(date), decisionReason: row["decision_reason"],
-            resultSeq: row["result_seq"])
+            resultSeq: row["result_seq"], backend: row["backend"])
     }
 
     public func updateApproval(_ approval: PendingApproval) throws {
@@ -117,8 +125,7 @@ public final class StoreLedger: GuardLedger {
     }
 
     public func event(seq: Int64) throws -> AuditEvent? {
-        guard let body = try String.fetchOne(db, sql: "SELECT body FROM audit_events WHERE seq = ?", arguments: [seq]) else { return nil }
-        return try AuditStore.decodeBody(body, seq: seq)
+        try AuditStore.event(seq: seq, in: db)
     }
 
     /// Hands the transaction back, with the chain head it moved to.
@@ -126,6 +133,11 @@ public final class StoreLedger: GuardLedger {
 }
 
 extension AuditStore {
+    /// The approval `id`, whatever its status.
+    public func approval(id: Int64) throws -> PendingApproval? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM approvals WHERE id = ?", arguments: [id]).map(StoreGuardLedger.approval) }
+    }
+
     /// Approvals with `status` (all when nil), newest first.
     public func approvals(status: PendingApproval.Status? = .pending, tenant: String? = nil) throws -> [PendingApproval] {
         try read { db in
@@ -140,7 +152,7 @@ extension AuditStore {
                 arguments += [tenant]
             }
             sql += " ORDER BY id DESC"
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(StoreLedger.approval)
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(StoreGuardLedger.approval)
         }
     }
 }

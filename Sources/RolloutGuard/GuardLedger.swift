@@ -1,9 +1,15 @@
 import Foundation
+import RolloutCore
 
-/// The guard's memory: idempotency keys, cap usage, dry runs, approvals, rollbacks, the audit log.
+/// The guard's memory, inside one decision's transaction: idempotency keys, cap usage, dry runs,
+/// approvals, rollbacks, and the audit log. The guard owns this port; each store engine implements it
+/// (`StoreGuardLedger` on the rollout store, `InMemoryEnvironment` for tests and the fuzzer).
 public protocol GuardLedger {
     func idempotency(tenant: String, key: String) throws -> IdempotencyEntry?
+    /// Records a key's entry, replacing the one there (an intent becoming its outcome).
     func saveIdempotency(_ entry: IdempotencyEntry) throws
+    /// Forgets a key: the upstream said no, so a retry may run.
+    func releaseIdempotency(tenant: String, key: String) throws
     /// Calls that counted against caps since `since`: by (tenant, tool), and by that actor when given.
     func callCount(tenant: String, tool: String, actor: String?, since: Date) throws -> Int
     func recordCall(tenant: String, tool: String, actor: String, at: Date, auditSeq: Int64) throws
@@ -23,18 +29,23 @@ public protocol GuardLedger {
     func event(seq: Int64) throws -> AuditEvent?
 }
 
-/// A used idempotency key: the effect it was bound to and the answer it got.
+/// A used idempotency key: the write it was bound to, where it ran, and the answer it got.
 public struct IdempotencyEntry: Sendable, Hashable {
     public var tenant: String
     public var key: String
     public var tool: String
     public var effectDigest: String
     public var auditSeq: Int64
+    /// `intent` while the write is at its upstream, `in_doubt` when its outcome was lost, else the
+    /// decision the first call got (executed, pending_approval...).
     public var decision: DecisionCode
     public var result: JSONValue
     public var createdAt: Date
+    /// The backend the write ran on (`builtin`, `upstream:NAME`, `command:sha256:...`).
+    public var backend: String
 
-    public init(tenant: String, key: String, tool: String, effectDigest: String, auditSeq: Int64, decision: DecisionCode, result: JSONValue, createdAt: Date) {
+    public init(tenant: String, key: String, tool: String, effectDigest: String, auditSeq: Int64, decision: DecisionCode,
+                result: JSONValue, createdAt: Date, backend: String = GuardBackend.builtin) {
         self.tenant = tenant
         self.key = key
         self.tool = tool
@@ -43,13 +54,19 @@ public struct IdempotencyEntry: Sendable, Hashable {
         self.decision = decision
         self.result = result
         self.createdAt = createdAt
+        self.backend = backend
     }
+
+    /// The key's write may have happened and is never run again.
+    public var isUnsettled: Bool { decision == .intent || decision == .inDoubt }
 }
 
-/// A write waiting for a person, bound to its exact call, caller and time window.
+/// A write waiting for a person, bound to its exact call, caller, backend and time window.
 public struct PendingApproval: Sendable, Hashable {
     public enum Status: String, Sendable, Hashable {
-        case pending, executed, denied, expired, refused
+        case pending, executing, executed, denied, expired, refused
+        /// Approved and forwarded, but the upstream's answer was lost.
+        case inDoubt = "in_doubt"
     }
 
     public var id: Int64
@@ -58,6 +75,7 @@ public struct PendingApproval: Sendable, Hashable {
     public var tenant: String
     public var actor: String
     public var session: String?
+    public var subject: String?
     /// The policy tool.
     public var tool: String
     public var call: ToolCall
@@ -67,14 +85,19 @@ public struct PendingApproval: Sendable, Hashable {
     public var decidedAt: Date?
     public var decisionReason: String?
     public var resultSeq: Int64?
+    /// Where the write runs once approved: nowhere else.
+    public var backend: String
 
-    public init(id: Int64 = 0, createdAt: Date, expiresAt: Date, tenant: String, actor: String, session: String?, tool: String, call: ToolCall, status: Status = .pending, pendingSeq: Int64, decidedBy: String? = nil, decidedAt: Date? = nil, decisionReason: String? = nil, resultSeq: Int64? = nil) {
+    public init(id: Int64 = 0, createdAt: Date, expiresAt: Date, tenant: String, actor: String, session: String?, subject: String? = nil,
+                tool: String, call: ToolCall, status: Status = .pending, pendingSeq: Int64, decidedBy: String? = nil,
+                decidedAt: Date? = nil, decisionReason: String? = nil, resultSeq: Int64? = nil, backend: String = GuardBackend.builtin) {
         self.id = id
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.tenant = tenant
         self.actor = actor
         self.session = session
+        self.subject = subject
         self.tool = tool
         self.call = call
         self.status = status
@@ -83,6 +106,22 @@ public struct PendingApproval: Sendable, Hashable {
         self.decidedAt = decidedAt
         self.decisionReason = decisionReason
         self.resultSeq = resultSeq
+        self.backend = backend
     }
+
+    public var principal: Principal { Principal(tenant: tenant, actor: actor, session: session, subject: subject) }
 }
 
+/// Names of backends, as events, approvals and ledger entries record them.
+public enum GuardBackend {
+    /// The built-in demo domain (`rollout call --demo`, the fuzzer's in-memory tables).
+    public static let builtin = "builtin"
+
+    /// An upstream named in `rollout/upstreams.yaml`.
+    public static func upstream(_ name: String) -> String { "upstream:" + name }
+
+    /// An upstream started from a command line without an entry: named by the command's digest.
+    public static func command(_ command: [String]) -> String {
+        "command:" + JSONValue.array(command.map(JSONValue.string)).canonicalDigest.prefix(16)
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import RolloutCore
+
+/// Everything the steps of one decision read and establish, in pipeline order: the call and who makes
+/// it, then the bound request, the rows and lookups, and finally the plan.
+public struct DecisionContext {
+    public let policy: Policy
+    public let call: ToolCall
+    public let tool: ToolPolicy
+    public let model: ModelPolicy
+    public let principal: Principal
+    public let now: Date
+    public var mode: EvaluationMode
+    let stages: any StageSource
+    let options: GuardOptions
+    /// Set by the stage step: validate and record, execute nothing.
+    public var shadow = false
+    /// The call as it goes to the upstream: without guard arguments and dropped extras.
+    public var forwardCall: ToolCall
+    /// Arguments removed under `extra_args: drop`, as JSON pointers.
+    public var droppedArguments: [String] = []
+    /// Set by the binding step.
+    public var request: WriteRequest?
+    /// Current values of the target rows, aligned with the targets.
+    public var rows: [[String: JSONValue]] = []
+    /// Whether `rows` are real (observed, read from a lookup, or the built-in domain's).
+    public var observed = false
+    /// What the lookups read, by name.
+    public var lookups: [String: JSONValue] = [:]
+    /// The session of the transaction the stateful steps run in.
+    var session: (any GuardSession)?
+    /// Rows read from the upstream's database (`--observe`), outside the built-in domain.
+    var observer: (any RowReader)?
+    /// The rule that asks for a person, when a named one does.
+    public var approvalRule: ToolRule?
+
+    init(policy: Policy, call: ToolCall, tool: ToolPolicy, model: ModelPolicy, principal: Principal, now: Date, mode: EvaluationMode,
+         stages: any StageSource, options: GuardOptions) {
+        self.policy = policy
+        self.call = call
+        self.tool = tool
+        self.model = model
+        self.principal = principal
+        self.now = now
+        self.mode = mode
+        self.stages = stages
+        self.options = options
+        var forwarded = call
+        for name in tool.guardArguments { forwarded.arguments = JSONPointer(tokens: [name]).removing(from: forwarded.arguments) }
+        forwardCall = forwarded
+    }
+
+    /// The plan the steps have built so far.
+    public var plan: WritePlan? {
+        guard let request else { return nil }
+        return WritePlan(request: request, model: model, rows: rows,
+                         changes: Self.changes(request, model: model, rows: rows, observed: observed), observed: observed, lookups: lookups)
+    }
+
+    /// `{tool, tenant, actor, subject, args, before, after, rows, lookup, now}`: what every condition reads.
+    public var conditionData: JSONValue {
+        let request = self.request
+        let before: JSONValue = rows.first.map { .object($0) } ?? .null
+        var after = rows.first ?? [:]
+        for (name, value) in request?.fields ?? [:] { after[name] = value }
+        return [
+            "tool": .string(tool.name), "tenant": .string(principal.tenant), "actor": .string(principal.actor),
+            "subject": principal.subject.map(JSONValue.string) ?? .null,
+            "args": call.arguments, "before": before,
+            "after": request?.operation == .delete ? .null : .object(after),
+            "rows": .number(Double(request?.rowCount ?? 0)), "lookup": .object(lookups),
+            "now": .number((now.timeIntervalSince1970 * 1000).rounded(.down) / 1000),
+        ]
+    }
+
+    /// Before and after of every field the write sets. A delete records the whole row as before, so
+    /// that a rollback can put it back.
+    static func changes(_ request: WriteRequest, model: ModelPolicy, rows: [[String: JSONValue]], observed: Bool) -> [RowChange] {
+        switch request.operation {
+        case .create:
+            return [RowChange(key: .null, fields: request.fields.mapValues { FieldChange(before: .null, after: $0) })]
+        case .delete:
+            return zip(request.targets, rows).map { key, row in
+                RowChange(key: key, fields: row.filter { $0.key != model.key }.mapValues { FieldChange(before: $0, after: .null) })
+            }
+        case .update, .bulkUpdate:
+            return zip(request.targets, rows).map { key, row in
+                var fields: [String: FieldChange] = [:]
+                for (name, value) in request.fields { fields[name] = FieldChange(before: row[name] ?? (observed ? .null : nil), after: value) }
+                return RowChange(key: key, fields: fields)
+            }
+        }
+    }
+}

@@ -1,0 +1,240 @@
+import Foundation
+import RolloutCore
+
+extension Guard {
+    /// Phases two and three of a proxied write: the call goes to the upstream with no transaction open,
+    /// then its outcome is recorded in a second transaction. An outcome that cannot be recorded stops the
+    /// guard: it will not forward what it cannot audit.
+    func forward(_ context: DecisionContext, intent: Intent, beforeSnapshot: [JSONValue: [String: JSONValue]]?) async throws -> Decision {
+        guard let upstream else { fatalError("forward is only reached with an upstream") }
+        let outcome = await upstream.call(context.forwardCall)
+        var afterSnapshot: [JSONValue: [String: JSONValue]]?
+        if beforeSnapshot != nil, case .accepted = outcome, let observer = upstream.observer {
+            afterSnapshot = try? observer.allRows(model: context.model)
+        }
+        do {
+            return try environment.transaction { session in
+                try recordOutcome(outcome, context, intent: intent, before: beforeSnapshot, after: afterSnapshot, session: session)
+            }
+        } catch {
+            let answer: String = switch outcome {
+            case .accepted: "it answered that it did the write"
+            case .refused(_, let message, _): "it refused: \(message)"
+            case .failed(let failure): "\(failure)"
+            }
+            let failure = GuardError.outcomeNotRecorded(tool: context.tool.name, intentSeq: intent.seq, upstream: answer, error: "\(error)")
+            halt.set("the outcome of \(context.tool.name) (intent event \(intent.seq)) could not be recorded: \(error)")
+            throw failure
+        }
+    }
+
+    /// Every row of the written model before the write, when the upstream's database can be read: the
+    /// after snapshot is compared with it to catch an upstream that changed something else.
+    func snapshotForMismatch(_ context: DecisionContext) throws -> [JSONValue: [String: JSONValue]]? {
+        guard let observer = upstream?.observer, !context.shadow, context.request?.dryRun == false else { return nil }
+        do {
+            return try observer.allRows(model: context.model)
+        } catch {
+            throw BackendError("cannot read \(context.model.table) from the observed database: \(error)")
+        }
+    }
+
+    /// The outcome event of a proxied write, the settled idempotency key, and the answer for the agent.
+    func recordOutcome(
+        _ outcome: UpstreamOutcome, _ context: DecisionContext, intent: Intent, before: [JSONValue: [String: JSONValue]]?,
+        after: [JSONValue: [String: JSONValue]]?, session: any GuardSession
+    ) throws -> Decision {
+        let plan = intent.plan, tool = context.tool, principal = context.principal, now = clock.now()
+        var event = planEvent(plan, context)
+        event.ts = max(now, context.now)
+        event.details["intent_seq"] = .number(Double(intent.seq))
+        if let approval = intent.approval {
+            event.approver = approval.approver
+            event.details["approval_id"] = .number(Double(approval.approval.id))
+            if let reason = approval.reason { event.details["approval_reason"] = .string(reason) }
+        }
+        let key = plan.request.idempotencyKey
+        let decision: Decision
+        switch outcome {
+        case .accepted(let result):
+            var changes = plan.changes
+            var mismatch: [String] = []
+            if let before, let after {
+                (changes, mismatch) = ObservedChange.compare(plan, before: before, after: after, tenant: principal.tenant)
+            } else if plan.request.operation == .create, let created = createdKey(result, model: plan.model) {
+                changes = [RowChange(key: created, fields: plan.changes.first?.fields ?? [:])]
+            }
+            let code: DecisionCode = mismatch.isEmpty ? .executed : .upstreamMismatch
+            event.changes = changes.map(redactor.redact)
+            if plan.request.operation == .create { event.targets = changes.map(\.key).filter { !$0.isNull } }
+            event.rowCount = max(changes.count, plan.request.rowCount)
+            event.decision = code.rawValue
+            event.message = mismatch.isEmpty
+                ? "\(tool.name) done by the upstream (\(plan.request.rowCount) row\(plan.request.rowCount == 1 ? "" : "s"))"
+                : "the upstream did not do what was asked: \(mismatch.prefix(3).joined(separator: "; "))"
+            if !mismatch.isEmpty { event.details["mismatch"] = .array(mismatch.map(JSONValue.string)) }
+            let stored = try session.ledger.append(event)
+            if let secrets = secretValues(changes) { try session.ledger.stashSecrets(seq: stored.seq, values: secrets) }
+            let answer: JSONValue = [
+                "ok": .bool(mismatch.isEmpty), "decision": .string(code.rawValue), "audit_id": .number(Double(stored.seq)), "upstream": result,
+            ]
+            decision = Decision(code: code, message: event.message!, auditSeq: stored.seq, approvalId: intent.approval?.approval.id,
+                                changes: event.changes, result: answer)
+            if let key { try settleKey(key, plan, decision: code, seq: stored.seq, result: answer, principal: principal, session: session, now: now) }
+            try settleApproval(intent.approval, status: .executed, seq: stored.seq, session: session)
+
+        case .refused(let code, let message, let result):
+            event.decision = DecisionCode.upstreamRefused.rawValue
+            event.message = "the upstream refused \(tool.name) (\(code)): \(message)"
+            event.details["upstream_code"] = .string(code)
+            let stored = try session.ledger.append(event)
+            decision = Decision(code: .upstreamRefused, message: event.message!, auditSeq: stored.seq, approvalId: intent.approval?.approval.id,
+                                result: ["ok": false, "decision": "upstream_refused", "audit_id": .number(Double(stored.seq)), "upstream": result])
+            // The upstream said it did nothing: a retry with the key may run (an approved request's key
+            // answers with the refusal, as it would have answered with the result).
+            if let key {
+                if intent.approval == nil {
+                    try session.ledger.releaseIdempotency(tenant: principal.tenant, key: key)
+                } else {
+                    try settleKey(key, plan, decision: .upstreamRefused, seq: stored.seq, result: decision.result, principal: principal, session: session, now: now)
+                }
+            }
+            try settleApproval(intent.approval, status: .refused, seq: stored.seq, session: session)
+
+        case .failed(let failure):
+            let code: DecisionCode = failure.neverSent ? .backendError : (failure.isCrash ? .backendError : .inDoubt)
+            let keyText = key.map { " Its idempotency key '\($0)' will not run again." } ?? ""
+            let message = failure.neverSent
+                ? "\(tool.name) did not reach the upstream: \(failure). Nothing was done; retry later"
+                : "\(tool.name) was forwarded, and then \(failure). The write may or may not have happened.\(keyText) Check the upstream's state before asking again"
+            event.decision = code.rawValue
+            event.message = message
+            event.details["in_doubt"] = .bool(!failure.neverSent)
+            let stored = try session.ledger.append(event)
+            decision = Decision(code: code, message: message, auditSeq: stored.seq, approvalId: intent.approval?.approval.id,
+                                result: refusalResult(code, message))
+            if let key {
+                if failure.neverSent {
+                    // Nothing happened: the key goes back to what it was (free, or the queued request's).
+                    if intent.approval == nil { try session.ledger.releaseIdempotency(tenant: principal.tenant, key: key) }
+                } else {
+                    try settleKey(key, plan, decision: .inDoubt, seq: stored.seq, result: decision.result, principal: principal, session: session, now: now)
+                }
+            }
+            try settleApproval(intent.approval, status: failure.neverSent ? .pending : .inDoubt, seq: stored.seq, session: session)
+        }
+        return decision
+    }
+
+    func settleKey(_ key: String, _ plan: WritePlan, decision: DecisionCode, seq: Int64, result: JSONValue, principal: Principal,
+                   session: any GuardSession, now: Date) throws {
+        try session.ledger.saveIdempotency(IdempotencyEntry(
+            tenant: principal.tenant, key: key, tool: plan.request.tool, effectDigest: plan.request.effectDigest, auditSeq: seq,
+            decision: decision, result: result, createdAt: now, backend: backend))
+    }
+
+    func settleApproval(_ run: ApprovalRun?, status: PendingApproval.Status, seq: Int64, session: any GuardSession) throws {
+        guard let run else { return }
+        var approval = run.approval
+        approval.status = status
+        approval.decidedBy = status == .pending ? nil : run.approver
+        approval.decidedAt = status == .pending ? nil : clock.now()
+        approval.decisionReason = status == .pending ? nil : run.reason
+        approval.resultSeq = seq
+        try session.ledger.updateApproval(approval)
+    }
+
+    /// The new row's key from the upstream's answer: structured content or JSON text, at the model's
+    /// key or under a wrapping object (`{"id": 7}`, `{"row": {"id": 7}}`, `{"data": {"id": 7}}`).
+    func createdKey(_ result: JSONValue, model: ModelPolicy) -> JSONValue? {
+        guard let value = MCPResultText.json(result) else { return nil }
+        if let key = value[model.key], !key.isNull { return key }
+        for wrapper in ["row", "data", "record", "result", "created"] {
+            if let key = value[wrapper]?[model.key], !key.isNull { return key }
+        }
+        return nil
+    }
+}
+
+extension UpstreamFailure {
+    var isCrash: Bool {
+        if case .crashed = self { return true }
+        return false
+    }
+}
+
+/// What an upstream really changed, seen through its database: the after values of the write, and
+/// every way the change differs from the request.
+enum ObservedChange {
+    static func compare(
+        _ plan: WritePlan, before: [JSONValue: [String: JSONValue]], after: [JSONValue: [String: JSONValue]], tenant: String
+    ) -> ([RowChange], [String]) {
+        let model = plan.model, request = plan.request
+        let watched = Set(model.allFieldNames)
+        var mismatch: [String] = []
+        var changes: [RowChange] = []
+        let targets = Set(request.targets.map(normalize))
+        let created = after.keys.filter { before[$0] == nil }
+        let deleted = before.keys.filter { !model.isDeleted(before[$0]) && model.isDeleted(after[$0]) }
+        let changed = after.keys.filter { key in
+            before[key].map { old in !model.isDeleted(after[key]) && watched.contains { old[$0] != after[key]![$0] } } ?? false
+        }
+
+        switch request.operation {
+        case .create:
+            if created.count != 1 {
+                mismatch.append("a create made \(created.count) rows")
+            }
+            if let key = created.first, let row = after[key] {
+                if let field = model.tenantField, row[field] != .string(tenant) {
+                    mismatch.append("the new \(model.name) \(key.canonicalText) belongs to tenant \(row[field]?.canonicalText ?? "null"), not \(tenant)")
+                }
+                for (name, value) in request.fields where row[name] != value && row[name] != nil {
+                    mismatch.append("the new \(model.name) \(key.canonicalText) has \(name) \(row[name]!.canonicalText), not \(value.canonicalText)")
+                }
+                changes = [RowChange(key: key, fields: request.fields.keys.reduce(into: [:]) { $0[$1] = FieldChange(before: .null, after: row[$1] ?? .null) })]
+            }
+        case .update, .bulkUpdate:
+            for key in request.targets {
+                let k = normalize(key)
+                guard let old = before[k] else { continue }
+                guard let new = after[k] else {
+                    mismatch.append("\(model.name) \(key.canonicalText) was deleted by an update")
+                    continue
+                }
+                var fields: [String: FieldChange] = [:]
+                for name in request.fields.keys { fields[name] = FieldChange(before: old[name] ?? .null, after: new[name] ?? .null) }
+                for (name, value) in request.fields where new[name] != value {
+                    mismatch.append("\(model.name) \(key.canonicalText): \(name) is \(new[name]?.canonicalText ?? "null"), the write asked for \(value.canonicalText)")
+                }
+                for name in watched.sorted() where old[name] != new[name] && request.fields[name] == nil {
+                    mismatch.append("\(model.name) \(key.canonicalText): \(name) changed (\(old[name]?.canonicalText ?? "null") → \(new[name]?.canonicalText ?? "null")), which the write did not ask for")
+                }
+                changes.append(RowChange(key: key, fields: fields))
+            }
+        case .delete:
+            changes = plan.changes
+            for key in request.targets where !model.isDeleted(after[normalize(key)]) {
+                mismatch.append("\(model.name) \(key.canonicalText) still exists after the delete")
+            }
+        }
+        for key in changed.sorted(by: { $0.canonicalText < $1.canonicalText }) where !targets.contains(key) {
+            mismatch.append("\(model.name) \(key.canonicalText) changed, and the write did not name it")
+        }
+        for key in deleted.sorted(by: { $0.canonicalText < $1.canonicalText }) where !targets.contains(key) {
+            mismatch.append("\(model.name) \(key.canonicalText) was deleted, and the write did not ask for it")
+        }
+        if request.operation != .create {
+            for key in created.sorted(by: { $0.canonicalText < $1.canonicalText }) {
+                mismatch.append("\(model.name) \(key.canonicalText) was created by a \(request.operation.rawValue)")
+            }
+        }
+        return (changes, mismatch)
+    }
+
+    /// "7" and 7 name the same row, as they do in SQLite's integer keys.
+    static func normalize(_ key: JSONValue) -> JSONValue {
+        if case .string(let s) = key, let n = Int(s) { return .number(Double(n)) }
+        return key
+    }
+}

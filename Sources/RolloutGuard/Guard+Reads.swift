@@ -1,0 +1,59 @@
+import Foundation
+import RolloutCore
+
+/// What the guard does with a read tool's call.
+public enum ReadAnswer: Sendable {
+    /// The upstream's answer, to pass to the agent as it came.
+    case answer(JSONValue)
+    /// Refused, and recorded.
+    case refused(Decision)
+    /// The upstream failed; nothing to record, since nothing changed.
+    case failed(UpstreamFailure)
+}
+
+extension Guard {
+    /// A read the policy describes (`reads:`): its scoping is checked before it is forwarded, and its
+    /// rules over the answer after; a refused read is recorded, an answered one is not (it changed
+    /// nothing). A tool that is not a read of the policy is refused as undescribed.
+    public func read(_ call: ToolCall, principal: Principal) async throws -> ReadAnswer {
+        guard let read = policy.read(forWireName: call.tool) else {
+            return .refused(try refuseUnpoliced(call, principal: principal, code: .toolUndescribed,
+                message: "'\(call.tool)' is not a read of the policy; only the reads it names may be called"))
+        }
+        if let field = read.tenantField, field.resolve(in: call.arguments) != .string(principal.tenant) {
+            let got = field.resolve(in: call.arguments)?.canonicalText ?? "nothing"
+            return .refused(try refuseUnpoliced(call, principal: principal, code: .crossTenant,
+                message: "\(call.tool): \(field) is \(got); reads are scoped to tenant \(principal.tenant)"))
+        }
+        if let field = read.principalField {
+            let got = field.resolve(in: call.arguments)
+            guard let subject = principal.subject, got == .string(subject) else {
+                let who = principal.subject.map { "the agent acts for \($0)" } ?? "the host gave no subject"
+                return .refused(try refuseUnpoliced(call, principal: principal, code: .principalMismatch,
+                    message: "\(call.tool): \(field) is \(got?.canonicalText ?? "nothing"), and \(who); it may read only that user's data"))
+            }
+        }
+        guard let upstream else {
+            return .refused(try refuseUnpoliced(call, principal: principal, code: .toolUnknown, message: "this guard has no upstream to read from"))
+        }
+        switch await upstream.call(call) {
+        case .accepted(let result):
+            guard !read.rules.isEmpty else { return .answer(result) }
+            let data: JSONValue = [
+                "tool": .string(call.tool), "tenant": .string(principal.tenant), "actor": .string(principal.actor),
+                "subject": principal.subject.map(JSONValue.string) ?? .null, "args": call.arguments, "before": .null,
+                "after": MCPResultText.json(result) ?? .null, "rows": 0, "lookup": [:],
+                "now": .number(clock.now().timeIntervalSince1970.rounded(.down)),
+            ]
+            for rule in read.rules where rule.when.isTruthy(data) {
+                return .refused(try refuseUnpoliced(call, principal: principal, code: .ruleRefused,
+                    message: "\(call.tool): \(rule.message) (rule \(rule.name)); the answer was withheld"))
+            }
+            return .answer(result)
+        case .refused(_, _, let result):
+            return .answer(result)
+        case .failed(let failure):
+            return .failed(failure)
+        }
+    }
+}

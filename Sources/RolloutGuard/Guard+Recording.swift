@@ -1,0 +1,254 @@
+import Foundation
+import RolloutCore
+
+extension Guard {
+    /// Records a verdict and carries it out, in the caller's transaction. For the built-in rows the
+    /// write itself happens here; an upstream's write never does (see `forward`).
+    func act(on verdict: Verdict, _ context: DecisionContext, session: any GuardSession) throws -> Decision {
+        let call = context.call, tool = context.tool, principal = context.principal, now = context.now
+        switch verdict {
+        case .refuse(let code, let message):
+            return try refuse(code, message, context, session: session)
+
+        case .replay(let entry):
+            var event = baseEvent(call, principal: principal, now: now, tool: tool)
+            event.decision = DecisionCode.replayed.rawValue
+            event.idempotencyKey = entry.key
+            event.message = "replayed the answer of audit event \(entry.auditSeq); nothing ran again"
+            event.details["replay_of"] = .number(Double(entry.auditSeq))
+            if let request = context.request { event.reason = request.reason; event.targets = request.targets }
+            let stored = try session.ledger.append(event)
+            return Decision(code: .replayed, message: event.message!, auditSeq: stored.seq, result: entry.result)
+
+        case .inDoubt(let entry):
+            let message = "idempotency key '\(entry.key)' belongs to a write that was forwarded (audit event \(entry.auditSeq)) whose outcome is not known: it may have happened, so it will not run again. Check the upstream's state; a new write needs a new key"
+            var event = baseEvent(call, principal: principal, now: now, tool: tool)
+            event.decision = DecisionCode.inDoubt.rawValue
+            event.idempotencyKey = entry.key
+            event.message = message
+            event.details["in_doubt_of"] = .number(Double(entry.auditSeq))
+            if let request = context.request { event.reason = request.reason; event.targets = request.targets }
+            let stored = try session.ledger.append(event)
+            return Decision(code: .inDoubt, message: message, auditSeq: stored.seq, result: refusalResult(.inDoubt, message))
+
+        case .dryRun(let plan):
+            var event = planEvent(plan, context)
+            event.decision = DecisionCode.dryRun.rawValue
+            event.message = "dry run: \(plan.request.rowCount) row\(plan.request.rowCount == 1 ? "" : "s") would change; nothing was written"
+            let stored = try session.ledger.append(event)
+            try session.ledger.recordDryRun(tenant: principal.tenant, tool: tool.name, effectDigest: plan.request.effectDigest, at: now, auditSeq: stored.seq)
+            let result: JSONValue = [
+                "ok": true, "decision": "dry_run", "audit_id": .number(Double(stored.seq)),
+                "rows": .number(Double(plan.request.rowCount)), "changes": .array(event.changes.map(\.resultJSON)),
+            ]
+            return Decision(code: .dryRun, message: event.message!, auditSeq: stored.seq, changes: event.changes, result: result)
+
+        case .pending(let plan, let rule):
+            let expires = now.addingTimeInterval((tool.approval?.expiresAfter ?? .hours(24)).timeInterval)
+            var event = planEvent(plan, context)
+            event.decision = DecisionCode.pendingApproval.rawValue
+            if let rule {
+                event.details["approval_rule"] = .string(rule.name)
+                event.details["approval_message"] = .string(rule.message)
+            }
+            let stored = try session.ledger.append(event)
+            let id = try session.ledger.enqueue(PendingApproval(
+                createdAt: now, expiresAt: expires, tenant: principal.tenant, actor: principal.actor, session: principal.session,
+                subject: principal.subject, tool: tool.name, call: call, pendingSeq: stored.seq, backend: backend))
+            let why = rule.map { " (\($0.message))" } ?? ""
+            let message = "\(tool.name) needs a person's approval\(why): approval \(id), expires \(Timestamp.formatSeconds(expires)). Nothing was done yet; the write runs once a person approves it, and its outcome is recorded as its own event"
+            try session.ledger.recordCall(tenant: principal.tenant, tool: tool.name, actor: principal.actor, at: now, auditSeq: stored.seq)
+            var result: JSONValue = [
+                "ok": true, "decision": "pending_approval", "approval_id": .number(Double(id)), "audit_id": .number(Double(stored.seq)),
+                "message": .string(message), "requested": redactor.redact(context.forwardCall.arguments), "tool": .string(call.tool),
+            ]
+            if let rule, case .object(var object) = result {
+                object["rule"] = .string(rule.name)
+                result = .object(object)
+            }
+            try remember(plan.request, tool: tool, principal: principal, seq: stored.seq, decision: .pendingApproval, result: result, session: session, now: now)
+            return Decision(code: .pendingApproval, message: message, auditSeq: stored.seq, approvalId: id, changes: event.changes, result: result)
+
+        case .execute(let plan):
+            let changes = try executeRows(plan, principal: principal, session: session)
+            var event = planEvent(plan, context)
+            event.changes = changes.map(redactor.redact)
+            event.targets = changes.map(\.key)
+            event.rowCount = changes.count
+            event.decision = DecisionCode.executed.rawValue
+            event.message = "\(tool.name) changed \(changes.count) row\(changes.count == 1 ? "" : "s")"
+            let stored = try session.ledger.append(event)
+            if let secrets = secretValues(changes) { try session.ledger.stashSecrets(seq: stored.seq, values: secrets) }
+            let result: JSONValue = [
+                "ok": true, "decision": "executed", "audit_id": .number(Double(stored.seq)), "rows": .array(event.changes.map(\.resultJSON)),
+            ]
+            try session.ledger.recordCall(tenant: principal.tenant, tool: tool.name, actor: principal.actor, at: now, auditSeq: stored.seq)
+            try remember(plan.request, tool: tool, principal: principal, seq: stored.seq, decision: .executed, result: result, session: session, now: now)
+            return Decision(code: .executed, message: event.message!, auditSeq: stored.seq, changes: event.changes, result: result)
+        }
+    }
+
+    /// Step 12 on the built-in rows, in the caller's transaction.
+    func executeRows(_ plan: WritePlan, principal: Principal, session: any GuardSession) throws -> [RowChange] {
+        guard let rows = session.rows else { throw BackendError("this guard holds no rows and has no upstream to write to") }
+        let request = plan.request
+        let model = plan.model
+        switch request.operation {
+        case .create:
+            var values = request.fields
+            if let field = model.tenantField { values[field] = .string(principal.tenant) }
+            let key = try rows.insert(model: model, values: values)
+            return [RowChange(key: key, fields: request.fields.mapValues { FieldChange(before: .null, after: $0) })]
+        case .update, .bulkUpdate:
+            for key in request.targets { try rows.update(model: model, key: key, values: request.fields) }
+            return plan.changes
+        case .delete:
+            for key in request.targets { try rows.delete(model: model, key: key) }
+            return plan.changes
+        }
+    }
+
+    /// Phase one of a proxied write: the intent event, the key reserved, the cap consumed.
+    func recordIntent(_ plan: WritePlan, _ context: DecisionContext, approval: ApprovalRun?, session: any GuardSession) throws -> Intent {
+        var event = planEvent(plan, context)
+        event.decision = DecisionCode.intent.rawValue
+        event.message = "\(context.tool.name) forwarded to the upstream; its outcome is the next event of this write"
+        if let approval {
+            event.approver = approval.approver
+            event.details["approval_id"] = .number(Double(approval.approval.id))
+        }
+        let stored = try session.ledger.append(event)
+        if approval == nil {
+            try session.ledger.recordCall(tenant: context.principal.tenant, tool: context.tool.name, actor: context.principal.actor,
+                                          at: context.now, auditSeq: stored.seq)
+            try remember(plan.request, tool: context.tool, principal: context.principal, seq: stored.seq, decision: .intent,
+                         result: .null, session: session, now: context.now)
+        } else if var queued = approval?.approval {
+            queued.status = .executing
+            queued.decidedBy = approval?.approver
+            queued.decidedAt = context.now
+            queued.decisionReason = approval?.reason
+            try session.ledger.updateApproval(queued)
+        }
+        return Intent(seq: stored.seq, plan: plan, approval: approval)
+    }
+
+    /// The clear before-values of fields the redactor hides, by row key and field, or nil when none.
+    func secretValues(_ changes: [RowChange]) -> JSONValue? {
+        var rows: [String: JSONValue] = [:]
+        for change in changes {
+            var fields: [String: JSONValue] = [:]
+            for (name, field) in change.fields where redactor.isSecret(name) {
+                if let before = field.before, !before.isNull { fields[name] = before }
+            }
+            if !fields.isEmpty { rows[change.key.canonicalText] = .object(fields) }
+        }
+        return rows.isEmpty ? nil : .object(rows)
+    }
+
+    func refuse(_ code: DecisionCode, _ message: String, _ context: DecisionContext, session: any GuardSession) throws -> Decision {
+        var event = baseEvent(context.call, principal: context.principal, now: context.now, tool: context.tool)
+        event.decision = code.rawValue
+        event.message = message
+        fill(&event, from: context)
+        let stored = try session.ledger.append(event)
+        return Decision(code: code, message: message, auditSeq: stored.seq, result: refusalResult(code, message))
+    }
+
+    func refuse(
+        _ code: DecisionCode, _ message: String, call: ToolCall, tool: ToolPolicy?, principal: Principal,
+        session: any GuardSession, now: Date
+    ) throws -> Decision {
+        var event = baseEvent(call, principal: principal, now: now, tool: tool)
+        event.decision = code.rawValue
+        event.message = message
+        if let tool, case .success(let request) = RequestBinder.bind(call, to: tool) {
+            event.reason = request.reason
+            event.idempotencyKey = request.idempotencyKey
+            event.targets = request.targets
+            event.rowCount = request.rowCount
+        }
+        let stored = try session.ledger.append(event)
+        return Decision(code: code, message: message, auditSeq: stored.seq, result: refusalResult(code, message))
+    }
+
+    /// What the bound request says, on a refusal's event.
+    func fill(_ event: inout AuditEvent, from context: DecisionContext) {
+        guard let request = context.request ?? (try? RequestBinder.bind(context.call, to: context.tool).get()) else { return }
+        event.reason = request.reason
+        event.idempotencyKey = request.idempotencyKey
+        event.targets = request.targets
+        event.rowCount = request.rowCount
+        event.details["fields"] = .array(request.fields.keys.sorted().map(JSONValue.string))
+        if !context.droppedArguments.isEmpty { event.details["dropped_args"] = .array(context.droppedArguments.map(JSONValue.string)) }
+    }
+
+    func recordShadow(_ verdict: Verdict, _ context: DecisionContext, session: any GuardSession) throws -> Decision {
+        let tool = context.tool
+        var event = baseEvent(context.call, principal: context.principal, now: context.now, tool: tool)
+        let wouldBe = verdict.code
+        switch verdict {
+        case .dryRun(let plan), .pending(let plan, _), .execute(let plan):
+            event = planEvent(plan, context)
+        case .refuse(_, let message):
+            event.message = message
+            fill(&event, from: context)
+        case .replay, .inDoubt:
+            fill(&event, from: context)
+        }
+        event.decision = DecisionCode.shadowed.rawValue
+        event.details["would_be"] = .string(wouldBe.rawValue)
+        let why = if case .refuse(_, let m) = verdict { ": \(m)" } else { "" }
+        let message = "\(tool.name) is in shadow for tenant \(context.principal.tenant): validated and recorded, not executed (live, it would be \(wouldBe.rawValue)\(why))"
+        event.message = message
+        let stored = try session.ledger.append(event)
+        let result: JSONValue = ["ok": true, "decision": "shadowed", "would_be": .string(wouldBe.rawValue), "audit_id": .number(Double(stored.seq)), "message": .string(message)]
+        return Decision(code: .shadowed, message: message, auditSeq: stored.seq, changes: event.changes, wouldBe: wouldBe, result: result)
+    }
+
+    func remember(_ request: WriteRequest, tool: ToolPolicy, principal: Principal, seq: Int64, decision: DecisionCode, result: JSONValue,
+                  session: any GuardSession, now: Date) throws {
+        guard let key = request.idempotencyKey else { return }
+        try session.ledger.saveIdempotency(IdempotencyEntry(
+            tenant: principal.tenant, key: key, tool: tool.name, effectDigest: request.effectDigest, auditSeq: seq,
+            decision: decision, result: result, createdAt: now, backend: backend))
+    }
+
+    func refusalResult(_ code: DecisionCode, _ message: String) -> JSONValue {
+        ["ok": false, "decision": .string(code.rawValue), "message": .string(message)]
+    }
+
+    func baseEvent(_ call: ToolCall, principal: Principal, now: Date, tool: ToolPolicy? = nil) -> AuditEvent {
+        var details: [String: JSONValue] = ["args_digest": .string(call.argumentsDigest)]
+        if let subject = principal.subject { details["subject"] = .string(subject) }
+        return AuditEvent(
+            ts: now, tenant: principal.tenant, actor: principal.actor, session: principal.session,
+            tool: tool?.name ?? call.tool, model: tool?.model, operation: tool?.operation.rawValue, decision: "",
+            policyDigest: policyDigest, backend: backend, details: details)
+    }
+
+    func planEvent(_ plan: WritePlan, _ context: DecisionContext) -> AuditEvent {
+        var event = baseEvent(context.call, principal: context.principal, now: context.now, tool: context.tool)
+        event.targets = plan.request.targets
+        event.rowCount = plan.request.rowCount
+        event.changes = plan.changes.map(redactor.redact)
+        event.reason = plan.request.reason
+        event.idempotencyKey = plan.request.idempotencyKey
+        if !plan.lookups.isEmpty { event.details["lookup"] = redactor.redact(.object(plan.lookups)) }
+        if !context.droppedArguments.isEmpty { event.details["dropped_args"] = .array(context.droppedArguments.map(JSONValue.string)) }
+        if !plan.observed { event.details["before"] = "unknown: the upstream's rows are not observable (run the guard with --observe, or give the tool a before: lookup)" }
+        return event
+    }
+}
+
+extension RowChange {
+    /// The change as the agent sees it in a tool result.
+    var resultJSON: JSONValue {
+        .object(["key": key, "fields": .object(fields.mapValues { change in
+            var object: [String: JSONValue] = [:]
+            if let before = change.before { object["before"] = before }
+            if let after = change.after { object["after"] = after }
+            return .object(object)
+        })])
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import RolloutCore
+
+/// The checks of DESIGN.md's decision pipeline, in order. Each reads the context, refuses (or queues,
+/// or answers from the ledger) by returning a verdict, and otherwise adds what it established.
+enum StandardSteps {
+    static let all: [GuardStep] = [stage, binding, arguments, reason, idempotency, tenant, writable, values, rules, caps, rows, approval]
+
+    /// 1-2. The tool must be granted and switched on for this tenant; in shadow it is validated only.
+    static let stage = GuardStep(.stage, phase: .beforeLookups) { context in
+        let tool = context.tool
+        if let scopes = context.principal.scopes, !scopes.contains(tool.name) {
+            return .refuse(.toolDisabled, "\(tool.name) is not granted to \(context.principal.actor)")
+        }
+        let stage = context.stages.stage(tenant: context.principal.tenant, tool: tool.name)
+        switch stage {
+        case .off:
+            return .refuse(.toolDisabled,
+                "\(tool.name) is off for tenant \(context.principal.tenant); it runs only once the tenant is promoted to shadow, soft or broad")
+        case .shadow:
+            if context.mode == .approved {
+                return .refuse(.toolDisabled, "\(tool.name) is in shadow for tenant \(context.principal.tenant) now, so it cannot execute")
+            }
+            context.shadow = true
+            context.mode = .shadow
+        case .soft, .broad:
+            break
+        }
+        return nil
+    }
+
+    /// 3. The binding must be able to read the request.
+    static let binding = GuardStep(.binding, phase: .beforeLookups) { context in
+        guard context.policy.model(named: context.tool.model) != nil else {
+            return .refuse(.invalidArguments, "\(context.tool.name) writes model \(context.tool.model), which the policy does not define")
+        }
+        switch RequestBinder.bind(context.call, to: context.tool) {
+        case .success(let request):
+            context.request = request
+            return nil
+        case .failure(let failure):
+            return .refuse(.invalidArguments, "\(context.tool.name): \(failure.message)")
+        }
+    }
+
+    /// 3b. Only declared arguments, and the user the host vouches for. An argument the policy does not
+    /// declare is refused (or dropped where the tool says so): the upstream would act on it unchecked.
+    static let arguments = GuardStep(.arguments, phase: .beforeLookups) { context in
+        let tool = context.tool
+        let unbound = RequestBinder.unboundArguments(context.call.arguments, tool: tool)
+        if !unbound.isEmpty {
+            switch tool.extraArguments {
+            case .refuse:
+                let declared = tool.declaredPointers.map(\.description).sorted().joined(separator: ", ")
+                return .refuse(.argumentUnbound,
+                    "\(tool.name) does not take \(unbound.joined(separator: ", ")); the policy declares only \(declared) (an argument it does not declare would reach the upstream unchecked)")
+            case .drop:
+                context.droppedArguments = unbound
+                for place in unbound {
+                    if let pointer = JSONPointer(place) { context.forwardCall.arguments = pointer.removing(from: context.forwardCall.arguments) }
+                }
+            }
+        }
+        if let field = tool.principalField {
+            guard let subject = context.principal.subject else {
+                return .refuse(.principalMismatch,
+                    "\(tool.name) acts for the user at \(field); the host gave no subject (rollout guard --subject or ROLLOUT_SUBJECT), so it acts for nobody")
+            }
+            guard let value = field.resolve(in: context.call.arguments), value == .string(subject) else {
+                let got = field.resolve(in: context.call.arguments)?.canonicalText ?? "nothing"
+                return .refuse(.principalMismatch, "\(tool.name): \(field) is \(got), but the agent acts for \(subject); it may act only for that user")
+            }
+        }
+        return nil
+    }
+
+    /// 4. A real reason.
+    static let reason = GuardStep(.reason, phase: .beforeLookups) { context in
+        let tool = context.tool
+        guard let request = context.request, let problem = tool.reason.problem(with: request.reason) else { return nil }
+        let hint = tool.reason.required ? " Say why this write is needed, in words (at least \(tool.reason.minLength) characters)." : ""
+        return .refuse(.reasonRequired, "\(tool.name): \(problem).\(hint)")
+    }
+
+    /// 5. Idempotency: required on real writes; a known key replays, conflicts, or is in doubt.
+    static let idempotency = GuardStep(.idempotency, phase: .inTransaction) { context in
+        let tool = context.tool
+        guard context.mode != .approved, let request = context.request, !request.dryRun, let session = context.session else { return nil }
+        guard let key = request.idempotencyKey else {
+            if tool.idempotencyRequired {
+                return .refuse(.idempotencyKeyRequired,
+                    "\(tool.name) needs an idempotency key\(tool.binding.idempotencyKey.map { " at \($0)" } ?? ""): a fresh unique string per write, reused only when retrying the same write")
+            }
+            return nil
+        }
+        guard let entry = try session.ledger.idempotency(tenant: context.principal.tenant, key: key) else { return nil }
+        guard entry.tool == tool.name, entry.effectDigest == request.effectDigest else {
+            return .refuse(.idempotencyConflict,
+                "\(tool.name): idempotency key '\(key)' was already used (audit event \(entry.auditSeq)) for a different write; use a new key for a new write")
+        }
+        return entry.isUnsettled ? .inDoubt(entry) : .replay(entry)
+    }
+
+    /// 6. Tenant scoping: never the tenant field, never another tenant's row; the rows as they are now.
+    static let tenant = GuardStep(.tenant, phase: .inTransaction) { context in
+        let tool = context.tool, model = context.model
+        guard let request = context.request else { return nil }
+        if let field = model.tenantField, request.fields[field] != nil {
+            return .refuse(.crossTenant, "\(tool.name): \(field) is the tenant field; a write can never set it")
+        }
+        guard !request.targets.isEmpty else {
+            context.observed = true
+            return nil
+        }
+        let reader: (any RowReader)? = context.session?.rows ?? context.observer
+        var found: [[String: JSONValue]?]
+        if let reader {
+            found = try reader.rows(model: model, keys: request.targets)
+        } else if let name = tool.beforeLookup, let row = context.lookups[name]?.objectValue, request.targets.count == 1 {
+            found = [row]
+        } else {
+            // Rows nobody can read: their before values are unknown, never invented.
+            context.rows = request.targets.map { _ in [:] }
+            context.observed = false
+            return nil
+        }
+        var rows: [[String: JSONValue]] = []
+        for (key, row) in zip(request.targets, found) {
+            guard let row, !model.isDeleted(row) else {
+                return .refuse(.notFound, "\(tool.name): no \(model.name) \(key.canonicalText) in tenant \(context.principal.tenant)")
+            }
+            if let field = model.tenantField, row[field] != .string(context.principal.tenant) {
+                return .refuse(.crossTenant, "\(tool.name): \(model.name) \(key.canonicalText) does not belong to tenant \(context.principal.tenant)")
+            }
+            rows.append(row)
+        }
+        context.rows = rows
+        context.observed = true
+        return nil
+    }
+
+    /// 7. Only writable fields.
+    static let writable = GuardStep(.writable, phase: .inTransaction) { context in
+        let tool = context.tool
+        guard let request = context.request else { return nil }
+        let notWritable = request.fields.keys.filter { !tool.writable.contains($0) }.sorted()
+        guard !notWritable.isEmpty else { return nil }
+        let list = tool.writable.isEmpty ? "none" : tool.writable.joined(separator: ", ")
+        return .refuse(.fieldNotWritable, "\(tool.name) may not change \(notWritable.joined(separator: ", ")); it may change only: \(list)")
+    }
+
+    /// 8. Values within the model's rules and the tool's argument rules (and every required field on a create).
+    static let values = GuardStep(.values, phase: .inTransaction) { context in
+        let tool = context.tool, model = context.model
+        guard let request = context.request else { return nil }
+        for name in request.fields.keys.sorted() {
+            if let rule = model.field(name), let problem = rule.violation(request.fields[name]!) {
+                return .refuse(.invalidValue, "\(tool.name): \(problem)")
+            }
+        }
+        for rule in tool.arguments {
+            let value = context.call.arguments[rule.name]
+            if let value, let problem = rule.violation(value) { return .refuse(.invalidValue, "\(tool.name): \(problem)") }
+            if value == nil, !rule.nullable { return .refuse(.invalidValue, "\(tool.name): the argument \(rule.name) is missing") }
+        }
+        if request.operation == .create {
+            let missing = tool.writable.filter { name in request.fields[name] == nil && !(model.field(name)?.nullable ?? true) }
+            if !missing.isEmpty { return .refuse(.invalidValue, "\(tool.name): a new \(model.name) needs \(missing.joined(separator: ", "))") }
+        }
+        return nil
+    }
+
+    /// 8b. The tool's named rules that refuse.
+    static let rules = GuardStep(.rules, phase: .inTransaction) { context in
+        let refusing = context.tool.rules.filter { $0.decision == .refuse }
+        guard !refusing.isEmpty else { return nil }
+        let data = context.conditionData
+        for rule in refusing where rule.when.isTruthy(data) {
+            return .refuse(.ruleRefused, "\(context.tool.name): \(rule.message) (rule \(rule.name))")
+        }
+        return nil
+    }
+
+    /// 9. Caps per window, for the tenant and for the actor.
+    static let caps = GuardStep(.caps, phase: .inTransaction) { context in
+        let tool = context.tool
+        guard context.mode != .approved, let request = context.request, !request.dryRun, let session = context.session else { return nil }
+        if let cap = tool.cap {
+            let since = context.now.addingTimeInterval(-cap.per.timeInterval)
+            if try session.ledger.callCount(tenant: context.principal.tenant, tool: tool.name, actor: nil, since: since) >= cap.max {
+                return .refuse(.capExceeded, "\(tool.name): tenant \(context.principal.tenant) has used its cap of \(cap); try again later or ask for a higher cap")
+            }
+        }
+        if let cap = tool.actorCap {
+            let since = context.now.addingTimeInterval(-cap.per.timeInterval)
+            if try session.ledger.callCount(tenant: context.principal.tenant, tool: tool.name, actor: context.principal.actor, since: since) >= cap.max {
+                return .refuse(.capExceeded, "\(tool.name): actor \(context.principal.actor) has used its cap of \(cap)")
+            }
+        }
+        return nil
+    }
+
+    /// 10. Row limits and dry runs.
+    static let rows = GuardStep(.rows, phase: .inTransaction) { context in
+        let tool = context.tool
+        guard let request = context.request, let plan = context.plan else { return nil }
+        if let maxRows = tool.maxRows, request.rowCount > maxRows {
+            return .refuse(.tooManyRows, "\(tool.name): \(request.rowCount) rows is above the limit of \(maxRows); split the work or ask a person")
+        }
+        if request.dryRun { return .dryRun(plan) }
+        guard context.mode != .approved, let session = context.session else { return nil }
+        var why: String?
+        if let threshold = tool.dryRunAboveRows, request.rowCount > threshold {
+            why = "\(request.rowCount) rows is above \(threshold)"
+        } else if let rule = tool.rules.first(where: { $0.decision == .dryRun && $0.when.isTruthy(context.conditionData) }) {
+            why = "\(rule.message) (rule \(rule.name))"
+        }
+        guard let why else { return nil }
+        let since = context.now.addingTimeInterval(-context.options.dryRunValidity.timeInterval)
+        if try session.ledger.hasDryRun(tenant: context.principal.tenant, tool: tool.name, effectDigest: request.effectDigest, since: since) {
+            return nil
+        }
+        return .refuse(.dryRunRequired, "\(tool.name): \(why); run the same call with dry_run: true first, check the diff, then repeat it")
+    }
+
+    /// 11. Approval for the high-stakes few.
+    static let approval = GuardStep(.approval, phase: .inTransaction) { context in
+        guard context.mode != .approved, let plan = context.plan else { return nil }
+        let data = context.conditionData
+        if let approval = context.tool.approval, approval.when.isTruthy(data) { return .pending(plan, rule: nil) }
+        if let rule = context.tool.rules.first(where: { $0.decision == .approve && $0.when.isTruthy(data) }) {
+            context.approvalRule = rule
+            return .pending(plan, rule: rule)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import RolloutCore
+
+/// A tool server the guard stands in front of: a decided write is forwarded to it (with no store lock
+/// held), and lookups and reads go through its read tools. `RolloutMCP` implements it over stdio.
+public protocol Upstream: AnyObject, Sendable {
+    /// The backend name recorded on every event, approval and ledger entry this upstream serves.
+    var backend: String { get }
+    /// The upstream's own database, read directly (`--observe sqlite:PATH`), when the user gave one.
+    var observer: (any StateReader)? { get }
+    /// One tool call. Never throws: a failure is an outcome the guard records.
+    func call(_ call: ToolCall) async -> UpstreamOutcome
+}
+
+/// Reads an upstream's rows from outside it: before and after values, and whether a write changed only
+/// what it asked.
+public protocol StateReader: RowReader, Sendable {
+    /// Every row of the model's table by key.
+    func allRows(model: ModelPolicy) throws -> [JSONValue: [String: JSONValue]]
+}
+
+/// What became of a call at the upstream.
+public enum UpstreamOutcome: Sendable, Hashable {
+    /// The upstream did it. `result` is its MCP tool result (`content`, `structuredContent`, `isError`),
+    /// returned to the agent as it came.
+    case accepted(result: JSONValue)
+    /// The upstream answered that it did not do it.
+    case refused(code: String, message: String, result: JSONValue)
+    /// The call may or may not have happened.
+    case failed(UpstreamFailure)
+
+    /// The MCP result to show the agent, when there is one.
+    public var result: JSONValue? {
+        switch self {
+        case .accepted(let result), .refused(_, _, let result): result
+        case .failed: nil
+        }
+    }
+}
+
+/// How a call to an upstream went wrong.
+public enum UpstreamFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    /// No answer in time; the upstream was stopped and is restarted for the next call.
+    case timedOut(seconds: Double, detail: String)
+    /// The upstream exited (or closed its output) while the call was in flight.
+    case crashed(String)
+    /// The upstream wrote something that is not JSON-RPC.
+    case garbled(String)
+    /// The call never reached the upstream (it could not be started).
+    case unavailable(String)
+
+    public var description: String {
+        switch self {
+        case .timedOut(let seconds, let detail): "no answer within \(JSONValue.formatNumber(seconds))s\(detail.isEmpty ? "" : " (\(detail))")"
+        case .crashed(let detail): "the upstream exited during the call: \(detail)"
+        case .garbled(let detail): "the upstream wrote something that is not JSON-RPC: \(detail)"
+        case .unavailable(let detail): "the upstream is not available: \(detail)"
+        }
+    }
+
+    /// Whether the call certainly did not reach the upstream (so nothing can have happened).
+    public var neverSent: Bool {
+        if case .unavailable = self { return true }
+        return false
+    }
+}

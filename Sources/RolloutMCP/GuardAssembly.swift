@@ -1,0 +1,106 @@
+import Foundation
+import RolloutCore
+import RolloutGuard
+import RolloutStore
+
+/// How the command line names an upstream: an entry of `rollout/upstreams.yaml`, or a command.
+public enum UpstreamChoice: Sendable, Hashable {
+    case named(String)
+    case command([String])
+}
+
+/// Why a guard for a backend cannot be built.
+public enum GuardAssemblyError: Error, Sendable, CustomStringConvertible {
+    case unknownUpstream(name: String, file: String, known: [String])
+    case missingVariables(upstream: String, names: [String])
+    case noDemoDomain(store: String)
+    /// The write ran on an upstream started from a command line without an entry; the same command is needed.
+    case commandNeeded(backend: String)
+    case commandMismatch(backend: String, given: String)
+    case unknownBackend(String)
+
+    public var description: String {
+        switch self {
+        case .unknownUpstream(let name, let file, let known):
+            "there is no upstream '\(name)' in \(file)" + (known.isEmpty ? " (it names none)" : "; it names \(known.joined(separator: ", "))")
+        case .missingVariables(let upstream, let names):
+            "upstream '\(upstream)' needs \(names.joined(separator: ", ")) in the environment (upstreams.yaml names them; their values never go in a file)"
+        case .noDemoDomain(let store):
+            "\(store) holds no demo domain: this write was made through the built-in demo (`rollout call --demo`), which this store was never set up for"
+        case .commandNeeded(let backend):
+            "this write ran on an upstream started from a command line (\(backend)); give the same command after --, or name the upstream in upstreams.yaml and run the guard with --upstream NAME"
+        case .commandMismatch(let backend, let given):
+            "the write ran on \(backend), and the command given is \(given): a write runs only where it was asked to"
+        case .unknownBackend(let backend):
+            "the write names a backend this rollout does not know: \(backend)"
+        }
+    }
+}
+
+/// Builds guards the way the commands need them, so that the commands only parse and print: the proxy
+/// in front of an upstream, and the guard that approves or rolls back a write on the backend it ran on.
+public enum GuardAssembly {
+    /// The upstream a choice names, not yet started.
+    public static func upstream(
+        _ choice: UpstreamChoice, folder: RolloutFolder, policy: Policy, observe: String?, callTimeout: Double?,
+        environment: [String: String] = ProcessInfo.processInfo.environment, log: @escaping @Sendable (String) -> Void
+    ) throws -> MCPUpstream {
+        let upstreams = try folder.loadUpstreams()
+        let entry: UpstreamsFile.Entry?
+        let command: [String]
+        switch choice {
+        case .named(let name):
+            guard let found = upstreams.entry(name) else {
+                throw GuardAssemblyError.unknownUpstream(name: name, file: upstreams.file, known: upstreams.entries.map(\.name))
+            }
+            entry = found
+            command = found.command
+        case .command(let given):
+            // A command that an entry names is that entry: its writes are bound to the name.
+            entry = upstreams.entries.first { $0.command == given }
+            command = given
+        }
+        if let entry {
+            let missing = entry.missingVariables(in: environment)
+            if !missing.isEmpty { throw GuardAssemblyError.missingVariables(upstream: entry.name, names: missing) }
+        }
+        let observeSpec = observe ?? entry?.observe
+        let observer = try observeSpec.map { try StateObserver(spec: $0) }
+        let timeout = callTimeout ?? entry?.callTimeout.map { Double($0.seconds) } ?? 30
+        let backend = entry.map { GuardBackend.upstream($0.name) } ?? GuardBackend.command(command)
+        return MCPUpstream(command: command, backend: backend, options: MCPClient.Options(callTimeout: timeout), observer: observer,
+                           refusalPatterns: policy.refusalPatterns, log: log)
+    }
+
+    /// A guard over `store` that runs the writes of `backend`, and the upstream it talks to (not yet
+    /// started): the built-in demo domain (only in a store made for it), the upstream entry named, or an
+    /// upstream command that must be given again (`command`) and match.
+    public static func guardFor(
+        backend: String, folder: RolloutFolder, policy: Policy, stages: any StageSource, store: AuditStore, command: [String]?,
+        observe: String?, log: @escaping @Sendable (String) -> Void
+    ) throws -> (Guard, MCPUpstream?) {
+        if backend == GuardBackend.builtin {
+            guard try SQLiteEnvironment.isDemoStore(store) else { throw GuardAssemblyError.noDemoDomain(store: store.path) }
+            let environment = try SQLiteEnvironment(store: store, policy: policy)
+            return (Guard(policy: policy, stages: stages, environment: environment), nil)
+        }
+        let choice: UpstreamChoice
+        if backend.hasPrefix("upstream:") {
+            choice = .named(String(backend.dropFirst("upstream:".count)))
+        } else if backend.hasPrefix("command:") {
+            guard let command else { throw GuardAssemblyError.commandNeeded(backend: backend) }
+            guard GuardBackend.command(command) == backend else {
+                throw GuardAssemblyError.commandMismatch(backend: backend, given: command.joined(separator: " "))
+            }
+            choice = .command(command)
+        } else {
+            throw GuardAssemblyError.unknownBackend(backend)
+        }
+        let upstream = try self.upstream(choice, folder: folder, policy: policy, observe: observe, callTimeout: nil, log: log)
+        guard upstream.backend == backend else {
+            throw GuardAssemblyError.commandMismatch(backend: backend, given: upstream.backend)
+        }
+        let guard_ = Guard(policy: policy, stages: stages, environment: try StoreEnvironment(store: store, policy: policy), upstream: upstream)
+        return (guard_, upstream)
+    }
+}

@@ -1,0 +1,213 @@
+import Foundation
+import RolloutCore
+import RolloutGuard
+
+/// `rollout guard`: an MCP server over stdio that an agent talks to instead of its tool server.
+/// Default deny: the agent sees and may call only what the policy describes, a write tool (through the
+/// decision pipeline, for the principal the host gave) or a read (`reads:`, after its scoping checks);
+/// every other tool the upstream lists is hidden and refused as `tool_undescribed`, audited. Requests
+/// are answered one at a time, in the order they came, with rollout's own JSON-RPC codec: arguments
+/// and answers pass through unchanged.
+public final class GuardServer: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var principal: Principal
+        public var serverName: String
+
+        public init(principal: Principal, serverName: String = "rollout-guard") {
+            self.principal = principal
+            self.serverName = serverName
+        }
+    }
+
+    public let guard_: Guard
+    public let upstream: MCPUpstream
+    public let options: Options
+    let log: @Sendable (String) -> Void
+    private(set) var upstreamTools: [MCPTool] = []
+
+    public init(guard guard_: Guard, upstream: MCPUpstream, options: Options, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.guard_ = guard_
+        self.upstream = upstream
+        self.options = options
+        self.log = log
+    }
+
+    var policy: Policy { guard_.policy }
+
+    /// Starts the upstream, then serves the agent on `input`/`output` until it closes its side.
+    public func run(input: Int32 = 0, output: Int32 = 1) async throws {
+        BrokenPipes.ignore()
+        try await upstream.start()
+        upstreamTools = try await upstream.listTools()
+        let hidden = upstreamTools.map(\.name).filter { !policy.describes(wireName: $0) }
+        if !hidden.isEmpty {
+            log("guard: hiding \(hidden.count) tool\(hidden.count == 1 ? "" : "s") the policy does not describe (refused as tool_undescribed if called): \(hidden.sorted().joined(separator: ", "))")
+        }
+        if upstream.observer == nil { log("guard: no --observe: before values come from lookups or are recorded as unknown") }
+
+        let messages = AsyncStream<Incoming> { continuation in
+            let thread = Thread {
+                var splitter = LineSplitter()
+                var buffer = [UInt8](repeating: 0, count: 65_536)
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { break }
+                    buffer.withUnsafeBufferPointer { chunk in
+                        splitter.feed(UnsafeBufferPointer(rebasing: chunk[0..<n])) { line in
+                            do throws(JSONRPCError) {
+                                continuation.yield(.message(try JSONRPCMessage.decode(line, exactNumbers: true)))
+                            } catch {
+                                // A number that cannot be held exactly: refuse the call it belongs to, by its id.
+                                if let lenient = try? JSONRPCMessage.decode(line) {
+                                    continuation.yield(.inexact(lenient, error.message))
+                                } else {
+                                    continuation.yield(.invalid(error))
+                                }
+                            }
+                        }
+                    }
+                }
+                continuation.finish()
+            }
+            thread.name = "rollout.guard.agent"
+            thread.start()
+        }
+        for await incoming in messages {
+            let reply: JSONRPCMessage?
+            switch incoming {
+            case .invalid(let error):
+                log("guard: the client sent a message that cannot be read: \(error.message)")
+                reply = error.reply
+            case .message(let message):
+                reply = await handle(message)
+            case .inexact(let message, let why):
+                reply = refuseInexact(message, why: why)
+            }
+            guard let reply else { continue }
+            do {
+                try LineWriter.write(reply.line, to: output, timeout: 30)
+            } catch {
+                log("guard: the client stopped reading; ending")
+                break
+            }
+        }
+        await upstream.stop()
+    }
+
+    enum Incoming: Sendable {
+        case message(JSONRPCMessage)
+        /// A message holding a number a double cannot hold as written.
+        case inexact(JSONRPCMessage, String)
+        case invalid(JSONRPCError)
+    }
+
+    /// A call whose arguments hold a number the guard would round: what it decided on would not be what
+    /// it forwarded, so it is refused (and recorded, for a tool call).
+    func refuseInexact(_ message: JSONRPCMessage, why: String) -> JSONRPCMessage? {
+        guard case .request(let id, let method, let params) = message else { return nil }
+        guard method == "tools/call", let name = params?["name"]?.stringValue else {
+            return .error(id: id, code: JSONRPCError.invalidParams, message: why, data: nil)
+        }
+        let call = ToolCall(tool: name, arguments: params?["arguments"] ?? [:])
+        do {
+            let decision = try guard_.refuseUnpoliced(call, principal: options.principal, code: .invalidArguments,
+                message: "\(name): \(why); nothing was forwarded")
+            return .response(id: id, result: Self.result(decision))
+        } catch {
+            return .response(id: id, result: Self.error("internal_error: the guard could not record a decision (\(error)); nothing was forwarded"))
+        }
+    }
+
+    /// The answer to one message (nil for notifications and stray responses).
+    public func handle(_ message: JSONRPCMessage) async -> JSONRPCMessage? {
+        guard case .request(let id, let method, let params) = message else { return nil }
+        switch method {
+        case "initialize":
+            let requested = params?["protocolVersion"]?.stringValue ?? "2025-06-18"
+            return .response(id: id, result: [
+                "protocolVersion": .string(requested),
+                "capabilities": ["tools": ["listChanged": false]],
+                "serverInfo": ["name": .string(options.serverName), "version": "0.2.0"],
+                "instructions": "Writes are checked against the team's write policy; refusals name the control that said no.",
+            ])
+        case "ping":
+            return .response(id: id, result: [:])
+        case "tools/list":
+            return .response(id: id, result: ["tools": .array(visibleTools().map(\.listed))])
+        case "tools/call":
+            guard let name = params?["name"]?.stringValue else {
+                return .error(id: id, code: JSONRPCError.invalidParams, message: "tools/call needs a tool name", data: nil)
+            }
+            let arguments = params?["arguments"] ?? [:]
+            return .response(id: id, result: await call(name, arguments: arguments.isNull ? [:] : arguments))
+        default:
+            return .error(id: id, code: JSONRPCError.methodNotFound, message: "the guard serves tools only; no \(method)", data: nil)
+        }
+    }
+
+    /// The upstream's tools this principal may see now: write tools whose stage is not off, and reads.
+    func visibleTools() -> [MCPTool] {
+        upstreamTools.filter { tool in
+            let entries = policy.entries(forWireName: tool.name)
+            if !entries.isEmpty {
+                return entries.contains { guard_.stages.stage(tenant: options.principal.tenant, tool: $0.name) != .off }
+            }
+            return policy.read(forWireName: tool.name) != nil
+        }
+    }
+
+    /// One tool call, as an MCP result object: a write meets the guard, a read its checks, anything else
+    /// is refused.
+    func call(_ name: String, arguments: JSONValue) async -> JSONValue {
+        let call = ToolCall(tool: name, arguments: arguments)
+        let principal = options.principal
+        do {
+            if policy.entries(forWireName: name).isEmpty {
+                if policy.read(forWireName: name) != nil {
+                    switch try await guard_.read(call, principal: principal) {
+                    case .answer(let result): return result
+                    case .refused(let decision): return Self.result(decision)
+                    case .failed(let failure): return Self.error("backend_error: the read failed: \(failure)")
+                    }
+                }
+                if upstreamTools.contains(where: { $0.name == name }) {
+                    let decision = try guard_.refuseUnpoliced(call, principal: principal, code: .toolUndescribed,
+                        message: "'\(name)' is a tool of the upstream that the policy does not describe (neither a write tool nor a read), so it is refused; describe it in policy.yaml to allow it")
+                    return Self.result(decision)
+                }
+            }
+            return Self.result(try await guard_.decide(call, principal: principal))
+        } catch let error as GuardError {
+            log("guard: \(error)")
+            if case .outcomeNotRecorded = error { return Self.error("internal_error: \(error)") }
+            return Self.error("internal_error: \(error)")
+        } catch {
+            log("guard: the decision could not be recorded: \(error)")
+            return Self.error("internal_error: the guard could not record a decision (\(error)); nothing was forwarded")
+        }
+    }
+
+    /// A decision as the agent sees it: the upstream's own answer for an executed or replayed write, an
+    /// error naming the decision code and what to do for a refusal.
+    public static func result(_ d: Decision) -> JSONValue {
+        if d.code == .executed || d.code == .replayed, let upstream = d.result["upstream"] { return upstream }
+        switch d.code {
+        case .executed, .replayed:
+            return ["content": [["type": "text", "text": .string(d.result.canonicalText)]], "structuredContent": d.result, "isError": false]
+        case .pendingApproval, .shadowed, .dryRun:
+            var structured = d.result.objectValue ?? [:]
+            structured["decision"] = .string(d.code.rawValue)
+            structured["audit_id"] = .number(Double(d.auditSeq))
+            return ["content": [["type": "text", "text": .string("\(d.code.rawValue): \(d.message)")]], "structuredContent": .object(structured), "isError": false]
+        default:
+            var structured: [String: JSONValue] = ["decision": .string(d.code.rawValue), "message": .string(d.message), "audit_id": .number(Double(d.auditSeq))]
+            if let upstream = d.result["upstream"] { structured["upstream"] = upstream }
+            return ["content": [["type": "text", "text": .string("\(d.code.rawValue): \(d.message)")]], "structuredContent": .object(structured), "isError": true]
+        }
+    }
+
+    static func error(_ text: String) -> JSONValue {
+        ["content": [["type": "text", "text": .string(text)]], "isError": true]
+    }
+}

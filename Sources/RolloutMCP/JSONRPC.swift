@@ -1,0 +1,159 @@
+import Foundation
+import RolloutCore
+
+/// One JSON-RPC 2.0 message as MCP sends them over stdio, one per line. The guard's hot path reads and
+/// writes these itself: strings pass through unchanged (the MCP SDK's value decoding rewrote strings
+/// that look like data URLs, and cost a third of the proxy's time).
+public enum JSONRPCMessage: Sendable, Hashable {
+    case request(id: JSONValue, method: String, params: JSONValue?)
+    case notification(method: String, params: JSONValue?)
+    case response(id: JSONValue, result: JSONValue)
+    case error(id: JSONValue, code: Int, message: String, data: JSONValue?)
+
+    /// The message as one line of JSON, newline included.
+    public var line: [UInt8] {
+        var object: [String: JSONValue] = ["jsonrpc": "2.0"]
+        switch self {
+        case .request(let id, let method, let params):
+            object["id"] = id
+            object["method"] = .string(method)
+            if let params { object["params"] = params }
+        case .notification(let method, let params):
+            object["method"] = .string(method)
+            if let params { object["params"] = params }
+        case .response(let id, let result):
+            object["id"] = id
+            object["result"] = result
+        case .error(let id, let code, let message, let data):
+            object["id"] = id
+            var error: [String: JSONValue] = ["code": .number(Double(code)), "message": .string(message)]
+            if let data { error["data"] = data }
+            object["error"] = .object(error)
+        }
+        var bytes = JSONValue.object(object).canonicalBytes
+        bytes.append(0x0A)
+        return bytes
+    }
+
+    /// Reads one line. `exactNumbers` refuses numbers a double cannot hold as written (see
+    /// `JSONValue.parse(bytes:exactNumbers:)`).
+    public static func decode(_ line: UnsafeBufferPointer<UInt8>, exactNumbers: Bool = false) throws(JSONRPCError) -> JSONRPCMessage {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(bytes: line, exactNumbers: exactNumbers)
+        } catch {
+            throw JSONRPCError(code: JSONRPCError.parseError, message: "not JSON: \(error)", id: .null)
+        }
+        guard case .object(let object) = value else {
+            if case .array = value { throw JSONRPCError(code: JSONRPCError.invalidRequest, message: "JSON-RPC batches are not supported", id: .null) }
+            throw JSONRPCError(code: JSONRPCError.invalidRequest, message: "a message must be a JSON object", id: .null)
+        }
+        let id = object["id"]
+        if let method = object["method"] {
+            guard case .string(let name) = method else {
+                throw JSONRPCError(code: JSONRPCError.invalidRequest, message: "method must be a string", id: id ?? .null)
+            }
+            if let id {
+                guard id.stringValue != nil || id.intValue != nil else {
+                    throw JSONRPCError(code: JSONRPCError.invalidRequest, message: "id must be a string or an integer", id: .null)
+                }
+                return .request(id: id, method: name, params: object["params"])
+            }
+            return .notification(method: name, params: object["params"])
+        }
+        guard let id else { throw JSONRPCError(code: JSONRPCError.invalidRequest, message: "a response without an id", id: .null) }
+        if let error = object["error"] {
+            return .error(id: id, code: error["code"]?.intValue ?? JSONRPCError.internalError,
+                          message: error["message"]?.stringValue ?? "error", data: error["data"])
+        }
+        guard let result = object["result"] else {
+            throw JSONRPCError(code: JSONRPCError.invalidRequest, message: "a response with neither result nor error", id: id)
+        }
+        return .response(id: id, result: result)
+    }
+}
+
+/// A JSON-RPC error to send back: its code and message, for the request `id`.
+public struct JSONRPCError: Error, Sendable, Hashable {
+    public static let parseError = -32700
+    public static let invalidRequest = -32600
+    public static let methodNotFound = -32601
+    public static let invalidParams = -32602
+    public static let internalError = -32603
+
+    public var code: Int
+    public var message: String
+    public var id: JSONValue
+
+    /// The error as the message that answers its request.
+    public var reply: JSONRPCMessage { .error(id: id, code: code, message: message, data: nil) }
+}
+
+/// Splits what a pipe delivers into lines, without copying a line more than once.
+struct LineSplitter {
+    private var pending: [UInt8] = []
+
+    /// The complete lines in `chunk` (and what was left from before), without their newline; blank
+    /// lines are skipped.
+    mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, _ line: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var start = 0
+        var i = 0
+        while i < chunk.count {
+            if chunk[i] == 0x0A {
+                if pending.isEmpty {
+                    emit(UnsafeBufferPointer(rebasing: chunk[start..<i]), line)
+                } else {
+                    pending.append(contentsOf: chunk[start..<i])
+                    pending.withUnsafeBufferPointer { emit($0, line) }
+                    pending.removeAll(keepingCapacity: true)
+                }
+                start = i + 1
+            }
+            i += 1
+        }
+        if start < chunk.count { pending.append(contentsOf: chunk[start...]) }
+    }
+
+    private func emit(_ bytes: UnsafeBufferPointer<UInt8>, _ line: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 0x0D || bytes[end - 1] == 0x20 { end -= 1 }
+        guard end > 0 else { return }
+        line(UnsafeBufferPointer(rebasing: bytes[0..<end]))
+    }
+}
+
+/// Writes whole lines to a file descriptor, waiting (up to a deadline) when a pipe is full. Never dies
+/// of SIGPIPE: a closed pipe is an error the caller hears about.
+enum LineWriter {
+    enum Failure: Error {
+        case closed
+        case timedOut
+    }
+
+    static func write(_ bytes: [UInt8], to fd: Int32, timeout: Double) throws(Failure) {
+        var offset = 0
+        let deadline = Date().addingTimeInterval(timeout)
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset) }
+            if n > 0 {
+                offset += n
+                continue
+            }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+                if Date() > deadline { throw .timedOut }
+                var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&poller, 1, 50)
+                continue
+            }
+            throw .closed
+        }
+    }
+}
+
+/// Ignores SIGPIPE for the whole process, once: a peer that closes its end of a pipe makes a write fail
+/// with EPIPE, which callers handle, instead of killing rollout.
+public enum BrokenPipes {
+    private static let ignored: Void = { signal(SIGPIPE, SIG_IGN) }()
+
+    public static func ignore() { ignored }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import RolloutCore
+
+/// A live connection to an MCP server over stdio, as an actor: requests are async, each with a
+/// timeout; a server that exits, closes its output or writes garbage fails every call in flight at
+/// once (never a hang); `restart()` brings up a fresh one. It speaks JSON-RPC with rollout's own codec,
+/// so arguments and answers pass through byte-faithful (no value rewriting), and a reader thread hands
+/// each line on as soon as it is complete.
+public actor MCPClient {
+    public struct Options: Sendable {
+        public var callTimeout: Double
+        public var startTimeout: Double
+        public var environment: [String: String]
+
+        public init(callTimeout: Double = 10, startTimeout: Double = 30, environment: [String: String] = [:]) {
+            self.callTimeout = callTimeout
+            self.startTimeout = startTimeout
+            self.environment = environment
+        }
+    }
+
+    public let command: [String]
+    public let options: Options
+    private var process: ServerProcess?
+    private var pending: [Int64: CheckedContinuation<JSONValue, Error>] = [:]
+    private var timers: [Int64: Task<Void, Never>] = [:]
+    private var nextID: Int64 = 1
+    /// Why the current server can take no more calls, once it cannot.
+    private var failure: MCPFailure?
+    private var generation = 0
+    public private(set) var serverName = ""
+    /// Servers started so far, restarts included.
+    public private(set) var starts = 0
+    /// Requests written to the server so far (calls on the wire).
+    public private(set) var requestsSent = 0
+
+    public init(command: [String], options: Options = Options()) {
+        self.command = command
+        self.options = options
+    }
+
+    /// Whether a server is running and has not failed.
+    public var isAlive: Bool { process != nil && failure == nil }
+
+    /// The server's stderr so far (the last 64 KiB).
+    public var stderr: String { process?.stderr ?? "" }
+
+    /// Starts the server and initialises the session.
+    public func start() async throws {
+        BrokenPipes.ignore()
+        failure = nil
+        generation += 1
+        let process = try ServerProcess(command: command, environment: options.environment)
+        self.process = process
+        starts += 1
+        let generation = self.generation
+        process.onExit { status in
+            Task { await self.serverExited(status: status, generation: generation) }
+        }
+        let lines = AsyncStream<ReaderEvent> { continuation in
+            let fd = process.stdoutPipe.fileHandleForReading.fileDescriptor
+            let thread = Thread {
+                var splitter = LineSplitter()
+                var buffer = [UInt8](repeating: 0, count: 65_536)
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 {
+                        continuation.yield(.closed)
+                        continuation.finish()
+                        return
+                    }
+                    buffer.withUnsafeBufferPointer { chunk in
+                        splitter.feed(UnsafeBufferPointer(rebasing: chunk[0..<n])) { line in
+                            do {
+                                continuation.yield(.message(try JSONRPCMessage.decode(line)))
+                            } catch {
+                                continuation.yield(.garbage(String(decoding: line.prefix(200), as: UTF8.self)))
+                            }
+                        }
+                    }
+                }
+            }
+            thread.name = "rollout.mcp.reader"
+            thread.start()
+        }
+        Task {
+            for await event in lines { await self.receive(event, generation: generation) }
+        }
+        let initialize: JSONValue = [
+            "protocolVersion": "2025-06-18", "capabilities": [:], "clientInfo": ["name": "rollout", "version": "0.2.0"],
+        ]
+        let result = try await request("initialize", params: initialize, timeout: options.startTimeout)
+        serverName = result["serverInfo"]?["name"]?.stringValue ?? ""
+        try send(.notification(method: "notifications/initialized", params: nil))
+    }
+
+    /// Ends the server: closes its input, asks it to stop, and kills it if it will not. Calls in flight fail.
+    public func stop() async {
+        guard let process else { return }
+        self.process = nil
+        fail(.exited(status: 0, stderr: "stopped by rollout"))
+        failure = nil
+        await process.terminate(grace: 1)
+    }
+
+    public func restart() async throws {
+        await stop()
+        try await start()
+    }
+
+    /// Every tool the server lists (following pagination).
+    public func listTools() async throws -> [MCPTool] {
+        var tools: [MCPTool] = []
+        var cursor: String?
+        repeat {
+            let params: JSONValue = cursor.map { ["cursor": .string($0)] } ?? [:]
+            let page = try await request("tools/list", params: params, timeout: options.callTimeout)
+            tools += (page["tools"]?.arrayValue ?? []).map(MCPTool.init(listed:))
+            cursor = page["nextCursor"]?.stringValue
+        } while cursor != nil && tools.count < 10_000
+        return tools
+    }
+
+    /// Calls a tool; the result object as the server sent it. A JSON-RPC error (unknown tool, invalid
+    /// params) comes back as an error result, as an agent would see it; a dead, hung or garbling server
+    /// throws `MCPFailure`.
+    public func callTool(_ name: String, arguments: JSONValue) async throws -> MCPToolResult {
+        do {
+            return MCPToolResult(raw: try await request("tools/call", params: ["name": .string(name), "arguments": arguments], timeout: options.callTimeout))
+        } catch let error as RemoteError {
+            return MCPToolResult(text: error.message, isError: true, structured: ["jsonrpc_error": .number(Double(error.code))])
+        }
+    }
+
+    /// A JSON-RPC error the server answered.
+    struct RemoteError: Error {
+        var code: Int
+        var message: String
+    }
+
+    enum ReaderEvent: Sendable {
+        case message(JSONRPCMessage)
+        case garbage(String)
+        case closed
+    }
+
+    /// Sends a request and waits for its answer, the server's failure, or the timeout.
+    public func request(_ method: String, params: JSONValue, timeout: Double) async throws -> JSONValue {
+        if let failure { throw MCPFailure.notSent("\(failure)") }
+        guard process != nil else { throw MCPFailure.notSent("the server is not running") }
+        let id = nextID
+        nextID += 1
+        return try await withCheckedThrowingContinuation { continuation in
+            pending[id] = continuation
+            timers[id] = Task { [weak self] in
+                try? await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
+                guard !Task.isCancelled else { return }
+                await self?.timedOut(id, method: method, seconds: timeout)
+            }
+            do {
+                try send(.request(id: .number(Double(id)), method: method, params: params))
+                requestsSent += 1
+            } catch {
+                resolve(id, .failure(MCPFailure.notSent("\(error)")))
+            }
+        }
+    }
+
+    private func send(_ message: JSONRPCMessage) throws {
+        guard let process else { throw MCPFailure.protocolError("not connected") }
+        do {
+            try LineWriter.write(message.line, to: process.stdinPipe.fileHandleForWriting.fileDescriptor, timeout: options.callTimeout)
+        } catch {
+            let failure = MCPFailure.exited(status: process.isRunning ? -1 : process.exitCode, stderr: process.stderrLines())
+            fail(failure)
+            throw failure
+        }
+    }
+
+    private func receive(_ event: ReaderEvent, generation: Int) {
+        guard generation == self.generation else { return }
+        switch event {
+        case .message(.response(let id, let result)):
+            if let n = id.intValue { resolve(Int64(n), .success(result)) }
+        case .message(.error(let id, let code, let message, _)):
+            if let n = id.intValue { resolve(Int64(n), .failure(RemoteError(code: code, message: message))) }
+        case .message(.request(let id, let method, _)):
+            // Servers may ask clients things (sampling, roots); rollout offers none of them.
+            if method == "ping" {
+                try? send(.response(id: id, result: [:]))
+            } else {
+                try? send(.error(id: id, code: JSONRPCError.methodNotFound, message: "rollout answers no \(method) requests", data: nil))
+            }
+        case .message(.notification):
+            break
+        case .garbage(let line):
+            fail(.garbage(line: line, stderr: process?.stderrLines() ?? ""))
+        case .closed:
+            // Give the exit status a moment to arrive: it says more than "closed".
+            Task {
+                try? await Task.sleep(nanoseconds: 50_000_000)
+                await self.closed(generation: generation)
+            }
+        }
+    }
+
+    private func closed(generation: Int) {
+        guard generation == self.generation else { return }
+        fail(.exited(status: process?.exitCode ?? -1, stderr: process?.stderrLines() ?? ""))
+    }
+
+    private func serverExited(status: Int32, generation: Int) {
+        guard generation == self.generation else { return }
+        fail(.exited(status: status, stderr: process?.stderrLines() ?? ""))
+    }
+
+    private func timedOut(_ id: Int64, method: String, seconds: Double) {
+        resolve(id, .failure(MCPFailure.timeout(what: method, seconds: seconds, stderr: process?.stderrLines() ?? "")))
+    }
+
+    private func resolve(_ id: Int64, _ result: Result<JSONValue, Error>) {
+        timers.removeValue(forKey: id)?.cancel()
+        guard let continuation = pending.removeValue(forKey: id) else { return }
+        continuation.resume(with: result)
+    }
+
+    /// The server can take no more calls: every call in flight fails with `failure`.
+    private func fail(_ failure: MCPFailure) {
+        if self.failure == nil { self.failure = failure }
+        for id in Array(pending.keys) { resolve(id, .failure(failure)) }
+    }
+}

@@ -1,0 +1,298 @@
+import Foundation
+import GRDB
+import RolloutCore
+import RolloutTestSupport
+import Testing
+
+/// A tiny server's database, read as the test's witness of what really reached the upstream.
+struct TinyDatabase {
+    let path: String
+
+    init(_ directory: String) {
+        path = directory + "/tiny.sqlite"
+    }
+
+    func calls(_ tool: String? = nil) throws -> Int {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            try Int.fetchOne(db, sql: tool == nil ? "SELECT count(*) FROM calls" : "SELECT count(*) FROM calls WHERE tool = ?",
+                             arguments: tool.map { [$0] } ?? []) ?? 0
+        }
+    }
+
+    func items() throws -> [[String: String]] {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, tenant_id, title, status FROM items ORDER BY id").map { row in
+                ["id": String(row["id"] as Int64), "tenant_id": row["tenant_id"] ?? "", "title": row["title"] ?? "", "status": row["status"] ?? ""]
+            }
+        }
+    }
+
+    func refunds() throws -> Int {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM refunds") ?? 0 }
+    }
+}
+
+/// A rollout folder with the tiny server's policy, a store and the server's database in a fresh directory.
+struct FailClosedProject {
+    let dir: String
+    var store: String { dir + "/guard.sqlite" }
+    var tiny: TinyDatabase { TinyDatabase(dir) }
+
+    init(stage: String = "broad", policyEdit: (String) -> String = { $0 }) throws {
+        dir = TestPaths.temporaryDirectory("fail-closed").path
+        let policy = try String(contentsOfFile: TinyServer.policyFolder + "/policy.yaml", encoding: .utf8)
+        try policyEdit(policy).write(toFile: dir + "/policy.yaml", atomically: true, encoding: .utf8)
+        try "version: 1\ntenants:\n  acme: {stage: \(stage)}\n  globex: {stage: broad}\n".write(toFile: dir + "/tenants.yaml", atomically: true, encoding: .utf8)
+    }
+
+    func guardProcess(extra: [String] = [], environment: [String: String] = [:], store: String? = nil) throws -> GuardProcess {
+        var env = ["TINY_DB": tiny.path]
+        for (k, v) in environment { env[k] = v }
+        return try GuardProcess(dir: dir, store: store ?? self.store, extra: extra, upstreamEnvironment: env)
+    }
+
+    func audit(store: String? = nil) throws -> [JSONValue] {
+        let export = try RolloutBinary.run(["audit", "export", "--store", store ?? self.store])
+        return try export.stdout.split(separator: "\n").map { try JSONValue.parse(String($0)) }
+    }
+
+    func decisions(store: String? = nil) throws -> [String] {
+        try audit(store: store).map { $0["decision"]?.stringValue ?? "" }
+    }
+
+    static func create(_ title: String, key: String) -> JSONValue {
+        ["data": ["title": .string(title)], "reason": "stock arrived from the supplier", "idempotency_key": .string(key)]
+    }
+}
+
+@Suite("rollout guard fails closed: undescribed tools, unbound arguments, timeouts, crashes, approvals, a full disk",
+       .enabled(if: TinyServer.available, "python3 is missing"), .serialized)
+struct GuardFailClosedTests {
+    @Test("an upstream's twenty undescribed tools, realistic names included, are hidden and refused for any tenant, audited, and never reach it",
+          arguments: ["broad", "off"])
+    func undescribedTools(stage: String) throws {
+        let project = try FailClosedProject(stage: stage)
+        let guard_ = try project.guardProcess(environment: ["TINY_TOOLS": "realistic"])
+        let listed = try guard_.toolNames()
+        #expect(Set(listed) == (stage == "off" ? ["items.get", "items.list"] : ["items.create", "items.update", "items.delete", "refunds.issue", "items.get", "items.list"]),
+                "only what the policy describes is listed: \(listed)")
+        let names = ["run_sql", "orderArchive", "get_or_purge_order", "execute", "admin.query", "db.raw", "sync_orders", "orders.archive",
+                     "export_customers", "maintenance", "migrate", "cleanup_stale", "reindex", "customer.merge", "recalculate_totals",
+                     "impersonate", "debug_eval", "shell", "apply_patch", "flush_cache"]
+        for name in names {
+            let result = try guard_.call(name, ["id": 1, "sql": "DELETE FROM items"])
+            #expect(result["isError"] == true && decisionCode(result) == "tool_undescribed", "\(name): \(result)")
+        }
+        _ = guard_.close()
+        #expect(try project.tiny.calls() == 0, "no undescribed call reached the upstream")
+        let events = try project.audit()
+        #expect(events.count == 20 && events.allSatisfy { $0["decision"] == "tool_undescribed" && $0["tenant"] == "acme" })
+    }
+
+    @Test("arguments the policy does not bind are refused before the upstream sees them: no refund in another tenant, approved by nobody")
+    func unboundArguments() throws {
+        let project = try FailClosedProject()
+        let guard_ = try project.guardProcess()
+        var args: JSONValue = ["order_id": 7, "amount_cents": 1200, "reason": "parcel arrived two weeks late", "request_id": "r-1"]
+        for (name, value) in [("tenant_id", JSONValue.string("globex")), ("status", "approved"), ("approved_by", "maria.lopez")] {
+            var withExtra = args
+            withExtra = JSONPointer(tokens: [name]).setting(value, in: withExtra)
+            let result = try guard_.call("refunds.issue", withExtra)
+            #expect(decisionCode(result) == "argument_unbound", "\(name): \(result)")
+            #expect(result["structuredContent"]?["message"]?.stringValue?.contains("/\(name)") == true)
+        }
+        args = JSONPointer(tokens: ["request_id"]).setting("r-2", in: args)
+        #expect(decisionCode(try guard_.call("refunds.issue", args)) == nil, "the same call without them goes through")
+        _ = guard_.close()
+        #expect(try project.tiny.refunds() == 1 && project.tiny.calls("refunds.issue") == 1)
+        #expect(try project.decisions() == ["argument_unbound", "argument_unbound", "argument_unbound", "intent", "executed"])
+    }
+
+    @Test("approving a proxied write runs it on its own upstream, and only there")
+    func approveReachesUpstream() throws {
+        let project = try FailClosedProject { $0.replacingOccurrences(of: "    writable: [title]\n    inverse: items.delete\n",
+                                                                     with: "    writable: [title]\n    inverse: items.delete\n    approval: {when: true}\n") }
+        let guard_ = try project.guardProcess()
+        let queued = try guard_.call("items.create", FailClosedProject.create("hello", key: "k-1"))
+        #expect(decisionCode(queued) == "pending_approval")
+        #expect(queued["content"]?[0]?["text"]?.stringValue?.contains("Nothing was done yet") == true, "the agent is told what waits and that a confirmation follows")
+        _ = guard_.close()
+        #expect(try project.tiny.calls("items.create") == 0, "not forwarded while pending")
+
+        let common = ["--dir", project.dir, "--store", project.store, "--by", "maria.lopez", "--reason", "stock checked"]
+        let environment = ["TINY_DB": project.tiny.path]
+        // Without the upstream it was queued for, nothing runs: not the demo tables, not another server.
+        let bare = try Subprocess.run([RolloutBinary.path, "approve", "1"] + common, environment: environment)
+        #expect(bare.status == 2 && bare.stderr.contains("same command"), "\(bare.stderr)")
+        let other = try Subprocess.run([RolloutBinary.path, "approve", "1"] + common + ["--", "python3", "-c", "pass"], environment: environment)
+        #expect(other.status == 2 && other.stderr.contains("a write runs only where it was asked to"), "\(other.stderr)")
+        #expect(try project.tiny.calls("items.create") == 0)
+
+        let approved = try Subprocess.run([RolloutBinary.path, "approve", "1"] + common + ["--", "python3", TinyServer.script], environment: environment)
+        #expect(approved.status == 0, "\(approved.stdout)\(approved.stderr)")
+        #expect(try project.tiny.items().map { $0["title"] } == ["hello"] && project.tiny.calls("items.create") == 1)
+        let again = try Subprocess.run([RolloutBinary.path, "approve", "1"] + common + ["--", "python3", TinyServer.script], environment: environment)
+        #expect(try again.status == 1 && project.tiny.calls("items.create") == 1, "an approval runs once")
+        #expect(try project.decisions() == ["pending_approval", "intent", "executed", "approval_refused"])
+        #expect(try project.audit()[2]["approver"] == "maria.lopez")
+    }
+
+    @Test("rolling back a proxied write runs its inverse tool on the upstream; without an inverse, or without a way to read the rows, it is refused with the reason")
+    func rollbackReachesUpstream() throws {
+        let project = try FailClosedProject()
+        let guard_ = try project.guardProcess(extra: ["--observe", "sqlite:" + project.tiny.path])
+        #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("first", key: "k-1"))) == nil)
+        #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("second", key: "k-2"))) == nil)
+        #expect(decisionCode(try guard_.call("items.delete", ["id": 2, "reason": "created twice by mistake", "idempotency_key": "k-3"])) == nil)
+        _ = guard_.close()
+        let events = try project.audit()
+        let created = try #require(events.first { $0["decision"] == "executed" && $0["tool"] == "items.create" }?["seq"]?.intValue)
+        let deleted = try #require(events.last { $0["decision"] == "executed" && $0["tool"] == "items.delete" }?["seq"]?.intValue)
+        #expect(try project.tiny.items().map { $0["title"] } == ["first"])
+
+        let base = ["--dir", project.dir, "--store", project.store, "--by", "dev.patel", "--reason", "created by a test run, not a real item"]
+        let environment = ["TINY_DB": project.tiny.path]
+        let noInverse = try Subprocess.run([RolloutBinary.path, "audit", "rollback", String(deleted)] + base + ["--", "python3", TinyServer.script],
+                                           environment: environment)
+        #expect(noInverse.status == 1 && noInverse.stdout.contains("names no inverse"), "\(noInverse.stdout)\(noInverse.stderr)")
+        let unreadable = try Subprocess.run([RolloutBinary.path, "audit", "rollback", String(created)] + base + ["--", "python3", TinyServer.script],
+                                            environment: environment)
+        #expect(unreadable.status == 1 && unreadable.stdout.contains("cannot be read"), "\(unreadable.stdout)\(unreadable.stderr)")
+        let undone = try Subprocess.run([RolloutBinary.path, "audit", "rollback", String(created), "--observe", "sqlite:" + project.tiny.path] + base
+                                        + ["--", "python3", TinyServer.script], environment: environment)
+        #expect(undone.status == 0, "\(undone.stdout)\(undone.stderr)")
+        #expect(try project.tiny.items().isEmpty && project.tiny.calls("items.delete") == 2, "the inverse reached the upstream")
+        #expect(try project.decisions().suffix(4) == ["rollback_refused", "rollback_refused", "intent", "rolled_back"])
+    }
+
+    @Test("an upstream that writes and then hangs: the call is in_doubt, and a retry with its key is answered in_doubt, never forwarded again")
+    func hangAfterWrite() throws {
+        let project = try FailClosedProject()
+        let guard_ = try project.guardProcess(extra: ["--call-timeout", "2s"], environment: ["TINY_MODE": "hang_after_write"])
+        let first = try guard_.call("items.create", FailClosedProject.create("hello", key: "k-1"), timeout: 20)
+        #expect(first["isError"] == true && decisionCode(first) == "in_doubt", "\(first)")
+        let retry = try guard_.call("items.create", FailClosedProject.create("hello", key: "k-1"), timeout: 20)
+        #expect(decisionCode(retry) == "in_doubt", "\(retry)")
+        _ = guard_.close()
+        #expect(try project.tiny.items().count == 1 && project.tiny.calls("items.create") == 1, "one upstream write")
+        #expect(try project.decisions() == ["intent", "in_doubt", "in_doubt"])
+    }
+
+    @Test("two guards on one store: while one upstream hangs, the other guard's writes are decided and audited")
+    func noLockDuringForward() throws {
+        let project = try FailClosedProject()
+        let hung = try project.guardProcess(extra: ["--call-timeout", "600s"], environment: ["TINY_MODE": "hang"])
+        defer { hung.kill() }
+        let pending = hung.send("tools/call", ["name": "items.create", "arguments": FailClosedProject.create("stuck", key: "k-1")])
+        Thread.sleep(forTimeInterval: 1)
+        let other = FailClosedProject.self
+        let second = try project.guardProcess(environment: ["TINY_DB": project.dir + "/second.sqlite"])
+        let started = Date()
+        for i in 1...3 {
+            let result = try second.call("items.create", other.create("item \(i)", key: "second-\(i)"), timeout: 10)
+            #expect(decisionCode(result) == nil, "\(result)")
+        }
+        #expect(Date().timeIntervalSince(started) < 5, "the writes did not wait for the hung call's lock")
+        _ = second.close()
+        #expect(try project.decisions().filter { $0 == "executed" }.count == 3)
+        #expect(try project.decisions().first == "intent", "the hung call's intent is recorded")
+        #expect(throws: GuardSessionError.self) { try hung.answer(pending, timeout: 0.5) }
+    }
+
+    @Test("an upstream that crashes mid-call: that call is backend_error and audited, the guard lives, the next call reaches a restarted upstream")
+    func crashMidCall() throws {
+        let project = try FailClosedProject()
+        let marker = project.dir + "/exited-once"
+        let guard_ = try project.guardProcess(environment: ["TINY_MODE": "exit_once", "TINY_MARKER": marker])
+        let crashed = try guard_.call("items.create", FailClosedProject.create("first", key: "k-1"))
+        #expect(crashed["isError"] == true && decisionCode(crashed) == "backend_error", "\(crashed)")
+        let next = try guard_.call("items.create", FailClosedProject.create("second", key: "k-2"))
+        #expect(decisionCode(next) == nil && next["isError"] == false, "\(next)")
+        #expect(guard_.process.isRunning)
+        _ = guard_.close()
+        #expect(try project.tiny.items().map { $0["title"] } == ["second"])
+        #expect(try project.decisions() == ["intent", "backend_error", "intent", "executed"])
+    }
+
+    @Test("string values reach the upstream exactly as the agent sent them")
+    func stringsPassUnchanged() throws {
+        let project = try FailClosedProject()
+        let guard_ = try project.guardProcess()
+        let titles = ["data:text/plain,hello", "data:application/octet-stream;base64,AAAA", "\u{1F600} e\u{301}", "line\nbreak \"quoted\" \\ tab\t"]
+        for (i, title) in titles.enumerated() {
+            #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create(title, key: "s-\(i)"))) == nil)
+        }
+        // A number the guard cannot hold exactly is refused, not rounded: what it decides on is what it forwards.
+        let rounded = try guard_.call("items.update", ["id": 9007199254740993, "data": ["title": "x"], "reason": "rename the big item", "idempotency_key": "s-9"])
+        #expect(decisionCode(rounded) == "invalid_arguments", "\(rounded)")
+        _ = guard_.close()
+        #expect(try project.tiny.items().map { $0["title"] ?? "" } == titles)
+    }
+
+    @Test("an upstream that changes another row than asked: the outcome is upstream_mismatch, flagged in the log and to the agent")
+    func upstreamMismatch() throws {
+        let project = try FailClosedProject()
+        let guard_ = try project.guardProcess(extra: ["--observe", "sqlite:" + project.tiny.path], environment: ["TINY_MODE": "wrong_row"])
+        #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("first", key: "k-1"))) == nil)
+        #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("second", key: "k-2"))) == nil)
+        let update = try guard_.call("items.update", ["id": 1, "data": ["title": "renamed"], "reason": "the supplier renamed it", "idempotency_key": "k-3"])
+        #expect(update["isError"] == true && decisionCode(update) == "upstream_mismatch", "\(update)")
+        _ = guard_.close()
+        let event = try #require(try project.audit().last)
+        #expect(event["decision"] == "upstream_mismatch")
+        let mismatch = event["details"]?["mismatch"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(mismatch.contains { $0.contains("Item 2 changed, and the write did not name it") }, "\(mismatch)")
+        #expect(mismatch.contains { $0.contains("Item 1: title is \"first\"") }, "\(mismatch)")
+    }
+
+    @Test("a store that fills up after a write was forwarded: the answer says it was forwarded, and the guard takes no more writes",
+          .enabled(if: SmallDisk.available, SmallDisk.skipMessage))
+    func diskFullAfterForward() throws {
+        let project = try FailClosedProject()
+        let disk = try SmallDisk(megabytes: 4)
+        defer { disk.remove() }
+        let store = disk.path + "/guard.sqlite"
+        let guard_ = try project.guardProcess(environment: ["TINY_FILL": disk.path + "/filler"], store: store)
+        defer { guard_.kill() }
+        let first = try guard_.call("items.create", FailClosedProject.create("first", key: "k-1"))
+        let text = first["content"]?[0]?["text"]?.stringValue ?? ""
+        #expect(first["isError"] == true && text.contains("WAS forwarded") && text.contains("no more writes"), "\(text)")
+        #expect(!text.contains("nothing was forwarded"))
+        let second = try guard_.call("items.create", FailClosedProject.create("second", key: "k-2"))
+        #expect(second["isError"] == true && second["content"]?[0]?["text"]?.stringValue?.contains("takes no more writes") == true, "\(second)")
+        #expect(try project.tiny.calls("items.create") == 1, "nothing more was forwarded")
+        guard_.kill()
+        try? FileManager.default.removeItem(atPath: disk.path + "/filler")
+        #expect(try project.decisions(store: store) == ["intent"], "the intent is in the chain; the outcome could not be")
+    }
+}
+
+/// A small tmpfs, so that a test can fill a disk for real (needs root and mount; skipped without).
+struct SmallDisk {
+    let path: String
+
+    static var available: Bool {
+        guard getuid() == 0 else { return false }
+        guard let disk = try? SmallDisk(megabytes: 1) else { return false }
+        disk.remove()
+        return true
+    }
+
+    static let skipMessage: Comment = "mounting a tmpfs needs root and mount(8)"
+
+    init(megabytes: Int) throws {
+        path = TestPaths.temporaryDirectory("small-disk").path
+        let result = try Subprocess.run(["mount", "-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", path])
+        guard result.status == 0 else { throw GuardSessionError(message: "mount failed: \(result.stderr)") }
+    }
+
+    func remove() {
+        _ = try? Subprocess.run(["umount", "-l", path])
+    }
+}
