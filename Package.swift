@@ -78,7 +78,7 @@ let package = Package(
         ),
         .target(
             name: "RolloutReports",
-            dependencies: ["RolloutCore", "CLibXML2"]
+            dependencies: ["RolloutCore", "CLibXML2", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "RolloutGate",

@@ -15,7 +15,11 @@ public struct ScoreOptions: Sendable {
     public var bucket: TimeSpan
     /// Buckets start at this time plus multiples of `bucket` (default: the epoch).
     public var origin: Date
+    /// The reason rule of events whose tool the policy does not name.
     public var reasonRule: ReasonRule
+    /// Each policy tool's own reason rule, by tool name: a tool that asks for 20 characters is judged by
+    /// 20, one that makes reasons optional is not flagged.
+    public var reasonRules: [String: ReasonRule]
     public var detector: RateDetector.Configuration
     /// A tool or actor series needs this tail probability: stricter than the tenant's, because there are many.
     public var entityTailProbability: Double
@@ -36,6 +40,7 @@ public struct ScoreOptions: Sendable {
         self.bucket = bucket
         self.origin = origin
         self.reasonRule = reasonRule
+        self.reasonRules = [:]
         self.detector = detector
         self.entityTailProbability = entityTailProbability
         self.minimumEntityEvents = minimumEntityEvents
@@ -43,6 +48,12 @@ public struct ScoreOptions: Sendable {
     }
 
     public var from: Date { until.addingTimeInterval(-window.timeInterval) }
+
+    /// Reason rules from the policy: each tool's own, and the defaults' for other tools.
+    public mutating func reasonRules(from policy: Policy?) {
+        guard let policy else { return }
+        reasonRules = Dictionary(policy.tools.map { ($0.name, $0.reason) }, uniquingKeysWith: { first, _ in first })
+    }
 }
 
 /// One tenant's verdict for the window.
@@ -162,7 +173,7 @@ public enum AnomalyScorer {
 
         // Rules, rarity and value signals: one streamed pass over the events.
         if let span = try store.span(tenant: tenant) {
-            var engine = RuleEngine(tenant: tenant, reasonRule: options.reasonRule, reportFrom: options.from, firstEvent: span.first)
+            var engine = RuleEngine(tenant: tenant, reasonRule: options.reasonRule, reasonRules: options.reasonRules, reportFrom: options.from, firstEvent: span.first)
             engine.bucketMillis = bucketMillis
             // Values are read (from the body) only for fields whose name means money: the outliers that matter.
             try store.scanEvents(tenant: tenant, from: historyStart, to: options.until, valueFields: FieldRule.moneyWords) { engine.observe($0) }

@@ -43,15 +43,30 @@ public enum FuzzReport {
             ]
             suites.append(JUnitSuite(name: tool, timestamp: result.startedAt, properties: properties, cases: cases))
         }
-        if result.target.hasPrefix("MCP") {
-            // The server's tool list against the policy: a write tool nobody described is a gap too.
-            var coverage = JUnitCase(classname: "tools/list", name: "coverage")
-            if !result.coverage.isEmpty {
-                coverage.result = .failure(message: "\(result.coverage.count) tool\(result.coverage.count == 1 ? "" : "s") not covered: \(result.coverage[0])",
-                                           type: GapKind.policyGap.rawValue, body: result.coverage.joined(separator: "\n"))
+        // The target's tool list: every tool the policy does not describe must be refused (default deny).
+        var listCases: [JUnitCase] = []
+        for r in result.results where r.tool == UndescribedAttacks.suite {
+            var testCase = JUnitCase(classname: UndescribedAttacks.suite, name: r.attackClass.rawValue, time: r.seconds)
+            if case .failed = r.status {
+                let count = r.findings.count
+                testCase.result = .failure(message: "\(count) undescribed tool\(count == 1 ? "" : "s") answered: \(r.findings[0].variant): \(r.findings[0].observed)",
+                                           type: GapKind.enforcementGap.rawValue, body: body(r.findings, redactor: redactor))
+            } else {
+                testCase.systemOut = "\(r.attacks) undescribed tools called, every one refused"
             }
-            suites.append(JUnitSuite(name: "tools/list", timestamp: result.startedAt,
-                                     properties: [JUnitProperty("fuzz.target", result.target), JUnitProperty("policy.digest", result.policyDigest)], cases: [coverage]))
+            listCases.append(testCase)
+        }
+        if !result.coverage.isEmpty {
+            // What the policy and the server disagree on, for a person to read; the verdict is the case above.
+            var coverage = JUnitCase(classname: UndescribedAttacks.suite, name: "coverage")
+            coverage.systemOut = result.coverage.joined(separator: "\n")
+            listCases.append(coverage)
+        }
+        if !listCases.isEmpty {
+            suites.append(JUnitSuite(name: UndescribedAttacks.suite, timestamp: result.startedAt,
+                                     properties: [JUnitProperty("rollout.version", toolVersion), JUnitProperty("fuzz.target", result.target),
+                                                  JUnitProperty("policy.digest", result.policyDigest), JUnitProperty("policy.version", String(result.policyVersion))],
+                                     cases: listCases))
         }
         return JUnitReport(name: "rollout fuzz", suites: suites)
     }

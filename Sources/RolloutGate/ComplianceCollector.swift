@@ -46,7 +46,7 @@ public enum ComplianceCollector {
     public static func collect(store: AuditStore, tenants: TenantsFile?, policy: Policy?, options: ComplianceOptions, now: Date, rolloutVersion: String,
                                progress: ((String) -> Void)? = nil, onRow: (ComplianceRow, String) throws -> Void) throws -> Output {
         progress?("verifying the hash chain…")
-        let verification = try store.verify()
+        let verification = try store.verify(key: ChainKey.fromEnvironment)
         let chain = ComplianceReport.Chain(ok: verification.ok, checked: verification.checked, headSeq: verification.head.seq,
                                            headHash: verification.head.hash, breakSeq: verification.firstBreak?.seq,
                                            problem: verification.firstBreak?.problem.rawValue, detail: verification.firstBreak?.detail)
@@ -72,7 +72,7 @@ public enum ComplianceCollector {
             progress?("scoring anomalies…")
             var score = ScoreOptions(tenants: options.tenants, until: options.to,
                                      window: TimeSpan(seconds: max(1, Int(options.to.timeIntervalSince(options.from)))), history: options.history)
-            if let rule = policy?.tools.first?.reason { score.reasonRule = rule }
+            score.reasonRules(from: policy)
             for tenant in try AnomalyScorer.score(store, options: score) {
                 anomalies += tenant.anomalies.map {
                     ComplianceReport.Anomaly(tenant: $0.tenant, start: $0.start, end: $0.end, family: $0.family.rawValue, signal: $0.signal,

@@ -49,8 +49,9 @@ public struct GateEvaluator {
             return evaluation
         }
         evaluation.next = next
-        // Leaving `off` needs the fuzz report only: a tool that is off has no traffic to judge.
-        var results = [fuzzGate(tool: tool)]
+        // Every gate reads the audit log: a log that no longer verifies fails them all. Leaving `off` needs the
+        // fuzz report besides: a tool that is off has no traffic to judge.
+        var results = [try chainGate(), fuzzGate(tool: tool)]
         if next >= .soft {
             let (anomalies, lastAnomaly) = try anomalyGate(tenant: tenant, now: now)
             results.append(anomalies)
@@ -60,6 +61,22 @@ public struct GateEvaluator {
         evaluation.results = results
         evaluation.context = ["policy": policy.digest, "policy_version": String(policy.version), "audit_head": try store.head().hash]
         return evaluation
+    }
+
+    /// The audit chain, whole: every event as written, every column as hashed, the head where it was
+    /// (and, with ROLLOUT_CHAIN_KEY, every signature). Anomaly and soak verdicts over an edited log would
+    /// mean nothing.
+    func chainGate() throws -> GateResult {
+        let check = try store.verify(key: ChainKey.fromEnvironment)
+        let evidence = ["audit_head": check.head.hash, "audit_events": String(check.checked)]
+        guard let broken = check.firstBreak else {
+            return GateResult(gate: "chain", status: .successful,
+                              reason: "\(check.checked) events verified\(check.signaturesChecked ? ", signatures included" : ""); head #\(check.head.seq)",
+                              evidence: evidence)
+        }
+        return GateResult(gate: "chain", status: .failed,
+                          reason: "the audit log is broken at event \(broken.seq) (\(broken.problem.rawValue)): \(broken.detail); no gate can be judged on it until it is restored",
+                          evidence: evidence)
     }
 
     /// The fuzz report: present, readable, made for this policy (digest and version), covering every
@@ -117,7 +134,7 @@ public struct GateEvaluator {
     func anomalyGate(tenant: String, now: Date) throws -> (GateResult, Date?) {
         let soak = tenants.gates.soak
         var options = ScoreOptions(tenants: [tenant], until: now, window: soak)
-        if let reason = policy.tools.first?.reason { options.reasonRule = reason }
+        options.reasonRules(from: policy)
         let score = try AnomalyScorer.score(store, options: options).first
         let anomalies = score?.anomalies ?? [], events = score?.events ?? 0, activeDays = score?.activeDays ?? 0
         let last = anomalies.max { $0.end < $1.end }
@@ -167,7 +184,7 @@ public struct GateEvaluator {
             return GateResult(gate: "approval", status: .failed,
                               reason: "broad needs an approval by \(who): `rollout approve --tenant \(tenant)\(toolOption) --stage broad --by NAME --reason ...`")
         }
-        if let promoter, promoter == approval.by {
+        if let promoter, PersonIdentity.same(promoter, approval.by) {
             return GateResult(gate: "approval", status: .failed,
                               reason: "\(promoter) approved this promotion and cannot also make it: another person promotes, or another approves",
                               evidence: ["approved_by": approval.by])

@@ -76,7 +76,7 @@ public enum StageMachine {
         guard current.next == stage else {
             throw Refusal("\(tenant) is at \(current.rawValue); an approval is for its next stage (\(current.next?.rawValue ?? "none"))")
         }
-        if !file.gates.approvers.isEmpty, !file.gates.approvers.contains(by) {
+        if !file.gates.approvers.isEmpty, !file.gates.approvers.contains(where: { PersonIdentity.same($0, by) }) {
             throw Refusal("\(by) is not an approver; gates.approvers lists \(file.gates.approvers.joined(separator: ", "))")
         }
         var out = file

@@ -47,7 +47,10 @@ extension AuditStore {
     }
 
     /// Writes events as JSON Lines (the interchange format) to `handle`, oldest first.
-    public func export(to handle: FileHandle, tenant: String? = nil) throws -> Int {
+    /// Writes the events as JSON Lines with every secret value `redactor` knows replaced by its mark:
+    /// an imported record's `api_key` never leaves the store in clear. A full disk or a closed pipe is a
+    /// thrown error, never a crash.
+    public func export(to handle: FileHandle, tenant: String? = nil, redactor: Redactor) throws -> Int {
         var after: Int64 = 0
         var written = 0
         while true {
@@ -55,10 +58,14 @@ extension AuditStore {
             guard let last = batch.last else { return written }
             var bytes: [UInt8] = []
             for event in batch {
-                bytes += event.json.canonicalBytes
+                bytes += redactor.redact(event).json.canonicalBytes
                 bytes.append(0x0A)
             }
-            handle.write(Data(bytes))
+            do {
+                try handle.write(contentsOf: Data(bytes))
+            } catch {
+                throw StoreError.io(path: "the export", detail: "cannot write: \(error.localizedDescription) (\(written) events were written before)")
+            }
             written += batch.count
             after = last.seq
         }
@@ -188,9 +195,8 @@ final class ImportPipeline: @unchecked Sendable {
             case .ormai:
                 return .success(try OrmAIRecord.event(record, redactor: redactor))
             default:
-                var event = try AuditEvent(json: record)
-                event.changes = event.changes.map(redactor.redact)
-                return .success(event)
+                // Secret values anywhere in the record (changes, details, fields of other systems) are stored marked.
+                return .success(redactor.redact(try AuditEvent(json: record)))
             }
         } catch {
             return .failure(.badRecord(file: file, line: reader.lineNumber, field: error.field, message: error.message))

@@ -13,6 +13,10 @@ public final class AuditStore: @unchecked Sendable {
     public let path: String
     let queue: DatabaseQueue
     let busyTimeout: Double
+    /// Signs every row this process appends (`ROLLOUT_CHAIN_KEY`), when set.
+    public let chainKey: ChainKey?
+    /// Whether this process has checked that its chain key (or its lack of one) is the store's.
+    private let keyChecked = LockedFlag()
 
     /// How long a writer waits for another process's lock: `ROLLOUT_BUSY_TIMEOUT` seconds, else 5.
     public static var defaultBusyTimeout: Double {
@@ -24,10 +28,26 @@ public final class AuditStore: @unchecked Sendable {
         ProcessInfo.processInfo.environment["ROLLOUT_STORE"] ?? ".rollout/audit.sqlite"
     }
 
-    /// Opens (creating when `create` is set) the store at `path` and brings its schema up to date.
-    public init(path: String, create: Bool = true, busyTimeout: Double = AuditStore.defaultBusyTimeout) throws {
+    /// Opens (creating when `create` is set) the store at `path` and brings its schema up to date. With
+    /// `readOnly`, nothing is written, not even a migration: a store on a read-only disk or an auditor's
+    /// copy can still be verified and read.
+    public init(path: String, create: Bool = true, busyTimeout: Double = AuditStore.defaultBusyTimeout,
+                chainKey: ChainKey? = ChainKey.fromEnvironment, readOnly: Bool = false) throws {
         self.path = path
         self.busyTimeout = busyTimeout
+        self.chainKey = chainKey
+        if readOnly {
+            guard FileManager.default.fileExists(atPath: path) else { throw StoreError.notFound("no store at \(path)") }
+            do {
+                queue = try Self.openReadOnly(path: path, busyTimeout: busyTimeout)
+                if try queue.read({ try StoreMigrations.superseded($0) }) {
+                    throw StoreError.incompatible(path: path, detail: "it was written by a newer rollout")
+                }
+            } catch let error as DatabaseError {
+                throw Self.translate(error, path: path, busyTimeout: busyTimeout)
+            }
+            return
+        }
         let exists = FileManager.default.fileExists(atPath: path)
         if !exists {
             guard create else { throw StoreError.notFound("no store at \(path); it is created by the first command that writes (e.g. rollout audit import)") }
@@ -68,10 +88,29 @@ public final class AuditStore: @unchecked Sendable {
         }
     }
 
+    /// A read-only connection. In WAL mode SQLite needs to create the `-shm` file even to read; where it
+    /// cannot (a read-only disk), the file is opened as immutable, which needs no lock and no `-shm`.
+    static func openReadOnly(path: String, busyTimeout: Double) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = "rollout-store-readonly"
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+            return queue
+        } catch {
+            let uri = "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1"
+            let queue = try DatabaseQueue(path: uri, configuration: configuration)
+            _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+            return queue
+        }
+    }
+
     /// A store in a new temporary file, for fuzz runs and tests.
-    public static func temporary() throws -> AuditStore {
+    public static func temporary(chainKey: ChainKey? = nil) throws -> AuditStore {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-\(UUID().uuidString).sqlite").path
-        return try AuditStore(path: path)
+        return try AuditStore(path: path, chainKey: chainKey)
     }
 
     static func translate(_ error: DatabaseError, path: String, busyTimeout: Double) -> Error {
@@ -90,7 +129,11 @@ public final class AuditStore: @unchecked Sendable {
             return try queue.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {
-                    var transaction = try StoreTransaction(db: db)
+                    if !keyChecked.value {
+                        try checkChainKey(db)
+                        keyChecked.set()
+                    }
+                    var transaction = try StoreTransaction(db: db, chainKey: chainKey)
                     result = try body(&transaction)
                     try transaction.saveHead()
                     return .commit
@@ -100,6 +143,30 @@ public final class AuditStore: @unchecked Sendable {
         } catch let error as DatabaseError {
             throw Self.translate(error, path: path, busyTimeout: busyTimeout)
         }
+    }
+
+    /// A store whose chain is signed takes rows only from a writer with the same key, and a writer with
+    /// a key signs a chain from its next row on: a row added without the key, or under another, would
+    /// be a hole in the signatures.
+    private func checkChainKey(_ db: Database) throws {
+        let stored = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'chain_key_id'")
+        switch (chainKey, stored) {
+        case (nil, nil): return
+        case (nil, .some):
+            throw StoreError.chainKey("the chain of \(path) is signed: set ROLLOUT_CHAIN_KEY to the key it is signed with before writing to it")
+        case (let key?, nil):
+            let next = (try Int64.fetchOne(db, sql: "SELECT seq FROM chain_head WHERE id = 1") ?? 0) + 1
+            try db.execute(sql: "INSERT INTO store_meta (key, value) VALUES ('chain_key_id', ?), ('chain_key_from', ?)", arguments: [key.id, String(next)])
+        case (let key?, let id?):
+            if key.id != id {
+                throw StoreError.chainKey("ROLLOUT_CHAIN_KEY is not the key the chain of \(path) is signed with; nothing was written")
+            }
+        }
+    }
+
+    /// The first event signed with the chain key, when the chain is signed.
+    public func chainKeyedFrom() throws -> Int64? {
+        try meta("chain_key_from").flatMap { Int64($0) }
     }
 
     /// Runs `body` with a read-only view of the store.
@@ -241,8 +308,11 @@ public struct StoreTransaction {
     public private(set) var head: ChainHead
     private let startHead: ChainHead
 
-    init(db: Database) throws {
+    private let chainKey: ChainKey?
+
+    init(db: Database, chainKey: ChainKey? = nil) throws {
         self.db = db
+        self.chainKey = chainKey
         head = try Self.readHead(db)
         startHead = head
     }
@@ -271,14 +341,15 @@ public struct StoreTransaction {
         let hash = HashChain.hash(previous: head.hash, body: bytes)
         let statement = try db.cachedStatement(sql: """
             INSERT INTO audit_events (seq, ts, ts_ms, tenant, actor, session, tool, model, operation, row_count,
-                decision, approver, idempotency_key, reason, effect, shape, body, prev_hash, hash, form)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \(CanonicalForm.current))
+                decision, approver, idempotency_key, reason, effect, shape, body, prev_hash, hash, form, mac)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \(CanonicalForm.current), ?)
             """)
         try RawStatement(statement: statement).execute([
             .int(stored.seq), .text(Timestamp.format(stored.ts)), .int(Int64((stored.ts.timeIntervalSince1970 * 1000).rounded(.down))),
             .text(stored.tenant), .text(stored.actor), .init(stored.session), .text(stored.tool), .init(stored.model),
             .init(stored.operation), .int(Int64(stored.rowCount)), .text(stored.decision), .init(stored.approver),
             .init(stored.idempotencyKey), .init(stored.reason), .init(stored.effectKey), .init(stored.shape), .bytes(bytes), .text(head.hash), .text(hash),
+            .init(chainKey?.mac(hash: hash)),
         ], db: db)
         head = ChainHead(seq: stored.seq, hash: hash)
     }
@@ -287,4 +358,12 @@ public struct StoreTransaction {
         guard head != startHead else { return }
         try db.cachedStatement(sql: "UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1").execute(arguments: [head.seq, head.hash])
     }
+}
+
+/// A flag set once, read from any thread.
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var state = false
+    var value: Bool { lock.withLock { state } }
+    func set() { lock.withLock { state = true } }
 }

@@ -3,7 +3,8 @@ import GRDB
 import RolloutCore
 
 /// The verdict of `rollout audit verify`: whether every event is as it was written, in order, none
-/// missing, and if not the first place where the chain breaks.
+/// missing, every column a report or gate reads agrees with the hashed body, and (with the chain key or
+/// an anchor) the log is the one that was signed or anchored; if not, the first place where it breaks.
 public struct ChainVerification: Sendable {
     public enum Problem: String, Sendable {
         /// The stored body or hash does not hash to the recorded value: the event was edited.
@@ -18,6 +19,10 @@ public struct ChainVerification: Sendable {
         case reordered
         /// The recorded head is not the last event: events were removed from the end (or added around it).
         case headMismatch = "head_mismatch"
+        /// A row's signature under the chain key is missing or wrong: the row was forged or rewritten.
+        case signature
+        /// The log no longer holds the anchored head: its tail was removed or the log replaced.
+        case anchor
     }
 
     public struct Break: Sendable {
@@ -29,19 +34,60 @@ public struct ChainVerification: Sendable {
     public var checked: Int
     public var head: ChainHead
     public var firstBreak: Break?
+    /// Whether row signatures were checked (a chain key was given and the chain is signed).
+    public var signaturesChecked = false
+    /// Whether an anchor was checked.
+    public var anchorChecked = false
 
     public var ok: Bool { firstBreak == nil }
 }
 
 extension AuditStore {
-    /// Walks the whole chain in order, recomputing every hash. `progress` is called every 100k events.
-    public func verify(progress: ((Int) -> Void)? = nil) throws -> ChainVerification {
-        try read { db in
+    /// Walks the whole chain in order, recomputing every hash and checking every column against the
+    /// hashed body; with `key`, every signed row's signature; with `anchor`, that the anchored event is
+    /// still there with its hash. `progress` is called every 100k events.
+    public func verify(key: ChainKey? = nil, anchor: ChainAnchor? = nil, progress: ((Int) -> Void)? = nil) throws -> ChainVerification {
+        let keyedFrom = try chainKeyedFrom()
+        let storedKeyID = try meta("chain_key_id")
+        return try read { db in
             let recorded = try StoreTransaction.readHead(db)
             var previous = ChainHead.empty
             var checked = 0
+            var anchorSeen = false
+            func result(_ b: ChainVerification.Break?) -> ChainVerification {
+                var out = ChainVerification(checked: checked, head: recorded, firstBreak: b)
+                out.signaturesChecked = key != nil && keyedFrom != nil
+                out.anchorChecked = anchor != nil
+                return out
+            }
+            // Checks that need no row: the key and the anchor must be about this chain.
+            if let key {
+                guard let storedKeyID, keyedFrom != nil else {
+                    return result(.init(seq: 0, problem: .signature, detail: "a chain key was given, but this chain was never signed (ROLLOUT_CHAIN_KEY was not set when it was written)"))
+                }
+                guard storedKeyID == key.id else {
+                    return result(.init(seq: 0, problem: .signature, detail: "the chain key given is not the key this chain is signed with"))
+                }
+            }
+            if let anchor {
+                if let expected = anchor.keyedFrom, expected != keyedFrom {
+                    return result(.init(seq: anchor.seq, problem: .anchor,
+                                        detail: "the anchor says the chain is signed from event \(expected), the store says \(keyedFrom.map(String.init) ?? "never")"))
+                }
+                if let mac = anchor.mac, let key, key.mac(anchor: anchor) != mac {
+                    return result(.init(seq: anchor.seq, problem: .anchor, detail: "the anchor file's signature does not match: it was edited or made with another key"))
+                }
+                if anchor.seq > recorded.seq {
+                    return result(.init(seq: anchor.seq, problem: .anchor,
+                                        detail: "the anchor names event \(anchor.seq), and the log ends at event \(recorded.seq): events were removed from its end"))
+                }
+            }
+            // A store of the first version (read-only, so never migrated) has no form and mac columns.
+            let columns = Set(try Row.fetchAll(db, sql: "PRAGMA table_info(audit_events)").map { $0["name"] as String })
+            let extra = ["form", "mac"].map { columns.contains($0) ? $0 : "NULL AS \($0)" }.joined(separator: ", ")
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT seq, ts, tenant, actor, tool, decision, row_count, idempotency_key, approver, reason, effect, shape, body, prev_hash, hash
+                SELECT seq, ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver, idempotency_key,
+                       reason, effect, shape, body, prev_hash, hash, \(extra)
                 FROM audit_events ORDER BY seq
                 """)
             while let row = try rows.next() {
@@ -50,7 +96,7 @@ extension AuditStore {
                 let prevHash: String = row["prev_hash"]
                 let hash: String = row["hash"]
                 func fail(_ problem: ChainVerification.Problem, _ detail: String) -> ChainVerification {
-                    ChainVerification(checked: checked, head: recorded, firstBreak: .init(seq: seq, problem: problem, detail: detail))
+                    result(.init(seq: seq, problem: problem, detail: detail))
                 }
                 if seq != previous.seq + 1 {
                     return fail(.missing, "event \(seq) follows event \(previous.seq); events \(previous.seq + 1)...\(seq - 1) are missing")
@@ -67,20 +113,20 @@ extension AuditStore {
                 if json["seq"]?.intValue.map(Int64.init) != seq {
                     return fail(.reordered, "event stored at \(seq) was written as event \(json["seq"]?.canonicalText ?? "?")")
                 }
-                let columns: [(String, DatabaseValue, JSONValue?)] = [
-                    ("ts", row["ts"], json["ts"]), ("tenant", row["tenant"], json["tenant"]), ("actor", row["actor"], json["actor"]),
-                    ("tool", row["tool"], json["tool"]), ("decision", row["decision"], json["decision"]),
-                    ("row_count", row["row_count"], json["row_count"]), ("idempotency_key", row["idempotency_key"], json["idempotency_key"]),
-                    ("approver", row["approver"], json["approver"]), ("reason", row["reason"], json["reason"]),
-                ]
-                for (name, stored, hashed) in columns where !Self.same(stored, hashed) {
-                    return fail(.columnEdited, "event \(seq): column \(name) is \(stored), but the hashed event says \(hashed?.canonicalText ?? "nothing")")
+                if let problem = Self.columnProblem(row, json) { return fail(.columnEdited, "event \(seq): \(problem)") }
+                if let key, let from = keyedFrom, seq >= from {
+                    let mac: String? = row["mac"]
+                    if mac != key.mac(hash: hash) {
+                        return fail(.signature, mac == nil
+                            ? "event \(seq) carries no signature, and the chain is signed from event \(from): it was added without the key"
+                            : "event \(seq)'s signature does not match: it was forged or rewritten without the key")
+                    }
                 }
-                // The effect column is derived from the body: recompute it.
-                let decoded = try? AuditEvent(json: json)
-                for (name, derived, stored) in [("effect", decoded?.effectKey, row["effect"] as String?), ("shape", decoded?.shape, row["shape"] as String?)]
-                where derived != stored {
-                    return fail(.columnEdited, "event \(seq): column \(name) is \(stored ?? "null"), but the hashed event gives \(derived ?? "null")")
+                if let anchor, seq == anchor.seq {
+                    anchorSeen = true
+                    if hash != anchor.hash {
+                        return fail(.anchor, "the anchor says event \(seq) hashes to \(anchor.hash.prefix(12))…, the log's event \(seq) hashes to \(hash.prefix(12))…: the log was rewritten from there or before")
+                    }
                 }
                 previous = ChainHead(seq: seq, hash: hash)
                 checked += 1
@@ -90,10 +136,44 @@ extension AuditStore {
                 let detail = recorded.seq > previous.seq
                     ? "the recorded head is event \(recorded.seq), but the log ends at event \(previous.seq): events were removed from the end"
                     : "the recorded head is event \(recorded.seq), but the log ends at event \(previous.seq)"
-                return ChainVerification(checked: checked, head: recorded, firstBreak: .init(seq: previous.seq, problem: .headMismatch, detail: detail))
+                return result(.init(seq: previous.seq, problem: .headMismatch, detail: detail))
             }
-            return ChainVerification(checked: checked, head: recorded, firstBreak: nil)
+            if let anchor, anchor.seq > 0, !anchorSeen {
+                return result(.init(seq: anchor.seq, problem: .anchor, detail: "the anchored event \(anchor.seq) is not in the log"))
+            }
+            return result(nil)
         }
+    }
+
+    /// The first column that disagrees with the hashed body, or nil. Every column a report, a gate or
+    /// the scorer reads is checked: the ones the body holds against it, the derived ones recomputed.
+    static func columnProblem(_ row: Row, _ json: JSONValue) -> String? {
+        let columns: [(String, DatabaseValue, JSONValue?)] = [
+            ("ts", row["ts"], json["ts"]), ("tenant", row["tenant"], json["tenant"]), ("actor", row["actor"], json["actor"]),
+            ("session", row["session"], json["session"]), ("tool", row["tool"], json["tool"]), ("model", row["model"], json["model"]),
+            ("operation", row["operation"], json["operation"]), ("decision", row["decision"], json["decision"]),
+            ("row_count", row["row_count"], json["row_count"]), ("idempotency_key", row["idempotency_key"], json["idempotency_key"]),
+            ("approver", row["approver"], json["approver"]), ("reason", row["reason"], json["reason"]),
+        ]
+        for (name, stored, hashed) in columns where !same(stored, hashed) {
+            return "column \(name) is \(stored), but the hashed event says \(hashed?.canonicalText ?? "nothing")"
+        }
+        // Derived from the body: recomputed.
+        let ts = json["ts"]?.stringValue.flatMap(Timestamp.parse)
+        let tsMillis: Int64? = row["ts_ms"]
+        if let ts, tsMillis != Int64((ts.timeIntervalSince1970 * 1000).rounded(.down)) {
+            return "column ts_ms is \(tsMillis.map(String.init) ?? "null"), but the hashed time \(json["ts"]?.stringValue ?? "") is \(Int64((ts.timeIntervalSince1970 * 1000).rounded(.down)))"
+        }
+        let decoded = try? AuditEvent(json: json)
+        for (name, derived, stored) in [("effect", decoded?.effectKey, row["effect"] as String?), ("shape", decoded?.shape, row["shape"] as String?)]
+        where derived != stored {
+            return "column \(name) is \(stored ?? "null"), but the hashed event gives \(derived ?? "null")"
+        }
+        let form: Int64? = row["form"]
+        if let form, form != Int64(CanonicalForm.first), form != Int64(CanonicalForm.rfc8785) {
+            return "column form is \(form), which no rollout writes"
+        }
+        return nil
     }
 
     private static func same(_ stored: DatabaseValue, _ hashed: JSONValue?) -> Bool {
@@ -104,5 +184,13 @@ extension AuditStore {
         case (.double(let x), .number(let d)?): return x == d
         default: return false
         }
+    }
+
+    /// The chain head as an anchor to keep elsewhere, signed when this store has the chain key.
+    public func anchor(at time: Date = Date()) throws -> ChainAnchor {
+        let head = try head()
+        var anchor = ChainAnchor(seq: head.seq, hash: head.hash, time: Timestamp.format(time), keyedFrom: try chainKeyedFrom())
+        if let chainKey { anchor.mac = chainKey.mac(anchor: anchor) }
+        return anchor
     }
 }

@@ -8,6 +8,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case badRecord(file: String, line: Int, field: String, message: String)
     case notFound(String)
     case io(path: String, detail: String)
+    /// The writer's chain key does not match the store's signed chain.
+    case chainKey(String)
 
     public var description: String {
         switch self {
@@ -18,6 +20,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             "\(file):\(line): \(field.isEmpty ? "" : field + ": ")\(message); nothing from this file was imported"
         case .notFound(let what): what
         case .io(let path, let detail): "\(path): \(detail)"
+        case .chainKey(let message): message
         }
     }
 }

@@ -134,3 +134,35 @@ struct RateDetectorTests {
         #expect(points[2900..<2906].map(\.score).max()! > RateDetector.alertScore)
     }
 }
+
+@Suite("Anomaly scoring: each tool's own reason rule")
+struct ReasonRulePerToolTests {
+    @Test("a reason is judged by the rule of the tool it was given to, not by the policy's first tool")
+    func perTool() throws {
+        let policy = try Policy.parse("""
+            version: 1
+            models:
+              Order: {table: orders, key: id, tenant_field: tenant_id, fields: {status: {type: string, in: [a, b]}}}
+            tools:
+              strict.update: {model: Order, operation: update, writable: [status], reason: {required: true, min_length: 30}}
+              lenient.update: {model: Order, operation: update, writable: [status], reason: optional}
+            """)
+        let base = ScorerTests.plantAt
+        func event(_ tool: String, _ seconds: Double, reason: String?) -> AuditEvent {
+            var e = write(seconds, base, key: "\(tool)-\(seconds)", reason: reason ?? "")
+            e.tool = tool
+            e.reason = reason
+            return e
+        }
+        let store = try AuditStore.temporary()
+        try store.append([
+            event("lenient.update", 0, reason: nil), event("lenient.update", 60, reason: "ok fix"),
+            event("strict.update", 120, reason: "refund per ticket 4455"),
+        ])
+        var options = ScoreOptions(until: ScorerTests.until, window: .days(3))
+        options.reasonRules(from: policy)
+        let anomalies = try AnomalyScorer.score(store, options: options).first?.anomalies.filter { $0.signal == "missing_reason" } ?? []
+        #expect(anomalies.count == 1, "\(anomalies.map(\.message))")
+        #expect(anomalies.first?.message.contains("strict.update") == true && anomalies.first?.message.contains("at least 30") == true)
+    }
+}

@@ -31,7 +31,8 @@ struct StageCommandTests {
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
         let json = try JSONValue.parse(result.stdout)
         #expect(json["passed"] == false && json["next"] == "shadow")
-        #expect(json["gates"]?[0]?["gate"] == "fuzz" && json["gates"]?[0]?["status"] == "error")
+        #expect(json["gates"]?[0]?["gate"] == "chain" && json["gates"]?[0]?["status"] == "successful")
+        #expect(json["gates"]?[1]?["gate"] == "fuzz" && json["gates"]?[1]?["status"] == "error")
         let xml = try String(contentsOfFile: p.root + "/reports/gate-initech.xml", encoding: .utf8)
         #expect(xml.contains("<error") && xml.contains("no fuzz report"))
         if JUnitValidation.available { #expect(try JUnitValidation.validate(p.root + "/reports/gate-initech.xml").status == 0) }

@@ -37,7 +37,7 @@ struct ImportTests {
         let out = TestPaths.temporaryDirectory().appendingPathComponent("out.jsonl").path
         _ = FileManager.default.createFile(atPath: out, contents: nil)
         let handle = try #require(FileHandle(forWritingAtPath: out))
-        #expect(try store.export(to: handle) == 50)
+        #expect(try store.export(to: handle, redactor: Redactor()) == 50)
         try handle.close()
         // The export imports into another store as the same events.
         let second = try AuditStore.temporary()

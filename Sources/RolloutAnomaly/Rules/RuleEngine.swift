@@ -6,7 +6,10 @@ import RolloutStore
 /// tenant's events in time order: each rule sees only what came before the event it judges.
 struct RuleEngine {
     var tenant: String
+    /// For tools the policy does not name.
     var reasonRule: ReasonRule
+    /// Each policy tool's own rule.
+    var reasonRules: [String: ReasonRule]
     /// Anomalies are reported from here on; earlier events only teach.
     var reportFrom: Int64
     /// The tenant's first event: rarity needs a learning period after it.
@@ -35,9 +38,10 @@ struct RuleEngine {
     private var denyBucket: (actor: String, bucket: Int64, refused: Int, total: Int, events: [Int64])?
     private var actorRefusals: [String: (refused: Int, total: Int)] = [:]
 
-    init(tenant: String, reasonRule: ReasonRule, reportFrom: Date, firstEvent: Date) {
+    init(tenant: String, reasonRule: ReasonRule, reasonRules: [String: ReasonRule] = [:], reportFrom: Date, firstEvent: Date) {
         self.tenant = tenant
         self.reasonRule = reasonRule
+        self.reasonRules = reasonRules
         self.reportFrom = Int64(reportFrom.timeIntervalSince1970 * 1000)
         self.firstEventMillis = Int64(firstEvent.timeIntervalSince1970 * 1000)
     }
@@ -50,14 +54,21 @@ struct RuleEngine {
                                  observed: observed, expected: expected, bandLow: 0, bandHigh: expected, score: 1, events: Array(events.prefix(50)), message: message))
     }
 
-    private var reasonVerdicts: [String: String?] = [:]
+    /// Verdicts by tool, then by reason text: agents repeat their reasons, so each text is judged once per tool.
+    private var reasonVerdicts: [String: [String: String?]] = [:]
+    private var verdictCount = 0
 
-    private mutating func reasonProblem(_ reason: String?) -> String? {
-        guard let reason else { return reasonRule.problem(with: nil) }
-        if let known = reasonVerdicts[reason] { return known }
-        let verdict = reasonRule.problem(with: reason)
-        if reasonVerdicts.count > 10_000 { reasonVerdicts.removeAll(keepingCapacity: true) }
-        reasonVerdicts[reason] = verdict
+    private mutating func reasonProblem(_ reason: String?, tool: String) -> String? {
+        let rule = reasonRules[tool] ?? reasonRule
+        guard let reason else { return rule.problem(with: nil) }
+        if let known = reasonVerdicts[tool]?[reason] { return known }
+        let verdict = rule.problem(with: reason)
+        if verdictCount > 10_000 {
+            reasonVerdicts.removeAll(keepingCapacity: true)
+            verdictCount = 0
+        }
+        reasonVerdicts[tool, default: [:]][reason] = verdict
+        verdictCount += 1
         return verdict
     }
 
@@ -96,7 +107,7 @@ struct RuleEngine {
         let executed = category == .executed
 
         // Writes without a real reason (agents repeat their reasons: check each text once).
-        if executed, let problem = reasonProblem(e.reason) {
+        if executed, let problem = reasonProblem(e.reason, tool: e.tool) {
             flag(.rules, "missing_reason", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [e.seq],
                  "\(e.tool) by \(e.actor) executed without a real reason: \(problem)")
         }

@@ -79,8 +79,13 @@ public enum SourceDocument {
             throw UnreadableInputError(diagnostic(for: error, file: file))
         }
         guard let root else { return nil }
-        return try convert(root, file: file)
+        var budget = maxNodes
+        return try convert(root, file: file, budget: &budget)
     }
+
+    /// The most values a document may expand to. YAML aliases can make a one-kilobyte file mean a
+    /// billion values (the "billion laughs"); a policy or tenants file has a few thousand at most.
+    public static let maxNodes = 200_000
 
     /// Reads and parses the file at `path`.
     public static func load(path: String) throws -> SourceNode? {
@@ -116,14 +121,22 @@ public enum SourceDocument {
         }
     }
 
-    private static func convert(_ node: Node, file: String) throws -> SourceNode {
+    private static func convert(_ node: Node, file: String, budget: inout Int) throws -> SourceNode {
         let line = node.mark?.line ?? 0
         let column = node.mark?.column ?? 0
+        budget -= 1
+        if budget < 0 {
+            throw UnreadableInputError(Diagnostic(
+                file: file, line: line, column: column, path: "",
+                message: "the document expands to more than \(maxNodes) values (YAML aliases repeated within each other?); rollout reads at most that"))
+        }
         switch node {
         case .scalar(let scalar):
             return SourceNode(kind: .scalar(scalarValue(scalar, node: node)), line: line, column: column)
         case .sequence(let sequence):
-            return SourceNode(kind: .sequence(try sequence.map { try convert($0, file: file) }), line: line, column: column)
+            var items: [SourceNode] = []
+            for item in sequence { items.append(try convert(item, file: file, budget: &budget)) }
+            return SourceNode(kind: .sequence(items), line: line, column: column)
         case .mapping(let mapping):
             var entries: [SourceEntry] = []
             for (key, value) in mapping {
@@ -134,7 +147,7 @@ public enum SourceDocument {
                 }
                 entries.append(SourceEntry(
                     key: keyScalar.string, line: key.mark?.line ?? line, column: key.mark?.column ?? column,
-                    value: try convert(value, file: file)))
+                    value: try convert(value, file: file, budget: &budget)))
             }
             return SourceNode(kind: .mapping(entries), line: line, column: column)
         case .alias(let alias):

@@ -113,7 +113,6 @@ public struct Redactor: Sendable {
     public func redact(_ event: AuditEvent) -> AuditEvent {
         var out = event
         out.changes = event.changes.map(redact)
-        out.details = event.details.mapValues(redact)
         if case .object(let members) = redact(.object(event.details)) { out.details = members }
         if case .object(let members) = redact(.object(event.extra)) { out.extra = members }
         return out

@@ -22,7 +22,7 @@ public enum Timestamp {
             return v
         }
         guard let year = digits(0, 4), b.count >= 10, b[4] == 0x2D, let month = digits(5, 2), b[7] == 0x2D,
-            let day = digits(8, 2), (1...12).contains(month), (1...31).contains(day)
+            let day = digits(8, 2), (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year)
         else { return nil }
         var seconds = Double(daysFromCivil(year, month, day)) * 86_400
         if b.count == 10 { return Date(timeIntervalSince1970: seconds) }
@@ -32,7 +32,7 @@ public enum Timestamp {
         seconds += Double(hour * 3600 + minute * 60)
         var i = 16
         if i < b.count, b[i] == 0x3A {
-            guard let second = digits(17, 2), second <= 60 else { return nil }
+            guard let second = digits(17, 2), second <= 60 else { return nil }  // 60: a leap second
             seconds += Double(second)
             i = 19
             if i < b.count, b[i] == 0x2E || b[i] == 0x2C {
@@ -64,8 +64,19 @@ public enum Timestamp {
                 return nil
             }
         }
+        // Real zone offsets are within ±14:00, with minutes below 60 (`+99:99` is not a zone).
+        guard oh <= 14, om < 60, oh * 60 + om <= 14 * 60 else { return nil }
         let offset = Double(oh * 3600 + om * 60)
         return Date(timeIntervalSince1970: b[i] == 0x2B ? seconds - offset : seconds + offset)
+    }
+
+    /// The days of `month` in `year` (proleptic Gregorian): 2026-02-31 is not a date.
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC (milliseconds always shown, so text order is time order).

@@ -12,8 +12,8 @@ enum UndescribedAttacks {
         "impersonate", "debug_eval", "shell", "apply_patch", "flush_cache",
     ]
 
-    /// The suite the class reports under: the target's tools, not one policy tool.
-    static let suite = "(undescribed tools)"
+    /// The suite the class reports under: the target's tool list, not one policy tool.
+    public static let suite = "tools/list"
 
     static func plan(policy: Policy, listed: [String], tenants: FuzzTenants) -> [Attack] {
         var names = listed.filter { !policy.describes(wireName: $0) }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import RolloutCore
 
@@ -10,6 +11,9 @@ public enum ComplianceHTML {
         var h = HTMLBuilder()
         let period = "\(Timestamp.formatSeconds(report.from)) to \(Timestamp.formatSeconds(report.to))"
         h.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
+        // Nothing runs or loads but the report's own script and style: agent text cannot become markup,
+        // and if it ever did, the browser would refuse to run it.
+        h.raw("<meta http-equiv=\"Content-Security-Policy\" content=\"\(Self.contentSecurityPolicy)\">")
         h.raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
         h.raw("<meta name=\"rollout-report-digest\" content=\"\(HTMLText.escape(digest))\">")
         h.raw("<title>\(HTMLText.escape(title)) — \(HTMLText.escape(period))</title><style>\(css)</style></head><body>")
@@ -33,7 +37,7 @@ public enum ComplianceHTML {
         let totals = report.totals
         h.raw("<div class=\"totals\">")
         for category in DecisionCategory.allCases where (totals[category] ?? 0) > 0 {
-            h.raw("<span class=\"chip\"><i style=\"background:\(SVGChart.colour(category))\"></i>\(category.rawValue) <b>\(totals[category]!)</b></span>")
+            h.raw("<span class=\"chip\"><i class=\"c-\(category.rawValue)\"></i>\(category.rawValue) <b>\(totals[category]!)</b></span>")
         }
         if totals.isEmpty { h.raw("<span class=\"chip\">no calls in the period</span>") }
         h.raw("</div><h2>Tenants and their stages</h2>")
@@ -73,7 +77,7 @@ public enum ComplianceHTML {
             let subject = d["tool"]?.stringValue.map { " \($0)" } ?? ""
             let change = "\(d["action"]?.stringValue ?? e.decision)\(subject) \(d["from"]?.stringValue ?? "")→\(d["to"]?.stringValue ?? "")"
             let evidence = (d["evidence"]?.objectValue ?? [:]).sorted { $0.key < $1.key }
-                .map { "\($0.key) <code>\(HTMLText.escape(String(($0.value.stringValue ?? "").prefix(23))))</code>" }.joined(separator: "<br>")
+                .map { "\(HTMLText.escape($0.key)) <code>\(HTMLText.escape(String(($0.value.stringValue ?? "").prefix(23))))</code>" }.joined(separator: "<br>")
             let by = HTMLText.escape(e.actor) + (d["automated"] == .bool(true) ? " (automated)" : "")
             return [String(e.seq), Self.short(e.ts), HTMLText.escape(e.tenant), HTMLText.escape(change), by, HTMLText.escape(e.reason ?? ""), evidence]
         }
@@ -97,7 +101,8 @@ public enum ComplianceHTML {
         entries(&h, report.rollbacks, limit: report.listLimit, empty: "No rollbacks in the period.",
                 columns: ["#", "At", "Tenant", "Tool", "By", "Of write", "Outcome", "Reason"]) { e in
             [String(e.seq), Self.short(e.ts), HTMLText.escape(e.tenant), HTMLText.escape(e.tool), HTMLText.escape(e.actor),
-             e.details["rollback_of"].map { "#\($0.canonicalText)" } ?? "", HTMLText.escape(e.decision), HTMLText.escape(e.reason ?? e.message ?? "")]
+             e.details["rollback_of"].map { HTMLText.escape("#\($0.stringValue ?? $0.canonicalText)") } ?? "", HTMLText.escape(e.decision),
+             HTMLText.escape(e.reason ?? e.message ?? "")]
         }
         h.raw("</section>")
 
@@ -150,7 +155,18 @@ public enum ComplianceHTML {
         if list.count >= limit { h.raw("<p class=\"note\">Only the first \(limit) are listed; report.json has the same limit, the rows files have every call.</p>") }
     }
 
-    static let css = """
+    /// Only this page's own inline style and script (by their SHA-256), nothing from anywhere, no plugins,
+    /// no forms, no framing: the policy a report opened from an auditor's mailbox needs.
+    static let contentSecurityPolicy: String = {
+        func hash(_ text: String) -> String { "'sha256-" + Data(SHA256.hash(data: Data(text.utf8))).base64EncodedString() + "'" }
+        return "default-src 'none'; script-src \(hash(script)); style-src \(hash(css)); img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    }()
+
+    /// The stylesheet, chip colours by decision category included (classes, not style attributes, which
+    /// the content security policy would block).
+    static let css = baseCSS + DecisionCategory.allCases.map { ".c-\($0.rawValue){background:\(SVGChart.colour($0))}" }.joined()
+
+    static let baseCSS = """
         @page{size:A4;margin:14mm}
         body{font:12px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:#212121;max-width:190mm;margin:0 auto;padding:12px}
         h1{font-size:20px;margin:0 0 4px}h2{font-size:15px;margin:18px 0 6px;border-bottom:1px solid #ccc;padding-bottom:2px}

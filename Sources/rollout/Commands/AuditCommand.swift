@@ -8,7 +8,7 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "The audit log: import, verify, tail, export, roll back.",
-        subcommands: [AuditImport.self, AuditVerify.self, AuditTail.self, AuditExport.self, AuditRollback.self]
+        subcommands: [AuditImport.self, AuditVerify.self, AuditAnchor.self, AuditTail.self, AuditExport.self, AuditRollback.self]
     )
 }
 
@@ -33,6 +33,9 @@ struct AuditImport: ParsableCommand {
     @Option(help: "Record format: auto, jsonl (rollout's interchange format), ormai (OrmAI's audit store).")
     var from: String = "auto"
 
+    @Flag(help: "Import without a policy: only credential-named keys (token, password, api_key...) are redacted, not the policy's secret fields.")
+    var noPolicy = false
+
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
     @OptionGroup var formatOption: FormatOption
@@ -45,8 +48,18 @@ struct AuditImport: ParsableCommand {
     func run() throws {
         let store = try storeOption.open(create: true)
         // Secrets the policy names are redacted on the way in, when there is a policy.
+        // The policy names the secret fields: without it they would be stored in clear, so its absence is
+        // an error unless the user says so.
+        var policy: Policy?
+        if !noPolicy {
+            do {
+                policy = try folderOptions.folder.loadPolicy()
+            } catch {
+                throw ValidationError("the import redacts the policy's secret fields, and \(folderOptions.folder.policyPath) cannot be read (\(error)); run it in the project folder or give --dir, or pass --no-policy to redact only credential-named keys")
+            }
+        }
         let key = try store.redactionKey()
-        let redactor = (try? folderOptions.folder.loadPolicy()).map { Redactor(policy: $0, key: key) } ?? Redactor(key: key)
+        let redactor = policy.map { Redactor(policy: $0, key: key) } ?? Redactor(key: key)
         var summaries: [JSONValue] = []
         for file in files {
             let started = Date()
@@ -69,21 +82,37 @@ struct AuditImport: ParsableCommand {
 struct AuditVerify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check the hash chain: any edit, deletion or reordering of an event is found.",
-        discussion: "Exit status: 0 the chain is intact; 1 it is broken (the first break is printed).\n\nExample:\n  rollout audit verify --store .rollout/audit.sqlite"
+        abstract: "Check the hash chain: any edit, deletion, reordering or column change of an event is found.",
+        discussion: """
+            Every event's hash is recomputed from its stored body and linked to the one before; every column a report
+            or gate reads is checked against the body. With ROLLOUT_CHAIN_KEY set, every signed row's signature is
+            checked too (a forged tail with recomputed hashes fails); with --anchor, the log must still hold the
+            anchored head (`rollout audit anchor` wrote it), so a tail deleted with the head moved back fails.
+            The store is opened read-only: a copy on a read-only disk verifies.
+            Exit status: 0 the chain is intact; 1 it is broken (the first break is printed); 2 bad input.
+
+            Examples:
+              rollout audit verify
+              rollout audit verify --anchor anchors/2026-11-28.json
+            """
     )
+
+    @Option(help: ArgumentHelp("An anchor file from `rollout audit anchor`: the log must still hold that head.", valueName: "file"))
+    var anchor: String?
 
     @OptionGroup var storeOption: StoreOption
     @OptionGroup var formatOption: FormatOption
 
     func run() throws {
-        let store = try storeOption.open(create: false)
-        let result = try store.verify { n in Output.error("verified \(n) events…") }
+        let store = try AuditStore(path: storeOption.path, create: false, readOnly: true)
+        let anchorValue = try anchor.map { try ChainAnchor.read(path: $0) }
+        let result = try store.verify(key: ChainKey.fromEnvironment, anchor: anchorValue) { n in Output.error("verified \(n) events…") }
         switch formatOption.format {
         case .json:
             var object: [String: JSONValue] = [
                 "ok": .bool(result.ok), "checked": .number(Double(result.checked)),
                 "head_seq": .number(Double(result.head.seq)), "head_hash": .string(result.head.hash),
+                "signatures_checked": .bool(result.signaturesChecked), "anchor_checked": .bool(result.anchorChecked),
             ]
             if let b = result.firstBreak {
                 object["break"] = ["seq": .number(Double(b.seq)), "problem": .string(b.problem.rawValue), "detail": .string(b.detail)]
@@ -94,10 +123,53 @@ struct AuditVerify: ParsableCommand {
                 Output.line("BROKEN at event \(b.seq) (\(b.problem.rawValue)): \(b.detail)")
                 Output.line("\(result.checked) events verified before the break")
             } else {
-                Output.line("ok: \(result.checked) events, chain head #\(result.head.seq) \(result.head.hash)")
+                var extras: [String] = []
+                if result.signaturesChecked { extras.append("signatures checked") }
+                if result.anchorChecked { extras.append("anchor held") }
+                Output.line("ok: \(result.checked) events, chain head #\(result.head.seq) \(result.head.hash)" + (extras.isEmpty ? "" : " (\(extras.joined(separator: ", ")))"))
+                if !result.signaturesChecked, try store.chainKeyedFrom() != nil {
+                    Output.error("note: this chain is signed; set ROLLOUT_CHAIN_KEY to check its signatures too")
+                }
             }
         }
         if !result.ok { throw FailureExit(status: ExitStatus.problemFound) }
+    }
+}
+
+struct AuditAnchor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "anchor",
+        abstract: "Write the chain head (sequence, hash, time) for safekeeping outside the store.",
+        discussion: """
+            Keep the anchor somewhere the store's owner cannot rewrite (a ticket, another repository, object storage
+            with retention). `rollout audit verify --anchor FILE` later proves the log still holds that head; with
+            ROLLOUT_CHAIN_KEY set, the anchor is signed too.
+
+            Examples:
+              rollout audit anchor --out anchors/$(date +%F).json
+              rollout audit anchor | aws s3 cp - s3://audit-anchors/rollout/$(date +%F).json
+            """
+    )
+
+    @Option(help: "Write the anchor here instead of standard output.")
+    var out: String?
+
+    @OptionGroup var storeOption: StoreOption
+
+    func run() throws {
+        let store = try AuditStore(path: storeOption.path, create: false, readOnly: true)
+        let anchor = try store.anchor()
+        let text = anchor.json.prettyText() + "\n"
+        if let out {
+            do {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+            } catch {
+                throw ValidationError("cannot write \(out): \(error.localizedDescription)")
+            }
+            Output.error("anchored event #\(anchor.seq) \(anchor.hash.prefix(16))… in \(out)")
+        } else {
+            Output.line(text.trimmingCharacters(in: .newlines))
+        }
     }
 }
 
@@ -117,14 +189,16 @@ struct AuditTail: ParsableCommand {
     @Flag(help: "Keep printing events as they are written (Ctrl-C to stop).")
     var follow = false
 
+    @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
     @OptionGroup var formatOption: FormatOption
 
     func run() throws {
         let store = try storeOption.open(create: false)
+        let redactor = try Redactors.forOutput(store: store, folder: folderOptions.folder)
         var last: Int64 = 0
         func show(_ events: [AuditEvent]) {
-            for event in events {
+            for event in events.map(redactor.redact) {
                 switch formatOption.format {
                 case .json: Output.line(event.json.canonicalText)
                 case .text: Output.line(EventText.line(event))
@@ -155,10 +229,12 @@ struct AuditExport: ParsableCommand {
     @Option(help: "Write here instead of standard output.")
     var out: String?
 
+    @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
 
     func run() throws {
         let store = try storeOption.open(create: false)
+        let redactor = try Redactors.forOutput(store: store, folder: folderOptions.folder)
         let handle: FileHandle
         if let out {
             _ = FileManager.default.createFile(atPath: out, contents: nil)
@@ -167,7 +243,7 @@ struct AuditExport: ParsableCommand {
         } else {
             handle = FileHandle.standardOutput
         }
-        let count = try store.export(to: handle, tenant: tenant)
+        let count = try store.export(to: handle, tenant: tenant, redactor: redactor)
         if out != nil { Output.error("exported \(count) events to \(out!)") }
     }
 }

@@ -71,7 +71,7 @@ struct ScoreCommand: ParsableCommand {
         var options = ScoreOptions(tenants: tenants, until: end, window: TimeSpan(window)!, history: TimeSpan(history) ?? TimeSpan(seconds: 0),
                                    keepIntervals: intervals != nil)
         if let origin { options.origin = Timestamp.parse(origin)! }
-        if let rule = policy?.tools.first?.reason { options.reasonRule = rule }
+        options.reasonRules(from: policy)
         let started = Date()
         let scores = try AnomalyScorer.score(store, options: options) { tenant in Output.error("score: \(tenant)…") }
         let seconds = Date().timeIntervalSince(started)

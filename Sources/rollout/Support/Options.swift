@@ -66,3 +66,13 @@ enum Person {
         throw ValidationError("say who makes this change with --by NAME (or set ROLLOUT_ACTOR); it is recorded in tenants.yaml and the audit log")
     }
 }
+
+/// The redactor for values leaving a store: the store's key, and the policy's secret fields when the
+/// folder has a policy (credential-named keys are hidden either way).
+enum Redactors {
+    static func forOutput(store: AuditStore, folder: RolloutFolder) throws -> Redactor {
+        // A read-only store cannot keep a new key: its output is then marked under a key of this run.
+        let key = (try? store.redactionKey()) ?? Redactor.runKey
+        return (try? folder.loadPolicy()).map { Redactor(policy: $0, key: key) } ?? Redactor(key: key)
+    }
+}

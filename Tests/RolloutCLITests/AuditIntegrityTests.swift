@@ -1,0 +1,249 @@
+import Foundation
+import GRDB
+import RolloutCore
+import RolloutTestSupport
+import Testing
+
+/// Runs `sql` against a store file, as someone with write access to it would.
+func tamper(_ store: String, _ sql: String, _ arguments: StatementArguments = []) throws {
+    let queue = try DatabaseQueue(path: store)
+    try queue.write { db in try db.execute(sql: sql, arguments: arguments) }
+    try queue.close()
+}
+
+/// JSON Lines of audit events for imports.
+func writeLines(_ lines: [String], name: String = "events.jsonl") throws -> String {
+    let path = TestPaths.temporaryDirectory().appendingPathComponent(name).path
+    try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+@Suite("The audit log, the gates and the reports cannot be fooled, and hostile input never crashes them", .serialized)
+struct AuditIntegrityTests {
+    @Test("editing a column reports and gates read (ts_ms, operation, model) is a broken chain: verify exits 1 naming it", arguments: [
+        ("ts_ms", "ts_ms = 0"), ("operation", "operation = 'read'"), ("model", "model = 'Customer'"), ("session", "session = 'other'"),
+    ])
+    func columnEdits(column: String, assignment: String) throws {
+        let store = TestPaths.temporaryDirectory().appendingPathComponent("a.sqlite").path
+        #expect(try RolloutBinary.run(["audit", "import", try writeEvents(5), "--store", store]).status == 0)
+        #expect(try RolloutBinary.run(["audit", "verify", "--store", store]).status == 0)
+        try tamper(store, "UPDATE audit_events SET \(assignment) WHERE seq = 3")
+        let result = try RolloutBinary.run(["audit", "verify", "--store", store, "--format", "json"])
+        #expect(result.status == 1, "\(result.stdout)")
+        let json = try JSONValue.parse(result.stdout)
+        #expect(json["break"]?["seq"] == 3 && json["break"]?["problem"] == "column_edited")
+        #expect(json["break"]?["detail"]?.stringValue?.contains(column) == true)
+    }
+
+    @Test("gate and promote verify the chain: with the anomalous rows deleted, both refuse with the break")
+    func gatesVerifyChain() throws {
+        let p = try StageProject()
+        #expect(try p.run(["fuzz"]).status == 0)
+        #expect(try p.run(["audit", "import", try writeEvents(20, tenant: "initech")]).status == 0)
+        #expect(try p.run(["gate", "--tenant", "initech"]).status == 0)
+        try tamper(p.store, "DELETE FROM audit_events WHERE seq IN (5, 6)")
+        let gate = try p.run(["gate", "--tenant", "initech", "--format", "json"])
+        #expect(gate.status == 1, "\(gate.stdout)\(gate.stderr)")
+        let chain = try JSONValue.parse(gate.stdout)["gates"]?.arrayValue?.first { $0["gate"] == "chain" }
+        #expect(chain?["status"] == "failed" && chain?["reason"]?.stringValue?.contains("5...6 are missing") == true, "\(String(describing: chain))")
+        let promote = try p.run(["promote", "--tenant", "initech", "--by", "maria.lopez", "--reason", "clean week"])
+        #expect(promote.status == 1, "\(promote.stdout)\(promote.stderr)")
+        #expect(!(try p.tenantsText().contains("reason: clean week")), "nothing was promoted")
+    }
+
+    @Test("an anchor kept outside the store catches the last rows deleted with the head moved back; a signed chain catches a forged tail")
+    func anchorsFromTheCommandLine() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("a.sqlite").path
+        let key = ["ROLLOUT_CHAIN_KEY": "a long random secret kept in the team's vault"]
+        #expect(try RolloutBinary.run(["audit", "import", try writeEvents(10), "--store", store], environment: key).status == 0)
+        let anchor = dir.appendingPathComponent("anchor.json").path
+        #expect(try RolloutBinary.run(["audit", "anchor", "--store", store, "--out", anchor], environment: key).status == 0)
+        #expect(try RolloutBinary.run(["audit", "verify", "--store", store, "--anchor", anchor], environment: key).status == 0)
+        // Delete the last two rows and move the head back: the chain alone still verifies.
+        try tamper(store, "DELETE FROM audit_events WHERE seq > 8")
+        try tamper(store, "UPDATE chain_head SET seq = 8, hash = (SELECT hash FROM audit_events WHERE seq = 8) WHERE id = 1")
+        #expect(try RolloutBinary.run(["audit", "verify", "--store", store], environment: key).status == 0)
+        let anchored = try RolloutBinary.run(["audit", "verify", "--store", store, "--anchor", anchor], environment: key)
+        #expect(anchored.status == 1 && anchored.stdout.contains("anchor"), "\(anchored.stdout)")
+        // A writer without the key cannot add to the signed chain; a verifier with the key sees every row signed.
+        let unsigned = try RolloutBinary.run(["audit", "import", try writeEvents(1, name: "more.jsonl"), "--store", store], environment: ["ROLLOUT_CHAIN_KEY": ""])
+        #expect(unsigned.status == 2 && unsigned.stderr.contains("ROLLOUT_CHAIN_KEY"), "\(unsigned.stderr)")
+        let bad = try RolloutBinary.run(["audit", "verify", "--store", store], environment: ["ROLLOUT_CHAIN_KEY": "a guess"])
+        #expect(bad.status == 1 && bad.stdout.contains("signature"))
+    }
+
+    @Test("four-eyes compares people as they type their names: Maria.Lopez cannot promote what maria.lopez approved")
+    func fourEyesStages() throws {
+        let p = try StageProject()
+        try (try p.tenantsText()).replacingOccurrences(of: "  acme:\n    name: Acme Outfitters\n    stage: soft\n    since: 2026-11-02T09:00:00Z",
+                                                      with: "  acme:\n    name: Acme Outfitters\n    stage: soft\n    since: 2026-01-02T09:00:00Z")
+            .write(toFile: p.root + "/rollout/tenants.yaml", atomically: true, encoding: .utf8)
+        #expect(try p.run(["approve", "--tenant", "acme", "--stage", "broad", "--by", "maria.lopez", "--reason", "two clean weeks"]).status == 0)
+        let promote = try p.run(["promote", "--tenant", "acme", "--by", "Maria.Lopez ", "--dry-run", "--format", "json"])
+        let approval = try JSONValue.parse(promote.stdout)["gates"]?.arrayValue?.first { $0["gate"] == "approval" }
+        #expect(approval?["status"] == "failed", "the approver cannot be the promoter, however the name is typed: \(String(describing: approval))")
+        let other = try p.run(["promote", "--tenant", "acme", "--by", "dev.patel", "--dry-run", "--format", "json"])
+        let approvedByOther = try JSONValue.parse(other.stdout)["gates"]?.arrayValue?.first { $0["gate"] == "approval" }
+        #expect(approvedByOther?["status"] == "successful", "\(String(describing: approvedByOther))")
+        // And an approver list matches the same way.
+        #expect(try p.run(["approve", "--tenant", "acme", "--stage", "broad", "--by", "ＤＥＶ.PATEL", "--reason", "checked the refunds"]).status == 0)
+    }
+
+    @Test("four-eyes on a queued write: Agent-1 cannot approve agent-1's own write")
+    func fourEyesWrites() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let common = ["--dir", TestPaths.exampleFolder, "--store", dir.appendingPathComponent("demo.sqlite").path]
+        let pending = try RolloutBinary.run(["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+            #"{"order_id": 2, "amount_cents": 90000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "r-1"}"#] + common)
+        #expect(pending.status == 0, "\(pending.stdout)\(pending.stderr)")
+        let own = try RolloutBinary.run(["approve", "1", "--by", " Agent-1"] + common)
+        #expect(own.status == 1 && own.stdout.contains("cannot approve it"), "\(own.stdout)")
+    }
+
+    @Test("a queued approval whose stored arguments were edited (60000 → 500000) does not run")
+    func editedApproval() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("demo.sqlite").path
+        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        #expect(try RolloutBinary.run(["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+            #"{"order_id": 2, "amount_cents": 60000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "r-1"}"#] + common).status == 0)
+        try tamper(store, "UPDATE approvals SET arguments = replace(arguments, '60000', '500000')")
+        let approved = try RolloutBinary.run(["approve", "1", "--by", "maria.lopez"] + common)
+        #expect(approved.status == 1 && approved.stdout.contains("no longer matches its pending event"), "\(approved.stdout)")
+        let refunds = try DatabaseQueue(path: store).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM demo_refunds WHERE amount_cents = 500000") }
+        #expect(refunds == 0)
+    }
+
+    @Test("secrets never leave the store in clear: approvals, export, tail; an import without a policy is refused unless said")
+    func secrets() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let folder = dir.appendingPathComponent("rollout").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var policy = try String(contentsOfFile: TestPaths.exampleFolder + "/policy.yaml", encoding: .utf8)
+        policy = policy.replacingOccurrences(of: "    writable: [status, notes, shipping_address]\n", with: "    writable: [status, notes, shipping_address, payment_token]\n")
+        try policy.write(toFile: folder + "/policy.yaml", atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: TestPaths.exampleFolder + "/tenants.yaml", toPath: folder + "/tenants.yaml")
+        let store = dir.appendingPathComponent("demo.sqlite").path
+        let common = ["--dir", folder, "--store", store]
+        let queued = try RolloutBinary.run(["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+            #"{"id": 1, "data": {"status": "refunded", "payment_token": "tok_live_4242"}, "reason": "customer returned the parcel", "idempotency_key": "k-1"}"#] + common)
+        #expect(queued.status == 0, "\(queued.stdout)\(queued.stderr)")
+        let approvals = try RolloutBinary.run(["approvals"] + common)
+        #expect(!approvals.stdout.contains("tok_live_4242") && approvals.stdout.contains("hmac:"), "\(approvals.stdout)")
+
+        let records = try writeLines([
+            #"{"ts":"2026-11-20T10:00:00Z","tenant":"acme","actor":"ormai","tool":"db.update","decision":"allowed","reason":"fix","api_key":"sk-live-1234","details":{"password":"hunter2"}}"#,
+        ])
+        #expect(try RolloutBinary.run(["audit", "import", records] + common).status == 0)
+        let export = try RolloutBinary.run(["audit", "export"] + common)
+        let tail = try RolloutBinary.run(["audit", "tail", "--format", "json"] + common)
+        for output in [export.stdout, tail.stdout, approvals.stdout] {
+            #expect(!output.contains("sk-live-1234") && !output.contains("hunter2") && !output.contains("tok_live_4242"))
+        }
+        #expect(try DatabaseQueue(path: store).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_events WHERE body LIKE '%sk-live-1234%'") } == 0,
+                "stored marked, not only printed marked")
+        // Outside a project folder the policy's secret fields are unknown: refused, unless the user says so.
+        let elsewhere = TestPaths.temporaryDirectory().path
+        let refused = try RolloutBinary.run(["audit", "import", records, "--store", store], cwd: elsewhere)
+        #expect(refused.status == 2 && refused.stderr.contains("--no-policy"), "\(refused.stderr)")
+        #expect(try RolloutBinary.run(["audit", "import", records, "--store", store, "--no-policy"], cwd: elsewhere).status == 0)
+    }
+
+    @Test("the compliance report escapes hostile text from imported records and forbids every script but its own")
+    func reportEscapes() throws {
+        let p = try StageProject()
+        let today = Timestamp.day(Date())
+        let records = try writeLines([
+            #"{"ts":"\#(today)T10:00:00Z","tenant":"acme","actor":"x","tool":"orders.update","decision":"rolled_back","reason":"<b>undo</b>","details":{"rollback_of":"<script>alert(1)</script>"}}"#,
+            #"{"ts":"\#(today)T10:00:01Z","tenant":"acme","actor":"x","tool":"rollout.stage","decision":"stage_promote","reason":"r","details":{"action":"promote","from":"off","to":"shadow","evidence":{"<img src=x onerror=alert(2)>":"v"}}}"#,
+        ])
+        #expect(try p.run(["audit", "import", records]).status == 0)
+        let tomorrow = Timestamp.day(Date().addingTimeInterval(86_400))
+        let result = try p.run(["report", "--from", today, "--to", tomorrow, "--out", p.root + "/out"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let html = try String(contentsOfFile: p.root + "/out/report.html", encoding: .utf8)
+        #expect(!html.contains("<script>alert") && !html.contains("<img src=x"))
+        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && html.contains("&lt;img src=x onerror=alert(2)&gt;"))
+        #expect(html.contains("http-equiv=\"Content-Security-Policy\"") && html.contains("default-src 'none'"))
+        #expect(html.components(separatedBy: "<script>").count == 2, "one script: the page's own")
+    }
+
+    @Test("hostile numbers and dates are bad input naming line and field, never a crash", arguments: [
+        (#"{"ts":"2026-11-20T10:00:00Z","tenant":"a","tool":"t","decision":"allowed","row_count":1e300}"#, "row_count"),
+        (#"{"ts":"2026-02-31T10:00:00Z","tenant":"a","tool":"t","decision":"allowed"}"#, "ts"),
+        (#"{"ts":"2026-11-20T10:00:00+99:99","tenant":"a","tool":"t","decision":"allowed"}"#, "ts"),
+    ])
+    func hostileRecords(line: String, field: String) throws {
+        let store = TestPaths.temporaryDirectory().appendingPathComponent("a.sqlite").path
+        let file = try writeLines([#"{"ts":"2026-11-20T09:00:00Z","tenant":"a","tool":"t","decision":"allowed"}"#, line])
+        let result = try RolloutBinary.run(["audit", "import", file, "--store", store])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains(":2: \(field):"), "\(result.stderr)")
+    }
+
+    @Test("a record's own seq of 1e300 is ignored, not trusted: the store numbers events itself")
+    func hugeSeq() throws {
+        let store = TestPaths.temporaryDirectory().appendingPathComponent("a.sqlite").path
+        let file = try writeLines([#"{"seq":1e300,"ts":"2026-11-20T09:00:00Z","tenant":"a","tool":"t","decision":"allowed"}"#])
+        #expect(try RolloutBinary.run(["audit", "import", file, "--store", store]).status == 0)
+        #expect(try verifiedCount(store) == (true, 1))
+    }
+
+    @Test("a YAML alias bomb is refused at once, not expanded")
+    func aliasBomb() throws {
+        let dir = TestPaths.temporaryDirectory().path
+        var lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+        for i in 1...7 { lines.append("a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]") }
+        try (lines.joined(separator: "\n") + "\nversion: 1\n").write(toFile: dir + "/policy.yaml", atomically: true, encoding: .utf8)
+        let started = Date()
+        let result = try RolloutBinary.run(["lint", dir])
+        #expect(result.status == 2 || result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect((result.stdout + result.stderr).contains("expands to more than"))
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+
+    @Test("four imports into one new store at once: every one succeeds, one chain")
+    func concurrentFirstOpen() throws {
+        let store = TestPaths.temporaryDirectory().appendingPathComponent("new.sqlite").path
+        let files = try (0..<4).map { try writeEvents(50, name: "e\($0).jsonl") }
+        let statuses = StatusList()
+        let group = DispatchGroup()
+        for file in files {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                statuses.add((try? RolloutBinary.run(["audit", "import", file, "--store", store], environment: ["ROLLOUT_BUSY_TIMEOUT": "30"]).status) ?? -1)
+            }
+        }
+        group.wait()
+        #expect(statuses.all == [0, 0, 0, 0])
+        #expect(try verifiedCount(store) == (true, 200))
+    }
+
+    @Test("a full disk during an export is an error with exit 3, never a crash; a read-only store still verifies",
+          .enabled(if: SmallDisk.available, SmallDisk.skipMessage))
+    func fullAndReadOnlyDisks() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("a.sqlite").path
+        #expect(try RolloutBinary.run(["audit", "import", try writeEvents(8_000), "--store", store]).status == 0)
+        let disk = try SmallDisk(megabytes: 1)
+        defer { disk.remove() }
+        let export = try RolloutBinary.run(["audit", "export", "--store", store, "--out", disk.path + "/out.jsonl"])
+        #expect(export.status == 3 && export.stderr.contains("cannot write"), "\(export.status) \(export.stderr)")
+
+        let copy = disk.path + "/copy.sqlite"
+        try? FileManager.default.removeItem(atPath: disk.path + "/out.jsonl")
+        #expect(try RolloutBinary.run(["audit", "import", try writeEvents(5, name: "small.jsonl"), "--store", copy]).status == 0)
+        #expect(try Subprocess.run(["mount", "-o", "remount,ro", disk.path]).status == 0)
+        let verify = try RolloutBinary.run(["audit", "verify", "--store", copy])
+        #expect(verify.status == 0 && verify.stdout.hasPrefix("ok: 5 events"), "\(verify.stdout)\(verify.stderr)")
+    }
+}
+
+final class StatusList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Int32] = []
+    func add(_ s: Int32) { lock.withLock { items.append(s) } }
+    var all: [Int32] { lock.withLock { items } }
+}

@@ -1,0 +1,249 @@
+import Foundation
+import GRDB
+import PropertyBased
+import RolloutCore
+import RolloutTestSupport
+import Testing
+
+@testable import RolloutStore
+
+/// A change someone with write access to the store file could make to one row.
+enum RowTamper: Sendable, CaseIterable, CustomTestStringConvertible {
+    case column(String)
+    case deleteRow, deleteLast, swapRows, editBody, editAndRehash
+
+    /// Every column of an audit row: each one a report, a gate or the scorer reads.
+    static let columns = ["ts", "ts_ms", "tenant", "actor", "session", "tool", "model", "operation", "row_count", "decision", "approver",
+                          "idempotency_key", "reason", "effect", "shape", "form"]
+    static let allCases: [RowTamper] = columns.map(RowTamper.column) + [.deleteRow, .deleteLast, .swapRows, .editBody, .editAndRehash]
+
+    var testDescription: String {
+        if case .column(let name) = self { return "edit column \(name)" }
+        return "\(self)"
+    }
+
+    /// The problem verify must name for it, done to row `k` of `count`.
+    func problem(at k: Int64, count: Int64) -> ChainVerification.Problem {
+        switch self {
+        case .column: .columnEdited
+        case .deleteRow: k == count ? .headMismatch : .missing
+        case .deleteLast: .headMismatch
+        case .swapRows: .brokenLink
+        case .editBody: .edited
+        // The careful attacker's row hashes again, but its derived columns (the effect) disagree with the new body.
+        case .editAndRehash: .columnEdited
+        }
+    }
+
+    func apply(_ db: Database, at k: Int64, count: Int64) throws {
+        switch self {
+        case .column(let name):
+            let value: DatabaseValue = switch name {
+            case "ts_ms", "row_count": 7.databaseValue
+            case "form": 9.databaseValue
+            case "ts": "2026-01-01T00:00:00.000Z".databaseValue
+            default: "edited".databaseValue
+            }
+            try db.execute(sql: "UPDATE audit_events SET \(name) = ? WHERE seq = ?", arguments: [value, k])
+        case .deleteRow:
+            try db.execute(sql: "DELETE FROM audit_events WHERE seq = ?", arguments: [k])
+        case .deleteLast:
+            try db.execute(sql: "DELETE FROM audit_events WHERE seq = ?", arguments: [count])
+        case .swapRows:
+            let other = k == count ? k - 1 : k + 1
+            try db.execute(sql: "UPDATE audit_events SET seq = -1 WHERE seq = ?", arguments: [k])
+            try db.execute(sql: "UPDATE audit_events SET seq = ? WHERE seq = ?", arguments: [k, other])
+            try db.execute(sql: "UPDATE audit_events SET seq = ? WHERE seq = -1", arguments: [other])
+        case .editBody:
+            try db.execute(sql: "UPDATE audit_events SET body = replace(body, 'shipped', 'cancelled') WHERE seq = ?", arguments: [k])
+        case .editAndRehash:
+            let row = try Row.fetchOne(db, sql: "SELECT body, prev_hash FROM audit_events WHERE seq = ?", arguments: [k])!
+            let body = (row["body"] as String).replacingOccurrences(of: "shipped", with: "cancelled")
+            try db.execute(sql: "UPDATE audit_events SET body = ?, hash = ? WHERE seq = ?",
+                           arguments: [body, HashChain.hash(previous: row["prev_hash"], body: body), k])
+        }
+    }
+}
+
+/// Events with every column filled, so that an edit of any column changes a value the body holds.
+func fullEvent(_ i: Int) -> AuditEvent {
+    var event = sampleEvent(i)
+    event.approver = "maria.lopez"
+    event.session = "s-\(i)"
+    return event
+}
+
+@Suite("Store: chain integrity, anchors and signatures")
+struct ChainIntegrityTests {
+    @Test("any single edit, delete, reorder or column change of a random row is detected and named (property)")
+    func everyTamperingNamed() async throws {
+        await propertyCheck(count: 120, input: Gen.int(in: 1...12), Gen<Int>.int(in: 0...(RowTamper.allCases.count - 1))) { k, which in
+            let tamper = RowTamper.allCases[which]
+            let store = try AuditStore.temporary(chainKey: nil)
+            try store.append((1...12).map(fullEvent))
+            try store.write { tx in try tamper.apply(tx.db, at: Int64(k), count: 12) }
+            let result = try store.verify()
+            #expect(result.firstBreak?.problem == tamper.problem(at: Int64(k), count: 12), "\(tamper.testDescription) at \(k): \(String(describing: result.firstBreak))")
+            if case .column(let name) = tamper { #expect(result.firstBreak?.detail.contains(name) == true, "the column is named") }
+        }
+    }
+
+    @Test("an anchor catches a tail deleted with the head moved back, and a log replaced by a recomputed one")
+    func anchors() throws {
+        let store = try AuditStore.temporary(chainKey: nil)
+        try store.append((1...10).map(fullEvent))
+        let anchor = try store.anchor(at: Date(timeIntervalSince1970: 1_764_000_100))
+        #expect(try store.verify(anchor: anchor).ok)
+        // The careful attacker: deletes the last three events and moves the head back. Verify alone passes.
+        try store.write { tx in
+            try tx.db.execute(sql: "DELETE FROM audit_events WHERE seq > 7")
+            let head = try Row.fetchOne(tx.db, sql: "SELECT seq, hash FROM audit_events WHERE seq = 7")!
+            try tx.db.execute(sql: "UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", arguments: [head["seq"] as Int64, head["hash"] as String])
+        }
+        #expect(try store.verify().ok, "without an anchor nothing outside the store says the log was longer")
+        let cut = try store.verify(anchor: anchor)
+        #expect(cut.firstBreak?.problem == .anchor && cut.firstBreak?.detail.contains("removed") == true, "\(String(describing: cut.firstBreak))")
+
+        // A replaced log: same length, every hash recomputed from an edited history.
+        let other = try AuditStore.temporary(chainKey: nil)
+        var forged = (1...10).map(fullEvent)
+        forged[2].reason = "a reason written afterwards"
+        try other.append(forged)
+        let replaced = try other.verify(anchor: anchor)
+        #expect(replaced.firstBreak?.problem == .anchor, "\(String(describing: replaced.firstBreak))")
+        // The anchor file round-trips, and a damaged one is bad input naming its field.
+        let path = TestPaths.temporaryDirectory().appendingPathComponent("anchor.json").path
+        try Data(anchor.json.prettyText().utf8).write(to: URL(fileURLWithPath: path))
+        #expect(try ChainAnchor.read(path: path) == anchor)
+        try Data(#"{"format": "rollout-chain-anchor/1", "seq": 3, "hash": "x", "time": "2026-11-28T00:00:00Z"}"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: StoreError.self) { try ChainAnchor.read(path: path) }
+    }
+
+    @Test("with ROLLOUT_CHAIN_KEY, a forged tail with recomputed hashes fails, and so does a writer without the key")
+    func signedChain() throws {
+        let key = ChainKey("correct horse battery staple")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("signed-\(UUID().uuidString).sqlite").path
+        let store = try AuditStore(path: path, chainKey: key)
+        try store.append((1...5).map(fullEvent))
+        #expect(try store.verify(key: key).ok && store.verify(key: key).signaturesChecked)
+        #expect(try store.verify(key: ChainKey("another key")).firstBreak?.problem == .signature)
+        // A writer without the key, or with another, is refused: nothing is written.
+        #expect(throws: StoreError.self) { try AuditStore(path: path, chainKey: nil).append([fullEvent(6)]) }
+        #expect(throws: StoreError.self) { try AuditStore(path: path, chainKey: ChainKey("another key")).append([fullEvent(6)]) }
+        #expect(try store.head().seq == 5)
+        // The forger appends a row with a correct hash and moves the head: the hash chain holds, the signature does not.
+        try store.write { tx in
+            let head = try Row.fetchOne(tx.db, sql: "SELECT hash FROM audit_events WHERE seq = 5")!
+            var event = fullEvent(6)
+            event.seq = 6
+            let body = String(decoding: event.canonicalBytes, as: UTF8.self)
+            let hash = HashChain.hash(previous: head["hash"], body: body)
+            try tx.db.execute(sql: """
+                INSERT INTO audit_events (seq, ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver,
+                    idempotency_key, reason, effect, shape, body, prev_hash, hash, form)
+                VALUES (6, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 2)
+                """, arguments: [Timestamp.format(event.ts), Int64((event.ts.timeIntervalSince1970 * 1000).rounded(.down)), event.tenant, event.actor,
+                                 event.session, event.tool, event.model, event.operation, event.rowCount, event.decision, event.approver,
+                                 event.idempotencyKey, event.reason, event.effectKey, event.shape, body, head["hash"] as String, hash])
+            try tx.db.execute(sql: "UPDATE chain_head SET seq = 6, hash = ? WHERE id = 1", arguments: [hash])
+        }
+        #expect(try store.verify().ok, "the hash chain alone cannot tell")
+        let signed = try store.verify(key: key)
+        #expect(signed.firstBreak?.problem == .signature && signed.firstBreak?.seq == 6, "\(String(describing: signed.firstBreak))")
+    }
+
+    @Test("a store written by the first version (form 1 bodies, schema v1) verifies, migrated or read-only")
+    func firstVersionStoreVerifies() throws {
+        let sql = try String(contentsOfFile: TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/stores/v1-store.sql").path, encoding: .utf8)
+        let path = TestPaths.temporaryDirectory("v1").appendingPathComponent("v1.sqlite").path
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in try db.execute(sql: sql) }
+        try queue.close()
+        let readOnly = try AuditStore(path: path, create: false, chainKey: nil, readOnly: true)
+        let before = try readOnly.verify()
+        #expect(before.ok && before.checked == 7, "\(String(describing: before.firstBreak))")
+        let migrated = try AuditStore(path: path, chainKey: nil)
+        #expect(try migrated.verify().ok)
+        // New events continue the old chain, in the new form; the old rows keep theirs.
+        try migrated.append([fullEvent(8)])
+        let after = try migrated.verify()
+        #expect(after.ok && after.checked == 8)
+        let forms = try migrated.read { db in try Int.fetchAll(db, sql: "SELECT form FROM audit_events ORDER BY seq") }
+        #expect(forms == Array(repeating: 1, count: 7) + [2])
+        // The imported record's number and key order differ between the forms: the old bytes still verify.
+        let body = try migrated.read { db in try String.fetchOne(db, sql: "SELECT body FROM audit_events WHERE seq = 6") } ?? ""
+        #expect(body.contains("1.5e-07") || body.contains("1e+21"), "the first form wrote Swift's number text: \(body.prefix(200))")
+    }
+
+    @Test("four processes opening one new store at once: every one succeeds, one chain")
+    func concurrentFirstOpen() throws {
+        let path = TestPaths.temporaryDirectory("first-open").appendingPathComponent("new.sqlite").path
+        let group = DispatchGroup()
+        let errors = ErrorList()
+        for i in 0..<4 {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                do {
+                    let store = try AuditStore(path: path, chainKey: nil)
+                    try store.append([fullEvent(i + 1)])
+                } catch {
+                    errors.add("\(error)")
+                }
+            }
+        }
+        group.wait()
+        #expect(errors.all.isEmpty, "\(errors.all)")
+        let check = try AuditStore(path: path, chainKey: nil).verify()
+        #expect(check.ok && check.checked == 4)
+    }
+}
+
+final class ErrorList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ s: String) { lock.withLock { items.append(s) } }
+    var all: [String] { lock.withLock { items } }
+}
+
+@Suite("Canonical JSON: RFC 8785")
+struct CanonicalJSONTests {
+    static let vectors: [JSONValue] = [
+        ["b": 1e21, "a": [1.5e-7, 0.1, 1.2345678901234568e20, 1e-7, 5e-324, 1.7976931348623157e308, -0.0, 333333333.3333333, 1e20, 4.5]],
+        ["€": 1, "\u{1F600}": 2, "\u{FB01}": 3, "a": 4, "\u{E000}": 5, "10": 6, "1": 7],
+        ["text": "line\nbreak \"quoted\" \\ tab\t \u{7F} \u{2028} \u{0001} é e\u{301}"],
+        [1, true, false, .null, "x", [], [:], [["nested": ["deep": [1, 2, 3]]]]],
+        [-1e-7, 0.000001, 1e-6, 123e-20, 9007199254740992.0, -9007199254740992, 1e300, 2.5e-8],
+    ]
+
+    @Test("rollout's canonical bytes equal PyPI jcs's, the independent RFC 8785 implementation", .enabled(if: JCSPeer.available, JCSPeer.skipMessage))
+    func matchesPeer() throws {
+        let input = TestPaths.temporaryDirectory().appendingPathComponent("vectors.json").path
+        try Data(JSONValue.array(Self.vectors).prettyText().utf8).write(to: URL(fileURLWithPath: input))
+        let result = try Subprocess.run(["python3", "-c", """
+            import jcs, json, sys
+            for v in json.load(open(sys.argv[1])):
+                sys.stdout.write(jcs.canonicalize(v).hex() + "\\n")
+            """, input])
+        #expect(result.status == 0, "\(result.stderr)")
+        let theirs = result.stdout.split(separator: "\n").map(String.init)
+        #expect(theirs.count == Self.vectors.count)
+        for (value, hex) in zip(Self.vectors, theirs) {
+            #expect(value.canonicalBytes.hexString == hex, "ours: \(value.canonicalText)")
+        }
+    }
+
+    @Test("numbers print as ECMAScript prints them", arguments: [
+        (1e21, "1e+21"), (1e20, "100000000000000000000"), (1.5e-7, "1.5e-7"), (0.000001, "0.000001"), (1e-7, "1e-7"),
+        (-0.0, "0"), (123.456, "123.456"), (5e-324, "5e-324"), (1.7976931348623157e308, "1.7976931348623157e+308"), (0.1, "0.1"),
+    ])
+    func numbers(value: Double, text: String) {
+        #expect(JSONValue.formatNumber(value) == text)
+    }
+}
+
+/// PyPI `jcs` (an RFC 8785 implementation), installed by `.ci/run`.
+enum JCSPeer {
+    static var available: Bool { (try? Subprocess.run(["python3", "-c", "import jcs"]).status) == 0 }
+    static let skipMessage: Comment = "PyPI jcs is missing: .ci/run installs it"
+}
