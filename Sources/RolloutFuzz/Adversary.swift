@@ -36,6 +36,8 @@ public struct FuzzProgress: Sendable {
     public var findings: Int
     /// Set when a class has just finished.
     public var finished: ClassResult?
+    /// True once every class of `tool` (or the suite) is done.
+    public var toolDone = false
 }
 
 /// Everything a run found, for the JUnit report and the summary.
@@ -71,6 +73,16 @@ public final class Adversary {
     private var findingCount = 0
     /// Rows of each model right after a reset: the same every time, so read once.
     private var pristineRows: [String: [JSONValue: [String: JSONValue]]] = [:]
+    /// What the adversary learned through the target's reads (nil when it reads rows directly).
+    private(set) var knowledge: Knowledge?
+    /// Baselines the target took, per tool, in knowledge mode.
+    private var probed: [String: [(targets: [JSONValue], fields: [String: JSONValue])]] = [:]
+    /// The tool the current attack is on, for the leak oracle.
+    private var currentTool: String?
+    /// Calls whose answers carried internals, by tool.
+    private var leaks: [String: [Finding]] = [:]
+    /// The answer to the latest call, for the per-attack record.
+    private var lastOutcome: CallOutcome?
 
     public init(policy: Policy, target: FuzzTarget, options: FuzzOptions, progress: @escaping (FuzzProgress) -> Void = { _ in }) {
         self.policy = policy
@@ -91,14 +103,15 @@ public final class Adversary {
         if let directory = options.replayDirectory { try ReplayFile.clear(directory) }
         var results: [ClassResult] = []
         let classes = AttackClass.perTool
-        let total = Double(max(tools.count * classes.count + 1, 1))
+        let total = Double(max(tools.count * classes.count + 2, 1))
+        try await learn()
         for tool in tools {
             if let refusal = try await baselineRefusal(tool) {
                 // Every attack on this tool would be refused for the same reason as the valid call: say so.
                 for attackClass in classes {
                     results.append(ClassResult(tool: tool.name, attackClass: attackClass, status: .inconclusive(refusal), findings: [], calls: 0, attacks: 0, seconds: 0))
                 }
-                progress(FuzzProgress(tool: tool.name, attackClass: nil, fraction: Double(results.count) / total, calls: calls, findings: findingCount, finished: results.last))
+                progress(FuzzProgress(tool: tool.name, attackClass: nil, fraction: Double(results.count) / total, calls: calls, findings: findingCount, finished: results.last, toolDone: true))
                 continue
             }
             for attackClass in classes {
@@ -106,19 +119,36 @@ public final class Adversary {
                 let result = try await runClass(attackClass, tool: tool)
                 results.append(result)
                 findingCount += result.findings.count
-                progress(FuzzProgress(tool: tool.name, attackClass: attackClass, fraction: Double(results.count) / total, calls: calls, findings: findingCount, finished: result))
+                progress(FuzzProgress(tool: tool.name, attackClass: attackClass, fraction: Double(results.count) / total, calls: calls, findings: findingCount,
+                                      finished: result, toolDone: attackClass == classes.last))
             }
         }
         results.append(try await runUndescribed())
         progress(FuzzProgress(tool: UndescribedAttacks.suite, attackClass: .undescribed, fraction: Double(results.count) / total, calls: calls,
-                              findings: findingCount, finished: results.last))
+                              findings: findingCount, finished: results.last, toolDone: true))
+        results.append(try await runReads())
+        progress(FuzzProgress(tool: ReadAttacks.suite, attackClass: .readScope, fraction: Double(results.count) / total, calls: calls,
+                              findings: findingCount, finished: results.last, toolDone: true))
         try await runRandomPhase(into: &results, startedAt: clock)
+        // Every call of a tool was judged for leaks along the way: one case per tool.
+        for tool in tools {
+            let found = leaks[tool.name] ?? []
+            let inconclusive = results.contains { r in
+                guard r.tool == tool.name, case .inconclusive = r.status else { return false }
+                return true
+            }
+            if inconclusive && found.isEmpty { continue }
+            results.append(ClassResult(tool: tool.name, attackClass: .leak, status: found.isEmpty ? .passed : .failed, findings: found,
+                                       calls: 0, attacks: 0, seconds: 0))
+        }
         if let directory = options.replayDirectory {
             results = try ReplayFile.save(results, policy: policy, seed: options.seed, target: target.description, directory: directory)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - clock.uptimeNanoseconds) / 1e9
+        // The calls the target was really sent: learning reads, probes, resets and attacks.
+        let sent = await target.callsSent()
         var result = FuzzResult(target: target.description, policyDigest: policy.digest, policyVersion: policy.version, seed: options.seed,
-                                results: results, calls: calls, seconds: seconds, startedAt: started)
+                                results: results, calls: sent, seconds: seconds, startedAt: started)
         result.coverage = target.coverage()
         return result
     }
@@ -132,7 +162,28 @@ public final class Adversary {
             rows = try await target.rows(model) ?? [:]
             pristineRows[model.name] = rows
         }
-        return CallFactory(policy: policy, tool: tool, rows: rows, tenants: target.tenants, keyPrefix: "fuzz-\(options.seed)-\(label)")
+        var factory = CallFactory(policy: policy, tool: tool, rows: rows, tenants: target.tenants, keyPrefix: "fuzz-\(options.seed)-\(label)")
+        factory.knowledge = knowledge
+        factory.probed = probed[tool.name] ?? []
+        // A guard lists the arguments it takes for the server (a reason, a key); the bare server does not take them.
+        if !tool.guardArguments.isEmpty, let schema = target.toolSchemas[tool.toolName] {
+            let properties = schema["properties"]?.objectValue ?? [:]
+            factory.sendGuardArguments = tool.guardArguments.allSatisfy { properties[$0] != nil }
+        }
+        return factory
+    }
+
+    /// Reads the target to learn its ids and values, when its rows cannot be read directly and its policy
+    /// has reads or lookups to learn through.
+    func learn() async throws {
+        let needs = policy.tools.contains { !$0.lookups.isEmpty || $0.principalField != nil } || !policy.reads.isEmpty
+        guard needs, !target.toolSchemas.isEmpty else { return }
+        var learned = Knowledge(subject: target.subjects.own, otherSubject: target.subjects.other)
+        let target = self.target
+        _ = try await Learner.learn(policy: policy, schemas: target.toolSchemas, knowledge: &learned) { call in
+            try await target.learn(call)
+        }
+        knowledge = learned
     }
 
     /// Runs one class. A target that breaks (exits, hangs, garbles) ends the whole run: its error is thrown.
@@ -141,18 +192,26 @@ public final class Adversary {
         let before = calls
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9 }
         try await target.reset()
+        currentTool = tool.name
         var factory = try await factory(for: tool, label: "\(tool.name)-\(attackClass.rawValue)")
-        switch AttackCatalogue.plan(attackClass, factory: &factory, capabilities: target.capabilities, gaps: gaps) {
+        let plan = AttackCatalogue.plan(attackClass, factory: &factory, capabilities: target.capabilities, gaps: gaps)
+        switch plan {
         case .skipped(let why):
             return ClassResult(tool: tool.name, attackClass: attackClass, status: .skipped(why), findings: [], calls: 0, attacks: 0, seconds: elapsed())
-        case .attacks(let attacks):
+        case .attacks(let attacks), .partial(let attacks, _):
             var findings: [Finding] = []
+            var outcomes: [(variant: String, answer: String, call: JSONValue)] = []
             for (i, attack) in attacks.enumerated() {
                 if i > 0 && target.capabilities.cheapReset { try await target.reset() }
+                lastOutcome = nil
                 if let finding = try await execute(attack) { findings.append(finding) }
+                outcomes.append((attack.variant, lastOutcome?.summary ?? "", attack.step.call.arguments))
             }
-            return ClassResult(tool: tool.name, attackClass: attackClass, status: findings.isEmpty ? .passed : .failed,
-                               findings: findings, calls: calls - before, attacks: attacks.count, seconds: elapsed())
+            var result = ClassResult(tool: tool.name, attackClass: attackClass, status: findings.isEmpty ? .passed : .failed,
+                                     findings: findings, calls: calls - before, attacks: attacks.count, seconds: elapsed())
+            result.outcomes = outcomes
+            if case .partial(_, let unreachable) = plan { result.unreachable = unreachable }
+            return result
         }
     }
 
@@ -176,10 +235,38 @@ public final class Adversary {
                            findings: findings, calls: calls - before, attacks: attacks.count, seconds: seconds)
     }
 
-    /// Why the target refuses the adversary's valid baseline call for `tool`, or nil when it takes it.
+    /// Why the target refuses the adversary's valid baseline call for `tool`, or nil when it takes it. In
+    /// knowledge mode several calls the policy allows are probed, and the ones the target takes become the
+    /// baselines every attack starts from (the server may check what the policy does not: an item of the
+    /// same product).
     func baselineRefusal(_ tool: ToolPolicy) async throws -> String? {
         try await target.reset()
         var factory = try await factory(for: tool, label: "\(tool.name)-baseline")
+        if factory.knowledgeMode {
+            let candidates = factory.search(limit: 8, distinctTargets: true) { factory.isValid($0, $1) }
+            guard !candidates.isEmpty else {
+                return "the adversary found no call of \(tool.name) that the policy allows among what it learned through the target's reads (\(knowledge?.reads.count ?? 0) reads); attacks would prove nothing"
+            }
+            var accepted: [(targets: [JSONValue], fields: [String: JSONValue])] = []
+            var lastRefusal = ""
+            for candidate in candidates where accepted.count < 3 {
+                try await target.reset()
+                let args = factory.arguments(targets: candidate.targets, fields: candidate.fields, reason: .string(CallFactory.goodReason), key: factory.nextKey())
+                currentTool = tool.name
+                let outcome = try await call(AttackStep(ToolCall(tool: tool.toolName, arguments: args)))
+                if outcome.verdict == .refused {
+                    lastRefusal = outcome.summary
+                } else {
+                    accepted.append(candidate)
+                    target.noteStateChanged()
+                }
+            }
+            guard !accepted.isEmpty else {
+                return "the target refused every one of \(candidates.count) calls of \(tool.name) the policy allows (last: \(lastRefusal)); attacks on this tool would prove nothing (does the policy match the target?)"
+            }
+            probed[tool.name] = accepted
+            return nil
+        }
         guard let step = AttackCatalogue.baselineStep(&factory, index: 0) else { return nil }
         let before = try await Oracle.snapshot(target, policy: policy)
         let outcome = try await call(step)
@@ -191,7 +278,66 @@ public final class Adversary {
     func call(_ step: AttackStep) async throws -> CallOutcome {
         calls += 1
         guard let tenant = target.tenants.name(step.tenant) else { throw TargetFailure("the target has no \(step.tenant.rawValue) tenant") }
-        return try await target.call(step.call, tenant: tenant)
+        let outcome = try await target.call(step.call, tenant: tenant)
+        noteLeak(step, outcome)
+        lastOutcome = outcome
+        return outcome
+    }
+
+    /// The leak oracle, on every answer: internals in it are a finding for the tool the call was for.
+    func noteLeak(_ step: AttackStep, _ outcome: CallOutcome) {
+        guard let tool = policy.entries(forWireName: step.call.tool).first?.name ?? currentTool, policy.tool(named: tool) != nil,
+            policy.entries(forWireName: step.call.tool).contains(where: { $0.name == tool }) else { return }
+        // What the adversary sent comes back in many answers (an echo of the arguments): only the rest can leak.
+        var text = outcome.raw.canonicalText
+        for sent in Self.strings(in: step.call.arguments) where sent.count >= 4 {
+            text = text.replacingOccurrences(of: JSONValue.string(sent).canonicalText.dropFirst().dropLast(), with: "")
+            text = text.replacingOccurrences(of: sent, with: "")
+        }
+        guard let leak = LeakDetector.leak(in: text), (leaks[tool]?.count ?? 0) < 3 else { return }
+        let variant = "the answer to \(step.call.tool) holds \(leak.split(separator: ":").first ?? "internals")"
+        guard !(leaks[tool] ?? []).contains(where: { $0.variant == variant }) else { return }
+        leaks[tool, default: []].append(Finding(
+            tool: tool, attackClass: .leak, kind: .enforcementGap, variant: variant, setup: [], step: step, expectation: .refused,
+            observed: String(leak.prefix(160)), rule: "no answer carries internals: SQL, parameters, stack traces, file paths", replayFile: nil))
+        findingCount += 1
+    }
+
+    /// Every string in a JSON value.
+    static func strings(in value: JSONValue) -> [String] {
+        switch value {
+        case .string(let s): [s]
+        case .array(let items): items.flatMap(strings)
+        case .object(let members): members.values.flatMap(strings)
+        default: []
+        }
+    }
+
+    /// Reads must not show another user's or tenant's data, or a row the server calls deleted.
+    func runReads() async throws -> ClassResult {
+        let start = DispatchTime.now()
+        let before = calls
+        currentTool = nil
+        var findings: [Finding] = []
+        var pristine: [String: [JSONValue: [String: JSONValue]]?] = [:]
+        try await target.reset()
+        for model in policy.models {
+            if let cached = pristineRows[model.name] { pristine[model.name] = cached } else { pristine[model.name] = try await target.rows(model) }
+        }
+        let attacks = ReadAttacks.plan(policy: policy, listed: Set(target.listedTools), schemas: target.toolSchemas, knowledge: knowledge,
+                                       rows: pristine, tenants: target.tenants, subjects: target.subjects)
+        for attack in attacks {
+            try await target.reset()
+            if let finding = try await execute(attack) {
+                findingCount += 1
+                findings.append(finding)
+            }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        let status: ClassResult.Status = attacks.isEmpty ? .skipped("no read the policy describes can be checked for scope here")
+            : findings.isEmpty ? .passed : .failed
+        return ClassResult(tool: ReadAttacks.suite, attackClass: .readScope, status: status, findings: findings, calls: calls - before,
+                           attacks: attacks.count, seconds: seconds)
     }
 
     /// Runs an attack and judges it; returns the (shrunk) finding when a safe system would have acted otherwise.
@@ -270,6 +416,12 @@ public final class Adversary {
         case .names: return "only names the policy spells exactly can write"
         case .rollback: return "every executed write can be rolled back"
         case .unbound: return "extra_args: \(tool?.extraArguments.rawValue ?? "refuse"); the tool declares only \(tool?.declaredPointers.map(\.description).sorted().joined(separator: ", ") ?? "")"
+        case .rules:
+            let name = attack.variant.split(separator: " ").dropFirst(2).first.map(String.init) ?? ""
+            return "rule \(name): \(tool?.rules.first { $0.name == name }?.message ?? attack.variant)"
+        case .dryRun: return "a call with its dry-run flag changes nothing"
+        case .leak: return "no answer carries internals: SQL, parameters, stack traces, file paths"
+        case .readScope: return "a read shows the caller's own data only, and no deleted row"
         case .undescribed: return "default deny: a tool the policy describes neither as a write nor as a read is refused"
         }
     }

@@ -2,14 +2,26 @@ import RolloutCore
 
 /// The classes of DESIGN.md's attack table: one JUnit test case each, per tool.
 public enum AttackClass: String, Sendable, Hashable, CaseIterable, Codable {
-    case reason, idempotency, fields, tenant, values, rows, caps, approval, injection, stage, names, rollback
+    case reason, idempotency, fields, tenant, values
+    /// Each named rule of the tool, broken alone.
+    case rules
+    case rows, caps, approval, injection, stage, names, rollback
     /// Arguments the tool does not declare.
     case unbound
+    /// A call with its dry-run flag must change nothing.
+    case dryRun = "dry_run"
+    /// No answer to any call of the tool may carry internals (SQL, stack traces, paths, secrets).
+    case leak
     /// Tools the policy does not describe; run once per target, not per tool.
     case undescribed
+    /// Reads must not show another user's or tenant's data, or a deleted row; run once per target.
+    case readScope = "read_scope"
 
-    /// The classes tried on each write tool of the policy.
-    public static let perTool: [AttackClass] = allCases.filter { $0 != .undescribed }
+    /// The classes planned on each write tool of the policy, in the order they run: caps and rollback
+    /// last, because a cap exhausted (at a guard whose ledger outlives a restart) would refuse what follows.
+    public static let perTool: [AttackClass] = [
+        .reason, .idempotency, .fields, .tenant, .values, .rules, .rows, .approval, .injection, .stage, .names, .unbound, .dryRun, .caps, .rollback,
+    ]
 }
 
 /// One call the adversary makes, as a tenant role.
@@ -35,6 +47,9 @@ public enum SafeBehaviour: Sendable, Hashable {
     case untouched(TenantRole)
     /// After rolling back every executed write, every row is as it was.
     case restored
+    /// Refuse it, or answer without any record whose `keys` member holds one of `values` (another user's
+    /// id, another tenant's row, a deleted row).
+    case hides(keys: [String], values: [JSONValue])
 
     public var description: String {
         switch self {
@@ -43,6 +58,7 @@ public enum SafeBehaviour: Sendable, Hashable {
         case .noReexecution: "answer from the idempotency ledger without running the write again"
         case .untouched(let role): "leave every row of the \(role.rawValue) tenant untouched"
         case .restored: "restore every row exactly"
+        case .hides(let keys, let values): "show no record whose \(keys.joined(separator: "/")) is \(values.map(\.canonicalText).joined(separator: " or "))"
         }
     }
 }

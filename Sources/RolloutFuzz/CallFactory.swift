@@ -14,6 +14,12 @@ struct CallFactory {
     /// Distinguishes idempotency keys between attack classes and runs.
     let keyPrefix: String
     private var counter = 0
+    /// What the adversary learned through the target's reads, when its rows cannot be read directly.
+    var knowledge: Knowledge?
+    /// Whether the target takes the tool's guard arguments (a guard lists them; the bare server does not).
+    var sendGuardArguments = true
+    /// Baselines the target took when they were probed (knowledge mode): what attacks start from.
+    var probed: [(targets: [JSONValue], fields: [String: JSONValue])] = []
 
     static let goodReason = "customer ticket 4821 asks for this change; checked the order history"
 
@@ -32,6 +38,9 @@ struct CallFactory {
         self.tenants = tenants
         self.keyPrefix = keyPrefix
     }
+
+    /// Whether the target's rows are observed, so an attack can be judged by its effect on them.
+    var observesRows: Bool { !ownRows.isEmpty || !otherRows.isEmpty }
 
     /// A fresh idempotency key.
     mutating func nextKey() -> String {
@@ -60,10 +69,18 @@ struct CallFactory {
                 if let pointer = pointers[name] { args = pointer.setting(value, in: args) }
             }
         }
-        if let reason, let pointer = binding.reason { args = pointer.setting(reason, in: args) }
-        if let key, let pointer = binding.idempotencyKey { args = pointer.setting(.string(key), in: args) }
+        if let reason, let pointer = binding.reason, sends(pointer) { args = pointer.setting(reason, in: args) }
+        if let key, let pointer = binding.idempotencyKey, sends(pointer) { args = pointer.setting(.string(key), in: args) }
+        if let field = tool.principalField, let subject = knowledge?.subject, field.resolve(in: args) == nil {
+            args = field.setting(.string(subject), in: args)
+        }
         if let dryRun, let pointer = binding.dryRun { args = pointer.setting(.bool(dryRun), in: args) }
         return args
+    }
+
+    /// Whether an argument goes into calls: a guard argument only where the target takes it.
+    func sends(_ pointer: JSONPointer) -> Bool {
+        sendGuardArguments || !tool.guardArguments.contains(pointer.tokens.first ?? "")
     }
 
     /// Fields the binding can carry: all writable ones for an object binding, the mapped ones otherwise.
@@ -101,6 +118,11 @@ struct CallFactory {
     }
 
     func needsApproval(targets: [JSONValue], fields: [String: JSONValue]) -> Bool {
+        if knowledgeMode {
+            let args = arguments(targets: targets, fields: fields, reason: .string(Self.goodReason), key: "probe")
+            guard let data = predictedData(args) else { return false }
+            return tool.approval?.when.isTruthy(data) == true || tool.rules.contains { $0.decision == .approve && $0.when.isTruthy(data) }
+        }
         guard let rule = tool.approval?.when else { return false }
         let args = arguments(targets: targets, fields: fields, reason: .string(Self.goodReason), key: "probe")
         return rule.isTruthy(conditionData(targets: targets, fields: fields, args: args))
@@ -114,6 +136,11 @@ struct CallFactory {
     /// A valid write that needs no approval, varied by `index` (different rows and values), or nil when
     /// the target has no rows of the caller's tenant to write.
     func baseline(index: Int) -> (targets: [JSONValue], fields: [String: JSONValue])? {
+        if knowledgeMode {
+            if !probed.isEmpty { return probed[index % probed.count] }
+            let found = search(limit: index + 1) { self.isValid($0, $1) }
+            return found.isEmpty ? nil : found[index % found.count]
+        }
         for attempt in 0..<40 {
             let i = index + attempt * 7
             var targets: [JSONValue] = []
@@ -135,6 +162,14 @@ struct CallFactory {
     /// A valid write that the approval condition catches: boundaries and enum values of each field,
     /// other rows, larger row counts, tried until the condition holds.
     func approvalTriggering() -> (targets: [JSONValue], fields: [String: JSONValue])? {
+        if knowledgeMode {
+            return search(limit: 1) { targets, fields in
+                guard let data = self.predictedData(self.arguments(targets: targets, fields: fields, reason: .string(Self.goodReason), key: "probe")),
+                    self.fieldsValid(fields), !self.refuseRules(data).contains(true)
+                else { return false }
+                return self.tool.approval?.when.isTruthy(data) == true || self.tool.rules.contains { $0.decision == .approve && $0.when.isTruthy(data) }
+            }.first
+        }
         guard tool.approval != nil, let base = baseline(index: 0) else { return nil }
         if needsApproval(targets: base.targets, fields: base.fields) { return base }
         // One field at a time through its interesting values.

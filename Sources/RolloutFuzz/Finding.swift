@@ -38,4 +38,19 @@ public struct ClassResult: Sendable {
     public var calls: Int
     public var attacks: Int
     public var seconds: Double
+    /// What each attack met, in order: the variant and the target's answer (for the rules class, the
+    /// per-rule verdict a report shows).
+    public var outcomes: [(variant: String, answer: String, call: JSONValue)] = []
+    /// Variants the class wanted to try and could not build, and why.
+    public var unreachable: [String] = []
+
+    public init(tool: String, attackClass: AttackClass, status: Status, findings: [Finding], calls: Int, attacks: Int, seconds: Double) {
+        self.tool = tool
+        self.attackClass = attackClass
+        self.status = status
+        self.findings = findings
+        self.calls = calls
+        self.attacks = attacks
+        self.seconds = seconds
+    }
 }

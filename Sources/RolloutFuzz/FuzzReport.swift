@@ -15,6 +15,10 @@ public enum FuzzReport {
             let entry = policy.tool(named: tool)
             var cases: [JUnitCase] = []
             for r in classes {
+                if r.attackClass == .rules, !r.outcomes.isEmpty || !r.unreachable.isEmpty {
+                    cases += ruleCases(r, tool: tool, entry: entry, policyFile: policyFile, redactor: redactor)
+                    continue
+                }
                 var testCase = JUnitCase(classname: tool, name: r.attackClass.rawValue, time: r.seconds, file: policyFile, line: entry?.sourceLine)
                 switch r.status {
                 case .passed:
@@ -62,13 +66,54 @@ public enum FuzzReport {
             coverage.systemOut = result.coverage.joined(separator: "\n")
             listCases.append(coverage)
         }
+        let targetProperties = [JUnitProperty("rollout.version", toolVersion), JUnitProperty("fuzz.target", result.target),
+                                JUnitProperty("policy.digest", result.policyDigest), JUnitProperty("policy.version", String(result.policyVersion))]
         if !listCases.isEmpty {
-            suites.append(JUnitSuite(name: UndescribedAttacks.suite, timestamp: result.startedAt,
-                                     properties: [JUnitProperty("rollout.version", toolVersion), JUnitProperty("fuzz.target", result.target),
-                                                  JUnitProperty("policy.digest", result.policyDigest), JUnitProperty("policy.version", String(result.policyVersion))],
-                                     cases: listCases))
+            suites.append(JUnitSuite(name: UndescribedAttacks.suite, timestamp: result.startedAt, properties: targetProperties, cases: listCases))
+        }
+        // Reads: one case for the scope checks, every finding in it.
+        for r in result.results where r.tool == ReadAttacks.suite {
+            var testCase = JUnitCase(classname: ReadAttacks.suite, name: r.attackClass.rawValue, time: r.seconds)
+            switch r.status {
+            case .failed:
+                testCase.result = .failure(message: "\(r.findings.count) read\(r.findings.count == 1 ? "" : "s") showed what they must not: \(r.findings[0].variant): \(r.findings[0].observed)",
+                                           type: GapKind.enforcementGap.rawValue, body: body(r.findings, redactor: redactor))
+            case .skipped(let why): testCase.result = .skipped(message: why)
+            default: testCase.systemOut = "\(r.attacks) reads tried, none showed another user's or tenant's data or a deleted row"
+            }
+            suites.append(JUnitSuite(name: ReadAttacks.suite, timestamp: result.startedAt, properties: targetProperties, cases: [testCase]))
         }
         return JUnitReport(name: "rollout fuzz", suites: suites)
+    }
+
+    /// The rules class as one case per rule (`rules/own_order`): passed with the target's refusal, failed
+    /// with the call it took, skipped when no call breaks it alone. What a reader needs to see, per rule,
+    /// whether the target enforces it.
+    static func ruleCases(_ r: ClassResult, tool: String, entry: ToolPolicy?, policyFile: String?, redactor: Redactor) -> [JUnitCase] {
+        var cases: [JUnitCase] = []
+        for rule in entry?.rules ?? [] {
+            var c = JUnitCase(classname: tool, name: "rules/\(rule.name)", time: 0, file: policyFile, line: rule.sourceLine ?? entry?.sourceLine)
+            let prefix = "breaks rule \(rule.name) "
+            func partner(_ variant: String) -> String? {
+                guard let (a, b) = RuleAttacks.pairNames(variant), a == rule.name || b == rule.name else { return nil }
+                return a == rule.name ? b : a
+            }
+            if let finding = r.findings.first(where: { $0.variant.hasPrefix(prefix) }) {
+                c.result = .failure(message: "not enforced: \(finding.observed)", type: finding.kind.rawValue, body: body([finding], redactor: redactor))
+            } else if let finding = r.findings.first(where: { partner($0.variant) != nil }), let other = partner(finding.variant) {
+                let alone = r.outcomes.contains { $0.variant.hasPrefix(prefix) } ? "alone it is refused, but " : ""
+                c.result = .failure(message: "not enforced: \(alone)broken together with rule \(other) the call is taken: \(finding.observed)",
+                                    type: finding.kind.rawValue, body: body([finding], redactor: redactor))
+            } else if let outcome = r.outcomes.first(where: { $0.variant.hasPrefix(prefix) }) {
+                c.systemOut = "enforced: the call that breaks only this rule, \(redactor.redact(outcome.call).canonicalText), got \(outcome.answer)"
+            } else if let outcome = r.outcomes.first(where: { partner($0.variant) != nil }), let other = partner(outcome.variant) {
+                c.systemOut = "enforced: no call breaks this rule alone; the call that breaks it with rule \(other), \(redactor.redact(outcome.call).canonicalText), got \(outcome.answer)"
+            } else {
+                c.result = .skipped(message: r.unreachable.first { $0.hasPrefix("rule \(rule.name):") } ?? "not tried")
+            }
+            cases.append(c)
+        }
+        return cases
     }
 
     static func kindSummary(_ findings: [Finding]) -> String {

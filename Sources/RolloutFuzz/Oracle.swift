@@ -81,6 +81,33 @@ public enum Oracle {
             if !lines.isEmpty { return "\(outcome.summary); touched: \(lines.prefix(3).joined(separator: "; "))" }
         case .restored:
             if !changed.isEmpty { return "not restored: \(changed.prefix(3).joined(separator: "; "))" }
+        case .hides(let keys, let values):
+            guard outcome.verdict == .accepted else { return nil }
+            let answer = outcome.raw["structuredContent"] ?? outcome.raw["text"]?.stringValue.flatMap { try? JSONValue.parse($0) } ?? outcome.raw
+            if let shown = Self.record(in: answer, keys: Set(keys), values: Set(values)) {
+                return "answered with \(shown)"
+            }
+        }
+        return nil
+    }
+
+    /// The first record of `value` whose member named in `keys` holds one of `values`, in words.
+    static func record(in value: JSONValue, keys: Set<String>, values: Set<JSONValue>) -> String? {
+        switch value {
+        case .object(let members):
+            for key in keys.sorted() {
+                if let member = members[key], values.contains(member) || values.contains(RequestKey.normalize(member)) {
+                    return "a record with \(key) = \(member.canonicalText)"
+                }
+            }
+            for key in members.keys.sorted() { if let found = record(in: members[key]!, keys: keys, values: values) { return found } }
+        case .array(let items):
+            for item in items { if let found = record(in: item, keys: keys, values: values) { return found } }
+        case .string(let text):
+            // Some servers put their JSON in a string (a wrapper's content field).
+            if text.hasPrefix("{") || text.hasPrefix("["), let parsed = try? JSONValue.parse(text) { return record(in: parsed, keys: keys, values: values) }
+        default:
+            break
         }
         return nil
     }

@@ -44,6 +44,7 @@ public struct ReplayFile: Sendable {
         case .noReexecution: "no_reexecution"
         case .untouched(let role): .string("untouched:" + role.rawValue)
         case .restored: "restored"
+        case .hides(let keys, let values): ["hides": ["keys": .array(keys.map(JSONValue.string)), "values": .array(values)]]
         }
     }
 
@@ -76,6 +77,9 @@ public struct ReplayFile: Sendable {
             return AttackStep(ToolCall(tool: tool, arguments: arguments), as: role)
         }
         let expectation: SafeBehaviour
+        if let hides = json["expect"]?["hides"] {
+            expectation = .hides(keys: (hides["keys"]?.arrayValue ?? []).compactMap(\.stringValue), values: hides["values"]?.arrayValue ?? [])
+        } else {
         switch json["expect"]?.stringValue ?? "" {
         case "refused": expectation = .refused
         case "not_executed": expectation = .notExecuted
@@ -85,6 +89,7 @@ public struct ReplayFile: Sendable {
             guard let role = TenantRole(rawValue: String(other.dropFirst(10))) else { throw ReadError(path: path, message: "unknown tenant role in expect") }
             expectation = .untouched(role)
         case let other: throw ReadError(path: path, message: "unknown expect '\(other)'")
+        }
         }
         guard let tool = json["tool"]?.stringValue, let cls = json["class"]?.stringValue.flatMap(AttackClass.init(rawValue:)),
             let kind = json["kind"]?.stringValue.flatMap(GapKind.init(rawValue:))

@@ -85,7 +85,8 @@ extension Guard {
 
         case .refused(let code, let message, let result):
             event.decision = DecisionCode.upstreamRefused.rawValue
-            event.message = "the upstream refused \(tool.name) (\(code)): \(message)"
+            // An upstream's error text can hold SQL and its parameters: the log keeps the gist, not those.
+            event.message = "the upstream refused \(tool.name) (\(code)): \(LeakDetector.scrub(message))"
             event.details["upstream_code"] = .string(code)
             let stored = try session.ledger.append(event)
             decision = Decision(code: .upstreamRefused, message: event.message!, auditSeq: stored.seq, approvalId: intent.approval?.approval.id,

@@ -20,6 +20,13 @@ extension Guard {
             return .refused(try refuseUnpoliced(call, principal: principal, code: .toolUndescribed,
                 message: "'\(call.tool)' is not a read of the policy; only the reads it names may be called"))
         }
+        if let allowed = read.arguments {
+            let extra = (call.arguments.objectValue ?? [:]).keys.filter { !allowed.contains($0) }.sorted()
+            if !extra.isEmpty {
+                return .refused(try refuseUnpoliced(call, principal: principal, code: .argumentUnbound,
+                    message: "\(call.tool) does not take \(extra.joined(separator: ", ")); the policy lists only \(allowed.joined(separator: ", "))"))
+            }
+        }
         if let field = read.tenantField, field.resolve(in: call.arguments) != .string(principal.tenant) {
             let got = field.resolve(in: call.arguments)?.canonicalText ?? "nothing"
             return .refused(try refuseUnpoliced(call, principal: principal, code: .crossTenant,

@@ -6,7 +6,7 @@ import RolloutCore
 public struct GuardStep: Sendable {
     /// The checks of DESIGN.md's pipeline, in order.
     public enum Name: String, Sendable, Hashable, CaseIterable {
-        case stage, binding, arguments, reason, idempotency, tenant, writable, values, rules, caps, rows, approval
+        case stage, binding, arguments, reason, idempotency, tenant, writable, values, rules, caps, rows, dryRun = "dry_run", approval
     }
 
     /// When a step runs: the cheap, stateless checks before the guard reads state through lookups, the

@@ -4,7 +4,7 @@ import RolloutCore
 /// The checks of DESIGN.md's decision pipeline, in order. Each reads the context, refuses (or queues,
 /// or answers from the ledger) by returning a verdict, and otherwise adds what it established.
 enum StandardSteps {
-    static let all: [GuardStep] = [stage, binding, arguments, reason, idempotency, tenant, writable, values, rules, caps, rows, approval]
+    static let all: [GuardStep] = [stage, binding, arguments, reason, idempotency, tenant, writable, values, rules, caps, rows, dryRun, approval]
 
     /// 1-2. The tool must be granted and switched on for this tenant; in shadow it is validated only.
     static let stage = GuardStep(.stage, phase: .beforeLookups) { context in
@@ -200,15 +200,14 @@ enum StandardSteps {
         return nil
     }
 
-    /// 10. Row limits and dry runs.
+    /// 10. Row limits, and the dry run a large write needs first.
     static let rows = GuardStep(.rows, phase: .inTransaction) { context in
         let tool = context.tool
-        guard let request = context.request, let plan = context.plan else { return nil }
+        guard let request = context.request else { return nil }
         if let maxRows = tool.maxRows, request.rowCount > maxRows {
             return .refuse(.tooManyRows, "\(tool.name): \(request.rowCount) rows is above the limit of \(maxRows); split the work or ask a person")
         }
-        if request.dryRun { return .dryRun(plan) }
-        guard context.mode != .approved, let session = context.session else { return nil }
+        guard !request.dryRun, context.mode != .approved, let session = context.session else { return nil }
         var why: String?
         if let threshold = tool.dryRunAboveRows, request.rowCount > threshold {
             why = "\(request.rowCount) rows is above \(threshold)"
@@ -223,7 +222,13 @@ enum StandardSteps {
         return .refuse(.dryRunRequired, "\(tool.name): \(why); run the same call with dry_run: true first, check the diff, then repeat it")
     }
 
-    /// 11. Approval for the high-stakes few.
+    /// 11. A call with its dry-run flag: the diff it would make, recorded, and nothing written.
+    static let dryRun = GuardStep(.dryRun, phase: .inTransaction) { context in
+        guard let request = context.request, request.dryRun, let plan = context.plan else { return nil }
+        return .dryRun(plan)
+    }
+
+    /// 12. Approval for the high-stakes few.
     static let approval = GuardStep(.approval, phase: .inTransaction) { context in
         guard context.mode != .approved, let plan = context.plan else { return nil }
         let data = context.conditionData

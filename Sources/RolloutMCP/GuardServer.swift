@@ -134,7 +134,7 @@ public final class GuardServer: @unchecked Sendable {
         case "ping":
             return .response(id: id, result: [:])
         case "tools/list":
-            return .response(id: id, result: ["tools": .array(visibleTools().map(\.listed))])
+            return .response(id: id, result: ["tools": .array(visibleTools().map(listing))])
         case "tools/call":
             guard let name = params?["name"]?.stringValue else {
                 return .error(id: id, code: JSONRPCError.invalidParams, message: "tools/call needs a tool name", data: nil)
@@ -157,6 +157,34 @@ public final class GuardServer: @unchecked Sendable {
         }
     }
 
+    /// A tool as the agent sees it: the upstream's listing, with the arguments the policy does not declare
+    /// taken out of its input schema (they would be refused) and the guard's own arguments (a reason, an
+    /// idempotency key for a server that takes none) put in, required as the policy requires them.
+    func listing(_ tool: MCPTool) -> JSONValue {
+        var listed = tool.listed
+        guard case .object(var schema) = tool.inputSchema else { return listed }
+        var properties = schema["properties"]?.objectValue ?? [:]
+        var required = (schema["required"]?.arrayValue ?? []).compactMap(\.stringValue)
+        if let entry = policy.entries(forWireName: tool.name).first {
+            let declared = Set(policy.entries(forWireName: tool.name).flatMap { $0.declaredPointers.compactMap(\.tokens.first) })
+            if entry.extraArguments == .refuse { properties = properties.filter { declared.contains($0.key) } }
+            for name in entry.guardArguments where properties[name] == nil {
+                let isReason = entry.binding.reason?.tokens.first == name
+                let isKey = entry.binding.idempotencyKey?.tokens.first == name
+                let what = isReason ? "Why this write is needed, in words (recorded in the audit log)."
+                    : isKey ? "A fresh unique string per write; reuse it only to retry the same write." : "Read by the guard, not passed on."
+                properties[name] = ["type": "string", "description": .string(what)]
+                if (isReason && entry.reason.required) || (isKey && entry.idempotencyRequired) { required.append(name) }
+            }
+        } else if let read = policy.read(forWireName: tool.name), let allowed = read.arguments {
+            properties = properties.filter { allowed.contains($0.key) }
+        }
+        schema["properties"] = .object(properties)
+        schema["required"] = .array(required.filter { properties[$0] != nil }.map(JSONValue.string))
+        listed = JSONPointer(tokens: ["inputSchema"]).setting(.object(schema), in: listed)
+        return listed
+    }
+
     /// One tool call, as an MCP result object: a write meets the guard, a read its checks, anything else
     /// is refused.
     func call(_ name: String, arguments: JSONValue) async -> JSONValue {
@@ -166,7 +194,7 @@ public final class GuardServer: @unchecked Sendable {
             if policy.entries(forWireName: name).isEmpty {
                 if policy.read(forWireName: name) != nil {
                     switch try await guard_.read(call, principal: principal) {
-                    case .answer(let result): return result
+                    case .answer(let result): return Self.withheldLeaks(result)
                     case .refused(let decision): return Self.result(decision)
                     case .failed(let failure): return Self.error("backend_error: the read failed: \(failure)")
                     }
@@ -188,10 +216,18 @@ public final class GuardServer: @unchecked Sendable {
         }
     }
 
+    /// An upstream answer that carries internals (SQL and its parameters, a stack trace, file paths) is not
+    /// passed on: the agent gets an error saying so.
+    static func withheldLeaks(_ result: JSONValue) -> JSONValue {
+        let text = MCPResultText.text(result) + (result["structuredContent"].map { $0.canonicalText } ?? "")
+        guard let leak = LeakDetector.leak(in: text) else { return result }
+        return error("upstream_error: the upstream's answer held internal details (\(leak.split(separator: ":").first ?? "internals")), so the guard withheld it; the call's outcome is in the audit log")
+    }
+
     /// A decision as the agent sees it: the upstream's own answer for an executed or replayed write, an
     /// error naming the decision code and what to do for a refusal.
     public static func result(_ d: Decision) -> JSONValue {
-        if d.code == .executed || d.code == .replayed, let upstream = d.result["upstream"] { return upstream }
+        if d.code == .executed || d.code == .replayed, let upstream = d.result["upstream"] { return withheldLeaks(upstream) }
         switch d.code {
         case .executed, .replayed:
             return ["content": [["type": "text", "text": .string(d.result.canonicalText)]], "structuredContent": d.result, "isError": false]
@@ -202,7 +238,7 @@ public final class GuardServer: @unchecked Sendable {
             return ["content": [["type": "text", "text": .string("\(d.code.rawValue): \(d.message)")]], "structuredContent": .object(structured), "isError": false]
         default:
             var structured: [String: JSONValue] = ["decision": .string(d.code.rawValue), "message": .string(d.message), "audit_id": .number(Double(d.auditSeq))]
-            if let upstream = d.result["upstream"] { structured["upstream"] = upstream }
+            if let upstream = d.result["upstream"], LeakDetector.leak(in: upstream.canonicalText) == nil { structured["upstream"] = upstream }
             return ["content": [["type": "text", "text": .string("\(d.code.rawValue): \(d.message)")]], "structuredContent": .object(structured), "isError": true]
         }
     }

@@ -42,6 +42,7 @@ public final class MCPUpstream: Upstream, @unchecked Sendable {
             switch detector.classify(result) {
             case .accepted: return .accepted(result: result.raw)
             case .pending(let message): return .refused(code: "upstream_pending", message: "the upstream queued it for its own approval: \(message)", result: result.raw)
+            case .notExecuted(let code, let message): return .refused(code: "upstream_\(code)", message: "the upstream did not execute it: \(message)", result: result.raw)
             case .refused(let code, let message): return .refused(code: code, message: message, result: result.raw)
             }
         case .failure(let failure):

@@ -8,8 +8,14 @@ public struct RefusalDetector: Sendable {
     public enum Answer: Sendable, Hashable {
         case accepted
         case pending(String)
+        /// Taken but not executed: a dry run, a shadow record, an answer replayed from an idempotency
+        /// ledger (what `rollout guard` answers with its `decision`).
+        case notExecuted(code: String, message: String)
         case refused(code: String, message: String)
     }
+
+    /// Decisions that say the call was taken and nothing was written.
+    static let notExecutedDecisions: Set<String> = ["dry_run", "shadowed", "replayed"]
 
     let patterns: [NSRegularExpression]
     static let builtIn = [
@@ -42,6 +48,9 @@ public struct RefusalDetector: Sendable {
             // "success" with nothing done: updated_count 0, affected_rows 0 and the like.
             if let count = Self.zeroCount(structured["data"] ?? structured) {
                 return .refused(code: "nothing_changed", message: "the server says it changed nothing (\(count) = 0)")
+            }
+            if let decision = structured["decision"]?.stringValue, Self.notExecutedDecisions.contains(decision) {
+                return .notExecuted(code: decision, message: Self.message(result, structured))
             }
             if let status = structured["status"]?.stringValue ?? structured["decision"]?.stringValue, status.lowercased().hasPrefix("pending") {
                 return .pending(Self.message(result, structured))

@@ -24,7 +24,8 @@ struct AdversaryTests {
     func exampleIsClean() async throws {
         let result = try await fuzz(try examplePolicy())
         #expect(result.findings.isEmpty, "\(result.findings.map { "\($0.tool)/\($0.attackClass): \($0.variant): \($0.observed)" })")
-        #expect(result.results.count == 6 * AttackClass.perTool.count + 1)
+        // Every class on each of the six tools, a leak case per tool, the tools/list and reads suites.
+        #expect(result.results.count == 6 * (AttackClass.perTool.count + 1) + 2)
         #expect(result.errors == 0)
         // The attacks really ran: most classes were tried on most tools.
         let passed = result.results.filter { if case .passed = $0.status { true } else { false } }
@@ -60,6 +61,7 @@ struct AdversaryTests {
         Fault(name: "value rules off", skipped: .values, expected: .values, alsoAllowed: [.fields, .injection]),
         Fault(name: "caps off", skipped: .caps, expected: .caps),
         Fault(name: "row limits off", skipped: .rows, expected: .rows),
+        Fault(name: "dry runs executed", skipped: .dryRun, expected: .dryRun, alsoAllowed: [.rows]),
         Fault(name: "approval off", skipped: .approval, expected: .approval, alsoAllowed: [.injection]),
         Fault(name: "stages ignored", skipped: .stage, expected: .stage),
         Fault(name: "undeclared arguments let through", skipped: .arguments, expected: .unbound, alsoAllowed: [.tenant, .approval]),
@@ -128,7 +130,7 @@ struct AdversaryTests {
             let check = try JUnitValidation.validate(path, profile: name)
             #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
             let read = try JUnitReader.read(path: path)
-            #expect(read.failures == 4 && read.suites.count == 7, "six tools and the undescribed-tools suite")
+            #expect(read.failures == 4 && read.suites.count == 8, "six tools, the tools/list suite and the reads suite")
             #expect(read.property("policy.digest") == policy.digest)
         }
     }

@@ -30,19 +30,35 @@ struct OrmAITests {
         func status(_ tool: String, _ c: AttackClass) -> ClassResult.Status? { result.results.first { $0.tool == tool && $0.attackClass == c }?.status }
         func passed(_ tool: String, _ c: AttackClass) -> Bool { if case .passed? = status(tool, c) { true } else { false } }
 
-        // Declared, not enforced: a reason, the readonly fields and the tenant field, Customer approval.
-        for gap in ["order.update/reason", "order.delete/reason", "customer.update/reason", "order.update/fields",
-                    "order.bulk_update/fields", "customer.update/approval", "order.update/values"] {
-            #expect(enforcement.contains(gap), "expected an enforcement gap \(gap); found \(enforcement.sorted())")
+        func found(_ tool: String, _ c: AttackClass, _ variant: String = "") -> Bool {
+            result.findings.contains { $0.kind == .enforcementGap && $0.tool == tool && $0.attackClass == c && (variant.isEmpty || $0.variant.contains(variant)) }
         }
+        // OrmAI's eleven known gaps, each as a finding of its class.
+        let known: [(String, Bool)] = [
+            ("no reason on update", found("order.update", .reason)),
+            ("no reason on create", found("order.create", .reason)),
+            ("no reason on bulk update", found("order.bulk_update", .reason)),
+            ("read-only amount written", found("order.update", .fields, "amount")),
+            ("approval bypassed on Customer", found("customer.update", .approval)),
+            ("a row moved to another tenant", found("order.bulk_update", .fields, "tenant_id") || found("order.update", .fields, "tenant_id")),
+            ("a repeated idempotency key writes a second row", found("order.create", .idempotency, "same key, same call")),
+            ("the dry_run flag writes", found("order.update", .dryRun)),
+            ("a hard: true delete", found("order.delete", .values, "hard")),
+            ("SQL and parameters in an error", result.findings.contains { $0.attackClass == .leak && $0.observed.contains("SQL") }),
+            ("a soft-deleted row still readable", found(ReadAttacks.suite, .readScope, "deleted")),
+        ]
+        for (gap, seen) in known { #expect(seen, "not found: \(gap); found \(enforcement.sorted())") }
+        // Where OrmAI does the right thing, no finding: it forces a created row's tenant back to acme, and a
+        // bulk update skips the other tenant's row.
+        #expect(!found("order.create", .fields, "tenant_id"))
+        #expect(!found("order.bulk_update", .tenant))
         // Declared and enforced: max_affected_rows, tenant scoping of a single-row write, exact tool names.
         #expect(passed("order.bulk_update", .rows))
         #expect(passed("order.update", .tenant))
         #expect(passed("order.update", .names) && passed("customer.update", .names))
-        // Not declared at all: idempotency keys and caps, on every tool (the demo has 6 orders of acme: too
-        // few to show a burst of 26 deletes, which is said, never passed).
+        // Not declared at all: caps, on every tool (the demo has 6 orders of acme: too few to show a burst
+        // of 26 deletes, which is said, never passed).
         for tool in policy.tools.map(\.name) {
-            #expect(policyGaps.contains("\(tool)/idempotency"), "\(tool): \(policyGaps.sorted())")
             if tool == "order.delete" {
                 if case .skipped? = status(tool, .caps) {} else { Issue.record("order.delete/caps: \(String(describing: status(tool, .caps)))") }
             } else {
@@ -60,7 +76,7 @@ struct OrmAITests {
         print("OrmAI: \(result.calls) calls, enforcement gaps in \(enforcement.sorted()), policy gaps in \(policyGaps.sorted())")
 
         // The same run with rollout guard in front of the same server: the guard enforces what OrmAI
-        // declared, so no enforcement gap is left; the policy's own gaps (no keys, no caps) remain.
+        // declared, so no enforcement gap is left; the policy's own gaps (no caps) remain.
         let guardedWork = TestPaths.temporaryDirectory("ormai-guarded").path
         let guardCommand = [RolloutBinary.path, "guard", "--dir", OrmAITarget.policyFolder, "--tenant", "acme", "--actor", "agent-1",
                             "--store", guardedWork + "/guard.sqlite", "--observe", "sqlite:\(guardedWork)/demo.db",
@@ -76,7 +92,7 @@ struct OrmAITests {
         #expect(guardedEnforcement.isEmpty, "behind the guard: \(guardedEnforcement)")
         let guardedPolicyGaps = Set(behind.findings.filter { $0.kind == .policyGap }.map { "\($0.tool)/\($0.attackClass.rawValue)" })
         for tool in policy.tools.map(\.name) {
-            #expect(guardedPolicyGaps.contains("\(tool)/idempotency") && (tool == "order.delete" || guardedPolicyGaps.contains("\(tool)/caps")))
+            #expect(tool == "order.delete" || guardedPolicyGaps.contains("\(tool)/caps"))
         }
         #expect(behind.inconclusive == 0)
         print("OrmAI behind rollout guard: \(behind.calls) calls, \(guardedEnforcement.count) enforcement gaps, policy gaps in \(guardedPolicyGaps.sorted())")

@@ -209,7 +209,7 @@ final class ErrorList: @unchecked Sendable {
 @Suite("Canonical JSON: RFC 8785")
 struct CanonicalJSONTests {
     static let vectors: [JSONValue] = [
-        ["b": 1e21, "a": [1.5e-7, 0.1, 1.2345678901234568e20, 1e-7, 5e-324, 1.7976931348623157e308, -0.0, 333333333.3333333, 1e20, 4.5]],
+        ["b": 1e21, "a": [1.5e-7, 0.1, 1.2345678901234568e20, 1e-7, .number(.leastNonzeroMagnitude), 1.7976931348623157e308, -0.0, 333333333.3333333, 1e20, 4.5]],
         ["€": 1, "\u{1F600}": 2, "\u{FB01}": 3, "a": 4, "\u{E000}": 5, "10": 6, "1": 7],
         ["text": "line\nbreak \"quoted\" \\ tab\t \u{7F} \u{2028} \u{0001} é e\u{301}"],
         [1, true, false, .null, "x", [], [:], [["nested": ["deep": [1, 2, 3]]]]],

@@ -4,12 +4,7 @@ import Testing
 /// shared/targets/ormai: OrmAI 0.2.1 as an MCP server. Tests that need it are skipped with a message
 /// when its venv (made by its setup.sh, which .ci/run runs) is not there.
 public enum OrmAITarget {
-    static var cache: URL {
-        let env = ProcessInfo.processInfo.environment
-        if let root = env["ROLLOUT_TARGETS_CACHE"] { return URL(fileURLWithPath: root).appendingPathComponent("ormai") }
-        let base = env["XDG_CACHE_HOME"].map(URL.init(fileURLWithPath:)) ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
-        return base.appendingPathComponent("rollout-targets/ormai")
-    }
+    static var cache: URL { TargetCache.directory("ormai") }
 
     public static var serveScript: String { TestPaths.shared.appendingPathComponent("targets/ormai/serve.sh").path }
 

@@ -13,6 +13,8 @@ public struct Policy: Sendable, Hashable {
     public var reads: [ReadPolicy] = []
     /// How an MCP tool server says no, beyond `isError` and `success: false`.
     public var refusalPatterns: [String]
+    /// The tool that resets the upstream's state (`mcp.reset`), for the adversary: cheaper than a restart.
+    public var resetTool: ToolCall?
     /// The policy document as JSON, comments and layout dropped.
     public var canonical: JSONValue
     /// Where it was read from, when it came from a file.

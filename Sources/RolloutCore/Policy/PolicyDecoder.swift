@@ -16,7 +16,7 @@ public enum PolicyDecoder {
         "actor_cap", "bind", "description", "args", "guard_args", "extra_args", "principal_field", "lookups", "before",
         "rules", "inverse",
     ]
-    static let readKeys = ["tenant_field", "principal_field", "rules", "description"]
+    static let readKeys = ["tenant_field", "principal_field", "rules", "description", "args"]
     static let ruleKeys = ["when", "decision", "message"]
     static let lookupKeys = ["tool", "args", "select", "optional"]
     static let bindKeys = ["model", "target", "targets", "fields", "reason", "idempotency_key", "dry_run"]
@@ -66,7 +66,20 @@ public enum PolicyDecoder {
         if let entry = root["reads"] { reads = decodeReads(entry.value, tools: tools, &reader) }
 
         var refusalPatterns: [String] = []
-        if let entry = root["mcp"], let mcp = reader.mapping(entry.value, "mcp", allowed: ["refusal_patterns"]) {
+        var resetTool: ToolCall?
+        if let entry = root["mcp"], let mcp = reader.mapping(entry.value, "mcp", allowed: ["refusal_patterns", "reset"]) {
+            for item in mcp where item.key == "reset" {
+                guard let fields = reader.mapping(item.value, "mcp.reset", allowed: ["tool", "args"]) else { continue }
+                var tool: String?
+                var args: JSONValue = [:]
+                for field in fields {
+                    if field.key == "tool" { tool = reader.string(field.value, "mcp.reset.tool") }
+                    if field.key == "args" {
+                        if case .mapping = field.value.kind { args = field.value.json } else { reader.report(field.value, "mcp.reset.args", "is a \(field.value.typeName)", expected: "a mapping of arguments") }
+                    }
+                }
+                if let tool { resetTool = ToolCall(tool: tool, arguments: args) } else { reader.report(item.value, "mcp.reset.tool", "is missing") }
+            }
             for item in mcp where item.key == "refusal_patterns" {
                 if let patterns = reader.stringList(item.value, "mcp.refusal_patterns") {
                     for (i, pattern) in patterns.enumerated() where !FieldRule.isValidPattern(pattern) {
@@ -80,6 +93,7 @@ public enum PolicyDecoder {
             version: version, models: models, tools: tools, refusalPatterns: refusalPatterns, canonical: root.json,
             file: file)
         policy.reads = reads
+        policy.resetTool = resetTool
         return (policy, reader.diagnostics)
     }
 
@@ -592,6 +606,7 @@ public enum PolicyDecoder {
                 for item in items {
                     let ip = SourceReader.join(p, item.key)
                     switch item.key {
+                    case "args": read.arguments = reader.stringList(item.value, ip)
                     case "tenant_field": read.tenantField = decodePointer(item.value, ip, &reader)
                     case "principal_field": read.principalField = decodePointer(item.value, ip, &reader)
                     case "rules":

@@ -11,6 +11,9 @@ public struct ReadPolicy: Sendable, Hashable {
     /// Conditions over the answer (`after`) that withhold it: a read that shows another user's or
     /// another tenant's row is refused.
     public var rules: [ToolRule]
+    /// The arguments the read takes, when the policy lists them (`args:`): any other is refused, as for
+    /// write tools (an argument such as `state_key` or `tenant` can select someone else's data).
+    public var arguments: [String]?
     public var sourceLine: Int?
 
     public init(pattern: String, tenantField: JSONPointer? = nil, principalField: JSONPointer? = nil, rules: [ToolRule] = [], sourceLine: Int? = nil) {

@@ -4,6 +4,8 @@ import RolloutCore
 enum AttackPlan {
     case attacks([Attack])
     case skipped(String)
+    /// Attacks, and variants the class could not build (rule names, with why).
+    case partial([Attack], unreachable: [String])
 }
 
 /// DESIGN.md's attack table, class by class. Each function builds the variants from a valid baseline
@@ -25,7 +27,10 @@ enum AttackCatalogue {
         case .names: NameAttacks.plan(&factory)
         case .rollback: capabilities.rollback ? RollbackAttacks.plan(&factory) : .skipped("the target offers no rollback")
         case .unbound: UnboundAttacks.plan(&factory)
-        case .undescribed: .skipped("tried once per target, not per tool")
+        case .rules: RuleAttacks.plan(&factory)
+        case .dryRun: DryRunAttacks.plan(&factory)
+        case .leak: .skipped("judged on every call of the tool, not planned")
+        case .undescribed, .readScope: .skipped("tried once per target, not per tool")
         }
     }
 

@@ -1,6 +1,8 @@
 import RolloutCore
 
 /// Every field the tool may not write: the others of the model, the key, the tenant field, an unknown one.
+/// The tenant field is judged by its effect: a server that forces it back to the caller's tenant did the
+/// right thing; one that moves or creates a row in the other tenant did not.
 enum FieldAttacks {
     static func plan(_ factory: inout CallFactory) -> AttackPlan {
         let tool = factory.tool
@@ -23,7 +25,8 @@ enum FieldAttacks {
             var fields = base.fields
             fields[name] = value
             let call = ToolCall(tool: tool.toolName, arguments: factory.arguments(targets: base.targets, fields: fields, reason: .string(CallFactory.goodReason), key: factory.nextKey()))
-            attacks.append(Attack(tool: tool.name, attackClass: .fields, variant: "writes \(name)", step: AttackStep(call), expectation: .refused))
+            let expectation: SafeBehaviour = name == model.tenantField && factory.observesRows ? .untouched(.other) : .refused
+            attacks.append(Attack(tool: tool.name, attackClass: .fields, variant: "writes \(name)", step: AttackStep(call), expectation: expectation))
         }
         return .attacks(attacks)
     }

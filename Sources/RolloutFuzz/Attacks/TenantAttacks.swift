@@ -1,19 +1,30 @@
 import RolloutCore
 
-/// Another tenant's row; a tenant named in the arguments.
+/// Another tenant's row; a tenant named in the arguments; another user in the tool's principal field.
 enum TenantAttacks {
     static func plan(_ factory: inout CallFactory) -> AttackPlan {
         let tool = factory.tool
         var attacks: [Attack] = []
+        // The user id the tool carries names another user: a guard holds it to the subject the host gave.
+        if let field = tool.principalField, let other = factory.knowledge?.otherSubject, let base = factory.probed.first ?? factory.baseline(index: 0) {
+            var args = factory.arguments(targets: base.targets, fields: base.fields, reason: .string(CallFactory.goodReason), key: factory.nextKey())
+            args = field.setting(.string(other), in: args)
+            attacks.append(Attack(tool: tool.name, attackClass: .tenant, variant: "another user in the principal field \(field.description)",
+                                  step: AttackStep(ToolCall(tool: tool.toolName, arguments: args)), expectation: .refused))
+        }
+        if factory.model.tenantField == nil { return attacks.isEmpty ? .skipped("the model has no tenant field and the tool no principal field") : .attacks(attacks) }
         if tool.operation != .create {
-            guard !factory.otherRows.isEmpty else { return .skipped("the target has no rows of another tenant for this model") }
+            guard !factory.otherRows.isEmpty else {
+                return attacks.isEmpty ? .skipped("the target has no rows of another tenant for this model") : .attacks(attacks)
+            }
             let count = factory.baselineRowCount
             for (i, variant) in ["another tenant's row", "own rows mixed with another tenant's"].enumerated() where i == 0 || tool.operation == .bulkUpdate {
                 guard let base = factory.baseline(index: i) else { return .skipped(AttackCatalogue.noRows) }
                 var targets = Array(factory.otherRows.prefix(count).map(\.key))
                 if i == 1 { targets = Array(base.targets.prefix(max(1, count - 1))) + [factory.otherRows[0].key] }
                 let call = ToolCall(tool: tool.toolName, arguments: factory.arguments(targets: targets, fields: base.fields, reason: .string(CallFactory.goodReason), key: factory.nextKey()))
-                attacks.append(Attack(tool: tool.name, attackClass: .tenant, variant: variant, step: AttackStep(call), expectation: .refused))
+                // A bulk write over mixed rows may skip the other tenant's (what OrmAI does): judged by its effect.
+                attacks.append(Attack(tool: tool.name, attackClass: .tenant, variant: variant, step: AttackStep(call), expectation: i == 0 ? .refused : .untouched(.other)))
             }
         }
         // A tenant in the arguments must be ignored: whatever happens, the other tenant is untouched.

@@ -1,13 +1,23 @@
 import RolloutCore
 
-/// Boundaries, negatives, huge numbers, wrong types, unicode and NaN-like strings, field by field.
+/// Boundaries, negatives, huge numbers, wrong types, unicode and NaN-like strings, field by field; and
+/// each of the tool's own arguments (`args:`) outside its rule (`hard: true` where only false is allowed).
 enum ValueAttacks {
     static func plan(_ factory: inout CallFactory, gaps: [SafetyBaseline.Gap]) -> AttackPlan {
         let tool = factory.tool
-        guard tool.operation != .delete else { return .skipped("a delete writes no values") }
         var attacks: [Attack] = []
         var index = 0
-        for name in factory.bindableFields {
+        for rule in tool.arguments {
+            for (variant, value) in values(for: rule) where rule.violation(value) != nil {
+                index += 1
+                guard let base = factory.baseline(index: index) else { return .skipped(AttackCatalogue.noRows) }
+                var args = factory.arguments(targets: base.targets, fields: base.fields, reason: .string(CallFactory.goodReason), key: factory.nextKey())
+                args = JSONPointer(tokens: [rule.name]).setting(value, in: args)
+                attacks.append(Attack(tool: tool.name, attackClass: .values, variant: "argument \(rule.name) = \(variant)",
+                                      step: AttackStep(ToolCall(tool: tool.toolName, arguments: args)), expectation: .refused))
+            }
+        }
+        for name in factory.bindableFields where tool.operation != .delete {
             guard let rule = factory.model.field(name) else { continue }
             let gap = gaps.first { $0.tool == tool.name && $0.area == .values && $0.field == name }?.message
             for (variant, value) in values(for: rule) {
@@ -22,7 +32,7 @@ enum ValueAttacks {
                                       expectation: .refused, baselineGap: forbidden ? nil : gap))
             }
         }
-        return attacks.isEmpty ? .skipped("no writable field has a rule to break") : .attacks(attacks)
+        return attacks.isEmpty ? .skipped(tool.operation == .delete ? "a delete writes no values, and the tool states no argument rules" : "no writable field has a rule to break") : .attacks(attacks)
     }
 
     /// Values to try for a field, named for the report.
@@ -61,6 +71,9 @@ enum ValueAttacks {
             out.append(("list", ["a", "b"]))
             out.append(("100 kB", .string(String(repeating: "x", count: 100_000))))
         case .boolean:
+            for value in [true, false] where rule.allowed.map({ !$0.contains(.bool(value)) }) ?? false {
+                out.append(("\(value), which the rule does not allow", .bool(value)))
+            }
             out.append(("string \"true\"", "true"))
             out.append(("number 1", 1))
         case .list:

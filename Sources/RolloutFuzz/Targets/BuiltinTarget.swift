@@ -52,7 +52,12 @@ public final class BuiltinTarget: FuzzTarget {
         guard_ = makeGuard(environment, Self.stages(tenants), clock)
     }
 
+    private var sent = 0
+
+    public func callsSent() async -> Int { sent }
+
     public func call(_ call: ToolCall, tenant: String) async throws -> CallOutcome {
+        sent += 1
         clock.advance(by: 0.001)
         let decision = try await guard_.decide(call, principal: Principal(tenant: tenant, actor: "fuzz-agent"))
         return Self.outcome(decision)
@@ -75,6 +80,7 @@ public final class BuiltinTarget: FuzzTarget {
 
     public func rollback(_ outcome: CallOutcome) async throws -> CallOutcome? {
         guard let seq = outcome.auditSeq else { return nil }
+        sent += 1
         return Self.outcome(try await guard_.rollback(seq, by: "fuzz-operator", reason: "the adversary undoes its own write"))
     }
 }

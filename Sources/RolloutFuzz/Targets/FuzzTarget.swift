@@ -26,12 +26,24 @@ public protocol FuzzTarget: AnyObject {
     func noteStateChanged()
     /// Every tool the target lists (an MCP server's `tools/list`); empty when it lists none.
     var listedTools: [String] { get }
+    /// The input schema of each tool the target lists.
+    var toolSchemas: [String: JSONValue] { get }
+    /// One read for the adversary's learning: the answer's JSON and whether the target took the call;
+    /// nil when the target has no reads.
+    func learn(_ call: ToolCall) async throws -> (answer: JSONValue, accepted: Bool)?
+    /// Tool calls the target was sent so far, learning reads and resets included: what the summary counts.
+    func callsSent() async -> Int
+    /// The subjects the target acts for and must never act on (for servers whose tools carry user ids).
+    var subjects: (own: String?, other: String?) { get }
 }
 
 extension FuzzTarget {
     public func coverage() -> [String] { [] }
     public func noteStateChanged() {}
     public var listedTools: [String] { [] }
+    public var toolSchemas: [String: JSONValue] { [:] }
+    public func learn(_ call: ToolCall) async throws -> (answer: JSONValue, accepted: Bool)? { nil }
+    public var subjects: (own: String?, other: String?) { (nil, nil) }
 }
 
 /// What a target lets the adversary test.

@@ -1,5 +1,6 @@
 import Foundation
 import RolloutCore
+import RolloutGuard
 import RolloutMCP
 
 /// A real MCP tool server as the adversary's target: spawned over stdio, restarted when it must be
@@ -20,14 +21,48 @@ public final class MCPTarget: FuzzTarget {
     /// Whether a call since the last start may have changed state (a refused call changes nothing).
     private var dirty = false
 
-    /// `tenant` is the tenant the server acts for; `otherTenant` one whose rows it must never touch.
-    public init(command: String, policy: Policy, tenant: String, otherTenant: String, observer: StateObserver?, options: MCPClient.Options) {
+    public let subjects: (own: String?, other: String?)
+    /// A separate, fresh instance of the server to learn from (`rollout fuzz --learn`): what a guard in
+    /// front of the target would never show (another user's orders) can be learned there.
+    let learning: MCPClient?
+    /// Whether the policy's reset tool works on this target (a guard hides it).
+    private var resetToolWorks: Bool?
+
+    /// `tenant` is the tenant the server acts for; `otherTenant` one whose rows it must never touch;
+    /// `subject` the user it acts for and `otherSubject` one it must never act on, for servers whose tools
+    /// carry user ids.
+    public init(command: String, policy: Policy, tenant: String, otherTenant: String, observer: StateObserver?, options: MCPClient.Options,
+                subject: String? = nil, otherSubject: String? = nil, learnFrom: String? = nil) {
         self.policy = policy
         commandLine = command
         tenants = FuzzTenants(own: tenant, other: otherTenant)
         client = MCPClient(command: ["sh", "-c", "exec " + command], options: options)
         self.observer = observer
         detector = RefusalDetector(policyPatterns: policy.refusalPatterns)
+        subjects = (subject, otherSubject)
+        learning = learnFrom.map { MCPClient(command: ["sh", "-c", "exec " + $0], options: options) }
+    }
+
+    public var toolSchemas: [String: JSONValue] {
+        Dictionary(tools.map { ($0.name, $0.inputSchema) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public func callsSent() async -> Int {
+        let learned = await learning?.requestsSent ?? 0
+        return await client.requestsSent + learned
+    }
+
+    public func learn(_ call: ToolCall) async throws -> (answer: JSONValue, accepted: Bool)? {
+        let client: MCPClient
+        if let learning {
+            if await !learning.isAlive { try await learning.start() }
+            client = learning
+        } else {
+            client = self.client
+        }
+        let result = try await client.callTool(call.tool, arguments: call.arguments)
+        let accepted = if case .accepted = detector.classify(result) { true } else { false }
+        return (MCPResultText.json(result.raw) ?? .string(result.text), accepted)
     }
 
     /// Starts the server and lists its tools (once; `reset` restarts it).
@@ -40,6 +75,7 @@ public final class MCPTarget: FuzzTarget {
 
     public func stop() async {
         await client.stop()
+        await learning?.stop()
         started = false
     }
 
@@ -48,8 +84,18 @@ public final class MCPTarget: FuzzTarget {
     /// Server processes started so far.
     public var serverStarts: Int { get async { await client.starts } }
 
+    /// Fresh state: the policy's reset tool when the server takes it (one call), else a restart.
     public func reset() async throws {
         guard !started || dirty else { return }
+        if started, let reset = policy.resetTool, resetToolWorks != false, await client.isAlive {
+            let result = try await client.callTool(reset.tool, arguments: reset.arguments)
+            if case .accepted = detector.classify(result) {
+                resetToolWorks = true
+                dirty = false
+                return
+            }
+            resetToolWorks = false
+        }
         if started { try await client.restart() } else { try await start() }
         started = true
         dirty = false
@@ -67,6 +113,8 @@ public final class MCPTarget: FuzzTarget {
         case .pending(let message):
             dirty = true
             return CallOutcome(verdict: .pending, code: "pending", message: message, raw: result.json)
+        case .notExecuted(let code, let message):
+            return CallOutcome(verdict: code == "replayed" ? .replayed : .notExecuted, code: code, message: message, raw: result.json)
         case .refused(let code, let message):
             return CallOutcome(verdict: .refused, code: code, message: message, raw: result.json)
         }
@@ -135,6 +183,12 @@ public final class MCPTarget: FuzzTarget {
 
 /// What counts as a row key in a read tool's answer.
 enum RequestKey {
+    /// "7" and 7 name the same row.
+    static func normalize(_ value: JSONValue) -> JSONValue {
+        if case .string(let s) = value, let n = Int(s) { return .number(Double(n)) }
+        return value
+    }
+
     static func isKey(_ value: JSONValue) -> Bool {
         switch value {
         case .string(let s): !s.isEmpty

@@ -183,7 +183,7 @@ struct AuditTail: ParsableCommand {
     @Option(help: "Only this tenant.")
     var tenant: String?
 
-    @Option(name: .shortAndLong, help: "How many of the latest events.")
+    @Option(name: [.customShort("n"), .long], help: "How many of the latest events (as tail(1) takes it).")
     var lines = 20
 
     @Flag(help: "Keep printing events as they are written (Ctrl-C to stop).")

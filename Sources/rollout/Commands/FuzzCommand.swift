@@ -65,6 +65,15 @@ struct FuzzCommand: AsyncParsableCommand {
     @Option(help: "A tenant whose rows the MCP server must never touch (default: the second tenant of tenants.yaml).")
     var otherTenant: String?
 
+    @Option(help: "The user the MCP server acts for, for tools that carry a user id (the guard's --subject).")
+    var subject: String?
+
+    @Option(help: "A user whose data the server must never show or act on (ownership attacks).")
+    var otherSubject: String?
+
+    @Option(help: ArgumentHelp("Learn ids from a fresh instance of the server started with this command (reads only): what a guard in front of the target would never show.", valueName: "command"))
+    var learn: String?
+
     @Option(help: ArgumentHelp("How long one MCP call may take, e.g. 10s.", valueName: "duration"))
     var callTimeout = "10s"
 
@@ -75,7 +84,9 @@ struct FuzzCommand: AsyncParsableCommand {
         if let time, TimeSpan(time) == nil, Double(time) == nil { throw ValidationError("--time must be a duration such as 30s or 2m") }
         if let calls, calls < 1 { throw ValidationError("--calls must be at least 1") }
         if TimeSpan(callTimeout) == nil { throw ValidationError("--call-timeout must be a duration such as 10s") }
-        if mcp == nil, observe != nil || tenant != nil || otherTenant != nil { throw ValidationError("--observe, --tenant and --other-tenant go with --mcp") }
+        if mcp == nil, observe != nil || tenant != nil || otherTenant != nil || subject != nil || otherSubject != nil || learn != nil {
+            throw ValidationError("--observe, --tenant, --other-tenant, --subject, --other-subject and --learn go with --mcp")
+        }
         if !["strict", "github"].contains(junitProfile) { throw ValidationError("--junit-profile must be strict or github") }
     }
 
@@ -90,7 +101,8 @@ struct FuzzCommand: AsyncParsableCommand {
             guard let own = tenant ?? tenants.first else { throw ValidationError("say which tenant the server acts for with --tenant") }
             guard let other = otherTenant ?? tenants.first(where: { $0 != own }) else { throw ValidationError("name another tenant with --other-tenant") }
             let options = MCPClient.Options(callTimeout: Double(TimeSpan(callTimeout)!.seconds))
-            let server = MCPTarget(command: mcp, policy: policy, tenant: own, otherTenant: other, observer: try observe.map(StateObserver.init(spec:)), options: options)
+            let server = MCPTarget(command: mcp, policy: policy, tenant: own, otherTenant: other, observer: try observe.map(StateObserver.init(spec:)),
+                                   options: options, subject: subject, otherSubject: otherSubject, learnFrom: learn)
             Output.error("fuzz: starting \(mcp)")
             try await server.start()
             let writes = server.tools.map(\.name).filter { !policy.entries(forWireName: $0).isEmpty }
@@ -128,8 +140,8 @@ struct FuzzCommand: AsyncParsableCommand {
         let bar = ProgressBar()
         let adversary = Adversary(policy: policy, target: target, options: options) { p in
             bar.update(fraction: p.fraction, label: "\(p.tool) / \(p.attackClass?.rawValue ?? "random")  \(p.calls) calls  \(p.findings) gaps")
-            if let done = p.finished, !bar.interactive, done.attackClass == AttackClass.allCases.last {
-                bar.line("fuzz: \(done.tool): done, \(p.calls) calls so far, \(p.findings) gaps so far")
+            if p.toolDone, !bar.interactive {
+                bar.line("fuzz: \(p.tool): done, \(p.calls) calls so far, \(p.findings) gaps so far")
             }
         }
         let result = try await adversary.run()
