@@ -52,6 +52,8 @@ public struct FuzzResult: Sendable {
     public var startedAt: Date
     /// Tools the target and the policy do not agree on (MCP targets).
     public var coverage: [String] = []
+    /// Server processes started for the run (MCP targets).
+    public var serverStarts: Int?
 
     public var findings: [Finding] { results.flatMap(\.findings) }
     public var enforcementGaps: Int { findings.filter { $0.kind == .enforcementGap }.count }
@@ -150,6 +152,7 @@ public final class Adversary {
         var result = FuzzResult(target: target.description, policyDigest: policy.digest, policyVersion: policy.version, seed: options.seed,
                                 results: results, calls: sent, seconds: seconds, startedAt: started)
         result.coverage = target.coverage()
+        result.serverStarts = await target.serverStarts()
         return result
     }
 

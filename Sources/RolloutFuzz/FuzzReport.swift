@@ -166,7 +166,8 @@ public enum FuzzReport {
         }
         let gaps = result.findings
         lines.append("")
-        lines.append("\(result.calls) calls in \(String(format: "%.2f", result.seconds))s against the \(result.target); seed \(result.seed); policy \(result.policyDigest.prefix(19))")
+        let starts = result.serverStarts.map { "; \($0) server start\($0 == 1 ? "" : "s")" } ?? ""
+        lines.append("\(result.calls) calls in \(String(format: "%.2f", result.seconds))s against the \(result.target)\(starts); seed \(result.seed); policy \(result.policyDigest.prefix(19))")
         lines.append("\(result.enforcementGaps) enforcement gap\(result.enforcementGaps == 1 ? "" : "s"), \(result.policyGaps) policy gap\(result.policyGaps == 1 ? "" : "s")" + (result.errors > 0 ? ", \(result.errors) errors" : "")
                      + (result.inconclusive > 0 ? ", \(result.inconclusive / AttackClass.perTool.count) tool(s) inconclusive (??)" : ""))
         for f in gaps {

@@ -31,8 +31,10 @@ public actor MCPClient {
     public private(set) var serverName = ""
     /// Servers started so far, restarts included.
     public private(set) var starts = 0
-    /// Requests written to the server so far (calls on the wire).
+    /// Requests written to the server so far, `initialize` and `tools/list` included.
     public private(set) var requestsSent = 0
+    /// `tools/call` requests written to the server so far (what a fuzz run reports as its calls).
+    public private(set) var toolCallsSent = 0
 
     public init(command: [String], options: Options = Options()) {
         self.command = command
@@ -161,6 +163,7 @@ public actor MCPClient {
             do {
                 try send(.request(id: .number(Double(id)), method: method, params: params))
                 requestsSent += 1
+                if method == "tools/call" { toolCallsSent += 1 }
             } catch {
                 resolve(id, .failure(MCPFailure.notSent("\(error)")))
             }

@@ -1,4 +1,5 @@
 import Foundation
+import RolloutCore
 import RolloutTestSupport
 import Testing
 
@@ -70,5 +71,33 @@ struct LintCommandTests {
         let again = try RolloutBinary.run(["init", dir])
         #expect(again.status == 2)
         #expect(again.stderr.contains("--force"))
+    }
+
+    @Test("init --from-mcp describes every tool the server lists, marks its guesses, and passes lint",
+          .enabled(if: TinyServer.available, "python3 is missing"))
+    func initFromMCP() throws {
+        let dir = TestPaths.temporaryDirectory().appendingPathComponent("rollout").path
+        let made = try RolloutBinary.run(["init", "--from-mcp", "python3 \(TinyServer.script)", dir], environment: ["TINY_TOOLS": "realistic"])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(made.stderr.contains("lines marked REVIEW"))
+        let lint = try RolloutBinary.run(["lint", "--dir", dir])
+        #expect(lint.status == 0, "\(lint.stdout)\(lint.stderr)")
+        let policy = try RolloutFolder(directory: dir).loadPolicy()
+        // Every tool the server lists is either a write tool or a read: nothing is left undescribed.
+        let listed = ["items.create", "items.update", "items.delete", "items.get", "items.list", "refunds.issue", "run_sql", "orderArchive",
+                      "get_or_purge_order", "execute", "admin.query", "db.raw", "shell", "flush_cache", "impersonate"]
+        for tool in listed {
+            #expect(!policy.entries(forWireName: tool).isEmpty || policy.read(forWireName: tool) != nil, "\(tool) is not described")
+        }
+        // Writes are suggested cautiously: a write verb anywhere makes a write; reads are the plain lookups.
+        #expect(!policy.entries(forWireName: "get_or_purge_order").isEmpty)
+        #expect(!policy.entries(forWireName: "items.update").isEmpty && policy.read(forWireName: "items.get") != nil)
+        let text = try String(contentsOfFile: dir + "/policy.yaml", encoding: .utf8)
+        #expect(text.contains("REVIEW: suggested write") && text.contains("REVIEW: suggested read"))
+        // A server that cannot start is a clear error, and nothing is written.
+        let broken = TestPaths.temporaryDirectory().appendingPathComponent("rollout").path
+        let missing = try RolloutBinary.run(["init", "--from-mcp", "/nonexistent/server", "--start-timeout", "5s", broken])
+        #expect(missing.status != 0)
+        #expect(!FileManager.default.fileExists(atPath: broken + "/policy.yaml"))
     }
 }

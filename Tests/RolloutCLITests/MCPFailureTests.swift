@@ -1,4 +1,5 @@
 import Foundation
+import RolloutCore
 import RolloutTestSupport
 import Testing
 
@@ -33,5 +34,27 @@ struct MCPFailureTests {
         if JUnitValidation.available {
             #expect(try JUnitValidation.validate(dir.appendingPathComponent("fuzz.xml").path).status == 0)
         }
+    }
+
+    @Test("the summary's call count is the number of tool calls the server received",
+          .enabled(if: TinyServer.available, "python3 is missing"), arguments: [40, 300])
+    func callCountOnTheWire(budget: Int) throws {
+        let dir = TestPaths.temporaryDirectory()
+        let log = dir.appendingPathComponent("calls.log").path
+        let result = try RolloutBinary.run(
+            ["fuzz", "--dir", TinyServer.policyFolder, "--mcp", "python3 \(TinyServer.script)", "--calls", String(budget), "--format", "json",
+             "--junit", dir.appendingPathComponent("fuzz.xml").path, "--repro-dir", dir.appendingPathComponent("repro").path],
+            environment: ["TINY_COUNT": log])
+        #expect(result.status == 1, "\(result.stderr)")
+        let json = try JSONValue.parse(result.stdout)
+        let received = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count
+        #expect(json["calls"]?.intValue == received, "summary \(json["calls"]?.canonicalText ?? "-"), on the wire \(received)")
+        #expect(received > 0)
+        let text = try RolloutBinary.run(
+            ["fuzz", "--dir", TinyServer.policyFolder, "--mcp", "python3 \(TinyServer.script)", "--calls", String(budget),
+             "--junit", dir.appendingPathComponent("fuzz2.xml").path, "--repro-dir", dir.appendingPathComponent("repro2").path],
+            environment: ["TINY_COUNT": log + "2"])
+        let again = try String(contentsOfFile: log + "2", encoding: .utf8).split(separator: "\n").count
+        #expect(text.stdout.contains("\(again) calls in "), "\(text.stdout.prefix(2000))")
     }
 }

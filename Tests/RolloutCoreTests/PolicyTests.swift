@@ -160,7 +160,9 @@ struct FieldRuleTests {
 
     @Test("sensitivity is inferred from names", arguments: [
         ("amount_cents", FieldRule.Sensitivity.money), ("refund_total", .money), ("role", .role),
-        ("permissions", .role), ("notes", .none),
+        ("permissions", .role), ("notes", .none), ("amountCents", .money), ("total", .money), ("unit_price", .money),
+        // Whole words, and a reference is not money: a card, a count of bags, a word that merely contains "fee".
+        ("credit_card_id", .none), ("total_baggages", .none), ("coffee_size", .none), ("feedback", .none),
     ])
     func sensitivity(name: String, expected: FieldRule.Sensitivity) {
         #expect(FieldRule.inferSensitivity(name) == expected)

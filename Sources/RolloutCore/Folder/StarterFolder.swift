@@ -59,11 +59,12 @@ public enum StarterFolder {
 
         """
 
-    /// Writes the starter files into `directory`, creating it. Refuses to replace an existing file
-    /// unless `force` is set; returns the paths written.
-    public static func write(to directory: String, force: Bool) throws -> [String] {
+    /// Writes the starter files into `directory`, creating it (with `policyText` instead of the example
+    /// policy, for `init --from-mcp`). Refuses to replace an existing file unless `force` is set; returns
+    /// the paths written.
+    public static func write(to directory: String, force: Bool, policy policyText: String = policy) throws -> [String] {
         let files = [
-            ((directory as NSString).appendingPathComponent("policy.yaml"), policy),
+            ((directory as NSString).appendingPathComponent("policy.yaml"), policyText),
             ((directory as NSString).appendingPathComponent("tenants.yaml"), tenants),
         ]
         if !force {

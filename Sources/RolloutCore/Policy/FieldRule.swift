@@ -83,15 +83,44 @@ public struct FieldRule: Sendable, Hashable {
     }
 
     /// Parts of names that mean money, for fields without an explicit `kind`.
-    public static let moneyWords = ["amount", "price", "cents", "total", "balance", "refund", "credit", "payout", "fee", "cost"]
+    public static let moneyWords = ["amount", "price", "cents", "balance", "refund", "credit", "payout", "fee", "cost", "total"]
     static let roleWords = ["role", "permission", "scope", "admin", "privilege", "access_level", "is_staff"]
 
-    /// Names that mean money or privilege, for fields without an explicit `kind`.
+    /// Names that mean money or privilege, for fields without an explicit `kind`. Money is judged by
+    /// whole words (`refund_amount`, `amountCents`), never inside one, and a reference is not money:
+    /// `credit_card_id` names a card, `total_baggages` counts bags (`total` alone, or with a money word,
+    /// is money).
     public static func inferSensitivity(_ name: String) -> Sensitivity {
+        let words = nameWords(name)
+        let reference = ["id", "ids", "key", "token"].contains(words.last ?? "")
+        let money = words.filter { moneyWords.contains($0) }
+        if !reference, !money.isEmpty, money != ["total"] || words == ["total"] { return .money }
         let n = name.lowercased()
-        if moneyWords.contains(where: n.contains) { return .money }
         if roleWords.contains(where: n.contains) { return .role }
         return .none
+    }
+
+    /// The lower-cased words of a name: split on anything but letters and digits, and on case changes.
+    static func nameWords(_ name: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var previousLower = false
+        for c in name {
+            if !c.isLetter && !c.isNumber {
+                if !current.isEmpty { words.append(current.lowercased()) }
+                current = ""
+                previousLower = false
+                continue
+            }
+            if c.isUppercase && previousLower {
+                words.append(current.lowercased())
+                current = ""
+            }
+            current.append(c)
+            previousLower = c.isLowercase
+        }
+        if !current.isEmpty { words.append(current.lowercased()) }
+        return words
     }
 
     /// Why `value` breaks this rule, or nil when it is acceptable. Elements and members are checked

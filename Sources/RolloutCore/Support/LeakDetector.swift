@@ -26,7 +26,7 @@ public enum LeakDetector {
         return out
     }
 
-    nonisolated(unsafe) static let patterns: [(String, NSRegularExpression)] = [
+    static let patterns: [(String, NSRegularExpression)] = [
         ("an SQL statement", #"(?i)\b(SELECT\s+[\w*,\s.]+\s+FROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM)\b[^\n"]*"#),
         ("SQL parameters", #"\[parameters:[^\]]*\]"#),
         ("a stack trace", #"Traceback \(most recent call last\)|\bat [\w.$]+\([\w]+\.(java|kt|swift|scala):\d+\)"#),

@@ -33,6 +33,8 @@ public protocol FuzzTarget: AnyObject {
     func learn(_ call: ToolCall) async throws -> (answer: JSONValue, accepted: Bool)?
     /// Tool calls the target was sent so far, learning reads and resets included: what the summary counts.
     func callsSent() async -> Int
+    /// Server processes started so far (MCP targets), nil for targets without one.
+    func serverStarts() async -> Int?
     /// The subjects the target acts for and must never act on (for servers whose tools carry user ids).
     var subjects: (own: String?, other: String?) { get }
 }
@@ -44,6 +46,7 @@ extension FuzzTarget {
     public var toolSchemas: [String: JSONValue] { [:] }
     public func learn(_ call: ToolCall) async throws -> (answer: JSONValue, accepted: Bool)? { nil }
     public var subjects: (own: String?, other: String?) { (nil, nil) }
+    public func serverStarts() async -> Int? { nil }
 }
 
 /// What a target lets the adversary test.

@@ -48,8 +48,8 @@ public final class MCPTarget: FuzzTarget {
     }
 
     public func callsSent() async -> Int {
-        let learned = await learning?.requestsSent ?? 0
-        return await client.requestsSent + learned
+        let learned = await learning?.toolCallsSent ?? 0
+        return await client.toolCallsSent + learned
     }
 
     public func learn(_ call: ToolCall) async throws -> (answer: JSONValue, accepted: Bool)? {
@@ -79,10 +79,11 @@ public final class MCPTarget: FuzzTarget {
         started = false
     }
 
-    /// Calls written to the server so far.
-    public var callsSent: Int { get async { await client.requestsSent } }
-    /// Server processes started so far.
-    public var serverStarts: Int { get async { await client.starts } }
+    /// Server processes started so far, the learning instance's included.
+    public func serverStarts() async -> Int? {
+        let learned = await learning?.starts ?? 0
+        return await client.starts + learned
+    }
 
     /// Fresh state: the policy's reset tool when the server takes it (one call), else a restart.
     public func reset() async throws {

@@ -154,6 +154,7 @@ struct FuzzCommand: AsyncParsableCommand {
         case .json:
             Output.json(.object([
                 "calls": .number(Double(result.calls)), "seconds": .number((result.seconds * 1000).rounded() / 1000),
+                "server_starts": result.serverStarts.map { .number(Double($0)) } ?? .null,
                 "seed": .string(String(result.seed)), "policy_digest": .string(result.policyDigest), "report": .string(junit),
                 "enforcement_gaps": .number(Double(result.enforcementGaps)), "policy_gaps": .number(Double(result.policyGaps)),
                 "findings": .array(result.findings.map { f in

@@ -11,6 +11,7 @@ Misbehaviour, by TINY_MODE: ok (default); exit (dies on every tools/call); exit_
 tools/call of the run, marked by TINY_MARKER); hang (never answers tools/call); hang_after_write
 (writes, then never answers); garbage (writes non-JSON on tools/call); wrong_row (items.update changes
 the next row instead of the one asked). TINY_FILL=PATH fills that file's disk after each write.
+TINY_COUNT=PATH appends the name of every tools/call it receives to that file.
 Used by rollout's tests and `rollout-bench mcp`."""
 import json
 import os
@@ -126,6 +127,10 @@ for line in sys.stdin:
     elif method == "tools/list":
         reply(message_id, {"tools": TOOLS})
     elif method == "tools/call":
+        if os.environ.get("TINY_COUNT"):
+            # One line per tools/call received, across restarts: what a test counts on the wire.
+            with open(os.environ["TINY_COUNT"], "a") as log:
+                log.write(message["params"]["name"] + "\n")
         if MODE == "exit":
             sys.exit(7)
         if MODE == "exit_once":
