@@ -162,6 +162,7 @@ struct CallFactory {
     /// A valid write that the approval condition catches: boundaries and enum values of each field,
     /// other rows, larger row counts, tried until the condition holds.
     func approvalTriggering() -> (targets: [JSONValue], fields: [String: JSONValue])? {
+        guard tool.approval != nil || tool.rules.contains(where: { $0.decision == .approve }) else { return nil }
         if knowledgeMode {
             return search(limit: 1) { targets, fields in
                 guard let data = self.predictedData(self.arguments(targets: targets, fields: fields, reason: .string(Self.goodReason), key: "probe")),

@@ -142,6 +142,7 @@ extension CallFactory {
                 accept: ([JSONValue], [String: JSONValue]) -> Bool) -> [(targets: [JSONValue], fields: [String: JSONValue])] {
         var found: [(targets: [JSONValue], fields: [String: JSONValue])] = []
         var tries = 0
+        var memo: [String: [JSONValue]] = [:]
         let targets: [[JSONValue]] = tool.operation == .create ? [[]] : targetCandidates().map { [$0] }
         let names = bindableFields
         // Walks the fields from `index` on; true once this target has had its share.
@@ -153,7 +154,17 @@ extension CallFactory {
                 return found.count >= limit || (distinctTargets && found.count >= share)
             }
             let name = names[index]
-            let candidates = fieldCandidates(name, near: target + fields.values.flatMap { $0.arrayValue ?? [$0] }, chosen: fields)
+            let near = target + fields.values.flatMap { $0.arrayValue ?? [$0] }
+            // The same field near the same values comes up again and again in the walk: compute it once.
+            let memoKey = ([name] + target.map(\.canonicalText) + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.canonicalText)" })
+                .joined(separator: "\u{0}")
+            let candidates: [JSONValue]
+            if let known = memo[memoKey] {
+                candidates = known
+            } else {
+                candidates = fieldCandidates(name, near: near, chosen: fields)
+                memo[memoKey] = candidates
+            }
             if candidates.isEmpty { return walk(target, index + 1, fields, share) }
             for value in candidates {
                 var next = fields

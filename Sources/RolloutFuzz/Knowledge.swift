@@ -21,6 +21,12 @@ public struct Knowledge: Sendable {
     private(set) var records: [[String: JSONValue]] = []
     private(set) var readLog: [Read] = []
     private var readIndex: [String: Int] = [:]
+    /// The records each accepted read added, by its place in `readLog`: `related` reads them without
+    /// walking the answer again.
+    private var readRecords: [Int: Range<Int>] = [:]
+    /// Indexes for `related`: the records that hold a value, and the accepted reads whose arguments do.
+    private var recordsByValue: [JSONValue: [Int]] = [:]
+    private var readsByArgument: [JSONValue: [Int]] = [:]
     /// The subjects the run acts for and must never act on, when the target has them.
     public var subject: String?
     public var otherSubject: String?
@@ -71,7 +77,10 @@ public struct Knowledge: Sendable {
         readIndex[key] = readLog.count
         readLog.append(Read(tool: tool, arguments: arguments, answer: answer, accepted: accepted))
         guard accepted else { return }
+        let first = records.count
         walk(answer, under: nil)
+        readRecords[readLog.count - 1] = first..<records.count
+        for value in Set((arguments.objectValue ?? [:]).values) { readsByArgument[value, default: []].append(readLog.count - 1) }
     }
 
     private mutating func walk(_ value: JSONValue, under key: String?) {
@@ -100,7 +109,10 @@ public struct Knowledge: Sendable {
                     record[k] = v
                 }
             }
-            if !record.isEmpty { records.append(record) }
+            if !record.isEmpty {
+                for value in Set(record.values) { recordsByValue[value, default: []].append(records.count) }
+                records.append(record)
+            }
         case .array(let items):
             for item in items { walk(item, under: key) }
         default:
@@ -121,23 +133,22 @@ public struct Knowledge: Sendable {
     /// product → that product's other items). Records that say they are available come first.
     public func related(_ key: String, near: [JSONValue]) -> [JSONValue] {
         let nearSet = Set(near)
+        var nearRecords: Set<Int> = []
+        for value in nearSet { nearRecords.formUnion(recordsByValue[value] ?? []) }
         var hop1: Set<JSONValue> = nearSet
-        for record in records where record.values.contains(where: nearSet.contains) {
-            for value in record.values { hop1.insert(value) }
-        }
+        for i in nearRecords { hop1.formUnion(records[i].values) }
         var out: [JSONValue] = []
         var later: [JSONValue] = []
         func take(_ record: [String: JSONValue]) {
             guard let value = record[key], Self.usable(value), !out.contains(value), !later.contains(value) else { return }
             if record["available"] == .bool(false) || record["active"] == .bool(false) { later.append(value) } else { out.append(value) }
         }
-        for record in records where record.values.contains(where: nearSet.contains) { take(record) }
-        for read in readLog where read.accepted {
-            let args = Set((read.arguments.objectValue ?? [:]).values)
-            guard !args.isDisjoint(with: hop1) else { continue }
-            var local = Knowledge()
-            local.walk(read.answer, under: nil)
-            for record in local.records { take(record) }
+        for i in nearRecords.sorted() { take(records[i]) }
+        var reads: Set<Int> = []
+        for value in hop1 { reads.formUnion(readsByArgument[value] ?? []) }
+        for i in reads.sorted() {
+            guard let range = readRecords[i] else { continue }
+            for record in records[range] { take(record) }
         }
         return out + later
     }
