@@ -38,6 +38,10 @@ public struct FuzzProgress: Sendable {
     public var finished: ClassResult?
     /// True once every class of `tool` (or the suite) is done.
     public var toolDone = false
+    /// In the random phase: seconds left of a time-boxed run (`--time`), nil when it counts calls.
+    public var secondsLeft: Double?
+    /// In the random phase: the calls it may still make, nil when time-boxed.
+    public var callsLeft: Int?
 }
 
 /// Everything a run found, for the JUnit report and the summary.
@@ -438,8 +442,21 @@ public final class Adversary {
         guard !tools.isEmpty else { return }
         var rng = SeededRandom(seed: options.seed).derived("random-phase")
         var generated = 0
+        let startCalls = calls
+        let startTime = DispatchTime.now().uptimeNanoseconds
         while calls < budget {
-            if let deadline, DispatchTime.now().uptimeNanoseconds >= deadline { break }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if let deadline, now >= deadline { break }
+            // Progress of this phase: time when it is time-boxed, calls otherwise.
+            var report = FuzzProgress(tool: "random variants", attackClass: nil, fraction: 0, calls: calls, findings: findingCount)
+            if let deadline {
+                report.secondsLeft = Double(deadline - now) / 1e9
+                report.fraction = Double(now - startTime) / Double(max(1, deadline - startTime))
+            } else {
+                report.callsLeft = budget - calls
+                report.fraction = Double(calls - startCalls) / Double(max(1, budget - startCalls))
+            }
+            progress(report)
             let tool = tools[Int.random(in: 0..<tools.count, using: &rng)]
             let choice = Int.random(in: 0..<3, using: &rng)
             // A costly reset (restarting a server) is not worth it for attacks that expect a refusal.

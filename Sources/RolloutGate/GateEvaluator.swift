@@ -167,12 +167,12 @@ public struct GateEvaluator {
         }
         let start = max(since, lastAnomaly ?? since)
         let elapsed = now.timeIntervalSince(start)
-        let days = String(format: "%.1f", elapsed / 86_400)
+        let spent = TimeSpan.describe(seconds: elapsed)
         let restarted = start > since ? "; the soak restarted at the anomaly of \(Timestamp.formatSeconds(start))" : ""
         if elapsed >= soak.timeInterval {
-            return GateResult(gate: "soak", status: .successful, reason: "\(days) days in the stage since \(Timestamp.formatSeconds(start)) (soak \(soak))")
+            return GateResult(gate: "soak", status: .successful, reason: "\(spent) in the stage since \(Timestamp.formatSeconds(start)) (soak \(soak))")
         }
-        return GateResult(gate: "soak", status: .failed, reason: "\(days) of \(String(format: "%.0f", soak.timeInterval / 86_400)) days\(restarted)")
+        return GateResult(gate: "soak", status: .failed, reason: "\(spent) of the \(soak) soak\(restarted)")
     }
 
     /// A recorded approval by a person, after the stage began, and not by the one who promotes.

@@ -5,9 +5,20 @@ import RolloutCore
 /// and fuzz runs.
 public protocol StageSource: Sendable {
     func stage(tenant: String, tool: String) -> Stage
+    /// Why a tool is off beyond its stage: the tenant is paused, or unknown. nil when its stage says it all.
+    func offReason(tenant: String) -> String?
 }
 
-extension TenantsFile: StageSource {}
+extension StageSource {
+    public func offReason(tenant: String) -> String? { nil }
+}
+
+extension TenantsFile: StageSource {
+    public func offReason(tenant id: String) -> String? {
+        guard let config = tenant(id) else { return "tenant \(id) is not in tenants.yaml, so every write tool is off for it" }
+        return config.paused ? "tenant \(id) is paused: every write tool is off until a person runs `rollout resume --tenant \(id)`" : nil
+    }
+}
 
 /// Every tool at one stage for every tenant (or per tool when given).
 public struct FixedStages: StageSource {
@@ -56,6 +67,13 @@ public final class LiveTenants: StageSource, @unchecked Sendable {
             }
         }
         return current?.stage(tenant: tenant, tool: tool) ?? .off
+    }
+
+    public func offReason(tenant: String) -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let current else { return "tenants.yaml does not read, so every write tool is off" }
+        return current.offReason(tenant: tenant)
     }
 
     static func stamp(_ path: String) -> (Date?, Int) {

@@ -15,6 +15,7 @@ enum StandardSteps {
         let stage = context.stages.stage(tenant: context.principal.tenant, tool: tool.name)
         switch stage {
         case .off:
+            if let why = context.stages.offReason(tenant: context.principal.tenant) { return .refuse(.toolDisabled, "\(tool.name): \(why)") }
             return .refuse(.toolDisabled,
                 "\(tool.name) is off for tenant \(context.principal.tenant); it runs only once the tenant is promoted to shadow, soft or broad")
         case .shadow:

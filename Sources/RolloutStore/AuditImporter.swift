@@ -20,7 +20,7 @@ extension AuditStore {
     @discardableResult
     public func importFile(
         _ path: String, format: ImportFormat = .auto, redactor: Redactor = Redactor(),
-        progress: ((Int) -> Void)? = nil
+        progress: ((ImportProgress) -> Void)? = nil
     ) throws -> ImportSummary {
         let reader = try LineReader(path: path)
         let name = path == "-" ? "<stdin>" : path
@@ -36,7 +36,10 @@ extension AuditStore {
                     for row in rows {
                         try tx.append(prepared: row)
                         imported += 1
-                        if imported % 100_000 == 0 { progress?(imported) }
+                        if imported % 20_000 == 0, let progress {
+                            let fraction = reader.totalBytes.flatMap { $0 > 0 ? min(1, Double(reader.bytesRead) / Double($0)) : nil }
+                            progress(ImportProgress(events: imported, fraction: fraction))
+                        }
                     }
                 case .failure(let error):
                     throw error

@@ -24,6 +24,27 @@ public final class AuditStore: @unchecked Sendable {
     }
 
     /// The default location, `.rollout/audit.sqlite`, or `ROLLOUT_STORE` when set.
+    /// Refuses what cannot be a store path: a URL (`postgres://…`, which needs the PostgreSQL engine) or a
+    /// path whose folder does not exist (other than a `.rollout/` folder, which is made).
+    public static func checkLocation(_ path: String) throws {
+        if let range = path.range(of: "://"), path[..<range.lowerBound].allSatisfy({ $0.isLetter || $0.isNumber || "+.-".contains($0) }),
+           !path[..<range.lowerBound].isEmpty {
+            let scheme = path[..<range.lowerBound].lowercased()
+            throw StoreError.badLocation("--store \(path): rollout cannot open \(scheme):// stores; give the path of a SQLite file")
+        }
+        if path.isEmpty { throw StoreError.badLocation("--store is empty; give the path of a SQLite file") }
+        let directory = (path as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        if !directory.isEmpty, !isRolloutFolder(directory), !(FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue) {
+            throw StoreError.badLocation("--store \(path): the folder \(directory) does not exist; create it first, or fix the path")
+        }
+    }
+
+    /// rollout's own folder (`.rollout`, wherever it is), which is made when missing.
+    static func isRolloutFolder(_ directory: String) -> Bool {
+        (directory as NSString).lastPathComponent == ".rollout"
+    }
+
     public static var defaultPath: String {
         ProcessInfo.processInfo.environment["ROLLOUT_STORE"] ?? ".rollout/audit.sqlite"
     }
@@ -36,6 +57,7 @@ public final class AuditStore: @unchecked Sendable {
         self.path = path
         self.busyTimeout = busyTimeout
         self.chainKey = chainKey
+        try Self.checkLocation(path)
         if readOnly {
             guard FileManager.default.fileExists(atPath: path) else { throw StoreError.notFound("no store at \(path)") }
             do {
@@ -52,7 +74,9 @@ public final class AuditStore: @unchecked Sendable {
         if !exists {
             guard create else { throw StoreError.notFound("no store at \(path); it is created by the first command that writes (e.g. rollout audit import)") }
             let directory = (path as NSString).deletingLastPathComponent
-            if !directory.isEmpty {
+            // Only the default folder (.rollout/) is made; any other folder must exist (a typo in --store
+            // would otherwise scatter stores).
+            if !directory.isEmpty, Self.isRolloutFolder(directory) {
                 do {
                     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 } catch {

@@ -11,17 +11,22 @@ final class LineReader {
     private var eof = false
     /// 1-based number of the line last returned.
     private(set) var lineNumber = 0
+    /// The file's size in bytes (compressed, for gzip), nil for standard input: what progress is a share of.
+    let totalBytes: Int64?
+    private let offsetLock = NSLock()
+    private var consumed: Int64 = 0
 
     init(path: String) throws {
         let handle: gzFile?
         if path == "-" {
             handle = gzdopen(dup(0), "rb")
         } else {
-            guard FileManager.default.fileExists(atPath: path) else { throw StoreError.io(path: path, detail: "no such file") }
+            guard FileManager.default.fileExists(atPath: path) else { throw StoreError.notFound("\(path): no such file; nothing was imported") }
             handle = gzopen(path, "rb")
         }
         guard let handle else { throw StoreError.io(path: path, detail: "cannot open the file") }
         file = handle
+        totalBytes = path == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value
         gzbuffer(file, 1 << 18)
         buffer = [UInt8](repeating: 0, count: 1 << 20)
     }
@@ -70,5 +75,16 @@ final class LineReader {
         }
         if read == 0 { eof = true }
         end += Int(read)
+        let offset = Int64(gzoffset(file))
+        offsetLock.lock()
+        consumed = offset
+        offsetLock.unlock()
+    }
+
+    /// Bytes of the file read so far (compressed, for gzip); safe to ask from another thread.
+    var bytesRead: Int64 {
+        offsetLock.lock()
+        defer { offsetLock.unlock() }
+        return consumed
     }
 }

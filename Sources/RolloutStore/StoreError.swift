@@ -10,6 +10,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case io(path: String, detail: String)
     /// The writer's chain key does not match the store's signed chain.
     case chainKey(String)
+    /// `--store` names something rollout cannot open: an unknown URL scheme, a folder that does not exist.
+    case badLocation(String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .notFound(let what): what
         case .io(let path, let detail): "\(path): \(detail)"
         case .chainKey(let message): message
+        case .badLocation(let message): message
         }
     }
 }

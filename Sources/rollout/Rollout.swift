@@ -77,7 +77,7 @@ struct Rollout: AsyncParsableCommand {
             switch error {
             case .badRecord, .notFound: Foundation.exit(ExitStatus.badInput)
             case .busy, .incompatible, .io: Foundation.exit(ExitStatus.internalError)
-            case .chainKey: Foundation.exit(ExitStatus.badInput)
+            case .chainKey, .badLocation: Foundation.exit(ExitStatus.badInput)
             }
         case let error as MCPFailure:
             Output.error("error: \(error)")

@@ -100,4 +100,15 @@ public struct TimeSpan: Sendable, Hashable, Codable, Comparable, CustomStringCon
     }
 
     public static func < (a: TimeSpan, b: TimeSpan) -> Bool { a.seconds < b.seconds }
+
+    /// An elapsed time for people, in the largest units that keep it exact enough: `0s`, `42m`,
+    /// `3h 20m`, `2d 4h`. Negative times (a clock behind) count as 0.
+    public static func describe(seconds: Double) -> String {
+        let total = max(0, Int(seconds.rounded(.down)))
+        let days = total / 86_400, hours = total % 86_400 / 3_600, minutes = total % 3_600 / 60
+        if days > 0 { return hours > 0 ? "\(days)d \(hours)h" : "\(days)d" }
+        if hours > 0 { return minutes > 0 ? "\(hours)h \(minutes)m" : "\(hours)h" }
+        if minutes > 0 { return "\(minutes)m" }
+        return "\(total)s"
+    }
 }

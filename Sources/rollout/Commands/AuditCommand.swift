@@ -63,9 +63,24 @@ struct AuditImport: ParsableCommand {
         var summaries: [JSONValue] = []
         for file in files {
             let started = Date()
-            let summary = try store.importFile(file, format: ImportFormat(rawValue: from)!, redactor: redactor) { count in
-                Output.error("\(file): \(count) events…")
+            let bar = ProgressBar()
+            var lastLine = Date.distantPast
+            let summary = try store.importFile(file, format: ImportFormat(rawValue: from)!, redactor: redactor) { p in
+                // The share of the file read, and the time left at the pace so far.
+                let elapsed = Date().timeIntervalSince(started)
+                var label = "\(file): \(p.events) events"
+                if let f = p.fraction, f > 0 {
+                    label += String(format: ", %.0f%%", f * 100)
+                    if f < 1 { label += ", \(TimeSpan.describe(seconds: elapsed * (1 - f) / f)) left" }
+                }
+                if bar.interactive {
+                    bar.update(fraction: p.fraction ?? 0, label: label)
+                } else if Date().timeIntervalSince(lastLine) >= 2 {
+                    lastLine = Date()
+                    bar.line(label)
+                }
             }
+            bar.finish()
             let seconds = Date().timeIntervalSince(started)
             if formatOption.format == .text {
                 Output.line("\(summary.file): imported \(summary.imported) events (\(summary.format.rawValue)) as #\(summary.firstSeq)…#\(summary.head.seq) in \(String(format: "%.2f", seconds))s; chain head \(summary.head.hash.prefix(16))…")

@@ -29,11 +29,12 @@ struct FuzzCommand: AsyncParsableCommand {
     @Option(help: "Seed for the random choices.")
     var seed: UInt64 = 1
 
-    @Option(help: "Total calls; the whole attack catalogue always runs, random variants use the rest (default 2000).")
+    // Unconditional: `--calls -5` is a value to refuse with a reason, not a missing value.
+    @Option(parsing: .unconditional, help: "Total calls; the whole attack catalogue always runs, random variants use the rest (default 2000).")
     var calls: Int?
 
     @Option(help: ArgumentHelp("Spend this long on random variants after the catalogue, e.g. 30s (not byte-for-byte reproducible).", valueName: "duration"))
-    var time: String?
+    var time: TimeSpan?
 
     @Option(name: .customLong("tool"), help: "Only this tool (repeatable).")
     var tools: [String] = []
@@ -75,15 +76,13 @@ struct FuzzCommand: AsyncParsableCommand {
     var learn: String?
 
     @Option(help: ArgumentHelp("How long one MCP call may take, e.g. 10s.", valueName: "duration"))
-    var callTimeout = "10s"
+    var callTimeout = TimeSpan(seconds: 10)
 
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var formatOption: FormatOption
 
     func validate() throws {
-        if let time, TimeSpan(time) == nil, Double(time) == nil { throw ValidationError("--time must be a duration such as 30s or 2m") }
-        if let calls, calls < 1 { throw ValidationError("--calls must be at least 1") }
-        if TimeSpan(callTimeout) == nil { throw ValidationError("--call-timeout must be a duration such as 10s") }
+        if let calls, calls < 1 { throw ValidationError("--calls must be at least 1, not \(calls)") }
         if mcp == nil, observe != nil || tenant != nil || otherTenant != nil || subject != nil || otherSubject != nil || learn != nil {
             throw ValidationError("--observe, --tenant, --other-tenant, --subject, --other-subject and --learn go with --mcp")
         }
@@ -100,7 +99,7 @@ struct FuzzCommand: AsyncParsableCommand {
             let tenants = try folder.loadTenants(policy: policy).tenants.map(\.id)
             guard let own = tenant ?? tenants.first else { throw ValidationError("say which tenant the server acts for with --tenant") }
             guard let other = otherTenant ?? tenants.first(where: { $0 != own }) else { throw ValidationError("name another tenant with --other-tenant") }
-            let options = MCPClient.Options(callTimeout: Double(TimeSpan(callTimeout)!.seconds))
+            let options = MCPClient.Options(callTimeout: Double(callTimeout.seconds))
             let server = MCPTarget(command: mcp, policy: policy, tenant: own, otherTenant: other, observer: try observe.map(StateObserver.init(spec:)),
                                    options: options, subject: subject, otherSubject: otherSubject, learnFrom: learn)
             Output.error("fuzz: starting \(mcp)")
@@ -135,11 +134,24 @@ struct FuzzCommand: AsyncParsableCommand {
             return
         }
 
-        let seconds = time.flatMap { TimeSpan($0).map { Double($0.seconds) } ?? Double($0) }
+        let seconds = time.map { Double($0.seconds) }
         let options = FuzzOptions(seed: seed, calls: calls, seconds: seconds, tools: tools, replayDirectory: reproDir, shrink: !noShrink)
         let bar = ProgressBar()
+        nonisolated(unsafe) var lastLine = Date.distantPast
         let adversary = Adversary(policy: policy, target: target, options: options) { p in
-            bar.update(fraction: p.fraction, label: "\(p.tool) / \(p.attackClass?.rawValue ?? "random")  \(p.calls) calls  \(p.findings) gaps")
+            if let left = p.secondsLeft ?? p.callsLeft.map(Double.init) {
+                // The random phase: what is left of the time box, or of the calls.
+                let rest = p.secondsLeft != nil ? "\(TimeSpan.describe(seconds: left)) left" : "\(Int(left)) calls left"
+                let label = "random variants  \(rest)  \(p.calls) calls  \(p.findings) gaps"
+                if bar.interactive {
+                    bar.update(fraction: p.fraction, label: label)
+                } else if Date().timeIntervalSince(lastLine) >= 5 {
+                    lastLine = Date()
+                    bar.line("fuzz: \(label)")
+                }
+                return
+            }
+            bar.update(fraction: p.fraction, label: "catalogue: \(p.tool) / \(p.attackClass?.rawValue ?? "")  \(p.calls) calls  \(p.findings) gaps")
             if p.toolDone, !bar.interactive {
                 bar.line("fuzz: \(p.tool): done, \(p.calls) calls so far, \(p.findings) gaps so far")
             }

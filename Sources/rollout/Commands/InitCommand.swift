@@ -28,7 +28,7 @@ struct InitCommand: AsyncParsableCommand {
     var fromMCP: String?
 
     @Option(help: "How long the server may take to start and list its tools, e.g. 30s.")
-    var startTimeout = "30s"
+    var startTimeout = TimeSpan(seconds: 30)
 
     @Flag(help: "Replace files that already exist.")
     var force = false
@@ -36,11 +36,8 @@ struct InitCommand: AsyncParsableCommand {
     func run() async throws {
         var policyText = StarterFolder.policy
         if let fromMCP {
-            guard let timeout = TimeSpan(startTimeout) else {
-                throw ValidationError("--start-timeout \(startTimeout) is not a duration; write it like 30s or 2m")
-            }
             let client = MCPClient(command: ["sh", "-c", "exec " + fromMCP],
-                                   options: MCPClient.Options(startTimeout: Double(timeout.seconds)))
+                                   options: MCPClient.Options(startTimeout: Double(startTimeout.seconds)))
             Output.error("init: starting \(fromMCP)")
             let tools: [MCPTool]
             do {

@@ -29,13 +29,13 @@ struct ScoreCommand: ParsableCommand {
     var tenants: [String] = []
 
     @Option(help: ArgumentHelp("How long a window to score.", valueName: "duration"))
-    var window = "7d"
+    var window = TimeSpan.days(7)
 
     @Option(help: ArgumentHelp("End of the window: a time (RFC 3339), now, or last (the latest event).", valueName: "time"))
     var until = "now"
 
     @Option(help: ArgumentHelp("History before the window that the baselines learn from.", valueName: "duration"))
-    var history = "35d"
+    var history: TimeSpan = .days(35)
 
     @Option(help: ArgumentHelp("Buckets start at this time plus multiples of 5 minutes (default: the epoch).", valueName: "time"))
     var origin: String?
@@ -51,8 +51,6 @@ struct ScoreCommand: ParsableCommand {
     @OptionGroup var formatOption: FormatOption
 
     func validate() throws {
-        guard TimeSpan(window) != nil else { throw ValidationError("--window must be a duration such as 7d") }
-        guard TimeSpan(history) != nil || history == "0" else { throw ValidationError("--history must be a duration such as 35d") }
         if !["now", "last"].contains(until), Timestamp.parse(until) == nil { throw ValidationError("--until must be RFC 3339, now or last") }
         if let origin, Timestamp.parse(origin) == nil { throw ValidationError("--origin must be an RFC 3339 time") }
     }
@@ -68,7 +66,7 @@ struct ScoreCommand: ParsableCommand {
             end = last.addingTimeInterval(300)
         default: end = Timestamp.parse(until)!
         }
-        var options = ScoreOptions(tenants: tenants, until: end, window: TimeSpan(window)!, history: TimeSpan(history) ?? TimeSpan(seconds: 0),
+        var options = ScoreOptions(tenants: tenants, until: end, window: window, history: history,
                                    keepIntervals: intervals != nil)
         if let origin { options.origin = Timestamp.parse(origin)! }
         options.reasonRules(from: policy)
