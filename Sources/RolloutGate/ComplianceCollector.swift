@@ -98,7 +98,7 @@ public enum ComplianceCollector {
         let tenantLines = (tenants?.tenants ?? []).filter { options.tenants.isEmpty || options.tenants.contains($0.id) }.map { t in
             ComplianceReport.Tenant(id: t.id, name: t.displayName, stage: t.stage.rawValue, paused: t.paused, tools: t.tools.mapValues(\.rawValue))
         }
-        let report = ComplianceReport(
+        var report = ComplianceReport(
             from: options.from, to: options.to, scope: options.tenants, generatedAt: now, rolloutVersion: rolloutVersion,
             policyDigest: policy?.digest, chain: chain, tenants: tenantLines,
             days: days.keys.sorted().map { ComplianceReport.Day(day: $0, counts: days[$0]!) },
@@ -106,6 +106,7 @@ public enum ComplianceCollector {
             rollbacks: rollbacks.map(ComplianceReport.Entry.init), stageChanges: stages.prefix(options.listLimit).map(ComplianceReport.Entry.init),
             anomalies: Array(anomalies.prefix(options.listLimit)), anomaliesScored: options.scoreAnomalies,
             rows: rows, rowsDigest: "sha256:" + hasher.finalize().hexString, listLimit: options.listLimit)
+        report.gates = tenants.map { .object(($0.gates.json.objectValue ?? [:]).merging(["digest": .string($0.gates.digest)]) { a, _ in a }) }
         return Output(report: report, firstRows: first)
     }
 }

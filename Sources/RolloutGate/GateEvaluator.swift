@@ -60,6 +60,7 @@ public struct GateEvaluator {
         if next == .broad { results.append(approvalGate(tenant: tenant, tool: tool, promoter: promoter)) }
         evaluation.results = results
         evaluation.context = ["policy": policy.digest, "policy_version": String(policy.version), "audit_head": try store.head().hash]
+            .merging(tenants.gates.evidence) { a, _ in a }
         return evaluation
     }
 

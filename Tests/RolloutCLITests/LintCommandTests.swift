@@ -100,4 +100,20 @@ struct LintCommandTests {
         #expect(missing.status != 0)
         #expect(!FileManager.default.fileExists(atPath: broken + "/policy.yaml"))
     }
+
+    @Test("gate settings that weaken the gates are warned about, with file, line and field")
+    func weakGates() throws {
+        let dir = TestPaths.temporaryDirectory().appendingPathComponent("rollout").path
+        #expect(try RolloutBinary.run(["init", dir]).status == 0)
+        let path = dir + "/tenants.yaml"
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+        text = text.replacingOccurrences(of: "soak: 7d", with: "soak: 1m").replacingOccurrences(of: "min_coverage_days: 5", with: "min_coverage_days: 0")
+            .replacingOccurrences(of: "min_events: 50", with: "min_events: 0")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let lint = try RolloutBinary.run(["lint", "--dir", dir])
+        #expect(lint.status == 0, "warnings only: \(lint.stdout)")
+        for field in ["gates.soak", "gates.min_events", "gates.min_coverage_days"] {
+            #expect(lint.stdout.contains("tenants.yaml:") && lint.stdout.contains("warning: \(field):"), "\(field): \(lint.stdout)")
+        }
+    }
 }

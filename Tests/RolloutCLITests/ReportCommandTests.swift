@@ -68,6 +68,10 @@ struct ReportCommandTests {
         #expect(approvals.last?["approver"] == "maria.lopez" && approvals.last?["details"]?["approval_reason"] == "return checked against the ticket")
         #expect(json["rollbacks"]?[0]?["details"]?["rollback_of"]?.intValue == 1)
         #expect(json["stage_changes"]?[0]?["details"]?["to"] == "shadow" && json["stage_changes"]?[0]?["actor"] == "maria.lopez")
+        // The gate settings every promotion had to clear, with their digest; the promotion's evidence names the same digest.
+        let gates = try #require(json["gates"]?.objectValue)
+        #expect(gates["soak"]?.stringValue != nil && gates["min_events"]?.intValue != nil)
+        #expect(json["stage_changes"]?[0]?["details"]?["evidence"]?["gates"] == gates["digest"])
 
         // JSON Lines: one row per call, the same fields as the store.
         let rows = try r.file("writes.jsonl").split(separator: "\n").map { try JSONValue.parse(String($0)) }
@@ -92,6 +96,7 @@ struct ReportCommandTests {
         #expect(html.contains("Audit chain verified.") && html.contains(json["digest"]!.stringValue!))
         for row in rows { #expect(html.contains("<tr><td>\(row["seq"]!.intValue!)</td>") || html.contains("<tr class=\"refused\"><td>\(row["seq"]!.intValue!)</td>")) }
         #expect(html.contains("return checked against the ticket") && html.contains("promote off→shadow"))
+        #expect(html.contains("Gate settings: soak: <b>\(gates["soak"]!.stringValue!)</b>"))
         #expect(!html.contains("<script src") && !html.contains("<link ") && !html.contains("url("), "self-contained")
 
         // The report checks itself, and notices an edit.

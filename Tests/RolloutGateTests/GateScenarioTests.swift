@@ -116,11 +116,16 @@ struct GateScenarioTests {
             #expect(change.evidence[key] != nil, "evidence \(key)")
         }
         #expect(change.evidence["policy"] == s.policy.digest)
+        // The gate settings the promotion was judged by are part of its evidence: a weakened soak shows.
+        let gates = try s.tenants().gates
+        #expect(change.evidence["gates"] == gates.digest && change.evidence["gates.soak"] == gates.soak.description)
+        #expect(change.evidence["gates.min_events"] == String(gates.minEvents))
         // The audit log has the event, with the same digests, and the chain still verifies.
         let seq = try #require(promotion.auditSeq)
         let event = try #require(try s.store.event(seq: seq))
         #expect(event.tool == StageController.auditTool && event.actor == "maria.lopez" && event.approver == "dev.patel")
         #expect(event.details["evidence"]?["policy"] == .string(s.policy.digest))
+        #expect(event.details["evidence"]?["gates"] == .string(gates.digest))
         #expect(try s.store.verify().ok)
         // The comment of the file survived the edit.
         let text = try String(contentsOfFile: s.folder.tenantsPath, encoding: .utf8)

@@ -44,6 +44,17 @@ public enum TenantsDecoder {
                 default: break
                 }
             }
+            // Settings that weaken the gates are allowed (a test folder may want them), never silently.
+            if result.gates.soak.seconds < 86_400, let n = entry.value["soak"] {
+                reader.report(n.value, "gates.soak", "a soak of \(result.gates.soak) is shorter than a day: a tenant can be promoted before a day of traffic was judged",
+                              expected: "a soak of at least 1d (7d is the default)", severity: .warning)
+            }
+            for key in ["min_events", "min_coverage_days"] where (key == "min_events" ? result.gates.minEvents : result.gates.minCoverageDays) == 0 {
+                if let n = entry.value[key] {
+                    reader.report(n.value, "gates.\(key)", "\(key) 0 turns the anomaly gate off: a tenant with no traffic passes it",
+                                  expected: "at least 1", severity: .warning)
+                }
+            }
             if result.gates.minCoverageDays > result.gates.soak.seconds / 86_400, let n = entry.value["min_coverage_days"] {
                 reader.report(n.value, "gates.min_coverage_days",
                               "\(result.gates.minCoverageDays) days of traffic can never fit in a soak of \(result.gates.soak)")

@@ -78,6 +78,22 @@ public struct GateSettings: Sendable, Hashable {
         self.fuzzReport = fuzzReport
         self.approvers = approvers
     }
+
+    /// The settings as they are judged by: recorded with every promotion and in the compliance report,
+    /// so a soak weakened to a minute shows in the evidence.
+    public var json: JSONValue {
+        ["soak": .string(soak.description), "min_coverage_days": .number(Double(minCoverageDays)), "min_events": .number(Double(minEvents)),
+         "fuzz_report": .string(fuzzReport), "approvers": .array(approvers.sorted().map(JSONValue.string))]
+    }
+
+    /// `jcs-sha256:` of the settings' canonical JSON.
+    public var digest: String { "jcs-sha256:" + json.canonicalDigest }
+
+    /// The settings as evidence entries: their digest, and each one readable.
+    public var evidence: [String: String] {
+        ["gates": digest, "gates.soak": soak.description, "gates.min_coverage_days": String(minCoverageDays), "gates.min_events": String(minEvents),
+         "gates.approvers": approvers.sorted().joined(separator: ",")]
+    }
 }
 
 /// A recorded change of stage (or an approval of one), with who, why and the evidence digests.

@@ -48,7 +48,17 @@ public enum ComplianceHTML {
             h.raw("<tr><td>\(HTMLText.escape(t.id))</td><td>\(HTMLText.escape(t.name ?? ""))</td><td>\(stage)</td><td>\(tools)</td></tr>")
         }
         if report.tenants.isEmpty { h.raw("<tr><td colspan=\"4\">no tenants file</td></tr>") }
-        h.raw("</tbody></table></section>")
+        h.raw("</tbody></table>")
+        if let gates = report.gates?.objectValue {
+            // The bar every promotion had to clear: a soak weakened to minutes shows here.
+            let text = ["soak", "min_coverage_days", "min_events", "approvers", "fuzz_report", "digest"].compactMap { key -> String? in
+                guard let value = gates[key] else { return nil }
+                let shown = value.arrayValue.map { $0.compactMap(\.stringValue).joined(separator: ", ") } ?? value.stringValue ?? value.canonicalText
+                return "\(key.replacingOccurrences(of: "_", with: " ")): <b>\(HTMLText.escape(shown.isEmpty ? "none" : shown))</b>"
+            }.joined(separator: "; ")
+            h.raw("<p class=\"note\">Gate settings: \(text)</p>")
+        }
+        h.raw("</section>")
 
         h.raw("<section class=\"page\"><h2>Calls per day by decision</h2>")
         h.raw(SVGChart.dailyBars(Self.calendar(report)))

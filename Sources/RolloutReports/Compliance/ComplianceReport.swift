@@ -138,6 +138,8 @@ public struct ComplianceReport: Sendable {
     public var rowsDigest: String
     /// Lists longer than this were cut (the rows files have everything).
     public var listLimit: Int
+    /// The gate settings of tenants.yaml when the report was made (soak, evidence thresholds, approvers).
+    public var gates: JSONValue?
 
     public init(from: Date, to: Date, scope: [String], generatedAt: Date, rolloutVersion: String, policyDigest: String?, chain: Chain,
                 tenants: [Tenant], days: [Day], byDecision: [String: Int], refusals: [Refusal], approvals: [Entry], rollbacks: [Entry],
@@ -213,6 +215,7 @@ public struct ComplianceReport: Sendable {
             }),
             "rows": ["count": .number(Double(rows)), "sha256": .string(rowsDigest), "files": ["writes.jsonl", "writes.csv"]],
             "list_limit": .number(Double(listLimit)),
+            "gates": gates ?? .null,
         ]
     }
 
