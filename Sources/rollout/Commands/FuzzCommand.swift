@@ -79,7 +79,7 @@ struct FuzzCommand: AsyncParsableCommand {
     var callTimeout = TimeSpan(seconds: 10)
 
     @OptionGroup var folderOptions: FolderOptions
-    @OptionGroup var formatOption: FormatOption
+    @OptionGroup var formatOption: FindingsFormatOption
 
     func validate() throws {
         if let calls, calls < 1 { throw ValidationError("--calls must be at least 1, not \(calls)") }
@@ -177,6 +177,10 @@ struct FuzzCommand: AsyncParsableCommand {
                     ]
                 }),
             ]))
+        case .sarif:
+            Output.json(FuzzSARIF.log(result, policy: policy, policyFile: folder.policyPath, toolVersion: RolloutVersion.current).json)
+            Output.error(FuzzReport.summary(result))
+            Output.error("report: \(junit)" + (result.findings.isEmpty ? "" : "; replay files: \(reproDir)/"))
         case .text:
             Output.line(FuzzReport.summary(result))
             Output.line("report: \(junit)" + (result.findings.isEmpty ? "" : "; replay files: \(reproDir)/"))

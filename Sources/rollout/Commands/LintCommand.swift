@@ -15,6 +15,7 @@ struct LintCommand: ParsableCommand {
               rollout lint
               rollout lint agents/shop --format json
               rollout lint --junit reports/lint.xml
+              rollout lint --format sarif > reports/lint.sarif   # for GitHub code scanning
             """
     )
 
@@ -22,7 +23,7 @@ struct LintCommand: ParsableCommand {
     var directory: String?
 
     @OptionGroup var folderOptions: FolderOptions
-    @OptionGroup var formatOption: FormatOption
+    @OptionGroup var formatOption: FindingsFormatOption
 
     @Option(help: ArgumentHelp("Also write the result as a JUnit XML report.", valueName: "path"))
     var junit: String?
@@ -43,6 +44,9 @@ struct LintCommand: ParsableCommand {
                 "warnings": .number(Double(report.warningCount)),
                 "problems": .array(report.diagnostics.map(\.json)),
             ]))
+        case .sarif:
+            Output.json(LintSARIF.log(report, version: RolloutVersion.current).json)
+            for diagnostic in report.diagnostics { Output.error(diagnostic.description) }
         case .text:
             for diagnostic in report.diagnostics { Output.line(diagnostic.description) }
             let summary = "\(report.files.count) file\(report.files.count == 1 ? "" : "s") checked: "

@@ -23,6 +23,18 @@ struct FolderOptions: ParsableArguments {
     var folder: RolloutFolder { RolloutFolder(directory: dir, policyPath: policy) }
 }
 
+/// How lint and fuzz print their findings: for people, for machines, or as SARIF 2.1.0 for code
+/// scanning (on standard output; the human table then goes to standard error).
+enum FindingsFormat: String, CaseIterable, ExpressibleByArgument {
+    case text, json, sarif
+}
+
+/// `--format text|json|sarif` for lint and fuzz.
+struct FindingsFormatOption: ParsableArguments {
+    @Option(name: .long, help: "Output format: text for people, json for machines, sarif for code scanning (SARIF 2.1.0 on standard output).")
+    var format: FindingsFormat = .text
+}
+
 /// `--format text|json` for commands that print data.
 struct FormatOption: ParsableArguments {
     @Option(name: .long, help: "Output format: text for people, json for machines.")
