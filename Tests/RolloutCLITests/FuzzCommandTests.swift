@@ -18,6 +18,24 @@ struct FuzzCommandTests {
         }
     }
 
+    @Test("--junit-profile surefire: --junit is a folder of TEST-<tool>.xml files Maven's schema accepts",
+          .enabled(if: Subprocess.available("xmllint"), "needs xmllint"))
+    func surefire() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let reports = dir.appendingPathComponent("surefire-reports").path
+        let result = try RolloutBinary.run(["fuzz", "--dir", TestPaths.exampleFolder, "--junit", reports, "--junit-profile", "surefire",
+                                            "--calls", "1", "--repro-dir", dir.appendingPathComponent("repro").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: reports).sorted()
+        #expect(files.contains("TEST-orders.update.xml") && files.contains("TEST-reads.xml"), "\(files)")
+        let schema = TestPaths.shared.appendingPathComponent("junit/surefire-test-report.xsd").path
+        for file in files {
+            let check = try Subprocess.run(["xmllint", "--noout", "--schema", schema, reports + "/" + file])
+            #expect(check.status == 0, "\(file): \(check.stderr)")
+        }
+        #expect(try RolloutBinary.run(["fuzz", "--junit-profile", "maven"]).status == 2)
+    }
+
     @Test("planted weaknesses: exit 1, exactly those policy gaps, replay files that reproduce")
     func weaknesses() throws {
         let folder = try PlantedWeaknesses.folder()

@@ -45,6 +45,32 @@ struct JUnitTests {
         }
     }
 
+    @Test("the surefire profile: one TEST-<suite>.xml per suite, each valid against Maven's surefire 3.0.2 schema",
+          .enabled(if: Subprocess.available("xmllint"), "needs xmllint (libxml2-utils)"), arguments: nastyTexts)
+    func surefire(text: String) throws {
+        let dir = TestPaths.temporaryDirectory().appendingPathComponent("surefire").path
+        var report = Self.sampleReport(text)
+        report.suites.append(JUnitSuite(name: "tools/list", timestamp: Date(timeIntervalSince1970: 1_764_000_000),
+                                        cases: [JUnitCase(classname: "tools/list", name: "undescribed")]))
+        try JUnitWriter.write(report, to: dir, profile: .surefire)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        #expect(files.count == 3 && files.allSatisfy { $0.hasPrefix("TEST-") && $0.hasSuffix(".xml") }, "\(files)")
+        #expect(files.contains("TEST-tools_list.xml"))
+        let schema = TestPaths.shared.appendingPathComponent("junit/surefire-test-report.xsd").path
+        for file in files {
+            let result = try Subprocess.run(["xmllint", "--noout", "--schema", schema, dir + "/" + file])
+            #expect(result.status == 0, "\(file): \(result.stderr)")
+            let xml = try String(contentsOfFile: dir + "/" + file, encoding: .utf8)
+            #expect(xml.contains("<testsuite ") && !xml.contains("<testsuites") && !xml.contains("hostname="))
+        }
+        // What Maven's own readers take back: the same cases, through a reader of this project.
+        let back = try JUnitReader.read(path: dir + "/TEST-empty.xml")
+        #expect(back.suites.count == 1 && back.suites[0].name == "empty")
+        // A second write replaces the folder's reports, never mixes two runs.
+        try JUnitWriter.write(JUnitReport(name: "again", suites: [JUnitSuite(name: "only", timestamp: Date())]), to: dir, profile: .surefire)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["TEST-only.xml"])
+    }
+
     @Test("the writer's output reads back to the same cases", arguments: nastyTexts)
     func roundTrip(text: String) throws {
         let report = Self.sampleReport(text)

@@ -6,18 +6,22 @@ import RolloutCore
 /// flat suites, counts on every suite, UTC timestamps, times with at most three decimals, one result
 /// per case, no CDATA, text cleaned of what XML 1.0 forbids. Validated in tests by shared/junit/validate.sh.
 public enum JUnitWriter {
-    public enum Profile: Sendable {
+    public enum Profile: String, Sendable, CaseIterable {
         /// Jenkins' junit-10.xsd exactly.
         case strict
         /// Adds `file` and `line` on test cases, which GitHub and GitLab reporters read.
         case github
+        /// Maven surefire's report format (its 3.0.2 schema): one `TEST-<suite>.xml` per suite, each with
+        /// a `<testsuite>` root and only the attributes that schema lists. The report path is a folder.
+        case surefire
     }
 
     public struct WriteError: Error, CustomStringConvertible {
         public var description: String
     }
 
-    /// The report as UTF-8 XML.
+    /// The report as UTF-8 XML: a `<testsuites>` document, or in the surefire profile the document of
+    /// the report's one suite (see `surefireFiles`).
     public static func xml(_ report: JUnitReport, profile: Profile = .strict) throws -> Data {
         guard let buffer = xmlBufferCreate() else { throw WriteError(description: "libxml2 could not allocate a buffer") }
         defer { xmlBufferFree(buffer) }
@@ -33,13 +37,8 @@ public enum JUnitWriter {
         func attribute(_ name: String, _ value: String) { check(xmlTextWriterWriteAttribute(writer, name, XMLText.clean(value))) }
         func text(_ value: String) { check(xmlTextWriterWriteString(writer, XMLText.clean(value))) }
 
-        start("testsuites")
-        attribute("name", report.name)
-        attribute("tests", String(report.tests))
-        attribute("failures", String(report.failures))
-        attribute("errors", String(report.errors))
-        attribute("time", formatTime(report.time))
-        for (index, suite) in report.suites.enumerated() {
+        /// One `<testsuite>`: the whole document in the surefire profile, one of many otherwise.
+        func writeSuite(_ suite: JUnitSuite, index: Int) {
             start("testsuite")
             attribute("name", suite.name)
             attribute("tests", String(suite.cases.count))
@@ -48,8 +47,10 @@ public enum JUnitWriter {
             attribute("skipped", String(suite.skipped))
             attribute("time", formatTime(suite.time))
             attribute("timestamp", Timestamp.formatSeconds(suite.timestamp))
-            attribute("hostname", suite.hostname)
-            attribute("id", String(index))
+            if profile != .surefire {
+                attribute("hostname", suite.hostname)
+                attribute("id", String(index))
+            }
             if !suite.properties.isEmpty {
                 start("properties")
                 for property in suite.properties {
@@ -95,6 +96,22 @@ public enum JUnitWriter {
             }
             end()
         }
+
+        if profile == .surefire {
+            guard report.suites.count == 1 else { throw WriteError(description: "a surefire document holds one suite; write the report with surefireFiles") }
+            writeSuite(report.suites[0], index: 0)
+            check(xmlTextWriterEndDocument(writer))
+            xmlFreeTextWriter(writer)
+            guard ok else { throw WriteError(description: "libxml2 failed while writing the report") }
+            return Data(bytes: xmlBufferContent(buffer), count: Int(xmlBufferLength(buffer)))
+        }
+        start("testsuites")
+        attribute("name", report.name)
+        attribute("tests", String(report.tests))
+        attribute("failures", String(report.failures))
+        attribute("errors", String(report.errors))
+        attribute("time", formatTime(report.time))
+        for (index, suite) in report.suites.enumerated() { writeSuite(suite, index: index) }
         end()
         check(xmlTextWriterEndDocument(writer))
         xmlFreeTextWriter(writer)
@@ -104,8 +121,36 @@ public enum JUnitWriter {
         return Data(bytes: content, count: length)
     }
 
-    /// Writes the report to `path` atomically, creating its folder.
+    /// One file per suite, as Maven writes them: `TEST-<suite>.xml` (the name made safe for a file
+    /// system), each a `<testsuite>` document.
+    public static func surefireFiles(_ report: JUnitReport) throws -> [(name: String, data: Data)] {
+        var used: Set<String> = []
+        return try report.suites.map { suite in
+            let base = "TEST-" + String(suite.name.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" })
+            var name = base + ".xml"
+            var n = 2
+            while used.contains(name) {
+                name = base + "-\(n).xml"
+                n += 1
+            }
+            used.insert(name)
+            let single = JUnitReport(name: report.name, suites: [suite])
+            return (name, try xml(single, profile: .surefire))
+        }
+    }
+
+    /// Writes the report to `path` atomically, creating its folder; in the surefire profile `path` is a
+    /// folder that gets one `TEST-<suite>.xml` per suite (its older TEST-*.xml files are removed first).
     public static func write(_ report: JUnitReport, to path: String, profile: Profile = .strict) throws {
+        if profile == .surefire {
+            let folder = URL(fileURLWithPath: path)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for old in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where old.hasPrefix("TEST-") && old.hasSuffix(".xml") {
+                try? FileManager.default.removeItem(at: folder.appendingPathComponent(old))
+            }
+            for file in try surefireFiles(report) { try file.data.write(to: folder.appendingPathComponent(file.name), options: .atomic) }
+            return
+        }
         let data = try xml(report, profile: profile)
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

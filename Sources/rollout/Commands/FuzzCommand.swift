@@ -42,8 +42,7 @@ struct FuzzCommand: AsyncParsableCommand {
     @Option(help: "Where the JUnit report goes.")
     var junit = "reports/fuzz.xml"
 
-    @Option(help: "JUnit flavour: strict (Jenkins' schema) or github (adds file and line on each test case).")
-    var junitProfile = "strict"
+    @OptionGroup var junitProfileOption: JUnitProfileOption
 
     @Option(help: "Where replay files of findings go.")
     var reproDir = "reports/fuzz/repro"
@@ -86,7 +85,6 @@ struct FuzzCommand: AsyncParsableCommand {
         if mcp == nil, observe != nil || tenant != nil || otherTenant != nil || subject != nil || otherSubject != nil || learn != nil {
             throw ValidationError("--observe, --tenant, --other-tenant, --subject, --other-subject and --learn go with --mcp")
         }
-        if !["strict", "github"].contains(junitProfile) { throw ValidationError("--junit-profile must be strict or github") }
     }
 
     func run() async throws {
@@ -160,7 +158,7 @@ struct FuzzCommand: AsyncParsableCommand {
         bar.finish()
 
         let report = FuzzReport.junit(result, policy: policy, toolVersion: RolloutVersion.current, policyFile: folder.policyPath)
-        try JUnitWriter.write(report, to: junit, profile: junitProfile == "github" ? .github : .strict)
+        try JUnitWriter.write(report, to: junit, profile: junitProfileOption.junitProfile)
 
         switch formatOption.format {
         case .json:

@@ -28,12 +28,14 @@ struct LintCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the result as a JUnit XML report.", valueName: "path"))
     var junit: String?
 
+    @OptionGroup var junitProfileOption: JUnitProfileOption
+
     func run() throws {
         var folder = folderOptions.folder
         if let directory { folder = RolloutFolder(directory: directory, policyPath: folderOptions.policy) }
         let report = Linter.lint(folder) { tenants, policy in FlagdExport.document(tenants, tools: policy.tools.map(\.name)) }
         if let junit {
-            try JUnitWriter.write(LintJUnit.report(report, at: Date()), to: junit)
+            try JUnitWriter.write(LintJUnit.report(report, at: Date()), to: junit, profile: junitProfileOption.junitProfile)
         }
 
         switch formatOption.format {

@@ -43,6 +43,8 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "Where the JUnit report goes.")
     var junit = "reports/score.xml"
 
+    @OptionGroup var junitProfileOption: JUnitProfileOption
+
     @Option(help: ArgumentHelp("Also write <tenant>.csv with interval_start,score per 5-minute interval into this folder.", valueName: "dir"))
     var intervals: String?
 
@@ -83,7 +85,7 @@ struct ScoreCommand: ParsableCommand {
             }
         }
 
-        try JUnitWriter.write(ScoreReport.junit(scores, toolVersion: RolloutVersion.current, policyDigest: policy?.digest), to: junit)
+        try JUnitWriter.write(ScoreReport.junit(scores, toolVersion: RolloutVersion.current, policyDigest: policy?.digest), to: junit, profile: junitProfileOption.junitProfile)
         if let intervals {
             try FileManager.default.createDirectory(atPath: intervals, withIntermediateDirectories: true)
             for score in scores {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RolloutCore
+import RolloutReports
 import RolloutStore
 
 extension OutputFormat: ExpressibleByArgument {}
@@ -33,6 +34,16 @@ enum FindingsFormat: String, CaseIterable, ExpressibleByArgument {
 struct FindingsFormatOption: ParsableArguments {
     @Option(name: .long, help: "Output format: text for people, json for machines, sarif for code scanning (SARIF 2.1.0 on standard output).")
     var format: FindingsFormat = .text
+}
+
+extension JUnitWriter.Profile: ExpressibleByArgument {}
+
+/// `--junit-profile`: which JUnit consumers the report is written for.
+struct JUnitProfileOption: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "JUnit flavour: strict (Jenkins' schema), github (adds file and line on each test case), or surefire (Maven's: --junit is then a folder of TEST-<suite>.xml files).",
+        valueName: "profile"))
+    var junitProfile: JUnitWriter.Profile = .strict
 }
 
 /// `--format text|json` for commands that print data.
