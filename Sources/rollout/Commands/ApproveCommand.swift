@@ -30,10 +30,10 @@ struct ApproveCommand: AsyncParsableCommand {
     @Argument(help: "The approval id of a queued write (see `rollout approvals`).")
     var id: Int64?
 
-    @Option(help: "Approve this tenant's promotion (with --stage).")
+    @Option(help: "Approve this tenant's promotion (with --stage).", completion: .rolloutTenants)
     var tenant: String?
 
-    @Option(help: "Only this tool's promotion (with --tenant).")
+    @Option(help: "Only this tool's promotion (with --tenant).", completion: .rolloutTools)
     var tool: String?
 
     @Option(help: "The stage the promotion goes to (the tenant's next stage).")
@@ -123,7 +123,7 @@ struct ApprovalsCommand: ParsableCommand {
         discussion: "Example:\n  rollout approvals --tenant acme"
     )
 
-    @Option(help: "Only this tenant.")
+    @Option(help: "Only this tenant.", completion: .rolloutTenants)
     var tenant: String?
 
     @Flag(help: "Every approval, decided ones included.")

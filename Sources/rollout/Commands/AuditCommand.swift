@@ -195,7 +195,7 @@ struct AuditTail: ParsableCommand {
         discussion: "Example:\n  rollout audit tail --tenant acme -n 50\n  rollout audit tail --follow --format json"
     )
 
-    @Option(help: "Only this tenant.")
+    @Option(help: "Only this tenant.", completion: .rolloutTenants)
     var tenant: String?
 
     @Option(name: [.customShort("n"), .long], help: "How many of the latest events (as tail(1) takes it).")
@@ -238,7 +238,7 @@ struct AuditExport: ParsableCommand {
         discussion: "Example:\n  rollout audit export --tenant acme --out acme.jsonl"
     )
 
-    @Option(help: "Only this tenant.")
+    @Option(help: "Only this tenant.", completion: .rolloutTenants)
     var tenant: String?
 
     @Option(help: "Write here instead of standard output.")

@@ -27,7 +27,7 @@ struct CallCommand: AsyncParsableCommand {
     @Flag(help: "Run against the built-in demo domain (required: it creates demo tables in the store).")
     var demo = false
 
-    @Option(help: "The tenant the host vouches for.")
+    @Option(help: "The tenant the host vouches for.", completion: .rolloutTenants)
     var tenant: String
 
     @Option(help: "The agent or user making the call.")

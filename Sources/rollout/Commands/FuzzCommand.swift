@@ -36,7 +36,7 @@ struct FuzzCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Spend this long on random variants after the catalogue, e.g. 30s (not byte-for-byte reproducible).", valueName: "duration"))
     var time: TimeSpan?
 
-    @Option(name: .customLong("tool"), help: "Only this tool (repeatable).")
+    @Option(name: .customLong("tool"), help: "Only this tool (repeatable).", completion: .rolloutTools)
     var tools: [String] = []
 
     @Option(help: "Where the JUnit report goes.")
@@ -59,7 +59,7 @@ struct FuzzCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Read the MCP server's state from its database, so the oracle checks rows: sqlite:PATH.", valueName: "spec"))
     var observe: String?
 
-    @Option(help: "The tenant the MCP server acts for (default: the first tenant of tenants.yaml).")
+    @Option(help: "The tenant the MCP server acts for (default: the first tenant of tenants.yaml).", completion: .rolloutTenants)
     var tenant: String?
 
     @Option(help: "A tenant whose rows the MCP server must never touch (default: the second tenant of tenants.yaml).")

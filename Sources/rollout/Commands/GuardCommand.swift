@@ -29,7 +29,7 @@ struct GuardCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The tenant the host vouches for (or $ROLLOUT_TENANT).")
+    @Option(help: "The tenant the host vouches for (or $ROLLOUT_TENANT).", completion: .rolloutTenants)
     var tenant: String?
 
     @Option(help: "The agent or user on whose behalf calls are made (or $ROLLOUT_ACTOR).")

@@ -17,7 +17,7 @@ struct PauseCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "The tenant.")
+    @Option(help: "The tenant.", completion: .rolloutTenants)
     var tenant: String
 
     @Option(help: "Who pauses (required, or $ROLLOUT_ACTOR).")
@@ -60,7 +60,7 @@ struct ResumeCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "The tenant.")
+    @Option(help: "The tenant.", completion: .rolloutTenants)
     var tenant: String
 
     @Option(help: "Who resumes (required, or $ROLLOUT_ACTOR).")

@@ -31,7 +31,7 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("End of the period, excluded: a date or an RFC 3339 time (default: now).", valueName: "date"))
     var to: String?
 
-    @Option(name: .customLong("tenant"), help: "Only these tenants (repeatable; default: all).")
+    @Option(name: .customLong("tenant"), help: "Only these tenants (repeatable; default: all).", completion: .rolloutTenants)
     var tenants: [String] = []
 
     @Option(help: ArgumentHelp("The folder to write (default: reports/compliance-FROM_TO).", valueName: "dir"))

@@ -25,7 +25,7 @@ struct ScoreCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .customLong("tenant"), help: "Only this tenant (repeatable; default: every tenant with events in the window).")
+    @Option(name: .customLong("tenant"), help: "Only this tenant (repeatable; default: every tenant with events in the window).", completion: .rolloutTenants)
     var tenants: [String] = []
 
     @Option(help: ArgumentHelp("How long a window to score.", valueName: "duration"))

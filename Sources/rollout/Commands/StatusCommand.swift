@@ -18,7 +18,7 @@ struct StatusCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .customLong("tenant"), help: "Only these tenants (repeatable).")
+    @Option(name: .customLong("tenant"), help: "Only these tenants (repeatable).", completion: .rolloutTenants)
     var tenants: [String] = []
 
     @OptionGroup var folderOptions: FolderOptions

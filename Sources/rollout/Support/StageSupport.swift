@@ -70,10 +70,10 @@ enum StageSupport {
 
 /// `--tenant`, `--tool`, `--by`, `--reason` as the stage commands take them.
 struct StageTarget: ParsableArguments {
-    @Option(help: "The tenant (as in tenants.yaml).")
+    @Option(help: "The tenant (as in tenants.yaml).", completion: .rolloutTenants)
     var tenant: String
 
-    @Option(help: "Only this write tool (default: the tenant's stage, which every tool without its own follows).")
+    @Option(help: "Only this write tool (default: the tenant's stage, which every tool without its own follows).", completion: .rolloutTools)
     var tool: String?
 }
 
