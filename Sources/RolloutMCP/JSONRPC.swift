@@ -157,3 +157,4 @@ public enum BrokenPipes {
 
     public static func ignore() { ignored }
 }
+

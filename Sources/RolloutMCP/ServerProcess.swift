@@ -35,14 +35,29 @@ public final class ServerProcess: @unchecked Sendable {
             if self.stderrTail.count > 65_536 { self.stderrTail.removeFirst(self.stderrTail.count - 65_536) }
             self.lock.unlock()
         }
-        do {
-            try process.run()
-        } catch {
-            throw MCPFailure.launch("cannot start \(command.joined(separator: " ")): \(error.localizedDescription)")
+        // A child inherits the signal mask of the thread that starts it, and the runtime's threads block
+        // SIGTERM and SIGINT: started from one of them, a server could never be asked to stop. Start it
+        // from a thread that blocks nothing.
+        nonisolated(unsafe) var launchError: Error?
+        let started = DispatchSemaphore(value: 0)
+        let process = self.process
+        let thread = Thread {
+            var none = sigset_t()
+            sigemptyset(&none)
+            pthread_sigmask(SIG_SETMASK, &none, nil)
+            do { try process.run() } catch { launchError = error }
+            started.signal()
         }
+        thread.start()
+        started.wait()
+        if let launchError {
+            throw MCPFailure.launch("cannot start \(command.joined(separator: " ")): \(launchError.localizedDescription)")
+        }
+        ChildProcesses.register(process.processIdentifier)
     }
 
     private func exited(_ status: Int32) {
+        ChildProcesses.unregister(process.processIdentifier)
         lock.lock()
         exitStatus = status
         let handlers = exitHandlers

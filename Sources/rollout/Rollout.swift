@@ -44,16 +44,40 @@ struct Rollout: AsyncParsableCommand {
     static func main() async {
         // A peer that closes its end of a pipe (an agent, an upstream) is an error to handle, never a kill.
         BrokenPipes.ignore()
+        Signals.exitOnTermination()
+        var command: ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            exit(with: error)
+        }
+        do {
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
+        } catch let error as ValidationError {
+            // Bad input found while running: the message, and where the command's help is (the usage of the
+            // whole tool would be beside the point).
+            Output.error("Error: \(error.message)")
+            Output.error("  See '\(Self.commandPath(of: type(of: command))) --help' for more information.")
+            Foundation.exit(ExitStatus.badInput)
         } catch {
             exit(with: error)
         }
+    }
+
+    /// `rollout audit anchor` for the anchor command: the path of subcommand names down to `type`.
+    static func commandPath(of type: ParsableCommand.Type) -> String {
+        func find(_ node: ParsableCommand.Type, _ path: [String]) -> [String]? {
+            if node == type { return path }
+            for sub in node.configuration.subcommands {
+                if let found = find(sub, path + [sub.configuration.commandName ?? "\(sub)"]) { return found }
+            }
+            return nil
+        }
+        return (find(Rollout.self, ["rollout"]) ?? ["rollout"]).joined(separator: " ")
     }
 
     /// Prints the error and exits with rollout's status codes (ArgumentParser would use 64 for usage).

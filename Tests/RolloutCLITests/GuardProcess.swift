@@ -85,7 +85,11 @@ final class GuardProcess {
         return process.terminationStatus
     }
 
+    /// Stops the guard as a host would (SIGTERM, which also stops its upstream), then for good.
     func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGTERM) }
+        let deadline = Date().addingTimeInterval(3)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }

@@ -11,19 +11,21 @@ struct ApproveCommand: AsyncParsableCommand {
         commandName: "approve",
         abstract: "Approve a queued write (by id), or a tenant's promotion to a stage (--tenant --stage).",
         discussion: """
-            A queued write runs now, once, exactly as asked, on the backend it was queued for and nowhere else: the
-            built-in demo, or the upstream of rollout/upstreams.yaml it names (started for the approval; one started
-            from a bare command needs --upstream-command with the same command). The approver must not be the actor
-            who asked (names compared case- and width-blind), an expired approval does not run, and the stored request
-            must still match its chained pending event. A stage approval is recorded in tenants.yaml and the audit
-            log; the approval gate for broad needs one, by a person other than the promoter (and one of
-            gates.approvers, when the list is set).
+            A queued write runs now, once, exactly as asked, on the backend it was queued for and nowhere else: the \
+            built-in demo, or the upstream of rollout/upstreams.yaml it names (started for the approval; one started \
+            from a bare command needs --upstream-command with the same command). The approver must not be the actor \
+            who asked (names compared case- and width-blind), an expired approval does not run, and the stored request \
+            must still match its chained pending event. A stage approval is recorded in tenants.yaml and the audit \
+            log; the approval gate for broad needs one, by a person other than the promoter (and one of \
+            gates.approvers, when the list is set). \
             Exit status: 0 done; 1 refused (expired, own request, state changed, not the next stage); 2 bad input.
 
             Examples:
               rollout approvals                      # what is waiting
-              rollout approve 3 --by maria.lopez --reason "refund checked against the ticket"
-              rollout approve --tenant acme --stage broad --by dev.patel --reason "two clean weeks, refunds reconciled"
+              rollout approve 3 --by maria.lopez \\
+                --reason "refund checked against the ticket"
+              rollout approve --tenant acme --stage broad --by dev.patel \\
+                --reason "two clean weeks, refunds reconciled"
             """
     )
 
@@ -89,7 +91,7 @@ struct DenyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deny",
         abstract: "Deny a queued write; it will never run.",
-        discussion: "Example:\n  rollout deny 3 --by maria.lopez --reason \"amount does not match the ticket\""
+        discussion: "Example:\n  rollout deny 4 --by maria.lopez --reason \"amount does not match the ticket\""
     )
 
     @Argument(help: "The approval id.")

@@ -17,13 +17,13 @@ struct AuditImport: ParsableCommand {
         commandName: "import",
         abstract: "Import audit events from JSON Lines files (rollout's format or OrmAI's), all or nothing per file.",
         discussion: """
-            Each file is one transaction: a bad line stops that file with its line number and field, and nothing
-            of it is kept; files before it stay imported. Gzip files are read as they are; "-" reads standard input.
+            Each file is one transaction: a bad line stops that file with its line number and field, and nothing \
+            of it is kept; files before it stay imported. Gzip files are read as they are; "-" reads standard input. \
             Events are chained to the store's head, so `rollout audit verify` covers them.
 
             Example:
-              rollout audit import events.jsonl
-              rollout audit import --from ormai /srv/ormai/audit.jsonl
+              rollout audit import agent-audit.jsonl   # rollout/examples/traffic.py
+              rollout audit import --from ormai rollout/examples/ormai/audit.jsonl
             """
     )
 
@@ -99,16 +99,16 @@ struct AuditVerify: ParsableCommand {
         commandName: "verify",
         abstract: "Check the hash chain: any edit, deletion, reordering or column change of an event is found.",
         discussion: """
-            Every event's hash is recomputed from its stored body and linked to the one before; every column a report
-            or gate reads is checked against the body. With ROLLOUT_CHAIN_KEY set, every signed row's signature is
-            checked too (a forged tail with recomputed hashes fails); with --anchor, the log must still hold the
-            anchored head (`rollout audit anchor` wrote it), so a tail deleted with the head moved back fails.
-            The store is opened read-only: a copy on a read-only disk verifies.
+            Every event's hash is recomputed from its stored body and linked to the one before; every column a report \
+            or gate reads is checked against the body. With ROLLOUT_CHAIN_KEY set, every signed row's signature is \
+            checked too (a forged tail with recomputed hashes fails); with --anchor, the log must still hold the \
+            anchored head (`rollout audit anchor` wrote it), so a tail deleted with the head moved back fails. \
+            The store is opened read-only: a copy on a read-only disk verifies. \
             Exit status: 0 the chain is intact; 1 it is broken (the first break is printed); 2 bad input.
 
             Examples:
               rollout audit verify
-              rollout audit verify --anchor anchors/2026-11-28.json
+              rollout audit verify --anchor anchors/latest.json
             """
     )
 
@@ -156,13 +156,13 @@ struct AuditAnchor: ParsableCommand {
         commandName: "anchor",
         abstract: "Write the chain head (sequence, hash, time) for safekeeping outside the store.",
         discussion: """
-            Keep the anchor somewhere the store's owner cannot rewrite (a ticket, another repository, object storage
-            with retention). `rollout audit verify --anchor FILE` later proves the log still holds that head; with
+            Keep the anchor somewhere the store's owner cannot rewrite (a ticket, another repository, object storage \
+            with retention). `rollout audit verify --anchor FILE` later proves the log still holds that head; with \
             ROLLOUT_CHAIN_KEY set, the anchor is signed too.
 
             Examples:
               rollout audit anchor --out anchors/$(date +%F).json
-              rollout audit anchor | aws s3 cp - s3://audit-anchors/rollout/$(date +%F).json
+              rollout audit anchor > "anchors/latest.json"    # or pipe it anywhere
             """
     )
 
@@ -177,7 +177,9 @@ struct AuditAnchor: ParsableCommand {
         let text = anchor.json.prettyText() + "\n"
         if let out {
             do {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+                let url = URL(fileURLWithPath: out)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(text.utf8).write(to: url, options: .atomic)
             } catch {
                 throw ValidationError("cannot write \(out): \(error.localizedDescription)")
             }
@@ -192,7 +194,7 @@ struct AuditTail: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tail",
         abstract: "Show the latest audit events; --follow keeps printing new ones.",
-        discussion: "Example:\n  rollout audit tail --tenant acme -n 50\n  rollout audit tail --follow --format json"
+        discussion: "Example:\n  rollout audit tail --tenant acme -n 50\n  rollout audit tail --follow --format json    # until Ctrl-C"
     )
 
     @Option(help: "Only this tenant.", completion: .rolloutTenants)
@@ -268,14 +270,15 @@ struct AuditRollback: AsyncParsableCommand {
         commandName: "rollback",
         abstract: "Undo one executed write from its audit event's before and after values.",
         discussion: """
-            The rollback runs where the write ran: on the built-in demo, or through the upstream's `inverse:` tool
-            (the upstream of upstreams.yaml the event names; one started from a bare command needs the same command
-            after --). Refused, with the reason, when the rows changed since (or their current state cannot be read),
-            a value was redacted and not kept, or it was already rolled back. The rollback is itself an audit event.
+            The rollback runs where the write ran: on the built-in demo, or through the upstream's `inverse:` tool \
+            (the upstream of upstreams.yaml the event names; one started from a bare command needs the same command \
+            after --). Refused, with the reason, when the rows changed since (or their current state cannot be read), \
+            a value was redacted and not kept, or it was already rolled back. The rollback is itself an audit event. \
             Exit status: 0 rolled back; 1 refused; 2 bad input.
 
             Example:
-              rollout audit rollback 42 --reason "agent set the wrong status, ticket 881" --by dev.patel
+              rollout audit rollback 1 --by dev.patel \\
+                --reason "agent set the wrong status, ticket 881"
             """
     )
 

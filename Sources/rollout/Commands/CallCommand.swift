@@ -9,15 +9,15 @@ struct CallCommand: AsyncParsableCommand {
         commandName: "call",
         abstract: "Send one tool call through the built-in guard and its demo domain, as an agent of TENANT would.",
         discussion: """
-            The call meets the whole decision pipeline (stage, arguments, reason, idempotency, tenant, fields, values,
-            rules, caps, dry run, approval) and is written to the demo domain with its audit event. The demo's tables
-            live only in a store made for it: --demo says so, and the store defaults to .rollout/demo.sqlite, never
-            your audit store. Approvals and rollbacks of these writes run on the demo too.
+            The call meets the whole decision pipeline (stage, arguments, reason, idempotency, tenant, fields, values, \
+            rules, caps, dry run, approval) and is written to the demo domain with its audit event. The demo's tables \
+            live only in a store made for it: --demo says so, and the store defaults to .rollout/demo.sqlite, never \
+            your audit store. Approvals and rollbacks of these writes run on the demo too. \
             Exit status: 0 executed, answered or queued; 1 refused; 2 bad input.
 
-            Example:
+            Examples (--args takes the JSON inline; rollout/examples/call.json is one):
               rollout call orders.update --demo --tenant acme --actor agent-1 \\
-                --args '{"id": 1, "data": {"status": "shipped"}, "reason": "carrier confirmed pickup", "idempotency_key": "k-1"}'
+                --args-file rollout/examples/call.json
             """
     )
 

@@ -9,13 +9,15 @@ struct DemoteCommand: ParsableCommand {
         commandName: "demote",
         abstract: "Move a tenant (or one tool) back a stage at once: no gate, always allowed, recorded.",
         discussion: """
-            Writes tenants.yaml (and the flags file, when there is one) and an audit event. The guard reads the
-            new stage on its next call. A person's demotion also stops automated promotion until a person promotes.
+            Writes tenants.yaml (and the flags file, when there is one) and an audit event. The guard reads the \
+            new stage on its next call. A person's demotion also stops automated promotion until a person promotes. \
             Exit status: 0 demoted; 1 refused (already off, or a race lost: run it again); 2 bad input.
 
             Examples:
-              rollout demote --tenant acme --by maria.lopez --reason "refund spike under investigation"
-              rollout demote --tenant acme --tool orders.refund --to off --by ci-bot --automated --reason "anomaly alert"
+              rollout demote --tenant acme --by maria.lopez \\
+                --reason "refund spike under investigation"
+              rollout demote --tenant acme --tool refunds.issue --to off --by ci-bot \\
+                --automated --reason "anomaly alert"
             """
     )
 

@@ -16,10 +16,10 @@ struct FlagsExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write flagd flag definitions: one flag per write tool, variant = the tenant's stage.",
         discussion: """
-            The file is flagd's flag-definition JSON (https://flagd.dev/schema/v0/flags.json): flag
-            `write-tool.<tool>`, variants off | shadow | soft | broad, default `off` (an unknown tenant fails closed),
-            targeting on the evaluation context's `tenant` field; a paused tenant is off everywhere. Any OpenFeature
-            SDK with a flagd provider (file or in-process mode) evaluates it. `promote`, `demote` and `pause` keep an
+            The file is flagd's flag-definition JSON (https://flagd.dev/schema/v0/flags.json): flag \
+            `write-tool.<tool>`, variants off | shadow | soft | broad, default `off` (an unknown tenant fails closed), \
+            targeting on the evaluation context's `tenant` field; a paused tenant is off everywhere. Any OpenFeature \
+            SDK with a flagd provider (file or in-process mode) evaluates it. `promote`, `demote` and `pause` keep an \
             existing file up to date; `rollout lint` reports one that is out of date.
 
             Examples:

@@ -10,13 +10,13 @@ struct FuzzCommand: AsyncParsableCommand {
         commandName: "fuzz",
         abstract: "Try every write tool like an adversary would, and report each policy gap.",
         discussion: """
-            Every attack class of the design (reason, idempotency, fields, tenant, values, rows, caps, approval,
-            injection, stage, names, rollback) is tried on every write tool of the policy, against the built-in guard
-            over a seeded demo domain. Each finding is an enforcement gap (the target allowed what the policy forbids)
-            or a policy gap (the policy allows what the safety baseline forbids), shrunk to a minimal call and saved
+            Every attack class of the design (reason, idempotency, fields, tenant, values, rows, caps, approval, \
+            injection, stage, names, rollback) is tried on every write tool of the policy, against the built-in guard \
+            over a seeded demo domain. Each finding is an enforcement gap (the target allowed what the policy forbids) \
+            or a policy gap (the policy allows what the safety baseline forbids), shrunk to a minimal call and saved \
             as a replay file. The JUnit report has one suite per tool and one test case per attack class.
 
-            Same seed and --calls, same findings and the same report (but for times and timestamps).
+            Same seed and --calls, same findings and the same report (but for times and timestamps). \
             Exit status: 0 no gap; 1 gaps found; 2 bad input; 3 the target failed.
 
             Examples:

@@ -9,23 +9,27 @@ struct GateCommand: ParsableCommand {
         abstract: "Evaluate every gate for a tenant's next stage, without promoting: the CI check.",
         discussion: """
             Gates for the next stage (all must be successful; failed, inconclusive and error all block):
-              chain      the audit log verifies, whole (with ROLLOUT_CHAIN_KEY, its signatures too): every other gate
-                         reads it
-              fuzz       the fuzz report (gates.fuzz_report) exists, was made for this policy's digest and version,
-                         covers every write tool and has no failure; a missing or stale report is an error
-              anomalies  zero anomalies for the tenant over the soak window, with enough traffic to judge
-                         (gates.min_events on gates.min_coverage_days days), else inconclusive
-              soak       at least gates.soak in the stage, counted again from the last anomaly
-              approval   broad only: a recorded approval (`rollout approve --tenant T --stage broad`) by a person
-                         other than the promoter
-            Leaving off needs the chain and fuzz gates only. The verdict goes to reports/gate-<tenant>.xml and to the store
-            (`rollout status` shows it).
+              chain      the audit log verifies, whole (with ROLLOUT_CHAIN_KEY, its
+                         signatures too): every other gate reads it
+              fuzz       the fuzz report (gates.fuzz_report) exists, was made for this
+                         policy's digest and version, covers every write tool and has
+                         no failure; a missing or stale report is an error
+              anomalies  zero anomalies for the tenant over the soak window, with
+                         enough traffic to judge (gates.min_events on
+                         gates.min_coverage_days days), else inconclusive
+              soak       at least gates.soak in the stage, counted again from the
+                         last anomaly
+              approval   broad only: a recorded approval (`rollout approve --tenant T
+                         --stage broad`) by a person other than the promoter
+            Leaving off needs the chain and fuzz gates only. The verdict goes to reports/gate-<tenant>.xml and to the store \
+            (`rollout status` shows it). \
             Exit status: 0 every gate successful; 1 a gate blocks; 2 bad input.
 
             Examples:
-              rollout gate --tenant acme
-              rollout gate --tenant acme --tool orders.refund --format json
-              swift package --allow-writing-to-package-directory rollout-gate --tenant acme    # the same, in CI
+              rollout gate --tenant acme    # exit 1 while a gate blocks
+              rollout gate --tenant acme --tool refunds.issue --format json  # exit 1 too
+              swift package --allow-writing-to-package-directory rollout-gate \\
+                --tenant acme    # the same, in CI
             """
     )
 

@@ -9,22 +9,24 @@ struct GuardCommand: AsyncParsableCommand {
         commandName: "guard",
         abstract: "Enforce the policy in front of any MCP tool server: an MCP proxy over stdio.",
         discussion: """
-            The agent's host starts `rollout guard ... -- CMD ARGS` (or `--upstream NAME`, an entry of
-            rollout/upstreams.yaml) instead of the tool server. Default deny: the agent sees and may call only the
-            tools the policy describes. A write tool meets the decision pipeline (stage, arguments, reason,
-            idempotency, tenant, fields, values, rules, caps, dry run, approval) for the principal given here,
-            never one taken from the arguments; a read (`reads:` in the policy) is forwarded after its scoping
+            The agent's host starts `rollout guard ... -- CMD ARGS` (or `--upstream NAME`, an entry of \
+            rollout/upstreams.yaml) instead of the tool server. Default deny: the agent sees and may call only the \
+            tools the policy describes. A write tool meets the decision pipeline (stage, arguments, reason, \
+            idempotency, tenant, fields, values, rules, caps, dry run, approval) for the principal given here, \
+            never one taken from the arguments; a read (`reads:` in the policy) is forwarded after its scoping \
             checks; every other tool of the server is hidden and refused as tool_undescribed, audited.
 
-            A write is recorded as an intent, forwarded with no store lock held, and its outcome recorded after.
-            An upstream that does not answer in time leaves the write in_doubt: a retry with its idempotency key is
-            never forwarded again. An upstream that dies is restarted for the next call. If the store cannot record
-            an outcome, the guard takes no more writes. Standard output is the MCP channel; messages go to
+            A write is recorded as an intent, forwarded with no store lock held, and its outcome recorded after. \
+            An upstream that does not answer in time leaves the write in_doubt: a retry with its idempotency key is \
+            never forwarded again. An upstream that dies is restarted for the next call. If the store cannot record \
+            an outcome, the guard takes no more writes. Standard output is the MCP channel; messages go to \
             standard error. Queued approvals run with `rollout approve ID`, on the same upstream.
 
             Examples (an MCP client configuration's command line):
-              rollout guard --upstream ormai --tenant acme --actor agent-1
-              rollout guard --dir rollout/examples/tau2-retail --tenant retail --actor agent-1 --subject mia_li_3668 \\
+              ORMAI_DEMO_WORKDIR=$(mktemp -d) rollout guard --dir rollout/examples/ormai \\
+                --upstream ormai --tenant acme --actor agent-1
+              rollout guard --dir rollout/examples/tau2-retail --tenant retail \\
+                --actor agent-1 --subject olivia_ito_3591 \\
                 -- bash ../shared/targets/tau2-retail/serve.sh
             """
     )

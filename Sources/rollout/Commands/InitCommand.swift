@@ -8,16 +8,17 @@ struct InitCommand: AsyncParsableCommand {
         commandName: "init",
         abstract: "Write a commented starter rollout/ folder (policy and tenants) that passes lint.",
         discussion: """
-            Without --from-mcp the policy is a small commented example. With --from-mcp, rollout starts the
-            server, reads its tools/list and describes every tool it lists: as a write tool (with a model,
-            fields, bindings, a reason and an idempotency key the guard takes) or as a read, as its MCP
-            annotations, name and schema suggest. Every guess is marked REVIEW; the policy passes lint, so
+            Without --from-mcp the policy is a small commented example. With --from-mcp, rollout starts the \
+            server, reads its tools/list and describes every tool it lists: as a write tool (with a model, \
+            fields, bindings, a reason and an idempotency key the guard takes) or as a read, as its MCP \
+            annotations, name and schema suggest. Every guess is marked REVIEW; the policy passes lint, so \
             `rollout fuzz --mcp` can run against it at once.
 
             Examples:
-              rollout init              # writes rollout/policy.yaml and rollout/tenants.yaml
+              rollout init              # rollout/policy.yaml and rollout/tenants.yaml
               rollout init agents/shop  # somewhere else
-              rollout init --from-mcp "bash ../shared/targets/tau2-retail/serve.sh" rollout/tau2
+              rollout init --from-mcp "bash ../shared/targets/tau2-retail/serve.sh" \\
+                rollout/tau2
             """
     )
 

@@ -8,14 +8,14 @@ struct LintCommand: ParsableCommand {
         commandName: "lint",
         abstract: "Check the rollout folder (policy, tenants, flags) and print every problem.",
         discussion: """
-            Each problem is printed as FILE:LINE:COLUMN: SEVERITY: FIELD.PATH: MESSAGE (expected ...).
+            Each problem is printed as FILE:LINE:COLUMN: SEVERITY: FIELD.PATH: MESSAGE (expected ...). \
             Exit status: 0 clean (warnings allowed), 1 problems found, 2 a file could not be read.
 
             Example:
               rollout lint
               rollout lint agents/shop --format json
               rollout lint --junit reports/lint.xml
-              rollout lint --format sarif > reports/lint.sarif   # for GitHub code scanning
+              rollout lint --format sarif > reports/lint.sarif   # for code scanning
             """
     )
 

@@ -9,11 +9,11 @@ struct PauseCommand: ParsableCommand {
         commandName: "pause",
         abstract: "The kill switch: every write tool of a tenant is off at once, its stages kept for `resume`.",
         discussion: """
-            No gate, always allowed, recorded in tenants.yaml (paused: true), the flags file and the audit log.
+            No gate, always allowed, recorded in tenants.yaml (paused: true), the flags file and the audit log. \
             Exit status: 0 paused; 1 refused (already paused, or a race lost); 2 bad input.
 
             Example:
-              rollout pause --tenant acme --by maria.lopez --reason "agent looping on refunds"
+              rollout pause --tenant acme --by maria.lopez --reason "agent looping"
             """
     )
 
@@ -55,8 +55,10 @@ struct ResumeCommand: ParsableCommand {
         abstract: "Lift a pause: the tenant's tools return to the stages they had.",
         discussion: """
             An automated actor cannot lift a person's pause.
+
             Example:
-              rollout resume --tenant acme --by maria.lopez --reason "fix deployed, refunds back to normal"
+              rollout resume --tenant acme --by maria.lopez \\
+                --reason "fix deployed, refunds back to normal"
             """
     )
 

@@ -9,17 +9,19 @@ struct PromoteCommand: ParsableCommand {
         commandName: "promote",
         abstract: "Advance a tenant (or one tool) one stage, only when every gate passes.",
         discussion: """
-            Evaluates the gates (see `rollout gate --help`); when all are successful, writes the change to
-            tenants.yaml (and the flags file, when there is one) and an event to the audit log, with the digests
-            of the policy, the fuzz report, the anomaly report and the audit chain head. Of two promotions at
-            once, one wins and the other is refused. An --automated promoter cannot overrule a person's demote
-            or pause; broad needs an approval by someone other than the promoter.
+            Evaluates the gates (see `rollout gate --help`); when all are successful, writes the change to \
+            tenants.yaml (and the flags file, when there is one) and an event to the audit log, with the digests \
+            of the policy, the fuzz report, the anomaly report and the audit chain head. Of two promotions at \
+            once, one wins and the other is refused. An --automated promoter cannot overrule a person's demote \
+            or pause; broad needs an approval by someone other than the promoter. \
             Exit status: 0 promoted (or, with --dry-run, would be); 1 refused; 2 bad input.
 
             Examples:
-              rollout promote --tenant acme --by maria.lopez --reason "clean week in soft launch"
-              rollout promote --tenant acme --to broad --dry-run
-              rollout promote --tenant globex --tool orders.update --by ci-bot --automated --reason "nightly gate"
+              rollout promote --tenant acme --to broad --dry-run   # the gates, no change
+              rollout promote --tenant acme --by maria.lopez \\
+                --reason "clean week in soft launch"
+              rollout promote --tenant globex --tool orders.update --by ci-bot \\
+                --automated --reason "nightly gate"
             """
     )
 

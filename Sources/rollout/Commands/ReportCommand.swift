@@ -10,18 +10,19 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "The compliance report: every call of a period, why, who approved, what was refused or rolled back, and whether the log can be trusted.",
         discussion: """
-            Writes into --out: report.html (self-contained, inline SVG charts, prints on A4; the hash-chain verdict, the
-            period, the tenants and their stages on its first page), report.json (the same statement, machine-readable),
-            writes.csv and writes.jsonl (the same rows: every call of the period in chain order), and SHA256SUMS.
-            Every format states the report's digest (SHA-256 of the canonical JSON of report.json without it, which
-            includes the SHA-256 of writes.jsonl) and the chain head it covers; `rollout report --verify DIR` checks them.
-            Exit status: 0 written, chain intact; 1 written, but the audit chain is broken (the report says so in red);
+            Writes into --out: report.html (self-contained, inline SVG charts, prints on A4; the hash-chain verdict, the \
+            period, the tenants and their stages on its first page), report.json (the same statement, machine-readable), \
+            writes.csv and writes.jsonl (the same rows: every call of the period in chain order), and SHA256SUMS. \
+            Every format states the report's digest (SHA-256 of the canonical JSON of report.json without it, which \
+            includes the SHA-256 of writes.jsonl) and the chain head it covers; `rollout report --verify DIR` checks them. \
+            Exit status: 0 written, chain intact; 1 written, but the audit chain is broken (the report says so in red); \
             2 bad input.
 
             Examples:
               rollout report --from 2026-11-01 --to 2026-12-01
-              rollout report --from 2026-11-01 --to 2026-12-01 --tenant acme --format html --out reports/acme-november
-              rollout report --verify reports/compliance-2026-11-01_2026-12-01 --store .rollout/audit.sqlite
+              rollout report --from 2026-11-01 --to 2026-12-01 --tenant acme \\
+                --format html --out reports/acme-november
+              rollout report --verify reports/compliance-2026-11-01_2026-12-01
             """
     )
 

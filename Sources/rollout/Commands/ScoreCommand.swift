@@ -10,18 +10,18 @@ struct ScoreCommand: ParsableCommand {
         commandName: "score",
         abstract: "Score a window of the audit log for anomalies, each with its explanation.",
         discussion: """
-            Signals: write rates per tenant, tool and actor (5-minute buckets against the same time of day over the past
-            week, several time scales, CUSUM, extreme-value tail probability from the signal's own past, a minimum effect);
-            rules (writes without a real reason, an idempotency key reused for another write, the same write under other
-            keys, deny bursts, a write around a pending or refused approval, bulk row counts far above normal, an actor's
-            first delete); rare (actor, tool) and (tool, field) pairs; numeric values far outside their past.
-            Causal: appending later events never changes an earlier score.
+            Signals: write rates per tenant, tool and actor (5-minute buckets against the same time of day over the past \
+            week, several time scales, CUSUM, extreme-value tail probability from the signal's own past, a minimum effect); \
+            rules (writes without a real reason, an idempotency key reused for another write, the same write under other \
+            keys, deny bursts, a write around a pending or refused approval, bulk row counts far above normal, an actor's \
+            first delete); rare (actor, tool) and (tool, field) pairs; numeric values far outside their past. \
+            Causal: appending later events never changes an earlier score. \
             Exit status: 0 no anomaly; 1 anomalies found; 2 bad input.
 
             Examples:
               rollout score --tenant acme
               rollout score --until 2026-11-20T00:00:00Z --window 7d --format json
-              rollout score --until last --window 60d --intervals reports/intervals   # per-interval scores for baseline.py --external
+              rollout score --until last --window 60d --intervals reports/intervals
             """
     )
 

@@ -9,7 +9,7 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Tenants, their stages, soak progress, last anomaly and gate state.",
         discussion: """
-            Answers from tenants.yaml and the verdicts recorded by `score`, `gate` and `promote`: it does not
+            Answers from tenants.yaml and the verdicts recorded by `score`, `gate` and `promote`: it does not \
             score again, so it is instant on any size of audit log (run `rollout gate` for a fresh verdict).
 
             Examples:
