@@ -64,6 +64,7 @@ let package = Package(
             name: "RolloutMCP",
             dependencies: [
                 "RolloutCore",
+                "RolloutStore",
                 "RolloutGuard",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -155,7 +156,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RolloutFuzzTests",
-            dependencies: ["RolloutFuzz", "RolloutGuard", "RolloutReports", "RolloutCore", "RolloutTestSupport"]
+            dependencies: ["RolloutFuzz", "RolloutGuard", "RolloutMCP", "RolloutReports", "RolloutCore", "RolloutTestSupport"]
         ),
         .testTarget(
             name: "RolloutAnomalyTests",

@@ -199,3 +199,16 @@ public enum AnomalyScorer {
     }
 }
 
+
+extension AnomalyScorer {
+    /// Records each tenant's verdict of a window that ends now, for `rollout status` and the gates: its
+    /// events, active days and last anomaly. (A look at the past is not the state, and is not recorded.)
+    public static func recordRuns(_ scores: [TenantScore], until end: Date, in store: AuditStore) throws {
+        for score in scores {
+            let last = score.anomalies.max { $0.end < $1.end }
+            try store.recordScoreRun(ScoreRun(tenant: score.tenant, at: end, from: score.from, until: end, events: score.events,
+                                              activeDays: score.activeDays, anomalies: score.anomalies.count,
+                                              lastAnomalyAt: last?.end, lastAnomaly: last?.message))
+        }
+    }
+}

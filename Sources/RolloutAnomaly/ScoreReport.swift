@@ -48,6 +48,15 @@ public enum ScoreReport {
     }
 
     /// A file name for a tenant: the part after the last "/" or ":" (NAB tenants are `nab:realTweets/Twitter_volume_AAPL`).
+    /// Writes each tenant's per-interval scores as `<series>.csv` in `directory` (for baseline.py --external).
+    public static func writeIntervals(_ scores: [TenantScore], to directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for score in scores {
+            let path = (directory as NSString).appendingPathComponent(seriesName(score.tenant) + ".csv")
+            try intervalsCSV(score).write(toFile: path, atomically: true, encoding: .utf8)
+        }
+    }
+
     public static func seriesName(_ tenant: String) -> String {
         let name = tenant.split(whereSeparator: { $0 == "/" || $0 == ":" }).last.map(String.init) ?? tenant
         return name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." ? $0 : "_" }.map(String.init).joined()

@@ -79,7 +79,8 @@ struct ApproveCommand: AsyncParsableCommand {
         let approver = try Person.resolve(by)
         guard let queued = try store.approval(id: id!) else { throw GuardError.noSuchApproval(id!) }
         let decision = try await BackendRun.with(backend: queued.backend, folder: folderOptions.folder, store: store,
-                                                 command: upstreamCommand.isEmpty ? nil : upstreamCommand, observe: observe) { guard_ in
+                                                 command: upstreamCommand.isEmpty ? nil : upstreamCommand, observe: observe,
+                                                 log: { Output.error($0) }) { guard_ in
             try await guard_.approve(id!, by: approver, reason: reason)
         }
         DecisionPrinter.print(decision, format: formatOption.format)

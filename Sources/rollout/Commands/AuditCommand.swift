@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RolloutCore
 import RolloutGuard
+import RolloutMCP
 import RolloutStore
 
 struct AuditCommand: ParsableCommand {
@@ -306,7 +307,8 @@ struct AuditRollback: AsyncParsableCommand {
         guard let event = try store.event(seq: auditId) else { throw GuardError.noSuchEvent(auditId) }
         let person = try Person.resolve(by)
         let decision = try await BackendRun.with(backend: event.backend ?? GuardBackend.builtin, folder: folderOptions.folder, store: store,
-                                                 command: upstreamCommand.isEmpty ? nil : upstreamCommand, observe: observe) { guard_ in
+                                                 command: upstreamCommand.isEmpty ? nil : upstreamCommand, observe: observe,
+                                                 log: { Output.error($0) }) { guard_ in
             try await guard_.rollback(auditId, by: person, reason: reason)
         }
         DecisionPrinter.print(decision, format: formatOption.format)

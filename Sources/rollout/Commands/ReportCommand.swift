@@ -78,52 +78,19 @@ struct ReportCommand: ParsableCommand {
         let policy = try? folder.loadPolicy()
         let tenantsFile = try? folder.loadTenants(policy: policy)
         let directory = out ?? "reports/compliance-\(Timestamp.day(start))_\(Timestamp.day(end))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-
-        // Each file is written beside its final name and renamed at the end: nothing half-written remains.
-        let csv = formats.contains("csv") ? try StagedFile(directory: directory, name: "writes.csv") : nil
-        let jsonl = formats.contains("json") ? try StagedFile(directory: directory, name: "writes.jsonl") : nil
-        try csv?.append(ComplianceRowFormat.csvHeader)
         let started = Date()
         let options = ComplianceOptions(from: start, to: end, tenants: tenants, scoreAnomalies: !noAnomalies, htmlRows: htmlRows)
-        let output: ComplianceCollector.Output
-        do {
-            output = try ComplianceCollector.collect(store: store, tenants: tenantsFile, policy: policy, options: options, now: Date(),
-                                                     rolloutVersion: RolloutVersion.current, progress: { Output.error("report: \($0)") }) { row, line in
-                try csv?.append(ComplianceRowFormat.csvLine(row))
-                try jsonl?.append(line)
-            }
-        } catch {
-            csv?.discard()
-            jsonl?.discard()
-            throw error
-        }
-        let report = output.report
-        var written: [StagedFile] = [csv, jsonl].compactMap { $0 }
-        if formats.contains("json") {
-            let file = try StagedFile(directory: directory, name: "report.json")
-            try file.append(report.document.prettyText() + "\n")
-            written.append(file)
-        }
-        if formats.contains("html") {
-            let file = try StagedFile(directory: directory, name: "report.html")
-            try file.append(ComplianceHTML.render(report, digest: report.digest, rows: output.firstRows))
-            written.append(file)
-        }
-        var sums = ""
-        for file in written {
-            try file.commit()
-            sums += "\(try FileDigest.sha256(path: file.path))  \(file.name)\n"
-        }
-        try Data(sums.utf8).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("SHA256SUMS")), options: .atomic)
-
+        let result = try ComplianceFolder.write(
+            to: directory, formats: Set(formats.compactMap(ComplianceFolder.Format.init(rawValue:))), store: store, tenants: tenantsFile,
+            policy: policy, options: options, now: Date(), rolloutVersion: RolloutVersion.current, progress: { Output.error("report: \($0)") })
+        let report = result.report
         let seconds = Date().timeIntervalSince(started)
         let c = report.chain
         Output.line(c.ok ? "audit chain verified: \(c.checked) events, head #\(c.headSeq) \(c.headHash.prefix(16))…"
                          : "AUDIT LOG TAMPERED: the chain breaks at event #\(c.breakSeq ?? 0) (\(c.problem ?? "?")): \(c.detail ?? "")")
         Output.line("\(report.rows) calls from \(Timestamp.formatSeconds(start)) to \(Timestamp.formatSeconds(end)); \(report.anomalies.count) anomalies, \(report.stageChanges.count) stage changes, \(report.approvals.count) approvals, \(report.rollbacks.count) rollbacks")
         Output.line("digest \(report.digest)")
-        for file in written { Output.line("wrote \(file.path)") }
+        for file in result.files { Output.line("wrote \(file)") }
         Output.error(String(format: "report: done in %.2fs", seconds))
         if !c.ok { throw FailureExit(status: ExitStatus.problemFound) }
     }

@@ -76,23 +76,10 @@ struct ScoreCommand: ParsableCommand {
         let scores = try AnomalyScorer.score(store, options: options) { tenant in Output.error("score: \(tenant)…") }
         let seconds = Date().timeIntervalSince(started)
         // The verdicts `rollout status` shows (only for windows that end now: a look at the past is not the state).
-        if until == "now" {
-            for score in scores {
-                let last = score.anomalies.max { $0.end < $1.end }
-                try store.recordScoreRun(ScoreRun(tenant: score.tenant, at: end, from: score.from, until: end, events: score.events,
-                                                  activeDays: score.activeDays, anomalies: score.anomalies.count,
-                                                  lastAnomalyAt: last?.end, lastAnomaly: last?.message))
-            }
-        }
+        if until == "now" { try AnomalyScorer.recordRuns(scores, until: end, in: store) }
 
         try JUnitWriter.write(ScoreReport.junit(scores, toolVersion: RolloutVersion.current, policyDigest: policy?.digest), to: junit, profile: junitProfileOption.junitProfile)
-        if let intervals {
-            try FileManager.default.createDirectory(atPath: intervals, withIntermediateDirectories: true)
-            for score in scores {
-                let path = (intervals as NSString).appendingPathComponent(ScoreReport.seriesName(score.tenant) + ".csv")
-                try ScoreReport.intervalsCSV(score).write(toFile: path, atomically: true, encoding: .utf8)
-            }
-        }
+        if let intervals { try ScoreReport.writeIntervals(scores, to: intervals) }
         let anomalies = scores.flatMap(\.anomalies)
         switch formatOption.format {
         case .json:

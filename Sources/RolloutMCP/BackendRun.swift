@@ -1,21 +1,20 @@
 import Foundation
 import RolloutCore
 import RolloutGuard
-import RolloutMCP
 import RolloutStore
 
 /// Runs a guard action (approve, roll back) on the backend a write ran on: starts its upstream for the
 /// action and stops it after, whatever happens.
-enum BackendRun {
-    static func with(
+public enum BackendRun {
+    public static func with(
         backend: String, folder: RolloutFolder, store: AuditStore, command: [String]?, observe: String?,
-        _ action: (Guard) async throws -> Decision
+        log: @escaping @Sendable (String) -> Void, _ action: (Guard) async throws -> Decision
     ) async throws -> Decision {
         let policy = try folder.loadPolicy()
         let stages = try folder.loadTenants(policy: policy)
         let (guard_, upstream) = try GuardAssembly.guardFor(
             backend: backend, folder: folder, policy: policy, stages: stages, store: store,
-            command: command, observe: observe, log: { Output.error($0) })
+            command: command, observe: observe, log: log)
         if let upstream { try await upstream.start() }
         let result: Result<Decision, Error>
         do {

@@ -1,0 +1,60 @@
+import Foundation
+import RolloutCore
+import RolloutReports
+import RolloutStore
+
+/// `rollout report`'s folder: writes.csv and writes.jsonl (every call of the period, in chain order),
+/// report.json and report.html, and SHA256SUMS over them. Every file is written beside its final name
+/// and renamed at the end, so a failed run leaves the folder as it was.
+public enum ComplianceFolder {
+    /// What was written, and the report it holds.
+    public struct Result: Sendable {
+        public var report: ComplianceReport
+        /// The files written (paths), SHA256SUMS last.
+        public var files: [String]
+    }
+
+    public enum Format: String, Sendable, CaseIterable {
+        case html, csv, json
+    }
+
+    public static func write(
+        to directory: String, formats: Set<Format>, store: AuditStore, tenants: TenantsFile?, policy: Policy?,
+        options: ComplianceOptions, now: Date, rolloutVersion: String, progress: ((String) -> Void)? = nil
+    ) throws -> Result {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let csv = formats.contains(.csv) ? try StagedFile(directory: directory, name: "writes.csv") : nil
+        let jsonl = formats.contains(.json) ? try StagedFile(directory: directory, name: "writes.jsonl") : nil
+        var staged: [StagedFile] = [csv, jsonl].compactMap { $0 }
+        do {
+            try csv?.append(ComplianceRowFormat.csvHeader)
+            let output = try ComplianceCollector.collect(store: store, tenants: tenants, policy: policy, options: options, now: now,
+                                                         rolloutVersion: rolloutVersion, progress: progress) { row, line in
+                try csv?.append(ComplianceRowFormat.csvLine(row))
+                try jsonl?.append(line)
+            }
+            let report = output.report
+            if formats.contains(.json) {
+                let file = try StagedFile(directory: directory, name: "report.json")
+                staged.append(file)
+                try file.append(report.document.prettyText() + "\n")
+            }
+            if formats.contains(.html) {
+                let file = try StagedFile(directory: directory, name: "report.html")
+                staged.append(file)
+                try file.append(ComplianceHTML.render(report, digest: report.digest, rows: output.firstRows))
+            }
+            var sums = ""
+            for file in staged {
+                try file.commit()
+                sums += "\(try FileDigest.sha256(path: file.path))  \(file.name)\n"
+            }
+            let sumsPath = (directory as NSString).appendingPathComponent("SHA256SUMS")
+            try Data(sums.utf8).write(to: URL(fileURLWithPath: sumsPath), options: .atomic)
+            return Result(report: report, files: staged.map(\.path) + [sumsPath])
+        } catch {
+            for file in staged { file.discard() }
+            throw error
+        }
+    }
+}
