@@ -1,8 +1,8 @@
 import Foundation
-import GRDB
 import RolloutCore
+import RolloutStore
 
-/// The built-in demo domain: one SQLite table per policy model (named `demo_<table>`, beside the
+/// The built-in demo domain: one table per policy model (named `demo_<table>`, beside the
 /// audit log in the store, so a write and its audit event commit together), seeded with valid rows
 /// for each tenant. It lets `rollout fuzz` and `rollout call` exercise any policy with no set-up.
 public enum DemoDomain {
@@ -13,24 +13,25 @@ public enum DemoDomain {
     }
 
     /// Creates the tables that do not exist yet.
-    public static func createTables(_ db: Database, policy: Policy) throws {
+    public static func createTables(_ sql: any SQLConnection, policy: Policy) throws {
+        let postgres = sql.dialect == .postgres
         for model in policy.models {
             var columns: [String] = []
             if let rule = model.field(model.key), rule.type == .string {
                 columns.append("\(quote(model.key)) TEXT PRIMARY KEY")
             } else {
-                columns.append("\(quote(model.key)) INTEGER PRIMARY KEY AUTOINCREMENT")
+                columns.append("\(quote(model.key)) \(postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT")")
             }
             if let tenantField = model.tenantField { columns.append("\(quote(tenantField)) TEXT NOT NULL") }
             for field in model.fields where field.name != model.key && field.name != model.tenantField {
                 let type = switch field.type {
                 case .string, .list, .object: "TEXT"
-                case .integer, .boolean: "INTEGER"
-                case .number: "REAL"
+                case .integer, .boolean: postgres ? "BIGINT" : "INTEGER"
+                case .number: postgres ? "DOUBLE PRECISION" : "REAL"
                 }
                 columns.append("\(quote(field.name)) \(type)")
             }
-            try db.execute(sql: "CREATE TABLE IF NOT EXISTS \(quote(tableName(model))) (\(columns.joined(separator: ", ")))")
+            try sql.execute("CREATE TABLE IF NOT EXISTS \(quote(tableName(model))) (\(columns.joined(separator: ", ")))")
         }
     }
 
@@ -59,11 +60,11 @@ public enum DemoDomain {
     }
 
     /// Seeds every model whose table is empty.
-    public static func seed(_ db: Database, policy: Policy, tenants: [String], rowsPerTenant: Int = 8) throws {
+    public static func seed(_ sql: any SQLConnection, policy: Policy, tenants: [String], rowsPerTenant: Int = 8) throws {
         for model in policy.models {
-            let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(quote(tableName(model)))") ?? 0
+            let count = try sql.scalar("SELECT count(*) FROM \(quote(tableName(model)))")?.int64 ?? 0
             guard count == 0 else { continue }
-            let backend = SQLiteBackend(db: db)
+            let backend = SQLiteBackend(sql: sql)
             for row in seedRows(model: model, tenants: tenants, rowsPerTenant: rowsPerTenant) {
                 _ = try backend.insert(model: model, values: row)
             }
@@ -71,20 +72,19 @@ public enum DemoDomain {
     }
 }
 
-/// The demo domain's rows, read and written inside the store transaction of a decision.
+/// The demo domain's rows, read and written inside the store transaction of a decision (on either engine).
 struct SQLiteBackend: RowStore {
-    let db: Database
+    let sql: any SQLConnection
 
     /// SQL per model, built once per process: quoting identifiers on every call showed in profiles.
     private static let sqlCache = SQLCache()
 
     func rows(model: ModelPolicy, keys: [JSONValue]) throws -> [[String: JSONValue]?] {
-        let sql = Self.sqlCache.sql("select", model) { "SELECT * FROM \(DemoDomain.quote(DemoDomain.tableName(model))) WHERE \(DemoDomain.quote(model.key)) = ?" }
-        let statement = try db.cachedStatement(sql: sql)
+        let query = Self.sqlCache.sql("select", model) { "SELECT * FROM \(DemoDomain.quote(DemoDomain.tableName(model))) WHERE \(DemoDomain.quote(model.key)) = ?" }
         return try keys.map { k in
-            guard let row = try Row.fetchOne(statement, arguments: [Self.databaseValue(k)]) else { return nil }
+            guard let row = try sql.queryOne(query, [Self.sqlValue(k)]) else { return nil }
             var values: [String: JSONValue] = [:]
-            for (column, value) in row {
+            for (column, value) in zip(row.columns, row.values) {
                 values[column] = Self.json(value, rule: model.field(column))
             }
             return values
@@ -94,53 +94,56 @@ struct SQLiteBackend: RowStore {
     func insert(model: ModelPolicy, values: [String: JSONValue]) throws -> JSONValue {
         let table = DemoDomain.quote(DemoDomain.tableName(model))
         let names = values.keys.sorted()
-        let sql = "INSERT INTO \(table) (\(names.map(DemoDomain.quote).joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", ")))"
+        let query = "INSERT INTO \(table) (\(names.map(DemoDomain.quote).joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", "))) RETURNING \(DemoDomain.quote(model.key))"
+        let row: SQLRow?
         do {
-            try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(names.map { Self.databaseValue(values[$0]!) }))
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            throw BackendError("\(model.name): \(error.message ?? "constraint failed")")
+            row = try sql.queryOne(query, names.map { Self.sqlValue(values[$0]!) })
+        } catch let error as StoreError {
+            if case .constraint(let message) = error { throw BackendError("\(model.name): \(message)") }
+            throw error
         }
         if let given = values[model.key], !given.isNull { return given }
-        return .number(Double(db.lastInsertedRowID))
+        return row.map { Self.json($0[0], rule: model.field(model.key)) } ?? .null
     }
 
     func update(model: ModelPolicy, key: JSONValue, values: [String: JSONValue]) throws {
         guard !values.isEmpty else { return }
         let names = values.keys.sorted()
-        let sql = Self.sqlCache.sql("update", model, extra: names.joined(separator: "\u{0}")) {
-            "UPDATE \(DemoDomain.quote(DemoDomain.tableName(model))) SET \(names.map { "\(DemoDomain.quote($0)) = ?" }.joined(separator: ", ")) WHERE \(DemoDomain.quote(model.key)) = ?"
+        let query = Self.sqlCache.sql("update", model, extra: names.joined(separator: "\u{0}")) {
+            "UPDATE \(DemoDomain.quote(DemoDomain.tableName(model))) SET \(names.map { "\(DemoDomain.quote($0)) = ?" }.joined(separator: ", ")) WHERE \(DemoDomain.quote(model.key)) = ? RETURNING 1"
         }
-        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(names.map { Self.databaseValue(values[$0]!) } + [Self.databaseValue(key)]))
-        if db.changesCount == 0 { throw BackendError("\(model.name) \(key.canonicalText) does not exist") }
+        if try sql.queryOne(query, names.map { Self.sqlValue(values[$0]!) } + [Self.sqlValue(key)]) == nil {
+            throw BackendError("\(model.name) \(key.canonicalText) does not exist")
+        }
     }
 
     func delete(model: ModelPolicy, key: JSONValue) throws {
         let table = DemoDomain.quote(DemoDomain.tableName(model))
-        try db.cachedStatement(sql: "DELETE FROM \(table) WHERE \(DemoDomain.quote(model.key)) = ?").execute(arguments: [Self.databaseValue(key)])
+        try sql.execute("DELETE FROM \(table) WHERE \(DemoDomain.quote(model.key)) = ?", [Self.sqlValue(key)])
     }
 
-    static func databaseValue(_ value: JSONValue) -> DatabaseValue {
+    static func sqlValue(_ value: JSONValue) -> SQLValue {
         switch value {
         case .null: .null
-        case .bool(let b): (b ? 1 : 0).databaseValue
-        case .number(let d): d.rounded() == d && abs(d) < 9e15 ? Int64(d).databaseValue : d.databaseValue
-        case .string(let s): s.databaseValue
-        case .array, .object: value.canonicalText.databaseValue
+        case .bool(let b): .int(b ? 1 : 0)
+        case .number(let d): d.rounded() == d && abs(d) < 9e15 ? .int(Int64(d)) : .double(d)
+        case .string(let s): .text(s)
+        case .array, .object: .text(value.canonicalText)
         }
     }
 
-    static func json(_ value: DatabaseValue, rule: FieldRule?) -> JSONValue {
-        switch value.storage {
+    static func json(_ value: SQLValue, rule: FieldRule?) -> JSONValue {
+        switch value {
         case .null: return .null
-        case .int64(let i):
+        case .int(let i):
             if rule?.type == .boolean { return .bool(i != 0) }
             return .number(Double(i))
         case .double(let d): return .number(d)
-        case .string(let s):
+        case .text(let s):
             // Lists and objects are kept as their canonical JSON text.
             if rule?.type == .list || rule?.type == .object, let parsed = try? JSONValue.parse(s) { return parsed }
             return .string(s)
-        case .blob(let data): return .string(data.base64EncodedString())
+        case .bytes(let b): return .string(String(decoding: b, as: UTF8.self))
         }
     }
 }

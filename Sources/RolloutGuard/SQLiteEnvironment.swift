@@ -1,11 +1,10 @@
 import Foundation
-import GRDB
 import RolloutCore
 import RolloutStore
 
 /// The guard over a rollout store that holds the built-in demo domain: ledgers and audit log in the
-/// store's tables, rows in the demo tables of the same file, so a decision's write, ledger entries and
-/// audit event commit in one SQLite transaction. Only a store made for the demo holds those tables
+/// store's tables, rows in the demo tables of the same store, so a decision's write, ledger entries and
+/// audit event commit in one transaction. Only a store made for the demo holds those tables
 /// (`rollout call --demo`); a user's store never does.
 public final class SQLiteEnvironment: GuardEnvironment, @unchecked Sendable {
     public let store: AuditStore
@@ -17,10 +16,10 @@ public final class SQLiteEnvironment: GuardEnvironment, @unchecked Sendable {
         self.store = store
         redactor = Redactor(policy: policy, key: try store.redactionKey())
         try store.write { tx in
-            try tx.db.execute(sql: "INSERT OR REPLACE INTO store_meta (key, value) VALUES ('demo', '1')")
-            try DemoDomain.createTables(tx.db, policy: policy)
+            try tx.sql.execute("INSERT INTO store_meta (key, value) VALUES ('demo', '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            try DemoDomain.createTables(tx.sql, policy: policy)
             if !seedTenants.isEmpty {
-                try DemoDomain.seed(tx.db, policy: policy, tenants: seedTenants, rowsPerTenant: rowsPerTenant)
+                try DemoDomain.seed(tx.sql, policy: policy, tenants: seedTenants, rowsPerTenant: rowsPerTenant)
             }
         }
     }
@@ -42,7 +41,7 @@ public final class SQLiteEnvironment: GuardEnvironment, @unchecked Sendable {
     public func transaction<T>(_ body: (any GuardSession) throws -> T) throws -> T {
         try store.write { tx in
             let ledger = StoreGuardLedger(tx)
-            let result = try body(Session(ledger: ledger, demo: SQLiteBackend(db: tx.db)))
+            let result = try body(Session(ledger: ledger, demo: SQLiteBackend(sql: tx.sql)))
             tx = ledger.finish()
             return result
         }
@@ -50,10 +49,10 @@ public final class SQLiteEnvironment: GuardEnvironment, @unchecked Sendable {
 
     /// The demo rows of `model`, by key: for tests and `rollout call`'s output.
     public func rows(of model: ModelPolicy) throws -> [JSONValue: [String: JSONValue]] {
-        try store.read { db in
-            let backend = SQLiteBackend(db: db)
-            let keys = try DatabaseValue.fetchAll(db, sql: "SELECT \(DemoDomain.quote(model.key)) FROM \(DemoDomain.quote(DemoDomain.tableName(model)))")
-                .map { SQLiteBackend.json($0, rule: model.field(model.key)) }
+        try store.read { sql in
+            let backend = SQLiteBackend(sql: sql)
+            let keys = try sql.query("SELECT \(DemoDomain.quote(model.key)) FROM \(DemoDomain.quote(DemoDomain.tableName(model)))")
+                .map { SQLiteBackend.json($0[0], rule: model.field(model.key)) }
             var out: [JSONValue: [String: JSONValue]] = [:]
             for (key, row) in zip(keys, try backend.rows(model: model, keys: keys)) { out[key] = row }
             return out

@@ -1,13 +1,14 @@
 import Foundation
-import GRDB
 import RolloutCore
 import RolloutStore
 
 /// The guard's ledgers on the store's tables, inside one store transaction: what a decision reads
-/// and writes besides the rows themselves. Everything it writes commits with the decision's audit event.
+/// and writes besides the rows themselves. Everything it writes commits with the decision's audit
+/// event. Written once against the store's SQL, so it holds on either engine: on PostgreSQL the
+/// keys, caps and approvals are rows of the one database every guard host writes.
 public final class StoreGuardLedger: GuardLedger {
     public private(set) var transaction: StoreTransaction
-    public var db: Database { transaction.db }
+    public var sql: any SQLConnection { transaction.sql }
 
     public init(_ transaction: StoreTransaction) {
         self.transaction = transaction
@@ -17,107 +18,110 @@ public final class StoreGuardLedger: GuardLedger {
     static func date(_ millis: Int64) -> Date { Date(timeIntervalSince1970: Double(millis) / 1000) }
 
     public func idempotency(tenant: String, key: String) throws -> IdempotencyEntry? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM idempotency WHERE tenant = ? AND key = ?"), arguments: [tenant, key]) else {
+        guard let row = try sql.queryOne("SELECT * FROM idempotency WHERE tenant = ? AND key = ?", [.text(tenant), .text(key)]) else {
             return nil
         }
         return IdempotencyEntry(
-            tenant: row["tenant"], key: row["key"], tool: row["tool"], effectDigest: row["effect_digest"], auditSeq: row["audit_seq"],
+            tenant: row.string("tenant"), key: row.string("key"), tool: row.string("tool"), effectDigest: row.string("effect_digest"),
+            auditSeq: row.int("audit_seq"),
             // An unknown decision string is a newer rollout's: treat the key as unsettled, never as free to run.
-            decision: DecisionCode(rawValue: row["decision"]) ?? .inDoubt, result: (try? JSONValue.parse(row["result"] as String)) ?? .null,
-            createdAt: Self.date(row["created_ms"]), backend: row["backend"])
+            decision: DecisionCode(rawValue: row.string("decision")) ?? .inDoubt, result: (try? JSONValue.parse(row.string("result"))) ?? .null,
+            createdAt: Self.date(row.int("created_ms")), backend: row.string("backend"))
     }
 
     public func releaseIdempotency(tenant: String, key: String) throws {
-        try db.cachedStatement(sql: "DELETE FROM idempotency WHERE tenant = ? AND key = ?").execute(arguments: [tenant, key])
+        try sql.execute("DELETE FROM idempotency WHERE tenant = ? AND key = ?", [.text(tenant), .text(key)])
     }
 
     public func saveIdempotency(_ entry: IdempotencyEntry) throws {
-        try db.cachedStatement(sql: """
+        try sql.execute("""
             INSERT INTO idempotency (tenant, key, tool, effect_digest, audit_seq, decision, result, created_ms, backend)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (tenant, key) DO UPDATE SET audit_seq = excluded.audit_seq, decision = excluded.decision, result = excluded.result
-            """).execute(arguments: [
-                entry.tenant, entry.key, entry.tool, entry.effectDigest, entry.auditSeq, entry.decision.rawValue,
-                entry.result.canonicalText, Self.millis(entry.createdAt), entry.backend,
+            """, [
+                .text(entry.tenant), .text(entry.key), .text(entry.tool), .text(entry.effectDigest), .int(entry.auditSeq), .text(entry.decision.rawValue),
+                .text(entry.result.canonicalText), .int(Self.millis(entry.createdAt)), .text(entry.backend),
             ])
     }
 
     public func callCount(tenant: String, tool: String, actor: String?, since: Date) throws -> Int {
         if let actor {
-            return try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM guard_calls WHERE tenant = ? AND tool = ? AND actor = ? AND ts_ms >= ?"),
-                                    arguments: [tenant, tool, actor, Self.millis(since)]) ?? 0
+            return Int(try sql.scalar("SELECT count(*) FROM guard_calls WHERE tenant = ? AND tool = ? AND actor = ? AND ts_ms >= ?",
+                                      [.text(tenant), .text(tool), .text(actor), .int(Self.millis(since))])?.int64 ?? 0)
         }
-        return try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM guard_calls WHERE tenant = ? AND tool = ? AND ts_ms >= ?"),
-                                arguments: [tenant, tool, Self.millis(since)]) ?? 0
+        return Int(try sql.scalar("SELECT count(*) FROM guard_calls WHERE tenant = ? AND tool = ? AND ts_ms >= ?",
+                                  [.text(tenant), .text(tool), .int(Self.millis(since))])?.int64 ?? 0)
     }
 
     public func recordCall(tenant: String, tool: String, actor: String, at: Date, auditSeq: Int64) throws {
-        try db.cachedStatement(sql: "INSERT INTO guard_calls (tenant, tool, ts_ms, actor, audit_seq) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [tenant, tool, Self.millis(at), actor, auditSeq])
+        try sql.execute("INSERT INTO guard_calls (tenant, tool, ts_ms, actor, audit_seq) VALUES (?, ?, ?, ?, ?)",
+                        [.text(tenant), .text(tool), .int(Self.millis(at)), .text(actor), .int(auditSeq)])
     }
 
     public func hasDryRun(tenant: String, tool: String, effectDigest: String, since: Date) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM dry_runs WHERE tenant = ? AND tool = ? AND effect_digest = ? AND created_ms >= ?)"),
-                          arguments: [tenant, tool, effectDigest, Self.millis(since)]) ?? false
+        try sql.queryOne("SELECT 1 FROM dry_runs WHERE tenant = ? AND tool = ? AND effect_digest = ? AND created_ms >= ? LIMIT 1",
+                         [.text(tenant), .text(tool), .text(effectDigest), .int(Self.millis(since))]) != nil
     }
 
     public func recordDryRun(tenant: String, tool: String, effectDigest: String, at: Date, auditSeq: Int64) throws {
-        try db.cachedStatement(sql: "INSERT INTO dry_runs (tenant, tool, effect_digest, created_ms, audit_seq) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [tenant, tool, effectDigest, Self.millis(at), auditSeq])
+        try sql.execute("INSERT INTO dry_runs (tenant, tool, effect_digest, created_ms, audit_seq) VALUES (?, ?, ?, ?, ?)",
+                        [.text(tenant), .text(tool), .text(effectDigest), .int(Self.millis(at)), .int(auditSeq)])
     }
 
     public func enqueue(_ approval: PendingApproval) throws -> Int64 {
-        try db.execute(sql: """
+        let row = try sql.queryOne("""
             INSERT INTO approvals (created_ms, expires_ms, tenant, actor, session, tool, wire_tool, arguments, args_digest, status, pending_seq,
                 backend, subject)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [
-                Self.millis(approval.createdAt), Self.millis(approval.expiresAt), approval.tenant, approval.actor, approval.session,
-                approval.tool, approval.call.tool, approval.call.arguments.canonicalText, approval.call.argumentsDigest,
-                approval.status.rawValue, approval.pendingSeq, approval.backend, approval.subject,
+            RETURNING id
+            """, [
+                .int(Self.millis(approval.createdAt)), .int(Self.millis(approval.expiresAt)), .text(approval.tenant), .text(approval.actor),
+                SQLValue(approval.session), .text(approval.tool), .text(approval.call.tool), .text(approval.call.arguments.canonicalText),
+                .text(approval.call.argumentsDigest), .text(approval.status.rawValue), .int(approval.pendingSeq), .text(approval.backend),
+                SQLValue(approval.subject),
             ])
-        return db.lastInsertedRowID
+        return row?.int(0) ?? 0
     }
 
     public func approval(id: Int64) throws -> PendingApproval? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM approvals WHERE id = ?", arguments: [id]) else { return nil }
-        return Self.approval(row)
+        try sql.queryOne("SELECT * FROM approvals WHERE id = ?", [.int(id)]).map(Self.approval)
     }
 
-    static func approval(_ row: Row) -> PendingApproval {
+    static func approval(_ row: SQLRow) -> PendingApproval {
         PendingApproval(
-            id: row["id"], createdAt: date(row["created_ms"]), expiresAt: date(row["expires_ms"]), tenant: row["tenant"],
-            actor: row["actor"], session: row["session"], subject: row["subject"], tool: row["tool"],
-            call: ToolCall(tool: row["wire_tool"], arguments: (try? JSONValue.parse(row["arguments"] as String)) ?? .null),
+            id: row.int("id"), createdAt: date(row.int("created_ms")), expiresAt: date(row.int("expires_ms")), tenant: row.string("tenant"),
+            actor: row.string("actor"), session: row.optionalString("session"), subject: row.optionalString("subject"), tool: row.string("tool"),
+            call: ToolCall(tool: row.string("wire_tool"), arguments: (try? JSONValue.parse(row.string("arguments"))) ?? .null),
             // An unknown status is a newer rollout's: never treat it as still pending.
-            status: PendingApproval.Status(rawValue: row["status"]) ?? .refused, pendingSeq: row["pending_seq"],
-            decidedBy: row["decided_by"], decidedAt: (row["decided_ms"] as Int64?).map(date), decisionReason: row["decision_reason"],
-            resultSeq: row["result_seq"], backend: row["backend"])
+            status: PendingApproval.Status(rawValue: row.string("status")) ?? .refused, pendingSeq: row.int("pending_seq"),
+            decidedBy: row.optionalString("decided_by"), decidedAt: row.optionalInt("decided_ms").map(date),
+            decisionReason: row.optionalString("decision_reason"), resultSeq: row.optionalInt("result_seq"), backend: row.string("backend"))
     }
 
     public func updateApproval(_ approval: PendingApproval) throws {
-        try db.execute(sql: """
+        try sql.execute("""
             UPDATE approvals SET status = ?, decided_by = ?, decided_ms = ?, decision_reason = ?, result_seq = ? WHERE id = ?
-            """, arguments: [
-                approval.status.rawValue, approval.decidedBy, approval.decidedAt.map(Self.millis), approval.decisionReason,
-                approval.resultSeq, approval.id,
+            """, [
+                .text(approval.status.rawValue), SQLValue(approval.decidedBy), SQLValue(approval.decidedAt.map(Self.millis)),
+                SQLValue(approval.decisionReason), SQLValue(approval.resultSeq), .int(approval.id),
             ])
     }
 
     public func rollback(of seq: Int64) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT rollback_seq FROM rollbacks WHERE original_seq = ?", arguments: [seq])
+        try sql.scalar("SELECT rollback_seq FROM rollbacks WHERE original_seq = ?", [.int(seq)])?.int64
     }
 
     public func recordRollback(of seq: Int64, by rollbackSeq: Int64) throws {
-        try db.execute(sql: "INSERT INTO rollbacks (original_seq, rollback_seq) VALUES (?, ?)", arguments: [seq, rollbackSeq])
+        try sql.execute("INSERT INTO rollbacks (original_seq, rollback_seq) VALUES (?, ?)", [.int(seq), .int(rollbackSeq)])
     }
 
     public func stashSecrets(seq: Int64, values: JSONValue) throws {
-        try db.execute(sql: "INSERT OR REPLACE INTO secret_stash (audit_seq, \"values\") VALUES (?, ?)", arguments: [seq, values.canonicalText])
+        try sql.execute("INSERT INTO secret_stash (audit_seq, \"values\") VALUES (?, ?) ON CONFLICT (audit_seq) DO UPDATE SET \"values\" = excluded.\"values\"",
+                        [.int(seq), .text(values.canonicalText)])
     }
 
     public func stashedSecrets(seq: Int64) throws -> JSONValue? {
-        try String.fetchOne(db, sql: "SELECT \"values\" FROM secret_stash WHERE audit_seq = ?", arguments: [seq]).flatMap { try? JSONValue.parse($0) }
+        try sql.scalar("SELECT \"values\" FROM secret_stash WHERE audit_seq = ?", [.int(seq)])?.string.flatMap { try? JSONValue.parse($0) }
     }
 
     public func append(_ event: AuditEvent) throws -> AuditEvent {
@@ -125,7 +129,7 @@ public final class StoreGuardLedger: GuardLedger {
     }
 
     public func event(seq: Int64) throws -> AuditEvent? {
-        try AuditStore.event(seq: seq, in: db)
+        try AuditStore.event(seq: seq, in: sql)
     }
 
     /// Hands the transaction back, with the chain head it moved to.
@@ -135,24 +139,24 @@ public final class StoreGuardLedger: GuardLedger {
 extension AuditStore {
     /// The approval `id`, whatever its status.
     public func approval(id: Int64) throws -> PendingApproval? {
-        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM approvals WHERE id = ?", arguments: [id]).map(StoreGuardLedger.approval) }
+        try read { sql in try sql.queryOne("SELECT * FROM approvals WHERE id = ?", [.int(id)]).map(StoreGuardLedger.approval) }
     }
 
     /// Approvals with `status` (all when nil), newest first.
     public func approvals(status: PendingApproval.Status? = .pending, tenant: String? = nil) throws -> [PendingApproval] {
-        try read { db in
-            var sql = "SELECT * FROM approvals WHERE 1 = 1"
-            var arguments: StatementArguments = []
+        try read { sql in
+            var query = "SELECT * FROM approvals WHERE 1 = 1"
+            var arguments: [SQLValue] = []
             if let status {
-                sql += " AND status = ?"
-                arguments += [status.rawValue]
+                query += " AND status = ?"
+                arguments.append(.text(status.rawValue))
             }
             if let tenant {
-                sql += " AND tenant = ?"
-                arguments += [tenant]
+                query += " AND tenant = ?"
+                arguments.append(.text(tenant))
             }
-            sql += " ORDER BY id DESC"
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(StoreGuardLedger.approval)
+            query += " ORDER BY id DESC"
+            return try sql.query(query, arguments).map(StoreGuardLedger.approval)
         }
     }
 }

@@ -1,17 +1,18 @@
 import Foundation
-import GRDB
 import RolloutCore
 
-/// The rollout store: one SQLite file (WAL mode) holding the hash-chained audit log and the guard's
-/// ledgers (idempotency keys, cap usage, dry runs, approvals, rollbacks).
+/// The rollout store: the hash-chained audit log and the guard's ledgers (idempotency keys, cap usage,
+/// dry runs, approvals, rollbacks), on one of two engines: a SQLite file (the default) or a PostgreSQL
+/// database (`postgres://...`, for guards on many hosts; its engine registers from its own target).
 ///
-/// Guarantees: every write happens in one `BEGIN IMMEDIATE` transaction, so a crash or kill loses no
-/// committed event and leaves no half-written one; the chain continues from the stored head whatever
-/// process appends; two processes writing at once are serialised by SQLite's lock, and one that waits
-/// longer than the busy timeout gets `StoreError.busy` with nothing written.
+/// Guarantees, on either engine: every write happens in one transaction that no other writer runs
+/// beside, so a crash or kill loses no committed event and leaves no half-written one; the chain
+/// continues from the stored head whatever process (or host) appends; a writer that waits longer than
+/// the busy timeout gets `StoreError.busy` with nothing written.
 public final class AuditStore: @unchecked Sendable {
+    /// Where the store is, as people name it: a file path, or a URL without its password.
     public let path: String
-    let queue: DatabaseQueue
+    public let engine: any StoreEngine
     let busyTimeout: Double
     /// Signs every row this process appends (`ROLLOUT_CHAIN_KEY`), when set.
     public let chainKey: ChainKey?
@@ -23,14 +24,23 @@ public final class AuditStore: @unchecked Sendable {
         ProcessInfo.processInfo.environment["ROLLOUT_BUSY_TIMEOUT"].flatMap(Double.init) ?? 5
     }
 
-    /// The default location, `.rollout/audit.sqlite`, or `ROLLOUT_STORE` when set.
-    /// Refuses what cannot be a store path: a URL (`postgres://…`, which needs the PostgreSQL engine) or a
-    /// path whose folder does not exist (other than a `.rollout/` folder, which is made).
+    /// The URL scheme of `location`, when it is a URL (`postgres` for `postgres://...`).
+    static func scheme(_ location: String) -> String? {
+        guard let range = location.range(of: "://") else { return nil }
+        let scheme = location[..<range.lowerBound]
+        guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+.-".contains($0) }) else { return nil }
+        return scheme.lowercased()
+    }
+
+    /// Refuses what cannot be a store: a URL of an engine this build lacks, or a path whose folder does
+    /// not exist (other than a `.rollout/` folder, which is made).
     public static func checkLocation(_ path: String) throws {
-        if let range = path.range(of: "://"), path[..<range.lowerBound].allSatisfy({ $0.isLetter || $0.isNumber || "+.-".contains($0) }),
-           !path[..<range.lowerBound].isEmpty {
-            let scheme = path[..<range.lowerBound].lowercased()
-            throw StoreError.badLocation("--store \(path): rollout cannot open \(scheme):// stores; give the path of a SQLite file")
+        if let scheme = scheme(path) {
+            guard StoreEngines.factory(scheme) != nil else {
+                let known = StoreEngines.schemes.map { "\($0)://" }.joined(separator: ", ")
+                throw StoreError.badLocation("--store \(StoreEngines.redacted(path)): rollout cannot open \(scheme):// stores; give the path of a SQLite file" + (known.isEmpty ? "" : " or a \(known) URL"))
+            }
+            return
         }
         if path.isEmpty { throw StoreError.badLocation("--store is empty; give the path of a SQLite file") }
         let directory = (path as NSString).deletingLastPathComponent
@@ -45,90 +55,40 @@ public final class AuditStore: @unchecked Sendable {
         (directory as NSString).lastPathComponent == ".rollout"
     }
 
+    /// The default location, `.rollout/audit.sqlite`, or `ROLLOUT_STORE` when set.
     public static var defaultPath: String {
         ProcessInfo.processInfo.environment["ROLLOUT_STORE"] ?? ".rollout/audit.sqlite"
     }
 
-    /// Opens (creating when `create` is set) the store at `path` and brings its schema up to date. With
-    /// `readOnly`, nothing is written, not even a migration: a store on a read-only disk or an auditor's
-    /// copy can still be verified and read.
+    /// Opens (creating when `create` is set) the store at `path` (a file, or a URL of a registered
+    /// engine) and brings its schema up to date. With `readOnly`, nothing is written, not even a
+    /// migration: a store on a read-only disk or an auditor's copy can still be verified and read.
     public init(path: String, create: Bool = true, busyTimeout: Double = AuditStore.defaultBusyTimeout,
                 chainKey: ChainKey? = ChainKey.fromEnvironment, readOnly: Bool = false) throws {
-        self.path = path
         self.busyTimeout = busyTimeout
         self.chainKey = chainKey
         try Self.checkLocation(path)
-        if readOnly {
-            guard FileManager.default.fileExists(atPath: path) else { throw StoreError.notFound("no store at \(path)") }
-            do {
-                queue = try Self.openReadOnly(path: path, busyTimeout: busyTimeout)
-                if try queue.read({ try StoreMigrations.superseded($0) }) {
-                    throw StoreError.incompatible(path: path, detail: "it was written by a newer rollout")
-                }
-            } catch let error as DatabaseError {
-                throw Self.translate(error, path: path, busyTimeout: busyTimeout)
-            }
-            return
+        if let scheme = Self.scheme(path), let factory = StoreEngines.factory(scheme) {
+            engine = try factory(path, create, readOnly, busyTimeout)
+        } else {
+            engine = try SQLiteEngine(path: path, create: create, readOnly: readOnly, busyTimeout: busyTimeout)
         }
-        let exists = FileManager.default.fileExists(atPath: path)
-        if !exists {
-            guard create else { throw StoreError.notFound("no store at \(path); it is created by the first command that writes (e.g. rollout audit import)") }
-            let directory = (path as NSString).deletingLastPathComponent
-            // Only the default folder (.rollout/) is made; any other folder must exist (a typo in --store
-            // would otherwise scatter stores).
-            if !directory.isEmpty, Self.isRolloutFolder(directory) {
-                do {
-                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                } catch {
-                    throw StoreError.io(path: directory, detail: "cannot create the folder: \(error.localizedDescription)")
-                }
-            }
-        }
-        var configuration = Configuration()
-        configuration.journalMode = .wal
-        configuration.busyMode = .timeout(busyTimeout)
-        configuration.label = "rollout-store"
-        configuration.prepareDatabase { db in
-            // WAL with synchronous=NORMAL: a committed transaction survives a process crash or kill;
-            // only a power loss can lose the last commits, never corrupt the file.
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            // A large import is one transaction: a bigger page cache keeps its pages in memory
-            // until the commit instead of spilling them to the WAL early (up to 64 MiB, used only when needed).
-            try db.execute(sql: "PRAGMA cache_size = -65536")
-        }
+        self.path = engine.location
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            let (superseded, complete) = try queue.read { db in
-                (try StoreMigrations.superseded(db), try StoreMigrations.complete(db))
-            }
-            if superseded { throw StoreError.incompatible(path: path, detail: "it was written by a newer rollout") }
-            // Only take the write lock when there is something to migrate, so opening a store never
-            // waits for another process's long import.
-            if !complete { try StoreMigrations.migrate(queue) }
-        } catch let error as StoreError {
+            try engine.migrate(StoreMigrations.all)
+        } catch {
+            engine.close()
             throw error
-        } catch let error as DatabaseError {
-            throw Self.translate(error, path: path, busyTimeout: busyTimeout)
         }
     }
 
-    /// A read-only connection. In WAL mode SQLite needs to create the `-shm` file even to read; where it
-    /// cannot (a read-only disk), the file is opened as immutable, which needs no lock and no `-shm`.
-    static func openReadOnly(path: String, busyTimeout: Double) throws -> DatabaseQueue {
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(busyTimeout)
-        configuration.label = "rollout-store-readonly"
-        do {
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
-            _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
-            return queue
-        } catch {
-            let uri = "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1"
-            let queue = try DatabaseQueue(path: uri, configuration: configuration)
-            _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
-            return queue
-        }
+    /// Wraps an engine opened elsewhere (tests, benchmarks), migrating it.
+    public init(engine: any StoreEngine, chainKey: ChainKey? = ChainKey.fromEnvironment, busyTimeout: Double = AuditStore.defaultBusyTimeout) throws {
+        self.engine = engine
+        self.path = engine.location
+        self.chainKey = chainKey
+        self.busyTimeout = busyTimeout
+        try engine.migrate(StoreMigrations.all)
     }
 
     /// A store in a new temporary file, for fuzz runs and tests.
@@ -137,50 +97,33 @@ public final class AuditStore: @unchecked Sendable {
         return try AuditStore(path: path, chainKey: chainKey)
     }
 
-    static func translate(_ error: DatabaseError, path: String, busyTimeout: Double) -> Error {
-        switch error.resultCode {
-        case .SQLITE_BUSY, .SQLITE_LOCKED: StoreError.busy(path: path, seconds: busyTimeout)
-        case .SQLITE_NOTADB, .SQLITE_CORRUPT: StoreError.incompatible(path: path, detail: "not an SQLite database (\(error.message ?? "corrupt"))")
-        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_IOERR, .SQLITE_FULL: StoreError.io(path: path, detail: error.message ?? "\(error.resultCode)")
-        default: error
-        }
-    }
-
-    /// Runs `body` in one immediate write transaction: committed when it returns, rolled back when it
-    /// throws. The transaction sees the current chain head and moves it as events are appended.
+    /// Runs `body` in one write transaction: committed when it returns, rolled back when it throws.
+    /// The transaction sees the current chain head and moves it as events are appended.
     public func write<T>(_ body: (inout StoreTransaction) throws -> T) throws -> T {
-        do {
-            return try queue.writeWithoutTransaction { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    if !keyChecked.value {
-                        try checkChainKey(db)
-                        keyChecked.set()
-                    }
-                    var transaction = try StoreTransaction(db: db, chainKey: chainKey)
-                    result = try body(&transaction)
-                    try transaction.saveHead()
-                    return .commit
-                }
-                return result!
+        try engine.write { sql in
+            if !keyChecked.value {
+                try checkChainKey(sql)
+                keyChecked.set()
             }
-        } catch let error as DatabaseError {
-            throw Self.translate(error, path: path, busyTimeout: busyTimeout)
+            var transaction = try StoreTransaction(sql: sql, chainKey: chainKey)
+            let result = try body(&transaction)
+            try transaction.saveHead()
+            return result
         }
     }
 
     /// A store whose chain is signed takes rows only from a writer with the same key, and a writer with
     /// a key signs a chain from its next row on: a row added without the key, or under another, would
     /// be a hole in the signatures.
-    private func checkChainKey(_ db: Database) throws {
-        let stored = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'chain_key_id'")
+    private func checkChainKey(_ sql: any SQLConnection) throws {
+        let stored = try sql.scalar("SELECT value FROM store_meta WHERE key = 'chain_key_id'")?.string
         switch (chainKey, stored) {
         case (nil, nil): return
         case (nil, .some):
             throw StoreError.chainKey("the chain of \(path) is signed: set ROLLOUT_CHAIN_KEY to the key it is signed with before writing to it")
         case (let key?, nil):
-            let next = (try Int64.fetchOne(db, sql: "SELECT seq FROM chain_head WHERE id = 1") ?? 0) + 1
-            try db.execute(sql: "INSERT INTO store_meta (key, value) VALUES ('chain_key_id', ?), ('chain_key_from', ?)", arguments: [key.id, String(next)])
+            let next = (try sql.scalar("SELECT seq FROM chain_head WHERE id = 1")?.int64 ?? 0) + 1
+            try sql.execute("INSERT INTO store_meta (key, value) VALUES ('chain_key_id', ?), ('chain_key_from', ?)", [.text(key.id), .text(String(next))])
         case (let key?, let id?):
             if key.id != id {
                 throw StoreError.chainKey("ROLLOUT_CHAIN_KEY is not the key the chain of \(path) is signed with; nothing was written")
@@ -194,12 +137,8 @@ public final class AuditStore: @unchecked Sendable {
     }
 
     /// Runs `body` with a read-only view of the store.
-    public func read<T>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            return try queue.read(body)
-        } catch let error as DatabaseError {
-            throw Self.translate(error, path: path, busyTimeout: busyTimeout)
-        }
+    public func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try engine.read(body)
     }
 
     /// Appends events in one transaction; returns them with their sequence numbers.
@@ -209,36 +148,37 @@ public final class AuditStore: @unchecked Sendable {
     }
 
     public func head() throws -> ChainHead {
-        try read { db in try StoreTransaction.readHead(db) }
+        try read { sql in try StoreTransaction.readHead(sql) }
     }
 
     public func count() throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_events") ?? 0 }
+        try read { sql in Int(try sql.scalar("SELECT count(*) FROM audit_events")?.int64 ?? 0) }
     }
 
     public func event(seq: Int64) throws -> AuditEvent? {
-        try read { db in try Self.event(seq: seq, in: db) }
+        try read { sql in try Self.event(seq: seq, in: sql) }
     }
 
     /// The event `seq` read inside a transaction the caller holds.
-    public static func event(seq: Int64, in db: Database) throws -> AuditEvent? {
-        guard let body = try String.fetchOne(db.cachedStatement(sql: "SELECT body FROM audit_events WHERE seq = ?"), arguments: [seq]) else { return nil }
+    public static func event(seq: Int64, in sql: any SQLConnection) throws -> AuditEvent? {
+        guard let body = try sql.scalar("SELECT body FROM audit_events WHERE seq = ?", [.int(seq)])?.string else { return nil }
         return try decodeBody(body, seq: seq)
     }
 
     /// A value kept in the store's settings table.
     public func meta(_ key: String) throws -> String? {
-        try read { db in
-            guard try db.tableExists("store_meta") else { return nil }
-            return try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = ?", arguments: [key])
+        try read { sql in
+            guard try sql.tableExists("store_meta") else { return nil }
+            return try sql.scalar("SELECT value FROM store_meta WHERE key = ?", [.text(key)])?.string
         }
     }
 
     /// Sets a value in the store's settings table, unless `ifAbsent` and it is already set.
     public func setMeta(_ key: String, _ value: String, ifAbsent: Bool = false) throws {
         try write { tx in
-            try tx.db.execute(sql: ifAbsent ? "INSERT OR IGNORE INTO store_meta (key, value) VALUES (?, ?)"
-                                            : "INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)", arguments: [key, value])
+            try tx.sql.execute(ifAbsent ? "INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"
+                                        : "INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                               [.text(key), .text(value)])
         }
     }
 
@@ -282,35 +222,31 @@ public final class AuditStore: @unchecked Sendable {
 
     /// Events after `seq`, oldest first, optionally for one tenant.
     public func events(after seq: Int64 = 0, tenant: String? = nil, limit: Int = 1000) throws -> [AuditEvent] {
-        try read { db in
-            var sql = "SELECT seq, body FROM audit_events WHERE seq > ?"
-            var arguments: StatementArguments = [seq]
+        try read { sql in
+            var query = "SELECT seq, body FROM audit_events WHERE seq > ?"
+            var arguments: [SQLValue] = [.int(seq)]
             if let tenant {
-                sql += " AND tenant = ?"
-                arguments += [tenant]
+                query += " AND tenant = ?"
+                arguments.append(.text(tenant))
             }
-            sql += " ORDER BY seq LIMIT ?"
-            arguments += [limit]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                try Self.decodeBody(row["body"], seq: row["seq"])
-            }
+            query += " ORDER BY seq LIMIT ?"
+            arguments.append(.int(Int64(limit)))
+            return try sql.query(query, arguments).map { row in try Self.decodeBody(row.string(1), seq: row.int(0)) }
         }
     }
 
     /// The last `count` events, oldest first.
     public func lastEvents(_ count: Int, tenant: String? = nil) throws -> [AuditEvent] {
-        try read { db in
-            var sql = "SELECT seq, body FROM audit_events"
-            var arguments: StatementArguments = []
+        try read { sql in
+            var query = "SELECT seq, body FROM audit_events"
+            var arguments: [SQLValue] = []
             if let tenant {
-                sql += " WHERE tenant = ?"
-                arguments += [tenant]
+                query += " WHERE tenant = ?"
+                arguments.append(.text(tenant))
             }
-            sql += " ORDER BY seq DESC LIMIT ?"
-            arguments += [count]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).reversed().map { row in
-                try Self.decodeBody(row["body"], seq: row["seq"])
-            }
+            query += " ORDER BY seq DESC LIMIT ?"
+            arguments.append(.int(Int64(count)))
+            return try sql.query(query, arguments).reversed().map { row in try Self.decodeBody(row.string(1), seq: row.int(0)) }
         }
     }
 
@@ -326,24 +262,27 @@ public final class AuditStore: @unchecked Sendable {
 }
 
 /// One write transaction on the store: append events to the chain, and reach the tables of the
-/// guard's ledgers and the demo domain through `db`.
+/// guard's ledgers and the demo domain through `sql`.
 public struct StoreTransaction {
-    public let db: Database
+    public let sql: any SQLConnection
     public private(set) var head: ChainHead
     private let startHead: ChainHead
-
     private let chainKey: ChainKey?
+    /// Rows of an import, sent in bulk (PostgreSQL's COPY) rather than one insert each.
+    private var pending: [[SQLValue]] = []
+    static let columns = ["seq", "ts", "ts_ms", "tenant", "actor", "session", "tool", "model", "operation", "row_count", "decision", "approver",
+                          "idempotency_key", "reason", "effect", "shape", "body", "prev_hash", "hash", "form", "mac"]
 
-    init(db: Database, chainKey: ChainKey? = nil) throws {
-        self.db = db
+    init(sql: any SQLConnection, chainKey: ChainKey? = nil) throws {
+        self.sql = sql
         self.chainKey = chainKey
-        head = try Self.readHead(db)
+        head = try Self.readHead(sql)
         startHead = head
     }
 
-    static func readHead(_ db: Database) throws -> ChainHead {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM chain_head WHERE id = 1")) else { return .empty }
-        return ChainHead(seq: row["seq"], hash: row["hash"])
+    static func readHead(_ sql: any SQLConnection) throws -> ChainHead {
+        guard let row = try sql.queryOne("SELECT seq, hash FROM chain_head WHERE id = 1") else { return .empty }
+        return ChainHead(seq: row.int(0), hash: row.string(1))
     }
 
     /// Appends `event` after the current head: gives it the next sequence number, stores its canonical
@@ -351,36 +290,49 @@ public struct StoreTransaction {
     public mutating func append(_ event: AuditEvent) throws -> AuditEvent {
         var stored = event
         stored.seq = head.seq + 1
-        try insert(stored, body: stored.canonicalBytes)
+        try flushPending()
+        try sql.execute("INSERT INTO audit_events (\(Self.columns.joined(separator: ", "))) VALUES (\(Self.columns.map { _ in "?" }.joined(separator: ", ")))",
+                        row(stored, body: stored.canonicalBytes))
         return stored
     }
 
-    /// Appends an event whose canonical body was already made for the next sequence number.
+    /// Appends an event whose canonical body was already made for the next sequence number (an import):
+    /// held and sent in batches, on PostgreSQL through COPY.
     mutating func append(prepared: PreparedEvent) throws {
         precondition(prepared.event.seq == head.seq + 1, "prepared events must arrive in sequence")
-        try insert(prepared.event, body: prepared.body)
+        let values = row(prepared.event, body: prepared.body)
+        if sql.dialect == .sqlite {
+            try sql.execute("INSERT INTO audit_events (\(Self.columns.joined(separator: ", "))) VALUES (\(Self.columns.map { _ in "?" }.joined(separator: ", ")))", values)
+        } else {
+            pending.append(values)
+            if pending.count >= 20_000 { try flushPending() }
+        }
     }
 
-    private mutating func insert(_ stored: AuditEvent, body bytes: [UInt8]) throws {
+    /// The values of one audit row, linked to the current head; moves the head.
+    private mutating func row(_ stored: AuditEvent, body bytes: [UInt8]) -> [SQLValue] {
         let hash = HashChain.hash(previous: head.hash, body: bytes)
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO audit_events (seq, ts, ts_ms, tenant, actor, session, tool, model, operation, row_count,
-                decision, approver, idempotency_key, reason, effect, shape, body, prev_hash, hash, form, mac)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \(CanonicalForm.current), ?)
-            """)
-        try RawStatement(statement: statement).execute([
+        let values: [SQLValue] = [
             .int(stored.seq), .text(Timestamp.format(stored.ts)), .int(Int64((stored.ts.timeIntervalSince1970 * 1000).rounded(.down))),
-            .text(stored.tenant), .text(stored.actor), .init(stored.session), .text(stored.tool), .init(stored.model),
-            .init(stored.operation), .int(Int64(stored.rowCount)), .text(stored.decision), .init(stored.approver),
-            .init(stored.idempotencyKey), .init(stored.reason), .init(stored.effectKey), .init(stored.shape), .bytes(bytes), .text(head.hash), .text(hash),
-            .init(chainKey?.mac(hash: hash)),
-        ], db: db)
+            .text(stored.tenant), .text(stored.actor), SQLValue(stored.session), .text(stored.tool), SQLValue(stored.model),
+            SQLValue(stored.operation), .int(Int64(stored.rowCount)), .text(stored.decision), SQLValue(stored.approver),
+            SQLValue(stored.idempotencyKey), SQLValue(stored.reason), SQLValue(stored.effectKey), SQLValue(stored.shape), .bytes(bytes),
+            .text(head.hash), .text(hash), .int(Int64(CanonicalForm.current)), SQLValue(chainKey?.mac(hash: hash)),
+        ]
         head = ChainHead(seq: stored.seq, hash: hash)
+        return values
+    }
+
+    private mutating func flushPending() throws {
+        guard !pending.isEmpty else { return }
+        try sql.bulkInsert(table: "audit_events", columns: Self.columns, rows: pending)
+        pending.removeAll(keepingCapacity: true)
     }
 
     mutating func saveHead() throws {
+        try flushPending()
         guard head != startHead else { return }
-        try db.cachedStatement(sql: "UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1").execute(arguments: [head.seq, head.hash])
+        try sql.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", [.int(head.seq), .text(head.hash)])
     }
 }
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import RolloutCore
 
 /// The verdict of `rollout audit verify`: whether every event is as it was written, in order, none
@@ -49,8 +48,8 @@ extension AuditStore {
     public func verify(key: ChainKey? = nil, anchor: ChainAnchor? = nil, progress: ((Int) -> Void)? = nil) throws -> ChainVerification {
         let keyedFrom = try chainKeyedFrom()
         let storedKeyID = try meta("chain_key_id")
-        return try read { db in
-            let recorded = try StoreTransaction.readHead(db)
+        return try read { sql in
+            let recorded = try StoreTransaction.readHead(sql)
             var previous = ChainHead.empty
             var checked = 0
             var anchorSeen = false
@@ -82,19 +81,12 @@ extension AuditStore {
                                         detail: "the anchor names event \(anchor.seq), and the log ends at event \(recorded.seq): events were removed from its end"))
                 }
             }
-            // A store of the first version (read-only, so never migrated) has no form and mac columns.
-            let columns = Set(try Row.fetchAll(db, sql: "PRAGMA table_info(audit_events)").map { $0["name"] as String })
-            let extra = ["form", "mac"].map { columns.contains($0) ? $0 : "NULL AS \($0)" }.joined(separator: ", ")
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT seq, ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver, idempotency_key,
-                       reason, effect, shape, body, prev_hash, hash, \(extra)
-                FROM audit_events ORDER BY seq
-                """)
-            while let row = try rows.next() {
-                let seq: Int64 = row["seq"]
-                let body: String = row["body"]
-                let prevHash: String = row["prev_hash"]
-                let hash: String = row["hash"]
+            /// One row against the one before it: nil when it holds.
+            func check(_ row: SQLRow) -> ChainVerification? {
+                let seq = row.int("seq")
+                let body = row.string("body")
+                let prevHash = row.string("prev_hash")
+                let hash = row.string("hash")
                 func fail(_ problem: ChainVerification.Problem, _ detail: String) -> ChainVerification {
                     result(.init(seq: seq, problem: problem, detail: detail))
                 }
@@ -115,7 +107,7 @@ extension AuditStore {
                 }
                 if let problem = Self.columnProblem(row, json) { return fail(.columnEdited, "event \(seq): \(problem)") }
                 if let key, let from = keyedFrom, seq >= from {
-                    let mac: String? = row["mac"]
+                    let mac = row.optionalString("mac")
                     if mac != key.mac(hash: hash) {
                         return fail(.signature, mac == nil
                             ? "event \(seq) carries no signature, and the chain is signed from event \(from): it was added without the key"
@@ -131,7 +123,21 @@ extension AuditStore {
                 previous = ChainHead(seq: seq, hash: hash)
                 checked += 1
                 if checked % 100_000 == 0 { progress?(checked) }
+                return nil
+                        }
+            // A store of the first version (read-only, so never migrated) has no form and mac columns.
+            let columns = try Self.columns(sql)
+            let extra = ["form", "mac"].map { columns.contains($0) ? $0 : "NULL AS \($0)" }.joined(separator: ", ")
+            var outcome: ChainVerification?
+            try sql.each("""
+                SELECT seq, ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver, idempotency_key,
+                       reason, effect, shape, body, prev_hash, hash, \(extra)
+                FROM audit_events ORDER BY seq
+                """, []) { row in
+                guard outcome == nil else { return }
+                outcome = check(row)
             }
+            if let outcome { return outcome }
             if recorded != previous {
                 let detail = recorded.seq > previous.seq
                     ? "the recorded head is event \(recorded.seq), but the log ends at event \(previous.seq): events were removed from the end"
@@ -147,8 +153,8 @@ extension AuditStore {
 
     /// The first column that disagrees with the hashed body, or nil. Every column a report, a gate or
     /// the scorer reads is checked: the ones the body holds against it, the derived ones recomputed.
-    static func columnProblem(_ row: Row, _ json: JSONValue) -> String? {
-        let columns: [(String, DatabaseValue, JSONValue?)] = [
+    static func columnProblem(_ row: SQLRow, _ json: JSONValue) -> String? {
+        let columns: [(String, SQLValue, JSONValue?)] = [
             ("ts", row["ts"], json["ts"]), ("tenant", row["tenant"], json["tenant"]), ("actor", row["actor"], json["actor"]),
             ("session", row["session"], json["session"]), ("tool", row["tool"], json["tool"]), ("model", row["model"], json["model"]),
             ("operation", row["operation"], json["operation"]), ("decision", row["decision"], json["decision"]),
@@ -160,29 +166,38 @@ extension AuditStore {
         }
         // Derived from the body: recomputed.
         let ts = json["ts"]?.stringValue.flatMap(Timestamp.parse)
-        let tsMillis: Int64? = row["ts_ms"]
+        let tsMillis = row.optionalInt("ts_ms")
         if let ts, tsMillis != Int64((ts.timeIntervalSince1970 * 1000).rounded(.down)) {
             return "column ts_ms is \(tsMillis.map(String.init) ?? "null"), but the hashed time \(json["ts"]?.stringValue ?? "") is \(Int64((ts.timeIntervalSince1970 * 1000).rounded(.down)))"
         }
         let decoded = try? AuditEvent(json: json)
-        for (name, derived, stored) in [("effect", decoded?.effectKey, row["effect"] as String?), ("shape", decoded?.shape, row["shape"] as String?)]
+        for (name, derived, stored) in [("effect", decoded?.effectKey, row.optionalString("effect")), ("shape", decoded?.shape, row.optionalString("shape"))]
         where derived != stored {
             return "column \(name) is \(stored ?? "null"), but the hashed event gives \(derived ?? "null")"
         }
-        let form: Int64? = row["form"]
+        let form = row.optionalInt("form")
         if let form, form != Int64(CanonicalForm.first), form != Int64(CanonicalForm.rfc8785) {
             return "column form is \(form), which no rollout writes"
         }
         return nil
     }
 
-    private static func same(_ stored: DatabaseValue, _ hashed: JSONValue?) -> Bool {
-        switch (stored.storage, hashed) {
+    private static func same(_ stored: SQLValue, _ hashed: JSONValue?) -> Bool {
+        switch (stored, hashed) {
         case (.null, nil), (.null, .null?): return true
-        case (.string(let s), .string(let h)?): return s == h
-        case (.int64(let i), .number(let d)?): return Double(i) == d
+        case (.text(let s), .string(let h)?): return s == h
+        case (.bytes(let b), .string(let h)?): return String(decoding: b, as: UTF8.self) == h
+        case (.int(let i), .number(let d)?): return Double(i) == d
         case (.double(let x), .number(let d)?): return x == d
         default: return false
+        }
+    }
+
+    /// The columns of audit_events, on either engine.
+    static func columns(_ sql: any SQLConnection) throws -> Set<String> {
+        switch sql.dialect {
+        case .sqlite: Set(try sql.query("SELECT name FROM pragma_table_info('audit_events')").map { $0.string(0) })
+        case .postgres: Set(try sql.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'audit_events' AND table_schema = current_schema()").map { $0.string(0) })
         }
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import RolloutCore
 
 /// Counts of a period, computed by SQL: per day and decision, and per decision.
@@ -29,12 +28,12 @@ public struct ComplianceScope: Sendable {
         self.maxSeq = maxSeq
     }
 
-    func filter(control: Bool) -> (String, StatementArguments) {
+    func filter(control: Bool) -> (String, [SQLValue]) {
         var sql = "ts_ms >= ? AND ts_ms < ? AND seq <= ?"
-        var arguments: StatementArguments = [AuditStore.millis(from), AuditStore.millis(to), maxSeq]
+        var arguments: [SQLValue] = [.int(AuditStore.millis(from)), .int(AuditStore.millis(to)), .int(maxSeq)]
         if !tenants.isEmpty {
             sql += " AND tenant IN (\(tenants.map { _ in "?" }.joined(separator: ", ")))"
-            arguments += StatementArguments(tenants)
+            arguments += tenants.map(SQLValue.text)
         }
         sql += control ? " AND tool LIKE 'rollout.%'" : " AND tool NOT LIKE 'rollout.%'"
         return (sql, arguments)
@@ -45,17 +44,16 @@ extension AuditStore {
     /// Per-day and per-decision counts of the agents' calls in the scope, grouped by SQLite.
     public func complianceCounts(_ scope: ComplianceScope) throws -> ComplianceCounts {
         let (filter, arguments) = scope.filter(control: false)
-        return try read { db in
+        return try read { sql in
             var daily: [(String, String, Int)] = []
             var byDecision: [String: Int] = [:]
             var total = 0
-            let rows = try Row.fetchCursor(db, sql: """
+            try sql.each("""
                 SELECT substr(ts, 1, 10) AS day, decision, count(*) FROM audit_events WHERE \(filter)
                 GROUP BY day, decision ORDER BY day, decision
-                """, arguments: arguments)
-            while let row = try rows.next() {
-                let decision: String = row[1], count: Int = row[2]
-                daily.append((row[0], decision, count))
+                """, arguments) { row in
+                let decision = row.string(1), count = Int(row.int(2))
+                daily.append((row.string(0), decision, count))
                 byDecision[decision, default: 0] += count
                 total += count
             }
@@ -69,42 +67,40 @@ extension AuditStore {
         let (filter, arguments) = scope.filter(control: false)
         var condition = "decision IN (\(decisions.map { _ in "?" }.joined(separator: ", ")))"
         if withApprover { condition = "(\(condition) OR approver IS NOT NULL)" }
-        return try read { db in
-            let rows = try Row.fetchCursor(db, sql: "SELECT seq, body FROM audit_events WHERE \(filter) AND \(condition) ORDER BY seq LIMIT ?",
-                                           arguments: arguments + StatementArguments(decisions) + [limit])
-            var out: [AuditEvent] = []
-            while let row = try rows.next() { out.append(try Self.decodeBody(row[1], seq: row[0])) }
-            return out
+        return try read { sql in
+            try sql.query("SELECT seq, body FROM audit_events WHERE \(filter) AND \(condition) ORDER BY seq LIMIT ?",
+                          arguments + decisions.map(SQLValue.text) + [.int(Int64(limit))])
+                .map { try Self.decodeBody($0.string(1), seq: $0.int(0)) }
         }
     }
 
     /// The stage changes (promote, demote, pause, resume, approve) of the scope, oldest first.
     public func stageEvents(_ scope: ComplianceScope) throws -> [AuditEvent] {
         let (filter, arguments) = scope.filter(control: true)
-        return try read { db in
-            try Row.fetchAll(db, sql: "SELECT seq, body FROM audit_events WHERE \(filter) ORDER BY seq", arguments: arguments)
-                .map { try Self.decodeBody($0[1], seq: $0[0]) }
+        return try read { sql in
+            try sql.query("SELECT seq, body FROM audit_events WHERE \(filter) ORDER BY seq", arguments)
+                .map { try Self.decodeBody($0.string(1), seq: $0.int(0)) }
         }
     }
 
     /// The stored hash of event `seq`, or nil when there is no such event.
     public func eventHash(seq: Int64) throws -> String? {
-        try read { db in try String.fetchOne(db, sql: "SELECT hash FROM audit_events WHERE seq = ?", arguments: [seq]) }
+        try read { sql in try sql.scalar("SELECT hash FROM audit_events WHERE seq = ?", [.int(seq)])?.string }
     }
 
     /// Every agent call of the scope in chain order, streamed (memory stays flat on any period).
     public func scanCompliance(_ scope: ComplianceScope, _ body: (ComplianceRow) throws -> Void) throws {
         let (filter, arguments) = scope.filter(control: false)
-        try read { db in
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT seq, ts, tenant, actor, tool, operation, json_extract(body, '$.targets'), row_count, decision, reason, approver,
-                       idempotency_key, json_extract(body, '$.message')
+        try read { sql in
+            try sql.each("""
+                SELECT seq, ts, tenant, actor, tool, operation, \(sql.dialect.jsonMember("body", "targets")), row_count, decision, reason, approver,
+                       idempotency_key, \(sql.dialect.jsonString("body", "message"))
                 FROM audit_events WHERE \(filter) ORDER BY seq
-                """, arguments: arguments)
-            while let row = try rows.next() {
-                try body(ComplianceRow(seq: row[0], ts: row[1], tenant: row[2], actor: row[3], tool: row[4], operation: row[5],
-                                       targets: row[6] ?? "[]", rowCount: row[7], decision: row[8], reason: row[9], approver: row[10],
-                                       idempotencyKey: row[11], message: row[12]))
+                """, arguments) { row in
+                try body(ComplianceRow(seq: row.int(0), ts: row.string(1), tenant: row.string(2), actor: row.string(3), tool: row.string(4),
+                                       operation: row.optionalString(5), targets: row.optionalString(6) ?? "[]", rowCount: Int(row.int(7)),
+                                       decision: row.string(8), reason: row.optionalString(9), approver: row.optionalString(10),
+                                       idempotencyKey: row.optionalString(11), message: row.optionalString(12)))
             }
         }
     }

@@ -6,13 +6,6 @@ import GRDBSQLite
 struct RawStatement {
     let statement: Statement
 
-    enum Value {
-        case int(Int64)
-        case text(String)
-        /// UTF-8 text already in bytes (a canonical body).
-        case bytes([UInt8])
-        case null
-    }
 
     /// SQLite copies the bytes it is given; the Swift string may go away after binding.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
@@ -25,7 +18,7 @@ struct RawStatement {
     }
 
     /// Binds `values` to parameters 1...n, steps to completion, resets. Throws GRDB's error on failure.
-    func execute(_ values: [Value], db: Database) throws {
+    func execute(_ values: [SQLValue], db: Database) throws {
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
         for (i, value) in values.enumerated() {
@@ -33,6 +26,7 @@ struct RawStatement {
             let code: Int32
             switch value {
             case .int(let n): code = sqlite3_bind_int64(handle, index, n)
+            case .double(let d): code = sqlite3_bind_double(handle, index, d)
             case .null: code = sqlite3_bind_null(handle, index)
             case .bytes(let bytes):
                 code = bytes.withUnsafeBufferPointer { Self.bindText(handle, index, $0) }
@@ -49,8 +43,3 @@ struct RawStatement {
     }
 }
 
-extension RawStatement.Value {
-    init(_ string: String?) {
-        self = string.map(RawStatement.Value.text) ?? .null
-    }
-}

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import RolloutCore
 
 /// A recorded scoring verdict for a tenant.
@@ -61,7 +60,7 @@ public struct StageConflict: Error, Sendable, CustomStringConvertible {
 extension AuditStore {
     /// The tenant's stage version: read it before deciding, pass it to `commitStageChange`.
     public func stageVersion(tenant: String) throws -> Int64 {
-        try read { db in try Int64.fetchOne(db, sql: "SELECT version FROM stage_versions WHERE tenant = ?", arguments: [tenant]) ?? 0 }
+        try read { sql in try sql.scalar("SELECT version FROM stage_versions WHERE tenant = ?", [.text(tenant)])?.int64 ?? 0 }
     }
 
     /// Commits a stage change in one transaction, only if no other change to the tenant committed since
@@ -70,12 +69,12 @@ extension AuditStore {
     @discardableResult
     public func commitStageChange(tenant: String, expectedVersion: Int64, event: AuditEvent, at: Date, apply: () throws -> Void) throws -> AuditEvent {
         try write { tx in
-            let current = try Int64.fetchOne(tx.db, sql: "SELECT version FROM stage_versions WHERE tenant = ?", arguments: [tenant]) ?? 0
+            let current = try tx.sql.scalar("SELECT version FROM stage_versions WHERE tenant = ?", [.text(tenant)])?.int64 ?? 0
             guard current == expectedVersion else { throw StageConflict(tenant: tenant) }
-            try tx.db.execute(sql: """
+            try tx.sql.execute("""
                 INSERT INTO stage_versions (tenant, version, updated_ms) VALUES (?, ?, ?)
                 ON CONFLICT (tenant) DO UPDATE SET version = excluded.version, updated_ms = excluded.updated_ms
-                """, arguments: [tenant, current + 1, Self.millis(at)])
+                """, [.text(tenant), .int(current + 1), .int(Self.millis(at))])
             let stored = try tx.append(event)
             try apply()
             return stored
@@ -84,49 +83,49 @@ extension AuditStore {
 
     public func recordScoreRun(_ run: ScoreRun) throws {
         try write { tx in
-            try tx.db.execute(sql: """
+            try tx.sql.execute("""
                 INSERT INTO score_runs (tenant, at_ms, from_ms, until_ms, events, active_days, anomalies, last_anomaly_ms, last_anomaly)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [run.tenant, Self.millis(run.at), Self.millis(run.from), Self.millis(run.until), run.events, run.activeDays,
-                                 run.anomalies, run.lastAnomalyAt.map(Self.millis), run.lastAnomaly])
+                """, [.text(run.tenant), .int(Self.millis(run.at)), .int(Self.millis(run.from)), .int(Self.millis(run.until)), SQLValue(run.events),
+                     SQLValue(run.activeDays), SQLValue(run.anomalies), SQLValue(run.lastAnomalyAt.map(Self.millis)), SQLValue(run.lastAnomaly)])
         }
     }
 
     public func latestScoreRun(tenant: String) throws -> ScoreRun? {
-        try read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM score_runs WHERE tenant = ? ORDER BY at_ms DESC LIMIT 1", arguments: [tenant]) else { return nil }
+        try read { sql in
+            guard let row = try sql.queryOne("SELECT * FROM score_runs WHERE tenant = ? ORDER BY at_ms DESC LIMIT 1", [.text(tenant)]) else { return nil }
             func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
-            return ScoreRun(tenant: row["tenant"], at: date(row["at_ms"]), from: date(row["from_ms"]), until: date(row["until_ms"]),
-                            events: row["events"], activeDays: row["active_days"], anomalies: row["anomalies"],
-                            lastAnomalyAt: (row["last_anomaly_ms"] as Int64?).map(date), lastAnomaly: row["last_anomaly"])
+            return ScoreRun(tenant: row.string("tenant"), at: date(row.int("at_ms")), from: date(row.int("from_ms")), until: date(row.int("until_ms")),
+                            events: Int(row.int("events")), activeDays: Int(row.int("active_days")), anomalies: Int(row.int("anomalies")),
+                            lastAnomalyAt: row.optionalInt("last_anomaly_ms").map(date), lastAnomaly: row.optionalString("last_anomaly"))
         }
     }
 
     public func recordGateRun(_ run: GateRun) throws {
         try write { tx in
-            try tx.db.execute(sql: "INSERT INTO gate_runs (tenant, at_ms, next_stage, passed, summary) VALUES (?, ?, ?, ?, ?)",
-                              arguments: [run.tenant, Self.millis(run.at), run.nextStage, run.passed, run.summary])
+            try tx.sql.execute("INSERT INTO gate_runs (tenant, at_ms, next_stage, passed, summary) VALUES (?, ?, ?, ?, ?)",
+                               [.text(run.tenant), .int(Self.millis(run.at)), SQLValue(run.nextStage), SQLValue(run.passed), .text(run.summary)])
         }
     }
 
     public func latestGateRun(tenant: String) throws -> GateRun? {
-        try read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM gate_runs WHERE tenant = ? ORDER BY at_ms DESC LIMIT 1", arguments: [tenant]) else { return nil }
-            return GateRun(tenant: row["tenant"], at: Date(timeIntervalSince1970: Double(row["at_ms"] as Int64) / 1000), nextStage: row["next_stage"],
-                           passed: row["passed"], summary: row["summary"])
+        try read { sql in
+            guard let row = try sql.queryOne("SELECT * FROM gate_runs WHERE tenant = ? ORDER BY at_ms DESC LIMIT 1", [.text(tenant)]) else { return nil }
+            return GateRun(tenant: row.string("tenant"), at: Date(timeIntervalSince1970: Double(row.int("at_ms")) / 1000),
+                           nextStage: row.optionalString("next_stage"), passed: row.int("passed") != 0, summary: row.string("summary"))
         }
     }
 
     /// Folds the write-ahead log back into the database file (SQLite does this on its own as writes go on;
     /// after a large import, doing it at once keeps the next readers fast).
     public func checkpoint() throws {
-        _ = try queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        (engine as? SQLiteEngine)?.checkpoint()
     }
 
     /// The time of the tenant's latest audit event (from the index: fast on any size of log).
     public func lastEventTime(tenant: String) throws -> Date? {
-        try read { db in
-            try Int64.fetchOne(db, sql: "SELECT max(ts_ms) FROM audit_events WHERE tenant = ?", arguments: [tenant])
+        try read { sql in
+            try sql.scalar("SELECT max(ts_ms) FROM audit_events WHERE tenant = ?", [.text(tenant)])?.int64
                 .map { Date(timeIntervalSince1970: Double($0) / 1000) }
         }
     }

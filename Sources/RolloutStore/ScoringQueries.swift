@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import RolloutCore
 
 /// One audit event as the scorer reads it: the columns, none of the body but the changed fields of
@@ -38,17 +37,17 @@ public enum RateDimension: String, Sendable, CaseIterable {
 extension AuditStore {
     /// Tenants with events in the window.
     public func tenants(from: Date, to: Date) throws -> [String] {
-        try read { db in
-            try String.fetchAll(db, sql: "SELECT DISTINCT tenant FROM audit_events WHERE ts_ms >= ? AND ts_ms < ? ORDER BY tenant",
-                                arguments: [Self.millis(from), Self.millis(to)])
+        try read { sql in
+            try sql.query("SELECT DISTINCT tenant FROM audit_events WHERE ts_ms >= ? AND ts_ms < ? ORDER BY tenant",
+                          [.int(Self.millis(from)), .int(Self.millis(to))]).map { $0.string(0) }
         }
     }
 
     /// The first and last event time of a tenant, or nil when it has none.
     public func span(tenant: String) throws -> (first: Date, last: Date)? {
-        try read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT min(ts_ms), max(ts_ms) FROM audit_events WHERE tenant = ?", arguments: [tenant]),
-                let first: Int64 = row[0], let last: Int64 = row[1]
+        try read { sql in
+            guard let row = try sql.queryOne("SELECT min(ts_ms), max(ts_ms) FROM audit_events WHERE tenant = ?", [.text(tenant)]),
+                let first = row.optionalInt(0), let last = row.optionalInt(1)
             else { return nil }
             return (Date(timeIntervalSince1970: Double(first) / 1000), Date(timeIntervalSince1970: Double(last) / 1000))
         }
@@ -62,18 +61,16 @@ extension AuditStore {
     public func rateCounts(tenant: String, from: Date, to: Date, bucketSeconds: Int, origin: Date) throws -> [RateCount] {
         let originMillis = Self.millis(origin)
         let size = Int64(bucketSeconds) * 1000
-        return try read { db in
+        return try read { sql in
             var out: [RateCount] = []
             var open: [String: Int] = [:]  // "tool\0actor" -> index in `out` for the current bucket
             var currentBucket = Int64.min
-            let statement = try db.makeStatement(sql: """
+            try sql.each("""
                 SELECT ts_ms, tool, actor FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms
-                """)
-            let rows = try Row.fetchCursor(statement, arguments: [tenant, max(Self.millis(from), originMillis), Self.millis(to)])
-            while let row = try rows.next() {
-                let tool: String = row[1], actor: String = row[2]
-                if tool.hasPrefix(Self.controlToolPrefix) { continue }
-                let ms: Int64 = row[0]
+                """, [.text(tenant), .int(max(Self.millis(from), originMillis)), .int(Self.millis(to))]) { row in
+                let tool = row.string(1), actor = row.string(2)
+                if tool.hasPrefix(Self.controlToolPrefix) { return }
+                let ms = row.int(0)
                 let bucket = (ms - originMillis) / size
                 if bucket != currentBucket {
                     currentBucket = bucket
@@ -95,22 +92,21 @@ extension AuditStore {
     /// only for executed writes whose shape contains one of `valueFields` (substrings of field names).
     /// Time order, ties in index order (the index gives the order: no sort).
     public func scanEvents(tenant: String, from: Date, to: Date, valueFields: [String] = [], _ body: (ScoringEvent) throws -> Void) throws {
-        try read { db in
-            let wanted = valueFields.isEmpty ? "0" : valueFields.map { _ in "instr(shape, ?) > 0" }.joined(separator: " OR ")
-            var arguments: StatementArguments = StatementArguments(valueFields)
-            arguments += [tenant, Self.millis(from), Self.millis(to)]
-            let rows = try Row.fetchCursor(db, sql: """
+        try read { sql in
+            let wanted = valueFields.isEmpty ? "1 = 0" : valueFields.map { _ in sql.dialect.contains("shape") }.joined(separator: " OR ")
+            let arguments: [SQLValue] = valueFields.map(SQLValue.text) + [.text(tenant), .int(Self.millis(from)), .int(Self.millis(to))]
+            try sql.each("""
                 SELECT seq, ts_ms, actor, tool, operation, row_count, decision, approver, idempotency_key, reason, effect, shape,
-                       CASE WHEN decision IN ('executed', 'allowed', 'rolled_back') AND (\(wanted)) THEN json_extract(body, '$.fields_changed') END
+                       CASE WHEN decision IN ('executed', 'allowed', 'rolled_back') AND (\(wanted)) THEN \(sql.dialect.jsonMember("body", "fields_changed")) END
                 FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms
-                """, arguments: arguments)
-            while let row = try rows.next() {
-                let tool: String = row[3]
-                if tool.hasPrefix(Self.controlToolPrefix) { continue }
-                let fieldsText: String? = row[12]
+                """, arguments) { row in
+                let tool = row.string(3)
+                if tool.hasPrefix(Self.controlToolPrefix) { return }
+                let fieldsText = row.optionalString(12)
                 try body(ScoringEvent(
-                    seq: row[0], tsMillis: row[1], actor: row[2], tool: tool, operation: row[4], rowCount: row[5],
-                    decision: row[6], approver: row[7], idempotencyKey: row[8], reason: row[9], effect: row[10], shape: row[11],
+                    seq: row.int(0), tsMillis: row.int(1), actor: row.string(2), tool: tool, operation: row.optionalString(4), rowCount: Int(row.int(5)),
+                    decision: row.string(6), approver: row.optionalString(7), idempotencyKey: row.optionalString(8), reason: row.optionalString(9),
+                    effect: row.optionalString(10), shape: row.optionalString(11),
                     fields: fieldsText.flatMap { try? JSONValue.parse($0) }))
             }
         }
@@ -118,17 +114,17 @@ extension AuditStore {
 
     /// Ids of the events behind a rate anomaly: the entity's events in the window, oldest first.
     public func eventIds(tenant: String, from: Date, to: Date, dimension: RateDimension, entity: String, limit: Int) throws -> [Int64] {
-        try read { db in
-            var sql = "SELECT seq FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND ts_ms < ?"
-            var arguments: StatementArguments = [tenant, Self.millis(from), Self.millis(to)]
+        try read { sql in
+            var query = "SELECT seq FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND ts_ms < ?"
+            var arguments: [SQLValue] = [.text(tenant), .int(Self.millis(from)), .int(Self.millis(to))]
             switch dimension {
             case .tenant: break
-            case .tool: sql += " AND tool = ?"; arguments += [entity]
-            case .actor: sql += " AND actor = ?"; arguments += [entity]
+            case .tool: query += " AND tool = ?"; arguments.append(.text(entity))
+            case .actor: query += " AND actor = ?"; arguments.append(.text(entity))
             }
-            sql += " ORDER BY seq LIMIT ?"
-            arguments += [limit]
-            return try Int64.fetchAll(db, sql: sql, arguments: arguments)
+            query += " ORDER BY seq LIMIT ?"
+            arguments.append(.int(Int64(limit)))
+            return try sql.query(query, arguments).map { $0.int(0) }
         }
     }
 

@@ -10,6 +10,10 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case io(path: String, detail: String)
     /// The writer's chain key does not match the store's signed chain.
     case chainKey(String)
+    /// A statement broke a constraint (a duplicate key, a missing value).
+    case constraint(String)
+    /// The database server refused or dropped the connection, or failed a statement.
+    case server(location: String, message: String)
     /// `--store` names something rollout cannot open: an unknown URL scheme, a folder that does not exist.
     case badLocation(String)
 
@@ -24,6 +28,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .io(let path, let detail): "\(path): \(detail)"
         case .chainKey(let message): message
         case .badLocation(let message): message
+        case .constraint(let message): "constraint failed: \(message)"
+        case .server(let location, let message): "the store \(location): \(message)"
         }
     }
 }

@@ -1,23 +1,19 @@
-import GRDB
+import Foundation
 
 /// The store's schema, as named migrations that are never edited once released; a new need is a new
-/// migration. They run in one `BEGIN IMMEDIATE` transaction that first reads which have run, so any
-/// number of processes opening a new store at once all succeed: the first migrates, the others wait
-/// for its lock and then find nothing left to do. (GRDB's migrator checks outside the lock, and two
-/// first opens raced to "table already exists".) Applied names are kept in GRDB's `grdb_migrations`
-/// table, so stores written by the first version keep their history.
+/// migration. Each is written once, in SQLite's SQL; PostgreSQL runs the same statements with its own
+/// type names (`postgres(_:)`). How they run safely when many processes open a new store at once is
+/// each engine's part (`StoreEngine.migrate`).
 enum StoreMigrations {
-    struct Migration {
-        var name: String
-        var run: (Database) throws -> Void
-    }
-
     /// Every migration, in order.
-    static var all: [Migration] {
-        var list: [Migration] = []
-        func register(_ name: String, _ run: @escaping (Database) throws -> Void) { list.append(Migration(name: name, run: run)) }
-        register("v1-audit-log") { db in
-            try db.execute(sql: """
+    static var all: [StoreMigration] {
+        var list: [StoreMigration] = []
+        func register(_ name: String, _ sql: () -> String) {
+            let text = sql()
+            list.append(StoreMigration(name: name, sqlite: text, postgres: postgres(text)))
+        }
+        register("v1-audit-log") {
+            """
                 CREATE TABLE audit_events (
                     seq INTEGER PRIMARY KEY,
                     ts TEXT NOT NULL,
@@ -51,10 +47,10 @@ enum StoreMigrations {
                     hash TEXT NOT NULL
                 );
                 INSERT INTO chain_head (id, seq, hash) VALUES (1, 0, '\(HashChain.genesis)');
-                """)
+                """
         }
-        register("v1-guard-ledgers") { db in
-            try db.execute(sql: """
+        register("v1-guard-ledgers") {
+            """
                 -- WITHOUT ROWID: one B-tree per table instead of a table and an index, so a decision's
                 -- transaction writes fewer pages.
                 CREATE TABLE idempotency (
@@ -113,10 +109,10 @@ enum StoreMigrations {
                     audit_seq INTEGER PRIMARY KEY,
                     "values" TEXT NOT NULL
                 );
-                """)
+                """
         }
-        register("v1-rollout-state") { db in
-            try db.execute(sql: """
+        register("v1-rollout-state") {
+            """
                 -- One row per tenant: bumped by every stage change, so that of two promotions started from the
                 -- same state only the first commits.
                 CREATE TABLE stage_versions (
@@ -145,10 +141,10 @@ enum StoreMigrations {
                     summary TEXT NOT NULL
                 );
                 CREATE INDEX gate_runs_tenant ON gate_runs(tenant, at_ms);
-                """)
+                """
         }
-        register("v2-backends-and-forms") { db in
-            try db.execute(sql: """
+        register("v2-backends-and-forms") {
+            """
                 -- Every ledger entry and approval names the backend its write runs on (second round: approvals and
                 -- rollbacks run there and nowhere else). Rows of the first version ran on the built-in domain.
                 ALTER TABLE idempotency ADD COLUMN backend TEXT NOT NULL DEFAULT 'builtin';
@@ -165,40 +161,17 @@ enum StoreMigrations {
                     key TEXT PRIMARY KEY,
                     value TEXT NOT NULL
                 );
-                """)
+                """
         }
         return list
     }
 
-    /// The names of the migrations that have run, when the store has the table.
-    static func applied(_ db: Database) throws -> Set<String> {
-        guard try db.tableExists("grdb_migrations") else { return [] }
-        return Set(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"))
-    }
-
-    /// Whether the store has a migration this rollout does not know: a newer rollout wrote it.
-    static func superseded(_ db: Database) throws -> Bool {
-        let known = Set(all.map(\.name))
-        return try !applied(db).isSubset(of: known)
-    }
-
-    /// Whether every migration has run.
-    static func complete(_ db: Database) throws -> Bool {
-        try applied(db).isSuperset(of: all.map(\.name))
-    }
-
-    /// Runs the missing migrations in one immediate transaction.
-    static func migrate(_ queue: DatabaseQueue) throws {
-        try queue.writeWithoutTransaction { db in
-            try db.inTransaction(.immediate) {
-                try db.execute(sql: "CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
-                let done = try applied(db)
-                for migration in all where !done.contains(migration.name) {
-                    try migration.run(db)
-                    try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [migration.name])
-                }
-                return .commit
-            }
-        }
+    /// PostgreSQL's spelling of a migration written for SQLite: 64-bit integers, a serial key where
+    /// SQLite's rowid numbered rows (approvals), no rowid clauses.
+    static func postgres(_ sqlite: String) -> String {
+        sqlite
+            .replacingOccurrences(of: "id INTEGER PRIMARY KEY,", with: "id BIGSERIAL PRIMARY KEY,")
+            .replacingOccurrences(of: " WITHOUT ROWID", with: "")
+            .replacingOccurrences(of: " INTEGER", with: " BIGINT")
     }
 }

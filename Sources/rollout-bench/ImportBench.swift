@@ -35,7 +35,7 @@ struct ImportBench: ParsableCommand {
         print("rollout audit import (parse, canonicalise, SHA-256 chain, insert): \(BenchClock.rate(count, importSeconds)) (\(count) events in \(BenchClock.format(importSeconds)); target 200k/s)")
 
         // The same rows, already in memory, inserted by SQLite alone into the same table layout.
-        let rows = try store.read { db in
+        let rows = try DatabaseQueue(path: store.path).read { db in
             try Row.fetchAll(db, sql: "SELECT ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver, idempotency_key, reason, effect, shape, body, prev_hash, hash FROM audit_events ORDER BY seq")
         }
         var configuration = Configuration()

@@ -44,8 +44,8 @@ struct StatusBench: ParsableCommand {
             let imported = try audit.importFile(file).imported
             print("store: \(imported) events")
         }
-        let count = try audit.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_events") ?? 0 }
-        let tenants = try audit.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT tenant FROM audit_events") }
+        let count = try audit.count()
+        let tenants = try audit.read { sql in try sql.query("SELECT DISTINCT tenant FROM audit_events").map { $0.string(0) } }
 
         // A rollout folder naming those tenants, with a recorded score and gate verdict each.
         let folder = directory.appendingPathComponent("rollout")

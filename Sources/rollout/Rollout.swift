@@ -100,7 +100,7 @@ struct Rollout: AsyncParsableCommand {
             Output.error("error: \(error)")
             switch error {
             case .badRecord, .notFound: Foundation.exit(ExitStatus.badInput)
-            case .busy, .incompatible, .io: Foundation.exit(ExitStatus.internalError)
+            case .busy, .incompatible, .io, .constraint, .server: Foundation.exit(ExitStatus.internalError)
             case .chainKey, .badLocation: Foundation.exit(ExitStatus.badInput)
             }
         case let error as MCPFailure:

@@ -192,7 +192,7 @@ struct ApprovalTests {
         let id = try #require(try await fixture.call("orders.delete", ["id": 3, "reason": "duplicate order created by the agent", "idempotency_key": "d-3"]).approvalId)
         // Order 3 is "shipped" in the seed (statuses cycle), so the delete needed approval; now the row goes away.
         #expect(try await fixture.call("orders.update", orderUpdate(id: 3, data: ["notes": "x"], key: "n-3")).code == .executed)
-        _ = try fixture.store.write { tx in try tx.db.execute(sql: "DELETE FROM demo_orders WHERE id = 3") }
+        _ = try fixture.store.write { tx in try tx.sql.execute("DELETE FROM demo_orders WHERE id = 3") }
         #expect(try await fixture.guard_.approve(id, by: "maria.lopez").code == .notFound)
     }
 }

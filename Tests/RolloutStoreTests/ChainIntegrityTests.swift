@@ -35,32 +35,32 @@ enum RowTamper: Sendable, CaseIterable, CustomTestStringConvertible {
         }
     }
 
-    func apply(_ db: Database, at k: Int64, count: Int64) throws {
+    func apply(_ sql: any SQLConnection, at k: Int64, count: Int64) throws {
         switch self {
         case .column(let name):
-            let value: DatabaseValue = switch name {
-            case "ts_ms", "row_count": 7.databaseValue
-            case "form": 9.databaseValue
-            case "ts": "2026-01-01T00:00:00.000Z".databaseValue
-            default: "edited".databaseValue
+            let value: SQLValue = switch name {
+            case "ts_ms", "row_count": .int(7)
+            case "form": .int(9)
+            case "ts": .text("2026-01-01T00:00:00.000Z")
+            default: .text("edited")
             }
-            try db.execute(sql: "UPDATE audit_events SET \(name) = ? WHERE seq = ?", arguments: [value, k])
+            try sql.execute("UPDATE audit_events SET \(name) = ? WHERE seq = ?", [value, .int(k)])
         case .deleteRow:
-            try db.execute(sql: "DELETE FROM audit_events WHERE seq = ?", arguments: [k])
+            try sql.execute("DELETE FROM audit_events WHERE seq = ?", [.int(k)])
         case .deleteLast:
-            try db.execute(sql: "DELETE FROM audit_events WHERE seq = ?", arguments: [count])
+            try sql.execute("DELETE FROM audit_events WHERE seq = ?", [.int(count)])
         case .swapRows:
             let other = k == count ? k - 1 : k + 1
-            try db.execute(sql: "UPDATE audit_events SET seq = -1 WHERE seq = ?", arguments: [k])
-            try db.execute(sql: "UPDATE audit_events SET seq = ? WHERE seq = ?", arguments: [k, other])
-            try db.execute(sql: "UPDATE audit_events SET seq = ? WHERE seq = -1", arguments: [other])
+            try sql.execute("UPDATE audit_events SET seq = -1 WHERE seq = ?", [.int(k)])
+            try sql.execute("UPDATE audit_events SET seq = ? WHERE seq = ?", [.int(k), .int(other)])
+            try sql.execute("UPDATE audit_events SET seq = ? WHERE seq = -1", [.int(other)])
         case .editBody:
-            try db.execute(sql: "UPDATE audit_events SET body = replace(body, 'shipped', 'cancelled') WHERE seq = ?", arguments: [k])
+            try sql.execute("UPDATE audit_events SET body = replace(body, 'shipped', 'cancelled') WHERE seq = ?", [.int(k)])
         case .editAndRehash:
-            let row = try Row.fetchOne(db, sql: "SELECT body, prev_hash FROM audit_events WHERE seq = ?", arguments: [k])!
-            let body = (row["body"] as String).replacingOccurrences(of: "shipped", with: "cancelled")
-            try db.execute(sql: "UPDATE audit_events SET body = ?, hash = ? WHERE seq = ?",
-                           arguments: [body, HashChain.hash(previous: row["prev_hash"], body: body), k])
+            let row = try sql.queryOne("SELECT body, prev_hash FROM audit_events WHERE seq = ?", [.int(k)])!
+            let body = row.string("body").replacingOccurrences(of: "shipped", with: "cancelled")
+            try sql.execute("UPDATE audit_events SET body = ?, hash = ? WHERE seq = ?",
+                            [.text(body), .text(HashChain.hash(previous: row.string("prev_hash"), body: body)), .int(k)])
         }
     }
 }
@@ -81,7 +81,7 @@ struct ChainIntegrityTests {
             let tamper = RowTamper.allCases[which]
             let store = try AuditStore.temporary(chainKey: nil)
             try store.append((1...12).map(fullEvent))
-            try store.write { tx in try tamper.apply(tx.db, at: Int64(k), count: 12) }
+            try store.write { tx in try tamper.apply(tx.sql, at: Int64(k), count: 12) }
             let result = try store.verify()
             #expect(result.firstBreak?.problem == tamper.problem(at: Int64(k), count: 12), "\(tamper.testDescription) at \(k): \(String(describing: result.firstBreak))")
             if case .column(let name) = tamper { #expect(result.firstBreak?.detail.contains(name) == true, "the column is named") }
@@ -96,9 +96,9 @@ struct ChainIntegrityTests {
         #expect(try store.verify(anchor: anchor).ok)
         // The careful attacker: deletes the last three events and moves the head back. Verify alone passes.
         try store.write { tx in
-            try tx.db.execute(sql: "DELETE FROM audit_events WHERE seq > 7")
-            let head = try Row.fetchOne(tx.db, sql: "SELECT seq, hash FROM audit_events WHERE seq = 7")!
-            try tx.db.execute(sql: "UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", arguments: [head["seq"] as Int64, head["hash"] as String])
+            try tx.sql.execute("DELETE FROM audit_events WHERE seq > 7")
+            let head = try tx.sql.queryOne("SELECT seq, hash FROM audit_events WHERE seq = 7")!
+            try tx.sql.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", [head["seq"], head["hash"]])
         }
         #expect(try store.verify().ok, "without an anchor nothing outside the store says the log was longer")
         let cut = try store.verify(anchor: anchor)
@@ -133,19 +133,20 @@ struct ChainIntegrityTests {
         #expect(try store.head().seq == 5)
         // The forger appends a row with a correct hash and moves the head: the hash chain holds, the signature does not.
         try store.write { tx in
-            let head = try Row.fetchOne(tx.db, sql: "SELECT hash FROM audit_events WHERE seq = 5")!
+            let head = try tx.sql.queryOne("SELECT hash FROM audit_events WHERE seq = 5")!
             var event = fullEvent(6)
             event.seq = 6
             let body = String(decoding: event.canonicalBytes, as: UTF8.self)
-            let hash = HashChain.hash(previous: head["hash"], body: body)
-            try tx.db.execute(sql: """
+            let hash = HashChain.hash(previous: head.string("hash"), body: body)
+            try tx.sql.execute("""
                 INSERT INTO audit_events (seq, ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver,
                     idempotency_key, reason, effect, shape, body, prev_hash, hash, form)
                 VALUES (6, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 2)
-                """, arguments: [Timestamp.format(event.ts), Int64((event.ts.timeIntervalSince1970 * 1000).rounded(.down)), event.tenant, event.actor,
-                                 event.session, event.tool, event.model, event.operation, event.rowCount, event.decision, event.approver,
-                                 event.idempotencyKey, event.reason, event.effectKey, event.shape, body, head["hash"] as String, hash])
-            try tx.db.execute(sql: "UPDATE chain_head SET seq = 6, hash = ? WHERE id = 1", arguments: [hash])
+                """, [.text(Timestamp.format(event.ts)), .int(Int64((event.ts.timeIntervalSince1970 * 1000).rounded(.down))), .text(event.tenant),
+                      .text(event.actor), SQLValue(event.session), .text(event.tool), SQLValue(event.model), SQLValue(event.operation),
+                      SQLValue(event.rowCount), .text(event.decision), SQLValue(event.approver), SQLValue(event.idempotencyKey), SQLValue(event.reason),
+                      SQLValue(event.effectKey), SQLValue(event.shape), .text(body), head["hash"], .text(hash)])
+            try tx.sql.execute("UPDATE chain_head SET seq = 6, hash = ? WHERE id = 1", [.text(hash)])
         }
         #expect(try store.verify().ok, "the hash chain alone cannot tell")
         let signed = try store.verify(key: key)
@@ -168,10 +169,10 @@ struct ChainIntegrityTests {
         try migrated.append([fullEvent(8)])
         let after = try migrated.verify()
         #expect(after.ok && after.checked == 8)
-        let forms = try migrated.read { db in try Int.fetchAll(db, sql: "SELECT form FROM audit_events ORDER BY seq") }
+        let forms = try migrated.read { sql in try sql.query("SELECT form FROM audit_events ORDER BY seq").map { Int($0.int(0)) } }
         #expect(forms == Array(repeating: 1, count: 7) + [2])
         // The imported record's number and key order differ between the forms: the old bytes still verify.
-        let body = try migrated.read { db in try String.fetchOne(db, sql: "SELECT body FROM audit_events WHERE seq = 6") } ?? ""
+        let body = try migrated.read { sql in try sql.scalar("SELECT body FROM audit_events WHERE seq = 6")?.string } ?? ""
         #expect(body.contains("1.5e-07") || body.contains("1e+21"), "the first form wrote Swift's number text: \(body.prefix(200))")
     }
 

@@ -40,27 +40,27 @@ struct HashChainTests {
         case editBody, editColumn, deleteRow, deleteLast, swapRows, editAndRehash
     }
 
-    static func tamper(_ db: Database, _ kind: Tamper, at k: Int64, count: Int64) throws {
+    static func tamper(_ sql: any SQLConnection, _ kind: Tamper, at k: Int64, count: Int64) throws {
         switch kind {
         case .editBody:
-            try db.execute(sql: "UPDATE audit_events SET body = replace(body, 'shipped', 'cancelled') WHERE seq = ?", arguments: [k])
+            try sql.execute("UPDATE audit_events SET body = replace(body, 'shipped', 'cancelled') WHERE seq = ?", [.int(k)])
         case .editColumn:
-            try db.execute(sql: "UPDATE audit_events SET tenant = 'globex' WHERE seq = ?", arguments: [k])
+            try sql.execute("UPDATE audit_events SET tenant = 'globex' WHERE seq = ?", [.int(k)])
         case .deleteRow:
-            try db.execute(sql: "DELETE FROM audit_events WHERE seq = ?", arguments: [k])
+            try sql.execute("DELETE FROM audit_events WHERE seq = ?", [.int(k)])
         case .deleteLast:
-            try db.execute(sql: "DELETE FROM audit_events WHERE seq = ?", arguments: [count])
+            try sql.execute("DELETE FROM audit_events WHERE seq = ?", [.int(count)])
         case .swapRows:
             let other = k == count ? k - 1 : k + 1
-            try db.execute(sql: "UPDATE audit_events SET seq = -1 WHERE seq = ?", arguments: [k])
-            try db.execute(sql: "UPDATE audit_events SET seq = ? WHERE seq = ?", arguments: [k, other])
-            try db.execute(sql: "UPDATE audit_events SET seq = ? WHERE seq = -1", arguments: [other])
+            try sql.execute("UPDATE audit_events SET seq = -1 WHERE seq = ?", [.int(k)])
+            try sql.execute("UPDATE audit_events SET seq = ? WHERE seq = ?", [.int(k), .int(other)])
+            try sql.execute("UPDATE audit_events SET seq = ? WHERE seq = -1", [.int(other)])
         case .editAndRehash:
             // The careful attacker recomputes the edited event's own hash.
-            let row = try Row.fetchOne(db, sql: "SELECT body, prev_hash FROM audit_events WHERE seq = ?", arguments: [k])!
-            let body = (row["body"] as String).replacingOccurrences(of: "shipped", with: "cancelled")
-            try db.execute(sql: "UPDATE audit_events SET body = ?, hash = ? WHERE seq = ?",
-                           arguments: [body, HashChain.hash(previous: row["prev_hash"], body: body), k])
+            let row = try sql.queryOne("SELECT body, prev_hash FROM audit_events WHERE seq = ?", [.int(k)])!
+            let body = row.string("body").replacingOccurrences(of: "shipped", with: "cancelled")
+            try sql.execute("UPDATE audit_events SET body = ?, hash = ? WHERE seq = ?",
+                            [.text(body), .text(HashChain.hash(previous: row.string("prev_hash"), body: body)), .int(k)])
         }
     }
 
@@ -70,7 +70,7 @@ struct HashChainTests {
             let store = try AuditStore.temporary()
             try store.append((1...20).map { sampleEvent($0) })
             #expect(try store.verify().ok)
-            try store.write { tx in try Self.tamper(tx.db, kind, at: Int64(k), count: 20) }
+            try store.write { tx in try Self.tamper(tx.sql, kind, at: Int64(k), count: 20) }
             let result = try store.verify()
             #expect(!result.ok, "\(kind) at \(k) went unnoticed")
         }
@@ -83,7 +83,7 @@ struct HashChainTests {
     func firstBreak(kind: Tamper, problem: ChainVerification.Problem) throws {
         let store = try AuditStore.temporary()
         try store.append((1...10).map { sampleEvent($0) })
-        try store.write { tx in try Self.tamper(tx.db, kind, at: 4, count: 10) }
+        try store.write { tx in try Self.tamper(tx.sql, kind, at: 4, count: 10) }
         let result = try store.verify()
         #expect(result.firstBreak?.problem == problem, "\(String(describing: result.firstBreak))")
         #expect((result.firstBreak?.seq ?? 0) >= 4)

@@ -1,0 +1,206 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// The embedded engine: one SQLite file in WAL mode, through GRDB. Writers are serialised by SQLite's
+/// write lock (`BEGIN IMMEDIATE`); one that waits longer than the busy timeout gets `StoreError.busy`
+/// with nothing written.
+public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
+    public let path: String
+    public var location: String { path }
+    public let dialect = SQLDialect.sqlite
+    let queue: DatabaseQueue
+    let busyTimeout: Double
+
+    /// Opens (creating when `create` is set) the file at `path`. With `readOnly` nothing is written,
+    /// not even a migration: a store on a read-only disk or an auditor's copy can still be read.
+    public init(path: String, create: Bool, readOnly: Bool, busyTimeout: Double) throws {
+        self.path = path
+        self.busyTimeout = busyTimeout
+        if readOnly {
+            guard FileManager.default.fileExists(atPath: path) else { throw StoreError.notFound("no store at \(path)") }
+            do {
+                queue = try Self.openReadOnly(path: path, busyTimeout: busyTimeout)
+            } catch let error as DatabaseError {
+                throw Self.translate(error, path: path, busyTimeout: busyTimeout)
+            }
+            return
+        }
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !exists {
+            guard create else { throw StoreError.notFound("no store at \(path); it is created by the first command that writes (e.g. rollout audit import)") }
+            let directory = (path as NSString).deletingLastPathComponent
+            // Only rollout's own folder (.rollout/) is made; any other folder must exist.
+            if !directory.isEmpty, AuditStore.isRolloutFolder(directory) {
+                do {
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                } catch {
+                    throw StoreError.io(path: directory, detail: "cannot create the folder: \(error.localizedDescription)")
+                }
+            }
+        }
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = "rollout-store"
+        configuration.prepareDatabase { db in
+            // WAL with synchronous=NORMAL: a committed transaction survives a process crash or kill;
+            // only a power loss can lose the last commits, never corrupt the file.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // A large import is one transaction: a bigger page cache keeps its pages in memory
+            // until the commit instead of spilling them to the WAL early (up to 64 MiB, used only when needed).
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+        }
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+        } catch let error as DatabaseError {
+            throw Self.translate(error, path: path, busyTimeout: busyTimeout)
+        }
+    }
+
+    /// A read-only connection. In WAL mode SQLite needs to create the `-shm` file even to read; where it
+    /// cannot (a read-only disk), the file is opened as immutable, which needs no lock and no `-shm`.
+    static func openReadOnly(path: String, busyTimeout: Double) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = "rollout-store-readonly"
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+            return queue
+        } catch {
+            let uri = "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1"
+            let queue = try DatabaseQueue(path: uri, configuration: configuration)
+            _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+            return queue
+        }
+    }
+
+    static func translate(_ error: DatabaseError, path: String, busyTimeout: Double) -> Error {
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED: StoreError.busy(path: path, seconds: busyTimeout)
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT: StoreError.incompatible(path: path, detail: "not an SQLite database (\(error.message ?? "corrupt"))")
+        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_IOERR, .SQLITE_FULL: StoreError.io(path: path, detail: error.message ?? "\(error.resultCode)")
+        default: error
+        }
+    }
+
+    public func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        do {
+            return try queue.read { db in try body(SQLiteConnection(db: db)) }
+        } catch let error as DatabaseError {
+            throw Self.translate(error, path: path, busyTimeout: busyTimeout)
+        }
+    }
+
+    public func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        do {
+            return try queue.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(SQLiteConnection(db: db))
+                    return .commit
+                }
+                return result!
+            }
+        } catch let error as DatabaseError {
+            throw Self.translate(error, path: path, busyTimeout: busyTimeout)
+        }
+    }
+
+    /// Runs the missing migrations in one immediate transaction that first reads which have run, so any
+    /// number of processes opening a new store at once all succeed: the first migrates, the others wait
+    /// for its lock and then find nothing left to do. Applied names are kept in GRDB's `grdb_migrations`
+    /// table, so stores written by the first version keep their history. Only takes the write lock when
+    /// there is something to migrate, so opening a store never waits for another process's long import.
+    public func migrate(_ migrations: [StoreMigration]) throws {
+        let names = Set(migrations.map(\.name))
+        let applied = try read { sql in try Self.applied(sql) }
+        if !applied.isSubset(of: names) { throw StoreError.incompatible(path: path, detail: "it was written by a newer rollout") }
+        guard !applied.isSuperset(of: names) else { return }
+        if queue.configuration.readonly { return }
+        try write { sql in
+            try sql.execute("CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+            let done = try Self.applied(sql)
+            for migration in migrations where !done.contains(migration.name) {
+                try (sql as! SQLiteConnection).db.execute(sql: migration.sqlite)
+                try sql.execute("INSERT INTO grdb_migrations (identifier) VALUES (?)", [.text(migration.name)])
+            }
+        }
+    }
+
+    static func applied(_ sql: any SQLConnection) throws -> Set<String> {
+        guard try sql.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'grdb_migrations'")?.int64 ?? 0 > 0 else { return [] }
+        return Set(try sql.query("SELECT identifier FROM grdb_migrations").map { $0.string(0) })
+    }
+
+    public func close() {
+        try? queue.close()
+    }
+
+    /// Folds the write-ahead log back into the file (after a large import, keeps the next readers fast).
+    func checkpoint() {
+        _ = try? queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+}
+
+/// A GRDB connection as an `SQLConnection`: statements are prepared once and cached; values are bound
+/// through SQLite's C API (the audit append and the import run one per event).
+struct SQLiteConnection: SQLConnection {
+    let db: Database
+    var dialect: SQLDialect { .sqlite }
+
+    func execute(_ sql: String, _ arguments: [SQLValue]) throws {
+        let statement = try db.cachedStatement(sql: sql)
+        do {
+            try RawStatement(statement: statement).execute(arguments, db: db)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw StoreError.constraint(error.message ?? "constraint failed")
+        }
+    }
+
+    func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        var rows: [SQLRow] = []
+        try each(sql, arguments) { rows.append($0) }
+        return rows
+    }
+
+    func each(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
+        let statement = try db.cachedStatement(sql: sql)
+        let columns = statement.columnNames
+        do {
+            let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(arguments.map(Self.databaseValue)))
+            while let row = try cursor.next() {
+                try body(SQLRow(columns: columns, values: (0..<row.count).map { Self.value(row[$0] as DatabaseValue) }))
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw StoreError.constraint(error.message ?? "constraint failed")
+        }
+    }
+
+    func bulkInsert(table: String, columns: [String], rows: [[SQLValue]]) throws {
+        let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
+        for row in rows { try execute(sql, row) }
+    }
+
+    static func databaseValue(_ value: SQLValue) -> DatabaseValue {
+        switch value {
+        case .null: .null
+        case .int(let n): n.databaseValue
+        case .double(let d): d.databaseValue
+        case .text(let s): s.databaseValue
+        case .bytes(let b): String(decoding: b, as: UTF8.self).databaseValue
+        }
+    }
+
+    static func value(_ value: DatabaseValue) -> SQLValue {
+        switch value.storage {
+        case .null: .null
+        case .int64(let n): .int(n)
+        case .double(let d): .double(d)
+        case .string(let s): .text(s)
+        case .blob(let data): .bytes([UInt8](data))
+        }
+    }
+}
