@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "rollout-bench", targets: ["rollout-bench"]),
         .library(name: "RolloutCore", targets: ["RolloutCore"]),
         .library(name: "RolloutStore", targets: ["RolloutStore"]),
+        .library(name: "RolloutPostgres", targets: ["RolloutPostgres"]),
         .library(name: "RolloutGuard", targets: ["RolloutGuard"]),
         .library(name: "RolloutMCP", targets: ["RolloutMCP"]),
         .library(name: "RolloutFuzz", targets: ["RolloutFuzz"]),
@@ -23,6 +24,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
+        // The PostgreSQL engine (RolloutPostgres): postgres-nio and the NIO stack it runs on.
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -50,6 +56,18 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "RolloutPostgres",
+            dependencies: [
+                "RolloutCore",
+                "RolloutStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -100,6 +118,7 @@ let package = Package(
             dependencies: [
                 "RolloutCore",
                 "RolloutStore",
+                "RolloutPostgres",
                 "RolloutGuard",
                 "RolloutMCP",
                 "RolloutFuzz",
@@ -114,6 +133,7 @@ let package = Package(
             dependencies: [
                 "RolloutCore",
                 "RolloutStore",
+                "RolloutPostgres",
                 "RolloutGuard",
                 "RolloutMCP",
                 "RolloutFuzz",

@@ -4,6 +4,7 @@ import RolloutCore
 import RolloutFuzz
 import RolloutMCP
 import RolloutGuard
+import RolloutPostgres
 import RolloutStore
 
 /// The `rollout` command line: parses arguments, calls the libraries, prints. No logic lives here.
@@ -45,6 +46,7 @@ struct Rollout: AsyncParsableCommand {
         // A peer that closes its end of a pipe (an agent, an upstream) is an error to handle, never a kill.
         BrokenPipes.ignore()
         Signals.exitOnTermination()
+        PostgresEngine.register()
         var command: ParsableCommand
         do {
             command = try parseAsRoot()

@@ -99,7 +99,7 @@ struct ReportCommand: ParsableCommand {
 /// `rollout report --verify DIR`: prints what `ComplianceVerifier` finds.
 enum ReportVerification {
     static func run(directory: String, store: StoreOption) throws {
-        let audit = FileManager.default.fileExists(atPath: store.path) ? try store.open(create: false) : nil
+        let audit = try store.openIfPresent()
         let outcome = try ComplianceVerifier.check(directory: directory, headHash: audit.map { a in { try a.eventHash(seq: $0) } })
         if outcome.problems.isEmpty {
             Output.line("report \(directory) verified: digest \(outcome.digest)\(audit == nil ? " (no store to check the chain head against)" : "")")

@@ -34,8 +34,7 @@ struct StatusCommand: ParsableCommand {
             if !unknown.isEmpty { throw ValidationError("no tenant \(unknown.joined(separator: ", ")) in \(folder.tenantsPath)") }
             file.tenants = file.tenants.filter { tenants.contains($0.id) }
         }
-        try AuditStore.checkLocation(storeOption.path)
-        let store = FileManager.default.fileExists(atPath: storeOption.path) ? try storeOption.open(create: false) : nil
+        let store = try storeOption.openIfPresent()
         let now = Date()
         let rows = try StatusBoard.build(tenants: file, tools: policy.tools.map(\.name), store: store, now: now)
         switch formatOption.format {

@@ -71,6 +71,14 @@ struct StoreOption: ParsableArguments {
     static func open(path: String, create: Bool) throws -> AuditStore {
         try AuditStore(path: path, create: create)
     }
+
+    /// The store when there is one: a database URL is always opened (a server that cannot be reached
+    /// is an error, not "never run"); a file only when it exists.
+    func openIfPresent() throws -> AuditStore? {
+        try AuditStore.checkLocation(path)
+        if path.contains("://") || FileManager.default.fileExists(atPath: path) { return try open(create: false) }
+        return nil
+    }
 }
 
 /// Who a person says they are when they approve, deny, roll back or promote.
