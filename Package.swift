@@ -147,7 +147,7 @@ let package = Package(
         ),
         .target(
             name: "RolloutTestSupport",
-            dependencies: ["RolloutCore"],
+            dependencies: ["RolloutCore", "RolloutStore", "RolloutPostgres"],
             path: "Tests/RolloutTestSupport"
         ),
         .testTarget(

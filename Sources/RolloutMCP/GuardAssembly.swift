@@ -80,8 +80,8 @@ public enum GuardAssembly {
         observe: String?, log: @escaping @Sendable (String) -> Void
     ) throws -> (Guard, MCPUpstream?) {
         if backend == GuardBackend.builtin {
-            guard try SQLiteEnvironment.isDemoStore(store) else { throw GuardAssemblyError.noDemoDomain(store: store.path) }
-            let environment = try SQLiteEnvironment(store: store, policy: policy)
+            guard try DemoEnvironment.isDemoStore(store) else { throw GuardAssemblyError.noDemoDomain(store: store.path) }
+            let environment = try DemoEnvironment(store: store, policy: policy)
             return (Guard(policy: policy, stages: stages, environment: environment), nil)
         }
         let choice: UpstreamChoice

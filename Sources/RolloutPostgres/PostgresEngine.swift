@@ -119,6 +119,7 @@ public final class PostgresEngine: StoreEngine, @unchecked Sendable {
             try sql.execute("COMMIT", [])
             return result
         } catch {
+            _ = try? sql.settle()
             if !connection.isClosed { _ = try? connection.query(PostgresQuery(unsafeSQL: "ROLLBACK"), logger: Self.logger).wait() }
             if connection.isClosed { self.connection = nil }
             throw error
@@ -132,7 +133,7 @@ public final class PostgresEngine: StoreEngine, @unchecked Sendable {
     public func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
         try transaction("BEGIN") { sql in
             // One writer at a time across every host: the chain head's row is the lock.
-            _ = try sql.query("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE", [])
+            try sql.execute("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE", [])
             return try body(sql)
         }
     }
@@ -170,22 +171,45 @@ public final class PostgresEngine: StoreEngine, @unchecked Sendable {
     }
 }
 
-/// Statements on a PostgreSQL connection, run to completion one at a time (`?` placeholders become
-/// `$1`, `$2`...). Called only inside the engine's lock, from threads that are not NIO's.
-struct PostgresSQLConnection: SQLConnection {
+/// Statements on a PostgreSQL connection (`?` placeholders become `$1`, `$2`...). Statements whose
+/// rows nobody reads (`execute`) are pipelined: sent at once and settled before the next query that
+/// returns rows, before COPY, and at COMMIT, so a decision's inserts cost one round trip, not four. An
+/// error in any of them fails the transaction, which then commits nothing. Called only inside the
+/// engine's lock, from threads that are not NIO's.
+final class PostgresSQLConnection: SQLConnection {
     let connection: PostgresConnection
     let engine: PostgresEngine
     var dialect: SQLDialect { .postgres }
+    private var inFlight: [EventLoopFuture<PostgresQueryResult>] = []
+
+    init(connection: PostgresConnection, engine: PostgresEngine) {
+        self.connection = connection
+        self.engine = engine
+    }
+
+    /// Waits for every pipelined statement; the first error is the transaction's.
+    func settle() throws {
+        let pending = inFlight
+        inFlight.removeAll()
+        var first: (any Error)?
+        for future in pending {
+            do { _ = try future.wait() } catch { if first == nil { first = error } }
+        }
+        if let first { throw engine.translate(first) }
+    }
 
     func execute(_ sql: String, _ arguments: [SQLValue]) throws {
-        do {
-            _ = try connection.query(Self.query(sql, arguments), logger: PostgresEngine.logger).wait()
-        } catch {
-            throw engine.translate(error)
+        let future = connection.query(Self.query(sql, arguments), logger: PostgresEngine.logger)
+        if sql == "COMMIT" || sql.hasPrefix("SELECT pg_advisory") || sql.hasPrefix("SET ") {
+            inFlight.append(future)
+            try settle()
+        } else {
+            inFlight.append(future)
         }
     }
 
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        try settle()
         do {
             let result = try connection.query(Self.query(sql, arguments), logger: PostgresEngine.logger).wait()
             return result.rows.map(Self.row)
@@ -195,6 +219,7 @@ struct PostgresSQLConnection: SQLConnection {
     }
 
     func each(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
+        try settle()
         // Rows arrive on the event loop while this thread waits for the end: `body` never runs beside it.
         try withoutActuallyEscaping(body) { body in
             let handler = UncheckedBox(body)
@@ -210,6 +235,7 @@ struct PostgresSQLConnection: SQLConnection {
 
     /// Rows through COPY ... FROM STDIN, in text format: an import's events, many thousands at a time.
     func bulkInsert(table: String, columns: [String], rows: [[SQLValue]]) throws {
+        try settle()
         var buffer = ByteBuffer()
         buffer.reserveCapacity(rows.count * 512)
         for row in rows {
@@ -234,7 +260,12 @@ struct PostgresSQLConnection: SQLConnection {
 
     /// A value in COPY's text format: `\N` for null, backslash, tab, newline and carriage return escaped.
     static func copyText(_ value: SQLValue, into buffer: inout ByteBuffer) {
-        func escaped(_ bytes: some Sequence<UInt8>) {
+        func escaped<Bytes: Collection<UInt8>>(_ bytes: Bytes) {
+            // Most values need no escape: copy them whole.
+            if !bytes.contains(where: { $0 == UInt8(ascii: "\\") || $0 < 0x20 }) {
+                buffer.writeBytes(bytes)
+                return
+            }
             for byte in bytes {
                 switch byte {
                 case UInt8(ascii: "\\"): buffer.writeBytes([UInt8(ascii: "\\"), UInt8(ascii: "\\")])
@@ -328,20 +359,33 @@ final class UncheckedBox<T>: @unchecked Sendable {
 }
 
 /// Runs async work to completion from synchronous code (the store's API is synchronous; COPY in
-/// postgres-nio is async). The calling thread waits; the work runs on the concurrency pool and NIO.
+/// postgres-nio is async). The calling thread waits, and the work runs on a dispatch queue of its own:
+/// never on Swift's cooperative pool, whose few threads may all be waiting in calls like this one.
 enum Blocking {
+    static let executor = QueueExecutor()
+
     static func run(_ work: @escaping @Sendable () async throws -> Void) throws {
         let done = DispatchSemaphore(value: 0)
-        let outcome = UncheckedBox(ResultHolder())
-        Task {
-            do { try await work() } catch { outcome.value.error = error }
+        let outcome = ResultHolder()
+        Task(executorPreference: executor) {
+            do { try await work() } catch { outcome.error = error }
             done.signal()
         }
         done.wait()
-        if let error = outcome.value.error { throw error }
+        if let error = outcome.error { throw error }
     }
 
     final class ResultHolder: @unchecked Sendable {
         var error: (any Error)?
+    }
+}
+
+/// A task executor on a serial dispatch queue.
+final class QueueExecutor: TaskExecutor, @unchecked Sendable {
+    private let queue = DispatchQueue(label: "rollout.postgres.blocking")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        queue.async { unowned.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

@@ -41,7 +41,7 @@ struct GuardBench: AsyncParsableCommand {
 
         let store = try AuditStore.temporary()
         defer { try? FileManager.default.removeItem(atPath: store.path) }
-        let environment = try SQLiteEnvironment(store: store, policy: policy, seedTenants: ["acme", "globex"], rowsPerTenant: 200)
+        let environment = try DemoEnvironment(store: store, policy: policy, seedTenants: ["acme", "globex"], rowsPerTenant: 200)
         let storeGuard = Guard(policy: policy, stages: FixedStages(.broad), environment: environment)
         let storeSeconds = try await BenchClock.time {
             for call in calls.prefix(storeCalls) { _ = try await storeGuard.decide(call, principal: principal) }

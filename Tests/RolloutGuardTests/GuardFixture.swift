@@ -17,7 +17,7 @@ struct TenantStages: StageSource {
 final class GuardFixture {
     let policy: Policy
     let store: AuditStore
-    let environment: SQLiteEnvironment
+    let environment: DemoEnvironment
     let clock: ManualTime
     let guard_: Guard
     static let start = Timestamp.parse("2026-11-02T09:00:00Z")!
@@ -25,7 +25,7 @@ final class GuardFixture {
     init(policy: Policy? = nil, stages: [String: Stage] = ["acme": .broad, "globex": .shadow, "initech": .off]) throws {
         self.policy = try policy ?? RolloutFolder(directory: TestPaths.exampleFolder).loadPolicy()
         store = try AuditStore.temporary()
-        environment = try SQLiteEnvironment(store: store, policy: self.policy, seedTenants: ["acme", "globex", "initech"], rowsPerTenant: 60)
+        environment = try DemoEnvironment(store: store, policy: self.policy, seedTenants: ["acme", "globex", "initech"], rowsPerTenant: 60)
         clock = ManualTime(Self.start)
         guard_ = Guard(policy: self.policy, stages: TenantStages(stages: stages), environment: environment, clock: clock)
     }

@@ -75,11 +75,11 @@ func fullEvent(_ i: Int) -> AuditEvent {
 
 @Suite("Store: chain integrity, anchors and signatures")
 struct ChainIntegrityTests {
-    @Test("any single edit, delete, reorder or column change of a random row is detected and named (property)")
-    func everyTamperingNamed() async throws {
-        await propertyCheck(count: 120, input: Gen.int(in: 1...12), Gen<Int>.int(in: 0...(RowTamper.allCases.count - 1))) { k, which in
+    @Test("any single edit, delete, reorder or column change of a random row is detected and named (property)", arguments: TestStores.kinds)
+    func everyTamperingNamed(kind: StoreKind) async throws {
+        await propertyCheck(count: kind == .postgres ? 20 : 120, input: Gen.int(in: 1...12), Gen<Int>.int(in: 0...(RowTamper.allCases.count - 1))) { k, which in
             let tamper = RowTamper.allCases[which]
-            let store = try AuditStore.temporary(chainKey: nil)
+            let store = try TestStores.make(kind)
             try store.append((1...12).map(fullEvent))
             try store.write { tx in try tamper.apply(tx.sql, at: Int64(k), count: 12) }
             let result = try store.verify()
@@ -88,9 +88,9 @@ struct ChainIntegrityTests {
         }
     }
 
-    @Test("an anchor catches a tail deleted with the head moved back, and a log replaced by a recomputed one")
-    func anchors() throws {
-        let store = try AuditStore.temporary(chainKey: nil)
+    @Test("an anchor catches a tail deleted with the head moved back, and a log replaced by a recomputed one", arguments: TestStores.kinds)
+    func anchors(kind: StoreKind) throws {
+        let store = try TestStores.make(kind)
         try store.append((1...10).map(fullEvent))
         let anchor = try store.anchor(at: Date(timeIntervalSince1970: 1_764_000_100))
         #expect(try store.verify(anchor: anchor).ok)
@@ -105,7 +105,7 @@ struct ChainIntegrityTests {
         #expect(cut.firstBreak?.problem == .anchor && cut.firstBreak?.detail.contains("removed") == true, "\(String(describing: cut.firstBreak))")
 
         // A replaced log: same length, every hash recomputed from an edited history.
-        let other = try AuditStore.temporary(chainKey: nil)
+        let other = try TestStores.make(kind)
         var forged = (1...10).map(fullEvent)
         forged[2].reason = "a reason written afterwards"
         try other.append(forged)

@@ -17,9 +17,9 @@ func sampleEvent(_ i: Int, tenant: String = "acme") -> AuditEvent {
 
 @Suite("Store: the hash chain")
 struct HashChainTests {
-    @Test("events append with sequence numbers and the chain continues across openings")
-    func appendAndReopen() throws {
-        let store = try AuditStore.temporary()
+    @Test("events append with sequence numbers and the chain continues across openings", arguments: TestStores.kinds)
+    func appendAndReopen(kind: StoreKind) throws {
+        let store = try TestStores.make(kind)
         try store.append((1...5).map { sampleEvent($0) })
         let head = try store.head()
         #expect(head.seq == 5)
@@ -64,10 +64,10 @@ struct HashChainTests {
         }
     }
 
-    @Test("any single edit, deletion or swap makes verify fail (property)")
-    func tamperingIsDetected() async throws {
-        await propertyCheck(count: 60, input: Gen.int(in: 1...20), Gen<Tamper>.case) { k, kind in
-            let store = try AuditStore.temporary()
+    @Test("any single edit, deletion or swap makes verify fail (property)", arguments: TestStores.kinds)
+    func tamperingIsDetected(engine: StoreKind) async throws {
+        await propertyCheck(count: engine == .postgres ? 12 : 60, input: Gen.int(in: 1...20), Gen<Tamper>.case) { k, kind in
+            let store = try TestStores.make(engine)
             try store.append((1...20).map { sampleEvent($0) })
             #expect(try store.verify().ok)
             try store.write { tx in try Self.tamper(tx.sql, kind, at: Int64(k), count: 20) }
@@ -76,12 +76,13 @@ struct HashChainTests {
         }
     }
 
-    @Test("verify names the first break", arguments: [
+    @Test("verify names the first break", arguments: TestStores.kinds, [
         (Tamper.editBody, ChainVerification.Problem.edited), (.editColumn, .columnEdited), (.deleteRow, .missing),
         (.deleteLast, .headMismatch), (.swapRows, .brokenLink),
     ])
-    func firstBreak(kind: Tamper, problem: ChainVerification.Problem) throws {
-        let store = try AuditStore.temporary()
+    func firstBreak(engine: StoreKind, _ pair: (Tamper, ChainVerification.Problem)) throws {
+        let (kind, problem) = pair
+        let store = try TestStores.make(engine)
         try store.append((1...10).map { sampleEvent($0) })
         try store.write { tx in try Self.tamper(tx.sql, kind, at: 4, count: 10) }
         let result = try store.verify()

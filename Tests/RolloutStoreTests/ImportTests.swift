@@ -23,9 +23,9 @@ struct ImportTests {
         #"{"ts":"2026-11-0\#(1 + i % 9)T10:00:00.000Z","tenant":"acme","actor":"agent-1","tool":"orders.update","model":"Order","operation":"update","row_count":1,"fields_changed":{"status":{"before":"pending","after":"shipped"}},"reason":"carrier confirmed pickup","idempotency_key":"k-\#(i)","decision":"executed","approver":null\#(extra)}"#
     }
 
-    @Test("a JSON Lines file imports whole, chained, with unknown fields kept through export")
-    func importAndExport() throws {
-        let store = try AuditStore.temporary()
+    @Test("a JSON Lines file imports whole, chained, with unknown fields kept through export", arguments: TestStores.kinds)
+    func importAndExport(kind: StoreKind) throws {
+        let store = try TestStores.make(kind)
         let path = try Self.writeLines((1...50).map { Self.line($0, extra: $0 == 7 ? #","label":1,"ticket":{"id":"T-9"}"# : "") } + [""])
         let summary = try store.importFile(path)
         #expect(summary.imported == 50 && summary.format == .jsonl && summary.head.seq == 50)
@@ -40,27 +40,28 @@ struct ImportTests {
         #expect(try store.export(to: handle, redactor: Redactor()) == 50)
         try handle.close()
         // The export imports into another store as the same events.
-        let second = try AuditStore.temporary()
+        let second = try TestStores.make(kind)
         #expect(try second.importFile(out).imported == 50)
         #expect(try second.event(seq: 7)?.extra["ticket"] == ["id": "T-9"])
         #expect(try second.head().hash == store.head().hash, "same events, same chain")
     }
 
-    @Test("gzip files import as they are")
-    func gzip() throws {
-        let store = try AuditStore.temporary()
+    @Test("gzip files import as they are", arguments: TestStores.kinds)
+    func gzip(kind: StoreKind) throws {
+        let store = try TestStores.make(kind)
         let path = try Self.writeLines((1...20).map { Self.line($0) }, gzip: true)
         #expect(try store.importFile(path).imported == 20)
     }
 
-    @Test("the first bad line stops the file with its number and field; nothing of it is kept", arguments: [
+    @Test("the first bad line stops the file with its number and field; nothing of it is kept", arguments: TestStores.kinds, [
         (#"{"ts":"yesterday","tenant":"acme","actor":"a","tool":"t","decision":"executed"}"#, "ts"),
         (#"{"ts":"2026-11-01T00:00:00Z","actor":"a","tool":"t","decision":"executed"}"#, "tenant"),
         (#"{"ts":"2026-11-01T00:00:00Z","tenant":"acme","tool":"t","decision":"executed","row_count":"many"}"#, "row_count"),
         (#"{"ts":"2026-11-01T00:00:00Z","tenant":"acme","tool":"t","decision":"executed""#, ""),
     ])
-    func badLine(bad: String, field: String) throws {
-        let store = try AuditStore.temporary()
+    func badLine(kind: StoreKind, _ pair: (String, String)) throws {
+        let (bad, field) = pair
+        let store = try TestStores.make(kind)
         try store.importFile(try Self.writeLines([Self.line(1)]))
         let path = try Self.writeLines([Self.line(2), Self.line(3), bad, Self.line(4)])
         let error = #expect(throws: StoreError.self) { try store.importFile(path) }
@@ -73,9 +74,9 @@ struct ImportTests {
         #expect(try store.verify().ok)
     }
 
-    @Test("OrmAI audit records import with their outcome as OrmAI recorded it, unknown fields kept, secrets redacted")
-    func ormai() throws {
-        let store = try AuditStore.temporary()
+    @Test("OrmAI audit records import with their outcome as OrmAI recorded it, unknown fields kept, secrets redacted", arguments: TestStores.kinds)
+    func ormai(kind: StoreKind) throws {
+        let store = try TestStores.make(kind)
         let path = TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/ormai-audit.jsonl").path
         let summary = try store.importFile(path, format: .auto, redactor: Redactor())
         #expect(summary.format == .ormai && summary.imported == 5)

@@ -76,12 +76,12 @@ struct CallCommand: AsyncParsableCommand {
         }
         let path = store ?? Self.defaultStore
         let opened = try StoreOption.open(path: path, create: true)
-        if try opened.count() > 0, try !SQLiteEnvironment.isDemoStore(opened) {
+        if try opened.count() > 0, try !DemoEnvironment.isDemoStore(opened) {
             throw ValidationError("\(path) is an audit store of real writes, not a demo store; give the demo its own --store")
         }
         let folder = folderOptions.folder
         let policy = try folder.loadPolicy()
-        let guard_ = try SQLiteEnvironment.demoGuard(store: opened, policy: policy, tenants: try folder.loadTenants(policy: policy))
+        let guard_ = try DemoEnvironment.demoGuard(store: opened, policy: policy, tenants: try folder.loadTenants(policy: policy))
         let decision = try await guard_.decide(ToolCall(tool: tool, arguments: arguments),
                                                principal: Principal(tenant: tenant, actor: actor, session: session, subject: subject))
         switch formatOption.format {

@@ -6,7 +6,7 @@ import RolloutStore
 /// store's tables, rows in the demo tables of the same store, so a decision's write, ledger entries and
 /// audit event commit in one transaction. Only a store made for the demo holds those tables
 /// (`rollout call --demo`); a user's store never does.
-public final class SQLiteEnvironment: GuardEnvironment, @unchecked Sendable {
+public final class DemoEnvironment: GuardEnvironment, @unchecked Sendable {
     public let store: AuditStore
     public let redactor: Redactor
 
@@ -29,7 +29,7 @@ public final class SQLiteEnvironment: GuardEnvironment, @unchecked Sendable {
     public static func demoGuard(store: AuditStore, policy: Policy, tenants: TenantsFile) throws -> Guard {
         var seedTenants = tenants.tenants.map(\.id)
         if seedTenants.isEmpty { seedTenants = ["tenant-a", "tenant-b"] }
-        let environment = try SQLiteEnvironment(store: store, policy: policy, seedTenants: seedTenants)
+        let environment = try DemoEnvironment(store: store, policy: policy, seedTenants: seedTenants)
         return Guard(policy: policy, stages: tenants, environment: environment)
     }
 

@@ -1,0 +1,49 @@
+import Foundation
+import RolloutCore
+import RolloutPostgres
+import RolloutStore
+import Testing
+
+/// The store engines a test runs on: SQLite always, PostgreSQL when `ROLLOUT_TEST_POSTGRES` names a
+/// server (.ci/run starts a throwaway cluster and sets it). One parameterised suite covers both.
+public enum StoreKind: String, Sendable, CaseIterable, CustomTestStringConvertible {
+    case sqlite, postgres
+    public var testDescription: String { rawValue }
+}
+
+public enum TestStores {
+    /// The server tests may create databases on, when there is one.
+    public static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["ROLLOUT_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Every engine this machine can test.
+    public static var kinds: [StoreKind] {
+        postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
+    }
+
+    private static let registered: Void = { PostgresEngine.register() }()
+
+    /// The location of a new, empty store of `kind`: a fresh SQLite file, or a fresh database.
+    public static func location(_ kind: StoreKind) throws -> String {
+        switch kind {
+        case .sqlite:
+            return FileManager.default.temporaryDirectory.appendingPathComponent("rollout-\(UUID().uuidString).sqlite").path
+        case .postgres:
+            registered
+            guard let url = postgresURL else { throw StoreError.badLocation("ROLLOUT_TEST_POSTGRES is not set") }
+            var base = try PostgresLocation.parse(url)
+            let name = "rollout_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+            try PostgresAdmin.createDatabase(String(name), at: base)
+            base.database = String(name)
+            var text = "postgres://\(base.user)"
+            if let password = base.password { text += ":" + (password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? password) }
+            return text + "@\(base.host):\(base.port)/\(name)?sslmode=\(base.sslMode.rawValue)"
+        }
+    }
+
+    /// A new, empty store of `kind`.
+    public static func make(_ kind: StoreKind, chainKey: ChainKey? = nil) throws -> AuditStore {
+        try AuditStore(path: location(kind), chainKey: chainKey)
+    }
+}
