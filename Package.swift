@@ -188,7 +188,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RolloutCLITests",
-            dependencies: ["RolloutCore", "RolloutTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["RolloutCore", "RolloutPostgres", "RolloutTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ]
 )

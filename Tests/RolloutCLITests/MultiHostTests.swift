@@ -1,5 +1,6 @@
 import Foundation
 import RolloutCore
+import RolloutPostgres
 import RolloutTestSupport
 import Testing
 
@@ -135,6 +136,23 @@ struct MultiHostTests {
         #expect(Self.code(try next.call("items.create", FailClosedProject.create("after the crash", key: "after"))) == "executed")
         _ = next.close()
         #expect(try RolloutBinary.run(["audit", "verify", "--store", store]).status == 0)
+    }
+
+    @Test("a guard that loses its database refuses writes: nothing reaches the upstream unaudited")
+    func databaseLost() throws {
+        let store = try TestStores.location(.postgres)
+        let project = try FailClosedProject()
+        let host = try project.guardProcess(store: store)
+        #expect(Self.code(try host.call("items.create", FailClosedProject.create("before", key: "k-1"))) == "executed")
+        // The database goes away under the guard (its connections are terminated with it).
+        var location = try PostgresLocation.parse(store)
+        let name = location.database
+        location.database = "postgres"
+        try PostgresAdmin.dropDatabase(name, at: location)
+        let answer = try host.call("items.create", FailClosedProject.create("after", key: "k-2"))
+        #expect(answer["isError"] == true, "\(answer)")
+        _ = host.close()
+        #expect(try project.tiny.calls("items.create") == 1, "the write without an audit row never reached the upstream")
     }
 
     @Test("four imports into one new database at once: all succeed, one chain")
