@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "RolloutAnomaly", targets: ["RolloutAnomaly"]),
         .library(name: "RolloutReports", targets: ["RolloutReports"]),
         .library(name: "RolloutGate", targets: ["RolloutGate"]),
+        .library(name: "RolloutServe", targets: ["RolloutServe"]),
         .plugin(name: "RolloutGatePlugin", targets: ["RolloutGatePlugin"]),
     ],
     dependencies: [
@@ -29,6 +30,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        // rollout serve (RolloutServe): Hummingbird 2.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -106,6 +110,17 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(
+            name: "RolloutServe",
+            dependencies: [
+                "RolloutCore", "RolloutStore", "RolloutGuard", "RolloutMCP", "RolloutReports",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .plugin(
             name: "RolloutGatePlugin",
             capability: .command(
@@ -119,6 +134,7 @@ let package = Package(
                 "RolloutCore",
                 "RolloutStore",
                 "RolloutPostgres",
+                "RolloutServe",
                 "RolloutGuard",
                 "RolloutMCP",
                 "RolloutFuzz",
@@ -185,6 +201,10 @@ let package = Package(
         .testTarget(
             name: "RolloutGateTests",
             dependencies: ["RolloutGate", "RolloutAnomaly", "RolloutStore", "RolloutReports", "RolloutCore", "RolloutTestSupport"]
+        ),
+        .testTarget(
+            name: "RolloutServeTests",
+            dependencies: ["RolloutServe", "RolloutCore", "RolloutTestSupport"]
         ),
         .testTarget(
             name: "RolloutCLITests",

@@ -163,6 +163,28 @@ enum StoreMigrations {
                 );
                 """
         }
+        register("v3-serve") {
+            """
+                -- The dashboard lists recent writes of every tenant, newest first, by time range.
+                CREATE INDEX audit_events_ts ON audit_events(ts_ms);
+                -- Slack interaction payloads already acted on: each is used once, whichever serve answers it.
+                CREATE TABLE serve_nonces (
+                    nonce TEXT PRIMARY KEY,
+                    seen_ms INTEGER NOT NULL
+                );
+                -- Notifications of queued writes (Slack, webhooks): each target's attempts and outcome. A failed
+                -- delivery is recorded here and retried; the queued write itself is never touched by it.
+                CREATE TABLE deliveries (
+                    approval_id INTEGER NOT NULL,
+                    target TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    last_error TEXT,
+                    updated_ms INTEGER NOT NULL,
+                    PRIMARY KEY (approval_id, target)
+                );
+                """
+        }
         return list
     }
 

@@ -39,6 +39,7 @@ struct Rollout: AsyncParsableCommand {
             DenyCommand.self,
             ApprovalsCommand.self,
             AuditCommand.self,
+            ServeCommand.self,
         ]
     )
 

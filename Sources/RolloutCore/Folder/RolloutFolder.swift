@@ -8,6 +8,7 @@ public struct RolloutFolder: Sendable {
     public var tenantsPath: String
     public var flagsPath: String
     public var upstreamsPath: String
+    public var approversPath: String
 
     /// `policyPath` defaults to `directory/policy.yaml` (or `policy.json` when only that exists).
     public init(directory: String = "rollout", policyPath: String? = nil) {
@@ -24,6 +25,12 @@ public struct RolloutFolder: Sendable {
         tenantsPath = (directory as NSString).appendingPathComponent("tenants.yaml")
         flagsPath = (directory as NSString).appendingPathComponent("flags.flagd.json")
         upstreamsPath = (directory as NSString).appendingPathComponent("upstreams.yaml")
+        approversPath = (directory as NSString).appendingPathComponent("approvers.yaml")
+    }
+
+    /// Loads `approvers.yaml`; a missing file has no approvers.
+    public func loadApprovers() throws -> ApproversFile {
+        try ApproversFile.load(path: approversPath)
     }
 
     /// Loads `upstreams.yaml`; a missing file has no entries.

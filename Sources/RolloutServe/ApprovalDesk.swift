@@ -1,0 +1,42 @@
+import Foundation
+import RolloutCore
+import RolloutGuard
+import RolloutMCP
+import RolloutStore
+
+/// Where a person's decision on a queued write runs: the write's own backend (its upstream from
+/// upstreams.yaml, or the demo domain), through the guard, so four-eyes, expiry and the request binding
+/// hold exactly as on the command line. Used by the pages, Slack and webhooks alike.
+public struct ApprovalDesk: Sendable {
+    public let folder: RolloutFolder
+    public let store: AuditStore
+    let log: @Sendable (String) -> Void
+
+    public init(folder: RolloutFolder, store: AuditStore, log: @escaping @Sendable (String) -> Void) {
+        self.folder = folder
+        self.store = store
+        self.log = log
+    }
+
+    public func approve(_ id: Int64, by approver: String, note: String) async throws -> Decision {
+        guard let queued = try store.approval(id: id) else { throw GuardError.noSuchApproval(id) }
+        return try await BackendRun.with(backend: queued.backend, folder: folder, store: store, command: nil, observe: nil, log: log) { guard_ in
+            try await guard_.approve(id, by: approver, reason: note)
+        }
+    }
+
+    public func deny(_ id: Int64, by approver: String, note: String) async throws -> Decision {
+        // A denial runs nothing, so it needs no backend: only the store.
+        let policy = try folder.loadPolicy()
+        let guard_ = Guard(policy: policy, stages: FixedStages(.off), environment: try StoreEnvironment(store: store, policy: policy))
+        return try await guard_.deny(id, by: approver, reason: note)
+    }
+
+    public func rollback(_ seq: Int64, by person: String, note: String) async throws -> Decision {
+        guard let event = try store.event(seq: seq) else { throw GuardError.noSuchEvent(seq) }
+        return try await BackendRun.with(backend: event.backend ?? GuardBackend.builtin, folder: folder, store: store, command: nil, observe: nil,
+                                         log: log) { guard_ in
+            try await guard_.rollback(seq, by: person, reason: note)
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import RolloutCore
+import RolloutGuard
+import RolloutStore
+
+/// Where queued writes are announced: a Slack incoming webhook (a Block Kit message with Approve and
+/// Deny buttons and a note input, whose presses come back to `/slack/interactions`), and any URL with a
+/// body signed by `SignedWebhook` (an admin tool, Linear).
+public struct NotifyTargets: Sendable {
+    public var slackWebhook: String?
+    public var webhookURL: String?
+    public var webhookSecret: String?
+
+    public init(slackWebhook: String? = nil, webhookURL: String? = nil, webhookSecret: String? = nil) {
+        self.slackWebhook = slackWebhook
+        self.webhookURL = webhookURL
+        self.webhookSecret = webhookSecret
+    }
+
+    public var isEmpty: Bool { slackWebhook == nil && webhookURL == nil }
+
+    /// The targets the environment names: ROLLOUT_SLACK_WEBHOOK_URL, ROLLOUT_WEBHOOK_URL and ROLLOUT_WEBHOOK_SECRET.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> NotifyTargets {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        return NotifyTargets(slackWebhook: value("ROLLOUT_SLACK_WEBHOOK_URL"), webhookURL: value("ROLLOUT_WEBHOOK_URL"),
+                             webhookSecret: value("ROLLOUT_WEBHOOK_SECRET"))
+    }
+}
+
+/// Announces every pending write to every target, once, retrying a failed delivery with backoff (2, 4,
+/// 8... seconds, six attempts) and recording each attempt in the store. A delivery that fails for good
+/// is recorded as failed; the queued write itself is never touched: it waits on the approvals page.
+public final class Notifier: @unchecked Sendable {
+    let store: AuditStore
+    let targets: NotifyTargets
+    let redactor: Redactor
+    let log: @Sendable (String) -> Void
+    public static let maxAttempts = 6
+
+    public init(store: AuditStore, targets: NotifyTargets, redactor: Redactor, log: @escaping @Sendable (String) -> Void) {
+        self.store = store
+        self.targets = targets
+        self.redactor = redactor
+        self.log = log
+    }
+
+    /// Runs until the task is cancelled, looking for work every `interval` seconds.
+    public func run(interval: Double = 2) async {
+        while !Task.isCancelled {
+            await tick()
+            try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+        }
+    }
+
+    /// One pass: every pending approval, every target due.
+    public func tick(now: Date = Date()) async {
+        guard !targets.isEmpty, let pending = try? store.approvals(status: .pending) else { return }
+        for approval in pending where approval.expiresAt > now {
+            if let url = targets.slackWebhook { await deliver(approval, target: "slack", now: now) { try await self.postSlack(approval, to: url) } }
+            if let url = targets.webhookURL { await deliver(approval, target: "webhook", now: now) { try await self.postWebhook(approval, to: url) } }
+        }
+    }
+
+    private func deliver(_ approval: PendingApproval, target: String, now: Date, _ post: () async throws -> Void) async {
+        let previous = try? store.delivery(approval: approval.id, target: target)
+        if let previous {
+            if previous.status != .pending { return }
+            let backoff = pow(2, Double(previous.attempts))
+            if now.timeIntervalSince(previous.updatedAt) < backoff { return }
+        }
+        let attempts = (previous?.attempts ?? 0) + 1
+        do {
+            try await post()
+            try? store.recordDelivery(Delivery(approvalID: approval.id, target: target, status: .delivered, attempts: attempts, lastError: nil, updatedAt: now))
+            log("serve: approval #\(approval.id) announced to \(target)")
+        } catch {
+            let status: Delivery.Status = attempts >= Self.maxAttempts ? .failed : .pending
+            try? store.recordDelivery(Delivery(approvalID: approval.id, target: target, status: status, attempts: attempts,
+                                               lastError: String(describing: error), updatedAt: now))
+            log("serve: announcing approval #\(approval.id) to \(target) failed (attempt \(attempts)): \(error)")
+        }
+    }
+
+    /// The Slack message of a queued write: what was asked, why a person decides, a note input and two buttons.
+    func slackMessage(_ approval: PendingApproval) -> JSONValue {
+        let pending = try? store.event(seq: approval.pendingSeq)
+        let reason = pending?.reason ?? "—"
+        let why = pending?.message ?? ""
+        let arguments = redactor.redact(approval.call.arguments).canonicalText
+        let text = "*#\(approval.id)* `\(approval.tool)` for *\(approval.tenant)*, asked by *\(approval.actor)*\n*Reason:* \(reason)\n*Why a person:* \(why)\n```\(arguments.prefix(2500))```"
+        return [
+            "text": .string("rollout: \(approval.tool) for \(approval.tenant) waits for a person (#\(approval.id))"),
+            "blocks": [
+                ["type": "section", "text": ["type": "mrkdwn", "text": .string(text)]],
+                ["type": "input", "block_id": "note", "optional": false,
+                 "label": ["type": "plain_text", "text": "Note (required)"],
+                 "element": ["type": "plain_text_input", "action_id": "note", "max_length": 300]],
+                ["type": "actions", "block_id": "decision", "elements": [
+                    ["type": "button", "action_id": "approve", "style": "primary", "text": ["type": "plain_text", "text": "Approve"], "value": .string(String(approval.id))],
+                    ["type": "button", "action_id": "deny", "style": "danger", "text": ["type": "plain_text", "text": "Deny"], "value": .string(String(approval.id))],
+                ]],
+            ],
+        ]
+    }
+
+    func postSlack(_ approval: PendingApproval, to url: String) async throws {
+        try await Self.post(url, body: Array(slackMessage(approval).canonicalText.utf8), headers: ["Content-Type": "application/json"])
+    }
+
+    func postWebhook(_ approval: PendingApproval, to url: String) async throws {
+        let pending = try? store.event(seq: approval.pendingSeq)
+        let body: JSONValue = [
+            "event": "approval.pending", "approval_id": .number(Double(approval.id)), "tenant": .string(approval.tenant),
+            "tool": .string(approval.tool), "actor": .string(approval.actor), "reason": pending?.reason.map(JSONValue.string) ?? .null,
+            "why": pending?.message.map(JSONValue.string) ?? .null, "arguments": redactor.redact(approval.call.arguments),
+            "expires": .string(Timestamp.formatSeconds(approval.expiresAt)),
+        ]
+        let bytes = Array(body.canonicalText.utf8)
+        let timestamp = String(Int(Date().timeIntervalSince1970))
+        var headers = ["Content-Type": "application/json", SignedWebhook.timestampHeader: timestamp]
+        if let secret = targets.webhookSecret { headers[SignedWebhook.signatureHeader] = SignedWebhook.sign(body: bytes, timestamp: timestamp, secret: secret) }
+        try await Self.post(url, body: bytes, headers: headers)
+    }
+
+    /// POSTs `body`; an answer other than 2xx is an error naming its status.
+    static func post(_ url: String, body: [UInt8], headers: [String: String], timeout: Double = 10) async throws {
+        guard let target = URL(string: url) else { throw DeliveryError(message: "\(url) is not a URL") }
+        var request = URLRequest(url: target, timeoutInterval: timeout)
+        request.httpMethod = "POST"
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.httpBody = Data(body)
+        let (_, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else { throw DeliveryError(message: "answered HTTP \(status)") }
+    }
+}
+
+/// A notification that did not arrive.
+public struct DeliveryError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

@@ -1,0 +1,362 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import RolloutCore
+import RolloutGuard
+import RolloutReports
+import RolloutStore
+
+/// What `rollout serve` serves from, and to whom.
+public struct ServeSettings: Sendable {
+    public var host: String
+    public var port: Int
+    public var folder: RolloutFolder
+    public var store: AuditStore
+    public var approvers: ApproversFile
+    public var slackSigningSecret: String?
+    public var webhookSecret: String?
+    public var targets: NotifyTargets
+    /// Cookies only over HTTPS (when serving beyond loopback, through the team's proxy).
+    public var secureCookies: Bool
+
+    public init(host: String, port: Int, folder: RolloutFolder, store: AuditStore, approvers: ApproversFile, slackSigningSecret: String?,
+                webhookSecret: String?, targets: NotifyTargets, secureCookies: Bool) {
+        self.host = host
+        self.port = port
+        self.folder = folder
+        self.store = store
+        self.approvers = approvers
+        self.slackSigningSecret = slackSigningSecret
+        self.webhookSecret = webhookSecret
+        self.targets = targets
+        self.secureCookies = secureCookies
+    }
+
+    /// Whether `host` is a loopback address (the only place serve listens without tokens).
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "127.0.0.1" || host == "::1" || host == "localhost" || host.hasPrefix("127.")
+    }
+}
+
+/// `rollout serve`: the approvals page, the dashboard of every write, an event's page with its
+/// rollback, the Slack and webhook endpoints. Every response, redirects and errors included, carries a
+/// strict Content-Security-Policy; every form carries a CSRF token; every page but sign-in needs a
+/// signed-in approver of approvers.yaml.
+public enum ServeApp {
+    public static let contentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    /// Runs the server until the task is cancelled (or the process ends); `onRunning` gets the port.
+    public static func run(_ settings: ServeSettings, log: @escaping @Sendable (String) -> Void,
+                           onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let router = try makeRouter(settings, log: log)
+        var logger = Logger(label: "rollout.serve")
+        logger.logLevel = .warning
+        let app = Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "rollout"),
+                              onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) }, logger: logger)
+        let notifier = Notifier(store: settings.store, targets: settings.targets,
+                                redactor: (try? Redactor(policy: settings.folder.loadPolicy(), key: settings.store.redactionKey())) ?? Redactor(),
+                                log: log)
+        let notifying = Task { await notifier.run() }
+        defer { notifying.cancel() }
+        try await app.runService(gracefulShutdownSignals: [])
+    }
+
+    static func makeRouter(_ settings: ServeSettings, log: @escaping @Sendable (String) -> Void) throws -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: SecurityHeaders())
+        let sessions = Sessions()
+        let store = settings.store
+        let desk = ApprovalDesk(folder: settings.folder, store: store, log: log)
+        let redactor = (try? Redactor(policy: settings.folder.loadPolicy(), key: store.redactionKey())) ?? Redactor()
+
+        /// The signed-in approver and the session's CSRF token, when the cookie holds.
+        @Sendable func signedIn(_ request: Request) -> (name: String, csrf: String)? {
+            guard let value = request.cookies[Sessions.cookie]?.value, let name = sessions.approver(value),
+                  settings.approvers.approvers.contains(where: { $0.name == name }) else { return nil }
+            return (name, sessions.csrf(for: value))
+        }
+        @Sendable func pendingCount() -> Int { (try? store.approvals(status: .pending).count) ?? 0 }
+
+        router.get("/healthz") { _, _ in Responses.text(.ok, "ok") }
+        router.get("/static/app.css") { _, _ in Responses.body(.ok, Assets.css, type: "text/css; charset=utf-8") }
+        router.get("/static/app.js") { _, _ in Responses.body(.ok, Assets.js, type: "text/javascript; charset=utf-8") }
+
+        // Sign-in with an approver's token.
+        router.get("/login") { _, _ in Responses.html(.ok, Pages.login(message: nil)) }
+        router.post("/login") { request, _ in
+            var request = request
+            let form = Forms.decode(try await request.collectBody(upTo: 8192))
+            guard let token = form["token"], let approver = settings.approvers.approver(token: token) else {
+                log("serve: a sign-in with an unknown token was refused")
+                return Responses.html(.unauthorized, Pages.login(message: "That token belongs to no approver of approvers.yaml."))
+            }
+            var response = Responses.redirect("/")
+            response.setCookie(Cookie(name: Sessions.cookie, value: sessions.issue(approver.name), maxAge: Int(Sessions.lifetime), path: "/",
+                                      secure: settings.secureCookies, httpOnly: true, sameSite: .strict))
+            log("serve: \(approver.name) signed in")
+            return response
+        }
+        router.post("/logout") { request, _ in
+            var request = request
+            let form = Forms.decode(try await request.collectBody(upTo: 8192))
+            guard let who = signedIn(request), form["csrf"] == who.csrf else { return Responses.text(.forbidden, "not signed in, or the form is not this session's") }
+            var response = Responses.redirect("/login")
+            response.setCookie(Cookie(name: Sessions.cookie, value: "x", maxAge: 0, path: "/", secure: settings.secureCookies, httpOnly: true, sameSite: .strict))
+            return response
+        }
+
+        // The dashboard of every write.
+        router.get("/") { request, _ in
+            guard let who = signedIn(request) else { return Responses.redirect("/login") }
+            let params = Forms.query(request.uri.query)
+            let range = params["range"].flatMap { ["hour", "day", "week", "month"].contains($0) ? $0 : nil } ?? "day"
+            let span: TimeInterval = ["hour": 3600, "day": 86_400, "week": 7 * 86_400, "month": 30 * 86_400][range]!
+            let now = Date()
+            var query = DashboardQuery(from: now.addingTimeInterval(-span), to: now.addingTimeInterval(1), search: params["q"],
+                                       before: params["before"].flatMap { Int64($0) })
+            if let category = params["decision"].flatMap(DecisionCategory.init(rawValue:)) { query.categories = [category] }
+            let page = try store.dashboard(query)
+            // Counts per day over the period (at least the last week).
+            let chartFrom = min(query.from, now.addingTimeInterval(-7 * 86_400))
+            let counts = try store.complianceCounts(ComplianceScope(from: chartFrom, to: query.to))
+            var byDay: [String: [DecisionCategory: Int]] = [:]
+            for (day, decision, count) in counts.daily { byDay[day, default: [:]][DecisionCategory(decision: decision), default: 0] += count }
+            var days: [ComplianceReport.Day] = []
+            var day = chartFrom
+            while day < query.to {
+                let key = Timestamp.day(day)
+                days.append(ComplianceReport.Day(day: key, counts: byDay[key] ?? [:]))
+                day = day.addingTimeInterval(86_400)
+            }
+            return Responses.html(.ok, Pages.dashboard(page: page, query: query, range: range, days: days, approver: who.name, csrf: who.csrf,
+                                                       pending: pendingCount()))
+        }
+
+        // The approvals page, its fragment for the live update, and its event stream.
+        @Sendable func approvalViews() throws -> [ApprovalView] {
+            try store.approvals(status: .pending).map { approval in
+                let pending = try store.event(seq: approval.pendingSeq)
+                let changes = (pending?.changes ?? []).flatMap { change in
+                    change.fields.sorted { $0.key < $1.key }.map { "\(pending?.model ?? "row") \(change.key.canonicalText): \($0.key) \(redactor.redact($0.value.before ?? .null).canonicalText) → \(redactor.redact($0.value.after ?? .null).canonicalText)" }
+                }
+                return ApprovalView(approval: approval, reason: pending?.reason, rule: pending?.message,
+                                    arguments: redactor.redact(approval.call.arguments), changes: changes)
+            }
+        }
+        router.get("/approvals") { request, _ in
+            guard let who = signedIn(request) else { return Responses.redirect("/login") }
+            let params = Forms.query(request.uri.query)
+            let views = try approvalViews()
+            if params["fragment"] == "1" { return Responses.html(.ok, Pages.approvalsList(views, csrf: who.csrf, flash: nil)) }
+            return Responses.html(.ok, Pages.approvals(views, approver: who.name, csrf: who.csrf, flash: params["flash"]))
+        }
+        router.get("/approvals/events") { request, _ in
+            guard signedIn(request) != nil else { return Responses.text(.unauthorized, "sign in first") }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/event-stream"
+            headers[.cacheControl] = "no-store"
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                var last = ""
+                var ticks = 0
+                try await writer.write(ByteBuffer(string: ": connected\n\n"))
+                while !Task.isCancelled {
+                    let ids = (try? store.approvals(status: .pending).map { String($0.id) }.joined(separator: ",")) ?? last
+                    if ids != last {
+                        last = ids
+                        try await writer.write(ByteBuffer(string: "data: \(ids.isEmpty ? "none" : ids)\n\n"))
+                    }
+                    ticks += 1
+                    if ticks % 15 == 0 { try await writer.write(ByteBuffer(string: ": keepalive\n\n")) }
+                    try await Task.sleep(nanoseconds: 1_000_000_000)
+                }
+                try await writer.finish(nil)
+            })
+        }
+        router.post("/approvals/:id/decide") { request, context in
+            var request = request
+            let form = Forms.decode(try await request.collectBody(upTo: 16_384))
+            guard let who = signedIn(request) else { return Responses.text(.forbidden, "sign in first") }
+            guard form["csrf"] == who.csrf else { return Responses.text(.forbidden, "the form is not this session's (CSRF)") }
+            guard let id = context.parameters.get("id").flatMap({ Int64($0) }) else { return Responses.text(.badRequest, "no such approval") }
+            let note = (form["note"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !note.isEmpty else { return Responses.redirect("/approvals?flash=" + Forms.encode("A decision needs a note.")) }
+            let decision: Decision
+            do {
+                decision = form["decision"] == "approve" ? try await desk.approve(id, by: who.name, note: note) : try await desk.deny(id, by: who.name, note: note)
+            } catch {
+                log("serve: the decision on approval #\(id) by \(who.name) failed: \(error)")
+                return Responses.redirect("/approvals?flash=" + Forms.encode("#\(id): \(error)"))
+            }
+            log("serve: approval #\(id) \(decision.code.rawValue) by \(who.name)")
+            return Responses.redirect("/approvals?flash=" + Forms.encode("#\(id): \(decision.code.rawValue) (audit event \(decision.auditSeq)): \(decision.message)"))
+        }
+
+        // One audit event, and its rollback.
+        router.get("/events/:seq") { request, context in
+            guard let who = signedIn(request) else { return Responses.redirect("/login") }
+            guard let seq = context.parameters.get("seq").flatMap({ Int64($0) }), let event = try store.event(seq: seq) else {
+                return Responses.html(.notFound, Pages.message("No such event", "There is no audit event with that number."))
+            }
+            let rolledBackBy = try store.read { sql in try sql.scalar("SELECT rollback_seq FROM rollbacks WHERE original_seq = ?", [.int(seq)])?.int64 }
+            return Responses.html(.ok, Pages.event(event, body: redactor.redact(event.json), rollbackOf: rolledBackBy, approver: who.name, csrf: who.csrf,
+                                                   flash: Forms.query(request.uri.query)["flash"], pending: pendingCount()))
+        }
+        router.post("/events/:seq/rollback") { request, context in
+            var request = request
+            let form = Forms.decode(try await request.collectBody(upTo: 8192))
+            guard let who = signedIn(request), form["csrf"] == who.csrf else { return Responses.text(.forbidden, "sign in first (CSRF)") }
+            guard let seq = context.parameters.get("seq").flatMap({ Int64($0) }) else { return Responses.text(.badRequest, "no such event") }
+            let note = (form["note"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !note.isEmpty else { return Responses.redirect("/events/\(seq)?flash=" + Forms.encode("A rollback needs a note.")) }
+            let flash: String
+            do {
+                let decision = try await desk.rollback(seq, by: who.name, note: note)
+                flash = "\(decision.code.rawValue) (audit event \(decision.auditSeq)): \(decision.message)"
+            } catch {
+                flash = "\(error)"
+            }
+            return Responses.redirect("/events/\(seq)?flash=" + Forms.encode(flash))
+        }
+
+        // Slack's buttons: the signature first, then the payload, then the person.
+        router.post("/slack/interactions") { request, _ in
+            var request = request
+            let body = Array(buffer: try await request.collectBody(upTo: 65_536))
+            let timestamp = request.headers[HTTPField.Name("X-Slack-Request-Timestamp")!]
+            let signature = request.headers[HTTPField.Name("X-Slack-Signature")!]
+            if let failure = SlackSignature.verify(body: body, timestamp: timestamp, signature: signature, secret: settings.slackSigningSecret) {
+                log("serve: a Slack request was refused: \(failure)")
+                return Responses.text(failure == .notConfigured ? .forbidden : .unauthorized, failure.description)
+            }
+            guard try store.useNonce("slack:" + (signature ?? "")) else {
+                log("serve: a replayed Slack request was refused")
+                return Responses.text(.unauthorized, "this request was already acted on")
+            }
+            guard let payloadText = Forms.decode(ByteBuffer(bytes: body))["payload"], let payload = try? JSONValue.parse(payloadText) else {
+                return Responses.text(.badRequest, "no interaction payload")
+            }
+            guard let user = payload["user"]?["id"]?.stringValue, let approver = settings.approvers.approver(slackUser: user) else {
+                log("serve: a Slack press by an unknown user was refused")
+                return Responses.text(.forbidden, "this Slack user is not an approver of approvers.yaml")
+            }
+            guard let action = payload["actions"]?[0], let kind = action["action_id"]?.stringValue, kind == "approve" || kind == "deny",
+                  let id = action["value"]?.stringValue.flatMap({ Int64($0) }) else {
+                return Responses.text(.badRequest, "no approve or deny action")
+            }
+            let note = (payload["state"]?["values"]?["note"]?["note"]?["value"]?.stringValue ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !note.isEmpty else {
+                return Responses.json(.ok, ["response_type": "ephemeral", "replace_original": false, "text": "Write a note first, then press the button again."])
+            }
+            let responseURL = payload["response_url"]?.stringValue
+            // Slack wants an answer within 3 s: decide after answering, and report through response_url.
+            Task {
+                let text: String
+                do {
+                    let decision = kind == "approve" ? try await desk.approve(id, by: approver.name, note: note) : try await desk.deny(id, by: approver.name, note: note)
+                    text = "#\(id) \(decision.code.rawValue) by \(approver.name): \(decision.message)"
+                } catch {
+                    text = "#\(id): \(error)"
+                }
+                log("serve: Slack: \(text)")
+                if let responseURL {
+                    try? await Notifier.post(responseURL, body: Array((["replace_original": true, "text": .string(text)] as JSONValue).canonicalText.utf8),
+                                             headers: ["Content-Type": "application/json"])
+                }
+            }
+            return Response(status: .ok)
+        }
+
+        // Decisions from another tool, signed like the notifications it receives.
+        router.post("/webhooks/decision") { request, _ in
+            var request = request
+            let body = Array(buffer: try await request.collectBody(upTo: 65_536))
+            let timestamp = request.headers[HTTPField.Name(SignedWebhook.timestampHeader)!]
+            let signature = request.headers[HTTPField.Name(SignedWebhook.signatureHeader)!]
+            if let failure = SignedWebhook.verify(body: body, timestamp: timestamp, signature: signature, secret: settings.webhookSecret) {
+                return Responses.text(settings.webhookSecret == nil ? .forbidden : .unauthorized, failure)
+            }
+            guard try store.useNonce("webhook:" + (signature ?? "")) else { return Responses.text(.unauthorized, "this request was already acted on") }
+            guard let json = try? JSONValue.parse(String(decoding: body, as: UTF8.self)), let id = json["approval_id"]?.intValue,
+                  let kind = json["decision"]?.stringValue, kind == "approve" || kind == "deny",
+                  let name = json["approver"]?.stringValue, settings.approvers.approvers.contains(where: { $0.name == name }),
+                  let note = json["note"]?.stringValue, !note.trimmingCharacters(in: .whitespaces).isEmpty else {
+                return Responses.text(.badRequest, "expected {approval_id, decision: approve|deny, approver (of approvers.yaml), note}")
+            }
+            do {
+                let decision = kind == "approve" ? try await desk.approve(Int64(id), by: name, note: note) : try await desk.deny(Int64(id), by: name, note: note)
+                return Responses.json(.ok, ["decision": .string(decision.code.rawValue), "audit_id": .number(Double(decision.auditSeq)), "message": .string(decision.message)])
+            } catch {
+                return Responses.json(.conflict, ["error": .string("\(error)")])
+            }
+        }
+        return router
+    }
+}
+
+/// Every response, errors and redirects included: the Content-Security-Policy and its companions.
+struct SecurityHeaders: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as HTTPError {
+            response = Responses.text(error.status, error.body ?? error.status.reasonPhrase)
+        } catch {
+            response = Responses.text(.internalServerError, "internal error")
+        }
+        response.headers[HTTPField.Name("Content-Security-Policy")!] = ServeApp.contentSecurityPolicy
+        response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        return response
+    }
+}
+
+/// Responses of the few kinds serve sends.
+enum Responses {
+    static func body(_ status: HTTPResponse.Status, _ text: String, type: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func html(_ status: HTTPResponse.Status, _ text: String) -> Response { body(status, text, type: "text/html; charset=utf-8") }
+    static func text(_ status: HTTPResponse.Status, _ text: String) -> Response { body(status, text + "\n", type: "text/plain; charset=utf-8") }
+    static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response { body(status, value.canonicalText, type: "application/json") }
+
+    /// A 303 to `location` (a path of this server).
+    static func redirect(_ location: String) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = location
+        return Response(status: .seeOther, headers: headers)
+    }
+}
+
+/// application/x-www-form-urlencoded, both ways.
+enum Forms {
+    static func decode(_ buffer: ByteBuffer) -> [String: String] {
+        query(String(buffer: buffer))
+    }
+
+    static func query(_ text: String?) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in (text ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ") }
+            guard let name = parts.first?.removingPercentEncoding else { continue }
+            out[name] = parts.count > 1 ? (parts[1].removingPercentEncoding ?? parts[1]) : ""
+        }
+        return out
+    }
+
+    static func encode(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+    }
+}

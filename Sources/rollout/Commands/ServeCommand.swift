@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import RolloutCore
+import RolloutServe
+import RolloutStore
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "The human side: approve or deny queued writes, and see every write, in a browser (or from Slack).",
+        discussion: """
+            Pages: / lists every write of the last hour, day, week or 30 days with its reason, approver and \
+            outcome, searchable, with counts per day; /approvals lists the writes waiting for a person (it \
+            updates itself), each with Approve and Deny and a required note; /events/N shows an audit event \
+            and rolls it back. A decision runs the write on its own backend, through the guard: four-eyes, \
+            expiry and the request binding hold.
+
+            People sign in with a token; rollout/approvers.yaml lists each approver's token by its SHA-256 \
+            (--new-token NAME makes one) and Slack user id. serve listens on 127.0.0.1 unless --listen says \
+            otherwise, and never without approvers who can sign in. Slack: set ROLLOUT_SLACK_WEBHOOK_URL to \
+            announce queued writes with two buttons, and point the Slack app's Interactivity URL at \
+            /slack/interactions through the team's HTTPS proxy; ROLLOUT_SLACK_SIGNING_SECRET verifies them. \
+            A generic webhook: ROLLOUT_WEBHOOK_URL and ROLLOUT_WEBHOOK_SECRET (HMAC-SHA256 signed bodies; \
+            decisions come back to /webhooks/decision signed the same way).
+
+            Examples:
+              rollout serve --new-token maria.lopez     # prints a token and its approvers.yaml lines
+              rollout serve --listen 127.0.0.1:8080 --check   # the settings, without serving
+            """
+    )
+
+    @Option(help: ArgumentHelp("Where to listen: HOST:PORT (default 127.0.0.1:8080; port 0 picks one).", valueName: "host:port"))
+    var listen = "127.0.0.1:8080"
+
+    @Option(name: .customLong("new-token"), help: ArgumentHelp("Print a new sign-in token for NAME and the approvers.yaml lines, then exit.", valueName: "name"))
+    var newToken: String?
+
+    @Flag(help: "Check the settings (folder, store, approvers, listen address) and exit without serving.")
+    var check = false
+
+    @OptionGroup var folderOptions: FolderOptions
+    @OptionGroup var storeOption: StoreOption
+
+    func run() async throws {
+        if let newToken {
+            var generator = SystemRandomNumberGenerator()
+            let token = (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+            Output.line("token for \(newToken) (give it to them; it is shown once): \(token)")
+            Output.line("add to \(folderOptions.folder.approversPath):")
+            Output.line("  \(newToken):\n    token_sha256: \(ApproversFile.sha256(token))")
+            return
+        }
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("--listen takes HOST:PORT, e.g. 127.0.0.1:8080")
+        }
+        let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let folder = folderOptions.folder
+        let approvers = try folder.loadApprovers()
+        guard approvers.hasTokens else {
+            throw ValidationError("no approver can sign in: \(folder.approversPath) lists no token_sha256 (rollout serve --new-token NAME makes one)")
+        }
+        let loopback = ServeSettings.isLoopback(host)
+        let store = try storeOption.open(create: true)
+        let environment = ProcessInfo.processInfo.environment
+        let settings = ServeSettings(
+            host: host, port: port, folder: folder, store: store, approvers: approvers,
+            slackSigningSecret: environment["ROLLOUT_SLACK_SIGNING_SECRET"].flatMap { $0.isEmpty ? nil : $0 },
+            webhookSecret: environment["ROLLOUT_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : $0 },
+            targets: NotifyTargets.fromEnvironment(), secureCookies: !loopback)
+        if !loopback { Output.error("serve: listening beyond loopback; put it behind HTTPS (cookies are Secure, so plain HTTP cannot sign in)") }
+        if check {
+            Output.line("serve: \(approvers.approvers.count) approvers; store \(store.path); would listen on \(host):\(port)")
+            return
+        }
+        try await ServeApp.run(settings, log: { Output.error($0) }) { bound in
+            Output.error("serve: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)")
+        }
+    }
+}
