@@ -56,7 +56,12 @@ extension Guard {
                 createdAt: now, expiresAt: expires, tenant: principal.tenant, actor: principal.actor, session: principal.session,
                 subject: principal.subject, tool: tool.name, call: call, pendingSeq: stored.seq, backend: backend))
             let why = rule.map { " (\($0.message))" } ?? ""
-            let message = "\(tool.name) needs a person's approval\(why): approval \(id), expires \(Timestamp.formatSeconds(expires)). Nothing was done yet; the write runs once a person approves it, and its outcome is recorded as its own event"
+            // What was asked, in the agent's own terms (redacted values stay redacted), so it can tell its user.
+            let asked = event.changes.prefix(3).map { change in
+                change.fields.keys.sorted().map { "\($0) → \(change.fields[$0]?.after.map(\.canonicalText) ?? "null")" }.joined(separator: ", ")
+            }.filter { !$0.isEmpty }.joined(separator: "; ")
+            let what = asked.isEmpty ? "" : " (\(asked)\(event.changes.count > 3 ? "; …" : ""))"
+            let message = "\(tool.name)\(what) needs a person's approval\(why): approval \(id), expires \(Timestamp.formatSeconds(expires)). Nothing was done yet; a confirmation follows when a person decides: the write then runs once, and its outcome is recorded as its own event"
             try session.ledger.recordCall(tenant: principal.tenant, tool: tool.name, actor: principal.actor, at: now, auditSeq: stored.seq)
             var result: JSONValue = [
                 "ok": true, "decision": "pending_approval", "approval_id": .number(Double(id)), "audit_id": .number(Double(stored.seq)),

@@ -27,7 +27,8 @@ enum Assets {
         .c-executed { background: #dcf3e3; } .c-refused { background: #fbe1df; } .c-pending { background: #fff1c7; }
         .c-shadow, .c-dry_run { background: #e6e4fb; } .c-rolled_back { background: #e1eefb; }
         form.search { display: flex; gap: 8px; margin-bottom: 16px; }
-        form.search input { flex: 1; }
+        form.search input#search { flex: 3; min-width: 280px; }
+        form.search input[type=date] { flex: 0 0 auto; }
         input, select, button { font: inherit; padding: 6px 10px; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
         button { cursor: pointer; font-weight: 600; }
         button.approve { background: var(--ok); color: #fff; border-color: var(--ok); }
@@ -44,13 +45,21 @@ enum Assets {
         p.more { text-align: right; }
         """
 
+    /// The tab icon: a check mark in a rounded square.
+    static let icon = """
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#1f5f4a"/>\
+        <path d="M9 16.5l4.5 4.5L23 11.5" fill="none" stroke="#fff" stroke-width="3.2" stroke-linecap="round" stroke-linejoin="round"/></svg>
+        """
+
     static let js = """
         // The approvals page follows the queue: when the server says the set of pending writes changed,
-        // the list is fetched again, and notes being typed are kept.
+        // the list is fetched again (only then), and notes being typed are kept.
         (function () {
           if (!document.getElementById('approvals') || !window.EventSource) return;
           var source = new EventSource('/approvals/events');
-          source.onmessage = function () {
+          source.onmessage = function (event) {
+            var shown = document.getElementById('approvals');
+            if (shown && shown.getAttribute('data-ids') === event.data) return;
             fetch('/approvals?fragment=1', { credentials: 'same-origin' })
               .then(function (response) { return response.ok ? response.text() : null; })
               .then(function (html) {

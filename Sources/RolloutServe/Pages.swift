@@ -23,7 +23,7 @@ enum Pages {
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(e(title)) · rollout</title><link rel="stylesheet" href="/static/app.css"><script src="/static/app.js" defer></script></head>
+            <title>\(e(title)) · rollout</title><link rel="icon" href="/static/icon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/app.css"><script src="/static/app.js" defer></script></head>
             <body><header><span class="brand">rollout</span>\(nav)</header><main>\(body)</main></body></html>
             """
     }
@@ -33,6 +33,7 @@ enum Pages {
             <h1>Sign in</h1>
             \(message.map { "<p class=\"bad\">\(e($0))</p>" } ?? "")
             <form method="post" action="/login" class="login">
+            <input type="text" name="username" autocomplete="username" hidden aria-hidden="true">
             <label for="token">Approver token</label>
             <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
             <button type="submit" id="sign-in">Sign in</button>
@@ -42,9 +43,10 @@ enum Pages {
     }
 
     /// The table of pending writes, also served alone for the live update.
-    static func approvalsList(_ items: [ApprovalView], csrf: String, flash: String?) -> String {
-        var h = "<div id=\"approvals\" data-count=\"\(items.count)\">"
-        if let flash { h += "<p class=\"flash\">\(e(flash))</p>" }
+    /// `data-ids` is the set the server's events name, so the page refreshes only when it changed.
+    static func approvalsList(_ items: [ApprovalView], csrf: String) -> String {
+        let ids = items.isEmpty ? "none" : items.map { String($0.approval.id) }.joined(separator: ",")
+        var h = "<div id=\"approvals\" data-count=\"\(items.count)\" data-ids=\"\(ids)\">"
         if items.isEmpty { h += "<p class=\"note\">No write is waiting for a person.</p>" }
         for item in items {
             let a = item.approval
@@ -73,12 +75,13 @@ enum Pages {
             <h1>Writes waiting for a person</h1>
             <p class="note">A decision runs the write on the backend it was asked for, once; you cannot approve your own request.
             This list updates itself.</p>
-            \(approvalsList(items, csrf: csrf, flash: flash))
+            \(flash.map { "<p class=\"flash\">\(e($0))</p>" } ?? "")
+            \(approvalsList(items, csrf: csrf))
             """)
     }
 
     /// The dashboard: a page of writes, the search form, and the counts per day.
-    static func dashboard(page: DashboardPage, query: DashboardQuery, range: String, days: [ComplianceReport.Day], approver: String, csrf: String,
+    static func dashboard(page: DashboardPage, query: DashboardQuery, range: String, chosen: (from: String, to: String), days: [ComplianceReport.Day], approver: String, csrf: String,
                           pending: Int) -> String {
         let q = e(query.search)
         func option(_ value: String, _ label: String, _ selected: Bool) -> String {
@@ -89,7 +92,8 @@ enum Pages {
             <h1>Every write of the agents</h1>
             <form method="get" action="/" class="search" role="search">
             <input name="q" value="\(q)" placeholder="reason, tool, actor, tenant, arguments" aria-label="Search" id="search">
-            <select name="range" aria-label="Period">\(option("hour", "last hour", range == "hour"))\(option("day", "last day", range == "day"))\(option("week", "last week", range == "week"))\(option("month", "last 30 days", range == "month"))</select>
+            <select name="range" aria-label="Period">\(option("hour", "last hour", range == "hour"))\(option("day", "last day", range == "day"))\(option("week", "last week", range == "week"))\(option("month", "last 30 days", range == "month"))\(option("custom", "from – to", range == "custom"))</select>
+            <input type="date" name="from" value="\(e(chosen.from))" aria-label="From (a day)" id="from"><input type="date" name="to" value="\(e(chosen.to))" aria-label="To (a day, included)" id="to">
             <select name="decision" aria-label="Decision"><option value="">every decision</option>\(DecisionCategory.allCases.map { option($0.rawValue, $0.rawValue, category == $0.rawValue) }.joined())</select>
             <button type="submit" id="search-button">Search</button>
             </form>
@@ -107,6 +111,9 @@ enum Pages {
         h += "</tbody></table>"
         if let next = page.next {
             var params = ["range=\(range)", "before=\(next)"]
+            for (name, value) in [("from", chosen.from), ("to", chosen.to)] where !value.isEmpty {
+                params.append(name + "=" + (value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+            }
             if let s = query.search, !s.isEmpty { params.append("q=" + (s.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
             if !category.isEmpty { params.append("decision=\(category)") }
             h += "<p class=\"more\"><a href=\"/?\(params.joined(separator: "&amp;"))\" id=\"older\">Older writes →</a></p>"

@@ -57,8 +57,7 @@ public enum ServeApp {
         let app = Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "rollout"),
                               onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) }, logger: logger)
         let notifier = Notifier(store: settings.store, targets: settings.targets,
-                                redactor: (try? Redactor(policy: settings.folder.loadPolicy(), key: settings.store.redactionKey())) ?? Redactor(),
-                                log: log)
+                                redactor: try Redactor(policy: settings.folder.loadPolicy(), key: settings.store.redactionKey()), log: log)
         let notifying = Task { await notifier.run() }
         defer { notifying.cancel() }
         try await app.runService(gracefulShutdownSignals: [])
@@ -70,7 +69,10 @@ public enum ServeApp {
         let sessions = Sessions()
         let store = settings.store
         let desk = ApprovalDesk(folder: settings.folder, store: store, log: log)
-        let redactor = (try? Redactor(policy: settings.folder.loadPolicy(), key: store.redactionKey())) ?? Redactor()
+        // Fail closed: without the policy's redaction rules nothing is shown.
+        let redactor = try Redactor(policy: settings.folder.loadPolicy(), key: store.redactionKey())
+        let dailyCounts = DailyCounts(store: store)
+        try dailyCounts.refresh()
 
         /// The signed-in approver and the session's CSRF token, when the cookie holds.
         @Sendable func signedIn(_ request: Request) -> (name: String, csrf: String)? {
@@ -85,13 +87,19 @@ public enum ServeApp {
         router.get("/static/app.js") { _, _ in Responses.body(.ok, Assets.js, type: "text/javascript; charset=utf-8") }
 
         // Sign-in with an approver's token.
-        router.get("/login") { _, _ in Responses.html(.ok, Pages.login(message: nil)) }
+        router.get("/static/icon.svg") { _, _ in Responses.body(.ok, Assets.icon, type: "image/svg+xml") }
+        router.get("/favicon.ico") { _, _ in Responses.redirect("/static/icon.svg") }
+        // A refused sign-in goes back to the form (post, redirect, get): no resubmission, nothing in the console.
+        router.get("/login") { request, _ in
+            let failed = Forms.query(request.uri.query)["failed"] == "1"
+            return Responses.html(.ok, Pages.login(message: failed ? "That token belongs to no approver of approvers.yaml." : nil))
+        }
         router.post("/login") { request, _ in
             var request = request
             let form = Forms.decode(try await request.collectBody(upTo: 8192))
             guard let token = form["token"], let approver = settings.approvers.approver(token: token) else {
                 log("serve: a sign-in with an unknown token was refused")
-                return Responses.html(.unauthorized, Pages.login(message: "That token belongs to no approver of approvers.yaml."))
+                return Responses.redirect("/login?failed=1")
             }
             var response = Responses.redirect("/")
             response.setCookie(Cookie(name: Sessions.cookie, value: sessions.issue(approver.name), maxAge: Int(Sessions.lifetime), path: "/",
@@ -112,26 +120,28 @@ public enum ServeApp {
         router.get("/") { request, _ in
             guard let who = signedIn(request) else { return Responses.redirect("/login") }
             let params = Forms.query(request.uri.query)
-            let range = params["range"].flatMap { ["hour", "day", "week", "month"].contains($0) ? $0 : nil } ?? "day"
-            let span: TimeInterval = ["hour": 3600, "day": 86_400, "week": 7 * 86_400, "month": 30 * 86_400][range]!
+            // A named period back from now, or a chosen one (`from`, `to`: days or RFC 3339 times; a `to` day is included).
             let now = Date()
-            var query = DashboardQuery(from: now.addingTimeInterval(-span), to: now.addingTimeInterval(1), search: params["q"],
-                                       before: params["before"].flatMap { Int64($0) })
+            var range = params["range"].flatMap { ["hour", "day", "week", "month", "custom"].contains($0) ? $0 : nil } ?? "day"
+            let chosenFrom = params["from"].flatMap { $0.isEmpty ? nil : Timestamp.parseDayOrTime($0) }
+            let chosenTo = params["to"].flatMap { $0.isEmpty ? nil : Timestamp.parseDayOrTime($0) }
+            if chosenFrom != nil || chosenTo != nil { range = "custom" }
+            let from: Date
+            let to: Date
+            if range == "custom" {
+                to = chosenTo.map { params["to"]?.count == 10 ? $0.addingTimeInterval(86_400) : $0 } ?? now.addingTimeInterval(1)
+                from = chosenFrom ?? to.addingTimeInterval(-86_400)
+            } else {
+                let span: TimeInterval = ["hour": 3600, "day": 86_400, "week": 7 * 86_400, "month": 30 * 86_400][range] ?? 86_400
+                (from, to) = (now.addingTimeInterval(-span), now.addingTimeInterval(1))
+            }
+            var query = DashboardQuery(from: from, to: max(to, from), search: params["q"], before: params["before"].flatMap(DashboardCursor.init))
             if let category = params["decision"].flatMap(DecisionCategory.init(rawValue:)) { query.categories = [category] }
             let page = try store.dashboard(query)
             // Counts per day over the period (at least the last week).
-            let chartFrom = min(query.from, now.addingTimeInterval(-7 * 86_400))
-            let counts = try store.complianceCounts(ComplianceScope(from: chartFrom, to: query.to))
-            var byDay: [String: [DecisionCategory: Int]] = [:]
-            for (day, decision, count) in counts.daily { byDay[day, default: [:]][DecisionCategory(decision: decision), default: 0] += count }
-            var days: [ComplianceReport.Day] = []
-            var day = chartFrom
-            while day < query.to {
-                let key = Timestamp.day(day)
-                days.append(ComplianceReport.Day(day: key, counts: byDay[key] ?? [:]))
-                day = day.addingTimeInterval(86_400)
-            }
-            return Responses.html(.ok, Pages.dashboard(page: page, query: query, range: range, days: days, approver: who.name, csrf: who.csrf,
+            let chartFrom = range == "custom" ? query.from : min(query.from, now.addingTimeInterval(-7 * 86_400))
+            let days = try dailyCounts.days(from: chartFrom, to: query.to, intents: query.categories.contains(.intent))
+            return Responses.html(.ok, Pages.dashboard(page: page, query: query, range: range, chosen: (params["from"] ?? "", params["to"] ?? ""), days: days, approver: who.name, csrf: who.csrf,
                                                        pending: pendingCount()))
         }
 
@@ -140,9 +150,18 @@ public enum ServeApp {
             try store.approvals(status: .pending).map { approval in
                 let pending = try store.event(seq: approval.pendingSeq)
                 let changes = (pending?.changes ?? []).flatMap { change in
-                    change.fields.sorted { $0.key < $1.key }.map { "\(pending?.model ?? "row") \(change.key.canonicalText): \($0.key) \(redactor.redact($0.value.before ?? .null).canonicalText) → \(redactor.redact($0.value.after ?? .null).canonicalText)" }
+                    change.fields.sorted { $0.key < $1.key }.map { field in
+                        let row = change.key == .null ? "new \(pending?.model ?? "row")" : "\(pending?.model ?? "row") \(change.key.canonicalText)"
+                        let after = redactor.redact(field.value.after ?? .null).canonicalText
+                        guard let before = field.value.before, change.key != .null else { return "\(row): \(field.key) = \(after)" }
+                        return "\(row): \(field.key) \(redactor.redact(before).canonicalText) → \(after)"
+                    }
                 }
-                return ApprovalView(approval: approval, reason: pending?.reason, rule: pending?.message,
+                // The named rule and its message, or the tool's approval condition.
+                let ruleName = pending?.details["approval_rule"]?.stringValue
+                let ruleMessage = pending?.details["approval_message"]?.stringValue
+                let rule = ruleName.map { "\($0): \(ruleMessage ?? "")" } ?? pending?.message ?? "the tool's approval condition (approval.when) holds"
+                return ApprovalView(approval: approval, reason: pending?.reason, rule: rule,
                                     arguments: redactor.redact(approval.call.arguments), changes: changes)
             }
         }
@@ -150,7 +169,7 @@ public enum ServeApp {
             guard let who = signedIn(request) else { return Responses.redirect("/login") }
             let params = Forms.query(request.uri.query)
             let views = try approvalViews()
-            if params["fragment"] == "1" { return Responses.html(.ok, Pages.approvalsList(views, csrf: who.csrf, flash: nil)) }
+            if params["fragment"] == "1" { return Responses.html(.ok, Pages.approvalsList(views, csrf: who.csrf)) }
             return Responses.html(.ok, Pages.approvals(views, approver: who.name, csrf: who.csrf, flash: params["flash"]))
         }
         router.get("/approvals/events") { request, _ in

@@ -10,11 +10,11 @@ public struct DashboardQuery: Sendable {
     public var search: String?
     /// Only these decision categories (executed, refused, pending, shadow...), when given.
     public var categories: Set<DecisionCategory>
-    /// Keyset pagination: rows before this sequence number.
-    public var before: Int64?
+    /// Keyset pagination: rows after this one in the page order (older, or as old with a lower sequence number).
+    public var before: DashboardCursor?
     public var limit: Int
 
-    public init(from: Date, to: Date, search: String? = nil, categories: Set<DecisionCategory> = [], before: Int64? = nil, limit: Int = 50) {
+    public init(from: Date, to: Date, search: String? = nil, categories: Set<DecisionCategory> = [], before: DashboardCursor? = nil, limit: Int = 50) {
         self.from = from
         self.to = to
         self.search = search
@@ -24,10 +24,31 @@ public struct DashboardQuery: Sendable {
     }
 }
 
-/// One page of rows, and the key of the next page when there is one.
+/// Where a page of the dashboard ends: the last row's time and sequence number, the order the pages
+/// follow (an imported log's times need not rise with its sequence numbers). As text: `TSMS.SEQ`.
+public struct DashboardCursor: Sendable, Hashable, CustomStringConvertible {
+    public var tsMillis: Int64
+    public var seq: Int64
+
+    public init(tsMillis: Int64, seq: Int64) {
+        self.tsMillis = tsMillis
+        self.seq = seq
+    }
+
+    /// From its text form; nil for anything else.
+    public init?(_ text: String) {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let ts = Int64(parts[0]), let seq = Int64(parts[1]) else { return nil }
+        self.init(tsMillis: ts, seq: seq)
+    }
+
+    public var description: String { "\(tsMillis).\(seq)" }
+}
+
+/// One page of rows, and where the next page starts when there is one.
 public struct DashboardPage: Sendable {
     public var rows: [ComplianceRow]
-    public var next: Int64?
+    public var next: DashboardCursor?
 }
 
 extension AuditStore {
@@ -37,17 +58,21 @@ extension AuditStore {
         var conditions = ["ts_ms >= ?", "ts_ms < ?", "tool NOT LIKE 'rollout.%'"]
         var arguments: [SQLValue] = [.int(Self.millis(query.from)), .int(Self.millis(query.to))]
         if let before = query.before {
-            conditions.append("seq < ?")
-            arguments.append(.int(before))
+            conditions.append("(ts_ms < ? OR (ts_ms = ? AND seq < ?))")
+            arguments += [.int(before.tsMillis), .int(before.tsMillis), .int(before.seq)]
         }
+        // An intent is the first half of a forwarded write: its outcome is the row that counts. Intents
+        // show only when asked for (a guard that died between the two leaves one without an outcome).
+        if !query.categories.contains(.intent) { conditions.append("decision <> 'intent'") }
+        var searchPattern: String?
         if let search = query.search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
             // LIKE with `!` as the escape character: the search is literal text, `%` and `_` included.
             let escaped = search.lowercased().replacingOccurrences(of: "!", with: "!!").replacingOccurrences(of: "%", with: "!%")
                 .replacingOccurrences(of: "_", with: "!_")
             let pattern = "%" + escaped + "%"
-            let columns = ["reason", "tool", "actor", "tenant", "body"]
-            conditions.append("(" + columns.map { "lower(coalesce(\($0), '')) LIKE ? ESCAPE '!'" }.joined(separator: " OR ") + ")")
-            arguments += columns.map { _ in .text(pattern) }
+            // The body holds the tool, actor, tenant, arguments and values; the reason also in its own column
+            // (the body escapes what JSON must). No lower() copy of every body: LIKE ignores case itself.
+            searchPattern = pattern
         }
         if !query.categories.isEmpty {
             let decisions = Self.decisions(in: query.categories)
@@ -56,21 +81,28 @@ extension AuditStore {
         }
         arguments.append(.int(Int64(query.limit + 1)))
         return try read { sql in
+            var conditions = conditions
+            if let searchPattern {
+                conditions.append("(\(sql.dialect.likeIgnoringCase("reason")) OR \(sql.dialect.likeIgnoringCase("body")))")
+                arguments.insert(contentsOf: [.text(searchPattern), .text(searchPattern)], at: arguments.count - 1)
+            }
             var rows: [ComplianceRow] = []
+            var times: [Int64] = []
             try sql.each("""
                 SELECT seq, ts, tenant, actor, tool, operation, \(sql.dialect.jsonMember("body", "targets")), row_count, decision, reason, approver,
-                       idempotency_key, \(sql.dialect.jsonString("body", "message"))
+                       idempotency_key, \(sql.dialect.jsonString("body", "message")), ts_ms
                 FROM audit_events WHERE \(conditions.joined(separator: " AND ")) ORDER BY ts_ms DESC, seq DESC LIMIT ?
                 """, arguments) { row in
                 rows.append(ComplianceRow(seq: row.int(0), ts: row.string(1), tenant: row.string(2), actor: row.string(3), tool: row.string(4),
                                           operation: row.optionalString(5), targets: row.optionalString(6) ?? "[]", rowCount: Int(row.int(7)),
                                           decision: row.string(8), reason: row.optionalString(9), approver: row.optionalString(10),
                                           idempotencyKey: row.optionalString(11), message: row.optionalString(12)))
+                times.append(row.int(13))
             }
-            var next: Int64?
+            var next: DashboardCursor?
             if rows.count > query.limit {
                 rows.removeLast()
-                next = rows.last?.seq
+                next = rows.last.map { DashboardCursor(tsMillis: times[rows.count - 1], seq: $0.seq) }
             }
             return DashboardPage(rows: rows, next: next)
         }
@@ -80,5 +112,30 @@ extension AuditStore {
     static func decisions(in categories: Set<DecisionCategory>) -> [String] {
         let known = DecisionCode.allCases.map(\.rawValue) + ["attempted", "allowed", "denied"]
         return known.filter { categories.contains(DecisionCategory(decision: $0)) }
+    }
+}
+
+/// Calls per day and decision among the events after a sequence number: what the dashboard's chart
+/// adds to the counts it already holds, so a million events are counted once, not on every page.
+public struct DailyCountsDelta: Sendable {
+    public var counts: [(day: String, decision: String, count: Int)]
+    /// The highest sequence number counted (the `after` given when nothing was new).
+    public var lastSeq: Int64
+}
+
+extension AuditStore {
+    public func dailyCounts(after seq: Int64) throws -> DailyCountsDelta {
+        try read { sql in
+            var counts: [(day: String, decision: String, count: Int)] = []
+            var last = seq
+            try sql.each("""
+                SELECT substr(ts, 1, 10) AS day, decision, count(*), max(seq) FROM audit_events
+                WHERE seq > ? AND tool NOT LIKE 'rollout.%' GROUP BY day, decision
+                """, [.int(seq)]) { row in
+                counts.append((row.string(0), row.string(1), Int(row.int(2))))
+                last = max(last, row.int(3))
+            }
+            return DailyCountsDelta(counts: counts, lastSeq: last)
+        }
     }
 }

@@ -27,4 +27,19 @@ enum BenchProcess {
         // WIFEXITED / WEXITSTATUS, spelled out (the macros are not imported).
         return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
+
+    /// Starts `binary` in the background, its output in these files; its process id (stop it with `kill`).
+    static func start(_ binary: String, _ arguments: [String], stdout: String, stderr: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let argv = ([binary] + arguments).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, binary, &actions, nil, argv, environ)
+        guard rc == 0 else { throw ValidationError("cannot start \(binary): \(String(cString: strerror(rc)))") }
+        return pid
+    }
 }

@@ -88,14 +88,13 @@ struct ImportBench: ParsableCommand {
 
     /// Events in the interchange format with realistic variety: several tenants, tools, actors, decisions.
     /// `count` calls of seven tenants, `spacing` seconds apart from 2025-11-24T16:00:00Z.
-    static func generate(_ count: Int, to path: String, spacing: Double = 0.25) throws {
+    static func generate(_ count: Int, to path: String, spacing: Double = 0.25, start: Double = 1_764_000_000) throws {
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: path) else { throw ValidationError("cannot write \(path)") }
         defer { try? handle.close() }
         let tools = ["orders.update", "orders.bulk_update", "refunds.issue", "customers.update_contact", "customers.set_role"]
         let decisions = ["executed", "executed", "executed", "executed", "executed", "executed", "reason_required", "cap_exceeded", "pending_approval", "shadowed"]
         var chunk = ""
-        let start = 1_764_000_000.0
         for i in 0..<count {
             let ts = Timestamp.format(Date(timeIntervalSince1970: start + Double(i) * spacing))
             let tool = tools[i % tools.count]

@@ -9,6 +9,6 @@ struct RolloutBench: AsyncParsableCommand {
         commandName: "rollout-bench",
         abstract: "Measure rollout against its budgets (release build, see DESIGN.md).",
         discussion: "Example: swift run -c release rollout-bench policy --dir rollout",
-        subcommands: [PolicyBench.self, GuardBench.self, ImportBench.self, FuzzBench.self, MCPBench.self, ScoreBench.self, StatusBench.self, ReportBench.self, GuardProxyBench.self, PostgresBench.self, PostgresWriter.self]
+        subcommands: [PolicyBench.self, GuardBench.self, ImportBench.self, FuzzBench.self, MCPBench.self, ScoreBench.self, StatusBench.self, ReportBench.self, GuardProxyBench.self, PostgresBench.self, PostgresWriter.self, ServeBench.self]
     )
 }

@@ -147,7 +147,7 @@ struct HelpExamplesTests {
         // The approval of broad, then the promotions; the refund approvals after them (an approved refund of
         // 600.00 is, rightly, an anomaly in acme's soak).
         try run("approve", where: { $0.text.contains("--stage broad") })
-        for command in ["promote", "approve", "deny", "status", "flags export", "demote", "pause", "resume", "audit rollback", "guard"] {
+        for command in ["promote", "approve", "deny", "status", "flags export", "demote", "pause", "resume", "audit rollback", "guard", "serve"] {
             try run(command)
         }
         let missed = all.filter { !ran.contains($0.description) }

@@ -190,7 +190,9 @@ struct ServeTests {
             #expect(page.headers["content-security-policy"]?.contains("default-src 'none'") == true && page.headers["content-security-policy"]?.contains("unsafe") == false)
         }
         #expect(try p.get("/no-such-page").headers["content-security-policy"] != nil, "errors too")
-        #expect(try p.signIn("wrong").status == 401)
+        let refused = try p.signIn("wrong")
+        #expect(refused.status == 303 && refused.headers["location"] == "/login?failed=1" && refused.headers["set-cookie"] == nil)
+        #expect(try p.get("/").status == 303, "still signed out")
         let ok = try p.signIn()
         #expect(ok.status == 303 && ok.headers["set-cookie"]?.contains("HttpOnly") == true && ok.headers["set-cookie"]?.contains("SameSite=Strict") == true)
         let page = try p.get("/approvals")
@@ -221,6 +223,10 @@ struct ServeTests {
         // The dashboard shows both decisions, searchable.
         let dashboard = try p.get("/?range=day&q=ticket+1")
         #expect(dashboard.status == 200 && dashboard.body.contains("refunds.issue") && dashboard.body.contains("<svg"))
+        // A chosen range: today holds the writes, a day last year none.
+        let today = Timestamp.day(Date())
+        #expect(try p.get("/?from=\(today)&to=\(today)&q=ticket+1").body.contains("parcel lost by the carrier, ticket 1"))
+        #expect(try p.get("/?from=2025-01-01&to=2025-01-02").body.contains("No write matches."))
     }
 
     @Test("Slack: a signed press decides as the mapped approver; a wrong secret, a stale timestamp, a replay or an unknown user decides nothing")

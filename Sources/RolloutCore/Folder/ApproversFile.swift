@@ -9,7 +9,7 @@ import Foundation
 /// version: 1
 /// approvers:
 ///   maria.lopez:
-///     token_sha256: 9f86d0818...        # rollout serve --new-token prints a token and this line
+///     token_sha256: 9f86d0818...        # rollout serve --new-token maria.lopez writes this line
 ///     slack_user: U012AB3CD
 /// ```
 public struct ApproversFile: Sendable, Hashable {
@@ -86,7 +86,7 @@ public struct ApproversFile: Sendable, Hashable {
                         case "token_sha256":
                             if let s = reader.string(field.value, fp) {
                                 if s.count == 64, s.allSatisfy(\.isHexDigit) { approver.tokenSHA256 = s.lowercased() } else {
-                                    reader.report(field.value, fp, "is not a SHA-256 in hex", expected: "64 hex digits (rollout serve --new-token prints them)")
+                                    reader.report(field.value, fp, "is not a SHA-256 in hex", expected: "64 hex digits (rollout serve --new-token NAME writes them)")
                                 }
                             }
                         case "slack_user": approver.slackUser = reader.string(field.value, fp)

@@ -10,6 +10,12 @@ public enum Timestamp {
         return copy.withUTF8 { parse(bytes: $0) }
     }
 
+    /// A day (`2026-11-01`, its UTC midnight) or an RFC 3339 time: how commands and pages take a period's ends.
+    public static func parseDayOrTime(_ text: String) -> Date? {
+        if text.count == 10, let d = parse(text + "T00:00:00Z") { return d }
+        return parse(text)
+    }
+
     public static func parse(bytes b: UnsafeBufferPointer<UInt8>) -> Date? {
         func digits(_ start: Int, _ count: Int) -> Int? {
             guard start + count <= b.count else { return nil }

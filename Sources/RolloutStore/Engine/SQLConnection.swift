@@ -56,6 +56,15 @@ public enum SQLDialect: String, Sendable {
         }
     }
 
+    /// Whether `column` matches the LIKE pattern bound at the next `?` (escape character `!`), ASCII
+    /// letters in either case (SQLite's LIKE; PostgreSQL's ILIKE).
+    public func likeIgnoringCase(_ column: String) -> String {
+        switch self {
+        case .sqlite: "\(column) LIKE ? ESCAPE '!'"
+        case .postgres: "\(column) ILIKE ? ESCAPE '!'"
+        }
+    }
+
     /// Whether `column` contains the text bound at the next `?`.
     public func contains(_ column: String) -> String {
         switch self {

@@ -55,10 +55,7 @@ struct ReportCommand: ParsableCommand {
 
     var formats: Set<String> { Set(format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }) }
 
-    static func date(_ text: String) -> Date? {
-        if text.count == 10, let d = Timestamp.parse(text + "T00:00:00Z") { return d }
-        return Timestamp.parse(text)
-    }
+    static func date(_ text: String) -> Date? { Timestamp.parseDayOrTime(text) }
 
     func validate() throws {
         if let from, Self.date(from) == nil { throw ValidationError("--from must be a date (2026-11-01) or an RFC 3339 time") }

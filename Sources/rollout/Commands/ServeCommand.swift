@@ -16,7 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
             expiry and the request binding hold.
 
             People sign in with a token; rollout/approvers.yaml lists each approver's token by its SHA-256 \
-            (--new-token NAME makes one) and Slack user id. serve listens on 127.0.0.1 unless --listen says \
+            (--new-token NAME makes one and records it) and Slack user id. serve listens on 127.0.0.1 unless --listen says \
             otherwise, and never without approvers who can sign in. Slack: set ROLLOUT_SLACK_WEBHOOK_URL to \
             announce queued writes with two buttons, and point the Slack app's Interactivity URL at \
             /slack/interactions through the team's HTTPS proxy; ROLLOUT_SLACK_SIGNING_SECRET verifies them. \
@@ -24,15 +24,15 @@ struct ServeCommand: AsyncParsableCommand {
             decisions come back to /webhooks/decision signed the same way).
 
             Examples:
-              rollout serve --new-token maria.lopez     # prints a token and its approvers.yaml lines
-              rollout serve --listen 127.0.0.1:8080 --check   # the settings, without serving
+              rollout serve --new-token maria.lopez   # token shown once, hash saved
+              rollout serve --check                   # check settings, do not serve
             """
     )
 
     @Option(help: ArgumentHelp("Where to listen: HOST:PORT (default 127.0.0.1:8080; port 0 picks one).", valueName: "host:port"))
     var listen = "127.0.0.1:8080"
 
-    @Option(name: .customLong("new-token"), help: ArgumentHelp("Print a new sign-in token for NAME and the approvers.yaml lines, then exit.", valueName: "name"))
+    @Option(name: .customLong("new-token"), help: ArgumentHelp("Make a sign-in token for NAME: its SHA-256 goes into approvers.yaml (replacing an old one), the token is printed once; then exit.", valueName: "name"))
     var newToken: String?
 
     @Flag(help: "Check the settings (folder, store, approvers, listen address) and exit without serving.")
@@ -43,11 +43,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let newToken {
-            var generator = SystemRandomNumberGenerator()
-            let token = (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-            Output.line("token for \(newToken) (give it to them; it is shown once): \(token)")
-            Output.line("add to \(folderOptions.folder.approversPath):")
-            Output.line("  \(newToken):\n    token_sha256: \(ApproversFile.sha256(token))")
+            let token = ApproverTokens.generate()
+            let path = folderOptions.folder.approversPath
+            let added = try ApproverTokens.record(token: token, for: newToken, in: path)
+            Output.line("\(added ? "added" : "replaced the token of") \(newToken) in \(path) (its SHA-256 only)")
+            Output.line("token for \(newToken), shown once (give it to them to sign in): \(token)")
             return
         }
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
