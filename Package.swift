@@ -204,7 +204,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RolloutServeTests",
-            dependencies: ["RolloutServe", "RolloutCore", "RolloutTestSupport"]
+            dependencies: ["RolloutServe", "RolloutCore", "RolloutStore", "RolloutTestSupport"]
         ),
         .testTarget(
             name: "RolloutCLITests",

@@ -39,4 +39,13 @@ public struct ApprovalDesk: Sendable {
             try await guard_.rollback(seq, by: person, reason: note)
         }
     }
+
+    /// Why a person decides this write, in words: the rule that queued it and its message, or the
+    /// tool's approval condition.
+    static func why(_ pending: AuditEvent?) -> String {
+        if let rule = pending?.details["approval_rule"]?.stringValue {
+            return "\(rule): \(pending?.details["approval_message"]?.stringValue ?? "")"
+        }
+        return pending?.message ?? "the tool's approval condition (approval.when) holds"
+    }
 }

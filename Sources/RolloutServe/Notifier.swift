@@ -87,10 +87,16 @@ public final class Notifier: @unchecked Sendable {
     /// The Slack message of a queued write: what was asked, why a person decides, a note input and two buttons.
     func slackMessage(_ approval: PendingApproval) -> JSONValue {
         let pending = try? store.event(seq: approval.pendingSeq)
-        let reason = pending?.reason ?? "—"
-        let why = pending?.message ?? ""
-        let arguments = redactor.redact(approval.call.arguments).canonicalText
-        let text = "*#\(approval.id)* `\(approval.tool)` for *\(approval.tenant)*, asked by *\(approval.actor)*\n*Reason:* \(reason)\n*Why a person:* \(why)\n```\(arguments.prefix(2500))```"
+        // Everything here came from an agent or a store: escaped as Slack asks (&, <, >), so a reason cannot
+        // carry a link, a mention or @channel; backticks cannot close the code block.
+        func e(_ text: String) -> String {
+            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+                .replacingOccurrences(of: "`", with: "'")
+        }
+        let reason = e(pending?.reason ?? "—")
+        let why = e(ApprovalDesk.why(pending))
+        let arguments = e(String(redactor.redact(approval.call.arguments).canonicalText.prefix(2500)))
+        let text = "*#\(approval.id)* `\(e(approval.tool))` for *\(e(approval.tenant))*, asked by *\(e(approval.actor))*\n*Reason:* \(reason)\n*Why a person:* \(why)\n```\(arguments)```"
         return [
             "text": .string("rollout: \(approval.tool) for \(approval.tenant) waits for a person (#\(approval.id))"),
             "blocks": [
@@ -115,7 +121,7 @@ public final class Notifier: @unchecked Sendable {
         let body: JSONValue = [
             "event": "approval.pending", "approval_id": .number(Double(approval.id)), "tenant": .string(approval.tenant),
             "tool": .string(approval.tool), "actor": .string(approval.actor), "reason": pending?.reason.map(JSONValue.string) ?? .null,
-            "why": pending?.message.map(JSONValue.string) ?? .null, "arguments": redactor.redact(approval.call.arguments),
+            "rule": pending?.details["approval_rule"] ?? .null, "why": .string(ApprovalDesk.why(pending)), "arguments": redactor.redact(approval.call.arguments),
             "expires": .string(Timestamp.formatSeconds(approval.expiresAt)),
         ]
         let bytes = Array(body.canonicalText.utf8)

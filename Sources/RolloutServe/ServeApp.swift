@@ -157,11 +157,7 @@ public enum ServeApp {
                         return "\(row): \(field.key) \(redactor.redact(before).canonicalText) → \(after)"
                     }
                 }
-                // The named rule and its message, or the tool's approval condition.
-                let ruleName = pending?.details["approval_rule"]?.stringValue
-                let ruleMessage = pending?.details["approval_message"]?.stringValue
-                let rule = ruleName.map { "\($0): \(ruleMessage ?? "")" } ?? pending?.message ?? "the tool's approval condition (approval.when) holds"
-                return ApprovalView(approval: approval, reason: pending?.reason, rule: rule,
+                return ApprovalView(approval: approval, reason: pending?.reason, rule: ApprovalDesk.why(pending),
                                     arguments: redactor.redact(approval.call.arguments), changes: changes)
             }
         }

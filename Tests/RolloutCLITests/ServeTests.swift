@@ -3,90 +3,6 @@ import RolloutCore
 import RolloutTestSupport
 import Testing
 
-/// A background process whose output lines are collected as they come, so a test can wait for one
-/// (with a deadline that holds even when the process prints nothing).
-final class Background: @unchecked Sendable {
-    let process = Process()
-    let stdout = Pipe()
-    let stderr = Pipe()
-    private let lock = NSLock()
-    private var collected: [ObjectIdentifier: String] = [:]
-
-    init(_ arguments: [String], cwd: String? = nil, environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        process.standardOutput = stdout
-        process.standardError = stderr
-        for pipe in [stdout, stderr] {
-            let key = ObjectIdentifier(pipe)
-            pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-                let data = handle.availableData
-                guard let self else { return }
-                if data.isEmpty { handle.readabilityHandler = nil; return }
-                self.lock.withLock { self.collected[key, default: ""] += String(decoding: data, as: UTF8.self) }
-            }
-        }
-        try process.run()
-    }
-
-    /// Everything `pipe` has printed so far.
-    func text(of pipe: Pipe) -> String { lock.withLock { collected[ObjectIdentifier(pipe)] ?? "" } }
-
-    /// The first complete line of `pipe` that contains `marker`, within `timeout` seconds.
-    func line(containing marker: String, in pipe: Pipe, timeout: Double = 30) -> String? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let text = text(of: pipe)
-            if let end = text.lastIndex(of: "\n"),
-               let line = text[..<end].split(separator: "\n").first(where: { marker.isEmpty || $0.contains(marker) }) {
-                return String(line)
-            }
-            usleep(20_000)
-        }
-        return nil
-    }
-
-    func stop() {
-        for pipe in [stdout, stderr] { pipe.fileHandleForReading.readabilityHandler = nil }
-        // SIGKILL: a test's fixture needs no grace, and a child may have inherited a blocked SIGTERM.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
-
-    deinit { stop() }
-}
-
-/// One HTTP exchange through curl (no redirect followed, cookies in a jar).
-struct HTTPExchange {
-    var status: Int
-    var headers: [String: String]
-    var body: String
-
-    static func run(_ url: String, method: String = "GET", form: [String: String]? = nil, raw: String? = nil, headers: [String: String] = [:],
-                    jar: String? = nil) throws -> HTTPExchange {
-        var args = ["curl", "-s", "-i", "-X", method, "--max-time", "20"]
-        if let jar { args += ["-b", jar, "-c", jar] }
-        for (k, v) in headers { args += ["-H", "\(k): \(v)"] }
-        if let form { for (k, v) in form.sorted(by: { $0.key < $1.key }) { args += ["--data-urlencode", "\(k)=\(v)"] } }
-        if let raw { args += ["--data-binary", raw] }
-        args.append(url)
-        let result = try Subprocess.run(args)
-        let text = result.stdout.replacingOccurrences(of: "\r\n", with: "\n")
-        let parts = text.components(separatedBy: "\n\n")
-        let head = parts.first ?? ""
-        var lines = head.split(separator: "\n").map(String.init)
-        let status = lines.first.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
-        lines.removeFirst(min(1, lines.count))
-        var fields: [String: String] = [:]
-        for line in lines { if let colon = line.firstIndex(of: ":") { fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) } }
-        return HTTPExchange(status: status, headers: fields, body: parts.dropFirst().joined(separator: "\n\n"))
-    }
-}
-
 /// `rollout serve` end to end: sign-in, the approvals page and its decisions through the guard, the
 /// dashboard, the headers on every response, Slack's signed buttons, and the notifications.
 @Suite("rollout serve, end to end", .enabled(if: Subprocess.available("curl") && TinyServer.available, "needs curl and python3"), .serialized)
@@ -104,6 +20,7 @@ struct ServeTests {
         let captured: String
         let base: String
         let jar: String
+        let capturePort: String
 
         init(slackSecret: String? = ServeTests.slackSecret) throws {
             dir = TestPaths.temporaryDirectory("serve").path
@@ -127,6 +44,7 @@ struct ServeTests {
             captured = dir + "/captured.jsonl"
             capture = try Background(["python3", TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/http/capture_server.py").path, captured])
             guard let port = capture.line(containing: "", in: capture.stdout) else { throw ReportProjectError(message: "no capture server") }
+            capturePort = port
             var environment = ["ROLLOUT_SLACK_WEBHOOK_URL": "http://127.0.0.1:\(port)/slack-webhook"]
             if let slackSecret { environment["ROLLOUT_SLACK_SIGNING_SECRET"] = slackSecret }
             serve = try Background([RolloutBinary.path, "serve", "--listen", "127.0.0.1:0", "--store", store], cwd: dir, environment: environment)
@@ -160,7 +78,7 @@ struct ServeTests {
                 "type": "block_actions", "user": ["id": .string(user), "username": "someone", "team_id": "T1"],
                 "actions": [["type": "button", "action_id": .string(action), "block_id": "decision", "value": .string(String(id))]],
                 "state": ["values": ["note": ["note": ["type": "plain_text_input", "value": .string(note)]]]],
-                "response_url": .string(base + "/slack-response-would-go-here"), "trigger_id": "1.2.3",
+                "response_url": .string("http://127.0.0.1:\(capturePort)/slack-response"), "trigger_id": "1.2.3",
             ]
             return "payload=" + (payload.canonicalText.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
         }
@@ -251,6 +169,15 @@ struct ServeTests {
         for _ in 0..<50 where decided == nil || decided == "pending" { decided = try p.status(1); usleep(100_000) }
         #expect(decided == "denied")
         #expect(try p.audit().contains { $0["decision"] == "approval_denied" && $0["approver"] == "maria.lopez" && $0["reason"] == "not in this quarter" })
+        // The outcome goes back to Slack through the payload's response_url, replacing the message.
+        var answers: [JSONValue] = []
+        for _ in 0..<50 where answers.isEmpty {
+            usleep(100_000)
+            answers = ((try? String(contentsOfFile: p.captured, encoding: .utf8)) ?? "").split(separator: "\n")
+                .compactMap { try? JSONValue.parse(String($0)) }.filter { $0["path"] == "/slack-response" }
+        }
+        let answer = try JSONValue.parse(answers.first?["body"]?.stringValue ?? "{}")
+        #expect(answers.count == 1 && answer["replace_original"] == true && answer["text"]?.stringValue?.contains("denied") == true, "\(answers)")
     }
 
     @Test("without a signing secret every Slack request is refused")

@@ -59,9 +59,12 @@ struct ServeCommand: AsyncParsableCommand {
         guard approvers.hasTokens else {
             throw ValidationError("no approver can sign in: \(folder.approversPath) lists no token_sha256 (rollout serve --new-token NAME makes one)")
         }
+        let environment = ProcessInfo.processInfo.environment
+        if environment["ROLLOUT_WEBHOOK_URL"].map({ !$0.isEmpty }) == true, environment["ROLLOUT_WEBHOOK_SECRET"].map({ !$0.isEmpty }) != true {
+            throw ValidationError("ROLLOUT_WEBHOOK_URL is set without ROLLOUT_WEBHOOK_SECRET: the webhook's bodies and the decisions it sends back are signed with it")
+        }
         let loopback = ServeSettings.isLoopback(host)
         let store = try storeOption.open(create: true)
-        let environment = ProcessInfo.processInfo.environment
         let settings = ServeSettings(
             host: host, port: port, folder: folder, store: store, approvers: approvers,
             slackSigningSecret: environment["ROLLOUT_SLACK_SIGNING_SECRET"].flatMap { $0.isEmpty ? nil : $0 },
