@@ -81,20 +81,15 @@ extension AuditStore {
                                         detail: "the anchor names event \(anchor.seq), and the log ends at event \(recorded.seq): events were removed from its end"))
                 }
             }
-            /// One row against the one before it: nil when it holds.
-            func check(_ row: SQLRow) -> ChainVerification? {
-                let seq = row.int("seq")
-                let body = row.string("body")
-                let prevHash = row.string("prev_hash")
-                let hash = row.string("hash")
-                func fail(_ problem: ChainVerification.Problem, _ detail: String) -> ChainVerification {
-                    result(.init(seq: seq, problem: problem, detail: detail))
-                }
-                if seq != previous.seq + 1 {
-                    return fail(.missing, "event \(seq) follows event \(previous.seq); events \(previous.seq + 1)...\(seq - 1) are missing")
-                }
-                if prevHash != previous.hash {
-                    return fail(.brokenLink, "event \(seq) links to \(prevHash.prefix(12))…, but event \(previous.seq) hashes to \(previous.hash.prefix(12))…")
+            /// What one row shows on its own (its hash, body, columns, signature, the anchor at its
+            /// position): nil when it holds. Pure, so a batch of rows is checked on every core at once.
+            @Sendable func localProblem(_ row: SQLRow) -> ChainVerification.Break? {
+                let seq = row.int(0)
+                let body = row.string(16)
+                let prevHash = row.string(17)
+                let hash = row.string(18)
+                func fail(_ problem: ChainVerification.Problem, _ detail: String) -> ChainVerification.Break {
+                    .init(seq: seq, problem: problem, detail: detail)
                 }
                 if HashChain.hash(previous: prevHash, body: body) != hash {
                     return fail(.edited, "event \(seq) does not hash to its recorded hash: its body or hash was changed")
@@ -107,36 +102,60 @@ extension AuditStore {
                 }
                 if let problem = Self.columnProblem(row, json) { return fail(.columnEdited, "event \(seq): \(problem)") }
                 if let key, let from = keyedFrom, seq >= from {
-                    let mac = row.optionalString("mac")
+                    let mac = row.optionalString(20)
                     if mac != key.mac(hash: hash) {
                         return fail(.signature, mac == nil
                             ? "event \(seq) carries no signature, and the chain is signed from event \(from): it was added without the key"
                             : "event \(seq)'s signature does not match: it was forged or rewritten without the key")
                     }
                 }
-                if let anchor, seq == anchor.seq {
-                    anchorSeen = true
-                    if hash != anchor.hash {
-                        return fail(.anchor, "the anchor says event \(seq) hashes to \(anchor.hash.prefix(12))…, the log's event \(seq) hashes to \(hash.prefix(12))…: the log was rewritten from there or before")
-                    }
+                if let anchor, seq == anchor.seq, hash != anchor.hash {
+                    return fail(.anchor, "the anchor says event \(seq) hashes to \(anchor.hash.prefix(12))…, the log's event \(seq) hashes to \(hash.prefix(12))…: the log was rewritten from there or before")
                 }
-                previous = ChainHead(seq: seq, hash: hash)
-                checked += 1
-                if checked % 100_000 == 0 { progress?(checked) }
                 return nil
-                        }
+            }
+            /// A batch of rows in order: the row-local checks in parallel, then the links one after the
+            /// other. The first row that fails anything is the break, as if checked one by one.
+            let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            func check(_ rows: [SQLRow]) -> ChainVerification? {
+                let local = ParallelMap.map(rows, workers: workers, localProblem)
+                for (index, row) in rows.enumerated() {
+                    let seq = row.int(0)
+                    if seq != previous.seq + 1 {
+                        return result(.init(seq: seq, problem: .missing, detail: "event \(seq) follows event \(previous.seq); events \(previous.seq + 1)...\(seq - 1) are missing"))
+                    }
+                    let prevHash = row.string(17)
+                    if prevHash != previous.hash {
+                        return result(.init(seq: seq, problem: .brokenLink,
+                                            detail: "event \(seq) links to \(prevHash.prefix(12))…, but event \(previous.seq) hashes to \(previous.hash.prefix(12))…"))
+                    }
+                    if let problem = local[index] { return result(problem) }
+                    if let anchor, seq == anchor.seq { anchorSeen = true }
+                    previous = ChainHead(seq: seq, hash: row.string(18))
+                    checked += 1
+                    if checked % 100_000 == 0 { progress?(checked) }
+                }
+                return nil
+            }
             // A store of the first version (read-only, so never migrated) has no form and mac columns.
             let columns = try Self.columns(sql)
             let extra = ["form", "mac"].map { columns.contains($0) ? $0 : "NULL AS \($0)" }.joined(separator: ", ")
             var outcome: ChainVerification?
+            var batch: [SQLRow] = []
+            batch.reserveCapacity(Self.verifyBatch)
             try sql.each("""
                 SELECT seq, ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver, idempotency_key,
                        reason, effect, shape, body, prev_hash, hash, \(extra)
                 FROM audit_events ORDER BY seq
                 """, []) { row in
                 guard outcome == nil else { return }
-                outcome = check(row)
+                batch.append(row)
+                if batch.count == Self.verifyBatch {
+                    outcome = check(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
             }
+            if outcome == nil, !batch.isEmpty { outcome = check(batch) }
             if let outcome { return outcome }
             if recorded != previous {
                 let detail = recorded.seq > previous.seq
@@ -150,6 +169,10 @@ extension AuditStore {
             return result(nil)
         }
     }
+
+    /// Rows checked together: large enough to keep every core busy, small enough that a break near the
+    /// start is found without reading far past it.
+    static let verifyBatch = 4096
 
     /// The first column that disagrees with the hashed body, or nil. Every column a report, a gate or
     /// the scorer reads is checked: the ones the body holds against it, the derived ones recomputed.

@@ -42,4 +42,23 @@ enum BenchProcess {
         guard rc == 0 else { throw ValidationError("cannot start \(binary): \(String(cString: strerror(rc)))") }
         return pid
     }
+
+    static func which(_ program: String) -> String? {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+            .map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// The standard output of `program arguments` (found on PATH).
+    static func capture(_ program: String, _ arguments: [String]) throws -> String {
+        guard let path = which(program) else { throw ValidationError("\(program) is not installed") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
 }

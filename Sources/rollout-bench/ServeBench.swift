@@ -22,7 +22,7 @@ struct ServeBench: ParsableCommand {
     var repeats = 7
 
     func run() throws {
-        guard Subprocess.which("curl") != nil else { throw ValidationError("the serve benchmark measures with curl: apt-get install curl") }
+        guard BenchProcess.which("curl") != nil else { throw ValidationError("the serve benchmark measures with curl: apt-get install curl") }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -111,34 +111,12 @@ struct ServeBench: ParsableCommand {
     /// One request through curl, timed by curl itself (no process start in the figure).
     func curl(_ arguments: [String]) throws -> Answer {
         let marker = "\n--rollout-bench--"
-        let result = try Subprocess.capture("curl", ["-s", "--max-time", "60", "-w", marker + "%{http_code} %{time_starttransfer} %{time_total}"] + arguments)
+        let result = try BenchProcess.capture("curl", ["-s", "--max-time", "60", "-w", marker + "%{http_code} %{time_starttransfer} %{time_total}"] + arguments)
         guard let range = result.range(of: marker, options: .backwards) else { throw ValidationError("curl answered nothing") }
         let figures = result[range.upperBound...].split(separator: " ")
         guard figures.count == 3, let status = Int(figures[0]), let firstByte = Double(figures[1]), let total = Double(figures[2]) else {
             throw ValidationError("curl: \(result.suffix(200))")
         }
         return Answer(status: status, firstByte: firstByte, total: total, body: String(result[..<range.lowerBound]))
-    }
-}
-
-/// Programs a benchmark calls by name.
-enum Subprocess {
-    static func which(_ program: String) -> String? {
-        (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-            .map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    /// The standard output of `program arguments` (found on PATH).
-    static func capture(_ program: String, _ arguments: [String]) throws -> String {
-        guard let path = which(program) else { throw ValidationError("\(program) is not installed") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -88,6 +88,22 @@ struct ChainIntegrityTests {
         }
     }
 
+    @Test("rows checked in parallel batches: the first break is the one reported, wherever it falls in a batch", arguments: [
+        (RowTamper.column("ts"), Int64(4096)), (.column("tenant"), 4097), (.editBody, 9000), (.deleteRow, 4097), (.swapRows, 4200),
+        (.editAndRehash, 8193),
+    ])
+    func batches(tamper: RowTamper, at seq: Int64) throws {
+        let store = try TestStores.make(.sqlite)
+        try store.append((1...9100).map(fullEvent))
+        #expect(try store.verify().ok && store.verify().checked == 9100)
+        try store.write { tx in try tamper.apply(tx.sql, at: seq, count: 9100) }
+        // A second, later break must not hide the first.
+        try store.write { tx in try RowTamper.column("ts").apply(tx.sql, at: 9050, count: 9100) }
+        let result = try store.verify()
+        #expect(result.firstBreak?.problem == tamper.problem(at: seq, count: 9100), "\(tamper.testDescription) at \(seq): \(String(describing: result.firstBreak))")
+        #expect(result.firstBreak?.seq ?? 0 <= seq + 1)
+    }
+
     @Test("an anchor catches a tail deleted with the head moved back, and a log replaced by a recomputed one", arguments: TestStores.kinds)
     func anchors(kind: StoreKind) throws {
         let store = try TestStores.make(kind)
