@@ -42,7 +42,7 @@ struct GuardProxyBench: AsyncParsableCommand {
         }
         print(line("direct to the upstream", direct))
         print(line("through rollout guard (each call audited)", behind))
-        print("added latency per call: p50 \(ms(percentile(behind, 0.5) - percentile(direct, 0.5))), p99 \(ms(percentile(behind, 0.99) - percentile(direct, 0.99)))")
+        print("added latency per call: p50 \(ms(percentile(behind, 0.5) - percentile(direct, 0.5))), p99 \(ms(percentile(behind, 0.99) - percentile(direct, 0.99))); budget p99 under 1 ms")
     }
 
     /// Per-call seconds of `calls` sequential writes, each with a fresh idempotency key and a real reason.

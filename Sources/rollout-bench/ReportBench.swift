@@ -47,7 +47,7 @@ struct ReportBench: ParsableCommand {
             }
             let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
             let sizes = try files.map { "\($0) \(ByteCountFormatter.string(fromByteCount: Int64(try size(out + "/" + $0)), countStyle: .file))" }
-            print("rollout report, \(label): \(BenchClock.format(seconds)) (\(BenchClock.rate(imported, seconds))); \(sizes.joined(separator: ", "))")
+            print("rollout report, \(label): \(BenchClock.format(seconds)) (\(BenchClock.rate(imported, seconds))); \(sizes.joined(separator: ", ")); budget 8 s for 1M")
         }
     }
 

@@ -87,7 +87,7 @@ struct StatusBench: ParsableCommand {
         }
         let version = try BenchClock.samples(repeats: repeats) { try BenchProcess.spawn(binary, ["--version"]) }
         let process = try BenchClock.samples(repeats: repeats) { try BenchProcess.spawn(binary, ["status", "--dir", folder, "--store", store]) }
-        print("`rollout status` process, start to exit: median \(BenchClock.format(BenchClock.median(process))), max \(BenchClock.format(process.last!)); target under 50 ms")
+        print("`rollout status` process, start to exit: median \(BenchClock.format(BenchClock.median(process))), max \(BenchClock.format(process.last!)); budget under 30 ms")
         print("  (of which starting any Swift process: `rollout --version` median \(BenchClock.format(BenchClock.median(version))))")
     }
 }

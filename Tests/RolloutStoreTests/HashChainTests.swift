@@ -108,3 +108,25 @@ struct CanonicalBodyTests {
         }
     }
 }
+
+/// The write-ahead log is folded into the file beside the writers, not inside a commit.
+@Suite("Store: background checkpoints")
+struct CheckpointTests {
+    @Test("appended events reach the database file within seconds with no writer checkpointing; the chain verifies")
+    func background() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-\(UUID().uuidString).sqlite").path
+        let store = try AuditStore(path: path)
+        func size(_ file: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: file)[.size]) as? NSNumber)?.intValue ?? 0 }
+        let before = size(path)
+        _ = try store.append((1...3000).map { sampleEvent($0) })
+        #expect(size(path + "-wal") > 1_000_000, "the events are in the WAL")
+        #expect(size(path) == before, "below the backstop, no writer checkpointed")
+        var grown = false
+        for _ in 0..<100 where !grown {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            grown = size(path) > before + 1_000_000
+        }
+        #expect(grown, "the background checkpoint moved the pages into the file")
+        #expect(try store.verify().ok && store.verify().checked == 3000)
+    }
+}

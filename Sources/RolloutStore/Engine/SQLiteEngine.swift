@@ -11,6 +11,8 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
     public let dialect = SQLDialect.sqlite
     let queue: DatabaseQueue
     let busyTimeout: Double
+    /// Folds the WAL into the file in the background (none for a read-only store).
+    private var checkpointer: WALCheckpointer?
 
     /// Opens (creating when `create` is set) the file at `path`. With `readOnly` nothing is written,
     /// not even a migration: a store on a read-only disk or an auditor's copy can still be read.
@@ -50,13 +52,18 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
             // A large import is one transaction: a bigger page cache keeps its pages in memory
             // until the commit instead of spilling them to the WAL early (up to 64 MiB, used only when needed).
             try db.execute(sql: "PRAGMA cache_size = -65536")
+            // Checkpoints run beside the writers (WALCheckpointer); the writer's own is a far backstop.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
         } catch let error as DatabaseError {
             throw Self.translate(error, path: path, busyTimeout: busyTimeout)
         }
+        checkpointer = WALCheckpointer(path: path)
     }
+
+    deinit { checkpointer?.stop() }
 
     /// A read-only connection. In WAL mode SQLite needs to create the `-shm` file even to read; where it
     /// cannot (a read-only disk), the file is opened as immutable, which needs no lock and no `-shm`.
@@ -136,6 +143,7 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
     }
 
     public func close() {
+        checkpointer?.stop()
         try? queue.close()
     }
 
