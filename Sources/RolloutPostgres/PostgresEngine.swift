@@ -221,11 +221,14 @@ final class PostgresSQLConnection: SQLConnection {
     func each(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
         try settle()
         // Rows arrive on the event loop while this thread waits for the end: `body` never runs beside it.
+        // postgres-nio may release its row handler a moment after the query's future completes, so the
+        // handler holds `body` through a sink that is emptied before `body` stops being valid.
         try withoutActuallyEscaping(body) { body in
-            let handler = UncheckedBox(body)
+            let sink = RowSink(body)
+            defer { sink.clear() }
             do {
                 _ = try connection.query(Self.query(sql, arguments), logger: PostgresEngine.logger) { row in
-                    try handler.value(Self.row(row))
+                    try sink.deliver(Self.row(row))
                 }.wait()
             } catch let error as PSQLError {
                 throw engine.translate(error)
@@ -353,9 +356,13 @@ enum Placeholders {
 }
 
 /// A value handed across threads whose use the caller serialises itself.
-final class UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+/// The row handler of `each`: holds the caller's non-escaping body only until the query is done
+/// (the event loop calls `deliver` only before the query's future completes; `clear` runs after).
+final class RowSink: @unchecked Sendable {
+    private var body: ((SQLRow) throws -> Void)?
+    init(_ body: @escaping (SQLRow) throws -> Void) { self.body = body }
+    func deliver(_ row: SQLRow) throws { try body?(row) }
+    func clear() { body = nil }
 }
 
 /// Runs async work to completion from synchronous code (the store's API is synchronous; COPY in

@@ -61,4 +61,20 @@ enum BenchProcess {
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
     }
+
+    /// The release `rollout` beside rollout-bench: the benchmarks that time whole commands run it.
+    static func rolloutBinary() throws -> String {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rollout").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw ValidationError("no rollout binary beside rollout-bench at \(binary): swift build -c release --product rollout")
+        }
+        return binary
+    }
+
+    /// A new scratch directory; the caller removes it (`defer { try? FileManager.default.removeItem(at:) }`).
+    static func scratchDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
 }

@@ -25,10 +25,7 @@ struct GuardProxyBench: AsyncParsableCommand {
     var calls = 2_000
 
     func run() async throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rollout").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw ValidationError("no rollout binary beside rollout-bench at \(binary): swift build -c release --product rollout")
-        }
+        let binary = try BenchProcess.rolloutBinary()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-bench-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }

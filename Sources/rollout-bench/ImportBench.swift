@@ -19,8 +19,7 @@ struct ImportBench: ParsableCommand {
     var file: String?
 
     func run() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try BenchProcess.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = file ?? directory.appendingPathComponent("events.jsonl").path
         if file == nil {

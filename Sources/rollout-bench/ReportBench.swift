@@ -19,13 +19,9 @@ struct ReportBench: ParsableCommand {
     var events = 1_000_000
 
     func run() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try BenchProcess.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rollout").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw ValidationError("no rollout binary beside rollout-bench at \(binary): swift build -c release --product rollout")
-        }
+        let binary = try BenchProcess.rolloutBinary()
         let file = directory.appendingPathComponent("events.jsonl").path
         let spacing = 30 * 86_400 / Double(events)
         try ImportBench.generate(events, to: file, spacing: spacing)

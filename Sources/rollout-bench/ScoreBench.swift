@@ -22,8 +22,7 @@ struct ScoreBench: ParsableCommand {
     var events = 1_300_000
 
     func run() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try BenchProcess.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = file ?? directory.appendingPathComponent("events.jsonl").path
         if file == nil { try ImportBench.generate(events, to: path) }

@@ -23,13 +23,9 @@ struct ServeBench: ParsableCommand {
 
     func run() throws {
         guard BenchProcess.which("curl") != nil else { throw ValidationError("the serve benchmark measures with curl: apt-get install curl") }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try BenchProcess.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rollout").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw ValidationError("no rollout binary beside rollout-bench at \(binary): swift build -c release --product rollout")
-        }
+        let binary = try BenchProcess.rolloutBinary()
 
         // A week of calls ending a minute ago, imported as a user would.
         let file = directory.appendingPathComponent("events.jsonl").path
