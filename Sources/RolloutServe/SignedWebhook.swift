@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import RolloutCore
 
 /// The generic webhook's signature, both ways (to an admin tool or Linear, and decisions back from it):
 /// `X-Rollout-Timestamp` in seconds and `X-Rollout-Signature: sha256=` + hex HMAC-SHA256 of
@@ -11,8 +11,7 @@ public enum SignedWebhook {
     public static func sign(body: [UInt8], timestamp: String, secret: String) -> String {
         var message = Array("\(timestamp).".utf8)
         message += body
-        let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(secret.utf8)))
-        return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "sha256=" + hmacHex(message, secret: secret)
     }
 
     /// Nil when the request is signed with `secret` within the window; why not otherwise.
@@ -20,10 +19,6 @@ public enum SignedWebhook {
         guard let secret, !secret.isEmpty else { return "no webhook secret is configured (ROLLOUT_WEBHOOK_SECRET)" }
         guard let timestamp, let signature, let seconds = Double(timestamp) else { return "the request is not signed" }
         guard abs(now.timeIntervalSince1970 - seconds) <= SlackSignature.window else { return "the request's timestamp is more than five minutes from now" }
-        let a = Array(sign(body: body, timestamp: timestamp, secret: secret).utf8), b = Array(signature.utf8)
-        guard a.count == b.count else { return "the request's signature does not match" }
-        var difference: UInt8 = 0
-        for i in a.indices { difference |= a[i] ^ b[i] }
-        return difference == 0 ? nil : "the request's signature does not match"
+        return ApproversFile.constantTimeEqual(sign(body: body, timestamp: timestamp, secret: secret), signature) ? nil : "the request's signature does not match"
     }
 }

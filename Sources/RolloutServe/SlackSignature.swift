@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import RolloutCore
 
 /// Slack's request signature, checked before anything else of an interaction is read: `v0=` and the
 /// hex HMAC-SHA256 of `v0:{X-Slack-Request-Timestamp}:{raw body}` under the app's signing secret,
@@ -26,8 +27,7 @@ public enum SlackSignature {
     public static func sign(body: [UInt8], timestamp: String, secret: String) -> String {
         var message = Array("v0:\(timestamp):".utf8)
         message += body
-        let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(secret.utf8)))
-        return "v0=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "v0=" + hmacHex(message, secret: secret)
     }
 
     /// Nil when the request is Slack's; the reason otherwise.
@@ -35,11 +35,11 @@ public enum SlackSignature {
         guard let secret, !secret.isEmpty else { return .notConfigured }
         guard let timestamp, let signature, let seconds = Double(timestamp) else { return .missingHeaders }
         guard abs(now.timeIntervalSince1970 - seconds) <= window else { return .staleTimestamp }
-        let expected = sign(body: body, timestamp: timestamp, secret: secret)
-        let a = Array(expected.utf8), b = Array(signature.utf8)
-        guard a.count == b.count else { return .badSignature }
-        var difference: UInt8 = 0
-        for i in a.indices { difference |= a[i] ^ b[i] }
-        return difference == 0 ? nil : .badSignature
+        return ApproversFile.constantTimeEqual(sign(body: body, timestamp: timestamp, secret: secret), signature) ? nil : .badSignature
     }
+}
+
+/// Hex HMAC-SHA256 of `message` under `secret`: the signature of Slack's requests and of our webhooks.
+func hmacHex(_ message: [UInt8], secret: String) -> String {
+    HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(secret.utf8))).map { String(format: "%02x", $0) }.joined()
 }

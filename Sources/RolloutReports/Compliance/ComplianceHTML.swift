@@ -166,10 +166,11 @@ public enum ComplianceHTML {
     }
 
     /// Only this page's own inline style and script (by their SHA-256), nothing from anywhere, no plugins,
-    /// no forms, no framing: the policy a report opened from an auditor's mailbox needs.
+    /// no forms: the policy a report opened from an auditor's mailbox needs. (`frame-ancestors` has no
+    /// effect in a <meta> policy, and browsers log a warning for it: a static file cannot forbid framing.)
     static let contentSecurityPolicy: String = {
         func hash(_ text: String) -> String { "'sha256-" + Data(SHA256.hash(data: Data(text.utf8))).base64EncodedString() + "'" }
-        return "default-src 'none'; script-src \(hash(script)); style-src \(hash(css)); img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        return "default-src 'none'; script-src \(hash(script)); style-src \(hash(css)); img-src data:; base-uri 'none'; form-action 'none'"
     }()
 
     /// The stylesheet, chip colours by decision category included (classes, not style attributes, which
