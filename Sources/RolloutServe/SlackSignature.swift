@@ -8,6 +8,7 @@ import RolloutCore
 /// a captured request cannot be replayed later (and one replayed within the window is caught by its
 /// nonce, see `ServeApp`).
 public enum SlackSignature {
+    /// Why a request is not taken as Slack's (403 when no secret is configured, 401 otherwise).
     public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
         case notConfigured, missingHeaders, staleTimestamp, badSignature
 

@@ -4,6 +4,7 @@ import Foundation
 /// outcome; and the nonces of the signed requests it already acted on (each is used once, whichever
 /// serve process answers it).
 public struct Delivery: Sendable, Hashable {
+    /// Pending until delivered, or failed after the last attempt.
     public enum Status: String, Sendable {
         case pending, delivered, failed
     }

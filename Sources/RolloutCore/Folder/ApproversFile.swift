@@ -13,6 +13,7 @@ import Foundation
 ///     slack_user: U012AB3CD
 /// ```
 public struct ApproversFile: Sendable, Hashable {
+    /// One person: the name four-eyes compares, the hash of their token, their Slack user id.
     public struct Approver: Sendable, Hashable {
         public var name: String
         public var tokenSHA256: String?
