@@ -158,7 +158,7 @@ public enum StarterPolicy {
         let props = properties(tool)
         let required = Set(tool.inputSchema["required"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         let names = props.map(\.name)
-        let words = ToolClassifier.words(tool.name)
+        let words = NameWords.split(tool.name)
         let verb: String
         if words.contains(where: { ["delete", "remove", "destroy", "purge", "drop"].contains($0) }) {
             verb = "delete"
@@ -259,7 +259,7 @@ public enum StarterPolicy {
     }
 
     static func pascal(_ text: String) -> String {
-        ToolClassifier.words(text).map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+        NameWords.split(text).map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 
     static func snake(_ text: String) -> String {

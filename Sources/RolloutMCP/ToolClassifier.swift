@@ -20,32 +20,9 @@ public enum ToolClassifier {
                              "merge", "restore", "return", "exchange", "book", "pay", "charge", "submit", "publish", "toggle", "enable", "disable"]
     static let readVerbs = ["get", "list", "query", "read", "search", "describe", "find", "count", "aggregate", "fetch", "show", "lookup", "schema", "view", "calculate"]
 
-    /// Words of a tool name: split on separators and on case changes (`orderArchive` is order, archive).
-    static func words(_ name: String) -> [String] {
-        var words: [String] = []
-        var current = ""
-        var previousLower = false
-        for c in name {
-            if !c.isLetter && !c.isNumber {
-                if !current.isEmpty { words.append(current.lowercased()) }
-                current = ""
-                previousLower = false
-                continue
-            }
-            if c.isUppercase && previousLower {
-                words.append(current.lowercased())
-                current = ""
-            }
-            current.append(c)
-            previousLower = c.isLowercase
-        }
-        if !current.isEmpty { words.append(current.lowercased()) }
-        return words
-    }
-
     public static func suggest(_ tool: MCPTool) -> Suggestion {
         if tool.destructiveHint == true || tool.readOnlyHint == false { return Suggestion(kind: .write, evidence: "annotation") }
-        let words = words(tool.name)
+        let words = NameWords.split(tool.name)
         // A write verb anywhere wins over a read verb: `get_or_purge_order` writes.
         if words.contains(where: { w in writeVerbs.contains(w) || writeVerbs.contains { w.hasPrefix($0) && w.count > $0.count + 1 } }) {
             return Suggestion(kind: .write, evidence: "name")

@@ -91,36 +91,13 @@ public struct FieldRule: Sendable, Hashable {
     /// `credit_card_id` names a card, `total_baggages` counts bags (`total` alone, or with a money word,
     /// is money).
     public static func inferSensitivity(_ name: String) -> Sensitivity {
-        let words = nameWords(name)
+        let words = NameWords.split(name)
         let reference = ["id", "ids", "key", "token"].contains(words.last ?? "")
         let money = words.filter { moneyWords.contains($0) }
         if !reference, !money.isEmpty, money != ["total"] || words == ["total"] { return .money }
         let n = name.lowercased()
         if roleWords.contains(where: n.contains) { return .role }
         return .none
-    }
-
-    /// The lower-cased words of a name: split on anything but letters and digits, and on case changes.
-    static func nameWords(_ name: String) -> [String] {
-        var words: [String] = []
-        var current = ""
-        var previousLower = false
-        for c in name {
-            if !c.isLetter && !c.isNumber {
-                if !current.isEmpty { words.append(current.lowercased()) }
-                current = ""
-                previousLower = false
-                continue
-            }
-            if c.isUppercase && previousLower {
-                words.append(current.lowercased())
-                current = ""
-            }
-            current.append(c)
-            previousLower = c.isLowercase
-        }
-        if !current.isEmpty { words.append(current.lowercased()) }
-        return words
     }
 
     /// Why `value` breaks this rule, or nil when it is acceptable. Elements and members are checked
