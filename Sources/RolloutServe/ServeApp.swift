@@ -67,6 +67,8 @@ public enum ServeApp {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: SecurityHeaders())
         let sessions = Sessions()
+        let approvers = ApproversWatch(path: settings.folder.approversPath, initial: settings.approvers, log: log)
+        let flashes = FlashMessages()
         let store = settings.store
         let desk = ApprovalDesk(folder: settings.folder, store: store, log: log)
         // Fail closed: without the policy's redaction rules nothing is shown.
@@ -75,11 +77,19 @@ public enum ServeApp {
         try dailyCounts.refresh()
 
         /// The signed-in approver and the session's CSRF token, when the cookie holds.
-        @Sendable func signedIn(_ request: Request) -> (name: String, csrf: String)? {
-            guard let value = request.cookies[Sessions.cookie]?.value, let name = sessions.approver(value),
-                  settings.approvers.approvers.contains(where: { $0.name == name }) else { return nil }
-            return (name, sessions.csrf(for: value))
+        /// The approver must still be in approvers.yaml with the token the session began with.
+        @Sendable func signedIn(_ request: Request) -> (name: String, csrf: String, cookie: String)? {
+            guard let value = request.cookies[Sessions.cookie]?.value, let session = sessions.session(value), !session.tokenTag.isEmpty,
+                  let approver = approvers.current().approvers.first(where: { $0.name == session.approver }),
+                  approver.tokenSHA256?.hasPrefix(session.tokenTag) == true else { return nil }
+            return (approver.name, sessions.csrf(for: value), value)
         }
+        /// A decision's note: it must have words, as a reason must (an invisible character is no note).
+        @Sendable func noteProblem(_ note: String) -> String? {
+            ReasonRule(required: true, minLength: 1, maxLength: 300, boilerplate: []).problem(with: note).map { "The note: \($0)." }
+        }
+        /// A message for the next page, kept here and named by a random id: a link cannot put words on the page.
+        @Sendable func flashed(_ path: String, _ text: String) -> Response { Responses.redirect(path + "?flash=" + flashes.keep(text)) }
         @Sendable func pendingCount() -> Int { (try? store.approvals(status: .pending).count) ?? 0 }
 
         router.get("/healthz") { _, _ in Responses.text(.ok, "ok") }
@@ -97,12 +107,16 @@ public enum ServeApp {
         router.post("/login") { request, _ in
             var request = request
             let form = Forms.decode(try await request.collectBody(upTo: 8192))
-            guard let token = form["token"], let approver = settings.approvers.approver(token: token) else {
+            // A sign-in posted from another site's page is refused (login CSRF).
+            if request.headers[HTTPField.Name("Sec-Fetch-Site")!].map({ $0 == "cross-site" }) == true {
+                return Responses.text(.forbidden, "a sign-in must come from this server's own page")
+            }
+            guard let token = form["token"], let approver = approvers.current().approver(token: token), let hash = approver.tokenSHA256 else {
                 log("serve: a sign-in with an unknown token was refused")
                 return Responses.redirect("/login?failed=1")
             }
             var response = Responses.redirect("/")
-            response.setCookie(Cookie(name: Sessions.cookie, value: sessions.issue(approver.name), maxAge: Int(Sessions.lifetime), path: "/",
+            response.setCookie(Cookie(name: Sessions.cookie, value: sessions.issue(approver.name, tokenTag: String(hash.prefix(16))), maxAge: Int(Sessions.lifetime), path: "/",
                                       secure: settings.secureCookies, httpOnly: true, sameSite: .strict))
             log("serve: \(approver.name) signed in")
             return response
@@ -111,6 +125,7 @@ public enum ServeApp {
             var request = request
             let form = Forms.decode(try await request.collectBody(upTo: 8192))
             guard let who = signedIn(request), form["csrf"] == who.csrf else { return Responses.text(.forbidden, "not signed in, or the form is not this session's") }
+            sessions.revoke(who.cookie)
             var response = Responses.redirect("/login")
             response.setCookie(Cookie(name: Sessions.cookie, value: "x", maxAge: 0, path: "/", secure: settings.secureCookies, httpOnly: true, sameSite: .strict))
             return response
@@ -166,7 +181,7 @@ public enum ServeApp {
             let params = Forms.query(request.uri.query)
             let views = try approvalViews()
             if params["fragment"] == "1" { return Responses.html(.ok, Pages.approvalsList(views, csrf: who.csrf)) }
-            return Responses.html(.ok, Pages.approvals(views, approver: who.name, csrf: who.csrf, flash: params["flash"]))
+            return Responses.html(.ok, Pages.approvals(views, approver: who.name, csrf: who.csrf, flash: params["flash"].flatMap(flashes.take)))
         }
         router.get("/approvals/events") { request, _ in
             guard signedIn(request) != nil else { return Responses.text(.unauthorized, "sign in first") }
@@ -197,16 +212,16 @@ public enum ServeApp {
             guard form["csrf"] == who.csrf else { return Responses.text(.forbidden, "the form is not this session's (CSRF)") }
             guard let id = context.parameters.get("id").flatMap({ Int64($0) }) else { return Responses.text(.badRequest, "no such approval") }
             let note = (form["note"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !note.isEmpty else { return Responses.redirect("/approvals?flash=" + Forms.encode("A decision needs a note.")) }
+            if let problem = noteProblem(note) { return flashed("/approvals", problem) }
             let decision: Decision
             do {
                 decision = form["decision"] == "approve" ? try await desk.approve(id, by: who.name, note: note) : try await desk.deny(id, by: who.name, note: note)
             } catch {
                 log("serve: the decision on approval #\(id) by \(who.name) failed: \(error)")
-                return Responses.redirect("/approvals?flash=" + Forms.encode("#\(id): \(error)"))
+                return flashed("/approvals", "#\(id): \(error)")
             }
             log("serve: approval #\(id) \(decision.code.rawValue) by \(who.name)")
-            return Responses.redirect("/approvals?flash=" + Forms.encode("#\(id): \(decision.code.rawValue) (audit event \(decision.auditSeq)): \(decision.message)"))
+            return flashed("/approvals", "#\(id): \(decision.code.rawValue) (audit event \(decision.auditSeq)): \(decision.message)")
         }
 
         // One audit event, and its rollback.
@@ -217,7 +232,7 @@ public enum ServeApp {
             }
             let rolledBackBy = try store.read { sql in try sql.scalar("SELECT rollback_seq FROM rollbacks WHERE original_seq = ?", [.int(seq)])?.int64 }
             return Responses.html(.ok, Pages.event(event, body: redactor.redact(event.json), rollbackOf: rolledBackBy, approver: who.name, csrf: who.csrf,
-                                                   flash: Forms.query(request.uri.query)["flash"], pending: pendingCount()))
+                                                   flash: Forms.query(request.uri.query)["flash"].flatMap(flashes.take), pending: pendingCount()))
         }
         router.post("/events/:seq/rollback") { request, context in
             var request = request
@@ -225,7 +240,7 @@ public enum ServeApp {
             guard let who = signedIn(request), form["csrf"] == who.csrf else { return Responses.text(.forbidden, "sign in first (CSRF)") }
             guard let seq = context.parameters.get("seq").flatMap({ Int64($0) }) else { return Responses.text(.badRequest, "no such event") }
             let note = (form["note"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !note.isEmpty else { return Responses.redirect("/events/\(seq)?flash=" + Forms.encode("A rollback needs a note.")) }
+            if let problem = noteProblem(note) { return flashed("/events/\(seq)", problem) }
             let flash: String
             do {
                 let decision = try await desk.rollback(seq, by: who.name, note: note)
@@ -233,7 +248,7 @@ public enum ServeApp {
             } catch {
                 flash = "\(error)"
             }
-            return Responses.redirect("/events/\(seq)?flash=" + Forms.encode(flash))
+            return flashed("/events/\(seq)", flash)
         }
 
         // Slack's buttons: the signature first, then the payload, then the person.
@@ -253,7 +268,7 @@ public enum ServeApp {
             guard let payloadText = Forms.decode(ByteBuffer(bytes: body))["payload"], let payload = try? JSONValue.parse(payloadText) else {
                 return Responses.text(.badRequest, "no interaction payload")
             }
-            guard let user = payload["user"]?["id"]?.stringValue, let approver = settings.approvers.approver(slackUser: user) else {
+            guard let user = payload["user"]?["id"]?.stringValue, let approver = approvers.current().approver(slackUser: user) else {
                 log("serve: a Slack press by an unknown user was refused")
                 return Responses.text(.forbidden, "this Slack user is not an approver of approvers.yaml")
             }
@@ -262,8 +277,8 @@ public enum ServeApp {
                 return Responses.text(.badRequest, "no approve or deny action")
             }
             let note = (payload["state"]?["values"]?["note"]?["note"]?["value"]?.stringValue ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !note.isEmpty else {
-                return Responses.json(.ok, ["response_type": "ephemeral", "replace_original": false, "text": "Write a note first, then press the button again."])
+            if let problem = noteProblem(note) {
+                return Responses.json(.ok, ["response_type": "ephemeral", "replace_original": false, "text": .string("\(problem) Write a note, then press the button again.")])
             }
             let responseURL = payload["response_url"]?.stringValue
             // Slack wants an answer within 3 s: decide after answering, and report through response_url.
@@ -296,8 +311,8 @@ public enum ServeApp {
             guard try store.useNonce("webhook:" + (signature ?? "")) else { return Responses.text(.unauthorized, "this request was already acted on") }
             guard let json = try? JSONValue.parse(String(decoding: body, as: UTF8.self)), let id = json["approval_id"]?.intValue,
                   let kind = json["decision"]?.stringValue, kind == "approve" || kind == "deny",
-                  let name = json["approver"]?.stringValue, settings.approvers.approvers.contains(where: { $0.name == name }),
-                  let note = json["note"]?.stringValue, !note.trimmingCharacters(in: .whitespaces).isEmpty else {
+                  let name = json["approver"]?.stringValue, approvers.current().approvers.contains(where: { $0.name == name }),
+                  let note = json["note"]?.stringValue, noteProblem(note) == nil else {
                 return Responses.text(.badRequest, "expected {approval_id, decision: approve|deny, approver (of approvers.yaml), note}")
             }
             do {
@@ -321,6 +336,8 @@ struct SecurityHeaders: RouterMiddleware {
             response = try await next(request, context)
         } catch let error as HTTPError {
             response = Responses.text(error.status, error.body ?? error.status.reasonPhrase)
+        } catch is NIOTooManyBytesError {
+            response = Responses.text(.contentTooLarge, "the request is larger than this form takes")
         } catch {
             response = Responses.text(.internalServerError, "internal error")
         }

@@ -65,7 +65,9 @@ extension AuditStore {
         // show only when asked for (a guard that died between the two leaves one without an outcome).
         if !query.categories.contains(.intent) { conditions.append("decision <> 'intent'") }
         var searchPattern: String?
-        if let search = query.search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
+        // Control characters (a NUL ends the text SQLite sees) are no part of a search.
+        let cleaned = query.search.map { String(String.UnicodeScalarView($0.unicodeScalars.filter { $0.properties.generalCategory != .control })) }
+        if let search = cleaned?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
             // LIKE with `!` as the escape character: the search is literal text, `%` and `_` included.
             let escaped = search.lowercased().replacingOccurrences(of: "!", with: "!!").replacingOccurrences(of: "%", with: "!%")
                 .replacingOccurrences(of: "_", with: "!_")

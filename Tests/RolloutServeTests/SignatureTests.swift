@@ -70,10 +70,16 @@ struct SignatureTests {
         #expect(sessions.approver(cookie, now: now.addingTimeInterval(Sessions.lifetime + 1)) == nil)
         let forged = Sessions(key: Array(repeating: 8, count: 32)).issue("maria.lopez", now: now)
         #expect(sessions.approver(forged, now: now) == nil)
-        let parts = cookie.split(separator: ".")
-        let renamed = Data("dev.patel".utf8).base64EncodedString().replacingOccurrences(of: "=", with: "") + "." + parts[1] + "." + parts[2]
+        let parts = cookie.split(separator: ".", omittingEmptySubsequences: false)
+        let renamed = Data("dev.patel".utf8).base64EncodedString().replacingOccurrences(of: "=", with: "") + "." + parts[1...].joined(separator: ".")
         #expect(sessions.approver(renamed, now: now) == nil)
         #expect(sessions.csrf(for: cookie) != sessions.csrf(for: forged))
+        // Bound to the token it began with; the tag cannot be edited; signing out ends it.
+        let bound = sessions.issue("maria.lopez", tokenTag: "0123456789abcdef", now: now)
+        #expect(sessions.session(bound, now: now)?.tokenTag == "0123456789abcdef")
+        #expect(sessions.session(bound.replacingOccurrences(of: "0123456789abcdef", with: "fedcba9876543210"), now: now) == nil)
+        sessions.revoke(bound)
+        #expect(sessions.session(bound, now: now) == nil && sessions.approver(cookie, now: now) == "maria.lopez")
     }
 
     @Test("approvers.yaml: a token is known by its SHA-256, compared whole; a malformed hash names its line")

@@ -62,6 +62,7 @@ struct DashboardQueryTests {
         #expect(try rows("pickup 2").count == 11, "pickup 2, 20-29")
         #expect(try rows(nil, [.refused]).map(\.decision) == ["cap_exceeded"])
         #expect(try rows("ACME").count == 28, "the tenant, through the body")
+        #expect(try rows("100%\u{0}").count == 1 && rows("\u{0}").count == 28, "a NUL is no part of a search")
     }
 
     @Test("daily counts: everything once, then only what was appended since", arguments: TestStores.kinds)

@@ -2,19 +2,45 @@ import Foundation
 
 /// How a person's name is compared: approvers, promoters and requesters are people who type their
 /// names, so `Maria.Lopez`, ` maria.lopez` and `ｍａｒｉａ.lopez` are one person. Four-eyes rules compare
-/// normalised names (Unicode NFKC, case folded, trimmed); tenants and subjects are identifiers and
-/// compare exactly.
+/// normalised names; tenants and subjects are identifiers and compare exactly.
+///
+/// The form is built to err towards "the same person" (a four-eyes rule then refuses): compatibility
+/// decomposition (NFKD), every invisible or default-ignorable character, space and control removed,
+/// every combining mark removed (`MARİA` is `maria`), case folded, and the Cyrillic and Greek letters
+/// that look like Latin ones read as those (`mаria` with a Cyrillic а is `maria`).
 public enum PersonIdentity {
     /// The form two names are compared in.
     public static func normalize(_ name: String) -> String {
-        let compatible = name.precomposedStringWithCompatibilityMapping
-        let folded = compatible.folding(options: [.caseInsensitive], locale: nil)
-        // Folding can leave text that NFKC composes differently; normalise again, then trim.
-        return folded.precomposedStringWithCompatibilityMapping.trimmingCharacters(in: .whitespacesAndNewlines)
+        var scalars = String.UnicodeScalarView()
+        for scalar in name.decomposedStringWithCompatibilityMapping.lowercased().decomposedStringWithCompatibilityMapping.unicodeScalars {
+            let properties = scalar.properties
+            if properties.isDefaultIgnorableCodePoint || properties.isWhitespace { continue }
+            switch properties.generalCategory {
+            case .nonspacingMark, .spacingMark, .enclosingMark, .control, .format, .spaceSeparator, .lineSeparator, .paragraphSeparator:
+                continue
+            default:
+                break
+            }
+            if let latin = lookalikes[scalar] { scalars.append(latin) } else { scalars.append(scalar) }
+        }
+        return String(scalars).folding(options: [.caseInsensitive], locale: nil)
     }
 
     /// Whether two names are the same person.
     public static func same(_ a: String, _ b: String) -> Bool {
         normalize(a) == normalize(b)
     }
+
+    /// Lower-case Cyrillic and Greek letters (and a few Latin variants) drawn like Latin ones.
+    static let lookalikes: [Unicode.Scalar: Unicode.Scalar] = {
+        let pairs: [(UInt32, Character)] = [
+            (0x0430, "a"), (0x0435, "e"), (0x043E, "o"), (0x0440, "p"), (0x0441, "c"), (0x0443, "y"), (0x0445, "x"),
+            (0x0456, "i"), (0x0458, "j"), (0x0455, "s"), (0x0501, "d"), (0x04BB, "h"), (0x051B, "q"), (0x051D, "w"),
+            (0x03BF, "o"), (0x03B1, "a"), (0x03BD, "v"), (0x03C1, "p"), (0x03B9, "i"), (0x03BA, "k"), (0x03C5, "u"),
+            (0x0131, "i"), (0x0261, "g"), (0x2024, "."), (0x2027, "."), (0x00B7, "."),
+        ]
+        var map: [Unicode.Scalar: Unicode.Scalar] = [:]
+        for (code, latin) in pairs { map[Unicode.Scalar(code)!] = latin.unicodeScalars.first! }
+        return map
+    }()
 }

@@ -1,0 +1,43 @@
+import Foundation
+import RolloutCore
+
+/// approvers.yaml as it is now: read again whenever the file changes, so a token replaced or removed
+/// (`rollout serve --new-token`, an edit) counts from the next request, with no restart. A file that
+/// no longer reads signs everyone out (fail closed) until it is fixed.
+final class ApproversWatch: @unchecked Sendable {
+    private let path: String
+    private let log: @Sendable (String) -> Void
+    private let lock = NSLock()
+    private var stamp: String
+    private var loaded: ApproversFile
+
+    init(path: String, initial: ApproversFile, log: @escaping @Sendable (String) -> Void) {
+        self.path = path
+        self.log = log
+        loaded = initial
+        stamp = Self.stamp(path)
+    }
+
+    /// The approvers, re-read when the file's modification time, size or inode changed.
+    func current() -> ApproversFile {
+        lock.withLock {
+            let now = Self.stamp(path)
+            guard now != stamp else { return loaded }
+            stamp = now
+            do {
+                loaded = try ApproversFile.load(path: path)
+                log("serve: \(path) changed; \(loaded.approvers.count) approvers")
+            } catch {
+                loaded = ApproversFile(file: path)
+                log("serve: \(path) no longer reads (\(error)); nobody can sign in until it is fixed")
+            }
+            return loaded
+        }
+    }
+
+    private static func stamp(_ path: String) -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return "missing" }
+        return "\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec).\(info.st_size).\(info.st_ino)"
+    }
+}

@@ -1,0 +1,21 @@
+import RolloutCore
+import Testing
+
+/// Four-eyes compares people: every way of writing one name the same, so a requester cannot approve
+/// their own write by typing their name differently.
+@Suite("person identities")
+struct PersonIdentityTests {
+    @Test("one person, however the name is typed", arguments: [
+        "Maria.Lopez", " maria.lopez ", "MARIA.LOPEZ", "ｍａｒｉａ.lopez", "maria.lopez\u{2060}", "maria.lopez\u{200F}", "\u{FEFF}maria.lopez",
+        "maria.lo\u{034F}pez", "maria.lopez\u{180E}", "maria.lo\u{00AD}pez", "MARIA.LOPEZ\u{0307}", "MARİA.LOPEZ", "m\u{0430}ria.lopez",
+        "maria\u{2024}lopez", "maria.lopez\u{200B}", "maria\u{00A0}.lopez", "maria.lop\u{0435}z", "mari\u{0301}a.lopez",
+    ])
+    func same(variant: String) {
+        #expect(PersonIdentity.same(variant, "maria.lopez"), "\(variant.unicodeScalars.map { String($0.value, radix: 16) })")
+    }
+
+    @Test("different people stay different", arguments: [("maria.lopez", "mario.lopez"), ("dev.patel", "dev.patil"), ("agent-1", "agent-2"), ("anna", "ann")])
+    func different(a: String, b: String) {
+        #expect(!PersonIdentity.same(a, b))
+    }
+}
