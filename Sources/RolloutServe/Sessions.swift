@@ -25,8 +25,11 @@ public struct Sessions: Sendable {
     /// The cookie value for `approver` until `now + lifetime`, bound to the token they signed in with
     /// (`tokenTag`, a prefix of its SHA-256): a token replaced in approvers.yaml ends its sessions.
     public func issue(_ approver: String, tokenTag: String = "", now: Date = Date()) -> String {
+        // A random part makes every session its own: signing one out never ends another begun in the same second.
+        var generator = SystemRandomNumberGenerator()
+        let nonce = (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         let body = Data(approver.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "") + "." + String(Int(now.timeIntervalSince1970 + Self.lifetime))
-            + "." + tokenTag.filter(\.isHexDigit)
+            + "." + tokenTag.filter(\.isHexDigit) + "." + nonce
         return body + "." + mac(body)
     }
 
@@ -38,9 +41,9 @@ public struct Sessions: Sendable {
     public func session(_ value: String?, now: Date = Date()) -> (approver: String, tokenTag: String)? {
         guard let value, !revoked.contains(value) else { return nil }
         let parts = value.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 4, let ends = Double(parts[1]), ends > now.timeIntervalSince1970 else { return nil }
-        let body = parts[0] + "." + parts[1] + "." + parts[2]
-        guard ApproversFile.constantTimeEqual(mac(body), parts[3]) else { return nil }
+        guard parts.count == 5, let ends = Double(parts[1]), ends > now.timeIntervalSince1970 else { return nil }
+        let body = parts[0...3].joined(separator: ".")
+        guard ApproversFile.constantTimeEqual(mac(body), parts[4]) else { return nil }
         var base64 = parts[0]
         while base64.count % 4 != 0 { base64 += "=" }
         guard let name = Data(base64Encoded: base64).flatMap({ String(data: $0, encoding: .utf8) }) else { return nil }

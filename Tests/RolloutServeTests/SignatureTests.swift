@@ -78,7 +78,10 @@ struct SignatureTests {
         let bound = sessions.issue("maria.lopez", tokenTag: "0123456789abcdef", now: now)
         #expect(sessions.session(bound, now: now)?.tokenTag == "0123456789abcdef")
         #expect(sessions.session(bound.replacingOccurrences(of: "0123456789abcdef", with: "fedcba9876543210"), now: now) == nil)
+        let twin = sessions.issue("maria.lopez", tokenTag: "0123456789abcdef", now: now)
+        #expect(twin != bound, "two sessions begun in the same second are two sessions")
         sessions.revoke(bound)
+        #expect(sessions.session(twin, now: now) != nil, "signing one out leaves the other")
         #expect(sessions.session(bound, now: now) == nil && sessions.approver(cookie, now: now) == "maria.lopez")
     }
 
