@@ -212,10 +212,13 @@ public enum ServeApp {
             guard form["csrf"] == who.csrf else { return Responses.text(.forbidden, "the form is not this session's (CSRF)") }
             guard let id = context.parameters.get("id").flatMap({ Int64($0) }) else { return Responses.text(.badRequest, "no such approval") }
             let note = (form["note"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let choice = form["decision"], choice == "approve" || choice == "deny" else {
+                return Responses.text(.badRequest, "decision must be approve or deny")
+            }
             if let problem = noteProblem(note) { return flashed("/approvals", problem) }
             let decision: Decision
             do {
-                decision = form["decision"] == "approve" ? try await desk.approve(id, by: who.name, note: note) : try await desk.deny(id, by: who.name, note: note)
+                decision = choice == "approve" ? try await desk.approve(id, by: who.name, note: note) : try await desk.deny(id, by: who.name, note: note)
             } catch {
                 log("serve: the decision on approval #\(id) by \(who.name) failed: \(error)")
                 return flashed("/approvals", "#\(id): \(error)")

@@ -127,6 +127,7 @@ struct ServeTests {
         #expect(try p.post("/approvals/1/decide", ["decision": "approve", "note": "checked", "csrf": "forged"]).status == 403)
         _ = try p.post("/approvals/1/decide", ["decision": "approve", "note": "   ", "csrf": csrf])
         #expect(try p.status(1) == "pending", "no note, no decision")
+        #expect(try p.post("/approvals/1/decide", ["decision": "aprove", "note": "typo", "csrf": csrf]).status == 400, "neither approve nor deny decides nothing")
         _ = try p.post("/approvals/1/decide", ["decision": "approve", "note": "\u{00AD}", "csrf": csrf])
         #expect(try p.status(1) == "pending", "an invisible note is no note")
         /// The page a decision's redirect leads to: its flash says what happened.

@@ -3,19 +3,14 @@ import Foundation
 /// A background process whose output lines are collected as they come, so a test can wait for one
 /// (with a deadline that holds even when the process prints nothing).
 public final class Background: @unchecked Sendable {
-    public let process = Process()
+    public let process: Process
     public let stdout = Pipe()
     public let stderr = Pipe()
     private let lock = NSLock()
     private var collected: [ObjectIdentifier: String] = [:]
 
     public init(_ arguments: [String], cwd: String? = nil, environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
+        process = Subprocess.process(arguments, cwd: cwd, environment: environment)
         process.standardOutput = stdout
         process.standardError = stderr
         for pipe in [stdout, stderr] {

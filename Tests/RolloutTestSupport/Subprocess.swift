@@ -15,16 +15,21 @@ public struct ProcessResult: Sendable {
 }
 
 public enum Subprocess {
-    /// Runs `arguments[0]` (looked up on PATH) with the rest as arguments.
-    @discardableResult
-    public static func run(_ arguments: [String], cwd: String? = nil, environment: [String: String] = [:], stdin: String? = nil) throws -> ProcessResult {
+    /// A process for `arguments[0]` (looked up on PATH) with the rest as arguments, in `cwd`, with this
+    /// process's environment plus `environment`; not started.
+    public static func process(_ arguments: [String], cwd: String? = nil, environment: [String: String] = [:]) -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
+        return process
+    }
+
+    /// Runs `arguments[0]` (looked up on PATH) with the rest as arguments.
+    @discardableResult
+    public static func run(_ arguments: [String], cwd: String? = nil, environment: [String: String] = [:], stdin: String? = nil) throws -> ProcessResult {
+        let process = Self.process(arguments, cwd: cwd, environment: environment)
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -55,11 +55,9 @@ struct ReportCommand: ParsableCommand {
 
     var formats: Set<String> { Set(format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }) }
 
-    static func date(_ text: String) -> Date? { Timestamp.parseDayOrTime(text) }
-
     func validate() throws {
-        if let from, Self.date(from) == nil { throw ValidationError("--from must be a date (2026-11-01) or an RFC 3339 time") }
-        if let to, Self.date(to) == nil { throw ValidationError("--to must be a date (2026-12-01) or an RFC 3339 time") }
+        if let from, Timestamp.parseDayOrTime(from) == nil { throw ValidationError("--from must be a date (2026-11-01) or an RFC 3339 time") }
+        if let to, Timestamp.parseDayOrTime(to) == nil { throw ValidationError("--to must be a date (2026-12-01) or an RFC 3339 time") }
         let unknown = formats.subtracting(["html", "csv", "json"])
         if !unknown.isEmpty || formats.isEmpty { throw ValidationError("--format takes html, csv and json, comma-separated") }
         if htmlRows < 0 { throw ValidationError("--html-rows must be 0 or more") }
@@ -67,8 +65,8 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         if let verify { return try ReportVerification.run(directory: verify, store: storeOption) }
-        let end = to.flatMap(Self.date) ?? Date()
-        let start = from.flatMap(Self.date) ?? end.addingTimeInterval(-30 * 86_400)
+        let end = to.flatMap(Timestamp.parseDayOrTime) ?? Date()
+        let start = from.flatMap(Timestamp.parseDayOrTime) ?? end.addingTimeInterval(-30 * 86_400)
         guard start < end else { throw ValidationError("--from must be before --to") }
         let store = try storeOption.open(create: false)
         let folder = folderOptions.folder
