@@ -47,6 +47,15 @@ public final class DemoEnvironment: GuardEnvironment, @unchecked Sendable {
         }
     }
 
+    public func groupedTransaction<T>(_ body: @escaping (any GuardSession) throws -> T) async throws -> T {
+        try await store.writeGrouped { tx in
+            let ledger = StoreGuardLedger(tx)
+            let result = try body(Session(ledger: ledger, demo: SQLiteBackend(sql: tx.sql)))
+            tx = ledger.finish()
+            return result
+        }
+    }
+
     /// The demo rows of `model`, by key: for tests and `rollout call`'s output.
     public func rows(of model: ModelPolicy) throws -> [JSONValue: [String: JSONValue]] {
         try store.read { sql in

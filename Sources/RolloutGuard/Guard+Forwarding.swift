@@ -13,8 +13,8 @@ extension Guard {
             afterSnapshot = try? observer.allRows(model: context.model)
         }
         do {
-            return try environment.transaction { session in
-                try recordOutcome(outcome, context, intent: intent, before: beforeSnapshot, after: afterSnapshot, session: session)
+            return try await environment.groupedTransaction { session in
+                try self.recordOutcome(outcome, context, intent: intent, before: beforeSnapshot, after: afterSnapshot, session: session)
             }
         } catch {
             let answer: String = switch outcome {

@@ -64,13 +64,13 @@ public final class Guard: Sendable {
         let now = clock.now()
         guard case .entry(let tool) = ToolResolver.resolve(call, in: policy) else {
             guard case .unknown(let message) = ToolResolver.resolve(call, in: policy) else { fatalError("unreachable") }
-            return try environment.transaction { session in
-                try refuse(.toolUnknown, message, call: call, tool: nil, principal: principal, session: session, now: now)
+            return try await environment.groupedTransaction { session in
+                try self.refuse(.toolUnknown, message, call: call, tool: nil, principal: principal, session: session, now: now)
             }
         }
         guard let model = policy.model(named: tool.model) else {
-            return try environment.transaction { session in
-                try refuse(.invalidArguments, "\(tool.name) writes model \(tool.model), which the policy does not define",
+            return try await environment.groupedTransaction { session in
+                try self.refuse(.invalidArguments, "\(tool.name) writes model \(tool.model), which the policy does not define",
                            call: call, tool: tool, principal: principal, session: session, now: now)
             }
         }
@@ -114,12 +114,12 @@ public final class Guard: Sendable {
         let now = context.now
         if let verdict = try pipeline.run(.beforeLookups, &context) {
             let ready = context
-            return try environment.transaction { session in try settle(verdict, ready, approval: approval, session: session) }
+            return try await environment.groupedTransaction { session in try self.settle(verdict, ready, approval: approval, session: session) }
         }
         if !context.tool.lookups.isEmpty, let failure = await readLookups(&context) {
             let ready = context
-            return try environment.transaction { session in
-                try settle(.refuse(.lookupFailed, failure), ready, approval: approval, session: session)
+            return try await environment.groupedTransaction { session in
+                try self.settle(.refuse(.lookupFailed, failure), ready, approval: approval, session: session)
             }
         }
         context.observer = upstream?.observer
@@ -128,24 +128,24 @@ public final class Guard: Sendable {
         let ready = context
         let first: FirstPhase
         do {
-            first = try environment.transaction { session in
+            first = try await environment.groupedTransaction { session in
                 var context = ready
                 context.session = session
                 if let approval, let current = try session.ledger.approval(id: approval.approval.id), current.status != .pending {
-                    return .done(try approvalEvent(.approvalRefused, "approval \(current.id) is already \(current.status.rawValue); an approval runs its write once",
+                    return .done(try self.approvalEvent(.approvalRefused, "approval \(current.id) is already \(current.status.rawValue); an approval runs its write once",
                                                    current, by: approval.approver, reason: approval.reason, session: session, now: now))
                 }
-                let verdict = try pipeline.run(.inTransaction, &context) ?? .execute(context.plan!)
-                if case .execute(let plan) = verdict, upstream != nil, !context.shadow {
-                    let intent = try recordIntent(plan, context, approval: approval, session: session)
+                let verdict = try self.pipeline.run(.inTransaction, &context) ?? .execute(context.plan!)
+                if case .execute(let plan) = verdict, self.upstream != nil, !context.shadow {
+                    let intent = try self.recordIntent(plan, context, approval: approval, session: session)
                     return .forward(context, intent)
                 }
-                return .done(try settle(verdict, context, approval: approval, session: session))
+                return .done(try self.settle(verdict, context, approval: approval, session: session))
             }
         } catch let error as BackendError {
             // The built-in domain refused the row write; its transaction rolled back. Record that on its own.
-            return try environment.transaction { session in
-                try refuse(.backendError, "the write failed in the backend: \(error.message)", call: ready.call, tool: ready.tool,
+            return try await environment.groupedTransaction { session in
+                try self.refuse(.backendError, "the write failed in the backend: \(error.message)", call: ready.call, tool: ready.tool,
                            principal: ready.principal, session: session, now: now)
             }
         }

@@ -10,6 +10,16 @@ public protocol GuardEnvironment: AnyObject, Sendable {
     /// The key secret values are redacted under in this environment's log (one per store).
     var redactor: Redactor { get }
     func transaction<T>(_ body: (any GuardSession) throws -> T) throws -> T
+    /// A `transaction` that may share its commit with the decisions arriving meanwhile (group commit):
+    /// answered only once committed, rolled back alone when `body` throws. The guard's decisions use it.
+    func groupedTransaction<T>(_ body: @escaping (any GuardSession) throws -> T) async throws -> T
+}
+
+extension GuardEnvironment {
+    /// An environment without a commit to share runs the transaction on its own.
+    public func groupedTransaction<T>(_ body: @escaping (any GuardSession) throws -> T) async throws -> T {
+        try transaction(body)
+    }
 }
 
 /// The guard's view of state within one transaction: its ledgers and the audit log, and the built-in
@@ -47,6 +57,15 @@ public final class StoreEnvironment: GuardEnvironment, @unchecked Sendable {
 
     public func transaction<T>(_ body: (any GuardSession) throws -> T) throws -> T {
         try store.write { tx in
+            let ledger = StoreGuardLedger(tx)
+            let result = try body(Session(ledger: ledger))
+            tx = ledger.finish()
+            return result
+        }
+    }
+
+    public func groupedTransaction<T>(_ body: @escaping (any GuardSession) throws -> T) async throws -> T {
+        try await store.writeGrouped { tx in
             let ledger = StoreGuardLedger(tx)
             let result = try body(Session(ledger: ledger))
             tx = ledger.finish()

@@ -5,9 +5,11 @@ import RolloutGuard
 /// `rollout guard`: an MCP server over stdio that an agent talks to instead of its tool server.
 /// Default deny: the agent sees and may call only what the policy describes, a write tool (through the
 /// decision pipeline, for the principal the host gave) or a read (`reads:`, after its scoping checks);
-/// every other tool the upstream lists is hidden and refused as `tool_undescribed`, audited. Requests
-/// are answered one at a time, in the order they came, with rollout's own JSON-RPC codec: arguments
-/// and answers pass through unchanged.
+/// every other tool the upstream lists is hidden and refused as `tool_undescribed`, audited. Tool calls
+/// are decided concurrently (up to `maxCallsInFlight`; their decisions share commits, see
+/// `AuditStore.writeGrouped`) and answered as each is recorded, by id as JSON-RPC allows; the upstream
+/// still gets one call at a time. Other requests are answered in order. rollout's own JSON-RPC codec
+/// passes arguments and answers through unchanged.
 public final class GuardServer: @unchecked Sendable {
     public struct Options: Sendable {
         public var principal: Principal
@@ -73,26 +75,67 @@ public final class GuardServer: @unchecked Sendable {
             thread.name = "rollout.guard.agent"
             thread.start()
         }
-        for await incoming in messages {
-            let reply: JSONRPCMessage?
-            switch incoming {
-            case .invalid(let error):
-                log("guard: the client sent a message that cannot be read: \(error.message)")
-                reply = error.reply
-            case .message(let message):
-                reply = await handle(message)
-            case .inexact(let message, let why):
-                reply = refuseInexact(message, why: why)
+        let replies = ReplyWriter(output: output)
+        await withTaskGroup(of: Void.self) { calls in
+            var inFlight = 0
+            // Before and after snapshots of an observed database hold only when writes go one at a time.
+            let limit = upstream.observer == nil ? Self.maxCallsInFlight : 1
+            for await incoming in messages {
+                if replies.closed { break }
+                switch incoming {
+                case .invalid(let error):
+                    log("guard: the client sent a message that cannot be read: \(error.message)")
+                    replies.send(error.reply)
+                case .message(let message) where message.method == "tools/call":
+                    if inFlight >= limit {
+                        await calls.next()
+                        inFlight -= 1
+                    }
+                    inFlight += 1
+                    calls.addTask { replies.send(await self.handle(message)) }
+                case .message(let message):
+                    replies.send(await handle(message))
+                case .inexact(let message, let why):
+                    replies.send(refuseInexact(message, why: why))
+                }
             }
-            guard let reply else { continue }
+            await calls.waitForAll()
+        }
+        if replies.closed { log("guard: the client stopped reading; ending") }
+        await upstream.stop()
+    }
+
+    /// How many tool calls are decided at once; the next waits for one of them to be answered.
+    public static let maxCallsInFlight = 64
+
+    /// Writes answers to the agent whole, one at a time, from whichever call finishes.
+    final class ReplyWriter: @unchecked Sendable {
+        private let output: Int32
+        private let lock = NSLock()
+        private var failed = false
+
+        init(output: Int32) {
+            self.output = output
+        }
+
+        /// Whether the agent stopped reading (an answer could not be written).
+        var closed: Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            return failed
+        }
+
+        func send(_ reply: JSONRPCMessage?) {
+            guard let reply else { return }
+            lock.lock()
+            defer { lock.unlock() }
+            guard !failed else { return }
             do {
                 try LineWriter.write(reply.line, to: output, timeout: 30)
             } catch {
-                log("guard: the client stopped reading; ending")
-                break
+                failed = true
             }
         }
-        await upstream.stop()
     }
 
     enum Incoming: Sendable {

@@ -73,6 +73,16 @@ public enum JSONRPCMessage: Sendable, Hashable {
     }
 }
 
+extension JSONRPCMessage {
+    /// The method of a request or notification.
+    public var method: String? {
+        switch self {
+        case .request(_, let method, _), .notification(let method, _): method
+        default: nil
+        }
+    }
+}
+
 /// A JSON-RPC error to send back: its code and message, for the request `id`.
 public struct JSONRPCError: Error, Sendable, Hashable {
     public static let parseError = -32700

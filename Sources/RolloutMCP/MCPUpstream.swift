@@ -12,6 +12,7 @@ public final class MCPUpstream: Upstream, @unchecked Sendable {
     public let client: MCPClient
     let detector: RefusalDetector
     let log: @Sendable (String) -> Void
+    private let oneAtATime = SerialGate()
 
     /// `backend` names it in the audit log: `GuardBackend.upstream(name)` for an entry of
     /// `upstreams.yaml`, `GuardBackend.command(command)` otherwise.
@@ -50,8 +51,13 @@ public final class MCPUpstream: Upstream, @unchecked Sendable {
         }
     }
 
-    /// One call, its answer as the server gave it. Restarts a server that failed before.
+    /// One call, its answer as the server gave it, after the calls before it have finished. Restarts a
+    /// server that failed before.
     public func raw(_ call: ToolCall) async -> Result<MCPToolResult, UpstreamFailure> {
+        await oneAtATime.run { await self.rawNow(call) }
+    }
+
+    private func rawNow(_ call: ToolCall) async -> Result<MCPToolResult, UpstreamFailure> {
         if await !client.isAlive {
             log("guard: the upstream is down; restarting it")
             do {

@@ -18,6 +18,8 @@ public final class AuditStore: @unchecked Sendable {
     public let chainKey: ChainKey?
     /// Whether this process has checked that its chain key (or its lack of one) is the store's.
     private let keyChecked = LockedFlag()
+    /// Shares commits between the writers that arrive together (`writeGrouped`).
+    let groupCommit = GroupCommit()
 
     /// How long a writer waits for another process's lock: `ROLLOUT_BUSY_TIMEOUT` seconds, else 5.
     public static var defaultBusyTimeout: Double {
@@ -74,6 +76,7 @@ public final class AuditStore: @unchecked Sendable {
             engine = try SQLiteEngine(path: path, create: create, readOnly: readOnly, busyTimeout: busyTimeout)
         }
         self.path = engine.location
+        groupCommit.store = self
         do {
             try engine.migrate(StoreMigrations.all)
         } catch {
@@ -88,6 +91,7 @@ public final class AuditStore: @unchecked Sendable {
         self.path = engine.location
         self.chainKey = chainKey
         self.busyTimeout = busyTimeout
+        groupCommit.store = self
         try engine.migrate(StoreMigrations.all)
     }
 

@@ -20,6 +20,9 @@ struct GuardBench: AsyncParsableCommand {
     @Option(help: "Decisions with the SQLite audit write.")
     var storeCalls = 60_000
 
+    @Option(help: "Calls in flight at once for the second audit-write run (as many agents, or one agent's pipelined calls); their decisions share commits.")
+    var concurrency = 64
+
     func run() async throws {
         var policy = try RolloutFolder(directory: dir).loadPolicy()
         for i in policy.tools.indices {
@@ -39,16 +42,43 @@ struct GuardBench: AsyncParsableCommand {
         print("guard in memory: \(BenchClock.rate(memoryCalls, memorySeconds)) (\(memoryCalls) decisions in \(BenchClock.format(memorySeconds)); target 100k/s)")
         print("  mix: " + codes.sorted { $0.value > $1.value }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))
 
-        let store = try AuditStore.temporary()
-        defer { try? FileManager.default.removeItem(atPath: store.path) }
-        let environment = try DemoEnvironment(store: store, policy: policy, seedTenants: ["acme", "globex"], rowsPerTenant: 200)
-        let storeGuard = Guard(policy: policy, stages: FixedStages(.broad), environment: environment)
-        let storeSeconds = try await BenchClock.time {
-            for call in calls.prefix(storeCalls) { _ = try await storeGuard.decide(call, principal: principal) }
+        for agents in [1, concurrency] {
+            let store = try AuditStore.temporary()
+            defer { try? FileManager.default.removeItem(atPath: store.path) }
+            let environment = try DemoEnvironment(store: store, policy: policy, seedTenants: ["acme", "globex"], rowsPerTenant: 200)
+            let storeGuard = Guard(policy: policy, stages: FixedStages(.broad), environment: environment)
+            let work = Array(calls.prefix(storeCalls))
+            let next = Counter()
+            let storeSeconds = try await BenchClock.time {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<agents {
+                        group.addTask {
+                            while let i = next.take(below: work.count) { _ = try await storeGuard.decide(work[i], principal: principal) }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            let groups = store.groupCommitStatistics
+            let mean = groups.groups == 0 ? 0 : Double(groups.writes) / Double(groups.groups)
+            print("guard with the audit write committed (SQLite WAL), \(agents) call\(agents == 1 ? "" : "s") in flight: \(BenchClock.rate(storeCalls, storeSeconds)) (\(storeCalls) decisions in \(BenchClock.format(storeSeconds)); \(String(format: "%.1f", mean)) decisions per commit, largest \(groups.largest); target 20k/s)")
+            let check = try store.verify()
+            print("  \(check.checked) audit events, chain ok: \(check.ok)")
         }
-        print("guard with the audit write (SQLite WAL, one transaction per decision): \(BenchClock.rate(storeCalls, storeSeconds)) (\(storeCalls) decisions in \(BenchClock.format(storeSeconds)); target 20k/s)")
-        let check = try store.verify()
-        print("  \(check.checked) audit events, chain ok: \(check.ok)")
+    }
+
+    /// Hands out indexes to the concurrent callers.
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var next = 0
+
+        func take(below limit: Int) -> Int? {
+            lock.withLock {
+                guard next < limit else { return nil }
+                defer { next += 1 }
+                return next
+            }
+        }
     }
 
     /// 70% valid updates with fresh keys, 10% replays, 20% refusals of several kinds.

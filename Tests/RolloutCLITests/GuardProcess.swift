@@ -58,6 +58,19 @@ final class GuardProcess {
         return answers[id]!
     }
 
+    /// The next answer the guard writes, whichever request it answers; nil when none comes in `timeout`.
+    func nextAnswer(timeout: Double = 30) -> JSONValue? {
+        guard let line = lines.next(timeout: timeout), let json = try? JSONValue.parse(line) else { return nil }
+        if let got = json["id"]?.intValue { answers[got] = json }
+        return json
+    }
+
+    /// Ends the guard at once, as a power cut or the OOM killer would: no signal handler runs.
+    func killHard() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
     func request(_ method: String, _ params: JSONValue, timeout: Double = 30) throws -> JSONValue {
         try answer(send(method, params), timeout: timeout)
     }

@@ -1,0 +1,110 @@
+import Foundation
+import RolloutCore
+import RolloutTestSupport
+import Testing
+
+@testable import RolloutStore
+
+/// Group commit: writes that wait while another commits share one transaction, each in its own
+/// savepoint; what throws rolls back alone; nothing is answered before its commit.
+@Suite("Store: group commit")
+struct GroupCommitTests {
+    /// Holds the store's group worker inside a first write until released, so the writes submitted
+    /// meanwhile must queue and then commit together: grouping without relying on timing.
+    /// The held write blocks the worker's thread (never one of the tasks' threads) on `release`.
+    final class Gate: @unchecked Sendable {
+        private let lock = NSLock()
+        private var inside = false
+        let release = DispatchSemaphore(value: 0)
+
+        func enter() {
+            lock.withLock { inside = true }
+            release.wait()
+        }
+
+        /// Waits, without blocking a thread, until the held write is running.
+        func entered() async throws {
+            while !lock.withLock({ inside }) { try await Task.sleep(nanoseconds: 1_000_000) }
+        }
+    }
+
+    static func waitUntilQueued(_ store: AuditStore, _ count: Int) async throws {
+        let deadline = Date().addingTimeInterval(30)
+        while store.groupCommit.queued < count {
+            #expect(Date() < deadline, "only \(store.groupCommit.queued) of \(count) writes queued")
+            if Date() >= deadline { return }
+            try await Task.sleep(nanoseconds: 1_000_000)
+        }
+    }
+
+    @Test("63 writes queued behind a held one commit as one group, in submission order, and the chain verifies", arguments: TestStores.kinds)
+    func queuedWritesShareACommit(kind: StoreKind) async throws {
+        let store = try TestStores.make(kind)
+        let gate = Gate()
+        // Queued, so it runs on the worker's thread, not on one of the few the tasks share.
+        async let first: Int64 = PendingWrite { tx in
+            gate.enter()
+            return try tx.append(sampleEvent(0)).seq
+        }.wait(in: store.groupCommit, queued: true)
+        try await gate.entered()
+        let seqs = try await withThrowingTaskGroup(of: (Int, Int64).self) { group in
+            for i in 1...63 {
+                group.addTask { (i, try await store.writeGrouped { tx in try tx.append(sampleEvent(i)).seq }) }
+                try await Self.waitUntilQueued(store, i)   // one at a time, so the queue's order is known
+            }
+            gate.release.signal()
+            var out: [Int: Int64] = [:]
+            for try await (i, seq) in group { out[i] = seq }
+            return out
+        }
+        #expect(try await first == 1)
+        #expect((1...63).map { seqs[$0] } == (2...64).map { Int64($0) }, "each write got the next sequence number in order")
+        #expect(store.groupCommitStatistics == GroupCommitCounts(groups: 2, writes: 64, largest: 63))
+        let check = try store.verify()
+        #expect(check.ok && check.checked == 64)
+        #expect(try store.event(seq: 40)?.reason == sampleEvent(39).reason)
+    }
+
+    struct Planted: Error, Equatable { let i: Int }
+
+    @Test("a write that throws in a group rolls back alone: its event and its other rows are gone, the others commit", arguments: TestStores.kinds)
+    func failingWriteRollsBackAlone(kind: StoreKind) async throws {
+        let store = try TestStores.make(kind)
+        let gate = Gate()
+        async let held: Int64 = PendingWrite { tx in
+            gate.enter()
+            return try tx.append(sampleEvent(0)).seq
+        }.wait(in: store.groupCommit, queued: true)
+        try await gate.entered()
+        let outcomes = try await withThrowingTaskGroup(of: (Int, Result<Int64, Planted>).self) { group in
+            for i in 1...20 {
+                group.addTask {
+                    do {
+                        let seq = try await store.writeGrouped { tx in
+                            let seq = try tx.append(sampleEvent(i)).seq
+                            try tx.sql.execute("INSERT INTO store_meta (key, value) VALUES (?, ?)", [.text("planted-\(i)"), .text("x")])
+                            if i % 5 == 0 { throw Planted(i: i) }
+                            return seq
+                        }
+                        return (i, .success(seq))
+                    } catch let planted as Planted {
+                        return (i, .failure(planted))
+                    }
+                }
+                try await Self.waitUntilQueued(store, i)
+            }
+            gate.release.signal()
+            var out: [Int: Result<Int64, Planted>] = [:]
+            for try await (i, outcome) in group { out[i] = outcome }
+            return out
+        }
+        _ = try await held
+        let kept = (1...20).filter { $0 % 5 != 0 }
+        #expect(kept.map { try? outcomes[$0]?.get() } == (2...17).map { Int64($0) }, "the writes after a failed one take its place in the chain")
+        for i in stride(from: 5, through: 20, by: 5) { #expect(outcomes[i].map { if case .failure(let p) = $0 { p.i == i } else { false } } == true) }
+        #expect(try store.meta("planted-5") == nil && store.meta("planted-4") == "x")
+        let check = try store.verify()
+        #expect(check.ok && check.checked == 17)
+        #expect(try store.event(seq: 17)?.reason == sampleEvent(19).reason)
+    }
+}
