@@ -3,15 +3,18 @@
 #   1. converts the tuning series (AAPL and the artificial ones) to audit-event streams (convert_nab.py),
 #   2. imports each into its own store and writes per-interval scores (`rollout score --intervals`),
 #   3. runs baseline.py with IsolationForest, ECOD and HalfSpaceTrees beside our scores (--external),
-#   4. times scoring 1.3M events (AAPL converted at --target-median 45) against the peers on the same stream.
+#   4. prints the detection delay of our scores (detection_delay.py: median minutes from a labelled
+#      window's start to its first alert, and the windows missed),
+#   5. times scoring 1.3M events (AAPL converted at --target-median 45) against the peers on the same stream.
+# ROLLOUT_BIN / ROLLOUT_BENCH_BIN override the binaries; ANOMALY_SKIP_SPEED=1 skips step 5.
 # Needs: a release build (swift build -c release), python3 with venv; makes /tmp/nab-venv once.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 shared="${ROLLOUT_SHARED:-$here/../shared}/anomaly"
 work="${WORK:-/tmp/rollout-anomaly}"
 venv="${NAB_VENV:-/tmp/nab-venv}"
-rollout="$here/.build/release/rollout"
-bench="$here/.build/release/rollout-bench"
+rollout="${ROLLOUT_BIN:-$here/.build/release/rollout}"            # ROLLOUT_BIN / ROLLOUT_BENCH_BIN: use other binaries
+bench="${ROLLOUT_BENCH_BIN:-$here/.build/release/rollout-bench}"  # (e.g. copies of the release build)
 threshold=0.9999   # RateDetector.alertScore: scores above it are anomalies
 mkdir -p "$work/streams" "$work/stores" "$work/scores"
 [ -x "$venv/bin/python" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q numpy pandas scikit-learn pyod river; }
@@ -40,6 +43,11 @@ for name in art_daily_small_noise art_noisy; do
   echo "alerts on the anomaly-free series $name: $alerts"
 done
 
+echo "== detection delay (rollout): median minutes from a window's start to its first alert"
+"$venv/bin/python" "$here/Benchmarks/detection_delay.py" --scores "$work/scores" --threshold $threshold \
+  "$work/streams/Twitter_volume_AAPL.jsonl.gz" "$work"/streams/art_*.jsonl.gz
+
+case "${ANOMALY_SKIP_SPEED:-0}" in 0|"") ;; *) echo "== speed: skipped (ANOMALY_SKIP_SPEED=$ANOMALY_SKIP_SPEED)"; exit 0;; esac
 echo "== speed: 1.3M events"
 big="$work/streams/AAPL-1.3M.jsonl.gz"
 [ -f "$big" ] || "$venv/bin/python" "$shared/convert_nab.py" --file realTweets/Twitter_volume_AAPL.csv --out "$big" --target-median 45 >/dev/null

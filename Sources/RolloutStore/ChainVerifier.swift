@@ -84,10 +84,10 @@ extension AuditStore {
             /// What one row shows on its own (its hash, body, columns, signature, the anchor at its
             /// position): nil when it holds. Pure, so a batch of rows is checked on every core at once.
             @Sendable func localProblem(_ row: SQLRow) -> ChainVerification.Break? {
-                let seq = row.int(0)
-                let body = row.string(16)
-                let prevHash = row.string(17)
-                let hash = row.string(18)
+                let seq = row.int(Column.seq)
+                let body = row.string(Column.body)
+                let prevHash = row.string(Column.prevHash)
+                let hash = row.string(Column.hash)
                 func fail(_ problem: ChainVerification.Problem, _ detail: String) -> ChainVerification.Break {
                     .init(seq: seq, problem: problem, detail: detail)
                 }
@@ -102,7 +102,7 @@ extension AuditStore {
                 }
                 if let problem = Self.columnProblem(row, json) { return fail(.columnEdited, "event \(seq): \(problem)") }
                 if let key, let from = keyedFrom, seq >= from {
-                    let mac = row.optionalString(20)
+                    let mac = row.optionalString(Column.mac)
                     if mac != key.mac(hash: hash) {
                         return fail(.signature, mac == nil
                             ? "event \(seq) carries no signature, and the chain is signed from event \(from): it was added without the key"
@@ -117,8 +117,7 @@ extension AuditStore {
             /// A batch of rows in order: the row-local checks in parallel, then the links one after the
             /// other. The first row that fails anything is the break, as if checked one by one.
             let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-            func check(_ rows: [SQLRow]) -> ChainVerification? {
-                let local = ParallelMap.map(rows, workers: workers, localProblem)
+            func check(_ rows: [SQLRow], _ local: [ChainVerification.Break?]) -> ChainVerification? {
                 for (index, row) in rows.enumerated() {
                     let seq = row.int(0)
                     if seq != previous.seq + 1 {
@@ -140,9 +139,17 @@ extension AuditStore {
             // A store of the first version (read-only, so never migrated) has no form and mac columns.
             let columns = try Self.columns(sql)
             let extra = ["form", "mac"].map { columns.contains($0) ? $0 : "NULL AS \($0)" }.joined(separator: ", ")
+            // Reading overlaps checking: while the next batch is read, the last one's rows are checked on
+            // the other cores; its links are followed once both are done.
             var outcome: ChainVerification?
             var batch: [SQLRow] = []
             batch.reserveCapacity(Self.verifyBatch)
+            var inFlight: LocalChecks?
+            func settle() {
+                guard let checks = inFlight else { return }
+                inFlight = nil
+                if outcome == nil { outcome = check(checks.rows, checks.wait()) }
+            }
             try sql.each("""
                 SELECT seq, ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver, idempotency_key,
                        reason, effect, shape, body, prev_hash, hash, \(extra)
@@ -151,11 +158,14 @@ extension AuditStore {
                 guard outcome == nil else { return }
                 batch.append(row)
                 if batch.count == Self.verifyBatch {
-                    outcome = check(batch)
-                    batch.removeAll(keepingCapacity: true)
+                    settle()
+                    inFlight = LocalChecks(batch, workers: workers, localProblem)
+                    batch = []
+                    batch.reserveCapacity(Self.verifyBatch)
                 }
             }
-            if outcome == nil, !batch.isEmpty { outcome = check(batch) }
+            settle()
+            if outcome == nil, !batch.isEmpty { outcome = check(batch, ParallelMap.map(batch, workers: workers, localProblem)) }
             if let outcome { return outcome }
             if recorded != previous {
                 let detail = recorded.seq > previous.seq
@@ -170,35 +180,65 @@ extension AuditStore {
         }
     }
 
+    /// The row-local checks of one batch, running on other threads while the next batch is read.
+    final class LocalChecks: @unchecked Sendable {
+        let rows: [SQLRow]
+        private var results: [ChainVerification.Break?] = []
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ rows: [SQLRow], workers: Int, _ check: @escaping @Sendable (SQLRow) -> ChainVerification.Break?) {
+            self.rows = rows
+            DispatchQueue.global(qos: .userInitiated).async {
+                self.results = ParallelMap.map(rows, workers: workers, check)
+                self.done.signal()
+            }
+        }
+
+        /// The results, in row order, once every row is checked.
+        func wait() -> [ChainVerification.Break?] {
+            done.wait()
+            return results
+        }
+    }
+
     /// Rows checked together: large enough to keep every core busy, small enough that a break near the
     /// start is found without reading far past it.
     static let verifyBatch = 4096
 
+    /// Positions of the columns `verify` selects, in its SELECT's order.
+    enum Column {
+        static let seq = 0, ts = 1, tsMillis = 2, tenant = 3, actor = 4, session = 5, tool = 6, model = 7, operation = 8,
+                   rowCount = 9, decision = 10, approver = 11, idempotencyKey = 12, reason = 13, effect = 14, shape = 15,
+                   body = 16, prevHash = 17, hash = 18, form = 19, mac = 20
+    }
+
+    /// The columns the body holds as they are, by position and by name in the body.
+    private static let copiedColumns: [(name: String, index: Int)] = [
+        ("ts", Column.ts), ("tenant", Column.tenant), ("actor", Column.actor), ("session", Column.session), ("tool", Column.tool),
+        ("model", Column.model), ("operation", Column.operation), ("decision", Column.decision), ("row_count", Column.rowCount),
+        ("idempotency_key", Column.idempotencyKey), ("approver", Column.approver), ("reason", Column.reason),
+    ]
+
     /// The first column that disagrees with the hashed body, or nil. Every column a report, a gate or
     /// the scorer reads is checked: the ones the body holds against it, the derived ones recomputed.
+    /// `row` holds the columns of `verify`'s SELECT, in its order.
     static func columnProblem(_ row: SQLRow, _ json: JSONValue) -> String? {
-        let columns: [(String, SQLValue, JSONValue?)] = [
-            ("ts", row["ts"], json["ts"]), ("tenant", row["tenant"], json["tenant"]), ("actor", row["actor"], json["actor"]),
-            ("session", row["session"], json["session"]), ("tool", row["tool"], json["tool"]), ("model", row["model"], json["model"]),
-            ("operation", row["operation"], json["operation"]), ("decision", row["decision"], json["decision"]),
-            ("row_count", row["row_count"], json["row_count"]), ("idempotency_key", row["idempotency_key"], json["idempotency_key"]),
-            ("approver", row["approver"], json["approver"]), ("reason", row["reason"], json["reason"]),
-        ]
-        for (name, stored, hashed) in columns where !same(stored, hashed) {
-            return "column \(name) is \(stored), but the hashed event says \(hashed?.canonicalText ?? "nothing")"
+        guard case .object(let object) = json else { return "the hashed event is not an object" }
+        for (name, index) in copiedColumns where !same(row[index], object[name]) {
+            return "column \(name) is \(row[index]), but the hashed event says \(object[name]?.canonicalText ?? "nothing")"
         }
         // Derived from the body: recomputed.
-        let ts = json["ts"]?.stringValue.flatMap(Timestamp.parse)
-        let tsMillis = row.optionalInt("ts_ms")
+        let ts = object["ts"]?.stringValue.flatMap(Timestamp.parse)
+        let tsMillis = row.optionalInt(Column.tsMillis)
         if let ts, tsMillis != Int64((ts.timeIntervalSince1970 * 1000).rounded(.down)) {
-            return "column ts_ms is \(tsMillis.map(String.init) ?? "null"), but the hashed time \(json["ts"]?.stringValue ?? "") is \(Int64((ts.timeIntervalSince1970 * 1000).rounded(.down)))"
+            return "column ts_ms is \(tsMillis.map(String.init) ?? "null"), but the hashed time \(object["ts"]?.stringValue ?? "") is \(Int64((ts.timeIntervalSince1970 * 1000).rounded(.down)))"
         }
-        let decoded = try? AuditEvent(json: json)
-        for (name, derived, stored) in [("effect", decoded?.effectKey, row.optionalString("effect")), ("shape", decoded?.shape, row.optionalString("shape"))]
-        where derived != stored {
-            return "column \(name) is \(stored ?? "null"), but the hashed event gives \(derived ?? "null")"
+        let derived = ts == nil ? nil : DerivedColumns(object) ?? DerivedColumns(decoding: json)
+        for (name, value, stored) in [("effect", derived?.effect, row.optionalString(Column.effect)), ("shape", derived?.shape, row.optionalString(Column.shape))]
+        where value != stored {
+            return "column \(name) is \(stored ?? "null"), but the hashed event gives \(value ?? "null")"
         }
-        let form = row.optionalInt("form")
+        let form = row.optionalInt(Column.form)
         if let form, form != Int64(CanonicalForm.first), form != Int64(CanonicalForm.rfc8785) {
             return "column form is \(form), which no rollout writes"
         }

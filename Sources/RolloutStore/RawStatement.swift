@@ -6,7 +6,6 @@ import GRDBSQLite
 struct RawStatement {
     let statement: Statement
 
-
     /// SQLite copies the bytes it is given; the Swift string may go away after binding.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
@@ -21,6 +20,58 @@ struct RawStatement {
     func execute(_ values: [SQLValue], db: Database) throws {
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
+        try bind(values, db: db)
+        let step = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        if step != SQLITE_DONE && step != SQLITE_ROW {
+            throw DatabaseError(resultCode: ResultCode(rawValue: step), message: db.lastErrorMessage, sql: statement.sql)
+        }
+    }
+
+    /// Binds `values`, then hands each result row to `body` as it steps, its values read straight from
+    /// SQLite's column API (verification, scoring and reports read millions of rows this way). Resets
+    /// the statement when done, also when `body` throws.
+    func each(_ values: [SQLValue], db: Database, columns: [String], _ body: (SQLRow) throws -> Void) throws {
+        let handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+        defer { sqlite3_reset(handle) }
+        try bind(values, db: db)
+        let count = sqlite3_column_count(handle)
+        while true {
+            let step = sqlite3_step(handle)
+            if step == SQLITE_DONE { return }
+            guard step == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: step), message: db.lastErrorMessage, sql: statement.sql)
+            }
+            var row: [SQLValue] = []
+            row.reserveCapacity(Int(count))
+            for i in 0..<count {
+                switch sqlite3_column_type(handle, i) {
+                case SQLITE_INTEGER: row.append(.int(sqlite3_column_int64(handle, i)))
+                case SQLITE_FLOAT: row.append(.double(sqlite3_column_double(handle, i)))
+                case SQLITE_TEXT:
+                    let length = Int(sqlite3_column_bytes(handle, i))
+                    if let text = sqlite3_column_text(handle, i) {
+                        row.append(.text(String(decoding: UnsafeBufferPointer(start: text, count: length), as: UTF8.self)))
+                    } else {
+                        row.append(.text(""))
+                    }
+                case SQLITE_BLOB:
+                    let length = Int(sqlite3_column_bytes(handle, i))
+                    if let blob = sqlite3_column_blob(handle, i) {
+                        row.append(.bytes(Array(UnsafeRawBufferPointer(start: blob, count: length))))
+                    } else {
+                        row.append(.bytes([]))
+                    }
+                default: row.append(.null)
+                }
+            }
+            try body(SQLRow(columns: columns, values: row))
+        }
+    }
+
+    private func bind(_ values: [SQLValue], db: Database) throws {
+        let handle = statement.sqliteStatement
         for (i, value) in values.enumerated() {
             let index = Int32(i + 1)
             let code: Int32
@@ -34,11 +85,6 @@ struct RawStatement {
                 code = s.withUTF8 { Self.bindText(handle, index, $0) }
             }
             if code != SQLITE_OK { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql) }
-        }
-        let step = sqlite3_step(handle)
-        sqlite3_reset(handle)
-        if step != SQLITE_DONE && step != SQLITE_ROW {
-            throw DatabaseError(resultCode: ResultCode(rawValue: step), message: db.lastErrorMessage, sql: statement.sql)
         }
     }
 }

@@ -175,13 +175,11 @@ struct SQLiteConnection: SQLConnection {
     }
 
     func each(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
-        let statement = try db.cachedStatement(sql: sql)
-        let columns = statement.columnNames
+        var statement = try db.cachedStatement(sql: sql)
+        // The cached statement is already stepping when `body` runs this same query again: use a fresh one.
+        if sqlite3_stmt_busy(statement.sqliteStatement) != 0 { statement = try db.makeStatement(sql: sql) }
         do {
-            let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(arguments.map(Self.databaseValue)))
-            while let row = try cursor.next() {
-                try body(SQLRow(columns: columns, values: (0..<row.count).map { Self.value(row[$0] as DatabaseValue) }))
-            }
+            try RawStatement(statement: statement).each(arguments, db: db, columns: statement.columnNames, body)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw StoreError.constraint(error.message ?? "constraint failed")
         }

@@ -1,0 +1,72 @@
+import Foundation
+import RolloutCore
+import Testing
+
+@testable import RolloutStore
+
+/// Verification reads `effect` and `shape` from the parsed body without decoding the whole event; it
+/// must give what the event's own `effectKey` and `shape` give, or hand the body to the decoder.
+@Suite("Store: derived columns read from the body")
+struct DerivedColumnsTests {
+    static func body(_ event: AuditEvent) -> JSONValue {
+        try! JSONValue.parse(String(decoding: event.canonicalBytes, as: UTF8.self))
+    }
+
+    static let cases: [(String, JSONValue)] = {
+        var several = sampleEvent(1)
+        several.targets = [1, 2, "a-3"]
+        several.changes = [
+            RowChange(key: 1, fields: ["status": FieldChange(before: "pending", after: "shipped"), "notes": FieldChange(before: nil, after: "x")]),
+            RowChange(key: 2, fields: ["status": FieldChange(before: "pending", after: nil)]),
+            RowChange(key: "a-3", fields: [:]),
+        ]
+        var noTargets = sampleEvent(2)
+        noTargets.targets = []
+        var noChanges = sampleEvent(3)
+        noChanges.changes = []
+        var nested = sampleEvent(4)
+        nested.changes = [RowChange(key: 4, fields: ["items": FieldChange(before: [["sku": "a", "qty": 1]], after: [["qty": 2, "sku": "a"]])])]
+        var out: [(String, JSONValue)] = [
+            ("one change", body(sampleEvent(0))), ("several rows, a field without an after value", body(several)),
+            ("no targets", body(noTargets)), ("no changes", body(noChanges)), ("nested values", body(nested)),
+        ]
+        // Bodies rollout does not write, but an interchange file or a forger could hold.
+        func edited(_ base: JSONValue, _ key: String, _ value: JSONValue?) -> JSONValue {
+            guard case .object(var object) = base else { return base }
+            object[key] = value
+            return .object(object)
+        }
+        let base = body(sampleEvent(5))
+        out += [
+            ("fields_changed instead of changes", edited(edited(base, "changes", nil), "fields_changed", ["status": ["before": "a", "after": "b"]])),
+            ("an empty changes list and fields_changed", edited(edited(base, "changes", []), "fields_changed", ["a": ["after": 1], "b": ["before": 2]])),
+            ("an empty fields_changed", edited(edited(base, "changes", nil), "fields_changed", [:])),
+            ("a fields_changed value that is not an object", edited(edited(base, "changes", nil), "fields_changed", ["status": "b"])),
+            ("fields_changed of the wrong type", edited(edited(base, "changes", nil), "fields_changed", [1, 2])),
+            ("changes of the wrong type", edited(base, "changes", "oops")),
+            ("targets of the wrong type", edited(base, "targets", 7)),
+            ("an actor that is a number", edited(base, "actor", 3)),
+            ("an empty tool", edited(base, "tool", "")),
+            ("a row count that is not whole", edited(base, "row_count", 1.5)),
+            ("a change without fields", edited(base, "changes", [["key": 1]])),
+            ("a field change that is not an object", edited(base, "changes", [["key": 1, "fields": ["status": "shipped"]]])),
+        ]
+        return out
+    }()
+
+    @Test("the fast reading agrees with decoding the event", arguments: cases)
+    func agrees(_ name: String, _ json: JSONValue) throws {
+        let decoded = DerivedColumns(decoding: json)
+        let object = try #require(json.objectValue)
+        let fast = DerivedColumns(object) ?? decoded
+        #expect(fast == decoded, "\(name): fast \(fast), decoded \(decoded)")
+    }
+
+    @Test("the common body is read without decoding, and gives the event's own effect and shape")
+    func commonBodyIsFast() throws {
+        let event = sampleEvent(9)
+        let object = try #require(Self.body(event).objectValue)
+        let fast = try #require(DerivedColumns(object))
+        #expect(fast.effect == event.effectKey && fast.shape == event.shape && fast.effect != nil)
+    }
+}
