@@ -31,10 +31,11 @@ public struct ComplianceOptions: Sendable {
     }
 }
 
-/// Gathers a compliance report from the audit store: verifies the whole hash chain first, then
-/// reads everything else only up to the head it verified, aggregates in SQL, and streams the rows of
-/// every call to `onRow` (which writes the CSV and JSON Lines files) while hashing them, so a period
-/// of any size takes flat memory.
+/// Gathers a compliance report from the audit store: verifies the whole hash chain (on a SQLite store,
+/// on its own connection while the rest runs), reads everything else only up to the head read at the
+/// start, which verification covers, aggregates in SQL, and streams the rows of every call to `onRow`
+/// (which writes the CSV and JSON Lines files) while hashing them, so a period of any size takes flat
+/// memory.
 public enum ComplianceCollector {
     public struct Output: Sendable {
         public var report: ComplianceReport
@@ -45,12 +46,23 @@ public enum ComplianceCollector {
 
     public static func collect(store: AuditStore, tenants: TenantsFile?, policy: Policy?, options: ComplianceOptions, now: Date, rolloutVersion: String,
                                progress: ((String) -> Void)? = nil, onRow: (ComplianceRow, String) throws -> Void) throws -> Output {
-        progress?("verifying the hash chain…")
-        let verification = try store.verify(key: ChainKey.fromEnvironment)
-        let chain = ComplianceReport.Chain(ok: verification.ok, checked: verification.checked, headSeq: verification.head.seq,
-                                           headHash: verification.head.hash, breakSeq: verification.firstBreak?.seq,
-                                           problem: verification.firstBreak?.problem.rawValue, detail: verification.firstBreak?.detail)
-        let scope = ComplianceScope(from: options.from, to: options.to, tenants: options.tenants, maxSeq: verification.head.seq)
+        // Verification and scoring read on their own connections while the calls are listed here (on
+        // two cores the report takes the time of its longest part, not their sum). Everything but the
+        // scoring reads up to the head read now; verification checks at least that far.
+        let head = try store.head()
+        let scope = ComplianceScope(from: options.from, to: options.to, tenants: options.tenants, maxSeq: head.seq)
+        let verifier = try store.readOnlyTwin()
+        let verifying = verifier.map { twin in Concurrently { try twin.verify(key: ChainKey.fromEnvironment) } }
+        var scoring: Concurrently<[TenantScore]>?
+        var score = ScoreOptions(tenants: options.tenants, until: options.to,
+                                 window: TimeSpan(seconds: max(1, Int(options.to.timeIntervalSince(options.from)))), history: options.history)
+        score.reasonRules(from: policy)
+        if options.scoreAnomalies, options.to > options.from, let scorer = try store.readOnlyTwin() {
+            scoring = Concurrently { [score] in try AnomalyScorer.score(scorer, options: score) }
+        }
+        progress?(verifier == nil ? "verifying the hash chain…" : "verifying the hash chain, scoring anomalies and listing every call at once…")
+        // Another engine is read through the one store, one part after the other.
+        let sequentialVerification = verifier == nil ? try store.verify(key: ChainKey.fromEnvironment) : nil
 
         progress?("counting…")
         let counts = try store.complianceCounts(scope)
@@ -67,21 +79,6 @@ public enum ComplianceCollector {
         let rollbacks = try store.complianceEvents(scope, decisions: ["rolled_back", "rollback_refused"], limit: options.listLimit)
         let stages = try store.stageEvents(scope)
 
-        var anomalies: [ComplianceReport.Anomaly] = []
-        if options.scoreAnomalies, options.to > options.from {
-            progress?("scoring anomalies…")
-            var score = ScoreOptions(tenants: options.tenants, until: options.to,
-                                     window: TimeSpan(seconds: max(1, Int(options.to.timeIntervalSince(options.from)))), history: options.history)
-            score.reasonRules(from: policy)
-            for tenant in try AnomalyScorer.score(store, options: score) {
-                anomalies += tenant.anomalies.map {
-                    ComplianceReport.Anomaly(tenant: $0.tenant, start: $0.start, end: $0.end, family: $0.family.rawValue, signal: $0.signal,
-                                             message: $0.message, events: $0.events)
-                }
-            }
-            anomalies.sort { ($0.start, $0.tenant) < ($1.start, $1.tenant) }
-        }
-
         progress?("listing every call…")
         var hasher = SHA256()
         var rows = 0
@@ -93,6 +90,23 @@ public enum ComplianceCollector {
             if first.count < options.htmlRows { first.append(row) }
             try onRow(row, line)
             if rows % 200_000 == 0 { progress?("listing every call… \(rows)") }
+        }
+
+        let verification = try sequentialVerification ?? verifying!.value()
+        let chain = ComplianceReport.Chain(ok: verification.ok, checked: verification.checked, headSeq: verification.head.seq,
+                                           headHash: verification.head.hash, breakSeq: verification.firstBreak?.seq,
+                                           problem: verification.firstBreak?.problem.rawValue, detail: verification.firstBreak?.detail)
+        var anomalies: [ComplianceReport.Anomaly] = []
+        if options.scoreAnomalies, options.to > options.from {
+            progress?("scoring anomalies…")
+            let scores = try scoring?.value() ?? AnomalyScorer.score(store, options: score)
+            for tenant in scores {
+                anomalies += tenant.anomalies.map {
+                    ComplianceReport.Anomaly(tenant: $0.tenant, start: $0.start, end: $0.end, family: $0.family.rawValue, signal: $0.signal,
+                                             message: $0.message, events: $0.events)
+                }
+            }
+            anomalies.sort { ($0.start, $0.tenant) < ($1.start, $1.tenant) }
         }
 
         let tenantLines = (tenants?.tenants ?? []).filter { options.tenants.isEmpty || options.tenants.contains($0.id) }.map { t in

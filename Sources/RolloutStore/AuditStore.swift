@@ -95,6 +95,14 @@ public final class AuditStore: @unchecked Sendable {
         try engine.migrate(StoreMigrations.all)
     }
 
+    /// A second, read-only connection to the same SQLite file, for reading beside this one on another
+    /// thread (one connection runs one statement at a time); nil on other engines, which are read
+    /// through this store alone.
+    public func readOnlyTwin() throws -> AuditStore? {
+        guard let sqlite = engine as? SQLiteEngine else { return nil }
+        return try AuditStore(path: sqlite.path, create: false, busyTimeout: busyTimeout, chainKey: chainKey, readOnly: true)
+    }
+
     /// A store in a new temporary file, for fuzz runs and tests.
     public static func temporary(chainKey: ChainKey? = nil) throws -> AuditStore {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-\(UUID().uuidString).sqlite").path

@@ -1,0 +1,32 @@
+/// Writes one JSON object in canonical form (RFC 8785) member by member, for hot paths that would
+/// otherwise build a `JSONValue` object only to print it (a report's line per call). The caller gives
+/// the members in canonical key order; a key out of order is a bug, caught in debug builds.
+public struct CanonicalObjectWriter {
+    private var bytes: [UInt8] = [0x7B]
+    private var lastKey: String?
+
+    public init() {
+        bytes.reserveCapacity(256)
+    }
+
+    /// Appends `key: value`.
+    public mutating func member(_ key: String, _ value: JSONValue) {
+        assert(lastKey.map { JSONValue.canonicalKeyLess($0, key) } ?? true, "canonical members must come in key order: \(key) after \(lastKey!)")
+        lastKey = key
+        if bytes.count > 1 { bytes.append(0x2C) }
+        JSONValue.writeString(key, into: &bytes)
+        bytes.append(0x3A)
+        JSONValue.write(value, into: &bytes, indent: nil, level: 0)
+    }
+
+    /// Appends `key: value`, null when there is no value.
+    public mutating func member(_ key: String, _ value: String?) {
+        member(key, value.map(JSONValue.string) ?? .null)
+    }
+
+    /// The object's text.
+    public mutating func finish() -> String {
+        bytes.append(0x7D)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
