@@ -75,13 +75,27 @@ public struct TenantScore: Sendable {
 public enum AnomalyScorer {
     public static func score(_ store: AuditStore, options: ScoreOptions, progress: ((String) -> Void)? = nil) throws -> [TenantScore] {
         let tenants = options.tenants.isEmpty ? try store.tenants(from: options.from, to: options.until) : options.tenants
+        // The rules' pass over the events runs on a second connection beside the rate counting (a
+        // SQLite store); both are causal and independent until their anomalies are merged.
+        let twin = try store.readOnlyTwin()
         return try tenants.map { tenant in
             progress?(tenant)
-            return try score(store, tenant: tenant, options: options)
+            return try score(store, tenant: tenant, options: options, rulesStore: twin)
         }
     }
 
-    static func score(_ store: AuditStore, tenant: String, options: ScoreOptions) throws -> TenantScore {
+    /// The rules, rarity and value signals of one tenant: one streamed pass over its events.
+    static func ruleAnomalies(_ store: AuditStore, tenant: String, options: ScoreOptions, historyStart: Date, bucketMillis: Int64) throws -> [Anomaly] {
+        guard let span = try store.span(tenant: tenant) else { return [] }
+        var engine = RuleEngine(tenant: tenant, reasonRule: options.reasonRule, reasonRules: options.reasonRules, reportFrom: options.from, firstEvent: span.first)
+        engine.bucketMillis = bucketMillis
+        // Values are read (from the body) only for fields whose name means money: the outliers that matter.
+        try store.scanEvents(tenant: tenant, from: historyStart, to: options.until, valueFields: FieldRule.moneyWords) { engine.observe($0) }
+        engine.finish()
+        return engine.anomalies
+    }
+
+    static func score(_ store: AuditStore, tenant: String, options: ScoreOptions, rulesStore: AuditStore? = nil) throws -> TenantScore {
         let bucketSeconds = options.bucket.seconds
         let bucketMillis = Int64(bucketSeconds) * 1000
         let historyStart = options.from.addingTimeInterval(-options.history.timeInterval)
@@ -93,6 +107,9 @@ public enum AnomalyScorer {
         func bucketStart(_ index: Int64) -> Date { Date(timeIntervalSince1970: Double(originMillis + index * bucketMillis) / 1000) }
         let firstScored = bucketIndex(options.from)
         let lastScored = bucketIndex(options.until.addingTimeInterval(-0.001))
+        let rules = rulesStore.map { twin in
+            Concurrently { try ruleAnomalies(twin, tenant: tenant, options: options, historyStart: historyStart, bucketMillis: bucketMillis) }
+        }
         var configuration = options.detector
         configuration.bucketsPerDay = max(1, 86_400 / bucketSeconds)
         var anomalies: [Anomaly] = []
@@ -171,17 +188,11 @@ public enum AnomalyScorer {
             }
         }
 
-        // Rules, rarity and value signals: one streamed pass over the events.
-        if let span = try store.span(tenant: tenant) {
-            var engine = RuleEngine(tenant: tenant, reasonRule: options.reasonRule, reasonRules: options.reasonRules, reportFrom: options.from, firstEvent: span.first)
-            engine.bucketMillis = bucketMillis
-            // Values are read (from the body) only for fields whose name means money: the outliers that matter.
-            try store.scanEvents(tenant: tenant, from: historyStart, to: options.until, valueFields: FieldRule.moneyWords) { engine.observe($0) }
-            engine.finish()
-            anomalies += engine.anomalies
-            if options.keepIntervals {
-                for anomaly in engine.anomalies { combined[bucketIndex(anomaly.start)] = 1 }
-            }
+        // Rules, rarity and value signals: one streamed pass over the events (on the second connection when there is one).
+        let ruleFound = try rules?.value() ?? ruleAnomalies(store, tenant: tenant, options: options, historyStart: historyStart, bucketMillis: bucketMillis)
+        anomalies += ruleFound
+        if options.keepIntervals {
+            for anomaly in ruleFound { combined[bucketIndex(anomaly.start)] = 1 }
         }
 
         anomalies.sort { ($0.start, $0.family.rawValue, $0.entity) < ($1.start, $1.family.rawValue, $1.entity) }

@@ -30,6 +30,8 @@ struct ScoreBench: ParsableCommand {
         var imported = 0
         let importSeconds = try BenchClock.time { imported = try store.importFile(path).imported }
         print("imported \(imported) events in \(BenchClock.format(importSeconds)) (\(BenchClock.rate(imported, importSeconds)))")
+        // As `rollout score` finds a store after `rollout audit import` has ended (its last connection folds the WAL in).
+        try store.checkpoint()
 
         let last = try store.lastEvents(1).first!.ts
         let first = try store.event(seq: 1)!.ts
