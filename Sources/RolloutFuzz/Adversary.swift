@@ -79,6 +79,8 @@ public final class Adversary {
     private var findingCount = 0
     /// Rows of each model right after a reset: the same every time, so read once.
     private var pristineRows: [String: [JSONValue: [String: JSONValue]]] = [:]
+    /// The same rows as attacks draw them, sorted and split by tenant once per model.
+    private var pristineRowSets: [String: CallFactory.RowSets] = [:]
     /// What the adversary learned through the target's reads (nil when it reads rows directly).
     private(set) var knowledge: Knowledge?
     /// Baselines the target took, per tool, in knowledge mode.
@@ -169,7 +171,9 @@ public final class Adversary {
             rows = try await target.rows(model) ?? [:]
             pristineRows[model.name] = rows
         }
-        var factory = CallFactory(policy: policy, tool: tool, rows: rows, tenants: target.tenants, keyPrefix: "fuzz-\(options.seed)-\(label)")
+        let rowSets = pristineRowSets[model.name] ?? CallFactory.RowSets(rows, model: model, tenants: target.tenants)
+        pristineRowSets[model.name] = rowSets
+        var factory = CallFactory(policy: policy, tool: tool, rowSets: rowSets, tenants: target.tenants, keyPrefix: "fuzz-\(options.seed)-\(label)")
         factory.knowledge = knowledge
         factory.probed = probed[tool.name] ?? []
         // A guard lists the arguments it takes for the server (a reason, a key); the bare server does not take them.

@@ -23,18 +23,43 @@ struct CallFactory {
 
     static let goodReason = "customer ticket 4821 asks for this change; checked the order history"
 
+    /// A table's rows sorted by key (numbers by value, others by their JSON text): the order attacks
+    /// pick rows in. The adversary sorts each pristine table once and hands it to every factory.
+    static func sortedRows(_ rows: [JSONValue: [String: JSONValue]]) -> [(key: JSONValue, row: [String: JSONValue])] {
+        // The sort keys are computed once per row, not once per comparison.
+        let keyed = rows.map { (int: $0.key.intValue, text: $0.key.canonicalText, key: $0.key, row: $0.value) }
+        let order = keyed.indices.sorted { i, j in
+            if let x = keyed[i].int, let y = keyed[j].int { return x < y }
+            return keyed[i].text < keyed[j].text
+        }
+        return order.map { (key: keyed[$0].key, row: keyed[$0].row) }
+    }
+
+    /// A table's live rows of the caller's tenant and of another, in key order: what a factory draws
+    /// from. The adversary makes it once per pristine table and hands it to every factory of its model.
+    struct RowSets {
+        var own: [(key: JSONValue, row: [String: JSONValue])]
+        var other: [(key: JSONValue, row: [String: JSONValue])]
+
+        init(_ rows: [JSONValue: [String: JSONValue]], model: ModelPolicy, tenants: FuzzTenants) {
+            let sorted = CallFactory.sortedRows(rows).filter { !model.isDeleted($0.row) }
+            // Without a tenant field every row is the caller's: a single-tenant server scopes by subject.
+            own = model.tenantField.map { field in sorted.filter { $0.row[field] == .string(tenants.own) } } ?? sorted
+            other = model.tenantField.map { field in sorted.filter { $0.row[field] == .string(tenants.other) } } ?? []
+        }
+    }
+
     init(policy: Policy, tool: ToolPolicy, rows: [JSONValue: [String: JSONValue]], tenants: FuzzTenants, keyPrefix: String) {
+        let model = policy.model(named: tool.model)!
+        self.init(policy: policy, tool: tool, rowSets: RowSets(rows, model: model, tenants: tenants), tenants: tenants, keyPrefix: keyPrefix)
+    }
+
+    init(policy: Policy, tool: ToolPolicy, rowSets: RowSets, tenants: FuzzTenants, keyPrefix: String) {
         self.policy = policy
         self.tool = tool
-        let model = policy.model(named: tool.model)!
-        self.model = model
-        let sorted = rows.sorted { a, b in
-            if let x = a.key.intValue, let y = b.key.intValue { return x < y }
-            return a.key.canonicalText < b.key.canonicalText
-        }.map { (key: $0.key, row: $0.value) }.filter { !model.isDeleted($0.row) }
-        // Without a tenant field every row is the caller's: a single-tenant server scopes by subject.
-        ownRows = model.tenantField.map { field in sorted.filter { $0.row[field] == .string(tenants.own) } } ?? sorted
-        otherRows = model.tenantField.map { field in sorted.filter { $0.row[field] == .string(tenants.other) } } ?? []
+        model = policy.model(named: tool.model)!
+        ownRows = rowSets.own
+        otherRows = rowSets.other
         self.tenants = tenants
         self.keyPrefix = keyPrefix
     }

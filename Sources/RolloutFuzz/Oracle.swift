@@ -21,6 +21,8 @@ public enum Oracle {
         var lines: [String] = []
         for model in policy.models {
             let old = before[model.name] ?? [:], new = after[model.name] ?? [:]
+            // A table the call left alone is the same storage: equal at once, no row looked up.
+            if old == new { continue }
             // Find the keys that differ first; sort only those (most snapshots differ in a row or two).
             var differing: [JSONValue] = []
             for (key, row) in new where old[key] != row { differing.append(key) }
@@ -47,6 +49,7 @@ public enum Oracle {
         for model in policy.models {
             guard let field = model.tenantField else { continue }
             let old = before[model.name] ?? [:], new = after[model.name] ?? [:]
+            if old == new { continue }
             for (key, row) in new where row[field] == .string(tenant) && old[key] != row {
                 lines.append("\(model.name) \(key.canonicalText) of tenant \(tenant) \(old[key] == nil ? "created" : "changed")")
             }
