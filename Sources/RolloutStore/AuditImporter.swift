@@ -15,8 +15,8 @@ extension AuditStore {
     /// in one transaction: all of the file or none of it. The first bad record stops the import with its
     /// line number and field, and nothing of the file is kept. Blank lines are skipped.
     ///
-    /// Two stages overlap on two cores: a reader thread parses records and writes their canonical
-    /// bodies, while this thread chains and inserts them in order.
+    /// Two stages overlap: a reader thread parses records and writes their canonical bodies (each
+    /// batch on every core), while this thread chains and inserts them in order.
     @discardableResult
     public func importFile(
         _ path: String, format: ImportFormat = .auto, redactor: Redactor = Redactor(),
@@ -76,9 +76,18 @@ extension AuditStore {
 }
 
 /// An event ready to append: its columns and its canonical body, sequence number included.
-struct PreparedEvent {
-    var event: AuditEvent
+struct PreparedEvent: Sendable {
+    var seq: Int64
     var body: [UInt8]
+    /// The row's values but the chain's (`prev_hash`, `hash`, `mac`), made on the reading cores: the
+    /// writer only links and inserts.
+    var values: [SQLValue]
+
+    init(event: AuditEvent) {
+        seq = event.seq
+        body = event.canonicalBytes
+        values = StoreTransaction.values(event, body: body)
+    }
 }
 
 /// The reading half of an import: parses and canonicalises records on its own thread, handing
@@ -149,27 +158,51 @@ final class ImportPipeline: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Reads lines in batches; each batch is parsed and canonicalised on every core, in two parallel
+    /// steps around the one sequential step (numbering the events), so records keep their order and
+    /// the first bad one is still the one reported.
     private func produce() {
         defer { finish() }
-        var batch: [PreparedEvent] = []
-        batch.reserveCapacity(Self.batchSize)
         var seq = firstSeq
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var lines: [(bytes: [UInt8], number: Int)] = []
+        lines.reserveCapacity(Self.batchSize)
         do {
-            while let outcome = try reader.next({ line in prepare(line) }) {
-                switch outcome {
-                case .success(var event?):
-                    event.seq = seq
-                    seq += 1
-                    batch.append(PreparedEvent(event: event, body: event.canonicalBytes))
-                    if batch.count == Self.batchSize {
-                        guard push(.success(batch)) else { return }
-                        batch.removeAll(keepingCapacity: true)
+            while true {
+                lines.removeAll(keepingCapacity: true)
+                while lines.count < Self.batchSize, let line = try reader.next({ Array($0) }) {
+                    lines.append((line, reader.lineNumber))
+                }
+                if lines.isEmpty { break }
+                // The first record decides an automatic format, before the batch is shared out.
+                if resolvedFormat == nil, let first = lines.first(where: { !Self.isBlank($0.bytes) }),
+                   let record = try? first.bytes.withUnsafeBufferPointer({ try JSONValue.parse(bytes: $0) }) {
+                    resolvedFormat = ImportFormat.detect(record)
+                }
+                let format = resolvedFormat ?? .jsonl
+                let parsed = ParallelMap.map(lines, workers: workers) { [file, redactor] line in
+                    line.bytes.withUnsafeBufferPointer { Self.prepare($0, number: line.number, file: file, format: format, redactor: redactor) }
+                }
+                var events: [AuditEvent] = []
+                events.reserveCapacity(parsed.count)
+                var failure: StoreError?
+                for outcome in parsed {
+                    switch outcome {
+                    case .success(var event?):
+                        event.seq = seq
+                        seq += 1
+                        events.append(event)
+                    case .success(nil):
+                        continue
+                    case .failure(let error):
+                        failure = error
                     }
-                case .success(nil):
-                    continue
-                case .failure(let error):
-                    if !batch.isEmpty { guard push(.success(batch)) else { return } }
-                    _ = push(.failure(error))
+                    if failure != nil { break }
+                }
+                let batch = ParallelMap.map(events, workers: workers) { PreparedEvent(event: $0) }
+                if !batch.isEmpty { guard push(.success(batch)) else { return } }
+                if let failure {
+                    _ = push(.failure(failure))
                     return
                 }
             }
@@ -180,21 +213,23 @@ final class ImportPipeline: @unchecked Sendable {
             _ = push(.failure(.io(path: file, detail: "\(error)")))
             return
         }
-        if !batch.isEmpty { _ = push(.success(batch)) }
     }
 
-    private func prepare(_ line: UnsafeBufferPointer<UInt8>) -> Result<AuditEvent?, StoreError> {
+    static func isBlank(_ line: [UInt8]) -> Bool {
+        line.allSatisfy { $0 == 0x20 || $0 == 0x09 }
+    }
+
+    /// One line as an event (nil for a blank line), or why it is not one. Pure: batches run it on every core.
+    static func prepare(_ line: UnsafeBufferPointer<UInt8>, number: Int, file: String, format: ImportFormat, redactor: Redactor) -> Result<AuditEvent?, StoreError> {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .success(nil) }
         let record: JSONValue
         do throws(JSONParseError) {
             record = try JSONValue.parse(bytes: line)
         } catch {
-            return .failure(.badRecord(file: file, line: reader.lineNumber, field: "", message: "not JSON: \(error.message) at column \(error.column)"))
+            return .failure(.badRecord(file: file, line: number, field: "", message: "not JSON: \(error.message) at column \(error.column)"))
         }
-        let recordFormat = resolvedFormat ?? ImportFormat.detect(record)
-        resolvedFormat = recordFormat
         do throws(AuditEventError) {
-            switch recordFormat {
+            switch format {
             case .ormai:
                 return .success(try OrmAIRecord.event(record, redactor: redactor))
             default:
@@ -202,7 +237,7 @@ final class ImportPipeline: @unchecked Sendable {
                 return .success(redactor.redact(try AuditEvent(json: record)))
             }
         } catch {
-            return .failure(.badRecord(file: file, line: reader.lineNumber, field: error.field, message: error.message))
+            return .failure(.badRecord(file: file, line: number, field: error.field, message: error.message))
         }
     }
 }

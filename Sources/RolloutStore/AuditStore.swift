@@ -311,8 +311,8 @@ public struct StoreTransaction {
     /// Appends an event whose canonical body was already made for the next sequence number (an import):
     /// held and sent in batches, on PostgreSQL through COPY.
     mutating func append(prepared: PreparedEvent) throws {
-        precondition(prepared.event.seq == head.seq + 1, "prepared events must arrive in sequence")
-        let values = row(prepared.event, body: prepared.body)
+        precondition(prepared.seq == head.seq + 1, "prepared events must arrive in sequence")
+        let values = link(prepared.values, seq: prepared.seq, body: prepared.body)
         if sql.dialect == .sqlite {
             try sql.execute("INSERT INTO audit_events (\(Self.columns.joined(separator: ", "))) VALUES (\(Self.columns.map { _ in "?" }.joined(separator: ", ")))", values)
         } else {
@@ -323,15 +323,32 @@ public struct StoreTransaction {
 
     /// The values of one audit row, linked to the current head; moves the head.
     private mutating func row(_ stored: AuditEvent, body bytes: [UInt8]) -> [SQLValue] {
-        let hash = HashChain.hash(previous: head.hash, body: bytes)
-        let values: [SQLValue] = [
+        link(Self.values(stored, body: bytes), seq: stored.seq, body: bytes)
+    }
+
+    /// Positions of the chain's values in `columns`.
+    private static let prevHashColumn = 17, hashColumn = 18, macColumn = 20
+
+    /// The values of an audit row that do not depend on the chain (those are null): pure, so an
+    /// import makes them on every core.
+    static func values(_ stored: AuditEvent, body bytes: [UInt8]) -> [SQLValue] {
+        [
             .int(stored.seq), .text(Timestamp.format(stored.ts)), .int(Int64((stored.ts.timeIntervalSince1970 * 1000).rounded(.down))),
             .text(stored.tenant), .text(stored.actor), SQLValue(stored.session), .text(stored.tool), SQLValue(stored.model),
             SQLValue(stored.operation), .int(Int64(stored.rowCount)), .text(stored.decision), SQLValue(stored.approver),
             SQLValue(stored.idempotencyKey), SQLValue(stored.reason), SQLValue(stored.effectKey), SQLValue(stored.shape), .bytes(bytes),
-            .text(head.hash), .text(hash), .int(Int64(CanonicalForm.current)), SQLValue(chainKey?.mac(hash: hash)),
+            .null, .null, .int(Int64(CanonicalForm.current)), .null,
         ]
-        head = ChainHead(seq: stored.seq, hash: hash)
+    }
+
+    /// Fills in the chain's values of row `seq`, linked to the current head; moves the head.
+    private mutating func link(_ values: [SQLValue], seq: Int64, body bytes: [UInt8]) -> [SQLValue] {
+        var values = values
+        let hash = HashChain.hash(previous: head.hash, body: bytes)
+        values[Self.prevHashColumn] = .text(head.hash)
+        values[Self.hashColumn] = .text(hash)
+        values[Self.macColumn] = SQLValue(chainKey?.mac(hash: hash))
+        head = ChainHead(seq: seq, hash: hash)
         return values
     }
 
