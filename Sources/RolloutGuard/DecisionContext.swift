@@ -9,7 +9,7 @@ public struct DecisionContext {
     public let tool: ToolPolicy
     public let model: ModelPolicy
     public let principal: Principal
-    public let now: Date
+    public internal(set) var now: Date
     public var mode: EvaluationMode
     let stages: any StageSource
     let options: GuardOptions

@@ -35,6 +35,8 @@ public final class Guard: Sendable {
     /// Recorded on every event; computed once, the policy does not change under a guard.
     let policyDigest: String
     let halt = HaltSwitch()
+    /// Proxied writes take turns from their lookups to their recorded outcome (see `run`).
+    let upstreamTurn = SerialGate()
 
     public init(
         policy: Policy, stages: any StageSource, environment: any GuardEnvironment, upstream: (any Upstream)? = nil,
@@ -109,13 +111,35 @@ public final class Guard: Sendable {
         var reason: String?
     }
 
-    /// The pipeline from its first step to the recorded outcome.
+    /// The pipeline from its first step to the recorded outcome. Calls are decided concurrently up to
+    /// their first checks (binding, reason, fields, values); a write that goes to an upstream then waits
+    /// its turn: one at a time through lookups, intent, forward and outcome, so a rule that read the
+    /// upstream's state judged the state the write meets, no intent waits unsent behind a slow call, a
+    /// second call with the same key finds the first one settled, and a guard that halted forwards nothing
+    /// more. Writes to the built-in rows need no turn: each is one transaction.
     func run(_ context: inout DecisionContext, approval: ApprovalRun?) async throws -> Decision {
-        let now = context.now
         if let verdict = try pipeline.run(.beforeLookups, &context) {
             let ready = context
             return try await environment.groupedTransaction { session in try self.settle(verdict, ready, approval: approval, session: session) }
         }
+        guard upstream != nil else { return try await runChecked(&context, approval: approval) }
+        await upstreamTurn.enter()
+        do {
+            if let reason = halt.reason { throw GuardError.halted(reason) }
+            // The time of the decision is the time its turn came: caps and expiries count from it.
+            context.now = max(context.now, clock.now())
+            let decision = try await runChecked(&context, approval: approval)
+            await upstreamTurn.leave()
+            return decision
+        } catch {
+            await upstreamTurn.leave()
+            throw error
+        }
+    }
+
+    /// The pipeline after its first checks: lookups, the checks in the transaction, the write.
+    private func runChecked(_ context: inout DecisionContext, approval: ApprovalRun?) async throws -> Decision {
+        let now = context.now
         if !context.tool.lookups.isEmpty, let failure = await readLookups(&context) {
             let ready = context
             return try await environment.groupedTransaction { session in

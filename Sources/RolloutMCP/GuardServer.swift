@@ -7,8 +7,8 @@ import RolloutGuard
 /// decision pipeline, for the principal the host gave) or a read (`reads:`, after its scoping checks);
 /// every other tool the upstream lists is hidden and refused as `tool_undescribed`, audited. Tool calls
 /// are decided concurrently (up to `maxCallsInFlight`; their decisions share commits, see
-/// `AuditStore.writeGrouped`) and answered as each is recorded, by id as JSON-RPC allows; the upstream
-/// still gets one call at a time. Other requests are answered in order. rollout's own JSON-RPC codec
+/// `AuditStore.writeGrouped`) and answered as each is recorded, by id as JSON-RPC allows; writes reach
+/// the upstream one at a time, each from its lookups to its recorded outcome (`Guard.run`). Other requests are answered in order. rollout's own JSON-RPC codec
 /// passes arguments and answers through unchanged.
 public final class GuardServer: @unchecked Sendable {
     public struct Options: Sendable {
@@ -78,7 +78,7 @@ public final class GuardServer: @unchecked Sendable {
         let replies = ReplyWriter(output: output)
         await withTaskGroup(of: Void.self) { calls in
             var inFlight = 0
-            // Before and after snapshots of an observed database hold only when writes go one at a time.
+            // Before and after snapshots of an observed database hold only when calls go one at a time.
             let limit = upstream.observer == nil ? Self.maxCallsInFlight : 1
             for await incoming in messages {
                 if replies.closed { break }
@@ -101,6 +101,7 @@ public final class GuardServer: @unchecked Sendable {
             }
             await calls.waitForAll()
         }
+        replies.drain()
         if replies.closed { log("guard: the client stopped reading; ending") }
         await upstream.stop()
     }
@@ -108,9 +109,12 @@ public final class GuardServer: @unchecked Sendable {
     /// How many tool calls are decided at once; the next waits for one of them to be answered.
     public static let maxCallsInFlight = 64
 
-    /// Writes answers to the agent whole, one at a time, from whichever call finishes.
+    /// Writes answers to the agent whole, in the order they are handed over, from whichever call
+    /// finishes: on a queue of its own, so an agent that reads slowly never holds one of the few
+    /// threads the decisions run on.
     final class ReplyWriter: @unchecked Sendable {
         private let output: Int32
+        private let queue = DispatchQueue(label: "rollout.guard.replies")
         private let lock = NSLock()
         private var failed = false
 
@@ -120,21 +124,25 @@ public final class GuardServer: @unchecked Sendable {
 
         /// Whether the agent stopped reading (an answer could not be written).
         var closed: Bool {
-            lock.lock()
-            defer { lock.unlock() }
-            return failed
+            lock.withLock { failed }
         }
 
         func send(_ reply: JSONRPCMessage?) {
             guard let reply else { return }
-            lock.lock()
-            defer { lock.unlock() }
-            guard !failed else { return }
-            do {
-                try LineWriter.write(reply.line, to: output, timeout: 30)
-            } catch {
-                failed = true
+            let line = reply.line
+            queue.async { [self] in
+                guard !closed else { return }
+                do {
+                    try LineWriter.write(line, to: output, timeout: 30)
+                } catch {
+                    lock.withLock { failed = true }
+                }
             }
+        }
+
+        /// Waits until every answer handed over is written (or the agent stopped reading).
+        func drain() {
+            queue.sync {}
         }
     }
 

@@ -200,7 +200,10 @@ final class PostgresSQLConnection: SQLConnection {
 
     func execute(_ sql: String, _ arguments: [SQLValue]) throws {
         let future = connection.query(Self.query(sql, arguments), logger: PostgresEngine.logger)
-        if sql == "COMMIT" || sql.hasPrefix("SELECT pg_advisory") || sql.hasPrefix("SET ") {
+        // A savepoint is a boundary a group commit relies on: the statements before it must have
+        // succeeded or failed by then, so an error is blamed on the write that caused it.
+        if sql == "COMMIT" || sql.hasPrefix("SELECT pg_advisory") || sql.hasPrefix("SET ") || sql.hasPrefix("SAVEPOINT ")
+            || sql.hasPrefix("RELEASE ") || sql.hasPrefix("ROLLBACK TO ") {
             inFlight.append(future)
             try settle()
         } else {

@@ -10,8 +10,9 @@ import Foundation
 /// write of its group, with nothing written. A write that arrives at an idle store runs at once: nothing
 /// waits on a timer to fill a group, and one that finds no group running runs on its caller's thread.
 final class GroupCommit: @unchecked Sendable {
-    /// How many writes one transaction takes at most, so a long queue still commits in steps.
-    static let maxGroup = 256
+    /// How many writes one transaction takes at most, so a long queue still commits in steps (and a
+    /// PostgreSQL backend stays within its cache of 64 subtransactions, beyond which readers slow).
+    static let maxGroup = 64
 
     private let lock = NSLock()
     private var queue: [any GroupedWrite] = []

@@ -108,3 +108,42 @@ struct GroupCommitTests {
         #expect(try store.event(seq: 17)?.reason == sampleEvent(19).reason)
     }
 }
+
+extension GroupCommitTests {
+    @Test("a statement that fails inside one write of a group fails that write, not the next (PostgreSQL reports errors late)",
+          arguments: TestStores.kinds)
+    func lateErrorBlamedOnItsWrite(kind: StoreKind) async throws {
+        let store = try TestStores.make(kind)
+        try store.setMeta("taken", "x")
+        let gate = Gate()
+        async let held: Int64 = PendingWrite { tx in
+            gate.enter()
+            return try tx.append(sampleEvent(0)).seq
+        }.wait(in: store.groupCommit, queued: true)
+        try await gate.entered()
+        // A's last statement breaks a constraint; PostgreSQL answers it only at the next round trip.
+        async let a: Int64 = store.writeGrouped { tx in
+            let seq = try tx.append(sampleEvent(1)).seq
+            try tx.sql.execute("INSERT INTO store_meta (key, value) VALUES ('taken', 'again')", [])
+            return seq
+        }
+        try await Self.waitUntilQueued(store, 1)
+        // B writes, then reads.
+        async let b: Int64 = store.writeGrouped { tx in
+            let seq = try tx.append(sampleEvent(2)).seq
+            _ = try tx.sql.query("SELECT count(*) FROM store_meta", [])
+            return seq
+        }
+        try await Self.waitUntilQueued(store, 2)
+        gate.release.signal()
+        _ = try await held
+        let aFailed: Bool
+        do { _ = try await a; aFailed = false } catch { aFailed = true }
+        #expect(aFailed, "A's constraint error is A's")
+        #expect(try await b == 2, "B takes the place A would have had")
+        let check = try store.verify()
+        #expect(check.ok && check.checked == 2)
+        #expect(try store.event(seq: 2)?.reason == sampleEvent(2).reason)
+        #expect(try store.meta("taken") == "x")
+    }
+}
