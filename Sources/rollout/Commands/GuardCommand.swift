@@ -22,6 +22,11 @@ struct GuardCommand: AsyncParsableCommand {
             an outcome, the guard takes no more writes. Standard output is the MCP channel; messages go to \
             standard error. Queued approvals run with `rollout approve ID`, on the same upstream.
 
+            Pipelined calls (up to 64 in flight) are decided at once and answered by id as each is recorded; their \
+            audit events share commits, and none is answered before its commit. Writes reach the upstream one at a \
+            time, each from its lookups to its recorded outcome, so a second call with the same key replays the \
+            first and a cap holds however many calls arrive together. With --observe, calls go one at a time.
+
             Examples (an MCP client configuration's command line):
               ORMAI_DEMO_WORKDIR=$(mktemp -d) rollout guard --dir rollout/examples/ormai \\
                 --upstream ormai --tenant acme --actor agent-1
