@@ -111,13 +111,15 @@ public final class Guard: Sendable {
         var reason: String?
     }
 
-    /// The pipeline from its first step to the recorded outcome. Calls are decided concurrently up to
-    /// their first checks (binding, reason, fields, values); a write that goes to an upstream then waits
-    /// its turn: one at a time through lookups, intent, forward and outcome, so a rule that read the
-    /// upstream's state judged the state the write meets, no intent waits unsent behind a slow call, a
-    /// second call with the same key finds the first one settled, and a guard that halted forwards nothing
-    /// more. Writes to the built-in rows need no turn: each is one transaction.
+    /// The pipeline from its first step to the recorded outcome. Calls are decided concurrently through
+    /// their first checks (stage, binding, reason); a write that goes to an upstream then waits its turn:
+    /// one at a time through lookups, intent, forward and outcome, so a rule that read the upstream's
+    /// state judged the state the write meets, no intent waits unsent behind a slow call, a second call
+    /// with the same key finds the first one settled, and a guard that halted forwards nothing more. When
+    /// its turn comes the first checks run again (a tenant paused meanwhile is paused for it too). Writes
+    /// to the built-in rows need no turn: each is one transaction.
     func run(_ context: inout DecisionContext, approval: ApprovalRun?) async throws -> Decision {
+        let asked = context
         if let verdict = try pipeline.run(.beforeLookups, &context) {
             let ready = context
             return try await environment.groupedTransaction { session in try self.settle(verdict, ready, approval: approval, session: session) }
@@ -126,9 +128,15 @@ public final class Guard: Sendable {
         await upstreamTurn.enter()
         do {
             if let reason = halt.reason { throw GuardError.halted(reason) }
-            // The time of the decision is the time its turn came: caps and expiries count from it.
+            context = asked
             context.now = max(context.now, clock.now())
-            let decision = try await runChecked(&context, approval: approval)
+            let decision: Decision
+            if let verdict = try pipeline.run(.beforeLookups, &context) {
+                let ready = context
+                decision = try await environment.groupedTransaction { session in try self.settle(verdict, ready, approval: approval, session: session) }
+            } else {
+                decision = try await runChecked(&context, approval: approval)
+            }
             await upstreamTurn.leave()
             return decision
         } catch {
@@ -139,13 +147,15 @@ public final class Guard: Sendable {
 
     /// The pipeline after its first checks: lookups, the checks in the transaction, the write.
     private func runChecked(_ context: inout DecisionContext, approval: ApprovalRun?) async throws -> Decision {
-        let now = context.now
         if !context.tool.lookups.isEmpty, let failure = await readLookups(&context) {
             let ready = context
             return try await environment.groupedTransaction { session in
                 try self.settle(.refuse(.lookupFailed, failure), ready, approval: approval, session: session)
             }
         }
+        // Caps, expiries and the events count from the time the write is decided, after its lookups.
+        if upstream != nil { context.now = max(context.now, clock.now()) }
+        let now = context.now
         context.observer = upstream?.observer
         let beforeSnapshot = try snapshotForMismatch(context)
 
@@ -155,7 +165,12 @@ public final class Guard: Sendable {
             first = try await environment.groupedTransaction { session in
                 var context = ready
                 context.session = session
-                if let approval, let current = try session.ledger.approval(id: approval.approval.id), current.status != .pending {
+                if let approval, let current = try session.ledger.approval(id: approval.approval.id), current.status != .pending || now > current.expiresAt {
+                    // Pending when checked, but decided or expired since (an approval may wait for its turn).
+                    if current.status == .pending, let expired = try self.approvalRefusal(current, by: approval.approver, reason: approval.reason,
+                                                                                         session: session, now: now) {
+                        return .done(expired)
+                    }
                     return .done(try self.approvalEvent(.approvalRefused, "approval \(current.id) is already \(current.status.rawValue); an approval runs its write once",
                                                    current, by: approval.approver, reason: approval.reason, session: session, now: now))
                 }

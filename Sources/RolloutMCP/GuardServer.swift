@@ -6,9 +6,10 @@ import RolloutGuard
 /// Default deny: the agent sees and may call only what the policy describes, a write tool (through the
 /// decision pipeline, for the principal the host gave) or a read (`reads:`, after its scoping checks);
 /// every other tool the upstream lists is hidden and refused as `tool_undescribed`, audited. Tool calls
-/// are decided concurrently (up to `maxCallsInFlight`; their decisions share commits, see
-/// `AuditStore.writeGrouped`) and answered as each is recorded, by id as JSON-RPC allows; writes reach
-/// the upstream one at a time, each from its lookups to its recorded outcome (`Guard.run`). Other requests are answered in order. rollout's own JSON-RPC codec
+/// are decided concurrently (up to `maxCallsInFlight`, each until its answer is written; the refusals of
+/// their first checks share commits, see `AuditStore.writeGrouped`) and answered as each is recorded, by
+/// id as JSON-RPC allows; writes reach the upstream one at a time, each from its lookups to its
+/// recorded outcome (`Guard.run`). Other requests are answered in order. rollout's own JSON-RPC codec
 /// passes arguments and answers through unchanged.
 public final class GuardServer: @unchecked Sendable {
     public struct Options: Sendable {
@@ -85,23 +86,22 @@ public final class GuardServer: @unchecked Sendable {
                 switch incoming {
                 case .invalid(let error):
                     log("guard: the client sent a message that cannot be read: \(error.message)")
-                    replies.send(error.reply)
+                    await replies.send(error.reply)
                 case .message(let message) where message.method == "tools/call":
                     if inFlight >= limit {
                         await calls.next()
                         inFlight -= 1
                     }
                     inFlight += 1
-                    calls.addTask { replies.send(await self.handle(message)) }
+                    calls.addTask { await replies.send(await self.handle(message)) }
                 case .message(let message):
-                    replies.send(await handle(message))
+                    await replies.send(await handle(message))
                 case .inexact(let message, let why):
-                    replies.send(refuseInexact(message, why: why))
+                    await replies.send(refuseInexact(message, why: why))
                 }
             }
             await calls.waitForAll()
         }
-        replies.drain()
         if replies.closed { log("guard: the client stopped reading; ending") }
         await upstream.stop()
     }
@@ -127,22 +127,24 @@ public final class GuardServer: @unchecked Sendable {
             lock.withLock { failed }
         }
 
-        func send(_ reply: JSONRPCMessage?) {
+        /// Writes `reply` and returns once it is written (or cannot be): a call keeps its place among
+        /// those in flight until its answer is out, so an agent that stops reading stops the guard from
+        /// taking more calls instead of making it pile up answers.
+        func send(_ reply: JSONRPCMessage?) async {
             guard let reply else { return }
             let line = reply.line
-            queue.async { [self] in
-                guard !closed else { return }
-                do {
-                    try LineWriter.write(line, to: output, timeout: 30)
-                } catch {
-                    lock.withLock { failed = true }
+            await withCheckedContinuation { (written: CheckedContinuation<Void, Never>) in
+                queue.async { [self] in
+                    if !closed {
+                        do {
+                            try LineWriter.write(line, to: output, timeout: 30)
+                        } catch {
+                            lock.withLock { failed = true }
+                        }
+                    }
+                    written.resume()
                 }
             }
-        }
-
-        /// Waits until every answer handed over is written (or the agent stopped reading).
-        func drain() {
-            queue.sync {}
         }
     }
 

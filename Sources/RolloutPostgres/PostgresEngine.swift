@@ -187,6 +187,12 @@ final class PostgresSQLConnection: SQLConnection {
         self.engine = engine
     }
 
+    func discardPending() {
+        let pending = inFlight
+        inFlight.removeAll()
+        for future in pending { _ = try? future.wait() }
+    }
+
     /// Waits for every pipelined statement; the first error is the transaction's.
     func settle() throws {
         let pending = inFlight

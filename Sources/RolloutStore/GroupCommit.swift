@@ -186,6 +186,7 @@ extension AuditStore {
                         try transaction.sql.execute("RELEASE rollout_grouped")
                     } catch {
                         failures[i] = error
+                        transaction.sql.discardPending()
                         try transaction.sql.execute("ROLLBACK TO rollout_grouped")
                         try transaction.sql.execute("RELEASE rollout_grouped")
                         transaction = before

@@ -64,6 +64,25 @@ struct ConcurrentCallsTests {
         #expect(try project.tiny.items().count == 15)
     }
 
+    @Test("writes queued behind a hung one meet the stage of their turn: a tenant switched off meanwhile is off for them, and nothing more is forwarded")
+    func stageChangedWhileQueued() throws {
+        let project = try FailClosedProject()
+        let count = project.dir + "/received"
+        let guard_ = try project.guardProcess(extra: ["--call-timeout", "2s"], environment: ["TINY_MODE": "hang", "TINY_COUNT": count])
+        defer { guard_.kill() }
+        let ids = (0..<4).map { guard_.send("tools/call", ["name": "items.create", "arguments": FailClosedProject.create("item \($0)", key: "turn-\($0)")]) }
+        // One call hangs at the upstream (whichever took the first turn); the other three wait for theirs.
+        let deadline = Date().addingTimeInterval(20)
+        while ((try? String(contentsOfFile: count, encoding: .utf8)) ?? "").isEmpty && Date() < deadline { usleep(20_000) }
+        // Switch the tenant off while they wait.
+        try "version: 1\ntenants:\n  acme: {stage: off}\n  globex: {stage: broad}\n".write(toFile: project.dir + "/tenants.yaml", atomically: true, encoding: .utf8)
+        let answers = try ids.map { try guard_.answer($0, timeout: 30)["result"] ?? .null }
+        let codes = answers.compactMap(decisionCode).sorted()
+        #expect(codes == ["in_doubt", "tool_disabled", "tool_disabled", "tool_disabled"], "\(answers)")
+        let received = (try? String(contentsOfFile: count, encoding: .utf8)) ?? ""
+        #expect(received.split(separator: "\n").count == 1, "only the call whose turn came before the switch reached the upstream: \(received)")
+    }
+
     @Test("a store that fills up with writes in flight: the write whose outcome is lost stops the guard, and none behind it is forwarded",
           .enabled(if: SmallDisk.available, SmallDisk.skipMessage))
     func diskFullWithCallsInFlight() throws {

@@ -147,3 +147,36 @@ extension GroupCommitTests {
         #expect(try store.meta("taken") == "x")
     }
 }
+
+extension GroupCommitTests {
+    struct Abandoned: Error {}
+
+    @Test("a write that sends a failing statement and then gives up fails alone; the others of its group commit", arguments: TestStores.kinds)
+    func failedStatementThenThrow(kind: StoreKind) async throws {
+        let store = try TestStores.make(kind)
+        try store.setMeta("taken", "x")
+        let gate = Gate()
+        async let held: Int64 = PendingWrite { tx in
+            gate.enter()
+            return try tx.append(sampleEvent(0)).seq
+        }.wait(in: store.groupCommit, queued: true)
+        try await gate.entered()
+        async let a: Int64 = store.writeGrouped { tx in
+            _ = try tx.append(sampleEvent(1))
+            // On PostgreSQL this statement's error is still on its way when the write throws.
+            try? tx.sql.execute("INSERT INTO store_meta (key, value) VALUES ('taken', 'again')", [])
+            throw Abandoned()
+        }
+        try await Self.waitUntilQueued(store, 1)
+        async let b: Int64 = store.writeGrouped { tx in try tx.append(sampleEvent(2)).seq }
+        try await Self.waitUntilQueued(store, 2)
+        gate.release.signal()
+        _ = try await held
+        var aError: (any Error)?
+        do { _ = try await a } catch { aError = error }
+        #expect(aError is Abandoned, "A fails with its own error: \(String(describing: aError))")
+        #expect(try await b == 2)
+        let check = try store.verify()
+        #expect(check.ok && check.checked == 2)
+    }
+}

@@ -11,6 +11,14 @@ public protocol SQLConnection {
     func each(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws
     /// Appends audit rows in bulk (an import): `columns` in order, one array of values per row.
     func bulkInsert(table: String, columns: [String], rows: [[SQLValue]]) throws
+    /// Waits for the statements sent but not yet answered and forgets their errors: a write that failed
+    /// in a group commit is rolled back to its savepoint, and what it left in flight is its own.
+    func discardPending()
+}
+
+extension SQLConnection {
+    /// Statements are answered as they are run: nothing is ever pending.
+    public func discardPending() {}
 }
 
 extension SQLConnection {
