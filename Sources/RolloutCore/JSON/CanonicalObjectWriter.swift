@@ -26,7 +26,12 @@ public struct CanonicalObjectWriter {
 
     /// The object's text.
     public mutating func finish() -> String {
+        String(decoding: finishBytes(), as: UTF8.self)
+    }
+
+    /// The object's UTF-8 bytes.
+    public mutating func finishBytes() -> [UInt8] {
         bytes.append(0x7D)
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 }

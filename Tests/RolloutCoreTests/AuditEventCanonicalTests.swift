@@ -1,0 +1,44 @@
+import Foundation
+import RolloutCore
+import Testing
+
+/// An event's canonical bytes are what the hash chain is taken over; they are written member by member
+/// in key order (no sort) and must be exactly the canonical text of the event's JSON object.
+@Suite("Audit events: canonical bytes")
+struct AuditEventCanonicalTests {
+    static let events: [AuditEvent] = {
+        let base = AuditEvent(
+            ts: Date(timeIntervalSince1970: 1_764_000_000.123), tenant: "acme", actor: "agent-1", session: nil, tool: "orders.update",
+            model: "Order", operation: "update", targets: [7], rowCount: 1,
+            changes: [RowChange(key: 7, fields: ["status": FieldChange(before: "pending", after: "shipped")])],
+            reason: "carrier update", idempotencyKey: "k-1", decision: "executed")
+        var full = base
+        full.seq = 42
+        full.session = "s-1"
+        full.approver = "maria"
+        full.policyDigest = "sha256:abc"
+        full.backend = "upstream:shop"
+        full.message = "orders.update changed 1 row"
+        full.details = ["args_digest": "sha256:def", "z": [1, 2], "a": ["nested": true]]
+        full.targets = [7, "b-8"]
+        full.changes = [RowChange(key: 7, fields: ["status": FieldChange(before: nil, after: "x")]),
+                        RowChange(key: "b-8", fields: ["notes": FieldChange(before: "é", after: "e\u{301}\n\"q\"")])]
+        var bare = base
+        bare.targets = []
+        bare.changes = []
+        bare.model = nil
+        bare.operation = nil
+        bare.reason = nil
+        bare.idempotencyKey = nil
+        var withExtra = full
+        withExtra.extra = ["principal_id": "p-1", "aaa": 1, "zzz": .null]
+        var otherKey = base
+        otherKey.changes = [RowChange(key: 9, fields: ["status": FieldChange(before: "a", after: "b")])]
+        return [base, full, bare, withExtra, otherKey]
+    }()
+
+    @Test("canonicalBytes is the canonical text of json", arguments: events)
+    func sameBytes(_ event: AuditEvent) {
+        #expect(event.canonicalBytes == event.json.canonicalBytes)
+    }
+}
