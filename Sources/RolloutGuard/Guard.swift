@@ -119,12 +119,12 @@ public final class Guard: Sendable {
     /// its turn comes the first checks run again (a tenant paused meanwhile is paused for it too). Writes
     /// to the built-in rows need no turn: each is one transaction.
     func run(_ context: inout DecisionContext, approval: ApprovalRun?) async throws -> Decision {
-        let asked = context
+        let asked = upstream == nil ? nil : context
         if let verdict = try pipeline.run(.beforeLookups, &context) {
             let ready = context
             return try await environment.groupedTransaction { session in try self.settle(verdict, ready, approval: approval, session: session) }
         }
-        guard upstream != nil else { return try await runChecked(&context, approval: approval) }
+        guard let asked else { return try await runChecked(&context, approval: approval) }
         await upstreamTurn.enter()
         do {
             if let reason = halt.reason { throw GuardError.halted(reason) }
