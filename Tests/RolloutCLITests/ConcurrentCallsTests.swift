@@ -87,11 +87,8 @@ struct ConcurrentCallsTests {
           .enabled(if: SmallDisk.available, SmallDisk.skipMessage))
     func diskFullWithCallsInFlight() throws {
         let project = try FailClosedProject()
-        let disk = try SmallDisk(megabytes: 4)
-        defer { disk.remove() }
-        let store = disk.path + "/guard.sqlite"
-        let guard_ = try project.guardProcess(environment: ["TINY_FILL": disk.path + "/filler"], store: store)
-        defer { guard_.kill() }
+        let (guard_, _, remove) = try project.guardOnFillingDisk()
+        defer { remove() }
         let answers = try Self.pipelined(guard_, (0..<6).map { ("items.create", FailClosedProject.create("item \($0)", key: "full-\($0)")) })
         let texts = answers.map { $0["content"]?[0]?["text"]?.stringValue ?? "" }
         #expect(texts.filter { $0.contains("WAS forwarded") }.count == 1, "\(texts)")

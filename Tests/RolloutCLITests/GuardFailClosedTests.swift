@@ -57,6 +57,24 @@ struct FailClosedProject {
         return try GuardProcess(dir: dir, store: store ?? self.store, extra: extra, upstreamEnvironment: env)
     }
 
+    /// A guard whose store is on a 4 MB disk that its upstream fills after each write (`TINY_FILL`);
+    /// `remove` unmounts the disk.
+    func guardOnFillingDisk() throws -> (guard_: GuardProcess, store: String, remove: () -> Void) {
+        let disk = try SmallDisk(megabytes: 4)
+        let store = disk.path + "/guard.sqlite"
+        do {
+            let guard_ = try guardProcess(environment: ["TINY_FILL": disk.path + "/filler"], store: store)
+            return (guard_, store, {
+                guard_.kill()
+                try? FileManager.default.removeItem(atPath: disk.path + "/filler")
+                disk.remove()
+            })
+        } catch {
+            disk.remove()
+            throw error
+        }
+    }
+
     func audit(store: String? = nil) throws -> [JSONValue] {
         let export = try RolloutBinary.run(["audit", "export", "--store", store ?? self.store])
         return try export.stdout.split(separator: "\n").map { try JSONValue.parse(String($0)) }
@@ -255,11 +273,8 @@ struct GuardFailClosedTests {
           .enabled(if: SmallDisk.available, SmallDisk.skipMessage))
     func diskFullAfterForward() throws {
         let project = try FailClosedProject()
-        let disk = try SmallDisk(megabytes: 4)
-        defer { disk.remove() }
-        let store = disk.path + "/guard.sqlite"
-        let guard_ = try project.guardProcess(environment: ["TINY_FILL": disk.path + "/filler"], store: store)
-        defer { guard_.kill() }
+        let (guard_, store, remove) = try project.guardOnFillingDisk()
+        defer { remove() }
         let first = try guard_.call("items.create", FailClosedProject.create("first", key: "k-1"))
         let text = first["content"]?[0]?["text"]?.stringValue ?? ""
         #expect(first["isError"] == true && text.contains("WAS forwarded") && text.contains("no more writes"), "\(text)")
@@ -268,7 +283,7 @@ struct GuardFailClosedTests {
         #expect(second["isError"] == true && second["content"]?[0]?["text"]?.stringValue?.contains("takes no more writes") == true, "\(second)")
         #expect(try project.tiny.calls("items.create") == 1, "nothing more was forwarded")
         guard_.kill()
-        try? FileManager.default.removeItem(atPath: disk.path + "/filler")
+        try? FileManager.default.removeItem(atPath: (store as NSString).deletingLastPathComponent + "/filler")
         #expect(try project.decisions(store: store) == ["intent"], "the intent is in the chain; the outcome could not be")
     }
 }

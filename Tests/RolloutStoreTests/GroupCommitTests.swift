@@ -28,6 +28,32 @@ struct GroupCommitTests {
         }
     }
 
+    /// The group worker held inside a first write (event 1) until `release`.
+    struct HeldWorker {
+        let gate: Gate
+        let write: Task<Int64, any Error>
+
+        /// Lets the held write finish; returns its sequence number.
+        func release() async throws -> Int64 {
+            gate.release.signal()
+            return try await write.value
+        }
+    }
+
+    /// Holds `store`'s group worker: writes submitted until `release` queue behind the held one.
+    static func holdWorker(_ store: AuditStore) async throws -> HeldWorker {
+        let gate = Gate()
+        // Queued, so it runs on the worker's thread, not on one of the few the tasks share.
+        let write = Task {
+            try await PendingWrite { tx in
+                gate.enter()
+                return try tx.append(sampleEvent(0)).seq
+            }.wait(in: store.groupCommit, queued: true)
+        }
+        try await gate.entered()
+        return HeldWorker(gate: gate, write: write)
+    }
+
     static func waitUntilQueued(_ store: AuditStore, _ count: Int) async throws {
         let deadline = Date().addingTimeInterval(30)
         while store.groupCommit.queued < count {
@@ -40,24 +66,17 @@ struct GroupCommitTests {
     @Test("63 writes queued behind a held one commit as one group, in submission order, and the chain verifies", arguments: TestStores.kinds)
     func queuedWritesShareACommit(kind: StoreKind) async throws {
         let store = try TestStores.make(kind)
-        let gate = Gate()
-        // Queued, so it runs on the worker's thread, not on one of the few the tasks share.
-        async let first: Int64 = PendingWrite { tx in
-            gate.enter()
-            return try tx.append(sampleEvent(0)).seq
-        }.wait(in: store.groupCommit, queued: true)
-        try await gate.entered()
+        let held = try await Self.holdWorker(store)
         let seqs = try await withThrowingTaskGroup(of: (Int, Int64).self) { group in
             for i in 1...63 {
                 group.addTask { (i, try await store.writeGrouped { tx in try tx.append(sampleEvent(i)).seq }) }
                 try await Self.waitUntilQueued(store, i)   // one at a time, so the queue's order is known
             }
-            gate.release.signal()
+            #expect(try await held.release() == 1)
             var out: [Int: Int64] = [:]
             for try await (i, seq) in group { out[i] = seq }
             return out
         }
-        #expect(try await first == 1)
         #expect((1...63).map { seqs[$0] } == (2...64).map { Int64($0) }, "each write got the next sequence number in order")
         #expect(store.groupCommitStatistics == GroupCommitCounts(groups: 2, writes: 64, largest: 63))
         let check = try store.verify()
@@ -70,12 +89,7 @@ struct GroupCommitTests {
     @Test("a write that throws in a group rolls back alone: its event and its other rows are gone, the others commit", arguments: TestStores.kinds)
     func failingWriteRollsBackAlone(kind: StoreKind) async throws {
         let store = try TestStores.make(kind)
-        let gate = Gate()
-        async let held: Int64 = PendingWrite { tx in
-            gate.enter()
-            return try tx.append(sampleEvent(0)).seq
-        }.wait(in: store.groupCommit, queued: true)
-        try await gate.entered()
+        let held = try await Self.holdWorker(store)
         let outcomes = try await withThrowingTaskGroup(of: (Int, Result<Int64, Planted>).self) { group in
             for i in 1...20 {
                 group.addTask {
@@ -93,12 +107,11 @@ struct GroupCommitTests {
                 }
                 try await Self.waitUntilQueued(store, i)
             }
-            gate.release.signal()
+            _ = try await held.release()
             var out: [Int: Result<Int64, Planted>] = [:]
             for try await (i, outcome) in group { out[i] = outcome }
             return out
         }
-        _ = try await held
         let kept = (1...20).filter { $0 % 5 != 0 }
         #expect(kept.map { try? outcomes[$0]?.get() } == (2...17).map { Int64($0) }, "the writes after a failed one take its place in the chain")
         for i in stride(from: 5, through: 20, by: 5) { #expect(outcomes[i].map { if case .failure(let p) = $0 { p.i == i } else { false } } == true) }
@@ -115,12 +128,7 @@ extension GroupCommitTests {
     func lateErrorBlamedOnItsWrite(kind: StoreKind) async throws {
         let store = try TestStores.make(kind)
         try store.setMeta("taken", "x")
-        let gate = Gate()
-        async let held: Int64 = PendingWrite { tx in
-            gate.enter()
-            return try tx.append(sampleEvent(0)).seq
-        }.wait(in: store.groupCommit, queued: true)
-        try await gate.entered()
+        let held = try await Self.holdWorker(store)
         // A's last statement breaks a constraint; PostgreSQL answers it only at the next round trip.
         async let a: Int64 = store.writeGrouped { tx in
             let seq = try tx.append(sampleEvent(1)).seq
@@ -135,8 +143,7 @@ extension GroupCommitTests {
             return seq
         }
         try await Self.waitUntilQueued(store, 2)
-        gate.release.signal()
-        _ = try await held
+        _ = try await held.release()
         let aFailed: Bool
         do { _ = try await a; aFailed = false } catch { aFailed = true }
         #expect(aFailed, "A's constraint error is A's")
@@ -155,12 +162,7 @@ extension GroupCommitTests {
     func failedStatementThenThrow(kind: StoreKind) async throws {
         let store = try TestStores.make(kind)
         try store.setMeta("taken", "x")
-        let gate = Gate()
-        async let held: Int64 = PendingWrite { tx in
-            gate.enter()
-            return try tx.append(sampleEvent(0)).seq
-        }.wait(in: store.groupCommit, queued: true)
-        try await gate.entered()
+        let held = try await Self.holdWorker(store)
         async let a: Int64 = store.writeGrouped { tx in
             _ = try tx.append(sampleEvent(1))
             // On PostgreSQL this statement's error is still on its way when the write throws.
@@ -170,8 +172,7 @@ extension GroupCommitTests {
         try await Self.waitUntilQueued(store, 1)
         async let b: Int64 = store.writeGrouped { tx in try tx.append(sampleEvent(2)).seq }
         try await Self.waitUntilQueued(store, 2)
-        gate.release.signal()
-        _ = try await held
+        _ = try await held.release()
         var aError: (any Error)?
         do { _ = try await a } catch { aError = error }
         #expect(aError is Abandoned, "A fails with its own error: \(String(describing: aError))")
