@@ -51,11 +51,17 @@ enum BenchProcess {
     /// The standard output of `program arguments` (found on PATH).
     static func capture(_ program: String, _ arguments: [String]) throws -> String {
         guard let path = which(program) else { throw ValidationError("\(program) is not installed") }
+        return try captureAt(path, arguments)
+    }
+
+    /// The standard output of the program at `path` with `arguments` (its standard error is dropped).
+    static func captureAt(_ path: String, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
