@@ -12,7 +12,8 @@ struct DerivedColumnsTests {
         try! JSONValue.parse(String(decoding: event.canonicalBytes, as: UTF8.self))
     }
 
-    static let cases: [(String, JSONValue)] = {
+    /// Each body, and whether the fast reading takes it (true) or hands it to the decoder (false).
+    static let cases: [(String, JSONValue, Bool)] = {
         var several = sampleEvent(1)
         several.targets = [1, 2, "a-3"]
         several.changes = [
@@ -26,9 +27,9 @@ struct DerivedColumnsTests {
         noChanges.changes = []
         var nested = sampleEvent(4)
         nested.changes = [RowChange(key: 4, fields: ["items": FieldChange(before: [["sku": "a", "qty": 1]], after: [["qty": 2, "sku": "a"]])])]
-        var out: [(String, JSONValue)] = [
-            ("one change", body(sampleEvent(0))), ("several rows, a field without an after value", body(several)),
-            ("no targets", body(noTargets)), ("no changes", body(noChanges)), ("nested values", body(nested)),
+        var out: [(String, JSONValue, Bool)] = [
+            ("one change", body(sampleEvent(0)), true), ("several rows, a field without an after value", body(several), true),
+            ("no targets", body(noTargets), true), ("no changes", body(noChanges), true), ("nested values", body(nested), true),
         ]
         // Bodies rollout does not write, but an interchange file or a forger could hold.
         func edited(_ base: JSONValue, _ key: String, _ value: JSONValue?) -> JSONValue {
@@ -38,26 +39,27 @@ struct DerivedColumnsTests {
         }
         let base = body(sampleEvent(5))
         out += [
-            ("fields_changed instead of changes", edited(edited(base, "changes", nil), "fields_changed", ["status": ["before": "a", "after": "b"]])),
-            ("an empty changes list and fields_changed", edited(edited(base, "changes", []), "fields_changed", ["a": ["after": 1], "b": ["before": 2]])),
-            ("an empty fields_changed", edited(edited(base, "changes", nil), "fields_changed", [:])),
-            ("a fields_changed value that is not an object", edited(edited(base, "changes", nil), "fields_changed", ["status": "b"])),
-            ("fields_changed of the wrong type", edited(edited(base, "changes", nil), "fields_changed", [1, 2])),
-            ("changes of the wrong type", edited(base, "changes", "oops")),
-            ("targets of the wrong type", edited(base, "targets", 7)),
-            ("an actor that is a number", edited(base, "actor", 3)),
-            ("an empty tool", edited(base, "tool", "")),
-            ("a row count that is not whole", edited(base, "row_count", 1.5)),
-            ("a change without fields", edited(base, "changes", [["key": 1]])),
-            ("a field change that is not an object", edited(base, "changes", [["key": 1, "fields": ["status": "shipped"]]])),
+            ("fields_changed instead of changes", edited(edited(base, "changes", nil), "fields_changed", ["status": ["before": "a", "after": "b"]]), true),
+            ("an empty changes list and fields_changed", edited(edited(base, "changes", []), "fields_changed", ["a": ["after": 1], "b": ["before": 2]]), true),
+            ("an empty fields_changed", edited(edited(base, "changes", nil), "fields_changed", [:]), true),
+            ("a fields_changed value that is not an object", edited(edited(base, "changes", nil), "fields_changed", ["status": "b"]), false),
+            ("fields_changed of the wrong type", edited(edited(base, "changes", nil), "fields_changed", [1, 2]), false),
+            ("changes of the wrong type", edited(base, "changes", "oops"), false),
+            ("targets of the wrong type", edited(base, "targets", 7), false),
+            ("an actor that is a number", edited(base, "actor", 3), false),
+            ("an empty tool", edited(base, "tool", ""), false),
+            ("a row count that is not whole", edited(base, "row_count", 1.5), false),
+            ("a change without fields", edited(base, "changes", [["key": 1]]), false),
+            ("a field change that is not an object", edited(base, "changes", [["key": 1, "fields": ["status": "shipped"]]]), true),
         ]
         return out
     }()
 
-    @Test("the fast reading agrees with decoding the event", arguments: cases)
-    func agrees(_ name: String, _ json: JSONValue) throws {
+    @Test("the fast reading takes the well-typed bodies, agrees with decoding on them, and hands every other to the decoder", arguments: cases)
+    func agrees(_ name: String, _ json: JSONValue, _ takesFast: Bool) throws {
         let decoded = DerivedColumns(decoding: json)
         let object = try #require(json.objectValue)
+        #expect((DerivedColumns(object) != nil) == takesFast, "\(name)")
         let fast = DerivedColumns(object) ?? decoded
         #expect(fast == decoded, "\(name): fast \(fast), decoded \(decoded)")
     }

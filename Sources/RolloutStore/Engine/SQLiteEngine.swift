@@ -189,24 +189,4 @@ struct SQLiteConnection: SQLConnection {
         let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
         for row in rows { try execute(sql, row) }
     }
-
-    static func databaseValue(_ value: SQLValue) -> DatabaseValue {
-        switch value {
-        case .null: .null
-        case .int(let n): n.databaseValue
-        case .double(let d): d.databaseValue
-        case .text(let s): s.databaseValue
-        case .bytes(let b): String(decoding: b, as: UTF8.self).databaseValue
-        }
-    }
-
-    static func value(_ value: DatabaseValue) -> SQLValue {
-        switch value.storage {
-        case .null: .null
-        case .int64(let n): .int(n)
-        case .double(let d): .double(d)
-        case .string(let s): .text(s)
-        case .blob(let data): .bytes([UInt8](data))
-        }
-    }
 }
