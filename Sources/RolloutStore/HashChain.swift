@@ -9,15 +9,32 @@ public enum HashChain {
     public static let genesis = String(repeating: "0", count: 64)
 
     public static func hash(previous: String, body: String) -> String {
-        hash(previous: previous, body: Array(body.utf8))
+        var body = body
+        return body.withUTF8 { hash(previous: previous, bytes: UnsafeRawBufferPointer($0)) }
     }
 
     public static func hash(previous: String, body: [UInt8]) -> String {
+        body.withUnsafeBytes { hash(previous: previous, bytes: $0) }
+    }
+
+    private static func hash(previous: String, bytes: UnsafeRawBufferPointer) -> String {
         var hasher = SHA256()
         var previous = previous
         previous.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-        body.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        return hasher.finalize().hexString
+        hasher.update(bufferPointer: bytes)
+        return hasher.finalize().withUnsafeBytes(hex)
+    }
+
+    /// Lowercase hexadecimal text of a digest, written in place (verification writes one per event).
+    private static func hex(_ digest: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: digest.count * 2) { out in
+            for (i, byte) in digest.enumerated() {
+                let high = byte >> 4, low = byte & 0x0F
+                out[2 * i] = high < 10 ? high + 0x30 : high + 0x57
+                out[2 * i + 1] = low < 10 ? low + 0x30 : low + 0x57
+            }
+            return digest.count * 2
+        }
     }
 }
 

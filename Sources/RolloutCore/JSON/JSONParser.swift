@@ -115,11 +115,16 @@ struct JSONByteParser {
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         index += 1
-        var members: [String: JSONValue] = [:]
+        // Members are gathered in order and hashed once, into a dictionary of their final size; a
+        // duplicate name keeps its last value.
+        var members: [(String, JSONValue)] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(members)
+            return .object([:])
+        }
+        func object() -> JSONValue {
+            .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
         }
         while true {
             skipWhitespace()
@@ -133,7 +138,7 @@ struct JSONByteParser {
             }
             index += 1
             skipWhitespace()
-            members[key] = try parseValue(depth: depth + 1)
+            members.append((key, try parseValue(depth: depth + 1)))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input in an object") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -142,7 +147,7 @@ struct JSONByteParser {
             }
             if bytes[index] == UInt8(ascii: "}") {
                 index += 1
-                return .object(members)
+                return object()
             }
             throw error("expected ',' or '}' in an object")
         }
@@ -177,12 +182,14 @@ struct JSONByteParser {
         let openQuote = index
         index += 1
         let start = index
-        // Fast path: no escapes.
+        // Fast path: no escapes; ASCII needs no UTF-8 validation.
+        var ascii = true
         while index < bytes.count {
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
+                if ascii { return String(decoding: slice, as: UTF8.self) }
                 guard let s = String(validating: slice, as: UTF8.self) else {
                     throw error("invalid UTF-8 in a string", at: start)
                 }
@@ -190,6 +197,7 @@ struct JSONByteParser {
             }
             if b == UInt8(ascii: "\\") { break }
             if b < 0x20 { throw error("unescaped control character in a string") }
+            if b >= 0x80 { ascii = false }
             index += 1
         }
         guard index < bytes.count else { throw error("unterminated string", at: openQuote) }
