@@ -45,16 +45,40 @@ extension AuditStore {
     /// Walks the whole chain in order, recomputing every hash and checking every column against the
     /// hashed body; with `key`, every signed row's signature; with `anchor`, that the anchored event is
     /// still there with its hash. `progress` is called every 100k events.
+    ///
+    /// On SQLite the events through the recorded head are read in ranges on read-only twin
+    /// connections, one per core, each range checked by the thread that read it (`ChainRangeReader`),
+    /// and the runs joined in order; rows past the head are read in this read's own snapshot. Events
+    /// through the head are never rewritten by rollout, so the twins' later snapshots hold the same
+    /// rows. Elsewhere (PostgreSQL) this connection reads every row, each batch checked on every core
+    /// while the next is read.
     public func verify(key: ChainKey? = nil, anchor: ChainAnchor? = nil, progress: ((Int) -> Void)? = nil) throws -> ChainVerification {
+        try verify(key: key, anchor: anchor, progress: progress, reading: .twins(rangeSize: Self.verifyRange))
+    }
+
+    /// How `verify` reads the chain: on twin connections in ranges of `rangeSize` events where the
+    /// engine has twins (the default), or on its own connection only. Tests choose, to show both find
+    /// the same break.
+    enum ChainReading {
+        case twins(rangeSize: Int64)
+        case oneConnection
+    }
+
+    func verify(key: ChainKey?, anchor: ChainAnchor?, progress: ((Int) -> Void)?, reading: ChainReading) throws -> ChainVerification {
         let keyedFrom = try chainKeyedFrom()
         let storedKeyID = try meta("chain_key_id")
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var twins: [AuditStore] = []
+        var rangeSize = Self.verifyRange
+        if case .twins(let size) = reading {
+            twins = (try? (0..<workers).compactMap { _ in try readOnlyTwin() }) ?? []
+            rangeSize = size
+        }
         return try read { sql in
             let recorded = try StoreTransaction.readHead(sql)
-            var previous = ChainHead.empty
-            var checked = 0
-            var anchorSeen = false
+            var walk = ChainWalk(progress: progress)
             func result(_ b: ChainVerification.Break?) -> ChainVerification {
-                var out = ChainVerification(checked: checked, head: recorded, firstBreak: b)
+                var out = ChainVerification(checked: walk.checked, head: recorded, firstBreak: b)
                 out.signaturesChecked = key != nil && keyedFrom != nil
                 out.anchorChecked = anchor != nil
                 return out
@@ -81,99 +105,55 @@ extension AuditStore {
                                         detail: "the anchor names event \(anchor.seq), and the log ends at event \(recorded.seq): events were removed from its end"))
                 }
             }
-            /// What one row shows on its own (its hash, body, columns, signature, the anchor at its
-            /// position): nil when it holds. Pure, so a batch of rows is checked on every core at once.
-            @Sendable func localProblem(_ row: SQLRow) -> ChainVerification.Break? {
-                let seq = row.int(Column.seq)
-                let body = row.string(Column.body)
-                let prevHash = row.string(Column.prevHash)
-                let hash = row.string(Column.hash)
-                func fail(_ problem: ChainVerification.Problem, _ detail: String) -> ChainVerification.Break {
-                    .init(seq: seq, problem: problem, detail: detail)
+            let check = ChainRowCheck(key: key, keyedFrom: keyedFrom, anchor: anchor)
+            let select = ChainRowCheck.select(columns: try Self.columns(sql))
+            if !twins.isEmpty {
+                let ranges = ChainRangeReader.ranges(through: recorded.seq, size: rangeSize)
+                let reader = ChainRangeReader(twins: twins, ranges: ranges, select: select, check: check)
+                defer { reader.stop() }
+                for index in ranges.indices {
+                    if let problem = walk.join(try reader.run(index)) { return result(problem) }
                 }
-                if HashChain.hash(previous: prevHash, body: body) != hash {
-                    return fail(.edited, "event \(seq) does not hash to its recorded hash: its body or hash was changed")
+                // Rows past the recorded head (none, unless added around it), in this read's snapshot; all
+                // rows when the head is before event 1.
+                var past: [SQLRow] = []
+                try sql.each(select + " WHERE seq > ? ORDER BY seq", [.int(ranges.isEmpty ? Int64.min : recorded.seq)]) { past.append($0) }
+                if let problem = walk.join(ChainRun(past, local: past.map(check.problem), anchorSeq: anchor?.seq)) { return result(problem) }
+            } else {
+                // Reading overlaps checking: while the next batch is read, the last one's rows are checked
+                // on the other cores; its links are followed once both are done.
+                var found: ChainVerification.Break?
+                var batch: [SQLRow] = []
+                batch.reserveCapacity(Self.verifyBatch)
+                var inFlight: LocalChecks?
+                func settle() {
+                    guard let checks = inFlight else { return }
+                    inFlight = nil
+                    if found == nil { found = walk.join(ChainRun(checks.rows, local: checks.wait(), anchorSeq: anchor?.seq)) }
                 }
-                guard let json = try? JSONValue.parse(body) else {
-                    return fail(.edited, "event \(seq) has a body that is not JSON")
-                }
-                if json["seq"]?.intValue.map(Int64.init) != seq {
-                    return fail(.reordered, "event stored at \(seq) was written as event \(json["seq"]?.canonicalText ?? "?")")
-                }
-                if let problem = Self.columnProblem(row, json) { return fail(.columnEdited, "event \(seq): \(problem)") }
-                if let key, let from = keyedFrom, seq >= from {
-                    let mac = row.optionalString(Column.mac)
-                    if mac != key.mac(hash: hash) {
-                        return fail(.signature, mac == nil
-                            ? "event \(seq) carries no signature, and the chain is signed from event \(from): it was added without the key"
-                            : "event \(seq)'s signature does not match: it was forged or rewritten without the key")
+                try sql.each(select + " ORDER BY seq", []) { row in
+                    guard found == nil else { return }
+                    batch.append(row)
+                    if batch.count == Self.verifyBatch {
+                        settle()
+                        inFlight = LocalChecks(batch, workers: workers, check.problem)
+                        batch = []
+                        batch.reserveCapacity(Self.verifyBatch)
                     }
                 }
-                if let anchor, seq == anchor.seq, hash != anchor.hash {
-                    return fail(.anchor, "the anchor says event \(seq) hashes to \(anchor.hash.prefix(12))…, the log's event \(seq) hashes to \(hash.prefix(12))…: the log was rewritten from there or before")
+                settle()
+                if found == nil, !batch.isEmpty {
+                    found = walk.join(ChainRun(batch, local: ParallelMap.map(batch, workers: workers, check.problem), anchorSeq: anchor?.seq))
                 }
-                return nil
+                if let found { return result(found) }
             }
-            /// A batch of rows in order: the row-local checks in parallel, then the links one after the
-            /// other. The first row that fails anything is the break, as if checked one by one.
-            let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-            func check(_ rows: [SQLRow], _ local: [ChainVerification.Break?]) -> ChainVerification? {
-                for (index, row) in rows.enumerated() {
-                    let seq = row.int(0)
-                    if seq != previous.seq + 1 {
-                        return result(.init(seq: seq, problem: .missing, detail: "event \(seq) follows event \(previous.seq); events \(previous.seq + 1)...\(seq - 1) are missing"))
-                    }
-                    let prevHash = row.string(17)
-                    if prevHash != previous.hash {
-                        return result(.init(seq: seq, problem: .brokenLink,
-                                            detail: "event \(seq) links to \(prevHash.prefix(12))…, but event \(previous.seq) hashes to \(previous.hash.prefix(12))…"))
-                    }
-                    if let problem = local[index] { return result(problem) }
-                    if let anchor, seq == anchor.seq { anchorSeen = true }
-                    previous = ChainHead(seq: seq, hash: row.string(18))
-                    checked += 1
-                    if checked % 100_000 == 0 { progress?(checked) }
-                }
-                return nil
+            if recorded != walk.previous {
+                let detail = recorded.seq > walk.previous.seq
+                    ? "the recorded head is event \(recorded.seq), but the log ends at event \(walk.previous.seq): events were removed from the end"
+                    : "the recorded head is event \(recorded.seq), but the log ends at event \(walk.previous.seq)"
+                return result(.init(seq: walk.previous.seq, problem: .headMismatch, detail: detail))
             }
-            // A store of the first version (read-only, so never migrated) has no form and mac columns.
-            let columns = try Self.columns(sql)
-            let extra = ["form", "mac"].map { columns.contains($0) ? $0 : "NULL AS \($0)" }.joined(separator: ", ")
-            // Reading overlaps checking: while the next batch is read, the last one's rows are checked on
-            // the other cores; its links are followed once both are done.
-            var outcome: ChainVerification?
-            var batch: [SQLRow] = []
-            batch.reserveCapacity(Self.verifyBatch)
-            var inFlight: LocalChecks?
-            func settle() {
-                guard let checks = inFlight else { return }
-                inFlight = nil
-                if outcome == nil { outcome = check(checks.rows, checks.wait()) }
-            }
-            try sql.each("""
-                SELECT seq, ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver, idempotency_key,
-                       reason, effect, shape, body, prev_hash, hash, \(extra)
-                FROM audit_events ORDER BY seq
-                """, []) { row in
-                guard outcome == nil else { return }
-                batch.append(row)
-                if batch.count == Self.verifyBatch {
-                    settle()
-                    inFlight = LocalChecks(batch, workers: workers, localProblem)
-                    batch = []
-                    batch.reserveCapacity(Self.verifyBatch)
-                }
-            }
-            settle()
-            if outcome == nil, !batch.isEmpty { outcome = check(batch, ParallelMap.map(batch, workers: workers, localProblem)) }
-            if let outcome { return outcome }
-            if recorded != previous {
-                let detail = recorded.seq > previous.seq
-                    ? "the recorded head is event \(recorded.seq), but the log ends at event \(previous.seq): events were removed from the end"
-                    : "the recorded head is event \(recorded.seq), but the log ends at event \(previous.seq)"
-                return result(.init(seq: previous.seq, problem: .headMismatch, detail: detail))
-            }
-            if let anchor, anchor.seq > 0, !anchorSeen {
+            if let anchor, anchor.seq > 0, !walk.anchorSeen {
                 return result(.init(seq: anchor.seq, problem: .anchor, detail: "the anchored event \(anchor.seq) is not in the log"))
             }
             return result(nil)
@@ -201,60 +181,12 @@ extension AuditStore {
         }
     }
 
-    /// Rows checked together: large enough to keep every core busy, small enough that a break near the
-    /// start is found without reading far past it.
+    /// Rows checked together when one connection reads: large enough to keep every core busy, small
+    /// enough that a break near the start is found without reading far past it.
     static let verifyBatch = 4096
 
-    /// Positions of the columns `verify` selects, in its SELECT's order.
-    enum Column {
-        static let seq = 0, ts = 1, tsMillis = 2, tenant = 3, actor = 4, session = 5, tool = 6, model = 7, operation = 8,
-                   rowCount = 9, decision = 10, approver = 11, idempotencyKey = 12, reason = 13, effect = 14, shape = 15,
-                   body = 16, prevHash = 17, hash = 18, form = 19, mac = 20
-    }
-
-    /// The columns the body holds as they are, by position and by name in the body.
-    private static let copiedColumns: [(name: String, index: Int)] = [
-        ("ts", Column.ts), ("tenant", Column.tenant), ("actor", Column.actor), ("session", Column.session), ("tool", Column.tool),
-        ("model", Column.model), ("operation", Column.operation), ("decision", Column.decision), ("row_count", Column.rowCount),
-        ("idempotency_key", Column.idempotencyKey), ("approver", Column.approver), ("reason", Column.reason),
-    ]
-
-    /// The first column that disagrees with the hashed body, or nil. Every column a report, a gate or
-    /// the scorer reads is checked: the ones the body holds against it, the derived ones recomputed.
-    /// `row` holds the columns of `verify`'s SELECT, in its order.
-    static func columnProblem(_ row: SQLRow, _ json: JSONValue) -> String? {
-        guard case .object(let object) = json else { return "the hashed event is not an object" }
-        for (name, index) in copiedColumns where !same(row[index], object[name]) {
-            return "column \(name) is \(row[index]), but the hashed event says \(object[name]?.canonicalText ?? "nothing")"
-        }
-        // Derived from the body: recomputed.
-        let ts = object["ts"]?.stringValue.flatMap(Timestamp.parse)
-        let tsMillis = row.optionalInt(Column.tsMillis)
-        if let ts, tsMillis != Int64((ts.timeIntervalSince1970 * 1000).rounded(.down)) {
-            return "column ts_ms is \(tsMillis.map(String.init) ?? "null"), but the hashed time \(object["ts"]?.stringValue ?? "") is \(Int64((ts.timeIntervalSince1970 * 1000).rounded(.down)))"
-        }
-        let derived = ts == nil ? nil : DerivedColumns(object) ?? DerivedColumns(decoding: json)
-        for (name, value, stored) in [("effect", derived?.effect, row.optionalString(Column.effect)), ("shape", derived?.shape, row.optionalString(Column.shape))]
-        where value != stored {
-            return "column \(name) is \(stored ?? "null"), but the hashed event gives \(value ?? "null")"
-        }
-        let form = row.optionalInt(Column.form)
-        if let form, form != Int64(CanonicalForm.first), form != Int64(CanonicalForm.rfc8785) {
-            return "column form is \(form), which no rollout writes"
-        }
-        return nil
-    }
-
-    private static func same(_ stored: SQLValue, _ hashed: JSONValue?) -> Bool {
-        switch (stored, hashed) {
-        case (.null, nil), (.null, .null?): return true
-        case (.text(let s), .string(let h)?): return s == h
-        case (.bytes(let b), .string(let h)?): return String(decoding: b, as: UTF8.self) == h
-        case (.int(let i), .number(let d)?): return Double(i) == d
-        case (.double(let x), .number(let d)?): return x == d
-        default: return false
-        }
-    }
+    /// Events per range when twins read: each reader holds one range's rows at a time.
+    static let verifyRange: Int64 = 16_384
 
     /// The columns of audit_events, on either engine.
     static func columns(_ sql: any SQLConnection) throws -> Set<String> {

@@ -99,9 +99,86 @@ struct ChainIntegrityTests {
         try store.write { tx in try tamper.apply(tx.sql, at: seq, count: 9100) }
         // A second, later break must not hide the first.
         try store.write { tx in try RowTamper.column("ts").apply(tx.sql, at: 9050, count: 9100) }
-        let result = try store.verify()
+        // One connection reads and checks in batches (as on PostgreSQL).
+        let result = try store.verify(key: nil, anchor: nil, progress: nil, reading: .oneConnection)
         #expect(result.firstBreak?.problem == tamper.problem(at: seq, count: 9100), "\(tamper.testDescription) at \(seq): \(String(describing: result.firstBreak))")
         #expect(result.firstBreak?.seq ?? 0 <= seq + 1)
+    }
+
+    /// Changes that fall across ranges, or outside them, for the ranged reading.
+    static let rangeTampers: [(name: String, sql: [String])] = [
+        ("a whole range deleted", ["DELETE FROM audit_events WHERE seq BETWEEN 8 AND 14"]),
+        ("two ranges' edges deleted", ["DELETE FROM audit_events WHERE seq BETWEEN 7 AND 8"]),
+        ("a row past the recorded head", ["UPDATE chain_head SET seq = 19, hash = (SELECT hash FROM audit_events WHERE seq = 19) WHERE id = 1"]),
+        ("a row before event 1", ["UPDATE audit_events SET seq = 0 WHERE seq = 1"]),
+        ("the head moved back past a range", ["UPDATE chain_head SET seq = 13, hash = (SELECT hash FROM audit_events WHERE seq = 13) WHERE id = 1"]),
+        ("a range's rows swapped with the next range's", ["UPDATE audit_events SET seq = -7 WHERE seq = 7", "UPDATE audit_events SET seq = 7 WHERE seq = 8",
+                                                          "UPDATE audit_events SET seq = 8 WHERE seq = -7"]),
+    ]
+
+    @Test("ranges read on twin connections find the break one connection finds (same event, problem, detail and count), at and around every range edge",
+          arguments: RowTamper.allCases)
+    func rangesFindWhatOneConnectionFinds(tamper: RowTamper) throws {
+        for k: Int64 in [1, 6, 7, 8, 14, 15, 19, 20] {
+            let store = try TestStores.make(.sqlite)
+            try store.append((1...20).map(fullEvent))
+            try store.write { tx in try tamper.apply(tx.sql, at: k, count: 20) }
+            let ranged = try store.verify(key: nil, anchor: nil, progress: nil, reading: .twins(rangeSize: 7))
+            let single = try store.verify(key: nil, anchor: nil, progress: nil, reading: .oneConnection)
+            #expect(ranged.firstBreak?.problem == tamper.problem(at: k, count: 20), "\(tamper.testDescription) at \(k): \(String(describing: ranged.firstBreak))")
+            #expect(Self.same(ranged, single), "\(tamper.testDescription) at \(k): ranged \(String(describing: ranged.firstBreak)), one connection \(String(describing: single.firstBreak))")
+        }
+    }
+
+    @Test("ranges find what one connection finds: a range deleted, rows past the head or before event 1, the head moved back, rows swapped across an edge",
+          arguments: rangeTampers.indices)
+    func rangeEdges(which: Int) throws {
+        let tamper = Self.rangeTampers[which]
+        let store = try TestStores.make(.sqlite)
+        try store.append((1...20).map(fullEvent))
+        try store.write { tx in for statement in tamper.sql { try tx.sql.execute(statement) } }
+        let ranged = try store.verify(key: nil, anchor: nil, progress: nil, reading: .twins(rangeSize: 7))
+        let single = try store.verify(key: nil, anchor: nil, progress: nil, reading: .oneConnection)
+        #expect(!ranged.ok, "\(tamper.name) is found")
+        #expect(Self.same(ranged, single), "\(tamper.name): ranged \(String(describing: ranged.firstBreak)), one connection \(String(describing: single.firstBreak))")
+    }
+
+    @Test("events appended while the chain is verified in ranges: every verification holds (the twins read later snapshots)")
+    func appendsWhileVerifying() async throws {
+        let store = try TestStores.make(.sqlite)
+        try store.append((1...300).map(fullEvent))
+        let writer = Task.detached {
+            for i in 301...700 { try store.append([fullEvent(i)]) }
+        }
+        var verified = 0
+        while verified < 30 {
+            let result = try store.verify(key: nil, anchor: nil, progress: nil, reading: .twins(rangeSize: 16))
+            #expect(result.ok, "\(String(describing: result.firstBreak))")
+            verified += 1
+        }
+        try await writer.value
+        #expect(try store.verify().checked == 700)
+    }
+
+    @Test("progress is reported at every 100k events the ranged reading joins")
+    func progressMarks() {
+        var walk = ChainWalk()
+        var marks: [Int] = []
+        walk.progress = { marks.append($0) }
+        var run = ChainRun(anchorSeq: nil)
+        run.count = 250_000
+        run.last = ChainHead(seq: 250_000, hash: "h")
+        #expect(walk.join(run) == nil)
+        var next = ChainRun(anchorSeq: nil)
+        next.first = (250_001, "h")
+        next.count = 50_000
+        #expect(walk.join(next) == nil)
+        #expect(marks == [100_000, 200_000, 300_000])
+    }
+
+    static func same(_ a: ChainVerification, _ b: ChainVerification) -> Bool {
+        a.checked == b.checked && a.firstBreak?.seq == b.firstBreak?.seq && a.firstBreak?.problem == b.firstBreak?.problem
+            && a.firstBreak?.detail == b.firstBreak?.detail
     }
 
     @Test("an anchor catches a tail deleted with the head moved back, and a log replaced by a recomputed one", arguments: TestStores.kinds)

@@ -52,6 +52,15 @@ struct DerivedColumnsTests {
             ("a change without fields", edited(base, "changes", [["key": 1]]), false),
             ("a field change that is not an object", edited(base, "changes", [["key": 1, "fields": ["status": "shipped"]]]), true),
         ]
+        // Without targets the shape is read from fields_changed's names alone.
+        let untargeted = edited(edited(base, "targets", nil), "changes", nil)
+        out += [
+            ("no targets, fields_changed", edited(untargeted, "fields_changed", ["status": ["before": "a", "after": "b"], "notes": ["after": 1]]), true),
+            ("no targets, an empty fields_changed", edited(untargeted, "fields_changed", [:]), true),
+            ("no targets, a fields_changed value that is not an object", edited(untargeted, "fields_changed", ["status": "b", "notes": ["after": 1]]), false),
+            ("no targets, fields_changed names with escapes", edited(untargeted, "fields_changed", ["line\nbreak": ["after": 1], "é": ["after": 2]]), true),
+            ("no targets, fields_changed null", edited(untargeted, "fields_changed", .null), true),
+        ]
         return out
     }()
 
@@ -62,6 +71,12 @@ struct DerivedColumnsTests {
         #expect((DerivedColumns(object) != nil) == takesFast, "\(name)")
         let fast = DerivedColumns(object) ?? decoded
         #expect(fast == decoded, "\(name): fast \(fast), decoded \(decoded)")
+        // The same from the body's members found without building it (as verification reads them).
+        let text = Array(json.canonicalText.utf8)
+        let indexed = text.withUnsafeBufferPointer { bytes in JSONMembers(bytes).map { DerivedColumns(members: $0) } }
+        let members = try #require(indexed, "\(name): the canonical body is indexed")
+        #expect((members != nil) == takesFast, "\(name)")
+        #expect((members ?? decoded) == decoded, "\(name): from members \(String(describing: members)), decoded \(decoded)")
     }
 
     @Test("the common body is read without decoding, and gives the event's own effect and shape")

@@ -1,0 +1,164 @@
+import Foundation
+import RolloutCore
+
+/// What one row of the audit log shows on its own, without its neighbours: its hash recomputed from its
+/// stored body, the body's position and every queried column against the hashed body, its signature
+/// under the chain key, its hash at the anchored position. Pure, so rows are checked on every core at
+/// once; the links between rows are `ChainRun`'s.
+struct ChainRowCheck: Sendable {
+    var key: ChainKey?
+    /// The first event signed with the chain key, or nil when the chain was never signed.
+    var keyedFrom: Int64?
+    var anchor: ChainAnchor?
+
+    /// The row's problem, or nil when it holds. `row` holds the columns of `select`, in its order.
+    func problem(_ row: SQLRow) -> ChainVerification.Break? {
+        let seq = row.int(Column.seq)
+        let body = row.string(Column.body)
+        let prevHash = row.string(Column.prevHash)
+        let hash = row.string(Column.hash)
+        func fail(_ problem: ChainVerification.Problem, _ detail: String) -> ChainVerification.Break {
+            .init(seq: seq, problem: problem, detail: detail)
+        }
+        if HashChain.hash(previous: prevHash, body: body) != hash {
+            return fail(.edited, "event \(seq) does not hash to its recorded hash: its body or hash was changed")
+        }
+        /// The body's own checks: its members are `members`, the whole body is `whole()`.
+        func bodyProblem(members: some BodyMembers, whole: () -> JSONValue?,
+                         plainlySame: ((String, SQLValue) -> Bool)? = nil) -> ChainVerification.Break? {
+            let written = members.value("seq")
+            if written?.intValue.map(Int64.init) != seq {
+                return fail(.reordered, "event stored at \(seq) was written as event \(written?.canonicalText ?? "?")")
+            }
+            if let problem = Self.columnProblem(row, members: members, whole: whole, plainlySame: plainlySame) {
+                return fail(.columnEdited, "event \(seq): \(problem)")
+            }
+            return nil
+        }
+        // Most bodies are indexed without being built (`JSONMembers`); one it declines is parsed whole.
+        var text = body
+        let indexed: ChainVerification.Break?? = text.withUTF8 { bytes in
+            guard let members = JSONMembers(bytes) else { return .none }
+            return .some(bodyProblem(members: members, whole: { try? JSONValue.parse(bytes: bytes) },
+                                     plainlySame: { Self.plainlySame($1, members.raw($0)) }))
+        }
+        switch indexed {
+        case .some(let problem?): return problem
+        case .some(nil): break
+        case .none:
+            guard let json = try? JSONValue.parse(body) else {
+                return fail(.edited, "event \(seq) has a body that is not JSON")
+            }
+            guard case .object(let object) = json else {
+                return fail(.reordered, "event stored at \(seq) was written as event ?")
+            }
+            if let problem = bodyProblem(members: object, whole: { json }) { return problem }
+        }
+        if let key, let from = keyedFrom, seq >= from {
+            let mac = row.optionalString(Column.mac)
+            if mac != key.mac(hash: hash) {
+                return fail(.signature, mac == nil
+                    ? "event \(seq) carries no signature, and the chain is signed from event \(from): it was added without the key"
+                    : "event \(seq)'s signature does not match: it was forged or rewritten without the key")
+            }
+        }
+        if let anchor, seq == anchor.seq, hash != anchor.hash {
+            return fail(.anchor, "the anchor says event \(seq) hashes to \(anchor.hash.prefix(12))…, the log's event \(seq) hashes to \(hash.prefix(12))…: the log was rewritten from there or before")
+        }
+        return nil
+    }
+
+    /// The columns every check reads, in `Column`'s order; a store of the first version (read-only, so
+    /// never migrated) has no form and mac columns, which then read as null.
+    static func select(columns: Set<String>) -> String {
+        let extra = ["form", "mac"].map { columns.contains($0) ? $0 : "NULL AS \($0)" }.joined(separator: ", ")
+        return """
+            SELECT seq, ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver, idempotency_key,
+                   reason, effect, shape, body, prev_hash, hash, \(extra)
+            FROM audit_events
+            """
+    }
+
+    /// Positions of the columns `select` reads, in its's order.
+    enum Column {
+        static let seq = 0, ts = 1, tsMillis = 2, tenant = 3, actor = 4, session = 5, tool = 6, model = 7, operation = 8,
+                   rowCount = 9, decision = 10, approver = 11, idempotencyKey = 12, reason = 13, effect = 14, shape = 15,
+                   body = 16, prevHash = 17, hash = 18, form = 19, mac = 20
+    }
+
+    /// The columns the body holds as they are, by position and by name in the body.
+    private static let copiedColumns: [(name: String, index: Int)] = [
+        ("ts", Column.ts), ("tenant", Column.tenant), ("actor", Column.actor), ("session", Column.session), ("tool", Column.tool),
+        ("model", Column.model), ("operation", Column.operation), ("decision", Column.decision), ("row_count", Column.rowCount),
+        ("idempotency_key", Column.idempotencyKey), ("approver", Column.approver), ("reason", Column.reason),
+    ]
+
+    /// The first column that disagrees with the hashed body, or nil. Every column a report, a gate or
+    /// the scorer reads is checked: the ones the body holds against it, the derived ones recomputed.
+    /// `row` holds the columns of `verify`'s SELECT, in its order.
+    /// `members` are the hashed object's (a parsed object's or `JSONMembers`'), `whole` the
+    /// object itself for a body whose derived columns need a full decoding.
+    /// `plainlySame`, when given, says a column holds the member's value from its text as written, without
+    /// parsing it; true only when sure, otherwise the member is parsed and compared.
+    static func columnProblem(_ row: SQLRow, members: some BodyMembers, whole: () -> JSONValue?,
+                              plainlySame: ((String, SQLValue) -> Bool)? = nil) -> String? {
+        for (name, index) in copiedColumns {
+            if plainlySame?(name, row[index]) == true { continue }
+            let hashed = members.value(name)
+            if !same(row[index], hashed) {
+                return "column \(name) is \(row[index]), but the hashed event says \(hashed?.canonicalText ?? "nothing")"
+            }
+        }
+        // Derived from the body: recomputed.
+        let time = members.value("ts")?.stringValue
+        let ts = time.flatMap(Timestamp.parse)
+        let tsMillis = row.optionalInt(Column.tsMillis)
+        if let ts, tsMillis != Int64((ts.timeIntervalSince1970 * 1000).rounded(.down)) {
+            return "column ts_ms is \(tsMillis.map(String.init) ?? "null"), but the hashed time \(time ?? "") is \(Int64((ts.timeIntervalSince1970 * 1000).rounded(.down)))"
+        }
+        let derived = ts == nil ? nil : DerivedColumns(members: members) ?? whole().map(DerivedColumns.init(decoding:))
+        for (name, value, stored) in [("effect", derived?.effect, row.optionalString(Column.effect)), ("shape", derived?.shape, row.optionalString(Column.shape))]
+        where value != stored {
+            return "column \(name) is \(stored ?? "null"), but the hashed event gives \(value ?? "null")"
+        }
+        let form = row.optionalInt(Column.form)
+        if let form, form != Int64(CanonicalForm.first), form != Int64(CanonicalForm.rfc8785) {
+            return "column form is \(form), which no rollout writes"
+        }
+        return nil
+    }
+
+    /// Whether a stored value is the JSON value written as `raw`, decided from the text alone: true for a
+    /// null column and an absent or null member, and for a text column whose bytes are a string member's
+    /// as written when that member is plain (printable ASCII, no escape, so its bytes are its value).
+    /// False means "not shown this way", not "different".
+    static func plainlySame(_ stored: SQLValue, _ raw: UnsafeBufferPointer<UInt8>?) -> Bool {
+        guard let raw else { return stored == .null }
+        switch stored {
+        case .null:
+            return raw.count == 4 && raw[0] == UInt8(ascii: "n") && raw[1] == UInt8(ascii: "u") && raw[2] == UInt8(ascii: "l") && raw[3] == UInt8(ascii: "l")
+        case .text(var text):
+            guard raw.count >= 2, raw[0] == UInt8(ascii: "\""), raw[raw.count - 1] == UInt8(ascii: "\""), text.utf8.count == raw.count - 2 else { return false }
+            return text.withUTF8 { stored in
+                for k in 0..<stored.count {
+                    let b = raw[k + 1]
+                    guard b == stored[k], b >= 0x20, b < 0x80, b != UInt8(ascii: "\\") else { return false }
+                }
+                return true
+            }
+        default:
+            return false
+        }
+    }
+
+    private static func same(_ stored: SQLValue, _ hashed: JSONValue?) -> Bool {
+        switch (stored, hashed) {
+        case (.null, nil), (.null, .null?): return true
+        case (.text(let s), .string(let h)?): return s == h
+        case (.bytes(let b), .string(let h)?): return String(decoding: b, as: UTF8.self) == h
+        case (.int(let i), .number(let d)?): return Double(i) == d
+        case (.double(let x), .number(let d)?): return x == d
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import RolloutCore
+
+/// A run of consecutive audit rows walked in order: each row linked to the one before it in the run
+/// and checked on its own (`ChainRowCheck`), stopping at the first problem. A run does not know the row
+/// before it: its first row's position and link are checked when runs are joined (`ChainWalk`), so
+/// runs are walked on several threads at once and joined in order, and the first break found is the
+/// one a walk row by row would have found.
+struct ChainRun: Sendable {
+    /// The first row's position and the hash it links to; nil for an empty run.
+    var first: (seq: Int64, prevHash: String)?
+    /// The last row that holds.
+    var last: ChainHead?
+    /// Rows that hold, before the problem.
+    var count = 0
+    var problem: ChainVerification.Break?
+    /// Whether the anchored event is among the rows that hold.
+    var anchorSeen = false
+
+    /// The anchored event's position, if any.
+    let anchorSeq: Int64?
+
+    init(anchorSeq: Int64?) {
+        self.anchorSeq = anchorSeq
+    }
+
+    /// Walks `rows` (ordered by seq); `local[i]` is `rows[i]`'s own problem.
+    init(_ rows: [SQLRow], local: [ChainVerification.Break?], anchorSeq: Int64?) {
+        self.init(anchorSeq: anchorSeq)
+        for (index, row) in rows.enumerated() where problem == nil {
+            add(row, local: local[index])
+        }
+    }
+
+    /// Walks one more row (the next by seq), `local` its own problem; a run with a problem takes no
+    /// more rows.
+    mutating func add(_ row: SQLRow, local: ChainVerification.Break?) {
+        guard problem == nil else { return }
+        let seq = row.int(ChainRowCheck.Column.seq)
+        let prevHash = row.string(ChainRowCheck.Column.prevHash)
+        if let last {
+            if let problem = Self.linkProblem(seq: seq, prevHash: prevHash, after: last) {
+                self.problem = problem
+                return
+            }
+        } else {
+            first = (seq, prevHash)
+        }
+        if let local {
+            problem = local
+            return
+        }
+        if seq == anchorSeq { anchorSeen = true }
+        last = ChainHead(seq: seq, hash: row.string(ChainRowCheck.Column.hash))
+        count += 1
+    }
+
+    /// Why a row at `seq` linking to `prevHash` cannot follow `previous`, or nil when it can.
+    static func linkProblem(seq: Int64, prevHash: String, after previous: ChainHead) -> ChainVerification.Break? {
+        if seq != previous.seq + 1 {
+            return .init(seq: seq, problem: .missing, detail: "event \(seq) follows event \(previous.seq); events \(previous.seq + 1)...\(seq - 1) are missing")
+        }
+        if prevHash != previous.hash {
+            return .init(seq: seq, problem: .brokenLink,
+                         detail: "event \(seq) links to \(prevHash.prefix(12))…, but event \(previous.seq) hashes to \(previous.hash.prefix(12))…")
+        }
+        return nil
+    }
+}
+
+/// Runs joined in chain order: where the chain stands, how many events held, whether the anchored one
+/// was seen.
+struct ChainWalk {
+    var previous = ChainHead.empty
+    var checked = 0
+    var anchorSeen = false
+    /// Called with 100k, 200k, … as the count of events that held passes each.
+    var progress: ((Int) -> Void)?
+
+    /// Joins the next run; its first break (its link to the chain so far, then its own), or nil.
+    mutating func join(_ run: ChainRun) -> ChainVerification.Break? {
+        if let first = run.first, let problem = ChainRun.linkProblem(seq: first.seq, prevHash: first.prevHash, after: previous) {
+            return problem
+        }
+        if run.anchorSeen { anchorSeen = true }
+        let before = checked
+        checked += run.count
+        if let progress {
+            var mark = (before / 100_000 + 1) * 100_000
+            while mark <= checked {
+                progress(mark)
+                mark += 100_000
+            }
+        }
+        if let problem = run.problem { return problem }
+        if let last = run.last { previous = last }
+        return nil
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+
+@testable import RolloutCore
+
+/// `JSONMembers` may decline any text (the caller then parses it whole), but what it accepts must be
+/// exactly what `JSONValue.parse` reads: the same members, each with the same value.
+@Suite("JSON: an object's members found without building it")
+struct JSONMembersTests {
+    static let body = #"{"actor":"agent-billing-1","approver":null,"decision":"allowed","fields_changed":{"email":{"after":"new","before":"old"}},"#
+        + #""idempotency_key":"k:4","label":0,"row_count":1,"seq":5,"tenant":"acme","tool":"crm.update_record","ts":"2015-02-26T21:43:05.634Z"}"#
+
+    /// Objects it indexes: names of printable ASCII without escapes, each once.
+    static let indexed: [String] = [
+        "{}", " {\n} \t", #"{"a":1}"#, body,
+        #"{"s":"tab\there \"q\" \u00e9 \ud83d\ude00","n":-0.5e-3,"t":true,"f":false,"z":null}"#,
+        #"{"deep":[[[{"x":[1,{"y":"é"}]}]]],"empty":{},"list":[]}"#,
+        #"{ "spaced" : [ 1 , 2 ] , "more" : { "k" : "v" } }"#,
+        #"{"unicode value":"日本語 ✓","number":12345678901234567890,"big":1e308}"#,
+        #"{"a b":"name with a space","-":"dash","{":"brace in a name"}"#,
+    ]
+
+    /// Texts it declines, and whether `JSONValue.parse` accepts them (an object it cannot index plainly).
+    static let declined: [(text: String, parses: Bool)] = [
+        ("[]", true), ("1", true), (#""s""#, true), ("null", true), ("", false), ("   ", false),
+        (#"{"a":1,"a":2}"#, true),  // a repeated name: the parser keeps the last
+        (#"{"a\u0062":1}"#, true), (#"{"\n":1}"#, true), (#"{"é":1}"#, true),  // names with an escape or beyond ASCII
+        (#"{"a":1,}"#, false), (#"{"a":1} x"#, false), (#"{"a":01}"#, false), (#"{"a":[1,]}"#, false), (#"{"a":tru}"#, false),
+        (#"{"a":"\ud800"}"#, false), ("{\"a\":\"\u{1}\"}", false), (#"{"a" 1}"#, false), (#"{'a':1}"#, false), (#"{"a":1"#, false),
+        (#"{"a":"unterminated}"#, false), (#"{"a":-}"#, false), (#"{"a":1.}"#, false), (#"{"a":"\x"}"#, false), (#"{"a":NaN}"#, false),
+        (#"{"a":{"b":1,}}"#, false), (#"{"a":["x" "y"]}"#, false), (#"{,}"#, false), (#"{"a":1}}"#, false),
+        (String(repeating: "[", count: 600) + String(repeating: "]", count: 600), false),
+        ("{\"a\":" + String(repeating: "[", count: 600) + String(repeating: "]", count: 600) + "}", false),
+    ]
+
+    @Test("it indexes a plain object, and every member is the parser's", arguments: indexed)
+    func agreesWithParser(text: String) throws {
+        let bytes = Array(text.utf8)
+        #expect(try Self.agree(bytes) == true, "\(text)")
+    }
+
+    @Test("it declines what it cannot index plainly, and what is not JSON", arguments: declined.indices)
+    func declines(which: Int) {
+        let (text, parses) = Self.declined[which]
+        let bytes = Array(text.utf8)
+        let indexed = bytes.withUnsafeBufferPointer { JSONMembers($0) != nil }
+        #expect(!indexed, "\(text)")
+        #expect(((try? JSONValue.parse(text)) != nil) == parses, "\(text)")
+    }
+
+    @Test("invalid UTF-8 in a value or a name is declined, as the parser refuses it", arguments: [
+        [0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xFF, 0x22, 0x7D] as [UInt8],
+        [0x7B, 0x22, 0xC3, 0x22, 0x3A, 0x31, 0x7D], [0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xED, 0xA0, 0x80, 0x22, 0x7D],
+    ])
+    func invalidUTF8(bytes: [UInt8]) {
+        #expect(bytes.withUnsafeBufferPointer { JSONMembers($0) } == nil)
+        #expect((try? JSONValue.parse(Data(bytes))) == nil)
+    }
+
+    @Test("20,000 seeded mutations of real bodies: whatever it indexes, the parser reads as the same object")
+    func mutations() throws {
+        var random = SeededRandom(seed: 19)
+        let alphabet = Array(#"{}[]":,\ "0123456789-+.eEtrufalsnx"#.utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xC3, 0xA9, 0xFF, 0x0A]
+        var indexedCount = 0
+        for round in 0..<20_000 {
+            var bytes = Array(Self.indexed[round % Self.indexed.count].utf8)
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                let at = bytes.isEmpty ? 0 : Int.random(in: 0..<bytes.count, using: &random)
+                switch Int.random(in: 0..<4, using: &random) {
+                case 0 where !bytes.isEmpty: bytes[at] = alphabet.randomElement(using: &random)!
+                case 1 where !bytes.isEmpty: bytes.remove(at: at)
+                case 2: bytes.insert(alphabet.randomElement(using: &random)!, at: at)
+                default:
+                    let end = min(bytes.count, at + Int.random(in: 1...8, using: &random))
+                    bytes.insert(contentsOf: bytes[at..<end], at: at)
+                }
+            }
+            let agrees = try Self.agree(bytes)
+            #expect(agrees != false, "mutation \(round): \(String(decoding: bytes, as: UTF8.self))")
+            if agrees == true { indexedCount += 1 }
+        }
+        // Most single mutations leave a plain object: the index is taken, not declined, for them.
+        #expect(indexedCount > 2_000, "\(indexedCount) of 20,000 indexed")
+    }
+
+    /// nil when `JSONMembers` declines; otherwise whether everything it says is what the parser says.
+    static func agree(_ bytes: [UInt8]) throws -> Bool? {
+        try bytes.withUnsafeBufferPointer { buffer -> Bool? in
+            guard let members = JSONMembers(buffer) else { return nil }
+            guard case .object(let object)? = try? JSONValue.parse(bytes: buffer) else { return false }
+            guard members.count == object.count else { return false }
+            for index in 0..<members.count {
+                let name = members.name(at: index)
+                guard let expected = object[name], members.value(name) == expected else { return false }
+                guard let raw = members.raw(name), (try? JSONValue.parse(bytes: raw)) == expected else { return false }
+                let kind: JSONMembers.Kind = switch expected {
+                case .null: .null
+                case .bool: .bool
+                case .number: .number
+                case .string: .string
+                case .array: .array
+                case .object: .object
+                }
+                guard members.kind(name) == kind, members.kind(at: index) == kind else { return false }
+                let nonEmpty = if case .string(let s) = expected { !s.isEmpty } else { false }
+                guard members.isNonEmptyString(name) == nonEmpty else { return false }
+            }
+            return members.value("no such member") == nil && members.kind("no such member") == nil
+        }
+    }
+}
