@@ -1,3 +1,4 @@
+import Crypto
 import RolloutCore
 
 /// The audit columns rollout derives from an event rather than copies (`effect`, `shape`), computed
@@ -48,12 +49,23 @@ struct DerivedColumns: Equatable {
         case nil, .null?: break
         default: return nil
         }
-        if rows.isEmpty, targets.isEmpty, let names = members.namesOfObjectOfObjects("fields_changed") {
-            // Without targets there is no effect, and the shape is the names alone: the changed fields'
-            // values need not be built.
-            effect = nil
-            shape = names.isEmpty ? nil : names.sorted().joined(separator: ",")
-            return
+        if rows.isEmpty, let fields = members.members(of: "fields_changed") {
+            // The one-row form read by its members: only the after values are built, and only when
+            // there are targets (for the effect); the shape is the names alone.
+            let names = fields.names
+            let shape = names.isEmpty ? nil : names.sorted().joined(separator: ",")
+            if targets.isEmpty {
+                if fields.allObjects {
+                    effect = nil
+                    self.shape = shape
+                    return
+                }
+            } else if let after = Self.afterValues(fields, names: names.sorted(by: JSONValue.canonicalKeyLess)) {
+                guard case .string(let tool)? = member("tool") else { return nil }
+                effect = Self.effect(tool: tool, targets: targets, after: names.isEmpty ? nil : after)
+                self.shape = shape
+                return
+            }
         }
         if rows.isEmpty {
             switch member("fields_changed") {
@@ -73,14 +85,56 @@ struct DerivedColumns: Equatable {
         } else {
             // As `FieldChange(json:)`: a field without an after value has none.
             let after = rows.map { JSONValue.object($0.compactMapValues { $0["after"] }) }
-            let value: JSONValue = ["tool": .string(tool), "targets": .array(targets), "after": .array(after)]
-            effect = String(value.canonicalDigest.prefix(16))
+            effect = Self.effect(tool: tool, targets: targets, after: after)
         }
         if let fields = firstFields, !fields.isEmpty {
             shape = fields.keys.sorted().joined(separator: ",")
         } else {
             shape = nil
         }
+    }
+
+    /// As `AuditEvent.effectKey`.
+    private static func effect(tool: String, targets: [JSONValue], after: [JSONValue]) -> String {
+        let value: JSONValue = ["tool": .string(tool), "targets": .array(targets), "after": .array(after)]
+        return String(value.canonicalDigest.prefix(16))
+    }
+
+    /// The effect of a one-row write whose after values are `after` (in canonical key order, nil for a
+    /// write with no row), written straight in canonical form: the same bytes as `effect(tool:targets:after:)`
+    /// hashes, without building the value.
+    private static func effect(tool: String, targets: [JSONValue], after: [(name: String, value: JSONValue)]?) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out.append(contentsOf: #"{"after":["#.utf8)
+        if let after {
+            out.append(UInt8(ascii: "{"))
+            for (index, field) in after.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                JSONValue.appendCanonical(string: field.name, to: &out)
+                out.append(UInt8(ascii: ":"))
+                field.value.appendCanonical(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(contentsOf: #"],"targets":"#.utf8)
+        JSONValue.array(targets).appendCanonical(to: &out)
+        out.append(contentsOf: #","tool":"#.utf8)
+        JSONValue.appendCanonical(string: tool, to: &out)
+        out.append(UInt8(ascii: "}"))
+        return String(out.withUnsafeBytes { SHA256.hash(data: $0) }.withUnsafeBytes(Hex.lowercase).prefix(16))
+    }
+
+    /// Each field's after value in `names`' order (a field without one has none, as `FieldChange(json:)`
+    /// reads it); nil when a field's value is not an object read by its members (the caller then reads
+    /// the member whole).
+    private static func afterValues<Fields: BodyMembers>(_ fields: Fields, names: [String]) -> [(name: String, value: JSONValue)]? {
+        var after: [(name: String, value: JSONValue)] = []
+        for name in names {
+            guard let field = fields.members(of: name) else { return nil }
+            if let value = field.value("after") { after.append((name, value)) }
+        }
+        return after
     }
 
     /// Decodes the whole event; a body that does not decode derives nothing.
@@ -100,9 +154,13 @@ protocol BodyMembers {
     func isNonEmptyString(_ name: String) -> Bool
     /// Whether the member is absent, null or a string.
     func isStringOrNull(_ name: String) -> Bool
-    /// The names in an object member whose values are all objects; nil when the member is not such an
-    /// object, or when that is not told cheaply (the caller then reads the member's value).
-    func namesOfObjectOfObjects(_ name: String) -> [String]?
+    /// An object member's own members; nil when the member is absent or not an object, or when they
+    /// are not read this way (the caller then reads the member's value).
+    func members(of name: String) -> Self?
+    /// The members' names.
+    var names: [String] { get }
+    /// Whether every member is an object.
+    var allObjects: Bool { get }
 }
 
 extension Dictionary: BodyMembers where Key == String, Value == JSONValue {
@@ -120,12 +178,15 @@ extension Dictionary: BodyMembers where Key == String, Value == JSONValue {
         }
     }
 
-    func namesOfObjectOfObjects(_ name: String) -> [String]? {
+    func members(of name: String) -> [String: JSONValue]? {
         guard case .object(let object)? = self[name] else { return nil }
-        for value in object.values {
-            guard case .object = value else { return nil }
-        }
-        return Array(object.keys)
+        return object
+    }
+
+    var names: [String] { Array(keys) }
+
+    var allObjects: Bool {
+        values.allSatisfy { if case .object = $0 { true } else { false } }
     }
 }
 
@@ -137,9 +198,12 @@ extension JSONMembers: BodyMembers {
         }
     }
 
-    func namesOfObjectOfObjects(_ name: String) -> [String]? {
-        guard kind(name) == .object, let raw = raw(name), let object = JSONMembers(raw) else { return nil }
-        for index in 0..<object.count where object.kind(at: index) != .object { return nil }
-        return (0..<object.count).map(object.name(at:))
+    func members(of name: String) -> JSONMembers? {
+        guard kind(name) == .object, let raw = raw(name) else { return nil }
+        return JSONMembers(raw)
     }
+
+    var names: [String] { (0..<count).map(name(at:)) }
+
+    var allObjects: Bool { (0..<count).allSatisfy { kind(at: $0) == .object } }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import RolloutCore
 
 /// The audit log's tamper evidence: each event's hash is SHA-256 over the previous event's hash
 /// (as 64 hex characters) followed by the event's stored body, byte for byte. Editing, deleting or
@@ -22,19 +23,7 @@ public enum HashChain {
         var previous = previous
         previous.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         hasher.update(bufferPointer: bytes)
-        return hasher.finalize().withUnsafeBytes(hex)
-    }
-
-    /// Lowercase hexadecimal text of a digest, written in place (verification writes one per event).
-    private static func hex(_ digest: UnsafeRawBufferPointer) -> String {
-        String(unsafeUninitializedCapacity: digest.count * 2) { out in
-            for (i, byte) in digest.enumerated() {
-                let high = byte >> 4, low = byte & 0x0F
-                out[2 * i] = high < 10 ? high + 0x30 : high + 0x57
-                out[2 * i + 1] = low < 10 ? low + 0x30 : low + 0x57
-            }
-            return digest.count * 2
-        }
+        return hasher.finalize().withUnsafeBytes(Hex.lowercase)
     }
 }
 

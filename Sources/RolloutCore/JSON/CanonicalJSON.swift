@@ -26,8 +26,19 @@ extension JSONValue {
     }
 
     /// SHA-256 of the canonical text, as lowercase hex.
+    /// Appends the value's canonical text to `out`, for a caller that writes a canonical document from
+    /// parts it has not built into one value (verification's effect digest, one per event).
+    public func appendCanonical(to out: inout [UInt8]) {
+        Self.write(self, into: &out, indent: nil, level: 0)
+    }
+
+    /// Appends a string's canonical text (quoted, escaped) to `out`.
+    public static func appendCanonical(string: String, to out: inout [UInt8]) {
+        writeString(string, into: &out)
+    }
+
     public var canonicalDigest: String {
-        SHA256.hash(data: canonicalBytes).hexString
+        SHA256.hash(data: canonicalBytes).withUnsafeBytes(Hex.lowercase)
     }
 
     static func write(_ value: JSONValue, into out: inout [UInt8], indent: Int?, level: Int) {
@@ -55,14 +66,15 @@ extension JSONValue {
                 return
             }
             out.append(0x7B)
-            let keys = members.count == 1 ? [members.first!.key] : members.keys.sorted(by: canonicalKeyLess)
-            for (i, key) in keys.enumerated() {
+            // Sorted as pairs: no member is looked up (hashed) again.
+            let sorted = members.count == 1 ? [members.first!] : members.sorted { canonicalKeyLess($0.key, $1.key) }
+            for (i, member) in sorted.enumerated() {
                 if i > 0 { out.append(0x2C) }
                 newline(&out, indent: indent, level: level + 1)
-                writeString(key, into: &out)
+                writeString(member.key, into: &out)
                 out.append(0x3A)
                 if indent != nil { out.append(0x20) }
-                write(members[key]!, into: &out, indent: indent, level: level + 1)
+                write(member.value, into: &out, indent: indent, level: level + 1)
             }
             newline(&out, indent: indent, level: level)
             out.append(0x7D)
@@ -191,8 +203,13 @@ extension JSONValue {
     static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(0x22)
         // Most strings need no escape: copy them whole.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            out.append(contentsOf: s.utf8)
+        var text = s
+        let copied = text.withUTF8 { bytes in
+            for b in bytes where b < 0x20 || b == 0x22 || b == 0x5C { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if copied {
             out.append(0x22)
             return
         }
@@ -219,13 +236,7 @@ extension JSONValue {
 extension Sequence where Element == UInt8 {
     /// Lowercase hexadecimal text of the bytes.
     public var hexString: String {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in self {
-            let high = byte >> 4, low = byte & 0x0F
-            out.append(high < 10 ? high + 0x30 : high + 0x57)
-            out.append(low < 10 ? low + 0x30 : low + 0x57)
-        }
-        return String(decoding: out, as: UTF8.self)
+        if let text = withContiguousStorageIfAvailable({ Hex.lowercase(UnsafeRawBufferPointer($0)) }) { return text }
+        return Array(self).withUnsafeBytes(Hex.lowercase)
     }
 }
