@@ -84,8 +84,8 @@ public enum ComplianceCollector {
         var rows = 0
         var first: [ComplianceRow] = []
         try store.scanCompliance(scope) { row in
-            let line = ComplianceRowFormat.jsonLine(row)
-            hasher.update(data: Data(line.utf8))
+            var line = ComplianceRowFormat.jsonLine(row)
+            line.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
             rows += 1
             if first.count < options.htmlRows { first.append(row) }
             try onRow(row, line)

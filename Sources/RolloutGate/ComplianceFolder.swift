@@ -47,7 +47,7 @@ public enum ComplianceFolder {
             var sums = ""
             for file in staged {
                 try file.commit()
-                sums += "\(try FileDigest.sha256(path: file.path))  \(file.name)\n"
+                sums += "\(file.sha256!)  \(file.name)\n"
             }
             let sumsPath = (directory as NSString).appendingPathComponent("SHA256SUMS")
             try Data(sums.utf8).write(to: URL(fileURLWithPath: sumsPath), options: .atomic)

@@ -66,15 +66,14 @@ extension JSONValue {
                 return
             }
             out.append(0x7B)
-            // Sorted as pairs: no member is looked up (hashed) again.
-            let sorted = members.count == 1 ? [members.first!] : members.sorted { canonicalKeyLess($0.key, $1.key) }
-            for (i, member) in sorted.enumerated() {
+            let keys = members.count == 1 ? [members.first!.key] : members.keys.sorted(by: canonicalKeyLess)
+            for (i, key) in keys.enumerated() {
                 if i > 0 { out.append(0x2C) }
                 newline(&out, indent: indent, level: level + 1)
-                writeString(member.key, into: &out)
+                writeString(key, into: &out)
                 out.append(0x3A)
                 if indent != nil { out.append(0x20) }
-                write(member.value, into: &out, indent: indent, level: level + 1)
+                write(members[key]!, into: &out, indent: indent, level: level + 1)
             }
             newline(&out, indent: indent, level: level)
             out.append(0x7D)

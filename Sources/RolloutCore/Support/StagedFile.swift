@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// A file written under a temporary name and renamed into place by `commit`: a reader never sees it
@@ -8,6 +9,10 @@ public final class StagedFile {
     public let temporary: String
     private let handle: FileHandle
     private var buffer = Data()
+    private var hasher = SHA256()
+    /// The SHA-256 of everything written, in hex, once committed: a report's SHA256SUMS without
+    /// reading its files back.
+    public private(set) var sha256: String?
 
     /// A file that cannot be created where it should go.
     public struct CreateError: Error, CustomStringConvertible {
@@ -32,12 +37,14 @@ public final class StagedFile {
 
     public func flush() throws {
         try handle.write(contentsOf: buffer)
+        hasher.update(data: buffer)
         buffer.removeAll(keepingCapacity: true)
     }
 
     public func commit() throws {
         try flush()
         try handle.close()
+        sha256 = hasher.finalize().withUnsafeBytes(Hex.lowercase)
         if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
         try FileManager.default.moveItem(atPath: temporary, toPath: path)
     }
