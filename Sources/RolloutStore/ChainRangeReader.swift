@@ -39,8 +39,17 @@ final class ChainRangeReader: @unchecked Sendable {
             let result = Result {
                 try twin.read { sql -> ChainRun in
                     var run = ChainRun(anchorSeq: check.anchor?.seq)
-                    try sql.each(select + " WHERE seq > ? AND seq <= ? ORDER BY seq", [.int(range.after), .int(range.through)]) { row in
-                        if run.problem == nil { run.add(row, local: check.problem(row)) }
+                    let query = select + " WHERE seq > ? AND seq <= ? ORDER BY seq"
+                    let bounds: [SQLValue] = [.int(range.after), .int(range.through)]
+                    if let sqlite = sql as? SQLiteConnection {
+                        // SQLite's rows are read in place, no string made per column.
+                        try sqlite.eachView(query, bounds) { row in
+                            if run.problem == nil { run.add(row, local: check.problem(row)) }
+                        }
+                    } else {
+                        try sql.each(query, bounds) { row in
+                            if run.problem == nil { run.add(row, local: check.problem(row)) }
+                        }
                     }
                     return run
                 }

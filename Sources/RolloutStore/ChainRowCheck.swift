@@ -12,20 +12,14 @@ struct ChainRowCheck: Sendable {
     var anchor: ChainAnchor?
 
     /// The row's problem, or nil when it holds. `row` holds the columns of `select`, in its order.
-    func problem(_ row: SQLRow) -> ChainVerification.Break? {
+    func problem(_ row: some ChainRowValues) -> ChainVerification.Break? {
         let seq = row.int(Column.seq)
-        let body = row.string(Column.body)
-        let prevHash = row.string(Column.prevHash)
-        let hash = row.string(Column.hash)
         func fail(_ problem: ChainVerification.Problem, _ detail: String) -> ChainVerification.Break {
             .init(seq: seq, problem: problem, detail: detail)
         }
-        if HashChain.hash(previous: prevHash, body: body) != hash {
-            return fail(.edited, "event \(seq) does not hash to its recorded hash: its body or hash was changed")
-        }
         /// The body's own checks: its members are `members`, the whole body is `whole()`.
         func bodyProblem(members: some BodyMembers, whole: () -> JSONValue?,
-                         plainlySame: ((String, SQLValue) -> Bool)? = nil) -> ChainVerification.Break? {
+                         plainlySame: ((String, Int) -> Bool)? = nil) -> ChainVerification.Break? {
             let written = members.value("seq")
             if written?.intValue.map(Int64.init) != seq {
                 return fail(.reordered, "event stored at \(seq) was written as event \(written?.canonicalText ?? "?")")
@@ -36,34 +30,39 @@ struct ChainRowCheck: Sendable {
             return nil
         }
         // Most bodies are indexed without being built (`JSONMembers`); one it declines is parsed whole.
-        var text = body
-        let indexed: ChainVerification.Break?? = text.withUTF8 { bytes in
-            guard let members = JSONMembers(bytes) else { return .none }
-            return .some(bodyProblem(members: members, whole: { try? JSONValue.parse(bytes: bytes) },
-                                     plainlySame: { Self.plainlySame($1, members.raw($0)) }))
-        }
-        switch indexed {
-        case .some(let problem?): return problem
-        case .some(nil): break
-        case .none:
-            guard let json = try? JSONValue.parse(body) else {
+        let bodyProblem: ChainVerification.Break? = row.withText(Column.body) { bytes in
+            let hashes = row.withText(Column.prevHash) { previous in
+                row.withText(Column.hash) { hash in HashChain.matches(previous: previous, body: bytes, hash: hash) }
+            }
+            if !hashes {
+                return fail(.edited, "event \(seq) does not hash to its recorded hash: its body or hash was changed")
+            }
+            if let members = JSONMembers(bytes) {
+                return bodyProblem(members: members, whole: { try? JSONValue.parse(bytes: bytes) },
+                                   plainlySame: { Self.plainlySame(row, $1, members.raw($0)) })
+            }
+            guard let json = try? JSONValue.parse(bytes: bytes) else {
                 return fail(.edited, "event \(seq) has a body that is not JSON")
             }
             guard case .object(let object) = json else {
                 return fail(.reordered, "event stored at \(seq) was written as event ?")
             }
-            if let problem = bodyProblem(members: object, whole: { json }) { return problem }
+            return bodyProblem(members: object, whole: { json })
         }
+        if let bodyProblem { return bodyProblem }
         if let key, let from = keyedFrom, seq >= from {
             let mac = row.optionalString(Column.mac)
-            if mac != key.mac(hash: hash) {
+            if mac != key.mac(hash: row.string(Column.hash)) {
                 return fail(.signature, mac == nil
                     ? "event \(seq) carries no signature, and the chain is signed from event \(from): it was added without the key"
                     : "event \(seq)'s signature does not match: it was forged or rewritten without the key")
             }
         }
-        if let anchor, seq == anchor.seq, hash != anchor.hash {
-            return fail(.anchor, "the anchor says event \(seq) hashes to \(anchor.hash.prefix(12))…, the log's event \(seq) hashes to \(hash.prefix(12))…: the log was rewritten from there or before")
+        if let anchor, seq == anchor.seq {
+            let hash = row.string(Column.hash)
+            if hash != anchor.hash {
+                return fail(.anchor, "the anchor says event \(seq) hashes to \(anchor.hash.prefix(12))…, the log's event \(seq) hashes to \(hash.prefix(12))…: the log was rewritten from there or before")
+            }
         }
         return nil
     }
@@ -100,10 +99,10 @@ struct ChainRowCheck: Sendable {
     /// object itself for a body whose derived columns need a full decoding.
     /// `plainlySame`, when given, says a column holds the member's value from its text as written, without
     /// parsing it; true only when sure, otherwise the member is parsed and compared.
-    static func columnProblem(_ row: SQLRow, members: some BodyMembers, whole: () -> JSONValue?,
-                              plainlySame: ((String, SQLValue) -> Bool)? = nil) -> String? {
+    static func columnProblem(_ row: some ChainRowValues, members: some BodyMembers, whole: () -> JSONValue?,
+                              plainlySame: ((String, Int) -> Bool)? = nil) -> String? {
         for (name, index) in copiedColumns {
-            if plainlySame?(name, row[index]) == true { continue }
+            if plainlySame?(name, index) == true { continue }
             let hashed = members.value(name)
             if !same(row[index], hashed) {
                 return "column \(name) is \(row[index]), but the hashed event says \(hashed?.canonicalText ?? "nothing")"
@@ -132,23 +131,21 @@ struct ChainRowCheck: Sendable {
     /// null column and an absent or null member, and for a text column whose bytes are a string member's
     /// as written when that member is plain (printable ASCII, no escape, so its bytes are its value).
     /// False means "not shown this way", not "different".
-    static func plainlySame(_ stored: SQLValue, _ raw: UnsafeBufferPointer<UInt8>?) -> Bool {
-        guard let raw else { return stored == .null }
-        switch stored {
-        case .null:
-            return raw.count == 4 && raw[0] == UInt8(ascii: "n") && raw[1] == UInt8(ascii: "u") && raw[2] == UInt8(ascii: "l") && raw[3] == UInt8(ascii: "l")
-        case .text(var text):
-            guard raw.count >= 2, raw[0] == UInt8(ascii: "\""), raw[raw.count - 1] == UInt8(ascii: "\""), text.utf8.count == raw.count - 2 else { return false }
-            return text.withUTF8 { stored in
+    static func plainlySame(_ row: some ChainRowValues, _ index: Int, _ raw: UnsafeBufferPointer<UInt8>?) -> Bool {
+        if row.isText(index) {
+            guard let raw, raw.count >= 2, raw[0] == UInt8(ascii: "\""), raw[raw.count - 1] == UInt8(ascii: "\"") else { return false }
+            return row.withText(index) { stored in
+                guard stored.count == raw.count - 2 else { return false }
                 for k in 0..<stored.count {
                     let b = raw[k + 1]
                     guard b == stored[k], b >= 0x20, b < 0x80, b != UInt8(ascii: "\\") else { return false }
                 }
                 return true
             }
-        default:
-            return false
         }
+        guard row.isNull(index) else { return false }
+        guard let raw else { return true }
+        return raw.count == 4 && raw[0] == UInt8(ascii: "n") && raw[1] == UInt8(ascii: "u") && raw[2] == UInt8(ascii: "l") && raw[3] == UInt8(ascii: "l")
     }
 
     private static func same(_ stored: SQLValue, _ hashed: JSONValue?) -> Bool {

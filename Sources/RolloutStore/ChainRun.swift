@@ -9,15 +9,23 @@ struct ChainRun: Sendable {
     /// The first row's position and the hash it links to; nil for an empty run.
     var first: (seq: Int64, prevHash: String)?
     /// The last row that holds.
-    var last: ChainHead?
+    var last: ChainHead? {
+        get { lastSeq.map { ChainHead(seq: $0, hash: String(decoding: lastHash, as: UTF8.self)) } }
+        set {
+            lastSeq = newValue?.seq
+            lastHash = Array((newValue?.hash ?? "").utf8)
+        }
+    }
     /// Rows that hold, before the problem.
     var count = 0
     var problem: ChainVerification.Break?
     /// Whether the anchored event is among the rows that hold.
     var anchorSeen = false
-
     /// The anchored event's position, if any.
     let anchorSeq: Int64?
+    /// The last row that holds, kept as bytes: a run of a million rows makes no string per row.
+    private var lastSeq: Int64?
+    private var lastHash: [UInt8] = []
 
     init(anchorSeq: Int64?) {
         self.anchorSeq = anchorSeq
@@ -33,24 +41,26 @@ struct ChainRun: Sendable {
 
     /// Walks one more row (the next by seq), `local` its own problem; a run with a problem takes no
     /// more rows.
-    mutating func add(_ row: SQLRow, local: ChainVerification.Break?) {
+    mutating func add(_ row: some ChainRowValues, local: ChainVerification.Break?) {
         guard problem == nil else { return }
         let seq = row.int(ChainRowCheck.Column.seq)
-        let prevHash = row.string(ChainRowCheck.Column.prevHash)
-        if let last {
-            if let problem = Self.linkProblem(seq: seq, prevHash: prevHash, after: last) {
+        if let lastSeq {
+            let linked = seq == lastSeq + 1 && row.withText(ChainRowCheck.Column.prevHash) { $0.elementsEqual(lastHash) }
+            if !linked, let problem = Self.linkProblem(seq: seq, prevHash: row.string(ChainRowCheck.Column.prevHash), after: last!) {
                 self.problem = problem
                 return
             }
         } else {
-            first = (seq, prevHash)
+            first = (seq, row.string(ChainRowCheck.Column.prevHash))
         }
         if let local {
             problem = local
             return
         }
         if seq == anchorSeq { anchorSeen = true }
-        last = ChainHead(seq: seq, hash: row.string(ChainRowCheck.Column.hash))
+        lastSeq = seq
+        lastHash.removeAll(keepingCapacity: true)
+        row.withText(ChainRowCheck.Column.hash) { lastHash.append(contentsOf: $0) }
         count += 1
     }
 

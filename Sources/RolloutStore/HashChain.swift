@@ -18,6 +18,22 @@ public enum HashChain {
         body.withUnsafeBytes { hash(previous: previous, bytes: $0) }
     }
 
+    /// Whether `hash` (hex text, as stored) is the hash of `body` after `previous`; compares bytes, so
+    /// verification makes no string per event.
+    public static func matches(previous: UnsafeBufferPointer<UInt8>, body: UnsafeBufferPointer<UInt8>, hash: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard hash.count == 64 else { return false }
+        var hasher = SHA256()
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(previous))
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(body))
+        return hasher.finalize().withUnsafeBytes { digest in
+            for (i, byte) in digest.enumerated() {
+                let high = byte >> 4, low = byte & 0x0F
+                guard hash[2 * i] == (high < 10 ? high + 0x30 : high + 0x57), hash[2 * i + 1] == (low < 10 ? low + 0x30 : low + 0x57) else { return false }
+            }
+            return true
+        }
+    }
+
     private static func hash(previous: String, bytes: UnsafeRawBufferPointer) -> String {
         var hasher = SHA256()
         var previous = previous

@@ -45,28 +45,44 @@ struct RawStatement {
             }
             var row: [SQLValue] = []
             row.reserveCapacity(Int(count))
-            for i in 0..<count {
-                switch sqlite3_column_type(handle, i) {
-                case SQLITE_INTEGER: row.append(.int(sqlite3_column_int64(handle, i)))
-                case SQLITE_FLOAT: row.append(.double(sqlite3_column_double(handle, i)))
-                case SQLITE_TEXT:
-                    let length = Int(sqlite3_column_bytes(handle, i))
-                    if let text = sqlite3_column_text(handle, i) {
-                        row.append(.text(String(decoding: UnsafeBufferPointer(start: text, count: length), as: UTF8.self)))
-                    } else {
-                        row.append(.text(""))
-                    }
-                case SQLITE_BLOB:
-                    let length = Int(sqlite3_column_bytes(handle, i))
-                    if let blob = sqlite3_column_blob(handle, i) {
-                        row.append(.bytes(Array(UnsafeRawBufferPointer(start: blob, count: length))))
-                    } else {
-                        row.append(.bytes([]))
-                    }
-                default: row.append(.null)
-                }
-            }
+            for i in 0..<count { row.append(Self.value(handle, i)) }
             try body(SQLRow(columns: columns, values: row))
+        }
+    }
+
+    /// Binds `values`, then hands each result row to `body` as a view of SQLite's current row, read in
+    /// place (valid only during the call): verification reads a million rows without making a string
+    /// of every column. Resets the statement when done, also when `body` throws.
+    func eachView(_ values: [SQLValue], db: Database, _ body: (SQLiteRowView) throws -> Void) throws {
+        let handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+        defer { sqlite3_reset(handle) }
+        try bind(values, db: db)
+        while true {
+            let step = sqlite3_step(handle)
+            if step == SQLITE_DONE { return }
+            guard step == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: step), message: db.lastErrorMessage, sql: statement.sql)
+            }
+            try body(SQLiteRowView(handle: handle))
+        }
+    }
+
+    /// Column `i` of the current row as a value: text is made a string (invalid UTF-8 repaired), a blob
+    /// is kept as bytes.
+    static func value(_ handle: OpaquePointer, _ i: Int32) -> SQLValue {
+        switch sqlite3_column_type(handle, i) {
+        case SQLITE_INTEGER: return .int(sqlite3_column_int64(handle, i))
+        case SQLITE_FLOAT: return .double(sqlite3_column_double(handle, i))
+        case SQLITE_TEXT:
+            let length = Int(sqlite3_column_bytes(handle, i))
+            guard let text = sqlite3_column_text(handle, i) else { return .text("") }
+            return .text(String(decoding: UnsafeBufferPointer(start: text, count: length), as: UTF8.self))
+        case SQLITE_BLOB:
+            let length = Int(sqlite3_column_bytes(handle, i))
+            guard let blob = sqlite3_column_blob(handle, i) else { return .bytes([]) }
+            return .bytes(Array(UnsafeRawBufferPointer(start: blob, count: length)))
+        default: return .null
         }
     }
 

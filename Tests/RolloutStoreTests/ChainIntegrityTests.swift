@@ -143,6 +143,31 @@ struct ChainIntegrityTests {
         #expect(Self.same(ranged, single), "\(tamper.name): ranged \(String(describing: ranged.firstBreak)), one connection \(String(describing: single.firstBreak))")
     }
 
+    @Test("rows read in place agree with rows read as strings on bytes beyond ASCII: a valid non-ASCII log holds, invalid UTF-8 rehashed over its raw bytes breaks",
+          arguments: [false, true])
+    func inPlaceBytes(invalid: Bool) throws {
+        let store = try TestStores.make(.sqlite)
+        var events = (1...20).map(fullEvent)
+        events[4].reason = "Zürich → São Paulo, 東京 ✓"
+        events[9].actor = "agent-ü"
+        try store.append(events)
+        if invalid {
+            // A forger writes bytes that are not UTF-8 and hashes them as they are.
+            try store.write { tx in
+                let row = try #require(try tx.sql.queryOne("SELECT body, prev_hash FROM audit_events WHERE seq = 12", []))
+                var body = Array(row.string("body").utf8)
+                let at = try #require(body.firstIndex(of: UInt8(ascii: "s")))
+                body[at] = 0xFF
+                try tx.sql.execute("UPDATE audit_events SET body = ?, hash = ? WHERE seq = 12",
+                                   [.bytes(body), .text(HashChain.hash(previous: row.string("prev_hash"), body: body))])
+            }
+        }
+        let ranged = try store.verify(key: nil, anchor: nil, progress: nil, reading: .twins(rangeSize: 7))
+        let single = try store.verify(key: nil, anchor: nil, progress: nil, reading: .oneConnection)
+        #expect(ranged.ok == !invalid, "\(String(describing: ranged.firstBreak))")
+        #expect(Self.same(ranged, single), "ranged \(String(describing: ranged.firstBreak)), one connection \(String(describing: single.firstBreak))")
+    }
+
     @Test("events appended while the chain is verified in ranges: every verification holds (the twins read later snapshots)")
     func appendsWhileVerifying() async throws {
         let store = try TestStores.make(.sqlite)

@@ -185,6 +185,13 @@ struct SQLiteConnection: SQLConnection {
         }
     }
 
+    /// As `each`, each row a view of SQLite's current row read in place (see `RawStatement.eachView`).
+    func eachView(_ sql: String, _ arguments: [SQLValue], _ body: (SQLiteRowView) throws -> Void) throws {
+        var statement = try db.cachedStatement(sql: sql)
+        if sqlite3_stmt_busy(statement.sqliteStatement) != 0 { statement = try db.makeStatement(sql: sql) }
+        try RawStatement(statement: statement).eachView(arguments, db: db, body)
+    }
+
     func bulkInsert(table: String, columns: [String], rows: [[SQLValue]]) throws {
         let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
         for row in rows { try execute(sql, row) }

@@ -1,0 +1,33 @@
+/// A row of `ChainRowCheck.select` as verification reads it: an `SQLRow` (any engine), or SQLite's
+/// current row read in place (`SQLiteRowView`), which spares making a string of every column of a
+/// million rows. Both give the same values: a view hands out a text column's bytes in place only when
+/// they are what the row's string would hold (ASCII), and otherwise the string's own bytes.
+protocol ChainRowValues {
+    /// The column's value, as `SQLRow` holds it.
+    subscript(_ index: Int) -> SQLValue { get }
+    /// `self[index].int64 ?? 0`.
+    func int(_ index: Int) -> Int64
+    /// Calls `body` with the UTF-8 bytes of `self[index].string ?? ""`.
+    func withText<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R
+    /// Whether `self[index]` is `.text`.
+    func isText(_ index: Int) -> Bool
+}
+
+extension ChainRowValues {
+    func string(_ index: Int) -> String { self[index].string ?? "" }
+    func optionalString(_ index: Int) -> String? { self[index].string }
+    func optionalInt(_ index: Int) -> Int64? { self[index].int64 }
+    func isNull(_ index: Int) -> Bool { self[index].isNull }
+}
+
+extension SQLRow: ChainRowValues {
+    func withText<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        var text = string(index)
+        return try text.withUTF8(body)
+    }
+
+    func isText(_ index: Int) -> Bool {
+        if case .text = self[index] { return true }
+        return false
+    }
+}

@@ -1,0 +1,46 @@
+import GRDB
+import GRDBSQLite
+
+/// SQLite's current result row, read in place through the C API: valid only while the statement
+/// rests on that row (inside `RawStatement.eachView`'s call). Its values are those `RawStatement.each`
+/// puts in an `SQLRow`.
+struct SQLiteRowView: ChainRowValues {
+    let handle: OpaquePointer
+
+    subscript(_ index: Int) -> SQLValue { RawStatement.value(handle, Int32(index)) }
+
+    func int(_ index: Int) -> Int64 {
+        if sqlite3_column_type(handle, Int32(index)) == SQLITE_INTEGER { return sqlite3_column_int64(handle, Int32(index)) }
+        return self[index].int64 ?? 0
+    }
+
+    func isText(_ index: Int) -> Bool { sqlite3_column_type(handle, Int32(index)) == SQLITE_TEXT }
+
+    func withText<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        let column = Int32(index)
+        if sqlite3_column_type(handle, column) == SQLITE_TEXT, let text = sqlite3_column_text(handle, column) {
+            let bytes = UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column)))
+            // ASCII is its own string; anything else goes through the string, which repairs invalid UTF-8
+            // exactly as the row's string does.
+            if Self.isASCII(bytes) { return try body(bytes) }
+        }
+        var text = self[index].string ?? ""
+        return try text.withUTF8(body)
+    }
+
+    /// Whether every byte is below 0x80, eight at a time.
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        while i + 8 <= bytes.count {
+            if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            i += 8
+        }
+        while i < bytes.count {
+            if bytes[i] >= 0x80 { return false }
+            i += 1
+        }
+        return true
+    }
+}
