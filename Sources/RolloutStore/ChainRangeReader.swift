@@ -6,14 +6,14 @@ import Foundation
 /// order. Ranges are handed to the readers in order too, and none is started once `stop()` is called.
 final class ChainRangeReader: @unchecked Sendable {
     /// Each range is the events after `after` through `through`.
-    private let ranges: [(after: Int64, through: Int64)]
+    private let ranges: [(after: Int64?, through: Int64)]
     private var results: [Result<ChainRun, any Error>?]
     private let ready: [DispatchSemaphore]
     private let lock = NSLock()
     private var next = 0
     private var stopped = false
 
-    init(twins: [AuditStore], ranges: [(after: Int64, through: Int64)], select: String, check: ChainRowCheck) {
+    init(twins: [AuditStore], ranges: [(after: Int64?, through: Int64)], select: String, check: ChainRowCheck) {
         self.ranges = ranges
         results = Array(repeating: nil, count: ranges.count)
         ready = ranges.map { _ in DispatchSemaphore(value: 0) }
@@ -24,12 +24,12 @@ final class ChainRangeReader: @unchecked Sendable {
         }
     }
 
-    /// The ranges from event 1 through `head`, `size` events each; the first also takes any row before
-    /// event 1.
-    static func ranges(through head: Int64, size: Int64) -> [(after: Int64, through: Int64)] {
+    /// The ranges from event 1 through `head`, `size` events each; the first also takes every row
+    /// before event 1 and every row whose seq is null (`after` nil: no lower bound).
+    static func ranges(through head: Int64, size: Int64) -> [(after: Int64?, through: Int64)] {
         guard head > 0 else { return [] }
         return stride(from: Int64(0), to: head, by: Int(size)).map { start in
-            (after: start == 0 ? Int64.min : start, through: min(head, start + size))
+            (after: start == 0 ? nil : start, through: start < head - size ? start + size : head)
         }
     }
 
@@ -38,20 +38,12 @@ final class ChainRangeReader: @unchecked Sendable {
             let range = ranges[index]
             let result = Result {
                 try twin.read { sql -> ChainRun in
-                    var run = ChainRun(anchorSeq: check.anchor?.seq)
-                    let query = select + " WHERE seq > ? AND seq <= ? ORDER BY seq"
-                    let bounds: [SQLValue] = [.int(range.after), .int(range.through)]
-                    if let sqlite = sql as? SQLiteConnection {
-                        // SQLite's rows are read in place, no string made per column.
-                        try sqlite.eachView(query, bounds) { row in
-                            if run.problem == nil { run.add(row, local: check.problem(row)) }
-                        }
-                    } else {
-                        try sql.each(query, bounds) { row in
-                            if run.problem == nil { run.add(row, local: check.problem(row)) }
-                        }
+                    if let after = range.after {
+                        return try ChainRun.walk(sql, [(select + " WHERE seq > ? AND seq <= ? ORDER BY seq", [.int(after), .int(range.through)])], check)
                     }
-                    return run
+                    // Null sorts first, as in a walk of the whole log (asked apart: an OR would cost the
+                    // key's range its use of the table's order).
+                    return try ChainRun.walk(sql, [(select + " WHERE seq IS NULL", []), (select + " WHERE seq <= ? ORDER BY seq", [.int(range.through)])], check)
                 }
             }
             lock.withLock { results[index] = result }

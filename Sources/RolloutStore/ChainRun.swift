@@ -45,7 +45,7 @@ struct ChainRun: Sendable {
         guard problem == nil else { return }
         let seq = row.int(ChainRowCheck.Column.seq)
         if let lastSeq {
-            let linked = seq == lastSeq + 1 && row.withText(ChainRowCheck.Column.prevHash) { $0.elementsEqual(lastHash) }
+            let linked = Self.follows(seq, lastSeq) && row.withText(ChainRowCheck.Column.prevHash) { $0.elementsEqual(lastHash) }
             if !linked, let problem = Self.linkProblem(seq: seq, prevHash: row.string(ChainRowCheck.Column.prevHash), after: last!) {
                 self.problem = problem
                 return
@@ -64,10 +64,37 @@ struct ChainRun: Sendable {
         count += 1
     }
 
+    /// Walks the rows the queries give, one query after the other (each ordered by seq), streamed:
+    /// SQLite's read in place, no string made per column.
+    static func walk(_ sql: any SQLConnection, _ queries: [(String, [SQLValue])], _ check: ChainRowCheck) throws -> ChainRun {
+        var run = ChainRun(anchorSeq: check.anchor?.seq)
+        for (query, arguments) in queries where run.problem == nil {
+            if let sqlite = sql as? SQLiteConnection {
+                try sqlite.eachView(query, arguments) { row in
+                    if run.problem == nil { run.add(row, local: check.problem(row)) }
+                }
+            } else {
+                try sql.each(query, arguments) { row in
+                    if run.problem == nil { run.add(row, local: check.problem(row)) }
+                }
+            }
+        }
+        return run
+    }
+
+    /// Whether `seq` is the position right after `previous` (never overflowing).
+    static func follows(_ seq: Int64, _ previous: Int64) -> Bool {
+        previous < Int64.max && seq == previous + 1
+    }
+
     /// Why a row at `seq` linking to `prevHash` cannot follow `previous`, or nil when it can.
     static func linkProblem(seq: Int64, prevHash: String, after previous: ChainHead) -> ChainVerification.Break? {
-        if seq != previous.seq + 1 {
-            return .init(seq: seq, problem: .missing, detail: "event \(seq) follows event \(previous.seq); events \(previous.seq + 1)...\(seq - 1) are missing")
+        if !follows(seq, previous.seq) {
+            // Between them neither bound overflows: previous < seq - 1 < seq.
+            let detail = seq > previous.seq
+                ? "event \(seq) follows event \(previous.seq); events \(previous.seq + 1)...\(seq - 1) are missing"
+                : "event \(seq) follows event \(previous.seq): it is out of sequence (added or renumbered)"
+            return .init(seq: seq, problem: .missing, detail: detail)
         }
         if prevHash != previous.hash {
             return .init(seq: seq, problem: .brokenLink,

@@ -107,18 +107,27 @@ extension AuditStore {
             }
             let check = ChainRowCheck(key: key, keyedFrom: keyedFrom, anchor: anchor)
             let select = ChainRowCheck.select(columns: try Self.columns(sql))
-            if !twins.isEmpty {
+            // Ranges of sequence numbers are read in parallel only for what an intact chain looks like: a
+            // head at or below the row count (a head far past it, or before event 1, is a broken chain,
+            // walked below on this connection, so no head can make the ranges many or huge).
+            let rows = try sql.queryOne("SELECT count(*) FROM audit_events", []).map { $0.int(0) } ?? 0
+            if !twins.isEmpty, recorded.seq > 0, recorded.seq <= rows {
                 let ranges = ChainRangeReader.ranges(through: recorded.seq, size: rangeSize)
                 let reader = ChainRangeReader(twins: twins, ranges: ranges, select: select, check: check)
                 defer { reader.stop() }
                 for index in ranges.indices {
                     if let problem = walk.join(try reader.run(index)) { return result(problem) }
                 }
-                // Rows past the recorded head (none, unless added around it), in this read's snapshot; all
-                // rows when the head is before event 1.
-                var past: [SQLRow] = []
-                try sql.each(select + " WHERE seq > ? ORDER BY seq", [.int(ranges.isEmpty ? Int64.min : recorded.seq)]) { past.append($0) }
-                if let problem = walk.join(ChainRun(past, local: past.map(check.problem), anchorSeq: anchor?.seq)) { return result(problem) }
+                // Rows past the recorded head (none, unless added around it), in this read's snapshot.
+                if let problem = walk.join(try ChainRun.walk(sql, [(select + " WHERE seq > ? ORDER BY seq", [.int(recorded.seq)])], check)) {
+                    return result(problem)
+                }
+                // Every row was walked: one whose seq is no number (text, a blob) sorts past every range
+                // and is read above; the count says none escaped.
+                if Int64(walk.checked) != rows {
+                    return result(.init(seq: walk.previous.seq, problem: .missing,
+                                        detail: "the log holds \(rows) rows, and its sequence reaches \(walk.checked) of them: rows outside the sequence were added"))
+                }
             } else {
                 // Reading overlaps checking: while the next batch is read, the last one's rows are checked
                 // on the other cores; its links are followed once both are done.

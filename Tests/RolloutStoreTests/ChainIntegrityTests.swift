@@ -114,7 +114,23 @@ struct ChainIntegrityTests {
         ("the head moved back past a range", ["UPDATE chain_head SET seq = 13, hash = (SELECT hash FROM audit_events WHERE seq = 13) WHERE id = 1"]),
         ("a range's rows swapped with the next range's", ["UPDATE audit_events SET seq = -7 WHERE seq = 7", "UPDATE audit_events SET seq = 7 WHERE seq = 8",
                                                           "UPDATE audit_events SET seq = 8 WHERE seq = -7"]),
+        // Found by an adversarial review: rows no range bound reaches, and heads that made ranges endless.
+        ("a forged row at the lowest seq", ["INSERT INTO audit_events SELECT -9223372036854775808, \(otherColumns) FROM audit_events WHERE seq = 1"]),
+        ("a forged row at the highest seq", ["INSERT INTO audit_events SELECT 9223372036854775807, \(otherColumns) FROM audit_events WHERE seq = 20"]),
+        ("a forged row whose seq is null (the table rebuilt without its key)", rebuiltWithoutKey + [
+            "INSERT INTO audit_events SELECT NULL, \(otherColumns) FROM audit_events WHERE seq = 1"]),
+        ("a forged row whose seq is text (the table rebuilt without its key)", rebuiltWithoutKey + [
+            "INSERT INTO audit_events SELECT 'x', \(otherColumns) FROM audit_events WHERE seq = 1"]),
+        ("the head at the largest seq", ["UPDATE chain_head SET seq = 9223372036854775807 WHERE id = 1"]),
+        ("the head at a trillion", ["UPDATE chain_head SET seq = 1000000000000 WHERE id = 1"]),
+        ("the head before event 1", ["UPDATE chain_head SET seq = 0 WHERE id = 1"]),
     ]
+
+    /// Every column of audit_events after seq, in order.
+    static let otherColumns = "ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver, idempotency_key, reason, effect, shape, body, prev_hash, hash, form, mac"
+    /// audit_events made again without its primary key, so that seq takes any value.
+    static let rebuiltWithoutKey = ["ALTER TABLE audit_events RENAME TO audit_events_old", "CREATE TABLE audit_events AS SELECT * FROM audit_events_old",
+                                    "DROP TABLE audit_events_old"]
 
     @Test("ranges read on twin connections find the break one connection finds (same event, problem, detail and count), at and around every range edge",
           arguments: RowTamper.allCases)
