@@ -17,6 +17,11 @@ struct ChainRowCheck: Sendable {
         func fail(_ problem: ChainVerification.Problem, _ detail: String) -> ChainVerification.Break {
             .init(seq: seq, problem: problem, detail: detail)
         }
+        // A position stored as text or a fraction (possible only in a table rebuilt without its key)
+        // reads as a whole number but is not one to `WHERE seq = ?`.
+        guard case .int = row[Column.seq] else {
+            return fail(.columnEdited, "a row's seq is stored as \(row[Column.seq].string.map { "'\($0)'" } ?? "null"), not as a whole number: the table was rebuilt")
+        }
         /// The body's own checks: its members are `members`, the whole body is `whole()`.
         func bodyProblem(members: some BodyMembers, whole: () -> JSONValue?,
                          plainlySame: ((String, Int) -> Bool)? = nil) -> ChainVerification.Break? {
@@ -111,18 +116,22 @@ struct ChainRowCheck: Sendable {
         // Derived from the body: recomputed.
         let time = members.value("ts")?.stringValue
         let ts = time.flatMap(Timestamp.parse)
-        let tsMillis = row.optionalInt(Column.tsMillis)
-        if let ts, tsMillis != Int64((ts.timeIntervalSince1970 * 1000).rounded(.down)) {
-            return "column ts_ms is \(tsMillis.map(String.init) ?? "null"), but the hashed time \(time ?? "") is \(Int64((ts.timeIntervalSince1970 * 1000).rounded(.down)))"
+        if let ts {
+            let expected = Int64((ts.timeIntervalSince1970 * 1000).rounded(.down))
+            let stored = row[Column.tsMillis]
+            if stored != .int(expected) {
+                return "column ts_ms is \(stored.string ?? "null"), but the hashed time \(time ?? "") is \(expected)"
+            }
         }
         let derived = ts == nil ? nil : DerivedColumns(members: members) ?? whole().map(DerivedColumns.init(decoding:))
-        for (name, value, stored) in [("effect", derived?.effect, row.optionalString(Column.effect)), ("shape", derived?.shape, row.optionalString(Column.shape))]
-        where value != stored {
-            return "column \(name) is \(stored ?? "null"), but the hashed event gives \(value ?? "null")"
+        for (name, value, stored) in [("effect", derived?.effect, row[Column.effect]), ("shape", derived?.shape, row[Column.shape])]
+        where !sameText(stored, value) {
+            return "column \(name) is \(stored.string ?? "null"), but the hashed event gives \(value ?? "null")"
         }
-        let form = row.optionalInt(Column.form)
-        if let form, form != Int64(CanonicalForm.first), form != Int64(CanonicalForm.rfc8785) {
-            return "column form is \(form), which no rollout writes"
+        switch row[Column.form] {
+        case .null: break
+        case .int(let form) where form == Int64(CanonicalForm.first) || form == Int64(CanonicalForm.rfc8785): break
+        case let form: return "column form is \(form.string ?? "null"), which no rollout writes"
         }
         return nil
     }
@@ -148,13 +157,23 @@ struct ChainRowCheck: Sendable {
         return raw.count == 4 && raw[0] == UInt8(ascii: "n") && raw[1] == UInt8(ascii: "u") && raw[2] == UInt8(ascii: "l") && raw[3] == UInt8(ascii: "l")
     }
 
+    /// Whether a stored column holds the hashed value, type and bytes alike: text only as text (a blob or
+    /// invalid UTF-8 escapes `tenant = ?`), compared byte for byte (a string in another Unicode form
+    /// is another value to SQL), a number only as an integer.
     private static func same(_ stored: SQLValue, _ hashed: JSONValue?) -> Bool {
         switch (stored, hashed) {
         case (.null, nil), (.null, .null?): return true
-        case (.text(let s), .string(let h)?): return s == h
-        case (.bytes(let b), .string(let h)?): return String(decoding: b, as: UTF8.self) == h
+        case (.text(let s), .string(let h)?): return s.utf8.elementsEqual(h.utf8)
         case (.int(let i), .number(let d)?): return Double(i) == d
-        case (.double(let x), .number(let d)?): return x == d
+        default: return false
+        }
+    }
+
+    /// Whether a stored column is the text `value` (or null when there is none), byte for byte.
+    private static func sameText(_ stored: SQLValue, _ value: String?) -> Bool {
+        switch (stored, value) {
+        case (.null, nil): return true
+        case (.text(let s), let v?): return s.utf8.elementsEqual(v.utf8)
         default: return false
         }
     }

@@ -1,13 +1,14 @@
 /// A row of `ChainRowCheck.select` as verification reads it: an `SQLRow` (any engine), or SQLite's
 /// current row read in place (`SQLiteRowView`), which spares making a string of every column of a
-/// million rows. Both give the same values: a view hands out a text column's bytes in place only when
-/// they are what the row's string would hold (ASCII), and otherwise the string's own bytes.
+/// million rows. Both give the same values and the same bytes: text as stored (bytes that are not
+/// UTF-8 are kept as `.bytes`, never repaired), so the hash is checked over what is stored.
 protocol ChainRowValues {
     /// The column's value, as `SQLRow` holds it.
     subscript(_ index: Int) -> SQLValue { get }
     /// `self[index].int64 ?? 0`.
     func int(_ index: Int) -> Int64
-    /// Calls `body` with the UTF-8 bytes of `self[index].string ?? ""`.
+    /// Calls `body` with the column's bytes as stored: a string's UTF-8, `.bytes` as they are, a
+    /// number's text, nothing for null.
     func withText<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R
     /// Whether `self[index]` is `.text`.
     func isText(_ index: Int) -> Bool
@@ -22,6 +23,7 @@ extension ChainRowValues {
 
 extension SQLRow: ChainRowValues {
     func withText<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if case .bytes(let bytes) = self[index] { return try bytes.withUnsafeBufferPointer(body) }
         var text = string(index)
         return try text.withUTF8(body)
     }

@@ -79,7 +79,7 @@ extension AuditStore {
             var walk = ChainWalk(progress: progress)
             func result(_ b: ChainVerification.Break?) -> ChainVerification {
                 var out = ChainVerification(checked: walk.checked, head: recorded, firstBreak: b)
-                out.signaturesChecked = key != nil && keyedFrom != nil
+                out.signaturesChecked = key != nil && (keyedFrom.map { $0 <= recorded.seq } ?? false)
                 out.anchorChecked = anchor != nil
                 return out
             }
@@ -90,6 +90,12 @@ extension AuditStore {
                 }
                 guard storedKeyID == key.id else {
                     return result(.init(seq: 0, problem: .signature, detail: "the chain key given is not the key this chain is signed with"))
+                }
+                // The key is recorded by the write that first appends with it: signing starts at most one
+                // past the head. A mark moved further would leave every row unsigned and unchecked.
+                if let from = keyedFrom, recorded.seq < Int64.max, from > recorded.seq + 1 {
+                    return result(.init(seq: from, problem: .signature,
+                                        detail: "the chain says it is signed from event \(from), past its head (event \(recorded.seq)): the mark was moved, so no signature would be checked"))
                 }
             }
             if let anchor {

@@ -68,8 +68,8 @@ struct RawStatement {
         }
     }
 
-    /// Column `i` of the current row as a value: text is made a string (invalid UTF-8 repaired), a blob
-    /// is kept as bytes.
+    /// Column `i` of the current row as a value: text is made a string, a blob and text that is not
+    /// UTF-8 are kept as bytes.
     static func value(_ handle: OpaquePointer, _ i: Int32) -> SQLValue {
         switch sqlite3_column_type(handle, i) {
         case SQLITE_INTEGER: return .int(sqlite3_column_int64(handle, i))
@@ -77,7 +77,12 @@ struct RawStatement {
         case SQLITE_TEXT:
             let length = Int(sqlite3_column_bytes(handle, i))
             guard let text = sqlite3_column_text(handle, i) else { return .text("") }
-            return .text(String(decoding: UnsafeBufferPointer(start: text, count: length), as: UTF8.self))
+            let bytes = UnsafeBufferPointer(start: text, count: length)
+            if SQLiteRowView.isASCII(bytes) { return .text(String(decoding: bytes, as: UTF8.self)) }
+            // Text that is not UTF-8 (written by hand, never by rollout) is kept as the bytes it is:
+            // verification hashes what is stored, and such a column equals no string.
+            guard let string = String(validating: bytes, as: UTF8.self) else { return .bytes(Array(bytes)) }
+            return .text(string)
         case SQLITE_BLOB:
             let length = Int(sqlite3_column_bytes(handle, i))
             guard let blob = sqlite3_column_blob(handle, i) else { return .bytes([]) }

@@ -159,23 +159,29 @@ struct ChainIntegrityTests {
         #expect(Self.same(ranged, single), "\(tamper.name): ranged \(String(describing: ranged.firstBreak)), one connection \(String(describing: single.firstBreak))")
     }
 
-    @Test("rows read in place agree with rows read as strings on bytes beyond ASCII: a valid non-ASCII log holds, invalid UTF-8 rehashed over its raw bytes breaks",
-          arguments: [false, true])
-    func inPlaceBytes(invalid: Bool) throws {
+    @Test("rows read in place agree with rows read as strings on bytes beyond ASCII: a valid non-ASCII log holds, invalid UTF-8 breaks however it is rehashed",
+          arguments: [(false, false), (true, false), (true, true)])
+    func inPlaceBytes(invalid: Bool, hashedRepaired: Bool) throws {
         let store = try TestStores.make(.sqlite)
         var events = (1...20).map(fullEvent)
         events[4].reason = "Zürich → São Paulo, 東京 ✓"
         events[9].actor = "agent-ü"
+        // A member no column repeats, in the last event: only its hash can tell its bytes.
+        events[19].message = "upstream said QQQ"
         try store.append(events)
         if invalid {
             // A forger writes bytes that are not UTF-8 and hashes them as they are.
             try store.write { tx in
-                let row = try #require(try tx.sql.queryOne("SELECT body, prev_hash FROM audit_events WHERE seq = 12", []))
+                let row = try #require(try tx.sql.queryOne("SELECT body, prev_hash FROM audit_events WHERE seq = 20", []))
                 var body = Array(row.string("body").utf8)
-                let at = try #require(body.firstIndex(of: UInt8(ascii: "s")))
+                let at = try #require(body.firstIndex(of: UInt8(ascii: "Q")))
                 body[at] = 0xFF
-                try tx.sql.execute("UPDATE audit_events SET body = ?, hash = ? WHERE seq = 12",
-                                   [.bytes(body), .text(HashChain.hash(previous: row.string("prev_hash"), body: body))])
+                // Hashed as stored, or as the repaired text a reader that decodes it would see: the hash
+                // covers the stored bytes, so both break. The head moves with it.
+                let hashed = hashedRepaired ? Array(String(decoding: body, as: UTF8.self).utf8) : body
+                let hash = HashChain.hash(previous: row.string("prev_hash"), body: hashed)
+                try tx.sql.execute("UPDATE audit_events SET body = ?, hash = ? WHERE seq = 20", [.bytes(body), .text(hash)])
+                try tx.sql.execute("UPDATE chain_head SET hash = ? WHERE id = 1", [.text(hash)])
             }
         }
         let ranged = try store.verify(key: nil, anchor: nil, progress: nil, reading: .twins(rangeSize: 7))
@@ -285,6 +291,47 @@ struct ChainIntegrityTests {
         #expect(try store.verify().ok, "the hash chain alone cannot tell")
         let signed = try store.verify(key: key)
         #expect(signed.firstBreak?.problem == .signature && signed.firstBreak?.seq == 6, "\(String(describing: signed.firstBreak))")
+    }
+
+    @Test("the mark where signing starts cannot be moved past the head to switch signatures off (found by an adversarial review)")
+    func signingMarkMoved() throws {
+        let key = ChainKey("correct horse battery staple")
+        let store = try AuditStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("mark-\(UUID().uuidString).sqlite").path, chainKey: key)
+        try store.append((1...5).map(fullEvent))
+        try store.write { tx in try tx.sql.execute("UPDATE store_meta SET value = '11' WHERE key = 'chain_key_from'") }
+        let moved = try store.verify(key: key)
+        #expect(moved.firstBreak?.problem == .signature && moved.firstBreak?.seq == 11, "\(String(describing: moved.firstBreak))")
+        // One past the head is where a key recorded by a write that appended nothing stands: it holds, and
+        // says that no signature was checked.
+        try store.write { tx in try tx.sql.execute("UPDATE store_meta SET value = '6' WHERE key = 'chain_key_from'") }
+        let next = try store.verify(key: key)
+        #expect(next.ok && !next.signaturesChecked)
+    }
+
+    @Test("a column that holds the body's value in another type or Unicode form is an edit (found by an adversarial review)", arguments: [
+        "UPDATE audit_events SET tenant = CAST(tenant AS BLOB) WHERE seq = 2",
+        "UPDATE audit_events SET decision = CAST(decision AS BLOB) WHERE seq = 3",
+        "UPDATE audit_events SET ts_ms = ts_ms + 0.9 WHERE seq = 4",
+        "UPDATE audit_events SET form = 1.5 WHERE seq = 4",
+        "UPDATE audit_events SET effect = CAST(effect AS BLOB) WHERE seq = 5",
+        "NFD",
+    ])
+    func retypedColumns(edit: String) throws {
+        let store = try TestStores.make(.sqlite)
+        var events = (1...8).map(fullEvent)
+        events[6].reason = "Zürich"
+        try store.append(events)
+        try store.write { tx in
+            if edit == "NFD" {
+                try tx.sql.execute("UPDATE audit_events SET reason = ? WHERE seq = 7", [.text("Zürich".decomposedStringWithCanonicalMapping)])
+            } else {
+                try tx.sql.execute(edit)
+            }
+        }
+        let ranged = try store.verify(key: nil, anchor: nil, progress: nil, reading: .twins(rangeSize: 3))
+        let single = try store.verify(key: nil, anchor: nil, progress: nil, reading: .oneConnection)
+        #expect(ranged.firstBreak?.problem == .columnEdited, "\(edit): \(String(describing: ranged.firstBreak))")
+        #expect(Self.same(ranged, single), "ranged \(String(describing: ranged.firstBreak)), one connection \(String(describing: single.firstBreak))")
     }
 
     @Test("a store written by the first version (form 1 bodies, schema v1) verifies, migrated or read-only")

@@ -3,7 +3,7 @@ import GRDBSQLite
 
 /// SQLite's current result row, read in place through the C API: valid only while the statement
 /// rests on that row (inside `RawStatement.eachView`'s call). Its values are those `RawStatement.each`
-/// puts in an `SQLRow`.
+/// puts in an `SQLRow`, and its text bytes those that row's `withText` gives.
 struct SQLiteRowView: ChainRowValues {
     let handle: OpaquePointer
 
@@ -19,13 +19,16 @@ struct SQLiteRowView: ChainRowValues {
     func withText<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         let column = Int32(index)
         if sqlite3_column_type(handle, column) == SQLITE_TEXT, let text = sqlite3_column_text(handle, column) {
-            let bytes = UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column)))
-            // ASCII is its own string; anything else goes through the string, which repairs invalid UTF-8
-            // exactly as the row's string does.
-            if Self.isASCII(bytes) { return try body(bytes) }
+            // Text is handed out as stored: UTF-8 is its string's bytes, and other bytes are what an
+            // `SQLRow` keeps of it (`.bytes`).
+            return try body(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column))))
         }
-        var text = self[index].string ?? ""
-        return try text.withUTF8(body)
+        switch self[index] {
+        case .bytes(let bytes): return try bytes.withUnsafeBufferPointer(body)
+        case let value:
+            var text = value.string ?? ""
+            return try text.withUTF8(body)
+        }
     }
 
     /// Whether every byte is below 0x80, eight at a time.
