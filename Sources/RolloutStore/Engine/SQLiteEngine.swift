@@ -56,7 +56,7 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
         }
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
+            queue = try Self.open(path: path, configuration: configuration, busyTimeout: busyTimeout)
         } catch let error as DatabaseError {
             throw Self.translate(error, path: path, busyTimeout: busyTimeout)
         }
@@ -64,6 +64,23 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
     }
 
     deinit { checkpointer?.stop() }
+
+    /// Opens the file, retrying while it is busy. Turning a new file to WAL (`PRAGMA journal_mode = WAL`)
+    /// can fail at once with SQLITE_BUSY, without SQLite's busy handler, while another process opening
+    /// the same new store holds its lock: without the retry, one of four imports into a new store failed
+    /// about one time in fifteen. Gives up after the busy timeout, as any other wait does.
+    static func open(path: String, configuration: Configuration, busyTimeout: Double) throws -> DatabaseQueue {
+        let deadline = Date().addingTimeInterval(busyTimeout)
+        var pause = 0.005
+        while true {
+            do {
+                return try DatabaseQueue(path: path, configuration: configuration)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                Thread.sleep(forTimeInterval: pause)
+                pause = min(pause * 2, 0.1)
+            }
+        }
+    }
 
     /// A read-only connection. In WAL mode SQLite needs to create the `-shm` file even to read; where it
     /// cannot (a read-only disk), the file is opened as immutable, which needs no lock and no `-shm`.
