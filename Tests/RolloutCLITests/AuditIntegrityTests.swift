@@ -238,6 +238,23 @@ struct AuditIntegrityTests {
         #expect(try Subprocess.run(["mount", "-o", "remount,ro", disk.path]).status == 0)
         let verify = try RolloutBinary.run(["audit", "verify", "--store", copy])
         #expect(verify.status == 0 && verify.stdout.hasPrefix("ok: 5 events"), "\(verify.stdout)\(verify.stderr)")
+        #expect(try Subprocess.run(["mount", "-o", "remount,rw", disk.path]).status == 0)
+
+        // A store copied while in use, with its write-ahead log: on a read-only disk the log cannot be read,
+        // and the file alone is an older state. Refused, never verified as the chain (found by a review).
+        let livePath = dir.appendingPathComponent("live.sqlite").path
+        #expect(try RolloutBinary.run(["audit", "import", try writeEvents(5, name: "live.jsonl"), "--store", livePath]).status == 0)
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        let live = try DatabaseQueue(path: livePath, configuration: configuration)
+        try live.write { db in try db.execute(sql: "CREATE TABLE IF NOT EXISTS scratch (x)") }  // a frame in the log, still open
+        let inUse = disk.path + "/in-use.sqlite"
+        try FileManager.default.copyItem(atPath: livePath, toPath: inUse)
+        try FileManager.default.copyItem(atPath: livePath + "-wal", toPath: inUse + "-wal")
+        try live.close()
+        #expect(try Subprocess.run(["mount", "-o", "remount,ro", disk.path]).status == 0)
+        let stale = try RolloutBinary.run(["audit", "verify", "--store", inUse])
+        #expect(stale.status != 0 && stale.stderr.contains("write-ahead log"), "\(stale.status) \(stale.stdout)\(stale.stderr)")
     }
 }
 

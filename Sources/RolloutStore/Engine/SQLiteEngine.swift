@@ -94,6 +94,14 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
             _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
             return queue
         } catch {
+            // Immutable means the write-ahead log is not read: a log copied with its `-wal` (while in use)
+            // would show only its older state, and verify would call that the chain. Refused instead.
+            let wal = path + "-wal"
+            if let size = (try? FileManager.default.attributesOfItem(atPath: wal))?[.size] as? NSNumber, size.intValue > 0 {
+                throw StoreError.io(path: path, detail: "it has a write-ahead log (\(wal)) that cannot be read where the store cannot be written "
+                    + "(a read-only disk), and without it the store shows an older state; nothing was read. Checkpoint the store where it is "
+                    + "written (any rollout command that writes does), or copy it with its -wal to a writable place")
+            }
             let uri = "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1"
             let queue = try DatabaseQueue(path: uri, configuration: configuration)
             _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
