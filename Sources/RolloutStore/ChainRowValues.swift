@@ -17,7 +17,6 @@ protocol ChainRowValues {
 extension ChainRowValues {
     func string(_ index: Int) -> String { self[index].string ?? "" }
     func optionalString(_ index: Int) -> String? { self[index].string }
-    func optionalInt(_ index: Int) -> Int64? { self[index].int64 }
     func isNull(_ index: Int) -> Bool { self[index].isNull }
 }
 

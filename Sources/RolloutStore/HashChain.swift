@@ -25,13 +25,7 @@ public enum HashChain {
         var hasher = SHA256()
         hasher.update(bufferPointer: UnsafeRawBufferPointer(previous))
         hasher.update(bufferPointer: UnsafeRawBufferPointer(body))
-        return hasher.finalize().withUnsafeBytes { digest in
-            for (i, byte) in digest.enumerated() {
-                let high = byte >> 4, low = byte & 0x0F
-                guard hash[2 * i] == (high < 10 ? high + 0x30 : high + 0x57), hash[2 * i + 1] == (low < 10 ? low + 0x30 : low + 0x57) else { return false }
-            }
-            return true
-        }
+        return hasher.finalize().withUnsafeBytes { Hex.matches($0, hash) }
     }
 
     private static func hash(previous: String, bytes: UnsafeRawBufferPointer) -> String {

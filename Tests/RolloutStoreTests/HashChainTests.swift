@@ -17,6 +17,24 @@ func sampleEvent(_ i: Int, tenant: String = "acme") -> AuditEvent {
 
 @Suite("Store: the hash chain")
 struct HashChainTests {
+    @Test("a stored hash matches, compared in place, only as the exact lowercase text HashChain.hash writes", arguments: [
+        ("same", true), ("uppercase", false), ("one digit changed", false), ("one digit short", false), ("empty", false),
+    ])
+    func hashMatchesInPlace(variant: String, matches: Bool) {
+        let previous = HashChain.genesis, body = #"{"seq":1,"tenant":"acme"}"#
+        let hash = HashChain.hash(previous: previous, body: body)
+        let stored = switch variant {
+        case "uppercase": hash.uppercased()
+        case "one digit changed": String(hash.dropLast()) + (hash.last == "0" ? "1" : "0")
+        case "one digit short": String(hash.dropLast())
+        case "empty": ""
+        default: hash
+        }
+        var p = previous, b = body, h = stored
+        let result = p.withUTF8 { p in b.withUTF8 { b in h.withUTF8 { h in HashChain.matches(previous: p, body: b, hash: h) } } }
+        #expect(result == matches, "\(variant)")
+    }
+
     @Test("events append with sequence numbers and the chain continues across openings", arguments: TestStores.kinds)
     func appendAndReopen(kind: StoreKind) throws {
         let store = try TestStores.make(kind)
