@@ -69,33 +69,22 @@ public struct TenantScore: Sendable {
     public var intervals: [(start: Date, score: Double)]
 }
 
-/// Anomaly scoring over the audit log (DESIGN.md, "Anomaly scoring"): the rate signal per tenant, tool
-/// and actor, counted by SQLite and judged by `RateDetector`; the rules and per-event signals in one
-/// streamed pass. Causal throughout: nothing after a bucket changes its score.
+/// Anomaly scoring over the audit log (DESIGN.md, "Anomaly scoring"): one streamed pass over each
+/// tenant's events (`ScoringPass`) counts the rates per tenant, tool and actor, which `RateDetector`
+/// judges, and runs the rules and per-event signals. Causal throughout: nothing after a bucket changes
+/// its score.
 public enum AnomalyScorer {
     public static func score(_ store: AuditStore, options: ScoreOptions, progress: ((String) -> Void)? = nil) throws -> [TenantScore] {
         let tenants = options.tenants.isEmpty ? try store.tenants(from: options.from, to: options.until) : options.tenants
-        // The rules' pass over the events runs on a second connection beside the rate counting (a
-        // SQLite store); both are causal and independent until their anomalies are merged.
-        let twin = try store.readOnlyTwin()
+        // On SQLite the events are read on a second connection, on another thread, while this one judges them.
+        let reader = try store.readOnlyTwin()
         return try tenants.map { tenant in
             progress?(tenant)
-            return try score(store, tenant: tenant, options: options, rulesStore: twin)
+            return try score(store, tenant: tenant, options: options, reader: reader)
         }
     }
 
-    /// The rules, rarity and value signals of one tenant: one streamed pass over its events.
-    static func ruleAnomalies(_ store: AuditStore, tenant: String, options: ScoreOptions, historyStart: Date, bucketMillis: Int64) throws -> [Anomaly] {
-        guard let span = try store.span(tenant: tenant) else { return [] }
-        var engine = RuleEngine(tenant: tenant, reasonRule: options.reasonRule, reasonRules: options.reasonRules, reportFrom: options.from, firstEvent: span.first)
-        engine.bucketMillis = bucketMillis
-        // Values are read (from the body) only for fields whose name means money: the outliers that matter.
-        try store.scanEvents(tenant: tenant, from: historyStart, to: options.until, valueFields: FieldRule.moneyWords) { engine.observe($0) }
-        engine.finish()
-        return engine.anomalies
-    }
-
-    static func score(_ store: AuditStore, tenant: String, options: ScoreOptions, rulesStore: AuditStore? = nil) throws -> TenantScore {
+    static func score(_ store: AuditStore, tenant: String, options: ScoreOptions, reader: AuditStore? = nil, chunkSize: Int = 4_096) throws -> TenantScore {
         let bucketSeconds = options.bucket.seconds
         let bucketMillis = Int64(bucketSeconds) * 1000
         let historyStart = options.from.addingTimeInterval(-options.history.timeInterval)
@@ -107,9 +96,6 @@ public enum AnomalyScorer {
         func bucketStart(_ index: Int64) -> Date { Date(timeIntervalSince1970: Double(originMillis + index * bucketMillis) / 1000) }
         let firstScored = bucketIndex(options.from)
         let lastScored = bucketIndex(options.until.addingTimeInterval(-0.001))
-        let rules = rulesStore.map { twin in
-            Concurrently { try ruleAnomalies(twin, tenant: tenant, options: options, historyStart: historyStart, bucketMillis: bucketMillis) }
-        }
         var configuration = options.detector
         configuration.bucketsPerDay = max(1, 86_400 / bucketSeconds)
         var anomalies: [Anomaly] = []
@@ -117,27 +103,32 @@ public enum AnomalyScorer {
         var windowEvents = 0
         var activeDays = Set<Int64>()
 
-        // One counting pass; the tenant, tool and actor series are sums of its rows.
-        let counts = try store.rateCounts(tenant: tenant, from: historyStart, to: options.until, bucketSeconds: bucketSeconds, origin: options.origin)
-        func series(_ dimension: RateDimension) -> [String: [(bucket: Int64, count: Int)]] {
-            var out: [String: [(bucket: Int64, count: Int)]] = [:]
-            for row in counts {
-                let key = switch dimension {
-                case .tenant: tenant
-                case .tool: row.tool
-                case .actor: row.actor
-                }
-                if let last = out[key]?.last, last.bucket == row.bucket {
-                    out[key]![out[key]!.count - 1].count += row.count
-                } else {
-                    out[key, default: []].append((row.bucket, row.count))
-                }
+        // One pass over the events counts the rates and judges the rules, rarity and values.
+        var ruleFound: [Anomaly] = []
+        var series: [RateDimension: [String: RateCounter.Series]] = [:]
+        if let span = try store.span(tenant: tenant) {
+            var engine = RuleEngine(tenant: tenant, reportFrom: options.from, firstEvent: span.first)
+            engine.bucketMillis = bucketMillis
+            let rates = RateCounter(originMillis: originMillis, bucketMillis: bucketMillis,
+                                    fromMillis: max(Int64((historyStart.timeIntervalSince1970 * 1000).rounded(.down)), originMillis))
+            var pass = ScoringPass(engine: engine, rates: rates, reasons: ReasonVerdicts(defaultRule: options.reasonRule, rules: options.reasonRules))
+            try pass.run(store, reader: reader, tenant: tenant, from: historyStart, to: options.until, chunkSize: chunkSize)
+            ruleFound = pass.engine.anomalies
+            for dimension in RateDimension.allCases {
+                series[dimension] = pass.rates.series(dimension, tenantName: tenant, pass.engine.vocabulary)
             }
-            return out
         }
 
+        // Each series' dense counts from its entity's first bucket to the end of the window, in order.
+        struct Job: Sendable {
+            var dimension: RateDimension
+            var entity: String
+            var first: Int64
+            var counts: [Double]
+        }
+        var jobs: [Job] = []
         for dimension in RateDimension.allCases {
-            let series = series(dimension)
+            let series = series[dimension] ?? [:]
             for (entity, points) in series.sorted(by: { $0.key < $1.key }) {
                 guard let first = points.first?.bucket else { continue }
                 let total = points.reduce(0) { $0 + $1.count }
@@ -149,47 +140,54 @@ public enum AnomalyScorer {
                 } else if total < options.minimumEntityEvents || series.count < 2 {
                     continue  // a lone tool or actor is the tenant series again
                 }
-                // Dense counts from the entity's first bucket to the end of the window.
                 let length = Int(lastScored - first + 1)
                 guard length > 0 else { continue }
                 var counts = [Double](repeating: 0, count: length)
                 for p in points where p.bucket <= lastScored { counts[Int(p.bucket - first)] += Double(p.count) }
-                var detector = RateDetector(configuration: configuration)
-                if dimension != .tenant { detector.configuration.tailProbability = options.entityTailProbability }
-                let scored = detector.run(counts)
-                let label = dimension == .tenant ? "tenant \(entity)" : "\(dimension.rawValue) \(entity)"
-                var episode: [(index: Int64, point: RateDetector.Point)] = []
-                func closeEpisode() throws {
-                    guard !episode.isEmpty else { return }
-                    let peak = episode.max { $0.point.z < $1.point.z }!
-                    let start = bucketStart(episode[0].index - Int64(peak.point.scale) + 1)
-                    let end = bucketStart(episode[episode.count - 1].index + 1)
-                    let minutes = peak.point.scale * bucketSeconds / 60
-                    let events = try store.eventIds(tenant: tenant, from: start, to: end, dimension: dimension, entity: entity, limit: 50)
-                    anomalies.append(Anomaly(
-                        tenant: tenant, family: .rate, signal: "rate", entity: label, start: start, end: end,
-                        observed: peak.point.observed, expected: peak.point.expected, bandLow: peak.point.bandLow, bandHigh: peak.point.bandHigh,
-                        score: peak.point.score, events: events,
-                        message: "\(label): \(Int(peak.point.observed)) events in \(minutes) min, expected \(format(peak.point.expected)) "
-                            + "(band \(format(peak.point.bandLow))–\(format(peak.point.bandHigh))) for this time of day; "
-                            + "tail probability \(String(format: "%.1e", peak.point.tailProbability)) from its own past"))
-                    episode.removeAll()
-                }
-                for (offset, point) in scored.enumerated() {
-                    let index = first + Int64(offset)
-                    guard index >= firstScored else { continue }
-                    if options.keepIntervals { combined[index] = max(combined[index] ?? 0, point.score) }
-                    if point.anomalous {
-                        if let last = episode.last, index - last.index > 2 { try closeEpisode() }
-                        episode.append((index, point))
-                    }
-                }
-                try closeEpisode()
+                jobs.append(Job(dimension: dimension, entity: entity, first: first, counts: counts))
             }
         }
+        // The series are independent: judged on every core.
+        let entityTailProbability = options.entityTailProbability
+        let detectorConfiguration = configuration
+        let judged = ParallelMap.map(jobs, workers: ProcessInfo.processInfo.activeProcessorCount, minimumCount: 2) { job in
+            var detector = RateDetector(configuration: detectorConfiguration)
+            if job.dimension != .tenant { detector.configuration.tailProbability = entityTailProbability }
+            return detector.run(job.counts)
+        }
 
-        // Rules, rarity and value signals: one streamed pass over the events (on the second connection when there is one).
-        let ruleFound = try rules?.value() ?? ruleAnomalies(store, tenant: tenant, options: options, historyStart: historyStart, bucketMillis: bucketMillis)
+        for (job, scored) in zip(jobs, judged) {
+            let (dimension, entity, first) = (job.dimension, job.entity, job.first)
+            let label = dimension == .tenant ? "tenant \(entity)" : "\(dimension.rawValue) \(entity)"
+            var episode: [(index: Int64, point: RateDetector.Point)] = []
+            func closeEpisode() throws {
+                guard !episode.isEmpty else { return }
+                let peak = episode.max { $0.point.z < $1.point.z }!
+                let start = bucketStart(episode[0].index - Int64(peak.point.scale) + 1)
+                let end = bucketStart(episode[episode.count - 1].index + 1)
+                let minutes = peak.point.scale * bucketSeconds / 60
+                let events = try store.eventIds(tenant: tenant, from: start, to: end, dimension: dimension, entity: entity, limit: 50)
+                anomalies.append(Anomaly(
+                    tenant: tenant, family: .rate, signal: "rate", entity: label, start: start, end: end,
+                    observed: peak.point.observed, expected: peak.point.expected, bandLow: peak.point.bandLow, bandHigh: peak.point.bandHigh,
+                    score: peak.point.score, events: events,
+                    message: "\(label): \(Int(peak.point.observed)) events in \(minutes) min, expected \(format(peak.point.expected)) "
+                        + "(band \(format(peak.point.bandLow))–\(format(peak.point.bandHigh))) for this time of day; "
+                        + "tail probability \(String(format: "%.1e", peak.point.tailProbability)) from its own past"))
+                episode.removeAll()
+            }
+            for (offset, point) in scored.enumerated() {
+                let index = first + Int64(offset)
+                guard index >= firstScored else { continue }
+                if options.keepIntervals { combined[index] = max(combined[index] ?? 0, point.score) }
+                if point.anomalous {
+                    if let last = episode.last, index - last.index > 2 { try closeEpisode() }
+                    episode.append((index, point))
+                }
+            }
+            try closeEpisode()
+        }
+
         anomalies += ruleFound
         if options.keepIntervals {
             for anomaly in ruleFound { combined[bucketIndex(anomaly.start)] = 1 }

@@ -3,13 +3,11 @@ import RolloutCore
 import RolloutStore
 
 /// The deterministic layer and the per-event statistical signals, in one streaming pass over a
-/// tenant's events in time order: each rule sees only what came before the event it judges.
+/// tenant's events in time order: each rule sees only what came before the event it judges. Texts
+/// arrive as ids of its `vocabulary` (compared as integers, named only in messages), keys and effects as
+/// digests.
 struct RuleEngine {
     var tenant: String
-    /// For tools the policy does not name.
-    var reasonRule: ReasonRule
-    /// Each policy tool's own rule.
-    var reasonRules: [String: ReasonRule]
     /// Anomalies are reported from here on; earlier events only teach.
     var reportFrom: Int64
     /// The tenant's first event: rarity needs a learning period after it.
@@ -18,58 +16,48 @@ struct RuleEngine {
     var bucketMillis: Int64 = 300_000
 
     private(set) var anomalies: [Anomaly] = []
+    /// The texts of the events observed: the pass makes them ids, the messages name them.
+    var vocabulary = ScoringVocabulary()
 
     // State, all from the past.
-    private var keyEffects: [String: (effect: String?, seq: Int64, ms: Int64)] = [:]
-    private var recentEffects: [String: (key: String?, seq: Int64, ms: Int64)] = [:]
-    private var pendingEffects: [String: (seq: Int64, ms: Int64)] = [:]
+    private var keyEffects: [TextDigest: (effect: TextDigest?, seq: Int64, ms: Int64)] = [:]
+    private var recentEffects: [TextDigest: (key: TextDigest?, seq: Int64, ms: Int64)] = [:]
+    private var pendingEffects: [TextDigest: (seq: Int64, ms: Int64)] = [:]
     private var rowCounts = CountHistogram()
-    private var deleters: Set<String> = []
-    private var actorEvents: [String: (count: Int, first: Int64)] = [:]
-    private var pairs = NoveltyCounter()
-    private var fieldPairs = NoveltyCounter()
+    private var deleters: Set<Int32> = []
+    /// By actor id: executed writes and the first event's time.
+    private var actorEvents: [(count: Int, first: Int64)?] = []
+    private var pairs = NoveltyCounter<Int64>()
+    private var fieldPairs = NoveltyCounter<Int64>()
     /// (tool, shape) sightings: a shape seen twice already counts its fields as seen twice, which is all
     /// Good–Turing needs, so the fields of a repeated shape are not split and counted again.
-    private var shapeSightings: [String: [String: Int]] = [:]
-    private var actorTools: [String: Set<String>] = [:]
+    private var shapeSightings: [Int64: Int] = [:]
+    /// (actor, tool) pairs seen executing.
+    private var actorTools: Set<Int64> = []
+    /// Each shape's field names, as ids, and how many names its text counts (commas + 1).
+    private var shapeFields: [Int32: (fields: [Int32], names: Int)] = [:]
+    private var fieldIds: [Substring: Int32] = [:]
+    private var fieldNames: [String] = []
     private var executedWrites = 0
     private var executedDeletes = 0
     private var numeric: [String: BoundedHistory] = [:]
-    private var denyBucket: (actor: String, bucket: Int64, refused: Int, total: Int, events: [Int64])?
-    private var actorRefusals: [String: (refused: Int, total: Int)] = [:]
+    private var denyBucket: (actor: Int32, bucket: Int64, refused: Int, total: Int, events: [Int64])?
+    private var actorRefusals: [Int32: (refused: Int, total: Int)] = [:]
 
-    init(tenant: String, reasonRule: ReasonRule, reasonRules: [String: ReasonRule] = [:], reportFrom: Date, firstEvent: Date) {
+    init(tenant: String, reportFrom: Date, firstEvent: Date) {
         self.tenant = tenant
-        self.reasonRule = reasonRule
-        self.reasonRules = reasonRules
         self.reportFrom = Int64(reportFrom.timeIntervalSince1970 * 1000)
         self.firstEventMillis = Int64(firstEvent.timeIntervalSince1970 * 1000)
     }
 
     static func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
 
+    static func pair(_ a: Int32, _ b: Int32) -> Int64 { Int64(a) << 32 | Int64(UInt32(bitPattern: b)) }
+
     mutating func flag(_ family: Anomaly.Family, _ signal: String, entity: String, ms: Int64, end: Int64? = nil, observed: Double, expected: Double, events: [Int64], _ message: String) {
         guard ms >= reportFrom else { return }
         anomalies.append(Anomaly(tenant: tenant, family: family, signal: signal, entity: entity, start: Self.date(ms), end: Self.date(end ?? ms),
                                  observed: observed, expected: expected, bandLow: 0, bandHigh: expected, score: 1, events: Array(events.prefix(50)), message: message))
-    }
-
-    /// Verdicts by tool, then by reason text: agents repeat their reasons, so each text is judged once per tool.
-    private var reasonVerdicts: [String: [String: String?]] = [:]
-    private var verdictCount = 0
-
-    private mutating func reasonProblem(_ reason: String?, tool: String) -> String? {
-        let rule = reasonRules[tool] ?? reasonRule
-        guard let reason else { return rule.problem(with: nil) }
-        if let known = reasonVerdicts[tool]?[reason] { return known }
-        let verdict = rule.problem(with: reason)
-        if verdictCount > 10_000 {
-            reasonVerdicts.removeAll(keepingCapacity: true)
-            verdictCount = 0
-        }
-        reasonVerdicts[tool, default: [:]][reason] = verdict
-        verdictCount += 1
-        return verdict
     }
 
     /// Forgets what no rule can need any more (keys older than a day, effects older than ten minutes),
@@ -89,60 +77,58 @@ struct RuleEngine {
         }
     }
 
-    private var keyOrder = FIFO<(Int64, String)>()
-    private var effectOrder = FIFO<(Int64, String)>()
-    private var pendingOrder = FIFO<(Int64, String)>()
-    private var categories: [String: DecisionCategory] = [:]
+    private var keyOrder = FIFO<(Int64, TextDigest)>()
+    private var effectOrder = FIFO<(Int64, TextDigest)>()
+    private var pendingOrder = FIFO<(Int64, TextDigest)>()
 
-    private mutating func category(_ decision: String) -> DecisionCategory {
-        if let known = categories[decision] { return known }
-        let category = DecisionCategory(decision: decision)
-        categories[decision] = category
-        return category
-    }
-
-    mutating func observe(_ e: ScoringEvent) {
+    /// Judges event `e`. `reasonProblem` is what its tool's reason rule says of its reason (asked only of
+    /// executed writes); `keyBytes` is its idempotency key as stored, made text only for a message.
+    mutating func observe(_ e: ScoringEvent, reasonProblem: String?, keyBytes: UnsafeRawBufferPointer?) {
+        func keyText() -> String? { keyBytes.map { String(decoding: $0, as: UTF8.self) } }
         prune(now: e.tsMillis)
-        let category = category(e.decision)
+        let category = e.category
         let executed = category == .executed
+        // Named only when a message needs them.
+        var actor: String { vocabulary.name(e.actor) }
+        var tool: String { vocabulary.name(e.tool) }
 
-        // Writes without a real reason (agents repeat their reasons: check each text once).
-        if executed, let problem = reasonProblem(e.reason, tool: e.tool) {
-            flag(.rules, "missing_reason", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [e.seq],
-                 "\(e.tool) by \(e.actor) executed without a real reason: \(problem)")
+        // Writes without a real reason (agents repeat their reasons: each text is checked once).
+        if executed, let problem = reasonProblem {
+            flag(.rules, "missing_reason", entity: "actor \(actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [e.seq],
+                 "\(tool) by \(actor) executed without a real reason: \(problem)")
         }
         // An idempotency key reused with another payload.
-        if e.decision == DecisionCode.idempotencyConflict.rawValue {
-            flag(.rules, "key_reuse", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [e.seq],
-                 "\(e.actor) reused idempotency key \(e.idempotencyKey ?? "?") for a different write")
-        } else if executed, let key = e.idempotencyKey, e.effect != nil {
+        if e.isIdempotencyConflict {
+            flag(.rules, "key_reuse", entity: "actor \(actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [e.seq],
+                 "\(actor) reused idempotency key \(keyText() ?? "?") for a different write")
+        } else if executed, let key = e.key, let effect = e.effect {
             // Only writes with a known effect can be told apart; the others cannot show a reuse.
-            if let seen = keyEffects[key], seen.effect != e.effect, e.effect != nil, seen.effect != nil {
-                flag(.rules, "key_reuse", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [seen.seq, e.seq],
-                     "idempotency key \(key) was used for two different writes (events \(seen.seq) and \(e.seq))")
+            if let seen = keyEffects[key], let seenEffect = seen.effect, seenEffect != effect {
+                flag(.rules, "key_reuse", entity: "actor \(actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [seen.seq, e.seq],
+                     "idempotency key \(keyText() ?? "?") was used for two different writes (events \(seen.seq) and \(e.seq))")
             }
-            keyEffects[key] = (e.effect, e.seq, e.tsMillis)
+            keyEffects[key] = (effect, e.seq, e.tsMillis)
             keyOrder.append((e.tsMillis, key))
         }
         // The same write under different keys within ten minutes.
         if executed, let effect = e.effect {
-            if let seen = recentEffects[effect], e.tsMillis - seen.ms <= 600_000, seen.key != e.idempotencyKey, e.approver == nil {
-                flag(.rules, "duplicate_write", entity: "tool \(e.tool)", ms: e.tsMillis, observed: 2, expected: 1, events: [seen.seq, e.seq],
-                     "\(e.tool) made the same change twice within \(Int((e.tsMillis - seen.ms) / 1000))s under different idempotency keys (events \(seen.seq) and \(e.seq))")
+            if let seen = recentEffects[effect], e.tsMillis - seen.ms <= 600_000, seen.key != e.key, e.approver < 0 {
+                flag(.rules, "duplicate_write", entity: "tool \(tool)", ms: e.tsMillis, observed: 2, expected: 1, events: [seen.seq, e.seq],
+                     "\(tool) made the same change twice within \(Int((e.tsMillis - seen.ms) / 1000))s under different idempotency keys (events \(seen.seq) and \(e.seq))")
             }
-            recentEffects[effect] = (e.idempotencyKey, e.seq, e.tsMillis)
+            recentEffects[effect] = (e.key, e.seq, e.tsMillis)
             effectOrder.append((e.tsMillis, effect))
         }
         // A write around an approval: the same change executed without an approver while it waits for (or
         // after it was refused by) a person.
         if let effect = e.effect {
-            if e.decision == DecisionCode.pendingApproval.rawValue {
+            if e.isPendingApproval {
                 pendingEffects[effect] = (e.seq, e.tsMillis)
                 pendingOrder.append((e.tsMillis, effect))
             } else if executed, let pending = pendingEffects[effect] {
-                if e.approver == nil {
-                    flag(.rules, "write_around_approval", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [pending.seq, e.seq],
-                         "\(e.tool) executed without an approver the change that waits for approval since event \(pending.seq)")
+                if e.approver < 0 {
+                    flag(.rules, "write_around_approval", entity: "actor \(actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [pending.seq, e.seq],
+                         "\(tool) executed without an approver the change that waits for approval since event \(pending.seq)")
                 }
                 pendingEffects[effect] = nil
             }
@@ -159,55 +145,64 @@ struct RuleEngine {
         // Row counts far above the tenant's normal.
         if executed, e.rowCount > 20 {
             if rowCounts.count >= 200, let p99 = rowCounts.quantile(0.99), Double(e.rowCount) > max(20, 3 * p99) {
-                flag(.rules, "bulk_rows", entity: "tool \(e.tool)", ms: e.tsMillis, observed: Double(e.rowCount), expected: p99, events: [e.seq],
-                     "\(e.tool) by \(e.actor) changed \(e.rowCount) rows; this tenant's 99th percentile is \(Int(p99))")
+                flag(.rules, "bulk_rows", entity: "tool \(tool)", ms: e.tsMillis, observed: Double(e.rowCount), expected: p99, events: [e.seq],
+                     "\(tool) by \(actor) changed \(e.rowCount) rows; this tenant's 99th percentile is \(Int(p99))")
             }
         }
         if executed { rowCounts.add(e.rowCount) }
         // An actor's first destructive operation, once the actor has a long history without one, in a
         // tenant where deletes are rare.
-        let history = actorEvents[e.actor] ?? (0, e.tsMillis)
-        if executed, e.operation == "delete", !deleters.contains(e.actor) {
+        let actorIndex = Int(e.actor)
+        if actorIndex >= actorEvents.count { actorEvents.append(contentsOf: repeatElement(nil, count: actorIndex - actorEvents.count + 1)) }
+        let history = actorEvents[actorIndex] ?? (0, e.tsMillis)
+        if executed, e.isDelete, !deleters.contains(e.actor) {
             let deleteShare = Double(executedDeletes) / Double(max(executedWrites, 1))
             if history.count >= 200, e.tsMillis - history.first >= learningMillis, deleteShare < 0.01 {
-                flag(.rules, "first_destructive", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [e.seq],
-                     "\(e.actor) deleted for the first time (\(e.tool)) after \(history.count) writes without one; deletes are \(String(format: "%.2f", deleteShare * 100))% of this tenant's writes")
+                flag(.rules, "first_destructive", entity: "actor \(actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [e.seq],
+                     "\(actor) deleted for the first time (\(tool)) after \(history.count) writes without one; deletes are \(String(format: "%.2f", deleteShare * 100))% of this tenant's writes")
             }
             deleters.insert(e.actor)
         }
         if executed {
-            actorEvents[e.actor] = (history.count + 1, history.first)
+            actorEvents[actorIndex] = (history.count + 1, history.first)
             executedWrites += 1
-            if e.operation == "delete" { executedDeletes += 1 }
+            if e.isDelete { executedDeletes += 1 }
         }
         // Rarity: an (actor, tool) or (tool, field) pair first seen after the learning period.
         let learned = e.tsMillis - firstEventMillis >= learningMillis
         if executed {
-            let newPair = actorTools[e.actor, default: []].insert(e.tool).inserted
-            if let chance = newPair ? pairs.observe(e.actor + "\u{0}" + e.tool) : pairs.observeRepeat(e.actor + "\u{0}" + e.tool), learned, chance < NoveltyCounter.surprising {
-                flag(.rarity, "rare_pair", entity: "actor \(e.actor)", ms: e.tsMillis, observed: 1, expected: chance, events: [e.seq],
-                     "\(e.actor) used \(e.tool) for the first time; a new (actor, tool) pair had a \(String(format: "%.2f", chance * 100))% chance here")
+            let pair = Self.pair(e.actor, e.tool)
+            let newPair = actorTools.insert(pair).inserted
+            if let chance = newPair ? pairs.observe(pair) : pairs.observeRepeat(pair), learned, chance < NoveltyCounter<Int64>.surprising {
+                flag(.rarity, "rare_pair", entity: "actor \(actor)", ms: e.tsMillis, observed: 1, expected: chance, events: [e.seq],
+                     "\(actor) used \(tool) for the first time; a new (actor, tool) pair had a \(String(format: "%.2f", chance * 100))% chance here")
             }
-            let sightings = e.shape.map { shapeSightings[e.tool, default: [:]][$0, default: 0] } ?? 2
-            if let shape = e.shape { shapeSightings[e.tool, default: [:]][shape] = sightings + 1 }
-            if sightings >= 2 { fieldPairs.observeMany((e.shape ?? "").utf8.filter { $0 == 44 }.count + 1) }
-            for name in sightings < 2 ? (e.shape ?? "").split(separator: ",") : [] {
-                if let chance = fieldPairs.observe(e.tool + "\u{0}" + name), learned, chance < NoveltyCounter.surprising {
-                    flag(.rarity, "rare_pair", entity: "tool \(e.tool)", ms: e.tsMillis, observed: 1, expected: chance, events: [e.seq],
-                         "\(e.tool) changed \(name) for the first time; a new (tool, field) pair had a \(String(format: "%.2f", chance * 100))% chance here")
+            var sightings = 2
+            if e.shape >= 0 {
+                let toolShape = Self.pair(e.tool, e.shape)
+                sightings = shapeSightings[toolShape, default: 0]
+                shapeSightings[toolShape] = sightings + 1
+            }
+            let fields = e.shape >= 0 ? self.fields(ofShape: e.shape) : (fields: [], names: 1)
+            if sightings >= 2 { fieldPairs.observeMany(fields.names) }
+            for name in sightings < 2 ? fields.fields : [] {
+                if let chance = fieldPairs.observe(Self.pair(e.tool, name)), learned, chance < NoveltyCounter<Int64>.surprising {
+                    flag(.rarity, "rare_pair", entity: "tool \(tool)", ms: e.tsMillis, observed: 1, expected: chance, events: [e.seq],
+                         "\(tool) changed \(fieldNames[Int(name)]) for the first time; a new (tool, field) pair had a \(String(format: "%.2f", chance * 100))% chance here")
                 }
             }
             if case .object(let fields)? = e.fields {
                 for (name, change) in fields {
                     // Values far outside the field's past (refund amounts and the like).
                     guard case .number(let value)? = change["after"], value.isFinite else { continue }
-                    let key = e.tool + "\u{0}" + name
+                    let key = tool + "\u{0}" + name
                     var past = numeric[key] ?? BoundedHistory(capacity: 500)
                     if past.count >= 30, let median = past.quantile(0.5) {
                         let transformed = log1p(abs(value)), center = log1p(abs(median))
                         let z = (transformed - center) / max(1.4826 * past.logMAD, 0.05)
                         if z >= 6, abs(value) >= 3 * max(abs(median), 1) {
-                            anomaliesAppendValue(e, name: name, value: value, median: median, z: z)
+                            flag(.values, "value_outlier", entity: "tool \(tool)", ms: e.tsMillis, observed: value, expected: median, events: [e.seq],
+                                 "\(tool) set \(name) to \(JSONValue.formatNumber(value)); its past median is \(JSONValue.formatNumber(median)) (robust z \(Int(z)))")
                         }
                     }
                     past.add(value)
@@ -217,9 +212,21 @@ struct RuleEngine {
         }
     }
 
-    private mutating func anomaliesAppendValue(_ e: ScoringEvent, name: String, value: Double, median: Double, z: Double) {
-        flag(.values, "value_outlier", entity: "tool \(e.tool)", ms: e.tsMillis, observed: value, expected: median, events: [e.seq],
-             "\(e.tool) set \(name) to \(JSONValue.formatNumber(value)); its past median is \(JSONValue.formatNumber(median)) (robust z \(Int(z)))")
+    /// The field names of a shape (its text split at commas, empty names dropped), as ids, and how many
+    /// names its text counts: worked out once per shape.
+    private mutating func fields(ofShape shape: Int32) -> (fields: [Int32], names: Int) {
+        if let known = shapeFields[shape] { return known }
+        let text = vocabulary.name(shape)
+        let ids = text.split(separator: ",").map { name in
+            if let id = fieldIds[name] { return id }
+            let id = Int32(fieldNames.count)
+            fieldIds[name] = id
+            fieldNames.append(String(name))
+            return id
+        }
+        let fields = (fields: ids, names: text.utf8.filter { $0 == 44 }.count + 1)
+        shapeFields[shape] = fields
+        return fields
     }
 
     private mutating func closeDenyBucket() {
@@ -230,9 +237,10 @@ struct RuleEngine {
         let share = Double(burst.refused) / Double(max(burst.total, 1))
         if burst.refused >= 5, share >= max(3 * usual, 0.3) {
             let ms = burst.bucket * bucketMillis
-            flag(.rules, "deny_burst", entity: "actor \(burst.actor)", ms: ms, end: ms + bucketMillis, observed: Double(burst.refused),
+            let actor = vocabulary.name(burst.actor)
+            flag(.rules, "deny_burst", entity: "actor \(actor)", ms: ms, end: ms + bucketMillis, observed: Double(burst.refused),
                  expected: usual * Double(burst.total), events: burst.events,
-                 "\(burst.actor) was refused \(burst.refused) times in 5 minutes (\(Int(share * 100))% of its calls; usually \(Int(usual * 100))%)")
+                 "\(actor) was refused \(burst.refused) times in 5 minutes (\(Int(share * 100))% of its calls; usually \(Int(usual * 100))%)")
         }
         actorRefusals[burst.actor] = (past.refused + burst.refused, past.total + burst.total)
     }
@@ -245,9 +253,9 @@ struct RuleEngine {
 /// How surprising something new is, by Good–Turing: the chance that the next observation is a pair
 /// never seen before is about the share of observations that were pairs seen exactly once. In sparse
 /// data new pairs are common and not worth an alarm; in a settled tenant they are.
-struct NoveltyCounter {
-    static let surprising = 0.002
-    private var counts: [String: Int] = [:]
+struct NoveltyCounter<Key: Hashable> {
+    static var surprising: Double { 0.002 }
+    private var counts: [Key: Int] = [:]
     private var once = 0
     private var total = 0
 
@@ -257,7 +265,7 @@ struct NoveltyCounter {
     }
 
     /// Counts `key`, known not to be new; returns nil.
-    mutating func observeRepeat(_ key: String) -> Double? {
+    mutating func observeRepeat(_ key: Key) -> Double? {
         total += 1
         if let count = counts[key], count < 2 {
             counts[key] = count + 1
@@ -267,7 +275,7 @@ struct NoveltyCounter {
     }
 
     /// Counts `key`; when it is new, returns the chance a new key had (nil for keys seen before).
-    mutating func observe(_ key: String) -> Double? {
+    mutating func observe(_ key: Key) -> Double? {
         total += 1
         let count = counts[key, default: 0]
         counts[key] = count + 1

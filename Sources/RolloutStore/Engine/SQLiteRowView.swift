@@ -16,6 +16,8 @@ struct SQLiteRowView: ChainRowValues {
 
     func isText(_ index: Int) -> Bool { sqlite3_column_type(handle, Int32(index)) == SQLITE_TEXT }
 
+    func isNull(_ index: Int) -> Bool { sqlite3_column_type(handle, Int32(index)) == SQLITE_NULL }
+
     func withText<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         let column = Int32(index)
         if sqlite3_column_type(handle, column) == SQLITE_TEXT, let text = sqlite3_column_text(handle, column) {
@@ -29,6 +31,17 @@ struct SQLiteRowView: ChainRowValues {
             var text = value.string ?? ""
             return try text.withUTF8(body)
         }
+    }
+
+    func withOptionalText<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
+        let column = Int32(index)
+        // Two calls, not three: the text pointer is null only for a null column (or a zero-length
+        // blob, or no memory: asked apart).
+        if let text = sqlite3_column_text(handle, column) {
+            return try body(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column))))
+        }
+        if sqlite3_column_type(handle, column) == SQLITE_NULL { return try body(nil) }
+        return try withText(index) { try body($0) }
     }
 
     /// Whether every byte is below 0x80, eight at a time.

@@ -1,11 +1,13 @@
 import Dispatch
 
 /// `map` over an array on several threads, for pure per-element work (chain verification's row
-/// checks): contiguous slices, one per worker, results in input order.
-enum ParallelMap {
-    static func map<T: Sendable, R: Sendable>(_ items: [T], workers: Int, _ transform: @Sendable (T) -> R) -> [R] {
+/// checks, the rate detector's series): contiguous slices, one per worker, results in input order.
+public enum ParallelMap {
+    /// With fewer than `minimumCount` items, or one worker, the map runs on the calling thread: below
+    /// it the threads cost more than the work.
+    public static func map<T: Sendable, R: Sendable>(_ items: [T], workers: Int, minimumCount: Int = 256, _ transform: @Sendable (T) -> R) -> [R] {
         let count = items.count
-        guard workers > 1, count >= 256 else { return items.map(transform) }
+        guard workers > 1, count >= max(minimumCount, 2) else { return items.map(transform) }
         let output = UnsafeMutablePointer<R?>.allocate(capacity: count)
         output.initialize(repeating: nil, count: count)
         defer {

@@ -1,0 +1,82 @@
+import Foundation
+import RolloutCore
+import RolloutStore
+
+/// One tenant's events read once, in time order: each event's texts made ids, its rates counted and
+/// its rules judged. On SQLite a second, read-only connection reads the events on another thread and
+/// hands them over in chunks while this one judges, so reading and judging overlap.
+struct ScoringPass {
+    private(set) var engine: RuleEngine
+    private(set) var rates: RateCounter
+    private var reasons: ReasonVerdicts
+
+    init(engine: RuleEngine, rates: RateCounter, reasons: ReasonVerdicts) {
+        self.engine = engine
+        self.rates = rates
+        self.reasons = reasons
+    }
+
+    /// Reads the tenant's events of `from..<to` from `store` (on `reader`, a read-only twin of it,
+    /// when there is one) and observes them all.
+    mutating func run(_ store: AuditStore, reader: AuditStore?, tenant: String, from: Date, to: Date, chunkSize: Int = 4_096) throws {
+        let valueFields = FieldRule.moneyWords
+        guard let reader else {
+            try store.scanScoring(tenant: tenant, from: from, to: to, valueFields: valueFields, chunkSize: chunkSize) { chunk in
+                observe(chunk)
+                return true
+            }
+            finish()
+            return
+        }
+        let handoff = Handoff<ScoringChunk>(capacity: 4)
+        let reading = Concurrently {
+            do {
+                try reader.scanScoring(tenant: tenant, from: from, to: to, valueFields: valueFields, chunkSize: chunkSize) { handoff.put($0) }
+                handoff.finish()
+            } catch {
+                handoff.finish(throwing: error)
+            }
+        }
+        defer {
+            handoff.cancel()
+            _ = try? reading.value()
+        }
+        while let chunk = try handoff.next() { observe(chunk) }
+        finish()
+    }
+
+    mutating func observe(_ chunk: ScoringChunk) {
+        chunk.bytes.withUnsafeBytes { all in
+            for i in 0..<chunk.count {
+                func text(_ column: ScoringChunk.Text) -> UnsafeRawBufferPointer? {
+                    chunk.span(column, i).map { UnsafeRawBufferPointer(rebasing: all[$0]) }
+                }
+                func id(_ column: ScoringChunk.Text) -> Int32 {
+                    text(column).map { engine.vocabulary.id($0) } ?? -1
+                }
+                /// Actor, tool and decision are never null; read as empty if they were.
+                func required(_ column: ScoringChunk.Text) -> Int32 {
+                    engine.vocabulary.id(text(column) ?? UnsafeRawBufferPointer(start: nil, count: 0))
+                }
+                let ms = chunk.times[i]
+                let actor = required(.actor), tool = required(.tool), decision = required(.decision)
+                rates.count(ms: ms, tool: tool, actor: actor)
+                let operation = id(.operation)
+                let decided = engine.vocabulary.facts(decision)
+                let event = ScoringEvent(
+                    seq: chunk.seqs[i], tsMillis: ms, actor: actor, tool: tool, operation: operation, decision: decision,
+                    approver: id(.approver), shape: id(.shape), rowCount: chunk.rowCounts[i],
+                    key: text(.idempotencyKey).map { TextDigest($0) }, effect: text(.effect).map { TextDigest(effect: $0) },
+                    fields: chunk.bodies.isEmpty ? nil : chunk.fieldsChanged(i),
+                    category: decided.category, isIdempotencyConflict: decided.isIdempotencyConflict, isPendingApproval: decided.isPendingApproval,
+                    isDelete: operation >= 0 && engine.vocabulary.facts(operation).isDelete)
+                let problem = event.category == .executed ? reasons.problem(text(.reason), tool: tool, toolName: engine.vocabulary.name(tool)) : nil
+                engine.observe(event, reasonProblem: problem, keyBytes: text(.idempotencyKey))
+            }
+        }
+    }
+
+    mutating func finish() {
+        engine.finish()
+    }
+}

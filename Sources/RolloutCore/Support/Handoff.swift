@@ -1,0 +1,70 @@
+import Foundation
+
+/// Values passed from one producing thread to one consuming thread through a short queue: the producer
+/// waits while `capacity` values are unread, the consumer while none is. Either side can end it: the
+/// producer with `finish` (its error, if any, reaches the consumer after the values before it), the
+/// consumer with `cancel` (the producer's next `put` returns false, so it stops reading).
+public final class Handoff<Value>: @unchecked Sendable {
+    private let capacity: Int
+    private var values: [Value] = []
+    private var head = 0
+    private var finished = false
+    private var failure: (any Error)?
+    private var cancelled = false
+    private let condition = NSCondition()
+
+    public init(capacity: Int = 4) {
+        precondition(capacity > 0, "a handoff holds at least one value")
+        self.capacity = capacity
+    }
+
+    /// Queues `value`, waiting for room; false when the consumer has cancelled (the value is dropped).
+    public func put(_ value: Value) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while !cancelled && values.count - head >= capacity { condition.wait() }
+        guard !cancelled else { return false }
+        values.append(value)
+        condition.broadcast()
+        return true
+    }
+
+    /// No more values: the consumer reads what is queued, then gets nil (or `error`, thrown).
+    public func finish(throwing error: (any Error)? = nil) {
+        condition.lock()
+        defer { condition.unlock() }
+        finished = true
+        failure = error
+        condition.broadcast()
+    }
+
+    /// The consumer stops: queued values are dropped, and `put` returns false from now on.
+    public func cancel() {
+        condition.lock()
+        defer { condition.unlock() }
+        cancelled = true
+        values.removeAll()
+        head = 0
+        condition.broadcast()
+    }
+
+    /// The next value, waiting for one; nil once the producer has finished and all were read. Rethrows
+    /// the producer's error after the values queued before it.
+    public func next() throws -> Value? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == values.count && !finished && !cancelled { condition.wait() }
+        if head < values.count {
+            let value = values[head]
+            head += 1
+            if head == values.count {
+                values.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            condition.broadcast()
+            return value
+        }
+        if let failure { throw failure }
+        return nil
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import RolloutCore
+
+/// A run of one tenant's events as the anomaly scorer reads them, oldest first: the numbers, and the
+/// text of nine columns copied as stored into one buffer (no string made per value). A reading thread
+/// fills chunks while the scoring thread judges the ones before; the scorer makes a string of each
+/// distinct text once.
+public struct ScoringChunk: Sendable {
+    /// The text columns the scorer reads.
+    public enum Text: Int, CaseIterable, Sendable {
+        case actor, tool, operation, decision, approver, idempotencyKey, reason, effect, shape
+    }
+
+    public private(set) var seqs: [Int64] = []
+    public private(set) var times: [Int64] = []
+    public private(set) var rowCounts: [Int] = []
+    /// The text columns' bytes, one after the other.
+    public private(set) var bytes: [UInt8] = []
+    /// Per event and text column (in `Text` order), where its bytes start in `bytes` and how many there
+    /// are; a length of -1 is a null column.
+    private var spans: [Int32] = []
+    /// Where in `bytes` the body is of each event whose value fields were asked for, by index in the
+    /// chunk (the scoring thread parses them, not the reading one).
+    public private(set) var bodies: [Int: Range<Int>] = [:]
+
+    public var count: Int { seqs.count }
+
+    init(capacity: Int) {
+        seqs.reserveCapacity(capacity)
+        times.reserveCapacity(capacity)
+        rowCounts.reserveCapacity(capacity)
+        spans.reserveCapacity(capacity * Text.allCases.count * 2)
+        bytes.reserveCapacity(capacity * 160)
+    }
+
+    /// Where column `text` of event `index` is in `bytes`, or nil when it is null.
+    @inline(__always)
+    public func span(_ text: Text, _ index: Int) -> Range<Int>? {
+        let at = (index * Text.allCases.count + text.rawValue) * 2
+        let length = Int(spans[at + 1])
+        guard length >= 0 else { return nil }
+        let start = Int(spans[at])
+        return start..<(start + length)
+    }
+
+    /// Column `text` of event `index` as a string (for messages and tests), nil when null.
+    public func string(_ text: Text, _ index: Int) -> String? {
+        span(text, index).map { String(decoding: bytes[$0], as: UTF8.self) }
+    }
+
+    /// Adds the row of `AuditStore.scoringSelect` unless it is an event of rollout's own control plane;
+    /// its `fields_changed` only when `valueFields` wants them.
+    mutating func append(_ row: some ChainRowValues, valueFields: inout ValueFieldFilter) {
+        let control = row.withText(4) { tool in
+            tool.count >= AuditStore.controlToolBytes.count && zip(tool, AuditStore.controlToolBytes).allSatisfy { $0 == $1 }
+        }
+        if control { return }
+        seqs.append(row.int(0))
+        times.append(row.int(1))
+        rowCounts.append(Int(row.int(2)))
+        for column in 0..<Text.allCases.count {
+            row.withOptionalText(3 + column) { text in
+                spans.append(Int32(bytes.count))
+                spans.append(text.map { Int32($0.count) } ?? -1)
+                if let text { bytes.append(contentsOf: text) }
+            }
+        }
+        let event = seqs.count - 1
+        let wanted = bytes.withUnsafeBytes { all in
+            func text(_ column: Text) -> UnsafeRawBufferPointer? { span(column, event).map { UnsafeRawBufferPointer(rebasing: all[$0]) } }
+            return valueFields.wants(decision: text(.decision), shape: text(.shape))
+        }
+        if wanted {
+            row.withOptionalText(12) { body in
+                guard let body else { return }
+                bodies[event] = bytes.count..<(bytes.count + body.count)
+                bytes.append(contentsOf: body)
+            }
+        }
+    }
+}
+
+extension ScoringChunk {
+    /// Event `index`'s `fields_changed` when its values were asked for and it is an object.
+    public func fieldsChanged(_ index: Int) -> JSONValue? {
+        guard let range = bodies[index] else { return nil }
+        return bytes.withUnsafeBufferPointer { Self.fieldsChanged(UnsafeBufferPointer(rebasing: $0[range])) }
+    }
+
+    /// The body's `fields_changed` when it is an object: its members found without parsing the rest
+    /// (`JSONMembers`), or by parsing the whole body when they cannot be.
+    static func fieldsChanged(_ body: UnsafeBufferPointer<UInt8>) -> JSONValue? {
+        let value = JSONMembers(body).map { $0.value("fields_changed") } ?? (try? JSONValue.parse(bytes: body))?["fields_changed"]
+        guard case .object? = value else { return nil }
+        return value
+    }
+}
+
+extension AuditStore {
+    static let controlToolBytes = Array(controlToolPrefix.utf8)
+
+    /// The columns `ScoringChunk.append` reads, in its order; the last is the body, read only where
+    /// `ValueFieldFilter` wants its `fields_changed` (rollout's parser reads them at a fraction of the
+    /// cost of SQLite's `json_extract`). SQLite hands out a column in its page without copying, so the
+    /// body is selected whole; a PostgreSQL server sends only the wanted ones (the value fields' `?`s
+    /// come first).
+    static func scoringSelect(_ dialect: SQLDialect, valueFields: Int) -> (sql: String, arguments: Int) {
+        let body: String
+        switch dialect {
+        case .sqlite: body = "body"
+        case .postgres:
+            let wanted = valueFields == 0 ? "1 = 0" : (0..<valueFields).map { _ in dialect.contains("shape") }.joined(separator: " OR ")
+            body = "CASE WHEN decision IN (\(ValueFieldFilter.decisions.map { "'\($0)'" }.joined(separator: ", "))) AND (\(wanted)) THEN body END"
+        }
+        return ("""
+            SELECT seq, ts_ms, row_count, actor, tool, operation, decision, approver, idempotency_key, reason, effect, shape, \(body)
+            FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms
+            """, dialect == .postgres ? valueFields : 0)
+    }
+
+    /// Every event of a tenant in the window but rollout's own (`rollout.` tools), oldest first, in
+    /// chunks of `chunkSize` events handed to `body` as each fills; memory stays flat. The body is read
+    /// only for executed writes whose shape contains one of `valueFields` (substrings of field names).
+    /// Time order, ties in index order (the index gives the order: no sort). On SQLite each row is read
+    /// in place. Stops early, without error, when `body` returns false.
+    public func scanScoring(tenant: String, from: Date, to: Date, valueFields: [String] = [], chunkSize: Int = 4_096,
+                            _ body: (ScoringChunk) throws -> Bool) throws {
+        struct Stop: Error {}
+        do {
+            try read { sql in
+                let (query, valueArguments) = Self.scoringSelect(sql.dialect, valueFields: valueFields.count)
+                let arguments: [SQLValue] = valueFields.prefix(valueArguments).map(SQLValue.text)
+                    + [.text(tenant), .int(Self.millis(from)), .int(Self.millis(to))]
+                var filter = ValueFieldFilter(words: valueFields)
+                var chunk = ScoringChunk(capacity: chunkSize)
+                func add(_ row: some ChainRowValues) throws {
+                    chunk.append(row, valueFields: &filter)
+                    guard chunk.count >= chunkSize else { return }
+                    guard try body(chunk) else { throw Stop() }
+                    chunk = ScoringChunk(capacity: chunkSize)
+                }
+                if let sqlite = sql as? SQLiteConnection {
+                    try sqlite.eachView(query, arguments) { try add($0) }
+                } else {
+                    try sql.each(query, arguments) { try add($0) }
+                }
+                if chunk.count > 0 { _ = try body(chunk) }
+            }
+        } catch is Stop {}
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import RolloutCore
+import RolloutStore
+import RolloutTestSupport
+import Testing
+
+@testable import RolloutAnomaly
+
+/// Varied traffic that sets off every kind of signal: reasons good and bad, keys reused, the same write
+/// under two keys, writes around pending approvals, refusals, bulk rows, money values and outliers,
+/// deletes, new actors and fields after the learning week, rollout's own control events, ties in time.
+enum VariedTraffic {
+    static let start = Timestamp.parse("2026-10-01T00:00:00Z")!
+
+    static func events(seed: UInt64, count: Int, tenant: String = "acme") -> [AuditEvent] {
+        var random = SeededRandom(seed: seed)
+        let tools: [(name: String, operation: String, fields: [String])] = [
+            ("orders.update", "update", ["status", "notes"]), ("refunds.issue", "create", ["amount", "currency"]),
+            ("customers.delete", "delete", []), ("invoices.adjust", "update", ["total_price", "notes"]), ("rollout.stage", "update", ["stage"]),
+        ]
+        let reasons: [String?] = ["carrier update from the tracking feed", "customer asked by email for this change", "fix", "", nil, "n/a", "x",
+                                  "refund approved per policy 4.2 after review", "ticket 1234: customer requested a refund"]
+        let decisions = Array(repeating: "executed", count: 20) + ["allowed", "denied", "cross_tenant", "cap_exceeded", "pending_approval",
+                                                                    "idempotency_conflict", "rolled_back", "shadowed"]
+        var ms = 0.0
+        var previous: AuditEvent?
+        var keys: [String] = []
+        var burst = 0
+        return (0..<count).map { i in
+            // Now and then a burst of refusals for one actor.
+            if i % 1_500 == 700 { burst = 8 }
+            if burst > 0 {
+                burst -= 1
+                ms += 3_000
+                return AuditEvent(ts: start.addingTimeInterval(ms / 1000), tenant: tenant, actor: "agent-7", tool: "orders.update", model: "Thing",
+                                  operation: "update", targets: [.number(Double(i))], rowCount: 1, reason: "retrying the carrier update",
+                                  idempotencyKey: "burst-\(i)", decision: "denied")
+            }
+            // Mostly a minute apart; now and then two in the same millisecond (ties in time).
+            if Double.random(in: 0..<1, using: &random) > 0.02 { ms += Double.random(in: 1_000...140_000, using: &random) }
+            let ts = start.addingTimeInterval(ms / 1000)
+            if let previous, Double.random(in: 0..<1, using: &random) < 0.02 {
+                // The same write again under another key, or around an approval.
+                return AuditEvent(ts: ts, tenant: tenant, actor: previous.actor, tool: previous.tool, model: previous.model, operation: previous.operation,
+                                  targets: previous.targets, rowCount: previous.rowCount, changes: previous.changes, reason: previous.reason,
+                                  idempotencyKey: "again-\(i)", decision: "executed")
+            }
+            let tool = tools[Int.random(in: 0..<(i < count / 2 ? 4 : tools.count), using: &random)]
+            let late = i > count * 9 / 10
+            let actor = late && i % 97 == 0 ? "agent-new" : "agent-\(Int.random(in: 1...4, using: &random))"
+            var fields: [String: FieldChange] = [:]
+            for field in tool.fields where Double.random(in: 0..<1, using: &random) < 0.8 {
+                if field == "amount" || field == "total_price" {
+                    var value = (Double.random(in: 10...60, using: &random) * 100).rounded() / 100
+                    if Double.random(in: 0..<1, using: &random) < 0.01 { value *= 200 }
+                    fields[field] = FieldChange(before: nil, after: .number(value))
+                } else {
+                    fields[field] = FieldChange(before: "old", after: .string(["a", "b", "shipped"][Int.random(in: 0..<3, using: &random)]))
+                }
+            }
+            if late && i % 89 == 0 { fields["discount_code"] = FieldChange(before: nil, after: "SPRING") }
+            let target = JSONValue.number(Double(Int.random(in: 1...400, using: &random)))
+            var key = "k-\(i)"
+            if !keys.isEmpty, Double.random(in: 0..<1, using: &random) < 0.02 { key = keys[Int.random(in: max(0, keys.count - 30)..<keys.count, using: &random)] }
+            keys.append(key)
+            let rows = Double.random(in: 0..<1, using: &random) < 0.003 ? Int.random(in: 100...400, using: &random) : 1
+            var decision = decisions[Int.random(in: 0..<decisions.count, using: &random)]
+            if actor == "agent-3", Double.random(in: 0..<1, using: &random) < 0.3 { decision = "denied" }
+            let event = AuditEvent(
+                ts: ts, tenant: tenant, actor: actor, tool: tool.name, model: "Thing", operation: tool.operation, targets: [target], rowCount: rows,
+                changes: fields.isEmpty ? [] : [RowChange(key: target, fields: fields)],
+                reason: reasons[Int.random(in: 0..<reasons.count, using: &random)], idempotencyKey: key, decision: decision,
+                approver: Double.random(in: 0..<1, using: &random) < 0.05 ? "alice" : nil)
+            previous = event
+            return event
+        }
+    }
+}
+
+@Suite("The scoring pass: read once, the same verdict on every path")
+struct ScoringPassTests {
+    static let events = VariedTraffic.events(seed: 19, count: 14_000)
+    /// The last four days of about eleven (the rarity signals learn for a week).
+    static let options = ScoreOptions(until: events.last!.ts.addingTimeInterval(60), window: .days(4))
+
+    static func store(_ kind: StoreKind) throws -> AuditStore {
+        let store = try TestStores.make(kind)
+        try store.append(events)
+        return store
+    }
+
+    @Test("events read on a second connection in chunks of any size, or on the store's own connection, score the same")
+    func readersAgree() throws {
+        let store = try Self.store(.sqlite)
+        let twin = try #require(try store.readOnlyTwin())
+        let reference = try AnomalyScorer.score(store, tenant: "acme", options: Self.options, reader: nil)
+        // The traffic sets off many kinds of signal, so agreeing means something.
+        let signals = Set(reference.anomalies.map(\.signal))
+        #expect(signals.isSuperset(of: ["missing_reason", "key_reuse", "duplicate_write", "write_around_approval", "bulk_rows",
+                                        "deny_burst", "rare_pair", "value_outlier"]), "signals seen: \(signals.sorted())")
+        for chunkSize in [1, 7, 4_096] {
+            let twinScore = try AnomalyScorer.score(store, tenant: "acme", options: Self.options, reader: twin, chunkSize: chunkSize)
+            let ownScore = try AnomalyScorer.score(store, tenant: "acme", options: Self.options, reader: nil, chunkSize: chunkSize)
+            #expect(twinScore.anomalies == reference.anomalies, "second connection, chunks of \(chunkSize)")
+            #expect(ownScore.anomalies == reference.anomalies, "own connection, chunks of \(chunkSize)")
+            #expect(twinScore.events == reference.events && twinScore.activeDays == reference.activeDays)
+        }
+    }
+
+    @Test("a PostgreSQL store scores as the same events in SQLite", .enabled(if: TestStores.postgresURL != nil))
+    func postgresAgrees() throws {
+        let sqlite = try AnomalyScorer.score(Self.store(.sqlite), options: Self.options)
+        let postgres = try AnomalyScorer.score(Self.store(.postgres), options: Self.options)
+        #expect(sqlite.map(\.anomalies) == postgres.map(\.anomalies))
+        #expect(sqlite.map(\.events) == postgres.map(\.events))
+    }
+
+    @Test("rollout's own control events are neither counted nor judged")
+    func controlEventsSkipped() throws {
+        let events = Self.events
+        let withControl = try TestStores.make(.sqlite)
+        try withControl.append(events)
+        let without = try TestStores.make(.sqlite)
+        try without.append(events.filter { !$0.tool.hasPrefix("rollout.") })
+        #expect(events.contains { $0.tool.hasPrefix("rollout.") })
+        let a = try AnomalyScorer.score(withControl, options: Self.options)
+        let b = try AnomalyScorer.score(without, options: Self.options)
+        #expect(a.map(\.events) == b.map(\.events))
+        // The events behind an anomaly are numbered by each store's own chain; the verdicts are the same.
+        #expect(a.flatMap(\.anomalies).map { [$0.signal, $0.entity, Timestamp.format($0.start)] }
+                == b.flatMap(\.anomalies).map { [$0.signal, $0.entity, Timestamp.format($0.start)] })
+    }
+}
+
+@Suite("What the scoring pass is built of")
+struct ScoringPartsTests {
+    @Test("texts get one id per distinct byte string, also past the table's growth and after forgetting")
+    func interner() {
+        var interner = TextInterner()
+        func id(_ text: String) -> Int32 { Array(text.utf8).withUnsafeBytes { interner.id($0) } }
+        let texts = (0..<5_000).map { "text-\($0 * 7919 % 5_000)" } + ["", "é", "e\u{301}", "a,b"]
+        let ids = texts.map(id)
+        #expect(Set(ids).count == texts.count)
+        #expect(texts.map(id) == ids)
+        #expect(ids.indices.allSatisfy { interner.names[Int(ids[$0])] == texts[$0] || texts[$0] == "e\u{301}" })
+        // Unicode-equivalent texts are different bytes, so different texts (as SQL compares them).
+        #expect(id("é") != id("e\u{301}"))
+        interner.removeAll()
+        #expect(interner.count == 0 && id("second life") == 0)
+    }
+
+    @Test("digests tell texts apart; an effect in hex is read as it is, other text hashed")
+    func digests() {
+        func digest(_ text: String) -> TextDigest { Array(text.utf8).withUnsafeBytes { TextDigest($0) } }
+        func effect(_ text: String) -> TextDigest { Array(text.utf8).withUnsafeBytes { TextDigest(effect: $0) } }
+        #expect(digest("k-1") == digest("k-1") && digest("k-1") != digest("k-2") && digest("") != digest("\u{0}"))
+        let hex = String(repeating: "0123456789abcdef", count: 4)
+        var changed = Array(hex)
+        changed[5] = "0"
+        #expect(effect(hex) == effect(hex) && effect(hex) != effect(String(changed)))
+        // A SHA-256 is told apart by its first 128 bits.
+        #expect(effect(hex) == effect(String(hex.dropLast()) + "0"))
+        #expect(effect(hex.uppercased()) == digest(hex.uppercased()))
+        #expect(effect("not hex") == digest("not hex"))
+    }
+
+    @Test("a handoff delivers values in order, then the producer's error; a cancel frees a waiting producer")
+    func handoff() throws {
+        struct Failed: Error {}
+        let handoff = Handoff<Int>(capacity: 2)
+        let producer = Concurrently { () -> Bool in
+            for i in 0..<100 where !handoff.put(i) { return false }
+            handoff.finish(throwing: Failed())
+            return true
+        }
+        var seen: [Int] = []
+        #expect(throws: Failed.self) { while let value = try handoff.next() { seen.append(value) } }
+        let finished = try producer.value()
+        #expect(seen == Array(0..<100) && finished)
+
+        let stopped = Handoff<Int>(capacity: 1)
+        let blocked = Concurrently { () -> Int in
+            var sent = 0
+            while stopped.put(sent) { sent += 1 }
+            return sent
+        }
+        #expect(try stopped.next() == 0)
+        stopped.cancel()
+        let sent = try blocked.value()
+        #expect(sent >= 1)
+        #expect(try stopped.next() == nil)
+    }
+}
