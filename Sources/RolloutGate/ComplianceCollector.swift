@@ -44,8 +44,12 @@ public enum ComplianceCollector {
         public var digest: String { report.digest }
     }
 
+    /// `onRow` gets each call and its JSON Line. The rows' digest is the SHA-256 of those lines; a
+    /// caller that writes them to a file, and hashes that file anyway, gives its digest as `linesDigest`
+    /// (asked once every row was handed over) instead of having them hashed twice.
     public static func collect(store: AuditStore, tenants: TenantsFile?, policy: Policy?, options: ComplianceOptions, now: Date, rolloutVersion: String,
-                               progress: ((String) -> Void)? = nil, onRow: (ComplianceRow, String) throws -> Void) throws -> Output {
+                               progress: ((String) -> Void)? = nil, linesDigest: (() throws -> String)? = nil,
+                               onRow: (ComplianceRow, String) throws -> Void) throws -> Output {
         // Verification and scoring read on their own connections while the calls are listed here (on
         // two cores the report takes the time of its longest part, not their sum). Everything but the
         // scoring reads up to the head read now; verification checks at least that far.
@@ -85,7 +89,7 @@ public enum ComplianceCollector {
         var first: [ComplianceRow] = []
         try store.scanCompliance(scope) { row in
             var line = ComplianceRowFormat.jsonLine(row)
-            line.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            if linesDigest == nil { line.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) } }
             rows += 1
             if first.count < options.htmlRows { first.append(row) }
             try onRow(row, line)
@@ -119,7 +123,7 @@ public enum ComplianceCollector {
             byDecision: counts.byDecision, refusals: refusals, approvals: approvals.map(ComplianceReport.Entry.init),
             rollbacks: rollbacks.map(ComplianceReport.Entry.init), stageChanges: stages.prefix(options.listLimit).map(ComplianceReport.Entry.init),
             anomalies: Array(anomalies.prefix(options.listLimit)), anomaliesScored: options.scoreAnomalies,
-            rows: rows, rowsDigest: "sha256:" + hasher.finalize().hexString, listLimit: options.listLimit)
+            rows: rows, rowsDigest: "sha256:" + (try linesDigest?() ?? hasher.finalize().hexString), listLimit: options.listLimit)
         report.gates = tenants.map { .object(($0.gates.json.objectValue ?? [:]).merging(["digest": .string($0.gates.digest)]) { a, _ in a }) }
         return Output(report: report, firstRows: first)
     }

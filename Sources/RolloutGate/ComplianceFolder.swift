@@ -29,7 +29,8 @@ public enum ComplianceFolder {
         do {
             try csv?.append(ComplianceRowFormat.csvHeader)
             let output = try ComplianceCollector.collect(store: store, tenants: tenants, policy: policy, options: options, now: now,
-                                                         rolloutVersion: rolloutVersion, progress: progress) { row, line in
+                                                         rolloutVersion: rolloutVersion, progress: progress,
+                                                         linesDigest: jsonl.map { file in { try file.digestSoFar() } }) { row, line in
                 try csv?.append(ComplianceRowFormat.csvLine(row))
                 try jsonl?.append(line)
             }

@@ -92,6 +92,9 @@ extension AuditStore {
     public func scanCompliance(_ scope: ComplianceScope, _ body: (ComplianceRow) throws -> Void) throws {
         let (filter, arguments) = scope.filter(control: false)
         try read { sql in
+            if let sqlite = sql as? SQLiteConnection {
+                return try Self.scanCompliance(sqlite, filter: filter, arguments: arguments, body)
+            }
             try sql.each("""
                 SELECT seq, ts, tenant, actor, tool, operation, \(sql.dialect.jsonMember("body", "targets")), row_count, decision, reason, approver,
                        idempotency_key, \(sql.dialect.jsonString("body", "message"))
@@ -102,6 +105,51 @@ extension AuditStore {
                                        decision: row.string(8), reason: row.optionalString(9), approver: row.optionalString(10),
                                        idempotencyKey: row.optionalString(11), message: row.optionalString(12)))
             }
+        }
+    }
+
+    /// On SQLite each row is read in place and `targets` and `message` are found in the body by
+    /// `JSONMembers`, giving what `json_extract` gives (SQLite's own took half the listing's time): the
+    /// member's text as written for an array or object (bodies are canonical: no space to drop), a
+    /// string's value, a number's or boolean's value as SQLite returns it. A body it does not index
+    /// (a name with an escape or beyond ASCII) is asked of `json_extract` itself.
+    private static func scanCompliance(_ sql: SQLiteConnection, filter: String, arguments: [SQLValue], _ body: (ComplianceRow) throws -> Void) throws {
+        try sql.eachView("""
+            SELECT seq, ts, tenant, actor, tool, operation, body, row_count, decision, reason, approver, idempotency_key
+            FROM audit_events WHERE \(filter) ORDER BY seq
+            """, arguments) { row in
+            let seq = row.int(0)
+            let (targets, message) = try row.withText(6) { text -> (String?, String?) in
+                if let members = JSONMembers(text) {
+                    return (members.raw("targets").flatMap(Self.extracted), members.raw("message").flatMap(Self.extracted))
+                }
+                let extracted = try sql.query("SELECT json_extract(body, '$.targets'), json_extract(body, '$.message') FROM audit_events WHERE seq = ?",
+                                              [.int(seq)]).first
+                return (extracted?.optionalString(0), extracted?.optionalString(1))
+            }
+            try body(ComplianceRow(seq: seq, ts: row.string(1), tenant: row.string(2), actor: row.string(3), tool: row.string(4),
+                                   operation: row.optionalString(5), targets: targets ?? "[]", rowCount: Int(row.int(7)),
+                                   decision: row.string(8), reason: row.optionalString(9), approver: row.optionalString(10),
+                                   idempotencyKey: row.optionalString(11), message: message))
+        }
+    }
+
+    /// A member's value as `json_extract` hands it to an `SQLRow`: nil for null, a string's value, an
+    /// integer or real as SQLite's number made text, true and false as 1 and 0, an array or object as
+    /// its JSON text.
+    static func extracted(_ raw: UnsafeBufferPointer<UInt8>) -> String? {
+        switch raw.first {
+        case UInt8(ascii: "n"): return nil
+        case UInt8(ascii: "t"): return "1"
+        case UInt8(ascii: "f"): return "0"
+        case UInt8(ascii: "["), UInt8(ascii: "{"): return String(decoding: raw, as: UTF8.self)
+        case UInt8(ascii: "\""):
+            guard case .string(let value)? = try? JSONValue.parse(bytes: raw) else { return nil }
+            return value
+        default:
+            let text = String(decoding: raw, as: UTF8.self)
+            if !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let integer = Int64(text) { return String(integer) }
+            return Double(text).map { SQLValue.double($0).string } ?? text
         }
     }
 }

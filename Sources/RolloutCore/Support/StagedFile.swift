@@ -31,8 +31,15 @@ public final class StagedFile {
     }
 
     public func append(_ text: String) throws {
-        buffer.append(contentsOf: text.utf8)
+        var text = text
+        text.withUTF8 { buffer.append(contentsOf: UnsafeRawBufferPointer($0)) }
         if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    /// The SHA-256 of everything appended so far, in hex (the file stays open for more).
+    public func digestSoFar() throws -> String {
+        try flush()
+        return hasher.finalize().withUnsafeBytes(Hex.lowercase)
     }
 
     public func flush() throws {

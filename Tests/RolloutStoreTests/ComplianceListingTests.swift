@@ -1,0 +1,51 @@
+import Foundation
+import RolloutCore
+import Testing
+
+@testable import RolloutStore
+
+/// The compliance listing reads `targets` and `message` from the body itself on SQLite; it must give
+/// what SQLite's `json_extract` gave, value by value, and the same rows as the query that used it.
+@Suite("Store: the compliance listing reads members as json_extract does")
+struct ComplianceListingTests {
+    static let values = [
+        "[1,2]", "[]", "{}", "[\"a\\\"b\",\"c\\\\d\"]", "[\"é\",\"日本\"]", "[{\"id\":1,\"k\":\"v\"}]", "[1.5,-2,1e+21,0.1]", "[null,true]",
+        "[\"\\u0001\\u2028 😀\"]", "\"plain\"", "\"quote \\\" and \\\\ and \\n\"", "\"\"", "\"\\u00e9\"", "42", "-0", "3.5", "1e300", "1E5",
+        "12345678901234567890", "-9223372036854775808", "true", "false", "null", "{\"a\":[1,\"x\\\"y\"]}",
+    ]
+
+    @Test("a member's value reads as json_extract returns it", arguments: values)
+    func extractedLikeSQLite(value: String) throws {
+        let store = try AuditStore.temporary()
+        let body = "{\"message\":\(value),\"targets\":\(value)}"
+        let sqlite = try store.read { sql in try sql.queryOne("SELECT json_extract(?, '$.targets')", [.text(body)])?.optionalString(0) }
+        let ours = try #require(Array(body.utf8).withUnsafeBufferPointer { JSONMembers($0)?.raw("targets").map(AuditStore.extracted) })
+        #expect(ours == sqlite)
+    }
+
+    @Test("rows listed from the body equal those of json_extract, also for bodies the member index declines")
+    func listingMatchesQuery() throws {
+        let store = try AuditStore.temporary()
+        var events: [AuditEvent] = []
+        for (i, value) in Self.values.enumerated() {
+            let targets = (try? JSONValue.parse(value)).flatMap { $0.arrayValue } ?? [.number(Double(i))]
+            let message = (try? JSONValue.parse(value))?.stringValue
+            // Every third event carries an unknown member whose name is not plain ASCII: the index declines it.
+            let extra: [String: JSONValue] = i % 3 == 0 ? ["ünknown": .string("x")] : i % 3 == 1 ? ["we\\ird": .number(1)] : [:]
+            events.append(AuditEvent(ts: Date(timeIntervalSince1970: 1_790_000_000 + Double(i)), tenant: "acme", actor: "agent-1", tool: "orders.update",
+                                     operation: "update", targets: targets, rowCount: 1, reason: "customer asked by email", idempotencyKey: "k\(i)",
+                                     decision: "denied", message: message, extra: extra))
+        }
+        try store.append(events)
+        let scope = ComplianceScope(from: Date(timeIntervalSince1970: 1_780_000_000), to: Date(timeIntervalSince1970: 1_800_000_000))
+        var listed: [ComplianceRow] = []
+        try store.scanCompliance(scope) { listed.append($0) }
+        let expected = try store.read { sql in
+            try sql.query("SELECT json_extract(body, '$.targets'), json_extract(body, '$.message') FROM audit_events ORDER BY seq")
+        }
+        #expect(listed.count == events.count)
+        #expect(listed.map(\.targets) == expected.map { $0.optionalString(0) ?? "[]" })
+        #expect(listed.map(\.message) == expected.map { $0.optionalString(1) })
+        #expect(listed.contains { $0.message?.contains("\n") == true } && listed.contains { $0.targets.contains("日本") })
+    }
+}
