@@ -68,33 +68,43 @@ public enum ComplianceCollector {
         // Another engine is read through the one store, one part after the other.
         let sequentialVerification = verifier == nil ? try store.verify(key: ChainKey.fromEnvironment) : nil
 
-        progress?("counting…")
-        let counts = try store.complianceCounts(scope)
-        var days: [String: [DecisionCategory: Int]] = [:]
-        for d in counts.daily { days[d.day, default: [:]][DecisionCategory(decision: d.decision), default: 0] += d.count }
-        let refusals = try counts.byDecision.filter { DecisionCategory(decision: $0.key) == .refused }
-            .sorted { ($1.value, $0.key) < ($0.value, $1.key) }
-            .map { code, count in
-                ComplianceReport.Refusal(code: code, count: count,
-                                         example: try store.complianceEvents(scope, decisions: [code], limit: 1).first?.message)
-            }
-        let approvals = try store.complianceEvents(scope, decisions: ["pending_approval", "approval_denied", "approval_expired", "approval_refused"],
-                                                   withApprover: true, limit: options.listLimit)
-        let rollbacks = try store.complianceEvents(scope, decisions: ["rolled_back", "rollback_refused"], limit: options.listLimit)
         let stages = try store.stageEvents(scope)
 
+        // One pass over the calls lists them, counts them by day and decision, keeps each decision's
+        // first message (the refusals' examples) and the first approvals and rollbacks, whole.
         progress?("listing every call…")
+        let approvalDecisions: Set<String> = ["pending_approval", "approval_denied", "approval_expired", "approval_refused"]
+        let rollbackDecisions: Set<String> = ["rolled_back", "rollback_refused"]
         var hasher = SHA256()
         var rows = 0
         var first: [ComplianceRow] = []
-        try store.scanCompliance(scope) { row in
+        var daily: [String: [String: Int]] = [:]
+        var byDecision: [String: Int] = [:]
+        var examples: [String: String?] = [:]
+        var approvals: [AuditEvent] = [], rollbacks: [AuditEvent] = []
+        let details = ComplianceDetails(decisions: approvalDecisions.union(rollbackDecisions), withApprover: true)
+        try store.scanCompliance(scope, details: details) { row, event in
             var line = ComplianceRowFormat.jsonLine(row)
             if linesDigest == nil { line.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) } }
             rows += 1
             if first.count < options.htmlRows { first.append(row) }
+            daily[String(row.ts.prefix(10)), default: [:]][row.decision, default: 0] += 1
+            byDecision[row.decision, default: 0] += 1
+            if examples[row.decision] == nil { examples[row.decision] = .some(row.message) }
+            if let event {
+                if approvals.count < options.listLimit, approvalDecisions.contains(row.decision) || row.approver != nil { approvals.append(event) }
+                if rollbacks.count < options.listLimit, rollbackDecisions.contains(row.decision) { rollbacks.append(event) }
+            }
             try onRow(row, line)
             if rows % 200_000 == 0 { progress?("listing every call… \(rows)") }
         }
+        var days: [String: [DecisionCategory: Int]] = [:]
+        for (day, decisions) in daily {
+            for (decision, count) in decisions { days[day, default: [:]][DecisionCategory(decision: decision), default: 0] += count }
+        }
+        let refusals = byDecision.filter { DecisionCategory(decision: $0.key) == .refused }
+            .sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+            .map { code, count in ComplianceReport.Refusal(code: code, count: count, example: examples[code] ?? nil) }
 
         let verification = try sequentialVerification ?? verifying!.value()
         let chain = ComplianceReport.Chain(ok: verification.ok, checked: verification.checked, headSeq: verification.head.seq,
@@ -120,7 +130,7 @@ public enum ComplianceCollector {
             from: options.from, to: options.to, scope: options.tenants, generatedAt: now, rolloutVersion: rolloutVersion,
             policyDigest: policy?.digest, chain: chain, tenants: tenantLines,
             days: days.keys.sorted().map { ComplianceReport.Day(day: $0, counts: days[$0]!) },
-            byDecision: counts.byDecision, refusals: refusals, approvals: approvals.map(ComplianceReport.Entry.init),
+            byDecision: byDecision, refusals: refusals, approvals: approvals.map(ComplianceReport.Entry.init),
             rollbacks: rollbacks.map(ComplianceReport.Entry.init), stageChanges: stages.prefix(options.listLimit).map(ComplianceReport.Entry.init),
             anomalies: Array(anomalies.prefix(options.listLimit)), anomaliesScored: options.scoreAnomalies,
             rows: rows, rowsDigest: "sha256:" + (try linesDigest?() ?? hasher.finalize().hexString), listLimit: options.listLimit)

@@ -1,15 +1,6 @@
 import Foundation
 import RolloutCore
 
-/// Counts of a period, computed by SQL: per day and decision, and per decision.
-public struct ComplianceCounts: Sendable {
-    /// (day "YYYY-MM-DD", decision, count), by day then decision.
-    public var daily: [(day: String, decision: String, count: Int)]
-    /// decision -> count.
-    public var byDecision: [String: Int]
-    public var total: Int
-}
-
 /// Which events a compliance query reads: a period, optionally some tenants; rollout's own
 /// control-plane events (`rollout.stage`) are read separately.
 public struct ComplianceScope: Sendable {
@@ -40,40 +31,25 @@ public struct ComplianceScope: Sendable {
     }
 }
 
+/// Which calls a compliance pass hands over whole (as events, decoded from their bodies): those with
+/// one of `decisions`, and with `withApprover` every call that names an approver.
+public struct ComplianceDetails: Sendable {
+    public var decisions: Set<String>
+    public var withApprover: Bool
+
+    public init(decisions: Set<String>, withApprover: Bool = false) {
+        self.decisions = decisions
+        self.withApprover = withApprover
+    }
+
+    public static let none = ComplianceDetails(decisions: [])
+
+    func wants(_ row: ComplianceRow) -> Bool {
+        decisions.contains(row.decision) || (withApprover && row.approver != nil)
+    }
+}
+
 extension AuditStore {
-    /// Per-day and per-decision counts of the agents' calls in the scope, grouped by SQLite.
-    public func complianceCounts(_ scope: ComplianceScope) throws -> ComplianceCounts {
-        let (filter, arguments) = scope.filter(control: false)
-        return try read { sql in
-            var daily: [(String, String, Int)] = []
-            var byDecision: [String: Int] = [:]
-            var total = 0
-            try sql.each("""
-                SELECT substr(ts, 1, 10) AS day, decision, count(*) FROM audit_events WHERE \(filter)
-                GROUP BY day, decision ORDER BY day, decision
-                """, arguments) { row in
-                let decision = row.string(1), count = Int(row.int(2))
-                daily.append((row.string(0), decision, count))
-                byDecision[decision, default: 0] += count
-                total += count
-            }
-            return ComplianceCounts(daily: daily, byDecision: byDecision, total: total)
-        }
-    }
-
-    /// Events of the scope whose decision is one of `decisions` (or that carry an approver), oldest
-    /// first, at most `limit`: the approvals, rollbacks and refusal examples of the report.
-    public func complianceEvents(_ scope: ComplianceScope, decisions: [String], withApprover: Bool = false, limit: Int) throws -> [AuditEvent] {
-        let (filter, arguments) = scope.filter(control: false)
-        var condition = "decision IN (\(decisions.map { _ in "?" }.joined(separator: ", ")))"
-        if withApprover { condition = "(\(condition) OR approver IS NOT NULL)" }
-        return try read { sql in
-            try sql.query("SELECT seq, body FROM audit_events WHERE \(filter) AND \(condition) ORDER BY seq LIMIT ?",
-                          arguments + decisions.map(SQLValue.text) + [.int(Int64(limit))])
-                .map { try Self.decodeBody($0.string(1), seq: $0.int(0)) }
-        }
-    }
-
     /// The stage changes (promote, demote, pause, resume, approve) of the scope, oldest first.
     public func stageEvents(_ scope: ComplianceScope) throws -> [AuditEvent] {
         let (filter, arguments) = scope.filter(control: true)
@@ -88,22 +64,30 @@ extension AuditStore {
         try read { sql in try sql.scalar("SELECT hash FROM audit_events WHERE seq = ?", [.int(seq)])?.string }
     }
 
-    /// Every agent call of the scope in chain order, streamed (memory stays flat on any period).
-    public func scanCompliance(_ scope: ComplianceScope, _ body: (ComplianceRow) throws -> Void) throws {
+    /// Every agent call of the scope in chain order, streamed (memory stays flat on any period), each
+    /// with its whole event when `details` asks for it (the report's approvals and rollbacks), so that
+    /// one pass over the period gathers what the report needs.
+    public func scanCompliance(_ scope: ComplianceScope, details: ComplianceDetails = .none,
+                               _ body: (ComplianceRow, AuditEvent?) throws -> Void) throws {
         let (filter, arguments) = scope.filter(control: false)
         try read { sql in
             if let sqlite = sql as? SQLiteConnection {
-                return try Self.scanCompliance(sqlite, filter: filter, arguments: arguments, body)
+                return try Self.scanCompliance(sqlite, filter: filter, arguments: arguments, details: details, body)
             }
+            let decisions = details.decisions.sorted()
+            var wanted = decisions.isEmpty ? "1 = 0" : "decision IN (\(decisions.map { _ in "?" }.joined(separator: ", ")))"
+            if details.withApprover { wanted = "(\(wanted) OR approver IS NOT NULL)" }
             try sql.each("""
                 SELECT seq, ts, tenant, actor, tool, operation, \(sql.dialect.jsonMember("body", "targets")), row_count, decision, reason, approver,
-                       idempotency_key, \(sql.dialect.jsonString("body", "message"))
+                       idempotency_key, \(sql.dialect.jsonString("body", "message")), CASE WHEN \(wanted) THEN body END
                 FROM audit_events WHERE \(filter) ORDER BY seq
-                """, arguments) { row in
-                try body(ComplianceRow(seq: row.int(0), ts: row.string(1), tenant: row.string(2), actor: row.string(3), tool: row.string(4),
+                """, decisions.map(SQLValue.text) + arguments) { row in
+                let seq = row.int(0)
+                try body(ComplianceRow(seq: seq, ts: row.string(1), tenant: row.string(2), actor: row.string(3), tool: row.string(4),
                                        operation: row.optionalString(5), targets: row.optionalString(6) ?? "[]", rowCount: Int(row.int(7)),
                                        decision: row.string(8), reason: row.optionalString(9), approver: row.optionalString(10),
-                                       idempotencyKey: row.optionalString(11), message: row.optionalString(12)))
+                                       idempotencyKey: row.optionalString(11), message: row.optionalString(12)),
+                         try row.optionalString(13).map { try Self.decodeBody($0, seq: seq) })
             }
         }
     }
@@ -113,7 +97,8 @@ extension AuditStore {
     /// member's text as written for an array or object (bodies are canonical: no space to drop), a
     /// string's value, a number's or boolean's value as SQLite returns it. A body it does not index
     /// (a name with an escape or beyond ASCII) is asked of `json_extract` itself.
-    private static func scanCompliance(_ sql: SQLiteConnection, filter: String, arguments: [SQLValue], _ body: (ComplianceRow) throws -> Void) throws {
+    private static func scanCompliance(_ sql: SQLiteConnection, filter: String, arguments: [SQLValue], details: ComplianceDetails,
+                                       _ body: (ComplianceRow, AuditEvent?) throws -> Void) throws {
         try sql.eachView("""
             SELECT seq, ts, tenant, actor, tool, operation, body, row_count, decision, reason, approver, idempotency_key
             FROM audit_events WHERE \(filter) ORDER BY seq
@@ -127,10 +112,12 @@ extension AuditStore {
                                               [.int(seq)]).first
                 return (extracted?.optionalString(0), extracted?.optionalString(1))
             }
-            try body(ComplianceRow(seq: seq, ts: row.string(1), tenant: row.string(2), actor: row.string(3), tool: row.string(4),
-                                   operation: row.optionalString(5), targets: targets ?? "[]", rowCount: Int(row.int(7)),
-                                   decision: row.string(8), reason: row.optionalString(9), approver: row.optionalString(10),
-                                   idempotencyKey: row.optionalString(11), message: message))
+            let listed = ComplianceRow(seq: seq, ts: row.string(1), tenant: row.string(2), actor: row.string(3), tool: row.string(4),
+                                       operation: row.optionalString(5), targets: targets ?? "[]", rowCount: Int(row.int(7)),
+                                       decision: row.string(8), reason: row.optionalString(9), approver: row.optionalString(10),
+                                       idempotencyKey: row.optionalString(11), message: message)
+            let event = details.wants(listed) ? try Self.decodeBody(row.string(6), seq: seq) : nil
+            try body(listed, event)
         }
     }
 
