@@ -39,7 +39,11 @@ struct ComplianceListingTests {
         try store.append(events)
         let scope = ComplianceScope(from: Date(timeIntervalSince1970: 1_780_000_000), to: Date(timeIntervalSince1970: 1_800_000_000))
         var listed: [ComplianceRow] = []
-        try store.scanCompliance(scope) { listed.append($0) }
+        var details: [AuditEvent] = []
+        try store.scanCompliance(scope, details: ComplianceDetails(decisions: ["denied"])) { row, event in
+            listed.append(row)
+            if let event { details.append(event) }
+        }
         let expected = try store.read { sql in
             try sql.query("SELECT json_extract(body, '$.targets'), json_extract(body, '$.message') FROM audit_events ORDER BY seq")
         }
@@ -47,5 +51,8 @@ struct ComplianceListingTests {
         #expect(listed.map(\.targets) == expected.map { $0.optionalString(0) ?? "[]" })
         #expect(listed.map(\.message) == expected.map { $0.optionalString(1) })
         #expect(listed.contains { $0.message?.contains("\n") == true } && listed.contains { $0.targets.contains("日本") })
+        // The rows asked for in detail come whole, as the store reads each event.
+        #expect(details.count == events.count)
+        #expect(try details.map(\.seq) == listed.map(\.seq) && details.map { try store.event(seq: $0.seq) } == details)
     }
 }

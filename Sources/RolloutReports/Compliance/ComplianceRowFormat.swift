@@ -12,20 +12,39 @@ public enum ComplianceRowFormat {
     /// One CSV record. Text an agent wrote that a spreadsheet would run as a formula (=, +, -, @ first)
     /// gets a leading apostrophe (OWASP's advice against CSV injection); JSON Lines has it unchanged.
     public static func csvLine(_ r: ComplianceRow) -> String {
-        let cells: [String] = [
-            String(r.seq), r.ts, r.tenant, r.actor, r.tool, r.operation ?? "", r.targets, String(r.rowCount), r.decision, r.category.rawValue,
-            r.reason ?? "", r.approver ?? "", r.idempotencyKey ?? "", r.message ?? "",
-        ]
-        return cells.enumerated().map { i, cell in csvCell(cell, agentText: i >= 2 && i != 7) }.joined(separator: ",") + "\r\n"
+        // Written into one string (a million calls make a million lines): no array of cells per line.
+        var line = ""
+        line.reserveCapacity(320)
+        appendCell(String(r.seq), agentText: false, to: &line)
+        for (cell, agentText) in [(r.ts, false), (r.tenant, true), (r.actor, true), (r.tool, true), (r.operation ?? "", true), (r.targets, true),
+                                  (String(r.rowCount), false), (r.decision, true), (r.category.rawValue, true), (r.reason ?? "", true),
+                                  (r.approver ?? "", true), (r.idempotencyKey ?? "", true), (r.message ?? "", true)] {
+            line.append(",")
+            appendCell(cell, agentText: agentText, to: &line)
+        }
+        line.append("\r\n")
+        return line
     }
 
-    static func csvCell(_ value: String, agentText: Bool) -> String {
-        var v = value
-        if agentText, let first = v.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { v = "'" + v }
-        if v.withUTF8({ $0.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D } }) {
-            return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    /// Appends one cell: an apostrophe before agent text a spreadsheet would run, quotes (with every
+    /// quote inside doubled) around a cell holding a comma, quote or line break.
+    private static func appendCell(_ value: String, agentText: Bool, to line: inout String) {
+        var value = value
+        let (apostrophe, quoted, quotes) = value.withUTF8 { bytes in
+            (agentText && bytes.first.map { [0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D].contains($0) } == true,
+             bytes.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }, bytes.contains(0x22))
         }
-        return v
+        if quoted { line.append("\"") }
+        if apostrophe { line.append("'") }
+        if quotes {
+            for (i, part) in value.utf8.split(separator: 0x22, omittingEmptySubsequences: false).enumerated() {
+                if i > 0 { line.append("\"\"") }
+                line.append(String(Substring(part)))
+            }
+        } else {
+            line.append(value)
+        }
+        if quoted { line.append("\"") }
     }
 
     /// One canonical JSON line (with its newline): the form the rows digest is taken over. Written
