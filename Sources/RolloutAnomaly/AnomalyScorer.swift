@@ -104,19 +104,20 @@ public enum AnomalyScorer {
         var activeDays = Set<Int64>()
 
         // One pass over the events counts the rates and judges the rules, rarity and values.
-        var ruleFound: [Anomaly] = []
+        // The rules need the tenant's first event (rarity learns for a week after it). Without one (a
+        // tenant with no event, or a first time that is not a number) they judge nothing, but the rates
+        // are still counted: one unreadable row must not silence the whole tenant.
+        let span = try store.span(tenant: tenant)
+        var engine = RuleEngine(tenant: tenant, reportFrom: span == nil ? .distantFuture : options.from, firstEvent: span?.first ?? options.from)
+        engine.bucketMillis = bucketMillis
+        let rates = RateCounter(originMillis: originMillis, bucketMillis: bucketMillis,
+                                fromMillis: max(Int64((historyStart.timeIntervalSince1970 * 1000).rounded(.down)), originMillis))
+        var pass = ScoringPass(engine: engine, rates: rates, reasons: ReasonVerdicts(defaultRule: options.reasonRule, rules: options.reasonRules))
+        try pass.run(store, reader: reader, tenant: tenant, from: historyStart, to: options.until, chunkSize: chunkSize)
+        let ruleFound = pass.engine.anomalies
         var series: [RateDimension: [String: RateCounter.Series]] = [:]
-        if let span = try store.span(tenant: tenant) {
-            var engine = RuleEngine(tenant: tenant, reportFrom: options.from, firstEvent: span.first)
-            engine.bucketMillis = bucketMillis
-            let rates = RateCounter(originMillis: originMillis, bucketMillis: bucketMillis,
-                                    fromMillis: max(Int64((historyStart.timeIntervalSince1970 * 1000).rounded(.down)), originMillis))
-            var pass = ScoringPass(engine: engine, rates: rates, reasons: ReasonVerdicts(defaultRule: options.reasonRule, rules: options.reasonRules))
-            try pass.run(store, reader: reader, tenant: tenant, from: historyStart, to: options.until, chunkSize: chunkSize)
-            ruleFound = pass.engine.anomalies
-            for dimension in RateDimension.allCases {
-                series[dimension] = pass.rates.series(dimension, tenantName: tenant, pass.engine.vocabulary)
-            }
+        for dimension in RateDimension.allCases {
+            series[dimension] = pass.rates.series(dimension, tenantName: tenant, pass.engine.vocabulary)
         }
 
         // Each series' dense counts from its entity's first bucket to the end of the window, in order.

@@ -88,12 +88,15 @@ public enum ComplianceCollector {
             if linesDigest == nil { line.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) } }
             rows += 1
             if first.count < options.htmlRows { first.append(row) }
-            daily[String(row.ts.prefix(10)), default: [:]][row.decision, default: 0] += 1
+            // SQL's substr(ts, 1, 10): ten characters, as SQLite counts them (code points).
+            daily[String(row.ts.unicodeScalars.prefix(10)), default: [:]][row.decision, default: 0] += 1
             byDecision[row.decision, default: 0] += 1
             if examples[row.decision] == nil { examples[row.decision] = .some(row.message) }
-            if let event {
-                if approvals.count < options.listLimit, approvalDecisions.contains(row.decision) || row.approver != nil { approvals.append(event) }
-                if rollbacks.count < options.listLimit, rollbackDecisions.contains(row.decision) { rollbacks.append(event) }
+            let approval = approvals.count < options.listLimit && (approvalDecisions.contains(row.decision) || row.approver != nil)
+            let rollback = rollbacks.count < options.listLimit && rollbackDecisions.contains(row.decision)
+            if approval || rollback, let event = try event() {
+                if approval { approvals.append(event) }
+                if rollback { rollbacks.append(event) }
             }
             try onRow(row, line)
             if rows % 200_000 == 0 { progress?("listing every call… \(rows)") }

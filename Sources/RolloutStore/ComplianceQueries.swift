@@ -64,11 +64,12 @@ extension AuditStore {
         try read { sql in try sql.scalar("SELECT hash FROM audit_events WHERE seq = ?", [.int(seq)])?.string }
     }
 
-    /// Every agent call of the scope in chain order, streamed (memory stays flat on any period), each
-    /// with its whole event when `details` asks for it (the report's approvals and rollbacks), so that
-    /// one pass over the period gathers what the report needs.
+    /// Every agent call of the scope in chain order, streamed (memory stays flat on any period). For a
+    /// call `details` asks for (the report's approvals and rollbacks), `event` decodes its whole event
+    /// when called (nil for the others), so one pass over the period gathers what the report needs and
+    /// only the events kept are decoded.
     public func scanCompliance(_ scope: ComplianceScope, details: ComplianceDetails = .none,
-                               _ body: (ComplianceRow, AuditEvent?) throws -> Void) throws {
+                               _ body: (_ row: ComplianceRow, _ event: () throws -> AuditEvent?) throws -> Void) throws {
         let (filter, arguments) = scope.filter(control: false)
         try read { sql in
             if let sqlite = sql as? SQLiteConnection {
@@ -87,7 +88,7 @@ extension AuditStore {
                                        operation: row.optionalString(5), targets: row.optionalString(6) ?? "[]", rowCount: Int(row.int(7)),
                                        decision: row.string(8), reason: row.optionalString(9), approver: row.optionalString(10),
                                        idempotencyKey: row.optionalString(11), message: row.optionalString(12)),
-                         try row.optionalString(13).map { try Self.decodeBody($0, seq: seq) })
+                         { try row.optionalString(13).map { try Self.decodeBody($0, seq: seq) } })
             }
         }
     }
@@ -98,7 +99,7 @@ extension AuditStore {
     /// string's value, a number's or boolean's value as SQLite returns it. A body it does not index
     /// (a name with an escape or beyond ASCII) is asked of `json_extract` itself.
     private static func scanCompliance(_ sql: SQLiteConnection, filter: String, arguments: [SQLValue], details: ComplianceDetails,
-                                       _ body: (ComplianceRow, AuditEvent?) throws -> Void) throws {
+                                       _ body: (ComplianceRow, () throws -> AuditEvent?) throws -> Void) throws {
         try sql.eachView("""
             SELECT seq, ts, tenant, actor, tool, operation, body, row_count, decision, reason, approver, idempotency_key
             FROM audit_events WHERE \(filter) ORDER BY seq
@@ -106,7 +107,7 @@ extension AuditStore {
             let seq = row.int(0)
             let (targets, message) = try row.withText(6) { text -> (String?, String?) in
                 if let members = JSONMembers(text) {
-                    return (members.raw("targets").flatMap(Self.extracted), members.raw("message").flatMap(Self.extracted))
+                    return (members.raw("targets").flatMap(JSONExtract.value), members.raw("message").flatMap(JSONExtract.value))
                 }
                 let extracted = try sql.query("SELECT json_extract(body, '$.targets'), json_extract(body, '$.message') FROM audit_events WHERE seq = ?",
                                               [.int(seq)]).first
@@ -116,27 +117,7 @@ extension AuditStore {
                                        operation: row.optionalString(5), targets: targets ?? "[]", rowCount: Int(row.int(7)),
                                        decision: row.string(8), reason: row.optionalString(9), approver: row.optionalString(10),
                                        idempotencyKey: row.optionalString(11), message: message)
-            let event = details.wants(listed) ? try Self.decodeBody(row.string(6), seq: seq) : nil
-            try body(listed, event)
-        }
-    }
-
-    /// A member's value as `json_extract` hands it to an `SQLRow`: nil for null, a string's value, an
-    /// integer or real as SQLite's number made text, true and false as 1 and 0, an array or object as
-    /// its JSON text.
-    static func extracted(_ raw: UnsafeBufferPointer<UInt8>) -> String? {
-        switch raw.first {
-        case UInt8(ascii: "n"): return nil
-        case UInt8(ascii: "t"): return "1"
-        case UInt8(ascii: "f"): return "0"
-        case UInt8(ascii: "["), UInt8(ascii: "{"): return String(decoding: raw, as: UTF8.self)
-        case UInt8(ascii: "\""):
-            guard case .string(let value)? = try? JSONValue.parse(bytes: raw) else { return nil }
-            return value
-        default:
-            let text = String(decoding: raw, as: UTF8.self)
-            if !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let integer = Int64(text) { return String(integer) }
-            return Double(text).map { SQLValue.double($0).string } ?? text
+            try body(listed) { details.wants(listed) ? try Self.decodeBody(row.string(6), seq: seq) : nil }
         }
     }
 }

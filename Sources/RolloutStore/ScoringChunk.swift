@@ -18,10 +18,13 @@ public struct ScoringChunk: Sendable {
     public private(set) var bytes: [UInt8] = []
     /// Per event and text column (in `Text` order), where its bytes start in `bytes` and how many there
     /// are; a length of -1 is a null column.
-    private var spans: [Int32] = []
-    /// Where in `bytes` the body is of each event whose value fields were asked for, by index in the
-    /// chunk (the scoring thread parses them, not the reading one).
-    public private(set) var bodies: [Int: Range<Int>] = [:]
+    private var spans: [Int] = []
+    /// Where in `bytes` the `fields_changed` text is (as `json_extract` gives it) of each event whose
+    /// value fields were asked for, by index in the chunk: the scoring thread parses it.
+    public private(set) var fieldsTexts: [Int: Range<Int>] = [:]
+
+    /// A chunk is handed over at this many events, or sooner once its texts pass `byteLimit`.
+    static let byteLimit = 16 << 20
 
     public var count: Int { seqs.count }
 
@@ -37,9 +40,9 @@ public struct ScoringChunk: Sendable {
     @inline(__always)
     public func span(_ text: Text, _ index: Int) -> Range<Int>? {
         let at = (index * Text.allCases.count + text.rawValue) * 2
-        let length = Int(spans[at + 1])
+        let length = spans[at + 1]
         guard length >= 0 else { return nil }
-        let start = Int(spans[at])
+        let start = spans[at]
         return start..<(start + length)
     }
 
@@ -49,19 +52,23 @@ public struct ScoringChunk: Sendable {
     }
 
     /// Adds the row of `AuditStore.scoringSelect` unless it is an event of rollout's own control plane;
-    /// its `fields_changed` only when `valueFields` wants them.
-    mutating func append(_ row: some ChainRowValues, valueFields: inout ValueFieldFilter) {
+    /// its `fields_changed` only when `valueFields` wants them. On SQLite the last column is the body,
+    /// whose `fields_changed` is read as `json_extract` reads it (`fieldsChanged`, or SQLite itself
+    /// through `extract` for a body the member index declines); elsewhere it is that text already.
+    mutating func append(_ row: some ChainRowValues, valueFields: inout ValueFieldFilter, bodyColumn: Bool,
+                         extract: (Int64) throws -> String?) throws {
         let control = row.withText(4) { tool in
             tool.count >= AuditStore.controlToolBytes.count && zip(tool, AuditStore.controlToolBytes).allSatisfy { $0 == $1 }
         }
         if control { return }
-        seqs.append(row.int(0))
+        let seq = row.int(0)
+        seqs.append(seq)
         times.append(row.int(1))
         rowCounts.append(Int(row.int(2)))
         for column in 0..<Text.allCases.count {
             row.withOptionalText(3 + column) { text in
-                spans.append(Int32(bytes.count))
-                spans.append(text.map { Int32($0.count) } ?? -1)
+                spans.append(bytes.count)
+                spans.append(text.map { $0.count } ?? -1)
                 if let text { bytes.append(contentsOf: text) }
             }
         }
@@ -70,50 +77,54 @@ public struct ScoringChunk: Sendable {
             func text(_ column: Text) -> UnsafeRawBufferPointer? { span(column, event).map { UnsafeRawBufferPointer(rebasing: all[$0]) } }
             return valueFields.wants(decision: text(.decision), shape: text(.shape))
         }
-        if wanted {
-            row.withOptionalText(12) { body in
-                guard let body else { return }
-                bodies[event] = bytes.count..<(bytes.count + body.count)
-                bytes.append(contentsOf: body)
+        guard wanted else { return }
+        let fields: String?
+        if bodyColumn {
+            fields = try row.withOptionalText(12) { body in
+                guard let body else { return nil }
+                guard let members = JSONMembers(body) else { return try extract(seq) }
+                return members.raw("fields_changed").flatMap(JSONExtract.value)
+            }
+        } else {
+            fields = row.optionalString(12)
+        }
+        if var fields {
+            fields.withUTF8 { text in
+                fieldsTexts[event] = bytes.count..<(bytes.count + text.count)
+                bytes.append(contentsOf: text)
             }
         }
     }
 }
 
 extension ScoringChunk {
-    /// Event `index`'s `fields_changed` when its values were asked for and it is an object.
+    /// Event `index`'s `fields_changed`, parsed from its text as the scorer always has (nil when its
+    /// values were not asked for, or the text is not JSON).
     public func fieldsChanged(_ index: Int) -> JSONValue? {
-        guard let range = bodies[index] else { return nil }
-        return bytes.withUnsafeBufferPointer { Self.fieldsChanged(UnsafeBufferPointer(rebasing: $0[range])) }
-    }
-
-    /// The body's `fields_changed` when it is an object: its members found without parsing the rest
-    /// (`JSONMembers`), or by parsing the whole body when they cannot be.
-    static func fieldsChanged(_ body: UnsafeBufferPointer<UInt8>) -> JSONValue? {
-        let value = JSONMembers(body).map { $0.value("fields_changed") } ?? (try? JSONValue.parse(bytes: body))?["fields_changed"]
-        guard case .object? = value else { return nil }
-        return value
+        guard let range = fieldsTexts[index] else { return nil }
+        return bytes.withUnsafeBufferPointer { try? JSONValue.parse(bytes: UnsafeBufferPointer(rebasing: $0[range])) }
     }
 }
 
 extension AuditStore {
     static let controlToolBytes = Array(controlToolPrefix.utf8)
 
-    /// The columns `ScoringChunk.append` reads, in its order; the last is the body, read only where
-    /// `ValueFieldFilter` wants its `fields_changed` (rollout's parser reads them at a fraction of the
-    /// cost of SQLite's `json_extract`). SQLite hands out a column in its page without copying, so the
-    /// body is selected whole; a PostgreSQL server sends only the wanted ones (the value fields' `?`s
-    /// come first).
+    /// The columns `ScoringChunk.append` reads, in its order. The last is, on SQLite, the body (SQLite
+    /// hands out a column in its page without copying; `fields_changed` is read from it by rollout's
+    /// member index where `ValueFieldFilter` wants it, which costs a fraction of `json_extract`); on
+    /// PostgreSQL `fields_changed` of executed writes whose shape contains a value field, as the server
+    /// extracts it (the value fields' `?`s come first).
     static func scoringSelect(_ dialect: SQLDialect, valueFields: Int) -> (sql: String, arguments: Int) {
-        let body: String
+        let last: String
         switch dialect {
-        case .sqlite: body = "body"
+        case .sqlite: last = "body"
         case .postgres:
             let wanted = valueFields == 0 ? "1 = 0" : (0..<valueFields).map { _ in dialect.contains("shape") }.joined(separator: " OR ")
-            body = "CASE WHEN decision IN (\(ValueFieldFilter.decisions.map { "'\($0)'" }.joined(separator: ", "))) AND (\(wanted)) THEN body END"
+            last = "CASE WHEN decision IN (\(ValueFieldFilter.decisions.map { "'\($0)'" }.joined(separator: ", "))) AND (\(wanted)) "
+                + "THEN \(dialect.jsonMember("body", "fields_changed")) END"
         }
         return ("""
-            SELECT seq, ts_ms, row_count, actor, tool, operation, decision, approver, idempotency_key, reason, effect, shape, \(body)
+            SELECT seq, ts_ms, row_count, actor, tool, operation, decision, approver, idempotency_key, reason, effect, shape, \(last)
             FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms
             """, dialect == .postgres ? valueFields : 0)
     }
@@ -133,9 +144,13 @@ extension AuditStore {
                     + [.text(tenant), .int(Self.millis(from)), .int(Self.millis(to))]
                 var filter = ValueFieldFilter(words: valueFields)
                 var chunk = ScoringChunk(capacity: chunkSize)
+                let bodyColumn = sql.dialect == .sqlite
+                func extract(_ seq: Int64) throws -> String? {
+                    try sql.queryOne("SELECT json_extract(body, '$.fields_changed') FROM audit_events WHERE seq = ?", [.int(seq)])?.optionalString(0)
+                }
                 func add(_ row: some ChainRowValues) throws {
-                    chunk.append(row, valueFields: &filter)
-                    guard chunk.count >= chunkSize else { return }
+                    try chunk.append(row, valueFields: &filter, bodyColumn: bodyColumn, extract: extract)
+                    guard chunk.count >= chunkSize || chunk.bytes.count >= ScoringChunk.byteLimit else { return }
                     guard try body(chunk) else { throw Stop() }
                     chunk = ScoringChunk(capacity: chunkSize)
                 }

@@ -19,7 +19,7 @@ struct ComplianceListingTests {
         let store = try AuditStore.temporary()
         let body = "{\"message\":\(value),\"targets\":\(value)}"
         let sqlite = try store.read { sql in try sql.queryOne("SELECT json_extract(?, '$.targets')", [.text(body)])?.optionalString(0) }
-        let ours = try #require(Array(body.utf8).withUnsafeBufferPointer { JSONMembers($0)?.raw("targets").map(AuditStore.extracted) })
+        let ours = try #require(Array(body.utf8).withUnsafeBufferPointer { JSONMembers($0)?.raw("targets").map(JSONExtract.value) })
         #expect(ours == sqlite)
     }
 
@@ -42,7 +42,7 @@ struct ComplianceListingTests {
         var details: [AuditEvent] = []
         try store.scanCompliance(scope, details: ComplianceDetails(decisions: ["denied"])) { row, event in
             listed.append(row)
-            if let event { details.append(event) }
+            if let event = try event() { details.append(event) }
         }
         let expected = try store.read { sql in
             try sql.query("SELECT json_extract(body, '$.targets'), json_extract(body, '$.message') FROM audit_events ORDER BY seq")

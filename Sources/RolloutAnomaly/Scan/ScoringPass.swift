@@ -66,8 +66,8 @@ struct ScoringPass {
                 let event = ScoringEvent(
                     seq: chunk.seqs[i], tsMillis: ms, actor: actor, tool: tool, operation: operation, decision: decision,
                     approver: id(.approver), shape: id(.shape), rowCount: chunk.rowCounts[i],
-                    key: text(.idempotencyKey).map { TextDigest($0) }, effect: text(.effect).map { TextDigest(effect: $0) },
-                    fields: chunk.bodies.isEmpty ? nil : chunk.fieldsChanged(i),
+                    key: text(.idempotencyKey).map { TextDigest($0) }, effect: text(.effect).map { TextDigest($0) },
+                    fields: chunk.fieldsTexts.isEmpty ? nil : chunk.fieldsChanged(i),
                     category: decided.category, isIdempotencyConflict: decided.isIdempotencyConflict, isPendingApproval: decided.isPendingApproval,
                     isDelete: operation >= 0 && engine.vocabulary.facts(operation).isDelete)
                 let problem = event.category == .executed ? reasons.problem(text(.reason), tool: tool, toolName: engine.vocabulary.name(tool)) : nil

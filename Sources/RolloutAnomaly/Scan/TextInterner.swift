@@ -1,6 +1,9 @@
+import Foundation
+
 /// Texts read from the store numbered as they are first seen, so a million events compare and count
-/// small integers, and each distinct text is made a `String` once (for messages). Texts are the same
-/// when their bytes are: what SQL and the store compare, not Unicode equivalence.
+/// small integers, and each distinct text is made a `String` once (for messages, in the spelling first
+/// seen). Texts are the same when Swift's strings are: canonically equivalent (an actor or key written
+/// once composed and once decomposed is one), as the rules have always compared them.
 struct TextInterner {
     /// Each id's text.
     private(set) var names: [String] = []
@@ -10,13 +13,22 @@ struct TextInterner {
     private var hashes: [UInt64] = []
     /// Open addressing: an id per slot, -1 for empty.
     private var slots: [Int32] = Array(repeating: -1, count: 64)
-    private let seed = UInt64.random(in: .min ... .max)
 
     var count: Int { names.count }
 
     /// The id of `bytes`, numbering them when new.
     mutating func id(_ bytes: UnsafeRawBufferPointer) -> Int32 {
-        let hash = Self.hash(bytes, seed: seed)
+        if CanonicalText.isASCII(bytes) { return id(key: bytes, spelling: bytes) }
+        let key = CanonicalText.decomposed(bytes)
+        return key.withUnsafeBytes { id(key: $0, spelling: bytes) }
+    }
+
+    /// Texts are found by `key` (their canonical decomposition, or the bytes of ASCII text); a new
+    /// one keeps `spelling` as its name.
+    private mutating func id(key bytes: UnsafeRawBufferPointer, spelling: UnsafeRawBufferPointer) -> Int32 {
+        var hasher = Hasher()
+        hasher.combine(bytes: bytes)
+        let hash = UInt64(UInt(bitPattern: hasher.finalize()))
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
@@ -26,7 +38,7 @@ struct TextInterner {
             slot = (slot + 1) & mask
         }
         let id = Int32(names.count)
-        names.append(String(decoding: bytes, as: UTF8.self))
+        names.append(String(decoding: spelling, as: UTF8.self))
         stored.append(contentsOf: bytes)
         starts.append(stored.count)
         hashes.append(hash)
@@ -60,30 +72,6 @@ struct TextInterner {
             slots[slot] = Int32(id)
         }
     }
-
-    /// A seeded multiply–xorshift hash, eight bytes at a time: a table lookup, not a digest (equal
-    /// hashes are compared byte for byte).
-    static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
-        let k: UInt64 = 0x9E37_79B9_7F4A_7C15
-        var h = seed ^ (UInt64(bytes.count) &* k)
-        var i = 0
-        while i + 8 <= bytes.count {
-            h = (h ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* k
-            h ^= h >> 31
-            i += 8
-        }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < bytes.count {
-            tail |= UInt64(bytes[i]) << shift
-            shift += 8
-            i += 1
-        }
-        h = (h ^ tail) &* k
-        h ^= h >> 29
-        h = h &* 0xBF58_476D_1CE4_E5B9
-        return h ^ (h >> 32)
-    }
 }
 
 @inline(__always)
@@ -98,4 +86,26 @@ private func memcmpBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: 
         i += 1
     }
     return true
+}
+
+/// Canonical equivalence on stored bytes, as Swift's `String` compares: ASCII text is its own form
+/// (no ASCII character decomposes); other text is compared in its canonical decomposition (NFD). Bytes
+/// that are not UTF-8 are read as `String(decoding:)` repairs them, as the scorer always read them.
+enum CanonicalText {
+    static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        while i + 8 <= bytes.count {
+            if bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            i += 8
+        }
+        while i < bytes.count {
+            if bytes[i] >= 0x80 { return false }
+            i += 1
+        }
+        return true
+    }
+
+    static func decomposed(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        Array(String(decoding: bytes, as: UTF8.self).decomposedStringWithCanonicalMapping.utf8)
+    }
 }

@@ -6,8 +6,8 @@ import Foundation
 /// consumer with `cancel` (the producer's next `put` returns false, so it stops reading).
 public final class Handoff<Value>: @unchecked Sendable {
     private let capacity: Int
+    /// At most `capacity` values, oldest first (read values are removed, so the queue holds no more).
     private var values: [Value] = []
-    private var head = 0
     private var finished = false
     private var failure: (any Error)?
     private var cancelled = false
@@ -22,7 +22,7 @@ public final class Handoff<Value>: @unchecked Sendable {
     public func put(_ value: Value) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while !cancelled && values.count - head >= capacity { condition.wait() }
+        while !cancelled && values.count >= capacity { condition.wait() }
         guard !cancelled else { return false }
         values.append(value)
         condition.broadcast()
@@ -44,23 +44,20 @@ public final class Handoff<Value>: @unchecked Sendable {
         defer { condition.unlock() }
         cancelled = true
         values.removeAll()
-        head = 0
         condition.broadcast()
     }
+
+    /// Values queued and not yet read.
+    public var queued: Int { condition.withLock { values.count } }
 
     /// The next value, waiting for one; nil once the producer has finished and all were read. Rethrows
     /// the producer's error after the values queued before it.
     public func next() throws -> Value? {
         condition.lock()
         defer { condition.unlock() }
-        while head == values.count && !finished && !cancelled { condition.wait() }
-        if head < values.count {
-            let value = values[head]
-            head += 1
-            if head == values.count {
-                values.removeAll(keepingCapacity: true)
-                head = 0
-            }
+        while values.isEmpty && !finished && !cancelled { condition.wait() }
+        if !values.isEmpty {
+            let value = values.removeFirst()
             condition.broadcast()
             return value
         }
