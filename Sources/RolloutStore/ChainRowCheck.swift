@@ -124,9 +124,9 @@ struct ChainRowCheck: Sendable {
             }
         }
         let derived = ts == nil ? nil : DerivedColumns(members: members) ?? whole().map(DerivedColumns.init(decoding:))
-        for (name, value, stored) in [("effect", derived?.effect, row[Column.effect]), ("shape", derived?.shape, row[Column.shape])]
-        where !sameText(stored, value) {
-            return "column \(name) is \(stored.string ?? "null"), but the hashed event gives \(value ?? "null")"
+        for (name, value, index) in [("effect", derived?.effect, Column.effect), ("shape", derived?.shape, Column.shape)]
+        where !sameText(row, index, value) {
+            return "column \(name) is \(row[index].string ?? "null"), but the hashed event gives \(value ?? "null")"
         }
         switch row[Column.form] {
         case .null: break
@@ -169,12 +169,12 @@ struct ChainRowCheck: Sendable {
         }
     }
 
-    /// Whether a stored column is the text `value` (or null when there is none), byte for byte.
-    private static func sameText(_ stored: SQLValue, _ value: String?) -> Bool {
-        switch (stored, value) {
-        case (.null, nil): return true
-        case (.text(let s), let v?): return s.utf8.elementsEqual(v.utf8)
-        default: return false
-        }
+    /// Whether a stored column is the text `value` (or null when there is none), byte for byte, read in
+    /// place (no string is made of the column: a million effects are compared). Text that is not UTF-8
+    /// equals no string, as its `SQLValue` (`.bytes`) does not.
+    private static func sameText(_ row: some ChainRowValues, _ index: Int, _ value: String?) -> Bool {
+        guard var value else { return row.isNull(index) }
+        guard row.isText(index) else { return false }
+        return row.withText(index) { stored in value.withUTF8 { stored.elementsEqual($0) } }
     }
 }
