@@ -303,7 +303,7 @@ public struct StoreTransaction {
         var stored = event
         stored.seq = head.seq + 1
         try flushPending()
-        try sql.execute("INSERT INTO audit_events (\(Self.columns.joined(separator: ", "))) VALUES (\(Self.columns.map { _ in "?" }.joined(separator: ", ")))",
+        try sql.execute(Self.insertSQL,
                         row(stored, body: stored.canonicalBytes))
         return stored
     }
@@ -314,7 +314,7 @@ public struct StoreTransaction {
         precondition(prepared.seq == head.seq + 1, "prepared events must arrive in sequence")
         let values = link(prepared.values, seq: prepared.seq, body: prepared.body)
         if sql.dialect == .sqlite {
-            try sql.execute("INSERT INTO audit_events (\(Self.columns.joined(separator: ", "))) VALUES (\(Self.columns.map { _ in "?" }.joined(separator: ", ")))", values)
+            try sql.execute(Self.insertSQL, values)
         } else {
             pending.append(values)
             if pending.count >= 20_000 { try flushPending() }
@@ -325,6 +325,10 @@ public struct StoreTransaction {
     private mutating func row(_ stored: AuditEvent, body bytes: [UInt8]) -> [SQLValue] {
         link(Self.values(stored, body: bytes), seq: stored.seq, body: bytes)
     }
+
+    /// The append's statement, written once (it was joined anew for every event, and the statement
+    /// cache hashed a new string each time).
+    static let insertSQL = "INSERT INTO audit_events (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
 
     /// Positions of the chain's values in `columns`.
     private static let prevHashColumn = 17, hashColumn = 18, macColumn = 20
