@@ -249,3 +249,38 @@ struct ScoringPartsTests {
         #expect(try stopped.next() == nil)
     }
 }
+
+@Suite("The rate detector's arithmetic, made faster, gives the same numbers")
+struct DetectorArithmeticTests {
+    @Test("the median by selection is the median by sorting, on arrays of every small size with repeats")
+    func medianBySelection() {
+        var random = SeededRandom(seed: 7)
+        for size in 1...80 {
+            for _ in 0..<40 {
+                var values = (0..<size).map { _ in Double(Int.random(in: 0...9, using: &random)) / 2 + (Bool.random(using: &random) ? 0 : -0.0) }
+                let sorted = values.sorted()
+                let expected = size % 2 == 1 ? sorted[size / 2] : (sorted[size / 2 - 1] + sorted[size / 2]) / 2
+                #expect(RateDetector.median(&values) == expected, "size \(size)")
+                #expect(values.sorted() == sorted)  // only reordered
+            }
+        }
+    }
+
+    @Test("the tail model's past, merged at each refit, is every value observed, sorted")
+    func tailModelPast() {
+        var random = SeededRandom(seed: 11)
+        var model = TailModel()
+        var all: [Double] = []
+        for i in 0..<5_000 {
+            let value = Double.random(in: 0..<1, using: &random) < 0.3 ? 0 : Double.random(in: 0...20, using: &random)
+            if i >= 288 { _ = model.tailProbability(value) }
+            model.observe(value)
+            all.append(value)
+            #expect(model.count == all.count)
+        }
+        _ = model.tailProbability(1)
+        // The last refit merged everything observed before it.
+        #expect(model.sorted == Array(all.prefix(model.sorted.count)).sorted())
+        #expect(model.sorted.count >= all.count - model.refitEvery)
+    }
+}

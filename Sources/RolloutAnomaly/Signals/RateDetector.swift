@@ -125,10 +125,62 @@ public struct RateDetector: Sendable {
     public static let alertTail = 1e-4
     public static var alertScore: Double { 1 - alertTail }
 
-    /// Median of a small array (reorders it).
+    /// Median of a small array (reorders it): the middle values found by selection in place, without
+    /// sorting the whole array (the detector asks eight times per bucket; a sort was most of its time).
+    /// The same value a sort gives: selection finds exactly the elements a sort would put there.
     static func median(_ values: inout [Double]) -> Double {
-        values.sort()
-        let m = values.count / 2
-        return values.count % 2 == 1 ? values[m] : (values[m - 1] + values[m]) / 2
+        let count = values.count
+        let m = count / 2
+        return values.withUnsafeMutableBufferPointer { v in
+            select(v, m)
+            guard count % 2 == 0 else { return v[m] }
+            // The lower middle is the largest of the values before position m.
+            var lower = v[0]
+            for i in 1..<m where v[i] > lower { lower = v[i] }
+            return (lower + v[m]) / 2
+        }
+    }
+
+    /// Reorders `v` so that `v[k]` is the value a sort would put there, with nothing larger before it
+    /// and nothing smaller after it (Hoare's selection, middle-of-three pivot).
+    static func select(_ v: UnsafeMutableBufferPointer<Double>, _ k: Int) {
+        var low = 0, high = v.count - 1
+        while high > low {
+            if high - low < 12 {
+                // Insertion sort of a short range.
+                for i in (low + 1)...high {
+                    let x = v[i]
+                    var j = i
+                    while j > low, v[j - 1] > x {
+                        v[j] = v[j - 1]
+                        j -= 1
+                    }
+                    v[j] = x
+                }
+                return
+            }
+            let mid = low + (high - low) / 2
+            if v[mid] < v[low] { v.swapAt(mid, low) }
+            if v[high] < v[low] { v.swapAt(high, low) }
+            if v[high] < v[mid] { v.swapAt(high, mid) }
+            let pivot = v[mid]
+            var i = low, j = high
+            while i <= j {
+                while v[i] < pivot { i += 1 }
+                while v[j] > pivot { j -= 1 }
+                if i <= j {
+                    v.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if k <= j {
+                high = j
+            } else if k >= i {
+                low = i
+            } else {
+                return
+            }
+        }
     }
 }

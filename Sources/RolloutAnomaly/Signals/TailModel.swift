@@ -8,8 +8,12 @@ struct TailModel {
     var upperQuantile = 0.99
     var minExceedances = 10
     var refitEvery = 12
-    /// Past values, sorted.
+    /// Past values, sorted, as of the last refit; those observed since wait in `pending` (inserting
+    /// each into the sorted array moved half of it every bucket: quadratic in a long window).
     private(set) var sorted: [Double] = []
+    private var pending: [Double] = []
+    /// Values observed so far.
+    var count: Int { sorted.count + pending.count }
     private var threshold = 0.0
     private var shape = 0.0
     private var scale = 1.0
@@ -23,8 +27,8 @@ struct TailModel {
         sinceFit += 1
         guard fitted else { return nil }
         let y = value - threshold
-        if y <= 0 { return Double(exceedances) / Double(sorted.count) }
-        let rate = Double(exceedances) / Double(sorted.count)
+        if y <= 0 { return Double(exceedances) / Double(count) }
+        let rate = Double(exceedances) / Double(count)
         if abs(shape) < 1e-6 { return rate * exp(-y / scale) }
         let base = 1 + shape * y / scale
         if base <= 0 { return 0 }
@@ -33,17 +37,33 @@ struct TailModel {
 
     /// Adds a value to the past (after it was scored: causal).
     mutating func observe(_ value: Double) {
-        var low = 0, high = sorted.count
-        while low < high {
-            let mid = (low + high) / 2
-            if sorted[mid] < value { low = mid + 1 } else { high = mid }
+        pending.append(value)
+    }
+
+    /// Merges the pending values into the sorted ones, from the back, in place.
+    private mutating func settle() {
+        guard !pending.isEmpty else { return }
+        pending.sort()
+        var i = sorted.count - 1, j = pending.count - 1
+        sorted.append(contentsOf: repeatElement(0, count: pending.count))
+        var k = sorted.count - 1
+        while j >= 0 {
+            if i >= 0, sorted[i] > pending[j] {
+                sorted[k] = sorted[i]
+                i -= 1
+            } else {
+                sorted[k] = pending[j]
+                j -= 1
+            }
+            k -= 1
         }
-        sorted.insert(value, at: low)
+        pending.removeAll(keepingCapacity: true)
     }
 
     /// Method-of-moments fit of the excesses over the upper quantile.
     private mutating func refit() {
         sinceFit = 0
+        settle()
         guard sorted.count > 100 else {
             fitted = false
             return
