@@ -1,4 +1,5 @@
 import Foundation
+import RolloutCore
 
 /// Texts read from the store numbered as they are first seen, so a million events compare and count
 /// small integers, and each distinct text is made a `String` once (for messages, in the spelling first
@@ -92,18 +93,7 @@ private func memcmpBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: 
 /// (no ASCII character decomposes); other text is compared in its canonical decomposition (NFD). Bytes
 /// that are not UTF-8 are read as `String(decoding:)` repairs them, as the scorer always read them.
 enum CanonicalText {
-    static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        var i = 0
-        while i + 8 <= bytes.count {
-            if bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
-            i += 8
-        }
-        while i < bytes.count {
-            if bytes[i] >= 0x80 { return false }
-            i += 1
-        }
-        return true
-    }
+    static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool { ASCIIBytes.check(bytes) }
 
     static func decomposed(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
         Array(String(decoding: bytes, as: UTF8.self).decomposedStringWithCanonicalMapping.utf8)

@@ -1,3 +1,4 @@
+import RolloutCore
 import GRDB
 import GRDBSQLite
 
@@ -44,19 +45,6 @@ struct SQLiteRowView: ChainRowValues {
         return try withText(index) { try body($0) }
     }
 
-    /// Whether every byte is below 0x80, eight at a time.
-    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress else { return true }
-        let raw = UnsafeRawPointer(base)
-        var i = 0
-        while i + 8 <= bytes.count {
-            if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
-            i += 8
-        }
-        while i < bytes.count {
-            if bytes[i] >= 0x80 { return false }
-            i += 1
-        }
-        return true
-    }
+    /// Whether every byte is below 0x80.
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool { ASCIIBytes.check(UnsafeRawBufferPointer(bytes)) }
 }
