@@ -46,15 +46,11 @@ public struct ScoringChunk: Sendable {
         return start..<(start + length)
     }
 
-    /// Column `text` of event `index` as a string (for messages and tests), nil when null.
-    public func string(_ text: Text, _ index: Int) -> String? {
-        span(text, index).map { String(decoding: bytes[$0], as: UTF8.self) }
-    }
-
     /// Adds the row of `AuditStore.scoringSelect` unless it is an event of rollout's own control plane;
     /// its `fields_changed` only when `valueFields` wants them. On SQLite the last column is the body,
-    /// whose `fields_changed` is read as `json_extract` reads it (`fieldsChanged`, or SQLite itself
-    /// through `extract` for a body the member index declines); elsewhere it is that text already.
+    /// whose `fields_changed` text is read as `json_extract` gives it (`JSONMembers` and `JSONExtract`,
+    /// or SQLite itself through `extract` for a body the member index declines); elsewhere the column is
+    /// that text already.
     mutating func append(_ row: some ChainRowValues, valueFields: inout ValueFieldFilter, bodyColumn: Bool,
                          extract: (Int64) throws -> String?) throws {
         let control = row.withText(4) { tool in

@@ -31,6 +31,4 @@ struct ScoringVocabulary {
     func name(_ id: Int32) -> String { texts.names[Int(id)] }
 
     func facts(_ id: Int32) -> Facts { facts[Int(id)] }
-
-    var count: Int { texts.count }
 }

@@ -47,9 +47,6 @@ public final class Handoff<Value>: @unchecked Sendable {
         condition.broadcast()
     }
 
-    /// Values queued and not yet read.
-    public var queued: Int { condition.withLock { values.count } }
-
     /// The next value, waiting for one; nil once the producer has finished and all were read. Rethrows
     /// the producer's error after the values queued before it.
     public func next() throws -> Value? {
