@@ -53,14 +53,8 @@ public struct ScoringChunk: Sendable {
     /// that text already.
     mutating func append(_ row: some ChainRowValues, valueFields: inout ValueFieldFilter, bodyColumn: Bool,
                          extract: (Int64) throws -> String?) throws {
-        let control = row.withText(4) { tool in
-            tool.count >= AuditStore.controlToolBytes.count && zip(tool, AuditStore.controlToolBytes).allSatisfy { $0 == $1 }
-        }
-        if control { return }
-        let seq = row.int(0)
-        seqs.append(seq)
-        times.append(row.int(1))
-        rowCounts.append(Int(row.int(2)))
+        // The texts first (the tool among them, read once), then rollout's own events are taken back out.
+        let marks = (bytes: bytes.count, spans: spans.count)
         for column in 0..<Text.allCases.count {
             row.withOptionalText(3 + column) { text in
                 spans.append(bytes.count)
@@ -68,6 +62,17 @@ public struct ScoringChunk: Sendable {
                 if let text { bytes.append(contentsOf: text) }
             }
         }
+        let toolStart = spans[marks.spans + 2 * Text.tool.rawValue], toolLength = spans[marks.spans + 2 * Text.tool.rawValue + 1]
+        if toolLength >= AuditStore.controlToolBytes.count,
+           bytes[toolStart..<(toolStart + AuditStore.controlToolBytes.count)].elementsEqual(AuditStore.controlToolBytes) {
+            bytes.removeSubrange(marks.bytes...)
+            spans.removeSubrange(marks.spans...)
+            return
+        }
+        let seq = row.int(0)
+        seqs.append(seq)
+        times.append(row.int(1))
+        rowCounts.append(Int(row.int(2)))
         let event = seqs.count - 1
         let wanted = bytes.withUnsafeBytes { all in
             func text(_ column: Text) -> UnsafeRawBufferPointer? { span(column, event).map { UnsafeRawBufferPointer(rebasing: all[$0]) } }

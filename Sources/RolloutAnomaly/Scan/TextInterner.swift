@@ -14,12 +14,23 @@ struct TextInterner {
     private var hashes: [UInt64] = []
     /// Open addressing: an id per slot, -1 for empty.
     private var slots: [Int32] = Array(repeating: -1, count: 64)
+    /// The last ASCII text seen in each of 256 places chosen by a cheap unkeyed hash: a text that comes
+    /// again (an event's actor, tool, decision) is found by comparing bytes, without the keyed hash. A
+    /// miss, however contrived, only takes the keyed path.
+    private var recent = [Int32](repeating: -1, count: 256)
 
     var count: Int { names.count }
 
     /// The id of `bytes`, numbering them when new.
     mutating func id(_ bytes: UnsafeRawBufferPointer) -> Int32 {
-        if CanonicalText.isASCII(bytes) { return id(key: bytes, spelling: bytes) }
+        if CanonicalText.isASCII(bytes) {
+            let place = Self.place(bytes)
+            let seen = recent[place]
+            if seen >= 0, equals(Int(seen), bytes) { return seen }
+            let id = id(key: bytes, spelling: bytes)
+            recent[place] = id
+            return id
+        }
         let key = CanonicalText.decomposed(bytes)
         return key.withUnsafeBytes { id(key: $0, spelling: bytes) }
     }
@@ -48,6 +59,19 @@ struct TextInterner {
         return id
     }
 
+    /// Where a text is remembered in `recent`: its length and its first and last eight bytes, mixed.
+    @inline(__always)
+    private static func place(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var h = UInt64(truncatingIfNeeded: bytes.count) &* 0x9E37_79B9_7F4A_7C15
+        if bytes.count >= 8 {
+            h ^= bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self) &* 0xBF58_476D_1CE4_E5B9
+            h ^= bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self) &* 0x94D0_49BB_1331_11EB
+        } else {
+            for byte in bytes { h = (h ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        }
+        return Int(truncatingIfNeeded: (h ^ (h >> 31)) >> 56)
+    }
+
     /// Forgets every text (ids start again from 0).
     mutating func removeAll() {
         names.removeAll(keepingCapacity: true)
@@ -55,6 +79,7 @@ struct TextInterner {
         starts = [0]
         hashes.removeAll(keepingCapacity: true)
         for i in slots.indices { slots[i] = -1 }
+        for i in recent.indices { recent[i] = -1 }
     }
 
     private func equals(_ id: Int, _ bytes: UnsafeRawBufferPointer) -> Bool {
