@@ -104,11 +104,10 @@ public enum AnomalyScorer {
         var activeDays = Set<Int64>()
 
         // One pass over the events counts the rates and judges the rules, rarity and values.
-        // The rules need the tenant's first event (rarity learns for a week after it). Without one (a
-        // tenant with no event, or a first time that is not a number) they judge nothing, but the rates
-        // are still counted: one unreadable row must not silence the whole tenant.
-        let span = try store.span(tenant: tenant)
-        var engine = RuleEngine(tenant: tenant, reportFrom: span == nil ? .distantFuture : options.from, firstEvent: span?.first ?? options.from)
+        // The rules need the tenant's first event (rarity learns for a week after it). Without one they
+        // judge nothing, but the rates are still counted.
+        let first = try store.firstEventTime(tenant: tenant)
+        var engine = RuleEngine(tenant: tenant, reportFrom: first == nil ? .distantFuture : options.from, firstEvent: first ?? options.from)
         engine.bucketMillis = bucketMillis
         let rates = RateCounter(originMillis: originMillis, bucketMillis: bucketMillis,
                                 fromMillis: max(Int64((historyStart.timeIntervalSince1970 * 1000).rounded(.down)), originMillis))

@@ -25,13 +25,14 @@ extension AuditStore {
         }
     }
 
-    /// The first and last event time of a tenant, or nil when it has none.
-    public func span(tenant: String) throws -> (first: Date, last: Date)? {
+    /// The time of a tenant's first event, or nil when it has none. Only times that are numbers within
+    /// a date's range count: one row whose `ts_ms` was made text or a huge real by hand (which sorts
+    /// apart from every number) must not hide the tenant's true first event.
+    public func firstEventTime(tenant: String) throws -> Date? {
         try read { sql in
-            guard let row = try sql.queryOne("SELECT min(ts_ms), max(ts_ms) FROM audit_events WHERE tenant = ?", [.text(tenant)]),
-                let first = row.optionalInt(0), let last = row.optionalInt(1)
-            else { return nil }
-            return (Date(timeIntervalSince1970: Double(first) / 1000), Date(timeIntervalSince1970: Double(last) / 1000))
+            try sql.queryOne("SELECT min(ts_ms) FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND ts_ms <= ?",
+                             [.text(tenant), .int(-8_640_000_000_000_000), .int(8_640_000_000_000_000)])?
+                .optionalInt(0).map { Date(timeIntervalSince1970: Double($0) / 1000) }
         }
     }
 

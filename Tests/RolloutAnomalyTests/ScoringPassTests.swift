@@ -115,22 +115,28 @@ struct ScoringPassTests {
         #expect(sqlite.map(\.events) == postgres.map(\.events))
     }
 
-    @Test("a tenant whose first time is not a number still has its rates counted (the rules, which need it, judge nothing)")
-    func unreadableFirstTime() throws {
+    @Test("rows whose time was made a huge number or text by hand silence neither the tenant's rates nor its rules")
+    func unreadableTimes() throws {
         let store = try AuditStore.temporary()
         var events = AuditTraffic.background(days: 10)
         let burstAt = events[events.count - 100].ts
         events += (0..<80).map { i in
             write(Double(i) * 3, burstAt, key: "burst-\(i)", target: 9_000 + i)
         }
+        events.append(write(600, burstAt, key: "lazy", target: 9_500, reason: "n/a"))
         events.sort { $0.ts < $1.ts }
         try store.append(events)
         let options = ScoreOptions(until: events.last!.ts.addingTimeInterval(60), window: .days(2))
         let before = try #require(AnomalyScorer.score(store, options: options).first)
         #expect(before.anomalies.contains { $0.signal == "rate" })
-        try store.write { tx in try tx.sql.execute("UPDATE audit_events SET ts_ms = -1e300 WHERE seq = 1") }
+        #expect(before.anomalies.contains { $0.signal == "missing_reason" })
+        try store.write { tx in
+            try tx.sql.execute("UPDATE audit_events SET ts_ms = -1e300 WHERE seq = 1")
+            try tx.sql.execute("UPDATE audit_events SET ts_ms = 'garbage' WHERE seq = 2")
+        }
         let after = try #require(AnomalyScorer.score(store, options: options).first)
         #expect(after.events == before.events && after.activeDays == before.activeDays)
+        #expect(after.anomalies.contains { $0.signal == "missing_reason" })
         // (The row made unreadable was the history's first: the burst is found all the same.)
         #expect(after.anomalies.contains { $0.signal == "rate" && $0.entity == "tenant acme" })
     }
@@ -166,6 +172,9 @@ struct ScoringPartsTests {
         // Canonically equivalent texts are one text, as Swift's strings are; it keeps the first spelling.
         #expect(id("e\u{301}") == id("é") && interner.names[Int(id("e\u{301}"))].unicodeScalars.count == 1)
         #expect(id("ｶ") != id("カ"))  // compatibility forms are other texts
+        // Equal as Swift's strings are, in either order: a Kelvin sign and K; marks in another order.
+        #expect(id("\u{212A}-key") == id("K-key") && id("Q-key") == id("Q-key") && id("\u{212B}") == id("\u{C5}"))
+        #expect(id("k\u{301}\u{F73}") == id("k\u{301}\u{F71}\u{F72}"))
         // Bytes that are not UTF-8 read as their repaired string, as the store's strings always were.
         let invalid = [UInt8(0x61), 0xFF].withUnsafeBytes { interner.id($0) }
         #expect(invalid == [UInt8(0x61), 0xFE].withUnsafeBytes { interner.id($0) } && invalid == id("a\u{FFFD}"))
@@ -220,6 +229,7 @@ struct ScoringPartsTests {
         let hex = String(repeating: "0123456789abcdef", count: 4)
         #expect(digest(hex) != digest(String(hex.dropLast()) + "0") && digest(hex) != digest(hex.uppercased()))
         #expect(digest("caf\u{E9}") == digest("cafe\u{301}") && digest("caf\u{E9}") != digest("cafe"))
+        #expect(digest("\u{212A}") == digest("K") && digest("k\u{301}\u{F73}") == digest("k\u{301}\u{F71}\u{F72}"))
     }
 
     @Test("a handoff delivers values in order, then the producer's error; a cancel frees a waiting producer")

@@ -81,16 +81,23 @@ struct RuleEngine {
     private var effectOrder = FIFO<(Int64, TextDigest)>()
     private var pendingOrder = FIFO<(Int64, TextDigest)>()
 
+    /// The event's own spellings of what messages name, as stored; made text only for a message.
+    struct Spellings {
+        var actor: UnsafeRawBufferPointer
+        var tool: UnsafeRawBufferPointer
+        var key: UnsafeRawBufferPointer?
+    }
+
     /// Judges event `e`. `reasonProblem` is what its tool's reason rule says of its reason (asked only of
-    /// executed writes); `keyBytes` is its idempotency key as stored, made text only for a message.
-    mutating func observe(_ e: ScoringEvent, reasonProblem: String?, keyBytes: UnsafeRawBufferPointer?) {
-        func keyText() -> String? { keyBytes.map { String(decoding: $0, as: UTF8.self) } }
+    /// executed writes); `spellings` are its actor, tool and key as written, for messages.
+    mutating func observe(_ e: ScoringEvent, reasonProblem: String?, spellings: Spellings) {
+        func keyText() -> String? { spellings.key.map { String(decoding: $0, as: UTF8.self) } }
         prune(now: e.tsMillis)
         let category = e.category
         let executed = category == .executed
-        // Named only when a message needs them.
-        var actor: String { vocabulary.name(e.actor) }
-        var tool: String { vocabulary.name(e.tool) }
+        // Named only when a message needs them, as this event writes them.
+        var actor: String { String(decoding: spellings.actor, as: UTF8.self) }
+        var tool: String { String(decoding: spellings.tool, as: UTF8.self) }
 
         // Writes without a real reason (agents repeat their reasons: each text is checked once).
         if executed, let problem = reasonProblem {

@@ -71,7 +71,9 @@ struct ScoringPass {
                     category: decided.category, isIdempotencyConflict: decided.isIdempotencyConflict, isPendingApproval: decided.isPendingApproval,
                     isDelete: operation >= 0 && engine.vocabulary.facts(operation).isDelete)
                 let problem = event.category == .executed ? reasons.problem(text(.reason), tool: tool, toolName: engine.vocabulary.name(tool)) : nil
-                engine.observe(event, reasonProblem: problem, keyBytes: text(.idempotencyKey))
+                let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+                engine.observe(event, reasonProblem: problem,
+                               spellings: .init(actor: text(.actor) ?? empty, tool: text(.tool) ?? empty, key: text(.idempotencyKey)))
             }
         }
     }
