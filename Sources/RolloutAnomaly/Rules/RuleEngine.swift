@@ -119,7 +119,7 @@ struct RuleEngine {
         }
         // The same write under different keys within ten minutes.
         if executed, let effect = e.effect {
-            if let seen = recentEffects[effect], e.tsMillis - seen.ms <= 600_000, seen.key != e.key, e.approver < 0 {
+            if let seen = recentEffects[effect], e.tsMillis - seen.ms <= 600_000, seen.key != e.key, !e.hasApprover {
                 flag(.rules, "duplicate_write", entity: "tool \(tool)", ms: e.tsMillis, observed: 2, expected: 1, events: [seen.seq, e.seq],
                      "\(tool) made the same change twice within \(Int((e.tsMillis - seen.ms) / 1000))s under different idempotency keys (events \(seen.seq) and \(e.seq))")
             }
@@ -133,7 +133,7 @@ struct RuleEngine {
                 pendingEffects[effect] = (e.seq, e.tsMillis)
                 pendingOrder.append((e.tsMillis, effect))
             } else if executed, let pending = pendingEffects[effect] {
-                if e.approver < 0 {
+                if !e.hasApprover {
                     flag(.rules, "write_around_approval", entity: "actor \(actor)", ms: e.tsMillis, observed: 1, expected: 0, events: [pending.seq, e.seq],
                          "\(tool) executed without an approver the change that waits for approval since event \(pending.seq)")
                 }

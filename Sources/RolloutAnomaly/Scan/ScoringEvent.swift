@@ -1,16 +1,14 @@
 import RolloutCore
 
-/// One audit event as the rules judge it: texts as ids of the pass's `ScoringVocabulary` (-1 for a
-/// null operation, approver or shape), the idempotency key and effect as digests, and the facts of its
-/// decision and operation.
+/// One audit event as the rules judge it: actor, tool and shape as ids of the pass's
+/// `ScoringVocabulary` (-1 for a null shape), the idempotency key and effect as digests, and only what
+/// the rules ask of its decision, operation and approver.
 struct ScoringEvent {
     var seq: Int64
     var tsMillis: Int64
     var actor: Int32
     var tool: Int32
-    var operation: Int32
-    var decision: Int32
-    var approver: Int32
+    var hasApprover: Bool
     var shape: Int32
     var rowCount: Int
     var key: TextDigest?

@@ -64,8 +64,8 @@ struct ScoringPass {
                 let operation = id(.operation)
                 let decided = engine.vocabulary.facts(decision)
                 let event = ScoringEvent(
-                    seq: chunk.seqs[i], tsMillis: ms, actor: actor, tool: tool, operation: operation, decision: decision,
-                    approver: id(.approver), shape: id(.shape), rowCount: chunk.rowCounts[i],
+                    seq: chunk.seqs[i], tsMillis: ms, actor: actor, tool: tool, hasApprover: chunk.span(.approver, i) != nil,
+                    shape: id(.shape), rowCount: chunk.rowCounts[i],
                     key: text(.idempotencyKey).map { TextDigest($0) }, effect: text(.effect).map { TextDigest($0) },
                     fields: chunk.fieldsTexts.isEmpty ? nil : chunk.fieldsChanged(i),
                     category: decided.category, isIdempotencyConflict: decided.isIdempotencyConflict, isPendingApproval: decided.isPendingApproval,
