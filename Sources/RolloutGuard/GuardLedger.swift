@@ -10,8 +10,10 @@ public protocol GuardLedger {
     func saveIdempotency(_ entry: IdempotencyEntry) throws
     /// Forgets a key: the upstream said no, so a retry may run.
     func releaseIdempotency(tenant: String, key: String) throws
-    /// Calls that counted against caps since `since`: by (tenant, tool), and by that actor when given.
-    func callCount(tenant: String, tool: String, actor: String?, since: Date) throws -> Int
+    /// Calls that counted against caps since `since`: by (tenant, tool), and by that actor when given;
+    /// counted up to `limit` and no further. A cap asks only whether its max is reached, so a busy
+    /// window costs at most the cap's max index steps (the count used to read the whole window, every call).
+    func callCount(tenant: String, tool: String, actor: String?, since: Date, upTo limit: Int) throws -> Int
     func recordCall(tenant: String, tool: String, actor: String, at: Date, auditSeq: Int64) throws
     func hasDryRun(tenant: String, tool: String, effectDigest: String, since: Date) throws -> Bool
     func recordDryRun(tenant: String, tool: String, effectDigest: String, at: Date, auditSeq: Int64) throws

@@ -92,7 +92,7 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
         func saveIdempotency(_ entry: IdempotencyEntry) throws { idempotencyEntries[entry.tenant + "\u{0}" + entry.key] = entry }
         func releaseIdempotency(tenant: String, key: String) throws { idempotencyEntries[tenant + "\u{0}" + key] = nil }
 
-        func callCount(tenant: String, tool: String, actor: String?, since: Date) throws -> Int {
+        func callCount(tenant: String, tool: String, actor: String?, since: Date, upTo limit: Int) throws -> Int {
             let key = actor.map { tenant + "\u{0}" + tool + "\u{0}" + $0 } ?? tenant + "\u{0}" + tool
             guard let times = calls[key] else { return 0 }
             // Binary search for the first call at or after `since`.
@@ -101,7 +101,7 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
                 let mid = (low + high) / 2
                 if times[mid] < since { low = mid + 1 } else { high = mid }
             }
-            return times.count - low
+            return min(times.count - low, max(limit, 0))
         }
 
         func recordCall(tenant: String, tool: String, actor: String, at: Date, auditSeq: Int64) throws {

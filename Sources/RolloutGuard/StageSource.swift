@@ -41,22 +41,22 @@ public final class LiveTenants: StageSource, @unchecked Sendable {
     public let policy: Policy?
     private let lock = NSLock()
     private var current: TenantsFile?
-    private var stamp: (Date?, Int)?
+    private var stamp: FileStamp?
     private let log: @Sendable (String) -> Void
 
     public init(folder: RolloutFolder, policy: Policy?, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         self.folder = folder
         self.policy = policy
         self.log = log
+        stamp = FileStamp.of(folder.tenantsPath)  // before reading, so an edit made meanwhile is seen
         current = try folder.loadTenants(policy: policy)
-        stamp = Self.stamp(folder.tenantsPath)
     }
 
     public func stage(tenant: String, tool: String) -> Stage {
         lock.lock()
         defer { lock.unlock() }
-        let now = Self.stamp(folder.tenantsPath)
-        if now.0 != stamp?.0 || now.1 != stamp?.1 {
+        let now = FileStamp.of(folder.tenantsPath)
+        if now != stamp {
             stamp = now
             do {
                 current = try folder.loadTenants(policy: policy)
@@ -74,10 +74,5 @@ public final class LiveTenants: StageSource, @unchecked Sendable {
         defer { lock.unlock() }
         guard let current else { return "tenants.yaml does not read, so every write tool is off" }
         return current.offReason(tenant: tenant)
-    }
-
-    static func stamp(_ path: String) -> (Date?, Int) {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        return (attributes?[.modificationDate] as? Date, (attributes?[.size] as? NSNumber)?.intValue ?? -1)
     }
 }

@@ -188,13 +188,13 @@ enum StandardSteps {
         guard context.mode != .approved, let request = context.request, !request.dryRun, let session = context.session else { return nil }
         if let cap = tool.cap {
             let since = context.now.addingTimeInterval(-cap.per.timeInterval)
-            if try session.ledger.callCount(tenant: context.principal.tenant, tool: tool.name, actor: nil, since: since) >= cap.max {
+            if try session.ledger.callCount(tenant: context.principal.tenant, tool: tool.name, actor: nil, since: since, upTo: cap.max) >= cap.max {
                 return .refuse(.capExceeded, "\(tool.name): tenant \(context.principal.tenant) has used its cap of \(cap); try again later or ask for a higher cap")
             }
         }
         if let cap = tool.actorCap {
             let since = context.now.addingTimeInterval(-cap.per.timeInterval)
-            if try session.ledger.callCount(tenant: context.principal.tenant, tool: tool.name, actor: context.principal.actor, since: since) >= cap.max {
+            if try session.ledger.callCount(tenant: context.principal.tenant, tool: tool.name, actor: context.principal.actor, since: since, upTo: cap.max) >= cap.max {
                 return .refuse(.capExceeded, "\(tool.name): actor \(context.principal.actor) has used its cap of \(cap)")
             }
         }

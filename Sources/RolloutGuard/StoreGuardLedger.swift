@@ -44,18 +44,50 @@ public final class StoreGuardLedger: GuardLedger {
             ])
     }
 
-    public func callCount(tenant: String, tool: String, actor: String?, since: Date) throws -> Int {
-        if let actor {
-            return Int(try sql.scalar("SELECT count(*) FROM guard_calls WHERE tenant = ? AND tool = ? AND actor = ? AND ts_ms >= ?",
-                                      [.text(tenant), .text(tool), .text(actor), .int(Self.millis(since))])?.int64 ?? 0)
-        }
-        return Int(try sql.scalar("SELECT count(*) FROM guard_calls WHERE tenant = ? AND tool = ? AND ts_ms >= ?",
-                                  [.text(tenant), .text(tool), .int(Self.millis(since))])?.int64 ?? 0)
+    /// Counts the calls at or after `since` exactly, in at most three index ranges: whole minutes from
+    /// `guard_call_buckets`, then the whole seconds before the first of them, then the calls of the
+    /// partial second in `guard_calls` (a second's calls at most). Every call recorded is in its second
+    /// and its minute, so the sum is the count the window holds, whatever order hosts' clocks wrote in.
+    public func callCount(tenant: String, tool: String, actor: String?, since: Date, upTo limit: Int) throws -> Int {
+        guard limit > 0 else { return 0 }
+        let from = Self.millis(since)
+        let second = Self.ceiling(from, 1000), minute = Self.ceiling(from, 60000)
+        let scope: [SQLValue] = [.text(tenant), .text(tool), .int(actor == nil ? 0 : 1), .text(actor ?? "")]
+        let byActor = actor == nil ? "" : " AND actor = ?"
+        let count = try sql.scalar("""
+            SELECT CAST((SELECT count(*) FROM (SELECT 1 FROM guard_calls WHERE tenant = ? AND tool = ?\(byActor) AND ts_ms >= ? AND ts_ms < ? LIMIT ?) AS partial_second)
+                 + (SELECT coalesce(sum(calls), 0) FROM guard_call_buckets
+                    WHERE tenant = ? AND tool = ? AND scope = ? AND actor = ? AND span_ms = 1000 AND start_ms >= ? AND start_ms < ?)
+                 + (SELECT coalesce(sum(calls), 0) FROM guard_call_buckets
+                    WHERE tenant = ? AND tool = ? AND scope = ? AND actor = ? AND span_ms = 60000 AND start_ms >= ?) AS BIGINT)
+            """, [.text(tenant), .text(tool)] + (actor.map { [.text($0)] } ?? []) + [.int(from), .int(second), .int(Int64(limit))]
+                + scope + [.int(second), .int(minute)] + scope + [.int(minute)])?.int64 ?? 0
+        return Int(min(count, Int64(limit)))
     }
 
     public func recordCall(tenant: String, tool: String, actor: String, at: Date, auditSeq: Int64) throws {
+        let ms = Self.millis(at)
         try sql.execute("INSERT INTO guard_calls (tenant, tool, ts_ms, actor, audit_seq) VALUES (?, ?, ?, ?, ?)",
-                        [.text(tenant), .text(tool), .int(Self.millis(at)), .text(actor), .int(auditSeq)])
+                        [.text(tenant), .text(tool), .int(ms), .text(actor), .int(auditSeq)])
+        var rows: [SQLValue] = []
+        for (scope, who) in [(Int64(0), ""), (1, actor)] {
+            for span in [Int64(1000), 60000] {
+                rows += [.text(tenant), .text(tool), .int(scope), .text(who), .int(span), .int(Self.floor(ms, span))]
+            }
+        }
+        try sql.execute("""
+            INSERT INTO guard_call_buckets (tenant, tool, scope, actor, span_ms, start_ms, calls)
+            VALUES (?, ?, ?, ?, ?, ?, 1), (?, ?, ?, ?, ?, ?, 1), (?, ?, ?, ?, ?, ?, 1), (?, ?, ?, ?, ?, ?, 1)
+            ON CONFLICT (tenant, tool, scope, actor, span_ms, start_ms) DO UPDATE SET calls = guard_call_buckets.calls + 1
+            """, rows)
+    }
+
+    /// The start of the `span`-long bucket holding `ms` (floor, for times before 1970 too).
+    static func floor(_ ms: Int64, _ span: Int64) -> Int64 { ms - ((ms % span) + span) % span }
+    /// The first bucket start at or after `ms`.
+    static func ceiling(_ ms: Int64, _ span: Int64) -> Int64 {
+        let start = floor(ms, span)
+        return start == ms ? ms : start + span
     }
 
     public func hasDryRun(tenant: String, tool: String, effectDigest: String, since: Date) throws -> Bool {

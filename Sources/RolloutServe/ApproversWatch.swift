@@ -8,20 +8,20 @@ final class ApproversWatch: @unchecked Sendable {
     private let path: String
     private let log: @Sendable (String) -> Void
     private let lock = NSLock()
-    private var stamp: String
+    private var stamp: FileStamp?
     private var loaded: ApproversFile
 
     init(path: String, initial: ApproversFile, log: @escaping @Sendable (String) -> Void) {
         self.path = path
         self.log = log
         loaded = initial
-        stamp = Self.stamp(path)
+        stamp = FileStamp.of(path)
     }
 
-    /// The approvers, re-read when the file's modification time, size or inode changed.
+    /// The approvers, re-read when the file's stamp (times, size, inode) changed.
     func current() -> ApproversFile {
         lock.withLock {
-            let now = Self.stamp(path)
+            let now = FileStamp.of(path)
             guard now != stamp else { return loaded }
             stamp = now
             do {
@@ -33,11 +33,5 @@ final class ApproversWatch: @unchecked Sendable {
             }
             return loaded
         }
-    }
-
-    private static func stamp(_ path: String) -> String {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return "missing" }
-        return "\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec).\(info.st_size).\(info.st_ino)"
     }
 }

@@ -185,6 +185,36 @@ enum StoreMigrations {
                 );
                 """
         }
+        register("v4-cap-buckets") {
+            """
+                -- Calls counted against caps per second and per minute, for the tenant (scope 0, actor '') and
+                -- for each actor (scope 1): a cap check sums the whole minutes and seconds of its window and counts
+                -- only its first, partial second in guard_calls. Counting every call of the window in
+                -- guard_calls made each guarded call slower as the window filled.
+                CREATE TABLE guard_call_buckets (
+                    tenant TEXT NOT NULL,
+                    tool TEXT NOT NULL,
+                    scope INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    span_ms INTEGER NOT NULL,
+                    start_ms INTEGER NOT NULL,
+                    calls INTEGER NOT NULL,
+                    PRIMARY KEY (tenant, tool, scope, actor, span_ms, start_ms)
+                ) WITHOUT ROWID;
+                INSERT INTO guard_call_buckets (tenant, tool, scope, actor, span_ms, start_ms, calls)
+                    SELECT tenant, tool, 0, '', 1000, ts_ms - ((ts_ms % 1000) + 1000) % 1000, count(*) FROM guard_calls
+                    GROUP BY tenant, tool, ts_ms - ((ts_ms % 1000) + 1000) % 1000;
+                INSERT INTO guard_call_buckets (tenant, tool, scope, actor, span_ms, start_ms, calls)
+                    SELECT tenant, tool, 0, '', 60000, ts_ms - ((ts_ms % 60000) + 60000) % 60000, count(*) FROM guard_calls
+                    GROUP BY tenant, tool, ts_ms - ((ts_ms % 60000) + 60000) % 60000;
+                INSERT INTO guard_call_buckets (tenant, tool, scope, actor, span_ms, start_ms, calls)
+                    SELECT tenant, tool, 1, actor, 1000, ts_ms - ((ts_ms % 1000) + 1000) % 1000, count(*) FROM guard_calls
+                    GROUP BY tenant, tool, actor, ts_ms - ((ts_ms % 1000) + 1000) % 1000;
+                INSERT INTO guard_call_buckets (tenant, tool, scope, actor, span_ms, start_ms, calls)
+                    SELECT tenant, tool, 1, actor, 60000, ts_ms - ((ts_ms % 60000) + 60000) % 60000, count(*) FROM guard_calls
+                    GROUP BY tenant, tool, actor, ts_ms - ((ts_ms % 60000) + 60000) % 60000;
+                """
+        }
         return list
     }
 

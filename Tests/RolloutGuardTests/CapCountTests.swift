@@ -1,0 +1,86 @@
+import Foundation
+import GRDB
+import RolloutCore
+import RolloutStore
+import RolloutTestSupport
+import Testing
+
+@testable import RolloutGuard
+
+/// A cap's count on the store comes from per-second and per-minute buckets plus the partial second
+/// in `guard_calls`. It must equal counting every recorded call at or after the window's start, for
+/// any start: on bucket edges, a millisecond either side, in the partial second, before 1970.
+@Suite("Guard: cap counts from buckets equal counting every call")
+struct CapCountTests {
+    /// Seeded call times around `base`: bursts in one second, calls on bucket edges, actors mixed.
+    static func calls(base: Int64, seed: UInt64) -> [(ms: Int64, actor: String)] {
+        var random = SeededRandom(seed: seed)
+        var calls: [(Int64, String)] = []
+        for _ in 0..<400 {
+            let ms = base + Int64.random(in: -200_000...200_000, using: &random)
+            calls.append((ms, ["agent-1", "agent-2", "ä-agent"][Int.random(in: 0..<3, using: &random)]))
+        }
+        for edge in [base - base % 60000, base - base % 1000] {
+            for offset in [-1, 0, 0, 1] as [Int64] { calls.append((edge + offset, "agent-1")) }
+        }
+        return calls
+    }
+
+    @Test("the count at every window start equals a brute-force count, per tenant and per actor, capped at its limit",
+          arguments: TestStores.kinds, [Int64(1_795_856_246_636), -86_400_123])
+    func bucketsCountExactly(kind: StoreKind, base: Int64) throws {
+        let store = try TestStores.make(kind)
+        // What the ledger stores for each time (milliseconds of the Date it is given).
+        let calls = Self.calls(base: base, seed: UInt64(bitPattern: base)).map { (at: StoreGuardLedger.date($0.ms), actor: $0.actor) }
+            .map { (at: $0.at, ms: StoreGuardLedger.millis($0.at), actor: $0.actor) }
+        try store.write { tx in
+            let ledger = StoreGuardLedger(tx)
+            for (i, call) in calls.enumerated() {
+                try ledger.recordCall(tenant: "acme", tool: "orders.update", actor: call.actor,
+                                      at: call.at, auditSeq: Int64(i + 1))
+            }
+            // Another tenant and tool in the same buckets must not count.
+            try ledger.recordCall(tenant: "globex", tool: "orders.update", actor: "agent-1", at: Date(timeIntervalSince1970: Double(base) / 1000), auditSeq: 9999)
+            try ledger.recordCall(tenant: "acme", tool: "refunds.issue", actor: "agent-1", at: Date(timeIntervalSince1970: Double(base) / 1000), auditSeq: 9998)
+        }
+        var starts: [Int64] = [base - 1_000_000, base + 1_000_000]
+        for call in calls.prefix(60) { starts += [call.ms - 1, call.ms, call.ms + 1] }
+        for edge in stride(from: base - 240_000, through: base + 240_000, by: 30_000) {
+            let minute = edge - ((edge % 60000) + 60000) % 60000
+            starts += [minute - 1, minute, minute + 1, minute + 999, minute + 1000, minute + 1001]
+        }
+        try store.write { (tx: inout StoreTransaction) throws in
+            let ledger = StoreGuardLedger(tx)
+            for requested in starts {
+                let since = StoreGuardLedger.date(requested), start = StoreGuardLedger.millis(since)
+                let all = calls.filter { $0.ms >= start }.count
+                #expect(try ledger.callCount(tenant: "acme", tool: "orders.update", actor: nil, since: since, upTo: 10_000) == all, "window from \(start)")
+                for actor in ["agent-1", "ä-agent", "nobody"] {
+                    let mine = calls.filter { $0.ms >= start && $0.actor == actor }.count
+                    #expect(try ledger.callCount(tenant: "acme", tool: "orders.update", actor: actor, since: since, upTo: 10_000) == mine,
+                            "window from \(start), actor \(actor)")
+                }
+                #expect(try ledger.callCount(tenant: "acme", tool: "orders.update", actor: nil, since: since, upTo: 5) == min(all, 5))
+            }
+        }
+    }
+
+    @Test("a store of the first version keeps its cap usage when migrated: its calls are in the buckets")
+    func migratedCallsCount() throws {
+        let sql = try String(contentsOfFile: TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/stores/v1-store.sql").path, encoding: .utf8)
+        let path = TestPaths.temporaryDirectory("v1-caps").appendingPathComponent("v1.sqlite").path
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in try db.execute(sql: sql) }
+        try queue.close()
+        let store = try AuditStore(path: path, chainKey: nil)
+        try store.write { (tx: inout StoreTransaction) throws in
+            let ledger = StoreGuardLedger(tx)
+            let call = Date(timeIntervalSince1970: 1_795_856_246.636)
+            for (since, expected) in [(call.addingTimeInterval(-3600), 1), (call, 1), (call.addingTimeInterval(0.001), 0)] {
+                #expect(try ledger.callCount(tenant: "acme", tool: "orders.update", actor: nil, since: since, upTo: 100) == expected)
+                #expect(try ledger.callCount(tenant: "acme", tool: "orders.update", actor: "agent-1", since: since, upTo: 100) == expected)
+            }
+            #expect(try ledger.callCount(tenant: "acme", tool: "orders.update", actor: "agent-2", since: call.addingTimeInterval(-3600), upTo: 100) == 0)
+        }
+    }
+}
