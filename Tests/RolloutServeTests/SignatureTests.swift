@@ -1,5 +1,6 @@
 import Foundation
 import RolloutCore
+import RolloutTestSupport
 import Testing
 
 @testable import RolloutServe
@@ -87,7 +88,7 @@ struct SignatureTests {
 
     @Test("approvers.yaml: a token is known by its SHA-256, compared whole; a malformed hash names its line")
     func approvers() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("approvers-\(UUID().uuidString)")
+        let dir = TestPaths.scratchRoot.appendingPathComponent("approvers-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("approvers.yaml").path
         try "version: 1\napprovers:\n  maria.lopez:\n    token_sha256: \(ApproversFile.sha256("tok-1"))\n    slack_user: U1\n  dev.patel:\n    slack_user: U2\n"

@@ -262,7 +262,7 @@ struct ChainIntegrityTests {
     @Test("with ROLLOUT_CHAIN_KEY, a forged tail with recomputed hashes fails, and so does a writer without the key")
     func signedChain() throws {
         let key = ChainKey("correct horse battery staple")
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("signed-\(UUID().uuidString).sqlite").path
+        let path = TestPaths.scratchFile("signed") + ".sqlite"
         let store = try AuditStore(path: path, chainKey: key)
         try store.append((1...5).map(fullEvent))
         #expect(try store.verify(key: key).ok && store.verify(key: key).signaturesChecked)
@@ -296,7 +296,7 @@ struct ChainIntegrityTests {
     @Test("the mark where signing starts cannot be moved past the head to switch signatures off (found by an adversarial review)")
     func signingMarkMoved() throws {
         let key = ChainKey("correct horse battery staple")
-        let store = try AuditStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("mark-\(UUID().uuidString).sqlite").path, chainKey: key)
+        let store = try AuditStore(path: TestPaths.scratchFile("mark") + ".sqlite", chainKey: key)
         try store.append((1...5).map(fullEvent))
         try store.write { tx in try tx.sql.execute("UPDATE store_meta SET value = '11' WHERE key = 'chain_key_from'") }
         let moved = try store.verify(key: key)

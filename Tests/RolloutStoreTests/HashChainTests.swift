@@ -132,7 +132,7 @@ struct CanonicalBodyTests {
 struct CheckpointTests {
     @Test("appended events reach the database file within seconds with no writer checkpointing; the chain verifies")
     func background() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-\(UUID().uuidString).sqlite").path
+        let path = TestPaths.scratchFile("rollout") + ".sqlite"
         let store = try AuditStore(path: path)
         func size(_ file: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: file)[.size]) as? NSNumber)?.intValue ?? 0 }
         let before = size(path)

@@ -28,7 +28,7 @@ public enum TestStores {
     public static func location(_ kind: StoreKind) throws -> String {
         switch kind {
         case .sqlite:
-            return FileManager.default.temporaryDirectory.appendingPathComponent("rollout-\(UUID().uuidString).sqlite").path
+            return TestPaths.scratchFile("rollout") + ".sqlite"
         case .postgres:
             registered
             guard let url = postgresURL else { throw StoreError.badLocation("ROLLOUT_TEST_POSTGRES is not set") }
