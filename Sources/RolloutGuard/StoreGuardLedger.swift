@@ -51,7 +51,10 @@ public final class StoreGuardLedger: GuardLedger {
     public func callCount(tenant: String, tool: String, actor: String?, since: Date, upTo limit: Int) throws -> Int {
         guard limit > 0 else { return 0 }
         let from = Self.millis(since)
-        let second = Self.ceiling(from, 1000), minute = Self.ceiling(from, 60000)
+        // Within two minutes of Int64's ends the bucket arithmetic would overflow: there, every call of
+        // the window is counted in guard_calls (no bucket starts at or after Int64.max).
+        let nearEnd = from <= Int64.min + 120_000 || from >= Int64.max - 120_000
+        let second = nearEnd ? Int64.max : Self.ceiling(from, 1000), minute = nearEnd ? Int64.max : Self.ceiling(from, 60000)
         let scope: [SQLValue] = [.text(tenant), .text(tool), .int(actor == nil ? 0 : 1), .text(actor ?? "")]
         let byActor = actor == nil ? "" : " AND actor = ?"
         let count = try sql.scalar("""
@@ -65,21 +68,10 @@ public final class StoreGuardLedger: GuardLedger {
         return Int(min(count, Int64(limit)))
     }
 
+    /// Records a call; the store's trigger adds it to its second's and minute's buckets (v4-cap-buckets).
     public func recordCall(tenant: String, tool: String, actor: String, at: Date, auditSeq: Int64) throws {
-        let ms = Self.millis(at)
         try sql.execute("INSERT INTO guard_calls (tenant, tool, ts_ms, actor, audit_seq) VALUES (?, ?, ?, ?, ?)",
-                        [.text(tenant), .text(tool), .int(ms), .text(actor), .int(auditSeq)])
-        var rows: [SQLValue] = []
-        for (scope, who) in [(Int64(0), ""), (1, actor)] {
-            for span in [Int64(1000), 60000] {
-                rows += [.text(tenant), .text(tool), .int(scope), .text(who), .int(span), .int(Self.floor(ms, span))]
-            }
-        }
-        try sql.execute("""
-            INSERT INTO guard_call_buckets (tenant, tool, scope, actor, span_ms, start_ms, calls)
-            VALUES (?, ?, ?, ?, ?, ?, 1), (?, ?, ?, ?, ?, ?, 1), (?, ?, ?, ?, ?, ?, 1), (?, ?, ?, ?, ?, ?, 1)
-            ON CONFLICT (tenant, tool, scope, actor, span_ms, start_ms) DO UPDATE SET calls = guard_call_buckets.calls + 1
-            """, rows)
+                        [.text(tenant), .text(tool), .int(Self.millis(at)), .text(actor), .int(auditSeq)])
     }
 
     /// The start of the `span`-long bucket holding `ms` (floor, for times before 1970 too).

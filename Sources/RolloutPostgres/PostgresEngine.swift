@@ -165,9 +165,26 @@ public final class PostgresEngine: StoreEngine, @unchecked Sendable {
 
     /// The statements of a migration's text, one per query (the extended protocol takes one at a time):
     /// comment lines dropped, split at the semicolons that end statements.
+    /// A migration's statements: split at semicolons, except inside a dollar-quoted body (`$$ ... $$`,
+    /// a trigger function's), with whole-line comments left out.
     static func statements(_ text: String) -> [String] {
-        text.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--") }.joined(separator: "\n")
-            .split(separator: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        let lines = text.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--") }.joined(separator: "\n")
+        var statements: [String] = []
+        var current = ""
+        var quoted = false
+        var previous: Character?
+        for character in lines {
+            if character == "$" && previous == "$" { quoted.toggle() }
+            if character == ";" && !quoted {
+                statements.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+            previous = character == "$" && previous == "$" ? nil : character
+        }
+        statements.append(current)
+        return statements.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
     }
 }
 

@@ -185,13 +185,13 @@ enum StoreMigrations {
                 );
                 """
         }
-        register("v4-cap-buckets") {
-            """
-                -- Calls counted against caps per second and per minute, for the tenant (scope 0, actor '') and
-                -- for each actor (scope 1): a cap check sums the whole minutes and seconds of its window and counts
-                -- only its first, partial second in guard_calls. Counting every call of the window in
-                -- guard_calls made each guarded call slower as the window filled. The partial second is read by
-                -- the table's own key (tenant, tool, ts_ms), so the actor index is one more insert for nothing.
+        do {
+            // Calls counted against caps per second and per minute, for the tenant (scope 0, actor '') and for
+            // each actor (scope 1): a cap check sums the whole minutes and seconds of its window and counts only
+            // its first, partial second in guard_calls. Counting every call of the window in guard_calls made
+            // each guarded call slower as the window filled. The partial second is read by the table's own key
+            // (tenant, tool, ts_ms), so the actor index is one more insert for nothing.
+            let table = """
                 CREATE TABLE guard_call_buckets (
                     tenant TEXT NOT NULL,
                     tool TEXT NOT NULL,
@@ -202,6 +202,35 @@ enum StoreMigrations {
                     calls INTEGER NOT NULL,
                     PRIMARY KEY (tenant, tool, scope, actor, span_ms, start_ms)
                 ) WITHOUT ROWID;
+
+                """
+            // The database itself adds each call to its four buckets, so a guard of an earlier version still
+            // running beside a migrated store is counted too (its inserts into guard_calls fire the trigger).
+            // Made before the backfill: on PostgreSQL, CREATE TRIGGER waits for the inserts in progress and
+            // holds off new ones until this migration commits, so no call falls between the two.
+            let upsert = """
+                INSERT INTO guard_call_buckets (tenant, tool, scope, actor, span_ms, start_ms, calls) VALUES
+                        (NEW.tenant, NEW.tool, 0, '', 1000, NEW.ts_ms - ((NEW.ts_ms % 1000) + 1000) % 1000, 1),
+                        (NEW.tenant, NEW.tool, 0, '', 60000, NEW.ts_ms - ((NEW.ts_ms % 60000) + 60000) % 60000, 1),
+                        (NEW.tenant, NEW.tool, 1, NEW.actor, 1000, NEW.ts_ms - ((NEW.ts_ms % 1000) + 1000) % 1000, 1),
+                        (NEW.tenant, NEW.tool, 1, NEW.actor, 60000, NEW.ts_ms - ((NEW.ts_ms % 60000) + 60000) % 60000, 1)
+                    ON CONFLICT (tenant, tool, scope, actor, span_ms, start_ms) DO UPDATE SET calls = guard_call_buckets.calls + 1
+                """
+            let sqliteTrigger = """
+                CREATE TRIGGER guard_calls_buckets AFTER INSERT ON guard_calls BEGIN
+                    \(upsert);
+                END;
+
+                """
+            let postgresTrigger = """
+                CREATE FUNCTION guard_call_buckets_add() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+                    \(upsert);
+                    RETURN NULL;
+                END $$;
+                CREATE TRIGGER guard_calls_buckets AFTER INSERT ON guard_calls FOR EACH ROW EXECUTE FUNCTION guard_call_buckets_add();
+
+                """
+            let backfill = """
                 INSERT INTO guard_call_buckets (tenant, tool, scope, actor, span_ms, start_ms, calls)
                     SELECT tenant, tool, 0, '', 1000, ts_ms - ((ts_ms % 1000) + 1000) % 1000, count(*) FROM guard_calls
                     GROUP BY tenant, tool, ts_ms - ((ts_ms % 1000) + 1000) % 1000;
@@ -216,6 +245,8 @@ enum StoreMigrations {
                     GROUP BY tenant, tool, actor, ts_ms - ((ts_ms % 60000) + 60000) % 60000;
                 DROP INDEX guard_calls_actor;
                 """
+            list.append(StoreMigration(name: "v4-cap-buckets", sqlite: table + sqliteTrigger + backfill,
+                                       postgres: postgres(table) + postgresTrigger + postgres(backfill)))
         }
         return list
     }

@@ -17,7 +17,9 @@ struct OrmAITests {
         let target = MCPTarget(
             command: "bash \(OrmAITarget.serveScript)", policy: policy, tenant: "acme", otherTenant: "globex",
             observer: StateObserver(sqlitePath: work + "/demo.db"),
-            options: MCPClient.Options(callTimeout: 20, startTimeout: 60, environment: ["ORMAI_DEMO_WORKDIR": work]))
+            // Generous: this client runs in the test process, whose few threads every suite shares; in the full
+            // run an answer can wait there for many seconds (a 20 s tools/list timed out once). A hang still ends the run.
+            options: MCPClient.Options(callTimeout: 120, startTimeout: 300, environment: ["ORMAI_DEMO_WORKDIR": work]))
         try await target.start()
         #expect(Set(target.tools.map(\.name).filter { !policy.entries(forWireName: $0).isEmpty }) == ["db.create", "db.update", "db.delete", "db.bulk_update"])
         #expect(target.coverage().isEmpty, "the policy describes every tool OrmAI lists")
@@ -84,7 +86,7 @@ struct OrmAITests {
         let guarded = MCPTarget(
             command: guardCommand, policy: policy, tenant: "acme", otherTenant: "globex",
             observer: StateObserver(sqlitePath: guardedWork + "/demo.db"),
-            options: MCPClient.Options(callTimeout: 30, startTimeout: 90, environment: ["ORMAI_DEMO_WORKDIR": guardedWork]))
+            options: MCPClient.Options(callTimeout: 120, startTimeout: 300, environment: ["ORMAI_DEMO_WORKDIR": guardedWork]))
         try await guarded.start()
         let behind = try await Adversary(policy: policy, target: guarded, options: FuzzOptions(seed: 1, calls: 1, replayDirectory: repro)).run()
         await guarded.stop()

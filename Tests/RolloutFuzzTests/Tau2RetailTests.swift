@@ -38,7 +38,9 @@ struct Tau2RetailTests {
         let policy = try RolloutFolder(directory: Tau2RetailTarget.policyFolder).loadPolicy()
         let target = MCPTarget(
             command: "bash \(Tau2RetailTarget.serveScript)", policy: policy, tenant: "retail", otherTenant: "none", observer: nil,
-            options: MCPClient.Options(callTimeout: 20, startTimeout: 60),
+            // Generous: this client runs in the test process, whose few threads every suite shares; in the full
+            // run an answer can wait there for many seconds (a 20 s tools/list timed out once). A hang still ends the run.
+            options: MCPClient.Options(callTimeout: 120, startTimeout: 300),
             subject: Tau2RetailTarget.subject, otherSubject: Tau2RetailTarget.otherSubject)
         try await target.start()
         let repro = TestPaths.temporaryDirectory("tau2-repro").path
@@ -77,7 +79,7 @@ struct Tau2RetailTests {
                             "--tenant", "retail", "--actor", "agent-1", "--subject", Tau2RetailTarget.subject, "--", serve].joined(separator: " ")
         let target = MCPTarget(
             command: guardCommand, policy: policy, tenant: "retail", otherTenant: "none", observer: nil,
-            options: MCPClient.Options(callTimeout: 30, startTimeout: 90),
+            options: MCPClient.Options(callTimeout: 120, startTimeout: 300),
             subject: Tau2RetailTarget.subject, otherSubject: Tau2RetailTarget.otherSubject, learnFrom: serve)
         try await target.start()
         let repro = TestPaths.temporaryDirectory("tau2-guarded-repro").path

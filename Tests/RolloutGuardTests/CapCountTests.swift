@@ -65,6 +65,44 @@ struct CapCountTests {
         }
     }
 
+    @Test("a call an earlier version records (straight into guard_calls, beside a migrated store) is counted",
+          arguments: TestStores.kinds)
+    func earlierWriterCounted(kind: StoreKind) throws {
+        let store = try TestStores.make(kind)
+        let base: Int64 = 1_795_856_246_636
+        try store.write { tx in
+            // What a guard of the version before the buckets wrote for each call, and nothing else.
+            for i in 0..<5 {
+                try tx.sql.execute("INSERT INTO guard_calls (tenant, tool, ts_ms, actor, audit_seq) VALUES (?, ?, ?, ?, ?)",
+                                   [.text("acme"), .text("orders.update"), .int(base + Int64(i) * 45_000), .text("agent-1"), .int(Int64(i + 1))])
+            }
+        }
+        try store.write { (tx: inout StoreTransaction) throws in
+            let ledger = StoreGuardLedger(tx)
+            for (since, expected) in [(base - 3_600_000, 5), (base + 1, 4), (base + 90_000, 3), (base + 180_001, 0)] {
+                let all = try ledger.callCount(tenant: "acme", tool: "orders.update", actor: nil, since: StoreGuardLedger.date(since), upTo: 100)
+                let mine = try ledger.callCount(tenant: "acme", tool: "orders.update", actor: "agent-1", since: StoreGuardLedger.date(since), upTo: 100)
+                #expect(all == expected && mine == expected, "from \(since): \(all) and \(mine), expected \(expected)")
+            }
+        }
+    }
+
+    @Test("windows that start within two minutes of Int64's ends count exactly, without overflow", arguments: TestStores.kinds)
+    func extremeWindows(kind: StoreKind) throws {
+        let store = try TestStores.make(kind)
+        try store.write { (tx: inout StoreTransaction) throws in
+            let ledger = StoreGuardLedger(tx)
+            try ledger.recordCall(tenant: "acme", tool: "orders.update", actor: "agent-1", at: StoreGuardLedger.date(1_795_856_246_636), auditSeq: 1)
+            // About 76 seconds from each end of Int64 milliseconds: a minute's ceiling there overflowed.
+            let start = Date(timeIntervalSince1970: -9_223_372_036_854_700), end = Date(timeIntervalSince1970: 9_223_372_036_854_700)
+            #expect(StoreGuardLedger.millis(start) <= Int64.min + 120_000 && StoreGuardLedger.millis(end) >= Int64.max - 120_000)
+            let all = try ledger.callCount(tenant: "acme", tool: "orders.update", actor: nil, since: start, upTo: 100)
+            let mine = try ledger.callCount(tenant: "acme", tool: "orders.update", actor: "agent-1", since: start, upTo: 100)
+            let none = try ledger.callCount(tenant: "acme", tool: "orders.update", actor: "agent-1", since: end, upTo: 100)
+            #expect(all == 1 && mine == 1 && none == 0)
+        }
+    }
+
     @Test("a store of the first version keeps its cap usage when migrated: its calls are in the buckets")
     func migratedCallsCount() throws {
         let sql = try String(contentsOfFile: TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/stores/v1-store.sql").path, encoding: .utf8)
