@@ -93,8 +93,8 @@ struct CapCountTests {
         try store.write { (tx: inout StoreTransaction) throws in
             let ledger = StoreGuardLedger(tx)
             try ledger.recordCall(tenant: "acme", tool: "orders.update", actor: "agent-1", at: StoreGuardLedger.date(1_795_856_246_636), auditSeq: 1)
-            // About 76 seconds from each end of Int64 milliseconds: a minute's ceiling there overflowed.
-            let start = Date(timeIntervalSince1970: -9_223_372_036_854_700), end = Date(timeIntervalSince1970: 9_223_372_036_854_700)
+            // About 2 seconds from each end of Int64 milliseconds: the minute holding the end one overflowed.
+            let start = Date(timeIntervalSince1970: -9_223_372_036_854_774), end = Date(timeIntervalSince1970: 9_223_372_036_854_774)
             #expect(StoreGuardLedger.millis(start) <= Int64.min + 120_000 && StoreGuardLedger.millis(end) >= Int64.max - 120_000)
             let all = try ledger.callCount(tenant: "acme", tool: "orders.update", actor: nil, since: start, upTo: 100)
             let mine = try ledger.callCount(tenant: "acme", tool: "orders.update", actor: "agent-1", since: start, upTo: 100)
