@@ -163,7 +163,7 @@ let package = Package(
         ),
         .target(
             name: "RolloutTestSupport",
-            dependencies: ["RolloutCore", "RolloutStore", "RolloutPostgres"],
+            dependencies: ["RolloutCore", "RolloutStore", "RolloutPostgres", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/RolloutTestSupport"
         ),
         .testTarget(

@@ -29,6 +29,7 @@ TOKEN = "browser-test-token-maria-5f1c"
 try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
@@ -110,11 +111,28 @@ def refund(n, cents):
     return {"order_id": n, "amount_cents": cents, "reason": "parcel %d lost by the carrier" % n, "request_id": "refund-%d" % n}
 
 
+def left(page):
+    """Whether the browser has left the page `page` is the root of. Chromium sometimes answers a look at
+    an element taken during the navigation with "Node with given id does not belong to the document"
+    (a WebDriverException) instead of a stale-element error: that, too, means the page is gone."""
+    def predicate(_driver):
+        try:
+            page.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+    return predicate
+
+
 def click_and_load(driver, element_id):
     """Clicks a submit button and waits until the browser has left the page (the next one is loading)."""
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, element_id).click()
-    WebDriverWait(driver, 15).until(EC.staleness_of(page))
+    WebDriverWait(driver, 15).until(left(page))
 
 
 def console_errors(driver, page):

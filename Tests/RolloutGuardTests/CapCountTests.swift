@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import RolloutCore
 import RolloutStore
 import RolloutTestSupport
@@ -105,11 +104,7 @@ struct CapCountTests {
 
     @Test("a store of the first version keeps its cap usage when migrated: its calls are in the buckets")
     func migratedCallsCount() throws {
-        let sql = try String(contentsOfFile: TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/stores/v1-store.sql").path, encoding: .utf8)
-        let path = TestPaths.temporaryDirectory("v1-caps").appendingPathComponent("v1.sqlite").path
-        let queue = try DatabaseQueue(path: path)
-        try queue.writeWithoutTransaction { db in try db.execute(sql: sql) }
-        try queue.close()
+        let path = try TestStores.firstVersionStore("v1-caps")
         let store = try AuditStore(path: path, chainKey: nil)
         try store.write { (tx: inout StoreTransaction) throws in
             let ledger = StoreGuardLedger(tx)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import PropertyBased
 import RolloutCore
 import RolloutTestSupport
@@ -336,11 +335,7 @@ struct ChainIntegrityTests {
 
     @Test("a store written by the first version (form 1 bodies, schema v1) verifies, migrated or read-only")
     func firstVersionStoreVerifies() throws {
-        let sql = try String(contentsOfFile: TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/stores/v1-store.sql").path, encoding: .utf8)
-        let path = TestPaths.temporaryDirectory("v1").appendingPathComponent("v1.sqlite").path
-        let queue = try DatabaseQueue(path: path)
-        try queue.writeWithoutTransaction { db in try db.execute(sql: sql) }
-        try queue.close()
+        let path = try TestStores.firstVersionStore("v1")
         let readOnly = try AuditStore(path: path, create: false, chainKey: nil, readOnly: true)
         let before = try readOnly.verify()
         #expect(before.ok && before.checked == 7, "\(String(describing: before.firstBreak))")

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import RolloutCore
 import RolloutPostgres
 import RolloutStore
@@ -40,6 +41,17 @@ public enum TestStores {
             if let password = base.password { text += ":" + (password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? password) }
             return text + "@\(base.host):\(base.port)/\(name)?sslmode=\(base.sslMode.rawValue)"
         }
+    }
+
+    /// A SQLite store as the first version wrote it (schema v1, form-1 bodies; Tests/Fixtures/stores/v1-store.sql),
+    /// not yet migrated: its path.
+    public static func firstVersionStore(_ name: String = "v1") throws -> String {
+        let sql = try String(contentsOfFile: TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/stores/v1-store.sql").path, encoding: .utf8)
+        let path = TestPaths.temporaryDirectory(name).appendingPathComponent("v1.sqlite").path
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in try db.execute(sql: sql) }
+        try queue.close()
+        return path
     }
 
     /// A new, empty store of `kind`.
