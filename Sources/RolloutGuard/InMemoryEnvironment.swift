@@ -95,24 +95,34 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
         func callCount(tenant: String, tool: String, actor: String?, since: Date, upTo limit: Int) throws -> Int {
             let key = actor.map { tenant + "\u{0}" + tool + "\u{0}" + $0 } ?? tenant + "\u{0}" + tool
             guard let times = calls[key] else { return 0 }
-            // Binary search for the first call at or after `since`.
+            return min(times.count - Self.firstIndex(in: times, atOrAfter: since), max(limit, 0))
+        }
+
+        /// Every call time is kept: dropping the oldest (this ledger once kept 200,000 per key, then
+        /// 100,000) under-counted any cap above what was left, letting calls past it through.
+        func recordCall(tenant: String, tool: String, actor: String, at: Date, auditSeq: Int64) throws {
+            for key in [tenant + "\u{0}" + tool, tenant + "\u{0}" + tool + "\u{0}" + actor] {
+                Self.insert(at, into: &calls[key, default: []])  // in place: a copy per call would make caps quadratic
+            }
+        }
+
+        /// Adds a time to a sorted list: appended when it is the latest (one clock), else put in its place.
+        static func insert(_ time: Date, into times: inout [Date]) {
+            if let last = times.last, last > time {
+                times.insert(time, at: firstIndex(in: times, atOrAfter: time))
+            } else {
+                times.append(time)
+            }
+        }
+
+        /// The index of the first time at or after `since` in a sorted list (binary search).
+        static func firstIndex(in times: [Date], atOrAfter since: Date) -> Int {
             var low = 0, high = times.count
             while low < high {
                 let mid = (low + high) / 2
                 if times[mid] < since { low = mid + 1 } else { high = mid }
             }
-            return min(times.count - low, max(limit, 0))
-        }
-
-        func recordCall(tenant: String, tool: String, actor: String, at: Date, auditSeq: Int64) throws {
-            for key in [tenant + "\u{0}" + tool, tenant + "\u{0}" + tool + "\u{0}" + actor] {
-                // Mutate in place: copying the list on every call would make caps quadratic.
-                calls[key, default: []].append(at)
-                if calls[key]!.count > 1 && calls[key]![calls[key]!.count - 2] > at {
-                    calls[key]!.sort()  // one clock gives ordered times; keep the list sorted if not
-                }
-                if calls[key]!.count > 200_000 { calls[key]!.removeFirst(100_000) }
-            }
+            return low
         }
 
         func hasDryRun(tenant: String, tool: String, effectDigest: String, since: Date) throws -> Bool {

@@ -102,6 +102,29 @@ struct CapCountTests {
         }
     }
 
+    @Test("the in-memory ledger counts every call of a window, past 200,000 and recorded out of order")
+    func inMemoryKeepsEveryCall() throws {
+        let environment = InMemoryEnvironment()
+        let base = Date(timeIntervalSince1970: 1_795_856_246)
+        try environment.transaction { session in
+            let ledger = session.ledger
+            for i in 0..<200_001 {
+                try ledger.recordCall(tenant: "acme", tool: "orders.update", actor: "agent-1", at: base.addingTimeInterval(Double(i) / 100), auditSeq: Int64(i + 1))
+            }
+            // Another host's clock: calls earlier than the last one recorded.
+            for offset in [-1.0, 5.5, 0.005] {
+                try ledger.recordCall(tenant: "acme", tool: "orders.update", actor: "agent-2", at: base.addingTimeInterval(offset), auditSeq: 0)
+            }
+            let all = try ledger.callCount(tenant: "acme", tool: "orders.update", actor: nil, since: base.addingTimeInterval(-3600), upTo: 1_000_000)
+            let mine = try ledger.callCount(tenant: "acme", tool: "orders.update", actor: "agent-1", since: base, upTo: 1_000_000)
+            let theirs = try ledger.callCount(tenant: "acme", tool: "orders.update", actor: "agent-2", since: base, upTo: 1_000_000)
+            let late = try ledger.callCount(tenant: "acme", tool: "orders.update", actor: nil, since: base.addingTimeInterval(5), upTo: 1_000_000)
+            #expect(all == 200_004 && mine == 200_001 && theirs == 2)
+            // Calls at base + 5.00 s ... + 2000.00 s of agent-1, and agent-2's at + 5.5 s.
+            #expect(late == 200_001 - 500 + 1)
+        }
+    }
+
     @Test("a store of the first version keeps its cap usage when migrated: its calls are in the buckets")
     func migratedCallsCount() throws {
         let path = try TestStores.firstVersionStore("v1-caps")
