@@ -123,10 +123,19 @@ struct ChainRowCheck: Sendable {
                 return "column ts_ms is \(stored.string ?? "null"), but the hashed time \(time ?? "") is \(expected)"
             }
         }
-        let derived = ts == nil ? nil : DerivedColumns(members: members) ?? whole().map(DerivedColumns.init(decoding:))
-        for (name, value, index) in [("effect", derived?.effect, Column.effect), ("shape", derived?.shape, Column.shape)]
-        where !sameText(row, index, value) {
-            return "column \(name) is \(row[index].string ?? "null"), but the hashed event gives \(value ?? "null")"
+        // The common event's derived columns are confirmed from the body's text; any other is derived whole.
+        let confirmed = ts != nil && row.isText(Column.shape) && (row.isText(Column.effect) || row.isNull(Column.effect))
+            && (members as? JSONMembers).map { indexed in
+                row.withOptionalText(Column.effect) { effect in
+                    row.withText(Column.shape) { shape in PlainDerivedColumns.confirms(indexed, effect: effect, shape: shape) }
+                }
+            } == true
+        if !confirmed {
+            let derived = ts == nil ? nil : DerivedColumns(members: members) ?? whole().map(DerivedColumns.init(decoding:))
+            for (name, value, index) in [("effect", derived?.effect, Column.effect), ("shape", derived?.shape, Column.shape)]
+            where !sameText(row, index, value) {
+                return "column \(name) is \(row[index].string ?? "null"), but the hashed event gives \(value ?? "null")"
+            }
         }
         switch row[Column.form] {
         case .null: break

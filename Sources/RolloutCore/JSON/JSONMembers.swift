@@ -13,16 +13,15 @@
 /// `withUTF8` that gave it).
 public struct JSONMembers {
     private let bytes: UnsafeBufferPointer<UInt8>
-    private var names: [Range<Int>] = []
-    private var values: [Range<Int>] = []
+    /// Each member's name (without its quotes) and value, as written: one array, so one allocation.
+    private var spans: [(name: Range<Int>, value: Range<Int>)] = []
 
     /// More members than this are not indexed (finding a repeated name costs the square of the count).
     public static let maxMembers = 64
 
     public init?(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
-        names.reserveCapacity(16)
-        values.reserveCapacity(16)
+        spans.reserveCapacity(16)
         var parser = JSONByteParser(bytes: bytes)
         parser.skipWhitespace()
         guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "{") else { return nil }
@@ -33,7 +32,7 @@ public struct JSONMembers {
         } else {
             while true {
                 parser.skipWhitespace()
-                guard names.count < Self.maxMembers, parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "\"") else { return nil }
+                guard spans.count < Self.maxMembers, parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "\"") else { return nil }
                 let nameStart = parser.index + 1
                 var end = nameStart
                 while end < bytes.count, bytes[end] != UInt8(ascii: "\"") {
@@ -41,7 +40,6 @@ public struct JSONMembers {
                     end += 1
                 }
                 guard end < bytes.count else { return nil }
-                names.append(nameStart..<end)
                 parser.index = end + 1
                 parser.skipWhitespace()
                 guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: ":") else { return nil }
@@ -49,7 +47,7 @@ public struct JSONMembers {
                 parser.skipWhitespace()
                 let valueStart = parser.index
                 do { try parser.skipValue(depth: 1) } catch { return nil }
-                values.append(valueStart..<parser.index)
+                spans.append((nameStart..<end, valueStart..<parser.index))
                 parser.skipWhitespace()
                 guard parser.index < bytes.count else { return nil }
                 if bytes[parser.index] == UInt8(ascii: ",") {
@@ -63,20 +61,20 @@ public struct JSONMembers {
         }
         parser.skipWhitespace()
         guard parser.index == bytes.count else { return nil }
-        for i in names.indices {
-            for j in names.indices where j > i && same(names[i], names[j]) { return nil }
+        for i in spans.indices {
+            for j in spans.indices where j > i && same(spans[i].name, spans[j].name) { return nil }
         }
     }
 
     /// How many members the object has.
-    public var count: Int { names.count }
+    public var count: Int { spans.count }
 
     /// The member's value as `JSONValue.parse` reads it, or nil when the object has no such member.
     public func value(_ name: String) -> JSONValue? {
         var name = name
         return name.withUTF8 { wanted in
-            for i in names.indices where matches(names[i], wanted) {
-                var parser = JSONByteParser(bytes: UnsafeBufferPointer(rebasing: bytes[values[i]]))
+            for span in spans where matches(span.name, wanted) {
+                var parser = JSONByteParser(bytes: UnsafeBufferPointer(rebasing: bytes[span.value]))
                 return try? parser.parseValue(depth: 1)
             }
             return nil
@@ -94,12 +92,12 @@ public struct JSONMembers {
 
     /// The kind of the `index`th member (in the order written).
     public func kind(at index: Int) -> Kind {
-        Self.kind(of: UnsafeBufferPointer(rebasing: bytes[values[index]]))
+        Self.kind(of: UnsafeBufferPointer(rebasing: bytes[spans[index].value]))
     }
 
     /// The name of the `index`th member (in the order written).
     public func name(at index: Int) -> String {
-        String(decoding: UnsafeBufferPointer(rebasing: bytes[names[index]]), as: UTF8.self)
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[spans[index].name]), as: UTF8.self)
     }
 
     private static func kind(of raw: UnsafeBufferPointer<UInt8>) -> Kind {
@@ -123,8 +121,8 @@ public struct JSONMembers {
     public func raw(_ name: String) -> UnsafeBufferPointer<UInt8>? {
         var name = name
         return name.withUTF8 { wanted in
-            for i in names.indices where matches(names[i], wanted) {
-                return UnsafeBufferPointer(rebasing: bytes[values[i]])
+            for span in spans where matches(span.name, wanted) {
+                return UnsafeBufferPointer(rebasing: bytes[span.value])
             }
             return nil
         }
