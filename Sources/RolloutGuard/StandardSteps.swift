@@ -231,12 +231,15 @@ enum StandardSteps {
 
     /// 12. Approval for the high-stakes few.
     static let approval = GuardStep(.approval, phase: .inTransaction) { context in
-        guard context.mode != .approved, let plan = context.plan else { return nil }
+        // The conditions' data and the plan are built only for a tool that can ask for a person.
+        guard context.mode != .approved, context.request != nil,
+              context.tool.approval != nil || context.tool.rules.contains(where: { $0.decision == .approve })
+        else { return nil }
         let data = context.conditionData
-        if let approval = context.tool.approval, approval.when.isTruthy(data) { return .pending(plan, rule: nil) }
+        if let approval = context.tool.approval, approval.when.isTruthy(data) { return context.plan.map { .pending($0, rule: nil) } }
         if let rule = context.tool.rules.first(where: { $0.decision == .approve && $0.when.isTruthy(data) }) {
             context.approvalRule = rule
-            return .pending(plan, rule: rule)
+            return context.plan.map { .pending($0, rule: rule) }
         }
         return nil
     }
