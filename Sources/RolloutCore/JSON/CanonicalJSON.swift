@@ -43,8 +43,8 @@ extension JSONValue {
 
     static func write(_ value: JSONValue, into out: inout [UInt8], indent: Int?, level: Int) {
         switch value {
-        case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
-        case .bool(let b): out.append(contentsOf: b ? [0x74, 0x72, 0x75, 0x65] : [0x66, 0x61, 0x6C, 0x73, 0x65])
+        case .null: appendLiteral("null", to: &out)
+        case .bool(let b): appendLiteral(b ? "true" : "false", to: &out)
         case .number(let d): writeNumber(d, into: &out)
         case .string(let s): writeString(s, into: &out)
         case .array(let items):
@@ -66,18 +66,29 @@ extension JSONValue {
                 return
             }
             out.append(0x7B)
-            let keys = members.count == 1 ? [members.first!.key] : members.keys.sorted(by: canonicalKeyLess)
-            for (i, key) in keys.enumerated() {
-                if i > 0 { out.append(0x2C) }
+            func member(_ key: String, _ value: JSONValue, first: Bool) {
+                if !first { out.append(0x2C) }
                 newline(&out, indent: indent, level: level + 1)
                 writeString(key, into: &out)
                 out.append(0x3A)
                 if indent != nil { out.append(0x20) }
-                write(members[key]!, into: &out, indent: indent, level: level + 1)
+                write(value, into: &out, indent: indent, level: level + 1)
+            }
+            if members.count == 1, let only = members.first {
+                member(only.key, only.value, first: true)
+            } else {
+                // The members sorted as pairs: each value is at hand, not looked up again by its key.
+                for (i, pair) in members.sorted(by: { canonicalKeyLess($0.key, $1.key) }).enumerated() {
+                    member(pair.key, pair.value, first: i == 0)
+                }
             }
             newline(&out, indent: indent, level: level)
             out.append(0x7D)
         }
+    }
+
+    private static func appendLiteral(_ word: StaticString, to out: inout [UInt8]) {
+        word.withUTF8Buffer { out.append(contentsOf: $0) }
     }
 
     private static func newline(_ out: inout [UInt8], indent: Int?, level: Int) {
