@@ -124,10 +124,10 @@ struct ChainRowCheck: Sendable {
             }
         }
         // The common event's derived columns are confirmed from the body's text; any other is derived whole.
-        let confirmed = ts != nil && row.isText(Column.shape) && (row.isText(Column.effect) || row.isNull(Column.effect))
+        let confirmed = ts != nil && (row.isText(Column.shape) || row.isNull(Column.shape)) && (row.isText(Column.effect) || row.isNull(Column.effect))
             && (members as? JSONMembers).map { indexed in
                 row.withOptionalText(Column.effect) { effect in
-                    row.withText(Column.shape) { shape in PlainDerivedColumns.confirms(indexed, effect: effect, shape: shape) }
+                    row.withOptionalText(Column.shape) { shape in PlainDerivedColumns.confirms(indexed, effect: effect, shape: shape) }
                 }
             } == true
         if !confirmed {

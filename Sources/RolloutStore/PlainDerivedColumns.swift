@@ -2,8 +2,9 @@ import Crypto
 import RolloutCore
 
 /// Verification's shortcut for the derived columns (`effect`, `shape`) of the common event: a one-row
-/// write whose body `JSONMembers` indexes and whose tool, targets and after values are written as their
-/// canonical text already (compact, printable ASCII strings without escapes, whole numbers, literals).
+/// write (or one that changed no field: a refusal) whose body `JSONMembers` indexes and whose tool,
+/// targets and after values are written as their canonical text already (compact, printable ASCII
+/// strings without escapes, whole numbers, literals).
 /// Such an event's effect is hashed from the body's own bytes, and its shape is its field names as
 /// written, so no value is built, and nothing is allocated: a million rows are checked.
 ///
@@ -20,7 +21,6 @@ enum PlainDerivedColumns {
 
     /// Whether the stored `effect` and `shape` (nil for null) are what the body gives; see the type.
     static func confirms(_ members: JSONMembers, effect: UnsafeBufferPointer<UInt8>?, shape: UnsafeBufferPointer<UInt8>?) -> Bool {
-        guard let shape else { return false }
         // The conditions under which `DerivedColumns(members:)` reads the one-row form (`fields_changed`).
         for name in required where !members.isNonEmptyString(name) { return false }
         for name in optionalStrings where !members.isStringOrNull(name) { return false }
@@ -33,9 +33,14 @@ enum PlainDerivedColumns {
         case nil, .null?: break
         default: return false
         }
-        guard let tool = members.raw("tool"), tool[0] == UInt8(ascii: "\""), PlainJSON.end(of: tool, from: 0) == tool.count,
-              members.kind("fields_changed") == .object, let fields = members.raw("fields_changed")
-        else { return false }
+        guard let tool = members.raw("tool"), tool[0] == UInt8(ascii: "\""), PlainJSON.end(of: tool, from: 0) == tool.count else { return false }
+        // No `fields_changed` (absent, null or empty: a refusal, a denial) is a write that changed no field.
+        let fields: UnsafeBufferPointer<UInt8>?
+        switch members.kind("fields_changed") {
+        case nil, .null?: fields = nil
+        case .object?: fields = members.raw("fields_changed")
+        default: return false
+        }
         // Without targets there is no effect; with them, the targets must be written canonically.
         let targets = members.raw("targets")
         let untargeted: Bool
@@ -58,26 +63,37 @@ enum PlainDerivedColumns {
 
         return withUnsafeTemporaryAllocation(of: FieldSpan.self, capacity: JSONMembers.maxMembers) { spans in
             // Each field: its name (as written, with quotes) and its after value (as written), sorted by name.
-            guard let count = fieldSpans(fields, into: spans), count > 0 else { return false }
-            let sorted = UnsafeMutableBufferPointer(rebasing: spans[0..<count])
-            sortByName(sorted, in: fields)
-            for k in 1..<max(1, count) where PlainJSON.equal(fields, sorted[k - 1].name, sorted[k].name) { return false }
-            // The shape: the names, sorted, comma-separated.
-            var at = 0
-            for (k, field) in sorted.enumerated() {
-                if k > 0 {
-                    guard at < shape.count, shape[at] == UInt8(ascii: ",") else { return false }
-                    at += 1
-                }
-                let length = field.name.count - 2
-                guard at + length <= shape.count else { return false }
-                for i in 0..<length where shape[at + i] != fields[field.name.lowerBound + 1 + i] { return false }
-                at += length
+            var count = 0
+            if let fields {
+                guard let found = fieldSpans(fields, into: spans) else { return false }
+                count = found
             }
-            guard at == shape.count else { return false }
+            let sorted = UnsafeMutableBufferPointer(rebasing: spans[0..<count])
+            if let fields, count > 0 {
+                sortByName(sorted, in: fields)
+                for k in 1..<count where PlainJSON.equal(fields, sorted[k - 1].name, sorted[k].name) { return false }
+                // The shape: the names, sorted, comma-separated.
+                guard let shape else { return false }
+                var at = 0
+                for (k, field) in sorted.enumerated() {
+                    if k > 0 {
+                        guard at < shape.count, shape[at] == UInt8(ascii: ",") else { return false }
+                        at += 1
+                    }
+                    let length = field.name.count - 2
+                    guard at + length <= shape.count else { return false }
+                    for i in 0..<length where shape[at + i] != fields[field.name.lowerBound + 1 + i] { return false }
+                    at += length
+                }
+                guard at == shape.count else { return false }
+            } else {
+                // No field: no shape.
+                guard shape == nil else { return false }
+            }
             if untargeted { return true }
             guard let effect, let targets else { return false }
-            // The effect: SHA-256 of {"after":[{<name>:<after>,…}],"targets":<targets>,"tool":<tool>}, its first 16 hex digits.
+            // The effect: SHA-256 of {"after":[{<name>:<after>,…}],"targets":<targets>,"tool":<tool>}, its first 16 hex
+            // digits; with no field, of {"after":[],"targets":<targets>,"tool":<tool>}.
             var size = prefix.count + middle.count + targets.count + suffix.count + tool.count + 1
             for field in sorted where !field.after.isEmpty { size += field.name.count + 1 + field.after.count + 1 }
             return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { out in
@@ -88,21 +104,24 @@ enum PlainDerivedColumns {
                         n += 1
                     }
                 }
-                func put(_ range: Range<Int>) { put(UnsafeBufferPointer(rebasing: fields[range])) }
-                prefix.withUnsafeBufferPointer(put)
-                var first = true
-                for field in sorted where !field.after.isEmpty {
-                    if !first {
-                        out[n] = UInt8(ascii: ",")
+                if let fields, count > 0 {
+                    prefix.withUnsafeBufferPointer(put)
+                    var first = true
+                    for field in sorted where !field.after.isEmpty {
+                        if !first {
+                            out[n] = UInt8(ascii: ",")
+                            n += 1
+                        }
+                        first = false
+                        put(UnsafeBufferPointer(rebasing: fields[field.name]))
+                        out[n] = UInt8(ascii: ":")
                         n += 1
+                        put(UnsafeBufferPointer(rebasing: fields[field.after]))
                     }
-                    first = false
-                    put(field.name)
-                    out[n] = UInt8(ascii: ":")
-                    n += 1
-                    put(field.after)
+                    middle.withUnsafeBufferPointer(put)
+                } else {
+                    noFields.withUnsafeBufferPointer(put)
                 }
-                middle.withUnsafeBufferPointer(put)
                 put(targets)
                 suffix.withUnsafeBufferPointer(put)
                 put(tool)
@@ -165,6 +184,7 @@ enum PlainDerivedColumns {
     private static let afterName = Array(#""after""#.utf8)
     /// The effect document's fixed parts, around the after values, the targets and the tool.
     private static let prefix = Array(#"{"after":[{"#.utf8), middle = Array(#"}],"targets":"#.utf8), suffix = Array(#","tool":"#.utf8)
+    private static let noFields = Array(#"{"after":[],"targets":"#.utf8)
     private static let hex = Array("0123456789abcdef".utf8)
 
     /// Insertion sort by name bytes (a handful of fields): for printable ASCII names, the order of
