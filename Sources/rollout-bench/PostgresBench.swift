@@ -29,6 +29,9 @@ struct PostgresBench: AsyncParsableCommand {
     @Option(help: "Events to import.")
     var events = 200_000
 
+    @Option(help: "Calls in flight at once in each writer for the second round (as many agents on one host); their decisions share commits.")
+    var concurrency = 16
+
     @Option(help: "The rollout folder whose policy is used (caps lifted).")
     var dir = "rollout"
 
@@ -44,33 +47,38 @@ struct PostgresBench: AsyncParsableCommand {
             return "postgres://\(base.user)\(base.password.map { ":" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) } ?? "")@\(base.host):\(base.port)/\(name)?sslmode=\(base.sslMode.rawValue)"
         }
 
-        // Decisions, one writer on each engine.
-        let sqlitePath = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).sqlite").path
-        let sqliteRate = try await Self.writer(store: sqlitePath, dir: dir, calls: calls, prefix: "s")
-        print("SQLite, 1 writer:      \(BenchClock.rate(calls, Double(calls) / sqliteRate)) decisions with the audit write")
-        let one = try freshDatabase("one")
-        let pgRate = try await Self.writer(store: one, dir: dir, calls: calls, prefix: "p")
-        print("PostgreSQL, 1 writer:  \(BenchClock.rate(calls, Double(calls) / pgRate))")
+        // Decisions, one writer on each engine; one call at a time, then `concurrency` in flight.
+        for inFlight in [1, concurrency] {
+            let calls = inFlight == 1 ? calls : calls * 2
+            let label = inFlight == 1 ? "1 call at a time" : "\(inFlight) calls in flight"
+            let sqlitePath = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).sqlite").path
+            defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: sqlitePath + suffix) } }
+            let sqlite = try await Self.writer(store: sqlitePath, dir: dir, calls: calls, prefix: "s", concurrency: inFlight)
+            print("SQLite, 1 writer, \(label): \(BenchClock.rate(calls, Double(calls) / sqlite.rate)) decisions with the audit write (\(sqlite.perCommit))")
+            let pg = try await Self.writer(store: try freshDatabase("one"), dir: dir, calls: calls, prefix: "p", concurrency: inFlight)
+            print("PostgreSQL, 1 writer, \(label): \(BenchClock.rate(calls, Double(calls) / pg.rate)) (\(pg.perCommit))")
 
-        // Four writer processes on one database, as four guard hosts.
-        let four = try freshDatabase("four")
-        _ = try AuditStore(path: four)  // migrated once before the writers start
-        let binary = CommandLine.arguments[0]
-        var processes: [Process] = []
-        let started = DispatchTime.now()
-        for i in 0..<4 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["postgres-writer", "--store", four, "--dir", dir, "--calls", String(calls), "--prefix", "w\(i)"]
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            processes.append(process)
+            // Four writer processes on one database, as four guard hosts.
+            let four = try freshDatabase("four")
+            _ = try AuditStore(path: four)  // migrated once before the writers start
+            let binary = CommandLine.arguments[0]
+            var processes: [Process] = []
+            let started = DispatchTime.now()
+            for i in 0..<4 {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: binary)
+                process.arguments = ["postgres-writer", "--store", four, "--dir", dir, "--calls", String(calls), "--prefix", "w\(i)",
+                                     "--concurrency", String(inFlight)]
+                process.standardOutput = FileHandle.nullDevice
+                try process.run()
+                processes.append(process)
+            }
+            for process in processes { process.waitUntilExit() }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            guard processes.allSatisfy({ $0.terminationStatus == 0 }) else { throw ValidationError("a writer failed") }
+            let check = try AuditStore(path: four).verify()
+            print("PostgreSQL, 4 writers, \(label) each: \(BenchClock.rate(4 * calls, seconds)) in total (\(4 * calls) decisions in \(BenchClock.format(seconds)); goal 5k/s); chain of \(check.checked) events ok: \(check.ok)")
         }
-        for process in processes { process.waitUntilExit() }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
-        guard processes.allSatisfy({ $0.terminationStatus == 0 }) else { throw ValidationError("a writer failed") }
-        let check = try AuditStore(path: four).verify()
-        print("PostgreSQL, 4 writers: \(BenchClock.rate(4 * calls, seconds)) in total (\(4 * calls) decisions in \(BenchClock.format(seconds)); goal 5k/s); chain of \(check.checked) events ok: \(check.ok)")
 
         // Import: the same file into a new SQLite file and a new database.
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bench-events-\(UUID().uuidString).jsonl").path
@@ -84,8 +92,9 @@ struct PostgresBench: AsyncParsableCommand {
         print("import into PostgreSQL (COPY): \(BenchClock.rate(events, pgImport)) (goal 100k/s); chain ok: \(try pgStore.verify().ok)")
     }
 
-    /// Decisions per second of one guard writing to `store`.
-    static func writer(store location: String, dir: String, calls: Int, prefix: String) async throws -> Double {
+    /// Decisions per second of one guard writing to `store`, with `concurrency` calls in flight, and
+    /// how many decisions shared each commit.
+    static func writer(store location: String, dir: String, calls: Int, prefix: String, concurrency: Int) async throws -> (rate: Double, perCommit: String) {
         var policy = try RolloutFolder(directory: dir).loadPolicy()
         for i in policy.tools.indices {
             policy.tools[i].cap = nil
@@ -102,10 +111,20 @@ struct PostgresBench: AsyncParsableCommand {
             }
             return call
         }
+        let next = GuardBench.Counter()
         let seconds = try await BenchClock.time {
-            for call in workload { _ = try await guard_.decide(call, principal: principal) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<max(1, concurrency) {
+                    group.addTask {
+                        while let i = next.take(below: workload.count) { _ = try await guard_.decide(workload[i], principal: principal) }
+                    }
+                }
+                try await group.waitForAll()
+            }
         }
-        return Double(calls) / seconds
+        let groups = store.groupCommitStatistics
+        let mean = groups.groups == 0 ? 0 : Double(groups.writes) / Double(groups.groups)
+        return (Double(calls) / seconds, String(format: "%.1f decisions per commit, largest %d", mean, groups.largest))
     }
 }
 
@@ -117,10 +136,11 @@ struct PostgresWriter: AsyncParsableCommand {
     @Option var dir = "rollout"
     @Option var calls = 5_000
     @Option var prefix = "w"
+    @Option var concurrency = 1
 
     func run() async throws {
         PostgresEngine.register()
-        let rate = try await PostgresBench.writer(store: store, dir: dir, calls: calls, prefix: prefix)
-        print(rate)
+        let result = try await PostgresBench.writer(store: store, dir: dir, calls: calls, prefix: prefix, concurrency: concurrency)
+        print(result.rate)
     }
 }
