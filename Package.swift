@@ -180,6 +180,7 @@ let package = Package(
                 "RolloutStore", "RolloutCore", "RolloutTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

@@ -21,25 +21,45 @@ enum PlainDerivedColumns {
 
     /// Whether the stored `effect` and `shape` (nil for null) are what the body gives; see the type.
     static func confirms(_ members: JSONMembers, effect: UnsafeBufferPointer<UInt8>?, shape: UnsafeBufferPointer<UInt8>?) -> Bool {
+        derive(members, shape: shape) { document in
+            // No document: a write without targets, which has no effect.
+            guard let document else { return effect == nil }
+            guard let effect, effect.count == 16 else { return false }
+            var hasher = SHA256()
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(document))
+            return hasher.finalize().withUnsafeBytes { bytes in
+                for i in 0..<8 {
+                    if effect[2 * i] != hex[Int(bytes[i] >> 4)] || effect[2 * i + 1] != hex[Int(bytes[i] & 0x0F)] { return false }
+                }
+                return true
+            }
+        } ?? false
+    }
+
+    /// Calls `body` with the canonical document the body's effect is the digest of (nil for a write
+    /// without targets, which has none) when the shortcut reads the body and `shape` (nil for null) is
+    /// its shape; nil, without calling it, otherwise. The document is built in place and valid only in
+    /// `body`.
+    static func derive<R>(_ members: JSONMembers, shape: UnsafeBufferPointer<UInt8>?, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R? {
         // The conditions under which `DerivedColumns(members:)` reads the one-row form (`fields_changed`).
-        for name in required where !members.isNonEmptyString(name) { return false }
-        for name in optionalStrings where !members.isStringOrNull(name) { return false }
+        for name in required where !members.isNonEmptyString(name) { return nil }
+        for name in optionalStrings where !members.isStringOrNull(name) { return nil }
         switch members.value("row_count") {
         case nil, .null?: break
         case .number(let d)? where d >= 0 && d.rounded() == d && d <= Double(AuditEvent.maxRowCount): break
-        default: return false
+        default: return nil
         }
         switch members.kind("changes") {
         case nil, .null?: break
-        default: return false
+        default: return nil
         }
-        guard let tool = members.raw("tool"), tool[0] == UInt8(ascii: "\""), PlainJSON.end(of: tool, from: 0) == tool.count else { return false }
+        guard let tool = members.raw("tool"), tool[0] == UInt8(ascii: "\""), PlainJSON.end(of: tool, from: 0) == tool.count else { return nil }
         // No `fields_changed` (absent, null or empty: a refusal, a denial) is a write that changed no field.
         let fields: UnsafeBufferPointer<UInt8>?
         switch members.kind("fields_changed") {
         case nil, .null?: fields = nil
         case .object?: fields = members.raw("fields_changed")
-        default: return false
+        default: return nil
         }
         // Without targets there is no effect; with them, the targets must be written canonically.
         let targets = members.raw("targets")
@@ -52,51 +72,45 @@ enum PlainDerivedColumns {
             } else if targets[0] == UInt8(ascii: "["), PlainJSON.end(of: targets, from: 0) == targets.count {
                 untargeted = false
             } else {
-                return false
+                return nil
             }
         }
-        if untargeted {
-            guard effect == nil else { return false }
-        } else {
-            guard let effect, effect.count == 16 else { return false }
-        }
 
-        return withUnsafeTemporaryAllocation(of: FieldSpan.self, capacity: JSONMembers.maxMembers) { spans in
+        return withUnsafeTemporaryAllocation(of: FieldSpan.self, capacity: JSONMembers.maxMembers) { spans -> R? in
             // Each field: its name (as written, with quotes) and its after value (as written), sorted by name.
             var count = 0
             if let fields {
-                guard let found = fieldSpans(fields, into: spans) else { return false }
+                guard let found = fieldSpans(fields, into: spans) else { return nil }
                 count = found
             }
             let sorted = UnsafeMutableBufferPointer(rebasing: spans[0..<count])
             if let fields, count > 0 {
                 sortByName(sorted, in: fields)
-                for k in 1..<count where PlainJSON.equal(fields, sorted[k - 1].name, sorted[k].name) { return false }
+                for k in 1..<count where PlainJSON.equal(fields, sorted[k - 1].name, sorted[k].name) { return nil }
                 // The shape: the names, sorted, comma-separated.
-                guard let shape else { return false }
+                guard let shape else { return nil }
                 var at = 0
                 for (k, field) in sorted.enumerated() {
                     if k > 0 {
-                        guard at < shape.count, shape[at] == UInt8(ascii: ",") else { return false }
+                        guard at < shape.count, shape[at] == UInt8(ascii: ",") else { return nil }
                         at += 1
                     }
                     let length = field.name.count - 2
-                    guard at + length <= shape.count else { return false }
-                    for i in 0..<length where shape[at + i] != fields[field.name.lowerBound + 1 + i] { return false }
+                    guard at + length <= shape.count else { return nil }
+                    for i in 0..<length where shape[at + i] != fields[field.name.lowerBound + 1 + i] { return nil }
                     at += length
                 }
-                guard at == shape.count else { return false }
+                guard at == shape.count else { return nil }
             } else {
                 // No field: no shape.
-                guard shape == nil else { return false }
+                guard shape == nil else { return nil }
             }
-            if untargeted { return true }
-            guard let effect, let targets else { return false }
+            guard !untargeted, let targets else { return body(nil) }
             // The effect: SHA-256 of {"after":[{<name>:<after>,…}],"targets":<targets>,"tool":<tool>}, its first 16 hex
             // digits; with no field, of {"after":[],"targets":<targets>,"tool":<tool>}.
             var size = prefix.count + middle.count + targets.count + suffix.count + tool.count + 1
             for field in sorted where !field.after.isEmpty { size += field.name.count + 1 + field.after.count + 1 }
-            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { out in
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { out -> R in
                 var n = 0
                 func put(_ bytes: UnsafeBufferPointer<UInt8>) {
                     for b in bytes {
@@ -127,15 +141,7 @@ enum PlainDerivedColumns {
                 put(tool)
                 out[n] = UInt8(ascii: "}")
                 n += 1
-                var hasher = SHA256()
-                hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: out[0..<n])))
-                let digest = hasher.finalize()
-                return digest.withUnsafeBytes { bytes in
-                    for i in 0..<8 {
-                        if effect[2 * i] != hex[Int(bytes[i] >> 4)] || effect[2 * i + 1] != hex[Int(bytes[i] & 0x0F)] { return false }
-                    }
-                    return true
-                }
+                return body(UnsafeBufferPointer(rebasing: out[0..<n]))
             }
         }
     }
@@ -219,7 +225,9 @@ enum PlainJSON {
             while i < text.count {
                 let b = text[i]
                 if b == UInt8(ascii: "\"") { return i + 1 }
-                guard b >= 0x20, b < 0x7F, b != UInt8(ascii: "\\") else { return nil }
+                // Control characters and escapes are written otherwise; any other byte as it is (the text
+                // was read as valid UTF-8, and RFC 8785 copies every other character).
+                guard b >= 0x20, b != UInt8(ascii: "\\") else { return nil }
                 i += 1
             }
             return nil

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import RolloutCore
 import Testing
@@ -27,6 +28,22 @@ struct PlainDerivedColumnsTests {
                 return value.withUTF8 { body($0) }
             }
             return with(effect) { e in with(shape) { s in PlainDerivedColumns.confirms(members, effect: e, shape: s) } }
+        }
+    }
+
+    /// The effect the shortcut derives for a body whose shape it takes as `shape`: .some(nil) for a write
+    /// without an effect, nil when it declines. Checked against the general way's, it shows the shortcut
+    /// hashes the right document, not only that it rejects columns it was not given.
+    static func derivedEffect(_ text: [UInt8], shape: String?) -> String?? {
+        text.withUnsafeBufferPointer { bytes -> String?? in
+            guard let members = JSONMembers(bytes) else { return nil }
+            func derive(_ shape: UnsafeBufferPointer<UInt8>?) -> String?? {
+                PlainDerivedColumns.derive(members, shape: shape) { document -> String? in
+                    document.map { String(SHA256.hash(data: UnsafeRawBufferPointer($0)).withUnsafeBytes(Hex.lowercase).prefix(16)) }
+                }
+            }
+            guard var shape else { return derive(nil) }
+            return shape.withUTF8 { derive($0) }
         }
     }
 
@@ -64,7 +81,9 @@ struct PlainDerivedColumnsTests {
         ("an after value of 16 digits", #"{"decision":"d","fields_changed":{"a":{"after":1234567890123456}},"seq":1,"targets":[1],"tenant":"t","tool":"x"}"#, false),
         ("an after value that is an object", #"{"decision":"d","fields_changed":{"a":{"after":{"k":1}}},"seq":1,"targets":[1],"tenant":"t","tool":"x"}"#, false),
         ("an after value with an escape", #"{"decision":"d","fields_changed":{"a":{"after":"line\nbreak"}},"seq":1,"targets":[1],"tenant":"t","tool":"x"}"#, false),
-        ("an after value beyond ASCII", #"{"decision":"d","fields_changed":{"a":{"after":"é"}},"seq":1,"targets":[1],"tenant":"t","tool":"x"}"#, false),
+        ("after values beyond ASCII, and DEL", #"{"decision":"d","fields_changed":{"a":{"after":"é 日本 ✓ 😀"},"b":{"after":"\#u{7F}"}},"seq":1,"targets":[1],"tenant":"t","tool":"x"}"#, true),
+        ("a tool and targets beyond ASCII", #"{"decision":"d","fields_changed":{"a":{"after":1}},"seq":1,"targets":["é-1",2],"tenant":"t","tool":"crm.mise_à_jour"}"#, true),
+        ("an after value with an escaped non-ASCII character", #"{"decision":"d","fields_changed":{"a":{"after":"\u00e9"}},"seq":1,"targets":[1],"tenant":"t","tool":"x"}"#, false),
         ("a field name with an escape", #"{"decision":"d","fields_changed":{"a\"b":{"after":1}},"seq":1,"targets":[1],"tenant":"t","tool":"x"}"#, false),
         ("a field name beyond ASCII", #"{"decision":"d","fields_changed":{"é":{"after":1}},"seq":1,"targets":[1],"tenant":"t","tool":"x"}"#, false),
         ("a field that is not an object", #"{"decision":"d","fields_changed":{"a":1},"seq":1,"targets":[1],"tenant":"t","tool":"x"}"#, false),
@@ -104,6 +123,9 @@ struct PlainDerivedColumnsTests {
         let text = Array(body.utf8)
         let truth = try #require(Self.derived(text), "\(name): indexed")
         #expect(Self.confirms(text, effect: truth.effect, shape: truth.shape) == confirmed, "\(name): \(truth)")
+        let effect = Self.derivedEffect(text, shape: truth.shape)
+        #expect((effect != nil) == confirmed, "\(name): derived \(String(describing: effect))")
+        if let effect { #expect(effect == truth.effect, "\(name): the shortcut hashes another document") }
         for (effect, shape) in Self.wrong(truth) {
             #expect(Self.confirms(text, effect: effect, shape: shape) == false, "\(name): confirmed effect \(effect ?? "null"), shape \(shape ?? "null")")
         }
@@ -140,6 +162,9 @@ struct PlainDerivedColumnsTests {
                 }
             }
             guard let truth = Self.derived(bytes) else { continue }
+            if let effect = Self.derivedEffect(bytes, shape: truth.shape) {
+                #expect(effect == truth.effect, "mutation \(round): the shortcut derives \(effect ?? "null") for \(String(decoding: bytes, as: UTF8.self)); derived \(truth)")
+            }
             // The stored columns may be the body's own, or the unmutated body's (a body edited in place).
             var candidates: [(String?, String?)] = [(truth.effect, truth.shape)] + Self.wrong(truth)
             if let original = Self.derived(base) { candidates.append((original.effect, original.shape)) }
