@@ -1,4 +1,3 @@
-
 /// Reading JSON text that is known to be valid (an indexed body's members), and telling which of it is
 /// already in canonical form, without building values.
 enum PlainJSON {
