@@ -11,9 +11,24 @@ struct DerivedColumns: Equatable {
     var effect: String?
     var shape: String?
 
+    /// The fields `AuditEvent(json:)` requires to be non-empty strings.
+    private static let requiredStrings = ["tenant", "tool", "decision"]
     /// The fields `AuditEvent(json:)` requires to be strings, or absent or null.
     private static let optionalStrings = ["actor", "session", "model", "operation", "reason", "idempotency_key", "approver",
                                           "policy_digest", "backend", "message"]
+
+    /// Whether the body's scalar members have the types the members' reading needs (the strings, the
+    /// row count); when not, the body needs a full decoding. Verification's shortcut
+    /// (`PlainDerivedColumns`) asks the same, so the two never disagree on which bodies they read.
+    static func scalarsReadable(_ members: some BodyMembers) -> Bool {
+        for key in requiredStrings where !members.isNonEmptyString(key) { return false }
+        for key in optionalStrings where !members.isStringOrNull(key) { return false }
+        switch members.value("row_count") {
+        case nil, .null?: return true
+        case .number(let d)? where d >= 0 && d.rounded() == d && d <= Double(AuditEvent.maxRowCount): return true
+        default: return false
+        }
+    }
 
     /// Reads the derived columns from the body's members; nil when the body needs a full decoding.
     init?(_ object: [String: JSONValue]) {
@@ -24,13 +39,7 @@ struct DerivedColumns: Equatable {
     /// found without building the body); nil when the body needs a full decoding.
     init?(members: some BodyMembers) {
         func member(_ name: String) -> JSONValue? { members.value(name) }
-        for key in ["tenant", "tool", "decision"] where !members.isNonEmptyString(key) { return nil }
-        for key in Self.optionalStrings where !members.isStringOrNull(key) { return nil }
-        switch member("row_count") {
-        case nil, .null?: break
-        case .number(let d)? where d >= 0 && d.rounded() == d && d <= Double(AuditEvent.maxRowCount): break
-        default: return nil
-        }
+        guard Self.scalarsReadable(members) else { return nil }
         var targets: [JSONValue] = []
         switch member("targets") {
         case .array(let items)?: targets = items

@@ -13,12 +13,6 @@ import RolloutCore
 /// event, a value that is not plainly canonical) or they differ; the caller then derives the columns
 /// the general way, which also words the problem.
 enum PlainDerivedColumns {
-    /// Members `DerivedColumns` requires to be non-empty strings.
-    private static let required = ["tenant", "tool", "decision"]
-    /// Members it requires to be absent, null or strings (`DerivedColumns.optionalStrings`).
-    private static let optionalStrings = ["actor", "session", "model", "operation", "reason", "idempotency_key", "approver",
-                                          "policy_digest", "backend", "message"]
-
     /// Whether the stored `effect` and `shape` (nil for null) are what the body gives; see the type.
     static func confirms(_ members: JSONMembers, effect: UnsafeBufferPointer<UInt8>?, shape: UnsafeBufferPointer<UInt8>?) -> Bool {
         derive(members, shape: shape) { document in
@@ -42,13 +36,7 @@ enum PlainDerivedColumns {
     /// `body`.
     static func derive<R>(_ members: JSONMembers, shape: UnsafeBufferPointer<UInt8>?, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R? {
         // The conditions under which `DerivedColumns(members:)` reads the one-row form (`fields_changed`).
-        for name in required where !members.isNonEmptyString(name) { return nil }
-        for name in optionalStrings where !members.isStringOrNull(name) { return nil }
-        switch members.value("row_count") {
-        case nil, .null?: break
-        case .number(let d)? where d >= 0 && d.rounded() == d && d <= Double(AuditEvent.maxRowCount): break
-        default: return nil
-        }
+        guard DerivedColumns.scalarsReadable(members) else { return nil }
         switch members.kind("changes") {
         case nil, .null?: break
         default: return nil
