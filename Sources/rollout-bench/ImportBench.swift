@@ -33,9 +33,11 @@ struct ImportBench: ParsableCommand {
         let count = summary?.imported ?? 0
         print("rollout audit import (parse, canonicalise, SHA-256 chain, insert): \(BenchClock.rate(count, importSeconds)) (\(count) events in \(BenchClock.format(importSeconds)); target 200k/s)")
 
-        // The same rows, already in memory, inserted by SQLite alone into the same table layout.
-        let rows = try DatabaseQueue(path: store.path).read { db in
-            try Row.fetchAll(db, sql: "SELECT ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver, idempotency_key, reason, effect, shape, body, prev_hash, hash FROM audit_events ORDER BY seq")
+        // The same rows, already in memory, inserted by SQLite alone into the same table layout (the store's
+        // own statements for the table and its indexes, read from it, not a copy of them).
+        let (rows, layout) = try DatabaseQueue(path: store.path).read { db in
+            (try Row.fetchAll(db, sql: "SELECT ts, ts_ms, tenant, actor, session, tool, model, operation, row_count, decision, approver, idempotency_key, reason, effect, shape, body, prev_hash, hash FROM audit_events ORDER BY seq"),
+             try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE tbl_name = 'audit_events' AND sql IS NOT NULL ORDER BY type = 'index', name"))
         }
         var configuration = Configuration()
         configuration.journalMode = .wal
@@ -45,12 +47,7 @@ struct ImportBench: ParsableCommand {
         }
         let plain = try DatabaseQueue(path: directory.appendingPathComponent("plain.sqlite").path, configuration: configuration)
         try plain.write { db in
-            try db.execute(sql: """
-                CREATE TABLE audit_events (seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, ts_ms INTEGER NOT NULL, tenant TEXT NOT NULL,
-                    actor TEXT NOT NULL, session TEXT, tool TEXT NOT NULL, model TEXT, operation TEXT, row_count INTEGER NOT NULL,
-                    decision TEXT NOT NULL, approver TEXT, idempotency_key TEXT, reason TEXT, effect TEXT, shape TEXT, body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
-                CREATE INDEX audit_events_tenant_ts ON audit_events(tenant, ts_ms, tool, actor);
-                """)
+            for statement in layout { try db.execute(sql: statement) }
         }
         // Values bound straight through SQLite's C API: SQLite's own bulk insert speed, no Swift layer.
         let values: [[DatabaseValue]] = rows.map { Array($0.databaseValues) }
