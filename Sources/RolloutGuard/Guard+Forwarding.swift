@@ -91,14 +91,12 @@ extension Guard {
             let stored = try session.ledger.append(event)
             decision = Decision(code: .upstreamRefused, message: event.message!, auditSeq: stored.seq, approvalId: intent.approval?.approval.id,
                                 result: ["ok": false, "decision": "upstream_refused", "audit_id": .number(Double(stored.seq)), "upstream": result])
-            // The upstream said it did nothing: a retry with the key may run (an approved request's key
-            // answers with the refusal, as it would have answered with the result).
+            // The key answers with the refusal from now on, as it would have answered with the result: the
+            // refusal is read from the upstream's answer, which can be wrong (a server that errs after its
+            // commit, or words that read as a refusal), and a retry that ran again would write twice. A new
+            // attempt takes a new key.
             if let key {
-                if intent.approval == nil {
-                    try session.ledger.releaseIdempotency(tenant: principal.tenant, key: key)
-                } else {
-                    try settleKey(key, plan, decision: .upstreamRefused, seq: stored.seq, result: decision.result, principal: principal, session: session, now: now)
-                }
+                try settleKey(key, plan, decision: .upstreamRefused, seq: stored.seq, result: decision.result, principal: principal, session: session, now: now)
             }
             try settleApproval(intent.approval, status: .refused, seq: stored.seq, session: session)
 

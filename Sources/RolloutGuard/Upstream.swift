@@ -48,6 +48,11 @@ public enum UpstreamFailure: Error, Sendable, Hashable, CustomStringConvertible 
     case garbled(String)
     /// The call never reached the upstream (it could not be started).
     case unavailable(String)
+    /// The upstream answered with an error that can come after the write (an internal or server-defined
+    /// JSON-RPC error).
+    case serverError(code: Int, message: String)
+    /// The upstream's answer is not a tool result (`null`, a number...).
+    case malformed(String)
 
     public var description: String {
         switch self {
@@ -55,6 +60,8 @@ public enum UpstreamFailure: Error, Sendable, Hashable, CustomStringConvertible 
         case .crashed(let detail): "the upstream exited during the call: \(detail)"
         case .garbled(let detail): "the upstream wrote something that is not JSON-RPC: \(detail)"
         case .unavailable(let detail): "the upstream is not available: \(detail)"
+        case .serverError(let code, let message): "the upstream answered with error \(code) (\(LeakDetector.scrub(message))), which does not say whether it wrote"
+        case .malformed(let detail): "the upstream's answer does not say what became of the call: \(detail)"
         }
     }
 

@@ -280,6 +280,13 @@ public final class GuardServer: @unchecked Sendable {
     /// A decision as the agent sees it: the upstream's own answer for an executed or replayed write, an
     /// error naming the decision code and what to do for a refusal.
     public static func result(_ d: Decision) -> JSONValue {
+        // A key that answers with a refusal (the upstream's, or a mismatch) answers as the first time did:
+        // an error naming that decision, not the upstream's bare answer.
+        if d.code == .replayed, d.result["ok"] == .bool(false), let original = d.result["decision"]?.stringValue {
+            var structured: [String: JSONValue] = ["decision": .string(original), "message": .string(d.message), "audit_id": .number(Double(d.auditSeq))]
+            if let upstream = d.result["upstream"], LeakDetector.leak(in: upstream.canonicalText) == nil { structured["upstream"] = upstream }
+            return ["content": [["type": "text", "text": .string("\(original): \(d.message)")]], "structuredContent": .object(structured), "isError": true]
+        }
         if d.code == .executed || d.code == .replayed, let upstream = d.result["upstream"] { return withheldLeaks(upstream) }
         switch d.code {
         case .executed, .replayed:

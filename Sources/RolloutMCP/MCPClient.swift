@@ -140,7 +140,9 @@ public actor MCPClient {
         do {
             return MCPToolResult(raw: try await request("tools/call", params: ["name": .string(name), "arguments": arguments], timeout: options.callTimeout))
         } catch let error as RemoteError {
-            return MCPToolResult(text: error.message, isError: true, structured: ["jsonrpc_error": .number(Double(error.code))])
+            var result = MCPToolResult(text: error.message, isError: true, structured: ["jsonrpc_error": .number(Double(error.code))])
+            result.rpcErrorCode = error.code
+            return result
         }
     }
 

@@ -27,6 +27,9 @@ public struct MCPTool: Sendable, Hashable {
 public struct MCPToolResult: Sendable, Hashable {
     /// The result object as the server sent it (`content`, `structuredContent`, `isError`).
     public var raw: JSONValue
+    /// The JSON-RPC error code when the server answered the call with an error instead of a result
+    /// (then `raw` says its message as an `isError` result).
+    public var rpcErrorCode: Int?
 
     public init(raw: JSONValue) {
         self.raw = raw
@@ -40,6 +43,9 @@ public struct MCPToolResult: Sendable, Hashable {
     }
 
     public var text: String { MCPResultText.text(raw) }
+    /// Whether the answer has the shape of an MCP tool result (an object); a bare `null`, number, string
+    /// or array does not say what became of the call.
+    public var isToolResult: Bool { if case .object = raw { true } else { false } }
     public var structured: JSONValue? { raw["structuredContent"].flatMap { $0.isNull ? nil : $0 } }
     public var isError: Bool { raw["isError"]?.boolValue ?? false }
 

@@ -40,7 +40,16 @@ public final class MCPUpstream: Upstream, @unchecked Sendable {
     public func call(_ call: ToolCall) async -> UpstreamOutcome {
         switch await raw(call) {
         case .success(let result):
-            switch detector.classify(result) {
+            // A JSON-RPC error says the call was refused only when its code says the server never ran it
+            // (a request it could not read, an unknown method, parameters it rejected). An internal or
+            // server-defined error can come after the write: in doubt, as a lost answer is.
+            if let code = result.rpcErrorCode, !Self.notRunCodes.contains(code) {
+                return .failed(.serverError(code: code, message: String(result.text.prefix(200))))
+            }
+            guard result.isToolResult else {
+                return .failed(.malformed("the answer is \(String(result.raw.canonicalText.prefix(60))), not a tool result"))
+            }
+            switch detector.classify(result, sent: call.arguments) {
             case .accepted: return .accepted(result: result.raw)
             case .pending(let message): return .refused(code: "upstream_pending", message: "the upstream queued it for its own approval: \(message)", result: result.raw)
             case .notExecuted(let code, let message): return .refused(code: "upstream_\(code)", message: "the upstream did not execute it: \(message)", result: result.raw)
@@ -50,6 +59,10 @@ public final class MCPUpstream: Upstream, @unchecked Sendable {
             return .failed(failure)
         }
     }
+
+    /// JSON-RPC error codes that say the server did not run the call: parse error, invalid request,
+    /// method not found, invalid params.
+    static let notRunCodes: Set<Int> = [JSONRPCError.parseError, JSONRPCError.invalidRequest, JSONRPCError.methodNotFound, JSONRPCError.invalidParams]
 
     /// One call, its answer as the server gave it, after the calls before it have finished. Restarts a
     /// server that failed before.

@@ -61,7 +61,7 @@ public final class MCPTarget: FuzzTarget {
             client = self.client
         }
         let result = try await client.callTool(call.tool, arguments: call.arguments)
-        let accepted = if case .accepted = detector.classify(result) { true } else { false }
+        let accepted = if case .accepted = detector.classify(result, sent: call.arguments) { true } else { false }
         return (MCPResultText.json(result.raw) ?? .string(result.text), accepted)
     }
 
@@ -90,7 +90,7 @@ public final class MCPTarget: FuzzTarget {
         guard !started || dirty else { return }
         if started, let reset = policy.resetTool, resetToolWorks != false, await client.isAlive {
             let result = try await client.callTool(reset.tool, arguments: reset.arguments)
-            if case .accepted = detector.classify(result) {
+            if case .accepted = detector.classify(result, sent: reset.arguments) {
                 resetToolWorks = true
                 dirty = false
                 return
@@ -107,7 +107,9 @@ public final class MCPTarget: FuzzTarget {
             throw TargetFailure("an MCP server acts for one tenant (\(tenants.own)); it cannot be called as \(tenant)")
         }
         let result = try await client.callTool(call.tool, arguments: call.arguments)
-        switch detector.classify(result) {
+        // The answer is read apart from the values the adversary sent: a row echoed back with a note that
+        // says "rejected" is a write that happened.
+        switch detector.classify(result, sent: call.arguments) {
         case .accepted:
             dirty = true
             return CallOutcome(verdict: .accepted, code: nil, message: Self.short(result.text), raw: result.json)
@@ -141,7 +143,7 @@ public final class MCPTarget: FuzzTarget {
         let properties = reader.inputSchema["properties"]?.objectValue ?? [:]
         let args: JSONValue = .object(["model": .string(model.name), properties["take"] != nil ? "take" : "limit": 100])
         let result = try await client.callTool(reader.name, arguments: args)
-        guard case .accepted = detector.classify(result) else { return nil }
+        guard case .accepted = detector.classify(result, sent: args) else { return nil }
         var out: [JSONValue: [String: JSONValue]] = [:]
         func collect(_ value: JSONValue) {
             switch value {

@@ -10,7 +10,12 @@ names (run_sql, orderArchive, get_or_purge_order...) that each delete every item
 Misbehaviour, by TINY_MODE: ok (default); exit (dies on every tools/call); exit_once (dies on the first
 tools/call of the run, marked by TINY_MARKER); hang (never answers tools/call); hang_after_write
 (writes, then never answers); garbage (writes non-JSON on tools/call); wrong_row (items.update changes
-the next row instead of the one asked). TINY_FILL=PATH fills that file's disk after each write.
+the next row instead of the one asked). How it answers a write it has done, by TINY_MODE: echo
+(items.create answers with the row as JSON, the agent's title and its own status "pending" in it),
+echo_plain (the same as a sentence), rpc_error (a JSON-RPC error, code TINY_RPC_CODE, default
+-32603), error_after_write (isError with a traceback), null_result (a result of null); and
+invalid_params refuses every write with JSON-RPC error -32602 before doing it.
+TINY_FILL=PATH fills that file's disk after each write.
 TINY_COUNT=PATH appends the name of every tools/call it receives to that file.
 Used by rollout's tests and `rollout-bench mcp`."""
 import json
@@ -84,6 +89,10 @@ def call(name, args):
     if name == "items.create":
         data = args.get("data") or {}
         cur = db.execute("INSERT INTO items (tenant_id, title, status) VALUES (?, ?, ?)", (TENANT, scalar(data.get("title")), scalar(data.get("status"))))
+        if MODE == "echo":
+            return text({"id": cur.lastrowid, "tenant_id": TENANT, "title": data.get("title"), "status": data.get("status") or "pending"})
+        if MODE == "echo_plain":
+            return {"content": [{"type": "text", "text": "Created item %d: %s" % (cur.lastrowid, data.get("title"))}], "isError": False}
         return text({"success": True, "id": cur.lastrowid})
     if name == "items.update":
         target = int(args.get("id") or 0) + (1 if MODE == "wrong_row" else 0)
@@ -146,6 +155,11 @@ for line in sys.stdin:
             continue
         name = message["params"]["name"]
         args = message["params"].get("arguments") or {}
+        writes = name not in ("items.get", "items.list")
+        if MODE == "invalid_params" and writes:
+            sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": message_id, "error": {"code": -32602, "message": "Invalid params: title"}}) + "\n")
+            sys.stdout.flush()
+            continue
         try:
             result = call(name, args)
         except (ValueError, TypeError, OverflowError, sqlite3.Error) as error:
@@ -153,10 +167,19 @@ for line in sys.stdin:
         if result is None:
             reply(message_id, {"content": [{"type": "text", "text": "Unknown tool: " + name}], "isError": True})
             continue
-        if name not in ("items.get", "items.list"):
+        if writes:
             fill_disk()
             if MODE == "hang_after_write":
                 time.sleep(3600)
+            if MODE == "rpc_error":
+                code = int(os.environ.get("TINY_RPC_CODE", "-32603"))
+                sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": message_id, "error": {"code": code, "message": "internal error after commit"}}) + "\n")
+                sys.stdout.flush()
+                continue
+            if MODE == "error_after_write":
+                result = {"content": [{"type": "text", "text": "Traceback (most recent call last): sqlite3.OperationalError: disk I/O error"}], "isError": True}
+            if MODE == "null_result":
+                result = None
         reply(message_id, result)
     elif message_id is not None:
         sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": message_id, "error": {"code": -32601, "message": "no such method"}}) + "\n")
