@@ -174,6 +174,11 @@ public final class Guard: Sendable {
                     return .done(try self.approvalEvent(.approvalRefused, "approval \(current.id) is already \(current.status.rawValue); an approval runs its write once",
                                                    current, by: approval.approver, reason: approval.reason, session: session, now: now))
                 }
+                // The stage again, now: a demotion or pause made while the lookups or the observer waited on
+                // the upstream stops this call too.
+                if let stage = self.pipeline.steps.first(where: { $0.name == .stage }), let verdict = try stage.check(&context) {
+                    return .done(try self.settle(verdict, context, approval: approval, session: session))
+                }
                 let verdict = try self.pipeline.run(.inTransaction, &context) ?? .execute(context.plan!)
                 if case .execute(let plan) = verdict, self.upstream != nil, !context.shadow {
                     let intent = try self.recordIntent(plan, context, approval: approval, session: session)

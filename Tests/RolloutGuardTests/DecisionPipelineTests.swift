@@ -144,6 +144,33 @@ struct DecisionPipelineTests {
         fixture.clock.advance(by: 86_400 + 1)
         #expect(try await setRole(12).code == .executed)
     }
+
+    @Test("a tenant demoted while its call is being decided (its lookups wait on the upstream) gets the call refused, not run")
+    func demotedMidCall() async throws {
+        let fixture = try GuardFixture()
+        let stages = DemotedAfterFirstLook()
+        let guard_ = Guard(policy: fixture.policy, stages: stages, environment: fixture.environment, clock: fixture.clock)
+        let before = try fixture.row("Order", 1)
+        let decision = try await guard_.decide(ToolCall(tool: "orders.update", arguments: orderUpdate()), principal: GuardFixture.acme)
+        #expect(decision.code == .toolDisabled, "\(decision.message)")
+        #expect(stages.looks >= 2, "the stage was read again inside the decision")
+        #expect(try fixture.row("Order", 1) == before)
+        #expect(try fixture.lastEvent().decision == "tool_disabled")
+    }
+}
+
+/// Broad at the first look, off from the second on: the tenant is demoted while a call is decided.
+final class DemotedAfterFirstLook: StageSource, @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var looks: Int { lock.withLock { count } }
+
+    func stage(tenant: String, tool: String) -> Stage {
+        lock.withLock {
+            count += 1
+            return count == 1 ? .broad : .off
+        }
+    }
 }
 
 @Suite("Guard: approvals")
