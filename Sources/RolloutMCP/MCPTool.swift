@@ -43,9 +43,14 @@ public struct MCPToolResult: Sendable, Hashable {
     }
 
     public var text: String { MCPResultText.text(raw) }
-    /// Whether the answer has the shape of an MCP tool result (an object); a bare `null`, number, string
-    /// or array does not say what became of the call.
-    public var isToolResult: Bool { if case .object = raw { true } else { false } }
+    /// Whether the answer has the shape of an MCP tool result: an object with its `content` list (or
+    /// `structuredContent`). A bare `null`, number, string, array or `{}` does not say what became of the call.
+    public var isToolResult: Bool {
+        guard case .object = raw else { return false }
+        if case .array = raw["content"] { return true }
+        if case .object = raw["structuredContent"] { return true }
+        return false
+    }
     public var structured: JSONValue? { raw["structuredContent"].flatMap { $0.isNull ? nil : $0 } }
     public var isError: Bool { raw["isError"]?.boolValue ?? false }
 

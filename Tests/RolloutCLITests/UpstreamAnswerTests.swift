@@ -25,6 +25,7 @@ struct UpstreamAnswerTests {
         Case(mode: "rpc_error", answered: "in_doubt", decisions: ["intent", "in_doubt", "in_doubt"], written: 1),
         Case(mode: "rpc_error", environment: ["TINY_RPC_CODE": "-32001"], answered: "in_doubt", decisions: ["intent", "in_doubt", "in_doubt"], written: 1),
         Case(mode: "null_result", answered: "in_doubt", decisions: ["intent", "in_doubt", "in_doubt"], written: 1),
+        Case(mode: "empty_result", answered: "in_doubt", decisions: ["intent", "in_doubt", "in_doubt"], written: 1),
         Case(mode: "error_after_write", answered: "upstream_refused", decisions: ["intent", "upstream_refused", "replayed"], written: 1),
         Case(mode: "invalid_params", answered: "upstream_refused", decisions: ["intent", "upstream_refused", "replayed"], written: 0),
     ]

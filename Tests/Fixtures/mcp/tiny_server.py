@@ -13,7 +13,8 @@ tools/call of the run, marked by TINY_MARKER); hang (never answers tools/call); 
 the next row instead of the one asked). How it answers a write it has done, by TINY_MODE: echo
 (items.create answers with the row as JSON, the agent's title and its own status "pending" in it),
 echo_plain (the same as a sentence), rpc_error (a JSON-RPC error, code TINY_RPC_CODE, default
--32603), error_after_write (isError with a traceback), null_result (a result of null); and
+-32603), error_after_write (isError with a traceback), null_result (a result of null), empty_result
+(a result of {}); and
 invalid_params refuses every write with JSON-RPC error -32602 before doing it.
 TINY_FILL=PATH fills that file's disk after each write.
 TINY_COUNT=PATH appends the name of every tools/call it receives to that file.
@@ -180,6 +181,8 @@ for line in sys.stdin:
                 result = {"content": [{"type": "text", "text": "Traceback (most recent call last): sqlite3.OperationalError: disk I/O error"}], "isError": True}
             if MODE == "null_result":
                 result = None
+            if MODE == "empty_result":
+                result = {}
         reply(message_id, result)
     elif message_id is not None:
         sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": message_id, "error": {"code": -32601, "message": "no such method"}}) + "\n")
