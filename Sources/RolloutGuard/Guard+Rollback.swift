@@ -20,7 +20,7 @@ extension Guard {
             guard original.decision == DecisionCode.executed.rawValue else {
                 return try refused("event \(seq) is \(original.decision); only executed writes can be rolled back")
             }
-            if let by = try session.ledger.rollback(of: seq) { return try refused("event \(seq) was already rolled back by event \(by)") }
+            if let by = try session.ledger.rollback(of: seq) { return try refused(Self.alreadyRolledBack(seq, by: by)) }
             let written = original.backend ?? GuardBackend.builtin
             guard written == backend else {
                 return try refused("event \(seq) was written through \(written), and this guard runs \(backend): a rollback runs where the write ran")
@@ -32,10 +32,13 @@ extension Guard {
                 return try refused("event \(seq) has no operation that can be inverted")
             }
             guard !original.changes.isEmpty else { return try refused("event \(seq) recorded no changes to invert") }
-            if session.rows != nil {
-                return .done(try rollbackRows(original, model: model, operation: operation, by: actor, reason: reason, session: session, now: now))
+            guard let tool = policy.tool(named: original.tool), tool.model == modelName else {
+                return try refused("event \(seq) names tool \(original.tool), which the policy does not define for model \(modelName)")
             }
-            guard let tool = policy.tool(named: original.tool), let inverseName = tool.inverse, let inverse = policy.tool(named: inverseName) else {
+            if session.rows != nil {
+                return .done(try rollbackRows(original, model: model, operation: operation, tool: tool, by: actor, reason: reason, session: session, now: now))
+            }
+            guard let inverseName = tool.inverse, let inverse = policy.tool(named: inverseName) else {
                 return try refused("\(original.tool) names no inverse: tool in the policy, so its write cannot be undone through the upstream; undo it in the upstream itself")
             }
             let stash = try session.ledger.stashedSecrets(seq: seq)
@@ -56,15 +59,46 @@ extension Guard {
         case upstream(AuditEvent, ModelPolicy, WriteOperation, ToolPolicy, ToolPolicy, JSONValue?)
     }
 
+    /// Why event `seq` cannot be rolled back again: a rollback of it was recorded (done, refused by the
+    /// upstream, or in doubt), or is running.
+    static func alreadyRolledBack(_ seq: Int64, by: Int64) -> String {
+        "event \(seq) already has a rollback (event \(by)): a write is rolled back once. If that rollback was refused or is in doubt, check the upstream and undo the write there"
+    }
+
     /// The inverse of each logged change, once every row was checked against its current values; or why not.
+    /// The event's own word is not trusted for what a rollback may touch: each row must belong to the
+    /// event's tenant, and only fields its tool may write are restored (never the key or the tenant field),
+    /// so an event that was imported or edited cannot make a rollback write another tenant's row or a
+    /// field no agent may change.
     func inverseChanges(
-        _ original: AuditEvent, model: ModelPolicy, operation: WriteOperation, stash: JSONValue?,
+        _ original: AuditEvent, model: ModelPolicy, operation: WriteOperation, tool: ToolPolicy, stash: JSONValue?,
         current: (JSONValue) throws -> [String: JSONValue]?
     ) throws -> Result<[RowChange], RollbackRefusal> {
         var inverse: [RowChange] = []
         for logged in original.changes {
             var change = logged
             let now = try current(change.key)
+            let row = "\(model.name) \(change.key.canonicalText)"
+            if let tenantField = model.tenantField {
+                if let now, (now[tenantField] ?? .null) != .string(original.tenant) {
+                    return .failure(RollbackRefusal("\(row) belongs to tenant \(now[tenantField]?.canonicalText ?? "null"), not \(original.tenant): a rollback never touches another tenant's row"))
+                }
+                if operation == .delete, let was = change.fields[tenantField]?.before, was != .string(original.tenant) {
+                    return .failure(RollbackRefusal("\(row) was logged as tenant \(was.canonicalText)'s row, not \(original.tenant)'s: a rollback never writes another tenant's row"))
+                }
+            }
+            if operation == .update || operation == .bulkUpdate {
+                let foreign = change.fields.keys.filter { !tool.writable.contains($0) || $0 == model.key || $0 == model.tenantField }.sorted()
+                if !foreign.isEmpty {
+                    return .failure(RollbackRefusal("\(row): the event changes \(foreign.joined(separator: ", ")), which \(tool.name) may not write, so a rollback will not restore it"))
+                }
+            }
+            if operation == .delete {
+                let unknown = change.fields.keys.filter { $0 != model.key && $0 != model.tenantField && model.field($0) == nil }.sorted()
+                if !unknown.isEmpty {
+                    return .failure(RollbackRefusal("\(row): the event holds \(unknown.joined(separator: ", ")), which model \(model.name) does not define"))
+                }
+            }
             for (name, field) in change.fields {
                 if let before = field.before, Redactor.isRedacted(before) {
                     guard let clear = stash?[change.key.canonicalText]?[name], redactor.matches(clear, before) else {
@@ -106,11 +140,11 @@ extension Guard {
     }
 
     /// The built-in rows: check, invert and record in one transaction.
-    func rollbackRows(_ original: AuditEvent, model: ModelPolicy, operation: WriteOperation, by actor: String, reason: String,
+    func rollbackRows(_ original: AuditEvent, model: ModelPolicy, operation: WriteOperation, tool: ToolPolicy, by actor: String, reason: String,
                       session: any GuardSession, now: Date) throws -> Decision {
         guard let rows = session.rows else { fatalError("rollbackRows needs the built-in rows") }
         let stash = try session.ledger.stashedSecrets(seq: original.seq)
-        let checked = try inverseChanges(original, model: model, operation: operation, stash: stash) { key in
+        let checked = try inverseChanges(original, model: model, operation: operation, tool: tool, stash: stash) { key in
             try rows.rows(model: model, keys: [key]).first ?? nil
         }
         let inverse: [RowChange]
@@ -172,7 +206,7 @@ extension Guard {
                 return try refuse("the upstream's current rows cannot be read (no --observe, and \(tool.name) has no before: lookup), so a rollback could overwrite a later change")
             }
         }
-        let checked = try inverseChanges(original, model: model, operation: operation, stash: stash) { current[$0] ?? nil }
+        let checked = try inverseChanges(original, model: model, operation: operation, tool: tool, stash: stash) { current[$0] ?? nil }
         let changes: [RowChange]
         switch checked {
         case .failure(let refusal): return try refuse(refusal.message)
@@ -186,14 +220,28 @@ extension Guard {
         var forwarded = call
         for name in inverse.guardArguments { forwarded.arguments = JSONPointer(tokens: [name]).removing(from: forwarded.arguments) }
 
-        let intentSeq: Int64 = try environment.transaction { session in
+        // The rollback is claimed with its intent: a second rollback of the write, started before this one
+        // ends (another process, another page) or after it ended in doubt, is refused before it forwards.
+        enum Claim { case claimed(Int64), refused(Decision) }
+        let claim: Claim = try environment.transaction { session in
+            if let by = try session.ledger.rollback(of: original.seq) {
+                return .refused(try recordRollbackRefusal(original, by: actor, reason: reason, message: Self.alreadyRolledBack(original.seq, by: by),
+                                                          session: session, now: now))
+            }
             var event = rollbackEvent(original, actor: actor, now: now, reason: reason)
             event.decision = DecisionCode.intent.rawValue
             event.changes = changes.map(redactor.redact)
             event.details["inverse_tool"] = .string(inverse.name)
             event.details["args_digest"] = .string(forwarded.argumentsDigest)
             event.message = "rollback of event \(original.seq) forwarded to the upstream through \(inverse.name); its outcome is the next event"
-            return try session.ledger.append(event).seq
+            let seq = try session.ledger.append(event).seq
+            try session.ledger.recordRollback(of: original.seq, by: seq)
+            return .claimed(seq)
+        }
+        let intentSeq: Int64
+        switch claim {
+        case .refused(let refused): return refused
+        case .claimed(let seq): intentSeq = seq
         }
         let outcome = await upstream.call(forwarded)
         do {
@@ -207,7 +255,7 @@ extension Guard {
                     event.decision = DecisionCode.rolledBack.rawValue
                     event.message = "rolled back event \(original.seq) through \(inverse.name): \(changes.count) row\(changes.count == 1 ? "" : "s") restored"
                     let stored = try session.ledger.append(event)
-                    try session.ledger.recordRollback(of: original.seq, by: stored.seq)
+                    try session.ledger.settleRollback(of: original.seq, by: stored.seq)
                     return Decision(code: .rolledBack, message: event.message!, auditSeq: stored.seq, changes: changes,
                                     result: ["ok": true, "decision": "rolled_back", "audit_id": .number(Double(stored.seq)),
                                              "rollback_of": .number(Double(original.seq)), "upstream": result])
@@ -215,11 +263,13 @@ extension Guard {
                     event.decision = DecisionCode.rollbackRefused.rawValue
                     event.message = "the upstream refused the inverse \(inverse.name) (\(code)): \(message)"
                     let stored = try session.ledger.append(event)
+                    try session.ledger.settleRollback(of: original.seq, by: stored.seq)
                     return Decision(code: .rollbackRefused, message: event.message!, auditSeq: stored.seq, result: refusalResult(.rollbackRefused, event.message!))
                 case .failed(let failure):
                     event.decision = DecisionCode.inDoubt.rawValue
-                    event.message = "the inverse \(inverse.name) was forwarded, and then \(failure); the rollback may or may not have happened. Check the upstream before trying again"
+                    event.message = "the inverse \(inverse.name) was forwarded, and then \(failure); the rollback may or may not have happened, so it will not run again. Check the upstream, and undo the write there if it still needs undoing"
                     let stored = try session.ledger.append(event)
+                    try session.ledger.settleRollback(of: original.seq, by: stored.seq)
                     return Decision(code: .inDoubt, message: event.message!, auditSeq: stored.seq, result: refusalResult(.inDoubt, event.message!))
                 }
             }

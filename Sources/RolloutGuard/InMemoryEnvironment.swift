@@ -145,6 +145,7 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
         func updateApproval(_ approval: PendingApproval) throws { approvals[approval.id] = approval }
         func rollback(of seq: Int64) throws -> Int64? { rollbacks[seq] }
         func recordRollback(of seq: Int64, by rollbackSeq: Int64) throws { rollbacks[seq] = rollbackSeq }
+        func settleRollback(of seq: Int64, by rollbackSeq: Int64) throws { rollbacks[seq] = rollbackSeq }
 
         func stashSecrets(seq: Int64, values: JSONValue) throws { stash[seq] = values }
         func stashedSecrets(seq: Int64) throws -> JSONValue? { stash[seq] }

@@ -139,6 +139,10 @@ public final class StoreGuardLedger: GuardLedger {
         try sql.execute("INSERT INTO rollbacks (original_seq, rollback_seq) VALUES (?, ?)", [.int(seq), .int(rollbackSeq)])
     }
 
+    public func settleRollback(of seq: Int64, by rollbackSeq: Int64) throws {
+        try sql.execute("UPDATE rollbacks SET rollback_seq = ? WHERE original_seq = ?", [.int(rollbackSeq), .int(seq)])
+    }
+
     public func stashSecrets(seq: Int64, values: JSONValue) throws {
         try sql.execute("INSERT INTO secret_stash (audit_seq, \"values\") VALUES (?, ?) ON CONFLICT (audit_seq) DO UPDATE SET \"values\" = excluded.\"values\"",
                         [.int(seq), .text(values.canonicalText)])

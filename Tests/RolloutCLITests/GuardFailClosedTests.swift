@@ -189,6 +189,24 @@ struct GuardFailClosedTests {
         #expect(try project.decisions().suffix(4) == ["rollback_refused", "rollback_refused", "intent", "rolled_back"])
     }
 
+    @Test("a rollback whose outcome is in doubt is claimed: a second rollback of the same write is refused before it reaches the upstream")
+    func rollbackInDoubtRunsOnce() throws {
+        let project = try FailClosedProject()
+        let guard_ = try project.guardProcess(extra: ["--observe", "sqlite:" + project.tiny.path])
+        #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("first", key: "k-1"))) == nil)
+        _ = guard_.close()
+        let created = try #require(try project.audit().first { $0["decision"] == "executed" }?["seq"]?.intValue)
+        let base = ["audit", "rollback", String(created), "--observe", "sqlite:" + project.tiny.path, "--dir", project.dir, "--store", project.store,
+                    "--by", "dev.patel", "--reason", "created by a test run, not a real item", "--", "python3", TinyServer.script]
+        // The inverse runs, and the upstream answers null: the rollback may or may not have happened.
+        let doubtful = try Subprocess.run([RolloutBinary.path] + base, environment: ["TINY_DB": project.tiny.path, "TINY_MODE": "null_result"])
+        #expect(doubtful.stdout.contains("in_doubt") || doubtful.stderr.contains("in_doubt"), "\(doubtful.stdout)\(doubtful.stderr)")
+        let again = try Subprocess.run([RolloutBinary.path] + base, environment: ["TINY_DB": project.tiny.path])
+        #expect(again.status == 1 && again.stdout.contains("already has a rollback"), "\(again.stdout)\(again.stderr)")
+        #expect(try project.tiny.calls("items.delete") == 1, "the inverse reached the upstream once")
+        #expect(try project.decisions().suffix(3) == ["intent", "in_doubt", "rollback_refused"])
+    }
+
     @Test("an upstream that writes and then hangs: the call is in_doubt, and a retry with its key is answered in_doubt, never forwarded again")
     func hangAfterWrite() throws {
         let project = try FailClosedProject()

@@ -251,6 +251,38 @@ struct RollbackTests {
         #expect(try fixture.store.verify().ok)
     }
 
+    /// An executed event as an import or an edit of the store could write it: customer `key`, its fields
+    /// (name: before, after), for tenant acme through customers.update_contact.
+    static func forged(key: Int, _ fields: [String: (JSONValue, JSONValue)]) -> AuditEvent {
+        var event = AuditEvent(ts: GuardFixture.start, tenant: "acme", actor: "agent-1", tool: "customers.update_contact", model: "Customer",
+                               operation: "update", targets: [.number(Double(key))], rowCount: 1, reason: "fix contact details for the customer",
+                               decision: "executed")
+        event.changes = [RowChange(key: .number(Double(key)), fields: fields.mapValues { FieldChange(before: $0.0, after: $0.1) })]
+        return event
+    }
+
+    @Test("a rollback restores only what the event's tool may write, on the event's tenant's rows, whatever the event says",
+          arguments: ["another tenant's row", "a field the tool may not write", "the tenant field"])
+    func rollbackScope(_ forgery: String) async throws {
+        let fixture = try GuardFixture()
+        let customers = try fixture.table("Customer")
+        let acme = try #require(customers.first { $0.value["tenant_id"] == "acme" && $0.value["role"] != "admin" })
+        let globex = try #require(customers.first { $0.value["tenant_id"] == "globex" && $0.value["role"] != "admin" })
+        let event: AuditEvent = switch forgery {
+        case "another tenant's row":
+            Self.forged(key: Int(globex.key.doubleValue!), ["name": ("Forged Name", globex.value["name"]!)])
+        case "a field the tool may not write":
+            Self.forged(key: Int(acme.key.doubleValue!), ["role": ("admin", acme.value["role"]!)])
+        default:
+            Self.forged(key: Int(acme.key.doubleValue!), ["tenant_id": ("globex", "acme")])
+        }
+        let seq = try fixture.store.append([event])[0].seq
+        let before = try fixture.table("Customer")
+        let decision = try await fixture.guard_.rollback(seq, by: "dev.patel", reason: "agent set the wrong contact, ticket 881")
+        #expect(decision.code == .rollbackRefused, "\(decision.message)")
+        #expect(try fixture.table("Customer") == before, "no row changed")
+    }
+
     @Test("rollback is refused when the row changed since, twice, for a refusal, or without a reason")
     func rollbackRefused() async throws {
         let fixture = try GuardFixture()
