@@ -113,10 +113,9 @@ public final class AuditStore: @unchecked Sendable {
     /// The transaction sees the current chain head and moves it as events are appended.
     public func write<T>(_ body: (inout StoreTransaction) throws -> T) throws -> T {
         try engine.write { sql in
-            if !keyChecked.value {
-                try checkChainKey(sql)
-                keyChecked.set()
-            }
+            // A writer whose key matches the store's stays matched; any other is checked on every write,
+            // so a writer without the key stops once another process has signed the chain.
+            if !keyChecked.value, try checkChainKey(sql) { keyChecked.set() }
             var transaction = try StoreTransaction(sql: sql, chainKey: chainKey)
             let result = try body(&transaction)
             try transaction.saveHead()
@@ -127,19 +126,23 @@ public final class AuditStore: @unchecked Sendable {
     /// A store whose chain is signed takes rows only from a writer with the same key, and a writer with
     /// a key signs a chain from its next row on: a row added without the key, or under another, would
     /// be a hole in the signatures.
-    private func checkChainKey(_ sql: any SQLConnection) throws {
+    /// Whether the writer's key is the store's, for good (nil and an unsigned store can change).
+    private func checkChainKey(_ sql: any SQLConnection) throws -> Bool {
         let stored = try sql.scalar("SELECT value FROM store_meta WHERE key = 'chain_key_id'")?.string
         switch (chainKey, stored) {
-        case (nil, nil): return
+        case (nil, nil): return false
         case (nil, .some):
             throw StoreError.chainKey("the chain of \(path) is signed: set ROLLOUT_CHAIN_KEY to the key it is signed with before writing to it")
         case (let key?, nil):
             let next = (try sql.scalar("SELECT seq FROM chain_head WHERE id = 1")?.int64 ?? 0) + 1
-            try sql.execute("INSERT INTO store_meta (key, value) VALUES ('chain_key_id', ?), ('chain_key_from', ?)", [.text(key.id), .text(String(next))])
+            try sql.execute("INSERT INTO store_meta (key, value) VALUES ('chain_key_id', ?), ('chain_key_from', ?), ('chain_key_from_mac', ?)",
+                            [.text(key.id), .text(String(next)), .text(key.mac(keyedFrom: next))])
+            return true
         case (let key?, let id?):
             if key.id != id {
                 throw StoreError.chainKey("ROLLOUT_CHAIN_KEY is not the key the chain of \(path) is signed with; nothing was written")
             }
+            return true
         }
     }
 

@@ -24,6 +24,12 @@ public struct ChainKey: Sendable, Hashable {
         Data(HMAC<SHA256>.authenticationCode(for: Data(("rollout-chain-row:" + hash).utf8), using: SymmetricKey(data: bytes))).hexString
     }
 
+    /// The signature of the mark that says from which event a chain is signed: without it, moving the
+    /// mark past the head would leave a rewritten chain with no row whose signature is checked.
+    public func mac(keyedFrom from: Int64) -> String {
+        Data(HMAC<SHA256>.authenticationCode(for: Data("rollout-chain-keyed-from:\(id):\(from)".utf8), using: SymmetricKey(data: bytes))).hexString
+    }
+
     /// A name for the key that does not reveal it: which key signed a store.
     public var id: String {
         String(Data(HMAC<SHA256>.authenticationCode(for: Data("rollout-chain-key-id".utf8), using: SymmetricKey(data: bytes))).hexString.prefix(16))

@@ -67,6 +67,7 @@ extension AuditStore {
     func verify(key: ChainKey?, anchor: ChainAnchor?, progress: ((Int) -> Void)?, reading: ChainReading) throws -> ChainVerification {
         let keyedFrom = try chainKeyedFrom()
         let storedKeyID = try meta("chain_key_id")
+        let keyedFromMAC = try meta("chain_key_from_mac")
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
         var twins: [AuditStore] = []
         var rangeSize = Self.verifyRange
@@ -96,6 +97,19 @@ extension AuditStore {
                 if let from = keyedFrom, recorded.seq < Int64.max, from > recorded.seq + 1 {
                     return result(.init(seq: from, problem: .signature,
                                         detail: "the chain says it is signed from event \(from), past its head (event \(recorded.seq)): the mark was moved, so no signature would be checked"))
+                }
+                // The mark is signed. Moved to just past the head, it would leave a rewritten chain with no
+                // signed row: a mark that is not confirmed counts only where a signed row follows it (a
+                // rewrite before a signed row changes that row's hash, and its signature fails).
+                if let from = keyedFrom {
+                    if let mac = keyedFromMAC, mac != key.mac(keyedFrom: from) {
+                        return result(.init(seq: from, problem: .signature,
+                                            detail: "the mark that says the chain is signed from event \(from) does not carry the key's signature: it was moved or written without the key"))
+                    }
+                    if keyedFromMAC == nil, from > recorded.seq, recorded.seq > 0 {
+                        return result(.init(seq: from, problem: .signature,
+                                            detail: "the chain says it is signed from event \(from), after its last event, and that mark is not signed: no event's signature can be checked, so the chain cannot be confirmed (a store signed by an earlier rollout: write one event with the key, then verify again)"))
+                    }
                 }
             }
             if let anchor {

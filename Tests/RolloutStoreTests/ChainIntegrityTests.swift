@@ -300,11 +300,31 @@ struct ChainIntegrityTests {
         try store.write { tx in try tx.sql.execute("UPDATE store_meta SET value = '11' WHERE key = 'chain_key_from'") }
         let moved = try store.verify(key: key)
         #expect(moved.firstBreak?.problem == .signature && moved.firstBreak?.seq == 11, "\(String(describing: moved.firstBreak))")
-        // One past the head is where a key recorded by a write that appended nothing stands: it holds, and
-        // says that no signature was checked.
+        // Just past the head no row would be checked, so a chain rewritten without the key (hashes recomputed,
+        // signatures dropped) would pass: the mark carries the key's signature, so moving it is a break, and
+        // so is dropping that signature too.
         try store.write { tx in try tx.sql.execute("UPDATE store_meta SET value = '6' WHERE key = 'chain_key_from'") }
-        let next = try store.verify(key: key)
-        #expect(next.ok && !next.signaturesChecked)
+        let justPast = try store.verify(key: key)
+        #expect(justPast.firstBreak?.problem == .signature && justPast.firstBreak?.seq == 6, "\(String(describing: justPast.firstBreak))")
+        try store.write { tx in try tx.sql.execute("DELETE FROM store_meta WHERE key = 'chain_key_from_mac'") }
+        let unsigned = try store.verify(key: key)
+        #expect(unsigned.firstBreak?.problem == .signature && unsigned.firstBreak?.seq == 6, "\(String(describing: unsigned.firstBreak))")
+        // With the mark where it was, every row is checked again, with or without the mark's signature.
+        try store.write { tx in try tx.sql.execute("UPDATE store_meta SET value = '1' WHERE key = 'chain_key_from'") }
+        let restored = try store.verify(key: key)
+        #expect(restored.ok && restored.signaturesChecked)
+    }
+
+    @Test("a writer without the key stops once another process has signed the chain (found by an adversarial review)")
+    func keylessWriterAfterSigning() throws {
+        let path = TestPaths.scratchFile("late-key") + ".sqlite"
+        let keyless = try AuditStore(path: path, chainKey: nil)
+        try keyless.append([fullEvent(1)])
+        let key = ChainKey("correct horse battery staple")
+        try AuditStore(path: path, chainKey: key).append([fullEvent(2)])
+        #expect(throws: StoreError.self) { try keyless.append([fullEvent(3)]) }
+        #expect(try keyless.head().seq == 2)
+        #expect(try keyless.verify(key: key).ok)
     }
 
     @Test("a column that holds the body's value in another type or Unicode form is an edit (found by an adversarial review)", arguments: [

@@ -143,7 +143,7 @@ struct AuditVerify: ParsableCommand {
                 if result.signaturesChecked { extras.append("signatures checked") }
                 if result.anchorChecked { extras.append("anchor held") }
                 Output.line("ok: \(result.checked) events, chain head #\(result.head.seq) \(result.head.hash)" + (extras.isEmpty ? "" : " (\(extras.joined(separator: ", ")))"))
-                if !result.signaturesChecked, try store.chainKeyedFrom() != nil {
+                if !result.signaturesChecked, ChainKey.fromEnvironment == nil, try store.chainKeyedFrom() != nil {
                     Output.error("note: this chain is signed; set ROLLOUT_CHAIN_KEY to check its signatures too")
                 }
             }
