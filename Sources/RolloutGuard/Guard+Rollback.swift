@@ -112,6 +112,9 @@ extension Guard {
                 if field.before == nil {
                     return .failure(RollbackRefusal("\(model.name) \(change.key.canonicalText): the value of \(name) before the write is unknown"))
                 }
+                if let before = change.fields[name]?.before, Redactor.holdsRedacted(before) {
+                    return .failure(RollbackRefusal("\(model.name) \(change.key.canonicalText): a value inside \(name) was redacted in the log, so it cannot be restored"))
+                }
             }
             switch operation {
             case .create:

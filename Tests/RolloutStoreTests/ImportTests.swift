@@ -95,4 +95,21 @@ struct ImportTests {
         #expect(last.decision == "FIELD_DENIED" && last.category == .refused)
         #expect(!last.json.canonicalText.contains("pt-secret-1"))
     }
+
+    @Test("credentials are stored as marks wherever they stand: in targets, inside changed values, under any spelling of their name (found by an adversarial review)")
+    func credentialsAnywhere() throws {
+        let store = try TestStores.make(.sqlite)
+        let record = #"{"ts":"2026-11-20T10:00:00Z","tenant":"acme","tool":"customers.update","decision":"executed","actor":"a","reason":"rotating credentials","targets":[{"id":7,"api_key":"SK_TARGET_1"}],"fields_changed":{"profile":{"before":{"api_key":"SK_NESTED_BEFORE"},"after":{"password":"PW_NESTED_AFTER"}}},"headers":{"X-API-Key":"SK_HDR_1","api-key":"SK_HYPHEN","privateKey":"SK_PRIVKEY","Authorization":"Bearer SK_AUTH_1"}}"#
+        _ = try store.importFile(try Self.writeLines([record]), redactor: Redactor())
+        let pipe = Pipe()
+        _ = try store.export(to: pipe.fileHandleForWriting, redactor: Redactor())
+        try pipe.fileHandleForWriting.close()
+        let exported = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stored = try store.events().map { String(decoding: $0.canonicalBytes, as: UTF8.self) }.joined()
+        for secret in ["SK_TARGET_1", "SK_NESTED_BEFORE", "PW_NESTED_AFTER", "SK_HDR_1", "SK_HYPHEN", "SK_PRIVKEY", "SK_AUTH_1"] {
+            #expect(!exported.contains(secret) && !stored.contains(secret), "\(secret) left in clear")
+        }
+        #expect(exported.contains("hmac:") && exported.contains("\"id\":7"))
+        #expect(try store.verify().ok)
+    }
 }

@@ -38,7 +38,10 @@ public struct Redactor: Sendable {
         clearFields = clear
     }
 
-    static let credentialWords: [[UInt8]] = ["token", "password", "passwd", "secret", "api_key", "apikey", "private_key", "credential"].map { Array($0.utf8) }
+    /// Looked for in a key's letters and digits, lowercased: `api_key`, `api-key`, `X-API-Key` and
+    /// `apiKey` all hold `apikey`.
+    static let credentialWords: [[UInt8]] = ["token", "password", "passwd", "secret", "apikey", "privatekey", "credential", "authorization"]
+        .map { Array($0.utf8) }
 
     /// Whether values under `key` are redacted.
     public func isSecret(_ key: String) -> Bool {
@@ -47,9 +50,13 @@ public struct Redactor: Sendable {
         return Self.looksLikeCredential(key)
     }
 
-    /// A name like `api_key`, `X-Auth-Token` or `dbPassword`: ASCII case-insensitive substring search.
+    /// A name like `api_key`, `X-Auth-Token`, `privateKey` or `dbPassword`: ASCII case-insensitive
+    /// substring search over the name without its separators.
     public static func looksLikeCredential(_ key: String) -> Bool {
-        let bytes = key.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+        let bytes = key.utf8.compactMap { byte -> UInt8? in
+            if byte == 0x5F || byte == 0x2D || byte == 0x2E || byte == 0x20 { return nil }  // _ - . and space
+            return byte >= 65 && byte <= 90 ? byte + 32 : byte
+        }
         for word in credentialWords where bytes.count >= word.count {
             var i = 0
             while i + word.count <= bytes.count {
@@ -97,15 +104,30 @@ public struct Redactor: Sendable {
         }
     }
 
-    /// The change with secret fields' before and after values replaced by marks.
+    /// The change with secret fields' before and after values replaced by marks, and secret members
+    /// inside other fields' values (an object whose `api_key` changed) and inside its row key.
     public func redact(_ change: RowChange) -> RowChange {
         var out = change
-        for (name, field) in change.fields where isSecret(name) {
-            out.fields[name] = FieldChange(
-                before: field.before.map { $0.isNull ? $0 : .string(mark($0)) },
-                after: field.after.map { $0.isNull ? $0 : .string(mark($0)) })
+        out.key = redact(change.key)
+        for (name, field) in change.fields {
+            if isSecret(name) {
+                out.fields[name] = FieldChange(
+                    before: field.before.map { $0.isNull ? $0 : .string(mark($0)) },
+                    after: field.after.map { $0.isNull ? $0 : .string(mark($0)) })
+            } else {
+                out.fields[name] = FieldChange(before: field.before.map(redact), after: field.after.map(redact))
+            }
         }
         return out
+    }
+
+    /// Whether a redaction mark stands anywhere in `value` (a member of an object, an item of a list).
+    public static func holdsRedacted(_ value: JSONValue) -> Bool {
+        switch value {
+        case .object(let members): members.values.contains(where: holdsRedacted)
+        case .array(let items): items.contains(where: holdsRedacted)
+        default: isRedacted(value)
+        }
     }
 
     /// An audit event as it may leave the store: secret values of its changes, details and the fields an
@@ -113,6 +135,7 @@ public struct Redactor: Sendable {
     public func redact(_ event: AuditEvent) -> AuditEvent {
         var out = event
         out.changes = event.changes.map(redact)
+        out.targets = event.targets.map(redact)
         if case .object(let members) = redact(.object(event.details)) { out.details = members }
         if case .object(let members) = redact(.object(event.extra)) { out.extra = members }
         return out
