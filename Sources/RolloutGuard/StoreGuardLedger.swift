@@ -14,7 +14,7 @@ public final class StoreGuardLedger: GuardLedger {
         self.transaction = transaction
     }
 
-    static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+    static func millis(_ date: Date) -> Int64 { Timestamp.millis(date) }
     static func date(_ millis: Int64) -> Date { Date(timeIntervalSince1970: Double(millis) / 1000) }
 
     public func idempotency(tenant: String, key: String) throws -> IdempotencyEntry? {

@@ -340,7 +340,7 @@ public struct StoreTransaction {
     /// import makes them on every core.
     static func values(_ stored: AuditEvent, body bytes: [UInt8]) -> [SQLValue] {
         [
-            .int(stored.seq), .text(Timestamp.format(stored.ts)), .int(Int64((stored.ts.timeIntervalSince1970 * 1000).rounded(.down))),
+            .int(stored.seq), .text(Timestamp.format(stored.ts)), .int(Timestamp.millis(stored.ts)),
             .text(stored.tenant), .text(stored.actor), SQLValue(stored.session), .text(stored.tool), SQLValue(stored.model),
             SQLValue(stored.operation), .int(Int64(stored.rowCount)), .text(stored.decision), SQLValue(stored.approver),
             SQLValue(stored.idempotencyKey), SQLValue(stored.reason), SQLValue(stored.effectKey), SQLValue(stored.shape), .bytes(bytes),

@@ -117,7 +117,7 @@ struct ChainRowCheck: Sendable {
         let time = members.value("ts")?.stringValue
         let ts = time.flatMap(Timestamp.parse)
         if let ts {
-            let expected = Int64((ts.timeIntervalSince1970 * 1000).rounded(.down))
+            let expected = Timestamp.millis(ts)
             let stored = row[Column.tsMillis]
             if stored != .int(expected) {
                 return "column ts_ms is \(stored.string ?? "null"), but the hashed time \(time ?? "") is \(expected)"

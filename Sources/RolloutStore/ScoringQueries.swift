@@ -55,5 +55,5 @@ extension AuditStore {
         }
     }
 
-    static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+    static func millis(_ date: Date) -> Int64 { Timestamp.millis(date) }
 }

@@ -96,6 +96,20 @@ struct ImportTests {
         #expect(!last.json.canonicalText.contains("pt-secret-1"))
     }
 
+    @Test("a time outside years 0001 to 9999 once its zone applies is a bad record naming ts, and nothing is kept (it crashed the import)",
+          arguments: ["0000-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+    func timeOutOfRange(_ ts: String) throws {
+        let store = try TestStores.make(.sqlite)
+        let path = try Self.writeLines([Self.line(1), Self.line(2).replacingOccurrences(of: "2026-11-03T10:00:00.000Z", with: ts)])
+        #expect {
+            try store.importFile(path)
+        } throws: { error in
+            guard case StoreError.badRecord(_, let line, let field, _) = error else { return false }
+            return line == 2 && field == "ts"
+        }
+        #expect(try store.head().seq == 0)
+    }
+
     @Test("credentials are stored as marks wherever they stand: in targets, inside changed values, under any spelling of their name (found by an adversarial review)")
     func credentialsAnywhere() throws {
         let store = try TestStores.make(.sqlite)

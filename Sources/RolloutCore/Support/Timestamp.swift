@@ -17,6 +17,17 @@ public enum Timestamp {
     }
 
     public static func parse(bytes b: UnsafeBufferPointer<UInt8>) -> Date? {
+        parseMillis(bytes: b).map { Date(timeIntervalSince1970: Double($0) / 1000) }
+    }
+
+    /// The first and last millisecond a time may have: years 0001 to 9999, in UTC, as the text the store
+    /// keeps can hold them.
+    static let millisRange: ClosedRange<Int64> = -62_135_596_800_000...253_402_300_799_999
+
+    /// The time `b` names, in whole milliseconds since the epoch (digits past the millisecond are dropped),
+    /// computed in integers so that its text and its milliseconds always agree. Nil for anything but a
+    /// time, and for a time outside years 0001 to 9999 once its zone is applied.
+    public static func parseMillis(bytes b: UnsafeBufferPointer<UInt8>) -> Int64? {
         func digits(_ start: Int, _ count: Int) -> Int? {
             guard start + count <= b.count else { return nil }
             var v = 0
@@ -30,34 +41,33 @@ public enum Timestamp {
         guard let year = digits(0, 4), b.count >= 10, b[4] == 0x2D, let month = digits(5, 2), b[7] == 0x2D,
             let day = digits(8, 2), (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year)
         else { return nil }
-        var seconds = Double(daysFromCivil(year, month, day)) * 86_400
-        if b.count == 10 { return Date(timeIntervalSince1970: seconds) }
+        var millis = Int64(daysFromCivil(year, month, day)) * 86_400_000
+        func within(_ value: Int64) -> Int64? { millisRange.contains(value) ? value : nil }
+        if b.count == 10 { return within(millis) }
         guard b[10] == 0x54 || b[10] == 0x74 || b[10] == 0x20, let hour = digits(11, 2), b.count > 13, b[13] == 0x3A,
             let minute = digits(14, 2), hour < 24, minute < 60
         else { return nil }
-        seconds += Double(hour * 3600 + minute * 60)
+        millis += Int64(hour * 3600 + minute * 60) * 1000
         var i = 16
         if i < b.count, b[i] == 0x3A {
             guard let second = digits(17, 2), second <= 60 else { return nil }  // 60: a leap second
-            seconds += Double(second)
+            millis += Int64(second) * 1000
             i = 19
             if i < b.count, b[i] == 0x2E || b[i] == 0x2C {
                 i += 1
-                var scale = 0.1
-                var fraction = 0.0
+                var scale: Int64 = 100
                 let start = i
                 while i < b.count, b[i] >= 0x30, b[i] <= 0x39 {
-                    fraction += Double(b[i] - 0x30) * scale
+                    millis += Int64(b[i] - 0x30) * scale
                     scale /= 10
                     i += 1
                 }
                 guard i > start else { return nil }
-                seconds += fraction
             }
         }
-        if i == b.count { return Date(timeIntervalSince1970: seconds) }
+        if i == b.count { return within(millis) }
         if b[i] == 0x5A || b[i] == 0x7A {
-            return i + 1 == b.count ? Date(timeIntervalSince1970: seconds) : nil
+            return i + 1 == b.count ? within(millis) : nil
         }
         guard b[i] == 0x2B || b[i] == 0x2D, let oh = digits(i + 1, 2) else { return nil }
         var om = 0
@@ -72,8 +82,18 @@ public enum Timestamp {
         }
         // Real zone offsets are within ±14:00, with minutes below 60 (`+99:99` is not a zone).
         guard oh <= 14, om < 60, oh * 60 + om <= 14 * 60 else { return nil }
-        let offset = Double(oh * 3600 + om * 60)
-        return Date(timeIntervalSince1970: b[i] == 0x2B ? seconds - offset : seconds + offset)
+        let offset = Int64(oh * 3600 + om * 60) * 1000
+        return within(b[i] == 0x2B ? millis - offset : millis + offset)
+    }
+
+    /// A time's whole milliseconds since the epoch, rounded down. A time made from whole milliseconds
+    /// (`parse`, or a column's milliseconds divided by 1000) comes back as those milliseconds: a `Date`
+    /// counts from 2001 in a double, so near year 9999 it is off by up to 0.03 ms, and rounding down
+    /// alone would take a hair below for the millisecond before. Within 0.05 ms of a whole one counts as it.
+    public static func millis(_ date: Date) -> Int64 {
+        let product = date.timeIntervalSince1970 * 1000
+        let nearest = product.rounded()
+        return Int64(abs(product - nearest) < 0.05 ? nearest : product.rounded(.down))
     }
 
     /// The days of `month` in `year` (proleptic Gregorian): 2026-02-31 is not a date.
@@ -87,7 +107,7 @@ public enum Timestamp {
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC (milliseconds always shown, so text order is time order).
     public static func format(_ date: Date) -> String {
-        let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let totalMillis = millis(date)
         let millis = Int(((totalMillis % 1000) + 1000) % 1000)
         let totalSeconds = (totalMillis - Int64(millis)) / 1000
         var days = Int(totalSeconds / 86_400)
