@@ -26,7 +26,7 @@ public struct ComplianceScope: Sendable {
             sql += " AND tenant IN (\(tenants.map { _ in "?" }.joined(separator: ", ")))"
             arguments += tenants.map(SQLValue.text)
         }
-        sql += control ? " AND tool LIKE 'rollout.%'" : " AND tool NOT LIKE 'rollout.%'"
+        sql += control ? " AND substr(tool, 1, 8) = 'rollout.'" : " AND substr(tool, 1, 8) <> 'rollout.'"
         return (sql, arguments)
     }
 }

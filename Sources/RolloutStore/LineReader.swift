@@ -5,6 +5,11 @@ import Foundation
 /// gzip-compressed (zlib detects it), or standard input for "-". The import reads millions of lines.
 final class LineReader {
     private let file: gzFile
+    /// The file as the user named it, for errors.
+    private let path: String
+    /// The longest line read (64 MiB unless a test says less): a longer one (a file with no newlines, a
+    /// decompression bomb) is refused instead of filling memory.
+    private let maximumLine: Int
     private var buffer: [UInt8]
     private var start = 0
     private var end = 0
@@ -16,7 +21,8 @@ final class LineReader {
     private let offsetLock = NSLock()
     private var consumed: Int64 = 0
 
-    init(path: String) throws {
+    init(path: String, maximumLine: Int = 64 << 20) throws {
+        self.maximumLine = maximumLine
         let handle: gzFile?
         if path == "-" {
             handle = gzdopen(dup(0), "rb")
@@ -26,6 +32,7 @@ final class LineReader {
         }
         guard let handle else { throw StoreError.io(path: path, detail: "cannot open the file") }
         file = handle
+        self.path = path == "-" ? "<stdin>" : path
         totalBytes = path == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value
         gzbuffer(file, 1 << 18)
         buffer = [UInt8](repeating: 0, count: 1 << 20)
@@ -65,13 +72,19 @@ final class LineReader {
             start = 0
             end = remaining
         }
-        if end == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count)) }
+        if end == buffer.count {
+            guard buffer.count < maximumLine else {
+                throw StoreError.badRecord(file: path, line: lineNumber + 1, field: "",
+                                           message: "the line is longer than \(maximumLine) bytes; nothing from this file was imported")
+            }
+            buffer.append(contentsOf: [UInt8](repeating: 0, count: max(1, min(buffer.count, maximumLine - buffer.count))))
+        }
         let capacity = buffer.count - end
         let read = buffer.withUnsafeMutableBufferPointer { gzread(file, $0.baseAddress! + end, UInt32(capacity)) }
         if read < 0 {
             var code: Int32 = 0
             let message = gzerror(file, &code).map { String(cString: $0) } ?? "read error"
-            throw StoreError.io(path: "line \(lineNumber + 1)", detail: message)
+            throw StoreError.io(path: path, detail: "\(message) (reading line \(lineNumber + 1)); nothing from this file was imported")
         }
         if read == 0 { eof = true }
         end += Int(read)

@@ -110,6 +110,33 @@ struct ImportTests {
         #expect(try store.head().seq == 0)
     }
 
+    @Test("a line longer than the limit is a bad record naming its line, read no further")
+    func lineTooLong() throws {
+        let path = try Self.writeLines([Self.line(1), String(repeating: "x", count: 5 << 20), Self.line(3)])
+        let reader = try LineReader(path: path, maximumLine: 2 << 20)
+        #expect(try reader.next { $0.count } != nil)
+        #expect {
+            _ = try reader.next { $0.count }
+        } throws: { error in
+            guard case StoreError.badRecord(_, let line, _, let message) = error else { return false }
+            return line == 2 && message.contains("longer than")
+        }
+    }
+
+    @Test("only tools named exactly rollout.… are rollout's own: ROLLOUT.… is an agent's call, listed with the others")
+    func controlPrefixIsExact() throws {
+        let store = try TestStores.make(.sqlite)
+        let tools = ["orders.update", "ROLLOUT.orders.refund", "rollout.stage"]
+        try store.append(tools.enumerated().map { i, tool in
+            AuditEvent(ts: Date(timeIntervalSince1970: 1_795_000_000 + Double(i)), tenant: "acme", actor: "agent-1", tool: tool, decision: "executed")
+        })
+        let scope = ComplianceScope(from: Date(timeIntervalSince1970: 1_794_000_000), to: Date(timeIntervalSince1970: 1_796_000_000))
+        var listed: [String] = []
+        try store.scanCompliance(scope) { row, _ in listed.append(row.tool) }
+        #expect(listed == ["orders.update", "ROLLOUT.orders.refund"])
+        #expect(try store.stageEvents(scope).map(\.tool) == ["rollout.stage"])
+    }
+
     @Test("credentials are stored as marks wherever they stand: in targets, inside changed values, under any spelling of their name (found by an adversarial review)")
     func credentialsAnywhere() throws {
         let store = try TestStores.make(.sqlite)
