@@ -107,6 +107,22 @@ struct ReportCommandTests {
         #expect(verify.status == 1 && verify.stdout.contains("writes.csv"), "\(verify.stdout)")
     }
 
+    @Test("--verify checks the report's chain verdict against the store's chain, not only its digests, which have no key (found by an adversarial review)")
+    func verifyChecksTheChain() throws {
+        let r = try ReportProject()
+        #expect(try r.report().status == 0)
+        #expect(try r.project.run(["report", "--verify", r.project.root + "/out"]).status == 0)
+        // The store is changed after the report said its chain verified: a report turned from broken to
+        // verified, its digests made again, would stand the same way.
+        let queue = try DatabaseQueue(path: r.project.store)
+        try queue.write { db in
+            try db.execute(sql: "UPDATE audit_events SET body = replace(body, 'carrier confirmed pickup', 'carrier confirmed nothing') WHERE seq = 1")
+        }
+        try queue.close()
+        let verify = try r.project.run(["report", "--verify", r.project.root + "/out"])
+        #expect(verify.status == 1 && verify.stdout.contains("its chain breaks at event #1"), "\(verify.stdout)\(verify.stderr)")
+    }
+
     @Test("a tampered store: the first page says so in red, the command exits 1, the files are still written")
     func tampered() throws {
         let r = try ReportProject()

@@ -13,7 +13,11 @@ public enum ComplianceVerifier {
     }
 
     /// `headHash` gives the stored hash of an event, or nil when there is none (pass nil to skip the store).
-    public static func check(directory: String, headHash: ((Int64) throws -> String?)? = nil) throws -> Outcome {
+    /// `firstBreak` verifies the store's chain again and gives the first event where it breaks (nil when
+    /// it holds): the report's verdict on its chain must be the store's, since the report's digests have
+    /// no key and anyone can write a report whose verdict was turned and its digests made again.
+    public static func check(directory: String, headHash: ((Int64) throws -> String?)? = nil,
+                             firstBreak: (() throws -> Int64?)? = nil) throws -> Outcome {
         let path = { (name: String) -> String in (directory as NSString).appendingPathComponent(name) }
         guard let data = FileManager.default.contents(atPath: path("report.json")) else {
             throw UnreadableInputError(Diagnostic(file: path("report.json"), line: 0, column: 0, path: "",
@@ -44,6 +48,16 @@ public enum ComplianceVerifier {
         if let headHash, let seq = document["chain"]?["head"]?["seq"]?.intValue, seq > 0, let hash = document["chain"]?["head"]?["hash"]?.stringValue {
             let found = try headHash(Int64(seq))
             if found != hash { problems.append("the store: event #\(seq) has hash \(found ?? "none"), the report covered \(hash)") }
+        }
+        if let firstBreak, let seq = document["chain"]?["head"]?["seq"]?.intValue, let stated = document["chain"]?["ok"]?.boolValue {
+            let broken = try firstBreak()
+            // The covered part holds when the chain breaks only after the report's head (events appended since).
+            let holds = broken.map { $0 > Int64(seq) } ?? true
+            if stated && !holds {
+                problems.append("the store: its chain breaks at event #\(broken ?? 0), within what the report covered, but the report says the chain verified")
+            } else if !stated && holds {
+                problems.append("the store: its chain verifies up to event #\(seq), but the report says it breaks")
+            }
         }
         return Outcome(digest: computed, problems: problems)
     }

@@ -95,7 +95,8 @@ struct ReportCommand: ParsableCommand {
 enum ReportVerification {
     static func run(directory: String, store: StoreOption) throws {
         let audit = try store.openIfPresent()
-        let outcome = try ComplianceVerifier.check(directory: directory, headHash: audit.map { a in { try a.eventHash(seq: $0) } })
+        let outcome = try ComplianceVerifier.check(directory: directory, headHash: audit.map { a in { try a.eventHash(seq: $0) } },
+                                                   firstBreak: audit.map { a in { try a.verify(key: ChainKey.fromEnvironment).firstBreak?.seq } })
         if outcome.problems.isEmpty {
             Output.line("report \(directory) verified: digest \(outcome.digest)\(audit == nil ? " (no store to check the chain head against)" : "")")
         } else {
