@@ -40,6 +40,11 @@ extension Guard {
             return try approvalEvent(.approvalRefused, "\(approver) asked for this write and cannot approve it; another person must",
                                      approval, by: approver, reason: reason, session: session, now: now)
         }
+        // The person the agent acted for asked for it as much as the agent did.
+        if let subject = approval.subject, PersonIdentity.same(approver, subject) {
+            return try approvalEvent(.approvalRefused, "the agent asked for this write on behalf of \(approver), who cannot approve it; another person must",
+                                     approval, by: approver, reason: reason, session: session, now: now)
+        }
         if now > approval.expiresAt {
             approval.status = .expired
             approval.decidedAt = now

@@ -196,6 +196,16 @@ struct ApprovalTests {
         #expect(afterRetry.code == .replayed && afterRetry.result["decision"] == "executed")
     }
 
+    @Test("the person an agent acted for cannot approve the write it asked for on their behalf (found by an adversarial review)")
+    func subjectCannotApprove() async throws {
+        let fixture = try GuardFixture()
+        let forMaria = Principal(tenant: "acme", actor: "agent-1", session: "s-1", subject: "maria.lopez")
+        let id = try #require(try await fixture.call("orders.update", orderUpdate(data: ["status": "refunded"], key: "m"), as: forMaria).approvalId)
+        #expect(try await fixture.guard_.approve(id, by: "Maria.Lopez").code == .approvalRefused)
+        #expect(try fixture.row("Order", 1)?["status"] == "pending")
+        #expect(try await fixture.guard_.approve(id, by: "dev.patel").code == .executed)
+    }
+
     @Test("the requester cannot approve; an expired approval does not run; a denied one never runs")
     func refusals() async throws {
         let fixture = try GuardFixture()
