@@ -35,6 +35,19 @@ extension Guard {
             guard let tool = policy.tool(named: original.tool), tool.model == modelName else {
                 return try refused("event \(seq) names tool \(original.tool), which the policy does not define for model \(modelName)")
             }
+            // A later write to one of its rows would be undone without a word if the values happen to match
+            // again (a, then b, then a): each later write is rolled back first, newest first. A later write
+            // that was rolled back and its rollback cancel out.
+            let keys = Set(original.changes.map(\.key))
+            let writes = [DecisionCode.executed, .rolledBack, .upstreamMismatch].map(\.rawValue)
+            let later = try session.ledger.laterEvents(after: seq, tenant: original.tenant, model: modelName, decisions: writes)
+            let undone = Set(later.filter { $0.decision == DecisionCode.rolledBack.rawValue }.compactMap { $0.details["rollback_of"]?.doubleValue }.map { Int64($0) })
+            for event in later where !undone.contains(event.seq) {
+                if event.decision == DecisionCode.rolledBack.rawValue, let of = event.details["rollback_of"]?.doubleValue, Int64(of) >= seq { continue }
+                if let row = event.changes.map(\.key).first(where: keys.contains) ?? event.targets.first(where: keys.contains) {
+                    return try refused("\(modelName) \(row.canonicalText) changed since: event \(event.seq) wrote it again. Roll that write back first, or undo this one by hand")
+                }
+            }
             if session.rows != nil {
                 return .done(try rollbackRows(original, model: model, operation: operation, tool: tool, by: actor, reason: reason, session: session, now: now))
             }

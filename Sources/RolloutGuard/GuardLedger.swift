@@ -21,6 +21,8 @@ public protocol GuardLedger {
     func approval(id: Int64) throws -> PendingApproval?
     func updateApproval(_ approval: PendingApproval) throws
     func rollback(of seq: Int64) throws -> Int64?
+    /// Events after `seq` of `tenant` on `model` with one of `decisions`, oldest first.
+    func laterEvents(after seq: Int64, tenant: String, model: String, decisions: [String]) throws -> [AuditEvent]
     func recordRollback(of seq: Int64, by rollbackSeq: Int64) throws
     /// Points the rollback of `seq`, claimed by its intent, at the event that says how it ended.
     func settleRollback(of seq: Int64, by rollbackSeq: Int64) throws

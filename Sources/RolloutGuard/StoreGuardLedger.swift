@@ -131,6 +131,10 @@ public final class StoreGuardLedger: GuardLedger {
             ])
     }
 
+    public func laterEvents(after seq: Int64, tenant: String, model: String, decisions: [String]) throws -> [AuditEvent] {
+        try AuditStore.laterEvents(after: seq, tenant: tenant, model: model, decisions: decisions, in: sql)
+    }
+
     public func rollback(of seq: Int64) throws -> Int64? {
         try sql.scalar("SELECT rollback_seq FROM rollbacks WHERE original_seq = ?", [.int(seq)])?.int64
     }

@@ -293,6 +293,26 @@ struct RollbackTests {
         #expect(try fixture.table("Customer") == before, "no row changed")
     }
 
+    @Test("a rollback is refused while a later write to the same row stands, even when the row's values look as the write left them (found by an adversarial review)")
+    func laterWriteStands() async throws {
+        let fixture = try GuardFixture()
+        func email(_ address: String, _ key: String) async throws -> Decision {
+            try await fixture.call("customers.update_contact", ["id": 2, "data": ["email": .string(address)], "reason": "customer phoned with a new address",
+                                                                 "idempotency_key": .string(key)])
+        }
+        let first = try await email("a@example.com", "e-1")
+        let second = try await email("b@example.com", "e-2")
+        let third = try await email("a@example.com", "e-3")
+        #expect([first, second, third].allSatisfy { $0.code == .executed })
+        let refused = try await fixture.guard_.rollback(first.auditSeq, by: "dev", reason: "agent wrote the wrong email address")
+        #expect(refused.code == .rollbackRefused && refused.message.contains("event \(second.auditSeq) wrote it again"), "\(refused.message)")
+        #expect(try fixture.row("Customer", 2)?["email"] == "a@example.com")
+        // Newest first, each rollback runs, and the writes rolled back no longer stand in the way.
+        for write in [third, second, first] {
+            #expect(try await fixture.guard_.rollback(write.auditSeq, by: "dev", reason: "agent wrote the wrong email address").code == .rolledBack)
+        }
+    }
+
     @Test("rollback is refused when the row changed since, twice, for a refusal, or without a reason")
     func rollbackRefused() async throws {
         let fixture = try GuardFixture()
