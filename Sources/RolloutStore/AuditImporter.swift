@@ -224,7 +224,9 @@ final class ImportPipeline: @unchecked Sendable {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .success(nil) }
         let record: JSONValue
         do throws(JSONParseError) {
-            record = try JSONValue.parse(bytes: line)
+            // Exactly as written: a number a double cannot hold, or a member named twice, would be stored as
+            // another value than the file says.
+            record = try JSONValue.parse(bytes: line, exactNumbers: true, uniqueNames: true)
         } catch {
             return .failure(.badRecord(file: file, line: number, field: "", message: "not JSON: \(error.message) at column \(error.column)"))
         }

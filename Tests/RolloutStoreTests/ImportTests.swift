@@ -110,6 +110,24 @@ struct ImportTests {
         #expect(try store.head().seq == 0)
     }
 
+    @Test("a record that says one thing to one reader and another to the next is a bad record naming its line (found by an adversarial review)", arguments: [
+        (#","decision":"denied""#, "twice"),
+        (#","amount":9007199254740993"#, "2^53"),
+        (#","amount":1e999"#, "too large"),
+        (#","details":"not-an-object""#, "expected an object"),
+    ])
+    func ambiguousRecord(_ extra: String, _ says: String) throws {
+        let store = try TestStores.make(.sqlite)
+        let path = try Self.writeLines([Self.line(1), Self.line(2, extra: extra)])
+        #expect {
+            try store.importFile(path)
+        } throws: { error in
+            guard case StoreError.badRecord(_, let line, _, let message) = error else { return false }
+            return line == 2 && message.contains(says)
+        }
+        #expect(try store.head().seq == 0)
+    }
+
     @Test("a line longer than the limit is a bad record naming its line, read no further")
     func lineTooLong() throws {
         let path = try Self.writeLines([Self.line(1), String(repeating: "x", count: 5 << 20), Self.line(3)])

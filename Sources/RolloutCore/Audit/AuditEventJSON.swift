@@ -199,7 +199,11 @@ extension AuditEvent {
         var seq: Int64 = 0
         if case .number(let d)? = object["seq"], d >= 1, d.rounded() == d, d < 9.007_199_254_740_992e15 { seq = Int64(d) }
         var details: [String: JSONValue] = [:]
-        if case .object(let d)? = object["details"] { details = d }
+        switch object["details"] {
+        case .object(let d)?: details = d
+        case nil, .null?: break
+        case let other?: throw AuditEventError(field: "details", message: "is a \(other.typeName), expected an object")
+        }
 
         self.init(
             seq: seq, ts: ts, tenant: tenant, actor: try string("actor") ?? "unknown", session: try string("session"),

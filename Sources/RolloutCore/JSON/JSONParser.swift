@@ -34,10 +34,13 @@ extension JSONValue {
 
     /// Parses one JSON document from a buffer of UTF-8 bytes, without copying it. With `exactNumbers`, a
     /// number a double cannot hold as written (an integer beyond 2^53, an overflow to infinity) is an
-    /// error rather than a rounded value: what a guard decides on must be what it forwards.
-    public static func parse(bytes: UnsafeBufferPointer<UInt8>, exactNumbers: Bool = false) throws(JSONParseError) -> JSONValue {
+    /// error rather than a rounded value: what a guard decides on must be what it forwards. With
+    /// `uniqueNames`, an object that names a member twice is an error rather than its last value: a
+    /// reader that keeps the first would see another record.
+    public static func parse(bytes: UnsafeBufferPointer<UInt8>, exactNumbers: Bool = false, uniqueNames: Bool = false) throws(JSONParseError) -> JSONValue {
         var parser = JSONByteParser(bytes: bytes)
         parser.exactNumbers = exactNumbers
+        parser.uniqueNames = uniqueNames
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -53,6 +56,7 @@ struct JSONByteParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
     var exactNumbers = false
+    var uniqueNames = false
     static let maxDepth = 512
 
     init(bytes: UnsafeBufferPointer<UInt8>) {
@@ -123,8 +127,14 @@ struct JSONByteParser {
             index += 1
             return .object([:])
         }
-        func object() -> JSONValue {
-            .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
+        func object() throws(JSONParseError) -> JSONValue {
+            let object = Dictionary(members, uniquingKeysWith: { _, last in last })
+            if uniqueNames, object.count < members.count {
+                var seen = Set<String>()
+                let twice = members.first { !seen.insert($0.0).inserted }?.0 ?? ""
+                throw error("the member \"\(twice)\" is named twice")
+            }
+            return .object(object)
         }
         while true {
             skipWhitespace()
@@ -147,7 +157,7 @@ struct JSONByteParser {
             }
             if bytes[index] == UInt8(ascii: "}") {
                 index += 1
-                return object()
+                return try object()
             }
             throw error("expected ',' or '}' in an object")
         }
@@ -323,7 +333,8 @@ struct JSONByteParser {
         guard let value = Double(text) else { throw error("invalid number", at: start) }
         if exactNumbers {
             if !value.isFinite { throw error("the number \(text) is too large to hold", at: start) }
-            if isInteger, Int64(text).map({ Double($0) != value || abs(value) > 9.007_199_254_740_992e15 }) ?? true {
+            // Back from the double, the integer must be the one written (2^53 + 1 reads as 2^53).
+            if isInteger, Int64(text).map({ Int64(exactly: value) != $0 }) ?? true {
                 throw error("the integer \(text) cannot be held exactly (beyond 2^53); send it as a string", at: start)
             }
         }
