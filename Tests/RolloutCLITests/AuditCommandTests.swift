@@ -109,7 +109,9 @@ struct AuditCommandTests {
         let store = TestPaths.temporaryDirectory().appendingPathComponent("audit.sqlite").path
         let file = try writeEvents(5)
         var text = try String(contentsOfFile: file, encoding: .utf8)
-        text = text.replacingOccurrences(of: "\"k-3\"", with: "\"k-3\",\"row_count\":-4")
+        var lines = text.components(separatedBy: "\n")
+        lines[3] = lines[3].replacingOccurrences(of: "\"row_count\":1", with: "\"row_count\":-4")
+        text = lines.joined(separator: "\n")
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         let result = try RolloutBinary.run(["audit", "import", file, "--store", store])
         #expect(result.status == 2)

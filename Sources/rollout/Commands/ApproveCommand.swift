@@ -13,7 +13,7 @@ struct ApproveCommand: AsyncParsableCommand {
         discussion: """
             A queued write runs now, once, exactly as asked, on the backend it was queued for and nowhere else: the \
             built-in demo, or the upstream of rollout/upstreams.yaml it names (started for the approval; one started \
-            from a bare command needs --upstream-command with the same command). The approver must not be the actor \
+            from a bare command needs the same command after --). The approver must not be the actor \
             who asked (names compared case- and width-blind), an expired approval does not run, and the stored request \
             must still match its chained pending event. A stage approval is recorded in tenants.yaml and the audit \
             log; the approval gate for broad needs one, by a person other than the promoter (and one of \
