@@ -108,17 +108,27 @@ public struct Redactor: Sendable {
     /// inside other fields' values (an object whose `api_key` changed) and inside its row key.
     public func redact(_ change: RowChange) -> RowChange {
         var out = change
-        out.key = redact(change.key)
+        if Self.holdsMembers(change.key) { out.key = redact(change.key) }
         for (name, field) in change.fields {
             if isSecret(name) {
                 out.fields[name] = FieldChange(
                     before: field.before.map { $0.isNull ? $0 : .string(mark($0)) },
                     after: field.after.map { $0.isNull ? $0 : .string(mark($0)) })
-            } else {
+            } else if Self.holdsMembers(field.before) || Self.holdsMembers(field.after) {
+                // Only an object or a list can hold a member named like a credential: plain values are left
+                // as they are, without a copy (every audited write passes here).
                 out.fields[name] = FieldChange(before: field.before.map(redact), after: field.after.map(redact))
             }
         }
         return out
+    }
+
+    /// Whether a value is an object or a list (which may hold members to redact).
+    static func holdsMembers(_ value: JSONValue?) -> Bool {
+        switch value {
+        case .object?, .array?: true
+        default: false
+        }
     }
 
     /// Whether a redaction mark stands anywhere in `value` (a member of an object, an item of a list).
@@ -135,7 +145,7 @@ public struct Redactor: Sendable {
     public func redact(_ event: AuditEvent) -> AuditEvent {
         var out = event
         out.changes = event.changes.map(redact)
-        out.targets = event.targets.map(redact)
+        if event.targets.contains(where: { Self.holdsMembers($0) }) { out.targets = event.targets.map(redact) }
         if case .object(let members) = redact(.object(event.details)) { out.details = members }
         if case .object(let members) = redact(.object(event.extra)) { out.extra = members }
         return out
