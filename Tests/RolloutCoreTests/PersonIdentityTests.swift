@@ -14,6 +14,12 @@ struct PersonIdentityTests {
         #expect(PersonIdentity.same(variant, "maria.lopez"), "\(variant.unicodeScalars.map { String($0.value, radix: 16) })")
     }
 
+    @Test("one agent, whatever dash its name is typed with (found by an adversarial review: agent\u{2010}1 approved agent-1's write)",
+          arguments: ["agent\u{2010}1", "agent\u{2011}1", "agent\u{2013}1", "agent\u{2212}1", " agent\u{2012}1", "AGENT\u{FE63}1"])
+    func dashes(variant: String) {
+        #expect(PersonIdentity.same(variant, "agent-1"))
+    }
+
     @Test("different people stay different", arguments: [("maria.lopez", "mario.lopez"), ("dev.patel", "dev.patil"), ("agent-1", "agent-2"), ("anna", "ann")])
     func different(a: String, b: String) {
         #expect(!PersonIdentity.same(a, b))

@@ -7,7 +7,8 @@ import Foundation
 /// The form is built to err towards "the same person" (a four-eyes rule then refuses): compatibility
 /// decomposition (NFKD), every invisible or default-ignorable character, space and control removed,
 /// every combining mark removed (`MARİA` is `maria`), case folded, and the Cyrillic and Greek letters
-/// that look like Latin ones read as those (`mаria` with a Cyrillic а is `maria`).
+/// that look like Latin ones read as those (`mаria` with a Cyrillic а is `maria`), and every dash (the
+/// hyphens U+2010 and U+2011, en and em dashes, the minus sign) read as `-`.
 public enum PersonIdentity {
     /// The form two names are compared in.
     public static func normalize(_ name: String) -> String {
@@ -21,7 +22,13 @@ public enum PersonIdentity {
             default:
                 break
             }
-            if let latin = lookalikes[scalar] { scalars.append(latin) } else { scalars.append(scalar) }
+            if properties.generalCategory == .dashPunctuation || scalar.value == 0x2212 {
+                scalars.append("-")
+            } else if let latin = lookalikes[scalar] {
+                scalars.append(latin)
+            } else {
+                scalars.append(scalar)
+            }
         }
         return String(scalars).folding(options: [.caseInsensitive], locale: nil)
     }
