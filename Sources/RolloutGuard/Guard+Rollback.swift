@@ -37,9 +37,9 @@ extension Guard {
             }
             // A later write to one of its rows would be undone without a word if the values happen to match
             // again (a, then b, then a): each later write is rolled back first, newest first. A later write
-            // that was rolled back and its rollback cancel out.
+            // that was rolled back and its rollback cancel out. One that may have happened (in doubt) stands.
             let keys = Set(original.changes.map(\.key))
-            let writes = [DecisionCode.executed, .rolledBack, .upstreamMismatch].map(\.rawValue)
+            let writes = [DecisionCode.executed, .rolledBack, .upstreamMismatch, .inDoubt].map(\.rawValue) + ["allowed"]
             let later = try session.ledger.laterEvents(after: seq, tenant: original.tenant, model: modelName, decisions: writes)
             let undone = Set(later.filter { $0.decision == DecisionCode.rolledBack.rawValue }.compactMap { $0.details["rollback_of"]?.doubleValue }.map { Int64($0) })
             for event in later where !undone.contains(event.seq) {

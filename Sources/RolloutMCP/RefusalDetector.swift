@@ -127,7 +127,7 @@ struct SentValues: Sendable {
 
     init(_ arguments: JSONValue) {
         collect(arguments)
-        strings = Array(Set(strings)).sorted { $0.count > $1.count }
+        strings = Array(Set(strings))
     }
 
     private mutating func collect(_ value: JSONValue) {

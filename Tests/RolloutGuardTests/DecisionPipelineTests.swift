@@ -313,6 +313,19 @@ struct RollbackTests {
         }
     }
 
+    @Test("a later write to the row whose outcome is in doubt stands in the way of a rollback too")
+    func laterInDoubtStands() async throws {
+        let fixture = try GuardFixture()
+        let first = try await fixture.call("customers.update_contact", ["id": 2, "data": ["email": "a@example.com"],
+                                                                         "reason": "customer phoned with a new address", "idempotency_key": "d-1"])
+        #expect(first.code == .executed)
+        let doubtful = AuditEvent(ts: GuardFixture.start, tenant: "acme", actor: "agent-1", tool: "customers.update_contact", model: "Customer",
+                                  operation: "update", targets: [2], rowCount: 1, decision: "in_doubt")
+        _ = try fixture.store.append([doubtful])
+        let refused = try await fixture.guard_.rollback(first.auditSeq, by: "dev", reason: "agent wrote the wrong email address")
+        #expect(refused.code == .rollbackRefused && refused.message.contains("changed since"), "\(refused.message)")
+    }
+
     @Test("rollback is refused when the row changed since, twice, for a refusal, or without a reason")
     func rollbackRefused() async throws {
         let fixture = try GuardFixture()
