@@ -84,7 +84,10 @@ public enum AnomalyScorer {
         }
     }
 
-    static func score(_ store: AuditStore, tenant: String, options: ScoreOptions, reader: AuditStore? = nil, chunkSize: Int = 4_096) throws -> TenantScore {
+    /// One tenant's verdict. With `streaming` (the default) the rates are judged while the pass reads;
+    /// without it, after the pass, from the counts (the tests compare the two).
+    static func score(_ store: AuditStore, tenant: String, options: ScoreOptions, reader: AuditStore? = nil, chunkSize: Int = 4_096,
+                      streaming: Bool = true) throws -> TenantScore {
         let bucketSeconds = options.bucket.seconds
         let bucketMillis = Int64(bucketSeconds) * 1000
         let historyStart = options.from.addingTimeInterval(-options.history.timeInterval)
@@ -98,6 +101,8 @@ public enum AnomalyScorer {
         let lastScored = bucketIndex(options.until.addingTimeInterval(-0.001))
         var configuration = options.detector
         configuration.bucketsPerDay = max(1, 86_400 / bucketSeconds)
+        var entityConfiguration = configuration
+        entityConfiguration.tailProbability = options.entityTailProbability
         var anomalies: [Anomaly] = []
         var combined: [Int64: Double] = [:]
         var windowEvents = 0
@@ -111,25 +116,30 @@ public enum AnomalyScorer {
         engine.bucketMillis = bucketMillis
         let rates = RateCounter(originMillis: originMillis, bucketMillis: bucketMillis,
                                 fromMillis: max(Int64((historyStart.timeIntervalSince1970 * 1000).rounded(.down)), originMillis))
-        var pass = ScoringPass(engine: engine, rates: rates, reasons: ReasonVerdicts(defaultRule: options.reasonRule, rules: options.reasonRules))
+        let streams = streaming ? RateStreams(tenant: configuration, entity: entityConfiguration, minimumEvents: options.minimumEntityEvents,
+                                              lastBucket: lastScored) : nil
+        var pass = ScoringPass(engine: engine, rates: rates, streams: streams,
+                               reasons: ReasonVerdicts(defaultRule: options.reasonRule, rules: options.reasonRules))
         try pass.run(store, reader: reader, tenant: tenant, from: historyStart, to: options.until, chunkSize: chunkSize)
         let ruleFound = pass.engine.anomalies
-        var series: [RateDimension: [String: RateCounter.Series]] = [:]
+        var series: [RateDimension: [String: (series: RateCounter.Series, ids: [Int])]] = [:]
         for dimension in RateDimension.allCases {
             series[dimension] = pass.rates.series(dimension, tenantName: tenant, pass.engine.vocabulary)
         }
 
-        // Each series' dense counts from its entity's first bucket to the end of the window, in order.
+        // Each series from its entity's first bucket to the end of the window: its points when the pass
+        // judged it, else its dense counts, in order.
         struct Job: Sendable {
             var dimension: RateDimension
             var entity: String
             var first: Int64
             var counts: [Double]
+            var judged: [RateDetector.Point]?
         }
         var jobs: [Job] = []
         for dimension in RateDimension.allCases {
             let series = series[dimension] ?? [:]
-            for (entity, points) in series.sorted(by: { $0.key < $1.key }) {
+            for (entity, (points, ids)) in series.sorted(by: { $0.key < $1.key }) {
                 guard let first = points.first?.bucket else { continue }
                 let total = points.reduce(0) { $0 + $1.count }
                 if dimension == .tenant {
@@ -142,18 +152,19 @@ public enum AnomalyScorer {
                 }
                 let length = Int(lastScored - first + 1)
                 guard length > 0 else { continue }
+                if let judged = pass.streams?.points(dimension, ids: ids), judged.count == length {
+                    jobs.append(Job(dimension: dimension, entity: entity, first: first, counts: [], judged: judged))
+                    continue
+                }
                 var counts = [Double](repeating: 0, count: length)
                 for p in points where p.bucket <= lastScored { counts[Int(p.bucket - first)] += Double(p.count) }
                 jobs.append(Job(dimension: dimension, entity: entity, first: first, counts: counts))
             }
         }
-        // The series are independent: judged on every core.
-        let entityTailProbability = options.entityTailProbability
-        let detectorConfiguration = configuration
+        // The series the pass did not judge are independent: judged on every core.
+        let tenantConfiguration = configuration, otherConfiguration = entityConfiguration
         let judged = ParallelMap.map(jobs, workers: ProcessInfo.processInfo.activeProcessorCount, minimumCount: 2) { job in
-            var detector = RateDetector(configuration: detectorConfiguration)
-            if job.dimension != .tenant { detector.configuration.tailProbability = entityTailProbability }
-            return detector.run(job.counts)
+            job.judged ?? RateDetector(configuration: job.dimension == .tenant ? tenantConfiguration : otherConfiguration).run(job.counts)
         }
 
         for (job, scored) in zip(jobs, judged) {

@@ -107,6 +107,42 @@ struct ScoringPassTests {
         }
     }
 
+    @Test("the rates judged while the pass reads are the rates judged after it, for the tenant, every tool and every actor")
+    func streamedRates() throws {
+        var events = Self.events
+        let end = events.last!.ts
+        func write(_ actor: String, _ seconds: Double, _ i: Int) -> AuditEvent {
+            AuditEvent(ts: end.addingTimeInterval(-seconds), tenant: "acme", actor: actor, tool: "orders.update", model: "Thing", operation: "update",
+                       targets: [.number(Double(90_000 + i))], rowCount: 1, reason: "carrier update from the tracking feed",
+                       idempotencyKey: "\(actor)-\(i)", decision: "executed")
+        }
+        // A burst of one actor an hour before the end (a rate anomaly of the tenant, the tool and the actor);
+        // one actor spelled two ways, 150 events each (too few for either id: judged after the pass as one
+        // name), another 250 each (both ids judged while reading, then merged into one name: judged again).
+        events += (0..<400).map { write("agent-2", 3_600 + Double($0) * 0.5, $0) }
+        events += (0..<300).map { write($0 % 2 == 0 ? "Jos\u{E9}" : "Jose\u{301}", 86_400 * 3 + Double($0) * 600, 1_000 + $0) }
+        events += (0..<500).map { write($0 % 2 == 0 ? "Zo\u{EB}" : "Zoe\u{308}", 86_400 * 3 + Double($0) * 400 + 7, 2_000 + $0) }
+        events.sort { $0.ts < $1.ts }
+        let store = try TestStores.make(.sqlite)
+        try store.append(events)
+        let twin = try #require(try store.readOnlyTwin())
+        var options = Self.options
+        options.keepIntervals = true
+        let after = try AnomalyScorer.score(store, tenant: "acme", options: options, reader: twin, streaming: false)
+        let rated = Set(after.anomalies.filter { $0.signal == "rate" }.map(\.entity))
+        #expect(rated.isSuperset(of: ["tenant acme", "actor agent-2", "tool orders.update"]), "rate anomalies: \(rated.sorted())")
+        for chunkSize in [1, 7, 4_096] {
+            for reader in [twin, nil] {
+                let streamed = try AnomalyScorer.score(store, tenant: "acme", options: options, reader: reader, chunkSize: chunkSize)
+                let otherAnomalies = zip(streamed.anomalies, after.anomalies).filter { $0 != $1 }.map { "\($0.0.entity) at \($0.0.start)" }
+                #expect(streamed.anomalies.count == after.anomalies.count && otherAnomalies.isEmpty, "chunks of \(chunkSize): \(otherAnomalies.prefix(5))")
+                // Every bucket's combined score, the highest of all series' points in it.
+                let otherBuckets = zip(streamed.intervals, after.intervals).filter { $0.start != $1.start || $0.score != $1.score }.map(\.0.start)
+                #expect(streamed.intervals.count == after.intervals.count && otherBuckets.isEmpty, "chunks of \(chunkSize): \(otherBuckets.prefix(5))")
+            }
+        }
+    }
+
     @Test("a PostgreSQL store scores as the same events in SQLite", .enabled(if: TestStores.postgresURL != nil))
     func postgresAgrees() throws {
         let sqlite = try AnomalyScorer.score(Self.store(.sqlite), options: Self.options)

@@ -11,6 +11,9 @@ struct RateCounter {
     private(set) var tenant: Series = []
     private(set) var tools: [Series] = []
     private(set) var actors: [Series] = []
+    /// Events counted per tool and per actor id.
+    private(set) var toolEvents: [Int] = []
+    private(set) var actorEvents: [Int] = []
 
     init(originMillis: Int64, bucketMillis: Int64, fromMillis: Int64) {
         self.originMillis = originMillis
@@ -22,14 +25,23 @@ struct RateCounter {
         guard ms >= fromMillis else { return }
         let bucket = (ms - originMillis) / bucketMillis
         Self.add(bucket, to: &tenant)
-        Self.add(bucket, at: Int(tool), to: &tools)
-        Self.add(bucket, at: Int(actor), to: &actors)
+        Self.add(bucket, at: Int(tool), to: &tools, totals: &toolEvents)
+        Self.add(bucket, at: Int(actor), to: &actors, totals: &actorEvents)
+    }
+
+    /// The bucket of an event at `ms`, or nil when it is before `fromMillis` and not counted.
+    func bucket(ms: Int64) -> Int64? {
+        ms >= fromMillis ? (ms - originMillis) / bucketMillis : nil
     }
 
     @inline(__always)
-    private static func add(_ bucket: Int64, at index: Int, to all: inout [Series]) {
-        if index >= all.count { all.append(contentsOf: repeatElement([], count: index - all.count + 1)) }
+    private static func add(_ bucket: Int64, at index: Int, to all: inout [Series], totals: inout [Int]) {
+        if index >= all.count {
+            all.append(contentsOf: repeatElement([], count: index - all.count + 1))
+            totals.append(contentsOf: repeatElement(0, count: index - totals.count + 1))
+        }
         add(bucket, to: &all[index])
+        totals[index] += 1
     }
 
     @inline(__always)
@@ -41,17 +53,17 @@ struct RateCounter {
         }
     }
 
-    /// The series of one dimension by entity name; ids that name the same text (bytes that differ but
-    /// read as one string) are summed into one series.
-    func series(_ dimension: RateDimension, tenantName: String, _ vocabulary: ScoringVocabulary) -> [String: Series] {
+    /// The series of one dimension by entity name, with the ids counted into it: ids that name the same
+    /// text (bytes that differ but read as one string) are summed into one series.
+    func series(_ dimension: RateDimension, tenantName: String, _ vocabulary: ScoringVocabulary) -> [String: (series: Series, ids: [Int])] {
         switch dimension {
         case .tenant:
-            return tenant.isEmpty ? [:] : [tenantName: tenant]
+            return tenant.isEmpty ? [:] : [tenantName: (tenant, [])]
         case .tool, .actor:
-            var out: [String: Series] = [:]
+            var out: [String: (series: Series, ids: [Int])] = [:]
             for (id, series) in (dimension == .tool ? tools : actors).enumerated() where !series.isEmpty {
                 let name = vocabulary.name(Int32(id))
-                out[name] = out[name].map { Self.merge($0, series) } ?? series
+                out[name] = out[name].map { (Self.merge($0.series, series), $0.ids + [id]) } ?? (series, [id])
             }
             return out
         }

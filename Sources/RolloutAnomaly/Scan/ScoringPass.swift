@@ -8,11 +8,14 @@ import RolloutStore
 struct ScoringPass {
     private(set) var engine: RuleEngine
     private(set) var rates: RateCounter
+    /// The rate signal, judged as the pass reads (nil: judged after it, from the counts).
+    private(set) var streams: RateStreams?
     private var reasons: ReasonVerdicts
 
-    init(engine: RuleEngine, rates: RateCounter, reasons: ReasonVerdicts) {
+    init(engine: RuleEngine, rates: RateCounter, streams: RateStreams? = nil, reasons: ReasonVerdicts) {
         self.engine = engine
         self.rates = rates
+        self.streams = streams
         self.reasons = reasons
     }
 
@@ -76,9 +79,12 @@ struct ScoringPass {
                                spellings: .init(actor: text(.actor) ?? empty, tool: text(.tool) ?? empty, key: text(.idempotencyKey)))
             }
         }
+        // Every bucket before the last event's is complete.
+        if let last = chunk.times.last, let bucket = rates.bucket(ms: last) { streams?.advance(rates, before: bucket) }
     }
 
     mutating func finish() {
         engine.finish()
+        streams?.finish(rates)
     }
 }

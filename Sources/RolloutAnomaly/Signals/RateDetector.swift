@@ -52,47 +52,73 @@ public struct RateDetector: Sendable {
 
     /// Scores every bucket of `counts`.
     public func run(_ counts: [Double]) -> [Point] {
-        let c = configuration
-        let n = counts.count
-        var prefix = [Double](repeating: 0, count: n + 1)
-        for i in 0..<n { prefix[i + 1] = prefix[i] + counts[i] }
-        // Anscombe-transformed window sums per scale: Poisson counts become roughly unit variance.
-        let stabilised: [[Double]] = c.scales.map { w in
-            (0..<n).map { i in 2 * (prefix[i + 1] - prefix[max(0, i + 1 - w)] + 0.375).squareRoot() }
+        var stream = Stream(configuration: configuration, capacity: counts.count)
+        return counts.map { stream.push($0) }
+    }
+
+    /// The detector fed one bucket at a time, oldest first: each `push` scores the bucket it is given
+    /// from the buckets before it and itself, so a series can be judged while its events are still being
+    /// read. The points are those `run` gives for the whole series.
+    public struct Stream: Sendable {
+        public let configuration: Configuration
+        /// Sums of the counts before each bucket (`prefix[i]` is the sum of buckets 0..<i).
+        private var prefix: [Double] = [0]
+        /// Anscombe-transformed window sums per scale: Poisson counts become roughly unit variance.
+        private var stabilised: [[Double]]
+        private var tail = TailModel()
+        private var cusum = 0.0
+        private var reference: [Double] = []
+
+        /// Buckets pushed so far.
+        public var count: Int { prefix.count - 1 }
+
+        public init(configuration: Configuration, capacity: Int = 0) {
+            self.configuration = configuration
+            stabilised = configuration.scales.map { _ in
+                var a: [Double] = []
+                a.reserveCapacity(capacity)
+                return a
+            }
+            prefix.reserveCapacity(capacity + 1)
+            reference.reserveCapacity(64)
         }
-        var tail = TailModel()
-        var cusum = 0.0
-        var points: [Point] = []
-        points.reserveCapacity(n)
-        var reference: [Double] = []
-        reference.reserveCapacity(64)
-        for i in 0..<n {
+
+        /// Scores the next bucket, whose count is `count`.
+        public mutating func push(_ count: Double) -> Point {
+            let c = configuration
+            let i = prefix.count - 1
+            prefix.append(prefix[i] + count)
+            for (k, w) in c.scales.enumerated() {
+                stabilised[k].append(2 * (prefix[i + 1] - prefix[max(0, i + 1 - w)] + 0.375).squareRoot())
+            }
             var best = (z: -Double.infinity, scale: 1, median: 0.0, sigma: 1.0, value: 0.0)
             var zFirst = 0.0
             for (k, w) in c.scales.enumerated() {
-                let a = stabilised[k]
                 reference.removeAll(keepingCapacity: true)
-                if i >= c.bucketsPerDay {
-                    var day = 1
-                    while day <= c.referenceDays, i - day * c.bucketsPerDay >= 0 {
-                        let j = i - day * c.bucketsPerDay
-                        for s in max(0, j - c.slotSpread)...min(n - 1, j + c.slotSpread) { reference.append(a[s]) }
-                        day += 1
+                stabilised[k].withUnsafeBufferPointer { a in
+                    if i >= c.bucketsPerDay {
+                        var day = 1
+                        while day <= c.referenceDays, i - day * c.bucketsPerDay >= 0 {
+                            let j = i - day * c.bucketsPerDay
+                            // Never past bucket i: the baseline is causal whatever the spread.
+                            for s in max(0, j - c.slotSpread)...min(i, j + c.slotSpread) { reference.append(a[s]) }
+                            day += 1
+                        }
+                    } else if i > 0 {
+                        reference.append(contentsOf: a[max(0, i - 36)..<i])
                     }
-                } else if i > 0 {
-                    reference.append(contentsOf: a[max(0, i - 36)..<i])
                 }
                 guard reference.count >= 6 else { continue }
-                let median = Self.median(&reference)
+                let value = stabilised[k][i]
+                let median = RateDetector.median(&reference)
                 for r in reference.indices { reference[r] = abs(reference[r] - median) }
-                let sigma = max(1.4826 * Self.median(&reference), 1)
-                let z = (a[i] - median) / sigma
+                let sigma = max(1.4826 * RateDetector.median(&reference), 1)
+                let z = (value - median) / sigma
                 if k == 0 { zFirst = z }
-                if z > best.z { best = (z, w, median, sigma, a[i]) }
+                if z > best.z { best = (z, w, median, sigma, value) }
             }
             guard best.z > -Double.infinity else {
-                points.append(Point(z: 0, tailProbability: 1, score: 0, observed: counts[i], expected: counts[i], bandLow: 0, bandHigh: 0, scale: 1, anomalous: false))
-                continue
+                return Point(z: 0, tailProbability: 1, score: 0, observed: count, expected: count, bandLow: 0, bandHigh: 0, scale: 1, anomalous: false)
             }
             // A sustained shift at the finest scale shows in the CUSUM before any one bucket stands out.
             cusum = max(0, cusum + zFirst - c.cusumSlack)
@@ -105,12 +131,11 @@ public struct RateDetector: Sendable {
             tail.observe(raw)
             let inverse = { (x: Double) in max(0, (x / 2) * (x / 2) - 0.375) }
             let anomalous = p < c.tailProbability && raw >= c.minimumEffect
-            points.append(Point(
-                z: raw, tailProbability: p, score: Self.score(p: p, z: raw, configuration: c), observed: inverse(best.value),
+            return Point(
+                z: raw, tailProbability: p, score: RateDetector.score(p: p, z: raw, configuration: c), observed: inverse(best.value),
                 expected: inverse(best.median), bandLow: inverse(best.median - 3 * best.sigma), bandHigh: inverse(best.median + 3 * best.sigma),
-                scale: best.scale, anomalous: anomalous))
+                scale: best.scale, anomalous: anomalous)
         }
-        return points
     }
 
     /// The score in [0, 1], on one scale for every entity: above `alertScore` exactly when the point is
