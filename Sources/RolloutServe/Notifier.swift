@@ -69,7 +69,9 @@ public final class Notifier: @unchecked Sendable {
         if let previous {
             if previous.status != .pending { return }
             let backoff = pow(2, Double(previous.attempts))
-            if now.timeIntervalSince(previous.updatedAt) < backoff { return }
+            // The attempt's time is stored in whole milliseconds, possibly the next one: a millisecond's grace,
+            // or a retry due at exactly its backoff waits a whole tick more.
+            if now.timeIntervalSince(previous.updatedAt) + 0.001 < backoff { return }
         }
         let attempts = (previous?.attempts ?? 0) + 1
         do {
