@@ -117,7 +117,7 @@ public enum AnomalyScorer {
         let rates = RateCounter(originMillis: originMillis, bucketMillis: bucketMillis,
                                 fromMillis: max(Int64((historyStart.timeIntervalSince1970 * 1000).rounded(.down)), originMillis))
         let streams = streaming ? RateStreams(tenant: configuration, entity: entityConfiguration, minimumEvents: options.minimumEntityEvents,
-                                              lastBucket: lastScored) : nil
+                                              firstBucket: firstScored, lastBucket: lastScored) : nil
         var pass = ScoringPass(engine: engine, rates: rates, streams: streams,
                                reasons: ReasonVerdicts(defaultRule: options.reasonRule, rules: options.reasonRules))
         try pass.run(store, reader: reader, tenant: tenant, from: historyStart, to: options.until, chunkSize: chunkSize)
@@ -127,11 +127,12 @@ public enum AnomalyScorer {
             series[dimension] = pass.rates.series(dimension, tenantName: tenant, pass.engine.vocabulary)
         }
 
-        // Each series from its entity's first bucket to the end of the window: its points when the pass
-        // judged it, else its dense counts, in order.
+        // Each series to the end of the window: the window's points when the pass judged it, else its dense
+        // counts from its entity's first bucket, in order.
         struct Job: Sendable {
             var dimension: RateDimension
             var entity: String
+            /// The bucket of the first count, or of the first point judged.
             var first: Int64
             var counts: [Double]
             var judged: [RateDetector.Point]?
@@ -152,8 +153,8 @@ public enum AnomalyScorer {
                 }
                 let length = Int(lastScored - first + 1)
                 guard length > 0 else { continue }
-                if let judged = pass.streams?.points(dimension, ids: ids), judged.count == length {
-                    jobs.append(Job(dimension: dimension, entity: entity, first: first, counts: [], judged: judged))
+                if let judged = pass.streams?.points(dimension, ids: ids), judged.points.count == Int(lastScored - judged.start + 1) {
+                    jobs.append(Job(dimension: dimension, entity: entity, first: judged.start, counts: [], judged: judged.points))
                     continue
                 }
                 var counts = [Double](repeating: 0, count: length)

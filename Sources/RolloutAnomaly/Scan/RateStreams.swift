@@ -6,23 +6,25 @@ import RolloutStore
 /// waiting for the reader, instead of following the pass. The points are those `RateDetector.run` gives
 /// over each whole series: the tenant's series starts with its first bucket; a tool's or actor's once
 /// it has `minimumEvents` events, catching up from its first bucket. A series never started here (too
-/// few events, or ids the scorer merges into one name) is judged after the pass, as before.
+/// few events, or ids the scorer merges into one name) is judged after the pass, as before. Only the
+/// points of the scored window are kept: the history's buckets teach the detector and are let go (with
+/// the default five weeks of history, five sixths of them).
 struct RateStreams {
-    /// One series' detector, how far it has been fed, and what it said.
+    /// One series' detector, how far it has been fed, and what it said of the window.
     struct Judged {
-        /// The series' first bucket: `points[0]` is its point.
-        let first: Int64
+        /// The first bucket with a point kept: `points[0]` is its point.
+        let start: Int64
         /// The next bucket to push, and where in the sparse series the first count at or after it is.
         private(set) var next: Int64
         private var cursor = 0
         private var stream: RateDetector.Stream
         private(set) var points: [RateDetector.Point] = []
 
-        init(first: Int64, configuration: RateDetector.Configuration, capacity: Int) {
-            self.first = first
+        init(first: Int64, keptFrom: Int64, last: Int64, configuration: RateDetector.Configuration) {
+            start = max(first, keptFrom)
             next = first
-            stream = RateDetector.Stream(configuration: configuration, capacity: capacity)
-            points.reserveCapacity(capacity)
+            stream = RateDetector.Stream(configuration: configuration, capacity: Int(max(0, last - first + 1)))
+            points.reserveCapacity(Int(max(0, last - start + 1)))
         }
 
         /// Scores the buckets of `series` from `next` up to `limit` (exclusive); a bucket without a count is 0.
@@ -33,7 +35,8 @@ struct RateStreams {
                     count = series[cursor].count
                     cursor += 1
                 }
-                points.append(stream.push(Double(count)))
+                let point = stream.push(Double(count))
+                if next >= start { points.append(point) }
                 next += 1
             }
         }
@@ -45,13 +48,15 @@ struct RateStreams {
     let tenantConfiguration: RateDetector.Configuration
     let entityConfiguration: RateDetector.Configuration
     let minimumEvents: Int
-    /// The last bucket scored: nothing after it is pushed.
+    /// The window's first and last buckets: points are kept from the first; nothing after the last is pushed.
+    let firstBucket: Int64
     let lastBucket: Int64
 
-    init(tenant: RateDetector.Configuration, entity: RateDetector.Configuration, minimumEvents: Int, lastBucket: Int64) {
+    init(tenant: RateDetector.Configuration, entity: RateDetector.Configuration, minimumEvents: Int, firstBucket: Int64, lastBucket: Int64) {
         tenantConfiguration = tenant
         entityConfiguration = entity
         self.minimumEvents = max(1, minimumEvents)
+        self.firstBucket = firstBucket
         self.lastBucket = lastBucket
     }
 
@@ -61,9 +66,9 @@ struct RateStreams {
         let limit = min(bucket, lastBucket + 1)
         if tenant == nil, let first = rates.tenant.first?.bucket { tenant = start(first, tenantConfiguration) }
         tenant?.push(rates.tenant, until: limit)
-        let (minimum, entity, last) = (minimumEvents, entityConfiguration, lastBucket)
+        let (minimum, entity, kept, last) = (minimumEvents, entityConfiguration, firstBucket, lastBucket)
         let start = { (first: Int64, events: Int) -> Judged? in
-            events >= minimum ? Judged(first: first, configuration: entity, capacity: Int(max(0, last - first + 1))) : nil
+            events >= minimum ? Judged(first: first, keptFrom: kept, last: last, configuration: entity) : nil
         }
         Self.advance(&tools, rates.tools, totals: rates.toolEvents, until: limit, start: start)
         Self.advance(&actors, rates.actors, totals: rates.actorEvents, until: limit, start: start)
@@ -74,20 +79,23 @@ struct RateStreams {
         advance(rates, before: lastBucket + 1)
     }
 
-    /// The points of the series of `ids` (the ids whose texts read as one name), when exactly one id
-    /// names it and its series was started here; nil when it must be judged from its counts.
-    func points(_ dimension: RateDimension, ids: [Int]) -> [RateDetector.Point]? {
+    /// The window's points of the series of `ids` (the ids whose texts read as one name) and the bucket
+    /// of the first, when exactly one id names it and its series was started here; nil when it must be
+    /// judged from its counts.
+    func points(_ dimension: RateDimension, ids: [Int]) -> (start: Int64, points: [RateDetector.Point])? {
+        let judged: Judged?
         switch dimension {
-        case .tenant: return tenant?.points
+        case .tenant: judged = tenant
         case .tool, .actor:
             let all = dimension == .tool ? tools : actors
             guard ids.count == 1, ids[0] < all.count else { return nil }
-            return all[ids[0]]?.points
+            judged = all[ids[0]]
         }
+        return judged.map { ($0.start, $0.points) }
     }
 
     private func start(_ first: Int64, _ configuration: RateDetector.Configuration) -> Judged {
-        Judged(first: first, configuration: configuration, capacity: Int(max(0, lastBucket - first + 1)))
+        Judged(first: first, keptFrom: firstBucket, last: lastBucket, configuration: configuration)
     }
 
     /// A tool's or actor's series started once it has enough events. (Static, so that `judged` is
