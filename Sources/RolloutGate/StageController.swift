@@ -61,8 +61,9 @@ public struct StageController {
     /// Every gate for the tenant's (or tool's) next stage; the verdict is recorded for `rollout status`.
     public func gate(tenant: String, tool: String? = nil, to: Stage? = nil, promoter: String? = nil) throws -> GateEvaluation {
         let snap = try snapshot(tenant: tenant, tool: tool)
-        try checkTarget(snap.file, tenant: tenant, tool: tool, to: to)
-        let evaluation = try evaluator(snap.file).evaluate(tenant: tenant, tool: tool, to: to, promoter: promoter)
+        let judged = try withSharedPause(snap.file, tenant: tenant)
+        try checkTarget(judged, tenant: tenant, tool: tool, to: to)
+        let evaluation = try evaluator(judged).evaluate(tenant: tenant, tool: tool, to: to, promoter: promoter)
         try record(evaluation)
         return evaluation
     }
@@ -86,13 +87,16 @@ public struct StageController {
         let snap = try snapshot(tenant: tenant, tool: tool)
         // Refuse what the rules forbid before spending time on the gates.
         if automated { try StageMachine.checkAutomatedPromotion(snap.file, tenant: tenant, tool: tool) }
-        try checkTarget(snap.file, tenant: tenant, tool: tool, to: to)
-        let evaluation = try evaluator(snap.file).evaluate(tenant: tenant, tool: tool, to: to, promoter: by)
+        // A tenant paused in the store (on any host) is paused here too: no gate passes.
+        let judged = try withSharedPause(snap.file, tenant: tenant)
+        try checkTarget(judged, tenant: tenant, tool: tool, to: to)
+        let evaluation = try evaluator(judged).evaluate(tenant: tenant, tool: tool, to: to, promoter: by)
         try record(evaluation)
         guard evaluation.passed, let next = evaluation.next, !dryRun else {
             return Promotion(evaluation: evaluation, change: nil, auditSeq: nil, dryRun: dryRun)
         }
         let at = now()
+        if judged.tenant(tenant)?.paused == true { throw StageMachine.Refusal("tenant \(tenant) is paused; resume it first") }
         let updated = try StageMachine.promote(snap.file, tenant: tenant, tool: tool, to: next, by: by, automated: automated, reason: reason,
                                                evidence: evaluation.evidence, at: at)
         let change = updated.history.last!
@@ -108,12 +112,25 @@ public struct StageController {
         return (change, try commit(snap, updated: updated, change: change))
     }
 
-    /// The kill switch (`paused: true`) and its release.
+    /// The kill switch (`paused: true`) and its release, recorded in the store too: guards on every host
+    /// that writes the store obey it (`SharedPauses`), and a pause made on another host is resumed here.
     public func pause(tenant: String, paused: Bool, by: String, automated: Bool = false, reason: String?) throws -> (StageChange, Int64) {
         let snap = try snapshot(tenant: tenant)
-        let updated = try StageMachine.pause(snap.file, tenant: tenant, paused: paused, by: by, automated: automated, reason: reason, at: now())
+        let shared = try store.sharedPause(tenant: tenant)
+        let updated = try StageMachine.pause(snap.file, tenant: tenant, paused: paused, by: by, automated: automated, reason: reason, at: now(),
+                                             shared: shared)
         let change = updated.history.last!
-        return (change, try commit(snap, updated: updated, change: change))
+        let pause = SharedPause(tenant: tenant, paused: paused, by: by, automated: automated, reason: reason, at: change.at)
+        return (change, try commit(snap, updated: updated, change: change, pause: pause))
+    }
+
+    /// The file as the gates judge it: a tenant the store holds paused (from any host) is paused.
+    func withSharedPause(_ file: TenantsFile, tenant: String) throws -> TenantsFile {
+        guard let shared = try store.sharedPause(tenant: tenant), shared.paused, var config = file.tenant(tenant), !config.paused else { return file }
+        config.paused = true
+        var out = file
+        StageMachine.replace(&out, config)
+        return out
     }
 
     /// Records a person's approval of the tenant's (or tool's) next stage.
@@ -126,7 +143,7 @@ public struct StageController {
 
     /// Writes the new file (and flags) and the audit event in one store transaction; restores the old
     /// files when the transaction does not commit. Returns the audit event's sequence number.
-    func commit(_ snap: Snapshot, updated: TenantsFile, change: StageChange) throws -> Int64 {
+    func commit(_ snap: Snapshot, updated: TenantsFile, change: StageChange, pause: SharedPause? = nil) throws -> Int64 {
         // In place when it can be (comments and layout kept), else regenerated with the header kept.
         let newText = snap.text.flatMap { TenantsEditor.edit($0, from: snap.file, to: updated) }
             ?? TenantsWriter.yaml(updated, header: snap.text.map(TenantsWriter.header(of:)) ?? Self.defaultHeader)
@@ -134,7 +151,8 @@ public struct StageController {
         let oldFlags = FileManager.default.contents(atPath: flagsPath)
         var written = false
         do {
-            let stored = try store.commitStageChange(tenant: change.tenant, expectedVersion: snap.version, event: event(for: change, fileText: newText), at: change.at) {
+            let stored = try store.commitStageChange(tenant: change.tenant, expectedVersion: snap.version, event: event(for: change, fileText: newText),
+                                                     at: change.at, pause: pause) {
                 // Someone edited the file (or another rollout process changed it) since it was read.
                 guard try folder.readTenantsText() == snap.text else { throw StageConflict(tenant: change.tenant) }
                 written = true

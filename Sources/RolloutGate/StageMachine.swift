@@ -1,5 +1,6 @@
 import Foundation
 import RolloutCore
+import RolloutStore
 
 /// The rules of moving between stages, as pure functions of a `TenantsFile`: forward one step at a
 /// time, back any number, pause and resume, approvals recorded. Each returns the new file with the
@@ -57,14 +58,26 @@ public enum StageMachine {
         return out
     }
 
-    public static func pause(_ file: TenantsFile, tenant: String, paused: Bool, by: String, automated: Bool = false, reason: String?, at: Date) throws -> TenantsFile {
+    /// The kill switch and its release. `shared` is the tenant's pause as the audit store holds it (made
+    /// on this host or another): a pause stands while the file or the store says so, so a tenant paused
+    /// only in the store is resumed from any host, and one paused only in the file is paused again to
+    /// record it in the store.
+    public static func pause(_ file: TenantsFile, tenant: String, paused: Bool, by: String, automated: Bool = false, reason: String?, at: Date,
+                             shared: SharedPause? = nil) throws -> TenantsFile {
         var (config, stage) = try current(file, tenant: tenant, tool: nil)
-        if config.paused == paused { throw Refusal("tenant \(tenant) is \(paused ? "already paused" : "not paused")") }
+        let inStore = shared?.paused ?? false
+        if paused, config.paused, inStore { throw Refusal("tenant \(tenant) is already paused") }
+        if !paused, !config.paused, !inStore { throw Refusal("tenant \(tenant) is not paused") }
         config.paused = paused
         var out = file
         replace(&out, config)
-        if !paused, automated, let decision = personDecision(file, tenant: tenant, tool: nil), decision.action == .pause {
-            throw Refusal("an automated actor cannot resume a tenant that \(decision.by) paused; a person resumes it")
+        if !paused, automated {
+            if file.tenant(tenant)?.paused == true, let decision = personDecision(file, tenant: tenant, tool: nil), decision.action == .pause {
+                throw Refusal("an automated actor cannot resume a tenant that \(decision.by) paused; a person resumes it")
+            }
+            if let shared, shared.paused, !shared.automated {
+                throw Refusal("an automated actor cannot resume a tenant that \(shared.by) paused; a person resumes it")
+            }
         }
         out.history.append(StageChange(at: at, tenant: tenant, action: paused ? .pause : .resume, from: stage, to: stage, by: by, automated: automated, reason: reason))
         return out

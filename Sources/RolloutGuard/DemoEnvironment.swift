@@ -30,7 +30,7 @@ public final class DemoEnvironment: GuardEnvironment, @unchecked Sendable {
         var seedTenants = tenants.tenants.map(\.id)
         if seedTenants.isEmpty { seedTenants = ["tenant-a", "tenant-b"] }
         let environment = try DemoEnvironment(store: store, policy: policy, seedTenants: seedTenants)
-        return Guard(policy: policy, stages: tenants, environment: environment)
+        return Guard(policy: policy, stages: SharedPauses(tenants, store: store), environment: environment)
     }
 
     /// Whether `store` was made for the demo domain (and so holds its tables).

@@ -11,7 +11,7 @@ public enum BackendRun {
         log: @escaping @Sendable (String) -> Void, _ action: (Guard) async throws -> Decision
     ) async throws -> Decision {
         let policy = try folder.loadPolicy()
-        let stages = try folder.loadTenants(policy: policy)
+        let stages = SharedPauses(try folder.loadTenants(policy: policy), store: store)
         let (guard_, upstream) = try GuardAssembly.guardFor(
             backend: backend, folder: folder, policy: policy, stages: stages, store: store,
             command: command, observe: observe, log: log)

@@ -126,6 +126,10 @@ public final class PostgresEngine: StoreEngine, @unchecked Sendable {
         }
     }
 
+    public func separateConnection() throws -> any StoreEngine {
+        try PostgresEngine(location: target, busyTimeout: busyTimeout)
+    }
+
     public func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
         try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
     }

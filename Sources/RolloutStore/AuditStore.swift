@@ -103,6 +103,12 @@ public final class AuditStore: @unchecked Sendable {
         return try AuditStore(path: sqlite.path, create: false, busyTimeout: busyTimeout, chainKey: chainKey, readOnly: true)
     }
 
+    /// The same store on a connection of its own, for reading while a write transaction of this one may
+    /// be open on the calling thread (a read on this store's connection would then wait for itself).
+    public func separateReader() throws -> AuditStore {
+        try AuditStore(engine: engine.separateConnection(), chainKey: chainKey, busyTimeout: busyTimeout)
+    }
+
     /// A store in a new temporary file, for fuzz runs and tests.
     public static func temporary(chainKey: ChainKey? = nil) throws -> AuditStore {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-\(UUID().uuidString).sqlite").path

@@ -67,7 +67,8 @@ extension AuditStore {
     /// `expectedVersion` was read: appends `event` to the audit log and runs `apply` (which writes
     /// tenants.yaml) inside the transaction, so a lost race changes neither.
     @discardableResult
-    public func commitStageChange(tenant: String, expectedVersion: Int64, event: AuditEvent, at: Date, apply: () throws -> Void) throws -> AuditEvent {
+    public func commitStageChange(tenant: String, expectedVersion: Int64, event: AuditEvent, at: Date, pause: SharedPause? = nil,
+                                  apply: () throws -> Void) throws -> AuditEvent {
         try write { tx in
             let current = try tx.sql.scalar("SELECT version FROM stage_versions WHERE tenant = ?", [.text(tenant)])?.int64 ?? 0
             guard current == expectedVersion else { throw StageConflict(tenant: tenant) }
@@ -76,6 +77,10 @@ extension AuditStore {
                 ON CONFLICT (tenant) DO UPDATE SET version = excluded.version, updated_ms = excluded.updated_ms
                 """, [.text(tenant), .int(current + 1), .int(Self.millis(at))])
             let stored = try tx.append(event)
+            if var pause {
+                pause.auditSeq = stored.seq
+                try Self.record(pause, in: tx.sql)
+            }
             try apply()
             return stored
         }

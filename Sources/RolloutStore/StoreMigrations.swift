@@ -248,6 +248,22 @@ enum StoreMigrations {
             list.append(StoreMigration(name: "v4-cap-buckets", sqlite: table + sqliteTrigger + backfill,
                                        postgres: postgres(table) + postgresTrigger + postgres(backfill)))
         }
+        register("v5-tenant-pauses") {
+            """
+                -- The kill switch as the store knows it: each tenant's last pause or resume, written with its audit
+                -- event. Guards read it, so a pause made on one host stops the guards of every host that writes
+                -- this store, whatever their own tenants.yaml says.
+                CREATE TABLE tenant_pauses (
+                    tenant TEXT PRIMARY KEY,
+                    paused INTEGER NOT NULL,
+                    by_actor TEXT NOT NULL,
+                    automated INTEGER NOT NULL,
+                    reason TEXT,
+                    at_ms INTEGER NOT NULL,
+                    audit_seq INTEGER NOT NULL
+                );
+                """
+        }
         return list
     }
 

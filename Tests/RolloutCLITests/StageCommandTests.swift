@@ -6,10 +6,12 @@ import Testing
 /// A copy of the example folder in a fresh working directory, with its own store and reports.
 struct StageProject {
     let root: String
-    var store: String { root + "/audit.sqlite" }
+    let store: String
 
-    init() throws {
+    /// `sharing`: another project whose audit store this one writes too, as a second host would.
+    init(sharing other: StageProject? = nil) throws {
         root = TestPaths.temporaryDirectory("stage-cli").path
+        store = other?.store ?? root + "/audit.sqlite"
         try FileManager.default.copyItem(atPath: TestPaths.exampleFolder, toPath: root + "/rollout")
         try? FileManager.default.removeItem(atPath: root + "/rollout/examples")
     }
@@ -97,6 +99,50 @@ struct StageCommandTests {
         #expect(try p.run(["approve", "--tenant", "acme", "--stage", "broad", "--by", "dev.patel"]).status == 2, "a stage approval needs a reason")
         #expect(try p.run(["approve", "--tenant", "acme", "--stage", "broad", "--by", "dev.patel", "--reason", "clean fortnight"]).status == 0)
         #expect(try p.tenantsText().contains("action: approve"))
+    }
+
+    @Test("a pause on one host stops the guards of every host that writes the store; any host resumes it, a bot cannot")
+    func pauseAcrossHosts() throws {
+        let a = try StageProject()
+        let b = try StageProject(sharing: a)  // another host: its own tenants.yaml, the same store
+        func update(_ p: StageProject, _ key: String) throws -> ProcessResult {
+            try p.run(["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+                       #"{"id": 1, "data": {"status": "shipped"}, "reason": "carrier confirmed pickup", "idempotency_key": "\#(key)"}"#])
+        }
+        #expect(try update(b, "k-1").stdout.hasPrefix("executed"))
+        let queued = try b.run(["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+                                #"{"order_id": 2, "amount_cents": 90000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "r-1"}"#])
+        #expect(queued.stdout.hasPrefix("pending_approval"), "\(queued.stdout)\(queued.stderr)")
+
+        #expect(try a.run(["pause", "--tenant", "acme", "--by", "maria.lopez", "--reason", "agent looping"]).status == 0)
+        let bFile = try b.tenantsText()
+        #expect(!bFile.contains("paused: true"), "host B's file is not edited")
+        // Host B's guard, its approvals and its gates obey the store; its status says paused.
+        let refused = try update(b, "k-2")
+        #expect(refused.status == 1 && refused.stdout.hasPrefix("tool_disabled") && refused.stdout.contains("paused by maria.lopez"),
+                "\(refused.stdout)\(refused.stderr)")
+        let approved = try b.run(["approve", "1", "--by", "dev.patel"])
+        #expect(approved.status == 1 && approved.stdout.contains("paused"), "\(approved.stdout)\(approved.stderr)")
+        let status = try JSONValue.parse(try b.run(["status", "--format", "json"]).stdout)
+        #expect(status["tenants"]?[0]?["paused"] == true)
+        #expect(try b.run(["promote", "--tenant", "acme", "--by", "maria.lopez", "--reason", "go"]).status == 1)
+        // Resumed from host B (whose file was never paused): a bot cannot lift a person's pause, a person can.
+        #expect(try b.run(["resume", "--tenant", "acme", "--by", "ci-bot", "--automated", "--reason", "auto"]).status == 1)
+        #expect(try b.run(["resume", "--tenant", "acme", "--by", "dev.patel", "--reason", "loop fixed"]).status == 0)
+        #expect(try b.run(["resume", "--tenant", "acme", "--by", "dev.patel", "--reason", "again"]).status == 1)
+        #expect(try update(b, "k-3").stdout.hasPrefix("executed"))
+        // Host A's own file still says paused until a person resumes there too.
+        #expect(try update(a, "k-4").stdout.hasPrefix("tool_disabled"))
+        #expect(try a.run(["resume", "--tenant", "acme", "--by", "maria.lopez", "--reason", "loop fixed"]).status == 0)
+        #expect(try update(a, "k-5").stdout.hasPrefix("executed"))
+        // Paused in host A's file only (by hand, or before this version): pausing again records it in the store.
+        let path = a.root + "/rollout/tenants.yaml"
+        #expect(try a.tenantsText().contains("    paused: false\n"))
+        try (try a.tenantsText()).replacingOccurrences(of: "    paused: false\n", with: "    paused: true\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try update(b, "k-6").stdout.hasPrefix("executed"))
+        #expect(try a.run(["pause", "--tenant", "acme", "--by", "maria.lopez", "--reason", "again"]).status == 0)
+        #expect(try update(b, "k-7").stdout.hasPrefix("tool_disabled"))
     }
 
     @Test("the exported flags, evaluated by OpenFeature's flagd provider, give rollout's stage for every tenant and tool",

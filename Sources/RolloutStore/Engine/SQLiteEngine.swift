@@ -118,6 +118,10 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
         }
     }
 
+    public func separateConnection() throws -> any StoreEngine {
+        try SQLiteEngine(path: path, create: false, readOnly: true, busyTimeout: busyTimeout)
+    }
+
     public func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
         do {
             return try queue.read { db in try body(SQLiteConnection(db: db)) }

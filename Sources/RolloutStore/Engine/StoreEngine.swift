@@ -14,6 +14,9 @@ public protocol StoreEngine: AnyObject, Sendable {
     /// Brings the schema up to date with `migrations`, safely when many processes open a new store at
     /// once; throws `StoreError.incompatible` when a newer rollout wrote migrations this one lacks.
     func migrate(_ migrations: [StoreMigration]) throws
+    /// Another connection to the same store, for reads that may come while this one's write
+    /// transaction is open on the same thread (a read on the same connection would wait for itself).
+    func separateConnection() throws -> any StoreEngine
     func close()
 }
 

@@ -83,8 +83,9 @@ struct GuardCommand: AsyncParsableCommand {
         let folder = folderOptions.folder
         let policy = try folder.loadPolicy()
         let log: @Sendable (String) -> Void = { Output.error($0) }
-        let stages = try LiveTenants(folder: folder, policy: policy, log: log)
         let store = try storeOption.open(create: true)
+        // The file's stages, and the pauses of every host that writes this store.
+        let stages = SharedPauses(try LiveTenants(folder: folder, policy: policy, log: log), store: store)
         let principal = Principal(tenant: tenant, actor: actor, session: session ?? env["ROLLOUT_SESSION"], subject: subject)
         let choice: UpstreamChoice = upstream.map(UpstreamChoice.named) ?? .command(command)
         let upstream = try GuardAssembly.upstream(choice, folder: folder, policy: policy, observe: observe,

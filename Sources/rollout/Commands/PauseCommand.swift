@@ -10,6 +10,8 @@ struct PauseCommand: ParsableCommand {
         abstract: "The kill switch: every write tool of a tenant is off at once, its stages kept for `resume`.",
         discussion: """
             No gate, always allowed, recorded in tenants.yaml (paused: true), the flags file and the audit log. \
+            Guards on every host that writes the same audit store obey it within a second, whatever their own \
+            tenants.yaml says (many hosts share one PostgreSQL store: --store postgres://...). \
             Exit status: 0 paused; 1 refused (already paused, or a race lost); 2 bad input.
 
             Example:
@@ -54,7 +56,8 @@ struct ResumeCommand: ParsableCommand {
         commandName: "resume",
         abstract: "Lift a pause: the tenant's tools return to the stages they had.",
         discussion: """
-            An automated actor cannot lift a person's pause.
+            An automated actor cannot lift a person's pause. A pause made on another host that writes the same \
+            audit store is lifted from here too (this host's tenants.yaml was never paused).
 
             Example:
               rollout resume --tenant acme --by maria.lopez \\

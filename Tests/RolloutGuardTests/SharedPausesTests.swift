@@ -1,0 +1,109 @@
+import Foundation
+import RolloutCore
+import RolloutStore
+import RolloutTestSupport
+import Testing
+
+@testable import RolloutGuard
+
+/// The kill switch across hosts: pauses recorded in the audit store turn a tenant off for every guard
+/// that writes the store, whatever its own tenants.yaml says; an unreadable store turns it off too.
+@Suite("Pauses shared through the audit store")
+struct SharedPausesTests {
+    final class Answer: @unchecked Sendable {
+        var value: Result<SharedPause?, Error> = .success(nil)
+        var reads = 0
+    }
+
+    struct Unreachable: Error, CustomStringConvertible {
+        var description: String { "connection refused" }
+    }
+
+    @Test("a pause in the store turns the tenant off once the last read is maxAge old; a store that cannot be read turns it off")
+    func readsAndFailsClosed() {
+        let clock = ManualTime(Timestamp.parse("2026-11-29T10:00:00Z")!)
+        let answer = Answer()
+        let source = SharedPauses(FixedStages(.soft), maxAge: 1, clock: clock) { _ in
+            answer.reads += 1
+            return try answer.value.get()
+        }
+        #expect(source.stage(tenant: "acme", tool: "orders.update") == .soft && source.offReason(tenant: "acme") == nil)
+        answer.value = .success(SharedPause(tenant: "acme", paused: true, by: "maria.lopez", automated: false, reason: "agent looping",
+                                            at: clock.now(), auditSeq: 7))
+        clock.advance(by: 0.5)
+        #expect(source.stage(tenant: "acme", tool: "orders.update") == .soft, "read again only once a second has passed")
+        clock.advance(by: 0.5)
+        #expect(source.stage(tenant: "acme", tool: "orders.update") == .off)
+        let why = source.offReason(tenant: "acme") ?? ""
+        #expect(why.contains("paused by maria.lopez") && why.contains("agent looping") && why.contains("rollout resume --tenant acme"), "\(why)")
+        answer.value = .success(SharedPause(tenant: "acme", paused: false, by: "dev.patel", automated: false, reason: nil, at: clock.now()))
+        clock.advance(by: 1)
+        #expect(source.stage(tenant: "acme", tool: "orders.update") == .soft)
+        answer.value = .failure(Unreachable())
+        clock.advance(by: 1)
+        #expect(source.stage(tenant: "acme", tool: "orders.update") == .off)
+        #expect(source.offReason(tenant: "acme")?.contains("could not be read (connection refused)") == true)
+        // Each tenant is read on its own; a clock that went back reads again.
+        answer.value = .success(nil)
+        clock.advance(by: -5)
+        #expect(source.stage(tenant: "acme", tool: "orders.update") == .soft)
+        let reads = answer.reads
+        _ = source.stage(tenant: "globex", tool: "orders.update")
+        #expect(answer.reads == reads + 1)
+    }
+
+    @Test("the file's own reason comes first; the store's pause turns off even a tool the file has at broad")
+    func overFile() throws {
+        let paused = SharedPause(tenant: "acme", paused: true, by: "maria.lopez", automated: false, reason: nil, at: Date())
+        let broad = SharedPauses(FixedStages(.broad), maxAge: 0) { _ in paused }
+        #expect(broad.stage(tenant: "acme", tool: "refunds.issue") == .off)
+        struct Unknown: StageSource {
+            func stage(tenant: String, tool: String) -> Stage { .off }
+            func offReason(tenant: String) -> String? { "tenant \(tenant) is not in tenants.yaml" }
+        }
+        #expect(SharedPauses(Unknown(), maxAge: 0) { _ in paused }.offReason(tenant: "acme") == "tenant acme is not in tenants.yaml")
+    }
+
+    @Test("a guard that reads the store's pauses at every check decides, also inside its decision's transaction, and obeys a pause",
+          .timeLimit(.minutes(1)))
+    func insideTheTransaction() async throws {
+        let policy = try RolloutFolder(directory: TestPaths.exampleFolder).loadPolicy()
+        let store = try AuditStore.temporary()
+        let environment = try DemoEnvironment(store: store, policy: policy, seedTenants: ["acme"], rowsPerTenant: 10)
+        // maxAge 0: every check reads, the second one inside the write transaction (a read on the store's own
+        // connection there waited for itself: the guard hung).
+        let guard_ = Guard(policy: policy, stages: SharedPauses(FixedStages(.broad), store: store, maxAge: 0), environment: environment)
+        let principal = Principal(tenant: "acme", actor: "agent-1")
+        let first = try await guard_.decide(ToolCall(tool: "orders.update", arguments: orderUpdate(key: "k-1")), principal: principal)
+        #expect(first.code == .executed, "\(first.message)")
+        let at = Date()
+        try store.commitStageChange(tenant: "acme", expectedVersion: 0,
+                                    event: AuditEvent(ts: at, tenant: "acme", actor: "maria.lopez", tool: "rollout.stage", operation: "pause",
+                                                      targets: ["*"], reason: "agent looping", decision: "stage_pause"),
+                                    at: at, pause: SharedPause(tenant: "acme", paused: true, by: "maria.lopez", automated: false, reason: "agent looping", at: at)) {}
+        let second = try await guard_.decide(ToolCall(tool: "orders.update", arguments: orderUpdate(key: "k-2")), principal: principal)
+        #expect(second.code == .toolDisabled && second.message.contains("paused by maria.lopez"), "\(second.message)")
+    }
+
+    @Test("the store keeps each tenant's last pause or resume, written with its stage event", arguments: TestStores.kinds)
+    func stored(kind: StoreKind) throws {
+        let store = try TestStores.make(kind)
+        #expect(try store.sharedPause(tenant: "acme") == nil)
+        let at = Timestamp.parse("2026-11-29T10:00:00Z")!
+        func change(_ paused: Bool, _ by: String, version: Int64) throws -> AuditEvent {
+            let event = AuditEvent(ts: at, tenant: "acme", actor: by, tool: "rollout.stage", operation: paused ? "pause" : "resume", targets: ["*"],
+                                   reason: "why", decision: paused ? "stage_pause" : "stage_resume")
+            return try store.commitStageChange(tenant: "acme", expectedVersion: version, event: event, at: at,
+                                               pause: SharedPause(tenant: "acme", paused: paused, by: by, automated: !paused, reason: "why", at: at)) {}
+        }
+        let first = try change(true, "maria.lopez", version: 0)
+        #expect(try store.sharedPause(tenant: "acme")
+                == SharedPause(tenant: "acme", paused: true, by: "maria.lopez", automated: false, reason: "why", at: at, auditSeq: first.seq))
+        #expect(try store.sharedPauses().map(\.tenant) == ["acme"])
+        // A change that loses its race records no pause.
+        #expect(throws: StageConflict.self) { try change(false, "ci-bot", version: 0) }
+        #expect(try store.sharedPause(tenant: "acme")?.paused == true)
+        let second = try change(false, "ci-bot", version: 1)
+        #expect(try store.sharedPause(tenant: "acme")?.auditSeq == second.seq && store.sharedPauses().isEmpty)
+    }
+}
