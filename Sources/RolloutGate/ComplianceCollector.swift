@@ -126,7 +126,7 @@ public enum ComplianceCollector {
             anomalies.sort { ($0.start, $0.tenant) < ($1.start, $1.tenant) }
         }
 
-        let tenantLines = (tenants?.tenants ?? []).filter { options.tenants.isEmpty || options.tenants.contains($0.id) }.map { t in
+        let tenantLines = (try tenants?.withSharedPauses(from: store).tenants ?? []).filter { options.tenants.isEmpty || options.tenants.contains($0.id) }.map { t in
             ComplianceReport.Tenant(id: t.id, name: t.displayName, stage: t.stage.rawValue, paused: t.paused, tools: t.tools.mapValues(\.rawValue))
         }
         var report = ComplianceReport(

@@ -116,17 +116,22 @@ public struct StageController {
     /// that writes the store obey it (`SharedPauses`), and a pause made on another host is resumed here.
     public func pause(tenant: String, paused: Bool, by: String, automated: Bool = false, reason: String?) throws -> (StageChange, Int64) {
         let snap = try snapshot(tenant: tenant)
-        let shared = try store.sharedPause(tenant: tenant)
+        let shared = try store.sharedPause(tenant: snap.file.tenant(tenant)?.id ?? tenant)
         let updated = try StageMachine.pause(snap.file, tenant: tenant, paused: paused, by: by, automated: automated, reason: reason, at: now(),
                                              shared: shared)
         let change = updated.history.last!
-        let pause = SharedPause(tenant: tenant, paused: paused, by: by, automated: automated, reason: reason, at: change.at)
+        // Keyed by the tenant as tenants.yaml names it (a name typed in another Unicode form is the same tenant).
+        let id = snap.file.tenant(tenant)?.id ?? tenant
+        var pause: SharedPause? = SharedPause(tenant: id, paused: paused, by: by, automated: automated, reason: reason, at: change.at)
+        // A person's pause in the store stays the person's: a bot pausing again on another host must not
+        // turn it into a bot's pause, which a bot could then lift.
+        if paused, automated, let shared, shared.paused, !shared.automated { pause = nil }
         return (change, try commit(snap, updated: updated, change: change, pause: pause))
     }
 
     /// The file as the gates judge it: a tenant the store holds paused (from any host) is paused.
     func withSharedPause(_ file: TenantsFile, tenant: String) throws -> TenantsFile {
-        guard let shared = try store.sharedPause(tenant: tenant), shared.paused, var config = file.tenant(tenant), !config.paused else { return file }
+        guard var config = file.tenant(tenant), !config.paused, let shared = try store.sharedPause(tenant: config.id), shared.paused else { return file }
         config.paused = true
         var out = file
         StageMachine.replace(&out, config)
@@ -149,6 +154,13 @@ public struct StageController {
             ?? TenantsWriter.yaml(updated, header: snap.text.map(TenantsWriter.header(of:)) ?? Self.defaultHeader)
         let flagsPath = folder.flagsPath
         let oldFlags = FileManager.default.contents(atPath: flagsPath)
+        // The flags say off for a tenant the store holds paused (read now: not inside the transaction), as
+        // this change leaves it.
+        var storePaused = oldFlags == nil ? [] : Set(try store.sharedPauses().map(\.tenant))
+        if let pause {
+            storePaused = storePaused.filter { $0 != pause.tenant }
+            if pause.paused { storePaused.insert(pause.tenant) }
+        }
         var written = false
         do {
             let stored = try store.commitStageChange(tenant: change.tenant, expectedVersion: snap.version, event: event(for: change, fileText: newText),
@@ -158,7 +170,7 @@ public struct StageController {
                 written = true
                 try Self.atomicWrite(newText, to: folder.tenantsPath)
                 if oldFlags != nil {
-                    try Self.atomicWrite(FlagdExport.text(updated, tools: policy.tools.map(\.name)), to: flagsPath)
+                    try Self.atomicWrite(FlagdExport.text(updated.pausing(storePaused), tools: policy.tools.map(\.name)), to: flagsPath)
                 }
             }
             return stored.seq

@@ -55,10 +55,9 @@ public struct TenantStatus: Sendable {
 public enum StatusBoard {
     /// A line per tenant of `tenants`, in file order; `store` nil when there is no audit store yet.
     public static func build(tenants: TenantsFile, tools: [String], store: AuditStore?, now: Date) throws -> [TenantStatus] {
-        try tenants.tenants.map { t in
-            var t = t
-            // Paused in the store (from this host or another) is paused, whatever this host's file says.
-            if !t.paused, try store?.sharedPause(tenant: t.id)?.paused == true { t.paused = true }
+        // Paused in the store (from this host or another) is paused, whatever this host's file says.
+        let tenants = try tenants.withSharedPauses(from: store)
+        return try tenants.tenants.map { t in
             let score = try store?.latestScoreRun(tenant: t.id)
             let since = StageMachine.since(tenants, tenant: t.id, tool: nil)
             var soakStart = since

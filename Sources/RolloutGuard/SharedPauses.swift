@@ -21,8 +21,27 @@ public final class SharedPauses: StageSource, @unchecked Sendable {
     /// decision's transaction, where a read on the store's own connection would wait for itself. A
     /// store that cannot be opened a second time leaves every tenant off (its reason says why).
     public convenience init(_ base: any StageSource, store: AuditStore, maxAge: TimeInterval = 1, clock: any TimeSource = SystemTime()) {
-        let reader = Result { try store.separateReader() }
-        self.init(base, maxAge: maxAge, clock: clock) { try reader.get().sharedPause(tenant: $0) }
+        let reader = Reader(store)
+        self.init(base, maxAge: maxAge, clock: clock) { try reader.store().sharedPause(tenant: $0) }
+    }
+
+    /// The connection pauses are read on, opened at the first read and again after a failed open (a
+    /// database that refused one connection may take it later).
+    private final class Reader: @unchecked Sendable {
+        let source: AuditStore
+        private let lock = NSLock()
+        private var opened: AuditStore?
+
+        init(_ source: AuditStore) { self.source = source }
+
+        func store() throws -> AuditStore {
+            lock.lock()
+            defer { lock.unlock() }
+            if let opened { return opened }
+            let store = try source.separateReader()
+            opened = store
+            return store
+        }
     }
 
     /// Pauses that `lookUp` reads (tests give their own).

@@ -30,7 +30,7 @@ extension AuditStore {
     /// The tenant's last pause or resume recorded in the store, or nil when there is none.
     public func sharedPause(tenant: String) throws -> SharedPause? {
         try read { sql in
-            guard let row = try sql.queryOne("SELECT * FROM tenant_pauses WHERE tenant = ?", [.text(tenant)]) else { return nil }
+            guard let row = try sql.queryOne("SELECT * FROM tenant_pauses WHERE tenant = ?", [.text(Self.pauseKey(tenant))]) else { return nil }
             return SharedPause(tenant: row.string("tenant"), paused: row.int("paused") != 0, by: row.string("by_actor"),
                                automated: row.int("automated") != 0, reason: row.optionalString("reason"),
                                at: Date(timeIntervalSince1970: Double(row.int("at_ms")) / 1000), auditSeq: row.int("audit_seq"))
@@ -44,12 +44,16 @@ extension AuditStore {
         }.compactMap { try sharedPause(tenant: $0) }
     }
 
+    /// The tenant as pauses are keyed: composed (NFC), so that a name typed in another Unicode form
+    /// (which tenants.yaml and the guard take as the same tenant) finds the same row.
+    static func pauseKey(_ tenant: String) -> String { tenant.precomposedStringWithCanonicalMapping }
+
     static func record(_ pause: SharedPause, in sql: any SQLConnection) throws {
         try sql.execute("""
             INSERT INTO tenant_pauses (tenant, paused, by_actor, automated, reason, at_ms, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (tenant) DO UPDATE SET paused = excluded.paused, by_actor = excluded.by_actor, automated = excluded.automated,
                 reason = excluded.reason, at_ms = excluded.at_ms, audit_seq = excluded.audit_seq
-            """, [.text(pause.tenant), .int(pause.paused ? 1 : 0), .text(pause.by), .int(pause.automated ? 1 : 0), SQLValue(pause.reason),
+            """, [.text(Self.pauseKey(pause.tenant)), .int(pause.paused ? 1 : 0), .text(pause.by), .int(pause.automated ? 1 : 0), SQLValue(pause.reason),
                   .int(millis(pause.at)), .int(pause.auditSeq)])
     }
 }

@@ -126,6 +126,16 @@ struct StageCommandTests {
         let status = try JSONValue.parse(try b.run(["status", "--format", "json"]).stdout)
         #expect(status["tenants"]?[0]?["paused"] == true)
         #expect(try b.run(["promote", "--tenant", "acme", "--by", "maria.lopez", "--reason", "go"]).status == 1)
+        // Host B's flags say off for acme as host A's do (its file paused), and lint agrees with them.
+        let flags = ["flags", "export", "--out", "-", "--store", a.store]
+        #expect(try b.run(flags).stdout == a.run(flags).stdout)
+        #expect(try b.run(["flags", "export", "--store", a.store]).status == 0)
+        let lint = try b.run(["lint", "--store", a.store])
+        #expect(lint.status == 0 && !lint.stdout.contains("out of date"), "\(lint.stdout)")
+        // A bot pausing again on host B does not make the person's pause a bot's, which a bot could lift.
+        #expect(try b.run(["pause", "--tenant", "acme", "--by", "ci-bot", "--automated", "--reason", "health check failed"]).status == 0)
+        #expect(try b.run(["resume", "--tenant", "acme", "--by", "ci-bot", "--automated", "--reason", "health check ok"]).status == 1)
+        #expect(try update(b, "k-2b").stdout.hasPrefix("tool_disabled"))
         // Resumed from host B (whose file was never paused): a bot cannot lift a person's pause, a person can.
         #expect(try b.run(["resume", "--tenant", "acme", "--by", "ci-bot", "--automated", "--reason", "auto"]).status == 1)
         #expect(try b.run(["resume", "--tenant", "acme", "--by", "dev.patel", "--reason", "loop fixed"]).status == 0)

@@ -119,7 +119,24 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
     }
 
     public func separateConnection() throws -> any StoreEngine {
-        try SQLiteEngine(path: path, create: false, readOnly: true, busyTimeout: busyTimeout)
+        try SQLiteEngine(liveReaderOf: path, busyTimeout: busyTimeout)
+    }
+
+    /// A read-only connection that sees every later commit: never the immutable fallback of a read-only
+    /// store, which does not read the write-ahead log and would miss what other connections write.
+    private init(liveReaderOf path: String, busyTimeout: Double) throws {
+        self.path = path
+        self.busyTimeout = busyTimeout
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = "rollout-store-reader"
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+        } catch let error as DatabaseError {
+            throw Self.translate(error, path: path, busyTimeout: busyTimeout)
+        }
     }
 
     public func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RolloutCore
+import RolloutGate
 import RolloutReports
 
 struct FlagsCommand: ParsableCommand {
@@ -32,11 +33,13 @@ struct FlagsExportCommand: ParsableCommand {
     var out: String?
 
     @OptionGroup var folderOptions: FolderOptions
+    @OptionGroup var storeOption: StoreOption
 
     func run() throws {
         let folder = folderOptions.folder
         let policy = try folder.loadPolicy()
-        let tenants = try folder.loadTenants(policy: policy)
+        // A tenant the audit store holds paused (paused on any host) is off in the flags too.
+        let tenants = try folder.loadTenants(policy: policy).withSharedPauses(from: try storeOption.openIfPresent())
         let text = FlagdExport.text(tenants, tools: policy.tools.map(\.name))
         let path = out ?? folder.flagsPath
         if path == "-" {

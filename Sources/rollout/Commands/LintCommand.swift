@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RolloutCore
+import RolloutGate
 import RolloutReports
 
 struct LintCommand: ParsableCommand {
@@ -23,6 +24,7 @@ struct LintCommand: ParsableCommand {
     var directory: String?
 
     @OptionGroup var folderOptions: FolderOptions
+    @OptionGroup var storeOption: StoreOption
     @OptionGroup var formatOption: FindingsFormatOption
 
     @Option(help: ArgumentHelp("Also write the result as a JUnit XML report.", valueName: "path"))
@@ -33,7 +35,11 @@ struct LintCommand: ParsableCommand {
     func run() throws {
         var folder = folderOptions.folder
         if let directory { folder = RolloutFolder(directory: directory, policyPath: folderOptions.policy) }
-        let report = Linter.lint(folder) { tenants, policy in FlagdExport.document(tenants, tools: policy.tools.map(\.name)) }
+        // The flags say off for a tenant the audit store holds paused (from any host), when there is a store.
+        let store = try? storeOption.openIfPresent()
+        let report = Linter.lint(folder) { tenants, policy in
+            FlagdExport.document((try? tenants.withSharedPauses(from: store)) ?? tenants, tools: policy.tools.map(\.name))
+        }
         if let junit {
             try JUnitWriter.write(LintJUnit.report(report, at: Date()), to: junit, profile: junitProfileOption.junitProfile)
         }

@@ -57,7 +57,8 @@ struct ResumeCommand: ParsableCommand {
         abstract: "Lift a pause: the tenant's tools return to the stages they had.",
         discussion: """
             An automated actor cannot lift a person's pause. A pause made on another host that writes the same \
-            audit store is lifted from here too (this host's tenants.yaml was never paused).
+            audit store is lifted from here too (this host's tenants.yaml was never paused); a host whose own \
+            tenants.yaml says paused stays off until it is resumed there.
 
             Example:
               rollout resume --tenant acme --by maria.lopez \\
