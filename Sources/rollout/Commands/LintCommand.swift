@@ -36,7 +36,7 @@ struct LintCommand: ParsableCommand {
         var folder = folderOptions.folder
         if let directory { folder = RolloutFolder(directory: directory, policyPath: folderOptions.policy) }
         // The flags say off for a tenant the audit store holds paused (from any host), when there is a store.
-        let store = try? storeOption.openIfPresent()
+        let store = try? storeOption.openReadOnlyIfPresent()
         let report = Linter.lint(folder) { tenants, policy in
             FlagdExport.document((try? tenants.withSharedPauses(from: store)) ?? tenants, tools: policy.tools.map(\.name))
         }

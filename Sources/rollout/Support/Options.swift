@@ -79,6 +79,14 @@ struct StoreOption: ParsableArguments {
         if path.contains("://") || FileManager.default.fileExists(atPath: path) { return try open(create: false) }
         return nil
     }
+
+    /// The store when there is one, opened read-only (nothing written, not even a migration): for
+    /// commands that only look at it.
+    func openReadOnlyIfPresent() throws -> AuditStore? {
+        try AuditStore.checkLocation(path)
+        guard path.contains("://") || FileManager.default.fileExists(atPath: path) else { return nil }
+        return try AuditStore(path: path, create: false, readOnly: true)
+    }
 }
 
 /// Who a person says they are when they approve, deny, roll back or promote.
