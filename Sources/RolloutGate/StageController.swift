@@ -96,8 +96,8 @@ public struct StageController {
             return Promotion(evaluation: evaluation, change: nil, auditSeq: nil, dryRun: dryRun)
         }
         let at = now()
-        if judged.tenant(tenant)?.paused == true { throw StageMachine.Refusal("tenant \(tenant) is paused; resume it first") }
-        let updated = try StageMachine.promote(snap.file, tenant: tenant, tool: tool, to: next, by: by, automated: automated, reason: reason,
+        // Judged with the store's pause too: the machine refuses a paused tenant (the gates already did).
+        let updated = try StageMachine.promote(judged, tenant: tenant, tool: tool, to: next, by: by, automated: automated, reason: reason,
                                                evidence: evaluation.evidence, at: at)
         let change = updated.history.last!
         let seq = try commit(snap, updated: updated, change: change)

@@ -84,7 +84,7 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
 
     /// A read-only connection. In WAL mode SQLite needs to create the `-shm` file even to read; where it
     /// cannot (a read-only disk), the file is opened as immutable, which needs no lock and no `-shm`.
-    static func openReadOnly(path: String, busyTimeout: Double) throws -> DatabaseQueue {
+    static func openReadOnly(path: String, busyTimeout: Double, immutableFallback: Bool = true) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(busyTimeout)
@@ -93,7 +93,7 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
             return queue
-        } catch {
+        } catch where immutableFallback {
             // Immutable means the write-ahead log is not read: a log copied with its `-wal` (while in use)
             // would show only its older state, and verify would call that the chain. Refused instead.
             let wal = path + "-wal"
@@ -127,13 +127,8 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
     private init(liveReaderOf path: String, busyTimeout: Double) throws {
         self.path = path
         self.busyTimeout = busyTimeout
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(busyTimeout)
-        configuration.label = "rollout-store-reader"
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+            queue = try Self.openReadOnly(path: path, busyTimeout: busyTimeout, immutableFallback: false)
         } catch let error as DatabaseError {
             throw Self.translate(error, path: path, busyTimeout: busyTimeout)
         }

@@ -39,7 +39,7 @@ struct FlagsExportCommand: ParsableCommand {
         let folder = folderOptions.folder
         let policy = try folder.loadPolicy()
         // A tenant the audit store holds paused (paused on any host) is off in the flags too.
-        let tenants = try folder.loadTenants(policy: policy).withSharedPauses(from: try storeOption.openIfPresent())
+        let tenants = try folder.loadTenants(policy: policy).withSharedPauses(from: try storeOption.openReadOnlyIfPresent())
         let text = FlagdExport.text(tenants, tools: policy.tools.map(\.name))
         let path = out ?? folder.flagsPath
         if path == "-" {
