@@ -312,6 +312,40 @@ struct DetectorArithmeticTests {
         }
     }
 
+    /// Detector settings the moving windows must get right: the default day, a short day, days so short
+    /// that the same-time-of-day slots overlap (a bucket in the baseline twice), no spread.
+    static let windowConfigurations: [(bucketsPerDay: Int, slotSpread: Int, referenceDays: Int)] = [
+        (288, 1, 7), (24, 1, 7), (2, 1, 7), (1, 1, 3), (12, 0, 7), (6, 3, 2),
+    ]
+
+    @Test("the baseline kept in moving sorted windows scores every bucket as selecting it afresh does",
+          arguments: windowConfigurations)
+    func movingWindows(_ setting: (bucketsPerDay: Int, slotSpread: Int, referenceDays: Int)) {
+        var configuration = RateDetector.Configuration()
+        configuration.bucketsPerDay = setting.bucketsPerDay
+        configuration.slotSpread = setting.slotSpread
+        configuration.referenceDays = setting.referenceDays
+        configuration.warmup = min(configuration.warmup, setting.bucketsPerDay)
+        var random = SeededRandom(seed: UInt64(setting.bucketsPerDay * 31 + setting.slotSpread))
+        // Quiet stretches, repeats, a daily rhythm and bursts: many equal values in one window.
+        let counts = (0..<(setting.bucketsPerDay * 12 + 500)).map { i -> Double in
+            let rhythm = Double(i % max(setting.bucketsPerDay, 1)) / Double(max(setting.bucketsPerDay, 1))
+            if i % 997 < 6 { return Double(40 + i % 7) }
+            if Int.random(in: 0..<10, using: &random) < 3 { return 0 }
+            return Double(Int.random(in: 0...Int(3 + 6 * rhythm), using: &random))
+        }
+        var moving = RateDetector.Stream(configuration: configuration)
+        var selecting = RateDetector.Stream(selectingEachTime: configuration)
+        var differ = 0
+        for count in counts where moving.push(count) != selecting.push(count) { differ += 1 }
+        #expect(differ == 0)
+        // A count that is no count (negative) turns the windows off from there on, still agreeing.
+        var broken = RateDetector.Stream(configuration: configuration), reference = RateDetector.Stream(selectingEachTime: configuration)
+        let withHole = Array(counts.prefix(400)) + [-3] + Array(counts.dropFirst(400))
+        // (Printed, so that the not-a-numbers it makes compare equal.)
+        #expect(withHole.allSatisfy { count in "\(broken.push(count))" == "\(reference.push(count))" })
+    }
+
     @Test("the tail model's past, merged at each refit, is every value observed, sorted")
     func tailModelPast() {
         var random = SeededRandom(seed: 11)

@@ -40,7 +40,8 @@ struct RuleEngine {
     private var fieldNames: [String] = []
     private var executedWrites = 0
     private var executedDeletes = 0
-    private var numeric: [String: BoundedHistory] = [:]
+    /// Each (tool id, field name)'s recent numeric values.
+    private var numeric: [Int32: [String: BoundedHistory]] = [:]
     private var denyBucket: (actor: Int32, bucket: Int64, refused: Int, total: Int, events: [Int64])?
     private var actorRefusals: [Int32: (refused: Int, total: Int)] = [:]
 
@@ -202,9 +203,7 @@ struct RuleEngine {
                 for (name, change) in fields {
                     // Values far outside the field's past (refund amounts and the like).
                     guard case .number(let value)? = change["after"], value.isFinite else { continue }
-                    let key = tool + "\u{0}" + name
-                    var past = numeric[key] ?? BoundedHistory(capacity: 500)
-                    if past.count >= 30, let median = past.quantile(0.5) {
+                    if let past = numeric[e.tool]?[name], past.count >= 30, let median = past.quantile(0.5) {
                         let transformed = log1p(abs(value)), center = log1p(abs(median))
                         let z = (transformed - center) / max(1.4826 * past.logMAD, 0.05)
                         if z >= 6, abs(value) >= 3 * max(abs(median), 1) {
@@ -212,8 +211,8 @@ struct RuleEngine {
                                  "\(tool) set \(name) to \(JSONValue.formatNumber(value)); its past median is \(JSONValue.formatNumber(median)) (robust z \(Int(z)))")
                         }
                     }
-                    past.add(value)
-                    numeric[key] = past
+                    // In place: a copy taken out and put back copied the history's 500 values every time.
+                    numeric[e.tool, default: [:]][name, default: BoundedHistory(capacity: 500)].add(value)
                 }
             }
         }

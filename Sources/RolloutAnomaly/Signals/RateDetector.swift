@@ -68,6 +68,15 @@ public struct RateDetector: Sendable {
         private var tail = TailModel()
         private var cusum = 0.0
         private var reference: [Double] = []
+        /// The reference buckets' indices (ascending, the same for every scale) and each scale's
+        /// window of their values, moved bucket by bucket. Once a value is not finite (counts that are no
+        /// counts), `moving` is off and the baseline is selected afresh each time, as it always gives.
+        private var windows: [SortedWindow]
+        private var moving = true
+        private var members: [Int] = []
+        private var next: [Int] = []
+        private var left: [Int] = []
+        private var entered: [Int] = []
 
         /// Buckets pushed so far.
         public var count: Int { prefix.count - 1 }
@@ -81,6 +90,59 @@ public struct RateDetector: Sendable {
             }
             prefix.reserveCapacity(capacity + 1)
             reference.reserveCapacity(64)
+            windows = configuration.scales.map { _ in SortedWindow() }
+        }
+
+        /// The same detector without the moving windows (each baseline selected afresh): what the
+        /// windows must agree with, for tests.
+        init(selectingEachTime configuration: Configuration) {
+            self.init(configuration: configuration)
+            moving = false
+        }
+
+        /// Writes into `next` the indices of bucket `i`'s reference buckets, ascending: the same time
+        /// of day (and `slotSpread` around it) on each past day up to `referenceDays`, never past `i`;
+        /// before a day has passed, the 36 buckets before `i`.
+        private mutating func referenceIndices(_ i: Int) {
+            let c = configuration
+            next.removeAll(keepingCapacity: true)
+            if i >= c.bucketsPerDay {
+                let days = min(c.referenceDays, i / c.bucketsPerDay)
+                for day in stride(from: days, through: 1, by: -1) {
+                    let j = i - day * c.bucketsPerDay
+                    for s in max(0, j - c.slotSpread)...min(i, j + c.slotSpread) { next.append(s) }
+                }
+                // Days closer than the spread overlap: only a tiny day does that.
+                if c.bucketsPerDay <= 2 * c.slotSpread { next.sort() }
+            } else if i > 0 {
+                next.append(contentsOf: max(0, i - 36)..<i)
+            }
+        }
+
+        /// Moves every scale's window from the previous bucket's reference to `next`'s.
+        private mutating func moveWindows() {
+            left.removeAll(keepingCapacity: true)
+            entered.removeAll(keepingCapacity: true)
+            var p = 0, q = 0
+            while p < members.count || q < next.count {
+                if q == next.count || (p < members.count && members[p] < next[q]) {
+                    left.append(members[p])
+                    p += 1
+                } else if p == members.count || next[q] < members[p] {
+                    entered.append(next[q])
+                    q += 1
+                } else {
+                    p += 1
+                    q += 1
+                }
+            }
+            for k in stabilised.indices {
+                stabilised[k].withUnsafeBufferPointer { a in
+                    for index in left { windows[k].remove(a[index]) }
+                    for index in entered { windows[k].insert(a[index]) }
+                }
+            }
+            swap(&members, &next)
         }
 
         /// Scores the next bucket, whose count is `count`.
@@ -89,11 +151,28 @@ public struct RateDetector: Sendable {
             let i = prefix.count - 1
             prefix.append(prefix[i] + count)
             for (k, w) in c.scales.enumerated() {
-                stabilised[k].append(2 * (prefix[i + 1] - prefix[max(0, i + 1 - w)] + 0.375).squareRoot())
+                let value = 2 * (prefix[i + 1] - prefix[max(0, i + 1 - w)] + 0.375).squareRoot()
+                stabilised[k].append(value)
+                // Stabilised counts are positive; anything else (no count) is selected afresh.
+                if !(value > 0 && value.isFinite) { moving = false }
+            }
+            if moving {
+                referenceIndices(i)
+                moveWindows()
             }
             var best = (z: -Double.infinity, scale: 1, median: 0.0, sigma: 1.0, value: 0.0)
             var zFirst = 0.0
             for (k, w) in c.scales.enumerated() {
+                if moving {
+                    guard windows[k].count >= 6 else { continue }
+                    let value = stabilised[k][i]
+                    let median = windows[k].median()
+                    let sigma = max(1.4826 * windows[k].medianAbsoluteDeviation(from: median), 1)
+                    let z = (value - median) / sigma
+                    if k == 0 { zFirst = z }
+                    if z > best.z { best = (z, w, median, sigma, value) }
+                    continue
+                }
                 reference.removeAll(keepingCapacity: true)
                 stabilised[k].withUnsafeBufferPointer { a in
                     if i >= c.bucketsPerDay {
