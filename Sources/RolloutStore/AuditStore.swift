@@ -109,7 +109,8 @@ public final class AuditStore: @unchecked Sendable {
         try AuditStore(engine: engine.separateConnection(), chainKey: chainKey, busyTimeout: busyTimeout)
     }
 
-    /// A store in a new temporary file, for fuzz runs and tests.
+    /// A store in a new file in the system's temporary directory, for benchmarks: the caller removes it
+    /// (tests make theirs in their own scratch folder, removed when they end).
     public static func temporary(chainKey: ChainKey? = nil) throws -> AuditStore {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-\(UUID().uuidString).sqlite").path
         return try AuditStore(path: path, chainKey: chainKey)

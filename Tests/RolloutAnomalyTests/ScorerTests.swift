@@ -45,7 +45,7 @@ struct ScorerTests {
     ]
 
     func store(with planted: [AuditEvent]) throws -> AuditStore {
-        let store = try AuditStore.temporary()
+        let store = try TestStores.temporarySQLite()
         var events = AuditTraffic.background() + planted
         events.sort { $0.ts < $1.ts }
         try store.append(events)
@@ -154,7 +154,7 @@ struct ReasonRulePerToolTests {
             e.reason = reason
             return e
         }
-        let store = try AuditStore.temporary()
+        let store = try TestStores.temporarySQLite()
         try store.append([
             event("lenient.update", 0, reason: nil), event("lenient.update", 60, reason: "ok fix"),
             event("strict.update", 120, reason: "refund per ticket 4455"),

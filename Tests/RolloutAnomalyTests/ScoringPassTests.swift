@@ -153,7 +153,7 @@ struct ScoringPassTests {
 
     @Test("rows whose time was made a huge number or text by hand silence neither the tenant's rates nor its rules")
     func unreadableTimes() throws {
-        let store = try AuditStore.temporary()
+        let store = try TestStores.temporarySQLite()
         var events = AuditTraffic.background(days: 10)
         let burstAt = events[events.count - 100].ts
         events += (0..<80).map { i in
@@ -220,7 +220,7 @@ struct ScoringPartsTests {
 
     @Test("an idempotency key written in two Unicode forms is one key: its reuse for another write is found")
     func keyForms() throws {
-        let store = try AuditStore.temporary()
+        let store = try TestStores.temporarySQLite()
         var events = AuditTraffic.background(days: 10)
         let at = events.last!.ts.addingTimeInterval(-3_600)
         for (i, key) in ["caf\u{E9}-1", "cafe\u{301}-1"].enumerated() {

@@ -57,7 +57,7 @@ struct Scenario {
         try tenants.write(to: dir.appendingPathComponent("tenants.yaml"), atomically: true, encoding: .utf8)
         folder = RolloutFolder(directory: dir.path)
         policy = try folder.loadPolicy()
-        store = try AuditStore.temporary()
+        store = try TestStores.temporarySQLite()
         let start = Scenario.day0.addingTimeInterval(-28 * 86_400)
         var events = AuditTraffic.background(days: 40, start: start) + extraEvents
         events.sort { $0.ts < $1.ts }

@@ -24,7 +24,7 @@ final class GuardFixture {
 
     init(policy: Policy? = nil, stages: [String: Stage] = ["acme": .broad, "globex": .shadow, "initech": .off]) throws {
         self.policy = try policy ?? RolloutFolder(directory: TestPaths.exampleFolder).loadPolicy()
-        store = try AuditStore.temporary()
+        store = try TestStores.temporarySQLite()
         environment = try DemoEnvironment(store: store, policy: self.policy, seedTenants: ["acme", "globex", "initech"], rowsPerTenant: 60)
         clock = ManualTime(Self.start)
         guard_ = Guard(policy: self.policy, stages: TenantStages(stages: stages), environment: environment, clock: clock)

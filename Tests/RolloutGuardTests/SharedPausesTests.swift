@@ -68,7 +68,7 @@ struct SharedPausesTests {
           .timeLimit(.minutes(1)))
     func insideTheTransaction() async throws {
         let policy = try RolloutFolder(directory: TestPaths.exampleFolder).loadPolicy()
-        let store = try AuditStore.temporary()
+        let store = try TestStores.temporarySQLite()
         let environment = try DemoEnvironment(store: store, policy: policy, seedTenants: ["acme"], rowsPerTenant: 10)
         // maxAge 0: every check reads, the second one inside the write transaction (a read on the store's own
         // connection there waited for itself: the guard hung).

@@ -1,5 +1,6 @@
 import Foundation
 import RolloutCore
+import RolloutTestSupport
 import Testing
 
 @testable import RolloutStore
@@ -16,7 +17,7 @@ struct ComplianceListingTests {
 
     @Test("a member's value reads as json_extract returns it", arguments: values)
     func extractedLikeSQLite(value: String) throws {
-        let store = try AuditStore.temporary()
+        let store = try TestStores.temporarySQLite()
         let body = "{\"message\":\(value),\"targets\":\(value)}"
         let sqlite = try store.read { sql in try sql.queryOne("SELECT json_extract(?, '$.targets')", [.text(body)])?.optionalString(0) }
         let ours = try #require(Array(body.utf8).withUnsafeBufferPointer { JSONMembers($0)?.raw("targets").map(JSONExtract.value) })
@@ -25,7 +26,7 @@ struct ComplianceListingTests {
 
     @Test("rows listed from the body equal those of json_extract, also for bodies the member index declines")
     func listingMatchesQuery() throws {
-        let store = try AuditStore.temporary()
+        let store = try TestStores.temporarySQLite()
         var events: [AuditEvent] = []
         for (i, value) in Self.values.enumerated() {
             let targets = (try? JSONValue.parse(value)).flatMap { $0.arrayValue } ?? [.number(Double(i))]

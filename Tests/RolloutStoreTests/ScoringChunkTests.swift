@@ -1,5 +1,6 @@
 import Foundation
 import RolloutCore
+import RolloutTestSupport
 import Testing
 
 @testable import RolloutStore
@@ -9,7 +10,7 @@ import Testing
 @Suite("Store: the scorer's reading of value fields")
 struct ScoringChunkTests {
     static func store(bodies: [String]) throws -> AuditStore {
-        let store = try AuditStore.temporary()
+        let store = try TestStores.temporarySQLite()
         try store.append(bodies.indices.map { i in
             AuditEvent(ts: Date(timeIntervalSince1970: 1_790_000_000 + Double(i)), tenant: "acme", actor: "agent-1", tool: "refunds.issue",
                        operation: "create", targets: [.number(Double(i))], rowCount: 1,

@@ -1,5 +1,6 @@
 import Foundation
 import RolloutCore
+import RolloutTestSupport
 import Testing
 
 @testable import RolloutStore
@@ -14,7 +15,7 @@ struct ValueFieldFilterTests {
 
     @Test("the filter agrees with SQLite's condition on every decision and shape", arguments: [[String](), FieldRule.moneyWords, ["", "x"]])
     func agreesWithSQL(words: [String]) throws {
-        let store = try AuditStore.temporary()
+        let store = try TestStores.temporarySQLite()
         var filter = ValueFieldFilter(words: words)
         let condition = words.isEmpty ? "0" : words.map { _ in "instr(?, ?) > 0" }.joined(separator: " OR ")
         for decision in Self.decisions {

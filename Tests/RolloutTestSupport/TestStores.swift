@@ -25,6 +25,12 @@ public enum TestStores {
 
     private static let registered: Void = { PostgresEngine.register() }()
 
+    /// A new SQLite store in the test process's scratch folder, removed with it when the tests end
+    /// (`AuditStore.temporary` leaves its file in /tmp: hundreds per run).
+    public static func temporarySQLite() throws -> AuditStore {
+        try AuditStore(path: TestPaths.scratchFile("rollout") + ".sqlite")
+    }
+
     /// The location of a new, empty store of `kind`: a fresh SQLite file, or a fresh database.
     public static func location(_ kind: StoreKind) throws -> String {
         switch kind {
