@@ -177,6 +177,38 @@ struct FieldRuleTests {
         // When optional, only the length limit applies.
         #expect(ReasonRule(required: false).problem(with: reason) == nil)
     }
+
+    /// Rules the byte path must agree with the string path under: the default, a short maximum, optional
+    /// reasons, and stock phrases of the author's own (one of them a Kelvin sign, which is the letter K).
+    static let byteRules: [ReasonRule] = [
+        ReasonRule(), ReasonRule(minLength: 3, maxLength: 12), ReasonRule(required: false, maxLength: 20),
+        ReasonRule(minLength: 1, boilerplate: ["\u{212A}", "Wontfix!", "  spaced  ", "x-x", ""]),
+    ]
+
+    @Test("an ASCII reason judged on its bytes gets the verdict of the same text judged as a string", arguments: byteRules)
+    func asciiBytesAsStrings(rule: ReasonRule) {
+        var random = SeededRandom(seed: UInt64(rule.maxLength + rule.minLength))
+        // Every ASCII byte, and the pieces a verdict turns on: spaces, CR LF, punctuation, stock phrases.
+        let pieces = (0..<128).map { String(UnicodeScalar(UInt8($0))) }
+            + [" ", "\r\n", "\r", "\n", "\t", ".", "-", "...", "?!", "N/A", "As Requested", "k", "K", "wontfix", "x-x", "spaced", "ticket 4411"]
+            + ReasonRule.defaultBoilerplate
+        var checked = 0
+        for _ in 0..<20_000 {
+            let text = (0..<Int.random(in: 0...6, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            var bytes = text
+            let byBytes = bytes.withUTF8 { rule.problem(utf8: UnsafeRawBufferPointer($0)) }
+            #expect(byBytes == rule.problem(ofString: text), "\(text.debugDescription)")
+            checked += 1
+        }
+        // Long texts, around the maximum.
+        for length in [rule.maxLength - 1, rule.maxLength, rule.maxLength + 1, 2_500] where length >= 0 {
+            let text = String(repeating: "a\r\n", count: length / 3) + String(repeating: "b", count: length % 3)
+            #expect(rule.problem(with: text) == rule.problem(ofString: text))
+        }
+        #expect(checked == 20_000)
+        // Text that is not ASCII takes the string path.
+        #expect(rule.problem(with: "  Erklärung fehlt  ") == rule.problem(ofString: "  Erklärung fehlt  "))
+    }
 }
 
 @Suite("Durations and timestamps")

@@ -1,8 +1,8 @@
 import RolloutCore
 
-/// What each tool's reason rule says of a reason, each (tool, reason text) judged once: agents repeat
-/// their reasons. Texts are remembered up to `limit`, then forgotten all at once (a log of unique
-/// reasons is judged one by one, in flat memory).
+/// What each tool's reason rule says of a reason. ASCII reasons are judged on their bytes every time;
+/// other texts once per (tool, text), since agents repeat their reasons. Texts are remembered up to
+/// `limit`, then forgotten all at once (a log of unique reasons is judged one by one, in flat memory).
 struct ReasonVerdicts {
     /// For tools the policy does not name.
     let defaultRule: ReasonRule
@@ -28,6 +28,9 @@ struct ReasonVerdicts {
             toolRules[tool] = rule
         }
         guard let reason else { return rule.problem(with: nil) }
+        // ASCII is judged on its bytes at about the cost of finding its verdict here: a unique reason
+        // (a ticket number in it) is not remembered for nothing.
+        if ASCIIBytes.check(reason) { return rule.problem(utf8: reason) }
         if texts.count >= limit {
             texts.removeAll()
             verdicts.removeAll(keepingCapacity: true)

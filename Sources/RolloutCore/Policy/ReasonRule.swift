@@ -7,7 +7,21 @@ public struct ReasonRule: Sendable, Hashable {
     public var minLength: Int
     public var maxLength: Int
     /// Stock phrases refused as reasons, compared case-insensitively after trimming.
-    public var boilerplate: [String]
+    public var boilerplate: [String] { didSet { stock = Stock(boilerplate) } }
+    /// The stock phrases lowercased, once (not for every reason), and the longest one's length in
+    /// bytes: a longer ASCII text cannot equal any of them, not even in another Unicode form (a scalar
+    /// whose canonical form is ASCII takes two bytes or more), so it is not made a string to compare.
+    private var stock: Stock
+
+    private struct Stock: Sendable, Hashable {
+        let phrases: Set<String>
+        let longestBytes: Int
+
+        init(_ boilerplate: [String]) {
+            phrases = Set(boilerplate.map { $0.lowercased() })
+            longestBytes = phrases.map(\.utf8.count).max() ?? -1
+        }
+    }
 
     public static let defaultBoilerplate = [
         "n/a", "na", "none", "null", "nil", "test", "testing", "todo", "tbd", "fix", "update", "change",
@@ -20,10 +34,50 @@ public struct ReasonRule: Sendable, Hashable {
         self.minLength = minLength
         self.maxLength = maxLength
         self.boilerplate = boilerplate
+        stock = Stock(boilerplate)
     }
 
     /// Why `reason` is not acceptable, or nil. When reasons are optional only the length limit applies.
     public func problem(with reason: String?) -> String? {
+        guard var text = reason else { return problem(ofString: nil) }
+        return text.withUTF8 { problem(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The verdict `problem(with:)` gives on the text of these UTF-8 bytes. ASCII, what agents write,
+    /// is judged on its bytes with the Unicode properties of ASCII looked up in a table (the scorer
+    /// meets a million reasons, most of them unique); other text is made a string.
+    public func problem(utf8 bytes: UnsafeRawBufferPointer) -> String? {
+        guard ASCIIBytes.check(bytes) else { return problem(ofString: String(decoding: bytes, as: UTF8.self)) }
+        let classes = ASCIIClasses.table
+        var start = 0, end = bytes.count
+        while start < end, classes[Int(bytes[start])].contains(.whitespace) { start += 1 }
+        while end > start, classes[Int(bytes[end - 1])].contains(.whitespace) { end -= 1 }
+        // In ASCII every scalar is a character but a CR LF pair, which is one.
+        var length = end - start
+        if length > 1 {
+            for i in start..<(end - 1) where bytes[i] == 0x0D && bytes[i + 1] == 0x0A { length -= 1 }
+        }
+        if length > maxLength { return "the reason is \(length) characters, at most \(maxLength) allowed" }
+        guard required else { return nil }
+        if length == 0 { return "the reason is blank" }
+        if !(start..<end).contains(where: { classes[Int(bytes[$0])].contains(.wordy) }) { return "the reason has no words" }
+        if length <= 40 {
+            var keyStart = start, keyEnd = end
+            while keyStart < keyEnd, classes[Int(bytes[keyStart])].contains(.punctuation) { keyStart += 1 }
+            while keyEnd > keyStart, classes[Int(bytes[keyEnd - 1])].contains(.punctuation) { keyEnd -= 1 }
+            if keyEnd - keyStart <= stock.longestBytes {
+                let key = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[keyStart..<keyEnd]), as: UTF8.self).lowercased()
+                if stock.phrases.contains(key) {
+                    return "\"\(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))\" is boilerplate, not a reason"
+                }
+            }
+        }
+        if length < minLength { return "the reason is \(length) characters, at least \(minLength) required" }
+        return nil
+    }
+
+    /// The verdict on any text, by its characters and their Unicode properties.
+    func problem(ofString reason: String?) -> String? {
         let trimmed = reason.map(Self.trim) ?? ""
         let length = trimmed.count
         if length > maxLength { return "the reason is \(length) characters, at most \(maxLength) allowed" }
@@ -36,7 +90,7 @@ public struct ReasonRule: Sendable, Hashable {
         // Stock phrases are short; only short reasons need the comparison.
         if length <= 40 {
             let key = Self.trimPunctuation(trimmed.lowercased())
-            if boilerplate.contains(where: { $0.lowercased() == key }) { return "\"\(trimmed)\" is boilerplate, not a reason" }
+            if stock.phrases.contains(key) { return "\"\(trimmed)\" is boilerplate, not a reason" }
         }
         if length < minLength { return "the reason is \(length) characters, at least \(minLength) required" }
         return nil
@@ -52,15 +106,8 @@ public struct ReasonRule: Sendable, Hashable {
 
     static func trimPunctuation(_ s: String) -> String {
         let scalars = s.unicodeScalars
-        func isPunctuation(_ u: Unicode.Scalar) -> Bool {
-            switch u.properties.generalCategory {
-            case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
-                .finalPunctuation, .otherPunctuation: true
-            default: false
-            }
-        }
-        guard let first = scalars.firstIndex(where: { !isPunctuation($0) }) else { return "" }
-        let last = scalars.lastIndex(where: { !isPunctuation($0) })!
+        guard let first = scalars.firstIndex(where: { !ASCIIClasses.isPunctuation($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !ASCIIClasses.isPunctuation($0) })!
         return String(scalars[first...last])
     }
 }
