@@ -20,6 +20,38 @@ struct JSONValueTests {
         #expect(try JSONValue.parse(value.canonicalText) == value)
     }
 
+    @Test("a write's effect digest, written member by member, is the digest of the effect built as one object")
+    func effectDigestInParts() {
+        var random = SeededRandom(seed: 5)
+        let texts = ["", "a", "Zoë", "e\u{301}", "\u{1F600}", "quote\"d", "line\nbreak", "\u{212A}", "status", "ä", "A", "z"]
+        func value(_ depth: Int) -> JSONValue {
+            switch Int.random(in: 0..<(depth > 1 ? 4 : 6), using: &random) {
+            case 0: return .string(texts.randomElement(using: &random)!)
+            case 1: return .number([0, -1, 1e21, 0.1, 12.5, -0.0, 1e-7].randomElement(using: &random)!)
+            case 2: return Bool.random(using: &random) ? .bool(true) : .null
+            case 3: return .number(Double(Int.random(in: -1_000...1_000, using: &random)))
+            case 4: return .array((0..<Int.random(in: 0...3, using: &random)).map { _ in value(depth + 1) })
+            default:
+                return .object(Dictionary((0..<Int.random(in: 0...4, using: &random)).map { _ in (texts.randomElement(using: &random)!, value(depth + 1)) },
+                                          uniquingKeysWith: { a, _ in a }))
+            }
+        }
+        for _ in 0..<2_000 {
+            let fields = Dictionary((0..<Int.random(in: 0...5, using: &random)).map { _ in (texts.randomElement(using: &random)!, value(1)) },
+                                    uniquingKeysWith: { a, _ in a })
+            let request = WriteRequest(
+                tool: texts.randomElement(using: &random)!, model: texts.randomElement(using: &random)!,
+                operation: WriteOperation.allCases.randomElement(using: &random)!,
+                targets: (0..<Int.random(in: 0...3, using: &random)).map { _ in value(1) }, fields: fields,
+                reason: nil, idempotencyKey: nil, dryRun: false, call: ToolCall(tool: "t", arguments: .null))
+            let built: JSONValue = [
+                "tool": .string(request.tool), "model": .string(request.model), "operation": .string(request.operation.rawValue),
+                "targets": .array(request.targets), "fields": .object(request.fields),
+            ]
+            #expect(request.effectDigest == "sha256:" + built.canonicalDigest)
+        }
+    }
+
     @Test("parse errors name the line and column", arguments: [
         ("{\n  \"a\": 1,\n  \"b\": }", 3, 8),
         ("[1, 2", 1, 6),

@@ -32,12 +32,24 @@ public struct WriteRequest: Sendable, Hashable {
 
     /// What the write does, without its controls: the digest a dry run and the later real call must
     /// share, and that an idempotency key is bound to.
+    /// The canonical text of `{tool, model, operation, targets, fields}`, written member by member in
+    /// RFC 8785's key order rather than built as an object and sorted: the guard takes it on every write.
     public var effectDigest: String {
-        let effect: JSONValue = [
-            "tool": .string(tool), "model": .string(model), "operation": .string(operation.rawValue),
-            "targets": .array(targets), "fields": .object(fields),
-        ]
-        return "sha256:" + effect.canonicalDigest
+        var out: [UInt8] = []
+        out.reserveCapacity(192)
+        func key(_ name: StaticString) { name.withUTF8Buffer { out.append(contentsOf: $0) } }
+        key(#"{"fields":"#)
+        JSONValue.object(fields).appendCanonical(to: &out)
+        key(#","model":"#)
+        JSONValue.appendCanonical(string: model, to: &out)
+        key(#","operation":"#)
+        JSONValue.appendCanonical(string: operation.rawValue, to: &out)
+        key(#","targets":"#)
+        JSONValue.array(targets).appendCanonical(to: &out)
+        key(#","tool":"#)
+        JSONValue.appendCanonical(string: tool, to: &out)
+        out.append(0x7D)
+        return "sha256:" + JSONValue.digest(canonicalBytes: out)
     }
 
     /// How many rows the write touches.

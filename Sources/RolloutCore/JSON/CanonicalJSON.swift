@@ -25,7 +25,6 @@ extension JSONValue {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// SHA-256 of the canonical text, as lowercase hex.
     /// Appends the value's canonical text to `out`, for a caller that writes a canonical document from
     /// parts it has not built into one value (verification's effect digest, one per event).
     public func appendCanonical(to out: inout [UInt8]) {
@@ -37,7 +36,13 @@ extension JSONValue {
         writeString(string, into: &out)
     }
 
+    /// SHA-256 of the canonical text, as lowercase hex.
     public var canonicalDigest: String {
+        Self.digest(canonicalBytes: canonicalBytes)
+    }
+
+    /// SHA-256 of canonical text written in parts, as lowercase hex.
+    public static func digest(canonicalBytes: [UInt8]) -> String {
         SHA256.hash(data: canonicalBytes).withUnsafeBytes(Hex.lowercase)
     }
 
