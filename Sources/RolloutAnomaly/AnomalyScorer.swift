@@ -78,6 +78,8 @@ public enum AnomalyScorer {
         let tenants = options.tenants.isEmpty ? try store.tenants(from: options.from, to: options.until) : options.tenants
         // On SQLite the events are read on a second connection, on another thread, while this one judges them.
         let reader = try store.readOnlyTwin()
+        // Tenants interleave in the log: one pass for many reads each page once.
+        if let reader, tenants.count > 1 { return try score(store, tenants: tenants, options: options, reader: reader, progress: progress) }
         return try tenants.map { tenant in
             progress?(tenant)
             return try score(store, tenant: tenant, options: options, reader: reader)
@@ -88,131 +90,53 @@ public enum AnomalyScorer {
     /// without it, after the pass, from the counts (the tests compare the two).
     static func score(_ store: AuditStore, tenant: String, options: ScoreOptions, reader: AuditStore? = nil, chunkSize: Int = 4_096,
                       streaming: Bool = true) throws -> TenantScore {
-        let bucketSeconds = options.bucket.seconds
-        let bucketMillis = Int64(bucketSeconds) * 1000
-        let historyStart = options.from.addingTimeInterval(-options.history.timeInterval)
-        let originMillis = Int64(options.origin.timeIntervalSince1970 * 1000)
-        func bucketIndex(_ date: Date) -> Int64 {
-            let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) - originMillis
-            return ms >= 0 ? ms / bucketMillis : (ms - bucketMillis + 1) / bucketMillis
-        }
-        func bucketStart(_ index: Int64) -> Date { Date(timeIntervalSince1970: Double(originMillis + index * bucketMillis) / 1000) }
-        let firstScored = bucketIndex(options.from)
-        let lastScored = bucketIndex(options.until.addingTimeInterval(-0.001))
-        var configuration = options.detector
-        configuration.bucketsPerDay = max(1, 86_400 / bucketSeconds)
-        var entityConfiguration = configuration
-        entityConfiguration.tailProbability = options.entityTailProbability
-        var anomalies: [Anomaly] = []
-        var combined: [Int64: Double] = [:]
-        var windowEvents = 0
-        var activeDays = Set<Int64>()
+        var run = try TenantRun(store, tenant: tenant, options: options, streaming: streaming)
+        try run.pass.run(store, reader: reader, tenant: tenant, from: run.historyStart, to: options.until, chunkSize: chunkSize)
+        return try run.verdict(store)
+    }
 
-        // One pass over the events counts the rates and judges the rules, rarity and values.
-        // The rules need the tenant's first event (rarity learns for a week after it). Without one they
-        // judge nothing, but the rates are still counted.
-        let first = try store.firstEventTime(tenant: tenant)
-        var engine = RuleEngine(tenant: tenant, reportFrom: first == nil ? .distantFuture : options.from, firstEvent: first ?? options.from)
-        engine.bucketMillis = bucketMillis
-        let rates = RateCounter(originMillis: originMillis, bucketMillis: bucketMillis,
-                                fromMillis: max(Int64((historyStart.timeIntervalSince1970 * 1000).rounded(.down)), originMillis))
-        let streams = streaming ? RateStreams(tenant: configuration, entity: entityConfiguration, minimumEvents: options.minimumEntityEvents,
-                                              firstBucket: firstScored, lastBucket: lastScored) : nil
-        var pass = ScoringPass(engine: engine, rates: rates, streams: streams,
-                               reasons: ReasonVerdicts(defaultRule: options.reasonRule, rules: options.reasonRules))
-        try pass.run(store, reader: reader, tenant: tenant, from: historyStart, to: options.until, chunkSize: chunkSize)
-        let ruleFound = pass.engine.anomalies
-        var series: [RateDimension: [String: (series: RateCounter.Series, ids: [Int])]] = [:]
-        for dimension in RateDimension.allCases {
-            series[dimension] = pass.rates.series(dimension, tenantName: tenant, pass.engine.vocabulary)
-        }
-
-        // Each series to the end of the window: the window's points when the pass judged it, else its dense
-        // counts from its entity's first bucket, in order.
-        struct Job: Sendable {
-            var dimension: RateDimension
-            var entity: String
-            /// The bucket of the first count, or of the first point judged.
-            var first: Int64
-            var counts: [Double]
-            var judged: [RateDetector.Point]?
-        }
-        var jobs: [Job] = []
-        for dimension in RateDimension.allCases {
-            let series = series[dimension] ?? [:]
-            for (entity, (points, ids)) in series.sorted(by: { $0.key < $1.key }) {
-                guard let first = points.first?.bucket else { continue }
-                let total = points.reduce(0) { $0 + $1.count }
-                if dimension == .tenant {
-                    for p in points where p.bucket >= firstScored {
-                        windowEvents += p.count
-                        activeDays.insert(p.bucket * bucketMillis / 86_400_000)
-                    }
-                } else if total < options.minimumEntityEvents || series.count < 2 {
-                    continue  // a lone tool or actor is the tenant series again
-                }
-                let length = Int(lastScored - first + 1)
-                guard length > 0 else { continue }
-                if let judged = pass.streams?.points(dimension, ids: ids), judged.points.count == Int(lastScored - judged.start + 1) {
-                    jobs.append(Job(dimension: dimension, entity: entity, first: judged.start, counts: [], judged: judged.points))
-                    continue
-                }
-                var counts = [Double](repeating: 0, count: length)
-                for p in points where p.bucket <= lastScored { counts[Int(p.bucket - first)] += Double(p.count) }
-                jobs.append(Job(dimension: dimension, entity: entity, first: first, counts: counts))
-            }
-        }
-        // The series the pass did not judge are independent: judged on every core.
-        let tenantConfiguration = configuration, otherConfiguration = entityConfiguration
-        let judged = ParallelMap.map(jobs, workers: ProcessInfo.processInfo.activeProcessorCount, minimumCount: 2) { job in
-            job.judged ?? RateDetector(configuration: job.dimension == .tenant ? tenantConfiguration : otherConfiguration).run(job.counts)
-        }
-
-        for (job, scored) in zip(jobs, judged) {
-            let (dimension, entity, first) = (job.dimension, job.entity, job.first)
-            let label = dimension == .tenant ? "tenant \(entity)" : "\(dimension.rawValue) \(entity)"
-            var episode: [(index: Int64, point: RateDetector.Point)] = []
-            func closeEpisode() throws {
-                guard !episode.isEmpty else { return }
-                let peak = episode.max { $0.point.z < $1.point.z }!
-                let start = bucketStart(episode[0].index - Int64(peak.point.scale) + 1)
-                let end = bucketStart(episode[episode.count - 1].index + 1)
-                let minutes = peak.point.scale * bucketSeconds / 60
-                let events = try store.eventIds(tenant: tenant, from: start, to: end, dimension: dimension, entity: entity, limit: 50)
-                anomalies.append(Anomaly(
-                    tenant: tenant, family: .rate, signal: "rate", entity: label, start: start, end: end,
-                    observed: peak.point.observed, expected: peak.point.expected, bandLow: peak.point.bandLow, bandHigh: peak.point.bandHigh,
-                    score: peak.point.score, events: events,
-                    message: "\(label): \(Int(peak.point.observed)) events in \(minutes) min, expected \(format(peak.point.expected)) "
-                        + "(band \(format(peak.point.bandLow))–\(format(peak.point.bandHigh))) for this time of day; "
-                        + "tail probability \(String(format: "%.1e", peak.point.tailProbability)) from its own past"))
-                episode.removeAll()
-            }
-            for (offset, point) in scored.enumerated() {
-                let index = first + Int64(offset)
-                guard index >= firstScored else { continue }
-                if options.keepIntervals { combined[index] = max(combined[index] ?? 0, point.score) }
-                if point.anomalous {
-                    if let last = episode.last, index - last.index > 2 { try closeEpisode() }
-                    episode.append((index, point))
+    /// The verdicts of several tenants whose events one pass reads, in time order, on `reader` (each page
+    /// of an interleaved store read once), `batch` tenants at a time (their judging state lives together).
+    /// The same verdicts as a pass per tenant: the tests compare the two.
+    static func score(_ store: AuditStore, tenants: [String], options: ScoreOptions, reader: AuditStore, batch: Int = 16, chunkSize: Int = 4_096,
+                      progress: ((String) -> Void)? = nil) throws -> [TenantScore] {
+        var scores: [TenantScore] = []
+        for first in stride(from: 0, to: tenants.count, by: max(batch, 1)) {
+            let names = Array(tenants[first..<min(first + max(batch, 1), tenants.count)])
+            var runs = try names.map { try TenantRun(store, tenant: $0, options: options, streaming: true) }
+            for name in names { progress?(name) }
+            let handoff = Handoff<ScoringChunk>(capacity: 4)
+            let historyStart = runs[0].historyStart
+            let reading = Concurrently {
+                do {
+                    try reader.scanScoring(tenants: names, from: historyStart, to: options.until, valueFields: FieldRule.moneyWords,
+                                           chunkSize: chunkSize) { handoff.put($0) }
+                    handoff.finish()
+                } catch {
+                    handoff.finish(throwing: error)
                 }
             }
-            try closeEpisode()
+            defer {
+                handoff.cancel()
+                _ = try? reading.value()
+            }
+            var events = [[Int]](repeating: [], count: runs.count)
+            while let chunk = try handoff.next() {
+                for i in events.indices { events[i].removeAll(keepingCapacity: true) }
+                for (index, tenant) in chunk.tenants.enumerated() { events[Int(tenant)].append(index) }
+                // Every bucket before the chunk's last time is complete for every tenant: time order.
+                let last = chunk.times.last ?? 0
+                for i in runs.indices where !events[i].isEmpty {
+                    runs[i].pass.observe(chunk, events: events[i])
+                    runs[i].pass.advance(before: last)
+                }
+            }
+            for i in runs.indices {
+                runs[i].pass.finish()
+                scores.append(try runs[i].verdict(store))
+            }
         }
-
-        anomalies += ruleFound
-        if options.keepIntervals {
-            for anomaly in ruleFound { combined[bucketIndex(anomaly.start)] = 1 }
-        }
-
-        anomalies.sort { ($0.start, $0.family.rawValue, $0.entity) < ($1.start, $1.family.rawValue, $1.entity) }
-        var intervals: [(Date, Double)] = []
-        if options.keepIntervals {
-            intervals.reserveCapacity(Int(lastScored - firstScored + 1))
-            for index in firstScored...max(firstScored, lastScored) { intervals.append((bucketStart(index), combined[index] ?? 0)) }
-        }
-        return TenantScore(tenant: tenant, from: options.from, until: options.until, anomalies: anomalies, events: windowEvents,
-                           activeDays: activeDays.count, intervals: intervals.map { (start: $0.0, score: $0.1) })
+        return scores
     }
 
     static func format(_ value: Double) -> String {

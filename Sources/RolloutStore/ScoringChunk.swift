@@ -14,6 +14,9 @@ public struct ScoringChunk: Sendable {
     public private(set) var seqs: [Int64] = []
     public private(set) var times: [Int64] = []
     public private(set) var rowCounts: [Int] = []
+    /// Per event, its tenant's place in the list a scan of several tenants was given (empty when the scan
+    /// read one tenant).
+    public private(set) var tenants: [Int32] = []
     /// The text columns' bytes, one after the other.
     public private(set) var bytes: [UInt8] = []
     /// Per event and text column (in `Text` order), where its bytes start in `bytes` and how many there
@@ -99,6 +102,44 @@ public struct ScoringChunk: Sendable {
 }
 
 extension ScoringChunk {
+    /// Notes the tenant of the event just appended (a scan of several tenants).
+    mutating func markTenant(_ tenant: Int32) {
+        tenants.append(tenant)
+    }
+
+    /// Puts the events of `range`, which share one time, in the order a scan of each tenant alone gives
+    /// them (its index orders ties by tool, then actor, then sequence, comparing bytes), tenant by tenant.
+    mutating func orderTies(_ range: Range<Int>) {
+        guard range.count > 1 else { return }
+        let order = bytes.withUnsafeBytes { all -> [Int] in
+            func text(_ column: Text, _ event: Int) -> UnsafeRawBufferPointer {
+                span(column, event).map { UnsafeRawBufferPointer(rebasing: all[$0]) } ?? UnsafeRawBufferPointer(start: nil, count: 0)
+            }
+            func less(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool? {
+                guard !a.elementsEqual(b) else { return nil }
+                return a.lexicographicallyPrecedes(b)
+            }
+            return range.sorted { x, y in
+                if !tenants.isEmpty, tenants[x] != tenants[y] { return tenants[x] < tenants[y] }
+                if let byTool = less(text(.tool, x), text(.tool, y)) { return byTool }
+                if let byActor = less(text(.actor, x), text(.actor, y)) { return byActor }
+                return seqs[x] < seqs[y]
+            }
+        }
+        guard order != Array(range) else { return }
+        let width = Text.allCases.count * 2
+        let (oldSeqs, oldTimes, oldRows, oldTenants, oldSpans, oldFields) = (seqs, times, rowCounts, tenants, spans, fieldsTexts)
+        for (offset, from) in order.enumerated() {
+            let to = range.lowerBound + offset
+            seqs[to] = oldSeqs[from]
+            times[to] = oldTimes[from]
+            rowCounts[to] = oldRows[from]
+            if !tenants.isEmpty { tenants[to] = oldTenants[from] }
+            for k in 0..<width { spans[to * width + k] = oldSpans[from * width + k] }
+            fieldsTexts[to] = oldFields[from]
+        }
+    }
+
     /// Event `index`'s `fields_changed`, parsed from its text as the scorer always has (nil when its
     /// values were not asked for, or the text is not JSON).
     public func fieldsChanged(_ index: Int) -> JSONValue? {
@@ -115,7 +156,7 @@ extension AuditStore {
     /// member index where `ValueFieldFilter` wants it, which costs a fraction of `json_extract`); on
     /// PostgreSQL `fields_changed` of executed writes whose shape contains a value field, as the server
     /// extracts it (the value fields' `?`s come first).
-    static func scoringSelect(_ dialect: SQLDialect, valueFields: Int) -> (sql: String, arguments: Int) {
+    static func scoringSelect(_ dialect: SQLDialect, valueFields: Int, allTenants: Bool = false) -> (sql: String, arguments: Int) {
         let last: String
         switch dialect {
         case .sqlite: last = "body"
@@ -124,10 +165,71 @@ extension AuditStore {
             last = "CASE WHEN decision IN (\(ValueFieldFilter.decisions.map { "'\($0)'" }.joined(separator: ", "))) AND (\(wanted)) "
                 + "THEN \(dialect.jsonMember("body", "fields_changed")) END"
         }
-        return ("""
-            SELECT seq, ts_ms, row_count, actor, tool, operation, decision, approver, idempotency_key, reason, effect, shape, \(last)
-            FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms
-            """, dialect == .postgres ? valueFields : 0)
+        let columns = "seq, ts_ms, row_count, actor, tool, operation, decision, approver, idempotency_key, reason, effect, shape, \(last)"
+        // Several tenants: the time index, ties put in each tenant's order by the reader; the tenant last.
+        if allTenants {
+            return ("SELECT \(columns), tenant FROM audit_events WHERE ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms", dialect == .postgres ? valueFields : 0)
+        }
+        return ("SELECT \(columns) FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms", dialect == .postgres ? valueFields : 0)
+    }
+
+    /// The events of several tenants in the window but rollout's own, in one pass in time order (each
+    /// page of an interleaved store read once, where a pass per tenant reads every page again), in
+    /// chunks whose `tenants` give each event's place in `tenants`. Each tenant's events come in the
+    /// order `scanScoring(tenant:)` gives them, ties included; a chunk ends only between two times.
+    /// Events of other tenants are skipped. Tenants are told apart by their bytes, as SQL's `=` does.
+    public func scanScoring(tenants: [String], from: Date, to: Date, valueFields: [String] = [], chunkSize: Int = 4_096,
+                            _ body: (ScoringChunk) throws -> Bool) throws {
+        struct Stop: Error {}
+        let names = tenants.map { Array($0.utf8) }
+        do {
+            try read { sql in
+                let (query, valueArguments) = Self.scoringSelect(sql.dialect, valueFields: valueFields.count, allTenants: true)
+                let arguments: [SQLValue] = valueFields.prefix(valueArguments).map(SQLValue.text) + [.int(Self.millis(from)), .int(Self.millis(to))]
+                var filter = ValueFieldFilter(words: valueFields)
+                var chunk = ScoringChunk(capacity: chunkSize)
+                let bodyColumn = sql.dialect == .sqlite
+                func extract(_ seq: Int64) throws -> String? {
+                    try sql.queryOne("SELECT json_extract(body, '$.fields_changed') FROM audit_events WHERE seq = ?", [.int(seq)])?.optionalString(0)
+                }
+                var last: Int32 = 0
+                /// The first event of the chunk's last time: ties are put in order once the time moves on.
+                var tiesFrom = 0
+                func closeTies() {
+                    chunk.orderTies(tiesFrom..<chunk.count)
+                    tiesFrom = chunk.count
+                }
+                func add(_ row: some ChainRowValues) throws {
+                    let tenant: Int32? = row.withOptionalText(13) { text in
+                        guard let text else { return nil }
+                        if names[Int(last)].elementsEqual(text) { return last }
+                        return names.firstIndex { $0.elementsEqual(text) }.map(Int32.init)
+                    }
+                    guard let tenant else { return }
+                    last = tenant
+                    let time = row.int(1)
+                    if let previous = chunk.times.last, previous != time {
+                        closeTies()
+                        if chunk.count >= chunkSize || chunk.bytes.count >= ScoringChunk.byteLimit {
+                            guard try body(chunk) else { throw Stop() }
+                            chunk = ScoringChunk(capacity: chunkSize)
+                            tiesFrom = 0
+                        }
+                    }
+                    let before = chunk.count
+                    try chunk.append(row, valueFields: &filter, bodyColumn: bodyColumn, extract: extract)
+                    if chunk.count > before { chunk.markTenant(tenant) }
+                }
+                guard !names.isEmpty else { return }
+                if let sqlite = sql as? SQLiteConnection {
+                    try sqlite.eachView(query, arguments) { try add($0) }
+                } else {
+                    try sql.each(query, arguments) { try add($0) }
+                }
+                closeTies()
+                if chunk.count > 0 { _ = try body(chunk) }
+            }
+        } catch is Stop {}
     }
 
     /// Every event of a tenant in the window but rollout's own (`rollout.` tools), oldest first, in

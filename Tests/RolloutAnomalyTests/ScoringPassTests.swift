@@ -107,6 +107,45 @@ struct ScoringPassTests {
         }
     }
 
+    @Test("tenants whose events one pass reads, a few at a time, get the verdicts a pass each gives them")
+    func tenantsTogether() throws {
+        // Four tenants' varied traffic interleaved (two of them one name in two Unicode forms: two tenants
+        // to SQL); every seventh of globex's events at the time of one of acme's (ties across tenants).
+        var acme = VariedTraffic.events(seed: 19, count: 10_000, tenant: "acme")
+        var globex = VariedTraffic.events(seed: 23, count: 10_000, tenant: "globex")
+        for i in stride(from: 0, to: min(acme.count, globex.count), by: 7) { globex[i].ts = acme[i].ts }
+        acme += VariedTraffic.events(seed: 29, count: 3_000, tenant: "caf\u{E9}") + VariedTraffic.events(seed: 31, count: 3_000, tenant: "cafe\u{301}")
+        // A burst of globex's an hour before the end: rate anomalies.
+        let end = globex.last!.ts
+        globex += (0..<400).map { i in
+            AuditEvent(ts: end.addingTimeInterval(-3_600 + Double(i) * 0.5), tenant: "globex", actor: "agent-2", tool: "orders.update", model: "Thing",
+                       operation: "update", targets: [.number(Double(90_000 + i))], rowCount: 1, reason: "carrier update from the tracking feed",
+                       idempotencyKey: "burst-\(i)", decision: "executed")
+        }
+        let events = (acme + globex).sorted { $0.ts < $1.ts }
+        var options = ScoreOptions(until: events.last!.ts.addingTimeInterval(60), window: .days(3))
+        let store = try TestStores.make(.sqlite)
+        try store.append(events)
+        let twin = try #require(try store.readOnlyTwin())
+        options.keepIntervals = true
+        let tenants = try store.tenants(from: options.from.addingTimeInterval(-options.history.timeInterval), to: options.until)
+        #expect(tenants.count == 4)
+        let alone = try tenants.map { try AnomalyScorer.score(store, tenant: $0, options: options, reader: twin) }
+        #expect(Set(alone.flatMap(\.anomalies).map(\.signal)).isSuperset(of: ["rate", "missing_reason", "key_reuse", "value_outlier", "deny_burst"]))
+        for (batch, chunkSize) in [(16, 4_096), (2, 7), (1, 1), (3, 500)] {
+            let together = try AnomalyScorer.score(store, tenants: tenants, options: options, reader: twin, batch: batch, chunkSize: chunkSize)
+            #expect(together.map(\.tenant) == tenants)
+            for (a, b) in zip(together, alone) {
+                #expect(a.anomalies == b.anomalies, "\(a.tenant.debugDescription), batches of \(batch), chunks of \(chunkSize)")
+                #expect(a.events == b.events && a.activeDays == b.activeDays)
+                #expect(a.intervals.map(\.score) == b.intervals.map(\.score) && a.intervals.map(\.start) == b.intervals.map(\.start))
+            }
+        }
+        // The scorer's own entry reads them together (the tenants with events in the window).
+        let entry = try AnomalyScorer.score(store, options: options)
+        #expect(entry.count >= 2 && entry.map(\.anomalies) == entry.map { score in alone.first { $0.tenant.utf8.elementsEqual(score.tenant.utf8) }!.anomalies })
+    }
+
     @Test("the rates judged while the pass reads are the rates judged after it, for the tenant, every tool and every actor")
     func streamedRates() throws {
         var events = Self.events

@@ -61,3 +61,64 @@ struct ScoringChunkTests {
         #expect(throws: (any Error).self) { try Self.scan(store) }
     }
 }
+
+@Suite("Store: one scan for several tenants")
+struct ScoringScanTogetherTests {
+    /// Each tenant's events as a scan reads them: sequence, time, tool, actor and fields, in order.
+    struct Seen: Equatable {
+        var seq: Int64, ms: Int64, tool: String, actor: String, fields: JSONValue?
+    }
+
+    @Test("each tenant's events come in the order of its own scan, ties by tool, actor and sequence, in chunks of any size",
+          arguments: [1, 3, 4_096])
+    func sameOrderAsAlone(chunkSize: Int) throws {
+        // Four tenants (two of them one name in two Unicode forms: two tenants to SQL), interleaved, with
+        // many events at one millisecond within a tenant and across tenants, in an order that is neither
+        // the ties' nor the sequence's; rollout's own events among them.
+        let tenants = ["acme", "globex", "caf\u{E9}", "cafe\u{301}"]
+        let tools = ["orders.update", "refunds.issue", "b.tool", "a.tool", "rollout.stage"]
+        let actors = ["zed", "agent-2", "agent-10", "Agent-1"]
+        var random = SeededRandom(seed: 3)
+        let events = (0..<900).map { i in
+            let tool = tools.randomElement(using: &random)!
+            let at = Date(timeIntervalSince1970: 1_790_000_000 + Double(i / 7) * (i % 3 == 0 ? 0 : 0.001))
+            return AuditEvent(ts: at, tenant: tenants.randomElement(using: &random)!, actor: actors.randomElement(using: &random)!, tool: tool,
+                              operation: "create", targets: [.number(Double(i))], rowCount: 1,
+                              changes: [RowChange(key: .number(Double(i)), fields: ["amount": FieldChange(before: nil, after: .number(Double(i)))])],
+                              reason: "refund approved per policy", idempotencyKey: "k\(i)", decision: i % 5 == 0 ? "denied" : "executed")
+        }
+        let store = try TestStores.temporarySQLite()
+        try store.append(events)
+        func seen(_ chunk: ScoringChunk, _ i: Int) -> Seen {
+            chunk.bytes.withUnsafeBytes { all in
+                func text(_ column: ScoringChunk.Text) -> String { String(decoding: UnsafeRawBufferPointer(rebasing: all[chunk.span(column, i)!]), as: UTF8.self) }
+                return Seen(seq: chunk.seqs[i], ms: chunk.times[i], tool: text(.tool), actor: text(.actor), fields: chunk.fieldsChanged(i))
+            }
+        }
+        var together = [[Seen]](repeating: [], count: tenants.count)
+        try store.scanScoring(tenants: tenants, from: .distantPast, to: .distantFuture, valueFields: FieldRule.moneyWords, chunkSize: chunkSize) { chunk in
+            #expect(chunk.tenants.count == chunk.count)
+            for i in 0..<chunk.count { together[Int(chunk.tenants[i])].append(seen(chunk, i)) }
+            return true
+        }
+        for (index, tenant) in tenants.enumerated() {
+            var alone: [Seen] = []
+            try store.scanScoring(tenant: tenant, from: .distantPast, to: .distantFuture, valueFields: FieldRule.moneyWords) { chunk in
+                for i in 0..<chunk.count { alone.append(seen(chunk, i)) }
+                return true
+            }
+            #expect(!alone.isEmpty && together[index] == alone, "\(tenant.debugDescription)")
+        }
+        // The ties are there to be ordered, and the control events are left out.
+        let all = together.flatMap { $0 }
+        #expect(Dictionary(grouping: all, by: \.ms).values.contains { $0.count > 5 })
+        #expect(!all.contains { $0.tool.hasPrefix("rollout.") } && all.count == events.filter { !$0.tool.hasPrefix("rollout.") }.count)
+        // A tenant not asked for is not read.
+        var some = 0
+        try store.scanScoring(tenants: ["globex"], from: .distantPast, to: .distantFuture) { chunk in
+            some += chunk.count
+            return true
+        }
+        #expect(some == together[1].count)
+    }
+}

@@ -49,8 +49,14 @@ struct ScoringPass {
     }
 
     mutating func observe(_ chunk: ScoringChunk) {
+        observe(chunk, events: 0..<chunk.count)
+        if let last = chunk.times.last { advance(before: last) }
+    }
+
+    /// Judges the chunk's events at `events` (ascending: this tenant's, in a chunk of several tenants).
+    mutating func observe(_ chunk: ScoringChunk, events: some Sequence<Int>) {
         chunk.bytes.withUnsafeBytes { all in
-            for i in 0..<chunk.count {
+            for i in events {
                 func text(_ column: ScoringChunk.Text) -> UnsafeRawBufferPointer? {
                     chunk.span(column, i).map { UnsafeRawBufferPointer(rebasing: all[$0]) }
                 }
@@ -79,8 +85,12 @@ struct ScoringPass {
                                spellings: .init(actor: text(.actor) ?? empty, tool: text(.tool) ?? empty, key: text(.idempotencyKey)))
             }
         }
-        // Every bucket before the last event's is complete.
-        if let last = chunk.times.last, let bucket = rates.bucket(ms: last) { streams?.advance(rates, before: bucket) }
+    }
+
+    /// Judges the rates of every bucket before the one of `ms`: the pass has read past them, so they are
+    /// complete.
+    mutating func advance(before ms: Int64) {
+        if let bucket = rates.bucket(ms: ms) { streams?.advance(rates, before: bucket) }
     }
 
     mutating func finish() {
