@@ -275,6 +275,41 @@ struct ScoringPartsTests {
         #expect(score.flatMap(\.anomalies).filter { $0.signal == "key_reuse" }.count == 1)
     }
 
+    @Test("the digest map keeps what a dictionary keeps, through growth, removals and keys crowded into a few places")
+    func digestMap() {
+        var random = SeededRandom(seed: 13)
+        var map = DigestMap<Int>()
+        var reference: [TextDigest: Int] = [:]
+        // Homes crowded at the table's start and at its end (runs that wrap around), and spread ones.
+        let keys = (0..<3_000).map { i -> TextDigest in
+            let spread = UInt64.random(in: 0...UInt64.max, using: &random)
+            let high: UInt64 = switch i % 3 {
+            case 0: UInt64(i % 5)
+            case 1: UInt64.max - UInt64(i % 4)
+            default: spread
+            }
+            return TextDigest(high: high, low: UInt64(i))
+        }
+        for step in 0..<60_000 {
+            let key = keys[Int.random(in: 0..<(step < 20_000 ? 1_000 : keys.count), using: &random)]
+            switch Int.random(in: 0..<10, using: &random) {
+            case 0..<5:
+                map[key] = step
+                reference[key] = step
+            case 5..<8:
+                map[key] = nil
+                reference[key] = nil
+            default:
+                #expect(map[key] == reference[key])
+            }
+            if step % 5_000 == 0 {
+                #expect(map.count == reference.count)
+                #expect(keys.allSatisfy { map[$0] == reference[$0] })
+            }
+        }
+        #expect(map.count == reference.count && keys.allSatisfy { map[$0] == reference[$0] })
+    }
+
     @Test("a handoff holds at most its capacity: values read are let go")
     func handoffMemory() throws {
         final class Tracked: @unchecked Sendable {

@@ -20,9 +20,9 @@ struct RuleEngine {
     var vocabulary = ScoringVocabulary()
 
     // State, all from the past.
-    private var keyEffects: [TextDigest: (effect: TextDigest?, seq: Int64, ms: Int64)] = [:]
-    private var recentEffects: [TextDigest: (key: TextDigest?, seq: Int64, ms: Int64)] = [:]
-    private var pendingEffects: [TextDigest: (seq: Int64, ms: Int64)] = [:]
+    private var keyEffects = DigestMap<(effect: TextDigest?, seq: Int64, ms: Int64)>()
+    private var recentEffects = DigestMap<(key: TextDigest?, seq: Int64, ms: Int64)>()
+    private var pendingEffects = DigestMap<(seq: Int64, ms: Int64)>()
     private var rowCounts = CountHistogram()
     private var deleters: Set<Int32> = []
     /// By actor id: executed writes and the first event's time.
