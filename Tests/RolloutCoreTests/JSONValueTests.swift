@@ -20,6 +20,14 @@ struct JSONValueTests {
         #expect(try JSONValue.parse(value.canonicalText) == value)
     }
 
+    @Test("an object literal keeps every key once, the last value of a key written twice")
+    func objectLiteral() {
+        let twice: JSONValue = ["a": 1, "b": "x", "a": 3]
+        #expect(twice == .object(["a": .number(3), "b": .string("x")]))
+        let empty: JSONValue = [:]
+        #expect(empty == .object([:]))
+    }
+
     @Test("a write's effect digest, written member by member, is the digest of the effect built as one object")
     func effectDigestInParts() {
         var random = SeededRandom(seed: 5)
