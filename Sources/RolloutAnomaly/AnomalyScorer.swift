@@ -71,8 +71,8 @@ public struct TenantScore: Sendable {
 
 /// Anomaly scoring over the audit log (DESIGN.md, "Anomaly scoring"): one streamed pass over each
 /// tenant's events (`ScoringPass`) counts the rates per tenant, tool and actor, which `RateDetector`
-/// judges, and runs the rules and per-event signals. Causal throughout: nothing after a bucket changes
-/// its score.
+/// judges, and runs the rules and per-event signals. On SQLite, the tenants of one run share one read
+/// of the log in time order. Causal throughout: nothing after a bucket changes its score.
 public enum AnomalyScorer {
     public static func score(_ store: AuditStore, options: ScoreOptions, progress: ((String) -> Void)? = nil) throws -> [TenantScore] {
         let tenants = options.tenants.isEmpty ? try store.tenants(from: options.from, to: options.until) : options.tenants
