@@ -105,23 +105,12 @@ public enum AnomalyScorer {
             let names = Array(tenants[first..<min(first + max(batch, 1), tenants.count)])
             var runs = try names.map { try TenantRun(store, tenant: $0, options: options, streaming: true) }
             for name in names { progress?(name) }
-            let handoff = Handoff<ScoringChunk>(capacity: 4)
             let historyStart = runs[0].historyStart
-            let reading = Concurrently {
-                do {
-                    try reader.scanScoring(tenants: names, from: historyStart, to: options.until, valueFields: FieldRule.moneyWords,
-                                           chunkSize: chunkSize) { handoff.put($0) }
-                    handoff.finish()
-                } catch {
-                    handoff.finish(throwing: error)
-                }
-            }
-            defer {
-                handoff.cancel()
-                _ = try? reading.value()
-            }
             var events = [[Int]](repeating: [], count: runs.count)
-            while let chunk = try handoff.next() {
+            try Handoff<ScoringChunk>.pipe(produce: { put in
+                try reader.scanScoring(tenants: names, from: historyStart, to: options.until, valueFields: FieldRule.moneyWords,
+                                       chunkSize: chunkSize) { put($0) }
+            }, consume: { chunk in
                 for i in events.indices { events[i].removeAll(keepingCapacity: true) }
                 for (index, tenant) in chunk.tenants.enumerated() { events[Int(tenant)].append(index) }
                 // Every bucket before the chunk's last time is complete for every tenant: time order.
@@ -130,7 +119,7 @@ public enum AnomalyScorer {
                     runs[i].pass.observe(chunk, events: events[i])
                     runs[i].pass.advance(before: last)
                 }
-            }
+            })
             for i in runs.indices {
                 runs[i].pass.finish()
                 scores.append(try runs[i].verdict(store))

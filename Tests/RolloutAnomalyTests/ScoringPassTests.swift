@@ -342,6 +342,38 @@ struct ScoringPartsTests {
         #expect(digest("\u{212A}") == digest("K") && digest("k\u{301}\u{F73}") == digest("k\u{301}\u{F71}\u{F72}"))
     }
 
+    @Test("a pipe hands every value over in order, then the producer's error; a consumer that throws stops the producer")
+    func pipe() throws {
+        struct Failed: Error {}
+        var seen: [Int] = []
+        try Handoff<Int>.pipe(capacity: 2, produce: { put in for i in 0..<50 { _ = put(i) } }, consume: { seen.append($0) })
+        #expect(seen == Array(0..<50))
+        seen = []
+        #expect(throws: Failed.self) {
+            try Handoff<Int>.pipe(produce: { put in
+                for i in 0..<10 { _ = put(i) }
+                throw Failed()
+            }, consume: { seen.append($0) })
+        }
+        #expect(seen == Array(0..<10))
+        // The consumer stops at 3: the producer's next put says so, and the pipe waits for it to end.
+        let produced = Counter()
+        #expect(throws: Failed.self) {
+            try Handoff<Int>.pipe(capacity: 1, produce: { put in
+                var i = 0
+                while put(i) { i += 1; produced.set(i) }
+            }, consume: { if $0 == 3 { throw Failed() } })
+        }
+        #expect(produced.value < 10)
+    }
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored = 0
+        var value: Int { lock.withLock { stored } }
+        func set(_ value: Int) { lock.withLock { stored = value } }
+    }
+
     @Test("a handoff delivers values in order, then the producer's error; a cancel frees a waiting producer")
     func handoff() throws {
         struct Failed: Error {}

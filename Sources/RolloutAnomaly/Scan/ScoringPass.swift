@@ -31,20 +31,9 @@ struct ScoringPass {
             finish()
             return
         }
-        let handoff = Handoff<ScoringChunk>(capacity: 4)
-        let reading = Concurrently {
-            do {
-                try reader.scanScoring(tenant: tenant, from: from, to: to, valueFields: valueFields, chunkSize: chunkSize) { handoff.put($0) }
-                handoff.finish()
-            } catch {
-                handoff.finish(throwing: error)
-            }
-        }
-        defer {
-            handoff.cancel()
-            _ = try? reading.value()
-        }
-        while let chunk = try handoff.next() { observe(chunk) }
+        try Handoff<ScoringChunk>.pipe(produce: { put in
+            try reader.scanScoring(tenant: tenant, from: from, to: to, valueFields: valueFields, chunkSize: chunkSize) { put($0) }
+        }, consume: { observe($0) })
         finish()
     }
 

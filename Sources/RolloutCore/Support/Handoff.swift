@@ -62,3 +62,28 @@ public final class Handoff<Value>: @unchecked Sendable {
         return nil
     }
 }
+
+extension Handoff {
+    /// Runs `produce` on another thread while this one takes each value it hands over, in order, with
+    /// `consume`: at most `capacity` values wait between them. When `consume` throws, the producer's
+    /// next `put` returns false and it is waited for; the producer's error reaches this thread after
+    /// the values before it.
+    public static func pipe(capacity: Int = 4, produce: @escaping @Sendable (_ put: (Value) -> Bool) throws -> Void,
+                            consume: (Value) throws -> Void) throws {
+        let handoff = Handoff<Value>(capacity: capacity)
+        let producing = Concurrently {
+            do {
+                try produce { handoff.put($0) }
+                handoff.finish()
+            } catch {
+                handoff.finish(throwing: error)
+            }
+        }
+        defer {
+            handoff.cancel()
+            _ = try? producing.value()
+        }
+        while let value = try handoff.next() { try consume(value) }
+    }
+}
+
