@@ -78,8 +78,11 @@ public enum AnomalyScorer {
         let tenants = options.tenants.isEmpty ? try store.tenants(from: options.from, to: options.until) : options.tenants
         // On SQLite the events are read on a second connection, on another thread, while this one judges them.
         let reader = try store.readOnlyTwin()
-        // Tenants interleave in the log: one pass for many reads each page once.
-        if let reader, tenants.count > 1 { return try score(store, tenants: tenants, options: options, reader: reader, progress: progress) }
+        // Every tenant of the window: they interleave in the log, and one pass for them all reads each
+        // page once. (A few tenants named among many are read each on its own, through the tenant index.)
+        if let reader, options.tenants.isEmpty, tenants.count > 1 {
+            return try score(store, tenants: tenants, options: options, reader: reader, progress: progress)
+        }
         return try tenants.map { tenant in
             progress?(tenant)
             return try score(store, tenant: tenant, options: options, reader: reader)
@@ -100,6 +103,18 @@ public enum AnomalyScorer {
     /// The same verdicts as a pass per tenant: the tests compare the two.
     static func score(_ store: AuditStore, tenants: [String], options: ScoreOptions, reader: AuditStore, batch: Int = 16, chunkSize: Int = 4_096,
                       progress: ((String) -> Void)? = nil) throws -> [TenantScore] {
+        // A tenant named twice (in bytes: names that differ only in bytes the store could not decode read
+        // as one) is scored once, and each naming gets that verdict, as a pass each gives it.
+        var unique: [String] = []
+        var place: [[UInt8]: Int] = [:]
+        for tenant in tenants where place[Array(tenant.utf8)] == nil {
+            place[Array(tenant.utf8)] = unique.count
+            unique.append(tenant)
+        }
+        guard unique.count == tenants.count else {
+            let scores = try score(store, tenants: unique, options: options, reader: reader, batch: batch, chunkSize: chunkSize, progress: progress)
+            return tenants.map { scores[place[Array($0.utf8)]!] }
+        }
         var scores: [TenantScore] = []
         for first in stride(from: 0, to: tenants.count, by: max(batch, 1)) {
             let names = Array(tenants[first..<min(first + max(batch, 1), tenants.count)])

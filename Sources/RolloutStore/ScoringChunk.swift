@@ -21,7 +21,7 @@ public struct ScoringChunk: Sendable {
     public private(set) var bytes: [UInt8] = []
     /// Per event and text column (in `Text` order), where its bytes start in `bytes` and how many there
     /// are; a length of -1 is a null column.
-    private var spans: [Int] = []
+    @usableFromInline internal private(set) var spans: [Int] = []
     /// Where in `bytes` the `fields_changed` text is (as `json_extract` gives it) of each event whose
     /// value fields were asked for, by index in the chunk: the scoring thread parses it.
     public private(set) var fieldsTexts: [Int: Range<Int>] = [:]
@@ -40,7 +40,8 @@ public struct ScoringChunk: Sendable {
     }
 
     /// Where column `text` of event `index` is in `bytes`, or nil when it is null.
-    @inline(__always)
+    /// (Inlined into the scorer, which asks ten times an event.)
+    @inlinable
     public func span(_ text: Text, _ index: Int) -> Range<Int>? {
         let at = (index * Text.allCases.count + text.rawValue) * 2
         let length = spans[at + 1]
@@ -148,6 +149,28 @@ extension ScoringChunk {
     }
 }
 
+/// A `ts_ms` as stored, compared as SQLite compares numbers (an integer and a real by value); nil for
+/// anything else, which ties with nothing.
+struct StoredTime: Equatable {
+    let value: SQLValue
+
+    init?(_ value: SQLValue) {
+        switch value {
+        case .int, .double: self.value = value
+        default: return nil
+        }
+    }
+
+    static func == (a: StoredTime, b: StoredTime) -> Bool {
+        switch (a.value, b.value) {
+        case (.int(let x), .int(let y)): x == y
+        case (.double(let x), .double(let y)): x == y
+        case (.int(let x), .double(let y)), (.double(let y), .int(let x)): Double(x) == y && Int64(exactly: y) == x
+        default: false
+        }
+    }
+}
+
 extension AuditStore {
     static let controlToolBytes = Array(controlToolPrefix.utf8)
 
@@ -193,13 +216,17 @@ extension AuditStore {
                     try sql.queryOne("SELECT json_extract(body, '$.fields_changed') FROM audit_events WHERE seq = ?", [.int(seq)])?.optionalString(0)
                 }
                 var last: Int32 = 0
-                /// The first event of the chunk's last time: ties are put in order once the time moves on.
+                /// The first event of the chunk's last time, and that time as stored: ties are put in order
+                /// once the time moves on.
                 var tiesFrom = 0
+                var tiesAt: StoredTime?
                 func closeTies() {
                     chunk.orderTies(tiesFrom..<chunk.count)
                     tiesFrom = chunk.count
                 }
                 func add(_ row: some ChainRowValues) throws {
+                    // A tenant is text equal in bytes, as `tenant = ?` finds it (not a blob of the same bytes).
+                    guard row.isText(13) else { return }
                     let tenant: Int32? = row.withOptionalText(13) { text in
                         guard let text else { return nil }
                         if names[Int(last)].elementsEqual(text) { return last }
@@ -207,8 +234,9 @@ extension AuditStore {
                     }
                     guard let tenant else { return }
                     last = tenant
-                    let time = row.int(1)
-                    if let previous = chunk.times.last, previous != time {
+                    // Ties are times equal as SQLite compares them (a real written by hand is not its integer part).
+                    let time = StoredTime(row[1])
+                    if chunk.count > tiesFrom, time == nil || time != tiesAt {
                         closeTies()
                         if chunk.count >= chunkSize || chunk.bytes.count >= ScoringChunk.byteLimit {
                             guard try body(chunk) else { throw Stop() }
@@ -218,7 +246,10 @@ extension AuditStore {
                     }
                     let before = chunk.count
                     try chunk.append(row, valueFields: &filter, bodyColumn: bodyColumn, extract: extract)
-                    if chunk.count > before { chunk.markTenant(tenant) }
+                    if chunk.count > before {
+                        chunk.markTenant(tenant)
+                        tiesAt = time
+                    }
                 }
                 guard !names.isEmpty else { return }
                 if let sqlite = sql as? SQLiteConnection {

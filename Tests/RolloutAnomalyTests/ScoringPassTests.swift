@@ -141,6 +141,10 @@ struct ScoringPassTests {
                 #expect(a.intervals.map(\.score) == b.intervals.map(\.score) && a.intervals.map(\.start) == b.intervals.map(\.start))
             }
         }
+        // A tenant named twice gets its verdict twice.
+        let g = try #require(tenants.firstIndex(of: "globex"))
+        let twice = try AnomalyScorer.score(store, tenants: [tenants[g], tenants[0], tenants[g]], options: options, reader: twin)
+        #expect(!alone[g].anomalies.isEmpty && twice.map(\.anomalies) == [alone[g].anomalies, alone[0].anomalies, alone[g].anomalies])
         // The scorer's own entry reads them together (the tenants with events in the window).
         let entry = try AnomalyScorer.score(store, options: options)
         #expect(entry.count >= 2 && entry.map(\.anomalies) == entry.map { score in alone.first { $0.tenant.utf8.elementsEqual(score.tenant.utf8) }!.anomalies })

@@ -2,20 +2,14 @@
 /// forgotten a day or ten minutes later). A digest is already a keyed hash: its own bits place it in
 /// the table, where a dictionary hashed all 128 of them again with SipHash on every look-up, insert and
 /// removal (a quarter of the judging thread on a store of unique keys). Open addressing with linear
-/// probing; a removal shifts the entries after it back, so no tombstones pile up.
+/// probing over one array of entries (a probe reads one place in memory: the tables outgrow the
+/// caches); a removal shifts the entries after it back, so no tombstones pile up.
 struct DigestMap<Value> {
-    private var keys: [TextDigest]
-    private var values: [Value?]
-    private var used: [Bool]
+    private typealias Entry = (key: TextDigest, value: Value)
+    private var slots: [Entry?] = Array(repeating: nil, count: 64)
     private(set) var count = 0
 
-    init() {
-        keys = Array(repeating: TextDigest(high: 0, low: 0), count: 64)
-        values = Array(repeating: nil, count: 64)
-        used = Array(repeating: false, count: 64)
-    }
-
-    private var mask: Int { used.count - 1 }
+    private var mask: Int { slots.count - 1 }
 
     @inline(__always)
     private func home(_ key: TextDigest) -> Int { Int(truncatingIfNeeded: key.high) & mask }
@@ -23,8 +17,8 @@ struct DigestMap<Value> {
     /// The slot holding `key`, or the empty slot where it would go.
     private func slot(of key: TextDigest) -> (index: Int, found: Bool) {
         var index = home(key)
-        while used[index] {
-            if keys[index] == key { return (index, true) }
+        while let entry = slots[index] {
+            if entry.key == key { return (index, true) }
             index = (index + 1) & mask
         }
         return (index, false)
@@ -33,19 +27,17 @@ struct DigestMap<Value> {
     subscript(key: TextDigest) -> Value? {
         get {
             let (index, found) = slot(of: key)
-            return found ? values[index] : nil
+            return found ? slots[index]!.value : nil
         }
         set {
             let (index, found) = slot(of: key)
             switch (found, newValue) {
-            case (true, let value?):
-                values[index] = value
-            case (false, let value?):
-                keys[index] = key
-                values[index] = value
-                used[index] = true
-                count += 1
-                if count * 2 > used.count { grow() }
+            case (_, let value?):
+                slots[index] = (key, value)
+                if !found {
+                    count += 1
+                    if count * 2 > slots.count { grow() }
+                }
             case (true, nil):
                 remove(at: index)
             case (false, nil):
@@ -58,33 +50,25 @@ struct DigestMap<Value> {
     private mutating func remove(at index: Int) {
         var gap = index
         var next = (index + 1) & mask
-        while used[next] {
-            let wanted = home(keys[next])
+        while let entry = slots[next] {
+            let wanted = home(entry.key)
             // The entry may fill the gap unless its home lies (cyclically) after the gap, up to itself.
             let staysPut = gap <= next ? (wanted > gap && wanted <= next) : (wanted > gap || wanted <= next)
             if !staysPut {
-                keys[gap] = keys[next]
-                values[gap] = values[next]
+                slots[gap] = entry
                 gap = next
             }
             next = (next + 1) & mask
         }
-        used[gap] = false
-        values[gap] = nil
+        slots[gap] = nil
         count -= 1
     }
 
     private mutating func grow() {
-        let (oldKeys, oldValues, oldUsed) = (keys, values, used)
-        let size = used.count * 2
-        keys = Array(repeating: TextDigest(high: 0, low: 0), count: size)
-        values = Array(repeating: nil, count: size)
-        used = Array(repeating: false, count: size)
-        for index in oldUsed.indices where oldUsed[index] {
-            let (slot, _) = slot(of: oldKeys[index])
-            keys[slot] = oldKeys[index]
-            values[slot] = oldValues[index]
-            used[slot] = true
+        let old = slots
+        slots = Array(repeating: nil, count: old.count * 2)
+        for case let entry? in old {
+            slots[slot(of: entry.key).index] = entry
         }
     }
 }

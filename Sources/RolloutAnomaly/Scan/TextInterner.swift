@@ -28,10 +28,11 @@ struct TextInterner {
     /// The id of the text `bytes` hold (bytes that are not UTF-8 read as `String(decoding:)` repairs
     /// them, as the store's strings always were), numbering it when new.
     mutating func id(_ bytes: UnsafeRawBufferPointer) -> Int32 {
-        guard ASCIIBytes.check(bytes) else { return id(of: String(decoding: bytes, as: UTF8.self)) }
+        // A spelling seen just before is ASCII (only ASCII spellings are kept): no need to check again.
         let place = Self.place(bytes)
         let seen = recent[place]
         if seen >= 0, equals(Int(seen), bytes) { return ids[Int(seen)] }
+        guard ASCIIBytes.check(bytes) else { return id(of: String(decoding: bytes, as: UTF8.self)) }
         var hasher = Hasher()
         hasher.combine(bytes: bytes)
         let hash = UInt64(UInt(bitPattern: hasher.finalize()))

@@ -48,6 +48,11 @@ public struct ReasonRule: Sendable, Hashable {
     /// meets a million reasons, most of them unique); other text is made a string.
     public func problem(utf8 bytes: UnsafeRawBufferPointer) -> String? {
         guard ASCIIBytes.check(bytes) else { return problem(ofString: String(decoding: bytes, as: UTF8.self)) }
+        return problem(ascii: bytes)
+    }
+
+    /// The verdict on text whose bytes the caller has found to be ASCII (`ASCIIBytes.check`).
+    public func problem(ascii bytes: UnsafeRawBufferPointer) -> String? {
         let classes = ASCIIClasses.table
         var start = 0, end = bytes.count
         while start < end, classes[Int(bytes[start])].contains(.whitespace) { start += 1 }
