@@ -119,7 +119,8 @@ public enum AnomalyScorer {
         for first in stride(from: 0, to: tenants.count, by: max(batch, 1)) {
             let names = Array(tenants[first..<min(first + max(batch, 1), tenants.count)])
             var runs = try names.map { try TenantRun(store, tenant: $0, options: options, streaming: true) }
-            for name in names { progress?(name) }
+            let shown = names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "")
+            progress?(names.count == 1 ? shown : "\(shown), read together")
             let historyStart = runs[0].historyStart
             var events = [[Int]](repeating: [], count: runs.count)
             try Handoff<ScoringChunk>.pipe(produce: { put in
