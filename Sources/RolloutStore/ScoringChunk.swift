@@ -128,16 +128,21 @@ extension ScoringChunk {
             }
         }
         guard order != Array(range) else { return }
+        // The group's own values, copied out (not the whole chunk's: a chunk may hold many groups).
         let width = Text.allCases.count * 2
-        let (oldSeqs, oldTimes, oldRows, oldTenants, oldSpans, oldFields) = (seqs, times, rowCounts, tenants, spans, fieldsTexts)
+        let first = range.lowerBound
+        let oldSeqs = Array(seqs[range]), oldTimes = Array(times[range]), oldRows = Array(rowCounts[range])
+        let oldTenants = tenants.isEmpty ? [] : Array(tenants[range])
+        let oldSpans = Array(spans[(first * width)..<(range.upperBound * width)])
+        let oldFields = range.map { fieldsTexts[$0] }
         for (offset, from) in order.enumerated() {
-            let to = range.lowerBound + offset
-            seqs[to] = oldSeqs[from]
-            times[to] = oldTimes[from]
-            rowCounts[to] = oldRows[from]
-            if !tenants.isEmpty { tenants[to] = oldTenants[from] }
-            for k in 0..<width { spans[to * width + k] = oldSpans[from * width + k] }
-            fieldsTexts[to] = oldFields[from]
+            let (to, at) = (first + offset, from - first)
+            seqs[to] = oldSeqs[at]
+            times[to] = oldTimes[at]
+            rowCounts[to] = oldRows[at]
+            if !tenants.isEmpty { tenants[to] = oldTenants[at] }
+            for k in 0..<width { spans[to * width + k] = oldSpans[at * width + k] }
+            fieldsTexts[to] = oldFields[at]
         }
     }
 
