@@ -30,7 +30,7 @@ struct ReasonVerdicts {
         guard let reason else { return rule.problem(with: nil) }
         // ASCII is judged on its bytes at about the cost of finding its verdict here: a unique reason
         // (a ticket number in it) is not remembered for nothing.
-        if ASCIIBytes.check(reason) { return rule.problem(ascii: reason) }
+        if let ascii = ASCIIText(reason) { return rule.problem(ascii: ascii) }
         if texts.count >= limit {
             texts.removeAll()
             verdicts.removeAll(keepingCapacity: true)

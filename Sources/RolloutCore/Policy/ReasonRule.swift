@@ -47,12 +47,13 @@ public struct ReasonRule: Sendable, Hashable {
     /// is judged on its bytes with the Unicode properties of ASCII looked up in a table (the scorer
     /// meets a million reasons, most of them unique); other text is made a string.
     public func problem(utf8 bytes: UnsafeRawBufferPointer) -> String? {
-        guard ASCIIBytes.check(bytes) else { return problem(ofString: String(decoding: bytes, as: UTF8.self)) }
-        return problem(ascii: bytes)
+        guard let ascii = ASCIIText(bytes) else { return problem(ofString: String(decoding: bytes, as: UTF8.self)) }
+        return problem(ascii: ascii)
     }
 
-    /// The verdict on text whose bytes the caller has found to be ASCII (`ASCIIBytes.check`).
-    public func problem(ascii bytes: UnsafeRawBufferPointer) -> String? {
+    /// The verdict on ASCII text, judged on its bytes.
+    public func problem(ascii text: ASCIIText) -> String? {
+        let bytes = text.bytes
         let classes = ASCIIClasses.table
         var start = 0, end = bytes.count
         while start < end, classes[Int(bytes[start])].contains(.whitespace) { start += 1 }

@@ -14,3 +14,17 @@ public enum ASCIIBytes {
         return true
     }
 }
+
+/// Bytes found to be ASCII, checked once where they are read: what the ASCII-only fast paths take, so
+/// that none of them can be handed other bytes (a byte of 0x80 or above has no place in their tables).
+/// A view: valid only while the bytes it was made from are.
+public struct ASCIIText {
+    public let bytes: UnsafeRawBufferPointer
+
+    /// The bytes, or nil when one of them is not ASCII.
+    public init?(_ bytes: UnsafeRawBufferPointer) {
+        guard ASCIIBytes.check(bytes) else { return nil }
+        self.bytes = bytes
+    }
+}
+
