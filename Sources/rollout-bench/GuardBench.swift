@@ -42,10 +42,13 @@ struct GuardBench: AsyncParsableCommand {
         print("guard in memory: \(BenchClock.rate(memoryCalls, memorySeconds)) (\(memoryCalls) decisions in \(BenchClock.format(memorySeconds)); target 100k/s)")
         print("  mix: " + codes.sorted { $0.value > $1.value }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))
 
+        // Decisions per second of SQLite alone writing the rows of the first run, by decisions per transaction.
+        var floorRates: [Int: Double] = [:]
         for agents in [1, concurrency] {
             let store = try AuditStore.temporary()
             defer { try? FileManager.default.removeItem(atPath: store.path) }
             let environment = try DemoEnvironment(store: store, policy: policy, seedTenants: ["acme", "globex"], rowsPerTenant: 200)
+            let startSeq = try store.head().seq
             let storeGuard = Guard(policy: policy, stages: FixedStages(.broad), environment: environment)
             let work = Array(calls.prefix(storeCalls))
             let next = Counter()
@@ -64,7 +67,37 @@ struct GuardBench: AsyncParsableCommand {
             print("guard with the audit write committed (SQLite WAL), \(agents) call\(agents == 1 ? "" : "s") in flight: \(BenchClock.rate(storeCalls, storeSeconds)) (\(storeCalls) decisions in \(BenchClock.format(storeSeconds)); \(String(format: "%.1f", mean)) decisions per commit, largest \(groups.largest); target 20k/s)")
             let check = try store.verify()
             print("  \(check.checked) audit events, chain ok: \(check.ok)")
+            if let floor = floorRates[min(agents, 64)] {
+                print(String(format: "  its rate is %.0f%% of SQLite alone writing the same rows, %d per transaction", 100 * Double(storeCalls) / storeSeconds / floor, min(agents, 64)))
+            }
+            if agents == 1 { floorRates = try measureFloor(of: store, after: startSeq, policy: policy) }
+            if agents == 1, let floor = floorRates[1] {
+                print(String(format: "  its rate is %.0f%% of SQLite alone writing the same rows, 1 per transaction", 100 * Double(storeCalls) / storeSeconds / floor))
+            }
         }
+    }
+
+    /// SQLite alone writing the rows the guard just wrote (`WriteFloor`), 1 and 64 decisions per
+    /// transaction, into a store seeded as the guard's was; the replay must leave the same chain.
+    /// Returns decisions per second by decisions per transaction.
+    func measureFloor(of store: AuditStore, after startSeq: Int64, policy: Policy) throws -> [Int: Double] {
+        guard let tool = policy.tools.first(where: { $0.name == "orders.update" }), let model = policy.model(named: tool.model),
+              let field = tool.writable.first else { return [:] }
+        let floor = try WriteFloor(from: store, afterSeq: startSeq, table: "demo_" + model.table, keyColumn: model.key, field: field)
+        var rates: [Int: Double] = [:]
+        for group in [1, 64] {
+            let replayed = try AuditStore.temporary()
+            defer { try? FileManager.default.removeItem(atPath: replayed.path) }
+            _ = try DemoEnvironment(store: replayed, policy: policy, seedTenants: ["acme", "globex"], rowsPerTenant: 200)
+            let seconds = try floor.replay(into: replayed, group: group)
+            let check = try replayed.verify()
+            guard check.ok, check.checked == floor.decisions.count else {
+                throw ValidationError("the replay of the guard's rows did not leave the same chain (\(check.checked) events checked)")
+            }
+            rates[group] = Double(floor.decisions.count) / seconds
+            print("  peer: SQLite alone writing the same rows (\(floor.decisions.count) decisions), \(group) per transaction: \(BenchClock.rate(floor.decisions.count, seconds)); same chain: yes")
+        }
+        return rates
     }
 
     /// Hands out indexes to the concurrent callers.
