@@ -82,7 +82,10 @@ struct GuardBench: AsyncParsableCommand {
     /// Returns decisions per second by decisions per transaction.
     func measureFloor(of store: AuditStore, after startSeq: Int64, policy: Policy) throws -> [Int: Double] {
         guard let tool = policy.tools.first(where: { $0.name == "orders.update" }), let model = policy.model(named: tool.model),
-              let field = tool.writable.first else { return [:] }
+              let field = tool.writable.first else {
+            print("  peer: skipped (the workload writes orders.update, which this policy does not describe)")
+            return [:]
+        }
         let floor = try WriteFloor(from: store, afterSeq: startSeq, table: "demo_" + model.table, keyColumn: model.key, field: field)
         var rates: [Int: Double] = [:]
         for group in [1, 64] {
