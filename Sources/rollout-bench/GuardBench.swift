@@ -25,6 +25,11 @@ struct GuardBench: AsyncParsableCommand {
 
     func run() async throws {
         var policy = try RolloutFolder(directory: dir).loadPolicy()
+        // The workload is orders.update calls: against a policy without that tool every call would be a
+        // quick tool_unknown refusal, and the figures would measure refusals.
+        guard let tool = policy.tools.first(where: { $0.name == "orders.update" }), policy.model(named: tool.model) != nil, !tool.writable.isEmpty else {
+            throw ValidationError("the guard bench's workload calls orders.update, which the policy of \(dir) does not describe with a model and writable fields; use the example folder (--dir rollout)")
+        }
         for i in policy.tools.indices {
             policy.tools[i].cap = nil
             policy.tools[i].actorCap = nil
@@ -82,10 +87,7 @@ struct GuardBench: AsyncParsableCommand {
     /// Returns decisions per second by decisions per transaction.
     func measureFloor(of store: AuditStore, after startSeq: Int64, policy: Policy) throws -> [Int: Double] {
         guard let tool = policy.tools.first(where: { $0.name == "orders.update" }), let model = policy.model(named: tool.model),
-              let field = tool.writable.first else {
-            print("  peer: skipped (the workload writes orders.update, which this policy does not describe)")
-            return [:]
-        }
+              let field = tool.writable.first else { return [:] }
         let floor = try WriteFloor(from: store, afterSeq: startSeq, table: "demo_" + model.table, keyColumn: model.key, field: field)
         var rates: [Int: Double] = [:]
         for group in [1, 64] {
