@@ -15,36 +15,37 @@ struct WriteFloor {
     let decisions: [Decision]
 
     /// Reads the rows of the decisions after `afterSeq` from `store`. `table`, `keyColumn` and `field`
-    /// name the built-in rows the tool updates: each executed event rewrites its target row.
+    /// name the built-in rows the tool updates: each executed event rewrites its target row. Every
+    /// column is copied as the store holds it, in its tables' own column lists.
     init(from store: AuditStore, afterSeq: Int64, table: String, keyColumn: String, field: String) throws {
-        let columns = ["seq", "ts", "ts_ms", "tenant", "actor", "session", "tool", "model", "operation", "row_count", "decision", "approver",
-                       "idempotency_key", "reason", "effect", "shape", "body", "prev_hash", "hash", "form", "mac"]
-        let insertEvent = "INSERT INTO audit_events (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
-        let idempotencyColumns = ["tenant", "key", "tool", "effect_digest", "audit_seq", "decision", "result", "created_ms", "backend"]
-        let insertKey = "INSERT INTO idempotency (\(idempotencyColumns.joined(separator: ", "))) VALUES (\(idempotencyColumns.map { _ in "?" }.joined(separator: ", ")))"
-        let insertCall = "INSERT INTO guard_calls (tenant, tool, ts_ms, actor, audit_seq) VALUES (?, ?, ?, ?, ?)"
+        func insert(_ table: String, _ row: SQLRow) -> String {
+            "INSERT INTO \(table) (\(row.columns.joined(separator: ", "))) VALUES (\(row.columns.map { _ in "?" }.joined(separator: ", ")))"
+        }
         let updateRow = "UPDATE \"\(table)\" SET \"\(field)\" = \"\(field)\" WHERE \"\(keyColumn)\" = ?"
         let updateHead = "UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1"
 
         decisions = try store.read { sql in
-            var keys: [Int64: [SQLValue]] = [:]
-            for row in try sql.query("SELECT \(idempotencyColumns.joined(separator: ", ")) FROM idempotency WHERE audit_seq > ?", [.int(afterSeq)]) {
-                keys[row.int("audit_seq")] = row.values
-            }
-            var calls: [Int64: [SQLValue]] = [:]
-            for row in try sql.query("SELECT tenant, tool, ts_ms, actor, audit_seq FROM guard_calls WHERE audit_seq > ?", [.int(afterSeq)]) {
-                calls[row.int("audit_seq")] = row.values
+            // Rows of the other tables, by the audit event they were written with.
+            var rows: [Int64: Decision] = [:]
+            for other in ["guard_calls", "idempotency"] {
+                for row in try sql.query("SELECT * FROM \(other) WHERE audit_seq > ?", [.int(afterSeq)]) {
+                    rows[row.int("audit_seq"), default: []].append((insert(other, row), row.values))
+                }
             }
             var out: [Decision] = []
-            let select = "SELECT \(columns.joined(separator: ", ")), json_extract(CAST(body AS TEXT), '$.targets[0]') AS target FROM audit_events WHERE seq > ? ORDER BY seq"
-            try sql.each(select, [.int(afterSeq)]) { row in
+            try sql.each("SELECT * FROM audit_events WHERE seq > ? ORDER BY seq", [.int(afterSeq)]) { row in
                 let seq = row.int("seq")
-                var decision: Decision = [(insertEvent, Array(row.values.prefix(columns.count)))]
-                if row.string("decision") == DecisionCode.executed.rawValue, let target = row.values.last, target != .null {
-                    decision.append((updateRow, [target]))
+                var decision: Decision = [(insert("audit_events", row), row.values)]
+                if row.string("decision") == DecisionCode.executed.rawValue,
+                   let body = row["body"].string, case .array(let targets)? = try? JSONValue.parse(body)["targets"], let target = targets.first {
+                    // A built-in row's key is an integer or a string.
+                    let key: SQLValue = switch target {
+                    case .number(let n): .int(Int64(n))
+                    default: .text(target.stringValue ?? target.canonicalText)
+                    }
+                    decision.append((updateRow, [key]))
                 }
-                if let call = calls[seq] { decision.append((insertCall, call)) }
-                if let key = keys[seq] { decision.append((insertKey, key)) }
+                decision += rows[seq] ?? []
                 decision.append((updateHead, [.int(seq), .text(row.string("hash"))]))
                 out.append(decision)
             }
