@@ -6,7 +6,8 @@ import RolloutStore
 /// audit log in the store, so a write and its audit event commit together), seeded with valid rows
 /// for each tenant. It lets `rollout fuzz` and `rollout call` exercise any policy with no set-up.
 public enum DemoDomain {
-    static func tableName(_ model: ModelPolicy) -> String { "demo_" + model.table }
+    /// The table that holds `model`'s rows in the store.
+    public static func tableName(_ model: ModelPolicy) -> String { "demo_" + model.table }
 
     static func quote(_ identifier: String) -> String {
         "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""

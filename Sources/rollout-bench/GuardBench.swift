@@ -27,7 +27,8 @@ struct GuardBench: AsyncParsableCommand {
         var policy = try RolloutFolder(directory: dir).loadPolicy()
         // The workload is orders.update calls: against a policy without that tool every call would be a
         // quick tool_unknown refusal, and the figures would measure refusals.
-        guard let tool = policy.tools.first(where: { $0.name == "orders.update" }), policy.model(named: tool.model) != nil, !tool.writable.isEmpty else {
+        guard let tool = policy.tools.first(where: { $0.name == "orders.update" }), let model = policy.model(named: tool.model),
+              let field = tool.writable.first else {
             throw ValidationError("the guard bench's workload calls orders.update, which the policy of \(dir) does not describe with a model and writable fields; use the example folder (--dir rollout)")
         }
         for i in policy.tools.indices {
@@ -75,7 +76,9 @@ struct GuardBench: AsyncParsableCommand {
             if let floor = floorRates[min(agents, 64)] {
                 print(String(format: "  its rate is %.0f%% of SQLite alone writing the same rows, %d per transaction", 100 * Double(storeCalls) / storeSeconds / floor, min(agents, 64)))
             }
-            if agents == 1 { floorRates = try measureFloor(of: store, after: startSeq, policy: policy) }
+            if agents == 1 {
+                floorRates = try measureFloor(of: store, after: startSeq, policy: policy, table: DemoDomain.tableName(model), keyColumn: model.key, field: field)
+            }
             if agents == 1, let floor = floorRates[1] {
                 print(String(format: "  its rate is %.0f%% of SQLite alone writing the same rows, 1 per transaction", 100 * Double(storeCalls) / storeSeconds / floor))
             }
@@ -85,10 +88,9 @@ struct GuardBench: AsyncParsableCommand {
     /// SQLite alone writing the rows the guard just wrote (`WriteFloor`), 1 and 64 decisions per
     /// transaction, into a store seeded as the guard's was; the replay must leave the same chain.
     /// Returns decisions per second by decisions per transaction.
-    func measureFloor(of store: AuditStore, after startSeq: Int64, policy: Policy) throws -> [Int: Double] {
-        guard let tool = policy.tools.first(where: { $0.name == "orders.update" }), let model = policy.model(named: tool.model),
-              let field = tool.writable.first else { return [:] }
-        let floor = try WriteFloor(from: store, afterSeq: startSeq, table: "demo_" + model.table, keyColumn: model.key, field: field)
+    /// `table`, `keyColumn` and `field` name the built-in rows the workload updates (see `WriteFloor`).
+    func measureFloor(of store: AuditStore, after startSeq: Int64, policy: Policy, table: String, keyColumn: String, field: String) throws -> [Int: Double] {
+        let floor = try WriteFloor(from: store, afterSeq: startSeq, table: table, keyColumn: keyColumn, field: field)
         var rates: [Int: Double] = [:]
         for group in [1, 64] {
             let replayed = try AuditStore.temporary()
