@@ -4,7 +4,8 @@ import RolloutCore
 import RolloutMCP
 
 /// The guard proxy's overhead: write calls per second to a trivial MCP server directly and through
-/// `rollout guard` in the same run, and the latency each call gains (p50, p99).
+/// `rollout guard` in the same run, and the latency each call gains (p50, p99). The tail (p99.9, max)
+/// is printed too: a stall once in hundreds of calls (a checkpoint in a commit) shows there first.
 struct GuardProxyBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "guard-proxy",
@@ -35,7 +36,8 @@ struct GuardProxyBench: AsyncParsableCommand {
         let behind = try await measure(["sh", "-c", guarded])
         func line(_ name: String, _ samples: [Double]) -> String {
             let total = samples.reduce(0, +)
-            return "\(name): \(BenchClock.rate(samples.count, total)); p50 \(ms(percentile(samples, 0.5))), p99 \(ms(percentile(samples, 0.99)))"
+            return "\(name): \(BenchClock.rate(samples.count, total)); p50 \(ms(percentile(samples, 0.5))), p99 \(ms(percentile(samples, 0.99))), "
+                + "p99.9 \(ms(percentile(samples, 0.999))), max \(ms(samples.max() ?? 0))"
         }
         print(line("direct to the upstream", direct))
         print(line("through rollout guard (each call audited)", behind))
