@@ -33,7 +33,7 @@ public struct ComplianceOptions: Sendable {
 
 /// Gathers a compliance report from the audit store: verifies the whole hash chain (on a SQLite store,
 /// on its own connection while the rest runs), reads everything else only up to the head read at the
-/// start, which verification covers, aggregates in SQL, and streams the rows of every call to `onRow`
+/// start, which verification covers, aggregates in SQL, and streams the rows of every call to `onRows`
 /// (which writes the CSV and JSON Lines files) while hashing them, so a period of any size takes flat
 /// memory.
 public enum ComplianceCollector {
@@ -44,12 +44,13 @@ public enum ComplianceCollector {
         public var digest: String { report.digest }
     }
 
-    /// `onRow` gets each call and its JSON Line. The rows' digest is the SHA-256 of those lines; a
-    /// caller that writes them to a file, and hashes that file anyway, gives its digest as `linesDigest`
-    /// (asked once every row was handed over) instead of having them hashed twice.
+    /// `onRows` gets the calls in order, a few hundred at a time, with their JSON Lines (each call's
+    /// canonical JSON and a newline, one after another, as bytes). The rows' digest is the SHA-256 of
+    /// those lines; a caller that writes them to a file, and hashes that file anyway, gives its digest
+    /// as `linesDigest` (asked once every row was handed over) instead of having them hashed twice.
     public static func collect(store: AuditStore, tenants: TenantsFile?, policy: Policy?, options: ComplianceOptions, now: Date, rolloutVersion: String,
                                progress: ((String) -> Void)? = nil, linesDigest: (() throws -> String)? = nil,
-                               onRow: (ComplianceRow, String) throws -> Void) throws -> Output {
+                               onRows: (_ rows: [ComplianceRow], _ lines: [UInt8]) throws -> Void) throws -> Output {
         // Verification and scoring read on their own connections while the calls are listed here (on
         // two cores the report takes the time of its longest part, not their sum). Everything but the
         // scoring reads up to the head read now; verification checks at least that far.
@@ -71,36 +72,39 @@ public enum ComplianceCollector {
         let stages = try store.stageEvents(scope)
 
         // One pass over the calls lists them, counts them by day and decision, keeps each decision's
-        // first message (the refusals' examples) and the first approvals and rollbacks, whole.
+        // first message (the refusals' examples) and the first approvals and rollbacks, whole. It runs on
+        // two threads: one reads the rows and counts them; this one writes each JSON line, hashes the lines
+        // and hands them to `onRows` (which writes the files), in order. Alone, the listing was the report's
+        // longest part: once verification and scoring had ended, one core sat idle.
         progress?("listing every call…")
-        let approvalDecisions: Set<String> = ["pending_approval", "approval_denied", "approval_expired", "approval_refused"]
-        let rollbackDecisions: Set<String> = ["rolled_back", "rollback_refused"]
+        let details = ComplianceDetails(decisions: Self.approvalDecisions.union(Self.rollbackDecisions), withApprover: true)
+        let listing = Listing()
         var hasher = SHA256()
-        var rows = 0
-        var first: [ComplianceRow] = []
-        var daily: [String: [String: Int]] = [:]
-        var byDecision: [String: Int] = [:]
-        var examples: [String: String?] = [:]
-        var approvals: [AuditEvent] = [], rollbacks: [AuditEvent] = []
-        let details = ComplianceDetails(decisions: approvalDecisions.union(rollbackDecisions), withApprover: true)
-        try store.scanCompliance(scope, details: details) { row, event in
-            var line = ComplianceRowFormat.jsonLine(row)
-            if linesDigest == nil { line.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) } }
-            rows += 1
-            if first.count < options.htmlRows { first.append(row) }
-            // SQL's substr(ts, 1, 10): ten characters, as SQLite counts them (code points).
-            daily[String(row.ts.unicodeScalars.prefix(10)), default: [:]][row.decision, default: 0] += 1
-            byDecision[row.decision, default: 0] += 1
-            if examples[row.decision] == nil { examples[row.decision] = .some(row.message) }
-            let approval = approvals.count < options.listLimit && (approvalDecisions.contains(row.decision) || row.approver != nil)
-            let rollback = rollbacks.count < options.listLimit && rollbackDecisions.contains(row.decision)
-            if approval || rollback, let event = try event() {
-                if approval { approvals.append(event) }
-                if rollback { rollbacks.append(event) }
+        var handed = 0
+        try Handoff<[ComplianceRow]>.pipe(capacity: 8, produce: { [options] put in
+            var chunk: [ComplianceRow] = []
+            chunk.reserveCapacity(Self.chunkRows)
+            try store.scanCompliance(scope, details: details) { row, event in
+                try listing.count(row, event: event, options: options)
+                chunk.append(row)
+                if chunk.count == Self.chunkRows {
+                    guard put(chunk) else { throw ListingStopped() }
+                    chunk.removeAll(keepingCapacity: true)
+                }
             }
-            try onRow(row, line)
-            if rows % 200_000 == 0 { progress?("listing every call… \(rows)") }
-        }
+            if !chunk.isEmpty { _ = put(chunk) }
+        }, consume: { chunk in
+            var lines: [UInt8] = []
+            lines.reserveCapacity(chunk.count * 384)
+            for row in chunk { ComplianceRowFormat.appendJSON(row, to: &lines) }
+            if linesDigest == nil { hasher.update(data: lines) }
+            try onRows(chunk, lines)
+            let before = handed
+            handed += chunk.count
+            if handed / 200_000 > before / 200_000 { progress?("listing every call… \(handed / 200_000 * 200_000)") }
+        })
+        let rows = listing.rows, first = listing.first, daily = listing.daily, byDecision = listing.byDecision, examples = listing.examples
+        let approvals = listing.approvals, rollbacks = listing.rollbacks
         var days: [String: [DecisionCategory: Int]] = [:]
         for (day, decisions) in daily {
             for (decision, count) in decisions { days[day, default: [:]][DecisionCategory(decision: decision), default: 0] += count }
@@ -140,4 +144,38 @@ public enum ComplianceCollector {
         report.gates = tenants.map { .object(($0.gates.json.objectValue ?? [:]).merging(["digest": .string($0.gates.digest)]) { a, _ in a }) }
         return Output(report: report, firstRows: first)
     }
+
+    static let approvalDecisions: Set<String> = ["pending_approval", "approval_denied", "approval_expired", "approval_refused"]
+    static let rollbackDecisions: Set<String> = ["rolled_back", "rollback_refused"]
+    /// Rows handed from the reading thread at a time.
+    static let chunkRows = 512
+
+    /// What the listing counts and keeps besides the rows: filled on the reading thread, read here once
+    /// that thread has ended (`Handoff.pipe` waits for it).
+    private final class Listing: @unchecked Sendable {
+        var rows = 0
+        var first: [ComplianceRow] = []
+        var daily: [String: [String: Int]] = [:]
+        var byDecision: [String: Int] = [:]
+        var examples: [String: String?] = [:]
+        var approvals: [AuditEvent] = [], rollbacks: [AuditEvent] = []
+
+        func count(_ row: ComplianceRow, event: () throws -> AuditEvent?, options: ComplianceOptions) throws {
+            rows += 1
+            if first.count < options.htmlRows { first.append(row) }
+            // SQL's substr(ts, 1, 10): ten characters, as SQLite counts them (code points).
+            daily[String(row.ts.unicodeScalars.prefix(10)), default: [:]][row.decision, default: 0] += 1
+            byDecision[row.decision, default: 0] += 1
+            if examples[row.decision] == nil { examples[row.decision] = .some(row.message) }
+            let approval = approvals.count < options.listLimit && (approvalDecisions.contains(row.decision) || row.approver != nil)
+            let rollback = rollbacks.count < options.listLimit && rollbackDecisions.contains(row.decision)
+            if approval || rollback, let event = try event() {
+                if approval { approvals.append(event) }
+                if rollback { rollbacks.append(event) }
+            }
+        }
+    }
+
+    /// Ends the reading thread's scan once this thread has stopped taking rows (its error is the one thrown).
+    private struct ListingStopped: Error {}
 }

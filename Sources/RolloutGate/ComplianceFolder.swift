@@ -30,9 +30,14 @@ public enum ComplianceFolder {
             try csv?.append(ComplianceRowFormat.csvHeader)
             let output = try ComplianceCollector.collect(store: store, tenants: tenants, policy: policy, options: options, now: now,
                                                          rolloutVersion: rolloutVersion, progress: progress,
-                                                         linesDigest: jsonl.map { file in { try file.digestSoFar() } }) { row, line in
-                try csv?.append(ComplianceRowFormat.csvLine(row))
-                try jsonl?.append(line)
+                                                         linesDigest: jsonl.map { file in { try file.digestSoFar() } }) { rows, lines in
+                if let csv {
+                    var records: [UInt8] = []
+                    records.reserveCapacity(rows.count * 256)
+                    for row in rows { ComplianceRowFormat.appendCSV(row, to: &records) }
+                    try csv.append(bytes: records)
+                }
+                try jsonl?.append(bytes: lines)
             }
             let report = output.report
             if formats.contains(.json) {

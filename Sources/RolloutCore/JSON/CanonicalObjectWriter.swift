@@ -29,6 +29,12 @@ public struct CanonicalObjectWriter {
         String(decoding: finishBytes(), as: UTF8.self)
     }
 
+    /// Appends the object's UTF-8 bytes to `out`.
+    public mutating func finish(appendingTo out: inout [UInt8]) {
+        bytes.append(0x7D)
+        out.append(contentsOf: bytes)
+    }
+
     /// The object's UTF-8 bytes.
     public mutating func finishBytes() -> [UInt8] {
         bytes.append(0x7D)

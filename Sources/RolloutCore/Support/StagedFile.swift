@@ -36,6 +36,12 @@ public final class StagedFile {
         if buffer.count >= 1 << 20 { try flush() }
     }
 
+    /// Appends UTF-8 bytes (a report's rows, written as bytes).
+    public func append(bytes: [UInt8]) throws {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
     /// The SHA-256 of everything appended so far, in hex (the file stays open for more).
     public func digestSoFar() throws -> String {
         try flush()

@@ -12,45 +12,67 @@ public enum ComplianceRowFormat {
     /// One CSV record. Text an agent wrote that a spreadsheet would run as a formula (=, +, -, @ first)
     /// gets a leading apostrophe (OWASP's advice against CSV injection); JSON Lines has it unchanged.
     public static func csvLine(_ r: ComplianceRow) -> String {
-        // Written into one string (a million calls make a million lines): no array of cells per line.
-        var line = ""
-        line.reserveCapacity(320)
-        appendCell(String(r.seq), agentText: false, to: &line)
-        for (cell, agentText) in [(r.ts, false), (r.tenant, true), (r.actor, true), (r.tool, true), (r.operation ?? "", true), (r.targets, true),
-                                  (String(r.rowCount), false), (r.decision, true), (r.category.rawValue, true), (r.reason ?? "", true),
-                                  (r.approver ?? "", true), (r.idempotencyKey ?? "", true), (r.message ?? "", true)] {
-            line.append(",")
-            appendCell(cell, agentText: agentText, to: &line)
+        var out: [UInt8] = []
+        appendCSV(r, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `csvLine(r)`'s bytes to `out`: the report writes a million calls this way, with no string
+    /// or array of cells made per line.
+    public static func appendCSV(_ r: ComplianceRow, to out: inout [UInt8]) {
+        func cell(_ value: String, agentText: Bool = true) {
+            out.append(0x2C)
+            appendCell(value, agentText: agentText, to: &out)
         }
-        line.append("\r\n")
-        return line
+        appendCell(String(r.seq), agentText: false, to: &out)
+        cell(r.ts, agentText: false)
+        cell(r.tenant)
+        cell(r.actor)
+        cell(r.tool)
+        cell(r.operation ?? "")
+        cell(r.targets)
+        cell(String(r.rowCount), agentText: false)
+        cell(r.decision)
+        cell(r.category.rawValue)
+        cell(r.reason ?? "")
+        cell(r.approver ?? "")
+        cell(r.idempotencyKey ?? "")
+        cell(r.message ?? "")
+        out.append(contentsOf: [0x0D, 0x0A])
     }
 
     /// Appends one cell: an apostrophe before agent text a spreadsheet would run, quotes (with every
     /// quote inside doubled) around a cell holding a comma, quote or line break.
-    private static func appendCell(_ value: String, agentText: Bool, to line: inout String) {
+    private static func appendCell(_ value: String, agentText: Bool, to out: inout [UInt8]) {
         var value = value
-        let (apostrophe, quoted, quotes) = value.withUTF8 { bytes in
-            (agentText && bytes.first.map { [0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D].contains($0) } == true,
-             bytes.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }, bytes.contains(0x22))
-        }
-        if quoted { line.append("\"") }
-        if apostrophe { line.append("'") }
-        if quotes {
-            for (i, part) in value.utf8.split(separator: 0x22, omittingEmptySubsequences: false).enumerated() {
-                if i > 0 { line.append("\"\"") }
-                line.append(String(Substring(part)))
+        value.withUTF8 { bytes in
+            let apostrophe = agentText && bytes.first.map { [0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D].contains($0) } == true
+            let quoted = bytes.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
+            if quoted { out.append(0x22) }
+            if apostrophe { out.append(0x27) }
+            if quoted {
+                for byte in bytes {
+                    out.append(byte)
+                    if byte == 0x22 { out.append(0x22) }
+                }
+                out.append(0x22)
+            } else {
+                out.append(contentsOf: bytes)
             }
-        } else {
-            line.append(value)
         }
-        if quoted { line.append("\"") }
     }
 
     /// One canonical JSON line (with its newline): the form the rows digest is taken over. Written
     /// member by member in canonical key order: the same bytes as `json(r).canonicalText`, without
     /// building the object for every call of the period.
     public static func jsonLine(_ r: ComplianceRow) -> String {
+        var out: [UInt8] = []
+        appendJSON(r, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `jsonLine(r)`'s bytes to `out`.
+    public static func appendJSON(_ r: ComplianceRow, to out: inout [UInt8]) {
         var w = CanonicalObjectWriter()
         w.member("actor", .string(r.actor))
         w.member("approver", r.approver)
@@ -66,7 +88,8 @@ public enum ComplianceRowFormat {
         w.member("tenant", .string(r.tenant))
         w.member("tool", .string(r.tool))
         w.member("ts", .string(r.ts))
-        return w.finish() + "\n"
+        w.finish(appendingTo: &out)
+        out.append(0x0A)
     }
 
     public static func json(_ r: ComplianceRow) -> JSONValue {

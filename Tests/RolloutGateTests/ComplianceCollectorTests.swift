@@ -1,0 +1,59 @@
+import Foundation
+import RolloutCore
+import RolloutGate
+import RolloutReports
+import RolloutStore
+import RolloutTestSupport
+import Testing
+
+/// The compliance listing reads the calls on one thread and hands them, a chunk at a time, to the
+/// caller's thread, which writes the files: what the caller gets must not depend on that split, on
+/// either engine (PostgreSQL is read through the one store, verification first).
+@Suite("Compliance listing: read on one thread, handed over in chain order; a writer that fails stops it")
+struct ComplianceCollectorTests {
+    /// Five days of steady traffic: 1,440 calls, several of the listing's chunks and a partial last one.
+    static func store(_ kind: StoreKind) throws -> AuditStore {
+        let store = try TestStores.make(kind)
+        _ = try store.append(AuditTraffic.background(days: 5))
+        return store
+    }
+
+    static let options = ComplianceOptions(from: Timestamp.parse("2026-11-01T00:00:00Z")!, to: Timestamp.parse("2026-11-08T00:00:00Z")!,
+                                           scoreAnomalies: false)
+
+    @Test("every call reaches onRows once, in chain order, with its JSON line; the rows digest is the SHA-256 of those lines",
+          arguments: TestStores.kinds)
+    func order(_ kind: StoreKind) throws {
+        let store = try Self.store(kind)
+        var rows: [ComplianceRow] = []
+        var lines: [UInt8] = []
+        var chunks = 0
+        let output = try ComplianceCollector.collect(store: store, tenants: nil, policy: nil, options: Self.options, now: Date(),
+                                                     rolloutVersion: "test") { chunk, chunkLines in
+            chunks += 1
+            rows += chunk
+            lines += chunkLines
+        }
+        #expect(rows.map(\.seq) == Array(1...1440))
+        #expect(chunks > 1)
+        #expect(lines == Array(rows.map(ComplianceRowFormat.jsonLine).joined().utf8))
+        #expect(output.report.rows == 1440)
+        #expect(output.report.rowsDigest == "sha256:" + JSONValue.digest(canonicalBytes: lines))
+        #expect(output.report.chain.ok)
+    }
+
+    @Test("a writer that fails: its error is the one collect throws, and no chunk reaches it after", arguments: TestStores.kinds)
+    func failingWriter(_ kind: StoreKind) throws {
+        struct DiskFull: Error {}
+        let store = try Self.store(kind)
+        var chunks = 0
+        #expect(throws: DiskFull.self) {
+            _ = try ComplianceCollector.collect(store: store, tenants: nil, policy: nil, options: Self.options, now: Date(),
+                                                rolloutVersion: "test") { _, _ in
+                chunks += 1
+                if chunks == 2 { throw DiskFull() }
+            }
+        }
+        #expect(chunks == 2)
+    }
+}
