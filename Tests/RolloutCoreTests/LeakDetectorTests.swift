@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+@testable import RolloutCore
+
+/// Every answer the fuzzer gets and every upstream result the guard passes on is checked for leaks, so
+/// the detector runs a pattern's expression only on text holding a word the pattern cannot match
+/// without. Skipping must never hide a leak: it finds what running every expression finds.
+@Suite("Leak detector: the word check skips only what the expressions would not find")
+struct LeakDetectorTests {
+    static let texts: [String] = [
+        "", "{\"ok\":true,\"rows\":[{\"id\":42,\"status\":\"shipped\"}]}",
+        "(sqlite3.OperationalError) no such column: x [SQL: SELECT id, email FROM users WHERE id = ?] [parameters: (7,)]",
+        "sElEcT a, b FROM t", "please update the order", "UPDATE orders SET status = 'x' WHERE id = 1", "insert into t values (1)",
+        "DELETE  FROM carts", "delete the cart", "[parameters: ('alice@example.com',)]", "[parameters",
+        "Traceback (most recent call last):\n  File \"/srv/app/main.py\", line 12, in <module>", "traceback (most recent call last)",
+        "at com.acme.Orders.update(Orders.java:88)", "at Main(Main.kt:1)", "at x.y(Foo.swift:3)", "at a.b(C.scala:10)",
+        "File \"/usr/lib/python3/site.py\", line 9", "/home/app/server.rb\", line 7", "/a/b.go, line x",
+        "psycopg2.errors.UniqueViolation", "sqlalchemy.exc.IntegrityError: boom", "pymysql.err.OperationalError", "sqlite3.Error",
+        "connect to postgresql://user:pw@db:5432/app failed", "redis://cache:6379", "mysql://root@localhost", "https://example.com",
+        // Not ASCII: the expressions decide. ICU's (?i) folds the long s 'ſ' to 's' and the Kelvin sign to 'k'.
+        "ſelect id FROM users", "ſELECT * FROM t", "commande ¡update ventes SET total = 1!", "café://x", "mongodb://hôte/db",
+        "naïve text with no internals", String(repeating: "a", count: 5000) + " SELECT x FROM y",
+    ]
+
+    @Test("leak(in:) finds what every expression, none skipped, finds", arguments: texts)
+    func agrees(_ text: String) {
+        #expect(LeakDetector.leak(in: text) == LeakDetector.leakByExpressions(in: text))
+    }
+
+    @Test("each kind is found and named", arguments: [
+        ("SELECT id FROM users WHERE 1", "an SQL statement"), ("oops [parameters: (1, 'x')]", "SQL parameters"),
+        ("Traceback (most recent call last)", "a stack trace"), ("/srv/app.py\", line 3", "a source file path"),
+        ("raised psycopg2.IntegrityError", "an exception class"), ("dsn postgres://u:p@h/db", "a connection string"),
+        ("ſelect id FROM users", "an SQL statement"),
+    ])
+    func names(_ text: String, _ name: String) {
+        #expect(LeakDetector.leak(in: text)?.hasPrefix(name + ":") == true)
+    }
+
+    @Test("an answer without internals is clean", arguments: ["{\"ok\":true}", "updated the order, selected a carrier", "deleted nothing"])
+    func clean(_ text: String) {
+        #expect(LeakDetector.leak(in: text) == nil)
+    }
+}
