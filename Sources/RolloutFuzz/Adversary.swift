@@ -300,11 +300,7 @@ public final class Adversary {
         guard let tool = policy.entries(forWireName: step.call.tool).first?.name ?? currentTool, policy.tool(named: tool) != nil,
             policy.entries(forWireName: step.call.tool).contains(where: { $0.name == tool }) else { return }
         // What the adversary sent comes back in many answers (an echo of the arguments): only the rest can leak.
-        var text = outcome.raw.canonicalText
-        for sent in Self.strings(in: step.call.arguments) where sent.count >= 4 {
-            text = text.replacingOccurrences(of: JSONValue.string(sent).canonicalText.dropFirst().dropLast(), with: "")
-            text = text.replacingOccurrences(of: sent, with: "")
-        }
+        let text = EchoRemover.remove(Self.strings(in: step.call.arguments), from: outcome.raw.canonicalText)
         guard let leak = LeakDetector.leak(in: text), (leaks[tool]?.count ?? 0) < 3 else { return }
         let variant = "the answer to \(step.call.tool) holds \(leak.split(separator: ":").first ?? "internals")"
         guard !(leaks[tool] ?? []).contains(where: { $0.variant == variant }) else { return }
