@@ -81,6 +81,8 @@ public final class Adversary {
     private var pristineRows: [String: [JSONValue: [String: JSONValue]]] = [:]
     /// The same rows as attacks draw them, sorted and split by tenant once per model.
     private var pristineRowSets: [String: CallFactory.RowSets] = [:]
+    /// Each tool's baselines, made once from those rows and shared by every factory of the tool.
+    private var baselineMemos: [String: BaselineMemo] = [:]
     /// What the adversary learned through the target's reads (nil when it reads rows directly).
     private(set) var knowledge: Knowledge?
     /// Baselines the target took, per tool, in knowledge mode.
@@ -174,6 +176,8 @@ public final class Adversary {
         let rowSets = pristineRowSets[model.name] ?? CallFactory.RowSets(rows, model: model, tenants: target.tenants)
         pristineRowSets[model.name] = rowSets
         var factory = CallFactory(policy: policy, tool: tool, rowSets: rowSets, tenants: target.tenants, keyPrefix: "fuzz-\(options.seed)-\(label)")
+        // The pristine rows are read once per run, so one tool's baselines are the same in every factory.
+        if let memo = baselineMemos[tool.name] { factory.made = memo } else { baselineMemos[tool.name] = factory.made }
         factory.knowledge = knowledge
         factory.probed = probed[tool.name] ?? []
         // A guard lists the arguments it takes for the server (a reason, a key); the bare server does not take them.

@@ -1,3 +1,4 @@
+import Foundation
 import RolloutCore
 
 /// Builds calls for one tool from its binding, its model's rules and rows the target really has: a
@@ -20,6 +21,10 @@ struct CallFactory {
     var sendGuardArguments = true
     /// Baselines the target took when they were probed (knowledge mode): what attacks start from.
     var probed: [(targets: [JSONValue], fields: [String: JSONValue])] = []
+    /// Baselines made so far (outside knowledge mode), shared by the factories of one tool over one run's
+    /// rows (the adversary hands each the same): the random phase makes a factory for every call and asks
+    /// it for one of 50 baselines, and making one synthesises a value for every field.
+    var made = BaselineMemo()
 
     static let goodReason = "customer ticket 4821 asks for this change; checked the order history"
 
@@ -166,6 +171,15 @@ struct CallFactory {
             let found = search(limit: index + 1) { self.isValid($0, $1) }
             return found.isEmpty ? nil : found[index % found.count]
         }
+        // Besides the index, a baseline depends only on constants of the factory and on these two.
+        let key = BaselineMemo.Key(index: index, sendGuardArguments: sendGuardArguments, subject: knowledge?.subject)
+        if let known = made[key] { return known.baseline }
+        let baseline = makeBaseline(index: index)
+        made[key] = BaselineMemo.Entry(baseline: baseline)
+        return baseline
+    }
+
+    private func makeBaseline(index: Int) -> (targets: [JSONValue], fields: [String: JSONValue])? {
         for attempt in 0..<40 {
             let i = index + attempt * 7
             var targets: [JSONValue] = []
@@ -234,5 +248,28 @@ struct CallFactory {
         }
         if rule.type == .boolean { values += [true, false] }
         return values.filter { rule.violation($0) == nil }
+    }
+}
+
+/// `CallFactory.baseline`'s results by index, for the factories of one tool that share its rows (a
+/// reference: a factory is a value, made afresh for each attack class and random variant).
+final class BaselineMemo: @unchecked Sendable {
+    struct Key: Hashable {
+        var index: Int
+        var sendGuardArguments: Bool
+        var subject: String?
+    }
+
+    /// One result, nil included (a tool without rows of the caller's tenant has no baseline).
+    struct Entry {
+        var baseline: (targets: [JSONValue], fields: [String: JSONValue])?
+    }
+
+    private let lock = NSLock()
+    private var entries: [Key: Entry] = [:]
+
+    subscript(key: Key) -> Entry? {
+        get { lock.withLock { entries[key] } }
+        set { lock.withLock { entries[key] = newValue } }
     }
 }

@@ -77,6 +77,35 @@ struct AdversaryTests {
         #expect(result.findings.allSatisfy { $0.kind == .enforcementGap })
     }
 
+    @Test("a tool's factories share their baselines: each is the one a factory of its own makes, whatever the factory that made it first")
+    func sharedBaselines() async throws {
+        let policy = try examplePolicy()
+        let target = try BuiltinTarget(policy: policy)
+        try await target.reset()
+        for tool in policy.tools where tool.operation != .create {
+            let rows = try await target.rows(policy.model(named: tool.model)!) ?? [:]
+            func factory(_ label: String) -> CallFactory {
+                CallFactory(policy: policy, tool: tool, rows: rows, tenants: target.tenants, keyPrefix: label)
+            }
+            var first = factory("first"), second = factory("second")
+            second.made = first.made
+            // The first factory fills the memo in one order, the second reads it in another.
+            for index in 0..<50 { _ = first.baseline(index: index) }
+            for index in (0..<50).reversed() {
+                let shared = second.baseline(index: index), own = factory("own-\(index)").baseline(index: index)
+                #expect(shared?.targets == own?.targets && shared?.fields == own?.fields, "\(tool.name) baseline \(index)")
+            }
+            #expect(second.baseline(index: 0) != nil, "\(tool.name) has a baseline")
+            // Sent without the guard's arguments, the calls differ: a shared memo must not answer for them.
+            var bare = factory("bare")
+            bare.made = first.made
+            bare.sendGuardArguments = false
+            var bareOwn = factory("bare-own")
+            bareOwn.sendGuardArguments = false
+            #expect(bare.baseline(index: 7)?.fields == bareOwn.baseline(index: 7)?.fields)
+        }
+    }
+
     @Test("the same seed gives the same findings, report and replay files; another seed's random variants differ")
     func deterministic() async throws {
         let policy = try Policy.parse(try PlantedWeaknesses.policyText())
