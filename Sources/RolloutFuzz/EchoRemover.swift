@@ -19,18 +19,10 @@ enum EchoRemover {
 
     /// `text` without any occurrence of `needle`, left to right, as `replacingOccurrences(of:with: "")` gives it.
     static func removing(_ needle: some StringProtocol, from text: String) -> String {
-        var needleText = String(needle), haystack = text
-        let fast: String?? = haystack.withUTF8 { hay in
-            needleText.withUTF8 { word -> String?? in
-                guard !word.isEmpty, !hay.contains(where: { $0 >= 0x80 }), !word.contains(where: { $0 >= 0x80 }) else { return .none }
-                return .some(removingBytes(word, from: hay))
-            }
-        }
-        switch fast {
-        case .some(.some(let removed)): return removed
-        case .some(.none): return text
-        case .none: return text.replacingOccurrences(of: needleText, with: "")
-        }
+        var word = String(needle), hay = text
+        let ascii = hay.withUTF8 { $0.allSatisfy { $0 < 0x80 } } && word.withUTF8 { $0.allSatisfy { $0 < 0x80 } }
+        guard ascii, !word.isEmpty else { return text.replacingOccurrences(of: word, with: "") }
+        return hay.withUTF8 { h in word.withUTF8 { w in removingBytes(w, from: h) } } ?? text
     }
 
     /// The ASCII `hay` without `word`, or nil when it does not occur.
