@@ -177,7 +177,9 @@ public final class Adversary {
         pristineRowSets[model.name] = rowSets
         var factory = CallFactory(policy: policy, tool: tool, rowSets: rowSets, tenants: target.tenants, keyPrefix: "fuzz-\(options.seed)-\(label)")
         // The pristine rows are read once per run, so one tool's baselines are the same in every factory.
-        if let memo = baselineMemos[tool.name] { factory.made = memo } else { baselineMemos[tool.name] = factory.made }
+        let memo = baselineMemos[tool.name] ?? BaselineMemo()
+        baselineMemos[tool.name] = memo
+        factory.made = memo
         factory.knowledge = knowledge
         factory.probed = probed[tool.name] ?? []
         // A guard lists the arguments it takes for the server (a reason, a key); the bare server does not take them.

@@ -23,8 +23,8 @@ struct CallFactory {
     var probed: [(targets: [JSONValue], fields: [String: JSONValue])] = []
     /// Baselines made so far (outside knowledge mode), shared by the factories of one tool over one run's
     /// rows (the adversary hands each the same): the random phase makes a factory for every call and asks
-    /// it for one of 50 baselines, and making one synthesises a value for every field.
-    var made = BaselineMemo()
+    /// it for one of 50 baselines, and making one synthesises a value for every field. Nil: none kept.
+    var made: BaselineMemo?
 
     static let goodReason = "customer ticket 4821 asks for this change; checked the order history"
 
@@ -171,6 +171,7 @@ struct CallFactory {
             let found = search(limit: index + 1) { self.isValid($0, $1) }
             return found.isEmpty ? nil : found[index % found.count]
         }
+        guard let made else { return makeBaseline(index: index) }
         // Besides the index, a baseline depends only on constants of the factory and on these two.
         let key = BaselineMemo.Key(index: index, sendGuardArguments: sendGuardArguments, subject: knowledge?.subject)
         if let known = made[key] { return known.baseline }

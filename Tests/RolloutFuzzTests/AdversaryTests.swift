@@ -87,7 +87,9 @@ struct AdversaryTests {
             func factory(_ label: String) -> CallFactory {
                 CallFactory(policy: policy, tool: tool, rows: rows, tenants: target.tenants, keyPrefix: label)
             }
+            // Factories of their own keep no memo: each makes every baseline it is asked for.
             var first = factory("first"), second = factory("second")
+            first.made = BaselineMemo()
             second.made = first.made
             // The first factory fills the memo in one order, the second reads it in another.
             for index in 0..<50 { _ = first.baseline(index: index) }
