@@ -98,14 +98,32 @@ struct AdversaryTests {
                 #expect(shared?.targets == own?.targets && shared?.fields == own?.fields, "\(tool.name) baseline \(index)")
             }
             #expect(second.baseline(index: 0) != nil, "\(tool.name) has a baseline")
-            // Sent without the guard's arguments, the calls differ: a shared memo must not answer for them.
-            var bare = factory("bare")
-            bare.made = first.made
-            bare.sendGuardArguments = false
-            var bareOwn = factory("bare-own")
-            bareOwn.sendGuardArguments = false
-            #expect(bare.baseline(index: 7)?.fields == bareOwn.baseline(index: 7)?.fields)
         }
+    }
+
+    @Test("a baseline made with the guard's arguments is not handed to a factory that sends none, where the approval reads them")
+    func baselinesWithoutGuardArguments() async throws {
+        var policy = try examplePolicy()
+        let i = try #require(policy.tools.firstIndex { $0.name == "orders.update" })
+        // Every call that carries a reason waits for a person: sent with the reason, each candidate needs
+        // approval and the baseline falls back to the first row; sent without it, the first candidate does.
+        policy.tools[i].guardArguments = ["reason"]
+        policy.tools[i].approval = ApprovalRule(when: try JsonLogicRule(["!!": [["var": "args.reason"]]]))
+        let tool = policy.tools[i]
+        let target = try BuiltinTarget(policy: policy)
+        try await target.reset()
+        let rows = try await target.rows(policy.model(named: tool.model)!) ?? [:]
+        func factory(sendingGuardArguments: Bool) -> CallFactory {
+            var factory = CallFactory(policy: policy, tool: tool, rows: rows, tenants: target.tenants, keyPrefix: "t")
+            factory.sendGuardArguments = sendingGuardArguments
+            return factory
+        }
+        var sending = factory(sendingGuardArguments: true), bare = factory(sendingGuardArguments: false)
+        sending.made = BaselineMemo()
+        bare.made = sending.made
+        let withArguments = sending.baseline(index: 7), without = factory(sendingGuardArguments: false).baseline(index: 7)
+        #expect(withArguments?.targets != without?.targets, "the case must tell the two apart")
+        #expect(bare.baseline(index: 7)?.targets == without?.targets)
     }
 
     @Test("the same seed gives the same findings, report and replay files; another seed's random variants differ")
