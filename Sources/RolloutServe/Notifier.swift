@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import RolloutCore
 import RolloutGuard
 import RolloutStore
@@ -38,12 +35,15 @@ public final class Notifier: @unchecked Sendable {
     let targets: NotifyTargets
     let redactor: Redactor
     let log: @Sendable (String) -> Void
+    let poster: WebhookPoster
     public static let maxAttempts = 6
 
-    public init(store: AuditStore, targets: NotifyTargets, redactor: Redactor, log: @escaping @Sendable (String) -> Void) {
+    public init(store: AuditStore, targets: NotifyTargets, redactor: Redactor, poster: WebhookPoster = WebhookPoster(),
+                log: @escaping @Sendable (String) -> Void) {
         self.store = store
         self.targets = targets
         self.redactor = redactor
+        self.poster = poster
         self.log = log
     }
 
@@ -115,7 +115,7 @@ public final class Notifier: @unchecked Sendable {
     }
 
     func postSlack(_ approval: PendingApproval, to url: String) async throws {
-        try await Self.post(url, body: Array(slackMessage(approval).canonicalText.utf8), headers: ["Content-Type": "application/json"])
+        try await post(url, body: Array(slackMessage(approval).canonicalText.utf8), headers: [("Content-Type", "application/json")])
     }
 
     func postWebhook(_ approval: PendingApproval, to url: String) async throws {
@@ -128,20 +128,14 @@ public final class Notifier: @unchecked Sendable {
         ]
         let bytes = Array(body.canonicalText.utf8)
         let timestamp = String(Int(Date().timeIntervalSince1970))
-        var headers = ["Content-Type": "application/json", SignedWebhook.timestampHeader: timestamp]
-        if let secret = targets.webhookSecret { headers[SignedWebhook.signatureHeader] = SignedWebhook.sign(body: bytes, timestamp: timestamp, secret: secret) }
-        try await Self.post(url, body: bytes, headers: headers)
+        var headers = [("Content-Type", "application/json"), (SignedWebhook.timestampHeader, timestamp)]
+        if let secret = targets.webhookSecret { headers.append((SignedWebhook.signatureHeader, SignedWebhook.sign(body: bytes, timestamp: timestamp, secret: secret))) }
+        try await post(url, body: bytes, headers: headers)
     }
 
     /// POSTs `body`; an answer other than 2xx is an error naming its status.
-    static func post(_ url: String, body: [UInt8], headers: [String: String], timeout: Double = 10) async throws {
-        guard let target = URL(string: url) else { throw DeliveryError(message: "\(url) is not a URL") }
-        var request = URLRequest(url: target, timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        request.httpBody = Data(body)
-        let (_, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+    func post(_ url: String, body: [UInt8], headers: [(String, String)], timeout: Double = 10) async throws {
+        let status = try await poster.post(url, body: body, headers: headers, timeout: timeout)
         guard (200..<300).contains(status) else { throw DeliveryError(message: "answered HTTP \(status)") }
     }
 }

@@ -295,8 +295,8 @@ public enum ServeApp {
                 }
                 log("serve: Slack: \(text)")
                 if let responseURL {
-                    try? await Notifier.post(responseURL, body: Array((["replace_original": true, "text": .string(text)] as JSONValue).canonicalText.utf8),
-                                             headers: ["Content-Type": "application/json"])
+                    _ = try? await WebhookPoster().post(responseURL, body: Array((["replace_original": true, "text": .string(text)] as JSONValue).canonicalText.utf8),
+                                                        headers: [("Content-Type", "application/json")])
                 }
             }
             return Response(status: .ok)
