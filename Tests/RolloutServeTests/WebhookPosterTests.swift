@@ -26,6 +26,15 @@ struct WebhookPosterTests {
         return (server, port, file)
     }
 
+    /// `raw_server.py`: answers `response` (Python escapes), after the request or, `early`, before it.
+    static func raw(_ dir: String, response: String, early: Bool = false) throws -> (Background, Int, String) {
+        let file = dir + "/raw-\(UUID().uuidString).jsonl"
+        let server = try Background(["python3", TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/http/raw_server.py").path, file],
+                                    environment: ["RAW_RESPONSE": response, "RAW_EARLY": early ? "1" : "0"])
+        let port = try #require(Int(server.line(containing: "", in: server.stdout) ?? ""))
+        return (server, port, file)
+    }
+
     static func proxy(_ dir: String, environment: [String: String] = [:]) throws -> (Background, Int, String) {
         let file = dir + "/proxied-\(UUID().uuidString).jsonl"
         let server = try Background(["python3", TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/http/proxy_server.py").path, file],
@@ -86,7 +95,7 @@ struct WebhookPosterTests {
         let misnamed = await Self.failure {
             try await WebhookPoster(trustRoots: [other.cert], environment: [:]).post("https://localhost:\(wrongPort)/hook", body: [], headers: [])
         }
-        #expect(misnamed?.contains("failedToValidateHostname") == true, "\(misnamed ?? "")")
+        #expect(misnamed?.contains("does not name localhost") == true, "\(misnamed ?? "")")
         // Plain http to an https port gets no HTTP answer.
         let mismatched = await Self.failure { try await WebhookPoster(environment: [:]).post("http://127.0.0.1:\(port)/hook", body: [], headers: [], timeout: 5) }
         #expect(mismatched != nil)
@@ -158,21 +167,130 @@ struct WebhookPosterTests {
     }
 
     @Test("unusable input is refused before anything is sent", arguments: [
-        ("ftp://example.com/hook", [(String, String)](), "not an http"),
-        ("not a url", [], "not an http"),
+        ("ftp://example.com/hook", [(String, String)](), "uses ftp:, not http"),
+        ("not a url", [], "is not a URL"),
         ("http://127.0.0.1:1/hook", [("X-Note", "a\r\nX-Injected: 1")], "cannot be sent"),
+        ("http://127.0.0.1:1/hook", [("X-Note", "a\u{01}b")], "cannot be sent"),
         ("http://127.0.0.1:1/hook", [("Bad Name", "v")], "cannot be sent"),
+        ("http://127.0.0.1:1/hook", [("Transfer-Encoding", "chunked")], "the client's own"),
+        ("http://127.0.0.1:1/hook", [("host", "evil.example")], "the client's own"),
+        ("http://localhost%00.evil.example:1/x", [], "neither a DNS name"),
+        ("http://exa%2Fmple.com/x", [], "neither a DNS name"),
+        ("https://example.com%3A8443/x", [], "neither a DNS name"),
+        ("http://10.1/x", [], "neither a DNS name"),
+        ("https://hooks.example:0/services/T0/B0/SECRETTOKEN", [], "names port 0"),
     ])
     func refused(url: String, headers: [(String, String)], expected: String) async {
         let error = await Self.failure { try await WebhookPoster(environment: [:]).post(url, body: [], headers: headers) }
         #expect(error?.contains(expected) == true, "\(error ?? "")")
+        #expect(error?.contains("SECRETTOKEN") != true, "a webhook's path is its secret: \(error ?? "")")
     }
 
-    @Test("an https proxy setting is refused rather than sent in the clear")
-    func httpsProxySetting() async {
-        let error = await Self.failure {
-            try await WebhookPoster(environment: ["https_proxy": "https://proxy.example:8443"]).post("https://hooks.example/x", body: [], headers: [])
+    @Test("a timeout that is not a positive number, or trust roots that cannot be read, are refused", arguments: [0, -1, Double.infinity, Double.nan])
+    func badTimeout(timeout: Double) async {
+        let error = await Self.failure { try await WebhookPoster(environment: [:]).post("http://127.0.0.1:1/x", body: [], headers: [], timeout: timeout) }
+        #expect(error?.contains("the timeout must be") == true, "\(error ?? "")")
+        let roots = await Self.failure {
+            try await WebhookPoster(trustRoots: ["/nonexistent/roots.pem"], environment: [:]).post("https://localhost:1/x", body: [], headers: [])
         }
-        #expect(error?.contains("speaks https") == true, "\(error ?? "")")
+        #expect(roots?.contains("/nonexistent/roots.pem") == true, "\(roots ?? "")")
+    }
+
+    @Test("a proxy setting this client cannot speak is refused, and its credentials are never quoted", arguments: [
+        "https://ops:hunter2@proxy.example:8443", "socks5://ops:hunter2@proxy.example:1080",
+    ])
+    func unspokenProxy(setting: String) async {
+        let error = await Self.failure {
+            try await WebhookPoster(environment: ["https_proxy": setting]).post("https://hooks.example/x", body: [], headers: [])
+        }
+        #expect(error?.contains("https_proxy") == true && error?.contains("hunter2") == false, "\(error ?? "")")
+    }
+
+    @Test("a proxy cannot forge the answer: bytes after its answer to CONNECT are refused, and later ones meet TLS", arguments: ["same", "separate"])
+    func forgingProxy(forge: String) async throws {
+        let dir = TestPaths.temporaryDirectory("poster-forge").path
+        let good = try Self.certificate(dir, "localhost", names: "DNS:localhost")
+        let (server, port, file) = try Self.receiver(dir, environment: ["CAPTURE_CERT": good.cert, "CAPTURE_KEY": good.key])
+        defer { server.stop() }
+        let (proxy, proxyPort, _) = try Self.proxy(dir, environment: ["PROXY_FORGE": forge])
+        defer { proxy.stop() }
+        let poster = WebhookPoster(trustRoots: [good.cert], environment: ["https_proxy": "http://127.0.0.1:\(proxyPort)"])
+        for _ in 0..<5 {
+            let error = await Self.failure { try await poster.post("https://localhost:\(port)/hook", body: Array("x".utf8), headers: [], timeout: 5) }
+            #expect(error != nil, "a forged 200 was taken for the server's answer")
+            if forge == "same" { #expect(error?.contains("past its answer") == true, "\(error ?? "")") }
+        }
+        #expect(Self.lines(file).isEmpty, "nothing reached the receiver through a forging proxy")
+    }
+
+    @Test("an https server's plaintext answer, sent before the handshake, is never read as its answer")
+    func earlyPlaintext() async throws {
+        let dir = TestPaths.temporaryDirectory("poster-early").path
+        let good = try Self.certificate(dir, "localhost", names: "DNS:localhost")
+        let (server, port, _) = try Self.raw(dir, response: "HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n", early: true)
+        defer { server.stop() }
+        for _ in 0..<20 {
+            let error = await Self.failure {
+                try await WebhookPoster(trustRoots: [good.cert], environment: [:]).post("https://localhost:\(port)/hook", body: [], headers: [], timeout: 5)
+            }
+            #expect(error != nil)
+        }
+    }
+
+    @Test("a certificate naming only an address is not taken for a host name, directly or through a proxy")
+    func addressOnlyCertificate() async throws {
+        let dir = TestPaths.temporaryDirectory("poster-ip-only").path
+        let ipOnly = try Self.certificate(dir, "iponly", names: "IP:127.0.0.1")
+        let (server, port, file) = try Self.receiver(dir, environment: ["CAPTURE_CERT": ipOnly.cert, "CAPTURE_KEY": ipOnly.key])
+        defer { server.stop() }
+        let (proxy, proxyPort, _) = try Self.proxy(dir)
+        defer { proxy.stop() }
+        let direct = await Self.failure {
+            try await WebhookPoster(trustRoots: [ipOnly.cert], environment: [:]).post("https://localhost:\(port)/hook", body: Array("x".utf8), headers: [])
+        }
+        #expect(direct?.contains("does not name localhost") == true, "\(direct ?? "")")
+        let tunnelled = await Self.failure {
+            try await WebhookPoster(trustRoots: [ipOnly.cert], environment: ["https_proxy": "http://127.0.0.1:\(proxyPort)"])
+                .post("https://localhost:\(port)/hook", body: Array("x".utf8), headers: [])
+        }
+        #expect(tunnelled?.contains("does not name localhost") == true, "\(tunnelled ?? "")")
+        // By its address the same certificate is right.
+        #expect(try await WebhookPoster(trustRoots: [ipOnly.cert], environment: [:]).post("https://127.0.0.1:\(port)/hook", body: Array("y".utf8), headers: []) == 200)
+        #expect(Self.lines(file).compactMap { $0["body"] as? String } == ["y"], "the refused posts sent no body")
+    }
+
+    @Test("answers: LF-only heads are read; a status line that is not HTTP/1.x with three digits is refused", arguments: [
+        ("HTTP/1.1 204 No Content\\n\\n", "204"),
+        ("HTTP/1.0 202 Accepted\\r\\n\\r\\n", "202"),
+        ("HTTP/1.1 +20 OK\\r\\n\\r\\n", "not HTTP/1.x"),
+        ("HTTP/1.1 099 Odd\\r\\n\\r\\n", "99"),
+        ("HTTP/1.10 200 OK\\r\\n\\r\\n", "not HTTP/1.x"),
+        ("HTTP/1.1 2000 OK\\r\\n\\r\\n", "not HTTP/1.x"),
+        ("ICY 200 OK\\r\\n\\r\\n", "not HTTP/1.x"),
+    ])
+    func answers(response: String, expected: String) async throws {
+        let dir = TestPaths.temporaryDirectory("poster-answers").path
+        let (server, port, _) = try Self.raw(dir, response: response)
+        defer { server.stop() }
+        do {
+            let status = try await WebhookPoster(environment: [:]).post("http://127.0.0.1:\(port)/x", body: [], headers: [], timeout: 5)
+            #expect(String(status) == expected)
+        } catch {
+            #expect(String(describing: error).contains(expected), "\(error)")
+        }
+    }
+
+    @Test("credentials in the webhook URL go as Basic; no_proxy exempts an address by its block")
+    func credentialsAndBlocks() async throws {
+        let dir = TestPaths.temporaryDirectory("poster-basic").path
+        let (server, port, file) = try Self.raw(dir, response: "HTTP/1.1 200 OK\\r\\n\\r\\n")
+        defer { server.stop() }
+        let (proxy, proxyPort, log) = try Self.proxy(dir)
+        defer { proxy.stop() }
+        let poster = WebhookPoster(environment: ["http_proxy": "http://127.0.0.1:\(proxyPort)", "no_proxy": "10.0.0.0/8, 127.0.0.0/8"])
+        #expect(try await poster.post("http://hook:p%40ss@127.0.0.1:\(port)/x", body: [], headers: []) == 200)
+        let headers = Self.lines(file).first?["headers"] as? [String: String] ?? [:]
+        #expect(headers["Authorization"] == "Basic " + Data("hook:p@ss".utf8).base64EncodedString(), "\(headers)")
+        #expect(Self.lines(log).isEmpty, "127.0.0.0/8 exempted 127.0.0.1")
     }
 }

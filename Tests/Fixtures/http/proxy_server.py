@@ -2,17 +2,21 @@
 """A stand-in for a corporate HTTP proxy: tunnels CONNECT host:port, and forwards an absolute-form request
 (http://host:port/path) to its host. Appends each request's first line and Proxy-Authorization header as
 one JSON line to the file named in argv[1]. Prints the port it listens on (127.0.0.1, a free one) first.
-With PROXY_REFUSE=1 it answers every request 403."""
+With PROXY_REFUSE=1 it answers every request 403; with PROXY_FORGE=same (or separate) it follows its answer
+to CONNECT with a forged `HTTP/1.1 200 OK` in the same write (or a write of its own) before tunnelling."""
 import json
 import os
 import socket
 import socketserver
 import sys
 import threading
+import time
 import urllib.parse
 
 OUT = sys.argv[1]
 REFUSE = os.environ.get("PROXY_REFUSE") == "1"
+FORGE = os.environ.get("PROXY_FORGE", "")
+FORGED = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 
 
 def relay(a, b):
@@ -52,7 +56,15 @@ class Handler(socketserver.BaseRequestHandler):
         if method == "CONNECT":
             host, port = target.rsplit(":", 1)
             upstream = socket.create_connection((host.strip("[]"), int(port)))
-            self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            answer = b"HTTP/1.1 200 Connection established\r\n\r\n"
+            if FORGE == "same":
+                self.request.sendall(answer + FORGED)
+            elif FORGE == "separate":
+                self.request.sendall(answer)
+                time.sleep(0.2)
+                self.request.sendall(FORGED)
+            else:
+                self.request.sendall(answer)
         else:
             url = urllib.parse.urlsplit(target)
             upstream = socket.create_connection((url.hostname, url.port or 80))
