@@ -110,16 +110,22 @@ public final class GuardServer: @unchecked Sendable {
     public static let maxCallsInFlight = 64
 
     /// Writes answers to the agent whole, in the order they are handed over, from whichever call
-    /// finishes: on a queue of its own, so an agent that reads slowly never holds one of the few
-    /// threads the decisions run on.
+    /// finishes. An answer the output takes at once (nothing queued before it, the pipe has room for
+    /// all of it) is written on the caller's thread; any other waits on a queue of its own, so an agent
+    /// that reads slowly never holds one of the few threads the decisions run on.
     final class ReplyWriter: @unchecked Sendable {
         private let output: Int32
-        private let queue = DispatchQueue(label: "rollout.guard.replies")
+        private let queue: DispatchQueue
         private let lock = NSLock()
         private var failed = false
+        /// Answers handed to the queue and not yet written: while any is, the next waits behind it.
+        private var queued = 0
+        /// The most a pipe takes in one write that cannot block once `poll` says it is writable.
+        static let atomicWrite = Int(PIPE_BUF)
 
-        init(output: Int32) {
+        init(output: Int32, queue: DispatchQueue = DispatchQueue(label: "rollout.guard.replies")) {
             self.output = output
+            self.queue = queue
         }
 
         /// Whether the agent stopped reading (an answer could not be written).
@@ -127,23 +133,51 @@ public final class GuardServer: @unchecked Sendable {
             lock.withLock { failed }
         }
 
+        /// Answers waiting on the queue (tests watch a slow reader's backlog).
+        var backlog: Int {
+            lock.withLock { queued }
+        }
+
         /// Writes `reply` and returns once it is written (or cannot be): a call keeps its place among
         /// those in flight until its answer is out, so an agent that stops reading stops the guard from
         /// taking more calls instead of making it pile up answers.
         func send(_ reply: JSONRPCMessage?) async {
-            guard let reply else { return }
-            let line = reply.line
+            guard let reply, let rest = writeNow(reply.line) else { return }
             await withCheckedContinuation { (written: CheckedContinuation<Void, Never>) in
                 queue.async { [self] in
                     if !closed {
                         do {
-                            try LineWriter.write(line, to: output, timeout: 30)
+                            try LineWriter.write(rest, to: output, timeout: 30)
                         } catch {
                             lock.withLock { failed = true }
                         }
                     }
+                    lock.withLock { queued -= 1 }
                     written.resume()
                 }
+            }
+        }
+
+        /// Writes `line` at once when nothing is queued before it and the output takes all of it without
+        /// waiting; returns nil when it is written (or cannot be), else what is left, counted as queued.
+        private func writeNow(_ line: [UInt8]) -> [UInt8]? {
+            lock.withLock {
+                var rest = line
+                if queued == 0, !failed, line.count <= Self.atomicWrite {
+                    var poller = pollfd(fd: output, events: Int16(POLLOUT), revents: 0)
+                    if poll(&poller, 1, 0) == 1, poller.revents & Int16(POLLOUT) != 0 {
+                        let n = line.withUnsafeBytes { Foundation.write(output, $0.baseAddress, $0.count) }
+                        if n == line.count { return nil }
+                        if n > 0 {
+                            rest.removeFirst(n)  // not a pipe: the rest goes through the queue, still first in line
+                        } else if !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+                            failed = true
+                            return nil
+                        }
+                    }
+                }
+                queued += 1
+                return rest
             }
         }
     }
