@@ -110,9 +110,12 @@ public final class GuardServer: @unchecked Sendable {
     public static let maxCallsInFlight = 64
 
     /// Writes answers to the agent whole, in the order they are handed over, from whichever call
-    /// finishes. An answer the output takes at once (nothing queued before it, the pipe has room for
-    /// all of it) is written on the caller's thread; any other waits on a queue of its own, so an agent
-    /// that reads slowly never holds one of the few threads the decisions run on.
+    /// finishes. An answer the output takes at once, without any chance of blocking, is written on the
+    /// caller's thread: nothing queued before it, and either a pipe that `poll` says has room (an answer
+    /// of at most `PIPE_BUF` bytes then cannot block) or a socket written with `MSG_DONTWAIT` (Node's
+    /// child processes get socket pairs). Any other answer, and any output of another kind (a terminal,
+    /// a file), waits on a queue of its own, so an agent that reads slowly never holds one of the few
+    /// threads the decisions run on.
     final class ReplyWriter: @unchecked Sendable {
         private let output: Int32
         private let queue: DispatchQueue
@@ -122,10 +125,19 @@ public final class GuardServer: @unchecked Sendable {
         private var queued = 0
         /// The most a pipe takes in one write that cannot block once `poll` says it is writable.
         static let atomicWrite = Int(PIPE_BUF)
+        /// What the output is, read once: only a pipe or a socket is ever written on the caller's thread.
+        private let kind: OutputKind
+
+        enum OutputKind {
+            case pipe, socket, other
+        }
 
         init(output: Int32, queue: DispatchQueue = DispatchQueue(label: "rollout.guard.replies")) {
             self.output = output
             self.queue = queue
+            var status = stat()
+            let format = fstat(output, &status) == 0 ? status.st_mode & S_IFMT : 0
+            kind = format == S_IFIFO ? .pipe : format == S_IFSOCK ? .socket : .other
         }
 
         /// Whether the agent stopped reading (an answer could not be written).
@@ -142,42 +154,50 @@ public final class GuardServer: @unchecked Sendable {
         /// those in flight until its answer is out, so an agent that stops reading stops the guard from
         /// taking more calls instead of making it pile up answers.
         func send(_ reply: JSONRPCMessage?) async {
-            guard let reply, let rest = writeNow(reply.line) else { return }
+            guard let reply else { return }
+            let line = reply.line
             await withCheckedContinuation { (written: CheckedContinuation<Void, Never>) in
-                queue.async { [self] in
-                    if !closed {
-                        do {
-                            try LineWriter.write(rest, to: output, timeout: 30)
-                        } catch {
-                            lock.withLock { failed = true }
+                // Under the lock, the write at once and the hand-over to the queue: the queue's order is the
+                // order answers were handed over, and no answer gets between another's first part and its rest.
+                lock.withLock {
+                    var rest = line
+                    if queued == 0, !failed, let n = tryWrite(line) {
+                        if n == line.count { return written.resume() }
+                        if n > 0 {
+                            rest.removeFirst(n)  // a socket took part: the rest goes through the queue, still first in line
+                        } else if !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+                            failed = true
+                            return written.resume()
                         }
                     }
-                    lock.withLock { queued -= 1 }
-                    written.resume()
+                    queued += 1
+                    queue.async { [self, rest] in
+                        if !closed {
+                            do {
+                                try LineWriter.write(rest, to: output, timeout: 30)
+                            } catch {
+                                lock.withLock { failed = true }
+                            }
+                        }
+                        lock.withLock { queued -= 1 }
+                        written.resume()
+                    }
                 }
             }
         }
 
-        /// Writes `line` at once when nothing is queued before it and the output takes all of it without
-        /// waiting; returns nil when it is written (or cannot be), else what is left, counted as queued.
-        private func writeNow(_ line: [UInt8]) -> [UInt8]? {
-            lock.withLock {
-                var rest = line
-                if queued == 0, !failed, line.count <= Self.atomicWrite {
-                    var poller = pollfd(fd: output, events: Int16(POLLOUT), revents: 0)
-                    if poll(&poller, 1, 0) == 1, poller.revents & Int16(POLLOUT) != 0 {
-                        let n = line.withUnsafeBytes { Foundation.write(output, $0.baseAddress, $0.count) }
-                        if n == line.count { return nil }
-                        if n > 0 {
-                            rest.removeFirst(n)  // not a pipe: the rest goes through the queue, still first in line
-                        } else if !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-                            failed = true
-                            return nil
-                        }
-                    }
-                }
-                queued += 1
-                return rest
+        /// One write that cannot block, or nil when the output offers none.
+        private func tryWrite(_ line: [UInt8]) -> Int? {
+            switch kind {
+            case .pipe:
+                guard line.count <= Self.atomicWrite else { return nil }
+                var poller = pollfd(fd: output, events: Int16(POLLOUT), revents: 0)
+                guard poll(&poller, 1, 0) == 1, poller.revents & Int16(POLLOUT) != 0 else { return nil }
+                return line.withUnsafeBytes { Foundation.write(output, $0.baseAddress, $0.count) }
+            case .socket:
+                return line.withUnsafeBytes { Glibc.send(output, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+            case .other:
+                return nil
             }
         }
     }

@@ -84,6 +84,74 @@ struct ReplyWriterTests {
         #expect(drain.lines().map { $0["id"]?.doubleValue } == [7])
     }
 
+    /// Reads what is waiting on `fd` within `seconds`, as lines (a terminal's CRs dropped).
+    static func readLines(_ fd: Int32, count: Int, seconds: Double = 10) -> [JSONValue] {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        let deadline = Date().addingTimeInterval(seconds)
+        while bytes.filter({ $0 == 10 }).count < count, Date() < deadline {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) == 1 else { continue }
+            let n = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        let lines = bytes.filter { $0 != 13 }.split(separator: 10)
+        return lines.map { (try? JSONValue.parse(String(decoding: $0, as: UTF8.self))) ?? .null }
+    }
+
+    static func readable(_ fd: Int32) -> Bool {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&poller, 1, 0) == 1
+    }
+
+    @Test("a terminal is never written on the caller's thread: it can block with room for less than an answer")
+    func terminal() async throws {
+        var master: Int32 = -1, slave: Int32 = -1
+        try #require(openpty(&master, &slave, nil, nil, nil) == 0)
+        defer { close(slave); close(master) }
+        var raw = termios()
+        tcgetattr(slave, &raw)
+        cfmakeraw(&raw)
+        tcsetattr(slave, TCSANOW, &raw)
+        let queue = DispatchQueue(label: "test.replies")
+        queue.suspend()
+        let writer = GuardServer.ReplyWriter(output: slave, queue: queue)
+        let sent = Task { await writer.send(Self.answer(3, size: 10)) }
+        for _ in 0..<500 where writer.backlog == 0 { try await Task.sleep(nanoseconds: 2_000_000) }
+        #expect(writer.backlog == 1 && !Self.readable(master), "a short answer to a terminal went to the queue, not out at once")
+        queue.resume()
+        await sent.value
+        #expect(Self.readLines(master, count: 1).map { $0["id"]?.doubleValue } == [3])
+    }
+
+    @Test("a socket (Node gives its children socket pairs) takes what fits without waiting; the rest queues behind")
+    func socketPair() async throws {
+        var fds: [Int32] = [0, 0]
+        try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        let queue = DispatchQueue(label: "test.replies")
+        queue.suspend()
+        let writer = GuardServer.ReplyWriter(output: fds[0], queue: queue)
+        await writer.send(Self.answer(1, size: 100))
+        #expect(writer.backlog == 0 && Self.readable(fds[1]), "a short answer went out at once")
+        // Far more than the socket's buffer: part goes at once, the rest waits on the (held) queue.
+        let long = Task { await writer.send(Self.answer(2, size: 2_000_000)) }
+        for _ in 0..<500 where writer.backlog == 0 { try await Task.sleep(nanoseconds: 2_000_000) }
+        #expect(writer.backlog == 1)
+        let short = Task { await writer.send(Self.answer(3, size: 10)) }
+        for _ in 0..<500 where writer.backlog < 2 { try await Task.sleep(nanoseconds: 2_000_000) }
+        #expect(writer.backlog == 2, "the short one waits behind the long one's rest")
+        queue.resume()
+        let peer = fds[1]
+        let reader = Task.detached { Self.readLines(peer, count: 3, seconds: 30) }
+        await long.value
+        await short.value
+        let lines = await reader.value
+        #expect(lines.map { $0["id"]?.doubleValue } == [1, 2, 3])
+        #expect(lines.count == 3 && lines[1]["result"]?["text"]?.stringValue?.count == 2_000_000, "the long answer arrived whole")
+    }
+
     @Test("64 callers, answers of every size, a reader that pauses: every answer arrives whole, each caller's in its order")
     func concurrentCallers() async throws {
         let drain = Drain()
