@@ -153,7 +153,7 @@ final class HTTPHeadReader: ChannelInboundHandler, @unchecked Sendable {
         let digits = line.count >= 12 ? Array(line[9..<12]) : []
         guard line.count >= 12, Array("HTTP/1.".utf8) == Array(line[0..<7]), line[7] == 0x30 || line[7] == 0x31, line[8] == 0x20,
               digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), line.count == 12 || line[12] == 0x20 else {
-            throw DeliveryError(message: "the answer is not HTTP/1.x: \(String(decoding: line.prefix(80), as: UTF8.self))")
+            throw DeliveryError(message: "the answer is not HTTP/1.x: \(DeliveryError.printable(String(decoding: line.prefix(80), as: UTF8.self)))")
         }
         return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     }

@@ -144,4 +144,10 @@ public final class Notifier: @unchecked Sendable {
 public struct DeliveryError: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+
+    /// `text` from a peer (a certificate's names, a status line) made safe to quote in a log line or a
+    /// terminal: control characters and anything beyond ASCII become `?`.
+    static func printable(_ text: String) -> String {
+        String(decoding: text.utf8.map { $0 < 0x20 || $0 >= 0x7F ? 0x3F : $0 }, as: UTF8.self)
+    }
 }

@@ -80,8 +80,11 @@ struct WebhookEndpoint: Sendable {
 
     /// Whether the comma-separated `list` exempts `host` from the proxy.
     static func exempts(_ list: String, host: String, address: [UInt8]?) -> Bool {
+        // A fully qualified name's trailing dot does not make it another host (curl drops it too).
+        let host = host.hasSuffix(".") ? String(host.dropLast()) : host
         for item in list.split(separator: ",") {
             var entry = item.trimmingCharacters(in: .whitespaces).lowercased()
+            if entry.hasSuffix("."), entry.count > 1 { entry.removeLast() }
             if entry.isEmpty { continue }
             if entry == "*" { return true }
             if entry.hasPrefix("[") && entry.hasSuffix("]") { entry = String(entry.dropFirst().dropLast()) }

@@ -26,6 +26,13 @@ struct WebhookPosterTests {
         return (server, port, file)
     }
 
+    /// The capture server over https, with a certificate for `names` made for it.
+    static func tlsReceiver(_ dir: String, names: String) throws -> (certificate: (cert: String, key: String), server: Background, port: Int, file: String) {
+        let certificate = try certificate(dir, "receiver-\(UUID().uuidString.prefix(8))", names: names)
+        let (server, port, file) = try receiver(dir, environment: ["CAPTURE_CERT": certificate.cert, "CAPTURE_KEY": certificate.key])
+        return (certificate, server, port, file)
+    }
+
     /// `raw_server.py`: answers `response` (Python escapes), after the request or, `early`, before it.
     static func raw(_ dir: String, response: String, early: Bool = false) throws -> (Background, Int, String) {
         let file = dir + "/raw-\(UUID().uuidString).jsonl"
@@ -105,8 +112,7 @@ struct WebhookPosterTests {
     @Test("https through https_proxy: a CONNECT tunnel with Basic credentials; no_proxy skips it; a refused tunnel is an error")
     func proxied() async throws {
         let dir = TestPaths.temporaryDirectory("poster-proxy").path
-        let good = try Self.certificate(dir, "localhost", names: "DNS:localhost,IP:127.0.0.1")
-        let (server, port, file) = try Self.receiver(dir, environment: ["CAPTURE_CERT": good.cert, "CAPTURE_KEY": good.key])
+        let (good, server, port, file) = try Self.tlsReceiver(dir, names: "DNS:localhost,IP:127.0.0.1")
         defer { server.stop() }
         let (proxy, proxyPort, log) = try Self.proxy(dir)
         defer { proxy.stop() }
@@ -240,8 +246,7 @@ struct WebhookPosterTests {
     @Test("a certificate naming only an address is not taken for a host name, directly or through a proxy")
     func addressOnlyCertificate() async throws {
         let dir = TestPaths.temporaryDirectory("poster-ip-only").path
-        let ipOnly = try Self.certificate(dir, "iponly", names: "IP:127.0.0.1")
-        let (server, port, file) = try Self.receiver(dir, environment: ["CAPTURE_CERT": ipOnly.cert, "CAPTURE_KEY": ipOnly.key])
+        let (ipOnly, server, port, file) = try Self.tlsReceiver(dir, names: "IP:127.0.0.1")
         defer { server.stop() }
         let (proxy, proxyPort, _) = try Self.proxy(dir)
         defer { proxy.stop() }
@@ -267,6 +272,7 @@ struct WebhookPosterTests {
         ("HTTP/1.10 200 OK\\r\\n\\r\\n", "not HTTP/1.x"),
         ("HTTP/1.1 2000 OK\\r\\n\\r\\n", "not HTTP/1.x"),
         ("ICY 200 OK\\r\\n\\r\\n", "not HTTP/1.x"),
+        ("HTTP/1.1 +20 \\x1b[31mFAKE\\x1b[0m\\r\\n\\r\\n", "?[31mFAKE?[0m"),  // quoted without its escapes
     ])
     func answers(response: String, expected: String) async throws {
         let dir = TestPaths.temporaryDirectory("poster-answers").path
