@@ -295,8 +295,14 @@ public enum ServeApp {
                 }
                 log("serve: Slack: \(text)")
                 if let responseURL {
-                    _ = try? await WebhookPoster().post(responseURL, body: Array((["replace_original": true, "text": .string(text)] as JSONValue).canonicalText.utf8),
-                                                        headers: [("Content-Type", "application/json")])
+                    // The decision stands either way; a report Slack did not take is said, not dropped.
+                    do {
+                        let status = try await WebhookPoster().post(responseURL, body: Array((["replace_original": true, "text": .string(text)] as JSONValue).canonicalText.utf8),
+                                                                    headers: [("Content-Type", "application/json")])
+                        if !(200..<300).contains(status) { log("serve: Slack: the outcome of #\(id) was not shown in Slack: it answered HTTP \(status)") }
+                    } catch {
+                        log("serve: Slack: the outcome of #\(id) was not shown in Slack: \(error)")
+                    }
                 }
             }
             return Response(status: .ok)

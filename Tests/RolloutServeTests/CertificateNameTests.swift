@@ -3,8 +3,8 @@ import Testing
 @testable import RolloutServe
 
 /// The pure rules under `WebhookPoster`: which certificate names match a host, which hosts `no_proxy`
-/// exempts, and what of a peer's text may be quoted in a log line.
-@Suite("certificate names, no_proxy, quoting")
+/// exempts, what of a peer's text may be quoted in a log line, and where an answer's head ends.
+@Suite("certificate names, no_proxy, quoting, heads")
 struct CertificateNameTests {
     @Test("a certificate's DNS name against a host: exact or a whole left-most wildcard label, ASCII bytes only", arguments: [
         ("hooks.slack.com", "hooks.slack.com", true),
@@ -49,6 +49,20 @@ struct CertificateNameTests {
     func exemptions(list: String, host: String, expected: Bool) {
         let bytes = WebhookEndpoint.addressBytes(host)
         #expect(WebhookEndpoint.exempts(list, host: host, address: bytes) == expected)
+    }
+
+    @Test("a head read a byte at a time, each scan going on from the last, ends where one scan of the whole finds it", arguments: [
+        "HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody", "HTTP/1.1 204 No\n\nrest", "HTTP/1.1 200 OK\r\n\nx", "HTTP/1.1 200 OK\r\nno end\r\n",
+        "\r\n\r\n", "\n\n", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n",
+    ])
+    func trickledHead(text: String) {
+        let bytes = Array(text.utf8)
+        var scanned = 0, found: Int?
+        for count in 1...bytes.count where found == nil {
+            found = HTTPHeadReader.endOfHead(Array(bytes[..<count]), from: scanned)
+            scanned = count
+        }
+        #expect(found == HTTPHeadReader.endOfHead(bytes))
     }
 
     @Test("a peer's text is quoted without control characters or bytes beyond ASCII")

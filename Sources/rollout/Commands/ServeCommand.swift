@@ -22,7 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
             /slack/interactions through the team's HTTPS proxy; ROLLOUT_SLACK_SIGNING_SECRET verifies them. \
             A generic webhook: ROLLOUT_WEBHOOK_URL and ROLLOUT_WEBHOOK_SECRET (HMAC-SHA256 signed bodies; \
             decisions come back to /webhooks/decision signed the same way). Deliveries use https_proxy \
-            (or HTTPS_PROXY; http_proxy for plain http) unless no_proxy names the host.
+            (or HTTPS_PROXY; http_proxy for plain http; then all_proxy) unless no_proxy names the host.
 
             Examples:
               rollout serve --new-token maria.lopez   # token shown once, hash saved
