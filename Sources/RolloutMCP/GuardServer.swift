@@ -123,21 +123,17 @@ public final class GuardServer: @unchecked Sendable {
         private var failed = false
         /// Answers handed to the queue and not yet written: while any is, the next waits behind it.
         private var queued = 0
+        /// Seconds an answer may wait for the agent to read before the guard counts it gone.
+        static let stall = 30.0
         /// The most a pipe takes in one write that cannot block once `poll` says it is writable.
         static let atomicWrite = Int(PIPE_BUF)
         /// What the output is, read once: only a pipe or a socket is ever written on the caller's thread.
-        private let kind: OutputKind
-
-        enum OutputKind {
-            case pipe, socket, other
-        }
+        private let kind: LineWriter.Kind
 
         init(output: Int32, queue: DispatchQueue = DispatchQueue(label: "rollout.guard.replies")) {
             self.output = output
             self.queue = queue
-            var status = stat()
-            let format = fstat(output, &status) == 0 ? status.st_mode & S_IFMT : 0
-            kind = format == S_IFIFO ? .pipe : format == S_IFSOCK ? .socket : .other
+            kind = LineWriter.Kind(output)
         }
 
         /// Whether the agent stopped reading (an answer could not be written).
@@ -174,7 +170,7 @@ public final class GuardServer: @unchecked Sendable {
                     queue.async { [self, rest] in
                         if !closed {
                             do {
-                                try LineWriter.write(rest, to: output, timeout: 30)
+                                try LineWriter.write(rest, to: output, kind: kind, timeout: Self.stall)
                             } catch {
                                 lock.withLock { failed = true }
                             }

@@ -132,34 +132,6 @@ struct LineSplitter {
     }
 }
 
-/// Writes whole lines to a file descriptor, waiting (up to a deadline) when a pipe is full. Never dies
-/// of SIGPIPE: a closed pipe is an error the caller hears about.
-enum LineWriter {
-    enum Failure: Error {
-        case closed
-        case timedOut
-    }
-
-    static func write(_ bytes: [UInt8], to fd: Int32, timeout: Double) throws(Failure) {
-        var offset = 0
-        let deadline = Date().addingTimeInterval(timeout)
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset) }
-            if n > 0 {
-                offset += n
-                continue
-            }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-                if Date() > deadline { throw .timedOut }
-                var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                _ = poll(&poller, 1, 50)
-                continue
-            }
-            throw .closed
-        }
-    }
-}
-
 /// Ignores SIGPIPE for the whole process, once: a peer that closes its end of a pipe makes a write fail
 /// with EPIPE, which callers handle, instead of killing rollout.
 public enum BrokenPipes {

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+@testable import RolloutMCP
+
+/// Lines written to a reader that is slow, has stopped, or is gone, on the blocking descriptors the guard
+/// really gets (a `Pipe`'s, a socket pair's): the deadline holds, and what arrives arrives whole and in
+/// order.
+@Suite("Line writer: a deadline on blocking pipes and sockets")
+struct LineWriterTests {
+    enum Channel: String, CaseIterable {
+        case pipe, socketPair
+
+        /// A blocking (read, write) pair of this kind.
+        func open() -> (read: Int32, write: Int32) {
+            var fds: [Int32] = [0, 0]
+            switch self {
+            case .pipe: precondition(Glibc.pipe(&fds) == 0)
+            case .socketPair: precondition(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
+            }
+            return (fds[0], fds[1])
+        }
+    }
+
+    /// Runs `write` on a thread of its own; its outcome, or nil when it has not returned within `limit`
+    /// seconds (a write blocked for good: `unblock` is then called so the thread can end).
+    static func outcome(limit: Double, unblock: () -> Void, _ write: @escaping @Sendable () throws(LineWriter.Failure) -> Void) -> Result<Void, LineWriter.Failure>? {
+        BrokenPipes.ignore()  // `unblock` closes the reader under a blocked write
+        final class Box: @unchecked Sendable { var result: Result<Void, LineWriter.Failure>? }
+        let box = Box(), done = DispatchSemaphore(value: 0)
+        Thread {
+            do throws(LineWriter.Failure) {
+                try write()
+                box.result = .success(())
+            } catch {
+                box.result = .failure(error)
+            }
+            done.signal()
+        }.start()
+        if done.wait(timeout: .now() + limit) == .timedOut {
+            unblock()
+            done.wait()
+            return nil
+        }
+        return box.result
+    }
+
+    @Test("a reader that never reads: the write gives up at its deadline instead of blocking for good", arguments: Channel.allCases)
+    func stoppedReader(channel: Channel) {
+        let (reader, writer) = channel.open()
+        defer { close(reader) }
+        let line = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20) + [10]
+        let outcome = Self.outcome(limit: 60, unblock: { close(reader) }) { () throws(LineWriter.Failure) in
+            try LineWriter.write(line, to: writer, timeout: 0.5)
+        }
+        close(writer)
+        guard let outcome else {
+            Issue.record("the write to a \(channel) nobody reads was still blocked after 60 s")
+            return
+        }
+        #expect(throws: LineWriter.Failure.timedOut) { try outcome.get() }
+    }
+
+    @Test("a slow reader gets every byte, in order", arguments: Channel.allCases)
+    func slowReader(channel: Channel) {
+        let (reader, writer) = channel.open()
+        // Distinct bytes, so a piece written twice or out of place shows.
+        let line = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 % 251) } + [10]
+        final class Received: @unchecked Sendable { var bytes: [UInt8] = [] }
+        let received = Received(), done = DispatchSemaphore(value: 0)
+        Thread {
+            var buffer = [UInt8](repeating: 0, count: 3_000)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(reader, $0.baseAddress, $0.count) }
+                if n <= 0 { break }
+                received.bytes += buffer[0..<n]
+                Thread.sleep(forTimeInterval: 0.000_5)
+            }
+            done.signal()
+        }.start()
+        let outcome = Self.outcome(limit: 120, unblock: { close(reader) }) { () throws(LineWriter.Failure) in
+            try LineWriter.write(line, to: writer, timeout: 120)
+        }
+        close(writer)
+        done.wait()
+        close(reader)
+        #expect(outcome.map { (try? $0.get()) != nil } == true, "\(String(describing: outcome))")
+        #expect(received.bytes == line)
+    }
+
+    @Test("a reader that is gone: closed, not a crash (SIGPIPE is ignored)", arguments: Channel.allCases)
+    func goneReader(channel: Channel) {
+        BrokenPipes.ignore()
+        let (reader, writer) = channel.open()
+        close(reader)
+        defer { close(writer) }
+        #expect(throws: LineWriter.Failure.closed) {
+            try LineWriter.write(Array("{}\n".utf8), to: writer, timeout: 5)
+        }
+    }
+}
