@@ -36,14 +36,17 @@ public final class Notifier: @unchecked Sendable {
     let redactor: Redactor
     let log: @Sendable (String) -> Void
     let poster: WebhookPoster
+    /// Seconds one delivery attempt may take, connecting included; past it the attempt failed.
+    let timeout: Double
     public static let maxAttempts = 6
 
-    public init(store: AuditStore, targets: NotifyTargets, redactor: Redactor, poster: WebhookPoster = WebhookPoster(),
+    public init(store: AuditStore, targets: NotifyTargets, redactor: Redactor, poster: WebhookPoster = WebhookPoster(), timeout: Double = 10,
                 log: @escaping @Sendable (String) -> Void) {
         self.store = store
         self.targets = targets
         self.redactor = redactor
         self.poster = poster
+        self.timeout = timeout
         self.log = log
     }
 
@@ -134,7 +137,7 @@ public final class Notifier: @unchecked Sendable {
     }
 
     /// POSTs `body`; an answer other than 2xx is an error naming its status.
-    func post(_ url: String, body: [UInt8], headers: [(String, String)], timeout: Double = 10) async throws {
+    func post(_ url: String, body: [UInt8], headers: [(String, String)]) async throws {
         let status = try await poster.post(url, body: body, headers: headers, timeout: timeout)
         guard (200..<300).contains(status) else { throw DeliveryError(message: "answered HTTP \(status)") }
     }

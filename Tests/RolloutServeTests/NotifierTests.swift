@@ -10,6 +10,11 @@ import Testing
 /// signed body once; an agent's text cannot put a link or a mention into the Slack message.
 @Suite("notifications", .enabled(if: Subprocess.available("python3"), "needs python3"), .serialized)
 struct NotifierTests {
+    /// Each attempt's deadline: a local receiver answers at once, but in CI beside the fuzz suites a
+    /// Python receiver was once starved for over 10 s (the product's default), and a late answer here
+    /// would be counted as a failed attempt and retried.
+    static let patience = 120.0
+
     /// A demo store with one refund waiting for a person (its reason tries a Slack link and @channel).
     static func queued() throws -> (store: AuditStore, dir: String) {
         let dir = TestPaths.temporaryDirectory("notify").path
@@ -39,7 +44,7 @@ struct NotifierTests {
         let (store, dir) = try Self.queued()
         let (server, url, file) = try Self.capture(dir, status: 500)
         defer { server.stop() }
-        let notifier = Notifier(store: store, targets: NotifyTargets(webhookURL: url, webhookSecret: "s3cret"), redactor: Redactor(), log: { _ in })
+        let notifier = Notifier(store: store, targets: NotifyTargets(webhookURL: url, webhookSecret: "s3cret"), redactor: Redactor(), timeout: Self.patience, log: { _ in })
         // 0.03 ms short of a whole millisecond: stored as the next one, so each retry's wait is judged
         // against a time a hair after the attempt (a retry due at exactly its backoff was skipped 1 run in 20).
         var now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down) + 0.123_97)
@@ -61,7 +66,7 @@ struct NotifierTests {
         let (store, dir) = try Self.queued()
         let (server, url, file) = try Self.capture(dir, status: 200)
         defer { server.stop() }
-        let notifier = Notifier(store: store, targets: NotifyTargets(slackWebhook: url, webhookURL: url, webhookSecret: "s3cret"), redactor: Redactor(), log: { _ in })
+        let notifier = Notifier(store: store, targets: NotifyTargets(slackWebhook: url, webhookURL: url, webhookSecret: "s3cret"), redactor: Redactor(), timeout: Self.patience, log: { _ in })
         await notifier.tick()
         await notifier.tick(now: Date().addingTimeInterval(60))
         let received = Self.lines(file)
