@@ -83,6 +83,29 @@ struct JSONMembersTests {
         #expect(indexedCount > 2_000, "\(indexedCount) of 20,000 indexed")
     }
 
+    /// Names that share their first bytes or their length, and one that differs from another only
+    /// in its last byte: a look-up that stopped short of comparing every byte would take a neighbour.
+    static let alike = ["ab", "abc", "abcdefg", "abcdefgh", "abcdefgX", "abcdefghi", "abcdefgh12345",
+                        "abcdefgH" + String(repeating: "z", count: 32), "abcdefgH" + String(repeating: "z", count: 31) + "y"]
+
+    @Test("a look-up finds only the member of that very name", arguments: alike + [
+        "a", "abcd", "abcdefgI", "abcdefgh1234", "abcdefgh123456", "abcdefgH", "abcdefgH" + String(repeating: "z", count: 33), "abcdefgh\u{0}",
+    ])
+    func lookUp(name: String) throws {
+        // Every name of `alike` but the one looked up, so a look-up that matched a neighbour would find it.
+        let others = Self.alike.filter { $0 != name }
+        let text = "{" + others.enumerated().map { #""\#($1)":\#($0)"# }.joined(separator: ",") + "}"
+        let bytes = Array(text.utf8)
+        try bytes.withUnsafeBufferPointer { buffer in
+            let members = try #require(JSONMembers(buffer))
+            #expect(members.value(name) == nil, "\(name) in \(text)")
+            #expect(members.raw(name) == nil)
+            for (index, other) in others.enumerated() {
+                #expect(members.value(other) == .number(Double(index)), "\(other)")
+            }
+        }
+    }
+
     /// nil when `JSONMembers` declines; otherwise whether everything it says is what the parser says.
     static func agree(_ bytes: [UInt8]) throws -> Bool? {
         try bytes.withUnsafeBufferPointer { buffer -> Bool? in
