@@ -192,7 +192,7 @@ public final class GuardServer: @unchecked Sendable {
                 return line.withUnsafeBytes { Foundation.write(output, $0.baseAddress, $0.count) }
             case .socket:
                 return line.withUnsafeBytes { Glibc.send(output, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
-            case .other:
+            case .nonBlocking, .other:
                 return nil
             }
         }

@@ -181,11 +181,19 @@ public actor MCPClient {
 
     private func send(_ message: JSONRPCMessage) throws {
         guard let process else { throw MCPFailure.protocolError("not connected") }
-        do {
-            try LineWriter.write(message.line, to: process.stdinPipe.fileHandleForWriting.fileDescriptor, timeout: options.callTimeout)
+        // After a failed write the server's input may end in part of a line: nothing goes after it (an
+        // answer to the server's ping would be spliced onto a request).
+        if let failure { throw failure }
+        do throws(LineWriter.Failure) {
+            try LineWriter.write(message.line, to: process.stdinPipe.fileHandleForWriting.fileDescriptor, kind: .nonBlocking, timeout: options.callTimeout)
         } catch {
-            let failure = MCPFailure.exited(status: process.isRunning ? -1 : process.exitCode, stderr: process.stderrLines())
+            let failure: MCPFailure = switch error {
+            case .timedOut: .timeout(what: "writing to the server (it stopped reading its input)", seconds: options.callTimeout, stderr: process.stderrLines())
+            case .closed: .exited(status: process.isRunning ? -1 : process.exitCode, stderr: process.stderrLines())
+            }
             fail(failure)
+            // The server may have part of a request: it is ended, so it never reads the rest of one.
+            Task { await process.terminate(grace: 1) }
             throw failure
         }
     }

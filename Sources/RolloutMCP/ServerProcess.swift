@@ -24,6 +24,10 @@ public final class ServerProcess: @unchecked Sendable {
         process.environment = env
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.standardInput = stdinPipe
+        // Only this process writes the server's stdin: non-blocking, a request to a server that stopped
+        // reading fails at its deadline (`LineWriter`) instead of holding the client for good.
+        let stdin = stdinPipe.fileHandleForWriting.fileDescriptor
+        _ = fcntl(stdin, F_SETFL, fcntl(stdin, F_GETFL) | O_NONBLOCK)
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         process.terminationHandler = { [weak self] p in self?.exited(p.terminationStatus) }

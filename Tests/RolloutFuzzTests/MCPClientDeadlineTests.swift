@@ -47,4 +47,29 @@ struct MCPClientDeadlineTests {
         let outcome = await long.result
         #expect(throws: MCPFailure.self) { try outcome.get() }
     }
+
+    @Test("a request to a server that stopped reading its stdin fails at the call timeout instead of blocking the client", .timeLimit(.minutes(2)))
+    func deafServer() async throws {
+        // hang_after_write: the server does the first write, then sleeps without reading again.
+        let client = MCPClient(command: ["python3", TinyServer.script],
+                               options: .init(callTimeout: 1, startTimeout: 3600, environment: ["TINY_MODE": "hang_after_write"]))
+        try await client.start()
+        do {
+            _ = try await client.request("tools/call", params: Self.call(0), timeout: 1)
+            Issue.record("a hung server answered")
+        } catch MCPFailure.timeout {}
+        // A megabyte fills the pipe (64 KiB) the server no longer reads: the write must give up at the
+        // call timeout. On a blocking pipe it waited for good, and the client (an actor) with it.
+        let big: JSONValue = ["name": "items.create", "arguments": ["data": ["title": .string(String(repeating: "x", count: 1 << 20))],
+                                                                   "reason": "a test of deadlines", "idempotency_key": "deadline-big"]]
+        let outcome = await Task { try await client.request("tools/call", params: big, timeout: 1) }.result
+        guard case .failure(MCPFailure.timeout(let what, _, _)) = outcome else {
+            Issue.record("\(outcome)")
+            return
+        }
+        #expect(what.contains("stopped reading"), "\(what)")
+        // Nothing more is written after the cut-off request: the next call is refused, not spliced on.
+        await #expect(throws: MCPFailure.self) { try await client.request("tools/list", params: [:], timeout: 1) }
+        await client.stop()
+    }
 }
