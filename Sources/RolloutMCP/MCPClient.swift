@@ -94,7 +94,7 @@ public actor MCPClient {
             thread.start()
         }
         Task {
-            for await event in lines { await self.receive(event, generation: generation) }
+            for await event in lines { self.receive(event, generation: generation) }
         }
         let initialize: JSONValue = [
             "protocolVersion": "2025-06-18", "capabilities": [:], "clientInfo": ["name": "rollout", "version": "0.2.0"],
@@ -220,7 +220,7 @@ public actor MCPClient {
             // Give the exit status a moment to arrive: it says more than "closed".
             Task {
                 try? await Task.sleep(nanoseconds: 50_000_000)
-                await self.closed(generation: generation)
+                self.closed(generation: generation)
             }
         }
     }
