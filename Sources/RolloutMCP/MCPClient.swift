@@ -57,9 +57,10 @@ public actor MCPClient {
     /// Starts the server and initialises the session.
     public func start() async throws {
         BrokenPipes.ignore()
+        let process = try ServerProcess(command: command, environment: options.environment)
+        // Only now: a server that failed to start leaves the client as failed as it was.
         failure = nil
         generation += 1
-        let process = try ServerProcess(command: command, environment: options.environment)
         self.process = process
         starts += 1
         let generation = self.generation
@@ -185,15 +186,16 @@ public actor MCPClient {
         // answer to the server's ping would be spliced onto a request).
         if let failure { throw failure }
         do throws(LineWriter.Failure) {
-            try LineWriter.write(message.line, to: process.stdinPipe.fileHandleForWriting.fileDescriptor, kind: .nonBlocking, timeout: options.callTimeout)
+            try LineWriter.write(message.line, to: process.stdinPipe.fileHandleForWriting.fileDescriptor, kind: process.stdinKind, timeout: options.callTimeout)
         } catch {
             let failure: MCPFailure = switch error {
             case .timedOut: .timeout(what: "writing to the server (it stopped reading its input)", seconds: options.callTimeout, stderr: process.stderrLines())
             case .closed: .exited(status: process.isRunning ? -1 : process.exitCode, stderr: process.stderrLines())
             }
             fail(failure)
-            // The server may have part of a request: it is ended, so it never reads the rest of one.
-            Task { await process.terminate(grace: 1) }
+            // The server may have part of a request: its input is closed, so it never reads more after it
+            // (`stop`, `restart` or the end of the run then ends it).
+            process.closeInput()
             throw failure
         }
     }

@@ -6,6 +6,10 @@ public final class ServerProcess: @unchecked Sendable {
     public let command: [String]
     private let process = Process()
     let stdinPipe = Pipe()
+    /// How `LineWriter` writes to `stdinPipe`: non-blocking, once set so.
+    let stdinKind: LineWriter.Kind
+    /// Whether our end of the server's stdin is closed (closed once, whoever asks first).
+    private var inputClosed = false
     let stdoutPipe = Pipe()
     private let stderrPipe = Pipe()
     private let lock = NSLock()
@@ -25,9 +29,11 @@ public final class ServerProcess: @unchecked Sendable {
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.standardInput = stdinPipe
         // Only this process writes the server's stdin: non-blocking, a request to a server that stopped
-        // reading fails at its deadline (`LineWriter`) instead of holding the client for good.
+        // reading fails at its deadline (`LineWriter`) instead of holding the client for good. Should the
+        // flag not take, the writes poll before each part instead (slower, as safe).
         let stdin = stdinPipe.fileHandleForWriting.fileDescriptor
-        _ = fcntl(stdin, F_SETFL, fcntl(stdin, F_GETFL) | O_NONBLOCK)
+        let flags = fcntl(stdin, F_GETFL)
+        stdinKind = flags >= 0 && fcntl(stdin, F_SETFL, flags | O_NONBLOCK) == 0 ? .nonBlocking : .pipe
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         process.terminationHandler = { [weak self] p in self?.exited(p.terminationStatus) }
@@ -99,9 +105,20 @@ public final class ServerProcess: @unchecked Sendable {
         stderr.split(separator: "\n").suffix(count).joined(separator: "\n")
     }
 
+    /// Closes our end of the server's stdin, once: after a write that failed part-way nothing more may
+    /// follow, and `stop` or `terminate` may come after (a second `close` could close a descriptor
+    /// another thread has just been given the same number for).
+    func closeInput() {
+        lock.lock()
+        let first = !inputClosed
+        inputClosed = true
+        lock.unlock()
+        if first { try? stdinPipe.fileHandleForWriting.close() }
+    }
+
     /// Ends the server: closes its input, asks it to stop, and kills it if it will not.
     public func stop(grace: TimeInterval = 2) {
-        try? stdinPipe.fileHandleForWriting.close()
+        closeInput()
         guard process.isRunning else { return }
         process.terminate()
         let deadline = Date().addingTimeInterval(grace)
@@ -113,7 +130,7 @@ public final class ServerProcess: @unchecked Sendable {
 
     /// `stop` without blocking a Swift concurrency thread while the server winds down.
     public func terminate(grace: TimeInterval = 2) async {
-        try? stdinPipe.fileHandleForWriting.close()
+        closeInput()
         if process.isRunning { process.terminate() }
         let deadline = Date().addingTimeInterval(grace)
         while process.isRunning && Date() < deadline { try? await Task.sleep(nanoseconds: 10_000_000) }
