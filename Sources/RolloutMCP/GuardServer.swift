@@ -125,8 +125,6 @@ public final class GuardServer: @unchecked Sendable {
         private var queued = 0
         /// Seconds an answer may wait for the agent to read before the guard counts it gone.
         static let stall = 30.0
-        /// The most a pipe takes in one write that cannot block once `poll` says it is writable.
-        static let atomicWrite = Int(PIPE_BUF)
         /// What the output is, read once: only a pipe or a socket is ever written on the caller's thread.
         private let kind: LineWriter.Kind
 
@@ -186,15 +184,16 @@ public final class GuardServer: @unchecked Sendable {
         private func tryWrite(_ line: [UInt8]) -> Int? {
             switch kind {
             case .pipe:
-                guard line.count <= Self.atomicWrite else { return nil }
+                // Whole answers only: a pipe with room takes up to `pipeChunk` bytes whole.
+                guard line.count <= LineWriter.pipeChunk else { return nil }
                 var poller = pollfd(fd: output, events: Int16(POLLOUT), revents: 0)
                 guard poll(&poller, 1, 0) == 1, poller.revents & Int16(POLLOUT) != 0 else { return nil }
-                return line.withUnsafeBytes { Foundation.write(output, $0.baseAddress, $0.count) }
             case .socket:
-                return line.withUnsafeBytes { Glibc.send(output, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+                break
             case .nonBlocking, .other:
                 return nil
             }
+            return line.withUnsafeBytes { LineWriter.writeSome($0, to: output, kind: kind) }
         }
     }
 

@@ -35,6 +35,20 @@ enum LineWriter {
         }
     }
 
+    /// The most a pipe with room takes whole in one write.
+    static let pipeChunk = Int(PIPE_BUF)
+
+    /// One write of the front of `bytes` as `kind` allows (at most `pipeChunk` bytes to a pipe, a send
+    /// that does not wait to a socket): bytes written, or -1 with `errno`. It cannot block on a pipe
+    /// that `poll` said has room, nor on a socket; the caller waits for room.
+    static func writeSome(_ bytes: UnsafeRawBufferPointer, to fd: Int32, kind: Kind) -> Int {
+        switch kind {
+        case .pipe: Foundation.write(fd, bytes.baseAddress, min(bytes.count, pipeChunk))
+        case .socket: Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
+        case .nonBlocking, .other: Foundation.write(fd, bytes.baseAddress, bytes.count)
+        }
+    }
+
     /// Writes all of `bytes`, or throws: `.timedOut` once `timeout` seconds pass with bytes left
     /// (some may have been written), `.closed` when the reader is gone.
     static func write(_ bytes: [UInt8], to fd: Int32, kind: Kind? = nil, timeout: Double) throws(Failure) {
@@ -55,14 +69,7 @@ enum LineWriter {
         while offset < bytes.count {
             // A blocking pipe or socket is written only once it has room.
             if kind == .pipe || kind == .socket, !(try waitForRoom()) { continue }
-            let n = bytes.withUnsafeBytes { raw -> Int in
-                let start = raw.baseAddress! + offset, left = raw.count - offset
-                switch kind {
-                case .pipe: return Foundation.write(fd, start, min(left, Int(PIPE_BUF)))
-                case .socket: return Glibc.send(fd, start, left, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
-                case .nonBlocking, .other: return Foundation.write(fd, start, left)
-                }
-            }
+            let n = bytes.withUnsafeBytes { writeSome(UnsafeRawBufferPointer(rebasing: $0[offset...]), to: fd, kind: kind) }
             if n > 0 {
                 offset += n
                 continue
