@@ -42,6 +42,8 @@ public final class Notifier: @unchecked Sendable {
 
     public init(store: AuditStore, targets: NotifyTargets, redactor: Redactor, poster: WebhookPoster = WebhookPoster(), timeout: Double = 10,
                 log: @escaping @Sendable (String) -> Void) {
+        // Not user input: a bad one is a bug, and would otherwise fail every delivery (WebhookPoster refuses it).
+        precondition(timeout.isFinite && timeout > 0, "a notifier's timeout must be a positive number of seconds, not \(timeout)")
         self.store = store
         self.targets = targets
         self.redactor = redactor
