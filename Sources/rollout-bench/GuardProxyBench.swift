@@ -25,7 +25,19 @@ struct GuardProxyBench: AsyncParsableCommand {
     @Option(help: "Sequential calls per run.")
     var calls = 2_000
 
+    /// Untimed calls made first through each path.
+    static let warmUp = 50
+
     func run() async throws {
+        // Every timed call must be a write the guard lets through: a cap that would refuse the last ones
+        // is said before the runs, not after them.
+        let policy = try RolloutFolder(directory: dir).loadPolicy()
+        guard let tool = policy.tools.first(where: { $0.name == "items.create" }) else {
+            throw ValidationError("the guard-proxy bench calls items.create, which the policy of \(dir) does not describe")
+        }
+        for cap in [tool.cap, tool.actorCap].compactMap({ $0 }) where cap.max < calls + Self.warmUp {
+            throw ValidationError("--calls \(calls) and \(Self.warmUp) warm-up calls exceed items.create's cap of \(cap) in \(dir); give at most \(cap.max - Self.warmUp) calls, or a --dir whose cap is higher")
+        }
         let binary = try BenchProcess.rolloutBinary()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-bench-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -52,7 +64,7 @@ struct GuardProxyBench: AsyncParsableCommand {
         func args(_ i: Int, _ tag: String) -> JSONValue {
             ["data": ["title": .string("item \(i)")], "reason": .string("benchmark write number \(i)"), "idempotency_key": .string("\(tag)-\(i)")]
         }
-        for i in 0..<50 {
+        for i in 0..<Self.warmUp {
             let r = try await client.callTool("items.create", arguments: args(i, "warm"))
             if r.isError { throw ValidationError("the warm-up call was refused: \(r.text)") }
         }

@@ -18,9 +18,15 @@ struct ReportBench: ParsableCommand {
     @Option(help: "Calls in the month (seven tenants).")
     var events = 1_000_000
 
+    @Option(help: ArgumentHelp("Keep the generated store, folder and reports here (to profile `rollout report` on them afterwards).", valueName: "dir"))
+    var keep: String?
+
     func run() throws {
-        let directory = try BenchProcess.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try keep.map { path in
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            return URL(fileURLWithPath: path)
+        } ?? BenchProcess.scratchDirectory()
+        defer { if keep == nil { try? FileManager.default.removeItem(at: directory) } }
         let binary = try BenchProcess.rolloutBinary()
         let file = directory.appendingPathComponent("events.jsonl").path
         let spacing = 30 * 86_400 / Double(events)
