@@ -21,6 +21,8 @@ struct LeakDetectorTests {
         // Not ASCII: the expressions decide. ICU's (?i) folds the long s 'ſ' to 's' and the Kelvin sign to 'k'.
         "ſelect id FROM users", "ſELECT * FROM t", "commande ¡update ventes SET total = 1!", "café://x", "mongodb://hôte/db",
         "naïve text with no internals", String(repeating: "a", count: 5000) + " SELECT x FROM y",
+        // Words apart by control characters that ICU's `\s` is not.
+        "delete\u{0}from x", "SELECT\u{1C}a\u{1F}FROM b", "update\u{7F}t\u{1E}set x = 1", "INSERT\u{1D}INTO t", "select\u{0}",
     ]
 
     @Test("leak(in:) finds what every expression, none skipped, finds", arguments: texts)
@@ -38,7 +40,19 @@ struct LeakDetectorTests {
         #expect(LeakDetector.leak(in: text)?.hasPrefix(name + ":") == true)
     }
 
-    @Test("an answer without internals is clean", arguments: ["{\"ok\":true}", "updated the order, selected a carrier", "deleted nothing"])
+    /// ICU's `\s` is not NUL, 0x1C–0x1F or DEL: a statement whose words those separate is found too.
+    @Test("a statement whose words control characters separate is found", arguments: [
+        "delete\u{0}from x", "SELECT\u{1C}a\u{1F}FROM b", "select\u{1}id,\u{8}email\u{1B}from users", "update\u{7F}t\u{1E}set x = 1",
+        "INSERT\u{1D}INTO t VALUES (1)", "DELETE \u{0} FROM carts",
+    ])
+    func separatedByControls(_ text: String) {
+        #expect(LeakDetector.leak(in: text)?.hasPrefix("an SQL statement:") == true)
+        #expect(LeakDetector.scrub(text).contains("[internal detail withheld]"))
+    }
+
+    @Test("an answer without internals is clean", arguments: [
+        "{\"ok\":true}", "updated the order, selected a carrier", "deleted nothing", "select\u{0}", "deleted\u{1C}from the cart",
+    ])
     func clean(_ text: String) {
         #expect(LeakDetector.leak(in: text) == nil)
     }

@@ -84,8 +84,13 @@ public enum LeakDetector {
         foldingCase && byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 
+    /// What separates an SQL statement's words: ICU's `\s`, and every other control character (ICU's
+    /// `\s` leaves out NUL, 0x1C–0x1F and DEL, and "delete\u{0}from x" is as much a statement).
+    static let separator = #"\s\x00-\x1F\x7F"#
+
     static let patterns: [Pattern] = [
-        ("an SQL statement", #"(?i)\b(SELECT\s+[\w*,\s.]+\s+FROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM)\b[^\n"]*"#,
+        ("an SQL statement", #"(?i)\b(SELECT[\#(separator)]+[\w*,.\#(separator)]+[\#(separator)]+FROM|INSERT[\#(separator)]+INTO|"#
+            + #"UPDATE[\#(separator)]+\w+[\#(separator)]+SET|DELETE[\#(separator)]+FROM)\b[^\n"]*"#,
          ["select", "insert", "update", "delete"], true),
         ("SQL parameters", #"\[parameters:[^\]]*\]"#, ["[parameters:"], false),
         ("a stack trace", #"Traceback \(most recent call last\)|\bat [\w.$]+\([\w]+\.(java|kt|swift|scala):\d+\)"#,
