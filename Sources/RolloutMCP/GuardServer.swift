@@ -104,6 +104,19 @@ public final class GuardServer: @unchecked Sendable {
         }
         if replies.closed { log("guard: the client stopped reading; ending") }
         await upstream.stop()
+        // Answers that never reached the agent: it cannot know what they said (a write among them may
+        // have run). The decisions are in the audit log; the exit status says the session ended unheard.
+        if replies.closed { throw AgentStoppedReading(undelivered: replies.undelivered) }
+    }
+
+    /// The agent stopped reading the guard's answers (it closed its end, or read nothing for
+    /// `ReplyWriter.stall` seconds): the guard ended with answers it could not deliver.
+    public struct AgentStoppedReading: Error, CustomStringConvertible {
+        public var undelivered: Int
+        public var description: String {
+            "the agent stopped reading the guard's answers: \(undelivered) answer\(undelivered == 1 ? " was" : "s were") not delivered "
+                + "(each decision is in the audit log: `rollout audit tail`)"
+        }
     }
 
     /// How many tool calls are decided at once; the next waits for one of them to be answered.
@@ -121,6 +134,8 @@ public final class GuardServer: @unchecked Sendable {
         private let queue: DispatchQueue
         private let lock = NSLock()
         private var failed = false
+        /// Answers that could not be written, or were not tried once one could not.
+        private var dropped = 0
         /// Answers handed to the queue and not yet written: while any is, the next waits behind it.
         private var queued = 0
         /// Seconds an answer may wait for the agent to read before the guard counts it gone.
@@ -137,6 +152,11 @@ public final class GuardServer: @unchecked Sendable {
         /// Whether the agent stopped reading (an answer could not be written).
         var closed: Bool {
             lock.withLock { failed }
+        }
+
+        /// How many answers did not reach the agent.
+        var undelivered: Int {
+            lock.withLock { dropped }
         }
 
         /// Answers waiting on the queue (tests watch a slow reader's backlog).
@@ -161,19 +181,25 @@ public final class GuardServer: @unchecked Sendable {
                             rest.removeFirst(n)  // a socket took part: the rest goes through the queue, still first in line
                         } else if !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
                             failed = true
+                            dropped += 1
                             return written.resume()
                         }
                     }
                     queued += 1
                     queue.async { [self, rest] in
+                        var delivered = false
                         if !closed {
                             do {
                                 try LineWriter.write(rest, to: output, kind: kind, timeout: Self.stall)
+                                delivered = true
                             } catch {
                                 lock.withLock { failed = true }
                             }
                         }
-                        lock.withLock { queued -= 1 }
+                        lock.withLock {
+                            queued -= 1
+                            if !delivered { dropped += 1 }
+                        }
                         written.resume()
                     }
                 }

@@ -121,6 +121,9 @@ struct Rollout: AsyncParsableCommand {
             case .noSuchApproval, .noSuchEvent: Foundation.exit(ExitStatus.badInput)
             case .halted, .outcomeNotRecorded: Foundation.exit(ExitStatus.internalError)
             }
+        case let error as GuardServer.AgentStoppedReading:
+            Output.error("error: \(error)")
+            Foundation.exit(ExitStatus.problemFound)
         case let error as GuardAssemblyError:
             Output.error("error: \(error)")
             Foundation.exit(ExitStatus.badInput)

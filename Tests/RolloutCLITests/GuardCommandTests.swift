@@ -157,6 +157,33 @@ struct GuardCommandTests {
         #expect(last["approver"] == "maria.lopez" && last["details"]?["approval_reason"] == "checked the stock")
     }
 
+    /// An agent that goes away with a write in flight cannot know what the write did: the guard says so
+    /// in its exit status and on standard error, and the write's decision is in the audit log.
+    @Test("an agent that stops reading its answers: the guard ends with status 1 and counts the answers it could not deliver")
+    func agentStopsReading() throws {
+        let g = try GuardSession(stage: "broad")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RolloutBinary.path)
+        process.arguments = ["guard", "--dir", g.dir, "--store", g.store, "--tenant", "acme", "--actor", "agent-1", "--", "python3", TinyServer.script]
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        try output.fileHandleForReading.close()  // the agent will never read an answer
+        let call: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": ["name": "items.create", "arguments": Self.good]]
+        input.fileHandleForWriting.write(Data((call.canonicalText + "\n").utf8))
+        try input.fileHandleForWriting.close()
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 1, "\(stderr)")
+        #expect(stderr.contains("the agent stopped reading the guard's answers: 1 answer was not delivered"), "\(stderr)")
+        #expect(try g.audit().map { $0["decision"]?.stringValue ?? "" } == ["intent", "executed"])
+    }
+
     @Test("the principal comes from the command line; without one the guard will not start")
     func principal() throws {
         let g = try GuardSession(stage: "broad")

@@ -27,6 +27,11 @@ struct GuardCommand: AsyncParsableCommand {
             time, each from its lookups to its recorded outcome, so a second call with the same key replays the \
             first and a cap holds however many calls arrive together. With --observe, calls go one at a time.
 
+            Exit status: 0 the agent closed its side having read every answer; 1 the agent stopped reading its \
+            answers (closed its end, or read nothing for 30 s): the guard ends, counts on standard error the answers \
+            it could not deliver, and their decisions are in the audit log; 2 bad input; 3 the store or the upstream \
+            failed.
+
             Examples (an MCP client configuration's command line):
               ORMAI_DEMO_WORKDIR=$(mktemp -d) rollout guard --dir rollout/examples/ormai \\
                 --upstream ormai --tenant acme --actor agent-1
