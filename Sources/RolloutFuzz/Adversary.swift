@@ -306,8 +306,8 @@ public final class Adversary {
         guard let tool = policy.entries(forWireName: step.call.tool).first?.name ?? currentTool, policy.tool(named: tool) != nil,
             policy.entries(forWireName: step.call.tool).contains(where: { $0.name == tool }) else { return }
         // What the adversary sent comes back in many answers (an echo of the arguments): only the rest can leak.
-        let text = EchoRemover.remove(Self.strings(in: step.call.arguments), from: outcome.raw.canonicalText)
-        guard let leak = LeakDetector.leak(in: text), (leaks[tool]?.count ?? 0) < 3 else { return }
+        let sent = Self.strings(in: step.call.arguments)
+        guard let leak = LeakDetector.leak(in: outcome.raw, cleaning: { EchoRemover.remove(sent, from: $0) }), (leaks[tool]?.count ?? 0) < 3 else { return }
         let variant = "the answer to \(step.call.tool) holds \(leak.split(separator: ":").first ?? "internals")"
         guard !(leaks[tool] ?? []).contains(where: { $0.variant == variant }) else { return }
         leaks[tool, default: []].append(Finding(

@@ -40,14 +40,47 @@ struct LeakDetectorTests {
         #expect(LeakDetector.leak(in: text)?.hasPrefix(name + ":") == true)
     }
 
-    /// ICU's `\s` is not NUL, 0x1C–0x1F or DEL: a statement whose words those separate is found too.
-    @Test("a statement whose words control characters separate is found", arguments: [
+    /// ICU's `\s` is not NUL, 0x1C–0x1F, DEL or most of 0x80–0x9F, nor an invisible format character: a
+    /// statement whose words those separate is found too.
+    @Test("a statement whose words control or format characters separate is found", arguments: [
         "delete\u{0}from x", "SELECT\u{1C}a\u{1F}FROM b", "select\u{1}id,\u{8}email\u{1B}from users", "update\u{7F}t\u{1E}set x = 1",
-        "INSERT\u{1D}INTO t VALUES (1)", "DELETE \u{0} FROM carts",
+        "INSERT\u{1D}INTO t VALUES (1)", "DELETE \u{0} FROM carts", "delete\u{80}from items", "SELECT\u{200B}id\u{FEFF}FROM users",
+        "delete\u{2060}from x", "update\u{9F}t\u{180E}set x = 1",
     ])
     func separatedByControls(_ text: String) {
         #expect(LeakDetector.leak(in: text)?.hasPrefix("an SQL statement:") == true)
         #expect(LeakDetector.scrub(text).contains("[internal detail withheld]"))
+    }
+
+    /// The canonical text writes a NUL or a newline inside a string as `\u0000` or `\n`: a JSON answer is
+    /// read string by string as decoded, and a string that is JSON itself (a tool's text content) too.
+    @Test("a statement inside a JSON answer's string is found as the string says it", arguments: [
+        ["structuredContent": ["sql": "delete\u{0}from items where id = 1"]],
+        ["content": [["type": "text", "text": "failed: SELECT id, title\nFROM items"]]],
+        ["content": [["type": "text", "text": #"{"error": "delete\u0000from items where id = 1"}"#]]],
+        ["content": [["type": "text", "text": #"[{"detail": "SELECT id\nFROM users"}]"#]]],
+        ["structuredContent": ["rows": [["note": "update\u{1F}items\u{1F}set title = 'x'"]]]],
+    ] as [JSONValue])
+    func insideJSON(_ answer: JSONValue) {
+        #expect(LeakDetector.leak(in: answer.canonicalText) == nil, "the canonical text alone hides it (else this case shows nothing)")
+        #expect(LeakDetector.leak(in: answer)?.hasPrefix("an SQL statement:") == true)
+    }
+
+    @Test("what the fuzzer sent is cleaned out of every string before the expressions read it")
+    func cleaning() {
+        let echo: JSONValue = ["content": [["type": "text", "text": #"{"title": "SELECT a\nFROM b"}"#]]]
+        #expect(LeakDetector.leak(in: echo)?.hasPrefix("an SQL statement:") == true)
+        #expect(LeakDetector.leak(in: echo, cleaning: { $0.replacingOccurrences(of: "SELECT a\nFROM b", with: "") }) == nil)
+    }
+
+    /// With a separator run allowed on both sides of SELECT's column list, "select" and a long run of
+    /// separators without FROM took the expression cubic time (seconds for 800 NULs); it must end at once.
+    @Test("a long run of separators after SELECT, without FROM, is judged without backtracking for good", .timeLimit(.minutes(1)))
+    func noRunaway() {
+        let text = String(repeating: "select" + String(repeating: "\u{0}", count: 2_000) + "x|", count: 20)
+            + "select" + String(repeating: " ", count: 2_000) + "x"
+        #expect(LeakDetector.leak(in: text) == nil)
+        #expect(LeakDetector.leak(in: text + " FROM t")?.hasPrefix("an SQL statement:") == true)
     }
 
     @Test("an answer without internals is clean", arguments: [

@@ -23,6 +23,44 @@ public enum LeakDetector {
         }
     }
 
+    /// What was found in a JSON answer, or nil: in its canonical text, and in every string of it as
+    /// decoded. The canonical text writes a NUL or a newline inside a string as `\u0000` or `\n`, which
+    /// no expression reads as a separator, so "SELECT id\nFROM users" in a JSON string is found only
+    /// decoded. A string that is JSON itself (a tool's text content often is) is read the same way, two
+    /// levels deep. `cleaning` prepares each text before the expressions see it (the fuzzer takes out
+    /// what it sent, which an answer may echo).
+    public static func leak(in value: JSONValue, cleaning: (String) -> String = { $0 }) -> String? {
+        if let found = leak(in: cleaning(value.canonicalText)) { return found }
+        return leak(inStringsOf: value, cleaning: cleaning, depth: 0)
+    }
+
+    private static func leak(inStringsOf value: JSONValue, cleaning: (String) -> String, depth: Int) -> String? {
+        switch value {
+        case .string(let text):
+            // A string the canonical text holds as it is (no control character, quote or backslash to
+            // escape) was read there already; so were the strings of a JSON text without a backslash.
+            guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return nil }
+            if let found = leak(in: cleaning(text)) { return found }
+            guard depth < 2, text.utf8.contains(0x5C), let first = text.utf8.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
+                  first == UInt8(ascii: "{") || first == UInt8(ascii: "["), let inner = try? JSONValue.parse(text) else { return nil }
+            return leak(inStringsOf: inner, cleaning: cleaning, depth: depth + 1)
+        case .array(let items):
+            for item in items {
+                if let found = leak(inStringsOf: item, cleaning: cleaning, depth: depth) { return found }
+            }
+            return nil
+        case .object(let members):
+            for (name, member) in members {
+                if let found = leak(inStringsOf: .string(name), cleaning: cleaning, depth: 2) ?? leak(inStringsOf: member, cleaning: cleaning, depth: depth) {
+                    return found
+                }
+            }
+            return nil
+        case .null, .bool, .number:
+            return nil
+        }
+    }
+
     /// What `leak(in:)` finds by running every expression, none skipped: what the word check must agree with.
     static func leakByExpressions(in text: String) -> String? {
         guard !text.isEmpty else { return nil }
@@ -84,13 +122,16 @@ public enum LeakDetector {
         foldingCase && byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 
-    /// What separates an SQL statement's words: ICU's `\s`, and every other control character (ICU's
-    /// `\s` leaves out NUL, 0x1C–0x1F and DEL, and "delete\u{0}from x" is as much a statement).
-    static let separator = #"\s\x00-\x1F\x7F"#
+    /// What separates an SQL statement's words: ICU's `\s`, every control character (`\p{Cc}`: ICU's
+    /// `\s` leaves out NUL, 0x1C–0x1F, DEL and most of 0x80–0x9F) and every invisible format character
+    /// (`\p{Cf}`: U+200B, U+FEFF, U+2060, …): "delete\u{0}from x" is as much a statement.
+    static let separator = #"[\s\p{Cc}\p{Cf}]"#
 
     static let patterns: [Pattern] = [
-        ("an SQL statement", #"(?i)\b(SELECT[\#(separator)]+[\w*,.\#(separator)]+[\#(separator)]+FROM|INSERT[\#(separator)]+INTO|"#
-            + #"UPDATE[\#(separator)]+\w+[\#(separator)]+SET|DELETE[\#(separator)]+FROM)\b[^\n"]*"#,
+        // One separator on each side of SELECT's column list, which may hold separators itself: with
+        // `+` on both sides as well, a run of separators without FROM made the match cubic.
+        ("an SQL statement", #"(?i)\b(SELECT\#(separator)[\w*,.\s\p{Cc}\p{Cf}]+\#(separator)FROM|INSERT\#(separator)+INTO|"#
+            + #"UPDATE\#(separator)+\w+\#(separator)+SET|DELETE\#(separator)+FROM)\b[^\n"]*"#,
          ["select", "insert", "update", "delete"], true),
         ("SQL parameters", #"\[parameters:[^\]]*\]"#, ["[parameters:"], false),
         ("a stack trace", #"Traceback \(most recent call last\)|\bat [\w.$]+\([\w]+\.(java|kt|swift|scala):\d+\)"#,
