@@ -81,7 +81,7 @@ public final class GuardServer: @unchecked Sendable {
             var inFlight = 0
             // Before and after snapshots of an observed database hold only when calls go one at a time.
             let limit = upstream.observer == nil ? Self.maxCallsInFlight : 1
-            for await incoming in messages {
+            reading: for await incoming in messages {
                 if replies.closed { break }
                 switch incoming {
                 case .invalid(let error):
@@ -91,6 +91,8 @@ public final class GuardServer: @unchecked Sendable {
                     if inFlight >= limit {
                         await calls.next()
                         inFlight -= 1
+                        // The answer that freed the place may be the one the agent did not read: take no more.
+                        if replies.closed { break reading }
                     }
                     inFlight += 1
                     calls.addTask { await replies.send(await self.handle(message)) }
@@ -115,7 +117,7 @@ public final class GuardServer: @unchecked Sendable {
         public var undelivered: Int
         public var description: String {
             "the agent stopped reading the guard's answers: \(undelivered) answer\(undelivered == 1 ? " was" : "s were") not delivered "
-                + "(each decision is in the audit log: `rollout audit tail`)"
+                + "(what the guard decided for the calls among them is in the audit log: `rollout audit tail`)"
         }
     }
 
@@ -138,7 +140,8 @@ public final class GuardServer: @unchecked Sendable {
         private var dropped = 0
         /// Answers handed to the queue and not yet written: while any is, the next waits behind it.
         private var queued = 0
-        /// Seconds an answer may wait for the agent to read before the guard counts it gone.
+        /// Seconds the agent may read nothing of a waiting answer before the guard counts it gone (a slow
+        /// reader that keeps reading gets its answers whole, however long they take).
         static let stall = 30.0
         /// What the output is, read once: only a pipe or a socket is ever written on the caller's thread.
         private let kind: LineWriter.Kind
@@ -190,7 +193,7 @@ public final class GuardServer: @unchecked Sendable {
                         var delivered = false
                         if !closed {
                             do {
-                                try LineWriter.write(rest, to: output, kind: kind, timeout: Self.stall)
+                                try LineWriter.write(rest, to: output, kind: kind, timeout: Self.stall, sinceProgress: true)
                                 delivered = true
                             } catch {
                                 lock.withLock { failed = true }
@@ -347,8 +350,8 @@ public final class GuardServer: @unchecked Sendable {
     /// An upstream answer that carries internals (SQL and its parameters, a stack trace, file paths) is not
     /// passed on: the agent gets an error saying so.
     static func withheldLeaks(_ result: JSONValue) -> JSONValue {
-        let text = MCPResultText.text(result) + (result["structuredContent"].map { $0.canonicalText } ?? "")
-        guard let leak = LeakDetector.leak(in: text) else { return result }
+        // The text content as one text (as the agent reads it), then every string of the answer as decoded.
+        guard let leak = LeakDetector.leak(in: MCPResultText.text(result)) ?? LeakDetector.leak(in: result) else { return result }
         return error("upstream_error: the upstream's answer held internal details (\(leak.split(separator: ":").first ?? "internals")), so the guard withheld it; the call's outcome is in the audit log")
     }
 
@@ -359,7 +362,7 @@ public final class GuardServer: @unchecked Sendable {
         // an error naming that decision, not the upstream's bare answer.
         if d.code == .replayed, d.result["ok"] == .bool(false), let original = d.result["decision"]?.stringValue {
             var structured: [String: JSONValue] = ["decision": .string(original), "message": .string(d.message), "audit_id": .number(Double(d.auditSeq))]
-            if let upstream = d.result["upstream"], LeakDetector.leak(in: upstream.canonicalText) == nil { structured["upstream"] = upstream }
+            if let upstream = d.result["upstream"], LeakDetector.leak(in: upstream) == nil { structured["upstream"] = upstream }
             return ["content": [["type": "text", "text": .string("\(original): \(d.message)")]], "structuredContent": .object(structured), "isError": true]
         }
         if d.code == .executed || d.code == .replayed, let upstream = d.result["upstream"] { return withheldLeaks(upstream) }
@@ -373,7 +376,7 @@ public final class GuardServer: @unchecked Sendable {
             return ["content": [["type": "text", "text": .string("\(d.code.rawValue): \(d.message)")]], "structuredContent": .object(structured), "isError": false]
         default:
             var structured: [String: JSONValue] = ["decision": .string(d.code.rawValue), "message": .string(d.message), "audit_id": .number(Double(d.auditSeq))]
-            if let upstream = d.result["upstream"], LeakDetector.leak(in: upstream.canonicalText) == nil { structured["upstream"] = upstream }
+            if let upstream = d.result["upstream"], LeakDetector.leak(in: upstream) == nil { structured["upstream"] = upstream }
             return ["content": [["type": "text", "text": .string("\(d.code.rawValue): \(d.message)")]], "structuredContent": .object(structured), "isError": true]
         }
     }

@@ -50,10 +50,13 @@ enum LineWriter {
     }
 
     /// Writes all of `bytes`, or throws: `.timedOut` once `timeout` seconds pass with bytes left
-    /// (some may have been written), `.closed` when the reader is gone.
-    static func write(_ bytes: [UInt8], to fd: Int32, kind: Kind? = nil, timeout: Double) throws(Failure) {
+    /// (some may have been written), `.closed` when the reader is gone. With `sinceProgress`, the
+    /// seconds count from the last bytes the reader took: a reader that keeps reading, however slowly,
+    /// gets the whole line; one that stops is given up on `timeout` seconds later.
+    static func write(_ bytes: [UInt8], to fd: Int32, kind: Kind? = nil, timeout: Double, sinceProgress: Bool = false) throws(Failure) {
         let kind = kind ?? Kind(fd)
-        let deadline = DispatchTime.now().uptimeNanoseconds &+ UInt64(max(0, min(timeout, 1e9)) * 1e9)
+        let span = UInt64(max(0, min(timeout, 1e9)) * 1e9)
+        var deadline = DispatchTime.now().uptimeNanoseconds &+ span
         /// Waits for room, at most a second and never past the deadline (thrown); whether there is room,
         /// or an error (a closed reader) that the write will report (EPIPE). A descriptor `poll` cannot
         /// watch is refused as closed (not written blind, not polled in a loop).
@@ -72,6 +75,7 @@ enum LineWriter {
             let n = bytes.withUnsafeBytes { writeSome(UnsafeRawBufferPointer(rebasing: $0[offset...]), to: fd, kind: kind) }
             if n > 0 {
                 offset += n
+                if sinceProgress { deadline = DispatchTime.now().uptimeNanoseconds &+ span }
                 continue
             }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {

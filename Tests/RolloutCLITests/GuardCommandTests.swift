@@ -157,31 +157,53 @@ struct GuardCommandTests {
         #expect(last["approver"] == "maria.lopez" && last["details"]?["approval_reason"] == "checked the stock")
     }
 
-    /// An agent that goes away with a write in flight cannot know what the write did: the guard says so
-    /// in its exit status and on standard error, and the write's decision is in the audit log.
-    @Test("an agent that stops reading its answers: the guard ends with status 1 and counts the answers it could not deliver")
-    func agentStopsReading() throws {
+    /// A `rollout guard` whose agent never reads an answer: `calls` writes sent at once, then its side
+    /// closed. The exit status, standard error and the audit log's decisions.
+    func deafAgent(calls: Int, observe: Bool) throws -> (status: Int32, stderr: String, decisions: [String]) {
         let g = try GuardSession(stage: "broad")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: RolloutBinary.path)
-        process.arguments = ["guard", "--dir", g.dir, "--store", g.store, "--tenant", "acme", "--actor", "agent-1", "--", "python3", TinyServer.script]
+        process.arguments = ["guard", "--dir", g.dir, "--store", g.store, "--tenant", "acme", "--actor", "agent-1"]
+            + (observe ? ["--observe", "sqlite:" + g.dir + "/tiny.db"] : []) + ["--", "python3", TinyServer.script]
+        process.environment = ProcessInfo.processInfo.environment.merging(["TINY_DB": g.dir + "/tiny.db"]) { $1 }
         let input = Pipe(), output = Pipe(), errors = Pipe()
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
         try process.run()
         try output.fileHandleForReading.close()  // the agent will never read an answer
-        let call: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": ["name": "items.create", "arguments": Self.good]]
-        input.fileHandleForWriting.write(Data((call.canonicalText + "\n").utf8))
+        for i in 1...calls {
+            let arguments: JSONValue = ["data": ["title": .string("item \(i)")], "reason": "stock arrived from the supplier", "idempotency_key": .string("k-\(i)")]
+            let call: JSONValue = ["jsonrpc": "2.0", "id": .number(Double(i)), "method": "tools/call", "params": ["name": "items.create", "arguments": arguments]]
+            input.fileHandleForWriting.write(Data((call.canonicalText + "\n").utf8))
+        }
         try input.fileHandleForWriting.close()
         let deadline = Date().addingTimeInterval(60)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 1, "\(stderr)")
-        #expect(stderr.contains("the agent stopped reading the guard's answers: 1 answer was not delivered"), "\(stderr)")
-        #expect(try g.audit().map { $0["decision"]?.stringValue ?? "" } == ["intent", "executed"])
+        return (process.terminationStatus, stderr, try g.audit().map { $0["decision"]?.stringValue ?? "" })
+    }
+
+    /// An agent that goes away with a write in flight cannot know what the write did: the guard says so
+    /// in its exit status and on standard error, and the write's decision is in the audit log.
+    @Test("an agent that stops reading its answers: the guard ends with status 1 and counts the answers it could not deliver")
+    func agentStopsReading() throws {
+        let run = try deafAgent(calls: 1, observe: false)
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("the agent stopped reading the guard's answers: 1 answer was not delivered"), "\(run.stderr)")
+        #expect(run.decisions == ["intent", "executed"])
+    }
+
+    /// With --observe, calls go one at a time: the place the unread answer frees is not given to the next
+    /// call, so nothing more reaches the upstream once the guard knows nobody reads.
+    @Test("an agent that stops reading: no call after the unread answer is forwarded")
+    func noCallAfterTheUnreadAnswer() throws {
+        let run = try deafAgent(calls: 3, observe: true)
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("1 answer was not delivered"), "\(run.stderr)")
+        #expect(run.decisions == ["intent", "executed"], "one write reached the upstream")
     }
 
     @Test("the principal comes from the command line; without one the guard will not start")

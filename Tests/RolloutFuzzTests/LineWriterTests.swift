@@ -88,6 +88,42 @@ struct LineWriterTests {
         #expect(received.bytes == line)
     }
 
+    /// The guard's answers wait for a reader that reads nothing for `stall` seconds, not for one that
+    /// reads slowly: a line that takes the reader several times the timeout arrives whole.
+    @Test("with sinceProgress, a reader that keeps reading slowly is never cut off; the whole-line deadline cuts it", arguments: Channel.allCases)
+    func steadyReader(channel: Channel) {
+        func run(sinceProgress: Bool) -> (outcome: Result<Void, LineWriter.Failure>?, received: Int) {
+            let (reader, writer) = channel.open()
+            let line = [UInt8](repeating: UInt8(ascii: "x"), count: 2_000_000) + [10]
+            final class Received: @unchecked Sendable { var count = 0 }
+            let received = Received(), done = DispatchSemaphore(value: 0)
+            Thread {
+                // 16 KiB every 20 ms: about 2.5 s for the line. A socket polls writable only once most of its
+                // buffer is drained (a few reads, about 0.2 s here): never a pause near the 1 s timeout.
+                var buffer = [UInt8](repeating: 0, count: 16_384)
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { read(reader, $0.baseAddress, $0.count) }
+                    if n <= 0 { break }
+                    received.count += n
+                    Thread.sleep(forTimeInterval: 0.02)
+                }
+                done.signal()
+            }.start()
+            let outcome = Self.outcome(limit: 60, unblock: { close(reader) }) { () throws(LineWriter.Failure) in
+                try LineWriter.write(line, to: writer, timeout: 1, sinceProgress: sinceProgress)
+            }
+            close(writer)
+            done.wait()
+            close(reader)
+            return (outcome, received.count)
+        }
+        let steady = run(sinceProgress: true)
+        #expect(steady.outcome.map { (try? $0.get()) != nil } == true, "\(String(describing: steady.outcome))")
+        #expect(steady.received == 2_000_001)
+        let whole = run(sinceProgress: false)
+        #expect(whole.outcome.map { (try? $0.get()) == nil } == true, "the same reader misses a 1 s deadline on the whole line")
+    }
+
     @Test("a reader that is gone: closed, not a crash (SIGPIPE is ignored)", arguments: Channel.allCases)
     func goneReader(channel: Channel) {
         BrokenPipes.ignore()

@@ -27,10 +27,10 @@ struct GuardCommand: AsyncParsableCommand {
             time, each from its lookups to its recorded outcome, so a second call with the same key replays the \
             first and a cap holds however many calls arrive together. With --observe, calls go one at a time.
 
-            Exit status: 0 the agent closed its side having read every answer; 1 the agent stopped reading its \
-            answers (closed its end, or read nothing for 30 s): the guard ends, counts on standard error the answers \
-            it could not deliver, and their decisions are in the audit log; 2 bad input; 3 the store or the upstream \
-            failed.
+            Exit status: 0 the agent closed its side and every answer was written to it; 1 the agent stopped \
+            reading (closed its end, or read nothing of a waiting answer for 30 s): the guard takes no more calls, \
+            counts on standard error the answers it could not deliver, and what it decided for the calls among them \
+            is in the audit log; 2 bad input; 3 the store or the upstream failed.
 
             Examples (an MCP client configuration's command line):
               ORMAI_DEMO_WORKDIR=$(mktemp -d) rollout guard --dir rollout/examples/ormai \\
