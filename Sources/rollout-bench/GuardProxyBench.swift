@@ -36,7 +36,8 @@ struct GuardProxyBench: AsyncParsableCommand {
             throw ValidationError("the guard-proxy bench calls items.create, which the policy of \(dir) does not describe")
         }
         for cap in [tool.cap, tool.actorCap].compactMap({ $0 }) where cap.max < calls + Self.warmUp {
-            throw ValidationError("--calls \(calls) and \(Self.warmUp) warm-up calls exceed items.create's cap of \(cap) in \(dir); give at most \(cap.max - Self.warmUp) calls, or a --dir whose cap is higher")
+            let most = cap.max > Self.warmUp ? "give at most \(cap.max - Self.warmUp) calls" : "the cap leaves no room for timed calls"
+            throw ValidationError("--calls \(calls) and \(Self.warmUp) warm-up calls exceed items.create's cap of \(cap) in \(dir); \(most), or give a --dir whose cap is higher")
         }
         let binary = try BenchProcess.rolloutBinary()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-bench-\(UUID().uuidString)").path

@@ -33,6 +33,10 @@ struct StatusBench: ParsableCommand {
 
     func run() throws {
         if let measure { return try timeProcess(folder: measure + "/rollout", store: measure + "/audit.sqlite") }
+        if let keep, store == nil, FileManager.default.fileExists(atPath: keep + "/audit.sqlite") {
+            // A store left there would be added to, and the figures would be of a larger log than asked.
+            throw ValidationError("--keep \(keep) already holds a store (audit.sqlite); give a new or empty directory, or --store")
+        }
         let directory = keep.map(URL.init(fileURLWithPath:)) ?? FileManager.default.temporaryDirectory.appendingPathComponent("rollout-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { if keep == nil { try? FileManager.default.removeItem(at: directory) } }
