@@ -45,6 +45,25 @@ struct LineWriterTests {
         return box.result
     }
 
+    final class Received: @unchecked Sendable { var bytes: [UInt8] = [] }
+
+    /// Reads `reader` on a thread of its own, `chunk` bytes at a time with `pause` seconds after each
+    /// read, until the writer's end closes; `done` is signalled then.
+    static func reading(_ reader: Int32, chunk: Int, pause: Double) -> (received: Received, done: DispatchSemaphore) {
+        let received = Received(), done = DispatchSemaphore(value: 0)
+        Thread {
+            var buffer = [UInt8](repeating: 0, count: chunk)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(reader, $0.baseAddress, $0.count) }
+                if n <= 0 { break }
+                received.bytes += buffer[0..<n]
+                Thread.sleep(forTimeInterval: pause)
+            }
+            done.signal()
+        }.start()
+        return (received, done)
+    }
+
     @Test("a reader that never reads: the write gives up at its deadline instead of blocking for good", arguments: Channel.allCases)
     func stoppedReader(channel: Channel) {
         let (reader, writer) = channel.open()
@@ -66,18 +85,7 @@ struct LineWriterTests {
         let (reader, writer) = channel.open()
         // Distinct bytes, so a piece written twice or out of place shows.
         let line = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 % 251) } + [10]
-        final class Received: @unchecked Sendable { var bytes: [UInt8] = [] }
-        let received = Received(), done = DispatchSemaphore(value: 0)
-        Thread {
-            var buffer = [UInt8](repeating: 0, count: 3_000)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { read(reader, $0.baseAddress, $0.count) }
-                if n <= 0 { break }
-                received.bytes += buffer[0..<n]
-                Thread.sleep(forTimeInterval: 0.000_5)
-            }
-            done.signal()
-        }.start()
+        let (received, done) = Self.reading(reader, chunk: 3_000, pause: 0.000_5)
         let outcome = Self.outcome(limit: 120, unblock: { close(reader) }) { () throws(LineWriter.Failure) in
             try LineWriter.write(line, to: writer, timeout: 120)
         }
@@ -95,27 +103,16 @@ struct LineWriterTests {
         func run(sinceProgress: Bool) -> (outcome: Result<Void, LineWriter.Failure>?, received: Int) {
             let (reader, writer) = channel.open()
             let line = [UInt8](repeating: UInt8(ascii: "x"), count: 2_000_000) + [10]
-            final class Received: @unchecked Sendable { var count = 0 }
-            let received = Received(), done = DispatchSemaphore(value: 0)
-            Thread {
-                // 16 KiB every 20 ms: about 2.5 s for the line. A socket polls writable only once most of its
-                // buffer is drained (a few reads, about 0.2 s here): never a pause near the 1 s timeout.
-                var buffer = [UInt8](repeating: 0, count: 16_384)
-                while true {
-                    let n = buffer.withUnsafeMutableBytes { read(reader, $0.baseAddress, $0.count) }
-                    if n <= 0 { break }
-                    received.count += n
-                    Thread.sleep(forTimeInterval: 0.02)
-                }
-                done.signal()
-            }.start()
+            // 16 KiB every 20 ms: about 2.5 s for the line. A socket polls writable only once most of its
+            // buffer is drained (a few reads, about 0.2 s here): never a pause near the 1 s timeout.
+            let (received, done) = Self.reading(reader, chunk: 16_384, pause: 0.02)
             let outcome = Self.outcome(limit: 60, unblock: { close(reader) }) { () throws(LineWriter.Failure) in
                 try LineWriter.write(line, to: writer, timeout: 1, sinceProgress: sinceProgress)
             }
             close(writer)
             done.wait()
             close(reader)
-            return (outcome, received.count)
+            return (outcome, received.bytes.count)
         }
         let steady = run(sinceProgress: true)
         #expect(steady.outcome.map { (try? $0.get()) != nil } == true, "\(String(describing: steady.outcome))")
