@@ -107,7 +107,7 @@ public final class GuardServer: @unchecked Sendable {
         if replies.closed { log("guard: the client stopped reading; ending") }
         await upstream.stop()
         // Answers that never reached the agent: it cannot know what they said (a write among them may
-        // have run). The decisions are in the audit log; the exit status says the session ended unheard.
+        // have run). What was decided is in the audit log; the exit status says the session ended unheard.
         if replies.closed { throw AgentStoppedReading(undelivered: replies.undelivered) }
     }
 

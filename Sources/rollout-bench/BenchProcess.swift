@@ -83,4 +83,14 @@ enum BenchProcess {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory
     }
+
+    /// The directory a bench's `--keep` names, made if missing; one that already holds a store is refused
+    /// (the bench would add to it, and its figures would count the old events as this run's).
+    static func keptDirectory(_ path: String) throws -> URL {
+        guard !FileManager.default.fileExists(atPath: path + "/audit.sqlite") else {
+            throw ValidationError("--keep \(path) already holds a store (audit.sqlite); give a new or empty directory")
+        }
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return URL(fileURLWithPath: path)
+    }
 }

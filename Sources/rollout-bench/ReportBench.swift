@@ -22,14 +22,7 @@ struct ReportBench: ParsableCommand {
     var keep: String?
 
     func run() throws {
-        let directory = try keep.map { path in
-            // A store left there would be added to, and the figures would count its events as this run's.
-            guard !FileManager.default.fileExists(atPath: path + "/audit.sqlite") else {
-                throw ValidationError("--keep \(path) already holds a store (audit.sqlite); give a new or empty directory")
-            }
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            return URL(fileURLWithPath: path)
-        } ?? BenchProcess.scratchDirectory()
+        let directory = try keep.map(BenchProcess.keptDirectory) ?? BenchProcess.scratchDirectory()
         defer { if keep == nil { try? FileManager.default.removeItem(at: directory) } }
         let binary = try BenchProcess.rolloutBinary()
         let file = directory.appendingPathComponent("events.jsonl").path

@@ -33,11 +33,8 @@ struct StatusBench: ParsableCommand {
 
     func run() throws {
         if let measure { return try timeProcess(folder: measure + "/rollout", store: measure + "/audit.sqlite") }
-        if let keep, store == nil, FileManager.default.fileExists(atPath: keep + "/audit.sqlite") {
-            // A store left there would be added to, and the figures would be of a larger log than asked.
-            throw ValidationError("--keep \(keep) already holds a store (audit.sqlite); give a new or empty directory, or --store")
-        }
-        let directory = keep.map(URL.init(fileURLWithPath:)) ?? FileManager.default.temporaryDirectory.appendingPathComponent("rollout-bench-\(UUID().uuidString)")
+        // With --store the kept directory holds only the folder: a store in it is not the one measured.
+        let directory = try keep.map { store == nil ? try BenchProcess.keptDirectory($0) : URL(fileURLWithPath: $0) } ?? BenchProcess.scratchDirectory()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { if keep == nil { try? FileManager.default.removeItem(at: directory) } }
         let storePath = store ?? directory.appendingPathComponent("audit.sqlite").path
