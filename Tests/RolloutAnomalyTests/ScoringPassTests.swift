@@ -456,6 +456,32 @@ struct DetectorArithmeticTests {
         #expect(withHole.allSatisfy { count in "\(broken.push(count))" == "\(reference.push(count))" })
     }
 
+    @Test("a window moved by the values that leave and enter holds what removing and inserting them one by one leaves")
+    func windowMove() {
+        var random = SeededRandom(seed: 19)
+        // Few distinct values, so that leaving and entering values are often equal and cancel.
+        let palette = (1...6).map { 2 * (Double($0) + 0.375).squareRoot() }
+        var window = SortedWindow()
+        var expected: [Double] = []
+        for step in 0..<3_000 {
+            // Asked before the move too: a window's remembered median must not outlive the move.
+            let before = window.count >= 1 ? window.medianAndDeviation() : nil
+            let leaving = expected.indices.shuffled(using: &random).prefix(Int.random(in: 0...min(expected.count, 8), using: &random))
+            let entering = (0..<Int.random(in: 0...8, using: &random)).map { _ in palette[Int.random(in: 0..<palette.count, using: &random)] }
+            let series = leaving.map { expected[$0] } + entering
+            for value in leaving.map({ expected[$0] }) { expected.remove(at: expected.firstIndex(of: value)!) }
+            expected = (expected + entering).sorted()
+            series.withUnsafeBufferPointer { buffer in
+                window.move(leaving: Array(0..<leaving.count), entering: Array(leaving.count..<series.count), of: buffer)
+            }
+            #expect(window.values == expected, "step \(step)")
+            guard !expected.isEmpty else { continue }
+            let median = window.median()
+            let spread = window.medianAndDeviation()
+            #expect(spread.median == median && spread.deviation == window.medianAbsoluteDeviation(from: median), "step \(step)")
+        }
+    }
+
     @Test("the tail model's past, merged at each refit, is every value observed, sorted")
     func tailModelPast() {
         var random = SeededRandom(seed: 11)

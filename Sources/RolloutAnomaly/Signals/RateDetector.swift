@@ -137,10 +137,7 @@ public struct RateDetector: Sendable {
                 }
             }
             for k in stabilised.indices {
-                stabilised[k].withUnsafeBufferPointer { a in
-                    for index in left { windows[k].remove(a[index]) }
-                    for index in entered { windows[k].insert(a[index]) }
-                }
+                stabilised[k].withUnsafeBufferPointer { a in windows[k].move(leaving: left, entering: entered, of: a) }
             }
             swap(&members, &next)
         }
@@ -166,8 +163,8 @@ public struct RateDetector: Sendable {
                 if moving {
                     guard windows[k].count >= 6 else { continue }
                     let value = stabilised[k][i]
-                    let median = windows[k].median()
-                    let sigma = max(1.4826 * windows[k].medianAbsoluteDeviation(from: median), 1)
+                    let (median, deviation) = windows[k].medianAndDeviation()
+                    let sigma = max(1.4826 * deviation, 1)
                     let z = (value - median) / sigma
                     if k == 0 { zFirst = z }
                     if z > best.z { best = (z, w, median, sigma, value) }

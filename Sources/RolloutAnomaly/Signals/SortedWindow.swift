@@ -7,6 +7,10 @@ struct SortedWindow {
     /// The values, ascending; a value may be in it more than once.
     private(set) var values: [Double] = []
 
+    /// The median and the median absolute deviation from it, kept until the window changes: a
+    /// series' quiet stretch asks for them bucket after bucket of a window that did not move.
+    private var spread: (median: Double, deviation: Double)?
+
     var count: Int { values.count }
 
     init() {
@@ -15,14 +19,86 @@ struct SortedWindow {
 
     /// Adds `value`.
     mutating func insert(_ value: Double) {
+        spread = nil
         values.insert(value, at: lowerBound(value))
     }
 
     /// Takes one copy of `value` out; it must be in the window.
     mutating func remove(_ value: Double) {
+        spread = nil
+        values.remove(at: position(of: value))
+    }
+
+    /// Takes one copy of the value of each of `leaving` out and puts the value of each of `entering` in
+    /// (indices into `series`): the window the removals and insertions one by one leave. A value that
+    /// leaves and enters alike stays where it is (a quiet stretch of a series moves nothing), and each
+    /// other leaving value's place is taken by an entering one, shifting only the values between the two.
+    mutating func move(leaving: [Int], entering: [Int], of series: UnsafeBufferPointer<Double>) {
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: leaving.count + entering.count) { scratch in
+            var outgoing = 0, incoming = leaving.count
+            for index in leaving {
+                scratch[outgoing] = series[index]
+                outgoing += 1
+            }
+            // Entering values that cancel a leaving one (values here are positive and finite, so equal
+            // values are the same bits); the rest are kept after the leaving ones.
+            for index in entering {
+                let value = series[index]
+                var k = 0
+                while k < outgoing, scratch[k] != value { k += 1 }
+                if k < outgoing {
+                    outgoing -= 1
+                    scratch[k] = scratch[outgoing]
+                } else {
+                    scratch[incoming] = value
+                    incoming += 1
+                }
+            }
+            let entered = incoming - leaving.count
+            guard outgoing > 0 || entered > 0 else { return }
+            spread = nil
+            let pairs = min(outgoing, entered)
+            for k in 0..<pairs { replace(scratch[k], with: scratch[leaving.count + k]) }
+            for k in pairs..<outgoing { remove(scratch[k]) }
+            for k in pairs..<entered { insert(scratch[leaving.count + k]) }
+        }
+    }
+
+    /// Puts `new` in the place of one copy of `old` (which must be in the window), moving the values
+    /// between the two places by one.
+    private mutating func replace(_ old: Double, with new: Double) {
+        let at = position(of: old)
+        values.withUnsafeMutableBufferPointer { v in
+            var j = at
+            if new > old {
+                while j + 1 < v.count, v[j + 1] < new {
+                    v[j] = v[j + 1]
+                    j += 1
+                }
+            } else {
+                while j > 0, v[j - 1] > new {
+                    v[j] = v[j - 1]
+                    j -= 1
+                }
+            }
+            v[j] = new
+        }
+    }
+
+    /// Where a copy of `value` is; it must be in the window.
+    private func position(of value: Double) -> Int {
         let at = lowerBound(value)
         precondition(at < values.count && values[at] == value, "a value left the detector's window that never entered it")
-        values.remove(at: at)
+        return at
+    }
+
+    /// `median()` and `medianAbsoluteDeviation(from: median())`, computed once per state of the window.
+    mutating func medianAndDeviation() -> (median: Double, deviation: Double) {
+        if let spread { return spread }
+        let median = median()
+        let computed = (median: median, deviation: medianAbsoluteDeviation(from: median))
+        spread = computed
+        return computed
     }
 
     /// The first position whose value is not below `value`: the values below it, counted. A window
