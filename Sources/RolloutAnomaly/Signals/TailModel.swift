@@ -8,12 +8,16 @@ struct TailModel {
     var upperQuantile = 0.99
     var minExceedances = 10
     var refitEvery = 12
-    /// Past values, sorted, as of the last refit; those observed since wait in `pending` (inserting
-    /// each into the sorted array moved half of it every bucket: quadratic in a long window).
+    /// The past values above 1, sorted, as of the last refit; those observed since wait in `pending`
+    /// (inserting each into the sorted array moved half of it every bucket: quadratic in a long window).
+    /// A value of at most 1 is only counted: the threshold is never below 1, so such a value is never
+    /// an excess, and only its count moves the quantile (most of a quiet signal's values are 0).
     private(set) var sorted: [Double] = []
     private var pending: [Double] = []
+    /// Past values of at most 1, counted.
+    private(set) var atMostOne = 0
     /// Values observed so far.
-    var count: Int { sorted.count + pending.count }
+    var count: Int { atMostOne + sorted.count + pending.count }
     private var threshold = 0.0
     private var shape = 0.0
     private var scale = 1.0
@@ -37,7 +41,11 @@ struct TailModel {
 
     /// Adds a value to the past (after it was scored: causal).
     mutating func observe(_ value: Double) {
-        pending.append(value)
+        if value <= 1 {
+            atMostOne += 1
+        } else {
+            pending.append(value)
+        }
     }
 
     /// Merges the pending values into the sorted ones, from the back, in place.
@@ -64,11 +72,14 @@ struct TailModel {
     private mutating func refit() {
         sinceFit = 0
         settle()
-        guard sorted.count > 100 else {
+        let all = count
+        guard all > 100 else {
             fitted = false
             return
         }
-        threshold = max(sorted[Int(Double(sorted.count - 1) * upperQuantile)], 1)
+        // The quantile of every value: at most 1 (so the threshold is 1) while it falls among the counted ones.
+        let quantile = Int(Double(all - 1) * upperQuantile) - atMostOne
+        threshold = quantile < 0 ? 1 : max(sorted[quantile], 1)
         var low = 0, high = sorted.count
         while low < high {
             let mid = (low + high) / 2
