@@ -26,13 +26,15 @@ struct SortedWindow {
     /// Takes one copy of `value` out; it must be in the window.
     mutating func remove(_ value: Double) {
         spread = nil
-        values.remove(at: position(of: value))
+        let at = lowerBound(value)
+        precondition(at < values.count && values[at] == value, "a value left the detector's window that never entered it")
+        values.remove(at: at)
     }
 
     /// Takes one copy of the value of each of `leaving` out and puts the value of each of `entering` in
     /// (indices into `series`): the window the removals and insertions one by one leave. A value that
-    /// leaves and enters alike stays where it is (a quiet stretch of a series moves nothing), and each
-    /// other leaving value's place is taken by an entering one, shifting only the values between the two.
+    /// leaves and enters alike is not moved at all: in a quiet stretch of a series (the same few counts
+    /// again and again) most of them do, and the window, with its median, stays as it was.
     mutating func move(leaving: [Int], entering: [Int], of series: UnsafeBufferPointer<Double>) {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: leaving.count + entering.count) { scratch in
             var outgoing = 0, incoming = leaving.count
@@ -54,42 +56,9 @@ struct SortedWindow {
                     incoming += 1
                 }
             }
-            let entered = incoming - leaving.count
-            guard outgoing > 0 || entered > 0 else { return }
-            spread = nil
-            let pairs = min(outgoing, entered)
-            for k in 0..<pairs { replace(scratch[k], with: scratch[leaving.count + k]) }
-            for k in pairs..<outgoing { remove(scratch[k]) }
-            for k in pairs..<entered { insert(scratch[leaving.count + k]) }
+            for k in 0..<outgoing { remove(scratch[k]) }
+            for k in leaving.count..<incoming { insert(scratch[k]) }
         }
-    }
-
-    /// Puts `new` in the place of one copy of `old` (which must be in the window), moving the values
-    /// between the two places by one.
-    private mutating func replace(_ old: Double, with new: Double) {
-        let at = position(of: old)
-        values.withUnsafeMutableBufferPointer { v in
-            var j = at
-            if new > old {
-                while j + 1 < v.count, v[j + 1] < new {
-                    v[j] = v[j + 1]
-                    j += 1
-                }
-            } else {
-                while j > 0, v[j - 1] > new {
-                    v[j] = v[j - 1]
-                    j -= 1
-                }
-            }
-            v[j] = new
-        }
-    }
-
-    /// Where a copy of `value` is; it must be in the window.
-    private func position(of value: Double) -> Int {
-        let at = lowerBound(value)
-        precondition(at < values.count && values[at] == value, "a value left the detector's window that never entered it")
-        return at
     }
 
     /// `median()` and `medianAbsoluteDeviation(from: median())`, computed once per state of the window.
