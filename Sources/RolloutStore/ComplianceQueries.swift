@@ -2,7 +2,7 @@ import Foundation
 import RolloutCore
 
 /// Which events a compliance query reads: a period, optionally some tenants; rollout's own
-/// control-plane events (`rollout.stage`) are read separately.
+/// control-plane events (`rollout.stage`) apart from the agents' calls.
 public struct ComplianceScope: Sendable {
     public var from: Date
     public var to: Date
@@ -19,16 +19,32 @@ public struct ComplianceScope: Sendable {
         self.maxSeq = maxSeq
     }
 
-    func filter(control: Bool) -> (String, [SQLValue]) {
+    /// The condition and its arguments: the control events (`control` true), the agents' calls
+    /// (false), or both (nil).
+    func filter(control: Bool?) -> (String, [SQLValue]) {
         var sql = "ts_ms >= ? AND ts_ms < ? AND seq <= ?"
         var arguments: [SQLValue] = [.int(AuditStore.millis(from)), .int(AuditStore.millis(to)), .int(maxSeq)]
         if !tenants.isEmpty {
             sql += " AND tenant IN (\(tenants.map { _ in "?" }.joined(separator: ", ")))"
             arguments += tenants.map(SQLValue.text)
         }
-        sql += control ? " AND substr(tool, 1, 8) = 'rollout.'" : " AND substr(tool, 1, 8) <> 'rollout.'"
+        switch control {
+        case true?: sql += " AND \(Self.isControlSQL)"
+        case false?: sql += " AND NOT (\(Self.isControlSQL))"
+        case nil: break
+        }
         return (sql, arguments)
     }
+
+    /// Whether a row's tool is rollout's own, in SQL: its first eight characters are `rollout.`.
+    static let isControlSQL = "substr(tool, 1, 8) = 'rollout.'"
+
+    /// `isControlSQL` on a tool's stored bytes: eight ASCII characters are its first eight bytes.
+    static func isControl(tool: some Collection<UInt8>) -> Bool {
+        tool.starts(with: controlPrefix)
+    }
+
+    private static let controlPrefix = Array("rollout.".utf8)
 }
 
 /// Which calls a compliance pass hands over whole (as events, decoded from their bodies): those with
@@ -67,23 +83,29 @@ extension AuditStore {
     /// Every agent call of the scope in chain order, streamed (memory stays flat on any period). For a
     /// call `details` asks for (the report's approvals and rollbacks), `event` decodes its whole event
     /// when called (nil for the others), so one pass over the period gathers what the report needs and
-    /// only the events kept are decoded.
+    /// only the events kept are decoded. With `control`, the scope's control events (`stageEvents`)
+    /// come decoded to it from the same pass, in chain order among the calls: the period is read once.
     public func scanCompliance(_ scope: ComplianceScope, details: ComplianceDetails = .none,
+                               control: ((AuditEvent) throws -> Void)? = nil,
                                _ body: (_ row: ComplianceRow, _ event: () throws -> AuditEvent?) throws -> Void) throws {
-        let (filter, arguments) = scope.filter(control: false)
+        let (filter, arguments) = scope.filter(control: control == nil ? false : nil)
         try read { sql in
             if let sqlite = sql as? SQLiteConnection {
-                return try Self.scanCompliance(sqlite, filter: filter, arguments: arguments, details: details, body)
+                return try Self.scanCompliance(sqlite, filter: filter, arguments: arguments, details: details, control: control, body)
             }
             let decisions = details.decisions.sorted()
             var wanted = decisions.isEmpty ? "1 = 0" : "decision IN (\(decisions.map { _ in "?" }.joined(separator: ", ")))"
             if details.withApprover { wanted = "(\(wanted) OR approver IS NOT NULL)" }
+            if control != nil { wanted = "(\(wanted) OR \(ComplianceScope.isControlSQL))" }
             try sql.each("""
                 SELECT seq, ts, tenant, actor, tool, operation, \(sql.dialect.jsonMember("body", "targets")), row_count, decision, reason, approver,
                        idempotency_key, \(sql.dialect.jsonString("body", "message")), CASE WHEN \(wanted) THEN body END
                 FROM audit_events WHERE \(filter) ORDER BY seq
                 """, decisions.map(SQLValue.text) + arguments) { row in
                 let seq = row.int(0)
+                if let control, ComplianceScope.isControl(tool: row.string(4).utf8) {
+                    return try control(Self.decodeBody(row.optionalString(13) ?? "", seq: seq))
+                }
                 try body(ComplianceRow(seq: seq, ts: row.string(1), tenant: row.string(2), actor: row.string(3), tool: row.string(4),
                                        operation: row.optionalString(5), targets: row.optionalString(6) ?? "[]", rowCount: Int(row.int(7)),
                                        decision: row.string(8), reason: row.optionalString(9), approver: row.optionalString(10),
@@ -99,12 +121,16 @@ extension AuditStore {
     /// string's value, a number's or boolean's value as SQLite returns it. A body it does not index
     /// (a name with an escape or beyond ASCII) is asked of `json_extract` itself.
     private static func scanCompliance(_ sql: SQLiteConnection, filter: String, arguments: [SQLValue], details: ComplianceDetails,
+                                       control: ((AuditEvent) throws -> Void)?,
                                        _ body: (ComplianceRow, () throws -> AuditEvent?) throws -> Void) throws {
         try sql.eachView("""
             SELECT seq, ts, tenant, actor, tool, operation, body, row_count, decision, reason, approver, idempotency_key
             FROM audit_events WHERE \(filter) ORDER BY seq
             """, arguments) { row in
             let seq = row.int(0)
+            if let control, row.withText(4, { ComplianceScope.isControl(tool: $0) }) {
+                return try control(Self.decodeBody(row.string(6), seq: seq))
+            }
             let (targets, message) = try row.withText(6) { text -> (String?, String?) in
                 if let members = JSONMembers(text) {
                     return (members.raw("targets").flatMap(JSONExtract.value), members.raw("message").flatMap(JSONExtract.value))

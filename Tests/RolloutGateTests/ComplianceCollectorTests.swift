@@ -42,6 +42,28 @@ struct ComplianceCollectorTests {
         #expect(output.report.chain.ok)
     }
 
+    @Test("stage changes come from the listing's own pass: apart from the calls, oldest first, only the period's", arguments: TestStores.kinds)
+    func stageChanges(_ kind: StoreKind) throws {
+        let store = try TestStores.make(kind)
+        let calls = AuditTraffic.background(days: 2)
+        func stage(_ ts: String, to: String) -> AuditEvent {
+            AuditEvent(ts: Timestamp.parse(ts)!, tenant: "acme", actor: "maria.lopez", tool: "rollout.stage", reason: "to \(to)",
+                       decision: "executed")
+        }
+        // Before the period, among its calls, after its last call, and a lookalike tool that is an agent's call.
+        _ = try store.append([stage("2026-10-31T12:00:00Z", to: "shadow")] + calls.prefix(100) + [stage("2026-11-01T08:17:30Z", to: "soft")]
+                             + calls.dropFirst(100) + [stage("2026-11-05T00:00:00Z", to: "broad"),
+                                                       AuditEvent(ts: Timestamp.parse("2026-11-05T00:01:00Z")!, tenant: "acme", actor: "agent-1",
+                                                                  tool: "rollout_stage", decision: "executed")])
+        var rows: [ComplianceRow] = []
+        let output = try ComplianceCollector.collect(store: store, tenants: nil, policy: nil, options: Self.options, now: Date(),
+                                                     rolloutVersion: "test") { chunk, _ in rows += chunk }
+        #expect(output.report.stageChanges.map(\.seq) == [102, Int64(calls.count + 3)])
+        #expect(output.report.stageChanges.map(\.reason) == ["to soft", "to broad"])
+        #expect(rows.count == calls.count + 1 && !rows.contains { $0.tool == "rollout.stage" } && rows.last?.tool == "rollout_stage")
+        #expect(output.report.rows == calls.count + 1)
+    }
+
     @Test("a writer that fails: its error is the one collect throws, and no chunk reaches it after", arguments: TestStores.kinds)
     func failingWriter(_ kind: StoreKind) throws {
         struct DiskFull: Error {}

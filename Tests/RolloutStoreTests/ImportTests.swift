@@ -153,6 +153,10 @@ struct ImportTests {
         try store.scanCompliance(scope) { row, _ in listed.append(row.tool) }
         #expect(listed == ["orders.update", "ROLLOUT.orders.refund"])
         #expect(try store.stageEvents(scope).map(\.tool) == ["rollout.stage"])
+        // One pass gives both, each to its own side, in chain order.
+        var calls: [Int64] = [], control: [Int64] = []
+        try store.scanCompliance(scope, control: { control.append($0.seq) }) { row, _ in calls.append(row.seq) }
+        #expect(calls == [1, 2] && control == [3])
     }
 
     @Test("credentials are stored as marks wherever they stand: in targets, inside changed values, under any spelling of their name (found by an adversarial review)")
