@@ -39,7 +39,8 @@ public struct ComplianceScope: Sendable {
     /// Whether a row's tool is rollout's own, in SQL: its first eight characters are `rollout.`.
     static let isControlSQL = "substr(tool, 1, 8) = 'rollout.'"
 
-    /// `isControlSQL` on a tool's stored bytes: eight ASCII characters are its first eight bytes.
+    /// `isControlSQL` on a tool stored as text, by its bytes: eight ASCII characters are its first
+    /// eight bytes. (A tool stored as a blob is never a control event to SQL: a blob equals no text.)
     static func isControl(tool: some Collection<UInt8>) -> Bool {
         tool.starts(with: controlPrefix)
     }
@@ -128,7 +129,8 @@ extension AuditStore {
             FROM audit_events WHERE \(filter) ORDER BY seq
             """, arguments) { row in
             let seq = row.int(0)
-            if let control, row.withText(4, { ComplianceScope.isControl(tool: $0) }) {
+            // Text only, as SQL compares it: a tool stored as a blob equals no text, so it stays a call.
+            if let control, row.isText(4), row.withText(4, { ComplianceScope.isControl(tool: $0) }) {
                 return try control(Self.decodeBody(row.string(6), seq: seq))
             }
             let (targets, message) = try row.withText(6) { text -> (String?, String?) in

@@ -535,6 +535,26 @@ struct DetectorArithmeticTests {
         }
     }
 
+    @Test("the tail model's threshold when the 99th percentile is the first value above 1 (found by a review)")
+    func tailModelQuantileAtTheBoundary() {
+        // 1,101 values: 1,089 of at most 1, then 2, then 11 between 10 and 20. The quantile's position,
+        // Int(1,100 × 0.99) = 1,089, is the first value kept above 1: the threshold is 2, not 1.
+        var random = SeededRandom(seed: 23)
+        let values = (0..<1_089).map { i in [0, 1, 0.5][i % 3] } + [2] + (0..<11).map { _ in Double(Int.random(in: 10...20, using: &random)) }
+        var model = TailModel(), reference = EveryValueTail()
+        for value in values.shuffled(using: &random) {
+            model.observe(value)
+            reference.values.append(value)
+        }
+        for probe in [0, 1, 2, 3, 12, 25, 40.0] {
+            var fresh = model, again = reference
+            #expect(fresh.tailProbability(probe) == again.tailProbability(probe), "probe \(probe)")
+        }
+        var fitted = reference
+        _ = fitted.tailProbability(0)
+        #expect(fitted.fit?.threshold == 2)
+    }
+
     @Test("the tail model gives every probability a model keeping every value gives, bit for bit",
           arguments: [0.0, 0.5, 0.9, 0.995])
     func tailModelAgrees(quiet: Double) {
