@@ -10,10 +10,8 @@ import Testing
 /// signed body once; an agent's text cannot put a link or a mention into the Slack message.
 @Suite("notifications", .enabled(if: Subprocess.available("python3"), "needs python3"), .serialized)
 struct NotifierTests {
-    /// Each attempt's deadline: a local receiver answers at once, but in CI beside the fuzz suites a
-    /// Python receiver was once starved for over 10 s (the product's default), and a late answer here
-    /// would be counted as a failed attempt and retried.
-    static let patience = 120.0
+    /// Each attempt's deadline (`Patience`): a late answer here would be counted as a failed attempt and retried.
+    static let patience = Patience.localAnswer
 
     /// A demo store with one refund waiting for a person (its reason tries a Slack link and @channel).
     static func queued() throws -> (store: AuditStore, dir: String) {

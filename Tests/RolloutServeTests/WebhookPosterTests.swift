@@ -8,9 +8,8 @@ import Testing
 /// own http.server (with its ssl module) and a small CONNECT proxy, with certificates made by openssl.
 @Suite("webhook poster", .enabled(if: Subprocess.available("python3") && Subprocess.available("openssl"), "needs python3 and openssl"), .serialized)
 struct WebhookPosterTests {
-    /// The deadline of a post that should be answered: CI runs these beside heavy suites on 2 cores, and a
-    /// Python receiver once took over 10 s to answer there. The deadline itself is tested with 0.5 s.
-    static let patience = 120.0
+    /// The deadline of a post that should be answered (`Patience`). The deadline itself is tested with 0.5 s.
+    static let patience = Patience.localAnswer
 
     /// A self-signed certificate and its key, for `names` (DNS:… or IP:…).
     static func certificate(_ dir: String, _ name: String, names: String) throws -> (cert: String, key: String) {
