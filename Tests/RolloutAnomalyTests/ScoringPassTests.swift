@@ -465,7 +465,7 @@ struct DetectorArithmeticTests {
         var expected: [Double] = []
         for step in 0..<3_000 {
             // Asked before the move too: a window's remembered median must not outlive the move.
-            let before = window.count >= 1 ? window.medianAndDeviation() : nil
+            if window.count >= 1 { _ = window.medianAndDeviation() }
             let leaving = expected.indices.shuffled(using: &random).prefix(Int.random(in: 0...min(expected.count, 8), using: &random))
             let entering = (0..<Int.random(in: 0...8, using: &random)).map { _ in palette[Int.random(in: 0..<palette.count, using: &random)] }
             let series = leaving.map { expected[$0] } + entering
@@ -537,22 +537,23 @@ struct DetectorArithmeticTests {
 
     @Test("the tail model's threshold when the 99th percentile is the first value above 1 (found by a review)")
     func tailModelQuantileAtTheBoundary() {
-        // 1,101 values: 1,089 of at most 1, then 2, then 11 between 10 and 20. The quantile's position,
-        // Int(1,100 × 0.99) = 1,089, is the first value kept above 1: the threshold is 2, not 1.
+        // 1,101 values: 1,089 of at most 1, then 1.125, then 11 between 10 and 20. The quantile's position,
+        // Int(1,100 × 0.99) = 1,089, is the first value kept above 1: the threshold is 1.125, not 1 (and a
+        // value just above 1 must be kept, not counted with those of at most 1).
         var random = SeededRandom(seed: 23)
-        let values = (0..<1_089).map { i in [0, 1, 0.5][i % 3] } + [2] + (0..<11).map { _ in Double(Int.random(in: 10...20, using: &random)) }
+        let values = (0..<1_089).map { i in [0, 1, 0.5][i % 3] } + [1.125] + (0..<11).map { _ in Double(Int.random(in: 10...20, using: &random)) }
         var model = TailModel(), reference = EveryValueTail()
         for value in values.shuffled(using: &random) {
             model.observe(value)
             reference.values.append(value)
         }
-        for probe in [0, 1, 2, 3, 12, 25, 40.0] {
+        for probe in [0, 1, 1.125, 2, 3, 12, 25, 40.0] {
             var fresh = model, again = reference
             #expect(fresh.tailProbability(probe) == again.tailProbability(probe), "probe \(probe)")
         }
         var fitted = reference
         _ = fitted.tailProbability(0)
-        #expect(fitted.fit?.threshold == 2)
+        #expect(fitted.fit?.threshold == 1.125)
     }
 
     @Test("the tail model gives every probability a model keeping every value gives, bit for bit",
