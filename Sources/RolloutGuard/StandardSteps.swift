@@ -56,9 +56,22 @@ enum StandardSteps {
                 return .refuse(.argumentUnbound,
                     "\(tool.name) does not take \(unbound.joined(separator: ", ")); the policy declares only \(declared) (an argument it does not declare would reach the upstream unchecked)")
             case .drop:
+                // Removing a list's element moves the elements after it: a place the policy checked
+                // (`/lines/1/amount`) would then hold another element, and a later removal would take
+                // the wrong one. Only members of objects are dropped; an undeclared element is refused.
+                let arguments = context.call.arguments
+                if let element = unbound.first(where: { JSONPointer($0).map { $0.isListElement(in: arguments) } ?? true }) {
+                    return .refuse(.argumentUnbound,
+                        "\(tool.name) does not take \(element), an element of a list; removing it would move the elements after it onto places the policy checked, so the call is refused (extra_args: drop removes only undeclared members of objects)")
+                }
                 context.droppedArguments = unbound
                 for place in unbound {
                     if let pointer = JSONPointer(place) { context.forwardCall.arguments = pointer.removing(from: context.forwardCall.arguments) }
+                }
+                // What goes to the upstream is checked again: an undeclared place a removal missed is refused, not sent.
+                let left = RequestBinder.unboundArguments(context.forwardCall.arguments, tool: tool)
+                if !left.isEmpty {
+                    return .refuse(.argumentUnbound, "\(tool.name) does not take \(left.joined(separator: ", ")), and it could not be removed; nothing was sent")
                 }
             }
         }

@@ -131,6 +131,13 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether this place is an element of a list in `document`: its parent is an array there.
+    public func isListElement(in document: JSONValue) -> Bool {
+        guard !tokens.isEmpty else { return false }
+        if case .array? = JSONPointer(tokens: Array(tokens.dropLast())).resolve(in: document) { return true }
+        return false
+    }
+
     /// `document` without the value at this pointer (unchanged when it is not there).
     public func removing(from document: JSONValue) -> JSONValue {
         Self.remove(tokens: tokens[...], from: document)

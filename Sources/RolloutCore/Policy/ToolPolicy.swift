@@ -58,11 +58,18 @@ public struct ToolPolicy: Sendable, Hashable {
     }
 
     /// Every place in a call's arguments this tool declares: its binding, its `args`, its guard arguments
-    /// and its principal field. Anything else is an unbound argument.
+    /// and its principal field. Anything else is an unbound argument. Only the key its operation reads
+    /// is declared (`target` for an update or a delete, `targets` for a bulk update, neither for a
+    /// create): a key the binder never reads would reach the upstream with no row checked.
     public var declaredPointers: [JSONPointer] {
         var out: [JSONPointer] = []
         let b = binding
-        for pointer in [b.model, b.target, b.targets, b.reason, b.idempotencyKey, b.dryRun, principalField] {
+        let keys: [JSONPointer?] = switch operation {
+        case .update, .delete: [b.target]
+        case .bulkUpdate: [b.targets]
+        case .create: []
+        }
+        for pointer in [b.model, b.reason, b.idempotencyKey, b.dryRun, principalField] + keys {
             if let pointer { out.append(pointer) }
         }
         switch b.fields {

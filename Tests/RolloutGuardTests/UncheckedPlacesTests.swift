@@ -1,0 +1,193 @@
+import Foundation
+import RolloutCore
+import Testing
+@testable import RolloutGuard
+
+/// What a decision may not pass on unchecked: an argument dropped from a list, a row key its operation
+/// never reads, a row whose tenant or state the guard cannot read. Each case was a way through found by
+/// an adversarial review (the guard forwarded or executed the call).
+@Suite("Guard: nothing unchecked reaches the upstream, and no write is judged on rows it cannot read")
+struct UncheckedPlacesTests {
+    static let policyText = """
+        version: 1
+        defaults: {reason: required, idempotency: required}
+        models:
+          Refund:
+            table: refunds
+            key: id
+            tenant_field: tenant_id
+            fields:
+              order_id: {type: integer, min: 1}
+              amount_cents: {type: integer, min: 1, max: 500000}
+          Item:
+            table: items
+            key: id
+            tenant_field: tenant_id
+            fields:
+              title: {type: string, max_length: 100}
+              status: {type: string, in: [new, done], nullable: true}
+          Note:
+            table: notes
+            key: id
+            tenant_field: none
+            fields:
+              text: {type: string, max_length: 100}
+              state: {type: string, nullable: true}
+        tools:
+          refunds.issue:
+            model: Refund
+            operation: create
+            writable: [order_id, amount_cents]
+            extra_args: drop
+            bind:
+              fields: {order_id: /order_id, amount_cents: /lines/0/amount}
+              reason: /reason
+              idempotency_key: /request_id
+          items.create:
+            model: Item
+            operation: create
+            writable: [title]
+          items.update:
+            model: Item
+            operation: update
+            writable: [title, status]
+          items.bulk_update:
+            model: Item
+            operation: bulk_update
+            writable: [status]
+          notes.update:
+            model: Note
+            operation: update
+            writable: [text, state]
+            rules:
+              final: {when: {"==": [{"var": "before.state"}, "final"]}, decision: refuse, message: a final note stays as it is}
+          notes.retitle:
+            model: Note
+            operation: update
+            writable: [text]
+            rules:
+              shouting: {when: {"==": [{"var": "after.text"}, "URGENT"]}, decision: refuse, message: no shouting}
+        reads:
+          items.get: {args: [id]}
+          items.list: {args: []}
+        """
+
+    static func context(_ tool: String, _ arguments: JSONValue) throws -> DecisionContext {
+        let policy = try Policy.parse(policyText)
+        let entry = try #require(policy.tools.first { $0.name == tool })
+        let model = try #require(policy.model(named: entry.model))
+        return DecisionContext(policy: policy, call: ToolCall(tool: entry.toolName, arguments: arguments), tool: entry, model: model,
+                               principal: Principal(tenant: "acme", actor: "agent-1"), now: Date(timeIntervalSince1970: 1_764_000_000),
+                               mode: .live, stages: FixedStages(.broad), options: GuardOptions())
+    }
+
+    /// The steps before the rows are read, then the tenant step with no way to read rows (no --observe,
+    /// no lookup): the verdict, and the context as the upstream would get it.
+    static func decide(_ tool: String, _ arguments: JSONValue) throws -> (verdict: Verdict?, context: DecisionContext) {
+        var context = try context(tool, arguments)
+        for step in [StandardSteps.binding, StandardSteps.arguments, StandardSteps.tenant] {
+            if let verdict = try step.check(&context) { return (verdict, context) }
+        }
+        return (nil, context)
+    }
+
+    static func refusal(_ verdict: Verdict?) -> (code: DecisionCode, message: String)? {
+        if case .refuse(let code, let message)? = verdict { return (code, message) }
+        return nil
+    }
+
+    static let refund: JSONValue = ["order_id": 7, "reason": "customer returned the damaged parcel", "request_id": "r-1"]
+
+    static func refund(lines: JSONValue, extra: [String: JSONValue] = [:]) -> JSONValue {
+        var args = refund.objectValue!
+        args["lines"] = lines
+        for (name, value) in extra { args[name] = value }
+        return .object(args)
+    }
+
+    struct DropCase: Sendable, CustomTestStringConvertible {
+        var name: String
+        var lines: JSONValue
+        var extra: [String: JSONValue] = [:]
+        /// The place named in the refusal, or nil when the call goes on.
+        var refusedAt: String?
+        var dropped: [String] = []
+        var testDescription: String { name }
+    }
+
+    @Test("extra_args: drop removes undeclared members of objects, and refuses an undeclared element of a list (removing it moves the checked ones)",
+          arguments: [
+              DropCase(name: "undeclared members, also inside the bound element", lines: [["amount": 500, "note": "x"]], extra: ["debug": true],
+                       dropped: ["/debug", "/lines/0/note"]),
+              DropCase(name: "two undeclared elements after the bound one", lines: [["amount": 500], ["amount": 999_999, "note": "1"], ["amount": 888_888, "tenant_id": "globex"]],
+                       refusedAt: "/lines/1"),
+              DropCase(name: "an undeclared element before the bound one's place", lines: [["amount": 500], "DROP TABLE refunds"], refusedAt: "/lines/1"),
+              DropCase(name: "nothing undeclared", lines: [["amount": 500]]),
+          ])
+    func dropKeepsPlaces(_ c: DropCase) throws {
+        let (verdict, context) = try Self.decide("refunds.issue", Self.refund(lines: c.lines, extra: c.extra))
+        if let place = c.refusedAt {
+            let refused = try #require(Self.refusal(verdict))
+            #expect(refused.code == .argumentUnbound)
+            #expect(refused.message.contains(place) && refused.message.contains("element of a list"), "\(refused.message)")
+            return
+        }
+        #expect(verdict == nil, "\(String(describing: Self.refusal(verdict)))")
+        #expect(context.droppedArguments == c.dropped)
+        let forwarded = context.forwardCall.arguments
+        #expect(RequestBinder.unboundArguments(forwarded, tool: context.tool).isEmpty, "nothing undeclared is forwarded: \(forwarded.canonicalText)")
+        #expect(JSONPointer("/lines/0/amount")!.resolve(in: forwarded) == 500, "the checked value is where the policy checked it")
+        #expect(context.request?.fields["amount_cents"] == 500)
+    }
+
+    struct KeyCase: Sendable, CustomTestStringConvertible {
+        var tool: String
+        var arguments: JSONValue
+        var unbound: String?
+        var testDescription: String { "\(tool) \(arguments.canonicalText)" }
+    }
+
+    @Test("the default binding declares only the key its operation reads: /id for an update, /ids for a bulk update, neither for a create",
+          arguments: [
+              KeyCase(tool: "items.update", arguments: ["id": 4, "ids": [1, 2, 3], "data": ["title": "t"], "reason": "fix the title of this item", "idempotency_key": "k"], unbound: "/ids"),
+              KeyCase(tool: "items.bulk_update", arguments: ["id": 4, "ids": [1, 2], "data": ["status": "done"], "reason": "close the finished items", "idempotency_key": "k"], unbound: "/id"),
+              KeyCase(tool: "items.create", arguments: ["id": 4, "data": ["title": "t"], "reason": "stock arrived from the supplier", "idempotency_key": "k"], unbound: "/id"),
+              KeyCase(tool: "items.create", arguments: ["ids": [4], "data": ["title": "t"], "reason": "stock arrived from the supplier", "idempotency_key": "k"], unbound: "/ids"),
+              KeyCase(tool: "items.create", arguments: ["data": ["title": "t"], "reason": "stock arrived from the supplier", "idempotency_key": "k"]),
+          ])
+    func keysByOperation(_ c: KeyCase) throws {
+        let policy = try Policy.parse(Self.policyText)
+        let tool = try #require(policy.tools.first { $0.name == c.tool })
+        let unbound = RequestBinder.unboundArguments(c.arguments, tool: tool)
+        #expect(unbound == (c.unbound.map { [$0] } ?? []))
+        if let place = c.unbound {
+            let refused = try #require(Self.refusal(try Self.decide(c.tool, c.arguments).verdict))
+            #expect(refused.code == .argumentUnbound && refused.message.contains(place), "\(refused.message)")
+        }
+    }
+
+    static let readCases: [(String, JSONValue, DecisionCode)] = [
+        ("items.list", JSONValue.array([["tenant_id": "globex"], "DROP TABLE items"]), DecisionCode.argumentUnbound),
+        ("items.get", "1 OR 1=1", .argumentUnbound),
+        ("items.get", 7, .argumentUnbound),
+        ("items.list", ["tenant_id": "globex"], .argumentUnbound),
+        // Allowed: on to the upstream, which this guard does not have.
+        ("items.get", ["id": 7], .toolUnknown),
+        ("items.list", JSONValue.object([:]), .toolUnknown),
+        ("items.list", nil, .toolUnknown),
+    ]
+
+    @Test("a read that lists its arguments takes them as an object: a list or a string has no names to check, and is refused, not forwarded",
+          arguments: readCases)
+    func readArguments(_ tool: String, _ arguments: JSONValue, _ code: DecisionCode) async throws {
+        let policy = try Policy.parse(Self.policyText)
+        let environment = InMemoryEnvironment()
+        let guard_ = Guard(policy: policy, stages: FixedStages(.broad), environment: environment)
+        let answer = try await guard_.read(ToolCall(tool: tool, arguments: arguments), principal: Principal(tenant: "acme", actor: "agent-1"))
+        guard case .refused(let decision) = answer else {
+            Issue.record("\(tool) \(arguments.canonicalText) was not refused")
+            return
+        }
+        #expect(decision.code == code, "\(decision.message)")
+    }
+}
