@@ -133,7 +133,18 @@ enum StandardSteps {
         } else if let name = tool.beforeLookup, let row = context.lookups[name]?.objectValue, request.targets.count == 1 {
             found = [row]
         } else {
-            // Rows nobody can read: their before values are unknown, never invented.
+            // Rows nobody can read (no --observe, no lookup of the row): what they hold is unknown, never
+            // invented. A write whose check needs them (their tenant, a condition over them) is refused.
+            let rows = request.targets.map(\.canonicalText).joined(separator: ", ")
+            let how = "this guard reads no \(model.name) rows (start it with --observe, or give the tool a lookup of the row as its before values)"
+            if let field = model.tenantField {
+                return .refuse(.crossTenant,
+                    "\(tool.name): the tenant of \(model.name) \(rows) cannot be checked: \(how); \(model.name) rows belong to tenants (\(field)), so a write to one it cannot check is refused")
+            }
+            if let (condition, path) = tool.conditionReadingRows(request) {
+                return .refuse(.ruleRefused,
+                    "\(tool.name): \(condition) reads \(path) of \(model.name) \(rows), which cannot be known: \(how); the write is refused rather than judged on values it does not have")
+            }
             context.rows = request.targets.map { _ in [:] }
             context.observed = false
             return nil

@@ -46,7 +46,7 @@ public final class GuardServer: @unchecked Sendable {
         if !hidden.isEmpty {
             log("guard: hiding \(hidden.count) tool\(hidden.count == 1 ? "" : "s") the policy does not describe (refused as tool_undescribed if called): \(hidden.sorted().joined(separator: ", "))")
         }
-        if upstream.observer == nil { log("guard: no --observe: before values come from lookups or are recorded as unknown") }
+        if upstream.observer == nil { log("guard: no --observe: a row is read only through a tool's lookup of it; an update or delete of a tenant's row it cannot read is refused, other before values are recorded as unknown") }
 
         let messages = AsyncStream<Incoming> { continuation in
             let thread = Thread {

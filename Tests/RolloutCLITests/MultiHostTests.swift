@@ -47,7 +47,8 @@ struct MultiHostTests {
         }
         let tinies = (0..<4).map { TinyDatabase(TestPaths.temporaryDirectory("host-\($0)").path) }
         let hosts = try (0..<4).map { i in
-            try GuardProcess(dir: project.dir, store: store, upstreamEnvironment: ["TINY_DB": tinies[i].path])
+            // Each host reads its upstream's rows (--observe): an update's tenant is checked, not assumed.
+            try GuardProcess(dir: project.dir, store: store, extra: ["--observe", "sqlite:" + tinies[i].path], upstreamEnvironment: ["TINY_DB": tinies[i].path])
         }
         let results = Results()
         let hostsBox = UncheckedHosts(hosts)

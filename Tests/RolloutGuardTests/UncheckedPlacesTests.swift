@@ -166,6 +166,61 @@ struct UncheckedPlacesTests {
         }
     }
 
+    struct RowCase: Sendable, CustomTestStringConvertible {
+        var tool: String
+        var arguments: JSONValue
+        var code: DecisionCode?
+        var says: String = ""
+        var testDescription: String { "\(tool) \(arguments.canonicalText)" }
+    }
+
+    @Test("rows the guard cannot read: a write to a tenant's row, or one a condition judges by the row, is refused; others go on",
+          arguments: [
+              RowCase(tool: "items.update", arguments: ["id": 1, "data": ["title": "pwned"], "reason": "fix the title of this item", "idempotency_key": "k"],
+                      code: .crossTenant, says: "the tenant of Item 1 cannot be checked"),
+              RowCase(tool: "items.bulk_update", arguments: ["ids": [1, 2], "data": ["status": "done"], "reason": "close the finished items", "idempotency_key": "k"],
+                      code: .crossTenant, says: "Item 1, 2"),
+              RowCase(tool: "notes.update", arguments: ["id": 3, "data": ["text": "new"], "reason": "correct the wording", "idempotency_key": "k"],
+                      code: .ruleRefused, says: "rule final reads before.state"),
+              // `after.text` is the request's own value: known without the row.
+              RowCase(tool: "notes.retitle", arguments: ["id": 3, "data": ["text": "new"], "reason": "correct the wording", "idempotency_key": "k"]),
+              // A create targets no row.
+              RowCase(tool: "items.create", arguments: ["data": ["title": "t"], "reason": "stock arrived from the supplier", "idempotency_key": "k"]),
+          ])
+    func unreadableRows(_ c: RowCase) throws {
+        let (verdict, context) = try Self.decide(c.tool, c.arguments)
+        guard let code = c.code else {
+            #expect(verdict == nil, "\(String(describing: Self.refusal(verdict)))")
+            #expect(context.request?.targets.isEmpty == true || !context.observed, "unknown rows are recorded as unknown")
+            return
+        }
+        let refused = try #require(Self.refusal(verdict))
+        #expect(refused.code == code)
+        #expect(refused.message.contains(c.says) && refused.message.contains("--observe"), "\(refused.message)")
+    }
+
+    @Test("a condition reads the rows through before, through after beyond the request's fields, and never through a delete's after")
+    func conditionReadingRows() throws {
+        func request(_ operation: WriteOperation, _ fields: [String: JSONValue]) -> WriteRequest {
+            WriteRequest(tool: "t", model: "Note", operation: operation, targets: [1], fields: fields, reason: "r", idempotencyKey: "k", dryRun: false,
+                         call: ToolCall(tool: "t", arguments: [:]))
+        }
+        func tool(_ condition: JSONValue, approval: Bool = false) throws -> ToolPolicy {
+            var tool = ToolPolicy(name: "t", model: "Note", operation: .update, writable: ["text", "state"])
+            let rule = try JsonLogicRule(condition)
+            if approval { tool.approval = ApprovalRule(when: rule) } else { tool.rules = [ToolRule(name: "r", when: rule, decision: .refuse, message: "m")] }
+            return tool
+        }
+        let update = request(.update, ["text": "x"])
+        #expect(try tool(["==": [["var": "before.state"], "final"]]).conditionReadingRows(update)?.variable == "before.state")
+        #expect(try tool(["==": [["var": "after.state"], "final"]]).conditionReadingRows(update)?.variable == "after.state")
+        #expect(try tool(["==": [["var": "after.text"], "final"]]).conditionReadingRows(update) == nil)
+        #expect(try tool(["==": [["var": "after"], nil]]).conditionReadingRows(update)?.variable == "after")
+        #expect(try tool(["missing": ["before.state"]], approval: true).conditionReadingRows(update)?.condition == "the approval condition")
+        #expect(try tool(["==": [["var": "after.state"], nil]]).conditionReadingRows(request(.delete, [:])) == nil)
+        #expect(try tool([">": [["var": "rows"], 1]]).conditionReadingRows(update) == nil)
+    }
+
     static let readCases: [(String, JSONValue, DecisionCode)] = [
         ("items.list", JSONValue.array([["tenant_id": "globex"], "DROP TABLE items"]), DecisionCode.argumentUnbound),
         ("items.get", "1 OR 1=1", .argumentUnbound),

@@ -81,6 +81,29 @@ public struct ToolPolicy: Sendable, Hashable {
         return out
     }
 
+    /// The first of this tool's conditions (its approval's `when`, then its rules) that reads the
+    /// target rows as they are now, and the variable it reads there, or nil when none does: `before`,
+    /// or `after` beyond the fields `request` sets (a delete has no `after`). A guard that cannot read
+    /// the rows cannot judge such a condition.
+    public func conditionReadingRows(_ request: WriteRequest) -> (condition: String, variable: String)? {
+        var conditions: [(String, JsonLogicRule)] = approval.map { [("the approval condition", $0.when)] } ?? []
+        conditions += rules.map { ("rule \($0.name)", $0.when) }
+        for (name, when) in conditions {
+            for path in when.rootVariables {
+                let parts = path.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
+                switch parts.first {
+                case "before"?:
+                    return (name, path)
+                case "after"? where request.operation != .delete:
+                    if parts.count < 2 || request.fields[String(parts[1])] == nil { return (name, path) }
+                default:
+                    continue
+                }
+            }
+        }
+        return nil
+    }
+
     public init(
         name: String, toolName: String? = nil, model: String, operation: WriteOperation, writable: [String],
         reason: ReasonRule = ReasonRule(), idempotencyRequired: Bool = true, dryRunAboveRows: Int? = nil,

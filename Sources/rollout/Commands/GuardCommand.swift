@@ -56,7 +56,7 @@ struct GuardCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The upstream, by its name in rollout/upstreams.yaml (instead of a command after --).", valueName: "name"))
     var upstream: String?
 
-    @Option(help: ArgumentHelp("Read the upstream's rows from its database: before/after values, tenant checks, and writes that changed something else.", valueName: "sqlite:PATH"))
+    @Option(help: ArgumentHelp("Read the upstream's rows from its database: before/after values, tenant checks, and writes that changed something else. Without it, an update or delete of a tenant's row (or one a condition judges by its row) is refused unless the tool has a lookup of the row.", valueName: "sqlite:PATH"))
     var observe: String?
 
     @Option(help: ArgumentHelp("How long an upstream call may take, e.g. 30s (default: the upstream's entry, else 30s).", valueName: "duration"))
