@@ -25,6 +25,9 @@ public struct DecisionContext {
     public var rows: [[String: JSONValue]] = []
     /// Whether `rows` are real (observed, read from a lookup, or the built-in domain's).
     public var observed = false
+    /// Set when the call was refused because its rows could not be read: a refusal about how this
+    /// guard runs (no --observe), not about the write, so an approval it was running stays pending.
+    public var rowsUnreadable = false
     /// What the lookups read, by name.
     public var lookups: [String: JSONValue] = [:]
     /// The session of the transaction the stateful steps run in.

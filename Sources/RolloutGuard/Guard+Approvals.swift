@@ -99,6 +99,12 @@ extension Guard {
             let result: JSONValue = ["ok": true, "decision": "executed", "audit_id": .number(Double(stored.seq)), "rows": .array(event.changes.map(\.resultJSON))]
             decision = Decision(code: .executed, message: event.message!, auditSeq: stored.seq, approvalId: approval.id, changes: event.changes, result: result)
             approval.status = .executed
+        case .refuse(_, let message) where context.rowsUnreadable:
+            // The write was not judged: this run cannot read its rows. The approval stays pending for a
+            // run that can (the approver's setup is at fault, not the write).
+            return try approvalEvent(.approvalRefused,
+                "not run: \(message); approval \(approval.id) stays pending: approve it again from a setup that reads the rows",
+                approval, by: run.approver, reason: run.reason, session: session, now: now)
         case .refuse(let code, let message):
             decision = try approvalEvent(code, "approved, but \(message)", approval, by: run.approver, reason: run.reason, session: session, now: now)
             approval.status = .refused

@@ -9,21 +9,22 @@ enum RequestBinder {
     static func unboundArguments(_ arguments: JSONValue, tool: ToolPolicy) -> [String] {
         let declared = tool.declaredPointers
         var unbound: [String] = []
-        func walk(_ value: JSONValue, _ path: [String]) {
-            if !path.isEmpty, declared.contains(where: { $0.covers(path) }) { return }
-            let passes = path.isEmpty || declared.contains(where: { $0.passesThrough(path) })
+        // `inList` marks the steps that index a list: a declared `*` matches only those.
+        func walk(_ value: JSONValue, _ path: [String], _ inList: [Bool]) {
+            if !path.isEmpty, declared.contains(where: { $0.covers(path, inList: inList) }) { return }
+            let passes = path.isEmpty || declared.contains(where: { $0.passesThrough(path, inList: inList) })
             switch value {
             case .object(let members) where passes:
-                for key in members.keys.sorted() { walk(members[key]!, path + [key]) }
+                for key in members.keys.sorted() { walk(members[key]!, path + [key], inList + [false]) }
             case .array(let items) where passes:
-                for (i, item) in items.enumerated() { walk(item, path + [String(i)]) }
+                for (i, item) in items.enumerated() { walk(item, path + [String(i)], inList + [true]) }
             case .null where passes:
                 return  // nothing on the way to a declared place
             default:
                 unbound.append(JSONPointer(tokens: path).description)
             }
         }
-        walk(arguments, [])
+        walk(arguments, [], [])
         return unbound
     }
 

@@ -136,14 +136,18 @@ enum StandardSteps {
             // Rows nobody can read (no --observe, no lookup of the row): what they hold is unknown, never
             // invented. A write whose check needs them (their tenant, a condition over them) is refused.
             let rows = request.targets.map(\.canonicalText).joined(separator: ", ")
-            let how = "this guard reads no \(model.name) rows (start it with --observe, or give the tool a lookup of the row as its before values)"
+            let how = request.targets.count == 1
+                ? "this guard reads no \(model.name) rows (start it with --observe, or give the tool a lookup of the row as its before values)"
+                : "this guard reads no \(model.name) rows (start it with --observe; a lookup reads one row, and this write targets \(request.targets.count))"
             if let field = model.tenantField {
+                context.rowsUnreadable = true
                 return .refuse(.crossTenant,
                     "\(tool.name): the tenant of \(model.name) \(rows) cannot be checked: \(how); \(model.name) rows belong to tenants (\(field)), so a write to one it cannot check is refused")
             }
             if let (condition, path) = tool.conditionReadingRows(request) {
+                context.rowsUnreadable = true
                 return .refuse(.ruleRefused,
-                    "\(tool.name): \(condition) reads \(path) of \(model.name) \(rows), which cannot be known: \(how); the write is refused rather than judged on values it does not have")
+                    "\(tool.name): \(condition) reads \(path), which cannot be known for \(model.name) \(rows): \(how); the write is refused rather than judged on values it does not have")
             }
             context.rows = request.targets.map { _ in [:] }
             context.observed = false

@@ -161,6 +161,30 @@ struct GuardFailClosedTests {
         #expect(try project.audit()[2]["approver"] == "maria.lopez")
     }
 
+    @Test("an approval run where the rows cannot be read stays pending (the run, not the write, was at fault); run where they can, it executes")
+    func approvalWaitsForReadableRows() throws {
+        let project = try FailClosedProject { $0.replacingOccurrences(of: "    writable: [title, status]\n    inverse: items.update\n",
+                                                                     with: "    writable: [title, status]\n    inverse: items.update\n    approval: {when: true}\n") }
+        let guard_ = try project.guardProcess(extra: ["--observe", "sqlite:" + project.tiny.path])
+        #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("old title", key: "k-1"))) == nil)
+        let queued = try guard_.call("items.update", ["id": 1, "data": ["title": "new title"], "reason": "the supplier renamed it", "idempotency_key": "k-2"])
+        #expect(decisionCode(queued) == "pending_approval", "\(queued)")
+        _ = guard_.close()
+
+        let common = ["approve", "1", "--dir", project.dir, "--store", project.store, "--by", "maria.lopez", "--reason", "checked the supplier's list"]
+        let upstream = ["--", "python3", TinyServer.script]
+        let environment = ["TINY_DB": project.tiny.path]
+        let blind = try Subprocess.run([RolloutBinary.path] + common + upstream, environment: environment)
+        #expect(blind.status == 1, "\(blind.stdout)\(blind.stderr)")
+        #expect((blind.stdout + blind.stderr).contains("stays pending"), "\(blind.stdout)\(blind.stderr)")
+        #expect(try project.tiny.calls("items.update") == 0 && project.tiny.items().map { $0["title"] } == ["old title"])
+
+        let seeing = try Subprocess.run([RolloutBinary.path] + common + ["--observe", "sqlite:" + project.tiny.path] + upstream, environment: environment)
+        #expect(seeing.status == 0, "\(seeing.stdout)\(seeing.stderr)")
+        #expect(try project.tiny.items().map { $0["title"] } == ["new title"] && project.tiny.calls("items.update") == 1)
+        #expect(try project.decisions() == ["intent", "executed", "pending_approval", "approval_refused", "intent", "executed"])
+    }
+
     @Test("rolling back a proxied write runs its inverse tool on the upstream; without an inverse, or without a way to read the rows, it is refused with the reason")
     func rollbackReachesUpstream() throws {
         let project = try FailClosedProject()

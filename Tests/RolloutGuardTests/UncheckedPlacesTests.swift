@@ -219,6 +219,41 @@ struct UncheckedPlacesTests {
         #expect(try tool(["missing": ["before.state"]], approval: true).conditionReadingRows(update)?.condition == "the approval condition")
         #expect(try tool(["==": [["var": "after.state"], nil]]).conditionReadingRows(request(.delete, [:])) == nil)
         #expect(try tool([">": [["var": "rows"], 1]]).conditionReadingRows(update) == nil)
+        // Names computed as the condition runs: a row unless a literal first part names another root.
+        let computed: [(JSONValue, Bool)] = [
+            (["var": ["cat": ["before", ".state"]]], true),
+            (["var": ["cat": ["before.", "state"]]], true),
+            (["var": ["cat": ["after.", "state"]]], true),
+            (["var": [["before.state"]]], true),
+            (["var": ["if": [true, "before.state", "x"]]], true),
+            (["var": ""], true),
+            (["missing": ["merge": ["before.state"]]], true),
+            (["missing_some": [1, ["merge": ["before.state"]]]], true),
+            (["reduce": [["var": "args.ids"], ["+": [["var": "accumulator"], 1]], ["var": ["cat": ["before.", "n"]]]]], true),
+            (["!": ["var": ["cat": ["lookup.user.payment_methods.", ["var": "args.payment_method_id"]]]]], false),
+            (["var": ["cat": ["args.", "text"]]], false),
+            // Per-item logic reads the item, not the data.
+            (["some": [["var": "args.ids"], ["==": [["var": ""], 1]]]], false),
+        ]
+        for (condition, reads) in computed {
+            #expect(try (tool(condition).conditionReadingRows(update) != nil) == reads, "\(condition.canonicalText)")
+        }
+    }
+
+    @Test("a `*` in a bind matches the elements of a list, not the members of an object named like them")
+    func wildcardOnlyInLists() throws {
+        var tool = ToolPolicy(name: "refunds.split", model: "Refund", operation: .create, writable: ["order_id", "amount_cents"])
+        tool.binding = Binding(fields: .each(["order_id": JSONPointer("/order_id")!, "amount_cents": JSONPointer("/lines/*/amount")!]),
+                               reason: JSONPointer("/reason"), idempotencyKey: JSONPointer("/request_id"))
+        let base: [String: JSONValue] = ["order_id": 7, "reason": "customer returned the parcel", "request_id": "r-1"]
+        func unbound(_ lines: JSONValue) -> [String] {
+            var args = base
+            args["lines"] = lines
+            return RequestBinder.unboundArguments(.object(args), tool: tool)
+        }
+        #expect(unbound([["amount": 5], ["amount": 7]]).isEmpty)
+        #expect(unbound(["0": ["amount": 999_999_999], "1": ["amount": 5]]) == ["/lines/0", "/lines/1"], "bound by nothing, so checked by nothing")
+        #expect(unbound([["amount": 5, "note": "x"]]) == ["/lines/0/note"])
     }
 
     static let readCases: [(String, JSONValue, DecisionCode)] = [

@@ -73,21 +73,24 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Whether `path` (a concrete place in a document, as tokens) lies at or under this pointer, `*`
-    /// matching any index.
-    public func covers(_ path: [String]) -> Bool {
+    /// Whether `path` (a concrete place in a document, as tokens) lies at or under this pointer.
+    /// `inList[k]` says whether step `k` is an index into a list: a `*` matches only such a step (a
+    /// member of an object named "0" is not an element, and binding reads no `*` through an object).
+    public func covers(_ path: [String], inList: [Bool]) -> Bool {
         guard path.count >= tokens.count else { return false }
-        for (token, step) in zip(tokens, path) where token != step && !(token == "*" && Int(step) != nil) {
-            return false
-        }
-        return true
+        return matches(path, inList: inList)
     }
 
-    /// Whether `path` lies strictly above this pointer (a container on the way to it).
-    public func passesThrough(_ path: [String]) -> Bool {
+    /// Whether `path` lies strictly above this pointer (a container on the way to it); `inList` as for
+    /// `covers`.
+    public func passesThrough(_ path: [String], inList: [Bool]) -> Bool {
         guard path.count < tokens.count else { return false }
-        for (token, step) in zip(tokens, path) where token != step && !(token == "*" && Int(step) != nil) {
-            return false
+        return matches(path, inList: inList)
+    }
+
+    private func matches(_ path: [String], inList: [Bool]) -> Bool {
+        for (k, (token, step)) in zip(tokens, path).enumerated() where token != step {
+            guard token == "*", k < inList.count, inList[k], Int(step) != nil else { return false }
         }
         return true
     }

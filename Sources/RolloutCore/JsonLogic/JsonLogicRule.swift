@@ -39,6 +39,16 @@ public struct JsonLogicRule: Sendable, Hashable {
         root.collectRootVariables(into: &names)
         return names
     }
+
+    /// The variables of the top-level data the rule names only as it runs, outside per-item logic: a
+    /// `var` whose name is computed (`{"cat": ["lookup.user.", {"var": "args.id"}]}`) or empty (the
+    /// whole data), and `missing` or `missing_some` over a computed list. For each, the root its name
+    /// starts with where a literal first part says so (`lookup`), else nil: it may read any variable.
+    public var runTimeVariableRoots: [String?] {
+        var roots: [String?] = []
+        root.collectRunTimeRoots(into: &roots)
+        return roots
+    }
 }
 
 /// The operators of JsonLogic's reference implementation.
@@ -159,6 +169,53 @@ indirect enum JsonLogicNode: Sendable, Hashable {
                 for argument in arguments { argument.collectRootVariables(into: &names) }
             }
         }
+    }
+
+    func collectRunTimeRoots(into roots: inout [String?]) {
+        switch self {
+        case .literal:
+            break
+        case .array(let nodes):
+            for node in nodes { node.collectRunTimeRoots(into: &roots) }
+        case .path(_, let fallback):
+            fallback?.collectRunTimeRoots(into: &roots)
+        case .operation(let op, let arguments):
+            switch op {
+            case .map, .filter, .reduce, .all, .none, .some:
+                arguments.first?.collectRunTimeRoots(into: &roots)
+                if op == .reduce, arguments.count > 2 { arguments[2].collectRunTimeRoots(into: &roots) }
+            case .variable:
+                // Compiled as an operation only when its name is not a literal path: computed, or empty.
+                roots.append(arguments.first.flatMap(Self.literalRoot))
+                for argument in arguments { argument.collectRunTimeRoots(into: &roots) }
+            case .missing:
+                for argument in arguments where !argument.isLiteral {
+                    roots.append(Self.literalRoot(argument))
+                    argument.collectRunTimeRoots(into: &roots)
+                }
+            case .missingSome:
+                arguments.first?.collectRunTimeRoots(into: &roots)
+                if arguments.count > 1, !arguments[1].isLiteral {
+                    roots.append(Self.literalRoot(arguments[1]))
+                    arguments[1].collectRunTimeRoots(into: &roots)
+                }
+            default:
+                for argument in arguments { argument.collectRunTimeRoots(into: &roots) }
+            }
+        }
+    }
+
+    private var isLiteral: Bool {
+        if case .literal = self { return true }
+        return false
+    }
+
+    /// The root of a computed name whose first part is a literal holding a dot (`cat` of
+    /// "lookup.user.", …), else nil.
+    private static func literalRoot(_ node: JsonLogicNode) -> String? {
+        guard case .operation(.cat, let parts) = node, case .literal(.string(let first))? = parts.first,
+              let dot = first.firstIndex(of: "."), dot != first.startIndex else { return nil }
+        return String(first[..<dot])
     }
 
     private static func literalNames(_ node: JsonLogicNode, into names: inout [String]) {

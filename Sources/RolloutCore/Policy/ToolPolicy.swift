@@ -83,12 +83,16 @@ public struct ToolPolicy: Sendable, Hashable {
 
     /// The first of this tool's conditions (its approval's `when`, then its rules) that reads the
     /// target rows as they are now, and the variable it reads there, or nil when none does: `before`,
-    /// or `after` beyond the fields `request` sets (a delete has no `after`). A guard that cannot read
-    /// the rows cannot judge such a condition.
+    /// or `after` beyond the fields `request` sets (a delete has no `after`), or a variable whose name
+    /// is computed as the condition runs and may be one of those. A guard that cannot read the rows
+    /// cannot judge such a condition.
     public func conditionReadingRows(_ request: WriteRequest) -> (condition: String, variable: String)? {
         var conditions: [(String, JsonLogicRule)] = approval.map { [("the approval condition", $0.when)] } ?? []
         conditions += rules.map { ("rule \($0.name)", $0.when) }
         for (name, when) in conditions {
+            for root in when.runTimeVariableRoots where root == nil || root == "before" || root == "after" {
+                return (name, root.map { "a variable under \($0) whose name it computes" } ?? "a variable whose name it computes (it may be the row's)")
+            }
             for path in when.rootVariables {
                 let parts = path.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
                 switch parts.first {
