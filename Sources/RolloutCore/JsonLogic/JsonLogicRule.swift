@@ -146,61 +146,56 @@ indirect enum JsonLogicNode: Sendable, Hashable {
         }
     }
 
-    func collectRootVariables(into names: inout [String]) {
+    /// Calls `visit` with this node and every node below it that reads the top-level data: all but
+    /// the per-item logic of `map`, `filter`, `reduce`, `all`, `none` and `some`, which reads the item
+    /// (only their collection, and reduce's initial value, read the data).
+    func visitTopLevel(_ visit: (JsonLogicNode) -> Void) {
+        visit(self)
         switch self {
         case .literal:
             break
         case .array(let nodes):
-            for node in nodes { node.collectRootVariables(into: &names) }
-        case .path(let parts, let fallback):
-            names.append(parts.joined(separator: "."))
-            fallback?.collectRootVariables(into: &names)
+            for node in nodes { node.visitTopLevel(visit) }
+        case .path(_, let fallback):
+            fallback?.visitTopLevel(visit)
         case .operation(let op, let arguments):
             switch op {
             case .map, .filter, .reduce, .all, .none, .some:
-                // Only the collection argument (and reduce's initial value) reads the top-level data.
-                arguments.first?.collectRootVariables(into: &names)
-                if op == .reduce, arguments.count > 2 { arguments[2].collectRootVariables(into: &names) }
-            case .missing:
-                for argument in arguments { Self.literalNames(argument, into: &names) }
-            case .missingSome:
-                if arguments.count > 1 { Self.literalNames(arguments[1], into: &names) }
+                arguments.first?.visitTopLevel(visit)
+                if op == .reduce, arguments.count > 2 { arguments[2].visitTopLevel(visit) }
             default:
-                for argument in arguments { argument.collectRootVariables(into: &names) }
+                for argument in arguments { argument.visitTopLevel(visit) }
+            }
+        }
+    }
+
+    func collectRootVariables(into names: inout [String]) {
+        visitTopLevel { node in
+            switch node {
+            case .path(let parts, _):
+                names.append(parts.joined(separator: "."))
+            case .operation(.missing, let arguments):
+                for argument in arguments { Self.literalNames(argument, into: &names) }
+            case .operation(.missingSome, let arguments) where arguments.count > 1:
+                Self.literalNames(arguments[1], into: &names)
+            default:
+                break
             }
         }
     }
 
     func collectRunTimeRoots(into roots: inout [String?]) {
-        switch self {
-        case .literal:
-            break
-        case .array(let nodes):
-            for node in nodes { node.collectRunTimeRoots(into: &roots) }
-        case .path(_, let fallback):
-            fallback?.collectRunTimeRoots(into: &roots)
-        case .operation(let op, let arguments):
-            switch op {
-            case .map, .filter, .reduce, .all, .none, .some:
-                arguments.first?.collectRunTimeRoots(into: &roots)
-                if op == .reduce, arguments.count > 2 { arguments[2].collectRunTimeRoots(into: &roots) }
-            case .variable:
+        visitTopLevel { node in
+            switch node {
+            case .operation(.variable, let arguments):
                 // Compiled as an operation only when its name is not a literal path: computed, or empty.
                 roots.append(arguments.first.flatMap(Self.literalRoot))
-                for argument in arguments { argument.collectRunTimeRoots(into: &roots) }
-            case .missing:
-                for argument in arguments where !argument.isLiteral {
-                    roots.append(Self.literalRoot(argument))
-                    argument.collectRunTimeRoots(into: &roots)
-                }
-            case .missingSome:
-                arguments.first?.collectRunTimeRoots(into: &roots)
-                if arguments.count > 1, !arguments[1].isLiteral {
-                    roots.append(Self.literalRoot(arguments[1]))
-                    arguments[1].collectRunTimeRoots(into: &roots)
-                }
+            case .operation(.missing, let arguments):
+                for argument in arguments where !argument.isLiteral { roots.append(Self.literalRoot(argument)) }
+            case .operation(.missingSome, let arguments) where arguments.count > 1 && !arguments[1].isLiteral:
+                roots.append(Self.literalRoot(arguments[1]))
             default:
-                for argument in arguments { argument.collectRunTimeRoots(into: &roots) }
+                break
             }
         }
     }
@@ -218,15 +213,13 @@ indirect enum JsonLogicNode: Sendable, Hashable {
         return String(first[..<dot])
     }
 
+    /// The names a literal argument of `missing` or `missing_some` lists (a computed one is visited as a node).
     private static func literalNames(_ node: JsonLogicNode, into names: inout [String]) {
-        if case .literal(let value) = node {
-            switch value {
-            case .string(let s): names.append(s)
-            case .array(let items): names.append(contentsOf: items.compactMap(\.stringValue))
-            default: break
-            }
-        } else {
-            node.collectRootVariables(into: &names)
+        guard case .literal(let value) = node else { return }
+        switch value {
+        case .string(let s): names.append(s)
+        case .array(let items): names.append(contentsOf: items.compactMap(\.stringValue))
+        default: break
         }
     }
 }
