@@ -56,11 +56,13 @@ extension Guard {
             try settleQueuedKey(approval, decision: decision, session: session, now: now)
             return decision
         }
-        // The queued request must be the one the chained pending event records: same caller, tool and arguments.
+        // The queued request must be the one the chained pending event records: same caller (and the user
+        // it acted for), tool, arguments and backend. The approvals table is not chained; the event is.
         let pending = try session.ledger.event(seq: approval.pendingSeq)
         let digest = approval.call.argumentsDigest
         guard let pending, pending.decision == DecisionCode.pendingApproval.rawValue, pending.tenant == approval.tenant,
-            pending.actor == approval.actor, pending.tool == approval.tool, pending.details["args_digest"]?.stringValue == digest
+            pending.actor == approval.actor, pending.tool == approval.tool, pending.details["args_digest"]?.stringValue == digest,
+            pending.details["subject"]?.stringValue == approval.subject, pending.backend == approval.backend
         else {
             return try approvalEvent(.approvalRefused,
                 "approval \(approval.id) no longer matches its pending event \(approval.pendingSeq) in the audit log (the queued request was changed after it was asked for); it will not run",
@@ -68,6 +70,14 @@ extension Guard {
         }
         guard let tool = policy.tool(named: approval.tool), policy.model(named: tool.model) != nil else {
             return try approvalEvent(.approvalRefused, "\(approval.tool) is no longer a tool of the policy", approval, by: approver, reason: reason, session: session, now: now)
+        }
+        // Its expiry is the pending event's time plus the policy's wait (`approval.expires`): a later one
+        // was written into the table, not given when the write was asked for.
+        let longest = pending.ts.addingTimeInterval(Guard.approvalWait(tool).timeInterval + 0.002)
+        if approval.expiresAt > longest {
+            return try approvalEvent(.approvalRefused,
+                "approval \(approval.id) says it expires at \(Timestamp.formatSeconds(approval.expiresAt)), after the \(Guard.approvalWait(tool)) its tool allows from its pending event \(approval.pendingSeq) (the queued request was changed after it was asked for); it will not run",
+                approval, by: approver, reason: reason, session: session, now: now)
         }
         return nil
     }

@@ -2,6 +2,12 @@ import Foundation
 import RolloutCore
 
 extension Guard {
+    /// How long a write a person must approve waits before it expires: the tool's `approval.expires`,
+    /// else a day (also for a write a rule sends to a person).
+    static func approvalWait(_ tool: ToolPolicy) -> TimeSpan {
+        tool.approval?.expiresAfter ?? .hours(24)
+    }
+
     /// Records a verdict and carries it out, in the caller's transaction. For the built-in rows the
     /// write itself happens here; an upstream's write never does (see `forward`).
     func act(on verdict: Verdict, _ context: DecisionContext, session: any GuardSession) throws -> Decision {
@@ -44,7 +50,7 @@ extension Guard {
             return Decision(code: .dryRun, message: event.message!, auditSeq: stored.seq, changes: event.changes, result: result)
 
         case .pending(let plan, let rule):
-            let expires = now.addingTimeInterval((tool.approval?.expiresAfter ?? .hours(24)).timeInterval)
+            let expires = now.addingTimeInterval(Guard.approvalWait(tool).timeInterval)
             var event = planEvent(plan, context)
             event.decision = DecisionCode.pendingApproval.rawValue
             if let rule {

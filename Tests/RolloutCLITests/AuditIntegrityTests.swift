@@ -101,18 +101,36 @@ struct AuditIntegrityTests {
         #expect(own.status == 1 && own.stdout.contains("cannot approve it"), "\(own.stdout)")
     }
 
-    @Test("a queued approval whose stored arguments were edited (60000 → 500000) does not run")
-    func editedApproval() throws {
+    /// An edit of the approvals table (not chained) against the chained pending event it must match.
+    struct ApprovalEdit: Sendable, CustomTestStringConvertible {
+        var name: String
+        var sql: String
+        /// `rollout call`'s extra arguments when the request is asked.
+        var extra: [String] = []
+        var says = "no longer matches its pending event"
+        var testDescription: String { name }
+    }
+
+    @Test("a queued approval whose row was edited does not run: its arguments, its expiry, the user it was asked for, its backend",
+          arguments: [
+              ApprovalEdit(name: "arguments 60000 → 500000", sql: "UPDATE approvals SET arguments = replace(arguments, '60000', '500000')"),
+              ApprovalEdit(name: "expiry a day later", sql: "UPDATE approvals SET expires_ms = expires_ms + 86400000", says: "after the 4h its tool allows"),
+              ApprovalEdit(name: "the subject removed", sql: "UPDATE approvals SET subject = NULL", extra: ["--subject", "maria.lopez"]),
+              ApprovalEdit(name: "another subject", sql: "UPDATE approvals SET subject = 'someone.else'", extra: ["--subject", "maria.lopez"]),
+              ApprovalEdit(name: "a subject added", sql: "UPDATE approvals SET subject = 'someone.else'"),
+          ])
+    func editedApproval(_ edit: ApprovalEdit) throws {
         let dir = TestPaths.temporaryDirectory()
         let store = dir.appendingPathComponent("demo.sqlite").path
         let common = ["--dir", TestPaths.exampleFolder, "--store", store]
         #expect(try RolloutBinary.run(["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
-            #"{"order_id": 2, "amount_cents": 60000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "r-1"}"#] + common).status == 0)
-        try tamper(store, "UPDATE approvals SET arguments = replace(arguments, '60000', '500000')")
-        let approved = try RolloutBinary.run(["approve", "1", "--by", "maria.lopez"] + common)
-        #expect(approved.status == 1 && approved.stdout.contains("no longer matches its pending event"), "\(approved.stdout)")
-        let refunds = try DatabaseQueue(path: store).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM demo_refunds WHERE amount_cents = 500000") }
-        #expect(refunds == 0)
+            #"{"order_id": 2, "amount_cents": 60000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "r-1"}"#] + edit.extra + common).status == 0)
+        try tamper(store, edit.sql)
+        func refunds() throws -> Int? { try DatabaseQueue(path: store).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM demo_refunds") } }
+        let before = try refunds()
+        let approved = try RolloutBinary.run(["approve", "1", "--by", "dev.patel"] + common)
+        #expect(approved.status == 1 && approved.stdout.contains(edit.says), "\(approved.stdout)\(approved.stderr)")
+        #expect(try refunds() == before, "nothing ran")
     }
 
     @Test("secrets never leave the store in clear: approvals, export, tail; an import without a policy is refused unless said")
