@@ -128,6 +128,11 @@ extension Guard {
                 if let before = change.fields[name]?.before, Redactor.holdsRedacted(before) {
                     return .failure(RollbackRefusal("\(model.name) \(change.key.canonicalText): a value inside \(name) was redacted in the log, so it cannot be restored"))
                 }
+                // What a rollback writes back is a write like any other: it must be a value the model
+                // allows (an imported event's before values are only what its record says).
+                if operation != .create, let before = change.fields[name]?.before, let rule = model.field(name), let problem = rule.violation(before) {
+                    return .failure(RollbackRefusal("\(model.name) \(change.key.canonicalText): the value it would restore breaks the model's rules (\(problem))"))
+                }
             }
             switch operation {
             case .create:

@@ -271,8 +271,8 @@ struct RollbackTests {
         return event
     }
 
-    @Test("a rollback restores only what the event's tool may write, on the event's tenant's rows, whatever the event says",
-          arguments: ["another tenant's row", "a field the tool may not write", "the tenant field"])
+    @Test("a rollback restores only what the event's tool may write, on the event's tenant's rows, as values the model allows, whatever the event says",
+          arguments: ["another tenant's row", "a field the tool may not write", "the tenant field", "a value the model refuses", "an empty name"])
     func rollbackScope(_ forgery: String) async throws {
         let fixture = try GuardFixture()
         let customers = try fixture.table("Customer")
@@ -283,6 +283,11 @@ struct RollbackTests {
             Self.forged(key: Int(globex.key.doubleValue!), ["name": ("Forged Name", globex.value["name"]!)])
         case "a field the tool may not write":
             Self.forged(key: Int(acme.key.doubleValue!), ["role": ("admin", acme.value["role"]!)])
+        // Imported or edited events claim any before value: one the model's rules refuse is not written back.
+        case "a value the model refuses":
+            Self.forged(key: Int(acme.key.doubleValue!), ["email": ("not an email <script>", acme.value["email"]!)])
+        case "an empty name":
+            Self.forged(key: Int(acme.key.doubleValue!), ["name": ("", acme.value["name"]!)])
         default:
             Self.forged(key: Int(acme.key.doubleValue!), ["tenant_id": ("globex", "acme")])
         }
