@@ -20,7 +20,15 @@ struct PersonIdentityTests {
         #expect(PersonIdentity.same(variant, "agent-1"))
     }
 
-    @Test("different people stay different", arguments: [("maria.lopez", "mario.lopez"), ("dev.patel", "dev.patil"), ("agent-1", "agent-2"), ("anna", "ann")])
+    @Test("a letter beyond ASCII no rule maps could be any letter (found by an adversarial review: dev.pateӏ with a Cyrillic palochka approved dev.patel's write)",
+          arguments: [("dev.pate\u{04CF}", "dev.patel"), ("dev.p\u{0251}tel", "dev.patel"), ("\u{0142}ukasz", "lukasz"), ("s\u{00F8}ren", "soren"),
+                      ("dev.pa\u{A4F2}el", "dev.patel"), ("\u{0434}ev.patel", "dev.patel")])
+    func unmappedLetters(a: String, b: String) {
+        #expect(PersonIdentity.same(a, b), "\(a.unicodeScalars.map { String($0.value, radix: 16) })")
+    }
+
+    @Test("different people stay different", arguments: [("maria.lopez", "mario.lopez"), ("dev.patel", "dev.patil"), ("agent-1", "agent-2"), ("anna", "ann"),
+                                                          ("\u{674E}\u{660E}", "ab"), ("jos\u{00E9}", "josh"), ("\u{0142}\u{0142}\u{0142}", "abc")])
     func different(a: String, b: String) {
         #expect(!PersonIdentity.same(a, b))
     }

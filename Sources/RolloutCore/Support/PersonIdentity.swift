@@ -8,7 +8,8 @@ import Foundation
 /// decomposition (NFKD), every invisible or default-ignorable character, space and control removed,
 /// every combining mark removed (`MARİA` is `maria`), case folded, and the Cyrillic and Greek letters
 /// that look like Latin ones read as those (`mаria` with a Cyrillic а is `maria`), and every dash (the
-/// hyphens U+2010 and U+2011, en and em dashes, the minus sign) read as `-`.
+/// hyphens U+2010 and U+2011, en and em dashes, the minus sign) read as `-`; a letter beyond ASCII
+/// that no rule maps matches any letter in `same`.
 public enum PersonIdentity {
     /// The form two names are compared in.
     public static func normalize(_ name: String) -> String {
@@ -33,9 +34,21 @@ public enum PersonIdentity {
         return String(scalars).folding(options: [.caseInsensitive], locale: nil)
     }
 
-    /// Whether two names are the same person.
+    /// Whether two names are the same person: their forms are equal, or they differ only where one
+    /// holds a letter beyond ASCII that this table does not map (one or two such places, fewer than half
+    /// the name). No list of look-alikes is complete (`dev.pateӏ` with a Cyrillic palochka); a name
+    /// that could be a spelling of the other counts as it, so a four-eyes rule refuses rather than
+    /// trusts it.
     public static func same(_ a: String, _ b: String) -> Bool {
-        normalize(a) == normalize(b)
+        let x = Array(normalize(a).unicodeScalars), y = Array(normalize(b).unicodeScalars)
+        if x == y { return true }
+        guard x.count == y.count else { return false }
+        var unmapped = 0
+        for (p, q) in zip(x, y) where p != q {
+            guard !p.isASCII || !q.isASCII else { return false }
+            unmapped += 1
+        }
+        return unmapped <= 2 && 2 * unmapped < x.count
     }
 
     /// Lower-case Cyrillic and Greek letters (and a few Latin variants) drawn like Latin ones.
@@ -45,6 +58,7 @@ public enum PersonIdentity {
             (0x0456, "i"), (0x0458, "j"), (0x0455, "s"), (0x0501, "d"), (0x04BB, "h"), (0x051B, "q"), (0x051D, "w"),
             (0x03BF, "o"), (0x03B1, "a"), (0x03BD, "v"), (0x03C1, "p"), (0x03B9, "i"), (0x03BA, "k"), (0x03C5, "u"),
             (0x0131, "i"), (0x0261, "g"), (0x2024, "."), (0x2027, "."), (0x00B7, "."),
+            (0x04CF, "l"), (0x0251, "a"), (0x043A, "k"), (0x0585, "o"), (0x0269, "i"), (0x01C0, "l"),
         ]
         var map: [Unicode.Scalar: Unicode.Scalar] = [:]
         for (code, latin) in pairs { map[Unicode.Scalar(code)!] = latin.unicodeScalars.first! }
