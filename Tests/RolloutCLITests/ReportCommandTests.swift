@@ -123,6 +123,29 @@ struct ReportCommandTests {
         #expect(verify.status == 1 && verify.stdout.contains("its chain breaks at event #1"), "\(verify.stdout)\(verify.stderr)")
     }
 
+    @Test("--verify refuses a report whose rows file is gone, or whose chain head was taken out (found by an adversarial review: both checks were skipped)",
+          arguments: ["rows removed", "head removed"])
+    func verifyNeedsRowsAndHead(_ edit: String) throws {
+        let r = try ReportProject()
+        #expect(try r.report().status == 0)
+        let out = r.project.root + "/out"
+        if edit == "rows removed" {
+            try FileManager.default.removeItem(atPath: out + "/writes.jsonl")
+        } else {
+            // report.json without its chain head, its digest made again as a forger would.
+            var document = try JSONValue.parse(try r.file("report.json")).objectValue!
+            var chain = document["chain"]!.objectValue!
+            chain["head"] = nil
+            document["chain"] = .object(chain)
+            document["digest"] = nil
+            document["digest"] = .string("sha256:" + JSONValue.object(document).canonicalDigest)
+            try (JSONValue.object(document).prettyText() + "\n").write(toFile: out + "/report.json", atomically: true, encoding: .utf8)
+        }
+        let verify = try r.project.run(["report", "--verify", out])
+        let said = edit == "rows removed" ? "writes.jsonl: missing" : "states no chain head"
+        #expect(verify.status == 1 && verify.stdout.contains(said), "\(verify.stdout)\(verify.stderr)")
+    }
+
     @Test("a tampered store: the first page says so in red, the command exits 1, the files are still written")
     func tampered() throws {
         let r = try ReportProject()

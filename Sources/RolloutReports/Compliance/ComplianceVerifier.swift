@@ -31,6 +31,9 @@ public enum ComplianceVerifier {
         if FileManager.default.fileExists(atPath: path("writes.jsonl")) {
             let rows = "sha256:" + (try FileDigest.sha256(path: path("writes.jsonl")))
             if rows != statedRows { problems.append("writes.jsonl: hashes to \(rows), the report states \(statedRows ?? "none")") }
+        } else {
+            // The rows are what the report is about: without them nothing says the stated digest is theirs.
+            problems.append("writes.jsonl: missing, so the rows the report states (\(statedRows ?? "no digest")) cannot be checked")
         }
         if let html = FileManager.default.contents(atPath: path("report.html")).map({ String(decoding: $0, as: UTF8.self) }), !html.contains(computed) {
             problems.append("report.html: does not state the digest \(computed)")
@@ -45,9 +48,15 @@ public enum ComplianceVerifier {
         } else {
             problems.append("SHA256SUMS: missing")
         }
-        if let headHash, let seq = document["chain"]?["head"]?["seq"]?.intValue, seq > 0, let hash = document["chain"]?["head"]?["hash"]?.stringValue {
-            let found = try headHash(Int64(seq))
-            if found != hash { problems.append("the store: event #\(seq) has hash \(found ?? "none"), the report covered \(hash)") }
+        if let headHash {
+            if let seq = document["chain"]?["head"]?["seq"]?.intValue, let hash = document["chain"]?["head"]?["hash"]?.stringValue {
+                if seq > 0 {
+                    let found = try headHash(Int64(seq))
+                    if found != hash { problems.append("the store: event #\(seq) has hash \(found ?? "none"), the report covered \(hash)") }
+                }
+            } else {
+                problems.append("report.json: states no chain head (chain.head.seq and hash), so the store cannot confirm what it covered")
+            }
         }
         if let firstBreak, let seq = document["chain"]?["head"]?["seq"]?.intValue, let stated = document["chain"]?["ok"]?.boolValue {
             let broken = try firstBreak()
