@@ -64,7 +64,7 @@ public enum GuardAssembly {
             let missing = entry.missingVariables(in: environment)
             if !missing.isEmpty { throw GuardAssemblyError.missingVariables(upstream: entry.name, names: missing) }
         }
-        let observeSpec = observe ?? entry?.observe
+        let observeSpec = observe ?? entry?.observeSpec(in: environment)
         let observer = try observeSpec.map { try StateObserver(spec: $0) }
         let timeout = callTimeout ?? entry?.callTimeout.map { Double($0.seconds) } ?? 30
         let backend = entry.map { GuardBackend.upstream($0.name) } ?? GuardBackend.command(command)

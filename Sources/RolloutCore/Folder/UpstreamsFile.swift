@@ -21,7 +21,9 @@ public struct UpstreamsFile: Sendable, Hashable {
         public var command: [String]
         /// Variables the server needs from the environment; a missing one stops it from starting.
         public var environment: [String]
-        /// Where its rows can be read (`sqlite:PATH`), for before/after values and mismatch checks.
+        /// Where its rows can be read (`sqlite:PATH`), for before/after values, tenant checks and
+        /// mismatch checks; `$NAME` or `${NAME}` stands for a variable of `environment`
+        /// (`sqlite:$ORMAI_DEMO_WORKDIR/demo.db`), read when the guard starts (`observeSpec(in:)`).
         public var observe: String?
         public var callTimeout: TimeSpan?
         public var line: Int
@@ -38,6 +40,38 @@ public struct UpstreamsFile: Sendable, Hashable {
         /// The variables `environment` names that `values` lacks.
         public func missingVariables(in values: [String: String]) -> [String] {
             environment.filter { (values[$0] ?? "").isEmpty }
+        }
+
+        /// `observe` with each variable it names replaced by its value in `values` (nil when the entry
+        /// observes nothing). Only variables of `environment` are named (the file is checked when read),
+        /// and `missingVariables` refuses a start without them.
+        public func observeSpec(in values: [String: String]) -> String? {
+            observe.map { spec in
+                Self.references(in: spec).reversed().reduce(into: spec) { text, reference in
+                    text.replaceSubrange(reference.range, with: values[reference.name] ?? "")
+                }
+            }
+        }
+
+        /// Each `$NAME` and `${NAME}` of `text`, in order.
+        static func references(in text: String) -> [(name: String, range: Range<String.Index>)] {
+            var found: [(name: String, range: Range<String.Index>)] = []
+            var i = text.startIndex
+            while let dollar = text[i...].firstIndex(of: "$") {
+                var j = text.index(after: dollar)
+                let braced = j < text.endIndex && text[j] == "{"
+                if braced { j = text.index(after: j) }
+                let start = j
+                while j < text.endIndex, text[j] == "_" || (text[j].isASCII && (text[j].isLetter || text[j].isNumber)) { j = text.index(after: j) }
+                let name = String(text[start..<j])
+                if braced {
+                    guard j < text.endIndex, text[j] == "}" else { i = j; continue }
+                    j = text.index(after: j)
+                }
+                if !name.isEmpty { found.append((name, dollar..<j)) }
+                i = j
+            }
+            return found
         }
     }
 
@@ -98,6 +132,12 @@ public struct UpstreamsFile: Sendable, Hashable {
                         }
                     }
                     if entry.value["command"] == nil { reader.report(entry.value, "\(p).command", "is missing", expected: "the server's command line") }
+                    if let observe = upstream.observe, let node = entry.value["observe"] {
+                        for reference in Entry.references(in: observe) where !upstream.environment.contains(reference.name) {
+                            reader.report(node, "\(p).observe", "names $\(reference.name), which env: does not list",
+                                          expected: "a variable of env: (\(upstream.environment.joined(separator: ", ")))")
+                        }
+                    }
                     if !upstream.command.isEmpty { result.entries.append(upstream) }
                 }
             }

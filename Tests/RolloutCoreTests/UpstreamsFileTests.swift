@@ -1,0 +1,58 @@
+import Foundation
+import RolloutCore
+import RolloutTestSupport
+import Testing
+
+/// `rollout/upstreams.yaml`: an entry's `observe:` may name the variables its `env:` lists, so a server
+/// whose database lives where a variable says (OrmAI's demo) is observed without a path written twice.
+@Suite("upstreams.yaml: observe names the entry's own variables")
+struct UpstreamsFileTests {
+    static func load(_ text: String) throws -> UpstreamsFile {
+        let path = TestPaths.temporaryDirectory().appendingPathComponent("upstreams.yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return try UpstreamsFile.load(path: path)
+    }
+
+    @Test("$NAME and ${NAME} of env: are read from the environment the guard starts in", arguments: [
+        ("sqlite:$WORK/demo.db", "sqlite:/tmp/w/demo.db"),
+        ("sqlite:${WORK}/demo.db", "sqlite:/tmp/w/demo.db"),
+        ("sqlite:${WORK}/${DB}", "sqlite:/tmp/w/x.db"),
+        ("sqlite:${WORK}${DB}", "sqlite:/tmp/wx.db"),
+        ("sqlite:/fixed/path.db", "sqlite:/fixed/path.db"),
+    ])
+    func expands(_ observe: String, _ expected: String) throws {
+        let file = try Self.load("""
+            version: 1
+            upstreams:
+              demo:
+                command: [python3, server.py]
+                env: [WORK, DB]
+                observe: '\(observe)'
+            """)
+        let entry = try #require(file.entry("demo"))
+        #expect(entry.observeSpec(in: ["WORK": "/tmp/w", "DB": "x.db", "OTHER": "no"]) == expected)
+    }
+
+    @Test("observe naming a variable env: does not list is an error naming the file, line and field")
+    func undeclared() throws {
+        let error = try #require(throws: DiagnosticsError.self) {
+            try Self.load("""
+                version: 1
+                upstreams:
+                  demo:
+                    command: [python3, server.py]
+                    env: [WORK]
+                    observe: sqlite:$HOME/demo.db
+                """)
+        }
+        let text = "\(error)"
+        #expect(text.contains("upstreams.yaml:6") && text.contains("upstreams.demo.observe") && text.contains("$HOME"), "\(text)")
+    }
+
+    @Test("the OrmAI example observes its demo database where ORMAI_DEMO_WORKDIR says")
+    func ormaiExample() throws {
+        let file = try UpstreamsFile.load(path: TestPaths.exampleFolder + "/examples/ormai/upstreams.yaml")
+        let entry = try #require(file.entry("ormai"))
+        #expect(entry.observeSpec(in: ["ORMAI_DEMO_WORKDIR": "/tmp/ormai"]) == "sqlite:/tmp/ormai/demo.db")
+    }
+}
