@@ -185,7 +185,7 @@ public struct GateEvaluator {
             return GateResult(gate: "approval", status: .failed,
                               reason: "broad needs an approval by \(who): `rollout approve --tenant \(tenant)\(toolOption) --stage broad --by NAME --reason ...`")
         }
-        if let promoter, PersonIdentity.same(promoter, approval.by) {
+        if let promoter, PersonIdentity.couldBeSame(promoter, approval.by) {
             return GateResult(gate: "approval", status: .failed,
                               reason: "\(promoter) approved this promotion and cannot also make it: another person promotes, or another approves",
                               evidence: ["approved_by": approval.by])

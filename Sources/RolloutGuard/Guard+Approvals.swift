@@ -36,12 +36,12 @@ extension Guard {
                 "approval \(approval.id) was queued for \(approval.backend), and this guard runs \(backend): a write runs only where it was asked to",
                 approval, by: approver, reason: reason, session: session, now: now)
         }
-        if PersonIdentity.same(approver, approval.actor) {
+        if PersonIdentity.couldBeSame(approver, approval.actor) {
             return try approvalEvent(.approvalRefused, "\(approver) asked for this write and cannot approve it; another person must",
                                      approval, by: approver, reason: reason, session: session, now: now)
         }
         // The person the agent acted for asked for it as much as the agent did.
-        if let subject = approval.subject, PersonIdentity.same(approver, subject) {
+        if let subject = approval.subject, PersonIdentity.couldBeSame(approver, subject) {
             return try approvalEvent(.approvalRefused, "the agent asked for this write on behalf of \(approver), who cannot approve it; another person must",
                                      approval, by: approver, reason: reason, session: session, now: now)
         }

@@ -8,8 +8,8 @@ import Foundation
 /// decomposition (NFKD), every invisible or default-ignorable character, space and control removed,
 /// every combining mark removed (`MARİA` is `maria`), case folded, and the Cyrillic and Greek letters
 /// that look like Latin ones read as those (`mаria` with a Cyrillic а is `maria`), and every dash (the
-/// hyphens U+2010 and U+2011, en and em dashes, the minus sign) read as `-`; a letter beyond ASCII
-/// that no rule maps matches any letter in `same`.
+/// hyphens U+2010 and U+2011, en and em dashes, the minus sign) read as `-`; for four-eyes, a letter
+/// beyond ASCII that no rule maps matches any letter (`couldBeSame`).
 public enum PersonIdentity {
     /// The form two names are compared in.
     public static func normalize(_ name: String) -> String {
@@ -34,12 +34,17 @@ public enum PersonIdentity {
         return String(scalars).folding(options: [.caseInsensitive], locale: nil)
     }
 
-    /// Whether two names are the same person: their forms are equal, or they differ only where one
-    /// holds a letter beyond ASCII that this table does not map (one or two such places, fewer than half
-    /// the name). No list of look-alikes is complete (`dev.pateӏ` with a Cyrillic palochka); a name
-    /// that could be a spelling of the other counts as it, so a four-eyes rule refuses rather than
-    /// trusts it.
+    /// Whether two names are the same person: their forms are equal. What an allow-list asks (is this
+    /// an approver?), so a look-alike the table does not map is not let in.
     public static func same(_ a: String, _ b: String) -> Bool {
+        normalize(a) == normalize(b)
+    }
+
+    /// Whether two names could be one person: the same, or differing only where one holds a letter
+    /// beyond ASCII that the table does not map (one or two such places, fewer than half the name). No
+    /// list of look-alikes is complete (`dev.pateӏ` with a Cyrillic palochka); a four-eyes rule asks
+    /// this, so that a name that could be a spelling of the other is refused rather than trusted.
+    public static func couldBeSame(_ a: String, _ b: String) -> Bool {
         let x = Array(normalize(a).unicodeScalars), y = Array(normalize(b).unicodeScalars)
         if x == y { return true }
         guard x.count == y.count else { return false }
