@@ -139,6 +139,34 @@ struct PolicyTests {
         let node = try #require(try SourceDocument.parse("a: off\nb: no\nc: true\nd: '1'\ne: 1.5\nf: ~\n", file: "x.yaml"))
         #expect(node.json == ["a": "off", "b": "no", "c": true, "d": "1", "e": 1.5, "f": nil])
     }
+
+    /// A bound key its operation never reads: (operation, bind, the warned paths).
+    static let unreadKeys: [(String, String, [String])] = [
+        ("create", "{target: /id, fields: /data}", ["tools.orders.update.bind.target"]),
+        ("create", "{targets: /ids, fields: /data}", ["tools.orders.update.bind.targets"]),
+        ("update", "{target: /id, targets: /ids, fields: /data}", ["tools.orders.update.bind.targets"]),
+        ("delete", "{target: /id, targets: /ids}", ["tools.orders.update.bind.targets"]),
+        ("bulk_update", "{target: /id, targets: /ids, fields: /data}", ["tools.orders.update.bind.target"]),
+        ("update", "{target: /id, targets: null, fields: /data}", []),
+        ("create", "{fields: /data}", []),
+    ]
+
+    @Test("a bound key the operation never reads is a warning naming its line", arguments: unreadKeys)
+    func unreadKey(operation: String, bind: String, warned: [String]) throws {
+        let text = basePolicy
+            .replacingOccurrences(of: "operation: update", with: "operation: \(operation)")
+            .replacingOccurrences(of: "bind: {target: /id, fields: /data, reason: /reason, idempotency_key: /idempotency_key}", with: "bind: \(bind)")
+            .replacingOccurrences(of: "        approval:\n          when: {\">\": [{\"var\": \"after.amount_cents\"}, 50000]}\n", with: "")
+        let root = try #require(try SourceDocument.parse(text, file: "policy.yaml"))
+        let (policy, diagnostics) = PolicyDecoder.decode(root, file: "policy.yaml")
+        #expect(policy != nil && !diagnostics.contains { $0.severity == .error }, "\(diagnostics.map(\.description))")
+        let warnings = diagnostics.filter { $0.severity == .warning }
+        #expect(warnings.map(\.path) == warned, "\(warnings.map(\.description))")
+        let bindLine = text.components(separatedBy: "\n").firstIndex { $0.contains("bind:") }.map { $0 + 1 }
+        for warning in warnings {
+            #expect(warning.line == bindLine && warning.message.contains("refused as an unbound argument"))
+        }
+    }
 }
 
 @Suite("Policy: field rules and reasons")

@@ -450,6 +450,24 @@ public enum PolicyDecoder {
         case .create:
             break
         }
+        // A key the operation does not read is not declared (`ToolPolicy.declaredPointers`): a call that
+        // sends it is refused as unbound. Say so where the policy binds one.
+        let unread: [String] = switch operation {
+        case .create: ["target", "targets"]
+        case .update, .delete: ["targets"]
+        case .bulkUpdate: ["target"]
+        }
+        for key in unread {
+            guard let entry = node["bind"]?.value[key], entry.value.kind != .scalar(.null) else { continue }
+            let reads = switch operation {
+            case .create: "a create targets no existing row"
+            case .update, .delete: "it reads one row's key from bind.target"
+            case .bulkUpdate: "it reads its rows' keys from bind.targets"
+            }
+            reader.report(entry.value, "\(path).bind.\(key)",
+                          "is never read by a \(operation.rawValue) tool (\(reads)), so a call that sends it is refused as an unbound argument",
+                          expected: "no bind.\(key) on this tool", severity: .warning)
+        }
         if case .each(let map) = binding.fields {
             for field in map.keys.sorted() where model.field(field) == nil && field != model.key && field != model.tenantField {
                 reader.report(bindNode, "\(path).bind.fields.\(field)", "unknown field '\(field)' of \(model.name)")
