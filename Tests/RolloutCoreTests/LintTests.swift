@@ -41,6 +41,30 @@ struct LintTests {
         #expect(report.diagnostics.allSatisfy { $0.file.hasSuffix("tenants.yaml") && $0.line >= 4 })
     }
 
+    @Test("the upstreams and approvers files the guard and serve read are checked too")
+    func startFilesChecked() throws {
+        let dir = TestPaths.temporaryDirectory()
+        try FileManager.default.copyItem(atPath: TestPaths.exampleFolder + "/policy.yaml", toPath: dir.path + "/policy.yaml")
+        try """
+            version: 1
+            upstreams:
+              demo:
+                command: [python3, server.py]
+                env: [WORK]
+                observe: sqlite:${WORK/demo.db
+            """.write(toFile: dir.path + "/upstreams.yaml", atomically: true, encoding: .utf8)
+        try """
+            version: 1
+            approvers:
+              dev.patel:
+                token_sha256: not-a-digest
+            """.write(toFile: dir.path + "/approvers.yaml", atomically: true, encoding: .utf8)
+        let report = Linter.lint(RolloutFolder(directory: dir.path))
+        #expect(report.files.contains { $0.hasSuffix("upstreams.yaml") } && report.files.contains { $0.hasSuffix("approvers.yaml") })
+        let found = report.diagnostics.filter { $0.severity == .error }.map { "\(($0.file as NSString).lastPathComponent):\($0.line) \($0.path)" }
+        #expect(found == ["upstreams.yaml:6 upstreams.demo.observe", "approvers.yaml:4 approvers.dev.patel.token_sha256"], "\(report.diagnostics.map(\.description))")
+    }
+
     @Test("a missing policy is unreadable input")
     func missingPolicy() {
         let report = Linter.lint(RolloutFolder(directory: TestPaths.temporaryDirectory().path))

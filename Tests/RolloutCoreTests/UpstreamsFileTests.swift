@@ -49,6 +49,25 @@ struct UpstreamsFileTests {
         #expect(text.contains("upstreams.yaml:6") && text.contains("upstreams.demo.observe") && text.contains("$HOME"), "\(text)")
     }
 
+    @Test("a ${ that does not close after a name is an error, not a path kept as written", arguments: [
+        ("sqlite:${WORK/demo.db", "${WORK/"), ("sqlite:${WORK", "${WORK"), ("sqlite:/x/${}/demo.db", "${}"),
+        ("sqlite:${WORK}/${DB", "${DB"),
+    ])
+    func unclosed(_ observe: String, _ named: String) throws {
+        let error = try #require(throws: DiagnosticsError.self) {
+            try Self.load("""
+                version: 1
+                upstreams:
+                  demo:
+                    command: [python3, server.py]
+                    env: [WORK, DB]
+                    observe: \(observe)
+                """)
+        }
+        let text = "\(error)"
+        #expect(text.contains("upstreams.yaml:6") && text.contains("upstreams.demo.observe") && text.contains("'\(named)'"), "\(text)")
+    }
+
     @Test("the OrmAI example observes its demo database where ORMAI_DEMO_WORKDIR says")
     func ormaiExample() throws {
         let file = try UpstreamsFile.load(path: TestPaths.exampleFolder + "/examples/ormai/upstreams.yaml")

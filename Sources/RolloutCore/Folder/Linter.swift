@@ -13,8 +13,8 @@ public struct LintReport: Sendable {
     public var warningCount: Int { diagnostics.filter { $0.severity == .warning }.count }
 }
 
-/// Checks a `rollout/` folder: the policy, the tenants file against the policy, and the flags file
-/// when there is one. Reports every problem, not only the first.
+/// Checks a `rollout/` folder: the policy, the tenants file against the policy, and the flags,
+/// upstreams and approvers files when there are. Reports every problem, not only the first.
 public enum Linter {
     /// `expectedFlags` gives the flags document the tenants file implies (the flagd export), so that a
     /// flags file left behind by a stage change is an error.
@@ -89,6 +89,24 @@ public enum Linter {
                 report.unreadable = true
             } catch {
                 report.diagnostics.append(Diagnostic(file: folder.flagsPath, line: 0, column: 0, path: "", message: "cannot read the file"))
+                report.unreadable = true
+            }
+        }
+        // The files the guard and serve read when they start: their mistakes stop a start, so lint says so first.
+        let startFiles: [(String, (String) throws -> Void)] = [
+            (folder.upstreamsPath, { _ = try UpstreamsFile.load(path: $0) }), (folder.approversPath, { _ = try ApproversFile.load(path: $0) }),
+        ]
+        for (path, load) in startFiles where FileManager.default.fileExists(atPath: path) {
+            report.files.append(path)
+            do {
+                try load(path)
+            } catch let error as DiagnosticsError {
+                report.diagnostics += error.diagnostics
+            } catch let error as UnreadableInputError {
+                report.diagnostics.append(error.diagnostic)
+                report.unreadable = true
+            } catch {
+                report.diagnostics.append(Diagnostic(file: path, line: 0, column: 0, path: "", message: "\(error)"))
                 report.unreadable = true
             }
         }

@@ -73,6 +73,21 @@ public struct UpstreamsFile: Sendable, Hashable {
             }
             return found
         }
+
+        /// The first `${` of `text` that is not a name and its `}` (an unclosed `${PATH`, an empty
+        /// `${}`), which `references` would leave in the path as written; nil when there is none.
+        static func malformedBrace(in text: String) -> Substring? {
+            var rest = text[...]
+            while let open = rest.range(of: "${") {
+                let after = rest[open.upperBound...]
+                let name = after.prefix { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
+                guard !name.isEmpty, after.dropFirst(name.count).first == "}" else {
+                    return text[open.lowerBound...].prefix(name.count + 3)
+                }
+                rest = after.dropFirst(name.count + 1)
+            }
+            return nil
+        }
     }
 
     public var entries: [Entry]
@@ -133,6 +148,10 @@ public struct UpstreamsFile: Sendable, Hashable {
                     }
                     if entry.value["command"] == nil { reader.report(entry.value, "\(p).command", "is missing", expected: "the server's command line") }
                     if let observe = upstream.observe, let node = entry.value["observe"] {
+                        if let bad = Entry.malformedBrace(in: observe) {
+                            reader.report(node, "\(p).observe", "has '\(bad)', which is not a variable: a ${ must close after a name",
+                                          expected: "$NAME or ${NAME}, NAME a variable of env:")
+                        }
                         for reference in Entry.references(in: observe) where !upstream.environment.contains(reference.name) {
                             reader.report(node, "\(p).observe", "names $\(reference.name), which env: does not list",
                                           expected: "a variable of env: (\(upstream.environment.joined(separator: ", ")))")
