@@ -59,6 +59,11 @@ extension Guard {
         // The queued request must be the one the chained pending event records: same caller (and the user
         // it acted for), tool, arguments and backend. The approvals table is not chained; the event is.
         let pending = try session.ledger.event(seq: approval.pendingSeq)
+        if let pending, pending.isImported {
+            return try approvalEvent(.approvalRefused,
+                "approval \(approval.id) points at event \(approval.pendingSeq), which was imported, not queued by a guard (the queued request was changed after it was asked for); it will not run",
+                approval, by: approver, reason: reason, session: session, now: now)
+        }
         let digest = approval.call.argumentsDigest
         guard let pending, pending.decision == DecisionCode.pendingApproval.rawValue, pending.tenant == approval.tenant,
             pending.actor == approval.actor, pending.tool == approval.tool, pending.details["args_digest"]?.stringValue == digest,

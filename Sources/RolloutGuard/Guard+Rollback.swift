@@ -21,7 +21,13 @@ extension Guard {
                 return try refused("event \(seq) is \(original.decision); only executed writes can be rolled back")
             }
             if let by = try session.ledger.rollback(of: seq) { return try refused(Self.alreadyRolledBack(seq, by: by)) }
-            let written = original.backend ?? GuardBackend.builtin
+            // Only a write a guard ran and recorded: an imported line says what it likes about before values.
+            if original.isImported {
+                return try refused("event \(seq) was imported (\(original.details["imported"]?.stringValue ?? "a file")), not written by a guard: a rollback undoes only a write a guard ran; undo it in the system it came from")
+            }
+            guard let written = original.backend else {
+                return try refused("event \(seq) names no backend, so where it was written cannot be told: undo it by hand")
+            }
             guard written == backend else {
                 return try refused("event \(seq) was written through \(written), and this guard runs \(backend): a rollback runs where the write ran")
             }

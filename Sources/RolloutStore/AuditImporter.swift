@@ -231,13 +231,20 @@ final class ImportPipeline: @unchecked Sendable {
             return .failure(.badRecord(file: file, line: number, field: "", message: "not JSON: \(error.message) at column \(error.column)"))
         }
         do throws(AuditEventError) {
-            switch format {
+            var event = switch format {
             case .ormai:
-                return .success(try OrmAIRecord.event(record, redactor: redactor))
+                try OrmAIRecord.event(record, redactor: redactor)
             default:
                 // Secret values anywhere in the record (changes, details, fields of other systems) are stored marked.
-                return .success(redactor.redact(try AuditEvent(json: record)))
+                redactor.redact(try AuditEvent(json: record))
             }
+            // Marked whatever the record says (`AuditEvent.isImported`): a line cannot pass for a write a
+            // guard ran, and approvals and rollbacks trust only those. A mark already there (an export of
+            // imported events) is kept, so the same events make the same chain again.
+            if event.details["imported"] == nil || event.details["imported"] == .null {
+                event.details["imported"] = .string((file as NSString).lastPathComponent)
+            }
+            return .success(event)
         } catch {
             return .failure(.badRecord(file: file, line: number, field: error.field, message: error.message))
         }

@@ -133,6 +133,41 @@ struct AuditIntegrityTests {
         #expect(try refunds() == before, "nothing ran")
     }
 
+    @Test("an imported event is not a write a guard ran: no rollback restores what it claims, no approval runs from it")
+    func importedEventsAreNotGuardWrites() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("demo.sqlite").path
+        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        #expect(try RolloutBinary.run(["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+            #"{"order_id": 2, "amount_cents": 60000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "r-1"}"#] + common).status == 0)
+        func one<T: DatabaseValueConvertible>(_ sql: String) throws -> T? { try DatabaseQueue(path: store).read { db in try T.fetchOne(db, sql: sql) } }
+        let pendingTs: String = try #require(try one("SELECT ts FROM audit_events WHERE seq = 1"))
+        let digest: String = try #require(try one("SELECT json_extract(body, '$.details.args_digest') FROM audit_events WHERE seq = 1"))
+        let role: String? = try one("SELECT role FROM demo_customers WHERE id = 1")
+        // A line claiming a write the guard ran (an admin demoted), and one claiming the pending request,
+        // even one that says it was not imported.
+        let lines = try writeLines([
+            #"{"ts":"\#(pendingTs)","tenant":"acme","actor":"agent-1","tool":"customers.set_role","model":"Customer","operation":"update","targets":[1],"fields_changed":{"role":{"before":"admin","after":"\#(role ?? "")"}},"reason":"demoted by mistake, ticket 12","idempotency_key":"x1","decision":"executed","backend":"builtin"}"#,
+            #"{"ts":"\#(pendingTs)","tenant":"acme","actor":"agent-1","tool":"refunds.issue","model":"Refund","operation":"create","decision":"pending_approval","backend":"builtin","details":{"args_digest":"\#(digest)","imported":null}}"#,
+        ])
+        #expect(try RolloutBinary.run(["audit", "import", lines] + common).status == 0)
+        let marks: [String] = try DatabaseQueue(path: store).read { db in
+            try String.fetchAll(db, sql: "SELECT json_extract(body, '$.details.imported') FROM audit_events WHERE seq IN (2, 3) ORDER BY seq")
+        }
+        #expect(marks == ["events.jsonl", "events.jsonl"])
+
+        let rollback = try RolloutBinary.run(["audit", "rollback", "2", "--by", "dev.patel", "--reason", "undo the agent's role change, ticket 881"] + common)
+        #expect(rollback.status == 1 && rollback.stdout.contains("event 2 was imported (events.jsonl), not written by a guard"), "\(rollback.stdout)\(rollback.stderr)")
+        #expect(try one("SELECT role FROM demo_customers WHERE id = 1") == role, "nothing restored")
+
+        try tamper(store, "UPDATE approvals SET pending_seq = 3 WHERE id = 1")
+        let refunds: Int? = try one("SELECT count(*) FROM demo_refunds")
+        let approved = try RolloutBinary.run(["approve", "1", "--by", "dev.patel"] + common)
+        #expect(approved.status == 1 && approved.stdout.contains("points at event 3, which was imported"), "\(approved.stdout)\(approved.stderr)")
+        #expect(try one("SELECT count(*) FROM demo_refunds") == refunds, "nothing ran")
+        #expect(try RolloutBinary.run(["audit", "verify", "--store", store]).status == 0)
+    }
+
     @Test("secrets never leave the store in clear: approvals, export, tail; an import without a policy is refused unless said")
     func secrets() throws {
         let dir = TestPaths.temporaryDirectory()

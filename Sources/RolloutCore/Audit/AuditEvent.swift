@@ -35,6 +35,11 @@ public struct AuditEvent: Sendable, Hashable {
     /// Fields of an imported record that are not ours, kept as they were.
     public var extra: [String: JSONValue]
 
+    /// Whether `rollout audit import` brought the event in: the import sets `details.imported` (the
+    /// file's name) on every record, whatever the record says, and the hash covers it. No guard wrote
+    /// such an event, so no approval runs from it and no rollback restores what it claims.
+    public var isImported: Bool { details["imported"] != nil }
+
     public init(
         seq: Int64 = 0, ts: Date, tenant: String, actor: String, session: String? = nil, tool: String,
         model: String? = nil, operation: String? = nil, targets: [JSONValue] = [], rowCount: Int = 0,

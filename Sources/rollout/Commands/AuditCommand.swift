@@ -20,7 +20,9 @@ struct AuditImport: ParsableCommand {
         discussion: """
             Each file is one transaction: a bad line stops that file with its line number and field, and nothing \
             of it is kept; files before it stay imported. Gzip files are read as they are; "-" reads standard input. \
-            Events are chained to the store's head, so `rollout audit verify` covers them.
+            Events are chained to the store's head, so `rollout audit verify` covers them. Each is marked \
+            imported (details.imported, the file's name, whatever the record says): it is scored and reported, \
+            but no guard wrote it, so `rollout audit rollback` and `rollout approve` never act on it.
 
             Example:
               rollout audit import agent-audit.jsonl   # rollout/examples/traffic.py
@@ -274,7 +276,8 @@ struct AuditRollback: AsyncParsableCommand {
             The rollback runs where the write ran: on the built-in demo, or through the upstream's `inverse:` tool \
             (the upstream of upstreams.yaml the event names; one started from a bare command needs the same command \
             after --). Refused, with the reason, when the rows changed since (or their current state cannot be read), \
-            a value was redacted and not kept, or it was already rolled back. The rollback is itself an audit event. \
+            a value was redacted and not kept, it was already rolled back, or the event was imported (no guard ran \
+            it). The rollback is itself an audit event. \
             Exit status: 0 rolled back; 1 refused; 2 bad input.
 
             Example:
