@@ -129,6 +129,8 @@ enum Pages {
         h += "<pre>\(e(body.prettyText()))</pre>"
         if let rollbackOf {
             h += "<p class=\"note\">Rolled back by <a href=\"/events/\(rollbackOf)\">event #\(rollbackOf)</a>.</p>"
+        } else if event.decision == DecisionCode.executed.rawValue, event.isImported {
+            h += "<p class=\"note\">Imported from \(e(event.details["imported"]?.stringValue ?? "a file")): no guard ran this write, so it is not rolled back from here; undo it in the system it came from.</p>"
         } else if event.decision == DecisionCode.executed.rawValue {
             h += """
                 <form method="post" action="/events/\(event.seq ?? 0)/rollback" class="decide">

@@ -153,6 +153,18 @@ struct ServeTests {
         let today = Timestamp.day(Date())
         #expect(try p.get("/?from=\(today)&to=\(today)&q=ticket+1").body.contains("parcel lost by the carrier, ticket 1"))
         #expect(try p.get("/?from=2025-01-01&to=2025-01-02").body.contains("No write matches."))
+
+        // A write a guard ran has its Roll back button; an imported one has none, and a form posted for it
+        // anyway is refused and audited.
+        let ran = try #require(executed.first?["seq"]?.intValue)
+        #expect(try p.get("/events/\(ran)").body.contains(#"id="rollback""#))
+        let line = try writeLines([#"{"ts":"2026-11-30T05:00:00Z","tenant":"acme","actor":"agent-1","tool":"customers.set_role","model":"Customer","operation":"update","targets":[1],"fields_changed":{"role":{"before":"admin","after":"customer"}},"reason":"demoted by mistake, ticket 12","idempotency_key":"x1","decision":"executed","backend":"builtin"}"#])
+        #expect(try RolloutBinary.run(["audit", "import", line, "--store", p.store], cwd: p.dir).status == 0)
+        let forged = try #require(try p.audit().last?["seq"]?.intValue)
+        let page = try p.get("/events/\(forged)").body
+        #expect(page.contains("Imported from events.jsonl") && !page.contains(#"id="rollback""#), "\(page)")
+        let posted = try outcome(try p.post("/events/\(forged)/rollback", ["note": "undo the role change, ticket 881", "csrf": csrf]))
+        #expect(posted.contains("rollback_refused") && posted.contains("was imported"), "\(posted)")
     }
 
     @Test("a link cannot put words on the page; signing out ends the session; a replaced token ends its sessions at once; a cross-site sign-in is refused; an oversized form is 413")
