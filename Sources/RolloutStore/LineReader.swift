@@ -1,10 +1,10 @@
-import CZlib
 import Foundation
 
 /// Reads a file line by line as raw bytes, without decoding every line into a String: plain or
-/// gzip-compressed (zlib detects it), or standard input for "-". The import reads millions of lines.
+/// gzip-compressed (`ByteSource` tells them apart and checks every member), or standard input for "-".
+/// The import reads millions of lines.
 final class LineReader {
-    private let file: gzFile
+    private let source: ByteSource
     /// The file as the user named it, for errors.
     private let path: String
     /// The longest line read (64 MiB unless a test says less): a longer one (a file with no newlines, a
@@ -23,23 +23,23 @@ final class LineReader {
 
     init(path: String, maximumLine: Int = 64 << 20) throws {
         self.maximumLine = maximumLine
-        let handle: gzFile?
+        let fd: Int32
         if path == "-" {
-            handle = gzdopen(dup(0), "rb")
+            fd = dup(0)
         } else {
             guard FileManager.default.fileExists(atPath: path) else { throw StoreError.notFound("\(path): no such file; nothing was imported") }
-            handle = gzopen(path, "rb")
+            fd = open(path, O_RDONLY | O_CLOEXEC)
         }
-        guard let handle else { throw StoreError.io(path: path, detail: "cannot open the file") }
-        file = handle
         self.path = path == "-" ? "<stdin>" : path
+        guard fd >= 0 else { throw StoreError.io(path: self.path, detail: "cannot open the file: \(String(cString: strerror(errno)))") }
+        do {
+            source = try ByteSource(fd: fd)
+        } catch {
+            if error.damaged { throw StoreError.badRecord(file: self.path, line: 1, field: "", message: error.message) }
+            throw StoreError.io(path: self.path, detail: "\(error.message); nothing from this file was imported")
+        }
         totalBytes = path == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value
-        gzbuffer(file, 1 << 18)
         buffer = [UInt8](repeating: 0, count: 1 << 20)
-    }
-
-    deinit {
-        gzclose(file)
     }
 
     /// Calls `body` with the next line (without its newline or a trailing CR); false at the end.
@@ -80,15 +80,16 @@ final class LineReader {
             buffer.append(contentsOf: [UInt8](repeating: 0, count: max(1, min(buffer.count, maximumLine - buffer.count))))
         }
         let capacity = buffer.count - end
-        let read = buffer.withUnsafeMutableBufferPointer { gzread(file, $0.baseAddress! + end, UInt32(capacity)) }
-        if read < 0 {
-            var code: Int32 = 0
-            let message = gzerror(file, &code).map { String(cString: $0) } ?? "read error"
-            throw StoreError.io(path: path, detail: "\(message) (reading line \(lineNumber + 1)); nothing from this file was imported")
+        let read: Int
+        do {
+            read = try buffer.withUnsafeMutableBufferPointer { (all) throws(ByteSource.Failure) -> Int in try source.read(into: all.baseAddress! + end, capacity: capacity) }
+        } catch {
+            if error.damaged { throw StoreError.badRecord(file: path, line: lineNumber + 1, field: "", message: error.message) }
+            throw StoreError.io(path: path, detail: "\(error.message) (reading line \(lineNumber + 1)); nothing from this file was imported")
         }
         if read == 0 { eof = true }
-        end += Int(read)
-        let offset = Int64(gzoffset(file))
+        end += read
+        let offset = source.consumed
         offsetLock.lock()
         consumed = offset
         offsetLock.unlock()

@@ -128,6 +128,54 @@ struct ImportTests {
         #expect(try store.head().seq == 0)
     }
 
+    /// Gzip files as loggers and transfers leave them: (name, what the file is made of, what the import says;
+    /// nil when it imports every line).
+    static let gzipShapes: [(String, String, String?)] = [
+        ("cut in half, flushed after each line", "cut", "ends early"),
+        ("plain lines after the gzip data", "trailing", "not another gzip member"),
+        ("a byte changed inside the compressed data", "damaged", "gzip data"),
+        ("two members one after the other", "members", nil),
+    ]
+
+    @Test("a gzip file is read to the end of its last member, or not at all: a cut, damaged or padded file is a bad record naming its line",
+          arguments: gzipShapes)
+    func gzipEnds(name: String, shape: String, says: String?) throws {
+        let path = TestPaths.temporaryDirectory().appendingPathComponent("events.jsonl.gz").path
+        // Python's gzip, flushing after each line as line-buffered loggers do: a cut leaves whole lines before it.
+        let program = """
+            import gzip, sys
+            lines = [l.encode() + b"\\n" for l in sys.stdin.read().splitlines()]
+            path, shape = sys.argv[1], sys.argv[2]
+            with open(path, "wb") as out:
+                with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as f:
+                    for l in lines[:100]:
+                        f.write(l); f.flush()
+                if shape == "members":
+                    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as f:
+                        f.write(b"".join(lines[100:]))
+            data = open(path, "rb").read()
+            if shape == "cut": data = data[: len(data) // 2]
+            if shape == "trailing": data += b"".join(lines[100:])
+            if shape == "damaged": data = data[:400] + bytes([data[400] ^ 0x55]) + data[401:]
+            open(path, "wb").write(data)
+            """
+        let lines = (1...120).map { Self.line($0) }.joined(separator: "\n")
+        let made = try Subprocess.run(["python3", "-c", program, path, shape], stdin: lines)
+        #expect(made.status == 0, "\(made.stderr)")
+        let store = try TestStores.make(.sqlite)
+        guard let says else {
+            #expect(try store.importFile(path).imported == 120)
+            return
+        }
+        #expect {
+            _ = try store.importFile(path)
+        } throws: { error in
+            guard case StoreError.badRecord(_, let line, _, let message) = error else { return false }
+            return line > 1 && message.contains(says)
+        }
+        #expect(try store.head().seq == 0, "nothing of it is kept")
+    }
+
     @Test("a line longer than the limit is a bad record naming its line, read no further")
     func lineTooLong() throws {
         let path = try Self.writeLines([Self.line(1), String(repeating: "x", count: 5 << 20), Self.line(3)])
