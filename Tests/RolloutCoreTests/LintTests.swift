@@ -41,6 +41,25 @@ struct LintTests {
         #expect(report.diagnostics.allSatisfy { $0.file.hasSuffix("tenants.yaml") && $0.line >= 4 })
     }
 
+    @Test("a tenant id that is empty or padded with spaces is an error naming its line (flags export would target it)",
+          arguments: [#""""#, #"" ""#, #"" acme""#, #""acme ""#])
+    func blankTenantIds(_ key: String) throws {
+        let dir = TestPaths.temporaryDirectory()
+        try FileManager.default.copyItem(atPath: TestPaths.exampleFolder + "/policy.yaml", toPath: dir.path + "/policy.yaml")
+        try """
+            version: 1
+            tenants:
+              globex:
+                stage: soft
+              \(key):
+                stage: broad
+            """.write(toFile: dir.path + "/tenants.yaml", atomically: true, encoding: .utf8)
+        let report = Linter.lint(RolloutFolder(directory: dir.path))
+        let errors = report.diagnostics.filter { $0.severity == .error }
+        #expect(errors.count == 1 && errors.first?.line == 5 && errors.first?.message.contains("is not a tenant id") == true,
+                "\(report.diagnostics.map(\.description))")
+    }
+
     @Test("the upstreams and approvers files the guard and serve read are checked too")
     func startFilesChecked() throws {
         let dir = TestPaths.temporaryDirectory()

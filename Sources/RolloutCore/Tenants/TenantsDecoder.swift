@@ -64,6 +64,11 @@ public enum TenantsDecoder {
         if let entry = root["tenants"], let items = reader.mapping(entry.value, "tenants") {
             for item in items {
                 let path = "tenants.\(item.key)"
+                // A runtime that sends an empty or padded tenant would match it (flags export targets it).
+                if item.key.isEmpty || item.key != item.key.trimmingCharacters(in: .whitespacesAndNewlines) {
+                    reader.report(line: item.line, column: item.column, path, "'\(item.key)' is not a tenant id: it is empty or has spaces around it",
+                                  expected: "the tenant's id as the host sends it, e.g. acme")
+                }
                 guard let fields = reader.mapping(item.value, path, allowed: tenantKeys) else { continue }
                 var tenant = TenantConfig(id: item.key, stage: .off)
                 for field in fields {

@@ -58,6 +58,8 @@ struct CallCommand: AsyncParsableCommand {
             throw ValidationError("rollout call runs the built-in demo domain, whose tables live in a store made for it: add --demo (store: \(Self.defaultStore) unless --store). To send calls to a real server, run `rollout guard` in front of it")
         }
         if args != nil && argsFile != nil { throw ValidationError("give --args or --args-file, not both") }
+        if tenant.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ValidationError("--tenant is empty: say which tenant the host vouches for") }
+        if actor.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ValidationError("--actor is empty: say which agent or user makes the call") }
     }
 
     func run() async throws {

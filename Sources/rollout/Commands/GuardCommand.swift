@@ -78,7 +78,7 @@ struct GuardCommand: AsyncParsableCommand {
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
-        guard let tenant = tenant ?? env["ROLLOUT_TENANT"], !tenant.isEmpty else {
+        guard let tenant = tenant ?? env["ROLLOUT_TENANT"], !tenant.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ValidationError("say which tenant the agent acts for with --tenant (or ROLLOUT_TENANT); it never comes from tool arguments")
         }
         guard let actor = actor ?? env["ROLLOUT_ACTOR"], !actor.isEmpty else {
