@@ -50,7 +50,7 @@ extension Guard {
             approval.decidedAt = now
             let decision = try approvalEvent(.approvalExpired,
                 "approval \(approval.id) expired at \(Timestamp.formatSeconds(approval.expiresAt)); ask the agent to request it again",
-                approval, by: approver, reason: reason, session: session, now: now)
+                approval, by: approver, reason: reason, session: session, now: now, settles: .expired)
             approval.resultSeq = decision.auditSeq
             try session.ledger.updateApproval(approval)
             try settleQueuedKey(approval, decision: decision, session: session, now: now)
@@ -76,6 +76,12 @@ extension Guard {
         guard let tool = policy.tool(named: approval.tool), policy.model(named: tool.model) != nil else {
             return try approvalEvent(.approvalRefused, "\(approval.tool) is no longer a tool of the policy", approval, by: approver, reason: reason, session: session, now: now)
         }
+        // The table's status is not chained either: one set back to pending must not run the write again.
+        if let settled = try settlement(of: approval, pending: pending, session: session) {
+            return try approvalEvent(.approvalRefused,
+                "approval \(approval.id) was already decided: event \(settled.seq) (\(settled.decision)) in the audit log settled its pending event \(approval.pendingSeq) (the approvals table was changed after the decision); it will not run again",
+                approval, by: approver, reason: reason, session: session, now: now)
+        }
         // Its expiry is the pending event's time plus the policy's wait (`approval.expires`): a later one
         // was written into the table, not given when the write was asked for.
         let longest = pending.ts.addingTimeInterval(Guard.approvalWait(tool).timeInterval + 0.002)
@@ -85,6 +91,17 @@ extension Guard {
                 approval, by: approver, reason: reason, session: session, now: now)
         }
         return nil
+    }
+
+    /// The event that already settled `approval` (decided it, or started its write), when the log holds
+    /// one: it names the approval's pending event (`pending_seq`; older events, its `approval_id`) and is
+    /// not a refusal that left the approval pending. Clocks of other hosts may lag by up to an hour.
+    func settlement(of approval: PendingApproval, pending: AuditEvent, session: any GuardSession) throws -> AuditEvent? {
+        try session.ledger.approverEvents(after: approval.pendingSeq, tenant: approval.tenant, since: pending.ts.addingTimeInterval(-3600)).first { event in
+            let names = event.details["pending_seq"].map { $0.doubleValue == Double(approval.pendingSeq) }
+                ?? (event.details["approval_id"]?.doubleValue == Double(approval.id))
+            return names && (event.decision != DecisionCode.approvalRefused.rawValue || event.details["approval_status"] != nil)
+        }
     }
 
     /// Records what an approved request's pipeline concluded, when it ends in this transaction: a
@@ -107,6 +124,7 @@ extension Guard {
             event.decision = DecisionCode.executed.rawValue
             event.approver = run.approver
             event.details["approval_id"] = .number(Double(approval.id))
+            event.details["pending_seq"] = .number(Double(approval.pendingSeq))
             if let reason = run.reason { event.details["approval_reason"] = .string(reason) }
             event.message = "\(context.tool.name) changed \(changes.count) row\(changes.count == 1 ? "" : "s"), approved by \(run.approver)"
             let stored = try session.ledger.append(event)
@@ -121,11 +139,11 @@ extension Guard {
                 "not run: \(message); approval \(approval.id) stays pending: approve it again from a setup that reads the rows",
                 approval, by: run.approver, reason: run.reason, session: session, now: now)
         case .refuse(let code, let message):
-            decision = try approvalEvent(code, "approved, but \(message)", approval, by: run.approver, reason: run.reason, session: session, now: now)
+            decision = try approvalEvent(code, "approved, but \(message)", approval, by: run.approver, reason: run.reason, session: session, now: now, settles: .refused)
             approval.status = .refused
         default:
             decision = try approvalEvent(.approvalRefused, "the approved request is a \(verdict.code.rawValue), which does not execute",
-                                         approval, by: run.approver, reason: run.reason, session: session, now: now)
+                                         approval, by: run.approver, reason: run.reason, session: session, now: now, settles: .refused)
             approval.status = .refused
         }
         approval.decidedBy = run.approver
@@ -145,7 +163,7 @@ extension Guard {
             guard approval.status == .pending else {
                 return try approvalEvent(.approvalRefused, "approval \(id) is already \(approval.status.rawValue)", approval, by: approver, reason: reason, session: session, now: now)
             }
-            let decision = try approvalEvent(.approvalDenied, "\(approver) denied the write: \(reason)", approval, by: approver, reason: reason, session: session, now: now)
+            let decision = try approvalEvent(.approvalDenied, "\(approver) denied the write: \(reason)", approval, by: approver, reason: reason, session: session, now: now, settles: .denied)
             approval.status = .denied
             approval.decidedBy = approver
             approval.decidedAt = now
@@ -157,9 +175,11 @@ extension Guard {
         }
     }
 
+    /// An event about `approval`, naming it and its pending event; `settles` says the status it leaves
+    /// the approval in when this event decides it (nil: it stays as it was).
     func approvalEvent(
         _ code: DecisionCode, _ message: String, _ approval: PendingApproval, by approver: String, reason: String?,
-        session: any GuardSession, now: Date
+        session: any GuardSession, now: Date, settles: PendingApproval.Status? = nil
     ) throws -> Decision {
         let tool = policy.tool(named: approval.tool)
         var event = baseEvent(approval.call, principal: approval.principal, now: now, tool: tool)
@@ -169,6 +189,8 @@ extension Guard {
         event.message = message
         event.reason = reason
         event.details["approval_id"] = .number(Double(approval.id))
+        event.details["pending_seq"] = .number(Double(approval.pendingSeq))
+        if let settles { event.details["approval_status"] = .string(settles.rawValue) }
         if let reason { event.details["approval_reason"] = .string(reason) }
         if let tool, case .success(let request) = RequestBinder.bind(approval.call, to: tool) {
             event.targets = request.targets

@@ -51,6 +51,7 @@ extension Guard {
         if let approval = intent.approval {
             event.approver = approval.approver
             event.details["approval_id"] = .number(Double(approval.approval.id))
+            event.details["pending_seq"] = .number(Double(approval.approval.pendingSeq))
             if let reason = approval.reason { event.details["approval_reason"] = .string(reason) }
         }
         let key = plan.request.idempotencyKey

@@ -127,6 +127,7 @@ extension Guard {
         if let approval {
             event.approver = approval.approver
             event.details["approval_id"] = .number(Double(approval.approval.id))
+            event.details["pending_seq"] = .number(Double(approval.approval.pendingSeq))
         }
         let stored = try session.ledger.append(event)
         if approval == nil {

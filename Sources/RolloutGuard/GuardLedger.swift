@@ -23,6 +23,9 @@ public protocol GuardLedger {
     func rollback(of seq: Int64) throws -> Int64?
     /// Events after `seq` of `tenant` on `model` with one of `decisions`, oldest first.
     func laterEvents(after seq: Int64, tenant: String, model: String, decisions: [String]) throws -> [AuditEvent]
+    /// Events after `seq` of `tenant`, at or after `since`, that name an approver (what approvals and
+    /// their runs record), oldest first.
+    func approverEvents(after seq: Int64, tenant: String, since: Date) throws -> [AuditEvent]
     func recordRollback(of seq: Int64, by rollbackSeq: Int64) throws
     /// Points the rollback of `seq`, claimed by its intent, at the event that says how it ended.
     func settleRollback(of seq: Int64, by rollbackSeq: Int64) throws

@@ -147,6 +147,9 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
         func laterEvents(after seq: Int64, tenant: String, model: String, decisions: [String]) throws -> [AuditEvent] {
             events.filter { $0.seq > seq && $0.tenant == tenant && $0.model == model && decisions.contains($0.decision) }
         }
+        func approverEvents(after seq: Int64, tenant: String, since: Date) throws -> [AuditEvent] {
+            events.filter { $0.seq > seq && $0.tenant == tenant && $0.ts >= since && $0.approver != nil }
+        }
         func recordRollback(of seq: Int64, by rollbackSeq: Int64) throws { rollbacks[seq] = rollbackSeq }
         func settleRollback(of seq: Int64, by rollbackSeq: Int64) throws { rollbacks[seq] = rollbackSeq }
 

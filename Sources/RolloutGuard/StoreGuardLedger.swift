@@ -135,6 +135,10 @@ public final class StoreGuardLedger: GuardLedger {
         try AuditStore.laterEvents(after: seq, tenant: tenant, model: model, decisions: decisions, in: sql)
     }
 
+    public func approverEvents(after seq: Int64, tenant: String, since: Date) throws -> [AuditEvent] {
+        try AuditStore.approverEvents(after: seq, tenant: tenant, sinceMillis: Self.millis(since), in: sql)
+    }
+
     public func rollback(of seq: Int64) throws -> Int64? {
         try sql.scalar("SELECT rollback_seq FROM rollbacks WHERE original_seq = ?", [.int(seq)])?.int64
     }

@@ -191,6 +191,14 @@ public final class AuditStore: @unchecked Sendable {
             .map { try decodeBody($0.string(1), seq: $0.int(0)) }
     }
 
+    /// Events after `seq` of `tenant` from `sinceMillis` on that name an approver, oldest first: the
+    /// tenant's index narrows them to the time since.
+    public static func approverEvents(after seq: Int64, tenant: String, sinceMillis: Int64, in sql: any SQLConnection) throws -> [AuditEvent] {
+        try sql.query("SELECT seq, body FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND seq > ? AND approver IS NOT NULL ORDER BY seq",
+                      [.text(tenant), .int(sinceMillis), .int(seq)])
+            .map { try decodeBody($0.string(1), seq: $0.int(0)) }
+    }
+
     public static func event(seq: Int64, in sql: any SQLConnection) throws -> AuditEvent? {
         guard let body = try sql.scalar("SELECT body FROM audit_events WHERE seq = ?", [.int(seq)])?.string else { return nil }
         return try decodeBody(body, seq: seq)

@@ -133,6 +133,33 @@ struct AuditIntegrityTests {
         #expect(try refunds() == before, "nothing ran")
     }
 
+    /// How a decided approval is made to look pending again: (name, how it was decided, the edit, the approval then asked).
+    static let revivals: [(String, String, String, Int)] = [
+        ("executed, status set back", "approve", "UPDATE approvals SET status = 'pending', result_seq = NULL, decided_by = NULL WHERE id = 1", 1),
+        ("denied, status set back", "deny", "UPDATE approvals SET status = 'pending', result_seq = NULL, decided_by = NULL WHERE id = 1", 1),
+        ("executed, copied into a new row", "approve", """
+            INSERT INTO approvals (created_ms, expires_ms, tenant, actor, session, tool, wire_tool, arguments, args_digest, status, pending_seq, backend, subject)
+            SELECT created_ms, expires_ms, tenant, actor, session, tool, wire_tool, arguments, args_digest, 'pending', pending_seq, backend, subject FROM approvals WHERE id = 1
+            """, 2),
+    ]
+
+    @Test("a decided approval made pending again in the table does not run: the chained decision settled its pending event", arguments: revivals)
+    func revivedApproval(name: String, decided: String, sql: String, asked: Int) throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("demo.sqlite").path
+        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        #expect(try RolloutBinary.run(["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+            #"{"order_id": 2, "amount_cents": 60000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "r-1"}"#] + common).status == 0)
+        let first = try RolloutBinary.run([decided, "1", "--by", "dev.patel", "--reason", "checked against the carrier's report"] + common)
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        func refunds() throws -> Int? { try DatabaseQueue(path: store).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM demo_refunds") } }
+        let before = try refunds()
+        try tamper(store, sql)
+        let again = try RolloutBinary.run(["approve", "\(asked)", "--by", "maria.lopez"] + common)
+        #expect(again.status == 1 && again.stdout.contains("was already decided: event 2"), "\(again.stdout)\(again.stderr)")
+        #expect(try refunds() == before, "nothing ran again")
+    }
+
     @Test("an imported event is not a write a guard ran: no rollback restores what it claims, no approval runs from it")
     func importedEventsAreNotGuardWrites() throws {
         let dir = TestPaths.temporaryDirectory()
