@@ -93,15 +93,27 @@ extension Guard {
         return nil
     }
 
-    /// The event that already settled `approval` (decided it, or started its write), when the log holds
-    /// one: it names the approval's pending event (`pending_seq`; older events, its `approval_id`) and is
-    /// not a refusal that left the approval pending. Clocks of other hosts may lag by up to an hour.
+    /// The event that settled `approval` (decided it, or started its write) and was not undone since,
+    /// when the log holds one. Only events a guard wrote count, naming the approval's pending event
+    /// (`pending_seq`; older events name their `approval_id` and the request's `args_digest`): the latest
+    /// of them says where it stands, a refusal that left it pending says nothing, and an approved write
+    /// that never reached its upstream made it pending again. Clocks of other hosts may lag by an hour.
     func settlement(of approval: PendingApproval, pending: AuditEvent, session: any GuardSession) throws -> AuditEvent? {
-        try session.ledger.approverEvents(after: approval.pendingSeq, tenant: approval.tenant, since: pending.ts.addingTimeInterval(-3600)).first { event in
+        let events = try session.ledger.approverEvents(after: approval.pendingSeq, tenant: approval.tenant, since: pending.ts.addingTimeInterval(-3600))
+        var settled: AuditEvent?
+        for event in events where !event.isImported {
             let names = event.details["pending_seq"].map { $0.doubleValue == Double(approval.pendingSeq) }
-                ?? (event.details["approval_id"]?.doubleValue == Double(approval.id))
-            return names && (event.decision != DecisionCode.approvalRefused.rawValue || event.details["approval_status"] != nil)
+                ?? (event.details["approval_id"]?.doubleValue == Double(approval.id)
+                    || (event.tool == pending.tool && event.details["args_digest"] != nil && event.details["args_digest"] == pending.details["args_digest"]))
+            guard names else { continue }
+            let status = event.details["approval_status"]?.stringValue
+            if status == PendingApproval.Status.pending.rawValue {
+                settled = nil
+            } else if event.decision != DecisionCode.approvalRefused.rawValue || status != nil {
+                settled = event
+            }
         }
+        return settled
     }
 
     /// Records what an approved request's pipeline concluded, when it ends in this transaction: a

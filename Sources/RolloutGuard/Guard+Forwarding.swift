@@ -110,6 +110,8 @@ extension Guard {
             event.decision = code.rawValue
             event.message = message
             event.details["in_doubt"] = .bool(!failure.neverSent)
+            // An approved write that never left: its approval is pending again (`settlement(of:)` reads this).
+            if failure.neverSent, intent.approval != nil { event.details["approval_status"] = .string(PendingApproval.Status.pending.rawValue) }
             let stored = try session.ledger.append(event)
             decision = Decision(code: code, message: message, auditSeq: stored.seq, approvalId: intent.approval?.approval.id,
                                 result: refusalResult(code, message))

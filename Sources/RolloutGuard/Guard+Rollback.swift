@@ -44,12 +44,18 @@ extension Guard {
             // A later write to one of its rows would be undone without a word if the values happen to match
             // again (a, then b, then a): each later write is rolled back first, newest first. A later write
             // that was rolled back and its rollback cancel out. One that may have happened (in doubt) stands.
+            // Only a rollback a guard ran cancels a write out: an imported line saying so does not (an
+            // imported write still stands in the way).
             let keys = Set(original.changes.map(\.key))
             let writes = [DecisionCode.executed, .rolledBack, .upstreamMismatch, .inDoubt].map(\.rawValue) + ["allowed"]
             let later = try session.ledger.laterEvents(after: seq, tenant: original.tenant, model: modelName, decisions: writes)
-            let undone = Set(later.filter { $0.decision == DecisionCode.rolledBack.rawValue }.compactMap { $0.details["rollback_of"]?.doubleValue }.map { Int64($0) })
+            func rollbackOf(_ event: AuditEvent) -> Int64? {
+                guard event.decision == DecisionCode.rolledBack.rawValue, !event.isImported, let of = event.details["rollback_of"]?.doubleValue else { return nil }
+                return Int64(of)
+            }
+            let undone = Set(later.compactMap(rollbackOf))
             for event in later where !undone.contains(event.seq) {
-                if event.decision == DecisionCode.rolledBack.rawValue, let of = event.details["rollback_of"]?.doubleValue, Int64(of) >= seq { continue }
+                if let of = rollbackOf(event), of >= seq { continue }
                 if let row = event.changes.map(\.key).first(where: keys.contains) ?? event.targets.first(where: keys.contains) {
                     return try refused("\(modelName) \(row.canonicalText) changed since: event \(event.seq) wrote it again. Roll that write back first, or undo this one by hand")
                 }

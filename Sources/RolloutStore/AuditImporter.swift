@@ -95,6 +95,8 @@ struct PreparedEvent: Sendable {
 final class ImportPipeline: @unchecked Sendable {
     private let reader: LineReader
     private let file: String
+    /// What each event's `details.imported` says: the file's name.
+    private let mark: JSONValue
     private let format: ImportFormat
     private let redactor: Redactor
     private let firstSeq: Int64
@@ -110,6 +112,7 @@ final class ImportPipeline: @unchecked Sendable {
     init(reader: LineReader, file: String, format: ImportFormat, redactor: Redactor, firstSeq: Int64) {
         self.reader = reader
         self.file = file
+        mark = .string((file as NSString).lastPathComponent)
         self.format = format
         self.redactor = redactor
         self.firstSeq = firstSeq
@@ -180,8 +183,8 @@ final class ImportPipeline: @unchecked Sendable {
                     resolvedFormat = ImportFormat.detect(record)
                 }
                 let format = resolvedFormat ?? .jsonl
-                let parsed = ParallelMap.map(lines, workers: workers) { [file, redactor] line in
-                    line.bytes.withUnsafeBufferPointer { Self.prepare($0, number: line.number, file: file, format: format, redactor: redactor) }
+                let parsed = ParallelMap.map(lines, workers: workers) { [file, mark, redactor] line in
+                    line.bytes.withUnsafeBufferPointer { Self.prepare($0, number: line.number, file: file, mark: mark, format: format, redactor: redactor) }
                 }
                 var events: [AuditEvent] = []
                 events.reserveCapacity(parsed.count)
@@ -220,7 +223,9 @@ final class ImportPipeline: @unchecked Sendable {
     }
 
     /// One line as an event (nil for a blank line), or why it is not one. Pure: batches run it on every core.
-    static func prepare(_ line: UnsafeBufferPointer<UInt8>, number: Int, file: String, format: ImportFormat, redactor: Redactor) -> Result<AuditEvent?, StoreError> {
+    static func prepare(
+        _ line: UnsafeBufferPointer<UInt8>, number: Int, file: String, mark: JSONValue, format: ImportFormat, redactor: Redactor
+    ) -> Result<AuditEvent?, StoreError> {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .success(nil) }
         let record: JSONValue
         do throws(JSONParseError) {
@@ -241,9 +246,7 @@ final class ImportPipeline: @unchecked Sendable {
             // Marked whatever the record says (`AuditEvent.isImported`): a line cannot pass for a write a
             // guard ran, and approvals and rollbacks trust only those. A mark already there (an export of
             // imported events) is kept, so the same events make the same chain again.
-            if event.details["imported"] == nil || event.details["imported"] == .null {
-                event.details["imported"] = .string((file as NSString).lastPathComponent)
-            }
+            if event.details["imported"] == nil || event.details["imported"] == .null { event.details["imported"] = mark }
             return .success(event)
         } catch {
             return .failure(.badRecord(file: file, line: number, field: error.field, message: error.message))

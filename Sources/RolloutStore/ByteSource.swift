@@ -99,6 +99,7 @@ final class ByteSource {
                 memberFresh = true
             }
             if stream.pointee.avail_in == 0 {
+                if memberFresh, membersEnded > 0 { throw Failure(message: "bytes after the gzip data are not another gzip member") }
                 throw Failure(message: "the gzip data ends early (the file is truncated)")
             }
             stream.pointee.next_out = buffer

@@ -195,6 +195,27 @@ struct AuditIntegrityTests {
         #expect(try RolloutBinary.run(["audit", "verify", "--store", store]).status == 0)
     }
 
+    @Test("an imported line saying later writes were rolled back does not clear the way for a rollback that would undo them")
+    func importedRollbacksCancelNothing() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("demo.sqlite").path
+        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        // a, then b, then a again: rolling back the first would silently undo the two after it.
+        for (i, notes) in ["A", "B", "A"].enumerated() {
+            let call = try RolloutBinary.run(["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+                #"{"id": 1, "data": {"notes": "\#(notes)"}, "reason": "carrier confirmed pickup", "idempotency_key": "n-\#(i)"}"#] + common)
+            #expect(call.status == 0 && call.stdout.hasPrefix("executed"), "\(call.stdout)")
+        }
+        let lines = try writeLines([2, 3].map {
+            #"{"ts":"2026-11-30T05:00:00Z","tenant":"acme","actor":"agent-1","tool":"orders.update","model":"Order","decision":"rolled_back","details":{"rollback_of":\#($0)}}"#
+        })
+        #expect(try RolloutBinary.run(["audit", "import", lines] + common).status == 0)
+        let rollback = try RolloutBinary.run(["audit", "rollback", "1", "--by", "dev.patel", "--reason", "undo the first note, ticket 881"] + common)
+        #expect(rollback.status == 1 && rollback.stdout.contains("Order 1 changed since: event 2 wrote it again"), "\(rollback.stdout)\(rollback.stderr)")
+        let notes = try DatabaseQueue(path: store).read { db in try String.fetchOne(db, sql: "SELECT notes FROM demo_orders WHERE id = 1") }
+        #expect(notes == "A")
+    }
+
     @Test("secrets never leave the store in clear: approvals, export, tail; an import without a policy is refused unless said")
     func secrets() throws {
         let dir = TestPaths.temporaryDirectory()

@@ -41,8 +41,8 @@ struct LintTests {
         #expect(report.diagnostics.allSatisfy { $0.file.hasSuffix("tenants.yaml") && $0.line >= 4 })
     }
 
-    @Test("a tenant id that is empty or padded with spaces is an error naming its line (flags export would target it)",
-          arguments: [#""""#, #"" ""#, #"" acme""#, #""acme ""#])
+    @Test("a tenant id that is empty, padded with spaces or holds an invisible character is an error naming its line (flags export would target it)",
+          arguments: [#""""#, #"" ""#, #"" acme""#, #""acme ""#, #""ac\u200dme""#, #""acme\u0007""#])
     func blankTenantIds(_ key: String) throws {
         let dir = TestPaths.temporaryDirectory()
         try FileManager.default.copyItem(atPath: TestPaths.exampleFolder + "/policy.yaml", toPath: dir.path + "/policy.yaml")

@@ -49,9 +49,9 @@ struct UpstreamsFileTests {
         #expect(text.contains("upstreams.yaml:6") && text.contains("upstreams.demo.observe") && text.contains("$HOME"), "\(text)")
     }
 
-    @Test("a ${ that does not close after a name is an error, not a path kept as written", arguments: [
+    @Test("a $ that starts no name, or a ${ that does not close after one, is an error, not a path kept as written", arguments: [
         ("sqlite:${WORK/demo.db", "${WORK/"), ("sqlite:${WORK", "${WORK"), ("sqlite:/x/${}/demo.db", "${}"),
-        ("sqlite:${WORK}/${DB", "${DB"),
+        ("sqlite:${WORK}/${DB", "${DB"), ("sqlite:$/demo.db", "$/"), ("sqlite:$WORK}/demo.db", "$WORK}"),
     ])
     func unclosed(_ observe: String, _ named: String) throws {
         let error = try #require(throws: DiagnosticsError.self) {

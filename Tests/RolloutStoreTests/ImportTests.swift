@@ -133,6 +133,7 @@ struct ImportTests {
     static let gzipShapes: [(String, String, String?)] = [
         ("cut in half, flushed after each line", "cut", "ends early"),
         ("plain lines after the gzip data", "trailing", "not another gzip member"),
+        ("one stray byte after the gzip data", "stray", "not another gzip member"),
         ("a byte changed inside the compressed data", "damaged", "gzip data"),
         ("two members one after the other", "members", nil),
     ]
@@ -156,6 +157,7 @@ struct ImportTests {
             data = open(path, "rb").read()
             if shape == "cut": data = data[: len(data) // 2]
             if shape == "trailing": data += b"".join(lines[100:])
+            if shape == "stray": data += b"x"
             if shape == "damaged": data = data[:400] + bytes([data[400] ^ 0x55]) + data[401:]
             open(path, "wb").write(data)
             """

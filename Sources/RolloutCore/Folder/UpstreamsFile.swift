@@ -74,17 +74,22 @@ public struct UpstreamsFile: Sendable, Hashable {
             return found
         }
 
-        /// The first `${` of `text` that is not a name and its `}` (an unclosed `${PATH`, an empty
-        /// `${}`), which `references` would leave in the path as written; nil when there is none.
-        static func malformedBrace(in text: String) -> Substring? {
+        /// The first `$` of `text` that does not start a well-formed reference, which `references` would
+        /// leave in the path as written: an unclosed `${PATH`, an empty `${}`, a `$` before no name
+        /// (`$/db`), or a bare `$NAME}` (a `${` missing its brace); nil when there is none.
+        static func malformedReference(in text: String) -> Substring? {
             var rest = text[...]
-            while let open = rest.range(of: "${") {
-                let after = rest[open.upperBound...]
-                let name = after.prefix { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
-                guard !name.isEmpty, after.dropFirst(name.count).first == "}" else {
-                    return text[open.lowerBound...].prefix(name.count + 3)
+            func isName(_ c: Character) -> Bool { c == "_" || (c.isASCII && (c.isLetter || c.isNumber)) }
+            while let dollar = rest.firstIndex(of: "$") {
+                let after = rest[rest.index(after: dollar)...]
+                let braced = after.first == "{"
+                let body = braced ? after.dropFirst() : after
+                let name = body.prefix(while: isName)
+                let next = body.dropFirst(name.count).first
+                if name.isEmpty || (braced ? next != "}" : next == "}") {
+                    return text[dollar...].prefix(name.count + (braced ? 3 : 2))
                 }
-                rest = after.dropFirst(name.count + 1)
+                rest = body.dropFirst(name.count + (braced ? 1 : 0))
             }
             return nil
         }
@@ -148,8 +153,8 @@ public struct UpstreamsFile: Sendable, Hashable {
                     }
                     if entry.value["command"] == nil { reader.report(entry.value, "\(p).command", "is missing", expected: "the server's command line") }
                     if let observe = upstream.observe, let node = entry.value["observe"] {
-                        if let bad = Entry.malformedBrace(in: observe) {
-                            reader.report(node, "\(p).observe", "has '\(bad)', which is not a variable: a ${ must close after a name",
+                        if let bad = Entry.malformedReference(in: observe) {
+                            reader.report(node, "\(p).observe", "has '\(bad)', which is not a variable: a $ starts a name, and a ${ closes after it",
                                           expected: "$NAME or ${NAME}, NAME a variable of env:")
                         }
                         for reference in Entry.references(in: observe) where !upstream.environment.contains(reference.name) {

@@ -65,8 +65,10 @@ public enum TenantsDecoder {
             for item in items {
                 let path = "tenants.\(item.key)"
                 // A runtime that sends an empty or padded tenant would match it (flags export targets it).
-                if item.key.isEmpty || item.key != item.key.trimmingCharacters(in: .whitespacesAndNewlines) {
-                    reader.report(line: item.line, column: item.column, path, "'\(item.key)' is not a tenant id: it is empty or has spaces around it",
+                let invisible = item.key.unicodeScalars.contains { [.control, .format].contains($0.properties.generalCategory) }
+                if item.key.isEmpty || item.key != item.key.trimmingCharacters(in: .whitespacesAndNewlines) || invisible {
+                    reader.report(line: item.line, column: item.column, path,
+                                  "'\(item.key.unicodeScalars.map { $0.properties.generalCategory == .format || $0.properties.generalCategory == .control ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined())' is not a tenant id: it is empty, has spaces around it, or holds an invisible character",
                                   expected: "the tenant's id as the host sends it, e.g. acme")
                 }
                 guard let fields = reader.mapping(item.value, path, allowed: tenantKeys) else { continue }

@@ -81,7 +81,7 @@ struct GuardCommand: AsyncParsableCommand {
         guard let tenant = tenant ?? env["ROLLOUT_TENANT"], !tenant.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ValidationError("say which tenant the agent acts for with --tenant (or ROLLOUT_TENANT); it never comes from tool arguments")
         }
-        guard let actor = actor ?? env["ROLLOUT_ACTOR"], !actor.isEmpty else {
+        guard let actor = actor ?? env["ROLLOUT_ACTOR"], !actor.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ValidationError("say which agent acts with --actor (or ROLLOUT_ACTOR)")
         }
         let subject = subject ?? env["ROLLOUT_SUBJECT"].flatMap { $0.isEmpty ? nil : $0 }
