@@ -76,6 +76,11 @@ extension Guard {
         guard let tool = policy.tool(named: approval.tool), policy.model(named: tool.model) != nil else {
             return try approvalEvent(.approvalRefused, "\(approval.tool) is no longer a tool of the policy", approval, by: approver, reason: reason, session: session, now: now)
         }
+        if let mismatch = placementMismatch(pending.details["placement"]) {
+            return try approvalEvent(.approvalRefused,
+                "not run: approval \(approval.id) was queued where this guard's upstream may not write (\(mismatch), against pending event \(approval.pendingSeq)), and a write runs only where it was asked to; approval \(approval.id) stays pending: approve it with the queuing guard's environment and observer",
+                approval, by: approver, reason: reason, session: session, now: now)
+        }
         // The table's status is not chained either: one set back to pending must not run the write again.
         if let settled = try settlement(of: approval, pending: pending, session: session) {
             return try approvalEvent(.approvalRefused,

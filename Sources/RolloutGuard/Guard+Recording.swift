@@ -239,6 +239,24 @@ extension Guard {
             policyDigest: policyDigest, backend: backend, details: details)
     }
 
+    /// Why this guard's upstream is not where `recorded` (an event's `details.placement`) says the write
+    /// was asked for or ran, or nil when every part recorded still matches: an upstream entry's variable
+    /// with another value, another observed database, or one this guard does not observe. A part only
+    /// this guard knows (an observer the first lacked) is no mismatch.
+    func placementMismatch(_ recorded: JSONValue?) -> String? {
+        guard let recorded = recorded?.objectValue else { return nil }
+        let differing = recorded.keys.sorted().filter { placement[$0] != recorded[$0] }
+        guard !differing.isEmpty else { return nil }
+        return differing.map { part in
+            switch (part.hasPrefix("env:"), part == "observe", placement[part] == nil) {
+            case (true, _, _): "$\(part.dropFirst(4)) has another value here"
+            case (_, true, false): "this guard observes another database"
+            case (_, true, true): "this guard observes no database"
+            default: "\(part) differs"
+            }
+        }.joined(separator: ", ")
+    }
+
     func planEvent(_ plan: WritePlan, _ context: DecisionContext) -> AuditEvent {
         var event = baseEvent(context.call, principal: context.principal, now: context.now, tool: context.tool)
         event.targets = plan.request.targets
@@ -248,6 +266,7 @@ extension Guard {
         event.idempotencyKey = plan.request.idempotencyKey
         if !plan.lookups.isEmpty { event.details["lookup"] = redactor.redact(.object(plan.lookups)) }
         if !context.droppedArguments.isEmpty { event.details["dropped_args"] = .array(context.droppedArguments.map(JSONValue.string)) }
+        if !placement.isEmpty { event.details["placement"] = .object(placement) }
         if !plan.observed { event.details["before"] = "unknown: the upstream's rows are not observable (run the guard with --observe, or give the tool a before: lookup)" }
         return event
     }

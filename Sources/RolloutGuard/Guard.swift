@@ -32,6 +32,8 @@ public final class Guard: Sendable {
     /// Recorded on every event, approval and ledger entry.
     public let backend: String
     let redactor: Redactor
+    /// The upstream's placement (`Upstream.placement`) as keyed digests, recorded on every planned event.
+    let placement: [String: JSONValue]
     /// Recorded on every event; computed once, the policy does not change under a guard.
     let policyDigest: String
     let halt = HaltSwitch()
@@ -51,6 +53,7 @@ public final class Guard: Sendable {
         self.pipeline = pipeline
         self.backend = upstream?.backend ?? GuardBackend.builtin
         self.redactor = environment.redactor
+        self.placement = (upstream?.placement ?? [:]).mapValues { [redactor] in .string(redactor.mark(.string($0))) }
         self.policyDigest = options.policyDigest ?? policy.digest
     }
 

@@ -10,6 +10,15 @@ public protocol Upstream: AnyObject, Sendable {
     var observer: (any StateReader)? { get }
     /// One tool call. Never throws: a failure is an outcome the guard records.
     func call(_ call: ToolCall) async -> UpstreamOutcome
+    /// What decides where this upstream writes, as far as the guard can tell, by name: each variable its
+    /// `upstreams.yaml` entry lists (`env:NAME`, its value) and the database the guard observes
+    /// (`observe`, its absolute path). Events record keyed digests of them (`details.placement`), and an
+    /// approval or rollback runs only where they still match.
+    var placement: [String: String] { get }
+}
+
+extension Upstream {
+    public var placement: [String: String] { [:] }
 }
 
 /// Reads an upstream's rows from outside it: before and after values, and whether a write changed only

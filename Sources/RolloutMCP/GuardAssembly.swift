@@ -68,8 +68,15 @@ public enum GuardAssembly {
         let observer = try observeSpec.map { try StateObserver(spec: $0) }
         let timeout = callTimeout ?? entry?.callTimeout.map { Double($0.seconds) } ?? 30
         let backend = entry.map { GuardBackend.upstream($0.name) } ?? GuardBackend.command(command)
+        // Where it writes: the values of its entry's variables, and the database observed, as one absolute path.
+        var placement: [String: String] = [:]
+        for name in entry?.environment ?? [] { placement["env:" + name] = environment[name] ?? "" }
+        if let observeSpec {
+            let path = String(observeSpec.dropFirst("sqlite:".count))
+            placement["observe"] = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        }
         return MCPUpstream(command: command, backend: backend, options: MCPClient.Options(callTimeout: timeout), observer: observer,
-                           refusalPatterns: policy.refusalPatterns, log: log)
+                           placement: placement, refusalPatterns: policy.refusalPatterns, log: log)
     }
 
     /// A guard over `store` that runs the writes of `backend`, and the upstream it talks to (not yet

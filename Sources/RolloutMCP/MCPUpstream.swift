@@ -9,17 +9,20 @@ import RolloutGuard
 public final class MCPUpstream: Upstream, @unchecked Sendable {
     public let backend: String
     public let observer: (any StateReader)?
+    public let placement: [String: String]
     public let client: MCPClient
     let detector: RefusalDetector
     let log: @Sendable (String) -> Void
     private let oneAtATime = SerialGate()
 
     /// `backend` names it in the audit log: `GuardBackend.upstream(name)` for an entry of
-    /// `upstreams.yaml`, `GuardBackend.command(command)` otherwise.
+    /// `upstreams.yaml`, `GuardBackend.command(command)` otherwise. `placement` is what decides where it
+    /// writes (`Upstream.placement`).
     public init(command: [String], backend: String, options: MCPClient.Options, observer: (any StateReader)? = nil,
-                refusalPatterns: [String] = [], log: @escaping @Sendable (String) -> Void = { _ in }) {
+                placement: [String: String] = [:], refusalPatterns: [String] = [], log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.backend = backend
         self.observer = observer
+        self.placement = placement
         client = MCPClient(command: command, options: options)
         detector = RefusalDetector(policyPatterns: refusalPatterns)
         self.log = log

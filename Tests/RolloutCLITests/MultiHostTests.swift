@@ -90,13 +90,14 @@ struct MultiHostTests {
         let twinRows = try tinies.map { try $0.items().filter { $0["title"] == "twin" }.count }.reduce(0, +)
         #expect(twinRows == 1, "one key, one execution: \(results.get("twin"))")
 
-        // An approval queued on host A, approved by a person with the CLI on the same database, runs once at A's upstream.
+        // An approval queued on host A, approved by a person with the CLI on the same database (A's upstream, observed as A
+        // observed it), runs once at A's upstream.
         let queued = try hosts[0].call("refunds.issue", ["order_id": 7, "amount_cents": 1500, "reason": "parcel lost by the carrier", "request_id": "refund-1"])
         #expect(Self.code(queued) == "pending_approval")
         let approvalID = try #require(queued["structuredContent"]?["approval_id"]?.intValue ?? queued["structuredContent"]?["id"]?.intValue)
         for host in hosts { _ = host.close() }
         let approve = [RolloutBinary.path, "approve", String(approvalID), "--dir", project.dir, "--store", store, "--by", "maria.lopez", "--reason", "refund checked",
-                       "--", "python3", TinyServer.script]
+                       "--observe", "sqlite:" + tinies[0].path, "--", "python3", TinyServer.script]
         let approved = try Subprocess.run(approve, environment: ["TINY_DB": tinies[0].path])
         #expect(approved.status == 0, "\(approved.stdout)\(approved.stderr)")
         #expect(try Subprocess.run(approve, environment: ["TINY_DB": tinies[0].path]).status == 1, "an approval runs once")
