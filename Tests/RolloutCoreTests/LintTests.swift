@@ -24,19 +24,24 @@ struct LintTests {
         #expect(try StarterFolder.write(to: dir, force: true).count == 2)
     }
 
-    @Test("tenants naming unknown tools or stages are reported against the policy")
-    func tenantsChecked() throws {
+    /// Lint of the example policy beside `tenants` as tenants.yaml.
+    static func lintTenants(_ tenants: String) throws -> LintReport {
         let dir = TestPaths.temporaryDirectory()
         try FileManager.default.copyItem(atPath: TestPaths.exampleFolder + "/policy.yaml", toPath: dir.path + "/policy.yaml")
-        try """
+        try tenants.write(toFile: dir.path + "/tenants.yaml", atomically: true, encoding: .utf8)
+        return Linter.lint(RolloutFolder(directory: dir.path))
+    }
+
+    @Test("tenants naming unknown tools or stages are reported against the policy")
+    func tenantsChecked() throws {
+        let report = try Self.lintTenants("""
             version: 1
             tenants:
               acme:
                 stage: sof
                 tools:
                   orders.updte: shadow
-            """.write(toFile: dir.path + "/tenants.yaml", atomically: true, encoding: .utf8)
-        let report = Linter.lint(RolloutFolder(directory: dir.path))
+            """)
         #expect(report.diagnostics.map(\.path).sorted() == ["tenants.acme.stage", "tenants.acme.tools.orders.updte"])
         #expect(report.diagnostics.allSatisfy { $0.file.hasSuffix("tenants.yaml") && $0.line >= 4 })
     }
@@ -44,17 +49,14 @@ struct LintTests {
     @Test("a tenant id that is empty, padded with spaces or holds an invisible character is an error naming its line (flags export would target it)",
           arguments: [#""""#, #"" ""#, #"" acme""#, #""acme ""#, #""ac\u200dme""#, #""acme\u0007""#])
     func blankTenantIds(_ key: String) throws {
-        let dir = TestPaths.temporaryDirectory()
-        try FileManager.default.copyItem(atPath: TestPaths.exampleFolder + "/policy.yaml", toPath: dir.path + "/policy.yaml")
-        try """
+        let report = try Self.lintTenants("""
             version: 1
             tenants:
               globex:
                 stage: soft
               \(key):
                 stage: broad
-            """.write(toFile: dir.path + "/tenants.yaml", atomically: true, encoding: .utf8)
-        let report = Linter.lint(RolloutFolder(directory: dir.path))
+            """)
         let errors = report.diagnostics.filter { $0.severity == .error }
         #expect(errors.count == 1 && errors.first?.line == 5 && errors.first?.message.contains("is not a tenant id") == true,
                 "\(report.diagnostics.map(\.description))")
