@@ -78,7 +78,7 @@ extension Guard {
         }
         if let mismatch = placementMismatch(pending.details["placement"]) {
             return try approvalEvent(.approvalRefused,
-                "not run: approval \(approval.id) was queued where this guard's upstream may not write (\(mismatch), against pending event \(approval.pendingSeq)), and a write runs only where it was asked to; approval \(approval.id) stays pending: approve it with the queuing guard's environment and observer",
+                "not run: a write runs only where it was asked to, and approval \(approval.id) was queued (pending event \(approval.pendingSeq)) where this guard's upstream may not write: \(mismatch); approval \(approval.id) stays pending",
                 approval, by: approver, reason: reason, session: session, now: now)
         }
         // The table's status is not chained either: one set back to pending must not run the write again.

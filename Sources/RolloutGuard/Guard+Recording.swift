@@ -240,21 +240,25 @@ extension Guard {
     }
 
     /// Why this guard's upstream is not where `recorded` (an event's `details.placement`) says the write
-    /// was asked for or ran, or nil when every part recorded still matches: an upstream entry's variable
-    /// with another value, another observed database, or one this guard does not observe. A part only
-    /// this guard knows (an observer the first lacked) is no mismatch.
+    /// was asked for or ran, with what to do, or nil when every part recorded still matches: another
+    /// working directory, an upstream entry's variable with another value (or one the entry did not list
+    /// then), another observed database, or none. An observer the first guard lacked is no mismatch.
     func placementMismatch(_ recorded: JSONValue?) -> String? {
         guard let recorded = recorded?.objectValue else { return nil }
-        let differing = recorded.keys.sorted().filter { placement[$0] != recorded[$0] }
+        let added = placement.keys.filter { $0.hasPrefix("env:") && recorded[$0] == nil }
+        let differing = (recorded.keys.filter { placement[$0] != recorded[$0] } + added).sorted()
         guard !differing.isEmpty else { return nil }
         return differing.map { part in
-            switch (part.hasPrefix("env:"), part == "observe", placement[part] == nil) {
-            case (true, _, _): "$\(part.dropFirst(4)) has another value here"
-            case (_, true, false): "this guard observes another database"
-            case (_, true, true): "this guard observes no database"
-            default: "\(part) differs"
+            switch part {
+            case "cwd": "this runs in another directory (the upstream runs where its guard runs: start this from the guard's directory)"
+            case "command": "the upstream's command line differs (its upstreams.yaml entry changed)"
+            case "observe" where placement[part] == nil:
+                "this guard observes no database (give --observe sqlite:PATH with the database the first guard observed)"
+            case "observe": "this guard observes another database (give --observe sqlite:PATH with the database the first guard observed)"
+            case _ where recorded[part] == nil: "$\(part.dropFirst(4)) was not one of the upstream's env: variables then (upstreams.yaml changed)"
+            default: "$\(part.dropFirst(4)) has another value here (values are compared as written: set it as the guard had it)"
             }
-        }.joined(separator: ", ")
+        }.joined(separator: "; ")
     }
 
     func planEvent(_ plan: WritePlan, _ context: DecisionContext) -> AuditEvent {

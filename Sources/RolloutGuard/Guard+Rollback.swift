@@ -67,7 +67,7 @@ extension Guard {
                 return try refused("\(original.tool) names no inverse: tool in the policy, so its write cannot be undone through the upstream; undo it in the upstream itself")
             }
             if let mismatch = placementMismatch(original.details["placement"]) {
-                return try refused("event \(seq) was written where this guard's upstream may not write (\(mismatch)); a rollback runs where the write ran: start it with the writing guard's environment and observer")
+                return try refused("a rollback runs where the write ran, and event \(seq) was written where this guard's upstream may not write: \(mismatch)")
             }
             let stash = try session.ledger.stashedSecrets(seq: seq)
             return .upstream(original, model, operation, tool, inverse, stash)

@@ -68,15 +68,31 @@ public enum GuardAssembly {
         let observer = try observeSpec.map { try StateObserver(spec: $0) }
         let timeout = callTimeout ?? entry?.callTimeout.map { Double($0.seconds) } ?? 30
         let backend = entry.map { GuardBackend.upstream($0.name) } ?? GuardBackend.command(command)
-        // Where it writes: the values of its entry's variables, and the database observed, as one absolute path.
-        var placement: [String: String] = [:]
+        // Where it writes: its command line, the directory it runs in (it inherits the guard's), the values
+        // of its entry's variables, and the database observed, each path as one canonical absolute path.
+        var placement: [String: String] = [
+            "command": JSONValue.array(command.map(JSONValue.string)).canonicalText, "cwd": canonicalPath(FileManager.default.currentDirectoryPath),
+        ]
         for name in entry?.environment ?? [] { placement["env:" + name] = environment[name] ?? "" }
-        if let observeSpec {
-            let path = String(observeSpec.dropFirst("sqlite:".count))
-            placement["observe"] = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-        }
+        if let observeSpec { placement["observe"] = canonicalPath(String(observeSpec.dropFirst("sqlite:".count))) }
         return MCPUpstream(command: command, backend: backend, options: MCPClient.Options(callTimeout: timeout), observer: observer,
                            placement: placement, refusalPatterns: policy.refusalPatterns, log: log)
+    }
+
+    /// `path` absolute, with every symbolic link resolved, also in a path whose last parts do not exist
+    /// yet (a database its server creates on start): the deepest existing directory is resolved.
+    static func canonicalPath(_ path: String) -> String {
+        var head = URL(fileURLWithPath: path).standardizedFileURL
+        var tail: [String] = []
+        while !FileManager.default.fileExists(atPath: head.path), head.path != "/" {
+            tail.insert(head.lastPathComponent, at: 0)
+            head = head.deletingLastPathComponent()
+        }
+        let resolved = realpath(head.path, nil).map { pointer in
+            defer { free(pointer) }
+            return String(cString: pointer)
+        } ?? head.path
+        return tail.reduce(URL(fileURLWithPath: resolved)) { $0.appendingPathComponent($1) }.path
     }
 
     /// A guard over `store` that runs the writes of `backend`, and the upstream it talks to (not yet

@@ -212,6 +212,9 @@ struct GuardFailClosedTests {
         #expect(wrong.status == 1 && wrong.stdout.contains("$TINY_DB has another value here") && wrong.stdout.contains("stays pending"),
                 "\(wrong.stdout)\(wrong.stderr)")
         #expect(try elsewhere.items().map { $0["title"] } == ["old title"] && project.tiny.items().map { $0["title"] } == ["old title"])
+        // The upstream runs in the directory its guard runs in: a relative path there is another file here.
+        let away = try Subprocess.run([RolloutBinary.path] + approve, cwd: TestPaths.temporaryDirectory("away").path, environment: ["TINY_DB": project.tiny.path])
+        #expect(away.status == 1 && away.stdout.contains("this runs in another directory") && away.stdout.contains("stays pending"), "\(away.stdout)\(away.stderr)")
         let right = try Subprocess.run([RolloutBinary.path] + approve, environment: ["TINY_DB": project.tiny.path])
         #expect(right.status == 0, "\(right.stdout)\(right.stderr)")
         #expect(try project.tiny.items().map { $0["title"] } == ["new title"] && elsewhere.items().map { $0["title"] } == ["old title"])
