@@ -280,6 +280,16 @@ extension Guard {
         case .claimed(let seq): intentSeq = seq
         }
         let outcome = await upstream.call(forwarded)
+        // What the observed database shows now: an answer is no proof the rows came back (an upstream that
+        // writes to another database answers all the same).
+        var unrestored: [String] = []
+        if case .accepted = outcome, let observer = upstream.observer {
+            do {
+                unrestored = Self.unrestored(changes, operation: operation, model: model, rows: try observer.rows(model: model, keys: changes.map(\.key)))
+            } catch {
+                unrestored = ["the observed database cannot be read after the inverse call (\(error))"]
+            }
+        }
         do {
             return try environment.transaction { session in
                 var event = rollbackEvent(original, actor: actor, now: clock.now(), reason: reason)
@@ -287,6 +297,15 @@ extension Guard {
                 event.details["intent_seq"] = .number(Double(intentSeq))
                 event.details["inverse_tool"] = .string(inverse.name)
                 switch outcome {
+                case .accepted(let result) where !unrestored.isEmpty:
+                    event.decision = DecisionCode.upstreamMismatch.rawValue
+                    event.message = "the upstream answered the inverse \(inverse.name), and the observed database does not show the rollback: \(unrestored.prefix(3).joined(separator: "; "))\(unrestored.count > 3 ? "; …" : ""). It may have written elsewhere, so the rollback will not run again: check the upstream"
+                    event.details["mismatch"] = .array(unrestored.map(JSONValue.string))
+                    let stored = try session.ledger.append(event)
+                    try session.ledger.settleRollback(of: original.seq, by: stored.seq)
+                    return Decision(code: .upstreamMismatch, message: event.message!, auditSeq: stored.seq,
+                                    result: ["ok": false, "decision": "upstream_mismatch", "audit_id": .number(Double(stored.seq)),
+                                             "message": .string(event.message!), "upstream": result])
                 case .accepted(let result):
                     event.decision = DecisionCode.rolledBack.rawValue
                     event.message = "rolled back event \(original.seq) through \(inverse.name): \(changes.count) row\(changes.count == 1 ? "" : "s") restored"
@@ -313,6 +332,29 @@ extension Guard {
             halt.set("the outcome of a rollback (intent event \(intentSeq)) could not be recorded: \(error)")
             throw GuardError.outcomeNotRecorded(tool: inverse.name, intentSeq: intentSeq, upstream: "\(outcome)", error: "\(error)")
         }
+    }
+
+    /// How `rows` (the observed rows of the inverse's keys, after it ran) differ from what the rollback
+    /// restores: a created row still there, a deleted or updated row missing, a field with another value.
+    static func unrestored(_ changes: [RowChange], operation: WriteOperation, model: ModelPolicy, rows: [[String: JSONValue]?]) -> [String] {
+        var problems: [String] = []
+        for (change, row) in zip(changes, rows) {
+            let name = "\(model.name) \(change.key.canonicalText)"
+            if operation == .create {
+                if !model.isDeleted(row) { problems.append("\(name) still exists") }
+                continue
+            }
+            guard let row, !model.isDeleted(row) else {
+                problems.append("\(name) does not exist")
+                continue
+            }
+            for (field, value) in change.fields.sorted(by: { $0.key < $1.key }) {
+                if let want = value.after, (row[field] ?? .null) != want {
+                    problems.append("\(name): \(field) is \(row[field]?.canonicalText ?? "null"), the rollback restores \(want.canonicalText)")
+                }
+            }
+        }
+        return problems
     }
 
     func recordRollbackRefusal(_ original: AuditEvent, by actor: String, reason: String, message: String, session: any GuardSession, now: Date) throws -> Decision {

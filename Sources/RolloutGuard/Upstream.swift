@@ -10,10 +10,11 @@ public protocol Upstream: AnyObject, Sendable {
     var observer: (any StateReader)? { get }
     /// One tool call. Never throws: a failure is an outcome the guard records.
     func call(_ call: ToolCall) async -> UpstreamOutcome
-    /// What decides where this upstream writes, as far as the guard can tell, by name: each variable its
-    /// `upstreams.yaml` entry lists (`env:NAME`, its value) and the database the guard observes
-    /// (`observe`, its absolute path). Events record keyed digests of them (`details.placement`), and an
-    /// approval or rollback runs only where they still match.
+    /// What decides where this upstream writes, as far as the guard can tell, by name: its command line
+    /// (`command`), the directory it runs in (`cwd`), each variable its `upstreams.yaml` entry lists
+    /// (`env:NAME`, its value) and the database the guard observes (`observe`, its absolute path). Events
+    /// record keyed digests of them (`details.placement`), and an approval or rollback runs only where
+    /// they still match. Variables the entry does not list are not seen.
     var placement: [String: String] { get }
 }
 

@@ -258,6 +258,26 @@ struct GuardFailClosedTests {
         #expect(try project.decisions().suffix(4) == ["rollback_refused", "rollback_refused", "intent", "rolled_back"])
     }
 
+    @Test("a rollback the observed database does not show is upstream_mismatch, not rolled back: the upstream wrote elsewhere (a variable no entry lists)")
+    func rollbackCheckedAgainstTheRows() throws {
+        let project = try FailClosedProject()
+        let guard_ = try project.guardProcess(extra: ["--observe", "sqlite:" + project.tiny.path])
+        #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("first", key: "k-1"))) == nil)
+        _ = guard_.close()
+        let created = try #require(try project.audit().first { $0["decision"] == "executed" }?["seq"]?.intValue)
+        // The same rows in another file, which the server is pointed at by a variable the guard cannot see.
+        let elsewhere = TinyDatabase(TestPaths.temporaryDirectory("elsewhere").path)
+        try FileManager.default.copyItem(atPath: project.tiny.path, toPath: elsewhere.path)
+        let rollback = try Subprocess.run([RolloutBinary.path, "audit", "rollback", String(created), "--observe", "sqlite:" + project.tiny.path,
+                                           "--dir", project.dir, "--store", project.store, "--by", "dev.patel",
+                                           "--reason", "created by a test run, not a real item", "--", "python3", TinyServer.script],
+                                          environment: ["TINY_DB": elsewhere.path])
+        #expect(rollback.status == 1 && rollback.stdout.contains("upstream_mismatch") && rollback.stdout.contains("Item 1 still exists"),
+                "\(rollback.stdout)\(rollback.stderr)")
+        #expect(try project.tiny.items().map { $0["title"] } == ["first"] && elsewhere.items().isEmpty)
+        #expect(try project.decisions().suffix(2) == ["intent", "upstream_mismatch"])
+    }
+
     @Test("a rollback whose outcome is in doubt is claimed: a second rollback of the same write is refused before it reaches the upstream")
     func rollbackInDoubtRunsOnce() throws {
         let project = try FailClosedProject()
