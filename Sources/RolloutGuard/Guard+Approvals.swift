@@ -82,6 +82,13 @@ extension Guard {
                 approval, by: approver, reason: reason, session: session, now: now)
         }
         // The table's status is not chained either: one set back to pending must not run the write again.
+        // The events that would say so must all be there (their other columns `audit verify` checks).
+        let missing = try session.ledger.missingEvents(after: approval.pendingSeq)
+        if missing > 0 {
+            return try approvalEvent(.approvalRefused,
+                "\(missing) event\(missing == 1 ? " is" : "s are") missing from the audit log after pending event \(approval.pendingSeq) (run rollout audit verify), so whether approval \(approval.id) was already decided cannot be told; it will not run",
+                approval, by: approver, reason: reason, session: session, now: now)
+        }
         if let settled = try settlement(of: approval, pending: pending, session: session) {
             return try approvalEvent(.approvalRefused,
                 "approval \(approval.id) was already decided: event \(settled.seq) (\(settled.decision)) in the audit log settled its pending event \(approval.pendingSeq) (the approvals table was changed after the decision); it will not run again",

@@ -255,6 +255,15 @@ extension Guard {
         }
         var forwarded = call
         for name in inverse.guardArguments { forwarded.arguments = JSONPointer(tokens: [name]).removing(from: forwarded.arguments) }
+        // The whole table before the inverse, to compare with after it (as a proxied write is compared).
+        var snapshot: [JSONValue: [String: JSONValue]]?
+        if let observer = upstream.observer {
+            do {
+                snapshot = try observer.allRows(model: model)
+            } catch {
+                return try refuse("\(model.table) cannot be read from the observed database (\(error)), so what the inverse does could not be checked")
+            }
+        }
 
         // The rollback is claimed with its intent: a second rollback of the write, started before this one
         // ends (another process, another page) or after it ended in doubt, is refused before it forwards.
@@ -283,9 +292,10 @@ extension Guard {
         // What the observed database shows now: an answer is no proof the rows came back (an upstream that
         // writes to another database answers all the same).
         var unrestored: [String] = []
-        if case .accepted = outcome, let observer = upstream.observer {
+        if case .accepted = outcome, let observer = upstream.observer, let snapshot {
             do {
-                unrestored = Self.unrestored(changes, operation: operation, model: model, rows: try observer.rows(model: model, keys: changes.map(\.key)))
+                unrestored = Self.unrestored(changes, operation: operation, model: model, tenant: original.tenant,
+                                             before: snapshot, after: try observer.allRows(model: model))
             } catch {
                 unrestored = ["the observed database cannot be read after the inverse call (\(error))"]
             }
@@ -299,7 +309,7 @@ extension Guard {
                 switch outcome {
                 case .accepted(let result) where !unrestored.isEmpty:
                     event.decision = DecisionCode.upstreamMismatch.rawValue
-                    event.message = "the upstream answered the inverse \(inverse.name), and the observed database does not show the rollback: \(unrestored.prefix(3).joined(separator: "; "))\(unrestored.count > 3 ? "; …" : ""). It may have written elsewhere, so the rollback will not run again: check the upstream"
+                    event.message = "the upstream answered the inverse \(inverse.name), and the observed database does not show the rollback as asked: \(unrestored.prefix(3).joined(separator: "; "))\(unrestored.count > 3 ? "; …" : ""). It wrote elsewhere, stored other values or changed other rows, so the rollback will not run again: check the upstream"
                     event.details["mismatch"] = .array(unrestored.map(JSONValue.string))
                     let stored = try session.ledger.append(event)
                     try session.ledger.settleRollback(of: original.seq, by: stored.seq)
@@ -334,25 +344,51 @@ extension Guard {
         }
     }
 
-    /// How `rows` (the observed rows of the inverse's keys, after it ran) differ from what the rollback
-    /// restores: a created row still there, a deleted or updated row missing, a field with another value.
-    static func unrestored(_ changes: [RowChange], operation: WriteOperation, model: ModelPolicy, rows: [[String: JSONValue]?]) -> [String] {
+    /// How the observed table after an inverse call (`after`, against `before`, taken before it) differs
+    /// from what the rollback restores: a created row still there; an updated row missing or holding other
+    /// values; a deleted row not back, under its key or as the one new row of the tenant with its values (a
+    /// create tool as the inverse gives it a new key); any other row created, changed or deleted.
+    static func unrestored(_ changes: [RowChange], operation: WriteOperation, model: ModelPolicy, tenant: String,
+                           before: [JSONValue: [String: JSONValue]], after: [JSONValue: [String: JSONValue]]) -> [String] {
         var problems: [String] = []
-        for (change, row) in zip(changes, rows) {
-            let name = "\(model.name) \(change.key.canonicalText)"
-            if operation == .create {
-                if !model.isDeleted(row) { problems.append("\(name) still exists") }
-                continue
+        var accounted = Set(changes.map { ObservedChange.normalize($0.key) })
+        func differences(_ row: [String: JSONValue], _ change: RowChange) -> [String] {
+            change.fields.sorted { $0.key < $1.key }.compactMap { field, value in
+                guard field != model.key, let want = value.after, (row[field] ?? .null) != want else { return nil }
+                return "\(field) is \(row[field]?.canonicalText ?? "null"), the rollback restores \(want.canonicalText)"
             }
-            guard let row, !model.isDeleted(row) else {
-                problems.append("\(name) does not exist")
-                continue
-            }
-            for (field, value) in change.fields.sorted(by: { $0.key < $1.key }) {
-                if let want = value.after, (row[field] ?? .null) != want {
-                    problems.append("\(name): \(field) is \(row[field]?.canonicalText ?? "null"), the rollback restores \(want.canonicalText)")
+        }
+        let created = after.keys.filter { before[$0] == nil }
+        for change in changes {
+            let key = ObservedChange.normalize(change.key), name = "\(model.name) \(change.key.canonicalText)"
+            switch operation {
+            case .create:
+                if !model.isDeleted(after[key]) { problems.append("\(name) still exists") }
+            case .update, .bulkUpdate:
+                guard let row = after[key], !model.isDeleted(row) else {
+                    problems.append("\(name) does not exist")
+                    continue
+                }
+                problems += differences(row, change).map { "\(name): \($0)" }
+            case .delete:
+                if let row = after[key], !model.isDeleted(row) {
+                    problems += differences(row, change).map { "\(name): \($0)" }
+                    continue
+                }
+                let candidates = created.filter { new in
+                    guard !accounted.contains(new), let row = after[new], !model.isDeleted(row) else { return false }
+                    return model.tenantField.map { row[$0] == .string(tenant) } ?? true && differences(row, change).isEmpty
+                }
+                if candidates.count == 1 {
+                    accounted.insert(candidates[0])
+                } else {
+                    problems.append("\(name) is not back (\(candidates.count) new rows hold its values)")
                 }
             }
+        }
+        for key in Set(before.keys).union(after.keys).subtracting(accounted).sorted(by: { $0.canonicalText < $1.canonicalText }) where before[key] != after[key] {
+            let what = before[key] == nil ? "was created" : after[key] == nil ? "was deleted" : "changed"
+            problems.append("\(model.name) \(key.canonicalText) \(what), and the rollback did not ask for it")
         }
         return problems
     }

@@ -26,6 +26,8 @@ public protocol GuardLedger {
     /// Events after `seq` of `tenant`, at or after `since`, that name an approver (what approvals and
     /// their runs record), oldest first.
     func approverEvents(after seq: Int64, tenant: String, since: Date) throws -> [AuditEvent]
+    /// How many sequence numbers after `seq`, up to the last event, hold no event (deleted rows).
+    func missingEvents(after seq: Int64) throws -> Int64
     func recordRollback(of seq: Int64, by rollbackSeq: Int64) throws
     /// Points the rollback of `seq`, claimed by its intent, at the event that says how it ended.
     func settleRollback(of seq: Int64, by rollbackSeq: Int64) throws

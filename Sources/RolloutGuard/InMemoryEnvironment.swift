@@ -147,6 +147,7 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
         func laterEvents(after seq: Int64, tenant: String, model: String, decisions: [String]) throws -> [AuditEvent] {
             events.filter { $0.seq > seq && $0.tenant == tenant && $0.model == model && decisions.contains($0.decision) }
         }
+        func missingEvents(after seq: Int64) throws -> Int64 { 0 }
         func approverEvents(after seq: Int64, tenant: String, since: Date) throws -> [AuditEvent] {
             events.filter { $0.seq > seq && $0.tenant == tenant && $0.ts >= since && $0.approver != nil }
         }
