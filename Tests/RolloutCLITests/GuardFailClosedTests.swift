@@ -51,6 +51,14 @@ struct FailClosedProject {
         try "version: 1\ntenants:\n  acme: {stage: \(stage)}\n  globex: {stage: broad}\n".write(toFile: dir + "/tenants.yaml", atomically: true, encoding: .utf8)
     }
 
+    /// One item created through a guard that observes the tiny server's database; its executed event's seq.
+    func observedCreate() throws -> Int {
+        let guard_ = try guardProcess(extra: ["--observe", "sqlite:" + tiny.path])
+        #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("first", key: "k-1"))) == nil)
+        _ = guard_.close()
+        return try #require(try audit().first { $0["decision"] == "executed" }?["seq"]?.intValue)
+    }
+
     func guardProcess(extra: [String] = [], environment: [String: String] = [:], store: String? = nil) throws -> GuardProcess {
         var env = ["TINY_DB": tiny.path]
         for (k, v) in environment { env[k] = v }
@@ -261,10 +269,7 @@ struct GuardFailClosedTests {
     @Test("a rollback the observed database does not show is upstream_mismatch, not rolled back: the upstream wrote elsewhere (a variable no entry lists)")
     func rollbackCheckedAgainstTheRows() throws {
         let project = try FailClosedProject()
-        let guard_ = try project.guardProcess(extra: ["--observe", "sqlite:" + project.tiny.path])
-        #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("first", key: "k-1"))) == nil)
-        _ = guard_.close()
-        let created = try #require(try project.audit().first { $0["decision"] == "executed" }?["seq"]?.intValue)
+        let created = try project.observedCreate()
         // The same rows in another file, which the server is pointed at by a variable the guard cannot see.
         let elsewhere = TinyDatabase(TestPaths.temporaryDirectory("elsewhere").path)
         try FileManager.default.copyItem(atPath: project.tiny.path, toPath: elsewhere.path)
@@ -281,10 +286,7 @@ struct GuardFailClosedTests {
     @Test("a rollback whose outcome is in doubt is claimed: a second rollback of the same write is refused before it reaches the upstream")
     func rollbackInDoubtRunsOnce() throws {
         let project = try FailClosedProject()
-        let guard_ = try project.guardProcess(extra: ["--observe", "sqlite:" + project.tiny.path])
-        #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("first", key: "k-1"))) == nil)
-        _ = guard_.close()
-        let created = try #require(try project.audit().first { $0["decision"] == "executed" }?["seq"]?.intValue)
+        let created = try project.observedCreate()
         let base = ["audit", "rollback", String(created), "--observe", "sqlite:" + project.tiny.path, "--dir", project.dir, "--store", project.store,
                     "--by", "dev.patel", "--reason", "created by a test run, not a real item", "--", "python3", TinyServer.script]
         // The inverse runs, and the upstream answers null: the rollback may or may not have happened.
