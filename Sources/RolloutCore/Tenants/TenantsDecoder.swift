@@ -65,10 +65,10 @@ public enum TenantsDecoder {
             for item in items {
                 let path = "tenants.\(item.key)"
                 // A runtime that sends an empty or padded tenant would match it (flags export targets it).
-                let invisible = item.key.unicodeScalars.contains { [.control, .format].contains($0.properties.generalCategory) }
-                if item.key.isEmpty || item.key != item.key.trimmingCharacters(in: .whitespacesAndNewlines) || invisible {
+                let shown = Self.showingInvisibles(item.key)
+                if item.key.isEmpty || item.key != item.key.trimmingCharacters(in: .whitespacesAndNewlines) || shown.any {
                     reader.report(line: item.line, column: item.column, path,
-                                  "'\(item.key.unicodeScalars.map { $0.properties.generalCategory == .format || $0.properties.generalCategory == .control ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined())' is not a tenant id: it is empty, has spaces around it, or holds an invisible character",
+                                  "'\(shown.text)' is not a tenant id: it is empty, has spaces around it, or holds an invisible character",
                                   expected: "the tenant's id as the host sends it, e.g. acme")
                 }
                 guard let fields = reader.mapping(item.value, path, allowed: tenantKeys) else { continue }
@@ -165,5 +165,16 @@ public enum TenantsDecoder {
         }
         guard let at, let tenant, let action, let by else { return nil }
         return StageChange(at: at, tenant: tenant, tool: tool, action: action, from: from, to: to, by: by, automated: automated, reason: reason, evidence: evidence)
+    }
+
+    /// `text` with each control or format character written as `\u{…}`, and whether it holds one.
+    static func showingInvisibles(_ text: String) -> (text: String, any: Bool) {
+        var any = false
+        let shown = text.unicodeScalars.map { scalar -> String in
+            guard [.control, .format].contains(scalar.properties.generalCategory) else { return String(scalar) }
+            any = true
+            return "\\u{\(String(scalar.value, radix: 16))}"
+        }.joined()
+        return (shown, any)
     }
 }
