@@ -242,9 +242,13 @@ extension Guard {
     /// Why this guard's upstream is not where `recorded` (an event's `details.placement`) says the write
     /// was asked for or ran, with what to do, or nil when every part recorded still matches: another
     /// working directory, an upstream entry's variable with another value (or one the entry did not list
-    /// then), another observed database, or none. An observer the first guard lacked is no mismatch.
+    /// then), another observed database, or none; or, for a guard with an upstream, an event that records
+    /// no placement at all (written before rollout recorded one: where it ran cannot be checked). An
+    /// observer the first guard lacked is no mismatch.
     func placementMismatch(_ recorded: JSONValue?) -> String? {
-        guard let recorded = recorded?.objectValue else { return nil }
+        guard let recorded = recorded?.objectValue else {
+            return placement.isEmpty ? nil : "the event records no placement (it was written before rollout recorded one), so where it ran cannot be checked: undo or redo it in the upstream itself"
+        }
         let added = placement.keys.filter { $0.hasPrefix("env:") && recorded[$0] == nil }
         let differing = (recorded.keys.filter { placement[$0] != recorded[$0] } + added).sorted()
         guard !differing.isEmpty else { return nil }
