@@ -82,14 +82,15 @@ extension Guard {
                 approval, by: approver, reason: reason, session: session, now: now)
         }
         // The table's status is not chained either: one set back to pending must not run the write again.
-        // The events that would say so must all be there (their other columns `audit verify` checks).
-        let missing = try session.ledger.missingEvents(after: approval.pendingSeq)
-        if missing > 0 {
+        // The events that would say so are read from a log shown intact from the pending event to its head:
+        // a deleted event, or a column edited to hide one (its approver, tenant or decision), refuses.
+        let later = try session.ledger.checkedEvents(after: approval.pendingSeq, .namingAnApprover(tenant: approval.tenant))
+        if let problem = later.problem {
             return try approvalEvent(.approvalRefused,
-                "\(missing) event\(missing == 1 ? " is" : "s are") missing from the audit log after pending event \(approval.pendingSeq) (run rollout audit verify), so whether approval \(approval.id) was already decided cannot be told; it will not run",
+                "the audit log after pending event \(approval.pendingSeq) does not hold (\(problem); run rollout audit verify), so whether approval \(approval.id) was already decided cannot be told; it will not run",
                 approval, by: approver, reason: reason, session: session, now: now)
         }
-        if let settled = try settlement(of: approval, pending: pending, session: session) {
+        if let settled = settlement(of: approval, pending: pending, among: later.events) {
             return try approvalEvent(.approvalRefused,
                 "approval \(approval.id) was already decided: event \(settled.seq) (\(settled.decision)) in the audit log settled its pending event \(approval.pendingSeq) (the approvals table was changed after the decision); it will not run again",
                 approval, by: approver, reason: reason, session: session, now: now)
@@ -109,9 +110,9 @@ extension Guard {
     /// when the log holds one. Only events a guard wrote count, naming the approval's pending event
     /// (`pending_seq`; older events name their `approval_id` and the request's `args_digest`): the latest
     /// of them says where it stands, a refusal that left it pending says nothing, and an approved write
-    /// that never reached its upstream made it pending again. Clocks of other hosts may lag by an hour.
-    func settlement(of approval: PendingApproval, pending: AuditEvent, session: any GuardSession) throws -> AuditEvent? {
-        let events = try session.ledger.approverEvents(after: approval.pendingSeq, tenant: approval.tenant, since: pending.ts.addingTimeInterval(-3600))
+    /// that never reached its upstream made it pending again. `events` are the tenant's events after the
+    /// pending one that name an approver, oldest first.
+    func settlement(of approval: PendingApproval, pending: AuditEvent, among events: [AuditEvent]) -> AuditEvent? {
         var settled: AuditEvent?
         for event in events where !event.isImported {
             let names = event.details["pending_seq"].map { $0.doubleValue == Double(approval.pendingSeq) }

@@ -48,7 +48,12 @@ extension Guard {
             // imported write still stands in the way).
             let keys = Set(original.changes.map(\.key))
             let writes = [DecisionCode.executed, .rolledBack, .upstreamMismatch, .inDoubt].map(\.rawValue) + ["allowed"]
-            let later = try session.ledger.laterEvents(after: seq, tenant: original.tenant, model: modelName, decisions: writes)
+            // Read from a log shown intact from the write to its head: an edited column hides no later write.
+            let checked = try session.ledger.checkedEvents(after: seq, .writes(tenant: original.tenant, model: modelName, decisions: writes))
+            if let problem = checked.problem {
+                return try refused("the audit log after event \(seq) does not hold (\(problem); run rollout audit verify), so whether its rows were written again cannot be told")
+            }
+            let later = checked.events
             func rollbackOf(_ event: AuditEvent) -> Int64? {
                 guard event.decision == DecisionCode.rolledBack.rawValue, !event.isImported, let of = event.details["rollback_of"]?.doubleValue else { return nil }
                 return Int64(of)

@@ -21,13 +21,9 @@ public protocol GuardLedger {
     func approval(id: Int64) throws -> PendingApproval?
     func updateApproval(_ approval: PendingApproval) throws
     func rollback(of seq: Int64) throws -> Int64?
-    /// Events after `seq` of `tenant` on `model` with one of `decisions`, oldest first.
-    func laterEvents(after seq: Int64, tenant: String, model: String, decisions: [String]) throws -> [AuditEvent]
-    /// Events after `seq` of `tenant`, at or after `since`, that name an approver (what approvals and
-    /// their runs record), oldest first.
-    func approverEvents(after seq: Int64, tenant: String, since: Date) throws -> [AuditEvent]
-    /// How many sequence numbers after `seq`, up to the last event, hold no event (deleted rows).
-    func missingEvents(after seq: Int64) throws -> Int64
+    /// The events after `seq` that `pick` selects, oldest first, read only from a log shown intact from
+    /// event `seq` to its head (`CheckedEvents`): what an approval or a rollback must not miss.
+    func checkedEvents(after seq: Int64, _ pick: EventPick) throws -> CheckedEvents
     func recordRollback(of seq: Int64, by rollbackSeq: Int64) throws
     /// Points the rollback of `seq`, claimed by its intent, at the event that says how it ended.
     func settleRollback(of seq: Int64, by rollbackSeq: Int64) throws

@@ -144,12 +144,8 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
         func approval(id: Int64) throws -> PendingApproval? { approvals[id] }
         func updateApproval(_ approval: PendingApproval) throws { approvals[approval.id] = approval }
         func rollback(of seq: Int64) throws -> Int64? { rollbacks[seq] }
-        func laterEvents(after seq: Int64, tenant: String, model: String, decisions: [String]) throws -> [AuditEvent] {
-            events.filter { $0.seq > seq && $0.tenant == tenant && $0.model == model && decisions.contains($0.decision) }
-        }
-        func missingEvents(after seq: Int64) throws -> Int64 { 0 }
-        func approverEvents(after seq: Int64, tenant: String, since: Date) throws -> [AuditEvent] {
-            events.filter { $0.seq > seq && $0.tenant == tenant && $0.ts >= since && $0.approver != nil }
+        func checkedEvents(after seq: Int64, _ pick: EventPick) throws -> CheckedEvents {
+            CheckedEvents(events: events.filter { $0.seq > seq && pick.picks($0) })
         }
         func recordRollback(of seq: Int64, by rollbackSeq: Int64) throws { rollbacks[seq] = rollbackSeq }
         func settleRollback(of seq: Int64, by rollbackSeq: Int64) throws { rollbacks[seq] = rollbackSeq }

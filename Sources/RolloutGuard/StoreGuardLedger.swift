@@ -131,19 +131,8 @@ public final class StoreGuardLedger: GuardLedger {
             ])
     }
 
-    public func laterEvents(after seq: Int64, tenant: String, model: String, decisions: [String]) throws -> [AuditEvent] {
-        try AuditStore.laterEvents(after: seq, tenant: tenant, model: model, decisions: decisions, in: sql)
-    }
-
-    public func missingEvents(after seq: Int64) throws -> Int64 {
-        // Up to the chain head too: the last events deleted leave no gap below the highest left.
-        guard let row = try sql.queryOne("SELECT count(*), coalesce(max(seq), ?), coalesce((SELECT seq FROM chain_head WHERE id = 1), ?) FROM audit_events WHERE seq > ?",
-                                         [.int(seq), .int(seq), .int(seq)]) else { return 0 }
-        return (max(row.int(1), row.int(2)) - seq) - row.int(0)
-    }
-
-    public func approverEvents(after seq: Int64, tenant: String, since: Date) throws -> [AuditEvent] {
-        try AuditStore.approverEvents(after: seq, tenant: tenant, sinceMillis: Self.millis(since), in: sql)
+    public func checkedEvents(after seq: Int64, _ pick: EventPick) throws -> CheckedEvents {
+        try transaction.checkedEvents(after: seq, pick)
     }
 
     public func rollback(of seq: Int64) throws -> Int64? {

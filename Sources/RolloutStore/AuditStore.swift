@@ -182,23 +182,6 @@ public final class AuditStore: @unchecked Sendable {
     }
 
     /// The event `seq` read inside a transaction the caller holds.
-    /// The events after `seq` of `tenant` on `model` with one of `decisions`, oldest first: what wrote a
-    /// row again after an event (a rollback must not undo them silently).
-    public static func laterEvents(after seq: Int64, tenant: String, model: String, decisions: [String], in sql: any SQLConnection) throws -> [AuditEvent] {
-        let marks = decisions.map { _ in "?" }.joined(separator: ", ")
-        return try sql.query("SELECT seq, body FROM audit_events WHERE seq > ? AND tenant = ? AND model = ? AND decision IN (\(marks)) ORDER BY seq",
-                             [.int(seq), .text(tenant), .text(model)] + decisions.map(SQLValue.text))
-            .map { try decodeBody($0.string(1), seq: $0.int(0)) }
-    }
-
-    /// Events after `seq` of `tenant` from `sinceMillis` on that name an approver, oldest first: the
-    /// tenant's index narrows them to the time since.
-    public static func approverEvents(after seq: Int64, tenant: String, sinceMillis: Int64, in sql: any SQLConnection) throws -> [AuditEvent] {
-        try sql.query("SELECT seq, body FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND seq > ? AND approver IS NOT NULL ORDER BY seq",
-                      [.text(tenant), .int(sinceMillis), .int(seq)])
-            .map { try decodeBody($0.string(1), seq: $0.int(0)) }
-    }
-
     public static func event(seq: Int64, in sql: any SQLConnection) throws -> AuditEvent? {
         guard let body = try sql.scalar("SELECT body FROM audit_events WHERE seq = ?", [.int(seq)])?.string else { return nil }
         return try decodeBody(body, seq: seq)
@@ -306,7 +289,7 @@ public struct StoreTransaction {
     public let sql: any SQLConnection
     public private(set) var head: ChainHead
     private let startHead: ChainHead
-    private let chainKey: ChainKey?
+    let chainKey: ChainKey?
     /// Rows of an import, sent in bulk (PostgreSQL's COPY) rather than one insert each.
     private var pending: [[SQLValue]] = []
     static let columns = ["seq", "ts", "ts_ms", "tenant", "actor", "session", "tool", "model", "operation", "row_count", "decision", "approver",

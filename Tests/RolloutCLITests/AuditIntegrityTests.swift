@@ -145,7 +145,13 @@ struct AuditIntegrityTests {
             """, 2, "was already decided: event 2"),
         ("executed, status set back and the deciding event deleted", "approve",
          "UPDATE approvals SET status = 'pending', result_seq = NULL, decided_by = NULL WHERE id = 1; DELETE FROM audit_events WHERE seq = 2", 1,
-         "1 event is missing from the audit log after pending event 1"),
+         "the audit log after pending event 1 does not hold (the chain's head is event 2, but the log ends at event 1"),
+        ("executed, status set back and the deciding event's approver column emptied", "approve",
+         "UPDATE approvals SET status = 'pending', result_seq = NULL, decided_by = NULL WHERE id = 1; UPDATE audit_events SET approver = NULL WHERE seq = 2", 1,
+         "the audit log after pending event 1 does not hold (event 2: column approver is null"),
+        ("denied, status set back and the deciding event moved to another tenant", "deny",
+         "UPDATE approvals SET status = 'pending', result_seq = NULL, decided_by = NULL WHERE id = 1; UPDATE audit_events SET tenant = 'globex' WHERE seq = 2", 1,
+         "the audit log after pending event 1 does not hold (event 2: column tenant is"),
     ]
 
     @Test("a decided approval made pending again in the table does not run: the chained decision settled its pending event", arguments: revivals)
@@ -217,6 +223,28 @@ struct AuditIntegrityTests {
         #expect(try RolloutBinary.run(["audit", "import", lines] + common).status == 0)
         let rollback = try RolloutBinary.run(["audit", "rollback", "1", "--by", "dev.patel", "--reason", "undo the first note, ticket 881"] + common)
         #expect(rollback.status == 1 && rollback.stdout.contains("Order 1 changed since: event 2 wrote it again"), "\(rollback.stdout)\(rollback.stderr)")
+        let notes = try DatabaseQueue(path: store).read { db in try String.fetchOne(db, sql: "SELECT notes FROM demo_orders WHERE id = 1") }
+        #expect(notes == "A")
+    }
+
+    @Test("a later write hidden by an edited column (its model, decision or tenant) does not clear the way for a rollback", arguments: [
+        "UPDATE audit_events SET model = 'Customer' WHERE seq IN (2, 3)",
+        "UPDATE audit_events SET decision = 'refused' WHERE seq IN (2, 3)",
+        "UPDATE audit_events SET tenant = 'globex' WHERE seq IN (2, 3)",
+    ])
+    func hiddenLaterWrites(edit: String) throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("demo.sqlite").path
+        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        // a, then b, then a again: rolling back the first would silently undo the two after it.
+        for (i, notes) in ["A", "B", "A"].enumerated() {
+            let call = try RolloutBinary.run(["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+                #"{"id": 1, "data": {"notes": "\#(notes)"}, "reason": "carrier confirmed pickup", "idempotency_key": "n-\#(i)"}"#] + common)
+            #expect(call.status == 0 && call.stdout.hasPrefix("executed"), "\(call.stdout)")
+        }
+        try tamper(store, edit)
+        let rollback = try RolloutBinary.run(["audit", "rollback", "1", "--by", "dev.patel", "--reason", "undo the first note, ticket 881"] + common)
+        #expect(rollback.status == 1 && rollback.stdout.contains("the audit log after event 1 does not hold (event 2: column"), "\(rollback.stdout)\(rollback.stderr)")
         let notes = try DatabaseQueue(path: store).read { db in try String.fetchOne(db, sql: "SELECT notes FROM demo_orders WHERE id = 1") }
         #expect(notes == "A")
     }

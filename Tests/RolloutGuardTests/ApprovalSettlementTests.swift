@@ -64,7 +64,8 @@ struct ApprovalSettlementTests {
                                      backend: GuardBackend.builtin, details: ["args_digest": .string(Self.call.argumentsDigest)])
             pending = try session.ledger.append(pending)
             for event in test.events { _ = try session.ledger.append(event) }
-            return try guard_.settlement(of: approval, pending: pending, session: session)?.seq
+            let later = try session.ledger.checkedEvents(after: pending.seq, .namingAnApprover(tenant: "acme"))
+            return guard_.settlement(of: approval, pending: pending, among: later.events)?.seq
         }
         #expect(settled == test.settledBy.map { Int64($0 + 2) })
     }

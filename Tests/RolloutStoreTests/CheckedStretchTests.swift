@@ -1,0 +1,96 @@
+import Foundation
+import RolloutCore
+import RolloutTestSupport
+import Testing
+
+@testable import RolloutStore
+
+@Suite("Store: events after an event are picked only from a stretch of the chain that holds")
+struct CheckedStretchTests {
+    /// Ten events, tenants alternating (acme on odd positions), the even ones naming an approver.
+    static func store(_ kind: StoreKind, key: ChainKey? = nil) throws -> AuditStore {
+        let store = key == nil ? try TestStores.make(kind) : try AuditStore(path: TestPaths.scratchFile("rollout") + ".sqlite", chainKey: key)
+        try store.append((1...10).map { i in
+            var event = sampleEvent(i, tenant: i % 2 == 1 ? "acme" : "globex")
+            if i % 4 == 1 { event.approver = "dev.patel" }
+            if i == 7 { event.decision = "rolled_back" }
+            return event
+        })
+        return store
+    }
+
+    static func picked(_ store: AuditStore, after seq: Int64, _ pick: EventPick) throws -> CheckedEvents {
+        try store.write { tx in try tx.checkedEvents(after: seq, pick) }
+    }
+
+    @Test("an intact stretch gives the picked events after the first, by tenant, model, decision and approver", arguments: TestStores.kinds, [
+        (EventPick.writes(tenant: "acme", model: "Order", decisions: ["executed"]), [5, 9] as [Int64]),
+        (.writes(tenant: "acme", model: "Order", decisions: ["executed", "rolled_back"]), [5, 7, 9]),
+        (.writes(tenant: "acme", model: "Customer", decisions: ["executed"]), []),
+        (.writes(tenant: "globex", model: "Order", decisions: ["executed"]), [4, 6, 8, 10]),
+        (.namingAnApprover(tenant: "acme"), [5, 9]),
+        (.namingAnApprover(tenant: "globex"), []),
+    ])
+    func picks(kind: StoreKind, _ test: (EventPick, [Int64])) throws {
+        let store = try Self.store(kind)
+        let result = try Self.picked(store, after: 3, test.0)
+        #expect(result.problem == nil)
+        #expect(result.events.map(\.seq) == test.1)
+        #expect(result.events.allSatisfy(test.0.picks))
+    }
+
+    @Test("an edit, deletion or swap from the first event to the head refuses the stretch; one before it does not", arguments: TestStores.kinds,
+          HashChainTests.Tamper.allCases)
+    func tamperingRefuses(kind: StoreKind, _ tamper: HashChainTests.Tamper) throws {
+        let store = try Self.store(kind)
+        try store.write { tx in try HashChainTests.tamper(tx.sql, tamper, at: 5, count: 10) }
+        let result = try Self.picked(store, after: 3, .namingAnApprover(tenant: "acme"))
+        #expect(result.problem != nil, "\(tamper) after the first event went unnoticed")
+        #expect(result.events.isEmpty)
+        if tamper != .deleteLast {
+            let before = try Self.store(kind)
+            try before.write { tx in try HashChainTests.tamper(tx.sql, tamper, at: 1, count: 10) }
+            #expect(try Self.picked(before, after: 4, .namingAnApprover(tenant: "acme")).problem == nil, "only the stretch is checked")
+        }
+    }
+
+    @Test("a column edited to hide the event that matters (approver, tenant, decision, model) is caught, not skipped", arguments: [
+        "UPDATE audit_events SET approver = NULL WHERE seq = 5",
+        "UPDATE audit_events SET tenant = 'initech' WHERE seq = 5",
+        "UPDATE audit_events SET decision = 'refused' WHERE seq = 5",
+        "UPDATE audit_events SET model = 'Customer' WHERE seq = 5",
+        "UPDATE audit_events SET ts_ms = 0 WHERE seq = 5",
+    ])
+    func hidingColumnIsCaught(edit: String) throws {
+        let store = try Self.store(.sqlite)
+        try store.write { tx in try tx.sql.execute(edit) }
+        let result = try Self.picked(store, after: 3, .writes(tenant: "acme", model: "Order", decisions: ["executed"]))
+        #expect(result.problem?.contains("event 5") == true, "\(result.problem ?? "no problem") for \(edit)")
+        #expect(result.events.isEmpty)
+    }
+
+    @Test("on a signed chain, a row rewritten without the key (hash and link recomputed to the head) is caught by its signature")
+    func signedChain() throws {
+        let key = ChainKey("a chain key of at least thirty-two characters")
+        let store = try Self.store(.sqlite, key: key)
+        #expect(try Self.picked(store, after: 3, .namingAnApprover(tenant: "acme")).events.map(\.seq) == [5, 9])
+        try store.write { tx in
+            // Event 5 loses its approver; every hash from it to the head is recomputed, the head moved along.
+            var previous = try #require(try tx.sql.scalar("SELECT hash FROM audit_events WHERE seq = 4")?.string)
+            for seq in Int64(5)...10 {
+                var body = try #require(try tx.sql.scalar("SELECT body FROM audit_events WHERE seq = ?", [.int(seq)])?.string)
+                if seq == 5 { body = body.replacingOccurrences(of: #""approver":"dev.patel","#, with: "") }
+                let hash = HashChain.hash(previous: previous, body: body)
+                try tx.sql.execute("UPDATE audit_events SET body = ?, prev_hash = ?, hash = ?, approver = NULL WHERE seq = ? AND ? = 5",
+                                   [.text(body), .text(previous), .text(hash), .int(seq), .int(seq)])
+                try tx.sql.execute("UPDATE audit_events SET prev_hash = ?, hash = ? WHERE seq = ? AND ? <> 5",
+                                   [.text(previous), .text(hash), .int(seq), .int(seq)])
+                previous = hash
+            }
+            try tx.sql.execute("UPDATE chain_head SET hash = ? WHERE id = 1", [.text(previous)])
+        }
+        let store2 = try AuditStore(path: store.path, chainKey: key)
+        let result = try Self.picked(store2, after: 3, .namingAnApprover(tenant: "acme"))
+        #expect(result.problem?.contains("signature") == true, "\(result.problem ?? "no problem")")
+    }
+}
