@@ -56,6 +56,10 @@ public final class DemoEnvironment: GuardEnvironment, @unchecked Sendable {
         }
     }
 
+    public func checkedEvents(after seq: Int64, _ pick: (AuditEvent) -> EventPick?) throws -> CheckedEvents? {
+        try store.event(seq: seq).flatMap(pick).map { try store.checkedEvents(after: seq, $0) }
+    }
+
     /// The demo rows of `model`, by key: for tests and `rollout call`'s output.
     public func rows(of model: ModelPolicy) throws -> [JSONValue: [String: JSONValue]] {
         try store.read { sql in

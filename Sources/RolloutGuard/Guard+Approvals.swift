@@ -10,8 +10,11 @@ extension Guard {
     public func approve(_ id: Int64, by approver: String, reason: String? = nil) async throws -> Decision {
         let now = clock.now()
         guard let queued = try environment.transaction({ try $0.ledger.approval(id: id) }) else { throw GuardError.noSuchApproval(id) }
+        // The log after the pending event is checked before the transaction that decides, which then walks
+        // only what was appended since: a long stretch is read holding no write lock.
+        let known = try environment.checkedEvents(after: queued.pendingSeq) { _ in .namingAnApprover(tenant: queued.tenant) }
         if let refusal = try environment.transaction({ session in
-            try approvalRefusal(queued, by: approver, reason: reason, session: session, now: now)
+            try approvalRefusal(queued, by: approver, reason: reason, session: session, now: now, known: known)
         }) {
             return refusal
         }
@@ -24,8 +27,10 @@ extension Guard {
         return try await run(&context, approval: ApprovalRun(approval: queued, approver: approver, reason: reason))
     }
 
-    /// Why a queued write cannot run as approved, recorded as its own event; nil when it can.
-    func approvalRefusal(_ approval: PendingApproval, by approver: String, reason: String?, session: any GuardSession, now: Date) throws -> Decision? {
+    /// Why a queued write cannot run as approved, recorded as its own event; nil when it can. `known`, the
+    /// log after its pending event as checked before this transaction, is resumed.
+    func approvalRefusal(_ approval: PendingApproval, by approver: String, reason: String?, session: any GuardSession, now: Date,
+                         known: CheckedEvents? = nil) throws -> Decision? {
         var approval = approval
         guard approval.status == .pending else {
             return try approvalEvent(.approvalRefused, "approval \(approval.id) is already \(approval.status.rawValue); an approval runs its write once",
@@ -84,7 +89,7 @@ extension Guard {
         // The table's status is not chained either: one set back to pending must not run the write again.
         // The events that would say so are read from a log shown intact from the pending event to its head:
         // a deleted event, or a column edited to hide one (its approver, tenant or decision), refuses.
-        let later = try session.ledger.checkedEvents(after: approval.pendingSeq, .namingAnApprover(tenant: approval.tenant))
+        let later = try session.ledger.checkedEvents(after: approval.pendingSeq, .namingAnApprover(tenant: approval.tenant), resuming: known)
         if let problem = later.problem {
             return try approvalEvent(.approvalRefused,
                 "the audit log after pending event \(approval.pendingSeq) does not hold (\(problem); run rollout audit verify), so whether approval \(approval.id) was already decided cannot be told; it will not run",

@@ -11,6 +11,11 @@ extension Guard {
     public func rollback(_ seq: Int64, by actor: String, reason: String) async throws -> Decision {
         let now = clock.now()
         if let halted = halt.reason { throw GuardError.halted(halted) }
+        // The log after the write is checked before the transaction that decides, which then walks only
+        // what was appended since: a write of last month is not checked holding the write lock.
+        let known = try environment.checkedEvents(after: seq) { event in
+            event.model.map { .writes(tenant: event.tenant, model: $0, decisions: Self.laterWrites) }
+        }
         let checked: RollbackCheck = try environment.transaction { session in
             guard let original = try session.ledger.event(seq: seq) else { throw GuardError.noSuchEvent(seq) }
             func refused(_ message: String) throws -> RollbackCheck {
@@ -47,9 +52,9 @@ extension Guard {
             // Only a rollback a guard ran cancels a write out: an imported line saying so does not (an
             // imported write still stands in the way).
             let keys = Set(original.changes.map(\.key))
-            let writes = [DecisionCode.executed, .rolledBack, .upstreamMismatch, .inDoubt].map(\.rawValue) + ["allowed"]
             // Read from a log shown intact from the write to its head: an edited column hides no later write.
-            let checked = try session.ledger.checkedEvents(after: seq, .writes(tenant: original.tenant, model: modelName, decisions: writes))
+            let checked = try session.ledger.checkedEvents(after: seq, .writes(tenant: original.tenant, model: modelName, decisions: Self.laterWrites),
+                                                           resuming: known)
             if let problem = checked.problem {
                 return try refused("the audit log after event \(seq) does not hold (\(problem); run rollout audit verify), so whether its rows were written again cannot be told")
             }
@@ -85,6 +90,10 @@ extension Guard {
                                               by: actor, reason: reason, now: now)
         }
     }
+
+    /// The decisions of events that may have written a row again after a write: what stands in the way
+    /// of its rollback.
+    static let laterWrites = [DecisionCode.executed, .rolledBack, .upstreamMismatch, .inDoubt].map(\.rawValue) + ["allowed"]
 
     enum RollbackCheck {
         case done(Decision)

@@ -13,9 +13,15 @@ public protocol GuardEnvironment: AnyObject, Sendable {
     /// A `transaction` that may share its commit with the decisions arriving meanwhile (group commit):
     /// answered only once committed, rolled back alone when `body` throws. The guard's decisions use it.
     func groupedTransaction<T>(_ body: @escaping (any GuardSession) throws -> T) async throws -> T
+    /// `GuardLedger.checkedEvents` outside any transaction, for the pick `pick` gives for event `seq` (nil:
+    /// none, or no event `seq`): a long stretch of the log is walked holding no write lock, and the
+    /// transaction that decides resumes from it. Nil where the ledger's own check is cheap.
+    func checkedEvents(after seq: Int64, _ pick: (AuditEvent) -> EventPick?) throws -> CheckedEvents?
 }
 
 extension GuardEnvironment {
+    public func checkedEvents(after seq: Int64, _ pick: (AuditEvent) -> EventPick?) throws -> CheckedEvents? { nil }
+
     /// An environment without a commit to share runs the transaction on its own.
     public func groupedTransaction<T>(_ body: @escaping (any GuardSession) throws -> T) async throws -> T {
         try transaction(body)
@@ -71,6 +77,10 @@ public final class StoreEnvironment: GuardEnvironment, @unchecked Sendable {
             tx = ledger.finish()
             return result
         }
+    }
+
+    public func checkedEvents(after seq: Int64, _ pick: (AuditEvent) -> EventPick?) throws -> CheckedEvents? {
+        try store.event(seq: seq).flatMap(pick).map { try store.checkedEvents(after: seq, $0) }
     }
 
     struct Session: GuardSession {

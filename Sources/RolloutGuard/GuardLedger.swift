@@ -22,8 +22,9 @@ public protocol GuardLedger {
     func updateApproval(_ approval: PendingApproval) throws
     func rollback(of seq: Int64) throws -> Int64?
     /// The events after `seq` that `pick` selects, oldest first, read only from a log shown intact from
-    /// event `seq` to its head (`CheckedEvents`): what an approval or a rollback must not miss.
-    func checkedEvents(after seq: Int64, _ pick: EventPick) throws -> CheckedEvents
+    /// event `seq` to its head (`CheckedEvents`): what an approval or a rollback must not miss. `earlier`,
+    /// the same check made before the transaction (`GuardEnvironment.checkedEvents`), is resumed.
+    func checkedEvents(after seq: Int64, _ pick: EventPick, resuming earlier: CheckedEvents?) throws -> CheckedEvents
     func recordRollback(of seq: Int64, by rollbackSeq: Int64) throws
     /// Points the rollback of `seq`, claimed by its intent, at the event that says how it ended.
     func settleRollback(of seq: Int64, by rollbackSeq: Int64) throws

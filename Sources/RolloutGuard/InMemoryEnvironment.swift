@@ -144,8 +144,8 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
         func approval(id: Int64) throws -> PendingApproval? { approvals[id] }
         func updateApproval(_ approval: PendingApproval) throws { approvals[approval.id] = approval }
         func rollback(of seq: Int64) throws -> Int64? { rollbacks[seq] }
-        func checkedEvents(after seq: Int64, _ pick: EventPick) throws -> CheckedEvents {
-            CheckedEvents(events: events.filter { $0.seq > seq && pick.picks($0) })
+        func checkedEvents(after seq: Int64, _ pick: EventPick, resuming earlier: CheckedEvents?) throws -> CheckedEvents {
+            CheckedEvents(after: seq, pick: pick, events: events.filter { $0.seq > seq && pick.picks($0) })
         }
         func recordRollback(of seq: Int64, by rollbackSeq: Int64) throws { rollbacks[seq] = rollbackSeq }
         func settleRollback(of seq: Int64, by rollbackSeq: Int64) throws { rollbacks[seq] = rollbackSeq }

@@ -131,8 +131,8 @@ public final class StoreGuardLedger: GuardLedger {
             ])
     }
 
-    public func checkedEvents(after seq: Int64, _ pick: EventPick) throws -> CheckedEvents {
-        try transaction.checkedEvents(after: seq, pick)
+    public func checkedEvents(after seq: Int64, _ pick: EventPick, resuming earlier: CheckedEvents?) throws -> CheckedEvents {
+        try transaction.checkedEvents(after: seq, pick, resuming: earlier)
     }
 
     public func rollback(of seq: Int64) throws -> Int64? {

@@ -7,49 +7,79 @@ extension StoreTransaction {
     /// the head. The pick reads columns only after the row's check confirmed them, so an edited column
     /// cannot hide an event. Rows are streamed in place; only picked ones are decoded.
     ///
-    /// Its cost is a walk of the stretch inside the caller's transaction (one core): it is for decisions
-    /// a person makes (an approval, a rollback), never for the guard's hot path.
+    /// `earlier`, a check of the same stretch made before this transaction (`AuditStore.checkedEvents`),
+    /// is resumed from its last event: inside the transaction only the events appended since are walked,
+    /// so a long stretch holds no write lock while it is read.
+    public func checkedEvents(after seq: Int64, _ pick: EventPick, resuming earlier: CheckedEvents? = nil) throws -> CheckedEvents {
+        try CheckedStretch.walk(sql, chainKey: chainKey, after: seq, pick, resuming: earlier, head: head)
+    }
+}
+
+extension AuditStore {
+    /// `StoreTransaction.checkedEvents` in a read of the store, holding no write lock: walks the stretch
+    /// up to the head committed when the read began. Its cost is a walk of the stretch on one core
+    /// (about 5 s for a million events), for decisions a person makes, never the guard's hot path.
     public func checkedEvents(after seq: Int64, _ pick: EventPick) throws -> CheckedEvents {
+        try read { sql in
+            try CheckedStretch.walk(sql, chainKey: chainKey, after: seq, pick, resuming: nil, head: StoreTransaction.readHead(sql))
+        }
+    }
+}
+
+/// The walk behind `checkedEvents`, on any connection.
+enum CheckedStretch {
+    static func walk(_ sql: any SQLConnection, chainKey: ChainKey?, after seq: Int64, _ pick: EventPick,
+                     resuming earlier: CheckedEvents?, head: ChainHead) throws -> CheckedEvents {
+        func broken(_ detail: String) -> CheckedEvents {
+            CheckedEvents(after: seq, pick: pick, events: [], problem: detail)
+        }
         let meta = try sql.tableExists("store_meta")
         func setting(_ key: String) throws -> String? {
             meta ? try sql.scalar("SELECT value FROM store_meta WHERE key = ?", [.text(key)])?.string : nil
         }
         let keyedFrom = try setting("chain_key_from").flatMap { Int64($0) }
         if let chainKey, let from = keyedFrom, let mac = try setting("chain_key_from_mac"), mac != chainKey.mac(keyedFrom: from) {
-            return CheckedEvents(events: [], problem: "the mark that says the chain is signed from event \(from) does not carry the key's signature")
+            return broken("the mark that says the chain is signed from event \(from) does not carry the key's signature")
         }
+        // Resumed, the walk starts again at the last event checked, which must still be that event.
+        let resumed = earlier.flatMap { $0.resumes(after: seq, pick) ? $0 : nil }
+        let start = resumed?.through?.seq ?? seq
         let check = ChainRowCheck(key: chainKey, keyedFrom: keyedFrom, anchor: nil)
         let query = ChainRowCheck.select(columns: try AuditStore.columns(sql)) + " WHERE seq >= ? ORDER BY seq"
         let tenant = Array(pick.tenant.utf8)
         var run = ChainRun(anchorSeq: nil)
         var picked: [(seq: Int64, body: String)] = []
+        var firstHash: String?
         typealias Column = ChainRowCheck.Column
         func visit(_ row: some ChainRowValues) {
             guard run.problem == nil else { return }
+            if firstHash == nil { firstHash = row.string(Column.hash) }
             run.add(row, local: check.problem(row))
             let at = row.int(Column.seq)
-            guard run.problem == nil, at > seq, row.withText(Column.tenant, { $0.elementsEqual(tenant) }) else { return }
+            guard run.problem == nil, at > start, row.withText(Column.tenant, { $0.elementsEqual(tenant) }) else { return }
             if pick.picks(tenant: pick.tenant, model: row.optionalString(Column.model), decision: row.string(Column.decision),
                           namesApprover: !row.isNull(Column.approver)) {
                 picked.append((at, row.string(Column.body)))
             }
         }
         if let sqlite = sql as? SQLiteConnection {
-            try sqlite.eachView(query, [.int(seq)]) { visit($0) }
+            try sqlite.eachView(query, [.int(start)]) { visit($0) }
         } else {
-            try sql.each(query, [.int(seq)]) { visit($0) }
-        }
-        func broken(_ detail: String) -> CheckedEvents {
-            CheckedEvents(events: [], problem: detail)
+            try sql.each(query, [.int(start)]) { visit($0) }
         }
         if let problem = run.problem { return broken(problem.detail) }
-        guard let first = run.first, first.seq == seq else { return broken("event \(seq) is not in the log") }
-        if run.last != head {
-            let last = run.last?.seq ?? seq
-            return broken(head.seq > last
-                ? "the chain's head is event \(head.seq), but the log ends at event \(last): events were removed from its end"
-                : "the chain's head is event \(head.seq), but the log goes on to event \(last)")
+        guard let first = run.first, first.seq == start else { return broken("event \(start) is not in the log") }
+        // Resumed, the first row walked is the last one checked before: the same hash, or it was rewritten since.
+        if let through = resumed?.through, firstHash != through.hash {
+            return broken("event \(start) changed while the log was checked")
         }
-        return CheckedEvents(events: try picked.map { try AuditStore.decodeBody($0.body, seq: $0.seq) })
+        guard let last = run.last else { return broken("event \(start) does not hold") }
+        if last != head {
+            return broken(head.seq > last.seq
+                ? "the chain's head is event \(head.seq), but the log ends at event \(last.seq): events were removed from its end"
+                : "the chain's head is event \(head.seq), but the log goes on to event \(last.seq)")
+        }
+        let events = (resumed?.events ?? []) + (try picked.map { try AuditStore.decodeBody($0.body, seq: $0.seq) })
+        return CheckedEvents(after: seq, pick: pick, events: events, through: (last.seq, last.hash))
     }
 }

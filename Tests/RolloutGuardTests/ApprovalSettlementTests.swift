@@ -64,7 +64,7 @@ struct ApprovalSettlementTests {
                                      backend: GuardBackend.builtin, details: ["args_digest": .string(Self.call.argumentsDigest)])
             pending = try session.ledger.append(pending)
             for event in test.events { _ = try session.ledger.append(event) }
-            let later = try session.ledger.checkedEvents(after: pending.seq, .namingAnApprover(tenant: "acme"))
+            let later = try session.ledger.checkedEvents(after: pending.seq, .namingAnApprover(tenant: "acme"), resuming: nil)
             return guard_.settlement(of: approval, pending: pending, among: later.events)?.seq
         }
         #expect(settled == test.settledBy.map { Int64($0 + 2) })

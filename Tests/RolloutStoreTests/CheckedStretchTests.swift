@@ -23,6 +23,56 @@ struct CheckedStretchTests {
         try store.write { tx in try tx.checkedEvents(after: seq, pick) }
     }
 
+    /// Rewrites the bodies from event `from` to the head with `edit`, each hash and link recomputed and the
+    /// head moved along (its columns made to agree): what an attacker without the chain key can do.
+    static func rewrite(_ store: AuditStore, from: Int64, _ edit: (Int64, String) -> String) throws {
+        try store.write { tx in
+            var previous = try #require(try tx.sql.scalar("SELECT hash FROM audit_events WHERE seq = ?", [.int(from - 1)])?.string)
+            let last = try #require(try tx.sql.scalar("SELECT max(seq) FROM audit_events")?.int64)
+            for seq in from...last {
+                let body = edit(seq, try #require(try tx.sql.scalar("SELECT body FROM audit_events WHERE seq = ?", [.int(seq)])?.string))
+                let hash = HashChain.hash(previous: previous, body: body)
+                let derived = DerivedColumns(decoding: try JSONValue.parse(body))
+                try tx.sql.execute("""
+                    UPDATE audit_events SET body = ?, prev_hash = ?, hash = ?, approver = json_extract(?, '$.approver'), effect = ?, shape = ?
+                    WHERE seq = ?
+                    """, [.text(body), .text(previous), .text(hash), .text(body), SQLValue(derived.effect), SQLValue(derived.shape), .int(seq)])
+                previous = hash
+            }
+            try tx.sql.execute("UPDATE chain_head SET hash = ? WHERE id = 1", [.text(previous)])
+        }
+    }
+
+    @Test("a check made before the transaction is resumed inside it: the events appended since are added, and a change to where it ended is caught",
+          arguments: ["appended", "another pick", "its last event rewritten", "its last event deleted"])
+    func resumed(variant: String) throws {
+        let store = try Self.store(.sqlite)
+        let pick = EventPick.writes(tenant: "acme", model: "Order", decisions: ["executed"])
+        let before = try store.checkedEvents(after: 3, pick)
+        #expect(before.events.map(\.seq) == [5, 9] && before.through?.seq == 10)
+        try store.append((11...14).map { sampleEvent($0, tenant: "acme") })
+        var resumedPick = pick
+        switch variant {
+        case "another pick": resumedPick = .namingAnApprover(tenant: "acme")
+        case "its last event rewritten":
+            // Rewritten with every hash after it recomputed: the links hold, the hash it ended on does not.
+            try Self.rewrite(store, from: 10) { seq, body in seq == 10 ? body.replacingOccurrences(of: "shipped", with: "cancelled") : body }
+        case "its last event deleted":
+            try store.write { tx in
+                try tx.sql.execute("DELETE FROM audit_events WHERE seq >= 10")
+                try tx.sql.execute("UPDATE chain_head SET seq = 9, hash = (SELECT hash FROM audit_events WHERE seq = 9)")
+            }
+        default: break
+        }
+        let result = try store.write { tx in try tx.checkedEvents(after: 3, resumedPick, resuming: before) }
+        switch variant {
+        case "appended": #expect(result.problem == nil && result.events.map(\.seq) == [5, 9, 11, 12, 13, 14] && result.through?.seq == 14)
+        case "another pick": #expect(result.problem == nil && result.events.map(\.seq) == [5, 9], "walked again from the start")
+        case "its last event rewritten": #expect(result.problem?.contains("event 10") == true, "\(result.problem ?? "no problem")")
+        default: #expect(result.problem == "event 10 is not in the log")
+        }
+    }
+
     @Test("an intact stretch gives the picked events after the first, by tenant, model, decision and approver", arguments: TestStores.kinds, [
         (EventPick.writes(tenant: "acme", model: "Order", decisions: ["executed"]), [5, 9] as [Int64]),
         (.writes(tenant: "acme", model: "Order", decisions: ["executed", "rolled_back"]), [5, 7, 9]),
@@ -74,21 +124,8 @@ struct CheckedStretchTests {
         let key = ChainKey("a chain key of at least thirty-two characters")
         let store = try Self.store(.sqlite, key: key)
         #expect(try Self.picked(store, after: 3, .namingAnApprover(tenant: "acme")).events.map(\.seq) == [5, 9])
-        try store.write { tx in
-            // Event 5 loses its approver; every hash from it to the head is recomputed, the head moved along.
-            var previous = try #require(try tx.sql.scalar("SELECT hash FROM audit_events WHERE seq = 4")?.string)
-            for seq in Int64(5)...10 {
-                var body = try #require(try tx.sql.scalar("SELECT body FROM audit_events WHERE seq = ?", [.int(seq)])?.string)
-                if seq == 5 { body = body.replacingOccurrences(of: #""approver":"dev.patel","#, with: "") }
-                let hash = HashChain.hash(previous: previous, body: body)
-                try tx.sql.execute("UPDATE audit_events SET body = ?, prev_hash = ?, hash = ?, approver = NULL WHERE seq = ? AND ? = 5",
-                                   [.text(body), .text(previous), .text(hash), .int(seq), .int(seq)])
-                try tx.sql.execute("UPDATE audit_events SET prev_hash = ?, hash = ? WHERE seq = ? AND ? <> 5",
-                                   [.text(previous), .text(hash), .int(seq), .int(seq)])
-                previous = hash
-            }
-            try tx.sql.execute("UPDATE chain_head SET hash = ? WHERE id = 1", [.text(previous)])
-        }
+        // Event 5 loses its approver; every hash from it to the head is recomputed, the head moved along.
+        try Self.rewrite(store, from: 5) { seq, body in seq == 5 ? body.replacingOccurrences(of: #""approver":"dev.patel","#, with: "") : body }
         let store2 = try AuditStore(path: store.path, chainKey: key)
         let result = try Self.picked(store2, after: 3, .namingAnApprover(tenant: "acme"))
         #expect(result.problem?.contains("signature") == true, "\(result.problem ?? "no problem")")

@@ -35,13 +35,27 @@ public enum EventPick: Sendable, Hashable {
 /// makes `problem` say so, and a decision that needs the events refuses rather than reading a log that
 /// may have been made to say nothing.
 public struct CheckedEvents: Sendable {
+    /// The event the stretch starts at, and the pick.
+    public var after: Int64
+    public var pick: EventPick
     /// The picked events after the first, oldest first; empty when `problem` is set.
     public var events: [AuditEvent]
     /// Where the stretch does not hold, or nil.
     public var problem: String?
+    /// The last event checked and its hash: where a later check of the same stretch may resume (a long
+    /// stretch is walked before a write transaction, and only what was appended since, inside it).
+    public var through: (seq: Int64, hash: String)?
 
-    public init(events: [AuditEvent], problem: String? = nil) {
+    public init(after: Int64, pick: EventPick, events: [AuditEvent], problem: String? = nil, through: (seq: Int64, hash: String)? = nil) {
+        self.after = after
+        self.pick = pick
         self.events = events
         self.problem = problem
+        self.through = through
+    }
+
+    /// Whether a check of the stretch after `seq` for `pick` may resume from this one.
+    public func resumes(after seq: Int64, _ pick: EventPick) -> Bool {
+        problem == nil && through != nil && after == seq && self.pick == pick
     }
 }
