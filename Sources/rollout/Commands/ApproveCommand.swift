@@ -17,7 +17,9 @@ struct ApproveCommand: AsyncParsableCommand {
             entry's env: variables, and the database the queuing guard observed (give the same --observe), must be \
             the same, else it stays pending. The approver must not be the actor \
             who asked (names compared case- and width-blind), an expired approval does not run, and the stored request \
-            must still match its chained pending event. A stage approval is recorded in tenants.yaml and the audit \
+            must still match its chained pending event. Whether it was already decided is read from the audit log \
+            after that event, which must verify to its head (as `rollout audit verify` checks it; a long log is read \
+            before the write lock is taken): an edited or missing event there refuses it. A stage approval is recorded in tenants.yaml and the audit \
             log; the approval gate for broad needs one, by a person other than the promoter (and one of \
             gates.approvers, when the list is set). \
             Exit status: 0 done; 1 refused (expired, own request, state changed, not the next stage); 2 bad input.

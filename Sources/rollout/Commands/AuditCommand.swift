@@ -276,8 +276,9 @@ struct AuditRollback: AsyncParsableCommand {
             The rollback runs where the write ran: on the built-in demo, or through the upstream's `inverse:` tool \
             (the upstream of upstreams.yaml the event names; one started from a bare command needs the same command \
             after --). Refused, with the reason, when the rows changed since (or their current state cannot be read), \
-            a value was redacted and not kept, it was already rolled back, or the event was imported (no guard ran \
-            it). The rollback is itself an audit event. \
+            a value was redacted and not kept, it was already rolled back, the event was imported (no guard ran \
+            it), or the audit log from it to its head does not verify (later writes to its rows are read from it). \
+            The rollback is itself an audit event. \
             Exit status: 0 rolled back; 1 refused; 2 bad input.
 
             Example:
