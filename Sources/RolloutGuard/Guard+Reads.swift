@@ -24,7 +24,7 @@ extension Guard {
             // Arguments that are not an object (a list, a string) have no names to check: refused, not forwarded.
             guard call.arguments.objectValue != nil || call.arguments.isNull else {
                 return .refused(try refuseUnpoliced(call, principal: principal, code: .argumentUnbound,
-                    message: "\(call.tool) takes its arguments as an object of \(allowed.isEmpty ? "no members" : allowed.joined(separator: ", ")); its arguments are \(call.arguments.typeName == "array" ? "a list" : "a \(call.arguments.typeName)")"))
+                    message: "\(call.tool) takes its arguments as an object of \(allowed.isEmpty ? "no members" : allowed.joined(separator: ", ")); its arguments are \(call.arguments.typeName == "array" ? "a list" : "\(call.arguments.typeNameWithArticle)")"))
             }
             let extra = (call.arguments.objectValue ?? [:]).keys.filter { !allowed.contains($0) }.sorted()
             if !extra.isEmpty {

@@ -30,7 +30,7 @@ enum RequestBinder {
 
     static func bind(_ call: ToolCall, to tool: ToolPolicy) -> Result<WriteRequest, BindingFailure> {
         guard case .object = call.arguments else {
-            return .failure(BindingFailure("the arguments are a \(call.arguments.typeName), expected an object"))
+            return .failure(BindingFailure("the arguments are \(call.arguments.typeNameWithArticle), expected an object"))
         }
         let binding = tool.binding
         let args = call.arguments
@@ -42,7 +42,7 @@ enum RequestBinder {
             guard let key = pointer.resolve(in: args), !key.isNull else {
                 return .failure(BindingFailure("the key of the row to \(tool.operation.rawValue) is missing at \(pointer)"))
             }
-            guard isKey(key) else { return .failure(BindingFailure("the key at \(pointer) is a \(key.typeName), expected a string or an integer")) }
+            if let problem = keyProblem(key) { return .failure(BindingFailure("the key at \(pointer) is \(problem)")) }
             targets = [key]
         case .bulkUpdate:
             guard let pointer = binding.targets else { return .failure(BindingFailure("the policy binds no target keys")) }
@@ -50,8 +50,8 @@ enum RequestBinder {
                 return .failure(BindingFailure("the keys of the rows to update are missing at \(pointer), expected a list"))
             }
             guard !keys.isEmpty else { return .failure(BindingFailure("the list of keys at \(pointer) is empty")) }
-            if let bad = keys.first(where: { !isKey($0) }) {
-                return .failure(BindingFailure("a key at \(pointer) is a \(bad.typeName), expected strings or integers"))
+            if let problem = keys.lazy.compactMap(keyProblem).first {
+                return .failure(BindingFailure("a key at \(pointer) is \(problem)"))
             }
             guard Set(keys).count == keys.count else { return .failure(BindingFailure("the keys at \(pointer) repeat a row")) }
             targets = keys
@@ -69,7 +69,7 @@ enum RequestBinder {
                     return .failure(BindingFailure("the field values are missing at \(pointer), expected an object"))
                 }
             case let other?:
-                return .failure(BindingFailure("the field values at \(pointer) are a \(other.typeName), expected an object"))
+                return .failure(BindingFailure("the field values at \(pointer) are \(other.typeNameWithArticle), expected an object"))
             }
         case .each(let pointers):
             for (field, pointer) in pointers {
@@ -85,7 +85,7 @@ enum RequestBinder {
             switch value {
             case .string(let s): reason = s
             case .null: break
-            default: return .failure(BindingFailure("the reason at \(pointer) is a \(value.typeName), expected a string"))
+            default: return .failure(BindingFailure("the reason at \(pointer) is \(value.typeNameWithArticle), expected a string"))
             }
         }
         var key: String?
@@ -93,7 +93,7 @@ enum RequestBinder {
             switch value {
             case .string(let s): key = s.isEmpty ? nil : s
             case .null: break
-            default: return .failure(BindingFailure("the idempotency key at \(pointer) is a \(value.typeName), expected a string"))
+            default: return .failure(BindingFailure("the idempotency key at \(pointer) is \(value.typeNameWithArticle), expected a string"))
             }
         }
         var dryRun = false
@@ -101,7 +101,7 @@ enum RequestBinder {
             switch value {
             case .bool(let b): dryRun = b
             case .null: break
-            default: return .failure(BindingFailure("dry_run at \(pointer) is a \(value.typeName), expected true or false"))
+            default: return .failure(BindingFailure("dry_run at \(pointer) is \(value.typeNameWithArticle), expected true or false"))
             }
         }
         return .success(WriteRequest(
@@ -109,11 +109,14 @@ enum RequestBinder {
             reason: reason, idempotencyKey: key, dryRun: dryRun, call: call))
     }
 
-    static func isKey(_ value: JSONValue) -> Bool {
+    /// Why `value` cannot name a row, or nil when it can: a key is a non-empty string or a whole number
+    /// JSON holds exactly (below 2^53 in size).
+    static func keyProblem(_ value: JSONValue) -> String? {
+        let expected = "; a key is a non-empty string or a whole number below 2^53 in size"
         switch value {
-        case .string(let s): !s.isEmpty
-        case .number: value.intValue != nil
-        default: false
+        case .string(let s): return s.isEmpty ? "an empty string" + expected : nil
+        case .number(let d): return value.intValue != nil ? nil : JSONValue.formatNumber(d) + expected
+        default: return value.typeNameWithArticle + expected
         }
     }
 }

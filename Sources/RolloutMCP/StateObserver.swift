@@ -71,8 +71,9 @@ public final class StateObserver: StateReader, @unchecked Sendable {
             return try keys.map { k -> [String: JSONValue]? in
                 let value: DatabaseValue
                 switch k {
-                case .number(let d) where d == d.rounded(): value = Int64(d).databaseValue
-                case .number(let d): value = d.databaseValue
+                // An agent gives the key: a whole number past Int64 is compared as the number it is, never
+                // converted (the conversion traps).
+                case .number(let d): value = Int64(exactly: d).map(\.databaseValue) ?? d.databaseValue
                 case .string(let s): value = s.databaseValue
                 default: return nil
                 }

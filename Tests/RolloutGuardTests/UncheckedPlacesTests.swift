@@ -166,6 +166,21 @@ struct UncheckedPlacesTests {
         }
     }
 
+    @Test("a key that names no row is refused saying why: past 2^53, a fraction, empty, another type", arguments: [
+        ("items.update", ["id": 1e19] as JSONValue, "the key at /id is 10000000000000000000; a key is a non-empty string or a whole number below 2^53 in size"),
+        ("items.update", ["id": 2.5] as JSONValue, "the key at /id is 2.5; a key"),
+        ("items.update", ["id": ""] as JSONValue, "the key at /id is an empty string; a key"),
+        ("items.update", ["id": ["a": 1]] as JSONValue, "the key at /id is an object; a key"),
+        ("items.bulk_update", ["ids": [1, 9.5e15]] as JSONValue, "a key at /ids is 9500000000000000; a key"),
+        ("items.bulk_update", ["ids": [1, true]] as JSONValue, "a key at /ids is a boolean; a key"),
+    ] as [(String, JSONValue, String)])
+    func keyProblems(tool: String, key: JSONValue, says: String) throws {
+        var arguments: [String: JSONValue] = ["data": ["status": "done"], "reason": "close the finished items", "idempotency_key": "k"]
+        arguments.merge(key.objectValue ?? [:]) { $1 }
+        let refused = try #require(Self.refusal(try Self.decide(tool, .object(arguments)).verdict))
+        #expect(refused.code == .invalidArguments && refused.message.contains(says), "\(refused.message)")
+    }
+
     struct RowCase: Sendable, CustomTestStringConvertible {
         var tool: String
         var arguments: JSONValue

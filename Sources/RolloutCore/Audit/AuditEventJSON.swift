@@ -129,7 +129,7 @@ extension AuditEvent {
     /// defaults to "unknown"; unknown fields are kept in `extra`.
     public init(json: JSONValue) throws(AuditEventError) {
         guard case .object(let object) = json else {
-            throw AuditEventError(field: "", message: "is a \(json.typeName), expected an object")
+            throw AuditEventError(field: "", message: "is \(json.typeNameWithArticle), expected an object")
         }
         func string(_ key: String, required: Bool = false) throws(AuditEventError) -> String? {
             switch object[key] {
@@ -140,7 +140,7 @@ extension AuditEvent {
                 if required { throw AuditEventError(field: key, message: "is missing") }
                 return nil
             case let other?:
-                throw AuditEventError(field: key, message: "is a \(other.typeName), expected a string")
+                throw AuditEventError(field: key, message: "is \(other.typeNameWithArticle), expected a string")
             }
         }
         guard let tsText = try string("ts", required: true) else { throw AuditEventError(field: "ts", message: "is missing") }
@@ -155,7 +155,7 @@ extension AuditEvent {
         switch object["targets"] {
         case .array(let items)?: targets = items
         case nil, .null?: break
-        case let other?: throw AuditEventError(field: "targets", message: "is a \(other.typeName), expected a list")
+        case let other?: throw AuditEventError(field: "targets", message: "is \(other.typeNameWithArticle), expected a list")
         }
 
         var changes: [RowChange] = []
@@ -168,19 +168,19 @@ extension AuditEvent {
                 changes.append(RowChange(key: item["key"] ?? .null, fields: fields.mapValues(FieldChange.init(json:))))
             }
         case nil, .null?: break
-        case let other?: throw AuditEventError(field: "changes", message: "is a \(other.typeName), expected a list")
+        case let other?: throw AuditEventError(field: "changes", message: "is \(other.typeNameWithArticle), expected a list")
         }
         if changes.isEmpty {
             switch object["fields_changed"] {
             case .object(let fields)? where !fields.isEmpty:
                 for (name, change) in fields {
                     guard case .object = change else {
-                        throw AuditEventError(field: "fields_changed.\(name)", message: "is a \(change.typeName), expected {before, after}")
+                        throw AuditEventError(field: "fields_changed.\(name)", message: "is \(change.typeNameWithArticle), expected {before, after}")
                     }
                 }
                 changes = [RowChange(key: targets.first ?? .null, fields: fields.mapValues(FieldChange.init(json:)))]
             case .object?, nil, .null?: break
-            case let other?: throw AuditEventError(field: "fields_changed", message: "is a \(other.typeName), expected an object")
+            case let other?: throw AuditEventError(field: "fields_changed", message: "is \(other.typeNameWithArticle), expected an object")
             }
         }
 
@@ -192,7 +192,7 @@ extension AuditEvent {
             }
             rowCount = Int(d)
         case nil, .null?: break
-        case let other?: throw AuditEventError(field: "row_count", message: "is a \(other.typeName), expected a number")
+        case let other?: throw AuditEventError(field: "row_count", message: "is \(other.typeNameWithArticle), expected a number")
         }
 
         // The store numbers events itself; an imported `seq` is kept only when it is a plausible position.
@@ -202,7 +202,7 @@ extension AuditEvent {
         switch object["details"] {
         case .object(let d)?: details = d
         case nil, .null?: break
-        case let other?: throw AuditEventError(field: "details", message: "is a \(other.typeName), expected an object")
+        case let other?: throw AuditEventError(field: "details", message: "is \(other.typeNameWithArticle), expected an object")
         }
 
         self.init(

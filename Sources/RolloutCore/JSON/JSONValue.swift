@@ -72,6 +72,15 @@ extension JSONValue {
         case .object: "object"
         }
     }
+
+    /// `typeName` with its article, for messages: "an integer", "an object", "a string", "null".
+    public var typeNameWithArticle: String { Self.withArticle(typeName) }
+
+    /// A type's name with "a" or "an" before it; "null" alone.
+    public static func withArticle(_ name: String) -> String {
+        if name == "null" { return name }
+        return (name.first.map { "aeiou".contains($0) } == true ? "an " : "a ") + name
+    }
 }
 
 extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,

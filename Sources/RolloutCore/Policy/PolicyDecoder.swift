@@ -75,7 +75,7 @@ public enum PolicyDecoder {
                 for field in fields {
                     if field.key == "tool" { tool = reader.string(field.value, "mcp.reset.tool") }
                     if field.key == "args" {
-                        if case .mapping = field.value.kind { args = field.value.json } else { reader.report(field.value, "mcp.reset.args", "is a \(field.value.typeName)", expected: "a mapping of arguments") }
+                        if case .mapping = field.value.kind { args = field.value.json } else { reader.report(field.value, "mcp.reset.args", "is \(field.value.typeNameWithArticle)", expected: "a mapping of arguments") }
                     }
                 }
                 if let tool { resetTool = ToolCall(tool: tool, arguments: args) } else { reader.report(item.value, "mcp.reset.tool", "is missing") }
@@ -233,7 +233,7 @@ public enum PolicyDecoder {
             switch item.key {
             case "in":
                 guard case .sequence(let values) = item.value.kind, !values.isEmpty else {
-                    reader.report(item.value, p, "is a \(item.value.typeName)", expected: "a non-empty list of values")
+                    reader.report(item.value, p, "is \(item.value.typeNameWithArticle)", expected: "a non-empty list of values")
                     break
                 }
                 var allowed: [JSONValue] = []
@@ -639,7 +639,7 @@ public enum PolicyDecoder {
                 reads.append(read)
             }
         default:
-            reader.report(node, "reads", "is a \(node.typeName)", expected: "a list of read tool names, or a mapping of them")
+            reader.report(node, "reads", "is \(node.typeNameWithArticle)", expected: "a list of read tool names, or a mapping of them")
         }
         for read in reads {
             if read.pattern == "*" {

@@ -45,6 +45,9 @@ public struct SourceNode: Sendable, Hashable {
         case .mapping: "mapping"
         }
     }
+
+    /// `typeName` with its article, for messages: "an integer", "a mapping".
+    public var typeNameWithArticle: String { JSONValue.withArticle(typeName) }
 }
 
 /// A key of a mapping with its own position and its value.

@@ -43,7 +43,7 @@ public struct SourceReader: Sendable {
     /// closest allowed key as a suggestion).
     public mutating func mapping(_ node: SourceNode, _ path: String, allowed: [String]? = nil) -> [SourceEntry]? {
         guard case .mapping(let entries) = node.kind else {
-            report(node, path, "is a \(node.typeName)", expected: "a mapping")
+            report(node, path, "is \(node.typeNameWithArticle)", expected: "a mapping")
             return nil
         }
         if let allowed {
@@ -58,7 +58,7 @@ public struct SourceReader: Sendable {
 
     public mutating func string(_ node: SourceNode, _ path: String, nonEmpty: Bool = true) -> String? {
         guard case .scalar(.string(let s)) = node.kind else {
-            report(node, path, "is a \(node.typeName)", expected: "a string")
+            report(node, path, "is \(node.typeNameWithArticle)", expected: "a string")
             return nil
         }
         if nonEmpty, s.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -70,7 +70,7 @@ public struct SourceReader: Sendable {
 
     public mutating func int(_ node: SourceNode, _ path: String, min: Int? = nil) -> Int? {
         guard case .scalar(.number(let d)) = node.kind, d.rounded() == d, abs(d) < 1e15 else {
-            report(node, path, "is a \(node.typeName)", expected: "an integer")
+            report(node, path, "is \(node.typeNameWithArticle)", expected: "an integer")
             return nil
         }
         let value = Int(d)
@@ -83,7 +83,7 @@ public struct SourceReader: Sendable {
 
     public mutating func number(_ node: SourceNode, _ path: String) -> Double? {
         guard case .scalar(.number(let d)) = node.kind, d.isFinite else {
-            report(node, path, "is a \(node.typeName)", expected: "a number")
+            report(node, path, "is \(node.typeNameWithArticle)", expected: "a number")
             return nil
         }
         return d
@@ -91,7 +91,7 @@ public struct SourceReader: Sendable {
 
     public mutating func bool(_ node: SourceNode, _ path: String) -> Bool? {
         guard case .scalar(.bool(let b)) = node.kind else {
-            report(node, path, "is a \(node.typeName)", expected: "true or false")
+            report(node, path, "is \(node.typeNameWithArticle)", expected: "true or false")
             return nil
         }
         return b
@@ -114,7 +114,7 @@ public struct SourceReader: Sendable {
         case .scalar(.string(let s)): text = s
         case .scalar(.number(let d)): text = JSONValue.formatNumber(d)
         default:
-            report(node, path, "is a \(node.typeName)", expected: "a duration such as 30s, 15m, 1h or 7d")
+            report(node, path, "is \(node.typeNameWithArticle)", expected: "a duration such as 30s, 15m, 1h or 7d")
             return nil
         }
         guard let span = TimeSpan(text) else {
@@ -127,7 +127,7 @@ public struct SourceReader: Sendable {
     /// A list of strings (a single string is not accepted: a list is explicit).
     public mutating func stringList(_ node: SourceNode, _ path: String) -> [String]? {
         guard case .sequence(let items) = node.kind else {
-            report(node, path, "is a \(node.typeName)", expected: "a list of strings")
+            report(node, path, "is \(node.typeNameWithArticle)", expected: "a list of strings")
             return nil
         }
         var out: [String] = []

@@ -115,7 +115,7 @@ public enum TenantsDecoder {
             } else if case .scalar(.null) = entry.value.kind {
                 // `history:` with nothing under it: no changes yet.
             } else {
-                reader.report(entry.value, "history", "is a \(entry.value.typeName)", expected: "a list of changes")
+                reader.report(entry.value, "history", "is \(entry.value.typeNameWithArticle)", expected: "a list of changes")
             }
         }
         return (result, reader.diagnostics)
