@@ -256,6 +256,7 @@ extension Guard {
             switch part {
             case "cwd": "this runs in another directory (the upstream runs where its guard runs: start this from the guard's directory)"
             case "command": "the upstream's command line differs (its upstreams.yaml entry changed)"
+            case "inherit": "the upstream's entry passes it another environment than then (its inherit: changed in upstreams.yaml)"
             case "observe" where placement[part] == nil:
                 "this guard observes no database (give --observe sqlite:PATH with the database the first guard observed)"
             case "observe": "this guard observes another database (give --observe sqlite:PATH with the database the first guard observed)"

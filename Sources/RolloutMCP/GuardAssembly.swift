@@ -75,7 +75,15 @@ public enum GuardAssembly {
         ]
         for name in entry?.environment ?? [] { placement["env:" + name] = environment[name] ?? "" }
         if let observeSpec { placement["observe"] = canonicalPath(String(observeSpec.dropFirst("sqlite:".count))) }
-        return MCPUpstream(command: command, backend: backend, options: MCPClient.Options(callTimeout: timeout), observer: observer,
+        var options = MCPClient.Options(callTimeout: timeout)
+        // An entry that limits what it inherits starts its server with that and its env: values alone, and
+        // its writes record the limit: an approval under an entry that lifted it is refused.
+        if let entry, let start = entry.startEnvironment(from: environment) {
+            options.environment = start
+            options.inheriting = false
+            placement["inherit"] = (entry.inherit ?? []).sorted().joined(separator: ",")
+        }
+        return MCPUpstream(command: command, backend: backend, options: options, observer: observer,
                            placement: placement, refusalPatterns: policy.refusalPatterns, log: log)
     }
 

@@ -11,11 +11,15 @@ public actor MCPClient {
         public var callTimeout: Double
         public var startTimeout: Double
         public var environment: [String: String]
+        /// Whether the server inherits our environment (under `environment`); when false it gets
+        /// `environment` alone (upstreams.yaml's `inherit:`).
+        public var inheriting: Bool
 
-        public init(callTimeout: Double = 10, startTimeout: Double = 30, environment: [String: String] = [:]) {
+        public init(callTimeout: Double = 10, startTimeout: Double = 30, environment: [String: String] = [:], inheriting: Bool = true) {
             self.callTimeout = callTimeout
             self.startTimeout = startTimeout
             self.environment = environment
+            self.inheriting = inheriting
         }
     }
 
@@ -57,7 +61,7 @@ public actor MCPClient {
     /// Starts the server and initialises the session.
     public func start() async throws {
         BrokenPipes.ignore()
-        let process = try ServerProcess(command: command, environment: options.environment)
+        let process = try ServerProcess(command: command, environment: options.environment, inheriting: options.inheriting)
         // Only now: a server that failed to start leaves the client as failed as it was.
         failure = nil
         generation += 1

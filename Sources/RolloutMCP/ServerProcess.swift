@@ -17,13 +17,15 @@ public final class ServerProcess: @unchecked Sendable {
     private var exitHandlers: [@Sendable (Int32) -> Void] = []
     private var exitStatus: Int32?
 
-    /// Starts `command` (the first element looked up on PATH) with `environment` added to ours.
-    public init(command: [String], environment: [String: String] = [:], directory: String? = nil) throws {
+    /// Starts `command` (the first element looked up on PATH) with `environment` added to ours, or, when
+    /// `inheriting` is false, with `environment` alone (a command then looked up on the PATH it gives, or
+    /// the system's default path).
+    public init(command: [String], environment: [String: String] = [:], inheriting: Bool = true, directory: String? = nil) throws {
         guard !command.isEmpty else { throw MCPFailure.launch("the server command is empty") }
         self.command = command
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
-        var env = ProcessInfo.processInfo.environment
+        var env = inheriting ? ProcessInfo.processInfo.environment : [:]
         for (k, v) in environment { env[k] = v }
         process.environment = env
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }

@@ -238,6 +238,38 @@ struct GuardFailClosedTests {
         #expect(try project.tiny.items().map { $0["title"] } == ["old title"])
     }
 
+    @Test("an entry that limits what its server inherits keeps a variable it does not list from moving an approved write (here, to another tenant)",
+          arguments: [true, false])
+    func inheritLimitsTheServer(limited: Bool) throws {
+        let project = try FailClosedProject { $0.replacingOccurrences(of: "    writable: [title]\n    inverse: items.delete\n",
+                                                                     with: "    writable: [title]\n    inverse: items.delete\n    approval: {when: true}\n") }
+        try """
+            version: 1
+            upstreams:
+              tiny:
+                command: [python3, \(TinyServer.script)]
+                env: [TINY_DB]
+            \(limited ? "    inherit: [PATH]\n" : "")    observe: sqlite:${TINY_DB}
+            """.write(toFile: project.dir + "/upstreams.yaml", atomically: true, encoding: .utf8)
+        let guard_ = try project.guardProcess()
+        let queued = try guard_.call("items.create", FailClosedProject.create("lamp", key: "k-1"))
+        #expect(decisionCode(queued) == "pending_approval", "\(queued)")
+        _ = guard_.close()
+        // The approver's shell holds a variable the server reads and the entry does not list.
+        let approve = try Subprocess.run([RolloutBinary.path, "approve", "1", "--dir", project.dir, "--store", project.store, "--by", "maria.lopez",
+                                          "--reason", "checked the supplier's list"], environment: ["TINY_DB": project.tiny.path, "TINY_TENANT": "globex"])
+        let tenants = try project.tiny.items().map { $0["tenant_id"] }
+        if limited {
+            #expect(approve.status == 0 && approve.stdout.contains("executed"), "\(approve.stdout)\(approve.stderr)")
+            #expect(tenants == ["acme"], "the server never saw TINY_TENANT")
+        } else {
+            // Without the limit the variable reaches the server: the write lands as globex's, caught only after.
+            #expect(tenants == ["globex"] && approve.stdout.contains("upstream_mismatch"), "\(approve.stdout)\(approve.stderr)")
+        }
+        let lint = try RolloutBinary.run(["lint", "--dir", project.dir])
+        #expect(lint.stdout.contains("inherits the whole environment") == !limited, "\(lint.stdout)")
+    }
+
     @Test("rolling back a proxied write runs its inverse tool on the upstream; without an inverse, or without a way to read the rows, it is refused with the reason")
     func rollbackReachesUpstream() throws {
         let project = try FailClosedProject()

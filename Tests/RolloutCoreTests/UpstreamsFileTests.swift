@@ -53,6 +53,29 @@ struct UpstreamsFileTests {
         #expect(text.contains("upstreams.yaml:6") && text.contains("upstreams.demo.observe") && text.contains(named), "\(text)")
     }
 
+    @Test("inherit: says what of the environment the server starts with: all of it, none, or the names listed, with env: always", arguments: [
+        ("", nil as [String: String]?),
+        ("    inherit: all\n", nil),
+        ("    inherit: none\n", ["WORK": "/tmp/w"]),
+        ("    inherit: [PATH, HOME, MISSING]\n", ["WORK": "/tmp/w", "PATH": "/usr/bin", "HOME": "/root"]),
+    ])
+    func inherit(_ line: String, _ start: [String: String]?) throws {
+        let file = try Self.load("version: 1\nupstreams:\n  demo:\n    command: [python3, server.py]\n    env: [WORK]\n" + line)
+        let entry = try #require(file.entry("demo"))
+        #expect(entry.startEnvironment(from: ["WORK": "/tmp/w", "PATH": "/usr/bin", "HOME": "/root", "TENANT": "globex"]) == start)
+    }
+
+    @Test("inherit: anything but none, all or a list of variable names is an error naming the line", arguments: [
+        ("inherit: some", "is 'some'"), ("inherit: [PATH, 1X]", "'1X', which is not a variable name"), ("inherit: [PATH, A-B]", "'A-B'"),
+        ("inherit: {PATH: /usr/bin}", "upstreams.demo.inherit"),
+    ])
+    func badInherit(_ line: String, _ says: String) throws {
+        let error = try #require(throws: DiagnosticsError.self) {
+            try Self.load("version: 1\nupstreams:\n  demo:\n    command: [python3, server.py]\n    \(line)\n")
+        }
+        #expect("\(error)".contains("upstreams.yaml:5") && "\(error)".contains(says), "\(error)")
+    }
+
     @Test("the OrmAI example observes its demo database where ORMAI_DEMO_WORKDIR says")
     func ormaiExample() throws {
         let file = try UpstreamsFile.load(path: TestPaths.exampleFolder + "/examples/ormai/upstreams.yaml")

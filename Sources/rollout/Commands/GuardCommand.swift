@@ -20,7 +20,10 @@ struct GuardCommand: AsyncParsableCommand {
             An upstream that does not answer in time leaves the write in_doubt: a retry with its idempotency key is \
             never forwarded again. An upstream that dies is restarted for the next call. If the store cannot record \
             an outcome, the guard takes no more writes. Standard output is the MCP channel; messages go to \
-            standard error. Queued approvals run with `rollout approve ID`, on the same upstream.
+            standard error. Queued approvals run with `rollout approve ID`, on the same upstream, and only where the \
+            write was asked for: its entry's env: values and directory bind it. An entry with `inherit: none` (or \
+            `inherit: [PATH, HOME]`, names passed unbound) starts its server with nothing else of the environment, \
+            so no variable it does not list can move a write; `rollout lint` warns about an entry without it.
 
             Pipelined calls (up to 64 in flight) are decided at once and answered by id as each is recorded; their \
             audit events share commits, and none is answered before its commit. Writes reach the upstream one at a \
