@@ -85,10 +85,14 @@ public final class StateObserver: StateReader, @unchecked Sendable {
         }
     }
 
+    /// A stored value as JSON. An integer beyond 2^53 in size, which a JSON number (a double) would round,
+    /// is kept exact as its decimal text: a before value recorded, compared or restored by a rollback is
+    /// then the stored one or a visible mismatch, never a neighbouring number taken for it.
     static func json(_ value: DatabaseValue, rule: FieldRule?) -> JSONValue {
         switch value.storage {
         case .null: .null
-        case .int64(let i): rule?.type == .boolean ? .bool(i != 0) : .number(Double(i))
+        case .int64(let i) where rule?.type == .boolean: .bool(i != 0)
+        case .int64(let i): i.magnitude <= 1 << 53 ? .number(Double(i)) : .string(String(i))
         case .double(let d): .number(d)
         case .string(let s): .string(s)
         case .blob(let data): .string(data.base64EncodedString())

@@ -28,4 +28,23 @@ struct StateObserverTests {
         #expect(rows.count == 1)
         #expect((rows[0]?["name"] == "one") == found, "\(key): \(String(describing: rows[0]))")
     }
+
+    @Test("an integer a JSON number would round (beyond 2^53) reads as its exact decimal text; smaller ones as numbers", arguments: [
+        (Int64(1) << 53, JSONValue.number(9_007_199_254_740_992)), ((Int64(1) << 53) + 1, .string("9007199254740993")),
+        (-(Int64(1) << 53) - 1, .string("-9007199254740993")), (Int64.max, .string("9223372036854775807")), (Int64.min, .string("-9223372036854775808")),
+        (42, .number(42)),
+    ])
+    func bigIntegers(stored: Int64, reads: JSONValue) throws {
+        let path = TestPaths.temporaryDirectory("observer").path + "/demo.db"
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE items (id INTEGER PRIMARY KEY, tenant_id TEXT, amount INTEGER)")
+            try db.execute(sql: "INSERT INTO items VALUES (1, 'acme', ?)", arguments: [stored])
+        }
+        try queue.close()
+        let model = ModelPolicy(name: "Item", table: "items", key: "id", tenantField: "tenant_id", fields: [FieldRule(name: "amount", type: .integer)])
+        let observer = StateObserver(sqlitePath: path)
+        #expect(try observer.rows(model, keys: [1])[0]?["amount"] == reads)
+        #expect(try observer.allRows(model: model)[1]?["amount"] == reads)
+    }
 }
