@@ -28,6 +28,8 @@ public protocol GuardLedger {
     func recordRollback(of seq: Int64, by rollbackSeq: Int64) throws
     /// Points the rollback of `seq`, claimed by its intent, at the event that says how it ended.
     func settleRollback(of seq: Int64, by rollbackSeq: Int64) throws
+    /// Forgets the rollback claimed for `seq`: its inverse never reached the upstream, so it may run again.
+    func releaseRollback(of seq: Int64) throws
     /// Keeps the clear before-values of redacted fields of event `seq` (per row key, per field), outside
     /// the log and its reports, so that a rollback can restore them.
     func stashSecrets(seq: Int64, values: JSONValue) throws

@@ -149,6 +149,7 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
         }
         func recordRollback(of seq: Int64, by rollbackSeq: Int64) throws { rollbacks[seq] = rollbackSeq }
         func settleRollback(of seq: Int64, by rollbackSeq: Int64) throws { rollbacks[seq] = rollbackSeq }
+        func releaseRollback(of seq: Int64) throws { rollbacks[seq] = nil }
 
         func stashSecrets(seq: Int64, values: JSONValue) throws { stash[seq] = values }
         func stashedSecrets(seq: Int64) throws -> JSONValue? { stash[seq] }

@@ -143,6 +143,10 @@ public final class StoreGuardLedger: GuardLedger {
         try sql.execute("INSERT INTO rollbacks (original_seq, rollback_seq) VALUES (?, ?)", [.int(seq), .int(rollbackSeq)])
     }
 
+    public func releaseRollback(of seq: Int64) throws {
+        try sql.execute("DELETE FROM rollbacks WHERE original_seq = ?", [.int(seq)])
+    }
+
     public func settleRollback(of seq: Int64, by rollbackSeq: Int64) throws {
         try sql.execute("UPDATE rollbacks SET rollback_seq = ? WHERE original_seq = ?", [.int(rollbackSeq), .int(seq)])
     }

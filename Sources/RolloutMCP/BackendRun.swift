@@ -15,7 +15,16 @@ public enum BackendRun {
         let (guard_, upstream) = try GuardAssembly.guardFor(
             backend: backend, folder: folder, policy: policy, stages: stages, store: store,
             command: command, observe: observe, log: log)
-        if let upstream { try await upstream.start() }
+        if let upstream {
+            // A server that cannot start does not stop the action: its checks need no server (a settled or
+            // misplaced approval is refused and audited all the same), and a write it forwards finds the
+            // server down, which the guard records as not sent (an approval stays pending, a rollback open).
+            do {
+                try await upstream.start()
+            } catch {
+                log("rollout: the upstream could not start: \(error)")
+            }
+        }
         let result: Result<Decision, Error>
         do {
             result = .success(try await action(guard_))

@@ -59,10 +59,11 @@ struct FailClosedProject {
         return try #require(try audit().first { $0["decision"] == "executed" }?["seq"]?.intValue)
     }
 
-    func guardProcess(extra: [String] = [], environment: [String: String] = [:], store: String? = nil) throws -> GuardProcess {
+    func guardProcess(extra: [String] = [], environment: [String: String] = [:], store: String? = nil,
+                      upstream: [String] = ["--", "python3", TinyServer.script]) throws -> GuardProcess {
         var env = ["TINY_DB": tiny.path]
         for (k, v) in environment { env[k] = v }
-        return try GuardProcess(dir: dir, store: store ?? self.store, extra: extra, upstreamEnvironment: env)
+        return try GuardProcess(dir: dir, store: store ?? self.store, extra: extra, upstream: upstream, upstreamEnvironment: env)
     }
 
     /// A guard whose store is on a 4 MB disk that its upstream fills after each write (`TINY_FILL`);
@@ -268,6 +269,41 @@ struct GuardFailClosedTests {
         }
         let lint = try RolloutBinary.run(["lint", "--dir", project.dir])
         #expect(lint.stdout.contains("inherits the whole environment") == !limited, "\(lint.stdout)")
+    }
+
+    @Test("an approval or a rollback whose upstream cannot start is audited as not sent and stays open: it runs once the upstream does")
+    func upstreamThatCannotStart() throws {
+        let project = try FailClosedProject { $0.replacingOccurrences(of: "    writable: [title, status]\n    inverse: items.update\n",
+                                                                     with: "    writable: [title, status]\n    inverse: items.update\n    approval: {when: true}\n") }
+        let server = project.dir + "/tiny_server.py"
+        try FileManager.default.copyItem(atPath: TinyServer.script, toPath: server)
+        try "version: 1\nupstreams:\n  tiny:\n    command: [python3, \(server)]\n    env: [TINY_DB]\n    inherit: [PATH]\n    observe: sqlite:${TINY_DB}\n"
+            .write(toFile: project.dir + "/upstreams.yaml", atomically: true, encoding: .utf8)
+        let guard_ = try project.guardProcess(upstream: ["--upstream", "tiny"])
+        #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("old title", key: "k-1"))) == nil)
+        #expect(decisionCode(try guard_.call("items.update", ["id": 1, "data": ["title": "new title"], "reason": "the supplier renamed it", "idempotency_key": "k-2"])) == "pending_approval")
+        _ = guard_.close()
+        let environment = ["TINY_DB": project.tiny.path]
+        let approve = [RolloutBinary.path, "approve", "1", "--dir", project.dir, "--store", project.store, "--by", "maria.lopez", "--reason", "checked the supplier's list"]
+        let created = try #require(try project.audit().first { $0["decision"] == "executed" }?["seq"]?.intValue)
+        let rollback = [RolloutBinary.path, "audit", "rollback", String(created), "--dir", project.dir, "--store", project.store, "--by", "dev.patel",
+                        "--reason", "created by a test run, not a real item"]
+
+        try FileManager.default.moveItem(atPath: server, toPath: server + ".off")
+        let down = try Subprocess.run(approve, environment: environment)
+        #expect(down.status == 1 && down.stdout.contains("did not reach the upstream"), "\(down.stdout)\(down.stderr)")
+        let downRollback = try Subprocess.run(rollback, environment: environment)
+        #expect(downRollback.status == 1 && downRollback.stdout.contains("did not reach the upstream"), "\(downRollback.stdout)\(downRollback.stderr)")
+        #expect(try project.audit().filter { $0["decision"] == "backend_error" }.count == 2, "both attempts are in the log")
+        #expect(try project.tiny.items().map { $0["title"] } == ["old title"])
+
+        try FileManager.default.moveItem(atPath: server + ".off", toPath: server)
+        let up = try Subprocess.run(approve, environment: environment)
+        #expect(up.status == 0 && up.stdout.contains("executed"), "\(up.stdout)\(up.stderr)")
+        #expect(try project.tiny.items().map { $0["title"] } == ["new title"])
+        // The item was written again since its creation: the rollback now says so, it is not blocked as in doubt.
+        let again = try Subprocess.run(rollback, environment: environment)
+        #expect(again.status == 1 && again.stdout.contains("changed since"), "\(again.stdout)\(again.stderr)")
     }
 
     @Test("rolling back a proxied write runs its inverse tool on the upstream; without an inverse, or without a way to read the rows, it is refused with the reason")

@@ -13,12 +13,13 @@ final class GuardProcess {
     private var answers: [Int: JSONValue] = [:]
     private var nextID = 1
 
-    /// Starts the guard (`--dir`, `--store`, the principal and `extra` options) in front of the tiny
-    /// server with `upstreamEnvironment`, and initialises the session.
-    init(dir: String, store: String, tenant: String = "acme", extra: [String] = [], upstreamEnvironment: [String: String] = [:]) throws {
+    /// Starts the guard (`--dir`, `--store`, the principal and `extra` options) in front of `upstream`
+    /// (the tiny server by default) with `upstreamEnvironment`, and initialises the session.
+    init(dir: String, store: String, tenant: String = "acme", extra: [String] = [], upstream: [String] = ["--", "python3", TinyServer.script],
+         upstreamEnvironment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: RolloutBinary.path)
         process.arguments = ["guard", "--dir", dir, "--store", store, "--tenant", tenant, "--actor", "agent-1"] + extra
-            + ["--", "python3", TinyServer.script]
+            + upstream
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in upstreamEnvironment { environment[k] = v }
         process.environment = environment
