@@ -54,7 +54,7 @@ extension Guard {
             approval.status = .expired
             approval.decidedAt = now
             let decision = try approvalEvent(.approvalExpired,
-                "approval \(approval.id) expired at \(Timestamp.formatSeconds(approval.expiresAt)); ask the agent to request it again",
+                "approval \(approval.id) expired at \(Timestamp.formatSeconds(approval.expiresAt)); the write did not run. It may be asked for again under a new idempotency key (this one now answers with this expiry)",
                 approval, by: approver, reason: reason, session: session, now: now, settles: .expired)
             approval.resultSeq = decision.auditSeq
             try session.ledger.updateApproval(approval)

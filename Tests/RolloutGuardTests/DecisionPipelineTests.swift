@@ -214,8 +214,12 @@ struct ApprovalTests {
 
         let second = try #require(try await fixture.call("orders.update", orderUpdate(id: 2, data: ["status": "refunded"], key: "b")).approvalId)
         fixture.clock.advance(by: 25 * 3600)
-        #expect(try await fixture.guard_.approve(second, by: "maria.lopez").code == .approvalExpired)
+        let expired = try await fixture.guard_.approve(second, by: "maria.lopez")
+        #expect(expired.code == .approvalExpired && expired.message.contains("under a new idempotency key"), "\(expired.message)")
         #expect(try fixture.row("Order", 2)?["status"] != "refunded")
+        // As the message says: the same key replays the expiry, a new one asks again.
+        #expect(try await fixture.call("orders.update", orderUpdate(id: 2, data: ["status": "refunded"], key: "b")).code == .replayed)
+        #expect(try await fixture.call("orders.update", orderUpdate(id: 2, data: ["status": "refunded"], key: "b2")).code == .pendingApproval)
 
         #expect(try await fixture.guard_.deny(first, by: "maria.lopez", reason: "no return was received").code == .approvalDenied)
         #expect(try await fixture.guard_.approve(first, by: "maria.lopez").code == .approvalRefused)
