@@ -306,12 +306,13 @@ extension Guard {
         // What the observed database shows now: an answer is no proof the rows came back (an upstream that
         // writes to another database answers all the same).
         var unrestored: [String] = []
+        var unverifiable: String?
         if case .accepted = outcome, let observer = upstream.observer, let snapshot {
             do {
                 unrestored = Self.unrestored(changes, operation: operation, model: model, tenant: original.tenant,
                                              before: snapshot, after: try observer.allRows(model: model))
             } catch {
-                unrestored = ["the observed database cannot be read after the inverse call (\(error))"]
+                unverifiable = "\(error)"
             }
         }
         do {
@@ -321,6 +322,15 @@ extension Guard {
                 event.details["intent_seq"] = .number(Double(intentSeq))
                 event.details["inverse_tool"] = .string(inverse.name)
                 switch outcome {
+                case .accepted(let result) where unverifiable != nil:
+                    // It answered, and whether the rows came back cannot be read: in doubt, never run again.
+                    event.decision = DecisionCode.inDoubt.rawValue
+                    event.message = "the upstream answered the inverse \(inverse.name), and the observed database cannot be read after it (\(unverifiable!)): whether the rows came back cannot be told, so the rollback will not run again. Check the upstream"
+                    let stored = try session.ledger.append(event)
+                    try session.ledger.settleRollback(of: original.seq, by: stored.seq)
+                    return Decision(code: .inDoubt, message: event.message!, auditSeq: stored.seq,
+                                    result: ["ok": false, "decision": "in_doubt", "audit_id": .number(Double(stored.seq)),
+                                             "message": .string(event.message!), "upstream": result])
                 case .accepted(let result) where !unrestored.isEmpty:
                     event.decision = DecisionCode.upstreamMismatch.rawValue
                     event.message = "the upstream answered the inverse \(inverse.name), and the observed database does not show the rollback as asked: \(unrestored.prefix(3).joined(separator: "; "))\(unrestored.count > 3 ? "; …" : ""). It wrote elsewhere, stored other values or changed other rows, so the rollback will not run again: check the upstream"

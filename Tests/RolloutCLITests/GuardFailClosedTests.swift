@@ -306,6 +306,20 @@ struct GuardFailClosedTests {
         #expect(again.status == 1 && again.stdout.contains("changed since"), "\(again.stdout)\(again.stderr)")
     }
 
+    @Test("a rollback whose upstream answered but whose observed database cannot be read after it is in doubt, and never runs again")
+    func rollbackUnverifiable() throws {
+        let project = try FailClosedProject()
+        let created = try project.observedCreate()
+        let rollback = [RolloutBinary.path, "audit", "rollback", String(created), "--dir", project.dir, "--store", project.store, "--by", "dev.patel",
+                        "--reason", "created by a test run, not a real item", "--observe", "sqlite:" + project.tiny.path, "--", "python3", TinyServer.script]
+        let vanished = try Subprocess.run(rollback, environment: ["TINY_DB": project.tiny.path, "TINY_MODE": "vanish"])
+        #expect(vanished.status == 1 && vanished.stdout.hasPrefix("in_doubt") && vanished.stdout.contains("cannot be read after it"),
+                "\(vanished.stdout)\(vanished.stderr)")
+        try FileManager.default.moveItem(atPath: project.tiny.path + ".gone", toPath: project.tiny.path)
+        let again = try Subprocess.run(rollback, environment: ["TINY_DB": project.tiny.path])
+        #expect(again.status == 1 && again.stdout.contains("already has a rollback"), "\(again.stdout)\(again.stderr)")
+    }
+
     @Test("rolling back a proxied write runs its inverse tool on the upstream; without an inverse, or without a way to read the rows, it is refused with the reason")
     func rollbackReachesUpstream() throws {
         let project = try FailClosedProject()

@@ -183,6 +183,9 @@ for line in sys.stdin:
                 result = None
             if MODE == "empty_result":
                 result = {}
+            if MODE == "vanish":
+                # The database is moved away after the write: an observer can no longer read it.
+                os.rename(os.environ["TINY_DB"], os.environ["TINY_DB"] + ".gone")
         reply(message_id, result)
     elif message_id is not None:
         sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": message_id, "error": {"code": -32601, "message": "no such method"}}) + "\n")
