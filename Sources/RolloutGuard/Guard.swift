@@ -160,7 +160,18 @@ public final class Guard: Sendable {
         if upstream != nil { context.now = max(context.now, clock.now()) }
         let now = context.now
         context.observer = upstream?.observer
-        let beforeSnapshot = try snapshotForMismatch(context)
+        let beforeSnapshot: [JSONValue: [String: JSONValue]]?
+        do {
+            beforeSnapshot = try snapshotForMismatch(context)
+        } catch {
+            // What the write does could not be checked after it: refused and audited, nothing forwarded.
+            var ready = context
+            ready.rowsUnreadable = true
+            let message = "\(context.tool.name): \(error); the write was not forwarded, since what it does could not be checked"
+            return try await environment.groupedTransaction { session in
+                try self.settle(.refuse(.lookupFailed, message), ready, approval: approval, session: session)
+            }
+        }
 
         let ready = context
         let first: FirstPhase

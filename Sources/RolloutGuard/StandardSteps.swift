@@ -129,7 +129,15 @@ enum StandardSteps {
         let reader: (any RowReader)? = context.session?.rows ?? context.observer
         var found: [[String: JSONValue]?]
         if let reader {
-            found = try reader.rows(model: model, keys: request.targets)
+            do {
+                found = try reader.rows(model: model, keys: request.targets)
+            } catch {
+                // Rows it cannot read (a database gone, locked, not a database): refused and audited, never
+                // judged on nothing; an approval run stays pending (the run was at fault, not the write).
+                context.rowsUnreadable = true
+                return .refuse(.lookupFailed,
+                    "\(tool.name): \(model.name) \(request.targets.map(\.canonicalText).joined(separator: ", ")) cannot be read (\(error)); the write is refused rather than judged on rows it cannot read")
+            }
         } else if let name = tool.beforeLookup, let row = context.lookups[name]?.objectValue, request.targets.count == 1 {
             found = [row]
         } else {

@@ -183,12 +183,19 @@ struct GuardFailClosedTests {
         let common = ["approve", "1", "--dir", project.dir, "--store", project.store, "--by", "maria.lopez", "--reason", "checked the supplier's list"]
         let upstream = ["--", "python3", TinyServer.script]
         let environment = ["TINY_DB": project.tiny.path]
-        let blind = try Subprocess.run([RolloutBinary.path] + common + upstream, environment: environment)
+        // The run observes the database its write recorded; for this run it holds no database (the server
+        // works on the real one, moved aside).
+        let aside = project.dir + "/aside.db"
+        try FileManager.default.moveItem(atPath: project.tiny.path, toPath: aside)
+        try Data("not a database".utf8).write(to: URL(fileURLWithPath: project.tiny.path))
+        let blind = try Subprocess.run([RolloutBinary.path] + common + upstream, environment: ["TINY_DB": aside])
         #expect(blind.status == 1, "\(blind.stdout)\(blind.stderr)")
         #expect((blind.stdout + blind.stderr).contains("stays pending"), "\(blind.stdout)\(blind.stderr)")
+        try FileManager.default.removeItem(atPath: project.tiny.path)
+        try FileManager.default.moveItem(atPath: aside, toPath: project.tiny.path)
         #expect(try project.tiny.calls("items.update") == 0 && project.tiny.items().map { $0["title"] } == ["old title"])
 
-        let seeing = try Subprocess.run([RolloutBinary.path] + common + ["--observe", "sqlite:" + project.tiny.path] + upstream, environment: environment)
+        let seeing = try Subprocess.run([RolloutBinary.path] + common + upstream, environment: environment)
         #expect(seeing.status == 0, "\(seeing.stdout)\(seeing.stderr)")
         #expect(try project.tiny.items().map { $0["title"] } == ["new title"] && project.tiny.calls("items.update") == 1)
         #expect(try project.decisions() == ["intent", "executed", "pending_approval", "approval_refused", "intent", "executed"])
@@ -306,6 +313,21 @@ struct GuardFailClosedTests {
         #expect(again.status == 1 && again.stdout.contains("changed since"), "\(again.stdout)\(again.stderr)")
     }
 
+    @Test("a write whose observed database cannot be read is refused and audited (lookup_failed), never forwarded", arguments: ["items.update", "items.create"])
+    func unreadableObserver(tool: String) throws {
+        let project = try FailClosedProject()
+        let garbage = project.dir + "/garbage.db"
+        try Data("not a database".utf8).write(to: URL(fileURLWithPath: garbage))
+        let guard_ = try project.guardProcess(extra: ["--observe", "sqlite:" + garbage])
+        let arguments: JSONValue = tool == "items.create" ? FailClosedProject.create("lamp", key: "k-1")
+            : ["id": 1, "data": ["title": "new title"], "reason": "the supplier renamed it", "idempotency_key": "k-1"]
+        let answer = try guard_.call(tool, arguments)
+        _ = guard_.close()
+        #expect(decisionCode(answer) == "lookup_failed", "\(answer)")
+        #expect(try project.decisions() == ["lookup_failed"])
+        #expect(try project.tiny.calls(tool) == 0)
+    }
+
     @Test("a rollback whose upstream answered but whose observed database cannot be read after it is in doubt, and never runs again")
     func rollbackUnverifiable() throws {
         let project = try FailClosedProject()
@@ -338,11 +360,15 @@ struct GuardFailClosedTests {
         let noInverse = try Subprocess.run([RolloutBinary.path, "audit", "rollback", String(deleted)] + base + ["--", "python3", TinyServer.script],
                                            environment: environment)
         #expect(noInverse.status == 1 && noInverse.stdout.contains("names no inverse"), "\(noInverse.stdout)\(noInverse.stderr)")
-        let unreadable = try Subprocess.run([RolloutBinary.path, "audit", "rollback", String(created)] + base + ["--", "python3", TinyServer.script],
-                                            environment: environment)
-        #expect(unreadable.status == 1 && unreadable.stdout.contains("this guard observes no database"), "\(unreadable.stdout)\(unreadable.stderr)")
-        let undone = try Subprocess.run([RolloutBinary.path, "audit", "rollback", String(created), "--observe", "sqlite:" + project.tiny.path] + base
-                                        + ["--", "python3", TinyServer.script], environment: environment)
+        // Told to observe a copy, the rollback is refused; left alone, it observes the database its write
+        // recorded (the guard was given --observe on its command line).
+        let copy = TestPaths.temporaryDirectory("copy").path + "/tiny.db"
+        try FileManager.default.copyItem(atPath: project.tiny.path, toPath: copy)
+        let elsewhere = try Subprocess.run([RolloutBinary.path, "audit", "rollback", String(created), "--observe", "sqlite:" + copy] + base
+                                           + ["--", "python3", TinyServer.script], environment: environment)
+        #expect(elsewhere.status == 1 && elsewhere.stdout.contains("this guard observes another database"), "\(elsewhere.stdout)\(elsewhere.stderr)")
+        let undone = try Subprocess.run([RolloutBinary.path, "audit", "rollback", String(created)] + base + ["--", "python3", TinyServer.script],
+                                        environment: environment)
         #expect(undone.status == 0, "\(undone.stdout)\(undone.stderr)")
         #expect(try project.tiny.items().isEmpty && project.tiny.calls("items.delete") == 2, "the inverse reached the upstream")
         #expect(try project.decisions().suffix(4) == ["rollback_refused", "rollback_refused", "intent", "rolled_back"])

@@ -82,8 +82,9 @@ struct ApproveCommand: AsyncParsableCommand {
         let store = try storeOption.open(create: false)
         let approver = try Person.resolve(by)
         guard let queued = try store.approval(id: id!) else { throw GuardError.noSuchApproval(id!) }
+        let observed = try observe ?? store.event(seq: queued.pendingSeq)?.observedDatabase
         let decision = try await BackendRun.with(backend: queued.backend, folder: folderOptions.folder, store: store,
-                                                 command: upstreamCommand.isEmpty ? nil : upstreamCommand, observe: observe,
+                                                 command: upstreamCommand.isEmpty ? nil : upstreamCommand, observe: observed,
                                                  log: { Output.error($0) }) { guard_ in
             try await guard_.approve(id!, by: approver, reason: reason)
         }

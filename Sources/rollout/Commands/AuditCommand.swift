@@ -311,7 +311,7 @@ struct AuditRollback: AsyncParsableCommand {
         guard let event = try store.event(seq: auditId) else { throw GuardError.noSuchEvent(auditId) }
         let person = try Person.resolve(by)
         let decision = try await BackendRun.with(backend: event.backend ?? GuardBackend.builtin, folder: folderOptions.folder, store: store,
-                                                 command: upstreamCommand.isEmpty ? nil : upstreamCommand, observe: observe,
+                                                 command: upstreamCommand.isEmpty ? nil : upstreamCommand, observe: observe ?? event.observedDatabase,
                                                  log: { Output.error($0) }) { guard_ in
             try await guard_.rollback(auditId, by: person, reason: reason)
         }
