@@ -191,7 +191,7 @@ enum ObservedChange {
                 if let field = model.tenantField, row[field] != .string(tenant) {
                     mismatch.append("the new \(model.name) \(key.canonicalText) belongs to tenant \(row[field]?.canonicalText ?? "null"), not \(tenant)")
                 }
-                for (name, value) in request.fields where row[name] != value && row[name] != nil {
+                for (name, value) in request.fields where !holds(row[name], value) && row[name] != nil {
                     mismatch.append("the new \(model.name) \(key.canonicalText) has \(name) \(row[name]!.canonicalText), not \(value.canonicalText)")
                 }
                 changes = [RowChange(key: key, fields: request.fields.keys.reduce(into: [:]) { $0[$1] = FieldChange(before: .null, after: row[$1] ?? .null) })]
@@ -206,7 +206,7 @@ enum ObservedChange {
                 }
                 var fields: [String: FieldChange] = [:]
                 for name in request.fields.keys { fields[name] = FieldChange(before: old[name] ?? .null, after: new[name] ?? .null) }
-                for (name, value) in request.fields where new[name] != value {
+                for (name, value) in request.fields where !holds(new[name], value) {
                     mismatch.append("\(model.name) \(key.canonicalText): \(name) is \(new[name]?.canonicalText ?? "null"), the write asked for \(value.canonicalText)")
                 }
                 for name in watched.sorted() where old[name] != new[name] && request.fields[name] == nil {
@@ -234,9 +234,20 @@ enum ObservedChange {
         return (changes, mismatch)
     }
 
-    /// "7" and 7 name the same row, as they do in SQLite's integer keys.
+    /// Whether an observed value is the value a write asked for: the same, or an integer beyond 2^53 that
+    /// the observer reads as its exact text and the asked number is exactly.
+    static func holds(_ stored: JSONValue?, _ asked: JSONValue) -> Bool {
+        if stored == asked { return true }
+        if case .string(let s)? = stored, case .number(let d) = asked, let n = Int64(s), n.magnitude > 1 << 53, let m = Int64(exactly: d) {
+            return n == m
+        }
+        return false
+    }
+
+    /// "7" and 7 name the same row, as they do in SQLite's integer keys. A key beyond 2^53 stays the exact
+    /// text the observer reads it as (a double would round it onto its neighbour).
     static func normalize(_ key: JSONValue) -> JSONValue {
-        if case .string(let s) = key, let n = Int(s) { return .number(Double(n)) }
+        if case .string(let s) = key, let n = Int64(s), n.magnitude <= 1 << 53 { return .number(Double(n)) }
         return key
     }
 }

@@ -66,6 +66,8 @@ extension Guard {
             let undone = Set(later.compactMap(rollbackOf))
             for event in later where !undone.contains(event.seq) {
                 if let of = rollbackOf(event), of >= seq { continue }
+                // An upstream error counts only when the write may have happened (it crashed after the call left).
+                if event.decision == DecisionCode.backendError.rawValue, event.details["in_doubt"] != .bool(true) { continue }
                 if let row = event.changes.map(\.key).first(where: keys.contains) ?? event.targets.first(where: keys.contains) {
                     return try refused("\(modelName) \(row.canonicalText) changed since: event \(event.seq) wrote it again. Roll that write back first, or undo this one by hand")
                 }
@@ -93,7 +95,7 @@ extension Guard {
 
     /// The decisions of events that may have written a row again after a write: what stands in the way
     /// of its rollback.
-    static let laterWrites = [DecisionCode.executed, .rolledBack, .upstreamMismatch, .inDoubt].map(\.rawValue) + ["allowed"]
+    static let laterWrites = [DecisionCode.executed, .rolledBack, .upstreamMismatch, .inDoubt, .backendError].map(\.rawValue) + ["allowed"]
 
     enum RollbackCheck {
         case done(Decision)

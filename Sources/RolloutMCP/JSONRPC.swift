@@ -30,7 +30,7 @@ public enum JSONRPCMessage: Sendable, Hashable {
             if let data { error["data"] = data }
             object["error"] = .object(error)
         }
-        var bytes = JSONValue.object(object).canonicalBytes
+        var bytes = JSONValue.object(object).wireBytes
         bytes.append(0x0A)
         return bytes
     }

@@ -141,6 +141,14 @@ public final class AuditStore: @unchecked Sendable {
         case (nil, .some):
             throw StoreError.chainKey("the chain of \(path) is signed: set ROLLOUT_CHAIN_KEY to the key it is signed with before writing to it")
         case (let key?, nil):
+            // A chain that holds signed rows, or a signing mark, had its key recorded: the record was removed.
+            // Signing it anew from the head would pass the rows before unchecked.
+            let marked = try sql.scalar("SELECT count(*) FROM store_meta WHERE key IN ('chain_key_from', 'chain_key_from_mac')")?.int64 ?? 0
+            let signed = try AuditStore.columns(sql).contains("mac")
+                && sql.scalar("SELECT 1 FROM audit_events WHERE mac IS NOT NULL LIMIT 1") != nil
+            if marked > 0 || signed {
+                throw StoreError.chainKey("the chain of \(path) holds signed events or a signing mark, and the record of its chain key was removed; nothing was written (rollout audit verify --anchor FILE says whether the log is the one anchored)")
+            }
             let next = (try sql.scalar("SELECT seq FROM chain_head WHERE id = 1")?.int64 ?? 0) + 1
             try sql.execute("INSERT INTO store_meta (key, value) VALUES ('chain_key_id', ?), ('chain_key_from', ?), ('chain_key_from_mac', ?)",
                             [.text(key.id), .text(String(next)), .text(key.mac(keyedFrom: next))])

@@ -85,32 +85,9 @@ extension AuditStore {
                 return out
             }
             // Checks that need no row: the key and the anchor must be about this chain.
-            if let key {
-                guard let storedKeyID, keyedFrom != nil else {
-                    return result(.init(seq: 0, problem: .signature, detail: "a chain key was given, but this chain was never signed (ROLLOUT_CHAIN_KEY was not set when it was written)"))
-                }
-                guard storedKeyID == key.id else {
-                    return result(.init(seq: 0, problem: .signature, detail: "the chain key given is not the key this chain is signed with"))
-                }
-                // The key is recorded by the write that first appends with it: signing starts at most one
-                // past the head. A mark moved further would leave every row unsigned and unchecked.
-                if let from = keyedFrom, recorded.seq < Int64.max, from > recorded.seq + 1 {
-                    return result(.init(seq: from, problem: .signature,
-                                        detail: "the chain says it is signed from event \(from), past its head (event \(recorded.seq)): the mark was moved, so no signature would be checked"))
-                }
-                // The mark is signed. Moved to just past the head, it would leave a rewritten chain with no
-                // signed row: a mark that is not confirmed counts only where a signed row follows it (a
-                // rewrite before a signed row changes that row's hash, and its signature fails).
-                if let from = keyedFrom {
-                    if let mac = keyedFromMAC, mac != key.mac(keyedFrom: from) {
-                        return result(.init(seq: from, problem: .signature,
-                                            detail: "the mark that says the chain is signed from event \(from) does not carry the key's signature: it was moved or written without the key"))
-                    }
-                    if keyedFromMAC == nil, from > recorded.seq, recorded.seq > 0 {
-                        return result(.init(seq: from, problem: .signature,
-                                            detail: "the chain says it is signed from event \(from), after its last event, and that mark is not signed: no event's signature can be checked, so the chain cannot be confirmed (a store signed by an earlier rollout: write one event with the key, then verify again)"))
-                    }
-                }
+            if let key, let problem = ChainKeyMarks.problem(key: key, storedKeyID: storedKeyID, keyedFrom: keyedFrom, keyedFromMAC: keyedFromMAC,
+                                                            head: recorded.seq) {
+                return result(problem)
             }
             if let anchor {
                 if let expected = anchor.keyedFrom, expected != keyedFrom {

@@ -38,8 +38,9 @@ enum CheckedStretch {
             meta ? try sql.scalar("SELECT value FROM store_meta WHERE key = ?", [.text(key)])?.string : nil
         }
         let keyedFrom = try setting("chain_key_from").flatMap { Int64($0) }
-        if let chainKey, let from = keyedFrom, let mac = try setting("chain_key_from_mac"), mac != chainKey.mac(keyedFrom: from) {
-            return broken("the mark that says the chain is signed from event \(from) does not carry the key's signature")
+        if let chainKey, let problem = ChainKeyMarks.problem(key: chainKey, storedKeyID: try setting("chain_key_id"), keyedFrom: keyedFrom,
+                                                             keyedFromMAC: try setting("chain_key_from_mac"), head: head.seq) {
+            return broken(problem.detail)
         }
         // Resumed, the walk starts again at the last event checked, which must still be that event.
         let resumed = earlier.flatMap { $0.resumes(after: seq, pick) ? $0 : nil }

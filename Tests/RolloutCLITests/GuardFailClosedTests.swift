@@ -313,6 +313,27 @@ struct GuardFailClosedTests {
         #expect(again.status == 1 && again.stdout.contains("changed since"), "\(again.stdout)\(again.stderr)")
     }
 
+    @Test("a later write whose upstream crashed after the call left (backend_error, in doubt) stands in the way of a rollback")
+    func crashedLaterWrite() throws {
+        let project = try FailClosedProject()
+        let first = try project.guardProcess(extra: ["--observe", "sqlite:" + project.tiny.path])
+        #expect(decisionCode(try first.call("items.create", FailClosedProject.create("lamp", key: "k-1"))) == nil)
+        #expect(decisionCode(try first.call("items.update", ["id": 1, "data": ["title": "desk"], "reason": "the supplier renamed it", "idempotency_key": "k-2"])) == nil)
+        _ = first.close()
+        let crashing = try project.guardProcess(extra: ["--observe", "sqlite:" + project.tiny.path], environment: ["TINY_MODE": "exit_after_write"])
+        // It leaves the title as the first write set it: only the log says the row was written again.
+        let crashed = try crashing.call("items.update", ["id": 1, "data": ["title": "desk", "status": "done"], "reason": "closed by the supplier", "idempotency_key": "k-3"])
+        _ = crashing.close()
+        #expect(decisionCode(crashed) == "backend_error", "\(crashed)")
+        #expect(try project.tiny.items().map { $0["status"] } == ["done"], "the write happened before the crash")
+        let update = try #require(try project.audit().first { $0["decision"] == "executed" && $0["tool"] == "items.update" }?["seq"]?.intValue)
+        let rollback = try Subprocess.run([RolloutBinary.path, "audit", "rollback", String(update), "--dir", project.dir, "--store", project.store,
+                                           "--by", "dev.patel", "--reason", "the rename was a mistake", "--", "python3", TinyServer.script],
+                                          environment: ["TINY_DB": project.tiny.path])
+        #expect(rollback.status == 1 && rollback.stdout.contains("changed since: event"), "\(rollback.stdout)\(rollback.stderr)")
+        #expect(try project.tiny.items().map { $0["title"] } == ["desk"])
+    }
+
     @Test("a write whose observed database cannot be read is refused and audited (lookup_failed), never forwarded", arguments: ["items.update", "items.create"])
     func unreadableObserver(tool: String) throws {
         let project = try FailClosedProject()

@@ -96,4 +96,16 @@ struct JSONValueTests {
         #expect(JSONValue.formatNumber(.nan) == "null")
         #expect(JSONValue.formatNumber(1e300) == "1e+300")
     }
+
+    @Test("on the wire a whole number beyond 2^53 keeps its exact digits; the canonical text (hashed) keeps ECMAScript's", arguments: [
+        (1_152_921_504_606_846_976.0, "1152921504606846976", "1152921504606847000"),
+        (-9_007_199_254_740_994.0, "-9007199254740994", "-9007199254740994"),
+        (9_007_199_254_740_992.0, "9007199254740992", "9007199254740992"),
+        (1e300, "1e+300", "1e+300"), (0.5, "0.5", "0.5"), (42, "42", "42"),
+    ])
+    func wireNumbers(value: Double, wire: String, canonical: String) {
+        let doc: JSONValue = ["n": .number(value), "list": [.number(value)]]
+        #expect(String(decoding: doc.wireBytes, as: UTF8.self) == #"{"list":[\#(wire)],"n":\#(wire)}"#)
+        #expect(doc.canonicalText == #"{"list":[\#(canonical)],"n":\#(canonical)}"#)
+    }
 }

@@ -51,6 +51,16 @@ struct RollbackCheckTests {
         .init(name: "the inverse also changed another row", operation: .update, changes: [restore(1, "shipped", "paid")],
               before: [1: row(1, "acme", "shipped"), 2: row(2, "acme", "paid")], after: [1: row(1, "acme", "paid"), 2: row(2, "acme", "refunded")],
               problems: ["Order 2 changed, and the rollback did not ask for it"]),
+        // Keys beyond 2^53, as the observer reads them (exact text): the neighbour a double would round to is another row.
+        .init(name: "a create of a key beyond 2^53 undone", operation: .create,
+              changes: [RowChange(key: "9007199254740993", fields: ["status": FieldChange(before: "paid", after: .null)])],
+              before: ["9007199254740992": row(1, "acme", "paid"), "9007199254740993": row(2, "acme", "paid")],
+              after: ["9007199254740992": row(1, "acme", "paid")], problems: []),
+        .init(name: "an inverse that deleted the neighbour of a key beyond 2^53", operation: .create,
+              changes: [RowChange(key: "9007199254740993", fields: ["status": FieldChange(before: "paid", after: .null)])],
+              before: ["9007199254740992": row(1, "acme", "paid"), "9007199254740993": row(2, "acme", "paid")],
+              after: ["9007199254740993": row(2, "acme", "paid")],
+              problems: ["Order \"9007199254740993\" still exists", "Order \"9007199254740992\" was deleted"]),
     ]
 
     @Test("what the table shows after the inverse, against before it", arguments: cases)

@@ -119,6 +119,34 @@ struct CheckedStretchTests {
         #expect(result.events.isEmpty)
     }
 
+    @Test("on a signed chain, the records of its signing removed or moved do not switch the signatures off", arguments: [
+        "DELETE FROM store_meta WHERE key = 'chain_key_from'",
+        "DELETE FROM store_meta WHERE key IN ('chain_key_from', 'chain_key_from_mac')",
+        "UPDATE store_meta SET value = '999999' WHERE key = 'chain_key_from'",
+        "UPDATE store_meta SET value = '11' WHERE key = 'chain_key_from'",
+    ])
+    func signingRecords(edit: String) throws {
+        let key = ChainKey("a chain key of at least thirty-two characters")
+        let store = try Self.store(.sqlite, key: key)
+        try store.write { tx in try tx.sql.execute(edit) }
+        let result = try Self.picked(try AuditStore(path: store.path, chainKey: key), after: 3, .namingAnApprover(tenant: "acme"))
+        #expect(result.problem != nil && result.events.isEmpty, "\(edit)")
+    }
+
+    @Test("a key given to a store whose key record was removed, while signed rows or a mark remain, writes nothing (it would sign anew from the head)")
+    func keyRecordRemoved() throws {
+        let key = ChainKey("a chain key of at least thirty-two characters")
+        let store = try Self.store(.sqlite, key: key)
+        try store.write { tx in try tx.sql.execute("DELETE FROM store_meta WHERE key IN ('chain_key_id', 'chain_key_from', 'chain_key_from_mac')") }
+        let reopened = try AuditStore(path: store.path, chainKey: key)
+        #expect(throws: StoreError.self) { try reopened.append([sampleEvent(11)]) }
+        #expect(try reopened.head().seq == 10)
+        // An unsigned store starts to sign from its head on.
+        let plain = try Self.store(.sqlite)
+        try AuditStore(path: plain.path, chainKey: key).append([sampleEvent(11)])
+        #expect(try plain.chainKeyedFrom() == 11)
+    }
+
     @Test("on a signed chain, a row rewritten without the key (hash and link recomputed to the head) is caught by its signature")
     func signedChain() throws {
         let key = ChainKey("a chain key of at least thirty-two characters")

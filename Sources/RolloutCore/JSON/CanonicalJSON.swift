@@ -18,6 +18,16 @@ extension JSONValue {
         return out
     }
 
+    /// The canonical text, except that a whole number beyond 2^53 is written with its exact digits
+    /// (ECMAScript prints 2^60 as 1152921504606847000, another integer to a reader with exact integers,
+    /// such as Python): what goes over the wire to a tool server or an agent, never into a digest.
+    public var wireBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
+        Self.write(self, into: &out, indent: nil, level: 0, exactIntegers: true)
+        return out
+    }
+
     /// Indented JSON with sorted keys, for people and for files written to disk.
     public func prettyText(indent: Int = 2) -> String {
         var out: [UInt8] = []
@@ -46,10 +56,12 @@ extension JSONValue {
         SHA256.hash(data: canonicalBytes).withUnsafeBytes(Hex.lowercase)
     }
 
-    static func write(_ value: JSONValue, into out: inout [UInt8], indent: Int?, level: Int) {
+    static func write(_ value: JSONValue, into out: inout [UInt8], indent: Int?, level: Int, exactIntegers: Bool = false) {
         switch value {
         case .null: appendLiteral("null", to: &out)
         case .bool(let b): appendLiteral(b ? "true" : "false", to: &out)
+        case .number(let d) where exactIntegers && d.rounded() == d && abs(d) >= 9.007_199_254_740_992e15:
+            if let exact = Int64(exactly: d) { writeInteger(exact, into: &out) } else { writeNumber(d, into: &out) }
         case .number(let d): writeNumber(d, into: &out)
         case .string(let s): writeString(s, into: &out)
         case .array(let items):
@@ -61,7 +73,7 @@ extension JSONValue {
             for (i, item) in items.enumerated() {
                 if i > 0 { out.append(0x2C) }
                 newline(&out, indent: indent, level: level + 1)
-                write(item, into: &out, indent: indent, level: level + 1)
+                write(item, into: &out, indent: indent, level: level + 1, exactIntegers: exactIntegers)
             }
             newline(&out, indent: indent, level: level)
             out.append(0x5D)
@@ -77,7 +89,7 @@ extension JSONValue {
                 writeString(key, into: &out)
                 out.append(0x3A)
                 if indent != nil { out.append(0x20) }
-                write(value, into: &out, indent: indent, level: level + 1)
+                write(value, into: &out, indent: indent, level: level + 1, exactIntegers: exactIntegers)
             }
             if members.count == 1, let only = members.first {
                 member(only.key, only.value, first: true)

@@ -183,6 +183,8 @@ for line in sys.stdin:
                 result = None
             if MODE == "empty_result":
                 result = {}
+            if MODE == "exit_after_write":
+                sys.exit(7)
             if MODE == "vanish":
                 # The database is moved away after the write: an observer can no longer read it.
                 os.rename(os.environ["TINY_DB"], os.environ["TINY_DB"] + ".gone")
