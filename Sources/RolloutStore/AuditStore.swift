@@ -18,6 +18,15 @@ public final class AuditStore: @unchecked Sendable {
     public let chainKey: ChainKey?
     /// Whether this process has checked that its chain key (or its lack of one) is the store's.
     private let keyChecked = LockedFlag()
+    private let anchorLock = NSLock()
+    nonisolated(unsafe) private var anchorValue: ChainAnchor?
+    /// A head written down outside the store (`rollout audit anchor`) that the checks behind approvals and
+    /// rollbacks (`checkedEvents`) hold the log to: it must still hold that event with that hash, so a
+    /// tail deleted with the head moved back, which no check inside the store can see, is caught.
+    public var anchor: ChainAnchor? {
+        get { anchorLock.withLock { anchorValue } }
+        set { anchorLock.withLock { anchorValue = newValue } }
+    }
     /// Shares commits between the writers that arrive together (`writeGrouped`).
     let groupCommit = GroupCommit()
 
@@ -123,7 +132,7 @@ public final class AuditStore: @unchecked Sendable {
             // A writer whose key matches the store's stays matched; any other is checked on every write,
             // so a writer without the key stops once another process has signed the chain.
             if !keyChecked.value, try checkChainKey(sql) { keyChecked.set() }
-            var transaction = try StoreTransaction(sql: sql, chainKey: chainKey)
+            var transaction = try StoreTransaction(sql: sql, chainKey: chainKey, anchor: anchor)
             let result = try body(&transaction)
             try transaction.saveHead()
             return result
@@ -298,14 +307,17 @@ public struct StoreTransaction {
     public private(set) var head: ChainHead
     private let startHead: ChainHead
     let chainKey: ChainKey?
+    /// The store's anchor, when one was given (`AuditStore.anchor`).
+    let anchor: ChainAnchor?
     /// Rows of an import, sent in bulk (PostgreSQL's COPY) rather than one insert each.
     private var pending: [[SQLValue]] = []
     static let columns = ["seq", "ts", "ts_ms", "tenant", "actor", "session", "tool", "model", "operation", "row_count", "decision", "approver",
                           "idempotency_key", "reason", "effect", "shape", "body", "prev_hash", "hash", "form", "mac"]
 
-    init(sql: any SQLConnection, chainKey: ChainKey? = nil) throws {
+    init(sql: any SQLConnection, chainKey: ChainKey? = nil, anchor: ChainAnchor? = nil) throws {
         self.sql = sql
         self.chainKey = chainKey
+        self.anchor = anchor
         head = try Self.readHead(sql)
         startHead = head
     }

@@ -11,7 +11,7 @@ extension StoreTransaction {
     /// is resumed from its last event: inside the transaction only the events appended since are walked,
     /// so a long stretch holds no write lock while it is read.
     public func checkedEvents(after seq: Int64, _ pick: EventPick, resuming earlier: CheckedEvents? = nil) throws -> CheckedEvents {
-        try CheckedStretch.walk(sql, chainKey: chainKey, after: seq, pick, resuming: earlier, head: head)
+        try CheckedStretch.walk(sql, chainKey: chainKey, anchor: anchor, after: seq, pick, resuming: earlier, head: head)
     }
 }
 
@@ -21,14 +21,14 @@ extension AuditStore {
     /// (about 5 s for a million events), for decisions a person makes, never the guard's hot path.
     public func checkedEvents(after seq: Int64, _ pick: EventPick) throws -> CheckedEvents {
         try read { sql in
-            try CheckedStretch.walk(sql, chainKey: chainKey, after: seq, pick, resuming: nil, head: StoreTransaction.readHead(sql))
+            try CheckedStretch.walk(sql, chainKey: chainKey, anchor: anchor, after: seq, pick, resuming: nil, head: StoreTransaction.readHead(sql))
         }
     }
 }
 
 /// The walk behind `checkedEvents`, on any connection.
 enum CheckedStretch {
-    static func walk(_ sql: any SQLConnection, chainKey: ChainKey?, after seq: Int64, _ pick: EventPick,
+    static func walk(_ sql: any SQLConnection, chainKey: ChainKey?, anchor: ChainAnchor?, after seq: Int64, _ pick: EventPick,
                      resuming earlier: CheckedEvents?, head: ChainHead) throws -> CheckedEvents {
         func broken(_ detail: String) -> CheckedEvents {
             CheckedEvents(after: seq, pick: pick, events: [], problem: detail)
@@ -41,6 +41,23 @@ enum CheckedStretch {
         if let chainKey, let problem = ChainKeyMarks.problem(key: chainKey, storedKeyID: try setting("chain_key_id"), keyedFrom: keyedFrom,
                                                              keyedFromMAC: try setting("chain_key_from_mac"), head: head.seq) {
             return broken(problem.detail)
+        }
+        // An anchor: the log still holds its event with its hash (a tail deleted with the head moved back is
+        // a chain that holds, shorter), signed from where it said, under the key that signed it.
+        if let anchor {
+            if let expected = anchor.keyedFrom, expected != keyedFrom {
+                return broken("the anchor says the chain is signed from event \(expected), the store says \(keyedFrom.map(String.init) ?? "never")")
+            }
+            if let mac = anchor.mac, let chainKey, chainKey.mac(anchor: anchor) != mac {
+                return broken("the anchor's signature does not match: it was edited or made with another key")
+            }
+            if anchor.seq > head.seq {
+                return broken("the anchor names event \(anchor.seq), and the log ends at event \(head.seq): events were removed from its end")
+            }
+            let stored = anchor.seq == 0 ? anchor.hash : try sql.scalar("SELECT hash FROM audit_events WHERE seq = ?", [.int(anchor.seq)])?.string
+            if stored != anchor.hash {
+                return broken("the anchor says event \(anchor.seq) hashes to \(anchor.hash.prefix(12))…, the log's does not: the log was rewritten from there or before")
+            }
         }
         // Resumed, the walk starts again at the last event checked, which must still be that event.
         let resumed = earlier.flatMap { $0.resumes(after: seq, pick) ? $0 : nil }

@@ -171,6 +171,32 @@ struct AuditIntegrityTests {
         #expect(try refunds() == before, "nothing ran again")
     }
 
+    @Test("with an anchor (--anchor or ROLLOUT_ANCHOR), an approval decided at the end of the log, then cut off with the head moved back, does not run again",
+          arguments: [true, false])
+    func anchoredApproval(byOption: Bool) throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("demo.sqlite").path
+        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        #expect(try RolloutBinary.run(["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+            #"{"order_id": 2, "amount_cents": 60000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "r-1"}"#] + common).status == 0)
+        #expect(try RolloutBinary.run(["approve", "1", "--by", "dev.patel", "--reason", "checked against the carrier's report"] + common).status == 0)
+        let anchorFile = dir.appendingPathComponent("anchor.json").path
+        #expect(try RolloutBinary.run(["audit", "anchor", "--out", anchorFile, "--store", store]).status == 0)
+        func refunds() throws -> Int? { try DatabaseQueue(path: store).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM demo_refunds") } }
+        let before = try refunds()
+        // The decision cut off the end of the log, the head moved back: a chain that holds, one event long.
+        try tamper(store, """
+            UPDATE approvals SET status = 'pending', result_seq = NULL, decided_by = NULL WHERE id = 1;
+            DELETE FROM audit_events WHERE seq > 1;
+            UPDATE chain_head SET seq = 1, hash = (SELECT hash FROM audit_events WHERE seq = 1)
+            """)
+        let again = byOption
+            ? try RolloutBinary.run(["approve", "1", "--by", "maria.lopez", "--anchor", anchorFile] + common)
+            : try RolloutBinary.run(["approve", "1", "--by", "maria.lopez"] + common, environment: ["ROLLOUT_ANCHOR": anchorFile])
+        #expect(again.status == 1 && again.stdout.contains("the anchor names event 2, and the log ends at event 1"), "\(again.stdout)\(again.stderr)")
+        #expect(try refunds() == before, "nothing ran again")
+    }
+
     @Test("an imported event is not a write a guard ran: no rollback restores what it claims, no approval runs from it")
     func importedEventsAreNotGuardWrites() throws {
         let dir = TestPaths.temporaryDirectory()

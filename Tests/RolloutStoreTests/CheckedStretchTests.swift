@@ -119,6 +119,32 @@ struct CheckedStretchTests {
         #expect(result.events.isEmpty)
     }
 
+    @Test("with an anchor, a tail deleted with the head moved back (a chain that still holds) is caught; an intact log, or one grown since, is not",
+          arguments: ["intact", "grown", "tail deleted", "anchored row rewritten", "signed from elsewhere"])
+    func anchored(variant: String) throws {
+        let store = try Self.store(.sqlite)
+        let head = try store.head()
+        var anchor = ChainAnchor(seq: head.seq, hash: head.hash, time: "2026-11-30T09:00:00Z")
+        switch variant {
+        case "grown": try store.append([sampleEvent(11)])
+        case "tail deleted":
+            try store.write { tx in
+                try tx.sql.execute("DELETE FROM audit_events WHERE seq > 8")
+                try tx.sql.execute("UPDATE chain_head SET seq = 8, hash = (SELECT hash FROM audit_events WHERE seq = 8)")
+            }
+        case "anchored row rewritten":
+            try Self.rewrite(store, from: 9) { seq, body in seq == 9 ? body.replacingOccurrences(of: "shipped", with: "cancelled") : body }
+        case "signed from elsewhere": anchor.keyedFrom = 4
+        default: break
+        }
+        store.anchor = anchor
+        let outside = try store.checkedEvents(after: 3, .namingAnApprover(tenant: "acme"))
+        let inside = try Self.picked(store, after: 3, .namingAnApprover(tenant: "acme"))
+        let holds = variant == "intact" || variant == "grown"
+        #expect((outside.problem == nil) == holds && (inside.problem == nil) == holds, "\(outside.problem ?? "-") / \(inside.problem ?? "-")")
+        if variant == "tail deleted" { #expect(inside.problem?.contains("events were removed from its end") == true) }
+    }
+
     @Test("on a signed chain, the records of its signing removed or moved do not switch the signatures off", arguments: [
         "DELETE FROM store_meta WHERE key = 'chain_key_from'",
         "DELETE FROM store_meta WHERE key IN ('chain_key_from', 'chain_key_from_mac')",

@@ -19,7 +19,8 @@ struct ApproveCommand: AsyncParsableCommand {
             who asked (names compared case- and width-blind), an expired approval does not run, and the stored request \
             must still match its chained pending event. Whether it was already decided is read from the audit log \
             after that event, which must verify to its head (as `rollout audit verify` checks it; a long log is read \
-            before the write lock is taken): an edited or missing event there refuses it. A stage approval is recorded in tenants.yaml and the audit \
+            before the write lock is taken): an edited or missing event there refuses it, and with --anchor so does \
+            an end cut off with the head moved back. A stage approval is recorded in tenants.yaml and the audit \
             log; the approval gate for broad needs one, by a person other than the promoter (and one of \
             gates.approvers, when the list is set). \
             Exit status: 0 done; 1 refused (expired, own request, state changed, not the next stage); 2 bad input.
@@ -54,8 +55,11 @@ struct ApproveCommand: AsyncParsableCommand {
     @Argument(parsing: .postTerminator, help: ArgumentHelp("For a write queued by `rollout guard -- CMD` without an upstreams.yaml entry: the same command, after --.", valueName: "command"))
     var upstreamCommand: [String] = []
 
-    @Option(help: ArgumentHelp("Read the upstream's rows here for before/after values (default: its entry's observe).", valueName: "sqlite:PATH"))
+    @Option(help: ArgumentHelp("Read the upstream's rows here for before/after values (default: the database its write recorded, else its entry's observe).", valueName: "sqlite:PATH"))
     var observe: String?
+
+    @Option(help: ArgumentHelp("An anchor file from `rollout audit anchor` (or $ROLLOUT_ANCHOR): the log must still hold that head, so a tail deleted with the head moved back is refused.", valueName: "file"))
+    var anchor: String?
 
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
@@ -80,6 +84,7 @@ struct ApproveCommand: AsyncParsableCommand {
             return
         }
         let store = try storeOption.open(create: false)
+        store.anchor = try AnchorOption.read(anchor)
         let approver = try Person.resolve(by)
         guard let queued = try store.approval(id: id!) else { throw GuardError.noSuchApproval(id!) }
         let observed = try observe ?? store.event(seq: queued.pendingSeq)?.observedDatabase

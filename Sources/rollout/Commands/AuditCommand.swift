@@ -277,7 +277,8 @@ struct AuditRollback: AsyncParsableCommand {
             (the upstream of upstreams.yaml the event names; one started from a bare command needs the same command \
             after --). Refused, with the reason, when the rows changed since (or their current state cannot be read), \
             a value was redacted and not kept, it was already rolled back, the event was imported (no guard ran \
-            it), or the audit log from it to its head does not verify (later writes to its rows are read from it). \
+            it), or the audit log from it to its head does not verify (later writes to its rows are read from it; \
+            with --anchor, the log must also still hold the anchored head). \
             The rollback is itself an audit event. \
             Exit status: 0 rolled back; 1 refused; 2 bad input.
 
@@ -296,8 +297,11 @@ struct AuditRollback: AsyncParsableCommand {
     @Option(help: "Who rolls back (default: $ROLLOUT_ACTOR or $USER).")
     var by: String?
 
-    @Option(help: ArgumentHelp("Read the upstream's rows here (default: its entry's observe).", valueName: "sqlite:PATH"))
+    @Option(help: ArgumentHelp("Read the upstream's rows here (default: the database its write recorded, else its entry's observe).", valueName: "sqlite:PATH"))
     var observe: String?
+
+    @Option(help: ArgumentHelp("An anchor file from `rollout audit anchor` (or $ROLLOUT_ANCHOR): the log must still hold that head, so a tail deleted with the head moved back is refused.", valueName: "file"))
+    var anchor: String?
 
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
@@ -308,6 +312,7 @@ struct AuditRollback: AsyncParsableCommand {
 
     func run() async throws {
         let store = try storeOption.open(create: false)
+        store.anchor = try AnchorOption.read(anchor)
         guard let event = try store.event(seq: auditId) else { throw GuardError.noSuchEvent(auditId) }
         let person = try Person.resolve(by)
         let decision = try await BackendRun.with(backend: event.backend ?? GuardBackend.builtin, folder: folderOptions.folder, store: store,

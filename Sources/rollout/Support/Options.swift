@@ -115,3 +115,11 @@ enum Redactors {
         return (try? folder.loadPolicy()).map { Redactor(policy: $0, key: key) } ?? Redactor(key: key)
     }
 }
+
+/// The anchor an approval or a rollback holds the log to: `--anchor FILE`, else `$ROLLOUT_ANCHOR`.
+enum AnchorOption {
+    static func read(_ path: String?) throws -> ChainAnchor? {
+        guard let path = path ?? ProcessInfo.processInfo.environment["ROLLOUT_ANCHOR"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+        return try ChainAnchor.read(path: path)
+    }
+}
