@@ -11,6 +11,21 @@ func tamper(_ store: String, _ sql: String, _ arguments: StatementArguments = []
     try queue.close()
 }
 
+/// Order 1's notes set to A, then B, then A again in the demo store `common` names: rolling back the first
+/// write would silently undo the two after it.
+func writeNotesABA(_ common: [String]) throws {
+    for (i, notes) in ["A", "B", "A"].enumerated() {
+        let call = try RolloutBinary.run(["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+            #"{"id": 1, "data": {"notes": "\#(notes)"}, "reason": "carrier confirmed pickup", "idempotency_key": "n-\#(i)"}"#] + common)
+        #expect(call.status == 0 && call.stdout.hasPrefix("executed"), "\(call.stdout)")
+    }
+}
+
+/// Order 1's notes in a demo store.
+func orderNotes(_ store: String) throws -> String? {
+    try DatabaseQueue(path: store).read { db in try String.fetchOne(db, sql: "SELECT notes FROM demo_orders WHERE id = 1") }
+}
+
 /// JSON Lines of audit events for imports.
 func writeLines(_ lines: [String], name: String = "events.jsonl") throws -> String {
     let path = TestPaths.temporaryDirectory().appendingPathComponent(name).path
@@ -237,20 +252,14 @@ struct AuditIntegrityTests {
         let dir = TestPaths.temporaryDirectory()
         let store = dir.appendingPathComponent("demo.sqlite").path
         let common = ["--dir", TestPaths.exampleFolder, "--store", store]
-        // a, then b, then a again: rolling back the first would silently undo the two after it.
-        for (i, notes) in ["A", "B", "A"].enumerated() {
-            let call = try RolloutBinary.run(["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
-                #"{"id": 1, "data": {"notes": "\#(notes)"}, "reason": "carrier confirmed pickup", "idempotency_key": "n-\#(i)"}"#] + common)
-            #expect(call.status == 0 && call.stdout.hasPrefix("executed"), "\(call.stdout)")
-        }
+        try writeNotesABA(common)
         let lines = try writeLines([2, 3].map {
             #"{"ts":"2026-11-30T05:00:00Z","tenant":"acme","actor":"agent-1","tool":"orders.update","model":"Order","decision":"rolled_back","details":{"rollback_of":\#($0)}}"#
         })
         #expect(try RolloutBinary.run(["audit", "import", lines] + common).status == 0)
         let rollback = try RolloutBinary.run(["audit", "rollback", "1", "--by", "dev.patel", "--reason", "undo the first note, ticket 881"] + common)
         #expect(rollback.status == 1 && rollback.stdout.contains("Order 1 changed since: event 2 wrote it again"), "\(rollback.stdout)\(rollback.stderr)")
-        let notes = try DatabaseQueue(path: store).read { db in try String.fetchOne(db, sql: "SELECT notes FROM demo_orders WHERE id = 1") }
-        #expect(notes == "A")
+        #expect(try orderNotes(store) == "A")
     }
 
     @Test("a later write hidden by an edited column (its model, decision or tenant) does not clear the way for a rollback", arguments: [
@@ -262,17 +271,11 @@ struct AuditIntegrityTests {
         let dir = TestPaths.temporaryDirectory()
         let store = dir.appendingPathComponent("demo.sqlite").path
         let common = ["--dir", TestPaths.exampleFolder, "--store", store]
-        // a, then b, then a again: rolling back the first would silently undo the two after it.
-        for (i, notes) in ["A", "B", "A"].enumerated() {
-            let call = try RolloutBinary.run(["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
-                #"{"id": 1, "data": {"notes": "\#(notes)"}, "reason": "carrier confirmed pickup", "idempotency_key": "n-\#(i)"}"#] + common)
-            #expect(call.status == 0 && call.stdout.hasPrefix("executed"), "\(call.stdout)")
-        }
+        try writeNotesABA(common)
         try tamper(store, edit)
         let rollback = try RolloutBinary.run(["audit", "rollback", "1", "--by", "dev.patel", "--reason", "undo the first note, ticket 881"] + common)
         #expect(rollback.status == 1 && rollback.stdout.contains("the audit log after event 1 does not hold (event 2: column"), "\(rollback.stdout)\(rollback.stderr)")
-        let notes = try DatabaseQueue(path: store).read { db in try String.fetchOne(db, sql: "SELECT notes FROM demo_orders WHERE id = 1") }
-        #expect(notes == "A")
+        #expect(try orderNotes(store) == "A")
     }
 
     @Test("secrets never leave the store in clear: approvals, export, tail; an import without a policy is refused unless said")

@@ -51,6 +51,25 @@ struct FailClosedProject {
         try "version: 1\ntenants:\n  acme: {stage: \(stage)}\n  globex: {stage: broad}\n".write(toFile: dir + "/tenants.yaml", atomically: true, encoding: .utf8)
     }
 
+    /// A project whose `tool` (items.update or items.create) waits for a person's approval.
+    static func approving(_ tool: String) throws -> FailClosedProject {
+        let lines = tool == "items.create" ? "    writable: [title]\n    inverse: items.delete\n" : "    writable: [title, status]\n    inverse: items.update\n"
+        return try FailClosedProject { $0.replacingOccurrences(of: lines, with: lines + "    approval: {when: true}\n") }
+    }
+
+    /// upstreams.yaml with one entry, `tiny`: `script` run by python3, its database $TINY_DB (observed),
+    /// and `inherit:` when given.
+    func writeUpstreams(script: String = TinyServer.script, inherit: String? = nil) throws {
+        try """
+            version: 1
+            upstreams:
+              tiny:
+                command: [python3, \(script)]
+                env: [TINY_DB]
+            \(inherit.map { "    inherit: \($0)\n" } ?? "")    observe: sqlite:${TINY_DB}
+            """.write(toFile: dir + "/upstreams.yaml", atomically: true, encoding: .utf8)
+    }
+
     /// One item created through a guard that observes the tiny server's database; its executed event's seq.
     func observedCreate() throws -> Int {
         let guard_ = try guardProcess(extra: ["--observe", "sqlite:" + tiny.path])
@@ -143,8 +162,7 @@ struct GuardFailClosedTests {
 
     @Test("approving a proxied write runs it on its own upstream, and only there")
     func approveReachesUpstream() throws {
-        let project = try FailClosedProject { $0.replacingOccurrences(of: "    writable: [title]\n    inverse: items.delete\n",
-                                                                     with: "    writable: [title]\n    inverse: items.delete\n    approval: {when: true}\n") }
+        let project = try FailClosedProject.approving("items.create")
         let guard_ = try project.guardProcess()
         let queued = try guard_.call("items.create", FailClosedProject.create("hello", key: "k-1"))
         #expect(decisionCode(queued) == "pending_approval")
@@ -172,8 +190,7 @@ struct GuardFailClosedTests {
 
     @Test("an approval run where the rows cannot be read stays pending (the run, not the write, was at fault); run where they can, it executes")
     func approvalWaitsForReadableRows() throws {
-        let project = try FailClosedProject { $0.replacingOccurrences(of: "    writable: [title, status]\n    inverse: items.update\n",
-                                                                     with: "    writable: [title, status]\n    inverse: items.update\n    approval: {when: true}\n") }
+        let project = try FailClosedProject.approving("items.update")
         let guard_ = try project.guardProcess(extra: ["--observe", "sqlite:" + project.tiny.path])
         #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("old title", key: "k-1"))) == nil)
         let queued = try guard_.call("items.update", ["id": 1, "data": ["title": "new title"], "reason": "the supplier renamed it", "idempotency_key": "k-2"])
@@ -203,17 +220,9 @@ struct GuardFailClosedTests {
 
     @Test("an approval and a rollback run only where the write was asked for: an upstream entry's variable with another value is refused, and the approval stays pending")
     func placementBindsApprovals() throws {
-        let project = try FailClosedProject { $0.replacingOccurrences(of: "    writable: [title, status]\n    inverse: items.update\n",
-                                                                     with: "    writable: [title, status]\n    inverse: items.update\n    approval: {when: true}\n") }
+        let project = try FailClosedProject.approving("items.update")
         // The command the guard runs is this entry: its database is $TINY_DB, which the guard also observes.
-        try """
-            version: 1
-            upstreams:
-              tiny:
-                command: [python3, \(TinyServer.script)]
-                env: [TINY_DB]
-                observe: sqlite:${TINY_DB}
-            """.write(toFile: project.dir + "/upstreams.yaml", atomically: true, encoding: .utf8)
+        try project.writeUpstreams()
         let guard_ = try project.guardProcess()
         #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("old title", key: "k-1"))) == nil)
         let queued = try guard_.call("items.update", ["id": 1, "data": ["title": "new title"], "reason": "the supplier renamed it", "idempotency_key": "k-2"])
@@ -249,16 +258,8 @@ struct GuardFailClosedTests {
     @Test("an entry that limits what its server inherits keeps a variable it does not list from moving an approved write (here, to another tenant)",
           arguments: [true, false])
     func inheritLimitsTheServer(limited: Bool) throws {
-        let project = try FailClosedProject { $0.replacingOccurrences(of: "    writable: [title]\n    inverse: items.delete\n",
-                                                                     with: "    writable: [title]\n    inverse: items.delete\n    approval: {when: true}\n") }
-        try """
-            version: 1
-            upstreams:
-              tiny:
-                command: [python3, \(TinyServer.script)]
-                env: [TINY_DB]
-            \(limited ? "    inherit: [PATH]\n" : "")    observe: sqlite:${TINY_DB}
-            """.write(toFile: project.dir + "/upstreams.yaml", atomically: true, encoding: .utf8)
+        let project = try FailClosedProject.approving("items.create")
+        try project.writeUpstreams(inherit: limited ? "[PATH]" : nil)
         let guard_ = try project.guardProcess()
         let queued = try guard_.call("items.create", FailClosedProject.create("lamp", key: "k-1"))
         #expect(decisionCode(queued) == "pending_approval", "\(queued)")
@@ -280,12 +281,10 @@ struct GuardFailClosedTests {
 
     @Test("an approval or a rollback whose upstream cannot start is audited as not sent and stays open: it runs once the upstream does")
     func upstreamThatCannotStart() throws {
-        let project = try FailClosedProject { $0.replacingOccurrences(of: "    writable: [title, status]\n    inverse: items.update\n",
-                                                                     with: "    writable: [title, status]\n    inverse: items.update\n    approval: {when: true}\n") }
+        let project = try FailClosedProject.approving("items.update")
         let server = project.dir + "/tiny_server.py"
         try FileManager.default.copyItem(atPath: TinyServer.script, toPath: server)
-        try "version: 1\nupstreams:\n  tiny:\n    command: [python3, \(server)]\n    env: [TINY_DB]\n    inherit: [PATH]\n    observe: sqlite:${TINY_DB}\n"
-            .write(toFile: project.dir + "/upstreams.yaml", atomically: true, encoding: .utf8)
+        try project.writeUpstreams(script: server, inherit: "[PATH]")
         let guard_ = try project.guardProcess(upstream: ["--upstream", "tiny"])
         #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("old title", key: "k-1"))) == nil)
         #expect(decisionCode(try guard_.call("items.update", ["id": 1, "data": ["title": "new title"], "reason": "the supplier renamed it", "idempotency_key": "k-2"])) == "pending_approval")
