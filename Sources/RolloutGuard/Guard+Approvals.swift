@@ -12,7 +12,8 @@ extension Guard {
         guard let queued = try environment.transaction({ try $0.ledger.approval(id: id) }) else { throw GuardError.noSuchApproval(id) }
         // The log after the pending event is checked before the transaction that decides, which then walks
         // only what was appended since: a long stretch is read holding no write lock.
-        let known = try environment.checkedEvents(after: queued.pendingSeq) { _ in .namingAnApprover(tenant: queued.tenant) }
+        // A check that fails here (a body that does not decode) is made again inside, where it is recorded.
+        let known = try? environment.checkedEvents(after: queued.pendingSeq) { _ in .namingAnApprover(tenant: queued.tenant) }
         if let refusal = try environment.transaction({ session in
             try approvalRefusal(queued, by: approver, reason: reason, session: session, now: now, known: known)
         }) {
@@ -63,7 +64,14 @@ extension Guard {
         }
         // The queued request must be the one the chained pending event records: same caller (and the user
         // it acted for), tool, arguments and backend. The approvals table is not chained; the event is.
-        let pending = try session.ledger.event(seq: approval.pendingSeq)
+        let pending: AuditEvent?
+        do {
+            pending = try session.ledger.event(seq: approval.pendingSeq)
+        } catch {
+            return try approvalEvent(.approvalRefused,
+                "approval \(approval.id)'s pending event \(approval.pendingSeq) cannot be read (\(error)): the audit log was edited (run rollout audit verify); it will not run",
+                approval, by: approver, reason: reason, session: session, now: now)
+        }
         if let pending, pending.isImported {
             return try approvalEvent(.approvalRefused,
                 "approval \(approval.id) points at event \(approval.pendingSeq), which was imported, not queued by a guard (the queued request was changed after it was asked for); it will not run",

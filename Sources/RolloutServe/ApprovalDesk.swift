@@ -20,7 +20,7 @@ public struct ApprovalDesk: Sendable {
 
     public func approve(_ id: Int64, by approver: String, note: String) async throws -> Decision {
         guard let queued = try store.approval(id: id) else { throw GuardError.noSuchApproval(id) }
-        let observed = try store.event(seq: queued.pendingSeq)?.observedDatabase
+        let observed = (try? store.event(seq: queued.pendingSeq))?.observedDatabase
         return try await BackendRun.with(backend: queued.backend, folder: folder, store: store, command: nil, observe: observed, log: log) { guard_ in
             try await guard_.approve(id, by: approver, reason: note)
         }

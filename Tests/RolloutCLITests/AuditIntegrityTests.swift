@@ -167,6 +167,9 @@ struct AuditIntegrityTests {
         ("denied, status set back and the deciding event moved to another tenant", "deny",
          "UPDATE approvals SET status = 'pending', result_seq = NULL, decided_by = NULL WHERE id = 1; UPDATE audit_events SET tenant = 'globex' WHERE seq = 2", 1,
          "the audit log after pending event 1 does not hold (event 2: column tenant is"),
+        ("executed, status set back and the pending event's body replaced by one that is no event", "approve",
+         #"UPDATE approvals SET status = 'pending', result_seq = NULL, decided_by = NULL WHERE id = 1; UPDATE audit_events SET body = '{"seq":1}' WHERE seq = 1"#, 1,
+         "approval 1's pending event 1 cannot be read"),
     ]
 
     @Test("a decided approval made pending again in the table does not run: the chained decision settled its pending event", arguments: revivals)

@@ -87,7 +87,7 @@ struct ApproveCommand: AsyncParsableCommand {
         store.anchor = try AnchorOption.read(anchor)
         let approver = try Person.resolve(by)
         guard let queued = try store.approval(id: id!) else { throw GuardError.noSuchApproval(id!) }
-        let observed = try observe ?? store.event(seq: queued.pendingSeq)?.observedDatabase
+        let observed = observe ?? (try? store.event(seq: queued.pendingSeq))?.observedDatabase
         let decision = try await BackendRun.with(backend: queued.backend, folder: folderOptions.folder, store: store,
                                                  command: upstreamCommand.isEmpty ? nil : upstreamCommand, observe: observed,
                                                  log: { Output.error($0) }) { guard_ in
