@@ -39,6 +39,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Check the settings (folder, store, approvers, listen address) and exit without serving.")
     var check = false
 
+    @Option(help: ArgumentHelp("An anchor file from `rollout audit anchor` (or $ROLLOUT_ANCHOR), read when serve starts: approvals and rollbacks refuse a log that no longer holds that head.", valueName: "file"))
+    var anchor: String?
+
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
 
@@ -66,6 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let loopback = ServeSettings.isLoopback(host)
         let store = try storeOption.open(create: true)
+        store.anchor = try AnchorOption.read(anchor)
         let settings = ServeSettings(
             host: host, port: port, folder: folder, store: store, approvers: approvers,
             slackSigningSecret: environment["ROLLOUT_SLACK_SIGNING_SECRET"].flatMap { $0.isEmpty ? nil : $0 },
