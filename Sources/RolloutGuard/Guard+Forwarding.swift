@@ -9,12 +9,18 @@ extension Guard {
         guard let upstream else { fatalError("forward is only reached with an upstream") }
         let outcome = await upstream.call(context.forwardCall)
         var afterSnapshot: [JSONValue: [String: JSONValue]]?
+        var unverifiable: String?
         if beforeSnapshot != nil, case .accepted = outcome, let observer = upstream.observer {
-            afterSnapshot = try? observer.allRows(model: context.model)
+            do {
+                afterSnapshot = try observer.allRows(model: context.model)
+            } catch {
+                unverifiable = "\(error)"
+            }
         }
         do {
             return try await environment.groupedTransaction { session in
-                try self.recordOutcome(outcome, context, intent: intent, before: beforeSnapshot, after: afterSnapshot, session: session)
+                try self.recordOutcome(outcome, context, intent: intent, before: beforeSnapshot, after: afterSnapshot, unverifiable: unverifiable,
+                                       session: session)
             }
         } catch {
             let answer: String = switch outcome {
@@ -40,9 +46,11 @@ extension Guard {
     }
 
     /// The outcome event of a proxied write, the settled idempotency key, and the answer for the agent.
+    /// `unverifiable` says why the observed rows could not be read after an answered write: what it did
+    /// cannot be told, so it is in doubt, never `executed` on the upstream's word.
     func recordOutcome(
         _ outcome: UpstreamOutcome, _ context: DecisionContext, intent: Intent, before: [JSONValue: [String: JSONValue]]?,
-        after: [JSONValue: [String: JSONValue]]?, session: any GuardSession
+        after: [JSONValue: [String: JSONValue]]?, unverifiable: String? = nil, session: any GuardSession
     ) throws -> Decision {
         let plan = intent.plan, tool = context.tool, principal = context.principal, now = clock.now()
         var event = planEvent(plan, context)
@@ -57,6 +65,18 @@ extension Guard {
         let key = plan.request.idempotencyKey
         let decision: Decision
         switch outcome {
+        case .accepted(let result) where unverifiable != nil:
+            let keyText = key.map { " Its idempotency key '\($0)' will not run again." } ?? ""
+            let message = "\(tool.name) was answered by the upstream, and the observed database cannot be read after it (\(unverifiable!)): what it did cannot be told.\(keyText) Check the upstream's state before asking again"
+            event.decision = DecisionCode.inDoubt.rawValue
+            event.message = message
+            event.details["in_doubt"] = true
+            let stored = try session.ledger.append(event)
+            let answer: JSONValue = ["ok": false, "decision": "in_doubt", "audit_id": .number(Double(stored.seq)), "message": .string(message), "upstream": result]
+            decision = Decision(code: .inDoubt, message: message, auditSeq: stored.seq, approvalId: intent.approval?.approval.id, result: answer)
+            if let key { try settleKey(key, plan, decision: .inDoubt, seq: stored.seq, result: answer, principal: principal, session: session, now: now) }
+            try settleApproval(intent.approval, status: .inDoubt, seq: stored.seq, session: session)
+
         case .accepted(let result):
             var changes = plan.changes
             var mismatch: [String] = []

@@ -276,9 +276,9 @@ extension Guard {
         if !plan.lookups.isEmpty { event.details["lookup"] = redactor.redact(.object(plan.lookups)) }
         if !context.droppedArguments.isEmpty { event.details["dropped_args"] = .array(context.droppedArguments.map(JSONValue.string)) }
         if !placement.isEmpty { event.details["placement"] = .object(placement) }
-        // The database observed, in clear: an approval or rollback observes it again unless told otherwise
-        // (its mark in the placement still has to match).
-        if let observed = upstream?.placement["observe"] { event.details["observed"] = .string("sqlite:" + observed) }
+        // The database observed when given on the command line, in clear: an approval or rollback observes it
+        // again unless told otherwise (its mark in the placement still has to match).
+        if let observed = upstream?.recordedObserve { event.details["observed"] = .string(observed) }
         if !plan.observed { event.details["before"] = "unknown: the upstream's rows are not observable (run the guard with --observe, or give the tool a before: lookup)" }
         return event
     }

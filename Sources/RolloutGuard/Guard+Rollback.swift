@@ -69,7 +69,11 @@ extension Guard {
                 // An upstream error counts only when the write may have happened (it crashed after the call left).
                 if event.decision == DecisionCode.backendError.rawValue, event.details["in_doubt"] != .bool(true) { continue }
                 if let row = event.changes.map(\.key).first(where: keys.contains) ?? event.targets.first(where: keys.contains) {
-                    return try refused("\(modelName) \(row.canonicalText) changed since: event \(event.seq) wrote it again. Roll that write back first, or undo this one by hand")
+                    // Only an executed write can be rolled back; one in doubt or mismatched is checked in the upstream.
+                    let next = event.decision == DecisionCode.executed.rawValue
+                        ? "Roll that write back first, or undo this one by hand"
+                        : "It is \(event.decision), which no rollback undoes: check the upstream and undo both by hand"
+                    return try refused("\(modelName) \(row.canonicalText) changed since: event \(event.seq) wrote it again. \(next)")
                 }
             }
             if session.rows != nil {
@@ -238,7 +242,11 @@ extension Guard {
         var current: [JSONValue: [String: JSONValue]] = [:]
         for change in original.changes where !change.key.isNull {
             if let observer = upstream.observer {
-                current[change.key] = try observer.rows(model: model, keys: [change.key]).first ?? nil
+                do {
+                    current[change.key] = try observer.rows(model: model, keys: [change.key]).first ?? nil
+                } catch {
+                    return try refuse("\(model.name) \(change.key.canonicalText) cannot be read from the observed database (\(error)), so a rollback could overwrite a later change")
+                }
             } else if let name = tool.beforeLookup, let lookup = tool.lookups.first(where: { $0.name == name }), let target = tool.binding.target {
                 var call = ToolCall(tool: tool.toolName, arguments: target.setting(change.key, in: .object([:])))
                 if let pointer = tool.binding.model { call.arguments = pointer.setting(.string(model.name), in: call.arguments) }

@@ -16,10 +16,16 @@ public protocol Upstream: AnyObject, Sendable {
     /// record keyed digests of them (`details.placement`), and an approval or rollback runs only where
     /// they still match. Variables the entry does not list are not seen.
     var placement: [String: String] { get }
+    /// The database observed (`sqlite:PATH`), when it was given on the guard's command line: recorded in
+    /// clear on its writes (`details.observed`), so that their approval or rollback observes it again. One
+    /// an `upstreams.yaml` entry derives from its variables is not recorded (their values are the entry's
+    /// to give, and only their marks go in the log).
+    var recordedObserve: String? { get }
 }
 
 extension Upstream {
     public var placement: [String: String] { [:] }
+    public var recordedObserve: String? { nil }
 }
 
 /// Reads an upstream's rows from outside it: before and after values, and whether a write changed only

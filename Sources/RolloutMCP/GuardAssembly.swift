@@ -83,8 +83,9 @@ public enum GuardAssembly {
             options.inheriting = false
             placement["inherit"] = (entry.inherit ?? []).sorted().joined(separator: ",")
         }
-        return MCPUpstream(command: command, backend: backend, options: options, observer: observer,
-                           placement: placement, refusalPatterns: policy.refusalPatterns, log: log)
+        return MCPUpstream(command: command, backend: backend, options: options, observer: observer, placement: placement,
+                           recordedObserve: observe == nil ? nil : placement["observe"].map { "sqlite:" + $0 },
+                           refusalPatterns: policy.refusalPatterns, log: log)
     }
 
     /// `path` absolute, with every symbolic link resolved, also in a path whose last parts do not exist

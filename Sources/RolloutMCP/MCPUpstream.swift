@@ -10,6 +10,7 @@ public final class MCPUpstream: Upstream, @unchecked Sendable {
     public let backend: String
     public let observer: (any StateReader)?
     public let placement: [String: String]
+    public let recordedObserve: String?
     public let client: MCPClient
     let detector: RefusalDetector
     let log: @Sendable (String) -> Void
@@ -19,10 +20,12 @@ public final class MCPUpstream: Upstream, @unchecked Sendable {
     /// `upstreams.yaml`, `GuardBackend.command(command)` otherwise. `placement` is what decides where it
     /// writes (`Upstream.placement`).
     public init(command: [String], backend: String, options: MCPClient.Options, observer: (any StateReader)? = nil,
-                placement: [String: String] = [:], refusalPatterns: [String] = [], log: @escaping @Sendable (String) -> Void = { _ in }) {
+                placement: [String: String] = [:], recordedObserve: String? = nil, refusalPatterns: [String] = [],
+                log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.backend = backend
         self.observer = observer
         self.placement = placement
+        self.recordedObserve = recordedObserve
         client = MCPClient(command: command, options: options)
         detector = RefusalDetector(policyPatterns: refusalPatterns)
         self.log = log

@@ -72,16 +72,16 @@ public struct ChainAnchor: Sendable, Hashable {
         return .object(object)
     }
 
-    /// Reads an anchor file; throws `StoreError.badRecord` naming the field when it is not one.
+    /// Reads an anchor file; throws `StoreError.badFile` naming the field when it is not one.
     public static func read(path: String) throws -> ChainAnchor {
         guard let data = FileManager.default.contents(atPath: path) else { throw StoreError.notFound("no anchor file at \(path)") }
         let value: JSONValue
         do {
             value = try JSONValue.parse(data)
         } catch {
-            throw StoreError.badRecord(file: path, line: error.line, field: "", message: "not JSON: \(error.message)")
+            throw StoreError.badFile(file: path, line: error.line, field: "", message: "not JSON: \(error.message)")
         }
-        func fail(_ field: String, _ message: String) -> StoreError { .badRecord(file: path, line: 1, field: field, message: message) }
+        func fail(_ field: String, _ message: String) -> StoreError { .badFile(file: path, line: 1, field: field, message: message) }
         guard value["format"] == "rollout-chain-anchor/1" else { throw fail("format", "is not rollout-chain-anchor/1") }
         guard let seq = value["seq"]?.intValue, seq >= 0 else { throw fail("seq", "is missing or not a whole number") }
         guard let hash = value["hash"]?.stringValue, hash.utf8.count == 64 else { throw fail("hash", "is missing or not a SHA-256 hex digest") }

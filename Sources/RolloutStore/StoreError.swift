@@ -6,6 +6,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case incompatible(path: String, detail: String)
     /// A line of an import file could not be read; nothing of the file was imported.
     case badRecord(file: String, line: Int, field: String, message: String)
+    /// A file rollout reads whole (an anchor) is not what it should be, at a line and field.
+    case badFile(file: String, line: Int, field: String, message: String)
     case notFound(String)
     case io(path: String, detail: String)
     /// The writer's chain key does not match the store's signed chain.
@@ -24,6 +26,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .incompatible(let path, let detail): "\(path) cannot be used as a rollout store: \(detail)"
         case .badRecord(let file, let line, let field, let message):
             "\(file):\(line): \(field.isEmpty ? "" : field + ": ")\(message); nothing from this file was imported"
+        case .badFile(let file, let line, let field, let message):
+            "\(file):\(line): \(field.isEmpty ? "" : field + ": ")\(message)"
         case .notFound(let what): what
         case .io(let path, let detail): "\(path): \(detail)"
         case .chainKey(let message): message

@@ -102,7 +102,7 @@ struct Rollout: AsyncParsableCommand {
         case let error as StoreError:
             Output.error("error: \(error)")
             switch error {
-            case .badRecord, .notFound: Foundation.exit(ExitStatus.badInput)
+            case .badRecord, .badFile, .notFound: Foundation.exit(ExitStatus.badInput)
             case .busy, .incompatible, .io, .constraint, .server: Foundation.exit(ExitStatus.internalError)
             case .chainKey, .badLocation: Foundation.exit(ExitStatus.badInput)
             }

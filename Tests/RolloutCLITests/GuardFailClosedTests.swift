@@ -228,6 +228,9 @@ struct GuardFailClosedTests {
         let queued = try guard_.call("items.update", ["id": 1, "data": ["title": "new title"], "reason": "the supplier renamed it", "idempotency_key": "k-2"])
         #expect(decisionCode(queued) == "pending_approval", "\(queued)")
         _ = guard_.close()
+        // The entry's database is its variable's to give: only its mark is recorded, never the path.
+        let recorded = try project.audit()
+        #expect(recorded.allSatisfy { $0["details"]?["observed"] == nil } && recorded.contains { $0["details"]?["placement"]?["observe"] != nil })
         // A copy of the database, the same rows: every row check passes there.
         let elsewhere = TinyDatabase(TestPaths.temporaryDirectory("elsewhere").path)
         try FileManager.default.copyItem(atPath: project.tiny.path, toPath: elsewhere.path)
@@ -329,7 +332,8 @@ struct GuardFailClosedTests {
         let rollback = try Subprocess.run([RolloutBinary.path, "audit", "rollback", String(update), "--dir", project.dir, "--store", project.store,
                                            "--by", "dev.patel", "--reason", "the rename was a mistake", "--", "python3", TinyServer.script],
                                           environment: ["TINY_DB": project.tiny.path])
-        #expect(rollback.status == 1 && rollback.stdout.contains("changed since: event"), "\(rollback.stdout)\(rollback.stderr)")
+        #expect(rollback.status == 1 && rollback.stdout.contains("changed since: event") && rollback.stdout.contains("It is backend_error, which no rollback undoes"),
+                "\(rollback.stdout)\(rollback.stderr)")
         #expect(try project.tiny.items().map { $0["title"] } == ["desk"])
     }
 
@@ -346,6 +350,40 @@ struct GuardFailClosedTests {
         #expect(decisionCode(answer) == "lookup_failed", "\(answer)")
         #expect(try project.decisions() == ["lookup_failed"])
         #expect(try project.tiny.calls(tool) == 0)
+    }
+
+    @Test("a rollback whose observed database cannot be read before it is refused and audited, and may run once it can")
+    func rollbackUnreadableBefore() throws {
+        let project = try FailClosedProject()
+        let created = try project.observedCreate()
+        let aside = project.dir + "/aside.db"
+        try FileManager.default.moveItem(atPath: project.tiny.path, toPath: aside)
+        try Data("not a database".utf8).write(to: URL(fileURLWithPath: project.tiny.path))
+        let rollback = [RolloutBinary.path, "audit", "rollback", String(created), "--dir", project.dir, "--store", project.store, "--by", "dev.patel",
+                        "--reason", "created by a test run, not a real item", "--", "python3", TinyServer.script]
+        let blind = try Subprocess.run(rollback, environment: ["TINY_DB": aside])
+        #expect(blind.status == 1 && blind.stdout.contains("cannot be read from the observed database"), "\(blind.stdout)\(blind.stderr)")
+        #expect(try project.decisions().last == "rollback_refused")
+        try FileManager.default.removeItem(atPath: project.tiny.path)
+        try FileManager.default.moveItem(atPath: aside, toPath: project.tiny.path)
+        let seeing = try Subprocess.run(rollback, environment: ["TINY_DB": project.tiny.path])
+        #expect(seeing.status == 0, "\(seeing.stdout)\(seeing.stderr)")
+    }
+
+    @Test("a write the upstream answered, whose observed database cannot be read after it, is in doubt (not executed on its word); its key never runs again")
+    func writeUnverifiable() throws {
+        let project = try FailClosedProject()
+        let guard_ = try project.guardProcess(extra: ["--observe", "sqlite:" + project.tiny.path], environment: ["TINY_MODE": "vanish"])
+        let answer = try guard_.call("items.create", FailClosedProject.create("lamp", key: "k-1"))
+        #expect(decisionCode(answer) == "in_doubt", "\(answer)")
+        // The database back where it was, the retry replays the doubt; nothing is forwarded again.
+        try FileManager.default.moveItem(atPath: project.tiny.path + ".gone", toPath: project.tiny.path)
+        let retry = try guard_.call("items.create", FailClosedProject.create("lamp", key: "k-1"))
+        _ = guard_.close()
+        #expect(decisionCode(retry) == "in_doubt", "\(retry)")
+        let decisions = try project.decisions()
+        #expect(decisions == ["intent", "in_doubt", "in_doubt"], "\(decisions)")
+        #expect(try project.tiny.calls("items.create") == 1, "the retry was not forwarded")
     }
 
     @Test("a rollback whose upstream answered but whose observed database cannot be read after it is in doubt, and never runs again")
