@@ -57,7 +57,7 @@ public final class DemoEnvironment: GuardEnvironment, @unchecked Sendable {
     }
 
     public func checkedEvents(after seq: Int64, _ pick: (AuditEvent) -> EventPick?) throws -> CheckedEvents? {
-        try store.event(seq: seq).flatMap(pick).map { try store.checkedEvents(after: seq, $0) }
+        try store.checkedEvents(after: seq, pickingFor: pick)
     }
 
     /// The demo rows of `model`, by key: for tests and `rollout call`'s output.

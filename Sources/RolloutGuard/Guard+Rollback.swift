@@ -1,5 +1,6 @@
 import Foundation
 import RolloutCore
+import RolloutStore
 
 extension Guard {
     /// Undoes one executed write from its audit event's before and after values, itself audited
@@ -17,7 +18,20 @@ extension Guard {
             event.model.map { .writes(tenant: event.tenant, model: $0, decisions: Self.laterWrites) }
         }
         let checked: RollbackCheck = try environment.transaction { session in
-            guard let original = try session.ledger.event(seq: seq) else { throw GuardError.noSuchEvent(seq) }
+            let original: AuditEvent
+            do {
+                guard let event = try session.ledger.event(seq: seq) else { throw GuardError.noSuchEvent(seq) }
+                original = event
+            } catch StoreError.unreadableEvent(_, let tenant, let tool, let detail) {
+                // What it wrote cannot be told, nor where: refused, recorded under the row's own columns, on
+                // no backend (none ran).
+                let message = "event \(seq) cannot be read (\(detail)): the audit log was edited (run rollout audit verify), so what it wrote cannot be told; it will not be rolled back"
+                let event = AuditEvent(ts: now, tenant: tenant ?? "", actor: actor, tool: tool ?? "", reason: reason,
+                                       decision: DecisionCode.rollbackRefused.rawValue, policyDigest: policyDigest,
+                                       message: message, details: ["rollback_of": .number(Double(seq))])
+                let stored = try session.ledger.append(event)
+                return .refused(Decision(code: .rollbackRefused, message: message, auditSeq: stored.seq, result: refusalResult(.rollbackRefused, message)))
+            }
             func refused(_ message: String) throws -> RollbackCheck {
                 .refused(try recordRollbackRefusal(original, by: actor, reason: reason, message: message, session: session, now: now))
             }

@@ -80,7 +80,7 @@ public final class StoreEnvironment: GuardEnvironment, @unchecked Sendable {
     }
 
     public func checkedEvents(after seq: Int64, _ pick: (AuditEvent) -> EventPick?) throws -> CheckedEvents? {
-        try store.event(seq: seq).flatMap(pick).map { try store.checkedEvents(after: seq, $0) }
+        try store.checkedEvents(after: seq, pickingFor: pick)
     }
 
     struct Session: GuardSession {

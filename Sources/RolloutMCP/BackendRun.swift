@@ -35,3 +35,42 @@ public enum BackendRun {
         return try result.get()
     }
 }
+
+extension BackendRun {
+    /// Runs approval `id` on the backend its write was queued on, observing the database its pending
+    /// event recorded unless `observe` names another: what `rollout approve` and serve's Approve do.
+    public static func approve(
+        _ id: Int64, by approver: String, reason: String?, folder: RolloutFolder, store: AuditStore, command: [String]? = nil,
+        observe: String? = nil, log: @escaping @Sendable (String) -> Void
+    ) async throws -> Decision {
+        guard let queued = try store.approval(id: id) else { throw GuardError.noSuchApproval(id) }
+        // A pending event that cannot be read observes nothing here: the guard refuses the approval, audited.
+        let observed = observe ?? (try? store.event(seq: queued.pendingSeq))?.observedDatabase
+        return try await with(backend: queued.backend, folder: folder, store: store, command: command, observe: observed, log: log) {
+            try await $0.approve(id, by: approver, reason: reason)
+        }
+    }
+
+    /// Rolls event `seq` back on the backend that wrote it, observing the database its write recorded
+    /// unless `observe` names another: what `rollout audit rollback` and serve's Roll back do. An event
+    /// whose body no longer reads names no backend that can be trusted: a guard over the store alone
+    /// refuses it, audited.
+    public static func rollback(
+        _ seq: Int64, by person: String, reason: String, folder: RolloutFolder, store: AuditStore, command: [String]? = nil,
+        observe: String? = nil, log: @escaping @Sendable (String) -> Void
+    ) async throws -> Decision {
+        let event: AuditEvent
+        do {
+            guard let read = try store.event(seq: seq) else { throw GuardError.noSuchEvent(seq) }
+            event = read
+        } catch StoreError.unreadableEvent {
+            let policy = try folder.loadPolicy()
+            let guard_ = Guard(policy: policy, stages: FixedStages(.off), environment: try StoreEnvironment(store: store, policy: policy))
+            return try await guard_.rollback(seq, by: person, reason: reason)
+        }
+        return try await with(backend: event.backend ?? GuardBackend.builtin, folder: folder, store: store, command: command,
+                              observe: observe ?? event.observedDatabase, log: log) {
+            try await $0.rollback(seq, by: person, reason: reason)
+        }
+    }
+}

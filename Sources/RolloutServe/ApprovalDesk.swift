@@ -19,11 +19,7 @@ public struct ApprovalDesk: Sendable {
     }
 
     public func approve(_ id: Int64, by approver: String, note: String) async throws -> Decision {
-        guard let queued = try store.approval(id: id) else { throw GuardError.noSuchApproval(id) }
-        let observed = (try? store.event(seq: queued.pendingSeq))?.observedDatabase
-        return try await BackendRun.with(backend: queued.backend, folder: folder, store: store, command: nil, observe: observed, log: log) { guard_ in
-            try await guard_.approve(id, by: approver, reason: note)
-        }
+        try await BackendRun.approve(id, by: approver, reason: note, folder: folder, store: store, log: log)
     }
 
     public func deny(_ id: Int64, by approver: String, note: String) async throws -> Decision {
@@ -34,11 +30,7 @@ public struct ApprovalDesk: Sendable {
     }
 
     public func rollback(_ seq: Int64, by person: String, note: String) async throws -> Decision {
-        guard let event = try store.event(seq: seq) else { throw GuardError.noSuchEvent(seq) }
-        return try await BackendRun.with(backend: event.backend ?? GuardBackend.builtin, folder: folder, store: store, command: nil, observe: event.observedDatabase,
-                                         log: log) { guard_ in
-            try await guard_.rollback(seq, by: person, reason: note)
-        }
+        try await BackendRun.rollback(seq, by: person, reason: note, folder: folder, store: store, log: log)
     }
 
     /// Why a person decides this write, in words: the rule that queued it and its message, or the

@@ -199,9 +199,10 @@ public final class AuditStore: @unchecked Sendable {
     }
 
     /// The event `seq` read inside a transaction the caller holds.
+    /// Throws `StoreError.unreadableEvent` when its body is no audit event.
     public static func event(seq: Int64, in sql: any SQLConnection) throws -> AuditEvent? {
-        guard let body = try sql.scalar("SELECT body FROM audit_events WHERE seq = ?", [.int(seq)])?.string else { return nil }
-        return try decodeBody(body, seq: seq)
+        guard let row = try sql.queryOne("SELECT body, tenant, tool FROM audit_events WHERE seq = ?", [.int(seq)]) else { return nil }
+        return try decodeBody(row.optionalString(0) ?? "", seq: seq, tenant: row.optionalString(1), tool: row.optionalString(2))
     }
 
     /// A value kept in the store's settings table.
@@ -289,13 +290,15 @@ public final class AuditStore: @unchecked Sendable {
         }
     }
 
-    static func decodeBody(_ body: String, seq: Int64) throws -> AuditEvent {
+    /// The event a stored body holds; `StoreError.unreadableEvent` (with the row's `tenant` and `tool`
+    /// where the caller read them) when it holds none.
+    static func decodeBody(_ body: String, seq: Int64, tenant: String? = nil, tool: String? = nil) throws -> AuditEvent {
         do {
             var event = try AuditEvent(json: try JSONValue.parse(body))
             event.seq = seq
             return event
         } catch {
-            throw StoreError.incompatible(path: "audit event \(seq)", detail: "its stored body cannot be read: \(error)")
+            throw StoreError.unreadableEvent(seq: seq, tenant: tenant, tool: tool, detail: "its stored body is no audit event: \(error)")
         }
     }
 }

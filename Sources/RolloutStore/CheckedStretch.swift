@@ -16,6 +16,19 @@ extension StoreTransaction {
 }
 
 extension AuditStore {
+    /// `checkedEvents(after:_:)` for the pick `pick` gives event `seq`, walked before a transaction that
+    /// decides on it resumes from it; nil when there is no event `seq`, no pick, or the event cannot be
+    /// read (the transaction then refuses, audited).
+    public func checkedEvents(after seq: Int64, pickingFor pick: (AuditEvent) -> EventPick?) throws -> CheckedEvents? {
+        let event: AuditEvent?
+        do {
+            event = try self.event(seq: seq)
+        } catch StoreError.unreadableEvent {
+            return nil
+        }
+        return try event.flatMap(pick).map { try checkedEvents(after: seq, $0) }
+    }
+
     /// `StoreTransaction.checkedEvents` in a read of the store, holding no write lock: walks the stretch
     /// up to the head committed when the read began. Its cost is a walk of the stretch on one core
     /// (about 5 s for a million events), for decisions a person makes, never the guard's hot path.

@@ -18,6 +18,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case server(location: String, message: String)
     /// `--store` names something rollout cannot open: an unknown URL scheme, a folder that does not exist.
     case badLocation(String)
+    /// An event's stored body is no audit event (the log was edited); `tenant` and `tool` are its row's
+    /// columns as stored, for whoever records what could not be done with it.
+    case unreadableEvent(seq: Int64, tenant: String?, tool: String?, detail: String)
 
     public var description: String {
         switch self {
@@ -34,6 +37,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .badLocation(let message): message
         case .constraint(let message): "constraint failed: \(message)"
         case .server(let location, let message): "the store \(location): \(message)"
+        case .unreadableEvent(let seq, _, _, let detail):
+            "audit event \(seq) cannot be read (\(detail)): the audit log was edited; run rollout audit verify"
         }
     }
 }

@@ -105,6 +105,8 @@ struct Rollout: AsyncParsableCommand {
             case .badRecord, .badFile, .notFound: Foundation.exit(ExitStatus.badInput)
             case .busy, .incompatible, .io, .constraint, .server: Foundation.exit(ExitStatus.internalError)
             case .chainKey, .badLocation: Foundation.exit(ExitStatus.badInput)
+            // An edited log is a problem found, as `audit verify` reports it.
+            case .unreadableEvent: Foundation.exit(ExitStatus.problemFound)
             }
         case let error as MCPFailure:
             Output.error("error: \(error)")

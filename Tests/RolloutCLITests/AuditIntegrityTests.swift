@@ -281,6 +281,32 @@ struct AuditIntegrityTests {
         #expect(try orderNotes(store) == "A")
     }
 
+    @Test("a write whose stored body no longer reads as an event is not rolled back: refused and audited, under its row's tenant", arguments: [
+        #"UPDATE audit_events SET body = '{"seq":1}' WHERE seq = 1"#,
+        "UPDATE audit_events SET body = 'not json' WHERE seq = 1",
+        "UPDATE audit_events SET body = x'7b7d00ff' WHERE seq = 1",
+    ])
+    func unreadableRollback(edit: String) throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("demo.sqlite").path
+        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        try writeNotesABA(common)
+        try tamper(store, edit)
+        let rollback = try RolloutBinary.run(["audit", "rollback", "1", "--by", "dev.patel", "--reason", "undo the first note, ticket 881", "--format", "json"] + common)
+        #expect(rollback.status == 1, "\(rollback.stdout)\(rollback.stderr)")
+        let decision = try JSONValue.parse(rollback.stdout)
+        #expect(decision["decision"] == "rollback_refused")
+        #expect(decision["message"]?.stringValue?.hasPrefix("event 1 cannot be read (") == true, "\(rollback.stdout)")
+        #expect(try orderNotes(store) == "A", "nothing was restored")
+        let recorded = try DatabaseQueue(path: store).read { db in
+            try Row.fetchOne(db, sql: "SELECT tenant, decision, json_extract(body, '$.details.rollback_of') AS of, json_extract(body, '$.backend') AS backend FROM audit_events WHERE seq = ?",
+                             arguments: [decision["audit_id"]?.intValue ?? -1])
+        }
+        let tenant: String? = recorded?["tenant"], decided: String? = recorded?["decision"], of: Int? = recorded?["of"], backend: String? = recorded?["backend"]
+        #expect(tenant == "acme" && decided == "rollback_refused" && of == 1)
+        #expect(backend == nil, "no backend ran it")
+    }
+
     @Test("secrets never leave the store in clear: approvals, export, tail; an import without a policy is refused unless said")
     func secrets() throws {
         let dir = TestPaths.temporaryDirectory()

@@ -86,13 +86,9 @@ struct ApproveCommand: AsyncParsableCommand {
         let store = try storeOption.open(create: false)
         store.anchor = try AnchorOption.read(anchor)
         let approver = try Person.resolve(by)
-        guard let queued = try store.approval(id: id!) else { throw GuardError.noSuchApproval(id!) }
-        let observed = observe ?? (try? store.event(seq: queued.pendingSeq))?.observedDatabase
-        let decision = try await BackendRun.with(backend: queued.backend, folder: folderOptions.folder, store: store,
-                                                 command: upstreamCommand.isEmpty ? nil : upstreamCommand, observe: observed,
-                                                 log: { Output.error($0) }) { guard_ in
-            try await guard_.approve(id!, by: approver, reason: reason)
-        }
+        let decision = try await BackendRun.approve(id!, by: approver, reason: reason, folder: folderOptions.folder, store: store,
+                                                    command: upstreamCommand.isEmpty ? nil : upstreamCommand, observe: observe,
+                                                    log: { Output.error($0) })
         DecisionPrinter.print(decision, format: formatOption.format)
         if decision.code != .executed { throw FailureExit(status: ExitStatus.problemFound) }
     }

@@ -313,13 +313,9 @@ struct AuditRollback: AsyncParsableCommand {
     func run() async throws {
         let store = try storeOption.open(create: false)
         store.anchor = try AnchorOption.read(anchor)
-        guard let event = try store.event(seq: auditId) else { throw GuardError.noSuchEvent(auditId) }
-        let person = try Person.resolve(by)
-        let decision = try await BackendRun.with(backend: event.backend ?? GuardBackend.builtin, folder: folderOptions.folder, store: store,
-                                                 command: upstreamCommand.isEmpty ? nil : upstreamCommand, observe: observe ?? event.observedDatabase,
-                                                 log: { Output.error($0) }) { guard_ in
-            try await guard_.rollback(auditId, by: person, reason: reason)
-        }
+        let decision = try await BackendRun.rollback(auditId, by: try Person.resolve(by), reason: reason, folder: folderOptions.folder, store: store,
+                                                     command: upstreamCommand.isEmpty ? nil : upstreamCommand, observe: observe,
+                                                     log: { Output.error($0) })
         DecisionPrinter.print(decision, format: formatOption.format)
         if decision.code != .rolledBack { throw FailureExit(status: ExitStatus.problemFound) }
     }
