@@ -89,6 +89,13 @@ extension Guard {
         guard let tool = policy.tool(named: approval.tool), policy.model(named: tool.model) != nil else {
             return try approvalEvent(.approvalRefused, "\(approval.tool) is no longer a tool of the policy", approval, by: approver, reason: reason, session: session, now: now)
         }
+        // The name the call goes out under is a column of the table too: it must still be the one the policy
+        // gives the chained tool, or the approval would run another tool of the upstream.
+        guard case .entry(let resolved) = ToolResolver.resolve(approval.call, in: policy), resolved.name == tool.name else {
+            return try approvalEvent(.approvalRefused,
+                "approval \(approval.id) would call '\(approval.call.tool)' on the upstream, which is not \(tool.name)'s name there ('\(tool.toolName)') (the queued request was changed after it was asked for); it will not run",
+                approval, by: approver, reason: reason, session: session, now: now)
+        }
         if let mismatch = placementMismatch(pending.details["placement"]) {
             return try approvalEvent(.approvalRefused,
                 "not run: a write runs only where it was asked to, and approval \(approval.id) was queued (pending event \(approval.pendingSeq)) where this guard's upstream may not write: \(mismatch); approval \(approval.id) stays pending",

@@ -126,13 +126,17 @@ struct AuditIntegrityTests {
         var testDescription: String { name }
     }
 
-    @Test("a queued approval whose row was edited does not run: its arguments, its expiry, the user it was asked for, its backend",
+    @Test("a queued approval whose row was edited does not run: its arguments, its expiry, the user it was asked for, its tool's name upstream",
           arguments: [
               ApprovalEdit(name: "arguments 60000 → 500000", sql: "UPDATE approvals SET arguments = replace(arguments, '60000', '500000')"),
               ApprovalEdit(name: "expiry a day later", sql: "UPDATE approvals SET expires_ms = expires_ms + 86400000", says: "after the 4h its tool allows"),
               ApprovalEdit(name: "the subject removed", sql: "UPDATE approvals SET subject = NULL", extra: ["--subject", "maria.lopez"]),
               ApprovalEdit(name: "another subject", sql: "UPDATE approvals SET subject = 'someone.else'", extra: ["--subject", "maria.lopez"]),
               ApprovalEdit(name: "a subject added", sql: "UPDATE approvals SET subject = 'someone.else'"),
+              ApprovalEdit(name: "the upstream's tool name set to a tool no policy describes", sql: "UPDATE approvals SET wire_tool = 'run_sql'",
+                           says: "would call 'run_sql' on the upstream, which is not refunds.issue's name there"),
+              ApprovalEdit(name: "the upstream's tool name set to another write tool", sql: "UPDATE approvals SET wire_tool = 'orders.update'",
+                           says: "would call 'orders.update' on the upstream"),
           ])
     func editedApproval(_ edit: ApprovalEdit) throws {
         let dir = TestPaths.temporaryDirectory()
