@@ -15,7 +15,7 @@ extension Guard {
         // The log after the write is checked before the transaction that decides, which then walks only
         // what was appended since: a write of last month is not checked holding the write lock.
         let known = try environment.checkedEvents(after: seq) { event in
-            event.model.map { .writes(tenant: event.tenant, model: $0, decisions: Self.laterWrites) }
+            event.model.map { .writes(tenant: event.tenant, model: $0, decisions: Self.laterEvents) }
         }
         let checked: RollbackCheck = try environment.transaction { session in
             let original: AuditEvent
@@ -67,7 +67,7 @@ extension Guard {
             // imported write still stands in the way).
             let keys = Set(original.changes.map(\.key))
             // Read from a log shown intact from the write to its head: an edited column hides no later write.
-            let checked = try session.ledger.checkedEvents(after: seq, .writes(tenant: original.tenant, model: modelName, decisions: Self.laterWrites),
+            let checked = try session.ledger.checkedEvents(after: seq, .writes(tenant: original.tenant, model: modelName, decisions: Self.laterEvents),
                                                            resuming: known)
             if let problem = checked.problem {
                 return try refused("the audit log after event \(seq) does not hold (\(problem); run rollout audit verify), so whether its rows were written again cannot be told")
@@ -78,7 +78,19 @@ extension Guard {
                 return Int64(of)
             }
             let undone = Set(later.compactMap(rollbackOf))
+            // A write handed to the upstream is settled by its outcome, which names its intent (a guard's
+            // own: an imported line settles nothing).
+            let settled = Set(later.filter { !$0.isImported }.compactMap { $0.details["intent_seq"]?.doubleValue }.map(Int64.init))
             for event in later where !undone.contains(event.seq) {
+                if event.decision == DecisionCode.intent.rawValue {
+                    // Unsettled, it may still land after this rollback, on values the rollback restored.
+                    if !settled.contains(event.seq),
+                       let row = event.changes.map(\.key).first(where: keys.contains) ?? event.targets.first(where: keys.contains) {
+                        return try refused("\(modelName) \(row.canonicalText) is being written: event \(event.seq) handed a write of it to the upstream, and its outcome is not recorded. Try again once it is; if it never is (its guard stopped), check the upstream and undo both by hand")
+                    }
+                    continue
+                }
+                guard Self.laterWrites.contains(event.decision) else { continue }
                 if let of = rollbackOf(event), of >= seq { continue }
                 // An upstream error counts only when the write may have happened (it crashed after the call left).
                 if event.decision == DecisionCode.backendError.rawValue, event.details["in_doubt"] != .bool(true) { continue }
@@ -114,6 +126,10 @@ extension Guard {
     /// The decisions of events that may have written a row again after a write: what stands in the way
     /// of its rollback.
     static let laterWrites = [DecisionCode.executed, .rolledBack, .upstreamMismatch, .inDoubt, .backendError].map(\.rawValue) + ["allowed"]
+
+    /// What a rollback reads after its write: the later writes, and the intents of writes handed to an
+    /// upstream with the refusals that may settle them (a write still in flight stands in the way too).
+    static let laterEvents = laterWrites + [DecisionCode.intent, .upstreamRefused, .rollbackRefused].map(\.rawValue)
 
     enum RollbackCheck {
         case done(Decision)

@@ -337,6 +337,32 @@ struct GuardFailClosedTests {
         #expect(try project.tiny.items().map { $0["title"] } == ["desk"])
     }
 
+    @Test("a later write still in flight (its intent recorded, no outcome yet) stands in the way of a rollback, as it would land on the restored values",
+          arguments: [false, true])
+    func inFlightLaterWrite(guardStopped: Bool) throws {
+        let project = try FailClosedProject()
+        let first = try project.guardProcess(extra: ["--observe", "sqlite:" + project.tiny.path])
+        #expect(decisionCode(try first.call("items.create", FailClosedProject.create("lamp", key: "k-1"))) == nil)
+        #expect(decisionCode(try first.call("items.update", ["id": 1, "data": ["title": "desk"], "reason": "the supplier renamed it", "idempotency_key": "k-2"])) == nil)
+        _ = first.close()
+        let update = try #require(try project.audit().first { $0["decision"] == "executed" && $0["tool"] == "items.update" }?["seq"]?.intValue)
+        // The upstream takes the next write and does not answer: only its intent is in the log.
+        let slow = try project.guardProcess(extra: ["--observe", "sqlite:" + project.tiny.path, "--call-timeout", "120s"], environment: ["TINY_MODE": "hang"])
+        defer { slow.killHard() }
+        slow.send("tools/call", ["name": "items.update", "arguments": ["id": 1, "data": ["title": "chair"], "reason": "the supplier renamed it again", "idempotency_key": "k-3"]])
+        let deadline = Date().addingTimeInterval(30)
+        while try project.decisions().last != "intent", Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(try project.decisions().last == "intent")
+        if guardStopped { slow.killHard() }
+        let rollback = try Subprocess.run([RolloutBinary.path, "audit", "rollback", String(update), "--dir", project.dir, "--store", project.store,
+                                           "--by", "dev.patel", "--reason", "the rename was a mistake", "--", "python3", TinyServer.script],
+                                          environment: ["TINY_DB": project.tiny.path])
+        #expect(rollback.status == 1 && rollback.stdout.contains("Item 1 is being written: event \(update + 1) handed a write of it to the upstream"),
+                "\(rollback.stdout)\(rollback.stderr)")
+        #expect(try project.decisions().last == "rollback_refused")
+        #expect(try project.tiny.items().map { $0["title"] } == ["desk"], "nothing was restored")
+    }
+
     @Test("a write whose observed database cannot be read is refused and audited (lookup_failed), never forwarded", arguments: ["items.update", "items.create"])
     func unreadableObserver(tool: String) throws {
         let project = try FailClosedProject()
