@@ -48,8 +48,9 @@ extension Guard {
         guard let upstream else {
             return .refused(try refuseUnpoliced(call, principal: principal, code: .toolUnknown, message: "this guard has no upstream to read from"))
         }
-        switch await upstream.call(call) {
-        case .accepted(let result):
+        // The rules judge every answer passed on: one the refusal detector reads as a refusal (a "found":
+        // false, "awaiting approval" in a row's text) may hold the rows the rules withhold all the same.
+        func judged(_ result: JSONValue) throws -> ReadAnswer {
             guard !read.rules.isEmpty else { return .answer(result) }
             let data: JSONValue = [
                 "tool": .string(call.tool), "tenant": .string(principal.tenant), "actor": .string(principal.actor),
@@ -62,8 +63,10 @@ extension Guard {
                     message: "\(call.tool): \(rule.message) (rule \(rule.name)); the answer was withheld"))
             }
             return .answer(result)
-        case .refused(_, _, let result):
-            return .answer(result)
+        }
+        switch await upstream.call(call) {
+        case .accepted(let result), .refused(_, _, let result):
+            return try judged(result)
         case .failed(let failure):
             return .failed(failure)
         }

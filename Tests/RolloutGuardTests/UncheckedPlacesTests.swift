@@ -295,4 +295,33 @@ struct UncheckedPlacesTests {
         }
         #expect(decision.code == code, "\(decision.message)")
     }
+
+    /// An upstream that answers every call with one outcome.
+    final class AnsweringUpstream: Upstream, @unchecked Sendable {
+        let backend = "upstream:tiny"
+        let observer: (any StateReader)? = nil
+        let outcome: UpstreamOutcome
+        init(_ outcome: UpstreamOutcome) { self.outcome = outcome }
+        func call(_ call: ToolCall) async -> UpstreamOutcome { outcome }
+    }
+
+    static let foreignRow: JSONValue = ["content": [["type": "text", "text": #"{"id": 2, "tenant_id": "globex", "title": "awaiting approval by the CFO"}"#]]]
+
+    @Test("a read's rules judge every answer passed on, one that reads like a refusal or a pending approval too", arguments: [
+        UpstreamOutcome.accepted(result: foreignRow),
+        .refused(code: "pending", message: "awaiting approval", result: foreignRow),
+        .refused(code: "refused", message: "not found", result: ["isError": true, "content": [["type": "text", "text": #"{"found": false, "tenant_id": "globex", "title": "secret"}"#]]]),
+    ])
+    func readRulesJudgeEveryAnswer(_ outcome: UpstreamOutcome) async throws {
+        let rule = #"other_tenant: {when: {"!=": [{"var": "after.tenant_id"}, {"var": "tenant"}]}, message: the row belongs to another tenant}"#
+        let policy = try Policy.parse(Self.policyText.replacingOccurrences(of: "\n  items.get: {args: [id]}", with: "\n  items.get:\n    args: [id]\n    rules:\n      \(rule)"))
+        #expect(policy.read(forWireName: "items.get")?.rules.count == 1)
+        let guard_ = Guard(policy: policy, stages: FixedStages(.broad), environment: InMemoryEnvironment(), upstream: AnsweringUpstream(outcome))
+        let answer = try await guard_.read(ToolCall(tool: "items.get", arguments: ["id": 2]), principal: Principal(tenant: "acme", actor: "agent-1"))
+        guard case .refused(let decision) = answer else {
+            Issue.record("another tenant's row was passed on: \(answer)")
+            return
+        }
+        #expect(decision.code == .ruleRefused && decision.message.contains("the answer was withheld"), "\(decision.message)")
+    }
 }
