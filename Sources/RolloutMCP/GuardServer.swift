@@ -252,6 +252,18 @@ public final class GuardServer: @unchecked Sendable {
 
     /// The answer to one message (nil for notifications and stray responses).
     public func handle(_ message: JSONRPCMessage) async -> JSONRPCMessage? {
+        if case .notification("tools/call", let params) = message {
+            // A call sent as a notification gets no answer (JSON-RPC), so it is not run: a write the agent
+            // cannot learn the outcome of would be retried blind. Refused all the same, and recorded.
+            let call = ToolCall(tool: params?["name"]?.stringValue ?? "", arguments: params?["arguments"] ?? [:])
+            do {
+                _ = try guard_.refuseUnpoliced(call, principal: options.principal, code: .invalidArguments,
+                    message: "\(call.tool.isEmpty ? "a tools/call" : call.tool) was sent as a notification (no id), which gets no answer; not run, nothing was forwarded")
+            } catch {
+                log("rollout: a tools/call sent as a notification could not be recorded (\(error)); it was not run")
+            }
+            return nil
+        }
         guard case .request(let id, let method, let params) = message else { return nil }
         switch method {
         case "initialize":

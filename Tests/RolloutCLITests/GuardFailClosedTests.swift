@@ -337,6 +337,19 @@ struct GuardFailClosedTests {
         #expect(try project.tiny.items().map { $0["title"] } == ["desk"])
     }
 
+    @Test("a tools/call sent as a notification (no id) is not run and gets no answer, but is recorded as refused")
+    func callAsNotification() throws {
+        let project = try FailClosedProject()
+        let guard_ = try project.guardProcess()
+        guard_.notify("tools/call", ["name": "items.create", "arguments": FailClosedProject.create("lamp", key: "k-1")])
+        #expect(try guard_.request("ping", [:])["result"] != nil)
+        #expect(guard_.nextAnswer(timeout: 0.5) == nil, "no answer to a notification")
+        _ = guard_.close()  // the guard has handled everything once it has ended
+        #expect(try project.decisions() == ["invalid_arguments"])
+        #expect(try project.audit().first?["message"]?.stringValue?.contains("sent as a notification") == true)
+        #expect(try project.tiny.calls() == 0)
+    }
+
     @Test("a later write still in flight (its intent recorded, no outcome yet) stands in the way of a rollback, as it would land on the restored values",
           arguments: [false, true])
     func inFlightLaterWrite(guardStopped: Bool) throws {

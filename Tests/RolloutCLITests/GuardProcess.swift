@@ -37,6 +37,11 @@ final class GuardProcess {
         input.fileHandleForWriting.write(Data((message.canonicalText + "\n").utf8))
     }
 
+    /// Sends a notification (no id: no answer is due).
+    func notify(_ method: String, _ params: JSONValue) {
+        write(["jsonrpc": "2.0", "method": .string(method), "params": params])
+    }
+
     /// Sends a request and returns its id without waiting.
     @discardableResult
     func send(_ method: String, _ params: JSONValue) -> Int {
