@@ -41,6 +41,8 @@ extension Guard {
             var event = planEvent(plan, context)
             event.decision = DecisionCode.dryRun.rawValue
             event.message = "dry run: \(plan.request.rowCount) row\(plan.request.rowCount == 1 ? "" : "s") would change; nothing was written"
+            // What it showed, hashed: the write it clears must show the same (its ledger row is not chained).
+            event.details["effect_digest"] = .string(plan.request.effectDigest)
             let stored = try session.ledger.append(event)
             try session.ledger.recordDryRun(tenant: principal.tenant, tool: tool.name, effectDigest: plan.request.effectDigest, at: now, auditSeq: stored.seq)
             let result: JSONValue = [

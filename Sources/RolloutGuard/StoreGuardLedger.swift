@@ -82,9 +82,23 @@ public final class StoreGuardLedger: GuardLedger {
         return start == ms ? ms : start + span
     }
 
+    /// A dry run counts only when its chained event says so: the table is not chained, so a row added to
+    /// it by hand (its digest is anyone's to compute) must point at a `dry_run` event that holds, of the
+    /// same tenant and tool, showing the same effect, made since `since`.
     public func hasDryRun(tenant: String, tool: String, effectDigest: String, since: Date) throws -> Bool {
-        try sql.queryOne("SELECT 1 FROM dry_runs WHERE tenant = ? AND tool = ? AND effect_digest = ? AND created_ms >= ? LIMIT 1",
-                         [.text(tenant), .text(tool), .text(effectDigest), .int(Self.millis(since))]) != nil
+        let seqs = try sql.query("""
+            SELECT audit_seq FROM dry_runs WHERE tenant = ? AND tool = ? AND effect_digest = ? AND created_ms >= ?
+            ORDER BY created_ms DESC LIMIT 8
+            """, [.text(tenant), .text(tool), .text(effectDigest), .int(Self.millis(since))]).map { $0.int(0) }
+        for seq in seqs {
+            guard let event = try transaction.heldEvent(seq: seq) else { continue }
+            // The event's time is whole milliseconds, the table's too: the same instant.
+            if event.decision == DecisionCode.dryRun.rawValue, event.tenant == tenant, event.tool == tool,
+               Self.millis(event.ts) >= Self.millis(since), event.details["effect_digest"] == .string(effectDigest) {
+                return true
+            }
+        }
+        return false
     }
 
     public func recordDryRun(tenant: String, tool: String, effectDigest: String, at: Date, auditSeq: Int64) throws {

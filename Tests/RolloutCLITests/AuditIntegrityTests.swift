@@ -311,6 +311,33 @@ struct AuditIntegrityTests {
         #expect(backend == nil, "no backend ran it")
     }
 
+    @Test("a dry run counts only when its chained event shows it: a dry_runs row added by hand, or pointing at another dry run, clears no write",
+          arguments: [
+              ("a row added by hand, pointing at the first event", "INSERT INTO dry_runs (tenant, tool, effect_digest, created_ms, audit_seq) VALUES ('acme', 'orders.bulk_update', '%DIGEST%', %NOW%, 1)"),
+              ("a real dry run's row given this write's digest", "UPDATE dry_runs SET effect_digest = '%DIGEST%'"),
+              ("a row pointing past the head", "INSERT INTO dry_runs (tenant, tool, effect_digest, created_ms, audit_seq) VALUES ('acme', 'orders.bulk_update', '%DIGEST%', %NOW%, 99)"),
+          ])
+    func forgedDryRun(name: String, sql: String) throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("demo.sqlite").path
+        let common = ["--dir", TestPaths.exampleFolder, "--store", store, "--format", "json"]
+        func bulk(_ ids: [Int], key: String, dryRun: Bool = false) throws -> String {
+            let call = try RolloutBinary.run(["call", "orders.bulk_update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+                #"{"ids": \#(ids), "data": {"status": "cancelled"}, "reason": "carrier lost the whole pallet", "idempotency_key": "\#(key)", "dry_run": \#(dryRun)}"#] + common)
+            return try JSONValue.parse(call.stdout)["decision"]?.stringValue ?? call.stdout + call.stderr
+        }
+        // A real dry run of another set of rows, so that its row exists to be retargeted.
+        #expect(try bulk([1, 2, 3, 4, 5, 7], key: "d-1", dryRun: true) == "dry_run")
+        // The digest is anyone's to compute: SHA-256 of the effect's canonical JSON.
+        let digest = "sha256:" + JSONValue.digest(canonicalBytes: Array(#"{"fields":{"status":"cancelled"},"model":"Order","operation":"bulk_update","targets":[1,2,3,4,5,6],"tool":"orders.bulk_update"}"#.utf8))
+        let now = String(Int64(Date().timeIntervalSince1970 * 1000))
+        try tamper(store, sql.replacingOccurrences(of: "%DIGEST%", with: digest).replacingOccurrences(of: "%NOW%", with: now))
+        #expect(try bulk([1, 2, 3, 4, 5, 6], key: "b-1") == "dry_run_required", "\(name)")
+        // The real thing still clears it.
+        #expect(try bulk([1, 2, 3, 4, 5, 6], key: "d-2", dryRun: true) == "dry_run")
+        #expect(try bulk([1, 2, 3, 4, 5, 6], key: "b-2") == "executed")
+    }
+
     @Test("secrets never leave the store in clear: approvals, export, tail; an import without a policy is refused unless said")
     func secrets() throws {
         let dir = TestPaths.temporaryDirectory()

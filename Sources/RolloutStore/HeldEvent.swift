@@ -1,0 +1,20 @@
+import Foundation
+import RolloutCore
+
+extension StoreTransaction {
+    /// Event `seq`, when its row holds on its own as `audit verify` checks one row (its body hashes to its
+    /// hash from the previous hash it records, every column agrees with the body, with the chain key its
+    /// signature) and lies within the chain (at or before the head); nil otherwise. For a ledger row that
+    /// points at the event it stands for: a row added to the table by hand then points at nothing that
+    /// holds, or at an event that says something else, unless the log was edited in a way `audit verify`
+    /// reports (with the chain key, not even then).
+    public func heldEvent(seq: Int64) throws -> AuditEvent? {
+        guard seq >= 1, seq <= head.seq else { return nil }
+        let keyedFrom = try sql.scalar("SELECT value FROM store_meta WHERE key = 'chain_key_from'")?.string.flatMap { Int64($0) }
+        let check = ChainRowCheck(key: chainKey, keyedFrom: keyedFrom, anchor: nil)
+        guard let row = try sql.queryOne(ChainRowCheck.select(columns: try AuditStore.columns(sql)) + " WHERE seq = ?", [.int(seq)]),
+              check.problem(row) == nil
+        else { return nil }
+        return try? AuditStore.decodeBody(row.string(ChainRowCheck.Column.body), seq: seq)
+    }
+}
