@@ -60,20 +60,36 @@ public struct DecisionContext {
                          changes: Self.changes(request, model: model, rows: rows, observed: observed), observed: observed, lookups: lookups)
     }
 
-    /// `{tool, tenant, actor, subject, args, before, after, rows, lookup, now}`: what every condition reads.
-    public var conditionData: JSONValue {
+    /// `{tool, tenant, actor, subject, args, before, after, rows, lookup, now}`: what every condition reads,
+    /// with the first row the write touches as `before` (and `after`). Conditions that decide a write
+    /// read `conditionDataByRow`.
+    public var conditionData: JSONValue { conditionDataByRow[0] }
+
+    /// `conditionData` once for each row the write touches, in target order, each with that row as
+    /// `before` and its values after the write as `after` (one, with `before` null, when the write touches
+    /// no row read): a rule over current state holds for a bulk write when it holds for any of its rows.
+    public var conditionDataByRow: [JSONValue] {
         let request = self.request
-        let before: JSONValue = rows.first.map { .object($0) } ?? .null
-        var after = rows.first ?? [:]
-        for (name, value) in request?.fields ?? [:] { after[name] = value }
-        return [
+        var data: [String: JSONValue] = [
             "tool": .string(tool.name), "tenant": .string(principal.tenant), "actor": .string(principal.actor),
             "subject": principal.subject.map(JSONValue.string) ?? .null,
-            "args": call.arguments, "before": before,
-            "after": request?.operation == .delete ? .null : .object(after),
+            "args": call.arguments,
             "rows": .number(Double(request?.rowCount ?? 0)), "lookup": .object(lookups),
             "now": .number((now.timeIntervalSince1970 * 1000).rounded(.down) / 1000),
         ]
+        let read: [[String: JSONValue]?] = rows.isEmpty ? [nil] : rows.map { $0 }
+        return read.map { row in
+            var after = row ?? [:]
+            for (name, value) in request?.fields ?? [:] { after[name] = value }
+            data["before"] = row.map { .object($0) } ?? .null
+            data["after"] = request?.operation == .delete ? .null : .object(after)
+            return .object(data)
+        }
+    }
+
+    /// Whether `condition` holds for any row the write touches (`conditionDataByRow`).
+    public func holdsForAnyRow(_ condition: JsonLogicRule) -> Bool {
+        conditionDataByRow.contains { condition.isTruthy($0) }
     }
 
     /// Before and after of every field the write sets. A delete records the whole row as before, so

@@ -211,9 +211,13 @@ enum StandardSteps {
     static let rules = GuardStep(.rules, phase: .inTransaction) { context in
         let refusing = context.tool.rules.filter { $0.decision == .refuse }
         guard !refusing.isEmpty else { return nil }
-        let data = context.conditionData
-        for rule in refusing where rule.when.isTruthy(data) {
-            return .refuse(.ruleRefused, "\(context.tool.name): \(rule.message) (rule \(rule.name))")
+        // Each row of a bulk write is judged: one row a rule refuses refuses the write.
+        let rows = context.conditionDataByRow
+        for rule in refusing {
+            guard let at = rows.firstIndex(where: { rule.when.isTruthy($0) }) else { continue }
+            let targets = context.request?.targets ?? []
+            let which = rows.count > 1 && targets.indices.contains(at) ? " (\(context.model.name) \(targets[at].canonicalText))" : ""
+            return .refuse(.ruleRefused, "\(context.tool.name): \(rule.message)\(which) (rule \(rule.name))")
         }
         return nil
     }
@@ -248,7 +252,7 @@ enum StandardSteps {
         var why: String?
         if let threshold = tool.dryRunAboveRows, request.rowCount > threshold {
             why = "\(request.rowCount) rows is above \(threshold)"
-        } else if let rule = tool.rules.first(where: { $0.decision == .dryRun && $0.when.isTruthy(context.conditionData) }) {
+        } else if let rule = tool.rules.first(where: { $0.decision == .dryRun && context.holdsForAnyRow($0.when) }) {
             why = "\(rule.message) (rule \(rule.name))"
         }
         guard let why else { return nil }
@@ -271,9 +275,9 @@ enum StandardSteps {
         guard context.mode != .approved, context.request != nil,
               context.tool.approval != nil || context.tool.rules.contains(where: { $0.decision == .approve })
         else { return nil }
-        let data = context.conditionData
-        if let approval = context.tool.approval, approval.when.isTruthy(data) { return context.plan.map { .pending($0, rule: nil) } }
-        if let rule = context.tool.rules.first(where: { $0.decision == .approve && $0.when.isTruthy(data) }) {
+        // A person is asked when the condition holds for any row the write touches.
+        if let approval = context.tool.approval, context.holdsForAnyRow(approval.when) { return context.plan.map { .pending($0, rule: nil) } }
+        if let rule = context.tool.rules.first(where: { $0.decision == .approve && context.holdsForAnyRow($0.when) }) {
             context.approvalRule = rule
             return context.plan.map { .pending($0, rule: rule) }
         }
