@@ -36,16 +36,19 @@ public struct ComplianceScope: Sendable {
         return (sql, arguments)
     }
 
-    /// Whether a row's tool is rollout's own, in SQL: its first eight characters are `rollout.`.
-    static let isControlSQL = "substr(tool, 1, 8) = 'rollout.'"
+    /// Whether a row is an event of rollout's own control plane, in SQL: its tool starts with `rollout.`
+    /// and its decision with `stage_` (what `StageController` writes). The tool alone would not do: an
+    /// agent's call to a tool it names `rollout.stage` is refused and recorded under that name, and is
+    /// agent traffic all the same.
+    static let isControlSQL = "(substr(tool, 1, 8) = 'rollout.' AND substr(decision, 1, 6) = 'stage_')"
 
-    /// `isControlSQL` on a tool stored as text, by its bytes: eight ASCII characters are its first
-    /// eight bytes. (A tool stored as a blob is never a control event to SQL: a blob equals no text.)
-    static func isControl(tool: some Collection<UInt8>) -> Bool {
-        tool.starts(with: controlPrefix)
+    /// `isControlSQL` on a tool and a decision stored as text, by their bytes: ASCII characters are
+    /// their first bytes. (A column stored as a blob is never a control event to SQL: a blob equals no text.)
+    public static func isControl(tool: some Collection<UInt8>, decision: some Collection<UInt8>) -> Bool {
+        tool.starts(with: controlPrefix) && decision.starts(with: stagePrefix)
     }
 
-    private static let controlPrefix = Array("rollout.".utf8)
+    private static let controlPrefix = Array("rollout.".utf8), stagePrefix = Array("stage_".utf8)
 }
 
 /// Which calls a compliance pass hands over whole (as events, decoded from their bodies): those with
@@ -104,7 +107,7 @@ extension AuditStore {
                 FROM audit_events WHERE \(filter) ORDER BY seq
                 """, decisions.map(SQLValue.text) + arguments) { row in
                 let seq = row.int(0)
-                if let control, ComplianceScope.isControl(tool: row.string(4).utf8) {
+                if let control, ComplianceScope.isControl(tool: row.string(4).utf8, decision: row.string(8).utf8) {
                     return try control(Self.decodeBody(row.optionalString(13) ?? "", seq: seq))
                 }
                 try body(ComplianceRow(seq: seq, ts: row.string(1), tenant: row.string(2), actor: row.string(3), tool: row.string(4),
@@ -130,7 +133,8 @@ extension AuditStore {
             """, arguments) { row in
             let seq = row.int(0)
             // Text only, as SQL compares it: a tool stored as a blob equals no text, so it stays a call.
-            if let control, row.isText(4), row.withText(4, { ComplianceScope.isControl(tool: $0) }) {
+            if let control, row.isText(4), row.isText(8),
+               row.withText(4, { tool in row.withText(8) { ComplianceScope.isControl(tool: tool, decision: $0) } }) {
                 return try control(Self.decodeBody(row.string(6), seq: seq))
             }
             let (targets, message) = try row.withText(6) { text -> (String?, String?) in

@@ -55,7 +55,7 @@ extension AuditStore {
     /// A page of calls, newest first: read backwards along the time index, so the first page of a week
     /// costs the same on a million events as on a thousand.
     public func dashboard(_ query: DashboardQuery) throws -> DashboardPage {
-        var conditions = ["ts_ms >= ?", "ts_ms < ?", "substr(tool, 1, 8) <> 'rollout.'"]
+        var conditions = ["ts_ms >= ?", "ts_ms < ?", "NOT \(ComplianceScope.isControlSQL)"]
         var arguments: [SQLValue] = [.int(Self.millis(query.from)), .int(Self.millis(query.to))]
         if let before = query.before {
             conditions.append("(ts_ms < ? OR (ts_ms = ? AND seq < ?))")
@@ -132,7 +132,7 @@ extension AuditStore {
             var last = seq
             try sql.each("""
                 SELECT substr(ts, 1, 10) AS day, decision, count(*), max(seq) FROM audit_events
-                WHERE seq > ? AND substr(tool, 1, 8) <> 'rollout.' GROUP BY day, decision
+                WHERE seq > ? AND NOT \(ComplianceScope.isControlSQL) GROUP BY day, decision
                 """, [.int(seq)]) { row in
                 counts.append((row.string(0), row.string(1), Int(row.int(2))))
                 last = max(last, row.int(3))

@@ -66,9 +66,11 @@ public struct ScoringChunk: Sendable {
                 if let text { bytes.append(contentsOf: text) }
             }
         }
-        let toolStart = spans[marks.spans + 2 * Text.tool.rawValue], toolLength = spans[marks.spans + 2 * Text.tool.rawValue + 1]
-        if toolLength >= AuditStore.controlToolBytes.count,
-           bytes[toolStart..<(toolStart + AuditStore.controlToolBytes.count)].elementsEqual(AuditStore.controlToolBytes) {
+        func text(_ column: Text) -> ArraySlice<UInt8> {
+            let start = spans[marks.spans + 2 * column.rawValue], length = spans[marks.spans + 2 * column.rawValue + 1]
+            return length < 0 ? [] : bytes[start..<(start + length)]
+        }
+        if ComplianceScope.isControl(tool: text(.tool), decision: text(.decision)) {
             bytes.removeSubrange(marks.bytes...)
             spans.removeSubrange(marks.spans...)
             return
@@ -177,8 +179,6 @@ struct StoredTime: Equatable {
 }
 
 extension AuditStore {
-    static let controlToolBytes = Array(controlToolPrefix.utf8)
-
     /// The columns `ScoringChunk.append` reads, in its order. The last is, on SQLite, the body (SQLite
     /// hands out a column in its page without copying; `fields_changed` is read from it by rollout's
     /// member index where `ValueFieldFilter` wants it, which costs a fraction of `json_extract`); on

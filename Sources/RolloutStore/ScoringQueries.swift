@@ -36,9 +36,6 @@ extension AuditStore {
         }
     }
 
-    /// Tools of rollout's own control plane (`rollout.stage`): audited, never scored as agent traffic.
-    public static let controlToolPrefix = "rollout."
-
     /// Ids of the events behind a rate anomaly: the entity's events in the window, oldest first.
     public func eventIds(tenant: String, from: Date, to: Date, dimension: RateDimension, entity: String, limit: Int) throws -> [Int64] {
         try read { sql in

@@ -43,7 +43,7 @@ enum VariedTraffic {
                 // The same write again under another key, or around an approval.
                 return AuditEvent(ts: ts, tenant: tenant, actor: previous.actor, tool: previous.tool, model: previous.model, operation: previous.operation,
                                   targets: previous.targets, rowCount: previous.rowCount, changes: previous.changes, reason: previous.reason,
-                                  idempotencyKey: "again-\(i)", decision: "executed")
+                                  idempotencyKey: "again-\(i)", decision: previous.tool == "rollout.stage" ? "stage_promote" : "executed")
             }
             let tool = tools[Int.random(in: 0..<(i < count / 2 ? 4 : tools.count), using: &random)]
             let late = i > count * 9 / 10
@@ -66,6 +66,8 @@ enum VariedTraffic {
             let rows = Double.random(in: 0..<1, using: &random) < 0.003 ? Int.random(in: 100...400, using: &random) : 1
             var decision = decisions[Int.random(in: 0..<decisions.count, using: &random)]
             if actor == "agent-3", Double.random(in: 0..<1, using: &random) < 0.3 { decision = "denied" }
+            // rollout's own stage changes, as StageController records them.
+            if tool.name == "rollout.stage" { decision = "stage_promote" }
             let event = AuditEvent(
                 ts: ts, tenant: tenant, actor: actor, tool: tool.name, model: "Thing", operation: tool.operation, targets: [target], rowCount: rows,
                 changes: fields.isEmpty ? [] : [RowChange(key: target, fields: fields)],

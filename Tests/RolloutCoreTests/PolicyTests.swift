@@ -93,6 +93,8 @@ struct PolicyTests {
         .init(name: "bad JSON pointer", find: "target: /id", replace: "target: id", path: "tools.orders.update.bind.target"),
         .init(name: "missing tenant field", find: "    tenant_field: tenant_id\n", replace: "", path: "models.Order.tenant_field"),
         .init(name: "unsupported version", find: "version: 1", replace: "version: 2", path: "version"),
+        .init(name: "a tool named as rollout's own", find: "  orders.update:\n", replace: "  rollout.orders:\n", path: "tools.rollout.orders"),
+        .init(name: "a wire name of rollout's own", find: "    model: Order\n", replace: "    model: Order\n    tool: rollout.stage\n", path: "tools.orders.update.tool"),
     ]
 
     @Test("each planted mistake is reported with its field path and line", arguments: mistakes)

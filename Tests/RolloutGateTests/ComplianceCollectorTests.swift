@@ -48,7 +48,7 @@ struct ComplianceCollectorTests {
         let calls = AuditTraffic.background(days: 2)
         func stage(_ ts: String, to: String) -> AuditEvent {
             AuditEvent(ts: Timestamp.parse(ts)!, tenant: "acme", actor: "maria.lopez", tool: "rollout.stage", reason: "to \(to)",
-                       decision: "executed")
+                       decision: "stage_promote")
         }
         // Before the period, among its calls, after its last call, and a lookalike tool that is an agent's call.
         _ = try store.append([stage("2026-10-31T12:00:00Z", to: "shadow")] + calls.prefix(100) + [stage("2026-11-01T08:17:30Z", to: "soft")]

@@ -57,3 +57,33 @@ struct ComplianceListingTests {
         #expect(try details.map(\.seq) == listed.map(\.seq) && details.map { try store.event(seq: $0.seq) } == details)
     }
 }
+
+@Suite("Control events are rollout's own stage changes, not any call to a tool named rollout.*")
+struct ControlEventTests {
+    @Test("an agent's refused call to a tool it names rollout.stage is listed, shown and scored as agent traffic; a stage change is not")
+    func agentCallsNamedLikeControl() throws {
+        let store = try TestStores.temporarySQLite()
+        let start = Date(timeIntervalSince1970: 1_790_000_000)
+        func event(_ i: Int, tool: String, decision: String) -> AuditEvent {
+            AuditEvent(ts: start.addingTimeInterval(Double(i)), tenant: "acme", actor: "agent-1", tool: tool, reason: "r", decision: decision)
+        }
+        try store.append([
+            event(0, tool: "orders.update", decision: "executed"),
+            event(1, tool: "rollout.stage", decision: "stage_promote"),
+            event(2, tool: "rollout.stage", decision: "tool_unknown"),
+            event(3, tool: "rollout.refunds", decision: "executed"),
+        ])
+        let scope = ComplianceScope(from: start.addingTimeInterval(-60), to: start.addingTimeInterval(60))
+        var calls: [Int64] = [], control: [Int64] = []
+        try store.scanCompliance(scope, control: { control.append($0.seq) }) { row, _ in calls.append(row.seq) }
+        #expect(calls == [1, 3, 4] && control == [2])
+        let page = try store.dashboard(DashboardQuery(from: scope.from, to: scope.to))
+        #expect(page.rows.map(\.seq).sorted() == [1, 3, 4])
+        var scored: [Int64] = []
+        try store.scanScoring(tenant: "acme", from: scope.from, to: scope.to) { chunk in
+            scored += chunk.seqs
+            return true
+        }
+        #expect(scored == [1, 3, 4])
+    }
+}

@@ -196,7 +196,8 @@ struct ImportTests {
         let store = try TestStores.make(.sqlite)
         let tools = ["orders.update", "ROLLOUT.orders.refund", "rollout.stage"]
         try store.append(tools.enumerated().map { i, tool in
-            AuditEvent(ts: Date(timeIntervalSince1970: 1_795_000_000 + Double(i)), tenant: "acme", actor: "agent-1", tool: tool, decision: "executed")
+            AuditEvent(ts: Date(timeIntervalSince1970: 1_795_000_000 + Double(i)), tenant: "acme", actor: "agent-1", tool: tool,
+                       decision: tool.hasPrefix("rollout.") ? "stage_promote" : "executed")
         })
         let scope = ComplianceScope(from: Date(timeIntervalSince1970: 1_794_000_000), to: Date(timeIntervalSince1970: 1_796_000_000))
         var listed: [String] = []

@@ -85,7 +85,8 @@ struct ScoringScanTogetherTests {
             return AuditEvent(ts: at, tenant: tenants.randomElement(using: &random)!, actor: actors.randomElement(using: &random)!, tool: tool,
                               operation: "create", targets: [.number(Double(i))], rowCount: 1,
                               changes: [RowChange(key: .number(Double(i)), fields: ["amount": FieldChange(before: nil, after: .number(Double(i)))])],
-                              reason: "refund approved per policy", idempotencyKey: "k\(i)", decision: i % 5 == 0 ? "denied" : "executed")
+                              reason: "refund approved per policy", idempotencyKey: "k\(i)",
+                              decision: tool == "rollout.stage" ? "stage_promote" : i % 5 == 0 ? "denied" : "executed")
         }
         let store = try TestStores.temporarySQLite()
         try store.append(events)

@@ -60,6 +60,7 @@ public enum PolicyDecoder {
             reader.report(line: root.line, column: root.column, "tools", "is missing", expected: "a mapping of write tools")
         }
         checkWireNames(tools, root["tools"], &reader)
+        checkReservedNames(tools, root["tools"], &reader)
         checkInverses(tools, root["tools"], &reader)
 
         var reads: [ReadPolicy] = []
@@ -747,6 +748,19 @@ public enum PolicyDecoder {
             }
         }
         return binding
+    }
+
+    /// `rollout.` names rollout's own control plane (`rollout.stage`): a policy tool is named otherwise,
+    /// on the wire too, so that no write of it is ever taken for a stage change.
+    static func checkReservedNames(_ tools: [ToolPolicy], _ toolsEntry: SourceEntry?, _ reader: inout SourceReader) {
+        for tool in tools {
+            for (name, path) in [(tool.name, "tools.\(tool.name)"), (tool.toolName, "tools.\(tool.name).tool")] where name.hasPrefix("rollout.") {
+                guard let at = toolsEntry?.value[tool.name]?.value ?? toolsEntry?.value else { continue }
+                reader.report(at, path, "is '\(name)': names beginning with rollout. are rollout's own (its stage changes are recorded as rollout.stage)",
+                              expected: "another name")
+                break
+            }
+        }
     }
 
     /// Several entries may describe one wire tool only when each binds a model argument and names a
