@@ -57,7 +57,7 @@ public struct GateEvaluator {
             results.append(anomalies)
             results.append(soakGate(tenant: tenant, tool: tool, now: now, lastAnomaly: lastAnomaly))
         }
-        if next == .broad { results.append(approvalGate(tenant: tenant, tool: tool, promoter: promoter)) }
+        if next == .broad { results.append(try approvalGate(tenant: tenant, tool: tool, promoter: promoter)) }
         evaluation.results = results
         evaluation.context = ["policy": policy.digest, "policy_version": String(policy.version), "audit_head": try store.head().hash]
             .merging(tenants.gates.evidence) { a, _ in a }
@@ -177,7 +177,7 @@ public struct GateEvaluator {
     }
 
     /// A recorded approval by a person, after the stage began, and not by the one who promotes.
-    func approvalGate(tenant: String, tool: String?, promoter: String?) -> GateResult {
+    func approvalGate(tenant: String, tool: String?, promoter: String?) throws -> GateResult {
         let since = StageMachine.since(tenants, tenant: tenant, tool: tool)
         let toolOption = tool.map { " --tool \($0)" } ?? ""
         guard let approval = StageMachine.approval(tenants, tenant: tenant, tool: tool, stage: .broad, since: since) else {
@@ -185,12 +185,35 @@ public struct GateEvaluator {
             return GateResult(gate: "approval", status: .failed,
                               reason: "broad needs an approval by \(who): `rollout approve --tenant \(tenant)\(toolOption) --stage broad --by NAME --reason ...`")
         }
+        let evidence = ["approved_by": approval.by]
+        // An approver taken off the list no longer counts, as `rollout approve` would not take them now.
+        if !tenants.gates.approvers.isEmpty, !tenants.gates.approvers.contains(where: { PersonIdentity.same($0, approval.by) }) {
+            return GateResult(gate: "approval", status: .failed,
+                              reason: "\(approval.by) approved it, and gates.approvers lists only \(tenants.gates.approvers.joined(separator: ", ")): ask one of them",
+                              evidence: evidence)
+        }
+        // tenants.yaml is a file: the approval counts only as `rollout approve` recorded it in the chained log.
+        guard try recordedApproval(approval, tenant: tenant, tool: tool) else {
+            return GateResult(gate: "approval", status: .failed,
+                              reason: "the approval by \(approval.by) at \(Timestamp.formatSeconds(approval.at)) is in tenants.yaml but not in the audit log, where `rollout approve` records every approval: it was written by hand. Approve with `rollout approve --tenant \(tenant)\(toolOption) --stage broad`",
+                              evidence: evidence)
+        }
         if let promoter, PersonIdentity.couldBeSame(promoter, approval.by) {
             return GateResult(gate: "approval", status: .failed,
                               reason: "\(promoter) approved this promotion and cannot also make it: another person promotes, or another approves",
-                              evidence: ["approved_by": approval.by])
+                              evidence: evidence)
         }
         return GateResult(gate: "approval", status: .successful, reason: "approved by \(approval.by) at \(Timestamp.formatSeconds(approval.at)): \(approval.reason ?? "")",
-                          evidence: ["approved_by": approval.by])
+                          evidence: evidence)
+    }
+
+    /// Whether the log holds the stage event `rollout approve` wrote for `approval` (its second, tenant,
+    /// person, tool and stage), written by rollout (not imported).
+    func recordedApproval(_ approval: StageChange, tenant: String, tool: String?) throws -> Bool {
+        let events = try store.stageEvents(ComplianceScope(from: approval.at, to: approval.at.addingTimeInterval(1), tenants: [tenant]))
+        return events.contains { event in
+            event.decision == "stage_\(StageChange.Action.approve.rawValue)" && !event.isImported && event.tenant == tenant && event.actor == approval.by
+                && event.details["to"] == .string(Stage.broad.rawValue) && event.details["tool"]?.stringValue == tool
+        }
     }
 }

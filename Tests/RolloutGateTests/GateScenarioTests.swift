@@ -17,7 +17,7 @@ struct Scenario {
     let clock: ManualTime
     let reportPath: String
 
-    init(extraEvents: [AuditEvent] = [], withReport: Bool = true, approvedBy: String? = "dev.patel") throws {
+    init(extraEvents: [AuditEvent] = [], withReport: Bool = true, approvedBy: String? = "dev.patel", recordApproval: Bool = true) throws {
         let dir = TestPaths.temporaryDirectory("gate-scenario")
         try FileManager.default.copyItem(atPath: TestPaths.exampleFolder + "/policy.yaml", toPath: dir.appendingPathComponent("policy.yaml").path)
         var tenants = """
@@ -60,11 +60,20 @@ struct Scenario {
         store = try TestStores.temporarySQLite()
         let start = Scenario.day0.addingTimeInterval(-28 * 86_400)
         var events = AuditTraffic.background(days: 40, start: start) + extraEvents
+        // The approval as `rollout approve` records it in the log (unless the scenario wrote it by hand only).
+        if let approvedBy, recordApproval { events.append(Self.approvalEvent(by: approvedBy)) }
         events.sort { $0.ts < $1.ts }
         try store.append(events)
         clock = ManualTime(Scenario.day0.addingTimeInterval(7 * 86_400 + 3_600))
         reportPath = dir.appendingPathComponent("reports/fuzz.xml").path
         if withReport { try Scenario.writeGreenReport(for: policy, to: reportPath) }
+    }
+
+    /// The stage event `rollout approve --tenant acme --stage broad` writes for the scenario's approval.
+    static func approvalEvent(by: String) -> AuditEvent {
+        AuditEvent(ts: Timestamp.parse("2026-11-03T09:00:00Z")!, tenant: "acme", actor: by, tool: StageController.auditTool, operation: "approve",
+                   targets: ["*"], reason: "refunds reconciled for the soft launch", decision: "stage_approve", message: "approve acme for broad",
+                   details: ["action": "approve", "from": "soft", "to": "broad"])
     }
 
     var controller: StageController {
@@ -211,6 +220,19 @@ struct GateScenarioTests {
         #expect(throws: StageMachine.Refusal.self) {
             try none.controller.approve(tenant: "acme", stage: .broad, by: "mallory", reason: "trust me")
         }
+    }
+
+    @Test("an approval counts only as rollout approve recorded it, by someone still on the approvers list", arguments: [
+        ("written into tenants.yaml by hand, not in the log", "dev.patel", false, "not in the audit log"),
+        ("by a person not on gates.approvers", "mallory", true, "gates.approvers lists only maria.lopez, dev.patel"),
+    ])
+    func approvalProvenance(name: String, by: String, recorded: Bool, says: String) throws {
+        let s = try Scenario(approvedBy: by, recordApproval: recorded)
+        let result = try #require(try s.controller.gate(tenant: "acme").results.first { $0.gate == "approval" })
+        #expect(result.status == .failed && result.reason.contains(says), "\(name): \(result.reason)")
+        let evaluation = try s.controller.promote(tenant: "acme", by: "maria.lopez", reason: "soak passed").evaluation
+        #expect(status(evaluation, "approval") == .failed)
+        #expect(try s.tenants().tenant("acme")?.stage == .soft, "not promoted")
     }
 
     @Test("demote needs no gate and always works; a person's demote stops automated promotion")
