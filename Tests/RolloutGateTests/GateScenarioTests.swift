@@ -199,6 +199,22 @@ struct GateScenarioTests {
         #expect(fuzz.status == .failed && fuzz.reason.contains("\(report.suites[0].name)/idempotency"), "\(fuzz.reason)")
     }
 
+    @Test("a failure taken out of a fuzz report whose totals still count it is an error, never a pass", arguments: ["suite", "root"])
+    func editedReport(level: String) throws {
+        let s = try Scenario()
+        var report = try JUnitReader.read(path: s.reportPath)
+        report.suites[0].cases[1].result = .failure(message: "1 gap", type: "enforcement_gap", body: "")
+        try JUnitWriter.write(report, to: s.reportPath)
+        var text = try String(contentsOfFile: s.reportPath, encoding: .utf8)
+        let failure = try #require(text.range(of: #"<failure[^>]*/>|<failure[^>]*>[\s\S]*?</failure>"#, options: .regularExpression))
+        text.removeSubrange(failure)
+        // The suite's totals set right as well: only the report's own still counts the failure.
+        if level == "root", let suiteTotals = text.range(of: #"failures="1""#, options: .backwards) { text.replaceSubrange(suiteTotals, with: #"failures="0""#) }
+        try text.write(toFile: s.reportPath, atomically: true, encoding: .utf8)
+        let fuzz = try #require(try s.controller.gate(tenant: "acme").results.first { $0.gate == "fuzz" })
+        #expect(fuzz.status == .error && fuzz.reason.contains("its totals and its cases disagree"), "\(fuzz.reason)")
+    }
+
     @Test("too little traffic in the soak window is inconclusive")
     func tooLittleTraffic() throws {
         let s = try Scenario()

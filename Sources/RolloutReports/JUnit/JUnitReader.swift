@@ -34,21 +34,36 @@ public enum JUnitReader {
         }
         defer { xmlFreeDoc(document) }
         guard let root = xmlDocGetRootElement(document) else { throw ReadError(path: path, message: "empty document") }
+        let report: JUnitReport
         switch name(root) {
         case "testsuites":
             var suites: [JUnitSuite] = []
-            for child in elements(root, named: "testsuite") { collect(child, into: &suites) }
-            return JUnitReport(name: attribute(root, "name") ?? "", suites: suites)
+            for child in elements(root, named: "testsuite") { try collect(child, into: &suites, path: path) }
+            report = JUnitReport(name: attribute(root, "name") ?? "", suites: suites)
         case "testsuite":
             var suites: [JUnitSuite] = []
-            collect(root, into: &suites)
+            try collect(root, into: &suites, path: path)
             return JUnitReport(name: attribute(root, "name") ?? "", suites: suites)
         default:
             throw ReadError(path: path, message: "the root element is <\(name(root))>, expected <testsuites> or <testsuite>")
         }
+        try checkTotals(root, "the report", (report.tests, report.failures, report.errors, report.skipped), path: path)
+        return report
     }
 
-    private static func collect(_ node: xmlNodePtr, into suites: inout [JUnitSuite]) {
+    /// The totals an element states (`tests`, `failures`, `errors`, `skipped`, where given) must be those
+    /// of the cases it holds: a failure taken out of a report whose totals still count it is an edit,
+    /// and the report is refused rather than read as green.
+    private static func checkTotals(_ node: xmlNodePtr, _ what: String, _ counted: (Int, Int, Int, Int), path: String) throws {
+        for (name, count) in [("tests", counted.0), ("failures", counted.1), ("errors", counted.2), ("skipped", counted.3)] {
+            guard let stated = attribute(node, name) else { continue }
+            if Int(stated.trimmingCharacters(in: .whitespaces)) != count {
+                throw ReadError(path: path, message: "\(what) says \(name)=\"\(stated)\", and its test cases hold \(count): its totals and its cases disagree (was it edited?)")
+            }
+        }
+    }
+
+    private static func collect(_ node: xmlNodePtr, into suites: inout [JUnitSuite], path: String) throws {
         var suite = JUnitSuite(
             name: attribute(node, "name") ?? "",
             timestamp: attribute(node, "timestamp").flatMap(Timestamp.parse) ?? Date(timeIntervalSince1970: 0),
@@ -75,7 +90,12 @@ public enum JUnitReader {
             suite.cases.append(testCase)
         }
         suites.append(suite)
-        for nested in elements(node, named: "testsuite") { collect(nested, into: &suites) }
+        let nested = elements(node, named: "testsuite")
+        // A suite of suites may count its children's cases in its totals: only a leaf suite is checked.
+        if nested.isEmpty {
+            try checkTotals(node, "suite \(suite.name)", (suite.cases.count, suite.failures, suite.errors, suite.skipped), path: path)
+        }
+        for child in nested { try collect(child, into: &suites, path: path) }
     }
 
     private static func name(_ node: xmlNodePtr) -> String {
