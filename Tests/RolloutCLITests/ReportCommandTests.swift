@@ -123,6 +123,16 @@ struct ReportCommandTests {
         #expect(verify.status == 1 && verify.stdout.contains("its chain breaks at event #1"), "\(verify.stdout)\(verify.stderr)")
     }
 
+    @Test("--verify with a store named that is not there is an error, not a report verified without its chain")
+    func verifyNeedsTheNamedStore() throws {
+        let r = try ReportProject()
+        #expect(try r.report().status == 0)
+        let missing = r.project.root + "/no-such-store.sqlite"
+        let verify = try RolloutBinary.run(["report", "--verify", r.project.root + "/out", "--store", missing], cwd: r.project.root)
+        #expect(verify.status == 2 && verify.stderr.contains("no-such-store.sqlite") && !verify.stdout.contains("verified"), "\(verify.stdout)\(verify.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: missing), "nothing was created")
+    }
+
     @Test("--verify refuses a report whose rows file is gone, or whose chain head was taken out (found by an adversarial review: both checks were skipped)",
           arguments: ["rows removed", "head removed"])
     func verifyNeedsRowsAndHead(_ edit: String) throws {

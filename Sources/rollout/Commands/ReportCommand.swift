@@ -94,7 +94,9 @@ struct ReportCommand: ParsableCommand {
 /// `rollout report --verify DIR`: prints what `ComplianceVerifier` finds.
 enum ReportVerification {
     static func run(directory: String, store: StoreOption) throws {
-        let audit = try store.openIfPresent()
+        // A store named (--store, $ROLLOUT_STORE) must be there: without it the chain head goes unchecked.
+        let named = store.store != nil || ProcessInfo.processInfo.environment["ROLLOUT_STORE"] != nil
+        let audit = named ? try store.open(create: false) : try store.openIfPresent()
         let outcome = try ComplianceVerifier.check(directory: directory, headHash: audit.map { a in { try a.eventHash(seq: $0) } },
                                                    firstBreak: audit.map { a in { try a.verify(key: ChainKey.fromEnvironment).firstBreak?.seq } })
         if outcome.problems.isEmpty {
