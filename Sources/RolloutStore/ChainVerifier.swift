@@ -22,6 +22,9 @@ public struct ChainVerification: Sendable {
         case signature
         /// The log no longer holds the anchored head: its tail was removed or the log replaced.
         case anchor
+        /// The chain is signed, and no chain key was given: its signatures cannot be checked, and a rewrite
+        /// that hashes again would pass unseen.
+        case keyMissing = "key_missing"
     }
 
     public struct Break: Sendable {
@@ -84,7 +87,12 @@ extension AuditStore {
                 out.anchorChecked = anchor != nil
                 return out
             }
-            // Checks that need no row: the key and the anchor must be about this chain.
+            // Checks that need no row: the key and the anchor must be about this chain, and a signed chain
+            // is verified only with its key (without it, a rewrite that hashes again would pass).
+            if key == nil, storedKeyID != nil || keyedFrom != nil {
+                return result(.init(seq: keyedFrom ?? 0, problem: .keyMissing,
+                                    detail: "the chain is signed\(keyedFrom.map { " from event \($0)" } ?? ""), and no chain key was given: without its signatures a rewrite that hashes again would pass; set ROLLOUT_CHAIN_KEY to the key it is signed with"))
+            }
             if let key, let problem = ChainKeyMarks.problem(key: key, storedKeyID: storedKeyID, keyedFrom: keyedFrom, keyedFromMAC: keyedFromMAC,
                                                             head: recorded.seq) {
                 return result(problem)

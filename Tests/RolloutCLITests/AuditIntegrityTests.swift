@@ -86,6 +86,9 @@ struct AuditIntegrityTests {
         #expect(unsigned.status == 2 && unsigned.stderr.contains("ROLLOUT_CHAIN_KEY"), "\(unsigned.stderr)")
         let bad = try RolloutBinary.run(["audit", "verify", "--store", store], environment: ["ROLLOUT_CHAIN_KEY": "a guess"])
         #expect(bad.status == 1 && bad.stdout.contains("signature"))
+        // Without the key, a signed chain is not called intact: a rewrite that hashes again would pass.
+        let unkeyed = try RolloutBinary.run(["audit", "verify", "--store", store], environment: ["ROLLOUT_CHAIN_KEY": ""])
+        #expect(unkeyed.status == 1 && unkeyed.stdout.contains("(key_missing)") && unkeyed.stdout.contains("set ROLLOUT_CHAIN_KEY"), "\(unkeyed.stdout)")
     }
 
     @Test("four-eyes compares people as they type their names: Maria.Lopez cannot promote what maria.lopez approved")

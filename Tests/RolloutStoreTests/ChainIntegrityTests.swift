@@ -287,7 +287,9 @@ struct ChainIntegrityTests {
                       SQLValue(event.effectKey), SQLValue(event.shape), .text(body), head["hash"], .text(hash)])
             try tx.sql.execute("UPDATE chain_head SET seq = 6, hash = ? WHERE id = 1", [.text(hash)])
         }
-        #expect(try store.verify().ok, "the hash chain alone cannot tell")
+        // The hash chain alone cannot tell, so a signed chain is not called intact without its key.
+        let unkeyed = try store.verify()
+        #expect(unkeyed.firstBreak?.problem == .keyMissing && unkeyed.checked == 0, "\(String(describing: unkeyed.firstBreak))")
         let signed = try store.verify(key: key)
         #expect(signed.firstBreak?.problem == .signature && signed.firstBreak?.seq == 6, "\(String(describing: signed.firstBreak))")
     }

@@ -104,7 +104,8 @@ struct AuditVerify: ParsableCommand {
         discussion: """
             Every event's hash is recomputed from its stored body and linked to the one before; every column a report \
             or gate reads is checked against the body. With ROLLOUT_CHAIN_KEY set, every signed row's signature is \
-            checked too (a forged tail with recomputed hashes fails); with --anchor, the log must still hold the \
+            checked too (a forged tail with recomputed hashes fails); a signed chain verified without its key is a \
+            problem (key_missing), not intact; with --anchor, the log must still hold the \
             anchored head (`rollout audit anchor` wrote it), so a tail deleted with the head moved back fails. \
             The store is opened read-only: a copy on a read-only disk verifies. \
             Exit status: 0 the chain is intact; 1 it is broken (the first break is printed); 2 bad input.
@@ -145,9 +146,6 @@ struct AuditVerify: ParsableCommand {
                 if result.signaturesChecked { extras.append("signatures checked") }
                 if result.anchorChecked { extras.append("anchor held") }
                 Output.line("ok: \(result.checked) events, chain head #\(result.head.seq) \(result.head.hash)" + (extras.isEmpty ? "" : " (\(extras.joined(separator: ", ")))"))
-                if !result.signaturesChecked, ChainKey.fromEnvironment == nil, try store.chainKeyedFrom() != nil {
-                    Output.error("note: this chain is signed; set ROLLOUT_CHAIN_KEY to check its signatures too")
-                }
             }
         }
         if !result.ok { throw FailureExit(status: ExitStatus.problemFound) }
