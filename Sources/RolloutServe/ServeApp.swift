@@ -248,7 +248,12 @@ public enum ServeApp {
             do {
                 let decision = try await desk.rollback(seq, by: who.name, note: note)
                 flash = "\(decision.code.rawValue) (audit event \(decision.auditSeq)): \(decision.message)"
+            } catch GuardError.noSuchEvent {
+                // Nothing to record it against: said in serve's log, and on the approvals page (the event's page is a 404).
+                log("serve: \(who.name) asked to roll back event \(seq), which is not in the audit log; nothing was done")
+                return flashed("/approvals", "rollback refused: event #\(seq) is not in the audit log; nothing was done")
             } catch {
+                log("serve: the rollback of event \(seq) asked by \(who.name) failed: \(error)")
                 flash = "\(error)"
             }
             return flashed("/events/\(seq)", flash)

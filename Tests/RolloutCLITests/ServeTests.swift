@@ -165,6 +165,9 @@ struct ServeTests {
         #expect(page.contains("Imported from events.jsonl") && !page.contains(#"id="rollback""#), "\(page)")
         let posted = try outcome(try p.post("/events/\(forged)/rollback", ["note": "undo the role change, ticket 881", "csrf": csrf]))
         #expect(posted.contains("rollback_refused") && posted.contains("was imported"), "\(posted)")
+        // An event that is not there: the person is told, on a page that exists.
+        let missing = try outcome(try p.post("/events/999999/rollback", ["note": "undo it, ticket 881", "csrf": csrf]))
+        #expect(missing.contains("rollback refused: event #999999 is not in the audit log"), "\(missing)")
     }
 
     @Test("a link cannot put words on the page; signing out ends the session; a replaced token ends its sessions at once; a cross-site sign-in is refused; an oversized form is 413")
