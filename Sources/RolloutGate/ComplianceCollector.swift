@@ -142,7 +142,26 @@ public enum ComplianceCollector {
             anomalies: Array(anomalies.prefix(options.listLimit)), anomaliesScored: options.scoreAnomalies,
             rows: rows, rowsDigest: "sha256:" + (try linesDigest?() ?? hasher.finalize().hexString), listLimit: options.listLimit)
         report.gates = tenants.map { .object(($0.gates.json.objectValue ?? [:]).merging(["digest": .string($0.gates.digest)]) { a, _ in a }) }
+        report.rowsThrough = head.seq
         return Output(report: report, firstRows: first)
+    }
+
+    /// The calls of `scope` listed again from the store, as the report lists them: how many, and the
+    /// SHA-256 of their JSON Lines (`report --verify` compares them with what the report states).
+    public static func rows(store: AuditStore, scope: ComplianceScope) throws -> (count: Int, digest: String) {
+        var hasher = SHA256()
+        var count = 0
+        var lines: [UInt8] = []
+        try store.scanCompliance(scope) { row, _ in
+            count += 1
+            ComplianceRowFormat.appendJSON(row, to: &lines)
+            if lines.count >= 1 << 16 {
+                hasher.update(data: lines)
+                lines.removeAll(keepingCapacity: true)
+            }
+        }
+        hasher.update(data: lines)
+        return (count, "sha256:" + hasher.finalize().hexString)
     }
 
     static let approvalDecisions: Set<String> = ["pending_approval", "approval_denied", "approval_expired", "approval_refused"]

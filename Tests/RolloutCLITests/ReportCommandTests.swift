@@ -156,6 +156,39 @@ struct ReportCommandTests {
         #expect(verify.status == 1 && verify.stdout.contains(said), "\(verify.stdout)\(verify.stderr)")
     }
 
+    @Test("--verify lists the period's calls again from the store: a call taken out of the files, every digest made again, is found")
+    func verifyRecomputesRows() throws {
+        let r = try ReportProject()
+        #expect(try r.report(["--no-anomalies"]).status == 0)
+        let out = r.project.root + "/out"
+        #expect(try r.project.run(["report", "--verify", out]).status == 0, "an untouched report lists the same calls")
+        // A forger drops the first call from the rows files and makes every digest again (they have no key).
+        let lines = try r.file("writes.jsonl").split(separator: "\n", omittingEmptySubsequences: false)
+        try lines.dropFirst().joined(separator: "\n").write(toFile: out + "/writes.jsonl", atomically: true, encoding: .utf8)
+        let csv = try r.file("writes.csv").split(separator: "\n", omittingEmptySubsequences: false)
+        try ([csv[0]] + csv.dropFirst(2)).joined(separator: "\n").write(toFile: out + "/writes.csv", atomically: true, encoding: .utf8)
+        var document = try JSONValue.parse(try r.file("report.json")).objectValue!
+        let oldDigest = document["digest"]!.stringValue!
+        var rows = document["rows"]!.objectValue!
+        rows["count"] = .number(Double(rows["count"]!.intValue! - 1))
+        rows["sha256"] = .string("sha256:" + (try FileDigest.sha256(path: out + "/writes.jsonl")))
+        document["rows"] = .object(rows)
+        document["digest"] = nil
+        let newDigest = "sha256:" + JSONValue.object(document).canonicalDigest
+        document["digest"] = .string(newDigest)
+        try (JSONValue.object(document).prettyText() + "\n").write(toFile: out + "/report.json", atomically: true, encoding: .utf8)
+        if FileManager.default.fileExists(atPath: out + "/report.html") {
+            try (try r.file("report.html")).replacingOccurrences(of: oldDigest, with: newDigest).write(toFile: out + "/report.html", atomically: true, encoding: .utf8)
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0 != "SHA256SUMS" }.sorted()
+        try names.map { "\(try FileDigest.sha256(path: out + "/" + $0))  \($0)" }.joined(separator: "\n").appending("\n")
+            .write(toFile: out + "/SHA256SUMS", atomically: true, encoding: .utf8)
+        // The files agree with each other: the one problem is the store's list of the calls.
+        let verify = try r.project.run(["report", "--verify", out])
+        let problems = verify.stdout.split(separator: "\n").filter { $0.hasPrefix("FAILED:") }
+        #expect(verify.status == 1 && problems.count == 1 && problems[0].contains("rows were taken out, added or changed"), "\(verify.stdout)\(verify.stderr)")
+    }
+
     @Test("a tampered store: the first page says so in red, the command exits 1, the files are still written")
     func tampered() throws {
         let r = try ReportProject()

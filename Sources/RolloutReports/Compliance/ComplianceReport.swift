@@ -136,6 +136,9 @@ public struct ComplianceReport: Sendable {
     /// Calls listed in the rows files, and the SHA-256 of their JSON Lines form.
     public var rows: Int
     public var rowsDigest: String
+    /// The last event the rows were read through (the chain head when the listing began): with the
+    /// period and scope, what `report --verify` lists again from the store to compare.
+    public var rowsThrough: Int64?
     /// Lists longer than this were cut (the rows files have everything).
     public var listLimit: Int
     /// The gate settings of tenants.yaml when the report was made (soak, evidence thresholds, approvers).
@@ -213,7 +216,8 @@ public struct ComplianceReport: Sendable {
                 ["tenant": .string(a.tenant), "start": time(a.start), "end": time(a.end), "family": .string(a.family), "signal": .string(a.signal),
                  "message": .string(a.message), "events": .array(a.events.map { .number(Double($0)) })]
             }),
-            "rows": ["count": .number(Double(rows)), "sha256": .string(rowsDigest), "files": ["writes.jsonl", "writes.csv"]],
+            "rows": .object(["count": .number(Double(rows)), "sha256": .string(rowsDigest), "files": ["writes.jsonl", "writes.csv"]]
+                .merging(rowsThrough.map { ["through": .number(Double($0))] } ?? [:]) { a, _ in a }),
             "list_limit": .number(Double(listLimit)),
             "gates": gates ?? .null,
         ]

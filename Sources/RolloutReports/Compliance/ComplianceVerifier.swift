@@ -16,8 +16,12 @@ public enum ComplianceVerifier {
     /// `firstBreak` verifies the store's chain again and gives the first event where it breaks (nil when
     /// it holds): the report's verdict on its chain must be the store's, since the report's digests have
     /// no key and anyone can write a report whose verdict was turned and its digests made again.
+    /// `rows` lists the calls of a period and scope again from the store, through an event, giving
+    /// their count and digest: the rows the report states must be the store's (a row taken out of the
+    /// files, with every digest made again, is found this way).
     public static func check(directory: String, headHash: ((Int64) throws -> String?)? = nil,
-                             firstBreak: (() throws -> Int64?)? = nil) throws -> Outcome {
+                             firstBreak: (() throws -> Int64?)? = nil,
+                             rows: ((_ from: Date, _ to: Date, _ tenants: [String], _ through: Int64) throws -> (count: Int, digest: String))? = nil) throws -> Outcome {
         let path = { (name: String) -> String in (directory as NSString).appendingPathComponent(name) }
         guard let data = FileManager.default.contents(atPath: path("report.json")) else {
             throw UnreadableInputError(Diagnostic(file: path("report.json"), line: 0, column: 0, path: "",
@@ -66,6 +70,20 @@ public enum ComplianceVerifier {
                 problems.append("the store: its chain breaks at event #\(broken ?? 0), within what the report covered, but the report says the chain verified")
             } else if !stated && holds {
                 problems.append("the store: its chain verifies up to event #\(seq), but the report says it breaks")
+            }
+        }
+        if let rows {
+            let period = (document["period"]?["from"]?.stringValue.flatMap(Timestamp.parse), document["period"]?["to"]?.stringValue.flatMap(Timestamp.parse))
+            let through = document["rows"]?["through"]?.intValue ?? document["chain"]?["head"]?["seq"]?.intValue
+            let tenants = document["scope"]?.arrayValue?.compactMap(\.stringValue)
+            if let from = period.0, let to = period.1, let through, let tenants {
+                let listed = try rows(from, to, tenants, Int64(through))
+                let statedCount = document["rows"]?["count"]?.intValue
+                if listed.digest != statedRows || listed.count != statedCount {
+                    problems.append("the store: the calls of the report's period and scope, through event #\(through), are \(listed.count) hashing to \(listed.digest); the report states \(statedCount.map(String.init) ?? "no count") hashing to \(statedRows ?? "none"): rows were taken out, added or changed")
+                }
+            } else {
+                problems.append("report.json: states no period, scope or chain head, so its rows cannot be listed again from the store")
             }
         }
         return Outcome(digest: computed, problems: problems)

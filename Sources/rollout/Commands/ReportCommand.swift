@@ -65,8 +65,10 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         if let verify { return try ReportVerification.run(directory: verify, store: storeOption) }
-        let end = to.flatMap(Timestamp.parseDayOrTime) ?? Date()
-        let start = from.flatMap(Timestamp.parseDayOrTime) ?? end.addingTimeInterval(-30 * 86_400)
+        // Whole seconds, as report.json states the period: `report --verify` lists the same calls again.
+        func second(_ date: Date) -> Date { Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)) }
+        let end = second(to.flatMap(Timestamp.parseDayOrTime) ?? Date())
+        let start = second(from.flatMap(Timestamp.parseDayOrTime) ?? end.addingTimeInterval(-30 * 86_400))
         guard start < end else { throw ValidationError("--from must be before --to") }
         let store = try storeOption.open(create: false)
         let folder = folderOptions.folder
@@ -98,7 +100,10 @@ enum ReportVerification {
         let named = store.store != nil || ProcessInfo.processInfo.environment["ROLLOUT_STORE"] != nil
         let audit = named ? try store.open(create: false) : try store.openIfPresent()
         let outcome = try ComplianceVerifier.check(directory: directory, headHash: audit.map { a in { try a.eventHash(seq: $0) } },
-                                                   firstBreak: audit.map { a in { try a.verify(key: ChainKey.fromEnvironment).firstBreak?.seq } })
+                                                   firstBreak: audit.map { a in { try a.verify(key: ChainKey.fromEnvironment).firstBreak?.seq } },
+                                                   rows: audit.map { a in { from, to, tenants, through in
+                                                       try ComplianceCollector.rows(store: a, scope: ComplianceScope(from: from, to: to, tenants: tenants, maxSeq: through))
+                                                   } })
         if outcome.problems.isEmpty {
             Output.line("report \(directory) verified: digest \(outcome.digest)\(audit == nil ? " (no store to check the chain head against)" : "")")
         } else {
