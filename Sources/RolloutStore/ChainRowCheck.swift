@@ -55,6 +55,11 @@ struct ChainRowCheck: Sendable {
             return bodyProblem(members: object, whole: { json })
         }
         if let bodyProblem { return bodyProblem }
+        // A signed row read without the key: its chain is signed, whatever the store's records say (they
+        // are not chained, and may have been removed with a rewrite that hashed again).
+        if key == nil, !row.isNull(Column.mac) {
+            return fail(.keyMissing, "event \(seq) carries a signature, and no chain key was given: without it a rewrite that hashes again would pass; set ROLLOUT_CHAIN_KEY to the key the chain is signed with")
+        }
         if let key, let from = keyedFrom, seq >= from {
             let mac = row.optionalString(Column.mac)
             if mac != key.mac(hash: row.string(Column.hash)) {

@@ -10,7 +10,14 @@ extension StoreTransaction {
     /// reports (with the chain key, not even then).
     public func heldEvent(seq: Int64) throws -> AuditEvent? {
         guard seq >= 1, seq <= head.seq else { return nil }
-        let keyedFrom = try sql.scalar("SELECT value FROM store_meta WHERE key = 'chain_key_from'")?.string.flatMap { Int64($0) }
+        func setting(_ key: String) throws -> String? { try sql.scalar("SELECT value FROM store_meta WHERE key = ?", [.text(key)])?.string }
+        let keyedFrom = try setting("chain_key_from").flatMap { Int64($0) }
+        // The key's own records first, as verify checks them: a signing mark moved past the row would
+        // switch its signature check off.
+        if let chainKey, ChainKeyMarks.problem(key: chainKey, storedKeyID: try setting("chain_key_id"), keyedFrom: keyedFrom,
+                                              keyedFromMAC: try setting("chain_key_from_mac"), head: head.seq) != nil {
+            return nil
+        }
         let check = ChainRowCheck(key: chainKey, keyedFrom: keyedFrom, anchor: nil)
         guard let row = try sql.queryOne(ChainRowCheck.select(columns: try AuditStore.columns(sql)) + " WHERE seq = ?", [.int(seq)]),
               check.problem(row) == nil

@@ -446,3 +446,34 @@ enum JCSPeer {
     static var available: Bool { (try? Subprocess.run(["python3", "-c", "import jcs"]).status) == 0 }
     static let skipMessage: Comment = "PyPI jcs is missing: .ci/run installs it"
 }
+
+@Suite("A signed chain stays signed: its rows' signatures speak when the store's records of them were removed or moved")
+struct SignedRowTests {
+    static func signedStore() throws -> (AuditStore, String, ChainKey) {
+        let key = ChainKey("correct horse battery staple")
+        let path = TestPaths.scratchFile("signed-rows") + ".sqlite"
+        let store = try AuditStore(path: path, chainKey: key)
+        try store.append((1...4).map(fullEvent))
+        return (store, path, key)
+    }
+
+    @Test("verified without the key, a chain whose rows are signed is key_missing, even with every record of its key removed")
+    func keyRecordsRemoved() throws {
+        let (store, path, _) = try Self.signedStore()
+        try store.write { tx in try tx.sql.execute("DELETE FROM store_meta WHERE key LIKE 'chain_key%'") }
+        let unkeyed = try AuditStore(path: path, chainKey: nil).verify()
+        #expect(unkeyed.firstBreak?.problem == .keyMissing, "\(String(describing: unkeyed.firstBreak))")
+    }
+
+    @Test("a ledger's event holds only under the key's own records: a signing mark moved past an unsigned row does not make it hold")
+    func heldEventUnderMovedMark() throws {
+        let (store, _, key) = try Self.signedStore()
+        #expect(try store.write { tx in try tx.heldEvent(seq: 2) }?.seq == 2, "an untouched signed row holds")
+        // Row 2 loses its signature (as a forged row would have none), and the mark says signing began at 3.
+        try store.write { tx in
+            try tx.sql.execute("UPDATE audit_events SET mac = NULL WHERE seq = 2")
+            try tx.sql.execute("UPDATE store_meta SET value = '3' WHERE key = 'chain_key_from'")
+        }
+        #expect(try AuditStore(path: store.path, chainKey: key).write { tx in try tx.heldEvent(seq: 2) } == nil)
+    }
+}
