@@ -232,12 +232,16 @@ extension Guard {
         ["ok": false, "decision": .string(code.rawValue), "message": .string(message)]
     }
 
+    /// A name as an event records it: an event names its tool (and tenant), so an empty name an agent
+    /// sent is recorded as `(no name)`, never as an event the log could not read back.
+    static func recordedName(_ name: String) -> String { name.isEmpty ? "(no name)" : name }
+
     func baseEvent(_ call: ToolCall, principal: Principal, now: Date, tool: ToolPolicy? = nil) -> AuditEvent {
         var details: [String: JSONValue] = ["args_digest": .string(call.argumentsDigest)]
         if let subject = principal.subject { details["subject"] = .string(subject) }
         return AuditEvent(
             ts: now, tenant: principal.tenant, actor: principal.actor, session: principal.session,
-            tool: tool?.name ?? call.tool, model: tool?.model, operation: tool?.operation.rawValue, decision: "",
+            tool: Self.recordedName(tool?.name ?? call.tool), model: tool?.model, operation: tool?.operation.rawValue, decision: "",
             policyDigest: policyDigest, backend: backend, details: details)
     }
 

@@ -26,7 +26,7 @@ extension Guard {
                 // What it wrote cannot be told, nor where: refused, recorded under the row's own columns, on
                 // no backend (none ran).
                 let message = "event \(seq) cannot be read (\(detail)): the audit log was edited (run rollout audit verify), so what it wrote cannot be told; it will not be rolled back"
-                let event = AuditEvent(ts: now, tenant: tenant ?? "", actor: actor, tool: tool ?? "", reason: reason,
+                let event = AuditEvent(ts: now, tenant: Self.recordedName(tenant ?? ""), actor: actor, tool: Self.recordedName(tool ?? ""), reason: reason,
                                        decision: DecisionCode.rollbackRefused.rawValue, policyDigest: policyDigest,
                                        message: message, details: ["rollback_of": .number(Double(seq))])
                 let stored = try session.ledger.append(event)

@@ -255,7 +255,7 @@ public final class GuardServer: @unchecked Sendable {
         if case .notification("tools/call", let params) = message {
             // A call sent as a notification gets no answer (JSON-RPC), so it is not run: a write the agent
             // cannot learn the outcome of would be retried blind. Refused all the same, and recorded.
-            let call = ToolCall(tool: params?["name"]?.stringValue ?? "", arguments: params?["arguments"] ?? [:])
+            let call = ToolCall(tool: params?["name"]?.stringValue ?? "", arguments: params?["arguments"] ?? [:])  // "": recorded as (no name)
             do {
                 _ = try guard_.refuseUnpoliced(call, principal: options.principal, code: .invalidArguments,
                     message: "\(call.tool.isEmpty ? "a tools/call" : call.tool) was sent as a notification (no id), which gets no answer; not run, nothing was forwarded")

@@ -342,11 +342,18 @@ struct GuardFailClosedTests {
         let project = try FailClosedProject()
         let guard_ = try project.guardProcess()
         guard_.notify("tools/call", ["name": "items.create", "arguments": FailClosedProject.create("lamp", key: "k-1")])
+        // Without a name, or with an empty one: recorded all the same, under a name the log can read back.
+        guard_.notify("tools/call", ["arguments": [:]])
         #expect(try guard_.request("ping", [:])["result"] != nil)
         #expect(guard_.nextAnswer(timeout: 0.5) == nil, "no answer to a notification")
+        let unnamed = try guard_.call("", [:])
+        #expect(unnamed["isError"] == true, "\(unnamed)")
         _ = guard_.close()  // the guard has handled everything once it has ended
-        #expect(try project.decisions() == ["invalid_arguments"])
-        #expect(try project.audit().first?["message"]?.stringValue?.contains("sent as a notification") == true)
+        let export = try RolloutBinary.run(["audit", "export", "--store", project.store])
+        #expect(export.status == 0, "every event reads back: \(export.stderr)")
+        let events = try project.audit()
+        #expect(events.count == 3 && events.filter { $0["message"]?.stringValue?.contains("sent as a notification") == true }.count == 2)
+        #expect(events.compactMap { $0["tool"]?.stringValue }.sorted() == ["(no name)", "(no name)", "items.create"], "\(events)")
         #expect(try project.tiny.calls() == 0)
     }
 
