@@ -43,7 +43,10 @@ public enum ComplianceFolder {
             if formats.contains(.json) {
                 let file = try StagedFile(directory: directory, name: "report.json")
                 staged.append(file)
-                try file.append(report.document.prettyText() + "\n")
+                // With the chain key, the digest is signed: the report is then told from one rewritten without it.
+                var document = report.document.objectValue ?? [:]
+                if let key = store.chainKey { document["signature"] = .string(key.mac(reportDigest: report.digest)) }
+                try file.append(JSONValue.object(document).prettyText() + "\n")
             }
             if formats.contains(.html) {
                 let file = try StagedFile(directory: directory, name: "report.html")

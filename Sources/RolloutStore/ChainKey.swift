@@ -35,6 +35,12 @@ public struct ChainKey: Sendable, Hashable {
         String(Data(HMAC<SHA256>.authenticationCode(for: Data("rollout-chain-key-id".utf8), using: SymmetricKey(data: bytes))).hexString.prefix(16))
     }
 
+    /// The signature of a compliance report's digest: a report made with the key can be told from one
+    /// rewritten without it (its digests alone have no key).
+    public func mac(reportDigest digest: String) -> String {
+        Data(HMAC<SHA256>.authenticationCode(for: Data(("rollout-report:" + digest).utf8), using: SymmetricKey(data: bytes))).hexString
+    }
+
     /// The signature of an anchor.
     func mac(anchor: ChainAnchor) -> String {
         let text = "rollout-chain-anchor:\(anchor.seq):\(anchor.hash):\(anchor.time):\(anchor.keyedFrom.map(String.init) ?? "-")"

@@ -79,6 +79,26 @@ extension AuditStore {
         }
     }
 
+    /// The first call of `scope` (its period and tenants) after event `seq` whose time is before `before`,
+    /// written by a guard (an imported call's time is its source's, not when it was written): a report
+    /// that says it listed its period through `seq`, made at `before`, would have listed it.
+    public func firstCall(_ scope: ComplianceScope, after seq: Int64, before: Date) throws -> Int64? {
+        var bounded = scope
+        bounded.to = min(scope.to, before)
+        bounded.maxSeq = .max
+        let (filter, arguments) = bounded.filter(control: false)
+        return try read { sql in
+            var found: Int64?
+            try sql.each("SELECT seq, body FROM audit_events WHERE \(filter) AND seq > ? ORDER BY seq", arguments + [.int(seq)]) { row in
+                guard found == nil else { return }
+                // A body that does not read is no imported call: it counts (verify says what became of it).
+                let imported = (try? Self.decodeBody(row.optionalString(1) ?? "", seq: row.int(0)))?.isImported ?? false
+                if !imported { found = row.int(0) }
+            }
+            return found
+        }
+    }
+
     /// The stored hash of event `seq`, or nil when there is no such event.
     public func eventHash(seq: Int64) throws -> String? {
         try read { sql in try sql.scalar("SELECT hash FROM audit_events WHERE seq = ?", [.int(seq)])?.string }

@@ -9,7 +9,10 @@ import Testing
 struct ReportProject {
     let project: StageProject
 
-    init() throws {
+    let environment: [String: String]
+
+    init(environment: [String: String] = [:]) throws {
+        self.environment = environment
         project = try StageProject()
         let calls: [(String, Int32)] = [
             (#"{"id": 1, "data": {"status": "shipped"}, "reason": "carrier confirmed pickup", "idempotency_key": "k-1"}"#, 0),
@@ -18,14 +21,14 @@ struct ReportProject {
             (#"{"id": 4, "data": {"notes": "see ticket"}, "reason": "=HYPERLINK(\"http://x\",\"ticket 42\")", "idempotency_key": "k-4"}"#, 0),
         ]
         for (args, status) in calls {
-            let result = try project.run(["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args", args])
+            let result = try project.run(["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args", args], environment: environment)
             guard result.status == status else { throw ReportProjectError(message: "call \(args): \(result.stdout)\(result.stderr)") }
         }
         for step in [["approve", "1", "--by", "maria.lopez", "--reason", "return checked against the ticket"],
                      ["audit", "rollback", "1", "--by", "maria.lopez", "--reason", "wrong order shipped"],
                      ["fuzz"],
                      ["promote", "--tenant", "initech", "--by", "maria.lopez", "--reason", "fuzz report green"]] {
-            let result = try project.run(step)
+            let result = try project.run(step, environment: environment)
             guard result.status == 0 else { throw ReportProjectError(message: "\(step): \(result.stdout)\(result.stderr)") }
         }
     }
@@ -33,7 +36,43 @@ struct ReportProject {
     func report(_ extra: [String] = []) throws -> ProcessResult {
         let today = Timestamp.day(Date())
         let tomorrow = Timestamp.day(Date().addingTimeInterval(86_400))
-        return try project.run(["report", "--from", today, "--to", tomorrow, "--out", project.root + "/out"] + extra)
+        return try project.run(["report", "--from", today, "--to", tomorrow, "--out", project.root + "/out"] + extra, environment: environment)
+    }
+
+    func verify(environment: [String: String]? = nil) throws -> ProcessResult {
+        try project.run(["report", "--verify", project.root + "/out"], environment: environment ?? self.environment)
+    }
+
+    /// Rewrites the report as a forger without the key would: `edit` changes report.json's members, then
+    /// its digest, the HTML's and SHA256SUMS are made again (they have no key). `dropLast` takes the last
+    /// call out of the rows files first (else the first).
+    func forge(dropLast: Bool = false, _ edit: (inout [String: JSONValue]) -> Void = { _ in }) throws {
+        let out = project.root + "/out"
+        var lines = try file("writes.jsonl").split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        // CSV records end in CRLF (one Character to Swift).
+        var csv = try file("writes.csv").split(whereSeparator: \.isNewline).map(String.init)
+        if dropLast { lines.removeLast(); csv.removeLast() } else { lines.removeFirst(); csv.remove(at: 1) }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: out + "/writes.jsonl", atomically: true, encoding: .utf8)
+        try (csv.joined(separator: "\r\n") + "\r\n").write(toFile: out + "/writes.csv", atomically: true, encoding: .utf8)
+        var document = try JSONValue.parse(try file("report.json")).objectValue!
+        let oldDigest = document["digest"]!.stringValue!
+        var rows = document["rows"]!.objectValue!
+        rows["count"] = .number(Double(lines.count))
+        rows["sha256"] = .string("sha256:" + (try FileDigest.sha256(path: out + "/writes.jsonl")))
+        document["rows"] = .object(rows)
+        edit(&document)
+        let signature = document.removeValue(forKey: "signature")
+        document["digest"] = nil
+        let newDigest = "sha256:" + JSONValue.object(document).canonicalDigest
+        document["digest"] = .string(newDigest)
+        if let signature { document["signature"] = signature }
+        try (JSONValue.object(document).prettyText() + "\n").write(toFile: out + "/report.json", atomically: true, encoding: .utf8)
+        if FileManager.default.fileExists(atPath: out + "/report.html") {
+            try (try file("report.html")).replacingOccurrences(of: oldDigest, with: newDigest).write(toFile: out + "/report.html", atomically: true, encoding: .utf8)
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0 != "SHA256SUMS" }.sorted()
+        try names.map { "\(try FileDigest.sha256(path: out + "/" + $0))  \($0)" }.joined(separator: "\n").appending("\n")
+            .write(toFile: out + "/SHA256SUMS", atomically: true, encoding: .utf8)
     }
 
     func file(_ name: String) throws -> String { try String(contentsOfFile: project.root + "/out/" + name, encoding: .utf8) }
@@ -163,30 +202,39 @@ struct ReportCommandTests {
         let out = r.project.root + "/out"
         #expect(try r.project.run(["report", "--verify", out]).status == 0, "an untouched report lists the same calls")
         // A forger drops the first call from the rows files and makes every digest again (they have no key).
-        let lines = try r.file("writes.jsonl").split(separator: "\n", omittingEmptySubsequences: false)
-        try lines.dropFirst().joined(separator: "\n").write(toFile: out + "/writes.jsonl", atomically: true, encoding: .utf8)
-        let csv = try r.file("writes.csv").split(separator: "\n", omittingEmptySubsequences: false)
-        try ([csv[0]] + csv.dropFirst(2)).joined(separator: "\n").write(toFile: out + "/writes.csv", atomically: true, encoding: .utf8)
-        var document = try JSONValue.parse(try r.file("report.json")).objectValue!
-        let oldDigest = document["digest"]!.stringValue!
-        var rows = document["rows"]!.objectValue!
-        rows["count"] = .number(Double(rows["count"]!.intValue! - 1))
-        rows["sha256"] = .string("sha256:" + (try FileDigest.sha256(path: out + "/writes.jsonl")))
-        document["rows"] = .object(rows)
-        document["digest"] = nil
-        let newDigest = "sha256:" + JSONValue.object(document).canonicalDigest
-        document["digest"] = .string(newDigest)
-        try (JSONValue.object(document).prettyText() + "\n").write(toFile: out + "/report.json", atomically: true, encoding: .utf8)
-        if FileManager.default.fileExists(atPath: out + "/report.html") {
-            try (try r.file("report.html")).replacingOccurrences(of: oldDigest, with: newDigest).write(toFile: out + "/report.html", atomically: true, encoding: .utf8)
-        }
-        let names = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0 != "SHA256SUMS" }.sorted()
-        try names.map { "\(try FileDigest.sha256(path: out + "/" + $0))  \($0)" }.joined(separator: "\n").appending("\n")
-            .write(toFile: out + "/SHA256SUMS", atomically: true, encoding: .utf8)
+        try r.forge()
         // The files agree with each other: the one problem is the store's list of the calls.
         let verify = try r.project.run(["report", "--verify", out])
         let problems = verify.stdout.split(separator: "\n").filter { $0.hasPrefix("FAILED:") }
-        #expect(verify.status == 1 && problems.count == 1 && problems[0].contains("rows were taken out, added or changed"), "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.status == 1 && problems.count == 1 && problems.first?.contains("rows were taken out, added or changed") == true, "\(verify.stdout)\(verify.stderr)")
+    }
+
+    @Test("with the chain key a report is signed: one rewritten without it (its last call dropped, how far it listed lowered, every digest made again) is told apart")
+    func signedReport() throws {
+        let key = ["ROLLOUT_CHAIN_KEY": "a long random secret kept in the team's vault"]
+        let r = try ReportProject(environment: key)
+        #expect(try r.report(["--no-anomalies"]).status == 0)
+        #expect(try JSONValue.parse(try r.file("report.json"))["signature"]?.stringValue?.count == 64)
+        #expect(try r.verify().status == 0)
+        try r.forge(dropLast: true) { document in
+            var rows = document["rows"]!.objectValue!
+            rows["through"] = .number(Double(rows["through"]!.intValue! - 3))
+            document["rows"] = .object(rows)
+        }
+        let verify = try r.verify()
+        #expect(verify.status == 1 && verify.stdout.contains("its signature does not match its digest"), "\(verify.stdout)\(verify.stderr)")
+        // Without the key, a signed store checks nothing: not verified, and said so.
+        let unkeyed = try r.verify(environment: [:])
+        #expect(unkeyed.status == 1 && unkeyed.stdout.hasPrefix("NOT VERIFIED") && unkeyed.stdout.contains("ROLLOUT_CHAIN_KEY"), "\(unkeyed.stdout)")
+    }
+
+    @Test("a report checked against no store is not verified: its files agree, which a forger can make so")
+    func verifyWithoutStore() throws {
+        let r = try ReportProject()
+        #expect(try r.report(["--no-anomalies"]).status == 0)
+        let elsewhere = TestPaths.temporaryDirectory("no-store").path
+        let verify = try RolloutBinary.run(["report", "--verify", r.project.root + "/out"], cwd: elsewhere)
+        #expect(verify.status == 1 && verify.stdout.hasPrefix("NOT VERIFIED") && verify.stdout.contains("no store was found"), "\(verify.stdout)\(verify.stderr)")
     }
 
     @Test("a tampered store: the first page says so in red, the command exits 1, the files are still written")

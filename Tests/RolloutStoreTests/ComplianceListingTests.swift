@@ -87,3 +87,24 @@ struct ControlEventTests {
         #expect(scored == [1, 3, 4])
     }
 }
+
+@Suite("report --verify: a call a report should have listed, past where it says it stopped")
+struct FirstCallTests {
+    @Test("the first call of the period after an event, written before a time: imported calls and control events do not count")
+    func firstCall() throws {
+        let store = try TestStores.temporarySQLite()
+        let start = Date(timeIntervalSince1970: 1_790_000_000)
+        func event(_ minutes: Double, tool: String = "orders.update", decision: String = "executed", imported: Bool = false) -> AuditEvent {
+            AuditEvent(ts: start.addingTimeInterval(minutes * 60), tenant: "acme", actor: "agent-1", tool: tool, reason: "r", decision: decision,
+                       details: imported ? ["imported": "old.jsonl"] : [:])
+        }
+        // 1, 2: listed; 3: imported later with a time in the period; 4: a stage change; 5: a call at minute 30.
+        try store.append([event(1), event(2), event(10, imported: true), event(20, tool: "rollout.stage", decision: "stage_promote"), event(30)])
+        let scope = ComplianceScope(from: start, to: start.addingTimeInterval(3600))
+        #expect(try store.firstCall(scope, after: 2, before: start.addingTimeInterval(3600)) == 5)
+        #expect(try store.firstCall(scope, after: 2, before: start.addingTimeInterval(25 * 60)) == nil, "written after the report was made")
+        #expect(try store.firstCall(scope, after: 5, before: start.addingTimeInterval(3600)) == nil)
+        #expect(try store.firstCall(ComplianceScope(from: start, to: start.addingTimeInterval(3600), tenants: ["globex"]), after: 0,
+                                    before: start.addingTimeInterval(3600)) == nil, "another tenant's scope")
+    }
+}

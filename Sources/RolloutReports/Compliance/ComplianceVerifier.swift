@@ -21,7 +21,9 @@ public enum ComplianceVerifier {
     /// files, with every digest made again, is found this way).
     public static func check(directory: String, headHash: ((Int64) throws -> String?)? = nil,
                              firstBreak: (() throws -> Int64?)? = nil,
-                             rows: ((_ from: Date, _ to: Date, _ tenants: [String], _ through: Int64) throws -> (count: Int, digest: String))? = nil) throws -> Outcome {
+                             rows: ((_ from: Date, _ to: Date, _ tenants: [String], _ through: Int64) throws -> (count: Int, digest: String))? = nil,
+                             laterCall: ((_ from: Date, _ to: Date, _ tenants: [String], _ after: Int64, _ before: Date) throws -> Int64?)? = nil,
+                             signature: ((_ digest: String) -> String)? = nil) throws -> Outcome {
         let path = { (name: String) -> String in (directory as NSString).appendingPathComponent(name) }
         guard let data = FileManager.default.contents(atPath: path("report.json")) else {
             throw UnreadableInputError(Diagnostic(file: path("report.json"), line: 0, column: 0, path: "",
@@ -31,6 +33,16 @@ public enum ComplianceVerifier {
         var problems: [String] = []
         let (stated, computed) = ComplianceReport.verifyDocument(document)
         if stated != computed { problems.append("report.json: states digest \(stated ?? "none") but its content hashes to \(computed)") }
+        // With the key, the report must be signed by it: a report rewritten without the key (its digests
+        // made again, its rows or how far it listed changed) is told apart.
+        let statedSignature = document["signature"]?.stringValue
+        if let signature {
+            if statedSignature == nil {
+                problems.append("report.json: carries no signature, and a chain key was given: it was written without the key, or its signature was removed")
+            } else if statedSignature != signature(computed) {
+                problems.append("report.json: its signature does not match its digest under the chain key: it was rewritten without the key, or signed with another")
+            }
+        }
         let statedRows = document["rows"]?["sha256"]?.stringValue
         if FileManager.default.fileExists(atPath: path("writes.jsonl")) {
             let rows = "sha256:" + (try FileDigest.sha256(path: path("writes.jsonl")))
@@ -82,12 +94,22 @@ public enum ComplianceVerifier {
                 if listed.digest != statedRows || listed.count != statedCount {
                     problems.append("the store: the calls of the report's period and scope, through event #\(through), are \(listed.count) hashing to \(listed.digest); the report states \(statedCount.map(String.init) ?? "no count") hashing to \(statedRows ?? "none"): rows were taken out, added or changed")
                 }
+                // How far it listed is the report's own word, which has no key: a call of its period written
+                // by a guard before the report was made, past that point, would have been listed.
+                if let laterCall, let made = document["generated_at"]?.stringValue.flatMap(Timestamp.parse),
+                   let seq = try laterCall(from, to, tenants, Int64(through), made.addingTimeInterval(-Self.writeSlack)) {
+                    problems.append("the store: event #\(seq) is a call of the report's period written before the report was made, and the report says it listed its calls only through event #\(through): calls were left out")
+                }
             } else {
                 problems.append("report.json: states no period, scope or chain head, so its rows cannot be listed again from the store")
             }
         }
         return Outcome(digest: computed, problems: problems)
     }
+
+    /// Calls written this close to the report's making may have come after its listing began (or from
+    /// a host whose clock runs ahead): they are not held against it.
+    static let writeSlack: TimeInterval = 120
 
     static func parse(_ data: Data, file: String) throws -> JSONValue {
         do {

@@ -14,9 +14,11 @@ struct ReportCommand: ParsableCommand {
             period, the tenants and their stages on its first page), report.json (the same statement, machine-readable), \
             writes.csv and writes.jsonl (the same rows: every call of the period in chain order), and SHA256SUMS. \
             Every format states the report's digest (SHA-256 of the canonical JSON of report.json without it, which \
-            includes the SHA-256 of writes.jsonl) and the chain head it covers; `rollout report --verify DIR` checks them. \
-            Exit status: 0 written, chain intact; 1 written, but the audit chain is broken (the report says so in red); \
-            2 bad input.
+            includes the SHA-256 of writes.jsonl) and the chain head it covers; `rollout report --verify DIR` checks them \
+            against each other and against the store: its calls listed again, its chain head and verdict (the digests \
+            have no key, so a report is verified only against its store). \
+            Exit status: 0 written (or verified), chain intact; 1 written, but the audit chain is broken (the report says \
+            so in red), or not verified; 2 bad input.
 
             Examples:
               rollout report --from 2026-11-01 --to 2026-12-01
@@ -99,13 +101,27 @@ enum ReportVerification {
         // A store named (--store, $ROLLOUT_STORE) must be there: without it the chain head goes unchecked.
         let named = store.store != nil || ProcessInfo.processInfo.environment["ROLLOUT_STORE"] != nil
         let audit = named ? try store.open(create: false) : try store.openIfPresent()
+        // The store's chain is verified once; a signed chain without its key cannot be, which is said as such.
+        let verification = try audit.map { try $0.verify(key: ChainKey.fromEnvironment) }
+        if let missing = verification?.firstBreak, missing.problem == .keyMissing {
+            Output.line("NOT VERIFIED: \(missing.detail); the report's rows and verdict cannot be checked against this store without it")
+            throw FailureExit(status: ExitStatus.problemFound)
+        }
         let outcome = try ComplianceVerifier.check(directory: directory, headHash: audit.map { a in { try a.eventHash(seq: $0) } },
-                                                   firstBreak: audit.map { a in { try a.verify(key: ChainKey.fromEnvironment).firstBreak?.seq } },
+                                                   firstBreak: verification.map { v in { v.firstBreak?.seq } },
                                                    rows: audit.map { a in { from, to, tenants, through in
                                                        try ComplianceCollector.rows(store: a, scope: ComplianceScope(from: from, to: to, tenants: tenants, maxSeq: through))
-                                                   } })
-        if outcome.problems.isEmpty {
-            Output.line("report \(directory) verified: digest \(outcome.digest)\(audit == nil ? " (no store to check the chain head against)" : "")")
+                                                   } },
+                                                   laterCall: audit.map { a in { from, to, tenants, after, before in
+                                                       try a.firstCall(ComplianceScope(from: from, to: to, tenants: tenants), after: after, before: before)
+                                                   } },
+                                                   signature: ChainKey.fromEnvironment.map { key in { key.mac(reportDigest: $0) } })
+        if outcome.problems.isEmpty, audit == nil {
+            // Its files agree with each other, which anyone who rewrites them all can make so: unverified.
+            Output.line("NOT VERIFIED: report \(directory)'s files agree with each other (digest \(outcome.digest)), but no store was found to check its calls, chain head and verdict against; give --store (or set ROLLOUT_STORE)")
+            throw FailureExit(status: ExitStatus.problemFound)
+        } else if outcome.problems.isEmpty {
+            Output.line("report \(directory) verified against \(store.path): digest \(outcome.digest)")
         } else {
             for p in outcome.problems { Output.line("FAILED: \(p)") }
             throw FailureExit(status: ExitStatus.problemFound)
