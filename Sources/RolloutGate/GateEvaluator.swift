@@ -55,7 +55,7 @@ public struct GateEvaluator {
         if next >= .soft {
             let (anomalies, lastAnomaly) = try anomalyGate(tenant: tenant, now: now)
             results.append(anomalies)
-            results.append(soakGate(tenant: tenant, tool: tool, now: now, lastAnomaly: lastAnomaly))
+            results.append(try soakGate(tenant: tenant, tool: tool, now: now, lastAnomaly: lastAnomaly))
         }
         if next == .broad { results.append(try approvalGate(tenant: tenant, tool: tool, promoter: promoter)) }
         evaluation.results = results
@@ -161,11 +161,13 @@ public struct GateEvaluator {
     }
 
     /// Time in the stage at least the soak, counted again from the last anomaly.
-    func soakGate(tenant: String, tool: String?, now: Date, lastAnomaly: Date?) -> GateResult {
+    func soakGate(tenant: String, tool: String?, now: Date, lastAnomaly: Date?) throws -> GateResult {
         let soak = tenants.gates.soak
-        guard let since = StageMachine.since(tenants, tenant: tenant, tool: tool) else {
+        guard let declared = StageMachine.since(tenants, tenant: tenant, tool: tool) else {
             return GateResult(gate: "soak", status: .inconclusive, reason: "tenants.yaml does not say since when the stage holds")
         }
+        // The file's `since` is the file's word: the last stage change the log records counts when later.
+        let since = max(declared, try lastStageChange(tenant: tenant, tool: tool)?.ts ?? declared)
         let start = max(since, lastAnomaly ?? since)
         let elapsed = now.timeIntervalSince(start)
         let spent = TimeSpan.describe(seconds: elapsed)
@@ -195,7 +197,7 @@ public struct GateEvaluator {
         // tenants.yaml is a file: the approval counts only as `rollout approve` recorded it in the chained log.
         guard try recordedApproval(approval, tenant: tenant, tool: tool) else {
             return GateResult(gate: "approval", status: .failed,
-                              reason: "the approval by \(approval.by) at \(Timestamp.formatSeconds(approval.at)) is in tenants.yaml but not in the audit log, where `rollout approve` records every approval: it was written by hand. Approve with `rollout approve --tenant \(tenant)\(toolOption) --stage broad`",
+                              reason: "the approval by \(approval.by) at \(Timestamp.formatSeconds(approval.at)) is not in the audit log as given in the current stage (`rollout approve` records every approval there; one written into tenants.yaml by hand, or given before the last promotion or demotion, does not count). Approve with `rollout approve --tenant \(tenant)\(toolOption) --stage broad`",
                               evidence: evidence)
         }
         if let promoter, PersonIdentity.couldBeSame(promoter, approval.by) {
@@ -208,12 +210,25 @@ public struct GateEvaluator {
     }
 
     /// Whether the log holds the stage event `rollout approve` wrote for `approval` (its second, tenant,
-    /// person, tool and stage), written by rollout (not imported).
+    /// person, tool and stage), written by rollout (not imported), after the last promotion or demotion
+    /// the log records (an approval is for the stage it was given in: a `since` edited back in the file
+    /// does not revive one given before).
     func recordedApproval(_ approval: StageChange, tenant: String, tool: String?) throws -> Bool {
         let events = try store.stageEvents(ComplianceScope(from: approval.at, to: approval.at.addingTimeInterval(1), tenants: [tenant]))
-        return events.contains { event in
+        let recorded = events.last { event in
             event.decision == "stage_\(StageChange.Action.approve.rawValue)" && !event.isImported && event.tenant == tenant && event.actor == approval.by
                 && event.details["to"] == .string(Stage.broad.rawValue) && event.details["tool"]?.stringValue == tool
+        }
+        guard let recorded else { return false }
+        return try lastStageChange(tenant: tenant, tool: tool).map { $0.seq < recorded.seq } ?? true
+    }
+
+    /// The last promotion or demotion of the tenant (or of its tool) the log records, written by rollout.
+    func lastStageChange(tenant: String, tool: String?) throws -> AuditEvent? {
+        let changes: Set<String> = [StageChange.Action.promote, .demote].map { "stage_\($0.rawValue)" }.reduce(into: []) { $0.insert($1) }
+        let all = try store.stageEvents(ComplianceScope(from: Date(timeIntervalSince1970: 0), to: Date(timeIntervalSince1970: 253_402_300_799), tenants: [tenant]))
+        return all.last { event in
+            changes.contains(event.decision) && !event.isImported && event.tenant == tenant && event.details["tool"]?.stringValue == tool
         }
     }
 }

@@ -251,6 +251,26 @@ struct GateScenarioTests {
         #expect(try s.tenants().tenant("acme")?.stage == .soft, "not promoted")
     }
 
+    @Test("an approval is for the stage it was given in: after broad and a demotion, a since edited back in tenants.yaml revives neither it nor the soak")
+    func staleApproval() throws {
+        let s = try Scenario()
+        #expect(try s.controller.promote(tenant: "acme", by: "maria.lopez", reason: "clean week").evaluation.passed)
+        s.day(8)
+        let (demotion, _) = try s.controller.demote(tenant: "acme", by: "maria.lopez", reason: "refund spike")
+        #expect(demotion.to == .soft)
+        s.day(9)
+        // The file says the soft stage began long ago, as it did the first time.
+        let path = s.folder.tenantsPath
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let since = try #require(text.range(of: #"since: \S+"#, options: .regularExpression))
+        try text.replacingCharacters(in: since, with: "since: 2026-11-02T09:00:00Z").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try s.tenants().tenant("acme")?.since == Timestamp.parse("2026-11-02T09:00:00Z"))
+        let evaluation = try s.controller.gate(tenant: "acme")
+        #expect(status(evaluation, "soak") == .failed, "the soak counts from the demotion the log records")
+        let approval = try #require(evaluation.results.first { $0.gate == "approval" })
+        #expect(approval.status == .failed && approval.reason.contains("given before the last promotion or demotion"), "\(approval.reason)")
+    }
+
     @Test("demote needs no gate and always works; a person's demote stops automated promotion")
     func demoteAndAutomation() throws {
         let s = try Scenario(withReport: false)
