@@ -256,7 +256,9 @@ public enum ServeApp {
                 log("serve: the rollback of event \(seq) asked by \(who.name) failed: \(error)")
                 flash = "\(error)"
             }
-            return flashed("/events/\(seq)", flash)
+            // An event whose body no longer reads has no page to show the answer on: the approvals page does.
+            let readable = (try? store.event(seq: seq)) != nil
+            return flashed(readable ? "/events/\(seq)" : "/approvals", readable ? flash : "#\(seq): \(flash)")
         }
 
         // Slack's buttons: the signature first, then the payload, then the person.

@@ -168,6 +168,10 @@ struct ServeTests {
         // An event that is not there: the person is told, on a page that exists.
         let missing = try outcome(try p.post("/events/999999/rollback", ["note": "undo it, ticket 881", "csrf": csrf]))
         #expect(missing.contains("rollback refused: event #999999 is not in the audit log"), "\(missing)")
+        // An event whose body no longer reads: refused and audited, and the answer shown where a page exists.
+        try tamper(p.store, "UPDATE audit_events SET body = '{\"seq\": 1}' WHERE seq = \(ran)")
+        let unreadable = try outcome(try p.post("/events/\(ran)/rollback", ["note": "undo the refund, ticket 881", "csrf": csrf]))
+        #expect(unreadable.contains("rollback_refused") && unreadable.contains("cannot be read"), "\(unreadable)")
     }
 
     @Test("a link cannot put words on the page; signing out ends the session; a replaced token ends its sessions at once; a cross-site sign-in is refused; an oversized form is 413")
