@@ -41,6 +41,12 @@ public struct ChainKey: Sendable, Hashable {
         Data(HMAC<SHA256>.authenticationCode(for: Data(("rollout-report:" + digest).utf8), using: SymmetricKey(data: bytes))).hexString
     }
 
+    /// The signature of a fuzz report's verdict (`JUnitVerdictDigest`): the fuzz gate tells a report
+    /// `rollout fuzz` made with the key from one edited or written without it.
+    public func mac(fuzzReport digest: String) -> String {
+        Data(HMAC<SHA256>.authenticationCode(for: Data(("rollout-fuzz-report:" + digest).utf8), using: SymmetricKey(data: bytes))).hexString
+    }
+
     /// The signature of an anchor.
     func mac(anchor: ChainAnchor) -> String {
         let text = "rollout-chain-anchor:\(anchor.seq):\(anchor.hash):\(anchor.time):\(anchor.keyedFrom.map(String.init) ?? "-")"

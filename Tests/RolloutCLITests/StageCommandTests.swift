@@ -26,6 +26,27 @@ struct StageProject {
 
 @Suite("rollout gate, promote, demote, pause, approve, status, flags: end to end")
 struct StageCommandTests {
+    @Test("with the chain key the fuzz report is signed, and the gate takes no report edited or written without the key")
+    func signedFuzzReport() throws {
+        let key = ["ROLLOUT_CHAIN_KEY": "a long random secret kept in the team's vault"]
+        let p = try StageProject()
+        func fuzzGate(_ environment: [String: String]) throws -> JSONValue? {
+            let gate = try p.run(["gate", "--tenant", "initech", "--format", "json"], environment: environment)
+            return try JSONValue.parse(gate.stdout)["gates"]?.arrayValue?.first { $0["gate"] == "fuzz" }
+        }
+        #expect(try p.run(["fuzz"]).status == 0)
+        #expect(try fuzzGate(key)?["reason"]?.stringValue?.contains("is not signed") == true, "a report made without the key")
+        #expect(try p.run(["fuzz"], environment: key).status == 0)
+        #expect(try fuzzGate(key)?["status"] == "successful")
+        // Any word of its verdict changed (here the seed it ran with) no longer matches its signature.
+        let path = p.root + "/reports/fuzz.xml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try text.replacingOccurrences(of: #"name="fuzz.seed" value="1""#, with: #"name="fuzz.seed" value="2""#).write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) != text)
+        let edited = try fuzzGate(key)
+        #expect(edited?["status"] == "error" && edited?["reason"]?.stringValue?.contains("signature does not match") == true, "\(String(describing: edited))")
+    }
+
     @Test("without a fuzz report the gate is an error: exit 1 and a JUnit report that says so")
     func gateWithoutReport() throws {
         let p = try StageProject()

@@ -4,6 +4,7 @@ import RolloutCore
 import RolloutFuzz
 import RolloutMCP
 import RolloutReports
+import RolloutStore
 
 struct FuzzCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,7 +17,9 @@ struct FuzzCommand: AsyncParsableCommand {
             or a policy gap (the policy allows what the safety baseline forbids), shrunk to a minimal call and saved \
             as a replay file. The JUnit report has one suite per tool and one test case per attack class.
 
-            Same seed and --calls, same findings and the same report (but for times and timestamps). \
+            Same seed and --calls, same findings and the same report (but for times and timestamps). With \
+            ROLLOUT_CHAIN_KEY set, the report's verdict is signed with it, and the fuzz gate (run with the key) takes \
+            no report edited or written without it. \
             Exit status: 0 no gap; 1 gaps found; 2 bad input; 3 the target failed.
 
             Examples:
@@ -157,7 +160,11 @@ struct FuzzCommand: AsyncParsableCommand {
         let result = try await adversary.run()
         bar.finish()
 
-        let report = FuzzReport.junit(result, policy: policy, toolVersion: RolloutVersion.current, policyFile: folder.policyPath)
+        var report = FuzzReport.junit(result, policy: policy, toolVersion: RolloutVersion.current, policyFile: folder.policyPath)
+        // With the chain key, the verdict is signed: the fuzz gate then takes no report edited or written without it.
+        if let key = ChainKey.fromEnvironment {
+            report = JUnitVerdictDigest.signed(report, signature: key.mac(fuzzReport: JUnitVerdictDigest.of(report)))
+        }
         try JUnitWriter.write(report, to: junit, profile: junitProfileOption.junitProfile)
 
         switch formatOption.format {
