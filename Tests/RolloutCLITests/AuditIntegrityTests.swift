@@ -272,18 +272,23 @@ struct AuditIntegrityTests {
         #expect(try orderNotes(store) == "A")
     }
 
+    /// Order 1's notes set to A, B, A in a new demo store, the store then edited with `edit`, and the first
+    /// write rolled back: its result, and the store.
+    static func rollBackFirstNote(after edit: String, format: String = "text") throws -> (ProcessResult, String) {
+        let store = TestPaths.temporaryDirectory().appendingPathComponent("demo.sqlite").path
+        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        try writeNotesABA(common)
+        try tamper(store, edit)
+        return (try RolloutBinary.run(["audit", "rollback", "1", "--by", "dev.patel", "--reason", "undo the first note, ticket 881", "--format", format] + common), store)
+    }
+
     @Test("a later write hidden by an edited column (its model, decision or tenant) does not clear the way for a rollback", arguments: [
         "UPDATE audit_events SET model = 'Customer' WHERE seq IN (2, 3)",
         "UPDATE audit_events SET decision = 'refused' WHERE seq IN (2, 3)",
         "UPDATE audit_events SET tenant = 'globex' WHERE seq IN (2, 3)",
     ])
     func hiddenLaterWrites(edit: String) throws {
-        let dir = TestPaths.temporaryDirectory()
-        let store = dir.appendingPathComponent("demo.sqlite").path
-        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
-        try writeNotesABA(common)
-        try tamper(store, edit)
-        let rollback = try RolloutBinary.run(["audit", "rollback", "1", "--by", "dev.patel", "--reason", "undo the first note, ticket 881"] + common)
+        let (rollback, store) = try Self.rollBackFirstNote(after: edit)
         #expect(rollback.status == 1 && rollback.stdout.contains("the audit log after event 1 does not hold (event 2: column"), "\(rollback.stdout)\(rollback.stderr)")
         #expect(try orderNotes(store) == "A")
     }
@@ -294,12 +299,7 @@ struct AuditIntegrityTests {
         "UPDATE audit_events SET body = x'7b7d00ff' WHERE seq = 1",
     ])
     func unreadableRollback(edit: String) throws {
-        let dir = TestPaths.temporaryDirectory()
-        let store = dir.appendingPathComponent("demo.sqlite").path
-        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
-        try writeNotesABA(common)
-        try tamper(store, edit)
-        let rollback = try RolloutBinary.run(["audit", "rollback", "1", "--by", "dev.patel", "--reason", "undo the first note, ticket 881", "--format", "json"] + common)
+        let (rollback, store) = try Self.rollBackFirstNote(after: edit, format: "json")
         #expect(rollback.status == 1, "\(rollback.stdout)\(rollback.stderr)")
         let decision = try JSONValue.parse(rollback.stdout)
         #expect(decision["decision"] == "rollback_refused")
