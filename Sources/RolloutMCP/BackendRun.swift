@@ -64,13 +64,22 @@ extension BackendRun {
             guard let read = try store.event(seq: seq) else { throw GuardError.noSuchEvent(seq) }
             event = read
         } catch StoreError.unreadableEvent {
-            let policy = try folder.loadPolicy()
-            let guard_ = Guard(policy: policy, stages: FixedStages(.off), environment: try StoreEnvironment(store: store, policy: policy))
-            return try await guard_.rollback(seq, by: person, reason: reason)
+            return try await storeOnly(folder: folder, store: store).rollback(seq, by: person, reason: reason)
         }
         return try await with(backend: event.backend ?? GuardBackend.builtin, folder: folder, store: store, command: command,
                               observe: observe ?? event.observedDatabase, log: log) {
             try await $0.rollback(seq, by: person, reason: reason)
         }
+    }
+
+    /// Denies approval `id`: a denial runs nothing, so it needs no backend, only the store.
+    public static func deny(_ id: Int64, by approver: String, reason: String, folder: RolloutFolder, store: AuditStore) async throws -> Decision {
+        try await storeOnly(folder: folder, store: store).deny(id, by: approver, reason: reason)
+    }
+
+    /// A guard over the store alone (no backend, every stage off): for what records a decision and runs nothing.
+    static func storeOnly(folder: RolloutFolder, store: AuditStore) throws -> Guard {
+        let policy = try folder.loadPolicy()
+        return Guard(policy: policy, stages: FixedStages(.off), environment: try StoreEnvironment(store: store, policy: policy))
     }
 }

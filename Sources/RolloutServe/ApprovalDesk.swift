@@ -23,10 +23,7 @@ public struct ApprovalDesk: Sendable {
     }
 
     public func deny(_ id: Int64, by approver: String, note: String) async throws -> Decision {
-        // A denial runs nothing, so it needs no backend: only the store.
-        let policy = try folder.loadPolicy()
-        let guard_ = Guard(policy: policy, stages: FixedStages(.off), environment: try StoreEnvironment(store: store, policy: policy))
-        return try await guard_.deny(id, by: approver, reason: note)
+        try await BackendRun.deny(id, by: approver, reason: note, folder: folder, store: store)
     }
 
     public func rollback(_ seq: Int64, by person: String, note: String) async throws -> Decision {

@@ -116,10 +116,7 @@ struct DenyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try storeOption.open(create: false)
-        // A denial runs nothing, so it needs no backend: only the store.
-        let policy = try folderOptions.folder.loadPolicy()
-        let guard_ = Guard(policy: policy, stages: FixedStages(.off), environment: try StoreEnvironment(store: store, policy: policy))
-        let decision = try await guard_.deny(id, by: try Person.resolve(by), reason: reason)
+        let decision = try await BackendRun.deny(id, by: try Person.resolve(by), reason: reason, folder: folderOptions.folder, store: store)
         DecisionPrinter.print(decision, format: formatOption.format)
         if decision.code != .approvalDenied { throw FailureExit(status: ExitStatus.problemFound) }
     }
