@@ -234,12 +234,14 @@ public struct GateEvaluator {
         return try lastStageChange(tenant: tenant, tool: tool).map { $0.seq < recorded.seq } ?? true
     }
 
-    /// The last promotion or demotion of the tenant (or of its tool) the log records, written by rollout.
+    /// The last promotion or demotion the log records (written by rollout) of the tenant, or for a tool of
+    /// its tool or of the whole tenant, whichever is later: a tool's stage follows its tenant's changes too.
     func lastStageChange(tenant: String, tool: String?) throws -> AuditEvent? {
         let changes: Set<String> = [StageChange.Action.promote, .demote].map { "stage_\($0.rawValue)" }.reduce(into: []) { $0.insert($1) }
         let all = try store.stageEvents(ComplianceScope(from: Date(timeIntervalSince1970: 0), to: Date(timeIntervalSince1970: 253_402_300_799), tenants: [tenant]))
         return all.last { event in
-            changes.contains(event.decision) && !event.isImported && event.tenant == tenant && event.details["tool"]?.stringValue == tool
+            let changed = event.details["tool"]?.stringValue
+            return changes.contains(event.decision) && !event.isImported && event.tenant == tenant && (changed == nil || changed == tool)
         }
     }
 }

@@ -166,6 +166,14 @@ public final class AuditStore: @unchecked Sendable {
             if key.id != id {
                 throw StoreError.chainKey("ROLLOUT_CHAIN_KEY is not the key the chain of \(path) is signed with; nothing was written")
             }
+            // A signing mark that does not hold (moved, its signature gone or wrong) is not signed over: the
+            // next signed row would make a moved mark look right.
+            func setting(_ name: String) throws -> String? { try sql.scalar("SELECT value FROM store_meta WHERE key = ?", [.text(name)])?.string }
+            let head = try sql.scalar("SELECT seq FROM chain_head WHERE id = 1")?.int64 ?? 0
+            if let problem = ChainKeyMarks.problem(key: key, storedKeyID: id, keyedFrom: try setting("chain_key_from").flatMap { Int64($0) },
+                                                   keyedFromMAC: try setting("chain_key_from_mac"), head: head) {
+                throw StoreError.chainKey("the record of where the chain of \(path) is signed from does not hold (\(problem.detail)); nothing was written: run rollout audit verify")
+            }
             return true
         }
     }

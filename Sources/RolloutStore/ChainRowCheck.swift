@@ -60,6 +60,11 @@ struct ChainRowCheck: Sendable {
         if key == nil, !row.isNull(Column.mac) {
             return fail(.keyMissing, "event \(seq) carries a signature, and no chain key was given: without it a rewrite that hashes again would pass; set ROLLOUT_CHAIN_KEY to the key the chain is signed with")
         }
+        // No row before the mark was written with the key (the mark is set by the first write that has it):
+        // a signature there means the mark was moved later, past rows it should check.
+        if key != nil, let from = keyedFrom, seq < from, !row.isNull(Column.mac) {
+            return fail(.signature, "event \(seq) carries a signature, and the chain says it is signed only from event \(from): the mark was moved, so rows it should cover would go unchecked")
+        }
         if let key, let from = keyedFrom, seq >= from {
             let mac = row.optionalString(Column.mac)
             if mac != key.mac(hash: row.string(Column.hash)) {

@@ -228,6 +228,18 @@ struct ReportCommandTests {
         #expect(unkeyed.status == 1 && unkeyed.stdout.hasPrefix("NOT VERIFIED") && unkeyed.stdout.contains("ROLLOUT_CHAIN_KEY"), "\(unkeyed.stdout)")
     }
 
+    @Test("without a key, when a report was made is checked too: removed, or moved before the chain head it states, is a problem", arguments: ["removed", "moved"])
+    func madeAt(_ edit: String) throws {
+        let r = try ReportProject()
+        #expect(try r.report(["--no-anomalies"]).status == 0)
+        try r.forge(dropLast: true) { document in
+            document["generated_at"] = edit == "removed" ? nil : .string("2000-01-01T00:00:00Z")
+        }
+        let verify = try r.verify()
+        let says = edit == "removed" ? "states no time it was made" : "its time was changed"
+        #expect(verify.status == 1 && verify.stdout.contains(says), "\(verify.stdout)\(verify.stderr)")
+    }
+
     @Test("a report checked against no store is not verified: its files agree, which a forger can make so")
     func verifyWithoutStore() throws {
         let r = try ReportProject()

@@ -271,6 +271,24 @@ struct GateScenarioTests {
         #expect(approval.status == .failed && approval.reason.contains("given before the last promotion or demotion"), "\(approval.reason)")
     }
 
+    @Test("a tool's gate counts its tenant's recorded demotion too: a since edited back revives neither the tool's soak nor its earlier approval")
+    func toolFollowsTenantChanges() throws {
+        let s = try Scenario()
+        let tool = "orders.bulk_update"
+        _ = try s.controller.approve(tenant: "acme", tool: tool, stage: .broad, by: "dev.patel", reason: "bulk cancels reviewed")
+        #expect(try s.controller.promote(tenant: "acme", by: "maria.lopez", reason: "clean week").evaluation.passed)
+        s.day(8)
+        _ = try s.controller.demote(tenant: "acme", by: "maria.lopez", reason: "refund spike")
+        s.day(9)
+        let path = s.folder.tenantsPath
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let since = try #require(text.range(of: #"since: \S+"#, options: .regularExpression))
+        try text.replacingCharacters(in: since, with: "since: 2026-11-02T09:00:00Z").write(toFile: path, atomically: true, encoding: .utf8)
+        let evaluation = try s.controller.gate(tenant: "acme", tool: tool)
+        #expect(status(evaluation, "soak") == .failed, "\(evaluation.summary)")
+        #expect(status(evaluation, "approval") == .failed, "\(evaluation.summary)")
+    }
+
     @Test("demote needs no gate and always works; a person's demote stops automated promotion")
     func demoteAndAutomation() throws {
         let s = try Scenario(withReport: false)

@@ -465,15 +465,35 @@ struct SignedRowTests {
         #expect(unkeyed.firstBreak?.problem == .keyMissing, "\(String(describing: unkeyed.firstBreak))")
     }
 
+    @Test("a signing mark moved later with its signature removed: rows signed before it fail verify with the key, and no keyed writer signs over it")
+    func markMovedAndUnsigned() throws {
+        let (store, path, key) = try Self.signedStore()
+        try store.write { tx in
+            try tx.sql.execute("UPDATE store_meta SET value = '4' WHERE key = 'chain_key_from'")
+            try tx.sql.execute("DELETE FROM store_meta WHERE key = 'chain_key_from_mac'")
+        }
+        let keyed = try AuditStore(path: path, chainKey: key)
+        let verdict = try keyed.verify(key: key)
+        #expect(verdict.firstBreak?.problem == .signature && verdict.firstBreak?.seq == 1, "\(String(describing: verdict.firstBreak))")
+        // Moved past the head (where a forged unsigned row would sit below it), it is not signed over.
+        try store.write { tx in try tx.sql.execute("UPDATE store_meta SET value = '5' WHERE key = 'chain_key_from'") }
+        #expect(throws: StoreError.self) { try AuditStore(path: path, chainKey: key).append([fullEvent(5)]) }
+        #expect(try keyed.head().seq == 4, "nothing was written")
+    }
+
     @Test("a ledger's event holds only under the key's own records: a signing mark moved past an unsigned row does not make it hold")
     func heldEventUnderMovedMark() throws {
-        let (store, _, key) = try Self.signedStore()
-        #expect(try store.write { tx in try tx.heldEvent(seq: 2) }?.seq == 2, "an untouched signed row holds")
+        let (store, path, key) = try Self.signedStore()
+        // A guard's store, its key checked at its first write (later writes do not read the records again).
+        let guardStore = try AuditStore(path: path, chainKey: key)
+        #expect(try guardStore.write { tx in try tx.heldEvent(seq: 2) }?.seq == 2, "an untouched signed row holds")
         // Row 2 loses its signature (as a forged row would have none), and the mark says signing began at 3.
         try store.write { tx in
             try tx.sql.execute("UPDATE audit_events SET mac = NULL WHERE seq = 2")
             try tx.sql.execute("UPDATE store_meta SET value = '3' WHERE key = 'chain_key_from'")
         }
-        #expect(try AuditStore(path: store.path, chainKey: key).write { tx in try tx.heldEvent(seq: 2) } == nil)
+        #expect(try guardStore.write { tx in try tx.heldEvent(seq: 2) } == nil)
+        // A writer that reads the records now writes nothing at all.
+        #expect(throws: StoreError.self) { try AuditStore(path: path, chainKey: key).write { tx in try tx.heldEvent(seq: 2) } }
     }
 }

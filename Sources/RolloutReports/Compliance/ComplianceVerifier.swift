@@ -23,7 +23,8 @@ public enum ComplianceVerifier {
                              firstBreak: (() throws -> Int64?)? = nil,
                              rows: ((_ from: Date, _ to: Date, _ tenants: [String], _ through: Int64) throws -> (count: Int, digest: String))? = nil,
                              laterCall: ((_ from: Date, _ to: Date, _ tenants: [String], _ after: Int64, _ before: Date) throws -> Int64?)? = nil,
-                             signature: ((_ digest: String) -> String)? = nil) throws -> Outcome {
+                             signature: ((_ digest: String) -> String)? = nil,
+                             eventTime: ((_ seq: Int64) throws -> Date?)? = nil) throws -> Outcome {
         let path = { (name: String) -> String in (directory as NSString).appendingPathComponent(name) }
         guard let data = FileManager.default.contents(atPath: path("report.json")) else {
             throw UnreadableInputError(Diagnostic(file: path("report.json"), line: 0, column: 0, path: "",
@@ -38,7 +39,7 @@ public enum ComplianceVerifier {
         let statedSignature = document["signature"]?.stringValue
         if let signature {
             if statedSignature == nil {
-                problems.append("report.json: carries no signature, and a chain key was given: it was written without the key, or its signature was removed")
+                problems.append("report.json: carries no signature, and a chain key was given: it was written without the key (or by a rollout that did not sign reports), or its signature was removed")
             } else if statedSignature != signature(computed) {
                 problems.append("report.json: its signature does not match its digest under the chain key: it was rewritten without the key, or signed with another")
             }
@@ -95,10 +96,21 @@ public enum ComplianceVerifier {
                     problems.append("the store: the calls of the report's period and scope, through event #\(through), are \(listed.count) hashing to \(listed.digest); the report states \(statedCount.map(String.init) ?? "no count") hashing to \(statedRows ?? "none"): rows were taken out, added or changed")
                 }
                 // How far it listed is the report's own word, which has no key: a call of its period written
-                // by a guard before the report was made, past that point, would have been listed.
-                if let laterCall, let made = document["generated_at"]?.stringValue.flatMap(Timestamp.parse),
-                   let seq = try laterCall(from, to, tenants, Int64(through), made.addingTimeInterval(-Self.writeSlack)) {
-                    problems.append("the store: event #\(seq) is a call of the report's period written before the report was made, and the report says it listed its calls only through event #\(through): calls were left out")
+                // by a guard before the report was made, past that point, would have been listed. When it was
+                // made is its word too, so it may not come before the chain head it states.
+                if let laterCall {
+                    let made = document["generated_at"]?.stringValue.flatMap(Timestamp.parse)
+                    let headSeq = document["chain"]?["head"]?["seq"]?.intValue.map(Int64.init)
+                    if let made {
+                        if let headSeq, headSeq > 0, let headTime = try eventTime?(headSeq), made.addingTimeInterval(1) < headTime {
+                            problems.append("report.json: says it was made at \(Timestamp.formatSeconds(made)), before event #\(headSeq) it says it covered (\(Timestamp.formatSeconds(headTime))): its time was changed")
+                        }
+                        if let seq = try laterCall(from, to, tenants, Int64(through), made.addingTimeInterval(-Self.writeSlack)) {
+                            problems.append("the store: event #\(seq) is a call of the report's period written before the report was made, and the report says it listed its calls only through event #\(through): calls were left out")
+                        }
+                    } else {
+                        problems.append("report.json: states no time it was made (generated_at), so whether it left calls out cannot be told")
+                    }
                 }
             } else {
                 problems.append("report.json: states no period, scope or chain head, so its rows cannot be listed again from the store")
@@ -108,7 +120,9 @@ public enum ComplianceVerifier {
     }
 
     /// Calls written this close to the report's making may have come after its listing began (or from
-    /// a host whose clock runs ahead): they are not held against it.
+    /// a host whose clock is behind the report's by less): they are not held against it. A guard host
+    /// further behind makes an honest unsigned report fail here; with the chain key the report is signed
+    /// and this check is not made.
     static let writeSlack: TimeInterval = 120
 
     static func parse(_ data: Data, file: String) throws -> JSONValue {

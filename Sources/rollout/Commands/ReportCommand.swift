@@ -112,10 +112,12 @@ enum ReportVerification {
                                                    rows: audit.map { a in { from, to, tenants, through in
                                                        try ComplianceCollector.rows(store: a, scope: ComplianceScope(from: from, to: to, tenants: tenants, maxSeq: through))
                                                    } },
-                                                   laterCall: audit.map { a in { from, to, tenants, after, before in
+                                                   // With the key the signature vouches for how far the report listed.
+                                                   laterCall: ChainKey.fromEnvironment != nil ? nil : audit.map { a in { from, to, tenants, after, before in
                                                        try a.firstCall(ComplianceScope(from: from, to: to, tenants: tenants), after: after, before: before)
                                                    } },
-                                                   signature: ChainKey.fromEnvironment.map { key in { key.mac(reportDigest: $0) } })
+                                                   signature: ChainKey.fromEnvironment.map { key in { key.mac(reportDigest: $0) } },
+                                                   eventTime: audit.map { a in { (try? a.event(seq: $0))?.ts } })
         if outcome.problems.isEmpty, audit == nil {
             // Its files agree with each other, which anyone who rewrites them all can make so: unverified.
             Output.line("NOT VERIFIED: report \(directory)'s files agree with each other (digest \(outcome.digest)), but no store was found to check its calls, chain head and verdict against; give --store (or set ROLLOUT_STORE)")
