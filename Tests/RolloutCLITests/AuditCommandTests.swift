@@ -104,6 +104,17 @@ struct AuditCommandTests {
         print("concurrent imports with busy timeout \(busyTimeout)s: exit statuses \(statuses), \(count) events")
     }
 
+    @Test("an error message to a reader that went away (stderr piped into a closed pipe) loses the text, not the exit status")
+    func closedStderr() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("a.sqlite").path
+        #expect(try RolloutBinary.run(["audit", "import", try writeEvents(3), "--store", store], environment: ["ROLLOUT_CHAIN_KEY": "the vault's key"]).status == 0)
+        // Without the key the export refuses with a message; its reader has closed the pipe before it comes.
+        let piped = try Subprocess.run(["bash", "-c", "\"$0\" audit export --store \"$1\" 2>&1 | true; exit ${PIPESTATUS[0]}", RolloutBinary.path, store],
+                                       environment: ["ROLLOUT_CHAIN_KEY": ""])
+        #expect(piped.status == 2 || piped.status == 3, "exit \(piped.status), not a trap (132)")
+    }
+
     @Test("a bad line is reported with its number and nothing of the file is imported; exit 2")
     func badLine() throws {
         let store = TestPaths.temporaryDirectory().appendingPathComponent("audit.sqlite").path

@@ -3,8 +3,22 @@ import RolloutCore
 
 /// Where commands print: results to standard output, problems and progress to standard error.
 enum Output {
+    /// A reader that went away (stderr piped into `head`) loses the text; the command still ends with its
+    /// own status (FileHandle's write trapped on the closed pipe: exit 132 for any error message).
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        raw(text.hasSuffix("\n") ? text : text + "\n")
+    }
+
+    /// `text` to standard error as it is, with write(2): an error (EPIPE) drops the rest, it never traps.
+    static func raw(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            var done = 0
+            while done < bytes.count {
+                let n = write(2, bytes.baseAddress! + done, bytes.count - done)
+                if n > 0 { done += n } else if n < 0, errno == EINTR { continue } else { return }
+            }
+        }
     }
 
     static func line(_ text: String) {

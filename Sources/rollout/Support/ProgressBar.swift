@@ -20,17 +20,17 @@ final class ProgressBar {
         let filled = Int((fraction * Double(width)).rounded(.down))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let text = "\r[\(bar)] \(String(format: "%3d", Int(fraction * 100)))%  \(label)"
-        FileHandle.standardError.write(Data((text.count > 110 ? String(text.prefix(110)) : text.padding(toLength: 110, withPad: " ", startingAt: 0)).utf8))
+        Output.raw(text.count > 110 ? String(text.prefix(110)) : text.padding(toLength: 110, withPad: " ", startingAt: 0))
         drawn = true
     }
 
     /// A line that stays: printed above the bar on a terminal, as is otherwise.
     func line(_ text: String) {
-        if interactive && drawn { FileHandle.standardError.write(Data(("\r" + String(repeating: " ", count: 110) + "\r").utf8)) }
+        if interactive && drawn { Output.raw("\r" + String(repeating: " ", count: 110) + "\r") }
         Output.error(text)
     }
 
     func finish() {
-        if interactive && drawn { FileHandle.standardError.write(Data(("\r" + String(repeating: " ", count: 110) + "\r").utf8)) }
+        if interactive && drawn { Output.raw("\r" + String(repeating: " ", count: 110) + "\r") }
     }
 }
