@@ -18,6 +18,8 @@ public final class AuditStore: @unchecked Sendable {
     public let chainKey: ChainKey?
     /// Whether this process has checked that its chain key (or its lack of one) is the store's.
     private let keyChecked = LockedFlag()
+    /// The key's records (`markRecords`) as they were when last found to hold.
+    private let checkedMarks = LockedText()
     private let anchorLock = NSLock()
     nonisolated(unsafe) private var anchorValue: ChainAnchor?
     /// A head written down outside the store (`rollout audit anchor`) that the checks behind approvals and
@@ -131,7 +133,17 @@ public final class AuditStore: @unchecked Sendable {
         try engine.write { sql in
             // A writer whose key matches the store's stays matched; any other is checked on every write,
             // so a writer without the key stops once another process has signed the chain.
-            if !keyChecked.value, try checkChainKey(sql) { keyChecked.set() }
+            if !keyChecked.value {
+                if try checkChainKey(sql) {
+                    keyChecked.set()
+                    checkedMarks.set(try Self.markRecords(sql))
+                }
+            } else if chainKey != nil, try Self.markRecords(sql) != checkedMarks.value {
+                // The key's records changed since they were checked (by another writer, or by hand): checked
+                // again before this writer signs another row, which would make a moved mark look right.
+                _ = try checkChainKey(sql, legacy: false)
+                checkedMarks.set(try Self.markRecords(sql))
+            }
             var transaction = try StoreTransaction(sql: sql, chainKey: chainKey, anchor: anchor)
             let result = try body(&transaction)
             try transaction.saveHead()
@@ -143,7 +155,9 @@ public final class AuditStore: @unchecked Sendable {
     /// a key signs a chain from its next row on: a row added without the key, or under another, would
     /// be a hole in the signatures.
     /// Whether the writer's key is the store's, for good (nil and an unsigned store can change).
-    private func checkChainKey(_ sql: any SQLConnection) throws -> Bool {
+    /// `legacy`: an unsigned mark of an earlier rollout may be signed (not when this writer saw the records
+    /// hold before: then they were changed).
+    private func checkChainKey(_ sql: any SQLConnection, legacy: Bool = true) throws -> Bool {
         let stored = try sql.scalar("SELECT value FROM store_meta WHERE key = 'chain_key_id'")?.string
         switch (chainKey, stored) {
         case (nil, nil): return false
@@ -170,12 +184,27 @@ public final class AuditStore: @unchecked Sendable {
             // next signed row would make a moved mark look right.
             func setting(_ name: String) throws -> String? { try sql.scalar("SELECT value FROM store_meta WHERE key = ?", [.text(name)])?.string }
             let head = try sql.scalar("SELECT seq FROM chain_head WHERE id = 1")?.int64 ?? 0
-            if let problem = ChainKeyMarks.problem(key: key, storedKeyID: id, keyedFrom: try setting("chain_key_from").flatMap { Int64($0) },
-                                                   keyedFromMAC: try setting("chain_key_from_mac"), head: head) {
+            let from = try setting("chain_key_from").flatMap { Int64($0) }, mac = try setting("chain_key_from_mac")
+            if let problem = ChainKeyMarks.problem(key: key, storedKeyID: id, keyedFrom: from, keyedFromMAC: mac, head: head) {
+                // A store an earlier rollout marked without signing the mark, whose key never signed a row: the
+                // mark sits just past the head, and nothing before it was ever checked. Signing it there is
+                // what that rollout would do now; with a signed row anywhere, the mark was moved.
+                let signed = try sql.scalar("SELECT 1 FROM audit_events WHERE mac IS NOT NULL LIMIT 1") != nil
+                if legacy, mac == nil, from == head + 1, !signed {
+                    try sql.execute("INSERT INTO store_meta (key, value) VALUES ('chain_key_from_mac', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                                    [.text(key.mac(keyedFrom: head + 1))])
+                    return true
+                }
                 throw StoreError.chainKey("the record of where the chain of \(path) is signed from does not hold (\(problem.detail)); nothing was written: run rollout audit verify")
             }
             return true
         }
+    }
+
+    /// The chain key's records in store_meta, as one text: one statement for every keyed write.
+    static func markRecords(_ sql: any SQLConnection) throws -> String? {
+        try sql.query("SELECT key, value FROM store_meta WHERE key IN ('chain_key_id', 'chain_key_from', 'chain_key_from_mac') ORDER BY key")
+            .map { "\($0.string(0))=\($0.string(1))" }.joined(separator: "|")
     }
 
     /// The first event signed with the chain key, when the chain is signed.
@@ -408,6 +437,14 @@ public struct StoreTransaction {
         guard head != startHead else { return }
         try sql.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", [.int(head.seq), .text(head.hash)])
     }
+}
+
+/// A text set and read from any thread.
+final class LockedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var state: String?
+    var value: String? { lock.withLock { state } }
+    func set(_ text: String?) { lock.withLock { state = text } }
 }
 
 /// A flag set once, read from any thread.

@@ -299,20 +299,20 @@ struct ChainIntegrityTests {
         let key = ChainKey("correct horse battery staple")
         let store = try AuditStore(path: TestPaths.scratchFile("mark") + ".sqlite", chainKey: key)
         try store.append((1...5).map(fullEvent))
-        try store.write { tx in try tx.sql.execute("UPDATE store_meta SET value = '11' WHERE key = 'chain_key_from'") }
+        try TestStores.edit(store.path, "UPDATE store_meta SET value = '11' WHERE key = 'chain_key_from'")
         let moved = try store.verify(key: key)
         #expect(moved.firstBreak?.problem == .signature && moved.firstBreak?.seq == 11, "\(String(describing: moved.firstBreak))")
         // Just past the head no row would be checked, so a chain rewritten without the key (hashes recomputed,
         // signatures dropped) would pass: the mark carries the key's signature, so moving it is a break, and
         // so is dropping that signature too.
-        try store.write { tx in try tx.sql.execute("UPDATE store_meta SET value = '6' WHERE key = 'chain_key_from'") }
+        try TestStores.edit(store.path, "UPDATE store_meta SET value = '6' WHERE key = 'chain_key_from'")
         let justPast = try store.verify(key: key)
         #expect(justPast.firstBreak?.problem == .signature && justPast.firstBreak?.seq == 6, "\(String(describing: justPast.firstBreak))")
-        try store.write { tx in try tx.sql.execute("DELETE FROM store_meta WHERE key = 'chain_key_from_mac'") }
+        try TestStores.edit(store.path, "DELETE FROM store_meta WHERE key = 'chain_key_from_mac'")
         let unsigned = try store.verify(key: key)
         #expect(unsigned.firstBreak?.problem == .signature && unsigned.firstBreak?.seq == 6, "\(String(describing: unsigned.firstBreak))")
         // With the mark where it was, every row is checked again, with or without the mark's signature.
-        try store.write { tx in try tx.sql.execute("UPDATE store_meta SET value = '1' WHERE key = 'chain_key_from'") }
+        try TestStores.edit(store.path, "UPDATE store_meta SET value = '1' WHERE key = 'chain_key_from'")
         let restored = try store.verify(key: key)
         #expect(restored.ok && restored.signaturesChecked)
     }
@@ -481,6 +481,36 @@ struct SignedRowTests {
         #expect(try keyed.head().seq == 4, "nothing was written")
     }
 
+    @Test("a writer already running with the key checks the key's records again when they change: it does not sign over a moved mark")
+    func runningWriterRechecks() throws {
+        let (store, path, key) = try Self.signedStore()
+        let running = try AuditStore(path: path, chainKey: key)
+        try running.append([fullEvent(5)])
+        // Without the key: every signature cleared, the mark moved just past the head, its signature deleted.
+        try store.write { tx in
+            try tx.sql.execute("UPDATE audit_events SET mac = NULL")
+            try tx.sql.execute("UPDATE store_meta SET value = '6' WHERE key = 'chain_key_from'")
+            try tx.sql.execute("DELETE FROM store_meta WHERE key = 'chain_key_from_mac'")
+        }
+        #expect(throws: StoreError.self) { try running.append([fullEvent(6)]) }
+        #expect(try running.head().seq == 5, "nothing was signed over the moved mark")
+    }
+
+    @Test("a store an earlier rollout marked for the key without signing the mark, whose key never signed a row, is signed from its next row")
+    func legacyUnsignedMark() throws {
+        let key = ChainKey("correct horse battery staple")
+        let path = TestPaths.scratchFile("legacy-mark") + ".sqlite"
+        let unsigned = try AuditStore(path: path, chainKey: nil)
+        try unsigned.append((1...3).map(fullEvent))
+        try unsigned.write { tx in
+            try tx.sql.execute("INSERT INTO store_meta (key, value) VALUES ('chain_key_id', ?), ('chain_key_from', '4')", [.text(key.id)])
+        }
+        let keyed = try AuditStore(path: path, chainKey: key)
+        try keyed.append([fullEvent(4)])
+        let verdict = try keyed.verify(key: key)
+        #expect(verdict.ok && verdict.signaturesChecked, "\(String(describing: verdict.firstBreak))")
+    }
+
     @Test("a ledger's event holds only under the key's own records: a signing mark moved past an unsigned row does not make it hold")
     func heldEventUnderMovedMark() throws {
         let (store, path, key) = try Self.signedStore()
@@ -492,8 +522,8 @@ struct SignedRowTests {
             try tx.sql.execute("UPDATE audit_events SET mac = NULL WHERE seq = 2")
             try tx.sql.execute("UPDATE store_meta SET value = '3' WHERE key = 'chain_key_from'")
         }
-        #expect(try guardStore.write { tx in try tx.heldEvent(seq: 2) } == nil)
-        // A writer that reads the records now writes nothing at all.
+        // The running writer sees the records changed and checks them again: it writes nothing, a new one neither.
+        #expect(throws: StoreError.self) { try guardStore.write { tx in try tx.heldEvent(seq: 2) } }
         #expect(throws: StoreError.self) { try AuditStore(path: path, chainKey: key).write { tx in try tx.heldEvent(seq: 2) } }
     }
 }

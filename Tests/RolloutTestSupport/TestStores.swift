@@ -60,6 +60,14 @@ public enum TestStores {
         return path
     }
 
+    /// Runs `sql` on a SQLite store file as someone with write access to it would: no rollout writer, so no
+    /// check of the chain key's records comes first.
+    public static func edit(_ path: String, _ sql: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in try db.execute(sql: sql) }
+        try queue.close()
+    }
+
     /// A new, empty store of `kind`.
     public static func make(_ kind: StoreKind, chainKey: ChainKey? = nil) throws -> AuditStore {
         try AuditStore(path: location(kind), chainKey: chainKey)
