@@ -95,37 +95,20 @@ struct ReportCommand: ParsableCommand {
     }
 }
 
-/// `rollout report --verify DIR`: prints what `ComplianceVerifier` finds.
+/// `rollout report --verify DIR`: prints what `ReportCheck` finds.
 enum ReportVerification {
     static func run(directory: String, store: StoreOption) throws {
         // A store named (--store, $ROLLOUT_STORE) must be there: without it the chain head goes unchecked.
         let named = store.store != nil || ProcessInfo.processInfo.environment["ROLLOUT_STORE"] != nil
         let audit = named ? try store.open(create: false) : try store.openIfPresent()
-        // The store's chain is verified once; a signed chain without its key cannot be, which is said as such.
-        let verification = try audit.map { try $0.verify(key: ChainKey.fromEnvironment) }
-        if let missing = verification?.firstBreak, missing.problem == .keyMissing {
-            Output.line("NOT VERIFIED: \(missing.detail); the report's rows and verdict cannot be checked against this store without it")
+        switch try ReportCheck.run(directory: directory, store: audit, key: ChainKey.fromEnvironment) {
+        case .verified(let digest):
+            Output.line("report \(directory) verified against \(store.path): digest \(digest)")
+        case .notVerified(let why):
+            Output.line("NOT VERIFIED: report \(directory): \(why)")
             throw FailureExit(status: ExitStatus.problemFound)
-        }
-        let outcome = try ComplianceVerifier.check(directory: directory, headHash: audit.map { a in { try a.eventHash(seq: $0) } },
-                                                   firstBreak: verification.map { v in { v.firstBreak?.seq } },
-                                                   rows: audit.map { a in { from, to, tenants, through in
-                                                       try ComplianceCollector.rows(store: a, scope: ComplianceScope(from: from, to: to, tenants: tenants, maxSeq: through))
-                                                   } },
-                                                   // With the key the signature vouches for how far the report listed.
-                                                   laterCall: ChainKey.fromEnvironment != nil ? nil : audit.map { a in { from, to, tenants, after, before in
-                                                       try a.firstCall(ComplianceScope(from: from, to: to, tenants: tenants), after: after, before: before)
-                                                   } },
-                                                   signature: ChainKey.fromEnvironment.map { key in { key.mac(reportDigest: $0) } },
-                                                   eventTime: audit.map { a in { (try? a.event(seq: $0))?.ts } })
-        if outcome.problems.isEmpty, audit == nil {
-            // Its files agree with each other, which anyone who rewrites them all can make so: unverified.
-            Output.line("NOT VERIFIED: report \(directory)'s files agree with each other (digest \(outcome.digest)), but no store was found to check its calls, chain head and verdict against; give --store (or set ROLLOUT_STORE)")
-            throw FailureExit(status: ExitStatus.problemFound)
-        } else if outcome.problems.isEmpty {
-            Output.line("report \(directory) verified against \(store.path): digest \(outcome.digest)")
-        } else {
-            for p in outcome.problems { Output.line("FAILED: \(p)") }
+        case .failed(let problems):
+            for p in problems { Output.line("FAILED: \(p)") }
             throw FailureExit(status: ExitStatus.problemFound)
         }
     }
