@@ -55,9 +55,11 @@ public struct GateEvaluator {
         if next >= .soft {
             let (anomalies, lastAnomaly) = try anomalyGate(tenant: tenant, now: now)
             results.append(anomalies)
-            results.append(try soakGate(tenant: tenant, tool: tool, now: now, lastAnomaly: lastAnomaly))
+            // Read once for the soak and the approval: every stage event of the tenant.
+            let lastChange = try lastStageChange(tenant: tenant, tool: tool)
+            results.append(soakGate(tenant: tenant, tool: tool, now: now, lastAnomaly: lastAnomaly, lastChange: lastChange))
+            if next == .broad { results.append(try approvalGate(tenant: tenant, tool: tool, promoter: promoter, lastChange: lastChange)) }
         }
-        if next == .broad { results.append(try approvalGate(tenant: tenant, tool: tool, promoter: promoter)) }
         evaluation.results = results
         evaluation.context = ["policy": policy.digest, "policy_version": String(policy.version), "audit_head": try store.head().hash]
             .merging(tenants.gates.evidence) { a, _ in a }
@@ -172,13 +174,14 @@ public struct GateEvaluator {
     }
 
     /// Time in the stage at least the soak, counted again from the last anomaly.
-    func soakGate(tenant: String, tool: String?, now: Date, lastAnomaly: Date?) throws -> GateResult {
+    /// `lastChange`: the last promotion or demotion the log records (`lastStageChange`).
+    func soakGate(tenant: String, tool: String?, now: Date, lastAnomaly: Date?, lastChange: AuditEvent?) -> GateResult {
         let soak = tenants.gates.soak
         guard let declared = StageMachine.since(tenants, tenant: tenant, tool: tool) else {
             return GateResult(gate: "soak", status: .inconclusive, reason: "tenants.yaml does not say since when the stage holds")
         }
         // The file's `since` is the file's word: the last stage change the log records counts when later.
-        let since = max(declared, try lastStageChange(tenant: tenant, tool: tool)?.ts ?? declared)
+        let since = max(declared, lastChange?.ts ?? declared)
         let start = max(since, lastAnomaly ?? since)
         let elapsed = now.timeIntervalSince(start)
         let spent = TimeSpan.describe(seconds: elapsed)
@@ -190,7 +193,7 @@ public struct GateEvaluator {
     }
 
     /// A recorded approval by a person, after the stage began, and not by the one who promotes.
-    func approvalGate(tenant: String, tool: String?, promoter: String?) throws -> GateResult {
+    func approvalGate(tenant: String, tool: String?, promoter: String?, lastChange: AuditEvent?) throws -> GateResult {
         let since = StageMachine.since(tenants, tenant: tenant, tool: tool)
         let toolOption = tool.map { " --tool \($0)" } ?? ""
         guard let approval = StageMachine.approval(tenants, tenant: tenant, tool: tool, stage: .broad, since: since) else {
@@ -206,7 +209,7 @@ public struct GateEvaluator {
                               evidence: evidence)
         }
         // tenants.yaml is a file: the approval counts only as `rollout approve` recorded it in the chained log.
-        guard try recordedApproval(approval, tenant: tenant, tool: tool) else {
+        guard try recordedApproval(approval, tenant: tenant, tool: tool, after: lastChange) else {
             return GateResult(gate: "approval", status: .failed,
                               reason: "the approval by \(approval.by) at \(Timestamp.formatSeconds(approval.at)) is not in the audit log as given in the current stage (`rollout approve` records every approval there; one written into tenants.yaml by hand, or given before the last promotion or demotion, does not count). Approve with `rollout approve --tenant \(tenant)\(toolOption) --stage broad`",
                               evidence: evidence)
@@ -224,20 +227,20 @@ public struct GateEvaluator {
     /// person, tool and stage), written by rollout (not imported), after the last promotion or demotion
     /// the log records (an approval is for the stage it was given in: a `since` edited back in the file
     /// does not revive one given before).
-    func recordedApproval(_ approval: StageChange, tenant: String, tool: String?) throws -> Bool {
+    func recordedApproval(_ approval: StageChange, tenant: String, tool: String?, after lastChange: AuditEvent?) throws -> Bool {
         let events = try store.stageEvents(ComplianceScope(from: approval.at, to: approval.at.addingTimeInterval(1), tenants: [tenant]))
         let recorded = events.last { event in
             event.decision == "stage_\(StageChange.Action.approve.rawValue)" && !event.isImported && event.tenant == tenant && event.actor == approval.by
                 && event.details["to"] == .string(Stage.broad.rawValue) && event.details["tool"]?.stringValue == tool
         }
         guard let recorded else { return false }
-        return try lastStageChange(tenant: tenant, tool: tool).map { $0.seq < recorded.seq } ?? true
+        return lastChange.map { $0.seq < recorded.seq } ?? true
     }
 
     /// The last promotion or demotion the log records (written by rollout) of the tenant, or for a tool of
     /// its tool or of the whole tenant, whichever is later: a tool's stage follows its tenant's changes too.
     func lastStageChange(tenant: String, tool: String?) throws -> AuditEvent? {
-        let changes: Set<String> = [StageChange.Action.promote, .demote].map { "stage_\($0.rawValue)" }.reduce(into: []) { $0.insert($1) }
+        let changes = Set([StageChange.Action.promote, .demote].map { "stage_\($0.rawValue)" })
         let all = try store.stageEvents(ComplianceScope(from: Date(timeIntervalSince1970: 0), to: Date(timeIntervalSince1970: 253_402_300_799), tenants: [tenant]))
         return all.last { event in
             let changed = event.details["tool"]?.stringValue
