@@ -27,12 +27,15 @@ extension Guard {
             return Decision(code: .replayed, message: event.message!, auditSeq: stored.seq, result: entry.result)
 
         case .inDoubt(let entry):
-            let message = "idempotency key '\(entry.key)' belongs to a write that was forwarded (audit event \(entry.auditSeq)) whose outcome is not known: it may have happened, so it will not run again. Check the upstream's state; a new write needs a new key"
+            let message = entry.missingFromLedger
+                ? "idempotency key '\(entry.key)' was used by audit event \(entry.auditSeq), but the guard's ledger has no entry for it (the store was changed outside rollout; run `rollout audit verify`): the key is not taken as free, so the write does not run. Check the upstream's state; a new write needs a new key"
+                : "idempotency key '\(entry.key)' belongs to a write that was forwarded (audit event \(entry.auditSeq)) whose outcome is not known: it may have happened, so it will not run again. Check the upstream's state; a new write needs a new key"
             var event = baseEvent(call, principal: principal, now: now, tool: tool)
             event.decision = DecisionCode.inDoubt.rawValue
             event.idempotencyKey = entry.key
             event.message = message
             event.details["in_doubt_of"] = .number(Double(entry.auditSeq))
+            if entry.missingFromLedger { event.details["ledger_missing"] = true }
             if let request = context.request { event.reason = request.reason; event.targets = request.targets }
             let stored = try session.ledger.append(event)
             return Decision(code: .inDoubt, message: message, auditSeq: stored.seq, result: refusalResult(.inDoubt, message))

@@ -5,6 +5,8 @@ import RolloutCore
 /// approvals, rollbacks, and the audit log. The guard owns this port; each store engine implements it
 /// (`StoreGuardLedger` on the rollout store, `InMemoryEnvironment` for tests and the fuzzer).
 public protocol GuardLedger {
+    /// The key's entry; where the ledger has none but the audit chain shows the key in use, an in-doubt
+    /// entry read from the chain (`missingFromLedger`): a key is free only when both say so.
     func idempotency(tenant: String, key: String) throws -> IdempotencyEntry?
     /// Records a key's entry, replacing the one there (an intent becoming its outcome).
     func saveIdempotency(_ entry: IdempotencyEntry) throws
@@ -53,9 +55,12 @@ public struct IdempotencyEntry: Sendable, Hashable {
     public var createdAt: Date
     /// The backend the write ran on (`builtin`, `upstream:NAME`, `command:sha256:...`).
     public var backend: String
+    /// Read from the audit chain, not the ledger: the key's ledger row is missing, yet event `auditSeq`
+    /// used the key. What it was bound to is not known (tool, effect, answer), only that it is not free.
+    public var missingFromLedger: Bool
 
     public init(tenant: String, key: String, tool: String, effectDigest: String, auditSeq: Int64, decision: DecisionCode,
-                result: JSONValue, createdAt: Date, backend: String = GuardBackend.builtin) {
+                result: JSONValue, createdAt: Date, backend: String = GuardBackend.builtin, missingFromLedger: Bool = false) {
         self.tenant = tenant
         self.key = key
         self.tool = tool
@@ -65,6 +70,7 @@ public struct IdempotencyEntry: Sendable, Hashable {
         self.result = result
         self.createdAt = createdAt
         self.backend = backend
+        self.missingFromLedger = missingFromLedger
     }
 
     /// The key's write may have happened and is never run again.

@@ -108,6 +108,8 @@ enum StandardSteps {
             return nil
         }
         guard let entry = try session.ledger.idempotency(tenant: context.principal.tenant, key: key) else { return nil }
+        // The chain shows the key in use and the ledger lost what for: not free, and nothing to replay.
+        if entry.missingFromLedger { return .inDoubt(entry) }
         guard entry.tool == tool.name, entry.effectDigest == request.effectDigest else {
             return .refuse(.idempotencyConflict,
                 "\(tool.name): idempotency key '\(key)' was already used (audit event \(entry.auditSeq)) for a different write; use a new key for a new write")

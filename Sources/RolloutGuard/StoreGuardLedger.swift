@@ -19,7 +19,7 @@ public final class StoreGuardLedger: GuardLedger {
 
     public func idempotency(tenant: String, key: String) throws -> IdempotencyEntry? {
         guard let row = try sql.queryOne("SELECT * FROM idempotency WHERE tenant = ? AND key = ?", [.text(tenant), .text(key)]) else {
-            return nil
+            return try chainedIdempotency(tenant: tenant, key: key)
         }
         return IdempotencyEntry(
             tenant: row.string("tenant"), key: row.string("key"), tool: row.string("tool"), effectDigest: row.string("effect_digest"),
@@ -27,6 +27,17 @@ public final class StoreGuardLedger: GuardLedger {
             // An unknown decision string is a newer rollout's: treat the key as unsettled, never as free to run.
             decision: DecisionCode(rawValue: row.string("decision")) ?? .inDoubt, result: (try? JSONValue.parse(row.string("result"))) ?? .null,
             createdAt: Self.date(row.int("created_ms")), backend: row.string("backend"))
+    }
+
+    /// A key the ledger does not know, as the chain knows it: one index probe for a fresh key (none of
+    /// its events); an in-doubt entry when an event that holds the key is there (`IdempotencyChain`).
+    func chainedIdempotency(tenant: String, key: String) throws -> IdempotencyEntry? {
+        let events = try transaction.eventsUsing(idempotencyKey: key, tenant: tenant)
+        guard !events.isEmpty, let seq = IdempotencyChain.holder(events) else { return nil }
+        let event = events.first { $0.seq == seq }?.event
+        return IdempotencyEntry(
+            tenant: tenant, key: key, tool: event?.tool ?? "", effectDigest: "", auditSeq: seq, decision: .inDoubt, result: .null,
+            createdAt: event?.ts ?? Date(timeIntervalSince1970: 0), backend: event?.backend ?? "", missingFromLedger: true)
     }
 
     public func releaseIdempotency(tenant: String, key: String) throws {

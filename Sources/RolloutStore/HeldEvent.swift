@@ -20,3 +20,13 @@ extension StoreTransaction {
         return try? AuditStore.decodeBody(row.string(ChainRowCheck.Column.body), seq: seq)
     }
 }
+
+extension StoreTransaction {
+    /// The events of `tenant` that record idempotency key `key`, oldest first: each as `heldEvent` reads
+    /// it (nil when its row does not hold). What the chain says of a key whose ledger row is missing.
+    public func eventsUsing(idempotencyKey key: String, tenant: String) throws -> [(seq: Int64, event: AuditEvent?)] {
+        let seqs = try sql.query("SELECT seq FROM audit_events WHERE tenant = ? AND idempotency_key = ? ORDER BY seq",
+                                 [.text(tenant), .text(key)]).map { $0.int(0) }
+        return try seqs.map { seq in (seq, try heldEvent(seq: seq)) }
+    }
+}

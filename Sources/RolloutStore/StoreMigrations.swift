@@ -264,6 +264,14 @@ enum StoreMigrations {
                 );
                 """
         }
+        register("v6-idempotency-keys-in-the-chain") {
+            """
+                -- The events that used an idempotency key: a key missing from the idempotency table (a row deleted
+                -- or edited by hand) is looked for in the chain before a write runs under it, so that a retry never
+                -- writes twice. Partial: only events with a key pay for it.
+                CREATE INDEX audit_events_idempotency ON audit_events(tenant, idempotency_key) WHERE idempotency_key IS NOT NULL;
+                """
+        }
         return list
     }
 
