@@ -98,9 +98,10 @@ struct IdempotencyChainTests {
         LedgerCase(first: done, firstCode: .executed, edit: "SELECT 1", retryCode: .replayed, upstreamCalls: 1),
     ]
 
-    @Test("a retry after the ledger was edited never reaches the upstream again, unless the chain shows the key released", arguments: ledgerCases)
-    func retryAfterEdit(_ c: LedgerCase) async throws {
-        let path = TestPaths.temporaryDirectory("idempotency-chain").appendingPathComponent("guard.sqlite").path
+    @Test("a retry after the ledger was edited never reaches the upstream again, unless the chain shows the key released",
+          arguments: TestStores.kinds, ledgerCases)
+    func retryAfterEdit(_ kind: StoreKind, _ c: LedgerCase) async throws {
+        let path = try TestStores.location(kind)
         let policy = try Policy.parse(UncheckedPlacesTests.policyText)
         let upstream = ScriptedUpstream([c.first, Self.done])
         let call = ToolCall(tool: "items.create", arguments: ["data": ["title": "stock"], "reason": "stock arrived from the supplier", "idempotency_key": "k-1"])
@@ -110,7 +111,8 @@ struct IdempotencyChainTests {
                                upstream: upstream)
             #expect(try await guard_.decide(call, principal: principal).code == c.firstCode)
         }
-        try TestStores.edit(path, c.edit)
+        // As someone with write access to the database would, outside any decision of the guard.
+        try AuditStore(path: path).write { (tx: inout StoreTransaction) throws in try tx.sql.execute(c.edit, []) }
         let store = try AuditStore(path: path)
         let guard_ = Guard(policy: policy, stages: FixedStages(.broad), environment: try StoreEnvironment(store: store, policy: policy), upstream: upstream)
         let retry = try await guard_.decide(call, principal: principal)
