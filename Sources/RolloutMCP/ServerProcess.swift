@@ -1,4 +1,5 @@
 import Foundation
+import RolloutCore
 
 /// An MCP server started as a child process, talking JSON-RPC over its stdin and stdout. Its stderr
 /// is kept (the last 64 KiB) for reports, and its exit is noticed at once.
@@ -19,7 +20,7 @@ public final class ServerProcess: @unchecked Sendable {
 
     /// Starts `command` (the first element looked up on PATH) with `environment` added to ours, or, when
     /// `inheriting` is false, with `environment` alone (a command then looked up on the PATH it gives, or
-    /// the system's default path).
+    /// the system's default path). Never with rollout's own secrets (`WithheldVariables`).
     public init(command: [String], environment: [String: String] = [:], inheriting: Bool = true, directory: String? = nil) throws {
         guard !command.isEmpty else { throw MCPFailure.launch("the server command is empty") }
         self.command = command
@@ -27,7 +28,7 @@ public final class ServerProcess: @unchecked Sendable {
         process.arguments = command
         var env = inheriting ? ProcessInfo.processInfo.environment : [:]
         for (k, v) in environment { env[k] = v }
-        process.environment = env
+        process.environment = WithheldVariables.removed(from: env)
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.standardInput = stdinPipe
         // Only this process writes the server's stdin: non-blocking, a request to a server that stopped

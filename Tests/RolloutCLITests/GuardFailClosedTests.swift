@@ -282,6 +282,33 @@ struct GuardFailClosedTests {
         #expect(lint.stdout.contains("inherits the whole environment") == !limited, "\(lint.stdout)")
     }
 
+    @Test("the upstream never gets rollout's own secrets (the chain key, the webhook secret, the store's location), inherited or named",
+          arguments: [nil, "[PATH, TINY_DB]"])
+    func secretsWithheld(inherit: String?) throws {
+        let project = try FailClosedProject()
+        let seen = project.dir + "/server.env"
+        let server = project.dir + "/recording_server.sh"
+        try "#!/bin/sh\nenv > \(seen)\nexec python3 \(TinyServer.script)\n".write(toFile: server, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: server)
+        try project.writeUpstreams(script: server, inherit: inherit)
+        try String(contentsOfFile: project.dir + "/upstreams.yaml", encoding: .utf8).replacingOccurrences(of: "[python3, \(server)]", with: "[\(server)]")
+            .write(toFile: project.dir + "/upstreams.yaml", atomically: true, encoding: .utf8)
+        let secrets = ["ROLLOUT_CHAIN_KEY": "chain-key-for-the-test", "ROLLOUT_WEBHOOK_SECRET": "webhook-secret", "ROLLOUT_STORE": project.store]
+        let guard_ = try project.guardProcess(environment: secrets.merging(["ROLLOUT_TARGETS_CACHE": "/tmp/cache"]) { a, _ in a },
+                                              upstream: ["--upstream", "tiny"])
+        #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("lamp", key: "k-1"))) == nil)
+        _ = guard_.close()
+        let names = Set(try String(contentsOfFile: seen, encoding: .utf8).split(separator: "\n").compactMap { $0.split(separator: "=").first.map(String.init) })
+        #expect(names.contains("TINY_DB"), "\(names.sorted())")
+        #expect(names.isDisjoint(with: secrets.keys), "the server got \(names.intersection(secrets.keys).sorted())")
+        // An unlimited entry passes rollout's other variables on (the OrmAI example names ROLLOUT_TARGETS_CACHE).
+        #expect(names.contains("ROLLOUT_TARGETS_CACHE") == (inherit == nil))
+        // The guard itself kept the key: its rows are signed with it.
+        let verified = try RolloutBinary.run(["audit", "verify", "--store", project.store], environment: ["ROLLOUT_CHAIN_KEY": secrets["ROLLOUT_CHAIN_KEY"]!])
+        let unkeyed = try RolloutBinary.run(["audit", "verify", "--store", project.store], environment: ["ROLLOUT_CHAIN_KEY": ""])
+        #expect(verified.status == 0 && unkeyed.status == 1 && unkeyed.stdout.contains("key_missing"), "\(verified.stdout)\(unkeyed.stdout)")
+    }
+
     @Test("an approval or a rollback whose upstream cannot start is audited as not sent and stays open: it runs once the upstream does")
     func upstreamThatCannotStart() throws {
         let project = try FailClosedProject.approving("items.update")

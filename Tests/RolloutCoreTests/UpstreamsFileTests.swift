@@ -65,9 +65,12 @@ struct UpstreamsFileTests {
         #expect(entry.startEnvironment(from: ["WORK": "/tmp/w", "PATH": "/usr/bin", "HOME": "/root", "TENANT": "globex"]) == start)
     }
 
-    @Test("inherit: anything but none, all or a list of variable names is an error naming the line", arguments: [
+    @Test("inherit: anything but none, all or a list of variable names is an error naming the line; so are rollout's own secrets, in env: too", arguments: [
         ("inherit: some", "is 'some'"), ("inherit: [PATH, 1X]", "'1X', which is not a variable name"), ("inherit: [PATH, A-B]", "'A-B'"),
         ("inherit: {PATH: /usr/bin}", "upstreams.demo.inherit"),
+        ("inherit: [PATH, ROLLOUT_CHAIN_KEY]", "names ROLLOUT_CHAIN_KEY, one of rollout's own secrets"),
+        ("env: [ROLLOUT_WEBHOOK_SECRET]", "upstreams.demo.env: names ROLLOUT_WEBHOOK_SECRET"),
+        ("env: [ROLLOUT_STORE]", "names ROLLOUT_STORE"),
     ])
     func badInherit(_ line: String, _ says: String) throws {
         let error = try #require(throws: DiagnosticsError.self) {

@@ -19,7 +19,9 @@ import Foundation
 /// are as they were. `inherit:` says what else of the environment the server gets: every variable when
 /// it is absent (then a variable it reads that `env:` does not list, such as a tenant or a state
 /// directory, is not bound, and lint says so), none (`inherit: none`), or the names listed, passed
-/// unbound (list only what cannot change where the server writes: PATH, HOME, a virtualenv).
+/// unbound (list only what cannot change where the server writes: PATH, HOME, a virtualenv). Rollout's
+/// own secrets (`WithheldVariables`: the chain key, the webhook and Slack secrets, the store's location)
+/// are never passed, whatever the entry says; naming one is an error.
 public struct UpstreamsFile: Sendable, Hashable {
     /// One tool server.
     public struct Entry: Sendable, Hashable {
@@ -135,6 +137,14 @@ public struct UpstreamsFile: Sendable, Hashable {
     static let topKeys = ["version", "upstreams"]
     static let entryKeys = ["command", "env", "inherit", "observe", "call_timeout", "description"]
 
+    /// An entry may not pass rollout's own secrets to its server (they are withheld whatever it says).
+    static func checkWithheld(_ names: [String], _ node: SourceNode, _ path: String, _ reader: inout SourceReader) {
+        for name in names where WithheldVariables.names.contains(name) {
+            reader.report(node, path, "names \(name), one of rollout's own secrets: no server rollout starts ever gets it",
+                          expected: "the variables the server itself needs")
+        }
+    }
+
     /// Reads the file; a missing file has no entries. Throws `UnreadableInputError` or `DiagnosticsError`.
     public static func load(path: String) throws -> UpstreamsFile {
         guard FileManager.default.fileExists(atPath: path) else { return UpstreamsFile(file: path) }
@@ -167,6 +177,7 @@ public struct UpstreamsFile: Sendable, Hashable {
                                               expected: "a list of variable names, e.g. [ORMAI_DEMO_WORKDIR]")
                             } else {
                                 upstream.environment = reader.stringList(field.value, fp) ?? []
+                                Self.checkWithheld(upstream.environment, field.value, fp, &reader)
                             }
                         case "observe":
                             if let s = reader.string(field.value, fp) {
@@ -184,6 +195,7 @@ public struct UpstreamsFile: Sendable, Hashable {
                                 if let bad = names.first(where: { !Entry.isVariableName($0) }) {
                                     reader.report(field.value, fp, "names '\(bad)', which is not a variable name", expected: expected)
                                 }
+                                Self.checkWithheld(names, field.value, fp, &reader)
                                 upstream.inherit = names
                             }
                         case "call_timeout": upstream.callTimeout = reader.timeSpan(field.value, fp)

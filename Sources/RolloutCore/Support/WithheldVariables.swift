@@ -1,0 +1,19 @@
+import Foundation
+
+/// Rollout's own secrets among environment variables: what no server rollout starts (an upstream behind
+/// the guard, a fuzz target, an approval's or a rollback's upstream) ever gets, whatever it would
+/// inherit or an upstreams.yaml entry names. A server is the part rollout does not trust, and it runs as
+/// the same user beside the store: with the chain key it could sign a rewritten log that `audit verify`
+/// then vouches for; with the webhook or Slack secrets it could forge the decisions sent back to
+/// `rollout serve`; the store's location can hold a database password.
+public enum WithheldVariables {
+    public static let names: Set<String> = [
+        "ROLLOUT_CHAIN_KEY", "ROLLOUT_WEBHOOK_SECRET", "ROLLOUT_WEBHOOK_URL", "ROLLOUT_SLACK_SIGNING_SECRET", "ROLLOUT_SLACK_WEBHOOK_URL",
+        "ROLLOUT_STORE",
+    ]
+
+    /// `environment` without rollout's secrets.
+    public static func removed(from environment: [String: String]) -> [String: String] {
+        environment.filter { !names.contains($0.key) }
+    }
+}
