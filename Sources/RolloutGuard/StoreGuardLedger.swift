@@ -32,9 +32,9 @@ public final class StoreGuardLedger: GuardLedger {
     /// A key the ledger does not know, as the chain knows it: one index probe for a fresh key (none of
     /// its events); an in-doubt entry when an event that holds the key is there (`IdempotencyChain`).
     func chainedIdempotency(tenant: String, key: String) throws -> IdempotencyEntry? {
-        let events = try transaction.eventsUsing(idempotencyKey: key, tenant: tenant)
-        guard !events.isEmpty, let seq = IdempotencyChain.holder(events) else { return nil }
-        let event = events.first { $0.seq == seq }?.event
+        let events = try transaction.eventsUsing(idempotencyKey: key, tenant: tenant, skipping: IdempotencyChain.neverHolding.map(\.rawValue))
+        guard let seq = IdempotencyChain.holder(newestFirst: events) else { return nil }
+        let event = try transaction.heldEvent(seq: seq)
         return IdempotencyEntry(
             tenant: tenant, key: key, tool: event?.tool ?? "", effectDigest: "", auditSeq: seq, decision: .inDoubt, result: .null,
             createdAt: event?.ts ?? Date(timeIntervalSince1970: 0), backend: event?.backend ?? "", missingFromLedger: true)

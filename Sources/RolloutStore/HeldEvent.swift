@@ -22,11 +22,16 @@ extension StoreTransaction {
 }
 
 extension StoreTransaction {
-    /// The events of `tenant` that record idempotency key `key`, oldest first: each as `heldEvent` reads
-    /// it (nil when its row does not hold). What the chain says of a key whose ledger row is missing.
-    public func eventsUsing(idempotencyKey key: String, tenant: String) throws -> [(seq: Int64, event: AuditEvent?)] {
-        let seqs = try sql.query("SELECT seq FROM audit_events WHERE tenant = ? AND idempotency_key = ? ORDER BY seq",
-                                 [.text(tenant), .text(key)]).map { $0.int(0) }
-        return try seqs.map { seq in (seq, try heldEvent(seq: seq)) }
+    /// The events of `tenant` that record idempotency key `key`, newest first, but those whose decision is
+    /// one of `skipping`: each read as `heldEvent` reads it (nil when its row does not hold), lazily, so a
+    /// walk that stops early reads no more. What the chain says of a key whose ledger row is missing.
+    public func eventsUsing(idempotencyKey key: String, tenant: String, skipping decisions: [String])
+        throws -> LazyMapSequence<[Int64], (seq: Int64, event: AuditEvent?)>
+    {
+        let skipped = decisions.isEmpty ? "" : " AND decision NOT IN (\(decisions.map { _ in "?" }.joined(separator: ", ")))"
+        let seqs = try sql.query("SELECT seq FROM audit_events WHERE tenant = ? AND idempotency_key = ?\(skipped) ORDER BY seq DESC",
+                                 [.text(tenant), .text(key)] + decisions.map(SQLValue.text)).map { $0.int(0) }
+        // A row that cannot be read at all is one that does not hold.
+        return seqs.lazy.map { seq in (seq, (try? heldEvent(seq: seq)) ?? nil) }
     }
 }

@@ -268,8 +268,9 @@ enum StoreMigrations {
             """
                 -- The events that used an idempotency key: a key missing from the idempotency table (a row deleted
                 -- or edited by hand) is looked for in the chain before a write runs under it, so that a retry never
-                -- writes twice. Partial: only events with a key pay for it.
-                CREATE INDEX audit_events_idempotency ON audit_events(tenant, idempotency_key) WHERE idempotency_key IS NOT NULL;
+                -- writes twice. Partial: only events with a key pay for it. With the decision, the refusals a key
+                -- gathered are passed over in the index.
+                CREATE INDEX audit_events_idempotency ON audit_events(tenant, idempotency_key, decision) WHERE idempotency_key IS NOT NULL;
                 """
         }
         return list

@@ -36,6 +36,15 @@ struct IdempotencyChainTests {
         ChainCase(name: "the upstream refused", events: [event(.intent), event(.upstreamRefused)], holder: 1),
         ChainCase(name: "never reached the upstream: released", events: [event(.intent), event(.backendError, details: notSent)], holder: nil),
         ChainCase(name: "released, then run again", events: [event(.intent), event(.backendError, details: notSent), event(.intent), event(.executed)], holder: 3),
+        ChainCase(name: "released twice", events: [event(.intent), event(.backendError, details: notSent), event(.reasonRequired), event(.intent),
+                                                   event(.backendError, details: notSent)], holder: nil),
+        ChainCase(name: "a second not-sent error after a release", events: [event(.intent), event(.backendError, details: notSent),
+                                                                          event(.backendError, details: notSent)], holder: nil),
+        ChainCase(name: "another guard's in-doubt answer while the write was at its upstream, then released",
+                  events: [event(.intent), event(.inDoubt, details: ["in_doubt_of": 1]), event(.backendError, details: notSent)], holder: nil),
+        ChainCase(name: "an in-doubt answer after the outcome", events: [event(.intent), event(.inDoubt), event(.inDoubt, details: ["in_doubt_of": 2])], holder: 1),
+        ChainCase(name: "a not-sent error alone", events: [event(.backendError, details: notSent)], holder: nil),
+        ChainCase(name: "a release after a row that does not hold", events: [nil, event(.backendError, details: notSent)], holder: 0),
         ChainCase(name: "an approved write that never left keeps its queued key",
                   events: [event(.pendingApproval), event(.intent), event(.backendError, details: ["in_doubt": false, "approval_status": "pending"])], holder: 1),
         ChainCase(name: "a not-sent error after a finished write releases nothing", events: [event(.executed), event(.backendError, details: notSent)], holder: 0),
@@ -53,7 +62,10 @@ struct IdempotencyChainTests {
     @Test("the chain's events say whether the key is held, and by which", arguments: chainCases)
     func holder(_ c: ChainCase) {
         let events = c.events.enumerated().map { (seq: Int64($0.offset + 1), event: $0.element) }
-        #expect(IdempotencyChain.holder(events) == c.holder.map { Int64($0 + 1) })
+        #expect(IdempotencyChain.holder(newestFirst: events.reversed()) == c.holder.map { Int64($0 + 1) })
+        // The store leaves out what never holds a key: the walk says the same without those events.
+        let kept = events.filter { IdempotencyChain.effect($0.event) != .none || $0.event.map { !IdempotencyChain.neverHolding.map(\.rawValue).contains($0.decision) } == true }
+        #expect(IdempotencyChain.holder(newestFirst: kept.reversed()) == c.holder.map { Int64($0 + 1) })
     }
 
     /// An upstream that answers each call with the next of its outcomes, and counts the calls.
