@@ -82,9 +82,12 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // prctl(2), which Swift cannot call (it is variadic): keeps rollout's secrets from the servers it starts.
+        .systemLibrary(name: "CProcessControl"),
         .target(
             name: "RolloutMCP",
             dependencies: [
+                "CProcessControl",
                 "RolloutCore",
                 "RolloutStore",
                 "RolloutGuard",

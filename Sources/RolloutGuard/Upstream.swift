@@ -12,9 +12,10 @@ public protocol Upstream: AnyObject, Sendable {
     func call(_ call: ToolCall) async -> UpstreamOutcome
     /// What decides where this upstream writes, as far as the guard can tell, by name: its command line
     /// (`command`), the directory it runs in (`cwd`), each variable its `upstreams.yaml` entry lists
-    /// (`env:NAME`, its value) and the database the guard observes (`observe`, its absolute path). Events
-    /// record keyed digests of them (`details.placement`), and an approval or rollback runs only where
-    /// they still match. Variables the entry does not list are not seen.
+    /// (`env:NAME`, its value) and the database the guard observes (`observe`, its absolute path); for a
+    /// server started from a command line without an entry, the whole environment it inherits
+    /// (`environment`). Events record keyed digests of them (`details.placement`), and an approval or
+    /// rollback runs only where they still match. Variables an entry does not list are not seen.
     var placement: [String: String] { get }
     /// The database observed (`sqlite:PATH`), when it was given on the guard's command line: recorded in
     /// clear on its writes (`details.observed`), so that their approval or rollback observes it again. One

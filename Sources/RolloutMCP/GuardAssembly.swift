@@ -74,8 +74,15 @@ public enum GuardAssembly {
             "command": JSONValue.array(command.map(JSONValue.string)).canonicalText, "cwd": canonicalPath(FileManager.default.currentDirectoryPath),
         ]
         for name in entry?.environment ?? [] { placement["env:" + name] = environment[name] ?? "" }
+        // A server started from a command line, with no entry to say which variables decide where it writes,
+        // inherits the whole environment: all of it is bound (a tenant or a database path set in another
+        // shell moved an approved write).
+        if entry == nil { placement["environment"] = inheritedEnvironment(environment) }
         if let observeSpec { placement["observe"] = canonicalPath(String(observeSpec.dropFirst("sqlite:".count))) }
         var options = MCPClient.Options(callTimeout: timeout)
+        // The entry's variables, given explicitly: what the server is not given unasked (PGPASSWORD) it gets
+        // when its entry names it.
+        for name in entry?.environment ?? [] { if let value = environment[name] { options.environment[name] = value } }
         // An entry that limits what it inherits starts its server with that and its env: values alone, and
         // its writes record the limit: an approval under an entry that lifted it is refused.
         if let entry, let start = entry.startEnvironment(from: environment) {
@@ -86,6 +93,16 @@ public enum GuardAssembly {
         return MCPUpstream(command: command, backend: backend, options: options, observer: observer, placement: placement,
                            recordedObserve: observe == nil ? nil : placement["observe"].map { "sqlite:" + $0 },
                            refusalPatterns: policy.refusalPatterns, log: log)
+    }
+
+    /// What a server started from a command line inherits of `environment`, as one text: every variable
+    /// but rollout's own (`ROLLOUT_*`: its secrets are withheld, and the principal and settings are the
+    /// guard's, not the server's) and the shell's bookkeeping (`_`, `PWD`, `OLDPWD`, `SHLVL`; the working
+    /// directory is bound on its own).
+    static func inheritedEnvironment(_ environment: [String: String]) -> String {
+        let ignored: Set<String> = ["_", "PWD", "OLDPWD", "SHLVL"]
+        let kept = environment.filter { !$0.key.hasPrefix("ROLLOUT_") && !ignored.contains($0.key) }
+        return JSONValue.object(kept.mapValues(JSONValue.string)).canonicalText
     }
 
     /// `path` absolute, with every symbolic link resolved, also in a path whose last parts do not exist

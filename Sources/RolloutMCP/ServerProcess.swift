@@ -1,3 +1,4 @@
+import CProcessControl
 import Foundation
 import RolloutCore
 
@@ -18,17 +19,29 @@ public final class ServerProcess: @unchecked Sendable {
     private var exitHandlers: [@Sendable (Int32) -> Void] = []
     private var exitStatus: Int32?
 
+    /// Before the first server starts, this process becomes non-dumpable (Linux): a server runs as the
+    /// same user, and would otherwise read the secrets withheld from its environment in ours
+    /// (`/proc/<our pid>/environ`), or attach to us. Once per process; it is never undone.
+    static let undumpable: Void = {
+        _ = rollout_make_undumpable()
+    }()
+
+    /// Whether this process can be read by others of its user: false once a server has been started.
+    public static var isDumpable: Bool { rollout_is_dumpable() == 1 }
+
     /// Starts `command` (the first element looked up on PATH) with `environment` added to ours, or, when
     /// `inheriting` is false, with `environment` alone (a command then looked up on the PATH it gives, or
-    /// the system's default path). Never with rollout's own secrets (`WithheldVariables`).
+    /// the system's default path). Never with rollout's own secrets, and `WithheldVariables.unlessNamed`
+    /// only when `environment` gives it.
     public init(command: [String], environment: [String: String] = [:], inheriting: Bool = true, directory: String? = nil) throws {
         guard !command.isEmpty else { throw MCPFailure.launch("the server command is empty") }
         self.command = command
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
-        var env = inheriting ? ProcessInfo.processInfo.environment : [:]
-        for (k, v) in environment { env[k] = v }
-        process.environment = WithheldVariables.removed(from: env)
+        Self.undumpable
+        var env = inheriting ? WithheldVariables.inheritable(ProcessInfo.processInfo.environment) : [:]
+        for (k, v) in WithheldVariables.removed(from: environment) { env[k] = v }
+        process.environment = env
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.standardInput = stdinPipe
         // Only this process writes the server's stdin: non-blocking, a request to a server that stopped

@@ -70,9 +70,17 @@ struct FailClosedProject {
             """.write(toFile: dir + "/upstreams.yaml", atomically: true, encoding: .utf8)
     }
 
+    /// upstreams.yaml with one entry, `loose`, that binds no variable and lets its server inherit everything
+    /// (lint warns): a variable moves where it writes unseen, and only an observed database shows it.
+    /// For tests that change the server's mode between a write and its rollback.
+    func writeLooseUpstream() throws {
+        try "version: 1\nupstreams:\n  loose:\n    command: [python3, \(TinyServer.script)]\n"
+            .write(toFile: dir + "/upstreams.yaml", atomically: true, encoding: .utf8)
+    }
+
     /// One item created through a guard that observes the tiny server's database; its executed event's seq.
-    func observedCreate() throws -> Int {
-        let guard_ = try guardProcess(extra: ["--observe", "sqlite:" + tiny.path])
+    func observedCreate(upstream: [String] = ["--", "python3", TinyServer.script]) throws -> Int {
+        let guard_ = try guardProcess(extra: ["--observe", "sqlite:" + tiny.path], upstream: upstream)
         #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("first", key: "k-1"))) == nil)
         _ = guard_.close()
         return try #require(try audit().first { $0["decision"] == "executed" }?["seq"]?.intValue)
@@ -282,9 +290,29 @@ struct GuardFailClosedTests {
         #expect(lint.stdout.contains("inherits the whole environment") == !limited, "\(lint.stdout)")
     }
 
-    @Test("the upstream never gets rollout's own secrets (the chain key, the webhook secret, the store's location), inherited or named",
-          arguments: [nil, "[PATH, TINY_DB]"])
-    func secretsWithheld(inherit: String?) throws {
+    @Test("an approval of a write whose server was started from a command line runs only with the guard's environment: a variable added in another shell is refused, and the write stays pending")
+    func commandBackendBindsItsEnvironment() throws {
+        let project = try FailClosedProject.approving("items.create")
+        let guard_ = try project.guardProcess()
+        #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("lamp", key: "k-1"))) == "pending_approval")
+        _ = guard_.close()
+        let approve = [RolloutBinary.path, "approve", "1", "--dir", project.dir, "--store", project.store, "--by", "maria.lopez",
+                       "--reason", "checked the supplier's list", "--", "python3", TinyServer.script]
+        // The approver's shell holds a variable the server reads (its tenant): with no entry, nothing else says it matters.
+        let moved = try Subprocess.run(approve, environment: ["TINY_DB": project.tiny.path, "TINY_TENANT": "globex"])
+        #expect(moved.status == 1 && moved.stdout.contains("inherits the whole environment"), "\(moved.stdout)\(moved.stderr)")
+        #expect(try project.tiny.items().isEmpty && project.tiny.calls("items.create") == 0)
+        // Rollout's own variables and the shell's bookkeeping are not the server's: they do not count.
+        let same = try Subprocess.run(approve, environment: ["TINY_DB": project.tiny.path, "ROLLOUT_ACTOR": "someone", "OLDPWD": "/tmp"])
+        #expect(same.status == 0 && same.stdout.contains("executed"), "\(same.stdout)\(same.stderr)")
+        #expect(try project.tiny.items().map { $0["tenant_id"] } == ["acme"])
+    }
+
+    @Test("""
+        the upstream never gets rollout's own secrets (the chain key, the webhook secret, the store's location), inherited or named; \
+        PGPASSWORD only when its entry names it
+        """, arguments: [(nil, false), ("[PATH, TINY_DB]", false), (nil, true), ("[PATH, TINY_DB]", true)])
+    func secretsWithheld(inherit: String?, namesPassword: Bool) throws {
         let project = try FailClosedProject()
         let seen = project.dir + "/server.env"
         let server = project.dir + "/recording_server.sh"
@@ -292,9 +320,10 @@ struct GuardFailClosedTests {
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: server)
         try project.writeUpstreams(script: server, inherit: inherit)
         try String(contentsOfFile: project.dir + "/upstreams.yaml", encoding: .utf8).replacingOccurrences(of: "[python3, \(server)]", with: "[\(server)]")
+            .replacingOccurrences(of: "env: [TINY_DB]", with: namesPassword ? "env: [TINY_DB, PGPASSWORD]" : "env: [TINY_DB]")
             .write(toFile: project.dir + "/upstreams.yaml", atomically: true, encoding: .utf8)
         let secrets = ["ROLLOUT_CHAIN_KEY": "chain-key-for-the-test", "ROLLOUT_WEBHOOK_SECRET": "webhook-secret", "ROLLOUT_STORE": project.store]
-        let guard_ = try project.guardProcess(environment: secrets.merging(["ROLLOUT_TARGETS_CACHE": "/tmp/cache"]) { a, _ in a },
+        let guard_ = try project.guardProcess(environment: secrets.merging(["ROLLOUT_TARGETS_CACHE": "/tmp/cache", "PGPASSWORD": "pg-pass"]) { a, _ in a },
                                               upstream: ["--upstream", "tiny"])
         #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("lamp", key: "k-1"))) == nil)
         _ = guard_.close()
@@ -303,10 +332,44 @@ struct GuardFailClosedTests {
         #expect(names.isDisjoint(with: secrets.keys), "the server got \(names.intersection(secrets.keys).sorted())")
         // An unlimited entry passes rollout's other variables on (the OrmAI example names ROLLOUT_TARGETS_CACHE).
         #expect(names.contains("ROLLOUT_TARGETS_CACHE") == (inherit == nil))
+        #expect(names.contains("PGPASSWORD") == namesPassword, "\(names.sorted())")
         // The guard itself kept the key: its rows are signed with it.
         let verified = try RolloutBinary.run(["audit", "verify", "--store", project.store], environment: ["ROLLOUT_CHAIN_KEY": secrets["ROLLOUT_CHAIN_KEY"]!])
         let unkeyed = try RolloutBinary.run(["audit", "verify", "--store", project.store], environment: ["ROLLOUT_CHAIN_KEY": ""])
         #expect(verified.status == 0 && unkeyed.status == 1 && unkeyed.stdout.contains("key_missing"), "\(verified.stdout)\(unkeyed.stdout)")
+    }
+
+    /// Root, with `setpriv` and the user `nobody`: what runs the guard as a user who is not root.
+    static var canRunAsNobody: Bool {
+        getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") && getpwnam("nobody") != nil
+    }
+
+    @Test("a server cannot read the secrets withheld from it in its guard's process either (/proc/<guard>/environ, same user)",
+          .enabled(if: canRunAsNobody, "needs root, setpriv and the user nobody"))
+    func secretsNotInTheGuardsProcess() throws {
+        // A directory the user nobody may write, outside the test's own (which may be root's alone).
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-nobody-" + UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: TinyServer.policyFolder + "/policy.yaml", toPath: dir + "/policy.yaml")
+        try "version: 1\ntenants:\n  acme: {stage: broad}\n".write(toFile: dir + "/tenants.yaml", atomically: true, encoding: .utf8)
+        try """
+            import os
+            try:
+                open(f"/proc/{os.getppid()}/environ", "rb").read()
+                seen = "read"
+            except Exception as e:
+                seen = type(e).__name__
+            open(os.environ["PEEK_OUT"], "w").write(seen)
+            """.write(toFile: dir + "/peek.py", atomically: true, encoding: .utf8)
+        _ = try Subprocess.run(["chmod", "-R", "a+rwX", dir])
+        // The guard starts its server at once; with no agent on its input it then stops.
+        let run = try Subprocess.run(["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", RolloutBinary.path, "guard",
+                                      "--dir", dir, "--store", dir + "/guard.sqlite", "--tenant", "acme", "--actor", "agent-1",
+                                      "--", "python3", dir + "/peek.py"],
+                                     environment: ["ROLLOUT_CHAIN_KEY": "chain-key-for-the-test", "PEEK_OUT": dir + "/seen"])
+        let seen = try? String(contentsOfFile: dir + "/seen", encoding: .utf8)
+        #expect(seen == "PermissionError", "the server read its guard's environment: \(seen ?? "nothing") (\(run.stdout)\(run.stderr))")
     }
 
     @Test("an approval or a rollback whose upstream cannot start is audited as not sent and stays open: it runs once the upstream does")
@@ -428,12 +491,13 @@ struct GuardFailClosedTests {
     @Test("a rollback whose observed database cannot be read before it is refused and audited, and may run once it can")
     func rollbackUnreadableBefore() throws {
         let project = try FailClosedProject()
-        let created = try project.observedCreate()
+        try project.writeLooseUpstream()
+        let created = try project.observedCreate(upstream: ["--upstream", "loose"])
         let aside = project.dir + "/aside.db"
         try FileManager.default.moveItem(atPath: project.tiny.path, toPath: aside)
         try Data("not a database".utf8).write(to: URL(fileURLWithPath: project.tiny.path))
         let rollback = [RolloutBinary.path, "audit", "rollback", String(created), "--dir", project.dir, "--store", project.store, "--by", "dev.patel",
-                        "--reason", "created by a test run, not a real item", "--", "python3", TinyServer.script]
+                        "--reason", "created by a test run, not a real item"]
         let blind = try Subprocess.run(rollback, environment: ["TINY_DB": aside])
         #expect(blind.status == 1 && blind.stdout.contains("cannot be read from the observed database"), "\(blind.stdout)\(blind.stderr)")
         #expect(try project.decisions().last == "rollback_refused")
@@ -462,9 +526,10 @@ struct GuardFailClosedTests {
     @Test("a rollback whose upstream answered but whose observed database cannot be read after it is in doubt, and never runs again")
     func rollbackUnverifiable() throws {
         let project = try FailClosedProject()
-        let created = try project.observedCreate()
+        try project.writeLooseUpstream()
+        let created = try project.observedCreate(upstream: ["--upstream", "loose"])
         let rollback = [RolloutBinary.path, "audit", "rollback", String(created), "--dir", project.dir, "--store", project.store, "--by", "dev.patel",
-                        "--reason", "created by a test run, not a real item", "--observe", "sqlite:" + project.tiny.path, "--", "python3", TinyServer.script]
+                        "--reason", "created by a test run, not a real item", "--observe", "sqlite:" + project.tiny.path]
         let vanished = try Subprocess.run(rollback, environment: ["TINY_DB": project.tiny.path, "TINY_MODE": "vanish"])
         #expect(vanished.status == 1 && vanished.stdout.hasPrefix("in_doubt") && vanished.stdout.contains("cannot be read after it"),
                 "\(vanished.stdout)\(vanished.stderr)")
@@ -505,29 +570,41 @@ struct GuardFailClosedTests {
         #expect(try project.decisions().suffix(4) == ["rollback_refused", "rollback_refused", "intent", "rolled_back"])
     }
 
-    @Test("a rollback the observed database does not show is upstream_mismatch, not rolled back: the upstream wrote elsewhere (a variable no entry lists)")
-    func rollbackCheckedAgainstTheRows() throws {
+    @Test("""
+        a rollback from a shell whose variable points the server elsewhere: refused before the upstream when the server was started \
+        from a command line (its whole environment is bound); under an entry that binds nothing, upstream_mismatch, not rolled back
+        """, arguments: [false, true])
+    func rollbackCheckedAgainstTheRows(loose: Bool) throws {
         let project = try FailClosedProject()
-        let created = try project.observedCreate()
-        // The same rows in another file, which the server is pointed at by a variable the guard cannot see.
+        if loose { try project.writeLooseUpstream() }
+        let command = ["--", "python3", TinyServer.script]
+        let created = try project.observedCreate(upstream: loose ? ["--upstream", "loose"] : command)
+        // The same rows in another file, which the server is pointed at by a variable no entry lists.
         let elsewhere = TinyDatabase(TestPaths.temporaryDirectory("elsewhere").path)
         try FileManager.default.copyItem(atPath: project.tiny.path, toPath: elsewhere.path)
         let rollback = try Subprocess.run([RolloutBinary.path, "audit", "rollback", String(created), "--observe", "sqlite:" + project.tiny.path,
                                            "--dir", project.dir, "--store", project.store, "--by", "dev.patel",
-                                           "--reason", "created by a test run, not a real item", "--", "python3", TinyServer.script],
+                                           "--reason", "created by a test run, not a real item"] + (loose ? [] : command),
                                           environment: ["TINY_DB": elsewhere.path])
-        #expect(rollback.status == 1 && rollback.stdout.contains("upstream_mismatch") && rollback.stdout.contains("Item 1 still exists"),
-                "\(rollback.stdout)\(rollback.stderr)")
-        #expect(try project.tiny.items().map { $0["title"] } == ["first"] && elsewhere.items().isEmpty)
-        #expect(try project.decisions().suffix(2) == ["intent", "upstream_mismatch"])
+        #expect(try project.tiny.items().map { $0["title"] } == ["first"] && elsewhere.items().count == 1 - (loose ? 1 : 0))
+        if loose {
+            #expect(rollback.status == 1 && rollback.stdout.contains("upstream_mismatch") && rollback.stdout.contains("Item 1 still exists"),
+                    "\(rollback.stdout)\(rollback.stderr)")
+            #expect(try project.decisions().suffix(2) == ["intent", "upstream_mismatch"])
+        } else {
+            #expect(rollback.status == 1 && rollback.stdout.contains("inherits the whole environment"), "\(rollback.stdout)\(rollback.stderr)")
+            #expect(try project.decisions().suffix(2) == ["executed", "rollback_refused"])
+            #expect(try elsewhere.calls("items.delete") == 0 && project.tiny.calls("items.delete") == 0)
+        }
     }
 
     @Test("a rollback whose outcome is in doubt is claimed: a second rollback of the same write is refused before it reaches the upstream")
     func rollbackInDoubtRunsOnce() throws {
         let project = try FailClosedProject()
-        let created = try project.observedCreate()
+        try project.writeLooseUpstream()
+        let created = try project.observedCreate(upstream: ["--upstream", "loose"])
         let base = ["audit", "rollback", String(created), "--observe", "sqlite:" + project.tiny.path, "--dir", project.dir, "--store", project.store,
-                    "--by", "dev.patel", "--reason", "created by a test run, not a real item", "--", "python3", TinyServer.script]
+                    "--by", "dev.patel", "--reason", "created by a test run, not a real item"]
         // The inverse runs, and the upstream answers null: the rollback may or may not have happened.
         let doubtful = try Subprocess.run([RolloutBinary.path] + base, environment: ["TINY_DB": project.tiny.path, "TINY_MODE": "null_result"])
         #expect(doubtful.stdout.contains("in_doubt") || doubtful.stderr.contains("in_doubt"), "\(doubtful.stdout)\(doubtful.stderr)")
