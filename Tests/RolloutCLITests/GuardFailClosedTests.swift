@@ -362,9 +362,11 @@ struct GuardFailClosedTests {
                 seen = type(e).__name__
             open(os.environ["PEEK_OUT"], "w").write(seen)
             """.write(toFile: dir + "/peek.py", atomically: true, encoding: .utf8)
+        // A copy of the binary: the build folder may be under a directory only root can enter.
+        try FileManager.default.copyItem(atPath: RolloutBinary.path, toPath: dir + "/rollout")
         _ = try Subprocess.run(["chmod", "-R", "a+rwX", dir])
         // The guard starts its server at once; with no agent on its input it then stops.
-        let run = try Subprocess.run(["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", RolloutBinary.path, "guard",
+        let run = try Subprocess.run(["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", dir + "/rollout", "guard",
                                       "--dir", dir, "--store", dir + "/guard.sqlite", "--tenant", "acme", "--actor", "agent-1",
                                       "--", "python3", dir + "/peek.py"],
                                      environment: ["ROLLOUT_CHAIN_KEY": "chain-key-for-the-test", "PEEK_OUT": dir + "/seen"])
