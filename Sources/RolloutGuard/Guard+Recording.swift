@@ -267,7 +267,7 @@ extension Guard {
             case "command": "the upstream's command line differs (its upstreams.yaml entry changed)"
             case "inherit": "the upstream's entry passes it another environment than then (its inherit: changed in upstreams.yaml)"
             case "environment":
-                "the upstream was started from a command line and inherits the whole environment, and this one differs from its guard's (a variable added, removed or changed can move where such a server writes): run this with the guard's environment, or name the server in upstreams.yaml with the variables that decide where it writes (env:) and what else it may inherit (inherit:)"
+                "the upstream was started from a command line and inherits the whole environment, and this one differs from its guard's (a variable added, removed or changed can move where such a server writes; one digest of them is kept, so which one cannot be said). Run this with the guard's environment (ROLLOUT_*, PGPASSWORD and the shell's _, PWD, OLDPWD and SHLVL do not count), or deny it; for writes asked for from now on, name the server in upstreams.yaml with the variables that decide where it writes (env:) and what else it may inherit (inherit:)"
             case "observe" where placement[part] == nil:
                 "this guard observes no database (give --observe sqlite:PATH with the database the first guard observed)"
             case "observe": "this guard observes another database (give --observe sqlite:PATH with the database the first guard observed)"

@@ -29,6 +29,8 @@ public enum GuardAssemblyError: Error, Sendable, CustomStringConvertible {
             "\(store) holds no demo domain: this write was made through the built-in demo (`rollout call --demo`), which this store was never set up for"
         case .commandNeeded(let backend):
             "this write ran on an upstream started from a command line (\(backend)); give the same command after --, or name the upstream in upstreams.yaml and run the guard with --upstream NAME"
+        case .commandMismatch(let backend, let given) where backend.hasPrefix("command:") && given.hasPrefix("upstream:"):
+            "the write was asked for on a server started from a bare command (\(backend)), and upstreams.yaml now names that command (\(given)): an entry binds the writes made after it, never one made before. Approve or roll this one back with the same command after -- while no entry names it, or deny it and have it asked for again"
         case .commandMismatch(let backend, let given):
             "the write ran on \(backend), and the command given is \(given): a write runs only where it was asked to"
         case .unknownBackend(let backend):
@@ -75,9 +77,10 @@ public enum GuardAssembly {
         ]
         for name in entry?.environment ?? [] { placement["env:" + name] = environment[name] ?? "" }
         // A server started from a command line, with no entry to say which variables decide where it writes,
-        // inherits the whole environment: all of it is bound (a tenant or a database path set in another
-        // shell moved an approved write).
-        if entry == nil { placement["environment"] = inheritedEnvironment(environment) }
+        // gets the whole environment but rollout's own: all of it is bound (a tenant or a database path set in
+        // another shell moved an approved write), and it gets nothing that is not.
+        let bound = entry == nil ? inheritedEnvironment(environment) : nil
+        if let bound { placement["environment"] = JSONValue.object(bound.mapValues(JSONValue.string)).canonicalText }
         if let observeSpec { placement["observe"] = canonicalPath(String(observeSpec.dropFirst("sqlite:".count))) }
         var options = MCPClient.Options(callTimeout: timeout)
         // The entry's variables, given explicitly: what the server is not given unasked (PGPASSWORD) it gets
@@ -85,6 +88,12 @@ public enum GuardAssembly {
         for name in entry?.environment ?? [] { if let value = environment[name] { options.environment[name] = value } }
         // An entry that limits what it inherits starts its server with that and its env: values alone, and
         // its writes record the limit: an approval under an entry that lifted it is refused.
+        if var bound {
+            // Its working directory is bound on its own (cwd); PWD says the same.
+            bound["PWD"] = FileManager.default.currentDirectoryPath
+            options.environment = bound
+            options.inheriting = false
+        }
         if let entry, let start = entry.startEnvironment(from: environment) {
             options.environment = start
             options.inheriting = false
@@ -95,14 +104,14 @@ public enum GuardAssembly {
                            refusalPatterns: policy.refusalPatterns, log: log)
     }
 
-    /// What a server started from a command line inherits of `environment`, as one text: every variable
-    /// but rollout's own (`ROLLOUT_*`: its secrets are withheld, and the principal and settings are the
-    /// guard's, not the server's) and the shell's bookkeeping (`_`, `PWD`, `OLDPWD`, `SHLVL`; the working
-    /// directory is bound on its own).
-    static func inheritedEnvironment(_ environment: [String: String]) -> String {
+    /// What a server started from a command line gets of `environment`, all of it bound to its writes:
+    /// every variable but rollout's own (`ROLLOUT_*`: its secrets, the principal and the settings are the
+    /// guard's, not the server's), what is passed only when an entry names it (`PGPASSWORD`), and the
+    /// shell's bookkeeping (`_`, `PWD`, `OLDPWD`, `SHLVL`; the working directory is bound on its own). What
+    /// is left out of the binding is kept from the server too: a variable it got unbound could move it.
+    static func inheritedEnvironment(_ environment: [String: String]) -> [String: String] {
         let ignored: Set<String> = ["_", "PWD", "OLDPWD", "SHLVL"]
-        let kept = environment.filter { !$0.key.hasPrefix("ROLLOUT_") && !ignored.contains($0.key) }
-        return JSONValue.object(kept.mapValues(JSONValue.string)).canonicalText
+        return WithheldVariables.inheritable(environment).filter { !$0.key.hasPrefix("ROLLOUT_") && !ignored.contains($0.key) }
     }
 
     /// `path` absolute, with every symbolic link resolved, also in a path whose last parts do not exist

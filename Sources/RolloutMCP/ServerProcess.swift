@@ -1,4 +1,3 @@
-import CProcessControl
 import Foundation
 import RolloutCore
 
@@ -19,16 +18,6 @@ public final class ServerProcess: @unchecked Sendable {
     private var exitHandlers: [@Sendable (Int32) -> Void] = []
     private var exitStatus: Int32?
 
-    /// Before the first server starts, this process becomes non-dumpable (Linux): a server runs as the
-    /// same user, and would otherwise read the secrets withheld from its environment in ours
-    /// (`/proc/<our pid>/environ`), or attach to us. Once per process; it is never undone.
-    static let undumpable: Void = {
-        _ = rollout_make_undumpable()
-    }()
-
-    /// Whether this process can be read by others of its user: false once a server has been started.
-    public static var isDumpable: Bool { rollout_is_dumpable() == 1 }
-
     /// Starts `command` (the first element looked up on PATH) with `environment` added to ours, or, when
     /// `inheriting` is false, with `environment` alone (a command then looked up on the PATH it gives, or
     /// the system's default path). Never with rollout's own secrets, and `WithheldVariables.unlessNamed`
@@ -38,7 +27,8 @@ public final class ServerProcess: @unchecked Sendable {
         self.command = command
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
-        Self.undumpable
+        // A server runs as the same user: it must not read in our process what its environment lacks.
+        ProcessSecrecy.apply()
         var env = inheriting ? WithheldVariables.inheritable(ProcessInfo.processInfo.environment) : [:]
         for (k, v) in WithheldVariables.removed(from: environment) { env[k] = v }
         process.environment = env

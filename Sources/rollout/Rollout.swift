@@ -44,6 +44,8 @@ struct Rollout: AsyncParsableCommand {
     )
 
     static func main() async {
+        // First: a server of the same user must not read this process's secrets (ROLLOUT_CHAIN_KEY...).
+        ProcessSecrecy.apply()
         // A peer that closes its end of a pipe (an agent, an upstream) is an error to handle, never a kill.
         BrokenPipes.ignore()
         Signals.exitOnTermination()

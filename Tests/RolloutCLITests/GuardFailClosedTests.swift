@@ -339,20 +339,49 @@ struct GuardFailClosedTests {
         #expect(verified.status == 0 && unkeyed.status == 1 && unkeyed.stdout.contains("key_missing"), "\(verified.stdout)\(unkeyed.stdout)")
     }
 
+    @Test("a server started from a command line gets exactly the environment its writes are bound to: no ROLLOUT_* variable, no PGPASSWORD, none of the shell's bookkeeping")
+    func commandServerGetsWhatIsBound() throws {
+        let project = try FailClosedProject()
+        let seen = project.dir + "/server.env"
+        let server = project.dir + "/recording_server.sh"
+        try "#!/bin/sh\nenv > \(seen)\nexec python3 \(TinyServer.script)\n".write(toFile: server, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: server)
+        // The guard reads its tenant from ROLLOUT_TENANT too; a server that scoped itself by it moved with it.
+        let guard_ = try project.guardProcess(environment: ["ROLLOUT_TENANT": "acme", "ROLLOUT_SESSION": "s-1", "OLDPWD": "/elsewhere", "SHLVL": "7",
+                                                            "PGPASSWORD": "pg-pass", "SERVER_SETTING": "kept"], upstream: ["--", server])
+        #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("lamp", key: "k-1"))) == nil)
+        _ = guard_.close()
+        let lines = try String(contentsOfFile: seen, encoding: .utf8).split(separator: "\n")
+        let names = Set(lines.compactMap { $0.split(separator: "=").first.map(String.init) })
+        #expect(names.isSuperset(of: ["SERVER_SETTING", "TINY_DB", "PATH", "PWD"]), "\(names.sorted())")
+        #expect(names.isDisjoint(with: ["ROLLOUT_TENANT", "ROLLOUT_SESSION", "OLDPWD", "PGPASSWORD"]), "\(names.sorted())")
+        #expect(!names.contains { $0.hasPrefix("ROLLOUT_") }, "\(names.sorted())")
+        #expect(!lines.contains { $0.hasPrefix("SHLVL=7") || $0.hasPrefix("SHLVL=8") }, "\(lines.filter { $0.hasPrefix("SHLVL") })")
+    }
+
     /// Root, with `setpriv` and the user `nobody`: what runs the guard as a user who is not root.
     static var canRunAsNobody: Bool {
         getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") && getpwnam("nobody") != nil
     }
 
-    @Test("a server cannot read the secrets withheld from it in its guard's process either (/proc/<guard>/environ, same user)",
-          .enabled(if: canRunAsNobody, "needs root, setpriv and the user nobody"))
-    func secretsNotInTheGuardsProcess() throws {
-        // A directory the user nobody may write, outside the test's own (which may be root's alone).
+    /// A directory the user nobody may write, outside the test's own (which may be root's alone), with the
+    /// tiny server's policy, acme at broad, and a copy of the binary (the build folder may be root's too).
+    static func nobodyDirectory() throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-nobody-" + UUID().uuidString).path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: TinyServer.policyFolder + "/policy.yaml", toPath: dir + "/policy.yaml")
         try "version: 1\ntenants:\n  acme: {stage: broad}\n".write(toFile: dir + "/tenants.yaml", atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: RolloutBinary.path, toPath: dir + "/rollout")
+        return dir
+    }
+
+    static let asNobody = ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+
+    @Test("a server cannot read the secrets withheld from it in its guard's process either (/proc/<guard>/environ, same user)",
+          .enabled(if: canRunAsNobody, "needs root, setpriv and the user nobody"))
+    func secretsNotInTheGuardsProcess() throws {
+        let dir = try Self.nobodyDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         try """
             import os
             try:
@@ -362,16 +391,30 @@ struct GuardFailClosedTests {
                 seen = type(e).__name__
             open(os.environ["PEEK_OUT"], "w").write(seen)
             """.write(toFile: dir + "/peek.py", atomically: true, encoding: .utf8)
-        // A copy of the binary: the build folder may be under a directory only root can enter.
-        try FileManager.default.copyItem(atPath: RolloutBinary.path, toPath: dir + "/rollout")
         _ = try Subprocess.run(["chmod", "-R", "a+rwX", dir])
         // The guard starts its server at once; with no agent on its input it then stops.
-        let run = try Subprocess.run(["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", dir + "/rollout", "guard",
+        let run = try Subprocess.run(Self.asNobody + [dir + "/rollout", "guard",
                                       "--dir", dir, "--store", dir + "/guard.sqlite", "--tenant", "acme", "--actor", "agent-1",
                                       "--", "python3", dir + "/peek.py"],
                                      environment: ["ROLLOUT_CHAIN_KEY": "chain-key-for-the-test", "PEEK_OUT": dir + "/seen"])
         let seen = try? String(contentsOfFile: dir + "/seen", encoding: .utf8)
         #expect(seen == "PermissionError", "the server read its guard's environment: \(seen ?? "nothing") (\(run.stdout)\(run.stderr))")
+    }
+
+    @Test("a rollout process that starts no server is not readable by its user either: serve, holding the webhook secret",
+          .enabled(if: canRunAsNobody, "needs root, setpriv and the user nobody"))
+    func serveNotReadable() throws {
+        let dir = try Self.nobodyDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "version: 1\napprovers:\n  maria.lopez:\n    token_sha256: \(ApproversFile.sha256("tok-maria"))\n"
+            .write(toFile: dir + "/approvers.yaml", atomically: true, encoding: .utf8)
+        _ = try Subprocess.run(["chmod", "-R", "a+rwX", dir])
+        let serve = try Background(Self.asNobody + [dir + "/rollout", "serve", "--dir", dir, "--listen", "127.0.0.1:0", "--store", dir + "/s.sqlite"],
+                                   cwd: dir, environment: ["ROLLOUT_WEBHOOK_URL": "http://127.0.0.1:9/hook", "ROLLOUT_WEBHOOK_SECRET": "webhook-secret"])
+        defer { serve.stop() }
+        #expect(serve.line(containing: "listening on http://", in: serve.stderr) != nil, "\(serve.text(of: serve.stderr))")
+        let peek = try Subprocess.run(Self.asNobody + ["/usr/bin/env", "python3", "-c", "open('/proc/\(serve.process.processIdentifier)/environ', 'rb').read(); print('read')"])
+        #expect(peek.status != 0 && peek.stderr.contains("PermissionError"), "\(peek.stdout)\(peek.stderr)")
     }
 
     @Test("an approval or a rollback whose upstream cannot start is audited as not sent and stays open: it runs once the upstream does")

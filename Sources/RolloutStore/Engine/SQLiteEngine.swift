@@ -35,11 +35,16 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
             // Only rollout's own folder (.rollout/) is made; any other folder must exist.
             if !directory.isEmpty, AuditStore.isRolloutFolder(directory) {
                 do {
-                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
                 } catch {
                     throw StoreError.io(path: directory, detail: "cannot create the folder: \(error.localizedDescription)")
                 }
             }
+            // The store holds the clear values of redacted fields (kept for rollbacks) and the redaction key:
+            // its owner's alone (SQLite gives its -wal and -shm files the same mode). Another process may
+            // have made it meanwhile: then it is that one's.
+            let fd = Foundation.open(path, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+            if fd >= 0 { Foundation.close(fd) }
         }
         var configuration = Configuration()
         configuration.journalMode = .wal
