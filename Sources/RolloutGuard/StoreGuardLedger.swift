@@ -29,10 +29,12 @@ public final class StoreGuardLedger: GuardLedger {
             createdAt: Self.date(row.int("created_ms")), backend: row.string("backend"))
     }
 
+    static let keyEvents = KeyEventQuery(skipping: IdempotencyChain.neverHolding.map(\.rawValue))
+
     /// A key the ledger does not know, as the chain knows it: one index probe for a fresh key (none of
     /// its events); an in-doubt entry when an event that holds the key is there (`IdempotencyChain`).
     func chainedIdempotency(tenant: String, key: String) throws -> IdempotencyEntry? {
-        let events = try transaction.eventsUsing(idempotencyKey: key, tenant: tenant, skipping: IdempotencyChain.neverHolding.map(\.rawValue))
+        let events = try transaction.eventsUsing(idempotencyKey: key, tenant: tenant, Self.keyEvents)
         guard let seq = IdempotencyChain.holder(newestFirst: events) else { return nil }
         let event = try transaction.heldEvent(seq: seq)
         return IdempotencyEntry(

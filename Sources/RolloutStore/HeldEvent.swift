@@ -21,16 +21,26 @@ extension StoreTransaction {
     }
 }
 
+/// The statement that lists a key's events, but those with the decisions given: made once, the decisions
+/// written in (rollout's own codes; a list bound anew on every guarded write cost more than the lookup).
+public struct KeyEventQuery: Sendable {
+    let sql: String
+
+    public init(skipping decisions: [String]) {
+        precondition(decisions.allSatisfy { $0.allSatisfy { $0.isASCII && ($0.isLetter || $0 == "_") } }, "decision codes are words")
+        let skipped = decisions.isEmpty ? "" : " AND decision NOT IN (" + decisions.map { "'\($0)'" }.joined(separator: ", ") + ")"
+        sql = "SELECT seq FROM audit_events WHERE tenant = ? AND idempotency_key = ?" + skipped + " ORDER BY seq DESC"
+    }
+}
+
 extension StoreTransaction {
-    /// The events of `tenant` that record idempotency key `key`, newest first, but those whose decision is
-    /// one of `skipping`: each read as `heldEvent` reads it (nil when its row does not hold), lazily, so a
-    /// walk that stops early reads no more. What the chain says of a key whose ledger row is missing.
-    public func eventsUsing(idempotencyKey key: String, tenant: String, skipping decisions: [String])
+    /// The events of `tenant` that record idempotency key `key`, newest first, but those `query` skips:
+    /// each read as `heldEvent` reads it (nil when its row does not hold), lazily, so a walk that stops
+    /// early reads no more. What the chain says of a key whose ledger row is missing.
+    public func eventsUsing(idempotencyKey key: String, tenant: String, _ query: KeyEventQuery)
         throws -> LazyMapSequence<[Int64], (seq: Int64, event: AuditEvent?)>
     {
-        let skipped = decisions.isEmpty ? "" : " AND decision NOT IN (\(decisions.map { _ in "?" }.joined(separator: ", ")))"
-        let seqs = try sql.query("SELECT seq FROM audit_events WHERE tenant = ? AND idempotency_key = ?\(skipped) ORDER BY seq DESC",
-                                 [.text(tenant), .text(key)] + decisions.map(SQLValue.text)).map { $0.int(0) }
+        let seqs = try sql.query(query.sql, [.text(tenant), .text(key)]).map { $0.int(0) }
         // A row that cannot be read at all is one that does not hold.
         return seqs.lazy.map { seq in (seq, (try? heldEvent(seq: seq)) ?? nil) }
     }
