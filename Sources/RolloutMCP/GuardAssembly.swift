@@ -104,14 +104,22 @@ public enum GuardAssembly {
                            refusalPatterns: policy.refusalPatterns, log: log)
     }
 
+    /// The shell's bookkeeping and the terminal session's own variables: they say where a person sits (an
+    /// ssh connection, a terminal, a tmux pane), never where a server writes, and differ between any two
+    /// shells of one person. The working directory (`PWD`) is bound on its own.
+    static let sessionVariables: Set<String> = [
+        "_", "PWD", "OLDPWD", "SHLVL", "TERM", "COLORTERM", "TERM_PROGRAM", "TERM_PROGRAM_VERSION", "TERM_SESSION_ID", "COLUMNS", "LINES",
+        "LS_COLORS", "SSH_CLIENT", "SSH_CONNECTION", "SSH_TTY", "SSH_AUTH_SOCK", "DISPLAY", "WINDOWID", "TMUX", "TMUX_PANE", "STY", "MAIL",
+        "XDG_SESSION_ID", "XDG_SESSION_TYPE", "XDG_SESSION_CLASS", "XDG_VTNR", "XDG_SEAT",
+    ]
+
     /// What a server started from a command line gets of `environment`, all of it bound to its writes:
     /// every variable but rollout's own (`ROLLOUT_*`: its secrets, the principal and the settings are the
     /// guard's, not the server's), what is passed only when an entry names it (`PGPASSWORD`), and the
-    /// shell's bookkeeping (`_`, `PWD`, `OLDPWD`, `SHLVL`; the working directory is bound on its own). What
-    /// is left out of the binding is kept from the server too: a variable it got unbound could move it.
+    /// session's (`sessionVariables`). What is left out of the binding is kept from the server too: a
+    /// variable it got unbound could move it.
     static func inheritedEnvironment(_ environment: [String: String]) -> [String: String] {
-        let ignored: Set<String> = ["_", "PWD", "OLDPWD", "SHLVL"]
-        return WithheldVariables.inheritable(environment).filter { !$0.key.hasPrefix("ROLLOUT_") && !ignored.contains($0.key) }
+        WithheldVariables.inheritable(environment).filter { !$0.key.hasPrefix("ROLLOUT_") && !sessionVariables.contains($0.key) }
     }
 
     /// `path` absolute, with every symbolic link resolved, also in a path whose last parts do not exist

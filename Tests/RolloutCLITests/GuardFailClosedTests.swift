@@ -302,8 +302,9 @@ struct GuardFailClosedTests {
         let moved = try Subprocess.run(approve, environment: ["TINY_DB": project.tiny.path, "TINY_TENANT": "globex"])
         #expect(moved.status == 1 && moved.stdout.contains("inherits the whole environment"), "\(moved.stdout)\(moved.stderr)")
         #expect(try project.tiny.items().isEmpty && project.tiny.calls("items.create") == 0)
-        // Rollout's own variables and the shell's bookkeeping are not the server's: they do not count.
-        let same = try Subprocess.run(approve, environment: ["TINY_DB": project.tiny.path, "ROLLOUT_ACTOR": "someone", "OLDPWD": "/tmp"])
+        // Rollout's own variables, the shell's bookkeeping and the terminal session's are not the server's: they do not count.
+        let same = try Subprocess.run(approve, environment: ["TINY_DB": project.tiny.path, "ROLLOUT_ACTOR": "someone", "OLDPWD": "/tmp",
+                                                             "TERM": "screen-256color", "SSH_CONNECTION": "10.0.0.9 52000 10.0.0.1 22"])
         #expect(same.status == 0 && same.stdout.contains("executed"), "\(same.stdout)\(same.stderr)")
         #expect(try project.tiny.items().map { $0["tenant_id"] } == ["acme"])
     }
@@ -339,7 +340,7 @@ struct GuardFailClosedTests {
         #expect(verified.status == 0 && unkeyed.status == 1 && unkeyed.stdout.contains("key_missing"), "\(verified.stdout)\(unkeyed.stdout)")
     }
 
-    @Test("a server started from a command line gets exactly the environment its writes are bound to: no ROLLOUT_* variable, no PGPASSWORD, none of the shell's bookkeeping")
+    @Test("a server started from a command line gets exactly the environment its writes are bound to: no ROLLOUT_* variable, no PGPASSWORD, none of the shell's or the terminal session's")
     func commandServerGetsWhatIsBound() throws {
         let project = try FailClosedProject()
         let seen = project.dir + "/server.env"
@@ -348,13 +349,14 @@ struct GuardFailClosedTests {
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: server)
         // The guard reads its tenant from ROLLOUT_TENANT too; a server that scoped itself by it moved with it.
         let guard_ = try project.guardProcess(environment: ["ROLLOUT_TENANT": "acme", "ROLLOUT_SESSION": "s-1", "OLDPWD": "/elsewhere", "SHLVL": "7",
-                                                            "PGPASSWORD": "pg-pass", "SERVER_SETTING": "kept"], upstream: ["--", server])
+                                                            "PGPASSWORD": "pg-pass", "SERVER_SETTING": "kept", "TERM": "xterm", "SSH_CONNECTION": "10.0.0.9 52000 10.0.0.1 22"],
+                                              upstream: ["--", server])
         #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("lamp", key: "k-1"))) == nil)
         _ = guard_.close()
         let lines = try String(contentsOfFile: seen, encoding: .utf8).split(separator: "\n")
         let names = Set(lines.compactMap { $0.split(separator: "=").first.map(String.init) })
         #expect(names.isSuperset(of: ["SERVER_SETTING", "TINY_DB", "PATH", "PWD"]), "\(names.sorted())")
-        #expect(names.isDisjoint(with: ["ROLLOUT_TENANT", "ROLLOUT_SESSION", "OLDPWD", "PGPASSWORD"]), "\(names.sorted())")
+        #expect(names.isDisjoint(with: ["ROLLOUT_TENANT", "ROLLOUT_SESSION", "OLDPWD", "PGPASSWORD", "TERM", "SSH_CONNECTION"]), "\(names.sorted())")
         #expect(!names.contains { $0.hasPrefix("ROLLOUT_") }, "\(names.sorted())")
         #expect(!lines.contains { $0.hasPrefix("SHLVL=7") || $0.hasPrefix("SHLVL=8") }, "\(lines.filter { $0.hasPrefix("SHLVL") })")
     }
