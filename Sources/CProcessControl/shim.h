@@ -6,10 +6,7 @@
 /// Makes this process non-dumpable: /proc/<pid>/environ, mem and the like become root's, and no
 /// process of the same user may ptrace it. Returns prctl's result (0, or -1 with errno).
 static inline int rollout_make_undumpable(void) { return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }
-/// 1 when this process is dumpable, 0 when not.
-static inline int rollout_is_dumpable(void) { return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0); }
 #else
 static inline int rollout_make_undumpable(void) { return 0; }
-static inline int rollout_is_dumpable(void) { return 0; }
 #endif
 #endif

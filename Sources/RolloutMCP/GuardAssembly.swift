@@ -86,14 +86,14 @@ public enum GuardAssembly {
         // The entry's variables, given explicitly: what the server is not given unasked (PGPASSWORD) it gets
         // when its entry names it.
         for name in entry?.environment ?? [] { if let value = environment[name] { options.environment[name] = value } }
-        // An entry that limits what it inherits starts its server with that and its env: values alone, and
-        // its writes record the limit: an approval under an entry that lifted it is refused.
         if var bound {
             // Its working directory is bound on its own (cwd); PWD says the same.
             bound["PWD"] = FileManager.default.currentDirectoryPath
             options.environment = bound
             options.inheriting = false
         }
+        // An entry that limits what it inherits starts its server with that and its env: values alone, and
+        // its writes record the limit: an approval under an entry that lifted it is refused.
         if let entry, let start = entry.startEnvironment(from: environment) {
             options.environment = start
             options.inheriting = false

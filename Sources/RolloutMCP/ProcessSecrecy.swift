@@ -14,7 +14,4 @@ public enum ProcessSecrecy {
 
     /// Makes this process unreadable by others of its user, once.
     public static func apply() { applied }
-
-    /// Whether others of this user can read this process.
-    public static var isReadable: Bool { rollout_is_dumpable() == 1 }
 }

@@ -70,6 +70,22 @@ struct FailClosedProject {
             """.write(toFile: dir + "/upstreams.yaml", atomically: true, encoding: .utf8)
     }
 
+    /// A server that writes down the environment it was started with, then serves as the tiny server:
+    /// its path, and what it saw (read after its first call).
+    func recordingServer() throws -> (path: String, seen: () throws -> [String: String]) {
+        let seen = dir + "/server.env", server = dir + "/recording_server.sh"
+        try "#!/bin/sh\nenv > \(seen)\nexec python3 \(TinyServer.script)\n".write(toFile: server, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: server)
+        return (server, {
+            var environment: [String: String] = [:]
+            for line in try String(contentsOfFile: seen, encoding: .utf8).split(separator: "\n") {
+                let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                if parts.count == 2 { environment[String(parts[0])] = String(parts[1]) }
+            }
+            return environment
+        })
+    }
+
     /// upstreams.yaml with one entry, `loose`, that binds no variable and lets its server inherit everything
     /// (lint warns): a variable moves where it writes unseen, and only an observed database shows it.
     /// For tests that change the server's mode between a write and its rollback.
@@ -315,10 +331,7 @@ struct GuardFailClosedTests {
         """, arguments: [(nil, false), ("[PATH, TINY_DB]", false), (nil, true), ("[PATH, TINY_DB]", true)])
     func secretsWithheld(inherit: String?, namesPassword: Bool) throws {
         let project = try FailClosedProject()
-        let seen = project.dir + "/server.env"
-        let server = project.dir + "/recording_server.sh"
-        try "#!/bin/sh\nenv > \(seen)\nexec python3 \(TinyServer.script)\n".write(toFile: server, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: server)
+        let (server, seen) = try project.recordingServer()
         try project.writeUpstreams(script: server, inherit: inherit)
         try String(contentsOfFile: project.dir + "/upstreams.yaml", encoding: .utf8).replacingOccurrences(of: "[python3, \(server)]", with: "[\(server)]")
             .replacingOccurrences(of: "env: [TINY_DB]", with: namesPassword ? "env: [TINY_DB, PGPASSWORD]" : "env: [TINY_DB]")
@@ -328,7 +341,7 @@ struct GuardFailClosedTests {
                                               upstream: ["--upstream", "tiny"])
         #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("lamp", key: "k-1"))) == nil)
         _ = guard_.close()
-        let names = Set(try String(contentsOfFile: seen, encoding: .utf8).split(separator: "\n").compactMap { $0.split(separator: "=").first.map(String.init) })
+        let names = Set(try seen().keys)
         #expect(names.contains("TINY_DB"), "\(names.sorted())")
         #expect(names.isDisjoint(with: secrets.keys), "the server got \(names.intersection(secrets.keys).sorted())")
         // An unlimited entry passes rollout's other variables on (the OrmAI example names ROLLOUT_TARGETS_CACHE).
@@ -343,22 +356,19 @@ struct GuardFailClosedTests {
     @Test("a server started from a command line gets exactly the environment its writes are bound to: no ROLLOUT_* variable, no PGPASSWORD, none of the shell's or the terminal session's")
     func commandServerGetsWhatIsBound() throws {
         let project = try FailClosedProject()
-        let seen = project.dir + "/server.env"
-        let server = project.dir + "/recording_server.sh"
-        try "#!/bin/sh\nenv > \(seen)\nexec python3 \(TinyServer.script)\n".write(toFile: server, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: server)
+        let (server, seen) = try project.recordingServer()
         // The guard reads its tenant from ROLLOUT_TENANT too; a server that scoped itself by it moved with it.
         let guard_ = try project.guardProcess(environment: ["ROLLOUT_TENANT": "acme", "ROLLOUT_SESSION": "s-1", "OLDPWD": "/elsewhere", "SHLVL": "7",
                                                             "PGPASSWORD": "pg-pass", "SERVER_SETTING": "kept", "TERM": "xterm", "SSH_CONNECTION": "10.0.0.9 52000 10.0.0.1 22"],
                                               upstream: ["--", server])
         #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("lamp", key: "k-1"))) == nil)
         _ = guard_.close()
-        let lines = try String(contentsOfFile: seen, encoding: .utf8).split(separator: "\n")
-        let names = Set(lines.compactMap { $0.split(separator: "=").first.map(String.init) })
+        let environment = try seen()
+        let names = Set(environment.keys)
         #expect(names.isSuperset(of: ["SERVER_SETTING", "TINY_DB", "PATH", "PWD"]), "\(names.sorted())")
         #expect(names.isDisjoint(with: ["ROLLOUT_TENANT", "ROLLOUT_SESSION", "OLDPWD", "PGPASSWORD", "TERM", "SSH_CONNECTION"]), "\(names.sorted())")
         #expect(!names.contains { $0.hasPrefix("ROLLOUT_") }, "\(names.sorted())")
-        #expect(!lines.contains { $0.hasPrefix("SHLVL=7") || $0.hasPrefix("SHLVL=8") }, "\(lines.filter { $0.hasPrefix("SHLVL") })")
+        #expect(environment["SHLVL"] != "7" && environment["SHLVL"] != "8", "\(environment["SHLVL"] ?? "none")")
     }
 
     /// Root, with `setpriv` and the user `nobody`: what runs the guard as a user who is not root.

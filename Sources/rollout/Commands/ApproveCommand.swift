@@ -14,9 +14,9 @@ struct ApproveCommand: AsyncParsableCommand {
             A queued write runs now, once, exactly as asked, on the backend it was queued for and nowhere else: the \
             built-in demo, or the upstream of rollout/upstreams.yaml it names (started for the approval; one started \
             from a bare command needs the same command after --), writing where it was asked to: the values of the \
-            entry's env: variables (for a bare command, the whole environment but ROLLOUT_*, PGPASSWORD, the shell's _, PWD, \
-            OLDPWD and SHLVL and the terminal session's TERM, SSH_* and the like), and the database the queuing guard observed (give the same --observe), must be \
-            the same, else it stays pending. The approver must not be the actor \
+            entry's env: variables (for a bare command, the whole environment but ROLLOUT_*, PGPASSWORD, the \
+            shell's _, PWD, OLDPWD and SHLVL and the terminal session's TERM, SSH_* and the like), and the \
+            database the queuing guard observed (give the same --observe), must be the same, else it stays pending. The approver must not be the actor \
             who asked (names compared case- and width-blind), an expired approval does not run, and the stored request \
             must still match its chained pending event. Whether it was already decided is read from the audit log \
             after that event, which must verify to its head (as `rollout audit verify` checks it; a long log is read \

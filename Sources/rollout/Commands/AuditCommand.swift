@@ -274,7 +274,9 @@ struct AuditRollback: AsyncParsableCommand {
             The rollback runs where the write ran: on the built-in demo, or through the upstream's `inverse:` tool \
             (the upstream of upstreams.yaml the event names; one started from a bare command needs the same command \
             after --), where it wrote: the same directory, env: values and observed database (for a bare command, the \
-            same environment but ROLLOUT_*, PGPASSWORD, the shell's _, PWD, OLDPWD and SHLVL and the terminal session's TERM, SSH_* and the like). Refused, with the reason, when the rows changed since (or their current state cannot be read), \
+            same environment but ROLLOUT_*, PGPASSWORD, the shell's _, PWD, OLDPWD and SHLVL and the terminal \
+            session's TERM, SSH_* and the like). Refused, with the reason, when the rows changed since (or their \
+            current state cannot be read), \
             a value was redacted and not kept, it was already rolled back, the event was imported (no guard ran \
             it), or the audit log from it to its head does not verify (later writes to its rows are read from it; \
             with --anchor, the log must also still hold the anchored head). \
