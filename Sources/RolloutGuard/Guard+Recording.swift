@@ -259,15 +259,17 @@ extension Guard {
             return placement.isEmpty ? nil : "the event records no placement (it was written before rollout recorded one), so where it ran cannot be checked: undo or redo it in the upstream itself"
         }
         let added = placement.keys.filter { $0.hasPrefix("env:") && recorded[$0] == nil }
-        let differing = (recorded.keys.filter { placement[$0] != recorded[$0] } + added).sorted()
+        let differing = (recorded.keys.filter { $0 != Self.environmentMarks && placement[$0] != recorded[$0] } + added).sorted()
         guard !differing.isEmpty else { return nil }
         return differing.map { part in
             switch part {
             case "cwd": "this runs in another directory (the upstream runs where its guard runs: start this from the guard's directory)"
             case "command": "the upstream's command line differs (its upstreams.yaml entry changed)"
+            case "program":
+                "the upstream's command runs another program here (its first word is found elsewhere on this PATH, or the link to it moved): run this with the PATH the guard had"
             case "inherit": "the upstream's entry passes it another environment than then (its inherit: changed in upstreams.yaml)"
             case "environment":
-                "the upstream was started from a command line and inherits the whole environment, and this one differs from its guard's (a variable added, removed or changed can move where such a server writes; one digest of them is kept, so which one cannot be said). Run this with the guard's environment (ROLLOUT_*, PGPASSWORD, the shell's _, PWD, OLDPWD and SHLVL and the terminal session's TERM, SSH_*, DISPLAY, TMUX and the like do not count), or deny it; for writes asked for from now on, name the server in upstreams.yaml with the variables that decide where it writes (env:) and what else it may inherit (inherit:)"
+                "the upstream was started from a command line and gets its guard's whole environment, and this one differs (\(environmentDifference(recorded[Self.environmentMarks]))): a variable added, removed or changed can move where such a server writes. Run this with the guard's environment (ROLLOUT_*, PGPASSWORD, the shell's _, PWD, OLDPWD and SHLVL and the terminal session's TERM, SSH_*, DISPLAY, TMUX and the like do not count), or leave the write be (an approval can be denied); for writes asked for from now on, name the server in upstreams.yaml with the variables that decide where it writes (env:) and what else it may inherit (inherit:)"
             case "observe" where placement[part] == nil:
                 "this guard observes no database (give --observe sqlite:PATH with the database the first guard observed)"
             case "observe": "this guard observes another database (give --observe sqlite:PATH with the database the first guard observed)"
@@ -275,6 +277,23 @@ extension Guard {
             default: "$\(part.dropFirst(4)) has another value here (values are compared as written: set it as the guard had it)"
             }
         }.joined(separator: "; ")
+    }
+
+    /// The key of `placement` that holds a short mark per variable of a bare command's environment.
+    static let environmentMarks = "environment_marks"
+
+    /// Which variables differ between the environment recorded (`recorded`: its per-variable marks) and
+    /// this guard's, by name; the values stay marks.
+    func environmentDifference(_ recorded: JSONValue?) -> String {
+        guard let then = recorded?.objectValue, let now = placement[Self.environmentMarks]?.objectValue else {
+            return "the write records one mark of it, so which variable cannot be said"
+        }
+        let parts = [
+            ("set here only", now.keys.filter { then[$0] == nil }),
+            ("missing here", then.keys.filter { now[$0] == nil }),
+            ("another value here", then.keys.filter { now[$0] != nil && now[$0] != then[$0] }),
+        ].filter { !$0.1.isEmpty }.map { "\($0.0): \($0.1.sorted().joined(separator: ", "))" }
+        return parts.isEmpty ? "the same variables, yet not the same mark" : parts.joined(separator: "; ")
     }
 
     func planEvent(_ plan: WritePlan, _ context: DecisionContext) -> AuditEvent {
@@ -290,6 +309,10 @@ extension Guard {
         // The database observed when given on the command line, in clear: an approval or rollback observes it
         // again unless told otherwise (its mark in the placement still has to match).
         if let observed = upstream?.recordedObserve { event.details["observed"] = .string(observed) }
+        // A bare command's line, in clear (any user reads it in /proc): where an approval or rollback runs it.
+        if backend.hasPrefix("command:"), let text = upstream?.placement["command"], let line = try? JSONValue.parse(text), line.arrayValue != nil {
+            event.details["command"] = line
+        }
         if !plan.observed { event.details["before"] = "unknown: the upstream's rows are not observable (run the guard with --observe, or give the tool a before: lookup)" }
         return event
     }
@@ -311,4 +334,13 @@ extension AuditEvent {
     /// The database the guard that wrote this event observed (`sqlite:PATH`), when it observed one: where
     /// its approval or rollback reads the rows again, unless `--observe` says otherwise.
     public var observedDatabase: String? { details["observed"]?.stringValue }
+
+    /// The command line of the server started from a bare command that this write was asked for on, in
+    /// clear: its approval or rollback starts it again (its backend names the command's digest, which a
+    /// changed line does not match).
+    public var recordedCommand: [String]? {
+        guard let parts = details["command"]?.arrayValue else { return nil }
+        let words = parts.compactMap(\.stringValue)
+        return words.count == parts.count && !words.isEmpty ? words : nil
+    }
 }

@@ -53,7 +53,13 @@ public final class Guard: Sendable {
         self.pipeline = pipeline
         self.backend = upstream?.backend ?? GuardBackend.builtin
         self.redactor = environment.redactor
-        self.placement = (upstream?.placement ?? [:]).mapValues { [redactor] in .string(redactor.mark(.string($0))) }
+        var placement = (upstream?.placement ?? [:]).mapValues { [redactor] in JSONValue.string(redactor.mark(.string($0))) }
+        // A bare command's environment is bound by its one mark; a short mark per variable beside it only lets
+        // a refusal name the variables that differ.
+        if let text = upstream?.placement["environment"], let variables = (try? JSONValue.parse(text))?.objectValue {
+            placement[Self.environmentMarks] = .object(variables.mapValues { [redactor] in .string(String(redactor.mark($0).dropFirst("hmac:".count).prefix(8))) })
+        }
+        self.placement = placement
         self.policyDigest = options.policyDigest ?? policy.digest
     }
 

@@ -38,15 +38,18 @@ public enum BackendRun {
 
 extension BackendRun {
     /// Runs approval `id` on the backend its write was queued on, observing the database its pending
-    /// event recorded unless `observe` names another: what `rollout approve` and serve's Approve do.
+    /// event recorded unless `observe` names another, and starting the bare command it recorded unless
+    /// `command` is given: what `rollout approve` and serve's Approve do.
     public static func approve(
         _ id: Int64, by approver: String, reason: String?, folder: RolloutFolder, store: AuditStore, command: [String]? = nil,
         observe: String? = nil, log: @escaping @Sendable (String) -> Void
     ) async throws -> Decision {
         guard let queued = try store.approval(id: id) else { throw GuardError.noSuchApproval(id) }
         // A pending event that cannot be read observes nothing here: the guard refuses the approval, audited.
-        let observed = observe ?? (try? store.event(seq: queued.pendingSeq))?.observedDatabase
-        return try await with(backend: queued.backend, folder: folder, store: store, command: command, observe: observed, log: log) {
+        let pending = try? store.event(seq: queued.pendingSeq)
+        let observed = observe ?? pending?.observedDatabase
+        return try await with(backend: queued.backend, folder: folder, store: store, command: command ?? pending?.recordedCommand, observe: observed,
+                              log: log) {
             try await $0.approve(id, by: approver, reason: reason)
         }
     }
@@ -66,7 +69,7 @@ extension BackendRun {
         } catch StoreError.unreadableEvent {
             return try await storeOnly(folder: folder, store: store).rollback(seq, by: person, reason: reason)
         }
-        return try await with(backend: event.backend ?? GuardBackend.builtin, folder: folder, store: store, command: command,
+        return try await with(backend: event.backend ?? GuardBackend.builtin, folder: folder, store: store, command: command ?? event.recordedCommand,
                               observe: observe ?? event.observedDatabase, log: log) {
             try await $0.rollback(seq, by: person, reason: reason)
         }

@@ -99,9 +99,28 @@ public enum GuardAssembly {
             options.inheriting = false
             placement["inherit"] = (entry.inherit ?? []).sorted().joined(separator: ",")
         }
+        // The program the command line names, as its server's PATH finds it: another python3 first on an
+        // approver's PATH (inherited, unbound) ran the approved write elsewhere.
+        let serverPath = options.inheriting ? options.environment["PATH"] ?? environment["PATH"] : options.environment["PATH"]
+        placement["program"] = program(command[0], path: serverPath)
         return MCPUpstream(command: command, backend: backend, options: options, observer: observer, placement: placement,
                            recordedObserve: observe == nil ? nil : placement["observe"].map { "sqlite:" + $0 },
                            refusalPatterns: policy.refusalPatterns, log: log)
+    }
+
+    /// The file `name` runs, as `env` finds it on `path` (the system's default when nil), every link
+    /// resolved; `not found: NAME` when no such program is there.
+    static func program(_ name: String, path: String?) -> String {
+        if name.contains("/") { return canonicalPath(name) }
+        for directory in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + name
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
+               FileManager.default.isExecutableFile(atPath: candidate) {
+                return canonicalPath(candidate)
+            }
+        }
+        return "not found: " + name
     }
 
     /// The shell's bookkeeping and the terminal session's own variables: they say where a person sits (an

@@ -196,14 +196,14 @@ struct GuardFailClosedTests {
 
         let common = ["--dir", project.dir, "--store", project.store, "--by", "maria.lopez", "--reason", "stock checked"]
         let environment = ["TINY_DB": project.tiny.path]
-        // Without the upstream it was queued for, nothing runs: not the demo tables, not another server.
-        let bare = try Subprocess.run([RolloutBinary.path, "approve", "1"] + common, environment: environment)
-        #expect(bare.status == 2 && bare.stderr.contains("same command"), "\(bare.stderr)")
+        // Not on another server than the one it was queued for.
         let other = try Subprocess.run([RolloutBinary.path, "approve", "1"] + common + ["--", "python3", "-c", "pass"], environment: environment)
         #expect(other.status == 2 && other.stderr.contains("a write runs only where it was asked to"), "\(other.stderr)")
         #expect(try project.tiny.calls("items.create") == 0)
 
-        let approved = try Subprocess.run([RolloutBinary.path, "approve", "1"] + common + ["--", "python3", TinyServer.script], environment: environment)
+        // The pending event holds the server's command line: the approval starts that one again.
+        #expect(try project.audit()[0]["details"]?["command"] == ["python3", .string(TinyServer.script)])
+        let approved = try Subprocess.run([RolloutBinary.path, "approve", "1"] + common, environment: environment)
         #expect(approved.status == 0, "\(approved.stdout)\(approved.stderr)")
         #expect(try project.tiny.items().map { $0["title"] } == ["hello"] && project.tiny.calls("items.create") == 1)
         let again = try Subprocess.run([RolloutBinary.path, "approve", "1"] + common + ["--", "python3", TinyServer.script], environment: environment)
@@ -316,11 +316,13 @@ struct GuardFailClosedTests {
                        "--reason", "checked the supplier's list", "--", "python3", TinyServer.script]
         // The approver's shell holds a variable the server reads (its tenant): with no entry, nothing else says it matters.
         let moved = try Subprocess.run(approve, environment: ["TINY_DB": project.tiny.path, "TINY_TENANT": "globex"])
-        #expect(moved.status == 1 && moved.stdout.contains("inherits the whole environment"), "\(moved.stdout)\(moved.stderr)")
+        #expect(moved.status == 1 && moved.stdout.contains("gets its guard's whole environment, and this one differs (set here only: TINY_TENANT)"),
+                "\(moved.stdout)\(moved.stderr)")
         #expect(try project.tiny.items().isEmpty && project.tiny.calls("items.create") == 0)
         // Rollout's own variables, the shell's bookkeeping and the terminal session's are not the server's: they do not count.
-        let same = try Subprocess.run(approve, environment: ["TINY_DB": project.tiny.path, "ROLLOUT_ACTOR": "someone", "OLDPWD": "/tmp",
-                                                             "TERM": "screen-256color", "SSH_CONNECTION": "10.0.0.9 52000 10.0.0.1 22"])
+        // Nor is the command needed again: the pending event holds it in clear, bound by the backend's digest.
+        let same = try Subprocess.run(Array(approve.dropLast(3)), environment: ["TINY_DB": project.tiny.path, "ROLLOUT_ACTOR": "someone", "OLDPWD": "/tmp",
+                                                                               "TERM": "screen-256color", "SSH_CONNECTION": "10.0.0.9 52000 10.0.0.1 22"])
         #expect(same.status == 0 && same.stdout.contains("executed"), "\(same.stdout)\(same.stderr)")
         #expect(try project.tiny.items().map { $0["tenant_id"] } == ["acme"])
     }
@@ -351,6 +353,30 @@ struct GuardFailClosedTests {
         let verified = try RolloutBinary.run(["audit", "verify", "--store", project.store], environment: ["ROLLOUT_CHAIN_KEY": secrets["ROLLOUT_CHAIN_KEY"]!])
         let unkeyed = try RolloutBinary.run(["audit", "verify", "--store", project.store], environment: ["ROLLOUT_CHAIN_KEY": ""])
         #expect(verified.status == 0 && unkeyed.status == 1 && unkeyed.stdout.contains("key_missing"), "\(verified.stdout)\(unkeyed.stdout)")
+    }
+
+    @Test("an approval runs the program the guard ran: another python3 first on the approver's PATH (inherited by an entry, unbound) is refused")
+    func approvalRunsTheSameProgram() throws {
+        let project = try FailClosedProject.approving("items.create")
+        try project.writeUpstreams()
+        let guard_ = try project.guardProcess(upstream: ["--upstream", "tiny"])
+        #expect(decisionCode(try guard_.call("items.create", FailClosedProject.create("lamp", key: "k-1"))) == "pending_approval")
+        _ = guard_.close()
+        // A python3 of the approver's own, first on its PATH, that would send the write elsewhere.
+        let other = project.dir + "/otherbin"
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        try "#!/bin/sh\nTINY_TENANT=globex exec /usr/bin/env -S PATH=/usr/local/bin:/usr/bin:/bin python3 \"$@\"\n"
+            .write(toFile: other + "/python3", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: other + "/python3")
+        let approve = [RolloutBinary.path, "approve", "1", "--dir", project.dir, "--store", project.store, "--by", "maria.lopez",
+                       "--reason", "checked the supplier's list"]
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let elsewhere = try Subprocess.run(approve, environment: ["TINY_DB": project.tiny.path, "PATH": other + ":" + path])
+        #expect(elsewhere.status == 1 && elsewhere.stdout.contains("runs another program here"), "\(elsewhere.stdout)\(elsewhere.stderr)")
+        #expect(try project.tiny.items().isEmpty)
+        let same = try Subprocess.run(approve, environment: ["TINY_DB": project.tiny.path])
+        #expect(same.status == 0 && same.stdout.contains("executed"), "\(same.stdout)\(same.stderr)")
+        #expect(try project.tiny.items().map { $0["tenant_id"] } == ["acme"])
     }
 
     @Test("a server started from a command line gets exactly the environment its writes are bound to: no ROLLOUT_* variable, no PGPASSWORD, none of the shell's or the terminal session's")
@@ -649,7 +675,8 @@ struct GuardFailClosedTests {
                     "\(rollback.stdout)\(rollback.stderr)")
             #expect(try project.decisions().suffix(2) == ["intent", "upstream_mismatch"])
         } else {
-            #expect(rollback.status == 1 && rollback.stdout.contains("inherits the whole environment"), "\(rollback.stdout)\(rollback.stderr)")
+            #expect(rollback.status == 1 && rollback.stdout.contains("whole environment, and this one differs (another value here: TINY_DB)"),
+                    "\(rollback.stdout)\(rollback.stderr)")
             #expect(try project.decisions().suffix(2) == ["executed", "rollback_refused"])
             #expect(try elsewhere.calls("items.delete") == 0 && project.tiny.calls("items.delete") == 0)
         }

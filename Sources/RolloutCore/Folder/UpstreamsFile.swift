@@ -19,7 +19,8 @@ import Foundation
 /// are as they were. `inherit:` says what else of the environment the server gets: every variable when
 /// it is absent (then a variable it reads that `env:` does not list, such as a tenant or a state
 /// directory, is not bound, and lint says so), none (`inherit: none`), or the names listed, passed
-/// unbound (list only what cannot change where the server writes: PATH, HOME, a virtualenv). Rollout's
+/// unbound (list only what cannot change where the server writes: PATH, HOME, a virtualenv; the program
+/// the command names is bound as the server's PATH finds it, so PATH cannot swap it). Rollout's
 /// own secrets (`WithheldVariables`: the chain key, the webhook and Slack secrets, the store's location)
 /// are never passed, whatever the entry says; naming one is an error.
 public struct UpstreamsFile: Sendable, Hashable {

@@ -13,7 +13,7 @@ struct ApproveCommand: AsyncParsableCommand {
         discussion: """
             A queued write runs now, once, exactly as asked, on the backend it was queued for and nowhere else: the \
             built-in demo, or the upstream of rollout/upstreams.yaml it names (started for the approval; one started \
-            from a bare command needs the same command after --), writing where it was asked to: the values of the \
+            from a bare command is started again from the command its write recorded), writing where it was asked to: the values of the \
             entry's env: variables (for a bare command, the whole environment but ROLLOUT_*, PGPASSWORD, the \
             shell's _, PWD, OLDPWD and SHLVL and the terminal session's TERM, SSH_* and the like), and the \
             database the queuing guard observed (give the same --observe), must be the same, else it stays pending. The approver must not be the actor \
@@ -53,7 +53,7 @@ struct ApproveCommand: AsyncParsableCommand {
     @Option(help: "Why.")
     var reason: String?
 
-    @Argument(parsing: .postTerminator, help: ArgumentHelp("For a write queued by `rollout guard -- CMD` without an upstreams.yaml entry: the same command, after --.", valueName: "command"))
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("For a write queued by `rollout guard -- CMD` without an upstreams.yaml entry: its command, after -- (by default the one its pending event recorded; another is refused).", valueName: "command"))
     var upstreamCommand: [String] = []
 
     @Option(help: ArgumentHelp("Read the upstream's rows here for before/after values (default: the database its write recorded, else its entry's observe).", valueName: "sqlite:PATH"))

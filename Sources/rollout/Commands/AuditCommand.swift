@@ -272,8 +272,8 @@ struct AuditRollback: AsyncParsableCommand {
         abstract: "Undo one executed write from its audit event's before and after values.",
         discussion: """
             The rollback runs where the write ran: on the built-in demo, or through the upstream's `inverse:` tool \
-            (the upstream of upstreams.yaml the event names; one started from a bare command needs the same command \
-            after --), where it wrote: the same directory, env: values and observed database (for a bare command, the \
+            (the upstream of upstreams.yaml the event names; one started from a bare command is started again from \
+            the command the event recorded), where it wrote: the same directory, env: values and observed database (for a bare command, the \
             same environment but ROLLOUT_*, PGPASSWORD, the shell's _, PWD, OLDPWD and SHLVL and the terminal \
             session's TERM, SSH_* and the like). Refused, with the reason, when the rows changed since (or their \
             current state cannot be read), \
@@ -308,7 +308,7 @@ struct AuditRollback: AsyncParsableCommand {
     @OptionGroup var storeOption: StoreOption
     @OptionGroup var formatOption: FormatOption
 
-    @Argument(parsing: .postTerminator, help: ArgumentHelp("For a write made by `rollout guard -- CMD` without an upstreams.yaml entry: the same command, after --.", valueName: "command"))
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("For a write made by `rollout guard -- CMD` without an upstreams.yaml entry: its command, after -- (by default the one its event recorded; another is refused).", valueName: "command"))
     var upstreamCommand: [String] = []
 
     func run() async throws {
