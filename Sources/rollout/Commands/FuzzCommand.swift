@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RolloutCore
 import RolloutFuzz
+import RolloutGate
 import RolloutMCP
 import RolloutReports
 import RolloutStore
@@ -162,9 +163,7 @@ struct FuzzCommand: AsyncParsableCommand {
 
         var report = FuzzReport.junit(result, policy: policy, toolVersion: RolloutVersion.current, policyFile: folder.policyPath)
         // With the chain key, the verdict is signed: the fuzz gate then takes no report edited or written without it.
-        if let key = ChainKey.fromEnvironment {
-            report = JUnitVerdictDigest.signed(report, signature: key.mac(fuzzReport: JUnitVerdictDigest.of(report)))
-        }
+        if let key = ChainKey.fromEnvironment { report = FuzzReportSignature.signed(report, key: key) }
         try JUnitWriter.write(report, to: junit, profile: junitProfileOption.junitProfile)
 
         switch formatOption.format {
