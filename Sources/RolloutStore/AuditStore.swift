@@ -20,6 +20,8 @@ public final class AuditStore: @unchecked Sendable {
     private let keyChecked = LockedFlag()
     /// The key's records (`markRecords`) as they were when last found to hold.
     private let checkedMarks = LockedText()
+    /// When rollout's own schema was last found as its migrations made it.
+    private let schemaChecked = SchemaCheck()
     private let anchorLock = NSLock()
     nonisolated(unsafe) private var anchorValue: ChainAnchor?
     /// A head written down outside the store (`rollout audit anchor`) that the checks behind approvals and
@@ -144,11 +146,26 @@ public final class AuditStore: @unchecked Sendable {
                 _ = try checkChainKey(sql, legacy: false)
                 checkedMarks.set(try Self.markRecords(sql))
             }
+            try checkSchema(sql)
             var transaction = try StoreTransaction(sql: sql, chainKey: chainKey, anchor: anchor)
             let result = try body(&transaction)
             try transaction.saveHead()
             return result
         }
+    }
+
+    /// Refuses the write when rollout's own schema is not as its migrations made it (`StoreSchema`). Compared
+    /// again whenever SQLite's schema cookie moved since the last comparison held, and at least once a
+    /// second: an edit through `PRAGMA writable_schema` leaves the cookie as it was (this connection then
+    /// keeps the schema it loaded, but a reload would take the edit). Otherwise one pragma per transaction.
+    private func checkSchema(_ sql: any SQLConnection) throws {
+        guard sql.dialect == .sqlite else { return }
+        let version = try sql.scalar("PRAGMA schema_version")?.int64 ?? 0
+        let now = ProcessInfo.processInfo.systemUptime
+        if schemaChecked.holds(version: version, now: now) { return }
+        let differences = try StoreSchema.differences(sql)
+        guard differences.isEmpty else { throw StoreError.schemaEdited(path: path, differences: differences) }
+        schemaChecked.record(version: version, now: now)
     }
 
     /// A store whose chain is signed takes rows only from a writer with the same key, and a writer with
@@ -445,6 +462,27 @@ final class LockedText: @unchecked Sendable {
     private var state: String?
     var value: String? { lock.withLock { state } }
     func set(_ text: String?) { lock.withLock { state = text } }
+}
+
+/// When a writer last found the store's schema as rollout's migrations made it: SQLite's schema cookie
+/// then, and the time (seconds of uptime).
+final class SchemaCheck: @unchecked Sendable {
+    /// How long a comparison holds while the cookie stays the same.
+    static let interval = 1.0
+    private let lock = NSLock()
+    private var version: Int64?
+    private var at = 0.0
+
+    func holds(version current: Int64, now: Double) -> Bool {
+        lock.withLock { version == current && now - at < Self.interval }
+    }
+
+    func record(version current: Int64, now: Double) {
+        lock.withLock {
+            version = current
+            at = now
+        }
+    }
 }
 
 /// A flag set once, read from any thread.

@@ -25,6 +25,9 @@ public struct ChainVerification: Sendable {
         /// The chain is signed, and no chain key was given: its signatures cannot be checked, and a rewrite
         /// that hashes again would pass unseen.
         case keyMissing = "key_missing"
+        /// rollout's own tables, indexes or triggers are not as its migrations made them: a trigger added or
+        /// dropped, an index relabelled, can undo or hide the guard's ledgers without touching a row.
+        case schemaEdited = "schema_edited"
     }
 
     public struct Break: Sendable {
@@ -109,6 +112,11 @@ extension AuditStore {
                     return result(.init(seq: anchor.seq, problem: .anchor,
                                         detail: "the anchor names event \(anchor.seq), and the log ends at event \(recorded.seq): events were removed from its end"))
                 }
+            }
+            let differences = try StoreSchema.differences(sql)
+            if !differences.isEmpty {
+                return result(.init(seq: 0, problem: .schemaEdited,
+                                    detail: "the store's schema is not the one rollout's migrations made: \(differences.joined(separator: "; ")); a trigger or index changed by hand can undo or hide the guard's ledgers without touching a chained row, and no rollout writer writes to the store until it is put back"))
             }
             let check = ChainRowCheck(key: key, keyedFrom: keyedFrom, anchor: anchor)
             let select = ChainRowCheck.select(columns: try Self.columns(sql))

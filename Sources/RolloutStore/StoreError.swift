@@ -21,6 +21,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     /// An event's stored body is no audit event (the log was edited); `tenant` and `tool` are its row's
     /// columns as stored, for whoever records what could not be done with it.
     case unreadableEvent(seq: Int64, tenant: String?, tool: String?, detail: String)
+    /// rollout's own tables, indexes or triggers are not as its migrations made them (`StoreSchema`):
+    /// nothing is written to the store.
+    case schemaEdited(path: String, differences: [String])
 
     public var description: String {
         switch self {
@@ -39,6 +42,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .server(let location, let message): "the store \(location): \(message)"
         case .unreadableEvent(let seq, _, _, let detail):
             "audit event \(seq) cannot be read (\(detail)): the audit log was edited; run rollout audit verify"
+        case .schemaEdited(let path, let differences):
+            "the schema of \(path) was changed outside rollout (\(differences.joined(separator: "; "))): a trigger or index changed by hand can undo or hide the guard's ledgers, so nothing was written; put rollout's own definitions back (rollout audit verify names every difference) or restore the store from a copy you trust"
         }
     }
 }

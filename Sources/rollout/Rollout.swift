@@ -108,7 +108,7 @@ struct Rollout: AsyncParsableCommand {
             case .busy, .incompatible, .io, .constraint, .server: Foundation.exit(ExitStatus.internalError)
             case .chainKey, .badLocation: Foundation.exit(ExitStatus.badInput)
             // An edited log is a problem found, as `audit verify` reports it.
-            case .unreadableEvent: Foundation.exit(ExitStatus.problemFound)
+            case .unreadableEvent, .schemaEdited: Foundation.exit(ExitStatus.problemFound)
             }
         case let error as MCPFailure:
             Output.error("error: \(error)")

@@ -139,3 +139,39 @@ struct IdempotencyChainTests {
         #expect(try store.verify().ok)
     }
 }
+
+extension IdempotencyChainTests {
+    @Test("a retry after the ledger row was deleted and the key's index relabelled (writable_schema) is not run: the writer refuses the store (review 18, A)")
+    func retryAfterIndexRelabelled() async throws {
+        let path = try TestStores.location(.sqlite)
+        let policy = try Policy.parse(UncheckedPlacesTests.policyText)
+        let upstream = ScriptedUpstream([Self.done])
+        let call = ToolCall(tool: "items.create", arguments: ["data": ["title": "stock"], "reason": "stock arrived from the supplier", "idempotency_key": "k-1"])
+        let principal = Principal(tenant: "acme", actor: "agent-1")
+        do {
+            let guard_ = Guard(policy: policy, stages: FixedStages(.broad), environment: try StoreEnvironment(store: try AuditStore(path: path), policy: policy),
+                               upstream: upstream)
+            #expect(try await guard_.decide(call, principal: principal).code == .executed)
+        }
+        let recorded = try AuditStore(path: path).head()
+        // Before the fix the key's lookup read the relabelled index, found none of its events, and the retry ran again.
+        try TestStores.edit(path, """
+            DELETE FROM idempotency;
+            PRAGMA writable_schema = ON;
+            UPDATE sqlite_master SET sql = 'CREATE INDEX audit_events_idempotency ON audit_events(idempotency_key, tenant, decision) WHERE idempotency_key IS NOT NULL'
+            WHERE name = 'audit_events_idempotency';
+            PRAGMA writable_schema = OFF;
+            """)
+        let store = try AuditStore(path: path)
+        let guard_ = Guard(policy: policy, stages: FixedStages(.broad), environment: try StoreEnvironment(store: store, policy: policy), upstream: upstream)
+        await #expect {
+            _ = try await guard_.decide(call, principal: principal)
+        } throws: { error in
+            guard case StoreError.schemaEdited(_, let differences) = error else { return false }
+            return differences == [#"index audit_events_idempotency is not as rollout made it (it reads "CREATE INDEX audit_events_idempotency ON audit_events(idempotency_key, tenant, decision) WHERE idempotency_key IS NOT NULL")"#]
+        }
+        #expect(upstream.calls == 1)
+        #expect(try store.head() == recorded, "nothing was recorded in a store whose schema was changed")
+        #expect(try store.verify().firstBreak?.problem == .schemaEdited)
+    }
+}

@@ -107,6 +107,8 @@ struct AuditVerify: ParsableCommand {
             checked too (a forged tail with recomputed hashes fails); a signed chain verified without its key is a \
             problem (key_missing), not intact; with --anchor, the log must still hold the \
             anchored head (`rollout audit anchor` wrote it), so a tail deleted with the head moved back fails. \
+            rollout's own tables, indexes and triggers must be as its migrations made them (schema_edited names a \
+            trigger added or dropped, an index relabelled: no rollout writer writes to such a store). \
             The store is opened read-only: a copy on a read-only disk verifies. \
             Exit status: 0 the chain is intact; 1 it is broken (the first break is printed); 2 bad input.
 
@@ -139,7 +141,7 @@ struct AuditVerify: ParsableCommand {
             Output.json(.object(object))
         case .text:
             if let b = result.firstBreak {
-                Output.line("BROKEN at event \(b.seq) (\(b.problem.rawValue)): \(b.detail)")
+                Output.line("BROKEN\(b.seq > 0 ? " at event \(b.seq)" : "") (\(b.problem.rawValue)): \(b.detail)")
                 Output.line("\(result.checked) events verified before the break")
             } else {
                 var extras: [String] = []

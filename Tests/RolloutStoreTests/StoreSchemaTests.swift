@@ -1,0 +1,100 @@
+import Foundation
+import RolloutCore
+import RolloutTestSupport
+import Testing
+
+@testable import RolloutStore
+
+/// The schema is not chained: a trigger or index changed by hand can undo or hide the guard's ledgers
+/// without touching a chained row (review 18, A: the key's index relabelled, and a retry ran twice with
+/// `audit verify` saying ok). `audit verify` names the difference, and no writer writes to the store.
+@Suite("Store schema: rollout's own tables, indexes and triggers as its migrations made them")
+struct StoreSchemaTests {
+    struct Tamper: Sendable, CustomTestStringConvertible {
+        var name: String
+        /// Run on the file as someone with write access would, outside rollout.
+        var sql: String
+        /// What verify and the refused writer must say.
+        var says: String
+        var testDescription: String { name }
+    }
+
+    static let tampers: [Tamper] = [
+        Tamper(name: "a trigger that forgets every idempotency key as it is written",
+               sql: "CREATE TRIGGER forget AFTER INSERT ON idempotency BEGIN DELETE FROM idempotency WHERE key = NEW.key; END",
+               says: "trigger forget on idempotency was added"),
+        Tamper(name: "the trigger that counts calls for caps dropped", sql: "DROP TRIGGER guard_calls_buckets",
+               says: "trigger guard_calls_buckets is missing"),
+        Tamper(name: "the key's index relabelled in sqlite_master (writable_schema)",
+               sql: """
+                   PRAGMA writable_schema = ON;
+                   UPDATE sqlite_master SET sql = 'CREATE INDEX audit_events_idempotency ON audit_events(idempotency_key, tenant, decision) WHERE idempotency_key IS NOT NULL'
+                   WHERE name = 'audit_events_idempotency';
+                   PRAGMA writable_schema = OFF;
+                   """,
+               says: "index audit_events_idempotency is not as rollout made it"),
+        Tamper(name: "an index added on the audit log", sql: "CREATE INDEX by_actor ON audit_events(actor)",
+               says: "index by_actor on audit_events was added"),
+        Tamper(name: "an index dropped", sql: "DROP INDEX dry_runs_lookup", says: "index dry_runs_lookup is missing"),
+    ]
+
+    static func event(_ n: Int) -> AuditEvent {
+        AuditEvent(ts: Date(timeIntervalSince1970: 1_795_000_000 + Double(n)), tenant: "acme", actor: "agent-1", tool: "items.create",
+                   idempotencyKey: "k-\(n)", decision: "executed")
+    }
+
+    @Test("a changed schema is named by verify, and refused by a writer already open and by one opened after", arguments: tampers)
+    func tamperedSchema(_ t: Tamper) throws {
+        let path = TestPaths.scratchFile("schema") + ".sqlite"
+        let running = try AuditStore(path: path)
+        try running.append([Self.event(1)])
+        try TestStores.edit(path, t.sql)
+
+        let check = try AuditStore(path: path, create: false, readOnly: true).verify()
+        let found = try #require(check.firstBreak)
+        #expect(found.problem == .schemaEdited)
+        #expect(found.detail.contains(t.says), "\(found.detail)")
+
+        func refused(_ writer: AuditStore) {
+            #expect {
+                try writer.append([Self.event(2)])
+            } throws: { error in
+                guard case StoreError.schemaEdited(_, let differences) = error else { return false }
+                return differences.contains { $0.hasPrefix(t.says) }
+            }
+        }
+        // A writer already open compares again at once when the schema cookie moved; an edit through
+        // writable_schema leaves it, and is compared again once the last comparison is a second old.
+        if !t.sql.contains("writable_schema") { refused(running) }
+        Thread.sleep(forTimeInterval: SchemaCheck.interval)
+        refused(running)
+        refused(try AuditStore(path: path))
+        #expect(try running.head().seq == 1, "nothing was written")
+    }
+
+    @Test("objects on tables that are not rollout's, and statistics from ANALYZE, are not its schema: the store verifies and takes writes")
+    func othersObjectsIgnored() throws {
+        let path = TestPaths.scratchFile("schema") + ".sqlite"
+        let store = try AuditStore(path: path)
+        try store.append([Self.event(1)])
+        try TestStores.edit(path, """
+            CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT);
+            CREATE INDEX notes_text ON notes(text);
+            CREATE TRIGGER notes_touch AFTER INSERT ON notes BEGIN UPDATE notes SET text = upper(text) WHERE id = NEW.id; END;
+            ANALYZE;
+            """)
+        #expect(try store.verify().ok)
+        try store.append([Self.event(2)])
+        try AuditStore(path: path).append([Self.event(3)])
+        #expect(try store.verify().checked == 3)
+    }
+
+    @Test("a store the first version wrote, read-only and unmigrated, is compared with the migrations it ran: no difference")
+    func firstVersionStore() throws {
+        let path = try TestStores.firstVersionStore("schema-v1")
+        let store = try AuditStore(path: path, create: false, readOnly: true)
+        #expect(try store.read { sql in try StoreSchema.differences(sql) } == [])
+        let migrated = try AuditStore(path: path)
+        #expect(try migrated.read { sql in try StoreSchema.differences(sql) } == [])
+    }
+}
