@@ -73,7 +73,8 @@ struct AuditCommandTests {
         let a = try writeEvents(20_000, tenant: "acme", name: "a.jsonl")
         let b = try writeEvents(20_000, tenant: "globex", name: "b.jsonl")
         let store = TestPaths.temporaryDirectory().appendingPathComponent("audit.sqlite").path
-        #expect(try RolloutBinary.run(["audit", "verify", "--store", store]).status == 2, "no store yet")
+        let missing = try RolloutBinary.run(["audit", "verify", "--store", store])
+        #expect(missing.status == 2 && missing.stderr.contains("no store at \(store); give --store"), "no store yet: \(missing.stderr)")
         _ = try RolloutBinary.run(["audit", "import", try writeEvents(1), "--store", store])
 
         nonisolated(unsafe) var results: [ProcessResult?] = [nil, nil]
@@ -102,6 +103,16 @@ struct AuditCommandTests {
         #expect(ok)
         #expect(count == expected)
         print("concurrent imports with busy timeout \(busyTimeout)s: exit statuses \(statuses), \(count) events")
+    }
+
+    @Test("run where no store is, approve and audit tail say which folder they looked in and how to name the store (review 18, U4)",
+          arguments: [["approve", "1"], ["audit", "tail"]])
+    func missingStoreNamesTheFolder(_ command: [String]) throws {
+        let folder = TestPaths.temporaryDirectory("elsewhere").path
+        let result = try RolloutBinary.run(command, cwd: folder)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("no store at .rollout/audit.sqlite (in \(folder)); give --store"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/.rollout"), "nothing was created")
     }
 
     @Test("an error message to a reader that went away (stderr piped into a closed pipe) loses the text, not the exit status")

@@ -20,7 +20,7 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
         self.path = path
         self.busyTimeout = busyTimeout
         if readOnly {
-            guard FileManager.default.fileExists(atPath: path) else { throw StoreError.notFound("no store at \(path)") }
+            guard FileManager.default.fileExists(atPath: path) else { throw StoreError.notFound(Self.missing(path)) }
             do {
                 queue = try Self.openReadOnly(path: path, busyTimeout: busyTimeout)
             } catch let error as DatabaseError {
@@ -30,7 +30,7 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
         }
         let exists = FileManager.default.fileExists(atPath: path)
         if !exists {
-            guard create else { throw StoreError.notFound("no store at \(path); it is created by the first command that writes (e.g. rollout audit import)") }
+            guard create else { throw StoreError.notFound(Self.missing(path)) }
             let directory = (path as NSString).deletingLastPathComponent
             // Only rollout's own folder (.rollout/) is made; any other folder must exist.
             if !directory.isEmpty, AuditStore.isRolloutFolder(directory) {
@@ -69,6 +69,15 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
     }
 
     deinit { checkpointer?.stop() }
+
+    /// Why a store that must exist was not found, and how to name the right one: a relative path is read
+    /// from the folder the command runs in, which is often not the one the guard ran in.
+    static func missing(_ path: String) -> String {
+        let folder = FileManager.default.currentDirectoryPath
+        let place = path.hasPrefix("/") ? path : "\(path) (in \(folder))"
+        return "no store at \(place); give --store with the path of the store the guard writes (or set ROLLOUT_STORE), or run this in the folder "
+            + "the guard runs in. A store is created by the first command that writes to it (rollout guard, rollout call, rollout audit import)"
+    }
 
     /// Opens the file, retrying while it is busy. Turning a new file to WAL (`PRAGMA journal_mode = WAL`)
     /// can fail at once with SQLITE_BUSY, without SQLite's busy handler, while another process opening
