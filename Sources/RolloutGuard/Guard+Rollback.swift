@@ -225,6 +225,16 @@ extension Guard {
         init(_ message: String) { self.message = message }
     }
 
+    /// What a rollback did to the rows, in words: a create's rows removed, an update's restored, a delete's put back.
+    static func undone(_ operation: WriteOperation, rows count: Int) -> String {
+        let rows = "\(count) row\(count == 1 ? "" : "s")"
+        return switch operation {
+        case .create: "\(rows) it created removed"
+        case .update, .bulkUpdate: "\(rows) restored"
+        case .delete: "\(rows) it deleted put back"
+        }
+    }
+
     /// The built-in rows: check, invert and record in one transaction.
     func rollbackRows(_ original: AuditEvent, model: ModelPolicy, operation: WriteOperation, tool: ToolPolicy, by actor: String, reason: String,
                       session: any GuardSession, now: Date) throws -> Decision {
@@ -251,7 +261,7 @@ extension Guard {
         var event = rollbackEvent(original, actor: actor, now: now, reason: reason)
         event.decision = DecisionCode.rolledBack.rawValue
         event.changes = inverse.map(redactor.redact)
-        event.message = "rolled back event \(original.seq): \(inverse.count) row\(inverse.count == 1 ? "" : "s") restored"
+        event.message = "rolled back event \(original.seq): \(Self.undone(operation, rows: inverse.count))"
         let stored = try session.ledger.append(event)
         try session.ledger.recordRollback(of: original.seq, by: stored.seq)
         let result: JSONValue = ["ok": true, "decision": "rolled_back", "audit_id": .number(Double(stored.seq)), "rollback_of": .number(Double(original.seq))]
@@ -382,7 +392,7 @@ extension Guard {
                                              "message": .string(event.message!), "upstream": result])
                 case .accepted(let result):
                     event.decision = DecisionCode.rolledBack.rawValue
-                    event.message = "rolled back event \(original.seq) through \(inverse.name): \(changes.count) row\(changes.count == 1 ? "" : "s") restored"
+                    event.message = "rolled back event \(original.seq) through \(inverse.name): \(Self.undone(operation, rows: changes.count))"
                     let stored = try session.ledger.append(event)
                     try session.ledger.settleRollback(of: original.seq, by: stored.seq)
                     return Decision(code: .rolledBack, message: event.message!, auditSeq: stored.seq, changes: changes,

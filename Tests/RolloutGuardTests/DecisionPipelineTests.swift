@@ -254,11 +254,15 @@ struct RollbackTests {
         #expect(executedDelete.code == .executed)
         #expect(try fixture.row("Order", 1) == nil)
 
-        #expect(try await fixture.guard_.rollback(executedDelete.auditSeq, by: "dev", reason: "the order was not a duplicate").code == .rolledBack)
+        // Each says what it did to the rows: a deleted row put back, a created one removed, an updated one restored.
+        let putBack = try await fixture.guard_.rollback(executedDelete.auditSeq, by: "dev", reason: "the order was not a duplicate")
+        #expect(putBack.code == .rolledBack && putBack.message.hasSuffix(": 1 row it deleted put back"), "\(putBack.message)")
         #expect(try fixture.row("Order", 1)?["status"] == "shipped")
-        #expect(try await fixture.guard_.rollback(create.auditSeq, by: "dev", reason: "refund issued against the wrong order").code == .rolledBack)
+        let removed = try await fixture.guard_.rollback(create.auditSeq, by: "dev", reason: "refund issued against the wrong order")
+        #expect(removed.code == .rolledBack && removed.message.hasSuffix(": 1 row it created removed"), "\(removed.message)")
         #expect(try fixture.row("Refund", refundKey) == nil)
-        #expect(try await fixture.guard_.rollback(update.auditSeq, by: "dev", reason: "the parcel was not picked up after all").code == .rolledBack)
+        let restored = try await fixture.guard_.rollback(update.auditSeq, by: "dev", reason: "the parcel was not picked up after all")
+        #expect(restored.code == .rolledBack && restored.message.hasSuffix(": 1 row restored"), "\(restored.message)")
         #expect(try fixture.row("Order", 1)?["status"] == "pending")
         let event = try fixture.lastEvent()
         #expect(event.decision == "rolled_back" && event.details["rollback_of"] == .number(Double(update.auditSeq)))
