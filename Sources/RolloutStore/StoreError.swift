@@ -24,6 +24,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     /// rollout's own tables, indexes or triggers are not as its migrations made them (`StoreSchema`):
     /// nothing is written to the store.
     case schemaEdited(path: String, differences: [String])
+    /// The store file (or its log) is open to every user of the machine: nothing is written to it.
+    case exposed(path: String, mode: Int)
 
     public var description: String {
         switch self {
@@ -42,6 +44,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .server(let location, let message): "the store \(location): \(message)"
         case .unreadableEvent(let seq, _, _, let detail):
             "audit event \(seq) cannot be read (\(detail)): the audit log was edited; run rollout audit verify"
+        case .exposed(let path, let mode):
+            "\(path) is open to every user of this machine (mode \(String(mode, radix: 8))): a store holds the clear values of redacted fields and its redaction key, so rollout writes nothing to it; run chmod o-rwx on the store and its -wal file (rollout makes new stores 0600)"
         case .schemaEdited(let path, let differences):
             "the schema of \(path) was changed outside rollout (\(differences.joined(separator: "; "))): a trigger or index changed by hand can undo or hide the guard's ledgers, so nothing was written; put rollout's own definitions back (rollout audit verify names every difference) or restore the store from a copy you trust"
         }

@@ -35,4 +35,31 @@ struct StoreFileModeTests {
         _ = try AuditStore(path: path)
         #expect(try Self.mode(path) == 0o640)
     }
+
+    /// A store whose file or log is open to others, as an earlier rollout or another tool made it.
+    struct Exposure: Sendable, CustomTestStringConvertible {
+        var suffix: String
+        var mode: Int
+        var testDescription: String { "the store\(suffix.isEmpty ? "" : "'s " + suffix) at \(String(mode, radix: 8))" }
+    }
+
+    @Test("a store others can read or write, or whose log they can, is not written to (review 18, D); read-only it still verifies; made its owner's, it takes writes",
+          arguments: [Exposure(suffix: "", mode: 0o644), Exposure(suffix: "", mode: 0o602), Exposure(suffix: "-wal", mode: 0o604)])
+    func exposedStoreRefused(_ e: Exposure) throws {
+        let path = TestPaths.temporaryDirectory("file-mode").path + "/audit.sqlite"
+        // Kept open, so the store keeps its write-ahead log.
+        let first = try AuditStore(path: path)
+        try first.append([AuditEvent(ts: Date(timeIntervalSince1970: 1_795_000_000), tenant: "acme", actor: "agent-1", tool: "items.create", decision: "executed")])
+        #expect(chmod(path + e.suffix, mode_t(e.mode)) == 0)
+        #expect {
+            _ = try AuditStore(path: path)
+        } throws: { error in
+            guard case StoreError.exposed(let file, let mode) = error else { return false }
+            return file == path + e.suffix && mode == e.mode && "\(error)".contains("chmod o-rwx")
+        }
+        #expect(try AuditStore(path: path, create: false, readOnly: true).verify().ok)
+        #expect(chmod(path + e.suffix, 0o600) == 0)
+        try AuditStore(path: path).append([AuditEvent(ts: Date(timeIntervalSince1970: 1_795_000_001), tenant: "acme", actor: "agent-1", tool: "items.create", decision: "executed")])
+        #expect(try first.verify().checked == 2)
+    }
 }

@@ -57,6 +57,8 @@ public enum TestStores {
         let queue = try DatabaseQueue(path: path)
         try queue.writeWithoutTransaction { db in try db.execute(sql: sql) }
         try queue.close()
+        // As the first version made it: its owner's alone (a store open to others is not written to).
+        chmod(path, 0o600)
         return path
     }
 

@@ -29,6 +29,7 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
             return
         }
         let exists = FileManager.default.fileExists(atPath: path)
+        if exists { try Self.checkNotExposed(path) }
         if !exists {
             guard create else { throw StoreError.notFound(Self.missing(path)) }
             let directory = (path as NSString).deletingLastPathComponent
@@ -69,6 +70,23 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
     }
 
     deinit { checkpointer?.stop() }
+
+    /// Refuses to write to a store that every user of the machine may read or write (a mode with any
+    /// bit for others, on the file or its write-ahead log): it holds the clear values of redacted fields
+    /// (kept for rollbacks) and the redaction key. rollout makes its stores 0600; one an earlier rollout
+    /// or another tool made 0644 was written to without a word (review 18, D). A group's bits are the
+    /// owner's choice (a service reading the store as a group member) and are kept. Read-only opens
+    /// (verify, an auditor's copy) are not refused: they add nothing to it.
+    static func checkNotExposed(_ path: String) throws {
+        for file in [path, path + "-wal"] {
+            var info = stat()
+            guard stat(file, &info) == 0 else { continue }
+            let mode = Int(info.st_mode) & 0o777
+            if mode & 0o007 != 0 {
+                throw StoreError.exposed(path: file, mode: mode)
+            }
+        }
+    }
 
     /// Why a store that must exist was not found, and how to name the right one: a relative path is read
     /// from the folder the command runs in, which is often not the one the guard ran in.
