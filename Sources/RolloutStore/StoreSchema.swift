@@ -8,9 +8,13 @@ import GRDB
 /// runs again), drop the trigger that counts calls for caps, or relabel an index in `sqlite_master`
 /// (`PRAGMA writable_schema`) so that a key's events are no longer found. The schema is not chained, so
 /// it is compared with the one the store's applied migrations make on an empty database: `audit verify`
-/// reports a difference, and a writer refuses to write (`AuditStore.write`). Only rollout's own tables
-/// are compared (objects on other tables, like the built-in domain's rows, are not its ledgers); only
-/// SQLite stores, whose schema is a table any writer of the file can edit.
+/// reports a difference, and a writer refuses to write (`AuditStore.write`). Compared: rollout's own
+/// objects, anything else on its tables (or on GRDB's record of the migrations), and every trigger
+/// wherever it is (one on a table rollout writes, like the built-in domain's rows, runs inside the
+/// guard's transaction and can reach its ledgers). Other tables and their indexes are not rollout's and
+/// are left alone. Names are compared as SQLite compares them, without regard to ASCII case (`ON
+/// IDEMPOTENCY` is the idempotency table, and `sqlite_master` keeps it as written). Only SQLite stores,
+/// whose schema is a table any writer of the file can edit.
 enum StoreSchema {
     /// One row of `sqlite_master`.
     struct Object: Hashable {
@@ -20,27 +24,35 @@ enum StoreSchema {
         var sql: String?
     }
 
+    /// GRDB's record of the migrations: its table and index are made by the engine (and by the first
+    /// version's migrator), not by a migration, and are not compared; anything else on it is.
+    static let migrationRecord: Set<String> = ["grdb_migrations", "sqlite_autoindex_grdb_migrations_1"]
+
     /// What differs between the store's schema and the one its applied migrations make, one line each,
     /// in name order; empty when nothing does (and on engines other than SQLite).
     static func differences(_ sql: any SQLConnection) throws -> [String] {
         guard sql.dialect == .sqlite else { return [] }
         let applied = try SQLiteEngine.applied(sql)
         let expected = try made(by: StoreMigrations.all.filter { applied.contains($0.name) })
-        let ours = Set(expected.values.filter { $0.type == "table" }.map(\.name))
+        let ours = Set(expected.values.filter { $0.type == "table" }.map { $0.name.lowercased() }).union(["grdb_migrations"])
         var found: [String: Object] = [:]
-        for object in try objects(sql) where expected[object.name] != nil || ours.contains(object.table) {
-            found[object.name] = object
-        }
         var lines: [String] = []
+        for object in try objects(sql) {
+            let name = object.name.lowercased()
+            guard !migrationRecord.contains(name),
+                  expected[name] != nil || ours.contains(object.table.lowercased()) || object.type == "trigger" else { continue }
+            if found[name] != nil { lines.append("\(object.type) \(object.name) is defined twice") }
+            found[name] = object
+        }
         for name in Set(expected.keys).union(found.keys).sorted() {
             switch (expected[name], found[name]) {
             case (let want?, nil):
-                lines.append("\(want.type) \(name) is missing")
+                lines.append("\(want.type) \(want.name) is missing")
             case (nil, let have?):
-                lines.append("\(have.type) \(name) on \(have.table) was added")
+                lines.append("\(have.type) \(have.name) on \(have.table) was added")
             case (let want?, let have?) where want != have:
                 let text = (have.sql ?? "no SQL").split(whereSeparator: \.isWhitespace).joined(separator: " ")
-                lines.append("\(have.type) \(name) is not as rollout made it (it reads \"\(text.count > 160 ? text.prefix(160) + "…" : text)\")")
+                lines.append("\(have.type) \(have.name) is not as rollout made it (it reads \"\(text.count > 160 ? text.prefix(160) + "…" : text)\")")
             default:
                 break
             }
@@ -48,9 +60,9 @@ enum StoreSchema {
         return lines
     }
 
-    /// The rows of `sqlite_master` that can hold rollout's objects (not GRDB's record of the migrations).
+    /// Every row of `sqlite_master`.
     static func objects(_ sql: any SQLConnection) throws -> [Object] {
-        try sql.query("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE tbl_name <> 'grdb_migrations'", []).map {
+        try sql.query("SELECT type, name, tbl_name, sql FROM sqlite_master", []).map {
             Object(type: $0.optionalString(0) ?? "", name: $0.optionalString(1) ?? "", table: $0.optionalString(2) ?? "", sql: $0.optionalString(3))
         }
     }
@@ -67,7 +79,7 @@ enum StoreSchema {
             for migration in migrations { try db.execute(sql: migration.sqlite) }
             return try Self.objects(SQLiteConnection(db: db))
         }
-        let byName = Dictionary(objects.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let byName = Dictionary(objects.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
         lock.withLock { made[names] = byName }
         return byName
     }
