@@ -28,6 +28,9 @@ public struct ChainVerification: Sendable {
         /// rollout's own tables, indexes or triggers are not as its migrations made them: a trigger added or
         /// dropped, an index relabelled, can undo or hide the guard's ledgers without touching a row.
         case schemaEdited = "schema_edited"
+        /// SQLite's integrity check (`deep`) finds an index that disagrees with its rows, or a damaged page: an
+        /// index moved or edited by hand can hide a key's events from the guard with every row intact.
+        case storeDamaged = "store_damaged"
     }
 
     public struct Break: Sendable {
@@ -43,6 +46,8 @@ public struct ChainVerification: Sendable {
     public var signaturesChecked = false
     /// Whether an anchor was checked.
     public var anchorChecked = false
+    /// Whether SQLite's integrity check ran (`deep`, on a SQLite store).
+    public var deepChecked = false
 
     public var ok: Bool { firstBreak == nil }
 }
@@ -58,8 +63,13 @@ extension AuditStore {
     /// through the head are never rewritten by rollout, so the twins' later snapshots hold the same
     /// rows. Elsewhere (PostgreSQL) this connection reads every row, each batch checked on every core
     /// while the next is read.
-    public func verify(key: ChainKey? = nil, anchor: ChainAnchor? = nil, progress: ((Int) -> Void)? = nil) throws -> ChainVerification {
-        try verify(key: key, anchor: anchor, progress: progress, reading: .twins(rangeSize: Self.verifyRange))
+    ///
+    /// With `deep`, SQLite's integrity check runs first (a SQLite store only): every index must hold
+    /// exactly its table's rows. The guard finds a key's events through an index; one whose pages were
+    /// edited, or whose root was moved to another index's (`PRAGMA writable_schema`, the schema's text
+    /// unchanged), hides them with every row and the schema intact. It reads the whole file again.
+    public func verify(key: ChainKey? = nil, anchor: ChainAnchor? = nil, deep: Bool = false, progress: ((Int) -> Void)? = nil) throws -> ChainVerification {
+        try verify(key: key, anchor: anchor, deep: deep, progress: progress, reading: .twins(rangeSize: Self.verifyRange))
     }
 
     /// How `verify` reads the chain: on twin connections in ranges of `rangeSize` events where the
@@ -70,7 +80,7 @@ extension AuditStore {
         case oneConnection
     }
 
-    func verify(key: ChainKey?, anchor: ChainAnchor?, progress: ((Int) -> Void)?, reading: ChainReading) throws -> ChainVerification {
+    func verify(key: ChainKey?, anchor: ChainAnchor?, deep: Bool = false, progress: ((Int) -> Void)?, reading: ChainReading) throws -> ChainVerification {
         let keyedFrom = try chainKeyedFrom()
         let storedKeyID = try meta("chain_key_id")
         let keyedFromMAC = try meta("chain_key_from_mac")
@@ -88,6 +98,7 @@ extension AuditStore {
                 var out = ChainVerification(checked: walk.checked, head: recorded, firstBreak: b)
                 out.signaturesChecked = key != nil && (keyedFrom.map { $0 <= recorded.seq } ?? false)
                 out.anchorChecked = anchor != nil
+                out.deepChecked = deep && sql.dialect == .sqlite
                 return out
             }
             // Checks that need no row: the key and the anchor must be about this chain, and a signed chain
@@ -117,6 +128,13 @@ extension AuditStore {
             if !differences.isEmpty {
                 return result(.init(seq: 0, problem: .schemaEdited,
                                     detail: "the store's schema is not the one rollout's migrations made: \(differences.joined(separator: "; ")); a trigger or index changed by hand can undo or hide the guard's ledgers without touching a chained row, and no rollout writer writes to the store until it is put back"))
+            }
+            if deep, sql.dialect == .sqlite {
+                let found = try sql.query("PRAGMA integrity_check(10)", []).compactMap { $0.optionalString(0) }
+                if found != ["ok"] {
+                    return result(.init(seq: 0, problem: .storeDamaged,
+                                        detail: "SQLite's integrity check finds the store's indexes or pages do not agree with its rows (\(found.prefix(4).joined(separator: "; "))\(found.count > 4 ? "; …" : "")): an index edited or moved by hand can hide a key's events from the guard with every row intact; restore the store from a copy you trust"))
+                }
             }
             let check = ChainRowCheck(key: key, keyedFrom: keyedFrom, anchor: anchor)
             let select = ChainRowCheck.select(columns: try Self.columns(sql))

@@ -57,7 +57,33 @@ enum StoreSchema {
                 break
             }
         }
+        if lines.isEmpty, expected[keyIndex] != nil { lines += try keyIndexProblems(sql) }
         return lines
+    }
+
+    /// The index the guard finds a key's events through (`StoreTransaction.eventsUsing`).
+    static let keyIndex = "audit_events_idempotency"
+
+    /// An index whose root was moved to another b-tree (`PRAGMA writable_schema`, its text unchanged), or
+    /// whose pages were edited, reads as rollout made it and answers that a used key is free: a retry
+    /// runs twice. The latest events that carry a key (up to 8 among the last 256) are looked up through
+    /// it, each by its tenant, key, decision and position; one it does not find is named. An older entry
+    /// edited in place is found by `audit verify --deep` (SQLite's integrity check).
+    static func keyIndexProblems(_ sql: any SQLConnection) throws -> [String] {
+        let recent = try sql.query("""
+            SELECT seq, tenant, idempotency_key, decision FROM audit_events NOT INDEXED
+            WHERE seq > (SELECT coalesce(max(seq), 0) - 256 FROM audit_events) AND idempotency_key IS NOT NULL
+            ORDER BY seq DESC LIMIT 8
+            """, [])
+        for row in recent {
+            let found = try sql.scalar("""
+                SELECT count(*) FROM audit_events INDEXED BY \(keyIndex) WHERE tenant = ? AND idempotency_key = ? AND decision = ? AND seq = ?
+                """, [row[1], row[2], row[3], row[0]])?.int64 ?? 0
+            if found != 1 {
+                return ["index \(keyIndex) does not find event \(row.int(0)) under its key: its root or its pages were changed by hand"]
+            }
+        }
+        return []
     }
 
     /// Every row of `sqlite_master`.

@@ -141,8 +141,28 @@ struct IdempotencyChainTests {
 }
 
 extension IdempotencyChainTests {
-    @Test("a retry after the ledger row was deleted and the key's index relabelled (writable_schema) is not run: the writer refuses the store (review 18, A)")
-    func retryAfterIndexRelabelled() async throws {
+    /// Edits of the key index that leave every row as it was: its text relabelled, or its root moved onto an
+    /// empty index of a table someone added (review 19, F2), each with the ledger row deleted.
+    static let indexEdits: [(edit: String, says: String)] = [
+        ("""
+         PRAGMA writable_schema = ON;
+         UPDATE sqlite_master SET sql = 'CREATE INDEX audit_events_idempotency ON audit_events(idempotency_key, tenant, decision) WHERE idempotency_key IS NOT NULL'
+         WHERE name = 'audit_events_idempotency';
+         PRAGMA writable_schema = OFF;
+         """, #"index audit_events_idempotency is not as rollout made it (it reads "CREATE INDEX audit_events_idempotency ON audit_events(idempotency_key, tenant, decision) WHERE idempotency_key IS NOT NULL")"#),
+        ("""
+         CREATE TABLE scratch (a, b, c);
+         CREATE INDEX scratch_abc ON scratch(a, b, c);
+         PRAGMA writable_schema = ON;
+         UPDATE sqlite_master SET rootpage = (SELECT rootpage FROM sqlite_master WHERE name = 'scratch_abc') WHERE name = 'audit_events_idempotency';
+         PRAGMA writable_schema = OFF;
+         """, "index audit_events_idempotency does not find event 2 under its key: its root or its pages were changed by hand"),
+    ]
+
+    @Test("a retry after the ledger row was deleted and the key's index edited (writable_schema) is not run: the writer refuses the store (reviews 18, A and 19, F2)",
+          arguments: 0..<indexEdits.count)
+    func retryAfterIndexEdited(_ index: Int) async throws {
+        let (edit, says) = Self.indexEdits[index]
         let path = try TestStores.location(.sqlite)
         let policy = try Policy.parse(UncheckedPlacesTests.policyText)
         let upstream = ScriptedUpstream([Self.done])
@@ -154,21 +174,15 @@ extension IdempotencyChainTests {
             #expect(try await guard_.decide(call, principal: principal).code == .executed)
         }
         let recorded = try AuditStore(path: path).head()
-        // Before the fix the key's lookup read the relabelled index, found none of its events, and the retry ran again.
-        try TestStores.edit(path, """
-            DELETE FROM idempotency;
-            PRAGMA writable_schema = ON;
-            UPDATE sqlite_master SET sql = 'CREATE INDEX audit_events_idempotency ON audit_events(idempotency_key, tenant, decision) WHERE idempotency_key IS NOT NULL'
-            WHERE name = 'audit_events_idempotency';
-            PRAGMA writable_schema = OFF;
-            """)
+        // Before the fix the key's lookup read the edited index, found none of its events, and the retry ran again.
+        try TestStores.edit(path, "DELETE FROM idempotency;\n" + edit)
         let store = try AuditStore(path: path)
         let guard_ = Guard(policy: policy, stages: FixedStages(.broad), environment: try StoreEnvironment(store: store, policy: policy), upstream: upstream)
         await #expect {
             _ = try await guard_.decide(call, principal: principal)
         } throws: { error in
             guard case StoreError.schemaEdited(_, let differences) = error else { return false }
-            return differences == [#"index audit_events_idempotency is not as rollout made it (it reads "CREATE INDEX audit_events_idempotency ON audit_events(idempotency_key, tenant, decision) WHERE idempotency_key IS NOT NULL")"#]
+            return differences == [says]
         }
         #expect(upstream.calls == 1)
         #expect(try store.head() == recorded, "nothing was recorded in a store whose schema was changed")

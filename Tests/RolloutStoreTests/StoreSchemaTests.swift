@@ -107,4 +107,53 @@ struct StoreSchemaTests {
         let migrated = try AuditStore(path: path)
         #expect(try migrated.read { sql in try StoreSchema.differences(sql) } == [])
     }
+
+    /// Moves the roots of two indexes of the audit log onto each other's b-trees, as `PRAGMA writable_schema`
+    /// lets a writer of the file: the schema's text is unchanged.
+    static func swapRoots(_ path: String, _ first: String, _ second: String) throws {
+        let roots = try AuditStore(path: path, create: false, readOnly: true).read { sql in
+            try sql.query("SELECT name, rootpage FROM sqlite_master WHERE name IN (?, ?)", [.text(first), .text(second)])
+                .reduce(into: [String: Int64]()) { $0[$1.string(0)] = $1.int(1) }
+        }
+        let a = try #require(roots[first]), b = try #require(roots[second])
+        try TestStores.edit(path, """
+            PRAGMA writable_schema = ON;
+            UPDATE sqlite_master SET rootpage = \(b) WHERE name = '\(first)';
+            UPDATE sqlite_master SET rootpage = \(a) WHERE name = '\(second)';
+            PRAGMA writable_schema = OFF;
+            """)
+    }
+
+    @Test("the key index's root moved onto another index (writable_schema, its text unchanged): its recent keys are not found, verify and writers say so")
+    func movedKeyIndexRoot() throws {
+        let path = TestPaths.scratchFile("schema") + ".sqlite"
+        try AuditStore(path: path).append((1...5).map(Self.event))
+        try Self.swapRoots(path, "audit_events_idempotency", "audit_events_ts")
+        let reader = try AuditStore(path: path, create: false, readOnly: true)
+        #expect(try reader.read { sql in try sql.query("SELECT seq FROM audit_events WHERE tenant = 'acme' AND idempotency_key = 'k-3'", []) }.isEmpty,
+                "the guard's lookup misses the key")
+        let check = try reader.verify()
+        #expect(check.firstBreak?.problem == .schemaEdited)
+        #expect(check.firstBreak?.detail.contains("index audit_events_idempotency does not find event 5 under its key") == true, "\(check.firstBreak?.detail ?? "")")
+        #expect(throws: StoreError.self) { try AuditStore(path: path).append([Self.event(6)]) }
+    }
+
+    @Test("indexes the guard does not read with their roots swapped pass the schema check; verify --deep finds them, and passes an intact store")
+    func swappedIndexRoots() throws {
+        let path = TestPaths.scratchFile("schema") + ".sqlite"
+        try AuditStore(path: path).append((1...5).map(Self.event))
+        try Self.swapRoots(path, "audit_events_ts", "audit_events_tenant_ts")
+        let reader = try AuditStore(path: path, create: false, readOnly: true)
+        #expect(try reader.read { sql in try StoreSchema.differences(sql) } == [])
+        let plain = try reader.verify()
+        #expect(plain.ok && !plain.deepChecked)
+        let deep = try reader.verify(deep: true)
+        #expect(deep.deepChecked)
+        #expect(deep.firstBreak?.problem == .storeDamaged)
+        #expect(deep.firstBreak?.detail.contains("missing from index audit_events_") == true, "\(deep.firstBreak?.detail ?? "")")
+        let intact = try TestStores.temporarySQLite()
+        try intact.append((1...5).map(Self.event))
+        let whole = try intact.verify(deep: true)
+        #expect(whole.ok && whole.deepChecked)
+    }
 }

@@ -108,18 +108,24 @@ struct AuditVerify: ParsableCommand {
             problem (key_missing), not intact; with --anchor, the log must still hold the \
             anchored head (`rollout audit anchor` wrote it), so a tail deleted with the head moved back fails. \
             rollout's own tables, indexes and triggers must be as its migrations made them (schema_edited names a \
-            trigger added or dropped, an index relabelled: no rollout writer writes to such a store). \
+            trigger added or dropped, an index relabelled: no rollout writer writes to such a store). With --deep, SQLite's \
+            integrity check runs too (store_damaged: an index whose pages were edited or whose root was moved, which \
+            hides a key's events from the guard with every row and the schema intact). \
             The store is opened read-only: a copy on a read-only disk verifies. \
             Exit status: 0 the chain is intact; 1 it is broken (the first break is printed); 2 bad input.
 
             Examples:
               rollout audit verify
               rollout audit verify --anchor anchors/latest.json
+              rollout audit verify --deep --format json
             """
     )
 
     @Option(help: ArgumentHelp("An anchor file from `rollout audit anchor`: the log must still hold that head.", valueName: "file"))
     var anchor: String?
+
+    @Flag(help: "Also run SQLite's integrity check: every index must hold exactly its rows (an index edited or moved by hand hides a key's events from the guard). Reads the whole file again.")
+    var deep = false
 
     @OptionGroup var storeOption: StoreOption
     @OptionGroup var formatOption: FormatOption
@@ -127,13 +133,15 @@ struct AuditVerify: ParsableCommand {
     func run() throws {
         let store = try AuditStore(path: storeOption.path, create: false, readOnly: true)
         let anchorValue = try anchor.map { try ChainAnchor.read(path: $0) }
-        let result = try store.verify(key: ChainKey.fromEnvironment, anchor: anchorValue) { n in Output.error("verified \(n) events…") }
+        if deep { Output.error("running SQLite's integrity check…") }
+        let result = try store.verify(key: ChainKey.fromEnvironment, anchor: anchorValue, deep: deep) { n in Output.error("verified \(n) events…") }
         switch formatOption.format {
         case .json:
             var object: [String: JSONValue] = [
                 "ok": .bool(result.ok), "checked": .number(Double(result.checked)),
                 "head_seq": .number(Double(result.head.seq)), "head_hash": .string(result.head.hash),
                 "signatures_checked": .bool(result.signaturesChecked), "anchor_checked": .bool(result.anchorChecked),
+                "deep_checked": .bool(result.deepChecked),
             ]
             if let b = result.firstBreak {
                 object["break"] = ["seq": .number(Double(b.seq)), "problem": .string(b.problem.rawValue), "detail": .string(b.detail)]
@@ -147,6 +155,7 @@ struct AuditVerify: ParsableCommand {
                 var extras: [String] = []
                 if result.signaturesChecked { extras.append("signatures checked") }
                 if result.anchorChecked { extras.append("anchor held") }
+                if result.deepChecked { extras.append("indexes and pages intact") }
                 Output.line("ok: \(result.checked) events, chain head #\(result.head.seq) \(result.head.hash)" + (extras.isEmpty ? "" : " (\(extras.joined(separator: ", ")))"))
             }
         }
