@@ -45,7 +45,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .unreadableEvent(let seq, _, _, let detail):
             "audit event \(seq) cannot be read (\(detail)): the audit log was edited; run rollout audit verify"
         case .exposed(let path, let mode):
-            "\(path) is open to every user of this machine (mode \(String(mode, radix: 8))): a store holds the clear values of redacted fields and its redaction key, so rollout writes nothing to it; run chmod o-rwx on the store and its -wal file (rollout makes new stores 0600)"
+            "\(path) is open to every user of this machine (mode \(String(mode, radix: 8))): a store holds the clear values of redacted fields and its redaction key, so rollout writes nothing to it; run chmod o-rwx on the store and its -wal and -shm files (rollout makes new stores 0600)"
         case .schemaEdited(let path, let differences):
             "the schema of \(path) was changed outside rollout (\(differences.joined(separator: "; "))): a trigger or index changed by hand can undo or hide the guard's ledgers, so nothing was written; put rollout's own definitions back (rollout audit verify names every difference) or restore the store from a copy you trust"
         }

@@ -44,7 +44,8 @@ struct StoreFileModeTests {
     }
 
     @Test("a store others can read or write, or whose log they can, is not written to (review 18, D); read-only it still verifies; made its owner's, it takes writes",
-          arguments: [Exposure(suffix: "", mode: 0o644), Exposure(suffix: "", mode: 0o602), Exposure(suffix: "-wal", mode: 0o604)])
+          arguments: [Exposure(suffix: "", mode: 0o644), Exposure(suffix: "", mode: 0o602), Exposure(suffix: "-wal", mode: 0o604),
+                      Exposure(suffix: "-shm", mode: 0o666)])
     func exposedStoreRefused(_ e: Exposure) throws {
         let path = TestPaths.temporaryDirectory("file-mode").path + "/audit.sqlite"
         // Kept open, so the store keeps its write-ahead log.
@@ -61,5 +62,19 @@ struct StoreFileModeTests {
         #expect(chmod(path + e.suffix, 0o600) == 0)
         try AuditStore(path: path).append([AuditEvent(ts: Date(timeIntervalSince1970: 1_795_000_001), tenant: "acme", actor: "agent-1", tool: "items.create", decision: "executed")])
         #expect(try first.verify().checked == 2)
+    }
+
+    @Test("a store path that is a link to a file that does not exist is refused, and nothing is made where it points (review 19, F3)")
+    func danglingLinkRefused() throws {
+        let dir = TestPaths.temporaryDirectory("file-mode").path
+        try FileManager.default.createDirectory(atPath: dir + "/elsewhere", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/audit.sqlite", withDestinationPath: dir + "/elsewhere/store.sqlite")
+        #expect {
+            _ = try AuditStore(path: dir + "/audit.sqlite")
+        } throws: { error in
+            guard case StoreError.badLocation(let message) = error else { return false }
+            return message.contains("is a link to \(dir)/elsewhere/store.sqlite, which does not exist")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/elsewhere/store.sqlite"))
     }
 }

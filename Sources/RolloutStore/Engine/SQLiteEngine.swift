@@ -41,10 +41,17 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
                     throw StoreError.io(path: directory, detail: "cannot create the folder: \(error.localizedDescription)")
                 }
             }
+            // A link to a file that does not exist would be followed by SQLite, which makes the file with its
+            // own mode (0644 under the usual umask), wherever the link's owner chose (review 19, F3).
+            var link = stat()
+            if lstat(path, &link) == 0, (link.st_mode & S_IFMT) == S_IFLNK {
+                let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?"
+                throw StoreError.badLocation("--store \(path) is a link to \(target), which does not exist: rollout makes a new store only as a file of its own; give the store's own path")
+            }
             // The store holds the clear values of redacted fields (kept for rollbacks) and the redaction key:
             // its owner's alone (SQLite gives its -wal and -shm files the same mode). Another process may
             // have made it meanwhile: then it is that one's.
-            let fd = Foundation.open(path, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+            let fd = Foundation.open(path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o600)
             if fd >= 0 { Foundation.close(fd) }
         }
         var configuration = Configuration()
@@ -66,19 +73,22 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
         } catch let error as DatabaseError {
             throw Self.translate(error, path: path, busyTimeout: busyTimeout)
         }
+        // Again once open, with the files SQLite made: one another process made meanwhile is checked too.
+        try Self.checkNotExposed(path)
         checkpointer = WALCheckpointer(path: path)
     }
 
     deinit { checkpointer?.stop() }
 
     /// Refuses to write to a store that every user of the machine may read or write (a mode with any
-    /// bit for others, on the file or its write-ahead log): it holds the clear values of redacted fields
+    /// bit for others, on the file, its write-ahead log or its shared-memory index, through which another
+    /// process could steer the writer's reads of the log): it holds the clear values of redacted fields
     /// (kept for rollbacks) and the redaction key. rollout makes its stores 0600; one an earlier rollout
     /// or another tool made 0644 was written to without a word (review 18, D). A group's bits are the
     /// owner's choice (a service reading the store as a group member) and are kept. Read-only opens
     /// (verify, an auditor's copy) are not refused: they add nothing to it.
     static func checkNotExposed(_ path: String) throws {
-        for file in [path, path + "-wal"] {
+        for file in [path, path + "-wal", path + "-shm"] {
             var info = stat()
             guard stat(file, &info) == 0 else { continue }
             let mode = Int(info.st_mode) & 0o777
