@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import RolloutCore
 import RolloutTestSupport
@@ -155,5 +156,28 @@ struct StoreSchemaTests {
         try intact.append((1...5).map(Self.event))
         let whole = try intact.verify(deep: true)
         #expect(whole.ok && whole.deepChecked)
+    }
+
+    /// Each released migration's SQLite text, as SHA-256. A store's schema is compared with what the
+    /// migrations it ran make today: a migration edited in place makes every store that ran the old
+    /// text look changed by hand (review 19, F5). A new need is a new migration.
+    static let released: [(name: String, sha256: String)] = [
+        ("v1-audit-log", "582be3120c35e242b4b83177d8c3ee4d1efbd9e4852fffc50c5583d56e6ef158"),
+        ("v1-guard-ledgers", "9d8ee0e23d3f1dcb1d0fdc35b6a22ea8a74cf9a010a34717994de6ef63d91b6f"),
+        ("v1-rollout-state", "7ca86f60f5e42453fa0ab4829018c2173e15b5a0dc856060c7f05772fafebb28"),
+        ("v2-backends-and-forms", "e6818fc5fffa85f5b78c70a11986a48a1d13ff6358ac7a6432c5754939cad367"),
+        ("v3-serve", "77ea2fa85ec2590d1ab2c9888c62d3b707bdf061210ab3c86580798208c60b1b"),
+        ("v4-cap-buckets", "d9db5db81ca73fa1913c0806697f02cb6f990b8550c5c4b35a98ade560c3fd80"),
+        ("v5-tenant-pauses", "7f36bec4e658dd8ac4851cd6a863d21b805fbe3480032f4e27576376ae59ea5d"),
+        ("v6-idempotency-keys-in-the-chain", "80a8737c032dff3f2c85f1377db17a7e33fc61d5f3806cbe8bf0cd240fc70da9"),
+    ]
+
+    @Test("no released migration's text has changed: a store that ran it would be refused as edited")
+    func migrationsUnedited() {
+        let texts = StoreMigrations.all.map { ($0.name, SHA256.hash(data: Data($0.sqlite.utf8)).map { String(format: "%02x", $0) }.joined()) }
+        #expect(texts.map(\.0) == Self.released.map(\.name), "a migration was added: pin its text here once it is released")
+        for ((name, digest), pinned) in zip(texts, Self.released) where name == pinned.name {
+            #expect(digest == pinned.sha256, "migration \(name) was edited in place; released migrations are never edited (stores that ran the old text would be refused): add a new migration instead")
+        }
     }
 }
