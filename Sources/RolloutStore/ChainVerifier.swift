@@ -130,8 +130,8 @@ extension AuditStore {
                                     detail: "the store's schema is not the one rollout's migrations made: \(differences.joined(separator: "; ")); a trigger or index changed by hand can undo or hide the guard's ledgers without touching a chained row, and no rollout writer writes to the store until it is put back"))
             }
             if deep, sql.dialect == .sqlite {
-                let found = try sql.query("PRAGMA integrity_check(10)", []).compactMap { $0.optionalString(0) }
-                if found != ["ok"] {
+                let found = try Self.integrityProblems(sql)
+                if !found.isEmpty {
                     return result(.init(seq: 0, problem: .storeDamaged,
                                         detail: "SQLite's integrity check finds the store's indexes or pages do not agree with its rows (\(found.prefix(4).joined(separator: "; "))\(found.count > 4 ? "; …" : "")): an index edited or moved by hand can hide a key's events from the guard with every row intact; restore the store from a copy you trust"))
                 }
@@ -197,6 +197,20 @@ extension AuditStore {
                 return result(.init(seq: anchor.seq, problem: .anchor, detail: "the anchored event \(anchor.seq) is not in the log"))
             }
             return result(nil)
+        }
+    }
+
+    /// What SQLite's integrity check finds, less what the store's rows disprove: SQLite 3.40 reports a NOT
+    /// NULL column of a WITHOUT ROWID table (rollout's ledgers) as "NULL value in table.column" when no
+    /// row holds a null there; such a line is kept only when a row does.
+    static func integrityProblems(_ sql: any SQLConnection) throws -> [String] {
+        let lines = try sql.query("PRAGMA integrity_check(100)", []).compactMap { $0.optionalString(0) }
+        if lines == ["ok"] { return [] }
+        return try lines.filter { line in
+            guard line.hasPrefix("NULL value in "), case let name = line.dropFirst("NULL value in ".count),
+                  let dot = name.lastIndex(of: "."), !name[..<dot].contains("\""), !name[name.index(after: dot)...].contains("\"") else { return true }
+            let table = name[..<dot], column = name[name.index(after: dot)...]
+            return try sql.scalar("SELECT count(*) FROM \"\(table)\" WHERE \"\(column)\" IS NULL")?.int64 != 0
         }
     }
 

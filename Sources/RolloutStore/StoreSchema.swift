@@ -67,12 +67,15 @@ enum StoreSchema {
     /// An index whose root was moved to another b-tree (`PRAGMA writable_schema`, its text unchanged), or
     /// whose pages were edited, reads as rollout made it and answers that a used key is free: a retry
     /// runs twice. The latest events that carry a key (up to 8 among the last 256) are looked up through
-    /// it, each by its tenant, key, decision and position; one it does not find is named. An older entry
-    /// edited in place is found by `audit verify --deep` (SQLite's integrity check).
+    /// it, each by its tenant, key, decision and position; one it does not find is named. Rows whose
+    /// columns are not text are left to the chain's check (a value of another type compares unequal
+    /// through the column's affinity, and is a column edit `audit verify` names). An older entry edited
+    /// in place is found by `audit verify --deep` (SQLite's integrity check).
     static func keyIndexProblems(_ sql: any SQLConnection) throws -> [String] {
         let recent = try sql.query("""
             SELECT seq, tenant, idempotency_key, decision FROM audit_events NOT INDEXED
             WHERE seq > (SELECT coalesce(max(seq), 0) - 256 FROM audit_events) AND idempotency_key IS NOT NULL
+              AND typeof(tenant) = 'text' AND typeof(idempotency_key) = 'text' AND typeof(decision) = 'text'
             ORDER BY seq DESC LIMIT 8
             """, [])
         for row in recent {
