@@ -28,20 +28,54 @@ public struct SharedPause: Sendable, Equatable {
 
 extension AuditStore {
     /// The tenant's last pause or resume recorded in the store, or nil when there is none.
+    ///
+    /// The table is not chained, and a row deleted or set to resumed by hand would lift the kill switch on
+    /// every host (review 19): the chain's last pause or resume of the tenant is read too (one probe of a
+    /// partial index). When it is a pause, the tenant is paused whatever the table says; when it is a
+    /// resume whose row does not hold (its body or columns edited, or past the head), the tenant is paused
+    /// too, since nothing then says it was resumed.
     public func sharedPause(tenant: String) throws -> SharedPause? {
         try read { sql in
-            guard let row = try sql.queryOne("SELECT * FROM tenant_pauses WHERE tenant = ?", [.text(Self.pauseKey(tenant))]) else { return nil }
-            return SharedPause(tenant: row.string("tenant"), paused: row.int("paused") != 0, by: row.string("by_actor"),
-                               automated: row.int("automated") != 0, reason: row.optionalString("reason"),
-                               at: Date(timeIntervalSince1970: Double(row.int("at_ms")) / 1000), auditSeq: row.int("audit_seq"))
+            let row = try sql.queryOne("SELECT * FROM tenant_pauses WHERE tenant = ?", [.text(Self.pauseKey(tenant))])
+            let stored = row.map { row in
+                SharedPause(tenant: row.string("tenant"), paused: row.int("paused") != 0, by: row.string("by_actor"),
+                            automated: row.int("automated") != 0, reason: row.optionalString("reason"),
+                            at: Date(timeIntervalSince1970: Double(row.int("at_ms")) / 1000), auditSeq: row.int("audit_seq"))
+            }
+            if stored?.paused == true { return stored }
+            return try chainedPause(tenant: tenant, sql) ?? stored
         }
     }
 
-    /// Every tenant the store holds paused.
+    /// The pause the chain holds for `tenant` when its last pause or resume event says the tenant is
+    /// paused, or nil when it says resumed (or holds none).
+    static let pauseEvents = "decision IN ('stage_pause', 'stage_resume')"
+
+    func chainedPause(tenant: String, _ sql: any SQLConnection) throws -> SharedPause? {
+        let names = Array(Set([tenant, Self.pauseKey(tenant), tenant.decomposedStringWithCanonicalMapping]))
+        guard let last = try sql.queryOne("""
+            SELECT seq, decision FROM audit_events WHERE tenant IN (\(names.map { _ in "?" }.joined(separator: ", "))) AND \(Self.pauseEvents)
+            ORDER BY seq DESC LIMIT 1
+            """, names.map(SQLValue.text)) else { return nil }
+        let seq = last.int(0)
+        let event = try StoreTransaction(sql: sql, chainKey: chainKey).heldEvent(seq: seq)
+        if last.string(1) == "stage_resume", event != nil { return nil }
+        let reason = event == nil
+            ? "the store's record of this tenant's last pause or resume (event \(seq)) does not hold: it was changed outside rollout; run rollout audit verify"
+            : event?.reason.map { "\($0); the store's pause table does not say so: it was changed outside rollout" }
+                ?? "the store's pause table does not say so: it was changed outside rollout"
+        return SharedPause(tenant: Self.pauseKey(tenant), paused: true, by: event?.actor ?? "unknown", automated: event?.details["automated"] == .bool(true),
+                           reason: reason, at: event?.ts ?? Date(timeIntervalSince1970: 0), auditSeq: seq)
+    }
+
+    /// Every tenant the store holds paused: in its pause table, or by its chain's last pause or resume.
     public func sharedPauses() throws -> [SharedPause] {
-        try read { sql in
-            try sql.query("SELECT tenant FROM tenant_pauses WHERE paused <> 0 ORDER BY tenant").map { $0.string("tenant") }
-        }.compactMap { try sharedPause(tenant: $0) }
+        let tenants = try read { sql in
+            let listed = try sql.query("SELECT tenant FROM tenant_pauses WHERE paused <> 0").map { $0.string("tenant") }
+            let chained = try sql.query("SELECT DISTINCT tenant FROM audit_events WHERE \(Self.pauseEvents)").map { Self.pauseKey($0.string(0)) }
+            return Set(listed + chained).sorted()
+        }
+        return try tenants.compactMap { try sharedPause(tenant: $0) }.filter(\.paused)
     }
 
     /// The tenant as pauses are keyed: composed (NFC), so that a name typed in another Unicode form

@@ -273,6 +273,14 @@ enum StoreMigrations {
                 CREATE INDEX audit_events_idempotency ON audit_events(tenant, idempotency_key, decision) WHERE idempotency_key IS NOT NULL;
                 """
         }
+        register("v7-pauses-in-the-chain") {
+            """
+                -- A tenant's pauses and resumes: the pause table is not chained, so the kill switch also reads the
+                -- tenant's last pause or resume from the chain (a row deleted by hand must not lift it). Partial:
+                -- only stage events pay for it.
+                CREATE INDEX audit_events_pauses ON audit_events(tenant, seq) WHERE decision IN ('stage_pause', 'stage_resume');
+                """
+        }
         return list
     }
 

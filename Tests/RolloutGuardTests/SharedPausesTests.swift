@@ -112,4 +112,52 @@ struct SharedPausesTests {
         let second = try change(false, "ci-bot", version: 1)
         #expect(try store.sharedPause(tenant: "acme")?.auditSeq == second.seq && store.sharedPauses().map(\.tenant) == ["caf\u{E9}"])
     }
+
+    /// A change someone with write access to the store makes to the pause table (not chained), or to the
+    /// chain's last resume, after the tenant's pause (and, with `resumed`, its resume).
+    struct PauseEdit: Sendable, CustomTestStringConvertible {
+        var name: String
+        var resumed: Bool
+        var edit: String
+        var paused: Bool
+        var testDescription: String { name }
+    }
+
+    static let pauseEdits: [PauseEdit] = [
+        PauseEdit(name: "paused, nothing edited", resumed: false, edit: "SELECT 1", paused: true),
+        PauseEdit(name: "paused, the pause row deleted", resumed: false, edit: "DELETE FROM tenant_pauses", paused: true),
+        PauseEdit(name: "paused, the pause row set to resumed", resumed: false, edit: "UPDATE tenant_pauses SET paused = 0, audit_seq = 99", paused: true),
+        PauseEdit(name: "resumed, nothing edited", resumed: true, edit: "SELECT 1", paused: false),
+        PauseEdit(name: "resumed, the pause row deleted", resumed: true, edit: "DELETE FROM tenant_pauses", paused: false),
+        PauseEdit(name: "resumed, the resume's body edited (it no longer holds)", resumed: true,
+                  edit: "UPDATE audit_events SET body = replace(body, 'ci-bot', 'ci-bat') WHERE decision = 'stage_resume'", paused: true),
+    ]
+
+    @Test("the kill switch holds when the pause table is edited: the chain's last pause or resume of the tenant is read too (review 19)",
+          arguments: TestStores.kinds, pauseEdits)
+    func pauseTableEdited(kind: StoreKind, _ e: PauseEdit) throws {
+        let path = try TestStores.location(kind)
+        let store = try AuditStore(path: path)
+        let at = Timestamp.parse("2026-11-29T10:00:00Z")!
+        func change(_ paused: Bool, _ by: String, version: Int64) throws {
+            let event = AuditEvent(ts: at, tenant: "acme", actor: by, tool: "rollout.stage", operation: paused ? "pause" : "resume", targets: ["*"],
+                                   reason: "agent looping on refunds", decision: paused ? "stage_pause" : "stage_resume", details: ["automated": false])
+            _ = try store.commitStageChange(tenant: "acme", expectedVersion: version, event: event, at: at,
+                                            pause: SharedPause(tenant: "acme", paused: paused, by: by, automated: false, reason: "agent looping on refunds", at: at)) {}
+        }
+        try change(true, "maria.lopez", version: 0)
+        if e.resumed { try change(false, "ci-bot", version: 1) }
+        // As someone with write access to the database would, outside any command of rollout.
+        try AuditStore(path: path).write { (tx: inout StoreTransaction) throws in try tx.sql.execute(e.edit, []) }
+
+        let found = try AuditStore(path: path).sharedPause(tenant: "acme")
+        #expect((found?.paused ?? false) == e.paused, "\(String(describing: found))")
+        #expect(try store.sharedPauses().map(\.tenant) == (e.paused ? ["acme"] : []))
+        if e.paused, e.edit != "SELECT 1" {
+            #expect(found?.reason?.contains("changed outside rollout") == true, "\(found?.reason ?? "")")
+        }
+        // A guard over the store obeys it.
+        let pauses = SharedPauses(FixedStages(.broad), store: try AuditStore(path: path))
+        #expect((pauses.stage(tenant: "acme", tool: "refunds.issue") == .off) == e.paused)
+    }
 }

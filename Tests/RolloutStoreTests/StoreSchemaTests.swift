@@ -152,8 +152,17 @@ struct StoreSchemaTests {
         #expect(deep.deepChecked)
         #expect(deep.firstBreak?.problem == .storeDamaged)
         #expect(deep.firstBreak?.detail.contains("missing from index audit_events_") == true, "\(deep.firstBreak?.detail ?? "")")
+        // An intact store passes, its ledgers' rows included (SQLite 3.40 reports a NOT NULL column of a
+        // WITHOUT ROWID table as holding nulls when it holds none).
         let intact = try TestStores.temporarySQLite()
         try intact.append((1...5).map(Self.event))
+        try intact.write { (tx: inout StoreTransaction) throws in
+            try tx.sql.execute("INSERT INTO guard_calls (tenant, tool, ts_ms, actor, audit_seq) VALUES ('acme', 'items.create', 1795000000000, 'agent-1', 1)", [])
+            try tx.sql.execute("""
+                INSERT INTO idempotency (tenant, key, tool, effect_digest, audit_seq, decision, result, created_ms, backend)
+                VALUES ('acme', 'k-1', 'items.create', 'e', 1, 'executed', 'null', 1795000000000, 'builtin')
+                """, [])
+        }
         let whole = try intact.verify(deep: true)
         #expect(whole.ok && whole.deepChecked)
     }
@@ -170,6 +179,7 @@ struct StoreSchemaTests {
         ("v4-cap-buckets", "d9db5db81ca73fa1913c0806697f02cb6f990b8550c5c4b35a98ade560c3fd80"),
         ("v5-tenant-pauses", "7f36bec4e658dd8ac4851cd6a863d21b805fbe3480032f4e27576376ae59ea5d"),
         ("v6-idempotency-keys-in-the-chain", "80a8737c032dff3f2c85f1377db17a7e33fc61d5f3806cbe8bf0cd240fc70da9"),
+        ("v7-pauses-in-the-chain", "467207721e6fd905b1c35df42c559abd11070271cccdf04404fabb947593480d"),
     ]
 
     @Test("no released migration's text has changed: a store that ran it would be refused as edited")
