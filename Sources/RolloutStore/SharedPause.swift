@@ -51,7 +51,15 @@ extension AuditStore {
     /// paused, or nil when it says resumed (or holds none).
     static let pauseEvents = "decision IN ('stage_pause', 'stage_resume')"
 
+    /// Whether the chain's pauses can be looked up through their index: a SQLite store read without being
+    /// migrated (read-only, written by an earlier rollout) has none, and a lookup would read every event.
+    static func pausesIndexed(_ sql: any SQLConnection) throws -> Bool {
+        guard sql.dialect == .sqlite else { return true }
+        return try SQLiteEngine.applied(sql).contains("v7-pauses-in-the-chain")
+    }
+
     func chainedPause(tenant: String, _ sql: any SQLConnection) throws -> SharedPause? {
+        guard try Self.pausesIndexed(sql) else { return nil }
         let names = Array(Set([tenant, Self.pauseKey(tenant), tenant.decomposedStringWithCanonicalMapping]))
         guard let last = try sql.queryOne("""
             SELECT seq, decision FROM audit_events WHERE tenant IN (\(names.map { _ in "?" }.joined(separator: ", "))) AND \(Self.pauseEvents)
@@ -72,7 +80,8 @@ extension AuditStore {
     public func sharedPauses() throws -> [SharedPause] {
         let tenants = try read { sql in
             let listed = try sql.query("SELECT tenant FROM tenant_pauses WHERE paused <> 0").map { $0.string("tenant") }
-            let chained = try sql.query("SELECT DISTINCT tenant FROM audit_events WHERE \(Self.pauseEvents)").map { Self.pauseKey($0.string(0)) }
+            let chained = try Self.pausesIndexed(sql)
+                ? try sql.query("SELECT DISTINCT tenant FROM audit_events WHERE \(Self.pauseEvents)").map { Self.pauseKey($0.string(0)) } : []
             return Set(listed + chained).sorted()
         }
         return try tenants.compactMap { try sharedPause(tenant: $0) }.filter(\.paused)
