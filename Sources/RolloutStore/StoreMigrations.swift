@@ -5,12 +5,12 @@ import Foundation
 /// type names (`postgres(_:)`). How they run safely when many processes open a new store at once is
 /// each engine's part (`StoreEngine.migrate`).
 enum StoreMigrations {
-    /// Every migration, in order.
-    static var all: [StoreMigration] {
+    /// Every migration, in order (made once in a process).
+    static let all: [StoreMigration] = {
         var list: [StoreMigration] = []
         func register(_ name: String, _ sql: () -> String) {
             let text = sql()
-            list.append(StoreMigration(name: name, sqlite: text, postgres: postgres(text)))
+            list.append(StoreMigration(name: name, sqlite: text))
         }
         register("v1-audit-log") {
             """
@@ -282,7 +282,7 @@ enum StoreMigrations {
                 """
         }
         return list
-    }
+    }()
 
     /// PostgreSQL's spelling of a migration written for SQLite: 64-bit integers, a serial key where
     /// SQLite's rowid numbered rows (approvals), no rowid clauses.
