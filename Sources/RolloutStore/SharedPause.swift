@@ -47,8 +47,7 @@ extension AuditStore {
         }
     }
 
-    /// The pause the chain holds for `tenant` when its last pause or resume event says the tenant is
-    /// paused, or nil when it says resumed (or holds none).
+    /// The events that pause or resume a tenant (the condition of their partial index, v7).
     static let pauseEvents = "decision IN ('stage_pause', 'stage_resume')"
 
     /// Whether the chain's pauses can be looked up through their index: a SQLite store read without being
@@ -58,6 +57,8 @@ extension AuditStore {
         return try SQLiteEngine.applied(sql).contains("v7-pauses-in-the-chain")
     }
 
+    /// The pause the chain holds for `tenant` when its last pause or resume event says the tenant is
+    /// paused (or its last resume does not hold), or nil when it says resumed (or holds none).
     func chainedPause(tenant: String, _ sql: any SQLConnection) throws -> SharedPause? {
         guard try Self.pausesIndexed(sql) else { return nil }
         let names = Array(Set([tenant, Self.pauseKey(tenant), tenant.decomposedStringWithCanonicalMapping]))
