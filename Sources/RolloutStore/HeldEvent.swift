@@ -8,15 +8,22 @@ extension StoreTransaction {
     /// points at the event it stands for: a row added to the table by hand then points at nothing that
     /// holds, or at an event that says something else, unless the log was edited in a way `audit verify`
     /// reports (with the chain key, not even then).
-    public func heldEvent(seq: Int64) throws -> AuditEvent? {
+    ///
+    /// `readerWithoutKey`: a reader that holds no chain key (status, flags, lint) cannot check a signature,
+    /// so a signed row that holds but for it is taken as holding; writers never pass it (a writer without
+    /// the key cannot write to a signed store, and a ledger row must point at a signed event there).
+    public func heldEvent(seq: Int64, readerWithoutKey: Bool = false) throws -> AuditEvent? {
         guard seq >= 1, seq <= head.seq else { return nil }
         // The key's own records were checked by this transaction's writer (`AuditStore.write`), again
         // whenever they changed: a signing mark moved past the row does not switch its signature check off.
         let keyedFrom = try sql.scalar("SELECT value FROM store_meta WHERE key = 'chain_key_from'")?.string.flatMap { Int64($0) }
         let check = ChainRowCheck(key: chainKey, keyedFrom: keyedFrom, anchor: nil)
-        guard let row = try sql.queryOne(ChainRowCheck.select(columns: try AuditStore.columns(sql)) + " WHERE seq = ?", [.int(seq)]),
-              check.problem(row) == nil
-        else { return nil }
+        guard let row = try sql.queryOne(ChainRowCheck.select(columns: try AuditStore.columns(sql)) + " WHERE seq = ?", [.int(seq)]) else { return nil }
+        switch check.problem(row)?.problem {
+        case nil: break
+        case .keyMissing? where readerWithoutKey && chainKey == nil: break
+        default: return nil
+        }
         return try? AuditStore.decodeBody(row.string(ChainRowCheck.Column.body), seq: seq)
     }
 }

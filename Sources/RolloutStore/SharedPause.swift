@@ -67,7 +67,7 @@ extension AuditStore {
             ORDER BY seq DESC LIMIT 1
             """, names.map(SQLValue.text)) else { return nil }
         let seq = last.int(0)
-        let event = try StoreTransaction(sql: sql, chainKey: chainKey).heldEvent(seq: seq)
+        let event = try StoreTransaction(sql: sql, chainKey: chainKey).heldEvent(seq: seq, readerWithoutKey: true)
         if last.string(1) == "stage_resume", event != nil { return nil }
         let reason = event == nil
             ? "the store's record of this tenant's last pause or resume (event \(seq)) does not hold: it was changed outside rollout; run rollout audit verify"

@@ -160,4 +160,25 @@ struct SharedPausesTests {
         let pauses = SharedPauses(FixedStages(.broad), store: try AuditStore(path: path))
         #expect((pauses.stage(tenant: "acme", tool: "refunds.issue") == .off) == e.paused)
     }
+
+    @Test("a signed chain read without its key (rollout status, flags, lint): a resume whose row holds but for its signature lifts the pause",
+          arguments: TestStores.kinds)
+    func resumeReadWithoutTheKey(kind: StoreKind) throws {
+        let path = try TestStores.location(kind)
+        let key = ChainKey("correct horse battery staple")
+        let store = try AuditStore(path: path, chainKey: key)
+        let at = Timestamp.parse("2026-11-29T10:00:00Z")!
+        for (version, paused) in [(Int64(0), true), (1, false)] {
+            let event = AuditEvent(ts: at, tenant: "acme", actor: "maria.lopez", tool: "rollout.stage", operation: paused ? "pause" : "resume",
+                                   targets: ["*"], reason: "checked", decision: paused ? "stage_pause" : "stage_resume", details: ["automated": false])
+            _ = try store.commitStageChange(tenant: "acme", expectedVersion: version, event: event, at: at,
+                                            pause: SharedPause(tenant: "acme", paused: paused, by: "maria.lopez", automated: false, reason: "checked", at: at)) {}
+        }
+        let reader = try AuditStore(path: path, chainKey: nil)
+        #expect(try reader.sharedPause(tenant: "acme")?.paused == false)
+        #expect(try reader.sharedPauses().isEmpty)
+        // With the pause row deleted too, the chain's resume still holds for such a reader.
+        try store.write { (tx: inout StoreTransaction) throws in try tx.sql.execute("DELETE FROM tenant_pauses", []) }
+        #expect(try reader.sharedPause(tenant: "acme") == nil)
+    }
 }
