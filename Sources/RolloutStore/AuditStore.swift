@@ -158,6 +158,7 @@ public final class AuditStore: @unchecked Sendable {
     /// again whenever SQLite's schema cookie moved since the last comparison held, and at least once a
     /// second: an edit through `PRAGMA writable_schema` leaves the cookie as it was (this connection then
     /// keeps the schema it loaded, but a reload would take the edit). Otherwise one pragma per transaction.
+    /// A SQLite store's files and folders are checked at the same times (`SQLiteEngine.checkStillPrivate`).
     private func checkSchema(_ sql: any SQLConnection) throws {
         guard sql.dialect == .sqlite else { return }
         let version = try sql.scalar("PRAGMA schema_version")?.int64 ?? 0
@@ -165,6 +166,8 @@ public final class AuditStore: @unchecked Sendable {
         if schemaChecked.holds(version: version, now: now) { return }
         let differences = try StoreSchema.differences(sql)
         guard differences.isEmpty else { throw StoreError.schemaEdited(path: path, differences: differences) }
+        // Its files' modes too: a store made readable by others while this writer had it open.
+        try (engine as? SQLiteEngine)?.checkStillPrivate()
         schemaChecked.record(version: version, now: now)
     }
 

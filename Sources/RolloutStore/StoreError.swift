@@ -26,6 +26,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case schemaEdited(path: String, differences: [String])
     /// The store file (or its log) is open to every user of the machine: nothing is written to it.
     case exposed(path: String, mode: Int)
+    /// A folder that holds the store, or one on the way to it, may be written by every user: nothing is
+    /// written to the store.
+    case exposedFolder(folder: String, mode: Int, store: String)
 
     public var description: String {
         switch self {
@@ -46,6 +49,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             "audit event \(seq) cannot be read (\(detail)): the audit log was edited; run rollout audit verify"
         case .exposed(let path, let mode):
             "\(path) is open to every user of this machine (mode \(String(mode, radix: 8))): a store holds the clear values of redacted fields and its redaction key, so rollout writes nothing to it; run chmod o-rwx on the store and its -wal and -shm files (rollout makes new stores 0600)"
+        case .exposedFolder(let folder, let mode, let store):
+            "the folder \(folder), on the way to the store \(store), may be written by every user of this machine (mode \(String(mode, radix: 8)), no sticky bit): "
+                + "anyone could put another file or folder in the store's place or remove its log, so rollout writes nothing to it; run chmod o-w \(folder), or keep the store in a folder of your own"
         case .schemaEdited(let path, let differences):
             "the schema of \(path) was changed outside rollout (\(differences.joined(separator: "; "))): a trigger or index changed by hand can undo or hide the guard's ledgers, so nothing was written; put rollout's own definitions back (rollout audit verify names every difference) or restore the store from a copy you trust"
         }

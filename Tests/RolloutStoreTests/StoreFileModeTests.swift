@@ -77,4 +77,96 @@ struct StoreFileModeTests {
         }
         #expect(!FileManager.default.fileExists(atPath: dir + "/elsewhere/store.sqlite"))
     }
+
+    /// Where a store sits: the folders made for it, with their modes, and the store's path among them.
+    struct Placement: Sendable, CustomTestStringConvertible {
+        var name: String
+        /// Folders made below the test's own, in order, each with its mode.
+        var folders: [(path: String, mode: Int)]
+        /// A link made before the store is opened: its path and the folder it points at.
+        var link: (path: String, to: String)? = nil
+        var store: String
+        /// The folder named by the refusal, or nil when the store takes writes.
+        var refusedFolder: String?
+        var testDescription: String { name }
+    }
+
+    static let placements: [Placement] = [
+        Placement(name: "in a folder every user may write to", folders: [("open", 0o777)], store: "open/audit.sqlite", refusedFolder: "open"),
+        Placement(name: "in a folder of its owner's below one every user may write to", folders: [("open", 0o777), ("open/mine", 0o700)],
+                  store: "open/mine/audit.sqlite", refusedFolder: "open"),
+        Placement(name: "in a folder others may write to (without read)", folders: [("drop", 0o733)], store: "drop/audit.sqlite", refusedFolder: "drop"),
+        Placement(name: "through a link to a folder below one every user may write to", folders: [("open", 0o777), ("open/mine", 0o700), ("safe", 0o700)],
+                  link: ("safe/link", "open/mine"), store: "safe/link/audit.sqlite", refusedFolder: "open"),
+        Placement(name: "in a folder every user may write to with the sticky bit (as /tmp)", folders: [("shared", 0o1777)], store: "shared/audit.sqlite", refusedFolder: nil),
+        Placement(name: "in a folder its group may write to", folders: [("team", 0o770)], store: "team/audit.sqlite", refusedFolder: nil),
+        Placement(name: "in rollout's own folder, made below a folder every user may write to", folders: [("open", 0o777)],
+                  store: "open/.rollout/audit.sqlite", refusedFolder: "open"),
+    ]
+
+    @Test("a store in a folder others may write to without the sticky bit, or below one, is not made nor written to; read-only it still verifies",
+          arguments: placements)
+    func exposedFolderRefused(_ p: Placement) throws {
+        // Resolved, so the folder a refusal names is the one made here (the scratch folder may sit behind a link).
+        let dir = try #require(realpath(TestPaths.temporaryDirectory("folder-mode").path, nil).map { path in
+            defer { free(path) }
+            return String(cString: path)
+        })
+        for folder in p.folders {
+            try FileManager.default.createDirectory(atPath: dir + "/" + folder.path, withIntermediateDirectories: true)
+        }
+        if let link = p.link { try FileManager.default.createSymbolicLink(atPath: dir + "/" + link.path, withDestinationPath: dir + "/" + link.to) }
+        let path = dir + "/" + p.store
+        // A store made while the folders were the owner's alone, so there is one to refuse and to read.
+        try AuditStore(path: path).append([AuditEvent(ts: Date(timeIntervalSince1970: 1_795_000_000), tenant: "acme", actor: "agent-1", tool: "items.create", decision: "executed")])
+        // chmod, not the umask-bound mode of the create.
+        for folder in p.folders { #expect(chmod(dir + "/" + folder.path, mode_t(folder.mode)) == 0) }
+        defer { for folder in p.folders { chmod(dir + "/" + folder.path, 0o700) } }
+        let fresh = (path as NSString).deletingLastPathComponent + "/new.sqlite"
+        for candidate in [path, fresh] {
+            do {
+                try AuditStore(path: candidate).append([AuditEvent(ts: Date(timeIntervalSince1970: 1_795_000_001), tenant: "acme", actor: "agent-1", tool: "items.create",
+                                                                   decision: "executed")])
+                #expect(p.refusedFolder == nil, "\(candidate) took a write")
+            } catch StoreError.exposedFolder(let folder, let mode, let store) {
+                #expect(folder == p.refusedFolder.map { dir + "/" + $0 }, "\(candidate)")
+                #expect(mode == p.folders.first { dir + "/" + $0.path == folder }?.mode)
+                #expect(store == candidate)
+            }
+        }
+        if p.refusedFolder != nil {
+            #expect(!FileManager.default.fileExists(atPath: fresh), "a new store was made before the refusal")
+            #expect(try AuditStore(path: path, create: false, readOnly: true).verify().checked == 1)
+        } else {
+            #expect(try AuditStore(path: path).verify().checked == 2)
+        }
+    }
+
+    @Test("a store opened by others while a writer has it open takes no more writes from it once its modes are checked again (within a second)",
+          arguments: ["file", "folder"])
+    func exposedWhileOpen(what: String) throws {
+        let dir = TestPaths.temporaryDirectory("file-mode").path + "/store"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/audit.sqlite"
+        let store = try AuditStore(path: path)
+        func append(_ second: Double) throws {
+            try store.append([AuditEvent(ts: Date(timeIntervalSince1970: 1_795_000_000 + second), tenant: "acme", actor: "agent-1", tool: "items.create", decision: "executed")])
+        }
+        try append(0)
+        let changed = what == "file" ? path : dir
+        #expect(chmod(changed, what == "file" ? 0o644 : 0o777) == 0)
+        defer { chmod(changed, 0o700) }
+        // The next full check is at most `SchemaCheck.interval` away.
+        Thread.sleep(forTimeInterval: SchemaCheck.interval + 0.1)
+        #expect {
+            try append(1)
+        } throws: { error in
+            switch error {
+            case StoreError.exposed(let file, _): what == "file" && file == path
+            case StoreError.exposedFolder(let folder, _, _): what == "folder" && folder.hasSuffix("/store")
+            default: false
+            }
+        }
+        #expect(try store.verify().checked == 1)
+    }
 }
