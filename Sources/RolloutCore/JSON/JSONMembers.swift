@@ -15,6 +15,9 @@ public struct JSONMembers {
     private let bytes: UnsafeBufferPointer<UInt8>
     /// Each member's name (without its quotes) and value, as written: one array, so one allocation.
     private var spans: [(name: Range<Int>, value: Range<Int>)] = []
+    /// Whether every name sorts after the one before it, byte by byte, as rollout's canonical bodies are
+    /// written: then no name is repeated, and the search for a repeated one is skipped.
+    private var ascending = true
 
     /// More members than this are not indexed (finding a repeated name costs the square of the count).
     public static let maxMembers = 64
@@ -47,6 +50,7 @@ public struct JSONMembers {
                 parser.skipWhitespace()
                 let valueStart = parser.index
                 do { try parser.skipValue(depth: 1) } catch { return nil }
+                if ascending, let last = spans.last, order(last.name, nameStart..<end) >= 0 { ascending = false }
                 spans.append((nameStart..<end, valueStart..<parser.index))
                 parser.skipWhitespace()
                 guard parser.index < bytes.count else { return nil }
@@ -61,8 +65,10 @@ public struct JSONMembers {
         }
         parser.skipWhitespace()
         guard parser.index == bytes.count else { return nil }
-        for i in spans.indices {
-            for j in spans.indices where j > i && same(spans[i].name, spans[j].name) { return nil }
+        if !ascending {
+            for i in spans.indices {
+                for j in spans.indices where j > i && same(spans[i].name, spans[j].name) { return nil }
+            }
         }
     }
 
@@ -71,14 +77,9 @@ public struct JSONMembers {
 
     /// The member's value as `JSONValue.parse` reads it, or nil when the object has no such member.
     public func value(_ name: String) -> JSONValue? {
-        var name = name
-        return name.withUTF8 { wanted in
-            for span in spans where matches(span.name, wanted) {
-                var parser = JSONByteParser(bytes: UnsafeBufferPointer(rebasing: bytes[span.value]))
-                return try? parser.parseValue(depth: 1)
-            }
-            return nil
-        }
+        guard let raw = raw(name) else { return nil }
+        var parser = JSONByteParser(bytes: raw)
+        return try? parser.parseValue(depth: 1)
     }
 
     /// What a member's value is, told from its first byte (the text is valid JSON).
@@ -126,6 +127,22 @@ public struct JSONMembers {
             }
             return nil
         }
+    }
+
+    /// How the name at `range` sorts against `other`, byte by byte (a prefix first): negative, zero or positive.
+    private func order(_ range: Range<Int>, _ other: UnsafeBufferPointer<UInt8>) -> Int {
+        let common = min(range.count, other.count)
+        var k = 0
+        while k < common {
+            let a = bytes[range.lowerBound + k], b = other[k]
+            if a != b { return a < b ? -1 : 1 }
+            k += 1
+        }
+        return range.count - other.count
+    }
+
+    private func order(_ a: Range<Int>, _ b: Range<Int>) -> Int {
+        order(a, UnsafeBufferPointer(rebasing: bytes[b]))
     }
 
     private func same(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
