@@ -147,8 +147,11 @@ public final class AuditStore: @unchecked Sendable {
                 checkedMarks.set(try Self.markRecords(sql))
             }
             try checkSchema(sql)
+            let started = ProcessInfo.processInfo.systemUptime
             var transaction = try StoreTransaction(sql: sql, chainKey: chainKey, anchor: anchor)
             let result = try body(&transaction)
+            // A long transaction (an import) checks the store's files and folders again before it commits.
+            if ProcessInfo.processInfo.systemUptime - started >= SchemaCheck.interval { try (engine as? SQLiteEngine)?.checkStillPrivate() }
             try transaction.saveHead()
             return result
         }

@@ -29,6 +29,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     /// A folder that holds the store, or one on the way to it, may be written by every user: nothing is
     /// written to the store.
     case exposedFolder(folder: String, mode: Int, store: String)
+    /// A folder on the way to the store (or, for a writer running as root, a store file) belongs to another
+    /// user, who could put another file in its place: nothing is written to the store.
+    case foreignOwner(path: String, owner: String, store: String)
 
     public var description: String {
         switch self {
@@ -52,6 +55,10 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .exposedFolder(let folder, let mode, let store):
             "the folder \(folder), on the way to the store \(store), may be written by every user of this machine (mode \(String(mode, radix: 8)), no sticky bit): "
                 + "anyone could put another file or folder in the store's place or remove its log, so rollout writes nothing to it; run chmod o-w \(folder), or keep the store in a folder of your own"
+        case .foreignOwner(let path, let owner, let store):
+            "\(path), on the way to the store \(store), belongs to \(owner), who could put another file in the store's place or read it: rollout writes nothing to it. "
+                + "Keep the store in folders of your own (or root's), run rollout as that user, or, if that user is you under another id (a container over a folder of the host's), "
+                + "name it in ROLLOUT_TRUSTED_OWNERS"
         case .schemaEdited(let path, let differences):
             "the schema of \(path) was changed outside rollout (\(differences.joined(separator: "; "))): a trigger or index changed by hand can undo or hide the guard's ledgers, so nothing was written; put rollout's own definitions back (rollout audit verify names every difference) or restore the store from a copy you trust"
         }

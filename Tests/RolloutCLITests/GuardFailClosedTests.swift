@@ -429,7 +429,8 @@ struct GuardFailClosedTests {
                 seen = type(e).__name__
             open(os.environ["PEEK_OUT"], "w").write(seen)
             """.write(toFile: dir + "/peek.py", atomically: true, encoding: .utf8)
-        _ = try Subprocess.run(["chmod", "-R", "a+rwX", dir])
+        // Its own folder, not one every user may write to (rollout writes no store in such a folder).
+        _ = try Subprocess.run(["chown", "-R", "nobody:nogroup", dir])
         // The guard starts its server at once; with no agent on its input it then stops.
         let run = try Subprocess.run(Self.asNobody + [dir + "/rollout", "guard",
                                       "--dir", dir, "--store", dir + "/guard.sqlite", "--tenant", "acme", "--actor", "agent-1",
@@ -446,7 +447,8 @@ struct GuardFailClosedTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "version: 1\napprovers:\n  maria.lopez:\n    token_sha256: \(ApproversFile.sha256("tok-maria"))\n"
             .write(toFile: dir + "/approvers.yaml", atomically: true, encoding: .utf8)
-        _ = try Subprocess.run(["chmod", "-R", "a+rwX", dir])
+        // Its own folder, not one every user may write to (rollout writes no store in such a folder).
+        _ = try Subprocess.run(["chown", "-R", "nobody:nogroup", dir])
         let serve = try Background(Self.asNobody + [dir + "/rollout", "serve", "--dir", dir, "--listen", "127.0.0.1:0", "--store", dir + "/s.sqlite"],
                                    cwd: dir, environment: ["ROLLOUT_WEBHOOK_URL": "http://127.0.0.1:9/hook", "ROLLOUT_WEBHOOK_SECRET": "webhook-secret"])
         defer { serve.stop() }

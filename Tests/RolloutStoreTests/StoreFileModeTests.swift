@@ -100,6 +100,12 @@ struct StoreFileModeTests {
                   link: ("safe/link", "open/mine"), store: "safe/link/audit.sqlite", refusedFolder: "open"),
         Placement(name: "in a folder every user may write to with the sticky bit (as /tmp)", folders: [("shared", 0o1777)], store: "shared/audit.sqlite", refusedFolder: nil),
         Placement(name: "in a folder its group may write to", folders: [("team", 0o770)], store: "team/audit.sqlite", refusedFolder: nil),
+        Placement(name: "in a folder others may write to but not enter (they can change no name in it)", folders: [("drop", 0o772)],
+                  store: "drop/audit.sqlite", refusedFolder: nil),
+        Placement(name: "as a link, in a folder of its owner's, to a store in a folder every user may write to (review 20, 1)",
+                  folders: [("open", 0o777), ("safe", 0o700)], link: ("safe/audit.sqlite", "open/audit.sqlite"), store: "safe/audit.sqlite", refusedFolder: "open"),
+        Placement(name: "spelled through a folder every user may write to and back (..): a name in that folder could be a link by then",
+                  folders: [("open", 0o777), ("open/sub", 0o700), ("safe", 0o700)], store: "open/sub/../../safe/audit.sqlite", refusedFolder: "open"),
         Placement(name: "in rollout's own folder, made below a folder every user may write to", folders: [("open", 0o777)],
                   store: "open/.rollout/audit.sqlite", refusedFolder: "open"),
     ]
@@ -115,15 +121,20 @@ struct StoreFileModeTests {
         for folder in p.folders {
             try FileManager.default.createDirectory(atPath: dir + "/" + folder.path, withIntermediateDirectories: true)
         }
-        if let link = p.link { try FileManager.default.createSymbolicLink(atPath: dir + "/" + link.path, withDestinationPath: dir + "/" + link.to) }
         let path = dir + "/" + p.store
+        if let link = p.link {
+            // A link to a store: the store is made where it points first.
+            if link.path == p.store { try AuditStore(path: dir + "/" + link.to).append([]) }
+            try FileManager.default.createSymbolicLink(atPath: dir + "/" + link.path, withDestinationPath: dir + "/" + link.to)
+        }
         // A store made while the folders were the owner's alone, so there is one to refuse and to read.
         try AuditStore(path: path).append([AuditEvent(ts: Date(timeIntervalSince1970: 1_795_000_000), tenant: "acme", actor: "agent-1", tool: "items.create", decision: "executed")])
         // chmod, not the umask-bound mode of the create.
         for folder in p.folders { #expect(chmod(dir + "/" + folder.path, mode_t(folder.mode)) == 0) }
         defer { for folder in p.folders { chmod(dir + "/" + folder.path, 0o700) } }
-        let fresh = (path as NSString).deletingLastPathComponent + "/new.sqlite"
-        for candidate in [path, fresh] {
+        // A new store beside it (not for a link to a store: its folder is the owner's own).
+        let fresh = p.link?.path == p.store ? nil : (path as NSString).deletingLastPathComponent + "/new.sqlite"
+        for candidate in [path] + (fresh.map { [$0] } ?? []) {
             do {
                 try AuditStore(path: candidate).append([AuditEvent(ts: Date(timeIntervalSince1970: 1_795_000_001), tenant: "acme", actor: "agent-1", tool: "items.create",
                                                                    decision: "executed")])
@@ -135,7 +146,7 @@ struct StoreFileModeTests {
             }
         }
         if p.refusedFolder != nil {
-            #expect(!FileManager.default.fileExists(atPath: fresh), "a new store was made before the refusal")
+            if let fresh { #expect(!FileManager.default.fileExists(atPath: fresh), "a new store was made before the refusal") }
             #expect(try AuditStore(path: path, create: false, readOnly: true).verify().checked == 1)
         } else {
             #expect(try AuditStore(path: path).verify().checked == 2)
@@ -168,5 +179,73 @@ struct StoreFileModeTests {
             }
         }
         #expect(try store.verify().checked == 1)
+    }
+
+    @Test("a store reached through a link has the log beside the file the link leads to checked, where SQLite puts it (review 20, 2)")
+    func linkedStoresLogChecked() throws {
+        let dir = TestPaths.temporaryDirectory("file-mode").path
+        try FileManager.default.createDirectory(atPath: dir + "/t", withIntermediateDirectories: true)
+        let target = dir + "/t/x.sqlite"
+        let first = try AuditStore(path: target)
+        try first.append([AuditEvent(ts: Date(timeIntervalSince1970: 1_795_000_000), tenant: "acme", actor: "agent-1", tool: "items.create", decision: "executed")])
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link.sqlite", withDestinationPath: target)
+        #expect(chmod(target + "-wal", 0o666) == 0)
+        #expect {
+            _ = try AuditStore(path: dir + "/link.sqlite")
+        } throws: { error in
+            guard case StoreError.exposed(let file, 0o666) = error else { return false }
+            return file == target + "-wal"
+        }
+    }
+
+    static let runsAsRoot = geteuid() == 0 && getpwnam("nobody") != nil
+
+    @Test("a store below a folder another user owns, or (for a writer running as root) a store file another user made, is not written to (review 20, 3 and 4)",
+          .enabled(if: runsAsRoot, "needs root and the user nobody"), arguments: ["folder", "file", "wal"])
+    func foreignOwnerRefused(what: String) throws {
+        let dir = TestPaths.temporaryDirectory("file-mode").path + "/shared"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let nobody = try #require(getpwnam("nobody")).pointee.pw_uid
+        let path = dir + "/audit.sqlite"
+        let store = try AuditStore(path: path)
+        try store.append([AuditEvent(ts: Date(timeIntervalSince1970: 1_795_000_000), tenant: "acme", actor: "agent-1", tool: "items.create", decision: "executed")])
+        let changed = switch what {
+        case "folder": dir
+        case "file": path
+        default: path + "-wal"
+        }
+        #expect(chown(changed, nobody, gid_t(0)) == 0)
+        #expect {
+            _ = try AuditStore(path: path)
+        } throws: { error in
+            guard case StoreError.foreignOwner(let named, let owner, _) = error else { return false }
+            return named == changed && owner.hasPrefix("nobody (uid ") && "\(error)".contains("ROLLOUT_TRUSTED_OWNERS")
+        }
+        // Named as trusted (a container running as root over the host user's folder), it takes writes.
+        #expect(throws: Never.self) { try StorePlacement(path).check(writer: 0, trusted: [nobody], store: path) }
+        #expect(try StorePlacement.trustedOwners(["ROLLOUT_TRUSTED_OWNERS": "nobody, 4242"]) == [nobody, 4242])
+        #expect(throws: StoreError.self) { try StorePlacement.trustedOwners(["ROLLOUT_TRUSTED_OWNERS": "no-such-user-here"]) }
+        // Read-only, it still verifies.
+        #expect(try AuditStore(path: path, create: false, readOnly: true).verify().checked == 1)
+    }
+
+    @Test("a transaction that runs longer than a second checks the store's folders again before it commits: opened by others meanwhile, nothing of it is kept (review 20, 5)")
+    func longTransactionCheckedAtCommit() throws {
+        let dir = TestPaths.temporaryDirectory("file-mode").path + "/store"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let store = try AuditStore(path: dir + "/audit.sqlite")
+        defer { chmod(dir, 0o700) }
+        #expect {
+            try store.write { (tx: inout StoreTransaction) throws in
+                _ = try tx.append(AuditEvent(ts: Date(timeIntervalSince1970: 1_795_000_000), tenant: "acme", actor: "agent-1", tool: "items.create", decision: "executed"))
+                #expect(chmod(dir, 0o777) == 0)
+                Thread.sleep(forTimeInterval: SchemaCheck.interval + 0.1)
+            }
+        } throws: { error in
+            guard case StoreError.exposedFolder(let folder, 0o777, _) = error else { return false }
+            return folder.hasSuffix("/store")
+        }
+        chmod(dir, 0o700)
+        #expect(try store.verify().checked == 0)
     }
 }

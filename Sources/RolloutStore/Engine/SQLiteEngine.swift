@@ -28,10 +28,9 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
             }
             return
         }
-        // Before anything is made: a new store is not put in a folder others may write to either.
-        try Self.checkFolders(path)
+        // Before anything is made: a new store is not put where others could replace it either.
+        try Self.checkNotExposed(path)
         let exists = FileManager.default.fileExists(atPath: path)
-        if exists { try Self.checkNotExposed(path) }
         if !exists {
             guard create else { throw StoreError.notFound(Self.missing(path)) }
             let directory = (path as NSString).deletingLastPathComponent
@@ -84,53 +83,14 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
 
     /// Refuses to write to a store that every user of the machine may read or write (a mode with any
     /// bit for others, on the file, its write-ahead log or its shared-memory index, through which another
-    /// process could steer the writer's reads of the log): it holds the clear values of redacted fields
-    /// (kept for rollbacks) and the redaction key. rollout makes its stores 0600; one an earlier rollout
-    /// or another tool made 0644 was written to without a word (review 18, D). A group's bits are the
-    /// owner's choice (a service reading the store as a group member) and are kept. Read-only opens
-    /// (verify, an auditor's copy) are not refused: they add nothing to it.
+    /// process could steer the writer's reads of the log), or that anyone but its writer could replace
+    /// (`StorePlacement`: its folders' owners and modes, links followed): it holds the clear values of
+    /// redacted fields (kept for rollbacks) and the redaction key. rollout makes its stores 0600; one an
+    /// earlier rollout or another tool made 0644 was written to without a word (review 18, D). A group's
+    /// bits are the owner's choice (a service reading the store as a group member) and are kept. Read-only
+    /// opens (verify, an auditor's copy) are not refused: they add nothing to it.
     static func checkNotExposed(_ path: String) throws {
-        try checkFolders(path)
-        for file in [path, path + "-wal", path + "-shm"] {
-            var info = stat()
-            guard stat(file, &info) == 0 else { continue }
-            let mode = Int(info.st_mode) & 0o777
-            if mode & 0o007 != 0 {
-                throw StoreError.exposed(path: file, mode: mode)
-            }
-        }
-    }
-
-    /// Refuses to write to a store in a folder that every user of the machine may write to without the
-    /// sticky bit, or below one: whoever can write to a folder can rename and replace what is in it (the
-    /// store, its log, a folder on the way to them), whatever the files' own modes say, as `ssh` refuses a
-    /// key under such a folder. A sticky folder (`/tmp`) lets a user rename only their own files. The
-    /// path is checked as given and as resolved (links followed); folders not made yet are skipped.
-    static func checkFolders(_ path: String) throws {
-        let given = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        var folders: [String] = []
-        func addAncestors(of file: String) {
-            var folder = (file as NSString).deletingLastPathComponent
-            while !folder.isEmpty {
-                if !folders.contains(folder) { folders.append(folder) }
-                if folder == "/" { break }
-                folder = (folder as NSString).deletingLastPathComponent
-            }
-        }
-        addAncestors(of: given)
-        // The deepest folder that exists, resolved: links on the way lead elsewhere, whose folders count.
-        if let existing = folders.first(where: { FileManager.default.fileExists(atPath: $0) }), let resolved = realpath(existing, nil) {
-            addAncestors(of: String(cString: resolved) + "/store")
-            free(resolved)
-        }
-        for folder in folders {
-            var info = stat()
-            guard stat(folder, &info) == 0 else { continue }
-            let mode = Int(info.st_mode)
-            if mode & Int(S_IWOTH) != 0, mode & Int(S_ISVTX) == 0 {
-                throw StoreError.exposedFolder(folder: folder, mode: mode & 0o7777, store: path)
-            }
-        }
+        try StorePlacement(path).check(writer: geteuid(), trusted: try StorePlacement.trustedOwners(), store: path)
     }
 
     /// The files' and folders' modes checked again while the store is open (`checkNotExposed`): a store
