@@ -56,7 +56,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             "the folder \(folder), on the way to the store \(store), may be written by every user of this machine (mode \(String(mode, radix: 8)), no sticky bit): "
                 + "anyone could put another file or folder in the store's place or remove its log, so rollout writes nothing to it; run chmod o-w \(folder), or keep the store in a folder of your own"
         case .foreignOwner(let path, let owner, let store):
-            "\(path), on the way to the store \(store), belongs to \(owner), who could put another file in the store's place or read it: rollout writes nothing to it. "
+            "\(path) belongs to \(owner), not to you or root: that user could put another file in the place of the store \(store), or read it, so rollout writes nothing to it. "
                 + "Keep the store in folders of your own (or root's), run rollout as that user, or, if that user is you under another id (a container over a folder of the host's), "
                 + "name it in ROLLOUT_TRUSTED_OWNERS"
         case .schemaEdited(let path, let differences):
