@@ -35,7 +35,9 @@ public final class StoreGuardLedger: GuardLedger {
     /// its events); an in-doubt entry when an event that holds the key is there (`IdempotencyChain`).
     func chainedIdempotency(tenant: String, key: String) throws -> IdempotencyEntry? {
         let events = try transaction.eventsUsing(idempotencyKey: key, tenant: tenant, Self.keyEvents)
-        guard let seq = IdempotencyChain.holder(newestFirst: events) else { return nil }
+        let holder = IdempotencyChain.holder(newestFirst: events)
+        if let failure = events.failure { throw failure }
+        guard let seq = holder else { return nil }
         let event = try transaction.heldEvent(seq: seq)
         return IdempotencyEntry(
             tenant: tenant, key: key, tool: event?.tool ?? "", effectDigest: "", auditSeq: seq, decision: .inDoubt, result: .null,

@@ -44,11 +44,51 @@ extension StoreTransaction {
     /// The events of `tenant` that record idempotency key `key`, newest first, but those `query` skips:
     /// each read as `heldEvent` reads it (nil when its row does not hold), lazily, so a walk that stops
     /// early reads no more. What the chain says of a key whose ledger row is missing.
-    public func eventsUsing(idempotencyKey key: String, tenant: String, _ query: KeyEventQuery)
-        throws -> LazyMapSequence<[Int64], (seq: Int64, event: AuditEvent?)>
-    {
+    public func eventsUsing(idempotencyKey key: String, tenant: String, _ query: KeyEventQuery) throws -> KeyEvents {
         let seqs = try sql.query(query.sql, [.text(tenant), .text(key)]).map { $0.int(0) }
-        // A row that cannot be read at all is one that does not hold.
-        return seqs.lazy.map { seq in (seq, (try? heldEvent(seq: seq)) ?? nil) }
+        return KeyEvents(seqs: seqs) { seq in try heldEvent(seq: seq) }
+    }
+}
+
+/// A key's events, newest first, each read when the walk comes to it. A row that does not hold reads as
+/// nil; a read that fails (the store, not the row: an I/O error, a lock) ends the sequence and is kept in
+/// `failure`, for the caller to throw: it is not a row that does not hold, whose answer ("run rollout audit
+/// verify") would send the operator to the wrong problem.
+public struct KeyEvents: Sequence {
+    let seqs: [Int64]
+    let read: (Int64) throws -> AuditEvent?
+    private let failed = FailedRead()
+
+    init(seqs: [Int64], read: @escaping (Int64) throws -> AuditEvent?) {
+        self.seqs = seqs
+        self.read = read
+    }
+
+    /// The error of the read that ended the sequence early, if one did.
+    public var failure: (any Error)? { failed.error }
+
+    public func makeIterator() -> Iterator { Iterator(events: self) }
+
+    /// Reads one event per step, and none after a failed read.
+    public struct Iterator: IteratorProtocol {
+        let events: KeyEvents
+        var index = 0
+
+        public mutating func next() -> (seq: Int64, event: AuditEvent?)? {
+            guard events.failed.error == nil, index < events.seqs.count else { return nil }
+            let seq = events.seqs[index]
+            index += 1
+            do {
+                return (seq, try events.read(seq))
+            } catch {
+                events.failed.error = error
+                return nil
+            }
+        }
+    }
+
+    /// Where the iterator (a copy) leaves the error for the sequence's owner.
+    private final class FailedRead {
+        var error: (any Error)?
     }
 }

@@ -1,10 +1,10 @@
 import Foundation
 import RolloutCore
-import RolloutStore
 import RolloutTestSupport
 import Testing
 
 @testable import RolloutGuard
+@testable import RolloutStore
 
 /// The idempotency ledger is a table nobody chains: a key whose row was deleted or re-keyed by hand
 /// looked free, and a retry of a write already done ran again (adversarial review 11, f3). The guard
@@ -67,6 +67,34 @@ struct IdempotencyChainTests {
         let skipped = Set(IdempotencyChain.neverHolding.map(\.rawValue))
         let kept = events.filter { $0.event.map { !skipped.contains($0.decision) } ?? true }
         #expect(IdempotencyChain.holder(newestFirst: kept.reversed()) == c.holder.map { Int64($0 + 1) })
+    }
+
+    struct StoreDown: Error {}
+
+    @Test("a key's events are read one per step of the walk; a read that fails ends the walk and is kept to be thrown, not taken for a row that does not hold",
+          arguments: [nil, 0, 1, 2] as [Int?])
+    func failedRead(failingAt: Int?) {
+        let executed = AuditEvent(ts: Self.start, tenant: "acme", actor: "agent-1", tool: "items.create", decision: DecisionCode.executed.rawValue)
+        let refused = AuditEvent(ts: Self.start, tenant: "acme", actor: "agent-1", tool: "items.create", decision: DecisionCode.reasonRequired.rawValue)
+        // Newest first: two events that never hold the key, then the executed write that holds it.
+        let stored: [Int64: AuditEvent] = [3: refused, 2: refused, 1: executed]
+        var reads: [Int64] = []
+        let events = KeyEvents(seqs: [3, 2, 1]) { seq in
+            reads.append(seq)
+            if let failingAt, reads.count == failingAt + 1 { throw StoreDown() }
+            return stored[seq]
+        }
+        let holder = IdempotencyChain.holder(newestFirst: events)
+        if let failingAt {
+            #expect(events.failure is StoreDown)
+            // Nothing is read after the failure, and the walk did not settle on the events before it.
+            #expect(reads == Array([3, 2, 1].prefix(failingAt + 1)))
+            #expect(holder == nil)
+        } else {
+            #expect(events.failure == nil)
+            #expect(reads == [3, 2, 1])
+            #expect(holder == 1)
+        }
     }
 
     /// An upstream that answers each call with the next of its outcomes, and counts the calls.
