@@ -58,6 +58,15 @@ if os.environ.get("TINY_TOOLS") == "realistic":
     TOOLS += [{"name": n, "description": "Housekeeping.", "inputSchema": {"type": "object", "properties": {}}} for n in REALISTIC]
 
 
+def hang():
+    """Never answers nor reads again, but goes when the process that started it goes: a server asleep for
+    an hour outlived the guard a test had killed, two of them after every run of the suite."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    sys.exit(0)
+
+
 def reply(message_id, result):
     sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": message_id, "result": result}) + "\n")
     sys.stdout.flush()
@@ -149,7 +158,7 @@ for line in sys.stdin:
                 open(marker, "w").close()
                 sys.exit(7)
         if MODE == "hang":
-            time.sleep(3600)
+            hang()
         if MODE == "garbage":
             sys.stdout.write("Traceback (most recent call last): oops, this is not JSON\n")
             sys.stdout.flush()
@@ -171,7 +180,7 @@ for line in sys.stdin:
         if writes:
             fill_disk()
             if MODE == "hang_after_write":
-                time.sleep(3600)
+                hang()
             if MODE == "rpc_error":
                 code = int(os.environ.get("TINY_RPC_CODE", "-32603"))
                 sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": message_id, "error": {"code": code, "message": "internal error after commit"}}) + "\n")
