@@ -51,9 +51,10 @@ extension StoreTransaction {
 }
 
 /// A key's events, newest first, each read when the walk comes to it. A row that does not hold reads as
-/// nil; a read that fails (the store, not the row: an I/O error, a lock) ends the sequence and is kept in
-/// `failure`, for the caller to throw: it is not a row that does not hold, whose answer ("run rollout audit
-/// verify") would send the operator to the wrong problem.
+/// nil. A read that fails (the store, not the row: an I/O error, a lock) reads as nil too, so a walk
+/// that goes no further than the sequence still takes the key as held, and it ends the sequence; its
+/// error is kept in `failure`, for the caller to throw: it is not a row that does not hold, whose answer
+/// ("run rollout audit verify") would send the operator to the wrong problem.
 public struct KeyEvents: Sequence {
     let seqs: [Int64]
     let read: (Int64) throws -> AuditEvent?
@@ -69,7 +70,7 @@ public struct KeyEvents: Sequence {
 
     public func makeIterator() -> Iterator { Iterator(events: self) }
 
-    /// Reads one event per step, and none after a failed read.
+    /// Reads one event per step, and none after a failed read (which reads as a row that does not hold).
     public struct Iterator: IteratorProtocol {
         let events: KeyEvents
         var index = 0
@@ -82,7 +83,7 @@ public struct KeyEvents: Sequence {
                 return (seq, try events.read(seq))
             } catch {
                 events.failed.error = error
-                return nil
+                return (seq, nil)
             }
         }
     }

@@ -71,7 +71,7 @@ struct IdempotencyChainTests {
 
     struct StoreDown: Error {}
 
-    @Test("a key's events are read one per step of the walk; a read that fails ends the walk and is kept to be thrown, not taken for a row that does not hold",
+    @Test("a key's events are read one per step of the walk; a read that fails ends the walk holding the key (for a caller that looks no further) and is kept to be thrown",
           arguments: [nil, 0, 1, 2] as [Int?])
     func failedRead(failingAt: Int?) {
         let executed = AuditEvent(ts: Self.start, tenant: "acme", actor: "agent-1", tool: "items.create", decision: DecisionCode.executed.rawValue)
@@ -87,9 +87,9 @@ struct IdempotencyChainTests {
         let holder = IdempotencyChain.holder(newestFirst: events)
         if let failingAt {
             #expect(events.failure is StoreDown)
-            // Nothing is read after the failure, and the walk did not settle on the events before it.
+            // Nothing is read after the failure, and the walk takes the key as held there: never free.
             #expect(reads == Array([3, 2, 1].prefix(failingAt + 1)))
-            #expect(holder == nil)
+            #expect(holder == [3, 2, 1][failingAt])
         } else {
             #expect(events.failure == nil)
             #expect(reads == [3, 2, 1])
