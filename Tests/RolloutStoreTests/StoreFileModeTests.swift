@@ -229,6 +229,21 @@ struct StoreFileModeTests {
         #expect(try AuditStore(path: path, create: false, readOnly: true).verify().checked == 1)
     }
 
+    @Test("a folder on the way that is gone or cannot be examined by the time it is checked is not taken on trust")
+    func vanishedFolderRefused() throws {
+        let dir = TestPaths.temporaryDirectory("file-mode").path
+        try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
+        let placement = try StorePlacement(dir + "/sub/audit.sqlite")
+        #expect(placement.folders.last?.hasSuffix("/sub") == true)
+        try FileManager.default.removeItem(atPath: dir + "/sub")
+        #expect {
+            try placement.check(writer: geteuid(), trusted: [], store: dir + "/sub/audit.sqlite")
+        } throws: { error in
+            guard case StoreError.io(let path, let detail) = error else { return false }
+            return path.hasSuffix("/sub") && detail.contains("cannot be examined")
+        }
+    }
+
     @Test("a transaction that runs longer than a second checks the store's folders again before it commits: opened by others meanwhile, nothing of it is kept (review 20, 5)")
     func longTransactionCheckedAtCommit() throws {
         let dir = TestPaths.temporaryDirectory("file-mode").path + "/store"

@@ -72,7 +72,10 @@ struct StorePlacement {
     func check(writer: uid_t, trusted: Set<uid_t>, store: String) throws {
         for folder in folders {
             var info = stat()
-            guard stat(folder, &info) == 0 else { continue }
+            // It was there when the path was walked: one that cannot be examined now is not taken on trust.
+            guard stat(folder, &info) == 0 else {
+                throw StoreError.io(path: folder, detail: "a folder on the way to the store \(store) cannot be examined (\(String(cString: strerror(errno)))): nothing is written to the store")
+            }
             let mode = Int(info.st_mode)
             if mode & Int(S_IWOTH) != 0, mode & Int(S_IXOTH) != 0, mode & Int(S_ISVTX) == 0 {
                 throw StoreError.exposedFolder(folder: folder, mode: mode & 0o7777, store: store)
