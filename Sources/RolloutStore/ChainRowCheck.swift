@@ -163,12 +163,8 @@ struct ChainRowCheck: Sendable {
         if row.isText(index) {
             guard let raw, raw.count >= 2, raw[0] == UInt8(ascii: "\""), raw[raw.count - 1] == UInt8(ascii: "\"") else { return false }
             return row.withText(index) { stored in
-                guard stored.count == raw.count - 2 else { return false }
-                for k in 0..<stored.count {
-                    let b = raw[k + 1]
-                    guard b == stored[k], b >= 0x20, b < 0x80, b != UInt8(ascii: "\\") else { return false }
-                }
-                return true
+                guard stored.count == raw.count - 2, ASCIIBytes.plainRunEnd(raw, from: 1) == raw.count - 1 else { return false }
+                return stored.isEmpty || memcmp(stored.baseAddress!, raw.baseAddress! + 1, stored.count) == 0
             }
         }
         guard row.isNull(index) else { return false }

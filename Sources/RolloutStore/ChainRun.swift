@@ -1,3 +1,4 @@
+import Foundation
 import RolloutCore
 
 /// A run of consecutive audit rows walked in order: each row linked to the one before it in the run
@@ -45,7 +46,11 @@ struct ChainRun: Sendable {
         guard problem == nil else { return }
         let seq = row.int(ChainRowCheck.Column.seq)
         if let lastSeq {
-            let linked = Self.follows(seq, lastSeq) && row.withText(ChainRowCheck.Column.prevHash) { $0.elementsEqual(lastHash) }
+            let linked = Self.follows(seq, lastSeq) && row.withText(ChainRowCheck.Column.prevHash) { previous in
+                lastHash.withUnsafeBufferPointer { last in
+                    previous.count == last.count && (last.isEmpty || memcmp(previous.baseAddress!, last.baseAddress!, last.count) == 0)
+                }
+            }
             if !linked, let problem = Self.linkProblem(seq: seq, prevHash: row.string(ChainRowCheck.Column.prevHash), after: last!) {
                 self.problem = problem
                 return

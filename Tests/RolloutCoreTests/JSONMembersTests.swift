@@ -85,8 +85,7 @@ struct JSONMembersTests {
 
     /// Names that share their first bytes or their length, and one that differs from another only
     /// in its last byte: a look-up that stopped short of comparing every byte would take a neighbour.
-    /// Written in this order and sorted byte by byte (as canonical bodies are: the search for a repeated
-    /// name is then skipped).
+    /// Written in this order and sorted byte by byte (as canonical bodies are).
     static let alike = ["ab", "abc", "abcdefg", "abcdefgh", "abcdefgX", "abcdefghi", "abcdefgh12345",
                         "abcdefgH" + String(repeating: "z", count: 32), "abcdefgH" + String(repeating: "z", count: 31) + "y"]
 
@@ -105,6 +104,23 @@ struct JSONMembersTests {
             for (index, other) in others.enumerated() {
                 #expect(members.value(other) == .number(Double(index)), "\(other)")
             }
+        }
+    }
+
+    /// Objects of many members: names that share a slot of the index and names placed after a run of
+    /// taken slots, a repeated name far from its first, the empty name, and the limit of 64 members.
+    @Test("a repeated name is declined wherever it is, and every other member is found", arguments: [1, 2, 17, 40, 63, 64])
+    func manyMembers(count: Int) throws {
+        // Names of one length and first byte: the index hashes them near each other.
+        let names = (0..<count).map { "n" + String(format: "%03d", $0) } + (count > 1 ? ["", "m"] : [])
+        let text = "{" + names.enumerated().map { #""\#($1)":\#($0)"# }.joined(separator: ",") + "}"
+        let bytes = Array(text.utf8)
+        let indexed = bytes.withUnsafeBufferPointer { JSONMembers($0) != nil }
+        #expect(indexed == (names.count <= JSONMembers.maxMembers), "\(names.count) members")
+        if indexed { #expect(try Self.agree(bytes) == true) }
+        for repeated in [names.first!, names.last!, names[names.count / 2]] where names.count < JSONMembers.maxMembers {
+            let withRepeat = Array(("{" + (names + [repeated]).enumerated().map { #""\#($1)":\#($0)"# }.joined(separator: ",") + "}").utf8)
+            #expect(withRepeat.withUnsafeBufferPointer { JSONMembers($0) } == nil, "\(repeated) twice")
         }
     }
 

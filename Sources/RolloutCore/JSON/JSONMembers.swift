@@ -13,13 +13,19 @@
 /// `withUTF8` that gave it).
 public struct JSONMembers {
     private let bytes: UnsafeBufferPointer<UInt8>
-    /// Each member's name (without its quotes) and value, as written: one array, so one allocation.
+    /// Each member's name (without its quotes) and value, as written.
     private var spans: [(name: Range<Int>, value: Range<Int>)] = []
-    /// Whether every name sorts after the one before it, byte by byte, as rollout's canonical bodies are
-    /// written: then no name is repeated, and the search for a repeated one is skipped.
-    private var ascending = true
+    /// Where each name is: the member's position plus one (0 for an empty slot), at the slot its name
+    /// hashes to or the first empty one after it. A look-up compares the names of the one or two
+    /// members whose slots it meets instead of scanning all of them (verification asks about 35 names
+    /// of each body), and a repeated name is found as it is placed. Twice `maxMembers`, so a look-up
+    /// always ends at an empty slot. An array, not a table held inline: Swift copied that at each look-up.
+    private var slots = [UInt8](unsafeUninitializedCapacity: JSONMembers.slotCount) { slots, count in
+        slots.initialize(repeating: 0)
+        count = JSONMembers.slotCount
+    }
 
-    /// More members than this are not indexed (finding a repeated name costs the square of the count).
+    /// More members than this are not indexed.
     public static let maxMembers = 64
 
     public init?(_ bytes: UnsafeBufferPointer<UInt8>) {
@@ -37,12 +43,8 @@ public struct JSONMembers {
                 parser.skipWhitespace()
                 guard spans.count < Self.maxMembers, parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "\"") else { return nil }
                 let nameStart = parser.index + 1
-                var end = nameStart
-                while end < bytes.count, bytes[end] != UInt8(ascii: "\"") {
-                    guard (0x20..<0x80).contains(bytes[end]), bytes[end] != UInt8(ascii: "\\") else { return nil }
-                    end += 1
-                }
-                guard end < bytes.count else { return nil }
+                let end = ASCIIBytes.plainRunEnd(bytes, from: nameStart)
+                guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return nil }
                 parser.index = end + 1
                 parser.skipWhitespace()
                 guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: ":") else { return nil }
@@ -50,7 +52,9 @@ public struct JSONMembers {
                 parser.skipWhitespace()
                 let valueStart = parser.index
                 do { try parser.skipValue(depth: 1) } catch { return nil }
-                if ascending, let last = spans.last, order(last.name, nameStart..<end) >= 0 { ascending = false }
+                // A repeated name is declined: `JSONValue.parse` keeps the last, and a reader that kept the
+                // first would see another object.
+                guard place(nameStart..<end, at: spans.count) else { return nil }
                 spans.append((nameStart..<end, valueStart..<parser.index))
                 parser.skipWhitespace()
                 guard parser.index < bytes.count else { return nil }
@@ -65,11 +69,6 @@ public struct JSONMembers {
         }
         parser.skipWhitespace()
         guard parser.index == bytes.count else { return nil }
-        if !ascending {
-            for i in spans.indices {
-                for j in spans.indices where j > i && same(spans[i].name, spans[j].name) { return nil }
-            }
-        }
     }
 
     /// How many members the object has.
@@ -120,40 +119,58 @@ public struct JSONMembers {
 
     /// The member's value as written (its JSON text, valid), or nil when the object has no such member.
     public func raw(_ name: String) -> UnsafeBufferPointer<UInt8>? {
-        var name = name
-        return name.withUTF8 { wanted in
-            for span in spans where matches(span.name, wanted) {
+        // Spans, not `withUTF8`: no closure, and nothing copied.
+        let wanted = name.utf8.span.bytes
+        let slots = self.slots.span
+        let count = wanted.byteCount
+        var slot = count == 0 ? 0 : Self.slot(count, wanted.unsafeLoad(fromByteOffset: 0, as: UInt8.self),
+                                             wanted.unsafeLoad(fromByteOffset: count - 1, as: UInt8.self))
+        while true {
+            let entry = Int(slots[slot])
+            if entry == 0 { return nil }
+            let span = spans[entry - 1]
+            if span.name.count == count, same(span.name.lowerBound, wanted) {
                 return UnsafeBufferPointer(rebasing: bytes[span.value])
             }
-            return nil
+            slot = (slot + 1) & (Self.slotCount - 1)
         }
     }
 
-    /// How the name at `range` sorts against `other`, byte by byte (a prefix first): negative, zero or positive.
-    private func order(_ range: Range<Int>, _ other: UnsafeBufferPointer<UInt8>) -> Int {
-        let common = min(range.count, other.count)
-        var k = 0
-        while k < common {
-            let a = bytes[range.lowerBound + k], b = other[k]
-            if a != b { return a < b ? -1 : 1 }
-            k += 1
+    private static let slotCount = 128
+
+    /// The slot a name of `count` bytes (at least one), first `first` and last `last`, is looked for from.
+    private static func slot(_ count: Int, _ first: UInt8, _ last: UInt8) -> Int {
+        (count &* 37 &+ Int(first) &* 11 &+ Int(last)) & (slotCount - 1)
+    }
+
+    /// Records that the member at `position` has the name at `name`; false when an earlier member has it.
+    private mutating func place(_ name: Range<Int>, at position: Int) -> Bool {
+        let count = name.count
+        var slot = count == 0 ? 0 : Self.slot(count, bytes[name.lowerBound], bytes[name.upperBound - 1])
+        while true {
+            let entry = Int(slots[slot])
+            if entry == 0 {
+                slots[slot] = UInt8(position + 1)
+                return true
+            }
+            let other = spans[entry - 1].name
+            if other.count == count, other.elementsEqual(name, by: { bytes[$0] == bytes[$1] }) { return false }
+            slot = (slot + 1) & (Self.slotCount - 1)
         }
-        return range.count - other.count
     }
 
-    private func order(_ a: Range<Int>, _ b: Range<Int>) -> Int {
-        order(a, UnsafeBufferPointer(rebasing: bytes[b]))
-    }
-
-    private func same(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
-        matches(a, UnsafeBufferPointer(rebasing: bytes[b]))
-    }
-
-    private func matches(_ range: Range<Int>, _ wanted: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard range.count == wanted.count else { return false }
+    /// Whether the `wanted.byteCount` bytes of the body from `start` are `wanted`, eight at a time.
+    private func same(_ start: Int, _ wanted: RawSpan) -> Bool {
+        guard let base = bytes.baseAddress else { return wanted.byteCount == 0 }
+        let name = UnsafeRawPointer(base + start)
+        let count = wanted.byteCount
         var k = 0
-        while k < wanted.count {
-            if bytes[range.lowerBound + k] != wanted[k] { return false }
+        while k + 8 <= count {
+            if name.loadUnaligned(fromByteOffset: k, as: UInt64.self) != wanted.unsafeLoadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
+            k += 8
+        }
+        while k < count {
+            if name.load(fromByteOffset: k, as: UInt8.self) != wanted.unsafeLoad(fromByteOffset: k, as: UInt8.self) { return false }
             k += 1
         }
         return true
@@ -230,18 +247,11 @@ extension JSONByteParser {
     }
 
     private mutating func skipString() throws(JSONParseError) {
-        let start = index
-        index += 1
-        while index < bytes.count {
-            let b = bytes[index]
-            if b == UInt8(ascii: "\"") {
-                index += 1
-                return
-            }
-            guard b >= 0x20, b < 0x80, b != UInt8(ascii: "\\") else { break }
-            index += 1
+        let end = ASCIIBytes.plainRunEnd(bytes, from: index + 1)
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            index = end + 1
+            return
         }
-        index = start
         _ = try parseString()
     }
 }

@@ -13,6 +13,35 @@ public enum ASCIIBytes {
         }
         return true
     }
+
+    /// Where the run of plain string bytes from `start` ends: the index of the first quote, backslash,
+    /// control character or byte of 0x80 or above (`bytes.count` when there is none). A JSON string
+    /// whose bytes up to its closing quote are plain is its own text: no escape to read, no UTF-8 to
+    /// check. Eight bytes at a time, the last few one by one.
+    public static func plainRunEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var i = start
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            while i + 8 <= bytes.count {
+                let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+                // A byte is flagged by `(v - 1) & ~v & 0x80` when it is zero (`v` = word ^ c finds c), and by
+                // `(word - 0x20) & ~word & 0x80` when it is below 0x20. A borrow may flag a later byte too,
+                // but only past a byte rightly flagged: the lowest byte flagged (the first, little-endian)
+                // is always one of them.
+                let found = (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word) | word) & highs
+                if found != 0 { return i + found.trailingZeroBitCount >> 3 }
+                i += 8
+            }
+        }
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { return i }
+            i += 1
+        }
+        return i
+    }
 }
 
 /// Bytes found to be ASCII, checked once where they are read: what the ASCII-only fast paths take, so
