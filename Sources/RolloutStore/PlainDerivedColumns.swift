@@ -99,15 +99,11 @@ enum PlainDerivedColumns {
             var size = prefix.count + middle.count + targets.count + suffix.count + tool.count + 1
             for field in sorted where !field.after.isEmpty { size += field.name.count + 1 + field.after.count + 1 }
             return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { out -> R in
+                // Copied by a function that captures nothing: a nested one writing a captured count
+                // was checked for exclusive access at every call.
                 var n = 0
-                func put(_ bytes: UnsafeBufferPointer<UInt8>) {
-                    for b in bytes {
-                        out[n] = b
-                        n += 1
-                    }
-                }
                 if let fields, count > 0 {
-                    prefix.withUnsafeBufferPointer(put)
+                    put(prefix, into: out, at: &n)
                     var first = true
                     for field in sorted where !field.after.isEmpty {
                         if !first {
@@ -115,23 +111,34 @@ enum PlainDerivedColumns {
                             n += 1
                         }
                         first = false
-                        put(UnsafeBufferPointer(rebasing: fields[field.name]))
+                        put(UnsafeBufferPointer(rebasing: fields[field.name]), into: out, at: &n)
                         out[n] = UInt8(ascii: ":")
                         n += 1
-                        put(UnsafeBufferPointer(rebasing: fields[field.after]))
+                        put(UnsafeBufferPointer(rebasing: fields[field.after]), into: out, at: &n)
                     }
-                    middle.withUnsafeBufferPointer(put)
+                    put(middle, into: out, at: &n)
                 } else {
-                    noFields.withUnsafeBufferPointer(put)
+                    put(noFields, into: out, at: &n)
                 }
-                put(targets)
-                suffix.withUnsafeBufferPointer(put)
-                put(tool)
+                put(targets, into: out, at: &n)
+                put(suffix, into: out, at: &n)
+                put(tool, into: out, at: &n)
                 out[n] = UInt8(ascii: "}")
                 n += 1
                 return body(UnsafeBufferPointer(rebasing: out[0..<n]))
             }
         }
+    }
+
+    private static func put(_ bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>, at n: inout Int) {
+        guard let source = bytes.baseAddress, let target = out.baseAddress else { return }
+        precondition(n + bytes.count <= out.count, "the effect document outgrew the size reckoned for it")
+        (target + n).update(from: source, count: bytes.count)
+        n += bytes.count
+    }
+
+    private static func put(_ bytes: [UInt8], into out: UnsafeMutableBufferPointer<UInt8>, at n: inout Int) {
+        bytes.withUnsafeBufferPointer { put($0, into: out, at: &n) }
     }
 
     /// One member of `fields_changed`: its name with its quotes, and its `after` value (empty when it

@@ -1,3 +1,5 @@
+import RolloutCore
+
 /// Reading JSON text that is known to be valid (an indexed body's members), and telling which of it is
 /// already in canonical form, without building values.
 enum PlainJSON {
@@ -11,15 +13,16 @@ enum PlainJSON {
         switch text[i] {
         case UInt8(ascii: "\""):
             i += 1
-            while i < text.count {
+            while true {
+                i = ASCIIBytes.plainRunEnd(text, from: i)
+                guard i < text.count else { return nil }
                 let b = text[i]
                 if b == UInt8(ascii: "\"") { return i + 1 }
                 // Control characters and escapes are written otherwise; any other byte as it is (the text
                 // was read as valid UTF-8, and RFC 8785 copies every other character).
-                guard b >= 0x20, b != UInt8(ascii: "\\") else { return nil }
+                guard b >= 0x80 else { return nil }
                 i += 1
             }
-            return nil
         case UInt8(ascii: "n"): return literal(text, i, "null")
         case UInt8(ascii: "t"): return literal(text, i, "true")
         case UInt8(ascii: "f"): return literal(text, i, "false")
@@ -86,16 +89,15 @@ enum PlainJSON {
         switch text[start] {
         case UInt8(ascii: "\""):
             var i = start + 1
-            while i < text.count {
-                if text[i] == UInt8(ascii: "\\") {
-                    i += 2
-                } else if text[i] == UInt8(ascii: "\"") {
-                    return i + 1
-                } else {
-                    i += 1
+            while true {
+                i = ASCIIBytes.plainRunEnd(text, from: i)
+                guard i < text.count else { return nil }
+                switch text[i] {
+                case UInt8(ascii: "\""): return i + 1
+                case UInt8(ascii: "\\"): i += 2
+                default: i += 1  // a control character or a byte beyond ASCII: part of the string
                 }
             }
-            return nil
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             var depth = 0
             var i = start

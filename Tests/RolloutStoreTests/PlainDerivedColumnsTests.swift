@@ -84,6 +84,7 @@ struct PlainDerivedColumnsTests {
         ("after values beyond ASCII, and DEL", #"{"decision":"d","fields_changed":{"a":{"after":"é 日本 ✓ 😀"},"b":{"after":"\#u{7F}"}},"seq":1,"targets":[1],"tenant":"t","tool":"x"}"#, true),
         ("a tool and targets beyond ASCII", #"{"decision":"d","fields_changed":{"a":{"after":1}},"seq":1,"targets":["é-1",2],"tenant":"t","tool":"crm.mise_à_jour"}"#, true),
         ("an after value with an escaped non-ASCII character", #"{"decision":"d","fields_changed":{"a":{"after":"\u00e9"}},"seq":1,"targets":[1],"tenant":"t","tool":"x"}"#, false),
+        ("before values with escaped quotes and backslashes (skipped, not copied)", #"{"decision":"d","fields_changed":{"a":{"after":1,"before":"say \"hi\" \\"},"b":{"after":"x","before":"\\\" \\\\ \"}"}},"seq":1,"targets":[1],"tenant":"t","tool":"x"}"#, true),
         ("a field name with an escape", #"{"decision":"d","fields_changed":{"a\"b":{"after":1}},"seq":1,"targets":[1],"tenant":"t","tool":"x"}"#, false),
         ("a field name beyond ASCII", #"{"decision":"d","fields_changed":{"é":{"after":1}},"seq":1,"targets":[1],"tenant":"t","tool":"x"}"#, false),
         ("a field that is not an object", #"{"decision":"d","fields_changed":{"a":1},"seq":1,"targets":[1],"tenant":"t","tool":"x"}"#, false),
