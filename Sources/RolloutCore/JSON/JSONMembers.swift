@@ -119,12 +119,18 @@ public struct JSONMembers {
 
     /// The member's value as written (its JSON text, valid), or nil when the object has no such member.
     public func raw(_ name: String) -> UnsafeBufferPointer<UInt8>? {
-        // Spans, not `withUTF8`: no closure, and nothing copied.
-        let wanted = name.utf8.span.bytes
-        let slots = self.slots.span
-        let count = wanted.byteCount
-        var slot = count == 0 ? 0 : Self.slot(count, wanted.unsafeLoad(fromByteOffset: 0, as: UInt8.self),
-                                             wanted.unsafeLoad(fromByteOffset: count - 1, as: UInt8.self))
+        if #available(macOS 26, iOS 26, tvOS 26, watchOS 26, visionOS 26, *) {
+            // The name's bytes through its span: `withUTF8` costs a copy of the string and its retains.
+            return name.utf8.span.withUnsafeBufferPointer { find($0) }
+        }
+        var name = name
+        return name.withUTF8 { find($0) }
+    }
+
+    /// The value of the member named `wanted`, from the slot its name hashes to.
+    private func find(_ wanted: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+        let count = wanted.count
+        var slot = count == 0 ? 0 : Self.slot(count, wanted[0], wanted[count - 1])
         while true {
             let entry = Int(slots[slot])
             if entry == 0 { return nil }
@@ -159,18 +165,18 @@ public struct JSONMembers {
         }
     }
 
-    /// Whether the `wanted.byteCount` bytes of the body from `start` are `wanted`, eight at a time.
-    private func same(_ start: Int, _ wanted: RawSpan) -> Bool {
-        guard let base = bytes.baseAddress else { return wanted.byteCount == 0 }
-        let name = UnsafeRawPointer(base + start)
-        let count = wanted.byteCount
+    /// Whether the `wanted.count` bytes of the body from `start` are `wanted`, eight at a time.
+    private func same(_ start: Int, _ wanted: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = wanted.count
+        guard count > 0, let base = bytes.baseAddress, let other = wanted.baseAddress else { return count == 0 }
+        let name = UnsafeRawPointer(base + start), wanted = UnsafeRawPointer(other)
         var k = 0
         while k + 8 <= count {
-            if name.loadUnaligned(fromByteOffset: k, as: UInt64.self) != wanted.unsafeLoadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
+            if name.loadUnaligned(fromByteOffset: k, as: UInt64.self) != wanted.loadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
             k += 8
         }
         while k < count {
-            if name.load(fromByteOffset: k, as: UInt8.self) != wanted.unsafeLoad(fromByteOffset: k, as: UInt8.self) { return false }
+            if name.load(fromByteOffset: k, as: UInt8.self) != wanted.load(fromByteOffset: k, as: UInt8.self) { return false }
             k += 1
         }
         return true

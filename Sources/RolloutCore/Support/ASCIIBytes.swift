@@ -24,7 +24,8 @@ public enum ASCIIBytes {
             let raw = UnsafeRawPointer(base)
             let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
             while i + 8 <= bytes.count {
-                let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                // Byte k of the text is byte k of the word, from the lowest, on any machine.
+                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
                 let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
                 // A byte is flagged by `(v - 1) & ~v & 0x80` when it is zero (`v` = word ^ c finds c), and by
                 // `(word - 0x20) & ~word & 0x80` when it is below 0x20. A borrow may flag a later byte too,
