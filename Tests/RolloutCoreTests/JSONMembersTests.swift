@@ -108,8 +108,9 @@ struct JSONMembersTests {
     }
 
     /// Objects of many members: names that share a slot of the index and names placed after a run of
-    /// taken slots, a repeated name far from its first, the empty name, and the limit of 64 members.
-    @Test("a repeated name is declined wherever it is, and every other member is found", arguments: [1, 2, 17, 40, 63, 64])
+    /// taken slots, a repeated name far from its first, the empty name, and the limit: 62 names with the
+    /// empty one and "m" are 64 members, indexed; 63 with them are 65, declined.
+    @Test("a repeated name is declined wherever it is, and every other member is found", arguments: [1, 2, 17, 40, 62, 63])
     func manyMembers(count: Int) throws {
         // Names of one length and first byte: the index hashes them near each other.
         let names = (0..<count).map { "n" + String(format: "%03d", $0) } + (count > 1 ? ["", "m"] : [])
