@@ -123,25 +123,30 @@ struct ChainRowCheck: Sendable {
                 return "column \(name) is \(row[index]), but the hashed event says \(hashed?.canonicalText ?? "nothing")"
             }
         }
-        // Derived from the body: recomputed.
-        let time = members.value("ts")?.stringValue
-        let ts = time.flatMap(Timestamp.parse)
-        if let ts {
-            let expected = Timestamp.millis(ts)
+        // Derived from the body: recomputed. The hashed time's millisecond, read from its text in place when
+        // the text is plain (no escape: its bytes are its value), as `Timestamp.parse` then `millis` read it.
+        let millis: Int64?
+        if let raw = (members as? JSONMembers)?.raw("ts"), raw.count >= 2, raw[0] == UInt8(ascii: "\""),
+           ASCIIBytes.plainRunEnd(raw, from: 1) == raw.count - 1 {
+            millis = Timestamp.parseMillis(bytes: UnsafeBufferPointer(rebasing: raw[1..<(raw.count - 1)]))
+        } else {
+            millis = members.value("ts")?.stringValue.flatMap(Timestamp.parse).map(Timestamp.millis)
+        }
+        if let millis {
             let stored = row[Column.tsMillis]
-            if stored != .int(expected) {
-                return "column ts_ms is \(stored.string ?? "null"), but the hashed time \(time ?? "") is \(expected)"
+            if stored != .int(millis) {
+                return "column ts_ms is \(stored.string ?? "null"), but the hashed time \(members.value("ts")?.stringValue ?? "") is \(millis)"
             }
         }
         // The common event's derived columns are confirmed from the body's text; any other is derived whole.
-        let confirmed = ts != nil && (row.isText(Column.shape) || row.isNull(Column.shape)) && (row.isText(Column.effect) || row.isNull(Column.effect))
+        let confirmed = millis != nil && (row.isText(Column.shape) || row.isNull(Column.shape)) && (row.isText(Column.effect) || row.isNull(Column.effect))
             && (members as? JSONMembers).map { indexed in
                 row.withOptionalText(Column.effect) { effect in
                     row.withOptionalText(Column.shape) { shape in PlainDerivedColumns.confirms(indexed, effect: effect, shape: shape) }
                 }
             } == true
         if !confirmed {
-            let derived = ts == nil ? nil : DerivedColumns(members: members) ?? whole().map(DerivedColumns.init(decoding:))
+            let derived = millis == nil ? nil : DerivedColumns(members: members) ?? whole().map(DerivedColumns.init(decoding:))
             for (name, value, index) in [("effect", derived?.effect, Column.effect), ("shape", derived?.shape, Column.shape)]
             where !sameText(row, index, value) {
                 return "column \(name) is \(row[index].string ?? "null"), but the hashed event gives \(value ?? "null")"
