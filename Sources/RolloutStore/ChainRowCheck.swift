@@ -126,9 +126,8 @@ struct ChainRowCheck: Sendable {
         // Derived from the body: recomputed. The hashed time's millisecond, read from its text in place when
         // the text is plain (no escape: its bytes are its value), as `Timestamp.parse` then `millis` read it.
         let millis: Int64?
-        if let raw = (members as? JSONMembers)?.raw("ts"), raw.count >= 2, raw[0] == UInt8(ascii: "\""),
-           ASCIIBytes.plainRunEnd(raw, from: 1) == raw.count - 1 {
-            millis = Timestamp.parseMillis(bytes: UnsafeBufferPointer(rebasing: raw[1..<(raw.count - 1)]))
+        if let time = plainText((members as? JSONMembers)?.raw("ts")) {
+            millis = Timestamp.parseMillis(bytes: time)
         } else {
             millis = members.value("ts")?.stringValue.flatMap(Timestamp.parse).map(Timestamp.millis)
         }
@@ -166,15 +165,22 @@ struct ChainRowCheck: Sendable {
     /// False means "not shown this way", not "different".
     static func plainlySame(_ row: some ChainRowValues, _ index: Int, _ raw: UnsafeBufferPointer<UInt8>?) -> Bool {
         if row.isText(index) {
-            guard let raw, raw.count >= 2, raw[0] == UInt8(ascii: "\""), raw[raw.count - 1] == UInt8(ascii: "\"") else { return false }
+            guard let text = plainText(raw) else { return false }
             return row.withText(index) { stored in
-                guard stored.count == raw.count - 2, ASCIIBytes.plainRunEnd(raw, from: 1) == raw.count - 1 else { return false }
-                return stored.isEmpty || memcmp(stored.baseAddress!, raw.baseAddress! + 1, stored.count) == 0
+                stored.count == text.count && (text.isEmpty || memcmp(stored.baseAddress!, text.baseAddress!, text.count) == 0)
             }
         }
         guard row.isNull(index) else { return false }
         guard let raw else { return true }
         return raw.count == 4 && raw[0] == UInt8(ascii: "n") && raw[1] == UInt8(ascii: "u") && raw[2] == UInt8(ascii: "l") && raw[3] == UInt8(ascii: "l")
+    }
+
+    /// The value of a string member written plainly (printable ASCII without an escape, so its bytes are
+    /// its value), without its quotes; nil for a member of another kind or form, or none.
+    static func plainText(_ raw: UnsafeBufferPointer<UInt8>?) -> UnsafeBufferPointer<UInt8>? {
+        guard let raw, raw.count >= 2, raw[0] == UInt8(ascii: "\""), raw[raw.count - 1] == UInt8(ascii: "\""),
+              ASCIIBytes.plainRunEnd(raw, from: 1) == raw.count - 1 else { return nil }
+        return UnsafeBufferPointer(rebasing: raw[1..<(raw.count - 1)])
     }
 
     /// Whether a stored column holds the hashed value, type and bytes alike: text only as text (a blob or
