@@ -160,7 +160,7 @@ public struct JSONMembers {
                 return true
             }
             let other = spans[entry - 1].name
-            if other.count == count, other.elementsEqual(name, by: { bytes[$0] == bytes[$1] }) { return false }
+            if other.count == count, same(other.lowerBound, UnsafeBufferPointer(rebasing: bytes[name])) { return false }
             slot = (slot + 1) & (Self.slotCount - 1)
         }
     }
