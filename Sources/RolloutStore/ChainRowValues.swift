@@ -10,7 +10,8 @@ protocol ChainRowValues {
     /// Calls `body` with the column's bytes as stored: a string's UTF-8, `.bytes` as they are, a
     /// number's text, nothing for null.
     func withText<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R
-    /// Whether `self[index]` is `.text`.
+    /// Whether `self[index]` is `.text`; a view of SQLite's row also says so of text that is not UTF-8
+    /// (`.bytes` in a row), whose bytes equal no string's either way.
     func isText(_ index: Int) -> Bool
     /// Whether `self[index]` is `.null`.
     func isNull(_ index: Int) -> Bool

@@ -45,7 +45,7 @@ struct RawStatement {
             }
             var row: [SQLValue] = []
             row.reserveCapacity(Int(count))
-            for i in 0..<count { row.append(Self.value(handle, i)) }
+            for i in 0..<count { row.append(Self.value(sqlite3_column_value(handle, i))) }
             try body(SQLRow(columns: columns, values: row))
         }
     }
@@ -58,25 +58,32 @@ struct RawStatement {
         sqlite3_reset(handle)
         defer { sqlite3_reset(handle) }
         try bind(values, db: db)
-        while true {
-            let step = sqlite3_step(handle)
-            if step == SQLITE_DONE { return }
-            guard step == SQLITE_ROW else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: step), message: db.lastErrorMessage, sql: statement.sql)
+        let count = Int(sqlite3_column_count(handle))
+        try withUnsafeTemporaryAllocation(of: OpaquePointer?.self, capacity: max(count, 1)) { row in
+            while true {
+                let step = sqlite3_step(handle)
+                if step == SQLITE_DONE { return }
+                guard step == SQLITE_ROW else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: step), message: db.lastErrorMessage, sql: statement.sql)
+                }
+                // The row's values, each valid until the next step: one call per column instead of one
+                // per question asked of it.
+                for i in 0..<count { row[i] = sqlite3_column_value(handle, Int32(i)) }
+                try body(SQLiteRowView(values: UnsafeBufferPointer(rebasing: row[0..<count])))
             }
-            try body(SQLiteRowView(handle: handle))
         }
     }
 
-    /// Column `i` of the current row as a value: text is made a string, a blob and text that is not
-    /// UTF-8 are kept as bytes.
-    static func value(_ handle: OpaquePointer, _ i: Int32) -> SQLValue {
-        switch sqlite3_column_type(handle, i) {
-        case SQLITE_INTEGER: return .int(sqlite3_column_int64(handle, i))
-        case SQLITE_FLOAT: return .double(sqlite3_column_double(handle, i))
+    /// A result column's value (`sqlite3_column_value`) as a value: text is made a string, a blob and
+    /// text that is not UTF-8 are kept as bytes.
+    static func value(_ value: OpaquePointer?) -> SQLValue {
+        switch sqlite3_value_type(value) {
+        case SQLITE_INTEGER: return .int(sqlite3_value_int64(value))
+        case SQLITE_FLOAT: return .double(sqlite3_value_double(value))
         case SQLITE_TEXT:
-            let length = Int(sqlite3_column_bytes(handle, i))
-            guard let text = sqlite3_column_text(handle, i) else { return .text("") }
+            // The text first, then its length (SQLite's advice: the length is of the text asked for).
+            guard let text = sqlite3_value_text(value) else { return .text("") }
+            let length = Int(sqlite3_value_bytes(value))
             let bytes = UnsafeBufferPointer(start: text, count: length)
             if SQLiteRowView.isASCII(bytes) { return .text(String(decoding: bytes, as: UTF8.self)) }
             // Text that is not UTF-8 (written by hand, never by rollout) is kept as the bytes it is:
@@ -84,8 +91,8 @@ struct RawStatement {
             guard let string = String(validating: bytes, as: UTF8.self) else { return .bytes(Array(bytes)) }
             return .text(string)
         case SQLITE_BLOB:
-            let length = Int(sqlite3_column_bytes(handle, i))
-            guard let blob = sqlite3_column_blob(handle, i) else { return .bytes([]) }
+            let length = Int(sqlite3_value_bytes(value))
+            guard let blob = sqlite3_value_blob(value) else { return .bytes([]) }
             return .bytes(Array(UnsafeRawBufferPointer(start: blob, count: length)))
         default: return .null
         }

@@ -2,29 +2,37 @@ import RolloutCore
 import GRDB
 import GRDBSQLite
 
-/// SQLite's current result row, read in place through the C API: valid only while the statement
-/// rests on that row (inside `RawStatement.eachView`'s call). Its values are those `RawStatement.each`
-/// puts in an `SQLRow`, and its text bytes those that row's `withText` gives.
+/// SQLite's current result row, read in place: valid only while the statement rests on that row (inside
+/// `RawStatement.eachView`'s call). Its values are those `RawStatement.each` puts in an `SQLRow`, and its
+/// text bytes those that row's `withText` gives.
+///
+/// The row's values are SQLite's own (`sqlite3_column_value`, taken once per column when the statement
+/// steps), read through the value API: each `sqlite3_column_*` call enters and leaves the connection and
+/// checks for a failed allocation, and verification asks about a hundred of them a row. The statement is
+/// stepped and read on one thread at a time (GRDB serialises its connection), which is what SQLite asks
+/// of an unprotected value.
 struct SQLiteRowView: ChainRowValues {
-    let handle: OpaquePointer
+    /// The row's values, one per result column.
+    let values: UnsafeBufferPointer<OpaquePointer?>
 
-    subscript(_ index: Int) -> SQLValue { RawStatement.value(handle, Int32(index)) }
+    subscript(_ index: Int) -> SQLValue { RawStatement.value(values[index]) }
 
     func int(_ index: Int) -> Int64 {
-        if sqlite3_column_type(handle, Int32(index)) == SQLITE_INTEGER { return sqlite3_column_int64(handle, Int32(index)) }
+        let value = values[index]
+        if sqlite3_value_type(value) == SQLITE_INTEGER { return sqlite3_value_int64(value) }
         return self[index].int64 ?? 0
     }
 
-    func isText(_ index: Int) -> Bool { sqlite3_column_type(handle, Int32(index)) == SQLITE_TEXT }
+    func isText(_ index: Int) -> Bool { sqlite3_value_type(values[index]) == SQLITE_TEXT }
 
-    func isNull(_ index: Int) -> Bool { sqlite3_column_type(handle, Int32(index)) == SQLITE_NULL }
+    func isNull(_ index: Int) -> Bool { sqlite3_value_type(values[index]) == SQLITE_NULL }
 
     func withText<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        let column = Int32(index)
-        if sqlite3_column_type(handle, column) == SQLITE_TEXT, let text = sqlite3_column_text(handle, column) {
+        let value = values[index]
+        if sqlite3_value_type(value) == SQLITE_TEXT, let text = sqlite3_value_text(value) {
             // Text is handed out as stored: UTF-8 is its string's bytes, and other bytes are what an
             // `SQLRow` keeps of it (`.bytes`).
-            return try body(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column))))
+            return try body(UnsafeBufferPointer(start: text, count: Int(sqlite3_value_bytes(value))))
         }
         switch self[index] {
         case .bytes(let bytes): return try bytes.withUnsafeBufferPointer(body)
@@ -35,13 +43,12 @@ struct SQLiteRowView: ChainRowValues {
     }
 
     func withOptionalText<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
-        let column = Int32(index)
-        // Two calls, not three: the text pointer is null only for a null column (or a zero-length
-        // blob, or no memory: asked apart).
-        if let text = sqlite3_column_text(handle, column) {
-            return try body(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column))))
+        let value = values[index]
+        // The text pointer is null only for a null value (or a zero-length blob, or no memory: asked apart).
+        if let text = sqlite3_value_text(value) {
+            return try body(UnsafeBufferPointer(start: text, count: Int(sqlite3_value_bytes(value))))
         }
-        if sqlite3_column_type(handle, column) == SQLITE_NULL { return try body(nil) }
+        if sqlite3_value_type(value) == SQLITE_NULL { return try body(nil) }
         return try withText(index) { try body($0) }
     }
 
