@@ -24,8 +24,8 @@ struct ChainRowCheck: Sendable {
         }
         /// The body's own checks: its members are `members`, the whole body is `whole()`.
         func bodyProblem(members: some BodyMembers, whole: () -> JSONValue?,
-                         plainlySame: ((String, Int) -> Bool)? = nil) -> ChainVerification.Break? {
-            let written = members.value("seq")
+                         plainlySame: ((JSONMembers.Name, Int) -> Bool)? = nil) -> ChainVerification.Break? {
+            let written = members.value(.seq)
             if written?.intValue.map(Int64.init) != seq {
                 return fail(.reordered, "event stored at \(seq) was written as event \(written?.canonicalText ?? "?")")
             }
@@ -101,10 +101,10 @@ struct ChainRowCheck: Sendable {
     }
 
     /// The columns the body holds as they are, by position and by name in the body.
-    private static let copiedColumns: [(name: String, index: Int)] = [
-        ("ts", Column.ts), ("tenant", Column.tenant), ("actor", Column.actor), ("session", Column.session), ("tool", Column.tool),
-        ("model", Column.model), ("operation", Column.operation), ("decision", Column.decision), ("row_count", Column.rowCount),
-        ("idempotency_key", Column.idempotencyKey), ("approver", Column.approver), ("reason", Column.reason),
+    private static let copiedColumns: [(name: JSONMembers.Name, index: Int)] = [
+        (.ts, Column.ts), (.tenant, Column.tenant), (.actor, Column.actor), (.session, Column.session), (.tool, Column.tool),
+        (.model, Column.model), (.operation, Column.operation), (.decision, Column.decision), (.rowCount, Column.rowCount),
+        (.idempotencyKey, Column.idempotencyKey), (.approver, Column.approver), (.reason, Column.reason),
     ]
 
     /// The first column that disagrees with the hashed body, or nil. Every column a report, a gate or
@@ -115,26 +115,26 @@ struct ChainRowCheck: Sendable {
     /// `plainlySame`, when given, says a column holds the member's value from its text as written, without
     /// parsing it; true only when sure, otherwise the member is parsed and compared.
     static func columnProblem(_ row: some ChainRowValues, members: some BodyMembers, whole: () -> JSONValue?,
-                              plainlySame: ((String, Int) -> Bool)? = nil) -> String? {
+                              plainlySame: ((JSONMembers.Name, Int) -> Bool)? = nil) -> String? {
         for (name, index) in copiedColumns {
             if plainlySame?(name, index) == true { continue }
             let hashed = members.value(name)
             if !same(row[index], hashed) {
-                return "column \(name) is \(row[index]), but the hashed event says \(hashed?.canonicalText ?? "nothing")"
+                return "column \(name.string) is \(row[index]), but the hashed event says \(hashed?.canonicalText ?? "nothing")"
             }
         }
         // Derived from the body: recomputed. The hashed time's millisecond, read from its text in place when
         // the text is plain (no escape: its bytes are its value), as `Timestamp.parse` then `millis` read it.
         let millis: Int64?
-        if let time = plainText((members as? JSONMembers)?.raw("ts")) {
+        if let time = plainText((members as? JSONMembers)?.raw(.ts)) {
             millis = Timestamp.parseMillis(bytes: time)
         } else {
-            millis = members.value("ts")?.stringValue.flatMap(Timestamp.parse).map(Timestamp.millis)
+            millis = members.value(.ts)?.stringValue.flatMap(Timestamp.parse).map(Timestamp.millis)
         }
         if let millis {
             let stored = row[Column.tsMillis]
             if stored != .int(millis) {
-                return "column ts_ms is \(stored.string ?? "null"), but the hashed time \(members.value("ts")?.stringValue ?? "") is \(millis)"
+                return "column ts_ms is \(stored.string ?? "null"), but the hashed time \(members.value(.ts)?.stringValue ?? "") is \(millis)"
             }
         }
         // The common event's derived columns are confirmed from the body's text; any other is derived whole.

@@ -159,7 +159,7 @@ extension AuditStore {
             }
             let (targets, message) = try row.withText(6) { text -> (String?, String?) in
                 if let members = JSONMembers(text) {
-                    return (members.raw("targets").flatMap(JSONExtract.value), members.raw("message").flatMap(JSONExtract.value))
+                    return (members.raw(.targets).flatMap(JSONExtract.value), members.raw(.message).flatMap(JSONExtract.value))
                 }
                 let extracted = try sql.query("SELECT json_extract(body, '$.targets'), json_extract(body, '$.message') FROM audit_events WHERE seq = ?",
                                               [.int(seq)]).first

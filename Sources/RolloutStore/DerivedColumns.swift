@@ -12,10 +12,10 @@ struct DerivedColumns: Equatable {
     var shape: String?
 
     /// The fields `AuditEvent(json:)` requires to be non-empty strings.
-    private static let requiredStrings = ["tenant", "tool", "decision"]
+    private static let requiredStrings: [JSONMembers.Name] = [.tenant, .tool, .decision]
     /// The fields `AuditEvent(json:)` requires to be strings, or absent or null.
-    private static let optionalStrings = ["actor", "session", "model", "operation", "reason", "idempotency_key", "approver",
-                                          "policy_digest", "backend", "message"]
+    private static let optionalStrings: [JSONMembers.Name] = [.actor, .session, .model, .operation, .reason, .idempotencyKey, .approver,
+                                                              .policyDigest, .backend, .message]
 
     /// Whether the body's scalar members have the types the members' reading needs (the strings, the
     /// row count); when not, the body needs a full decoding. Verification's shortcut
@@ -23,7 +23,7 @@ struct DerivedColumns: Equatable {
     static func scalarsReadable(_ members: some BodyMembers) -> Bool {
         for key in requiredStrings where !members.isNonEmptyString(key) { return false }
         for key in optionalStrings where !members.isStringOrNull(key) { return false }
-        switch members.value("row_count") {
+        switch members.value(.rowCount) {
         case nil, .null?: return true
         case .number(let d)? where d >= 0 && d.rounded() == d && d <= Double(AuditEvent.maxRowCount): return true
         default: return false
@@ -38,10 +38,10 @@ struct DerivedColumns: Equatable {
     /// Reads the derived columns from the body's members (a parsed object's, or those `JSONMembers`
     /// found without building the body); nil when the body needs a full decoding.
     init?(members: some BodyMembers) {
-        func member(_ name: String) -> JSONValue? { members.value(name) }
+        func member(_ name: JSONMembers.Name) -> JSONValue? { members.value(name) }
         guard Self.scalarsReadable(members) else { return nil }
         var targets: [JSONValue] = []
-        switch member("targets") {
+        switch member(.targets) {
         case .array(let items)?: targets = items
         case nil, .null?: break
         default: return nil
@@ -49,7 +49,7 @@ struct DerivedColumns: Equatable {
         // The changed fields of each row, as `AuditEvent(json:)` reads them: `changes`, else the
         // one-row `fields_changed` of the interchange form (which is how a one-row event is stored).
         var rows: [[String: JSONValue]] = []
-        switch member("changes") {
+        switch member(.changes) {
         case .array(let items)?:
             for item in items {
                 guard case .object(let fields)? = item["fields"] else { return nil }
@@ -70,14 +70,14 @@ struct DerivedColumns: Equatable {
                     return
                 }
             } else if let after = Self.afterValues(fields, names: names.sorted(by: JSONValue.canonicalKeyLess)) {
-                guard case .string(let tool)? = member("tool") else { return nil }
+                guard case .string(let tool)? = member(.tool) else { return nil }
                 effect = Self.effect(tool: tool, targets: targets, after: names.isEmpty ? nil : after)
                 self.shape = shape
                 return
             }
         }
         if rows.isEmpty {
-            switch member("fields_changed") {
+            switch member(.fieldsChanged) {
             case .object(let fields)? where !fields.isEmpty:
                 for value in fields.values {
                     guard case .object = value else { return nil }
@@ -88,7 +88,7 @@ struct DerivedColumns: Equatable {
             }
         }
         let firstFields = rows.first
-        guard case .string(let tool)? = member("tool") else { return nil }
+        guard case .string(let tool)? = member(.tool) else { return nil }
         if targets.isEmpty {
             effect = nil
         } else {
@@ -141,7 +141,7 @@ struct DerivedColumns: Equatable {
         var after: [(name: String, value: JSONValue)] = []
         for name in names {
             guard let field = fields.members(of: name) else { return nil }
-            if let value = field.value("after") { after.append((name, value)) }
+            if let value = field.value(.after) { after.append((name, value)) }
         }
         return after
     }
@@ -158,11 +158,11 @@ struct DerivedColumns: Equatable {
 /// parsed object, or from `JSONMembers`, which builds only the members asked for and tells a member's
 /// type without building it.
 protocol BodyMembers {
-    func value(_ name: String) -> JSONValue?
+    func value(_ name: JSONMembers.Name) -> JSONValue?
     /// Whether the member is a string of at least one character.
-    func isNonEmptyString(_ name: String) -> Bool
+    func isNonEmptyString(_ name: JSONMembers.Name) -> Bool
     /// Whether the member is absent, null or a string.
-    func isStringOrNull(_ name: String) -> Bool
+    func isStringOrNull(_ name: JSONMembers.Name) -> Bool
     /// An object member's own members; nil when the member is absent or not an object, or when they
     /// are not read this way (the caller then reads the member's value).
     func members(of name: String) -> Self?
@@ -173,15 +173,15 @@ protocol BodyMembers {
 }
 
 extension Dictionary: BodyMembers where Key == String, Value == JSONValue {
-    func value(_ name: String) -> JSONValue? { self[name] }
+    func value(_ name: JSONMembers.Name) -> JSONValue? { self[name.string] }
 
-    func isNonEmptyString(_ name: String) -> Bool {
-        if case .string(let s)? = self[name] { return !s.isEmpty }
+    func isNonEmptyString(_ name: JSONMembers.Name) -> Bool {
+        if case .string(let s)? = self[name.string] { return !s.isEmpty }
         return false
     }
 
-    func isStringOrNull(_ name: String) -> Bool {
-        switch self[name] {
+    func isStringOrNull(_ name: JSONMembers.Name) -> Bool {
+        switch self[name.string] {
         case nil, .null?, .string?: true
         default: false
         }
@@ -200,7 +200,7 @@ extension Dictionary: BodyMembers where Key == String, Value == JSONValue {
 }
 
 extension JSONMembers: BodyMembers {
-    func isStringOrNull(_ name: String) -> Bool {
+    func isStringOrNull(_ name: JSONMembers.Name) -> Bool {
         switch kind(name) {
         case nil, .null?, .string?: true
         default: false

@@ -37,20 +37,20 @@ enum PlainDerivedColumns {
     static func derive<R>(_ members: JSONMembers, shape: UnsafeBufferPointer<UInt8>?, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R? {
         // The conditions under which `DerivedColumns(members:)` reads the one-row form (`fields_changed`).
         guard DerivedColumns.scalarsReadable(members) else { return nil }
-        switch members.kind("changes") {
+        switch members.kind(.changes) {
         case nil, .null?: break
         default: return nil
         }
-        guard let tool = members.raw("tool"), tool[0] == UInt8(ascii: "\""), PlainJSON.end(of: tool, from: 0) == tool.count else { return nil }
+        guard let tool = members.raw(.tool), tool[0] == UInt8(ascii: "\""), PlainJSON.end(of: tool, from: 0) == tool.count else { return nil }
         // No `fields_changed` (absent, null or empty: a refusal, a denial) is a write that changed no field.
         let fields: UnsafeBufferPointer<UInt8>?
-        switch members.kind("fields_changed") {
+        switch members.kind(.fieldsChanged) {
         case nil, .null?: fields = nil
-        case .object?: fields = members.raw("fields_changed")
+        case .object?: fields = members.raw(.fieldsChanged)
         default: return nil
         }
         // Without targets there is no effect; with them, the targets must be written canonically.
-        let targets = members.raw("targets")
+        let targets = members.raw(.targets)
         let untargeted: Bool
         switch targets {
         case nil: untargeted = true

@@ -90,7 +90,7 @@ public struct ScoringChunk: Sendable {
             fields = try row.withOptionalText(12) { body in
                 guard let body else { return nil }
                 guard let members = JSONMembers(body) else { return try extract(seq) }
-                return members.raw("fields_changed").flatMap(JSONExtract.value)
+                return members.raw(.fieldsChanged).flatMap(JSONExtract.value)
             }
         } else {
             fields = row.optionalString(12)

@@ -107,6 +107,34 @@ struct JSONMembersTests {
         }
     }
 
+    /// Names known when the program is built (`JSONMembers.Name`) are found from the slot reckoned when
+    /// they were made: each must find what its string finds, in objects that hold it and that do not.
+    static let builtNames: [(name: JSONMembers.Name, string: String)] = [
+        (.init(""), ""), (.init("a"), "a"), (.init("ts"), "ts"), (.init("seq"), "seq"), (.init("row_count"), "row_count"),
+        (.init("idempotency_key"), "idempotency_key"), (.init("fields_changed"), "fields_changed"),
+        (.init("abcdefgh12345678"), "abcdefgh12345678"),
+    ]
+
+    @Test("a name known when the program is built finds what its string finds", arguments: [false, true])
+    func builtName(present: Bool) throws {
+        let strings = Self.builtNames.map(\.string)
+        for (name, string) in Self.builtNames {
+            #expect(name.string == string)
+            // The others in the object always; the name itself only when `present` (then its value is 99).
+            let held = strings.filter { $0 != string } + (present ? [string] : [])
+            let text = "{" + held.enumerated().map { #""\#($1)":\#($1 == string ? 99 : $0)"# }.joined(separator: ",") + "}"
+            let bytes = Array(text.utf8)
+            try bytes.withUnsafeBufferPointer { buffer in
+                let members = try #require(JSONMembers(buffer))
+                #expect(members.value(name) == members.value(string), "\(string) in \(text)")
+                #expect(members.value(name) == (present ? .number(99) : nil), "\(string) in \(text)")
+                #expect(members.raw(name).map(Array.init) == members.raw(string).map(Array.init))
+                #expect(members.kind(name) == members.kind(string))
+                #expect(members.isNonEmptyString(name) == members.isNonEmptyString(string))
+            }
+        }
+    }
+
     /// Objects of many members: names that share a slot of the index and names placed after a run of
     /// taken slots, a repeated name far from its first, the empty name, and the limit: 62 names with the
     /// empty one and "m" are 64 members, indexed; 63 with them are 65, declined.
