@@ -242,6 +242,7 @@ extension JSONByteParser {
         case UInt8(ascii: "{"): try skipObject(depth: depth)
         case UInt8(ascii: "["): try skipArray(depth: depth)
         case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try parseNumber()
         default: _ = try parseValue(depth: depth)
         }
     }
