@@ -44,7 +44,7 @@ struct ChainRowCheck: Sendable {
             }
             if let members = JSONMembers(bytes) {
                 return bodyProblem(members: members, whole: { try? JSONValue.parse(bytes: bytes) },
-                                   plainlySame: { Self.plainlySame(row, $1, members.raw($0)) })
+                                   plainlySame: { Self.plainlySame(row, $1, members.member($0)) })
             }
             guard let json = try? JSONValue.parse(bytes: bytes) else {
                 return fail(.edited, "event \(seq) has a body that is not JSON")
@@ -126,7 +126,7 @@ struct ChainRowCheck: Sendable {
         // Derived from the body: recomputed. The hashed time's millisecond, read from its text in place when
         // the text is plain (no escape: its bytes are its value), as `Timestamp.parse` then `millis` read it.
         let millis: Int64?
-        if let time = plainText((members as? JSONMembers)?.raw(.ts)) {
+        if let time = (members as? JSONMembers)?.member(.ts)?.plainText {
             millis = Timestamp.parseMillis(bytes: time)
         } else {
             millis = members.value(.ts)?.stringValue.flatMap(Timestamp.parse).map(Timestamp.millis)
@@ -159,28 +159,20 @@ struct ChainRowCheck: Sendable {
         return nil
     }
 
-    /// Whether a stored value is the JSON value written as `raw`, decided from the text alone: true for a
-    /// null column and an absent or null member, and for a text column whose bytes are a string member's
-    /// as written when that member is plain (printable ASCII, no escape, so its bytes are its value).
-    /// False means "not shown this way", not "different".
-    static func plainlySame(_ row: some ChainRowValues, _ index: Int, _ raw: UnsafeBufferPointer<UInt8>?) -> Bool {
+    /// Whether a stored value is the value of `member`, decided from its text alone: true for a null
+    /// column and an absent or null member, and for a text column whose bytes are a plain string member's
+    /// (`JSONMembers.Member`: no escape, so its bytes are its value). False means "not shown this way",
+    /// not "different".
+    static func plainlySame(_ row: some ChainRowValues, _ index: Int, _ member: JSONMembers.Member?) -> Bool {
         if row.isText(index) {
-            guard let text = plainText(raw) else { return false }
+            guard let text = member?.plainText else { return false }
             return row.withText(index) { stored in
                 stored.count == text.count && (text.isEmpty || memcmp(stored.baseAddress!, text.baseAddress!, text.count) == 0)
             }
         }
         guard row.isNull(index) else { return false }
-        guard let raw else { return true }
+        guard let raw = member?.raw else { return true }
         return raw.count == 4 && raw[0] == UInt8(ascii: "n") && raw[1] == UInt8(ascii: "u") && raw[2] == UInt8(ascii: "l") && raw[3] == UInt8(ascii: "l")
-    }
-
-    /// The value of a string member written plainly (printable ASCII without an escape, so its bytes are
-    /// its value), without its quotes; nil for a member of another kind or form, or none.
-    static func plainText(_ raw: UnsafeBufferPointer<UInt8>?) -> UnsafeBufferPointer<UInt8>? {
-        guard let raw, raw.count >= 2, raw[0] == UInt8(ascii: "\""), raw[raw.count - 1] == UInt8(ascii: "\""),
-              ASCIIBytes.plainRunEnd(raw, from: 1) == raw.count - 1 else { return nil }
-        return UnsafeBufferPointer(rebasing: raw[1..<(raw.count - 1)])
     }
 
     /// Whether a stored column holds the hashed value, type and bytes alike: text only as text (a blob or

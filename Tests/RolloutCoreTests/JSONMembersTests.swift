@@ -86,7 +86,11 @@ struct JSONMembersTests {
     /// Names that share their first bytes or their length, and one that differs from another only
     /// in its last byte: a look-up that stopped short of comparing every byte would take a neighbour.
     /// Written in this order and sorted byte by byte (as canonical bodies are).
-    static let alike = ["ab", "abc", "abcdefg", "abcdefgh", "abcdefgX", "abcdefghi", "abcdefgh12345",
+    /// Every length a comparison reads in its own way (one byte, two to three, four to seven, eight and
+    /// more, whole words then an overlapping last one) has two names that differ only at its end, and
+    /// names of one length, first and last byte (which the index hashes alike) differ only inside.
+    static let alike = ["ab", "abc", "abd", "aXc", "abcdX", "abcdY", "abcdXz", "abcdYz", "abcdefg", "abcdefX", "abcdefgh", "abcdefgX", "abcdefghi",
+                        "abcdefgh1", "abcdefgh12345", "abcdefgh12346", "abcdefghX12345678", "abcdefghY12345678",
                         "abcdefgH" + String(repeating: "z", count: 32), "abcdefgH" + String(repeating: "z", count: 31) + "y"]
 
     @Test("a look-up finds only the member of that very name", arguments: alike + [
@@ -131,6 +135,32 @@ struct JSONMembersTests {
                 #expect(members.raw(name).map(Array.init) == members.raw(string).map(Array.init))
                 #expect(members.kind(name) == members.kind(string))
                 #expect(members.isNonEmptyString(name) == members.isNonEmptyString(string))
+            }
+        }
+    }
+
+    /// Verification takes a plain string member's bytes as its value (`Member.plainText`): only a string
+    /// without an escape, a control character or a byte beyond ASCII may be called plain.
+    static let plainness: [(text: String, plain: String?)] = [
+        (#""abc""#, "abc"), (#""""#, ""), ("\"a\u{7F}b\"", "a\u{7F}b"), (#""a b~{}[]:,""#, "a b~{}[]:,"),
+        ("\"" + String(repeating: "x", count: 40) + "\"", String(repeating: "x", count: 40)),
+        (#""a\"b""#, nil), (#""a\\b""#, nil), (#""ac\u006de""#, nil), ("\"" + String(repeating: "x", count: 20) + #"\n""#, nil),
+        (#""é""#, nil), ("3", nil), ("-0.5", nil), ("null", nil), ("true", nil), (#"["a"]"#, nil), (#"{"a":"b"}"#, nil),
+    ]
+
+    @Test("a member is a plain string only when its text between the quotes is its value", arguments: plainness)
+    func plainString(text: String, plain: String?) throws {
+        // The member first, in the middle and last, so that what follows it differs.
+        for body in [#"{"v":\#(text),"w":1}"#, #"{"u":"x","v":\#(text),"w":"y"}"#, #"{"u":2,"v":\#(text)}"#] {
+            let bytes = Array(body.utf8)
+            try bytes.withUnsafeBufferPointer { buffer in
+                let members = try #require(JSONMembers(buffer), "\(body)")
+                let member = try #require(members.member(.init("v")))
+                #expect(Array(member.raw) == Array(text.utf8), "\(body)")
+                #expect(member.isPlainString == (plain != nil), "\(body)")
+                #expect(member.plainText.map { String(decoding: $0, as: UTF8.self) } == plain, "\(body)")
+                if let plain { #expect(members.value(.init("v")) == .string(plain)) }
+                #expect(members.member(.init("x")) == nil)
             }
         }
     }

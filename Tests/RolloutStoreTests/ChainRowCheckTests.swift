@@ -1,3 +1,4 @@
+import RolloutCore
 import Testing
 
 @testable import RolloutStore
@@ -22,16 +23,19 @@ struct ChainRowCheckTests {
         ("a null column and a null member", "null", .null, true),
         ("a null column and a string member", #""null""#, .null, false),
         ("a text column and an absent member", nil, .text(""), false),
+        ("a string with DEL, which JSON writes as it is", "\"a\u{7F}b\"", .text("a\u{7F}b"), true),
+        ("a column holding an escaped control character as written", #""a\tb""#, .text(#"a\tb"#), false),
+        ("a column holding the control character", #""a\tb""#, .text("a\tb"), false),
     ]
 
     @Test("same only when the column holds the member's value, byte for byte", arguments: cases)
     func plainlySame(_ name: String, _ member: String?, _ stored: SQLValue, _ same: Bool) {
         let row = SQLRow(columns: ["value"], values: [stored])
-        let answer: Bool
-        if let member {
-            answer = Array(member.utf8).withUnsafeBufferPointer { ChainRowCheck.plainlySame(row, 0, $0) }
-        } else {
-            answer = ChainRowCheck.plainlySame(row, 0, nil)
+        // The member as verification meets it: in a body indexed by `JSONMembers`, among others.
+        let body = Array((#"{"seq":1,"#  + (member.map { #""tenant":\#($0),"# } ?? "") + #""tool":"t"}"#).utf8)
+        let answer = body.withUnsafeBufferPointer { bytes -> Bool? in
+            guard let members = JSONMembers(bytes) else { return nil }
+            return ChainRowCheck.plainlySame(row, 0, members.member(.tenant))
         }
         #expect(answer == same, "\(name)")
     }

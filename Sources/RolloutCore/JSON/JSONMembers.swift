@@ -24,6 +24,8 @@ public struct JSONMembers {
         slots.initialize(repeating: 0)
         count = JSONMembers.slotCount
     }
+    /// Bit k is set when member k's value is a plain string (see `Member`), as the indexing pass found it.
+    private var plainStrings: UInt64 = 0
 
     /// More members than this are not indexed.
     public static let maxMembers = 64
@@ -51,7 +53,16 @@ public struct JSONMembers {
                 parser.index += 1
                 parser.skipWhitespace()
                 let valueStart = parser.index
-                do { try parser.skipValue(depth: 1) } catch { return nil }
+                // A plain string is read in one run, and remembered: verification compares such members with
+                // their columns as they are written.
+                let plainEnd = valueStart < bytes.count && bytes[valueStart] == UInt8(ascii: "\"")
+                    ? ASCIIBytes.plainRunEnd(bytes, from: valueStart + 1) : bytes.count
+                if plainEnd < bytes.count, bytes[plainEnd] == UInt8(ascii: "\"") {
+                    parser.index = plainEnd + 1
+                    plainStrings |= 1 << UInt64(spans.count)
+                } else {
+                    do { try parser.skipValue(depth: 1) } catch { return nil }
+                }
                 // A repeated name is declined: `JSONValue.parse` keeps the last, and a reader that kept the
                 // first would see another object.
                 guard place(nameStart..<end, at: spans.count) else { return nil }
@@ -159,27 +170,51 @@ public struct JSONMembers {
     public func raw(_ name: String) -> UnsafeBufferPointer<UInt8>? {
         if #available(macOS 26, iOS 26, tvOS 26, watchOS 26, visionOS 26, *) {
             // The name's bytes through its span: `withUTF8` costs a copy of the string and its retains.
-            return name.utf8.span.withUnsafeBufferPointer { find($0, from: Self.slot(of: $0)) }
+            return name.utf8.span.withUnsafeBufferPointer { position($0, from: Self.slot(of: $0)) }.map(value(at:))
         }
         var name = name
-        return name.withUTF8 { find($0, from: Self.slot(of: $0)) }
+        return name.withUTF8 { position($0, from: Self.slot(of: $0)) }.map(value(at:))
+    }
+
+    private func value(at position: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: bytes[spans[position].value])
     }
 
     /// As `raw(_:)` for a name known when the program is built.
     public func raw(_ name: Name) -> UnsafeBufferPointer<UInt8>? {
-        name.text.withUTF8Buffer { find($0, from: name.slot) }
+        member(name)?.raw
     }
 
-    /// The value of the member named `wanted`, from `slot`, the slot its name hashes to.
-    private func find(_ wanted: UnsafeBufferPointer<UInt8>, from slot: Int) -> UnsafeBufferPointer<UInt8>? {
+    /// A member's value as written, and whether it is a plain string: quoted ASCII without an escape or a
+    /// control character (no backslash, no byte below 0x20 or above 0x7F; `ASCIIBytes.plainRunEnd`), whose
+    /// bytes between the quotes are its value.
+    public struct Member {
+        /// The value's JSON text.
+        public let raw: UnsafeBufferPointer<UInt8>
+        public let isPlainString: Bool
+
+        /// The value of a plain string, without its quotes; nil for a member of another kind or form.
+        public var plainText: UnsafeBufferPointer<UInt8>? {
+            isPlainString ? UnsafeBufferPointer(rebasing: raw[1..<(raw.count - 1)]) : nil
+        }
+    }
+
+    /// The member named `name`, or nil when the object has none.
+    public func member(_ name: Name) -> Member? {
+        guard let position = name.text.withUTF8Buffer({ position($0, from: name.slot) }) else { return nil }
+        return Member(raw: UnsafeBufferPointer(rebasing: bytes[spans[position].value]), isPlainString: plainStrings & (1 << UInt64(position)) != 0)
+    }
+
+    /// The position of the member named `wanted`, looked for from `slot`, the slot its name hashes to.
+    private func position(_ wanted: UnsafeBufferPointer<UInt8>, from slot: Int) -> Int? {
         let count = wanted.count
         var slot = slot
         while true {
             let entry = Int(slots[slot])
             if entry == 0 { return nil }
-            let span = spans[entry - 1]
-            if span.name.count == count, same(span.name.lowerBound, wanted) {
-                return UnsafeBufferPointer(rebasing: bytes[span.value])
+            let name = spans[entry - 1].name
+            if name.count == count, same(name.lowerBound, wanted) {
+                return entry - 1
             }
             slot = (slot + 1) & (Self.slotCount - 1)
         }
