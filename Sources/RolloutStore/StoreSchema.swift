@@ -57,6 +57,12 @@ enum StoreSchema {
                 break
             }
         }
+        // Readers take a text column's bytes in place as UTF-8 (`SQLiteRowView`); in a store of another
+        // encoding SQLite converts each one, and a conversion that fails for want of memory would read as
+        // empty text. Only a store rebuilt by hand has another encoding.
+        if let encoding = try sql.queryOne("PRAGMA encoding", []).map({ $0.string(0) }), encoding != "UTF-8" {
+            lines.append("the store's text is encoded \(encoding), and rollout writes and reads UTF-8")
+        }
         if lines.isEmpty, expected[keyIndex] != nil { lines += try keyIndexProblems(sql) }
         return lines
     }

@@ -100,6 +100,24 @@ struct StoreSchemaTests {
         #expect(try store.verify().checked == 3)
     }
 
+    @Test("a store rebuilt in UTF-16 is not one rollout made: verify names its encoding, and no writer writes to it")
+    func utf16Store() throws {
+        let path = TestPaths.scratchFile("schema") + ".sqlite"
+        // The encoding of a file is set before its first table, as a rebuild from a dump would set it.
+        try TestStores.edit(path, "PRAGMA encoding = 'UTF-16le'; CREATE TABLE notes (id INTEGER PRIMARY KEY)")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        #expect {
+            let store = try AuditStore(path: path)
+            try store.append([Self.event(1)])
+        } throws: { error in
+            guard case StoreError.schemaEdited(_, let differences) = error else { return false }
+            return differences.contains { $0.contains("encoded UTF-16le") }
+        }
+        let check = try AuditStore(path: path, create: false, readOnly: true).verify()
+        #expect(check.firstBreak?.problem == .schemaEdited)
+        #expect(check.firstBreak?.detail.contains("encoded UTF-16le") == true, "\(check.firstBreak?.detail ?? "ok")")
+    }
+
     @Test("a store the first version wrote, read-only and unmigrated, is compared with the migrations it ran: no difference")
     func firstVersionStore() throws {
         let path = try TestStores.firstVersionStore("schema-v1")

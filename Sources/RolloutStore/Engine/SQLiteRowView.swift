@@ -15,20 +15,27 @@ struct SQLiteRowView: ChainRowValues {
     /// The row's values, one per result column.
     let values: UnsafeBufferPointer<OpaquePointer?>
 
-    subscript(_ index: Int) -> SQLValue { RawStatement.value(values[index]) }
+    subscript(_ index: Int) -> SQLValue { RawStatement.value(value(index)) }
+
+    /// Column `index`'s value. The column API answered a column past the row with null; a pointer past
+    /// the row's values would be read as a value, so the index is checked in every build.
+    private func value(_ index: Int) -> OpaquePointer? {
+        precondition(index >= 0 && index < values.count, "column \(index) of a row of \(values.count)")
+        return values[index]
+    }
 
     func int(_ index: Int) -> Int64 {
-        let value = values[index]
+        let value = value(index)
         if sqlite3_value_type(value) == SQLITE_INTEGER { return sqlite3_value_int64(value) }
         return self[index].int64 ?? 0
     }
 
-    func isText(_ index: Int) -> Bool { sqlite3_value_type(values[index]) == SQLITE_TEXT }
+    func isText(_ index: Int) -> Bool { sqlite3_value_type(value(index)) == SQLITE_TEXT }
 
-    func isNull(_ index: Int) -> Bool { sqlite3_value_type(values[index]) == SQLITE_NULL }
+    func isNull(_ index: Int) -> Bool { sqlite3_value_type(value(index)) == SQLITE_NULL }
 
     func withText<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        let value = values[index]
+        let value = value(index)
         if sqlite3_value_type(value) == SQLITE_TEXT, let text = sqlite3_value_text(value) {
             // Text is handed out as stored: UTF-8 is its string's bytes, and other bytes are what an
             // `SQLRow` keeps of it (`.bytes`).
@@ -43,8 +50,8 @@ struct SQLiteRowView: ChainRowValues {
     }
 
     func withOptionalText<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
-        let value = values[index]
-        // The text pointer is null only for a null value (or a zero-length blob, or no memory: asked apart).
+        let value = value(index)
+        // The text pointer is null for a null value, and otherwise only when memory runs out: asked apart.
         if let text = sqlite3_value_text(value) {
             return try body(UnsafeBufferPointer(start: text, count: Int(sqlite3_value_bytes(value))))
         }
