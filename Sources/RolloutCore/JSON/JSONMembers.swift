@@ -202,7 +202,7 @@ public struct JSONMembers {
     /// The member named `name`, or nil when the object has none.
     public func member(_ name: Name) -> Member? {
         guard let position = name.text.withUTF8Buffer({ position($0, from: name.slot) }) else { return nil }
-        return Member(raw: UnsafeBufferPointer(rebasing: bytes[spans[position].value]), isPlainString: plainStrings & (1 << UInt64(position)) != 0)
+        return Member(raw: value(at: position), isPlainString: plainStrings & (1 << UInt64(position)) != 0)
     }
 
     /// The position of the member named `wanted`, looked for from `slot`, the slot its name hashes to.
