@@ -65,7 +65,7 @@ struct SharedPausesTests {
     }
 
     @Test("a guard that reads the store's pauses at every check decides, also inside its decision's transaction, and obeys a pause",
-          .timeLimit(.minutes(1)))
+          .timeLimit(.minutes(10)))
     func insideTheTransaction() async throws {
         let policy = try RolloutFolder(directory: TestPaths.exampleFolder).loadPolicy()
         let store = try TestStores.temporarySQLite()
