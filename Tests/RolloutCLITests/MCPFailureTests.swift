@@ -18,7 +18,7 @@ struct MCPFailureTests {
         let seconds = Date().timeIntervalSince(started)
         #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
-        // The hanging server sleeps for an hour: ending in minutes shows the run gave up at its timeout. (How
+        // The hanging server never answers while the run lives: ending in minutes shows the run gave up at its timeout. (How
         // soon after it is the machine's business: the suites beside this one share its two cores.)
         #expect(seconds < 3 + 120, "took \(seconds)s")
     }
