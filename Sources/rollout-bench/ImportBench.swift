@@ -101,11 +101,16 @@ struct ImportBench: ParsableCommand {
         }
         // Verification of the imported store, three times: on 2 cores one run varies by 5–20%, so the
         // median is the figure, with the fastest and slowest beside it. A run that finds a break is no
-        // figure at all.
-        var verdict: ChainVerification?
-        let verifications = try BenchClock.samples(repeats: verifyRepeats) { verdict = try store.verify() }
-        guard let verdict, verdict.ok, verdict.checked == count else {
-            throw ValidationError("verification of the imported store failed: \(verdict?.firstBreak.map { "\($0.problem.rawValue) at event \($0.seq)" } ?? "no verdict")")
+        // figure at all, nor is one that checks fewer events than were imported.
+        let verifications = try BenchClock.samples(repeats: verifyRepeats) {
+            let verdict = try store.verify()
+            if let broken = verdict.firstBreak {
+                throw ValidationError("verification of the imported store failed: \(broken.problem.rawValue) at event \(broken.seq)")
+            }
+            guard verdict.ok else { throw ValidationError("verification of the imported store failed") }
+            guard verdict.checked == count else {
+                throw ValidationError("verification of the imported store checked \(verdict.checked) events of the \(count) imported")
+            }
         }
         let median = BenchClock.median(verifications)
         print("rollout audit verify (\(ProcessInfo.processInfo.activeProcessorCount) cores): \(BenchClock.rate(count, median)) (median of \(verifications.count): \(BenchClock.format(median)); runs \(verifications.map { BenchClock.rate(count, $0) }.reversed().joined(separator: ", "))); budget 500k/s")
