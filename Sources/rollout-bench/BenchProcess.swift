@@ -7,7 +7,7 @@ enum BenchProcess {
     /// Linux, which would be the whole measurement.
     static func spawn(_ binary: String, _ arguments: [String], quiet: Bool = false) throws {
         let status = try run(binary, arguments, stdout: "/dev/null", stderr: quiet ? "/dev/null" : nil)
-        guard status == 0 else { throw ValidationError("rollout \(arguments.joined(separator: " ")) failed (exit status \(status))") }
+        guard status == 0 else { throw BenchFailure("rollout \(arguments.joined(separator: " ")) failed (exit status \(status))") }
     }
 
     /// Runs `binary` with its standard output (and error, when given) in those files; its exit status.
@@ -21,7 +21,7 @@ enum BenchProcess {
         defer { for p in argv { free(p) } }
         var pid: pid_t = 0
         let rc = posix_spawnp(&pid, binary, &actions, nil, argv, environ)
-        guard rc == 0 else { throw ValidationError("cannot start \(binary): \(String(cString: strerror(rc)))") }
+        guard rc == 0 else { throw BenchFailure("cannot start \(binary): \(String(cString: strerror(rc)))") }
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         // WIFEXITED / WEXITSTATUS, spelled out (the macros are not imported).
@@ -39,7 +39,7 @@ enum BenchProcess {
         defer { for p in argv { free(p) } }
         var pid: pid_t = 0
         let rc = posix_spawnp(&pid, binary, &actions, nil, argv, environ)
-        guard rc == 0 else { throw ValidationError("cannot start \(binary): \(String(cString: strerror(rc)))") }
+        guard rc == 0 else { throw BenchFailure("cannot start \(binary): \(String(cString: strerror(rc)))") }
         return pid
     }
 
@@ -50,7 +50,7 @@ enum BenchProcess {
 
     /// The standard output of `program arguments` (found on PATH).
     static func capture(_ program: String, _ arguments: [String]) throws -> String {
-        guard let path = which(program) else { throw ValidationError("\(program) is not installed") }
+        guard let path = which(program) else { throw BenchFailure("\(program) is not installed") }
         return try captureAt(path, arguments)
     }
 
@@ -72,7 +72,7 @@ enum BenchProcess {
     static func rolloutBinary() throws -> String {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rollout").path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw ValidationError("no rollout binary beside rollout-bench at \(binary): swift build -c release --product rollout")
+            throw BenchFailure("no rollout binary beside rollout-bench at \(binary): swift build -c release --product rollout")
         }
         return binary
     }

@@ -99,7 +99,7 @@ struct GuardBench: AsyncParsableCommand {
             let seconds = try floor.replay(into: replayed, group: group)
             let check = try replayed.verify()
             guard check.ok, check.checked == floor.decisions.count else {
-                throw ValidationError("the replay of the guard's rows did not leave the same chain (\(check.checked) events checked)")
+                throw BenchFailure("the replay of the guard's rows did not leave the same chain (\(check.checked) events checked)")
             }
             rates[group] = Double(floor.decisions.count) / seconds
             print("  peer: SQLite alone writing the same rows (\(floor.decisions.count) decisions), \(group) per transaction: \(BenchClock.rate(floor.decisions.count, seconds)); same chain: yes")

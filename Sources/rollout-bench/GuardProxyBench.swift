@@ -67,7 +67,7 @@ struct GuardProxyBench: AsyncParsableCommand {
         }
         for i in 0..<Self.warmUp {
             let r = try await client.callTool("items.create", arguments: args(i, "warm"))
-            if r.isError { throw ValidationError("the warm-up call was refused: \(r.text)") }
+            if r.isError { throw BenchFailure("the warm-up call was refused: \(r.text)") }
         }
         var samples: [Double] = []
         samples.reserveCapacity(total)
@@ -80,7 +80,7 @@ struct GuardProxyBench: AsyncParsableCommand {
         }
         await client.stop()
         // A refusal is cheaper than a forwarded write: a run with refusals would flatter the guard.
-        if refused > 0 { throw ValidationError("\(refused) of \(total) timed calls were refused; the fixture's caps must not refuse them") }
+        if refused > 0 { throw BenchFailure("\(refused) of \(total) timed calls were refused; the fixture's caps must not refuse them") }
         return samples
     }
 

@@ -91,7 +91,7 @@ struct ImportBench: ParsableCommand {
             _ = try BenchProcess.run(sqlite3, [peer, "CREATE TABLE lines(line TEXT)"], stdout: "/dev/null")
             let peerSeconds = try BenchClock.time {
                 let status = try BenchProcess.run(sqlite3, [peer, ".mode ascii", #".separator "\037" "\n""#, ".import \(path) lines"], stdout: "/dev/null")
-                guard status == 0 else { throw ValidationError("sqlite3 .import failed (\(status))") }
+                guard status == 0 else { throw BenchFailure("sqlite3 .import failed (\(status))") }
             }
             let ratio = (Double(count) / importSeconds) / (Double(count) / peerSeconds)
             print("sqlite3 .import of the same lines (one column, no parsing): \(BenchClock.rate(count, peerSeconds)) in \(BenchClock.format(peerSeconds))")
@@ -105,11 +105,11 @@ struct ImportBench: ParsableCommand {
         let verifications = try BenchClock.samples(repeats: verifyRepeats) {
             let verdict = try store.verify()
             if let broken = verdict.firstBreak {
-                throw ValidationError("verification of the imported store failed: \(broken.problem.rawValue) at event \(broken.seq)")
+                throw BenchFailure("verification of the imported store failed: \(broken.problem.rawValue) at event \(broken.seq)")
             }
-            guard verdict.ok else { throw ValidationError("verification of the imported store failed") }
+            guard verdict.ok else { throw BenchFailure("verification of the imported store failed") }
             guard verdict.checked == count else {
-                throw ValidationError("verification of the imported store checked \(verdict.checked) events of the \(count) imported")
+                throw BenchFailure("verification of the imported store checked \(verdict.checked) events of the \(count) imported")
             }
         }
         let median = BenchClock.median(verifications)
@@ -120,7 +120,7 @@ struct ImportBench: ParsableCommand {
     /// `count` calls of seven tenants, `spacing` seconds apart from 2025-11-24T16:00:00Z.
     static func generate(_ count: Int, to path: String, spacing: Double = 0.25, start: Double = 1_764_000_000) throws {
         _ = FileManager.default.createFile(atPath: path, contents: nil)
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw ValidationError("cannot write \(path)") }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw BenchFailure("cannot write \(path)") }
         defer { try? handle.close() }
         let tools = ["orders.update", "orders.bulk_update", "refunds.issue", "customers.update_contact", "customers.set_role"]
         let decisions = ["executed", "executed", "executed", "executed", "executed", "executed", "reason_required", "cap_exceeded", "pending_approval", "shadowed"]

@@ -43,7 +43,7 @@ struct MCPBench: AsyncParsableCommand {
     func run() async throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rollout").path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw ValidationError("no rollout binary beside rollout-bench at \(binary): swift build -c release --product rollout")
+            throw BenchFailure("no rollout binary beside rollout-bench at \(binary): swift build -c release --product rollout")
         }
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-bench-mcp-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -58,7 +58,7 @@ struct MCPBench: AsyncParsableCommand {
         let status = try BenchProcess.run(binary, args, stdout: work + "/fuzz.json", stderr: work + "/fuzz.err")
         let rolloutSeconds = elapsed(since: started)
         guard status == 0 || status == 1 else {
-            throw ValidationError("rollout fuzz failed (exit \(status)): \((try? String(contentsOfFile: work + "/fuzz.err", encoding: .utf8)) ?? "")")
+            throw BenchFailure("rollout fuzz failed (exit \(status)): \((try? String(contentsOfFile: work + "/fuzz.err", encoding: .utf8)) ?? "")")
         }
         let rolloutCalls = try Self.toolCalls(in: rolloutLog)
         let summary = try JSONValue.parse(String(contentsOfFile: work + "/fuzz.json", encoding: .utf8))
@@ -70,7 +70,7 @@ struct MCPBench: AsyncParsableCommand {
         let replay = work + "/replay.json"
         let serverWords = ["sh", "-c", "exec \(server)"]
         guard try BenchProcess.run("python3", [replayScript, rolloutLog, "--"] + serverWords, stdout: replay, stderr: work + "/replay.err") == 0 else {
-            throw ValidationError("the replay client failed: \((try? String(contentsOfFile: work + "/replay.err", encoding: .utf8)) ?? "")")
+            throw BenchFailure("the replay client failed: \((try? String(contentsOfFile: work + "/replay.err", encoding: .utf8)) ?? "")")
         }
         let ceiling = try JSONValue.parse(String(contentsOfFile: replay, encoding: .utf8))
         let ceilingCalls = ceiling["calls"]?.intValue ?? 0, ceilingSeconds = ceiling["seconds"]?.doubleValue ?? 1

@@ -75,7 +75,7 @@ struct PostgresBench: AsyncParsableCommand {
             }
             for process in processes { process.waitUntilExit() }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
-            guard processes.allSatisfy({ $0.terminationStatus == 0 }) else { throw ValidationError("a writer failed") }
+            guard processes.allSatisfy({ $0.terminationStatus == 0 }) else { throw BenchFailure("a writer failed") }
             let check = try AuditStore(path: four).verify()
             print("PostgreSQL, 4 writers, \(label) each: \(BenchClock.rate(4 * calls, seconds)) in total (\(4 * calls) decisions in \(BenchClock.format(seconds)); goal 5k/s); chain of \(check.checked) events ok: \(check.ok)")
         }

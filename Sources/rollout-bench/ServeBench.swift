@@ -22,7 +22,7 @@ struct ServeBench: ParsableCommand {
     var repeats = 7
 
     func run() throws {
-        guard BenchProcess.which("curl") != nil else { throw ValidationError("the serve benchmark measures with curl: apt-get install curl") }
+        guard BenchProcess.which("curl") != nil else { throw BenchFailure("the serve benchmark measures with curl: apt-get install curl") }
         let directory = try BenchProcess.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let binary = try BenchProcess.rolloutBinary()
@@ -53,7 +53,7 @@ struct ServeBench: ParsableCommand {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             base = text.split(separator: "\n").first { $0.contains("listening on http://") }.flatMap { $0.split(separator: " ").last }.map(String.init)
         }
-        guard let base else { throw ValidationError("rollout serve did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")") }
+        guard let base else { throw BenchFailure("rollout serve did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")") }
         print("serve started (the chart's counts of every event taken once) in \(BenchClock.format(Double(BenchClock.now() - started) / 1e9)) (polled every 50 ms)")
         let jar = directory.appendingPathComponent("cookies").path
         _ = try curl(["-c", jar, "--data-urlencode", "token=\(token)", base + "/login"])
@@ -108,10 +108,10 @@ struct ServeBench: ParsableCommand {
     func curl(_ arguments: [String]) throws -> Answer {
         let marker = "\n--rollout-bench--"
         let result = try BenchProcess.capture("curl", ["-s", "--max-time", "60", "-w", marker + "%{http_code} %{time_starttransfer} %{time_total}"] + arguments)
-        guard let range = result.range(of: marker, options: .backwards) else { throw ValidationError("curl answered nothing") }
+        guard let range = result.range(of: marker, options: .backwards) else { throw BenchFailure("curl answered nothing") }
         let figures = result[range.upperBound...].split(separator: " ")
         guard figures.count == 3, let status = Int(figures[0]), let firstByte = Double(figures[1]), let total = Double(figures[2]) else {
-            throw ValidationError("curl: \(result.suffix(200))")
+            throw BenchFailure("curl: \(result.suffix(200))")
         }
         return Answer(status: status, firstByte: firstByte, total: total, body: String(result[..<range.lowerBound]))
     }
