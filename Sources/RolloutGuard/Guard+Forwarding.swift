@@ -10,7 +10,9 @@ extension Guard {
         let outcome = await upstream.call(context.forwardCall)
         var afterSnapshot: [JSONValue: [String: JSONValue]]?
         var unverifiable: String?
-        if beforeSnapshot != nil, case .accepted = outcome, let observer = upstream.observer {
+        // Read after an answered write, whatever the answer said: a server whose answer reads as a refusal
+        // (its words, or words an agent made it repeat) may have written all the same.
+        if beforeSnapshot != nil, outcome.wasAnswered, let observer = upstream.observer {
             do {
                 afterSnapshot = try observer.allRows(model: context.model)
             } catch {
@@ -65,9 +67,10 @@ extension Guard {
         let key = plan.request.idempotencyKey
         let decision: Decision
         switch outcome {
-        case .accepted(let result) where unverifiable != nil:
+        case .accepted(let result) where unverifiable != nil, .refused(_, _, let result) where unverifiable != nil:
             let keyText = key.map { " Its idempotency key '\($0)' will not run again." } ?? ""
-            let message = "\(tool.name) was answered by the upstream, and the observed database cannot be read after it (\(unverifiable!)): what it did cannot be told.\(keyText) Check the upstream's state before asking again"
+            let answered = if case .refused(let code, _, _) = outcome { "answered by the upstream as refused (\(code))" } else { "answered by the upstream" }
+            let message = "\(tool.name) was \(answered), and the observed database cannot be read after it (\(unverifiable!)): what it did cannot be told.\(keyText) Check the upstream's state before asking again"
             event.decision = DecisionCode.inDoubt.rawValue
             event.message = message
             event.details["in_doubt"] = true
@@ -102,6 +105,29 @@ extension Guard {
             decision = Decision(code: code, message: event.message!, auditSeq: stored.seq, approvalId: intent.approval?.approval.id,
                                 changes: event.changes, result: answer)
             if let key { try settleKey(key, plan, decision: code, seq: stored.seq, result: answer, principal: principal, session: session, now: now) }
+            try settleApproval(intent.approval, status: .executed, seq: stored.seq, session: session)
+
+        case .refused(let code, let message, let result) where before != nil && after != nil
+                && ObservedChange.changedAnything(plan.model, before: before!, after: after!):
+            // Refused in words, written in fact: what the database shows is recorded, with its before and
+            // after values, as a write that is not what was asked (an agent must not make a write look refused).
+            let (changes, mismatch) = ObservedChange.compare(plan, before: before!, after: after!, tenant: principal.tenant)
+            let said = "the upstream answered that it refused \(tool.name) (\(code): \(LeakDetector.scrub(String(message.prefix(200))))), and the observed database changed"
+            event.changes = changes.map(redactor.redact)
+            if plan.request.operation == .create { event.targets = changes.map(\.key).filter { !$0.isNull } }
+            event.rowCount = max(changes.count, plan.request.rowCount)
+            event.decision = DecisionCode.upstreamMismatch.rawValue
+            event.message = mismatch.isEmpty ? "\(said) as the write asked" : "\(said): \(mismatch.prefix(3).joined(separator: "; "))"
+            event.details["upstream_code"] = .string(code)
+            event.details["mismatch"] = .array(([said] + mismatch).map(JSONValue.string))
+            let stored = try session.ledger.append(event)
+            if let secrets = secretValues(changes) { try session.ledger.stashSecrets(seq: stored.seq, values: secrets) }
+            let answer: JSONValue = ["ok": false, "decision": "upstream_mismatch", "audit_id": .number(Double(stored.seq)), "upstream": result]
+            decision = Decision(code: .upstreamMismatch, message: event.message!, auditSeq: stored.seq, approvalId: intent.approval?.approval.id,
+                                changes: event.changes, result: answer)
+            if let key {
+                try settleKey(key, plan, decision: .upstreamMismatch, seq: stored.seq, result: answer, principal: principal, session: session, now: now)
+            }
             try settleApproval(intent.approval, status: .executed, seq: stored.seq, session: session)
 
         case .refused(let code, let message, let result):
@@ -252,6 +278,17 @@ enum ObservedChange {
             }
         }
         return (changes, mismatch)
+    }
+
+    /// Whether the observed database differs between `before` and `after` at all: a row made, a row gone,
+    /// or a field of the model changed in any row.
+    static func changedAnything(_ model: ModelPolicy, before: [JSONValue: [String: JSONValue]], after: [JSONValue: [String: JSONValue]]) -> Bool {
+        let watched = model.allFieldNames
+        if after.keys.contains(where: { before[$0] == nil }) { return true }
+        return before.contains { key, old in
+            guard let new = after[key] else { return true }
+            return watched.contains { old[$0] != new[$0] }
+        }
     }
 
     /// Whether an observed value is the value a write asked for: the same, or an integer beyond 2^53 that

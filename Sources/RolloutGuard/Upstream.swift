@@ -53,6 +53,9 @@ public enum UpstreamOutcome: Sendable, Hashable {
         case .failed: nil
         }
     }
+
+    /// Whether the upstream answered the call, accepting or refusing it (not a failure to answer).
+    var wasAnswered: Bool { result != nil }
 }
 
 /// How a call to an upstream went wrong.

@@ -69,7 +69,13 @@ public struct RefusalDetector: Sendable {
                 if let status = own(key)?.stringValue, Self.speaksOfApproval(status) { return .pending(Self.message(result, structured)) }
             }
         }
-        if Self.matches(pending, result.text, outside: agent) { return .pending(Self.message(result, structured)) }
+        // A text that is JSON is read as the values it holds: the agent's strings are found there as sent,
+        // however the server escaped them (`\u00e9` for `é`, as Python's `json.dumps` writes it).
+        if let textValue = try? JSONValue.parse(result.text) {
+            if Self.matches(pending, in: textValue, outside: agent) { return .pending(Self.message(result, structured)) }
+        } else if Self.matches(pending, result.text, outside: agent) {
+            return .pending(Self.message(result, structured))
+        }
         if structured == nil, Self.matches(patterns, result.text, outside: agent) {
             return .refused(code: "refusal_text", message: String(result.text.prefix(200)))
         }
@@ -100,6 +106,18 @@ public struct RefusalDetector: Sendable {
         return false
     }
 
+    /// Whether one of `expressions` matches a member name or a string of `value`, at any depth, somewhere
+    /// that is not inside a string the agent sent.
+    static func matches(_ expressions: [NSRegularExpression], in value: JSONValue, outside agent: SentValues) -> Bool {
+        switch value {
+        case .string(let text): return matches(expressions, text, outside: agent)
+        case .array(let items): return items.contains { matches(expressions, in: $0, outside: agent) }
+        case .object(let members):
+            return members.contains { key, member in matches(expressions, key, outside: agent) || matches(expressions, in: member, outside: agent) }
+        default: return false
+        }
+    }
+
     /// The name of a count of changed rows that is zero, when the answer has one and no nonzero one
     /// (members that repeat what the agent sent do not count).
     static func zeroCount(_ value: JSONValue, agent: SentValues = SentValues(.null)) -> String? {
@@ -119,8 +137,9 @@ public struct RefusalDetector: Sendable {
 }
 
 /// The values an agent put in a call's arguments, to tell them apart from the server's own words in
-/// its answer: each string (as sent, and as a JSON text writes it), and each member (name and value) at
-/// any depth.
+/// its answer: each string and member name (as sent, as a JSON text writes it, and with every character
+/// beyond ASCII as a `\u` escape, as `json.dumps` and other ASCII-only writers do), and each member
+/// (name and value) at any depth.
 struct SentValues: Sendable {
     private var strings: [String] = []
     private var members: Set<String> = []
@@ -132,20 +151,47 @@ struct SentValues: Sendable {
 
     private mutating func collect(_ value: JSONValue) {
         switch value {
-        case .string(let text) where !text.isEmpty:
-            strings.append(text)
-            let escaped = String(JSONValue.string(text).canonicalText.dropFirst().dropLast())
-            if escaped != text { strings.append(escaped) }
+        case .string(let text):
+            add(text)
         case .array(let items):
             items.forEach { collect($0) }
         case .object(let object):
             for (key, member) in object {
                 members.insert(key + "\u{0}" + member.canonicalText)
+                add(key)
                 collect(member)
             }
         default:
             break
         }
+    }
+
+    /// A string the agent sent, in each form an answer may quote it in.
+    private mutating func add(_ text: String) {
+        guard !text.isEmpty else { return }
+        strings.append(text)
+        let escaped = String(JSONValue.string(text).canonicalText.dropFirst().dropLast())
+        if escaped != text { strings.append(escaped) }
+        guard escaped.unicodeScalars.contains(where: { !$0.isASCII }) else { return }
+        for digits in ["0123456789abcdef", "0123456789ABCDEF"] {
+            strings.append(Self.asciiOnly(escaped, digits: Array(digits)))
+        }
+    }
+
+    /// `text` with every scalar beyond ASCII written as `\uXXXX` (a pair of them beyond U+FFFF).
+    static func asciiOnly(_ text: String, digits: [Character]) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            guard !scalar.isASCII else {
+                out.unicodeScalars.append(scalar)
+                continue
+            }
+            for unit in String(scalar).utf16 {
+                out += "\\u"
+                for shift in stride(from: 12, through: 0, by: -4) { out.append(digits[Int(unit >> UInt16(shift)) & 0xF]) }
+            }
+        }
+        return out
     }
 
     /// Whether the agent sent a member `key` with this value.

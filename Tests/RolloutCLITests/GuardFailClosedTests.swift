@@ -781,6 +781,38 @@ struct GuardFailClosedTests {
         #expect(mismatch.contains { $0.contains("Item 1: title is \"first\"") }, "\(mismatch)")
     }
 
+    @Test("an upstream that writes and then answers in words of refusal: with its database observed, the write is recorded with its values as upstream_mismatch, not as refused, and its key is not run again")
+    func refusedInWordsWrittenInFact() throws {
+        let project = try FailClosedProject()
+        let first = try project.guardProcess()
+        #expect(decisionCode(try first.call("items.create", FailClosedProject.create("first", key: "k-1"))) == nil)
+        _ = first.close()
+        let guard_ = try project.guardProcess(extra: ["--observe", "sqlite:" + project.tiny.path], environment: ["TINY_MODE": "refuse_after_write"])
+        let args: JSONValue = ["id": 1, "data": ["title": "renamed"], "reason": "the supplier renamed it", "idempotency_key": "k-2"]
+        let update = try guard_.call("items.update", args)
+        let retry = try guard_.call("items.update", args)
+        _ = guard_.close()
+        #expect(try project.tiny.items().map { $0["title"] } == ["renamed"], "the upstream did write")
+        #expect(try project.tiny.calls("items.update") == 1, "the retry with the key was not forwarded")
+        #expect(update["isError"] == true && decisionCode(update) == "upstream_mismatch", "\(update)")
+        let event = try #require(try project.audit().last { $0["decision"] == "upstream_mismatch" })
+        #expect(event["fields_changed"]?["title"] == ["before": "first", "after": "renamed"], "\(event)")
+        let said = event["details"]?["mismatch"]?[0]?.stringValue ?? ""
+        #expect(said.contains("answered that it refused") && said.contains("observed database changed"), "\(said)")
+        let text = retry["content"]?[0]?["text"]?.stringValue ?? ""
+        #expect(retry["isError"] == true && text.contains("replayed the answer of audit event \(event["seq"]?.intValue ?? -1)"), "\(retry)")
+    }
+
+    @Test("an agent's words beyond ASCII about approval, echoed by a server that escapes them (json.dumps): the write is executed, not read as queued")
+    func escapedEchoIsTheAgents() throws {
+        let project = try FailClosedProject()
+        let guard_ = try project.guardProcess(environment: ["TINY_MODE": "echo"])
+        let created = try guard_.call("items.create", FailClosedProject.create("café pending approval", key: "k-1"))
+        _ = guard_.close()
+        #expect(created["isError"] == false && decisionCode(created) == nil, "\(created)")
+        #expect(try project.decisions() == ["intent", "executed"])
+    }
+
     @Test("a store that fills up after a write was forwarded: the answer says it was forwarded, and the guard takes no more writes",
           .enabled(if: SmallDisk.available, SmallDisk.skipMessage))
     func diskFullAfterForward() throws {

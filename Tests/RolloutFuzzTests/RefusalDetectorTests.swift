@@ -50,6 +50,17 @@ struct RefusalDetectorTests {
              sent: ["id": 1, "data": ["retry_count": 0]], expected: .accepted),
         Case(name: "a decision of a ledger that did not execute", answer: json(["decision": "replayed"]), sent: note("x"), expected: .notExecuted),
         Case(name: "a plain success", answer: json(["success": true, "id": 7]), sent: note("x"), expected: .accepted),
+        Case(name: "the agent's words beyond ASCII, echoed in JSON that escapes them (json.dumps)",
+             answer: text(#"{"id": 2, "notes": "caf\u00e9 pending approval", "success": true}"#), sent: note("café pending approval"),
+             expected: .accepted),
+        Case(name: "the same, in a sentence that is not JSON, with capital hex digits",
+             answer: text(#"Saved notes "caf\u00E9 pending approval""#), sent: note("café pending approval"), expected: .accepted),
+        Case(name: "the agent's words beyond the BMP, escaped as a surrogate pair in a sentence",
+             answer: text(#"Saved "\ud83d\ude00 awaiting approval""#), sent: note("\u{1F600} awaiting approval"), expected: .accepted),
+        Case(name: "the server's own words about approval in a JSON answer's message", answer: json(["id": 1, "message": "Your change is pending approval"]),
+             sent: note("café"), expected: .pending),
+        Case(name: "the server's own words about approval beside the agent's escaped words",
+             answer: text(#"{"notes": "caf\u00e9", "message": "awaiting approval"}"#), sent: note("café"), expected: .pending),
     ]
 
     @Test("each answer is read as the server meant it", arguments: cases)
