@@ -196,8 +196,28 @@ extension AuditStore {
             if let anchor, anchor.seq > 0, !walk.anchorSeen {
                 return result(.init(seq: anchor.seq, problem: .anchor, detail: "the anchored event \(anchor.seq) is not in the log"))
             }
+            if let problem = try Self.ledgerPastEnd(sql, end: walk.previous.seq) { return result(problem) }
             return result(nil)
         }
+    }
+
+    /// The guard's ledger columns that name an event of the chain. Each row is written in the transaction
+    /// that appends the event it names, so none names an event past the log's end.
+    static let ledgerReferences: [(table: String, column: String)] = [
+        ("idempotency", "audit_seq"), ("guard_calls", "audit_seq"), ("dry_runs", "audit_seq"), ("approvals", "pending_seq"),
+        ("approvals", "result_seq"), ("rollbacks", "original_seq"), ("rollbacks", "rollback_seq"), ("secret_stash", "audit_seq"),
+        ("tenant_pauses", "audit_seq"),
+    ]
+
+    /// A ledger row that names an event past `end`: the log's last events were deleted and its head moved
+    /// back with them, which the chain alone cannot show (its rows still link) but the guard's own ledgers do.
+    static func ledgerPastEnd(_ sql: any SQLConnection, end: Int64) throws -> ChainVerification.Break? {
+        for (table, column) in ledgerReferences where try sql.tableExists(table) {
+            guard let named = try sql.queryOne("SELECT max(\(column)) FROM \(table)", [])?.optionalInt(0), named > end else { continue }
+            return .init(seq: end + 1, problem: .missing,
+                         detail: "the guard's ledger (\(table).\(column)) names event \(named), and the log ends at event \(end): events were removed from its end, and its head moved back with them")
+        }
+        return nil
     }
 
     /// What SQLite's integrity check finds, less what the store's rows disprove: SQLite 3.40 reports a NOT

@@ -91,6 +91,24 @@ struct AuditIntegrityTests {
         #expect(unkeyed.status == 1 && unkeyed.stdout.contains("(key_missing)") && unkeyed.stdout.contains("set ROLLOUT_CHAIN_KEY"), "\(unkeyed.stdout)")
     }
 
+    @Test("the last events of a guard's log deleted with the head moved back: the chain still links, the guard's own ledger names the deleted events")
+    func tailDeletedUnderTheLedger() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("demo.sqlite").path
+        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        for (key, order) in [("n-1", 1), ("n-2", 2)] {
+            #expect(try RolloutBinary.run(["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+                #"{"id": \#(order), "data": {"notes": "leave at the back door"}, "reason": "customer asked by phone", "idempotency_key": "\#(key)"}"#] + common).status == 0)
+        }
+        #expect(try RolloutBinary.run(["audit", "verify", "--store", store]).status == 0)
+        try tamper(store, """
+            DELETE FROM audit_events WHERE seq > 1;
+            UPDATE chain_head SET seq = 1, hash = (SELECT hash FROM audit_events WHERE seq = 1)
+            """)
+        let verify = try RolloutBinary.run(["audit", "verify", "--store", store])
+        #expect(verify.status == 1 && verify.stdout.contains("guard's ledger") && verify.stdout.contains("the log ends at event 1"), "\(verify.stdout)")
+    }
+
     @Test("four-eyes compares people as they type their names: Maria.Lopez cannot promote what maria.lopez approved")
     func fourEyesStages() throws {
         let p = try StageProject()
