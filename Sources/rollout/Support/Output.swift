@@ -5,7 +5,10 @@ import RolloutCore
 enum Output {
     /// A reader that went away (stderr piped into `head`) loses the text; the command still ends with its
     /// own status (FileHandle's write trapped on the closed pipe: exit 132 for any error message).
+    /// Text for people passes through `VisibleText`: an agent's argument quoted in a message cannot move
+    /// the cursor, recolour the terminal or reorder the line it is on.
     static func error(_ text: String) {
+        let text = VisibleText.escapingInvisibles(text)
         raw(text.hasSuffix("\n") ? text : text + "\n")
     }
 
@@ -22,7 +25,7 @@ enum Output {
     }
 
     static func line(_ text: String) {
-        print(text)
+        print(VisibleText.escapingInvisibles(text))
     }
 
     /// Pushes buffered standard output to the terminal or pipe now.

@@ -1,0 +1,19 @@
+import RolloutCore
+import Testing
+
+/// Text shown to a person cannot hide or reorder what follows it.
+@Suite("Visible text: what hides or reorders a line is shown as an escape")
+struct VisibleTextTests {
+    @Test("each character that hides, moves or reorders text is escaped; letters, accents, joiners, tabs and line feeds are kept", arguments: [
+        ("approver\u{202E}evil\",\"status\":\"cancelled", "approver\\u{202e}evil\",\"status\":\"cancelled"),  // right-to-left override
+        ("a\u{2066}b\u{2069}c", "a\\u{2066}b\\u{2069}c"),                                                   // isolates
+        ("acme\u{200B}", "acme\\u{200b}"), ("\u{FEFF}acme", "\\u{feff}acme"), ("soft\u{AD}hyphen", "soft\\u{ad}hyphen"),
+        ("\u{1B}[31mred", "\\u{1b}[31mred"), ("over\rwrite", "over\\u{d}write"), ("del\u{7F}", "del\\u{7f}"), ("c1\u{85}", "c1\\u{85}"),
+        ("line\u{2028}sep", "line\\u{2028}sep"),
+        ("café, naïve, Zürich", "café, naïve, Zürich"), ("e\u{301}", "e\u{301}"), ("می\u{200C}خواهم", "می\u{200C}خواهم"),
+        ("👨\u{200D}👩\u{200D}👧", "👨\u{200D}👩\u{200D}👧"), ("two\nlines\tand a tab", "two\nlines\tand a tab"), ("", ""),
+    ])
+    func escapes(text: String, shown: String) {
+        #expect(VisibleText.escapingInvisibles(text) == shown)
+    }
+}
