@@ -71,7 +71,7 @@ public final class Guard: Sendable {
     /// Decides one call: refuses it, answers it (replay, dry run, shadow), queues it for approval, or
     /// executes it (in the environment's rows, or forwarded to the upstream), and records the decision.
     public func decide(_ call: ToolCall, principal: Principal) async throws -> Decision {
-        if let reason = halt.reason { throw GuardError.halted(reason) }
+        if let reason = halt.reason { return try refuseWhileHalted(reason, call: call, principal: principal) }
         let now = clock.now()
         guard case .entry(let tool) = ToolResolver.resolve(call, in: policy) else {
             guard case .unknown(let message) = ToolResolver.resolve(call, in: policy) else { fatalError("unreachable") }
@@ -88,6 +88,21 @@ public final class Guard: Sendable {
         var context = DecisionContext(policy: policy, call: call, tool: tool, model: model, principal: principal, now: now,
                                       mode: .live, stages: stages, options: options)
         return try await run(&context, approval: nil)
+    }
+
+    /// A call met after the guard halted (an outcome it could not record): refused, and recorded where the
+    /// store still takes a record, as every refusal is; `GuardError.halted` when it does not.
+    func refuseWhileHalted(_ reason: String, call: ToolCall, principal: Principal) throws -> Decision {
+        let message = GuardError.halted(reason).description
+        do {
+            var tool: ToolPolicy?
+            if case .entry(let entry) = ToolResolver.resolve(call, in: policy) { tool = entry }
+            return try environment.transaction { session in
+                try refuse(.backendError, "\(call.tool): \(message)", call: call, tool: tool, principal: principal, session: session, now: clock.now())
+            }
+        } catch {
+            throw GuardError.halted(reason)
+        }
     }
 
     /// Records a refusal of a call the pipeline never sees: a tool the upstream lists that the policy
@@ -136,7 +151,11 @@ public final class Guard: Sendable {
         guard let asked else { return try await runChecked(&context, approval: approval) }
         await upstreamTurn.enter()
         do {
-            if let reason = halt.reason { throw GuardError.halted(reason) }
+            if let reason = halt.reason {
+                let refused = try refuseWhileHalted(reason, call: context.call, principal: context.principal)
+                await upstreamTurn.leave()
+                return refused
+            }
             context = asked
             context.now = max(context.now, clock.now())
             let decision: Decision

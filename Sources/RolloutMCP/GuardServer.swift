@@ -86,6 +86,8 @@ public final class GuardServer: @unchecked Sendable {
                 switch incoming {
                 case .invalid(let error):
                     log("guard: the client sent a message that cannot be read: \(error.message)")
+                    // It may have been a call (a batch, an unpaired surrogate): refused, and recorded as one.
+                    recordUnreadable("a message the guard cannot read as one JSON-RPC request (\(error.message)) was refused; nothing was forwarded")
                     await replies.send(error.reply)
                 case .message(let message) where message.method == "tools/call":
                     if inFlight >= limit {
@@ -236,6 +238,11 @@ public final class GuardServer: @unchecked Sendable {
     /// A call whose arguments hold a number the guard would round: what it decided on would not be what
     /// it forwarded, so it is refused (and recorded, for a tool call).
     func refuseInexact(_ message: JSONRPCMessage, why: String) -> JSONRPCMessage? {
+        if case .notification("tools/call", let params) = message {
+            let name = params?["name"]?.stringValue ?? ""
+            recordUnreadable("\(name.isEmpty ? "a tools/call" : name) (sent as a notification, no id): \(why); not run, nothing was forwarded", tool: name)
+            return nil
+        }
         guard case .request(let id, let method, let params) = message else { return nil }
         guard method == "tools/call", let name = params?["name"]?.stringValue else {
             return .error(id: id, code: JSONRPCError.invalidParams, message: why, data: nil)
@@ -247,6 +254,17 @@ public final class GuardServer: @unchecked Sendable {
             return .response(id: id, result: Self.result(decision))
         } catch {
             return .response(id: id, result: Self.error("internal_error: the guard could not record a decision (\(error)); nothing was forwarded"))
+        }
+    }
+
+    /// Records the refusal of something that may have been a call but is not one the guard can read (an
+    /// unreadable line, a batch, a call without a name): every refusal is in the log, these too, under the
+    /// session's principal; `tool` "" is recorded as no name.
+    func recordUnreadable(_ message: String, tool: String = "") {
+        do {
+            _ = try guard_.refuseUnpoliced(ToolCall(tool: tool, arguments: [:]), principal: options.principal, code: .invalidArguments, message: message)
+        } catch {
+            log("guard: a refusal could not be recorded (\(error)): \(message)")
         }
     }
 
@@ -280,6 +298,8 @@ public final class GuardServer: @unchecked Sendable {
             return .response(id: id, result: ["tools": .array(visibleTools().map(listing))])
         case "tools/call":
             guard let name = params?["name"]?.stringValue else {
+                let named = params?["name"].map { " (its name is \($0.typeNameWithArticle))" } ?? (params.map { " (its params are \($0.typeNameWithArticle))" } ?? "")
+                recordUnreadable("a tools/call without a tool name\(named) was refused; nothing was forwarded")
                 return .error(id: id, code: JSONRPCError.invalidParams, message: "tools/call needs a tool name", data: nil)
             }
             let arguments = params?["arguments"] ?? [:]
