@@ -81,6 +81,8 @@ public final class Adversary {
     private var pristineRows: [String: [JSONValue: [String: JSONValue]]] = [:]
     /// The same rows as attacks draw them, sorted and split by tenant once per model.
     private var pristineRowSets: [String: CallFactory.RowSets] = [:]
+    /// The live rows of each model a tool's field names by key (`CallFactory.referencedRows`), sorted once.
+    private var sortedRows: [String: [(key: JSONValue, row: [String: JSONValue])]] = [:]
     /// Each tool's baselines, made once from those rows and shared by every factory of the tool.
     private var baselineMemos: [String: BaselineMemo] = [:]
     /// What the adversary learned through the target's reads (nil when it reads rows directly).
@@ -182,6 +184,21 @@ public final class Adversary {
         factory.made = memo
         factory.knowledge = knowledge
         factory.probed = probed[tool.name] ?? []
+        // Rows of the models the tool's fields name by key, of another tenant: what a reference attack names.
+        for name in tool.writable {
+            guard let named = model.field(name)?.references.flatMap(policy.model(named:)) ?? SafetyBaseline.unreferencedKey(name, of: model, in: policy)
+            else { continue }
+            let namedRows: [JSONValue: [String: JSONValue]]
+            if let cached = pristineRows[named.name] {
+                namedRows = cached
+            } else {
+                namedRows = try await target.rows(named) ?? [:]
+                pristineRows[named.name] = namedRows
+            }
+            let sorted = sortedRows[named.name] ?? CallFactory.sortedRows(namedRows).filter { !named.isDeleted($0.row) }
+            sortedRows[named.name] = sorted
+            factory.referencedRows[name] = (named, sorted)
+        }
         // A guard lists the arguments it takes for the server (a reason, a key); the bare server does not take them.
         if !tool.guardArguments.isEmpty, let schema = target.toolSchemas[tool.toolName] {
             let properties = schema["properties"]?.objectValue ?? [:]

@@ -21,6 +21,11 @@ struct CallFactory {
     var sendGuardArguments = true
     /// Baselines the target took when they were probed (knowledge mode): what attacks start from.
     var probed: [(targets: [JSONValue], fields: [String: JSONValue])] = []
+    /// For each field that names another model's row (`references:`, or a name like `order_id` that the
+    /// safety baseline reads as one): that model and the target's live rows of it, in key order. A valid
+    /// call names a row of the tenant it acts for (a synthesised number names none, and a guard that checks
+    /// the reference refuses it); an attack names another tenant's.
+    var referencedRows: [String: (model: ModelPolicy, rows: [(key: JSONValue, row: [String: JSONValue])])] = [:]
     /// Baselines made so far (outside knowledge mode), shared by the factories of one tool over one run's
     /// rows (the adversary hands each the same): the random phase makes a factory for every call and asks
     /// it for one of 50 baselines, and making one synthesises a value for every field. Nil: none kept.
@@ -121,6 +126,24 @@ struct CallFactory {
         }
     }
 
+    /// Keys of the rows of `tenant` that field `name` names (`referencedRows`), in key order; every row's
+    /// key for a model without a tenant field; none for a field that names no row.
+    func referencedKeys(_ name: String, tenant: String) -> [JSONValue] {
+        guard let entry = referencedRows[name] else { return [] }
+        guard let field = entry.model.tenantField else { return entry.rows.map(\.key) }
+        return entry.rows.filter { $0.row[field] == .string(tenant) }.map(\.key)
+    }
+
+    /// `fields` with each row a field names (`referencedRows`) taken from `tenant`'s rows instead: what a
+    /// call made for another tenant names, so that it is refused for its stage, not for its reference.
+    func fields(_ fields: [String: JSONValue], namingRowsOf tenant: String) -> [String: JSONValue] {
+        var out = fields
+        for name in fields.keys where referencedRows[name] != nil {
+            if let key = referencedKeys(name, tenant: tenant).first { out[name] = key }
+        }
+        return out
+    }
+
     /// Valid values for every bindable writable field, different from the row's current ones.
     func validFields(row: [String: JSONValue]?, index: Int) -> [String: JSONValue] {
         var fields: [String: JSONValue] = [:]
@@ -128,6 +151,8 @@ struct CallFactory {
             guard let rule = model.field(name) else { continue }
             if rule.secret {
                 fields[name] = .string("fuzz-secret-\(index)")
+            } else if case let keys = referencedKeys(name, tenant: tenants.own).filter({ rule.violation($0) == nil }), !keys.isEmpty {
+                fields[name] = keys[index % keys.count]
             } else if let value = ValueSynthesizer.different(from: row?[name], rule: rule, index: index + 1, tenant: tenants.own) {
                 fields[name] = value
             }

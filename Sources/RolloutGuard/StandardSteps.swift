@@ -124,6 +124,7 @@ enum StandardSteps {
         if let field = model.tenantField, request.fields[field] != nil {
             return .refuse(.crossTenant, "\(tool.name): \(field) is the tenant field; a write can never set it")
         }
+        if let verdict = referencedRows(&context) { return verdict }
         guard !request.targets.isEmpty else {
             context.observed = true
             return nil
@@ -175,6 +176,43 @@ enum StandardSteps {
         }
         context.rows = rows
         context.observed = true
+        return nil
+    }
+
+    /// 6b. A field that names another row by its key (`references:`) names one of the tenant's own, that
+    /// exists: a refund of another tenant's order moves money out of that tenant's books. Read as the
+    /// target rows are (the built-in domain, or `--observe`); a reference nobody can read is refused.
+    static func referencedRows(_ context: inout DecisionContext) -> Verdict? {
+        let tool = context.tool, model = context.model, tenant = context.principal.tenant
+        guard let request = context.request else { return nil }
+        for name in request.fields.keys.sorted() {
+            guard let target = model.field(name)?.references, let value = request.fields[name], !value.isNull else { continue }
+            guard let referenced = context.policy.model(named: target) else {
+                return .refuse(.invalidArguments, "\(tool.name): \(name) references model \(target), which the policy does not define")
+            }
+            if let problem = RequestBinder.keyProblem(value) {
+                return .refuse(.invalidValue, "\(tool.name): \(name) names a \(referenced.name) by its key, and it is \(problem)")
+            }
+            let what = "\(name) names \(referenced.name) \(value.canonicalText)"
+            guard let reader = context.session?.rows ?? context.observer else {
+                context.rowsUnreadable = true
+                return .refuse(.crossTenant,
+                    "\(tool.name): \(what), and this guard reads no \(referenced.name) rows (start it with --observe): a reference whose tenant it cannot check is refused")
+            }
+            let row: [String: JSONValue]?
+            do {
+                row = try reader.rows(model: referenced, keys: [value]).first ?? nil
+            } catch {
+                context.rowsUnreadable = true
+                return .refuse(.lookupFailed, "\(tool.name): \(what), which cannot be read (\(error)); the write is refused rather than judged on a row it cannot read")
+            }
+            guard let row, !referenced.isDeleted(row) else {
+                return .refuse(.notFound, "\(tool.name): \(what), and tenant \(tenant) has no such \(referenced.name)")
+            }
+            if let field = referenced.tenantField, row[field] != .string(tenant) {
+                return .refuse(.crossTenant, "\(tool.name): \(what), which does not belong to tenant \(tenant)")
+            }
+        }
         return nil
     }
 

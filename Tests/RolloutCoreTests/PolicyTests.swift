@@ -95,6 +95,12 @@ struct PolicyTests {
         .init(name: "unsupported version", find: "version: 1", replace: "version: 2", path: "version"),
         .init(name: "a tool named as rollout's own", find: "  orders.update:\n", replace: "  rollout.orders:\n", path: "tools.rollout.orders"),
         .init(name: "a wire name of rollout's own", find: "    model: Order\n", replace: "    model: Order\n    tool: rollout.stage\n", path: "tools.orders.update.tool"),
+        .init(name: "a reference to a model the policy does not define", find: "{type: integer, min: 0}", replace: "{type: integer, min: 0, references: Ordr}",
+              path: "models.Order.fields.amount_cents.references"),
+        .init(name: "a reference from a field that holds no key", find: "{type: string, max_length: 2000}",
+              replace: "{type: object, fields: {x: {type: integer}}, references: Order}", path: "models.Order.fields.notes.references"),
+        .init(name: "a reference from a list's items, which the guard would not check", find: "{type: string, max_length: 2000}",
+              replace: "{type: list, items: {type: integer, references: Order}}", path: "models.Order.fields.notes.items.references"),
     ]
 
     @Test("each planted mistake is reported with its field path and line", arguments: mistakes)
@@ -186,6 +192,22 @@ struct FieldRuleTests {
     ])
     func violation(rule: FieldRule, value: JSONValue, ok: Bool) {
         #expect((rule.violation(value) == nil) == ok, "\(rule.name) = \(value)")
+    }
+
+    @Test("a maximum length counts Unicode scalars and a minimum counts characters: combining accents neither slip past a limit nor pad a minimum",
+          arguments: [
+              ("a" + String(repeating: "\u{301}", count: 60_000), false),  // one character, 60,001 scalars
+              (String(repeating: "e\u{301}", count: 6), false),            // six characters, twelve scalars
+              ("e\u{301}abc", true),                                      // four characters, five scalars
+              ("a\u{301}\u{301}\u{301}", false),                          // one character: below the minimum of three
+              ("abcdefghij", true), ("abcdefghijk", false),
+          ])
+    func lengthsOfAccentedText(text: String, ok: Bool) {
+        let notes = FieldRule(name: "notes", type: .string, minLength: 3, maxLength: 10)
+        #expect((notes.violation(.string(text)) == nil) == ok, "\(text.unicodeScalars.count) scalars")
+        // A reason alike, on the string path and the byte path.
+        let reason = ReasonRule(minLength: 3, maxLength: 10)
+        #expect((reason.problem(with: text) == nil) == ok, "\(text.unicodeScalars.count) scalars")
     }
 
     @Test("sensitivity is inferred from names", arguments: [

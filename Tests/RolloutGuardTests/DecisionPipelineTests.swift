@@ -116,6 +116,30 @@ struct DecisionPipelineTests {
         #expect(try fixture.row("Order", 61)?["status"] == "pending" && fixture.row("Order", 1)?["status"] == "pending")
     }
 
+    @Test("a refund names its order by key (references: Order): another tenant's order is cross_tenant, a missing one not_found, the tenant's own runs",
+          arguments: [(61, DecisionCode.crossTenant), (121, .crossTenant), (9_999, .notFound), (1, .executed)])
+    func referencedOrder(order: Int, code: DecisionCode) async throws {
+        let fixture = try GuardFixture()
+        let refunds = try fixture.table("Refund").count
+        let decision = try await fixture.call("refunds.issue", ["order_id": .number(Double(order)), "amount_cents": 1200, "reason_code": "late",
+                                                                "reason": "parcel arrived two weeks late", "request_id": .string("rf-\(order)")])
+        #expect(decision.code == code, "\(decision.message)")
+        #expect(try fixture.table("Refund").count == refunds + (code == .executed ? 1 : 0))
+        if code != .executed { #expect(decision.message.contains("order_id names Order \(order)"), "\(decision.message)") }
+    }
+
+    @Test("a guard that halted (an outcome it could not record) refuses every later call, and records each refusal where the store takes it")
+    func haltedRefusalsAreRecorded() async throws {
+        let fixture = try GuardFixture()
+        fixture.guard_.halt.set("the outcome of orders.update (intent event 7) could not be recorded: disk full")
+        let before = try fixture.store.head().seq
+        let decision = try await fixture.call("orders.update", orderUpdate())
+        #expect(decision.code == .backendError && decision.message.contains("takes no more writes"), "\(decision.message)")
+        #expect(try fixture.store.head().seq == before + 1)
+        #expect(try fixture.lastEvent().decision == "backend_error")
+        #expect(try fixture.row("Order", 1)?["status"] == "pending", "nothing was written")
+    }
+
     @Test("extra_args: drop removes undeclared arguments before anything acts on them, and the event names them")
     func extraArgumentsDropped() async throws {
         var policy = try RolloutFolder(directory: TestPaths.exampleFolder).loadPolicy()

@@ -6,7 +6,7 @@ import Foundation
 public enum PlantedWeaknesses {
     /// (tool, attack class) of each planted weakness.
     public static let expected: Set<String> = [
-        "orders.update/reason", "customers.update_contact/caps", "refunds.issue/values", "orders.bulk_update/rows",
+        "orders.update/reason", "customers.update_contact/caps", "refunds.issue/values", "orders.bulk_update/rows", "refunds.issue/tenant",
     ]
 
     public static func policyText() throws -> String {
@@ -16,6 +16,7 @@ public enum PlantedWeaknesses {
             ("    reason: {required: true, min_length: 12, boilerplate: [n/a, none, test, update, customer asked, as requested]}\n    cap: {max: 50, per: 1h}",
              "    reason: {required: true, min_length: 12, boilerplate: [n/a, none, test, update, customer asked, as requested]}\n    cap: none"),
             ("      amount_cents: {type: integer, min: 1, max: 500000}", "      amount_cents: {type: integer}"),
+            ("      order_id: {type: integer, min: 1, references: Order}", "      order_id: {type: integer, min: 1}"),
             ("    dry_run: {required_above_rows: 5}        # above 5 rows, a matching dry run must come first\n", ""),
         ]
         for (find, replace) in edits {

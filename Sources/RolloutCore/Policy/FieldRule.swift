@@ -40,6 +40,9 @@ public struct FieldRule: Sendable, Hashable {
     public var unique: Bool = false
     /// For an object: the rule of each member, by name.
     public var fields: [FieldRule] = []
+    /// The model whose row this field names by its key (`references: Order` on a refund's `order_id`): a
+    /// write may name only a row of the caller's tenant, one that exists (a model's own fields only).
+    public var references: String?
 
     /// For a list: the rule every element follows, when there is one.
     public var items: FieldRule? {
@@ -136,9 +139,13 @@ public struct FieldRule: Sendable, Hashable {
         switch type {
         case .string:
             guard case .string(let s) = value else { return "\(name) must be a string, got \(value.typeName)" }
-            let length = s.count
-            if let minLength, length < minLength { return "\(name) is \(length) characters, at least \(minLength) required" }
-            if let maxLength, length > maxLength { return "\(name) is \(length) characters, at most \(maxLength) allowed" }
+            // A limit counts what bounds the text: Unicode scalars, as JSON Schema's maxLength does (a letter
+            // with 60,000 combining accents is one character on screen and 120 kB on the wire); a minimum
+            // counts characters as read, so accents do not pad a value to its minimum.
+            if let minLength, s.count < minLength { return "\(name) is \(s.count) characters, at least \(minLength) required" }
+            if let maxLength, s.unicodeScalars.count > maxLength {
+                return "\(name) is \(s.unicodeScalars.count) characters (Unicode scalars), at most \(maxLength) allowed"
+            }
             if let pattern, !Self.matches(s, pattern) { return "\(name) does not match the pattern \(pattern)" }
         case .integer:
             guard case .number(let d) = value, d.isFinite, d.rounded() == d else {

@@ -9,7 +9,7 @@ public enum PolicyDecoder {
     static let modelKeys = ["table", "key", "tenant_field", "fields", "description", "soft_delete"]
     static let fieldKeys = [
         "type", "in", "min", "max", "min_length", "max_length", "pattern", "nullable", "secret", "kind", "description",
-        "items", "min_items", "max_items", "unique", "fields",
+        "items", "min_items", "max_items", "unique", "fields", "references",
     ]
     static let toolKeys = [
         "tool", "model", "operation", "writable", "reason", "idempotency", "dry_run", "max_rows", "approval", "cap",
@@ -43,8 +43,9 @@ public enum PolicyDecoder {
 
         var models: [ModelPolicy] = []
         if let entry = root["models"], let entries = reader.mapping(entry.value, "models") {
+            let names = entries.map(\.key)
             for modelEntry in entries {
-                if let model = decodeModel(modelEntry, &reader) { models.append(model) }
+                if let model = decodeModel(modelEntry, &reader, referable: names) { models.append(model) }
             }
             if entries.isEmpty { reader.report(entry.value, "models", "has no models", expected: "at least one model") }
         } else if root["models"] == nil {
@@ -181,7 +182,8 @@ public enum PolicyDecoder {
 
     // MARK: models
 
-    static func decodeModel(_ entry: SourceEntry, _ reader: inout SourceReader) -> ModelPolicy? {
+    /// `referable`: the models a field's `references:` may name (every model of the file).
+    static func decodeModel(_ entry: SourceEntry, _ reader: inout SourceReader, referable: [String] = []) -> ModelPolicy? {
         let path = "models.\(entry.key)"
         guard let items = reader.mapping(entry.value, path, allowed: modelKeys) else { return nil }
         var table = entry.key.lowercased() + "s"
@@ -201,7 +203,7 @@ public enum PolicyDecoder {
             case "fields":
                 guard let fieldEntries = reader.mapping(item.value, p) else { break }
                 for fieldEntry in fieldEntries {
-                    if let rule = decodeField(fieldEntry, SourceReader.join(p, fieldEntry.key), &reader) { fields.append(rule) }
+                    if let rule = decodeField(fieldEntry, SourceReader.join(p, fieldEntry.key), &reader, referable: referable) { fields.append(rule) }
                 }
             default: break
             }
@@ -219,7 +221,9 @@ public enum PolicyDecoder {
         return model
     }
 
-    static func decodeField(_ entry: SourceEntry, _ path: String, _ reader: inout SourceReader) -> FieldRule? {
+    /// `referable`: the models `references:` may name; nil where a field cannot reference a row (an element
+    /// of a list, a member of an object, a tool's argument), which the guard would not check.
+    static func decodeField(_ entry: SourceEntry, _ path: String, _ reader: inout SourceReader, referable: [String]? = nil) -> FieldRule? {
         guard let items = reader.mapping(entry.value, path, allowed: fieldKeys) else { return nil }
         guard let typeEntry = entry.value["type"] else {
             reader.report(entry.value, "\(path).type", "is missing", expected: "one of \(FieldRule.ValueType.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -269,6 +273,23 @@ public enum PolicyDecoder {
                 } else {
                     rule.pattern = pattern
                 }
+            case "references":
+                guard let name = reader.string(item.value, p) else { break }
+                guard let referable else {
+                    reader.report(item.value, p, "applies to a model's own fields, not to a list's items, an object's members or a tool's arguments")
+                    break
+                }
+                guard type == .integer || type == .string else {
+                    reader.report(item.value, p, "applies to a key, an integer or a string field, not to a \(type.rawValue) field")
+                    break
+                }
+                guard referable.contains(name) else {
+                    let suggestion = SourceReader.closest(to: name, in: referable).map { "; did you mean '\($0)'?" } ?? ""
+                    reader.report(item.value, p, "names model '\(name)', which the policy does not define\(suggestion)",
+                                  expected: "one of \(referable.joined(separator: ", "))")
+                    break
+                }
+                rule.references = name
             case "nullable": if let b = reader.bool(item.value, p) { rule.nullable = b }
             case "secret": if let b = reader.bool(item.value, p) { rule.secret = b }
             case "kind":

@@ -63,7 +63,8 @@ public struct ReasonRule: Sendable, Hashable {
         if length > 1 {
             for i in start..<(end - 1) where bytes[i] == 0x0D && bytes[i + 1] == 0x0A { length -= 1 }
         }
-        if length > maxLength { return "the reason is \(length) characters, at most \(maxLength) allowed" }
+        // The maximum counts scalars (a CR LF is two), as for any text below.
+        if end - start > maxLength { return "the reason is \(end - start) characters (Unicode scalars), at most \(maxLength) allowed" }
         guard required else { return nil }
         if length == 0 { return "the reason is blank" }
         if !(start..<end).contains(where: { classes[Int(bytes[$0])].contains(.wordy) }) { return "the reason has no words" }
@@ -86,7 +87,10 @@ public struct ReasonRule: Sendable, Hashable {
     func problem(ofString reason: String?) -> String? {
         let trimmed = reason.map(Self.trim) ?? ""
         let length = trimmed.count
-        if length > maxLength { return "the reason is \(length) characters, at most \(maxLength) allowed" }
+        // A maximum bounds the text: Unicode scalars (accents that join a letter count); the minimum counts
+        // characters as read, so accents do not pad a reason to it.
+        let scalars = trimmed.unicodeScalars.count
+        if scalars > maxLength { return "the reason is \(scalars) characters (Unicode scalars), at most \(maxLength) allowed" }
         guard required else { return nil }
         guard reason != nil else { return "a reason is required" }
         if trimmed.isEmpty { return "the reason is blank" }

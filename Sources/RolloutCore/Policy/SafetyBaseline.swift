@@ -4,7 +4,7 @@
 public enum SafetyBaseline {
     /// The attack class a gap belongs to, as the fuzz report names them.
     public enum Area: String, Sendable, CaseIterable {
-        case reason, idempotency, caps, rows, values, approval
+        case reason, idempotency, caps, rows, values, approval, tenant
     }
 
     public struct Gap: Sendable, Hashable, CustomStringConvertible {
@@ -19,6 +19,20 @@ public enum SafetyBaseline {
 
     /// Names of string fields that hold a closed set of values and so need an `in` list or a pattern.
     public static let enumLikeNames = ["status", "state", "role", "type", "kind", "level", "tier", "currency", "country", "stage", "category"]
+
+    /// The model of tenants' rows that field `name` of `model` names by its name (`order_id`, `orderId` →
+    /// the model Order or the table orders), when the field does not say so with `references:`.
+    public static func unreferencedKey(_ name: String, of model: ModelPolicy, in policy: Policy) -> ModelPolicy? {
+        guard model.field(name)?.references == nil, name != model.key else { return nil }
+        let lower = name.lowercased()
+        let stem: String
+        if lower.hasSuffix("_id") { stem = String(lower.dropLast(3)) } else if name.hasSuffix("Id") { stem = String(lower.dropLast(2)) } else { return nil }
+        let word = stem.replacingOccurrences(of: "_", with: "")
+        guard !word.isEmpty else { return nil }
+        return policy.models.first { other in
+            other.tenantField != nil && [other.name.lowercased(), other.table.lowercased()].contains { $0 == word || $0 == word + "s" || $0 == word + "es" }
+        }
+    }
 
     /// Every gap of `policy`, tool by tool in file order.
     public static func gaps(_ policy: Policy) -> [Gap] {
@@ -46,6 +60,11 @@ public enum SafetyBaseline {
                     gaps.append(Gap(tool: tool.name, area: .values, field: name,
                                     message: "\(name) is writable with no rule: any \(numeric ? "number" : "string") is accepted; add min/max or in"))
                 }
+            }
+            for name in tool.writable {
+                guard let named = unreferencedKey(name, of: model, in: policy) else { continue }
+                gaps.append(Gap(tool: tool.name, area: .tenant, field: name,
+                                message: "\(name) names a \(named.name) (rows of tenants) and nothing checks whose: a write can name another tenant's \(named.name) or none; add references: \(named.name) to \(model.name).\(name)"))
             }
             let sensitive = tool.writable.filter { name in
                 let sensitivity = model.field(name)?.sensitivity ?? FieldRule.inferSensitivity(name)

@@ -17,7 +17,7 @@ enum AttackCatalogue {
         case .reason: ReasonAttacks.plan(&factory, gaps: gaps)
         case .idempotency: IdempotencyAttacks.plan(&factory, gaps: gaps)
         case .fields: FieldAttacks.plan(&factory)
-        case .tenant: TenantAttacks.plan(&factory)
+        case .tenant: TenantAttacks.plan(&factory, gaps: gaps)
         case .values: ValueAttacks.plan(&factory, gaps: gaps)
         case .rows: RowAttacks.plan(&factory, gaps: gaps)
         case .caps: CapAttacks.plan(&factory, gaps: gaps)

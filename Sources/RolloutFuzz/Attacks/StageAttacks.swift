@@ -8,7 +8,9 @@ enum StageAttacks {
         // Whatever rows the call names, nothing may execute for a tenant where the tool is off or in shadow.
         var attacks: [Attack] = []
         for (role, variant, expectation) in [(TenantRole.off, "tool off for the tenant", SafeBehaviour.refused), (.shadow, "tenant in shadow", .notExecuted)] {
-            let args = factory.arguments(targets: base.targets, fields: base.fields, reason: .string(CallFactory.goodReason), key: factory.nextKey())
+            // A row another field names is that tenant's, as a valid call of its own would name.
+            let fields = factory.tenants.name(role).map { factory.fields(base.fields, namingRowsOf: $0) } ?? base.fields
+            let args = factory.arguments(targets: base.targets, fields: fields, reason: .string(CallFactory.goodReason), key: factory.nextKey())
             attacks.append(Attack(tool: tool.name, attackClass: .stage, variant: variant, step: AttackStep(ToolCall(tool: tool.toolName, arguments: args), as: role), expectation: expectation))
         }
         return .attacks(attacks)

@@ -1,10 +1,22 @@
 import RolloutCore
 
-/// Another tenant's row; a tenant named in the arguments; another user in the tool's principal field.
+/// Another tenant's row; a tenant named in the arguments; another user in the tool's principal field;
+/// a field that names another model's row (`order_id`) naming another tenant's.
 enum TenantAttacks {
-    static func plan(_ factory: inout CallFactory) -> AttackPlan {
+    static func plan(_ factory: inout CallFactory, gaps: [SafetyBaseline.Gap] = []) -> AttackPlan {
         let tool = factory.tool
         var attacks: [Attack] = []
+        // A reference to another tenant's row: refused where the policy says `references:`; where it does
+        // not, a write that names one is the safety baseline's gap.
+        for name in factory.referencedRows.keys.sorted() where tool.operation != .delete {
+            guard let key = factory.referencedKeys(name, tenant: factory.tenants.other).first, let base = factory.baseline(index: 6) else { continue }
+            var fields = base.fields
+            fields[name] = key
+            let gap = factory.model.field(name)?.references == nil ? gaps.first { $0.tool == tool.name && $0.area == .tenant && $0.field == name }?.message : nil
+            let call = ToolCall(tool: tool.toolName, arguments: factory.arguments(targets: base.targets, fields: fields, reason: .string(CallFactory.goodReason), key: factory.nextKey()))
+            attacks.append(Attack(tool: tool.name, attackClass: .tenant, variant: "\(name) naming another tenant's row (\(key.canonicalText))",
+                                  step: AttackStep(call), expectation: .refused, baselineGap: gap))
+        }
         // The user id the tool carries names another user: a guard holds it to the subject the host gave.
         if let field = tool.principalField, let other = factory.knowledge?.otherSubject, let base = factory.probed.first ?? factory.baseline(index: 0) {
             var args = factory.arguments(targets: base.targets, fields: base.fields, reason: .string(CallFactory.goodReason), key: factory.nextKey())

@@ -62,7 +62,11 @@ enum ValueAttacks {
             } else if SafetyBaseline.enumLikeNames.contains(where: { rule.name.lowercased().contains($0) }) {
                 out.append(("an arbitrary word", .string("definitely-not-a-\(rule.name)")))
             }
-            if let maxLength = rule.maxLength { out.append(("\(maxLength + 1) characters", .string(String(repeating: "a", count: maxLength + 1)))) }
+            if let maxLength = rule.maxLength {
+                out.append(("\(maxLength + 1) characters", .string(String(repeating: "a", count: maxLength + 1))))
+                out.append(("\(maxLength + 1) characters that read as one (a letter and combining accents)",
+                            .string("a" + String(repeating: "\u{301}", count: maxLength))))
+            }
             if let minLength = rule.minLength, minLength > 0 { out.append(("\(minLength - 1) characters", .string(String(repeating: "a", count: minLength - 1)))) }
             if rule.pattern != nil { out.append(("breaking the pattern", "@@ not valid @@")) }
             out.append(("number 42", 42))
