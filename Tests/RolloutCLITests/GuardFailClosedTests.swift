@@ -532,6 +532,27 @@ struct GuardFailClosedTests {
         #expect(try project.tiny.calls() == 0)
     }
 
+    @Test("messages that may be calls but cannot be read as one (a batch, a name that is no string, params as a list, an unpaired surrogate, an inexact number in a notification) are refused and each recorded")
+    func unreadableCallsAreRecorded() throws {
+        let project = try FailClosedProject()
+        let guard_ = try project.guardProcess()
+        let create = FailClosedProject.create("lamp", key: "k-1").canonicalText
+        guard_.sendLine(#"[{"jsonrpc":"2.0","id":90,"method":"tools/call","params":{"name":"items.create","arguments":\#(create)}}]"#)
+        guard_.sendLine(#"{"jsonrpc":"2.0","id":91,"method":"tools/call","params":{"name":["items.create"],"arguments":\#(create)}}"#)
+        guard_.sendLine(#"{"jsonrpc":"2.0","id":92,"method":"tools/call","params":["items.create",\#(create)]}"#)
+        guard_.sendLine(#"{"jsonrpc":"2.0","id":93,"method":"tools/call","params":{"name":"items.create","arguments":{"data":{"title":"a\ud800"}}}}"#)
+        guard_.sendLine(#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"items.create","arguments":{"data":{"title":"x","n":1e400}}}}"#)
+        for id in [91, 92] { #expect(try guard_.answer(id)["error"] != nil) }
+        _ = guard_.close()
+        let events = try project.audit()
+        #expect(events.count == 5 && events.allSatisfy { $0["decision"] == "invalid_arguments" }, "\(events.map { $0["message"] ?? .null })")
+        let messages = events.compactMap { $0["message"]?.stringValue }
+        #expect(messages.filter { $0.contains("cannot read as one JSON-RPC request") }.count == 2, "\(messages)")
+        #expect(messages.filter { $0.contains("without a tool name") }.count == 2, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("items.create (sent as a notification, no id)") }, "\(messages)")
+        #expect(try project.tiny.calls() == 0)
+    }
+
     @Test("a later write still in flight (its intent recorded, no outcome yet) stands in the way of a rollback, as it would land on the restored values",
           arguments: [false, true])
     func inFlightLaterWrite(guardStopped: Bool) throws {

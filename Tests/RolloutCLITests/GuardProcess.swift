@@ -37,6 +37,11 @@ final class GuardProcess {
         input.fileHandleForWriting.write(Data((message.canonicalText + "\n").utf8))
     }
 
+    /// Sends `text` as one line, as it is: what a host that frames JSON-RPC wrongly sends.
+    func sendLine(_ text: String) {
+        input.fileHandleForWriting.write(Data((text + "\n").utf8))
+    }
+
     /// Sends a notification (no id: no answer is due).
     func notify(_ method: String, _ params: JSONValue) {
         write(["jsonrpc": "2.0", "method": .string(method), "params": params])
