@@ -166,15 +166,17 @@ public final class Adversary {
         return result
     }
 
+    /// The target's rows of `model` before any attack, read once per run.
+    func pristine(_ model: ModelPolicy) async throws -> [JSONValue: [String: JSONValue]] {
+        if let cached = pristineRows[model.name] { return cached }
+        let rows = try await target.rows(model) ?? [:]
+        pristineRows[model.name] = rows
+        return rows
+    }
+
     func factory(for tool: ToolPolicy, label: String) async throws -> CallFactory {
         let model = policy.model(named: tool.model)!
-        let rows: [JSONValue: [String: JSONValue]]
-        if let cached = pristineRows[model.name] {
-            rows = cached
-        } else {
-            rows = try await target.rows(model) ?? [:]
-            pristineRows[model.name] = rows
-        }
+        let rows = try await pristine(model)
         let rowSets = pristineRowSets[model.name] ?? CallFactory.RowSets(rows, model: model, tenants: target.tenants)
         pristineRowSets[model.name] = rowSets
         var factory = CallFactory(policy: policy, tool: tool, rowSets: rowSets, tenants: target.tenants, keyPrefix: "fuzz-\(options.seed)-\(label)")
@@ -184,17 +186,11 @@ public final class Adversary {
         factory.made = memo
         factory.knowledge = knowledge
         factory.probed = probed[tool.name] ?? []
-        // Rows of the models the tool's fields name by key, of another tenant: what a reference attack names.
+        // Rows of the models the tool's fields name by key: what valid calls and reference attacks name.
         for name in tool.writable {
             guard let named = model.field(name)?.references.flatMap(policy.model(named:)) ?? SafetyBaseline.unreferencedKey(name, of: model, in: policy)
             else { continue }
-            let namedRows: [JSONValue: [String: JSONValue]]
-            if let cached = pristineRows[named.name] {
-                namedRows = cached
-            } else {
-                namedRows = try await target.rows(named) ?? [:]
-                pristineRows[named.name] = namedRows
-            }
+            let namedRows = try await pristine(named)
             let sorted = sortedRows[named.name] ?? CallFactory.sortedRows(namedRows).filter { !named.isDeleted($0.row) }
             sortedRows[named.name] = sorted
             factory.referencedRows[name] = (named, sorted)
