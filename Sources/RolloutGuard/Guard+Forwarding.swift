@@ -108,7 +108,7 @@ extension Guard {
             try settleApproval(intent.approval, status: .executed, seq: stored.seq, session: session)
 
         case .refused(let code, let message, let result) where before != nil && after != nil
-                && ObservedChange.changedAnything(plan.model, before: before!, after: after!):
+                && ObservedChange.changedAnything(plan.model, before: before!, after: after!, tenant: principal.tenant, targets: plan.request.targets):
             // Refused in words, written in fact: what the database shows is recorded, with its before and
             // after values, as a write that is not what was asked (an agent must not make a write look refused).
             let (changes, mismatch) = ObservedChange.compare(plan, before: before!, after: after!, tenant: principal.tenant)
@@ -218,7 +218,12 @@ enum ObservedChange {
         _ plan: WritePlan, before: [JSONValue: [String: JSONValue]], after: [JSONValue: [String: JSONValue]], tenant: String
     ) -> ([RowChange], [String]) {
         let model = plan.model, request = plan.request
-        let watched = Set(model.allFieldNames)
+        let watched = Set(watchedFields(model))
+        /// Whether a row belongs to another tenant: its values are that tenant's, never shown to this one's agent.
+        func foreign(_ row: [String: JSONValue]?) -> Bool {
+            guard let field = model.tenantField, let row else { return false }
+            return row[field] != .string(tenant)
+        }
         var mismatch: [String] = []
         var changes: [RowChange] = []
         let targets = Set(request.targets.map(normalize))
@@ -234,8 +239,10 @@ enum ObservedChange {
                 mismatch.append("a create made \(created.count) rows")
             }
             if let key = created.first, let row = after[key] {
-                if let field = model.tenantField, row[field] != .string(tenant) {
-                    mismatch.append("the new \(model.name) \(key.canonicalText) belongs to tenant \(row[field]?.canonicalText ?? "null"), not \(tenant)")
+                if foreign(row) {
+                    // Another tenant's row (another writer's, or this one's gone astray): named, never described.
+                    mismatch.append("the new \(model.name) \(key.canonicalText) belongs to another tenant, not \(tenant)")
+                    break
                 }
                 for (name, value) in request.fields where !holds(row[name], value) && row[name] != nil {
                     mismatch.append("the new \(model.name) \(key.canonicalText) has \(name) \(row[name]!.canonicalText), not \(value.canonicalText)")
@@ -280,15 +287,29 @@ enum ObservedChange {
         return (changes, mismatch)
     }
 
-    /// Whether the observed database differs between `before` and `after` at all: a row made, a row gone,
-    /// or a field of the model changed in any row.
-    static func changedAnything(_ model: ModelPolicy, before: [JSONValue: [String: JSONValue]], after: [JSONValue: [String: JSONValue]]) -> Bool {
-        let watched = model.allFieldNames
-        if after.keys.contains(where: { before[$0] == nil }) { return true }
-        return before.contains { key, old in
-            guard let new = after[key] else { return true }
-            return watched.contains { old[$0] != new[$0] }
+    /// Whether a write answered as a refusal changed the observed database after all: one of its targets,
+    /// or a row of its tenant, made, gone, soft-deleted or restored, or with a field of the model changed.
+    /// Other tenants' rows are not its business: another guard or application may write them meanwhile,
+    /// and a refusal must not turn their changes into this call's outcome (nor show them to its agent).
+    static func changedAnything(_ model: ModelPolicy, before: [JSONValue: [String: JSONValue]], after: [JSONValue: [String: JSONValue]],
+                                tenant: String, targets: [JSONValue]) -> Bool {
+        let watched = watchedFields(model)
+        let targeted = Set(targets.map(normalize))
+        func concerns(_ key: JSONValue, _ rows: [String: JSONValue]?...) -> Bool {
+            guard let field = model.tenantField else { return true }
+            return targeted.contains(key) || rows.contains { $0?[field] == .string(tenant) }
         }
+        if after.contains(where: { before[$0.key] == nil && concerns($0.key, $0.value) }) { return true }
+        return before.contains { key, old in
+            guard concerns(key, old, after[key]) else { return false }
+            guard let new = after[key] else { return true }
+            return model.isDeleted(old) != model.isDeleted(new) || watched.contains { old[$0] != new[$0] }
+        }
+    }
+
+    /// The columns a comparison of snapshots reads: the model's fields and its soft-delete mark.
+    static func watchedFields(_ model: ModelPolicy) -> [String] {
+        model.allFieldNames + (model.softDelete.map { [$0] } ?? [])
     }
 
     /// Whether an observed value is the value a write asked for: the same, or an integer beyond 2^53 that

@@ -1,0 +1,78 @@
+import Foundation
+import RolloutCore
+import Testing
+
+@testable import RolloutGuard
+
+/// What a write answered as a refusal changed in the observed database: its own rows, its tenant's, never
+/// another tenant's (review 24, F1 and F2).
+@Suite("Observed change: a refusal that wrote, told from other writers' changes")
+struct ObservedChangeTests {
+    static let policy: Policy = try! Policy.parse("""
+        version: 1
+        defaults: {reason: required, idempotency: required, cap: {max: 100, per: 1h}}
+        models:
+          Item:
+            table: items
+            key: id
+            tenant_field: tenant_id
+            soft_delete: deleted_at
+            fields:
+              title: {type: string, max_length: 200}
+        tools:
+          items.update:
+            model: Item
+            operation: update
+            writable: [title]
+            bind: {target: /id, fields: /data, reason: /reason, idempotency_key: /idempotency_key}
+        """)
+    static let model = policy.model(named: "Item")!
+
+    static func row(_ id: Int, _ tenant: String, _ title: String, deleted: String? = nil) -> (JSONValue, [String: JSONValue]) {
+        (.number(Double(id)), ["id": .number(Double(id)), "tenant_id": .string(tenant), "title": .string(title), "deleted_at": deleted.map(JSONValue.string) ?? .null])
+    }
+
+    static let before = Dictionary(uniqueKeysWithValues: [row(1, "acme", "lamp"), row(2, "acme", "desk"), row(3, "globex", "secret plan")])
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        var name: String
+        var after: [JSONValue: [String: JSONValue]]
+        var changed: Bool
+        var testDescription: String { name }
+    }
+
+    static func edited(_ edits: [(JSONValue, [String: JSONValue])], removing: [Int] = []) -> [JSONValue: [String: JSONValue]] {
+        var after = before
+        for (key, value) in edits { after[key] = value }
+        for id in removing { after[.number(Double(id))] = nil }
+        return after
+    }
+
+    static let cases: [Case] = [
+        Case(name: "nothing changed", after: before, changed: false),
+        Case(name: "the target's field changed", after: edited([row(1, "acme", "renamed")]), changed: true),
+        Case(name: "another row of the tenant changed", after: edited([row(2, "acme", "chair")]), changed: true),
+        Case(name: "the target soft-deleted (its mark is no field of the policy)", after: edited([row(1, "acme", "lamp", deleted: "2026-12-01")]), changed: true),
+        Case(name: "a row of the tenant made", after: edited([row(4, "acme", "new")]), changed: true),
+        Case(name: "the target gone", after: edited([], removing: [1]), changed: true),
+        Case(name: "another tenant's row changed meanwhile", after: edited([row(3, "globex", "merger")]), changed: false),
+        Case(name: "another tenant's row made meanwhile", after: edited([row(5, "globex", "their secret")]), changed: false),
+        Case(name: "another tenant's row gone meanwhile", after: edited([], removing: [3]), changed: false),
+    ]
+
+    @Test("a refusal counts as a write only where its target or its tenant's rows changed", arguments: cases)
+    func changed(_ c: Case) {
+        #expect(ObservedChange.changedAnything(Self.model, before: Self.before, after: c.after, tenant: "acme", targets: [1]) == c.changed)
+    }
+
+    @Test("a create that made another tenant's row names it, and never shows its values to this tenant")
+    func foreignCreateIsNotDescribed() {
+        let request = WriteRequest(tool: "items.create", model: "Item", operation: .create, targets: [], fields: ["title": "probe"],
+                                   reason: "stock arrived", idempotencyKey: "k-1", dryRun: false, call: ToolCall(tool: "items.create", arguments: [:]))
+        let plan = WritePlan(request: request, model: Self.model, rows: [], changes: [], observed: true, lookups: [:])
+        let after = Self.edited([Self.row(5, "globex", "their secret")])
+        let (_, mismatch) = ObservedChange.compare(plan, before: Self.before, after: after, tenant: "acme")
+        #expect(mismatch.contains { $0.contains("belongs to another tenant") }, "\(mismatch)")
+        #expect(!mismatch.joined().contains("their secret") && !mismatch.joined().contains("globex"), "\(mismatch)")
+    }
+}
