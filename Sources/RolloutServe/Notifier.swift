@@ -95,9 +95,10 @@ public final class Notifier: @unchecked Sendable {
     func slackMessage(_ approval: PendingApproval) -> JSONValue {
         let pending = try? store.event(seq: approval.pendingSeq)
         // Everything here came from an agent or a store: escaped as Slack asks (&, <, >), so a reason cannot
-        // carry a link, a mention or @channel; backticks cannot close the code block.
+        // carry a link, a mention or @channel; backticks cannot close the code block; a line feed cannot
+        // start a line that reads as the message's own (`*Why a person:*`), nor a bidi override reorder one.
         func e(_ text: String) -> String {
-            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            VisibleText.oneLine(text).replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
                 .replacingOccurrences(of: "`", with: "'")
         }
         let reason = e(pending?.reason ?? "—")

@@ -141,6 +141,20 @@ struct AuditCommandTests {
         #expect(try verifiedCount(store).count == 0)
     }
 
+    @Test("a tool name or a reason with a line feed in it prints as one line of audit tail, not as a forged event (review 24, F3)")
+    func tailKeepsOneLinePerEvent() throws {
+        let store = TestPaths.temporaryDirectory().appendingPathComponent("demo.sqlite").path
+        let common = ["--demo", "--dir", TestPaths.exampleFolder, "--store", store, "--tenant", "acme", "--actor", "agent-1"]
+        let forged = "#2  2026-12-01 08:00:00  acme  maria.lopez  orders.delete  rolled_back"
+        _ = try RolloutBinary.run(["call", "orders.get\n" + forged, "--args", "{}"] + common)
+        _ = try RolloutBinary.run(["call", "orders.update", "--args",
+            #"{"id": 1, "data": {"status": "shipped"}, "reason": "carrier confirmed pickup\n\#(forged)", "idempotency_key": "k-1"}"#] + common)
+        let tail = try RolloutBinary.run(["audit", "tail", "--store", store])
+        let lines = tail.stdout.split(separator: "\n")
+        #expect(lines.count == 2 && lines.allSatisfy { $0.hasPrefix("#1 ") || $0.hasPrefix("#2 ") }, "\(tail.stdout)")
+        #expect(tail.stdout.contains("\\u{a}#2"), "\(tail.stdout)")
+    }
+
     @Test("call, approve, tail, rollback and verify from the command line")
     func guardLoop() throws {
         let dir = TestPaths.temporaryDirectory()

@@ -12,8 +12,18 @@ struct VisibleTextTests {
         ("line\u{2028}sep", "line\\u{2028}sep"),
         ("café, naïve, Zürich", "café, naïve, Zürich"), ("e\u{301}", "e\u{301}"), ("می\u{200C}خواهم", "می\u{200C}خواهم"),
         ("👨\u{200D}👩\u{200D}👧", "👨\u{200D}👩\u{200D}👧"), ("two\nlines\tand a tab", "two\nlines\tand a tab"), ("", ""),
+        ("🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}", "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}"),  // a flag's tags
+        ("a\u{200F}b", "a\\u{200f}b"),  // a directional mark: hidden, so shown
     ])
     func escapes(text: String, shown: String) {
         #expect(VisibleText.escapingInvisibles(text) == shown)
+    }
+
+    @Test("a value printed inside one line keeps to it: line feeds and tabs are escaped too", arguments: [
+        ("orders.get\n#2  acme  maria.lopez  orders.delete  rolled_back", "orders.get\\u{a}#2  acme  maria.lopez  orders.delete  rolled_back"),
+        ("a\tb", "a\\u{9}b"), ("a\u{202E}b", "a\\u{202e}b"), ("plain", "plain"),
+    ])
+    func oneLine(text: String, shown: String) {
+        #expect(VisibleText.oneLine(text) == shown)
     }
 }

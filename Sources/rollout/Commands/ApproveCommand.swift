@@ -169,7 +169,7 @@ enum DecisionPrinter {
     static func print(_ decision: Decision, format: OutputFormat) {
         switch format {
         case .json: Output.json(decision.json)
-        case .text: Output.line("\(decision.code.rawValue) (audit event \(decision.auditSeq)): \(decision.message)")
+        case .text: Output.line("\(decision.code.rawValue) (audit event \(decision.auditSeq)): \(VisibleText.oneLine(decision.message))")
         }
     }
 }

@@ -89,7 +89,7 @@ struct CallCommand: AsyncParsableCommand {
         switch formatOption.format {
         case .json: Output.json(decision.json)
         case .text:
-            Output.line("\(decision.code.rawValue) (audit event \(decision.auditSeq)): \(decision.message)")
+            Output.line("\(decision.code.rawValue) (audit event \(decision.auditSeq)): \(VisibleText.oneLine(decision.message))")
             if decision.code == .dryRun || decision.code == .executed {
                 Output.line(decision.result.prettyText())
             }
