@@ -245,6 +245,7 @@ public final class GuardServer: @unchecked Sendable {
         }
         guard case .request(let id, let method, let params) = message else { return nil }
         guard method == "tools/call", let name = params?["name"]?.stringValue else {
+            if method == "tools/call" { recordUnreadable("a tools/call without a tool name, with \(why), was refused; nothing was forwarded") }
             return .error(id: id, code: JSONRPCError.invalidParams, message: why, data: nil)
         }
         let call = ToolCall(tool: name, arguments: params?["arguments"] ?? [:])

@@ -542,13 +542,16 @@ struct GuardFailClosedTests {
         guard_.sendLine(#"{"jsonrpc":"2.0","id":92,"method":"tools/call","params":["items.create",\#(create)]}"#)
         guard_.sendLine(#"{"jsonrpc":"2.0","id":93,"method":"tools/call","params":{"name":"items.create","arguments":{"data":{"title":"a\ud800"}}}}"#)
         guard_.sendLine(#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"items.create","arguments":{"data":{"title":"x","n":1e400}}}}"#)
-        for id in [91, 92] { #expect(try guard_.answer(id)["error"] != nil) }
+        // A number that cannot be held exactly, in a call whose name is no string, or whose params are a list (review 24, F4).
+        guard_.sendLine(#"{"jsonrpc":"2.0","id":94,"method":"tools/call","params":{"name":7,"arguments":{"n":9007199254740993}}}"#)
+        guard_.sendLine(#"{"jsonrpc":"2.0","id":95,"method":"tools/call","params":["items.create",{"n":9007199254740993}]}"#)
+        for id in [91, 92, 94, 95] { #expect(try guard_.answer(id)["error"] != nil) }
         _ = guard_.close()
         let events = try project.audit()
-        #expect(events.count == 5 && events.allSatisfy { $0["decision"] == "invalid_arguments" }, "\(events.map { $0["message"] ?? .null })")
+        #expect(events.count == 7 && events.allSatisfy { $0["decision"] == "invalid_arguments" }, "\(events.map { $0["message"] ?? .null })")
         let messages = events.compactMap { $0["message"]?.stringValue }
         #expect(messages.filter { $0.contains("cannot read as one JSON-RPC request") }.count == 2, "\(messages)")
-        #expect(messages.filter { $0.contains("without a tool name") }.count == 2, "\(messages)")
+        #expect(messages.filter { $0.contains("without a tool name") }.count == 4, "\(messages)")
         #expect(messages.contains { $0.hasPrefix("items.create (sent as a notification, no id)") }, "\(messages)")
         #expect(try project.tiny.calls() == 0)
     }
