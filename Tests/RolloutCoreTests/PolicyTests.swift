@@ -210,6 +210,25 @@ struct FieldRuleTests {
         #expect((reason.problem(with: text) == nil) == ok, "\(text.unicodeScalars.count) scalars")
     }
 
+    @Test("characters that show nothing neither pad a reason or a value to its minimum nor hide a stock phrase (review 24, F5)", arguments: [
+        "as requested\u{200B}", "none" + String(repeating: "\u{200B}", count: 8), "ok" + String(repeating: "\u{AD}", count: 10),
+        String(repeating: "\u{3164}", count: 12), "as requested .", "  N/A ! ", "\u{FEFF}as requested\u{2060}",
+    ])
+    func invisiblesPadNothing(reason: String) {
+        #expect(ReasonRule(minLength: 12, boilerplate: ReasonRule.defaultBoilerplate).problem(with: reason) != nil, "\(reason.unicodeScalars.map { String($0.value, radix: 16) })")
+        let name = FieldRule(name: "name", type: .string, minLength: 1)
+        #expect(name.violation(.string("\u{200B}")) != nil && name.violation(.string("\u{AD}")) != nil && name.violation(.string("Ana")) == nil)
+    }
+
+    @Test("a field named like a reference to a model of tenants' rows, without references:, is a policy gap; other names are not (review 24, F9)",
+          arguments: [("order_id", true), ("orderId", true), ("orderID", true), ("source_order_id", true), ("sourceOrderId", true), ("order_ref", true),
+                      ("orders_key", true), ("order", false), ("ordered_at", false), ("tracking_id", false), ("id", false), ("tenant_id", false)])
+    func referenceLikeNames(name: String, flagged: Bool) throws {
+        let policy = try Policy.parse(basePolicy)
+        let model = try #require(policy.model(named: "Order"))
+        #expect((SafetyBaseline.unreferencedKey(name, of: model, in: policy) != nil) == flagged)
+    }
+
     @Test("sensitivity is inferred from names", arguments: [
         ("amount_cents", FieldRule.Sensitivity.money), ("refund_total", .money), ("role", .role),
         ("permissions", .role), ("notes", .none), ("amountCents", .money), ("total", .money), ("unit_price", .money),

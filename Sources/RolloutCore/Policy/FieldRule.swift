@@ -142,7 +142,10 @@ public struct FieldRule: Sendable, Hashable {
             // A limit counts what bounds the text: Unicode scalars, as JSON Schema's maxLength does (a letter
             // with 60,000 combining accents is one character on screen and 120 kB on the wire); a minimum
             // counts characters as read, so accents do not pad a value to its minimum.
-            if let minLength, s.count < minLength { return "\(name) is \(s.count) characters, at least \(minLength) required" }
+            // Characters that show nothing (zero-width spaces, soft hyphens, fillers) do not count towards it.
+            if let minLength, case let seen = ReasonRule.withoutIgnorables(s).count, seen < minLength {
+                return "\(name) is \(seen) characters, at least \(minLength) required"
+            }
             if let maxLength, s.unicodeScalars.count > maxLength {
                 return "\(name) is \(s.unicodeScalars.count) characters (Unicode scalars), at most \(maxLength) allowed"
             }

@@ -70,8 +70,9 @@ public struct ReasonRule: Sendable, Hashable {
         if !(start..<end).contains(where: { classes[Int(bytes[$0])].contains(.wordy) }) { return "the reason has no words" }
         if length <= 40 {
             var keyStart = start, keyEnd = end
-            while keyStart < keyEnd, classes[Int(bytes[keyStart])].contains(.punctuation) { keyStart += 1 }
-            while keyEnd > keyStart, classes[Int(bytes[keyEnd - 1])].contains(.punctuation) { keyEnd -= 1 }
+            // Punctuation and the spaces it leaves ("as requested ." is "as requested").
+            while keyStart < keyEnd, !classes[Int(bytes[keyStart])].isDisjoint(with: [.punctuation, .whitespace]) { keyStart += 1 }
+            while keyEnd > keyStart, !classes[Int(bytes[keyEnd - 1])].isDisjoint(with: [.punctuation, .whitespace]) { keyEnd -= 1 }
             if keyEnd - keyStart <= stock.longestBytes {
                 let key = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[keyStart..<keyEnd]), as: UTF8.self).lowercased()
                 if stock.phrases.contains(key) {
@@ -86,21 +87,24 @@ public struct ReasonRule: Sendable, Hashable {
     /// The verdict on any text, by its characters and their Unicode properties.
     func problem(ofString reason: String?) -> String? {
         let trimmed = reason.map(Self.trim) ?? ""
-        let length = trimmed.count
         // A maximum bounds the text: Unicode scalars (accents that join a letter count); the minimum counts
         // characters as read, so accents do not pad a reason to it.
         let scalars = trimmed.unicodeScalars.count
         if scalars > maxLength { return "the reason is \(scalars) characters (Unicode scalars), at most \(maxLength) allowed" }
         guard required else { return nil }
         guard reason != nil else { return "a reason is required" }
-        if trimmed.isEmpty { return "the reason is blank" }
-        if !trimmed.unicodeScalars.contains(where: { $0.properties.isAlphabetic || $0.properties.numericType != nil }) {
+        // What a reader sees: characters that show nothing (zero-width spaces, soft hyphens, fillers) are
+        // not there, so they neither pad a reason to its minimum nor hide a stock phrase.
+        let seen = Self.trim(Self.withoutIgnorables(trimmed))
+        let length = seen.count
+        if seen.isEmpty { return "the reason is blank" }
+        if !seen.unicodeScalars.contains(where: { $0.properties.isAlphabetic || $0.properties.numericType != nil }) {
             return "the reason has no words"
         }
         // Stock phrases are short; only short reasons need the comparison.
         if length <= 40 {
-            let key = Self.trimPunctuation(trimmed.lowercased())
-            if stock.phrases.contains(key) { return "\"\(trimmed)\" is boilerplate, not a reason" }
+            let key = Self.trimPunctuation(seen.lowercased())
+            if stock.phrases.contains(key) { return "\"\(seen)\" is boilerplate, not a reason" }
         }
         if length < minLength { return "the reason is \(length) characters, at least \(minLength) required" }
         return nil
@@ -114,10 +118,19 @@ public struct ReasonRule: Sendable, Hashable {
         return String(scalars[first...last])
     }
 
+    /// Punctuation and whitespace removed from both ends.
     static func trimPunctuation(_ s: String) -> String {
         let scalars = s.unicodeScalars
-        guard let first = scalars.firstIndex(where: { !ASCIIClasses.isPunctuation($0) }) else { return "" }
-        let last = scalars.lastIndex(where: { !ASCIIClasses.isPunctuation($0) })!
+        func edge(_ c: Unicode.Scalar) -> Bool { ASCIIClasses.isPunctuation(c) || c.properties.isWhitespace }
+        guard let first = scalars.firstIndex(where: { !edge($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !edge($0) })!
         return String(scalars[first...last])
+    }
+
+    /// `s` without its default-ignorable code points (zero-width spaces and joiners, soft hyphens, Hangul
+    /// fillers, variation selectors): what shows nothing on screen.
+    public static func withoutIgnorables(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: { $0.properties.isDefaultIgnorableCodePoint }) else { return s }
+        return String(String.UnicodeScalarView(s.unicodeScalars.filter { !$0.properties.isDefaultIgnorableCodePoint }))
     }
 }

@@ -20,18 +20,43 @@ public enum SafetyBaseline {
     /// Names of string fields that hold a closed set of values and so need an `in` list or a pattern.
     public static let enumLikeNames = ["status", "state", "role", "type", "kind", "level", "tier", "currency", "country", "stage", "category"]
 
-    /// The model of tenants' rows that field `name` of `model` names by its name (`order_id`, `orderId` →
-    /// the model Order or the table orders), when the field does not say so with `references:`.
+    /// The model of tenants' rows that field `name` of `model` names by its name, when the field does not
+    /// say so with `references:`: a name that ends in an id word (`order_id`, `orderId`, `orderID`,
+    /// `source_order_id`, `order_ref`, `order_key`) after a model's name or table (Order, orders), or the
+    /// words before it together (`line_item_id` → LineItem).
     public static func unreferencedKey(_ name: String, of model: ModelPolicy, in policy: Policy) -> ModelPolicy? {
-        guard model.field(name)?.references == nil, name != model.key else { return nil }
-        let lower = name.lowercased()
-        let stem: String
-        if lower.hasSuffix("_id") { stem = String(lower.dropLast(3)) } else if name.hasSuffix("Id") { stem = String(lower.dropLast(2)) } else { return nil }
-        let word = stem.replacingOccurrences(of: "_", with: "")
-        guard !word.isEmpty else { return nil }
+        guard model.field(name)?.references == nil, name != model.key, name != model.tenantField else { return nil }
+        let words = Self.words(name)
+        guard words.count >= 2, ["id", "ref", "key", "uuid"].contains(words.last!) else { return nil }
+        let stems = [words[words.count - 2], words.dropLast().joined()]
         return policy.models.first { other in
-            other.tenantField != nil && [other.name.lowercased(), other.table.lowercased()].contains { $0 == word || $0 == word + "s" || $0 == word + "es" }
+            other.tenantField != nil && stems.contains { stem in
+                [other.name.lowercased(), other.table.lowercased()].contains { $0 == stem || $0 == stem + "s" || $0 == stem + "es" }
+            }
         }
+    }
+
+    /// The words of a name, lowercased: split at `_`, `-` and where a lowercase letter or digit meets a
+    /// capital (`sourceOrderID` → source, order, id).
+    static func words(_ name: String) -> [String] {
+        var words: [String] = [], current = ""
+        var previousLower = false
+        for c in name {
+            if c == "_" || c == "-" || c == " " {
+                if !current.isEmpty { words.append(current) }
+                current = ""
+                previousLower = false
+                continue
+            }
+            if c.isUppercase, previousLower, !current.isEmpty {
+                words.append(current)
+                current = ""
+            }
+            current += c.lowercased()
+            previousLower = c.isLowercase || c.isNumber
+        }
+        if !current.isEmpty { words.append(current) }
+        return words
     }
 
     /// Every gap of `policy`, tool by tool in file order.
@@ -64,7 +89,7 @@ public enum SafetyBaseline {
             for name in tool.writable {
                 guard let named = unreferencedKey(name, of: model, in: policy) else { continue }
                 gaps.append(Gap(tool: tool.name, area: .tenant, field: name,
-                                message: "\(name) names a \(named.name) (rows of tenants) and nothing checks whose: a write can name another tenant's \(named.name) or none; add references: \(named.name) to \(model.name).\(name)"))
+                                message: "\(name) names a row of \(named.name) (a model of tenants' rows) and nothing checks whose: a write can name another tenant's row or none; add references: \(named.name) to \(model.name).\(name)"))
             }
             let sensitive = tool.writable.filter { name in
                 let sensitivity = model.field(name)?.sensitivity ?? FieldRule.inferSensitivity(name)
