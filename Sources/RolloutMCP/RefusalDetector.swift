@@ -8,8 +8,10 @@ import RolloutCore
 /// Many servers repeat the row they wrote in their answer, so the answer holds values the agent chose.
 /// Those never count as the server's word: a pattern that matches only inside a string the agent sent,
 /// or a structured member that repeats one the agent sent, is not a refusal (an agent must not make a
-/// write that happened look refused, nor the reverse). A `status` counts as pending only when it speaks
-/// of approval: `pending` alone is a row's own state ("only pending orders").
+/// write that happened look refused). The reverse stays open to words alone: a refusal that quotes the
+/// agent's own sentence back reads as its echo, so a guard records what was done only with `--observe`,
+/// which checks the database after every answer. A `status` counts as pending only when it speaks of
+/// approval: `pending` alone is a row's own state ("only pending orders").
 public struct RefusalDetector: Sendable {
     public enum Answer: Sendable, Hashable {
         case accepted
