@@ -143,7 +143,7 @@ public struct FieldRule: Sendable, Hashable {
             // with 60,000 combining accents is one character on screen and 120 kB on the wire); a minimum
             // counts characters as read, so accents do not pad a value to its minimum.
             // Characters that show nothing (zero-width spaces, soft hyphens, fillers) do not count towards it.
-            if let minLength, case let seen = ReasonRule.withoutIgnorables(s).count, seen < minLength {
+            if let minLength, case let seen = VisibleText.withoutIgnorables(s).count, seen < minLength {
                 return "\(name) is \(seen) characters, at least \(minLength) required"
             }
             if let maxLength, s.unicodeScalars.count > maxLength {

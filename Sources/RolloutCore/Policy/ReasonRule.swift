@@ -95,7 +95,7 @@ public struct ReasonRule: Sendable, Hashable {
         guard reason != nil else { return "a reason is required" }
         // What a reader sees: characters that show nothing (zero-width spaces, soft hyphens, fillers) are
         // not there, so they neither pad a reason to its minimum nor hide a stock phrase.
-        let seen = Self.trim(Self.withoutIgnorables(trimmed))
+        let seen = Self.trim(VisibleText.withoutIgnorables(trimmed))
         let length = seen.count
         if seen.isEmpty { return "the reason is blank" }
         if !seen.unicodeScalars.contains(where: { $0.properties.isAlphabetic || $0.properties.numericType != nil }) {
@@ -127,10 +127,4 @@ public struct ReasonRule: Sendable, Hashable {
         return String(scalars[first...last])
     }
 
-    /// `s` without its default-ignorable code points (zero-width spaces and joiners, soft hyphens, Hangul
-    /// fillers, variation selectors): what shows nothing on screen.
-    public static func withoutIgnorables(_ s: String) -> String {
-        guard s.unicodeScalars.contains(where: { $0.properties.isDefaultIgnorableCodePoint }) else { return s }
-        return String(String.UnicodeScalarView(s.unicodeScalars.filter { !$0.properties.isDefaultIgnorableCodePoint }))
-    }
 }

@@ -29,6 +29,13 @@ public enum VisibleText {
         return String(out)
     }
 
+    /// `s` without its default-ignorable code points (zero-width spaces and joiners, soft hyphens, Hangul
+    /// fillers, variation selectors): what a reader sees of it, which minimum lengths and stock phrases count.
+    public static func withoutIgnorables(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: { $0.properties.isDefaultIgnorableCodePoint }) else { return s }
+        return String(String.UnicodeScalarView(s.unicodeScalars.filter { !$0.properties.isDefaultIgnorableCodePoint }))
+    }
+
     /// Whether `scalar` is escaped by `escapingInvisibles`.
     public static func hides(_ scalar: Unicode.Scalar) -> Bool {
         if scalar.isASCII { return (scalar.value < 0x20 && scalar != "\n" && scalar != "\t") || scalar.value == 0x7F }
