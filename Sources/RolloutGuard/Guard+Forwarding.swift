@@ -65,15 +65,27 @@ extension Guard {
             if let reason = approval.reason { event.details["approval_reason"] = .string(reason) }
         }
         let key = plan.request.idempotencyKey
+        // What a refusal left changed in the observed database: rows of the call or its tenant make it a
+        // write that is not what was asked; other tenants' rows alone make it one that cannot be told
+        // from another writer's, so it is in doubt, never a refusal on the upstream's word.
+        var changed = ObservedChange.ChangedRows()
+        if case .refused = outcome, unverifiable == nil, let before, let after {
+            changed = ObservedChange.changedRows(plan.model, before: before, after: after, tenant: principal.tenant, targets: plan.request.targets)
+        }
         let decision: Decision
         switch outcome {
-        case .accepted(let result) where unverifiable != nil, .refused(_, _, let result) where unverifiable != nil:
+        case .accepted(let result) where unverifiable != nil, .refused(_, _, let result) where unverifiable != nil || (changed.concerning == 0 && changed.elsewhere > 0):
             let keyText = key.map { " Its idempotency key '\($0)' will not run again." } ?? ""
             let answered = if case .refused(let code, _, _) = outcome { "answered by the upstream as refused (\(code))" } else { "answered by the upstream" }
-            let message = "\(tool.name) was \(answered), and the observed database cannot be read after it (\(unverifiable!)): what it did cannot be told.\(keyText) Check the upstream's state before asking again"
+            let why = unverifiable.map { "the observed database cannot be read after it (\($0))" }
+                ?? "rows it did not name changed in the observed database while it ran, as another writer's would"
+            let message = "\(tool.name) was \(answered), and \(why): what it did cannot be told.\(keyText) Check the upstream's state before asking again"
             event.decision = DecisionCode.inDoubt.rawValue
             event.message = message
             event.details["in_doubt"] = true
+            if case .refused(let code, _, _) = outcome { event.details["upstream_code"] = .string(code) }
+            // How many, never which: they are other tenants' rows.
+            if changed.elsewhere > 0 { event.details["rows_changed_elsewhere"] = .number(Double(changed.elsewhere)) }
             let stored = try session.ledger.append(event)
             let answer: JSONValue = ["ok": false, "decision": "in_doubt", "audit_id": .number(Double(stored.seq)), "message": .string(message), "upstream": result]
             decision = Decision(code: .inDoubt, message: message, auditSeq: stored.seq, approvalId: intent.approval?.approval.id, result: answer)
@@ -107,8 +119,7 @@ extension Guard {
             if let key { try settleKey(key, plan, decision: code, seq: stored.seq, result: answer, principal: principal, session: session, now: now) }
             try settleApproval(intent.approval, status: .executed, seq: stored.seq, session: session)
 
-        case .refused(let code, let message, let result) where before != nil && after != nil
-                && ObservedChange.changedAnything(plan.model, before: before!, after: after!, tenant: principal.tenant, targets: plan.request.targets):
+        case .refused(let code, let message, let result) where changed.concerning > 0:
             // Refused in words, written in fact: what the database shows is recorded, with its before and
             // after values, as a write that is not what was asked (an agent must not make a write look refused).
             let (changes, mismatch) = ObservedChange.compare(plan, before: before!, after: after!, tenant: principal.tenant)
@@ -287,24 +298,35 @@ enum ObservedChange {
         return (changes, mismatch)
     }
 
-    /// Whether a write answered as a refusal changed the observed database after all: one of its targets,
-    /// or a row of its tenant, made, gone, soft-deleted or restored, or with a field of the model changed.
-    /// Other tenants' rows are not its business: another guard or application may write them meanwhile,
-    /// and a refusal must not turn their changes into this call's outcome (nor show them to its agent).
-    static func changedAnything(_ model: ModelPolicy, before: [JSONValue: [String: JSONValue]], after: [JSONValue: [String: JSONValue]],
-                                tenant: String, targets: [JSONValue]) -> Bool {
-        let watched = watchedFields(model)
+    /// The rows a write answered as a refusal leaves changed in the observed database: made, gone, or
+    /// with any column changed (a refusal changes nothing, so a column the policy does not name counts
+    /// too), counted apart by whether they concern the call (one of its targets, or a row of its tenant
+    /// before or after) or not.
+    struct ChangedRows: Equatable {
+        /// Its targets' and its tenant's rows: what it wrote, whatever it answered.
+        var concerning = 0
+        /// Other tenants' rows: another writer's meanwhile, or this call's gone astray; which of the two
+        /// cannot be told from the database.
+        var elsewhere = 0
+    }
+
+    static func changedRows(_ model: ModelPolicy, before: [JSONValue: [String: JSONValue]], after: [JSONValue: [String: JSONValue]],
+                            tenant: String, targets: [JSONValue]) -> ChangedRows {
         let targeted = Set(targets.map(normalize))
-        func concerns(_ key: JSONValue, _ rows: [String: JSONValue]?...) -> Bool {
-            guard let field = model.tenantField else { return true }
-            return targeted.contains(key) || rows.contains { $0?[field] == .string(tenant) }
+        var counts = ChangedRows()
+        func count(_ key: JSONValue, _ old: [String: JSONValue]?, _ new: [String: JSONValue]?) {
+            let concerns = model.tenantField.map { field in targeted.contains(key) || old?[field] == .string(tenant) || new?[field] == .string(tenant) } ?? true
+            if concerns { counts.concerning += 1 } else { counts.elsewhere += 1 }
         }
-        if after.contains(where: { before[$0.key] == nil && concerns($0.key, $0.value) }) { return true }
-        return before.contains { key, old in
-            guard concerns(key, old, after[key]) else { return false }
-            guard let new = after[key] else { return true }
-            return model.isDeleted(old) != model.isDeleted(new) || watched.contains { old[$0] != new[$0] }
+        for (key, row) in after where before[key] == nil { count(key, nil, row) }
+        for (key, old) in before {
+            guard let new = after[key] else {
+                count(key, old, nil)
+                continue
+            }
+            if old != new { count(key, old, new) }
         }
+        return counts
     }
 
     /// The columns a comparison of snapshots reads: the model's fields and its soft-delete mark.

@@ -31,6 +31,13 @@ struct TinyDatabase {
         }
     }
 
+    /// Adds a row as another writer of the upstream's database would (another tenant's application, say).
+    func insertItem(tenant: String, title: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        try queue.write { db in try db.execute(sql: "INSERT INTO items (tenant_id, title) VALUES (?, ?)", arguments: [tenant, title]) }
+    }
+
     func refunds() throws -> Int {
         let queue = try DatabaseQueue(path: path)
         defer { try? queue.close() }
@@ -825,6 +832,28 @@ struct GuardFailClosedTests {
         #expect(said.contains("answered that it refused") && said.contains("observed database changed"), "\(said)")
         let text = retry["content"]?[0]?["text"]?.stringValue ?? ""
         #expect(retry["isError"] == true && text.contains("replayed the answer of audit event \(event["seq"]?.intValue ?? -1)"), "\(retry)")
+    }
+
+    @Test("a write answered as refused while only another tenant's row changed is in doubt, not refused: which writer changed it cannot be told")
+    func refusedWhileAnotherTenantsRowChanged() throws {
+        let project = try FailClosedProject()
+        let first = try project.guardProcess()
+        #expect(decisionCode(try first.call("items.create", FailClosedProject.create("first", key: "k-1"))) == nil)
+        _ = first.close()
+        try project.tiny.insertItem(tenant: "globex", title: "their plans")
+        let guard_ = try project.guardProcess(extra: ["--observe", "sqlite:" + project.tiny.path], environment: ["TINY_MODE": "refuse_wrong_row"])
+        let args: JSONValue = ["id": 1, "data": ["title": "renamed"], "reason": "the supplier renamed it", "idempotency_key": "k-2"]
+        let update = try guard_.call("items.update", args)
+        let retry = try guard_.call("items.update", args)
+        _ = guard_.close()
+        #expect(try project.tiny.items().map { $0["title"] } == ["first", "renamed"], "the upstream wrote globex's row, not the one asked")
+        #expect(try project.tiny.calls("items.update") == 1, "the retry with the key was not forwarded")
+        #expect(update["isError"] == true && decisionCode(update) == "in_doubt", "\(update)")
+        let event = try #require(try project.audit().first { $0["decision"] == "in_doubt" })
+        #expect(event["details"]?["rows_changed_elsewhere"] == 1 && event["details"]?["upstream_code"] != nil, "\(event)")
+        let recorded = event.canonicalText + update.canonicalText
+        #expect(!recorded.contains("their plans") && !recorded.contains("globex"), "neither the row nor its tenant is shown: \(recorded)")
+        #expect(retry["isError"] == true && decisionCode(retry) == "in_doubt", "\(retry)")
     }
 
     @Test("an agent's words beyond ASCII about approval, echoed by a server that escapes them (json.dumps): the write is executed, not read as queued")

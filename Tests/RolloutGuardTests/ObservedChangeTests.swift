@@ -4,8 +4,8 @@ import Testing
 
 @testable import RolloutGuard
 
-/// What a write answered as a refusal changed in the observed database: its own rows, its tenant's, never
-/// another tenant's (review 24, F1 and F2).
+/// What a write answered as a refusal changed in the observed database: its own rows and its tenant's
+/// (review 24, F1 and F2), counted apart from other tenants' rows, which make it in doubt instead.
 @Suite("Observed change: a refusal that wrote, told from other writers' changes")
 struct ObservedChangeTests {
     static let policy: Policy = try! Policy.parse("""
@@ -38,6 +38,8 @@ struct ObservedChangeTests {
         var name: String
         var after: [JSONValue: [String: JSONValue]]
         var changed: Bool
+        /// Other tenants' rows changed.
+        var elsewhere = 0
         var testDescription: String { name }
     }
 
@@ -55,14 +57,22 @@ struct ObservedChangeTests {
         Case(name: "the target soft-deleted (its mark is no field of the policy)", after: edited([row(1, "acme", "lamp", deleted: "2026-12-01")]), changed: true),
         Case(name: "a row of the tenant made", after: edited([row(4, "acme", "new")]), changed: true),
         Case(name: "the target gone", after: edited([], removing: [1]), changed: true),
-        Case(name: "another tenant's row changed meanwhile", after: edited([row(3, "globex", "merger")]), changed: false),
-        Case(name: "another tenant's row made meanwhile", after: edited([row(5, "globex", "their secret")]), changed: false),
-        Case(name: "another tenant's row gone meanwhile", after: edited([], removing: [3]), changed: false),
+        Case(name: "another tenant's row changed meanwhile", after: edited([row(3, "globex", "merger")]), changed: false, elsewhere: 1),
+        Case(name: "another tenant's row made meanwhile", after: edited([row(5, "globex", "their secret")]), changed: false, elsewhere: 1),
+        Case(name: "another tenant's row gone meanwhile", after: edited([], removing: [3]), changed: false, elsewhere: 1),
+        Case(name: "the target and another tenant's row changed", after: edited([row(1, "acme", "renamed"), row(3, "globex", "merger")]), changed: true,
+             elsewhere: 1),
+        Case(name: "another tenant's row moved to this tenant", after: edited([row(3, "acme", "secret plan")]), changed: true),
+        Case(name: "a column the policy does not name changed on the target", after: edited([{
+            let (key, values) = row(1, "acme", "lamp")
+            return (key, values.merging(["owner": .string("mallory")]) { $1 })
+        }()]), changed: true),
     ]
 
-    @Test("a refusal counts as a write only where its target or its tenant's rows changed", arguments: cases)
+    @Test("a refusal counts as a write where its target or its tenant's rows changed; other tenants' rows are counted apart", arguments: cases)
     func changed(_ c: Case) {
-        #expect(ObservedChange.changedAnything(Self.model, before: Self.before, after: c.after, tenant: "acme", targets: [1]) == c.changed)
+        let rows = ObservedChange.changedRows(Self.model, before: Self.before, after: c.after, tenant: "acme", targets: [1])
+        #expect((rows.concerning > 0) == c.changed && rows.elsewhere == c.elsewhere, "\(rows)")
     }
 
     @Test("a create that made another tenant's row names it, and never shows its values to this tenant")

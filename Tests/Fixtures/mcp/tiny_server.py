@@ -15,7 +15,7 @@ the next row instead of the one asked). How it answers a write it has done, by T
 echo_plain (the same as a sentence), rpc_error (a JSON-RPC error, code TINY_RPC_CODE, default
 -32603), error_after_write (isError with a traceback), null_result (a result of null), empty_result
 (a result of {}); refuse_after_write (items.update writes, then answers in words that read as a
-refusal); and invalid_params refuses every write with JSON-RPC error -32602 before doing it.
+refusal); refuse_wrong_row (the same, on the next row, as wrong_row); and invalid_params refuses every write with JSON-RPC error -32602 before doing it.
 TINY_FILL=PATH fills that file's disk after each write.
 TINY_COUNT=PATH appends the name of every tools/call it receives to that file.
 Used by rollout's tests and `rollout-bench mcp`."""
@@ -105,12 +105,12 @@ def call(name, args):
             return {"content": [{"type": "text", "text": "Created item %d: %s" % (cur.lastrowid, data.get("title"))}], "isError": False}
         return text({"success": True, "id": cur.lastrowid})
     if name == "items.update":
-        target = int(args.get("id") or 0) + (1 if MODE == "wrong_row" else 0)
+        target = int(args.get("id") or 0) + (1 if MODE in ("wrong_row", "refuse_wrong_row") else 0)
         data = args.get("data") or {}
         sets = [k for k in ("title", "status") if k in data]
         if sets:
             db.execute("UPDATE items SET " + ", ".join(f"{k} = ?" for k in sets) + " WHERE id = ?", [scalar(data[k]) for k in sets] + [target])
-        if MODE == "refuse_after_write":
+        if MODE in ("refuse_after_write", "refuse_wrong_row"):
             return {"content": [{"type": "text", "text": "Error: item %d is locked, change not permitted" % target}], "isError": False}
         return text({"success": True, "id": args.get("id")})
     if name == "items.delete":
