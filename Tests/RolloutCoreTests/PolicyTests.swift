@@ -220,6 +220,31 @@ struct FieldRuleTests {
         #expect(name.violation(.string("\u{200B}")) != nil && name.violation(.string("\u{AD}")) != nil && name.violation(.string("Ana")) == nil)
     }
 
+    @Test("a stock phrase is found through spacing, punctuation between its words, compatibility forms, accents and repetition (review 25)", arguments: [
+        "as  requested", "as\u{A0}requested", "as\trequested", "\u{FF41}\u{FF53} requested", "\u{1D41A}\u{1D42C} requested",
+        "as requested\u{301}", "as\u{20DD} requested", "customer. asked", "customer_asked", "as requested as requested", "AS-REQUESTED!",
+        "n.a.", "As requested, as requested.",
+    ])
+    func disguisedStockPhrases(reason: String) {
+        let rule = ReasonRule(minLength: 3, boilerplate: ReasonRule.defaultBoilerplate + ["customer asked"])
+        #expect(rule.problem(with: reason)?.contains("boilerplate") == true, "\(reason.debugDescription): \(rule.problem(with: reason) ?? "accepted")")
+    }
+
+    @Test("a reason or a value padded to its minimum with spaces or blank-looking characters falls short of it (review 25)", arguments: [
+        "gift" + String(repeating: "\u{2800}", count: 10), "gift" + String(repeating: "\u{FFFC}", count: 10), "gift" + String(repeating: "\u{E000}", count: 10),
+        "gift" + String(repeating: "\u{3000}", count: 10) + "x", "gift          card", "a \u{2800} \u{2800} \u{2800} b",
+    ])
+    func blanksPadNothing(reason: String) {
+        #expect(ReasonRule(minLength: 12).problem(with: reason)?.contains("at least 12") == true, "\(reason.debugDescription)")
+        let name = FieldRule(name: "name", type: .string, minLength: 1)
+        #expect(name.violation(.string("\u{2800}")) != nil && name.violation(.string(" \u{2800} ")) != nil && name.violation(.string("\u{FFFC}")) != nil)
+        #expect(name.violation(.string("   ")) != nil && name.violation(.string("Ana María")) == nil)
+        // Real reasons still pass, in any script, with their accents and spacing.
+        for real in ["customer reported damaged parcel, ticket 4411", "Erklärung: Kunde hat storniert", "顧客がキャンセルを依頼しました（チケット 4411）"] {
+            #expect(ReasonRule(minLength: 12).problem(with: real) == nil, "\(real)")
+        }
+    }
+
     @Test("a field named like a reference to a model of tenants' rows, without references:, is a policy gap; other names are not (review 24, F9)",
           arguments: [("order_id", true), ("orderId", true), ("orderID", true), ("source_order_id", true), ("sourceOrderId", true), ("order_ref", true),
                       ("orders_key", true), ("order", false), ("ordered_at", false), ("tracking_id", false), ("id", false), ("tenant_id", false)])

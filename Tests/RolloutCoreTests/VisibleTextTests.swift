@@ -14,6 +14,8 @@ struct VisibleTextTests {
         ("👨\u{200D}👩\u{200D}👧", "👨\u{200D}👩\u{200D}👧"), ("two\nlines\tand a tab", "two\nlines\tand a tab"), ("", ""),
         ("🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}", "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}"),  // a flag's tags
         ("a\u{200F}b", "a\\u{200f}b"),  // a directional mark: hidden, so shown
+        ("lamp\u{E0069}\u{E0067}\u{E006E}", "lamp\\u{e0069}\\u{e0067}\\u{e006e}"),  // tags after no flag spell hidden text
+        ("🏴\u{E0067}\u{E007F}x\u{E0078}", "🏴\u{E0067}\u{E007F}x\\u{e0078}"),  // the flag ends at its cancel tag
     ])
     func escapes(text: String, shown: String) {
         #expect(VisibleText.escapingInvisibles(text) == shown)

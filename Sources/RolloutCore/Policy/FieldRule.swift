@@ -142,8 +142,9 @@ public struct FieldRule: Sendable, Hashable {
             // A limit counts what bounds the text: Unicode scalars, as JSON Schema's maxLength does (a letter
             // with 60,000 combining accents is one character on screen and 120 kB on the wire); a minimum
             // counts characters as read, so accents do not pad a value to its minimum.
-            // Characters that show nothing (zero-width spaces, soft hyphens, fillers) do not count towards it.
-            if let minLength, case let seen = VisibleText.withoutIgnorables(s).count, seen < minLength {
+            // What a reader does not see does not count towards it: characters that show nothing (zero-width
+            // spaces, fillers, the blank braille pattern), more than one space in a row, a value that is blank.
+            if let minLength, case let seen = VisibleText.seenLength(s), seen < minLength {
                 return "\(name) is \(seen) characters, at least \(minLength) required"
             }
             if let maxLength, s.unicodeScalars.count > maxLength {

@@ -2,24 +2,43 @@ import Foundation
 
 /// What counts as a real reason for a write. A reason that is missing, blank, too short, only
 /// punctuation or a stock phrase ("n/a", "test", "as requested") is refused when reasons are required.
+/// Both are judged on what a reader sees: a stock phrase is found through case, spacing, punctuation
+/// between its words, compatibility forms (fullwidth or mathematical letters), accents and repetition;
+/// the minimum counts a run of spaces as one and characters that show nothing as none.
 public struct ReasonRule: Sendable, Hashable {
     public var required: Bool
     public var minLength: Int
     public var maxLength: Int
-    /// Stock phrases refused as reasons, compared case-insensitively after trimming.
+    /// Stock phrases refused as reasons, compared by their words (`key`).
     public var boilerplate: [String] { didSet { stock = Stock(boilerplate) } }
-    /// The stock phrases lowercased, once (not for every reason), and the longest one's length in
-    /// bytes: a longer ASCII text cannot equal any of them, not even in another Unicode form (a scalar
-    /// whose canonical form is ASCII takes two bytes or more), so it is not made a string to compare.
+    /// The stock phrases' keys, made once (not for every reason).
     private var stock: Stock
 
+    /// The longest text, counted as the minimum counts it, whose key is compared with the stock phrases:
+    /// they are short, and a reason that repeats one ("as requested as requested") stays short too.
+    static let keyedLength = 80
+
     private struct Stock: Sendable, Hashable {
-        let phrases: Set<String>
-        let longestBytes: Int
+        /// Each phrase's key, sorted (two rules with the same phrases are equal); none empty: a reason
+        /// without words is refused for that.
+        let keys: [[UInt8]]
 
         init(_ boilerplate: [String]) {
-            phrases = Set(boilerplate.map { $0.lowercased() })
-            longestBytes = phrases.map(\.utf8.count).max() ?? -1
+            keys = Set(boilerplate.map(ReasonRule.key)).filter { !$0.isEmpty }.sorted { $0.lexicographicallyPrecedes($1) }
+        }
+
+        /// Whether `key` is a phrase's key, or that key said more than once.
+        func contains(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+            keys.contains { phrase in
+                guard key.count >= phrase.count, (key.count + 1) % (phrase.count + 1) == 0 else { return false }
+                var start = 0
+                while start < key.count {
+                    guard key[start..<(start + phrase.count)].elementsEqual(phrase) else { return false }
+                    start += phrase.count + 1
+                    if start - 1 < key.count, key[start - 1] != 0x20 { return false }
+                }
+                return true
+            }
         }
     }
 
@@ -58,27 +77,22 @@ public struct ReasonRule: Sendable, Hashable {
         var start = 0, end = bytes.count
         while start < end, classes[Int(bytes[start])].contains(.whitespace) { start += 1 }
         while end > start, classes[Int(bytes[end - 1])].contains(.whitespace) { end -= 1 }
-        // In ASCII every scalar is a character but a CR LF pair, which is one.
-        var length = end - start
-        if length > 1 {
-            for i in start..<(end - 1) where bytes[i] == 0x0D && bytes[i + 1] == 0x0A { length -= 1 }
+        // In ASCII every scalar is a character (a CR LF pair is one, and whitespace): a run of whitespace
+        // counts as one.
+        var length = 0
+        var inGap = false
+        for i in start..<end {
+            let gap = classes[Int(bytes[i])].contains(.whitespace)
+            if !(gap && inGap) { length += 1 }
+            inGap = gap
         }
         // The maximum counts scalars (a CR LF is two), as for any text below.
         if end - start > maxLength { return "the reason is \(end - start) characters (Unicode scalars), at most \(maxLength) allowed" }
         guard required else { return nil }
         if length == 0 { return "the reason is blank" }
         if !(start..<end).contains(where: { classes[Int(bytes[$0])].contains(.wordy) }) { return "the reason has no words" }
-        if length <= 40 {
-            var keyStart = start, keyEnd = end
-            // Punctuation and the spaces it leaves ("as requested ." is "as requested").
-            while keyStart < keyEnd, !classes[Int(bytes[keyStart])].isDisjoint(with: [.punctuation, .whitespace]) { keyStart += 1 }
-            while keyEnd > keyStart, !classes[Int(bytes[keyEnd - 1])].isDisjoint(with: [.punctuation, .whitespace]) { keyEnd -= 1 }
-            if keyEnd - keyStart <= stock.longestBytes {
-                let key = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[keyStart..<keyEnd]), as: UTF8.self).lowercased()
-                if stock.phrases.contains(key) {
-                    return "\"\(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))\" is boilerplate, not a reason"
-                }
-            }
+        if length <= Self.keyedLength, isStock(ascii: UnsafeRawBufferPointer(rebasing: bytes[start..<end])) {
+            return "\"\(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))\" is boilerplate, not a reason"
         }
         if length < minLength { return "the reason is \(length) characters, at least \(minLength) required" }
         return nil
@@ -93,19 +107,17 @@ public struct ReasonRule: Sendable, Hashable {
         if scalars > maxLength { return "the reason is \(scalars) characters (Unicode scalars), at most \(maxLength) allowed" }
         guard required else { return nil }
         guard reason != nil else { return "a reason is required" }
-        // What a reader sees: characters that show nothing (zero-width spaces, soft hyphens, fillers) are
-        // not there, so they neither pad a reason to its minimum nor hide a stock phrase.
-        let seen = Self.trim(VisibleText.withoutIgnorables(trimmed))
-        let length = seen.count
+        // What a reader sees: characters that show nothing (zero-width spaces, soft hyphens, fillers, the
+        // blank braille pattern) are not there, so they neither pad a reason to its minimum nor hide a stock
+        // phrase; a run of spaces is one.
+        let seen = Self.trim(VisibleText.withoutUnseen(trimmed))
+        let length = VisibleText.seenLength(seen)
         if seen.isEmpty { return "the reason is blank" }
         if !seen.unicodeScalars.contains(where: { $0.properties.isAlphabetic || $0.properties.numericType != nil }) {
             return "the reason has no words"
         }
         // Stock phrases are short; only short reasons need the comparison.
-        if length <= 40 {
-            let key = Self.trimPunctuation(seen.lowercased())
-            if stock.phrases.contains(key) { return "\"\(seen)\" is boilerplate, not a reason" }
-        }
+        if length <= Self.keyedLength, Self.key(seen).withUnsafeBufferPointer(stock.contains) { return "\"\(seen)\" is boilerplate, not a reason" }
         if length < minLength { return "the reason is \(length) characters, at least \(minLength) required" }
         return nil
     }
@@ -118,13 +130,50 @@ public struct ReasonRule: Sendable, Hashable {
         return String(scalars[first...last])
     }
 
-    /// Punctuation and whitespace removed from both ends.
-    static func trimPunctuation(_ s: String) -> String {
-        let scalars = s.unicodeScalars
-        func edge(_ c: Unicode.Scalar) -> Bool { ASCIIClasses.isPunctuation(c) || c.properties.isWhitespace }
-        guard let first = scalars.firstIndex(where: { !edge($0) }) else { return "" }
-        let last = scalars.lastIndex(where: { !edge($0) })!
-        return String(scalars[first...last])
+    /// The words of a text, as stock phrases are compared: letters and digits lowercased, in their
+    /// compatibility form (a fullwidth or mathematical letter is the letter, the Kelvin sign a K), without
+    /// accents or characters that show nothing; anything else between words is one space (UTF-8).
+    static func key(_ text: String) -> [UInt8] {
+        var key: [UInt8] = []
+        var gap = false
+        for scalar in text.decomposedStringWithCompatibilityMapping.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .nonspacingMark, .spacingMark, .enclosingMark: continue
+            default: if VisibleText.showsNothing(scalar) { continue }
+            }
+            guard scalar.properties.isAlphabetic || scalar.properties.numericType != nil else {
+                gap = true
+                continue
+            }
+            if gap, !key.isEmpty { key.append(0x20) }
+            gap = false
+            key.append(contentsOf: scalar.properties.lowercaseMapping.utf8)
+        }
+        return key
+    }
+
+    /// Whether ASCII text is a stock phrase: its `key` made on its bytes, in a buffer on the stack (the
+    /// scorer asks this of every short reason it meets).
+    func isStock(ascii bytes: UnsafeRawBufferPointer) -> Bool {
+        let classes = ASCIIClasses.table
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(bytes.count, 1)) { key in
+            var count = 0
+            var gap = false
+            for byte in bytes {
+                guard classes[Int(byte)].contains(.wordy) else {
+                    gap = true
+                    continue
+                }
+                if gap, count > 0 {
+                    key[count] = 0x20
+                    count += 1
+                }
+                gap = false
+                key[count] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                count += 1
+            }
+            return stock.contains(UnsafeBufferPointer(rebasing: key[..<count]))
+        }
     }
 
 }
