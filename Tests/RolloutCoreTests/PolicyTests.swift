@@ -254,6 +254,32 @@ struct FieldRuleTests {
         #expect((SafetyBaseline.unreferencedKey(name, of: model, in: policy) != nil) == flagged)
     }
 
+    @Test("a reference is found in the other ways names say one: other id words, a trailing number, one word, a prefix, a short form; not in a list, a model's own number or a short form of a longer name (review 25)",
+          arguments: [("orderid", "Order"), ("ORDERID", "Order"), ("order_id2", "Order"), ("orderIdentifier", "Order"), ("order_no", "Order"),
+                      ("order_number", "Order"), ("fk_order", "Order"), ("order_fk", "Order"), ("order_pk", "Order"), ("order_guid", "Order"),
+                      ("orderuuid", "Order"), ("customer_uid", "Customer"), ("cust_id", "Customer"), ("custId", "Customer"),
+                      ("order_ids", nil as String?), ("item_id", nil), ("product_id", nil), ("parent", nil), ("paid", nil), ("valid", nil),
+                      ("refund_number", nil), ("order_notes", nil), ("ord_id", nil)])
+    func otherReferenceNames(name: String, expected: String?) throws {
+        let policy = try Policy.parse("""
+            version: 1
+            models:
+              Customer: {table: customers, key: id, tenant_field: tenant_id, fields: {}}
+              Order: {table: orders, key: id, tenant_field: tenant_id, fields: {}}
+              ItemCategory: {table: item_categories, key: id, tenant_field: tenant_id, fields: {}}
+              Product: {table: products, key: id, tenant_field: none, fields: {}}
+              Refund:
+                table: refunds
+                key: id
+                tenant_field: tenant_id
+                fields:
+                  order_ids: {type: list, items: {type: integer}}
+            tools: {}
+            """)
+        let model = try #require(policy.model(named: "Refund"))
+        #expect(SafetyBaseline.unreferencedKey(name, of: model, in: policy)?.name == expected)
+    }
+
     @Test("sensitivity is inferred from names", arguments: [
         ("amount_cents", FieldRule.Sensitivity.money), ("refund_total", .money), ("role", .role),
         ("permissions", .role), ("notes", .none), ("amountCents", .money), ("total", .money), ("unit_price", .money),

@@ -21,20 +21,50 @@ public enum SafetyBaseline {
     public static let enumLikeNames = ["status", "state", "role", "type", "kind", "level", "tier", "currency", "country", "stage", "category"]
 
     /// The model of tenants' rows that field `name` of `model` names by its name, when the field does not
-    /// say so with `references:`: a name that ends in an id word (`order_id`, `orderId`, `orderID`,
-    /// `source_order_id`, `order_ref`, `order_key`) after a model's name or table (Order, orders), or the
-    /// words before it together (`line_item_id` → LineItem).
+    /// say so with `references:` (and could: an integer or a string). A name that ends in an id word
+    /// (`order_id`, `orderId`, `ORDER_ID2`, `order_ref`, `order_uuid`, `order_fk`, `order_number`,
+    /// `orderIdentifier`) or starts with one (`fk_order`), or is one word ending in one (`orderid`), after a
+    /// model's name or table (Order, orders) or a short form of it (`cust_id` → Customer), or the words
+    /// before it together (`line_item_id` → LineItem). A model's own number (`order_number` on Order) is
+    /// its own.
     public static func unreferencedKey(_ name: String, of model: ModelPolicy, in policy: Policy) -> ModelPolicy? {
-        guard model.field(name)?.references == nil, name != model.key, name != model.tenantField else { return nil }
-        let words = Self.words(name)
-        guard words.count >= 2, ["id", "ref", "key", "uuid"].contains(words.last!) else { return nil }
-        let stems = [words[words.count - 2], words.dropLast().joined()]
-        return policy.models.first { other in
-            other.tenantField != nil && stems.contains { stem in
-                [other.name.lowercased(), other.table.lowercased()].contains { $0 == stem || $0 == stem + "s" || $0 == stem + "es" }
-            }
+        let rule = model.field(name)
+        guard rule?.references == nil, name != model.key, name != model.tenantField else { return nil }
+        if let type = rule?.type, type != .integer, type != .string { return nil }
+        var words = Self.words(name)
+        // A trailing number is a second of its kind (`order_id2`).
+        if let last = words.last, case let trimmed = String(last.reversed().drop(while: \.isNumber).reversed()), !trimmed.isEmpty {
+            words[words.count - 1] = trimmed
+        }
+        var stems: [String] = []
+        var numbered = false
+        if words.count >= 2, idWords.contains(words.last!) || numberWords.contains(words.last!) {
+            stems = [words[words.count - 2], words.dropLast().joined()]
+            numbered = numberWords.contains(words.last!)
+        } else if words.count >= 2, ["fk", "pk"].contains(words.first!) {
+            stems = [words.dropFirst().joined(), words.last!]
+        } else if words.count == 1, let suffix = idWords.first(where: { words[0].hasSuffix($0) && words[0].count - $0.count >= 3 }) {
+            stems = [String(words[0].dropLast(suffix.count))]
+        }
+        guard !stems.isEmpty else { return nil }
+        let candidates = policy.models.filter { $0.tenantField != nil && !(numbered && $0.name == model.name) }
+        func names(_ other: ModelPolicy) -> [String] {
+            [other.name, other.table].map { $0.lowercased().filter { $0 != "_" && $0 != "-" } }
+        }
+        // Whole names first (Order before OrderLine for `order_id`), then short forms of four letters or more
+        // of a one-word name (`cust` of Customer; `item` is not one of ItemCategory).
+        return candidates.first { other in
+            stems.contains { stem in names(other).contains { $0 == stem || $0 == stem + "s" || $0 == stem + "es" } }
+        } ?? candidates.first { other in
+            Self.words(other.name).count == 1 && stems.contains { stem in stem.count >= 4 && other.name.lowercased().hasPrefix(stem) }
         }
     }
+
+    /// Words that end a name which names a row by its key; a longer one before any it ends with (a one-word
+    /// name is cut at the first it ends with: `orderuuid` at `uuid`, not `id`).
+    static let idWords = ["identifier", "uuid", "guid", "uid", "ref", "key", "id", "fk", "pk"]
+    /// Words that end a name which names a row by its number (a model's own number is not a reference).
+    static let numberWords: Set<String> = ["no", "num", "number", "nr"]
 
     /// The words of a name, lowercased: split at `_`, `-` and where a lowercase letter or digit meets a
     /// capital (`sourceOrderID` → source, order, id).
