@@ -68,6 +68,10 @@ public final class GuardServer: @unchecked Sendable {
                                     continuation.yield(.invalid(error))
                                 }
                             }
+                        } tooLong: { length, limit in
+                            continuation.yield(.invalid(JSONRPCError(
+                                code: JSONRPCError.invalidRequest,
+                                message: "a line of \(length) bytes, over the guard's limit of \(limit) bytes", id: .null)))
                         }
                     }
                 }

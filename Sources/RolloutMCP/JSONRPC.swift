@@ -99,29 +99,55 @@ public struct JSONRPCError: Error, Sendable, Hashable {
     public var reply: JSONRPCMessage { .error(id: id, code: code, message: message, data: nil) }
 }
 
-/// Splits what a pipe delivers into lines, without copying a line more than once.
+/// Splits what a pipe delivers into lines, without copying a line more than once. A line longer than
+/// `maxLength` bytes is neither kept nor passed on: its bytes are dropped as they come, up to its newline,
+/// and `tooLong` is told its length, so a peer that never ends a line cannot grow the reader's memory
+/// without bound.
 struct LineSplitter {
+    /// The longest line passed on by default: 16 MiB, far above any call a policy's field limits accept
+    /// and any answer an approver reads.
+    static let defaultMaxLength = 16 << 20
+
+    let maxLength: Int
     private var pending: [UInt8] = []
+    /// The bytes so far of a line over the limit, dropped up to its newline.
+    private var dropping: Int?
+
+    init(maxLength: Int = LineSplitter.defaultMaxLength) {
+        self.maxLength = maxLength
+    }
 
     /// The complete lines in `chunk` (and what was left from before), without their newline; blank
-    /// lines are skipped.
-    mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, _ line: (UnsafeBufferPointer<UInt8>) -> Void) {
+    /// lines are skipped; a line over the limit is told to `tooLong` with its length in bytes and the limit.
+    mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, _ line: (UnsafeBufferPointer<UInt8>) -> Void, tooLong: (_ length: Int, _ limit: Int) -> Void) {
         var start = 0
         var i = 0
         while i < chunk.count {
             if chunk[i] == 0x0A {
-                if pending.isEmpty {
-                    emit(UnsafeBufferPointer(rebasing: chunk[start..<i]), line)
+                if let dropped = dropping {
+                    tooLong(dropped + i - start, maxLength)
+                    dropping = nil
+                } else if pending.isEmpty {
+                    if i - start > maxLength { tooLong(i - start, maxLength) } else { emit(UnsafeBufferPointer(rebasing: chunk[start..<i]), line) }
                 } else {
                     pending.append(contentsOf: chunk[start..<i])
-                    pending.withUnsafeBufferPointer { emit($0, line) }
-                    pending.removeAll(keepingCapacity: true)
+                    if pending.count > maxLength { tooLong(pending.count, maxLength) } else { pending.withUnsafeBufferPointer { emit($0, line) } }
+                    pending.removeAll(keepingCapacity: pending.count <= 65_536)
                 }
                 start = i + 1
             }
             i += 1
         }
-        if start < chunk.count { pending.append(contentsOf: chunk[start...]) }
+        guard start < chunk.count else { return }
+        let rest = chunk.count - start
+        if let dropped = dropping {
+            dropping = dropped + rest
+        } else if pending.count + rest > maxLength {
+            dropping = pending.count + rest
+            pending = []
+        } else {
+            pending.append(contentsOf: chunk[start...])
+        }
     }
 
     private func emit(_ bytes: UnsafeBufferPointer<UInt8>, _ line: (UnsafeBufferPointer<UInt8>) -> Void) {

@@ -91,6 +91,8 @@ public actor MCPClient {
                             } catch {
                                 continuation.yield(.garbage(String(decoding: line.prefix(200), as: UTF8.self)))
                             }
+                        } tooLong: { length, limit in
+                            continuation.yield(.garbage("(a line of \(length) bytes, over the limit of \(limit) bytes, not read)"))
                         }
                     }
                 }

@@ -563,6 +563,20 @@ struct GuardFailClosedTests {
         #expect(try project.tiny.calls() == 0)
     }
 
+    @Test("a line longer than the guard reads (16 MiB) is refused and recorded, never held whole or forwarded; the next line is read as usual")
+    func overlongLine() throws {
+        let project = try FailClosedProject()
+        let guard_ = try project.guardProcess()
+        let title = String(repeating: "x", count: 17 << 20)
+        guard_.sendLine(#"{"jsonrpc":"2.0","id":96,"method":"tools/call","params":{"name":"items.create","arguments":{"data":{"title":"\#(title)"}}}}"#)
+        #expect(try guard_.request("ping", [:])["result"] != nil)
+        _ = guard_.close()
+        let events = try project.audit()
+        #expect(events.count == 1 && events.first?["decision"] == "invalid_arguments", "\(events.map { $0["message"] ?? .null })")
+        #expect(events.first?["message"]?.stringValue?.contains("over the guard's limit of 16777216 bytes") == true, "\(events.map { $0["message"] ?? .null })")
+        #expect(try project.tiny.calls() == 0)
+    }
+
     @Test("a later write still in flight (its intent recorded, no outcome yet) stands in the way of a rollback, as it would land on the restored values",
           arguments: [false, true])
     func inFlightLaterWrite(guardStopped: Bool) throws {

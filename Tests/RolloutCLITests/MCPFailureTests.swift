@@ -5,9 +5,10 @@ import Testing
 
 @Suite("rollout fuzz --mcp against servers that misbehave")
 struct MCPFailureTests {
-    @Test("a server that exits, hangs or prints garbage ends the run with a clear error and exit 3, within the timeout",
+    @Test("a server that exits, hangs, prints garbage or a line too long to read ends the run with a clear error and exit 3, within the timeout",
           .enabled(if: TinyServer.available, "python3 is missing"),
-          arguments: [("exit", "exited (status 7)"), ("hang", "did not answer tools/call"), ("garbage", "not JSON-RPC")])
+          arguments: [("exit", "exited (status 7)"), ("hang", "did not answer tools/call"), ("garbage", "not JSON-RPC"),
+                      ("huge", "over the limit of 16777216 bytes, not read")])
     func misbehaving(mode: String, message: String) throws {
         let dir = TestPaths.temporaryDirectory()
         let started = Date()

@@ -28,6 +28,8 @@ struct UpstreamAnswerTests {
         Case(mode: "empty_result", answered: "in_doubt", decisions: ["intent", "in_doubt", "in_doubt"], written: 1),
         Case(mode: "error_after_write", answered: "upstream_refused", decisions: ["intent", "upstream_refused", "replayed"], written: 1),
         Case(mode: "invalid_params", answered: "upstream_refused", decisions: ["intent", "upstream_refused", "replayed"], written: 0),
+        // An answer of one line too long to read (17 MiB): nothing says what became of the call.
+        Case(mode: "huge", answered: "in_doubt", decisions: ["intent", "in_doubt", "in_doubt"], written: 0),
     ]
 
     @Test("the call is recorded as its answer says, and its retry is answered from the ledger, never forwarded again", arguments: cases)

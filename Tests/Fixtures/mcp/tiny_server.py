@@ -9,7 +9,8 @@ names (run_sql, orderArchive, get_or_purge_order...) that each delete every item
 
 Misbehaviour, by TINY_MODE: ok (default); exit (dies on every tools/call); exit_once (dies on the first
 tools/call of the run, marked by TINY_MARKER); hang (never answers tools/call); hang_after_write
-(writes, then never answers); garbage (writes non-JSON on tools/call); wrong_row (items.update changes
+(writes, then never answers); garbage (writes non-JSON on tools/call); huge (answers tools/call
+with one line of 17 MiB); wrong_row (items.update changes
 the next row instead of the one asked). How it answers a write it has done, by TINY_MODE: echo
 (items.create answers with the row as JSON, the agent's title and its own status "pending" in it),
 echo_plain (the same as a sentence), rpc_error (a JSON-RPC error, code TINY_RPC_CODE, default
@@ -163,6 +164,11 @@ for line in sys.stdin:
             hang()
         if MODE == "garbage":
             sys.stdout.write("Traceback (most recent call last): oops, this is not JSON\n")
+            sys.stdout.flush()
+            continue
+        if MODE == "huge":
+            # An answer of 17 MiB on one line, over a reader's 16 MiB limit.
+            sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": message_id, "result": {"content": [{"type": "text", "text": "x" * (17 << 20)}]}}) + "\n")
             sys.stdout.flush()
             continue
         name = message["params"]["name"]
