@@ -22,9 +22,17 @@ public struct ReasonRule: Sendable, Hashable {
         /// Each phrase's key, sorted (two rules with the same phrases are equal); none empty: a reason
         /// without words is refused for that.
         let keys: [[UInt8]]
+        /// Each key's first word: a text whose first word is none of them is no phrase, said once or more.
+        let firstWords: [[UInt8]]
 
         init(_ boilerplate: [String]) {
             keys = Set(boilerplate.map(ReasonRule.key)).filter { !$0.isEmpty }.sorted { $0.lexicographicallyPrecedes($1) }
+            firstWords = Set(keys.map { Array($0.prefix { $0 != 0x20 }) }).sorted { $0.lexicographicallyPrecedes($1) }
+        }
+
+        /// Whether a phrase starts with `word` as its first word.
+        func opens(_ word: UnsafeBufferPointer<UInt8>) -> Bool {
+            firstWords.contains { $0.elementsEqual(word) }
         }
 
         /// Whether `key` is a phrase's key, or that key said more than once.
@@ -152,19 +160,25 @@ public struct ReasonRule: Sendable, Hashable {
         return key
     }
 
-    /// Whether ASCII text is a stock phrase: its `key` made on its bytes, in a buffer on the stack (the
-    /// scorer asks this of every short reason it meets).
+    /// Whether ASCII text is a stock phrase: its `key` made on its bytes, in a buffer on the stack, and
+    /// given up after its first word when no phrase starts with it (the scorer asks this of every short
+    /// reason it meets, and real reasons seldom start as a stock phrase does).
     func isStock(ascii bytes: UnsafeRawBufferPointer) -> Bool {
         let classes = ASCIIClasses.table
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(bytes.count, 1)) { key in
             var count = 0
             var gap = false
+            var firstWord = true
             for byte in bytes {
                 guard classes[Int(byte)].contains(.wordy) else {
                     gap = true
                     continue
                 }
                 if gap, count > 0 {
+                    if firstWord {
+                        guard stock.opens(UnsafeBufferPointer(rebasing: key[..<count])) else { return false }
+                        firstWord = false
+                    }
                     key[count] = 0x20
                     count += 1
                 }
