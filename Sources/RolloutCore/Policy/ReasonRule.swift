@@ -32,7 +32,7 @@ public struct ReasonRule: Sendable, Hashable {
 
         /// Whether a phrase starts with `word` as its first word.
         func opens(_ word: UnsafeBufferPointer<UInt8>) -> Bool {
-            firstWords.contains { $0.elementsEqual(word) }
+            firstWords.contains { $0.count == word.count && $0.elementsEqual(word) }
         }
 
         /// Whether `key` is a phrase's key, or that key said more than once.
@@ -85,18 +85,22 @@ public struct ReasonRule: Sendable, Hashable {
         var start = 0, end = bytes.count
         while start < end, classes[Int(bytes[start])].contains(.whitespace) { start += 1 }
         while end > start, classes[Int(bytes[end - 1])].contains(.whitespace) { end -= 1 }
-        // In ASCII every scalar is a character (a CR LF pair is one, and whitespace): a run of whitespace
-        // counts as one.
-        var length = 0
-        var inGap = false
-        for i in start..<end {
-            let gap = classes[Int(bytes[i])].contains(.whitespace)
-            if !(gap && inGap) { length += 1 }
-            inGap = gap
-        }
         // The maximum counts scalars (a CR LF is two), as for any text below.
         if end - start > maxLength { return "the reason is \(end - start) characters (Unicode scalars), at most \(maxLength) allowed" }
         guard required else { return nil }
+        // In ASCII every scalar is a character (a CR LF pair is one, and whitespace): a run of whitespace
+        // counts as one. Only text with two bytes at or below the space in a row can hold a run, so only
+        // such text is counted byte by byte.
+        var length = end - start
+        if (start..<end).dropFirst().contains(where: { bytes[$0] <= 0x20 && bytes[$0 - 1] <= 0x20 }) {
+            length = 0
+            var inGap = false
+            for i in start..<end {
+                let gap = classes[Int(bytes[i])].contains(.whitespace)
+                if !(gap && inGap) { length += 1 }
+                inGap = gap
+            }
+        }
         if length == 0 { return "the reason is blank" }
         if !(start..<end).contains(where: { classes[Int(bytes[$0])].contains(.wordy) }) { return "the reason has no words" }
         if length <= Self.keyedLength, isStock(ascii: UnsafeRawBufferPointer(rebasing: bytes[start..<end])) {
