@@ -235,13 +235,20 @@ enum ObservedChange {
             guard let field = model.tenantField, let row else { return false }
             return row[field] != .string(tenant)
         }
+        /// A value as a mismatch may show it: a secret field's is not shown, and a tenant other than this
+        /// one is not named.
+        func shown(_ name: String, _ value: JSONValue?) -> String {
+            if model.field(name)?.secret == true { return "(secret)" }
+            if name == model.tenantField, value != .string(tenant) { return "another tenant's" }
+            return value?.canonicalText ?? "null"
+        }
         var mismatch: [String] = []
         var changes: [RowChange] = []
         let targets = Set(request.targets.map(normalize))
         let created = after.keys.filter { before[$0] == nil }
         let deleted = before.keys.filter { !model.isDeleted(before[$0]) && model.isDeleted(after[$0]) }
         let changed = after.keys.filter { key in
-            before[key].map { old in !model.isDeleted(after[key]) && watched.contains { old[$0] != after[key]![$0] } } ?? false
+            before[key].map { old in !model.isDeleted(after[key]) && differs(model, old, after[key]!) } ?? false
         }
 
         switch request.operation {
@@ -256,7 +263,7 @@ enum ObservedChange {
                     break
                 }
                 for (name, value) in request.fields where !holds(row[name], value) && row[name] != nil {
-                    mismatch.append("the new \(model.name) \(key.canonicalText) has \(name) \(row[name]!.canonicalText), not \(value.canonicalText)")
+                    mismatch.append("the new \(model.name) \(key.canonicalText) has \(name) \(shown(name, row[name])), not \(shown(name, value))")
                 }
                 changes = [RowChange(key: key, fields: request.fields.keys.reduce(into: [:]) { $0[$1] = FieldChange(before: .null, after: row[$1] ?? .null) })]
             }
@@ -271,10 +278,15 @@ enum ObservedChange {
                 var fields: [String: FieldChange] = [:]
                 for name in request.fields.keys { fields[name] = FieldChange(before: old[name] ?? .null, after: new[name] ?? .null) }
                 for (name, value) in request.fields where !holds(new[name], value) {
-                    mismatch.append("\(model.name) \(key.canonicalText): \(name) is \(new[name]?.canonicalText ?? "null"), the write asked for \(value.canonicalText)")
+                    mismatch.append("\(model.name) \(key.canonicalText): \(name) is \(shown(name, new[name])), the write asked for \(shown(name, value))")
                 }
                 for name in watched.sorted() where old[name] != new[name] && request.fields[name] == nil {
-                    mismatch.append("\(model.name) \(key.canonicalText): \(name) changed (\(old[name]?.canonicalText ?? "null") → \(new[name]?.canonicalText ?? "null")), which the write did not ask for")
+                    mismatch.append("\(model.name) \(key.canonicalText): \(name) changed (\(shown(name, old[name])) → \(shown(name, new[name]))), which the write did not ask for")
+                }
+                // Columns the policy does not describe (the tenant's among them): named, their values not
+                // recorded (nobody said what they hold).
+                for name in undescribed(model, old, new) {
+                    mismatch.append("\(model.name) \(key.canonicalText): column \(name) changed, which the write did not ask for and the policy does not describe (its values are not recorded)")
                 }
                 changes.append(RowChange(key: key, fields: fields))
             }
@@ -324,9 +336,24 @@ enum ObservedChange {
                 count(key, old, nil)
                 continue
             }
-            if old != new { count(key, old, new) }
+            if differs(model, old, new) { count(key, old, new) }
         }
         return counts
+    }
+
+    /// Whether a row changed in any column but those the upstream manages on its own (`managed:`).
+    static func differs(_ model: ModelPolicy, _ old: [String: JSONValue], _ new: [String: JSONValue]) -> Bool {
+        guard old != new else { return false }
+        guard !model.managed.isEmpty else { return true }
+        return Set(old.keys).union(new.keys).contains { old[$0] != new[$0] && !model.managed.contains($0) }
+    }
+
+    /// The columns of a row that changed and that neither the policy's fields nor its soft-delete mark
+    /// describe, nor `managed:` lets change: the tenant column, and any the policy does not name. Sorted.
+    static func undescribed(_ model: ModelPolicy, _ old: [String: JSONValue], _ new: [String: JSONValue]) -> [String] {
+        guard old != new else { return [] }
+        let described = Set(watchedFields(model) + model.managed)
+        return Set(old.keys).union(new.keys).filter { old[$0] != new[$0] && !described.contains($0) }.sorted()
     }
 
     /// The columns a comparison of snapshots reads: the model's fields and its soft-delete mark.

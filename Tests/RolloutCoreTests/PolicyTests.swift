@@ -101,6 +101,10 @@ struct PolicyTests {
               replace: "{type: object, fields: {x: {type: integer}}, references: Order}", path: "models.Order.fields.notes.references"),
         .init(name: "a reference from a list's items, which the guard would not check", find: "{type: string, max_length: 2000}",
               replace: "{type: list, items: {type: integer, references: Order}}", path: "models.Order.fields.notes.items.references"),
+        .init(name: "a managed column the model describes", find: "    tenant_field: tenant_id\n", replace: "    tenant_field: tenant_id\n    managed: [updated_at, status]\n",
+              path: "models.Order.managed"),
+        .init(name: "the tenant column as managed", find: "    tenant_field: tenant_id\n", replace: "    tenant_field: tenant_id\n    managed: [tenant_id]\n",
+              path: "models.Order.managed"),
     ]
 
     @Test("each planted mistake is reported with its field path and line", arguments: mistakes)

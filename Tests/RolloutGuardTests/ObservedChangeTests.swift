@@ -19,6 +19,7 @@ struct ObservedChangeTests {
             soft_delete: deleted_at
             fields:
               title: {type: string, max_length: 200}
+              token: {type: string, nullable: true, secret: true}
         tools:
           items.update:
             model: Item
@@ -73,6 +74,52 @@ struct ObservedChangeTests {
     func changed(_ c: Case) {
         let rows = ObservedChange.changedRows(Self.model, before: Self.before, after: c.after, tenant: "acme", targets: [1])
         #expect((rows.concerning > 0) == c.changed && rows.elsewhere == c.elsewhere, "\(rows)")
+    }
+
+    static func update(_ model: ModelPolicy) -> WritePlan {
+        let request = WriteRequest(tool: "items.update", model: "Item", operation: .update, targets: [.number(1)], fields: ["title": "renamed"],
+                                   reason: "the supplier renamed it", idempotencyKey: "k-2", dryRun: false, call: ToolCall(tool: "items.update", arguments: [:]))
+        return WritePlan(request: request, model: model, rows: [], changes: [], observed: true, lookups: [:])
+    }
+
+    static func with(_ row: (JSONValue, [String: JSONValue]), _ extra: [String: JSONValue]) -> (JSONValue, [String: JSONValue]) {
+        (row.0, row.1.merging(extra) { $1 })
+    }
+
+    @Test("an accepted update that also changed a column the policy does not describe, or moved the row to another tenant, is a mismatch naming the column, never its values (review 25)",
+          arguments: [("owner", JSONValue.string("mallory")), ("tenant_id", .string("globex"))])
+    func undescribedColumn(column: String, value: JSONValue) {
+        let after = Self.edited([Self.with(Self.row(1, "acme", "renamed"), [column: value])])
+        let (_, mismatch) = ObservedChange.compare(Self.update(Self.model), before: Self.before, after: after, tenant: "acme")
+        #expect(mismatch.contains { $0.contains("\(column) changed") }, "\(mismatch)")
+        #expect(!mismatch.joined().contains(value.stringValue!), "\(mismatch)")
+        // The write alone is no mismatch.
+        #expect(ObservedChange.compare(Self.update(Self.model), before: Self.before, after: Self.edited([Self.row(1, "acme", "renamed")]), tenant: "acme").1.isEmpty)
+    }
+
+    @Test("a mismatch on a secret field names the field, never its values")
+    func secretFieldMismatch() {
+        let after = Self.edited([Self.with(Self.row(1, "acme", "renamed"), ["token": "tok_live_123"])])
+        let (_, mismatch) = ObservedChange.compare(Self.update(Self.model), before: Self.before, after: after, tenant: "acme")
+        #expect(mismatch.contains { $0.contains("token changed") } && !mismatch.joined().contains("tok_live_123"), "\(mismatch)")
+    }
+
+    @Test("columns the model says the upstream manages (managed: [updated_at]) change with any write, on its rows or others', and are no mismatch; other columns still are")
+    func managedColumns() throws {
+        var model = Self.model
+        model.managed = ["updated_at"]
+        let stamped = Self.before.mapValues { $0.merging(["updated_at": "2026-12-01"]) { $1 } }
+        var after = stamped
+        after[.number(1)] = Self.with(Self.row(1, "acme", "renamed"), ["updated_at": "2026-12-02"]).1
+        after[.number(3)] = Self.with(Self.row(3, "globex", "secret plan"), ["updated_at": "2026-12-02"]).1
+        #expect(ObservedChange.compare(Self.update(model), before: stamped, after: after, tenant: "acme").1.isEmpty)
+        #expect(ObservedChange.changedRows(model, before: stamped, after: after.merging([.number(1): stamped[.number(1)]!]) { $1 }, tenant: "acme", targets: [1])
+                == ObservedChange.ChangedRows())
+        // Without managed:, the same stamps are changes the write did not ask for.
+        let (_, unmanaged) = ObservedChange.compare(Self.update(Self.model), before: stamped, after: after, tenant: "acme")
+        #expect(unmanaged.contains { $0.contains("column updated_at changed") } && unmanaged.contains { $0.contains("Item 3 changed") }, "\(unmanaged)")
+        after[.number(1)]?["owner"] = "mallory"
+        #expect(ObservedChange.compare(Self.update(model), before: stamped, after: after, tenant: "acme").1.contains { $0.contains("column owner changed") })
     }
 
     @Test("a create that made another tenant's row names it, and never shows its values to this tenant")

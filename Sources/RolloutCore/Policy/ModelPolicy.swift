@@ -13,6 +13,10 @@ public struct ModelPolicy: Sendable, Hashable {
     /// The column a delete sets instead of removing the row (`soft_delete: deleted_at`), for servers that
     /// keep deleted rows: such a row counts as deleted, and a read that still shows it is a finding.
     public var softDelete: String?
+    /// Columns the upstream changes on its own at a write (`managed: [updated_at, version]`): seen
+    /// through `--observe`, their change is not the write's. Any other column the policy does not describe
+    /// that changes in a write's rows is a write that is not what was asked (`upstream_mismatch`).
+    public var managed: [String] = []
 
     public init(name: String, table: String, key: String, tenantField: String?, fields: [FieldRule]) {
         self.name = name

@@ -6,7 +6,7 @@ public enum PolicyDecoder {
 
     static let topKeys = ["version", "defaults", "models", "tools", "reads", "mcp"]
     static let defaultsKeys = ["reason", "idempotency", "cap", "actor_cap", "approval_expires", "bind"]
-    static let modelKeys = ["table", "key", "tenant_field", "fields", "description", "soft_delete"]
+    static let modelKeys = ["table", "key", "tenant_field", "fields", "description", "soft_delete", "managed"]
     static let fieldKeys = [
         "type", "in", "min", "max", "min_length", "max_length", "pattern", "nullable", "secret", "kind", "description",
         "items", "min_items", "max_items", "unique", "fields", "references",
@@ -191,10 +191,15 @@ public enum PolicyDecoder {
         var tenantField: String?
         var fields: [FieldRule] = []
         var softDelete: String?
+        var managed: [String] = []
+        var managedNode: SourceNode?
         for item in items {
             let p = SourceReader.join(path, item.key)
             switch item.key {
             case "soft_delete": softDelete = reader.string(item.value, p)
+            case "managed":
+                managedNode = item.value
+                managed = reader.stringList(item.value, p) ?? []
             case "table": if let s = reader.string(item.value, p) { table = s }
             case "key": if let s = reader.string(item.value, p) { key = s }
             case "tenant_field":
@@ -216,8 +221,17 @@ public enum PolicyDecoder {
         if tenantField == key {
             reader.report(entry.value, "\(path).tenant_field", "is the same column as the key '\(key)'")
         }
+        // A managed column changes on its own; the columns the policy describes never may.
+        if let managedNode {
+            let described = [key, tenantField] + fields.map(\.name) + (softDelete.map { [$0] } ?? [])
+            for name in managed where described.contains(name) {
+                reader.report(managedNode, "\(path).managed", "names '\(name)', a column the model describes: only columns the upstream changes on its own (updated_at, version) are managed",
+                              expected: "columns that are not the key, the tenant field, the soft-delete mark or a field")
+            }
+        }
         var model = ModelPolicy(name: entry.key, table: table, key: key, tenantField: tenantField.isEmpty ? nil : tenantField, fields: fields)
         model.softDelete = softDelete
+        model.managed = managed
         return model
     }
 
