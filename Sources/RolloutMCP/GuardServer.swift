@@ -48,7 +48,10 @@ public final class GuardServer: @unchecked Sendable {
         }
         if upstream.observer == nil { log("guard: no --observe: a row is read only through a tool's lookup of it; an update or delete of a tenant's row it cannot read is refused, other before values are recorded as unknown") }
 
-        let messages = AsyncStream<Incoming> { continuation in
+        // Lines read wait here, by their size, until handled: a client that sends faster than its calls are
+        // answered fills its own pipe, not the guard's memory.
+        let backlog = ReadBacklog(limit: Self.readBacklogBytes)
+        let messages = AsyncStream<(Incoming, Int)> { continuation in
             let thread = Thread {
                 var splitter = LineSplitter()
                 var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -58,20 +61,21 @@ public final class GuardServer: @unchecked Sendable {
                     if n <= 0 { break }
                     buffer.withUnsafeBufferPointer { chunk in
                         splitter.feed(UnsafeBufferPointer(rebasing: chunk[0..<n])) { line in
+                            backlog.admit(line.count)
                             do throws(JSONRPCError) {
-                                continuation.yield(.message(try JSONRPCMessage.decode(line, exactNumbers: true)))
+                                continuation.yield((.message(try JSONRPCMessage.decode(line, exactNumbers: true)), line.count))
                             } catch {
                                 // A number that cannot be held exactly: refuse the call it belongs to, by its id.
                                 if let lenient = try? JSONRPCMessage.decode(line) {
-                                    continuation.yield(.inexact(lenient, error.message))
+                                    continuation.yield((.inexact(lenient, error.message), line.count))
                                 } else {
-                                    continuation.yield(.invalid(error))
+                                    continuation.yield((.invalid(error), line.count))
                                 }
                             }
                         } tooLong: { length, limit in
-                            continuation.yield(.invalid(JSONRPCError(
+                            continuation.yield((.invalid(JSONRPCError(
                                 code: JSONRPCError.invalidRequest,
-                                message: "a line of \(length) bytes, over the guard's limit of \(limit) bytes", id: .null)))
+                                message: "a line of \(length) bytes, over the guard's limit of \(limit) bytes", id: .null)), 0))
                         }
                     }
                 }
@@ -85,7 +89,7 @@ public final class GuardServer: @unchecked Sendable {
             var inFlight = 0
             // Before and after snapshots of an observed database hold only when calls go one at a time.
             let limit = upstream.observer == nil ? Self.maxCallsInFlight : 1
-            reading: for await incoming in messages {
+            reading: for await (incoming, size) in messages {
                 if replies.closed { break }
                 switch incoming {
                 case .invalid(let error):
@@ -101,12 +105,18 @@ public final class GuardServer: @unchecked Sendable {
                         if replies.closed { break reading }
                     }
                     inFlight += 1
-                    calls.addTask { await replies.send(await self.handle(message)) }
+                    // A call holds its share of the backlog until it is answered.
+                    calls.addTask {
+                        await replies.send(await self.handle(message))
+                        backlog.release(size)
+                    }
+                    continue
                 case .message(let message):
                     await replies.send(await handle(message))
                 case .inexact(let message, let why):
                     await replies.send(refuseInexact(message, why: why))
                 }
+                backlog.release(size)
             }
             await calls.waitForAll()
         }
@@ -129,6 +139,9 @@ public final class GuardServer: @unchecked Sendable {
 
     /// How many tool calls are decided at once; the next waits for one of them to be answered.
     public static let maxCallsInFlight = 64
+    /// The bytes of read lines that may wait to be handled or answered (two lines at the longest): past
+    /// them the guard stops reading its input until calls are answered.
+    public static let readBacklogBytes = 2 * LineSplitter.defaultMaxLength
 
     /// Writes answers to the agent whole, in the order they are handed over, from whichever call
     /// finishes. An answer the output takes at once, without any chance of blocking, is written on the
