@@ -296,16 +296,26 @@ enum ObservedChange {
                 mismatch.append("\(model.name) \(key.canonicalText) still exists after the delete")
             }
         }
+        // Rows that were never this tenant's, before or after: another writer's meanwhile, or this write's
+        // gone astray, which cannot be told apart. Counted, never named: they are other tenants' rows.
+        func elsewhere(_ key: JSONValue) -> Bool {
+            guard let field = model.tenantField else { return false }
+            return before[key]?[field] != .string(tenant) && after[key]?[field] != .string(tenant)
+        }
+        var othersChanged = 0
         for key in changed.sorted(by: { $0.canonicalText < $1.canonicalText }) where !targets.contains(key) {
-            mismatch.append("\(model.name) \(key.canonicalText) changed, and the write did not name it")
+            if elsewhere(key) { othersChanged += 1 } else { mismatch.append("\(model.name) \(key.canonicalText) changed, and the write did not name it") }
         }
         for key in deleted.sorted(by: { $0.canonicalText < $1.canonicalText }) where !targets.contains(key) {
-            mismatch.append("\(model.name) \(key.canonicalText) was deleted, and the write did not ask for it")
+            if elsewhere(key) { othersChanged += 1 } else { mismatch.append("\(model.name) \(key.canonicalText) was deleted, and the write did not ask for it") }
         }
         if request.operation != .create {
             for key in created.sorted(by: { $0.canonicalText < $1.canonicalText }) {
-                mismatch.append("\(model.name) \(key.canonicalText) was created by a \(request.operation.rawValue)")
+                if elsewhere(key) { othersChanged += 1 } else { mismatch.append("\(model.name) \(key.canonicalText) was created by a \(request.operation.rawValue)") }
             }
+        }
+        if othersChanged > 0 {
+            mismatch.append("\(othersChanged) row\(othersChanged == 1 ? "" : "s") of other tenants changed while it ran (another writer's, or this write's gone astray: which cannot be told)")
         }
         return (changes, mismatch)
     }

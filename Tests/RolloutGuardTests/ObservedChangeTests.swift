@@ -97,6 +97,16 @@ struct ObservedChangeTests {
         #expect(ObservedChange.compare(Self.update(Self.model), before: Self.before, after: Self.edited([Self.row(1, "acme", "renamed")]), tenant: "acme").1.isEmpty)
     }
 
+    @Test("other tenants' rows changed, made or gone beside an accepted write are counted in its mismatch, never named (review 26, F5)")
+    func othersCountedNotNamed() {
+        let after = Self.edited([Self.row(1, "acme", "renamed"), Self.row(3, "globex", "merger"), Self.row(5, "globex", "their secret")])
+        let (_, mismatch) = ObservedChange.compare(Self.update(Self.model), before: Self.before, after: after, tenant: "acme")
+        #expect(mismatch == ["2 rows of other tenants changed while it ran (another writer's, or this write's gone astray: which cannot be told)"], "\(mismatch)")
+        // This tenant's other rows are named: they are its own.
+        let own = ObservedChange.compare(Self.update(Self.model), before: Self.before, after: Self.edited([Self.row(1, "acme", "renamed"), Self.row(2, "acme", "chair")]), tenant: "acme").1
+        #expect(own == ["Item 2 changed, and the write did not name it"], "\(own)")
+    }
+
     @Test("a mismatch on a secret field names the field, never its values")
     func secretFieldMismatch() {
         let after = Self.edited([Self.with(Self.row(1, "acme", "renamed"), ["token": "tok_live_123"])])
@@ -117,7 +127,7 @@ struct ObservedChangeTests {
                 == ObservedChange.ChangedRows())
         // Without managed:, the same stamps are changes the write did not ask for.
         let (_, unmanaged) = ObservedChange.compare(Self.update(Self.model), before: stamped, after: after, tenant: "acme")
-        #expect(unmanaged.contains { $0.contains("column updated_at changed") } && unmanaged.contains { $0.contains("Item 3 changed") }, "\(unmanaged)")
+        #expect(unmanaged.contains { $0.contains("column updated_at changed") } && unmanaged.contains { $0.contains("1 row of other tenants changed") }, "\(unmanaged)")
         after[.number(1)]?["owner"] = "mallory"
         #expect(ObservedChange.compare(Self.update(model), before: stamped, after: after, tenant: "acme").1.contains { $0.contains("column owner changed") })
     }
