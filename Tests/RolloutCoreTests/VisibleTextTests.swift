@@ -15,7 +15,14 @@ struct VisibleTextTests {
         ("🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}", "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}"),  // a flag's tags
         ("a\u{200F}b", "a\\u{200f}b"),  // a directional mark: hidden, so shown
         ("lamp\u{E0069}\u{E0067}\u{E006E}", "lamp\\u{e0069}\\u{e0067}\\u{e006e}"),  // tags after no flag spell hidden text
-        ("🏴\u{E0067}\u{E007F}x\u{E0078}", "🏴\u{E0067}\u{E007F}x\\u{e0078}"),  // the flag ends at its cancel tag
+        ("🏴\u{E0067}\u{E0062}\u{E0077}\u{E006C}\u{E0073}\u{E007F}x\u{E0078}", "🏴\u{E0067}\u{E0062}\u{E0077}\u{E006C}\u{E0073}\u{E007F}x\\u{e0078}"),  // the flag ends at its cancel tag
+        // Review 26, F2: only a well-formed flag keeps its tags (two to six letters or digits, then the cancel tag).
+        ("🏴\u{E0067}\u{E007F}", "🏴\\u{e0067}\\u{e007f}"), ("🏴\u{E0069}\u{E0067}\u{E006E}", "🏴\\u{e0069}\\u{e0067}\\u{e006e}"),
+        ("🏴\u{E0061}\u{E0062}\u{E0063}\u{E0064}\u{E0065}\u{E0066}\u{E0067}\u{E007F}", "🏴\\u{e0061}\\u{e0062}\\u{e0063}\\u{e0064}\\u{e0065}\\u{e0066}\\u{e0067}\\u{e007f}"),
+        ("🏴\u{E0020}\u{E0041}\u{E007F}", "🏴\\u{e0020}\\u{e0041}\\u{e007f}"),
+        // Review 26, F3: one variation selector after what it varies is kept; more, or one after nothing, carry hidden bytes.
+        ("❤\u{FE0F}", "❤\u{FE0F}"), ("😀\u{E0100}\u{E0101}", "😀\u{E0100}\\u{e0101}"), ("\u{FE0F}x", "\\u{fe0f}x"),
+        ("a\u{3164}b", "a\\u{3164}b"), ("a\u{34F}b", "a\\u{34f}b"), ("a\u{E000}b", "a\\u{e000}b"), ("a\u{FFF9}b", "a\\u{fff9}b"),
     ])
     func escapes(text: String, shown: String) {
         #expect(VisibleText.escapingInvisibles(text) == shown)

@@ -18,25 +18,65 @@ public enum VisibleText {
     }
 
     private static func escaping(_ text: String, where escaped: (Unicode.Scalar) -> Bool) -> String {
-        guard text.unicodeScalars.contains(where: { escaped($0) || isTag($0) }) else { return text }
+        guard text.unicodeScalars.contains(where: { escaped($0) || conceals($0) }) else { return text }
+        let scalars = Array(text.unicodeScalars)
         var out = String.UnicodeScalarView()
-        // Within a flag's tag sequence: after its black flag, up to its cancel tag.
-        var inFlag = false
-        for scalar in text.unicodeScalars {
-            let tag = isTag(scalar)
-            if escaped(scalar) || (tag && !inFlag) {
+        var i = 0
+        // Whether the last scalar was shown as itself, and was no variation selector: one may follow it.
+        var base = false
+        while i < scalars.count {
+            let scalar = scalars[i]
+            if scalar.value == 0x1F3F4, let end = flagEnd(scalars, from: i) {
+                // A subdivision flag (black flag, two to six tag letters or digits, cancel tag): shown as the flag.
+                out.append(contentsOf: scalars[i...end])
+                i = end + 1
+                base = true
+                continue
+            }
+            let variation = isVariationSelector(scalar)
+            let hidden = escaped(scalar) || (variation ? !base : conceals(scalar))
+            if hidden {
                 out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
             } else {
                 out.append(scalar)
             }
-            inFlag = scalar.value == 0x1F3F4 || (tag && inFlag && scalar.value != 0xE007F)
+            base = !hidden && !variation
+            i += 1
         }
         return String(out)
     }
 
-    /// The tag characters (U+E0020–U+E007F): shown as part of a flag after a black flag, and as nothing
-    /// anywhere else, where they can spell out text a reader does not see.
+    /// Where the subdivision flag that starts at `start` (a black flag, U+1F3F4) ends: at its cancel tag,
+    /// after two to six tag letters or digits. Nil when what follows is no such flag.
+    private static func flagEnd(_ scalars: [Unicode.Scalar], from start: Int) -> Int? {
+        var i = start + 1
+        while i < scalars.count, i - start <= 6 {
+            let v = scalars[i].value
+            guard (0xE0030...0xE0039).contains(v) || (0xE0061...0xE007A).contains(v) else { break }
+            i += 1
+        }
+        let letters = i - start - 1
+        guard (2...6).contains(letters), i < scalars.count, scalars[i].value == 0xE007F else { return nil }
+        return i
+    }
+
+    /// The tag characters (U+E0020–U+E007F): shown as part of a flag, and as nothing anywhere else, where
+    /// they can spell out text a reader does not see.
     private static func isTag(_ scalar: Unicode.Scalar) -> Bool { (0xE0020...0xE007F).contains(scalar.value) }
+
+    /// Variation selectors (U+FE00–FE0F, U+E0100–E01EF, the Mongolian ones): one after a character it
+    /// varies is shown with it (an emoji's presentation); any other carries what nobody sees.
+    private static func isVariationSelector(_ scalar: Unicode.Scalar) -> Bool {
+        (0xFE00...0xFE0F).contains(scalar.value) || (0xE0100...0xE01EF).contains(scalar.value) || (0x180B...0x180F).contains(scalar.value)
+    }
+
+    /// Characters shown as escapes wherever they stand, beyond `hides`: those that show nothing
+    /// (`showsNothing`) but the joiners scripts and emoji need (U+200C, U+200D) and variation selectors,
+    /// which are judged by what precedes them; tag characters outside a flag are among them.
+    private static func conceals(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.value == 0x200C || scalar.value == 0x200D { return false }
+        return isVariationSelector(scalar) || showsNothing(scalar) || isTag(scalar)
+    }
 
     /// `s` without the characters that show nothing (`showsNothing`): what a reader sees of it, which
     /// minimum lengths and stock phrases count.
@@ -64,16 +104,23 @@ public enum VisibleText {
     }
 
     /// Characters that show nothing of their own: default-ignorable code points (zero-width spaces and
-    /// joiners, soft hyphens, Hangul fillers, variation selectors), the blank braille pattern (U+2800), the
-    /// object replacement character (U+FFFC), private-use code points and code points not yet assigned.
+    /// joiners, soft hyphens, Hangul fillers, variation selectors), controls but whitespace, format characters
+    /// but the marks written before digits, the blank braille pattern (U+2800), the null notehead (U+1D159),
+    /// the object replacement character (U+FFFC), private-use code points and code points not yet assigned.
     public static func showsNothing(_ scalar: Unicode.Scalar) -> Bool {
-        if scalar.isASCII { return false }
-        if scalar.properties.isDefaultIgnorableCodePoint || scalar.value == 0x2800 || scalar.value == 0xFFFC { return true }
+        if scalar.isASCII { return (scalar.value < 0x20 && !scalar.properties.isWhitespace) || scalar.value == 0x7F }
+        if scalar.properties.isDefaultIgnorableCodePoint || scalar.value == 0x2800 || scalar.value == 0xFFFC || scalar.value == 0x1D159 { return true }
         switch scalar.properties.generalCategory {
-        case .privateUse, .unassigned: return true
+        case .privateUse, .unassigned, .surrogate: return true
+        // Controls but whitespace (NEL is one), and format characters but the marks written before digits,
+        // which show (U+0600–0605, U+06DD, U+070F, U+0890–0891, U+08E2, U+110BD, U+110CD).
+        case .control: return !scalar.properties.isWhitespace
+        case .format: return !prependedMarks.contains(scalar.value)
         default: return false
         }
     }
+
+    private static let prependedMarks: Set<UInt32> = [0x600, 0x601, 0x602, 0x603, 0x604, 0x605, 0x6DD, 0x70F, 0x890, 0x891, 0x8E2, 0x110BD, 0x110CD]
 
     /// Whether `scalar` is escaped by `escapingInvisibles` wherever it stands (a tag character is escaped
     /// too, unless it continues a flag).
