@@ -228,6 +228,9 @@ struct FieldRuleTests {
         "as  requested", "as\u{A0}requested", "as\trequested", "\u{FF41}\u{FF53} requested", "\u{1D41A}\u{1D42C} requested",
         "as requested\u{301}", "as\u{20DD} requested", "customer. asked", "customer_asked", "as requested as requested", "AS-REQUESTED!",
         "n.a.", "As requested, as requested.",
+        // Review 26, F4: several phrases, words run together, letters of other scripts drawn alike.
+        "todo, test, fix", "test fix done ok", "n/a, as requested", "asrequested!", "AsRequested ok", "as r\u{435}quested", "\u{430}s requested",
+        "test\u{131}ng",
     ])
     func disguisedStockPhrases(reason: String) {
         let rule = ReasonRule(minLength: 3, boilerplate: ReasonRule.defaultBoilerplate + ["customer asked"])
@@ -237,21 +240,27 @@ struct FieldRuleTests {
     @Test("a reason or a value padded to its minimum with spaces or blank-looking characters falls short of it (review 25)", arguments: [
         "gift" + String(repeating: "\u{2800}", count: 10), "gift" + String(repeating: "\u{FFFC}", count: 10), "gift" + String(repeating: "\u{E000}", count: 10),
         "gift" + String(repeating: "\u{3000}", count: 10) + "x", "gift          card", "a \u{2800} \u{2800} \u{2800} b",
+        // Review 26, F4: controls and format characters that show nothing.
+        "abcd" + String(repeating: "\u{1}", count: 8), "abcd" + String(repeating: "\u{0}", count: 8), "abcd" + String(repeating: "\u{7F}", count: 8),
+        "abcd" + String(repeating: "\u{FFF9}", count: 8), "abcd" + String(repeating: "\u{13430}", count: 8), "abcd" + String(repeating: "\u{1D159}", count: 8),
     ])
     func blanksPadNothing(reason: String) {
         #expect(ReasonRule(minLength: 12).problem(with: reason)?.contains("at least 12") == true, "\(reason.debugDescription)")
         let name = FieldRule(name: "name", type: .string, minLength: 1)
         #expect(name.violation(.string("\u{2800}")) != nil && name.violation(.string(" \u{2800} ")) != nil && name.violation(.string("\u{FFFC}")) != nil)
         #expect(name.violation(.string("   ")) != nil && name.violation(.string("Ana María")) == nil)
+        #expect(name.violation(.string("\u{1}")) != nil && name.violation(.string("\u{FFF9}")) != nil)
         // Real reasons still pass, in any script, with their accents and spacing.
-        for real in ["customer reported damaged parcel, ticket 4411", "Erklärung: Kunde hat storniert", "顧客がキャンセルを依頼しました（チケット 4411）"] {
+        for real in ["customer reported damaged parcel, ticket 4411", "Erklärung: Kunde hat storniert", "顧客がキャンセルを依頼しました（チケット 4411）",
+                     "Клиент отменил заказ 4411", "Ο πελάτης ακύρωσε την παραγγελία", "تم الإلغاء بطلب العميل", "update the address the customer gave by phone",
+                     "test order placed by QA, ticket 5521", "fix the typo in the customer's street name"] {
             #expect(ReasonRule(minLength: 12).problem(with: real) == nil, "\(real)")
         }
     }
 
-    @Test("a field named like a reference to a model of tenants' rows, without references:, is a policy gap; other names are not (review 24, F9)",
-          arguments: [("order_id", true), ("orderId", true), ("orderID", true), ("source_order_id", true), ("sourceOrderId", true), ("order_ref", true),
-                      ("orders_key", true), ("order", false), ("ordered_at", false), ("tracking_id", false), ("id", false), ("tenant_id", false)])
+    @Test("a field named like a reference to a model of tenants' rows, without references:, is a policy gap; other names are not (review 24, F9); on the model itself a two-word name is its own id (review 26, F7)",
+          arguments: [("order_id", false), ("orderId", false), ("orderID", false), ("source_order_id", true), ("sourceOrderId", true), ("order_ref", false),
+                      ("orders_key", false), ("parent_order_id", true), ("order", false), ("ordered_at", false), ("tracking_id", false), ("id", false), ("tenant_id", false)])
     func referenceLikeNames(name: String, flagged: Bool) throws {
         let policy = try Policy.parse(basePolicy)
         let model = try #require(policy.model(named: "Order"))
@@ -263,7 +272,10 @@ struct FieldRuleTests {
                       ("order_number", "Order"), ("fk_order", "Order"), ("order_fk", "Order"), ("order_pk", "Order"), ("order_guid", "Order"),
                       ("orderuuid", "Order"), ("customer_uid", "Customer"), ("cust_id", "Customer"), ("custId", "Customer"),
                       ("order_ids", nil as String?), ("item_id", nil), ("product_id", nil), ("parent", nil), ("paid", nil), ("valid", nil),
-                      ("refund_number", nil), ("order_notes", nil), ("ord_id", nil)])
+                      ("refund_number", nil), ("order_notes", nil), ("ord_id", nil),
+                      // Review 26, F7: PrestaShop's id_order; a model's own id under its name; a field that says it names no row.
+                      ("id_order", "Order"), ("ref_order", "Order"), ("refund_ref", nil), ("refund_id", nil), ("parent_refund_id", "Refund"),
+                      ("stripe_order_id", nil)])
     func otherReferenceNames(name: String, expected: String?) throws {
         let policy = try Policy.parse("""
             version: 1
@@ -278,6 +290,7 @@ struct FieldRuleTests {
                 tenant_field: tenant_id
                 fields:
                   order_ids: {type: list, items: {type: integer}}
+                  stripe_order_id: {type: string, references: none}
             tools: {}
             """)
         let model = try #require(policy.model(named: "Refund"))

@@ -19,34 +19,35 @@ public struct ReasonRule: Sendable, Hashable {
     static let keyedLength = 80
 
     private struct Stock: Sendable, Hashable {
-        /// Each phrase's key, sorted (two rules with the same phrases are equal); none empty: a reason
-        /// without words is refused for that.
+        /// Each phrase's key without its spaces, sorted (two rules with the same phrases are equal); none
+        /// empty: a reason without words is refused for that.
         let keys: [[UInt8]]
-        /// Each key's first word: a text whose first word is none of them is no phrase, said once or more.
-        let firstWords: [[UInt8]]
 
         init(_ boilerplate: [String]) {
-            keys = Set(boilerplate.map(ReasonRule.key)).filter { !$0.isEmpty }.sorted { $0.lexicographicallyPrecedes($1) }
-            firstWords = Set(keys.map { Array($0.prefix { $0 != 0x20 }) }).sorted { $0.lexicographicallyPrecedes($1) }
+            keys = Set(boilerplate.map { ReasonRule.key($0).filter { $0 != 0x20 } }).filter { !$0.isEmpty }.sorted { $0.lexicographicallyPrecedes($1) }
         }
 
-        /// Whether a phrase starts with `word` as its first word.
+        /// Whether a text whose first word is `word` can still be phrases: a phrase starts with it, or it
+        /// starts with a phrase (words run together).
         func opens(_ word: UnsafeBufferPointer<UInt8>) -> Bool {
-            firstWords.contains { $0.count == word.count && $0.elementsEqual(word) }
+            keys.contains { phrase in phrase.starts(with: word) || word.starts(with: phrase) }
         }
 
-        /// Whether `key` is a phrase's key, or that key said more than once.
+        /// Whether `key`, its spaces left out, is stock phrases one after another: one phrase, one said
+        /// again ("as requested as requested"), several ("todo, test, fix"), or run together ("asrequested").
         func contains(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
-            keys.contains { phrase in
-                guard key.count >= phrase.count, (key.count + 1) % (phrase.count + 1) == 0 else { return false }
-                var start = 0
-                while start < key.count {
-                    guard key[start..<(start + phrase.count)].elementsEqual(phrase) else { return false }
-                    start += phrase.count + 1
-                    if start - 1 < key.count, key[start - 1] != 0x20 { return false }
+            let letters = key.filter { $0 != 0x20 }
+            guard !letters.isEmpty else { return false }
+            // reached[i]: the first i letters are whole phrases.
+            var reached = [Bool](repeating: false, count: letters.count + 1)
+            reached[0] = true
+            for start in 0..<letters.count where reached[start] {
+                for phrase in keys where phrase.count <= letters.count - start && !reached[start + phrase.count] {
+                    if letters[start..<(start + phrase.count)].elementsEqual(phrase) { reached[start + phrase.count] = true }
                 }
-                return true
+                if reached[letters.count] { return true }
             }
+            return reached[letters.count]
         }
     }
 
@@ -82,6 +83,10 @@ public struct ReasonRule: Sendable, Hashable {
     public func problem(ascii text: ASCIIText) -> String? {
         let bytes = text.bytes
         let classes = ASCIIClasses.table
+        // Controls show nothing: text that holds one is judged as a string, which leaves them out.
+        if bytes.contains(where: { $0 == 0x7F || ($0 < 0x20 && !classes[Int($0)].contains(.whitespace)) }) {
+            return problem(ofString: String(decoding: bytes, as: UTF8.self))
+        }
         var start = 0, end = bytes.count
         while start < end, classes[Int(bytes[start])].contains(.whitespace) { start += 1 }
         while end > start, classes[Int(bytes[end - 1])].contains(.whitespace) { end -= 1 }
@@ -159,10 +164,20 @@ public struct ReasonRule: Sendable, Hashable {
             }
             if gap, !key.isEmpty { key.append(0x20) }
             gap = false
-            key.append(contentsOf: scalar.properties.lowercaseMapping.utf8)
+            for lower in scalar.properties.lowercaseMapping.unicodeScalars {
+                if let latin = confusables[lower.value] { key.append(latin) } else { key.append(contentsOf: String(lower).utf8) }
+            }
         }
         return key
     }
+
+    /// Cyrillic and Greek letters drawn as Latin ones, and the dotless i: a stock phrase spelled with them
+    /// reads as the phrase ("аs requested" with a Cyrillic а).
+    static let confusables: [UInt32: UInt8] = [
+        0x430: 0x61, 0x435: 0x65, 0x43E: 0x6F, 0x440: 0x70, 0x441: 0x63, 0x443: 0x79, 0x445: 0x78, 0x456: 0x69, 0x458: 0x6A,
+        0x455: 0x73, 0x501: 0x64, 0x4CF: 0x6C, 0x4BB: 0x68, 0x51B: 0x71, 0x51D: 0x77, 0x3B1: 0x61, 0x3BF: 0x6F, 0x3C1: 0x70,
+        0x3B5: 0x65, 0x3B9: 0x69, 0x3BA: 0x6B, 0x3BD: 0x76, 0x3C4: 0x74, 0x3C5: 0x75, 0x3C7: 0x78, 0x131: 0x69, 0x237: 0x6A,
+    ]
 
     /// Whether ASCII text is a stock phrase: its `key` made on its bytes, in a buffer on the stack, and
     /// given up after its first word when no phrase starts with it (the scorer asks this of every short
