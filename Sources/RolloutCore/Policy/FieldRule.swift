@@ -43,6 +43,10 @@ public struct FieldRule: Sendable, Hashable {
     /// The model whose row this field names by its key (`references: Order` on a refund's `order_id`): a
     /// write may name only a row of the caller's tenant, one that exists (a model's own fields only).
     public var references: String?
+    /// `references: none`: the field names no row of the policy's models (an id of another system, a
+    /// model's own external number), though its name reads like a reference; lint and the fuzzer take
+    /// its word.
+    public var referencesNothing = false
 
     /// For a list: the rule every element follows, when there is one.
     public var items: FieldRule? {

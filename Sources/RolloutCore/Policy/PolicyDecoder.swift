@@ -289,6 +289,10 @@ public enum PolicyDecoder {
                 }
             case "references":
                 guard let name = reader.string(item.value, p) else { break }
+                if name == "none", referable != nil {
+                    rule.referencesNothing = true
+                    break
+                }
                 guard let referable else {
                     reader.report(item.value, p, "applies to a model's own fields, not to a list's items, an object's members or a tool's arguments")
                     break

@@ -25,11 +25,11 @@ public enum SafetyBaseline {
     /// (`order_id`, `orderId`, `ORDER_ID2`, `order_ref`, `order_uuid`, `order_fk`, `order_number`,
     /// `orderIdentifier`) or starts with one (`fk_order`), or is one word ending in one (`orderid`), after a
     /// model's name or table (Order, orders) or a short form of it (`cust_id` → Customer), or the words
-    /// before it together (`line_item_id` → LineItem). A model's own number (`order_number` on Order) is
-    /// its own.
+    /// before it together (`line_item_id` → LineItem). A model's own number or id (`order_number`,
+    /// `order_ref` on Order) is its own; `references: none` says a field names no row of the policy.
     public static func unreferencedKey(_ name: String, of model: ModelPolicy, in policy: Policy) -> ModelPolicy? {
         let rule = model.field(name)
-        guard rule?.references == nil, name != model.key, name != model.tenantField else { return nil }
+        guard rule?.references == nil, rule?.referencesNothing != true, name != model.key, name != model.tenantField else { return nil }
         if let type = rule?.type, type != .integer, type != .string { return nil }
         var words = Self.words(name)
         // A trailing number is a second of its kind (`order_id2`).
@@ -41,13 +41,17 @@ public enum SafetyBaseline {
         if words.count >= 2, idWords.contains(words.last!) || numberWords.contains(words.last!) {
             stems = [words[words.count - 2], words.dropLast().joined()]
             numbered = numberWords.contains(words.last!)
-        } else if words.count >= 2, ["fk", "pk"].contains(words.first!) {
+        } else if words.count >= 2, ["fk", "pk", "id", "ref"].contains(words.first!) {
+            // `fk_order`, and PrestaShop's `id_order`.
             stems = [words.dropFirst().joined(), words.last!]
         } else if words.count == 1, let suffix = idWords.first(where: { words[0].hasSuffix($0) && words[0].count - $0.count >= 3 }) {
             stems = [String(words[0].dropLast(suffix.count))]
         }
         guard !stems.isEmpty else { return nil }
-        let candidates = policy.models.filter { $0.tenantField != nil && !(numbered && $0.name == model.name) }
+        // A model's own number or id under its own name (`order_number`, `customer_ref` on Customer) is its own;
+        // `parent_order_id` on Order names another row of it.
+        let own = numbered || words.count <= 2
+        let candidates = policy.models.filter { $0.tenantField != nil && !(own && $0.name == model.name) }
         func names(_ other: ModelPolicy) -> [String] {
             [other.name, other.table].map { $0.lowercased().filter { $0 != "_" && $0 != "-" } }
         }
@@ -119,7 +123,7 @@ public enum SafetyBaseline {
             for name in tool.writable {
                 guard let named = unreferencedKey(name, of: model, in: policy) else { continue }
                 gaps.append(Gap(tool: tool.name, area: .tenant, field: name,
-                                message: "\(name) names a row of \(named.name) (a model of tenants' rows) and nothing checks whose: a write can name another tenant's row or none; add references: \(named.name) to \(model.name).\(name)"))
+                                message: "\(name) names a row of \(named.name) (a model of tenants' rows) and nothing checks whose: a write can name another tenant's row or none; add references: \(named.name) to \(model.name).\(name) (or references: none, if it names no row of the policy's models)"))
             }
             let sensitive = tool.writable.filter { name in
                 let sensitivity = model.field(name)?.sensitivity ?? FieldRule.inferSensitivity(name)
