@@ -250,10 +250,14 @@ struct FieldRuleTests {
         #expect(name.violation(.string("\u{2800}")) != nil && name.violation(.string(" \u{2800} ")) != nil && name.violation(.string("\u{FFFC}")) != nil)
         #expect(name.violation(.string("   ")) != nil && name.violation(.string("Ana María")) == nil)
         #expect(name.violation(.string("\u{1}")) != nil && name.violation(.string("\u{FFF9}")) != nil)
+        // Wide characters count two; emoji one, so they do not pad.
+        #expect(VisibleText.seenLength("返金") == 4 && VisibleText.seenLength("ok 🙂🙂") == 5)
         // Real reasons still pass, in any script, with their accents and spacing.
         for real in ["customer reported damaged parcel, ticket 4411", "Erklärung: Kunde hat storniert", "顧客がキャンセルを依頼しました（チケット 4411）",
                      "Клиент отменил заказ 4411", "Ο πελάτης ακύρωσε την παραγγελία", "تم الإلغاء بطلب العميل", "update the address the customer gave by phone",
-                     "test order placed by QA, ticket 5521", "fix the typo in the customer's street name"] {
+                     "test order placed by QA, ticket 5521", "fix the typo in the customer's street name",
+                     // Review 26, F6: ten characters of Japanese, counted as a terminal shows them (two columns each).
+                     "顧客の依頼で返金処理", "고객 요청으로 환불"] {
             #expect(ReasonRule(minLength: 12).problem(with: real) == nil, "\(real)")
         }
     }

@@ -86,7 +86,7 @@ public enum VisibleText {
     }
 
     /// How many characters a reader sees in `s`: those that show nothing left out, a run of whitespace
-    /// read as one space, and text of only whitespace as none. A minimum length counts this, so neither
+    /// read as one space, a wide character (`isWide`) as two, and text of only whitespace as none. A minimum length counts this, so neither
     /// blank-looking characters nor spaces pad a value or a reason to it.
     public static func seenLength(_ s: String) -> Int {
         var length = 0, inGap = false, anyShown = false
@@ -95,12 +95,24 @@ public enum VisibleText {
                 if !inGap { length += 1 }
                 inGap = true
             } else {
-                length += 1
+                length += isWide(character.unicodeScalars.first!) ? 2 : 1
                 inGap = false
                 anyShown = true
             }
         }
         return anyShown ? length : 0
+    }
+
+    /// Characters of the scripts a terminal shows two columns wide, each word in a few of them: Han, kana,
+    /// Hangul, Yi, and fullwidth forms. A minimum counts them as two, so that a Japanese reason of ten
+    /// characters ("顧客の依頼で返金処理") is not held short of a minimum set for Latin words. Emoji are
+    /// not among them: they would pad a reason.
+    static func isWide(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF, 0xAC00...0xD7A3,
+             0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF01...0xFF60, 0xFFE0...0xFFE6, 0x20000...0x2FFFD, 0x30000...0x3FFFD: true
+        default: false
+        }
     }
 
     /// Characters that show nothing of their own: default-ignorable code points (zero-width spaces and
