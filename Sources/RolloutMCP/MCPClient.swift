@@ -71,7 +71,10 @@ public actor MCPClient {
         process.onExit { status in
             Task { await self.serverExited(status: status, generation: generation) }
         }
-        let lines = AsyncStream<ReaderEvent> { continuation in
+        // What the server wrote waits here, by its size, until routed: a server that writes faster than its
+        // answers are taken fills its own pipe, not rollout's memory.
+        let backlog = ReadBacklog(limit: 2 * LineSplitter.defaultMaxLength)
+        let lines = AsyncStream<(ReaderEvent, Int)> { continuation in
             let fd = process.stdoutPipe.fileHandleForReading.fileDescriptor
             let thread = Thread {
                 var splitter = LineSplitter()
@@ -80,19 +83,20 @@ public actor MCPClient {
                     let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                     if n < 0 && errno == EINTR { continue }
                     if n <= 0 {
-                        continuation.yield(.closed)
+                        continuation.yield((.closed, 0))
                         continuation.finish()
                         return
                     }
                     buffer.withUnsafeBufferPointer { chunk in
                         splitter.feed(UnsafeBufferPointer(rebasing: chunk[0..<n])) { line in
+                            backlog.admit(line.count)
                             do {
-                                continuation.yield(.message(try JSONRPCMessage.decode(line)))
+                                continuation.yield((.message(try JSONRPCMessage.decode(line)), line.count))
                             } catch {
-                                continuation.yield(.garbage(String(decoding: line.prefix(200), as: UTF8.self)))
+                                continuation.yield((.garbage(String(decoding: line.prefix(200), as: UTF8.self)), line.count))
                             }
                         } tooLong: { length, limit in
-                            continuation.yield(.garbage("(a line of \(length) bytes, over the limit of \(limit) bytes, not read)"))
+                            continuation.yield((.garbage("(a line of \(length) bytes, over the limit of \(limit) bytes, not read)"), 0))
                         }
                     }
                 }
@@ -101,7 +105,10 @@ public actor MCPClient {
             thread.start()
         }
         Task {
-            for await event in lines { self.receive(event, generation: generation) }
+            for await (event, size) in lines {
+                self.receive(event, generation: generation)
+                backlog.release(size)
+            }
         }
         let initialize: JSONValue = [
             "protocolVersion": "2025-06-18", "capabilities": [:], "clientInfo": ["name": "rollout", "version": "0.2.0"],
