@@ -61,15 +61,16 @@ public final class GuardServer: @unchecked Sendable {
                     if n <= 0 { break }
                     buffer.withUnsafeBufferPointer { chunk in
                         splitter.feed(UnsafeBufferPointer(rebasing: chunk[0..<n])) { line in
-                            backlog.admit(line.count)
+                            let cost = ReadBacklog.cost(ofLine: line.count)
+                            backlog.admit(cost)
                             do throws(JSONRPCError) {
-                                continuation.yield((.message(try JSONRPCMessage.decode(line, exactNumbers: true)), line.count))
+                                continuation.yield((.message(try JSONRPCMessage.decode(line, exactNumbers: true)), cost))
                             } catch {
                                 // A number that cannot be held exactly: refuse the call it belongs to, by its id.
                                 if let lenient = try? JSONRPCMessage.decode(line) {
-                                    continuation.yield((.inexact(lenient, error.message), line.count))
+                                    continuation.yield((.inexact(lenient, error.message), cost))
                                 } else {
-                                    continuation.yield((.invalid(error), line.count))
+                                    continuation.yield((.invalid(error), cost))
                                 }
                             }
                         } tooLong: { length, limit in

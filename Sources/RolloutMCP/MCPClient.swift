@@ -89,11 +89,12 @@ public actor MCPClient {
                     }
                     buffer.withUnsafeBufferPointer { chunk in
                         splitter.feed(UnsafeBufferPointer(rebasing: chunk[0..<n])) { line in
-                            backlog.admit(line.count)
+                            let cost = ReadBacklog.cost(ofLine: line.count)
+                            backlog.admit(cost)
                             do {
-                                continuation.yield((.message(try JSONRPCMessage.decode(line)), line.count))
+                                continuation.yield((.message(try JSONRPCMessage.decode(line)), cost))
                             } catch {
-                                continuation.yield((.garbage(String(decoding: line.prefix(200), as: UTF8.self)), line.count))
+                                continuation.yield((.garbage(String(decoding: line.prefix(200), as: UTF8.self)), cost))
                             }
                         } tooLong: { length, limit in
                             continuation.yield((.garbage("(a line of \(length) bytes, over the limit of \(limit) bytes, not read)"), 0))

@@ -13,6 +13,13 @@ final class ReadBacklog: @unchecked Sendable {
         self.limit = limit
     }
 
+    /// What holding a line costs beyond its bytes (the message made of it, its place in the queue): a
+    /// stream of one-byte lines is held back long before its bytes alone would be.
+    static let perLine = 256
+
+    /// The cost of holding a line of `count` bytes.
+    static func cost(ofLine count: Int) -> Int { count + perLine }
+
     /// Blocks the calling thread until `bytes` more can be held, then holds them.
     func admit(_ bytes: Int) {
         condition.lock()
