@@ -96,7 +96,7 @@ extension Guard {
             var changes = plan.changes
             var mismatch: [String] = []
             if let before, let after {
-                (changes, mismatch) = ObservedChange.compare(plan, before: before, after: after, tenant: principal.tenant)
+                (changes, mismatch) = ObservedChange.compare(plan, before: before, after: after, tenant: principal.tenant, secret: redactor.isSecret)
             } else if plan.request.operation == .create, let created = createdKey(result, model: plan.model) {
                 changes = [RowChange(key: created, fields: plan.changes.first?.fields ?? [:])]
             }
@@ -122,7 +122,7 @@ extension Guard {
         case .refused(let code, let message, let result) where changed.concerning > 0:
             // Refused in words, written in fact: what the database shows is recorded, with its before and
             // after values, as a write that is not what was asked (an agent must not make a write look refused).
-            let (changes, mismatch) = ObservedChange.compare(plan, before: before!, after: after!, tenant: principal.tenant)
+            let (changes, mismatch) = ObservedChange.compare(plan, before: before!, after: after!, tenant: principal.tenant, secret: redactor.isSecret)
             let said = "the upstream answered that it refused \(tool.name) (\(code): \(LeakDetector.scrub(String(message.prefix(200))))), and the observed database changed"
             event.changes = changes.map(redactor.redact)
             if plan.request.operation == .create { event.targets = changes.map(\.key).filter { !$0.isNull } }
@@ -225,8 +225,11 @@ extension UpstreamFailure {
 /// What an upstream really changed, seen through its database: the after values of the write, and
 /// every way the change differs from the request.
 enum ObservedChange {
+    /// `secret`: whether a column's values are redacted (the guard's redactor: fields marked `secret`, and
+    /// names like a credential's); a mismatch names such a column but never shows its values.
     static func compare(
-        _ plan: WritePlan, before: [JSONValue: [String: JSONValue]], after: [JSONValue: [String: JSONValue]], tenant: String
+        _ plan: WritePlan, before: [JSONValue: [String: JSONValue]], after: [JSONValue: [String: JSONValue]], tenant: String,
+        secret: (String) -> Bool = Redactor.looksLikeCredential
     ) -> ([RowChange], [String]) {
         let model = plan.model, request = plan.request
         let watched = Set(watchedFields(model))
@@ -238,7 +241,7 @@ enum ObservedChange {
         /// A value as a mismatch may show it: a secret field's is not shown, and a tenant other than this
         /// one is not named.
         func shown(_ name: String, _ value: JSONValue?) -> String {
-            if model.field(name)?.secret == true { return "(secret)" }
+            if model.field(name)?.secret == true || secret(name) { return "(secret)" }
             if name == model.tenantField, value != .string(tenant) { return "another tenant's" }
             return value?.canonicalText ?? "null"
         }
@@ -258,8 +261,8 @@ enum ObservedChange {
             }
             if let key = created.first, let row = after[key] {
                 if foreign(row) {
-                    // Another tenant's row (another writer's, or this one's gone astray): named, never described.
-                    mismatch.append("the new \(model.name) \(key.canonicalText) belongs to another tenant, not \(tenant)")
+                    // Another tenant's row (another writer's, or this one's gone astray): neither named nor described.
+                    mismatch.append("the new \(model.name) belongs to another tenant, not \(tenant) (its key is not shown)")
                     break
                 }
                 for (name, value) in request.fields where !holds(row[name], value) && row[name] != nil {

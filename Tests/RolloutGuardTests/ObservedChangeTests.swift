@@ -8,7 +8,8 @@ import Testing
 /// (review 24, F1 and F2), counted apart from other tenants' rows, which make it in doubt instead.
 @Suite("Observed change: a refusal that wrote, told from other writers' changes")
 struct ObservedChangeTests {
-    static let policy: Policy = try! Policy.parse("""
+    static let policy: Policy = try! Policy.parse(policyText)
+    static let policyText = """
         version: 1
         defaults: {reason: required, idempotency: required, cap: {max: 100, per: 1h}}
         models:
@@ -26,7 +27,7 @@ struct ObservedChangeTests {
             operation: update
             writable: [title]
             bind: {target: /id, fields: /data, reason: /reason, idempotency_key: /idempotency_key}
-        """)
+        """
     static let model = policy.model(named: "Item")!
 
     static func row(_ id: Int, _ tenant: String, _ title: String, deleted: String? = nil) -> (JSONValue, [String: JSONValue]) {
@@ -107,11 +108,14 @@ struct ObservedChangeTests {
         #expect(own == ["Item 2 changed, and the write did not name it"], "\(own)")
     }
 
-    @Test("a mismatch on a secret field names the field, never its values")
-    func secretFieldMismatch() {
-        let after = Self.edited([Self.with(Self.row(1, "acme", "renamed"), ["token": "tok_live_123"])])
-        let (_, mismatch) = ObservedChange.compare(Self.update(Self.model), before: Self.before, after: after, tenant: "acme")
-        #expect(mismatch.contains { $0.contains("token changed") } && !mismatch.joined().contains("tok_live_123"), "\(mismatch)")
+    @Test("a mismatch on a secret field, or one named like a credential, names the field, never its values (review 27, F2)",
+          arguments: ["token", "reset_token"])
+    func secretFieldMismatch(field: String) throws {
+        let policy = try Policy.parse(Self.policyText.replacingOccurrences(of: "      token: {type: string, nullable: true, secret: true}", with: "      token: {type: string, nullable: true, secret: true}\n      reset_token: {type: string, nullable: true}"))
+        let model = try #require(policy.model(named: "Item"))
+        let after = Self.edited([Self.with(Self.row(1, "acme", "renamed"), [field: "tok_live_123"])])
+        let (_, mismatch) = ObservedChange.compare(Self.update(model), before: Self.before, after: after, tenant: "acme")
+        #expect(mismatch.contains { $0.contains("\(field) changed") } && !mismatch.joined().contains("tok_live_123"), "\(mismatch)")
     }
 
     @Test("columns the model says the upstream manages (managed: [updated_at]) change with any write, on its rows or others', and are no mismatch; other columns still are")
@@ -140,6 +144,6 @@ struct ObservedChangeTests {
         let after = Self.edited([Self.row(5, "globex", "their secret")])
         let (_, mismatch) = ObservedChange.compare(plan, before: Self.before, after: after, tenant: "acme")
         #expect(mismatch.contains { $0.contains("belongs to another tenant") }, "\(mismatch)")
-        #expect(!mismatch.joined().contains("their secret") && !mismatch.joined().contains("globex"), "\(mismatch)")
+        #expect(!mismatch.joined().contains("their secret") && !mismatch.joined().contains("globex") && !mismatch.joined().contains("5"), "\(mismatch)")
     }
 }
