@@ -230,7 +230,7 @@ struct FieldRuleTests {
         "n.a.", "As requested, as requested.",
         // Review 26, F4: several phrases, words run together, letters of other scripts drawn alike.
         "todo, test, fix", "test fix done ok", "n/a, as requested", "asrequested!", "AsRequested ok", "as r\u{435}quested", "\u{430}s requested",
-        "test\u{131}ng",
+        "test\u{131}ng", "\u{251}s requested", "as req\u{57D}ested", "\u{1D00}\u{A731} \u{280}\u{1D07}quested",
     ])
     func disguisedStockPhrases(reason: String) {
         let rule = ReasonRule(minLength: 3, boilerplate: ReasonRule.defaultBoilerplate + ["customer asked"])
@@ -252,6 +252,8 @@ struct FieldRuleTests {
         #expect(name.violation(.string("\u{1}")) != nil && name.violation(.string("\u{FFF9}")) != nil)
         // Wide characters count two; emoji one, so they do not pad.
         #expect(VisibleText.seenLength("返金") == 4 && VisibleText.seenLength("ok 🙂🙂") == 5)
+        // Fullwidth Latin spells what Latin spells, and CJK punctuation is punctuation: one each (review 27, F4).
+        #expect(VisibleText.seenLength("ｆｉｘｅｄ ｉｔ") == 8 && VisibleText.seenLength("。。") == 2)
         // Real reasons still pass, in any script, with their accents and spacing.
         for real in ["customer reported damaged parcel, ticket 4411", "Erklärung: Kunde hat storniert", "顧客がキャンセルを依頼しました（チケット 4411）",
                      "Клиент отменил заказ 4411", "Ο πελάτης ακύρωσε την παραγγελία", "تم الإلغاء بطلب العميل", "update the address the customer gave by phone",

@@ -21,7 +21,10 @@ struct VisibleTextTests {
         ("🏴\u{E0061}\u{E0062}\u{E0063}\u{E0064}\u{E0065}\u{E0066}\u{E0067}\u{E007F}", "🏴\\u{e0061}\\u{e0062}\\u{e0063}\\u{e0064}\\u{e0065}\\u{e0066}\\u{e0067}\\u{e007f}"),
         ("🏴\u{E0020}\u{E0041}\u{E007F}", "🏴\\u{e0020}\\u{e0041}\\u{e007f}"),
         // Review 26, F3: one variation selector after what it varies is kept; more, or one after nothing, carry hidden bytes.
-        ("❤\u{FE0F}", "❤\u{FE0F}"), ("😀\u{E0100}\u{E0101}", "😀\u{E0100}\\u{e0101}"), ("\u{FE0F}x", "\\u{fe0f}x"),
+        ("❤\u{FE0F}", "❤\u{FE0F}"), ("1\u{FE0F}\u{20E3}", "1\u{FE0F}\u{20E3}"), ("葛\u{E0100}", "葛\u{E0100}"), ("\u{FE0F}x", "\\u{fe0f}x"),
+        // Review 27, F5: an ideographic selector after anything but Han, a second selector, a standard one after Latin.
+        ("😀\u{E0100}", "😀\\u{e0100}"), ("x\u{E0148}x\u{E0149}", "x\\u{e0148}x\\u{e0149}"), ("葛\u{E0100}\u{E0101}", "葛\u{E0100}\\u{e0101}"),
+        ("a\u{FE00}", "a\\u{fe00}"),
         ("a\u{3164}b", "a\\u{3164}b"), ("a\u{34F}b", "a\\u{34f}b"), ("a\u{E000}b", "a\\u{e000}b"), ("a\u{FFF9}b", "a\\u{fff9}b"),
     ])
     func escapes(text: String, shown: String) {

@@ -22,28 +22,41 @@ public enum VisibleText {
         let scalars = Array(text.unicodeScalars)
         var out = String.UnicodeScalarView()
         var i = 0
-        // Whether the last scalar was shown as itself, and was no variation selector: one may follow it.
-        var base = false
+        // The last scalar when it was shown as itself and was no variation selector: one may follow it.
+        var base: Unicode.Scalar?
         while i < scalars.count {
             let scalar = scalars[i]
             if scalar.value == 0x1F3F4, let end = flagEnd(scalars, from: i) {
                 // A subdivision flag (black flag, two to six tag letters or digits, cancel tag): shown as the flag.
                 out.append(contentsOf: scalars[i...end])
                 i = end + 1
-                base = true
+                base = nil
                 continue
             }
             let variation = isVariationSelector(scalar)
-            let hidden = escaped(scalar) || (variation ? !base : conceals(scalar))
+            let hidden = escaped(scalar) || (variation ? !(base.map { varies(scalar, $0) } ?? false) : conceals(scalar))
             if hidden {
                 out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
             } else {
                 out.append(scalar)
             }
-            base = !hidden && !variation
+            base = hidden || variation ? nil : scalar
             i += 1
         }
         return String(out)
+    }
+
+    /// Whether `selector` can vary `base` as a reader sees it: an emoji's or a text presentation (U+FE0E,
+    /// U+FE0F) after any character; an ideographic variation (U+E0100–E01EF) after a Han character; the
+    /// other standard ones (U+FE00–FE0D) after no ASCII or Latin letter; a Mongolian one after a Mongolian
+    /// letter. After anything else, a selector shows nothing and can carry a byte nobody sees.
+    private static func varies(_ selector: Unicode.Scalar, _ base: Unicode.Scalar) -> Bool {
+        switch selector.value {
+        case 0xFE0E, 0xFE0F: true
+        case 0xE0100...0xE01EF: base.properties.isIdeographic
+        case 0xFE00...0xFE0D: base.value > 0x24F
+        default: (0x1800...0x18AF).contains(base.value)
+        }
     }
 
     /// Where the subdivision flag that starts at `start` (a black flag, U+1F3F4) ends: at its cancel tag,
@@ -103,14 +116,14 @@ public enum VisibleText {
         return anyShown ? length : 0
     }
 
-    /// Characters of the scripts a terminal shows two columns wide, each word in a few of them: Han, kana,
-    /// Hangul, Yi, and fullwidth forms. A minimum counts them as two, so that a Japanese reason of ten
+    /// Letters of the scripts a terminal shows two columns wide, each word in a few of them: Han, kana,
+    /// Hangul, Yi (not their punctuation, nor fullwidth Latin, which spells what Latin spells). A minimum counts them as two, so that a Japanese reason of ten
     /// characters ("顧客の依頼で返金処理") is not held short of a minimum set for Latin words. Emoji are
     /// not among them: they would pad a reason.
     static func isWide(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
-        case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF, 0xAC00...0xD7A3,
-             0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF01...0xFF60, 0xFFE0...0xFFE6, 0x20000...0x2FFFD, 0x30000...0x3FFFD: true
+        case 0x1100...0x115F, 0x3041...0x30FF, 0x3105...0x318E, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF, 0xAC00...0xD7A3,
+             0xF900...0xFAFF, 0x20000...0x2FFFD, 0x30000...0x3FFFD: scalar.properties.isAlphabetic
         default: false
         }
     }
