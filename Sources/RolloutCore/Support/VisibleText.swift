@@ -1,11 +1,13 @@
 /// Text shown to a person (a terminal line, a page) with every character that hides or moves what
 /// follows it written as a visible escape, `\u{202e}`: controls but line feed and tab (an escape
 /// sequence, a carriage return that overwrites), bidi overrides and isolates (which reorder the rest of
-/// a line, so that `"status":"cancelled"` can read as something else), zero-width and other format
-/// characters but the joiners scripts need (U+200C, U+200D) and the tag characters of a flag (after its
-/// black flag, U+1F3F4; anywhere else they carry text nobody sees), and line and
-/// paragraph separators. A soft hyphen and a single directional mark are hidden too, so they are shown. An
-/// approver reads an agent's arguments through this; the stored and JSON forms keep the text as it was.
+/// a line, so that `"status":"cancelled"` can read as something else), line and paragraph separators, and
+/// whatever shows nothing (zero-width and format characters, fillers, private-use and unassigned code
+/// points), but for what a reader does see: a joiner between emoji or letters of a script that joins, an
+/// emoji's presentation selector, the tags of England's, Scotland's and Wales's flags. Anywhere else such
+/// characters can spell a message nobody sees. A soft hyphen and a single directional mark are hidden too,
+/// so they are shown. An approver reads an agent's arguments through this; the stored and JSON forms keep
+/// the text as it was.
 public enum VisibleText {
     public static func escapingInvisibles(_ text: String) -> String {
         escaping(text, where: hides)
@@ -18,59 +20,86 @@ public enum VisibleText {
     }
 
     private static func escaping(_ text: String, where escaped: (Unicode.Scalar) -> Bool) -> String {
-        guard text.unicodeScalars.contains(where: { escaped($0) || conceals($0) }) else { return text }
+        guard text.unicodeScalars.contains(where: { escaped($0) || conceals($0) || isJoiner($0) }) else { return text }
         let scalars = Array(text.unicodeScalars)
         var out = String.UnicodeScalarView()
         var i = 0
-        // The last scalar when it was shown as itself and was no variation selector: one may follow it.
-        var base: Unicode.Scalar?
+        // The last scalar shown as itself (nil after an escape): what a selector or a joiner follows.
+        var previous: Unicode.Scalar?
         while i < scalars.count {
             let scalar = scalars[i]
             if scalar.value == 0x1F3F4, let end = flagEnd(scalars, from: i) {
-                // A subdivision flag (black flag, two to six tag letters or digits, cancel tag): shown as the flag.
+                // England's, Scotland's or Wales's flag: shown as the flag.
                 out.append(contentsOf: scalars[i...end])
                 i = end + 1
-                base = nil
+                previous = scalars[end]
                 continue
             }
-            let variation = isVariationSelector(scalar)
-            let hidden = escaped(scalar) || (variation ? !(base.map { varies(scalar, $0) } ?? false) : conceals(scalar))
+            let next = i + 1 < scalars.count ? scalars[i + 1] : nil
+            let hidden: Bool
+            if escaped(scalar) {
+                hidden = true
+            } else if isVariationSelector(scalar) {
+                hidden = !(previous.map { varies(scalar, $0, next: next) } ?? false)
+            } else if isJoiner(scalar) {
+                hidden = !(previous.map(joins) ?? false) || !(next.map(joins) ?? false)
+            } else {
+                hidden = conceals(scalar)
+            }
             if hidden {
                 out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
-            } else {
+            }
+            else {
                 out.append(scalar)
             }
-            base = hidden || variation ? nil : scalar
+            previous = hidden ? nil : scalar
             i += 1
         }
         return String(out)
     }
 
-    /// Whether `selector` can vary `base` as a reader sees it: an emoji's or a text presentation (U+FE0E,
-    /// U+FE0F) after any character; an ideographic variation (U+E0100–E01EF) after a Han character; the
-    /// other standard ones (U+FE00–FE0D) after no ASCII or Latin letter; a Mongolian one after a Mongolian
-    /// letter. After anything else, a selector shows nothing and can carry a byte nobody sees.
-    private static func varies(_ selector: Unicode.Scalar, _ base: Unicode.Scalar) -> Bool {
+    /// Whether `selector` varies `base` as a reader sees it: an emoji's or a text presentation (U+FE0E,
+    /// U+FE0F) after an emoji (after a digit, `#` or `*` only as a keycap, before U+20E3), and a Mongolian
+    /// one after a Mongolian letter. Every other selector is shown as an escape: after a character it does
+    /// not vary it shows nothing and carries a byte nobody sees, and the ideographic and other standard ones
+    /// (U+E0100–E01EF, U+FE00–FE0D), registered character by character, are told by the escape too.
+    private static func varies(_ selector: Unicode.Scalar, _ base: Unicode.Scalar, next: Unicode.Scalar?) -> Bool {
         switch selector.value {
-        case 0xFE0E, 0xFE0F: true
-        case 0xE0100...0xE01EF: base.properties.isIdeographic
-        case 0xFE00...0xFE0D: base.value > 0x24F
-        default: (0x1800...0x18AF).contains(base.value)
+        case 0xFE0E, 0xFE0F: base.properties.isEmoji && (!base.isASCII || (selector.value == 0xFE0F && next?.value == 0x20E3))
+        case 0x180B...0x180D, 0x180F: (0x1820...0x18AF).contains(base.value)
+        default: false
         }
     }
 
-    /// Where the subdivision flag that starts at `start` (a black flag, U+1F3F4) ends: at its cancel tag,
-    /// after two to six tag letters or digits. Nil when what follows is no such flag.
-    private static func flagEnd(_ scalars: [Unicode.Scalar], from start: Int) -> Int? {
-        var i = start + 1
-        while i < scalars.count, i - start <= 6 {
-            let v = scalars[i].value
-            guard (0xE0030...0xE0039).contains(v) || (0xE0061...0xE007A).contains(v) else { break }
-            i += 1
+    /// The zero-width joiner and non-joiner (U+200D, U+200C).
+    private static func isJoiner(_ scalar: Unicode.Scalar) -> Bool { scalar.value == 0x200C || scalar.value == 0x200D }
+
+    /// Whether a joiner beside `scalar` does what joiners are for: between emoji (a family, a rainbow
+    /// flag; after an emoji's presentation selector), or between letters and marks of the scripts that
+    /// join (Arabic, Syriac and their neighbours, the Indic scripts, Tibetan, Myanmar, Khmer, Mongolian).
+    /// Anywhere else (Latin text, another joiner, a space) a joiner shows nothing, and a run of them can
+    /// spell a hidden message.
+    private static func joins(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII || isJoiner(scalar) { return false }
+        if scalar.properties.isEmoji || scalar.value == 0xFE0F { return true }
+        switch scalar.value {
+        case 0x0600...0x08FF, 0x0900...0x0DFF, 0x0F00...0x0FFF, 0x1000...0x109F, 0x1780...0x18AF, 0xA8E0...0xA8FF, 0xFB50...0xFDFF, 0xFE70...0xFEFF:
+            let category = scalar.properties.generalCategory
+            return scalar.properties.isAlphabetic || category == .nonspacingMark || category == .spacingMark
+        default: return false
         }
-        let letters = i - start - 1
-        guard (2...6).contains(letters), i < scalars.count, scalars[i].value == 0xE007F else { return nil }
-        return i
+    }
+
+    /// Where the subdivision flag that starts at `start` (a black flag, U+1F3F4) ends: at its cancel tag.
+    /// Only the flags recommended for display (England, Scotland, Wales: `gbeng`, `gbsct`, `gbwls`) are
+    /// flags; any other tag letters after a black flag spell what nobody sees.
+    private static func flagEnd(_ scalars: [Unicode.Scalar], from start: Int) -> Int? {
+        for tags in ["gbeng", "gbsct", "gbwls"] {
+            let end = start + tags.unicodeScalars.count + 1
+            guard end < scalars.count, scalars[end].value == 0xE007F else { continue }
+            if zip(scalars[(start + 1)..<end], tags.unicodeScalars).allSatisfy({ $0.value == $1.value + 0xE0000 }) { return end }
+        }
+        return nil
     }
 
     /// The tag characters (U+E0020–U+E007F): shown as part of a flag, and as nothing anywhere else, where
@@ -83,11 +112,11 @@ public enum VisibleText {
         (0xFE00...0xFE0F).contains(scalar.value) || (0xE0100...0xE01EF).contains(scalar.value) || (0x180B...0x180F).contains(scalar.value)
     }
 
-    /// Characters shown as escapes wherever they stand, beyond `hides`: those that show nothing
-    /// (`showsNothing`) but the joiners scripts and emoji need (U+200C, U+200D) and variation selectors,
-    /// which are judged by what precedes them; tag characters outside a flag are among them.
+    /// Characters shown as escapes, beyond `hides`: those that show nothing (`showsNothing`) but the
+    /// joiners (U+200C, U+200D) and variation selectors, which are judged by what stands beside them; tag
+    /// characters outside a flag are among them.
     private static func conceals(_ scalar: Unicode.Scalar) -> Bool {
-        if scalar.value == 0x200C || scalar.value == 0x200D { return false }
+        if isJoiner(scalar) { return false }
         return isVariationSelector(scalar) || showsNothing(scalar) || isTag(scalar)
     }
 
