@@ -105,6 +105,10 @@ struct PolicyTests {
               path: "models.Order.managed"),
         .init(name: "the tenant column as managed", find: "    tenant_field: tenant_id\n", replace: "    tenant_field: tenant_id\n    managed: [tenant_id]\n",
               path: "models.Order.managed"),
+        .init(name: "the key as managed, in capitals", find: "    tenant_field: tenant_id\n", replace: "    tenant_field: tenant_id\n    managed: [ID]\n",
+              path: "models.Order.managed"),
+        .init(name: "a managed column twice", find: "    tenant_field: tenant_id\n", replace: "    tenant_field: tenant_id\n    managed: [updated_at, Updated_At]\n",
+              path: "models.Order.managed"),
     ]
 
     @Test("each planted mistake is reported with its field path and line", arguments: mistakes)

@@ -222,11 +222,17 @@ public enum PolicyDecoder {
             reader.report(entry.value, "\(path).tenant_field", "is the same column as the key '\(key)'")
         }
         // A managed column changes on its own; the columns the policy describes never may.
+        // SQL column names are compared without case: `ID` is the key `id`.
         if let managedNode {
-            let described = [key, tenantField] + fields.map(\.name) + (softDelete.map { [$0] } ?? [])
-            for name in managed where described.contains(name) {
-                reader.report(managedNode, "\(path).managed", "names '\(name)', a column the model describes: only columns the upstream changes on its own (updated_at, version) are managed",
-                              expected: "columns that are not the key, the tenant field, the soft-delete mark or a field")
+            let described = Set(([key, tenantField] + fields.map(\.name) + (softDelete.map { [$0] } ?? [])).map { $0.lowercased() })
+            var seen: Set<String> = []
+            for name in managed {
+                if described.contains(name.lowercased()) {
+                    reader.report(managedNode, "\(path).managed", "names '\(name)', a column the model describes: only columns the upstream changes on its own (updated_at, version) are managed",
+                                  expected: "columns that are not the key, the tenant field, the soft-delete mark or a field")
+                } else if !seen.insert(name.lowercased()).inserted {
+                    reader.report(managedNode, "\(path).managed", "names '\(name)' twice")
+                }
             }
         }
         var model = ModelPolicy(name: entry.key, table: table, key: key, tenantField: tenantField.isEmpty ? nil : tenantField, fields: fields)
