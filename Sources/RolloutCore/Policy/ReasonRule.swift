@@ -83,21 +83,31 @@ public struct ReasonRule: Sendable, Hashable {
     public func problem(ascii text: ASCIIText) -> String? {
         let bytes = text.bytes
         let classes = ASCIIClasses.table
-        // Controls show nothing: text that holds one is judged as a string, which leaves them out.
-        if bytes.contains(where: { $0 == 0x7F || ($0 < 0x20 && !classes[Int($0)].contains(.whitespace)) }) {
-            return problem(ofString: String(decoding: bytes, as: UTF8.self))
-        }
         var start = 0, end = bytes.count
         while start < end, classes[Int(bytes[start])].contains(.whitespace) { start += 1 }
         while end > start, classes[Int(bytes[end - 1])].contains(.whitespace) { end -= 1 }
+        // One look at the bytes at or below the space: a control shows nothing, so text that holds one is
+        // judged as a string, which leaves it out; two blanks in a row make a run, counted below.
+        var paired = false
+        var previousBlank = false
+        for i in start..<end {
+            let byte = bytes[i]
+            guard byte <= 0x20 || byte == 0x7F else {
+                previousBlank = false
+                continue
+            }
+            if byte == 0x7F || !classes[Int(byte)].contains(.whitespace) { return problem(ofString: String(decoding: bytes, as: UTF8.self)) }
+            if previousBlank { paired = true }
+            previousBlank = true
+        }
         // The maximum counts scalars (a CR LF is two), as for any text below.
         if end - start > maxLength { return "the reason is \(end - start) characters (Unicode scalars), at most \(maxLength) allowed" }
         guard required else { return nil }
         // In ASCII every scalar is a character (a CR LF pair is one, and whitespace): a run of whitespace
-        // counts as one. Only text with two bytes at or below the space in a row can hold a run, so only
-        // such text is counted byte by byte.
+        // counts as one. Only text with two blanks in a row holds a run, so only such text is counted byte
+        // by byte.
         var length = end - start
-        if (start..<end).dropFirst().contains(where: { bytes[$0] <= 0x20 && bytes[$0 - 1] <= 0x20 }) {
+        if paired {
             length = 0
             var inGap = false
             for i in start..<end {
