@@ -3,13 +3,14 @@ import Foundation
 /// What counts as a real reason for a write. A reason that is missing, blank, too short, only
 /// punctuation or a stock phrase ("n/a", "test", "as requested") is refused when reasons are required.
 /// Both are judged on what a reader sees: a stock phrase is found through case, spacing, punctuation
-/// between its words, compatibility forms (fullwidth or mathematical letters), accents and repetition;
-/// the minimum counts a run of spaces as one and characters that show nothing as none.
+/// between its words, compatibility forms (fullwidth or mathematical letters), look-alike letters of other
+/// scripts, accents, repetition, several phrases in a row and words run together; the minimum counts a run
+/// of spaces as one, characters that show nothing as none and wide (CJK) letters as two.
 public struct ReasonRule: Sendable, Hashable {
     public var required: Bool
     public var minLength: Int
     public var maxLength: Int
-    /// Stock phrases refused as reasons, compared by their words (`key`).
+    /// Stock phrases refused as reasons, compared by their letters and digits (`key`, spaces left out).
     public var boilerplate: [String] { didSet { stock = Stock(boilerplate) } }
     /// The stock phrases' keys, made once (not for every reason).
     private var stock: Stock
