@@ -32,14 +32,14 @@ extension Guard {
                     message: "\(call.tool) does not take \(extra.joined(separator: ", ")); the policy lists only \(allowed.joined(separator: ", "))"))
             }
         }
-        if let field = read.tenantField, field.resolve(in: call.arguments) != .string(principal.tenant) {
+        if let field = read.tenantField, field.resolve(in: call.arguments)?.isIdentical(to: .string(principal.tenant)) != true {
             let got = field.resolve(in: call.arguments)?.canonicalText ?? "nothing"
             return .refused(try refuseUnpoliced(call, principal: principal, code: .crossTenant,
                 message: "\(call.tool): \(field) is \(got); reads are scoped to tenant \(principal.tenant)"))
         }
         if let field = read.principalField {
             let got = field.resolve(in: call.arguments)
-            guard let subject = principal.subject, got == .string(subject) else {
+            guard let subject = principal.subject, got?.isIdentical(to: .string(subject)) == true else {
                 let who = principal.subject.map { "the agent acts for \($0)" } ?? "the host gave no subject"
                 return .refused(try refuseUnpoliced(call, principal: principal, code: .principalMismatch,
                     message: "\(call.tool): \(field) is \(got?.canonicalText ?? "nothing"), and \(who); it may read only that user's data"))

@@ -80,7 +80,7 @@ enum StandardSteps {
                 return .refuse(.principalMismatch,
                     "\(tool.name) acts for the user at \(field); the host gave no subject (rollout guard --subject or ROLLOUT_SUBJECT), so it acts for nobody")
             }
-            guard let value = field.resolve(in: context.call.arguments), value == .string(subject) else {
+            guard let value = field.resolve(in: context.call.arguments), value.isIdentical(to: .string(subject)) else {
                 let got = field.resolve(in: context.call.arguments)?.canonicalText ?? "nothing"
                 return .refuse(.principalMismatch, "\(tool.name): \(field) is \(got), but the agent acts for \(subject); it may act only for that user")
             }
@@ -169,7 +169,7 @@ enum StandardSteps {
             guard let row, !model.isDeleted(row) else {
                 return .refuse(.notFound, "\(tool.name): no \(model.name) \(key.canonicalText) in tenant \(context.principal.tenant)")
             }
-            if let field = model.tenantField, row[field] != .string(context.principal.tenant) {
+            if let field = model.tenantField, row[field]?.isIdentical(to: .string(context.principal.tenant)) != true {
                 return .refuse(.crossTenant, "\(tool.name): \(model.name) \(key.canonicalText) does not belong to tenant \(context.principal.tenant)")
             }
             rows.append(row)
@@ -209,7 +209,7 @@ enum StandardSteps {
             guard let row, !referenced.isDeleted(row) else {
                 return .refuse(.notFound, "\(tool.name): \(what), and tenant \(tenant) has no such \(referenced.name)")
             }
-            if let field = referenced.tenantField, row[field] != .string(tenant) {
+            if let field = referenced.tenantField, row[field]?.isIdentical(to: .string(tenant)) != true {
                 return .refuse(.crossTenant, "\(tool.name): \(what), which does not belong to tenant \(tenant)")
             }
         }

@@ -117,7 +117,7 @@ enum JSSemantics {
         case (.null, .null): return true
         case (.null, _), (_, .null): return false
         case (.number(let x), .number(let y)): return x == y
-        case (.string(let x), .string(let y)): return x == y
+        case (.string(let x), .string(let y)): return sameText(x, y)
         case (.bool(let x), .bool(let y)): return x == y
         case (.bool, _): return looseEqual(.number(toNumber(a)), b)
         case (_, .bool): return looseEqual(a, .number(toNumber(b)))
@@ -135,7 +135,7 @@ enum JSSemantics {
         switch (a, b) {
         case (.null, .null): true
         case (.number(let x), .number(let y)): x == y
-        case (.string(let x), .string(let y)): x == y
+        case (.string(let x), .string(let y)): sameText(x, y)
         case (.bool(let x), .bool(let y)): x == y
         default: false
         }
@@ -157,5 +157,45 @@ enum JSSemantics {
         // JavaScript defines a <= b as !(b < a), except that undefined (NaN) is false.
         guard let greater = less(b, a) else { return false }
         return !greater
+    }
+
+    /// JavaScript's string equality: the same code units. Swift's `==` calls two encodings of one
+    /// character equal (`é` and `e` with a combining accent), which JavaScript and the program behind
+    /// the guard do not; equal UTF-8 bytes are equal UTF-16 units.
+    static func sameText(_ a: String, _ b: String) -> Bool {
+        a.utf8.elementsEqual(b.utf8)
+    }
+
+    /// JavaScript's `haystack.indexOf(needle) !== -1`: the needle's UTF-16 units, in a row, anywhere
+    /// in the haystack's (never Swift's character matching, which skips a needle that a combining mark
+    /// follows). Linear in both lengths: both may come from the agent.
+    static func contains(_ haystack: String, _ needle: String) -> Bool {
+        let n = Array(needle.utf16)
+        guard !n.isEmpty else { return true }
+        let h = Array(haystack.utf16)
+        guard n.count <= h.count else { return false }
+        // Knuth-Morris-Pratt: how far the needle's own prefix repeats at each place.
+        var border = [Int](repeating: 0, count: n.count)
+        var k = 0
+        for i in 1..<n.count {
+            while k > 0 && n[i] != n[k] { k = border[k - 1] }
+            if n[i] == n[k] { k += 1 }
+            border[i] = k
+        }
+        k = 0
+        for unit in h {
+            while k > 0 && unit != n[k] { k = border[k - 1] }
+            if unit == n[k] { k += 1 }
+            if k == n.count { return true }
+        }
+        return false
+    }
+
+    /// The array index a property name names in JavaScript: a plain decimal number (`0`, `12`), never
+    /// `01`, `+1`, `-1` or ` 1`, which name a property no array has.
+    static func arrayIndex(_ name: String) -> Int? {
+        guard let first = name.utf8.first, name.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              first != 0x30 || name.utf8.count == 1, name.utf8.count <= 15 else { return nil }
+        return Int(name)
     }
 }

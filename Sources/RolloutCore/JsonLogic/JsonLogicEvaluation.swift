@@ -14,8 +14,9 @@ extension JsonLogicNode {
         }
     }
 
-    /// json-logic-js's `var`: walk the dotted path; strings index by character, arrays by position;
-    /// a missing step gives nil so that the caller can use the default.
+    /// json-logic-js's `var`: walk the dotted path as JavaScript reads properties: strings index by
+    /// UTF-16 unit, arrays by position (only a plain index names one: `01` and `+1` name nothing), and
+    /// both have a `length`; a missing step gives nil so that the caller can use the default.
     static func lookup(_ parts: [String], in data: JSONValue) -> JSONValue? {
         var current = data
         for part in parts {
@@ -24,11 +25,19 @@ extension JsonLogicNode {
                 guard let next = members[part] else { return nil }
                 current = next
             case .array(let items):
-                guard let i = Int(part), items.indices.contains(i) else { return nil }
+                if part == "length" {
+                    current = .number(Double(items.count))
+                    continue
+                }
+                guard let i = JSSemantics.arrayIndex(part), items.indices.contains(i) else { return nil }
                 current = items[i]
             case .string(let s):
+                if part == "length" {
+                    current = .number(Double(s.utf16.count))
+                    continue
+                }
                 let units = Array(s.utf16)
-                guard let i = Int(part), units.indices.contains(i) else { return nil }
+                guard let i = JSSemantics.arrayIndex(part), units.indices.contains(i) else { return nil }
                 current = .string(String(decoding: [units[i]], as: UTF16.self))
             default:
                 return nil
@@ -158,8 +167,7 @@ extension JsonLogicNode {
         case .in:
             switch arg(1) {
             case .string(let haystack):
-                let needle = JSSemantics.toString(arg(0))
-                return .bool(needle.isEmpty || haystack.contains(needle))
+                return .bool(JSSemantics.contains(haystack, JSSemantics.toString(arg(0))))
             case .array(let items):
                 return .bool(items.contains { JSSemantics.strictEqual($0, arg(0)) })
             default:

@@ -110,7 +110,9 @@ public struct ConditionScope: Sendable {
         case .rule(let rule):
             switch rule.type {
             case .list:
-                guard Int(head) != nil else { return "'\(place)' is a list; index it with a number (\(place).0)" }
+                // JavaScript lists have a length and items by plain index (`01` names nothing).
+                if head == "length" { return parts.count == 1 ? nil : "'\(here)' is a number; nothing is below it" }
+                guard JSSemantics.arrayIndex(head) != nil else { return "'\(place)' is a list; index it with a number (\(place).0) or ask its length (\(place).length)" }
                 return walk(parts.dropFirst(), rule.items.map(Shape.rule) ?? .any, at: here)
             case .object:
                 guard let member = rule.field(head) else {
@@ -120,7 +122,10 @@ public struct ConditionScope: Sendable {
                 return walk(parts.dropFirst(), .rule(member), at: here)
             case .string:
                 // JavaScript strings have a length and characters by index; allow what JsonLogic can read.
-                return head == "length" || Int(head) != nil ? nil : "'\(place)' is a string; '\(here)' is not there"
+                if head == "length" || JSSemantics.arrayIndex(head) != nil {
+                    return parts.count == 1 ? nil : "'\(here)' is \(head == "length" ? "a number" : "one character"); nothing is below it"
+                }
+                return "'\(place)' is a string; '\(here)' is not there (a string has a length and characters by plain index)"
             default:
                 return "'\(place)' is a single value; nothing is below it (\(here))"
             }

@@ -168,7 +168,7 @@ public struct FieldRule: Sendable, Hashable {
         case .list, .object:
             break
         }
-        if let allowed, !allowed.contains(value) {
+        if let allowed, !allowed.contains(where: { $0.isIdentical(to: value) }) {
             return "\(name) must be one of \(allowed.map(\.canonicalText).joined(separator: ", "))"
         }
         return nil

@@ -1,0 +1,63 @@
+import Testing
+
+@testable import RolloutCore
+
+/// A rule, its data, and what json-logic-js gives (checked with node where the two could differ).
+struct JavaScriptCase: Sendable, CustomTestStringConvertible {
+    var rule: JSONValue
+    var data: JSONValue
+    var expected: JSONValue
+    var testDescription: String { "\(rule.canonicalText) over \(data.canonicalText) is \(expected.canonicalText)" }
+}
+
+@Suite("JsonLogic reads and compares as JavaScript does, where Swift's strings would differ (review 29)")
+struct JsonLogicJavaScriptTests {
+    static let combiningAcute = "\u{301}"
+
+    static let cases: [JavaScriptCase] = [
+        // `length` of a string (UTF-16 units) and of an array: lint accepts both, so both must be read.
+        JavaScriptCase(rule: ["var": "notes.length"], data: ["notes": "twenty-one characters"], expected: 21),
+        JavaScriptCase(rule: ["var": "notes.length"], data: ["notes": "😀"], expected: 2),
+        JavaScriptCase(rule: ["var": "items.length"], data: ["items": [1, 2, 3]], expected: 3),
+        JavaScriptCase(rule: [">": [["var": "notes.length"], 20]], data: ["notes": "this note is far longer than twenty characters"], expected: true),
+        JavaScriptCase(rule: ["var": "obj.length"], data: ["obj": ["length": "own member"]], expected: "own member"),
+        // Only a plain index names an item.
+        JavaScriptCase(rule: ["var": "items.1"], data: ["items": [10, 20]], expected: 20),
+        JavaScriptCase(rule: ["var": "items.01"], data: ["items": [10, 20]], expected: .null),
+        JavaScriptCase(rule: ["var": "items.+1"], data: ["items": [10, 20]], expected: .null),
+        JavaScriptCase(rule: ["var": "notes.01"], data: ["notes": "abc"], expected: .null),
+        JavaScriptCase(rule: ["var": "notes.2"], data: ["notes": "abc"], expected: "c"),
+        // `in` finds the needle's code units even where a combining mark follows it (indexOf does).
+        JavaScriptCase(rule: ["in": ["http", ["var": "notes"]]], data: ["notes": .string("see http\(combiningAcute)://evil.example")], expected: true),
+        JavaScriptCase(rule: ["in": ["http", ["var": "notes"]]], data: ["notes": "see htt p://"], expected: false),
+        JavaScriptCase(rule: ["in": ["aab", "aaab"]], data: [:], expected: true),
+        JavaScriptCase(rule: ["in": ["abab", "abaabab"]], data: [:], expected: true),
+        JavaScriptCase(rule: ["in": ["", "x"]], data: [:], expected: true),
+        // Two encodings of one character are two strings in JavaScript.
+        JavaScriptCase(rule: ["==": ["josé", .string("jose\(combiningAcute)")]], data: [:], expected: false),
+        JavaScriptCase(rule: ["===": ["josé", .string("jose\(combiningAcute)")]], data: [:], expected: false),
+        JavaScriptCase(rule: ["!=": ["josé", .string("jose\(combiningAcute)")]], data: [:], expected: true),
+        JavaScriptCase(rule: ["in": ["josé", [.string("jose\(combiningAcute)")]]], data: [:], expected: false),
+        JavaScriptCase(rule: ["==": ["josé", "josé"]], data: [:], expected: true),
+    ]
+
+    @Test("each case", arguments: cases)
+    func evaluates(_ test: JavaScriptCase) throws {
+        let rule = try JsonLogicRule(test.rule)
+        #expect(rule.evaluate(test.data) == test.expected)
+    }
+
+    static let identities: [(JSONValue, JSONValue, Bool)] = [
+        (.string("josé"), .string("jose\u{301}"), false),
+        ("josé", "josé", true),
+        (["a": ["é"]], ["a": ["é"]], true),
+        (["a": ["é"]], ["a": [.string("e\u{301}")]], false),
+        ([1, "x"], [1, "x"], true),
+    ]
+
+    @Test("a value is identical to another only with the same bytes", arguments: identities)
+    func identical(_ a: JSONValue, _ b: JSONValue, _ expected: Bool) {
+        #expect(a.isIdentical(to: b) == expected)
+        #expect(b.isIdentical(to: a) == expected)
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import RolloutCore
+import RolloutTestSupport
+import Testing
+
+@testable import RolloutGuard
+
+/// A note an agent writes, and what the policy's rules over it must decide.
+struct NoteCase: Sendable, CustomTestStringConvertible {
+    var notes: String
+    var decision: DecisionCode
+    var testDescription: String { "\(notes.unicodeScalars.map { $0.isASCII ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined()) → \(decision.rawValue)" }
+}
+
+@Suite("Rules, subjects and listed values compare text as the upstream does: by its code units (review 29)")
+struct TextIdentityTests {
+    /// The example policy, its orders.update given a rule over the notes' length and one over their text.
+    static func policy() throws -> Policy {
+        let text = try String(contentsOfFile: TestPaths.exampleFolder + "/policy.yaml", encoding: .utf8)
+        let edited = text.replacingOccurrences(of: """
+                cap: {max: 100, per: 1h}
+                bind: {target: /id, fields: /data, reason: /reason, idempotency_key: /idempotency_key}
+            """, with: """
+                cap: {max: 100, per: 1h}
+                rules:
+                  short_notes:
+                    when: {">": [{"var": "after.notes.length"}, 20]}
+                    message: notes stay under 21 characters
+                  no_links:
+                    when: {"in": ["http", {"var": "after.notes"}]}
+                    message: notes hold no links
+                bind: {target: /id, fields: /data, reason: /reason, idempotency_key: /idempotency_key}
+            """)
+        #expect(edited != text, "the example policy's orders.update changed: update this test's edit")
+        return try Policy.parse(edited)
+    }
+
+    static let cases = [
+        NoteCase(notes: "left at door", decision: .executed),
+        NoteCase(notes: "this note is far longer than twenty characters", decision: .ruleRefused),
+        NoteCase(notes: "see http://x.io", decision: .ruleRefused),
+        NoteCase(notes: "see http\u{301}://x.io", decision: .ruleRefused),
+    ]
+
+    @Test("rules over a note's length and text", arguments: cases)
+    func notes(_ test: NoteCase) async throws {
+        let fixture = try GuardFixture(policy: try Self.policy())
+        let decision = try await fixture.call("orders.update", orderUpdate(data: ["notes": .string(test.notes)]))
+        #expect(decision.code == test.decision, "\(decision.message)")
+    }
+
+    @Test("the user a tool acts for is the subject's exact bytes, not another spelling of them", arguments: [
+        ("jos\u{E9}", DecisionCode.executed), ("jose\u{301}", .principalMismatch),
+    ])
+    func subject(_ user: String, _ decision: DecisionCode) async throws {
+        var policy = try RolloutFolder(directory: TestPaths.exampleFolder).loadPolicy()
+        let index = try #require(policy.tools.firstIndex { $0.name == "orders.update" })
+        policy.tools[index].principalField = JSONPointer("/user")
+        let fixture = try GuardFixture(policy: policy)
+        var args = orderUpdate().objectValue!
+        args["user"] = .string(user)
+        let got = try await fixture.call("orders.update", .object(args), as: Principal(tenant: "acme", actor: "agent-1", session: "s-1", subject: "jos\u{E9}"))
+        #expect(got.code == decision, "\(got.message)")
+    }
+
+    @Test("a condition may read what JavaScript reads: a string's or list's length, an item by plain index", arguments: [
+        ("after.notes.length", true), ("after.notes.2", true), ("after.notes.02", false), ("after.notes.length.x", false),
+        ("after.status.x", false),
+    ])
+    func conditionPaths(_ path: String, _ accepted: Bool) throws {
+        let text = try String(contentsOfFile: TestPaths.exampleFolder + "/policy.yaml", encoding: .utf8)
+        let edited = text.replacingOccurrences(of: #"when: {"==": [{"var": "after.status"}, "refunded"]}"#,
+                                               with: #"when: {"==": [{"var": "\#(path)"}, "refunded"]}"#)
+        #expect(edited != text)
+        #expect(((try? Policy.parse(edited)) != nil) == accepted)
+    }
+
+    @Test("a listed value is listed with its exact bytes")
+    func listedValue() {
+        let rule = FieldRule(name: "city", type: .string, allowed: ["Z\u{FC}rich"])
+        #expect(rule.violation(.string("Z\u{FC}rich")) == nil)
+        #expect(rule.violation(.string("Zu\u{308}rich")) != nil)
+    }
+}
