@@ -252,7 +252,8 @@ extension Guard {
             let key = request.idempotencyKey
         else { return }
         try session.ledger.saveIdempotency(IdempotencyEntry(
-            tenant: approval.tenant, key: key, tool: tool.name, effectDigest: request.effectDigest, auditSeq: decision.auditSeq,
+            tenant: approval.tenant, key: key, tool: tool.name, binding: request.idempotencyBinding(actor: approval.actor, subject: approval.subject),
+            auditSeq: decision.auditSeq,
             decision: decision.code, result: decision.result, createdAt: now, backend: approval.backend))
     }
 }

@@ -188,7 +188,7 @@ extension Guard {
     func settleKey(_ key: String, _ plan: WritePlan, decision: DecisionCode, seq: Int64, result: JSONValue, principal: Principal,
                    session: any GuardSession, now: Date) throws {
         try session.ledger.saveIdempotency(IdempotencyEntry(
-            tenant: principal.tenant, key: key, tool: plan.request.tool, effectDigest: plan.request.effectDigest, auditSeq: seq,
+            tenant: principal.tenant, key: key, tool: plan.request.tool, binding: plan.request.idempotencyBinding(for: principal), auditSeq: seq,
             decision: decision, result: result, createdAt: now, backend: backend))
     }
 

@@ -46,7 +46,9 @@ public struct IdempotencyEntry: Sendable, Hashable {
     public var tenant: String
     public var key: String
     public var tool: String
-    public var effectDigest: String
+    /// What the key is bound to (`WriteRequest.idempotencyBinding`: the write, the arguments and who
+    /// sent them); stored in the ledger's `effect_digest` column, named when it held the write alone.
+    public var binding: String
     public var auditSeq: Int64
     /// `intent` while the write is at its upstream, `in_doubt` when its outcome was lost, else the
     /// decision the first call got (executed, pending_approval...).
@@ -59,12 +61,12 @@ public struct IdempotencyEntry: Sendable, Hashable {
     /// used the key. What it was bound to is not known (tool, effect, answer), only that it is not free.
     public var missingFromLedger: Bool
 
-    public init(tenant: String, key: String, tool: String, effectDigest: String, auditSeq: Int64, decision: DecisionCode,
+    public init(tenant: String, key: String, tool: String, binding: String, auditSeq: Int64, decision: DecisionCode,
                 result: JSONValue, createdAt: Date, backend: String = GuardBackend.builtin, missingFromLedger: Bool = false) {
         self.tenant = tenant
         self.key = key
         self.tool = tool
-        self.effectDigest = effectDigest
+        self.binding = binding
         self.auditSeq = auditSeq
         self.decision = decision
         self.result = result

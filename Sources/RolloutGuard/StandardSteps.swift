@@ -110,9 +110,11 @@ enum StandardSteps {
         guard let entry = try session.ledger.idempotency(tenant: context.principal.tenant, key: key) else { return nil }
         // The chain shows the key in use and the ledger lost what for: not free, and nothing to replay.
         if entry.missingFromLedger { return .inDoubt(entry) }
-        guard entry.tool == tool.name, entry.effectDigest == request.effectDigest else {
+        // A key answers only the call that used it: the same write, the same arguments, the same actor
+        // and subject. Another caller's retry would get the first caller's answer, judged by no rule.
+        guard entry.tool == tool.name, entry.binding == request.idempotencyBinding(for: context.principal) else {
             return .refuse(.idempotencyConflict,
-                "\(tool.name): idempotency key '\(key)' was already used (audit event \(entry.auditSeq)) for a different write; use a new key for a new write")
+                "\(tool.name): idempotency key '\(key)' was already used (audit event \(entry.auditSeq)) for a different write, with other arguments, or by another actor or subject; use a new key for a new write")
         }
         return entry.isUnsettled ? .inDoubt(entry) : .replay(entry)
     }

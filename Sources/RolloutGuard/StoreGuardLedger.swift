@@ -22,7 +22,7 @@ public final class StoreGuardLedger: GuardLedger {
             return try chainedIdempotency(tenant: tenant, key: key)
         }
         return IdempotencyEntry(
-            tenant: row.string("tenant"), key: row.string("key"), tool: row.string("tool"), effectDigest: row.string("effect_digest"),
+            tenant: row.string("tenant"), key: row.string("key"), tool: row.string("tool"), binding: row.string("effect_digest"),
             auditSeq: row.int("audit_seq"),
             // An unknown decision string is a newer rollout's: treat the key as unsettled, never as free to run.
             decision: DecisionCode(rawValue: row.string("decision")) ?? .inDoubt, result: (try? JSONValue.parse(row.string("result"))) ?? .null,
@@ -40,7 +40,7 @@ public final class StoreGuardLedger: GuardLedger {
         guard let seq = holder else { return nil }
         let event = try transaction.heldEvent(seq: seq)
         return IdempotencyEntry(
-            tenant: tenant, key: key, tool: event?.tool ?? "", effectDigest: "", auditSeq: seq, decision: .inDoubt, result: .null,
+            tenant: tenant, key: key, tool: event?.tool ?? "", binding: "", auditSeq: seq, decision: .inDoubt, result: .null,
             createdAt: event?.ts ?? Date(timeIntervalSince1970: 0), backend: event?.backend ?? "", missingFromLedger: true)
     }
 
@@ -54,7 +54,7 @@ public final class StoreGuardLedger: GuardLedger {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (tenant, key) DO UPDATE SET audit_seq = excluded.audit_seq, decision = excluded.decision, result = excluded.result
             """, [
-                .text(entry.tenant), .text(entry.key), .text(entry.tool), .text(entry.effectDigest), .int(entry.auditSeq), .text(entry.decision.rawValue),
+                .text(entry.tenant), .text(entry.key), .text(entry.tool), .text(entry.binding), .int(entry.auditSeq), .text(entry.decision.rawValue),
                 .text(entry.result.canonicalText), .int(Self.millis(entry.createdAt)), .text(entry.backend),
             ])
     }
