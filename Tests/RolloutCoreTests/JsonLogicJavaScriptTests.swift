@@ -39,6 +39,34 @@ struct JsonLogicJavaScriptTests {
         JavaScriptCase(rule: ["!=": ["josé", .string("jose\(combiningAcute)")]], data: [:], expected: true),
         JavaScriptCase(rule: ["in": ["josé", [.string("jose\(combiningAcute)")]]], data: [:], expected: false),
         JavaScriptCase(rule: ["==": ["josé", "josé"]], data: [:], expected: true),
+        // `all` walks a string's characters (json-logic-js reads anything with a length); `some` and
+        // `none` take only arrays.
+        JavaScriptCase(rule: ["all": [["var": "n"], ["in": [["var": ""], "0123456789"]]]], data: ["n": "4111"], expected: true),
+        JavaScriptCase(rule: ["all": [["var": "n"], ["in": [["var": ""], "0123456789"]]]], data: ["n": "41a1"], expected: false),
+        JavaScriptCase(rule: ["all": [["var": "n"], ["in": [["var": ""], "0123456789"]]]], data: ["n": ""], expected: false),
+        JavaScriptCase(rule: ["some": [["var": "n"], ["==": [["var": ""], "a"]]]], data: ["n": "abc"], expected: false),
+        // An empty haystack holds nothing (`if (!b) return false`).
+        JavaScriptCase(rule: ["in": ["", ""]], data: [:], expected: false),
+        JavaScriptCase(rule: ["in": [["var": "a"], ["var": "b"]]], data: ["a": "", "b": ""], expected: false),
+        // parseFloat reads code units: a combining mark ends the number after the digit it follows.
+        JavaScriptCase(rule: ["+": [.string("5000\(combiningAcute)")]], data: [:], expected: 5000),
+        JavaScriptCase(rule: ["+": [" \u{FEFF}12.5kg"]], data: [:], expected: 12.5),
+        // JavaScript's white space: U+FEFF is trimmed, U+0085 is not.
+        JavaScriptCase(rule: [">": ["\u{FEFF}5000", 1000]], data: [:], expected: true),
+        JavaScriptCase(rule: [">": ["\u{85}5000", 0]], data: [:], expected: false),
+        JavaScriptCase(rule: ["-": ["\u{2003}7\u{2029}", 0]], data: [:], expected: 7),
+        // Number() reads 0x, 0o and 0b integers, of any length; parseFloat stops at the x.
+        JavaScriptCase(rule: ["-": ["0x10", 0]], data: [:], expected: 16),
+        JavaScriptCase(rule: ["-": ["0o17", 0]], data: [:], expected: 15),
+        JavaScriptCase(rule: ["-": ["0B101", 0]], data: [:], expected: 5),
+        JavaScriptCase(rule: ["-": ["0x1FFFFFFFFFFFFFFFF", 0]], data: [:], expected: .number(36_893_488_147_419_103_231.0)),
+        JavaScriptCase(rule: [">": ["0o19", 0]], data: [:], expected: false),
+        JavaScriptCase(rule: ["+": ["0x10"]], data: [:], expected: 0),
+        // Numbers print as JavaScript prints them.
+        JavaScriptCase(rule: ["cat": [0.00001]], data: [:], expected: "0.00001"),
+        JavaScriptCase(rule: ["cat": [1e-7]], data: [:], expected: "1e-7"),
+        JavaScriptCase(rule: ["cat": [1_152_921_504_606_846_976.0]], data: [:], expected: "1152921504606847000"),
+        JavaScriptCase(rule: ["in": ["0.00001", ["cat": ["x", 0.00001]]]], data: [:], expected: true),
     ]
 
     @Test("each case", arguments: cases)

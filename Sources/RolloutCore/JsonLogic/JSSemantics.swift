@@ -27,46 +27,103 @@ enum JSSemantics {
         }
     }
 
+    /// JavaScript's `Number(string)`: trimmed of JavaScript's white space (not Foundation's, which
+    /// leaves U+FEFF and takes U+0085), then a decimal, `Infinity`, or an unsigned `0x`, `0o` or `0b`
+    /// integer of any length; anything else is NaN.
     static func stringToNumber(_ s: String) -> Double {
-        let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = trimmed(s)
         if trimmed.isEmpty { return 0 }
         if trimmed == "Infinity" || trimmed == "+Infinity" { return .infinity }
         if trimmed == "-Infinity" { return -.infinity }
-        let lower = trimmed.lowercased()
-        if lower.hasPrefix("0x"), let v = UInt64(trimmed.dropFirst(2), radix: 16) { return Double(v) }
+        let bytes = Array(trimmed.utf8)
+        if bytes.count > 2, bytes[0] == 0x30 {
+            let radix: Double? = switch bytes[1] | 0x20 {
+            case UInt8(ascii: "x"): 16
+            case UInt8(ascii: "o"): 8
+            case UInt8(ascii: "b"): 2
+            default: nil
+            }
+            if let radix {
+                var value = 0.0
+                for byte in bytes[2...] {
+                    guard let digit = hexDigit(byte), Double(digit) < radix else { return .nan }
+                    value = value * radix + Double(digit)
+                }
+                return value
+            }
+        }
         // Swift accepts "nan", "inf" and hex floats, which JavaScript does not.
-        guard trimmed.allSatisfy({ $0.isASCII && ($0.isNumber || "+-.eE".contains($0)) }) else { return .nan }
+        guard bytes.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E || $0 == 0x45 || $0 == 0x65 }) else { return .nan }
         return Double(trimmed) ?? .nan
     }
 
-    /// JavaScript's `parseFloat(String(value))`: the longest numeric prefix, else NaN.
+    private static func hexDigit(_ byte: UInt8) -> Int? {
+        switch byte {
+        case 0x30...0x39: Int(byte - 0x30)
+        case 0x41...0x46: Int(byte - 0x41 + 10)
+        case 0x61...0x66: Int(byte - 0x61 + 10)
+        default: nil
+        }
+    }
+
+    /// JavaScript's white space and line terminators (`String.prototype.trim`): tab, vertical tab, form
+    /// feed, space, no-break space, U+FEFF, every space separator, line feed, carriage return, U+2028
+    /// and U+2029. Not U+0085, which Foundation counts.
+    static func isWhiteSpace(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0xA0, 0xFEFF, 0x2028, 0x2029: true
+        case 0..<0x80: false
+        default: scalar.properties.generalCategory == .spaceSeparator
+        }
+    }
+
+    /// `s` without JavaScript's white space at either end, by code point (a combining mark after a
+    /// space is not white space, nor does it hide the space before it).
+    static func trimmed(_ s: String) -> String {
+        let scalars = s.unicodeScalars
+        var start = scalars.startIndex, end = scalars.endIndex
+        while start < end, isWhiteSpace(scalars[start]) { start = scalars.index(after: start) }
+        while end > start, isWhiteSpace(scalars[scalars.index(before: end)]) { end = scalars.index(before: end) }
+        return String(scalars[start..<end])
+    }
+
+    /// JavaScript's `parseFloat(String(value))`: the longest numeric prefix after leading white space,
+    /// read by code unit (a combining mark after a digit ends the number there, it does not take the
+    /// digit with it), else NaN.
     static func parseFloat(_ value: JSONValue) -> Double {
         if case .number(let d) = value { return d }
-        let s = toString(value).drop(while: { $0.isWhitespace })
-        if s.hasPrefix("Infinity") || s.hasPrefix("+Infinity") { return .infinity }
-        if s.hasPrefix("-Infinity") { return -.infinity }
-        var end = s.startIndex
+        let text = toString(value)
+        let scalars = text.unicodeScalars
+        var first = scalars.startIndex
+        while first < scalars.endIndex, isWhiteSpace(scalars[first]) { first = scalars.index(after: first) }
+        let s = Array(String(scalars[first...]).utf8)
+        func hasPrefix(_ word: String, at offset: Int) -> Bool {
+            let w = Array(word.utf8)
+            return s.count >= offset + w.count && Array(s[offset..<(offset + w.count)]) == w
+        }
+        if hasPrefix("Infinity", at: 0) || hasPrefix("+Infinity", at: 0) { return .infinity }
+        if hasPrefix("-Infinity", at: 0) { return -.infinity }
+        var end = 0
         var seenDigit = false, seenDot = false, seenExp = false
-        var i = s.startIndex
-        if i < s.endIndex, s[i] == "+" || s[i] == "-" { i = s.index(after: i) }
-        while i < s.endIndex {
+        var i = 0
+        if i < s.count, s[i] == 0x2B || s[i] == 0x2D { i += 1 }
+        while i < s.count {
             let c = s[i]
-            if c.isASCII, c.isNumber {
+            if c >= 0x30 && c <= 0x39 {
                 seenDigit = true
-                end = s.index(after: i)
-            } else if c == ".", !seenDot, !seenExp {
+                end = i + 1
+            } else if c == 0x2E, !seenDot, !seenExp {
                 seenDot = true
-            } else if (c == "e" || c == "E"), seenDigit, !seenExp {
+            } else if c == 0x45 || c == 0x65, seenDigit, !seenExp {
                 seenExp = true
-                let next = s.index(after: i)
-                if next < s.endIndex, s[next] == "+" || s[next] == "-" { i = next }
+                if i + 1 < s.count, s[i + 1] == 0x2B || s[i + 1] == 0x2D { i += 1 }
             } else {
                 break
             }
-            i = s.index(after: i)
+            i += 1
         }
         guard seenDigit else { return .nan }
-        var prefix = String(s[s.startIndex..<end])
+        var prefix = String(decoding: s[0..<end], as: UTF8.self)
         while let last = prefix.last, "eE+-".contains(last) { prefix.removeLast() }
         return Double(prefix) ?? .nan
     }
@@ -84,23 +141,12 @@ enum JSSemantics {
         }
     }
 
+    /// JavaScript's `Number.prototype.toString()`: the canonical form's number text (RFC 8785 prints
+    /// numbers as ECMAScript does: `0.00001`, `1e-7`, `1e+21`, 2^60 as `1152921504606847000`).
     static func numberToString(_ d: Double) -> String {
         if d.isNaN { return "NaN" }
         if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
-        if d == 0 { return "0" }
-        if d.rounded() == d, abs(d) < 1e21 {
-            if abs(d) < 9.007_199_254_740_992e15 { return String(Int64(d)) }
-            return String(format: "%.0f", d)
-        }
-        var text = "\(d)"
-        // Swift writes 1e-07 where JavaScript writes 1e-7.
-        if let e = text.firstIndex(of: "e") {
-            var exponent = String(text[text.index(after: e)...])
-            let sign = exponent.hasPrefix("-") ? "-" : "+"
-            exponent = String(exponent.drop(while: { $0 == "-" || $0 == "+" || $0 == "0" }))
-            text = String(text[..<e]) + "e" + sign + (exponent.isEmpty ? "0" : exponent)
-        }
-        return text
+        return JSONValue.formatNumber(d)
     }
 
     /// Arrays and objects become strings for comparison, as JavaScript's ToPrimitive does.
@@ -166,10 +212,12 @@ enum JSSemantics {
         a.utf8.elementsEqual(b.utf8)
     }
 
-    /// JavaScript's `haystack.indexOf(needle) !== -1`: the needle's UTF-16 units, in a row, anywhere
+    /// json-logic-js's `in` on a string: `haystack.indexOf(needle) !== -1`, the needle's UTF-16 units, in a row, anywhere
     /// in the haystack's (never Swift's character matching, which skips a needle that a combining mark
     /// follows). Linear in both lengths: both may come from the agent.
     static func contains(_ haystack: String, _ needle: String) -> Bool {
+        // json-logic-js: `if (!b) return false`: an empty haystack holds nothing, not even "".
+        guard !haystack.isEmpty else { return false }
         let n = Array(needle.utf16)
         guard !n.isEmpty else { return true }
         let h = Array(haystack.utf16)
