@@ -89,7 +89,7 @@ extension Guard {
             let stored = try session.ledger.append(event)
             let answer: JSONValue = ["ok": false, "decision": "in_doubt", "audit_id": .number(Double(stored.seq)), "message": .string(message), "upstream": result]
             decision = Decision(code: .inDoubt, message: message, auditSeq: stored.seq, approvalId: intent.approval?.approval.id, result: answer)
-            if let key { try settleKey(key, plan, decision: .inDoubt, seq: stored.seq, result: answer, principal: principal, session: session, now: now) }
+            if let key { try settleKey(key, plan, tool: tool, decision: .inDoubt, seq: stored.seq, result: answer, principal: principal, session: session, now: now) }
             try settleApproval(intent.approval, status: .inDoubt, seq: stored.seq, session: session)
 
         case .accepted(let result):
@@ -116,7 +116,7 @@ extension Guard {
             ]
             decision = Decision(code: code, message: event.message!, auditSeq: stored.seq, approvalId: intent.approval?.approval.id,
                                 changes: event.changes, result: answer)
-            if let key { try settleKey(key, plan, decision: code, seq: stored.seq, result: answer, principal: principal, session: session, now: now) }
+            if let key { try settleKey(key, plan, tool: tool, decision: code, seq: stored.seq, result: answer, principal: principal, session: session, now: now) }
             try settleApproval(intent.approval, status: .executed, seq: stored.seq, session: session)
 
         case .refused(let code, let message, let result) where changed.concerning > 0:
@@ -137,7 +137,7 @@ extension Guard {
             decision = Decision(code: .upstreamMismatch, message: event.message!, auditSeq: stored.seq, approvalId: intent.approval?.approval.id,
                                 changes: event.changes, result: answer)
             if let key {
-                try settleKey(key, plan, decision: .upstreamMismatch, seq: stored.seq, result: answer, principal: principal, session: session, now: now)
+                try settleKey(key, plan, tool: tool, decision: .upstreamMismatch, seq: stored.seq, result: answer, principal: principal, session: session, now: now)
             }
             try settleApproval(intent.approval, status: .executed, seq: stored.seq, session: session)
 
@@ -154,7 +154,7 @@ extension Guard {
             // commit, or words that read as a refusal), and a retry that ran again would write twice. A new
             // attempt takes a new key.
             if let key {
-                try settleKey(key, plan, decision: .upstreamRefused, seq: stored.seq, result: decision.result, principal: principal, session: session, now: now)
+                try settleKey(key, plan, tool: tool, decision: .upstreamRefused, seq: stored.seq, result: decision.result, principal: principal, session: session, now: now)
             }
             try settleApproval(intent.approval, status: .refused, seq: stored.seq, session: session)
 
@@ -177,7 +177,7 @@ extension Guard {
                     // Nothing happened: the key goes back to what it was (free, or the queued request's).
                     if intent.approval == nil { try session.ledger.releaseIdempotency(tenant: principal.tenant, key: key) }
                 } else {
-                    try settleKey(key, plan, decision: .inDoubt, seq: stored.seq, result: decision.result, principal: principal, session: session, now: now)
+                    try settleKey(key, plan, tool: tool, decision: .inDoubt, seq: stored.seq, result: decision.result, principal: principal, session: session, now: now)
                 }
             }
             try settleApproval(intent.approval, status: failure.neverSent ? .pending : .inDoubt, seq: stored.seq, session: session)
@@ -185,10 +185,10 @@ extension Guard {
         return decision
     }
 
-    func settleKey(_ key: String, _ plan: WritePlan, decision: DecisionCode, seq: Int64, result: JSONValue, principal: Principal,
+    func settleKey(_ key: String, _ plan: WritePlan, tool: ToolPolicy, decision: DecisionCode, seq: Int64, result: JSONValue, principal: Principal,
                    session: any GuardSession, now: Date) throws {
         try session.ledger.saveIdempotency(IdempotencyEntry(
-            tenant: principal.tenant, key: key, tool: plan.request.tool, binding: plan.request.idempotencyBinding(for: principal), auditSeq: seq,
+            tenant: principal.tenant, key: key, tool: plan.request.tool, binding: IdempotencyBinding.of(plan.request, tool: tool, principal: principal), auditSeq: seq,
             decision: decision, result: result, createdAt: now, backend: backend))
     }
 

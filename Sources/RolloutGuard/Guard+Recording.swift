@@ -227,7 +227,7 @@ extension Guard {
                   session: any GuardSession, now: Date) throws {
         guard let key = request.idempotencyKey else { return }
         try session.ledger.saveIdempotency(IdempotencyEntry(
-            tenant: principal.tenant, key: key, tool: tool.name, binding: request.idempotencyBinding(for: principal), auditSeq: seq,
+            tenant: principal.tenant, key: key, tool: tool.name, binding: IdempotencyBinding.of(request, tool: tool, principal: principal), auditSeq: seq,
             decision: decision, result: result, createdAt: now, backend: backend))
     }
 

@@ -46,8 +46,9 @@ public struct IdempotencyEntry: Sendable, Hashable {
     public var tenant: String
     public var key: String
     public var tool: String
-    /// What the key is bound to (`WriteRequest.idempotencyBinding`: the write, the arguments and who
-    /// sent them); stored in the ledger's `effect_digest` column, named when it held the write alone.
+    /// What the key is bound to (`IdempotencyBinding`: the write, its arguments and who sent them);
+    /// stored in the ledger's `effect_digest` column, named when it held the write alone (as rows
+    /// written before bindings still do).
     public var binding: String
     public var auditSeq: Int64
     /// `intent` while the write is at its upstream, `in_doubt` when its outcome was lost, else the

@@ -110,13 +110,31 @@ enum StandardSteps {
         guard let entry = try session.ledger.idempotency(tenant: context.principal.tenant, key: key) else { return nil }
         // The chain shows the key in use and the ledger lost what for: not free, and nothing to replay.
         if entry.missingFromLedger { return .inDoubt(entry) }
-        // A key answers only the call that used it: the same write, the same arguments, the same actor
-        // and subject. Another caller's retry would get the first caller's answer, judged by no rule.
-        guard entry.tool == tool.name, entry.binding == request.idempotencyBinding(for: context.principal) else {
+        // A write that may have happened (at its upstream, or its outcome lost) runs again under no key.
+        // Whoever asks and however the call is worded, the answer is in_doubt, which says nothing of the
+        // first call: a conflict would tell a retry worded anew to take a new key, and write twice.
+        if entry.isUnsettled { return .inDoubt(entry) }
+        guard entry.tool == tool.name, try keyAnswers(entry, request, context, session: session) else {
             return .refuse(.idempotencyConflict,
-                "\(tool.name): idempotency key '\(key)' was already used (audit event \(entry.auditSeq)) for a different write, with other arguments, or by another actor or subject; use a new key for a new write")
+                "\(tool.name): idempotency key '\(key)' was already used (audit event \(entry.auditSeq)) for another write, by another actor or subject, or with other arguments; a key answers only a retry of its own call (the same arguments from the same caller; the reason may be worded anew). A new write takes a new key; if this call retries the write of audit event \(entry.auditSeq), do not send it again under a new key: that event says what became of it")
         }
-        return entry.isUnsettled ? .inDoubt(entry) : .replay(entry)
+        return .replay(entry)
+    }
+
+    /// Whether `entry`'s key answers this call: its binding (`IdempotencyBinding`) is this call's. A
+    /// ledger row written before bindings holds the write's effect digest alone; it answers the same
+    /// write from the actor and subject the event that used the key records, and no one else.
+    static func keyAnswers(_ entry: IdempotencyEntry, _ request: WriteRequest, _ context: DecisionContext, session: any GuardSession) throws -> Bool {
+        if entry.binding.hasPrefix(IdempotencyBinding.prefix) {
+            return entry.binding == IdempotencyBinding.of(request, tool: context.tool, principal: context.principal)
+        }
+        guard entry.binding == request.effectDigest, let first = try session.ledger.event(seq: entry.auditSeq) else { return false }
+        let sameSubject = switch (first.details["subject"]?.stringValue, context.principal.subject) {
+        case (nil, nil): true
+        case (let recorded?, let asking?): recorded.utf8.elementsEqual(asking.utf8)
+        default: false
+        }
+        return sameSubject && first.actor.utf8.elementsEqual(context.principal.actor.utf8)
     }
 
     /// 6. Tenant scoping: never the tenant field, never another tenant's row; the rows as they are now.

@@ -50,11 +50,13 @@ final class GuardFixture {
     }
 }
 
-/// A valid orders.update call, changed by `overrides` (keys of the top-level arguments; nil removes).
+/// A valid orders.update call, changed by `overrides` (keys of the top-level arguments; nil removes);
+/// `notify` sets a `notify_customer` argument, which only a policy that declares it takes.
 func orderUpdate(id: JSONValue = 1, data: JSONValue = ["status": "shipped"], reason: JSONValue? = "carrier confirmed pickup",
-                 key: JSONValue? = "key-1") -> JSONValue {
+                 key: JSONValue? = "key-1", notify: Bool? = nil) -> JSONValue {
     var args: [String: JSONValue] = ["id": id, "data": data]
     if let reason { args["reason"] = reason }
     if let key { args["idempotency_key"] = key }
+    if let notify { args["notify_customer"] = .bool(notify) }
     return .object(args)
 }

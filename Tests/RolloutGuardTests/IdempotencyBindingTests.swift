@@ -19,24 +19,35 @@ struct IdempotencyBindingTests {
     static let alice = Principal(tenant: "acme", actor: "agent-1", session: "s-1", subject: "alice")
 
     static let cases: [KeyReuseCase] = [
-        KeyReuseCase(name: "the same call again (a retry)", args: orderUpdate(key: "ship-1"), principal: alice, decision: .replayed),
-        KeyReuseCase(name: "the same call in another session of the same agent", args: orderUpdate(key: "ship-1"),
+        KeyReuseCase(name: "the same call again (a retry)", args: orderUpdate(key: "ship-1", notify: false), principal: alice, decision: .replayed),
+        KeyReuseCase(name: "the same call in another session of the same agent", args: orderUpdate(key: "ship-1", notify: false),
                      principal: Principal(tenant: "acme", actor: "agent-1", session: "s-2", subject: "alice"), decision: .replayed),
-        KeyReuseCase(name: "the same call for another subject", args: orderUpdate(key: "ship-1"),
+        KeyReuseCase(name: "the same call for another subject", args: orderUpdate(key: "ship-1", notify: false),
                      principal: Principal(tenant: "acme", actor: "agent-1", session: "s-1", subject: "bob"), decision: .idempotencyConflict),
-        KeyReuseCase(name: "the same call for no subject", args: orderUpdate(key: "ship-1"),
+        KeyReuseCase(name: "the same call for no subject", args: orderUpdate(key: "ship-1", notify: false),
                      principal: Principal(tenant: "acme", actor: "agent-1", session: "s-1"), decision: .idempotencyConflict),
-        KeyReuseCase(name: "the same call from another actor", args: orderUpdate(key: "ship-1"),
+        KeyReuseCase(name: "the same call from another actor", args: orderUpdate(key: "ship-1", notify: false),
                      principal: Principal(tenant: "acme", actor: "agent-2", session: "s-1", subject: "alice"), decision: .idempotencyConflict),
-        KeyReuseCase(name: "the same write with another reason", args: orderUpdate(reason: "customer phoned to confirm", key: "ship-1"),
+        KeyReuseCase(name: "the same call with its reason worded anew (a retry)", args: orderUpdate(reason: "customer phoned to confirm", key: "ship-1", notify: false),
+                     principal: alice, decision: .replayed),
+        KeyReuseCase(name: "the same write with another declared argument", args: orderUpdate(key: "ship-1", notify: true),
                      principal: alice, decision: .idempotencyConflict),
-        KeyReuseCase(name: "another write", args: orderUpdate(id: 2, key: "ship-1"), principal: alice, decision: .idempotencyConflict),
+        KeyReuseCase(name: "another write", args: orderUpdate(id: 2, key: "ship-1", notify: false), principal: alice, decision: .idempotencyConflict),
     ]
+
+    /// The example policy, its orders.update given an argument of its own (`args:`) that the write's
+    /// effect does not cover.
+    static func policy() throws -> Policy {
+        var policy = try RolloutFolder(directory: TestPaths.exampleFolder).loadPolicy()
+        let index = try #require(policy.tools.firstIndex { $0.name == "orders.update" })
+        policy.tools[index].arguments = [FieldRule(name: "notify_customer", type: .boolean)]
+        return policy
+    }
 
     @Test("each reuse", arguments: cases)
     func reuse(_ test: KeyReuseCase) async throws {
-        let fixture = try GuardFixture()
-        let first = try await fixture.call("orders.update", orderUpdate(key: "ship-1"), as: Self.alice)
+        let fixture = try GuardFixture(policy: try Self.policy())
+        let first = try await fixture.call("orders.update", orderUpdate(key: "ship-1", notify: false), as: Self.alice)
         #expect(first.code == .executed, "\(first.message)")
         let second = try await fixture.call("orders.update", test.args, as: test.principal)
         #expect(second.code == test.decision, "\(second.message)")
@@ -59,5 +70,45 @@ struct IdempotencyBindingTests {
         #expect(retry.code == .replayed && retry.result["decision"] == "executed")
         let other = try await fixture.call("orders.update", args, as: Principal(tenant: "acme", actor: "agent-1", session: "s-1", subject: "bob"))
         #expect(other.code == .idempotencyConflict)
+    }
+
+    /// Replaces the ledger's row for `key` (as a crash, or an older rollout, left it).
+    static func rewrite(_ fixture: GuardFixture, key: String, _ change: (inout IdempotencyEntry) -> Void) throws {
+        try fixture.environment.transaction { session in
+            var entry = try #require(try session.ledger.idempotency(tenant: "acme", key: key))
+            change(&entry)
+            try session.ledger.releaseIdempotency(tenant: "acme", key: key)
+            try session.ledger.saveIdempotency(entry)
+        }
+    }
+
+    @Test("a key whose write may have happened answers in_doubt to every call with it, worded anew or from another caller, and never tells it to take a new key for the same write",
+          arguments: [("the same call", orderUpdate(key: "ship-1"), alice),
+                      ("its reason worded anew", orderUpdate(reason: "customer phoned to confirm", key: "ship-1"), alice),
+                      ("another subject", orderUpdate(key: "ship-1"), Principal(tenant: "acme", actor: "agent-1", session: "s-1", subject: "bob"))])
+    func unsettledKey(_ name: String, _ args: JSONValue, _ principal: Principal) async throws {
+        let fixture = try GuardFixture()
+        _ = try await fixture.call("orders.update", orderUpdate(key: "ship-1"), as: Self.alice)
+        try Self.rewrite(fixture, key: "ship-1") { $0.decision = .inDoubt }
+        let again = try await fixture.call("orders.update", args, as: principal)
+        #expect(again.code == .inDoubt, "\(name): \(again.message)")
+        #expect(!again.message.contains("shipped"), "the first call's answer is not told")
+    }
+
+    @Test("a ledger row written before bindings (the effect digest alone) answers the same write from the caller its event records, and no one else",
+          arguments: [(alice, DecisionCode.replayed),
+                      (Principal(tenant: "acme", actor: "agent-1", session: "s-9", subject: "alice"), .replayed),
+                      (Principal(tenant: "acme", actor: "agent-1", session: "s-1", subject: "bob"), .idempotencyConflict),
+                      (Principal(tenant: "acme", actor: "agent-2", session: "s-1", subject: "alice"), .idempotencyConflict),
+                      (Principal(tenant: "acme", actor: "agent-1", session: "s-1"), .idempotencyConflict)])
+    func rowBeforeBindings(_ principal: Principal, _ decision: DecisionCode) async throws {
+        let fixture = try GuardFixture()
+        let first = try await fixture.call("orders.update", orderUpdate(key: "ship-1"), as: Self.alice)
+        let tool = try #require(fixture.policy.tool(named: "orders.update"))
+        let request = try RequestBinder.bind(ToolCall(tool: "orders.update", arguments: orderUpdate(key: "ship-1")), to: tool).get()
+        try Self.rewrite(fixture, key: "ship-1") { $0.binding = request.effectDigest }
+        let again = try await fixture.call("orders.update", orderUpdate(key: "ship-1"), as: principal)
+        #expect(again.code == decision, "\(again.message)")
+        if decision == .replayed { #expect(again.result == first.result) }
     }
 }
