@@ -236,13 +236,13 @@ enum ObservedChange {
         /// Whether a row belongs to another tenant: its values are that tenant's, never shown to this one's agent.
         func foreign(_ row: [String: JSONValue]?) -> Bool {
             guard let field = model.tenantField, let row else { return false }
-            return row[field] != .string(tenant)
+            return row[field]?.isIdentical(to: .string(tenant)) != true
         }
         /// A value as a mismatch may show it: a secret field's is not shown, and a tenant other than this
         /// one is not named.
         func shown(_ name: String, _ value: JSONValue?) -> String {
             if model.field(name)?.secret == true || secret(name) { return "(secret)" }
-            if name == model.tenantField, value != .string(tenant) { return "another tenant's" }
+            if name == model.tenantField, value?.isIdentical(to: .string(tenant)) != true { return "another tenant's" }
             return value?.canonicalText ?? "null"
         }
         var mismatch: [String] = []
@@ -303,7 +303,7 @@ enum ObservedChange {
         // gone astray, which cannot be told apart. Counted, never named: they are other tenants' rows.
         func elsewhere(_ key: JSONValue) -> Bool {
             guard let field = model.tenantField else { return false }
-            return before[key]?[field] != .string(tenant) && after[key]?[field] != .string(tenant)
+            return before[key]?[field]?.isIdentical(to: .string(tenant)) != true && after[key]?[field]?.isIdentical(to: .string(tenant)) != true
         }
         var othersChanged = 0
         for key in changed.sorted(by: { $0.canonicalText < $1.canonicalText }) where !targets.contains(key) {
@@ -340,7 +340,7 @@ enum ObservedChange {
         let targeted = Set(targets.map(normalize))
         var counts = ChangedRows()
         func count(_ key: JSONValue, _ old: [String: JSONValue]?, _ new: [String: JSONValue]?) {
-            let concerns = model.tenantField.map { field in targeted.contains(key) || old?[field] == .string(tenant) || new?[field] == .string(tenant) } ?? true
+            let concerns = model.tenantField.map { field in targeted.contains(key) || old?[field]?.isIdentical(to: .string(tenant)) == true || new?[field]?.isIdentical(to: .string(tenant)) == true } ?? true
             if concerns { counts.concerning += 1 } else { counts.elsewhere += 1 }
         }
         for (key, row) in after where before[key] == nil { count(key, nil, row) }

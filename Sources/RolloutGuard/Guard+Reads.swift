@@ -26,7 +26,9 @@ extension Guard {
                 return .refused(try refuseUnpoliced(call, principal: principal, code: .argumentUnbound,
                     message: "\(call.tool) takes its arguments as an object of \(allowed.isEmpty ? "no members" : allowed.joined(separator: ", ")); its arguments are \(call.arguments.typeName == "array" ? "a list" : "\(call.arguments.typeNameWithArticle)")"))
             }
-            let extra = (call.arguments.objectValue ?? [:]).keys.filter { !allowed.contains($0) }.sorted()
+            // By bytes: Swift's `contains` calls a name spelled another way (`\u{212A}ey`, `Key`) the declared one,
+            // and the upstream would receive the other spelling.
+            let extra = (call.arguments.objectValue ?? [:]).keys.filter { name in !allowed.contains { $0.utf8.elementsEqual(name.utf8) } }.sorted()
             if !extra.isEmpty {
                 return .refused(try refuseUnpoliced(call, principal: principal, code: .argumentUnbound,
                     message: "\(call.tool) does not take \(extra.joined(separator: ", ")); the policy lists only \(allowed.joined(separator: ", "))"))

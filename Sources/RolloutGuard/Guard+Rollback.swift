@@ -158,10 +158,10 @@ extension Guard {
             let now = try current(change.key)
             let row = "\(model.name) \(change.key.canonicalText)"
             if let tenantField = model.tenantField {
-                if let now, (now[tenantField] ?? .null) != .string(original.tenant) {
+                if let now, !(now[tenantField] ?? .null).isIdentical(to: .string(original.tenant)) {
                     return .failure(RollbackRefusal("\(row) belongs to tenant \(now[tenantField]?.canonicalText ?? "null"), not \(original.tenant): a rollback never touches another tenant's row"))
                 }
-                if operation == .delete, let was = change.fields[tenantField]?.before, was != .string(original.tenant) {
+                if operation == .delete, let was = change.fields[tenantField]?.before, !was.isIdentical(to: .string(original.tenant)) {
                     return .failure(RollbackRefusal("\(row) was logged as tenant \(was.canonicalText)'s row, not \(original.tenant)'s: a rollback never writes another tenant's row"))
                 }
             }
@@ -458,7 +458,7 @@ extension Guard {
                 }
                 let candidates = created.filter { new in
                     guard !accounted.contains(new), let row = after[new], !model.isDeleted(row) else { return false }
-                    return model.tenantField.map { row[$0] == .string(tenant) } ?? true && differences(row, change).isEmpty
+                    return model.tenantField.map { row[$0]?.isIdentical(to: .string(tenant)) == true } ?? true && differences(row, change).isEmpty
                 }
                 if candidates.count == 1 {
                     accounted.insert(candidates[0])

@@ -75,6 +75,19 @@ struct TextIdentityTests {
         #expect(((try? Policy.parse(edited)) != nil) == accepted)
     }
 
+    @Test("a member named another way (the Kelvin sign for K) is not the declared member: not read as it, not covered by it")
+    func memberNames() throws {
+        let pointer = try #require(JSONPointer("/Key"))
+        #expect(pointer.resolve(in: ["Key": 1]) == 1)
+        #expect(pointer.resolve(in: ["\u{212A}ey": 1]) == nil)
+        #expect(pointer.covers(["Key"], inList: [false]))
+        #expect(!pointer.covers(["\u{212A}ey"], inList: [false]))
+        var tool = try #require(try RolloutFolder(directory: TestPaths.exampleFolder).loadPolicy().tool(named: "orders.update"))
+        tool.arguments = [FieldRule(name: "Key", type: .string)]
+        #expect(RequestBinder.unboundArguments(["Key": "a"], tool: tool).isEmpty)
+        #expect(RequestBinder.unboundArguments(["\u{212A}ey": "a"], tool: tool) == ["/\u{212A}ey"])
+    }
+
     @Test("a listed value is listed with its exact bytes")
     func listedValue() {
         let rule = FieldRule(name: "city", type: .string, allowed: ["Z\u{FC}rich"])

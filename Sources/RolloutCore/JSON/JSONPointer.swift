@@ -44,7 +44,7 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
         for token in tokens {
             switch current {
             case .object(let members):
-                guard let next = members[token] else { return nil }
+                guard let next = Self.member(token, of: members) else { return nil }
                 current = next
             case .array(let items):
                 guard let i = Int(token), items.indices.contains(i) else { return nil }
@@ -66,7 +66,7 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
             guard let i = Int(head), items.indices.contains(i) else { return nil }
             return resolveAll(rest, in: items[i])
         case .object(let members):
-            guard let next = members[head] else { return nil }
+            guard let next = member(head, of: members) else { return nil }
             return resolveAll(rest, in: next)
         default:
             return nil
@@ -88,8 +88,17 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
         return matches(path, inList: inList)
     }
 
+    /// The member named exactly `name`, byte for byte. Swift's dictionary finds a member whose name is
+    /// only canonically equivalent (`\u{212A}ey` for `Key`, a decomposed `é`), which the program behind
+    /// the guard reads as another name: a value checked under the declared name would not be the one it
+    /// uses. Such a member is none of the declared places, so `covers` leaves it unbound too.
+    static func member(_ name: String, of members: [String: JSONValue]) -> JSONValue? {
+        guard let index = members.index(forKey: name), members[index].key.utf8.elementsEqual(name.utf8) else { return nil }
+        return members[index].value
+    }
+
     private func matches(_ path: [String], inList: [Bool]) -> Bool {
-        for (k, (token, step)) in zip(tokens, path).enumerated() where token != step {
+        for (k, (token, step)) in zip(tokens, path).enumerated() where !token.utf8.elementsEqual(step.utf8) {
             guard token == "*", k < inList.count, inList[k], Int(step) != nil else { return false }
         }
         return true
