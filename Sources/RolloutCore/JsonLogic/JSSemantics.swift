@@ -44,12 +44,21 @@ enum JSSemantics {
             default: nil
             }
             if let radix {
-                var value = 0.0
+                // The digits' bits as hexadecimal, read by strtod, which rounds once to the nearest
+                // double as JavaScript does (adding digit by digit in doubles rounds at every step).
+                let width = radix == 16 ? 4 : radix == 8 ? 3 : 1
+                var bits: [Bool] = []
                 for byte in bytes[2...] {
                     guard let digit = hexDigit(byte), Double(digit) < radix else { return .nan }
-                    value = value * radix + Double(digit)
+                    for shift in stride(from: width - 1, through: 0, by: -1) { bits.append(digit >> shift & 1 == 1) }
                 }
-                return value
+                bits.insert(contentsOf: repeatElement(false, count: (4 - bits.count % 4) % 4), at: 0)
+                var hex = "0x"
+                for start in stride(from: 0, to: bits.count, by: 4) {
+                    let nibble = bits[start..<(start + 4)].reduce(0) { $0 << 1 | ($1 ? 1 : 0) }
+                    hex.append(String(nibble, radix: 16))
+                }
+                return Double(hex + "p0") ?? .nan
             }
         }
         // Swift accepts "nan", "inf" and hex floats, which JavaScript does not.

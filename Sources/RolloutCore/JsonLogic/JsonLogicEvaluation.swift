@@ -71,15 +71,9 @@ extension JsonLogicNode {
             }
             return current
         case .filter, .map, .all, .none, .some:
-            let collection = args.first?.evaluate(data)
-            // json-logic-js's `all` walks anything with a length, a string's UTF-16 units included (a rule
-            // that every character be a digit); the others take only arrays.
-            let items: [JSONValue]
-            if op == .all, case .string(let text)? = collection {
-                items = text.utf16.map { .string(String(decoding: [$0], as: UTF16.self)) }
-            } else {
-                items = collection?.arrayValue ?? []
-            }
+            // Only arrays: json-logic-js's `all` (since it checks `Array.isArray`), `some`, `none`, `map` and
+            // `filter` take nothing else, a string's characters included.
+            let items = args.first?.evaluate(data).arrayValue ?? []
             let logic = args.count > 1 ? args[1] : .literal(.null)
             switch op {
             case .map:
