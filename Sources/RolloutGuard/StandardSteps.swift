@@ -116,7 +116,7 @@ enum StandardSteps {
         if entry.isUnsettled { return .inDoubt(entry) }
         guard entry.tool == tool.name, try keyAnswers(entry, request, context, session: session) else {
             return .refuse(.idempotencyConflict,
-                "\(tool.name): idempotency key '\(key)' was already used (audit event \(entry.auditSeq)) for another write, by another actor or subject, or with other arguments; a key answers only a retry of its own call (the same arguments from the same caller; the reason may be worded anew). A new write takes a new key; if this call retries the write of audit event \(entry.auditSeq), do not send it again under a new key: that event says what became of it")
+                "\(tool.name): idempotency key '\(key)' was already used (audit event \(entry.auditSeq)) for another write, by another actor or subject, or with other arguments; a key answers only a retry of its own call (the same arguments from the same caller; a reason kept apart from the written fields may be worded anew). A new write takes a new key; if this call retries the write of audit event \(entry.auditSeq), do not send it again under a new key: that event says what became of it")
         }
         return .replay(entry)
     }
@@ -240,7 +240,8 @@ enum StandardSteps {
     static let writable = GuardStep(.writable, phase: .inTransaction) { context in
         let tool = context.tool
         guard let request = context.request else { return nil }
-        let notWritable = request.fields.keys.filter { !tool.writable.contains($0) }.sorted()
+        // By bytes: a field spelled another way (the Kelvin sign for K) is not the writable one the upstream reads.
+        let notWritable = request.fields.keys.filter { name in !tool.writable.contains { $0.utf8.elementsEqual(name.utf8) } }.sorted()
         guard !notWritable.isEmpty else { return nil }
         let list = tool.writable.isEmpty ? "none" : tool.writable.joined(separator: ", ")
         return .refuse(.fieldNotWritable, "\(tool.name) may not change \(notWritable.joined(separator: ", ")); it may change only: \(list)")
@@ -256,7 +257,7 @@ enum StandardSteps {
             }
         }
         for rule in tool.arguments {
-            let value = context.call.arguments[rule.name]
+            let value = JSONPointer(tokens: [rule.name]).resolve(in: context.call.arguments)  // the member of that exact name
             if let value, let problem = rule.violation(value) { return .refuse(.invalidValue, "\(tool.name): \(problem)") }
             if value == nil, !rule.nullable { return .refuse(.invalidValue, "\(tool.name): the argument \(rule.name) is missing") }
         }

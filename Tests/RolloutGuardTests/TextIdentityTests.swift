@@ -88,6 +88,25 @@ struct TextIdentityTests {
         #expect(RequestBinder.unboundArguments(["\u{212A}ey": "a"], tool: tool) == ["/\u{212A}ey"])
     }
 
+    @Test("a written field spelled another way (the Kelvin sign for K) is not the model's field, nor writable as it", arguments: [
+        ("Kind", DecisionCode.executed), ("\u{212A}ind", .fieldNotWritable),
+    ])
+    func fieldNames(_ name: String, _ decision: DecisionCode) async throws {
+        var policy = try RolloutFolder(directory: TestPaths.exampleFolder).loadPolicy()
+        let model = try #require(policy.models.firstIndex { $0.name == "Order" })
+        policy.models[model].fields.append(FieldRule(name: "Kind", type: .string, allowed: ["a", "b"]))
+        #expect(policy.models[model].field("\u{212A}ind") == nil)
+        let tool = try #require(policy.tools.firstIndex { $0.name == "orders.update" })
+        policy.tools[tool].writable.append("Kind")
+        // The built-in rows have no column Kind: the in-memory tables take any field.
+        let environment = InMemoryEnvironment()
+        _ = try environment.seed(model: policy.models[model], values: ["tenant_id": "acme", "status": "pending", "amount_cents": 100, "notes": "-",
+                                                                        "shipping_address": "1 Main St", "payment_token": "tok"])
+        let guard_ = Guard(policy: policy, stages: FixedStages(.broad), environment: environment)
+        let got = try await guard_.decide(ToolCall(tool: "orders.update", arguments: orderUpdate(data: .object([name: "a"]))), principal: GuardFixture.acme)
+        #expect(got.code == decision, "\(got.message)")
+    }
+
     @Test("a listed value is listed with its exact bytes")
     func listedValue() {
         let rule = FieldRule(name: "city", type: .string, allowed: ["Z\u{FC}rich"])

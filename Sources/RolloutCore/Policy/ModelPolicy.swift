@@ -33,8 +33,9 @@ public struct ModelPolicy: Sendable, Hashable {
         return !mark.isNull
     }
 
+    /// The field named exactly `name`, byte for byte (never one only canonically equivalent to it).
     public func field(_ name: String) -> FieldRule? {
-        fields.first { $0.name == name }
+        fields.first { $0.name.utf8.elementsEqual(name.utf8) }
     }
 
     /// Every field name the model knows, the key and tenant field included.
