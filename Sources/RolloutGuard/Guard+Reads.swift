@@ -28,7 +28,7 @@ extension Guard {
             }
             // By bytes: Swift's `contains` calls a name spelled another way (`\u{212A}ey`, `Key`) the declared one,
             // and the upstream would receive the other spelling.
-            let extra = (call.arguments.objectValue ?? [:]).keys.filter { name in !allowed.contains { $0.utf8.elementsEqual(name.utf8) } }.sorted()
+            let extra = (call.arguments.objectValue ?? [:]).keys.filter { name in !allowed.contains { $0.hasSameBytes(as: name) } }.sorted()
             if !extra.isEmpty {
                 return .refused(try refuseUnpoliced(call, principal: principal, code: .argumentUnbound,
                     message: "\(call.tool) does not take \(extra.joined(separator: ", ")); the policy lists only \(allowed.joined(separator: ", "))"))

@@ -12,6 +12,9 @@ enum IdempotencyBinding {
     /// alone, without it.
     static let prefix = "bind1:"
 
+    /// The canonical text of `{actor, args, effect, subject}`, digested once: `args` the call's
+    /// arguments without the reason (and without what `extra_args: drop` removes), `effect` the write's
+    /// effect (`WriteRequest.appendEffect`).
     static func of(_ request: WriteRequest, tool: ToolPolicy, actor: String, subject: String?) -> String {
         var arguments = request.call.arguments
         if tool.extraArguments == .drop {
@@ -19,16 +22,29 @@ enum IdempotencyBinding {
                 if let pointer = JSONPointer(place) { arguments = pointer.removing(from: arguments) }
             }
         }
-        if let reason = tool.binding.reason { arguments = reason.removing(from: arguments) }
         var out: [UInt8] = []
-        out.reserveCapacity(256)
+        out.reserveCapacity(512)
         func key(_ name: StaticString) { name.withUTF8Buffer { out.append(contentsOf: $0) } }
         key(#"{"actor":"#)
         JSONValue.appendCanonical(string: actor, to: &out)
         key(#","args":"#)
-        JSONValue.appendCanonical(string: arguments.canonicalDigest, to: &out)
+        if let reason = tool.binding.reason, reason.tokens.count == 1, case .object(let members) = arguments {
+            // A reason among the top-level arguments (nearly always): the object written without it,
+            // as `removing` would leave it, with no copy of the arguments made.
+            let names = members.keys.filter { !$0.hasSameBytes(as: reason.tokens[0]) }.sorted(by: JSONValue.canonicalKeyLess)
+            out.append(0x7B)
+            for (i, name) in names.enumerated() {
+                if i > 0 { out.append(0x2C) }
+                JSONValue.appendCanonical(string: name, to: &out)
+                out.append(0x3A)
+                members[name]!.appendCanonical(to: &out)
+            }
+            out.append(0x7D)
+        } else {
+            (tool.binding.reason.map { $0.removing(from: arguments) } ?? arguments).appendCanonical(to: &out)
+        }
         key(#","effect":"#)
-        JSONValue.appendCanonical(string: request.effectDigest, to: &out)
+        request.appendEffect(to: &out)
         key(#","subject":"#)
         if let subject { JSONValue.appendCanonical(string: subject, to: &out) } else { key("null") }
         out.append(0x7D)

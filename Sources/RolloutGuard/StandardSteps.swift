@@ -131,10 +131,10 @@ enum StandardSteps {
         guard entry.binding == request.effectDigest, let first = try session.ledger.event(seq: entry.auditSeq) else { return false }
         let sameSubject = switch (first.details["subject"]?.stringValue, context.principal.subject) {
         case (nil, nil): true
-        case (let recorded?, let asking?): recorded.utf8.elementsEqual(asking.utf8)
+        case (let recorded?, let asking?): recorded.hasSameBytes(as: asking)
         default: false
         }
-        return sameSubject && first.actor.utf8.elementsEqual(context.principal.actor.utf8)
+        return sameSubject && first.actor.hasSameBytes(as: context.principal.actor)
     }
 
     /// 6. Tenant scoping: never the tenant field, never another tenant's row; the rows as they are now.
@@ -241,7 +241,7 @@ enum StandardSteps {
         let tool = context.tool
         guard let request = context.request else { return nil }
         // By bytes: a field spelled another way (the Kelvin sign for K) is not the writable one the upstream reads.
-        let notWritable = request.fields.keys.filter { name in !tool.writable.contains { $0.utf8.elementsEqual(name.utf8) } }.sorted()
+        let notWritable = request.fields.keys.filter { name in !tool.writable.contains { $0.hasSameBytes(as: name) } }.sorted()
         guard !notWritable.isEmpty else { return nil }
         let list = tool.writable.isEmpty ? "none" : tool.writable.joined(separator: ", ")
         return .refuse(.fieldNotWritable, "\(tool.name) may not change \(notWritable.joined(separator: ", ")); it may change only: \(list)")

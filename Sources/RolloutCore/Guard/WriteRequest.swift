@@ -37,6 +37,13 @@ public struct WriteRequest: Sendable, Hashable {
     public var effectDigest: String {
         var out: [UInt8] = []
         out.reserveCapacity(192)
+        appendEffect(to: &out)
+        return "sha256:" + JSONValue.digest(canonicalBytes: out)
+    }
+
+    /// Appends the canonical text whose digest is `effectDigest`, for a digest that holds the effect
+    /// among other parts (an idempotency key's binding).
+    public func appendEffect(to out: inout [UInt8]) {
         func key(_ name: StaticString) { name.withUTF8Buffer { out.append(contentsOf: $0) } }
         key(#"{"fields":"#)
         JSONValue.object(fields).appendCanonical(to: &out)
@@ -49,7 +56,6 @@ public struct WriteRequest: Sendable, Hashable {
         key(#","tool":"#)
         JSONValue.appendCanonical(string: tool, to: &out)
         out.append(0x7D)
-        return "sha256:" + JSONValue.digest(canonicalBytes: out)
     }
 
     /// How many rows the write touches.

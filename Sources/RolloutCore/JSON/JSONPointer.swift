@@ -93,12 +93,12 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
     /// the guard reads as another name: a value checked under the declared name would not be the one it
     /// uses. Such a member is none of the declared places, so `covers` leaves it unbound too.
     static func member(_ name: String, of members: [String: JSONValue]) -> JSONValue? {
-        guard let index = members.index(forKey: name), members[index].key.utf8.elementsEqual(name.utf8) else { return nil }
+        guard let index = members.index(forKey: name), members[index].key.hasSameBytes(as: name) else { return nil }
         return members[index].value
     }
 
     private func matches(_ path: [String], inList: [Bool]) -> Bool {
-        for (k, (token, step)) in zip(tokens, path).enumerated() where !token.utf8.elementsEqual(step.utf8) {
+        for (k, (token, step)) in zip(tokens, path).enumerated() where !token.hasSameBytes(as: step) {
             guard token == "*", k < inList.count, inList[k], Int(step) != nil else { return false }
         }
         return true

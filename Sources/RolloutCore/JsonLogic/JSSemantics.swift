@@ -218,7 +218,7 @@ enum JSSemantics {
     /// character equal (`é` and `e` with a combining accent), which JavaScript and the program behind
     /// the guard do not; equal UTF-8 bytes are equal UTF-16 units.
     static func sameText(_ a: String, _ b: String) -> Bool {
-        a.utf8.elementsEqual(b.utf8)
+        a.hasSameBytes(as: b)
     }
 
     /// json-logic-js's `in` on a string: `haystack.indexOf(needle) !== -1`, the needle's UTF-16 units, in a row, anywhere

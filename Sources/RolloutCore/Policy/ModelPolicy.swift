@@ -35,7 +35,7 @@ public struct ModelPolicy: Sendable, Hashable {
 
     /// The field named exactly `name`, byte for byte (never one only canonically equivalent to it).
     public func field(_ name: String) -> FieldRule? {
-        fields.first { $0.name.utf8.elementsEqual(name.utf8) }
+        fields.first { $0.name.hasSameBytes(as: name) }
     }
 
     /// Every field name the model knows, the key and tenant field included.
