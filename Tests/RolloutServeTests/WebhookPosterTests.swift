@@ -171,9 +171,11 @@ struct WebhookPosterTests {
         defer { server.stop() }
         let error = await Self.failure { try await WebhookPoster(environment: [:]).post("http://127.0.0.1:\(port)/hook", body: Array("x".utf8), headers: [], timeout: 0.5) }
         #expect(error?.contains("no answer") == true, "\(error ?? "")")
-        // The receiver logs the request before it hangs; on a loaded machine that may come after the deadline.
+        // The receiver logs the request before it hangs; on a loaded machine that may come after the deadline,
+        // or never (CI, 2026-12-02: the post gave up before the receiver read it). The deadline is what is
+        // tested here; the request is posted once at most, never retried.
         for _ in 0..<100 where Self.lines(file).isEmpty { try await Task.sleep(nanoseconds: 100_000_000) }
-        #expect(Self.lines(file).count == 1, "the request reached the receiver")
+        #expect(Self.lines(file).count <= 1, "the request was posted once at most")
     }
 
     @Test("unusable input is refused before anything is sent", arguments: [
