@@ -2,6 +2,15 @@ import Foundation
 import RolloutCore
 
 extension Guard {
+    /// Whether two names, either absent, are the same by their bytes (both absent counts as the same).
+    static func sameName(_ a: String?, _ b: String?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): true
+        case (let a?, let b?): a.hasSameBytes(as: b)
+        default: false
+        }
+    }
+
     /// A person approves a queued write: it runs now, once, exactly as it was asked (the stored call,
     /// for the same tenant, actor and subject), through the backend it was queued for and nothing else,
     /// if the approval has not expired, the approver is not the one who asked (names compared as people
@@ -78,9 +87,12 @@ extension Guard {
                 approval, by: approver, reason: reason, session: session, now: now)
         }
         let digest = approval.call.argumentsDigest
-        guard let pending, pending.decision == DecisionCode.pendingApproval.rawValue, pending.tenant == approval.tenant,
-            pending.actor == approval.actor, pending.tool == approval.tool, pending.details["args_digest"]?.stringValue == digest,
-            pending.details["subject"]?.stringValue == approval.subject, pending.backend == approval.backend
+        // By bytes: a tenant, actor or subject spelled another way (`é` as `e` and an accent) in the
+        // unchained table is another name to the upstream and the stages, though Swift's `==` calls it equal.
+        guard let pending, pending.decision == DecisionCode.pendingApproval.rawValue, pending.tenant.hasSameBytes(as: approval.tenant),
+            pending.actor.hasSameBytes(as: approval.actor), pending.tool.hasSameBytes(as: approval.tool),
+            pending.details["args_digest"]?.stringValue == digest,
+            Self.sameName(pending.details["subject"]?.stringValue, approval.subject), Self.sameName(pending.backend, approval.backend)
         else {
             return try approvalEvent(.approvalRefused,
                 "approval \(approval.id) no longer matches its pending event \(approval.pendingSeq) in the audit log (the queued request was changed after it was asked for); it will not run",

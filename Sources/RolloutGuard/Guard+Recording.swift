@@ -44,10 +44,13 @@ extension Guard {
             var event = planEvent(plan, context)
             event.decision = DecisionCode.dryRun.rawValue
             event.message = "dry run: \(plan.request.rowCount) row\(plan.request.rowCount == 1 ? "" : "s") would change; nothing was written"
-            // What it showed, hashed: the write it clears must show the same (its ledger row is not chained).
+            // What it showed, hashed, and what it clears: the same call, from the same caller (`DryRunBinding`;
+            // its ledger row is not chained, so the event holds the binding too).
+            let binding = DryRunBinding.of(plan.request, tool: tool, principal: principal)
             event.details["effect_digest"] = .string(plan.request.effectDigest)
+            event.details[DryRunBinding.detail] = .string(binding)
             let stored = try session.ledger.append(event)
-            try session.ledger.recordDryRun(tenant: principal.tenant, tool: tool.name, effectDigest: plan.request.effectDigest, at: now, auditSeq: stored.seq)
+            try session.ledger.recordDryRun(tenant: principal.tenant, tool: tool.name, binding: binding, at: now, auditSeq: stored.seq)
             let result: JSONValue = [
                 "ok": true, "decision": "dry_run", "audit_id": .number(Double(stored.seq)),
                 "rows": .number(Double(plan.request.rowCount)), "changes": .array(event.changes.map(\.resultJSON)),

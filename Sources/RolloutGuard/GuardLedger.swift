@@ -17,8 +17,9 @@ public protocol GuardLedger {
     /// window costs at most the cap's max index steps (the count used to read the whole window, every call).
     func callCount(tenant: String, tool: String, actor: String?, since: Date, upTo limit: Int) throws -> Int
     func recordCall(tenant: String, tool: String, actor: String, at: Date, auditSeq: Int64) throws
-    func hasDryRun(tenant: String, tool: String, effectDigest: String, since: Date) throws -> Bool
-    func recordDryRun(tenant: String, tool: String, effectDigest: String, at: Date, auditSeq: Int64) throws
+    /// Whether a dry run with this binding (`DryRunBinding`) was recorded since `since`, for the tenant and tool.
+    func hasDryRun(tenant: String, tool: String, binding: String, since: Date) throws -> Bool
+    func recordDryRun(tenant: String, tool: String, binding: String, at: Date, auditSeq: Int64) throws
     func enqueue(_ approval: PendingApproval) throws -> Int64
     func approval(id: Int64) throws -> PendingApproval?
     func updateApproval(_ approval: PendingApproval) throws

@@ -16,6 +16,13 @@ enum IdempotencyBinding {
     /// arguments without the reason (and without what `extra_args: drop` removes), `effect` the write's
     /// effect (`WriteRequest.appendEffect`).
     static func of(_ request: WriteRequest, tool: ToolPolicy, actor: String, subject: String?) -> String {
+        prefix + digest(request, tool: tool, actor: actor, subject: subject, leavingOut: [tool.binding.reason].compactMap { $0 })
+    }
+
+    /// `sha256:` and the digest of the canonical text of `{actor, args, effect, subject}`, `args` the
+    /// call's arguments without the places `leavingOut` names and what `extra_args: drop` removes: what
+    /// a key, or a dry run, is bound to.
+    static func digest(_ request: WriteRequest, tool: ToolPolicy, actor: String, subject: String?, leavingOut omitted: [JSONPointer]) -> String {
         var arguments = request.call.arguments
         if tool.extraArguments == .drop {
             for place in RequestBinder.unboundArguments(arguments, tool: tool) {
@@ -28,10 +35,11 @@ enum IdempotencyBinding {
         key(#"{"actor":"#)
         JSONValue.appendCanonical(string: actor, to: &out)
         key(#","args":"#)
-        if let reason = tool.binding.reason, reason.tokens.count == 1, case .object(let members) = arguments {
-            // A reason among the top-level arguments (nearly always): the object written without it,
-            // as `removing` would leave it, with no copy of the arguments made.
-            let names = members.keys.filter { !$0.hasSameBytes(as: reason.tokens[0]) }.sorted(by: JSONValue.canonicalKeyLess)
+        if omitted.allSatisfy({ $0.tokens.count == 1 }), case .object(let members) = arguments {
+            // Places among the top-level arguments (nearly always): the object written without them, as
+            // `removing` would leave it, with no copy of the arguments made.
+            let names = members.keys.filter { name in !omitted.contains { $0.tokens[0].hasSameBytes(as: name) } }
+                .sorted(by: JSONValue.canonicalKeyLess)
             out.append(0x7B)
             for (i, name) in names.enumerated() {
                 if i > 0 { out.append(0x2C) }
@@ -41,14 +49,14 @@ enum IdempotencyBinding {
             }
             out.append(0x7D)
         } else {
-            (tool.binding.reason.map { $0.removing(from: arguments) } ?? arguments).appendCanonical(to: &out)
+            omitted.reduce(arguments) { $1.removing(from: $0) }.appendCanonical(to: &out)
         }
         key(#","effect":"#)
         request.appendEffect(to: &out)
         key(#","subject":"#)
         if let subject { JSONValue.appendCanonical(string: subject, to: &out) } else { key("null") }
         out.append(0x7D)
-        return prefix + "sha256:" + JSONValue.digest(canonicalBytes: out)
+        return "sha256:" + JSONValue.digest(canonicalBytes: out)
     }
 
     static func of(_ request: WriteRequest, tool: ToolPolicy, principal: Principal) -> String {

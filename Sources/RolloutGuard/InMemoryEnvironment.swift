@@ -125,13 +125,13 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
             return low
         }
 
-        func hasDryRun(tenant: String, tool: String, effectDigest: String, since: Date) throws -> Bool {
-            guard let at = dryRuns[tenant + "\u{0}" + tool + "\u{0}" + effectDigest] else { return false }
+        func hasDryRun(tenant: String, tool: String, binding: String, since: Date) throws -> Bool {
+            guard let at = dryRuns[tenant + "\u{0}" + tool + "\u{0}" + binding] else { return false }
             return at >= since
         }
 
-        func recordDryRun(tenant: String, tool: String, effectDigest: String, at: Date, auditSeq: Int64) throws {
-            dryRuns[tenant + "\u{0}" + tool + "\u{0}" + effectDigest] = at
+        func recordDryRun(tenant: String, tool: String, binding: String, at: Date, auditSeq: Int64) throws {
+            dryRuns[tenant + "\u{0}" + tool + "\u{0}" + binding] = at
         }
 
         func enqueue(_ approval: PendingApproval) throws -> Int64 {

@@ -129,12 +129,7 @@ enum StandardSteps {
             return entry.binding == IdempotencyBinding.of(request, tool: context.tool, principal: context.principal)
         }
         guard entry.binding == request.effectDigest, let first = try session.ledger.event(seq: entry.auditSeq) else { return false }
-        let sameSubject = switch (first.details["subject"]?.stringValue, context.principal.subject) {
-        case (nil, nil): true
-        case (let recorded?, let asking?): recorded.hasSameBytes(as: asking)
-        default: false
-        }
-        return sameSubject && first.actor.hasSameBytes(as: context.principal.actor)
+        return Guard.sameName(first.details["subject"]?.stringValue, context.principal.subject) && first.actor.hasSameBytes(as: context.principal.actor)
     }
 
     /// 6. Tenant scoping: never the tenant field, never another tenant's row; the rows as they are now.
@@ -318,10 +313,11 @@ enum StandardSteps {
         }
         guard let why else { return nil }
         let since = context.now.addingTimeInterval(-context.options.dryRunValidity.timeInterval)
-        if try session.ledger.hasDryRun(tenant: context.principal.tenant, tool: tool.name, effectDigest: request.effectDigest, since: since) {
+        let binding = DryRunBinding.of(request, tool: tool, principal: context.principal)
+        if try session.ledger.hasDryRun(tenant: context.principal.tenant, tool: tool.name, binding: binding, since: since) {
             return nil
         }
-        return .refuse(.dryRunRequired, "\(tool.name): \(why); run the same call with dry_run: true first, check the diff, then repeat it")
+        return .refuse(.dryRunRequired, "\(tool.name): \(why); run the same call with dry_run: true first, check the diff, then repeat it (the same arguments from the same caller: only the reason and the idempotency key may differ)")
     }
 
     /// 11. A call with its dry-run flag: the diff it would make, recorded, and nothing written.

@@ -99,26 +99,27 @@ public final class StoreGuardLedger: GuardLedger {
 
     /// A dry run counts only when its chained event says so: the table is not chained, so a row added to
     /// it by hand (its digest is anyone's to compute) must point at a `dry_run` event that holds, of the
-    /// same tenant and tool, showing the same effect, made since `since`.
-    public func hasDryRun(tenant: String, tool: String, effectDigest: String, since: Date) throws -> Bool {
+    /// same tenant and tool (by their bytes), with the same binding (`DryRunBinding`), made since `since`.
+    /// The table's `effect_digest` column holds the binding.
+    public func hasDryRun(tenant: String, tool: String, binding: String, since: Date) throws -> Bool {
         let seqs = try sql.query("""
             SELECT audit_seq FROM dry_runs WHERE tenant = ? AND tool = ? AND effect_digest = ? AND created_ms >= ?
             ORDER BY created_ms DESC LIMIT 8
-            """, [.text(tenant), .text(tool), .text(effectDigest), .int(Self.millis(since))]).map { $0.int(0) }
+            """, [.text(tenant), .text(tool), .text(binding), .int(Self.millis(since))]).map { $0.int(0) }
         for seq in seqs {
             guard let event = try transaction.heldEvent(seq: seq) else { continue }
             // The event's time is whole milliseconds, the table's too: the same instant.
-            if event.decision == DecisionCode.dryRun.rawValue, event.tenant == tenant, event.tool == tool,
-               Self.millis(event.ts) >= Self.millis(since), event.details["effect_digest"] == .string(effectDigest) {
+            if event.decision == DecisionCode.dryRun.rawValue, event.tenant.hasSameBytes(as: tenant), event.tool.hasSameBytes(as: tool),
+               Self.millis(event.ts) >= Self.millis(since), event.details[DryRunBinding.detail]?.isIdentical(to: .string(binding)) == true {
                 return true
             }
         }
         return false
     }
 
-    public func recordDryRun(tenant: String, tool: String, effectDigest: String, at: Date, auditSeq: Int64) throws {
+    public func recordDryRun(tenant: String, tool: String, binding: String, at: Date, auditSeq: Int64) throws {
         try sql.execute("INSERT INTO dry_runs (tenant, tool, effect_digest, created_ms, audit_seq) VALUES (?, ?, ?, ?, ?)",
-                        [.text(tenant), .text(tool), .text(effectDigest), .int(Self.millis(at)), .int(auditSeq)])
+                        [.text(tenant), .text(tool), .text(binding), .int(Self.millis(at)), .int(auditSeq)])
     }
 
     public func enqueue(_ approval: PendingApproval) throws -> Int64 {

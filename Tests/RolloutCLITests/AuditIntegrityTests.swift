@@ -349,13 +349,21 @@ struct AuditIntegrityTests {
         }
         // A real dry run of another set of rows, so that its row exists to be retargeted.
         #expect(try bulk([1, 2, 3, 4, 5, 7], key: "d-1", dryRun: true) == "dry_run")
-        // The digest is anyone's to compute: SHA-256 of the effect's canonical JSON.
-        let digest = "sha256:" + JSONValue.digest(canonicalBytes: Array(#"{"fields":{"status":"cancelled"},"model":"Order","operation":"bulk_update","targets":[1,2,3,4,5,6],"tool":"orders.bulk_update"}"#.utf8))
+        // The binding is anyone's to compute: SHA-256 of the canonical JSON of the caller, the arguments
+        // (without reason, key and flag) and the effect (`DryRunBinding`).
+        let effect = #"{"fields":{"status":"cancelled"},"model":"Order","operation":"bulk_update","targets":[1,2,3,4,5,6],"tool":"orders.bulk_update"}"#
+        let digest = "dry1:sha256:" + JSONValue.digest(canonicalBytes: Array(
+            #"{"actor":"agent-1","args":{"data":{"status":"cancelled"},"ids":[1,2,3,4,5,6]},"effect":\#(effect),"subject":null}"#.utf8))
         let now = String(Int64(Date().timeIntervalSince1970 * 1000))
         try tamper(store, sql.replacingOccurrences(of: "%DIGEST%", with: digest).replacingOccurrences(of: "%NOW%", with: now))
         #expect(try bulk([1, 2, 3, 4, 5, 6], key: "b-1") == "dry_run_required", "\(name)")
         // The real thing still clears it.
         #expect(try bulk([1, 2, 3, 4, 5, 6], key: "d-2", dryRun: true) == "dry_run")
+        // The forged binding was the real one: only the chained event told them apart.
+        let real = try DatabaseQueue(path: store).read { db in
+            try String.fetchOne(db, sql: "SELECT effect_digest FROM dry_runs ORDER BY created_ms DESC, rowid DESC LIMIT 1")
+        }
+        #expect(real == digest)
         #expect(try bulk([1, 2, 3, 4, 5, 6], key: "b-2") == "executed")
     }
 

@@ -1,0 +1,22 @@
+import RolloutCore
+
+/// What a dry run clears: the same write (`WriteRequest.effectDigest`), with the same arguments apart
+/// from its reason, idempotency key and dry-run flag, from the same actor and subject. Cleared by the
+/// effect alone, a dry run shown with one value of a declared argument the effect does not cover (a
+/// `cascade` or `notify` flag of `args:`) let the call with another value run as if it had been shown,
+/// and a dry run one actor asked for cleared another's write. The reason and the key may differ: a dry
+/// run is asked without a key, and its real call says why in its own words.
+enum DryRunBinding {
+    /// Marks a binding. A dry run recorded before bindings (before 2026-12-02) holds the effect digest
+    /// alone, and clears nothing: it is asked again (it stays valid an hour at most).
+    static let prefix = "dry1:"
+    /// The member of a `dry_run` event's details that holds its binding (the chained record the
+    /// unchained `dry_runs` table must agree with).
+    static let detail = "dry_run_binding"
+
+    static func of(_ request: WriteRequest, tool: ToolPolicy, principal: Principal) -> String {
+        let binding = tool.binding
+        let omitted = [binding.reason, binding.idempotencyKey, binding.dryRun].compactMap { $0 }
+        return prefix + IdempotencyBinding.digest(request, tool: tool, actor: principal.actor, subject: principal.subject, leavingOut: omitted)
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import RolloutCore
+import RolloutTestSupport
+import Testing
+
+@testable import RolloutGuard
+
+/// A call that follows a dry run, and what the guard must answer.
+struct AfterDryRunCase: Sendable, CustomTestStringConvertible {
+    var name: String
+    var args: JSONValue
+    var principal: Principal
+    var decision: DecisionCode
+    var testDescription: String { "\(name) → \(decision.rawValue)" }
+}
+
+@Suite("A dry run clears only its own call: the same write and arguments from the same caller; the reason and key may differ")
+struct DryRunBindingTests {
+    static let alice = Principal(tenant: "acme", actor: "agent-1", session: "s-1", subject: "alice")
+
+    /// orders.bulk_update of six orders (above its dry-run threshold of five rows).
+    static func bulk(ids: [Int] = [1, 2, 3, 4, 5, 6], reason: String = "warehouse closed for the week", key: String? = "b-1",
+                     dryRun: Bool? = nil, notify: Bool? = false) -> JSONValue {
+        var args: [String: JSONValue] = [
+            "ids": .array(ids.map { .number(Double($0)) }), "data": ["status": "cancelled"], "reason": .string(reason),
+        ]
+        if let key { args["idempotency_key"] = .string(key) }
+        if let dryRun { args["dry_run"] = .bool(dryRun) }
+        if let notify { args["notify_customer"] = .bool(notify) }
+        return .object(args)
+    }
+
+    static let cases: [AfterDryRunCase] = [
+        AfterDryRunCase(name: "the same call without its flag", args: bulk(), principal: alice, decision: .executed),
+        AfterDryRunCase(name: "the same call with dry_run: false", args: bulk(dryRun: false), principal: alice, decision: .executed),
+        AfterDryRunCase(name: "the same call, its reason worded anew and another key",
+                        args: bulk(reason: "the carrier cancelled every pickup", key: "b-2"), principal: alice, decision: .executed),
+        AfterDryRunCase(name: "the same write with another value of a declared argument", args: bulk(notify: true), principal: alice, decision: .dryRunRequired),
+        AfterDryRunCase(name: "the same write without a declared argument the dry run had", args: bulk(notify: nil), principal: alice, decision: .dryRunRequired),
+        AfterDryRunCase(name: "the same call from another actor", args: bulk(),
+                        principal: Principal(tenant: "acme", actor: "agent-2", session: "s-1", subject: "alice"), decision: .dryRunRequired),
+        AfterDryRunCase(name: "the same call for another subject", args: bulk(),
+                        principal: Principal(tenant: "acme", actor: "agent-1", session: "s-1", subject: "bob"), decision: .dryRunRequired),
+        AfterDryRunCase(name: "the same call for no subject", args: bulk(),
+                        principal: Principal(tenant: "acme", actor: "agent-1", session: "s-1"), decision: .dryRunRequired),
+        AfterDryRunCase(name: "another set of rows", args: bulk(ids: [1, 2, 3, 4, 5, 7]), principal: alice, decision: .dryRunRequired),
+    ]
+
+    /// The example policy, its orders.bulk_update given an argument of its own (`args:`) that the
+    /// write's effect does not cover.
+    static func policy() throws -> Policy {
+        var policy = try RolloutFolder(directory: TestPaths.exampleFolder).loadPolicy()
+        let index = try #require(policy.tools.firstIndex { $0.name == "orders.bulk_update" })
+        policy.tools[index].arguments = [FieldRule(name: "notify_customer", type: .boolean, nullable: true)]
+        return policy
+    }
+
+    @Test("each call after a dry run", arguments: cases)
+    func afterDryRun(_ test: AfterDryRunCase) async throws {
+        let fixture = try GuardFixture(policy: try Self.policy())
+        let dry = try await fixture.call("orders.bulk_update", Self.bulk(key: nil, dryRun: true), as: Self.alice)
+        #expect(dry.code == .dryRun, "\(dry.message)")
+        let event = try fixture.lastEvent()
+        #expect(event.details[DryRunBinding.detail]?.stringValue?.hasPrefix(DryRunBinding.prefix) == true)
+        let real = try await fixture.call("orders.bulk_update", test.args, as: test.principal)
+        #expect(real.code == test.decision, "\(real.message)")
+        if test.decision == .dryRunRequired {
+            #expect(try fixture.row("Order", 6)?["status"] != "cancelled", "nothing was written")
+            #expect(real.message.contains("only the reason and the idempotency key may differ"))
+        }
+        #expect(try fixture.store.verify().ok)
+    }
+
+    @Test("a dry run recorded by its effect alone (before bindings) clears nothing: it is asked again, and then clears")
+    func recordedBeforeBindings() async throws {
+        let fixture = try GuardFixture(policy: try Self.policy())
+        let dry = try await fixture.call("orders.bulk_update", Self.bulk(key: nil, dryRun: true), as: Self.alice)
+        #expect(dry.code == .dryRun)
+        // As an older rollout wrote them: the table's column and the event's detail hold the effect digest.
+        let request = try RequestBinder.bind(ToolCall(tool: "orders.bulk_update", arguments: Self.bulk()),
+                                             to: #require(fixture.policy.tool(named: "orders.bulk_update"))).get()
+        try fixture.store.engine.write { sql in
+            try sql.execute("UPDATE dry_runs SET effect_digest = ?", [.text(request.effectDigest)])
+        }
+        let real = try await fixture.call("orders.bulk_update", Self.bulk(), as: Self.alice)
+        #expect(real.code == .dryRunRequired, "\(real.message)")
+        #expect(try await fixture.call("orders.bulk_update", Self.bulk(key: nil, dryRun: true), as: Self.alice).code == .dryRun)
+        #expect(try await fixture.call("orders.bulk_update", Self.bulk(key: "b-3"), as: Self.alice).code == .executed)
+    }
+
+    @Test("a binding with no place left out, or with places at the top level only, is the digest of the arguments as removing them leaves them")
+    func bindingMatchesRemoval() throws {
+        let policy = try Self.policy()
+        let tool = try #require(policy.tool(named: "orders.bulk_update"))
+        let args = Self.bulk(dryRun: true, notify: true)
+        let request = try RequestBinder.bind(ToolCall(tool: tool.name, arguments: args), to: tool).get()
+        let places = [JSONPointer("/reason")!, JSONPointer("/idempotency_key")!, JSONPointer("/dry_run")!]
+        for omitted in [[], places] {
+            var expected: [UInt8] = Array(#"{"actor":"agent-1","args":"#.utf8)
+            omitted.reduce(args) { $1.removing(from: $0) }.appendCanonical(to: &expected)
+            expected += Array(#","effect":"#.utf8)
+            request.appendEffect(to: &expected)
+            expected += Array(#","subject":"alice"}"#.utf8)
+            let digest = IdempotencyBinding.digest(request, tool: tool, actor: "agent-1", subject: "alice", leavingOut: omitted)
+            #expect(digest == "sha256:" + JSONValue.digest(canonicalBytes: expected))
+        }
+    }
+}
