@@ -154,6 +154,9 @@ struct AuditIntegrityTests {
               ApprovalEdit(name: "the subject removed", sql: "UPDATE approvals SET subject = NULL", extra: ["--subject", "maria.lopez"]),
               ApprovalEdit(name: "another subject", sql: "UPDATE approvals SET subject = 'someone.else'", extra: ["--subject", "maria.lopez"]),
               ApprovalEdit(name: "a subject added", sql: "UPDATE approvals SET subject = 'someone.else'"),
+              // Equal to Swift's `==`, another name to the upstream: compared by bytes.
+              ApprovalEdit(name: "the subject respelled, the Kelvin sign for its K", sql: "UPDATE approvals SET subject = char(8490) || 'im.lee'",
+                           extra: ["--subject", "Kim.lee"]),
               ApprovalEdit(name: "the upstream's tool name set to a tool no policy describes", sql: "UPDATE approvals SET wire_tool = 'run_sql'",
                            says: "would call 'run_sql' on the upstream, which is not refunds.issue's name there"),
               ApprovalEdit(name: "the upstream's tool name set to another write tool", sql: "UPDATE approvals SET wire_tool = 'orders.update'",
