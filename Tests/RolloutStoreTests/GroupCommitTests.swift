@@ -5,8 +5,8 @@ import Testing
 
 @testable import RolloutStore
 
-/// Group commit: writes that wait while another commits share one transaction, each in its own
-/// savepoint; what throws rolls back alone; nothing is answered before its commit.
+/// Group commit: writes that wait while another commits share one transaction; what throws rolls back
+/// alone (the group runs again, each write in its own savepoint); nothing is answered before its commit.
 @Suite("Store: group commit")
 struct GroupCommitTests {
     /// Holds the store's group worker inside a first write until released, so the writes submitted
@@ -179,5 +179,60 @@ extension GroupCommitTests {
         #expect(try await b == 2)
         let check = try store.verify()
         #expect(check.ok && check.checked == 2)
+    }
+}
+
+extension GroupCommitTests {
+    /// How many times each write's body ran, by write.
+    final class Runs: @unchecked Sendable {
+        private let lock = NSLock()
+        private var counts: [Int: Int] = [:]
+        func count(_ i: Int) { lock.withLock { counts[i, default: 0] += 1 } }
+        func of(_ i: Int) -> Int { lock.withLock { counts[i] ?? 0 } }
+    }
+
+    @Test("on SQLite a group runs without savepoints and each write once; when one throws, the others run again from the state before the group and answer that run",
+          arguments: [false, true])
+    func groupRunsAgainWhenOneThrows(oneThrows: Bool) async throws {
+        let store = try TestStores.temporarySQLite()
+        let runs = Runs()
+        let held = try await Self.holdWorker(store)
+        let outcomes = try await withThrowingTaskGroup(of: (Int, Result<String, Planted>).self) { group in
+            for i in 1...4 {
+                group.addTask {
+                    do {
+                        let seen = try await store.writeGrouped { tx -> String in
+                            runs.count(i)
+                            // What the write saw: the rows the writes before it left, as one after another would.
+                            let before = try tx.sql.query("SELECT key FROM store_meta WHERE key LIKE 'run-%' ORDER BY key", []).map { $0.string(0) }
+                            try tx.sql.execute("INSERT INTO store_meta (key, value) VALUES (?, ?)", [.text("run-\(i)"), .text("x")])
+                            _ = try tx.append(sampleEvent(i))
+                            if oneThrows, i == 2 { throw Planted(i: i) }
+                            return before.joined(separator: ",")
+                        }
+                        return (i, .success(seen))
+                    } catch let planted as Planted {
+                        return (i, .failure(planted))
+                    }
+                }
+                try await Self.waitUntilQueued(store, i)
+            }
+            _ = try await held.release()
+            var out: [Int: Result<String, Planted>] = [:]
+            for try await (i, outcome) in group { out[i] = outcome }
+            return out
+        }
+        if oneThrows {
+            #expect((1...4).map(runs.of) == [2, 2, 1, 1], "the group ran again; the writes after the one that threw ran only then")
+            #expect(try outcomes[1]?.get() == "" && outcomes[3].map { (try? $0.get()) == "run-1" } == true && (try? outcomes[4]?.get()) == "run-1,run-3",
+                    "each saw only what the writes before it committed: never the rows of the write that threw")
+            #expect(try store.meta("run-2") == nil && store.meta("run-3") == "x")
+            #expect(try store.verify().checked == 4)
+        } else {
+            #expect((1...4).map(runs.of) == [1, 1, 1, 1])
+            #expect((try? outcomes[4]?.get()) == "run-1,run-2,run-3")
+            #expect(try store.verify().checked == 5)
+        }
+        #expect(try store.verify().ok)
     }
 }
