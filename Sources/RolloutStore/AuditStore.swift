@@ -132,19 +132,20 @@ public final class AuditStore: @unchecked Sendable {
     /// Runs `body` in one write transaction: committed when it returns, rolled back when it throws.
     /// The transaction sees the current chain head and moves it as events are appended.
     public func write<T>(_ body: (inout StoreTransaction) throws -> T) throws -> T {
-        try engine.write { sql in
+        // The key's records as this transaction checked them: remembered only once it has committed. A
+        // check whose transaction rolled back (a write that threw, a group run again) may have written a
+        // record that is gone with it, so the next write checks again.
+        var checked: String??
+        let result = try engine.write { sql in
             // A writer whose key matches the store's stays matched; any other is checked on every write,
             // so a writer without the key stops once another process has signed the chain.
             if !keyChecked.value {
-                if try checkChainKey(sql) {
-                    keyChecked.set()
-                    checkedMarks.set(try Self.markRecords(sql))
-                }
+                if try checkChainKey(sql) { checked = .some(try Self.markRecords(sql)) }
             } else if chainKey != nil, try Self.markRecords(sql) != checkedMarks.value {
                 // The key's records changed since they were checked (by another writer, or by hand): checked
                 // again before this writer signs another row, which would make a moved mark look right.
                 _ = try checkChainKey(sql, legacy: false)
-                checkedMarks.set(try Self.markRecords(sql))
+                checked = .some(try Self.markRecords(sql))
             }
             try checkSchema(sql)
             let started = ProcessInfo.processInfo.systemUptime
@@ -155,6 +156,11 @@ public final class AuditStore: @unchecked Sendable {
             try transaction.saveHead()
             return result
         }
+        if let marks = checked {
+            checkedMarks.set(marks)
+            keyChecked.set()
+        }
+        return result
     }
 
     /// Refuses the write when rollout's own schema is not as its migrations made it (`StoreSchema`). Compared

@@ -317,6 +317,23 @@ struct ChainIntegrityTests {
         #expect(restored.ok && restored.signaturesChecked)
     }
 
+    struct Thrown: Error {}
+
+    @Test("an earlier rollout's unsigned mark, signed by a write that then threw, is signed again by the next write: the check's memory waits for the commit (review 32)")
+    func legacyMarkAfterRolledBackWrite() throws {
+        let path = TestPaths.scratchFile("legacy-mark") + ".sqlite"
+        let key = ChainKey("correct horse battery staple")
+        try AuditStore(path: path, chainKey: nil).append([fullEvent(1), fullEvent(2)])
+        // As an earlier rollout marked a store: its key and where signing starts (past the head), no signature.
+        try TestStores.edit(path, "INSERT INTO store_meta (key, value) VALUES ('chain_key_id', '\(key.id)'), ('chain_key_from', '3')")
+        let store = try AuditStore(path: path, chainKey: key)
+        #expect(throws: Thrown.self) { try store.write { _ in throw Thrown() } }
+        try store.append([fullEvent(3)])
+        #expect(try store.head().seq == 3)
+        let check = try store.verify(key: key)
+        #expect(check.ok && check.signaturesChecked, "\(String(describing: check.firstBreak))")
+    }
+
     @Test("a writer without the key stops once another process has signed the chain (found by an adversarial review)")
     func keylessWriterAfterSigning() throws {
         let path = TestPaths.scratchFile("late-key") + ".sqlite"
