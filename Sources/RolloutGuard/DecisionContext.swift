@@ -13,6 +13,8 @@ public struct DecisionContext {
     public var mode: EvaluationMode
     let stages: any StageSource
     let options: GuardOptions
+    /// The guard's backend and redactor, that a dry run's binding holds (`DryRunBinding`).
+    let dryRunScope: DryRunScope
     /// Set by the stage step: validate and record, execute nothing.
     public var shadow = false
     /// The call as it goes to the upstream: without guard arguments and dropped extras.
@@ -38,7 +40,7 @@ public struct DecisionContext {
     public var approvalRule: ToolRule?
 
     init(policy: Policy, call: ToolCall, tool: ToolPolicy, model: ModelPolicy, principal: Principal, now: Date, mode: EvaluationMode,
-         stages: any StageSource, options: GuardOptions) {
+         stages: any StageSource, options: GuardOptions, dryRunScope: DryRunScope) {
         self.policy = policy
         self.call = call
         self.tool = tool
@@ -48,6 +50,7 @@ public struct DecisionContext {
         self.mode = mode
         self.stages = stages
         self.options = options
+        self.dryRunScope = dryRunScope
         var forwarded = call
         for name in tool.guardArguments { forwarded.arguments = JSONPointer(tokens: [name]).removing(from: forwarded.arguments) }
         forwardCall = forwarded

@@ -1,11 +1,13 @@
 import RolloutCore
 
 /// What a dry run clears: the same write (`WriteRequest.effectDigest`), with the same arguments apart
-/// from its reason, idempotency key and dry-run flag, from the same actor and subject. Cleared by the
-/// effect alone, a dry run shown with one value of a declared argument the effect does not cover (a
-/// `cascade` or `notify` flag of `args:`) let the call with another value run as if it had been shown,
-/// and a dry run one actor asked for cleared another's write. The reason and the key may differ: a dry
-/// run is asked without a key, and its real call says why in its own words.
+/// from its reason, idempotency key and dry-run flag, from the same actor and subject, on the same
+/// backend, changing the rows as the dry run showed them. Cleared by the effect alone, a dry run shown
+/// with one value of a declared argument the effect does not cover (a `cascade` or `notify` flag of
+/// `args:`) let the call with another value run as if it had been shown; a dry run one actor asked for
+/// cleared another's write; one shown on a staging upstream cleared the write on production; and one
+/// shown `pending → cancelled` cleared the write once the row was `shipped`, or a second time. The reason
+/// and the key may differ: a dry run is asked without a key, and its real call says why in its own words.
 enum DryRunBinding {
     /// Marks a binding. A dry run recorded before bindings (before 2026-12-02) holds the effect digest
     /// alone, and clears nothing: it is asked again (it stays valid an hour at most).
@@ -14,9 +16,20 @@ enum DryRunBinding {
     /// unchained `dry_runs` table must agree with).
     static let detail = "dry_run_binding"
 
-    static func of(_ request: WriteRequest, tool: ToolPolicy, principal: Principal) -> String {
+    /// The binding of `plan`'s write, as `scope`'s guard shows it (its changes with secret values marked,
+    /// as the dry run's event records them).
+    static func of(_ plan: WritePlan, tool: ToolPolicy, principal: Principal, scope: DryRunScope) -> String {
         let binding = tool.binding
         let omitted = [binding.reason, binding.idempotencyKey, binding.dryRun].compactMap { $0 }
-        return prefix + IdempotencyBinding.digest(request, tool: tool, actor: principal.actor, subject: principal.subject, leavingOut: omitted)
+        let shown = JSONValue.array(plan.changes.map { scope.redactor.redact($0).resultJSON })
+        return prefix + IdempotencyBinding.digest(plan.request, tool: tool, actor: principal.actor, subject: principal.subject,
+                                                  leavingOut: omitted, backend: scope.backend, shown: shown)
     }
+}
+
+/// What a guard adds to a dry run's binding: the backend it writes to, and the redactor that marks the
+/// secret values its changes show.
+struct DryRunScope: Sendable {
+    var backend: String
+    var redactor: Redactor
 }

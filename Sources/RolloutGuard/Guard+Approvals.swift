@@ -32,7 +32,7 @@ extension Guard {
             fatalError("approvalRefusal checks that the tool and its model exist")
         }
         var context = DecisionContext(policy: policy, call: queued.call, tool: tool, model: model, principal: queued.principal, now: now,
-                                      mode: .approved, stages: stages, options: options)
+                                      mode: .approved, stages: stages, options: options, dryRunScope: dryRunScope)
         if let halted = halt.reason { throw GuardError.halted(halted) }
         return try await run(&context, approval: ApprovalRun(approval: queued, approver: approver, reason: reason))
     }
@@ -46,7 +46,7 @@ extension Guard {
             return try approvalEvent(.approvalRefused, "approval \(approval.id) is already \(approval.status.rawValue); an approval runs its write once",
                                      approval, by: approver, reason: reason, session: session, now: now)
         }
-        guard approval.backend == backend else {
+        guard approval.backend.hasSameBytes(as: backend) else {
             return try approvalEvent(.approvalRefused,
                 "approval \(approval.id) was queued for \(approval.backend), and this guard runs \(backend): a write runs only where it was asked to",
                 approval, by: approver, reason: reason, session: session, now: now)

@@ -63,6 +63,9 @@ public final class Guard: Sendable {
         self.policyDigest = options.policyDigest ?? policy.digest
     }
 
+    /// What this guard adds to a dry run's binding: where it writes, and how it marks secret values.
+    var dryRunScope: DryRunScope { DryRunScope(backend: backend, redactor: redactor) }
+
     /// Why the guard stopped taking writes, when it has.
     public var haltReason: String? { halt.reason }
 
@@ -86,7 +89,7 @@ public final class Guard: Sendable {
             }
         }
         var context = DecisionContext(policy: policy, call: call, tool: tool, model: model, principal: principal, now: now,
-                                      mode: .live, stages: stages, options: options)
+                                      mode: .live, stages: stages, options: options, dryRunScope: dryRunScope)
         return try await run(&context, approval: nil)
     }
 

@@ -19,10 +19,11 @@ enum IdempotencyBinding {
         prefix + digest(request, tool: tool, actor: actor, subject: subject, leavingOut: [tool.binding.reason].compactMap { $0 })
     }
 
-    /// `sha256:` and the digest of the canonical text of `{actor, args, effect, subject}`, `args` the
-    /// call's arguments without the places `leavingOut` names and what `extra_args: drop` removes: what
-    /// a key, or a dry run, is bound to.
-    static func digest(_ request: WriteRequest, tool: ToolPolicy, actor: String, subject: String?, leavingOut omitted: [JSONPointer]) -> String {
+    /// `sha256:` and the digest of the canonical text of `{actor, args, backend, effect, shown, subject}`,
+    /// `args` the call's arguments without the places `leavingOut` names and what `extra_args: drop`
+    /// removes, `backend` and `shown` only when given: what a key, or a dry run, is bound to.
+    static func digest(_ request: WriteRequest, tool: ToolPolicy, actor: String, subject: String?, leavingOut omitted: [JSONPointer],
+                       backend: String? = nil, shown: JSONValue? = nil) -> String {
         var arguments = request.call.arguments
         if tool.extraArguments == .drop {
             for place in RequestBinder.unboundArguments(arguments, tool: tool) {
@@ -49,14 +50,35 @@ enum IdempotencyBinding {
             }
             out.append(0x7D)
         } else {
-            omitted.reduce(arguments) { $1.removing(from: $0) }.appendCanonical(to: &out)
+            // Later elements of a list first: removing `/a/0` first would move `/a/1` onto it.
+            omitted.sorted(by: removedBefore).reduce(arguments) { $1.removing(from: $0) }.appendCanonical(to: &out)
+        }
+        if let backend {
+            key(#","backend":"#)
+            JSONValue.appendCanonical(string: backend, to: &out)
         }
         key(#","effect":"#)
         request.appendEffect(to: &out)
+        if let shown {
+            key(#","shown":"#)
+            shown.appendCanonical(to: &out)
+        }
         key(#","subject":"#)
         if let subject { JSONValue.appendCanonical(string: subject, to: &out) } else { key("null") }
         out.append(0x7D)
         return "sha256:" + JSONValue.digest(canonicalBytes: out)
+    }
+
+    /// Whether `a` is removed before `b`: at the first token they differ in, the larger list index (or,
+    /// between names, the later one) first; a place inside another before it.
+    static func removedBefore(_ a: JSONPointer, _ b: JSONPointer) -> Bool {
+        for (x, y) in zip(a.tokens, b.tokens) where !x.hasSameBytes(as: y) {
+            if let i = Int(x), let j = Int(y), x.utf8.allSatisfy({ (0x30...0x39).contains($0) }), y.utf8.allSatisfy({ (0x30...0x39).contains($0) }) {
+                return i > j
+            }
+            return x.utf8.lexicographicallyPrecedes(y.utf8) == false
+        }
+        return a.tokens.count > b.tokens.count
     }
 
     static func of(_ request: WriteRequest, tool: ToolPolicy, principal: Principal) -> String {

@@ -313,11 +313,13 @@ enum StandardSteps {
         }
         guard let why else { return nil }
         let since = context.now.addingTimeInterval(-context.options.dryRunValidity.timeInterval)
-        let binding = DryRunBinding.of(request, tool: tool, principal: context.principal)
-        if try session.ledger.hasDryRun(tenant: context.principal.tenant, tool: tool.name, binding: binding, since: since) {
+        // What the dry run showed must be what this write does now: the same call, on the rows as they are.
+        if let plan = context.plan,
+           try session.ledger.hasDryRun(tenant: context.principal.tenant, tool: tool.name,
+                                        binding: DryRunBinding.of(plan, tool: tool, principal: context.principal, scope: context.dryRunScope), since: since) {
             return nil
         }
-        return .refuse(.dryRunRequired, "\(tool.name): \(why); run the same call with dry_run: true first, check the diff, then repeat it (the same arguments from the same caller: only the reason and the idempotency key may differ)")
+        return .refuse(.dryRunRequired, "\(tool.name): \(why); run the same call with dry_run: true first, check the diff, then repeat it (the same arguments from the same caller, while the rows are as the dry run showed them: only the reason and the idempotency key may differ)")
     }
 
     /// 11. A call with its dry-run flag: the diff it would make, recorded, and nothing written.

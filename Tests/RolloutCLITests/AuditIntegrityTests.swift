@@ -343,31 +343,32 @@ struct AuditIntegrityTests {
           ])
     func forgedDryRun(name: String, sql: String) throws {
         let dir = TestPaths.temporaryDirectory()
-        let store = dir.appendingPathComponent("demo.sqlite").path
-        let common = ["--dir", TestPaths.exampleFolder, "--store", store, "--format", "json"]
-        func bulk(_ ids: [Int], key: String, dryRun: Bool = false) throws -> String {
+        func bulk(_ ids: [Int], key: String, dryRun: Bool = false, store: String) throws -> String {
             let call = try RolloutBinary.run(["call", "orders.bulk_update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
-                #"{"ids": \#(ids), "data": {"status": "cancelled"}, "reason": "carrier lost the whole pallet", "idempotency_key": "\#(key)", "dry_run": \#(dryRun)}"#] + common)
+                #"{"ids": \#(ids), "data": {"status": "cancelled"}, "reason": "carrier lost the whole pallet", "idempotency_key": "\#(key)", "dry_run": \#(dryRun)}"#,
+                "--dir", TestPaths.exampleFolder, "--store", store, "--format", "json"])
             return try JSONValue.parse(call.stdout)["decision"]?.stringValue ?? call.stdout + call.stderr
         }
+        func latestBinding(_ store: String) throws -> String? {
+            try DatabaseQueue(path: store).read { db in
+                try String.fetchOne(db, sql: "SELECT effect_digest FROM dry_runs ORDER BY created_ms DESC, rowid DESC LIMIT 1")
+            }
+        }
+        // The binding is anyone's to compute: the same dry run in a store of one's own (`DryRunBinding`; the
+        // orders' status is no secret, so no store's key is in it).
+        let elsewhere = dir.appendingPathComponent("elsewhere.sqlite").path
+        #expect(try bulk([1, 2, 3, 4, 5, 6], key: "x-1", dryRun: true, store: elsewhere) == "dry_run")
+        let digest = try #require(try latestBinding(elsewhere))
+        let store = dir.appendingPathComponent("demo.sqlite").path
         // A real dry run of another set of rows, so that its row exists to be retargeted.
-        #expect(try bulk([1, 2, 3, 4, 5, 7], key: "d-1", dryRun: true) == "dry_run")
-        // The binding is anyone's to compute: SHA-256 of the canonical JSON of the caller, the arguments
-        // (without reason, key and flag) and the effect (`DryRunBinding`).
-        let effect = #"{"fields":{"status":"cancelled"},"model":"Order","operation":"bulk_update","targets":[1,2,3,4,5,6],"tool":"orders.bulk_update"}"#
-        let digest = "dry1:sha256:" + JSONValue.digest(canonicalBytes: Array(
-            #"{"actor":"agent-1","args":{"data":{"status":"cancelled"},"ids":[1,2,3,4,5,6]},"effect":\#(effect),"subject":null}"#.utf8))
+        #expect(try bulk([1, 2, 3, 4, 5, 7], key: "d-1", dryRun: true, store: store) == "dry_run")
         let now = String(Int64(Date().timeIntervalSince1970 * 1000))
         try tamper(store, sql.replacingOccurrences(of: "%DIGEST%", with: digest).replacingOccurrences(of: "%NOW%", with: now))
-        #expect(try bulk([1, 2, 3, 4, 5, 6], key: "b-1") == "dry_run_required", "\(name)")
-        // The real thing still clears it.
-        #expect(try bulk([1, 2, 3, 4, 5, 6], key: "d-2", dryRun: true) == "dry_run")
-        // The forged binding was the real one: only the chained event told them apart.
-        let real = try DatabaseQueue(path: store).read { db in
-            try String.fetchOne(db, sql: "SELECT effect_digest FROM dry_runs ORDER BY created_ms DESC, rowid DESC LIMIT 1")
-        }
-        #expect(real == digest)
-        #expect(try bulk([1, 2, 3, 4, 5, 6], key: "b-2") == "executed")
+        #expect(try bulk([1, 2, 3, 4, 5, 6], key: "b-1", store: store) == "dry_run_required", "\(name)")
+        // The real thing still clears it, and its binding was the forged one: only the chained event told them apart.
+        #expect(try bulk([1, 2, 3, 4, 5, 6], key: "d-2", dryRun: true, store: store) == "dry_run")
+        #expect(try latestBinding(store) == digest)
+        #expect(try bulk([1, 2, 3, 4, 5, 6], key: "b-2", store: store) == "executed")
     }
 
     @Test("secrets never leave the store in clear: approvals, export, tail; an import without a policy is refused unless said")

@@ -88,6 +88,57 @@ struct DryRunBindingTests {
         #expect(try await fixture.call("orders.bulk_update", Self.bulk(key: "b-3"), as: Self.alice).code == .executed)
     }
 
+    @Test("a dry run clears one write of the rows it showed: not once a row changed since, and not a second time")
+    func rowsAsShown() async throws {
+        let fixture = try GuardFixture(policy: try Self.policy())
+        #expect(try await fixture.call("orders.bulk_update", Self.bulk(key: nil, dryRun: true), as: Self.alice).code == .dryRun)
+        // Order 1 changes after the dry run showed it: the write would not do what was shown.
+        let moved = try await fixture.call("orders.update", orderUpdate(id: 1, data: ["status": "shipped"], key: "ship-1"), as: Self.alice)
+        #expect(moved.code == .executed, "\(moved.message)")
+        let stale = try await fixture.call("orders.bulk_update", Self.bulk(), as: Self.alice)
+        #expect(stale.code == .dryRunRequired, "\(stale.message)")
+        #expect(try fixture.row("Order", 1)?["status"] == "shipped")
+        // Shown again, it runs once; the same call again (a new key) meets the rows it changed, so it is a write nobody saw.
+        #expect(try await fixture.call("orders.bulk_update", Self.bulk(key: nil, dryRun: true), as: Self.alice).code == .dryRun)
+        #expect(try await fixture.call("orders.bulk_update", Self.bulk(key: "b-1"), as: Self.alice).code == .executed)
+        let again = try await fixture.call("orders.bulk_update", Self.bulk(reason: "warehouse closed for another week", key: "b-2"), as: Self.alice)
+        #expect(again.code == .dryRunRequired, "\(again.message)")
+        #expect(try fixture.store.verify().ok)
+    }
+
+    @Test("the binding holds the backend and the changes as shown; the reason and key do not change it")
+    func bindingParts() throws {
+        let policy = try Self.policy()
+        let tool = try #require(policy.tool(named: "orders.bulk_update"))
+        let redactor = Redactor(policy: policy, key: Array(repeating: 7, count: 32))
+        func binding(_ args: JSONValue, before: String = "pending", backend: String = "builtin", principal: Principal = DryRunBindingTests.alice) throws -> String {
+            let request = try RequestBinder.bind(ToolCall(tool: tool.name, arguments: args), to: tool).get()
+            let rows = request.targets.map { _ in ["status": JSONValue.string(before)] }
+            let changes = DecisionContext.changes(request, model: try #require(policy.model(named: tool.model)), rows: rows, observed: true)
+            let plan = WritePlan(request: request, model: try #require(policy.model(named: tool.model)), rows: rows, changes: changes, observed: true, lookups: [:])
+            return DryRunBinding.of(plan, tool: tool, principal: principal, scope: DryRunScope(backend: backend, redactor: redactor))
+        }
+        let shown = try binding(Self.bulk(key: nil, dryRun: true))
+        #expect(shown.hasPrefix(DryRunBinding.prefix))
+        #expect(try binding(Self.bulk(reason: "the carrier cancelled every pickup", key: "b-9")) == shown)
+        #expect(try binding(Self.bulk(), backend: "command:production") != shown, "another backend")
+        #expect(try binding(Self.bulk(), before: "shipped") != shown, "rows other than shown")
+        #expect(try binding(Self.bulk(notify: true)) != shown, "another declared argument")
+    }
+
+    @Test("places inside one list are left out whatever order they are named in: later elements first",
+          arguments: [["/ctl/0", "/ctl/1"], ["/ctl/1", "/ctl/0"], ["/ctl/2", "/ctl/0"], ["/ctl/0", "/ctl/10", "/ctl/2"]])
+    func listPlaces(_ places: [String]) throws {
+        let args: JSONValue = ["ids": [1, 2], "data": ["status": "cancelled"],
+                               "ctl": ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11"]]
+        let pointers = places.map { JSONPointer($0)! }
+        let ordered = pointers.sorted(by: IdempotencyBinding.removedBefore)
+        // Removed from the last index down, each place takes out the element it named.
+        let indices = Set(places.map { Int($0.split(separator: "/").last!)! })
+        let kept = (0...11).filter { !indices.contains($0) }.map { JSONValue.string("r\($0)") }
+        #expect(ordered.reduce(args) { $1.removing(from: $0) }["ctl"] == .array(kept))
+    }
+
     @Test("a binding with no place left out, or with places at the top level only, is the digest of the arguments as removing them leaves them")
     func bindingMatchesRemoval() throws {
         let policy = try Self.policy()

@@ -78,7 +78,8 @@ struct UncheckedPlacesTests {
         let model = try #require(policy.model(named: entry.model))
         return DecisionContext(policy: policy, call: ToolCall(tool: entry.toolName, arguments: arguments), tool: entry, model: model,
                                principal: Principal(tenant: "acme", actor: "agent-1"), now: Date(timeIntervalSince1970: 1_764_000_000),
-                               mode: .live, stages: FixedStages(.broad), options: GuardOptions())
+                               mode: .live, stages: FixedStages(.broad), options: GuardOptions(),
+                               dryRunScope: DryRunScope(backend: "test", redactor: Redactor(policy: policy, key: Array(repeating: 7, count: 32))))
     }
 
     /// The steps before the rows are read, then the tenant step with no way to read rows (no --observe,
