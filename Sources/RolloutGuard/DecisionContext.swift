@@ -13,8 +13,9 @@ public struct DecisionContext {
     public var mode: EvaluationMode
     let stages: any StageSource
     let options: GuardOptions
-    /// The guard's backend and redactor, that a dry run's binding holds (`DryRunBinding`).
-    let dryRunScope: DryRunScope
+    /// The guard's backend and redactor: what a dry run's binding holds (`DryRunBinding`), and where a
+    /// key's write must have been made for the key to answer.
+    let decisionScope: DecisionScope
     /// Set by the stage step: validate and record, execute nothing.
     public var shadow = false
     /// The call as it goes to the upstream: without guard arguments and dropped extras.
@@ -40,7 +41,7 @@ public struct DecisionContext {
     public var approvalRule: ToolRule?
 
     init(policy: Policy, call: ToolCall, tool: ToolPolicy, model: ModelPolicy, principal: Principal, now: Date, mode: EvaluationMode,
-         stages: any StageSource, options: GuardOptions, dryRunScope: DryRunScope) {
+         stages: any StageSource, options: GuardOptions, decisionScope: DecisionScope) {
         self.policy = policy
         self.call = call
         self.tool = tool
@@ -50,7 +51,7 @@ public struct DecisionContext {
         self.mode = mode
         self.stages = stages
         self.options = options
-        self.dryRunScope = dryRunScope
+        self.decisionScope = decisionScope
         var forwarded = call
         for name in tool.guardArguments { forwarded.arguments = JSONPointer(tokens: [name]).removing(from: forwarded.arguments) }
         forwardCall = forwarded

@@ -18,7 +18,7 @@ enum DryRunBinding {
 
     /// The binding of `plan`'s write, as `scope`'s guard shows it (its changes with secret values marked,
     /// as the dry run's event records them).
-    static func of(_ plan: WritePlan, tool: ToolPolicy, principal: Principal, scope: DryRunScope) -> String {
+    static func of(_ plan: WritePlan, tool: ToolPolicy, principal: Principal, scope: DecisionScope) -> String {
         let binding = tool.binding
         let omitted = [binding.reason, binding.idempotencyKey, binding.dryRun].compactMap { $0 }
         let shown = JSONValue.array(plan.changes.map { scope.redactor.redact($0).resultJSON })
@@ -27,9 +27,3 @@ enum DryRunBinding {
     }
 }
 
-/// What a guard adds to a dry run's binding: the backend it writes to, and the redactor that marks the
-/// secret values its changes show.
-struct DryRunScope: Sendable {
-    var backend: String
-    var redactor: Redactor
-}

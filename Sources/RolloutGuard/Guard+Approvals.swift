@@ -32,7 +32,7 @@ extension Guard {
             fatalError("approvalRefusal checks that the tool and its model exist")
         }
         var context = DecisionContext(policy: policy, call: queued.call, tool: tool, model: model, principal: queued.principal, now: now,
-                                      mode: .approved, stages: stages, options: options, dryRunScope: dryRunScope)
+                                      mode: .approved, stages: stages, options: options, decisionScope: decisionScope)
         if let halted = halt.reason { throw GuardError.halted(halted) }
         return try await run(&context, approval: ApprovalRun(approval: queued, approver: approver, reason: reason))
     }

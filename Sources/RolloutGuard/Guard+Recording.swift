@@ -46,7 +46,7 @@ extension Guard {
             event.message = "dry run: \(plan.request.rowCount) row\(plan.request.rowCount == 1 ? "" : "s") would change; nothing was written"
             // What it showed, hashed, and what it clears: the same call, from the same caller (`DryRunBinding`;
             // its ledger row is not chained, so the event holds the binding too).
-            let binding = DryRunBinding.of(plan, tool: tool, principal: principal, scope: dryRunScope)
+            let binding = DryRunBinding.of(plan, tool: tool, principal: principal, scope: decisionScope)
             event.details["effect_digest"] = .string(plan.request.effectDigest)
             event.details[DryRunBinding.detail] = .string(binding)
             let stored = try session.ledger.append(event)

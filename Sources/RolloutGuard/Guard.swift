@@ -63,8 +63,8 @@ public final class Guard: Sendable {
         self.policyDigest = options.policyDigest ?? policy.digest
     }
 
-    /// What this guard adds to a dry run's binding: where it writes, and how it marks secret values.
-    var dryRunScope: DryRunScope { DryRunScope(backend: backend, redactor: redactor) }
+    /// Where this guard writes, and how it marks secret values (`DecisionScope`).
+    var decisionScope: DecisionScope { DecisionScope(backend: backend, redactor: redactor) }
 
     /// Why the guard stopped taking writes, when it has.
     public var haltReason: String? { halt.reason }
@@ -89,7 +89,7 @@ public final class Guard: Sendable {
             }
         }
         var context = DecisionContext(policy: policy, call: call, tool: tool, model: model, principal: principal, now: now,
-                                      mode: .live, stages: stages, options: options, dryRunScope: dryRunScope)
+                                      mode: .live, stages: stages, options: options, decisionScope: decisionScope)
         return try await run(&context, approval: nil)
     }
 

@@ -114,9 +114,12 @@ enum StandardSteps {
         // Whoever asks and however the call is worded, the answer is in_doubt, which says nothing of the
         // first call: a conflict would tell a retry worded anew to take a new key, and write twice.
         if entry.isUnsettled { return .inDoubt(entry) }
-        guard entry.tool == tool.name, try keyAnswers(entry, request, context, session: session) else {
+        // On another backend (staging and production sharing a store) the first write's answer is not this
+        // one's: replayed, it would tell the agent a write happened where it never ran.
+        guard entry.tool == tool.name, entry.backend.hasSameBytes(as: context.decisionScope.backend),
+              try keyAnswers(entry, request, context, session: session) else {
             return .refuse(.idempotencyConflict,
-                "\(tool.name): idempotency key '\(key)' was already used (audit event \(entry.auditSeq)) for another write, by another actor or subject, or with other arguments; a key answers only a retry of its own call (the same arguments from the same caller; a reason kept apart from the written fields may be worded anew). A new write takes a new key; if this call retries the write of audit event \(entry.auditSeq), do not send it again under a new key: that event says what became of it")
+                "\(tool.name): idempotency key '\(key)' was already used (audit event \(entry.auditSeq)) for another write, by another actor or subject, on another backend, or with other arguments; a key answers only a retry of its own call (the same arguments from the same caller; a reason kept apart from the written fields may be worded anew). A new write takes a new key; if this call retries the write of audit event \(entry.auditSeq), do not send it again under a new key: that event says what became of it")
         }
         return .replay(entry)
     }
@@ -316,7 +319,7 @@ enum StandardSteps {
         // What the dry run showed must be what this write does now: the same call, on the rows as they are.
         if let plan = context.plan,
            try session.ledger.hasDryRun(tenant: context.principal.tenant, tool: tool.name,
-                                        binding: DryRunBinding.of(plan, tool: tool, principal: context.principal, scope: context.dryRunScope), since: since) {
+                                        binding: DryRunBinding.of(plan, tool: tool, principal: context.principal, scope: context.decisionScope), since: since) {
             return nil
         }
         return .refuse(.dryRunRequired, "\(tool.name): \(why); run the same call with dry_run: true first, check the diff, then repeat it (the same arguments from the same caller, while the rows are as the dry run showed them: only the reason and the idempotency key may differ)")

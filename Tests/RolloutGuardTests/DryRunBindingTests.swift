@@ -5,15 +5,6 @@ import Testing
 
 @testable import RolloutGuard
 
-/// A call that follows a dry run, and what the guard must answer.
-struct AfterDryRunCase: Sendable, CustomTestStringConvertible {
-    var name: String
-    var args: JSONValue
-    var principal: Principal
-    var decision: DecisionCode
-    var testDescription: String { "\(name) → \(decision.rawValue)" }
-}
-
 @Suite("A dry run clears only its own call: the same write and arguments from the same caller; the reason and key may differ")
 struct DryRunBindingTests {
     static let alice = Principal(tenant: "acme", actor: "agent-1", session: "s-1", subject: "alice")
@@ -30,20 +21,20 @@ struct DryRunBindingTests {
         return .object(args)
     }
 
-    static let cases: [AfterDryRunCase] = [
-        AfterDryRunCase(name: "the same call without its flag", args: bulk(), principal: alice, decision: .executed),
-        AfterDryRunCase(name: "the same call with dry_run: false", args: bulk(dryRun: false), principal: alice, decision: .executed),
-        AfterDryRunCase(name: "the same call, its reason worded anew and another key",
+    static let cases: [FollowingCallCase] = [
+        FollowingCallCase(name: "the same call without its flag", args: bulk(), principal: alice, decision: .executed),
+        FollowingCallCase(name: "the same call with dry_run: false", args: bulk(dryRun: false), principal: alice, decision: .executed),
+        FollowingCallCase(name: "the same call, its reason worded anew and another key",
                         args: bulk(reason: "the carrier cancelled every pickup", key: "b-2"), principal: alice, decision: .executed),
-        AfterDryRunCase(name: "the same write with another value of a declared argument", args: bulk(notify: true), principal: alice, decision: .dryRunRequired),
-        AfterDryRunCase(name: "the same write without a declared argument the dry run had", args: bulk(notify: nil), principal: alice, decision: .dryRunRequired),
-        AfterDryRunCase(name: "the same call from another actor", args: bulk(),
+        FollowingCallCase(name: "the same write with another value of a declared argument", args: bulk(notify: true), principal: alice, decision: .dryRunRequired),
+        FollowingCallCase(name: "the same write without a declared argument the dry run had", args: bulk(notify: nil), principal: alice, decision: .dryRunRequired),
+        FollowingCallCase(name: "the same call from another actor", args: bulk(),
                         principal: Principal(tenant: "acme", actor: "agent-2", session: "s-1", subject: "alice"), decision: .dryRunRequired),
-        AfterDryRunCase(name: "the same call for another subject", args: bulk(),
+        FollowingCallCase(name: "the same call for another subject", args: bulk(),
                         principal: Principal(tenant: "acme", actor: "agent-1", session: "s-1", subject: "bob"), decision: .dryRunRequired),
-        AfterDryRunCase(name: "the same call for no subject", args: bulk(),
+        FollowingCallCase(name: "the same call for no subject", args: bulk(),
                         principal: Principal(tenant: "acme", actor: "agent-1", session: "s-1"), decision: .dryRunRequired),
-        AfterDryRunCase(name: "another set of rows", args: bulk(ids: [1, 2, 3, 4, 5, 7]), principal: alice, decision: .dryRunRequired),
+        FollowingCallCase(name: "another set of rows", args: bulk(ids: [1, 2, 3, 4, 5, 7]), principal: alice, decision: .dryRunRequired),
     ]
 
     /// The example policy, its orders.bulk_update given an argument of its own (`args:`) that the
@@ -56,7 +47,7 @@ struct DryRunBindingTests {
     }
 
     @Test("each call after a dry run", arguments: cases)
-    func afterDryRun(_ test: AfterDryRunCase) async throws {
+    func afterDryRun(_ test: FollowingCallCase) async throws {
         let fixture = try GuardFixture(policy: try Self.policy())
         let dry = try await fixture.call("orders.bulk_update", Self.bulk(key: nil, dryRun: true), as: Self.alice)
         #expect(dry.code == .dryRun, "\(dry.message)")
@@ -116,7 +107,7 @@ struct DryRunBindingTests {
             let rows = request.targets.map { _ in ["status": JSONValue.string(before)] }
             let changes = DecisionContext.changes(request, model: try #require(policy.model(named: tool.model)), rows: rows, observed: true)
             let plan = WritePlan(request: request, model: try #require(policy.model(named: tool.model)), rows: rows, changes: changes, observed: true, lookups: [:])
-            return DryRunBinding.of(plan, tool: tool, principal: principal, scope: DryRunScope(backend: backend, redactor: redactor))
+            return DryRunBinding.of(plan, tool: tool, principal: principal, scope: DecisionScope(backend: backend, redactor: redactor))
         }
         let shown = try binding(Self.bulk(key: nil, dryRun: true))
         #expect(shown.hasPrefix(DryRunBinding.prefix))

@@ -5,8 +5,9 @@ import Testing
 
 @testable import RolloutGuard
 
-/// A second call with the first call's key, and what the guard must answer.
-struct KeyReuseCase: Sendable, CustomTestStringConvertible {
+/// A call that follows an earlier one (a second call under its key, the real call after a dry run), who
+/// makes it, and what the guard must answer.
+struct FollowingCallCase: Sendable, CustomTestStringConvertible {
     var name: String
     var args: JSONValue
     var principal: Principal
@@ -18,21 +19,21 @@ struct KeyReuseCase: Sendable, CustomTestStringConvertible {
 struct IdempotencyBindingTests {
     static let alice = Principal(tenant: "acme", actor: "agent-1", session: "s-1", subject: "alice")
 
-    static let cases: [KeyReuseCase] = [
-        KeyReuseCase(name: "the same call again (a retry)", args: orderUpdate(key: "ship-1", notify: false), principal: alice, decision: .replayed),
-        KeyReuseCase(name: "the same call in another session of the same agent", args: orderUpdate(key: "ship-1", notify: false),
+    static let cases: [FollowingCallCase] = [
+        FollowingCallCase(name: "the same call again (a retry)", args: orderUpdate(key: "ship-1", notify: false), principal: alice, decision: .replayed),
+        FollowingCallCase(name: "the same call in another session of the same agent", args: orderUpdate(key: "ship-1", notify: false),
                      principal: Principal(tenant: "acme", actor: "agent-1", session: "s-2", subject: "alice"), decision: .replayed),
-        KeyReuseCase(name: "the same call for another subject", args: orderUpdate(key: "ship-1", notify: false),
+        FollowingCallCase(name: "the same call for another subject", args: orderUpdate(key: "ship-1", notify: false),
                      principal: Principal(tenant: "acme", actor: "agent-1", session: "s-1", subject: "bob"), decision: .idempotencyConflict),
-        KeyReuseCase(name: "the same call for no subject", args: orderUpdate(key: "ship-1", notify: false),
+        FollowingCallCase(name: "the same call for no subject", args: orderUpdate(key: "ship-1", notify: false),
                      principal: Principal(tenant: "acme", actor: "agent-1", session: "s-1"), decision: .idempotencyConflict),
-        KeyReuseCase(name: "the same call from another actor", args: orderUpdate(key: "ship-1", notify: false),
+        FollowingCallCase(name: "the same call from another actor", args: orderUpdate(key: "ship-1", notify: false),
                      principal: Principal(tenant: "acme", actor: "agent-2", session: "s-1", subject: "alice"), decision: .idempotencyConflict),
-        KeyReuseCase(name: "the same call with its reason worded anew (a retry)", args: orderUpdate(reason: "customer phoned to confirm", key: "ship-1", notify: false),
+        FollowingCallCase(name: "the same call with its reason worded anew (a retry)", args: orderUpdate(reason: "customer phoned to confirm", key: "ship-1", notify: false),
                      principal: alice, decision: .replayed),
-        KeyReuseCase(name: "the same write with another declared argument", args: orderUpdate(key: "ship-1", notify: true),
+        FollowingCallCase(name: "the same write with another declared argument", args: orderUpdate(key: "ship-1", notify: true),
                      principal: alice, decision: .idempotencyConflict),
-        KeyReuseCase(name: "another write", args: orderUpdate(id: 2, key: "ship-1", notify: false), principal: alice, decision: .idempotencyConflict),
+        FollowingCallCase(name: "another write", args: orderUpdate(id: 2, key: "ship-1", notify: false), principal: alice, decision: .idempotencyConflict),
     ]
 
     /// The example policy, its orders.update given an argument of its own (`args:`) that the write's
@@ -45,7 +46,7 @@ struct IdempotencyBindingTests {
     }
 
     @Test("each reuse", arguments: cases)
-    func reuse(_ test: KeyReuseCase) async throws {
+    func reuse(_ test: FollowingCallCase) async throws {
         let fixture = try GuardFixture(policy: try Self.policy())
         let first = try await fixture.call("orders.update", orderUpdate(key: "ship-1", notify: false), as: Self.alice)
         #expect(first.code == .executed, "\(first.message)")
@@ -56,6 +57,22 @@ struct IdempotencyBindingTests {
             #expect(second.result["decision"] == "idempotency_conflict")
             #expect(try fixture.lastEvent().decision == "idempotency_conflict")
         }
+        #expect(try fixture.store.verify().ok)
+    }
+
+    @Test("a key used on one backend is a conflict on another that shares the store: its answer would say a write happened where it never ran (review 32)")
+    func keyOnAnotherBackend() async throws {
+        let fixture = try GuardFixture(policy: try Self.policy())
+        let first = try await fixture.call("orders.update", orderUpdate(key: "ship-1", notify: false), as: Self.alice)
+        #expect(first.code == .executed)
+        // Another guard on the same store, writing to an upstream (never reached: the key is judged first).
+        let elsewhere = Guard(policy: fixture.policy, stages: TenantStages(stages: ["acme": .broad]), environment: fixture.environment,
+                              upstream: PlacedUpstream(["command": "[\"python3\",\"prod.py\"]"]), clock: fixture.clock)
+        let retry = try await elsewhere.decide(ToolCall(tool: "orders.update", arguments: orderUpdate(key: "ship-1", notify: false)), principal: Self.alice)
+        #expect(retry.code == .idempotencyConflict, "\(retry.message)")
+        #expect(retry.message.contains("on another backend"))
+        // On its own backend the same retry is still answered.
+        #expect(try await fixture.call("orders.update", orderUpdate(key: "ship-1", notify: false), as: Self.alice).code == .replayed)
         #expect(try fixture.store.verify().ok)
     }
 

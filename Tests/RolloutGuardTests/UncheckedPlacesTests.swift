@@ -79,7 +79,7 @@ struct UncheckedPlacesTests {
         return DecisionContext(policy: policy, call: ToolCall(tool: entry.toolName, arguments: arguments), tool: entry, model: model,
                                principal: Principal(tenant: "acme", actor: "agent-1"), now: Date(timeIntervalSince1970: 1_764_000_000),
                                mode: .live, stages: FixedStages(.broad), options: GuardOptions(),
-                               dryRunScope: DryRunScope(backend: "test", redactor: Redactor(policy: policy, key: Array(repeating: 7, count: 32))))
+                               decisionScope: DecisionScope(backend: "test", redactor: Redactor(policy: policy, key: Array(repeating: 7, count: 32))))
     }
 
     /// The steps before the rows are read, then the tenant step with no way to read rows (no --observe,
