@@ -264,7 +264,7 @@ extension Guard {
             let key = request.idempotencyKey
         else { return }
         try session.ledger.saveIdempotency(IdempotencyEntry(
-            tenant: approval.tenant, key: key, tool: tool.name, binding: IdempotencyBinding.of(request, tool: tool, actor: approval.actor, subject: approval.subject),
+            tenant: approval.tenant, key: key, tool: tool.name, binding: IdempotencyBinding.of(request, tool: tool, actor: approval.actor, subject: approval.subject, scope: decisionScope),
             auditSeq: decision.auditSeq,
             decision: decision.code, result: decision.result, createdAt: now, backend: approval.backend))
     }

@@ -188,7 +188,7 @@ extension Guard {
     func settleKey(_ key: String, _ plan: WritePlan, tool: ToolPolicy, decision: DecisionCode, seq: Int64, result: JSONValue, principal: Principal,
                    session: any GuardSession, now: Date) throws {
         try session.ledger.saveIdempotency(IdempotencyEntry(
-            tenant: principal.tenant, key: key, tool: plan.request.tool, binding: IdempotencyBinding.of(plan.request, tool: tool, principal: principal), auditSeq: seq,
+            tenant: principal.tenant, key: key, tool: plan.request.tool, binding: IdempotencyBinding.of(plan.request, tool: tool, principal: principal, scope: decisionScope), auditSeq: seq,
             decision: decision, result: result, createdAt: now, backend: backend))
     }
 

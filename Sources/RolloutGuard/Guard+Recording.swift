@@ -230,7 +230,7 @@ extension Guard {
                   session: any GuardSession, now: Date) throws {
         guard let key = request.idempotencyKey else { return }
         try session.ledger.saveIdempotency(IdempotencyEntry(
-            tenant: principal.tenant, key: key, tool: tool.name, binding: IdempotencyBinding.of(request, tool: tool, principal: principal), auditSeq: seq,
+            tenant: principal.tenant, key: key, tool: tool.name, binding: IdempotencyBinding.of(request, tool: tool, principal: principal, scope: decisionScope), auditSeq: seq,
             decision: decision, result: result, createdAt: now, backend: backend))
     }
 

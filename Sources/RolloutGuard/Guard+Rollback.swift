@@ -47,7 +47,7 @@ extension Guard {
             guard let written = original.backend else {
                 return try refused("event \(seq) names no backend, so where it was written cannot be told: undo it by hand")
             }
-            guard written == backend else {
+            guard written.hasSameBytes(as: backend) else {
                 return try refused("event \(seq) was written through \(written), and this guard runs \(backend): a rollback runs where the write ran")
             }
             guard let modelName = original.model, let model = policy.model(named: modelName) else {

@@ -36,6 +36,8 @@ public final class Guard: Sendable {
     let placement: [String: JSONValue]
     /// Recorded on every event; computed once, the policy does not change under a guard.
     let policyDigest: String
+    /// Where this guard writes, and how it marks secret values (`DecisionScope`).
+    let decisionScope: DecisionScope
     let halt = HaltSwitch()
     /// Proxied writes take turns from their lookups to their recorded outcome (see `run`).
     let upstreamTurn = SerialGate()
@@ -60,11 +62,10 @@ public final class Guard: Sendable {
             placement[Self.environmentMarks] = .object(variables.mapValues { [redactor] in .string(String(redactor.mark($0).dropFirst("hmac:".count).prefix(8))) })
         }
         self.placement = placement
+        decisionScope = DecisionScope(backend: backend, redactor: redactor, placement: DecisionScope.writingPlace(placement))
         self.policyDigest = options.policyDigest ?? policy.digest
     }
 
-    /// Where this guard writes, and how it marks secret values (`DecisionScope`).
-    var decisionScope: DecisionScope { DecisionScope(backend: backend, redactor: redactor) }
 
     /// Why the guard stopped taking writes, when it has.
     public var haltReason: String? { halt.reason }

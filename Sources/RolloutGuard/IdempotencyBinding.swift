@@ -1,29 +1,44 @@
 import RolloutCore
 
 /// What an idempotency key is bound to: the write (`WriteRequest.effectDigest`), the arguments it
-/// carries apart from the words of its reason, and who sent it (actor and subject). Bound to the write
-/// alone, a key answered another user's call with the first user's result (the rules that would have
-/// refused it never ran), and a call with other arguments the write does not cover (a declared `args:`
-/// flag) with the answer to the first. The reason is left out: an agent that retries after a timeout
-/// may word it anew, and its retry must still be answered, never sent again under a new key. Arguments
-/// that `extra_args: drop` removes are left out too: they reach nobody.
+/// carries apart from the words of its reason, who sent it (actor and subject), and where it was written
+/// (the guard's backend and placement, `DecisionScope`). Bound to the write alone, a key answered another
+/// user's call with the first user's result (the rules that would have refused it never ran), and a call
+/// with other arguments the write does not cover (a declared `args:` flag) with the answer to the first;
+/// bound without the placement, a key used on staging answered the same call on production (one upstream
+/// entry, another `TINY_DB`): the agent was told a write happened where it never ran. The reason is left
+/// out: an agent that retries after a timeout may word it anew, and its retry must still be answered, never
+/// sent again under a new key. Arguments that `extra_args: drop` removes are left out too: they reach nobody.
+/// The digest is keyed (`Redactor.keyedDigest`): the arguments hold secret values.
 enum IdempotencyBinding {
     /// Marks a binding. A ledger row written before bindings (before 2026-12-02) holds the effect digest
-    /// alone, without it.
-    static let prefix = "bind1:"
+    /// alone; one written by the first bindings (`legacyPrefix`, 2026-12-02) a plain digest without the
+    /// placement.
+    static let prefix = "bind2:"
+    static let legacyPrefix = "bind1:"
 
-    /// The canonical text of `{actor, args, effect, subject}`, digested once: `args` the call's
-    /// arguments without the reason (and without what `extra_args: drop` removes), `effect` the write's
-    /// effect (`WriteRequest.appendEffect`).
-    static func of(_ request: WriteRequest, tool: ToolPolicy, actor: String, subject: String?) -> String {
-        prefix + digest(request, tool: tool, actor: actor, subject: subject, leavingOut: [tool.binding.reason].compactMap { $0 })
+    /// The keyed digest of `{actor, args, backend, effect, placement, subject}`.
+    static func of(_ request: WriteRequest, tool: ToolPolicy, actor: String, subject: String?, scope: DecisionScope) -> String {
+        let text = canonicalText(request, tool: tool, actor: actor, subject: subject, leavingOut: [tool.binding.reason].compactMap { $0 },
+                                 backend: scope.backend, placement: scope.placement)
+        return prefix + scope.redactor.keyedDigest(text)
     }
 
-    /// `sha256:` and the digest of the canonical text of `{actor, args, backend, effect, shown, subject}`,
-    /// `args` the call's arguments without the places `leavingOut` names and what `extra_args: drop`
-    /// removes, `backend` and `shown` only when given: what a key, or a dry run, is bound to.
-    static func digest(_ request: WriteRequest, tool: ToolPolicy, actor: String, subject: String?, leavingOut omitted: [JSONPointer],
-                       backend: String? = nil, shown: JSONValue? = nil) -> String {
+    static func of(_ request: WriteRequest, tool: ToolPolicy, principal: Principal, scope: DecisionScope) -> String {
+        of(request, tool: tool, actor: principal.actor, subject: principal.subject, scope: scope)
+    }
+
+    /// A binding as the first bindings wrote it: the plain digest of `{actor, args, effect, subject}`.
+    static func legacy(_ request: WriteRequest, tool: ToolPolicy, actor: String, subject: String?) -> String {
+        let text = canonicalText(request, tool: tool, actor: actor, subject: subject, leavingOut: [tool.binding.reason].compactMap { $0 })
+        return legacyPrefix + "sha256:" + JSONValue.digest(canonicalBytes: text)
+    }
+
+    /// The canonical text of `{actor, args, backend, effect, placement, shown, subject}`, `args` the call's
+    /// arguments without the places `leavingOut` names and what `extra_args: drop` removes; `backend`,
+    /// `placement` and `shown` only when given: what a key, or a dry run, is bound to.
+    static func canonicalText(_ request: WriteRequest, tool: ToolPolicy, actor: String, subject: String?, leavingOut omitted: [JSONPointer],
+                              backend: String? = nil, placement: JSONValue? = nil, shown: JSONValue? = nil) -> [UInt8] {
         var arguments = request.call.arguments
         if tool.extraArguments == .drop {
             for place in RequestBinder.unboundArguments(arguments, tool: tool) {
@@ -59,6 +74,10 @@ enum IdempotencyBinding {
         }
         key(#","effect":"#)
         request.appendEffect(to: &out)
+        if let placement {
+            key(#","placement":"#)
+            placement.appendCanonical(to: &out)
+        }
         if let shown {
             key(#","shown":"#)
             shown.appendCanonical(to: &out)
@@ -66,7 +85,7 @@ enum IdempotencyBinding {
         key(#","subject":"#)
         if let subject { JSONValue.appendCanonical(string: subject, to: &out) } else { key("null") }
         out.append(0x7D)
-        return "sha256:" + JSONValue.digest(canonicalBytes: out)
+        return out
     }
 
     /// Whether `a` is removed before `b`: at the first token they differ in, the larger list index (or,
@@ -81,7 +100,4 @@ enum IdempotencyBinding {
         return a.tokens.count > b.tokens.count
     }
 
-    static func of(_ request: WriteRequest, tool: ToolPolicy, principal: Principal) -> String {
-        of(request, tool: tool, actor: principal.actor, subject: principal.subject)
-    }
 }

@@ -119,7 +119,7 @@ enum StandardSteps {
         guard entry.tool == tool.name, entry.backend.hasSameBytes(as: context.decisionScope.backend),
               try keyAnswers(entry, request, context, session: session) else {
             return .refuse(.idempotencyConflict,
-                "\(tool.name): idempotency key '\(key)' was already used (audit event \(entry.auditSeq)) for another write, by another actor or subject, on another backend, or with other arguments; a key answers only a retry of its own call (the same arguments from the same caller; a reason kept apart from the written fields may be worded anew). A new write takes a new key; if this call retries the write of audit event \(entry.auditSeq), do not send it again under a new key: that event says what became of it")
+                "\(tool.name): idempotency key '\(key)' was already used (audit event \(entry.auditSeq)) for another write, by another actor or subject, on another backend or upstream (its command, directory or environment), or with other arguments; a key answers only a retry of its own call (the same arguments from the same caller; a reason kept apart from the written fields may be worded anew). A new write takes a new key; if this call retries the write of audit event \(entry.auditSeq), do not send it again under a new key: that event says what became of it")
         }
         return .replay(entry)
     }
@@ -129,7 +129,10 @@ enum StandardSteps {
     /// write from the actor and subject the event that used the key records, and no one else.
     static func keyAnswers(_ entry: IdempotencyEntry, _ request: WriteRequest, _ context: DecisionContext, session: any GuardSession) throws -> Bool {
         if entry.binding.hasPrefix(IdempotencyBinding.prefix) {
-            return entry.binding == IdempotencyBinding.of(request, tool: context.tool, principal: context.principal)
+            return entry.binding == IdempotencyBinding.of(request, tool: context.tool, principal: context.principal, scope: context.decisionScope)
+        }
+        if entry.binding.hasPrefix(IdempotencyBinding.legacyPrefix) {
+            return entry.binding == IdempotencyBinding.legacy(request, tool: context.tool, actor: context.principal.actor, subject: context.principal.subject)
         }
         guard entry.binding == request.effectDigest, let first = try session.ledger.event(seq: entry.auditSeq) else { return false }
         return Guard.sameName(first.details["subject"]?.stringValue, context.principal.subject) && first.actor.hasSameBytes(as: context.principal.actor)

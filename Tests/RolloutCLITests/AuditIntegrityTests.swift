@@ -354,12 +354,15 @@ struct AuditIntegrityTests {
                 try String.fetchOne(db, sql: "SELECT effect_digest FROM dry_runs ORDER BY created_ms DESC, rowid DESC LIMIT 1")
             }
         }
-        // The binding is anyone's to compute: the same dry run in a store of one's own (`DryRunBinding`; the
-        // orders' status is no secret, so no store's key is in it).
-        let elsewhere = dir.appendingPathComponent("elsewhere.sqlite").path
-        #expect(try bulk([1, 2, 3, 4, 5, 6], key: "x-1", dryRun: true, store: elsewhere) == "dry_run")
-        let digest = try #require(try latestBinding(elsewhere))
         let store = dir.appendingPathComponent("demo.sqlite").path
+        #expect(try bulk([1], key: "s-1", dryRun: true, store: store) == "dry_run", "the store exists, with its key")
+        // The binding is anyone's to compute who holds the store (its key is in it): the same dry run in a copy.
+        let copy = dir.appendingPathComponent("copy.sqlite").path
+        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: store + suffix) {
+            try FileManager.default.copyItem(atPath: store + suffix, toPath: copy + suffix)
+        }
+        #expect(try bulk([1, 2, 3, 4, 5, 6], key: "x-1", dryRun: true, store: copy) == "dry_run")
+        let digest = try #require(try latestBinding(copy))
         // A real dry run of another set of rows, so that its row exists to be retargeted.
         #expect(try bulk([1, 2, 3, 4, 5, 7], key: "d-1", dryRun: true, store: store) == "dry_run")
         let now = String(Int64(Date().timeIntervalSince1970 * 1000))

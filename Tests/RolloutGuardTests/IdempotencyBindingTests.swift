@@ -129,4 +129,39 @@ struct IdempotencyBindingTests {
         #expect(again.code == decision, "\(again.message)")
         if decision == .replayed { #expect(again.result == first.result) }
     }
+
+    @Test("a ledger row of the first bindings (bind1:, no placement) answers the same call from the same caller, and no one else",
+          arguments: [(alice, DecisionCode.replayed),
+                      (Principal(tenant: "acme", actor: "agent-2", session: "s-1", subject: "alice"), .idempotencyConflict)])
+    func firstBindingRow(_ principal: Principal, _ decision: DecisionCode) async throws {
+        let fixture = try GuardFixture()
+        let first = try await fixture.call("orders.update", orderUpdate(key: "ship-1"), as: Self.alice)
+        let tool = try #require(fixture.policy.tool(named: "orders.update"))
+        let request = try RequestBinder.bind(ToolCall(tool: "orders.update", arguments: orderUpdate(key: "ship-1")), to: tool).get()
+        try Self.rewrite(fixture, key: "ship-1") { $0.binding = IdempotencyBinding.legacy(request, tool: tool, actor: "agent-1", subject: "alice") }
+        let again = try await fixture.call("orders.update", orderUpdate(key: "ship-1"), as: principal)
+        #expect(again.code == decision, "\(again.message)")
+        if decision == .replayed { #expect(again.result == first.result) }
+    }
+
+    @Test("a binding is keyed by the store's key, and holds where the write went: the backend and the upstream's placement")
+    func bindingParts() throws {
+        let policy = try RolloutFolder(directory: TestPaths.exampleFolder).loadPolicy()
+        let tool = try #require(policy.tool(named: "orders.update"))
+        let request = try RequestBinder.bind(ToolCall(tool: tool.name, arguments: orderUpdate(key: "k-1")), to: tool).get()
+        let redactor = Redactor(policy: policy, key: Array(repeating: 7, count: 32))
+        func binding(backend: String = "upstream:tiny", db: String = "stg.db", observe: String? = nil, key: UInt8 = 7) -> String {
+            var placement: [String: JSONValue] = ["env:TINY_DB": .string(redactor.mark(.string(db)))]
+            if let observe { placement["observe"] = .string(redactor.mark(.string(observe))) }
+            let scope = DecisionScope(backend: backend, redactor: Redactor(policy: policy, key: Array(repeating: key, count: 32)),
+                                      placement: DecisionScope.writingPlace(placement))
+            return IdempotencyBinding.of(request, tool: tool, actor: "agent-1", subject: "alice", scope: scope)
+        }
+        let staging = binding()
+        #expect(staging.hasPrefix(IdempotencyBinding.prefix + "hmac-sha256:"))
+        #expect(binding(db: "prod.db") != staging, "another TINY_DB: another place")
+        #expect(binding(backend: "upstream:other") != staging)
+        #expect(binding(key: 8) != staging, "keyed")
+        #expect(binding(observe: "/srv/stg.db") == staging, "what the guard observes is not where the write lands")
+    }
 }

@@ -67,6 +67,13 @@ public struct Redactor: Sendable {
         return false
     }
 
+    /// `hmac-sha256:` and the whole HMAC of `bytes` under this redactor's key, in hex: the digest of a text
+    /// that may hold secret values, which nobody without the store's key can test a guess against (a plain
+    /// SHA-256 of `{"token":"4821"}` gives the token back in a second).
+    public func keyedDigest(_ bytes: [UInt8]) -> String {
+        "hmac-sha256:" + Data(HMAC<SHA256>.authenticationCode(for: bytes, using: SymmetricKey(data: key))).hexString
+    }
+
     /// `hmac:` and 12 hex digits of the value's HMAC under this redactor's key.
     public func mark(_ value: JSONValue) -> String {
         if Self.isRedacted(value), let s = value.stringValue { return s }  // already redacted
