@@ -174,7 +174,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RolloutCoreTests",
-            dependencies: ["RolloutCore", "RolloutTestSupport"]
+            dependencies: ["RolloutCore", "RolloutTestSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "RolloutReportsTests",

@@ -14,6 +14,9 @@ public struct Redactor: Sendable {
     private var clearFields: Set<String> = []
     /// The HMAC key's bytes (swift-crypto's SymmetricKey is not Sendable).
     private let key: [UInt8]
+    /// An HMAC that has taken the key, copied for each `keyedDigest`: taking the key is most of the cost
+    /// of a short text's digest.
+    private let keyed: KeyedHMAC
 
     /// A key for one process: what a redactor without a store uses.
     public static let runKey: [UInt8] = {
@@ -24,10 +27,12 @@ public struct Redactor: Sendable {
     public init(secretFields: Set<String> = [], key: [UInt8] = Redactor.runKey) {
         self.secretFields = secretFields
         self.key = key
+        keyed = KeyedHMAC(key)
     }
 
     public init(policy: Policy, key: [UInt8] = Redactor.runKey) {
         self.key = key
+        keyed = KeyedHMAC(key)
         secretFields = Set(policy.models.flatMap { $0.fields.filter(\.secret).map(\.name) })
         var clear = Set<String>()
         for model in policy.models {
@@ -71,7 +76,9 @@ public struct Redactor: Sendable {
     /// that may hold secret values, which nobody without the store's key can test a guess against (a plain
     /// SHA-256 of `{"token":"4821"}` gives the token back in a second).
     public func keyedDigest(_ bytes: [UInt8]) -> String {
-        "hmac-sha256:" + Data(HMAC<SHA256>.authenticationCode(for: bytes, using: SymmetricKey(data: key))).hexString
+        var mac = keyed.prepared
+        mac.update(data: bytes)
+        return "hmac-sha256:" + Data(mac.finalize()).hexString
     }
 
     /// `hmac:` and 12 hex digits of the value's HMAC under this redactor's key.
@@ -162,5 +169,15 @@ public struct Redactor: Sendable {
     public static func isRedacted(_ value: JSONValue) -> Bool {
         guard case .string(let s) = value else { return false }
         return (s.hasPrefix("hmac:") && s.utf8.count == 17) || (s.hasPrefix("sha256:") && s.utf8.count == 19)
+    }
+}
+
+/// An HMAC-SHA256 that has taken its key, never updated itself: each use copies it (the copy's state is
+/// its own), so one may be shared by every thread.
+final class KeyedHMAC: @unchecked Sendable {
+    let prepared: HMAC<SHA256>
+
+    init(_ key: [UInt8]) {
+        prepared = HMAC<SHA256>(key: SymmetricKey(data: key))
     }
 }
