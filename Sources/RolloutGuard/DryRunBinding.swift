@@ -1,13 +1,15 @@
 import RolloutCore
 
 /// What a dry run clears: the same write (`WriteRequest.effectDigest`), with the same arguments apart
-/// from its reason, idempotency key and dry-run flag, from the same actor and subject, on the same
-/// backend and placement (`DecisionScope`), changing the rows as the dry run showed them. Cleared by the effect alone, a dry run shown
-/// with one value of a declared argument the effect does not cover (a `cascade` or `notify` flag of
-/// `args:`) let the call with another value run as if it had been shown; a dry run one actor asked for
-/// cleared another's write; one shown on a staging upstream cleared the write on production; and one
-/// shown `pending → cancelled` cleared the write once the row was `shipped`, or a second time. The reason
-/// and the key may differ: a dry run is asked without a key, and its real call says why in its own words.
+/// from its reason, idempotency key and dry-run flag, from the same actor and subject, through the same
+/// upstream (`DecisionScope`), changing the rows as the dry run showed them. Cleared by the effect alone,
+/// a dry run shown with one value of a declared argument the effect does not cover (a `cascade` or
+/// `notify` flag of `args:`) let the call with another value run as if it had been shown; a dry run one
+/// actor asked for cleared another's write; one shown on a staging upstream cleared the write on
+/// production; and one shown `pending → cancelled` cleared the write once the row was `shipped`, or a
+/// second time. It is not used up: a write whose shown changes do not depend on the rows (a create) is
+/// cleared by one dry run for as long as it is valid. The reason and the key may differ: a dry run is
+/// asked without a key, and its real call says why in its own words.
 /// The digest is keyed (`Redactor.keyedDigest`): the arguments and rows it covers hold secret values.
 enum DryRunBinding {
     /// Marks a binding. A dry run recorded before it (the effect digest alone, or `dry1:`, 2026-12-02)

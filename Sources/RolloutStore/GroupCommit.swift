@@ -5,8 +5,9 @@ import Foundation
 ///
 /// What it keeps of one-transaction-per-write: the writes run in arrival order, and one that throws
 /// rolls back alone (the group runs again with a savepoint per write, `commitGroup`) while the others
-/// of its group see exactly what they would have seen run one after another; no write is answered before the transaction holding it has
-/// committed, so an acknowledged write survives a crash or a SIGKILL; a commit that fails fails every
+/// of its group see exactly what they would have seen run one after another; no write is answered
+/// before the transaction holding it has committed, so an acknowledged write survives a crash or a
+/// SIGKILL; a commit that fails fails every
 /// write of its group, with nothing written. A write that arrives at an idle store runs at once: nothing
 /// waits on a timer to fill a group, and one that finds no group running runs on its caller's thread.
 final class GroupCommit: @unchecked Sendable {
@@ -172,9 +173,9 @@ extension AuditStore {
     /// Runs one group in one transaction, then answers each write. On SQLite the writes first run one
     /// after another with no savepoint between them: a savepoint makes SQLite copy every page a write
     /// first touches into its sub-journal, about 15% of the rate at 64 in flight (Benchmarks/README,
-    /// "The group's savepoints"). When one of them throws,
-    /// that transaction is rolled back whole and the group runs again with a savepoint per write, so the
-    /// write that threw fails alone and the others see what they would have seen run one after another.
+    /// "The group's savepoints"). When one of them throws, that transaction is rolled back whole and the
+    /// group runs again with a savepoint per write, so the write that threw fails alone and the others
+    /// see what they would have seen run one after another.
     /// PostgreSQL reports a statement's error late (at a later round trip of the pipeline): only its
     /// savepoints tell which write the error belongs to, so it always takes them.
     func commitGroup(_ writes: [any GroupedWrite]) {
