@@ -86,12 +86,15 @@ extension Guard {
                 "approval \(approval.id) points at event \(approval.pendingSeq), which was imported, not queued by a guard (the queued request was changed after it was asked for); it will not run",
                 approval, by: approver, reason: reason, session: session, now: now)
         }
-        let digest = approval.call.argumentsDigest
+        // The queued arguments as the pending event's digest holds them: keyed, or (an event written before
+        // 2026-12-02) plain.
+        let recorded = pending?.details["args_digest"]?.stringValue
+        let sameArguments = recorded == argumentsMark(approval.call) || (recorded?.hasPrefix("sha256:") == true && recorded == approval.call.argumentsDigest)
         // By bytes: a tenant, actor or subject spelled another way (`é` as `e` and an accent) in the
         // unchained table is another name to the upstream and the stages, though Swift's `==` calls it equal.
         guard let pending, pending.decision == DecisionCode.pendingApproval.rawValue, pending.tenant.hasSameBytes(as: approval.tenant),
             pending.actor.hasSameBytes(as: approval.actor), pending.tool.hasSameBytes(as: approval.tool),
-            pending.details["args_digest"]?.stringValue == digest,
+            sameArguments,
             Self.sameName(pending.details["subject"]?.stringValue, approval.subject), Self.sameName(pending.backend, approval.backend)
         else {
             return try approvalEvent(.approvalRefused,

@@ -242,8 +242,15 @@ extension Guard {
     /// sent is recorded as `(no name)`, never as an event the log could not read back.
     static func recordedName(_ name: String) -> String { name.isEmpty ? "(no name)" : name }
 
+    /// The `args_digest` an event records: the keyed digest of the call's arguments (`Redactor.keyedDigest`).
+    /// A plain SHA-256 of them gave a secret value back from an exported event (a 4-digit token in under a
+    /// second); events written before 2026-12-02 hold that plain `sha256:` form, which approvals still accept.
+    func argumentsMark(_ call: ToolCall) -> String {
+        redactor.keyedDigest(call.arguments.canonicalBytes)
+    }
+
     func baseEvent(_ call: ToolCall, principal: Principal, now: Date, tool: ToolPolicy? = nil) -> AuditEvent {
-        var details: [String: JSONValue] = ["args_digest": .string(call.argumentsDigest)]
+        var details: [String: JSONValue] = ["args_digest": .string(argumentsMark(call))]
         if let subject = principal.subject { details["subject"] = .string(subject) }
         return AuditEvent(
             ts: now, tenant: principal.tenant, actor: principal.actor, session: principal.session,

@@ -341,7 +341,7 @@ extension Guard {
             event.decision = DecisionCode.intent.rawValue
             event.changes = changes.map(redactor.redact)
             event.details["inverse_tool"] = .string(inverse.name)
-            event.details["args_digest"] = .string(forwarded.argumentsDigest)
+            event.details["args_digest"] = .string(argumentsMark(forwarded))
             event.message = "rollback of event \(original.seq) forwarded to the upstream through \(inverse.name); its outcome is the next event"
             let seq = try session.ledger.append(event).seq
             try session.ledger.recordRollback(of: original.seq, by: seq)

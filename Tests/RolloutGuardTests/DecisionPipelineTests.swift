@@ -79,6 +79,17 @@ struct DecisionPipelineTests {
         #expect(try fixture.store.verify().ok)
     }
 
+    @Test("an event's args_digest is keyed by the store's key: no plain SHA-256 of arguments that may hold a secret")
+    func argumentsDigestKeyed() async throws {
+        let fixture = try GuardFixture()
+        let args = orderUpdate(key: "k-digest")
+        _ = try await fixture.call("orders.update", args)
+        let recorded = try #require(try fixture.lastEvent().details["args_digest"]?.stringValue)
+        #expect(recorded.hasPrefix("hmac-sha256:"))
+        #expect(recorded != ToolCall(tool: "orders.update", arguments: args).argumentsDigest)
+        #expect(recorded == fixture.guard_.argumentsMark(ToolCall(tool: "orders.update", arguments: args)))
+    }
+
     @Test("a dry run returns the diff and writes nothing; the matching call then executes")
     func dryRunThenExecute() async throws {
         let fixture = try GuardFixture()
