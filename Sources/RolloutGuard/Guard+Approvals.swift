@@ -89,7 +89,7 @@ extension Guard {
         // The queued arguments as the pending event's digest holds them: keyed, or (an event written before
         // 2026-12-02) plain.
         let recorded = pending?.details["args_digest"]?.stringValue
-        let sameArguments = recorded == argumentsMark(approval.call) || (recorded?.hasPrefix("sha256:") == true && recorded == approval.call.argumentsDigest)
+        let sameArguments = recorded == argumentsMark(approval.call) || recorded == approval.call.argumentsDigest
         // By bytes: a tenant, actor or subject spelled another way (`é` as `e` and an accent) in the
         // unchained table is another name to the upstream and the stages, though Swift's `==` calls it equal.
         guard let pending, pending.decision == DecisionCode.pendingApproval.rawValue, pending.tenant.hasSameBytes(as: approval.tenant),

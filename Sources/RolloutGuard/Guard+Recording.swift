@@ -44,10 +44,10 @@ extension Guard {
             var event = planEvent(plan, context)
             event.decision = DecisionCode.dryRun.rawValue
             event.message = "dry run: \(plan.request.rowCount) row\(plan.request.rowCount == 1 ? "" : "s") would change; nothing was written"
-            // What it showed, hashed, and what it clears: the same call, from the same caller (`DryRunBinding`;
-            // its ledger row is not chained, so the event holds the binding too).
+            // What it clears: the same call, from the same caller, on the rows as shown (`DryRunBinding`; its
+            // ledger row is not chained, so the event holds the binding too). No plain digest of the effect: its
+            // values may be secret, and an exported event gave them back to anyone who guessed.
             let binding = DryRunBinding.of(plan, tool: tool, principal: principal, scope: decisionScope)
-            event.details["effect_digest"] = .string(plan.request.effectDigest)
             event.details[DryRunBinding.detail] = .string(binding)
             let stored = try session.ledger.append(event)
             try session.ledger.recordDryRun(tenant: principal.tenant, tool: tool.name, binding: binding, at: now, auditSeq: stored.seq)

@@ -99,5 +99,4 @@ enum IdempotencyBinding {
         }
         return a.tokens.count > b.tokens.count
     }
-
 }

@@ -53,6 +53,7 @@ struct DryRunBindingTests {
         #expect(dry.code == .dryRun, "\(dry.message)")
         let event = try fixture.lastEvent()
         #expect(event.details[DryRunBinding.detail]?.stringValue?.hasPrefix(DryRunBinding.prefix) == true)
+        #expect(event.details["effect_digest"] == nil, "no plain digest of values that may be secret")
         let real = try await fixture.call("orders.bulk_update", test.args, as: test.principal)
         #expect(real.code == test.decision, "\(real.message)")
         if test.decision == .dryRunRequired {
