@@ -111,9 +111,9 @@ struct SQLiteBackend: RowStore {
         guard !values.isEmpty else { return }
         let names = values.keys.sorted()
         let query = Self.sqlCache.sql("update", model, extra: names.joined(separator: "\u{0}")) {
-            "UPDATE \(DemoDomain.quote(DemoDomain.tableName(model))) SET \(names.map { "\(DemoDomain.quote($0)) = ?" }.joined(separator: ", ")) WHERE \(DemoDomain.quote(model.key)) = ? RETURNING 1"
+            "UPDATE \(DemoDomain.quote(DemoDomain.tableName(model))) SET \(names.map { "\(DemoDomain.quote($0)) = ?" }.joined(separator: ", ")) WHERE \(DemoDomain.quote(model.key)) = ?"
         }
-        if try sql.queryOne(query, names.map { Self.sqlValue(values[$0]!) } + [Self.sqlValue(key)]) == nil {
+        if try sql.executeCountingChanges(query, names.map { Self.sqlValue(values[$0]!) } + [Self.sqlValue(key)]) == 0 {
             throw BackendError("\(model.name) \(key.canonicalText) does not exist")
         }
     }

@@ -238,6 +238,15 @@ final class PostgresSQLConnection: SQLConnection {
         }
     }
 
+    func executeCountingChanges(_ sql: String, _ arguments: [SQLValue]) throws -> Int {
+        try settle()
+        do {
+            return try connection.query(Self.query(sql, arguments), logger: PostgresEngine.logger).wait().metadata.rows ?? 0
+        } catch {
+            throw engine.translate(error)
+        }
+    }
+
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         try settle()
         do {

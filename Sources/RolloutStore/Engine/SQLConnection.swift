@@ -5,6 +5,9 @@ public protocol SQLConnection {
     var dialect: SQLDialect { get }
     /// Runs a statement that returns no rows.
     func execute(_ sql: String, _ arguments: [SQLValue]) throws
+    /// Runs an `UPDATE` or `DELETE` and returns how many rows it changed: cheaper than `RETURNING`, which
+    /// makes SQLite keep the changed rows in a table of their own until the statement ends.
+    func executeCountingChanges(_ sql: String, _ arguments: [SQLValue]) throws -> Int
     /// Runs a query and returns every row.
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
     /// Runs a query and hands each row to `body` as it arrives (for scans of the whole log).

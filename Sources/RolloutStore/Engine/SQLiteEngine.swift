@@ -252,6 +252,11 @@ struct SQLiteConnection: SQLConnection {
         }
     }
 
+    func executeCountingChanges(_ sql: String, _ arguments: [SQLValue]) throws -> Int {
+        try execute(sql, arguments)
+        return db.changesCount
+    }
+
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         var rows: [SQLRow] = []
         try each(sql, arguments) { rows.append($0) }
