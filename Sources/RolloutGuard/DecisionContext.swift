@@ -23,7 +23,12 @@ public struct DecisionContext {
     /// Arguments removed under `extra_args: drop`, as JSON pointers.
     public var droppedArguments: [String] = []
     /// Set by the binding step.
-    public var request: WriteRequest?
+    public var request: WriteRequest? {
+        didSet { marks = nil }
+    }
+    /// The call's digests under the store's key, made before the decision's transaction (`Guard.markCall`);
+    /// nil until then, and again once the request changes.
+    var marks: CallMarks?
     /// Current values of the target rows, aligned with the targets.
     public var rows: [[String: JSONValue]] = []
     /// Whether `rows` are real (observed, read from a lookup, or the built-in domain's).
@@ -114,4 +119,14 @@ public struct DecisionContext {
             }
         }
     }
+}
+
+/// The keyed digests a decision's event and key ledger record, made on the caller's thread before the
+/// decision's transaction: under load that transaction runs on the group-commit worker, which bounds the
+/// guard (Benchmarks/README, "The worker's share").
+struct CallMarks {
+    /// The event's `args_digest` (`Guard.argumentsMark`).
+    var arguments: String
+    /// The idempotency key's binding (`IdempotencyBinding.of`), when the request carries a key.
+    var binding: String?
 }

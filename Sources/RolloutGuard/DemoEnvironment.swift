@@ -56,6 +56,8 @@ public final class DemoEnvironment: GuardEnvironment, @unchecked Sendable {
         }
     }
 
+    public var sharesCommits: Bool { true }
+
     public func checkedEvents(after seq: Int64, _ pick: (AuditEvent) -> EventPick?) throws -> CheckedEvents? {
         try store.checkedEvents(after: seq, pickingFor: pick)
     }

@@ -17,7 +17,7 @@ extension Guard {
             return try refuse(code, message, context, session: session)
 
         case .replay(let entry):
-            var event = baseEvent(call, principal: principal, now: now, tool: tool)
+            var event = baseEvent(call, principal: principal, now: now, tool: tool, argumentsMark: context.marks?.arguments)
             event.decision = DecisionCode.replayed.rawValue
             event.idempotencyKey = entry.key
             event.message = "replayed the answer of audit event \(entry.auditSeq); nothing ran again"
@@ -30,7 +30,7 @@ extension Guard {
             let message = entry.missingFromLedger
                 ? "idempotency key '\(entry.key)' was used by audit event \(entry.auditSeq), but the guard's ledger has no entry for it (the store was changed outside rollout; run `rollout audit verify`): the key is not taken as free, so the write does not run. Check the upstream's state; a new write needs a new key"
                 : "idempotency key '\(entry.key)' belongs to a write that was forwarded (audit event \(entry.auditSeq)) whose outcome is not known: it may have happened, so it will not run again. Check the upstream's state; a new write needs a new key"
-            var event = baseEvent(call, principal: principal, now: now, tool: tool)
+            var event = baseEvent(call, principal: principal, now: now, tool: tool, argumentsMark: context.marks?.arguments)
             event.decision = DecisionCode.inDoubt.rawValue
             event.idempotencyKey = entry.key
             event.message = message
@@ -85,7 +85,8 @@ extension Guard {
                 object["rule"] = .string(rule.name)
                 result = .object(object)
             }
-            try remember(plan.request, tool: tool, principal: principal, seq: stored.seq, decision: .pendingApproval, result: result, session: session, now: now)
+            try remember(plan.request, tool: tool, principal: principal, seq: stored.seq, decision: .pendingApproval, result: result, session: session, now: now,
+                         binding: context.marks?.binding)
             return Decision(code: .pendingApproval, message: message, auditSeq: stored.seq, approvalId: id, changes: event.changes, result: result)
 
         case .execute(let plan):
@@ -102,7 +103,8 @@ extension Guard {
                 "ok": true, "decision": "executed", "audit_id": .number(Double(stored.seq)), "rows": .array(event.changes.map(\.resultJSON)),
             ]
             try session.ledger.recordCall(tenant: principal.tenant, tool: tool.name, actor: principal.actor, at: now, auditSeq: stored.seq)
-            try remember(plan.request, tool: tool, principal: principal, seq: stored.seq, decision: .executed, result: result, session: session, now: now)
+            try remember(plan.request, tool: tool, principal: principal, seq: stored.seq, decision: .executed, result: result, session: session, now: now,
+                         binding: context.marks?.binding)
             return Decision(code: .executed, message: event.message!, auditSeq: stored.seq, changes: event.changes, result: result)
         }
     }
@@ -142,7 +144,7 @@ extension Guard {
             try session.ledger.recordCall(tenant: context.principal.tenant, tool: context.tool.name, actor: context.principal.actor,
                                           at: context.now, auditSeq: stored.seq)
             try remember(plan.request, tool: context.tool, principal: context.principal, seq: stored.seq, decision: .intent,
-                         result: .null, session: session, now: context.now)
+                         result: .null, session: session, now: context.now, binding: context.marks?.binding)
         } else if var queued = approval?.approval {
             queued.status = .executing
             queued.decidedBy = approval?.approver
@@ -167,7 +169,7 @@ extension Guard {
     }
 
     func refuse(_ code: DecisionCode, _ message: String, _ context: DecisionContext, session: any GuardSession) throws -> Decision {
-        var event = baseEvent(context.call, principal: context.principal, now: context.now, tool: context.tool)
+        var event = baseEvent(context.call, principal: context.principal, now: context.now, tool: context.tool, argumentsMark: context.marks?.arguments)
         event.decision = code.rawValue
         event.message = message
         fill(&event, from: context)
@@ -205,7 +207,7 @@ extension Guard {
 
     func recordShadow(_ verdict: Verdict, _ context: DecisionContext, session: any GuardSession) throws -> Decision {
         let tool = context.tool
-        var event = baseEvent(context.call, principal: context.principal, now: context.now, tool: tool)
+        var event = baseEvent(context.call, principal: context.principal, now: context.now, tool: tool, argumentsMark: context.marks?.arguments)
         let wouldBe = verdict.code
         switch verdict {
         case .dryRun(let plan), .pending(let plan, _), .execute(let plan):
@@ -226,11 +228,16 @@ extension Guard {
         return Decision(code: .shadowed, message: message, auditSeq: stored.seq, changes: event.changes, wouldBe: wouldBe, result: result)
     }
 
+    /// Keeps `request`'s idempotency key with the answer it got; `binding` is the key's binding when the
+    /// caller made it before the transaction (`CallMarks`).
     func remember(_ request: WriteRequest, tool: ToolPolicy, principal: Principal, seq: Int64, decision: DecisionCode, result: JSONValue,
-                  session: any GuardSession, now: Date) throws {
+                  session: any GuardSession, now: Date, binding: String? = nil) throws {
         guard let key = request.idempotencyKey else { return }
+        assert(binding == nil || binding == IdempotencyBinding.of(request, tool: tool, principal: principal, scope: decisionScope),
+               "a binding made before the transaction is not this request's")
         try session.ledger.saveIdempotency(IdempotencyEntry(
-            tenant: principal.tenant, key: key, tool: tool.name, binding: IdempotencyBinding.of(request, tool: tool, principal: principal, scope: decisionScope), auditSeq: seq,
+            tenant: principal.tenant, key: key, tool: tool.name,
+            binding: binding ?? IdempotencyBinding.of(request, tool: tool, principal: principal, scope: decisionScope), auditSeq: seq,
             decision: decision, result: result, createdAt: now, backend: backend))
     }
 
@@ -249,8 +256,23 @@ extension Guard {
         redactor.keyedDigest(call.arguments.canonicalBytes)
     }
 
-    func baseEvent(_ call: ToolCall, principal: Principal, now: Date, tool: ToolPolicy? = nil) -> AuditEvent {
-        var details: [String: JSONValue] = ["args_digest": .string(argumentsMark(call))]
+    /// The digests of `context`'s call that its transaction records, made now, on the caller's thread
+    /// (`CallMarks`): once the pipeline's first checks have bound the request, before the transaction.
+    /// The key's binding only when `forWrite` (a call already refused records none) and where the
+    /// transaction runs on a worker shared by many calls (elsewhere it is made where needed, if at all).
+    func markCall(_ context: inout DecisionContext, forWrite: Bool) {
+        guard context.marks == nil else { return }
+        let binding = forWrite && environment.sharesCommits ? context.request.flatMap { request in
+            request.idempotencyKey == nil ? nil
+                : IdempotencyBinding.of(request, tool: context.tool, principal: context.principal, scope: context.decisionScope)
+        } : nil
+        context.marks = CallMarks(arguments: argumentsMark(context.call), binding: binding)
+    }
+
+    /// An event's common members; `argumentsMark` is the call's `args_digest` when already made (`CallMarks`).
+    func baseEvent(_ call: ToolCall, principal: Principal, now: Date, tool: ToolPolicy? = nil, argumentsMark mark: String? = nil) -> AuditEvent {
+        assert(mark == nil || mark == argumentsMark(call), "an arguments mark made before the transaction is not this call's")
+        var details: [String: JSONValue] = ["args_digest": .string(mark ?? argumentsMark(call))]
         if let subject = principal.subject { details["subject"] = .string(subject) }
         return AuditEvent(
             ts: now, tenant: principal.tenant, actor: principal.actor, session: principal.session,
@@ -307,7 +329,7 @@ extension Guard {
     }
 
     func planEvent(_ plan: WritePlan, _ context: DecisionContext) -> AuditEvent {
-        var event = baseEvent(context.call, principal: context.principal, now: context.now, tool: context.tool)
+        var event = baseEvent(context.call, principal: context.principal, now: context.now, tool: context.tool, argumentsMark: context.marks?.arguments)
         event.targets = plan.request.targets
         event.rowCount = plan.request.rowCount
         event.changes = plan.changes.map(redactor.redact)

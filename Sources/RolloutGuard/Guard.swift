@@ -149,6 +149,7 @@ public final class Guard: Sendable {
     func run(_ context: inout DecisionContext, approval: ApprovalRun?) async throws -> Decision {
         let asked = upstream == nil ? nil : context
         if let verdict = try pipeline.run(.beforeLookups, &context) {
+            markCall(&context, forWrite: false)
             let ready = context
             return try await environment.groupedTransaction { session in try self.settle(verdict, ready, approval: approval, session: session) }
         }
@@ -164,6 +165,7 @@ public final class Guard: Sendable {
             context.now = max(context.now, clock.now())
             let decision: Decision
             if let verdict = try pipeline.run(.beforeLookups, &context) {
+                markCall(&context, forWrite: false)
                 let ready = context
                 decision = try await environment.groupedTransaction { session in try self.settle(verdict, ready, approval: approval, session: session) }
             } else {
@@ -202,6 +204,7 @@ public final class Guard: Sendable {
             }
         }
 
+        markCall(&context, forWrite: true)
         let ready = context
         let first: FirstPhase
         do {

@@ -13,6 +13,9 @@ public protocol GuardEnvironment: AnyObject, Sendable {
     /// A `transaction` that may share its commit with the decisions arriving meanwhile (group commit):
     /// answered only once committed, rolled back alone when `body` throws. The guard's decisions use it.
     func groupedTransaction<T>(_ body: @escaping (any GuardSession) throws -> T) async throws -> T
+    /// Whether `groupedTransaction` runs its body on a worker shared by many calls: the guard then does
+    /// what it can before the transaction, on the caller's thread (`CallMarks`).
+    var sharesCommits: Bool { get }
     /// `GuardLedger.checkedEvents` outside any transaction, for the pick `pick` gives for event `seq` (nil:
     /// none, or no event `seq`): a long stretch of the log is walked holding no write lock, and the
     /// transaction that decides resumes from it. Nil where the ledger's own check is cheap.
@@ -21,6 +24,8 @@ public protocol GuardEnvironment: AnyObject, Sendable {
 
 extension GuardEnvironment {
     public func checkedEvents(after seq: Int64, _ pick: (AuditEvent) -> EventPick?) throws -> CheckedEvents? { nil }
+
+    public var sharesCommits: Bool { false }
 
     /// An environment without a commit to share runs the transaction on its own.
     public func groupedTransaction<T>(_ body: @escaping (any GuardSession) throws -> T) async throws -> T {
@@ -78,6 +83,8 @@ public final class StoreEnvironment: GuardEnvironment, @unchecked Sendable {
             return result
         }
     }
+
+    public var sharesCommits: Bool { true }
 
     public func checkedEvents(after seq: Int64, _ pick: (AuditEvent) -> EventPick?) throws -> CheckedEvents? {
         try store.checkedEvents(after: seq, pickingFor: pick)
