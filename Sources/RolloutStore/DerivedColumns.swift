@@ -1,4 +1,3 @@
-import Crypto
 import RolloutCore
 
 /// The audit columns rollout derives from an event rather than copies (`effect`, `shape`), computed
@@ -71,7 +70,7 @@ struct DerivedColumns: Equatable {
                 }
             } else if let after = Self.afterValues(fields, names: names.sorted(by: JSONValue.canonicalKeyLess)) {
                 guard case .string(let tool)? = member(.tool) else { return nil }
-                effect = Self.effect(tool: tool, targets: targets, after: names.isEmpty ? nil : after)
+                effect = AuditEvent.effectKey(tool: tool, targets: targets, after: names.isEmpty ? [] : [after])
                 self.shape = shape
                 return
             }
@@ -93,45 +92,17 @@ struct DerivedColumns: Equatable {
             effect = nil
         } else {
             // As `FieldChange(json:)`: a field without an after value has none.
-            let after = rows.map { JSONValue.object($0.compactMapValues { $0["after"] }) }
-            effect = Self.effect(tool: tool, targets: targets, after: after)
+            let after = rows.map { fields in
+                fields.compactMap { name, field in field["after"].map { (name: name, value: $0) } }
+                    .sorted { JSONValue.canonicalKeyLess($0.name, $1.name) }
+            }
+            effect = AuditEvent.effectKey(tool: tool, targets: targets, after: after)
         }
         if let fields = firstFields, !fields.isEmpty {
             shape = fields.keys.sorted().joined(separator: ",")
         } else {
             shape = nil
         }
-    }
-
-    /// As `AuditEvent.effectKey`.
-    private static func effect(tool: String, targets: [JSONValue], after: [JSONValue]) -> String {
-        let value: JSONValue = ["tool": .string(tool), "targets": .array(targets), "after": .array(after)]
-        return String(value.canonicalDigest.prefix(16))
-    }
-
-    /// The effect of a one-row write whose after values are `after` (in canonical key order, nil for a
-    /// write with no row), written straight in canonical form: the same bytes as `effect(tool:targets:after:)`
-    /// hashes, without building the value.
-    private static func effect(tool: String, targets: [JSONValue], after: [(name: String, value: JSONValue)]?) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        out.append(contentsOf: #"{"after":["#.utf8)
-        if let after {
-            out.append(UInt8(ascii: "{"))
-            for (index, field) in after.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                JSONValue.appendCanonical(string: field.name, to: &out)
-                out.append(UInt8(ascii: ":"))
-                field.value.appendCanonical(to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-        }
-        out.append(contentsOf: #"],"targets":"#.utf8)
-        JSONValue.array(targets).appendCanonical(to: &out)
-        out.append(contentsOf: #","tool":"#.utf8)
-        JSONValue.appendCanonical(string: tool, to: &out)
-        out.append(UInt8(ascii: "}"))
-        return String(out.withUnsafeBytes { SHA256.hash(data: $0) }.withUnsafeBytes(Hex.lowercase).prefix(16))
     }
 
     /// Each field's after value in `names`' order (a field without one has none, as `FieldChange(json:)`

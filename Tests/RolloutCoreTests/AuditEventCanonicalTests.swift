@@ -41,4 +41,30 @@ struct AuditEventCanonicalTests {
     func sameBytes(_ event: AuditEvent) {
         #expect(event.canonicalBytes == event.json.canonicalBytes)
     }
+
+    /// Events whose effect key is written straight into bytes: several rows, a field without an after
+    /// value (left out) beside one whose after is null (kept), names that UTF-16 order sorts unlike
+    /// their bytes (`\u{E000}` after `\u{1F600}`), a row with no after values, and nested values.
+    static let effects: [AuditEvent] = {
+        var many = events[1]
+        many.targets = [7, "b-8", 9.5]
+        many.changes = [
+            RowChange(key: 7, fields: ["status": FieldChange(before: "a", after: "b"), "gone": FieldChange(before: 1, after: nil),
+                                       "nulled": FieldChange(before: 1, after: .null)]),
+            RowChange(key: "b-8", fields: ["\u{E000}": FieldChange(before: nil, after: 1), "\u{1F600}": FieldChange(before: nil, after: 2),
+                                           "Z": FieldChange(before: nil, after: ["x": [1, "y"], "a": true])]),
+            RowChange(key: 9.5, fields: ["only_before": FieldChange(before: "x", after: nil)]),
+        ]
+        var noRows = events[0]
+        noRows.changes = []
+        return [events[0], events[1], events[4], many, noRows]
+    }()
+
+    @Test("effectKey is the digest of the canonical {after, targets, tool} value", arguments: effects)
+    func effectKey(_ event: AuditEvent) {
+        let after: [JSONValue] = event.changes.map { .object($0.fields.compactMapValues(\.after)) }
+        let value: JSONValue = ["tool": .string(event.tool), "targets": .array(event.targets), "after": .array(after)]
+        #expect(event.effectKey == String(value.canonicalDigest.prefix(16)))
+        #expect(Self.events[2].effectKey == nil, "no targets, no effect")
+    }
 }

@@ -75,9 +75,38 @@ public struct AuditEvent: Sendable, Hashable {
     /// same change, whatever their idempotency keys. Nil for an event without target rows.
     public var effectKey: String? {
         guard !targets.isEmpty else { return nil }
-        let after: [JSONValue] = changes.map { change in .object(change.fields.compactMapValues(\.after)) }
-        let effect: JSONValue = ["tool": .string(tool), "targets": .array(targets), "after": .array(after)]
-        return String(effect.canonicalDigest.prefix(16))
+        let after = changes.map { change in
+            change.fields.compactMap { name, field in field.after.map { (name: name, value: $0) } }
+                .sorted { JSONValue.canonicalKeyLess($0.name, $1.name) }
+        }
+        return Self.effectKey(tool: tool, targets: targets, after: after)
+    }
+
+    /// The first 16 hex digits of the SHA-256 of `{"after":[…],"targets":[…],"tool":…}` in canonical form
+    /// (RFC 8785), written straight into bytes rather than built as a value and then written: an event's
+    /// store row and an import's derived column both take it, once per event. `after` holds each changed
+    /// row's after values, their names in canonical order (`JSONValue.canonicalKeyLess`).
+    public static func effectKey(tool: String, targets: [JSONValue], after: [[(name: String, value: JSONValue)]]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out.append(contentsOf: #"{"after":["#.utf8)
+        for (row, fields) in after.enumerated() {
+            if row > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "{"))
+            for (index, field) in fields.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                JSONValue.appendCanonical(string: field.name, to: &out)
+                out.append(UInt8(ascii: ":"))
+                field.value.appendCanonical(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(contentsOf: #"],"targets":"#.utf8)
+        JSONValue.array(targets).appendCanonical(to: &out)
+        out.append(contentsOf: #","tool":"#.utf8)
+        JSONValue.appendCanonical(string: tool, to: &out)
+        out.append(UInt8(ascii: "}"))
+        return String(JSONValue.digest(canonicalBytes: out).prefix(16))
     }
 
     /// The names of the fields the write changed, sorted and comma-separated; nil when none.
