@@ -85,6 +85,9 @@ public final class Adversary {
     private var sortedRows: [String: [(key: JSONValue, row: [String: JSONValue])]] = [:]
     /// Each tool's baselines, made once from those rows and shared by every factory of the tool.
     private var baselineMemos: [String: BaselineMemo] = [:]
+    /// Each tool's writable fields that name rows by key, with the model each names (declared, or read from
+    /// the field's name): the same for the whole run, and asked for by every factory.
+    private var referencedModels: [String: [(field: String, model: ModelPolicy)]] = [:]
     /// What the adversary learned through the target's reads (nil when it reads rows directly).
     private(set) var knowledge: Knowledge?
     /// Baselines the target took, per tool, in knowledge mode.
@@ -187,9 +190,12 @@ public final class Adversary {
         factory.knowledge = knowledge
         factory.probed = probed[tool.name] ?? []
         // Rows of the models the tool's fields name by key: what valid calls and reference attacks name.
-        for name in tool.writable {
-            guard let named = model.field(name)?.references.flatMap(policy.model(named:)) ?? SafetyBaseline.unreferencedKey(name, of: model, in: policy)
-            else { continue }
+        let references = referencedModels[tool.name] ?? tool.writable.compactMap { name in
+            (model.field(name)?.references.flatMap(policy.model(named:)) ?? SafetyBaseline.unreferencedKey(name, of: model, in: policy))
+                .map { (field: name, model: $0) }
+        }
+        referencedModels[tool.name] = references
+        for (name, named) in references {
             let namedRows = try await pristine(named)
             let sorted = sortedRows[named.name] ?? CallFactory.sortedRows(namedRows).filter { !named.isDeleted($0.row) }
             sortedRows[named.name] = sorted
