@@ -23,7 +23,27 @@ struct LeakDetectorTests {
         "naïve text with no internals", String(repeating: "a", count: 5000) + " SELECT x FROM y",
         // Words apart by control characters that ICU's `\s` is not.
         "delete\u{0}from x", "SELECT\u{1C}a\u{1F}FROM b", "update\u{7F}t\u{1E}set x = 1", "INSERT\u{1D}INTO t", "select\u{0}",
+        // A keyword not followed by a separator (a tool's name) sends nothing to the SQL expression.
+        #"{"tool":"orders.update","result":{"set":1}}"#, "orders.update SET x", "updates SET x = 1", "update\"t SET x", "UPDATE\tt\tSET",
+        "select", "SELECT", "deleteFROM x", "x.delete FROM carts",
     ]
+
+    /// Texts of tokens drawn with a seed: keywords in both cases, each separator kind, quotes and dots
+    /// beside them, and the other patterns' words: what the word check must agree with the expressions on.
+    static let tokens = ["select", "SELECT", "update", "Update", "delete", "insert", "into", "from", "set", "FROM", "SET", " ", "\t", "\n",
+                         "\u{0}", "\u{7F}", "\u{1C}", "\"", ".", "orders.update", "x", "_", "(", "*", ",", "[parameters:", "]", "://",
+                         "postgres", ", line ", "1", "Traceback (most recent call last)", "sqlite3.", "Error"]
+
+    @Test("leak(in:) agrees with every expression on 3,000 texts of drawn tokens")
+    func agreesOnDrawnTexts() {
+        var random = SeededRandom(seed: 19)
+        var disagreements: [String] = []
+        for _ in 0..<3000 {
+            let text = (0..<Int.random(in: 1...12, using: &random)).map { _ in Self.tokens.randomElement(using: &random)! }.joined()
+            if LeakDetector.leak(in: text) != LeakDetector.leakByExpressions(in: text) { disagreements.append(text) }
+        }
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(5))")
+    }
 
     @Test("leak(in:) finds what every expression, none skipped, finds", arguments: texts)
     func agrees(_ text: String) {

@@ -87,10 +87,14 @@ public enum LeakDetector {
         /// when `foldingCase`, as the expression's `(?i)` does).
         let words: [[UInt8]]
         let foldingCase: Bool
+        /// Whether the expression has a separator right after each of its words (an SQL keyword): the
+        /// text must then hold the word followed by one. Tool names such as `orders.update`, in nearly
+        /// every answer the fuzzer reads, then no longer send the answer to the expression.
+        let separated: Bool
 
         /// Whether the ASCII `text` holds one of `words`; when it does not, the expression cannot match it.
         func isWorded(in text: UnsafeBufferPointer<UInt8>) -> Bool {
-            words.contains { LeakDetector.find($0, in: text, foldingCase: foldingCase) }
+            words.contains { LeakDetector.find($0, in: text, foldingCase: foldingCase, separated: separated) }
         }
 
         /// The expression's first match in `text`, named.
@@ -102,16 +106,18 @@ public enum LeakDetector {
         }
     }
 
-    /// Whether `word` (lowercase when `foldingCase`) occurs in `text`.
-    static func find(_ word: [UInt8], in text: UnsafeBufferPointer<UInt8>, foldingCase: Bool) -> Bool {
-        guard let first = word.first, word.count <= text.count else { return false }
-        let last = text.count - word.count
+    /// Whether `word` (lowercase when `foldingCase`) occurs in `text`; when `separated`, followed by a
+    /// byte an ASCII text's separator can be (a control character, space or DEL: `separator` on ASCII).
+    static func find(_ word: [UInt8], in text: UnsafeBufferPointer<UInt8>, foldingCase: Bool, separated: Bool = false) -> Bool {
+        let needed = word.count + (separated ? 1 : 0)
+        guard let first = word.first, needed <= text.count else { return false }
+        let last = text.count - needed
         var i = 0
         while i <= last {
             if fold(text[i], foldingCase) == first {
                 var j = 1
                 while j < word.count, fold(text[i + j], foldingCase) == word[j] { j += 1 }
-                if j == word.count { return true }
+                if j == word.count, !separated || text[i + j] <= 0x20 || text[i + j] == 0x7F { return true }
             }
             i += 1
         }
@@ -132,17 +138,18 @@ public enum LeakDetector {
         // `+` on both sides as well, a run of separators without FROM made the match cubic.
         ("an SQL statement", #"(?i)\b(SELECT\#(separator)[\w*,.\s\p{Cc}\p{Cf}]+\#(separator)FROM|INSERT\#(separator)+INTO|"#
             + #"UPDATE\#(separator)+\w+\#(separator)+SET|DELETE\#(separator)+FROM)\b[^\n"]*"#,
-         ["select", "insert", "update", "delete"], true),
-        ("SQL parameters", #"\[parameters:[^\]]*\]"#, ["[parameters:"], false),
+         ["select", "insert", "update", "delete"], true, true),
+        ("SQL parameters", #"\[parameters:[^\]]*\]"#, ["[parameters:"], false, false),
         ("a stack trace", #"Traceback \(most recent call last\)|\bat [\w.$]+\([\w]+\.(java|kt|swift|scala):\d+\)"#,
-         ["Traceback (most recent call last)", ".java:", ".kt:", ".swift:", ".scala:"], false),
-        ("a source file path", #"(/[\w.\-]+)+\.(py|rb|js|ts|java|go|swift|php)"?, line \d+"#, [", line "], false),
+         ["Traceback (most recent call last)", ".java:", ".kt:", ".swift:", ".scala:"], false, false),
+        ("a source file path", #"(/[\w.\-]+)+\.(py|rb|js|ts|java|go|swift|php)"?, line \d+"#, [", line "], false, false),
         ("an exception class", #"\b(sqlite3|psycopg2|sqlalchemy|pymysql)\.\w*(Error|Exception)\b"#,
-         ["sqlite3.", "psycopg2.", "sqlalchemy.", "pymysql."], false),
-        ("a connection string", #"\b(postgres(ql)?|mysql|mongodb|redis)://[^\s"']+"#, ["://"], false),
-    ].map { (name: String, pattern: String, words: [String], foldingCase: Bool) in
+         ["sqlite3.", "psycopg2.", "sqlalchemy.", "pymysql."], false, false),
+        ("a connection string", #"\b(postgres(ql)?|mysql|mongodb|redis)://[^\s"']+"#, ["://"], false, false),
+    ].map { (name: String, pattern: String, words: [String], foldingCase: Bool, separated: Bool) in
         // Literals written here: one that did not compile is a bug, and dropping it would let that kind
         // of leak through the guard unseen.
-        Pattern(name: name, regex: try! NSRegularExpression(pattern: pattern), words: words.map { Array($0.utf8) }, foldingCase: foldingCase)
+        Pattern(name: name, regex: try! NSRegularExpression(pattern: pattern), words: words.map { Array($0.utf8) }, foldingCase: foldingCase,
+                separated: separated)
     }
 }
