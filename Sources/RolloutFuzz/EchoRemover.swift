@@ -15,17 +15,42 @@ enum EchoRemover {
     /// canonical answer, then as it was sent. Strings under 4 characters are left in (they match by chance).
     static func remove(_ sent: [String], from text: String) -> String {
         var text = text
-        for string in sent where string.count >= 4 {
-            text = removing(JSONValue.string(string).canonicalText.dropFirst().dropLast(), from: text)
-            text = removing(string, from: text)
+        for var string in sent {
+            // One look at the bytes: printable ASCII has a character per byte, and needs no escape.
+            var printable = true, escaped = false
+            string.withUTF8 { bytes in
+                for byte in bytes {
+                    if byte < 0x20 || byte >= 0x7F { printable = false }
+                    if byte < 0x20 || byte == 0x22 || byte == 0x5C { escaped = true }
+                }
+            }
+            guard string.utf8.count >= 4, printable || string.count >= 4 else { continue }
+            if escaped {
+                var canonical: [UInt8] = []
+                JSONValue.appendCanonical(string: string, to: &canonical)
+                text = removing(canonical.dropFirst().dropLast(), from: text)
+                text = removing(Array(string.utf8)[...], from: text)
+            } else if let once = removingIfFound(string, from: text) {
+                // Its escaped form is itself: the second pass finds only what the first one's cuts joined.
+                text = removingIfFound(string, from: once) ?? once
+            }
         }
         return text
     }
 
     /// `text` without any occurrence of `needle`, left to right (after a match, the search goes on past it).
     static func removing(_ needle: some StringProtocol, from text: String) -> String {
-        var word = String(needle), hay = text
-        return hay.withUTF8 { h in word.withUTF8 { w in removingBytes(w, from: h) } } ?? text
+        removingIfFound(String(needle), from: text) ?? text
+    }
+
+    private static func removing(_ needle: ArraySlice<UInt8>, from text: String) -> String {
+        var hay = text
+        return hay.withUTF8 { h in needle.withUnsafeBufferPointer { w in removingBytes(w, from: h) } } ?? text
+    }
+
+    private static func removingIfFound(_ needle: String, from text: String) -> String? {
+        var word = needle, hay = text
+        return hay.withUTF8 { h in word.withUTF8 { w in removingBytes(w, from: h) } }
     }
 
     /// `hay` without `word`, or nil when it does not occur (or `word` is empty).

@@ -25,6 +25,9 @@ struct EchoRemoverTests {
         (["abc"], "abcabc"), (["none"], "nothing here"), (["line\nbreak"], #"{"m":"line\nbreak"}"#), (["\nabc"], "x\r\nabc"),
         (["long-argument-value"], String(repeating: "long-argument-value,", count: 200)), (["SELECT"], "SELECT id FROM users"),
         (["xyzw", "wxyz"], "xyzwxyz"),
+        // A cut that joins a new echo ("a" + "abcd" + "bcd"), a string of 3 characters in 4 bytes ("\r\n" is one),
+        // DEL (no escape, not printable), and a quote with the rest escaped.
+        (["abcd"], "aabcdbcd"), (["ab\r\n"], "xab\r\nx"), (["ab\u{7F}c"], "xab\u{7F}cx"), (["q\"\"q"], #"{"m":"q\"\"qq\"\"q"}"#),
     ]
 
     @Test("on ASCII, remove gives what replacingOccurrences gives", arguments: ascii.indices)
