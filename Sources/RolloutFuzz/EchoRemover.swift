@@ -29,7 +29,7 @@ enum EchoRemover {
                 var canonical: [UInt8] = []
                 JSONValue.appendCanonical(string: string, to: &canonical)
                 text = removing(canonical.dropFirst().dropLast(), from: text)
-                text = removing(Array(string.utf8)[...], from: text)
+                text = removingIfFound(string, from: text) ?? text
             } else if let once = removingIfFound(string, from: text) {
                 // Its escaped form is itself: the second pass finds only what the first one's cuts joined.
                 text = removingIfFound(string, from: once) ?? once
@@ -39,15 +39,12 @@ enum EchoRemover {
     }
 
     /// `text` without any occurrence of `needle`, left to right (after a match, the search goes on past it).
-    static func removing(_ needle: some StringProtocol, from text: String) -> String {
-        removingIfFound(String(needle), from: text) ?? text
-    }
-
     private static func removing(_ needle: ArraySlice<UInt8>, from text: String) -> String {
         var hay = text
         return hay.withUTF8 { h in needle.withUnsafeBufferPointer { w in removingBytes(w, from: h) } } ?? text
     }
 
+    /// As `removing`, nil when `needle` does not occur.
     private static func removingIfFound(_ needle: String, from text: String) -> String? {
         var word = needle, hay = text
         return hay.withUTF8 { h in word.withUTF8 { w in removingBytes(w, from: h) } }
