@@ -127,6 +127,15 @@ public struct DecisionContext {
 struct CallMarks {
     /// The event's `args_digest` (`Guard.argumentsMark`).
     var arguments: String
-    /// The idempotency key's binding (`IdempotencyBinding.of`), when the request carries a key.
-    var binding: String?
+    /// The idempotency key's binding (`IdempotencyBinding.of`) and the request it was made for, when the
+    /// request carries a key.
+    var bound: (request: WriteRequest, binding: String)?
+
+    /// The binding made for `request`, or nil when none was, or it was made for another request (a step
+    /// that planned a write other than the context's request): the caller then makes it afresh. Checked in
+    /// every build: a binding of other arguments would answer a retry of this call with another's result.
+    func binding(for request: WriteRequest) -> String? {
+        guard let bound, bound.request == request else { return nil }
+        return bound.binding
+    }
 }

@@ -86,7 +86,7 @@ extension Guard {
                 result = .object(object)
             }
             try remember(plan.request, tool: tool, principal: principal, seq: stored.seq, decision: .pendingApproval, result: result, session: session, now: now,
-                         binding: context.marks?.binding)
+                         marks: context.marks)
             return Decision(code: .pendingApproval, message: message, auditSeq: stored.seq, approvalId: id, changes: event.changes, result: result)
 
         case .execute(let plan):
@@ -104,7 +104,7 @@ extension Guard {
             ]
             try session.ledger.recordCall(tenant: principal.tenant, tool: tool.name, actor: principal.actor, at: now, auditSeq: stored.seq)
             try remember(plan.request, tool: tool, principal: principal, seq: stored.seq, decision: .executed, result: result, session: session, now: now,
-                         binding: context.marks?.binding)
+                         marks: context.marks)
             return Decision(code: .executed, message: event.message!, auditSeq: stored.seq, changes: event.changes, result: result)
         }
     }
@@ -144,7 +144,7 @@ extension Guard {
             try session.ledger.recordCall(tenant: context.principal.tenant, tool: context.tool.name, actor: context.principal.actor,
                                           at: context.now, auditSeq: stored.seq)
             try remember(plan.request, tool: context.tool, principal: context.principal, seq: stored.seq, decision: .intent,
-                         result: .null, session: session, now: context.now, binding: context.marks?.binding)
+                         result: .null, session: session, now: context.now, marks: context.marks)
         } else if var queued = approval?.approval {
             queued.status = .executing
             queued.decidedBy = approval?.approver
@@ -228,16 +228,14 @@ extension Guard {
         return Decision(code: .shadowed, message: message, auditSeq: stored.seq, changes: event.changes, wouldBe: wouldBe, result: result)
     }
 
-    /// Keeps `request`'s idempotency key with the answer it got; `binding` is the key's binding when the
-    /// caller made it before the transaction (`CallMarks`).
+    /// Keeps `request`'s idempotency key with the answer it got; `marks` the digests the caller made
+    /// before the transaction (`CallMarks`), whose binding is used only when it was made for this request.
     func remember(_ request: WriteRequest, tool: ToolPolicy, principal: Principal, seq: Int64, decision: DecisionCode, result: JSONValue,
-                  session: any GuardSession, now: Date, binding: String? = nil) throws {
+                  session: any GuardSession, now: Date, marks: CallMarks? = nil) throws {
         guard let key = request.idempotencyKey else { return }
-        assert(binding == nil || binding == IdempotencyBinding.of(request, tool: tool, principal: principal, scope: decisionScope),
-               "a binding made before the transaction is not this request's")
         try session.ledger.saveIdempotency(IdempotencyEntry(
             tenant: principal.tenant, key: key, tool: tool.name,
-            binding: binding ?? IdempotencyBinding.of(request, tool: tool, principal: principal, scope: decisionScope), auditSeq: seq,
+            binding: marks?.binding(for: request) ?? IdempotencyBinding.of(request, tool: tool, principal: principal, scope: decisionScope), auditSeq: seq,
             decision: decision, result: result, createdAt: now, backend: backend))
     }
 
@@ -262,11 +260,11 @@ extension Guard {
     /// transaction runs on a worker shared by many calls (elsewhere it is made where needed, if at all).
     func markCall(_ context: inout DecisionContext, forWrite: Bool) {
         guard context.marks == nil else { return }
-        let binding = forWrite && environment.sharesCommits ? context.request.flatMap { request in
+        let bound = forWrite && environment.sharesCommits ? context.request.flatMap { request in
             request.idempotencyKey == nil ? nil
-                : IdempotencyBinding.of(request, tool: context.tool, principal: context.principal, scope: context.decisionScope)
+                : (request, IdempotencyBinding.of(request, tool: context.tool, principal: context.principal, scope: context.decisionScope))
         } : nil
-        context.marks = CallMarks(arguments: argumentsMark(context.call), binding: binding)
+        context.marks = CallMarks(arguments: argumentsMark(context.call), bound: bound)
     }
 
     /// An event's common members; `argumentsMark` is the call's `args_digest` when already made (`CallMarks`).

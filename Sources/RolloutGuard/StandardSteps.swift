@@ -129,7 +129,7 @@ enum StandardSteps {
     /// write from the actor and subject the event that used the key records, and no one else.
     static func keyAnswers(_ entry: IdempotencyEntry, _ request: WriteRequest, _ context: DecisionContext, session: any GuardSession) throws -> Bool {
         if entry.binding.hasPrefix(IdempotencyBinding.prefix) {
-            return entry.binding == context.marks?.binding ?? IdempotencyBinding.of(request, tool: context.tool, principal: context.principal, scope: context.decisionScope)
+            return entry.binding == context.marks?.binding(for: request) ?? IdempotencyBinding.of(request, tool: context.tool, principal: context.principal, scope: context.decisionScope)
         }
         if entry.binding.hasPrefix(IdempotencyBinding.legacyPrefix) {
             return entry.binding == IdempotencyBinding.legacy(request, tool: context.tool, actor: context.principal.actor, subject: context.principal.subject)

@@ -165,3 +165,53 @@ struct IdempotencyBindingTests {
         #expect(binding(observe: "/srv/stg.db") == staging, "what the guard observes is not where the write lands")
     }
 }
+
+@Suite("A key's binding made before the transaction is kept only for the request it was made for")
+struct CallMarksTests {
+    @Test("a step that plans another write than the bound request: the key is bound to the write that ran")
+    func plannedRequestDiffers() async throws {
+        let policy = try RolloutFolder(directory: TestPaths.exampleFolder).loadPolicy()
+        let fixture = try GuardFixture(policy: policy)
+        // In place of the approval step (the last, inside the transaction): plans the write with another status.
+        let replanning = GuardStep(.approval, phase: .inTransaction) { context in
+            guard var plan = context.plan else { return nil }
+            plan.request.fields["status"] = "cancelled"
+            plan.changes = DecisionContext.changes(plan.request, model: plan.model, rows: plan.rows, observed: plan.observed)
+            return .execute(plan)
+        }
+        let guard_ = Guard(policy: policy, stages: TenantStages(stages: ["acme": .broad]), environment: fixture.environment,
+                           clock: fixture.clock, pipeline: GuardPipeline.standard.replacing(.approval, with: replanning))
+        let args = orderUpdate(key: "replanned-1")
+        let decision = try await guard_.decide(ToolCall(tool: "orders.update", arguments: args), principal: GuardFixture.acme)
+        #expect(decision.code == .executed, "\(decision.message)")
+        #expect(try fixture.row("Order", 1)?["status"] == "cancelled")
+
+        let tool = try #require(policy.tools.first { $0.name == "orders.update" })
+        guard case .success(var ran) = RequestBinder.bind(ToolCall(tool: "orders.update", arguments: args), to: tool) else {
+            Issue.record("the call does not bind")
+            return
+        }
+        let asked = IdempotencyBinding.of(ran, tool: tool, principal: GuardFixture.acme, scope: guard_.decisionScope)
+        ran.fields["status"] = "cancelled"
+        let planned = IdempotencyBinding.of(ran, tool: tool, principal: GuardFixture.acme, scope: guard_.decisionScope)
+        let entry = try fixture.environment.transaction { try $0.ledger.idempotency(tenant: "acme", key: "replanned-1") }
+        #expect(entry?.binding == planned)
+        #expect(entry?.binding != asked)
+    }
+
+    @Test("a mark's binding answers only its own request")
+    func bindingForRequest() throws {
+        let policy = try RolloutFolder(directory: TestPaths.exampleFolder).loadPolicy()
+        let tool = try #require(policy.tools.first { $0.name == "orders.update" })
+        guard case .success(let request) = RequestBinder.bind(ToolCall(tool: "orders.update", arguments: orderUpdate()), to: tool) else {
+            Issue.record("the call does not bind")
+            return
+        }
+        var other = request
+        other.fields["status"] = "cancelled"
+        let marks = CallMarks(arguments: "a", bound: (request, "bind2:x"))
+        #expect(marks.binding(for: request) == "bind2:x")
+        #expect(marks.binding(for: other) == nil)
+        #expect(CallMarks(arguments: "a", bound: nil).binding(for: request) == nil)
+    }
+}
