@@ -7,6 +7,8 @@ enum RequestBinder {
     /// sorted. A container on the way to a declared pointer is walked into; anything else undeclared is
     /// unbound, however harmless its name (`tenant_id`, `approved_by`, `status`).
     static func unboundArguments(_ arguments: JSONValue, tool: ToolPolicy) -> [String] {
+        // Nearly every call names only declared top-level places: nothing to walk.
+        if case .object(let members) = arguments, tool.declaresEveryMember(of: members) { return [] }
         let declared = tool.declaredPointers
         var unbound: [String] = []
         // `inList` marks the steps that index a list: a declared `*` matches only those.

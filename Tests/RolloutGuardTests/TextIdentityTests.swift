@@ -88,6 +88,29 @@ struct TextIdentityTests {
         #expect(RequestBinder.unboundArguments(["\u{212A}ey": "a"], tool: tool) == ["/\u{212A}ey"])
     }
 
+    /// Top-level members against orders.update's declared places (`/id`, `/data`, `/reason`,
+    /// `/idempotency_key`, an argument `Key`), and a `*` pointer bound where a name could be.
+    static let memberCases: [(JSONValue, Bool, [String])] = [
+        (["id": 1, "data": [:], "reason": "r", "idempotency_key": "k"], true, []),
+        (["id": 1, "Key": "a"], true, []),
+        (["id": 1, "status": "paid"], false, ["/status"]),
+        (["\u{212A}ey": "a"], false, ["/\u{212A}ey"]),
+        (["id": 1, "data": ["status": "paid"], "*": 1], false, ["/*"]),
+        ([:], true, []),
+    ]
+
+    @Test("the check that every member is declared agrees with the declared pointers, byte for byte", arguments: memberCases)
+    func everyMemberDeclared(_ arguments: JSONValue, _ declared: Bool, _ unbound: [String]) throws {
+        var tool = try #require(try RolloutFolder(directory: TestPaths.exampleFolder).loadPolicy().tool(named: "orders.update"))
+        tool.arguments = [FieldRule(name: "Key", type: .string)]
+        let members = try #require(arguments.objectValue)
+        #expect(tool.declaresEveryMember(of: members) == declared)
+        // What the pointers themselves say: every member covered by a one-token pointer of its bytes.
+        let byPointers = members.keys.allSatisfy { name in tool.declaredPointers.contains { $0.tokens.count == 1 && $0.tokens[0].utf8.elementsEqual(name.utf8) } }
+        #expect(byPointers == declared)
+        #expect(RequestBinder.unboundArguments(arguments, tool: tool) == unbound)
+    }
+
     @Test("a written field spelled another way (the Kelvin sign for K) is not the model's field, nor writable as it", arguments: [
         ("Kind", DecisionCode.executed), ("\u{212A}ind", .fieldNotWritable),
     ])

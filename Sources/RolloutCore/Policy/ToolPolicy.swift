@@ -63,22 +63,38 @@ public struct ToolPolicy: Sendable, Hashable {
     /// create): a key the binder never reads would reach the upstream with no row checked.
     public var declaredPointers: [JSONPointer] {
         var out: [JSONPointer] = []
-        let b = binding
-        let keys: [JSONPointer?] = switch operation {
-        case .update, .delete: [b.target]
-        case .bulkUpdate: [b.targets]
-        case .create: []
+        forEachDeclaredPointer { out.append($0); return false }
+        return out
+    }
+
+    /// Whether every member of `members` is itself a declared place (a pointer of one token naming it,
+    /// byte for byte): then no argument is unbound, and nothing needs walking (`RequestBinder`).
+    public func declaresEveryMember(of members: [String: JSONValue]) -> Bool {
+        members.keys.allSatisfy { name in
+            !forEachDeclaredPointer { $0.tokens.count == 1 && $0.tokens[0].hasSameBytes(as: name) }
         }
-        for pointer in [b.model, b.reason, b.idempotencyKey, b.dryRun, principalField] + keys {
-            if let pointer { out.append(pointer) }
+    }
+
+    /// Calls `visit` with each of `declaredPointers`, in its order, until `visit` returns true (then
+    /// returns false: the visit stopped); the one list of what a tool declares.
+    @discardableResult
+    func forEachDeclaredPointer(_ visit: (JSONPointer) -> Bool) -> Bool {
+        let b = binding
+        for pointer in [b.model, b.reason, b.idempotencyKey, b.dryRun, principalField] {
+            if let pointer, visit(pointer) { return false }
+        }
+        switch operation {
+        case .update, .delete: if let target = b.target, visit(target) { return false }
+        case .bulkUpdate: if let targets = b.targets, visit(targets) { return false }
+        case .create: break
         }
         switch b.fields {
-        case .object(let pointer): out.append(pointer)
-        case .each(let map): out.append(contentsOf: map.values)
+        case .object(let pointer): if visit(pointer) { return false }
+        case .each(let map): for pointer in map.values where visit(pointer) { return false }
         }
-        out.append(contentsOf: arguments.map { JSONPointer(tokens: [$0.name]) })
-        out.append(contentsOf: guardArguments.map { JSONPointer(tokens: [$0]) })
-        return out
+        for argument in arguments where visit(JSONPointer(tokens: [argument.name])) { return false }
+        for name in guardArguments where visit(JSONPointer(tokens: [name])) { return false }
+        return true
     }
 
     /// The first of this tool's conditions (its approval's `when`, then its rules) that reads the
