@@ -26,13 +26,18 @@ struct LeakDetectorTests {
         // A keyword not followed by a separator (a tool's name) sends nothing to the SQL expression.
         #"{"tool":"orders.update","result":{"set":1}}"#, "orders.update SET x", "updates SET x = 1", "update\"t SET x", "UPDATE\tt\tSET",
         "select", "SELECT", "deleteFROM x", "x.delete FROM carts",
+        // Node, Ruby and Go frames, and psycopg2's error classes by module.
+        "    at Object.<anonymous> (/srv/app/db.js:42:13)", "at /srv/app/db.mjs:1:2", "at f (/a/b.ts:3)", "see app.js:42:13",
+        "/app/models/order.rb:12:in `save!'", "/app/models/order.rb:12", "/app/main.go:27 +0x1d", "main.go:27 +0x1d",
+        "psycopg2.errors.UndefinedTable: relation \"orders\" does not exist", "psycopg2.errors",
     ]
 
     /// Texts of tokens drawn with a seed: keywords in both cases, each separator kind, quotes and dots
     /// beside them, and the other patterns' words: what the word check must agree with the expressions on.
     static let tokens = ["select", "SELECT", "update", "Update", "delete", "insert", "into", "from", "set", "FROM", "SET", " ", "\t", "\n",
                          "\u{0}", "\u{7F}", "\u{1C}", "\"", ".", "orders.update", "x", "_", "(", "*", ",", "[parameters:", "]", "://",
-                         "postgres", ", line ", "1", "Traceback (most recent call last)", "sqlite3.", "Error"]
+                         "postgres", ", line ", "1", "Traceback (most recent call last)", "sqlite3.", "Error",
+                         "at ", "/srv", ".js:", ".rb:", ".go:", ":", ")", " +0x1d", ":in `", "psycopg2.errors."]
 
     @Test("leak(in:) agrees with every expression on 3,000 texts of drawn tokens")
     func agreesOnDrawnTexts() {
@@ -55,6 +60,9 @@ struct LeakDetectorTests {
         ("Traceback (most recent call last)", "a stack trace"), ("/srv/app.py\", line 3", "a source file path"),
         ("raised psycopg2.IntegrityError", "an exception class"), ("dsn postgres://u:p@h/db", "a connection string"),
         ("ſelect id FROM users", "an SQL statement"),
+        ("    at Object.<anonymous> (/srv/app/db.js:42:13)", "a stack trace"), ("at /srv/app/db.js:42:13", "a stack trace"),
+        ("/app/models/order.rb:12:in `save!'", "a stack trace"), ("goroutine 1 [running]:\nmain.main()\n\t/app/main.go:27 +0x1d", "a stack trace"),
+        ("psycopg2.errors.UndefinedTable: relation \"orders\" does not exist", "an exception class"),
     ])
     func names(_ text: String, _ name: String) {
         #expect(LeakDetector.leak(in: text)?.hasPrefix(name + ":") == true)
@@ -105,6 +113,7 @@ struct LeakDetectorTests {
 
     @Test("an answer without internals is clean", arguments: [
         "{\"ok\":true}", "updated the order, selected a carrier", "deleted nothing", "select\u{0}", "deleted\u{1C}from the cart",
+        "see app.js:42:13 in the docs", "meet at 10:30 (room /b.js)", "order.rb:12", "main.go:27",
     ])
     func clean(_ text: String) {
         #expect(LeakDetector.leak(in: text) == nil)

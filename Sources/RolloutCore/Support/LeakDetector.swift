@@ -140,10 +140,13 @@ public enum LeakDetector {
             + #"UPDATE\#(separator)+\w+\#(separator)+SET|DELETE\#(separator)+FROM)\b[^\n"]*"#,
          ["select", "insert", "update", "delete"], true, true),
         ("SQL parameters", #"\[parameters:[^\]]*\]"#, ["[parameters:"], false, false),
-        ("a stack trace", #"Traceback \(most recent call last\)|\bat [\w.$]+\([\w]+\.(java|kt|swift|scala):\d+\)"#,
-         ["Traceback (most recent call last)", ".java:", ".kt:", ".swift:", ".scala:"], false, false),
+        // Python's header; a JVM frame; a Node frame (`at f (/srv/db.js:42:13)`, or without its function);
+        // a Ruby frame (`/app/order.rb:12:in `save!'`); a Go frame (`/app/main.go:27 +0x1d`).
+        ("a stack trace", #"Traceback \(most recent call last\)|\bat [\w.$]+\([\w]+\.(java|kt|swift|scala):\d+\)|"#
+            + #"\bat ([^\s()]+ \()?(/[\w.\-]+)+\.(js|mjs|cjs|ts):\d+:\d+|(/[\w.\-]+)+\.rb:\d+:in [`']|(/[\w.\-]+)+\.go:\d+ \+0x[0-9a-f]+"#,
+         ["Traceback (most recent call last)", ".java:", ".kt:", ".swift:", ".scala:", ".js:", ".mjs:", ".cjs:", ".ts:", ".rb:", ".go:"], false, false),
         ("a source file path", #"(/[\w.\-]+)+\.(py|rb|js|ts|java|go|swift|php)"?, line \d+"#, [", line "], false, false),
-        ("an exception class", #"\b(sqlite3|psycopg2|sqlalchemy|pymysql)\.\w*(Error|Exception)\b"#,
+        ("an exception class", #"\b(sqlite3|psycopg2|sqlalchemy|pymysql)\.\w*(Error|Exception)\b|\bpsycopg2\.errors\.\w+"#,
          ["sqlite3.", "psycopg2.", "sqlalchemy.", "pymysql."], false, false),
         ("a connection string", #"\b(postgres(ql)?|mysql|mongodb|redis)://[^\s"']+"#, ["://"], false, false),
     ].map { (name: String, pattern: String, words: [String], foldingCase: Bool, separated: Bool) in
