@@ -133,11 +133,18 @@ public enum LeakDetector {
     /// (`\p{Cf}`: U+200B, U+FEFF, U+2060, …): "delete\u{0}from x" is as much a statement.
     static let separator = #"[\s\p{Cc}\p{Cf}]"#
 
+    /// A quoted name, as ORMs write them: `"auth_user"`, `` `users` ``, `[Orders]`. Nothing but name
+    /// characters between the quotes, so two strings of a JSON list (`"select x","y from z"`) never read
+    /// as one name.
+    static let quotedName = #"(?:"[\w$]+"|`[\w$]+`|\[\w+\])"#
+
     static let patterns: [Pattern] = [
         // One separator on each side of SELECT's column list, which may hold separators itself: with
-        // `+` on both sides as well, a run of separators without FROM made the match cubic.
-        ("an SQL statement", #"(?i)\b(SELECT\#(separator)[\w*,.\s\p{Cc}\p{Cf}]+\#(separator)FROM|INSERT\#(separator)+INTO|"#
-            + #"UPDATE\#(separator)+\w+\#(separator)+SET|DELETE\#(separator)+FROM)\b[^\n"]*"#,
+        // `+` on both sides as well, a run of separators without FROM made the match cubic. The list may
+        // hold quoted names and a call's parentheses (`count(*)`); UPDATE's table a schema and quotes.
+        ("an SQL statement", #"(?i)\b(SELECT\#(separator)(?:[\w*,.\s\p{Cc}\p{Cf}]|\#(quotedName)|\((?:\*|[\w.$]*)\))+\#(separator)FROM|"#
+            + #"INSERT\#(separator)+INTO|UPDATE\#(separator)+(?:\w+|\#(quotedName))(?:\.(?:\w+|\#(quotedName)))*\#(separator)+SET|"#
+            + #"DELETE\#(separator)+FROM)\b[^\n"]*"#,
          ["select", "insert", "update", "delete"], true, true),
         ("SQL parameters", #"\[parameters:[^\]]*\]"#, ["[parameters:"], false, false),
         // Python's header; a JVM frame; a Node frame (`at f (/srv/db.js:42:13)`, or without its function);
