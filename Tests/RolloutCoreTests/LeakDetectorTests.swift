@@ -120,6 +120,26 @@ struct LeakDetectorTests {
         #expect(LeakDetector.leak(in: text + " FROM t")?.hasPrefix("an SQL statement:") == true)
     }
 
+    /// From every `/` of a run the expressions scanned the rest of it: 20,000 segments took 13 s, and an
+    /// upstream's answer could stall the guard. Each text holds the words that send it to the expressions.
+    @Test("a long path without a match is judged in one pass", .timeLimit(.minutes(1)), arguments: [", line ", ".rb:", ".go:", ".js:"])
+    func longPath(_ word: String) {
+        let text = String(repeating: "/a", count: 80_000) + " " + word + " at x"
+        #expect(LeakDetector.leak(in: text) == nil)
+        // A group repeated once per segment overflowed ICU's stack here: no match, the leak unseen.
+        #expect(LeakDetector.leak(in: String(repeating: "/a", count: 80_000) + ".rb:12:in `save!'")?.hasPrefix("a stack trace:") == true)
+        #expect(LeakDetector.leak(in: "at " + String(repeating: "/a", count: 80_000) + ".js:1:2")?.hasPrefix("a stack trace:") == true)
+        #expect(LeakDetector.scrub(text) == text)
+    }
+
+    @Test("a path is found whole, relative or not", arguments: [
+        ("File \"/srv/app/main.py\", line 12", "/srv/app/main.py\", line 12"), ("./app/x.rb:3:in `f'", "./app/x.rb:3:in `"),
+        ("app/models/order.rb:12:in `save!'", "app/models/order.rb:12:in `"), ("C:/app/x.go:1 +0x2", "/app/x.go:1 +0x2"),
+    ])
+    func wholePath(_ text: String, _ found: String) {
+        #expect(LeakDetector.leak(in: text)?.hasSuffix(": " + found) == true, "\(LeakDetector.leak(in: text) ?? "nil")")
+    }
+
     @Test("an answer without internals is clean", arguments: [
         "{\"ok\":true}", "updated the order, selected a carrier", "deleted nothing", "select\u{0}", "deleted\u{1C}from the cart",
         "see app.js:42:13 in the docs", "meet at 10:30 (room /b.js)", "order.rb:12", "main.go:27",
