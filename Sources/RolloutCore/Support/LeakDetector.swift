@@ -16,7 +16,8 @@ public enum LeakDetector {
         var utf8 = text
         return utf8.withUTF8 { bytes in
             let ascii = !bytes.contains { $0 >= 0x80 }
-            for pattern in patterns where !ascii || pattern.isWorded(in: bytes) {
+            let worded = ascii ? WordTable.shared.patterns(wordedIn: bytes) : ~0
+            for (index, pattern) in patterns.enumerated() where worded & (1 << index) != 0 {
                 if let found = pattern.match(in: text) { return found }
             }
             return nil
@@ -92,10 +93,6 @@ public enum LeakDetector {
         /// every answer the fuzzer reads, then no longer send the answer to the expression.
         let separated: Bool
 
-        /// Whether the ASCII `text` holds one of `words`; when it does not, the expression cannot match it.
-        func isWorded(in text: UnsafeBufferPointer<UInt8>) -> Bool {
-            words.contains { LeakDetector.find($0, in: text, foldingCase: foldingCase, separated: separated) }
-        }
 
         /// The expression's first match in `text`, named.
         func match(in text: String) -> String? {
@@ -106,26 +103,78 @@ public enum LeakDetector {
         }
     }
 
-    /// Whether `word` (lowercase when `foldingCase`) occurs in `text`; when `separated`, followed by a
-    /// byte an ASCII text's separator can be (a control character, space or DEL: `separator` on ASCII).
-    static func find(_ word: [UInt8], in text: UnsafeBufferPointer<UInt8>, foldingCase: Bool, separated: Bool = false) -> Bool {
-        let needed = word.count + (separated ? 1 : 0)
-        guard let first = word.first, needed <= text.count else { return false }
-        let last = text.count - needed
-        var i = 0
-        while i <= last {
-            if fold(text[i], foldingCase) == first {
-                var j = 1
-                while j < word.count, fold(text[i + j], foldingCase) == word[j] { j += 1 }
-                if j == word.count, !separated || text[i + j] <= 0x20 || text[i + j] == 0x7F { return true }
-            }
-            i += 1
+    /// Every pattern's words, found in one pass over an ASCII text: the first byte of each word (both
+    /// cases where the pattern folds case) marks, in a table of 256, the words that may start there; only
+    /// those are compared. A pass per word was 6.8% of a fuzz run once the stack frames' words came in.
+    struct WordTable: Sendable {
+        struct Word: Sendable {
+            let bytes: [UInt8]
+            let pattern: Int
+            let foldingCase: Bool
+            let separated: Bool
         }
-        return false
-    }
 
-    private static func fold(_ byte: UInt8, _ foldingCase: Bool) -> UInt8 {
-        foldingCase && byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+        let words: [Word]
+        /// By byte: the words (bits by index in `words`) whose first byte it is.
+        let starts: [UInt64]
+
+        static let shared = WordTable(LeakDetector.patterns)
+
+        init(_ patterns: [Pattern]) {
+            precondition(patterns.count <= 64, "a pattern's bit must fit in a word")
+            var words: [Word] = []
+            var starts = [UInt64](repeating: 0, count: 256)
+            for (index, pattern) in patterns.enumerated() {
+                for word in pattern.words {
+                    guard let first = word.first else { continue }
+                    precondition(words.count < 64, "a word's bit must fit in a word")
+                    let bit: UInt64 = 1 << words.count
+                    starts[Int(first)] |= bit
+                    if pattern.foldingCase, first >= 0x61, first <= 0x7A { starts[Int(first - 0x20)] |= bit }
+                    words.append(Word(bytes: word, pattern: index, foldingCase: pattern.foldingCase, separated: pattern.separated))
+                }
+            }
+            self.words = words
+            self.starts = starts
+        }
+
+        /// The patterns (bits by index) one of whose words the ASCII `text` holds; when a pattern's bit is
+        /// clear, its expression cannot match the text. A separated word must be followed by a byte an
+        /// ASCII text's separator can be (a control character, space or DEL: `separator` on ASCII).
+        func patterns(wordedIn text: UnsafeBufferPointer<UInt8>) -> UInt64 {
+            var found: UInt64 = 0
+            var open: UInt64 = words.count == 64 ? ~0 : (1 << words.count) - 1
+            starts.withUnsafeBufferPointer { starts in
+                var i = 0
+                while i < text.count, open != 0 {
+                    var candidates = starts[Int(text[i])] & open
+                    while candidates != 0 {
+                        let index = candidates.trailingZeroBitCount
+                        candidates &= candidates - 1
+                        let word = words[index]
+                        guard Self.holds(word, in: text, at: i) else { continue }
+                        found |= 1 << word.pattern
+                        // The pattern is found: none of its words need looking for again.
+                        for (other, candidate) in words.enumerated() where candidate.pattern == word.pattern { open &= ~(1 << other) }
+                    }
+                    i += 1
+                }
+            }
+            return found
+        }
+
+        private static func holds(_ word: Word, in text: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
+            let needed = word.bytes.count + (word.separated ? 1 : 0)
+            guard text.count - start >= needed else { return false }
+            for (j, byte) in word.bytes.enumerated() where fold(text[start + j], word.foldingCase) != byte { return false }
+            guard word.separated else { return true }
+            let next = text[start + word.bytes.count]
+            return next <= 0x20 || next == 0x7F
+        }
+
+        private static func fold(_ byte: UInt8, _ foldingCase: Bool) -> UInt8 {
+            foldingCase && byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+        }
     }
 
     /// What separates an SQL statement's words: ICU's `\s`, every control character (`\p{Cc}`: ICU's
