@@ -135,7 +135,17 @@ struct CallMarks {
     /// that planned a write other than the context's request): the caller then makes it afresh. Checked in
     /// every build: a binding of other arguments would answer a retry of this call with another's result.
     func binding(for request: WriteRequest) -> String? {
-        guard let bound, bound.request == request else { return nil }
+        guard let bound, Self.sameBytes(bound.request, request) else { return nil }
         return bound.binding
+    }
+
+    /// Whether two requests are the same down to their texts' bytes, as the binding's digest reads them:
+    /// Swift's `==` calls canonically equivalent spellings equal (`K` and the Kelvin sign).
+    static func sameBytes(_ a: WriteRequest, _ b: WriteRequest) -> Bool {
+        func same(_ x: String?, _ y: String?) -> Bool { x.map { y?.hasSameBytes(as: $0) ?? false } ?? (y == nil) }
+        return a == b && a.tool.hasSameBytes(as: b.tool) && a.model.hasSameBytes(as: b.model)
+            && JSONValue.array(a.targets).isIdentical(to: .array(b.targets)) && JSONValue.object(a.fields).isIdentical(to: .object(b.fields))
+            && same(a.reason, b.reason) && same(a.idempotencyKey, b.idempotencyKey)
+            && a.call.tool.hasSameBytes(as: b.call.tool) && a.call.arguments.isIdentical(to: b.call.arguments)
     }
 }

@@ -213,5 +213,13 @@ struct CallMarksTests {
         #expect(marks.binding(for: request) == "bind2:x")
         #expect(marks.binding(for: other) == nil)
         #expect(CallMarks(arguments: "a", bound: nil).binding(for: request) == nil)
+        // Another spelling of the same text is another request: the digest reads bytes.
+        var plain = request, kelvin = request
+        plain.fields["notes"] = "K"
+        kelvin.fields["notes"] = "\u{212A}"
+        #expect(plain == kelvin)
+        let spelled = CallMarks(arguments: "a", bound: (plain, "bind2:k"))
+        #expect(spelled.binding(for: plain) == "bind2:k")
+        #expect(spelled.binding(for: kelvin) == nil)
     }
 }
