@@ -93,7 +93,6 @@ public enum LeakDetector {
         /// every answer the fuzzer reads, then no longer send the answer to the expression.
         let separated: Bool
 
-
         /// The expression's first match in `text`, named.
         func match(in text: String) -> String? {
             guard let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)), let r = Range(match.range, in: text) else {
