@@ -89,7 +89,7 @@ struct TextIdentityTests {
     }
 
     /// Top-level members against orders.update's declared places (`/id`, `/data`, `/reason`,
-    /// `/idempotency_key`, an argument `Key`), and a `*` pointer bound where a name could be.
+    /// `/idempotency_key`, an argument `Key`), and a member named `*`, which no pointer of the tool declares.
     static let memberCases: [(JSONValue, Bool, [String])] = [
         (["id": 1, "data": [:], "reason": "r", "idempotency_key": "k"], true, []),
         (["id": 1, "Key": "a"], true, []),
