@@ -1,0 +1,138 @@
+import Foundation
+
+/// Finds the SQL statements of a text as `expression` does, in time linear in the text. An answer that
+/// holds "select " thousands of times and no FROM took the expression quadratic time (from each SELECT
+/// its column list ran to the end of its run of list characters, then backtracked): 52 KB took 4.5 s,
+/// and an upstream's answer or error message could stall the guard that checks it.
+///
+/// The search gives the expression's matches. A SELECT at `at`, whose list starts at `list`, matches
+/// exactly when a separator then FROM (`froms`) starts after `list` and before the first character the
+/// list cannot hold (`breaks`): the list is greedy, so the match runs to the last such FROM of that run,
+/// then to the end of its line or the next quote. Each part is one of ICU's passes over the whole text
+/// (ICU decides every character class and case fold, as in the expression), and SELECTs share their run's
+/// answer, so nothing is scanned twice. The other statements (INSERT … INTO, UPDATE … SET, DELETE …
+/// FROM) cannot run away and stay one expression. A pass per SELECT would not do: every call into
+/// `NSRegularExpression` copies the whole text first.
+struct SQLStatementSearch: Sendable {
+    /// What separates an SQL statement's words: ICU's `\s`, every control character (`\p{Cc}`: ICU's
+    /// `\s` leaves out NUL, 0x1C–0x1F, DEL and most of 0x80–0x9F) and every invisible format character
+    /// (`\p{Cf}`: U+200B, U+FEFF, U+2060, …): "delete\u{0}from x" is as much a statement.
+    static let separator = #"[\s\p{Cc}\p{Cf}]"#
+    /// What SELECT's column list may hold: words, `*`, `,`, `.` and separators.
+    static let listCharacters = #"\w*,.\s\p{Cc}\p{Cf}"#
+    /// INSERT … INTO, UPDATE t SET, DELETE … FROM, then the rest of the line.
+    static let otherStatements = #"(?i)\b(INSERT\#(separator)+INTO|UPDATE\#(separator)+\w+\#(separator)+SET|DELETE\#(separator)+FROM)\b[^\n"]*"#
+    /// The one expression whose matches the search gives: one separator on each side of SELECT's column
+    /// list, which may hold separators itself (with `+` on both sides as well, a run of separators
+    /// without FROM made it cubic).
+    static let expression = #"(?i)\b(SELECT\#(separator)[\#(listCharacters)]+\#(separator)FROM|INSERT\#(separator)+INTO|"#
+        + #"UPDATE\#(separator)+\w+\#(separator)+SET|DELETE\#(separator)+FROM)\b[^\n"]*"#
+
+    static let shared = SQLStatementSearch()
+
+    private let others = Self.compile(otherStatements)
+    private let selects = Self.compile(#"(?i)\bSELECT\#(separator)"#)
+    private let froms = Self.compile(#"(?i)\#(separator)FROM\b"#)
+    private let breaks = Self.compile("[^\(listCharacters)]+")
+
+    /// Literals written here: one that did not compile is a bug, and dropping it would let statements
+    /// through the guard unseen.
+    private static func compile(_ pattern: String) -> NSRegularExpression {
+        try! NSRegularExpression(pattern: pattern)
+    }
+
+    /// The expression's first match in `text` (UTF-16 offsets), or nil.
+    func firstMatch(in text: String) -> NSRange? {
+        let whole = NSRange(location: 0, length: text.utf16.count)
+        let other = others.firstMatch(in: text, range: whole)?.range
+        guard let select = selectStatements(in: text, length: whole.length, firstOnly: true).first else { return other }
+        guard let other else { return select }
+        return select.location < other.location ? select : other
+    }
+
+    /// Every part of `text` an SQL statement takes (UTF-16 offsets, ascending, none overlapping): each
+    /// SELECT's match and the other statements' matches, joined where they overlap. It covers every match
+    /// the expression's own iteration would replace, but where a SELECT's match ends inside another
+    /// statement's, the two are withheld as one.
+    func matches(in text: String) -> [NSRange] {
+        let whole = NSRange(location: 0, length: text.utf16.count)
+        var found = selectStatements(in: text, length: whole.length, firstOnly: false)
+        found += others.matches(in: text, range: whole).map(\.range)
+        found.sort { $0.location < $1.location }
+        var joined: [NSRange] = []
+        for range in found {
+            if let last = joined.last, range.location <= last.upperBound {
+                joined[joined.count - 1] = NSRange(location: last.location, length: max(last.upperBound, range.upperBound) - last.location)
+            } else {
+                joined.append(range)
+            }
+        }
+        return joined
+    }
+
+    /// The matches of the expression's SELECT branch, one for each SELECT that starts one, in order.
+    private func selectStatements(in text: String, length: Int, firstOnly: Bool) -> [NSRange] {
+        var starts: [(at: Int, list: Int)] = []
+        selects.enumerateMatches(in: text, range: NSRange(location: 0, length: length)) { match, _, _ in
+            if let match { starts.append((match.range.location, match.range.upperBound)) }
+        }
+        guard let first = starts.first else { return [] }
+        let rest = NSRange(location: first.list, length: length - first.list)
+        var fromAt: [(separator: Int, end: Int)] = []
+        froms.enumerateMatches(in: text, options: .withTransparentBounds, range: rest) { match, _, _ in
+            if let match { fromAt.append((match.range.location, match.range.upperBound)) }
+        }
+        guard !fromAt.isEmpty else { return [] }
+
+        var found: [NSRange] = []
+        var next = 0, nextFrom = 0, lastFrom = -1
+        var lineEnds = LineEnds(text: text)
+        // Settles every SELECT whose list starts at or before `runEnd`, the first character after `list`
+        // that a list cannot hold (or the text's end). Returns true to stop.
+        func settle(upTo runEnd: Int) -> Bool {
+            while lastFrom + 1 < fromAt.count, fromAt[lastFrom + 1].separator < runEnd { lastFrom += 1 }
+            while next < starts.count, starts[next].list <= runEnd {
+                let start = starts[next]
+                next += 1
+                // The list holds one character at least: FROM's separator comes after its first.
+                while nextFrom < fromAt.count, fromAt[nextFrom].separator <= start.list { nextFrom += 1 }
+                guard nextFrom < fromAt.count, fromAt[nextFrom].separator < runEnd else { continue }
+                // Greedy: the list gives back characters from its run's end until a FROM follows.
+                let end = lineEnds.end(from: fromAt[lastFrom].end)
+                found.append(NSRange(location: start.at, length: end - start.at))
+                if firstOnly { return true }
+            }
+            return next == starts.count
+        }
+        var stopped = false
+        breaks.enumerateMatches(in: text, options: .withTransparentBounds, range: rest) { match, _, stop in
+            guard let match, settle(upTo: match.range.location) else { return }
+            stopped = true
+            stop.pointee = true
+        }
+        if !stopped { _ = settle(upTo: length) }
+        return found
+    }
+
+    /// Where the rest of a line ends (`[^\n"]*`): the first newline or quote at or after an offset, or the
+    /// text's end. Asked in ascending order: an offset inside the stretch last searched has that answer,
+    /// so no character is looked at twice. The text's UTF-16 is copied only when a SELECT matches.
+    private struct LineEnds {
+        let text: String
+        var units: [UInt16]?
+        var searched = (from: 0, end: -1)
+
+        init(text: String) { self.text = text }
+
+        mutating func end(from offset: Int) -> Int {
+            if offset >= searched.from, offset <= searched.end { return searched.end }
+            if units == nil { units = Array(text.utf16) }
+            var i = offset
+            units!.withUnsafeBufferPointer { units in
+                while i < units.count, units[i] != 0x0A, units[i] != 0x22 { i += 1 }
+            }
+            searched = (offset, i)
+            return i
+        }
+    }
+}

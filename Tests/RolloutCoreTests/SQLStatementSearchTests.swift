@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+
+@testable import RolloutCore
+
+/// The leak check's SQL search stands in for one expression that ran away on hostile answers: it must
+/// give that expression's matches, found by ICU over the whole text, and end at once where it did not.
+@Suite("SQL statement search: the expression's matches, in linear time")
+struct SQLStatementSearchTests {
+    static let expression = try! NSRegularExpression(pattern: SQLStatementSearch.expression)
+
+    /// Keywords in both cases and folded (`ſ`), each kind of separator, what breaks a column list, and
+    /// the other statements' words.
+    static let tokens = ["select", "SELECT", "ſelect", "from", "FROM", "fromage", "update", "set", "delete", "insert", "into", " ", "  ",
+                         "\n", "\t", "\u{0}", "\u{1F}", "\u{200B}", "\u{7F}", "\"", "(", ")", ";", ":", "é", "a", "b_1", "*", ",", ".",
+                         "id", "users", "x y", "-", "'"]
+
+    static func drawn(_ count: Int, seed: UInt64) -> [String] {
+        var random = SeededRandom(seed: seed)
+        return (0..<count).map { _ in
+            (0..<Int.random(in: 1...16, using: &random)).map { _ in tokens.randomElement(using: &random)! }.joined()
+        }
+    }
+
+    static func whole(_ text: String) -> NSRange { NSRange(location: 0, length: text.utf16.count) }
+
+    @Test("the first match is the expression's, on 4,000 texts of drawn tokens")
+    func firstMatches() {
+        var wrong: [String] = []
+        for text in Self.drawn(4000, seed: 7) {
+            let expected = Self.expression.firstMatch(in: text, range: Self.whole(text))?.range
+            if SQLStatementSearch.shared.firstMatch(in: text) != expected { wrong.append(text) }
+        }
+        #expect(wrong.isEmpty, "\(wrong.prefix(5).map { $0.debugDescription })")
+    }
+
+    /// Every part the expression's own iteration would replace is withheld, and each part withheld
+    /// starts where the expression matches.
+    @Test("every match is covered, and nothing else is, on 4,000 texts of drawn tokens")
+    func allMatches() {
+        var wrong: [String] = []
+        for text in Self.drawn(4000, seed: 11) {
+            let found = SQLStatementSearch.shared.matches(in: text)
+            let expected = Self.expression.matches(in: text, range: Self.whole(text)).map(\.range)
+            let covered = expected.allSatisfy { match in found.contains { $0.location <= match.location && match.upperBound <= $0.upperBound } }
+            let started = found.allSatisfy { part in
+                Self.expression.firstMatch(in: text, options: [.anchored, .withTransparentBounds],
+                                           range: NSRange(location: part.location, length: text.utf16.count - part.location)) != nil
+            }
+            if !covered || !started { wrong.append(text) }
+        }
+        #expect(wrong.isEmpty, "\(wrong.prefix(5).map { $0.debugDescription })")
+    }
+
+    @Test("a statement is found whole, to the end of its line", arguments: [
+        ("x: SELECT id, email FROM users WHERE id = 1\nnext", "SELECT id, email FROM users WHERE id = 1"),
+        // Greedy: the list runs to the last FROM of its run.
+        ("select a from b from c (d)", "select a from b from c (d)"),
+        ("select a (x) select b from t\" rest", "select b from t"),
+        ("ſelect * FROM t", "ſelect * FROM t"),
+        ("update t set x = 1; select a from b", "update t set x = 1; select a from b"),
+    ])
+    func whole(_ text: String, _ found: String) throws {
+        let range = try #require(SQLStatementSearch.shared.firstMatch(in: text))
+        #expect((text as NSString).substring(with: range) == found)
+    }
+
+    /// 520 KB of "select " took the expression minutes (52 KB took 4.5 s): from each SELECT its list ran to
+    /// the end of the text, then gave it back a character at a time.
+    @Test("hostile answers end at once", .timeLimit(.minutes(1)), arguments: [
+        ("select ", ""), ("SELECT a, b ", "("), ("select a (", ""), ("ſelect ", ""), ("select\u{0}", " fromage"),
+    ])
+    func hostile(_ repeated: String, _ end: String) {
+        let text = String(repeating: repeated, count: 75_000) + end
+        #expect(LeakDetector.leak(in: text) == nil)
+        #expect(LeakDetector.scrub(text) == text)
+        let leaking = text + " SELECT id FROM users"
+        #expect(LeakDetector.leak(in: leaking)?.hasPrefix("an SQL statement:") == true)
+        #expect(LeakDetector.scrub(leaking).contains(LeakDetector.withheld))
+    }
+
+    @Test("many statements in one run are withheld as one, at once", .timeLimit(.minutes(1)))
+    func manyInOneRun() {
+        let text = String(repeating: "select a from b ", count: 40_000)
+        #expect(SQLStatementSearch.shared.matches(in: text) == [Self.whole(text)])
+        #expect(LeakDetector.scrub(text) == LeakDetector.withheld)
+        let lines = String(repeating: "select a from b\n", count: 40_000)
+        #expect(SQLStatementSearch.shared.matches(in: lines).count == 1, "each match runs on to the last FROM of its run")
+    }
+
+    /// The expression's iteration resumes after a SELECT's match; a statement that began inside it and
+    /// runs on past it is withheld whole, and a text still leaking after its rounds is withheld whole.
+    @Test("scrubbing leaves no statement behind")
+    func scrubLeavesNone() {
+        for text in Self.drawn(2000, seed: 23) {
+            let scrubbed = LeakDetector.scrub(text)
+            #expect(LeakDetector.leak(in: scrubbed) == nil, "\(text.debugDescription) -> \(scrubbed.debugDescription)")
+        }
+    }
+}
