@@ -1,3 +1,5 @@
+import Foundation
+
 extension JSONValue {
     /// Whether two values are the same JSON down to their text's bytes. Swift's `==` on strings calls two
     /// encodings of one character equal (`é`, and `e` followed by a combining accent), which the
@@ -11,10 +13,15 @@ extension JSONValue {
         case (.array(let a), .array(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.isIdentical(to: $1) }
         case (.object(let a), .object(let b)):
+            // Each name of `a` finds the one name of `b` that `==` calls equal (names are unique under it),
+            // which must hold the same bytes: with the counts equal, the names pair up one to one.
             guard a.count == b.count else { return false }
-            let left = a.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            let right = b.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            return zip(left, right).allSatisfy { $0.key.hasSameBytes(as: $1.key) && $0.value.isIdentical(to: $1.value) }
+            for (name, value) in a {
+                guard let index = b.index(forKey: name) else { return false }
+                let member = b[index]
+                guard member.key.hasSameBytes(as: name), member.value.isIdentical(to: value) else { return false }
+            }
+            return true
         default:
             return self == other
         }
@@ -26,9 +33,13 @@ extension String {
     /// where Swift's `==` also calls canonically equivalent spellings equal (`\u{212A}` and `K`).
     @inlinable
     public func hasSameBytes(as other: String) -> Bool {
-        // `==` is true for every pair with the same bytes, and quick to say no: the bytes are walked
-        // only for a pair it calls equal.
-        guard self == other else { return false }
+        // A native string's bytes are compared at once; a bridged one is walked.
+        let compared = utf8.withContiguousStorageIfAvailable { mine in
+            other.utf8.withContiguousStorageIfAvailable { theirs in
+                mine.count == theirs.count && (mine.isEmpty || memcmp(mine.baseAddress!, theirs.baseAddress!, mine.count) == 0)
+            }
+        }
+        if case .some(.some(let same)) = compared { return same }
         return utf8.count == other.utf8.count && utf8.elementsEqual(other.utf8)
     }
 }
