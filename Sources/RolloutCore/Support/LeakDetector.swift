@@ -101,14 +101,15 @@ public enum LeakDetector {
         /// The search that gives `regex`'s matches in linear time, where the expression alone may not.
         let search: SQLStatementSearch?
 
-        /// The expression's first match in `text`, named.
+        /// The expression's first match in `text`, named. The match is quoted from its UTF-16 offsets:
+        /// it may start or end inside a character as Swift counts them (ICU's `\b` passes over a format
+        /// character such as U+0600, which joins the next letter; CR LF is one character), where a
+        /// `Range` of the string's indices would be nil, and a match found must never read as none.
         func match(in text: String) -> String? {
-            let whole = NSRange(text.startIndex..., in: text)
-            guard let range = search.map({ $0.firstMatch(in: text) }) ?? regex.firstMatch(in: text, range: whole)?.range,
-                  let r = Range(range, in: text) else {
-                return nil
-            }
-            return "\(name): \(String(text[r]).prefix(80))"
+            let whole = NSRange(location: 0, length: text.utf16.count)
+            guard let range = search.map({ $0.firstMatch(in: text) }) ?? regex.firstMatch(in: text, range: whole)?.range else { return nil }
+            let units = text.utf16.dropFirst(range.location).prefix(min(range.length, 160))
+            return "\(name): \(String(decoding: Array(units), as: UTF16.self).prefix(80))"
         }
 
         /// `text` with each of the expression's matches replaced by `withheld`.

@@ -20,20 +20,26 @@ struct SQLStatementSearch: Sendable {
     static let separator = #"[\s\p{Cc}\p{Cf}]"#
     /// What SELECT's column list may hold: words, `*`, `,`, `.` and separators.
     static let listCharacters = #"\w*,.\s\p{Cc}\p{Cf}"#
-    /// INSERT … INTO, UPDATE t SET, DELETE … FROM, then the rest of the line.
-    static let otherStatements = #"(?i)\b(INSERT\#(separator)+INTO|UPDATE\#(separator)+\w+\#(separator)+SET|DELETE\#(separator)+FROM)\b[^\n"]*"#
+    /// INSERT … INTO, UPDATE t SET, DELETE … FROM: the other statements' words, which the rest of the
+    /// line follows.
+    static let otherStatements = #"(INSERT\#(separator)+INTO|UPDATE\#(separator)+\w+\#(separator)+SET|DELETE\#(separator)+FROM)\b"#
     /// The one expression whose matches the search gives: one separator on each side of SELECT's column
     /// list, which may hold separators itself (with `+` on both sides as well, a run of separators
     /// without FROM made it cubic).
-    static let expression = #"(?i)\b(SELECT\#(separator)[\#(listCharacters)]+\#(separator)FROM|INSERT\#(separator)+INTO|"#
-        + #"UPDATE\#(separator)+\w+\#(separator)+SET|DELETE\#(separator)+FROM)\b[^\n"]*"#
+    static let expression = #"(?i)\b(SELECT\#(separator)[\#(listCharacters)]+\#(separator)FROM|"#
+        + #"INSERT\#(separator)+INTO|UPDATE\#(separator)+\w+\#(separator)+SET|DELETE\#(separator)+FROM)\b[^\n"]*"#
 
     static let shared = SQLStatementSearch()
 
-    private let others = Self.compile(otherStatements)
+    /// Where each other statement starts, overlapping ones too: the words in a look-ahead, so a match
+    /// that runs on past the next start (its words may span lines) does not hide it. The expression's own
+    /// iteration starts again after each of its matches, and a SELECT's match may end inside the words of
+    /// an UPDATE whose match, taken whole, would hide the next statement.
+    private let others = Self.compile(#"(?i)\b(?=\#(otherStatements))"#)
     private let selects = Self.compile(#"(?i)\bSELECT\#(separator)"#)
     private let froms = Self.compile(#"(?i)\#(separator)FROM\b"#)
-    private let breaks = Self.compile("[^\(listCharacters)]+")
+    /// Under the expression's flags, as its list is (case closure adds nothing to a set that holds `\w`).
+    private let breaks = Self.compile("(?i)[^\(listCharacters)]+")
 
     /// Literals written here: one that did not compile is a bug, and dropping it would let statements
     /// through the guard unseen.
@@ -43,21 +49,23 @@ struct SQLStatementSearch: Sendable {
 
     /// The expression's first match in `text` (UTF-16 offsets), or nil.
     func firstMatch(in text: String) -> NSRange? {
-        let whole = NSRange(location: 0, length: text.utf16.count)
-        let other = others.firstMatch(in: text, range: whole)?.range
-        guard let select = selectStatements(in: text, length: whole.length, firstOnly: true).first else { return other }
+        let length = text.utf16.count
+        let lineEnds = LineEnds(text: text)
+        let other = otherStatements(in: text, length: length, firstOnly: true, lineEnds: lineEnds).first
+        guard let select = selectStatements(in: text, length: length, firstOnly: true, lineEnds: lineEnds).first else { return other }
         guard let other else { return select }
         return select.location < other.location ? select : other
     }
 
-    /// Every part of `text` an SQL statement takes (UTF-16 offsets, ascending, none overlapping): each
-    /// SELECT's match and the other statements' matches, joined where they overlap. It covers every match
-    /// the expression's own iteration would replace, but where a SELECT's match ends inside another
-    /// statement's, the two are withheld as one.
+    /// Every part of `text` an SQL statement takes (UTF-16 offsets, ascending, none overlapping): the
+    /// match of each SELECT and of each other statement that starts one, overlapping ones joined. Every
+    /// match of the expression's own iteration is inside one of them, and each starts where the
+    /// expression matches.
     func matches(in text: String) -> [NSRange] {
-        let whole = NSRange(location: 0, length: text.utf16.count)
-        var found = selectStatements(in: text, length: whole.length, firstOnly: false)
-        found += others.matches(in: text, range: whole).map(\.range)
+        let length = text.utf16.count
+        let lineEnds = LineEnds(text: text)
+        var found = selectStatements(in: text, length: length, firstOnly: false, lineEnds: lineEnds)
+        found += otherStatements(in: text, length: length, firstOnly: false, lineEnds: lineEnds)
         found.sort { $0.location < $1.location }
         var joined: [NSRange] = []
         for range in found {
@@ -70,8 +78,21 @@ struct SQLStatementSearch: Sendable {
         return joined
     }
 
+    /// The matches of the expression's other branches, one for each start, in order: the words, then the
+    /// rest of their line.
+    private func otherStatements(in text: String, length: Int, firstOnly: Bool, lineEnds: LineEnds) -> [NSRange] {
+        var found: [NSRange] = []
+        others.enumerateMatches(in: text, range: NSRange(location: 0, length: length)) { match, _, stop in
+            guard let match else { return }
+            let words = match.range(at: 1)
+            found.append(NSRange(location: match.range.location, length: lineEnds.end(from: words.upperBound) - match.range.location))
+            if firstOnly { stop.pointee = true }
+        }
+        return found
+    }
+
     /// The matches of the expression's SELECT branch, one for each SELECT that starts one, in order.
-    private func selectStatements(in text: String, length: Int, firstOnly: Bool) -> [NSRange] {
+    private func selectStatements(in text: String, length: Int, firstOnly: Bool, lineEnds: LineEnds) -> [NSRange] {
         var starts: [(at: Int, list: Int)] = []
         selects.enumerateMatches(in: text, range: NSRange(location: 0, length: length)) { match, _, _ in
             if let match { starts.append((match.range.location, match.range.upperBound)) }
@@ -86,7 +107,6 @@ struct SQLStatementSearch: Sendable {
 
         var found: [NSRange] = []
         var next = 0, nextFrom = 0, lastFrom = -1
-        var lineEnds = LineEnds(text: text)
         // Settles every SELECT whose list starts at or before `runEnd`, the first character after `list`
         // that a list cannot hold (or the text's end). Returns true to stop.
         func settle(upTo runEnd: Int) -> Bool {
@@ -98,6 +118,7 @@ struct SQLStatementSearch: Sendable {
                 while nextFrom < fromAt.count, fromAt[nextFrom].separator <= start.list { nextFrom += 1 }
                 guard nextFrom < fromAt.count, fromAt[nextFrom].separator < runEnd else { continue }
                 // Greedy: the list gives back characters from its run's end until a FROM follows.
+                assert(lastFrom >= nextFrom, "the last FROM of a run is at or after its first")
                 let end = lineEnds.end(from: fromAt[lastFrom].end)
                 found.append(NSRange(location: start.at, length: end - start.at))
                 if firstOnly { return true }
@@ -115,24 +136,27 @@ struct SQLStatementSearch: Sendable {
     }
 
     /// Where the rest of a line ends (`[^\n"]*`): the first newline or quote at or after an offset, or the
-    /// text's end. Asked in ascending order: an offset inside the stretch last searched has that answer,
-    /// so no character is looked at twice. The text's UTF-16 is copied only when a SELECT matches.
-    private struct LineEnds {
+    /// text's end, found by halving among the text's newlines and quotes, gathered when a statement
+    /// first matches.
+    final class LineEnds {
         let text: String
-        var units: [UInt16]?
-        var searched = (from: 0, end: -1)
+        private var stops: [Int]?
 
         init(text: String) { self.text = text }
 
-        mutating func end(from offset: Int) -> Int {
-            if offset >= searched.from, offset <= searched.end { return searched.end }
-            if units == nil { units = Array(text.utf16) }
-            var i = offset
-            units!.withUnsafeBufferPointer { units in
-                while i < units.count, units[i] != 0x0A, units[i] != 0x22 { i += 1 }
+        func end(from offset: Int) -> Int {
+            if stops == nil {
+                var found: [Int] = []
+                for (i, unit) in text.utf16.enumerated() where unit == 0x0A || unit == 0x22 { found.append(i) }
+                stops = found
             }
-            searched = (offset, i)
-            return i
+            let stops = stops!
+            var low = 0, high = stops.count
+            while low < high {
+                let middle = (low + high) / 2
+                if stops[middle] < offset { low = middle + 1 } else { high = middle }
+            }
+            return low < stops.count ? stops[low] : text.utf16.count
         }
     }
 }
