@@ -74,16 +74,44 @@ public enum LeakDetector {
     /// What a withheld part of a text is replaced with.
     static let withheld = "[internal detail withheld]"
 
-    /// `text` with every leaking part replaced, for the audit log and the agent. What one round of
-    /// replacing leaves to be found (a statement that ran past another's end) is replaced in the next;
-    /// a text still leaking after three rounds is withheld whole.
+    /// `text` with every leaking part replaced, for the audit log and the agent: each match of a pattern
+    /// and the rest of its line, since a match may stop short of what it leaks (an SQL statement stops
+    /// at a quote, `UPDATE users SET password = "…"`; SQL parameters after 200 characters). What one round
+    /// leaves to be found is replaced in the next; a text still leaking after three rounds is withheld whole.
     public static func scrub(_ text: String) -> String {
         var out = text
         for _ in 0..<3 {
-            for pattern in patterns { out = pattern.replacingMatches(in: out) }
+            for pattern in patterns { out = withholding(pattern.matches(in: out), in: out) }
             if leak(in: out) == nil { return out }
         }
         return withheld
+    }
+
+    /// `text` with each of `ranges` (UTF-16 offsets, ascending by start) and the rest of its line replaced
+    /// by `withheld`, ranges that meet joined.
+    static func withholding(_ ranges: [NSRange], in text: String) -> String {
+        guard !ranges.isEmpty else { return text }
+        let units = Array(text.utf16)
+        var out: [UInt16] = []
+        out.reserveCapacity(units.count)
+        var kept = 0
+        var i = 0
+        while i < ranges.count {
+            let start = max(ranges[i].location, kept)
+            var end = ranges[i].upperBound
+            while true {
+                while end < units.count, units[end] != 0x0A { end += 1 }
+                // A later match that starts before this line ends is withheld with it.
+                i += 1
+                guard i < ranges.count, ranges[i].location <= end else { break }
+                end = max(end, ranges[i].upperBound)
+            }
+            out += units[kept..<start]
+            out += withheld.utf16
+            kept = end
+        }
+        out += units[kept...]
+        return String(decoding: out, as: UTF16.self)
     }
 
     /// One kind of internal detail: its expression, and the words a text holds wherever it matches.
@@ -112,24 +140,9 @@ public enum LeakDetector {
             return "\(name): \(String(decoding: Array(units), as: UTF16.self).prefix(80))"
         }
 
-        /// `text` with each of the expression's matches replaced by `withheld`.
-        func replacingMatches(in text: String) -> String {
-            guard let search else {
-                return regex.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: withheld)
-            }
-            let ranges = search.matches(in: text)
-            guard !ranges.isEmpty else { return text }
-            let units = Array(text.utf16)
-            var out: [UInt16] = []
-            out.reserveCapacity(units.count)
-            var kept = 0
-            for range in ranges {
-                out += units[kept..<range.location]
-                out += withheld.utf16
-                kept = range.upperBound
-            }
-            out += units[kept...]
-            return String(decoding: out, as: UTF16.self)
+        /// Every match of the expression in `text` (UTF-16 offsets, ascending by start).
+        func matches(in text: String) -> [NSRange] {
+            search?.matches(in: text) ?? regex.matches(in: text, range: NSRange(location: 0, length: text.utf16.count)).map(\.range)
         }
     }
 

@@ -11,7 +11,7 @@ import Foundation
 /// then to the end of its line or the next quote. Each part is one of ICU's passes over the whole text
 /// (ICU decides every character class and case fold, as in the expression), and SELECTs share their run's
 /// answer, so nothing is scanned twice. The other statements (INSERT … INTO, UPDATE … SET, DELETE …
-/// FROM) cannot run away and stay one expression. A pass per SELECT would not do: every call into
+/// FROM) are found by a look-ahead at each start. A pass per SELECT would not do: every call into
 /// `NSRegularExpression` copies the whole text first.
 struct SQLStatementSearch: Sendable {
     /// What separates an SQL statement's words: ICU's `\s`, every control character (`\p{Cc}`: ICU's
@@ -20,14 +20,22 @@ struct SQLStatementSearch: Sendable {
     static let separator = #"[\s\p{Cc}\p{Cf}]"#
     /// What SELECT's column list may hold: words, `*`, `,`, `.` and separators.
     static let listCharacters = #"\w*,.\s\p{Cc}\p{Cf}"#
+    /// A word character that is not a separator too. U+200C and U+200D are both (`\w` holds the joiners,
+    /// and they are format characters): a table name of `\w+` between runs of separators split a run of
+    /// joiners every way, and 800 of them after UPDATE took seconds.
+    static let wordOnly = #"[\w--\p{Cf}]"#
+    /// Where a keyword starts and ends. ICU's `\b` is never true before a format character and looks past
+    /// one behind it, so "delete from\u{200B}users" and "a\u{200B}delete from users" held no statement:
+    /// the keyword must not touch a word character other than a format character.
+    static let before = #"(?<!\#(wordOnly))"#, after = #"(?!\#(wordOnly))"#
     /// INSERT … INTO, UPDATE t SET, DELETE … FROM: the other statements' words, which the rest of the
     /// line follows.
-    static let otherStatements = #"(INSERT\#(separator)+INTO|UPDATE\#(separator)+\w+\#(separator)+SET|DELETE\#(separator)+FROM)\b"#
+    static let otherStatements = #"(INSERT\#(separator)+INTO|UPDATE\#(separator)+\#(wordOnly)+\#(separator)+SET|DELETE\#(separator)+FROM)\#(after)"#
     /// The one expression whose matches the search gives: one separator on each side of SELECT's column
     /// list, which may hold separators itself (with `+` on both sides as well, a run of separators
     /// without FROM made it cubic).
-    static let expression = #"(?i)\b(SELECT\#(separator)[\#(listCharacters)]+\#(separator)FROM|"#
-        + #"INSERT\#(separator)+INTO|UPDATE\#(separator)+\w+\#(separator)+SET|DELETE\#(separator)+FROM)\b[^\n"]*"#
+    static let expression = #"(?i)\#(before)(SELECT\#(separator)[\#(listCharacters)]+\#(separator)FROM|"#
+        + #"INSERT\#(separator)+INTO|UPDATE\#(separator)+\#(wordOnly)+\#(separator)+SET|DELETE\#(separator)+FROM)\#(after)[^\n"]*"#
 
     static let shared = SQLStatementSearch()
 
@@ -35,9 +43,9 @@ struct SQLStatementSearch: Sendable {
     /// that runs on past the next start (its words may span lines) does not hide it. The expression's own
     /// iteration starts again after each of its matches, and a SELECT's match may end inside the words of
     /// an UPDATE whose match, taken whole, would hide the next statement.
-    private let others = Self.compile(#"(?i)\b(?=\#(otherStatements))"#)
-    private let selects = Self.compile(#"(?i)\bSELECT\#(separator)"#)
-    private let froms = Self.compile(#"(?i)\#(separator)FROM\b"#)
+    private let others = Self.compile(#"(?i)\#(before)(?=\#(otherStatements))"#)
+    private let selects = Self.compile(#"(?i)\#(before)SELECT\#(separator)"#)
+    private let froms = Self.compile(#"(?i)\#(separator)FROM\#(after)"#)
     /// Under the expression's flags, as its list is (case closure adds nothing to a set that holds `\w`).
     private let breaks = Self.compile("(?i)[^\(listCharacters)]+")
 
