@@ -123,7 +123,7 @@ extension Guard {
             // Refused in words, written in fact: what the database shows is recorded, with its before and
             // after values, as a write that is not what was asked (an agent must not make a write look refused).
             let (changes, mismatch) = ObservedChange.compare(plan, before: before!, after: after!, tenant: principal.tenant, secret: redactor.isSecret)
-            let said = "the upstream answered that it refused \(tool.name) (\(code): \(LeakDetector.scrub(String(message.prefix(200))))), and the observed database changed"
+            let said = "the upstream answered that it refused \(tool.name) (\(code): \(LeakDetector.scrub(message).prefix(200))), and the observed database changed"
             event.changes = changes.map(redactor.redact)
             if plan.request.operation == .create { event.targets = changes.map(\.key).filter { !$0.isNull } }
             event.rowCount = max(changes.count, plan.request.rowCount)

@@ -36,27 +36,9 @@ struct SQLStatementSearchTests {
     @Test("the first match is the expression's, on 4,000 texts of drawn tokens")
     func firstMatches() {
         var wrong: [String] = []
-        for text in Self.drawn(4000, seed: 7) {
+        for text in Self.drawn(4000, seed: 7) + Self.resumed {
             let expected = Self.expression.firstMatch(in: text, range: Self.whole(text))?.range
             if SQLStatementSearch.shared.firstMatch(in: text) != expected { wrong.append(text) }
-        }
-        #expect(wrong.isEmpty, "\(wrong.prefix(5).map { $0.debugDescription })")
-    }
-
-    /// Every part the expression's own iteration would replace is withheld, and each part withheld
-    /// starts where the expression matches.
-    @Test("every match is covered, and nothing else is, on 4,000 texts of drawn tokens")
-    func allMatches() {
-        var wrong: [String] = []
-        for text in Self.drawn(4000, seed: 11) + Self.resumed {
-            let found = SQLStatementSearch.shared.matches(in: text)
-            let expected = Self.expression.matches(in: text, range: Self.whole(text)).map(\.range)
-            let covered = expected.allSatisfy { match in found.contains { $0.location <= match.location && match.upperBound <= $0.upperBound } }
-            let started = found.allSatisfy { part in
-                Self.expression.firstMatch(in: text, options: [.anchored, .withTransparentBounds],
-                                           range: NSRange(location: part.location, length: text.utf16.count - part.location)) != nil
-            }
-            if !covered || !started { wrong.append(text) }
         }
         #expect(wrong.isEmpty, "\(wrong.prefix(5).map { $0.debugDescription })")
     }
@@ -109,27 +91,32 @@ struct SQLStatementSearchTests {
         #expect(!LeakDetector.scrub(text).contains("users"))
     }
 
-    /// A match may stop short of what it leaks: a statement at a double quote, SQL parameters after 200
-    /// characters or at an overlapping `[parameters:`. Scrubbing withholds the rest of the line too.
-    @Test("scrubbing withholds the rest of a leaking line", arguments: [
+    /// A match may stop short of what it leaks: a statement at a double quote or at the end of its line
+    /// (its next lines hold the values), SQL parameters after 200 characters or at an overlapping
+    /// `[parameters:`, what precedes it on its line. Scrubbing keeps only the lines before the first leak.
+    @Test("scrubbing withholds everything from the first leaking line", arguments: [
         #"UPDATE users SET password = "hunter2" WHERE id = 7"#,
         #"INSERT INTO "users" ("email","password") VALUES ('a@b.c','hunter2') RETURNING "id""#,
         "[parameters: {'name': '" + String(repeating: "x", count: 220) + "', 'password': 'hunter2'}]",
         "[parameters: " + String(repeating: "x", count: 190) + "[parameters: {'password': 'hunter2'}]",
+        "UPDATE users\nSET password = 'hunter2'\nWHERE email = 'alice@example.com'",
+        "[SQL: SELECT users.id \nFROM users \nWHERE users.token = 'hunter2']",
+        "password=hunter2 ; UPDATE users SET x=1",
+        "(psycopg2.errors.UniqueViolation) duplicate key\nDETAIL:  Key (email)=(hunter2@example.com) already exists.",
     ])
     func scrubsLine(_ text: String) {
         let scrubbed = LeakDetector.scrub("failed:\n" + text + "\nretry later")
         #expect(!scrubbed.contains("hunter2"), "\(scrubbed)")
-        #expect(scrubbed.hasPrefix("failed:\n") && scrubbed.hasSuffix("\nretry later"))
+        #expect(scrubbed == "failed:\n" + LeakDetector.withheld)
     }
 
-    @Test("many statements in one run are withheld as one, at once", .timeLimit(.minutes(1)))
+    @Test("many statements in one run are one match, found at once", .timeLimit(.minutes(1)))
     func manyInOneRun() {
         let text = String(repeating: "select a from b ", count: 40_000)
-        #expect(SQLStatementSearch.shared.matches(in: text) == [Self.whole(text)])
+        #expect(SQLStatementSearch.shared.firstMatch(in: text) == Self.whole(text))
         #expect(LeakDetector.scrub(text) == LeakDetector.withheld)
         let lines = String(repeating: "select a from b\n", count: 40_000)
-        #expect(SQLStatementSearch.shared.matches(in: lines).count == 1, "each match runs on to the last FROM of its run")
+        #expect(SQLStatementSearch.shared.firstMatch(in: lines)?.location == 0)
     }
 
     @Test("a statement that starts inside another's words is withheld too", arguments: resumed)
@@ -153,5 +140,36 @@ struct SQLStatementSearchTests {
         #expect(LeakDetector.leak(in: text)?.hasPrefix("an SQL statement:") == true)
         #expect(LeakDetector.leak(in: JSONValue.string(text)) != nil)
         #expect(LeakDetector.scrub(text).contains(LeakDetector.withheld))
+    }
+
+    /// A mark behind a keyword (an emoji's variation selector) is no word of its own: ICU's `\b` passed
+    /// over it, and the keyword's start must too.
+    @Test("a statement after an emoji is found", arguments: [
+        "\u{26A0}\u{FE0F}SELECT password FROM users", "\u{2705}\u{FE0F}DELETE FROM sessions WHERE token='x'",
+    ])
+    func afterEmoji(_ text: String) {
+        #expect(LeakDetector.leak(in: text)?.hasPrefix("an SQL statement:") == true)
+    }
+
+    /// ICU keeps a state per character of `\d+` or `\w*` in an alternation; past about 250,000 its stack
+    /// ended the search with no match, and a real frame after a long run of digits went unseen.
+    @Test("a long run of digits or letters hides no later leak", .timeLimit(.minutes(1)), arguments: [
+        ("/a.py\", line " + String(repeating: "1", count: 400_000) + "\n  File \"/srv/app/db.py\", line 12, in save", "a source file path"),
+        ("at /x.js:" + String(repeating: "1", count: 400_000) + "\n    at f (/srv/app/db.js:42:13)", "a stack trace"),
+        ("psycopg2.errors." + String(repeating: "a", count: 400_000) + " and psycopg2.IntegrityError", "an exception class"),
+    ])
+    func longRuns(_ text: String, _ kind: String) {
+        #expect(LeakDetector.leak(in: text)?.hasPrefix(kind + ":") == true)
+    }
+
+    @Test("connection strings and exception classes as drivers write them", arguments: [
+        ("mongodb+srv://admin:s3cret@cluster0.example.net/db", "a connection string"),
+        ("postgresql+psycopg2://scott:tiger@db/app", "a connection string"), ("POSTGRES://u:p@h/db", "a connection string"),
+        ("rediss://:pw@cache:6380/0", "a connection string"), ("amqp://guest:guest@mq:5672/", "a connection string"),
+        ("sqlalchemy.exc.IntegrityError: boom", "an exception class"),
+        ("(pymysql.err.IntegrityError) (1062, \"Duplicate entry\")", "an exception class"),
+    ])
+    func driverForms(_ text: String, _ kind: String) {
+        #expect(LeakDetector.leak(in: text)?.hasPrefix(kind + ":") == true, "\(LeakDetector.leak(in: text) ?? "nil")")
     }
 }

@@ -74,44 +74,34 @@ public enum LeakDetector {
     /// What a withheld part of a text is replaced with.
     static let withheld = "[internal detail withheld]"
 
-    /// `text` with every leaking part replaced, for the audit log and the agent: each match of a pattern
-    /// and the rest of its line, since a match may stop short of what it leaks (an SQL statement stops
-    /// at a quote, `UPDATE users SET password = "…"`; SQL parameters after 200 characters). What one round
-    /// leaves to be found is replaced in the next; a text still leaking after three rounds is withheld whole.
+    /// `text` with what leaks withheld, for the audit log and the agent: everything from the start of the
+    /// line where the first leak starts. A leak runs on past what its pattern matches (a statement's
+    /// next lines, `WHERE email = '…'`; a driver's `DETAIL:` line; a password after a quote; parameters
+    /// past 200 characters), so what follows is never kept, and what precedes it on its line neither.
+    /// A text whose kept part still leaks is withheld whole.
     public static func scrub(_ text: String) -> String {
-        var out = text
-        for _ in 0..<3 {
-            for pattern in patterns { out = withholding(pattern.matches(in: out), in: out) }
-            if leak(in: out) == nil { return out }
-        }
-        return withheld
+        guard let first = firstLeakOffset(in: text) else { return text }
+        let units = Array(text.utf16)
+        var lineStart = first
+        while lineStart > 0, units[lineStart - 1] != 0x0A { lineStart -= 1 }
+        let kept = String(decoding: units[..<lineStart], as: UTF16.self) + withheld
+        return leak(in: kept) == nil ? kept : withheld
     }
 
-    /// `text` with each of `ranges` (UTF-16 offsets, ascending by start) and the rest of its line replaced
-    /// by `withheld`, ranges that meet joined.
-    static func withholding(_ ranges: [NSRange], in text: String) -> String {
-        guard !ranges.isEmpty else { return text }
-        let units = Array(text.utf16)
-        var out: [UInt16] = []
-        out.reserveCapacity(units.count)
-        var kept = 0
-        var i = 0
-        while i < ranges.count {
-            let start = max(ranges[i].location, kept)
-            var end = ranges[i].upperBound
-            while true {
-                while end < units.count, units[end] != 0x0A { end += 1 }
-                // A later match that starts before this line ends is withheld with it.
-                i += 1
-                guard i < ranges.count, ranges[i].location <= end else { break }
-                end = max(end, ranges[i].upperBound)
+    /// Where the first match of any pattern starts (UTF-16 offset), or nil: the patterns `leak(in:)` would
+    /// run, each asked for its first match.
+    static func firstLeakOffset(in text: String) -> Int? {
+        guard !text.isEmpty else { return nil }
+        var utf8 = text
+        return utf8.withUTF8 { bytes in
+            let ascii = !bytes.contains { $0 >= 0x80 }
+            let worded = ascii ? WordTable.shared.patterns(wordedIn: bytes) : ~0
+            var first: Int?
+            for (index, pattern) in patterns.enumerated() where worded & (1 << index) != 0 {
+                if let range = pattern.firstRange(in: text), range.location < first ?? .max { first = range.location }
             }
-            out += units[kept..<start]
-            out += withheld.utf16
-            kept = end
+            return first
         }
-        out += units[kept...]
-        return String(decoding: out, as: UTF16.self)
     }
 
     /// One kind of internal detail: its expression, and the words a text holds wherever it matches.
@@ -129,20 +119,19 @@ public enum LeakDetector {
         /// The search that gives `regex`'s matches in linear time, where the expression alone may not.
         let search: SQLStatementSearch?
 
+        /// The expression's first match in `text` (UTF-16 offsets), or nil.
+        func firstRange(in text: String) -> NSRange? {
+            search.map { $0.firstMatch(in: text) } ?? regex.firstMatch(in: text, range: NSRange(location: 0, length: text.utf16.count))?.range
+        }
+
         /// The expression's first match in `text`, named. The match is quoted from its UTF-16 offsets:
         /// it may start or end inside a character as Swift counts them (ICU's `\b` passes over a format
         /// character such as U+0600, which joins the next letter; CR LF is one character), where a
         /// `Range` of the string's indices would be nil, and a match found must never read as none.
         func match(in text: String) -> String? {
-            let whole = NSRange(location: 0, length: text.utf16.count)
-            guard let range = search.map({ $0.firstMatch(in: text) }) ?? regex.firstMatch(in: text, range: whole)?.range else { return nil }
+            guard let range = firstRange(in: text) else { return nil }
             let units = text.utf16.dropFirst(range.location).prefix(min(range.length, 160))
             return "\(name): \(String(decoding: Array(units), as: UTF16.self).prefix(80))"
-        }
-
-        /// Every match of the expression in `text` (UTF-16 offsets, ascending by start).
-        func matches(in text: String) -> [NSRange] {
-            search?.matches(in: text) ?? regex.matches(in: text, range: NSRange(location: 0, length: text.utf16.count)).map(\.range)
         }
     }
 
@@ -233,13 +222,18 @@ public enum LeakDetector {
         ("SQL parameters", #"\[parameters:[^\]\n]{0,200}"#, ["[parameters:"], false, false),
         // Python's header; a JVM frame; a Node frame (`at f (/srv/db.js:42:13)`, or without its function);
         // a Ruby frame (`/app/order.rb:12:in `save!'`); a Go frame (`/app/main.go:27 +0x1d`).
-        ("a stack trace", #"Traceback \(most recent call last\)|\bat [\w.$]+\([\w]+\.(java|kt|swift|scala):\d+\)|"#
-            + #"\bat ([^\s()]+ \()?\#(path)\.(js|mjs|cjs|ts):\d+:\d+|\#(path)\.rb:\d+:in [`']|\#(path)\.go:\d+ \+0x[0-9a-f]+"#,
+        // Numbers and names are bounded: ICU keeps a state per character of `\d+` or `\w*` in an
+        // alternation, and past about 250,000 of them its stack ends the search with no match, so a run
+        // of digits before a real frame hid the frame.
+        ("a stack trace", #"Traceback \(most recent call last\)|\bat [\w.$]+\([\w]+\.(java|kt|swift|scala):\d{1,12}\)|"#
+            + #"\bat ([^\s()]+ \()?\#(path)\.(js|mjs|cjs|ts):\d{1,12}:\d{1,12}|\#(path)\.rb:\d{1,12}:in [`']|\#(path)\.go:\d{1,12} \+0x[0-9a-f]+"#,
          ["Traceback (most recent call last)", ".java:", ".kt:", ".swift:", ".scala:", ".js:", ".mjs:", ".cjs:", ".ts:", ".rb:", ".go:"], false, false),
-        ("a source file path", #"\#(path)\.(py|rb|js|ts|java|go|swift|php)"?, line \d+"#, [", line "], false, false),
-        ("an exception class", #"\b(sqlite3|psycopg2|sqlalchemy|pymysql)\.\w*(Error|Exception)\b|\bpsycopg2\.errors\.\w+"#,
+        ("a source file path", #"\#(path)\.(py|rb|js|ts|java|go|swift|php)"?, line \d{1,12}"#, [", line "], false, false),
+        // A class by its module path too: `sqlalchemy.exc.IntegrityError`, `pymysql.err.OperationalError`.
+        ("an exception class", #"\b(sqlite3|psycopg2|sqlalchemy|pymysql)\.([\w]{1,64}\.){0,3}[\w]{0,64}(Error|Exception)\b|\bpsycopg2\.errors\.[\w]{1,64}"#,
          ["sqlite3.", "psycopg2.", "sqlalchemy.", "pymysql."], false, false),
-        ("a connection string", #"\b(postgres(ql)?|mysql|mongodb|redis)://[^\s"']+"#, ["://"], false, false),
+        // Any case of the scheme, with a driver after `+` (`postgresql+psycopg2://`, `mongodb+srv://`).
+        ("a connection string", #"(?i)\b(postgres(ql)?|mysql|mariadb|mongodb|rediss?|amqps?|mssql)(\+[\w]{1,40}){0,3}://[^\s"']+"#, ["://"], false, false),
     ].map { (name: String, pattern: String, words: [String], foldingCase: Bool, separated: Bool) in
         // Literals written here: one that did not compile is a bug, and dropping it would let that kind
         // of leak through the guard unseen.

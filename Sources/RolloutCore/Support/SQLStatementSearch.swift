@@ -26,8 +26,9 @@ struct SQLStatementSearch: Sendable {
     static let wordOnly = #"[\w--\p{Cf}]"#
     /// Where a keyword starts and ends. ICU's `\b` is never true before a format character and looks past
     /// one behind it, so "delete from\u{200B}users" and "a\u{200B}delete from users" held no statement:
-    /// the keyword must not touch a word character other than a format character.
-    static let before = #"(?<!\#(wordOnly))"#, after = #"(?!\#(wordOnly))"#
+    /// the keyword must not touch a word character other than a format character, nor follow one other
+    /// than a mark (an emoji's variation selector, "⚠️SELECT", or an accent that joins nothing).
+    static let before = #"(?<![\w--[\p{Cf}\p{M}]])"#, after = #"(?!\#(wordOnly))"#
     /// INSERT … INTO, UPDATE t SET, DELETE … FROM: the other statements' words, which the rest of the
     /// line follows.
     static let otherStatements = #"(INSERT\#(separator)+INTO|UPDATE\#(separator)+\#(wordOnly)+\#(separator)+SET|DELETE\#(separator)+FROM)\#(after)"#
@@ -65,29 +66,8 @@ struct SQLStatementSearch: Sendable {
         return select.location < other.location ? select : other
     }
 
-    /// Every part of `text` an SQL statement takes (UTF-16 offsets, ascending, none overlapping): the
-    /// match of each SELECT and of each other statement that starts one, overlapping ones joined. Every
-    /// match of the expression's own iteration is inside one of them, and each starts where the
-    /// expression matches.
-    func matches(in text: String) -> [NSRange] {
-        let length = text.utf16.count
-        let lineEnds = LineEnds(text: text)
-        var found = selectStatements(in: text, length: length, firstOnly: false, lineEnds: lineEnds)
-        found += otherStatements(in: text, length: length, firstOnly: false, lineEnds: lineEnds)
-        found.sort { $0.location < $1.location }
-        var joined: [NSRange] = []
-        for range in found {
-            if let last = joined.last, range.location <= last.upperBound {
-                joined[joined.count - 1] = NSRange(location: last.location, length: max(last.upperBound, range.upperBound) - last.location)
-            } else {
-                joined.append(range)
-            }
-        }
-        return joined
-    }
-
-    /// The matches of the expression's other branches, one for each start, in order: the words, then the
-    /// rest of their line.
+    /// The matches of the expression's other branches, one for each start (overlapping ones too), in
+    /// order: the words, then the rest of their line.
     private func otherStatements(in text: String, length: Int, firstOnly: Bool, lineEnds: LineEnds) -> [NSRange] {
         var found: [NSRange] = []
         others.enumerateMatches(in: text, range: NSRange(location: 0, length: length)) { match, _, stop in
