@@ -60,43 +60,42 @@ struct SQLStatementSearch: Sendable {
     func firstMatch(in text: String) -> NSRange? {
         let length = text.utf16.count
         let lineEnds = LineEnds(text: text)
-        let other = otherStatements(in: text, length: length, firstOnly: true, lineEnds: lineEnds).first
-        guard let select = selectStatements(in: text, length: length, firstOnly: true, lineEnds: lineEnds).first else { return other }
+        let other = firstOtherStatement(in: text, length: length, lineEnds: lineEnds)
+        guard let select = firstSelect(in: text, length: length, lineEnds: lineEnds) else { return other }
         guard let other else { return select }
         return select.location < other.location ? select : other
     }
 
-    /// The matches of the expression's other branches, one for each start (overlapping ones too), in
-    /// order: the words, then the rest of their line.
-    private func otherStatements(in text: String, length: Int, firstOnly: Bool, lineEnds: LineEnds) -> [NSRange] {
-        var found: [NSRange] = []
+    /// The first match of the expression's other branches: the first start (the look-ahead finds
+    /// overlapping ones too), its words, then the rest of their line.
+    private func firstOtherStatement(in text: String, length: Int, lineEnds: LineEnds) -> NSRange? {
+        var found: NSRange?
         others.enumerateMatches(in: text, range: NSRange(location: 0, length: length)) { match, _, stop in
             guard let match else { return }
-            let words = match.range(at: 1)
-            found.append(NSRange(location: match.range.location, length: lineEnds.end(from: words.upperBound) - match.range.location))
-            if firstOnly { stop.pointee = true }
+            found = NSRange(location: match.range.location, length: lineEnds.end(from: match.range(at: 1).upperBound) - match.range.location)
+            stop.pointee = true
         }
         return found
     }
 
-    /// The matches of the expression's SELECT branch, one for each SELECT that starts one, in order.
-    private func selectStatements(in text: String, length: Int, firstOnly: Bool, lineEnds: LineEnds) -> [NSRange] {
+    /// The first match of the expression's SELECT branch: the first SELECT that starts one.
+    private func firstSelect(in text: String, length: Int, lineEnds: LineEnds) -> NSRange? {
         var starts: [(at: Int, list: Int)] = []
         selects.enumerateMatches(in: text, range: NSRange(location: 0, length: length)) { match, _, _ in
             if let match { starts.append((match.range.location, match.range.upperBound)) }
         }
-        guard let first = starts.first else { return [] }
+        guard let first = starts.first else { return nil }
         let rest = NSRange(location: first.list, length: length - first.list)
         var fromAt: [(separator: Int, end: Int)] = []
         froms.enumerateMatches(in: text, options: .withTransparentBounds, range: rest) { match, _, _ in
             if let match { fromAt.append((match.range.location, match.range.upperBound)) }
         }
-        guard !fromAt.isEmpty else { return [] }
+        guard !fromAt.isEmpty else { return nil }
 
-        var found: [NSRange] = []
+        var found: NSRange?
         var next = 0, nextFrom = 0, lastFrom = -1
         // Settles every SELECT whose list starts at or before `runEnd`, the first character after `list`
-        // that a list cannot hold (or the text's end). Returns true to stop.
+        // that a list cannot hold (or the text's end). Returns true once one matches or none is left.
         func settle(upTo runEnd: Int) -> Bool {
             while lastFrom + 1 < fromAt.count, fromAt[lastFrom + 1].separator < runEnd { lastFrom += 1 }
             while next < starts.count, starts[next].list <= runEnd {
@@ -107,9 +106,8 @@ struct SQLStatementSearch: Sendable {
                 guard nextFrom < fromAt.count, fromAt[nextFrom].separator < runEnd else { continue }
                 // Greedy: the list gives back characters from its run's end until a FROM follows.
                 assert(lastFrom >= nextFrom, "the last FROM of a run is at or after its first")
-                let end = lineEnds.end(from: fromAt[lastFrom].end)
-                found.append(NSRange(location: start.at, length: end - start.at))
-                if firstOnly { return true }
+                found = NSRange(location: start.at, length: lineEnds.end(from: fromAt[lastFrom].end) - start.at)
+                return true
             }
             return next == starts.count
         }
