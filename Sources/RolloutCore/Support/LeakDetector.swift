@@ -12,15 +12,20 @@ import Foundation
 public enum LeakDetector {
     /// What was found, in words, or nil.
     public static func leak(in text: String) -> String? {
-        guard !text.isEmpty else { return nil }
+        let candidates = candidates(in: text)
+        for (index, pattern) in patterns.enumerated() where candidates & (1 << index) != 0 {
+            if let found = pattern.match(in: text) { return found }
+        }
+        return nil
+    }
+
+    /// The patterns (bits by index in `patterns`) whose expressions can match `text`: on an ASCII text,
+    /// those one of whose words it holds; on any other, all.
+    static func candidates(in text: String) -> UInt64 {
+        guard !text.isEmpty else { return 0 }
         var utf8 = text
         return utf8.withUTF8 { bytes in
-            let ascii = !bytes.contains { $0 >= 0x80 }
-            let worded = ascii ? WordTable.shared.patterns(wordedIn: bytes) : ~0
-            for (index, pattern) in patterns.enumerated() where worded & (1 << index) != 0 {
-                if let found = pattern.match(in: text) { return found }
-            }
-            return nil
+            bytes.contains { $0 >= 0x80 } ? ~0 : WordTable.shared.patterns(wordedIn: bytes)
         }
     }
 
@@ -91,17 +96,12 @@ public enum LeakDetector {
     /// Where the first match of any pattern starts (UTF-16 offset), or nil: the patterns `leak(in:)` would
     /// run, each asked for its first match.
     static func firstLeakOffset(in text: String) -> Int? {
-        guard !text.isEmpty else { return nil }
-        var utf8 = text
-        return utf8.withUTF8 { bytes in
-            let ascii = !bytes.contains { $0 >= 0x80 }
-            let worded = ascii ? WordTable.shared.patterns(wordedIn: bytes) : ~0
-            var first: Int?
-            for (index, pattern) in patterns.enumerated() where worded & (1 << index) != 0 {
-                if let range = pattern.firstRange(in: text), range.location < first ?? .max { first = range.location }
-            }
-            return first
+        let candidates = candidates(in: text)
+        var first: Int?
+        for (index, pattern) in patterns.enumerated() where candidates & (1 << index) != 0 {
+            if let range = pattern.firstRange(in: text), range.location < first ?? .max { first = range.location }
         }
+        return first
     }
 
     /// One kind of internal detail: its expression, and the words a text holds wherever it matches.
