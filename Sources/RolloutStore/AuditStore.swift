@@ -78,15 +78,17 @@ public final class AuditStore: @unchecked Sendable {
     /// Opens (creating when `create` is set) the store at `path` (a file, or a URL of a registered
     /// engine) and brings its schema up to date. With `readOnly`, nothing is written, not even a
     /// migration: a store on a read-only disk or an auditor's copy can still be verified and read.
+    /// `durability` applies to a SQLite file; nil reads it from `ROLLOUT_SQLITE_SYNCHRONOUS` (`StoreDurability`).
     public init(path: String, create: Bool = true, busyTimeout: Double = AuditStore.defaultBusyTimeout,
-                chainKey: ChainKey? = ChainKey.fromEnvironment, readOnly: Bool = false) throws {
+                chainKey: ChainKey? = ChainKey.fromEnvironment, readOnly: Bool = false, durability: StoreDurability? = nil) throws {
         self.busyTimeout = busyTimeout
         self.chainKey = chainKey
         try Self.checkLocation(path)
         if let scheme = Self.scheme(path), let factory = StoreEngines.factory(scheme) {
             engine = try factory(path, create, readOnly, busyTimeout)
         } else {
-            engine = try SQLiteEngine(path: path, create: create, readOnly: readOnly, busyTimeout: busyTimeout)
+            let durability = try durability ?? StoreDurability.fromEnvironment
+            engine = try SQLiteEngine(path: path, create: create, readOnly: readOnly, busyTimeout: busyTimeout, durability: durability)
         }
         self.path = engine.location
         groupCommit.store = self
@@ -113,7 +115,7 @@ public final class AuditStore: @unchecked Sendable {
     /// through this store alone.
     public func readOnlyTwin() throws -> AuditStore? {
         guard let sqlite = engine as? SQLiteEngine else { return nil }
-        return try AuditStore(path: sqlite.path, create: false, busyTimeout: busyTimeout, chainKey: chainKey, readOnly: true)
+        return try AuditStore(path: sqlite.path, create: false, busyTimeout: busyTimeout, chainKey: chainKey, readOnly: true, durability: sqlite.durability)
     }
 
     /// The same store on a connection of its own, for reading while a write transaction of this one may
@@ -124,9 +126,9 @@ public final class AuditStore: @unchecked Sendable {
 
     /// A store in a new file in the system's temporary directory, for benchmarks: the caller removes it
     /// (tests make theirs in their own scratch folder, removed when they end).
-    public static func temporary(chainKey: ChainKey? = nil) throws -> AuditStore {
+    public static func temporary(chainKey: ChainKey? = nil, durability: StoreDurability = .normal) throws -> AuditStore {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-\(UUID().uuidString).sqlite").path
-        return try AuditStore(path: path, chainKey: chainKey)
+        return try AuditStore(path: path, chainKey: chainKey, durability: durability)
     }
 
     /// Runs `body` in one write transaction: committed when it returns, rolled back when it throws.

@@ -18,6 +18,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case server(location: String, message: String)
     /// `--store` names something rollout cannot open: an unknown URL scheme, a folder that does not exist.
     case badLocation(String)
+    /// An environment setting of the store (`variable`) holds a value rollout does not know: nothing is
+    /// opened rather than the setting read as its default.
+    case badSetting(variable: String, value: String, expected: String)
     /// An event's stored body is no audit event (the log was edited); `tenant` and `tool` are its row's
     /// columns as stored, for whoever records what could not be done with it.
     case unreadableEvent(seq: Int64, tenant: String?, tool: String?, detail: String)
@@ -46,6 +49,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .io(let path, let detail): "\(path): \(detail)"
         case .chainKey(let message): message
         case .badLocation(let message): message
+        case .badSetting(let variable, let value, let expected): "\(variable)=\(value): expected \(expected); nothing was opened"
         case .constraint(let message): "constraint failed: \(message)"
         case .server(let location, let message): "the store \(location): \(message)"
         case .unreadableEvent(let seq, _, _, let detail):

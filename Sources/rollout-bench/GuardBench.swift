@@ -23,6 +23,18 @@ struct GuardBench: AsyncParsableCommand {
     @Option(help: "Calls in flight at once for the second audit-write run (as many agents, or one agent's pipelined calls); their decisions share commits.")
     var concurrency = 64
 
+    @Option(help: "The audit-write runs' durability (SQLite's synchronous setting), comma-separated: normal, full. FULL syncs the log at every commit, so its one-in-flight runs take about as many fsyncs as decisions.")
+    var durability = "normal,full"
+
+    /// `durability`, read.
+    var durabilities: [StoreDurability] {
+        get throws {
+            try durability.split(separator: ",").map { word in
+                do { return try StoreDurability.parse(String(word)) } catch { throw ValidationError("--durability \(durability): \(word) is neither normal nor full") }
+            }
+        }
+    }
+
     func run() async throws {
         var policy = try RolloutFolder(directory: dir).loadPolicy()
         // The workload is orders.update calls: against a policy without that tool every call would be a
@@ -35,6 +47,7 @@ struct GuardBench: AsyncParsableCommand {
             policy.tools[i].cap = nil
             policy.tools[i].actorCap = nil
         }
+        let durabilities = try durabilities
         let calls = Self.workload(count: max(memoryCalls, storeCalls))
         let principal = Principal(tenant: "acme", actor: "agent-1")
 
@@ -48,15 +61,23 @@ struct GuardBench: AsyncParsableCommand {
         print("guard in memory: \(BenchClock.rate(memoryCalls, memorySeconds)) (\(memoryCalls) decisions in \(BenchClock.format(memorySeconds)); target 100k/s)")
         print("  mix: " + codes.sorted { $0.value > $1.value }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))
 
+        for durability in durabilities {
+            try await storeRuns(durability, policy: policy, model: model, field: field, calls: Array(calls.prefix(storeCalls)), principal: principal)
+        }
+    }
+
+    /// The audit-write runs at one `durability`: 1 call in flight, then `concurrency`, each beside SQLite
+    /// alone writing the same rows at the same durability.
+    func storeRuns(_ durability: StoreDurability, policy: Policy, model: ModelPolicy, field: String, calls work: [ToolCall], principal: Principal) async throws {
+        let setting = "SQLite WAL, synchronous=\(durability.rawValue.uppercased())"
         // Decisions per second of SQLite alone writing the rows of the first run, by decisions per transaction.
         var floorRates: [Int: Double] = [:]
         for agents in [1, concurrency] {
-            let store = try AuditStore.temporary()
+            let store = try AuditStore.temporary(durability: durability)
             defer { try? FileManager.default.removeItem(atPath: store.path) }
             let environment = try DemoEnvironment(store: store, policy: policy, seedTenants: ["acme", "globex"], rowsPerTenant: 200)
             let startSeq = try store.head().seq
             let storeGuard = Guard(policy: policy, stages: FixedStages(.broad), environment: environment)
-            let work = Array(calls.prefix(storeCalls))
             let next = Counter()
             let storeSeconds = try await BenchClock.time {
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -70,17 +91,17 @@ struct GuardBench: AsyncParsableCommand {
             }
             let groups = store.groupCommitStatistics
             let mean = groups.groups == 0 ? 0 : Double(groups.writes) / Double(groups.groups)
-            print("guard with the audit write committed (SQLite WAL), \(agents) call\(agents == 1 ? "" : "s") in flight: \(BenchClock.rate(storeCalls, storeSeconds)) (\(storeCalls) decisions in \(BenchClock.format(storeSeconds)); \(String(format: "%.1f", mean)) decisions per commit, largest \(groups.largest); target 20k/s)")
+            print("guard with the audit write committed (\(setting)), \(agents) call\(agents == 1 ? "" : "s") in flight: \(BenchClock.rate(work.count, storeSeconds)) (\(work.count) decisions in \(BenchClock.format(storeSeconds)); \(String(format: "%.1f", mean)) decisions per commit, largest \(groups.largest); target 20k/s)")
             let check = try store.verify()
             print("  \(check.checked) audit events, chain ok: \(check.ok)")
             if let floor = floorRates[min(agents, 64)] {
-                print(String(format: "  its rate is %.0f%% of SQLite alone writing the same rows, %d per transaction", 100 * Double(storeCalls) / storeSeconds / floor, min(agents, 64)))
+                print(String(format: "  its rate is %.0f%% of SQLite alone writing the same rows, %d per transaction", 100 * Double(work.count) / storeSeconds / floor, min(agents, 64)))
             }
             if agents == 1 {
-                floorRates = try measureFloor(of: store, after: startSeq, policy: policy, table: DemoDomain.tableName(model), keyColumn: model.key, field: field)
+                floorRates = try measureFloor(of: store, after: startSeq, policy: policy, durability: durability, table: DemoDomain.tableName(model), keyColumn: model.key, field: field)
             }
             if agents == 1, let floor = floorRates[1] {
-                print(String(format: "  its rate is %.0f%% of SQLite alone writing the same rows, 1 per transaction", 100 * Double(storeCalls) / storeSeconds / floor))
+                print(String(format: "  its rate is %.0f%% of SQLite alone writing the same rows, 1 per transaction", 100 * Double(work.count) / storeSeconds / floor))
             }
         }
     }
@@ -89,11 +110,12 @@ struct GuardBench: AsyncParsableCommand {
     /// transaction, into a store seeded as the guard's was; the replay must leave the same chain.
     /// Returns decisions per second by decisions per transaction.
     /// `table`, `keyColumn` and `field` name the built-in rows the workload updates (see `WriteFloor`).
-    func measureFloor(of store: AuditStore, after startSeq: Int64, policy: Policy, table: String, keyColumn: String, field: String) throws -> [Int: Double] {
+    func measureFloor(of store: AuditStore, after startSeq: Int64, policy: Policy, durability: StoreDurability, table: String, keyColumn: String,
+                      field: String) throws -> [Int: Double] {
         let floor = try WriteFloor(from: store, afterSeq: startSeq, table: table, keyColumn: keyColumn, field: field)
         var rates: [Int: Double] = [:]
         for group in [1, 64] {
-            let replayed = try AuditStore.temporary()
+            let replayed = try AuditStore.temporary(durability: durability)
             defer { try? FileManager.default.removeItem(atPath: replayed.path) }
             _ = try DemoEnvironment(store: replayed, policy: policy, seedTenants: ["acme", "globex"], rowsPerTenant: 200)
             let seconds = try floor.replay(into: replayed, group: group)

@@ -106,7 +106,7 @@ struct Rollout: AsyncParsableCommand {
             switch error {
             case .badRecord, .badFile, .notFound: Foundation.exit(ExitStatus.badInput)
             case .busy, .incompatible, .io, .constraint, .server: Foundation.exit(ExitStatus.internalError)
-            case .chainKey, .badLocation, .exposed, .exposedFolder, .foreignOwner: Foundation.exit(ExitStatus.badInput)
+            case .chainKey, .badLocation, .badSetting, .exposed, .exposedFolder, .foreignOwner: Foundation.exit(ExitStatus.badInput)
             // An edited log is a problem found, as `audit verify` reports it.
             case .unreadableEvent, .schemaEdited: Foundation.exit(ExitStatus.problemFound)
             }

@@ -126,6 +126,21 @@ struct AuditCommandTests {
         #expect(piped.status == 2 || piped.status == 3, "exit \(piped.status), not a trap (132)")
     }
 
+    @Test("ROLLOUT_SQLITE_SYNCHRONOUS: a value other than normal or full is refused before any store is made (exit 2); full imports and verifies")
+    func durabilitySetting() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("a.sqlite").path
+        let file = try writeEvents(3)
+        let refused = try RolloutBinary.run(["audit", "import", file, "--store", store], environment: ["ROLLOUT_SQLITE_SYNCHRONOUS": "sometimes"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("ROLLOUT_SQLITE_SYNCHRONOUS=sometimes: expected normal"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: store), "no store was made")
+        let full = ["ROLLOUT_SQLITE_SYNCHRONOUS": "full"]
+        #expect(try RolloutBinary.run(["audit", "import", file, "--store", store], environment: full).status == 0)
+        let verified = try RolloutBinary.run(["audit", "verify", "--store", store], environment: full)
+        #expect(verified.status == 0, "\(verified.stderr)")
+    }
+
     @Test("a bad line is reported with its number and nothing of the file is imported; exit 2")
     func badLine() throws {
         let store = TestPaths.temporaryDirectory().appendingPathComponent("audit.sqlite").path

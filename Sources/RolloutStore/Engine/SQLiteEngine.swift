@@ -14,11 +14,15 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
     /// Folds the WAL into the file in the background (none for a read-only store).
     private var checkpointer: WALCheckpointer?
 
+    /// What a commit survives before its writer is answered (a read-only store writes none).
+    public let durability: StoreDurability
+
     /// Opens (creating when `create` is set) the file at `path`. With `readOnly` nothing is written,
     /// not even a migration: a store on a read-only disk or an auditor's copy can still be read.
-    public init(path: String, create: Bool, readOnly: Bool, busyTimeout: Double) throws {
+    public init(path: String, create: Bool, readOnly: Bool, busyTimeout: Double, durability: StoreDurability = .normal) throws {
         self.path = path
         self.busyTimeout = busyTimeout
+        self.durability = durability
         if readOnly {
             guard FileManager.default.fileExists(atPath: path) else { throw StoreError.notFound(Self.missing(path)) }
             do {
@@ -60,9 +64,6 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
         configuration.busyMode = .timeout(busyTimeout)
         configuration.label = "rollout-store"
         configuration.prepareDatabase { db in
-            // WAL with synchronous=NORMAL: a committed transaction survives a process crash or kill;
-            // only a power loss can lose the last commits, never corrupt the file.
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // A large import is one transaction: a bigger page cache keeps its pages in memory
             // until the commit instead of spilling them to the WAL early (up to 64 MiB, used only when needed).
             try db.execute(sql: "PRAGMA cache_size = -65536")
@@ -71,6 +72,17 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
         }
         do {
             queue = try Self.open(path: path, configuration: configuration, busyTimeout: busyTimeout)
+            // WAL with synchronous=NORMAL: a committed transaction survives a process crash or kill; only a
+            // power loss can lose the last commits, never corrupt the file. FULL syncs the log at every
+            // commit, so a power loss loses none (`StoreDurability`). Set once the queue is open: GRDB sets
+            // NORMAL itself when it turns WAL on, after `prepareDatabase`, so a setting made there is lost.
+            let applied = try queue.inDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = \(durability.pragma)")
+                return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+            }
+            guard applied == durability.sqliteLevel else {
+                throw StoreError.io(path: path, detail: "SQLite kept synchronous=\(applied.map(String.init) ?? "?") where \(durability.pragma) was asked for; nothing was written")
+            }
         } catch let error as DatabaseError {
             throw Self.translate(error, path: path, busyTimeout: busyTimeout)
         }
@@ -170,6 +182,7 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
     private init(liveReaderOf path: String, busyTimeout: Double) throws {
         self.path = path
         self.busyTimeout = busyTimeout
+        durability = .normal
         do {
             queue = try Self.openReadOnly(path: path, busyTimeout: busyTimeout, immutableFallback: false)
         } catch let error as DatabaseError {
