@@ -34,7 +34,18 @@ struct AuditEventCanonicalTests {
         withExtra.extra = ["principal_id": "p-1", "aaa": 1, "zzz": .null]
         var otherKey = base
         otherKey.changes = [RowChange(key: 9, fields: ["status": FieldChange(before: "a", after: "b")])]
-        return [base, full, bare, withExtra, otherKey]
+        // fields_changed written without building its objects: names in UTF-16 order (U+FF61 sorts after the
+        // emoji by UTF-16, before it by UTF-8), a field with only a before, only an after, neither, and values
+        // that are objects, numbers and null.
+        var manyFields = base
+        manyFields.changes = [RowChange(key: 7, fields: [
+            "status": FieldChange(before: "pending", after: "shipped"), "\u{FF61}": FieldChange(before: 1, after: nil),
+            "\u{1F600}": FieldChange(before: nil, after: ["b": 2, "a": [1.5, .null]]), "gone": FieldChange(before: nil, after: nil),
+            "Z": FieldChange(before: .null, after: .null), "é": FieldChange(before: "e\u{301}", after: "é"),
+        ])]
+        var noFields = base
+        noFields.changes = [RowChange(key: 7, fields: [:])]
+        return [base, full, bare, withExtra, otherKey, manyFields, noFields]
     }()
 
     @Test("canonicalBytes is the canonical text of json", arguments: events)

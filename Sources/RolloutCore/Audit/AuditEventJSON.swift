@@ -108,7 +108,7 @@ extension AuditEvent {
         }
         w.member("decision", .string(decision))
         if !details.isEmpty { w.member("details", .object(details)) }
-        w.member("fields_changed", .object(fieldsChanged.mapValues(\.json)))
+        w.member("fields_changed") { out in FieldChange.writeCanonical(fieldsChanged, into: &out) }
         w.member("idempotency_key", idempotencyKey)
         if let message { w.member("message", .string(message)) }
         w.member("model", model)

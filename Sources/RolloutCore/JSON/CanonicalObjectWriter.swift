@@ -19,6 +19,16 @@ public struct CanonicalObjectWriter {
         JSONValue.write(value, into: &bytes, indent: nil, level: 0)
     }
 
+    /// Appends `key:` and the canonical text `value` writes, for a value not built as a `JSONValue` first.
+    public mutating func member(_ key: String, writing value: (inout [UInt8]) -> Void) {
+        assert(lastKey.map { JSONValue.canonicalKeyLess($0, key) } ?? true, "canonical members must come in key order: \(key) after \(lastKey!)")
+        lastKey = key
+        if bytes.count > 1 { bytes.append(0x2C) }
+        JSONValue.writeString(key, into: &bytes)
+        bytes.append(0x3A)
+        value(&bytes)
+    }
+
     /// Appends `key: value`, null when there is no value.
     public mutating func member(_ key: String, _ value: String?) {
         member(key, value.map(JSONValue.string) ?? .null)

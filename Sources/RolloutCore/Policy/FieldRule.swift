@@ -56,7 +56,8 @@ public struct FieldRule: Sendable, Hashable {
 
     /// A member rule of an object field.
     public func field(_ name: String) -> FieldRule? {
-        fields.first { $0.name == name }
+        for i in fields.indices where fields[i].name == name { return fields[i] }
+        return nil
     }
 
     public init(

@@ -35,7 +35,10 @@ public struct ModelPolicy: Sendable, Hashable {
 
     /// The field named exactly `name`, byte for byte (never one only canonically equivalent to it).
     public func field(_ name: String) -> FieldRule? {
-        fields.first { $0.name.hasSameBytes(as: name) }
+        // By index: `first(where:)` copies each rule it passes (a dozen members retained and released),
+        // and the guard asks for a field by name for every column of every row it reads.
+        for i in fields.indices where fields[i].name.hasSameBytes(as: name) { return fields[i] }
+        return nil
     }
 
     /// Every field name the model knows, the key and tenant field included.

@@ -38,11 +38,14 @@ public struct Policy: Sendable, Hashable {
     public var digest: String { "jcs-sha256:" + canonical.canonicalDigest }
 
     public func model(named name: String) -> ModelPolicy? {
-        models.first { $0.name == name }
+        for i in models.indices where models[i].name == name { return models[i] }
+        return nil
     }
 
+    /// By index, as `ModelPolicy.field`: a tool passed over is not copied.
     public func tool(named name: String) -> ToolPolicy? {
-        tools.first { $0.name == name }
+        for i in tools.indices where tools[i].name == name { return tools[i] }
+        return nil
     }
 
     /// The read entry that admits the wire tool `toolName` (an exact name before a glob), if any.

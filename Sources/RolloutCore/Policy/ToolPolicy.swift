@@ -54,7 +54,8 @@ public struct ToolPolicy: Sendable, Hashable {
 
     /// The rule of a declared argument.
     public func argument(_ name: String) -> FieldRule? {
-        arguments.first { $0.name == name }
+        for i in arguments.indices where arguments[i].name == name { return arguments[i] }
+        return nil
     }
 
     /// Every place in a call's arguments this tool declares: its binding, its `args`, its guard arguments
