@@ -79,7 +79,7 @@ public final class PostgresEngine: StoreEngine, @unchecked Sendable {
             let fresh = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration,
                                                        id: 1, logger: Self.logger).wait()
             // Waiting for another host's write lock longer than the busy timeout is `busy`, not a hang.
-            _ = try fresh.query(PostgresQuery(unsafeSQL: "SET lock_timeout = '\(Int(busyTimeout * 1000))ms'"), logger: Self.logger).wait()
+            _ = try fresh.query(PostgresQuery(unsafeSQL: "SET lock_timeout = '\(BusyTimeout.milliseconds(busyTimeout))ms'"), logger: Self.logger).wait()
             connection = fresh
             return fresh
         } catch {

@@ -34,9 +34,13 @@ public final class AuditStore: @unchecked Sendable {
     /// Shares commits between the writers that arrive together (`writeGrouped`).
     let groupCommit = GroupCommit()
 
-    /// How long a writer waits for another process's lock: `ROLLOUT_BUSY_TIMEOUT` seconds, else 5.
-    public static var defaultBusyTimeout: Double {
-        ProcessInfo.processInfo.environment["ROLLOUT_BUSY_TIMEOUT"].flatMap(Double.init) ?? 5
+    /// The wait `busyTimeout` names (nil: `ROLLOUT_BUSY_TIMEOUT`, `BusyTimeout`), refused when no engine can take it.
+    static func resolve(busyTimeout: Double?) throws(StoreError) -> Double {
+        guard let seconds = busyTimeout else { return try BusyTimeout.fromEnvironment }
+        guard BusyTimeout.isValid(seconds) else {
+            throw StoreError.badSetting(variable: "the busy timeout", value: "\(seconds)", expected: "a number of seconds above 0 and at most \(Int(BusyTimeout.maximum))")
+        }
+        return seconds
     }
 
     /// The URL scheme of `location`, when it is a URL (`postgres` for `postgres://...`).
@@ -79,15 +83,18 @@ public final class AuditStore: @unchecked Sendable {
     /// engine) and brings its schema up to date. With `readOnly`, nothing is written, not even a
     /// migration: a store on a read-only disk or an auditor's copy can still be verified and read.
     /// `durability` applies to a SQLite file; nil reads it from `ROLLOUT_SQLITE_SYNCHRONOUS` (`StoreDurability`).
-    public init(path: String, create: Bool = true, busyTimeout: Double = AuditStore.defaultBusyTimeout,
+    /// `busyTimeout` is in seconds; nil reads it from `ROLLOUT_BUSY_TIMEOUT` (`BusyTimeout`).
+    public init(path: String, create: Bool = true, busyTimeout: Double? = nil,
                 chainKey: ChainKey? = ChainKey.fromEnvironment, readOnly: Bool = false, durability: StoreDurability? = nil) throws {
+        let busyTimeout = try Self.resolve(busyTimeout: busyTimeout)
         self.busyTimeout = busyTimeout
         self.chainKey = chainKey
         try Self.checkLocation(path)
+        // Read for every store, so a value no store takes is refused on PostgreSQL too (which has its own).
+        let durability = try durability ?? StoreDurability.fromEnvironment
         if let scheme = Self.scheme(path), let factory = StoreEngines.factory(scheme) {
             engine = try factory(path, create, readOnly, busyTimeout)
         } else {
-            let durability = try durability ?? StoreDurability.fromEnvironment
             engine = try SQLiteEngine(path: path, create: create, readOnly: readOnly, busyTimeout: busyTimeout, durability: durability)
         }
         self.path = engine.location
@@ -101,11 +108,11 @@ public final class AuditStore: @unchecked Sendable {
     }
 
     /// Wraps an engine opened elsewhere (tests, benchmarks), migrating it.
-    public init(engine: any StoreEngine, chainKey: ChainKey? = ChainKey.fromEnvironment, busyTimeout: Double = AuditStore.defaultBusyTimeout) throws {
+    public init(engine: any StoreEngine, chainKey: ChainKey? = ChainKey.fromEnvironment, busyTimeout: Double? = nil) throws {
         self.engine = engine
         self.path = engine.location
         self.chainKey = chainKey
-        self.busyTimeout = busyTimeout
+        self.busyTimeout = try Self.resolve(busyTimeout: busyTimeout)
         groupCommit.store = self
         try engine.migrate(StoreMigrations.all)
     }

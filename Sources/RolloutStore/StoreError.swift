@@ -49,7 +49,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .io(let path, let detail): "\(path): \(detail)"
         case .chainKey(let message): message
         case .badLocation(let message): message
-        case .badSetting(let variable, let value, let expected): "\(variable)=\(value): expected \(expected); nothing was opened"
+        case .badSetting(let variable, let value, let expected): "\(variable)=\(value.debugDescription): expected \(expected); nothing was opened"
         case .constraint(let message): "constraint failed: \(message)"
         case .server(let location, let message): "the store \(location): \(message)"
         case .unreadableEvent(let seq, _, _, let detail):

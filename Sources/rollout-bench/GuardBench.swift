@@ -29,8 +29,9 @@ struct GuardBench: AsyncParsableCommand {
     /// `durability`, read.
     var durabilities: [StoreDurability] {
         get throws {
-            try durability.split(separator: ",").map { word in
-                do { return try StoreDurability.parse(String(word)) } catch { throw ValidationError("--durability \(durability): \(word) is neither normal nor full") }
+            let words = durability.split(separator: ",", omittingEmptySubsequences: false)
+            return try words.map { word in
+                do { return try StoreDurability.parse(String(word)) } catch { throw ValidationError("--durability \(durability): '\(word)' is neither normal nor full") }
             }
         }
     }
@@ -74,7 +75,7 @@ struct GuardBench: AsyncParsableCommand {
         var floorRates: [Int: Double] = [:]
         for agents in [1, concurrency] {
             let store = try AuditStore.temporary(durability: durability)
-            defer { try? FileManager.default.removeItem(atPath: store.path) }
+            defer { Self.remove(store: store.path) }
             let environment = try DemoEnvironment(store: store, policy: policy, seedTenants: ["acme", "globex"], rowsPerTenant: 200)
             let startSeq = try store.head().seq
             let storeGuard = Guard(policy: policy, stages: FixedStages(.broad), environment: environment)
@@ -116,7 +117,7 @@ struct GuardBench: AsyncParsableCommand {
         var rates: [Int: Double] = [:]
         for group in [1, 64] {
             let replayed = try AuditStore.temporary(durability: durability)
-            defer { try? FileManager.default.removeItem(atPath: replayed.path) }
+            defer { Self.remove(store: replayed.path) }
             _ = try DemoEnvironment(store: replayed, policy: policy, seedTenants: ["acme", "globex"], rowsPerTenant: 200)
             let seconds = try floor.replay(into: replayed, group: group)
             let check = try replayed.verify()
@@ -127,6 +128,11 @@ struct GuardBench: AsyncParsableCommand {
             print("  peer: SQLite alone writing the same rows (\(floor.decisions.count) decisions), \(group) per transaction: \(BenchClock.rate(floor.decisions.count, seconds)); same chain: yes")
         }
         return rates
+    }
+
+    /// Removes a temporary store with its write-ahead log and shared-memory index (about 7 MB a run each).
+    static func remove(store path: String) {
+        for file in [path, path + "-wal", path + "-shm"] { try? FileManager.default.removeItem(atPath: file) }
     }
 
     /// Hands out indexes to the concurrent callers.

@@ -133,12 +133,22 @@ struct AuditCommandTests {
         let file = try writeEvents(3)
         let refused = try RolloutBinary.run(["audit", "import", file, "--store", store], environment: ["ROLLOUT_SQLITE_SYNCHRONOUS": "sometimes"])
         #expect(refused.status == 2)
-        #expect(refused.stderr.contains("ROLLOUT_SQLITE_SYNCHRONOUS=sometimes: expected normal"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("ROLLOUT_SQLITE_SYNCHRONOUS=\"sometimes\": expected normal"), "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: store), "no store was made")
         let full = ["ROLLOUT_SQLITE_SYNCHRONOUS": "full"]
         #expect(try RolloutBinary.run(["audit", "import", file, "--store", store], environment: full).status == 0)
         let verified = try RolloutBinary.run(["audit", "verify", "--store", store], environment: full)
         #expect(verified.status == 0, "\(verified.stderr)")
+    }
+
+    @Test("ROLLOUT_BUSY_TIMEOUT that no engine can take (infinite, huge, zero, a word) is refused with exit 2, not a trap or a silent 5 s",
+          arguments: ["inf", "1e10", "0", "five", ""])
+    func busyTimeoutSetting(value: String) throws {
+        let store = TestPaths.temporaryDirectory().appendingPathComponent("a.sqlite").path
+        let refused = try RolloutBinary.run(["audit", "import", try writeEvents(2), "--store", store], environment: ["ROLLOUT_BUSY_TIMEOUT": value])
+        #expect(refused.status == 2, "exit \(refused.status): \(refused.stderr)")
+        #expect(refused.stderr.contains("ROLLOUT_BUSY_TIMEOUT=\"\(value)\": expected a number of seconds"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: store), "no store was made")
     }
 
     @Test("a bad line is reported with its number and nothing of the file is imported; exit 2")

@@ -14,12 +14,13 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
     /// Folds the WAL into the file in the background (none for a read-only store).
     private var checkpointer: WALCheckpointer?
 
-    /// What a commit survives before its writer is answered (a read-only store writes none).
+    /// What a commit survives before its writer is answered, as asked for when the store was opened (a
+    /// read-only connection writes none: it carries the setting on to its twins, and applies nothing).
     public let durability: StoreDurability
 
     /// Opens (creating when `create` is set) the file at `path`. With `readOnly` nothing is written,
     /// not even a migration: a store on a read-only disk or an auditor's copy can still be read.
-    public init(path: String, create: Bool, readOnly: Bool, busyTimeout: Double, durability: StoreDurability = .normal) throws {
+    public init(path: String, create: Bool, readOnly: Bool, busyTimeout: Double, durability: StoreDurability) throws {
         self.path = path
         self.busyTimeout = busyTimeout
         self.durability = durability
@@ -61,7 +62,7 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
         }
         var configuration = Configuration()
         configuration.journalMode = .wal
-        configuration.busyMode = .timeout(busyTimeout)
+        configuration.busyMode = .timeout(Double(BusyTimeout.milliseconds(busyTimeout)) / 1000)
         configuration.label = "rollout-store"
         configuration.prepareDatabase { db in
             // A large import is one transaction: a bigger page cache keeps its pages in memory
@@ -78,10 +79,14 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
             // NORMAL itself when it turns WAL on, after `prepareDatabase`, so a setting made there is lost.
             let applied = try queue.inDatabase { db in
                 try db.execute(sql: "PRAGMA synchronous = \(durability.pragma)")
+                #if os(macOS)
+                // macOS's fsync leaves the data in the drive's cache; only F_FULLFSYNC survives a power loss.
+                if durability == .full { try db.execute(sql: "PRAGMA fullfsync = ON") }
+                #endif
                 return try Int.fetchOne(db, sql: "PRAGMA synchronous")
             }
             guard applied == durability.sqliteLevel else {
-                throw StoreError.io(path: path, detail: "SQLite kept synchronous=\(applied.map(String.init) ?? "?") where \(durability.pragma) was asked for; nothing was written")
+                throw StoreError.io(path: path, detail: "SQLite kept synchronous=\(applied.map(String.init) ?? "?") where \(durability.pragma) was asked for; the store was not used")
             }
         } catch let error as DatabaseError {
             throw Self.translate(error, path: path, busyTimeout: busyTimeout)
@@ -142,7 +147,7 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {
     static func openReadOnly(path: String, busyTimeout: Double, immutableFallback: Bool = true) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.readonly = true
-        configuration.busyMode = .timeout(busyTimeout)
+        configuration.busyMode = .timeout(Double(BusyTimeout.milliseconds(busyTimeout)) / 1000)
         configuration.label = "rollout-store-readonly"
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration)

@@ -10,26 +10,27 @@ import Foundation
 /// - `full`: the log is synced before each commit returns, so an answered write survives a power loss
 ///   too. It costs one `fsync` per commit; writes that arrive together share a commit, and its sync.
 ///
-/// `ROLLOUT_SQLITE_SYNCHRONOUS` (`normal` or `full`) chooses it for every command; a value that is neither is
-/// refused rather than read as the default, since it asks for a guarantee rollout would not give.
+/// `ROLLOUT_SQLITE_SYNCHRONOUS` (`normal` or `full`) chooses it for every command; a value that is neither,
+/// an empty one included (`=$DURABILITY` with the variable unset), is refused rather than read as the
+/// default, since it asks for a guarantee rollout would not give. Only an unset variable is `normal`.
+/// The setting is per process: every process that writes the store needs it for its own writes.
 public enum StoreDurability: String, Sendable, CaseIterable {
     case normal, full
 
     /// The environment variable that chooses it.
     public static let variable = "ROLLOUT_SQLITE_SYNCHRONOUS"
 
-    /// The durability `ROLLOUT_SQLITE_SYNCHRONOUS` asks for, `normal` when unset or empty.
+    /// The durability `ROLLOUT_SQLITE_SYNCHRONOUS` asks for, `normal` when unset.
     public static var fromEnvironment: StoreDurability {
         get throws(StoreError) { try parse(ProcessInfo.processInfo.environment[variable]) }
     }
 
-    /// `text` as a durability (case and surrounding blanks ignored), `normal` when nil or empty.
+    /// `text` as a durability (case and surrounding blanks ignored), `normal` when nil.
     public static func parse(_ text: String?) throws(StoreError) -> StoreDurability {
-        let word = (text ?? "").trimmingCharacters(in: .whitespaces).lowercased()
-        if word.isEmpty { return .normal }
-        guard let durability = StoreDurability(rawValue: word) else {
+        guard let text else { return .normal }
+        guard let durability = StoreDurability(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased()) else {
             throw StoreError.badSetting(
-                variable: variable, value: text ?? "",
+                variable: variable, value: text,
                 expected: "normal (commits survive a crash of the process) or full (they survive a power loss too, at one fsync per commit)")
         }
         return durability

@@ -35,7 +35,16 @@ final class WALCheckpointer: @unchecked Sendable {
                     var configuration = Configuration()
                     configuration.label = "rollout-checkpoint"
                     configuration.busyMode = .timeout(1)
-                    connection = try DatabaseQueue(path: path, configuration: configuration)
+                    let opened = try DatabaseQueue(path: path, configuration: configuration)
+                    // A checkpoint syncs the log and the file at NORMAL and FULL alike, never at OFF: pinned,
+                    // whatever this SQLite's compiled default is. On macOS only F_FULLFSYNC reaches the disk.
+                    try opened.inDatabase { db in
+                        try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                        #if os(macOS)
+                        try db.execute(sql: "PRAGMA checkpoint_fullfsync = ON")
+                        #endif
+                    }
+                    connection = opened
                 }
                 _ = try connection?.writeWithoutTransaction { db in try db.checkpoint(.passive) }
             } catch {
