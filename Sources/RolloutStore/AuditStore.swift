@@ -37,10 +37,7 @@ public final class AuditStore: @unchecked Sendable {
     /// The wait `busyTimeout` names (nil: `ROLLOUT_BUSY_TIMEOUT`, `BusyTimeout`), refused when no engine can take it.
     static func resolve(busyTimeout: Double?) throws(StoreError) -> Double {
         guard let seconds = busyTimeout else { return try BusyTimeout.fromEnvironment }
-        guard BusyTimeout.isValid(seconds) else {
-            throw StoreError.badSetting(variable: "the busy timeout", value: "\(seconds)", expected: "a number of seconds above 0 and at most \(Int(BusyTimeout.maximum))")
-        }
-        return seconds
+        return try BusyTimeout.check(seconds)
     }
 
     /// The URL scheme of `location`, when it is a URL (`postgres` for `postgres://...`).

@@ -12,10 +12,12 @@ import Foundation
 public enum BusyTimeout {
     /// The environment variable that sets it.
     public static let variable = "ROLLOUT_BUSY_TIMEOUT"
-    /// The wait when the variable is unset or empty.
+    /// The wait when the variable is unset.
     public static let standard: Double = 5
     /// The longest wait taken: a day.
     public static let maximum: Double = 86_400
+    /// What a refusal says is taken.
+    static let expected = "a number of seconds above 0 and at most \(Int(maximum)) (a day), such as 5 or 0.5"
 
     /// The wait `ROLLOUT_BUSY_TIMEOUT` asks for.
     public static var fromEnvironment: Double {
@@ -26,7 +28,7 @@ public enum BusyTimeout {
     public static func parse(_ text: String?) throws(StoreError) -> Double {
         guard let text else { return standard }
         guard let seconds = Double(text.trimmingCharacters(in: .whitespaces)), isValid(seconds) else {
-            throw StoreError.badSetting(variable: variable, value: text, expected: "a number of seconds above 0 and at most \(Int(maximum)) (a day), such as 5 or 0.5")
+            throw StoreError.badSetting(variable: variable, value: text, expected: expected)
         }
         return seconds
     }
@@ -34,6 +36,12 @@ public enum BusyTimeout {
     /// Whether `seconds` is a wait the engines can take.
     public static func isValid(_ seconds: Double) -> Bool {
         seconds.isFinite && seconds > 0 && seconds <= maximum
+    }
+
+    /// `seconds`, given by a caller rather than the environment, when it is a wait the engines can take.
+    static func check(_ seconds: Double) throws(StoreError) -> Double {
+        guard isValid(seconds) else { throw StoreError.badSetting(variable: "the busy timeout", value: "\(seconds)", expected: expected) }
+        return seconds
     }
 
     /// `seconds` in whole milliseconds, from 1 (PostgreSQL reads a `lock_timeout` of 0 as no limit) to a
