@@ -34,12 +34,6 @@ public final class AuditStore: @unchecked Sendable {
     /// Shares commits between the writers that arrive together (`writeGrouped`).
     let groupCommit = GroupCommit()
 
-    /// The wait `busyTimeout` names (nil: `ROLLOUT_BUSY_TIMEOUT`, `BusyTimeout`), refused when no engine can take it.
-    static func resolve(busyTimeout: Double?) throws(StoreError) -> Double {
-        guard let seconds = busyTimeout else { return try BusyTimeout.fromEnvironment }
-        return try BusyTimeout.check(seconds)
-    }
-
     /// The URL scheme of `location`, when it is a URL (`postgres` for `postgres://...`).
     static func scheme(_ location: String) -> String? {
         guard let range = location.range(of: "://") else { return nil }
@@ -83,7 +77,7 @@ public final class AuditStore: @unchecked Sendable {
     /// `busyTimeout` is in seconds; nil reads it from `ROLLOUT_BUSY_TIMEOUT` (`BusyTimeout`).
     public init(path: String, create: Bool = true, busyTimeout: Double? = nil,
                 chainKey: ChainKey? = ChainKey.fromEnvironment, readOnly: Bool = false, durability: StoreDurability? = nil) throws {
-        let busyTimeout = try Self.resolve(busyTimeout: busyTimeout)
+        let busyTimeout = try BusyTimeout.resolve(busyTimeout)
         self.busyTimeout = busyTimeout
         self.chainKey = chainKey
         try Self.checkLocation(path)
@@ -109,7 +103,7 @@ public final class AuditStore: @unchecked Sendable {
         self.engine = engine
         self.path = engine.location
         self.chainKey = chainKey
-        self.busyTimeout = try Self.resolve(busyTimeout: busyTimeout)
+        self.busyTimeout = try BusyTimeout.resolve(busyTimeout)
         groupCommit.store = self
         try engine.migrate(StoreMigrations.all)
     }

@@ -38,8 +38,9 @@ public enum BusyTimeout {
         seconds.isFinite && seconds > 0 && seconds <= maximum
     }
 
-    /// `seconds`, given by a caller rather than the environment, when it is a wait the engines can take.
-    static func check(_ seconds: Double) throws(StoreError) -> Double {
+    /// The wait a caller gives, or `ROLLOUT_BUSY_TIMEOUT`'s when it gives none; refused when no engine can take it.
+    static func resolve(_ given: Double?) throws(StoreError) -> Double {
+        guard let seconds = given else { return try fromEnvironment }
         guard isValid(seconds) else { throw StoreError.badSetting(variable: "the busy timeout", value: "\(seconds)", expected: expected) }
         return seconds
     }
