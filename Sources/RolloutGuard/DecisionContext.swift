@@ -4,18 +4,45 @@ import RolloutCore
 /// Everything the steps of one decision read and establish, in pipeline order: the call and who makes
 /// it, then the bound request, the rows and lookups, and finally the plan.
 public struct DecisionContext {
-    public let policy: Policy
-    public let call: ToolCall
-    public let tool: ToolPolicy
-    public let model: ModelPolicy
-    public let principal: Principal
+    /// What a decision starts from and never changes, held once: a decision's context is copied a few
+    /// times (into its transaction's body, which may run again), and each copy retained every reference
+    /// of the policy, call, principal and scope (Benchmarks/README, "Copies of a decision's values").
+    final class Inputs {
+        let policy: Policy
+        let call: ToolCall
+        let tool: ToolPolicy
+        let model: ModelPolicy
+        let principal: Principal
+        let stages: any StageSource
+        let options: GuardOptions
+        let decisionScope: DecisionScope
+
+        init(policy: Policy, call: ToolCall, tool: ToolPolicy, model: ModelPolicy, principal: Principal, stages: any StageSource,
+             options: GuardOptions, decisionScope: DecisionScope) {
+            self.policy = policy
+            self.call = call
+            self.tool = tool
+            self.model = model
+            self.principal = principal
+            self.stages = stages
+            self.options = options
+            self.decisionScope = decisionScope
+        }
+    }
+
+    let inputs: Inputs
+    public var policy: Policy { inputs.policy }
+    public var call: ToolCall { inputs.call }
+    public var tool: ToolPolicy { inputs.tool }
+    public var model: ModelPolicy { inputs.model }
+    public var principal: Principal { inputs.principal }
     public internal(set) var now: Date
     public var mode: EvaluationMode
-    let stages: any StageSource
-    let options: GuardOptions
+    var stages: any StageSource { inputs.stages }
+    var options: GuardOptions { inputs.options }
     /// The guard's backend and redactor: what a dry run's binding holds (`DryRunBinding`), and where a
     /// key's write must have been made for the key to answer.
-    let decisionScope: DecisionScope
+    var decisionScope: DecisionScope { inputs.decisionScope }
     /// Set by the stage step: validate and record, execute nothing.
     public var shadow = false
     /// The call as it goes to the upstream: without guard arguments and dropped extras.
@@ -47,16 +74,10 @@ public struct DecisionContext {
 
     init(policy: Policy, call: ToolCall, tool: ToolPolicy, model: ModelPolicy, principal: Principal, now: Date, mode: EvaluationMode,
          stages: any StageSource, options: GuardOptions, decisionScope: DecisionScope) {
-        self.policy = policy
-        self.call = call
-        self.tool = tool
-        self.model = model
-        self.principal = principal
+        inputs = Inputs(policy: policy, call: call, tool: tool, model: model, principal: principal, stages: stages, options: options,
+                        decisionScope: decisionScope)
         self.now = now
         self.mode = mode
-        self.stages = stages
-        self.options = options
-        self.decisionScope = decisionScope
         var forwarded = call
         for name in tool.guardArguments { forwarded.arguments = JSONPointer(tokens: [name]).removing(from: forwarded.arguments) }
         forwardCall = forwarded

@@ -4,36 +4,133 @@ import Foundation
 /// before and after. Refusals are events too. The store gives each a sequence number and chains it
 /// to the one before by hash.
 public struct AuditEvent: Sendable, Hashable {
+    /// The event's values in one shared box, as `ToolPolicy` keeps its own: the guard copies an event from
+    /// its plan into the log and into its answer, and each copy of twenty members retained every one of them.
+    private var storage: Storage
+
+    final class Storage: @unchecked Sendable {  // written only through `makeUnique`, when no other copy holds it
+        var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    /// The stored values, shared between copies until one of them changes (`storage`).
+    struct Fields: Hashable {
+        var seq: Int64
+        var ts: Date
+        var tenant: String
+        var actor: String
+        var session: String?
+        var tool: String
+        var model: String?
+        var operation: String?
+        var targets: [JSONValue]
+        var rowCount: Int
+        var changes: [RowChange]
+        var reason: String?
+        var idempotencyKey: String?
+        var decision: String
+        var approver: String?
+        var policyDigest: String?
+        var backend: String?
+        var message: String?
+        var details: [String: JSONValue]
+        var extra: [String: JSONValue]
+    }
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
+    }
+
     /// Position in the log, from 1; 0 until stored.
-    public var seq: Int64
-    public var ts: Date
-    public var tenant: String
-    public var actor: String
-    public var session: String?
+    public var seq: Int64 {
+        get { storage.fields.seq }
+        _modify { makeUnique(); yield &storage.fields.seq }
+    }
+    public var ts: Date {
+        get { storage.fields.ts }
+        _modify { makeUnique(); yield &storage.fields.ts }
+    }
+    public var tenant: String {
+        get { storage.fields.tenant }
+        _modify { makeUnique(); yield &storage.fields.tenant }
+    }
+    public var actor: String {
+        get { storage.fields.actor }
+        _modify { makeUnique(); yield &storage.fields.actor }
+    }
+    public var session: String? {
+        get { storage.fields.session }
+        _modify { makeUnique(); yield &storage.fields.session }
+    }
     /// The policy tool (or the imported system's tool name).
-    public var tool: String
-    public var model: String?
+    public var tool: String {
+        get { storage.fields.tool }
+        _modify { makeUnique(); yield &storage.fields.tool }
+    }
+    public var model: String? {
+        get { storage.fields.model }
+        _modify { makeUnique(); yield &storage.fields.model }
+    }
     /// `create`, `update`, `delete`, `bulk_update`, or what an imported system says.
-    public var operation: String?
-    public var targets: [JSONValue]
-    public var rowCount: Int
+    public var operation: String? {
+        get { storage.fields.operation }
+        _modify { makeUnique(); yield &storage.fields.operation }
+    }
+    public var targets: [JSONValue] {
+        get { storage.fields.targets }
+        _modify { makeUnique(); yield &storage.fields.targets }
+    }
+    public var rowCount: Int {
+        get { storage.fields.rowCount }
+        _modify { makeUnique(); yield &storage.fields.rowCount }
+    }
     /// Per row, the fields changed with before and after values.
-    public var changes: [RowChange]
-    public var reason: String?
-    public var idempotencyKey: String?
+    public var changes: [RowChange] {
+        get { storage.fields.changes }
+        _modify { makeUnique(); yield &storage.fields.changes }
+    }
+    public var reason: String? {
+        get { storage.fields.reason }
+        _modify { makeUnique(); yield &storage.fields.reason }
+    }
+    public var idempotencyKey: String? {
+        get { storage.fields.idempotencyKey }
+        _modify { makeUnique(); yield &storage.fields.idempotencyKey }
+    }
     /// A `DecisionCode` raw value for our own events; any string for imported ones.
-    public var decision: String
-    public var approver: String?
-    public var policyDigest: String?
+    public var decision: String {
+        get { storage.fields.decision }
+        _modify { makeUnique(); yield &storage.fields.decision }
+    }
+    public var approver: String? {
+        get { storage.fields.approver }
+        _modify { makeUnique(); yield &storage.fields.approver }
+    }
+    public var policyDigest: String? {
+        get { storage.fields.policyDigest }
+        _modify { makeUnique(); yield &storage.fields.policyDigest }
+    }
     /// Where the write runs: `builtin` (the demo domain), `upstream:NAME` (an entry of
     /// `rollout/upstreams.yaml`) or `command:sha256:...` (an upstream started without an entry). Approvals
     /// and rollbacks of the event run there and nowhere else.
-    public var backend: String?
-    public var message: String?
+    public var backend: String? {
+        get { storage.fields.backend }
+        _modify { makeUnique(); yield &storage.fields.backend }
+    }
+    public var message: String? {
+        get { storage.fields.message }
+        _modify { makeUnique(); yield &storage.fields.message }
+    }
     /// Links and evidence: `approval_id`, `rollback_of`, `would_be`, `args_digest`, `result`.
-    public var details: [String: JSONValue]
+    public var details: [String: JSONValue] {
+        get { storage.fields.details }
+        _modify { makeUnique(); yield &storage.fields.details }
+    }
     /// Fields of an imported record that are not ours, kept as they were.
-    public var extra: [String: JSONValue]
+    public var extra: [String: JSONValue] {
+        get { storage.fields.extra }
+        _modify { makeUnique(); yield &storage.fields.extra }
+    }
 
     /// Whether `rollout audit import` brought the event in: the import sets `details.imported` (the
     /// file's name) on every record, whatever the record says, and the hash covers it. No guard wrote
@@ -47,26 +144,18 @@ public struct AuditEvent: Sendable, Hashable {
         approver: String? = nil, policyDigest: String? = nil, backend: String? = nil, message: String? = nil,
         details: [String: JSONValue] = [:], extra: [String: JSONValue] = [:]
     ) {
-        self.seq = seq
-        self.ts = ts
-        self.tenant = tenant
-        self.actor = actor
-        self.session = session
-        self.tool = tool
-        self.model = model
-        self.operation = operation
-        self.targets = targets
-        self.rowCount = rowCount
-        self.changes = changes
-        self.reason = reason
-        self.idempotencyKey = idempotencyKey
-        self.decision = decision
-        self.approver = approver
-        self.policyDigest = policyDigest
-        self.backend = backend
-        self.message = message
-        self.details = details
-        self.extra = extra
+        storage = Storage(Fields(
+            seq: seq, ts: ts, tenant: tenant, actor: actor, session: session, tool: tool, model: model, operation: operation, targets: targets,
+            rowCount: rowCount, changes: changes, reason: reason, idempotencyKey: idempotencyKey, decision: decision, approver: approver,
+            policyDigest: policyDigest, backend: backend, message: message, details: details, extra: extra))
+    }
+
+    public static func == (a: AuditEvent, b: AuditEvent) -> Bool {
+        a.storage === b.storage || a.storage.fields == b.storage.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        storage.fields.hash(into: &hasher)
     }
 
     public var category: DecisionCategory { DecisionCategory(decision: decision) }

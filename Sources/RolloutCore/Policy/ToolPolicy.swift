@@ -1,48 +1,158 @@
 /// The controls on one write tool: what it may change, what every call must carry, how often it may
 /// run, and when a person must approve.
 public struct ToolPolicy: Sendable, Hashable {
+    /// The tool's values in one shared box: a decision copies its tool several times (into its context, out
+    /// of the resolver, into a plan), and a struct of two dozen references retained each of them every time
+    /// (Benchmarks/README, "Copies of a decision's values"). Copies share the box until one of them changes.
+    private var storage: Storage
+
+    final class Storage: @unchecked Sendable {  // written only through `makeUnique`, when no other copy holds it
+        var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    /// The stored values, shared between copies until one of them changes (`storage`).
+    struct Fields: Hashable {
+        var name: String
+        var toolName: String
+        var model: String
+        var operation: WriteOperation
+        var writable: [String]
+        var reason: ReasonRule
+        var idempotencyRequired: Bool
+        var dryRunAboveRows: Int?
+        var maxRows: Int?
+        var approval: ApprovalRule?
+        var cap: Cap?
+        var actorCap: Cap?
+        var binding: Binding
+        var description: String?
+        var sourceLine: Int?
+        var arguments: [FieldRule] = []
+        var guardArguments: [String] = []
+        var extraArguments: ExtraArguments = .refuse
+        var principalField: JSONPointer?
+        var lookups: [Lookup] = []
+        var beforeLookup: String?
+        var rules: [ToolRule] = []
+        var inverse: String?
+    }
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
+    }
+
     /// The policy's name for the tool (`orders.update`); stages, caps and reports use it.
-    public var name: String
+    public var name: String {
+        get { storage.fields.name }
+        _modify { makeUnique(); yield &storage.fields.name }
+    }
     /// The tool's name on the wire (MCP `tools/call`), when it differs from `name`: several policy
     /// entries can describe one generic tool, told apart by the model argument.
-    public var toolName: String
-    public var model: String
-    public var operation: WriteOperation
+    public var toolName: String {
+        get { storage.fields.toolName }
+        _modify { makeUnique(); yield &storage.fields.toolName }
+    }
+    public var model: String {
+        get { storage.fields.model }
+        _modify { makeUnique(); yield &storage.fields.model }
+    }
+    public var operation: WriteOperation {
+        get { storage.fields.operation }
+        _modify { makeUnique(); yield &storage.fields.operation }
+    }
     /// The fields a call may change; everything else is refused.
-    public var writable: [String]
-    public var reason: ReasonRule
-    public var idempotencyRequired: Bool
+    public var writable: [String] {
+        get { storage.fields.writable }
+        _modify { makeUnique(); yield &storage.fields.writable }
+    }
+    public var reason: ReasonRule {
+        get { storage.fields.reason }
+        _modify { makeUnique(); yield &storage.fields.reason }
+    }
+    public var idempotencyRequired: Bool {
+        get { storage.fields.idempotencyRequired }
+        _modify { makeUnique(); yield &storage.fields.idempotencyRequired }
+    }
     /// Above this many rows a matching dry run must come first.
-    public var dryRunAboveRows: Int?
+    public var dryRunAboveRows: Int? {
+        get { storage.fields.dryRunAboveRows }
+        _modify { makeUnique(); yield &storage.fields.dryRunAboveRows }
+    }
     /// More rows than this are refused outright.
-    public var maxRows: Int?
-    public var approval: ApprovalRule?
+    public var maxRows: Int? {
+        get { storage.fields.maxRows }
+        _modify { makeUnique(); yield &storage.fields.maxRows }
+    }
+    public var approval: ApprovalRule? {
+        get { storage.fields.approval }
+        _modify { makeUnique(); yield &storage.fields.approval }
+    }
     /// Calls per window for (tenant, tool).
-    public var cap: Cap?
+    public var cap: Cap? {
+        get { storage.fields.cap }
+        _modify { makeUnique(); yield &storage.fields.cap }
+    }
     /// Calls per window for (tenant, actor), across this tool.
-    public var actorCap: Cap?
-    public var binding: Binding
+    public var actorCap: Cap? {
+        get { storage.fields.actorCap }
+        _modify { makeUnique(); yield &storage.fields.actorCap }
+    }
+    public var binding: Binding {
+        get { storage.fields.binding }
+        _modify { makeUnique(); yield &storage.fields.binding }
+    }
     /// Free text for people reading reports.
-    public var description: String?
+    public var description: String? {
+        get { storage.fields.description }
+        _modify { makeUnique(); yield &storage.fields.description }
+    }
     /// The line of the policy file where the tool's entry starts, for report annotations.
-    public var sourceLine: Int?
+    public var sourceLine: Int? {
+        get { storage.fields.sourceLine }
+        _modify { makeUnique(); yield &storage.fields.sourceLine }
+    }
     /// Top-level arguments the tool takes beyond what `bind` names, each with its rule (`args:`).
-    public var arguments: [FieldRule] = []
+    public var arguments: [FieldRule] {
+        get { storage.fields.arguments }
+        _modify { makeUnique(); yield &storage.fields.arguments }
+    }
     /// Arguments the guard reads and removes before forwarding (`guard_args:`): controls such as a reason
     /// or an idempotency key for an upstream whose tools do not take them.
-    public var guardArguments: [String] = []
+    public var guardArguments: [String] {
+        get { storage.fields.guardArguments }
+        _modify { makeUnique(); yield &storage.fields.guardArguments }
+    }
     /// What happens to arguments neither `bind` nor `args` declare: refused, or removed and recorded.
-    public var extraArguments: ExtraArguments = .refuse
+    public var extraArguments: ExtraArguments {
+        get { storage.fields.extraArguments }
+        _modify { makeUnique(); yield &storage.fields.extraArguments }
+    }
     /// An argument that must equal the principal's subject, for tools that carry the user id.
-    public var principalField: JSONPointer?
+    public var principalField: JSONPointer? {
+        get { storage.fields.principalField }
+        _modify { makeUnique(); yield &storage.fields.principalField }
+    }
     /// Reads of current state the guard makes before deciding, in order.
-    public var lookups: [Lookup] = []
+    public var lookups: [Lookup] {
+        get { storage.fields.lookups }
+        _modify { makeUnique(); yield &storage.fields.lookups }
+    }
     /// The lookup whose answer is the target row as it is now: its values are the write's before values.
-    public var beforeLookup: String?
+    public var beforeLookup: String? {
+        get { storage.fields.beforeLookup }
+        _modify { makeUnique(); yield &storage.fields.beforeLookup }
+    }
     /// Named conditions, each refusing, queueing or asking for a dry run.
-    public var rules: [ToolRule] = []
+    public var rules: [ToolRule] {
+        get { storage.fields.rules }
+        _modify { makeUnique(); yield &storage.fields.rules }
+    }
     /// The policy tool that undoes this one, for rolling back a proxied write (`inverse:`).
-    public var inverse: String?
+    public var inverse: String? {
+        get { storage.fields.inverse }
+        _modify { makeUnique(); yield &storage.fields.inverse }
+    }
 
     /// What to do with an argument a tool does not declare.
     public enum ExtraArguments: String, Sendable, Hashable, CaseIterable {
@@ -131,20 +241,18 @@ public struct ToolPolicy: Sendable, Hashable {
         maxRows: Int? = nil, approval: ApprovalRule? = nil, cap: Cap? = nil, actorCap: Cap? = nil,
         binding: Binding = .conventional, description: String? = nil
     ) {
-        self.name = name
-        self.toolName = toolName ?? name
-        self.model = model
-        self.operation = operation
-        self.writable = writable
-        self.reason = reason
-        self.idempotencyRequired = idempotencyRequired
-        self.dryRunAboveRows = dryRunAboveRows
-        self.maxRows = maxRows
-        self.approval = approval
-        self.cap = cap
-        self.actorCap = actorCap
-        self.binding = binding
-        self.description = description
+        storage = Storage(Fields(
+            name: name, toolName: toolName ?? name, model: model, operation: operation, writable: writable, reason: reason,
+            idempotencyRequired: idempotencyRequired, dryRunAboveRows: dryRunAboveRows, maxRows: maxRows, approval: approval,
+            cap: cap, actorCap: actorCap, binding: binding, description: description))
+    }
+
+    public static func == (a: ToolPolicy, b: ToolPolicy) -> Bool {
+        a.storage === b.storage || a.storage.fields == b.storage.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        storage.fields.hash(into: &hasher)
     }
 }
 
