@@ -3,15 +3,10 @@ import Foundation
 /// One decision in the audit log: who asked for what, why, what the guard decided, and the values
 /// before and after. Refusals are events too. The store gives each a sequence number and chains it
 /// to the one before by hash.
-public struct AuditEvent: Sendable, Hashable {
+public struct AuditEvent: Sendable, Hashable, CustomReflectable {
     /// The event's values in one shared box, as `ToolPolicy` keeps its own: the guard copies an event from
     /// its plan into the log and into its answer, and each copy of twenty members retained every one of them.
-    private var storage: Storage
-
-    final class Storage: @unchecked Sendable {  // written only through `makeUnique`, when no other copy holds it
-        var fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
+    private var storage: CopyOnWrite<Fields>
 
     /// The stored values, shared between copies until one of them changes (`storage`).
     struct Fields: Hashable {
@@ -37,99 +32,95 @@ public struct AuditEvent: Sendable, Hashable {
         var extra: [String: JSONValue]
     }
 
-    private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
-    }
-
     /// Position in the log, from 1; 0 until stored.
     public var seq: Int64 {
-        get { storage.fields.seq }
-        _modify { makeUnique(); yield &storage.fields.seq }
+        get { storage.value.seq }
+        _modify { yield &storage.value.seq }
     }
     public var ts: Date {
-        get { storage.fields.ts }
-        _modify { makeUnique(); yield &storage.fields.ts }
+        get { storage.value.ts }
+        _modify { yield &storage.value.ts }
     }
     public var tenant: String {
-        get { storage.fields.tenant }
-        _modify { makeUnique(); yield &storage.fields.tenant }
+        get { storage.value.tenant }
+        _modify { yield &storage.value.tenant }
     }
     public var actor: String {
-        get { storage.fields.actor }
-        _modify { makeUnique(); yield &storage.fields.actor }
+        get { storage.value.actor }
+        _modify { yield &storage.value.actor }
     }
     public var session: String? {
-        get { storage.fields.session }
-        _modify { makeUnique(); yield &storage.fields.session }
+        get { storage.value.session }
+        _modify { yield &storage.value.session }
     }
     /// The policy tool (or the imported system's tool name).
     public var tool: String {
-        get { storage.fields.tool }
-        _modify { makeUnique(); yield &storage.fields.tool }
+        get { storage.value.tool }
+        _modify { yield &storage.value.tool }
     }
     public var model: String? {
-        get { storage.fields.model }
-        _modify { makeUnique(); yield &storage.fields.model }
+        get { storage.value.model }
+        _modify { yield &storage.value.model }
     }
     /// `create`, `update`, `delete`, `bulk_update`, or what an imported system says.
     public var operation: String? {
-        get { storage.fields.operation }
-        _modify { makeUnique(); yield &storage.fields.operation }
+        get { storage.value.operation }
+        _modify { yield &storage.value.operation }
     }
     public var targets: [JSONValue] {
-        get { storage.fields.targets }
-        _modify { makeUnique(); yield &storage.fields.targets }
+        get { storage.value.targets }
+        _modify { yield &storage.value.targets }
     }
     public var rowCount: Int {
-        get { storage.fields.rowCount }
-        _modify { makeUnique(); yield &storage.fields.rowCount }
+        get { storage.value.rowCount }
+        _modify { yield &storage.value.rowCount }
     }
     /// Per row, the fields changed with before and after values.
     public var changes: [RowChange] {
-        get { storage.fields.changes }
-        _modify { makeUnique(); yield &storage.fields.changes }
+        get { storage.value.changes }
+        _modify { yield &storage.value.changes }
     }
     public var reason: String? {
-        get { storage.fields.reason }
-        _modify { makeUnique(); yield &storage.fields.reason }
+        get { storage.value.reason }
+        _modify { yield &storage.value.reason }
     }
     public var idempotencyKey: String? {
-        get { storage.fields.idempotencyKey }
-        _modify { makeUnique(); yield &storage.fields.idempotencyKey }
+        get { storage.value.idempotencyKey }
+        _modify { yield &storage.value.idempotencyKey }
     }
     /// A `DecisionCode` raw value for our own events; any string for imported ones.
     public var decision: String {
-        get { storage.fields.decision }
-        _modify { makeUnique(); yield &storage.fields.decision }
+        get { storage.value.decision }
+        _modify { yield &storage.value.decision }
     }
     public var approver: String? {
-        get { storage.fields.approver }
-        _modify { makeUnique(); yield &storage.fields.approver }
+        get { storage.value.approver }
+        _modify { yield &storage.value.approver }
     }
     public var policyDigest: String? {
-        get { storage.fields.policyDigest }
-        _modify { makeUnique(); yield &storage.fields.policyDigest }
+        get { storage.value.policyDigest }
+        _modify { yield &storage.value.policyDigest }
     }
     /// Where the write runs: `builtin` (the demo domain), `upstream:NAME` (an entry of
     /// `rollout/upstreams.yaml`) or `command:sha256:...` (an upstream started without an entry). Approvals
     /// and rollbacks of the event run there and nowhere else.
     public var backend: String? {
-        get { storage.fields.backend }
-        _modify { makeUnique(); yield &storage.fields.backend }
+        get { storage.value.backend }
+        _modify { yield &storage.value.backend }
     }
     public var message: String? {
-        get { storage.fields.message }
-        _modify { makeUnique(); yield &storage.fields.message }
+        get { storage.value.message }
+        _modify { yield &storage.value.message }
     }
     /// Links and evidence: `approval_id`, `rollback_of`, `would_be`, `args_digest`, `result`.
     public var details: [String: JSONValue] {
-        get { storage.fields.details }
-        _modify { makeUnique(); yield &storage.fields.details }
+        get { storage.value.details }
+        _modify { yield &storage.value.details }
     }
     /// Fields of an imported record that are not ours, kept as they were.
     public var extra: [String: JSONValue] {
-        get { storage.fields.extra }
-        _modify { makeUnique(); yield &storage.fields.extra }
+        get { storage.value.extra }
+        _modify { yield &storage.value.extra }
     }
 
     /// Whether `rollout audit import` brought the event in: the import sets `details.imported` (the
@@ -144,19 +135,22 @@ public struct AuditEvent: Sendable, Hashable {
         approver: String? = nil, policyDigest: String? = nil, backend: String? = nil, message: String? = nil,
         details: [String: JSONValue] = [:], extra: [String: JSONValue] = [:]
     ) {
-        storage = Storage(Fields(
+        storage = CopyOnWrite(Fields(
             seq: seq, ts: ts, tenant: tenant, actor: actor, session: session, tool: tool, model: model, operation: operation, targets: targets,
             rowCount: rowCount, changes: changes, reason: reason, idempotencyKey: idempotencyKey, decision: decision, approver: approver,
             policyDigest: policyDigest, backend: backend, message: message, details: details, extra: extra))
     }
 
     public static func == (a: AuditEvent, b: AuditEvent) -> Bool {
-        a.storage === b.storage || a.storage.fields == b.storage.fields
+        a.storage.sharesStorage(with: b.storage) || a.storage.value == b.storage.value
     }
 
     public func hash(into hasher: inout Hasher) {
-        storage.fields.hash(into: &hasher)
+        storage.value.hash(into: &hasher)
     }
+
+    /// The values, as printing and `dump` showed them before they moved into a box (test failures read them).
+    public var customMirror: Mirror { Mirror(reflecting: storage.value) }
 
     public var category: DecisionCategory { DecisionCategory(decision: decision) }
 

@@ -1,14 +1,9 @@
 /// A table the agent may write: its key, the field that scopes rows to a tenant, and the rules of
 /// each field.
-public struct ModelPolicy: Sendable, Hashable {
+public struct ModelPolicy: Sendable, Hashable, CustomReflectable {
     /// The model's values in one shared box, as `ToolPolicy` keeps its own: a decision copies its model
     /// into its context, plan and steps.
-    private var storage: Storage
-
-    final class Storage: @unchecked Sendable {  // written only through `makeUnique`, when no other copy holds it
-        var fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
+    private var storage: CopyOnWrite<Fields>
 
     /// The stored values, shared between copies until one of them changes (`storage`).
     struct Fields: Hashable {
@@ -21,59 +16,58 @@ public struct ModelPolicy: Sendable, Hashable {
         var managed: [String] = []
     }
 
-    private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
-    }
-
     public var name: String {
-        get { storage.fields.name }
-        _modify { makeUnique(); yield &storage.fields.name }
+        get { storage.value.name }
+        _modify { yield &storage.value.name }
     }
     public var table: String {
-        get { storage.fields.table }
-        _modify { makeUnique(); yield &storage.fields.table }
+        get { storage.value.table }
+        _modify { yield &storage.value.table }
     }
     /// The primary key column.
     public var key: String {
-        get { storage.fields.key }
-        _modify { makeUnique(); yield &storage.fields.key }
+        get { storage.value.key }
+        _modify { yield &storage.value.key }
     }
     /// The column holding the owning tenant: never writable, always scoped. Nil (`tenant_field: none`)
     /// for a single-tenant server, whose rows are scoped by subject instead.
     public var tenantField: String? {
-        get { storage.fields.tenantField }
-        _modify { makeUnique(); yield &storage.fields.tenantField }
+        get { storage.value.tenantField }
+        _modify { yield &storage.value.tenantField }
     }
     /// Field rules in the order the policy lists them.
     public var fields: [FieldRule] {
-        get { storage.fields.fields }
-        _modify { makeUnique(); yield &storage.fields.fields }
+        get { storage.value.fields }
+        _modify { yield &storage.value.fields }
     }
     /// The column a delete sets instead of removing the row (`soft_delete: deleted_at`), for servers that
     /// keep deleted rows: such a row counts as deleted, and a read that still shows it is a finding.
     public var softDelete: String? {
-        get { storage.fields.softDelete }
-        _modify { makeUnique(); yield &storage.fields.softDelete }
+        get { storage.value.softDelete }
+        _modify { yield &storage.value.softDelete }
     }
     /// Columns the upstream changes on its own at a write (`managed: [updated_at, version]`): seen
     /// through `--observe`, their change is not the write's. Any other column the policy does not describe
     /// that changes in a write's rows is a write that is not what was asked (`upstream_mismatch`).
     public var managed: [String] {
-        get { storage.fields.managed }
-        _modify { makeUnique(); yield &storage.fields.managed }
+        get { storage.value.managed }
+        _modify { yield &storage.value.managed }
     }
 
     public init(name: String, table: String, key: String, tenantField: String?, fields: [FieldRule]) {
-        storage = Storage(Fields(name: name, table: table, key: key, tenantField: tenantField, fields: fields))
+        storage = CopyOnWrite(Fields(name: name, table: table, key: key, tenantField: tenantField, fields: fields))
     }
 
     public static func == (a: ModelPolicy, b: ModelPolicy) -> Bool {
-        a.storage === b.storage || a.storage.fields == b.storage.fields
+        a.storage.sharesStorage(with: b.storage) || a.storage.value == b.storage.value
     }
 
     public func hash(into hasher: inout Hasher) {
-        storage.fields.hash(into: &hasher)
+        storage.value.hash(into: &hasher)
     }
+
+    /// The values, as printing and `dump` showed them before they moved into a box (test failures read them).
+    public var customMirror: Mirror { Mirror(reflecting: storage.value) }
 
     /// Whether `row` is gone for the agent: absent, or marked deleted.
     public func isDeleted(_ row: [String: JSONValue]?) -> Bool {

@@ -1,15 +1,10 @@
 /// The controls on one write tool: what it may change, what every call must carry, how often it may
 /// run, and when a person must approve.
-public struct ToolPolicy: Sendable, Hashable {
+public struct ToolPolicy: Sendable, Hashable, CustomReflectable {
     /// The tool's values in one shared box: a decision copies its tool several times (into its context, out
     /// of the resolver, into a plan), and a struct of two dozen references retained each of them every time
     /// (Benchmarks/README, "Copies of a decision's values"). Copies share the box until one of them changes.
-    private var storage: Storage
-
-    final class Storage: @unchecked Sendable {  // written only through `makeUnique`, when no other copy holds it
-        var fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
+    private var storage: CopyOnWrite<Fields>
 
     /// The stored values, shared between copies until one of them changes (`storage`).
     struct Fields: Hashable {
@@ -38,120 +33,116 @@ public struct ToolPolicy: Sendable, Hashable {
         var inverse: String?
     }
 
-    private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
-    }
-
     /// The policy's name for the tool (`orders.update`); stages, caps and reports use it.
     public var name: String {
-        get { storage.fields.name }
-        _modify { makeUnique(); yield &storage.fields.name }
+        get { storage.value.name }
+        _modify { yield &storage.value.name }
     }
     /// The tool's name on the wire (MCP `tools/call`), when it differs from `name`: several policy
     /// entries can describe one generic tool, told apart by the model argument.
     public var toolName: String {
-        get { storage.fields.toolName }
-        _modify { makeUnique(); yield &storage.fields.toolName }
+        get { storage.value.toolName }
+        _modify { yield &storage.value.toolName }
     }
     public var model: String {
-        get { storage.fields.model }
-        _modify { makeUnique(); yield &storage.fields.model }
+        get { storage.value.model }
+        _modify { yield &storage.value.model }
     }
     public var operation: WriteOperation {
-        get { storage.fields.operation }
-        _modify { makeUnique(); yield &storage.fields.operation }
+        get { storage.value.operation }
+        _modify { yield &storage.value.operation }
     }
     /// The fields a call may change; everything else is refused.
     public var writable: [String] {
-        get { storage.fields.writable }
-        _modify { makeUnique(); yield &storage.fields.writable }
+        get { storage.value.writable }
+        _modify { yield &storage.value.writable }
     }
     public var reason: ReasonRule {
-        get { storage.fields.reason }
-        _modify { makeUnique(); yield &storage.fields.reason }
+        get { storage.value.reason }
+        _modify { yield &storage.value.reason }
     }
     public var idempotencyRequired: Bool {
-        get { storage.fields.idempotencyRequired }
-        _modify { makeUnique(); yield &storage.fields.idempotencyRequired }
+        get { storage.value.idempotencyRequired }
+        _modify { yield &storage.value.idempotencyRequired }
     }
     /// Above this many rows a matching dry run must come first.
     public var dryRunAboveRows: Int? {
-        get { storage.fields.dryRunAboveRows }
-        _modify { makeUnique(); yield &storage.fields.dryRunAboveRows }
+        get { storage.value.dryRunAboveRows }
+        _modify { yield &storage.value.dryRunAboveRows }
     }
     /// More rows than this are refused outright.
     public var maxRows: Int? {
-        get { storage.fields.maxRows }
-        _modify { makeUnique(); yield &storage.fields.maxRows }
+        get { storage.value.maxRows }
+        _modify { yield &storage.value.maxRows }
     }
     public var approval: ApprovalRule? {
-        get { storage.fields.approval }
-        _modify { makeUnique(); yield &storage.fields.approval }
+        get { storage.value.approval }
+        _modify { yield &storage.value.approval }
     }
     /// Calls per window for (tenant, tool).
     public var cap: Cap? {
-        get { storage.fields.cap }
-        _modify { makeUnique(); yield &storage.fields.cap }
+        get { storage.value.cap }
+        _modify { yield &storage.value.cap }
     }
     /// Calls per window for (tenant, actor), across this tool.
     public var actorCap: Cap? {
-        get { storage.fields.actorCap }
-        _modify { makeUnique(); yield &storage.fields.actorCap }
+        get { storage.value.actorCap }
+        _modify { yield &storage.value.actorCap }
     }
     public var binding: Binding {
-        get { storage.fields.binding }
-        _modify { makeUnique(); yield &storage.fields.binding }
+        get { storage.value.binding }
+        _modify { yield &storage.value.binding }
     }
     /// Free text for people reading reports.
     public var description: String? {
-        get { storage.fields.description }
-        _modify { makeUnique(); yield &storage.fields.description }
+        get { storage.value.description }
+        _modify { yield &storage.value.description }
     }
     /// The line of the policy file where the tool's entry starts, for report annotations.
     public var sourceLine: Int? {
-        get { storage.fields.sourceLine }
-        _modify { makeUnique(); yield &storage.fields.sourceLine }
+        get { storage.value.sourceLine }
+        _modify { yield &storage.value.sourceLine }
     }
     /// Top-level arguments the tool takes beyond what `bind` names, each with its rule (`args:`).
     public var arguments: [FieldRule] {
-        get { storage.fields.arguments }
-        _modify { makeUnique(); yield &storage.fields.arguments }
+        get { storage.value.arguments }
+        _modify { yield &storage.value.arguments }
     }
     /// Arguments the guard reads and removes before forwarding (`guard_args:`): controls such as a reason
     /// or an idempotency key for an upstream whose tools do not take them.
     public var guardArguments: [String] {
-        get { storage.fields.guardArguments }
-        _modify { makeUnique(); yield &storage.fields.guardArguments }
+        get { storage.value.guardArguments }
+        _modify { yield &storage.value.guardArguments }
     }
     /// What happens to arguments neither `bind` nor `args` declare: refused, or removed and recorded.
     public var extraArguments: ExtraArguments {
-        get { storage.fields.extraArguments }
-        _modify { makeUnique(); yield &storage.fields.extraArguments }
+        get { storage.value.extraArguments }
+        _modify { yield &storage.value.extraArguments }
     }
     /// An argument that must equal the principal's subject, for tools that carry the user id.
     public var principalField: JSONPointer? {
-        get { storage.fields.principalField }
-        _modify { makeUnique(); yield &storage.fields.principalField }
+        get { storage.value.principalField }
+        _modify { yield &storage.value.principalField }
     }
     /// Reads of current state the guard makes before deciding, in order.
     public var lookups: [Lookup] {
-        get { storage.fields.lookups }
-        _modify { makeUnique(); yield &storage.fields.lookups }
+        get { storage.value.lookups }
+        _modify { yield &storage.value.lookups }
     }
     /// The lookup whose answer is the target row as it is now: its values are the write's before values.
     public var beforeLookup: String? {
-        get { storage.fields.beforeLookup }
-        _modify { makeUnique(); yield &storage.fields.beforeLookup }
+        get { storage.value.beforeLookup }
+        _modify { yield &storage.value.beforeLookup }
     }
     /// Named conditions, each refusing, queueing or asking for a dry run.
     public var rules: [ToolRule] {
-        get { storage.fields.rules }
-        _modify { makeUnique(); yield &storage.fields.rules }
+        get { storage.value.rules }
+        _modify { yield &storage.value.rules }
     }
     /// The policy tool that undoes this one, for rolling back a proxied write (`inverse:`).
     public var inverse: String? {
-        get { storage.fields.inverse }
-        _modify { makeUnique(); yield &storage.fields.inverse }
+        get { storage.value.inverse }
+        _modify { yield &storage.value.inverse }
     }
 
     /// What to do with an argument a tool does not declare.
@@ -241,19 +232,22 @@ public struct ToolPolicy: Sendable, Hashable {
         maxRows: Int? = nil, approval: ApprovalRule? = nil, cap: Cap? = nil, actorCap: Cap? = nil,
         binding: Binding = .conventional, description: String? = nil
     ) {
-        storage = Storage(Fields(
+        storage = CopyOnWrite(Fields(
             name: name, toolName: toolName ?? name, model: model, operation: operation, writable: writable, reason: reason,
             idempotencyRequired: idempotencyRequired, dryRunAboveRows: dryRunAboveRows, maxRows: maxRows, approval: approval,
             cap: cap, actorCap: actorCap, binding: binding, description: description))
     }
 
     public static func == (a: ToolPolicy, b: ToolPolicy) -> Bool {
-        a.storage === b.storage || a.storage.fields == b.storage.fields
+        a.storage.sharesStorage(with: b.storage) || a.storage.value == b.storage.value
     }
 
     public func hash(into hasher: inout Hasher) {
-        storage.fields.hash(into: &hasher)
+        storage.value.hash(into: &hasher)
     }
+
+    /// The values, as printing and `dump` showed them before they moved into a box (test failures read them).
+    public var customMirror: Mirror { Mirror(reflecting: storage.value) }
 }
 
 /// A rate limit: at most `max` calls per `per`.
