@@ -54,7 +54,7 @@ public final class Guard: Sendable {
         self.options = options
         self.pipeline = pipeline
         self.backend = upstream?.backend ?? GuardBackend.builtin
-        self.redactor = environment.redactor
+        self.redactor = environment.redactor.covering(policy)
         var placement = (upstream?.placement ?? [:]).mapValues { [redactor] in JSONValue.string(redactor.mark(.string($0))) }
         // A bare command's environment is bound by its one mark; a short mark per variable beside it only lets
         // a refusal name the variables that differ.

@@ -28,15 +28,24 @@ public struct Redactor: Sendable {
     }
 
     public init(policy: Policy, key: [UInt8] = Redactor.runKey) {
-        keyed = KeyedHMAC(key)
-        secretFields = Set(policy.models.flatMap { $0.fields.filter(\.secret).map(\.name) })
-        var clear = Set<String>()
+        self = Redactor(key: key).covering(policy)
+    }
+
+    /// This redactor, under the same key, hiding `policy`'s secret fields too (and its fields named like a
+    /// credential): what a guard redacts with, whatever its environment's redactor was made from. A guard
+    /// over `InMemoryEnvironment()` once recorded and answered a `secret: true` field that is not named
+    /// like a credential (`ssn`) in the clear: the environment's redactor had never seen the policy.
+    public func covering(_ policy: Policy) -> Redactor {
+        var out = self
         for model in policy.models {
-            for name in model.allFieldNames where !secretFields.contains(name) {
-                if Self.looksLikeCredential(name) { secretFields.insert(name) } else { clear.insert(name) }
+            for field in model.fields where field.secret { out.secretFields.insert(field.name) }
+        }
+        for model in policy.models {
+            for name in model.allFieldNames where !out.secretFields.contains(name) {
+                if Self.looksLikeCredential(name) { out.secretFields.insert(name) } else { out.clearFields.insert(name) }
             }
         }
-        clearFields = clear
+        return out
     }
 
     /// Looked for in a key's letters and digits, lowercased: `api_key`, `api-key`, `X-API-Key` and
