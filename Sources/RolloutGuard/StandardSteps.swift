@@ -274,7 +274,9 @@ enum StandardSteps {
         let refusing = context.tool.rules.filter { $0.decision == .refuse }
         guard !refusing.isEmpty else { return nil }
         // Each row of a bulk write is judged: one row a rule refuses refuses the write.
-        let rows = context.conditionDataByRow
+        var roots: Set<String>? = []
+        for rule in refusing { roots = rule.when.dataRoots.flatMap { mine in roots?.union(mine) } }
+        let rows = context.conditionDataByRow(reading: roots)
         for rule in refusing {
             guard let at = rows.firstIndex(where: { rule.when.isTruthy($0) }) else { continue }
             let targets = context.request?.targets ?? []

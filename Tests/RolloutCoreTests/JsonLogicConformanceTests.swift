@@ -81,6 +81,27 @@ struct JsonLogicRuleTests {
         #expect(rule.rootVariables.sorted() == ["after.amount_cents", "args.items", "before.status"])
     }
 
+    @Test("data roots: the members a rule can read, nil when a name is computed without a literal root or empty", arguments: [
+        (#"{"==": [{"var": "after.status"}, "refunded"]}"#, ["after"]),
+        (#"{"missing": ["before.status", "lookup.user"]}"#, ["before", "lookup"]),
+        (#"{"missing_some": [1, ["args.a", "tenant"]]}"#, ["args", "tenant"]),
+        (#"{"some": [{"var": "args.items"}, {">": [{"var": "qty"}, 1]}]}"#, ["args"]),
+        (#"{"reduce": [{"var": "args.lines"}, {"+": [{"var": "current"}, {"var": "accumulator"}]}, {"var": "rows"}]}"#, ["args", "rows"]),
+        (#"{"var": {"cat": ["lookup.user.", {"var": "args.id"}]}}"#, ["args", "lookup"]),
+        (#"{"var": ["now", {"var": "subject"}]}"#, ["now", "subject"]),
+        (#"{"var": 3}"#, ["3"]),
+        ("true", []),
+        (#"{"var": ""}"#, nil),
+        (#"{"var": [null]}"#, nil),
+        (#"{"var": {"cat": ["after", ".status"]}}"#, nil),
+        (#"{"var": ".status"}"#, nil),
+        (#"{"missing": {"merge": [["after.a"], {"var": "args.names"}]}}"#, nil),
+    ] as [(String, [String]?)])
+    func dataRoots(rule: String, expected: [String]?) throws {
+        let compiled = try JsonLogicRule(try JSONValue.parse(rule))
+        #expect(compiled.dataRoots.map { $0.sorted() } == expected)
+    }
+
     @Test("the approval condition of the example policy", arguments: [
         (60_000.0, true), (50_000.0, false), (49_999.0, false),
     ])

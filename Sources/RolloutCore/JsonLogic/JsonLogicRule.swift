@@ -14,11 +14,31 @@ public struct JsonLogicRule: Sendable, Hashable {
     /// The rule as written.
     public let source: JSONValue
     let root: JsonLogicNode
+    /// The members of its top-level data the rule can read (`after` for `{"var": "after.status"}`), or
+    /// nil when it can read any: a name computed without a literal root, or the whole data (`{"var": ""}`).
+    /// Whoever builds the data may leave every other member out: the rule's value is the same.
+    public let dataRoots: Set<String>?
 
     /// Compiles `rule`, rejecting unknown operators and malformed arguments.
     public init(_ rule: JSONValue) throws(JsonLogicError) {
         source = rule
         root = try JsonLogicNode.compile(rule, pointer: "")
+        dataRoots = Self.dataRoots(of: root)
+    }
+
+    /// The first part of every name the rule reads from its data, literal or computed; nil when one is
+    /// unknown or empty (a name starting with a dot reads the member named "").
+    static func dataRoots(of root: JsonLogicNode) -> Set<String>? {
+        var names: [String] = []
+        root.collectRootVariables(into: &names)
+        var runTime: [String?] = []
+        root.collectRunTimeRoots(into: &runTime)
+        var roots = Set<String>()
+        for name in names.map(Optional.some) + runTime {
+            guard let first = name?.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).first, !first.isEmpty else { return nil }
+            roots.insert(String(first))
+        }
+        return roots
     }
 
     /// Evaluates the rule over `data`.
