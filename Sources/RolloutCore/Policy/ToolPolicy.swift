@@ -172,9 +172,13 @@ public struct ToolPolicy: Sendable, Hashable, CustomReflectable {
     /// Whether every member of `members` is itself a declared place (a pointer of one token naming it,
     /// byte for byte): then no argument is unbound, and nothing needs walking (`RequestBinder`).
     public func declaresEveryMember(of members: [String: JSONValue]) -> Bool {
-        members.keys.allSatisfy { name in
-            !forEachDeclaredPointer { $0.tokens.count == 1 && $0.tokens[0].hasSameBytes(as: name) }
+        // The declared names gathered once, not the declared places walked again for every member.
+        var names: [String] = []
+        forEachDeclaredPointer { pointer in
+            if pointer.tokens.count == 1 { names.append(pointer.tokens[0]) }
+            return false
         }
+        return members.keys.allSatisfy { name in names.contains { $0.hasSameBytes(as: name) } }
     }
 
     /// Calls `visit` with each of `declaredPointers`, in its order, until `visit` returns true (then
@@ -182,9 +186,8 @@ public struct ToolPolicy: Sendable, Hashable, CustomReflectable {
     @discardableResult
     func forEachDeclaredPointer(_ visit: (JSONPointer) -> Bool) -> Bool {
         let b = binding
-        for pointer in [b.model, b.reason, b.idempotencyKey, b.dryRun, principalField] {
-            if let pointer, visit(pointer) { return false }
-        }
+        func stops(_ pointer: JSONPointer?) -> Bool { pointer.map(visit) ?? false }
+        if stops(b.model) || stops(b.reason) || stops(b.idempotencyKey) || stops(b.dryRun) || stops(principalField) { return false }
         switch operation {
         case .update, .delete: if let target = b.target, visit(target) { return false }
         case .bulkUpdate: if let targets = b.targets, visit(targets) { return false }
