@@ -202,6 +202,19 @@ struct FieldRuleTests {
         #expect((rule.violation(value) == nil) == ok, "\(rule.name) = \(value)")
     }
 
+    @Test("a refusal's message names an out-of-range value, unless the field is secret or named like a credential", arguments: [
+        (FieldRule(name: "amount_cents", type: .integer, min: 0, max: 9_999), true),
+        (FieldRule(name: "pin", type: .integer, min: 1_000, max: 9_999, secret: true), false),
+        (FieldRule(name: "api_key", type: .number, min: 1_000, max: 9_999), false),
+    ])
+    func rangeMessage(rule: FieldRule, showsValue: Bool) throws {
+        for value in [123_456_789.0, -987_654.0] {
+            let message = try #require(rule.violation(.number(value)))
+            #expect(message.contains(JSONValue.formatNumber(value)) == showsValue, "\(message)")
+            #expect(message.contains(value > 0 ? "at most 9999" : "at least"), "\(message)")
+        }
+    }
+
     @Test("a maximum length counts Unicode scalars and a minimum counts characters: combining accents neither slip past a limit nor pad a minimum",
           arguments: [
               ("a" + String(repeating: "\u{301}", count: 60_000), false),  // one character, 60,001 scalars

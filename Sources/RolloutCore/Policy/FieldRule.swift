@@ -176,8 +176,10 @@ public struct FieldRule: Sendable, Hashable {
     }
 
     private func rangeViolation(_ d: Double, _ name: String) -> String? {
-        if let min, d < min { return "\(name) is \(JSONValue.formatNumber(d)), at least \(JSONValue.formatNumber(min)) required" }
-        if let max, d > max { return "\(name) is \(JSONValue.formatNumber(d)), at most \(JSONValue.formatNumber(max)) allowed" }
+        // A refusal's message is logged and answered: a secret's value (a PIN out of range) stays out of it.
+        let value = secret || Redactor.looksLikeCredential(self.name) ? "out of range" : JSONValue.formatNumber(d)
+        if let min, d < min { return "\(name) is \(value), at least \(JSONValue.formatNumber(min)) required" }
+        if let max, d > max { return "\(name) is \(value), at most \(JSONValue.formatNumber(max)) allowed" }
         return nil
     }
 
