@@ -150,7 +150,8 @@ struct CallFactory {
         for name in bindableFields {
             guard let rule = model.field(name) else { continue }
             if rule.secret {
-                fields[name] = .string("fuzz-secret-\(index)")
+                let marker = JSONValue.string("fuzz-secret-\(index)")
+                fields[name] = rule.violation(marker) == nil ? marker : ValueSynthesizer.different(from: row?[name], rule: rule, index: index + 1, tenant: tenants.own)
             } else if case let keys = referencedKeys(name, tenant: tenants.own).filter({ rule.violation($0) == nil }), !keys.isEmpty {
                 fields[name] = keys[index % keys.count]
             } else if let value = ValueSynthesizer.different(from: row?[name], rule: rule, index: index + 1, tenant: tenants.own) {

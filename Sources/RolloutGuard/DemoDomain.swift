@@ -46,7 +46,7 @@ public enum DemoDomain {
                 if let tenantField = model.tenantField { row[tenantField] = .string(tenant) }
                 for field in model.fields where field.name != model.key && field.name != model.tenantField {
                     if field.secret {
-                        row[field.name] = .string("secret-\(tenant)-\(i)")
+                        row[field.name] = ValueSynthesizer.secret("secret-\(tenant)-\(i)", rule: field, index: i, tenant: tenant)
                     } else if let value = ValueSynthesizer.value(for: field, index: i, tenant: tenant) {
                         row[field.name] = value
                     }

@@ -43,6 +43,33 @@ struct AdversaryTests {
         #expect(Set(SafetyBaseline.gaps(policy).map { "\($0.tool)/\($0.area.rawValue)" }) == PlantedWeaknesses.expected)
     }
 
+    @Test("a tool whose secret fields have rules (a PIN's range, an ssn's pattern) is attacked with valid secrets, not left inconclusive")
+    func typedSecrets() async throws {
+        let policy = try Policy.parse("""
+            version: 1
+            defaults: {reason: required, idempotency: required}
+            models:
+              Person:
+                table: people
+                key: id
+                tenant_field: tenant_id
+                fields:
+                  ssn: {type: string, secret: true, pattern: "^[0-9]{3}-[0-9]{2}-[0-9]{4}$"}
+                  pin: {type: integer, secret: true, min: 1000, max: 9999}
+                  nickname: {type: string, max_length: 50}
+            tools:
+              people.update: {model: Person, operation: update, writable: [ssn, pin, nickname], cap: {max: 1000, per: 1h}}
+            """)
+        let person = try #require(policy.model(named: "Person"))
+        for row in DemoDomain.seedRows(model: person, tenants: ["a"], rowsPerTenant: 3) {
+            #expect(person.fields.allSatisfy { rule in row[rule.name].map { rule.violation($0) == nil } ?? true }, "\(row)")
+        }
+        let result = try await fuzz(policy, calls: 1)
+        let inconclusive = result.results.filter { if case .inconclusive = $0.status { true } else { false } }
+        #expect(inconclusive.isEmpty, "\(inconclusive.first.map { "\($0.status)" } ?? "")")
+        #expect(result.results.contains { $0.attackClass == .values && $0.attacks > 0 })
+    }
+
     /// A step of the guard broken on purpose, and the attack class that must notice.
     struct Fault: Sendable, CustomTestStringConvertible {
         var name: String

@@ -18,6 +18,13 @@ public enum ValueSynthesizer {
         return value(for: rule, index: index, tenant: tenant)
     }
 
+    /// A value for a secret field: `marker` (a text nobody would log by chance, so a log that holds it is
+    /// found) where the rule takes it, else a valid value of the rule (a PIN between 1000 and 9999, a card
+    /// number's pattern). A marker the rule refuses made every call of the tool invalid.
+    public static func secret(_ marker: String, rule: FieldRule, index: Int, tenant: String = "t") -> JSONValue? {
+        rule.violation(.string(marker)) == nil ? .string(marker) : value(for: rule, index: index, tenant: tenant)
+    }
+
     static func candidate(for rule: FieldRule, index: Int, tenant: String) -> JSONValue {
         if let allowed = rule.allowed, !allowed.isEmpty { return allowed[abs(index) % allowed.count] }
         switch rule.type {

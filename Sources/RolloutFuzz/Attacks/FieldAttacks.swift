@@ -13,7 +13,8 @@ enum FieldAttacks {
         guard tool.operation != .delete else { return .skipped("a delete writes no fields") }
         var forbidden: [(String, JSONValue)] = []
         for field in model.fields where !tool.writable.contains(field.name) && field.name != model.key && field.name != model.tenantField {
-            let value = field.secret ? JSONValue.string("fuzz-secret") : (ValueSynthesizer.value(for: field, index: 3, tenant: factory.tenants.own) ?? .string("x"))
+            let value = (field.secret ? ValueSynthesizer.secret("fuzz-secret", rule: field, index: 3, tenant: factory.tenants.own)
+                : ValueSynthesizer.value(for: field, index: 3, tenant: factory.tenants.own)) ?? .string("x")
             forbidden.append((field.name, value))
         }
         forbidden.append((model.key, 999_999))
