@@ -35,15 +35,27 @@ public struct Redactor: Sendable {
     /// credential): what a guard redacts with, whatever its environment's redactor was made from. A guard
     /// over `InMemoryEnvironment()` once recorded and answered a `secret: true` field that is not named
     /// like a credential (`ssn`) in the clear: the environment's redactor had never seen the policy.
+    ///
+    /// A redactor that already covers the policy (the fuzzer's built-in target builds a guard at every reset,
+    /// over an environment made with `Redactor(policy:)`) is given back after a look-up per field, unchanged
+    /// and uncopied: the credential heuristic over every name, and the sets copied to insert what they held,
+    /// were 16% of a fuzz run.
     public func covering(_ policy: Policy) -> Redactor {
         var out = self
         for model in policy.models {
-            for field in model.fields where field.secret { out.secretFields.insert(field.name) }
+            // A name this redactor learned as clear from another policy turns secret: `isSecret` asks the
+            // secret names first.
+            for field in model.fields where field.secret && !out.secretFields.contains(field.name) { out.secretFields.insert(field.name) }
+        }
+        func learn(_ name: String) {
+            guard !out.secretFields.contains(name) && !out.clearFields.contains(name) else { return }
+            if Self.looksLikeCredential(name) { out.secretFields.insert(name) } else { out.clearFields.insert(name) }
         }
         for model in policy.models {
-            for name in model.allFieldNames where !out.secretFields.contains(name) {
-                if Self.looksLikeCredential(name) { out.secretFields.insert(name) } else { out.clearFields.insert(name) }
-            }
+            // `allFieldNames` without the array it builds.
+            learn(model.key)
+            if let tenant = model.tenantField { learn(tenant) }
+            for field in model.fields { learn(field.name) }
         }
         return out
     }

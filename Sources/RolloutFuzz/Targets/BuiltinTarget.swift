@@ -11,7 +11,7 @@ public final class BuiltinTarget: FuzzTarget {
     public let capabilities = TargetCapabilities(stages: true, rollback: true, decisionCodes: true, cheapReset: true)
 
     private let makeGuard: (InMemoryEnvironment, any StageSource, any TimeSource) -> Guard
-    private var environment = InMemoryEnvironment()
+    private var environment: InMemoryEnvironment
     /// The seeded state every reset starts from.
     private var pristine: InMemoryEnvironment?
     private var guard_: Guard
@@ -27,6 +27,7 @@ public final class BuiltinTarget: FuzzTarget {
             Guard(policy: policy, stages: stages, environment: environment, clock: clock, options: GuardOptions(policyDigest: digest))
         }
         self.makeGuard = build
+        environment = InMemoryEnvironment(redactor: Redactor(policy: policy))
         clock = ManualTime(Timestamp.parse("2026-01-05T09:00:00Z")!)
         let largest = policy.tools.compactMap { tool in [tool.maxRows, tool.dryRunAboveRows].compactMap { $0 }.max() }.max() ?? 0
         rowsPerTenant = min(max(largest + 2, 12), 500)
@@ -44,7 +45,7 @@ public final class BuiltinTarget: FuzzTarget {
 
     private func resetSync() throws {
         if pristine == nil {
-            let seeded = InMemoryEnvironment()
+            let seeded = InMemoryEnvironment(redactor: Redactor(policy: policy))
             try seeded.seed(policy: policy, tenants: [tenants.own, tenants.other, tenants.off!, tenants.shadow!], rowsPerTenant: rowsPerTenant)
             pristine = seeded
         }
