@@ -98,6 +98,10 @@ public final class Adversary {
     private var leaks: [String: [Finding]] = [:]
     /// The answer to the latest call, for the per-attack record.
     private var lastOutcome: CallOutcome?
+    /// Secrets the target's log must hold only as marks; nil where the log cannot be read.
+    private var secretOracle: SecretLogOracle?
+    /// How far the log has been read.
+    private var logMark: AuditLogMark?
 
     public init(policy: Policy, target: FuzzTarget, options: FuzzOptions, progress: @escaping (FuzzProgress) -> Void = { _ in }) {
         self.policy = policy
@@ -120,6 +124,7 @@ public final class Adversary {
         let classes = AttackClass.perTool
         let total = Double(max(tools.count * classes.count + 2, 1))
         try await learn()
+        try await watchLog()
         for tool in tools {
             if let refusal = try await baselineRefusal(tool) {
                 // Every attack on this tool would be refused for the same reason as the valid call: say so.
@@ -316,9 +321,60 @@ public final class Adversary {
         guard let tenant = target.tenants.name(step.tenant) else { throw TargetFailure("the target has no \(step.tenant.rawValue) tenant") }
         let outcome = try await target.call(step.call, tenant: tenant)
         noteLeak(step, outcome)
+        noteLoggedSecret(step)
         lastOutcome = outcome
         return outcome
     }
+
+    /// Starts reading the target's audit log for secrets in the clear, where the target lets it be read.
+    func watchLog() async throws {
+        guard let (_, mark) = target.auditLog(since: nil), let rows = try await Oracle.snapshot(target, policy: policy) else { return }
+        secretOracle = SecretLogOracle(policy: policy, rows: rows)
+        logMark = mark
+    }
+
+    /// The log oracle, after every call and rollback: an entry that holds a secret the adversary knows (one it
+    /// sent, one the rows hold) in the clear is a leak of the tool the call was for.
+    func noteLoggedSecret(_ step: AttackStep) {
+        guard secretOracle != nil, let (entries, mark) = target.auditLog(since: logMark) else { return }
+        // Changed in place: a copy would copy what the calls sent, at every call.
+        if mark.generation != logMark?.generation { secretOracle!.forgetSent() }
+        logMark = mark
+        secretOracle!.noteSent(step.call.arguments)
+        let oracle = secretOracle!
+        // Judged for the policy tool the call was for, as the answers are (`noteLeak`).
+        guard let tool = policy.entries(forWireName: step.call.tool).first?.name, policy.tool(named: tool) != nil else { return }
+        for event in entries {
+            for (path, field) in oracle.clearSecrets(in: event) where (leaks[tool]?.count ?? 0) < 3 {
+                let variant = "the audit log holds \(field) in the clear"
+                guard !(leaks[tool] ?? []).contains(where: { $0.variant == variant }) else { continue }
+                leaks[tool, default: []].append(Finding(
+                    tool: tool, attackClass: .leak, kind: .enforcementGap, variant: variant, setup: [], step: step, expectation: .refused,
+                    observed: "audit event \(event.seq) (\(event.tool), \(event.decision)) holds the value of \(field) unredacted at \(path)",
+                    rule: Self.secretRule, replayFile: nil))
+                findingCount += 1
+            }
+        }
+    }
+
+    /// Re-runs a leak finding's calls on the reset target: what they leak now, in the answers or the log, when
+    /// it is the same leak; nil when it is gone.
+    func replayLeak(_ file: ReplayFile) async throws -> String? {
+        try await watchLog()
+        leaks.removeAll()
+        currentTool = file.tool
+        func unmasked(_ step: AttackStep) -> AttackStep {
+            guard let oracle = secretOracle else { return step }
+            var out = step
+            out.call.arguments = oracle.unmasked(step.call.arguments)
+            return out
+        }
+        for setup in file.setup { _ = try await call(unmasked(setup)) }
+        _ = try await call(unmasked(file.step))
+        return leaks[file.tool]?.first { $0.variant == file.variant }?.observed
+    }
+
+    static let secretRule = "secret: true fields and credential-named members reach the audit log only as hmac: marks"
 
     /// The leak oracle, on every answer: internals in it are a finding for the tool the call was for.
     func noteLeak(_ step: AttackStep, _ outcome: CallOutcome) {
@@ -412,15 +468,16 @@ public final class Adversary {
 
     func executeRollback(_ attack: Attack) async throws -> Finding? {
         let before = try await Oracle.snapshot(target, policy: policy)
-        var executed: [CallOutcome] = []
+        var executed: [(step: AttackStep, outcome: CallOutcome)] = []
         for setup in attack.setup {
             let outcome = try await call(setup)
-            if outcome.verdict == .accepted { executed.append(outcome) }
+            if outcome.verdict == .accepted { executed.append((setup, outcome)) }
         }
         var refusals: [String] = []
-        for outcome in executed.reversed() {
+        for (step, outcome) in executed.reversed() {
             calls += 1
             if let undo = try await target.rollback(outcome), undo.verdict != .accepted { refusals.append(undo.summary) }
+            noteLoggedSecret(step)
         }
         let after = try await Oracle.snapshot(target, policy: policy)
         var violation = Oracle.violation(.restored, outcome: CallOutcome(verdict: .accepted, code: nil, message: ""), before: before, after: after, tenants: target.tenants, policy: policy)

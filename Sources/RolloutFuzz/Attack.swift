@@ -10,7 +10,8 @@ public enum AttackClass: String, Sendable, Hashable, CaseIterable, Codable {
     case unbound
     /// A call with its dry-run flag must change nothing.
     case dryRun = "dry_run"
-    /// No answer to any call of the tool may carry internals (SQL, stack traces, paths, secrets).
+    /// No answer to any call of the tool may carry internals (SQL, stack traces, paths, secrets), and no entry
+    /// it logs a secret value in the clear (where the target's log can be read).
     case leak
     /// Tools the policy does not describe; run once per target, not per tool.
     case undescribed

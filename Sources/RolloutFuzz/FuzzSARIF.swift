@@ -23,7 +23,7 @@ public enum FuzzSARIF {
         .rollback: "Executed writes that cannot be rolled back exactly.",
         .unbound: "Arguments the policy does not describe, acted on.",
         .dryRun: "A call with its dry-run flag that writes.",
-        .leak: "Answers that carry internals: SQL, parameters, stack traces, file paths, secrets.",
+        .leak: "Answers that carry internals (SQL, parameters, stack traces, file paths, secrets); audit entries that hold a secret value in the clear.",
         .undescribed: "Tools the server lists that the policy does not describe.",
         .readScope: "Reads that show another user's or tenant's data, or a deleted row.",
     ]

@@ -141,6 +141,8 @@ extension Adversary {
             return nil
         }
         try await target.reset()
+        // A leak is judged on what comes back and what is logged, whatever the call's verdict.
+        if file.attackClass == .leak { return try await replayLeak(file) }
         let attack = Attack(tool: file.tool, attackClass: file.attackClass, variant: file.variant, setup: file.setup, step: file.step,
                             expectation: file.expectation, baselineGap: file.kind == .policyGap ? file.rule : nil)
         if file.expectation == .restored { return try await executeRollback(attack)?.observed }

@@ -15,6 +15,10 @@ public final class BuiltinTarget: FuzzTarget {
     /// The seeded state every reset starts from.
     private var pristine: InMemoryEnvironment?
     private var guard_: Guard
+    /// Counts resets: each starts another audit log.
+    private var generation = 0
+    /// The entries a reset's log starts with (the seeded environment's).
+    private var logStart = 0
     private let clock: ManualTime
     /// Enough rows per tenant for the largest bulk attack.
     let rowsPerTenant: Int
@@ -50,7 +54,15 @@ public final class BuiltinTarget: FuzzTarget {
             pristine = seeded
         }
         environment = pristine!.copy()
+        generation += 1
+        logStart = environment.events.count
         guard_ = makeGuard(environment, Self.stages(tenants), clock)
+    }
+
+    public func auditLog(since mark: AuditLogMark?) -> (entries: [AuditEvent], mark: AuditLogMark)? {
+        let events = environment.events
+        let from = mark?.generation == generation ? max(mark!.count, logStart) : logStart
+        return (from < events.count ? Array(events[from...]) : [], AuditLogMark(generation: generation, count: events.count))
     }
 
     private var sent = 0

@@ -37,6 +37,21 @@ public protocol FuzzTarget: AnyObject {
     func serverStarts() async -> Int?
     /// The subjects the target acts for and must never act on (for servers whose tools carry user ids).
     var subjects: (own: String?, other: String?) { get }
+    /// The audit entries the target logged after `mark` (all of them when the log was reset since, or for
+    /// nil), and the mark to pass next time; nil when the adversary cannot read the target's log (an MCP
+    /// server's).
+    func auditLog(since mark: AuditLogMark?) -> (entries: [AuditEvent], mark: AuditLogMark)?
+}
+
+/// A place in a target's audit log: which log (a reset starts another) and how many entries it held.
+public struct AuditLogMark: Sendable, Hashable {
+    public var generation: Int
+    public var count: Int
+
+    public init(generation: Int, count: Int) {
+        self.generation = generation
+        self.count = count
+    }
 }
 
 extension FuzzTarget {
@@ -47,6 +62,7 @@ extension FuzzTarget {
     public func learn(_ call: ToolCall) async throws -> (answer: JSONValue, accepted: Bool)? { nil }
     public var subjects: (own: String?, other: String?) { (nil, nil) }
     public func serverStarts() async -> Int? { nil }
+    public func auditLog(since mark: AuditLogMark?) -> (entries: [AuditEvent], mark: AuditLogMark)? { nil }
 }
 
 /// What a target lets the adversary test.
