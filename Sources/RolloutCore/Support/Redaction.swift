@@ -12,6 +12,9 @@ public struct Redactor: Sendable {
     public var secretFields: Set<String>
     /// Names already known not to be secret (the policy's other fields), so the hot path is a lookup.
     private var clearFields: Set<String> = []
+    /// The models of the policy this redactor last covered: covering them again changes nothing, and is
+    /// found so by comparing the arrays (the same storage, for the same policy value, compares at once).
+    private var coveredModels: [ModelPolicy] = []
     /// The HMAC under the store's key, its padded key blocks hashed once: taking the key is most of the
     /// cost of a short text's digest.
     private let keyed: KeyedHMAC
@@ -37,10 +40,11 @@ public struct Redactor: Sendable {
     /// like a credential (`ssn`) in the clear: the environment's redactor had never seen the policy.
     ///
     /// A redactor that already covers the policy (the fuzzer's built-in target builds a guard at every reset,
-    /// over an environment made with `Redactor(policy:)`) is given back after a look-up per field, unchanged
-    /// and uncopied: the credential heuristic over every name, and the sets copied to insert what they held,
-    /// were 16% of a fuzz run.
+    /// over an environment made with `Redactor(policy:)`) is given back as it is: the credential heuristic over
+    /// every name, and the sets copied to insert what they held, were 16% of a fuzz run, and a look-up per
+    /// name still 6.5%.
     public func covering(_ policy: Policy) -> Redactor {
+        if !coveredModels.isEmpty && coveredModels == policy.models { return self }
         var out = self
         for model in policy.models {
             // A name this redactor learned as clear from another policy turns secret: `isSecret` asks the
@@ -57,6 +61,7 @@ public struct Redactor: Sendable {
             if let tenant = model.tenantField { learn(tenant) }
             for field in model.fields { learn(field.name) }
         }
+        out.coveredModels = policy.models
         return out
     }
 
