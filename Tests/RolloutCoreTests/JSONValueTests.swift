@@ -77,6 +77,22 @@ struct JSONValueTests {
         }
     }
 
+    @Test("a number refused for exactness is not quoted in the error (it may be a card number), only its size", arguments: [
+        ("{\"card\": 41111111111111111111}", "an integer of 20 digits"),
+        ("[-9007199254740993]", "an integer of 16 digits"),
+        ("{\"n\": 1e400}", "a number of 5 characters"),
+    ])
+    func exactNumberErrors(input: String, says: String) throws {
+        let bytes = Array(input.utf8)
+        do {
+            _ = try bytes.withUnsafeBufferPointer { try JSONValue.parse(bytes: $0, exactNumbers: true) }
+            Issue.record("\(input) parsed")
+        } catch let error as JSONParseError {
+            #expect(error.message.contains(says), "\(error.message)")
+            #expect(!error.message.contains("1111111") && !error.message.contains("9007199") && !error.message.contains("400"), "\(error.message)")
+        }
+    }
+
     @Test("JSON pointers resolve, set and remove per RFC 6901")
     func pointers() throws {
         let doc = try JSONValue.parse(#"{"a/b": {"c~d": [10, 20]}, "data": {"x": 1}}"#)

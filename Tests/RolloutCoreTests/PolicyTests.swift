@@ -208,10 +208,26 @@ struct FieldRuleTests {
         (FieldRule(name: "api_key", type: .number, min: 1_000, max: 9_999), false),
     ])
     func rangeMessage(rule: FieldRule, showsValue: Bool) throws {
-        for value in [123_456_789.0, -987_654.0] {
-            let message = try #require(rule.violation(.number(value)))
-            #expect(message.contains(JSONValue.formatNumber(value)) == showsValue, "\(message)")
-            #expect(message.contains(value > 0 ? "at most 9999" : "at least"), "\(message)")
+        try Self.expectRange(rule, showsValue: showsValue) { .number($0) }
+    }
+
+    @Test("inside a secret list or object, an item's or member's out-of-range value is not quoted either")
+    func nestedRangeMessage() throws {
+        var codes = FieldRule(name: "backup_codes", type: .list, secret: true)
+        codes.items = FieldRule(name: "backup_codes", type: .integer, min: 1_000, max: 9_999)
+        try Self.expectRange(codes, showsValue: false) { .array([.number(1_234), .number($0)]) }
+        var card = FieldRule(name: "card", type: .object, secret: true)
+        card.fields = [FieldRule(name: "cvv", type: .integer, min: 1_000, max: 9_999)]
+        try Self.expectRange(card, showsValue: false) { .object(["cvv": .number($0)]) }
+        card.secret = false
+        try Self.expectRange(card, showsValue: true) { .object(["cvv": .number($0)]) }
+    }
+
+    static func expectRange(_ rule: FieldRule, showsValue: Bool, _ make: (Double) -> JSONValue) throws {
+        for n in [123_456_789.0, -987_654.0] {
+            let message = try #require(rule.violation(make(n)))
+            #expect(message.contains(JSONValue.formatNumber(n)) == showsValue, "\(message)")
+            #expect(message.contains(n > 0 ? "at most 9999" : "at least"), "\(message)")
         }
     }
 

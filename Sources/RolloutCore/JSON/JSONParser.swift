@@ -332,10 +332,11 @@ struct JSONByteParser {
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         guard let value = Double(text) else { throw error("invalid number", at: start) }
         if exactNumbers {
-            if !value.isFinite { throw error("the number \(text) is too large to hold", at: start) }
+            // Neither number is quoted: the message is logged and answered, and it may be a secret (a card number).
+            if !value.isFinite { throw error("a number of \(text.utf8.count) characters is too large to hold", at: start) }
             // Back from the double, the integer must be the one written (2^53 + 1 reads as 2^53).
             if isInteger, Int64(text).map({ Int64(exactly: value) != $0 }) ?? true {
-                throw error("the integer \(text) cannot be held exactly (beyond 2^53); send it as a string", at: start)
+                throw error("an integer of \(text.utf8.count - (text.hasPrefix("-") ? 1 : 0)) digits cannot be held exactly (beyond 2^53); send it as a string", at: start)
             }
         }
         return value

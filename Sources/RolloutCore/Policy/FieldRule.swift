@@ -114,7 +114,10 @@ public struct FieldRule: Sendable, Hashable {
         violation(value, at: name)
     }
 
-    func violation(_ value: JSONValue, at name: String) -> String? {
+    /// `hiding`: the value sits inside a secret field (a list of backup codes, an object holding a CVV), so
+    /// no message quotes it.
+    func violation(_ value: JSONValue, at name: String, hiding: Bool = false) -> String? {
+        let hiding = hiding || secret || Redactor.looksLikeCredential(self.name)
         if value.isNull { return nullable ? nil : "\(name) may not be null" }
         switch type {
         case .list:
@@ -124,7 +127,7 @@ public struct FieldRule: Sendable, Hashable {
             if unique, Set(elements).count != elements.count { return "\(name) repeats an item; each may appear once" }
             if let items {
                 for (i, element) in elements.enumerated() {
-                    if let problem = items.violation(element, at: "\(name)[\(i)]") { return problem }
+                    if let problem = items.violation(element, at: "\(name)[\(i)]", hiding: hiding) { return problem }
                 }
             }
         case .object:
@@ -133,7 +136,7 @@ public struct FieldRule: Sendable, Hashable {
                 guard let rule = field(key) else {
                     return "\(name) has a member '\(key)' the policy does not describe; it may hold only \(fields.map(\.name).joined(separator: ", "))"
                 }
-                if let problem = rule.violation(members[key]!, at: "\(name).\(key)") { return problem }
+                if let problem = rule.violation(members[key]!, at: "\(name).\(key)", hiding: hiding) { return problem }
             }
             for rule in fields where members[rule.name] == nil && !rule.nullable {
                 return "\(name).\(rule.name) is missing"
@@ -160,10 +163,10 @@ public struct FieldRule: Sendable, Hashable {
             guard case .number(let d) = value, d.isFinite, d.rounded() == d else {
                 return "\(name) must be an integer, got \(value.typeName)"
             }
-            if let v = rangeViolation(d, name) { return v }
+            if let v = rangeViolation(d, name, hiding: hiding) { return v }
         case .number:
             guard case .number(let d) = value, d.isFinite else { return "\(name) must be a number, got \(value.typeName)" }
-            if let v = rangeViolation(d, name) { return v }
+            if let v = rangeViolation(d, name, hiding: hiding) { return v }
         case .boolean:
             guard case .bool = value else { return "\(name) must be true or false, got \(value.typeName)" }
         case .list, .object:
@@ -175,9 +178,9 @@ public struct FieldRule: Sendable, Hashable {
         return nil
     }
 
-    private func rangeViolation(_ d: Double, _ name: String) -> String? {
+    private func rangeViolation(_ d: Double, _ name: String, hiding: Bool) -> String? {
         // A refusal's message is logged and answered: a secret's value (a PIN out of range) stays out of it.
-        let value = secret || Redactor.looksLikeCredential(self.name) ? "out of range" : JSONValue.formatNumber(d)
+        let value = hiding ? "out of range" : JSONValue.formatNumber(d)
         if let min, d < min { return "\(name) is \(value), at least \(JSONValue.formatNumber(min)) required" }
         if let max, d > max { return "\(name) is \(value), at most \(JSONValue.formatNumber(max)) allowed" }
         return nil
