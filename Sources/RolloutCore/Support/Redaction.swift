@@ -12,9 +12,11 @@ public struct Redactor: Sendable {
     public var secretFields: Set<String>
     /// Names already known not to be secret (the policy's other fields), so the hot path is a lookup.
     private var clearFields: Set<String> = []
-    /// The models of the policy this redactor last covered: covering them again changes nothing, and is
-    /// found so by comparing the arrays (the same storage, for the same policy value, compares at once).
+    /// The models of the policy this redactor last covered: covering them (and its tools) again changes
+    /// nothing, and is found so by comparing the arrays (the same storage, for the same policy value, compares at once).
     private var coveredModels: [ModelPolicy] = []
+    /// And its tools (their arguments and bindings name secrets too).
+    private var coveredTools: [ToolPolicy] = []
     /// The HMAC under the store's key, its padded key blocks hashed once: taking the key is most of the
     /// cost of a short text's digest.
     private let keyed: KeyedHMAC
@@ -44,12 +46,28 @@ public struct Redactor: Sendable {
     /// every name, and the sets copied to insert what they held, were 16% of a fuzz run, and a look-up per
     /// name still 6.5%.
     public func covering(_ policy: Policy) -> Redactor {
-        if !coveredModels.isEmpty && coveredModels == policy.models { return self }
+        if !coveredModels.isEmpty && coveredModels == policy.models && coveredTools == policy.tools { return self }
         var out = self
+        // A name this redactor learned as clear from another policy turns secret: `isSecret` asks the secret
+        // names first.
+        func markSecret(_ name: String) {
+            if !out.secretFields.contains(name) { out.secretFields.insert(name) }
+        }
+        // `secret: true` at any depth: a member of an object field (`profile.ssn`), the items of a list (the
+        // list's own name then holds them), a tool's own argument (`args: {otp: …}`).
+        func secrets(in rule: FieldRule) {
+            if rule.secret { markSecret(rule.name) }
+            for member in rule.fields { secrets(in: member) }
+            if let items = rule.items {
+                if items.secret { markSecret(rule.name) }
+                for member in items.fields { secrets(in: member) }
+            }
+        }
         for model in policy.models {
-            // A name this redactor learned as clear from another policy turns secret: `isSecret` asks the
-            // secret names first.
-            for field in model.fields where field.secret && !out.secretFields.contains(field.name) { out.secretFields.insert(field.name) }
+            for field in model.fields { secrets(in: field) }
+        }
+        for tool in policy.tools {
+            for argument in tool.arguments { secrets(in: argument) }
         }
         func learn(_ name: String) {
             guard !out.secretFields.contains(name) && !out.clearFields.contains(name) else { return }
@@ -61,7 +79,16 @@ public struct Redactor: Sendable {
             if let tenant = model.tenantField { learn(tenant) }
             for field in model.fields { learn(field.name) }
         }
+        // A secret field a tool takes under another name (`bind: {fields: {pin: /new_pin}}`): the call's
+        // arguments, shown to approvers and in notifications, hold it under that name.
+        for tool in policy.tools {
+            guard case .each(let pointers) = tool.binding.fields else { continue }
+            for (field, pointer) in pointers where out.secretFields.contains(field) {
+                if let name = pointer.tokens.last, !name.isEmpty, name != "*", Int(name) == nil { markSecret(name) }
+            }
+        }
         out.coveredModels = policy.models
+        out.coveredTools = policy.tools
         return out
     }
 
