@@ -203,13 +203,13 @@ extension Guard {
             case .create:
                 guard let now else { return .failure(RollbackRefusal("\(model.name) \(change.key.canonicalText) no longer exists")) }
                 if let name = changedSince(change, now) {
-                    return .failure(RollbackRefusal("\(model.name) \(change.key.canonicalText) changed since: \(name) is now \(now[name]?.canonicalText ?? "null")"))
+                    return .failure(RollbackRefusal("\(model.name) \(change.key.canonicalText) changed since: \(name) is now \(redactor.shown(name, now[name]))"))
                 }
                 inverse.append(RowChange(key: change.key, fields: change.fields.mapValues { FieldChange(before: $0.after, after: .null) }))
             case .update, .bulkUpdate:
                 guard let now else { return .failure(RollbackRefusal("\(model.name) \(change.key.canonicalText) no longer exists")) }
                 if let name = changedSince(change, now) {
-                    return .failure(RollbackRefusal("\(model.name) \(change.key.canonicalText) changed since: \(name) is now \(now[name]?.canonicalText ?? "null"), the write set \(change.fields[name]?.after?.canonicalText ?? "null")"))
+                    return .failure(RollbackRefusal("\(model.name) \(change.key.canonicalText) changed since: \(name) is now \(redactor.shown(name, now[name])), the write set \(redactor.shown(name, change.fields[name]?.after ?? nil))"))
                 }
                 inverse.append(RowChange(key: change.key, fields: change.fields.mapValues { FieldChange(before: $0.after, after: $0.before) }))
             case .delete:
@@ -359,7 +359,7 @@ extension Guard {
         var unverifiable: String?
         if case .accepted = outcome, let observer = upstream.observer, let snapshot {
             do {
-                unrestored = Self.unrestored(changes, operation: operation, model: model, tenant: original.tenant,
+                unrestored = Self.unrestored(changes, operation: operation, model: model, tenant: original.tenant, redactor: redactor,
                                              before: snapshot, after: try observer.allRows(model: model))
             } catch {
                 unverifiable = "\(error)"
@@ -429,14 +429,14 @@ extension Guard {
     /// from what the rollback restores: a created row still there; an updated row missing or holding other
     /// values; a deleted row not back, under its key or as the one new row of the tenant with its values (a
     /// create tool as the inverse gives it a new key); any other row created, changed or deleted.
-    static func unrestored(_ changes: [RowChange], operation: WriteOperation, model: ModelPolicy, tenant: String,
+    static func unrestored(_ changes: [RowChange], operation: WriteOperation, model: ModelPolicy, tenant: String, redactor: Redactor,
                            before: [JSONValue: [String: JSONValue]], after: [JSONValue: [String: JSONValue]]) -> [String] {
         var problems: [String] = []
         var accounted = Set(changes.map { ObservedChange.normalize($0.key) })
         func differences(_ row: [String: JSONValue], _ change: RowChange) -> [String] {
             change.fields.sorted { $0.key < $1.key }.compactMap { field, value in
                 guard field != model.key, let want = value.after, (row[field] ?? .null) != want else { return nil }
-                return "\(field) is \(row[field]?.canonicalText ?? "null"), the rollback restores \(want.canonicalText)"
+                return "\(field) is \(redactor.shown(field, row[field])), the rollback restores \(redactor.shown(field, want))"
             }
         }
         let created = after.keys.filter { before[$0] == nil }

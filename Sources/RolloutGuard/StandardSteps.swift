@@ -214,7 +214,7 @@ enum StandardSteps {
             if let problem = RequestBinder.keyProblem(value) {
                 return .refuse(.invalidValue, "\(tool.name): \(name) names a \(referenced.name) by its key, and it is \(problem)")
             }
-            let what = "\(name) names \(referenced.name) \(value.canonicalText)"
+            let what = "\(name) names \(referenced.name) \(context.decisionScope.redactor.shown(name, value))"
             guard let reader = context.session?.rows ?? context.observer else {
                 context.rowsUnreadable = true
                 return .refuse(.crossTenant,

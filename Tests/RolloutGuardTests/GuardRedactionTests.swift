@@ -20,8 +20,15 @@ struct GuardRedactionTests {
             fields:
               ssn: {type: string, secret: true, nullable: true}
               nickname: {type: string, max_length: 50}
+              card_token: {type: string, nullable: true, references: Card}
+          Card:
+            table: cards
+            key: token
+            tenant_field: tenant_id
+            fields:
+              token: {type: string}
         tools:
-          people.update: {model: Person, operation: update, writable: [ssn, nickname]}
+          people.update: {model: Person, operation: update, writable: [ssn, nickname, card_token]}
           people.flag:
             model: Person
             operation: update
@@ -62,6 +69,31 @@ struct GuardRedactionTests {
         let undo = try await guard_.rollback(decision.auditSeq, by: "ops", reason: "wrong person")
         #expect(undo.code == .rolledBack, "\(undo.message)")
         #expect(environment.table(people.name)[1]?["ssn"] == "111-22-3333")
+    }
+
+    @Test("a rollback refused because the row changed since shows the secret's values as marks")
+    func rollbackChangedSince() async throws {
+        let (guard_, environment, people) = try Self.setUp()
+        let decision = try await guard_.decide(ToolCall(tool: "people.update", arguments: [
+            "id": 1, "data": ["ssn": "999-88-7777"], "reason": "the customer corrected it", "idempotency_key": "k-3",
+        ]), principal: Principal(tenant: "acme", actor: "agent-1"))
+        #expect(decision.code == .executed, "\(decision.message)")
+        try environment.transaction { try $0.rows!.update(model: people, key: 1, values: ["ssn": "555-44-3333"]) }
+        let undo = try await guard_.rollback(decision.auditSeq, by: "ops", reason: "wrong person")
+        #expect(undo.code != .rolledBack && undo.message.contains("changed since: ssn is now hmac:"), "\(undo.message)")
+        #expect(!undo.message.contains("555-44-3333") && Self.hidesSecrets(undo.message), "\(undo.message)")
+        for event in environment.events { #expect(!event.json.canonicalText.contains("555-44-3333") && Self.hidesSecrets(event.json.canonicalText)) }
+    }
+
+    @Test("a refused reference named like a credential is quoted as its mark")
+    func reference() async throws {
+        let (guard_, environment, _) = try Self.setUp()
+        let decision = try await guard_.decide(ToolCall(tool: "people.update", arguments: [
+            "id": 1, "data": ["card_token": "tok_live_4242"], "reason": "the customer added a card", "idempotency_key": "k-4",
+        ]), principal: Principal(tenant: "acme", actor: "agent-1"))
+        #expect(decision.code == .notFound && decision.message.contains("card_token names Card hmac:"), "\(decision.code) \(decision.message)")
+        #expect(!decision.message.contains("tok_live_4242") && !decision.result.canonicalText.contains("tok_live_4242"))
+        for event in environment.events { #expect(!event.json.canonicalText.contains("tok_live_4242"), "\(event.json.canonicalText)") }
     }
 
     @Test("a write queued for a person shows what was asked with the secret hidden")

@@ -135,6 +135,13 @@ public struct Redactor: Sendable {
         return "hmac:" + keyed.authenticationCode(Array(text.utf8)).withUnsafeBytes { Hex.lowercase(UnsafeRawBufferPointer(rebasing: $0.prefix(6))) }
     }
 
+    /// A value as a message may quote it (a refusal, a mismatch; messages are logged, answered and reported
+    /// as they are): the mark of a secret member's value, else its canonical text.
+    public func shown(_ name: String, _ value: JSONValue?) -> String {
+        guard let value, !value.isNull else { return "null" }
+        return isSecret(name) ? mark(value) : value.canonicalText
+    }
+
     /// Whether `clear` is the value `redacted` hides (under this key, or the first version's bare digest).
     public func matches(_ clear: JSONValue, _ redacted: JSONValue) -> Bool {
         guard let text = redacted.stringValue else { return false }
