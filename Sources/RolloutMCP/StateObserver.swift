@@ -88,14 +88,28 @@ public final class StateObserver: StateReader, @unchecked Sendable {
     /// A stored value as JSON. An integer beyond 2^53 in size, which a JSON number (a double) would round,
     /// is kept exact as its decimal text: a before value recorded, compared or restored by a rollback is
     /// then the stored one or a visible mismatch, never a neighbouring number taken for it.
+    ///
+    /// An object or list field stored as JSON text reads as the object or list it holds: as text it never
+    /// equalled the value a write sent (every forwarded write of it was a mismatch), and the redactor, which
+    /// hides secret members inside objects, passed the text through with them in the clear.
     static func json(_ value: DatabaseValue, rule: FieldRule?) -> JSONValue {
         switch value.storage {
         case .null: .null
         case .int64(let i) where rule?.type == .boolean: .bool(i != 0)
         case .int64(let i): i.magnitude <= 1 << 53 ? .number(Double(i)) : .string(String(i))
         case .double(let d): .number(d)
+        case .string(let s) where rule?.type == .object || rule?.type == .list: structured(s, rule!.type) ?? .string(s)
         case .string(let s): .string(s)
         case .blob(let data): .string(data.base64EncodedString())
+        }
+    }
+
+    /// The object or list `text` holds as JSON, when it holds one of `type`'s kind; nil otherwise.
+    static func structured(_ text: String, _ type: FieldRule.ValueType) -> JSONValue? {
+        switch try? JSONValue.parse(text) {
+        case .object(let members) where type == .object: .object(members)
+        case .array(let items) where type == .list: .array(items)
+        default: nil
         }
     }
 }

@@ -47,4 +47,31 @@ struct StateObserverTests {
         #expect(try observer.rows(model, keys: [1])[0]?["amount"] == reads)
         #expect(try observer.allRows(model: model)[1]?["amount"] == reads)
     }
+
+    @Test("an object or list field stored as JSON text reads as what it holds (then redacted member by member); other text stays text", arguments: [
+        (FieldRule.ValueType.object, #"{"api_key":"sk-live-1","plan":"pro"}"#, JSONValue.object(["api_key": "sk-live-1", "plan": "pro"])),
+        (.list, #"["a","b"]"#, .array(["a", "b"])),
+        (.object, #"["a","b"]"#, .string(#"["a","b"]"#)),
+        (.list, "not json", .string("not json")),
+        (.string, #"{"api_key":"sk-live-1"}"#, .string(#"{"api_key":"sk-live-1"}"#)),
+    ])
+    func structuredText(type: FieldRule.ValueType, stored: String, reads: JSONValue) throws {
+        let path = TestPaths.temporaryDirectory("observer").path + "/demo.db"
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE items (id INTEGER PRIMARY KEY, tenant_id TEXT, config TEXT)")
+            try db.execute(sql: "INSERT INTO items VALUES (1, 'acme', ?)", arguments: [stored])
+        }
+        try queue.close()
+        var rule = FieldRule(name: "config", type: type)
+        if type == .list { rule.items = FieldRule(name: "config", type: .string) }
+        let model = ModelPolicy(name: "Item", table: "items", key: "id", tenantField: "tenant_id", fields: [rule])
+        let observer = StateObserver(sqlitePath: path)
+        #expect(try observer.rows(model, keys: [1])[0]?["config"] == reads)
+        #expect(try observer.allRows(model: model)[1]?["config"] == reads)
+        if type == .object, case .object = reads {
+            let shown = Redactor(key: []).redact(RowChange(key: 1, fields: ["config": FieldChange(before: nil, after: reads)]))
+            #expect(shown.fields["config"]?.after?["plan"] == "pro" && shown.fields["config"]?.after?["api_key"] != "sk-live-1")
+        }
+    }
 }
