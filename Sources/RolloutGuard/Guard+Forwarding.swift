@@ -243,7 +243,15 @@ enum ObservedChange {
         func shown(_ name: String, _ value: JSONValue?) -> String {
             if model.field(name)?.secret == true || secret(name) { return "(secret)" }
             if name == model.tenantField, value?.isIdentical(to: .string(tenant)) != true { return "another tenant's" }
-            return value?.canonicalText ?? "null"
+            return value.map { hidden($0).canonicalText } ?? "null"
+        }
+        /// A value with its secret members (an object field's `api_key`), at any depth, not shown.
+        func hidden(_ value: JSONValue) -> JSONValue {
+            switch value {
+            case .object(let members): .object(members.reduce(into: [:]) { $0[$1.key] = secret($1.key) ? "(secret)" : hidden($1.value) })
+            case .array(let items): .array(items.map(hidden))
+            default: value
+            }
         }
         var mismatch: [String] = []
         var changes: [RowChange] = []

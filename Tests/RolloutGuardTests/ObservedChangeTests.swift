@@ -118,6 +118,16 @@ struct ObservedChangeTests {
         #expect(mismatch.contains { $0.contains("\(field) changed") } && !mismatch.joined().contains("tok_live_123"), "\(mismatch)")
     }
 
+    @Test("a mismatch on an object field shows its other members, never a secret member's value")
+    func secretMemberMismatch() throws {
+        let policy = try Policy.parse(Self.policyText.replacingOccurrences(of: "      token: {type: string, nullable: true, secret: true}", with: "      token: {type: string, nullable: true, secret: true}\n      settings: {type: object, nullable: true, fields: {api_key: {type: string}, plan: {type: string}}}"))
+        let model = try #require(policy.model(named: "Item"))
+        let after = Self.edited([Self.with(Self.row(1, "acme", "renamed"), ["settings": ["api_key": "sk-live-9", "plan": "pro"]])])
+        let redactor = Redactor(key: []).covering(policy)
+        let (_, mismatch) = ObservedChange.compare(Self.update(model), before: Self.before, after: after, tenant: "acme", secret: redactor.isSecret)
+        #expect(mismatch.contains { $0.contains("settings changed") && $0.contains("pro") } && !mismatch.joined().contains("sk-live-9"), "\(mismatch)")
+    }
+
     @Test("columns the model says the upstream manages (managed: [updated_at]) change with any write, on its rows or others', and are no mismatch; other columns still are")
     func managedColumns() throws {
         var model = Self.model
