@@ -73,6 +73,32 @@ struct RedactorCoveringTests {
         #expect(shown["data"]?["profile"]?["city"] == "Oslo" && shown["note"] == "n")
     }
 
+    @Test("a lookup that selects a secret value is recorded under its name, so its name is secret; one that selects another is not")
+    func lookups() throws {
+        let policy = try Policy.parse("""
+            version: 1
+            models:
+              Account:
+                table: accounts
+                key: id
+                tenant_field: tenant_id
+                fields:
+                  nickname: {type: string}
+            tools:
+              accounts.update:
+                model: Account
+                operation: update
+                writable: [nickname]
+                lookups:
+                  key_on_file: {tool: get_account, args: {id: /id}, select: /api_key}
+                  plan: {tool: get_account, args: {id: /id}, select: /plan}
+            """)
+        let redactor = Redactor(key: []).covering(policy)
+        #expect(redactor.isSecret("key_on_file") && !redactor.isSecret("plan"))
+        let shown = redactor.redact(["lookup": ["key_on_file": "sk-live-7", "plan": "pro"]])
+        #expect(!shown.canonicalText.contains("sk-live-7") && shown["lookup"]?["plan"] == "pro", "\(shown.canonicalText)")
+    }
+
     @Test("covering twice is covering once; a secret the redactor had stays secret")
     func idempotentAndAdding() throws {
         let policy = try Self.policy(ssnSecret: true)

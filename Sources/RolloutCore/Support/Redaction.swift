@@ -87,6 +87,12 @@ public struct Redactor: Sendable {
                 if let name = pointer.tokens.last, !name.isEmpty, name != "*", Int(name) == nil { markSecret(name) }
             }
         }
+        // A lookup that selects one secret value (`select: /card_number`) is recorded under the lookup's name.
+        for tool in policy.tools {
+            for lookup in tool.lookups {
+                if let name = lookup.select?.tokens.last, out.isSecret(name) { markSecret(lookup.name) }
+            }
+        }
         out.coveredModels = policy.models
         out.coveredTools = policy.tools
         return out
