@@ -123,7 +123,7 @@ extension Guard {
             // Refused in words, written in fact: what the database shows is recorded, with its before and
             // after values, as a write that is not what was asked (an agent must not make a write look refused).
             let (changes, mismatch) = ObservedChange.compare(plan, before: before!, after: after!, tenant: principal.tenant, secret: redactor.isSecret)
-            let said = "the upstream answered that it refused \(tool.name) (\(code): \(LeakDetector.scrub(message).prefix(200))), and the observed database changed"
+            let said = "the upstream answered that it refused \(tool.name) (\(code): \(redactor.scrubbing(LeakDetector.scrub(message), secretsOf: plan.request.call.arguments).prefix(200))), and the observed database changed"
             event.changes = changes.map(redactor.redact)
             if plan.request.operation == .create { event.targets = changes.map(\.key).filter { !$0.isNull } }
             event.rowCount = max(changes.count, plan.request.rowCount)
@@ -144,7 +144,8 @@ extension Guard {
         case .refused(let code, let message, let result):
             event.decision = DecisionCode.upstreamRefused.rawValue
             // An upstream's error text can hold SQL and its parameters: the log keeps the gist, not those.
-            event.message = "the upstream refused \(tool.name) (\(code)): \(LeakDetector.scrub(message))"
+            // Nor a secret it quotes from the call.
+            event.message = "the upstream refused \(tool.name) (\(code)): \(redactor.scrubbing(LeakDetector.scrub(message), secretsOf: plan.request.call.arguments))"
             event.details["upstream_code"] = .string(code)
             let stored = try session.ledger.append(event)
             decision = Decision(code: .upstreamRefused, message: event.message!, auditSeq: stored.seq, approvalId: intent.approval?.approval.id,
@@ -161,9 +162,11 @@ extension Guard {
         case .failed(let failure):
             let code: DecisionCode = failure.neverSent ? .backendError : (failure.isCrash ? .backendError : .inDoubt)
             let keyText = key.map { " Its idempotency key '\($0)' will not run again." } ?? ""
+            // A failure's text holds the upstream's words (its last stderr line, its answer's start).
+            let failed = redactor.scrubbing("\(failure)", secretsOf: plan.request.call.arguments)
             let message = failure.neverSent
-                ? "\(tool.name) did not reach the upstream: \(failure). Nothing was done; retry later"
-                : "\(tool.name) was forwarded, and then \(failure). The write may or may not have happened.\(keyText) Check the upstream's state before asking again"
+                ? "\(tool.name) did not reach the upstream: \(failed). Nothing was done; retry later"
+                : "\(tool.name) was forwarded, and then \(failed). The write may or may not have happened.\(keyText) Check the upstream's state before asking again"
             event.decision = code.rawValue
             event.message = message
             event.details["in_doubt"] = .bool(!failure.neverSent)

@@ -400,20 +400,21 @@ extension Guard {
                                              "rollback_of": .number(Double(original.seq)), "upstream": result])
                 case .refused(let code, let message, _):
                     event.decision = DecisionCode.rollbackRefused.rawValue
-                    event.message = "the upstream refused the inverse \(inverse.name) (\(code)): \(message)"
+                    // Its words may quote the values the inverse restores (a secret's, from the stash).
+                    event.message = "the upstream refused the inverse \(inverse.name) (\(code)): \(redactor.scrubbing(LeakDetector.scrub(message), secretsOf: forwarded.arguments))"
                     let stored = try session.ledger.append(event)
                     try session.ledger.settleRollback(of: original.seq, by: stored.seq)
                     return Decision(code: .rollbackRefused, message: event.message!, auditSeq: stored.seq, result: refusalResult(.rollbackRefused, event.message!))
                 case .failed(let failure) where failure.neverSent:
                     // Nothing reached the upstream: the rollback did not happen, and may be asked for again.
                     event.decision = DecisionCode.backendError.rawValue
-                    event.message = "the inverse \(inverse.name) did not reach the upstream: \(failure). Nothing was done; roll it back again once the upstream runs"
+                    event.message = "the inverse \(inverse.name) did not reach the upstream: \(redactor.scrubbing("\(failure)", secretsOf: forwarded.arguments)). Nothing was done; roll it back again once the upstream runs"
                     let stored = try session.ledger.append(event)
                     try session.ledger.releaseRollback(of: original.seq)
                     return Decision(code: .backendError, message: event.message!, auditSeq: stored.seq, result: refusalResult(.backendError, event.message!))
                 case .failed(let failure):
                     event.decision = DecisionCode.inDoubt.rawValue
-                    event.message = "the inverse \(inverse.name) was forwarded, and then \(failure); the rollback may or may not have happened, so it will not run again. Check the upstream, and undo the write there if it still needs undoing"
+                    event.message = "the inverse \(inverse.name) was forwarded, and then \(redactor.scrubbing("\(failure)", secretsOf: forwarded.arguments)); the rollback may or may not have happened, so it will not run again. Check the upstream, and undo the write there if it still needs undoing"
                     let stored = try session.ledger.append(event)
                     try session.ledger.settleRollback(of: original.seq, by: stored.seq)
                     return Decision(code: .inDoubt, message: event.message!, auditSeq: stored.seq, result: refusalResult(.inDoubt, event.message!))

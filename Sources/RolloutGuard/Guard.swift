@@ -275,9 +275,10 @@ public final class Guard: Sendable {
                     context.lookups[lookup.name] = .null
                     continue
                 }
-                return "\(context.tool.name): lookup \(lookup.name) (\(lookup.tool)) was refused by the upstream: \(message)"
+                // The upstream's words may quote what it was sent: the lookup's arguments come from the call.
+                return "\(context.tool.name): lookup \(lookup.name) (\(lookup.tool)) was refused by the upstream: \(redactor.scrubbing(message, secretsOf: context.call.arguments, arguments))"
             case .failed(let failure):
-                return "\(context.tool.name): lookup \(lookup.name) (\(lookup.tool)) failed: \(failure)"
+                return "\(context.tool.name): lookup \(lookup.name) (\(lookup.tool)) failed: \(redactor.scrubbing("\(failure)", secretsOf: context.call.arguments, arguments))"
             }
         }
         return nil

@@ -96,6 +96,22 @@ struct GuardRedactionTests {
         for event in environment.events { #expect(!event.json.canonicalText.contains("tok_live_4242"), "\(event.json.canonicalText)") }
     }
 
+    @Test("an upstream's refusal that quotes a secret it was sent is logged and answered with the mark in its place")
+    func upstreamQuotes() async throws {
+        let policy = try Policy.parse(Self.policyText)
+        let environment = InMemoryEnvironment()
+        _ = try environment.seed(model: try #require(policy.model(named: "Person")), values: ["tenant_id": "acme", "ssn": "111-22-3333", "nickname": "al"])
+        let upstream = UncheckedPlacesTests.AnsweringUpstream(.refused(code: "invalid", message: "1 validation error: ssn input_value='999-88-7777' is on a deny list",
+                                                                       result: ["isError": true]))
+        let guard_ = Guard(policy: policy, stages: FixedStages(.broad), environment: environment, upstream: upstream)
+        let decision = try await guard_.decide(ToolCall(tool: "people.update", arguments: [
+            "id": 1, "data": ["ssn": "999-88-7777"], "reason": "the customer corrected it", "idempotency_key": "k-5",
+        ]), principal: Principal(tenant: "acme", actor: "agent-1"))
+        #expect(decision.code == .upstreamRefused && decision.message.contains("input_value='hmac:"), "\(decision.code) \(decision.message)")
+        #expect(Self.hidesSecrets(decision.message) && Self.hidesSecrets(decision.result.canonicalText))
+        for event in environment.events { #expect(Self.hidesSecrets(event.json.canonicalText), "\(event.json.canonicalText)") }
+    }
+
     @Test("a write queued for a person shows what was asked with the secret hidden")
     func pending() async throws {
         let (guard_, environment, _) = try Self.setUp()

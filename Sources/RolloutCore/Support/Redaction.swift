@@ -148,6 +148,31 @@ public struct Redactor: Sendable {
         return isSecret(name) ? mark(value) : value.canonicalText
     }
 
+    /// `text` with each secret value of `sources` (a value under a secret member, at any depth, of four
+    /// characters or more) replaced by its mark: an upstream's error text may quote what it was sent
+    /// (`input_value=4821`), and that text goes into the log and the answer.
+    public func scrubbing(_ text: String, secretsOf sources: JSONValue...) -> String {
+        var secrets: [String: String] = [:]
+        func collect(_ value: JSONValue, secret: Bool) {
+            switch value {
+            case .object(let members): for (key, member) in members { collect(member, secret: secret || isSecret(key)) }
+            case .array(let items): for item in items { collect(item, secret: secret) }
+            case .null: return
+            default:
+                guard secret, !Self.isRedacted(value) else { return }
+                let clear = value.stringValue ?? value.canonicalText
+                if clear.utf8.count >= 4 { secrets[clear] = mark(value) }
+            }
+        }
+        for source in sources { collect(source, secret: false) }
+        var out = text
+        // Longest first: a secret that holds another is replaced whole.
+        for clear in secrets.keys.sorted(by: { $0.utf8.count > $1.utf8.count }) where out.contains(clear) {
+            out = out.replacingOccurrences(of: clear, with: secrets[clear]!)
+        }
+        return out
+    }
+
     /// Whether `clear` is the value `redacted` hides (under this key, or the first version's bare digest).
     public func matches(_ clear: JSONValue, _ redacted: JSONValue) -> Bool {
         guard let text = redacted.stringValue else { return false }
