@@ -149,11 +149,12 @@ struct CallFactory {
         var fields: [String: JSONValue] = [:]
         for name in bindableFields {
             guard let rule = model.field(name) else { continue }
-            if rule.secret {
+            // A reference first, secret or not (`card_token` names a Card): any other value names no row.
+            if case let keys = referencedKeys(name, tenant: tenants.own).filter({ rule.violation($0) == nil }), !keys.isEmpty {
+                fields[name] = keys[index % keys.count]
+            } else if rule.secret {
                 let marker = JSONValue.string("fuzz-secret-\(index)")
                 fields[name] = rule.violation(marker) == nil ? marker : ValueSynthesizer.different(from: row?[name], rule: rule, index: index + 1, tenant: tenants.own)
-            } else if case let keys = referencedKeys(name, tenant: tenants.own).filter({ rule.violation($0) == nil }), !keys.isEmpty {
-                fields[name] = keys[index % keys.count]
             } else if let value = ValueSynthesizer.different(from: row?[name], rule: rule, index: index + 1, tenant: tenants.own) {
                 fields[name] = value
             }

@@ -43,7 +43,7 @@ struct AdversaryTests {
         #expect(Set(SafetyBaseline.gaps(policy).map { "\($0.tool)/\($0.area.rawValue)" }) == PlantedWeaknesses.expected)
     }
 
-    @Test("a tool whose secret fields have rules (a PIN's range, an ssn's pattern) is attacked with valid secrets, not left inconclusive")
+    @Test("a tool whose secret fields have rules (a PIN's range, an ssn's pattern, a reference) is attacked with valid secrets, not left inconclusive")
     func typedSecrets() async throws {
         let policy = try Policy.parse("""
             version: 1
@@ -57,8 +57,16 @@ struct AdversaryTests {
                   ssn: {type: string, secret: true, pattern: "^[0-9]{3}-[0-9]{2}-[0-9]{4}$"}
                   pin: {type: integer, secret: true, min: 1000, max: 9999}
                   nickname: {type: string, max_length: 50}
+                  card_token: {type: string, secret: true, nullable: true, references: Card}
+              Card:
+                table: cards
+                key: code
+                tenant_field: tenant_id
+                fields:
+                  code: {type: string, max_length: 40}
+                  label: {type: string, max_length: 20}
             tools:
-              people.update: {model: Person, operation: update, writable: [ssn, pin, nickname], cap: {max: 1000, per: 1h}}
+              people.update: {model: Person, operation: update, writable: [ssn, pin, nickname, card_token], cap: {max: 1000, per: 1h}}
             """)
         let person = try #require(policy.model(named: "Person"))
         for row in DemoDomain.seedRows(model: person, tenants: ["a"], rowsPerTenant: 3) {
