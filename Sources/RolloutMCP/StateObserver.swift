@@ -105,8 +105,12 @@ public final class StateObserver: StateReader, @unchecked Sendable {
     }
 
     /// The object or list `text` holds as JSON, when it holds one of `type`'s kind; nil otherwise.
+    /// Numbers are read exactly: text holding an integer a double would round stays text, as a column's own
+    /// integer beyond 2^53 does.
     static func structured(_ text: String, _ type: FieldRule.ValueType) -> JSONValue? {
-        switch try? JSONValue.parse(text) {
+        let bytes = Array(text.utf8)
+        let parsed: JSONValue? = try? bytes.withUnsafeBufferPointer { try JSONValue.parse(bytes: $0, exactNumbers: true) }
+        return switch parsed {
         case .object(let members) where type == .object: .object(members)
         case .array(let items) where type == .list: .array(items)
         default: nil

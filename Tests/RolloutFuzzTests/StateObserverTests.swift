@@ -53,6 +53,7 @@ struct StateObserverTests {
         (.list, #"["a","b"]"#, .array(["a", "b"])),
         (.object, #"["a","b"]"#, .string(#"["a","b"]"#)),
         (.list, "not json", .string("not json")),
+        (.list, "[1234567890123456789]", .string("[1234567890123456789]")),
         (.string, #"{"api_key":"sk-live-1"}"#, .string(#"{"api_key":"sk-live-1"}"#)),
     ])
     func structuredText(type: FieldRule.ValueType, stored: String, reads: JSONValue) throws {
