@@ -27,8 +27,8 @@ extension Guard {
         } catch {
             let answer: String = switch outcome {
             case .accepted: "it answered that it did the write"
-            case .refused(_, let message, _): "it refused: \(message)"
-            case .failed(let failure): "\(failure)"
+            case .refused(_, let message, _): "it refused: \(redactor.scrubbing(message, secretsOf: context.call.arguments))"
+            case .failed(let failure): redactor.scrubbing("\(failure)", secretsOf: context.call.arguments)
             }
             let failure = GuardError.outcomeNotRecorded(tool: context.tool.name, intentSeq: intent.seq, upstream: answer, error: "\(error)")
             halt.set("the outcome of \(context.tool.name) (intent event \(intent.seq)) could not be recorded: \(error)")
@@ -133,7 +133,8 @@ extension Guard {
             event.details["mismatch"] = .array(([said] + mismatch).map(JSONValue.string))
             let stored = try session.ledger.append(event)
             if let secrets = secretValues(changes) { try session.ledger.stashSecrets(seq: stored.seq, values: secrets) }
-            let answer: JSONValue = ["ok": false, "decision": "upstream_mismatch", "audit_id": .number(Double(stored.seq)), "upstream": result]
+            let answer: JSONValue = ["ok": false, "decision": "upstream_mismatch", "audit_id": .number(Double(stored.seq)),
+                                     "upstream": redactor.scrubbing(result, secretsOf: plan.request.call.arguments)]
             decision = Decision(code: .upstreamMismatch, message: event.message!, auditSeq: stored.seq, approvalId: intent.approval?.approval.id,
                                 changes: event.changes, result: answer)
             if let key {
@@ -149,7 +150,8 @@ extension Guard {
             event.details["upstream_code"] = .string(code)
             let stored = try session.ledger.append(event)
             decision = Decision(code: .upstreamRefused, message: event.message!, auditSeq: stored.seq, approvalId: intent.approval?.approval.id,
-                                result: ["ok": false, "decision": "upstream_refused", "audit_id": .number(Double(stored.seq)), "upstream": result])
+                                result: ["ok": false, "decision": "upstream_refused", "audit_id": .number(Double(stored.seq)),
+                                         "upstream": redactor.scrubbing(result, secretsOf: plan.request.call.arguments)])
             // The key answers with the refusal from now on, as it would have answered with the result: the
             // refusal is read from the upstream's answer, which can be wrong (a server that errs after its
             // commit, or words that read as a refusal), and a retry that ran again would write twice. A new

@@ -300,7 +300,9 @@ extension Guard {
                     if let select = lookup.select { value = select.resolve(in: value) ?? .null }
                     current[change.key] = value.objectValue
                 case .refused: current[change.key] = nil
-                case .failed(let failure): return try refuse("reading \(model.name) \(change.key.canonicalText) through \(lookup.tool) failed: \(failure)")
+                // The failure's text may hold the start of the read's answer: the row's values, secrets among them.
+                case .failed(let failure):
+                    return try refuse("reading \(model.name) \(change.key.canonicalText) through \(lookup.tool) failed: \(redactor.scrubbing("\(failure)", secretsOf: stash ?? .null))")
                 }
             } else {
                 return try refuse("the upstream's current rows cannot be read (no --observe, and \(tool.name) has no before: lookup), so a rollback could overwrite a later change")

@@ -17,6 +17,8 @@ struct RedactorScrubbingTests {
         ("nickname alfred taken", "alfred", false),
         ("row 12345 locked", "12345", false),
         ("pin ab", "ab", false),
+        (#"answer began {"api_key":"sk-live-ab"#, "sk-live-ab", true),
+        ("key sk-live-abcdef and again sk-live-abcdef.", "sk-live-", true),
     ])
     func scrubbed(text: String, value: String, hidden: Bool) {
         let out = Self.redactor.scrubbing(text, secretsOf: Self.call)

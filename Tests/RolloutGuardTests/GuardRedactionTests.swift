@@ -102,7 +102,7 @@ struct GuardRedactionTests {
         let environment = InMemoryEnvironment()
         _ = try environment.seed(model: try #require(policy.model(named: "Person")), values: ["tenant_id": "acme", "ssn": "111-22-3333", "nickname": "al"])
         let upstream = UncheckedPlacesTests.AnsweringUpstream(.refused(code: "invalid", message: "1 validation error: ssn input_value='999-88-7777' is on a deny list",
-                                                                       result: ["isError": true]))
+                                                                       result: ["isError": true, "content": [["type": "text", "text": "ssn input_value='999-88-7777'"]]]))
         let guard_ = Guard(policy: policy, stages: FixedStages(.broad), environment: environment, upstream: upstream)
         let decision = try await guard_.decide(ToolCall(tool: "people.update", arguments: [
             "id": 1, "data": ["ssn": "999-88-7777"], "reason": "the customer corrected it", "idempotency_key": "k-5",

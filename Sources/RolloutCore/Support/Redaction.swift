@@ -9,7 +9,7 @@ import Foundation
 /// and which is still recognised).
 public struct Redactor: Sendable {
     /// Field names the policy marks secret, across models.
-    public var secretFields: Set<String>
+    public private(set) var secretFields: Set<String>
     /// Names already known not to be secret (the policy's other fields), so the hot path is a lookup.
     private var clearFields: Set<String> = []
     /// The models of the policy this redactor last covered: covering them (and its tools) again changes
@@ -84,7 +84,8 @@ public struct Redactor: Sendable {
         for tool in policy.tools {
             guard case .each(let pointers) = tool.binding.fields else { continue }
             for (field, pointer) in pointers where out.secretFields.contains(field) {
-                if let name = pointer.tokens.last, !name.isEmpty, name != "*", Int(name) == nil { markSecret(name) }
+                // `/pins/0`: the list `pins` holds it.
+                if let name = pointer.tokens.last(where: { !$0.isEmpty && $0 != "*" && Int($0) == nil }) { markSecret(name) }
             }
         }
         // A lookup that selects one secret value (`select: /card_number`) is recorded under the lookup's name.
@@ -150,27 +151,72 @@ public struct Redactor: Sendable {
 
     /// `text` with each secret value of `sources` (a value under a secret member, at any depth, of four
     /// characters or more) replaced by its mark: an upstream's error text may quote what it was sent
-    /// (`input_value=4821`), and that text goes into the log and the answer.
+    /// (`input_value=4821`), and that text goes into the log and the answer. A quote cut short (an answer's
+    /// first 60 characters) is replaced from a secret's first 8 characters on.
     public func scrubbing(_ text: String, secretsOf sources: JSONValue...) -> String {
-        var secrets: [String: String] = [:]
-        func collect(_ value: JSONValue, secret: Bool) {
+        Scrubber(self, sources).scrub(text)
+    }
+
+    /// `value` with each of its strings scrubbed so: an upstream's answer passed on and kept with its key.
+    public func scrubbing(_ value: JSONValue, secretsOf sources: JSONValue...) -> JSONValue {
+        let scrubber = Scrubber(self, sources)
+        guard !scrubber.secrets.isEmpty else { return value }
+        func walk(_ value: JSONValue) -> JSONValue {
             switch value {
-            case .object(let members): for (key, member) in members { collect(member, secret: secret || isSecret(key)) }
-            case .array(let items): for item in items { collect(item, secret: secret) }
-            case .null: return
-            default:
-                guard secret, !Self.isRedacted(value) else { return }
-                let clear = value.stringValue ?? value.canonicalText
-                if clear.utf8.count >= 4 { secrets[clear] = mark(value) }
+            case .string(let s): .string(scrubber.scrub(s))
+            case .object(let members): .object(members.mapValues(walk))
+            case .array(let items): .array(items.map(walk))
+            default: value
             }
         }
-        for source in sources { collect(source, secret: false) }
-        var out = text
-        // Longest first: a secret that holds another is replaced whole.
-        for clear in secrets.keys.sorted(by: { $0.utf8.count > $1.utf8.count }) where out.contains(clear) {
-            out = out.replacingOccurrences(of: clear, with: secrets[clear]!)
+        return walk(value)
+    }
+
+    /// The secrets of some values, by their text, with their marks, longest first (a secret that holds
+    /// another is replaced whole).
+    struct Scrubber {
+        var secrets: [(clear: String, mark: String)] = []
+
+        init(_ redactor: Redactor, _ sources: [JSONValue]) {
+            var found: [String: String] = [:]
+            func collect(_ value: JSONValue, secret: Bool) {
+                switch value {
+                case .object(let members): for (key, member) in members { collect(member, secret: secret || redactor.isSecret(key)) }
+                case .array(let items): for item in items { collect(item, secret: secret) }
+                case .null: return
+                default:
+                    guard secret, !Redactor.isRedacted(value) else { return }
+                    let clear = value.stringValue ?? value.canonicalText
+                    if clear.utf8.count >= 4 { found[clear] = redactor.mark(value) }
+                }
+            }
+            for source in sources { collect(source, secret: false) }
+            secrets = found.sorted { $0.key.utf8.count != $1.key.utf8.count ? $0.key.utf8.count > $1.key.utf8.count : $0.key < $1.key }
+                .map { ($0.key, $0.value) }
         }
-        return out
+
+        func scrub(_ text: String) -> String {
+            var out = text
+            for (clear, mark) in secrets {
+                if out.contains(clear) { out = out.replacingOccurrences(of: clear, with: mark) }
+                guard clear.count >= 8 else { continue }
+                let head = String(clear.prefix(8))
+                var from = out.startIndex
+                while let found = out.range(of: head, range: from..<out.endIndex) {
+                    // As much of the secret as the text goes on to hold.
+                    var end = found.upperBound
+                    var next = clear.index(clear.startIndex, offsetBy: 8)
+                    while end < out.endIndex, next < clear.endIndex, out[end] == clear[next] {
+                        end = out.index(after: end)
+                        next = clear.index(after: next)
+                    }
+                    let offset = out.distance(from: out.startIndex, to: found.lowerBound)
+                    out.replaceSubrange(found.lowerBound..<end, with: mark)
+                    from = out.index(out.startIndex, offsetBy: offset + mark.count)
+                }
+            }
+            return out
+        }
     }
 
     /// Whether `clear` is the value `redacted` hides (under this key, or the first version's bare digest).
