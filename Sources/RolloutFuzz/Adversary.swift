@@ -102,6 +102,8 @@ public final class Adversary {
     private var secretOracle: SecretLogOracle?
     /// How far the log has been read.
     private var logMark: AuditLogMark?
+    /// The calls made on the log read so far (since the target's last reset).
+    private var loggedSteps: [AttackStep] = []
 
     public init(policy: Policy, target: FuzzTarget, options: FuzzOptions, progress: @escaping (FuzzProgress) -> Void = { _ in }) {
         self.policy = policy
@@ -338,10 +340,18 @@ public final class Adversary {
     func noteLoggedSecret(_ step: AttackStep) {
         guard secretOracle != nil, let (entries, mark) = target.auditLog(since: logMark) else { return }
         // Changed in place: a copy would copy what the calls sent, at every call.
-        if mark.generation != logMark?.generation { secretOracle!.forgetSent() }
+        if mark.generation != logMark?.generation {
+            secretOracle!.forgetSent()
+            loggedSteps.removeAll()
+        }
         logMark = mark
         secretOracle!.noteSent(step.call.arguments)
         let oracle = secretOracle!
+        // What ran before it on this log (the last 16 calls: an attack's setup is a few), a finding's setup,
+        // so that its replay logs what was found.
+        let setup = loggedSteps
+        loggedSteps.append(step)
+        if loggedSteps.count > 16 { loggedSteps.removeFirst() }
         // Judged for the policy tool the call was for, as the answers are (`noteLeak`).
         guard let tool = policy.entries(forWireName: step.call.tool).first?.name, policy.tool(named: tool) != nil else { return }
         for event in entries {
@@ -349,7 +359,7 @@ public final class Adversary {
                 let variant = "the audit log holds \(field) in the clear"
                 guard !(leaks[tool] ?? []).contains(where: { $0.variant == variant }) else { continue }
                 leaks[tool, default: []].append(Finding(
-                    tool: tool, attackClass: .leak, kind: .enforcementGap, variant: variant, setup: [], step: step, expectation: .refused,
+                    tool: tool, attackClass: .leak, kind: .enforcementGap, variant: variant, setup: setup, step: step, expectation: .refused,
                     observed: "audit event \(event.seq) (\(event.tool), \(event.decision)) holds the value of \(field) unredacted at \(path)",
                     rule: Self.secretRule, replayFile: nil))
                 findingCount += 1
@@ -360,18 +370,24 @@ public final class Adversary {
     /// Re-runs a leak finding's calls on the reset target: what they leak now, in the answers or the log, when
     /// it is the same leak; nil when it is gone.
     func replayLeak(_ file: ReplayFile) async throws -> String? {
-        try await watchLog()
-        leaks.removeAll()
         currentTool = file.tool
-        func unmasked(_ step: AttackStep) -> AttackStep {
-            guard let oracle = secretOracle else { return step }
-            var out = step
-            out.call.arguments = oracle.unmasked(step.call.arguments)
-            return out
+        // The file holds marks where secrets were sent: each way of filling them is tried on a fresh target.
+        for variant in 0..<SecretLogOracle.unmaskVariants {
+            if variant > 0 { try await target.reset() }
+            try await watchLog()
+            leaks.removeAll()
+            func unmasked(_ step: AttackStep) -> AttackStep {
+                guard let oracle = secretOracle else { return step }
+                var out = step
+                out.call.arguments = oracle.unmasked(step.call.arguments, variant: variant)
+                return out
+            }
+            for setup in file.setup { _ = try await call(unmasked(setup)) }
+            _ = try await call(unmasked(file.step))
+            if let observed = leaks[file.tool]?.first(where: { $0.variant == file.variant })?.observed { return observed }
+            if secretOracle == nil { break }
         }
-        for setup in file.setup { _ = try await call(unmasked(setup)) }
-        _ = try await call(unmasked(file.step))
-        return leaks[file.tool]?.first { $0.variant == file.variant }?.observed
+        return nil
     }
 
     static let secretRule = "secret: true fields and credential-named members reach the audit log only as hmac: marks"

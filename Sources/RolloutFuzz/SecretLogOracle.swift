@@ -28,16 +28,33 @@ struct SecretLogOracle {
             for field in model.fields where redactor.isSecret(field.name) && rules[field.name] == nil { rules[field.name] = field }
         }
         self.rules = rules
+        // Texts that are not secrets wherever else they stand: the policy's names (a `password` whose value is
+        // "password" is named in every message about it), and what the rows hold under names that are not
+        // secret (two fields of one pattern are seeded alike). Keys are never redacted, so not looked for.
+        var clear: Set<String> = []
+        for model in policy.models {
+            clear.insert(model.name)
+            for name in model.allFieldNames { clear.insert(name) }
+        }
+        for tool in policy.tools { clear.insert(tool.name) }
         var found: [String: String] = [:]
         for model in policy.models {
             for (_, row) in rows[model.name] ?? [:] {
-                for (name, value) in row where redactor.isSecret(name) {
-                    Self.forEachLeaf(value) { text in if text.utf8.count >= Self.minimumWhole { found[text] = name } }
+                for (name, value) in row {
+                    if redactor.isSecret(name) && name != model.key && name != model.tenantField {
+                        Self.forEachLeaf(value) { text in if text.utf8.count >= Self.minimumWhole { found[text] = name } }
+                    } else {
+                        Self.forEachLeaf(value) { clear.insert($0) }
+                    }
                 }
             }
         }
-        rowSecrets = found
+        rowSecrets = found.filter { !clear.contains($0.key) }
+        clearTexts = clear
     }
+
+    /// Texts known not to be secrets: the policy's names and the rows' values under other names.
+    private let clearTexts: Set<String>
 
     /// The log was reset (a fresh target): what earlier calls sent cannot be in it.
     mutating func forgetSent() {
@@ -52,7 +69,7 @@ struct SecretLogOracle {
         collect(arguments, secret: &secret, clear: &clear, gatheringClear: false)
         guard !secret.isEmpty else { return }
         collect(arguments, secret: &secret, clear: &clear, gatheringClear: true)
-        for (text, name) in secret where !clear.contains(where: { $0.contains(text) }) { sentSecrets[text] = name }
+        for (text, name) in secret where !clearTexts.contains(text) && !clear.contains(where: { $0.contains(text) }) { sentSecrets[text] = name }
     }
 
     /// The secrets of `value` by their text, with the name each is under; the other texts too when gathering.
@@ -73,10 +90,14 @@ struct SecretLogOracle {
         }
     }
 
-    /// `arguments` with each redaction mark under a secret name replaced by a value of the adversary's own,
-    /// valid for the field's rule where the policy has one: a replay file is written redacted, and a mark sent
-    /// again would be logged as the mark it is.
-    func unmasked(_ arguments: JSONValue) -> JSONValue {
+    /// How many ways `unmasked` has to fill a mark.
+    static let unmaskVariants = 3
+
+    /// `arguments` with each redaction mark under a secret name replaced by a value of the adversary's own: a
+    /// replay file is written redacted, and a mark sent again would be logged as the mark it is. The leak may
+    /// have needed a valid value (variant 0: the rule's, where the policy has one), the adversary's marker
+    /// text (1), or a number out of the rule's range (2: a refusal that quoted it).
+    func unmasked(_ arguments: JSONValue, variant: Int = 0) -> JSONValue {
         var n = 0
         func walk(_ value: JSONValue, secret: FieldRule??) -> JSONValue {
             switch value {
@@ -92,6 +113,11 @@ struct SecretLogOracle {
                 guard let rule = secret, Redactor.isRedacted(value) else { return value }
                 n += 1
                 let marker = "fuzz-secret-replay-\(n)"
+                switch variant {
+                case 1: return .string(marker)
+                case 2: if let bound = rule?.max.map({ $0 + 1_000_000 }) ?? rule?.min.map({ $0 - 1_000_000 }) { return .number(bound) }
+                default: break
+                }
                 return rule.flatMap { ValueSynthesizer.secret(marker, rule: $0, index: n) } ?? .string(marker)
             }
         }
@@ -101,7 +127,8 @@ struct SecretLogOracle {
     /// Where `event` holds a known secret in the clear: the first place (`changes[0].fields.ssn.after`) for
     /// each field it was sent or stored under, places in order. The values themselves are not given: findings
     /// go into reports. The event's own members (its sequence number, tenant, tool, decision) hold no value of
-    /// a call or a row and are not read; nor is it built as JSON first.
+    /// a call or a row and are not read, nor are row keys (never redacted: a rollback finds its rows by them);
+    /// nor is the event built as JSON first.
     func clearSecrets(in event: AuditEvent) -> [(path: String, field: String)] {
         guard !rowSecrets.isEmpty || !sentSecrets.isEmpty else { return [] }
         var found: [(path: String, field: String)] = []
@@ -113,7 +140,6 @@ struct SecretLogOracle {
         }
         for (i, change) in event.changes.enumerated() {
             within("changes[\(i)]") {
-                within(".key") { search(change.key, path: &path, underSecret: false, into: &found) }
                 for (name, field) in change.fields {
                     let secret = redactor.isSecret(name)
                     if let before = field.before { within(".fields.\(name).before") { search(before, path: &path, underSecret: secret, into: &found) } }
@@ -121,7 +147,6 @@ struct SecretLogOracle {
                 }
             }
         }
-        for (i, target) in event.targets.enumerated() { within("targets[\(i)]") { search(target, path: &path, underSecret: false, into: &found) } }
         if let reason = event.reason { within("reason") { search(.string(reason), path: &path, underSecret: false, into: &found) } }
         if let message = event.message { within("message") { search(.string(message), path: &path, underSecret: false, into: &found) } }
         if !event.details.isEmpty { within("details") { search(.object(event.details), path: &path, underSecret: false, into: &found) } }

@@ -138,6 +138,32 @@ struct SecretLogOracleTests {
         #expect(oracle.clearSecrets(in: Self.event(ssnAfter: Self.marked)).first?.path == "changes[0].fields.ssn.before")
     }
 
+    @Test("values that are not secrets elsewhere are not looked for: one a non-secret field of the rows also holds, a policy name, a key")
+    func notSecretsElsewhere() throws {
+        let policy = try Policy.parse(Self.policyText)
+        let rows: Oracle.Snapshot = ["Person": [
+            1: ["id": 1, "tenant_id": "tenant-a", "ssn": "shared-value-1", "nickname": "shared-value-1", "pin": 4821],
+            2: ["id": 2, "tenant_id": "tenant-a", "ssn": "only-secret-22", "nickname": "bo", "pin": 4822],
+        ]]
+        var oracle = SecretLogOracle(policy: policy, rows: rows)
+        oracle.noteSent(["data": ["ssn": "nickname"]])
+        var event = Self.event(ssnAfter: Self.marked, reason: "nickname", message: "nickname changed")
+        event.changes = [RowChange(key: 1, fields: ["nickname": FieldChange(before: "shared-value-1", after: "al")])]
+        #expect(oracle.clearSecrets(in: event).isEmpty)
+        event.changes = [RowChange(key: 2, fields: ["nickname": FieldChange(before: "only-secret-22", after: "al")])]
+        #expect(oracle.clearSecrets(in: event).first?.field == "ssn")
+    }
+
+    @Test("a replay fills a mark with a valid value, the marker text, or a number out of the rule's range")
+    func unmaskVariants() throws {
+        let oracle = SecretLogOracle(policy: try Policy.parse(Self.policyText), rows: [:])
+        let sent: JSONValue = ["data": ["pin": Self.marked]]
+        let valid = try #require(oracle.unmasked(sent, variant: 0)["data"]?["pin"]?.doubleValue)
+        #expect(valid >= 1000 && valid <= 9999)
+        #expect(oracle.unmasked(sent, variant: 1)["data"]?["pin"] == "fuzz-secret-replay-1")
+        #expect((oracle.unmasked(sent, variant: 2)["data"]?["pin"]?.doubleValue ?? 0) > 9999)
+    }
+
     @Test("a replay's redaction marks under secret names become values again, others stay")
     func unmasked() throws {
         let policy = try Policy.parse(Self.policyText)
