@@ -41,10 +41,9 @@ struct SecretLogOracle {
         for model in policy.models {
             for (_, row) in rows[model.name] ?? [:] {
                 for (name, value) in row {
-                    if redactor.isSecret(name) && name != model.key && name != model.tenantField {
-                        Self.forEachLeaf(value) { text in if text.utf8.count >= Self.minimumWhole { found[text] = name } }
-                    } else {
-                        Self.forEachLeaf(value) { clear.insert($0) }
+                    let secret = redactor.isSecret(name) && name != model.key && name != model.tenantField
+                    redactor.forEachLeaf(of: value, under: secret ? name : nil) { text, _, member in
+                        if let member { if text.utf8.count >= Self.minimumWhole { found[text] = member } } else { clear.insert(text) }
                     }
                 }
             }
@@ -66,28 +65,10 @@ struct SecretLogOracle {
     mutating func noteSent(_ arguments: JSONValue) {
         var secret: [String: String] = [:]
         var clear: [String] = []
-        collect(arguments, secret: &secret, clear: &clear, gatheringClear: false)
-        guard !secret.isEmpty else { return }
-        collect(arguments, secret: &secret, clear: &clear, gatheringClear: true)
-        for (text, name) in secret where !clearTexts.contains(text) && !clear.contains(where: { $0.contains(text) }) { sentSecrets[text] = name }
-    }
-
-    /// The secrets of `value` by their text, with the name each is under; the other texts too when gathering.
-    private func collect(_ value: JSONValue, secret: inout [String: String], clear: inout [String], gatheringClear: Bool) {
-        switch value {
-        case .object(let members):
-            for (key, member) in members {
-                if redactor.isSecret(key) {
-                    Self.forEachLeaf(member) { text in if text.utf8.count >= Self.minimumWhole { secret[text] = key } }
-                } else {
-                    collect(member, secret: &secret, clear: &clear, gatheringClear: gatheringClear)
-                }
-            }
-        case .array(let items):
-            for item in items { collect(item, secret: &secret, clear: &clear, gatheringClear: gatheringClear) }
-        default:
-            if gatheringClear { Self.forEachLeaf(value) { clear.append($0) } }
+        redactor.forEachLeaf(of: arguments) { text, _, member in
+            if let member { if text.utf8.count >= Self.minimumWhole { secret[text] = member } } else { clear.append(text) }
         }
+        for (text, name) in secret where !clearTexts.contains(text) && !clear.contains(where: { $0.contains(text) }) { sentSecrets[text] = name }
     }
 
     /// How many ways `unmasked` has to fill a mark.
@@ -187,28 +168,10 @@ struct SecretLogOracle {
                 return found.append((path.joined(), field))
             }
         case .number:
-            guard underSecret, let text = Self.text(value), let field = sentSecrets[text] ?? rowSecrets[text] else { return }
+            guard underSecret, case let text = value.canonicalText, let field = sentSecrets[text] ?? rowSecrets[text] else { return }
             found.append((path.joined(), field))
         default:
             return
-        }
-    }
-
-    /// The text a leaf would be logged as: a string's own, a number's canonical text.
-    static func text(_ value: JSONValue) -> String? {
-        switch value {
-        case .string(let s): s
-        case .number: value.canonicalText
-        default: nil
-        }
-    }
-
-    /// Every string and number inside `value`, as its text.
-    static func forEachLeaf(_ value: JSONValue, _ body: (String) -> Void) {
-        switch value {
-        case .object(let members): for member in members.values { forEachLeaf(member, body) }
-        case .array(let items): for item in items { forEachLeaf(item, body) }
-        default: if let text = text(value), !Redactor.isRedacted(value) { body(text) }
         }
     }
 }

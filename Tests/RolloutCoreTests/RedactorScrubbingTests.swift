@@ -7,7 +7,7 @@ import Testing
 struct RedactorScrubbingTests {
     static let redactor = Redactor(secretFields: ["ssn", "pin"], key: [])
     static let call: JSONValue = ["id": 12345, "data": ["ssn": "123-45-6789", "pin": 4821, "nickname": "alfred"],
-                                  "auth": ["api_key": "sk-live-abcdef", "user": "ops"], "codes": ["pin": ["98765", "ab"]]]
+                                  "auth": ["api_key": "sk-live-abcdef", "user": "ops", "secret_ok": true], "codes": ["pin": ["98765", "ab"]]]
 
     @Test("secret values in the text become their marks; other values and short ones stay", arguments: [
         ("ssn input_value='123-45-6789'", "123-45-6789", true),
@@ -17,6 +17,7 @@ struct RedactorScrubbingTests {
         ("nickname alfred taken", "alfred", false),
         ("row 12345 locked", "12345", false),
         ("pin ab", "ab", false),
+        ("verified: true", "true", false),
         (#"answer began {"api_key":"sk-live-ab"#, "sk-live-ab", true),
         ("key sk-live-abcdef and again sk-live-abcdef.", "sk-live-", true),
     ])

@@ -48,7 +48,7 @@ struct SecretLogOracleTests {
         let (policy, leaky) = try Self.target(leaky: true)
         let dir = TestPaths.temporaryDirectory("secret-repro").path
         let people = try #require(policy.model(named: "Person"))
-        let seeded = try #require(try await leaky.rows(people)).values.flatMap { row in [row["ssn"], row["pin"]].compactMap { $0.flatMap(SecretLogOracle.text) } }
+        let seeded = try #require(try await leaky.rows(people)).values.flatMap { row in [row["ssn"], row["pin"]].compactMap { $0.map { $0.stringValue ?? $0.canonicalText } } }
         #expect(seeded.count == 96)
         let run = try await Adversary(policy: policy, target: leaky, options: FuzzOptions(seed: 7, calls: 50, replayDirectory: dir)).run()
         #expect(!run.results.contains { if case .inconclusive = $0.status { true } else { false } }, "a valid call has valid secrets")

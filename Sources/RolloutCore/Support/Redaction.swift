@@ -149,6 +149,24 @@ public struct Redactor: Sendable {
         return isSecret(name) ? mark(value) : value.canonicalText
     }
 
+    /// Each string and number inside `value` (marks left out), as the text a log would show, with the outermost
+    /// member named as a secret that it stands under, or nil: what a log may show only as a mark, and what it
+    /// may show as it is. A bool is no secret's text ("true" stands in every log).
+    public func forEachLeaf(of value: JSONValue, under member: String? = nil, _ body: (_ text: String, _ leaf: JSONValue, _ secretMember: String?) -> Void) {
+        switch value {
+        case .object(let members):
+            for (key, item) in members { forEachLeaf(of: item, under: member ?? (isSecret(key) ? key : nil), body) }
+        case .array(let items):
+            for item in items { forEachLeaf(of: item, under: member, body) }
+        case .string(let text):
+            if !Self.isRedacted(value) { body(text, value, member) }
+        case .number:
+            body(value.canonicalText, value, member)
+        case .bool, .null:
+            return
+        }
+    }
+
     /// `text` with each secret value of `sources` (a value under a secret member, at any depth, of four
     /// characters or more) replaced by its mark: an upstream's error text may quote what it was sent
     /// (`input_value=4821`), and that text goes into the log and the answer. A quote cut short (an answer's
@@ -179,18 +197,11 @@ public struct Redactor: Sendable {
 
         init(_ redactor: Redactor, _ sources: [JSONValue]) {
             var found: [String: String] = [:]
-            func collect(_ value: JSONValue, secret: Bool) {
-                switch value {
-                case .object(let members): for (key, member) in members { collect(member, secret: secret || redactor.isSecret(key)) }
-                case .array(let items): for item in items { collect(item, secret: secret) }
-                case .null: return
-                default:
-                    guard secret, !Redactor.isRedacted(value) else { return }
-                    let clear = value.stringValue ?? value.canonicalText
-                    if clear.utf8.count >= 4 { found[clear] = redactor.mark(value) }
+            for source in sources {
+                redactor.forEachLeaf(of: source) { clear, leaf, member in
+                    if member != nil, clear.utf8.count >= 4 { found[clear] = redactor.mark(leaf) }
                 }
             }
-            for source in sources { collect(source, secret: false) }
             secrets = found.sorted { $0.key.utf8.count != $1.key.utf8.count ? $0.key.utf8.count > $1.key.utf8.count : $0.key < $1.key }
                 .map { ($0.key, $0.value) }
         }
