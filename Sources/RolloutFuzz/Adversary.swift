@@ -310,7 +310,10 @@ public final class Adversary {
             probed[tool.name] = accepted
             return nil
         }
-        guard let step = AttackCatalogue.baselineStep(&factory, index: 0) else { return nil }
+        guard let step = AttackCatalogue.baselineStep(&factory, index: 0) else {
+            // No valid call to start from: every class would be skipped, and a tool no attack reached is untested.
+            return "\(AttackCatalogue.noRows) (\(tool.model)), so the adversary has no valid call of \(tool.name) to start from; attacks on this tool would prove nothing"
+        }
         let before = try await Oracle.snapshot(target, policy: policy)
         let outcome = try await call(step)
         if before != (try await Oracle.snapshot(target, policy: policy)) { target.noteStateChanged() }

@@ -101,27 +101,39 @@ public struct GateEvaluator {
         if let key = ChainKey.fromEnvironment, let problem = FuzzReportSignature.problem(report, key: key) {
             return GateResult(gate: gate, status: .error, reason: problem, evidence: evidence)
         }
-        let allSuites = report.suites.filter { $0.name != "tools/list" }
-        let digests = Set(allSuites.compactMap { s in s.properties.first { $0.name == "policy.digest" }?.value })
+        // Every suite says which policy it was made for: a suite that does not cannot be counted for this one.
+        let unmarked = report.suites.filter { s in s.properties.first { $0.name == "policy.digest" } == nil }.map(\.name)
+        if !unmarked.isEmpty {
+            return GateResult(gate: gate, status: .error,
+                              reason: "the fuzz report does not say which policy suite\(unmarked.count == 1 ? "" : "s") \(unmarked.prefix(5).joined(separator: ", ")) \(unmarked.count == 1 ? "was" : "were") made for; run `rollout fuzz` again",
+                              evidence: evidence)
+        }
+        let digests = Set(report.suites.compactMap { s in s.properties.first { $0.name == "policy.digest" }?.value })
         guard digests.count == 1, let made = digests.first else {
-            return GateResult(gate: gate, status: .error, reason: "the fuzz report does not say which policy it was made for", evidence: evidence)
+            return GateResult(gate: gate, status: .error,
+                              reason: digests.isEmpty ? "the fuzz report does not say which policy it was made for" : "the fuzz report's suites were made for \(digests.count) different policies",
+                              evidence: evidence)
         }
         guard made == policy.digest else {
             return GateResult(gate: gate, status: .error,
                               reason: "the fuzz report is stale: it was made for policy \(made.prefix(19))…, the policy is now \(policy.digest.prefix(19))…; run `rollout fuzz` again",
                               evidence: evidence)
         }
-        if let version = allSuites.first?.properties.first(where: { $0.name == "policy.version" })?.value, version != String(policy.version) {
-            return GateResult(gate: gate, status: .error, reason: "the fuzz report was made for policy version \(version), the policy is version \(policy.version)", evidence: evidence)
+        let versions = Set(report.suites.map { s in s.properties.first { $0.name == "policy.version" }?.value })
+        if versions != [String(policy.version)] {
+            let said = versions.map { $0 ?? "none" }.sorted().joined(separator: ", ")
+            return GateResult(gate: gate, status: .error, reason: "the fuzz report was made for policy version \(said), the policy is version \(policy.version)", evidence: evidence)
         }
         let wanted = tool.map { [$0] } ?? policy.tools.map(\.name)
-        let covered = Set(allSuites.map(\.name))
+        let covered = Set(report.suites.map(\.name))
         let missing = wanted.filter { !covered.contains($0) }
         if !missing.isEmpty {
             return GateResult(gate: gate, status: .inconclusive, reason: "the fuzz report does not cover \(missing.joined(separator: ", "))", evidence: evidence)
         }
-        // The server's tool list counts too when the whole tenant moves: an undescribed write tool is a gap.
-        let suites = report.suites.filter { wanted.contains($0.name) || (tool == nil && $0.name == "tools/list") }
+        // The tools moved, and what concerns every tool: the server's tool list (an undescribed write tool that
+        // answered) and the reads (another tenant's row shown). A gap in either is a gap for any promotion.
+        let shared: Set<String> = ["tools/list", "reads"]
+        let suites = report.suites.filter { wanted.contains($0.name) || shared.contains($0.name) }
         let failures = suites.reduce(0) { $0 + $1.failures }, errors = suites.reduce(0) { $0 + $1.errors }
         if failures + errors > 0 {
             let failing = suites.flatMap { s in s.cases.compactMap { c -> String? in
@@ -133,6 +145,20 @@ public struct GateEvaluator {
                               reason: "the fuzz report has \(failures) failure\(failures == 1 ? "" : "s") and \(errors) error\(errors == 1 ? "" : "s"): \(failing.prefix(5).joined(separator: ", "))\(failing.count > 5 ? ", …" : "")",
                               evidence: evidence)
         }
+        // A tool no attack passed on was not tested: every case skipped (no rows to write, nothing that applied),
+        // or none at all. No gap found is then no evidence. `leak` judges what other attacks' calls brought
+        // back, and passes with none.
+        let untested = suites.filter { suite in
+            wanted.contains(suite.name) && !suite.cases.contains { c in
+                guard case .passed = c.result else { return false }
+                return c.name != "leak"
+            }
+        }.map(\.name)
+        if !untested.isEmpty {
+            return GateResult(gate: gate, status: .inconclusive,
+                              reason: "the fuzz report has no passed attack on \(untested.joined(separator: ", ")) (every case skipped, or none): not tested, so not shown safe",
+                              evidence: evidence)
+        }
         let cases = suites.reduce(0) { $0 + $1.cases.count }
         return GateResult(gate: gate, status: .successful, reason: "\(cases) cases over \(wanted.count) tool\(wanted.count == 1 ? "" : "s"), no gap, for this policy", evidence: evidence)
     }
@@ -140,13 +166,23 @@ public struct GateEvaluator {
     /// Zero anomalies over the soak window, with enough traffic to judge.
     func anomalyGate(tenant: String, now: Date) throws -> (GateResult, Date?) {
         let soak = tenants.gates.soak
-        var options = ScoreOptions(tenants: [tenant], until: now, window: soak)
+        // The window ends now: events dated later would be left out of it, unjudged. A guard's clock ahead, or
+        // this host's behind, is a clock to mend before any verdict on the traffic.
+        let latest = try store.lastEventTime(tenant: tenant)
+        if let last = latest, last > now.addingTimeInterval(Self.clockTolerance) {
+            return (GateResult(gate: "anomalies", status: .error,
+                               reason: "the audit log holds events of \(tenant) dated up to \(Timestamp.formatSeconds(last)), after this host's time (\(Timestamp.formatSeconds(now))): a clock is wrong, here or on a guard's host, and traffic dated in the future would not be judged"),
+                    nil)
+        }
+        // An event a little ahead (within the tolerance) is judged too: the window (its end exclusive) ends after it.
+        let until = latest.map { max(now, $0.addingTimeInterval(0.001)) } ?? now
+        var options = ScoreOptions(tenants: [tenant], until: until, window: soak)
         options.reasonRules(from: policy)
         let score = try AnomalyScorer.score(store, options: options).first
         let anomalies = score?.anomalies ?? [], events = score?.events ?? 0, activeDays = score?.activeDays ?? 0
         let last = anomalies.max { $0.end < $1.end }
         if recordScore {
-            try store.recordScoreRun(ScoreRun(tenant: tenant, at: now, from: options.from, until: now, events: events, activeDays: activeDays,
+            try store.recordScoreRun(ScoreRun(tenant: tenant, at: now, from: options.from, until: until, events: events, activeDays: activeDays,
                                               anomalies: anomalies.count, lastAnomalyAt: last?.end, lastAnomaly: last?.message))
         }
         let report: JSONValue = .array(anomalies.map { $0.json })
@@ -157,14 +193,18 @@ public struct GateEvaluator {
                                evidence: evidence), last.end)
         }
         let g = tenants.gates
-        if activeDays < g.minCoverageDays || events < g.minEvents {
+        // No traffic proves nothing, whatever the settings allow.
+        if events == 0 || activeDays < g.minCoverageDays || events < g.minEvents {
             return (GateResult(gate: "anomalies", status: .inconclusive,
-                               reason: "too little traffic to judge: \(events) events on \(activeDays) days in the last \(soak) (needs \(g.minEvents) events on \(g.minCoverageDays) days)",
+                               reason: "too little traffic to judge: \(events) events on \(activeDays) days in the last \(soak) (needs \(max(g.minEvents, 1)) event\(max(g.minEvents, 1) == 1 ? "" : "s") on \(g.minCoverageDays) days)",
                                evidence: evidence), nil)
         }
         // An anomaly older than the window is older than the soak: it no longer restarts anything.
         return (GateResult(gate: "anomalies", status: .successful, reason: "no anomaly in \(events) events over \(activeDays) days", evidence: evidence), nil)
     }
+
+    /// How far a tenant's latest event may be dated after this host's time: clocks of hosts differ a little.
+    static let clockTolerance: TimeInterval = 300
 
     /// Time in the stage at least the soak, counted again from the last anomaly.
     /// `lastChange`: the last promotion or demotion the log records (`lastStageChange`).

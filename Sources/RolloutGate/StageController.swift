@@ -35,23 +35,29 @@ public struct StageController {
         public var dryRun: Bool
     }
 
-    /// The file as read, and the stage version of the tenant at that moment.
+    /// The file as read, the tenant as it names it, and the tenant's stage version at that moment.
     struct Snapshot {
         var text: String?
         var file: TenantsFile
+        /// The tenant as tenants.yaml spells it: a name typed in another Unicode form finds the same entry,
+        /// and the store's events, pauses and versions are keyed by the file's spelling.
+        var tenant: String
         var version: Int64
     }
 
-    func snapshot(tenant: String, tool: String? = nil) throws -> Snapshot {
+    func snapshot(tenant typed: String, tool: String? = nil) throws -> Snapshot {
         if let tool, policy.tool(named: tool) == nil {
             let known = policy.tools.map(\.name)
             throw StageMachine.Refusal("\(tool) is not a write tool of the policy; its tools: \(known.joined(separator: ", "))", badInput: true)
         }
-        let version = try store.stageVersion(tenant: tenant)
         let text = try folder.readTenantsText()
         let file = try text.map { try TenantsDecoder.load(text: $0, file: folder.tenantsPath, policy: policy) }
             ?? TenantsFile(tenants: [], file: folder.tenantsPath)
-        return Snapshot(text: text, file: file, version: version)
+        let tenant = file.tenant(typed)?.id ?? typed
+        // Read after the file: a change committed between the two changes the file too, and the commit
+        // compares the file's text again.
+        let version = try store.stageVersion(tenant: tenant)
+        return Snapshot(text: text, file: file, tenant: tenant, version: version)
     }
 
     func evaluator(_ file: TenantsFile) -> GateEvaluator {
@@ -61,6 +67,7 @@ public struct StageController {
     /// Every gate for the tenant's (or tool's) next stage; the verdict is recorded for `rollout status`.
     public func gate(tenant: String, tool: String? = nil, to: Stage? = nil, promoter: String? = nil) throws -> GateEvaluation {
         let snap = try snapshot(tenant: tenant, tool: tool)
+        let tenant = snap.tenant
         let judged = try withSharedPause(snap.file, tenant: tenant)
         try checkTarget(judged, tenant: tenant, tool: tool, to: to)
         let evaluation = try evaluator(judged).evaluate(tenant: tenant, tool: tool, to: to, promoter: promoter)
@@ -85,6 +92,7 @@ public struct StageController {
     public func promote(tenant: String, tool: String? = nil, to: Stage? = nil, by: String, automated: Bool = false, reason: String?,
                         dryRun: Bool = false) throws -> Promotion {
         let snap = try snapshot(tenant: tenant, tool: tool)
+        let tenant = snap.tenant
         // Refuse what the rules forbid before spending time on the gates.
         if automated { try StageMachine.checkAutomatedPromotion(snap.file, tenant: tenant, tool: tool) }
         // A tenant paused in the store (on any host) is paused here too: no gate passes.
@@ -107,6 +115,7 @@ public struct StageController {
     /// Moves back one stage (or to `to`): no gate, always allowed, recorded.
     public func demote(tenant: String, tool: String? = nil, to: Stage? = nil, by: String, automated: Bool = false, reason: String?) throws -> (StageChange, Int64) {
         let snap = try snapshot(tenant: tenant, tool: tool)
+        let tenant = snap.tenant
         let updated = try StageMachine.demote(snap.file, tenant: tenant, tool: tool, to: to, by: by, automated: automated, reason: reason, at: now())
         let change = updated.history.last!
         return (change, try commit(snap, updated: updated, change: change))
@@ -116,13 +125,12 @@ public struct StageController {
     /// that writes the store obey it (`SharedPauses`), and a pause made on another host is resumed here.
     public func pause(tenant: String, paused: Bool, by: String, automated: Bool = false, reason: String?) throws -> (StageChange, Int64) {
         let snap = try snapshot(tenant: tenant)
-        let shared = try store.sharedPause(tenant: snap.file.tenant(tenant)?.id ?? tenant)
+        let tenant = snap.tenant
+        let shared = try store.sharedPause(tenant: tenant)
         let updated = try StageMachine.pause(snap.file, tenant: tenant, paused: paused, by: by, automated: automated, reason: reason, at: now(),
                                              shared: shared)
         let change = updated.history.last!
-        // Keyed by the tenant as tenants.yaml names it (a name typed in another Unicode form is the same tenant).
-        let id = snap.file.tenant(tenant)?.id ?? tenant
-        var pause: SharedPause? = SharedPause(tenant: id, paused: paused, by: by, automated: automated, reason: reason, at: change.at)
+        var pause: SharedPause? = SharedPause(tenant: tenant, paused: paused, by: by, automated: automated, reason: reason, at: change.at)
         // A person's pause in the store stays the person's: a bot pausing again on another host must not
         // turn it into a bot's pause, which a bot could then lift.
         if paused, automated, let shared, shared.paused, !shared.automated { pause = nil }
@@ -141,6 +149,7 @@ public struct StageController {
     /// Records a person's approval of the tenant's (or tool's) next stage.
     public func approve(tenant: String, tool: String? = nil, stage: Stage, by: String, reason: String) throws -> (StageChange, Int64) {
         let snap = try snapshot(tenant: tenant, tool: tool)
+        let tenant = snap.tenant
         let updated = try StageMachine.approve(snap.file, tenant: tenant, tool: tool, stage: stage, by: by, reason: reason, at: now())
         let change = updated.history.last!
         return (change, try commit(snap, updated: updated, change: change))

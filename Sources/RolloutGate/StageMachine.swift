@@ -53,8 +53,17 @@ public enum StageMachine {
         guard target < from else { throw Refusal("demote goes down: \(target.rawValue) is not below \(from.rawValue)") }
         var out = file
         set(&config, tool: tool, stage: target, at: at)
+        // A tenant's demotion is a ceiling: a tool promoted on its own above it comes down with it (`off`, the
+        // kill switch, leaves no tool live). Recorded in the change, as the tools' stages it lowered.
+        var evidence: [String: String] = [:]
+        if tool == nil {
+            let lowered = config.tools.filter { $0.value > target }.sorted { $0.key < $1.key }
+            for (name, _) in lowered { config.tools[name] = nil }
+            if !lowered.isEmpty { evidence[loweredTools] = lowered.map { "\($0.key) from \($0.value.rawValue)" }.joined(separator: ", ") }
+        }
         replace(&out, config)
-        out.history.append(StageChange(at: at, tenant: tenant, tool: tool, action: .demote, from: from, to: target, by: by, automated: automated, reason: reason))
+        out.history.append(StageChange(at: at, tenant: tenant, tool: tool, action: .demote, from: from, to: target, by: by, automated: automated, reason: reason,
+                                       evidence: evidence))
         return out
     }
 
@@ -120,13 +129,18 @@ public enum StageMachine {
         }
     }
 
-    /// When the tenant (or tool) entered its current stage.
+    /// The evidence entry of a tenant's demotion that names the tools' own stages it lowered.
+    public static let loweredTools = "tools_lowered"
+
+    /// When the tenant (or tool) entered its current stage. A tool's stage counts from its tenant's later
+    /// changes too (a demotion may have lowered it), as the soak read from the log does.
     public static func since(_ file: TenantsFile, tenant: String, tool: String?) -> Date? {
-        if let tool, let change = file.history.last(where: { $0.tenant == tenant && $0.tool == tool && ($0.action == .promote || $0.action == .demote) }) {
-            return change.at
-        }
-        return file.tenant(tenant)?.since
+        let tenantSince = file.tenant(tenant)?.since
             ?? file.history.last { $0.tenant == tenant && $0.tool == nil && ($0.action == .promote || $0.action == .demote) }?.at
+        if let tool, let change = file.history.last(where: { $0.tenant == tenant && $0.tool == tool && ($0.action == .promote || $0.action == .demote) }) {
+            return max(change.at, tenantSince ?? change.at)
+        }
+        return tenantSince
     }
 
     static func set(_ config: inout TenantConfig, tool: String?, stage: Stage, at: Date) {

@@ -16,6 +16,7 @@ struct Scenario {
     let store: AuditStore
     let clock: ManualTime
     let reportPath: String
+    let upcoming: Upcoming
 
     init(extraEvents: [AuditEvent] = [], withReport: Bool = true, approvedBy: String? = "dev.patel", recordApproval: Bool = true) throws {
         let dir = TestPaths.temporaryDirectory("gate-scenario")
@@ -63,8 +64,11 @@ struct Scenario {
         // The approval as `rollout approve` records it in the log (unless the scenario wrote it by hand only).
         if let approvedBy, recordApproval { events.append(Self.approvalEvent(by: approvedBy)) }
         events.sort { $0.ts < $1.ts }
-        try store.append(events)
         clock = ManualTime(Scenario.day0.addingTimeInterval(7 * 86_400 + 3_600))
+        // The log holds what happened up to the clock; the rest is written as the clock reaches it (`day`).
+        let now = clock.now()
+        try store.append(events.filter { $0.ts <= now })
+        upcoming = Upcoming(events.filter { $0.ts > now })
         reportPath = dir.appendingPathComponent("reports/fuzz.xml").path
         if withReport { try Scenario.writeGreenReport(for: policy, to: reportPath) }
     }
@@ -80,8 +84,21 @@ struct Scenario {
         StageController(folder: folder, policy: policy, store: store, clock: clock, fuzzReportPath: reportPath)
     }
 
-    func day(_ d: Double) {
+    /// Moves the clock to day `d`, writing the traffic of the days it passes.
+    func day(_ d: Double) throws {
         clock.set(Scenario.day0.addingTimeInterval(d * 86_400))
+        try store.append(upcoming.take(until: clock.now()))
+    }
+
+    /// Events not yet written: dated after the clock.
+    final class Upcoming: @unchecked Sendable {
+        private var events: [AuditEvent]
+        init(_ events: [AuditEvent]) { self.events = events }
+        func take(until: Date) -> [AuditEvent] {
+            let due = events.prefix { $0.ts <= until }
+            events.removeFirst(due.count)
+            return Array(due)
+        }
     }
 
     func tenants() throws -> TenantsFile { try folder.loadTenants(policy: policy) }
@@ -155,10 +172,10 @@ struct GateScenarioTests {
         #expect(try s.tenants().tenant("acme")?.stage == .soft)
 
         // Day 11: the anomaly is still inside the soak window.
-        s.day(11)
+        try s.day(11)
         #expect(try !s.controller.gate(tenant: "acme").passed)
         // Seven days after the anomaly, with no other: promoted.
-        s.day(12.5)
+        try s.day(12.5)
         let promoted = try s.controller.promote(tenant: "acme", by: "maria.lopez", reason: "a clean week since the anomaly")
         #expect(promoted.evaluation.passed, "\(promoted.evaluation.summary)")
         #expect(try s.tenants().tenant("acme")?.stage == .broad)
@@ -218,7 +235,7 @@ struct GateScenarioTests {
     @Test("too little traffic in the soak window is inconclusive")
     func tooLittleTraffic() throws {
         let s = try Scenario()
-        s.day(60)  // the traffic stopped at day 12
+        try s.day(60)  // the traffic stopped at day 12
         let evaluation = try s.controller.gate(tenant: "acme")
         #expect(status(evaluation, "anomalies") == .inconclusive)
         #expect(!evaluation.passed)
@@ -255,10 +272,10 @@ struct GateScenarioTests {
     func staleApproval() throws {
         let s = try Scenario()
         #expect(try s.controller.promote(tenant: "acme", by: "maria.lopez", reason: "clean week").evaluation.passed)
-        s.day(8)
+        try s.day(8)
         let (demotion, _) = try s.controller.demote(tenant: "acme", by: "maria.lopez", reason: "refund spike")
         #expect(demotion.to == .soft)
-        s.day(9)
+        try s.day(9)
         // The file says the soft stage began long ago, as it did the first time.
         let path = s.folder.tenantsPath
         let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -277,9 +294,9 @@ struct GateScenarioTests {
         let tool = "orders.bulk_update"
         _ = try s.controller.approve(tenant: "acme", tool: tool, stage: .broad, by: "dev.patel", reason: "bulk cancels reviewed")
         #expect(try s.controller.promote(tenant: "acme", by: "maria.lopez", reason: "clean week").evaluation.passed)
-        s.day(8)
+        try s.day(8)
         _ = try s.controller.demote(tenant: "acme", by: "maria.lopez", reason: "refund spike")
-        s.day(9)
+        try s.day(9)
         let path = s.folder.tenantsPath
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let since = try #require(text.range(of: #"since: \S+"#, options: .regularExpression))
@@ -295,7 +312,7 @@ struct GateScenarioTests {
         let (change, _) = try s.controller.demote(tenant: "acme", by: "maria.lopez", reason: "refund spike")
         #expect(change.from == .soft && change.to == .shadow)
         try Scenario.writeGreenReport(for: s.policy, to: s.reportPath)
-        s.day(30)
+        try s.day(30)
         #expect(throws: StageMachine.Refusal.self) {
             try s.controller.promote(tenant: "acme", by: "ci-bot", automated: true, reason: "nightly")
         }
@@ -345,7 +362,7 @@ struct GateScenarioTests {
     @Test("the gate report is JUnit that CI reads: one case per gate, inconclusive as a failure")
     func gateReport() throws {
         let s = try Scenario()
-        s.day(60)
+        try s.day(60)
         let evaluation = try s.controller.gate(tenant: "acme")
         let report = GateReport.junit(evaluation, policy: s.policy, toolVersion: "test")
         #expect(report.tests == evaluation.results.count)

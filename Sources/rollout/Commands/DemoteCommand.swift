@@ -10,7 +10,8 @@ struct DemoteCommand: ParsableCommand {
         abstract: "Move a tenant (or one tool) back a stage at once: no gate, always allowed, recorded.",
         discussion: """
             Writes tenants.yaml (and the flags file, when there is one) and an audit event. The guard reads the \
-            new stage on its next call. A person's demotion also stops automated promotion until a person promotes. \
+            new stage on its next call. A tenant's demotion is a ceiling: a tool promoted on its own above the new \
+            stage comes down to it (`--to off` leaves no tool live). A person's demotion also stops automated promotion until a person promotes. \
             Exit status: 0 demoted; 1 refused (already off, or a race lost: run it again); 2 bad input.
 
             Examples:
@@ -64,6 +65,7 @@ enum StageChangePrinter {
             out["from"] = change.from.map { .string($0.rawValue) } ?? .null
             out["to"] = change.to.map { .string($0.rawValue) } ?? .null
             out["reason"] = change.reason.map(JSONValue.string) ?? .null
+            if let lowered = change.evidence[StageMachine.loweredTools] { out["tools_lowered"] = .string(lowered) }
             Output.json(.object(out))
         case .text:
             let what: String
@@ -73,7 +75,8 @@ enum StageChangePrinter {
             case .resume: what = "resumed \(subject) at \(change.to?.rawValue ?? "?")"
             case .approve: what = "approved \(subject) for \(change.to?.rawValue ?? "?")"
             }
-            Output.line("\(what) by \(change.by) (audit event \(seq)); \(file) updated")
+            let lowered = change.evidence[StageMachine.loweredTools].map { "; its tools' own stages lowered with it: \($0)" } ?? ""
+            Output.line("\(what) by \(change.by) (audit event \(seq))\(lowered); \(file) updated")
         }
     }
 }
