@@ -26,6 +26,25 @@ struct StageProject {
 
 @Suite("rollout gate, promote, demote, pause, approve, status, flags: end to end")
 struct StageCommandTests {
+    @Test("gate and promote say on standard error what in tenants.yaml weakens the gates, as lint does")
+    func weakGatesAreSaid() throws {
+        let p = try StageProject()
+        let path = p.root + "/rollout/tenants.yaml"
+        try (try p.tenantsText()).replacingOccurrences(of: "soak: 7d ", with: "soak: 1h ").replacingOccurrences(of: "min_events: 50 ", with: "min_events: 0  ")
+            .replacingOccurrences(of: "min_coverage_days: 5 ", with: "min_coverage_days: 0 ")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        for command in [["gate", "--tenant", "acme"], ["promote", "--tenant", "acme", "--dry-run"]] {
+            let run = try p.run(command)
+            #expect(run.status == 1, "\(run.stderr)")
+            for field in ["gates.soak", "gates.min_events", "gates.min_coverage_days"] {
+                #expect(run.stderr.contains("tenants.yaml:") && run.stderr.contains("warning: \(field)"), "\(command[0]): \(run.stderr)")
+            }
+        }
+        // A file that weakens nothing gets no such line.
+        let plain = try StageProject()
+        #expect(!(try plain.run(["gate", "--tenant", "acme"]).stderr.contains("warning: gates.")))
+    }
+
     @Test("with the chain key the fuzz report is signed, and the gate takes no report edited or written without the key")
     func signedFuzzReport() throws {
         let key = ["ROLLOUT_CHAIN_KEY": "a long random secret kept in the team's vault"]

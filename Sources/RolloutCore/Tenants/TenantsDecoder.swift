@@ -51,7 +51,7 @@ public enum TenantsDecoder {
             }
             for key in ["min_events", "min_coverage_days"] where (key == "min_events" ? result.gates.minEvents : result.gates.minCoverageDays) == 0 {
                 if let n = entry.value[key] {
-                    reader.report(n.value, "gates.\(key)", "\(key) 0 turns the anomaly gate off: a tenant with no traffic passes it",
+                    reader.report(n.value, "gates.\(key)", "\(key) 0 asks for no traffic to judge: the anomaly gate passes a tenant on a single event",
                                   expected: "at least 1", severity: .warning)
                 }
             }

@@ -50,6 +50,7 @@ struct GateCommand: ParsableCommand {
 
     func run() throws {
         let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption, fuzzReport: fuzzReport)
+        StageSupport.warnWeakGates(controller.folder, policy: controller.policy)
         let evaluation = try StageSupport.refusing { try controller.gate(tenant: target.tenant, tool: target.tool, to: to) }
         let report = try StageSupport.writeReport(evaluation, policy: controller.policy, path: junit)
         switch formatOption.format {

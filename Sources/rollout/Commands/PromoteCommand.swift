@@ -55,6 +55,7 @@ struct PromoteCommand: ParsableCommand {
     func run() throws {
         let person = dryRun ? (try? Person.resolve(by)) ?? "dry-run" : try Person.explicit(by)
         let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption, fuzzReport: fuzzReport)
+        StageSupport.warnWeakGates(controller.folder, policy: controller.policy)
         let promotion = try StageSupport.refusing {
             try controller.promote(tenant: target.tenant, tool: target.tool, to: to, by: person, automated: automated, reason: reason, dryRun: dryRun)
         }

@@ -15,6 +15,16 @@ enum StageSupport {
         return StageController(folder: folder, policy: policy, store: try store.open(create: true), fuzzReportPath: fuzzReport)
     }
 
+    /// Prints, on standard error, what in tenants.yaml's gates weakens them (a soak under a day, no minimum of
+    /// traffic): lint reports it, and a promotion judged under it says so too.
+    static func warnWeakGates(_ folder: RolloutFolder, policy: Policy) {
+        guard let text = try? folder.readTenantsText(), let root = try? SourceDocument.parse(text, file: folder.tenantsPath) else { return }
+        for warning in TenantsDecoder.decode(root, file: folder.tenantsPath, policy: policy).1
+        where warning.severity == .warning && warning.path.hasPrefix("gates.") {
+            Output.error("\(warning)")
+        }
+    }
+
     /// Writes the JUnit report of an evaluation.
     static func writeReport(_ evaluation: GateEvaluation, policy: Policy, path: String?) throws -> String {
         let path = path ?? GateReport.defaultPath(tenant: evaluation.tenant, tool: evaluation.tool)
