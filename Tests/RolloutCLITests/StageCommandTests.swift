@@ -26,6 +26,23 @@ struct StageProject {
 
 @Suite("rollout gate, promote, demote, pause, approve, status, flags: end to end")
 struct StageCommandTests {
+    @Test("flags export without its audit store is refused (a pause made from another host lives there), unless asked for by --without-store")
+    func flagsNeedTheStore() throws {
+        let p = try StageProject()
+        // acme paused from another host: in the store only.
+        let other = try StageProject(sharing: p)
+        #expect(try other.run(["pause", "--tenant", "acme", "--by", "maria.lopez", "--reason", "incident"]).status == 0)
+
+        let missing = try p.run(["flags", "export", "--out", "-"])
+        #expect(missing.status == 2 && missing.stderr.contains("no audit store at") && missing.stderr.contains("--without-store"), "\(missing.stderr)")
+        let alone = try p.run(["flags", "export", "--out", "-", "--without-store"])
+        #expect(alone.status == 0 && alone.stdout.contains("\"acme\""), "\(alone.stderr)")
+        let withStore = try p.run(["flags", "export", "--out", "-", "--store", p.store])
+        #expect(withStore.status == 0 && !withStore.stdout.contains("\"acme\""), "paused acme is off: \(withStore.stdout)")
+        let status = try RolloutBinary.run(["status"], cwd: p.root)
+        #expect(status.stdout.contains("no audit store at"), "\(status.stdout)")
+    }
+
     @Test("gate and promote say on standard error what in tenants.yaml weakens the gates, as lint does")
     func weakGatesAreSaid() throws {
         let p = try StageProject()
@@ -104,7 +121,7 @@ struct StageCommandTests {
         #expect(try p.run(["audit", "verify"]).status == 0)
 
         // The flags file follows the stages once it exists; lint catches one left behind.
-        #expect(try p.run(["flags", "export"]).status == 0)
+        #expect(try p.run(["flags", "export", "--store", p.store]).status == 0)
         #expect(try p.run(["lint"]).status == 0)
         #expect(try p.run(["demote", "--tenant", "acme", "--by", "maria.lopez", "--reason", "refund spike"]).status == 0)
         #expect(try p.run(["lint"]).status == 0, "promote/demote keep the flags file in step")
@@ -202,7 +219,7 @@ struct StageCommandTests {
         // Soft, shadow and off, a tool of its own, a paused tenant.
         #expect(try p.run(["demote", "--tenant", "acme", "--tool", "orders.delete", "--to", "off", "--by", "maria.lopez", "--reason", "deletes wait"]).status == 0)
         #expect(try p.run(["pause", "--tenant", "globex", "--by", "maria.lopez", "--reason", "investigating"]).status == 0)
-        #expect(try p.run(["flags", "export"]).status == 0)
+        #expect(try p.run(["flags", "export", "--store", p.store]).status == 0)
 
         let status = try JSONValue.parse(try p.run(["status", "--format", "json"]).stdout)
         var expected: [String: String] = [:]

@@ -21,7 +21,9 @@ struct FlagsExportCommand: ParsableCommand {
             `write-tool.<tool>`, variants off | shadow | soft | broad, default `off` (an unknown tenant fails closed), \
             targeting on the evaluation context's `tenant` field; a paused tenant is off everywhere. Any OpenFeature \
             SDK with a flagd provider (file or in-process mode) evaluates it. `promote`, `demote` and `pause` keep an \
-            existing file up to date; `rollout lint` reports one that is out of date.
+            existing file up to date; `rollout lint` reports one that is out of date. A tenant paused from another \
+            host is paused in the audit store only: without a store (`--store`, `ROLLOUT_STORE`) the export is refused, \
+            unless `--without-store` says to export tenants.yaml alone.
 
             Examples:
               rollout flags export                      # writes rollout/flags.flagd.json
@@ -32,14 +34,22 @@ struct FlagsExportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write (default: DIR/flags.flagd.json; - for standard output).", valueName: "path"))
     var out: String?
 
+    @Flag(help: "Export tenants.yaml alone, with no audit store: a pause made from another host (held in the store) is not applied.")
+    var withoutStore = false
+
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
 
     func run() throws {
         let folder = folderOptions.folder
         let policy = try folder.loadPolicy()
-        // A tenant the audit store holds paused (paused on any host) is off in the flags too.
-        let tenants = try folder.loadTenants(policy: policy).withSharedPauses(from: try storeOption.openReadOnlyIfPresent())
+        // A tenant the audit store holds paused (paused on any host) is off in the flags too: a store that is not
+        // there could be one looked for in the wrong place, and the flags would turn such a tenant back on.
+        let store = withoutStore ? nil : try storeOption.openReadOnlyIfPresent()
+        if store == nil, !withoutStore {
+            throw ValidationError("no audit store at \(storeOption.path): tenants paused from any host are paused there, and flags exported without it could turn one back on. Give --store (or ROLLOUT_STORE), or --without-store to export \(folder.tenantsPath) alone")
+        }
+        let tenants = try folder.loadTenants(policy: policy).withSharedPauses(from: store)
         let text = FlagdExport.text(tenants, tools: policy.tools.map(\.name))
         let path = out ?? folder.flagsPath
         if path == "-" {

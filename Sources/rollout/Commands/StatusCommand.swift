@@ -43,6 +43,9 @@ struct StatusCommand: ParsableCommand {
                                  "soak": .string(file.gates.soak.description), "store": store == nil ? .null : .string(storeOption.path)]))
         case .text:
             if rows.isEmpty { Output.line("no tenants in \(folder.tenantsPath)") ; return }
+            if store == nil {
+                Output.line("no audit store at \(storeOption.path): pauses made from other hosts, anomalies and gate verdicts are not shown (--store, ROLLOUT_STORE)")
+            }
             var table = [["TENANT", "STAGE", "SOAK", "LAST ANOMALY", "GATE", "LAST EVENT"]]
             for r in rows {
                 let stage = r.paused ? "\(r.stage.rawValue) (PAUSED)" : r.stage.rawValue
