@@ -33,15 +33,22 @@ public struct NotifyTargets: Sendable {
 public final class Notifier: @unchecked Sendable {
     let store: AuditStore
     let targets: NotifyTargets
-    let redactor: Redactor
+    /// The policy's redactor as it is now; nil while the policy does not read (nothing is announced then).
+    let redactor: @Sendable () -> Redactor?
     let log: @Sendable (String) -> Void
     let poster: WebhookPoster
     /// Seconds one delivery attempt may take, connecting included; past it the attempt failed.
     let timeout: Double
     public static let maxAttempts = 6
 
-    public init(store: AuditStore, targets: NotifyTargets, redactor: Redactor, poster: WebhookPoster = WebhookPoster(), timeout: Double = 10,
-                log: @escaping @Sendable (String) -> Void) {
+    public convenience init(store: AuditStore, targets: NotifyTargets, redactor: Redactor, poster: WebhookPoster = WebhookPoster(), timeout: Double = 10,
+                            log: @escaping @Sendable (String) -> Void) {
+        self.init(store: store, targets: targets, redactor: { redactor }, poster: poster, timeout: timeout, log: log)
+    }
+
+    /// `redactor` is asked at every pass: serve's follows policy.yaml as it is edited.
+    public init(store: AuditStore, targets: NotifyTargets, redactor: @escaping @Sendable () -> Redactor?, poster: WebhookPoster = WebhookPoster(),
+                timeout: Double = 10, log: @escaping @Sendable (String) -> Void) {
         // Not user input: a bad one is a bug, and would otherwise fail every delivery (WebhookPoster refuses it).
         precondition(timeout.isFinite && timeout > 0, "a notifier's timeout must be a positive number of seconds, not \(timeout)")
         self.store = store
@@ -62,10 +69,12 @@ public final class Notifier: @unchecked Sendable {
 
     /// One pass: every pending approval, every target due.
     public func tick(now: Date = Date()) async {
-        guard !targets.isEmpty, let pending = try? store.approvals(status: .pending) else { return }
+        guard !targets.isEmpty, let pending = try? store.approvals(status: .pending), !pending.isEmpty else { return }
+        // Without the policy's redaction rules nothing is announced; the next pass tries again.
+        guard let redactor = redactor() else { return }
         for approval in pending where approval.expiresAt > now {
-            if let url = targets.slackWebhook { await deliver(approval, target: "slack", now: now) { try await self.postSlack(approval, to: url) } }
-            if let url = targets.webhookURL { await deliver(approval, target: "webhook", now: now) { try await self.postWebhook(approval, to: url) } }
+            if let url = targets.slackWebhook { await deliver(approval, target: "slack", now: now) { try await self.postSlack(approval, to: url, redactor: redactor) } }
+            if let url = targets.webhookURL { await deliver(approval, target: "webhook", now: now) { try await self.postWebhook(approval, to: url, redactor: redactor) } }
         }
     }
 
@@ -92,15 +101,12 @@ public final class Notifier: @unchecked Sendable {
     }
 
     /// The Slack message of a queued write: what was asked, why a person decides, a note input and two buttons.
-    func slackMessage(_ approval: PendingApproval) -> JSONValue {
+    func slackMessage(_ approval: PendingApproval, redactor: Redactor) -> JSONValue {
         let pending = try? store.event(seq: approval.pendingSeq)
         // Everything here came from an agent or a store: escaped as Slack asks (&, <, >), so a reason cannot
         // carry a link, a mention or @channel; backticks cannot close the code block; a line feed cannot
         // start a line that reads as the message's own (`*Why a person:*`), nor a bidi override reorder one.
-        func e(_ text: String) -> String {
-            VisibleText.oneLine(text).replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-                .replacingOccurrences(of: "`", with: "'")
-        }
+        func e(_ text: String) -> String { Notifier.slackEscaped(text) }
         let reason = e(pending?.reason ?? "—")
         let why = e(ApprovalDesk.why(pending))
         let arguments = e(String(redactor.redact(approval.call.arguments).canonicalText.prefix(2500)))
@@ -120,11 +126,27 @@ public final class Notifier: @unchecked Sendable {
         ]
     }
 
-    func postSlack(_ approval: PendingApproval, to url: String) async throws {
-        try await post(url, body: Array(slackMessage(approval).canonicalText.utf8), headers: [("Content-Type", "application/json")])
+    /// Text for a Slack message, escaped as Slack asks (&, <, >) by code point (a `<` joined to a letter or
+    /// mark before or after it is no `<` to String's comparisons), on one line, backticks made quotes.
+    static func slackEscaped(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for u in VisibleText.oneLine(text).unicodeScalars {
+            switch u {
+            case "&": out.append(contentsOf: "&amp;".unicodeScalars)
+            case "<": out.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": out.append(contentsOf: "&gt;".unicodeScalars)
+            case "`": out.append("'")
+            default: out.append(u)
+            }
+        }
+        return String(out)
     }
 
-    func postWebhook(_ approval: PendingApproval, to url: String) async throws {
+    func postSlack(_ approval: PendingApproval, to url: String, redactor: Redactor) async throws {
+        try await post(url, body: Array(slackMessage(approval, redactor: redactor).canonicalText.utf8), headers: [("Content-Type", "application/json")])
+    }
+
+    func postWebhook(_ approval: PendingApproval, to url: String, redactor: Redactor) async throws {
         let pending = try? store.event(seq: approval.pendingSeq)
         let body: JSONValue = [
             "event": "approval.pending", "approval_id": .number(Double(approval.id)), "tenant": .string(approval.tenant),

@@ -51,19 +51,20 @@ public enum ServeApp {
     /// Runs the server until the task is cancelled (or the process ends); `onRunning` gets the port.
     public static func run(_ settings: ServeSettings, log: @escaping @Sendable (String) -> Void,
                            onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let router = try makeRouter(settings, log: log)
+        let redaction = try PolicyRedaction(path: settings.folder.policyPath, key: settings.store.redactionKey(), log: log)
+        let router = try makeRouter(settings, redaction: redaction, log: log)
         var logger = Logger(label: "rollout.serve")
         logger.logLevel = .warning
         let app = Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "rollout"),
                               onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) }, logger: logger)
-        let notifier = Notifier(store: settings.store, targets: settings.targets,
-                                redactor: try Redactor(policy: settings.folder.loadPolicy(), key: settings.store.redactionKey()), log: log)
+        let notifier = Notifier(store: settings.store, targets: settings.targets, redactor: { redaction.current() }, log: log)
         let notifying = Task { await notifier.run() }
         defer { notifying.cancel() }
         try await app.runService(gracefulShutdownSignals: [])
     }
 
-    static func makeRouter(_ settings: ServeSettings, log: @escaping @Sendable (String) -> Void) throws -> Router<BasicRequestContext> {
+    static func makeRouter(_ settings: ServeSettings, redaction: PolicyRedaction? = nil,
+                           log: @escaping @Sendable (String) -> Void) throws -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: SecurityHeaders())
         let sessions = Sessions()
@@ -71,8 +72,14 @@ public enum ServeApp {
         let flashes = FlashMessages()
         let store = settings.store
         let desk = ApprovalDesk(folder: settings.folder, store: store, log: log)
-        // Fail closed: without the policy's redaction rules nothing is shown.
-        let redactor = try Redactor(policy: settings.folder.loadPolicy(), key: store.redactionKey())
+        // Fail closed: without the policy's redaction rules nothing is shown. The policy as it is now: a field
+        // marked secret while serve runs is hidden from the next request on.
+        let redaction = try redaction ?? PolicyRedaction(path: settings.folder.policyPath, key: store.redactionKey(), log: log)
+        let policyPath = settings.folder.policyPath
+        @Sendable func unreadablePolicy() -> Response {
+            Responses.html(.serviceUnavailable, Pages.message(
+                "The policy does not read", "\(policyPath) no longer reads, and without its redaction rules no write's values are shown. Fix it (`rollout lint`); this page works again from the next request."))
+        }
         let dailyCounts = DailyCounts(store: store)
         try dailyCounts.refresh()
 
@@ -161,7 +168,7 @@ public enum ServeApp {
         }
 
         // The approvals page, its fragment for the live update, and its event stream.
-        @Sendable func approvalViews() throws -> [ApprovalView] {
+        @Sendable func approvalViews(_ redactor: Redactor) throws -> [ApprovalView] {
             try store.approvals(status: .pending).map { approval in
                 let pending = try store.event(seq: approval.pendingSeq)
                 let changes = (pending?.changes ?? []).flatMap { change in
@@ -179,7 +186,8 @@ public enum ServeApp {
         router.get("/approvals") { request, _ in
             guard let who = signedIn(request) else { return Responses.redirect("/login") }
             let params = Forms.query(request.uri.query)
-            let views = try approvalViews()
+            guard let redactor = redaction.current() else { return unreadablePolicy() }
+            let views = try approvalViews(redactor)
             if params["fragment"] == "1" { return Responses.html(.ok, Pages.approvalsList(views, csrf: who.csrf)) }
             return Responses.html(.ok, Pages.approvals(views, approver: who.name, csrf: who.csrf, flash: params["flash"].flatMap(flashes.take)))
         }
@@ -234,6 +242,7 @@ public enum ServeApp {
                 return Responses.html(.notFound, Pages.message("No such event", "There is no audit event with that number."))
             }
             let rolledBackBy = try store.read { sql in try sql.scalar("SELECT rollback_seq FROM rollbacks WHERE original_seq = ?", [.int(seq)])?.int64 }
+            guard let redactor = redaction.current() else { return unreadablePolicy() }
             return Responses.html(.ok, Pages.event(event, body: redactor.redact(event.json), rollbackOf: rolledBackBy, approver: who.name, csrf: who.csrf,
                                                    flash: Forms.query(request.uri.query)["flash"].flatMap(flashes.take), pending: pendingCount()))
         }
