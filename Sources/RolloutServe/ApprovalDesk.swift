@@ -11,6 +11,8 @@ public struct ApprovalDesk: Sendable {
     public let folder: RolloutFolder
     public let store: AuditStore
     let log: @Sendable (String) -> Void
+    /// Each decision runs a guard of its own; this holds what one of them learned for all that follow.
+    let halt = DeskHalt()
 
     public init(folder: RolloutFolder, store: AuditStore, log: @escaping @Sendable (String) -> Void) {
         self.folder = folder
@@ -19,15 +21,35 @@ public struct ApprovalDesk: Sendable {
     }
 
     public func approve(_ id: Int64, by approver: String, note: String) async throws -> Decision {
-        try await BackendRun.approve(id, by: approver, reason: note, folder: folder, store: store, log: log)
+        try await writing { try await BackendRun.approve(id, by: approver, reason: note, folder: folder, store: store, log: log) }
     }
 
+    /// A denial writes nothing to a backend: it runs while the desk is halted too.
     public func deny(_ id: Int64, by approver: String, note: String) async throws -> Decision {
         try await BackendRun.deny(id, by: approver, reason: note, folder: folder, store: store)
     }
 
     public func rollback(_ seq: Int64, by person: String, note: String) async throws -> Decision {
-        try await BackendRun.rollback(seq, by: person, reason: note, folder: folder, store: store, log: log)
+        try await writing { try await BackendRun.rollback(seq, by: person, reason: note, folder: folder, store: store, log: log) }
+    }
+
+    /// Runs a decision that may write to a backend. A write that reached its upstream with its outcome not
+    /// recorded stops a guard taking writes; serve runs a guard per decision, so the desk stops too: every
+    /// later approval and rollback is refused (`GuardError.halted`) until serve is restarted with a store
+    /// that records, as the guard's own message says.
+    func writing(_ run: () async throws -> Decision) async throws -> Decision {
+        if let reason = halt.reason { throw GuardError.halted(reason) }
+        do {
+            return try await run()
+        } catch let error as GuardError {
+            switch error {
+            case .outcomeNotRecorded, .halted:
+                halt.set("\(error)")
+                log("serve: no more approvals or rollbacks until serve is restarted: \(error)")
+            default: break
+            }
+            throw error
+        }
     }
 
     /// Why a person decides this write, in words: the rule that queued it and its message, or the
@@ -37,5 +59,17 @@ public struct ApprovalDesk: Sendable {
             return "\(rule): \(pending?.details["approval_message"]?.stringValue ?? "")"
         }
         return pending?.message ?? "the tool's approval condition (approval.when) holds"
+    }
+}
+
+/// Set once, when a decision's write reached its upstream and its outcome could not be recorded.
+final class DeskHalt: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: String?
+
+    var reason: String? { lock.withLock { value } }
+
+    func set(_ reason: String) {
+        lock.withLock { if value == nil { value = reason } }
     }
 }
