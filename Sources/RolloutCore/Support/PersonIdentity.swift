@@ -25,7 +25,7 @@ public enum PersonIdentity {
             }
             if properties.generalCategory == .dashPunctuation || scalar.value == 0x2212 {
                 scalars.append("-")
-            } else if let latin = lookalikes[scalar] {
+            } else if let latin = lookalikes[scalar] ?? latinLetter(scalar) {
                 scalars.append(latin)
             } else {
                 scalars.append(scalar)
@@ -45,7 +45,9 @@ public enum PersonIdentity {
     /// list of look-alikes is complete (`dev.pateӏ` with a Cyrillic palochka); a four-eyes rule asks
     /// this, so that a name that could be a spelling of the other is refused rather than trusted.
     public static func couldBeSame(_ a: String, _ b: String) -> Bool {
-        let x = Array(normalize(a).unicodeScalars), y = Array(normalize(b).unicodeScalars)
+        // `maria_lopez`, `maria-lopez`, `marialopez` and `maria..lopez` could be one person's spellings too.
+        func letters(_ name: String) -> [Unicode.Scalar] { normalize(name).unicodeScalars.filter { !separators.contains($0) } }
+        let x = letters(a), y = letters(b)
         if x == y { return true }
         guard x.count == y.count else { return false }
         var unmapped = 0
@@ -54,6 +56,24 @@ public enum PersonIdentity {
             unmapped += 1
         }
         return unmapped <= 2 && 2 * unmapped < x.count
+    }
+
+    /// What separates the parts of a name: left out when asking whether two names could be one person's.
+    static let separators: Set<Unicode.Scalar> = [".", "_", "-", " "]
+
+    /// The ASCII letter a Latin letter beyond ASCII is a form of, by its Unicode name: `LATIN LETTER SMALL
+    /// CAPITAL M` (ᴍ), `LATIN SMALL LETTER DOTLESS J`, `LATIN SMALL LETTER SCRIPT G`. Small capitals and
+    /// the other letters of the phonetic blocks have no decomposition, and read as the letter they are drawn as.
+    static func latinLetter(_ scalar: Unicode.Scalar) -> Unicode.Scalar? {
+        guard !scalar.isASCII, let name = scalar.properties.name, name.hasPrefix("LATIN ") else { return nil }
+        let words = name.split(separator: " ")
+        guard let letter = words.firstIndex(of: "LETTER") else { return nil }
+        let shapes: Set<Substring> = ["SMALL", "CAPITAL", "DOTLESS", "SCRIPT", "CLOSED", "OPEN", "REVERSED", "TURNED", "BARRED", "SIDEWAYS", "INVERTED", "MODIFIER"]
+        for word in words[(letter + 1)...] {
+            if word.count == 1, let c = word.unicodeScalars.first, ("A"..."Z").contains(c) { return Unicode.Scalar(c.value + 32) }
+            if !shapes.contains(word) { return nil }
+        }
+        return nil
     }
 
     /// Lower-case Cyrillic and Greek letters (and a few Latin variants) drawn like Latin ones.

@@ -23,7 +23,8 @@ struct ApproveCommand: AsyncParsableCommand {
             before the write lock is taken): an edited or missing event there refuses it, and with --anchor so does \
             an end cut off with the head moved back. A stage approval is recorded in tenants.yaml and the audit \
             log; the approval gate for broad needs one, by a person other than the promoter (and one of \
-            gates.approvers, when the list is set). \
+            gates.approvers, when the list is set). When the folder has approvers.yaml (serve's approvers), a queued \
+            write is approved or denied by one of them only. \
             Exit status: 0 done; 1 refused (expired, own request, state changed, not the next stage); 2 bad input.
 
             Examples:
@@ -86,7 +87,7 @@ struct ApproveCommand: AsyncParsableCommand {
         }
         let store = try storeOption.open(create: false)
         store.anchor = try AnchorOption.read(anchor)
-        let approver = try Person.resolve(by)
+        let approver = try Person.approver(by, folder: folderOptions.folder)
         let decision = try await BackendRun.approve(id!, by: approver, reason: reason, folder: folderOptions.folder, store: store,
                                                     command: upstreamCommand.isEmpty ? nil : upstreamCommand, observe: observe,
                                                     log: { Output.error($0) })
@@ -117,7 +118,7 @@ struct DenyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try storeOption.open(create: false)
-        let decision = try await BackendRun.deny(id, by: try Person.resolve(by), reason: reason, folder: folderOptions.folder, store: store)
+        let decision = try await BackendRun.deny(id, by: try Person.approver(by, folder: folderOptions.folder), reason: reason, folder: folderOptions.folder, store: store)
         DecisionPrinter.print(decision, format: formatOption.format)
         if decision.code != .approvalDenied { throw FailureExit(status: ExitStatus.problemFound) }
     }
