@@ -118,6 +118,7 @@ let package = Package(
             dependencies: [
                 "RolloutCore", "RolloutStore", "RolloutGuard", "RolloutMCP", "RolloutReports",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import RolloutCore
@@ -20,6 +21,12 @@ public struct ServeSettings: Sendable {
     public var targets: NotifyTargets
     /// Cookies only over HTTPS (when serving beyond loopback, through the team's proxy).
     public var secureCookies: Bool
+    /// Every request must say it came over HTTPS through the team's proxy (`X-Forwarded-Proto: https`), as
+    /// serve itself speaks plain HTTP; `/healthz` is exempt.
+    public var requireForwardedHTTPS = false
+    /// Seconds a connection may stay without a whole request (idle, or its head sent a byte at a time)
+    /// before it is closed; a response being written (the approvals' event stream) does not count.
+    public var idleTimeout: Double = 30
 
     public init(host: String, port: Int, folder: RolloutFolder, store: AuditStore, approvers: ApproversFile, slackSigningSecret: String?,
                 webhookSecret: String?, targets: NotifyTargets, secureCookies: Bool) {
@@ -55,7 +62,9 @@ public enum ServeApp {
         let router = try makeRouter(settings, redaction: redaction, log: log)
         var logger = Logger(label: "rollout.serve")
         logger.logLevel = .warning
-        let app = Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "rollout"),
+        let idle = TimeAmount.nanoseconds(Int64(settings.idleTimeout * 1e9))
+        let app = Application(router: router, server: .http1(configuration: HTTP1Channel.Configuration(idleTimeout: idle)),
+                              configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "rollout"),
                               onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) }, logger: logger)
         let notifier = Notifier(store: settings.store, targets: settings.targets, redactor: { redaction.current() }, log: log)
         let notifying = Task { await notifier.run() }
@@ -67,6 +76,7 @@ public enum ServeApp {
                            log: @escaping @Sendable (String) -> Void) throws -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: SecurityHeaders())
+        if settings.requireForwardedHTTPS { router.add(middleware: ForwardedHTTPS()) }
         let sessions = Sessions()
         let approvers = ApproversWatch(path: settings.folder.approversPath, initial: settings.approvers, log: log)
         let flashes = FlashMessages()
@@ -114,8 +124,10 @@ public enum ServeApp {
         router.post("/login") { request, _ in
             var request = request
             let form = Forms.decode(try await request.collectBody(upTo: 8192))
-            // A sign-in posted from another site's page is refused (login CSRF).
-            if request.headers[HTTPField.Name("Sec-Fetch-Site")!].map({ $0 == "cross-site" }) == true {
+            // A sign-in posted from another page than serve's own is refused (login CSRF): a browser says where a
+            // request comes from, and only this origin's page (`same-origin`) or the person (`none`) may sign in;
+            // a sibling subdomain is `same-site`. A client that says nothing is no browser a page can drive.
+            if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], site != "same-origin", site != "none" {
                 return Responses.text(.forbidden, "a sign-in must come from this server's own page")
             }
             guard let token = form["token"], let approver = approvers.current().approver(token: token), let hash = approver.tokenSHA256 else {
@@ -372,6 +384,20 @@ struct SecurityHeaders: RouterMiddleware {
         response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
         return response
+    }
+}
+
+/// Refuses a request that did not come over HTTPS through the team's proxy: serve speaks plain HTTP, and
+/// an approver's token or session cookie sent to it directly crosses the network in the clear.
+struct ForwardedHTTPS: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let proto = request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard proto == "https" || request.uri.path == "/healthz" else {
+            return Responses.text(.forbidden, "serve answers only through its HTTPS proxy (X-Forwarded-Proto: https)")
+        }
+        return try await next(request, context)
     }
 }
 

@@ -22,7 +22,7 @@ struct ServeTests {
         let jar: String
         let capturePort: String
 
-        init(slackSecret: String? = ServeTests.slackSecret) throws {
+        init(slackSecret: String? = ServeTests.slackSecret, serveArguments: [String] = []) throws {
             dir = TestPaths.temporaryDirectory("serve").path
             try FileManager.default.copyItem(atPath: TestPaths.exampleFolder, toPath: dir + "/rollout")
             store = dir + "/.rollout/demo.sqlite"
@@ -47,7 +47,7 @@ struct ServeTests {
             capturePort = port
             var environment = ["ROLLOUT_SLACK_WEBHOOK_URL": "http://127.0.0.1:\(port)/slack-webhook"]
             if let slackSecret { environment["ROLLOUT_SLACK_SIGNING_SECRET"] = slackSecret }
-            serve = try Background([RolloutBinary.path, "serve", "--listen", "127.0.0.1:0", "--store", store], cwd: dir, environment: environment)
+            serve = try Background([RolloutBinary.path, "serve", "--listen", "127.0.0.1:0", "--store", store] + serveArguments, cwd: dir, environment: environment)
             guard let line = serve.line(containing: "listening on http://", in: serve.stderr), let url = line.split(separator: " ").last else {
                 throw ReportProjectError(message: "serve did not start: \(serve.text(of: serve.stderr))")
             }
@@ -97,6 +97,58 @@ struct ServeTests {
             let result = try? Subprocess.run(["python3", "-c", program, secret, timestamp], stdin: body)
             return (result?.stdout ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         }
+    }
+
+    @Test("serve speaks plain HTTP: beyond loopback only with --behind-https-proxy, and then only requests its proxy marks https are answered")
+    func behindHTTPSProxy() throws {
+        let p = try Project(serveArguments: ["--behind-https-proxy"])
+        let plain = try RolloutBinary.run(["serve", "--listen", "0.0.0.0:8080", "--check", "--store", p.store], cwd: p.dir)
+        #expect(plain.status == 2 && plain.stderr.contains("--behind-https-proxy"), "\(plain.stdout)\(plain.stderr)")
+        let proxied = try RolloutBinary.run(["serve", "--listen", "0.0.0.0:8080", "--check", "--behind-https-proxy", "--store", p.store], cwd: p.dir)
+        #expect(proxied.status == 0, "\(proxied.stderr)")
+
+        #expect(try p.get("/login").status == 403, "sent to serve directly, not through the proxy")
+        #expect(try HTTPExchange.run(p.base + "/login", headers: ["X-Forwarded-Proto": "http"]).status == 403)
+        #expect(try HTTPExchange.run(p.base + "/login", headers: ["X-Forwarded-Proto": "https"]).status == 200)
+        #expect(try p.get("/healthz").status == 200, "a load balancer's health check needs no proxy")
+        let signIn = try HTTPExchange.run(p.base + "/login", method: "POST", form: ["token": ServeTests.token], headers: ["X-Forwarded-Proto": "https"])
+        #expect(signIn.status == 303 && signIn.headers["set-cookie"]?.contains("Secure") == true, "\(signIn.headers)")
+    }
+
+    @Test("a connection that sends no whole request is closed after --idle-timeout: idle, or its head sent a byte at a time")
+    func idleConnections() throws {
+        let p = try Project(serveArguments: ["--idle-timeout", "1"])
+        let port = try #require(p.base.split(separator: ":").last.map(String.init))
+        // Seconds until serve closed a connection that sent nothing, and one that sends a header byte every 0.3 s
+        // (99: never, in 30 s; no bound on how fast, only that it closes).
+        let script = """
+            import socket, sys, time
+            def held(trickle):
+                s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+                s.settimeout(0.3)
+                start = time.time()
+                while time.time() - start < 30:
+                    try:
+                        if s.recv(1) == b"":
+                            return time.time() - start
+                    except socket.timeout:
+                        if trickle:
+                            try:
+                                s.send(b"X")
+                            except OSError:
+                                return time.time() - start
+                    except OSError:
+                        return time.time() - start
+                return 99
+            s0 = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+            s0.sendall(b"GET /healthz HTTP/1.1\\r\\nHost: x\\r\\nX-Slow: ")
+            s0.close()
+            print("%.1f %.1f" % (held(False), held(True)))
+            """
+        let run = try Subprocess.run(["python3", "-c", script, port])
+        let seconds = run.stdout.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect(seconds.count == 2 && seconds.allSatisfy { $0 < 29 }, "\(run.stdout)\(run.stderr)")
+        #expect(try p.get("/healthz").status == 200, "serve still answers")
     }
 
     @Test("signed out, every page sends to sign-in; every response carries the Content-Security-Policy; a wrong token is refused")
@@ -196,8 +248,12 @@ struct ServeTests {
         #expect(try p.signIn().headers["location"] == "/login?failed=1", "the old token no longer signs in")
         #expect(try p.signIn(fresh).headers["location"] == "/", "the new one does")
         // Another site's page cannot sign a browser in.
-        let crossSite = try HTTPExchange.run(p.base + "/login", method: "POST", form: ["token": fresh], headers: ["Sec-Fetch-Site": "cross-site"])
-        #expect(crossSite.status == 403 && crossSite.headers["set-cookie"] == nil)
+        for site in ["cross-site", "same-site", "Same-Origin"] {
+            let other = try HTTPExchange.run(p.base + "/login", method: "POST", form: ["token": fresh], headers: ["Sec-Fetch-Site": site])
+            #expect(other.status == 403 && other.headers["set-cookie"] == nil, "\(site)")
+        }
+        let own = try HTTPExchange.run(p.base + "/login", method: "POST", form: ["token": fresh], headers: ["Sec-Fetch-Site": "same-origin"])
+        #expect(own.status == 303 && own.headers["set-cookie"] != nil, "serve's own sign-in page")
         let big = try HTTPExchange.run(p.base + "/login", method: "POST", raw: String(repeating: "a", count: 20_000))
         #expect(big.status == 413 && big.headers["content-security-policy"] != nil)
     }

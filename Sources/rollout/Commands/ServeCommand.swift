@@ -15,7 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
             and rolls it back. A decision runs the write on its own backend, through the guard: four-eyes, \
             expiry and the request binding hold.
 
-            People sign in with a token; rollout/approvers.yaml lists each approver's token by its SHA-256 \
+            serve speaks plain HTTP: it listens beyond loopback only with --behind-https-proxy, and then answers only \
+            requests its proxy marks X-Forwarded-Proto: https. People sign in with a token; rollout/approvers.yaml lists each approver's token by its SHA-256 \
             (--new-token NAME makes one and records it) and Slack user id. serve listens on 127.0.0.1 unless --listen says \
             otherwise, and never without approvers who can sign in. Slack: set ROLLOUT_SLACK_WEBHOOK_URL to \
             announce queued writes with two buttons, and point the Slack app's Interactivity URL at \
@@ -27,6 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
             Examples:
               rollout serve --new-token maria.lopez   # token shown once, hash saved
               rollout serve --check                   # check settings, do not serve
+              rollout serve --listen 0.0.0.0:8080 --behind-https-proxy   # for the team, through its proxy
             """
     )
 
@@ -35,6 +37,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("new-token"), help: ArgumentHelp("Make a sign-in token for NAME: its SHA-256 goes into approvers.yaml (replacing an old one), the token is printed once; then exit.", valueName: "name"))
     var newToken: String?
+
+    @Flag(help: "serve sits behind the team's HTTPS proxy: it may listen beyond loopback, and refuses every request without X-Forwarded-Proto: https.")
+    var behindHttpsProxy = false
+
+    @Option(help: ArgumentHelp("Seconds a connection may go without a whole request before it is closed.", valueName: "seconds"))
+    var idleTimeout: Double = 30
 
     @Flag(help: "Check the settings (folder, store, approvers, listen address) and exit without serving.")
     var check = false
@@ -68,19 +76,28 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("ROLLOUT_WEBHOOK_URL is set without ROLLOUT_WEBHOOK_SECRET: the webhook's bodies and the decisions it sends back are signed with it")
         }
         let loopback = ServeSettings.isLoopback(host)
+        // serve speaks plain HTTP: beyond loopback a token and a session cookie would cross the network in the clear.
+        if !loopback, !behindHttpsProxy {
+            throw ValidationError("serve speaks plain HTTP, so beyond loopback (\(host)) approvers' tokens and cookies would cross the network in the clear: put it behind the team's HTTPS proxy and say so with --behind-https-proxy (requests without X-Forwarded-Proto: https are then refused)")
+        }
+        guard idleTimeout.isFinite, idleTimeout >= 1, idleTimeout <= 3600 else {
+            throw ValidationError("--idle-timeout takes seconds from 1 to 3600, not \(idleTimeout)")
+        }
         let store = try storeOption.open(create: true)
         store.anchor = try AnchorOption.read(anchor)
         let settings = ServeSettings(
             host: host, port: port, folder: folder, store: store, approvers: approvers,
             slackSigningSecret: environment["ROLLOUT_SLACK_SIGNING_SECRET"].flatMap { $0.isEmpty ? nil : $0 },
             webhookSecret: environment["ROLLOUT_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : $0 },
-            targets: NotifyTargets.fromEnvironment(), secureCookies: !loopback)
-        if !loopback { Output.error("serve: listening beyond loopback; put it behind HTTPS (cookies are Secure, so plain HTTP cannot sign in)") }
+            targets: NotifyTargets.fromEnvironment(), secureCookies: !loopback || behindHttpsProxy)
+        var configured = settings
+        configured.requireForwardedHTTPS = behindHttpsProxy
+        configured.idleTimeout = idleTimeout
         if check {
             Output.line("serve: \(approvers.approvers.count) approvers; store \(store.path); would listen on \(host):\(port)")
             return
         }
-        try await ServeApp.run(settings, log: { Output.error($0) }) { bound in
+        try await ServeApp.run(configured, log: { Output.error($0) }) { bound in
             Output.error("serve: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)")
         }
     }
