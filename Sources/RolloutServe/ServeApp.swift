@@ -18,6 +18,9 @@ public struct ServeSettings: Sendable {
     public var approvers: ApproversFile
     public var slackSigningSecret: String?
     public var webhookSecret: String?
+    /// What decisions sent to /webhooks/decision are signed with: a secret of their own, as every receiver of
+    /// the notifications holds `webhookSecret` to check them. Without it, no decision is taken by webhook.
+    public var decisionSecret: String?
     public var targets: NotifyTargets
     /// Cookies only over HTTPS (when serving beyond loopback, through the team's proxy).
     public var secureCookies: Bool
@@ -342,8 +345,11 @@ public enum ServeApp {
             let body = Array(buffer: try await request.collectBody(upTo: 65_536))
             let timestamp = request.headers[HTTPField.Name(SignedWebhook.timestampHeader)!]
             let signature = request.headers[HTTPField.Name(SignedWebhook.signatureHeader)!]
-            if let failure = SignedWebhook.verify(body: body, timestamp: timestamp, signature: signature, secret: settings.webhookSecret) {
-                return Responses.text(settings.webhookSecret == nil ? .forbidden : .unauthorized, failure)
+            guard let secret = settings.decisionSecret else {
+                return Responses.text(.forbidden, "decisions by webhook need ROLLOUT_WEBHOOK_DECISION_SECRET, a secret of their own (every receiver of the notifications holds ROLLOUT_WEBHOOK_SECRET)")
+            }
+            if let failure = SignedWebhook.verify(body: body, timestamp: timestamp, signature: signature, secret: secret) {
+                return Responses.text(.unauthorized, failure)
             }
             guard try store.useNonce("webhook:" + (signature ?? "")) else { return Responses.text(.unauthorized, "this request was already acted on") }
             guard let json = try? JSONValue.parse(String(decoding: body, as: UTF8.self)), let id = json["approval_id"]?.intValue,

@@ -1,5 +1,6 @@
 import Foundation
 import RolloutCore
+import RolloutServe
 import RolloutTestSupport
 import Testing
 
@@ -22,7 +23,7 @@ struct ServeTests {
         let jar: String
         let capturePort: String
 
-        init(slackSecret: String? = ServeTests.slackSecret, serveArguments: [String] = []) throws {
+        init(slackSecret: String? = ServeTests.slackSecret, serveArguments: [String] = [], serveEnvironment: [String: String] = [:]) throws {
             dir = TestPaths.temporaryDirectory("serve").path
             try FileManager.default.copyItem(atPath: TestPaths.exampleFolder, toPath: dir + "/rollout")
             store = dir + "/.rollout/demo.sqlite"
@@ -47,6 +48,7 @@ struct ServeTests {
             capturePort = port
             var environment = ["ROLLOUT_SLACK_WEBHOOK_URL": "http://127.0.0.1:\(port)/slack-webhook"]
             if let slackSecret { environment["ROLLOUT_SLACK_SIGNING_SECRET"] = slackSecret }
+            environment.merge(serveEnvironment) { _, given in given }
             serve = try Background([RolloutBinary.path, "serve", "--listen", "127.0.0.1:0", "--store", store] + serveArguments, cwd: dir, environment: environment)
             guard let line = serve.line(containing: "listening on http://", in: serve.stderr), let url = line.split(separator: " ").last else {
                 throw ReportProjectError(message: "serve did not start: \(serve.text(of: serve.stderr))")
@@ -113,6 +115,32 @@ struct ServeTests {
         #expect(try p.get("/healthz").status == 200, "a load balancer's health check needs no proxy")
         let signIn = try HTTPExchange.run(p.base + "/login", method: "POST", form: ["token": ServeTests.token], headers: ["X-Forwarded-Proto": "https"])
         #expect(signIn.status == 303 && signIn.headers["set-cookie"]?.contains("Secure") == true, "\(signIn.headers)")
+    }
+
+    @Test("a decision by webhook is signed with a secret of its own: the notifications' secret, which every receiver holds, decides nothing")
+    func webhookDecisions() throws {
+        func decide(_ p: Project, id: Int, secret: String) throws -> HTTPExchange {
+            let body = #"{"approval_id": \#(id), "decision": "approve", "approver": "dev.patel", "note": "checked the ticket"}"#
+            let timestamp = String(Int(Date().timeIntervalSince1970))
+            return try HTTPExchange.run(p.base + "/webhooks/decision", method: "POST", raw: body, headers: [
+                SignedWebhook.timestampHeader: timestamp, "Content-Type": "application/json",
+                SignedWebhook.signatureHeader: SignedWebhook.sign(body: Array(body.utf8), timestamp: timestamp, secret: secret),
+            ])
+        }
+        let notifyOnly = try Project(serveEnvironment: ["ROLLOUT_WEBHOOK_SECRET": "notify-secret"])
+        let refused = try decide(notifyOnly, id: 1, secret: "notify-secret")
+        #expect(refused.status == 403 && refused.body.contains("ROLLOUT_WEBHOOK_DECISION_SECRET"), "\(refused.status) \(refused.body)")
+        #expect(try notifyOnly.status(1) == "pending")
+
+        let both = try Project(serveEnvironment: ["ROLLOUT_WEBHOOK_SECRET": "notify-secret", "ROLLOUT_WEBHOOK_DECISION_SECRET": "decide-secret"])
+        #expect(try decide(both, id: 1, secret: "notify-secret").status == 401)
+        #expect(try both.status(1) == "pending")
+        let decided = try decide(both, id: 1, secret: "decide-secret")
+        #expect(decided.status == 200 && decided.body.contains("executed"), "\(decided.status) \(decided.body)")
+
+        let same = try RolloutBinary.run(["serve", "--check", "--store", both.store], cwd: both.dir,
+                                         environment: ["ROLLOUT_WEBHOOK_SECRET": "s", "ROLLOUT_WEBHOOK_DECISION_SECRET": "s"])
+        #expect(same.status == 2 && same.stderr.contains("a secret of their own"), "\(same.stderr)")
     }
 
     @Test("a connection that sends no whole request is closed after --idle-timeout: idle, or its head sent a byte at a time")

@@ -9,7 +9,8 @@ import Foundation
 /// the file a tail is checked against.
 public enum WithheldVariables {
     public static let names: Set<String> = [
-        "ROLLOUT_CHAIN_KEY", "ROLLOUT_WEBHOOK_SECRET", "ROLLOUT_WEBHOOK_URL", "ROLLOUT_SLACK_SIGNING_SECRET", "ROLLOUT_SLACK_WEBHOOK_URL",
+        "ROLLOUT_CHAIN_KEY", "ROLLOUT_WEBHOOK_SECRET", "ROLLOUT_WEBHOOK_DECISION_SECRET", "ROLLOUT_WEBHOOK_URL", "ROLLOUT_SLACK_SIGNING_SECRET",
+        "ROLLOUT_SLACK_WEBHOOK_URL",
         "ROLLOUT_STORE", "ROLLOUT_ANCHOR",
     ]
 

@@ -21,8 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
             otherwise, and never without approvers who can sign in. Slack: set ROLLOUT_SLACK_WEBHOOK_URL to \
             announce queued writes with two buttons, and point the Slack app's Interactivity URL at \
             /slack/interactions through the team's HTTPS proxy; ROLLOUT_SLACK_SIGNING_SECRET verifies them. \
-            A generic webhook: ROLLOUT_WEBHOOK_URL and ROLLOUT_WEBHOOK_SECRET (HMAC-SHA256 signed bodies; \
-            decisions come back to /webhooks/decision signed the same way). Deliveries use https_proxy \
+            A generic webhook: ROLLOUT_WEBHOOK_URL and ROLLOUT_WEBHOOK_SECRET (HMAC-SHA256 signed bodies); \
+            decisions come back to /webhooks/decision signed the same way with ROLLOUT_WEBHOOK_DECISION_SECRET, a \
+            secret of their own (a receiver of the notifications must not be able to decide). Deliveries use https_proxy \
             (or HTTPS_PROXY; http_proxy for plain http; then all_proxy) unless no_proxy names the host.
 
             Examples:
@@ -75,6 +76,10 @@ struct ServeCommand: AsyncParsableCommand {
         if environment["ROLLOUT_WEBHOOK_URL"].map({ !$0.isEmpty }) == true, environment["ROLLOUT_WEBHOOK_SECRET"].map({ !$0.isEmpty }) != true {
             throw ValidationError("ROLLOUT_WEBHOOK_URL is set without ROLLOUT_WEBHOOK_SECRET: the webhook's bodies and the decisions it sends back are signed with it")
         }
+        let decisionSecret = environment["ROLLOUT_WEBHOOK_DECISION_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+        if let decisionSecret, decisionSecret == environment["ROLLOUT_WEBHOOK_SECRET"] {
+            throw ValidationError("ROLLOUT_WEBHOOK_DECISION_SECRET is ROLLOUT_WEBHOOK_SECRET: every receiver of the notifications holds that one, and could decide writes with it; give decisions a secret of their own")
+        }
         let loopback = ServeSettings.isLoopback(host)
         // serve speaks plain HTTP: beyond loopback a token and a session cookie would cross the network in the clear.
         if !loopback, !behindHttpsProxy {
@@ -92,6 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
             targets: NotifyTargets.fromEnvironment(), secureCookies: !loopback || behindHttpsProxy)
         var configured = settings
         configured.requireForwardedHTTPS = behindHttpsProxy
+        configured.decisionSecret = decisionSecret
         configured.idleTimeout = idleTimeout
         if check {
             Output.line("serve: \(approvers.approvers.count) approvers; store \(store.path); would listen on \(host):\(port)")
