@@ -70,14 +70,29 @@ enum Pages {
         return h + "</div>"
     }
 
-    static func approvals(_ items: [ApprovalView], approver: String, csrf: String, flash: String?) -> String {
+    static func approvals(_ items: [ApprovalView], approver: String, csrf: String, flash: String?, unsettled: [PendingApproval] = []) -> String {
         layout(title: "Approvals", approver: approver, csrf: csrf, pending: items.count, body: """
             <h1>Writes waiting for a person</h1>
             <p class="note">A decision runs the write on the backend it was asked for, once; you cannot approve your own request.
             This list updates itself.</p>
             \(flash.map { "<p class=\"flash\">\(e($0))</p>" } ?? "")
+            \(unsettledList(unsettled))
             \(approvalsList(items, csrf: csrf))
             """)
+    }
+
+    /// Approved writes whose outcome is not known: running now, or forwarded with the answer lost or not
+    /// recorded. None runs again; a person checks the upstream.
+    static func unsettledList(_ items: [PendingApproval]) -> String {
+        guard !items.isEmpty else { return "" }
+        let rows = items.map { a in
+            "<li id=\"unsettled-\(a.id)\">#\(a.id) <code>\(e(a.tool))</code> for \(e(a.tenant)), asked by \(e(a.actor)): \(a.status == .inDoubt ? "in doubt" : "approved, outcome not recorded")</li>"
+        }.joined()
+        return """
+            <section class="unsettled" id="unsettled"><h2>Approved, outcome not known</h2>
+            <p class="note">These writes were approved and may have run; none runs again. Check the upstream's state (`rollout approvals --all`).</p>
+            <ul>\(rows)</ul></section>
+            """
     }
 
     /// The dashboard: a page of writes, the search form, and the counts per day.

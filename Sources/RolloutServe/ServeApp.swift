@@ -204,7 +204,9 @@ public enum ServeApp {
             guard let redactor = redaction.current() else { return unreadablePolicy() }
             let views = try approvalViews(redactor)
             if params["fragment"] == "1" { return Responses.html(.ok, Pages.approvalsList(views, csrf: who.csrf)) }
-            return Responses.html(.ok, Pages.approvals(views, approver: who.name, csrf: who.csrf, flash: params["flash"].flatMap(flashes.take)))
+            let unsettled = try store.approvals(status: .executing) + store.approvals(status: .inDoubt)
+            return Responses.html(.ok, Pages.approvals(views, approver: who.name, csrf: who.csrf, flash: params["flash"].flatMap(flashes.take),
+                                                       unsettled: unsettled))
         }
         router.get("/approvals/events") { request, _ in
             guard signedIn(request) != nil else { return Responses.text(.unauthorized, "sign in first") }

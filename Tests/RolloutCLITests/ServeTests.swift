@@ -143,6 +143,19 @@ struct ServeTests {
         #expect(same.status == 2 && same.stderr.contains("a secret of their own"), "\(same.stderr)")
     }
 
+    @Test("an approved write whose outcome is not known (running, or in doubt) is shown on the approvals page, not only pending ones")
+    func unsettledApprovals() throws {
+        let p = try Project()
+        // As a guard leaves them: one approved and forwarded with no outcome recorded, one whose answer was lost.
+        try tamper(p.store, "UPDATE approvals SET status = 'executing' WHERE id = 2")
+        try tamper(p.store, "UPDATE approvals SET status = 'in_doubt' WHERE id = 3")
+        _ = try p.signIn()
+        let page = try p.get("/approvals").body
+        #expect(page.contains("id=\"unsettled-2\"") && page.contains("approved, outcome not recorded"), "\(page)")
+        #expect(page.contains("id=\"unsettled-3\"") && page.contains("in doubt"))
+        #expect(!page.contains("id=\"unsettled-1\""), "a pending one is listed to decide, not as unsettled")
+    }
+
     @Test("a connection that sends no whole request is closed after --idle-timeout: idle, or its head sent a byte at a time")
     func idleConnections() throws {
         let p = try Project(serveArguments: ["--idle-timeout", "1"])
