@@ -113,11 +113,15 @@ struct HelpExamplesTests {
                     skipped[example.description] = "its target server is not set up here"
                     continue
                 }
-                // A following command runs until interrupted: give it two seconds.
-                let text = example.text.contains("--follow") ? "timeout 2 \(example.text)" : example.text
+                // A following command, and serve serving, run until interrupted: give them three seconds (serve on a
+                // port of the system's choosing, as the example's may be taken here).
+                let serving = example.command == "serve" && !example.text.contains("--check") && !example.text.contains("--new-token")
+                let untilInterrupted = example.text.contains("--follow") || serving
+                var text = serving ? example.text.replacingOccurrences(of: #"(--listen \S+):\d+"#, with: "$1:0", options: .regularExpression) : example.text
+                if untilInterrupted { text = "timeout 3 \(text)" }
                 let stdin = example.command == "guard" ? " < /dev/null" : ""
                 let result = try shell(text + stdin, in: dir)
-                let status = example.text.contains("--follow") && result.status == 124 ? 0 : result.status
+                let status = untilInterrupted && result.status == 124 ? 0 : result.status
                 #expect(status == example.exit, "\(example): exit \(result.status)\n\(result.stderr.suffix(1500))")
             }
         }

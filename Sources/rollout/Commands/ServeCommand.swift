@@ -29,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
             Examples:
               rollout serve --new-token maria.lopez   # token shown once, hash saved
               rollout serve --check                   # check settings, do not serve
-              rollout serve --listen 0.0.0.0:8080 --behind-https-proxy   # for the team, through its proxy
+              rollout serve --listen 0.0.0.0:8080 --behind-https-proxy   # via HTTPS proxy
             """
     )
 
