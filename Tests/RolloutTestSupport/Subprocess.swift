@@ -26,10 +26,17 @@ public enum Subprocess {
         return process
     }
 
-    /// Runs `arguments[0]` (looked up on PATH) with the rest as arguments.
+    /// How long `run` lets a program go before it kills it and everything it started: a test whose child
+    /// never ends (a server an example started, a peer waiting for input) fails with exit 124 and what the
+    /// child printed, instead of holding the whole test run until CI's limit ends it with no result.
+    public static let deadlineSeconds = 900
+
+    /// Runs `arguments[0]` (looked up on PATH) with the rest as arguments, under coreutils `timeout`: it
+    /// runs the program in a process group of its own and kills that group at `deadline` seconds (exit 124).
     @discardableResult
-    public static func run(_ arguments: [String], cwd: String? = nil, environment: [String: String] = [:], stdin: String? = nil) throws -> ProcessResult {
-        let process = Self.process(arguments, cwd: cwd, environment: environment)
+    public static func run(_ arguments: [String], cwd: String? = nil, environment: [String: String] = [:], stdin: String? = nil,
+                           deadline: Int = deadlineSeconds) throws -> ProcessResult {
+        let process = Self.process(["timeout", "--kill-after=10", String(deadline)] + arguments, cwd: cwd, environment: environment)
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err
