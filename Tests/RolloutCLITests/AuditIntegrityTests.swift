@@ -4,9 +4,12 @@ import RolloutCore
 import RolloutTestSupport
 import Testing
 
-/// Runs `sql` against a store file, as someone with write access to it would.
+/// Runs `sql` against a store file, as someone with write access to it would; it waits its turn behind a
+/// process that holds the store (a running `serve` records its notifications).
 func tamper(_ store: String, _ sql: String, _ arguments: StatementArguments = []) throws {
-    let queue = try DatabaseQueue(path: store)
+    var configuration = Configuration()
+    configuration.busyMode = .timeout(30)
+    let queue = try DatabaseQueue(path: store, configuration: configuration)
     try queue.write { db in try db.execute(sql: sql, arguments: arguments) }
     try queue.close()
 }
