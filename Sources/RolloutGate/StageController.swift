@@ -53,7 +53,7 @@ public struct StageController {
         let text = try folder.readTenantsText()
         let file = try text.map { try TenantsDecoder.load(text: $0, file: folder.tenantsPath, policy: policy) }
             ?? TenantsFile(tenants: [], file: folder.tenantsPath)
-        let tenant = file.tenant(typed)?.id ?? typed
+        let tenant = file.spelling(of: typed)
         // Read after the file: a change committed between the two changes the file too, and the commit
         // compares the file's text again.
         let version = try store.stageVersion(tenant: tenant)

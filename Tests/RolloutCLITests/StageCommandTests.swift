@@ -1,5 +1,6 @@
 import Foundation
 import RolloutCore
+import RolloutStore
 import RolloutTestSupport
 import Testing
 
@@ -14,6 +15,8 @@ struct StageProject {
         store = other?.store ?? root + "/audit.sqlite"
         try FileManager.default.copyItem(atPath: TestPaths.exampleFolder, toPath: root + "/rollout")
         try? FileManager.default.removeItem(atPath: root + "/rollout/examples")
+        // The store the guards would have made: stage commands change stages only in a store that is there.
+        if other == nil { _ = try AuditStore(path: store, create: true) }
     }
 
     func run(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
@@ -37,10 +40,44 @@ struct StageCommandTests {
         #expect(missing.status == 2 && missing.stderr.contains("no audit store at") && missing.stderr.contains("--without-store"), "\(missing.stderr)")
         let alone = try p.run(["flags", "export", "--out", "-", "--without-store"])
         #expect(alone.status == 0 && alone.stdout.contains("\"acme\""), "\(alone.stderr)")
+        let both = try p.run(["flags", "export", "--out", "-", "--without-store", "--store", p.store])
+        #expect(both.status == 2 && both.stderr.contains("give one of them") && both.stdout.isEmpty, "\(both.stderr)")
         let withStore = try p.run(["flags", "export", "--out", "-", "--store", p.store])
         #expect(withStore.status == 0 && !withStore.stdout.contains("\"acme\""), "paused acme is off: \(withStore.stdout)")
         let status = try RolloutBinary.run(["status"], cwd: p.root)
         #expect(status.stdout.contains("no audit store at"), "\(status.stdout)")
+    }
+
+    @Test("a stage command where no store is makes none and changes nothing: a store made there would hold no other host's pause, and the flags written from it would lift one")
+    func stageCommandsNeedTheStore() throws {
+        let p = try StageProject()
+        let before = try p.tenantsText()
+        let elsewhere = p.root + "/not-the-guards.sqlite"
+        for command in [["pause", "--tenant", "acme", "--by", "maria.lopez", "--reason", "incident"],
+                        ["demote", "--tenant", "acme", "--by", "maria.lopez", "--reason", "incident"],
+                        ["promote", "--tenant", "acme", "--by", "maria.lopez", "--reason", "clean"]] {
+            let run = try RolloutBinary.run(command + ["--store", elsewhere], cwd: p.root)
+            #expect(run.status == 2 && run.stderr.contains("no store at"), "\(command[0]): \(run.status) \(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: elsewhere), "\(command[0]) made a store")
+        }
+        #expect(try p.tenantsText() == before)
+        #expect(!FileManager.default.fileExists(atPath: p.root + "/rollout/flags.flagd.json"))
+    }
+
+    @Test("a tenant given in another Unicode form than tenants.yaml's is refused by call and guard before anything runs")
+    func tenantSpelledOtherwise() throws {
+        let p = try StageProject()
+        let nfc = "caf\u{E9}", nfd = "cafe\u{301}"
+        try (try p.tenantsText()).replacingOccurrences(of: "\nhistory:\n", with: "  \(nfc):\n    stage: off\n\nhistory:\n")
+            .write(toFile: p.root + "/rollout/tenants.yaml", atomically: true, encoding: .utf8)
+        let demo = p.root + "/demo.sqlite"
+        let args = #"{"id": 1, "data": {"notes": "x"}, "reason": "carrier confirmed pickup", "idempotency_key": "u-1"}"#
+        let other = try RolloutBinary.run(["call", "orders.update", "--demo", "--tenant", nfd, "--actor", "agent-1", "--store", demo, "--args", args], cwd: p.root)
+        #expect(other.status == 2 && other.stderr.contains("another Unicode form"), "\(other.status) \(other.stderr)")
+        let same = try RolloutBinary.run(["call", "orders.update", "--demo", "--tenant", nfc, "--actor", "agent-1", "--store", demo, "--args", args], cwd: p.root)
+        #expect(!same.stderr.contains("another Unicode form"), "\(same.stderr)")
+        let guarded = try RolloutBinary.run(["guard", "--tenant", nfd, "--actor", "agent-1", "--store", p.store, "--", "true"], cwd: p.root)
+        #expect(guarded.status == 2 && guarded.stderr.contains("another Unicode form"), "\(guarded.status) \(guarded.stderr)")
     }
 
     @Test("gate and promote say on standard error what in tenants.yaml weakens the gates, as lint does")

@@ -24,6 +24,13 @@ public struct TenantsFile: Sendable, Hashable {
         tenants.first { $0.id == id }
     }
 
+    /// The id as this file spells it, for a tenant typed in another Unicode form of the same text (`café`
+    /// composed or decomposed); `typed` itself for a tenant not listed. What is recorded under a tenant is
+    /// found by byte-exact queries (the gates', the scorer's), so a guard records the file's spelling.
+    public func spelling(of typed: String) -> String {
+        tenant(typed)?.id ?? typed
+    }
+
     /// The stage of `tool` for `tenant`: `off` for an unknown tenant (fail closed) or a paused one.
     public func stage(tenant id: String, tool: String) -> Stage {
         tenant(id)?.effectiveStage(tool: tool) ?? .off

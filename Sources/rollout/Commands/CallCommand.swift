@@ -83,9 +83,11 @@ struct CallCommand: AsyncParsableCommand {
         }
         let folder = folderOptions.folder
         let policy = try folder.loadPolicy()
-        let guard_ = try DemoEnvironment.demoGuard(store: opened, policy: policy, tenants: try folder.loadTenants(policy: policy))
-        let decision = try await guard_.decide(ToolCall(tool: tool, arguments: arguments),
-                                               principal: Principal(tenant: tenant, actor: actor, session: session, subject: subject))
+        let tenants = try folder.loadTenants(policy: policy)
+        let guard_ = try DemoEnvironment.demoGuard(store: opened, policy: policy, tenants: tenants)
+        try TenantSpelling.check(tenant, in: tenants)
+        let principal = Principal(tenant: tenant, actor: actor, session: session, subject: subject)
+        let decision = try await guard_.decide(ToolCall(tool: tool, arguments: arguments), principal: principal)
         switch formatOption.format {
         case .json: Output.json(decision.json)
         case .text:

@@ -40,6 +40,12 @@ struct FlagsExportCommand: ParsableCommand {
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
 
+    func validate() throws {
+        if withoutStore, let store = storeOption.store {
+            throw ValidationError("--without-store exports tenants.yaml alone, and --store names a store (\(store)) whose pauses would then be left out: give one of them")
+        }
+    }
+
     func run() throws {
         let folder = folderOptions.folder
         let policy = try folder.loadPolicy()

@@ -49,7 +49,7 @@ struct GateCommand: ParsableCommand {
     @OptionGroup var formatOption: FormatOption
 
     func run() throws {
-        let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption, fuzzReport: fuzzReport)
+        let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption, fuzzReport: fuzzReport, judgingOnly: true)
         StageSupport.warnWeakGates(controller.folder, policy: controller.policy)
         let evaluation = try StageSupport.refusing { try controller.gate(tenant: target.tenant, tool: target.tool, to: to) }
         let report = try StageSupport.writeReport(evaluation, policy: controller.policy, path: junit)

@@ -7,12 +7,16 @@ import RolloutStore
 
 /// What the stage commands share: the controller for the folder and store, and how a gate evaluation prints.
 enum StageSupport {
-    static func controller(folder: RolloutFolder, store: StoreOption, fuzzReport: String? = nil) throws -> StageController {
+    /// `judgingOnly` for `gate`, which changes no stage and may make the store where there is none yet (CI runs
+    /// it on a fresh machine): a judgement on no traffic is no pass.
+    static func controller(folder: RolloutFolder, store: StoreOption, fuzzReport: String? = nil, judgingOnly: Bool = false) throws -> StageController {
         let policy = try folder.loadPolicy()
         guard FileManager.default.fileExists(atPath: folder.tenantsPath) else {
             throw ValidationError("no \(folder.tenantsPath): stages live there (`rollout init` writes an example)")
         }
-        return StageController(folder: folder, policy: policy, store: try store.open(create: true), fuzzReportPath: fuzzReport)
+        // A stage change needs the store there already: one made here, at a path that is not the guards' store, would hold
+        // none of the pauses made from other hosts, and the flags file rewritten from it would turn such a tenant back on.
+        return StageController(folder: folder, policy: policy, store: try store.open(create: judgingOnly), fuzzReportPath: fuzzReport)
     }
 
     /// Prints, on standard error, what in tenants.yaml's gates weakens them (a soak under a day, no minimum of
