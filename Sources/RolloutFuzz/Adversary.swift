@@ -242,6 +242,17 @@ public final class Adversary {
         case .skipped(let why):
             return ClassResult(tool: tool.name, attackClass: attackClass, status: .skipped(why), findings: [], calls: 0, attacks: 0, seconds: elapsed())
         case .attacks(let attacks), .partial(let attacks, _):
+            // A class with no attack to make tested nothing: passed, it would count as evidence of a safe tool.
+            if attacks.isEmpty {
+                var why = "no attack of this class applies to the tool here"
+                var skipped = ClassResult(tool: tool.name, attackClass: attackClass, status: .skipped(why), findings: [], calls: 0, attacks: 0, seconds: elapsed())
+                if case .partial(_, let unreachable) = plan, !unreachable.isEmpty {
+                    why += ": " + unreachable.joined(separator: "; ")
+                    skipped.status = .skipped(why)
+                    skipped.unreachable = unreachable
+                }
+                return skipped
+            }
             var findings: [Finding] = []
             var outcomes: [(variant: String, answer: String, call: JSONValue)] = []
             for (i, attack) in attacks.enumerated() {

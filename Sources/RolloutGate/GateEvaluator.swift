@@ -133,6 +133,13 @@ public struct GateEvaluator {
         // The tools moved, and what concerns every tool: the server's tool list (an undescribed write tool that
         // answered) and the reads (another tenant's row shown). A gap in either is a gap for any promotion.
         let shared: Set<String> = ["tools/list", "reads"]
+        // Every run of `rollout fuzz` writes both: a report without one was cut, and shows nothing about it.
+        let absent = shared.subtracting(covered).sorted()
+        if !absent.isEmpty {
+            return GateResult(gate: gate, status: .inconclusive,
+                              reason: "the fuzz report has no \(absent.joined(separator: " or ")) suite, which every run of `rollout fuzz` writes: run it again",
+                              evidence: evidence)
+        }
         let suites = report.suites.filter { wanted.contains($0.name) || shared.contains($0.name) }
         let failures = suites.reduce(0) { $0 + $1.failures }, errors = suites.reduce(0) { $0 + $1.errors }
         if failures + errors > 0 {

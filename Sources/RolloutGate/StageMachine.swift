@@ -49,18 +49,22 @@ public enum StageMachine {
 
     public static func demote(_ file: TenantsFile, tenant: String, tool: String?, to: Stage?, by: String, automated: Bool = false, reason: String?, at: Date) throws -> TenantsFile {
         var (config, from) = try current(file, tenant: tenant, tool: tool)
-        guard let target = to ?? from.previous else { throw Refusal("the stage is already off") }
-        guard target < from else { throw Refusal("demote goes down: \(target.rawValue) is not below \(from.rawValue)") }
+        // A tenant's demotion is a ceiling: a tool promoted on its own above it comes down with it (`off`, the
+        // kill switch, leaves no tool live). Recorded in the change, as the tools' stages it lowered. A tenant
+        // already at the stage asked for (or at `off`) is still demoted when a tool of its stands above it.
+        let target = to ?? from.previous ?? from
+        let lowered = tool == nil ? config.tools.filter { $0.value > target }.sorted { $0.key < $1.key } : []
+        if lowered.isEmpty {
+            guard from > .off || to != nil else { throw Refusal("the stage is already off") }
+            guard target < from else { throw Refusal("demote goes down: \(target.rawValue) is not below \(from.rawValue)") }
+        } else {
+            guard target <= from else { throw Refusal("demote goes down: \(target.rawValue) is not below \(from.rawValue)") }
+        }
         var out = file
         set(&config, tool: tool, stage: target, at: at)
-        // A tenant's demotion is a ceiling: a tool promoted on its own above it comes down with it (`off`, the
-        // kill switch, leaves no tool live). Recorded in the change, as the tools' stages it lowered.
         var evidence: [String: String] = [:]
-        if tool == nil {
-            let lowered = config.tools.filter { $0.value > target }.sorted { $0.key < $1.key }
-            for (name, _) in lowered { config.tools[name] = nil }
-            if !lowered.isEmpty { evidence[loweredTools] = lowered.map { "\($0.key) from \($0.value.rawValue)" }.joined(separator: ", ") }
-        }
+        for (name, _) in lowered { config.tools[name] = nil }
+        if !lowered.isEmpty { evidence[loweredTools] = lowered.map { "\($0.key) from \($0.value.rawValue)" }.joined(separator: ", ") }
         replace(&out, config)
         out.history.append(StageChange(at: at, tenant: tenant, tool: tool, action: .demote, from: from, to: target, by: by, automated: automated, reason: reason,
                                        evidence: evidence))

@@ -28,9 +28,18 @@ struct GateFailClosedTests {
         ], cases: [testCase])
     }
 
+    static func replace(_ report: inout JUnitReport, with suite: JUnitSuite) {
+        report.suites.removeAll { $0.name == suite.name }
+        report.suites.append(suite)
+    }
+
     static let reportCases: [ReportCase] = [
-        ReportCase(name: "green, with the shared suites", expected: .successful) { report, policy in
-            report.suites += [sharedSuite("reads", policy, failing: false), sharedSuite("tools/list", policy, failing: false)]
+        ReportCase(name: "green, with the shared suites", expected: .successful) { _, _ in },
+        ReportCase(name: "a report without its reads suite", expected: .inconclusive) { report, _ in
+            report.suites.removeAll { $0.name == "reads" }
+        },
+        ReportCase(name: "a report without its tools/list suite, for one tool", tool: "orders.update", expected: .inconclusive) { report, _ in
+            report.suites.removeAll { $0.name == "tools/list" }
         },
         ReportCase(name: "a tool's suite that does not name its policy", expected: .error) { report, _ in
             report.suites[1].properties.removeAll { $0.name == "policy.digest" }
@@ -39,13 +48,13 @@ struct GateFailClosedTests {
             report.suites[2].properties = report.suites[2].properties.map { $0.name == "policy.version" ? JUnitProperty("policy.version", "999") : $0 }
         },
         ReportCase(name: "a gap in the reads suite", expected: .failed) { report, policy in
-            report.suites.append(sharedSuite("reads", policy, failing: true))
+            replace(&report, with: sharedSuite("reads", policy, failing: true))
         },
         ReportCase(name: "a gap in the reads suite, for one tool", tool: "orders.update", expected: .failed) { report, policy in
-            report.suites.append(sharedSuite("reads", policy, failing: true))
+            replace(&report, with: sharedSuite("reads", policy, failing: true))
         },
         ReportCase(name: "an undescribed tool answered, for one tool", tool: "orders.update", expected: .failed) { report, policy in
-            report.suites.append(sharedSuite("tools/list", policy, failing: true))
+            replace(&report, with: sharedSuite("tools/list", policy, failing: true))
         },
         ReportCase(name: "every case of a tool skipped", expected: .inconclusive) { report, _ in
             for i in report.suites[0].cases.indices { report.suites[0].cases[i].result = .skipped(message: "the target has no rows of the caller's tenant for this model") }
@@ -90,6 +99,24 @@ struct GateFailClosedTests {
         // The change names what it lowered in the log too.
         let event = try #require(try s.store.event(seq: seq))
         #expect(event.details["evidence"]?[StageMachine.loweredTools] == "refunds.issue from shadow")
+    }
+
+    @Test("a tenant already at the stage asked for (or off) is still demoted when a tool of its stands above it; with none, it is refused")
+    func demotionAtTheTarget() throws {
+        let s = try Scenario()
+        let path = s.folder.tenantsPath
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try text.replacingOccurrences(of: "    stage: soft   # soft launch\n", with: "    stage: off\n    tools:\n      orders.update: broad\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try s.tenants().stage(tenant: "acme", tool: "orders.update") == .broad)
+
+        // `off` asked for, and no stage named (the one below off): both bring the tool down.
+        let (change, _) = try s.controller.demote(tenant: "acme", to: nil, by: "maria.lopez", reason: "incident: all writes off")
+        #expect(change.evidence[StageMachine.loweredTools] == "orders.update from broad")
+        for tool in s.policy.tools { #expect(try s.tenants().stage(tenant: "acme", tool: tool.name) == .off, "\(tool.name)") }
+        // Nothing left above: a demotion to where it stands is refused, as before.
+        #expect(throws: StageMachine.Refusal.self) { try s.controller.demote(tenant: "acme", to: nil, by: "maria.lopez", reason: "again") }
+        #expect(throws: StageMachine.Refusal.self) { try s.controller.demote(tenant: "acme", to: .off, by: "maria.lopez", reason: "again") }
     }
 
     @Test("a tenant typed in another Unicode form is recorded, and looked up in the log, as tenants.yaml spells it")
