@@ -36,7 +36,9 @@ struct PersonIdentityTests {
     @Test("a Latin letter of the phonetic blocks reads as the letter it is drawn as, and separators do not tell people apart (found by an adversarial review: \u{1D0D}\u{1D00}\u{0280}\u{026A}\u{1D00}.lopez and maria_lopez approved maria.lopez's write)",
           arguments: [("\u{1D0D}\u{1D00}\u{0280}ia.lopez", "maria.lopez"), ("\u{1D0D}\u{1D00}\u{0280}\u{026A}\u{1D00}.lopez", "maria.lopez"),
                       ("\u{1D05}\u{1D07}\u{1D20}.\u{1D18}\u{1D00}\u{1D1B}\u{1D07}\u{029F}", "dev.patel"), ("maria_lopez", "maria.lopez"),
-                      ("maria-lopez", "maria.lopez"), ("marialopez", "maria.lopez"), ("maria..lopez", "maria.lopez"), ("\u{0237}ose", "jose")])
+                      ("maria-lopez", "maria.lopez"), ("marialopez", "maria.lopez"), ("maria..lopez", "maria.lopez"), ("\u{0237}ose", "jose"),
+                      ("maria+lopez", "maria.lopez"), ("maria'lopez", "maria.lopez"), ("maria/lopez", "maria.lopez"), ("maria@lopez", "maria.lopez"),
+                      ("maria\u{2E31}lopez", "maria.lopez"), ("dev.pate\u{2223}", "dev.patel")])
     func phoneticLettersAndSeparators(a: String, b: String) {
         #expect(PersonIdentity.couldBeSame(a, b), "\(a.unicodeScalars.map { String($0.value, radix: 16) })")
     }

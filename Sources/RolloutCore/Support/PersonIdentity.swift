@@ -45,9 +45,20 @@ public enum PersonIdentity {
     /// list of look-alikes is complete (`dev.pateӏ` with a Cyrillic palochka); a four-eyes rule asks
     /// this, so that a name that could be a spelling of the other is refused rather than trusted.
     public static func couldBeSame(_ a: String, _ b: String) -> Bool {
-        // `maria_lopez`, `maria-lopez`, `marialopez` and `maria..lopez` could be one person's spellings too.
-        func letters(_ name: String) -> [Unicode.Scalar] { normalize(name).unicodeScalars.filter { !separators.contains($0) } }
-        let x = letters(a), y = letters(b)
+        // `maria_lopez`, `maria-lopez`, `maria+lopez`, `marialopez` and `maria..lopez` could be one person's spellings
+        // too: only letters and digits tell two names apart. A symbol beyond ASCII may be drawn as a letter
+        // (`dev.pate∣`), so the names are also compared with only the ASCII separators left out.
+        let x = normalize(a).unicodeScalars, y = normalize(b).unicodeScalars
+        func lettersOnly(_ s: Unicode.Scalar) -> Bool { s.properties.isAlphabetic || s.properties.numericType != nil }
+        func notSeparator(_ s: Unicode.Scalar) -> Bool { !separators.contains(s) }
+        return spellingsAgree(x.filter(lettersOnly), y.filter(lettersOnly)) || spellingsAgree(x.filter(notSeparator), y.filter(notSeparator))
+    }
+
+    /// What separates the parts of a name: left out when asking whether two names could be one person's.
+    static let separators: Set<Unicode.Scalar> = [".", "_", "-", " "]
+
+    /// Equal, or differing only in one or two places (fewer than half) where one holds a scalar beyond ASCII.
+    static func spellingsAgree(_ x: [Unicode.Scalar], _ y: [Unicode.Scalar]) -> Bool {
         if x == y { return true }
         guard x.count == y.count else { return false }
         var unmapped = 0
@@ -57,9 +68,6 @@ public enum PersonIdentity {
         }
         return unmapped <= 2 && 2 * unmapped < x.count
     }
-
-    /// What separates the parts of a name: left out when asking whether two names could be one person's.
-    static let separators: Set<Unicode.Scalar> = [".", "_", "-", " "]
 
     /// The ASCII letter a Latin letter beyond ASCII is a form of, by its Unicode name: `LATIN LETTER SMALL
     /// CAPITAL M` (ᴍ), `LATIN SMALL LETTER DOTLESS J`, `LATIN SMALL LETTER SCRIPT G`. Small capitals and

@@ -154,7 +154,7 @@ struct ApprovalsCommand: ParsableCommand {
                     "id": .number(Double(a.id)), "tenant": .string(a.tenant), "actor": .string(a.actor), "tool": .string(a.tool),
                     "status": .string(a.status.rawValue), "created": .string(Timestamp.formatSeconds(a.createdAt)),
                     "expires": .string(Timestamp.formatSeconds(a.expiresAt)), "arguments": redactor.redact(a.call.arguments), "backend": .string(a.backend),
-                    "pending_event": .number(Double(a.pendingSeq)),
+                    "pending_event": .number(Double(a.pendingSeq)), "decided_by": a.decidedBy.map(JSONValue.string) ?? .null,
                 ]
             }))
         case .text:

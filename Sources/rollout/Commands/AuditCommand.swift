@@ -325,7 +325,7 @@ struct AuditRollback: AsyncParsableCommand {
     func run() async throws {
         let store = try storeOption.open(create: false)
         store.anchor = try AnchorOption.read(anchor)
-        let decision = try await BackendRun.rollback(auditId, by: try Person.resolve(by), reason: reason, folder: folderOptions.folder, store: store,
+        let decision = try await BackendRun.rollback(auditId, by: try Person.approver(by, folder: folderOptions.folder), reason: reason, folder: folderOptions.folder, store: store,
                                                      command: upstreamCommand.isEmpty ? nil : upstreamCommand, observe: observe,
                                                      log: { Output.error($0) })
         DecisionPrinter.print(decision, format: formatOption.format)

@@ -98,16 +98,17 @@ enum Person {
         throw ValidationError("say who you are with --by NAME (or set ROLLOUT_ACTOR)")
     }
 
-    /// Who decides a queued write: `resolve`'s name, which must be one of approvers.yaml when the folder has
-    /// one (serve takes decisions from them only, and so does the command line).
+    /// Who decides a queued write, or rolls a write back: `resolve`'s name, which must be one of approvers.yaml
+    /// when the folder has one (serve takes decisions from them only, and so does the command line), and is
+    /// then recorded as the file spells it.
     static func approver(_ given: String?, folder: RolloutFolder) throws -> String {
         let name = try resolve(given)
         guard FileManager.default.fileExists(atPath: folder.approversPath) else { return name }
         let listed = try folder.loadApprovers().approvers.map(\.name)
-        guard listed.contains(where: { PersonIdentity.same($0, name) }) else {
-            throw ValidationError("\(name) is not an approver of \(folder.approversPath) (\(listed.joined(separator: ", "))): a queued write is decided by a listed approver")
+        guard let spelled = listed.first(where: { PersonIdentity.same($0, name) }) else {
+            throw ValidationError("\(name) is not an approver of \(folder.approversPath) (\(listed.joined(separator: ", "))): a queued write is decided, and a write rolled back, by a listed approver")
         }
-        return name
+        return spelled
     }
 
     /// For stage changes, which are recorded by name: --by or $ROLLOUT_ACTOR, never the login name.
