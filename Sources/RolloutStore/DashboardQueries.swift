@@ -13,6 +13,10 @@ public struct DashboardQuery: Sendable {
     /// Keyset pagination: rows after this one in the page order (older, or as old with a lower sequence number).
     public var before: DashboardCursor?
     public var limit: Int
+    /// A row's recorded body as a reader may see it (serve passes its redactor): a search finds only what
+    /// this shows, so a secret value kept in the clear for rollbacks cannot be found, a letter at a time, by
+    /// searching for it. Nil searches the body as stored.
+    public var shown: (@Sendable (JSONValue) -> JSONValue)?
 
     public init(from: Date, to: Date, search: String? = nil, categories: Set<DecisionCategory> = [], before: DashboardCursor? = nil, limit: Int = 50) {
         self.from = from
@@ -57,53 +61,74 @@ extension AuditStore {
     public func dashboard(_ query: DashboardQuery) throws -> DashboardPage {
         var conditions = ["ts_ms >= ?", "ts_ms < ?", "NOT \(ComplianceScope.isControlSQL)"]
         var arguments: [SQLValue] = [.int(Self.millis(query.from)), .int(Self.millis(query.to))]
-        if let before = query.before {
-            conditions.append("(ts_ms < ? OR (ts_ms = ? AND seq < ?))")
-            arguments += [.int(before.tsMillis), .int(before.tsMillis), .int(before.seq)]
-        }
         // An intent is the first half of a forwarded write: its outcome is the row that counts. Intents
         // show only when asked for (a guard that died between the two leaves one without an outcome).
         if !query.categories.contains(.intent) { conditions.append("decision <> 'intent'") }
+        var search: String?
         var searchPattern: String?
         // Control characters (a NUL ends the text SQLite sees) are no part of a search.
         let cleaned = query.search.map { String(String.UnicodeScalarView($0.unicodeScalars.filter { $0.properties.generalCategory != .control })) }
-        if let search = cleaned?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
+        if let words = cleaned?.trimmingCharacters(in: .whitespaces), !words.isEmpty {
             // LIKE with `!` as the escape character: the search is literal text, `%` and `_` included.
-            let escaped = search.lowercased().replacingOccurrences(of: "!", with: "!!").replacingOccurrences(of: "%", with: "!%")
+            let escaped = words.lowercased().replacingOccurrences(of: "!", with: "!!").replacingOccurrences(of: "%", with: "!%")
                 .replacingOccurrences(of: "_", with: "!_")
-            let pattern = "%" + escaped + "%"
             // The body holds the tool, actor, tenant, arguments and values; the reason also in its own column
             // (the body escapes what JSON must). No lower() copy of every body: LIKE ignores case itself.
-            searchPattern = pattern
+            searchPattern = "%" + escaped + "%"
+            search = words
         }
         if !query.categories.isEmpty {
             let decisions = Self.decisions(in: query.categories)
             conditions.append("decision IN (" + decisions.map { _ in "?" }.joined(separator: ", ") + ")")
             arguments += decisions.map(SQLValue.text)
         }
-        arguments.append(.int(Int64(query.limit + 1)))
+        // With a search and a view of the body, the SQL match only proposes rows: each is kept when the reason
+        // or the body as shown holds the words, and the next batch is read until the page is full.
+        let filtered = search != nil && query.shown != nil
+        let batch = filtered ? max(query.limit + 1, 256) : query.limit + 1
         return try read { sql in
             var conditions = conditions
+            var arguments = arguments
             if let searchPattern {
                 conditions.append("(\(sql.dialect.likeIgnoringCase("reason")) OR \(sql.dialect.likeIgnoringCase("body")))")
-                arguments.insert(contentsOf: [.text(searchPattern), .text(searchPattern)], at: arguments.count - 1)
+                arguments += [.text(searchPattern), .text(searchPattern)]
             }
             var rows: [ComplianceRow] = []
             var times: [Int64] = []
-            try sql.each("""
-                SELECT seq, ts, tenant, actor, tool, operation, \(sql.dialect.jsonMember("body", "targets")), row_count, decision, reason, approver,
-                       idempotency_key, \(sql.dialect.jsonString("body", "message")), ts_ms
-                FROM audit_events WHERE \(conditions.joined(separator: " AND ")) ORDER BY ts_ms DESC, seq DESC LIMIT ?
-                """, arguments) { row in
-                rows.append(ComplianceRow(seq: row.int(0), ts: row.string(1), tenant: row.string(2), actor: row.string(3), tool: row.string(4),
-                                          operation: row.optionalString(5), targets: row.optionalString(6) ?? "[]", rowCount: Int(row.int(7)),
-                                          decision: row.string(8), reason: row.optionalString(9), approver: row.optionalString(10),
-                                          idempotencyKey: row.optionalString(11), message: row.optionalString(12)))
-                times.append(row.int(13))
+            var after = query.before
+            while rows.count <= query.limit {
+                var page = conditions
+                var pageArguments = arguments
+                if let after {
+                    page.append("(ts_ms < ? OR (ts_ms = ? AND seq < ?))")
+                    pageArguments += [.int(after.tsMillis), .int(after.tsMillis), .int(after.seq)]
+                }
+                pageArguments.append(.int(Int64(batch)))
+                var read = 0
+                try sql.each("""
+                    SELECT seq, ts, tenant, actor, tool, operation, \(sql.dialect.jsonMember("body", "targets")), row_count, decision, reason, approver,
+                           idempotency_key, \(sql.dialect.jsonString("body", "message")), ts_ms\(filtered ? ", body" : "")
+                    FROM audit_events WHERE \(page.joined(separator: " AND ")) ORDER BY ts_ms DESC, seq DESC LIMIT ?
+                    """, pageArguments) { row in
+                    read += 1
+                    after = DashboardCursor(tsMillis: row.int(13), seq: row.int(0))
+                    guard rows.count <= query.limit else { return }
+                    if filtered, let search, let shown = query.shown {
+                        let reason = row.optionalString(9) ?? ""
+                        let body = (try? JSONValue.parse(row.string(14))).map { shown($0).canonicalText } ?? ""
+                        guard reason.range(of: search, options: .caseInsensitive) != nil || body.range(of: search, options: .caseInsensitive) != nil else { return }
+                    }
+                    rows.append(ComplianceRow(seq: row.int(0), ts: row.string(1), tenant: row.string(2), actor: row.string(3), tool: row.string(4),
+                                              operation: row.optionalString(5), targets: row.optionalString(6) ?? "[]", rowCount: Int(row.int(7)),
+                                              decision: row.string(8), reason: row.optionalString(9), approver: row.optionalString(10),
+                                              idempotencyKey: row.optionalString(11), message: row.optionalString(12)))
+                    times.append(row.int(13))
+                }
+                if read < batch { break }
             }
             var next: DashboardCursor?
             if rows.count > query.limit {
-                rows.removeLast()
+                rows.removeLast(rows.count - query.limit)
                 next = rows.last.map { DashboardCursor(tsMillis: times[rows.count - 1], seq: $0.seq) }
             }
             return DashboardPage(rows: rows, next: next)

@@ -65,6 +65,43 @@ struct DashboardQueryTests {
         #expect(try rows("100%\u{0}").count == 1 && rows("\u{0}").count == 28, "a NUL is no part of a search")
     }
 
+    @Test("a search finds only what the page shows: a secret value kept in the clear is found by no search, and pages of matches neither skip nor repeat",
+          arguments: TestStores.kinds)
+    func searchSeesWhatIsShown(kind: StoreKind) throws {
+        let store = try TestStores.make(kind)
+        // 300 calls (more than one batch of the post-filter), each with a detail recorded in the clear, which the policy
+        // has marked secret since, and a visible note.
+        let lines = (0..<300).map { i in
+            #"{"ts":"2026-11-20T10:\#(String(format: "%02d", i % 60)):\#(String(format: "%02d", i / 60))Z","tenant":"acme","actor":"agent-1","tool":"orders.update","row_count":1,"reason":"carrier confirmed pickup","idempotency_key":"k\#(i)","decision":"executed","details":{"loyalty_code":"s3cr3t-\#(i)","note":"n-\#(i)"}}"#
+        }
+        let path = TestPaths.temporaryDirectory("dashboard-secrets").appendingPathComponent("events.jsonl").path
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try store.importFile(path)
+        let redactor = Redactor(secretFields: ["loyalty_code"])
+        func query(_ search: String, limit: Int = 50, shown: Bool = true) -> DashboardQuery {
+            var query = DashboardQuery(from: Self.day.0, to: Self.day.1, search: search, limit: limit)
+            if shown { query.shown = { redactor.redact($0) } }
+            return query
+        }
+        #expect(try store.dashboard(query("s3cr3t", shown: false)).rows.count == 50, "as stored, the value is there to find")
+        for search in ["s3cr3t", "S3CR3T-299", "cr3t-1"] {
+            let page = try store.dashboard(query(search))
+            #expect(page.rows.isEmpty && page.next == nil, "\(search): \(page.rows.map(\.seq))")
+        }
+        #expect(try store.dashboard(query("N-299")).rows.count == 1)
+        // n-1, n-10 to n-19, n-100 to n-199: 111 calls, in pages of 7.
+        var seen: [Int64] = []
+        var q = query("n-1", limit: 7)
+        while true {
+            let page = try store.dashboard(q)
+            #expect(page.rows.count == 7 || page.next == nil)
+            seen += page.rows.map(\.seq)
+            guard let next = page.next else { break }
+            q.before = next
+        }
+        #expect(seen.count == 111 && Set(seen).count == 111, "\(seen.count) rows, \(Set(seen).count) distinct")
+    }
+
     @Test("daily counts: everything once, then only what was appended since", arguments: TestStores.kinds)
     func dailyCounts(kind: StoreKind) throws {
         let store = try Self.store(kind)
