@@ -11,8 +11,9 @@ public struct ApprovalDesk: Sendable {
     public let folder: RolloutFolder
     public let store: AuditStore
     let log: @Sendable (String) -> Void
-    /// Each decision runs a guard of its own; this holds what one of them learned for all that follow.
-    let halt = DeskHalt()
+    /// Each decision runs a guard of its own; this runs them one at a time and holds what one of them
+    /// learned for all that follow.
+    let turns = DeskTurns()
 
     public init(folder: RolloutFolder, store: AuditStore, log: @escaping @Sendable (String) -> Void) {
         self.folder = folder
@@ -37,18 +38,21 @@ public struct ApprovalDesk: Sendable {
     /// recorded stops a guard taking writes; serve runs a guard per decision, so the desk stops too: every
     /// later approval and rollback is refused (`GuardError.halted`) until serve is restarted with a store
     /// that records, as the guard's own message says.
-    func writing(_ run: () async throws -> Decision) async throws -> Decision {
-        if let reason = halt.reason { throw GuardError.halted(reason) }
-        do {
-            return try await run()
-        } catch let error as GuardError {
-            switch error {
-            case .outcomeNotRecorded, .halted:
-                halt.set("\(error)")
-                log("serve: no more approvals or rollbacks until serve is restarted: \(error)")
-            default: break
+    func writing(_ run: @escaping @Sendable () async throws -> Decision) async throws -> Decision {
+        let turns = turns, log = log
+        return try await turns.take {
+            if let reason = await turns.haltReason { throw GuardError.halted(reason) }
+            do {
+                return try await run()
+            } catch let error as GuardError {
+                switch error {
+                case .outcomeNotRecorded, .halted:
+                    await turns.halt("\(error)")
+                    log("serve: no more approvals or rollbacks until serve is restarted: \(error)")
+                default: break
+                }
+                throw error
             }
-            throw error
         }
     }
 
@@ -59,17 +63,5 @@ public struct ApprovalDesk: Sendable {
             return "\(rule): \(pending?.details["approval_message"]?.stringValue ?? "")"
         }
         return pending?.message ?? "the tool's approval condition (approval.when) holds"
-    }
-}
-
-/// Set once, when a decision's write reached its upstream and its outcome could not be recorded.
-final class DeskHalt: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: String?
-
-    var reason: String? { lock.withLock { value } }
-
-    func set(_ reason: String) {
-        lock.withLock { if value == nil { value = reason } }
     }
 }

@@ -112,7 +112,8 @@ public final class Notifier: @unchecked Sendable {
         let arguments = e(String(redactor.redact(approval.call.arguments).canonicalText.prefix(2500)))
         let text = "*#\(approval.id)* `\(e(approval.tool))` for *\(e(approval.tenant))*, asked by *\(e(approval.actor))*\n*Reason:* \(reason)\n*Why a person:* \(why)\n```\(arguments)```"
         return [
-            "text": .string("rollout: \(approval.tool) for \(approval.tenant) waits for a person (#\(approval.id))"),
+            // The notification's text (what a phone shows) is read as mrkdwn too.
+            "text": .string("rollout: \(e(approval.tool)) for \(e(approval.tenant)) waits for a person (#\(approval.id))"),
             "blocks": [
                 ["type": "section", "text": ["type": "mrkdwn", "text": .string(text)]],
                 ["type": "input", "block_id": "note", "optional": false,

@@ -44,9 +44,11 @@ enum Pages {
 
     /// The table of pending writes, also served alone for the live update.
     /// `data-ids` is the set the server's events name, so the page refreshes only when it changed.
-    static func approvalsList(_ items: [ApprovalView], csrf: String) -> String {
-        let ids = items.isEmpty ? "none" : items.map { String($0.approval.id) }.joined(separator: ",")
-        var h = "<div id=\"approvals\" data-count=\"\(items.count)\" data-ids=\"\(ids)\">"
+    /// The list the page's script replaces as the queue changes: the approved writes whose outcome is not
+    /// known first, so the live update shows them too, then the writes waiting.
+    static func approvalsList(_ items: [ApprovalView], csrf: String, unsettled: [PendingApproval] = []) -> String {
+        let ids = queueState(pending: items.map(\.approval.id), unsettled: unsettled)
+        var h = "<div id=\"approvals\" data-count=\"\(items.count)\" data-ids=\"\(ids)\">" + unsettledList(unsettled)
         if items.isEmpty { h += "<p class=\"note\">No write is waiting for a person.</p>" }
         for item in items {
             let a = item.approval
@@ -76,9 +78,15 @@ enum Pages {
             <p class="note">A decision runs the write on the backend it was asked for, once; you cannot approve your own request.
             This list updates itself.</p>
             \(flash.map { "<p class=\"flash\">\(e($0))</p>" } ?? "")
-            \(unsettledList(unsettled))
-            \(approvalsList(items, csrf: csrf))
+            \(approvalsList(items, csrf: csrf, unsettled: unsettled))
             """)
+    }
+
+    /// What the approvals page shows, as the event stream sends it and the list carries it (`data-ids`): the
+    /// waiting writes' ids, then the unsettled ones with their status, so the page updates when either changes.
+    static func queueState(pending: [Int64], unsettled: [PendingApproval]) -> String {
+        let waiting = pending.isEmpty ? "none" : pending.map(String.init).joined(separator: ",")
+        return unsettled.isEmpty ? waiting : waiting + ";" + unsettled.map { "\($0.id):\($0.status.rawValue)" }.joined(separator: ",")
     }
 
     /// Approved writes whose outcome is not known: running now, or forwarded with the answer lost or not

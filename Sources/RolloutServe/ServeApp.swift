@@ -46,7 +46,11 @@ public struct ServeSettings: Sendable {
 
     /// Whether `host` is a loopback address (the only place serve listens without tokens).
     public static func isLoopback(_ host: String) -> Bool {
-        host == "127.0.0.1" || host == "::1" || host == "localhost" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" { return true }
+        // An address of 127.0.0.0/8 written as one: a host name that starts with `127.` is a name like any other.
+        var address = in_addr()
+        guard inet_pton(AF_INET, host, &address) == 1 else { return false }
+        return UInt32(bigEndian: address.s_addr) >> 24 == 127
     }
 }
 
@@ -79,6 +83,7 @@ public enum ServeApp {
                            log: @escaping @Sendable (String) -> Void) throws -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: SecurityHeaders())
+        router.add(middleware: BodyWithinDeadline(seconds: settings.idleTimeout))
         if settings.requireForwardedHTTPS { router.add(middleware: ForwardedHTTPS()) }
         let sessions = Sessions()
         let approvers = ApproversWatch(path: settings.folder.approversPath, initial: settings.approvers, log: log)
@@ -125,8 +130,7 @@ public enum ServeApp {
             return Responses.html(.ok, Pages.login(message: failed ? "That token belongs to no approver of approvers.yaml." : nil))
         }
         router.post("/login") { request, _ in
-            var request = request
-            let form = Forms.decode(try await request.collectBody(upTo: 8192))
+            let form = Forms.decode(try await BodyDeadline.collect(request, upTo: 8192, within: settings.idleTimeout))
             // A sign-in posted from another page than serve's own is refused (login CSRF): a browser says where a
             // request comes from, and only this origin's page (`same-origin`) or the person (`none`) may sign in;
             // a sibling subdomain is `same-site`. A client that says nothing is no browser a page can drive.
@@ -144,8 +148,7 @@ public enum ServeApp {
             return response
         }
         router.post("/logout") { request, _ in
-            var request = request
-            let form = Forms.decode(try await request.collectBody(upTo: 8192))
+            let form = Forms.decode(try await BodyDeadline.collect(request, upTo: 8192, within: settings.idleTimeout))
             guard let who = signedIn(request), form["csrf"] == who.csrf else { return Responses.text(.forbidden, "not signed in, or the form is not this session's") }
             sessions.revoke(who.cookie)
             var response = Responses.redirect("/login")
@@ -156,6 +159,8 @@ public enum ServeApp {
         // The dashboard of every write.
         router.get("/") { request, _ in
             guard let who = signedIn(request) else { return Responses.redirect("/login") }
+            // A search finds what the page may show: a secret value is found by no search.
+            guard let redactor = redaction.current() else { return unreadablePolicy() }
             let params = Forms.query(request.uri.query)
             // A named period back from now, or a chosen one (`from`, `to`: days or RFC 3339 times; a `to` day is included).
             let now = Date()
@@ -174,6 +179,7 @@ public enum ServeApp {
             }
             var query = DashboardQuery(from: from, to: max(to, from), search: params["q"], before: params["before"].flatMap(DashboardCursor.init))
             if let category = params["decision"].flatMap(DecisionCategory.init(rawValue:)) { query.categories = [category] }
+            query.shown = { redactor.redact($0) }
             let page = try store.dashboard(query)
             // Counts per day over the period (at least the last week).
             let chartFrom = range == "custom" ? query.from : min(query.from, now.addingTimeInterval(-7 * 86_400))
@@ -203,8 +209,8 @@ public enum ServeApp {
             let params = Forms.query(request.uri.query)
             guard let redactor = redaction.current() else { return unreadablePolicy() }
             let views = try approvalViews(redactor)
-            if params["fragment"] == "1" { return Responses.html(.ok, Pages.approvalsList(views, csrf: who.csrf)) }
             let unsettled = try store.approvals(status: .executing) + store.approvals(status: .inDoubt)
+            if params["fragment"] == "1" { return Responses.html(.ok, Pages.approvalsList(views, csrf: who.csrf, unsettled: unsettled)) }
             return Responses.html(.ok, Pages.approvals(views, approver: who.name, csrf: who.csrf, flash: params["flash"].flatMap(flashes.take),
                                                        unsettled: unsettled))
         }
@@ -218,10 +224,11 @@ public enum ServeApp {
                 var ticks = 0
                 try await writer.write(ByteBuffer(string: ": connected\n\n"))
                 while !Task.isCancelled {
-                    let ids = (try? store.approvals(status: .pending).map { String($0.id) }.joined(separator: ",")) ?? last
-                    if ids != last {
-                        last = ids
-                        try await writer.write(ByteBuffer(string: "data: \(ids.isEmpty ? "none" : ids)\n\n"))
+                    let state = (try? Pages.queueState(pending: store.approvals(status: .pending).map(\.id),
+                                                       unsettled: store.approvals(status: .executing) + store.approvals(status: .inDoubt))) ?? last
+                    if state != last {
+                        last = state
+                        try await writer.write(ByteBuffer(string: "data: \(state)\n\n"))
                     }
                     ticks += 1
                     if ticks % 15 == 0 { try await writer.write(ByteBuffer(string: ": keepalive\n\n")) }
@@ -231,8 +238,7 @@ public enum ServeApp {
             })
         }
         router.post("/approvals/:id/decide") { request, context in
-            var request = request
-            let form = Forms.decode(try await request.collectBody(upTo: 16_384))
+            let form = Forms.decode(try await BodyDeadline.collect(request, upTo: 16_384, within: settings.idleTimeout))
             guard let who = signedIn(request) else { return Responses.text(.forbidden, "sign in first") }
             guard form["csrf"] == who.csrf else { return Responses.text(.forbidden, "the form is not this session's (CSRF)") }
             guard let id = context.parameters.get("id").flatMap({ Int64($0) }) else { return Responses.text(.badRequest, "no such approval") }
@@ -264,8 +270,7 @@ public enum ServeApp {
                                                    flash: Forms.query(request.uri.query)["flash"].flatMap(flashes.take), pending: pendingCount()))
         }
         router.post("/events/:seq/rollback") { request, context in
-            var request = request
-            let form = Forms.decode(try await request.collectBody(upTo: 8192))
+            let form = Forms.decode(try await BodyDeadline.collect(request, upTo: 8192, within: settings.idleTimeout))
             guard let who = signedIn(request), form["csrf"] == who.csrf else { return Responses.text(.forbidden, "sign in first (CSRF)") }
             guard let seq = context.parameters.get("seq").flatMap({ Int64($0) }) else { return Responses.text(.badRequest, "no such event") }
             let note = (form["note"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -289,8 +294,7 @@ public enum ServeApp {
 
         // Slack's buttons: the signature first, then the payload, then the person.
         router.post("/slack/interactions") { request, _ in
-            var request = request
-            let body = Array(buffer: try await request.collectBody(upTo: 65_536))
+            let body = Array(buffer: try await BodyDeadline.collect(request, upTo: 65_536, within: settings.idleTimeout))
             let timestamp = request.headers[HTTPField.Name("X-Slack-Request-Timestamp")!]
             let signature = request.headers[HTTPField.Name("X-Slack-Signature")!]
             if let failure = SlackSignature.verify(body: body, timestamp: timestamp, signature: signature, secret: settings.slackSigningSecret) {
@@ -343,8 +347,7 @@ public enum ServeApp {
 
         // Decisions from another tool, signed like the notifications it receives.
         router.post("/webhooks/decision") { request, _ in
-            var request = request
-            let body = Array(buffer: try await request.collectBody(upTo: 65_536))
+            let body = Array(buffer: try await BodyDeadline.collect(request, upTo: 65_536, within: settings.idleTimeout))
             let timestamp = request.headers[HTTPField.Name(SignedWebhook.timestampHeader)!]
             let signature = request.headers[HTTPField.Name(SignedWebhook.signatureHeader)!]
             guard let secret = settings.decisionSecret else {
@@ -401,11 +404,18 @@ struct ForwardedHTTPS: RouterMiddleware {
     typealias Context = BasicRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let proto = request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard proto == "https" || request.uri.path == "/healthz" else {
+        guard Self.overHTTPS(request.headers[values: HTTPField.Name("X-Forwarded-Proto")!]) || request.uri.path == "/healthz" else {
             return Responses.text(.forbidden, "serve answers only through its HTTPS proxy (X-Forwarded-Proto: https)")
         }
         return try await next(request, context)
+    }
+
+    /// Whether the proxy said HTTPS. A proxy appends what it saw to what the client sent (`X-Forwarded-Proto:
+    /// https, http` from a client that wrote `https` itself): the last value, the one the team's proxy added,
+    /// is the one to believe.
+    static func overHTTPS(_ fields: [String]) -> Bool {
+        let values = fields.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        return values.last?.trimmingCharacters(in: .whitespaces).lowercased() == "https"
     }
 }
 

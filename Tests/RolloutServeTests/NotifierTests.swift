@@ -1,6 +1,7 @@
 import Foundation
 import RolloutCore
-import RolloutServe
+@testable import RolloutServe
+import RolloutGuard
 import RolloutStore
 import RolloutTestSupport
 import Testing
@@ -79,5 +80,13 @@ struct NotifierTests {
         let text = try JSONValue.parse(slack["body"]?.stringValue ?? "")["blocks"]?[0]?["text"]?["text"]?.stringValue ?? ""
         #expect(text.contains("&lt;https://evil.example|approve here&gt;") && !text.contains("<!channel>") && !text.contains("<https://"), "\(text)")
         #expect(try store.delivery(approval: 1, target: "slack")?.status == .delivered)
+    }
+    @Test("the Slack notification's own text escapes the tenant and tool too: a phone shows it as mrkdwn")
+    func fallbackTextEscaped() throws {
+        let notifier = Notifier(store: try TestStores.temporarySQLite(), targets: NotifyTargets(), redactor: Redactor(), log: { _ in })
+        let approval = PendingApproval(id: 9, createdAt: Date(), expiresAt: Date().addingTimeInterval(3600), tenant: "acme<!channel>", actor: "agent-1",
+                                       session: nil, tool: "refunds.issue", call: ToolCall(tool: "refunds.issue", arguments: [:]), pendingSeq: 1)
+        let text = notifier.slackMessage(approval, redactor: Redactor())["text"]?.stringValue ?? ""
+        #expect(text.contains("acme&lt;!channel&gt;") && !text.contains("<!channel>"), "\(text)")
     }
 }

@@ -42,7 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "serve sits behind the team's HTTPS proxy: it may listen beyond loopback, and refuses every request without X-Forwarded-Proto: https.")
     var behindHttpsProxy = false
 
-    @Option(help: ArgumentHelp("Seconds a connection may go without a whole request before it is closed.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds a connection may go without a whole request head before it is closed, and a request body may take (then 408).", valueName: "seconds"))
     var idleTimeout: Double = 30
 
     @Flag(help: "Check the settings (folder, store, approvers, listen address) and exit without serving.")
