@@ -36,7 +36,8 @@ public enum Subprocess {
     @discardableResult
     public static func run(_ arguments: [String], cwd: String? = nil, environment: [String: String] = [:], stdin: String? = nil,
                            deadline: Int = deadlineSeconds) throws -> ProcessResult {
-        let process = Self.process(["timeout", "--kill-after=10", String(deadline)] + arguments, cwd: cwd, environment: environment)
+        let limited = hasTimeout ? ["timeout", "--kill-after=10", String(deadline)] + arguments : arguments
+        let process = Self.process(limited, cwd: cwd, environment: environment)
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -57,6 +58,18 @@ public enum Subprocess {
         process.waitUntilExit()
         return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
     }
+
+    /// Whether coreutils `timeout` is here (not on a stock macOS, where children run without the deadline).
+    static let hasTimeout: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "command -v timeout"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }()
 
     /// Whether `program` is on PATH.
     public static func available(_ program: String) -> Bool {
