@@ -17,6 +17,9 @@ public struct DashboardQuery: Sendable {
     /// this shows, so a secret value kept in the clear for rollbacks cannot be found, a letter at a time, by
     /// searching for it. Nil searches the body as stored.
     public var shown: (@Sendable (JSONValue) -> JSONValue)?
+    /// How many rows the SQL may propose to one page of a search filtered by `shown` before the page ends,
+    /// short, with where the next one starts: a search found only in secrets costs a bounded read per page.
+    public var examineLimit = 8192
 
     public init(from: Date, to: Date, search: String? = nil, categories: Set<DecisionCategory> = [], before: DashboardCursor? = nil, limit: Int = 50) {
         self.from = from
@@ -96,7 +99,12 @@ extension AuditStore {
             var rows: [ComplianceRow] = []
             var times: [Int64] = []
             var after = query.before
+            var examined = 0
+            var more = false
             while rows.count <= query.limit {
+                // A search the SQL matches widely and the shown bodies do not (words found only in secrets) stops
+                // after so many rows, and the page says where the next one starts: a page costs a bounded read.
+                if examined >= query.examineLimit { more = true; break }
                 var page = conditions
                 var pageArguments = arguments
                 if let after {
@@ -124,12 +132,15 @@ extension AuditStore {
                                               idempotencyKey: row.optionalString(11), message: row.optionalString(12)))
                     times.append(row.int(13))
                 }
+                examined += read
                 if read < batch { break }
             }
             var next: DashboardCursor?
             if rows.count > query.limit {
                 rows.removeLast(rows.count - query.limit)
                 next = rows.last.map { DashboardCursor(tsMillis: times[rows.count - 1], seq: $0.seq) }
+            } else if more {
+                next = after
             }
             return DashboardPage(rows: rows, next: next)
         }
