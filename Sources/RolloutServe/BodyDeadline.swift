@@ -34,6 +34,9 @@ struct BodyWithinDeadline: RouterMiddleware {
     static let largest = 65_536
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // A request without a body says so (neither a length above 0 nor a transfer coding): nothing to wait for.
+        let length = request.headers[.contentLength].flatMap { Int($0) }
+        guard request.headers[.transferEncoding] != nil || (length ?? 0) > 0 else { return try await next(request, context) }
         var request = request
         request.body = RequestBody(buffer: try await BodyDeadline.collect(request, upTo: Self.largest, within: seconds))
         return try await next(request, context)
