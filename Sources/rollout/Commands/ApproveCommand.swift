@@ -106,7 +106,7 @@ struct DenyCommand: AsyncParsableCommand {
     @Argument(help: "The approval id.")
     var id: Int64
 
-    @Option(help: "Who denies (default: $ROLLOUT_ACTOR or $USER).")
+    @Option(help: "Who denies (default: $ROLLOUT_ACTOR or $USER; one of approvers.yaml when the folder has one).")
     var by: String?
 
     @Option(help: "Why; recorded in the audit log.")

@@ -306,7 +306,7 @@ struct AuditRollback: AsyncParsableCommand {
     @Option(help: "Why; recorded in the audit log.")
     var reason: String
 
-    @Option(help: "Who rolls back (default: $ROLLOUT_ACTOR or $USER).")
+    @Option(help: "Who rolls back (default: $ROLLOUT_ACTOR or $USER; one of approvers.yaml when the folder has one).")
     var by: String?
 
     @Option(help: ArgumentHelp("Read the upstream's rows here (default: the database its write recorded, else its entry's observe).", valueName: "sqlite:PATH"))

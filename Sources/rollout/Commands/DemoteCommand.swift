@@ -7,12 +7,14 @@ import RolloutStore
 struct DemoteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demote",
-        abstract: "Move a tenant (or one tool) back a stage at once: no gate, always allowed, recorded.",
+        abstract: "Move a tenant (or one tool) back a stage at once: no gate, recorded; needs the audit store.",
         discussion: """
             Writes tenants.yaml (and the flags file, when there is one) and an audit event. The guard reads the \
             new stage on its next call. A tenant's demotion is a ceiling: a tool promoted on its own above the new \
             stage comes down to it (`--to off` leaves no tool live). A person's demotion also stops automated promotion until a person promotes. \
-            Exit status: 0 demoted; 1 refused (already off, or a race lost: run it again); 2 bad input.
+            A tenant already at the stage asked for (or off) is still demoted when a tool of its stands above it. \
+            The audit store must be there (--store, ROLLOUT_STORE): one made here would hold no other host's pause. \
+            Exit status: 0 demoted; 1 refused (already there with no tool above, or a race lost: run it again); 2 bad input or no store.
 
             Examples:
               rollout demote --tenant acme --by maria.lopez \\

@@ -12,8 +12,9 @@ struct GateCommand: ParsableCommand {
               chain      the audit log verifies, whole (with ROLLOUT_CHAIN_KEY, its
                          signatures too): every other gate reads it
               fuzz       the fuzz report (gates.fuzz_report) exists, was made for this
-                         policy's digest and version, covers every write tool and has
-                         no failure; a missing or stale report is an error
+                         policy's digest and version, covers every write tool and the
+                         tools/list and reads suites, has a passed attack on each tool
+                         and no failure; a missing or stale report is an error
               anomalies  zero anomalies for the tenant over the soak window, with
                          enough traffic to judge (gates.min_events on
                          gates.min_coverage_days days), else inconclusive

@@ -9,7 +9,8 @@ struct PauseCommand: ParsableCommand {
         commandName: "pause",
         abstract: "The kill switch: every write tool of a tenant is off at once, its stages kept for `resume`.",
         discussion: """
-            No gate, always allowed, recorded in tenants.yaml (paused: true), the flags file and the audit log. \
+            No gate, recorded in tenants.yaml (paused: true), the flags file and the audit log, which must be there \
+            (refused, exit 2, where no store is: one made here would hold no other host's pause). \
             Guards on every host that writes the same audit store obey it within a second, whatever their own \
             tenants.yaml says (many hosts share one PostgreSQL store: --store postgres://...). \
             Exit status: 0 paused; 1 refused (already paused, or a race lost); 2 bad input.

@@ -74,7 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let environment = ProcessInfo.processInfo.environment
         if environment["ROLLOUT_WEBHOOK_URL"].map({ !$0.isEmpty }) == true, environment["ROLLOUT_WEBHOOK_SECRET"].map({ !$0.isEmpty }) != true {
-            throw ValidationError("ROLLOUT_WEBHOOK_URL is set without ROLLOUT_WEBHOOK_SECRET: the webhook's bodies and the decisions it sends back are signed with it")
+            throw ValidationError("ROLLOUT_WEBHOOK_URL is set without ROLLOUT_WEBHOOK_SECRET: the webhook's bodies are signed with it")
         }
         let decisionSecret = environment["ROLLOUT_WEBHOOK_DECISION_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
         if let decisionSecret, decisionSecret == environment["ROLLOUT_WEBHOOK_SECRET"] {
