@@ -167,30 +167,10 @@ struct ServeTests {
         // (99: never, in 30 s; no bound on how fast, only that it closes).
         let script = """
             import socket, sys, time
-            def held(trickle):
+            def held(opening=b"", trickle=None):
+                # Sends `opening`, then `trickle` every 0.3 s (or nothing): seconds until serve closes the connection.
                 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-                s.settimeout(0.3)
-                start = time.time()
-                while time.time() - start < 30:
-                    try:
-                        if s.recv(1) == b"":
-                            return time.time() - start
-                    except socket.timeout:
-                        if trickle:
-                            try:
-                                s.send(b"X")
-                            except OSError:
-                                return time.time() - start
-                    except OSError:
-                        return time.time() - start
-                return 99
-            def held_body(request, framing=b"Content-Length: 1000"):
-                # A whole head, then a body a byte every 0.3 s: the request is in progress, but its body has 1 s
-                # (a sign-in form, and a body sent to a page that takes none).
-                s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-                s.sendall(request + b" HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/x-www-form-urlencoded\\r\\n" + framing + b"\\r\\n\\r\\n")
-                if framing.startswith(b"Transfer"):
-                    s.sendall(b"3e8\\r\\n")
+                s.sendall(opening)
                 s.settimeout(0.3)
                 start = time.time()
                 while time.time() - start < 30:
@@ -198,17 +178,23 @@ struct ServeTests {
                         if s.recv(1024) == b"":
                             return time.time() - start
                     except socket.timeout:
-                        try:
-                            s.send(b"t")
-                        except OSError:
-                            return time.time() - start
+                        if trickle:
+                            try:
+                                s.send(trickle)
+                            except OSError:
+                                return time.time() - start
                     except OSError:
                         return time.time() - start
                 return 99
+            def held_body(request, framing=b"Content-Length: 1000"):
+                # A whole head, then a body a byte every 0.3 s: the request is in progress, but its body has 1 s
+                # (a sign-in form, a body sent to a page that takes none, a chunked one).
+                head = request + b" HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/x-www-form-urlencoded\\r\\n" + framing + b"\\r\\n\\r\\n"
+                return held(head + (b"3e8\\r\\n" if framing.startswith(b"Transfer") else b""), b"t")
             s0 = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
             s0.sendall(b"GET /healthz HTTP/1.1\\r\\nHost: x\\r\\nX-Slow: ")
             s0.close()
-            print("%.1f %.1f %.1f %.1f %.1f" % (held(False), held(True), held_body(b"POST /login"), held_body(b"GET /nowhere"),
+            print("%.1f %.1f %.1f %.1f %.1f" % (held(), held(trickle=b"X"), held_body(b"POST /login"), held_body(b"GET /nowhere"),
                                                 held_body(b"POST /login", b"Transfer-Encoding: chunked")))
             """
         let run = try Subprocess.run(["python3", "-c", script, port])

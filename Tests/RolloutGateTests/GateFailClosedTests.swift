@@ -79,14 +79,21 @@ struct GateFailClosedTests {
         #expect(fuzz.status == c.expected, "\(fuzz.reason)")
     }
 
-    @Test("a tenant's demotion lowers the tools promoted on their own above it: to off, no tool stays live")
-    func demotionIsACeiling() throws {
+    /// A scenario with acme at `stage` and these tools promoted on their own (orders.update at broad among them).
+    static func acme(at stage: String, tools: [String]) throws -> Scenario {
         let s = try Scenario()
         let path = s.folder.tenantsPath
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        try text.replacingOccurrences(of: "    stage: soft   # soft launch\n", with: "    stage: soft   # soft launch\n    tools:\n      orders.update: broad\n      refunds.issue: shadow\n")
+        let listed = tools.map { "      \($0)\n" }.joined()
+        try text.replacingOccurrences(of: "    stage: soft   # soft launch\n", with: "    stage: \(stage)\n    tools:\n\(listed)")
             .write(toFile: path, atomically: true, encoding: .utf8)
         #expect(try s.tenants().stage(tenant: "acme", tool: "orders.update") == .broad)
+        return s
+    }
+
+    @Test("a tenant's demotion lowers the tools promoted on their own above it: to off, no tool stays live")
+    func demotionIsACeiling() throws {
+        let s = try Self.acme(at: "soft   # soft launch", tools: ["orders.update: broad", "refunds.issue: shadow"])
 
         let (soft, _) = try s.controller.demote(tenant: "acme", to: .shadow, by: "maria.lopez", reason: "refund spike")
         #expect(soft.evidence[StageMachine.loweredTools] == "orders.update from broad")
@@ -103,12 +110,7 @@ struct GateFailClosedTests {
 
     @Test("a tenant already at the stage asked for (or off) is still demoted when a tool of its stands above it; with none, it is refused")
     func demotionAtTheTarget() throws {
-        let s = try Scenario()
-        let path = s.folder.tenantsPath
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        try text.replacingOccurrences(of: "    stage: soft   # soft launch\n", with: "    stage: off\n    tools:\n      orders.update: broad\n")
-            .write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(try s.tenants().stage(tenant: "acme", tool: "orders.update") == .broad)
+        let s = try Self.acme(at: "off", tools: ["orders.update: broad"])
 
         // `off` asked for, and no stage named (the one below off): both bring the tool down.
         let (change, _) = try s.controller.demote(tenant: "acme", to: nil, by: "maria.lopez", reason: "incident: all writes off")

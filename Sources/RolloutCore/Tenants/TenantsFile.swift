@@ -31,6 +31,14 @@ public struct TenantsFile: Sendable, Hashable {
         tenant(typed)?.id ?? typed
     }
 
+    /// This file's spelling of `typed` when it is the same tenant written with other bytes (another Unicode
+    /// form), else nil. The host's rows and the audit log compare bytes: such a tenant would find its stage,
+    /// then be recorded where the gates never look and judged against rows it does not match.
+    public func spelledOtherwise(_ typed: String) -> String? {
+        let listed = spelling(of: typed)
+        return Array(listed.utf8) == Array(typed.utf8) ? nil : listed
+    }
+
     /// The stage of `tool` for `tenant`: `off` for an unknown tenant (fail closed) or a paused one.
     public func stage(tenant id: String, tool: String) -> Stage {
         tenant(id)?.effectiveStage(tool: tool) ?? .off
