@@ -9,7 +9,7 @@ actor DeskTurns {
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
-    /// Runs `body` once every decision before it has ended; `body` is told whether the desk is halted.
+    /// Runs `body` once every decision that came before it has ended (it reads `haltReason` itself).
     func take<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         if busy {
             await withCheckedContinuation { waiting.append($0) }
