@@ -24,6 +24,14 @@ enum BodyDeadline {
     }
 }
 
+extension Request {
+    /// The body `BodyWithinDeadline` already read (a route's own, smaller, limit applies).
+    func bufferedBody(upTo limit: Int) async throws -> ByteBuffer {
+        var request = self
+        return try await request.collectBody(upTo: limit)
+    }
+}
+
 /// Every request's body within the deadline, before any route sees it, on every route (a GET or a refused
 /// request too, whose body Hummingbird would otherwise read to its end, after the response, with no limit).
 /// The routes then read the buffered body.

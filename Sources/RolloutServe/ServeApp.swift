@@ -130,7 +130,7 @@ public enum ServeApp {
             return Responses.html(.ok, Pages.login(message: failed ? "That token belongs to no approver of approvers.yaml." : nil))
         }
         router.post("/login") { request, _ in
-            let form = Forms.decode(try await BodyDeadline.collect(request, upTo: 8192, within: settings.idleTimeout))
+            let form = Forms.decode(try await request.bufferedBody(upTo: 8192))
             // A sign-in posted from another page than serve's own is refused (login CSRF): a browser says where a
             // request comes from, and only this origin's page (`same-origin`) or the person (`none`) may sign in;
             // a sibling subdomain is `same-site`. A client that says nothing is no browser a page can drive.
@@ -148,7 +148,7 @@ public enum ServeApp {
             return response
         }
         router.post("/logout") { request, _ in
-            let form = Forms.decode(try await BodyDeadline.collect(request, upTo: 8192, within: settings.idleTimeout))
+            let form = Forms.decode(try await request.bufferedBody(upTo: 8192))
             guard let who = signedIn(request), form["csrf"] == who.csrf else { return Responses.text(.forbidden, "not signed in, or the form is not this session's") }
             sessions.revoke(who.cookie)
             var response = Responses.redirect("/login")
@@ -238,7 +238,7 @@ public enum ServeApp {
             })
         }
         router.post("/approvals/:id/decide") { request, context in
-            let form = Forms.decode(try await BodyDeadline.collect(request, upTo: 16_384, within: settings.idleTimeout))
+            let form = Forms.decode(try await request.bufferedBody(upTo: 16_384))
             guard let who = signedIn(request) else { return Responses.text(.forbidden, "sign in first") }
             guard form["csrf"] == who.csrf else { return Responses.text(.forbidden, "the form is not this session's (CSRF)") }
             guard let id = context.parameters.get("id").flatMap({ Int64($0) }) else { return Responses.text(.badRequest, "no such approval") }
@@ -270,7 +270,7 @@ public enum ServeApp {
                                                    flash: Forms.query(request.uri.query)["flash"].flatMap(flashes.take), pending: pendingCount()))
         }
         router.post("/events/:seq/rollback") { request, context in
-            let form = Forms.decode(try await BodyDeadline.collect(request, upTo: 8192, within: settings.idleTimeout))
+            let form = Forms.decode(try await request.bufferedBody(upTo: 8192))
             guard let who = signedIn(request), form["csrf"] == who.csrf else { return Responses.text(.forbidden, "sign in first (CSRF)") }
             guard let seq = context.parameters.get("seq").flatMap({ Int64($0) }) else { return Responses.text(.badRequest, "no such event") }
             let note = (form["note"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -294,7 +294,7 @@ public enum ServeApp {
 
         // Slack's buttons: the signature first, then the payload, then the person.
         router.post("/slack/interactions") { request, _ in
-            let body = Array(buffer: try await BodyDeadline.collect(request, upTo: 65_536, within: settings.idleTimeout))
+            let body = Array(buffer: try await request.bufferedBody(upTo: 65_536))
             let timestamp = request.headers[HTTPField.Name("X-Slack-Request-Timestamp")!]
             let signature = request.headers[HTTPField.Name("X-Slack-Signature")!]
             if let failure = SlackSignature.verify(body: body, timestamp: timestamp, signature: signature, secret: settings.slackSigningSecret) {
@@ -347,7 +347,7 @@ public enum ServeApp {
 
         // Decisions from another tool, signed like the notifications it receives.
         router.post("/webhooks/decision") { request, _ in
-            let body = Array(buffer: try await BodyDeadline.collect(request, upTo: 65_536, within: settings.idleTimeout))
+            let body = Array(buffer: try await request.bufferedBody(upTo: 65_536))
             let timestamp = request.headers[HTTPField.Name(SignedWebhook.timestampHeader)!]
             let signature = request.headers[HTTPField.Name(SignedWebhook.signatureHeader)!]
             guard let secret = settings.decisionSecret else {

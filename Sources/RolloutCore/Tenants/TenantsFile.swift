@@ -25,8 +25,8 @@ public struct TenantsFile: Sendable, Hashable {
     }
 
     /// The id as this file spells it, for a tenant typed in another Unicode form of the same text (`café`
-    /// composed or decomposed); `typed` itself for a tenant not listed. What is recorded under a tenant is
-    /// found by byte-exact queries (the gates', the scorer's), so a guard records the file's spelling.
+    /// composed or decomposed); `typed` itself for a tenant not listed. The gates look up a tenant's events
+    /// under this spelling (their queries compare bytes).
     public func spelling(of typed: String) -> String {
         tenant(typed)?.id ?? typed
     }

@@ -81,7 +81,7 @@ struct GuardCommand: AsyncParsableCommand {
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
-        guard let typed = tenant ?? env["ROLLOUT_TENANT"], !typed.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard let tenant = tenant ?? env["ROLLOUT_TENANT"], !tenant.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ValidationError("say which tenant the agent acts for with --tenant (or ROLLOUT_TENANT); it never comes from tool arguments")
         }
         guard let actor = actor ?? env["ROLLOUT_ACTOR"], !actor.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
@@ -90,8 +90,7 @@ struct GuardCommand: AsyncParsableCommand {
         let subject = subject ?? env["ROLLOUT_SUBJECT"].flatMap { $0.isEmpty ? nil : $0 }
         let folder = folderOptions.folder
         let policy = try folder.loadPolicy()
-        let tenant = typed
-        try TenantSpelling.check(typed, in: try folder.loadTenants(policy: policy))
+        try TenantSpelling.check(tenant, in: try folder.loadTenants(policy: policy))
         let log: @Sendable (String) -> Void = { Output.error($0) }
         let store = try storeOption.open(create: true)
         // The file's stages, and the pauses of every host that writes this store.
