@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 import RolloutTestSupport
 import Testing
 
@@ -454,7 +455,9 @@ struct GuardFailClosedTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "version: 1\napprovers:\n  maria.lopez:\n    token_sha256: \(ApproversFile.sha256("tok-maria"))\n"
             .write(toFile: dir + "/approvers.yaml", atomically: true, encoding: .utf8)
-        // Its own folder, not one every user may write to (rollout writes no store in such a folder).
+        // serve makes no store: the guards' is made first. Its own folder, not one every user may write to (rollout
+        // writes no store in such a folder).
+        _ = try AuditStore(path: dir + "/s.sqlite", create: true)
         _ = try Subprocess.run(["chown", "-R", "nobody:nogroup", dir])
         let serve = try Background(Self.asNobody + [dir + "/rollout", "serve", "--dir", dir, "--listen", "127.0.0.1:0", "--store", dir + "/s.sqlite"],
                                    cwd: dir, environment: ["ROLLOUT_WEBHOOK_URL": "http://127.0.0.1:9/hook", "ROLLOUT_WEBHOOK_SECRET": "webhook-secret"])

@@ -117,6 +117,21 @@ struct ServeTests {
         #expect(signIn.status == 303 && signIn.headers["set-cookie"]?.contains("Secure") == true, "\(signIn.headers)")
     }
 
+    @Test("serve makes no store: at a path where none is, it refuses to start rather than show an empty queue while the guards' waits elsewhere")
+    func needsTheGuardsStore() throws {
+        let dir = TestPaths.temporaryDirectory("serve-nostore").path
+        try FileManager.default.copyItem(atPath: TestPaths.exampleFolder, toPath: dir + "/rollout")
+        try "version: 1\napprovers:\n  maria.lopez:\n    token_sha256: \(ApproversFile.sha256(ServeTests.token))\n"
+            .write(toFile: dir + "/rollout/approvers.yaml", atomically: true, encoding: .utf8)
+        let elsewhere = dir + "/not-the-guards.sqlite"
+        for arguments in [["--check"], ["--listen", "127.0.0.1:0"]] {
+            // Bounded: a serve that made its store would go on serving.
+            let run = try Subprocess.run(["timeout", "20", RolloutBinary.path, "serve", "--store", elsewhere] + arguments, cwd: dir)
+            #expect(run.status == 2 && run.stderr.contains("no store at \(elsewhere)"), "\(arguments): \(run.status) \(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: elsewhere), "serve \(arguments) made a store")
+        }
+    }
+
     @Test("a decision by webhook is signed with a secret of its own: the notifications' secret, which every receiver holds, decides nothing")
     func webhookDecisions() throws {
         func decide(_ p: Project, id: Int, secret: String) throws -> HTTPExchange {

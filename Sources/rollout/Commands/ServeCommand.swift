@@ -18,7 +18,7 @@ struct ServeCommand: AsyncParsableCommand {
             serve speaks plain HTTP: it listens beyond loopback only with --behind-https-proxy, and then answers only \
             requests its proxy marks X-Forwarded-Proto: https. People sign in with a token; rollout/approvers.yaml lists each approver's token by its SHA-256 \
             (--new-token NAME makes one and records it) and Slack user id. serve listens on 127.0.0.1 unless --listen says \
-            otherwise, and never without approvers who can sign in. Slack: set ROLLOUT_SLACK_WEBHOOK_URL to \
+            otherwise, and never without approvers who can sign in, nor where the guards' store is not (it makes none). Slack: set ROLLOUT_SLACK_WEBHOOK_URL to \
             announce queued writes with two buttons, and point the Slack app's Interactivity URL at \
             /slack/interactions through the team's HTTPS proxy; ROLLOUT_SLACK_SIGNING_SECRET verifies them. \
             A generic webhook: ROLLOUT_WEBHOOK_URL and ROLLOUT_WEBHOOK_SECRET (HMAC-SHA256 signed bodies); \
@@ -88,7 +88,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard idleTimeout.isFinite, idleTimeout >= 1, idleTimeout <= 3600 else {
             throw ValidationError("--idle-timeout takes seconds from 1 to 3600, not \(idleTimeout)")
         }
-        let store = try storeOption.open(create: true)
+        // The approvals and the log are the guards' store: a store made here, at a path that is not theirs, would
+        // show no write waiting while theirs wait unseen.
+        let store = try storeOption.open(create: false)
         store.anchor = try AnchorOption.read(anchor)
         let settings = ServeSettings(
             host: host, port: port, folder: folder, store: store, approvers: approvers,
