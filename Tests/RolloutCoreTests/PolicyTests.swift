@@ -156,6 +156,26 @@ struct PolicyTests {
         #expect(node.json == ["a": "off", "b": "no", "c": true, "d": "1", "e": 1.5, "f": nil])
     }
 
+    /// A key written twice (with another tag, quoting or Unicode form: YAML's own check, at the mapping's
+    /// line), and application tags, which made keys YAML told apart and rollout read as one: each refused,
+    /// with its line. (text, the line named, a word of the message)
+    static let twiceWrittenKeys: [(String, Int, String)] = [
+        ("tenants:\n  acme: {stage: off}\n  !t acme: {stage: broad}\n", 3, "tag '!t'"),
+        ("globex:\n  paused: true\n  !!str paused: false\n", 2, "duplicate key 'paused'"),
+        ("tools:\n  orders.update: off\n  \"orders.update\": broad\n", 2, "duplicate key 'orders.update'"),
+        ("tenants:\n  caf\u{E9}: {stage: off}\n  cafe\u{301}: {stage: broad}\n", 2, "duplicate key"),
+        ("stage: !broad broad\n", 1, "tag '!broad'"),
+        ("list: !seq [a]\n", 1, "tag '!seq'"),
+    ]
+
+    @Test("a key written twice in another way, or an application tag, is refused where it stands", arguments: twiceWrittenKeys)
+    func keysReadOnce(text: String, line: Int, word: String) throws {
+        #expect { _ = try SourceDocument.parse(text, file: "tenants.yaml") } throws: { error in
+            "\(error)".contains(word) && "\(error)".contains("tenants.yaml:\(line):")
+        }
+        #expect(try SourceDocument.parse("a: !!str 1\nb: !!int 2\nsince: 2026-01-01T00:00:00Z\n", file: "x.yaml")?.json == ["a": "1", "b": 2, "since": "2026-01-01T00:00:00Z"])
+    }
+
     /// A bound key its operation never reads: (operation, bind, the warned paths).
     static let unreadKeys: [(String, String, [String])] = [
         ("create", "{target: /id, fields: /data}", ["tools.orders.update.bind.target"]),

@@ -128,6 +128,13 @@ public enum SourceDocument {
         let line = node.mark?.line ?? 0
         let column = node.mark?.column ?? 0
         budget -= 1
+        // An application tag (`!t acme`) makes another key to YAML, the same text to every reader here: two
+        // entries for one tenant, the second's `paused: false` hidden behind the first's `true`.
+        if !node.tag.description.hasPrefix("tag:yaml.org,2002:") {
+            throw UnreadableInputError(Diagnostic(
+                file: file, line: line, column: column, path: "",
+                message: "the YAML tag '\(node.tag.description)' is not read here; write the value without it"))
+        }
         if budget < 0 {
             throw UnreadableInputError(Diagnostic(
                 file: file, line: line, column: column, path: "",
@@ -148,6 +155,8 @@ public enum SourceDocument {
                         file: file, line: key.mark?.line ?? line, column: key.mark?.column ?? column, path: "",
                         message: "a mapping key must be a plain scalar"))
                 }
+                // Its tag too: YAML's own check of duplicate keys tells `!t acme` from `acme`.
+                _ = try convert(key, file: file, budget: &budget)
                 entries.append(SourceEntry(
                     key: keyScalar.string, line: key.mark?.line ?? line, column: key.mark?.column ?? column,
                     value: try convert(value, file: file, budget: &budget)))
