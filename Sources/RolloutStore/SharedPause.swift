@@ -62,13 +62,27 @@ extension AuditStore {
     func chainedPause(tenant: String, _ sql: any SQLConnection) throws -> SharedPause? {
         guard try Self.pausesIndexed(sql) else { return nil }
         let names = Array(Set([tenant, Self.pauseKey(tenant), tenant.decomposedStringWithCanonicalMapping]))
-        guard let last = try sql.queryOne("""
-            SELECT seq, decision FROM audit_events WHERE tenant IN (\(names.map { _ in "?" }.joined(separator: ", "))) AND \(Self.pauseEvents)
-            ORDER BY seq DESC LIMIT 1
-            """, names.map(SQLValue.text)) else { return nil }
-        let seq = last.int(0)
-        let event = try StoreTransaction(sql: sql, chainKey: chainKey).heldEvent(seq: seq, readerWithoutKey: true)
-        if last.string(1) == "stage_resume", event != nil { return nil }
+        // The last one rollout wrote: an imported line (`audit import` takes any decision) pauses and resumes
+        // nothing, or a JSONL file of one `stage_resume` would lift a pause on every host.
+        let transaction = try StoreTransaction(sql: sql, chainKey: chainKey)
+        var found: (seq: Int64, decision: String, event: AuditEvent?)?
+        var before = Int64.max
+        search: while found == nil {
+            let rows = try sql.query("""
+                SELECT seq, decision FROM audit_events WHERE tenant IN (\(names.map { _ in "?" }.joined(separator: ", "))) AND \(Self.pauseEvents)
+                AND seq < ? ORDER BY seq DESC LIMIT 16
+                """, names.map(SQLValue.text) + [.int(before)])
+            guard !rows.isEmpty else { break search }
+            for row in rows {
+                let event = try transaction.heldEvent(seq: row.int(0), readerWithoutKey: true)
+                before = row.int(0)
+                if event?.isImported == true { continue }
+                found = (row.int(0), row.string(1), event)
+                break
+            }
+        }
+        guard let (seq, decision, event) = found else { return nil }
+        if decision == "stage_resume", event != nil { return nil }
         let reason = event == nil
             ? "the store's record of this tenant's last pause or resume (event \(seq)) does not hold: it was changed outside rollout; run rollout audit verify"
             : event?.reason.map { "\($0); the store's pause table does not say so: it was changed outside rollout" }

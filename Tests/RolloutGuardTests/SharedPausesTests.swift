@@ -161,6 +161,28 @@ struct SharedPausesTests {
         #expect((pauses.stage(tenant: "acme", tool: "refunds.issue") == .off) == e.paused)
     }
 
+    @Test("an imported stage_resume resumes nothing: the chain's last pause rollout wrote holds, past more imported lines than one look-up reads",
+          arguments: TestStores.kinds, [1, 40])
+    func importedResume(kind: StoreKind, lines: Int) throws {
+        let path = try TestStores.location(kind)
+        let store = try AuditStore(path: path)
+        let at = Timestamp.parse("2026-11-29T10:00:00Z")!
+        let event = AuditEvent(ts: at, tenant: "acme", actor: "maria.lopez", tool: "rollout.stage", operation: "pause", targets: ["*"],
+                               reason: "agent looping on refunds", decision: "stage_pause", details: ["automated": false])
+        _ = try store.commitStageChange(tenant: "acme", expectedVersion: 0, event: event, at: at,
+                                        pause: SharedPause(tenant: "acme", paused: true, by: "maria.lopez", automated: false, reason: "looping", at: at)) {}
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("resume-\(UUID().uuidString).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let line = #"{"ts": "2026-11-29T11:00:00Z", "tenant": "acme", "actor": "dev.patel", "tool": "rollout.stage", "operation": "resume", "decision": "stage_resume", "reason": "all clear"}"#
+        try (Array(repeating: line, count: lines).joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try store.importFile(file).imported == lines)
+        // The pause table set to resumed by hand too: only the chain's record then says paused.
+        try store.write { (tx: inout StoreTransaction) throws in try tx.sql.execute("UPDATE tenant_pauses SET paused = 0", []) }
+        let found = try AuditStore(path: path).sharedPause(tenant: "acme")
+        #expect(found?.paused == true && found?.by == "maria.lopez", "\(String(describing: found))")
+        #expect(try store.sharedPauses().map(\.tenant) == ["acme"])
+    }
+
     @Test("a signed chain read without its key (rollout status, flags, lint): a resume whose row holds but for its signature lifts the pause",
           arguments: TestStores.kinds)
     func resumeReadWithoutTheKey(kind: StoreKind) throws {
