@@ -176,6 +176,41 @@ struct PolicyTests {
         #expect(try SourceDocument.parse("a: !!str 1\nb: !!int 2\nsince: 2026-01-01T00:00:00Z\n", file: "x.yaml")?.json == ["a": "1", "b": 2, "since": "2026-01-01T00:00:00Z"])
     }
 
+    /// A lookup's tool and the policy's reads: (the lookup's tool, the reads, the error's words, or nil when valid).
+    static let lookupCases: [(String, String, String?)] = [
+        ("get_account", "[get_account]", nil),
+        ("get_account", "[\"get_*\"]", nil),
+        ("get_account", "[list_accounts]", "is not one of reads:"),
+        ("get_account", "[]", "is not one of reads:"),
+        ("accounts.update", "[get_account]", "is the write tool of accounts.update"),
+    ]
+
+    @Test("a lookup calls only a declared read: never a write tool (it runs before any check, at every stage), never an undescribed tool",
+          arguments: lookupCases)
+    func lookupTools(tool: String, reads: String, error: String?) throws {
+        let text = """
+            version: 1
+            models:
+              Account: {table: accounts, key: id, tenant_field: tenant_id, fields: {nickname: {type: string}}}
+            tools:
+              accounts.update:
+                model: Account
+                operation: update
+                writable: [nickname]
+                lookups:
+                  current: {tool: \(tool), args: {id: /id}}
+            reads: \(reads)
+            """
+        let root = try #require(try SourceDocument.parse(text, file: "policy.yaml"))
+        let errors = PolicyDecoder.decode(root, file: "policy.yaml").1.filter { $0.severity == .error }
+        if let error {
+            #expect(errors.count == 1 && errors.allSatisfy { $0.message.contains(error) && $0.path == "tools.accounts.update.lookups.current.tool" && $0.line == 10 },
+                    "\(errors.map(\.description))")
+        } else {
+            #expect(errors.isEmpty, "\(errors.map(\.description))")
+        }
+    }
+
     /// A bound key its operation never reads: (operation, bind, the warned paths).
     static let unreadKeys: [(String, String, [String])] = [
         ("create", "{target: /id, fields: /data}", ["tools.orders.update.bind.target"]),

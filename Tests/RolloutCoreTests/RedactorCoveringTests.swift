@@ -97,6 +97,7 @@ struct RedactorCoveringTests {
                 lookups:
                   key_on_file: {tool: get_account, args: {id: /id}, select: /api_key}
                   plan: {tool: get_account, args: {id: /id}, select: /plan}
+            reads: [get_account]
             """)
         let redactor = Redactor(key: []).covering(policy)
         #expect(redactor.isSecret("key_on_file") && !redactor.isSecret("plan"))

@@ -66,6 +66,7 @@ public enum PolicyDecoder {
 
         var reads: [ReadPolicy] = []
         if let entry = root["reads"] { reads = decodeReads(entry.value, tools: tools, &reader) }
+        checkLookupTools(tools, reads: reads, root["tools"], &reader)
 
         var refusalPatterns: [String] = []
         var resetTool: ToolCall?
@@ -810,6 +811,26 @@ public enum PolicyDecoder {
 
     /// Several entries may describe one wire tool only when each binds a model argument and names a
     /// different model: otherwise a call could not be told apart.
+    /// A lookup's tool is called on the upstream before any check, at every stage (shadow included) and for a
+    /// call the checks then refuse: it must be one of `reads:`, the tools the agent may call itself, and no
+    /// write tool's wire name, or a lookup would write.
+    static func checkLookupTools(_ tools: [ToolPolicy], reads: [ReadPolicy], _ toolsEntry: SourceEntry?, _ reader: inout SourceReader) {
+        for tool in tools {
+            for lookup in tool.lookups {
+                let path = "tools.\(tool.name).lookups.\(lookup.name).tool"
+                let at = toolsEntry?.value[tool.name]?.value["lookups"]?.value[lookup.name]?.value["tool"]?.value ?? toolsEntry?.value
+                guard let at else { continue }
+                if let write = tools.first(where: { $0.toolName == lookup.tool }) {
+                    reader.report(at, path, "'\(lookup.tool)' is the write tool of \(write.name): a lookup calls its tool on the upstream before any check, so it would write at every stage",
+                                  expected: "one of the upstream's read tools, listed under reads:")
+                } else if !reads.contains(where: { $0.isGlob ? $0.matches(lookup.tool) : $0.pattern == lookup.tool }) {
+                    reader.report(at, path, "'\(lookup.tool)' is not one of reads:; a lookup calls its tool on the upstream before any check, so only a tool the policy describes as a read may be called",
+                                  expected: "a tool listed under reads:")
+                }
+            }
+        }
+    }
+
     static func checkWireNames(_ tools: [ToolPolicy], _ toolsEntry: SourceEntry?, _ reader: inout SourceReader) {
         let groups = Dictionary(grouping: tools, by: \.toolName).filter { $0.value.count > 1 }
         for (wire, entries) in groups.sorted(by: { $0.key < $1.key }) {
