@@ -39,7 +39,8 @@ public enum ComplianceFolder {
                 }
                 try jsonl?.append(bytes: lines)
             }
-            let report = output.report
+            var report = output.report
+            report.csvDigest = try csv?.digestSoFar()
             if formats.contains(.json) {
                 let file = try StagedFile(directory: directory, name: "report.json")
                 staged.append(file)
@@ -60,6 +61,14 @@ public enum ComplianceFolder {
             }
             let sumsPath = (directory as NSString).appendingPathComponent("SHA256SUMS")
             try Data(sums.utf8).write(to: URL(fileURLWithPath: sumsPath), options: .atomic)
+            // With the chain key, the list of files is signed: the HTML and the CSV are then the key's word too.
+            let signaturePath = (directory as NSString).appendingPathComponent(ComplianceVerifier.sumsSignatureFile)
+            if let key = store.chainKey {
+                try Data((key.mac(reportFiles: sums) + "\n").utf8).write(to: URL(fileURLWithPath: signaturePath), options: .atomic)
+                return Result(report: report, files: staged.map(\.path) + [sumsPath, signaturePath])
+            }
+            // One left by an earlier report with the key would not match this list: a stale signature is no signature.
+            try? FileManager.default.removeItem(atPath: signaturePath)
             return Result(report: report, files: staged.map(\.path) + [sumsPath])
         } catch {
             for file in staged { file.discard() }

@@ -28,11 +28,12 @@ public enum ReportCheck: Sendable {
                 try ComplianceCollector.rows(store: a, scope: ComplianceScope(from: from, to: to, tenants: tenants, maxSeq: through))
             } },
             // With the key the signature vouches for how far the report listed.
-            laterCall: key != nil ? nil : store.map { a in { from, to, tenants, after, before in
-                try a.firstCall(ComplianceScope(from: from, to: to, tenants: tenants), after: after, before: before)
+            laterCall: key != nil ? nil : store.map { a in { from, to, tenants, after in
+                try a.firstCall(ComplianceScope(from: from, to: to, tenants: tenants), after: after)
             } },
             signature: key.map { key in { key.mac(reportDigest: $0) } },
-            eventTime: store.map { a in { (try? a.event(seq: $0))?.ts } })
+            filesSignature: key.map { key in { key.mac(reportFiles: $0) } },
+            eventTime: store.map { a in { try a.event(seq: $0)?.ts } })
         if !outcome.problems.isEmpty { return .failed(outcome.problems) }
         guard store != nil else {
             // Its files agree with each other, which anyone who rewrites them all can make so: unverified.

@@ -41,6 +41,12 @@ public struct ChainKey: Sendable, Hashable {
         Data(HMAC<SHA256>.authenticationCode(for: Data(("rollout-report:" + digest).utf8), using: SymmetricKey(data: bytes))).hexString
     }
 
+    /// The signature of a compliance report folder's SHA256SUMS: with it, report.html and writes.csv (which
+    /// report.json cannot name by digest: the HTML states report.json's) are covered by the key too.
+    public func mac(reportFiles sums: String) -> String {
+        Data(HMAC<SHA256>.authenticationCode(for: Data(("rollout-report-files:" + sums).utf8), using: SymmetricKey(data: bytes))).hexString
+    }
+
     /// The signature of a fuzz report's verdict (`JUnitVerdictDigest`): the fuzz gate tells a report
     /// `rollout fuzz` made with the key from one edited or written without it.
     public func mac(fuzzReport digest: String) -> String {

@@ -79,23 +79,14 @@ extension AuditStore {
         }
     }
 
-    /// The first call of `scope` (its period and tenants) after event `seq` whose time is before `before`,
-    /// written by a guard (an imported call's time is its source's, not when it was written): a report
-    /// that says it listed its period through `seq`, made at `before`, would have listed it.
-    public func firstCall(_ scope: ComplianceScope, after seq: Int64, before: Date) throws -> Int64? {
-        var bounded = scope
-        bounded.to = min(scope.to, before)
-        bounded.maxSeq = .max
-        let (filter, arguments) = bounded.filter(control: false)
+    /// The first call of `scope` (its period and tenants) after event `seq`, imported ones included: a report
+    /// that says it listed its period through `seq` did not list it, whenever it was written.
+    public func firstCall(_ scope: ComplianceScope, after seq: Int64) throws -> Int64? {
+        var unbounded = scope
+        unbounded.maxSeq = .max
+        let (filter, arguments) = unbounded.filter(control: false)
         return try read { sql in
-            var found: Int64?
-            try sql.each("SELECT seq, body FROM audit_events WHERE \(filter) AND seq > ? ORDER BY seq", arguments + [.int(seq)]) { row in
-                guard found == nil else { return }
-                // A body that does not read is no imported call: it counts (verify says what became of it).
-                let imported = (try? Self.decodeBody(row.optionalString(1) ?? "", seq: row.int(0)))?.isImported ?? false
-                if !imported { found = row.int(0) }
-            }
-            return found
+            try sql.scalar("SELECT seq FROM audit_events WHERE \(filter) AND seq > ? ORDER BY seq LIMIT 1", arguments + [.int(seq)])?.int64
         }
     }
 

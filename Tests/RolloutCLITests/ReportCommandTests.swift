@@ -59,6 +59,7 @@ struct ReportProject {
         var rows = document["rows"]!.objectValue!
         rows["count"] = .number(Double(lines.count))
         rows["sha256"] = .string("sha256:" + (try FileDigest.sha256(path: out + "/writes.jsonl")))
+        rows["csv_sha256"] = .string("sha256:" + (try FileDigest.sha256(path: out + "/writes.csv")))
         document["rows"] = .object(rows)
         edit(&document)
         let signature = document.removeValue(forKey: "signature")
@@ -70,7 +71,8 @@ struct ReportProject {
         if FileManager.default.fileExists(atPath: out + "/report.html") {
             try (try file("report.html")).replacingOccurrences(of: oldDigest, with: newDigest).write(toFile: out + "/report.html", atomically: true, encoding: .utf8)
         }
-        let names = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0 != "SHA256SUMS" }.sorted()
+        // The list's signature (with the key) cannot be made again without it: it stays as it was.
+        let names = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0 != "SHA256SUMS" && $0 != "SHA256SUMS.sig" }.sorted()
         try names.map { "\(try FileDigest.sha256(path: out + "/" + $0))  \($0)" }.joined(separator: "\n").appending("\n")
             .write(toFile: out + "/SHA256SUMS", atomically: true, encoding: .utf8)
     }
@@ -226,6 +228,92 @@ struct ReportCommandTests {
         // Without the key, a signed store checks nothing: not verified, and said so.
         let unkeyed = try r.verify(environment: [:])
         #expect(unkeyed.status == 1 && unkeyed.stdout.hasPrefix("NOT VERIFIED") && unkeyed.stdout.contains("ROLLOUT_CHAIN_KEY"), "\(unkeyed.stdout)")
+    }
+
+    /// Forgeries without the key that the stored report's digests cannot tell (helper-70), each with what verify says.
+    static let forgeries: [(String, String)] = [
+        ("chain verdict removed", "states no verdict on its chain"),
+        ("covers nothing", "past event #0, the last the report says it listed"),
+        ("made just after an earlier head", "the last the report says it listed: calls were left out"),
+        ("rows through another event than the head", "lists its rows through event #"),
+    ]
+
+    @Test("without a key a report's own word on what it covers is checked against the store: its verdict, its head, every call past it",
+          arguments: forgeries)
+    func forgedCoverage(_ forgery: String, _ says: String) throws {
+        let r = try ReportProject()
+        #expect(try r.report(["--no-anomalies"]).status == 0)
+        #expect(try r.verify().status == 0)
+        // The last call the forged files keep, as the store holds it.
+        let kept = try JSONValue.parse(String(try r.file("writes.jsonl").split(separator: "\n").dropLast().last!))["seq"]!.intValue!
+        let queue = try DatabaseQueue(path: r.project.store)
+        let (hash, ts) = try queue.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT hash, ts FROM audit_events WHERE seq = ?", arguments: [kept])!
+            return (row["hash"] as String, row["ts"] as String)
+        }
+        try queue.close()
+        try r.forge(dropLast: true) { document in
+            var chain = document["chain"]!.objectValue!, rows = document["rows"]!.objectValue!
+            switch forgery {
+            case "chain verdict removed":
+                chain["ok"] = nil
+            case "covers nothing":
+                chain["head"] = ["seq": 0, "hash": ""]
+                rows["through"] = 0
+            case "made just after an earlier head":
+                chain["head"] = ["seq": .number(Double(kept)), "hash": .string(hash)]
+                rows["through"] = .number(Double(kept))
+                document["generated_at"] = .string(ts)
+            default:
+                rows["through"] = .number(Double(kept))
+            }
+            document["chain"] = .object(chain)
+            document["rows"] = .object(rows)
+        }
+        let verify = try r.verify()
+        #expect(verify.status == 1 && verify.stdout.contains(says), "\(verify.stdout)\(verify.stderr)")
+    }
+
+    @Test("a report that honestly says its log was tampered with is not verified: the calls it lists are the changed log's")
+    func tamperedStoreIsNotVerified() throws {
+        let r = try ReportProject()
+        let queue = try DatabaseQueue(path: r.project.store)
+        try queue.write { db in try db.execute(sql: "UPDATE audit_events SET approver = 'cfo.jane' WHERE approver IS NOT NULL") }
+        try queue.close()
+        #expect(try r.report(["--no-anomalies"]).status == 1)
+        let verify = try r.verify()
+        #expect(verify.status == 1 && verify.stdout.contains("cannot be vouched for"), "\(verify.stdout)\(verify.stderr)")
+    }
+
+    @Test("SHA256SUMS lists every file of the report and only them; with the key it is signed, so an edited HTML or CSV is told apart")
+    func filesList() throws {
+        let r = try ReportProject()
+        #expect(try r.report(["--no-anomalies"]).status == 0)
+        let out = r.project.root + "/out"
+        let sums = try r.file("SHA256SUMS")
+        try (sums + "\(String(repeating: "0", count: 64))  ../elsewhere\n").write(toFile: out + "/SHA256SUMS", atomically: true, encoding: .utf8)
+        let outside = try r.verify()
+        #expect(outside.status == 1 && outside.stdout.contains("SHA256SUMS:5:"), "\(outside.stdout)")
+        try sums.split(separator: "\n").filter { !$0.hasSuffix("report.html") }.joined(separator: "\n").appending("\n")
+            .write(toFile: out + "/SHA256SUMS", atomically: true, encoding: .utf8)
+        let unlisted = try r.verify()
+        #expect(unlisted.status == 1 && unlisted.stdout.contains("report.html: not listed in SHA256SUMS"), "\(unlisted.stdout)")
+
+        let key = ["ROLLOUT_CHAIN_KEY": "a long random secret kept in the team's vault"]
+        let signed = try ReportProject(environment: key)
+        #expect(try signed.report(["--no-anomalies"]).status == 0)
+        #expect(try signed.verify().status == 0)
+        let signedOut = signed.project.root + "/out"
+        // The HTML's words changed, its line in SHA256SUMS made again: report.json and its signature untouched.
+        try (try signed.file("report.html")).replacingOccurrences(of: "maria.lopez", with: "cfo.jane").write(toFile: signedOut + "/report.html", atomically: true, encoding: .utf8)
+        let names = try FileManager.default.contentsOfDirectory(atPath: signedOut).filter { $0 != "SHA256SUMS" && $0 != "SHA256SUMS.sig" }.sorted()
+        try names.map { "\(try FileDigest.sha256(path: signedOut + "/" + $0))  \($0)" }.joined(separator: "\n").appending("\n")
+            .write(toFile: signedOut + "/SHA256SUMS", atomically: true, encoding: .utf8)
+        let edited = try signed.verify()
+        #expect(edited.status == 1 && edited.stdout.contains("SHA256SUMS.sig: is not the chain key's signature"), "\(edited.stdout)")
+        try FileManager.default.removeItem(atPath: signedOut + "/SHA256SUMS.sig")
+        let removed = try signed.verify()
+        #expect(removed.status == 1 && removed.stdout.contains("SHA256SUMS.sig: missing"), "\(removed.stdout)")
     }
 
     @Test("without a key, when a report was made is checked too: removed, or moved before the chain head it states, is a problem", arguments: ["removed", "moved"])

@@ -90,7 +90,7 @@ struct ControlEventTests {
 
 @Suite("report --verify: a call a report should have listed, past where it says it stopped")
 struct FirstCallTests {
-    @Test("the first call of the period after an event, written before a time: imported calls and control events do not count")
+    @Test("the first call of the period and scope after an event, imported ones included; control events and other tenants do not count")
     func firstCall() throws {
         let store = try TestStores.temporarySQLite()
         let start = Date(timeIntervalSince1970: 1_790_000_000)
@@ -98,13 +98,12 @@ struct FirstCallTests {
             AuditEvent(ts: start.addingTimeInterval(minutes * 60), tenant: "acme", actor: "agent-1", tool: tool, reason: "r", decision: decision,
                        details: imported ? ["imported": "old.jsonl"] : [:])
         }
-        // 1, 2: listed; 3: imported later with a time in the period; 4: a stage change; 5: a call at minute 30.
-        try store.append([event(1), event(2), event(10, imported: true), event(20, tool: "rollout.stage", decision: "stage_promote"), event(30)])
+        // 1, 2: listed; 3: a stage change; 4: imported later with a time in the period; 5: a call at minute 30; 6: after the period.
+        try store.append([event(1), event(2), event(20, tool: "rollout.stage", decision: "stage_promote"), event(10, imported: true), event(30), event(90)])
         let scope = ComplianceScope(from: start, to: start.addingTimeInterval(3600))
-        #expect(try store.firstCall(scope, after: 2, before: start.addingTimeInterval(3600)) == 5)
-        #expect(try store.firstCall(scope, after: 2, before: start.addingTimeInterval(25 * 60)) == nil, "written after the report was made")
-        #expect(try store.firstCall(scope, after: 5, before: start.addingTimeInterval(3600)) == nil)
-        #expect(try store.firstCall(ComplianceScope(from: start, to: start.addingTimeInterval(3600), tenants: ["globex"]), after: 0,
-                                    before: start.addingTimeInterval(3600)) == nil, "another tenant's scope")
+        #expect(try store.firstCall(scope, after: 2) == 4, "an imported call of the period is not listed either")
+        #expect(try store.firstCall(scope, after: 4) == 5)
+        #expect(try store.firstCall(scope, after: 5) == nil, "a call after the period is not the report's")
+        #expect(try store.firstCall(ComplianceScope(from: start, to: start.addingTimeInterval(3600), tenants: ["globex"]), after: 0) == nil, "another tenant's scope")
     }
 }

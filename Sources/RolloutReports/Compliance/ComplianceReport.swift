@@ -139,6 +139,9 @@ public struct ComplianceReport: Sendable {
     /// The last event the rows were read through (the chain head when the listing began): with the
     /// period and scope, what `report --verify` lists again from the store to compare.
     public var rowsThrough: Int64?
+    /// The SHA-256 of writes.csv, when one was written: the report's digest (and signature) then covers the
+    /// file people open in a spreadsheet, not only the JSON Lines form.
+    public var csvDigest: String?
     /// Lists longer than this were cut (the rows files have everything).
     public var listLimit: Int
     /// The gate settings of tenants.yaml when the report was made (soak, evidence thresholds, approvers).
@@ -217,7 +220,8 @@ public struct ComplianceReport: Sendable {
                  "message": .string(a.message), "events": .array(a.events.map { .number(Double($0)) })]
             }),
             "rows": .object(["count": .number(Double(rows)), "sha256": .string(rowsDigest), "files": ["writes.jsonl", "writes.csv"]]
-                .merging(rowsThrough.map { ["through": .number(Double($0))] } ?? [:]) { a, _ in a }),
+                .merging(rowsThrough.map { ["through": .number(Double($0))] } ?? [:]) { a, _ in a }
+                .merging(csvDigest.map { ["csv_sha256": .string("sha256:" + $0)] } ?? [:]) { a, _ in a }),
             "list_limit": .number(Double(listLimit)),
             "gates": gates ?? .null,
         ]

@@ -22,8 +22,9 @@ public enum ComplianceVerifier {
     public static func check(directory: String, headHash: ((Int64) throws -> String?)? = nil,
                              firstBreak: (() throws -> Int64?)? = nil,
                              rows: ((_ from: Date, _ to: Date, _ tenants: [String], _ through: Int64) throws -> (count: Int, digest: String))? = nil,
-                             laterCall: ((_ from: Date, _ to: Date, _ tenants: [String], _ after: Int64, _ before: Date) throws -> Int64?)? = nil,
+                             laterCall: ((_ from: Date, _ to: Date, _ tenants: [String], _ after: Int64) throws -> Int64?)? = nil,
                              signature: ((_ digest: String) -> String)? = nil,
+                             filesSignature: ((_ sums: String) -> String)? = nil,
                              eventTime: ((_ seq: Int64) throws -> Date?)? = nil) throws -> Outcome {
         let path = { (name: String) -> String in (directory as NSString).appendingPathComponent(name) }
         guard let data = FileManager.default.contents(atPath: path("report.json")) else {
@@ -52,19 +53,23 @@ public enum ComplianceVerifier {
             // The rows are what the report is about: without them nothing says the stated digest is theirs.
             problems.append("writes.jsonl: missing, so the rows the report states (\(statedRows ?? "no digest")) cannot be checked")
         }
+        // writes.csv is named by digest in report.json (written since the digest covered it): without that the CSV,
+        // the form people open, could say anything its SHA256SUMS line was made again for.
+        let statedCSV = document["rows"]?["csv_sha256"]?.stringValue
+        if FileManager.default.fileExists(atPath: path("writes.csv")) {
+            let csv = "sha256:" + (try FileDigest.sha256(path: path("writes.csv")))
+            if statedCSV == nil {
+                problems.append("writes.csv: report.json states no digest for it (rows.csv_sha256), so what it says is not the report's word")
+            } else if csv != statedCSV {
+                problems.append("writes.csv: hashes to \(csv), the report states \(statedCSV!)")
+            }
+        } else if let statedCSV {
+            problems.append("writes.csv: missing, and the report states its digest \(statedCSV)")
+        }
         if let html = FileManager.default.contents(atPath: path("report.html")).map({ String(decoding: $0, as: UTF8.self) }), !html.contains(computed) {
             problems.append("report.html: does not state the digest \(computed)")
         }
-        if let sums = FileManager.default.contents(atPath: path("SHA256SUMS")).map({ String(decoding: $0, as: UTF8.self) }) {
-            for line in sums.split(separator: "\n") {
-                let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
-                guard parts.count == 2 else { continue }
-                let name = parts[1].trimmingCharacters(in: .whitespaces)
-                if (try? FileDigest.sha256(path: path(name))) != parts[0] { problems.append("\(name): does not match SHA256SUMS") }
-            }
-        } else {
-            problems.append("SHA256SUMS: missing")
-        }
+        problems += checkSums(path: path, filesSignature: filesSignature)
         if let headHash {
             if let seq = document["chain"]?["head"]?["seq"]?.intValue, let hash = document["chain"]?["head"]?["hash"]?.stringValue {
                 if seq > 0 {
@@ -75,20 +80,33 @@ public enum ComplianceVerifier {
                 problems.append("report.json: states no chain head (chain.head.seq and hash), so the store cannot confirm what it covered")
             }
         }
-        if let firstBreak, let seq = document["chain"]?["head"]?["seq"]?.intValue, let stated = document["chain"]?["ok"]?.boolValue {
+        if let firstBreak, let seq = document["chain"]?["head"]?["seq"]?.intValue {
             let broken = try firstBreak()
             // The covered part holds when the chain breaks only after the report's head (events appended since).
             let holds = broken.map { $0 > Int64(seq) } ?? true
-            if stated && !holds {
+            switch document["chain"]?["ok"]?.boolValue {
+            case nil:
+                problems.append("report.json: states no verdict on its chain (chain.ok), so what it says of the log cannot be checked")
+            case true? where !holds:
                 problems.append("the store: its chain breaks at event #\(broken ?? 0), within what the report covered, but the report says the chain verified")
-            } else if !stated && holds {
+            case false? where holds:
                 problems.append("the store: its chain verifies up to event #\(seq), but the report says it breaks")
+            default:
+                break
+            }
+            // A report that says so honestly is still no account of the calls: the store's record of them was changed.
+            if !holds {
+                problems.append("the store: its chain breaks at event #\(broken ?? 0), within what the report covered: the calls it lists cannot be vouched for (rollout audit verify says where and how)")
             }
         }
         if let rows {
             let period = (document["period"]?["from"]?.stringValue.flatMap(Timestamp.parse), document["period"]?["to"]?.stringValue.flatMap(Timestamp.parse))
             let through = document["rows"]?["through"]?.intValue ?? document["chain"]?["head"]?["seq"]?.intValue
             let tenants = document["scope"]?.arrayValue?.compactMap(\.stringValue)
+            // The rows are listed through the chain head the report states (the head when the listing began).
+            if let through, let head = document["chain"]?["head"]?["seq"]?.intValue, through != head {
+                problems.append("report.json: lists its rows through event #\(through) but states the chain head #\(head); a report lists through its head")
+            }
             if let from = period.0, let to = period.1, let through, let tenants {
                 let listed = try rows(from, to, tenants, Int64(through))
                 let statedCount = document["rows"]?["count"]?.intValue
@@ -103,13 +121,23 @@ public enum ComplianceVerifier {
                     let headSeq = document["chain"]?["head"]?["seq"]?.intValue.map(Int64.init)
                     if let made {
                         // Hosts' clocks differ: a head written by a host ahead by less than the slack is no sign.
-                        if let headSeq, headSeq > 0, let headTime = try eventTime?(headSeq), made.addingTimeInterval(Self.writeSlack) < headTime {
-                            problems.append("report.json: says it was made at \(Timestamp.formatSeconds(made)), before event #\(headSeq) it says it covered (\(Timestamp.formatSeconds(headTime))): its time was changed")
+                        if let headSeq, headSeq > 0 {
+                            guard let eventTime, let headTime = try eventTime(headSeq) else {
+                                throw UnreadableInputError(Diagnostic(file: path("report.json"), line: 0, column: 0, path: "chain.head.seq",
+                                                                      message: "the store holds no event #\(headSeq), the chain head the report states"))
+                            }
+                            if made.addingTimeInterval(Self.writeSlack) < headTime {
+                                problems.append("report.json: says it was made at \(Timestamp.formatSeconds(made)), before event #\(headSeq) it says it covered (\(Timestamp.formatSeconds(headTime))): its time was changed")
+                            }
                         }
-                        if let seq = try laterCall(from, to, tenants, Int64(through), made.addingTimeInterval(-Self.writeSlack)) {
-                            problems.append("the store: event #\(seq) is a call of the report's period written before the report was made, and the report says it listed its calls only through event #\(through): calls were left out")
-                        }
-                    } else {
+                    }
+                    // Without a key, when the report was made and how far it listed are its own word, which a forger can
+                    // move back: every call of its period and scope past how far it listed counts against it, whenever it
+                    // was written. A report made before its period ended is then no account of the whole period, and says so.
+                    if let seq = try laterCall(from, to, tenants, Int64(through)) {
+                        problems.append("the store: event #\(seq) is a call of the report's period and scope past event #\(through), the last the report says it listed: calls were left out, or came after the report was made (made before its period ended, it covers only what was written by then; make it again, or sign reports with ROLLOUT_CHAIN_KEY)")
+                    }
+                    if made == nil {
                         problems.append("report.json: states no time it was made (generated_at), so whether it left calls out cannot be told")
                     }
                 }
@@ -120,10 +148,45 @@ public enum ComplianceVerifier {
         return Outcome(digest: computed, problems: problems)
     }
 
-    /// Calls written this close to the report's making may have come after its listing began (or from
-    /// a host whose clock is behind the report's by less): they are not held against it. A guard host
-    /// further behind makes an honest unsigned report fail here; with the chain key the report is signed
-    /// and this check is not made.
+    /// The file that holds the chain key's signature of SHA256SUMS, beside it.
+    public static let sumsSignatureFile = "SHA256SUMS.sig"
+
+    /// The files a report folder holds, which SHA256SUMS lists.
+    static let reportFiles: Set<String> = ["writes.csv", "writes.jsonl", "report.json", "report.html"]
+
+    /// SHA256SUMS names each file of the report present, by its name in the folder, and each line is one of
+    /// them with its digest; with the key (`filesSignature`), the list carries the key's signature.
+    static func checkSums(path: (String) -> String, filesSignature: ((String) -> String)?) -> [String] {
+        guard let data = FileManager.default.contents(atPath: path("SHA256SUMS")) else { return ["SHA256SUMS: missing"] }
+        let sums = String(decoding: data, as: UTF8.self)
+        var problems: [String] = []
+        var listed: Set<String> = []
+        for (number, line) in sums.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+            let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+            let name = parts.count == 2 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+            guard parts.count == 2, reportFiles.contains(name), parts[0].utf8.count == 64 else {
+                problems.append("SHA256SUMS:\(number + 1): '\(line.prefix(120))' is not a digest and the name of one of the report's files (\(reportFiles.sorted().joined(separator: ", ")))")
+                continue
+            }
+            listed.insert(name)
+            if (try? FileDigest.sha256(path: path(name))) != parts[0] { problems.append("\(name): does not match SHA256SUMS") }
+        }
+        for name in reportFiles.sorted() where !listed.contains(name) && FileManager.default.fileExists(atPath: path(name)) {
+            problems.append("\(name): not listed in SHA256SUMS")
+        }
+        if let filesSignature {
+            let stated = FileManager.default.contents(atPath: path(sumsSignatureFile)).map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+            if stated == nil {
+                problems.append("\(sumsSignatureFile): missing, and a chain key was given: report.html and writes.csv are then nobody's word (written without the key, or by a rollout that did not sign the list)")
+            } else if stated != filesSignature(sums) {
+                problems.append("\(sumsSignatureFile): is not the chain key's signature of SHA256SUMS: the list of files (and so report.html or writes.csv) was rewritten, or signed with another key")
+            }
+        }
+        return problems
+    }
+
+    /// A head written by a host whose clock is ahead of the report's by less than this is no sign that the
+    /// report's time was moved back.
     static let writeSlack: TimeInterval = 120
 
     static func parse(_ data: Data, file: String) throws -> JSONValue {

@@ -14,9 +14,12 @@ struct ReportCommand: ParsableCommand {
             period, the tenants and their stages on its first page), report.json (the same statement, machine-readable), \
             writes.csv and writes.jsonl (the same rows: every call of the period in chain order), and SHA256SUMS. \
             Every format states the report's digest (SHA-256 of the canonical JSON of report.json without it, which \
-            includes the SHA-256 of writes.jsonl) and the chain head it covers; `rollout report --verify DIR` checks them \
-            against each other and against the store: its calls listed again, its chain head and verdict (the digests \
-            have no key, so a report is verified only against its store). \
+            includes the SHA-256 of writes.jsonl and writes.csv) and the chain head it covers; `rollout report --verify DIR` \
+            checks them against each other and against the store: its calls listed again, its chain head and verdict, \
+            and no call of its period and scope past the last it listed (the digests have no key, so a report is \
+            verified only against its store; one made before its period ended covers only what was written by then). \
+            With ROLLOUT_CHAIN_KEY, report.json is signed and SHA256SUMS.sig signs the list of files (the HTML's words \
+            included), and --verify requires both. A store whose chain breaks within what the report covers fails it. \
             Exit status: 0 written (or verified), chain intact; 1 written, but the audit chain is broken (the report says \
             so in red), or not verified; 2 bad input.
 
