@@ -57,7 +57,10 @@ public enum ComplianceCollector {
         let head = try store.head()
         let scope = ComplianceScope(from: options.from, to: options.to, tenants: options.tenants, maxSeq: head.seq)
         let verifier = try store.readOnlyTwin()
-        let verifying = verifier.map { twin in Concurrently { try twin.verify(key: ChainKey.fromEnvironment) } }
+        // Held to the store's anchor when given (`--anchor`, $ROLLOUT_ANCHOR): with the key alone, a tail cut off with
+        // the head moved back verifies.
+        let anchor = store.anchor
+        let verifying = verifier.map { twin in Concurrently { try twin.verify(key: ChainKey.fromEnvironment, anchor: anchor) } }
         var scoring: Concurrently<[TenantScore]>?
         var score = ScoreOptions(tenants: options.tenants, until: options.to,
                                  window: TimeSpan(seconds: max(1, Int(options.to.timeIntervalSince(options.from)))), history: options.history)
@@ -67,7 +70,7 @@ public enum ComplianceCollector {
         }
         progress?(verifier == nil ? "verifying the hash chain…" : "verifying the hash chain, scoring anomalies and listing every call at once…")
         // Another engine is read through the one store, one part after the other.
-        let sequentialVerification = verifier == nil ? try store.verify(key: ChainKey.fromEnvironment) : nil
+        let sequentialVerification = verifier == nil ? try store.verify(key: ChainKey.fromEnvironment, anchor: anchor) : nil
 
         // One pass over the calls lists them, counts them by day and decision, keeps each decision's
         // first message (the refusals' examples), the first approvals and rollbacks and the stage changes,

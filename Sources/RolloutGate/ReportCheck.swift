@@ -17,7 +17,7 @@ public enum ReportCheck: Sendable {
     /// Checks the report in `directory` against `store` (nil: none found), with `key` when given.
     public static func run(directory: String, store: AuditStore?, key: ChainKey?) throws -> ReportCheck {
         // The store's chain is verified once; a signed chain without its key cannot be, which is said as such.
-        let verification = try store.map { try $0.verify(key: key) }
+        let verification = try store.map { try $0.verify(key: key, anchor: $0.anchor) }
         if let missing = verification?.firstBreak, missing.problem == .keyMissing {
             return .notVerified("\(missing.detail); the report's rows and verdict cannot be checked against this store without it")
         }

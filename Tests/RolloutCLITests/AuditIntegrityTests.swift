@@ -84,6 +84,13 @@ struct AuditIntegrityTests {
         #expect(try RolloutBinary.run(["audit", "verify", "--store", store], environment: key).status == 0)
         let anchored = try RolloutBinary.run(["audit", "verify", "--store", store, "--anchor", anchor], environment: key)
         #expect(anchored.status == 1 && anchored.stdout.contains("anchor"), "\(anchored.stdout)")
+        // $ROLLOUT_ANCHOR holds verify and the compliance report to it as well (helper-70: both ignored it).
+        let anchorEnvironment = key.merging(["ROLLOUT_ANCHOR": anchor]) { given, _ in given }
+        let fromEnvironment = try RolloutBinary.run(["audit", "verify", "--store", store], environment: anchorEnvironment)
+        #expect(fromEnvironment.status == 1 && fromEnvironment.stdout.contains("anchor"), "\(fromEnvironment.stdout)")
+        let report = try RolloutBinary.run(["report", "--from", "2000-01-01", "--to", "2100-01-01", "--no-anomalies", "--out", dir.path + "/report", "--store", store],
+                                           cwd: dir.path, environment: anchorEnvironment)
+        #expect(report.status == 1 && report.stdout.contains("AUDIT LOG TAMPERED"), "\(report.stdout)\(report.stderr)")
         // A writer without the key cannot add to the signed chain; a verifier with the key sees every row signed.
         let unsigned = try RolloutBinary.run(["audit", "import", try writeEvents(1, name: "more.jsonl"), "--store", store], environment: ["ROLLOUT_CHAIN_KEY": ""])
         #expect(unsigned.status == 2 && unsigned.stderr.contains("ROLLOUT_CHAIN_KEY"), "\(unsigned.stderr)")

@@ -121,7 +121,7 @@ struct AuditVerify: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("An anchor file from `rollout audit anchor`: the log must still hold that head.", valueName: "file"))
+    @Option(help: ArgumentHelp("An anchor file from `rollout audit anchor` (or $ROLLOUT_ANCHOR): the log must still hold that head.", valueName: "file"))
     var anchor: String?
 
     @Flag(help: "Also run SQLite's integrity check: every index must hold exactly its rows (an index edited or moved by hand hides a key's events from the guard). Reads the whole file again.")
@@ -132,7 +132,7 @@ struct AuditVerify: ParsableCommand {
 
     func run() throws {
         let store = try AuditStore(path: storeOption.path, create: false, readOnly: true)
-        let anchorValue = try anchor.map { try ChainAnchor.read(path: $0) }
+        let anchorValue = try AnchorOption.read(anchor)
         if deep { Output.error("running SQLite's integrity check…") }
         let result = try store.verify(key: ChainKey.fromEnvironment, anchor: anchorValue, deep: deep) { n in Output.error("verified \(n) events…") }
         switch formatOption.format {

@@ -55,6 +55,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Check a report folder written earlier instead of writing one.", valueName: "dir"))
     var verify: String?
 
+    @Option(help: ArgumentHelp("An anchor file from `rollout audit anchor` (or $ROLLOUT_ANCHOR): the chain verdict, written or checked, needs the log to still hold that head, so a tail deleted with the head moved back is a broken chain.", valueName: "file"))
+    var anchor: String?
+
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
 
@@ -69,13 +72,15 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let verify { return try ReportVerification.run(directory: verify, store: storeOption) }
+        let anchor = try AnchorOption.read(anchor)
+        if let verify { return try ReportVerification.run(directory: verify, store: storeOption, anchor: anchor) }
         // Whole seconds, as report.json states the period: `report --verify` lists the same calls again.
         func second(_ date: Date) -> Date { Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)) }
         let end = second(to.flatMap(Timestamp.parseDayOrTime) ?? Date())
         let start = second(from.flatMap(Timestamp.parseDayOrTime) ?? end.addingTimeInterval(-30 * 86_400))
         guard start < end else { throw ValidationError("--from must be before --to") }
         let store = try storeOption.open(create: false)
+        store.anchor = anchor
         let folder = folderOptions.folder
         let policy = try? folder.loadPolicy()
         let tenantsFile = try? folder.loadTenants(policy: policy)
@@ -100,10 +105,11 @@ struct ReportCommand: ParsableCommand {
 
 /// `rollout report --verify DIR`: prints what `ReportCheck` finds.
 enum ReportVerification {
-    static func run(directory: String, store: StoreOption) throws {
+    static func run(directory: String, store: StoreOption, anchor: ChainAnchor?) throws {
         // A store named (--store, $ROLLOUT_STORE) must be there: without it the chain head goes unchecked.
         let named = store.store != nil || ProcessInfo.processInfo.environment["ROLLOUT_STORE"] != nil
         let audit = named ? try store.open(create: false) : try store.openIfPresent()
+        audit?.anchor = anchor
         switch try ReportCheck.run(directory: directory, store: audit, key: ChainKey.fromEnvironment) {
         case .verified(let digest):
             Output.line("report \(directory) verified against \(store.path): digest \(digest)")
