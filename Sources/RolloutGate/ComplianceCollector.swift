@@ -87,7 +87,11 @@ public enum ComplianceCollector {
         try Handoff<[ComplianceRow]>.pipe(capacity: 8, produce: { [options] put in
             var chunk: [ComplianceRow] = []
             chunk.reserveCapacity(Self.chunkRows)
-            try store.scanCompliance(scope, details: details, control: { listing.stages.append($0) }) { row, event in
+            try store.scanCompliance(scope, details: details, control: { event in
+                // An imported line changed no stage here (the gates do not count one either): listed as one, a JSONL
+                // file could put a promotion nobody made into the report.
+                if !event.isImported { listing.stages.append(event) }
+            }) { row, event in
                 try listing.count(row, event: event, options: options)
                 chunk.append(row)
                 if chunk.count == Self.chunkRows {

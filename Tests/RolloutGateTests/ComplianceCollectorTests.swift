@@ -50,11 +50,14 @@ struct ComplianceCollectorTests {
             AuditEvent(ts: Timestamp.parse(ts)!, tenant: "acme", actor: "maria.lopez", tool: "rollout.stage", reason: "to \(to)",
                        decision: "stage_promote")
         }
-        // Before the period, among its calls, after its last call, and a lookalike tool that is an agent's call.
+        // Before the period, among its calls, after its last call, a lookalike tool that is an agent's call, and an
+        // imported line that says it promoted (no stage changed here: helper-70 saw one listed as a stage change).
+        var imported = stage("2026-11-05T00:02:00Z", to: "nowhere")
+        imported.details["imported"] = "forged.jsonl"
         _ = try store.append([stage("2026-10-31T12:00:00Z", to: "shadow")] + calls.prefix(100) + [stage("2026-11-01T08:17:30Z", to: "soft")]
                              + calls.dropFirst(100) + [stage("2026-11-05T00:00:00Z", to: "broad"),
                                                        AuditEvent(ts: Timestamp.parse("2026-11-05T00:01:00Z")!, tenant: "acme", actor: "agent-1",
-                                                                  tool: "rollout_stage", decision: "executed")])
+                                                                  tool: "rollout_stage", decision: "executed"), imported])
         var rows: [ComplianceRow] = []
         let output = try ComplianceCollector.collect(store: store, tenants: nil, policy: nil, options: Self.options, now: Date(),
                                                      rolloutVersion: "test") { chunk, _ in rows += chunk }
