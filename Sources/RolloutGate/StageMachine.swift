@@ -61,7 +61,7 @@ public enum StageMachine {
             guard target <= from else { throw Refusal("demote goes down: \(target.rawValue) is not below \(from.rawValue)") }
         }
         var out = file
-        set(&config, tool: tool, stage: target, at: at)
+        set(&config, tool: tool, stage: target, at: at, pinned: true)
         var evidence: [String: String] = [:]
         for (name, _) in lowered { config.tools[name] = nil }
         if !lowered.isEmpty { evidence[loweredTools] = lowered.map { "\($0.key) from \($0.value.rawValue)" }.joined(separator: ", ") }
@@ -119,11 +119,17 @@ public enum StageMachine {
 
     /// The person's demotion or pause that an automated promotion would overrule: the latest change a
     /// person made to the tenant (or tool), when it was a step back and no person has moved it forward since.
+    /// A tool a person demoted stays demoted through the tenant's later promotions (its stage is pinned), so
+    /// for a tool only its own changes lift a person's demotion of it.
     public static func personDecision(_ file: TenantsFile, tenant: String, tool: String?) -> StageChange? {
-        guard let last = file.history.last(where: { c in
-            c.tenant == tenant && !c.automated && c.action != .approve && (c.tool == nil || c.tool == tool)
-        }) else { return nil }
-        return last.action == .demote || last.action == .pause ? last : nil
+        func isStepBack(_ c: StageChange) -> Bool { c.action == .demote || c.action == .pause }
+        let byPerson = { (c: StageChange) in c.tenant == tenant && !c.automated && c.action != .approve }
+        let tenantLast = file.history.lastIndex { byPerson($0) && $0.tool == nil }
+        guard let tool else { return tenantLast.flatMap { isStepBack(file.history[$0]) ? file.history[$0] : nil } }
+        let toolLast = file.history.lastIndex { byPerson($0) && $0.tool == tool }
+        // The history is in the order the changes were made.
+        if let tenantLast, isStepBack(file.history[tenantLast]), toolLast.map({ $0 < tenantLast }) ?? true { return file.history[tenantLast] }
+        return toolLast.flatMap { isStepBack(file.history[$0]) ? file.history[$0] : nil }
     }
 
     /// The latest approval for the tenant's (or tool's) move to `stage` made since the stage began.
@@ -147,9 +153,11 @@ public enum StageMachine {
         return tenantSince
     }
 
-    static func set(_ config: inout TenantConfig, tool: String?, stage: Stage, at: Date) {
+    /// `pinned` for a tool's demotion: its stage is kept even where it equals the tenant's, so the tenant's next
+    /// promotion (an automated one too) leaves it where a person put it, not carried up with the tenant.
+    static func set(_ config: inout TenantConfig, tool: String?, stage: Stage, at: Date, pinned: Bool = false) {
         if let tool {
-            config.tools[tool] = stage == config.stage ? nil : stage
+            config.tools[tool] = stage == config.stage && !pinned ? nil : stage
         } else {
             config.stage = stage
             config.since = at

@@ -398,3 +398,24 @@ struct GateScenarioTests {
         #expect(acme.lastEvent != nil)
     }
 }
+
+@Suite("Stage machine: a tool's demotion")
+struct ToolDemotionTests {
+    @Test("a tool demoted to its tenant's stage stays there when the tenant is promoted (automated or not); only a person lifts it (helper-71)",
+          arguments: [true, false])
+    func pinned(automated: Bool) throws {
+        let at = Date(timeIntervalSince1970: 1_790_000_000)
+        let file = TenantsFile(tenants: [TenantConfig(id: "acme", stage: .shadow, since: at, tools: ["orders.update": .soft])])
+        let demoted = try StageMachine.demote(file, tenant: "acme", tool: "orders.update", to: nil, by: "dev.patel", reason: "wrong refunds", at: at)
+        #expect(demoted.tenant("acme")?.tools["orders.update"] == .shadow, "the demotion is kept in the file, not dropped")
+        let promoted = try StageMachine.promote(demoted, tenant: "acme", tool: nil, to: .soft, by: automated ? "ci-bot" : "maria.lopez",
+                                                automated: automated, reason: "green", evidence: [:], at: at.addingTimeInterval(60))
+        #expect(promoted.tenant("acme")?.effectiveStage(tool: "orders.update") == .shadow)
+        #expect(promoted.tenant("acme")?.effectiveStage(tool: "refunds.issue") == .soft)
+        #expect(throws: StageMachine.Refusal.self) {
+            try StageMachine.promote(promoted, tenant: "acme", tool: "orders.update", to: .soft, by: "ci-bot", automated: true, reason: "green", evidence: [:], at: at)
+        }
+        let lifted = try StageMachine.promote(promoted, tenant: "acme", tool: "orders.update", to: .soft, by: "dev.patel", reason: "fixed", evidence: [:], at: at)
+        #expect(lifted.tenant("acme")?.tools["orders.update"] == nil && lifted.tenant("acme")?.effectiveStage(tool: "orders.update") == .soft)
+    }
+}
