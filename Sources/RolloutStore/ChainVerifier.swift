@@ -119,6 +119,11 @@ extension AuditStore {
                 if let mac = anchor.mac, let key, key.mac(anchor: anchor) != mac {
                     return result(.init(seq: anchor.seq, problem: .anchor, detail: "the anchor file's signature does not match: it was edited or made with another key"))
                 }
+                // `rollout audit anchor` signs the anchor of a signed chain: one without its signature was edited (the
+                // signature taken out with it), or made by hand.
+                if anchor.mac == nil, key != nil, keyedFrom != nil {
+                    return result(.init(seq: anchor.seq, problem: .anchor, detail: "the anchor file carries no signature, and the chain is signed: anchors of a signed chain are signed (rollout audit anchor with ROLLOUT_CHAIN_KEY); it was edited or made by hand"))
+                }
                 if anchor.seq > recorded.seq {
                     return result(.init(seq: anchor.seq, problem: .anchor,
                                         detail: "the anchor names event \(anchor.seq), and the log ends at event \(recorded.seq): events were removed from its end"))
