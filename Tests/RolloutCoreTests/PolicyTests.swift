@@ -166,6 +166,8 @@ struct PolicyTests {
         ("tenants:\n  caf\u{E9}: {stage: off}\n  cafe\u{301}: {stage: broad}\n", 2, "duplicate key"),
         ("stage: !broad broad\n", 1, "tag '!broad'"),
         ("list: !seq [a]\n", 1, "tag '!seq'"),
+        ("tenants:\n  acme: {stage: off}\n  !!t acme: {stage: broad}\n", 3, "tag 'tag:yaml.org,2002:t'"),
+        ("tenants:\n  1001: {stage: off}\n  \"1001\": {stage: broad}\n", 3, "duplicate key '1001'"),
     ]
 
     @Test("a key written twice in another way, or an application tag, is refused where it stands", arguments: twiceWrittenKeys)

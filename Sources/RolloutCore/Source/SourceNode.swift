@@ -124,13 +124,17 @@ public enum SourceDocument {
         }
     }
 
+    /// The tags a node may carry: YAML's core schema, and what Yams resolves a plain scalar to (a time, `<<`,
+    /// `=`). Any other (`!t`, `!!t`, `!!binary`) is refused.
+    static let readTags: Set<String> = Set(["str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge", "value"].map { "tag:yaml.org,2002:" + $0 })
+
     private static func convert(_ node: Node, file: String, budget: inout Int) throws -> SourceNode {
         let line = node.mark?.line ?? 0
         let column = node.mark?.column ?? 0
         budget -= 1
         // An application tag (`!t acme`) makes another key to YAML, the same text to every reader here: two
         // entries for one tenant, the second's `paused: false` hidden behind the first's `true`.
-        if !node.tag.description.hasPrefix("tag:yaml.org,2002:") {
+        if !Self.readTags.contains(node.tag.description) {
             throw UnreadableInputError(Diagnostic(
                 file: file, line: line, column: column, path: "",
                 message: "the YAML tag '\(node.tag.description)' is not read here; write the value without it"))
@@ -149,6 +153,7 @@ public enum SourceDocument {
             return SourceNode(kind: .sequence(items), line: line, column: column)
         case .mapping(let mapping):
             var entries: [SourceEntry] = []
+            var seen: Set<String> = []
             for (key, value) in mapping {
                 guard case .scalar(let keyScalar) = key else {
                     throw UnreadableInputError(Diagnostic(
@@ -157,6 +162,12 @@ public enum SourceDocument {
                 }
                 // Its tag too: YAML's own check of duplicate keys tells `!t acme` from `acme`.
                 _ = try convert(key, file: file, budget: &budget)
+                // And by text: YAML tells `1001` (an int) from `"1001"` (a string) too, which are one name to every reader here.
+                guard seen.insert(keyScalar.string).inserted else {
+                    throw UnreadableInputError(Diagnostic(
+                        file: file, line: key.mark?.line ?? line, column: key.mark?.column ?? column, path: "",
+                        message: "duplicate key '\(keyScalar.string)' in one mapping (written twice, as another type or in another Unicode form)"))
+                }
                 entries.append(SourceEntry(
                     key: keyScalar.string, line: key.mark?.line ?? line, column: key.mark?.column ?? column,
                     value: try convert(value, file: file, budget: &budget)))
