@@ -90,6 +90,27 @@ public struct ChainAnchor: Sendable, Hashable {
         return .object(object)
     }
 
+    /// Why this anchor does not hold for a chain signed from `keyedFrom` (nil: never signed) whose head is
+    /// `headSeq`, checked with `key`, or nil when it may: the anchored event's own hash is compared where the
+    /// rows are read. One check for verification and for the stretch behind approvals and rollbacks.
+    public func problem(keyedFrom storeKeyedFrom: Int64?, key: ChainKey?, headSeq: Int64) -> String? {
+        if let keyedFrom, keyedFrom != storeKeyedFrom {
+            return "the anchor says the chain is signed from event \(keyedFrom), the store says \(storeKeyedFrom.map(String.init) ?? "never")"
+        }
+        if let mac, let key, key.mac(anchor: self) != mac {
+            return "the anchor's signature does not match: it was edited or made with another key"
+        }
+        // `rollout audit anchor` signs the anchor of a chain already signed at its head: one without its signature
+        // had it taken out with an edit, or was made by hand.
+        if mac == nil, key != nil, let storeKeyedFrom, storeKeyedFrom <= seq {
+            return "the anchor carries no signature, and the chain it names was signed by then (from event \(storeKeyedFrom)): rollout audit anchor signs such anchors, so this one was edited or made by hand"
+        }
+        if seq > headSeq {
+            return "the anchor names event \(seq), and the log ends at event \(headSeq): events were removed from its end"
+        }
+        return nil
+    }
+
     /// Reads an anchor file; throws `StoreError.badFile` naming the field when it is not one.
     public static func read(path: String) throws -> ChainAnchor {
         guard let data = FileManager.default.contents(atPath: path) else { throw StoreError.notFound("no anchor file at \(path)") }

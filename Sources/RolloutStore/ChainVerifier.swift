@@ -111,23 +111,8 @@ extension AuditStore {
                                                             head: recorded.seq) {
                 return result(problem)
             }
-            if let anchor {
-                if let expected = anchor.keyedFrom, expected != keyedFrom {
-                    return result(.init(seq: anchor.seq, problem: .anchor,
-                                        detail: "the anchor says the chain is signed from event \(expected), the store says \(keyedFrom.map(String.init) ?? "never")"))
-                }
-                if let mac = anchor.mac, let key, key.mac(anchor: anchor) != mac {
-                    return result(.init(seq: anchor.seq, problem: .anchor, detail: "the anchor file's signature does not match: it was edited or made with another key"))
-                }
-                // `rollout audit anchor` signs the anchor of a signed chain: one without its signature was edited (the
-                // signature taken out with it), or made by hand.
-                if anchor.mac == nil, key != nil, keyedFrom != nil {
-                    return result(.init(seq: anchor.seq, problem: .anchor, detail: "the anchor file carries no signature, and the chain is signed: anchors of a signed chain are signed (rollout audit anchor with ROLLOUT_CHAIN_KEY); it was edited or made by hand"))
-                }
-                if anchor.seq > recorded.seq {
-                    return result(.init(seq: anchor.seq, problem: .anchor,
-                                        detail: "the anchor names event \(anchor.seq), and the log ends at event \(recorded.seq): events were removed from its end"))
-                }
+            if let anchor, let problem = anchor.problem(keyedFrom: keyedFrom, key: key, headSeq: recorded.seq) {
+                return result(.init(seq: anchor.seq, problem: .anchor, detail: problem))
             }
             let differences = try StoreSchema.differences(sql)
             if !differences.isEmpty {

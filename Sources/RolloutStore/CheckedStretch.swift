@@ -58,15 +58,7 @@ enum CheckedStretch {
         // An anchor: the log still holds its event with its hash (a tail deleted with the head moved back is
         // a chain that holds, shorter), signed from where it said, under the key that signed it.
         if let anchor {
-            if let expected = anchor.keyedFrom, expected != keyedFrom {
-                return broken("the anchor says the chain is signed from event \(expected), the store says \(keyedFrom.map(String.init) ?? "never")")
-            }
-            if let mac = anchor.mac, let chainKey, chainKey.mac(anchor: anchor) != mac {
-                return broken("the anchor's signature does not match: it was edited or made with another key")
-            }
-            if anchor.seq > head.seq {
-                return broken("the anchor names event \(anchor.seq), and the log ends at event \(head.seq): events were removed from its end")
-            }
+            if let problem = anchor.problem(keyedFrom: keyedFrom, key: chainKey, headSeq: head.seq) { return broken(problem) }
             let stored = anchor.seq == 0 ? anchor.hash : try sql.scalar("SELECT hash FROM audit_events WHERE seq = ?", [.int(anchor.seq)])?.string
             if stored != anchor.hash {
                 return broken("the anchor says event \(anchor.seq) hashes to \(anchor.hash.prefix(12))…, the log's does not: the log was rewritten from there or before")

@@ -145,6 +145,23 @@ struct CheckedStretchTests {
         if variant == "tail deleted" { #expect(inside.problem?.contains("events were removed from its end") == true) }
     }
 
+    @Test("behind approvals and rollbacks, an anchor of a signed chain holds only with its signature (helper-72: one taken out was accepted there)",
+          arguments: [true, false])
+    func signedAnchor(stripped: Bool) throws {
+        let key = ChainKey("a long random secret kept in the team's vault")
+        let store = try Self.store(.sqlite, key: key)
+        var anchor = try store.anchor()
+        #expect(anchor.mac != nil && anchor.keyedFrom != nil)
+        if stripped { anchor.mac = nil }
+        store.anchor = anchor
+        let outside = try store.checkedEvents(after: 3, .namingAnApprover(tenant: "acme"))
+        let inside = try Self.picked(store, after: 3, .namingAnApprover(tenant: "acme"))
+        for problem in [outside.problem, inside.problem] {
+            #expect(stripped ? problem?.contains("carries no signature") == true : problem == nil, "\(problem ?? "-")")
+        }
+        #expect((try store.verify(key: key, anchor: anchor).firstBreak == nil) == !stripped)
+    }
+
     @Test("on a signed chain, the records of its signing removed or moved do not switch the signatures off", arguments: [
         "DELETE FROM store_meta WHERE key = 'chain_key_from'",
         "DELETE FROM store_meta WHERE key IN ('chain_key_from', 'chain_key_from_mac')",

@@ -169,8 +169,9 @@ struct AuditAnchor: ParsableCommand {
         abstract: "Write the chain head (sequence, hash, time) for safekeeping outside the store.",
         discussion: """
             Keep the anchor somewhere the store's owner cannot rewrite (a ticket, another repository, object storage \
-            with retention). `rollout audit verify --anchor FILE` later proves the log still holds that head; with \
-            ROLLOUT_CHAIN_KEY set, the anchor is signed too.
+            with retention). `rollout audit verify --anchor FILE` later proves the log still holds that head. The \
+            anchor of a signed chain is signed with ROLLOUT_CHAIN_KEY, and refused without it (verification holds an \
+            unsigned anchor of a signed chain to be edited).
 
             Examples:
               rollout audit anchor --out anchors/$(date +%F).json
@@ -186,6 +187,9 @@ struct AuditAnchor: ParsableCommand {
     func run() throws {
         let store = try AuditStore(path: storeOption.path, create: false, readOnly: true)
         let anchor = try store.anchor()
+        if let keyedFrom = anchor.keyedFrom, anchor.mac == nil {
+            throw ValidationError("the chain of \(store.path) is signed (from event \(keyedFrom)): set ROLLOUT_CHAIN_KEY to the key it is signed with, so the anchor is signed too (verification refuses an unsigned anchor of a signed chain)")
+        }
         let text = anchor.json.prettyText() + "\n"
         if let out {
             do {
