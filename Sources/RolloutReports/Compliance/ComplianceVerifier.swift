@@ -103,9 +103,10 @@ public enum ComplianceVerifier {
             let period = (document["period"]?["from"]?.stringValue.flatMap(Timestamp.parse), document["period"]?["to"]?.stringValue.flatMap(Timestamp.parse))
             let through = document["rows"]?["through"]?.intValue ?? document["chain"]?["head"]?["seq"]?.intValue
             let tenants = document["scope"]?.arrayValue?.compactMap(\.stringValue)
-            // The rows are listed through the chain head the report states (the head when the listing began).
-            if let through, let head = document["chain"]?["head"]?["seq"]?.intValue, through != head {
-                problems.append("report.json: lists its rows through event #\(through) but states the chain head #\(head); a report lists through its head")
+            // The rows are listed through the head when the listing began; the chain head the report states was read
+            // by its verification, at that point or later (a guard may write between the two).
+            if let through, let head = document["chain"]?["head"]?["seq"]?.intValue, through > head {
+                problems.append("report.json: lists its rows through event #\(through), past the chain head #\(head) it states; a report lists at most through its head")
             }
             if let from = period.0, let to = period.1, let through, let tenants {
                 let listed = try rows(from, to, tenants, Int64(through))
@@ -133,8 +134,10 @@ public enum ComplianceVerifier {
                     }
                     // Without a key, when the report was made and how far it listed are its own word, which a forger can
                     // move back: every call of its period and scope past how far it listed counts against it, whenever it
-                    // was written. A report made before its period ended is then no account of the whole period, and says so.
-                    if let seq = try laterCall(from, to, tenants, Int64(through)) {
+                    // was written, but for its last `writeSlack` (a call decided before the period's end may commit after
+                    // the listing began, or come from a host whose clock is behind). A report made before its period
+                    // ended is then no account of the whole period, and verification says so.
+                    if let seq = try laterCall(from, max(from, to.addingTimeInterval(-Self.writeSlack)), tenants, Int64(through)) {
                         problems.append("the store: event #\(seq) is a call of the report's period and scope past event #\(through), the last the report says it listed: calls were left out, or came after the report was made (made before its period ended, it covers only what was written by then; make it again, or sign reports with ROLLOUT_CHAIN_KEY)")
                     }
                     if made == nil {
@@ -186,7 +189,8 @@ public enum ComplianceVerifier {
     }
 
     /// A head written by a host whose clock is ahead of the report's by less than this is no sign that the
-    /// report's time was moved back.
+    /// report's time was moved back; calls of the period's last stretch this long are not held against a
+    /// report that did not list them (without the key, a forger may leave out only those).
     static let writeSlack: TimeInterval = 120
 
     static func parse(_ data: Data, file: String) throws -> JSONValue {

@@ -16,8 +16,9 @@ struct ReportCommand: ParsableCommand {
             Every format states the report's digest (SHA-256 of the canonical JSON of report.json without it, which \
             includes the SHA-256 of writes.jsonl and writes.csv) and the chain head it covers; `rollout report --verify DIR` \
             checks them against each other and against the store: its calls listed again, its chain head and verdict, \
-            and no call of its period and scope past the last it listed (the digests have no key, so a report is \
-            verified only against its store; one made before its period ended covers only what was written by then). \
+            and no call of its period and scope past the last it listed but in the period's last two minutes (the \
+            digests have no key, so a report is verified only against its store; one made before its period ended, or \
+            before older calls of its period were imported, fails once they are in the store: make it again). \
             With ROLLOUT_CHAIN_KEY, report.json is signed and SHA256SUMS.sig signs the list of files (the HTML's words \
             included), and --verify requires both. A store whose chain breaks within what the report covers fails it. \
             Exit status: 0 written (or verified), chain intact; 1 written, but the audit chain is broken (the report says \
