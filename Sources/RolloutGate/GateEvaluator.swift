@@ -70,7 +70,9 @@ public struct GateEvaluator {
     /// (and, with ROLLOUT_CHAIN_KEY, every signature). Anomaly and soak verdicts over an edited log would
     /// mean nothing.
     func chainGate() throws -> GateResult {
-        let check = try store.verify(key: ChainKey.fromEnvironment)
+        // Held to the store's anchor when given ($ROLLOUT_ANCHOR): with the key alone, a tail cut off with the head
+        // moved back verifies.
+        let check = try store.verify(key: ChainKey.fromEnvironment, anchor: store.anchor)
         let evidence = ["audit_head": check.head.hash, "audit_events": String(check.checked)]
         guard let broken = check.firstBreak else {
             return GateResult(gate: "chain", status: .successful,

@@ -63,7 +63,9 @@ public enum StageMachine {
         var out = file
         set(&config, tool: tool, stage: target, at: at, pinned: true)
         var evidence: [String: String] = [:]
-        for (name, _) in lowered { config.tools[name] = nil }
+        // A tool a person demoted keeps its own entry, lowered with the tenant: dropped, the tenant's later
+        // promotions (automated ones too) would carry it up past the person's decision.
+        for (name, _) in lowered { config.tools[name] = personDecision(file, tenant: tenant, tool: name) != nil ? target : nil }
         if !lowered.isEmpty { evidence[loweredTools] = lowered.map { "\($0.key) from \($0.value.rawValue)" }.joined(separator: ", ") }
         replace(&out, config)
         out.history.append(StageChange(at: at, tenant: tenant, tool: tool, action: .demote, from: from, to: target, by: by, automated: automated, reason: reason,

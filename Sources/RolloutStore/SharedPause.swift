@@ -30,8 +30,8 @@ extension AuditStore {
     /// The tenant's last pause or resume recorded in the store, or nil when there is none.
     ///
     /// The table is not chained, and a row deleted or set to resumed by hand would lift the kill switch on
-    /// every host (review 19): the chain's last pause or resume of the tenant is read too (one probe of a
-    /// partial index). When it is a pause, the tenant is paused whatever the table says; when it is a
+    /// every host (review 19): the chain's last pause or resume of the tenant that rollout wrote is read too
+    /// (through a partial index, back past imported lines: many imported pause lines make it a longer walk). When it is a pause, the tenant is paused whatever the table says; when it is a
     /// resume whose row does not hold (its body or columns edited, or past the head), the tenant is paused
     /// too, since nothing then says it was resumed.
     public func sharedPause(tenant: String) throws -> SharedPause? {

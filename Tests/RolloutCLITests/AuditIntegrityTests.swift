@@ -69,6 +69,24 @@ struct AuditIntegrityTests {
         #expect(!(try p.tenantsText().contains("reason: clean week")), "nothing was promoted")
     }
 
+    @Test("gate holds the chain to $ROLLOUT_ANCHOR: the last rows deleted with the head moved back fail its chain gate (helper-72)")
+    func gateHoldsTheAnchor() throws {
+        let p = try StageProject()
+        #expect(try p.run(["audit", "import", try writeEvents(20, tenant: "initech")]).status == 0)
+        let anchor = p.root + "/anchor.json"
+        #expect(try p.run(["audit", "anchor", "--out", anchor]).status == 0)
+        func chainGate() throws -> JSONValue? {
+            let gate = try p.run(["gate", "--tenant", "initech", "--format", "json"], environment: ["ROLLOUT_ANCHOR": anchor])
+            return try JSONValue.parse(gate.stdout)["gates"]?.arrayValue?.first { $0["gate"] == "chain" }
+        }
+        let before = try chainGate()
+        #expect(before?["status"] == "successful", "\(String(describing: before))")
+        try tamper(p.store, "DELETE FROM audit_events WHERE seq > 18")
+        try tamper(p.store, "UPDATE chain_head SET seq = 18, hash = (SELECT hash FROM audit_events WHERE seq = 18) WHERE id = 1")
+        let chain = try chainGate()
+        #expect(chain?["status"] == "failed" && chain?["reason"]?.stringValue?.contains("anchor") == true, "\(String(describing: chain))")
+    }
+
     @Test("an anchor kept outside the store catches the last rows deleted with the head moved back; a signed chain catches a forged tail")
     func anchorsFromTheCommandLine() throws {
         let dir = TestPaths.temporaryDirectory()
@@ -78,7 +96,10 @@ struct AuditIntegrityTests {
         let anchor = dir.appendingPathComponent("anchor.json").path
         #expect(try RolloutBinary.run(["audit", "anchor", "--store", store, "--out", anchor], environment: key).status == 0)
         #expect(try RolloutBinary.run(["audit", "verify", "--store", store, "--anchor", anchor], environment: key).status == 0)
-        // The anchor of a signed chain without its signature (taken out with an edit) holds nothing.
+        // Without the key, the anchor of a signed chain is not made (it would be unsigned); one whose signature was
+        // taken out with an edit holds nothing.
+        let unkeyedAnchor = try RolloutBinary.run(["audit", "anchor", "--store", store, "--out", dir.appendingPathComponent("none.json").path], environment: ["ROLLOUT_CHAIN_KEY": ""])
+        #expect(unkeyedAnchor.status == 2 && unkeyedAnchor.stderr.contains("is signed"), "\(unkeyedAnchor.stderr)")
         var unsignedAnchor = try JSONValue.parse(try String(contentsOfFile: anchor, encoding: .utf8)).objectValue!
         #expect(unsignedAnchor.removeValue(forKey: "mac") != nil)
         let stripped = dir.appendingPathComponent("stripped.json").path

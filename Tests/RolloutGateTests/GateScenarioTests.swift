@@ -418,4 +418,18 @@ struct ToolDemotionTests {
         let lifted = try StageMachine.promote(promoted, tenant: "acme", tool: "orders.update", to: .soft, by: "dev.patel", reason: "fixed", evidence: [:], at: at)
         #expect(lifted.tenant("acme")?.tools["orders.update"] == nil && lifted.tenant("acme")?.effectiveStage(tool: "orders.update") == .soft)
     }
+
+    @Test("a tenant's demotion below a tool a person demoted keeps the tool's entry, lowered: the tenant's later promotions leave it (helper-72)")
+    func pinnedThroughTenantDemotion() throws {
+        let at = Date(timeIntervalSince1970: 1_790_000_000)
+        let file = TenantsFile(tenants: [TenantConfig(id: "acme", stage: .broad, since: at, tools: ["orders.update": .broad])])
+        let toolDemoted = try StageMachine.demote(file, tenant: "acme", tool: "orders.update", to: .soft, by: "dev.patel", reason: "wrong refunds", at: at)
+        let tenantDemoted = try StageMachine.demote(toolDemoted, tenant: "acme", tool: nil, to: .shadow, by: "ci-bot", automated: true, reason: "anomaly", at: at)
+        #expect(tenantDemoted.tenant("acme")?.tools["orders.update"] == .shadow)
+        var promoted = tenantDemoted
+        for stage in [Stage.soft, .broad] {
+            promoted = try StageMachine.promote(promoted, tenant: "acme", tool: nil, to: stage, by: "ci-bot", automated: true, reason: "green", evidence: [:], at: at)
+        }
+        #expect(promoted.tenant("acme")?.effectiveStage(tool: "orders.update") == .shadow && promoted.tenant("acme")?.stage == .broad)
+    }
 }

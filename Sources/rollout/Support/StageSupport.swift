@@ -16,7 +16,9 @@ enum StageSupport {
         }
         // A stage change needs the store there already: one made here, at a path that is not the guards' store, would hold
         // none of the pauses made from other hosts, and the flags file rewritten from it would turn such a tenant back on.
-        return StageController(folder: folder, policy: policy, store: try store.open(create: judgingOnly), fuzzReportPath: fuzzReport)
+        let audit = try store.open(create: judgingOnly)
+        audit.anchor = try AnchorOption.read(nil)
+        return StageController(folder: folder, policy: policy, store: audit, fuzzReportPath: fuzzReport)
     }
 
     /// Prints, on standard error, what in tenants.yaml's gates weakens them (a soak under a day, no minimum of
