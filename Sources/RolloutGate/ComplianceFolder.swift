@@ -59,6 +59,10 @@ public enum ComplianceFolder {
                 try file.commit()
                 sums += "\(file.sha256!)  \(file.name)\n"
             }
+            // A file of an earlier report in the same folder, of a format not written now, is not this report's.
+            for name in ComplianceVerifier.reportFiles.subtracting(staged.map(\.name)) {
+                try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
+            }
             let sumsPath = (directory as NSString).appendingPathComponent("SHA256SUMS")
             try Data(sums.utf8).write(to: URL(fileURLWithPath: sumsPath), options: .atomic)
             // With the chain key, the list of files is signed: the HTML and the CSV are then the key's word too.

@@ -274,6 +274,17 @@ struct ReportCommandTests {
         #expect(verify.status == 1 && verify.stdout.contains(says), "\(verify.stdout)\(verify.stderr)")
     }
 
+    @Test("a report written again into the same folder with fewer formats leaves none of the earlier report's files, and verifies")
+    func fewerFormats() throws {
+        let r = try ReportProject()
+        #expect(try r.report(["--no-anomalies"]).status == 0)
+        #expect(try r.report(["--no-anomalies", "--format", "json"]).status == 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: r.project.root + "/out").sorted()
+        #expect(files == ["SHA256SUMS", "report.json", "writes.jsonl"], "\(files)")
+        let verify = try r.verify()
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
+
     @Test("a report that honestly says its log was tampered with is not verified: the calls it lists are the changed log's")
     func tamperedStoreIsNotVerified() throws {
         let r = try ReportProject()

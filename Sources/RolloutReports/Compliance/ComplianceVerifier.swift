@@ -155,7 +155,7 @@ public enum ComplianceVerifier {
     public static let sumsSignatureFile = "SHA256SUMS.sig"
 
     /// The files a report folder holds, which SHA256SUMS lists.
-    static let reportFiles: Set<String> = ["writes.csv", "writes.jsonl", "report.json", "report.html"]
+    public static let reportFiles: Set<String> = ["writes.csv", "writes.jsonl", "report.json", "report.html"]
 
     /// SHA256SUMS names each file of the report present, by its name in the folder, and each line is one of
     /// them with its digest; with the key (`filesSignature`), the list carries the key's signature.
