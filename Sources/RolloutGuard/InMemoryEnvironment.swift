@@ -26,16 +26,19 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let copy = Session()
-        copy.tables = session.tables
-        copy.nextKey = session.nextKey
-        copy.idempotencyEntries = session.idempotencyEntries
-        copy.calls = session.calls
-        copy.dryRuns = session.dryRuns
-        copy.approvals = session.approvals
-        copy.rollbacks = session.rollbacks
-        copy.events = session.events
-        copy.stash = session.stash
+        copy.take(session)
         return InMemoryEnvironment(session: copy, redactor: redactor)
+    }
+
+    /// Puts back everything `other` holds (rows, ledgers, events), in place: a guard built over this
+    /// environment then decides from `other`'s state, as a guard built over `other.copy()` would.
+    public func restore(from other: InMemoryEnvironment) {
+        precondition(other !== self, "an environment restored from itself")
+        other.lock.lock()
+        defer { other.lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
+        session.take(other.session)
     }
 
     public func transaction<T>(_ body: (any GuardSession) throws -> T) throws -> T {
@@ -86,6 +89,19 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
         var stash: [Int64: JSONValue] = [:]
 
         var ledger: any GuardLedger { self }
+
+        /// Holds what `other` holds (the collections are copied on write).
+        func take(_ other: Session) {
+            tables = other.tables
+            nextKey = other.nextKey
+            idempotencyEntries = other.idempotencyEntries
+            calls = other.calls
+            dryRuns = other.dryRuns
+            approvals = other.approvals
+            rollbacks = other.rollbacks
+            events = other.events
+            stash = other.stash
+        }
         var rows: (any RowStore)? { self }
 
         func idempotency(tenant: String, key: String) throws -> IdempotencyEntry? { idempotencyEntries[tenant + "\u{0}" + key] }

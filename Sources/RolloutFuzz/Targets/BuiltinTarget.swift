@@ -3,7 +3,7 @@ import RolloutCore
 import RolloutGuard
 
 /// The built-in guard over an in-memory demo domain: the adversary can read every row, so its oracle
-/// checks state, not only answers. Each reset builds a fresh environment seeded from the policy.
+/// checks state, not only answers. Each reset puts back the state the policy seeded.
 public final class BuiltinTarget: FuzzTarget {
     public let policy: Policy
     public let tenants = FuzzTenants(own: "tenant-a", other: "tenant-b", off: "tenant-off", shadow: "tenant-shadow")
@@ -11,7 +11,8 @@ public final class BuiltinTarget: FuzzTarget {
     public let capabilities = TargetCapabilities(stages: true, rollback: true, decisionCodes: true, cheapReset: true)
 
     private let makeGuard: (InMemoryEnvironment, any StageSource, any TimeSource) -> Guard
-    private var environment: InMemoryEnvironment
+    private let environment: InMemoryEnvironment
+    private let stages: FixedTenantStages
     /// The seeded state every reset starts from.
     private var pristine: InMemoryEnvironment?
     private var guard_: Guard
@@ -35,7 +36,8 @@ public final class BuiltinTarget: FuzzTarget {
         clock = ManualTime(Timestamp.parse("2026-01-05T09:00:00Z")!)
         let largest = policy.tools.compactMap { tool in [tool.maxRows, tool.dryRunAboveRows].compactMap { $0 }.max() }.max() ?? 0
         rowsPerTenant = min(max(largest + 2, 12), 500)
-        guard_ = build(environment, Self.stages(tenants), clock)
+        stages = Self.stages(tenants)
+        guard_ = build(environment, stages, clock)
         try resetSync()
     }
 
@@ -47,16 +49,18 @@ public final class BuiltinTarget: FuzzTarget {
         try resetSync()
     }
 
+    /// Puts the seeded state back. The guard holds no state of its own but its halt switch, so one that has
+    /// not halted is kept and decides over the restored environment; a halted one is built again.
     private func resetSync() throws {
         if pristine == nil {
             let seeded = InMemoryEnvironment(redactor: Redactor(policy: policy))
             try seeded.seed(policy: policy, tenants: [tenants.own, tenants.other, tenants.off!, tenants.shadow!], rowsPerTenant: rowsPerTenant)
             pristine = seeded
         }
-        environment = pristine!.copy()
+        environment.restore(from: pristine!)
         generation += 1
         logStart = environment.events.count
-        guard_ = makeGuard(environment, Self.stages(tenants), clock)
+        if guard_.haltReason != nil { guard_ = makeGuard(environment, stages, clock) }
     }
 
     public func auditLog(since mark: AuditLogMark?) -> (entries: [AuditEvent], mark: AuditLogMark)? {
