@@ -21,42 +21,47 @@ public struct ChainKey: Sendable, Hashable {
 
     /// The signature of a row's hash.
     public func mac(hash: String) -> String {
-        Data(HMAC<SHA256>.authenticationCode(for: Data(("rollout-chain-row:" + hash).utf8), using: SymmetricKey(data: bytes))).hexString
+        mac(of: "rollout-chain-row:" + hash)
     }
 
     /// The signature of the mark that says from which event a chain is signed: without it, moving the
     /// mark past the head would leave a rewritten chain with no row whose signature is checked.
     public func mac(keyedFrom from: Int64) -> String {
-        Data(HMAC<SHA256>.authenticationCode(for: Data("rollout-chain-keyed-from:\(id):\(from)".utf8), using: SymmetricKey(data: bytes))).hexString
+        mac(of: "rollout-chain-keyed-from:\(id):\(from)")
     }
 
     /// A name for the key that does not reveal it: which key signed a store.
     public var id: String {
-        String(Data(HMAC<SHA256>.authenticationCode(for: Data("rollout-chain-key-id".utf8), using: SymmetricKey(data: bytes))).hexString.prefix(16))
+        String(mac(of: "rollout-chain-key-id").prefix(16))
     }
 
     /// The signature of a compliance report's digest: a report made with the key can be told from one
     /// rewritten without it (its digests alone have no key).
     public func mac(reportDigest digest: String) -> String {
-        Data(HMAC<SHA256>.authenticationCode(for: Data(("rollout-report:" + digest).utf8), using: SymmetricKey(data: bytes))).hexString
+        mac(of: "rollout-report:" + digest)
     }
 
     /// The signature of a compliance report folder's SHA256SUMS: with it, report.html and writes.csv (which
     /// report.json cannot name by digest: the HTML states report.json's) are covered by the key too.
     public func mac(reportFiles sums: String) -> String {
-        Data(HMAC<SHA256>.authenticationCode(for: Data(("rollout-report-files:" + sums).utf8), using: SymmetricKey(data: bytes))).hexString
+        mac(of: "rollout-report-files:" + sums)
     }
 
     /// The signature of a fuzz report's verdict (`JUnitVerdictDigest`): the fuzz gate tells a report
     /// `rollout fuzz` made with the key from one edited or written without it.
     public func mac(fuzzReport digest: String) -> String {
-        Data(HMAC<SHA256>.authenticationCode(for: Data(("rollout-fuzz-report:" + digest).utf8), using: SymmetricKey(data: bytes))).hexString
+        mac(of: "rollout-fuzz-report:" + digest)
     }
 
     /// The signature of an anchor.
     func mac(anchor: ChainAnchor) -> String {
-        let text = "rollout-chain-anchor:\(anchor.seq):\(anchor.hash):\(anchor.time):\(anchor.keyedFrom.map(String.init) ?? "-")"
-        return Data(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: bytes))).hexString
+        mac(of: "rollout-chain-anchor:\(anchor.seq):\(anchor.hash):\(anchor.time):\(anchor.keyedFrom.map(String.init) ?? "-")")
+    }
+
+    /// HMAC-SHA256 under the key, in hex. Each caller's text starts with its own domain (`rollout-report:`,
+    /// `rollout-chain-row:`, ...), so a signature made for one kind of thing is never valid for another.
+    private func mac(of text: String) -> String {
+        Data(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: bytes))).hexString
     }
 }
 
