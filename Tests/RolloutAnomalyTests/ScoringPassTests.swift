@@ -281,6 +281,29 @@ struct ScoringPartsTests {
         #expect(score.flatMap(\.anomalies).filter { $0.signal == "key_reuse" }.count == 1)
     }
 
+    @Test("an idempotency key is remembered for a day after its last use: reused for another write 23 hours on it is found, 25 hours on it is not")
+    func keyHorizon() throws {
+        let store = try TestStores.temporarySQLite()
+        var events = AuditTraffic.background(days: 10)
+        let first = events.last!.ts.addingTimeInterval(-30 * 3_600)
+        for (key, hours) in [("within-a-day", 23.0), ("past-a-day", 25.0)] {
+            for (i, offset) in [0.0, hours * 3_600].enumerated() {
+                let target = JSONValue.number(Double(8_000 + i))
+                events.append(AuditEvent(ts: first.addingTimeInterval(offset), tenant: "acme", actor: "agent-1", tool: "orders.update", model: "Order",
+                                         operation: "update", targets: [target], rowCount: 1,
+                                         changes: [RowChange(key: target, fields: ["status": FieldChange(before: "a", after: .string("b\(i)"))])],
+                                         reason: "carrier update from the tracking feed", idempotencyKey: key, decision: "executed"))
+            }
+        }
+        events.sort { $0.ts < $1.ts }
+        // The background's own keys are forgotten in between, in arrival order.
+        #expect(events.filter { $0.idempotencyKey != nil }.count > 1_000)
+        try store.append(events)
+        let score = try AnomalyScorer.score(store, options: ScoreOptions(until: events.last!.ts.addingTimeInterval(60), window: .days(2)))
+        let reuses = score.flatMap(\.anomalies).filter { $0.signal == "key_reuse" }.map(\.message)
+        #expect(reuses.count == 1 && reuses.allSatisfy { $0.contains("within-a-day") }, "\(reuses)")
+    }
+
     @Test("the digest map keeps what a dictionary keeps, through growth, removals and keys crowded into a few places")
     func digestMap() {
         var random = SeededRandom(seed: 13)
