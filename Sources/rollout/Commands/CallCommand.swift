@@ -79,7 +79,7 @@ struct CallCommand: AsyncParsableCommand {
         let path = store ?? Self.defaultStore
         let opened = try StoreOption.open(path: path, create: true)
         if try opened.count() > 0, try !DemoEnvironment.isDemoStore(opened) {
-            throw ValidationError("\(path) is an audit store of real writes, not a demo store; give the demo its own --store")
+            throw ValidationError("\(StoreEngines.redacted(path)) is an audit store of real writes, not a demo store; give the demo its own --store")
         }
         let folder = folderOptions.folder
         let policy = try folder.loadPolicy()

@@ -3,6 +3,7 @@ import Foundation
 import RolloutCore
 import RolloutGate
 import RolloutReports
+import RolloutStore
 
 struct FlagsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,7 +43,7 @@ struct FlagsExportCommand: ParsableCommand {
 
     func validate() throws {
         if withoutStore, let store = storeOption.store {
-            throw ValidationError("--without-store exports tenants.yaml alone, and --store names a store (\(store)) whose pauses would then be left out: give one of them")
+            throw ValidationError("--without-store exports tenants.yaml alone, and --store names a store (\(StoreEngines.redacted(store))) whose pauses would then be left out: give one of them")
         }
     }
 

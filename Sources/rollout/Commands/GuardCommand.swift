@@ -101,7 +101,7 @@ struct GuardCommand: AsyncParsableCommand {
                                                   callTimeout: callTimeout.map { Double($0.seconds) }, log: log)
         let guard_ = Guard(policy: policy, stages: stages, environment: try StoreEnvironment(store: store, policy: policy), upstream: upstream)
         let server = GuardServer(guard: guard_, upstream: upstream, options: .init(principal: principal), log: log)
-        log("guard: \(tenant)/\(actor)\(subject.map { " for \($0)" } ?? "") in front of \(upstream.backend); audit store \(storeOption.path)")
+        log("guard: \(tenant)/\(actor)\(subject.map { " for \($0)" } ?? "") in front of \(upstream.backend); audit store \(storeOption.shownPath)")
         try await server.run()
     }
 }

@@ -62,6 +62,8 @@ struct StoreOption: ParsableArguments {
     var store: String?
 
     var path: String { store ?? AuditStore.defaultPath }
+    /// The store as messages show it: a URL's password replaced by `***`.
+    var shownPath: String { StoreEngines.redacted(path) }
 
     /// Opens the store; `create` for commands that write.
     func open(create: Bool) throws -> AuditStore {
