@@ -53,7 +53,7 @@ public struct GateEvaluator {
         // fuzz report besides: a tool that is off has no traffic to judge.
         var results = [try chainGate(), fuzzGate(tool: tool)]
         if next >= .soft {
-            let (anomalies, lastAnomaly) = try anomalyGate(tenant: tenant, now: now)
+            let (anomalies, lastAnomaly) = try anomalyGate(tenant: tenant, tool: tool, now: now)
             results.append(anomalies)
             // Read once for the soak and the approval: every stage event of the tenant.
             let lastChange = try lastStageChange(tenant: tenant, tool: tool)
@@ -172,8 +172,10 @@ public struct GateEvaluator {
         return GateResult(gate: gate, status: .successful, reason: "\(cases) cases over \(wanted.count) tool\(wanted.count == 1 ? "" : "s"), no gap, for this policy", evidence: evidence)
     }
 
-    /// Zero anomalies over the soak window, with enough traffic to judge.
-    func anomalyGate(tenant: String, now: Date) throws -> (GateResult, Date?) {
+    /// Zero anomalies over the soak window, with enough traffic to judge. Every event of the tenant is judged
+    /// (an anomaly of any tool holds the promotion back); the traffic that counts as enough is what guards
+    /// recorded, of `tool` alone when one is promoted, never imported lines.
+    func anomalyGate(tenant: String, tool: String?, now: Date) throws -> (GateResult, Date?) {
         let soak = tenants.gates.soak
         // The window ends now: events dated later would be left out of it, unjudged. A guard's clock ahead, or
         // this host's behind, is a clock to mend before any verdict on the traffic.
@@ -188,10 +190,12 @@ public struct GateEvaluator {
         var options = ScoreOptions(tenants: [tenant], until: until, window: soak)
         options.reasonRules(from: policy)
         let score = try AnomalyScorer.score(store, options: options).first
-        let anomalies = score?.anomalies ?? [], events = score?.events ?? 0, activeDays = score?.activeDays ?? 0
+        let anomalies = score?.anomalies ?? []
+        let (events, activeDays) = try store.guardedTraffic(tenant: tenant, tool: tool, from: options.from, to: until,
+                                                            includingImported: tenants.gates.importedEvidence)
         let last = anomalies.max { $0.end < $1.end }
         if recordScore {
-            try store.recordScoreRun(ScoreRun(tenant: tenant, at: now, from: options.from, until: until, events: events, activeDays: activeDays,
+            try store.recordScoreRun(ScoreRun(tenant: tenant, at: now, from: options.from, until: until, events: score?.events ?? 0, activeDays: score?.activeDays ?? 0,
                                               anomalies: anomalies.count, lastAnomalyAt: last?.end, lastAnomaly: last?.message))
         }
         let report: JSONValue = .array(anomalies.map { $0.json })
@@ -202,14 +206,16 @@ public struct GateEvaluator {
                                evidence: evidence), last.end)
         }
         let g = tenants.gates
+        let scope = (tool.map { " of \($0)" } ?? "")
+            + (g.importedEvidence ? " (imported ones counted: gates.imported_evidence)" : " recorded by guards (imported ones do not count)")
         // No traffic proves nothing, whatever the settings allow.
         if events == 0 || activeDays < g.minCoverageDays || events < g.minEvents {
             return (GateResult(gate: "anomalies", status: .inconclusive,
-                               reason: "too little traffic to judge: \(events) events on \(activeDays) days in the last \(soak) (needs \(max(g.minEvents, 1)) event\(max(g.minEvents, 1) == 1 ? "" : "s") on \(g.minCoverageDays) days)",
+                               reason: "too little traffic to judge: \(events) events\(scope) on \(activeDays) days in the last \(soak) (needs \(max(g.minEvents, 1)) event\(max(g.minEvents, 1) == 1 ? "" : "s") on \(g.minCoverageDays) days)",
                                evidence: evidence), nil)
         }
         // An anomaly older than the window is older than the soak: it no longer restarts anything.
-        return (GateResult(gate: "anomalies", status: .successful, reason: "no anomaly in \(events) events over \(activeDays) days", evidence: evidence), nil)
+        return (GateResult(gate: "anomalies", status: .successful, reason: "no anomaly; \(events) events\(scope) over \(activeDays) days", evidence: evidence), nil)
     }
 
     /// How far a tenant's latest event may be dated after this host's time: clocks of hosts differ a little.

@@ -127,6 +127,33 @@ extension AuditStore {
         (engine as? SQLiteEngine)?.checkpoint()
     }
 
+    /// The calls this rollout's guards recorded for `tenant` (of `tool` alone, when given) from `from` up to
+    /// `to`: how many, and on how many days (UTC). Imported events (`details.imported`, whatever its value)
+    /// are left out: the evidence a promotion asks for is what guards decided, not lines anyone may import;
+    /// and rollout's own stage events. Tenants and tools are compared by their bytes, as `=` does.
+    /// `includingImported` counts imported events too (tenants.yaml's `gates.imported_evidence`).
+    public func guardedTraffic(tenant: String, tool: String?, from: Date, to: Date, includingImported: Bool = false) throws -> (events: Int, days: Int) {
+        try read { sql in
+            let imported = switch (sql.dialect, includingImported) {
+            case (_, true): "1 = 1"
+            case (.sqlite, false): "json_type(body, '$.details.imported') IS NULL"
+            case (.postgres, false): "((body)::jsonb -> 'details' -> 'imported') IS NULL"
+            }
+            var query = """
+                SELECT count(*), count(DISTINCT ts_ms / 86400000) FROM audit_events
+                WHERE tenant = ? AND ts_ms >= ? AND ts_ms < ? AND NOT (substr(tool, 1, 8) = 'rollout.' AND substr(decision, 1, 6) = 'stage_')
+                  AND \(imported)
+                """
+            var arguments: [SQLValue] = [.text(tenant), .int(Self.millis(from)), .int(Self.millis(to))]
+            if let tool {
+                query += " AND tool = ?"
+                arguments.append(.text(tool))
+            }
+            guard let row = try sql.queryOne(query, arguments) else { return (0, 0) }
+            return (Int(row.int(0)), Int(row.int(1)))
+        }
+    }
+
     /// The time of the tenant's latest audit event (from the index: fast on any size of log).
     public func lastEventTime(tenant: String) throws -> Date? {
         try read { sql in

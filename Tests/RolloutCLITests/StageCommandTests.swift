@@ -94,9 +94,15 @@ struct StageCommandTests {
                 #expect(run.stderr.contains("tenants.yaml:") && run.stderr.contains("warning: \(field)"), "\(command[0]): \(run.stderr)")
             }
         }
-        // A file that weakens nothing gets no such line.
+        // The example's own (its log is imported) is named too; a file that weakens nothing gets no such line.
         let plain = try StageProject()
-        #expect(!(try plain.run(["gate", "--tenant", "acme"]).stderr.contains("warning: gates.")))
+        #expect(try plain.run(["gate", "--tenant", "acme"]).stderr.contains("warning: gates.imported_evidence"))
+        try (try plain.tenantsText()).replacingOccurrences(of: "  imported_evidence: true\n", with: "")
+            .write(toFile: plain.root + "/rollout/tenants.yaml", atomically: true, encoding: .utf8)
+        let gate = try plain.run(["gate", "--tenant", "acme"])
+        #expect(!gate.stderr.contains("warning: gates."), "\(gate.stderr)")
+        // Its imported traffic then counts for nothing.
+        #expect(gate.status == 1 && gate.stdout.contains("recorded by guards (imported ones do not count)"), "\(gate.stdout)")
     }
 
     @Test("with the chain key the fuzz report is signed, and the gate takes no report edited or written without the key")

@@ -18,7 +18,9 @@ struct Scenario {
     let reportPath: String
     let upcoming: Upcoming
 
-    init(extraEvents: [AuditEvent] = [], withReport: Bool = true, approvedBy: String? = "dev.patel", recordApproval: Bool = true) throws {
+    /// `imported`: the steady traffic came in through `rollout audit import` (marked so in each event).
+    init(extraEvents: [AuditEvent] = [], withReport: Bool = true, approvedBy: String? = "dev.patel", recordApproval: Bool = true,
+         imported: JSONValue? = nil) throws {
         let dir = TestPaths.temporaryDirectory("gate-scenario")
         try FileManager.default.copyItem(atPath: TestPaths.exampleFolder + "/policy.yaml", toPath: dir.appendingPathComponent("policy.yaml").path)
         var tenants = """
@@ -60,7 +62,11 @@ struct Scenario {
         policy = try folder.loadPolicy()
         store = try TestStores.temporarySQLite()
         let start = Scenario.day0.addingTimeInterval(-28 * 86_400)
-        var events = AuditTraffic.background(days: 40, start: start) + extraEvents
+        var events = AuditTraffic.background(days: 40, start: start).map { event in
+            var event = event
+            if let imported { event.details["imported"] = imported }
+            return event
+        } + extraEvents
         // The approval as `rollout approve` records it in the log (unless the scenario wrote it by hand only).
         if let approvedBy, recordApproval { events.append(Self.approvalEvent(by: approvedBy)) }
         events.sort { $0.ts < $1.ts }
@@ -245,6 +251,23 @@ struct GateScenarioTests {
         let evaluation = try s.controller.gate(tenant: "acme")
         #expect(status(evaluation, "anomalies") == .inconclusive)
         #expect(!evaluation.passed)
+    }
+
+    @Test("the traffic that counts as enough is what guards recorded, of the tool promoted: imported lines and other tools' calls do not", arguments: [
+        JSONValue.object(["source": "jsonl"]), .bool(false), .null,
+    ])
+    func evidenceGuardsRecorded(_ mark: JSONValue) throws {
+        let guarded = try Scenario()
+        #expect(status(try guarded.controller.gate(tenant: "acme"), "anomalies") == .successful)
+        #expect(status(try guarded.controller.gate(tenant: "acme", tool: "orders.update"), "anomalies") == .successful)
+        // The steady traffic is all orders.update: a tool with no call of its own has nothing to show.
+        let other = try #require(try guarded.controller.gate(tenant: "acme", tool: "customers.set_role").results.first { $0.gate == "anomalies" })
+        #expect(other.status == .inconclusive && other.reason.contains("0 events of customers.set_role"), "\(other.reason)")
+        // The same lines imported, whatever the mark says, count for nothing.
+        let imported = try Scenario(imported: mark)
+        let result = try #require(try imported.controller.gate(tenant: "acme").results.first { $0.gate == "anomalies" })
+        #expect(result.status == .inconclusive && result.reason.contains("0 events recorded by guards"), "\(result.reason)")
+        #expect(try imported.controller.promote(tenant: "acme", by: "maria.lopez", reason: "imported traffic").evaluation.passed == false)
     }
 
     @Test("broad needs an approval, by someone other than the promoter")

@@ -4,7 +4,7 @@ import Foundation
 /// that every tool it names is a write tool of the policy.
 public enum TenantsDecoder {
     static let topKeys = ["version", "gates", "tenants", "history"]
-    static let gateKeys = ["soak", "min_coverage_days", "min_events", "fuzz_report", "approvers"]
+    static let gateKeys = ["soak", "min_coverage_days", "min_events", "fuzz_report", "approvers", "imported_evidence"]
     static let tenantKeys = ["name", "stage", "since", "tools", "paused"]
     static let historyKeys = ["at", "tenant", "tool", "action", "from", "to", "by", "automated", "reason", "evidence"]
 
@@ -41,6 +41,7 @@ public enum TenantsDecoder {
                 case "min_events": if let n = reader.int(item.value, p, min: 0) { result.gates.minEvents = n }
                 case "fuzz_report": if let s = reader.string(item.value, p) { result.gates.fuzzReport = s }
                 case "approvers": if let list = reader.stringList(item.value, p) { result.gates.approvers = list }
+                case "imported_evidence": if let b = reader.bool(item.value, p) { result.gates.importedEvidence = b }
                 default: break
                 }
             }
@@ -54,6 +55,11 @@ public enum TenantsDecoder {
                     reader.report(n.value, "gates.\(key)", "\(key) 0 asks for no traffic to judge: the anomaly gate passes a tenant on a single event",
                                   expected: "at least 1", severity: .warning)
                 }
+            }
+            if result.gates.importedEvidence, let n = entry.value["imported_evidence"] {
+                reader.report(n.value, "gates.imported_evidence",
+                              "imported_evidence counts lines brought in by `rollout audit import` as traffic a guard recorded: anyone who can import can supply a tenant's evidence",
+                              expected: "false (the default) once guards write the log", severity: .warning)
             }
             if result.gates.minCoverageDays > result.gates.soak.seconds / 86_400, let n = entry.value["min_coverage_days"] {
                 reader.report(n.value, "gates.min_coverage_days",

@@ -85,6 +85,9 @@ public struct GateSettings: Sendable, Hashable {
     public var fuzzReport: String
     /// People who may approve a promotion to `broad`.
     public var approvers: [String]
+    /// Whether imported events count as the anomaly gate's traffic (they never do unless this says so: an
+    /// import is anyone's lines, not what a guard decided). For a folder whose log was imported, like the example's.
+    public var importedEvidence = false
 
     public init(soak: TimeSpan = .days(7), minCoverageDays: Int = 5, minEvents: Int = 50, fuzzReport: String = "reports/fuzz.xml", approvers: [String] = []) {
         self.soak = soak
@@ -97,8 +100,12 @@ public struct GateSettings: Sendable, Hashable {
     /// The settings as they are judged by: recorded with every promotion and in the compliance report,
     /// so a soak weakened to a minute shows in the evidence.
     public var json: JSONValue {
-        ["soak": .string(soak.description), "min_coverage_days": .number(Double(minCoverageDays)), "min_events": .number(Double(minEvents)),
-         "fuzz_report": .string(fuzzReport), "approvers": .array(approvers.sorted().map(JSONValue.string))]
+        var settings: [String: JSONValue] = ["soak": .string(soak.description), "min_coverage_days": .number(Double(minCoverageDays)),
+                                             "min_events": .number(Double(minEvents)), "fuzz_report": .string(fuzzReport),
+                                             "approvers": .array(approvers.sorted().map(JSONValue.string))]
+        // Named only when set: the settings' digest recorded by earlier promotions stays what it was.
+        if importedEvidence { settings["imported_evidence"] = .bool(true) }
+        return .object(settings)
     }
 
     /// `jcs-sha256:` of the settings' canonical JSON.
@@ -106,8 +113,10 @@ public struct GateSettings: Sendable, Hashable {
 
     /// The settings as evidence entries: their digest, and each one readable.
     public var evidence: [String: String] {
-        ["gates": digest, "gates.soak": soak.description, "gates.min_coverage_days": String(minCoverageDays), "gates.min_events": String(minEvents),
-         "gates.approvers": approvers.sorted().joined(separator: ",")]
+        var entries = ["gates": digest, "gates.soak": soak.description, "gates.min_coverage_days": String(minCoverageDays), "gates.min_events": String(minEvents),
+                       "gates.approvers": approvers.sorted().joined(separator: ",")]
+        if importedEvidence { entries["gates.imported_evidence"] = "true" }
+        return entries
     }
 }
 

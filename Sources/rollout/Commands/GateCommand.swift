@@ -17,7 +17,9 @@ struct GateCommand: ParsableCommand {
                          and no failure; a missing or stale report is an error
               anomalies  zero anomalies for the tenant over the soak window, with
                          enough traffic to judge (gates.min_events on
-                         gates.min_coverage_days days), else inconclusive
+                         gates.min_coverage_days days), else inconclusive; the
+                         traffic counted is what guards recorded (imported lines
+                         do not count), of the --tool alone when one is given
               soak       at least gates.soak in the stage, counted again from the
                          last anomaly
               approval   broad only: a recorded approval (`rollout approve --tenant T
