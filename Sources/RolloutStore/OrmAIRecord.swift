@@ -57,7 +57,12 @@ enum OrmAIRecord {
         }
 
         let rowCount = object["affected_rows"]?.intValue ?? object["row_count"]?.intValue ?? (decision == "executed" || decision == "attempted" ? max(targets.count, changes.isEmpty ? 0 : 1) : 0)
-        var extra = object.filter { !mappedKeys.contains($0.key) }
+        let leftovers = object.filter { !mappedKeys.contains($0.key) }
+        // A field named like one of the event's own (`decision`, `tenant`, `details`...) is kept apart: written at
+        // the top level, it would be a second member of that name in the chained body.
+        var extra = leftovers.filter { !AuditEvent.knownKeys.contains($0.key) && $0.key != "source" && $0.key != "ormai_fields" }
+        let apart = leftovers.filter { extra[$0.key] == nil }
+        if !apart.isEmpty { extra["ormai_fields"] = .object(apart) }
         extra["source"] = "ormai"
         extra = redactor.redact(.object(extra)).objectValue ?? [:]
         return AuditEvent(

@@ -74,6 +74,22 @@ struct ImportTests {
         #expect(try store.verify().ok)
     }
 
+    @Test("an OrmAI record's fields named like the event's own are kept apart: the chained body names each member once", arguments: TestStores.kinds)
+    func ormaiNamesKeptApart(kind: StoreKind) throws {
+        let store = try TestStores.make(kind)
+        let line = #"{"id":"y","tool_name":"db.update","principal_id":"agent-1","tenant_id":"acme","timestamp":"2026-11-25T07:00:43+00:00","inputs":{"model":"Order","id":1,"data":{"status":"paid"}},"result":{"ok":true},"decision":"stage_resume","tenant":"globex","targets":[424242],"details":{"imported":false},"seq":77,"source":"elsewhere"}"#
+        _ = try store.importFile(try Self.writeLines([line]), format: .ormai)
+        let event = try #require(try store.lastEvents(1).first)
+        #expect(event.tenant == "acme" && event.decision != "stage_resume" && event.targets == [1] && event.isImported)
+        let body = event.canonicalBytes
+        let parsed = try body.withUnsafeBufferPointer { try JSONValue.parse(bytes: $0, uniqueNames: true) }
+        #expect(parsed["tenant"] == "acme" && parsed["targets"] == [1])
+        #expect(parsed["ormai_fields"]?["decision"] == "stage_resume" && parsed["ormai_fields"]?["targets"] == [424242])
+        #expect(parsed["ormai_fields"]?["source"] == "elsewhere" && parsed["source"] == "ormai")
+        #expect(body == event.json.canonicalBytes)
+        #expect(try store.verify().ok)
+    }
+
     @Test("OrmAI audit records import with their outcome as OrmAI recorded it, unknown fields kept, secrets redacted", arguments: TestStores.kinds)
     func ormai(kind: StoreKind) throws {
         let store = try TestStores.make(kind)

@@ -26,8 +26,11 @@ extension AuditEvent {
 
     /// The event as one interchange object; unknown fields of imported records are written back at the
     /// top level, so an import then export loses nothing.
+    /// An unknown field by one of `knownKeys` is never written: the body would name a member twice (SQLite's
+    /// `json_extract` reads the first, rollout's parser and PostgreSQL the last), or supply a field the event
+    /// does not hold (its targets, its details). `OrmAIRecord` keeps such fields under `ormai_fields`.
     public var json: JSONValue {
-        var object = extra
+        var object = extra.filter { !Self.knownKeys.contains($0.key) }
         if seq > 0 { object["seq"] = .number(Double(seq)) }
         object["ts"] = .string(Timestamp.format(ts))
         object["tenant"] = .string(tenant)
@@ -59,7 +62,7 @@ extension AuditEvent {
         if extra.isEmpty { return canonicalBytesOfKnownKeys }
         var members: [(String, JSONValue)] = []
         members.reserveCapacity(16 + extra.count)
-        for (key, value) in extra { members.append((key, value)) }
+        for (key, value) in extra where !Self.knownKeys.contains(key) { members.append((key, value)) }
         if seq > 0 { members.append(("seq", .number(Double(seq)))) }
         members.append(("ts", .string(Timestamp.format(ts))))
         members.append(("tenant", .string(tenant)))
