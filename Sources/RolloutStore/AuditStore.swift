@@ -168,8 +168,16 @@ public final class AuditStore: @unchecked Sendable {
     /// second: an edit through `PRAGMA writable_schema` leaves the cookie as it was (this connection then
     /// keeps the schema it loaded, but a reload would take the edit). Otherwise one pragma per transaction.
     /// A SQLite store's files and folders are checked at the same times (`SQLiteEngine.checkStillPrivate`).
+    /// PostgreSQL has no cookie: its catalogs are compared at most once a second (`PostgresSchemaCheck`).
     private func checkSchema(_ sql: any SQLConnection) throws {
-        guard sql.dialect == .sqlite else { return }
+        guard sql.dialect == .sqlite else {
+            let now = ProcessInfo.processInfo.systemUptime
+            guard sql.dialect == .postgres, !schemaChecked.holds(version: 0, now: now) else { return }
+            let differences = try StoreSchema.differences(sql)
+            guard differences.isEmpty else { throw StoreError.schemaEdited(path: path, differences: differences) }
+            schemaChecked.record(version: 0, now: now)
+            return
+        }
         let version = try sql.scalar("PRAGMA schema_version")?.int64 ?? 0
         let now = ProcessInfo.processInfo.systemUptime
         if schemaChecked.holds(version: version, now: now) { return }

@@ -29,9 +29,9 @@ enum StoreSchema {
     static let migrationRecord: Set<String> = ["grdb_migrations", "sqlite_autoindex_grdb_migrations_1"]
 
     /// What differs between the store's schema and the one its applied migrations make, one line each,
-    /// in name order; empty when nothing does (and on engines other than SQLite).
+    /// in name order; empty when nothing does. PostgreSQL's catalogs: `PostgresSchemaCheck`.
     static func differences(_ sql: any SQLConnection) throws -> [String] {
-        guard sql.dialect == .sqlite else { return [] }
+        guard sql.dialect == .sqlite else { return sql.dialect == .postgres ? try PostgresSchemaCheck.differences(sql) : [] }
         let applied = try SQLiteEngine.applied(sql)
         let expected = try made(by: StoreMigrations.all.filter { applied.contains($0.name) })
         let ours = Set(expected.values.filter { $0.type == "table" }.map { $0.name.lowercased() }).union(["grdb_migrations"])

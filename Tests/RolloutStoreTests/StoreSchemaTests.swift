@@ -83,6 +83,56 @@ struct StoreSchemaTests {
         #expect(try running.head().seq == 1, "nothing was written")
     }
 
+    /// Catalog changes on a PostgreSQL store, as the guards' role (the tables' owner) may make them.
+    static let postgresTampers: [Tamper] = [
+        Tamper(name: "a trigger that drops each counted call",
+               sql: "CREATE FUNCTION swallow_calls() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;\n"
+                   + "CREATE TRIGGER swallow_calls BEFORE INSERT ON guard_calls FOR EACH ROW EXECUTE FUNCTION swallow_calls()",
+               says: "trigger swallow_calls on guard_calls was added"),
+        Tamper(name: "row security on the audit events", sql: "ALTER TABLE audit_events ENABLE ROW LEVEL SECURITY",
+               says: "row security is on for table audit_events"),
+        Tamper(name: "row security forced", sql: "ALTER TABLE idempotency FORCE ROW LEVEL SECURITY",
+               says: "row security is on for table idempotency"),
+        Tamper(name: "a policy that hides rows", sql: "CREATE POLICY readers ON audit_events FOR SELECT USING (idempotency_key IS NULL)",
+               says: "policy readers on audit_events was added"),
+        Tamper(name: "a rule that keeps rows", sql: "CREATE RULE keep AS ON DELETE TO idempotency DO INSTEAD NOTHING",
+               says: "rule keep on idempotency was added"),
+        Tamper(name: "the bucket trigger disabled", sql: "ALTER TABLE guard_calls DISABLE TRIGGER guard_calls_buckets",
+               says: "trigger guard_calls_buckets on guard_calls is not enabled"),
+        Tamper(name: "the bucket function replaced",
+               sql: "CREATE OR REPLACE FUNCTION guard_call_buckets_add() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
+               says: "trigger guard_calls_buckets on guard_calls is not as rollout made it"),
+        Tamper(name: "the bucket trigger dropped", sql: "DROP TRIGGER guard_calls_buckets ON guard_calls",
+               says: "trigger guard_calls_buckets on guard_calls is missing"),
+    ]
+
+    @Test("on PostgreSQL, a trigger, row security, a policy or a rule added, or rollout's own trigger changed, is named by verify and refused by writers",
+          .enabled(if: TestStores.postgresURL != nil), arguments: postgresTampers)
+    func tamperedCatalogs(_ t: Tamper) throws {
+        let location = try TestStores.location(.postgres)
+        let running = try AuditStore(path: location)
+        try running.append([Self.event(1)])
+        #expect(try running.verify().ok)
+        try running.write { transaction in
+            for statement in t.sql.components(separatedBy: ";\n") { try transaction.sql.execute(statement) }
+        }
+        let found = try #require(try running.verify().firstBreak)
+        #expect(found.problem == .schemaEdited && found.detail.contains(t.says), "\(found.detail)")
+        func refused(_ writer: AuditStore) {
+            #expect {
+                try writer.append([Self.event(2)])
+            } throws: { error in
+                guard case StoreError.schemaEdited(_, let differences) = error else { return false }
+                return differences.contains { $0.hasPrefix(t.says) }
+            }
+        }
+        // Compared at most once a second on a writer already open.
+        Thread.sleep(forTimeInterval: SchemaCheck.interval)
+        refused(running)
+        refused(try AuditStore(path: location))
+        #expect(try running.head().seq == 1, "nothing was written")
+    }
+
     @Test("tables that are not rollout's and their indexes, and statistics from ANALYZE, are not its schema: the store verifies and takes writes")
     func othersObjectsIgnored() throws {
         let path = TestPaths.scratchFile("schema") + ".sqlite"
