@@ -416,7 +416,15 @@ public final class GuardServer: @unchecked Sendable {
             if let upstream = d.result["upstream"], LeakDetector.leak(in: upstream) == nil { structured["upstream"] = upstream }
             return ["content": [["type": "text", "text": .string("\(original): \(d.message)")]], "structuredContent": .object(structured), "isError": true]
         }
-        if d.code == .executed || d.code == .replayed, let upstream = d.result["upstream"] { return withheldLeaks(upstream) }
+        if d.code == .executed || d.code == .replayed, let upstream = d.result["upstream"] {
+            // A write that ran is never answered as an error, whatever its answer held: an agent told its
+            // write failed may send it again under another key, and it would run twice.
+            guard let leak = LeakDetector.leak(in: MCPResultText.text(upstream)) ?? LeakDetector.leak(in: upstream) else { return upstream }
+            let text = "\(d.code.rawValue): the write went through (audit event \(d.auditSeq)); the upstream's answer held internal details "
+                + "(\(leak.split(separator: ":").first ?? "internals")), so the guard withheld it"
+            let structured: [String: JSONValue] = ["decision": .string(d.code.rawValue), "audit_id": .number(Double(d.auditSeq)), "answer_withheld": true]
+            return ["content": [["type": "text", "text": .string(text)]], "structuredContent": .object(structured), "isError": false]
+        }
         switch d.code {
         case .executed, .replayed:
             return ["content": [["type": "text", "text": .string(d.result.canonicalText)]], "structuredContent": d.result, "isError": false]
