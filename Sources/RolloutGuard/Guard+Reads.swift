@@ -7,14 +7,15 @@ public enum ReadAnswer: Sendable {
     case answer(JSONValue)
     /// Refused, and recorded.
     case refused(Decision)
-    /// The upstream failed; nothing to record, since nothing changed.
+    /// The upstream failed; recorded (`backend_error`), since a read may still have acted (a hand-off to a
+    /// person) and a timeout or a crash restarts the upstream.
     case failed(UpstreamFailure)
 }
 
 extension Guard {
     /// A read the policy describes (`reads:`): its scoping is checked before it is forwarded, and its
-    /// rules over the answer after; a refused read is recorded, an answered one is not (it changed
-    /// nothing). A tool that is not a read of the policy is refused as undescribed.
+    /// rules over the answer after; a refused or failed read is recorded, an answered one is not (it
+    /// changed nothing). A tool that is not a read of the policy is refused as undescribed.
     public func read(_ call: ToolCall, principal: Principal) async throws -> ReadAnswer {
         guard let read = policy.read(forWireName: call.tool) else {
             return .refused(try refuseUnpoliced(call, principal: principal, code: .toolUndescribed,
@@ -70,6 +71,12 @@ extension Guard {
         case .accepted(let result), .refused(_, _, let result):
             return try judged(result)
         case .failed(let failure):
+            let restart: String = switch failure {
+            case .timedOut, .crashed, .garbled: "; the upstream was stopped, and starts again for the next call"
+            default: ""
+            }
+            _ = try refuseUnpoliced(call, principal: principal, code: .backendError,
+                                    message: "\(call.tool): the read failed: \(redactor.scrubbing("\(failure)", secretsOf: call.arguments))\(restart); nothing was passed on")
             return .failed(failure)
         }
     }

@@ -325,4 +325,21 @@ struct UncheckedPlacesTests {
         }
         #expect(decision.code == .ruleRefused && decision.message.contains("the answer was withheld"), "\(decision.message)")
     }
+
+    @Test("a read the upstream fails is recorded (backend_error), with the restart a timeout or a crash brings", arguments: [
+        (UpstreamFailure.timedOut(seconds: 30, detail: ""), true), (.crashed("status 9"), true), (.serverError(code: -32000, message: "boom"), false),
+    ])
+    func failedReadRecorded(_ failure: UpstreamFailure, _ restarts: Bool) async throws {
+        let policy = try Policy.parse(Self.policyText)
+        let environment = InMemoryEnvironment()
+        let guard_ = Guard(policy: policy, stages: FixedStages(.broad), environment: environment, upstream: AnsweringUpstream(.failed(failure)))
+        let answer = try await guard_.read(ToolCall(tool: "items.get", arguments: ["id": 2]), principal: Principal(tenant: "acme", actor: "agent-1"))
+        guard case .failed = answer else {
+            Issue.record("\(answer)")
+            return
+        }
+        let event = try #require(environment.events.last)
+        #expect(event.tool == "items.get" && event.decision == DecisionCode.backendError.rawValue)
+        #expect(event.message?.contains("the read failed") == true && event.message?.contains("starts again for the next call") == restarts, "\(event.message ?? "")")
+    }
 }
