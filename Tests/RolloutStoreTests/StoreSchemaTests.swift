@@ -54,6 +54,16 @@ struct StoreSchemaTests {
                    idempotencyKey: "k-\(n)", decision: "executed")
     }
 
+    /// `writer` refuses a write, naming a difference that starts with `says`.
+    static func expectRefused(_ writer: AuditStore, saying says: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(sourceLocation: sourceLocation) {
+            try writer.append([Self.event(2)])
+        } throws: { error in
+            guard case StoreError.schemaEdited(_, let differences) = error else { return false }
+            return differences.contains { $0.hasPrefix(says) }
+        }
+    }
+
     @Test("a changed schema is named by verify, and refused by a writer already open and by one opened after", arguments: tampers)
     func tamperedSchema(_ t: Tamper) throws {
         let path = TestPaths.scratchFile("schema") + ".sqlite"
@@ -66,14 +76,7 @@ struct StoreSchemaTests {
         #expect(found.problem == .schemaEdited)
         #expect(found.detail.contains(t.says), "\(found.detail)")
 
-        func refused(_ writer: AuditStore) {
-            #expect {
-                try writer.append([Self.event(2)])
-            } throws: { error in
-                guard case StoreError.schemaEdited(_, let differences) = error else { return false }
-                return differences.contains { $0.hasPrefix(t.says) }
-            }
-        }
+        func refused(_ writer: AuditStore) { Self.expectRefused(writer, saying: t.says) }
         // A writer already open compares again at once when the schema cookie moved; an edit through
         // writable_schema leaves it, and is compared again once the last comparison is a second old.
         if !t.sql.contains("writable_schema") { refused(running) }
@@ -118,14 +121,7 @@ struct StoreSchemaTests {
         }
         let found = try #require(try running.verify().firstBreak)
         #expect(found.problem == .schemaEdited && found.detail.contains(t.says), "\(found.detail)")
-        func refused(_ writer: AuditStore) {
-            #expect {
-                try writer.append([Self.event(2)])
-            } throws: { error in
-                guard case StoreError.schemaEdited(_, let differences) = error else { return false }
-                return differences.contains { $0.hasPrefix(t.says) }
-            }
-        }
+        func refused(_ writer: AuditStore) { Self.expectRefused(writer, saying: t.says) }
         // Compared at most once a second on a writer already open.
         Thread.sleep(forTimeInterval: SchemaCheck.interval)
         refused(running)
