@@ -107,7 +107,37 @@ struct StoreSchemaTests {
                says: "trigger guard_calls_buckets on guard_calls is not as rollout made it"),
         Tamper(name: "the bucket trigger dropped", sql: "DROP TRIGGER guard_calls_buckets ON guard_calls",
                says: "trigger guard_calls_buckets on guard_calls is missing"),
+        Tamper(name: "the bucket trigger made again with a condition that never holds",
+               sql: "DROP TRIGGER guard_calls_buckets ON guard_calls;\n"
+                   + "CREATE TRIGGER guard_calls_buckets AFTER INSERT ON guard_calls FOR EACH ROW WHEN (false) EXECUTE FUNCTION guard_call_buckets_add()",
+               says: "trigger guard_calls_buckets on guard_calls is not as rollout made it"),
+        Tamper(name: "the bucket function's search path set", sql: "ALTER FUNCTION guard_call_buckets_add() SET search_path = pg_catalog",
+               says: "trigger guard_calls_buckets on guard_calls is not as rollout made it"),
+        Tamper(name: "a table replaced by a view that filters it",
+               sql: "ALTER TABLE guard_call_buckets RENAME TO kept_buckets;\n"
+                   + "CREATE VIEW guard_call_buckets AS SELECT * FROM kept_buckets WHERE tool <> 'refunds.issue'",
+               says: "table guard_call_buckets is not a table"),
     ]
+
+    @Test("on PostgreSQL, an application's table beside rollout's, with its own trigger, row security and policy, is not compared",
+          .enabled(if: TestStores.postgresURL != nil))
+    func othersTablesOnPostgres() throws {
+        let store = try AuditStore(path: try TestStores.location(.postgres))
+        try store.append([Self.event(1)])
+        try store.write { transaction in
+            for statement in [
+                "CREATE TABLE notes (id BIGINT PRIMARY KEY, touched BIGINT)",
+                "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.touched := 1; RETURN NEW; END $$",
+                "CREATE TRIGGER touch BEFORE INSERT ON notes FOR EACH ROW EXECUTE FUNCTION touch()",
+                "ALTER TABLE notes ENABLE ROW LEVEL SECURITY",
+                "CREATE POLICY mine ON notes USING (true)",
+            ] { try transaction.sql.execute(statement) }
+        }
+        #expect(try store.verify().ok)
+        Thread.sleep(forTimeInterval: SchemaCheck.interval)
+        try store.append([Self.event(2)])
+        #expect(try store.verify().checked == 2)
+    }
 
     @Test("on PostgreSQL, a trigger, row security, a policy or a rule added, or rollout's own trigger changed, is named by verify and refused by writers",
           .enabled(if: TestStores.postgresURL != nil), arguments: postgresTampers)
@@ -253,5 +283,18 @@ struct StoreSchemaTests {
         for ((name, digest), pinned) in zip(texts, Self.released) where name == pinned.name {
             #expect(digest == pinned.sha256, "migration \(name) was edited in place; released migrations are never edited (stores that ran the old text would be refused): add a new migration instead")
         }
+    }
+}
+
+@Suite("Store URLs as messages show them")
+struct StoreURLRedactionTests {
+    @Test("a URL's password is masked up to the last @, where the parser ends the credentials", arguments: [
+        ("postgres://rollout:pw@db.internal:5432/audit", "postgres://rollout:***@db.internal:5432/audit"),
+        ("postgres://rollout:p@ss@db.internal/audit", "postgres://rollout:***@db.internal/audit"),
+        ("postgres://rollout@db.internal/audit", "postgres://rollout@db.internal/audit"),
+        (".rollout/audit.sqlite", ".rollout/audit.sqlite"),
+    ])
+    func masked(_ url: String, _ shown: String) {
+        #expect(StoreEngines.redacted(url) == shown)
     }
 }
