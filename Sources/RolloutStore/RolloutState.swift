@@ -136,8 +136,10 @@ extension AuditStore {
         try read { sql in
             let imported = switch (sql.dialect, includingImported) {
             case (_, true): "1 = 1"
-            case (.sqlite, false): "json_type(body, '$.details.imported') IS NULL"
-            case (.postgres, false): "((body)::jsonb -> 'details' -> 'imported') IS NULL"
+            // Every `details` member of the body (one imported before duplicates were kept apart may name it twice):
+            // SQLite's path reads the first, the decoder the last. `json`, not `jsonb`: the latter refuses `\u0000`.
+            case (.sqlite, false): "NOT EXISTS (SELECT 1 FROM json_each(body) WHERE key = 'details' AND json_type(value, '$.imported') IS NOT NULL)"
+            case (.postgres, false): "((body)::json -> 'details' -> 'imported') IS NULL"
             }
             var query = """
                 SELECT count(*), count(DISTINCT ts_ms / 86400000) FROM audit_events
