@@ -22,9 +22,10 @@ public enum StoreEngines {
         lock.withLock { factories.keys.sorted() }
     }
 
-    /// A URL as it may be shown: its password replaced by `***`.
+    /// A URL as it may be shown: its password replaced by `***` (up to the last `@`, where the URL's parser
+    /// ends the credentials: a password may hold an `@`).
     public static func redacted(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://"), let at = url[schemeEnd.upperBound...].firstIndex(of: "@") else { return url }
+        guard let schemeEnd = url.range(of: "://"), let at = url[schemeEnd.upperBound...].lastIndex(of: "@") else { return url }
         let credentials = url[schemeEnd.upperBound..<at]
         guard let colon = credentials.firstIndex(of: ":") else { return url }
         return String(url[..<colon]) + ":***" + String(url[at...])
