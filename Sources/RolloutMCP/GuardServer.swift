@@ -401,9 +401,14 @@ public final class GuardServer: @unchecked Sendable {
     /// An upstream answer that carries internals (SQL and its parameters, a stack trace, file paths) is not
     /// passed on: the agent gets an error saying so.
     static func withheldLeaks(_ result: JSONValue) -> JSONValue {
-        // The text content as one text (as the agent reads it), then every string of the answer as decoded.
-        guard let leak = LeakDetector.leak(in: MCPResultText.text(result)) ?? LeakDetector.leak(in: result) else { return result }
+        guard let leak = leak(in: result) else { return result }
         return error("upstream_error: the upstream's answer held internal details (\(leak.split(separator: ":").first ?? "internals")), so the guard withheld it; the call's outcome is in the audit log")
+    }
+
+    /// What of an upstream answer's internals the leak detector finds: in its text content as one text (as
+    /// the agent reads it), then in every string of the answer as decoded.
+    static func leak(in result: JSONValue) -> String? {
+        LeakDetector.leak(in: MCPResultText.text(result)) ?? LeakDetector.leak(in: result)
     }
 
     /// A decision as the agent sees it: the upstream's own answer for an executed or replayed write, an
@@ -419,7 +424,7 @@ public final class GuardServer: @unchecked Sendable {
         if d.code == .executed || d.code == .replayed, let upstream = d.result["upstream"] {
             // A write that ran is never answered as an error, whatever its answer held: an agent told its
             // write failed may send it again under another key, and it would run twice.
-            guard let leak = LeakDetector.leak(in: MCPResultText.text(upstream)) ?? LeakDetector.leak(in: upstream) else { return upstream }
+            guard let leak = leak(in: upstream) else { return upstream }
             let text = "\(d.code.rawValue): the write went through (audit event \(d.auditSeq)); the upstream's answer held internal details "
                 + "(\(leak.split(separator: ":").first ?? "internals")), so the guard withheld it"
             let structured: [String: JSONValue] = ["decision": .string(d.code.rawValue), "audit_id": .number(Double(d.auditSeq)), "answer_withheld": true]
