@@ -7,15 +7,11 @@ import RolloutStore
 /// and a team's first set-up). Connects to `location`'s database to run them.
 public enum PostgresAdmin {
     public static func createDatabase(_ name: String, at location: PostgresLocation) throws {
-        try run("CREATE DATABASE \(quote(name))", at: location)
+        try run("CREATE DATABASE \(PostgresEngine.quote(name))", at: location)
     }
 
     public static func dropDatabase(_ name: String, at location: PostgresLocation) throws {
-        try run("DROP DATABASE IF EXISTS \(quote(name)) WITH (FORCE)", at: location)
-    }
-
-    static func quote(_ identifier: String) -> String {
-        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        try run("DROP DATABASE IF EXISTS \(PostgresEngine.quote(name)) WITH (FORCE)", at: location)
     }
 
     static func run(_ statement: String, at location: PostgresLocation) throws {

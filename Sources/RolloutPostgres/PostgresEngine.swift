@@ -15,6 +15,13 @@ import RolloutStore
 /// longer than the busy timeout (`lock_timeout`) gets `StoreError.busy` with nothing written.
 /// Migrations run under an advisory lock, so many hosts opening a new database at once all succeed.
 /// A connection that fails is reopened for the next transaction; the failed one changed nothing.
+///
+/// The store's tables are in one schema, pinned as the whole search path of every connection (`pin`):
+/// the one the URL names (`?schema=`), or else the one on the server's search path that holds a store, or,
+/// for a new store, the first schema on it. Left to the default path (`"$user", public`), a schema named
+/// after the user, made after the store, took the names of the store's tables: the next writer made them
+/// again there and wrote a second, empty store, whose ledgers knew none of the first's keys, caps or
+/// approvals.
 public final class PostgresEngine: StoreEngine, @unchecked Sendable {
     public let target: PostgresLocation
     public var location: String { target.redacted }
@@ -23,6 +30,8 @@ public final class PostgresEngine: StoreEngine, @unchecked Sendable {
     /// One transaction at a time on the one connection.
     private let lock = NSLock()
     private var connection: PostgresConnection?
+    /// The store's schema once a connection has found it (or the URL's), kept for every later connection.
+    private var schema: String?
     static let logger = Logger(label: "rollout.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
     /// The advisory lock migrations run under (any number; the same on every host).
     static let migrationLock: Int64 = 0x726f6c6c6f7574
@@ -37,9 +46,15 @@ public final class PostgresEngine: StoreEngine, @unchecked Sendable {
     }
 
     /// Connects at once, so a wrong host, user or password is an error here, with the server's words.
-    public init(location: PostgresLocation, busyTimeout: Double = 5) throws {
+    public convenience init(location: PostgresLocation, busyTimeout: Double = 5) throws {
+        try self.init(location: location, busyTimeout: busyTimeout, schema: location.schema)
+    }
+
+    /// Connects with `schema` as the store's schema, when it is known.
+    init(location: PostgresLocation, busyTimeout: Double, schema: String?) throws {
         target = location
         self.busyTimeout = busyTimeout
+        self.schema = schema
         lock.lock()
         defer { lock.unlock() }
         _ = try connected()
@@ -80,12 +95,66 @@ public final class PostgresEngine: StoreEngine, @unchecked Sendable {
                                                        id: 1, logger: Self.logger).wait()
             // Waiting for another host's write lock longer than the busy timeout is `busy`, not a hang.
             _ = try fresh.query(PostgresQuery(unsafeSQL: "SET lock_timeout = '\(BusyTimeout.milliseconds(busyTimeout))ms'"), logger: Self.logger).wait()
+            do {
+                try pin(fresh)
+            } catch {
+                try? fresh.close().wait()
+                throw error
+            }
             connection = fresh
             return fresh
         } catch {
             throw translate(error)
         }
     }
+
+    /// Sets `connection`'s search path to the store's schema alone (PostgreSQL's own catalog is searched
+    /// first whatever the path): the schema already found, or the URL's (which must exist), or the one
+    /// schema on the connection's search path that holds rollout's tables, or, where none does, the first
+    /// schema on it, where a new store is made. Two stores on the path are an error naming both: which one
+    /// the guards of other hosts write to cannot be told from here.
+    private func pin(_ connection: PostgresConnection) throws {
+        func rows(_ sql: String) throws -> [String?] {
+            var found: [String?] = []
+            for row in try connection.query(PostgresQuery(unsafeSQL: sql), logger: Self.logger).wait() {
+                found.append(try row.decode(String?.self))
+            }
+            return found
+        }
+        let chosen: String
+        if let schema {
+            guard try !rows("SELECT nspname::text FROM pg_namespace WHERE nspname = \(Self.literal(schema))").isEmpty else {
+                throw StoreError.badLocation("the store \(location): schema \(Self.quote(schema)) does not exist in database \(Self.quote(target.database)) (create it, or name another with ?schema=)")
+            }
+            chosen = schema
+        } else {
+            let stores = try rows("""
+                SELECT s.name::text FROM unnest(current_schemas(false)) WITH ORDINALITY AS s(name, pos)
+                WHERE EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                              WHERE n.nspname = s.name AND c.relname = 'rollout_migrations')
+                ORDER BY s.pos
+                """).compactMap { $0 }
+            if stores.count > 1 {
+                let named = stores.map(Self.quote).joined(separator: " and ")
+                throw StoreError.badLocation("the store \(location): the schemas \(named) on this connection's search path both hold rollout's tables, so which one is the store cannot be told; name it in the URL with ?schema= (the one your other guards write to), and drop the other once you have looked at what it holds")
+            }
+            if let store = stores.first {
+                chosen = store
+            } else if let first = try rows("SELECT current_schema()::text").first ?? nil {
+                chosen = first
+            } else {
+                throw StoreError.badLocation("the store \(location): no schema on this connection's search path exists to make the store in; create one, or name one with ?schema=")
+            }
+        }
+        _ = try connection.query(PostgresQuery(unsafeSQL: "SET search_path TO \(Self.quote(chosen))"), logger: Self.logger).wait()
+        schema = chosen
+    }
+
+    /// `name` as an SQL identifier.
+    static func quote(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+
+    /// `text` as an SQL string literal.
+    static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
 
     /// What a PostgreSQL error means to the store: a constraint, a lock wait that timed out, or the
     /// server's own message (a refused connection, a failed statement).
@@ -127,7 +196,7 @@ public final class PostgresEngine: StoreEngine, @unchecked Sendable {
     }
 
     public func separateConnection() throws -> any StoreEngine {
-        try PostgresEngine(location: target, busyTimeout: busyTimeout)
+        try PostgresEngine(location: target, busyTimeout: busyTimeout, schema: schema)
     }
 
     public func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {

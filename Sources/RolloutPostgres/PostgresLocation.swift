@@ -2,8 +2,9 @@ import Foundation
 import RolloutStore
 
 /// A PostgreSQL store URL, parsed (postgres-nio reads none):
-/// `postgres://user[:password]@host[:port]/db[?sslmode=disable|prefer|require|verify-full]`, also
-/// `postgresql://`. User, password and database are percent-decoded; a missing password comes from
+/// `postgres://user[:password]@host[:port]/db[?sslmode=disable|prefer|require|verify-full][&schema=name]`,
+/// also `postgresql://`. `schema` names the schema the store is in (`PostgresEngine` finds it on the search
+/// path when none is named). User, password, database and schema are percent-decoded; a missing password comes from
 /// `PGPASSWORD`; a host in brackets is an IPv6 address. Anything else is a `StoreError.badLocation`
 /// naming what is wrong, never a guess.
 public struct PostgresLocation: Sendable, Hashable {
@@ -18,25 +19,29 @@ public struct PostgresLocation: Sendable, Hashable {
     public var port: Int
     public var database: String
     public var sslMode: SSLMode
+    /// The schema the store is in, when the URL names one.
+    public var schema: String?
 
     /// The URL as it may be shown: no password.
     public var redacted: String {
         let hostPart = host.contains(":") ? "[\(host)]" : host
-        return "postgres://\(user)\(password == nil ? "" : ":***")@\(hostPart):\(port)/\(database)?sslmode=\(sslMode.rawValue)"
+        let schemaPart = schema.map { "&schema=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) } ?? ""
+        return "postgres://\(user)\(password == nil ? "" : ":***")@\(hostPart):\(port)/\(database)?sslmode=\(sslMode.rawValue)\(schemaPart)"
     }
 
-    public init(user: String, password: String?, host: String, port: Int = 5432, database: String, sslMode: SSLMode = .prefer) {
+    public init(user: String, password: String?, host: String, port: Int = 5432, database: String, sslMode: SSLMode = .prefer, schema: String? = nil) {
         self.user = user
         self.password = password
         self.host = host
         self.port = port
         self.database = database
         self.sslMode = sslMode
+        self.schema = schema
     }
 
     public static func parse(_ url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PostgresLocation {
         func bad(_ why: String) -> StoreError {
-            StoreError.badLocation("--store \(StoreEngines.redacted(url)): \(why); the form is postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require|verify-full]")
+            StoreError.badLocation("--store \(StoreEngines.redacted(url)): \(why); the form is postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require|verify-full][&schema=name]")
         }
         guard let schemeEnd = url.range(of: "://") else { throw bad("not a URL") }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
@@ -89,6 +94,7 @@ public struct PostgresLocation: Sendable, Hashable {
         guard !host.isEmpty else { throw bad("no host") }
 
         var sslMode = SSLMode.prefer
+        var schema: String?
         for pair in query.split(separator: "&") where !pair.isEmpty {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw bad("\(pair) is not name=value") }
@@ -96,10 +102,16 @@ public struct PostgresLocation: Sendable, Hashable {
             case "sslmode":
                 guard let mode = SSLMode(rawValue: parts[1]) else { throw bad("sslmode \(parts[1]) is not one of disable, prefer, require, verify-full") }
                 sslMode = mode
+            case "schema":
+                // PostgreSQL keeps 63 bytes of a name (NAMEDATALEN): a longer one would name another schema.
+                guard let name = parts[1].removingPercentEncoding, !name.isEmpty, name.utf8.count <= 63, !name.contains("\u{0}") else {
+                    throw bad("schema must be a schema's name, 1 to 63 bytes, percent-encoded")
+                }
+                schema = name
             default:
-                throw bad("the parameter \(parts[0]) is not supported (only sslmode)")
+                throw bad("the parameter \(parts[0]) is not supported (only sslmode and schema)")
             }
         }
-        return PostgresLocation(user: user, password: password, host: host, port: port, database: database, sslMode: sslMode)
+        return PostgresLocation(user: user, password: password, host: host, port: port, database: database, sslMode: sslMode, schema: schema)
     }
 }
