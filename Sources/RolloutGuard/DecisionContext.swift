@@ -71,6 +71,8 @@ public struct DecisionContext {
     var observer: (any RowReader)?
     /// The rule that asks for a person, when a named one does.
     public var approvalRule: ToolRule?
+    /// What the approver of an approved write was shown (`mode == .approved`): the write runs only as shown.
+    var approvedView: ApprovedView?
 
     init(policy: Policy, call: ToolCall, tool: ToolPolicy, model: ModelPolicy, principal: Principal, now: Date, mode: EvaluationMode,
          stages: any StageSource, options: GuardOptions, decisionScope: DecisionScope) {

@@ -33,6 +33,8 @@ extension Guard {
         }
         var context = DecisionContext(policy: policy, call: queued.call, tool: tool, model: model, principal: queued.principal, now: now,
                                       mode: .approved, stages: stages, options: options, decisionScope: decisionScope)
+        // What the approver was shown: the pending event `approvalRefusal` found to match the queued request.
+        context.approvedView = try environment.transaction { session in try session.ledger.event(seq: queued.pendingSeq) }.map(ApprovedView.init)
         if let halted = halt.reason { throw GuardError.halted(halted) }
         return try await run(&context, approval: ApprovalRun(approval: queued, approver: approver, reason: reason))
     }

@@ -193,6 +193,14 @@ enum StandardSteps {
             if let field = model.tenantField, row[field]?.isIdentical(to: .string(context.principal.tenant)) != true {
                 return .refuse(.crossTenant, "\(tool.name): \(model.name) \(key.canonicalText) does not belong to tenant \(context.principal.tenant)")
             }
+            // A key another spelling of the row's own (`"06"` or `"6"` for 6, another case under NOCASE)
+            // finds the row as the database compares keys, yet is recorded as written: a rollback then took
+            // the later writes of `6` for another row's and undid them unseen, and caps or rules that count
+            // a row by its key counted two rows. The key is the one the row holds, byte for byte.
+            if let held = row[model.key], !held.isIdentical(to: key) {
+                return .refuse(.invalidArguments,
+                    "\(tool.name): the key \(key.canonicalText) finds \(model.name) \(held.canonicalText) only as the database compares keys; send the key as the row holds it (\(held.canonicalText)), so that every record of the row names it alike")
+            }
             rows.append(row)
         }
         context.rows = rows
@@ -232,6 +240,11 @@ enum StandardSteps {
             }
             if let field = referenced.tenantField, row[field]?.isIdentical(to: .string(tenant)) != true {
                 return .refuse(.crossTenant, "\(tool.name): \(what), which does not belong to tenant \(tenant)")
+            }
+            // As for a target's key: a rule or cap that counts writes per referenced row must see one name for it.
+            if let held = row[referenced.key], !held.isIdentical(to: value) {
+                return .refuse(.invalidValue,
+                    "\(tool.name): \(what), which finds \(referenced.name) \(context.decisionScope.redactor.shown(name, held)) only as the database compares keys; send the key as the row holds it")
             }
         }
         return nil
@@ -338,8 +351,21 @@ enum StandardSteps {
 
     /// 12. Approval for the high-stakes few.
     static let approval = GuardStep(.approval, phase: .inTransaction) { context in
+        if context.mode == .approved {
+            // Approved: only as its approver was shown it. With no view (a bug's only cause), it does not run.
+            guard let plan = context.plan else { return nil }
+            let redactor = context.decisionScope.redactor
+            guard let view = context.approvedView else {
+                return .refuse(.approvalRefused, "\(context.tool.name): what its approver was shown cannot be read; the write did not run")
+            }
+            if let difference = view.difference(plan.changes.map(redactor.redact), model: context.model.name) {
+                return .refuse(.approvalRefused,
+                    "\(context.tool.name): the write is no longer what its approver was shown: \(difference). It did not run; the agent may ask for it again on the rows as they are")
+            }
+            return nil
+        }
         // The conditions' data and the plan are built only for a tool that can ask for a person.
-        guard context.mode != .approved, context.request != nil,
+        guard context.request != nil,
               context.tool.approval != nil || context.tool.rules.contains(where: { $0.decision == .approve })
         else { return nil }
         // A person is asked when the condition holds for any row the write touches.

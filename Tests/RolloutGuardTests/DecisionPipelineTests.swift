@@ -273,6 +273,75 @@ struct ApprovalTests {
     }
 }
 
+extension ApprovalTests {
+    @Test("an approved write runs only on the rows as its approver was shown them (found by an adversarial review)")
+    func runsAsShown() async throws {
+        let fixture = try GuardFixture()
+        let id = try #require(try await fixture.call("orders.update", orderUpdate(data: ["status": "refunded"], key: "q1")).approvalId)
+        // The agent that asked moves the row before a person looks: "pending" → "paid", then the approver's
+        // "pending" → "refunded" would run as "paid" → "refunded".
+        #expect(try await fixture.call("orders.update", orderUpdate(data: ["status": "paid"], key: "q2")).code == .executed)
+        let approved = try await fixture.guard_.approve(id, by: "maria.lopez", reason: "return checked against ticket")
+        #expect(approved.code == .approvalRefused, "\(approved.message)")
+        #expect(approved.message.contains(#"Order 1's status is "paid" now, and the approver was shown "pending""#), "\(approved.message)")
+        #expect(try fixture.row("Order", 1)?["status"] == "paid")
+        // Decided for good: the queued write never runs; asked again (a new key), it is shown as it is now.
+        #expect(try await fixture.guard_.approve(id, by: "maria.lopez").message.contains("already refused"))
+        let again = try await fixture.call("orders.update", orderUpdate(data: ["status": "refunded"], key: "q3"))
+        #expect(again.changes.first?.fields["status"]?.before == "paid")
+        #expect(try await fixture.guard_.approve(try #require(again.approvalId), by: "maria.lopez").code == .executed)
+    }
+
+    @Test("a field of the row the write does not set may change before the approval: it runs")
+    func otherFieldsMayChange() async throws {
+        let fixture = try GuardFixture()
+        let id = try #require(try await fixture.call("orders.update", orderUpdate(data: ["status": "refunded"], key: "r1")).approvalId)
+        #expect(try await fixture.call("orders.update", orderUpdate(data: ["notes": "called the customer"], key: "r2")).code == .executed)
+        #expect(try await fixture.guard_.approve(id, by: "maria.lopez").code == .executed)
+        #expect(try fixture.row("Order", 1)?["status"] == "refunded")
+    }
+}
+
+@Suite("Guard: a row's key as the row holds it")
+struct KeySpellingTests {
+    @Test("a key that finds a row only as the database compares keys is refused, nothing written (found by an adversarial review)",
+          arguments: ["06", "6", " 6", "6.0"] as [JSONValue])
+    func otherSpelling(_ key: JSONValue) async throws {
+        let fixture = try GuardFixture()
+        let before = try fixture.row("Order", 6)
+        let refused = try await fixture.call("orders.update", orderUpdate(id: key, data: ["notes": "x"], key: "s-1"))
+        #expect(refused.code == .invalidArguments, "\(refused.message)")
+        #expect(refused.message.contains("send the key as the row holds it (6)"), "\(refused.message)")
+        #expect(try fixture.row("Order", 6) == before)
+        #expect(try await fixture.call("orders.update", orderUpdate(id: 6, data: ["notes": "x"], key: "s-2")).code == .executed)
+    }
+
+    @Test("a rollback is refused once a later write changed the row, whatever spelling of the key it was sent with")
+    func rollbackSeesLaterWrites() async throws {
+        let fixture = try GuardFixture()
+        let first = try await fixture.call("orders.update", orderUpdate(id: 6, data: ["status": "paid"], key: "w1"))
+        #expect(first.code == .executed)
+        #expect(try await fixture.call("orders.update", orderUpdate(id: "06", data: ["status": "cancelled"], key: "w2")).code == .invalidArguments)
+        #expect(try await fixture.call("orders.update", orderUpdate(id: 6, data: ["status": "cancelled"], key: "w3")).code == .executed)
+        let rollback = try await fixture.guard_.rollback(first.auditSeq, by: "dev.patel", reason: "agent set wrong status, ticket 881")
+        #expect(rollback.code != .rolledBack, "\(rollback.message)")
+        #expect(try fixture.row("Order", 6)?["status"] == "cancelled")
+    }
+
+    @Test("a reference to another model's row is taken only as that row holds its key")
+    func referenceSpelling() async throws {
+        let text = try String(contentsOfFile: TestPaths.exampleFolder + "/policy.yaml", encoding: .utf8)
+        let edited = text.replacingOccurrences(of: "order_id: {type: integer, min: 1, references: Order}", with: "order_id: {type: string, references: Order}")
+        #expect(edited != text, "the example policy's refund changed: update this test's edit")
+        let fixture = try GuardFixture(policy: try Policy.parse(edited))
+        let refund: (JSONValue) -> JSONValue = { ["order_id": $0, "amount_cents": 1200, "reason_code": "late", "reason": "parcel arrived two weeks late", "request_id": "rf-1"] }
+        let refunds = try fixture.table("Refund").count
+        let refused = try await fixture.call("refunds.issue", refund("06"))
+        #expect(refused.code == .invalidValue && refused.message.contains("only as the database compares keys"), "\(refused.message)")
+        #expect(try fixture.table("Refund").count == refunds)
+    }
+}
+
 @Suite("Guard: rollback")
 struct RollbackTests {
     @Test("rollback restores an update, a create and a delete, and is itself audited")
