@@ -184,7 +184,8 @@ extension Guard {
         var event = baseEvent(call, principal: principal, now: now, tool: tool)
         event.decision = code.rawValue
         event.message = message
-        if let tool, case .success(let request) = RequestBinder.bind(call, to: tool) {
+        // Arguments with a NUL are not bound into the event's columns (`AuditEvent.columnHoldingNUL`).
+        if let tool, !call.arguments.holdsNUL, case .success(let request) = RequestBinder.bind(call, to: tool) {
             event.reason = request.reason
             event.idempotencyKey = request.idempotencyKey
             event.targets = request.targets
@@ -196,7 +197,8 @@ extension Guard {
 
     /// What the bound request says, on a refusal's event.
     func fill(_ event: inout AuditEvent, from context: DecisionContext) {
-        guard let request = context.request ?? (try? RequestBinder.bind(context.call, to: context.tool).get()) else { return }
+        // Arguments with a NUL are not bound into the event's columns (`AuditEvent.columnHoldingNUL`).
+        guard !context.call.arguments.holdsNUL, let request = context.request ?? (try? RequestBinder.bind(context.call, to: context.tool).get()) else { return }
         event.reason = request.reason
         event.idempotencyKey = request.idempotencyKey
         event.targets = request.targets
@@ -245,7 +247,8 @@ extension Guard {
 
     /// A name as an event records it: an event names its tool (and tenant), so an empty name an agent
     /// sent is recorded as `(no name)`, never as an event the log could not read back.
-    static func recordedName(_ name: String) -> String { name.isEmpty ? "(no name)" : name }
+    /// A NUL in it is written U+FFFD: no store's column holds one (`AuditEvent.columnHoldingNUL`).
+    static func recordedName(_ name: String) -> String { name.isEmpty ? "(no name)" : name.withoutNUL }
 
     /// The `args_digest` an event records: the keyed digest of the call's arguments (`Redactor.keyedDigest`).
     /// A plain SHA-256 of them gave a secret value back from an exported event (a 4-digit token in under a

@@ -35,6 +35,11 @@ enum StandardSteps {
         guard context.policy.model(named: context.tool.model) != nil else {
             return .refuse(.invalidArguments, "\(context.tool.name) writes model \(context.tool.model), which the policy does not define")
         }
+        // Refused before any of it is bound: its reason or key would be a column of the event, which no
+        // store holds with a NUL (`AuditEvent.columnHoldingNUL`), so the call was refused with no record.
+        if context.call.arguments.holdsNUL {
+            return .refuse(.invalidArguments, "\(context.tool.name): the arguments hold the character U+0000 (NUL), which no audit store can record and few databases hold; the call is refused")
+        }
         switch RequestBinder.bind(context.call, to: context.tool) {
         case .success(let request):
             context.request = request

@@ -111,7 +111,9 @@ public enum ServeApp {
         }
         /// A decision's note: it must have words, as a reason must (an invisible character is no note).
         @Sendable func noteProblem(_ note: String) -> String? {
-            ReasonRule(required: true, minLength: 1, maxLength: 300, boilerplate: []).problem(with: note).map { "The note: \($0)." }
+            // The note is the decision event's reason, a column no store holds with a NUL in it.
+            if note.utf8.contains(0) { return "The note holds the character U+0000 (NUL); write it without." }
+            return ReasonRule(required: true, minLength: 1, maxLength: 300, boilerplate: []).problem(with: note).map { "The note: \($0)." }
         }
         /// A message for the next page, kept here and named by a random id: a link cannot put words on the page.
         @Sendable func flashed(_ path: String, _ text: String) -> Response { Responses.redirect(path + "?flash=" + flashes.keep(text)) }

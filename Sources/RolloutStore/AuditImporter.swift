@@ -247,6 +247,10 @@ final class ImportPipeline: @unchecked Sendable {
             // guard ran, and approvals and rollbacks trust only those. A mark already there (an export of
             // imported events) is kept, so the same events make the same chain again.
             if event.details["imported"] == nil || event.details["imported"] == .null { event.details["imported"] = mark }
+            if let field = event.columnHoldingNUL {
+                return .failure(.badRecord(file: file, line: number, field: field,
+                                           message: "holds the character U+0000, which a store's columns cannot hold (PostgreSQL's text has no NUL)"))
+            }
             return .success(event)
         } catch {
             return .failure(.badRecord(file: file, line: number, field: error.field, message: error.message))

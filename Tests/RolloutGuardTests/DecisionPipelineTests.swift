@@ -342,6 +342,16 @@ struct KeySpellingTests {
     }
 }
 
+extension KeySpellingTests {
+    @Test("a tool name with a NUL in it is recorded with U+FFFD in its place: an audit row's column holds no NUL")
+    func nulInToolName() async throws {
+        let fixture = try GuardFixture()
+        let refused = try await fixture.call("orders.upd\u{0}ate", orderUpdate())
+        #expect(refused.code == .toolUnknown)
+        #expect(try fixture.lastEvent().tool == "orders.upd\u{FFFD}ate")
+    }
+}
+
 @Suite("Guard: rollback")
 struct RollbackTests {
     @Test("rollback restores an update, a create and a delete, and is itself audited")
