@@ -27,6 +27,10 @@ public struct ScoreOptions: Sendable {
     public var minimumEntityEvents: Int
     /// Keep the per-interval combined score (for `--intervals`).
     public var keepIntervals: Bool
+    /// Score only the events guards recorded: imported lines neither count nor teach the baselines. The
+    /// anomaly gate's view unless `gates.imported_evidence` says otherwise: imported lines that repeated a
+    /// burst every day before it made a guard-recorded burst look usual, and the gate passed.
+    public var guardedOnly = false
 
     public init(
         tenants: [String] = [], until: Date, window: TimeSpan = .days(7), history: TimeSpan = .days(35), bucket: TimeSpan = .minutes(5),
@@ -94,7 +98,8 @@ public enum AnomalyScorer {
     static func score(_ store: AuditStore, tenant: String, options: ScoreOptions, reader: AuditStore? = nil, chunkSize: Int = 4_096,
                       streaming: Bool = true) throws -> TenantScore {
         var run = try TenantRun(store, tenant: tenant, options: options, streaming: streaming)
-        try run.pass.run(store, reader: reader, tenant: tenant, from: run.historyStart, to: options.until, chunkSize: chunkSize)
+        try run.pass.run(store, reader: reader, tenant: tenant, from: run.historyStart, to: options.until, chunkSize: chunkSize,
+                         guardedOnly: options.guardedOnly)
         return try run.verdict(store)
     }
 
@@ -125,7 +130,7 @@ public enum AnomalyScorer {
             var events = [[Int]](repeating: [], count: runs.count)
             try Handoff<ScoringChunk>.pipe(produce: { put in
                 try reader.scanScoring(tenants: names, from: historyStart, to: options.until, valueFields: FieldRule.moneyWords,
-                                       chunkSize: chunkSize) { put($0) }
+                                       chunkSize: chunkSize, guardedOnly: options.guardedOnly) { put($0) }
             }, consume: { chunk in
                 for i in events.indices { events[i].removeAll(keepingCapacity: true) }
                 for (index, tenant) in chunk.tenants.enumerated() { events[Int(tenant)].append(index) }

@@ -36,7 +36,7 @@ struct TenantRun {
         self.entityConfiguration = entityConfiguration
         firstScored = Self.bucketIndex(options.from, origin: originMillis, bucket: bucketMillis)
         lastScored = Self.bucketIndex(options.until.addingTimeInterval(-0.001), origin: originMillis, bucket: bucketMillis)
-        let first = try store.firstEventTime(tenant: tenant)
+        let first = try store.firstEventTime(tenant: tenant, guardedOnly: options.guardedOnly)
         var engine = RuleEngine(tenant: tenant, reportFrom: first == nil ? .distantFuture : options.from, firstEvent: first ?? options.from)
         engine.bucketMillis = bucketMillis
         let rates = RateCounter(originMillis: originMillis, bucketMillis: bucketMillis,
@@ -121,7 +121,8 @@ struct TenantRun {
                 let start = bucketStart(episode[0].index - Int64(peak.point.scale) + 1)
                 let end = bucketStart(episode[episode.count - 1].index + 1)
                 let minutes = peak.point.scale * bucketSeconds / 60
-                let events = try store.eventIds(tenant: tenant, from: start, to: end, dimension: dimension, entity: entity, limit: 50)
+                let events = try store.eventIds(tenant: tenant, from: start, to: end, dimension: dimension, entity: entity, limit: 50,
+                                                guardedOnly: options.guardedOnly)
                 anomalies.append(Anomaly(
                     tenant: tenant, family: .rate, signal: "rate", entity: label, start: start, end: end,
                     observed: peak.point.observed, expected: peak.point.expected, bandLow: peak.point.bandLow, bandHigh: peak.point.bandHigh,

@@ -189,6 +189,8 @@ public struct GateEvaluator {
         let until = latest.map { max(now, $0.addingTimeInterval(0.001)) } ?? now
         var options = ScoreOptions(tenants: [tenant], until: until, window: soak)
         options.reasonRules(from: policy)
+        // What counts as traffic is what is judged: imported lines must not teach the baselines either.
+        options.guardedOnly = !tenants.gates.importedEvidence
         let score = try AnomalyScorer.score(store, options: options).first
         let anomalies = score?.anomalies ?? []
         let (events, activeDays) = try store.guardedTraffic(tenant: tenant, tool: tool, from: options.from, to: until,

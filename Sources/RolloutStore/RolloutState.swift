@@ -134,13 +134,7 @@ extension AuditStore {
     /// `includingImported` counts imported events too (tenants.yaml's `gates.imported_evidence`).
     public func guardedTraffic(tenant: String, tool: String?, from: Date, to: Date, includingImported: Bool = false) throws -> (events: Int, days: Int) {
         try read { sql in
-            let imported = switch (sql.dialect, includingImported) {
-            case (_, true): "1 = 1"
-            // Every `details` member of the body (one imported before duplicates were kept apart may name it twice):
-            // SQLite's path reads the first, the decoder the last. `json`, not `jsonb`: the latter refuses `\u0000`.
-            case (.sqlite, false): "NOT EXISTS (SELECT 1 FROM json_each(body) WHERE key = 'details' AND json_type(value, '$.imported') IS NOT NULL)"
-            case (.postgres, false): "((body)::json -> 'details' -> 'imported') IS NULL"
-            }
+            let imported = includingImported ? "1 = 1" : Self.recordedByGuard(sql.dialect)
             var query = """
                 SELECT count(*), count(DISTINCT ts_ms / 86400000) FROM audit_events
                 WHERE tenant = ? AND ts_ms >= ? AND ts_ms < ? AND NOT (substr(tool, 1, 8) = 'rollout.' AND substr(decision, 1, 6) = 'stage_')
@@ -153,6 +147,17 @@ extension AuditStore {
             }
             guard let row = try sql.queryOne(query, arguments) else { return (0, 0) }
             return (Int(row.int(0)), Int(row.int(1)))
+        }
+    }
+
+    /// An SQL condition on an `audit_events` row: its event was recorded by a guard, not imported (no
+    /// `details.imported` member, whatever its value). Every `details` member of the body is looked at (one
+    /// imported before duplicates were kept apart may name it twice): SQLite's path reads the first, the
+    /// decoder the last. `json`, not `jsonb`, on PostgreSQL: the latter refuses `\u0000`.
+    static func recordedByGuard(_ dialect: SQLDialect) -> String {
+        switch dialect {
+        case .sqlite: "NOT EXISTS (SELECT 1 FROM json_each(body) WHERE key = 'details' AND json_type(value, '$.imported') IS NOT NULL)"
+        case .postgres: "((body)::json -> 'details' -> 'imported') IS NULL"
         }
     }
 

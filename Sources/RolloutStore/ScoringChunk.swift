@@ -184,7 +184,7 @@ extension AuditStore {
     /// member index where `ValueFieldFilter` wants it, which costs a fraction of `json_extract`); on
     /// PostgreSQL `fields_changed` of executed writes whose shape contains a value field, as the server
     /// extracts it (the value fields' `?`s come first).
-    static func scoringSelect(_ dialect: SQLDialect, valueFields: Int, allTenants: Bool = false) -> (sql: String, arguments: Int) {
+    static func scoringSelect(_ dialect: SQLDialect, valueFields: Int, allTenants: Bool = false, guardedOnly: Bool = false) -> (sql: String, arguments: Int) {
         let last: String
         switch dialect {
         case .sqlite: last = "body"
@@ -195,10 +195,11 @@ extension AuditStore {
         }
         let columns = "seq, ts_ms, row_count, actor, tool, operation, decision, approver, idempotency_key, reason, effect, shape, \(last)"
         // Several tenants: the time index, ties put in each tenant's order by the reader; the tenant last.
+        let guarded = guardedOnly ? " AND " + recordedByGuard(dialect) : ""
         if allTenants {
-            return ("SELECT \(columns), tenant FROM audit_events WHERE ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms", dialect == .postgres ? valueFields : 0)
+            return ("SELECT \(columns), tenant FROM audit_events WHERE ts_ms >= ? AND ts_ms < ?\(guarded) ORDER BY ts_ms", dialect == .postgres ? valueFields : 0)
         }
-        return ("SELECT \(columns) FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms", dialect == .postgres ? valueFields : 0)
+        return ("SELECT \(columns) FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND ts_ms < ?\(guarded) ORDER BY ts_ms", dialect == .postgres ? valueFields : 0)
     }
 
     /// The events of several tenants in the window but rollout's own, in one pass in time order (each
@@ -206,13 +207,13 @@ extension AuditStore {
     /// chunks whose `tenants` give each event's place in `tenants`. Each tenant's events come in the
     /// order `scanScoring(tenant:)` gives them, ties included; a chunk ends only between two times.
     /// Events of other tenants are skipped. Tenants are told apart by their bytes, as SQL's `=` does.
-    public func scanScoring(tenants: [String], from: Date, to: Date, valueFields: [String] = [], chunkSize: Int = 4_096,
+    public func scanScoring(tenants: [String], from: Date, to: Date, valueFields: [String] = [], chunkSize: Int = 4_096, guardedOnly: Bool = false,
                             _ body: (ScoringChunk) throws -> Bool) throws {
         struct Stop: Error {}
         let names = tenants.map { Array($0.utf8) }
         do {
             try read { sql in
-                let (query, valueArguments) = Self.scoringSelect(sql.dialect, valueFields: valueFields.count, allTenants: true)
+                let (query, valueArguments) = Self.scoringSelect(sql.dialect, valueFields: valueFields.count, allTenants: true, guardedOnly: guardedOnly)
                 let arguments: [SQLValue] = valueFields.prefix(valueArguments).map(SQLValue.text) + [.int(Self.millis(from)), .int(Self.millis(to))]
                 var filter = ValueFieldFilter(words: valueFields)
                 var chunk = ScoringChunk(capacity: chunkSize)
@@ -273,12 +274,13 @@ extension AuditStore {
     /// only for executed writes whose shape contains one of `valueFields` (substrings of field names).
     /// Time order, ties in index order (the index gives the order: no sort). On SQLite each row is read
     /// in place. Stops early, without error, when `body` returns false.
-    public func scanScoring(tenant: String, from: Date, to: Date, valueFields: [String] = [], chunkSize: Int = 4_096,
+    /// `guardedOnly`: only the events guards recorded (`recordedByGuard`), none imported.
+    public func scanScoring(tenant: String, from: Date, to: Date, valueFields: [String] = [], chunkSize: Int = 4_096, guardedOnly: Bool = false,
                             _ body: (ScoringChunk) throws -> Bool) throws {
         struct Stop: Error {}
         do {
             try read { sql in
-                let (query, valueArguments) = Self.scoringSelect(sql.dialect, valueFields: valueFields.count)
+                let (query, valueArguments) = Self.scoringSelect(sql.dialect, valueFields: valueFields.count, guardedOnly: guardedOnly)
                 let arguments: [SQLValue] = valueFields.prefix(valueArguments).map(SQLValue.text)
                     + [.text(tenant), .int(Self.millis(from)), .int(Self.millis(to))]
                 var filter = ValueFieldFilter(words: valueFields)

@@ -28,18 +28,22 @@ extension AuditStore {
     /// The time of a tenant's first event, or nil when it has none. Only times that are numbers within
     /// a date's range count: one row whose `ts_ms` was made text or a huge real by hand (which sorts
     /// apart from every number) must not hide the tenant's true first event.
-    public func firstEventTime(tenant: String) throws -> Date? {
+    /// `guardedOnly`: of the events guards recorded (`recordedByGuard`).
+    public func firstEventTime(tenant: String, guardedOnly: Bool = false) throws -> Date? {
         try read { sql in
-            try sql.queryOne("SELECT min(ts_ms) FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND ts_ms <= ?",
+            try sql.queryOne("SELECT min(ts_ms) FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND ts_ms <= ?"
+                                + (guardedOnly ? " AND " + Self.recordedByGuard(sql.dialect) : ""),
                              [.text(tenant), .int(-8_640_000_000_000_000), .int(8_640_000_000_000_000)])?
                 .optionalInt(0).map { Date(timeIntervalSince1970: Double($0) / 1000) }
         }
     }
 
     /// Ids of the events behind a rate anomaly: the entity's events in the window, oldest first.
-    public func eventIds(tenant: String, from: Date, to: Date, dimension: RateDimension, entity: String, limit: Int) throws -> [Int64] {
+    public func eventIds(tenant: String, from: Date, to: Date, dimension: RateDimension, entity: String, limit: Int,
+                         guardedOnly: Bool = false) throws -> [Int64] {
         try read { sql in
             var query = "SELECT seq FROM audit_events WHERE tenant = ? AND ts_ms >= ? AND ts_ms < ?"
+                + (guardedOnly ? " AND " + Self.recordedByGuard(sql.dialect) : "")
             var arguments: [SQLValue] = [.text(tenant), .int(Self.millis(from)), .int(Self.millis(to))]
             switch dimension {
             case .tenant: break

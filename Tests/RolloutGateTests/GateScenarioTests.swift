@@ -270,6 +270,34 @@ struct GateScenarioTests {
         #expect(try imported.controller.promote(tenant: "acme", by: "maria.lopez", reason: "imported traffic").evaluation.passed == false)
     }
 
+    /// `count` writes of `actor` within a minute from `at`, as a guard records them (`imported`: as an import does).
+    static func burst(at: Date, count: Int, actor: String = "agent-9", imported: Bool = false, tag: String) -> [AuditEvent] {
+        (0..<count).map { i in
+            var event = AuditEvent(ts: at.addingTimeInterval(Double(i)), tenant: "acme", actor: actor, tool: "orders.update", model: "Order",
+                                   operation: "update", targets: [.number(Double(i))], rowCount: 1,
+                                   changes: [RowChange(key: .number(Double(i)), fields: ["status": FieldChange(before: "pending", after: "refunded")])],
+                                   reason: "goodwill refund for ticket \(i)", idempotencyKey: "\(tag)-\(i)", decision: "executed")
+            if imported { event.details["imported"] = ["source": "jsonl"] }
+            return event
+        }
+    }
+
+    @Test("imported lines do not teach the anomaly gate's baselines: a guard-recorded burst, repeated daily before in imported lines, still fails it (helper-77)")
+    func importsTeachNothing() throws {
+        let burstAt = Scenario.day0.addingTimeInterval(5 * 86_400 + 3_600 * 4)
+        let burst = Self.burst(at: burstAt, count: 40, tag: "live")
+        let alone = try Scenario(extraEvents: burst)
+        #expect(status(try alone.controller.gate(tenant: "acme"), "anomalies") == .failed)
+        // The same burst, every day of the history and the soak before it, in imported lines.
+        let poison = (1...32).flatMap { day in
+            Self.burst(at: burstAt.addingTimeInterval(-Double(day) * 86_400), count: 40, imported: true, tag: "old-\(day)")
+        }
+        let masked = try Scenario(extraEvents: burst + poison)
+        let result = try #require(try masked.controller.gate(tenant: "acme").results.first { $0.gate == "anomalies" })
+        #expect(result.status == .failed, "\(result.reason)")
+        #expect(try masked.controller.promote(tenant: "acme", by: "maria.lopez", reason: "a quiet week").evaluation.passed == false)
+    }
+
     @Test("broad needs an approval, by someone other than the promoter")
     func approvalRules() throws {
         let none = try Scenario(approvedBy: nil)

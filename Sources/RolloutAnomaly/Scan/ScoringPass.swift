@@ -21,10 +21,11 @@ struct ScoringPass {
 
     /// Reads the tenant's events of `from..<to` from `store` (on `reader`, a read-only twin of it,
     /// when there is one) and observes them all.
-    mutating func run(_ store: AuditStore, reader: AuditStore?, tenant: String, from: Date, to: Date, chunkSize: Int = 4_096) throws {
+    mutating func run(_ store: AuditStore, reader: AuditStore?, tenant: String, from: Date, to: Date, chunkSize: Int = 4_096,
+                      guardedOnly: Bool = false) throws {
         let valueFields = FieldRule.moneyWords
         guard let reader else {
-            try store.scanScoring(tenant: tenant, from: from, to: to, valueFields: valueFields, chunkSize: chunkSize) { chunk in
+            try store.scanScoring(tenant: tenant, from: from, to: to, valueFields: valueFields, chunkSize: chunkSize, guardedOnly: guardedOnly) { chunk in
                 observe(chunk)
                 return true
             }
@@ -32,7 +33,7 @@ struct ScoringPass {
             return
         }
         try Handoff<ScoringChunk>.pipe(produce: { put in
-            try reader.scanScoring(tenant: tenant, from: from, to: to, valueFields: valueFields, chunkSize: chunkSize) { put($0) }
+            try reader.scanScoring(tenant: tenant, from: from, to: to, valueFields: valueFields, chunkSize: chunkSize, guardedOnly: guardedOnly) { put($0) }
         }, consume: { observe($0) })
         finish()
     }
