@@ -110,15 +110,9 @@ public enum ComplianceCollector {
             handed += chunk.count
             if handed / 200_000 > before / 200_000 { progress?("listing every call… \(handed / 200_000 * 200_000)") }
         })
-        let rows = listing.rows, first = listing.first, daily = listing.daily, byDecision = listing.byDecision, examples = listing.examples
+        let rows = listing.rows, first = listing.first, byDecision = listing.byDecision
         let approvals = listing.approvals, rollbacks = listing.rollbacks, stages = listing.stages
-        var days: [String: [DecisionCategory: Int]] = [:]
-        for (day, decisions) in daily {
-            for (decision, count) in decisions { days[day, default: [:]][DecisionCategory(decision: decision), default: 0] += count }
-        }
-        let refusals = byDecision.filter { DecisionCategory(decision: $0.key) == .refused }
-            .sorted { ($1.value, $0.key) < ($0.value, $1.key) }
-            .map { code, count in ComplianceReport.Refusal(code: code, count: count, example: examples[code] ?? nil) }
+        let (days, refusals) = Self.summary(listing)
 
         let verification = try sequentialVerification ?? verifying!.value()
         let chain = ComplianceReport.Chain(ok: verification.ok, checked: verification.checked, headSeq: verification.head.seq,
@@ -143,7 +137,7 @@ public enum ComplianceCollector {
         var report = ComplianceReport(
             from: options.from, to: options.to, scope: options.tenants, generatedAt: now, rolloutVersion: rolloutVersion,
             policyDigest: policy?.digest, chain: chain, tenants: tenantLines,
-            days: days.keys.sorted().map { ComplianceReport.Day(day: $0, counts: days[$0]!) },
+            days: days,
             byDecision: byDecision, refusals: refusals, approvals: approvals.map(ComplianceReport.Entry.init),
             rollbacks: rollbacks.map(ComplianceReport.Entry.init), stageChanges: stages.prefix(options.listLimit).map(ComplianceReport.Entry.init),
             anomalies: Array(anomalies.prefix(options.listLimit)), anomaliesScored: options.scoreAnomalies,
@@ -153,22 +147,64 @@ public enum ComplianceCollector {
         return Output(report: report, firstRows: first)
     }
 
-    /// The calls of `scope` listed again from the store, as the report lists them: how many, and the
-    /// SHA-256 of their JSON Lines (`report --verify` compares them with what the report states).
-    public static func rows(store: AuditStore, scope: ComplianceScope) throws -> (count: Int, digest: String) {
-        var hasher = SHA256()
-        var count = 0
-        var lines: [UInt8] = []
-        try store.scanCompliance(scope) { row, _ in
-            count += 1
+    /// What a report states of its calls, listed again from the store (`report --verify`): the rows' count
+    /// and digests (JSON Lines and CSV), and what the report counts and lists from them, as `collect` makes
+    /// them. A report rewritten without the key (a refusal taken out of its tables and its CSV, every
+    /// digest made again) differs from this.
+    public struct Recount: Sendable {
+        public var rows: Int
+        public var digest: String
+        public var csvDigest: String
+        public var days: [ComplianceReport.Day]
+        public var byDecision: [String: Int]
+        public var refusals: [ComplianceReport.Refusal]
+        public var approvals: [ComplianceReport.Entry]
+        public var rollbacks: [ComplianceReport.Entry]
+        public var stageChanges: [ComplianceReport.Entry]
+        /// The first `htmlRows` rows, as report.html shows them.
+        public var first: [ComplianceRow]
+    }
+
+    /// The calls of `scope` listed again from the store, as `collect` lists them.
+    public static func recount(store: AuditStore, scope: ComplianceScope, listLimit: Int, htmlRows: Int) throws -> Recount {
+        let options = ComplianceOptions(from: scope.from, to: scope.to, tenants: scope.tenants, listLimit: listLimit, htmlRows: htmlRows)
+        let details = ComplianceDetails(decisions: Self.approvalDecisions.union(Self.rollbackDecisions), withApprover: true)
+        let listing = Listing()
+        var hasher = SHA256(), csv = SHA256()
+        csv.update(data: Array(ComplianceRowFormat.csvHeader.utf8))
+        var lines: [UInt8] = [], records: [UInt8] = []
+        try store.scanCompliance(scope, details: details, control: { event in
+            if !event.isImported { listing.stages.append(event) }
+        }) { row, event in
+            try listing.count(row, event: event, options: options)
             ComplianceRowFormat.appendJSON(row, to: &lines)
+            ComplianceRowFormat.appendCSV(row, to: &records)
             if lines.count >= 1 << 16 {
                 hasher.update(data: lines)
+                csv.update(data: records)
                 lines.removeAll(keepingCapacity: true)
+                records.removeAll(keepingCapacity: true)
             }
         }
         hasher.update(data: lines)
-        return (count, "sha256:" + hasher.finalize().hexString)
+        csv.update(data: records)
+        let (days, refusals) = Self.summary(listing)
+        return Recount(rows: listing.rows, digest: "sha256:" + hasher.finalize().hexString, csvDigest: csv.finalize().hexString, days: days,
+                       byDecision: listing.byDecision, refusals: refusals, approvals: listing.approvals.map(ComplianceReport.Entry.init),
+                       rollbacks: listing.rollbacks.map(ComplianceReport.Entry.init),
+                       stageChanges: listing.stages.prefix(listLimit).map(ComplianceReport.Entry.init), first: listing.first)
+    }
+
+    /// The listing's counts per day and category, and its refusals by code (most first), as the report states them.
+    private static func summary(_ listing: Listing) -> ([ComplianceReport.Day], [ComplianceReport.Refusal]) {
+        var days: [String: [DecisionCategory: Int]] = [:]
+        for (day, decisions) in listing.daily {
+            for (decision, count) in decisions { days[day, default: [:]][DecisionCategory(decision: decision), default: 0] += count }
+        }
+        let refusals = listing.byDecision.filter { DecisionCategory(decision: $0.key) == .refused }
+            .sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+            .map { code, count in ComplianceReport.Refusal(code: code, count: count, example: listing.examples[code] ?? nil) }
+        return (days.keys.sorted().map { ComplianceReport.Day(day: $0, counts: days[$0]!) }, refusals)
     }
 
     static let approvalDecisions: Set<String> = ["pending_approval", "approval_denied", "approval_expired", "approval_refused"]

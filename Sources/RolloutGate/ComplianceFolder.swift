@@ -41,6 +41,7 @@ public enum ComplianceFolder {
             }
             var report = output.report
             report.csvDigest = try csv?.digestSoFar()
+            if formats.contains(.html) { report.htmlRows = output.firstRows.count }
             if formats.contains(.json) {
                 let file = try StagedFile(directory: directory, name: "report.json")
                 staged.append(file)

@@ -21,24 +21,68 @@ public enum ReportCheck: Sendable {
         if let missing = verification?.firstBreak, missing.problem == .keyMissing {
             return .notVerified("\(missing.detail); the report's rows and verdict cannot be checked against this store without it")
         }
-        let outcome = try ComplianceVerifier.check(
+        // What report.json states, read back: its lists and tables are recounted from the store, its HTML rendered again.
+        let path = { (name: String) in (directory as NSString).appendingPathComponent(name) }
+        let stated = FileManager.default.contents(atPath: path("report.json")).flatMap { try? JSONValue.parse($0) }.flatMap(ComplianceReport.init(document:))
+        var recount: ComplianceCollector.Recount?
+        var outcome = try ComplianceVerifier.check(
             directory: directory, headHash: store.map { a in { try a.eventHash(seq: $0) } },
             firstBreak: verification.map { v in { v.firstBreak?.seq } },
             rows: store.map { a in { from, to, tenants, through in
-                try ComplianceCollector.rows(store: a, scope: ComplianceScope(from: from, to: to, tenants: tenants, maxSeq: through))
+                let listed = try ComplianceCollector.recount(store: a, scope: ComplianceScope(from: from, to: to, tenants: tenants, maxSeq: through),
+                                                             listLimit: stated?.listLimit ?? 1000, htmlRows: stated?.htmlRows ?? 0)
+                recount = listed
+                return (listed.rows, listed.digest)
             } },
-            // With the key the signature vouches for how far the report listed.
-            laterCall: key != nil ? nil : store.map { a in { from, to, tenants, after in
+            // With the key too: the signature vouches for how far the report listed, not that the period had ended
+            // by then (a signed report made mid-month was verified later as the month's account, its later calls missing).
+            laterCall: store.map { a in { from, to, tenants, after in
                 try a.firstCall(ComplianceScope(from: from, to: to, tenants: tenants), after: after)
             } },
             signature: key.map { key in { key.mac(reportDigest: $0) } },
             filesSignature: key.map { key in { key.mac(reportFiles: $0) } },
             eventTime: store.map { a in { try a.event(seq: $0)?.ts } })
+        if store != nil { outcome.problems += recounted(stated, recount, digest: outcome.digest, path: path) }
         if !outcome.problems.isEmpty { return .failed(outcome.problems) }
         guard store != nil else {
             // Its files agree with each other, which anyone who rewrites them all can make so: unverified.
             return .notVerified("the files agree with each other (digest \(outcome.digest)), but no store was found to check its calls, chain head and verdict against; give --store (or set ROLLOUT_STORE)")
         }
         return .verified(digest: outcome.digest)
+    }
+
+    /// Where the report's files say other than the store's calls do: its tables and lists (days, decisions,
+    /// refusals, approvals, rollbacks, stage changes), writes.csv, and report.html rendered again from what
+    /// report.json states. Without the key a report's digests can all be made again: a refusal taken out of
+    /// the CSV, the tables and the page verified as long as writes.jsonl was left whole (helper-77).
+    static func recounted(_ stated: ComplianceReport?, _ recount: ComplianceCollector.Recount?, digest: String, path: (String) -> String) -> [String] {
+        guard let stated else {
+            return ["report.json: does not state every member of a report (period, chain, tables, lists, rows), so what it says cannot be recounted from the store"]
+        }
+        // The rows were not listed again (the report states no period or head): ComplianceVerifier said why.
+        guard let recount else { return [] }
+        var problems: [String] = []
+        var rebuilt = stated
+        rebuilt.days = recount.days
+        rebuilt.byDecision = recount.byDecision
+        rebuilt.refusals = recount.refusals
+        rebuilt.approvals = recount.approvals
+        rebuilt.rollbacks = recount.rollbacks
+        rebuilt.stageChanges = recount.stageChanges
+        let said = stated.json, counted = rebuilt.json
+        for member in ["days", "by_decision", "refusals", "approvals", "rollbacks", "stage_changes"] where said[member] != counted[member] {
+            problems.append("report.json: its \(member) are not what the store's calls of its period and scope count: the report was edited")
+        }
+        if let csv = try? FileDigest.sha256(path: path("writes.csv")), csv != recount.csvDigest {
+            problems.append("writes.csv: is not the store's calls of the period and scope (it hashes to sha256:\(csv), those calls as CSV to sha256:\(recount.csvDigest)): rows were taken out, added or changed")
+        }
+        if let html = FileManager.default.contents(atPath: path("report.html")) {
+            if stated.htmlRows == nil {
+                problems.append("report.html: report.json states no count of the calls it shows (rows.html: written by a rollout before 2026-12-05), so the page cannot be rendered again to check it; make the report again")
+            } else if Array(ComplianceHTML.render(rebuilt, digest: digest, rows: recount.first).utf8) != Array(html) {
+                problems.append("report.html: is not the page its report.json and the store's calls make: it was edited")
+            }
+        }
+        return problems
     }
 }

@@ -208,7 +208,43 @@ struct ReportCommandTests {
         // The files agree with each other: the one problem is the store's list of the calls.
         let verify = try r.project.run(["report", "--verify", out])
         let problems = verify.stdout.split(separator: "\n").filter { $0.hasPrefix("FAILED:") }
-        #expect(verify.status == 1 && problems.count == 1 && problems.first?.contains("rows were taken out, added or changed") == true, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.status == 1 && problems.first?.contains("the store: the calls of the report's period") == true
+                    && problems.contains { $0.contains("writes.csv: is not the store's calls") }, "\(verify.stdout)\(verify.stderr)")
+    }
+
+    @Test("--verify recounts the report's tables, its CSV and its page from the store: a refusal taken out of them all, writes.jsonl left whole and every digest made again, is found (helper-77)")
+    func verifyRecountsTables() throws {
+        let r = try ReportProject()
+        #expect(try r.report(["--no-anomalies"]).status == 0)
+        let out = r.project.root + "/out"
+        #expect(try r.project.run(["report", "--verify", out]).status == 0)
+        var csv = try r.file("writes.csv").split(whereSeparator: \.isNewline).map(String.init)
+        #expect(csv.contains { $0.contains("reason_required") })
+        csv.removeAll { $0.contains("reason_required") }
+        try (csv.joined(separator: "\r\n") + "\r\n").write(toFile: out + "/writes.csv", atomically: true, encoding: .utf8)
+        var document = try JSONValue.parse(try r.file("report.json")).objectValue!
+        let oldDigest = document["digest"]!.stringValue!
+        document["refusals"] = []
+        document["by_decision"] = .object(document["by_decision"]!.objectValue!.filter { $0.key != "reason_required" })
+        var rows = document["rows"]!.objectValue!
+        rows["csv_sha256"] = .string("sha256:" + (try FileDigest.sha256(path: out + "/writes.csv")))
+        document["rows"] = .object(rows)
+        document["digest"] = nil
+        let newDigest = "sha256:" + JSONValue.object(document).canonicalDigest
+        document["digest"] = .string(newDigest)
+        try (JSONValue.object(document).prettyText() + "\n").write(toFile: out + "/report.json", atomically: true, encoding: .utf8)
+        try (try r.file("report.html")).replacingOccurrences(of: oldDigest, with: newDigest).replacingOccurrences(of: "reason_required", with: "executed")
+            .write(toFile: out + "/report.html", atomically: true, encoding: .utf8)
+        let names = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0 != "SHA256SUMS" }.sorted()
+        try names.map { "\(try FileDigest.sha256(path: out + "/" + $0))  \($0)" }.joined(separator: "\n").appending("\n")
+            .write(toFile: out + "/SHA256SUMS", atomically: true, encoding: .utf8)
+        let verify = try r.project.run(["report", "--verify", out])
+        let problems = verify.stdout.split(separator: "\n").filter { $0.hasPrefix("FAILED:") }
+        #expect(verify.status == 1, "\(verify.stdout)\(verify.stderr)")
+        for says in ["its by_decision are not", "its refusals are not", "writes.csv: is not the store's calls", "report.html: is not the page"] {
+            #expect(problems.contains { $0.contains(says) }, "\(says): \(verify.stdout)")
+        }
+        #expect(!problems.contains { $0.contains("the calls of the report's period and scope") }, "writes.jsonl is whole: \(verify.stdout)")
     }
 
     @Test("with the chain key a report is signed: one rewritten without it (its last call dropped, how far it listed lowered, every digest made again) is told apart")
@@ -228,6 +264,29 @@ struct ReportCommandTests {
         // Without the key, a signed store checks nothing: not verified, and said so.
         let unkeyed = try r.verify(environment: [:])
         #expect(unkeyed.status == 1 && unkeyed.stdout.hasPrefix("NOT VERIFIED") && unkeyed.stdout.contains("ROLLOUT_CHAIN_KEY"), "\(unkeyed.stdout)")
+    }
+
+    @Test("a signed report made before its period ended is no account of the period once later calls of it exist (helper-77)")
+    func signedReportMadeEarly() throws {
+        let key = ["ROLLOUT_CHAIN_KEY": "a long random secret kept in the team's vault"]
+        let r = try ReportProject(environment: key)
+        #expect(try r.report(["--no-anomalies"]).status == 0)
+        #expect(try r.verify().status == 0)
+        let later = try r.project.run(["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+                                       #"{"id": 5, "data": {"status": "shipped"}}"#], environment: key)
+        #expect(later.status == 1, "a refusal, recorded: \(later.stdout)")
+        let verify = try r.verify()
+        #expect(verify.status == 1 && verify.stdout.contains("calls were left out, or came after the report was made"), "\(verify.stdout)\(verify.stderr)")
+    }
+
+    @Test("a report of a tenant neither tenants.yaml nor the log knows is refused (exit 2), nothing written (helper-77)")
+    func unknownTenant() throws {
+        let r = try ReportProject()
+        // The first letter is Cyrillic: it looks like acme.
+        let result = try r.report(["--tenant", "\u{430}cme", "--no-anomalies"])
+        #expect(result.status == 2 && result.stderr.contains("is no tenant of tenants.yaml"), "\(result.stdout)\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: r.project.root + "/out"))
+        #expect(try r.report(["--tenant", "acme", "--no-anomalies"]).status == 0)
     }
 
     /// Forgeries without the key that the stored report's digests cannot tell (helper-70), each with what verify says.

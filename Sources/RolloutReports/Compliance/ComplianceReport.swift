@@ -144,6 +144,8 @@ public struct ComplianceReport: Sendable {
     public var csvDigest: String?
     /// Lists longer than this were cut (the rows files have everything).
     public var listLimit: Int
+    /// The calls report.html shows (the first ones), when it was written: `report --verify` renders it again.
+    public var htmlRows: Int?
     /// The gate settings of tenants.yaml when the report was made (soak, evidence thresholds, approvers).
     public var gates: JSONValue?
 
@@ -221,7 +223,8 @@ public struct ComplianceReport: Sendable {
             }),
             "rows": .object(["count": .number(Double(rows)), "sha256": .string(rowsDigest), "files": ["writes.jsonl", "writes.csv"]]
                 .merging(rowsThrough.map { ["through": .number(Double($0))] } ?? [:]) { a, _ in a }
-                .merging(csvDigest.map { ["csv_sha256": .string("sha256:" + $0)] } ?? [:]) { a, _ in a }),
+                .merging(csvDigest.map { ["csv_sha256": .string("sha256:" + $0)] } ?? [:]) { a, _ in a }
+                .merging(htmlRows.map { ["html": .number(Double($0))] } ?? [:]) { a, _ in a }),
             "list_limit": .number(Double(listLimit)),
             "gates": gates ?? .null,
         ]

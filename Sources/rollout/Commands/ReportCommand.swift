@@ -85,6 +85,14 @@ struct ReportCommand: ParsableCommand {
         let folder = folderOptions.folder
         let policy = try? folder.loadPolicy()
         let tenantsFile = try? folder.loadTenants(policy: policy)
+        // A tenant neither tenants.yaml nor the log knows (a typo, a look-alike letter) would make a green report
+        // of no calls: refused. A tenant gone from tenants.yaml is still reported on from its events.
+        for tenant in tenants where tenantsFile?.tenant(tenant) == nil {
+            if try store.lastEventTime(tenant: tenant) == nil {
+                let listed = tenantsFile.map { " (tenants.yaml lists \($0.tenants.map(\.id).joined(separator: ", ")))" } ?? ""
+                throw ValidationError("--tenant \(tenant.debugDescription) is no tenant of tenants.yaml and has no event in the audit log\(listed); a report of it would say nothing, and nothing was written")
+            }
+        }
         let directory = out ?? "reports/compliance-\(Timestamp.day(start))_\(Timestamp.day(end))"
         let started = Date()
         let options = ComplianceOptions(from: start, to: end, tenants: tenants, scoreAnomalies: !noAnomalies, htmlRows: htmlRows)
