@@ -221,7 +221,7 @@ public struct GateEvaluator {
     }
 
     /// How far a tenant's latest event may be dated after this host's time: clocks of hosts differ a little.
-    static let clockTolerance: TimeInterval = 300
+    public static let clockTolerance: TimeInterval = 300
 
     /// Time in the stage at least the soak, counted again from the last anomaly.
     /// `lastChange`: the last promotion or demotion the log records (`lastStageChange`).

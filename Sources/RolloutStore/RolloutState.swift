@@ -161,6 +161,13 @@ extension AuditStore {
         }
     }
 
+    /// The time of the latest audit event of any tenant (from the time index).
+    public func latestEventTime() throws -> Date? {
+        try read { sql in
+            try sql.scalar("SELECT max(ts_ms) FROM audit_events", [])?.int64.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        }
+    }
+
     /// The time of the tenant's latest audit event (from the index: fast on any size of log).
     public func lastEventTime(tenant: String) throws -> Date? {
         try read { sql in

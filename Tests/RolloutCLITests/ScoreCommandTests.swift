@@ -45,6 +45,38 @@ struct ScoreCommandTests {
         #expect(csv.split(separator: "\n").count == 1 + 7 * 288)
     }
 
+    @Test("--until last is the latest event by its time: a line imported late, dated years ago, does not move the window off the planted anomaly (helper-77)")
+    func lastByTime() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let file = dir.appendingPathComponent("events.jsonl").path
+        try Self.events(planted: true).write(toFile: file, atomically: true, encoding: .utf8)
+        let store = dir.appendingPathComponent("audit.sqlite").path
+        #expect(try RolloutBinary.run(["audit", "import", file, "--store", store]).status == 0)
+        let old = dir.appendingPathComponent("old.jsonl").path
+        try #"{"ts":"2020-01-01T00:00:00.000Z","tenant":"acme","actor":"agent-1","tool":"orders.update","row_count":1,"reason":"carrier update from the tracking feed","idempotency_key":"old-1","decision":"executed","approver":null}"#
+            .write(toFile: old, atomically: true, encoding: .utf8)
+        #expect(try RolloutBinary.run(["audit", "import", old, "--store", store]).status == 0)
+        let result = try RolloutBinary.run(["score", "--store", store, "--until", "last", "--window", "7d", "--format", "json",
+                                            "--junit", dir.appendingPathComponent("score.xml").path])
+        #expect(result.status == 1, "the planted anomaly is in the window: \(result.stdout)\(result.stderr)")
+        #expect(try JSONValue.parse(result.stdout)["until"]?.stringValue?.hasPrefix("2026-11-11T00:0") == true, "\(result.stdout)")
+    }
+
+    @Test("events dated after this host's time stop a score of now or last (exit 1, nothing scored): they would not be judged (helper-77)",
+          arguments: ["now", "last"])
+    func futureEvents(_ until: String) throws {
+        let dir = TestPaths.temporaryDirectory()
+        let file = dir.appendingPathComponent("events.jsonl").path
+        try (Self.events(planted: false) + #"{"ts":"9999-12-31T00:00:00.000Z","tenant":"acme","actor":"agent-1","tool":"orders.update","row_count":1,"reason":"carrier update from the tracking feed","idempotency_key":"late-1","decision":"executed","approver":null}"#)
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let store = dir.appendingPathComponent("audit.sqlite").path
+        #expect(try RolloutBinary.run(["audit", "import", file, "--store", store]).status == 0)
+        let result = try RolloutBinary.run(["score", "--store", store, "--until", until, "--junit", dir.appendingPathComponent("score.xml").path])
+        #expect(result.status == 1 && result.stderr.contains("after this host's time") && result.stdout.isEmpty, "\(result.stdout)\(result.stderr)")
+        // A window that ends at a given time is scored.
+        #expect(try RolloutBinary.run(["score", "--store", store, "--until", "2026-11-11T00:00:00Z", "--junit", dir.appendingPathComponent("score.xml").path]).status == 0)
+    }
+
     @Test("bad options are usage errors; a missing store is bad input")
     func usage() throws {
         #expect(try RolloutBinary.run(["score", "--window", "forever"]).status == 2)

@@ -48,6 +48,21 @@ struct StageCommandTests {
         #expect(status.stdout.contains("no audit store at"), "\(status.stdout)")
     }
 
+    @Test("flags export verifies the store's chain first: a pause whose event and row were deleted does not turn its tenant back on (helper-77)")
+    func flagsOverABrokenChain() throws {
+        let p = try StageProject()
+        #expect(try p.run(["pause", "--tenant", "acme", "--by", "maria.lopez", "--reason", "incident 42"]).status == 0)
+        #expect(try p.run(["pause", "--tenant", "globex", "--by", "maria.lopez", "--reason", "incident 43"]).status == 0)
+        let paused = try p.run(["flags", "export", "--out", "-", "--store", p.store])
+        #expect(paused.status == 0 && !paused.stdout.contains("\"acme\""), "\(paused.stdout)")
+        try TestStores.edit(p.store, """
+            DELETE FROM audit_events WHERE decision = 'stage_pause' AND tenant = 'acme';
+            DELETE FROM tenant_pauses WHERE tenant = 'acme';
+            """)
+        let export = try p.run(["flags", "export", "--out", "-", "--store", p.store])
+        #expect(export.status == 1 && export.stdout.isEmpty && export.stderr.contains("hash chain breaks"), "\(export.stdout)\(export.stderr)")
+    }
+
     @Test("a stage command where no store is makes none and changes nothing: a store made there would hold no other host's pause, and the flags written from it would lift one")
     func stageCommandsNeedTheStore() throws {
         let p = try StageProject()

@@ -24,7 +24,9 @@ struct FlagsExportCommand: ParsableCommand {
             SDK with a flagd provider (file or in-process mode) evaluates it. `promote`, `demote` and `pause` keep an \
             existing file up to date; `rollout lint` reports one that is out of date. A tenant paused from another \
             host is paused in the audit store only: without a store (`--store`, `ROLLOUT_STORE`) the export is refused, \
-            unless `--without-store` says to export tenants.yaml alone.
+            unless `--without-store` says to export tenants.yaml alone. The store's hash chain is verified first (held to \
+            `--anchor` or ROLLOUT_ANCHOR when given): a pause whose event and row were deleted would turn its tenant back \
+            on, so a broken chain exports nothing (exit 1).
 
             Examples:
               rollout flags export                      # writes rollout/flags.flagd.json
@@ -37,6 +39,9 @@ struct FlagsExportCommand: ParsableCommand {
 
     @Flag(help: "Export tenants.yaml alone, with no audit store: a pause made from another host (held in the store) is not applied.")
     var withoutStore = false
+
+    @Option(help: ArgumentHelp("An anchor file from `rollout audit anchor` (or $ROLLOUT_ANCHOR): the store's chain must still hold that head, so a pause cut off the log's tail with the head moved back is a broken chain.", valueName: "file"))
+    var anchor: String?
 
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
@@ -55,6 +60,14 @@ struct FlagsExportCommand: ParsableCommand {
         let store = withoutStore ? nil : try storeOption.openReadOnlyIfPresent()
         if store == nil, !withoutStore {
             throw ValidationError("no audit store at \(storeOption.path): tenants paused from any host are paused there, and flags exported without it could turn one back on. Give --store (or ROLLOUT_STORE), or --without-store to export \(folder.tenantsPath) alone")
+        }
+        // The pauses are read from a log shown intact: one whose pause event and row were deleted reads as never paused.
+        if let store {
+            let verification = try store.verify(key: ChainKey.fromEnvironment, anchor: try AnchorOption.read(anchor))
+            if let broken = verification.firstBreak {
+                Output.error("the audit log's hash chain breaks at event #\(broken.seq) (\(broken.problem.rawValue): \(broken.detail)): a pause may have been taken out of it, and the flags would turn that tenant back on; nothing was written. Run rollout audit verify")
+                throw FailureExit(status: ExitStatus.problemFound)
+            }
         }
         let tenants = try folder.loadTenants(policy: policy).withSharedPauses(from: store)
         let text = FlagdExport.text(tenants, tools: policy.tools.map(\.name))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RolloutAnomaly
 import RolloutCore
+import RolloutGate
 import RolloutReports
 import RolloutStore
 
@@ -61,11 +62,18 @@ struct ScoreCommand: ParsableCommand {
         let store = try storeOption.open(create: false)
         let policy = try? folderOptions.folder.loadPolicy()
         let end: Date
+        let now = Date()
+        // The latest event by its time, not by its place in the log: one line imported late (dated years ago)
+        // moved a window of `last` to its day, which held nothing to flag.
+        let latest = tenants.isEmpty ? try store.latestEventTime() : try tenants.compactMap { try store.lastEventTime(tenant: $0) }.max()
+        if until == "now" || until == "last", let latest, latest > now.addingTimeInterval(GateEvaluator.clockTolerance) {
+            // Traffic dated after now would not be scored (`now`), or would move the window past every real event (`last`).
+            Output.error("the audit log holds events dated up to \(Timestamp.formatSeconds(latest)), after this host's time (\(Timestamp.formatSeconds(now))): a clock is wrong here or on a guard's host, or a line was imported with a wrong date; events dated in the future would not be judged, so nothing was scored. Score a window that ends at a given time with --until")
+            throw FailureExit(status: ExitStatus.problemFound)
+        }
         switch until {
-        case "now": end = Date()
-        case "last":
-            let last = try store.lastEvents(1).first?.ts ?? Date()
-            end = last.addingTimeInterval(300)
+        case "now": end = now
+        case "last": end = (latest ?? now).addingTimeInterval(300)
         default: end = Timestamp.parse(until)!
         }
         var options = ScoreOptions(tenants: tenants, until: end, window: window, history: history,
