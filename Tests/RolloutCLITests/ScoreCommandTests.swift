@@ -22,13 +22,26 @@ struct ScoreCommandTests {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// A new folder with a store into which each of `files` (JSON Lines texts) was imported in turn.
+    static func importedStore(_ files: String...) throws -> (dir: URL, store: String) {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("audit.sqlite").path
+        for (i, text) in files.enumerated() {
+            let file = dir.appendingPathComponent("events-\(i).jsonl").path
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+            #expect(try RolloutBinary.run(["audit", "import", file, "--store", store]).status == 0)
+        }
+        return (dir, store)
+    }
+
+    /// One line dated `ts`, keyed `key`.
+    static func line(_ ts: String, key: String) -> String {
+        #"{"ts":"\#(ts)","tenant":"acme","actor":"agent-1","tool":"orders.update","row_count":1,"reason":"carrier update from the tracking feed","idempotency_key":"\#(key)","decision":"executed","approver":null}"#
+    }
+
     @Test("anomalies exit 1 with an explained JUnit failure; a clean week exits 0", arguments: [true, false])
     func score(planted: Bool) throws {
-        let dir = TestPaths.temporaryDirectory()
-        let file = dir.appendingPathComponent("events.jsonl").path
-        try Self.events(planted: planted).write(toFile: file, atomically: true, encoding: .utf8)
-        let store = dir.appendingPathComponent("audit.sqlite").path
-        #expect(try RolloutBinary.run(["audit", "import", file, "--store", store]).status == 0)
+        let (dir, store) = try Self.importedStore(Self.events(planted: planted))
         let junit = dir.appendingPathComponent("score.xml").path
         let result = try RolloutBinary.run(["score", "--store", store, "--until", "2026-11-11T00:00:00Z", "--window", "7d", "--junit", junit,
                                             "--intervals", dir.appendingPathComponent("intervals").path, "--format", "json"])
@@ -47,15 +60,7 @@ struct ScoreCommandTests {
 
     @Test("--until last is the latest event by its time: a line imported late, dated years ago, does not move the window off the planted anomaly (helper-77)")
     func lastByTime() throws {
-        let dir = TestPaths.temporaryDirectory()
-        let file = dir.appendingPathComponent("events.jsonl").path
-        try Self.events(planted: true).write(toFile: file, atomically: true, encoding: .utf8)
-        let store = dir.appendingPathComponent("audit.sqlite").path
-        #expect(try RolloutBinary.run(["audit", "import", file, "--store", store]).status == 0)
-        let old = dir.appendingPathComponent("old.jsonl").path
-        try #"{"ts":"2020-01-01T00:00:00.000Z","tenant":"acme","actor":"agent-1","tool":"orders.update","row_count":1,"reason":"carrier update from the tracking feed","idempotency_key":"old-1","decision":"executed","approver":null}"#
-            .write(toFile: old, atomically: true, encoding: .utf8)
-        #expect(try RolloutBinary.run(["audit", "import", old, "--store", store]).status == 0)
+        let (dir, store) = try Self.importedStore(Self.events(planted: true), Self.line("2020-01-01T00:00:00.000Z", key: "old-1"))
         let result = try RolloutBinary.run(["score", "--store", store, "--until", "last", "--window", "7d", "--format", "json",
                                             "--junit", dir.appendingPathComponent("score.xml").path])
         #expect(result.status == 1, "the planted anomaly is in the window: \(result.stdout)\(result.stderr)")
@@ -65,12 +70,7 @@ struct ScoreCommandTests {
     @Test("events dated after this host's time stop a score of now or last (exit 1, nothing scored): they would not be judged (helper-77)",
           arguments: ["now", "last"])
     func futureEvents(_ until: String) throws {
-        let dir = TestPaths.temporaryDirectory()
-        let file = dir.appendingPathComponent("events.jsonl").path
-        try (Self.events(planted: false) + #"{"ts":"9999-12-31T00:00:00.000Z","tenant":"acme","actor":"agent-1","tool":"orders.update","row_count":1,"reason":"carrier update from the tracking feed","idempotency_key":"late-1","decision":"executed","approver":null}"#)
-            .write(toFile: file, atomically: true, encoding: .utf8)
-        let store = dir.appendingPathComponent("audit.sqlite").path
-        #expect(try RolloutBinary.run(["audit", "import", file, "--store", store]).status == 0)
+        let (dir, store) = try Self.importedStore(Self.events(planted: false) + Self.line("9999-12-31T00:00:00.000Z", key: "late-1"))
         let result = try RolloutBinary.run(["score", "--store", store, "--until", until, "--junit", dir.appendingPathComponent("score.xml").path])
         #expect(result.status == 1 && result.stderr.contains("after this host's time") && result.stdout.isEmpty, "\(result.stdout)\(result.stderr)")
         // A window that ends at a given time is scored.

@@ -24,14 +24,24 @@ struct PostgresSchemaPinTests {
         }
     }
 
+    /// A new store holding one event, then a schema named after its user (first on the default search
+    /// path), made with `also` (statements run in the same transaction).
+    static func storeThenUserSchema(also: [String] = []) throws -> (location: String, user: String, store: AuditStore) {
+        let location = try TestStores.location(.postgres)
+        let user = try PostgresLocation.parse(location).user
+        let store = try AuditStore(path: location)
+        try store.append([Self.event(1)])
+        try store.write { transaction in
+            try transaction.sql.execute("CREATE SCHEMA \"\(user)\"")
+            for statement in also { try transaction.sql.execute(statement.replacingOccurrences(of: "$USER", with: user)) }
+        }
+        return (location, user, store)
+    }
+
     @Test("a schema named after the user, made after the store, is not where the store's next writer writes",
           .enabled(if: TestStores.postgresURL != nil))
     func userSchemaMadeLater() throws {
-        let location = try TestStores.location(.postgres)
-        let user = try PostgresLocation.parse(location).user
-        let first = try AuditStore(path: location)
-        try first.append([Self.event(1)])
-        try first.write { transaction in try transaction.sql.execute("CREATE SCHEMA \"\(user)\"") }
+        let (location, user, first) = try Self.storeThenUserSchema()
         // Without the pin, the next writer made rollout's tables again in the new schema, first on the path: a
         // second store, empty, whose ledgers knew no key, cap or approval of the first.
         let next = try AuditStore(path: location)
@@ -44,15 +54,8 @@ struct PostgresSchemaPinTests {
     @Test("one of the store's table names made in a schema earlier on the path is not read in place of the store's",
           .enabled(if: TestStores.postgresURL != nil))
     func tableShadowedLater() throws {
-        let location = try TestStores.location(.postgres)
-        let user = try PostgresLocation.parse(location).user
-        let store = try AuditStore(path: location)
-        try store.append([Self.event(1)])
         // An empty ledger of keys first on the path: a writer reading it would take key k-1 as never used.
-        try store.write { transaction in
-            try transaction.sql.execute("CREATE SCHEMA \"\(user)\"")
-            try transaction.sql.execute("CREATE TABLE \"\(user)\".idempotency (LIKE public.idempotency INCLUDING ALL)")
-        }
+        let (location, _, _) = try Self.storeThenUserSchema(also: [#"CREATE TABLE "$USER".idempotency (LIKE public.idempotency INCLUDING ALL)"#])
         let next = try AuditStore(path: location)
         let count = try next.read { sql in try sql.query("SELECT count(*) FROM idempotency", []).first?.int(0) }
         let inPublic = try next.read { sql in try sql.query("SELECT count(*) FROM public.idempotency", []).first?.int(0) }
@@ -62,10 +65,7 @@ struct PostgresSchemaPinTests {
     @Test("two stores on the search path: refused, naming both, until ?schema= names one",
           .enabled(if: TestStores.postgresURL != nil))
     func twoStoresOnThePath() throws {
-        let location = try TestStores.location(.postgres)
-        let user = try PostgresLocation.parse(location).user
-        try AuditStore(path: location).append([Self.event(1)])
-        try AuditStore(path: location).write { transaction in try transaction.sql.execute("CREATE SCHEMA \"\(user)\"") }
+        let (location, user, _) = try Self.storeThenUserSchema()
         try AuditStore(path: location + "&schema=\(user)").append([Self.event(1), Self.event(2)])
         #expect {
             _ = try AuditStore(path: location)
