@@ -82,6 +82,8 @@ public enum ReportCheck: Sendable {
             } else if Array(ComplianceHTML.render(rebuilt, digest: digest, rows: recount.first).utf8) != Array(html) {
                 problems.append("report.html: is not the page its report.json and the store's calls make: it was edited")
             }
+        } else if stated.htmlRows != nil {
+            problems.append("report.html: missing, and report.json says a page was written (rows.html): the page people read was taken away")
         }
         return problems
     }

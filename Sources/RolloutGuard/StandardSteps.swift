@@ -202,7 +202,19 @@ enum StandardSteps {
             // finds the row as the database compares keys, yet is recorded as written: a rollback then took
             // the later writes of `6` for another row's and undid them unseen, and caps or rules that count
             // a row by its key counted two rows. The key is the one the row holds, byte for byte.
-            if let held = row[model.key], !held.isIdentical(to: key) {
+            // A table row read without its key (a policy `key:` naming no column) cannot show which spelling it holds:
+            // refused, not taken on the agent's word. A lookup's answer is the server's own shape, which often leaves the
+            // key out (the tau2 server's orders): only a key it does return is compared.
+            // A null is no key (a key is never null): read as absent. (JSONValue takes `nil` as its null: Optional spelled out.)
+            var readBack: JSONValue? = row[model.key]
+            if readBack?.isNull == true { readBack = Optional.none }
+            if readBack == nil, reader == nil { readBack = key }
+            guard let held = readBack else {
+                context.rowsUnreadable = true
+                return .refuse(.lookupFailed,
+                    "\(tool.name): \(model.name) \(key.canonicalText) was read without its key \(model.key), so whether the call names it as the row does cannot be told; give the policy's key: as the table names the column")
+            }
+            if !held.isIdentical(to: key) {
                 return .refuse(.invalidArguments,
                     "\(tool.name): the key \(key.canonicalText) finds \(model.name) \(held.canonicalText) only as the database compares keys; send the key as the row holds it (\(held.canonicalText)), so that every record of the row names it alike")
             }
@@ -247,7 +259,10 @@ enum StandardSteps {
                 return .refuse(.crossTenant, "\(tool.name): \(what), which does not belong to tenant \(tenant)")
             }
             // As for a target's key: a rule or cap that counts writes per referenced row must see one name for it.
-            if let held = row[referenced.key], !held.isIdentical(to: value) {
+            if !(row[referenced.key]?.isIdentical(to: value) ?? false) {
+                guard let held = row[referenced.key], !held.isNull else {
+                    return .refuse(.lookupFailed, "\(tool.name): \(what), whose row was read without its key \(referenced.key), so whether it is named as the row names it cannot be told")
+                }
                 return .refuse(.invalidValue,
                     "\(tool.name): \(what), which finds \(referenced.name) \(context.decisionScope.redactor.shown(name, held)) only as the database compares keys; send the key as the row holds it")
             }

@@ -266,6 +266,19 @@ struct ReportCommandTests {
         #expect(unkeyed.status == 1 && unkeyed.stdout.hasPrefix("NOT VERIFIED") && unkeyed.stdout.contains("ROLLOUT_CHAIN_KEY"), "\(unkeyed.stdout)")
     }
 
+    @Test("a report whose page report.json says was written verifies only with it (helper-78)")
+    func pageTakenAway() throws {
+        let r = try ReportProject()
+        #expect(try r.report(["--no-anomalies"]).status == 0)
+        let out = r.project.root + "/out"
+        try FileManager.default.removeItem(atPath: out + "/report.html")
+        let names = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0 != "SHA256SUMS" }.sorted()
+        try names.map { "\(try FileDigest.sha256(path: out + "/" + $0))  \($0)" }.joined(separator: "\n").appending("\n")
+            .write(toFile: out + "/SHA256SUMS", atomically: true, encoding: .utf8)
+        let verify = try r.verify()
+        #expect(verify.status == 1 && verify.stdout.contains("report.html: missing"), "\(verify.stdout)\(verify.stderr)")
+    }
+
     @Test("a signed report made before its period ended is no account of the period once later calls of it exist (helper-77)")
     func signedReportMadeEarly() throws {
         let key = ["ROLLOUT_CHAIN_KEY": "a long random secret kept in the team's vault"]

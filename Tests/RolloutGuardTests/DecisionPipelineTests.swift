@@ -328,6 +328,19 @@ struct KeySpellingTests {
         #expect(try fixture.row("Order", 6)?["status"] == "cancelled")
     }
 
+    @Test("a row read without a member named as the policy's key is refused: which spelling it holds cannot be told (helper-78)")
+    func keyColumnUnnamed() async throws {
+        let text = try String(contentsOfFile: TestPaths.exampleFolder + "/policy.yaml", encoding: .utf8)
+        let policy = try Policy.parse(text)
+        var renamed = policy
+        let index = try #require(renamed.models.firstIndex { $0.name == "Order" })
+        renamed.models[index].key = "ID"
+        let fixture = try GuardFixture(policy: policy)
+        let guard2 = Guard(policy: renamed, stages: TenantStages(stages: ["acme": .broad]), environment: fixture.environment, clock: fixture.clock)
+        let refused = try await guard2.decide(ToolCall(tool: "orders.update", arguments: orderUpdate(id: 6, data: ["notes": "x"], key: "u-1")), principal: GuardFixture.acme)
+        #expect(refused.code == .lookupFailed && refused.message.contains("read without its key ID"), "\(refused.message)")
+    }
+
     @Test("a reference to another model's row is taken only as that row holds its key")
     func referenceSpelling() async throws {
         let text = try String(contentsOfFile: TestPaths.exampleFolder + "/policy.yaml", encoding: .utf8)
