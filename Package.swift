@@ -216,7 +216,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RolloutCLITests",
-            dependencies: ["RolloutCore", "RolloutPostgres", "RolloutServe", "RolloutTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["RolloutCore", "RolloutPostgres", "RolloutReports", "RolloutServe", "RolloutTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ]
 )

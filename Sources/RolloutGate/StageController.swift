@@ -14,6 +14,8 @@ public struct StageController {
     public var clock: any TimeSource
     /// The fuzz report the fuzz gate reads; default: `gates.fuzz_report` of tenants.yaml.
     public var fuzzReportPath: String?
+    /// Told what a change did beyond its own (a flag held back); the executable prints it.
+    public var notice: ((String) -> Void)?
 
     public init(folder: RolloutFolder, policy: Policy, store: AuditStore, clock: any TimeSource = SystemTime(), fuzzReportPath: String? = nil) {
         self.folder = folder
@@ -170,6 +172,7 @@ public struct StageController {
             storePaused = storePaused.filter { $0 != pause.tenant }
             if pause.paused { storePaused.insert(pause.tenant) }
         }
+        let flagsText = oldFlags == nil ? nil : try flagsText(updated.pausing(storePaused), old: oldFlags!, change: change)
         var written = false
         do {
             let stored = try store.commitStageChange(tenant: change.tenant, expectedVersion: snap.version, event: event(for: change, fileText: newText),
@@ -178,9 +181,7 @@ public struct StageController {
                 guard try folder.readTenantsText() == snap.text else { throw StageConflict(tenant: change.tenant) }
                 written = true
                 try Self.atomicWrite(newText, to: folder.tenantsPath)
-                if oldFlags != nil {
-                    try Self.atomicWrite(FlagdExport.text(updated.pausing(storePaused), tools: policy.tools.map(\.name)), to: flagsPath)
-                }
+                if let flagsText { try Self.atomicWrite(flagsText, to: flagsPath) }
             }
             return stored.seq
         } catch {
@@ -190,6 +191,44 @@ public struct StageController {
             }
             throw error
         }
+    }
+
+    /// The flags file after `change`. Only the change itself may raise what the old file gives: a promotion
+    /// its tenant (or tool), a resume its tenant. Anything else that would rise (a pause lifted on another host,
+    /// a tenant added to tenants.yaml) rests on the store's pauses, which a pause deleted from the log would
+    /// lift too: it rises only when the chain verifies, and otherwise stays as the old file had it.
+    func flagsText(_ tenants: TenantsFile, old: Data, change: StageChange) throws -> String {
+        let tools = policy.tools.map(\.name)
+        var stages = FlagdExport.stages(tenants, tools: tools)
+        // An old file rollout did not write (edited by hand) gives no stage: everything in it counts as `off`.
+        let previous = (try? JSONValue.parse(old)).flatMap(FlagdExport.stages(of:)) ?? [:]
+        let raising: (tenant: String, tool: String?)? = switch change.action {
+        case .promote: (change.tenant, change.tool)
+        case .resume: (change.tenant, nil)
+        case .demote, .pause, .approve: nil
+        }
+        func mayRise(_ tenant: String, _ tool: String) -> Bool {
+            guard let raising else { return false }
+            return raising.tenant == tenant && (raising.tool == nil || raising.tool == tool)
+        }
+        var risen: [String] = []
+        for tool in tools {
+            for (tenant, stage) in stages[tool] ?? [:] where !mayRise(tenant, tool) && stage > previous[tool]?[tenant] ?? .off {
+                risen.append("\(tenant)/\(tool)")
+            }
+        }
+        guard !risen.isEmpty else { return FlagdExport.document(stages: stages, tools: tools).prettyText() + "\n" }
+        let check = try store.verify(key: ChainKey.fromEnvironment, anchor: store.anchor)
+        if let broken = check.firstBreak {
+            for tool in tools {
+                for (tenant, stage) in stages[tool] ?? [:] where !mayRise(tenant, tool) {
+                    let held = min(stage, previous[tool]?[tenant] ?? .off)
+                    stages[tool]?[tenant] = held == .off ? nil : held
+                }
+            }
+            notice?("\(folder.flagsPath): kept \(risen.sorted().joined(separator: ", ")) as the file had it: the audit log's hash chain breaks at event #\(broken.seq) (\(broken.problem.rawValue)), so the store's pauses cannot be trusted to lift anything. Run rollout audit verify")
+        }
+        return FlagdExport.document(stages: stages, tools: tools).prettyText() + "\n"
     }
 
     func event(for change: StageChange, fileText: String) -> AuditEvent {

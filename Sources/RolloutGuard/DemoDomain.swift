@@ -82,8 +82,23 @@ struct SQLiteBackend: RowStore {
 
     func rows(model: ModelPolicy, keys: [JSONValue]) throws -> [[String: JSONValue]?] {
         let query = Self.sqlCache.sql("select", model) { "SELECT * FROM \(DemoDomain.quote(DemoDomain.tableName(model))) WHERE \(DemoDomain.quote(model.key)) = ?" }
+        // PostgreSQL compares no text with a BIGINT key (nor a number with a TEXT one): the error would abort the
+        // decision's transaction, and the call would end unrecorded. Such a key is compared as text there, so a
+        // spelling SQLite finds (`"6"` for 6) is found alike and refused for its spelling by the guard.
+        let textKey = model.field(model.key)?.type == .string
         return try keys.map { k in
-            guard let row = try sql.queryOne(query, [Self.sqlValue(k)]) else { return nil }
+            let value = Self.sqlValue(k)
+            let mismatched = switch value {
+            case .text: !textKey
+            case .int, .double: textKey
+            default: false
+            }
+            let row = sql.dialect == .postgres && mismatched
+                ? try sql.queryOne(Self.sqlCache.sql("select-text", model) {
+                    "SELECT * FROM \(DemoDomain.quote(DemoDomain.tableName(model))) WHERE CAST(\(DemoDomain.quote(model.key)) AS TEXT) = ?"
+                }, [.text(k.stringValue ?? k.canonicalText)])
+                : try sql.queryOne(query, [value])
+            guard let row else { return nil }
             var values: [String: JSONValue] = [:]
             for (column, value) in zip(row.columns, row.values) {
                 values[column] = Self.json(value, rule: model.field(column))

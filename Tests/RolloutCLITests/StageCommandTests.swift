@@ -1,5 +1,6 @@
 import Foundation
 import RolloutCore
+import RolloutReports
 import RolloutStore
 import RolloutTestSupport
 import Testing
@@ -61,6 +62,44 @@ struct StageCommandTests {
             """)
         let export = try p.run(["flags", "export", "--out", "-", "--store", p.store])
         #expect(export.status == 1 && export.stdout.isEmpty && export.stderr.contains("hash chain breaks"), "\(export.stdout)\(export.stderr)")
+    }
+
+    @Test("a stage command rewriting the flags lifts nothing but its own change on a broken chain: a pause deleted from the log stays off (helper-78)")
+    func stageCommandsOverABrokenChain() throws {
+        let p = try StageProject()
+        let other = try StageProject(sharing: p)
+        let flags = p.root + "/rollout/flags.flagd.json"
+        // Paused from another host: in the shared store only, not in this host's tenants.yaml.
+        #expect(try other.run(["pause", "--tenant", "acme", "--by", "maria.lopez", "--reason", "incident 42"]).status == 0)
+        #expect(try p.run(["flags", "export", "--store", p.store]).status == 0)
+        func stages() throws -> FlagdExport.Stages? {
+            FlagdExport.stages(of: try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: flags))))
+        }
+        #expect(try stages()?["orders.update"]?["acme"] == nil && stages()?["orders.update"]?["globex"] == .shadow)
+        try TestStores.edit(p.store, """
+            DELETE FROM audit_events WHERE decision = 'stage_pause' AND tenant = 'acme';
+            DELETE FROM tenant_pauses WHERE tenant = 'acme';
+            """)
+        // Another tenant's demotion rewrites the file: acme would rise from the store's (emptied) pauses.
+        let demote = try p.run(["demote", "--tenant", "globex", "--by", "maria.lopez", "--reason", "incident 43"])
+        #expect(demote.status == 0 && demote.stderr.contains("kept acme/customers.set_role") && demote.stderr.contains("acme/orders.update") && demote.stderr.contains("hash chain breaks"), "\(demote.stderr)")
+        #expect(try stages()?["orders.update"]?["acme"] == nil, "acme turned back on")
+        #expect(try stages()?["orders.update"]?["globex"] == nil, "the demotion itself is written")
+    }
+
+    @Test("over an intact chain a pause lifted on another host rises in this host's flags with the next stage command, as before")
+    func liftedElsewhereRises() throws {
+        let p = try StageProject()
+        let other = try StageProject(sharing: p)
+        let flags = p.root + "/rollout/flags.flagd.json"
+        #expect(try other.run(["pause", "--tenant", "acme", "--by", "maria.lopez", "--reason", "incident 42"]).status == 0)
+        #expect(try p.run(["flags", "export", "--store", p.store]).status == 0)
+        #expect(try !String(contentsOfFile: flags, encoding: .utf8).contains("\"acme\""))
+        #expect(try other.run(["resume", "--tenant", "acme", "--by", "maria.lopez", "--reason", "incident 42 over"]).status == 0)
+        let demote = try p.run(["demote", "--tenant", "globex", "--by", "maria.lopez", "--reason", "incident 43"])
+        #expect(demote.status == 0 && !demote.stderr.contains("kept"), "\(demote.stderr)")
+        let written = FlagdExport.stages(of: try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: flags))))
+        #expect(written?["orders.update"]?["acme"] == .soft && written?["orders.update"]?["globex"] == nil, "\(String(describing: written))")
     }
 
     @Test("a stage command where no store is makes none and changes nothing: a store made there would hold no other host's pause, and the flags written from it would lift one")

@@ -18,7 +18,9 @@ enum StageSupport {
         // none of the pauses made from other hosts, and the flags file rewritten from it would turn such a tenant back on.
         let audit = try store.open(create: judgingOnly)
         audit.anchor = try AnchorOption.read(nil)
-        return StageController(folder: folder, policy: policy, store: audit, fuzzReportPath: fuzzReport)
+        var controller = StageController(folder: folder, policy: policy, store: audit, fuzzReportPath: fuzzReport)
+        controller.notice = { Output.error($0) }
+        return controller
     }
 
     /// Prints, on standard error, what in tenants.yaml's gates weakens them (a soak under a day, no minimum of
