@@ -62,9 +62,7 @@ public enum ComplianceCollector {
         let anchor = store.anchor
         let verifying = verifier.map { twin in Concurrently { try twin.verify(key: ChainKey.fromEnvironment, anchor: anchor) } }
         var scoring: Concurrently<[TenantScore]>?
-        var score = ScoreOptions(tenants: options.tenants, until: options.to,
-                                 window: TimeSpan(seconds: max(1, Int(options.to.timeIntervalSince(options.from)))), history: options.history)
-        score.reasonRules(from: policy)
+        let score = Self.scoreOptions(from: options.from, to: options.to, tenants: options.tenants, history: options.history, policy: policy)
         if options.scoreAnomalies, options.to > options.from, let scorer = try store.readOnlyTwin() {
             scoring = Concurrently { [score] in try AnomalyScorer.score(scorer, options: score) }
         }
@@ -121,14 +119,7 @@ public enum ComplianceCollector {
         var anomalies: [ComplianceReport.Anomaly] = []
         if options.scoreAnomalies, options.to > options.from {
             progress?("scoring anomalies…")
-            let scores = try scoring?.value() ?? AnomalyScorer.score(store, options: score)
-            for tenant in scores {
-                anomalies += tenant.anomalies.map {
-                    ComplianceReport.Anomaly(tenant: $0.tenant, start: $0.start, end: $0.end, family: $0.family.rawValue, signal: $0.signal,
-                                             message: $0.message, events: $0.events)
-                }
-            }
-            anomalies.sort { ($0.start, $0.tenant) < ($1.start, $1.tenant) }
+            anomalies = Self.anomalies(try scoring?.value() ?? AnomalyScorer.score(store, options: score))
         }
 
         let tenantLines = (try tenants?.withSharedPauses(from: store).tenants ?? []).filter { options.tenants.isEmpty || options.tenants.contains($0.id) }.map { t in
@@ -193,6 +184,32 @@ public enum ComplianceCollector {
                        byDecision: listing.byDecision, refusals: refusals, approvals: listing.approvals.map(ComplianceReport.Entry.init),
                        rollbacks: listing.rollbacks.map(ComplianceReport.Entry.init),
                        stageChanges: listing.stages.prefix(listLimit).map(ComplianceReport.Entry.init), first: listing.first)
+    }
+
+    /// How a report scores its period: the whole period as one window, over `history` before it, with the
+    /// policy's reason rules. `report --verify` scores again with the same.
+    static func scoreOptions(from: Date, to: Date, tenants: [String], history: TimeSpan, policy: Policy?) -> ScoreOptions {
+        var score = ScoreOptions(tenants: tenants, until: to, window: TimeSpan(seconds: max(1, Int(to.timeIntervalSince(from)))), history: history)
+        score.reasonRules(from: policy)
+        return score
+    }
+
+    /// The anomalies of `scores`, in the order a report lists them.
+    static func anomalies(_ scores: [TenantScore]) -> [ComplianceReport.Anomaly] {
+        scores.flatMap { tenant in
+            tenant.anomalies.map {
+                ComplianceReport.Anomaly(tenant: $0.tenant, start: $0.start, end: $0.end, family: $0.family.rawValue, signal: $0.signal,
+                                         message: $0.message, events: $0.events)
+            }
+        }.sorted { ($0.start, $0.tenant) < ($1.start, $1.tenant) }
+    }
+
+    /// The anomalies a report of this period and scope lists, scored again from `store` under `policy`.
+    public static func rescore(store: AuditStore, policy: Policy?, from: Date, to: Date, tenants: [String], listLimit: Int,
+                               history: TimeSpan = ComplianceOptions(from: Date(), to: Date()).history) throws -> [ComplianceReport.Anomaly] {
+        guard to > from else { return [] }
+        let options = scoreOptions(from: from, to: to, tenants: tenants, history: history, policy: policy)
+        return Array(anomalies(try AnomalyScorer.score(store, options: options)).prefix(listLimit))
     }
 
     /// The listing's counts per day and category, and its refusals by code (most first), as the report states them.

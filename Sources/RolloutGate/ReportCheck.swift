@@ -14,8 +14,9 @@ public enum ReportCheck: Sendable {
     /// What does not match, one line each.
     case failed([String])
 
-    /// Checks the report in `directory` against `store` (nil: none found), with `key` when given.
-    public static func run(directory: String, store: AuditStore?, key: ChainKey?) throws -> ReportCheck {
+    /// Checks the report in `directory` against `store` (nil: none found), with `key` when given. `policy`: the
+    /// folder's, which scores the anomalies again when it is the one the report was made under.
+    public static func run(directory: String, store: AuditStore?, key: ChainKey?, policy: Policy? = nil) throws -> ReportCheck {
         // The store's chain is verified once; a signed chain without its key cannot be, which is said as such.
         let verification = try store.map { try $0.verify(key: key, anchor: $0.anchor) }
         if let missing = verification?.firstBreak, missing.problem == .keyMissing {
@@ -43,7 +44,23 @@ public enum ReportCheck: Sendable {
             filesSignature: key.map { key in { key.mac(reportFiles: $0) } },
             eventTime: store.map { a in { try a.event(seq: $0)?.ts } })
         if store != nil { outcome.problems += recounted(stated, recount, digest: outcome.digest, path: path) }
+        var unscored: String?
+        if let store, let stated, recount != nil, stated.anomaliesScored {
+            // Scored again under the policy the report names: without the key, anomalies taken out of every file verified.
+            if stated.policyDigest == nil || stated.policyDigest == policy?.digest {
+                let rescored = try ComplianceCollector.rescore(store: store, policy: stated.policyDigest == nil ? nil : policy, from: stated.from,
+                                                               to: stated.to, tenants: stated.scope, listLimit: stated.listLimit)
+                var rebuilt = stated
+                rebuilt.anomalies = rescored
+                if rebuilt.json["anomalies"] != stated.json["anomalies"] {
+                    outcome.problems.append("report.json: its anomalies are not what scoring the store's calls of its period again finds (\(stated.anomalies.count) stated, \(rescored.count) found): the report was edited")
+                }
+            } else if key == nil {
+                unscored = "its anomalies were scored under policy \(stated.policyDigest ?? "none"), and the folder's policy is \(policy.map(\.digest) ?? "not there"): give --dir with the policy the report was made under to score them again (or verify with the chain key, which signed them)"
+            }
+        }
         if !outcome.problems.isEmpty { return .failed(outcome.problems) }
+        if let unscored { return .notVerified(unscored) }
         guard store != nil else {
             // Its files agree with each other, which anyone who rewrites them all can make so: unverified.
             return .notVerified("the files agree with each other (digest \(outcome.digest)), but no store was found to check its calls, chain head and verdict against; give --store (or set ROLLOUT_STORE)")

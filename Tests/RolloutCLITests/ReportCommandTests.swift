@@ -445,3 +445,35 @@ struct ReportCommandTests {
         #expect(try p.run(["report", "--from", "2026-12-01", "--to", "2026-11-01"]).status == 2)
     }
 }
+
+extension ReportCommandTests {
+    @Test("report --verify scores the anomalies again: one taken out of report.json (digests and sums made again) fails; under another policy, without the key, the report is not verified (helper-78)")
+    func anomaliesRescored() throws {
+        let (dir, store) = try ScoreCommandTests.importedStore(ScoreCommandTests.events(planted: true))
+        let out = dir.appendingPathComponent("out").path
+        let common = ["--store", store, "--dir", TestPaths.exampleFolder]
+        let made = try RolloutBinary.run(["report", "--from", "2026-11-04", "--to", "2026-11-11", "--out", out, "--format", "json"] + common)
+        #expect(made.status == 0, "\(made.stdout)\(made.stderr)")
+        var document = try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))).objectValue!
+        #expect(document["anomalies"]?.arrayValue?.count == 1, "\(String(describing: document["anomalies"]))")
+        #expect(try RolloutBinary.run(["report", "--verify", out] + common).status == 0)
+
+        // Under another policy the anomalies cannot be scored as they were: not verified, said why.
+        let otherFolder = dir.appendingPathComponent("other").path
+        try FileManager.default.copyItem(atPath: TestPaths.exampleFolder, toPath: otherFolder)
+        try (try String(contentsOfFile: otherFolder + "/policy.yaml", encoding: .utf8)).replacingOccurrences(of: "min_length: 12}", with: "min_length: 14}").write(toFile: otherFolder + "/policy.yaml", atomically: true, encoding: .utf8)
+        let elsewhere = try RolloutBinary.run(["report", "--verify", out, "--store", store, "--dir", otherFolder])
+        #expect(elsewhere.status == 1 && elsewhere.stdout.contains("NOT VERIFIED") && elsewhere.stdout.contains("give --dir with the policy"), "\(elsewhere.stdout)")
+
+        // The anomaly taken out, every digest made again as anyone without the key can.
+        document["anomalies"] = []
+        document["digest"] = nil
+        document["digest"] = .string("sha256:" + JSONValue.object(document).canonicalDigest)
+        try (JSONValue.object(document).prettyText() + "\n").write(toFile: out + "/report.json", atomically: true, encoding: .utf8)
+        let names = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0 != "SHA256SUMS" }.sorted()
+        try names.map { "\(try FileDigest.sha256(path: out + "/" + $0))  \($0)" }.joined(separator: "\n").appending("\n")
+            .write(toFile: out + "/SHA256SUMS", atomically: true, encoding: .utf8)
+        let verify = try RolloutBinary.run(["report", "--verify", out] + common)
+        #expect(verify.status == 1 && verify.stdout.contains("its anomalies are not what scoring"), "\(verify.stdout)\(verify.stderr)")
+    }
+}

@@ -18,7 +18,9 @@ struct ReportCommand: ParsableCommand {
             checks them against each other and against the store: its calls listed again, its chain head and verdict, \
             and no call of its period and scope past the last it listed but in the period's last two minutes (the \
             digests have no key, so a report is verified only against its store; one made before its period ended, or \
-            before older calls of its period were imported, fails once they are in the store: make it again). \
+            before older calls of its period were imported, fails once they are in the store: make it again). Its \
+            anomalies are scored again under the folder's policy (--dir) when that is the policy the report names; \
+            without the chain key, a report made under another policy is not verified. \
             With ROLLOUT_CHAIN_KEY, report.json is signed and SHA256SUMS.sig signs the list of files (the HTML's words \
             included), and --verify requires both. A store whose chain breaks within what the report covers fails it. \
             Exit status: 0 written (or verified), chain intact; 1 written, but the audit chain is broken (the report says \
@@ -74,7 +76,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let anchor = try AnchorOption.read(anchor)
-        if let verify { return try ReportVerification.run(directory: verify, store: storeOption, anchor: anchor) }
+        if let verify { return try ReportVerification.run(directory: verify, store: storeOption, anchor: anchor, folder: folderOptions.folder) }
         // Whole seconds, as report.json states the period: `report --verify` lists the same calls again.
         func second(_ date: Date) -> Date { Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)) }
         let end = second(to.flatMap(Timestamp.parseDayOrTime) ?? Date())
@@ -114,12 +116,14 @@ struct ReportCommand: ParsableCommand {
 
 /// `rollout report --verify DIR`: prints what `ReportCheck` finds.
 enum ReportVerification {
-    static func run(directory: String, store: StoreOption, anchor: ChainAnchor?) throws {
+    static func run(directory: String, store: StoreOption, anchor: ChainAnchor?, folder: RolloutFolder) throws {
         // A store named (--store, $ROLLOUT_STORE) must be there: without it the chain head goes unchecked.
         let named = store.store != nil || ProcessInfo.processInfo.environment["ROLLOUT_STORE"] != nil
         let audit = named ? try store.open(create: false) : try store.openIfPresent()
         audit?.anchor = anchor
-        switch try ReportCheck.run(directory: directory, store: audit, key: ChainKey.fromEnvironment) {
+        // The folder's policy scores the report's anomalies again when it is the one the report names; a folder
+        // whose policy does not load gives none (verification then says why it could not score).
+        switch try ReportCheck.run(directory: directory, store: audit, key: ChainKey.fromEnvironment, policy: try? folder.loadPolicy()) {
         case .verified(let digest):
             Output.line("report \(directory) verified against \(store.path): digest \(digest)")
         case .notVerified(let why):
