@@ -128,6 +128,14 @@ public struct StageController {
     public func pause(tenant: String, paused: Bool, by: String, automated: Bool = false, reason: String?) throws -> (StageChange, Int64) {
         let snap = try snapshot(tenant: tenant)
         let tenant = snap.tenant
+        if !paused {
+            // Lifting the kill switch rests on the log: with a person's pause taken out of it, any actor could pause
+            // again and resume (helper-79). A pause needs no check: stopping must not wait on a long log.
+            let check = try store.verify(key: ChainKey.fromEnvironment, anchor: store.anchor)
+            if let broken = check.firstBreak {
+                throw StageMachine.Refusal("\(tenant) is not resumed: the audit log's hash chain breaks at event #\(broken.seq) (\(broken.problem.rawValue): \(broken.detail)), and a pause taken out of it could be lifted with it; resume once rollout audit verify passes (restore the store from a copy you trust)")
+            }
+        }
         let shared = try store.sharedPause(tenant: tenant)
         let updated = try StageMachine.pause(snap.file, tenant: tenant, paused: paused, by: by, automated: automated, reason: reason, at: now(),
                                              shared: shared)
@@ -164,7 +172,8 @@ public struct StageController {
         let newText = snap.text.flatMap { TenantsEditor.edit($0, from: snap.file, to: updated) }
             ?? TenantsWriter.yaml(updated, header: snap.text.map(TenantsWriter.header(of:)) ?? Self.defaultHeader)
         let flagsPath = folder.flagsPath
-        let oldFlags = FileManager.default.contents(atPath: flagsPath)
+        // A file there but unreadable to this user is still rewritten (by rename), every stage in it taken as off.
+        let oldFlags = FileManager.default.fileExists(atPath: flagsPath) ? FileManager.default.contents(atPath: flagsPath) ?? Data() : nil
         // The flags say off for a tenant the store holds paused (read now: not inside the transaction), as
         // this change leaves it.
         var storePaused = oldFlags == nil ? [] : Set(try store.sharedPauses().map(\.tenant))
@@ -187,7 +196,7 @@ public struct StageController {
         } catch {
             if written {
                 if let old = snap.text { try? Self.atomicWrite(old, to: folder.tenantsPath) }
-                if let oldFlags { try? oldFlags.write(to: URL(fileURLWithPath: flagsPath), options: .atomic) }
+                if let oldFlags, !oldFlags.isEmpty { try? oldFlags.write(to: URL(fileURLWithPath: flagsPath), options: .atomic) }
             }
             throw error
         }
@@ -207,13 +216,17 @@ public struct StageController {
         case .resume: (change.tenant, nil)
         case .demote, .pause, .approve: nil
         }
+        // flagd compares tenant names byte for byte: a name in another Unicode form in the old file is another tenant.
+        func was(_ tool: String, _ tenant: String) -> Stage {
+            previous[tool]?.first { $0.key.utf8.elementsEqual(tenant.utf8) }?.value ?? .off
+        }
         func mayRise(_ tenant: String, _ tool: String) -> Bool {
             guard let raising else { return false }
             return raising.tenant == tenant && (raising.tool == nil || raising.tool == tool)
         }
         var risen: [String] = []
         for tool in tools {
-            for (tenant, stage) in stages[tool] ?? [:] where !mayRise(tenant, tool) && stage > previous[tool]?[tenant] ?? .off {
+            for (tenant, stage) in stages[tool] ?? [:] where !mayRise(tenant, tool) && stage > was(tool, tenant) {
                 risen.append("\(tenant)/\(tool)")
             }
         }
@@ -222,7 +235,7 @@ public struct StageController {
         if let broken = check.firstBreak {
             for tool in tools {
                 for (tenant, stage) in stages[tool] ?? [:] where !mayRise(tenant, tool) {
-                    let held = min(stage, previous[tool]?[tenant] ?? .off)
+                    let held = min(stage, was(tool, tenant))
                     stages[tool]?[tenant] = held == .off ? nil : held
                 }
             }

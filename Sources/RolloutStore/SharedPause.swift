@@ -42,7 +42,15 @@ extension AuditStore {
                             automated: row.int("automated") != 0, reason: row.optionalString("reason"),
                             at: Date(timeIntervalSince1970: Double(row.int("at_ms")) / 1000), auditSeq: row.int("audit_seq"))
             }
-            if stored?.paused == true { return stored }
+            if var stored, stored.paused {
+                // Who paused is the chain's word, not the table's: its by and automated columns are not chained, and
+                // a bot written there by hand could lift a person's pause with the chain still verifying (helper-79).
+                // A pause the chain does not show (or shows unreadably) is a person's: only a person lifts it.
+                let pauser = try pausedBy(tenant: tenant, sql)
+                stored.by = pauser?.by ?? stored.by
+                stored.automated = pauser?.automated ?? false
+                return stored
+            }
             return try chainedPause(tenant: tenant, sql) ?? stored
         }
     }
@@ -89,6 +97,33 @@ extension AuditStore {
                 ?? "the store's pause table does not say so: it was changed outside rollout"
         return SharedPause(tenant: Self.pauseKey(tenant), paused: true, by: event?.actor ?? "unknown", automated: event?.details["automated"] == .bool(true),
                            reason: reason, at: event?.ts ?? Date(timeIntervalSince1970: 0), auditSeq: seq)
+    }
+
+    /// Who holds the tenant paused, by the chain: a person's pause since its last resume (one that does not hold
+    /// counts as a person's), else the latest automated one; nil when the chain shows none since.
+    func pausedBy(tenant: String, _ sql: any SQLConnection) throws -> (by: String, automated: Bool)? {
+        guard try Self.pausesIndexed(sql) else { return nil }
+        let names = Array(Set([tenant, Self.pauseKey(tenant), tenant.decomposedStringWithCanonicalMapping]))
+        let transaction = try StoreTransaction(sql: sql, chainKey: chainKey)
+        var latestBot: String?
+        var before = Int64.max
+        while true {
+            let rows = try sql.query("""
+                SELECT seq, decision FROM audit_events WHERE tenant IN (\(names.map { _ in "?" }.joined(separator: ", "))) AND \(Self.pauseEvents)
+                AND seq < ? ORDER BY seq DESC LIMIT 16
+                """, names.map(SQLValue.text) + [.int(before)])
+            guard !rows.isEmpty else { break }
+            for row in rows {
+                before = row.int(0)
+                let event = try transaction.heldEvent(seq: row.int(0), readerWithoutKey: true)
+                if event?.isImported == true { continue }
+                guard let event else { return ("unknown (event \(row.int(0)) does not hold)", false) }
+                if row.string(1) == "stage_resume" { return latestBot.map { ($0, true) } }
+                if event.details["automated"] != .bool(true) { return (event.actor, false) }
+                latestBot = latestBot ?? event.actor
+            }
+        }
+        return latestBot.map { ($0, true) }
     }
 
     /// Every tenant the store holds paused: in its pause table, or by its chain's last pause or resume.

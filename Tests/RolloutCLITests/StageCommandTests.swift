@@ -87,6 +87,28 @@ struct StageCommandTests {
         #expect(try stages()?["orders.update"]?["globex"] == nil, "the demotion itself is written")
     }
 
+    @Test("who paused is the chain's word: a bot written into the pause table by hand does not lift a person's pause (helper-79)")
+    func pauseTableActorEdited() throws {
+        let p = try StageProject()
+        #expect(try p.run(["pause", "--tenant", "acme", "--by", "maria.lopez", "--reason", "incident 42"]).status == 0)
+        try TestStores.edit(p.store, "UPDATE tenant_pauses SET automated = 1, by_actor = 'alertbot' WHERE tenant = 'acme'")
+        let other = try StageProject(sharing: p)
+        let resume = try other.run(["resume", "--tenant", "acme", "--by", "alertbot", "--automated", "--reason", "auto resume"])
+        #expect(resume.status == 1 && resume.stderr.contains("maria.lopez"), "\(resume.stdout)\(resume.stderr)")
+    }
+
+    @Test("a resume over a broken chain is refused: a person's pause taken out of the log is not laundered by a bot's pause and resume (helper-79)")
+    func resumeOverABrokenChain() throws {
+        let p = try StageProject()
+        let other = try StageProject(sharing: p)
+        #expect(try other.run(["pause", "--tenant", "acme", "--by", "maria.lopez", "--reason", "incident 42"]).status == 0)
+        try TestStores.edit(p.store, "DELETE FROM audit_events WHERE seq = 1; DELETE FROM tenant_pauses;")
+        #expect(try p.run(["pause", "--tenant", "acme", "--by", "alertbot", "--automated", "--reason", "bot pause"]).status == 0)
+        let resume = try p.run(["resume", "--tenant", "acme", "--by", "alertbot", "--automated", "--reason", "bot resume"])
+        #expect(resume.status != 0 && resume.stderr.contains("hash chain breaks"), "\(resume.stdout)\(resume.stderr)")
+        #expect(try p.tenantsText().contains("paused: true"))
+    }
+
     @Test("over an intact chain a pause lifted on another host rises in this host's flags with the next stage command, as before")
     func liftedElsewhereRises() throws {
         let p = try StageProject()

@@ -49,4 +49,17 @@ struct FlagdExportTests {
         c.tenants[0].stage = .broad
         #expect(FlagdExport.document(a, tools: ["x"])["metadata"]?["version"] != FlagdExport.document(c, tools: ["x"])["metadata"]?["version"])
     }
+
+    @Test("a file rollout wrote reads back as the stages it was written from; one naming a tenant in two Unicode forms (two tenants to flagd, one to Swift) is not read")
+    func readBack() throws {
+        let policy = try Policy.load(path: TestPaths.exampleFolder + "/policy.yaml")
+        let tenants = try RolloutFolder(directory: TestPaths.exampleFolder).loadTenants(policy: policy)
+        let tools = policy.tools.map(\.name)
+        #expect(FlagdExport.stages(of: FlagdExport.document(tenants, tools: tools)) == FlagdExport.stages(tenants, tools: tools))
+        let twoForms = FlagdExport.document(stages: ["x": ["cafe\u{301}": .off]], tools: ["x"])
+        var flag = try #require(twoForms["flags"]?["write-tool.x"]?.objectValue)
+        flag["targeting"] = ["if": [["in": [["var": "tenant"], ["cafe\u{301}"]]], "off", ["in": [["var": "tenant"], ["caf\u{E9}"]]], "soft", "off"]]
+        let document: JSONValue = ["flags": ["write-tool.x": .object(flag)]]
+        #expect(FlagdExport.stages(of: document) == nil)
+    }
 }

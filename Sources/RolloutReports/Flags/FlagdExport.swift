@@ -89,7 +89,12 @@ public enum FlagdExport {
                     for id in ids {
                         // The first branch naming a tenant is the one flagd takes.
                         guard case .string(let tenant) = id else { return nil }
-                        if byTenant[tenant] == nil { byTenant[tenant] = stage }
+                        // Swift takes two Unicode forms of a name as one key, flagd as two tenants: such a file is not read.
+                        if let seen = byTenant.index(forKey: tenant) {
+                            guard byTenant.keys[seen].utf8.elementsEqual(tenant.utf8) else { return nil }
+                        } else {
+                            byTenant[tenant] = stage
+                        }
                     }
                 }
             }
