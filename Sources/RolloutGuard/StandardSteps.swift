@@ -208,7 +208,16 @@ enum StandardSteps {
             // A null is no key (a key is never null): read as absent. (JSONValue takes `nil` as its null: Optional spelled out.)
             var readBack: JSONValue? = row[model.key]
             if readBack?.isNull == true { readBack = Optional.none }
-            if readBack == nil, reader == nil { readBack = key }
+            if readBack == nil, reader == nil {
+                // Without the key in the answer, a server that finds rows case-insensitively (or as numbers) would take
+                // `#w0000001` for `#W0000001`. Where the policy states the key's form (a field rule for it), the key
+                // must have that form; where it states none, the agent's spelling is what is recorded.
+                if let rule = model.field(model.key), let problem = rule.violation(key) {
+                    return .refuse(.invalidArguments,
+                        "\(tool.name): the key \(key.canonicalText) of \(model.name) is not in the form the policy gives \(model.key) (\(problem)); its lookup's answer does not name the key, so only that form tells one row's spelling")
+                }
+                readBack = key
+            }
             guard let held = readBack else {
                 context.rowsUnreadable = true
                 return .refuse(.lookupFailed,

@@ -1,5 +1,7 @@
 import Foundation
 import RolloutCore
+import RolloutStore
+import RolloutTestSupport
 import Testing
 @testable import RolloutGuard
 
@@ -341,5 +343,27 @@ struct UncheckedPlacesTests {
         let event = try #require(environment.events.last)
         #expect(event.tool == "items.get" && event.decision == DecisionCode.backendError.rawValue)
         #expect(event.message?.contains("the read failed") == true && event.message?.contains("starts again for the next call") == restarts, "\(event.message ?? "")")
+    }
+}
+
+/// A lookup's answer that leaves the row's key out cannot show how the row spells it: where the policy
+/// states the key's form, a key in another form is refused (helper-78: a server matching keys
+/// case-insensitively took `#w0000001` for `#W0000001`, and the write was recorded under the other spelling).
+@Suite("Guard: a key a lookup's answer does not name")
+struct LookupKeyFormTests {
+    @Test("tau2's order_id in another case than its pattern is refused before the write; in its form it passes that check",
+          arguments: [("#w0000001", true), ("#W0000001", false)])
+    func keyForm(_ key: String, _ refused: Bool) async throws {
+        let policy = try Policy.load(path: TestPaths.exampleFolder + "/examples/tau2-retail/policy.yaml")
+        let order = #"{"parsed_content": {"user_id": "u-1", "status": "pending", "items": [], "payment_history": []}}"#
+        let upstream = UncheckedPlacesTests.AnsweringUpstream(.accepted(result: ["content": [["type": "text", "text": .string(order)]]]))
+        // The guard's own store (no demo tables): the order is read only through the lookup.
+        let environment = try StoreEnvironment(store: try TestStores.temporarySQLite(), policy: policy)
+        let guard_ = Guard(policy: policy, stages: FixedStages(.broad), environment: environment, upstream: upstream)
+        let call = ToolCall(tool: "cancel_pending_order", arguments: ["order_id": .string(key), "reason": "no longer needed",
+                                                                      "justification": "the customer asked to cancel, ticket 12", "idempotency_key": "c-1"])
+        let decision = try await guard_.decide(call, principal: Principal(tenant: "retail", actor: "agent-1", subject: "u-1"))
+        let formRefusal = decision.code == .invalidArguments && decision.message.contains("not in the form the policy gives order_id")
+        #expect(formRefusal == refused, "\(decision.code): \(decision.message)")
     }
 }
