@@ -231,15 +231,18 @@ public struct StageController {
             }
         }
         guard !risen.isEmpty else { return FlagdExport.document(stages: stages, tools: tools).prettyText() + "\n" }
-        let check = try store.verify(key: ChainKey.fromEnvironment, anchor: store.anchor)
-        if let broken = check.firstBreak {
+        // A chain that cannot be read (an I/O error) is no chain shown intact: held too, and the change itself (a pause
+        // above all) still goes through.
+        let check = try? store.verify(key: ChainKey.fromEnvironment, anchor: store.anchor)
+        if check?.ok != true {
+            let why = check?.firstBreak.map { "the audit log's hash chain breaks at event #\($0.seq) (\($0.problem.rawValue))" } ?? "the audit log's hash chain could not be read"
             for tool in tools {
                 for (tenant, stage) in stages[tool] ?? [:] where !mayRise(tenant, tool) {
                     let held = min(stage, was(tool, tenant))
                     stages[tool]?[tenant] = held == .off ? nil : held
                 }
             }
-            notice?("\(folder.flagsPath): kept \(risen.sorted().joined(separator: ", ")) as the file had it: the audit log's hash chain breaks at event #\(broken.seq) (\(broken.problem.rawValue)), so the store's pauses cannot be trusted to lift anything. Run rollout audit verify")
+            notice?("\(folder.flagsPath): kept \(risen.sorted().joined(separator: ", ")) as the file had it: \(why), so the store's pauses cannot be trusted to lift anything. Run rollout audit verify")
         }
         return FlagdExport.document(stages: stages, tools: tools).prettyText() + "\n"
     }
