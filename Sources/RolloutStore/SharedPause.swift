@@ -65,29 +65,39 @@ extension AuditStore {
         return try SQLiteEngine.applied(sql).contains("v7-pauses-in-the-chain")
     }
 
-    /// The pause the chain holds for `tenant` when its last pause or resume event says the tenant is
-    /// paused (or its last resume does not hold), or nil when it says resumed (or holds none).
-    func chainedPause(tenant: String, _ sql: any SQLConnection) throws -> SharedPause? {
-        guard try Self.pausesIndexed(sql) else { return nil }
+    /// Walks the tenant's pause and resume events that rollout wrote, newest first, through their partial index
+    /// (in pages of 16), until `visit` returns false. Imported lines are skipped: `audit import` takes any decision,
+    /// and an imported line pauses and resumes nothing, or a JSONL file of one `stage_resume` would lift a pause on
+    /// every host. `visit` is given the event's sequence, its decision, and the event, nil when its row does not hold.
+    /// Does nothing on a store without the index (see `pausesIndexed`).
+    func walkPauses(tenant: String, _ sql: any SQLConnection,
+                    _ visit: (_ seq: Int64, _ decision: String, _ event: AuditEvent?) throws -> Bool) throws {
+        guard try Self.pausesIndexed(sql) else { return }
         let names = Array(Set([tenant, Self.pauseKey(tenant), tenant.decomposedStringWithCanonicalMapping]))
-        // The last one rollout wrote: an imported line (`audit import` takes any decision) pauses and resumes
-        // nothing, or a JSONL file of one `stage_resume` would lift a pause on every host.
         let transaction = try StoreTransaction(sql: sql, chainKey: chainKey)
-        var found: (seq: Int64, decision: String, event: AuditEvent?)?
         var before = Int64.max
-        search: while found == nil {
+        while true {
             let rows = try sql.query("""
                 SELECT seq, decision FROM audit_events WHERE tenant IN (\(names.map { _ in "?" }.joined(separator: ", "))) AND \(Self.pauseEvents)
                 AND seq < ? ORDER BY seq DESC LIMIT 16
                 """, names.map(SQLValue.text) + [.int(before)])
-            guard !rows.isEmpty else { break search }
+            guard !rows.isEmpty else { return }
             for row in rows {
-                let event = try transaction.heldEvent(seq: row.int(0), readerWithoutKey: true)
                 before = row.int(0)
+                let event = try transaction.heldEvent(seq: row.int(0), readerWithoutKey: true)
                 if event?.isImported == true { continue }
-                found = (row.int(0), row.string(1), event)
-                break
+                guard try visit(row.int(0), row.string(1), event) else { return }
             }
+        }
+    }
+
+    /// The pause the chain holds for `tenant` when its last pause or resume event says the tenant is
+    /// paused (or its last resume does not hold), or nil when it says resumed (or holds none).
+    func chainedPause(tenant: String, _ sql: any SQLConnection) throws -> SharedPause? {
+        var found: (seq: Int64, decision: String, event: AuditEvent?)?
+        try walkPauses(tenant: tenant, sql) { seq, decision, event in
+            found = (seq, decision, event)
+            return false
         }
         guard let (seq, decision, event) = found else { return nil }
         if decision == "stage_resume", event != nil { return nil }
@@ -102,27 +112,22 @@ extension AuditStore {
     /// Who holds the tenant paused, by the chain: a person's pause since its last resume (one that does not hold
     /// counts as a person's), else the latest automated one; nil when the chain shows none since.
     func pausedBy(tenant: String, _ sql: any SQLConnection) throws -> (by: String, automated: Bool)? {
-        guard try Self.pausesIndexed(sql) else { return nil }
-        let names = Array(Set([tenant, Self.pauseKey(tenant), tenant.decomposedStringWithCanonicalMapping]))
-        let transaction = try StoreTransaction(sql: sql, chainKey: chainKey)
         var latestBot: String?
-        var before = Int64.max
-        while true {
-            let rows = try sql.query("""
-                SELECT seq, decision FROM audit_events WHERE tenant IN (\(names.map { _ in "?" }.joined(separator: ", "))) AND \(Self.pauseEvents)
-                AND seq < ? ORDER BY seq DESC LIMIT 16
-                """, names.map(SQLValue.text) + [.int(before)])
-            guard !rows.isEmpty else { break }
-            for row in rows {
-                before = row.int(0)
-                let event = try transaction.heldEvent(seq: row.int(0), readerWithoutKey: true)
-                if event?.isImported == true { continue }
-                guard let event else { return ("unknown (event \(row.int(0)) does not hold)", false) }
-                if row.string(1) == "stage_resume" { return latestBot.map { ($0, true) } }
-                if event.details["automated"] != .bool(true) { return (event.actor, false) }
-                latestBot = latestBot ?? event.actor
+        var person: String?
+        try walkPauses(tenant: tenant, sql) { seq, decision, event in
+            guard let event else {
+                person = "unknown (event \(seq) does not hold)"
+                return false
             }
+            if decision == "stage_resume" { return false }
+            if event.details["automated"] != .bool(true) {
+                person = event.actor
+                return false
+            }
+            latestBot = latestBot ?? event.actor
+            return true
         }
+        if let person { return (person, false) }
         return latestBot.map { ($0, true) }
     }
 
