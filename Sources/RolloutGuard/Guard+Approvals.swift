@@ -218,12 +218,23 @@ extension Guard {
     }
 
     /// A person refuses a queued write; it will never run. Any backend may record a denial.
+    ///
+    /// The approvals table's status is not chained: a denial is refused, audited, unless the chain shows the
+    /// approval still open (its pending event one a guard queued, the log intact after it, and no event since
+    /// that settled it). A write that ran, with its row set back to pending by hand, was otherwise "denied" and
+    /// its idempotency key made to answer that it was not done (helper-80), which invites a retry under a new key.
     public func deny(_ id: Int64, by approver: String, reason: String) async throws -> Decision {
         let now = clock.now()
+        guard let queued = try environment.transaction({ try $0.ledger.approval(id: id) }) else { throw GuardError.noSuchApproval(id) }
+        // As for an approval: the long walk before the deciding transaction, which resumes it.
+        let known = try? environment.checkedEvents(after: queued.pendingSeq) { _ in .namingAnApprover(tenant: queued.tenant) }
         return try environment.transaction { session in
             guard var approval = try session.ledger.approval(id: id) else { throw GuardError.noSuchApproval(id) }
             guard approval.status == .pending else {
                 return try approvalEvent(.approvalRefused, "approval \(id) is already \(approval.status.rawValue)", approval, by: approver, reason: reason, session: session, now: now)
+            }
+            if let refusal = try denialRefusal(approval, by: approver, reason: reason, session: session, now: now, known: known) {
+                return refusal
             }
             let decision = try approvalEvent(.approvalDenied, "\(approver) denied the write: \(reason)", approval, by: approver, reason: reason, session: session, now: now, settles: .denied)
             approval.status = .denied
@@ -235,6 +246,34 @@ extension Guard {
             try settleQueuedKey(approval, decision: decision, session: session, now: now)
             return decision
         }
+    }
+
+    /// Why a pending approval cannot be denied, recorded as its own event; nil when it can: the chain must show
+    /// it open, as `approvalRefusal` reads it (a denial runs nothing, so the checks of what would run are not made).
+    func denialRefusal(_ approval: PendingApproval, by approver: String, reason: String, session: any GuardSession, now: Date,
+                       known: CheckedEvents?) throws -> Decision? {
+        func refused(_ message: String) throws -> Decision {
+            try approvalEvent(.approvalRefused, message, approval, by: approver, reason: reason, session: session, now: now)
+        }
+        let pending: AuditEvent?
+        do {
+            pending = try session.ledger.event(seq: approval.pendingSeq)
+        } catch {
+            return try refused("approval \(approval.id)'s pending event \(approval.pendingSeq) cannot be read (\(error)): the audit log was edited (run rollout audit verify), so whether it is still open cannot be told; it is not denied")
+        }
+        guard let pending, !pending.isImported, pending.decision == DecisionCode.pendingApproval.rawValue,
+              pending.tenant.hasSameBytes(as: approval.tenant), pending.tool.hasSameBytes(as: approval.tool)
+        else {
+            return try refused("approval \(approval.id) does not match its pending event \(approval.pendingSeq) in the audit log (the approvals table was changed after the write was asked for); it is not denied")
+        }
+        let later = try session.ledger.checkedEvents(after: approval.pendingSeq, .namingAnApprover(tenant: approval.tenant), resuming: known)
+        if let problem = later.problem {
+            return try refused("the audit log after pending event \(approval.pendingSeq) does not hold (\(problem); run rollout audit verify), so whether approval \(approval.id) was already decided cannot be told; it is not denied")
+        }
+        if let settled = settlement(of: approval, pending: pending, among: later.events) {
+            return try refused("approval \(approval.id) was already decided: event \(settled.seq) (\(settled.decision)) in the audit log settled its pending event \(approval.pendingSeq) (the approvals table was changed after the decision); it is not denied")
+        }
+        return nil
     }
 
     /// An event about `approval`, naming it and its pending event; `settles` says the status it leaves

@@ -45,11 +45,17 @@ extension BackendRun {
         observe: String? = nil, log: @escaping @Sendable (String) -> Void
     ) async throws -> Decision {
         guard let queued = try store.approval(id: id) else { throw GuardError.noSuchApproval(id) }
-        // A pending event that cannot be read observes nothing here: the guard refuses the approval, audited.
-        let pending = try? store.event(seq: queued.pendingSeq)
-        let observed = observe ?? pending?.observedDatabase
-        return try await with(backend: queued.backend, folder: folder, store: store, command: command ?? pending?.recordedCommand, observe: observed,
-                              log: log) {
+        // Nothing starts for an approval whose pending event is not one a guard queued and the chain holds: the
+        // approvals table is not chained, and an imported line is anyone's (a `command:` backend with the line's
+        // own command and digest ran that command before the guard refused it; helper-80). A guard over the
+        // store alone refuses it, audited, having started nothing.
+        guard let pending = try? store.heldEvent(seq: queued.pendingSeq), !pending.isImported,
+              pending.decision == DecisionCode.pendingApproval.rawValue, pending.backend?.hasSameBytes(as: queued.backend) == true
+        else {
+            return try await storeOnly(folder: folder, store: store).approve(id, by: approver, reason: reason)
+        }
+        return try await with(backend: queued.backend, folder: folder, store: store, command: command ?? pending.recordedCommand,
+                              observe: observe ?? pending.observedDatabase, log: log) {
             try await $0.approve(id, by: approver, reason: reason)
         }
     }
@@ -62,11 +68,17 @@ extension BackendRun {
         _ seq: Int64, by person: String, reason: String, folder: RolloutFolder, store: AuditStore, command: [String]? = nil,
         observe: String? = nil, log: @escaping @Sendable (String) -> Void
     ) async throws -> Decision {
-        let event: AuditEvent
+        // Only an executed write a guard ran, whose row the chain holds, names the backend and command to start:
+        // an imported line names what it likes (its own command with its digest, which ran before the guard
+        // refused the rollback; helper-80), and an edited row names nothing that can be trusted. Any other event
+        // is refused, audited, by a guard over the store alone, which starts nothing.
+        let held: AuditEvent?
         do {
-            guard let read = try store.event(seq: seq) else { throw GuardError.noSuchEvent(seq) }
-            event = read
+            held = try store.heldEvent(seq: seq)
         } catch StoreError.unreadableEvent {
+            held = nil
+        }
+        guard let event = held, !event.isImported, event.decision == DecisionCode.executed.rawValue else {
             return try await storeOnly(folder: folder, store: store).rollback(seq, by: person, reason: reason)
         }
         return try await with(backend: event.backend ?? GuardBackend.builtin, folder: folder, store: store, command: command ?? event.recordedCommand,

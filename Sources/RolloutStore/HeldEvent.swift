@@ -28,6 +28,15 @@ extension StoreTransaction {
     }
 }
 
+extension AuditStore {
+    /// `StoreTransaction.heldEvent` in a read of the store: event `seq` when its row holds on its own (with
+    /// the chain key, its signature too), nil when it is missing, past the head, edited, or no event. What may
+    /// be trusted to name something to run (the command an approval or rollback starts).
+    public func heldEvent(seq: Int64) throws -> AuditEvent? {
+        try read { sql in try StoreTransaction(sql: sql, chainKey: chainKey).heldEvent(seq: seq) }
+    }
+}
+
 /// The statement that lists a key's events, but those with the decisions given: made once, the decisions
 /// written in (rollout's own codes; a list bound anew on every guarded write cost more than the lookup).
 public struct KeyEventQuery: Sendable {

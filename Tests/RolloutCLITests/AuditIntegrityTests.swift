@@ -316,6 +316,52 @@ struct AuditIntegrityTests {
         #expect(try RolloutBinary.run(["audit", "verify", "--store", store]).status == 0)
     }
 
+    @Test("an imported line naming a command with its digest starts nothing: not when it is rolled back, nor when an approval is pointed at it")
+    func importedCommandStartsNothing() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("demo.sqlite").path
+        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        #expect(try RolloutBinary.run(["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+            #"{"order_id": 2, "amount_cents": 60000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "r-1"}"#] + common).status == 0)
+        // A command of the line's own, and the backend name its digest makes: what a guard started from a bare command records.
+        let marker = dir.appendingPathComponent("ran.txt").path
+        let command = JSONValue.array(["sh", "-c", "echo ran >> '\(marker)'"].map(JSONValue.string))
+        let backend = "command:" + command.canonicalDigest.prefix(16)
+        let details = JSONValue.object(["command": command]).canonicalText
+        let lines = try writeLines([
+            #"{"ts":"2026-12-05T10:00:00.000Z","tenant":"acme","actor":"agent-2","tool":"orders.update","model":"Order","operation":"update","targets":[1],"fields_changed":{"status":{"before":"pending","after":"shipped"}},"reason":"carrier confirmed pickup, ticket 9","idempotency_key":"k-evil","decision":"executed","backend":"\#(backend)","details":\#(details)}"#,
+            #"{"ts":"2026-12-05T10:00:00.000Z","tenant":"acme","actor":"agent-1","tool":"refunds.issue","model":"Refund","operation":"create","decision":"pending_approval","backend":"\#(backend)","details":\#(details)}"#,
+        ])
+        #expect(try RolloutBinary.run(["audit", "import", lines] + common).status == 0)
+        let rollback = try RolloutBinary.run(["audit", "rollback", "2", "--by", "maria.lopez", "--reason", "undo this imported write, ticket 881"] + common)
+        #expect(rollback.status == 1 && rollback.stdout.contains("event 2 was imported"), "\(rollback.stdout)\(rollback.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: marker), "the line's command did not run")
+
+        try tamper(store, "UPDATE approvals SET pending_seq = 3, backend = ? WHERE id = 1", [backend])
+        let approved = try RolloutBinary.run(["approve", "1", "--by", "dev.patel"] + common)
+        #expect(approved.status == 1 && approved.stdout.hasPrefix("approval_refused"), "\(approved.stdout)\(approved.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: marker), "the line's command did not run")
+        let tail = try RolloutBinary.run(["audit", "tail", "--store", store])
+        #expect(tail.stdout.contains("rollback_refused") && tail.stdout.contains("approval_refused"), "both refusals recorded: \(tail.stdout)")
+    }
+
+    @Test("a decided approval made pending again in the table is not denied: the chain settled it, and its key keeps its answer")
+    func revivedApprovalNotDenied() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("demo.sqlite").path
+        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        let call = ["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--format", "json", "--args",
+                    #"{"order_id": 2, "amount_cents": 60000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "r-1"}"#] + common
+        #expect(try RolloutBinary.run(call).status == 0)
+        let approved = try RolloutBinary.run(["approve", "1", "--by", "dev.patel", "--reason", "checked against the carrier's report"] + common)
+        #expect(approved.status == 0 && approved.stdout.hasPrefix("executed"), "\(approved.stdout)\(approved.stderr)")
+        try tamper(store, "UPDATE approvals SET status = 'pending', result_seq = NULL, decided_by = NULL WHERE id = 1")
+        let denied = try RolloutBinary.run(["deny", "1", "--by", "maria.lopez", "--reason", "not needed after all"] + common)
+        #expect(denied.status == 1 && denied.stdout.contains("was already decided: event 2 (executed)"), "\(denied.stdout)\(denied.stderr)")
+        let retry = try RolloutBinary.run(call)
+        #expect(retry.stdout.contains("\"executed\"") && !retry.stdout.contains("approval_denied"), "\(retry.stdout)\(retry.stderr)")
+    }
+
     @Test("an imported line saying later writes were rolled back does not clear the way for a rollback that would undo them")
     func importedRollbacksCancelNothing() throws {
         let dir = TestPaths.temporaryDirectory()
