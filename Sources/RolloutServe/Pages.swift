@@ -144,14 +144,23 @@ enum Pages {
         return layout(title: "Writes", approver: approver, csrf: csrf, pending: pending, body: h)
     }
 
+    /// What the store says of an event's rollback: the event that rolled it back, or one the rollbacks table names
+    /// that the audit log does not hold as this write's rollback.
+    enum Rollback: Equatable {
+        case by(Int64)
+        case unproven(Int64)
+    }
+
     /// One audit event: what it holds, and its rollback.
-    static func event(_ event: AuditEvent, body: JSONValue, rollbackOf: Int64?, approver: String, csrf: String, flash: String?, pending: Int) -> String {
+    static func event(_ event: AuditEvent, body: JSONValue, rollback: Rollback?, approver: String, csrf: String, flash: String?, pending: Int) -> String {
         var h = "<h1>Audit event #\(event.seq ?? 0)</h1>"
         if let flash { h += "<p class=\"flash\">\(e(flash))</p>" }
         h += "<p class=\"meta\">\(e(Timestamp.formatSeconds(event.ts))) · \(e(event.tenant)) · \(e(event.actor)) · <code>\(e(event.tool))</code> · <span class=\"chip c-\(e(event.category.rawValue))\">\(e(event.decision))</span></p>"
         h += "<pre>\(e(body.prettyText()))</pre>"
-        if let rollbackOf {
+        if case .by(let rollbackOf)? = rollback {
             h += "<p class=\"note\">Rolled back by <a href=\"/events/\(rollbackOf)\">event #\(rollbackOf)</a>.</p>"
+        } else if case .unproven(let named)? = rollback {
+            h += "<p class=\"flash\">The store's rollbacks table names <a href=\"/events/\(named)\">event #\(named)</a> as this write's rollback, but the audit log does not hold it as one: the store was changed outside rollout (run <code>rollout audit verify</code>). A rollback from here is refused while the table says so.</p>"
         } else if event.decision == DecisionCode.executed.rawValue, event.isImported {
             h += "<p class=\"note\">Imported from \(e(event.details["imported"]?.stringValue ?? "a file")): no guard ran this write, so it is not rolled back from here; undo it in the system it came from.</p>"
         } else if event.decision == DecisionCode.executed.rawValue {

@@ -267,8 +267,15 @@ public enum ServeApp {
                 return Responses.html(.notFound, Pages.message("No such event", "There is no audit event with that number."))
             }
             let rolledBackBy = try store.read { sql in try sql.scalar("SELECT rollback_seq FROM rollbacks WHERE original_seq = ?", [.int(seq)])?.int64 }
+            // The rollbacks table is not chained: the page says "rolled back" only when the event it names holds and
+            // is this write's rollback (a row added by hand otherwise hid the button behind a claim nothing backs).
+            let rollback = try rolledBackBy.map { by -> Pages.Rollback in
+                let held = try? store.heldEvent(seq: by)
+                let proven = held.map { !$0.isImported && $0.decision == DecisionCode.rolledBack.rawValue && $0.details["rollback_of"]?.doubleValue == Double(seq) } ?? false
+                return proven ? .by(by) : .unproven(by)
+            }
             guard let redactor = redaction.current() else { return unreadablePolicy() }
-            return Responses.html(.ok, Pages.event(event, body: redactor.redact(event.json), rollbackOf: rolledBackBy, approver: who.name, csrf: who.csrf,
+            return Responses.html(.ok, Pages.event(event, body: redactor.redact(event.json), rollback: rollback, approver: who.name, csrf: who.csrf,
                                                    flash: Forms.query(request.uri.query)["flash"].flatMap(flashes.take), pending: pendingCount()))
         }
         router.post("/events/:seq/rollback") { request, context in

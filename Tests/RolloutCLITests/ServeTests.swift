@@ -284,6 +284,14 @@ struct ServeTests {
         #expect(page.contains("Imported from events.jsonl") && !page.contains(#"id="rollback""#), "\(page)")
         let posted = try outcome(try p.post("/events/\(forged)/rollback", ["note": "undo the role change, ticket 881", "csrf": csrf]))
         #expect(posted.contains("rollback_refused") && posted.contains("was imported"), "\(posted)")
+        // A write rolled back says so; a claim of the unchained rollbacks table that the log does not hold is shown as one.
+        let undone = try outcome(try p.post("/events/\(ran)/rollback", ["note": "the customer kept the parcel, ticket 881", "csrf": csrf]))
+        #expect(undone.contains("rolled_back"), "\(undone)")
+        let rolled = try p.get("/events/\(ran)").body
+        #expect(rolled.contains("Rolled back by") && !rolled.contains("does not hold it") && !rolled.contains(#"id="rollback""#), "\(rolled)")
+        try tamper(p.store, "UPDATE rollbacks SET rollback_seq = \(forged) WHERE original_seq = \(ran)")
+        let claimed = try p.get("/events/\(ran)").body
+        #expect(claimed.contains("does not hold it as one") && !claimed.contains("Rolled back by") && !claimed.contains(#"id="rollback""#), "\(claimed)")
         // An event that is not there: the person is told, on a page that exists.
         let missing = try outcome(try p.post("/events/999999/rollback", ["note": "undo it, ticket 881", "csrf": csrf]))
         #expect(missing.contains("rollback refused: event #999999 is not in the audit log"), "\(missing)")
