@@ -3,8 +3,8 @@
 #   1. converts the tuning series (AAPL and the artificial ones) to audit-event streams (convert_nab.py),
 #   2. imports each into its own store and writes per-interval scores (`rollout score --intervals`),
 #   3. runs baseline.py with IsolationForest, ECOD and HalfSpaceTrees beside our scores (--external),
-#   4. prints the detection delay of our scores (detection_delay.py: median minutes from a labelled
-#      window's start to its first alert, and the windows missed),
+#   4. prints the detection delay of our scores and of the peers' (detection_delay.py: median minutes
+#      from a labelled window's start to its first alert, and the windows missed),
 #   5. times scoring 1.3M events (AAPL converted at --target-median 45) against the peers on the same stream.
 # ROLLOUT_BIN / ROLLOUT_BENCH_BIN override the binaries; ANOMALY_SKIP_SPEED=1 skips step 5.
 # Needs: a release build (swift build -c release), python3 with venv; makes /tmp/nab-venv once.
@@ -43,8 +43,9 @@ for name in art_daily_small_noise art_noisy; do
   echo "alerts on the anomaly-free series $name: $alerts"
 done
 
-echo "== detection delay (rollout): median minutes from a window's start to its first alert"
+echo "== detection delay: median minutes from a window's start to its first alert (rollout, then the peers at their fixed thresholds)"
 "$venv/bin/python" "$here/Benchmarks/detection_delay.py" --scores "$work/scores" --threshold $threshold \
+  --peers ref_robust,pyod_ecod,iforest,river_hst --sweep 0.9999,0.999,0.995,0.99 --baseline "$shared/baseline.py" \
   "$work/streams/Twitter_volume_AAPL.jsonl.gz" "$work"/streams/art_*.jsonl.gz
 
 case "${ANOMALY_SKIP_SPEED:-0}" in 0|"") ;; *) echo "== speed: skipped (ANOMALY_SKIP_SPEED=$ANOMALY_SKIP_SPEED)"; exit 0;; esac
