@@ -147,7 +147,7 @@ enum Pages {
     /// What the store says of an event's rollback: the event that rolled it back, or one the rollbacks table names
     /// that the audit log does not hold as this write's rollback.
     enum Rollback: Equatable {
-        case by(Int64)
+        case by(Int64, decision: String)
         case unproven(Int64)
     }
 
@@ -157,8 +157,10 @@ enum Pages {
         if let flash { h += "<p class=\"flash\">\(e(flash))</p>" }
         h += "<p class=\"meta\">\(e(Timestamp.formatSeconds(event.ts))) · \(e(event.tenant)) · \(e(event.actor)) · <code>\(e(event.tool))</code> · <span class=\"chip c-\(e(event.category.rawValue))\">\(e(event.decision))</span></p>"
         h += "<pre>\(e(body.prettyText()))</pre>"
-        if case .by(let rollbackOf)? = rollback {
-            h += "<p class=\"note\">Rolled back by <a href=\"/events/\(rollbackOf)\">event #\(rollbackOf)</a>.</p>"
+        if case .by(let rollbackOf, let decision)? = rollback {
+            h += decision == DecisionCode.rolledBack.rawValue
+                ? "<p class=\"note\">Rolled back by <a href=\"/events/\(rollbackOf)\">event #\(rollbackOf)</a>.</p>"
+                : "<p class=\"note\">Its rollback is <a href=\"/events/\(rollbackOf)\">event #\(rollbackOf)</a> (\(e(decision))): a write is rolled back once; if that one is in doubt, check the upstream.</p>"
         } else if case .unproven(let named)? = rollback {
             h += "<p class=\"flash\">The store's rollbacks table names <a href=\"/events/\(named)\">event #\(named)</a> as this write's rollback, but the audit log does not hold it as one: the store was changed outside rollout (run <code>rollout audit verify</code>). A rollback from here is refused while the table says so.</p>"
         } else if event.decision == DecisionCode.executed.rawValue, event.isImported {

@@ -269,10 +269,12 @@ public enum ServeApp {
             let rolledBackBy = try store.read { sql in try sql.scalar("SELECT rollback_seq FROM rollbacks WHERE original_seq = ?", [.int(seq)])?.int64 }
             // The rollbacks table is not chained: the page says "rolled back" only when the event it names holds and
             // is this write's rollback (a row added by hand otherwise hid the button behind a claim nothing backs).
-            let rollback = try rolledBackBy.map { by -> Pages.Rollback in
-                let held = try? store.heldEvent(seq: by)
-                let proven = held.map { !$0.isImported && $0.decision == DecisionCode.rolledBack.rawValue && $0.details["rollback_of"]?.doubleValue == Double(seq) } ?? false
-                return proven ? .by(by) : .unproven(by)
+            // The row names the rollback's outcome, or its intent while the inverse is in flight (or in doubt after).
+            let rollback = rolledBackBy.map { by -> Pages.Rollback in
+                guard let held = try? store.heldEvent(seq: by), !held.isImported, held.details["rollback_of"]?.doubleValue == Double(seq) else {
+                    return .unproven(by)
+                }
+                return .by(by, decision: held.decision)
             }
             guard let redactor = redaction.current() else { return unreadablePolicy() }
             return Responses.html(.ok, Pages.event(event, body: redactor.redact(event.json), rollback: rollback, approver: who.name, csrf: who.csrf,
