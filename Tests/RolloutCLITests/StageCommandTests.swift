@@ -87,6 +87,45 @@ struct StageCommandTests {
         #expect(try stages()?["orders.update"]?["globex"] == nil, "the demotion itself is written")
     }
 
+    @Test("with an anchor (--anchor or ROLLOUT_ANCHOR), a pause cut off the log's tail with the head moved back is a broken chain to a stage command: its tenant stays off; without one, the shorter chain holds",
+          arguments: ["--anchor", "ROLLOUT_ANCHOR", "none"])
+    func anchoredStageCommand(anchorGiven: String) throws {
+        let p = try StageProject()
+        let other = try StageProject(sharing: p)
+        let flags = p.root + "/rollout/flags.flagd.json"
+        #expect(try other.run(["pause", "--tenant", "globex", "--by", "maria.lopez", "--reason", "incident 41"]).status == 0)
+        #expect(try other.run(["resume", "--tenant", "globex", "--by", "maria.lopez", "--reason", "incident 41 closed"]).status == 0)
+        #expect(try other.run(["pause", "--tenant", "acme", "--by", "maria.lopez", "--reason", "incident 42"]).status == 0)
+        #expect(try p.run(["flags", "export", "--store", p.store]).status == 0)
+        func stages() throws -> FlagdExport.Stages? {
+            FlagdExport.stages(of: try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: flags))))
+        }
+        #expect(try stages()?["orders.update"]?["acme"] == nil && stages()?["orders.update"]?["globex"] == .shadow)
+        let anchorFile = p.root + "/anchor.json"
+        #expect(try p.run(["audit", "anchor", "--out", anchorFile]).status == 0)
+        // The pause cut off the end of the log and the head moved back: a chain that holds, one event shorter.
+        try TestStores.edit(p.store, """
+            DELETE FROM audit_events WHERE decision = 'stage_pause' AND tenant = 'acme';
+            DELETE FROM tenant_pauses WHERE tenant = 'acme';
+            UPDATE chain_head SET seq = (SELECT max(seq) FROM audit_events), hash = (SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1);
+            """)
+        let arguments = ["demote", "--tenant", "globex", "--by", "maria.lopez", "--reason", "incident 43"]
+        let demote = switch anchorGiven {
+        case "--anchor": try p.run(arguments + ["--anchor", anchorFile])
+        case "ROLLOUT_ANCHOR": try p.run(arguments, environment: ["ROLLOUT_ANCHOR": anchorFile])
+        default: try p.run(arguments)
+        }
+        #expect(demote.status == 0, "\(demote.stdout)\(demote.stderr)")
+        #expect(try stages()?["orders.update"]?["globex"] == nil, "the demotion itself is written")
+        if anchorGiven == "none" {
+            // What the anchor is for: without it, nothing tells the cut-off chain from a short one.
+            #expect(try stages()?["orders.update"]?["acme"] != nil)
+        } else {
+            #expect(demote.stderr.contains("kept acme/") && demote.stderr.contains("acme/orders.update") && demote.stderr.contains("(anchor)"), "\(demote.stderr)")
+            #expect(try stages()?["orders.update"]?["acme"] == nil, "acme turned back on")
+        }
+    }
+
     @Test("who paused is the chain's word: a bot written into the pause table by hand does not lift a person's pause (helper-79)")
     func pauseTableActorEdited() throws {
         let p = try StageProject()

@@ -78,7 +78,7 @@ struct ApproveCommand: AsyncParsableCommand {
     func run() async throws {
         if let tenant, let stage {
             let person = try Person.explicit(by)
-            let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption)
+            let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption, anchor: anchor)
             let (change, seq) = try StageSupport.refusing {
                 try controller.approve(tenant: tenant, tool: tool, stage: stage, by: person, reason: reason ?? "")
             }
@@ -114,10 +114,12 @@ struct DenyCommand: AsyncParsableCommand {
 
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
+    @OptionGroup var anchorOption: ChainAnchorOption
     @OptionGroup var formatOption: FormatOption
 
     func run() async throws {
         let store = try storeOption.open(create: false)
+        store.anchor = try anchorOption.read()
         let decision = try await BackendRun.deny(id, by: try Person.approver(by, folder: folderOptions.folder), reason: reason, folder: folderOptions.folder, store: store)
         DecisionPrinter.print(decision, format: formatOption.format)
         if decision.code != .approvalDenied { throw FailureExit(status: ExitStatus.problemFound) }

@@ -40,11 +40,12 @@ struct DemoteCommand: ParsableCommand {
 
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
+    @OptionGroup var anchorOption: ChainAnchorOption
     @OptionGroup var formatOption: FormatOption
 
     func run() throws {
         let person = try Person.explicit(by)
-        let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption)
+        let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption, anchor: anchorOption.anchor)
         let (change, seq) = try StageSupport.refusing {
             try controller.demote(tenant: target.tenant, tool: target.tool, to: to, by: person, automated: automated, reason: reason)
         }

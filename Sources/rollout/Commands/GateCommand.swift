@@ -49,10 +49,11 @@ struct GateCommand: ParsableCommand {
 
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
+    @OptionGroup var anchorOption: ChainAnchorOption
     @OptionGroup var formatOption: FormatOption
 
     func run() throws {
-        let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption, fuzzReport: fuzzReport, judgingOnly: true)
+        let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption, anchor: anchorOption.anchor, fuzzReport: fuzzReport, judgingOnly: true)
         StageSupport.warnWeakGates(controller.folder, policy: controller.policy)
         let evaluation = try StageSupport.refusing { try controller.gate(tenant: target.tenant, tool: target.tool, to: to) }
         let report = try StageSupport.writeReport(evaluation, policy: controller.policy, path: junit)

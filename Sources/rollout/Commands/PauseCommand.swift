@@ -34,17 +34,18 @@ struct PauseCommand: ParsableCommand {
 
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
+    @OptionGroup var anchorOption: ChainAnchorOption
     @OptionGroup var formatOption: FormatOption
 
     func run() throws {
         try PauseCommand.change(tenant: tenant, paused: true, by: by, reason: reason, automated: automated,
-                                folder: folderOptions.folder, store: storeOption, format: formatOption.format)
+                                folder: folderOptions.folder, store: storeOption, anchor: anchorOption.anchor, format: formatOption.format)
     }
 
     static func change(tenant: String, paused: Bool, by: String?, reason: String, automated: Bool, folder: RolloutFolder, store: StoreOption,
-                       format: OutputFormat) throws {
+                       anchor: String?, format: OutputFormat) throws {
         let person = try Person.explicit(by)
-        let controller = try StageSupport.controller(folder: folder, store: store)
+        let controller = try StageSupport.controller(folder: folder, store: store, anchor: anchor)
         let (change, seq) = try StageSupport.refusing {
             try controller.pause(tenant: tenant, paused: paused, by: person, automated: automated, reason: reason)
         }
@@ -81,10 +82,11 @@ struct ResumeCommand: ParsableCommand {
 
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
+    @OptionGroup var anchorOption: ChainAnchorOption
     @OptionGroup var formatOption: FormatOption
 
     func run() throws {
         try PauseCommand.change(tenant: tenant, paused: false, by: by, reason: reason, automated: automated,
-                                folder: folderOptions.folder, store: storeOption, format: formatOption.format)
+                                folder: folderOptions.folder, store: storeOption, anchor: anchorOption.anchor, format: formatOption.format)
     }
 }

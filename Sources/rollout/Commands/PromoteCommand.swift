@@ -50,11 +50,12 @@ struct PromoteCommand: ParsableCommand {
 
     @OptionGroup var folderOptions: FolderOptions
     @OptionGroup var storeOption: StoreOption
+    @OptionGroup var anchorOption: ChainAnchorOption
     @OptionGroup var formatOption: FormatOption
 
     func run() throws {
         let person = dryRun ? (try? Person.resolve(by)) ?? "dry-run" : try Person.explicit(by)
-        let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption, fuzzReport: fuzzReport)
+        let controller = try StageSupport.controller(folder: folderOptions.folder, store: storeOption, anchor: anchorOption.anchor, fuzzReport: fuzzReport)
         StageSupport.warnWeakGates(controller.folder, policy: controller.policy)
         let promotion = try StageSupport.refusing {
             try controller.promote(tenant: target.tenant, tool: target.tool, to: to, by: person, automated: automated, reason: reason, dryRun: dryRun)

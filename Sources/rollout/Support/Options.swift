@@ -132,6 +132,15 @@ enum Redactors {
 }
 
 /// The anchor an approval or a rollback holds the log to: `--anchor FILE`, else `$ROLLOUT_ANCHOR`.
+/// `--anchor` for the commands that decide on what the chain says (stage changes, denials): the store's log must
+/// still hold the head the anchor names, so a tail cut off with the head moved back reads as a broken chain.
+struct ChainAnchorOption: ParsableArguments {
+    @Option(help: ArgumentHelp("An anchor file from `rollout audit anchor` (or $ROLLOUT_ANCHOR): the store's chain must still hold that head, so a tail deleted with the head moved back (a pause or a decision with it) reads as a broken chain.", valueName: "file"))
+    var anchor: String?
+
+    func read() throws -> ChainAnchor? { try AnchorOption.read(anchor) }
+}
+
 enum AnchorOption {
     static func read(_ path: String?) throws -> ChainAnchor? {
         guard let path = path ?? ProcessInfo.processInfo.environment["ROLLOUT_ANCHOR"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }

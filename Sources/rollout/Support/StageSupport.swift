@@ -9,7 +9,8 @@ import RolloutStore
 enum StageSupport {
     /// `judgingOnly` for `gate`, which changes no stage and may make the store where there is none yet (CI runs
     /// it on a fresh machine): a judgement on no traffic is no pass.
-    static func controller(folder: RolloutFolder, store: StoreOption, fuzzReport: String? = nil, judgingOnly: Bool = false) throws -> StageController {
+    /// `anchor`: the `--anchor` file given (nil: $ROLLOUT_ANCHOR, or none).
+    static func controller(folder: RolloutFolder, store: StoreOption, anchor: String? = nil, fuzzReport: String? = nil, judgingOnly: Bool = false) throws -> StageController {
         let policy = try folder.loadPolicy()
         guard FileManager.default.fileExists(atPath: folder.tenantsPath) else {
             throw ValidationError("no \(folder.tenantsPath): stages live there (`rollout init` writes an example)")
@@ -17,7 +18,7 @@ enum StageSupport {
         // A stage change needs the store there already: one made here, at a path that is not the guards' store, would hold
         // none of the pauses made from other hosts, and the flags file rewritten from it would turn such a tenant back on.
         let audit = try store.open(create: judgingOnly)
-        audit.anchor = try AnchorOption.read(nil)
+        audit.anchor = try AnchorOption.read(anchor)
         var controller = StageController(folder: folder, policy: policy, store: audit, fuzzReportPath: fuzzReport)
         controller.notice = { Output.error($0) }
         return controller
