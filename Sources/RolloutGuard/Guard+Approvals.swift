@@ -36,7 +36,7 @@ extension Guard {
         // What the approver was shown: the pending event `approvalRefusal` found to match the queued request.
         context.approvedView = try environment.transaction { session in try session.ledger.event(seq: queued.pendingSeq) }.map(ApprovedView.init)
         if let halted = halt.reason { throw GuardError.halted(halted) }
-        return try await run(&context, approval: ApprovalRun(approval: queued, approver: approver, reason: reason))
+        return try await run(&context, approval: ApprovalRun(approval: queued, approver: approver, reason: reason, known: known))
     }
 
     /// Why a queued write cannot run as approved, recorded as its own event; nil when it can. `known`, the
@@ -88,17 +88,7 @@ extension Guard {
                 "approval \(approval.id) points at event \(approval.pendingSeq), which was imported, not queued by a guard (the queued request was changed after it was asked for); it will not run",
                 approval, by: approver, reason: reason, session: session, now: now)
         }
-        // The queued arguments as the pending event's digest holds them: keyed, or (an event written before
-        // 2026-12-02) plain.
-        let recorded = pending?.details["args_digest"]?.stringValue
-        let sameArguments = recorded == argumentsMark(approval.call) || recorded == approval.call.argumentsDigest
-        // By bytes: a tenant, actor or subject spelled another way (`é` as `e` and an accent) in the
-        // unchained table is another name to the upstream and the stages, though Swift's `==` calls it equal.
-        guard let pending, pending.decision == DecisionCode.pendingApproval.rawValue, pending.tenant.hasSameBytes(as: approval.tenant),
-            pending.actor.hasSameBytes(as: approval.actor), pending.tool.hasSameBytes(as: approval.tool),
-            sameArguments,
-            Self.sameName(pending.details["subject"]?.stringValue, approval.subject), Self.sameName(pending.backend, approval.backend)
-        else {
+        guard let pending, queues(pending, approval) else {
             return try approvalEvent(.approvalRefused,
                 "approval \(approval.id) no longer matches its pending event \(approval.pendingSeq) in the audit log (the queued request was changed after it was asked for); it will not run",
                 approval, by: approver, reason: reason, session: session, now: now)
@@ -139,6 +129,43 @@ extension Guard {
             return try approvalEvent(.approvalRefused,
                 "approval \(approval.id) says it expires at \(Timestamp.formatSeconds(approval.expiresAt)), after the \(Guard.approvalWait(tool)) its tool allows from its pending event \(approval.pendingSeq) (the queued request was changed after it was asked for); it will not run",
                 approval, by: approver, reason: reason, session: session, now: now)
+        }
+        return nil
+    }
+
+    /// Whether `pending` is the pending event that queued `approval` as the table holds it: same caller (and the
+    /// user it acted for), tenant, tool, arguments and backend. The approvals table is not chained; the event is.
+    func queues(_ pending: AuditEvent, _ approval: PendingApproval) -> Bool {
+        // The queued arguments as the pending event's digest holds them: keyed, or (an event written before
+        // 2026-12-02) plain.
+        let recorded = pending.details["args_digest"]?.stringValue
+        let sameArguments = recorded == argumentsMark(approval.call) || recorded == approval.call.argumentsDigest
+        // By bytes: a tenant, actor or subject spelled another way (`é` as `e` and an accent) in the
+        // unchained table is another name to the upstream and the stages, though Swift's `==` calls it equal.
+        return !pending.isImported && pending.decision == DecisionCode.pendingApproval.rawValue && pending.tenant.hasSameBytes(as: approval.tenant)
+            && pending.actor.hasSameBytes(as: approval.actor) && pending.tool.hasSameBytes(as: approval.tool) && sameArguments
+            && Self.sameName(pending.details["subject"]?.stringValue, approval.subject) && Self.sameName(pending.backend, approval.backend)
+    }
+
+    /// The refusal of an approved write that the chain shows settled since it was checked, or whose log no longer
+    /// holds; nil while it is still open. The approvals table is not chained: a copy of its row (another id, the
+    /// same pending event) approved at the same moment in another process passed the same checks, and both runs
+    /// wrote (helper-81). The transaction that writes, or hands the write to its upstream, reads the chain again,
+    /// resuming the check made before it.
+    func settledSince(_ run: ApprovalRun, session: any GuardSession, now: Date) throws -> Decision? {
+        let approval = run.approval
+        func refused(_ message: String) throws -> Decision {
+            try approvalEvent(.approvalRefused, message, approval, by: run.approver, reason: run.reason, session: session, now: now)
+        }
+        let later = try session.ledger.checkedEvents(after: approval.pendingSeq, .namingAnApprover(tenant: approval.tenant), resuming: run.known)
+        if let problem = later.problem {
+            return try refused("the audit log after pending event \(approval.pendingSeq) does not hold (\(problem); run rollout audit verify), so whether approval \(approval.id) was already decided cannot be told; it will not run")
+        }
+        guard let pending = try? session.ledger.event(seq: approval.pendingSeq) else {
+            return try refused("approval \(approval.id)'s pending event \(approval.pendingSeq) cannot be read: the audit log was edited (run rollout audit verify); it will not run")
+        }
+        if let settled = settlement(of: approval, pending: pending, among: later.events) {
+            return try refused("approval \(approval.id) was already decided: event \(settled.seq) (\(settled.decision)) in the audit log settled its pending event \(approval.pendingSeq) while this approval waited (the approvals table holds it twice); it will not run again")
         }
         return nil
     }
@@ -261,9 +288,9 @@ extension Guard {
         } catch {
             return try refused("approval \(approval.id)'s pending event \(approval.pendingSeq) cannot be read (\(error)): the audit log was edited (run rollout audit verify), so whether it is still open cannot be told; it is not denied")
         }
-        guard let pending, !pending.isImported, pending.decision == DecisionCode.pendingApproval.rawValue,
-              pending.tenant.hasSameBytes(as: approval.tenant), pending.tool.hasSameBytes(as: approval.tool)
-        else {
+        // The whole request, as an approval matches it: a row pointed at another write's pending event would
+        // otherwise record this denial against that write (helper-81).
+        guard let pending, queues(pending, approval) else {
             return try refused("approval \(approval.id) does not match its pending event \(approval.pendingSeq) in the audit log (the approvals table was changed after the write was asked for); it is not denied")
         }
         let later = try session.ledger.checkedEvents(after: approval.pendingSeq, .namingAnApprover(tenant: approval.tenant), resuming: known)

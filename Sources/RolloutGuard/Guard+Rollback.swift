@@ -73,6 +73,11 @@ extension Guard {
                 return try refused("the audit log after event \(seq) does not hold (\(problem); run rollout audit verify), so whether its rows were written again cannot be told")
             }
             let later = checked.events
+            // A write is rolled back once, by the chain's word as well as the table's: the rollbacks table is not
+            // chained, and a row deleted from it let a second rollback overwrite what was written since (helper-81).
+            if let done = later.first(where: { !$0.isImported && $0.decision == DecisionCode.rolledBack.rawValue && $0.details["rollback_of"]?.doubleValue == Double(seq) }) {
+                return try refused(Self.alreadyRolledBack(seq, by: done.seq))
+            }
             func rollbackOf(_ event: AuditEvent) -> Int64? {
                 guard event.decision == DecisionCode.rolledBack.rawValue, !event.isImported, let of = event.details["rollback_of"]?.doubleValue else { return nil }
                 return Int64(of)

@@ -137,6 +137,9 @@ public final class Guard: Sendable {
         var approval: PendingApproval
         var approver: String
         var reason: String?
+        /// The log after the pending event as checked before the run: the transaction that writes, or hands
+        /// the write to its upstream, resumes it (`settledSince`).
+        var known: CheckedEvents? = nil
     }
 
     /// The pipeline from its first step to the recorded outcome. Calls are decided concurrently through
@@ -220,6 +223,7 @@ public final class Guard: Sendable {
                     return .done(try self.approvalEvent(.approvalRefused, "approval \(current.id) is already \(current.status.rawValue); an approval runs its write once",
                                                    current, by: approval.approver, reason: approval.reason, session: session, now: now))
                 }
+                if let approval, let settled = try self.settledSince(approval, session: session, now: now) { return .done(settled) }
                 // The stage again, now: a demotion or pause made while the lookups or the observer waited on
                 // the upstream stops this call too.
                 if let stage = self.pipeline.steps.first(where: { $0.name == .stage }), let verdict = try stage.check(&context) {

@@ -362,6 +362,40 @@ struct AuditIntegrityTests {
         #expect(retry.stdout.contains("\"executed\"") && !retry.stdout.contains("approval_denied"), "\(retry.stdout)\(retry.stderr)")
     }
 
+    @Test("a denial pointed at another write's pending event (the approvals row edited) is refused: that write stays open, nobody's denial recorded against it (helper-81)")
+    func denialOfAnotherWrite() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("demo.sqlite").path
+        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        for (order, request) in [(2, "r-1"), (3, "r-2")] {
+            #expect(try RolloutBinary.run(["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+                #"{"order_id": \#(order), "amount_cents": 60000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "\#(request)"}"#] + common).status == 0)
+        }
+        try tamper(store, "UPDATE approvals SET pending_seq = (SELECT pending_seq FROM approvals WHERE id = 2) WHERE id = 1")
+        let denied = try RolloutBinary.run(["deny", "1", "--by", "maria.lopez", "--reason", "not needed after all"] + common)
+        #expect(denied.status == 1 && denied.stdout.contains("does not match its pending event"), "\(denied.stdout)\(denied.stderr)")
+        let denials: Int? = try DatabaseQueue(path: store).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_events WHERE decision = 'approval_denied'") }
+        #expect(denials == 0)
+        let approved = try RolloutBinary.run(["approve", "2", "--by", "dev.patel", "--reason", "checked against the carrier's report"] + common)
+        #expect(approved.status == 0 && approved.stdout.hasPrefix("executed"), "the other write is still open: \(approved.stdout)\(approved.stderr)")
+    }
+
+    @Test("a write rolled back once is not rolled back again when its row is deleted from the rollbacks table: the chain's rollback refuses it (helper-81)")
+    func rollbackTwiceByTheTable() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("demo.sqlite").path
+        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        #expect(try RolloutBinary.run(["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+            #"{"id": 1, "data": {"notes": "A"}, "reason": "carrier confirmed pickup", "idempotency_key": "n-1"}"#] + common).status == 0)
+        let first = try RolloutBinary.run(["audit", "rollback", "1", "--by", "dev.patel", "--reason", "the customer kept the parcel, ticket 881"] + common)
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        // The row gets the write's value back outside rollout, and the table forgets the rollback.
+        try tamper(store, "UPDATE demo_orders SET notes = 'A' WHERE id = 1; DELETE FROM rollbacks")
+        let again = try RolloutBinary.run(["audit", "rollback", "1", "--by", "dev.patel", "--reason", "the customer kept the parcel, ticket 881"] + common)
+        #expect(again.status == 1 && again.stdout.contains("already has a rollback (event 2)"), "\(again.stdout)\(again.stderr)")
+        #expect(try orderNotes(store) == "A", "what was written since stays")
+    }
+
     @Test("an imported line saying later writes were rolled back does not clear the way for a rollback that would undo them")
     func importedRollbacksCancelNothing() throws {
         let dir = TestPaths.temporaryDirectory()
