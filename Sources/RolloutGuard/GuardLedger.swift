@@ -40,6 +40,9 @@ public protocol GuardLedger {
     /// Appends to the audit log; returns the event with its sequence number.
     func append(_ event: AuditEvent) throws -> AuditEvent
     func event(seq: Int64) throws -> AuditEvent?
+    /// Event `seq` when its row holds in the chain (hash, columns, with the key its signature); nil when it is
+    /// missing or does not: what a ledger row that points at the event may be checked against.
+    func heldEvent(seq: Int64) throws -> AuditEvent?
 }
 
 /// A used idempotency key: the write it was bound to, where it ran, and the answer it got.

@@ -181,6 +181,9 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
             seq >= 1 && seq <= events.count ? events[Int(seq - 1)] : nil
         }
 
+        /// The events in memory are the log itself: none can be edited outside the guard.
+        func heldEvent(seq: Int64) throws -> AuditEvent? { try event(seq: seq) }
+
         func rows(model: ModelPolicy, keys: [JSONValue]) throws -> [[String: JSONValue]?] {
             let table = tables[model.name]
             return keys.map { table?[Self.normalize($0)] }

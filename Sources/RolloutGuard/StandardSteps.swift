@@ -126,7 +126,24 @@ enum StandardSteps {
             return .refuse(.idempotencyConflict,
                 "\(tool.name): idempotency key '\(key)' was already used (audit event \(entry.auditSeq)) for another write, by another actor or subject, on another backend or upstream (its command, directory or environment), or with other arguments; a key answers only a retry of its own call (the same arguments from the same caller; a reason kept apart from the written fields may be worded anew). A new write takes a new key; if this call retries the write of audit event \(entry.auditSeq), do not send it again under a new key: that event says what became of it")
         }
+        // The answer comes from the ledger, which is not chained: it is replayed only as the event it names
+        // says it ended. An executed write answered as an error (its result edited) invites a resend under a
+        // new key, and an in-flight one answered as done (its decision edited) a write that may not have
+        // happened (helper-81); whatever does not match is in doubt.
+        guard try replayMatchesChain(entry, session: session) else { return .inDoubt(entry) }
         return .replay(entry)
+    }
+
+    /// Whether `entry`'s answer is what its chained event says: the event holds, was written by a guard, and
+    /// has the entry's decision; an answer that names a decision or an event names that one; an executed
+    /// write's answer is no error.
+    static func replayMatchesChain(_ entry: IdempotencyEntry, session: any GuardSession) throws -> Bool {
+        guard let event = try session.ledger.heldEvent(seq: entry.auditSeq), !event.isImported,
+              event.decision.hasSameBytes(as: entry.decision.rawValue) else { return false }
+        if let said = entry.result["decision"], said != .string(event.decision) { return false }
+        if let id = entry.result["audit_id"], id != .number(Double(entry.auditSeq)) { return false }
+        if entry.decision == .executed, entry.result["ok"] == .bool(false) || entry.result["isError"] == .bool(true) { return false }
+        return true
     }
 
     /// Whether `entry`'s key answers this call: its binding (`IdempotencyBinding`) is this call's. A

@@ -198,6 +198,10 @@ public final class StoreGuardLedger: GuardLedger {
         try AuditStore.event(seq: seq, in: sql)
     }
 
+    public func heldEvent(seq: Int64) throws -> AuditEvent? {
+        try transaction.heldEvent(seq: seq)
+    }
+
     /// Hands the transaction back, with the chain head it moved to.
     public func finish() -> StoreTransaction { transaction }
 }

@@ -396,6 +396,29 @@ struct AuditIntegrityTests {
         #expect(try orderNotes(store) == "A", "what was written since stays")
     }
 
+    @Test("a key's answer edited in the idempotency table is not replayed: the retry is in doubt, never told an executed write failed (helper-81)", arguments: [
+        ("", "replayed"),
+        (#"UPDATE idempotency SET result = '{"ok":false,"decision":"upstream_refused","message":"the upstream said no"}'"#, "in_doubt"),
+        ("UPDATE idempotency SET result = json_set(result, '$.ok', json('false'))", "in_doubt"),
+        ("UPDATE idempotency SET decision = 'reason_required'", "in_doubt"),
+        ("UPDATE idempotency SET audit_seq = 2", "in_doubt"),
+    ])
+    func editedKeyAnswer(edit: String, answer: String) throws {
+        let dir = TestPaths.temporaryDirectory()
+        let store = dir.appendingPathComponent("demo.sqlite").path
+        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        let call = ["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+                    #"{"id": 1, "data": {"notes": "A"}, "reason": "carrier confirmed pickup", "idempotency_key": "n-1"}"#] + common
+        #expect(try RolloutBinary.run(call).stdout.hasPrefix("executed"))
+        // A second event for audit_seq to point at: another key's write.
+        #expect(try RolloutBinary.run(["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+            #"{"id": 2, "data": {"notes": "B"}, "reason": "carrier confirmed pickup", "idempotency_key": "n-2"}"#] + common).stdout.hasPrefix("executed"))
+        if !edit.isEmpty { try tamper(store, edit + " WHERE key = 'n-1'") }
+        let retry = try RolloutBinary.run(call)
+        #expect(retry.stdout.hasPrefix(answer), "\(retry.stdout)\(retry.stderr)")
+        #expect(try orderNotes(store) == "A")
+    }
+
     @Test("an imported line saying later writes were rolled back does not clear the way for a rollback that would undo them")
     func importedRollbacksCancelNothing() throws {
         let dir = TestPaths.temporaryDirectory()
