@@ -62,17 +62,6 @@ extension Guard {
             return try approvalEvent(.approvalRefused, "the agent asked for this write on behalf of \(approver), who cannot approve it; another person must",
                                      approval, by: approver, reason: reason, session: session, now: now)
         }
-        if now > approval.expiresAt {
-            approval.status = .expired
-            approval.decidedAt = now
-            let decision = try approvalEvent(.approvalExpired,
-                "approval \(approval.id) expired at \(Timestamp.formatSeconds(approval.expiresAt)); the write did not run. It may be asked for again under a new idempotency key (this one now answers with this expiry)",
-                approval, by: approver, reason: reason, session: session, now: now, settles: .expired)
-            approval.resultSeq = decision.auditSeq
-            try session.ledger.updateApproval(approval)
-            try settleQueuedKey(approval, decision: decision, session: session, now: now)
-            return decision
-        }
         // The queued request must be the one the chained pending event records: same caller (and the user
         // it acted for), tool, arguments and backend. The approvals table is not chained; the event is.
         let pending: AuditEvent?
@@ -121,6 +110,20 @@ extension Guard {
             return try approvalEvent(.approvalRefused,
                 "approval \(approval.id) was already decided: event \(settled.seq) (\(settled.decision)) in the audit log settled its pending event \(approval.pendingSeq) (the approvals table was changed after the decision); it will not run again",
                 approval, by: approver, reason: reason, session: session, now: now)
+        }
+        // Expired only once the chain shows it open and queued as the table says: an expiry settles the key
+        // ("the write did not run"), and one recorded for an approval that ran, its row set back, told a retry
+        // the write had not happened (helper-82).
+        if now > approval.expiresAt {
+            approval.status = .expired
+            approval.decidedAt = now
+            let decision = try approvalEvent(.approvalExpired,
+                "approval \(approval.id) expired at \(Timestamp.formatSeconds(approval.expiresAt)); the write did not run. It may be asked for again under a new idempotency key (this one now answers with this expiry)",
+                approval, by: approver, reason: reason, session: session, now: now, settles: .expired)
+            approval.resultSeq = decision.auditSeq
+            try session.ledger.updateApproval(approval)
+            try settleQueuedKey(approval, decision: decision, session: session, now: now)
+            return decision
         }
         // Its expiry is the pending event's time plus the policy's wait (`approval.expires`): a later one
         // was written into the table, not given when the write was asked for.

@@ -109,6 +109,7 @@ extension Guard {
                 ? "\(tool.name) done by the upstream (\(plan.request.rowCount) row\(plan.request.rowCount == 1 ? "" : "s"))"
                 : "the upstream did not do what was asked: \(mismatch.prefix(3).joined(separator: "; "))"
             if !mismatch.isEmpty { event.details["mismatch"] = .array(mismatch.map(JSONValue.string)) }
+            event.details["upstream_digest"] = .string(upstreamDigest(result))
             let stored = try session.ledger.append(event)
             if let secrets = secretValues(changes) { try session.ledger.stashSecrets(seq: stored.seq, values: secrets) }
             let answer: JSONValue = [
@@ -131,10 +132,11 @@ extension Guard {
             event.message = mismatch.isEmpty ? "\(said) as the write asked" : "\(said): \(mismatch.prefix(3).joined(separator: "; "))"
             event.details["upstream_code"] = .string(code)
             event.details["mismatch"] = .array(([said] + mismatch).map(JSONValue.string))
+            let shown = redactor.scrubbing(result, secretsOf: plan.request.call.arguments)
+            event.details["upstream_digest"] = .string(upstreamDigest(shown))
             let stored = try session.ledger.append(event)
             if let secrets = secretValues(changes) { try session.ledger.stashSecrets(seq: stored.seq, values: secrets) }
-            let answer: JSONValue = ["ok": false, "decision": "upstream_mismatch", "audit_id": .number(Double(stored.seq)),
-                                     "upstream": redactor.scrubbing(result, secretsOf: plan.request.call.arguments)]
+            let answer: JSONValue = ["ok": false, "decision": "upstream_mismatch", "audit_id": .number(Double(stored.seq)), "upstream": shown]
             decision = Decision(code: .upstreamMismatch, message: event.message!, auditSeq: stored.seq, approvalId: intent.approval?.approval.id,
                                 changes: event.changes, result: answer)
             if let key {
@@ -148,10 +150,11 @@ extension Guard {
             // Nor a secret it quotes from the call.
             event.message = "the upstream refused \(tool.name) (\(code)): \(redactor.scrubbing(LeakDetector.scrub(message), secretsOf: plan.request.call.arguments))"
             event.details["upstream_code"] = .string(code)
+            let shown = redactor.scrubbing(result, secretsOf: plan.request.call.arguments)
+            event.details["upstream_digest"] = .string(upstreamDigest(shown))
             let stored = try session.ledger.append(event)
             decision = Decision(code: .upstreamRefused, message: event.message!, auditSeq: stored.seq, approvalId: intent.approval?.approval.id,
-                                result: ["ok": false, "decision": "upstream_refused", "audit_id": .number(Double(stored.seq)),
-                                         "upstream": redactor.scrubbing(result, secretsOf: plan.request.call.arguments)])
+                                result: ["ok": false, "decision": "upstream_refused", "audit_id": .number(Double(stored.seq)), "upstream": shown])
             // The key answers with the refusal from now on, as it would have answered with the result: the
             // refusal is read from the upstream's answer, which can be wrong (a server that errs after its
             // commit, or words that read as a refusal), and a retry that ran again would write twice. A new
@@ -188,6 +191,13 @@ extension Guard {
             try settleApproval(intent.approval, status: failure.neverSent ? .pending : .inDoubt, seq: stored.seq, session: session)
         }
         return decision
+    }
+
+    /// The keyed digest of an upstream's answer as a key replays it, recorded on the event that settles the key:
+    /// the idempotency table is not chained, and an answer edited there (a write that ran made to read as an
+    /// error) would reach the agent's retry (helper-82). Keyed: the answer may quote the call's secrets.
+    func upstreamDigest(_ answer: JSONValue) -> String {
+        redactor.keyedDigest(answer.canonicalBytes)
     }
 
     func settleKey(_ key: String, _ plan: WritePlan, tool: ToolPolicy, decision: DecisionCode, seq: Int64, result: JSONValue, principal: Principal,

@@ -75,7 +75,11 @@ extension Guard {
             let later = checked.events
             // A write is rolled back once, by the chain's word as well as the table's: the rollbacks table is not
             // chained, and a row deleted from it let a second rollback overwrite what was written since (helper-81).
-            if let done = later.first(where: { !$0.isImported && $0.decision == DecisionCode.rolledBack.rawValue && $0.details["rollback_of"]?.doubleValue == Double(seq) }) {
+            // A rollback counts once done, or once its inverse was handed to the upstream (an intent), whatever
+            // the upstream answered (a refusal can follow a commit; helper-82), unless it never reached it.
+            let mine = later.filter { !$0.isImported && $0.details["rollback_of"]?.doubleValue == Double(seq) }
+            let neverSent = Set(mine.filter { $0.decision == DecisionCode.backendError.rawValue }.compactMap { $0.details["intent_seq"]?.doubleValue }.map(Int64.init))
+            if let done = mine.first(where: { $0.decision == DecisionCode.rolledBack.rawValue || ($0.decision == DecisionCode.intent.rawValue && !neverSent.contains($0.seq)) }) {
                 return try refused(Self.alreadyRolledBack(seq, by: done.seq))
             }
             func rollbackOf(_ event: AuditEvent) -> Int64? {

@@ -130,16 +130,21 @@ enum StandardSteps {
         // says it ended. An executed write answered as an error (its result edited) invites a resend under a
         // new key, and an in-flight one answered as done (its decision edited) a write that may not have
         // happened (helper-81); whatever does not match is in doubt.
-        guard try replayMatchesChain(entry, session: session) else { return .inDoubt(entry) }
+        guard try replayMatchesChain(entry, session: session, redactor: context.decisionScope.redactor) else { return .inDoubt(entry) }
         return .replay(entry)
     }
 
-    /// Whether `entry`'s answer is what its chained event says: the event holds, was written by a guard, and
-    /// has the entry's decision; an answer that names a decision or an event names that one; an executed
-    /// write's answer is no error.
-    static func replayMatchesChain(_ entry: IdempotencyEntry, session: any GuardSession) throws -> Bool {
+    /// Whether `entry`'s answer is what its chained event says: the event holds, was written by a guard for this
+    /// tenant and key (another key's event, its row's columns copied over, answered this retry with another call's
+    /// outcome; helper-82), and has the entry's decision; an answer that names a decision or an event names that
+    /// one; an upstream's answer inside it is the one the event's digest holds; an executed write's answer is no error.
+    static func replayMatchesChain(_ entry: IdempotencyEntry, session: any GuardSession, redactor: Redactor) throws -> Bool {
         guard let event = try session.ledger.heldEvent(seq: entry.auditSeq), !event.isImported,
+              event.tenant.hasSameBytes(as: entry.tenant), event.idempotencyKey.map({ $0.hasSameBytes(as: entry.key) }) == true,
               event.decision.hasSameBytes(as: entry.decision.rawValue) else { return false }
+        if let upstream = entry.result["upstream"], event.details["upstream_digest"] != .string(redactor.keyedDigest(upstream.canonicalBytes)) {
+            return false
+        }
         if let said = entry.result["decision"], said != .string(event.decision) { return false }
         if let id = entry.result["audit_id"], id != .number(Double(entry.auditSeq)) { return false }
         if entry.decision == .executed, entry.result["ok"] == .bool(false) || entry.result["isError"] == .bool(true) { return false }

@@ -36,6 +36,20 @@ func writeLines(_ lines: [String], name: String = "events.jsonl") throws -> Stri
     return path
 }
 
+/// A new demo store in a temporary directory: the directory, the store's path, and the CLI's `--dir`/`--store` arguments.
+func demoStore() -> (dir: URL, store: String, common: [String]) {
+    let dir = TestPaths.temporaryDirectory()
+    let store = dir.appendingPathComponent("demo.sqlite").path
+    return (dir, store, ["--dir", TestPaths.exampleFolder, "--store", store])
+}
+
+/// Queues a refund of `amount` cents for `order` (the example policy asks a person to approve it): exit status 0.
+func queueRefund(_ common: [String], order: Int = 2, request: String = "r-1", amount: Int = 60000, extra: [String] = []) throws -> Bool {
+    try RolloutBinary.run(["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
+        #"{"order_id": \#(order), "amount_cents": \#(amount), "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "\#(request)"}"#]
+        + extra + common).status == 0
+}
+
 @Suite("The audit log, the gates and the reports cannot be fooled, and hostile input never crashes them", .serialized)
 struct AuditIntegrityTests {
     @Test("editing a column reports and gates read (ts_ms, operation, model) is a broken chain: verify exits 1 naming it", arguments: [
@@ -131,9 +145,7 @@ struct AuditIntegrityTests {
 
     @Test("the last events of a guard's log deleted with the head moved back: the chain still links, the guard's own ledger names the deleted events")
     func tailDeletedUnderTheLedger() throws {
-        let dir = TestPaths.temporaryDirectory()
-        let store = dir.appendingPathComponent("demo.sqlite").path
-        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        let (_, store, common) = demoStore()
         for (key, order) in [("n-1", 1), ("n-2", 2)] {
             #expect(try RolloutBinary.run(["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
                 #"{"id": \#(order), "data": {"notes": "leave at the back door"}, "reason": "customer asked by phone", "idempotency_key": "\#(key)"}"#] + common).status == 0)
@@ -201,11 +213,8 @@ struct AuditIntegrityTests {
                            says: "would call 'orders.update' on the upstream"),
           ])
     func editedApproval(_ edit: ApprovalEdit) throws {
-        let dir = TestPaths.temporaryDirectory()
-        let store = dir.appendingPathComponent("demo.sqlite").path
-        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
-        #expect(try RolloutBinary.run(["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
-            #"{"order_id": 2, "amount_cents": 60000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "r-1"}"#] + edit.extra + common).status == 0)
+        let (_, store, common) = demoStore()
+        #expect(try queueRefund(common, extra: edit.extra))
         try tamper(store, edit.sql)
         func refunds() throws -> Int? { try DatabaseQueue(path: store).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM demo_refunds") } }
         let before = try refunds()
@@ -219,6 +228,9 @@ struct AuditIntegrityTests {
         ("executed, status set back", "approve", "UPDATE approvals SET status = 'pending', result_seq = NULL, decided_by = NULL WHERE id = 1", 1,
          "was already decided: event 2"),
         ("denied, status set back", "deny", "UPDATE approvals SET status = 'pending', result_seq = NULL, decided_by = NULL WHERE id = 1", 1,
+         "was already decided: event 2"),
+        ("executed, status set back with its expiry passed", "approve",
+         "UPDATE approvals SET status = 'pending', result_seq = NULL, decided_by = NULL, expires_ms = 1000 WHERE id = 1", 1,
          "was already decided: event 2"),
         ("executed, copied into a new row", "approve", """
             INSERT INTO approvals (created_ms, expires_ms, tenant, actor, session, tool, wire_tool, arguments, args_digest, status, pending_seq, backend, subject)
@@ -240,11 +252,8 @@ struct AuditIntegrityTests {
 
     @Test("a decided approval made pending again in the table does not run: the chained decision settled its pending event", arguments: revivals)
     func revivedApproval(name: String, decided: String, sql: String, asked: Int, says: String) throws {
-        let dir = TestPaths.temporaryDirectory()
-        let store = dir.appendingPathComponent("demo.sqlite").path
-        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
-        #expect(try RolloutBinary.run(["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
-            #"{"order_id": 2, "amount_cents": 60000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "r-1"}"#] + common).status == 0)
+        let (_, store, common) = demoStore()
+        #expect(try queueRefund(common))
         let first = try RolloutBinary.run([decided, "1", "--by", "dev.patel", "--reason", "checked against the carrier's report"] + common)
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
         func refunds() throws -> Int? { try DatabaseQueue(path: store).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM demo_refunds") } }
@@ -258,11 +267,8 @@ struct AuditIntegrityTests {
     @Test("with an anchor (--anchor or ROLLOUT_ANCHOR), an approval decided at the end of the log, then cut off with the head moved back, does not run again",
           arguments: [true, false])
     func anchoredApproval(byOption: Bool) throws {
-        let dir = TestPaths.temporaryDirectory()
-        let store = dir.appendingPathComponent("demo.sqlite").path
-        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
-        #expect(try RolloutBinary.run(["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
-            #"{"order_id": 2, "amount_cents": 60000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "r-1"}"#] + common).status == 0)
+        let (dir, store, common) = demoStore()
+        #expect(try queueRefund(common))
         #expect(try RolloutBinary.run(["approve", "1", "--by", "dev.patel", "--reason", "checked against the carrier's report"] + common).status == 0)
         let anchorFile = dir.appendingPathComponent("anchor.json").path
         #expect(try RolloutBinary.run(["audit", "anchor", "--out", anchorFile, "--store", store]).status == 0)
@@ -283,11 +289,8 @@ struct AuditIntegrityTests {
 
     @Test("an imported event is not a write a guard ran: no rollback restores what it claims, no approval runs from it")
     func importedEventsAreNotGuardWrites() throws {
-        let dir = TestPaths.temporaryDirectory()
-        let store = dir.appendingPathComponent("demo.sqlite").path
-        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
-        #expect(try RolloutBinary.run(["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
-            #"{"order_id": 2, "amount_cents": 60000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "r-1"}"#] + common).status == 0)
+        let (_, store, common) = demoStore()
+        #expect(try queueRefund(common))
         func one<T: DatabaseValueConvertible>(_ sql: String) throws -> T? { try DatabaseQueue(path: store).read { db in try T.fetchOne(db, sql: sql) } }
         let pendingTs: String = try #require(try one("SELECT ts FROM audit_events WHERE seq = 1"))
         let digest: String = try #require(try one("SELECT json_extract(body, '$.details.args_digest') FROM audit_events WHERE seq = 1"))
@@ -318,11 +321,8 @@ struct AuditIntegrityTests {
 
     @Test("an imported line naming a command with its digest starts nothing: not when it is rolled back, nor when an approval is pointed at it")
     func importedCommandStartsNothing() throws {
-        let dir = TestPaths.temporaryDirectory()
-        let store = dir.appendingPathComponent("demo.sqlite").path
-        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
-        #expect(try RolloutBinary.run(["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
-            #"{"order_id": 2, "amount_cents": 60000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "r-1"}"#] + common).status == 0)
+        let (dir, store, common) = demoStore()
+        #expect(try queueRefund(common))
         // A command of the line's own, and the backend name its digest makes: what a guard started from a bare command records.
         let marker = dir.appendingPathComponent("ran.txt").path
         let command = JSONValue.array(["sh", "-c", "echo ran >> '\(marker)'"].map(JSONValue.string))
@@ -347,9 +347,7 @@ struct AuditIntegrityTests {
 
     @Test("a decided approval made pending again in the table is not denied: the chain settled it, and its key keeps its answer")
     func revivedApprovalNotDenied() throws {
-        let dir = TestPaths.temporaryDirectory()
-        let store = dir.appendingPathComponent("demo.sqlite").path
-        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        let (_, store, common) = demoStore()
         let call = ["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--format", "json", "--args",
                     #"{"order_id": 2, "amount_cents": 60000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "r-1"}"#] + common
         #expect(try RolloutBinary.run(call).status == 0)
@@ -364,13 +362,8 @@ struct AuditIntegrityTests {
 
     @Test("a denial pointed at another write's pending event (the approvals row edited) is refused: that write stays open, nobody's denial recorded against it (helper-81)")
     func denialOfAnotherWrite() throws {
-        let dir = TestPaths.temporaryDirectory()
-        let store = dir.appendingPathComponent("demo.sqlite").path
-        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
-        for (order, request) in [(2, "r-1"), (3, "r-2")] {
-            #expect(try RolloutBinary.run(["call", "refunds.issue", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
-                #"{"order_id": \#(order), "amount_cents": 60000, "reason_code": "damaged", "reason": "parcel arrived crushed", "request_id": "\#(request)"}"#] + common).status == 0)
-        }
+        let (_, store, common) = demoStore()
+        #expect(try queueRefund(common, order: 2, request: "r-1") && queueRefund(common, order: 3, request: "r-2"))
         try tamper(store, "UPDATE approvals SET pending_seq = (SELECT pending_seq FROM approvals WHERE id = 2) WHERE id = 1")
         let denied = try RolloutBinary.run(["deny", "1", "--by", "maria.lopez", "--reason", "not needed after all"] + common)
         #expect(denied.status == 1 && denied.stdout.contains("does not match its pending event"), "\(denied.stdout)\(denied.stderr)")
@@ -382,9 +375,7 @@ struct AuditIntegrityTests {
 
     @Test("a write rolled back once is not rolled back again when its row is deleted from the rollbacks table: the chain's rollback refuses it (helper-81)")
     func rollbackTwiceByTheTable() throws {
-        let dir = TestPaths.temporaryDirectory()
-        let store = dir.appendingPathComponent("demo.sqlite").path
-        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        let (_, store, common) = demoStore()
         #expect(try RolloutBinary.run(["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
             #"{"id": 1, "data": {"notes": "A"}, "reason": "carrier confirmed pickup", "idempotency_key": "n-1"}"#] + common).status == 0)
         let first = try RolloutBinary.run(["audit", "rollback", "1", "--by", "dev.patel", "--reason", "the customer kept the parcel, ticket 881"] + common)
@@ -402,11 +393,10 @@ struct AuditIntegrityTests {
         ("UPDATE idempotency SET result = json_set(result, '$.ok', json('false'))", "in_doubt"),
         ("UPDATE idempotency SET decision = 'reason_required'", "in_doubt"),
         ("UPDATE idempotency SET audit_seq = 2", "in_doubt"),
+        ("UPDATE idempotency SET (audit_seq, decision, result) = (SELECT audit_seq, decision, result FROM idempotency WHERE key = 'n-2')", "in_doubt"),
     ])
     func editedKeyAnswer(edit: String, answer: String) throws {
-        let dir = TestPaths.temporaryDirectory()
-        let store = dir.appendingPathComponent("demo.sqlite").path
-        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        let (_, store, common) = demoStore()
         let call = ["call", "orders.update", "--demo", "--tenant", "acme", "--actor", "agent-1", "--args",
                     #"{"id": 1, "data": {"notes": "A"}, "reason": "carrier confirmed pickup", "idempotency_key": "n-1"}"#] + common
         #expect(try RolloutBinary.run(call).stdout.hasPrefix("executed"))
@@ -421,9 +411,7 @@ struct AuditIntegrityTests {
 
     @Test("an imported line saying later writes were rolled back does not clear the way for a rollback that would undo them")
     func importedRollbacksCancelNothing() throws {
-        let dir = TestPaths.temporaryDirectory()
-        let store = dir.appendingPathComponent("demo.sqlite").path
-        let common = ["--dir", TestPaths.exampleFolder, "--store", store]
+        let (_, store, common) = demoStore()
         try writeNotesABA(common)
         let lines = try writeLines([2, 3].map {
             #"{"ts":"2026-11-30T05:00:00Z","tenant":"acme","actor":"agent-1","tool":"orders.update","model":"Order","decision":"rolled_back","details":{"rollback_of":\#($0)}}"#
