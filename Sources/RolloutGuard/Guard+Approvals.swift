@@ -82,21 +82,6 @@ extension Guard {
                 "approval \(approval.id) no longer matches its pending event \(approval.pendingSeq) in the audit log (the queued request was changed after it was asked for); it will not run",
                 approval, by: approver, reason: reason, session: session, now: now)
         }
-        guard let tool = policy.tool(named: approval.tool), policy.model(named: tool.model) != nil else {
-            return try approvalEvent(.approvalRefused, "\(approval.tool) is no longer a tool of the policy", approval, by: approver, reason: reason, session: session, now: now)
-        }
-        // The name the call goes out under is a column of the table too: it must still be the one the policy
-        // gives the chained tool, or the approval would run another tool of the upstream.
-        guard case .entry(let resolved) = ToolResolver.resolve(approval.call, in: policy), resolved.name == tool.name else {
-            return try approvalEvent(.approvalRefused,
-                "approval \(approval.id) would call '\(approval.call.tool)' on the upstream, which is not \(tool.name)'s name there ('\(tool.toolName)') (the queued request was changed after it was asked for); it will not run",
-                approval, by: approver, reason: reason, session: session, now: now)
-        }
-        if let mismatch = placementMismatch(pending.details["placement"]) {
-            return try approvalEvent(.approvalRefused,
-                "not run: a write runs only where it was asked to, and approval \(approval.id) was queued (pending event \(approval.pendingSeq)) where this guard's upstream may not write: \(mismatch); approval \(approval.id) stays pending",
-                approval, by: approver, reason: reason, session: session, now: now)
-        }
         // The table's status is not chained either: one set back to pending must not run the write again.
         // The events that would say so are read from a log shown intact from the pending event to its head:
         // a deleted event, or a column edited to hide one (its approver, tenant or decision), refuses.
@@ -124,6 +109,22 @@ extension Guard {
             try session.ledger.updateApproval(approval)
             try settleQueuedKey(approval, decision: decision, session: session, now: now)
             return decision
+        }
+        // What would run, and where: an expiry runs nothing, so it does not wait on these (helper-83).
+        guard let tool = policy.tool(named: approval.tool), policy.model(named: tool.model) != nil else {
+            return try approvalEvent(.approvalRefused, "\(approval.tool) is no longer a tool of the policy", approval, by: approver, reason: reason, session: session, now: now)
+        }
+        // The name the call goes out under is a column of the table too: it must still be the one the policy
+        // gives the chained tool, or the approval would run another tool of the upstream.
+        guard case .entry(let resolved) = ToolResolver.resolve(approval.call, in: policy), resolved.name == tool.name else {
+            return try approvalEvent(.approvalRefused,
+                "approval \(approval.id) would call '\(approval.call.tool)' on the upstream, which is not \(tool.name)'s name there ('\(tool.toolName)') (the queued request was changed after it was asked for); it will not run",
+                approval, by: approver, reason: reason, session: session, now: now)
+        }
+        if let mismatch = placementMismatch(pending.details["placement"]) {
+            return try approvalEvent(.approvalRefused,
+                "not run: a write runs only where it was asked to, and approval \(approval.id) was queued (pending event \(approval.pendingSeq)) where this guard's upstream may not write: \(mismatch); approval \(approval.id) stays pending",
+                approval, by: approver, reason: reason, session: session, now: now)
         }
         // Its expiry is the pending event's time plus the policy's wait (`approval.expires`): a later one
         // was written into the table, not given when the write was asked for.

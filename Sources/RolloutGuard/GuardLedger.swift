@@ -43,6 +43,20 @@ public protocol GuardLedger {
     /// Event `seq` when its row holds in the chain (hash, columns, with the key its signature); nil when it is
     /// missing or does not: what a ledger row that points at the event may be checked against.
     func heldEvent(seq: Int64) throws -> AuditEvent?
+    /// Whether the chain holds, after event `seq`, a write under `tenant`'s idempotency `key` (executed, handed
+    /// to its upstream, or in doubt), or an event of the key that cannot be read: what a ledger row pointed at
+    /// an earlier event of its key would hide.
+    func keyWrittenAfter(_ seq: Int64, tenant: String, key: String) throws -> Bool
+}
+
+/// The decisions of a key's events that say its write was done, or may have been: `keyWrittenAfter`.
+let keyWrites: Set<String> = Set([DecisionCode.executed, .upstreamMismatch, .intent, .inDoubt].map(\.rawValue))
+
+/// Whether `event`, one of a key's, writes under it (an in-doubt answer to a retry, `in_doubt_of`, does not).
+func writesUnderKey(_ event: AuditEvent) -> Bool {
+    if event.isImported { return false }
+    if event.decision == DecisionCode.backendError.rawValue { return event.details["in_doubt"] == .bool(true) }
+    return keyWrites.contains(event.decision) && event.details["in_doubt_of"] == nil
 }
 
 /// A used idempotency key: the write it was bound to, where it ran, and the answer it got.

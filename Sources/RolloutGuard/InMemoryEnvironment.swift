@@ -184,6 +184,11 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
         /// The events in memory are the log itself: none can be edited outside the guard.
         func heldEvent(seq: Int64) throws -> AuditEvent? { try event(seq: seq) }
 
+        func keyWrittenAfter(_ seq: Int64, tenant: String, key: String) throws -> Bool {
+            guard seq >= 0, Int(seq) < events.count else { return false }
+            return events[Int(seq)...].contains { $0.tenant == tenant && $0.idempotencyKey == key && writesUnderKey($0) }
+        }
+
         func rows(model: ModelPolicy, keys: [JSONValue]) throws -> [[String: JSONValue]?] {
             let table = tables[model.name]
             return keys.map { table?[Self.normalize($0)] }

@@ -142,12 +142,20 @@ enum StandardSteps {
         guard let event = try session.ledger.heldEvent(seq: entry.auditSeq), !event.isImported,
               event.tenant.hasSameBytes(as: entry.tenant), event.idempotencyKey.map({ $0.hasSameBytes(as: entry.key) }) == true,
               event.decision.hasSameBytes(as: entry.decision.rawValue) else { return false }
-        if let upstream = entry.result["upstream"], event.details["upstream_digest"] != .string(redactor.keyedDigest(upstream.canonicalBytes)) {
-            return false
-        }
-        if let said = entry.result["decision"], said != .string(event.decision) { return false }
+        // Every answer a guard stores names its decision (one that does not was edited; helper-83), and most name their
+        // event (a refusal's answer does not).
+        guard entry.result["decision"] == .string(event.decision) else { return false }
         if let id = entry.result["audit_id"], id != .number(Double(entry.auditSeq)) { return false }
+        // The upstream's answer, where the event holds its digest. An event written before the digest (an earlier
+        // rollout, or one still running beside this one on a shared store) holds none: its answer is checked as
+        // above, and replayed (helper-83: every such key answered in doubt after an upgrade).
+        if case .string(let digest)? = event.details["upstream_digest"] {
+            guard let upstream = entry.result["upstream"], digest == redactor.keyedDigest(upstream.canonicalBytes) else { return false }
+        }
         if entry.decision == .executed, entry.result["ok"] == .bool(false) || entry.result["isError"] == .bool(true) { return false }
+        // The newest word on the key: a row pointed back at an earlier event of it (a refusal before the write
+        // that ran) would tell the retry the write was refused (helper-83).
+        if try session.ledger.keyWrittenAfter(entry.auditSeq, tenant: entry.tenant, key: entry.key) { return false }
         return true
     }
 

@@ -202,6 +202,16 @@ public final class StoreGuardLedger: GuardLedger {
         try transaction.heldEvent(seq: seq)
     }
 
+    public func keyWrittenAfter(_ seq: Int64, tenant: String, key: String) throws -> Bool {
+        let events = try transaction.eventsUsing(idempotencyKey: key, tenant: tenant, Self.keyEvents)
+        for (at, event) in events where at > seq {
+            guard let event else { return true }
+            if writesUnderKey(event) { return true }
+        }
+        if let failure = events.failure { throw failure }
+        return false
+    }
+
     /// Hands the transaction back, with the chain head it moved to.
     public func finish() -> StoreTransaction { transaction }
 }

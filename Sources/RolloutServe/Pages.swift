@@ -153,7 +153,7 @@ enum Pages {
 
     /// One audit event: what it holds, and its rollback.
     static func event(_ event: AuditEvent, body: JSONValue, rollback: Rollback?, approver: String, csrf: String, flash: String?, pending: Int) -> String {
-        var h = "<h1>Audit event #\(event.seq ?? 0)</h1>"
+        var h = "<h1>Audit event #\(event.seq)</h1>"
         if let flash { h += "<p class=\"flash\">\(e(flash))</p>" }
         h += "<p class=\"meta\">\(e(Timestamp.formatSeconds(event.ts))) · \(e(event.tenant)) · \(e(event.actor)) · <code>\(e(event.tool))</code> · <span class=\"chip c-\(e(event.category.rawValue))\">\(e(event.decision))</span></p>"
         h += "<pre>\(e(body.prettyText()))</pre>"
@@ -167,14 +167,14 @@ enum Pages {
             h += "<p class=\"note\">Imported from \(e(event.details["imported"]?.stringValue ?? "a file")): no guard ran this write, so it is not rolled back from here; undo it in the system it came from.</p>"
         } else if event.decision == DecisionCode.executed.rawValue {
             h += """
-                <form method="post" action="/events/\(event.seq ?? 0)/rollback" class="decide">
+                <form method="post" action="/events/\(event.seq)/rollback" class="decide">
                 <input type="hidden" name="csrf" value="\(e(csrf))">
                 <label for="note-rollback">Why roll it back (required)</label>
                 <input id="note-rollback" name="note" maxlength="300" required>
                 <button type="submit" class="deny" id="rollback">Roll back</button></form>
                 """
         }
-        return layout(title: "Event #\(event.seq ?? 0)", approver: approver, csrf: csrf, pending: pending, body: h)
+        return layout(title: "Event #\(event.seq)", approver: approver, csrf: csrf, pending: pending, body: h)
     }
 
     static func message(_ title: String, _ text: String, status: String = "note") -> String {

@@ -89,6 +89,30 @@ struct ReplayedUpstreamAnswerTests {
     }
 }
 
+/// What a replay checks of its entry against the chain, on events a guard wrote before and after the upstream's digest.
+@Suite("idempotency: a replay's entry against its event")
+struct ReplayCheckTests {
+    static let answer: JSONValue = ["content": [["type": "text", "text": "done"]], "isError": false]
+
+    @Test("an event without the upstream's digest (an earlier rollout's) is replayed when the rest matches; with one, only the answer it holds",
+          arguments: [(nil as String?, true), ("wrong", false), ("right", true)])
+    func digestOrNone(_ digest: String?, _ replayed: Bool) throws {
+        let environment = InMemoryEnvironment()
+        let redactor = Redactor()
+        let matches = try environment.transaction { session in
+            var event = AuditEvent(ts: Date(), tenant: "acme", actor: "agent-1", tool: "orders.update", decision: "executed")
+            event.idempotencyKey = "k-1"
+            if let digest { event.details["upstream_digest"] = .string(digest == "right" ? redactor.keyedDigest(Self.answer.canonicalBytes) : digest) }
+            let stored = try session.ledger.append(event)
+            let entry = IdempotencyEntry(tenant: "acme", key: "k-1", tool: "orders.update", binding: "", auditSeq: stored.seq, decision: .executed,
+                                         result: ["ok": true, "decision": "executed", "audit_id": .number(Double(stored.seq)), "upstream": Self.answer],
+                                         createdAt: Date(), backend: "upstream:tiny")
+            return try StandardSteps.replayMatchesChain(entry, session: session, redactor: redactor)
+        }
+        #expect(matches == replayed)
+    }
+}
+
 /// A decision set from another task.
 final class LockedDecision: @unchecked Sendable {
     private let lock = NSLock()
