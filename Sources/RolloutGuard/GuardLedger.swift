@@ -49,16 +49,6 @@ public protocol GuardLedger {
     func keyWrittenAfter(_ seq: Int64, tenant: String, key: String) throws -> Bool
 }
 
-/// The decisions of a key's events that say its write was done, or may have been: `keyWrittenAfter`.
-let keyWrites: Set<String> = Set([DecisionCode.executed, .upstreamMismatch, .intent, .inDoubt].map(\.rawValue))
-
-/// Whether `event`, one of a key's, writes under it (an in-doubt answer to a retry, `in_doubt_of`, does not).
-func writesUnderKey(_ event: AuditEvent) -> Bool {
-    if event.isImported { return false }
-    if event.decision == DecisionCode.backendError.rawValue { return event.details["in_doubt"] == .bool(true) }
-    return keyWrites.contains(event.decision) && event.details["in_doubt_of"] == nil
-}
-
 /// A used idempotency key: the write it was bound to, where it ran, and the answer it got.
 public struct IdempotencyEntry: Sendable, Hashable {
     public var tenant: String

@@ -70,4 +70,14 @@ enum IdempotencyChain {
         }
         return nil
     }
+
+    /// The decisions of a key's events that say its write was done, or may have been (`keyWrittenAfter`).
+    static let writes: Set<String> = Set([DecisionCode.executed, .upstreamMismatch, .intent, .inDoubt].map(\.rawValue))
+
+    /// Whether `event`, one of a key's, writes under it (an in-doubt answer to a retry, `in_doubt_of`, does not).
+    static func writesUnderKey(_ event: AuditEvent) -> Bool {
+        if event.isImported { return false }
+        if event.decision == DecisionCode.backendError.rawValue { return event.details["in_doubt"] == .bool(true) }
+        return writes.contains(event.decision) && event.details["in_doubt_of"] == nil
+    }
 }

@@ -186,7 +186,7 @@ public final class InMemoryEnvironment: GuardEnvironment, @unchecked Sendable {
 
         func keyWrittenAfter(_ seq: Int64, tenant: String, key: String) throws -> Bool {
             guard seq >= 0, Int(seq) < events.count else { return false }
-            return events[Int(seq)...].contains { $0.tenant == tenant && $0.idempotencyKey == key && writesUnderKey($0) }
+            return events[Int(seq)...].contains { $0.tenant.hasSameBytes(as: tenant) && $0.idempotencyKey?.hasSameBytes(as: key) == true && IdempotencyChain.writesUnderKey($0) }
         }
 
         func rows(model: ModelPolicy, keys: [JSONValue]) throws -> [[String: JSONValue]?] {

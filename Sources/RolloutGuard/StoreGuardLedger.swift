@@ -206,7 +206,7 @@ public final class StoreGuardLedger: GuardLedger {
         let events = try transaction.eventsUsing(idempotencyKey: key, tenant: tenant, Self.keyEvents)
         for (at, event) in events where at > seq {
             guard let event else { return true }
-            if writesUnderKey(event) { return true }
+            if IdempotencyChain.writesUnderKey(event) { return true }
         }
         if let failure = events.failure { throw failure }
         return false
