@@ -55,15 +55,26 @@ extension Guard {
         // false, "awaiting approval" in a row's text) may hold the rows the rules withhold all the same.
         func judged(_ result: JSONValue) throws -> ReadAnswer {
             guard !read.rules.isEmpty else { return .answer(result) }
-            let data: JSONValue = [
-                "tool": .string(call.tool), "tenant": .string(principal.tenant), "actor": .string(principal.actor),
-                "subject": principal.subject.map(JSONValue.string) ?? .null, "args": call.arguments, "before": .null,
-                "after": MCPResultText.json(result) ?? .null, "rows": 0, "lookup": [:],
-                "now": .number(clock.now().timeIntervalSince1970.rounded(.down)),
-            ]
-            for rule in read.rules where rule.when.isTruthy(data) {
+            // Every way the answer shows itself is judged (structured content and text may differ, and the
+            // agent may read either); an answer the rules cannot read is withheld, not judged as null.
+            let judged: [JSONValue]
+            switch AnswerDocuments(result).judged {
+            case .success(let documents): judged = documents
+            case .failure(let unreadable):
                 return .refused(try refuseUnpoliced(call, principal: principal, code: .ruleRefused,
-                    message: "\(call.tool): \(rule.message) (rule \(rule.name)); the answer was withheld"))
+                    message: "\(call.tool): the read's rules cannot judge its answer (\(unreadable.why)); the answer was withheld"))
+            }
+            let now = JSONValue.number(clock.now().timeIntervalSince1970.rounded(.down))
+            for after in judged {
+                let data: JSONValue = [
+                    "tool": .string(call.tool), "tenant": .string(principal.tenant), "actor": .string(principal.actor),
+                    "subject": principal.subject.map(JSONValue.string) ?? .null, "args": call.arguments, "before": .null,
+                    "after": after, "rows": 0, "lookup": [:], "now": now,
+                ]
+                for rule in read.rules where rule.when.isTruthy(data) {
+                    return .refused(try refuseUnpoliced(call, principal: principal, code: .ruleRefused,
+                        message: "\(call.tool): \(rule.message) (rule \(rule.name)); the answer was withheld"))
+                }
             }
             return .answer(result)
         }

@@ -305,9 +305,11 @@ extension Guard {
                 }
                 switch await upstream.call(ToolCall(tool: lookup.tool, arguments: arguments)) {
                 case .accepted(let result):
-                    var value = MCPResultText.json(result) ?? .null
-                    if let select = lookup.select { value = select.resolve(in: value) ?? .null }
-                    current[change.key] = value.objectValue
+                    switch lookup.state(of: result) {
+                    case .success(let value): current[change.key] = value.objectValue
+                    case .failure(let unreadable):
+                        return try refuse("reading \(model.name) \(change.key.canonicalText) through \(lookup.tool) gave no state to check it against (\(unreadable.why)), so a rollback could overwrite a later change")
+                    }
                 case .refused: current[change.key] = nil
                 // The failure's text may hold the start of the read's answer: the row's values, secrets among them.
                 case .failed(let failure):

@@ -184,7 +184,12 @@ public final class Guard: Sendable {
 
     /// The pipeline after its first checks: lookups, the checks in the transaction, the write.
     private func runChecked(_ context: inout DecisionContext, approval: ApprovalRun?) async throws -> Decision {
-        if !context.tool.lookups.isEmpty, let failure = await readLookups(&context) {
+        var lookupFailure: String?
+        if !context.tool.lookups.isEmpty {
+            lookupFailure = await readLookups(&context)
+            if lookupFailure == nil { lookupFailure = context.lookupPathMissing() }
+        }
+        if let failure = lookupFailure {
             let ready = context
             return try await environment.groupedTransaction { session in
                 try self.settle(.refuse(.lookupFailed, failure), ready, approval: approval, session: session)
@@ -271,9 +276,14 @@ public final class Guard: Sendable {
             let outcome = await upstream.call(ToolCall(tool: lookup.tool, arguments: arguments))
             switch outcome {
             case .accepted(let result):
-                var value = MCPResultText.json(result) ?? .null
-                if let select = lookup.select { value = select.resolve(in: value) ?? .null }
-                context.lookups[lookup.name] = value
+                // Fail closed: an answer with no one state to read (not JSON, its parts disagreeing, nothing
+                // where `select` points) is a failed lookup, whatever `optional` says; judged as null, the
+                // rules over it never fired.
+                switch lookup.state(of: result) {
+                case .success(let value): context.lookups[lookup.name] = value
+                case .failure(let unreadable):
+                    return "\(context.tool.name): lookup \(lookup.name) (\(lookup.tool)) answered what the guard cannot decide from: \(unreadable.why)"
+                }
             case .refused(_, let message, _):
                 if lookup.optional {
                     context.lookups[lookup.name] = .null

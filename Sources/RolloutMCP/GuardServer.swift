@@ -301,6 +301,10 @@ public final class GuardServer: @unchecked Sendable {
             }
             return nil
         }
+        if case .notification(let method, let params) = message, CallLikeMessage.resemblesCall(method: method, params: params) {
+            recordUnreadable(CallLikeMessage.refusal(method: method, params: params, notification: true), tool: params?["name"]?.stringValue ?? "")
+            return nil
+        }
         guard case .request(let id, let method, let params) = message else { return nil }
         switch method {
         case "initialize":
@@ -324,6 +328,9 @@ public final class GuardServer: @unchecked Sendable {
             let arguments = params?["arguments"] ?? [:]
             return .response(id: id, result: await call(name, arguments: arguments.isNull ? [:] : arguments))
         default:
+            if CallLikeMessage.resemblesCall(method: method, params: params) {
+                recordUnreadable(CallLikeMessage.refusal(method: method, params: params, notification: false), tool: params?["name"]?.stringValue ?? "")
+            }
             return .error(id: id, code: JSONRPCError.methodNotFound, message: "the guard serves tools only; no \(method)", data: nil)
         }
     }

@@ -542,6 +542,28 @@ struct GuardFailClosedTests {
         #expect(try project.tiny.calls() == 0)
     }
 
+    @Test("a call under a near-miss method (its case, a blank, a NUL, or another method with a call's params) is not run, and its refusal is recorded (helper-84)")
+    func nearMissMethods() throws {
+        let project = try FailClosedProject()
+        let guard_ = try project.guardProcess()
+        let params: JSONValue = ["name": "items.create", "arguments": FailClosedProject.create("lamp", key: "k-1")]
+        for method in ["Tools/Call", "tools/call ", "tools/call\u{0}", "tools/\u{200B}call", "tools/run"] {
+            let answer = try guard_.request(method, params)
+            #expect(answer["error"]?["code"] == -32601, "\(method): \(answer)")
+        }
+        guard_.notify("TOOLS/CALL", params)
+        // Other methods stay unrecorded: they name no tool.
+        #expect(try guard_.request("resources/list", [:])["error"] != nil)
+        #expect(try guard_.request("ping", [:])["result"] != nil)
+        _ = guard_.close()
+        let events = try project.audit()
+        let messages = events.compactMap { $0["message"]?.stringValue }
+        #expect(events.count == 6 && events.allSatisfy { $0["decision"] == "invalid_arguments" && $0["tool"] == "items.create" }, "\(messages)")
+        #expect(messages.allSatisfy { $0.contains("only tools/call, spelled exactly, runs a tool") }, "\(messages)")
+        #expect(messages.contains { $0.contains(#"method "tools/call\u{0000}""#) || $0.contains(#"method "tools/call\u{0}""#) }, "the NUL is shown: \(messages)")
+        #expect(try project.tiny.calls() == 0)
+    }
+
     @Test("messages that may be calls but cannot be read as one (a batch, a name that is no string, params as a list, an unpaired surrogate, an inexact number in a notification) are refused and each recorded")
     func unreadableCallsAreRecorded() throws {
         let project = try FailClosedProject()

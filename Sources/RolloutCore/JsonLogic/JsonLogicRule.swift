@@ -60,6 +60,22 @@ public struct JsonLogicRule: Sendable, Hashable {
         return names
     }
 
+    /// The literal paths the rule reads with `var` from its top-level data and no default (`lookup.order.status`,
+    /// split at its dots), outside per-item logic: what the rule takes to be there. A default, `missing`
+    /// and `missing_some` say what absence means; these do not.
+    public var rootPathsWithoutDefault: [[String]] {
+        var paths: [[String]] = []
+        root.visitTopLevel { node in
+            if case .path(let parts, fallback: nil) = node { paths.append(parts) }
+        }
+        return paths
+    }
+
+    /// What `var` finds at `parts` in `data` (nil where it finds nothing and would give its default).
+    public static func value(at parts: [String], in data: JSONValue) -> JSONValue? {
+        JsonLogicNode.lookup(parts, in: data)
+    }
+
     /// The variables of the top-level data the rule names only as it runs, outside per-item logic: a
     /// `var` whose name is computed (`{"cat": ["lookup.user.", {"var": "args.id"}]}`) or empty (the
     /// whole data), and `missing` or `missing_some` over a computed list. For each, the root its name
