@@ -63,7 +63,7 @@ public enum AnswerDocuments: Equatable, Sendable {
         case .documents(let documents):
             guard let first = documents.first else { return .success(.null) }
             if documents.dropFirst().contains(where: { !$0.isIdentical(to: first) }) {
-                return .failure(AnswerUnreadable(why: "the \(documents.count) ways it shows itself (structured content, text) disagree"))
+                return .failure(AnswerUnreadable(why: "its \(documents.count) documents (structured content, text parts) are not one state"))
             }
             return .success(first)
         }
